@@ -1,0 +1,106 @@
+//! Table and column DDL for record tables. Names are validated machine names, so they are
+//! safe to splice into SQL; values are always bound.
+
+use crate::schema::{FieldDef, FieldType};
+use crate::{Error, Result};
+use rusqlite::Connection;
+
+/// The table holding an entity type's records.
+pub(crate) fn table(entity: &str) -> String {
+    format!("r_{entity}")
+}
+
+/// The full-text table of an entity type (rowid = record id).
+pub(crate) fn fts_table(entity: &str) -> String {
+    format!("fts_{entity}")
+}
+
+/// The column of a field; system columns keep their own names.
+pub(crate) fn column(field: &str) -> String {
+    if crate::schema::validate_system_column(field) {
+        field.to_string()
+    } else {
+        format!("c_{field}")
+    }
+}
+
+fn sql_type(kind: FieldType) -> &'static str {
+    match kind {
+        FieldType::Integer
+        | FieldType::Decimal
+        | FieldType::Boolean
+        | FieldType::Reference
+        | FieldType::User => "INTEGER",
+        _ => "TEXT",
+    }
+}
+
+/// Creates the record table and its full-text table if missing.
+pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
+    let t = table(entity);
+    let f = fts_table(entity);
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {t} (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            version     INTEGER NOT NULL DEFAULT 1,
+            owner       INTEGER,
+            created_by  INTEGER,
+            created_at  TEXT NOT NULL,
+            updated_by  INTEGER,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_{entity}__owner ON {t} (owner);
+        CREATE INDEX IF NOT EXISTS ix_{entity}__created_at ON {t} (created_at);
+        CREATE INDEX IF NOT EXISTS ix_{entity}__updated_at ON {t} (updated_at);
+        CREATE VIRTUAL TABLE IF NOT EXISTS {f} USING fts5(
+            body, content = '', contentless_delete = 1,
+            tokenize = 'unicode61 remove_diacritics 2'
+        );"
+    ))?;
+    Ok(())
+}
+
+/// Existing column names of a record table.
+pub(crate) fn columns(conn: &Connection, entity: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", table(entity)))?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(1))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(names)
+}
+
+/// Adds the column for a field if missing, and its index or unique index.
+pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> Result<()> {
+    let t = table(entity);
+    let c = column(&def.name);
+    if !columns(conn, entity)?.contains(&c) {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {t} ADD COLUMN {c} {}",
+            sql_type(def.kind)
+        ))?;
+    }
+    let ix = format!("ix_{entity}_{}", def.name);
+    let ux = format!("ux_{entity}_{}", def.name);
+    if def.unique {
+        conn.execute_batch(&format!("CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(err, _)
+                    if err.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    Error::conflict_on(
+                        "unique",
+                        format!("existing '{entity}' records share values of '{}'", def.name),
+                    )
+                }
+                other => other.into(),
+            })?;
+    } else {
+        conn.execute_batch(&format!("DROP INDEX IF EXISTS {ux}"))?;
+    }
+    if def.is_indexed() && !def.unique {
+        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {ix} ON {t} ({c})"))?;
+    } else {
+        conn.execute_batch(&format!("DROP INDEX IF EXISTS {ix}"))?;
+    }
+    Ok(())
+}

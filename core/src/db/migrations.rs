@@ -1,0 +1,27 @@
+//! Embedded, numbered migrations, tracked with `PRAGMA user_version`.
+
+use crate::{Error, Result};
+use rusqlite::Connection;
+
+/// `(version, sql)` in order. Never edit a released entry; append a new one.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+
+/// Applies every migration newer than the database, each in its own transaction.
+pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if current > newest {
+        return Err(Error::Database(format!(
+            "database schema version {current} is newer than this build supports ({newest}); \
+             upgrade qingguan"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}

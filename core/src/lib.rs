@@ -1,0 +1,32 @@
+//! Qingguan's domain core: users, roles, the schema registry (base definitions plus the
+//! customisation overlay) and the generic record store on SQLite.
+//!
+//! This crate is the only code in the workspace that speaks SQL. It knows nothing of HTTP,
+//! WebAssembly or the UI: callers hand it an [`Access`] (who is asking) and plain values, and
+//! get back plain values or a typed [`Error`].
+
+pub mod access;
+pub mod db;
+pub mod error;
+pub mod hooks;
+pub mod query;
+pub mod record;
+pub mod schema;
+pub mod search;
+pub mod store;
+pub mod users;
+pub mod value;
+
+pub use access::{Access, EntityPermission, Role, Scope};
+pub use error::{Error, FieldErrors, Result};
+pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
+pub use query::{Filter, ListQuery, Op, Page, SortKey};
+pub use record::{HistoryEntry, Record};
+pub use schema::{
+    Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, Label, Layout, Locale, Origin,
+    Schema, Section, SelectOption,
+};
+pub use search::SearchHit;
+pub use store::{Store, StoreOptions};
+pub use users::{NewUser, Session, UserInfo};
+pub use value::Value;

@@ -1,0 +1,135 @@
+//! The entity types every install has: customers, contacts and users.
+
+use super::{EntityDef, FieldDef, FieldType as T, Label, Layout, Section};
+
+/// The core's base definitions, in menu order.
+pub fn builtin_entities() -> Vec<EntityDef> {
+    vec![customer(), contact(), user()]
+}
+
+fn section(en: &str, zh: &str, fields: &[&str]) -> Section {
+    Section {
+        title: Label::new(en, zh),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+    }
+}
+
+fn columns(fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|f| f.to_string()).collect()
+}
+
+fn customer() -> EntityDef {
+    EntityDef {
+        name: "customer".into(),
+        label: Label::new("Customer", "客户"),
+        fields: vec![
+            FieldDef::new("name", T::Text, "Name", "名称").required(),
+            FieldDef::new("kind", T::Select, "Kind", "类型")
+                .required()
+                .options(&[("company", "Company", "企业"), ("person", "Person", "个人")]),
+            FieldDef::new("status", T::Select, "Status", "状态")
+                .required()
+                .options(&[
+                    ("lead", "Lead", "潜在客户"),
+                    ("customer", "Customer", "成交客户"),
+                    ("inactive", "Inactive", "休眠客户"),
+                ]),
+            FieldDef::new("phone", T::Phone, "Phone", "电话"),
+            FieldDef::new("email", T::Email, "Email", "邮箱"),
+            FieldDef::new("address", T::Text, "Address", "地址"),
+            FieldDef::new("industry", T::Select, "Industry", "行业").options(&[
+                ("manufacturing", "Manufacturing", "制造业"),
+                ("retail", "Retail", "零售"),
+                ("wholesale", "Wholesale", "批发"),
+                ("services", "Services", "服务业"),
+                ("technology", "Technology", "科技"),
+                ("construction", "Construction", "建筑"),
+                ("food", "Food & beverage", "餐饮食品"),
+                ("other", "Other", "其他"),
+            ]),
+            FieldDef::new("source", T::Select, "Source", "来源").options(&[
+                ("referral", "Referral", "转介绍"),
+                ("website", "Website", "官网"),
+                ("exhibition", "Trade show", "展会"),
+                ("cold_call", "Cold call", "电话开发"),
+                ("advertising", "Advertising", "广告"),
+                ("other", "Other", "其他"),
+            ]),
+            FieldDef::new("tags", T::MultiSelect, "Tags", "标签").options(&[
+                ("vip", "VIP", "重要客户"),
+                ("key_account", "Key account", "大客户"),
+                ("new", "New", "新客户"),
+                ("at_risk", "At risk", "流失风险"),
+            ]),
+            FieldDef::new("website", T::Url, "Website", "网站"),
+            FieldDef::new("notes", T::LongText, "Notes", "备注"),
+        ],
+        title_field: Some("name".into()),
+        kanban_field: Some("status".into()),
+        layout: Some(Layout {
+            sections: vec![
+                section("Basics", "基本信息", &["name", "kind", "status", "industry", "source", "tags"]),
+                section("Contact", "联系方式", &["phone", "email", "address", "website"]),
+                section("Notes", "备注", &["notes"]),
+            ],
+            list_columns: columns(&["name", "status", "industry", "phone", "owner", "updated_at"]),
+        }),
+    }
+}
+
+fn contact() -> EntityDef {
+    EntityDef {
+        name: "contact".into(),
+        label: Label::new("Contact", "联系人"),
+        fields: vec![
+            FieldDef::new("name", T::Text, "Name", "姓名").required(),
+            FieldDef::new("customer", T::Reference, "Customer", "所属客户")
+                .required()
+                .target("customer"),
+            FieldDef::new("title", T::Text, "Title", "职务"),
+            FieldDef::new("phone", T::Phone, "Phone", "电话"),
+            FieldDef::new("email", T::Email, "Email", "邮箱"),
+            FieldDef::new("notes", T::LongText, "Notes", "备注"),
+        ],
+        title_field: Some("name".into()),
+        kanban_field: None,
+        layout: Some(Layout {
+            sections: vec![
+                section("Basics", "基本信息", &["name", "customer", "title"]),
+                section("Contact", "联系方式", &["phone", "email"]),
+                section("Notes", "备注", &["notes"]),
+            ],
+            list_columns: columns(&["name", "customer", "title", "phone", "email"]),
+        }),
+    }
+}
+
+fn user() -> EntityDef {
+    EntityDef {
+        name: "user".into(),
+        label: Label::new("User", "用户"),
+        fields: vec![
+            FieldDef::new("username", T::Text, "Username", "用户名")
+                .required()
+                .unique(),
+            FieldDef::new("display_name", T::Text, "Display name", "姓名").required(),
+            FieldDef::new("role", T::Text, "Role", "角色").required(),
+            FieldDef::new("team", T::Text, "Team", "团队"),
+            FieldDef::new("manager", T::User, "Manager", "上级"),
+            FieldDef::new("email", T::Email, "Email", "邮箱"),
+            FieldDef::new("phone", T::Phone, "Phone", "电话"),
+            FieldDef::new("locale", T::Select, "Language", "语言")
+                .options(&[("en", "English", "English"), ("zh-CN", "中文", "中文")]),
+            FieldDef::new("active", T::Boolean, "Active", "启用"),
+        ],
+        title_field: Some("display_name".into()),
+        kanban_field: None,
+        layout: Some(Layout {
+            sections: vec![
+                section("Account", "账号", &["username", "display_name", "role", "team", "manager", "active"]),
+                section("Contact", "联系方式", &["email", "phone", "locale"]),
+            ],
+            list_columns: columns(&["display_name", "username", "role", "team", "email"]),
+        }),
+    }
+}

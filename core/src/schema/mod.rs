@@ -1,0 +1,424 @@
+//! Entity types and their fields: base definitions, the customisation overlay, and the
+//! effective schema that results from merging them.
+
+mod builtin;
+pub(crate) mod effective;
+mod validate;
+
+pub use builtin::builtin_entities;
+pub use effective::{Entity, Field, Schema};
+pub use validate::{check_entity_def, check_field_def, check_layout, check_name, RESERVED_FIELDS};
+
+use serde::{Deserialize, Serialize};
+
+/// A UI locale. Every label exists in each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Locale {
+    /// English.
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    /// Simplified Chinese.
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Locale {
+    /// The BCP 47 tag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// Parses a tag leniently: `zh`, `zh-CN`, `zh_cn` → Chinese; `en*` → English.
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let t = tag.trim().to_ascii_lowercase();
+        if t.starts_with("zh") {
+            Some(Locale::ZhCn)
+        } else if t.starts_with("en") {
+            Some(Locale::En)
+        } else {
+            None
+        }
+    }
+}
+
+/// A label in every supported locale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Label {
+    /// English text.
+    pub en: String,
+    /// Simplified Chinese text.
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+}
+
+impl Label {
+    /// A label from its two texts.
+    pub fn new(en: impl Into<String>, zh_cn: impl Into<String>) -> Self {
+        Label {
+            en: en.into(),
+            zh_cn: zh_cn.into(),
+        }
+    }
+
+    /// The text for a locale, falling back to the other one when empty.
+    pub fn get(&self, locale: Locale) -> &str {
+        let (first, second) = match locale {
+            Locale::En => (&self.en, &self.zh_cn),
+            Locale::ZhCn => (&self.zh_cn, &self.en),
+        };
+        if first.is_empty() {
+            second
+        } else {
+            first
+        }
+    }
+}
+
+/// The type of a field, which decides its column, its JSON shape and its validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// One line of text.
+    Text,
+    /// Multi-line text.
+    LongText,
+    /// A whole number (64-bit).
+    Integer,
+    /// An exact decimal (money); JSON strings such as `"1234.50"`.
+    Decimal,
+    /// True or false.
+    Boolean,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// An instant, RFC 3339; stored in UTC.
+    Datetime,
+    /// One value from a list of options.
+    Select,
+    /// Several values from a list of options.
+    MultiSelect,
+    /// The id of a record of another entity type (`target`).
+    Reference,
+    /// The id of a user.
+    User,
+    /// An e-mail address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// An http(s) URL.
+    Url,
+}
+
+impl FieldType {
+    /// Every field type, in documentation order.
+    pub const ALL: [FieldType; 14] = [
+        FieldType::Text,
+        FieldType::LongText,
+        FieldType::Integer,
+        FieldType::Decimal,
+        FieldType::Boolean,
+        FieldType::Date,
+        FieldType::Datetime,
+        FieldType::Select,
+        FieldType::MultiSelect,
+        FieldType::Reference,
+        FieldType::User,
+        FieldType::Email,
+        FieldType::Phone,
+        FieldType::Url,
+    ];
+
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::LongText => "long_text",
+            FieldType::Integer => "integer",
+            FieldType::Decimal => "decimal",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Select => "select",
+            FieldType::MultiSelect => "multi_select",
+            FieldType::Reference => "reference",
+            FieldType::User => "user",
+            FieldType::Email => "email",
+            FieldType::Phone => "phone",
+            FieldType::Url => "url",
+        }
+    }
+
+    /// Whether values of this type go into the full-text index.
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text
+                | FieldType::LongText
+                | FieldType::Email
+                | FieldType::Phone
+                | FieldType::Url
+        )
+    }
+
+    /// Whether a value is a record id (and so must exist).
+    pub fn is_reference(self) -> bool {
+        matches!(self, FieldType::Reference | FieldType::User)
+    }
+
+    /// Whether `min`/`max` bound the value (numbers) rather than the length (text).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Decimal)
+    }
+
+    /// Whether a new field of this type gets an index unless told otherwise.
+    pub fn indexed_by_default(self) -> bool {
+        !matches!(
+            self,
+            FieldType::LongText | FieldType::MultiSelect | FieldType::Boolean
+        )
+    }
+}
+
+/// One option of a select or multi-select field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectOption {
+    /// The stored value.
+    pub value: String,
+    /// What users see.
+    pub label: Label,
+    /// A CSS colour for badges and kanban columns (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+/// The definition of a field, as a plugin manifest, a core built-in or an admin declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Machine name: lower-case ASCII letters, digits and `_`, starting with a letter.
+    pub name: String,
+    /// The field type.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// Display label per locale.
+    pub label: Label,
+    /// A value must be present.
+    #[serde(default)]
+    pub required: bool,
+    /// No two records may share a (non-empty) value.
+    #[serde(default)]
+    pub unique: bool,
+    /// Lower bound: value for numbers, length for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Upper bound: value for numbers, length for text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Allowed values of a select or multi-select.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<SelectOption>,
+    /// For a reference: the entity type it points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// For a decimal: digits after the point (default 2, at most 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u32>,
+    /// Whether the column gets an index (default depends on the type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed: Option<bool>,
+    /// Help text shown under the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Label>,
+}
+
+impl FieldDef {
+    /// A minimal definition; builder methods add the rest.
+    pub fn new(name: &str, kind: FieldType, en: &str, zh: &str) -> Self {
+        FieldDef {
+            name: name.to_string(),
+            kind,
+            label: Label::new(en, zh),
+            required: false,
+            unique: false,
+            min: None,
+            max: None,
+            options: Vec::new(),
+            target: None,
+            scale: None,
+            indexed: None,
+            help: None,
+        }
+    }
+
+    /// Marks the field required.
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Marks the field unique.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// Sets the reference target.
+    pub fn target(mut self, entity: &str) -> Self {
+        self.target = Some(entity.to_string());
+        self
+    }
+
+    /// Adds select options from `(value, en, zh)` triples.
+    pub fn options(mut self, opts: &[(&str, &str, &str)]) -> Self {
+        self.options = opts
+            .iter()
+            .map(|(v, en, zh)| SelectOption {
+                value: v.to_string(),
+                label: Label::new(*en, *zh),
+                color: None,
+            })
+            .collect();
+        self
+    }
+
+    /// The decimal scale in effect.
+    pub fn effective_scale(&self) -> u32 {
+        self.scale.unwrap_or(2)
+    }
+
+    /// Whether the column is indexed.
+    pub fn is_indexed(&self) -> bool {
+        self.unique || self.indexed.unwrap_or_else(|| self.kind.indexed_by_default())
+    }
+
+    /// The entity type a reference or user field points at.
+    pub fn reference_target(&self) -> Option<&str> {
+        match self.kind {
+            FieldType::User => Some("user"),
+            FieldType::Reference => self.target.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A section of the record form and detail page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// Section heading.
+    pub title: Label,
+    /// Field names, in order.
+    pub fields: Vec<String>,
+}
+
+/// How an entity type's records are laid out: form sections and list columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    /// Form and detail sections, in order.
+    #[serde(default)]
+    pub sections: Vec<Section>,
+    /// Columns of the list page, in order.
+    #[serde(default)]
+    pub list_columns: Vec<String>,
+}
+
+/// The definition of an entity type (without overlay).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDef {
+    /// Machine name, same rules as field names.
+    pub name: String,
+    /// Display label per locale (singular).
+    pub label: Label,
+    /// The fields, in default order.
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+    /// The field whose value names a record (default: `name` if present, else the first text field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_field: Option<String>,
+    /// A select field whose options become kanban columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kanban_field: Option<String>,
+    /// Default layout (a default is derived when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+}
+
+/// Who defined an entity type or field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// A built-in of the core.
+    Core,
+    /// Declared by the plugin with this id.
+    Plugin(String),
+    /// Added by an administrator (overlay).
+    Custom,
+}
+
+impl Origin {
+    /// `core`, `plugin:<id>` or `custom`.
+    pub fn as_string(&self) -> String {
+        match self {
+            Origin::Core => "core".into(),
+            Origin::Plugin(id) => format!("plugin:{id}"),
+            Origin::Custom => "custom".into(),
+        }
+    }
+
+    /// Parses [`Origin::as_string`]'s output.
+    pub fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "core" => Some(Origin::Core),
+            "custom" => Some(Origin::Custom),
+            _ => s
+                .strip_prefix("plugin:")
+                .map(|id| Origin::Plugin(id.to_string())),
+        }
+    }
+}
+
+impl Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_string())
+    }
+}
+
+/// An administrator's change to an existing field: labels and visibility.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldPatch {
+    /// New labels; a locale left out keeps its current label.
+    #[serde(default)]
+    pub label: Option<PartialLabel>,
+    /// Hide (true) or show (false) the field on forms and lists.
+    #[serde(default)]
+    pub hidden: Option<bool>,
+    /// New help text.
+    #[serde(default)]
+    pub help: Option<PartialLabel>,
+    /// Make the field required or optional (overlay).
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// A label where each locale is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialLabel {
+    /// English, if changing.
+    #[serde(default)]
+    pub en: Option<String>,
+    /// Chinese, if changing.
+    #[serde(default, rename = "zh-CN")]
+    pub zh_cn: Option<String>,
+}
+
+/// Whether `name` is one of the system columns every record table has.
+pub fn validate_system_column(name: &str) -> bool {
+    validate::SYSTEM_COLUMNS.contains(&name)
+}

@@ -1,0 +1,43 @@
+//! Reading a record's change history.
+
+use super::records::{entity_for, in_scope, load};
+use super::Store;
+use crate::record::HistoryEntry;
+use crate::{Access, Error, Result};
+
+impl Store {
+    /// The history of a record, oldest first. Needs read permission and the record in scope;
+    /// the history of a deleted record is visible to administrators only.
+    pub fn history(&self, access: &Access, entity: &str, id: i64) -> Result<Vec<HistoryEntry>> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        self.read(|c| {
+            match load(c, &e, id)? {
+                Some(r) if in_scope(c, access, &perm, &r)? => {}
+                None if access.is_admin() => {}
+                _ => return Err(Error::NotFound(format!("no {entity} with id {id}"))),
+            }
+            let mut stmt = c.prepare_cached(
+                "SELECT id, version, action, user_id, at, changes FROM history
+                 WHERE entity = ?1 AND record_id = ?2 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map((entity, id), |r| {
+                    let changes: String = r.get(5)?;
+                    Ok(HistoryEntry {
+                        id: r.get(0)?,
+                        version: r.get(1)?,
+                        action: r.get(2)?,
+                        user_id: r.get(3)?,
+                        at: r.get(4)?,
+                        changes: serde_json::from_str(&changes).unwrap_or_default(),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if rows.is_empty() {
+                return Err(Error::NotFound(format!("no {entity} with id {id}")));
+            }
+            Ok(rows)
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! Running list queries: typed filters, scope, full-text, sort and keyset pagination.
+
+use super::records::{entity_for, from_row, scope_condition, select_list};
+use super::Store;
+use crate::db::{ddl, sql};
+use crate::query::{ListQuery, Op, Page};
+use crate::schema::{Entity, FieldDef, FieldType};
+use crate::search::match_expression;
+use crate::value::Value;
+use crate::{Access, Error, Result};
+use base64::Engine;
+use rusqlite::types::Value as Sql;
+
+/// The definition a system column is typed with, or a field's definition.
+fn column_def(e: &Entity, name: &str) -> Option<FieldDef> {
+    let sys = |kind| Some(FieldDef::new(name, kind, name, name));
+    match name {
+        "id" | "version" => sys(FieldType::Integer),
+        "owner" | "created_by" | "updated_by" => sys(FieldType::User),
+        "created_at" | "updated_at" => sys(FieldType::Datetime),
+        _ => e.field(name).map(|f| f.def.clone()),
+    }
+}
+
+/// A filter value typed for SQL. Datetime filters also accept a plain date (midnight UTC).
+fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
+    let parsed = Value::parse_str(def, raw).or_else(|e| {
+        if def.kind == FieldType::Datetime {
+            let day = FieldDef::new(&def.name, FieldType::Date, "", "");
+            match Value::parse_str(&day, raw) {
+                Ok(Value::Date(d)) => Ok(Value::DateTime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())),
+                _ => Err(e),
+            }
+        } else {
+            Err(e)
+        }
+    });
+    let v = parsed.map_err(|why| Error::bad_param(param, why))?;
+    if v.is_null() {
+        return Err(Error::bad_param(param, "needs a value (use [null]=true to find empty ones)"));
+    }
+    Ok(sql::to_sql(def, &v))
+}
+
+fn like_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    s: String,
+    v: serde_json::Value,
+    i: i64,
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
+    let bad = || Error::bad_param("cursor", "is not a cursor from this list; start again without it");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if c.s != sort {
+        return Err(Error::bad_param("cursor", "was made for a different sort order"));
+    }
+    Ok(c)
+}
+
+impl Store {
+    /// Lists records of an entity type the caller may read, within scope.
+    pub fn list(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<Page> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let mut conds: Vec<String> = Vec::new();
+        let mut params: Vec<Sql> = Vec::new();
+        let (scope, scope_params) = scope_condition(access, &perm, "");
+        if !scope.is_empty() {
+            conds.push(scope);
+            params.extend(scope_params);
+        }
+        for f in &query.filters {
+            let param = if f.op == Op::Eq {
+                f.field.clone()
+            } else {
+                format!("{}[{}]", f.field, f.op.as_str())
+            };
+            let def = column_def(&e, &f.field)
+                .ok_or_else(|| Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field)))?;
+            let col = ddl::column(&f.field);
+            let multi = def.kind == FieldType::MultiSelect;
+            match f.op {
+                Op::Null => {
+                    let want = match f.value.as_str() {
+                        "true" | "1" | "" => true,
+                        "false" | "0" => false,
+                        _ => return Err(Error::bad_param(&param, "must be true or false")),
+                    };
+                    conds.push(format!("{col} IS {}NULL", if want { "" } else { "NOT " }));
+                }
+                Op::Contains if multi => {
+                    let one = FieldDef { kind: FieldType::Select, ..def.clone() };
+                    let v = typed(&one, &f.value, &param)?;
+                    conds.push(format!("EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"));
+                    params.push(v);
+                }
+                Op::Contains if def.kind.is_textual() || def.kind == FieldType::Select => {
+                    if f.value.is_empty() {
+                        return Err(Error::bad_param(&param, "needs a value"));
+                    }
+                    conds.push(format!("{col} LIKE ? ESCAPE '\\'"));
+                    params.push(Sql::Text(like_pattern(&f.value)));
+                }
+                Op::Contains => {
+                    return Err(Error::bad_param(&param, format!("contains does not apply to {} fields", def.kind.as_str())))
+                }
+                _ if multi => {
+                    return Err(Error::bad_param(&param, "multi-select fields take [contains] or [null]"))
+                }
+                Op::In => {
+                    let parts: Vec<&str> = f.value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+                    if parts.is_empty() || parts.len() > 100 {
+                        return Err(Error::bad_param(&param, "needs 1 to 100 comma-separated values"));
+                    }
+                    let mut marks = Vec::new();
+                    for p in parts {
+                        params.push(typed(&def, p, &param)?);
+                        marks.push("?");
+                    }
+                    conds.push(format!("{col} IN ({})", marks.join(", ")));
+                }
+                Op::Ne => {
+                    params.push(typed(&def, &f.value, &param)?);
+                    conds.push(format!("({col} != ? OR {col} IS NULL)"));
+                }
+                op => {
+                    if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte) && def.kind == FieldType::Boolean {
+                        return Err(Error::bad_param(&param, "boolean fields take eq, ne or null"));
+                    }
+                    let sym = match op {
+                        Op::Eq => "=",
+                        Op::Lt => "<",
+                        Op::Lte => "<=",
+                        Op::Gt => ">",
+                        _ => ">=",
+                    };
+                    params.push(typed(&def, &f.value, &param)?);
+                    conds.push(format!("{col} {sym} ?"));
+                }
+            }
+        }
+        if let Some(q) = &query.q {
+            match match_expression(q) {
+                Some(m) => {
+                    conds.push(format!(
+                        "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
+                        fts = ddl::fts_table(entity)
+                    ));
+                    params.push(Sql::Text(m));
+                }
+                None => {
+                    return Ok(Page { items: vec![], next_cursor: None });
+                }
+            }
+        }
+        let sort = &query.sort;
+        let sort_def = column_def(&e, &sort.field)
+            .ok_or_else(|| Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field)))?;
+        if sort_def.kind == FieldType::MultiSelect {
+            return Err(Error::bad_param("sort", "multi-select fields cannot be sorted"));
+        }
+        let col = ddl::column(&sort.field);
+        let dir = if sort.descending { "DESC" } else { "ASC" };
+        let sort_param = sort.as_param();
+        if let Some(c) = &query.cursor {
+            let cur = decode_cursor(c, &sort_param)?;
+            let v = sql::json_to_sql(&cur.v).ok_or_else(|| Error::bad_param("cursor", "is damaged"))?;
+            if sort.field == "id" {
+                conds.push(format!("id {} ?", if sort.descending { "<" } else { ">" }));
+                params.push(Sql::Integer(cur.i));
+            } else {
+                match (sort.descending, v) {
+                    (false, Sql::Null) => {
+                        conds.push(format!("(({col} IS NULL AND id > ?) OR {col} IS NOT NULL)"));
+                        params.push(Sql::Integer(cur.i));
+                    }
+                    (false, v) => {
+                        conds.push(format!("({col}, id) > (?, ?)"));
+                        params.extend([v, Sql::Integer(cur.i)]);
+                    }
+                    (true, Sql::Null) => {
+                        conds.push(format!("({col} IS NULL AND id < ?)"));
+                        params.push(Sql::Integer(cur.i));
+                    }
+                    (true, v) => {
+                        conds.push(format!("(({col}, id) < (?, ?) OR {col} IS NULL)"));
+                        params.extend([v, Sql::Integer(cur.i)]);
+                    }
+                }
+            }
+        }
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let order = if sort.field == "id" {
+            format!("id {dir}")
+        } else {
+            format!("{col} {dir}, id {dir}")
+        };
+        let sql = format!(
+            "SELECT {}, {col} FROM {} {where_} ORDER BY {order} LIMIT {}",
+            select_list(&e),
+            ddl::table(entity),
+            query.limit + 1
+        );
+        let sort_index = 7 + e.fields.len();
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            let mut items = Vec::new();
+            let mut last_key = None;
+            while let Some(row) = rows.next()? {
+                if items.len() == query.limit {
+                    let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
+                    return Ok(Page {
+                        next_cursor: Some(encode_cursor(&Cursor { s: sort_param.clone(), v: sql::sql_to_json(&v), i })),
+                        items,
+                    });
+                }
+                let rec = from_row(&e, row)?;
+                let key: Sql = row.get(sort_index)?;
+                last_key = Some((key, rec.id));
+                items.push(rec);
+            }
+            Ok(Page { items, next_cursor: None })
+        })
+    }
+}

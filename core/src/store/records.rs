@@ -1,0 +1,555 @@
+//! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
+//! and the search index kept in the same transaction.
+
+use super::Store;
+use crate::access::{EntityPermission, Scope};
+use crate::db::{self, ddl, sql};
+use crate::hooks::{WriteEvent, WriteOp};
+use crate::record::Record;
+use crate::schema::{Entity, Schema};
+use crate::search::index_text;
+use crate::value::Value;
+use crate::{Access, Error, FieldErrors, Result};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+
+/// System columns in the order every SELECT lists them.
+pub(super) const SYSTEM_SELECT: &str = "id, version, owner, created_by, created_at, updated_by, updated_at";
+
+/// `SELECT` column list for an entity: system columns then every field column.
+pub(super) fn select_list(e: &Entity) -> String {
+    let mut s = SYSTEM_SELECT.to_string();
+    for f in &e.fields {
+        s.push_str(", ");
+        s.push_str(&ddl::column(&f.def.name));
+    }
+    s
+}
+
+/// Builds a record from a row selected with [`select_list`].
+pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
+    let mut values = BTreeMap::new();
+    for (i, f) in e.fields.iter().enumerate() {
+        values.insert(f.def.name.clone(), sql::from_sql(&f.def, row.get_ref(7 + i)?));
+    }
+    Ok(Record {
+        entity: e.name.clone(),
+        id: row.get(0)?,
+        version: row.get(1)?,
+        owner: row.get(2)?,
+        created_by: row.get(3)?,
+        created_at: db::parse_time(&row.get::<_, String>(4)?),
+        updated_by: row.get(5)?,
+        updated_at: db::parse_time(&row.get::<_, String>(6)?),
+        values,
+    })
+}
+
+/// Loads a record without any permission check.
+pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Record>> {
+    let sql = format!("SELECT {} FROM {} WHERE id = ?1", select_list(e), ddl::table(&e.name));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id], |r| from_row(e, r)).optional()?)
+}
+
+/// The SQL condition (with its parameters) limiting rows to the caller's scope.
+/// `alias` prefixes the record table's columns (`""` or `"r."`).
+pub(crate) fn scope_condition(access: &Access, perm: &EntityPermission, alias: &str) -> (String, Vec<Sql>) {
+    if access.user_id.is_none() || perm.scope == Scope::All {
+        return (String::new(), vec![]);
+    }
+    let uid = access.user_id.unwrap_or_default();
+    match (perm.scope, &access.team) {
+        (Scope::Team, Some(team)) => (
+            format!("({alias}owner = ? OR {alias}owner IN (SELECT id FROM r_user WHERE c_team = ?))"),
+            vec![Sql::Integer(uid), Sql::Text(team.clone())],
+        ),
+        _ => (format!("{alias}owner = ?"), vec![Sql::Integer(uid)]),
+    }
+}
+
+/// Whether a loaded record is within the caller's scope.
+pub(super) fn in_scope(conn: &Connection, access: &Access, perm: &EntityPermission, r: &Record) -> Result<bool> {
+    let (cond, mut params) = scope_condition(access, perm, "");
+    if cond.is_empty() {
+        return Ok(true);
+    }
+    params.push(Sql::Integer(r.id));
+    let sql = format!("SELECT 1 FROM {} WHERE {cond} AND id = ?", ddl::table(&r.entity));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Looks up an entity type the caller may use for `what`.
+pub(super) fn entity_for(
+    schema: &Schema,
+    access: &Access,
+    name: &str,
+    what: &str,
+    check: fn(&EntityPermission) -> bool,
+) -> Result<(Entity, EntityPermission)> {
+    let e = schema
+        .entity(name)
+        .ok_or_else(|| Error::NotFound(format!("no entity type '{name}'")))?;
+    let perm = access.require(name, what, check)?;
+    Ok((e.clone(), perm))
+}
+
+/// Input parsed against an entity: field values and an optional owner change.
+struct Parsed {
+    values: BTreeMap<String, Value>,
+    owner: Option<Option<i64>>,
+}
+
+fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
+    let mut errors = FieldErrors::new();
+    let mut values = BTreeMap::new();
+    let mut owner = None;
+    for (k, v) in input {
+        if k == "owner" {
+            match v {
+                Json::Null => owner = Some(None),
+                Json::Number(n) if n.as_i64().is_some_and(|i| i > 0) => owner = Some(n.as_i64()),
+                _ => {
+                    errors.insert(k.clone(), "must be a user id".into());
+                }
+            }
+            continue;
+        }
+        if crate::schema::validate_system_column(k) {
+            errors.insert(k.clone(), "is set by the system and cannot be written".into());
+            continue;
+        }
+        let Some(f) = e.field(k) else {
+            errors.insert(k.clone(), format!("'{}' has no field '{k}'", e.name));
+            continue;
+        };
+        if f.retired {
+            errors.insert(k.clone(), "is retired: kept for reading, no longer writable".into());
+            continue;
+        }
+        match Value::from_json(&f.def, v) {
+            Ok(val) => {
+                values.insert(k.clone(), val);
+            }
+            Err(why) => {
+                errors.insert(k.clone(), why);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(Parsed { values, owner })
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
+    values.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
+}
+
+fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    for f in &e.fields {
+        if f.def.required && !f.hidden && !f.retired {
+            if values.get(&f.def.name).is_none_or(Value::is_null) {
+                errors.insert(f.def.name.clone(), "is required".into());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+/// Rules the core enforces on its own entity types.
+fn core_rules(store: &Store, access: &Access, e: &Entity, changed: &BTreeMap<String, Value>) -> Result<()> {
+    if e.name == "user" {
+        if let Some(role) = changed.get("role") {
+            if access.user_id.is_some() && !access.is_admin() {
+                return Err(Error::Forbidden("only administrators may change roles".into()));
+            }
+            if let Value::Text(r) = role {
+                if store.role(r).is_none() {
+                    return Err(Error::field("role", format!("no role '{r}'")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that references point at existing records and unique values are free.
+fn check_integrity(conn: &Connection, schema: &Schema, e: &Entity, id: Option<i64>, changed: &BTreeMap<String, Value>) -> Result<()> {
+    let mut errors = FieldErrors::new();
+    let mut conflicts = FieldErrors::new();
+    for (name, v) in changed {
+        let Some(f) = e.field(name) else { continue };
+        if let (Some(target), Value::Ref(rid)) = (f.def.reference_target(), v) {
+            if !schema.contains(target) {
+                errors.insert(name.clone(), format!("target type '{target}' does not exist"));
+                continue;
+            }
+            let sql = format!("SELECT 1 FROM {} WHERE id = ?1", ddl::table(target));
+            let found = conn.prepare_cached(&sql)?.query_row([rid], |_| Ok(())).optional()?;
+            if found.is_none() {
+                errors.insert(name.clone(), format!("no {target} with id {rid}"));
+            }
+        }
+        if f.def.unique && !v.is_null() {
+            let sql = format!(
+                "SELECT id FROM {} WHERE {} = ?1 AND id != ?2 LIMIT 1",
+                ddl::table(&e.name),
+                ddl::column(name)
+            );
+            let other: Option<i64> = conn
+                .prepare_cached(&sql)?
+                .query_row((sql::to_sql(&f.def, v), id.unwrap_or(0)), |r| r.get(0))
+                .optional()?;
+            if let Some(other) = other {
+                conflicts.insert(name.clone(), format!("already used by {} #{other}", e.name));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::validation(errors));
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::Conflict {
+            message: "duplicate value in a unique field".into(),
+            fields: conflicts,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that the caller may give a record to `owner`.
+fn check_owner(conn: &Connection, access: &Access, perm: &EntityPermission, owner: Option<i64>) -> Result<()> {
+    let Some(owner) = owner else { return Ok(()) };
+    let team: Option<Option<String>> = conn
+        .prepare_cached("SELECT c_team FROM r_user WHERE id = ?1")?
+        .query_row([owner], |r| r.get(0))
+        .optional()?;
+    let Some(owner_team) = team else {
+        return Err(Error::field("owner", format!("no user with id {owner}")));
+    };
+    if access.user_id.is_none() || access.user_id == Some(owner) || perm.scope == Scope::All {
+        return Ok(());
+    }
+    if perm.scope == Scope::Team && owner_team.is_some() && owner_team == access.team {
+        return Ok(());
+    }
+    Err(Error::field("owner", "you may only assign records within your scope"))
+}
+
+fn write_history(conn: &Connection, entity: &str, id: i64, version: i64, action: &str, user: Option<i64>, changes: &BTreeMap<String, [Json; 2]>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (entity, record_id, version, action, user_id, at, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute((
+        entity,
+        id,
+        version,
+        action,
+        user,
+        db::now_text(),
+        serde_json::to_string(changes).unwrap_or_default(),
+    ))?;
+    Ok(())
+}
+
+fn write_search(conn: &Connection, e: &Entity, id: i64, values: Option<&BTreeMap<String, Value>>) -> Result<()> {
+    let fts = ddl::fts_table(&e.name);
+    conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
+        .execute([id])?;
+    if let Some(values) = values {
+        let body = index_text(e, values);
+        if !body.is_empty() {
+            conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
+                .execute((id, body))?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Reads one record. Outside the caller's scope it does not exist (`NotFound`).
+    pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        self.read(|c| {
+            let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
+            r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+        })
+    }
+
+    /// Creates a record from API input (field → JSON value, plus optional `owner`).
+    pub fn create(&self, access: &Access, entity: &str, input: &Map<String, Json>) -> Result<Record> {
+        if entity == "user" {
+            return Err(Error::Forbidden(
+                "users are created through the user administration (with a password)".into(),
+            ));
+        }
+        self.insert_record(access, entity, input)
+    }
+
+    pub(crate) fn insert_record(&self, access: &Access, entity: &str, input: &Map<String, Json>) -> Result<Record> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "create", |p| p.create)?;
+        if e.retired {
+            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+        }
+        let parsed = parse_input(&e, input)?;
+        let owner = parsed.owner.unwrap_or(access.user_id);
+        let hooks = self.hooks();
+        let event = WriteEvent {
+            op: WriteOp::Create,
+            entity,
+            before: None,
+            user_id: access.user_id,
+        };
+        let mut proposed = to_map(&parsed.values);
+        hooks.before_write(&event, &mut proposed)?;
+        let values = parse_input(&e, &proposed)?.values;
+        check_required(&e, &values)?;
+        core_rules(self, access, &e, &values)?;
+        let record = self.write(|tx| {
+            check_owner(tx, access, &perm, owner)?;
+            check_integrity(tx, &schema, &e, None, &values)?;
+            let now = db::now_text();
+            let mut cols = vec!["version", "owner", "created_by", "created_at", "updated_by", "updated_at"]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>();
+            let mut params: Vec<Sql> = vec![
+                Sql::Integer(1),
+                owner.map(Sql::Integer).unwrap_or(Sql::Null),
+                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                Sql::Text(now.clone()),
+                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                Sql::Text(now),
+            ];
+            for (name, v) in &values {
+                if let Some(f) = e.field(name) {
+                    cols.push(ddl::column(name));
+                    params.push(sql::to_sql(&f.def, v));
+                }
+            }
+            let marks = vec!["?"; cols.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({marks})",
+                ddl::table(entity),
+                cols.join(", ")
+            );
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(params))?;
+            let id = tx.last_insert_rowid();
+            let mut changes: BTreeMap<String, [Json; 2]> = values
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), [Json::Null, v.to_json()]))
+                .collect();
+            if let Some(o) = owner {
+                changes.insert("owner".into(), [Json::Null, Json::from(o)]);
+            }
+            write_history(tx, entity, id, 1, "create", access.user_id, &changes)?;
+            let record = load(tx, &e, id)?
+                .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
+            write_search(tx, &e, id, Some(&record.values))?;
+            Ok(record)
+        })?;
+        hooks.after_write(&event, &record);
+        Ok(record)
+    }
+
+    /// Applies a partial update if `expected_version` is current; otherwise `StaleVersion`.
+    /// An update that changes nothing returns the record unchanged (no new version).
+    pub fn update(&self, access: &Access, entity: &str, id: i64, expected_version: i64, patch: &Map<String, Json>) -> Result<Record> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
+        if e.retired {
+            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+        }
+        let current = self.read(|c| {
+            load(c, &e, id)?
+                .filter(|r| in_scope(c, access, &perm, r).unwrap_or(false))
+                .ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+        })?;
+        if current.version != expected_version {
+            return Err(Error::StaleVersion {
+                expected: expected_version,
+                current: current.version,
+            });
+        }
+        let parsed = parse_input(&e, patch)?;
+        let owner = parsed.owner.unwrap_or(current.owner);
+        let mut merged: BTreeMap<String, Value> = current
+            .values
+            .iter()
+            .filter(|(k, _)| e.field(k).is_some_and(|f| !f.retired))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        merged.extend(parsed.values);
+        let hooks = self.hooks();
+        let event = WriteEvent {
+            op: WriteOp::Update,
+            entity,
+            before: Some(&current),
+            user_id: access.user_id,
+        };
+        let mut proposed = to_map(&merged);
+        hooks.before_write(&event, &mut proposed)?;
+        let values = parse_input(&e, &proposed)?.values;
+        check_required(&e, &values)?;
+        let changed: BTreeMap<String, Value> = values
+            .iter()
+            .filter(|(k, v)| current.get(k) != *v)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if changed.is_empty() && owner == current.owner {
+            return Ok(current);
+        }
+        core_rules(self, access, &e, &changed)?;
+        let record = self.write(|tx| {
+            if owner != current.owner {
+                check_owner(tx, access, &perm, owner)?;
+            }
+            check_integrity(tx, &schema, &e, Some(id), &changed)?;
+            let mut sets = vec![
+                "version = version + 1".to_string(),
+                "owner = ?".into(),
+                "updated_by = ?".into(),
+                "updated_at = ?".into(),
+            ];
+            let mut params: Vec<Sql> = vec![
+                owner.map(Sql::Integer).unwrap_or(Sql::Null),
+                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                Sql::Text(db::now_text()),
+            ];
+            for (name, v) in &changed {
+                if let Some(f) = e.field(name) {
+                    sets.push(format!("{} = ?", ddl::column(name)));
+                    params.push(sql::to_sql(&f.def, v));
+                }
+            }
+            params.push(Sql::Integer(id));
+            params.push(Sql::Integer(expected_version));
+            let sql = format!(
+                "UPDATE {} SET {} WHERE id = ? AND version = ?",
+                ddl::table(entity),
+                sets.join(", ")
+            );
+            let n = tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(params))?;
+            if n == 0 {
+                let now = load(tx, &e, id)?;
+                return Err(match now {
+                    Some(r) => Error::StaleVersion {
+                        expected: expected_version,
+                        current: r.version,
+                    },
+                    None => Error::NotFound(format!("no {entity} with id {id}")),
+                });
+            }
+            let mut changes: BTreeMap<String, [Json; 2]> = changed
+                .iter()
+                .map(|(k, v)| (k.clone(), [current.get(k).to_json(), v.to_json()]))
+                .collect();
+            if owner != current.owner {
+                changes.insert(
+                    "owner".into(),
+                    [current.owner.map(Json::from).unwrap_or(Json::Null), owner.map(Json::from).unwrap_or(Json::Null)],
+                );
+            }
+            write_history(tx, entity, id, expected_version + 1, "update", access.user_id, &changes)?;
+            let record = load(tx, &e, id)?
+                .ok_or_else(|| Error::Database("updated record vanished".into()))?;
+            write_search(tx, &e, id, Some(&record.values))?;
+            Ok(record)
+        })?;
+        hooks.after_write(&event, &record);
+        Ok(record)
+    }
+
+    /// Deletes a record if `expected_version` is current. Refused while other records
+    /// reference it. History keeps the deleted values.
+    pub fn delete(&self, access: &Access, entity: &str, id: i64, expected_version: i64) -> Result<()> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "delete", |p| p.delete)?;
+        if entity == "user" {
+            return Err(Error::Forbidden(
+                "users are never deleted; deactivate them instead (active = false)".into(),
+            ));
+        }
+        if e.retired {
+            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+        }
+        let current = self.read(|c| {
+            load(c, &e, id)?
+                .filter(|r| in_scope(c, access, &perm, r).unwrap_or(false))
+                .ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+        })?;
+        if current.version != expected_version {
+            return Err(Error::StaleVersion {
+                expected: expected_version,
+                current: current.version,
+            });
+        }
+        let hooks = self.hooks();
+        let event = WriteEvent {
+            op: WriteOp::Delete,
+            entity,
+            before: Some(&current),
+            user_id: access.user_id,
+        };
+        hooks.before_delete(&event)?;
+        self.write(|tx| {
+            for (other, field) in schema.references_to(entity) {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM {} WHERE {} = ?1",
+                    ddl::table(&other.name),
+                    ddl::column(field.name())
+                );
+                let n: i64 = tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
+                if n > 0 {
+                    return Err(Error::conflict(format!(
+                        "{entity} #{id} is still referenced by {n} {} record(s) (field '{}'); \
+                         change or delete those first",
+                        other.name,
+                        field.name()
+                    )));
+                }
+            }
+            let sql = format!("DELETE FROM {} WHERE id = ?1 AND version = ?2", ddl::table(entity));
+            let n = tx.prepare_cached(&sql)?.execute((id, expected_version))?;
+            if n == 0 {
+                return Err(Error::StaleVersion {
+                    expected: expected_version,
+                    current: load(tx, &e, id)?.map(|r| r.version).unwrap_or(-1),
+                });
+            }
+            let mut changes: BTreeMap<String, [Json; 2]> = current
+                .values
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), [v.to_json(), Json::Null]))
+                .collect();
+            if let Some(o) = current.owner {
+                changes.insert("owner".into(), [Json::from(o), Json::Null]);
+            }
+            write_history(tx, entity, id, current.version, "delete", access.user_id, &changes)?;
+            write_search(tx, &e, id, None)?;
+            Ok(())
+        })?;
+        hooks.after_write(&event, &current);
+        Ok(())
+    }
+}

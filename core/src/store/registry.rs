@@ -1,0 +1,469 @@
+//! Schema registry operations: applying base definitions (core built-ins, plugin manifests)
+//! and the administrator's overlay (custom entity types and fields, labels, hiding, layouts).
+
+use super::Store;
+use crate::db::ddl;
+use crate::schema::effective::{EntityRow, FieldRow};
+use crate::schema::{
+    check_entity_def, check_field_def, EntityDef, FieldDef, FieldPatch, FieldType, Label, Layout,
+    Origin, Schema,
+};
+use crate::{Access, Error, FieldErrors, Result};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::{HashMap, HashSet};
+
+/// Position given to the first custom field, after any base field.
+const CUSTOM_FIELD_POSITION: i64 = 10_000;
+
+/// Reads the effective schema from the registry tables.
+pub(super) fn load(conn: &Connection) -> Result<Schema> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, origin, def, retired, label_en, label_zh, layout
+         FROM schema_entities ORDER BY position, name",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut entities = Vec::new();
+    for (name, origin, def, retired, en, zh, layout) in rows {
+        let def: EntityDef = parse_json(&def, &name)?;
+        let label_override = match (en, zh) {
+            (None, None) => None,
+            (en, zh) => Some(Label {
+                en: en.unwrap_or_else(|| def.label.en.clone()),
+                zh_cn: zh.unwrap_or_else(|| def.label.zh_cn.clone()),
+            }),
+        };
+        entities.push(EntityRow {
+            origin: Origin::parse(&origin).unwrap_or(Origin::Custom),
+            retired,
+            label_override,
+            layout_override: layout.map(|l| parse_json::<Layout>(&l, &name)).transpose()?,
+            def,
+        });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT entity, name, origin, def, retired, hidden, label_en, label_zh, help, required
+         FROM schema_fields ORDER BY entity, position, name",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<bool>>(9)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut fields = Vec::new();
+    for (entity, origin, def, retired, hidden, label_en, label_zh, help, required) in rows {
+        fields.push(FieldRow {
+            def: parse_json(&def, &entity)?,
+            entity,
+            origin: Origin::parse(&origin).unwrap_or(Origin::Custom),
+            retired,
+            hidden,
+            label_en,
+            label_zh,
+            help: help.map(|h| parse_json::<Label>(&h, "help")).transpose()?,
+            required,
+        });
+    }
+    Ok(Schema::assemble(entities, fields))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| Error::Database(format!("stored definition of '{what}' is unreadable: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// Whether a stored column of type `old` can carry values of the new definition unchanged.
+fn compatible(old: &FieldDef, new: &FieldDef) -> bool {
+    use FieldType::*;
+    if old.kind == Decimal && new.kind == Decimal {
+        return old.effective_scale() == new.effective_scale();
+    }
+    if old.kind == Reference && new.kind == Reference {
+        return old.target == new.target;
+    }
+    old.kind == new.kind
+        || matches!(
+            (old.kind, new.kind),
+            (Text | Email | Phone | Url, Text | LongText) | (Text, Email | Phone | Url)
+        )
+}
+
+struct StoredField {
+    origin: Origin,
+    def: FieldDef,
+}
+
+fn stored_fields(conn: &Connection, entity: &str) -> Result<HashMap<String, StoredField>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name, origin, def FROM schema_fields WHERE entity = ?1")?;
+    let rows = stmt
+        .query_map([entity], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = HashMap::new();
+    for (name, origin, def) in rows {
+        out.insert(
+            name,
+            StoredField {
+                origin: Origin::parse(&origin).unwrap_or(Origin::Custom),
+                def: parse_json(&def, entity)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn entity_origin(conn: &Connection, name: &str) -> Result<Option<Origin>> {
+    let o: Option<String> = conn
+        .query_row(
+            "SELECT origin FROM schema_entities WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(o.map(|o| Origin::parse(&o).unwrap_or(Origin::Custom)))
+}
+
+/// Writes one entity definition and its fields, creating or widening its table.
+fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<()> {
+    match entity_origin(conn, &def.name)? {
+        Some(existing) if &existing != origin => {
+            return Err(Error::conflict_on(
+                "name",
+                format!(
+                    "entity type '{}' is already defined by {}",
+                    def.name,
+                    existing.as_string()
+                ),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            let next: i64 = conn.query_row(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM schema_entities",
+                [],
+                |r| r.get(0),
+            )?;
+            let mut shell = def.clone();
+            shell.fields.clear();
+            conn.execute(
+                "INSERT INTO schema_entities (name, origin, def, retired, position)
+                 VALUES (?1, ?2, ?3, 0, ?4)",
+                (&def.name, origin.as_string(), to_json(&shell), next),
+            )?;
+        }
+    }
+    let mut shell = def.clone();
+    shell.fields.clear();
+    conn.execute(
+        "UPDATE schema_entities SET def = ?2, retired = 0 WHERE name = ?1",
+        (&def.name, to_json(&shell)),
+    )?;
+    ddl::ensure_table(conn, &def.name)?;
+    let stored = stored_fields(conn, &def.name)?;
+    for (pos, f) in def.fields.iter().enumerate() {
+        if let Some(old) = stored.get(&f.name) {
+            if old.origin != *origin && old.origin != Origin::Custom {
+                return Err(Error::conflict_on(
+                    &f.name,
+                    format!("field is already defined by {}", old.origin.as_string()),
+                ));
+            }
+            if !compatible(&old.def, f) {
+                return Err(Error::conflict_on(
+                    &f.name,
+                    format!(
+                        "'{}.{}' would change from {} to {}; refusing, stored values would be lost",
+                        def.name,
+                        f.name,
+                        describe(&old.def),
+                        describe(f)
+                    ),
+                ));
+            }
+            conn.execute(
+                "UPDATE schema_fields SET origin = ?3, def = ?4, retired = 0, position = ?5
+                 WHERE entity = ?1 AND name = ?2",
+                (&def.name, &f.name, origin.as_string(), to_json(f), pos as i64),
+            )?;
+        } else {
+            conn.execute(
+                "INSERT INTO schema_fields (entity, name, origin, def, retired, position)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                (&def.name, &f.name, origin.as_string(), to_json(f), pos as i64),
+            )?;
+        }
+        ddl::ensure_column(conn, &def.name, f)?;
+    }
+    let declared: HashSet<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+    for (name, old) in &stored {
+        if old.origin == *origin && !declared.contains(name.as_str()) {
+            conn.execute(
+                "UPDATE schema_fields SET retired = 1 WHERE entity = ?1 AND name = ?2",
+                (&def.name, name),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn describe(f: &FieldDef) -> String {
+    match f.kind {
+        FieldType::Decimal => format!("decimal(scale {})", f.effective_scale()),
+        FieldType::Reference => format!("reference to {}", f.target.as_deref().unwrap_or("?")),
+        k => k.as_str().to_string(),
+    }
+}
+
+impl Store {
+    /// Replaces the base definitions owned by `origin` (the core's built-ins, or one plugin's
+    /// entity types). New entity types and fields get tables and columns; fields and entity
+    /// types no longer declared are retired — kept, hidden, readable — never dropped. Type
+    /// changes that would lose stored values are refused. The overlay is untouched.
+    pub fn apply_base(&self, origin: &Origin, defs: &[EntityDef]) -> Result<()> {
+        let schema = self.schema();
+        let mut errors = FieldErrors::new();
+        for (i, def) in defs.iter().enumerate() {
+            let exists = |t: &str| schema.contains(t) || defs.iter().any(|d| d.name == t);
+            for (k, v) in check_entity_def(def, &exists) {
+                errors.insert(format!("entities[{i}].{k}"), v);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        self.write(|tx| {
+            for def in defs {
+                upsert_entity(tx, origin, def)?;
+            }
+            let declared: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+            let mut stmt = tx.prepare("SELECT name FROM schema_entities WHERE origin = ?1")?;
+            let owned = stmt
+                .query_map([origin.as_string()], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            for name in owned {
+                if !declared.contains(&name.as_str()) {
+                    tx.execute("UPDATE schema_entities SET retired = 1 WHERE name = ?1", [&name])?;
+                }
+            }
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Marks every entity type of `origin` retired (its plugin was disabled or removed): the
+    /// data stays, the types leave menus and refuse writes.
+    pub fn retire_origin(&self, origin: &Origin) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE schema_entities SET retired = 1 WHERE origin = ?1",
+                [origin.as_string()],
+            )?;
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Creates a custom entity type (administrators only).
+    pub fn create_entity(&self, access: &Access, def: &EntityDef) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let errors = check_entity_def(def, &|t| schema.contains(t));
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        if schema.contains(&def.name) {
+            return Err(Error::conflict_on(
+                "name",
+                format!("entity type '{}' already exists", def.name),
+            ));
+        }
+        self.write(|tx| upsert_entity(tx, &Origin::Custom, def))?;
+        self.refresh_schema()
+    }
+
+    /// Adds a custom field to any entity type (administrators only). It becomes a real,
+    /// indexed column, filterable and sortable like a built-in field.
+    pub fn add_field(&self, access: &Access, entity: &str, def: &FieldDef) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let e = schema
+            .entity(entity)
+            .filter(|e| !e.retired)
+            .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
+        let mut errors = FieldErrors::new();
+        check_field_def(def, "", &|t| schema.contains(t), &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        if e.field(&def.name).is_some() {
+            return Err(Error::conflict_on(
+                "name",
+                format!("'{entity}' already has a field '{}'", def.name),
+            ));
+        }
+        self.write(|tx| {
+            let pos: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(position), ?2 - 1) + 1 FROM schema_fields
+                 WHERE entity = ?1 AND position >= ?2",
+                (entity, CUSTOM_FIELD_POSITION),
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO schema_fields (entity, name, origin, def, retired, position)
+                 VALUES (?1, ?2, 'custom', ?3, 0, ?4)",
+                (entity, &def.name, to_json(def), pos),
+            )?;
+            ddl::ensure_column(tx, entity, def)
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Relabels, hides or shows, or changes `required` of a field (administrators only).
+    /// Works on any field; the change lives in the overlay and survives base upgrades.
+    pub fn patch_field(&self, access: &Access, entity: &str, field: &str, patch: &FieldPatch) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let f = schema
+            .entity(entity)
+            .and_then(|e| e.field(field))
+            .ok_or_else(|| Error::NotFound(format!("no field '{entity}.{field}'")))?;
+        let mut errors = FieldErrors::new();
+        if let Some(l) = &patch.label {
+            for (k, v) in [("label.en", &l.en), ("label.zh-CN", &l.zh_cn)] {
+                if let Some(v) = v {
+                    if v.trim().is_empty() || v.chars().count() > 100 {
+                        errors.insert(k.into(), "must be 1-100 characters".into());
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        let help = patch.help.as_ref().map(|h| Label {
+            en: h.en.clone().unwrap_or_else(|| f.def.help.as_ref().map(|x| x.en.clone()).unwrap_or_default()),
+            zh_cn: h
+                .zh_cn
+                .clone()
+                .unwrap_or_else(|| f.def.help.as_ref().map(|x| x.zh_cn.clone()).unwrap_or_default()),
+        });
+        self.write(|tx| {
+            if let Some(l) = &patch.label {
+                if let Some(en) = &l.en {
+                    tx.execute(
+                        "UPDATE schema_fields SET label_en = ?3 WHERE entity = ?1 AND name = ?2",
+                        (entity, field, en.trim()),
+                    )?;
+                }
+                if let Some(zh) = &l.zh_cn {
+                    tx.execute(
+                        "UPDATE schema_fields SET label_zh = ?3 WHERE entity = ?1 AND name = ?2",
+                        (entity, field, zh.trim()),
+                    )?;
+                }
+            }
+            if let Some(h) = patch.hidden {
+                tx.execute(
+                    "UPDATE schema_fields SET hidden = ?3 WHERE entity = ?1 AND name = ?2",
+                    (entity, field, h),
+                )?;
+            }
+            if let Some(r) = patch.required {
+                tx.execute(
+                    "UPDATE schema_fields SET required = ?3 WHERE entity = ?1 AND name = ?2",
+                    (entity, field, r),
+                )?;
+            }
+            if let Some(h) = &help {
+                tx.execute(
+                    "UPDATE schema_fields SET help = ?3 WHERE entity = ?1 AND name = ?2",
+                    (entity, field, to_json(h)),
+                )?;
+            }
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Sets the form layout and list columns of an entity type (administrators only).
+    pub fn set_layout(&self, access: &Access, entity: &str, layout: &Layout) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let e = schema
+            .entity(entity)
+            .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
+        let known: HashSet<&str> = e
+            .fields
+            .iter()
+            .filter(|f| !f.retired)
+            .map(|f| f.def.name.as_str())
+            .collect();
+        let mut errors = FieldErrors::new();
+        crate::schema::check_layout(layout, &known, &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE schema_entities SET layout = ?2 WHERE name = ?1",
+                (entity, to_json(layout)),
+            )?;
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Relabels an entity type (administrators only).
+    pub fn set_entity_label(&self, access: &Access, entity: &str, label: &Label) -> Result<()> {
+        access.require_admin()?;
+        if !self.schema().contains(entity) {
+            return Err(Error::NotFound(format!("no entity type '{entity}'")));
+        }
+        if label.en.trim().is_empty() && label.zh_cn.trim().is_empty() {
+            return Err(Error::field("label", "needs an English or Chinese label"));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE schema_entities SET label_en = ?2, label_zh = ?3 WHERE name = ?1",
+                (entity, label.en.trim(), label.zh_cn.trim()),
+            )?;
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Reloads the cached schema after a committed change.
+    pub(crate) fn refresh_schema(&self) -> Result<()> {
+        let schema = self.read(load)?;
+        *self.schema.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(schema);
+        Ok(())
+    }
+}
+
