@@ -203,7 +203,12 @@ impl Access {
     }
 
     /// Fails with [`Error::Forbidden`] unless `check` holds for the caller's permission.
-    pub fn require(&self, entity: &str, what: &str, check: fn(&EntityPermission) -> bool) -> Result<EntityPermission> {
+    pub fn require(
+        &self,
+        entity: &str,
+        what: &str,
+        check: fn(&EntityPermission) -> bool,
+    ) -> Result<EntityPermission> {
         let p = self.permission(entity);
         if check(&p) {
             Ok(p)

@@ -144,7 +144,10 @@ impl ListQuery {
                         .ok()
                         .filter(|n| (1..=MAX_LIMIT).contains(n))
                         .ok_or_else(|| {
-                            Error::bad_param("limit", format!("must be a number from 1 to {MAX_LIMIT}"))
+                            Error::bad_param(
+                                "limit",
+                                format!("must be a number from 1 to {MAX_LIMIT}"),
+                            )
                         })?;
                 }
                 "sort" => {

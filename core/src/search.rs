@@ -148,10 +148,14 @@ impl Store {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })?;
-            hits.extend(found.into_iter().map(|(id, title)| SearchHit {
-                entity: e.name.clone(),
-                id,
-                title: title.filter(|t| !t.is_empty()).unwrap_or_else(|| format!("#{id}")),
+            hits.extend(found.into_iter().map(|(id, title)| {
+                SearchHit {
+                    entity: e.name.clone(),
+                    id,
+                    title: title
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| format!("#{id}")),
+                }
             }));
             if hits.len() >= limit {
                 break;
@@ -169,9 +173,18 @@ mod tests {
     #[test]
     fn expressions() {
         assert_eq!(match_expression("acme"), Some("\"acme\"*".into()));
-        assert_eq!(match_expression("张三 acme"), Some("\"张 三\" \"acme\"*".into()));
-        assert_eq!(match_expression("华为tech"), Some("\"华 为\" \"tech\"*".into()));
-        assert_eq!(match_expression("\" OR 1=1 --"), Some("\"OR\"* \"1\"* \"1\"*".into()));
+        assert_eq!(
+            match_expression("张三 acme"),
+            Some("\"张 三\" \"acme\"*".into())
+        );
+        assert_eq!(
+            match_expression("华为tech"),
+            Some("\"华 为\" \"tech\"*".into())
+        );
+        assert_eq!(
+            match_expression("\" OR 1=1 --"),
+            Some("\"OR\"* \"1\"* \"1\"*".into())
+        );
         assert_eq!(match_expression("  ;; "), None);
     }
 }

@@ -98,7 +98,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -112,7 +116,12 @@ fn text(r: &Record, f: &str) -> Option<String> {
 impl Store {
     /// Creates a user with a password. Administrators (and the system) only. The demo may
     /// pass `allow_short_password` for its `admin`/`admin` logins; nothing else should.
-    pub fn create_user(&self, access: &Access, new: &NewUser, allow_short_password: bool) -> Result<Record> {
+    pub fn create_user(
+        &self,
+        access: &Access,
+        new: &NewUser,
+        allow_short_password: bool,
+    ) -> Result<Record> {
         access.require_admin()?;
         if !allow_short_password && new.password.chars().count() < MIN_PASSWORD_LEN {
             return Err(Error::field(
@@ -130,7 +139,10 @@ impl Store {
         input.insert("username".into(), json!(new.username.trim()));
         input.insert(
             "display_name".into(),
-            json!(new.display_name.clone().unwrap_or_else(|| new.username.trim().to_string())),
+            json!(new
+                .display_name
+                .clone()
+                .unwrap_or_else(|| new.username.trim().to_string())),
         );
         input.insert("role".into(), json!(new.role));
         input.insert("active".into(), json!(true));
@@ -146,7 +158,12 @@ impl Store {
         if let Some(l) = &new.locale {
             input.insert("locale".into(), json!(l));
         }
-        if new.username.trim().chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if new
+            .username
+            .trim()
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(Error::field("username", "must not contain spaces"));
         }
         let hash = hash_password(&new.password)?;
@@ -234,7 +251,13 @@ impl Store {
             tx.execute(
                 "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                (token_hash(&token), user_id, &csrf, db::time_text(now), &expires_at),
+                (
+                    token_hash(&token),
+                    user_id,
+                    &csrf,
+                    db::time_text(now),
+                    &expires_at,
+                ),
             )?;
             Ok(())
         })?;
@@ -251,7 +274,9 @@ impl Store {
             Ok(c.prepare_cached(
                 "SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ?1",
             )?
-            .query_row([token_hash(token)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([token_hash(token)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?)
         })?;
         let expired = || Error::Unauthenticated("session expired or unknown; log in again".into());
@@ -266,7 +291,10 @@ impl Store {
     /// Ends a session.
     pub fn end_session(&self, token: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash(token)])?;
+            tx.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                [token_hash(token)],
+            )?;
             Ok(())
         })
     }
@@ -305,9 +333,11 @@ impl Store {
     /// Finds a user id by username.
     pub fn user_id(&self, username: &str) -> Result<Option<i64>> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT id FROM r_user WHERE c_username = ?1")?
-                .query_row([username], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.prepare_cached("SELECT id FROM r_user WHERE c_username = ?1")?
+                    .query_row([username], |r| r.get(0))
+                    .optional()?,
+            )
         })
     }
 
@@ -328,11 +358,7 @@ impl Store {
 
     /// All roles, by name.
     pub fn roles(&self) -> Vec<Arc<Role>> {
-        let mut v: Vec<Arc<Role>> = self
-            .roles_map()
-            .values()
-            .cloned()
-            .collect();
+        let mut v: Vec<Arc<Role>> = self.roles_map().values().cloned().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
@@ -343,7 +369,10 @@ impl Store {
         access.require_admin()?;
         crate::schema::check_name(&role.name).map_err(|e| Error::field("name", e))?;
         if role.name == "admin" && !role.admin {
-            return Err(Error::field("admin", "the admin role must stay an administrator role"));
+            return Err(Error::field(
+                "admin",
+                "the admin role must stay an administrator role",
+            ));
         }
         let schema = self.schema();
         for k in role.permissions.keys() {

@@ -335,7 +335,10 @@ mod tests {
 
     #[test]
     fn strict_json_types() {
-        assert_eq!(Value::from_json(&f(FieldType::Integer), &json!(5)), Ok(Value::Integer(5)));
+        assert_eq!(
+            Value::from_json(&f(FieldType::Integer), &json!(5)),
+            Ok(Value::Integer(5))
+        );
         assert!(Value::from_json(&f(FieldType::Integer), &json!("5")).is_err());
         assert!(Value::from_json(&f(FieldType::Integer), &json!(1.5)).is_err());
         assert!(Value::from_json(&f(FieldType::Boolean), &json!("true")).is_err());
@@ -344,7 +347,10 @@ mod tests {
             Value::from_json(&f(FieldType::MultiSelect), &json!(["a", "a", "b"])),
             Ok(Value::Multi(vec!["a".into(), "b".into()]))
         );
-        assert_eq!(Value::from_json(&f(FieldType::Text), &json!("")), Ok(Value::Null));
+        assert_eq!(
+            Value::from_json(&f(FieldType::Text), &json!("")),
+            Ok(Value::Null)
+        );
         assert!(Value::from_json(&f(FieldType::Reference), &json!(0)).is_err());
     }
 
@@ -377,7 +383,9 @@ mod tests {
         assert!(Value::parse_str(&p, "call me").is_err());
         let dt = f(FieldType::Datetime);
         assert_eq!(
-            Value::parse_str(&dt, "2026-01-02T08:00:00+08:00").unwrap().to_json(),
+            Value::parse_str(&dt, "2026-01-02T08:00:00+08:00")
+                .unwrap()
+                .to_json(),
             json!("2026-01-02T00:00:00Z")
         );
     }

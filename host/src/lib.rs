@@ -1,1 +1,12 @@
-//! host
+//! The `qingguan` binary's library: the HTTP API, the server, the CLI and the demo. This crate
+//! maps between core types and JSON; the core itself knows nothing of HTTP.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod server;
+pub mod state;
+
+pub use app::app;
+pub use state::{AppState, Config};

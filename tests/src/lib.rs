@@ -1,1 +1,272 @@
-//! Test helpers
+//! Helpers shared by the black-box tests: a real server on a free port over a temporary data
+//! directory, and a small blocking HTTP client that keeps the session.
+
+use qingguan::server::Server;
+use qingguan::Config;
+use qingguan_core::{Access, NewUser, Store, StoreOptions};
+use serde_json::Value;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Password of the admin every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+/// Password of users made with [`TestServer::user`].
+pub const USER_PASSWORD: &str = "user-password";
+
+/// A Qingguan server running in a background thread, serving real HTTP on 127.0.0.1.
+#[derive(Debug)]
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The data directory (deleted on drop).
+    pub dir: tempfile::TempDir,
+    /// The store behind the server, for arranging data directly.
+    pub store: Arc<Store>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with one administrator (`admin` / [`ADMIN_PASSWORD`]).
+    pub fn start() -> TestServer {
+        Self::start_with(Config::default())
+    }
+
+    /// Starts a server with a custom configuration.
+    pub fn start_with(config: Config) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(
+            Store::open(StoreOptions::new(dir.path().join("qingguan.db"))).expect("open store"),
+        );
+        store
+            .create_user(
+                &Access::system(),
+                &new_user("admin", "admin", "hq", ADMIN_PASSWORD),
+                false,
+            )
+            .expect("admin");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let s2 = store.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let server = Server::bind("127.0.0.1:0".parse().unwrap(), s2, config)
+                    .await
+                    .expect("bind");
+                addr_tx.send(server.local_addr()).expect("send addr");
+                server
+                    .run(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        TestServer {
+            url: format!("http://{addr}"),
+            dir,
+            store,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// A client without a session.
+    pub fn anonymous(&self) -> Client {
+        Client::new(&self.url)
+    }
+
+    /// A client logged in as `username`.
+    pub fn login(&self, username: &str, password: &str) -> Client {
+        let mut c = self.anonymous();
+        let r = c.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"username": username, "password": password}),
+        );
+        assert_eq!(r.status, 200, "login {username}: {}", r.body);
+        c.token = Some(r.body["token"].as_str().expect("token").to_string());
+        c
+    }
+
+    /// A client logged in as the administrator.
+    pub fn admin(&self) -> Client {
+        self.login("admin", ADMIN_PASSWORD)
+    }
+
+    /// Creates a user with a role and team and returns a client logged in as them, and the id.
+    pub fn user(&self, username: &str, role: &str, team: &str) -> (Client, i64) {
+        let r = self
+            .store
+            .create_user(
+                &Access::system(),
+                &new_user(username, role, team, USER_PASSWORD),
+                false,
+            )
+            .expect("create user");
+        (self.login(username, USER_PASSWORD), r.id)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A user description for [`Store::create_user`].
+pub fn new_user(username: &str, role: &str, team: &str, password: &str) -> NewUser {
+    NewUser {
+        username: username.into(),
+        display_name: None,
+        password: password.into(),
+        role: role.into(),
+        team: Some(team.into()),
+        manager: None,
+        email: None,
+        locale: None,
+    }
+}
+
+/// An HTTP response: status, headers, and the body parsed as JSON (`Null` if empty or not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Parsed body.
+    pub body: Value,
+    /// Raw body text.
+    pub text: String,
+}
+
+impl Resp {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    }
+
+    /// Asserts the status and the error body shape; returns the error code.
+    pub fn error_code(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        let e = &self.body["error"];
+        assert!(
+            e["message"].is_string(),
+            "error body lacks a message: {}",
+            self.text
+        );
+        assert!(
+            e["fields"].is_object(),
+            "error body lacks fields: {}",
+            self.text
+        );
+        e["code"].as_str().expect("error code").to_string()
+    }
+}
+
+/// A blocking HTTP client with an optional bearer token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::blocking::Client,
+    base: String,
+    /// The bearer token, once logged in.
+    pub token: Option<String>,
+}
+
+impl Client {
+    /// A client for a server URL.
+    pub fn new(base: &str) -> Client {
+        Client {
+            http: reqwest::blocking::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .expect("http client"),
+            base: base.to_string(),
+            token: None,
+        }
+    }
+
+    /// Sends a request built by `f` and reads the response.
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        f: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
+    ) -> Resp {
+        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        let r = f(rb).send().expect("request failed");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// GET.
+    pub fn get(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, |r| r)
+    }
+
+    /// POST with a JSON body.
+    pub fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(reqwest::Method::POST, path, |r| r.json(body))
+    }
+
+    /// PUT with a JSON body.
+    pub fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(reqwest::Method::PUT, path, |r| r.json(body))
+    }
+
+    /// PATCH with a JSON body and no `If-Match`.
+    pub fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send(reqwest::Method::PATCH, path, |r| r.json(body))
+    }
+
+    /// PATCH with `If-Match: "version"`.
+    pub fn patch_v(&self, path: &str, version: i64, body: &Value) -> Resp {
+        self.send(reqwest::Method::PATCH, path, |r| {
+            r.header("If-Match", format!("\"{version}\"")).json(body)
+        })
+    }
+
+    /// DELETE with `If-Match: "version"`.
+    pub fn delete_v(&self, path: &str, version: i64) -> Resp {
+        self.send(reqwest::Method::DELETE, path, |r| {
+            r.header("If-Match", format!("\"{version}\""))
+        })
+    }
+
+    /// Creates a record and returns its JSON, asserting 201.
+    pub fn create(&self, entity: &str, body: Value) -> Value {
+        let r = self.post(&format!("/api/v1/records/{entity}"), &body);
+        assert_eq!(r.status, 201, "create {entity}: {}", r.text);
+        r.body
+    }
+}
+
+/// A minimal valid customer.
+pub fn customer(name: &str) -> Value {
+    serde_json::json!({"name": name, "kind": "company", "status": "lead"})
+}

@@ -82,18 +82,20 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
     let ix = format!("ix_{entity}_{}", def.name);
     let ux = format!("ux_{entity}_{}", def.name);
     if def.unique {
-        conn.execute_batch(&format!("CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"))
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(err, _)
-                    if err.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    Error::conflict_on(
-                        "unique",
-                        format!("existing '{entity}' records share values of '{}'", def.name),
-                    )
-                }
-                other => other.into(),
-            })?;
+        conn.execute_batch(&format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"
+        ))
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(err, _)
+                if err.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::conflict_on(
+                    "unique",
+                    format!("existing '{entity}' records share values of '{}'", def.name),
+                )
+            }
+            other => other.into(),
+        })?;
     } else {
         conn.execute_batch(&format!("DROP INDEX IF EXISTS {ux}"))?;
     }

@@ -49,9 +49,9 @@ pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// Backs up the database behind `conn` to a new file, online and consistent.
 pub(crate) fn backup_to(conn: &Connection, target: &Path) -> Result<()> {
-    let target = target.to_str().ok_or_else(|| {
-        crate::Error::field("file", "backup path must be valid UTF-8")
-    })?;
+    let target = target
+        .to_str()
+        .ok_or_else(|| crate::Error::field("file", "backup path must be valid UTF-8"))?;
     conn.execute("VACUUM INTO ?1", [target])?;
     Ok(())
 }

@@ -68,8 +68,16 @@ fn customer() -> EntityDef {
         kanban_field: Some("status".into()),
         layout: Some(Layout {
             sections: vec![
-                section("Basics", "基本信息", &["name", "kind", "status", "industry", "source", "tags"]),
-                section("Contact", "联系方式", &["phone", "email", "address", "website"]),
+                section(
+                    "Basics",
+                    "基本信息",
+                    &["name", "kind", "status", "industry", "source", "tags"],
+                ),
+                section(
+                    "Contact",
+                    "联系方式",
+                    &["phone", "email", "address", "website"],
+                ),
                 section("Notes", "备注", &["notes"]),
             ],
             list_columns: columns(&["name", "status", "industry", "phone", "owner", "updated_at"]),
@@ -126,7 +134,18 @@ fn user() -> EntityDef {
         kanban_field: None,
         layout: Some(Layout {
             sections: vec![
-                section("Account", "账号", &["username", "display_name", "role", "team", "manager", "active"]),
+                section(
+                    "Account",
+                    "账号",
+                    &[
+                        "username",
+                        "display_name",
+                        "role",
+                        "team",
+                        "manager",
+                        "active",
+                    ],
+                ),
                 section("Contact", "联系方式", &["email", "phone", "locale"]),
             ],
             list_columns: columns(&["display_name", "username", "role", "team", "email"]),

@@ -111,7 +111,10 @@ impl Schema {
     }
 
     /// Entity types with a reference field pointing at `target`: `(entity, field)` pairs.
-    pub fn references_to<'a>(&'a self, target: &'a str) -> impl Iterator<Item = (&'a Entity, &'a Field)> + 'a {
+    pub fn references_to<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> impl Iterator<Item = (&'a Entity, &'a Field)> + 'a {
         self.entities.iter().flat_map(move |e| {
             e.fields
                 .iter()
@@ -215,7 +218,11 @@ fn effective_layout(declared: Option<&Layout>, fields: &[Field]) -> Layout {
                 .collect(),
         },
     };
-    let placed: Vec<String> = layout.sections.iter().flat_map(|s| s.fields.clone()).collect();
+    let placed: Vec<String> = layout
+        .sections
+        .iter()
+        .flat_map(|s| s.fields.clone())
+        .collect();
     let unplaced: Vec<String> = visible
         .iter()
         .filter(|n| !placed.iter().any(|p| p == *n))
@@ -286,7 +293,11 @@ mod tests {
                 label_override: None,
                 layout_override: None,
             }],
-            vec![row(FieldDef::new("name", FieldType::Text, "Name", "名称")), secret, score],
+            vec![
+                row(FieldDef::new("name", FieldType::Text, "Name", "名称")),
+                secret,
+                score,
+            ],
         );
         let e = schema.entity("thing").unwrap();
         assert_eq!(e.title_field.as_deref(), Some("name"));

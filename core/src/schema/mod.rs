@@ -292,7 +292,10 @@ impl FieldDef {
 
     /// Whether the column is indexed.
     pub fn is_indexed(&self) -> bool {
-        self.unique || self.indexed.unwrap_or_else(|| self.kind.indexed_by_default())
+        self.unique
+            || self
+                .indexed
+                .unwrap_or_else(|| self.kind.indexed_by_default())
     }
 
     /// The entity type a reference or user field points at.

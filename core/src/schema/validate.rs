@@ -98,7 +98,10 @@ pub fn check_field_def(
     }
     let bounded = def.kind.is_numeric() || def.kind.is_textual();
     if (def.min.is_some() || def.max.is_some()) && !bounded {
-        err("min", format!("a {} field takes no min/max", def.kind.as_str()));
+        err(
+            "min",
+            format!("a {} field takes no min/max", def.kind.as_str()),
+        );
     }
     for (k, v) in [("min", def.min), ("max", def.max)] {
         if let Some(v) = v {
@@ -118,7 +121,10 @@ pub fn check_field_def(
             FieldType::LongText | FieldType::MultiSelect | FieldType::Boolean
         )
     {
-        err("unique", format!("a {} field cannot be unique", def.kind.as_str()));
+        err(
+            "unique",
+            format!("a {} field cannot be unique", def.kind.as_str()),
+        );
     }
 }
 
@@ -136,7 +142,10 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
     for (i, f) in def.fields.iter().enumerate() {
         check_field_def(f, &format!("fields[{i}]."), &own, &mut errors);
         if !names.insert(f.name.as_str()) {
-            errors.insert(format!("fields[{i}].name"), format!("'{}' appears twice", f.name));
+            errors.insert(
+                format!("fields[{i}].name"),
+                format!("'{}' appears twice", f.name),
+            );
         }
     }
     let field = |n: &str| def.fields.iter().find(|f| f.name == n);
@@ -144,7 +153,10 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         match field(t) {
             Some(f) if f.kind.is_textual() => {}
             _ => {
-                errors.insert("title_field".into(), format!("'{t}' is not a text field of this entity"));
+                errors.insert(
+                    "title_field".into(),
+                    format!("'{t}' is not a text field of this entity"),
+                );
             }
         }
     }
@@ -152,7 +164,10 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         match field(k) {
             Some(f) if f.kind == FieldType::Select => {}
             _ => {
-                errors.insert("kanban_field".into(), format!("'{k}' is not a select field of this entity"));
+                errors.insert(
+                    "kanban_field".into(),
+                    format!("'{k}' is not a select field of this entity"),
+                );
             }
         }
     }
@@ -172,9 +187,15 @@ pub fn check_layout(layout: &Layout, known: &HashSet<&str>, errors: &mut FieldEr
         }
         for f in &s.fields {
             if !known.contains(f.as_str()) {
-                errors.insert(format!("sections[{i}].fields"), format!("unknown field '{f}'"));
+                errors.insert(
+                    format!("sections[{i}].fields"),
+                    format!("unknown field '{f}'"),
+                );
             } else if !placed.insert(f.as_str()) {
-                errors.insert(format!("sections[{i}].fields"), format!("'{f}' is placed twice"));
+                errors.insert(
+                    format!("sections[{i}].fields"),
+                    format!("'{f}' is placed twice"),
+                );
             }
         }
     }

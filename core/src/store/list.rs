@@ -28,7 +28,9 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
         if def.kind == FieldType::Datetime {
             let day = FieldDef::new(&def.name, FieldType::Date, "", "");
             match Value::parse_str(&day, raw) {
-                Ok(Value::Date(d)) => Ok(Value::DateTime(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())),
+                Ok(Value::Date(d)) => Ok(Value::DateTime(
+                    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+                )),
                 _ => Err(e),
             }
         } else {
@@ -37,7 +39,10 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
     });
     let v = parsed.map_err(|why| Error::bad_param(param, why))?;
     if v.is_null() {
-        return Err(Error::bad_param(param, "needs a value (use [null]=true to find empty ones)"));
+        return Err(Error::bad_param(
+            param,
+            "needs a value (use [null]=true to find empty ones)",
+        ));
     }
     Ok(sql::to_sql(def, &v))
 }
@@ -62,17 +67,26 @@ struct Cursor {
 }
 
 fn encode_cursor(c: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
 fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
-    let bad = || Error::bad_param("cursor", "is not a cursor from this list; start again without it");
+    let bad = || {
+        Error::bad_param(
+            "cursor",
+            "is not a cursor from this list; start again without it",
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| bad())?;
     let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if c.s != sort {
-        return Err(Error::bad_param("cursor", "was made for a different sort order"));
+        return Err(Error::bad_param(
+            "cursor",
+            "was made for a different sort order",
+        ));
     }
     Ok(c)
 }
@@ -95,8 +109,9 @@ impl Store {
             } else {
                 format!("{}[{}]", f.field, f.op.as_str())
             };
-            let def = column_def(&e, &f.field)
-                .ok_or_else(|| Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field)))?;
+            let def = column_def(&e, &f.field).ok_or_else(|| {
+                Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field))
+            })?;
             let col = ddl::column(&f.field);
             let multi = def.kind == FieldType::MultiSelect;
             match f.op {
@@ -109,9 +124,14 @@ impl Store {
                     conds.push(format!("{col} IS {}NULL", if want { "" } else { "NOT " }));
                 }
                 Op::Contains if multi => {
-                    let one = FieldDef { kind: FieldType::Select, ..def.clone() };
+                    let one = FieldDef {
+                        kind: FieldType::Select,
+                        ..def.clone()
+                    };
                     let v = typed(&one, &f.value, &param)?;
-                    conds.push(format!("EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"));
+                    conds.push(format!(
+                        "EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"
+                    ));
                     params.push(v);
                 }
                 Op::Contains if def.kind.is_textual() || def.kind == FieldType::Select => {
@@ -122,15 +142,29 @@ impl Store {
                     params.push(Sql::Text(like_pattern(&f.value)));
                 }
                 Op::Contains => {
-                    return Err(Error::bad_param(&param, format!("contains does not apply to {} fields", def.kind.as_str())))
+                    return Err(Error::bad_param(
+                        &param,
+                        format!("contains does not apply to {} fields", def.kind.as_str()),
+                    ))
                 }
                 _ if multi => {
-                    return Err(Error::bad_param(&param, "multi-select fields take [contains] or [null]"))
+                    return Err(Error::bad_param(
+                        &param,
+                        "multi-select fields take [contains] or [null]",
+                    ))
                 }
                 Op::In => {
-                    let parts: Vec<&str> = f.value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+                    let parts: Vec<&str> = f
+                        .value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .collect();
                     if parts.is_empty() || parts.len() > 100 {
-                        return Err(Error::bad_param(&param, "needs 1 to 100 comma-separated values"));
+                        return Err(Error::bad_param(
+                            &param,
+                            "needs 1 to 100 comma-separated values",
+                        ));
                     }
                     let mut marks = Vec::new();
                     for p in parts {
@@ -144,8 +178,13 @@ impl Store {
                     conds.push(format!("({col} != ? OR {col} IS NULL)"));
                 }
                 op => {
-                    if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte) && def.kind == FieldType::Boolean {
-                        return Err(Error::bad_param(&param, "boolean fields take eq, ne or null"));
+                    if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte)
+                        && def.kind == FieldType::Boolean
+                    {
+                        return Err(Error::bad_param(
+                            &param,
+                            "boolean fields take eq, ne or null",
+                        ));
                     }
                     let sym = match op {
                         Op::Eq => "=",
@@ -169,22 +208,30 @@ impl Store {
                     params.push(Sql::Text(m));
                 }
                 None => {
-                    return Ok(Page { items: vec![], next_cursor: None });
+                    return Ok(Page {
+                        items: vec![],
+                        next_cursor: None,
+                    });
                 }
             }
         }
         let sort = &query.sort;
-        let sort_def = column_def(&e, &sort.field)
-            .ok_or_else(|| Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field)))?;
+        let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
+            Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field))
+        })?;
         if sort_def.kind == FieldType::MultiSelect {
-            return Err(Error::bad_param("sort", "multi-select fields cannot be sorted"));
+            return Err(Error::bad_param(
+                "sort",
+                "multi-select fields cannot be sorted",
+            ));
         }
         let col = ddl::column(&sort.field);
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let sort_param = sort.as_param();
         if let Some(c) = &query.cursor {
             let cur = decode_cursor(c, &sort_param)?;
-            let v = sql::json_to_sql(&cur.v).ok_or_else(|| Error::bad_param("cursor", "is damaged"))?;
+            let v =
+                sql::json_to_sql(&cur.v).ok_or_else(|| Error::bad_param("cursor", "is damaged"))?;
             if sort.field == "id" {
                 conds.push(format!("id {} ?", if sort.descending { "<" } else { ">" }));
                 params.push(Sql::Integer(cur.i));
@@ -235,7 +282,11 @@ impl Store {
                 if items.len() == query.limit {
                     let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
                     return Ok(Page {
-                        next_cursor: Some(encode_cursor(&Cursor { s: sort_param.clone(), v: sql::sql_to_json(&v), i })),
+                        next_cursor: Some(encode_cursor(&Cursor {
+                            s: sort_param.clone(),
+                            v: sql::sql_to_json(&v),
+                            i,
+                        })),
                         items,
                     });
                 }
@@ -244,7 +295,10 @@ impl Store {
                 last_key = Some((key, rec.id));
                 items.push(rec);
             }
-            Ok(Page { items, next_cursor: None })
+            Ok(Page {
+                items,
+                next_cursor: None,
+            })
         })
     }
 }

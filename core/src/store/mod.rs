@@ -51,7 +51,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.options.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.options.path)
+            .finish()
     }
 }
 
@@ -88,7 +90,10 @@ impl Store {
 
     /// The effective schema now. Cheap: a shared snapshot.
     pub fn schema(&self) -> Arc<Schema> {
-        self.schema.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.schema
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Installs the hooks that see every record write (the plugin runtime).
@@ -104,7 +109,10 @@ impl Store {
     /// the copy is a consistent snapshot. Fails if `target` exists.
     pub fn backup(&self, target: &Path) -> Result<()> {
         if target.exists() {
-            return Err(Error::conflict(format!("{} already exists", target.display())));
+            return Err(Error::conflict(format!(
+                "{} already exists",
+                target.display()
+            )));
         }
         self.read(|c| db::backup_to(c, target))
     }

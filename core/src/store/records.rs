@@ -16,7 +16,8 @@ use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
 /// System columns in the order every SELECT lists them.
-pub(super) const SYSTEM_SELECT: &str = "id, version, owner, created_by, created_at, updated_by, updated_at";
+pub(super) const SYSTEM_SELECT: &str =
+    "id, version, owner, created_by, created_at, updated_by, updated_at";
 
 /// `SELECT` column list for an entity: system columns then every field column.
 pub(super) fn select_list(e: &Entity) -> String {
@@ -32,7 +33,10 @@ pub(super) fn select_list(e: &Entity) -> String {
 pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
     let mut values = BTreeMap::new();
     for (i, f) in e.fields.iter().enumerate() {
-        values.insert(f.def.name.clone(), sql::from_sql(&f.def, row.get_ref(7 + i)?));
+        values.insert(
+            f.def.name.clone(),
+            sql::from_sql(&f.def, row.get_ref(7 + i)?),
+        );
     }
     Ok(Record {
         entity: e.name.clone(),
@@ -49,21 +53,31 @@ pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
 
 /// Loads a record without any permission check.
 pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Record>> {
-    let sql = format!("SELECT {} FROM {} WHERE id = ?1", select_list(e), ddl::table(&e.name));
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = ?1",
+        select_list(e),
+        ddl::table(&e.name)
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row([id], |r| from_row(e, r)).optional()?)
 }
 
 /// The SQL condition (with its parameters) limiting rows to the caller's scope.
 /// `alias` prefixes the record table's columns (`""` or `"r."`).
-pub(crate) fn scope_condition(access: &Access, perm: &EntityPermission, alias: &str) -> (String, Vec<Sql>) {
+pub(crate) fn scope_condition(
+    access: &Access,
+    perm: &EntityPermission,
+    alias: &str,
+) -> (String, Vec<Sql>) {
     if access.user_id.is_none() || perm.scope == Scope::All {
         return (String::new(), vec![]);
     }
     let uid = access.user_id.unwrap_or_default();
     match (perm.scope, &access.team) {
         (Scope::Team, Some(team)) => (
-            format!("({alias}owner = ? OR {alias}owner IN (SELECT id FROM r_user WHERE c_team = ?))"),
+            format!(
+                "({alias}owner = ? OR {alias}owner IN (SELECT id FROM r_user WHERE c_team = ?))"
+            ),
             vec![Sql::Integer(uid), Sql::Text(team.clone())],
         ),
         _ => (format!("{alias}owner = ?"), vec![Sql::Integer(uid)]),
@@ -71,13 +85,21 @@ pub(crate) fn scope_condition(access: &Access, perm: &EntityPermission, alias: &
 }
 
 /// Whether a loaded record is within the caller's scope.
-pub(super) fn in_scope(conn: &Connection, access: &Access, perm: &EntityPermission, r: &Record) -> Result<bool> {
+pub(super) fn in_scope(
+    conn: &Connection,
+    access: &Access,
+    perm: &EntityPermission,
+    r: &Record,
+) -> Result<bool> {
     let (cond, mut params) = scope_condition(access, perm, "");
     if cond.is_empty() {
         return Ok(true);
     }
     params.push(Sql::Integer(r.id));
-    let sql = format!("SELECT 1 FROM {} WHERE {cond} AND id = ?", ddl::table(&r.entity));
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {cond} AND id = ?",
+        ddl::table(&r.entity)
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt
         .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
@@ -122,7 +144,10 @@ fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
             continue;
         }
         if crate::schema::validate_system_column(k) {
-            errors.insert(k.clone(), "is set by the system and cannot be written".into());
+            errors.insert(
+                k.clone(),
+                "is set by the system and cannot be written".into(),
+            );
             continue;
         }
         let Some(f) = e.field(k) else {
@@ -130,7 +155,10 @@ fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
             continue;
         };
         if f.retired {
-            errors.insert(k.clone(), "is retired: kept for reading, no longer writable".into());
+            errors.insert(
+                k.clone(),
+                "is retired: kept for reading, no longer writable".into(),
+            );
             continue;
         }
         match Value::from_json(&f.def, v) {
@@ -150,16 +178,18 @@ fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
 }
 
 fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
-    values.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
+    values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect()
 }
 
 fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Result<()> {
     let mut errors = FieldErrors::new();
     for f in &e.fields {
-        if f.def.required && !f.hidden && !f.retired {
-            if values.get(&f.def.name).is_none_or(Value::is_null) {
-                errors.insert(f.def.name.clone(), "is required".into());
-            }
+        let missing = values.get(&f.def.name).is_none_or(Value::is_null);
+        if f.def.required && !f.hidden && !f.retired && missing {
+            errors.insert(f.def.name.clone(), "is required".into());
         }
     }
     if errors.is_empty() {
@@ -170,11 +200,18 @@ fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Result<()> {
 }
 
 /// Rules the core enforces on its own entity types.
-fn core_rules(store: &Store, access: &Access, e: &Entity, changed: &BTreeMap<String, Value>) -> Result<()> {
+fn core_rules(
+    store: &Store,
+    access: &Access,
+    e: &Entity,
+    changed: &BTreeMap<String, Value>,
+) -> Result<()> {
     if e.name == "user" {
         if let Some(role) = changed.get("role") {
             if access.user_id.is_some() && !access.is_admin() {
-                return Err(Error::Forbidden("only administrators may change roles".into()));
+                return Err(Error::Forbidden(
+                    "only administrators may change roles".into(),
+                ));
             }
             if let Value::Text(r) = role {
                 if store.role(r).is_none() {
@@ -187,18 +224,30 @@ fn core_rules(store: &Store, access: &Access, e: &Entity, changed: &BTreeMap<Str
 }
 
 /// Checks that references point at existing records and unique values are free.
-fn check_integrity(conn: &Connection, schema: &Schema, e: &Entity, id: Option<i64>, changed: &BTreeMap<String, Value>) -> Result<()> {
+fn check_integrity(
+    conn: &Connection,
+    schema: &Schema,
+    e: &Entity,
+    id: Option<i64>,
+    changed: &BTreeMap<String, Value>,
+) -> Result<()> {
     let mut errors = FieldErrors::new();
     let mut conflicts = FieldErrors::new();
     for (name, v) in changed {
         let Some(f) = e.field(name) else { continue };
         if let (Some(target), Value::Ref(rid)) = (f.def.reference_target(), v) {
             if !schema.contains(target) {
-                errors.insert(name.clone(), format!("target type '{target}' does not exist"));
+                errors.insert(
+                    name.clone(),
+                    format!("target type '{target}' does not exist"),
+                );
                 continue;
             }
             let sql = format!("SELECT 1 FROM {} WHERE id = ?1", ddl::table(target));
-            let found = conn.prepare_cached(&sql)?.query_row([rid], |_| Ok(())).optional()?;
+            let found = conn
+                .prepare_cached(&sql)?
+                .query_row([rid], |_| Ok(()))
+                .optional()?;
             if found.is_none() {
                 errors.insert(name.clone(), format!("no {target} with id {rid}"));
             }
@@ -231,7 +280,12 @@ fn check_integrity(conn: &Connection, schema: &Schema, e: &Entity, id: Option<i6
 }
 
 /// Checks that the caller may give a record to `owner`.
-fn check_owner(conn: &Connection, access: &Access, perm: &EntityPermission, owner: Option<i64>) -> Result<()> {
+fn check_owner(
+    conn: &Connection,
+    access: &Access,
+    perm: &EntityPermission,
+    owner: Option<i64>,
+) -> Result<()> {
     let Some(owner) = owner else { return Ok(()) };
     let team: Option<Option<String>> = conn
         .prepare_cached("SELECT c_team FROM r_user WHERE id = ?1")?
@@ -246,10 +300,21 @@ fn check_owner(conn: &Connection, access: &Access, perm: &EntityPermission, owne
     if perm.scope == Scope::Team && owner_team.is_some() && owner_team == access.team {
         return Ok(());
     }
-    Err(Error::field("owner", "you may only assign records within your scope"))
+    Err(Error::field(
+        "owner",
+        "you may only assign records within your scope",
+    ))
 }
 
-fn write_history(conn: &Connection, entity: &str, id: i64, version: i64, action: &str, user: Option<i64>, changes: &BTreeMap<String, [Json; 2]>) -> Result<()> {
+fn write_history(
+    conn: &Connection,
+    entity: &str,
+    id: i64,
+    version: i64,
+    action: &str,
+    user: Option<i64>,
+    changes: &BTreeMap<String, [Json; 2]>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO history (entity, record_id, version, action, user_id, at, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -266,7 +331,12 @@ fn write_history(conn: &Connection, entity: &str, id: i64, version: i64, action:
     Ok(())
 }
 
-fn write_search(conn: &Connection, e: &Entity, id: i64, values: Option<&BTreeMap<String, Value>>) -> Result<()> {
+fn write_search(
+    conn: &Connection,
+    e: &Entity,
+    id: i64,
+    values: Option<&BTreeMap<String, Value>>,
+) -> Result<()> {
     let fts = ddl::fts_table(&e.name);
     conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
         .execute([id])?;
@@ -292,7 +362,12 @@ impl Store {
     }
 
     /// Creates a record from API input (field → JSON value, plus optional `owner`).
-    pub fn create(&self, access: &Access, entity: &str, input: &Map<String, Json>) -> Result<Record> {
+    pub fn create(
+        &self,
+        access: &Access,
+        entity: &str,
+        input: &Map<String, Json>,
+    ) -> Result<Record> {
         if entity == "user" {
             return Err(Error::Forbidden(
                 "users are created through the user administration (with a password)".into(),
@@ -301,11 +376,18 @@ impl Store {
         self.insert_record(access, entity, input)
     }
 
-    pub(crate) fn insert_record(&self, access: &Access, entity: &str, input: &Map<String, Json>) -> Result<Record> {
+    pub(crate) fn insert_record(
+        &self,
+        access: &Access,
+        entity: &str,
+        input: &Map<String, Json>,
+    ) -> Result<Record> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "create", |p| p.create)?;
         if e.retired {
-            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+            return Err(Error::Forbidden(format!(
+                "'{entity}' is retired and read-only"
+            )));
         }
         let parsed = parse_input(&e, input)?;
         let owner = parsed.owner.unwrap_or(access.user_id);
@@ -325,10 +407,17 @@ impl Store {
             check_owner(tx, access, &perm, owner)?;
             check_integrity(tx, &schema, &e, None, &values)?;
             let now = db::now_text();
-            let mut cols = vec!["version", "owner", "created_by", "created_at", "updated_by", "updated_at"]
-                .into_iter()
-                .map(String::from)
-                .collect::<Vec<_>>();
+            let mut cols = vec![
+                "version",
+                "owner",
+                "created_by",
+                "created_at",
+                "updated_by",
+                "updated_at",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
             let mut params: Vec<Sql> = vec![
                 Sql::Integer(1),
                 owner.map(Sql::Integer).unwrap_or(Sql::Null),
@@ -372,11 +461,20 @@ impl Store {
 
     /// Applies a partial update if `expected_version` is current; otherwise `StaleVersion`.
     /// An update that changes nothing returns the record unchanged (no new version).
-    pub fn update(&self, access: &Access, entity: &str, id: i64, expected_version: i64, patch: &Map<String, Json>) -> Result<Record> {
+    pub fn update(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        expected_version: i64,
+        patch: &Map<String, Json>,
+    ) -> Result<Record> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
         if e.retired {
-            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+            return Err(Error::Forbidden(format!(
+                "'{entity}' is retired and read-only"
+            )));
         }
         let current = self.read(|c| {
             load(c, &e, id)?
@@ -447,7 +545,8 @@ impl Store {
                 ddl::table(entity),
                 sets.join(", ")
             );
-            let n = tx.prepare_cached(&sql)?
+            let n = tx
+                .prepare_cached(&sql)?
                 .execute(rusqlite::params_from_iter(params))?;
             if n == 0 {
                 let now = load(tx, &e, id)?;
@@ -466,10 +565,21 @@ impl Store {
             if owner != current.owner {
                 changes.insert(
                     "owner".into(),
-                    [current.owner.map(Json::from).unwrap_or(Json::Null), owner.map(Json::from).unwrap_or(Json::Null)],
+                    [
+                        current.owner.map(Json::from).unwrap_or(Json::Null),
+                        owner.map(Json::from).unwrap_or(Json::Null),
+                    ],
                 );
             }
-            write_history(tx, entity, id, expected_version + 1, "update", access.user_id, &changes)?;
+            write_history(
+                tx,
+                entity,
+                id,
+                expected_version + 1,
+                "update",
+                access.user_id,
+                &changes,
+            )?;
             let record = load(tx, &e, id)?
                 .ok_or_else(|| Error::Database("updated record vanished".into()))?;
             write_search(tx, &e, id, Some(&record.values))?;
@@ -481,7 +591,13 @@ impl Store {
 
     /// Deletes a record if `expected_version` is current. Refused while other records
     /// reference it. History keeps the deleted values.
-    pub fn delete(&self, access: &Access, entity: &str, id: i64, expected_version: i64) -> Result<()> {
+    pub fn delete(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        expected_version: i64,
+    ) -> Result<()> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "delete", |p| p.delete)?;
         if entity == "user" {
@@ -490,7 +606,9 @@ impl Store {
             ));
         }
         if e.retired {
-            return Err(Error::Forbidden(format!("'{entity}' is retired and read-only")));
+            return Err(Error::Forbidden(format!(
+                "'{entity}' is retired and read-only"
+            )));
         }
         let current = self.read(|c| {
             load(c, &e, id)?
@@ -528,7 +646,10 @@ impl Store {
                     )));
                 }
             }
-            let sql = format!("DELETE FROM {} WHERE id = ?1 AND version = ?2", ddl::table(entity));
+            let sql = format!(
+                "DELETE FROM {} WHERE id = ?1 AND version = ?2",
+                ddl::table(entity)
+            );
             let n = tx.prepare_cached(&sql)?.execute((id, expected_version))?;
             if n == 0 {
                 return Err(Error::StaleVersion {
@@ -545,7 +666,15 @@ impl Store {
             if let Some(o) = current.owner {
                 changes.insert("owner".into(), [Json::from(o), Json::Null]);
             }
-            write_history(tx, entity, id, current.version, "delete", access.user_id, &changes)?;
+            write_history(
+                tx,
+                entity,
+                id,
+                current.version,
+                "delete",
+                access.user_id,
+                &changes,
+            )?;
             write_search(tx, &e, id, None)?;
             Ok(())
         })?;

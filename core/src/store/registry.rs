@@ -48,7 +48,9 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
             origin: Origin::parse(&origin).unwrap_or(Origin::Custom),
             retired,
             label_override,
-            layout_override: layout.map(|l| parse_json::<Layout>(&l, &name)).transpose()?,
+            layout_override: layout
+                .map(|l| parse_json::<Layout>(&l, &name))
+                .transpose()?,
             def,
         });
     }
@@ -123,7 +125,11 @@ fn stored_fields(conn: &Connection, entity: &str) -> Result<HashMap<String, Stor
         conn.prepare_cached("SELECT name, origin, def FROM schema_fields WHERE entity = ?1")?;
     let rows = stmt
         .query_map([entity], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = HashMap::new();
@@ -210,13 +216,25 @@ fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<
             conn.execute(
                 "UPDATE schema_fields SET origin = ?3, def = ?4, retired = 0, position = ?5
                  WHERE entity = ?1 AND name = ?2",
-                (&def.name, &f.name, origin.as_string(), to_json(f), pos as i64),
+                (
+                    &def.name,
+                    &f.name,
+                    origin.as_string(),
+                    to_json(f),
+                    pos as i64,
+                ),
             )?;
         } else {
             conn.execute(
                 "INSERT INTO schema_fields (entity, name, origin, def, retired, position)
                  VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-                (&def.name, &f.name, origin.as_string(), to_json(f), pos as i64),
+                (
+                    &def.name,
+                    &f.name,
+                    origin.as_string(),
+                    to_json(f),
+                    pos as i64,
+                ),
             )?;
         }
         ddl::ensure_column(conn, &def.name, f)?;
@@ -269,7 +287,10 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             for name in owned {
                 if !declared.contains(&name.as_str()) {
-                    tx.execute("UPDATE schema_entities SET retired = 1 WHERE name = ?1", [&name])?;
+                    tx.execute(
+                        "UPDATE schema_entities SET retired = 1 WHERE name = ?1",
+                        [&name],
+                    )?;
                 }
             }
             Ok(())
@@ -347,7 +368,13 @@ impl Store {
 
     /// Relabels, hides or shows, or changes `required` of a field (administrators only).
     /// Works on any field; the change lives in the overlay and survives base upgrades.
-    pub fn patch_field(&self, access: &Access, entity: &str, field: &str, patch: &FieldPatch) -> Result<()> {
+    pub fn patch_field(
+        &self,
+        access: &Access,
+        entity: &str,
+        field: &str,
+        patch: &FieldPatch,
+    ) -> Result<()> {
         access.require_admin()?;
         let schema = self.schema();
         let f = schema
@@ -368,11 +395,20 @@ impl Store {
             return Err(Error::validation(errors));
         }
         let help = patch.help.as_ref().map(|h| Label {
-            en: h.en.clone().unwrap_or_else(|| f.def.help.as_ref().map(|x| x.en.clone()).unwrap_or_default()),
-            zh_cn: h
-                .zh_cn
-                .clone()
-                .unwrap_or_else(|| f.def.help.as_ref().map(|x| x.zh_cn.clone()).unwrap_or_default()),
+            en: h.en.clone().unwrap_or_else(|| {
+                f.def
+                    .help
+                    .as_ref()
+                    .map(|x| x.en.clone())
+                    .unwrap_or_default()
+            }),
+            zh_cn: h.zh_cn.clone().unwrap_or_else(|| {
+                f.def
+                    .help
+                    .as_ref()
+                    .map(|x| x.zh_cn.clone())
+                    .unwrap_or_default()
+            }),
         });
         self.write(|tx| {
             if let Some(l) = &patch.label {
@@ -466,4 +502,3 @@ impl Store {
         Ok(())
     }
 }
-

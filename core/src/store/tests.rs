@@ -1,6 +1,8 @@
 //! Store behaviour on a real SQLite file: CRUD, scopes, overlay, queries, search, history.
 
-use crate::schema::{FieldDef, FieldPatch, FieldType, Label, Layout, Origin, PartialLabel, Section};
+use crate::schema::{
+    FieldDef, FieldPatch, FieldType, Label, Layout, Origin, PartialLabel, Section,
+};
 use crate::{Access, EntityDef, Error, ListQuery, NewUser, Store, StoreOptions, Value};
 use serde_json::{json, Map, Value as Json};
 
@@ -39,20 +41,48 @@ fn crud_with_versions_and_history() {
     let (_d, s) = store();
     let admin = user(&s, "root", "admin", "hq");
     let c = s
-        .create(&admin, "customer", &obj(json!({"name": "Acme 华为", "kind": "company", "status": "lead"})))
+        .create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "Acme 华为", "kind": "company", "status": "lead"})),
+        )
         .unwrap();
     assert_eq!(c.version, 1);
     assert_eq!(c.owner, admin.user_id);
     let err = s
-        .update(&admin, "customer", c.id, 7, &obj(json!({"status": "customer"})))
+        .update(
+            &admin,
+            "customer",
+            c.id,
+            7,
+            &obj(json!({"status": "customer"})),
+        )
         .unwrap_err();
-    assert!(matches!(err, Error::StaleVersion { expected: 7, current: 1 }));
+    assert!(matches!(
+        err,
+        Error::StaleVersion {
+            expected: 7,
+            current: 1
+        }
+    ));
     let u = s
-        .update(&admin, "customer", c.id, 1, &obj(json!({"status": "customer"})))
+        .update(
+            &admin,
+            "customer",
+            c.id,
+            1,
+            &obj(json!({"status": "customer"})),
+        )
         .unwrap();
     assert_eq!(u.version, 2);
     let same = s
-        .update(&admin, "customer", c.id, 2, &obj(json!({"status": "customer"})))
+        .update(
+            &admin,
+            "customer",
+            c.id,
+            2,
+            &obj(json!({"status": "customer"})),
+        )
         .unwrap();
     assert_eq!(same.version, 2, "a no-op update makes no new version");
     let h = s.history(&admin, "customer", c.id).unwrap();
@@ -63,7 +93,10 @@ fn crud_with_versions_and_history() {
     assert_eq!(hits[0].title, "Acme 华为");
     assert_eq!(s.search(&admin, "acm", 10).unwrap().len(), 1);
     s.delete(&admin, "customer", c.id, 2).unwrap();
-    assert!(matches!(s.get(&admin, "customer", c.id), Err(Error::NotFound(_))));
+    assert!(matches!(
+        s.get(&admin, "customer", c.id),
+        Err(Error::NotFound(_))
+    ));
     assert_eq!(s.history(&admin, "customer", c.id).unwrap().len(), 3);
     assert!(s.search(&admin, "acme", 10).unwrap().is_empty());
 }
@@ -73,12 +106,24 @@ fn validation_refuses_and_writes_nothing() {
     let (_d, s) = store();
     let admin = user(&s, "root", "admin", "hq");
     let err = s
-        .create(&admin, "customer", &obj(json!({"kind": "robot", "bogus": 1, "phone": 5})))
+        .create(
+            &admin,
+            "customer",
+            &obj(json!({"kind": "robot", "bogus": 1, "phone": 5})),
+        )
         .unwrap_err();
-    let Error::Validation { fields, .. } = err else { panic!("{err:?}") };
-    assert!(fields.contains_key("kind") && fields.contains_key("bogus") && fields.contains_key("phone"));
+    let Error::Validation { fields, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        fields.contains_key("kind") && fields.contains_key("bogus") && fields.contains_key("phone")
+    );
     let err = s
-        .create(&admin, "contact", &obj(json!({"name": "x", "customer": 999})))
+        .create(
+            &admin,
+            "contact",
+            &obj(json!({"name": "x", "customer": 999})),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Validation { .. }), "{err:?}");
     let page = s.list(&admin, "customer", &ListQuery::default()).unwrap();
@@ -93,21 +138,53 @@ fn scopes_hide_other_peoples_records() {
     let m = user(&s, "meg", "manager", "east");
     let w = user(&s, "wes", "manager", "west");
     let rec = s
-        .create(&a, "customer", &obj(json!({"name": "Zebra Trading", "kind": "person", "status": "lead"})))
+        .create(
+            &a,
+            "customer",
+            &obj(json!({"name": "Zebra Trading", "kind": "person", "status": "lead"})),
+        )
         .unwrap();
-    assert!(matches!(s.get(&b, "customer", rec.id), Err(Error::NotFound(_))));
+    assert!(matches!(
+        s.get(&b, "customer", rec.id),
+        Err(Error::NotFound(_))
+    ));
     assert!(s.get(&m, "customer", rec.id).is_ok());
-    assert!(matches!(s.get(&w, "customer", rec.id), Err(Error::NotFound(_))));
-    assert_eq!(s.list(&b, "customer", &ListQuery::default()).unwrap().items.len(), 0);
+    assert!(matches!(
+        s.get(&w, "customer", rec.id),
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(
+        s.list(&b, "customer", &ListQuery::default())
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
     assert_eq!(s.search(&b, "zebra", 10).unwrap().len(), 0);
     assert_eq!(s.search(&m, "zebra", 10).unwrap().len(), 1);
-    assert_eq!(s.search(&b, "amy", 10).unwrap()[0].entity, "user", "users are readable by all");
-    assert!(matches!(s.delete(&a, "customer", rec.id, 1), Err(Error::Forbidden(_))));
+    assert_eq!(
+        s.search(&b, "amy", 10).unwrap()[0].entity,
+        "user",
+        "users are readable by all"
+    );
+    assert!(matches!(
+        s.delete(&a, "customer", rec.id, 1),
+        Err(Error::Forbidden(_))
+    ));
     let hr = user(&s, "hana", "hr", "hq");
-    assert!(matches!(s.list(&hr, "customer", &ListQuery::default()), Err(Error::Forbidden(_))));
+    assert!(matches!(
+        s.list(&hr, "customer", &ListQuery::default()),
+        Err(Error::Forbidden(_))
+    ));
     // HR may edit users but not make anyone an admin.
     let err = s
-        .update(&hr, "user", hr.user_id.unwrap(), 1, &obj(json!({"role": "admin"})))
+        .update(
+            &hr,
+            "user",
+            hr.user_id.unwrap(),
+            1,
+            &obj(json!({"role": "admin"})),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
 }
@@ -124,7 +201,10 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
         "customer",
         "industry",
         &FieldPatch {
-            label: Some(PartialLabel { en: None, zh_cn: Some("所属行业".into()) }),
+            label: Some(PartialLabel {
+                en: None,
+                zh_cn: Some("所属行业".into()),
+            }),
             hidden: Some(true),
             ..Default::default()
         },
@@ -155,13 +235,25 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
         layout: None,
     };
     let origin = Origin::Plugin("sales".into());
-    s.apply_base(&origin, std::slice::from_ref(&plugin_entity)).unwrap();
-    s.add_field(&admin, "deal", &FieldDef::new("region", FieldType::Text, "Region", "区域")).unwrap();
+    s.apply_base(&origin, std::slice::from_ref(&plugin_entity))
+        .unwrap();
+    s.add_field(
+        &admin,
+        "deal",
+        &FieldDef::new("region", FieldType::Text, "Region", "区域"),
+    )
+    .unwrap();
     let mut v2 = plugin_entity.clone();
     v2.fields.pop();
-    v2.fields.push(FieldDef::new("amount", FieldType::Decimal, "Amount", "金额"));
+    v2.fields.push(FieldDef::new(
+        "amount",
+        FieldType::Decimal,
+        "Amount",
+        "金额",
+    ));
     s.apply_base(&origin, &[v2]).unwrap();
-    s.apply_base(&Origin::Core, &crate::schema::builtin_entities()).unwrap();
+    s.apply_base(&Origin::Core, &crate::schema::builtin_entities())
+        .unwrap();
     let schema = s.schema();
     let deal = schema.entity("deal").unwrap();
     assert!(deal.field("old").unwrap().retired);
@@ -175,7 +267,10 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
     // Changing a field's type in a way that loses data is refused.
     let mut v3 = plugin_entity.clone();
     v3.fields[0].kind = FieldType::Integer;
-    assert!(matches!(s.apply_base(&origin, &[v3]), Err(Error::Conflict { .. })));
+    assert!(matches!(
+        s.apply_base(&origin, &[v3]),
+        Err(Error::Conflict { .. })
+    ));
 }
 
 #[test]
@@ -186,7 +281,9 @@ fn layout_and_custom_entities() {
         name: "visit".into(),
         label: Label::new("Visit", "拜访"),
         fields: vec![
-            FieldDef::new("customer", FieldType::Reference, "Customer", "客户").target("customer").required(),
+            FieldDef::new("customer", FieldType::Reference, "Customer", "客户")
+                .target("customer")
+                .required(),
             FieldDef::new("summary", FieldType::Text, "Summary", "摘要"),
         ],
         title_field: None,
@@ -194,27 +291,51 @@ fn layout_and_custom_entities() {
         layout: None,
     };
     s.create_entity(&admin, &def).unwrap();
-    assert!(matches!(s.create_entity(&admin, &def), Err(Error::Conflict { .. })));
+    assert!(matches!(
+        s.create_entity(&admin, &def),
+        Err(Error::Conflict { .. })
+    ));
     let c = s
-        .create(&admin, "customer", &obj(json!({"name": "A", "kind": "company", "status": "lead"})))
+        .create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "A", "kind": "company", "status": "lead"})),
+        )
         .unwrap();
     let v = s
-        .create(&admin, "visit", &obj(json!({"customer": c.id, "summary": "hello"})))
+        .create(
+            &admin,
+            "visit",
+            &obj(json!({"customer": c.id, "summary": "hello"})),
+        )
         .unwrap();
     let err = s.delete(&admin, "customer", c.id, 1).unwrap_err();
     assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
     s.delete(&admin, "visit", v.id, 1).unwrap();
     s.delete(&admin, "customer", c.id, 1).unwrap();
     let layout = Layout {
-        sections: vec![Section { title: Label::new("Main", "主要"), fields: vec!["summary".into()] }],
+        sections: vec![Section {
+            title: Label::new("Main", "主要"),
+            fields: vec!["summary".into()],
+        }],
         list_columns: vec!["summary".into(), "owner".into()],
     };
     s.set_layout(&admin, "visit", &layout).unwrap();
     let e = s.schema().entity("visit").unwrap().clone();
     assert_eq!(e.layout.sections[0].fields, vec!["summary"]);
-    assert_eq!(e.layout.sections[1].fields, vec!["customer"], "unplaced fields are appended");
-    let bad = Layout { sections: vec![], list_columns: vec!["nope".into()] };
-    assert!(matches!(s.set_layout(&admin, "visit", &bad), Err(Error::Validation { .. })));
+    assert_eq!(
+        e.layout.sections[1].fields,
+        vec!["customer"],
+        "unplaced fields are appended"
+    );
+    let bad = Layout {
+        sections: vec![],
+        list_columns: vec!["nope".into()],
+    };
+    assert!(matches!(
+        s.set_layout(&admin, "visit", &bad),
+        Err(Error::Validation { .. })
+    ));
 }
 
 #[test]
@@ -234,11 +355,16 @@ fn keyset_pages_cover_everything_once() {
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut pairs = vec![("sort".to_string(), sort.to_string()), ("limit".into(), "4".into())];
+            let mut pairs = vec![
+                ("sort".to_string(), sort.to_string()),
+                ("limit".into(), "4".into()),
+            ];
             if let Some(c) = &cursor {
                 pairs.push(("cursor".into(), c.clone()));
             }
-            let page = s.list(&admin, "customer", &ListQuery::from_pairs(pairs).unwrap()).unwrap();
+            let page = s
+                .list(&admin, "customer", &ListQuery::from_pairs(pairs).unwrap())
+                .unwrap();
             seen.extend(page.items.iter().map(|r| r.id));
             match page.next_cursor {
                 Some(c) => cursor = Some(c),
@@ -252,9 +378,15 @@ fn keyset_pages_cover_everything_once() {
         assert_eq!(seen.len(), 23, "sort {sort}");
     }
     let bad = ListQuery::from_pairs([("cursor", "garbage!")]).unwrap();
-    assert!(matches!(s.list(&admin, "customer", &bad), Err(Error::BadRequest { .. })));
+    assert!(matches!(
+        s.list(&admin, "customer", &bad),
+        Err(Error::BadRequest { .. })
+    ));
     let bad = ListQuery::from_pairs([("nope", "1")]).unwrap();
-    assert!(matches!(s.list(&admin, "customer", &bad), Err(Error::BadRequest { .. })));
+    assert!(matches!(
+        s.list(&admin, "customer", &bad),
+        Err(Error::BadRequest { .. })
+    ));
 }
 
 #[test]
@@ -263,8 +395,14 @@ fn passwords_and_sessions() {
     let a = user(&s, "amy", "sales", "east");
     let id = s.authenticate("amy", "password1").unwrap();
     assert_eq!(Some(id), a.user_id);
-    assert!(matches!(s.authenticate("amy", "nope"), Err(Error::Unauthenticated(_))));
-    assert!(matches!(s.authenticate("ghost", "x"), Err(Error::Unauthenticated(_))));
+    assert!(matches!(
+        s.authenticate("amy", "nope"),
+        Err(Error::Unauthenticated(_))
+    ));
+    assert!(matches!(
+        s.authenticate("ghost", "x"),
+        Err(Error::Unauthenticated(_))
+    ));
     let sess = s.create_session(id, chrono::Duration::hours(1)).unwrap();
     let (acc, info, csrf) = s.session(&sess.token).unwrap();
     assert_eq!(acc.user_id, Some(id));
@@ -293,11 +431,21 @@ fn passwords_and_sessions() {
 fn backup_is_a_consistent_copy() {
     let (d, s) = store();
     let admin = user(&s, "root", "admin", "hq");
-    s.create(&admin, "customer", &obj(json!({"name": "A", "kind": "company", "status": "lead"})))
-        .unwrap();
+    s.create(
+        &admin,
+        "customer",
+        &obj(json!({"name": "A", "kind": "company", "status": "lead"})),
+    )
+    .unwrap();
     let target = d.path().join("backup.db");
     s.backup(&target).unwrap();
     assert!(matches!(s.backup(&target), Err(Error::Conflict { .. })));
     let copy = Store::open(StoreOptions::new(&target)).unwrap();
-    assert_eq!(copy.list(&admin, "customer", &ListQuery::default()).unwrap().items.len(), 1);
+    assert_eq!(
+        copy.list(&admin, "customer", &ListQuery::default())
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }

@@ -1,0 +1,153 @@
+//! The one HTTP error type: every failure leaves the API as
+//! `{"error": {"code", "message", "fields"}}` with a 4xx status (5xx only for real faults).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use qingguan_core::{Error as CoreError, FieldErrors, HookError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An API error: status, machine code, message and per-field reasons.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code (`validation_failed`, `stale_version`, …).
+    pub code: &'static str,
+    /// Human-readable summary.
+    pub message: String,
+    /// Field → why.
+    pub fields: FieldErrors,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Details of an error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// Per-field messages (empty when the error is not about fields).
+    #[schema(value_type = Object)]
+    pub fields: FieldErrors,
+}
+
+impl ApiError {
+    /// An error without field detail.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            fields: FieldErrors::new(),
+        }
+    }
+
+    /// 400 about one parameter or header.
+    pub fn bad_request(param: &str, why: impl Into<String>) -> Self {
+        let why = why.into();
+        let mut e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("{param}: {why}"),
+        );
+        e.fields.insert(param.to_string(), why);
+        e
+    }
+
+    /// 401.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            CoreError::NotFound(_) => ApiError::not_found(message),
+            CoreError::Validation { fields, .. } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation_failed",
+                message,
+                fields,
+            },
+            CoreError::BadRequest { fields, .. } => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                code: "bad_request",
+                message,
+                fields,
+            },
+            CoreError::Conflict { fields, .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message,
+                fields,
+            },
+            CoreError::StaleVersion { current, .. } => {
+                let mut e = ApiError::new(StatusCode::CONFLICT, "stale_version", message);
+                e.fields.insert(
+                    "version".into(),
+                    format!(
+                        "the record is at version {current}; reload it and apply your change again"
+                    ),
+                );
+                e
+            }
+            CoreError::Forbidden(_) => ApiError::forbidden(message),
+            CoreError::Unauthenticated(_) => ApiError::unauthenticated(message),
+            CoreError::Hook(HookError::Rejected { fields, .. }) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "rejected",
+                message,
+                fields,
+            },
+            CoreError::Hook(HookError::Failed(_)) => {
+                tracing::warn!(error = %message, "a hook failed a write");
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_failed", message)
+            }
+            CoreError::Database(_) => {
+                tracing::error!(error = %message, "database failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete the request; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+                fields: self.fields,
+            },
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,173 @@
+//! Request extractors that fail with [`ApiError`] bodies instead of axum's plain-text ones:
+//! JSON bodies, path parameters, `If-Match` versions and the authenticated caller.
+
+use super::error::ApiError;
+use crate::state::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use qingguan_core::{Access, UserInfo};
+use serde::de::DeserializeOwned;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "qg_session";
+/// Header carrying the anti-CSRF token for cookie-authenticated writes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A JSON body; malformed JSON is 400, wrong shapes 422, oversize 413.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    let text = r.body_text();
+    match r {
+        JsonRejection::JsonDataError(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            text.replace(
+                "Failed to deserialize the JSON body into the target type: ",
+                "",
+            ),
+        ),
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            text.replace(
+                "Failed to parse the request body as JSON: ",
+                "malformed JSON: ",
+            ),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "content_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is larger than the server accepts",
+        ),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_body", text),
+    }
+}
+
+/// Path parameters; a malformed id is 400.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request("path", e.body_text())),
+        }
+    }
+}
+
+/// The version from `If-Match` (`3`, `"3"` or `W/"3"`); required where it is extracted.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let raw = parts
+            .headers
+            .get(header::IF_MATCH)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "If-Match",
+                    "required: send the record's current version, e.g. If-Match: \"3\"",
+                )
+            })?
+            .to_str()
+            .unwrap_or("");
+        let v = raw.trim().trim_start_matches("W/").trim_matches('"');
+        v.parse::<i64>().map(IfMatch).map_err(|_| {
+            ApiError::bad_request("If-Match", format!("'{raw}' is not a record version"))
+        })
+    }
+}
+
+/// The authenticated caller: from `Authorization: Bearer …` or the session cookie. Cookie
+/// callers must send the session's CSRF token in `X-CSRF-Token` on every state change.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// What the caller may do.
+    pub access: Access,
+    /// Who the caller is.
+    pub user: UserInfo,
+    /// The session's anti-CSRF token.
+    pub csrf: String,
+    /// The session token.
+    pub token: String,
+}
+
+/// The session token of a request, from the bearer header or the cookie.
+pub fn session_token(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = auth.strip_prefix("Bearer ").map(str::trim) {
+            return Some((t.to_string(), false));
+        }
+    }
+    cookie(parts, SESSION_COOKIE).map(|t| (t, true))
+}
+
+/// A cookie's value.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let (token, via_cookie) = session_token(parts).ok_or_else(|| {
+            ApiError::unauthenticated("log in first: send a Bearer token or the session cookie")
+        })?;
+        let caller = state.caller(&token)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(caller.csrf.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "missing or wrong X-CSRF-Token for a cookie-authenticated change",
+                ));
+            }
+        }
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}

@@ -1,0 +1,44 @@
+//! The JSON API under `/api/v1`, with its OpenAPI document generated from the handlers.
+
+pub mod auth;
+pub mod entities;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod records;
+pub mod search;
+pub mod users;
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The `/api/v1` routes and the OpenAPI document describing them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(health::health))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::get_me, auth::patch_me))
+        .routes(routes!(entities::list_entities, entities::create_entity))
+        .routes(routes!(entities::get_entity, entities::patch_entity))
+        .routes(routes!(entities::add_field))
+        .routes(routes!(entities::patch_field))
+        .routes(routes!(entities::put_layout))
+        .routes(routes!(records::list, records::create))
+        .routes(routes!(records::get, records::update, records::delete))
+        .routes(routes!(records::history))
+        .routes(routes!(search::search))
+        .routes(routes!(users::create_user))
+        .routes(routes!(users::set_password))
+        .routes(routes!(users::list_roles))
+        .routes(routes!(users::put_role))
+        .split_for_parts();
+    let router = router
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(|| async { error::ApiError::not_found("no such API endpoint") });
+    (router, api)
+}

@@ -1,0 +1,118 @@
+//! The OpenAPI document: generated from the handlers' annotations, then extended at request
+//! time with a JSON Schema per entity type (from the effective schema, so custom fields and
+//! plugin entity types are described too).
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use qingguan_core::{Entity, FieldType};
+use serde_json::{json, Map, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, ServerBuilder};
+
+/// The document's fixed parts: info, server prefix, bearer security.
+pub fn base() -> OpenApi {
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Qingguan API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Self-hosted CRM. Records of every entity type, schema customisation, search. \
+                     Errors: {\"error\": {\"code\", \"message\", \"fields\"}}.",
+                ))
+                .build(),
+        )
+        .servers(Some(vec![ServerBuilder::new().url("/api/v1").build()]))
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+                )
+                .build(),
+        ))
+        .build()
+}
+
+fn field_schema(kind: FieldType) -> Value {
+    match kind {
+        FieldType::Integer => json!({"type": "integer", "format": "int64"}),
+        FieldType::Decimal => json!({"type": "string", "format": "decimal", "example": "1234.50"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
+        FieldType::MultiSelect => json!({"type": "array", "items": {"type": "string"}}),
+        FieldType::Reference | FieldType::User => {
+            json!({"type": "integer", "format": "int64", "description": "record id"})
+        }
+        FieldType::Email => json!({"type": "string", "format": "email"}),
+        FieldType::Url => json!({"type": "string", "format": "uri"}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// JSON Schema of one entity type's records.
+pub fn entity_schema(e: &Entity) -> Value {
+    let mut props = Map::new();
+    for (k, t) in [
+        ("id", "integer"),
+        ("version", "integer"),
+        ("owner", "integer"),
+        ("created_by", "integer"),
+        ("created_at", "string"),
+        ("updated_by", "integer"),
+        ("updated_at", "string"),
+    ] {
+        props.insert(k.into(), json!({"type": t, "readOnly": k != "owner"}));
+    }
+    let mut required = Vec::new();
+    for f in &e.fields {
+        let mut s = field_schema(f.def.kind);
+        if let Some(m) = s.as_object_mut() {
+            m.insert("title".into(), json!(f.def.label.en));
+            m.insert("nullable".into(), json!(!f.def.required));
+            if !f.def.options.is_empty() {
+                let values: Vec<&str> = f.def.options.iter().map(|o| o.value.as_str()).collect();
+                if f.def.kind == FieldType::MultiSelect {
+                    m.insert("items".into(), json!({"type": "string", "enum": values}));
+                } else {
+                    m.insert("enum".into(), json!(values));
+                }
+            }
+            if f.retired {
+                m.insert("readOnly".into(), json!(true));
+                m.insert("deprecated".into(), json!(true));
+            }
+        }
+        if f.def.required && !f.hidden && !f.retired {
+            required.push(f.def.name.clone());
+        }
+        props.insert(f.def.name.clone(), s);
+    }
+    json!({
+        "type": "object",
+        "title": e.label.en,
+        "description": format!("{} ({}) records, origin {}", e.label.en, e.label.zh_cn, e.origin.as_string()),
+        "properties": props,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve(State(state): State<AppState>) -> Json<Value> {
+    let mut doc = serde_json::to_value(state.openapi()).unwrap_or_default();
+    let schema = state.store().schema();
+    if let Some(schemas) = doc
+        .pointer_mut("/components")
+        .and_then(Value::as_object_mut)
+        .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+    {
+        for e in schema.entities() {
+            schemas.insert(format!("record.{}", e.name), entity_schema(e));
+        }
+    }
+    Json(doc)
+}

@@ -1,0 +1,152 @@
+//! Records of any entity type: list with filters, create, read, update, delete, history.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, Caller, IfMatch};
+use crate::state::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use qingguan_core::{ListQuery, Record};
+use serde_json::{json, Map, Value};
+
+fn etag(r: &Record) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{}\"", r.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+fn record_response(state: &AppState, status: StatusCode, r: &Record) -> Response {
+    let schema = state.store().schema();
+    let body = schema
+        .entity(&r.entity)
+        .map(|e| r.to_json(e))
+        .unwrap_or(Value::Null);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, etag(r));
+    if status == StatusCode::CREATED {
+        if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{}/{}", r.entity, r.id)) {
+            headers.insert(header::LOCATION, loc);
+        }
+    }
+    (status, headers, Json(body)).into_response()
+}
+
+/// Parses the list query string (`field=v`, `field[op]=v`, `sort`, `limit`, `cursor`, `q`).
+pub(crate) fn parse_list_query(raw: Option<&str>) -> ApiResult<ListQuery> {
+    let pairs = form_urlencoded::parse(raw.unwrap_or("").as_bytes());
+    ListQuery::from_pairs(pairs).map_err(ApiError::from)
+}
+
+/// List records, filtered, sorted and paged with a cursor.
+///
+/// Filters: `field=value` or `field[op]=value` with op in eq, ne, lt, lte, gt, gte, in
+/// (comma-separated), contains, null (true/false). `sort=field` or `sort=-field`;
+/// `limit` 1–200 (default 50); `cursor` from the previous page; `q` full-text.
+#[utoipa::path(get, path = "/records/{entity}", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"),
+        ("sort" = Option<String>, Query, description = "field or -field"),
+        ("limit" = Option<u32>, Query, description = "1-200"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        ("q" = Option<String>, Query, description = "full-text search")),
+    responses((status = 200, description = "{\"items\": [...], \"next_cursor\": string|null}", body = Value),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(entity): ApiPath<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let query = parse_list_query(raw.as_deref())?;
+    let store = state.store();
+    let page = store.list(&caller.access, &entity, &query)?;
+    let schema = store.schema();
+    let e = schema
+        .entity(&entity)
+        .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
+    let items: Vec<Value> = page.items.iter().map(|r| r.to_json(e)).collect();
+    Ok(Json(
+        json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
+}
+
+/// Create a record. Body: field → value (and optionally `owner`).
+#[utoipa::path(post, path = "/records/{entity}", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name")),
+    request_body(content = Value, description = "Field values by field name"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(entity): ApiPath<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let r = state
+        .blocking(move |s| s.create(&caller.access, &entity, &body))
+        .await?;
+    Ok(record_response(&state, StatusCode::CREATED, &r))
+}
+
+/// Read a record. The `ETag` header carries its version.
+#[utoipa::path(get, path = "/records/{entity}/{id}", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id")),
+    responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id)): ApiPath<(String, i64)>,
+) -> ApiResult<Response> {
+    let r = state.store().get(&caller.access, &entity, id)?;
+    Ok(record_response(&state, StatusCode::OK, &r))
+}
+
+/// Update some fields. `If-Match: <version>` is required; a stale version is 409.
+#[utoipa::path(patch, path = "/records/{entity}/{id}", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id"),
+        ("If-Match" = String, Header, description = "The record's current version")),
+    request_body(content = Value, description = "Field values to change"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id)): ApiPath<(String, i64)>,
+    IfMatch(version): IfMatch,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let r = state
+        .blocking(move |s| s.update(&caller.access, &entity, id, version, &body))
+        .await?;
+    Ok(record_response(&state, StatusCode::OK, &r))
+}
+
+/// Delete a record. `If-Match: <version>` is required; refused while others reference it.
+#[utoipa::path(delete, path = "/records/{entity}/{id}", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id"),
+        ("If-Match" = String, Header, description = "The record's current version")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id)): ApiPath<(String, i64)>,
+    IfMatch(version): IfMatch,
+) -> ApiResult<StatusCode> {
+    state
+        .blocking(move |s| s.delete(&caller.access, &entity, id, version))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A record's change history, oldest first: who, when, which fields, old → new.
+#[utoipa::path(get, path = "/records/{entity}/{id}/history", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id")),
+    responses((status = 200, description = "{\"items\": [{id, version, action, user_id, at, changes}]}", body = Value),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id)): ApiPath<(String, i64)>,
+) -> ApiResult<Json<Value>> {
+    let h = state.store().history(&caller.access, &entity, id)?;
+    Ok(Json(json!({ "items": h })))
+}

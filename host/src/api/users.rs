@@ -1,0 +1,94 @@
+//! User and role administration.
+
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, Caller};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use qingguan_core::{NewUser, Role};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Create a user with a password (administrators).
+#[utoipa::path(post, path = "/users", tag = "admin", security(("bearer" = [])),
+    request_body(content = Value, description = "{username, password, role, display_name?, team?, manager?, email?, locale?}"),
+    responses((status = 201, body = Value), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let r = state
+        .blocking(move |s| s.create_user(&caller.access, &new, false))
+        .await?;
+    let schema = state.store().schema();
+    let body = schema
+        .entity("user")
+        .map(|e| r.to_json(e))
+        .unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// A new password.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// Set a user's password (administrators, or the user themself). Ends their sessions.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")), request_body = PasswordChange,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(p): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    state
+        .blocking(move |s| s.set_password(&caller.access, id, &p.password))
+        .await?;
+    state.forget_sessions();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// All roles and their permissions.
+#[utoipa::path(get, path = "/roles", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Value), (status = 401, body = ErrorBody)))]
+pub async fn list_roles(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    let roles: Vec<Role> = state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| (**r).clone())
+        .collect();
+    Json(serde_json::to_value(roles).unwrap_or_default())
+}
+
+/// Create or replace a role (administrators).
+#[utoipa::path(put, path = "/roles/{name}", tag = "admin", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Role name")),
+    request_body(content = Value, description = "{name, label, admin, permissions: {entity|*: {create, read, update, delete, scope}}}"),
+    responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(role): ApiJson<Role>,
+) -> ApiResult<Json<Value>> {
+    if role.name != name {
+        return Err(super::error::ApiError::bad_request(
+            "name",
+            "must match the path",
+        ));
+    }
+    let r2 = role.clone();
+    state
+        .blocking(move |s| s.put_role(&caller.access, &r2))
+        .await?;
+    state.forget_sessions();
+    Ok(Json(serde_json::to_value(role).unwrap_or_default()))
+}

@@ -1,0 +1,255 @@
+//! The command line: `serve`, `demo`, `user`, `backup`.
+
+use crate::server::{open_store, shutdown_signal, Server};
+use crate::Config;
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use qingguan_core::{Access, ListQuery, NewUser};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Qingguan (轻管): a self-hosted CRM for small and medium businesses.
+#[derive(Debug, Parser)]
+#[command(name = "qingguan", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve an existing install.
+    Serve(ServeArgs),
+    /// Serve a demo company with sample users, customers and contacts (created on first run).
+    Demo(DemoArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a consistent copy of the database to FILE (safe while the server runs).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "QINGGUAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory holding the database and plugins.
+    #[arg(long, env = "QINGGUAN_DATA_DIR", default_value = "qingguan-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, env = "QINGGUAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for the demo's data (reused if it already holds a demo).
+    #[arg(long, env = "QINGGUAN_DEMO_DIR", default_value = "qingguan-demo")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user with a password.
+    Add(UserAddArgs),
+    /// List users.
+    List(DataDirArg),
+}
+
+#[derive(Debug, Args)]
+struct DataDirArg {
+    /// Directory holding the database.
+    #[arg(long, env = "QINGGUAN_DATA_DIR", default_value = "qingguan-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    /// Login name.
+    username: String,
+    /// Role: admin, manager, sales, hr, finance, or one you created.
+    #[arg(long)]
+    role: String,
+    /// Name shown in the UI (defaults to the login name).
+    #[arg(long)]
+    display_name: Option<String>,
+    /// Team (for team-scoped roles).
+    #[arg(long)]
+    team: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    email: Option<String>,
+    /// Password (at least 8 characters). Prefer --password-stdin or QINGGUAN_PASSWORD.
+    #[arg(long, env = "QINGGUAN_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "password")]
+    password_stdin: bool,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// Where to write the copy (must not exist).
+    file: PathBuf,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+/// Entry point of the binary: parses arguments, runs the command, maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QINGGUAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(a) => serve(a.listen, a.data_dir, false),
+        Command::Demo(a) => serve(a.listen, a.data_dir, true),
+        Command::User(UserCommand::Add(a)) => user_add(a),
+        Command::User(UserCommand::List(a)) => user_list(a),
+        Command::Backup(a) => backup(a),
+    }
+}
+
+fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let store = open_store(&data_dir)?;
+        let seeded = if demo {
+            let s = store.clone();
+            tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&s))
+                .await
+                .context("demo seeding panicked")??
+        } else {
+            false
+        };
+        let server = Server::bind(listen, store.clone(), Config::default()).await?;
+        let url = format!("http://{}", server.local_addr());
+        if demo {
+            println!("Qingguan demo is running at {url}/");
+            if seeded {
+                println!("Created demo data in {}", data_dir.display());
+            }
+            println!("API: {url}/api/v1 (OpenAPI: {url}/api/v1/openapi.json)");
+            println!("Demo logins (username / password):");
+            for (user, pass, role) in crate::demo::LOGINS {
+                println!("  {user:<10} / {pass:<10} {role}");
+            }
+        } else {
+            println!("Qingguan is running at {url}/ (data: {})", data_dir.display());
+            if store.user_count()? == 0 {
+                println!(
+                    "No users yet. Add an administrator:\n  qingguan user add admin --role admin --password-stdin --data-dir {}",
+                    data_dir.display()
+                );
+            }
+        }
+        server.run(shutdown_signal()).await
+    })
+}
+
+fn user_add(a: UserAddArgs) -> anyhow::Result<()> {
+    let password = match (a.password, a.password_stdin) {
+        (Some(p), _) => p,
+        (None, true) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the password from standard input")?;
+            s.trim_end_matches(['\n', '\r']).to_string()
+        }
+        (None, false) => {
+            bail!("give a password with --password-stdin (or --password, or QINGGUAN_PASSWORD)")
+        }
+    };
+    let store = open_store(&a.dir.data_dir)?;
+    let user = store
+        .create_user(
+            &Access::system(),
+            &NewUser {
+                username: a.username.clone(),
+                display_name: a.display_name,
+                password,
+                role: a.role.clone(),
+                team: a.team,
+                manager: None,
+                email: a.email,
+                locale: None,
+            },
+            false,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot add user '{}': {e}", a.username))?;
+    println!(
+        "Added user '{}' (id {}) with role '{}'",
+        a.username, user.id, a.role
+    );
+    Ok(())
+}
+
+fn user_list(a: DataDirArg) -> anyhow::Result<()> {
+    let store = open_store(&a.data_dir)?;
+    let mut q = ListQuery::from_pairs([("sort", "username"), ("limit", "200")])?;
+    println!(
+        "{:<6} {:<20} {:<24} {:<10} {:<10} active",
+        "id", "username", "name", "role", "team"
+    );
+    loop {
+        let page = store.list(&Access::system(), "user", &q)?;
+        for u in &page.items {
+            println!(
+                "{:<6} {:<20} {:<24} {:<10} {:<10} {}",
+                u.id,
+                u.get("username").to_text(),
+                u.get("display_name").to_text(),
+                u.get("role").to_text(),
+                u.get("team").to_text(),
+                u.get("active").to_text()
+            );
+        }
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+fn backup(a: BackupArgs) -> anyhow::Result<()> {
+    let db = crate::server::database_path(&a.dir.data_dir);
+    if !db.exists() {
+        bail!("no database at {} (wrong --data-dir?)", db.display());
+    }
+    let store = open_store(&a.dir.data_dir)?;
+    store
+        .backup(&a.file)
+        .map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", a.file.display()))?;
+    let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "Backed up {} to {} ({} KiB)",
+        db.display(),
+        a.file.display(),
+        size / 1024
+    );
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Shared server state: the store, the configuration and a short-lived session cache.
+
+use crate::api::error::ApiError;
+use crate::api::extract::Caller;
+use qingguan_core::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a login lasts.
+    pub session_ttl: chrono::Duration,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// How long a resolved session is reused before it is looked up again.
+    pub session_cache_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl: chrono::Duration::hours(12),
+            body_limit: 1024 * 1024,
+            secure_cookies: false,
+            session_cache_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    config: Config,
+    ready: AtomicBool,
+    sessions: Mutex<HashMap<String, (Instant, Caller)>>,
+    openapi: OnceLock<utoipa::openapi::OpenApi>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// State over an open store.
+    pub fn new(store: Arc<Store>, config: Config) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                ready: AtomicBool::new(true),
+                sessions: Mutex::new(HashMap::new()),
+                openapi: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// The record store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.inner.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The generated OpenAPI document (set once when the router is built).
+    pub fn openapi(&self) -> utoipa::openapi::OpenApi {
+        self.inner
+            .openapi
+            .get()
+            .cloned()
+            .unwrap_or_else(crate::api::openapi::base)
+    }
+
+    pub(crate) fn set_openapi(&self, doc: utoipa::openapi::OpenApi) {
+        let _ = self.inner.openapi.set(doc);
+    }
+
+    /// Whether the server (and its plugins) are ready to serve.
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Acquire)
+    }
+
+    /// Marks the server ready or not.
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.store(ready, Ordering::Release);
+    }
+
+    /// Resolves a session token, using the cache for a few seconds at a time.
+    pub fn caller(&self, token: &str) -> Result<Caller, ApiError> {
+        let ttl = self.inner.config.session_cache_ttl;
+        {
+            let cache = self
+                .inner
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some((at, c)) = cache.get(token) {
+                if at.elapsed() < ttl {
+                    return Ok(c.clone());
+                }
+            }
+        }
+        let (access, user, csrf) = self.store().session(token)?;
+        let caller = Caller {
+            access,
+            user,
+            csrf,
+            token: token.to_string(),
+        };
+        let mut cache = self
+            .inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 10_000 {
+            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        cache.insert(token.to_string(), (Instant::now(), caller.clone()));
+        Ok(caller)
+    }
+
+    /// Drops cached sessions (after logout, or a change to users or roles).
+    pub fn forget_sessions(&self) {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Runs blocking store work (writes, password hashing) off the async workers.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, qingguan_core::Error> + Send + 'static,
+    {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "blocking task failed");
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete the request; it has been logged",
+                )
+            })?
+            .map_err(ApiError::from)
+    }
+}

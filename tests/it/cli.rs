@@ -1,0 +1,256 @@
+//! The `qingguan` command line, run as a real process.
+
+use qingguan_tests::Client;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_qingguan-cli"));
+    c.env("QINGGUAN_LOG", "warn")
+        .env_remove("QINGGUAN_DATA_DIR")
+        .env_remove("QINGGUAN_PASSWORD");
+    c
+}
+
+/// Kills the child on drop so a failing test leaves no server behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `qingguan ARGS --listen 127.0.0.1:0` and returns the URL it printed.
+fn start(args: &[&str]) -> (Running, String) {
+    let mut child = bin()
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn qingguan");
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push(line.clone());
+        if let Some(i) = line.find("http://") {
+            let url = line[i..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+            std::thread::spawn(move || for _ in lines {});
+            return (running, url);
+        }
+    }
+    panic!("no URL printed: {printed:?}");
+}
+
+#[test]
+fn user_add_then_serve_then_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+
+    let out = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--password-stdin"),
+        "{out:?}"
+    );
+
+    let out = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--password",
+            "short",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least 8"),
+        "{out:?}"
+    );
+
+    let out = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "emperor",
+            "--password",
+            "long-enough",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no role 'emperor'"),
+        "{out:?}"
+    );
+
+    let mut child = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--display-name",
+            "老板",
+            "--password-stdin",
+            "--data-dir",
+            data_s,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let out = bin()
+        .args(["user", "list", "--data-dir", data_s])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("boss") && listed.contains("老板"),
+        "{listed}"
+    );
+
+    let (server, url) = start(&["serve", "--data-dir", data_s]);
+    let c = Client::new(&url);
+    assert_eq!(c.get("/api/v1/health").status, 200);
+    let login = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "correct horse battery"}),
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    let mut c = c;
+    c.token = login.body["token"].as_str().map(String::from);
+    c.create(
+        "customer",
+        json!({"name": "Backed up", "kind": "company", "status": "lead"}),
+    );
+
+    let target = dir.path().join("copy.db");
+    let out = bin()
+        .args(["backup", target.to_str().unwrap(), "--data-dir", data_s])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let again = bin()
+        .args(["backup", target.to_str().unwrap(), "--data-dir", data_s])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "{again:?}"
+    );
+    drop(server);
+
+    // The copy is a working install.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(&target, restored.join("qingguan.db")).unwrap();
+    let (_server, url) = start(&["serve", "--data-dir", restored.to_str().unwrap()]);
+    let mut c = Client::new(&url);
+    let login = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "correct horse battery"}),
+    );
+    c.token = login.body["token"].as_str().map(String::from);
+    let list = c.get("/api/v1/records/customer");
+    assert_eq!(list.body["items"][0]["name"], "Backed up");
+
+    let missing = bin()
+        .args([
+            "backup",
+            "x.db",
+            "--data-dir",
+            dir.path().join("nowhere").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no database"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn demo_serves_a_company_with_role_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, url) = start(&[
+        "demo",
+        "--data-dir",
+        dir.path().join("demo").to_str().unwrap(),
+    ]);
+    let anon = Client::new(&url);
+    for role in ["admin", "manager", "sales", "hr", "finance"] {
+        let r = anon.post(
+            "/api/v1/auth/login",
+            &json!({"username": role, "password": role}),
+        );
+        assert_eq!(r.status, 200, "{role}: {}", r.text);
+        assert_eq!(r.body["user"]["role"], role);
+    }
+    let mut admin = Client::new(&url);
+    let r = anon.post(
+        "/api/v1/auth/login",
+        &json!({"username": "admin", "password": "admin"}),
+    );
+    admin.token = r.body["token"].as_str().map(String::from);
+    let mut total = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = admin.get(&format!("/api/v1/records/customer?limit=200{cursor}"));
+        total += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(total, 200);
+    let contacts = admin.get("/api/v1/records/contact?limit=200");
+    assert_eq!(contacts.body["items"].as_array().unwrap().len(), 200);
+    assert!(
+        contacts.body["next_cursor"].is_string(),
+        "more than 200 contacts"
+    );
+}

@@ -1,0 +1,10 @@
+//! Black-box tests of Qingguan through its public boundaries: HTTP over a real socket and
+//! the command line, against real SQLite files.
+
+mod auth;
+mod bad_input;
+mod cli;
+mod permissions;
+mod query;
+mod records;
+mod schema;

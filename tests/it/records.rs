@@ -1,0 +1,134 @@
+//! Creating, reading, updating and deleting records, versions and history.
+
+use qingguan_tests::{customer, TestServer};
+use serde_json::json;
+
+#[test]
+fn crud_with_versions_and_history() {
+    let s = TestServer::start();
+    let c = s.admin();
+    let r = c.post(
+        "/api/v1/records/customer",
+        &json!({
+            "name": "杭州恒信科技有限公司", "kind": "company", "status": "lead",
+            "tags": ["vip"], "email": "info@hengxin.example", "website": "https://hengxin.example"
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.header("etag").as_deref(), Some("\"1\""));
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/api/v1/records/customer/{id}")
+    );
+    assert_eq!(r.body["version"], 1);
+    assert!(r.body["owner"].is_i64());
+
+    let path = format!("/api/v1/records/customer/{id}");
+    let got = c.get(&path);
+    assert_eq!(got.body["name"], "杭州恒信科技有限公司");
+    assert_eq!(got.body["tags"], json!(["vip"]));
+
+    assert_eq!(
+        c.patch(&path, &json!({"status": "customer"}))
+            .error_code(400),
+        "bad_request"
+    );
+    let up = c.patch_v(
+        &path,
+        1,
+        &json!({"status": "customer", "phone": "+86 571 8888 0000"}),
+    );
+    assert_eq!(up.status, 200, "{}", up.text);
+    assert_eq!(up.body["version"], 2);
+    assert_eq!(up.header("etag").as_deref(), Some("\"2\""));
+    let stale = c.patch_v(&path, 1, &json!({"status": "inactive"}));
+    assert_eq!(stale.error_code(409), "stale_version");
+    assert_eq!(
+        c.get(&path).body["status"],
+        "customer",
+        "the stale write changed nothing"
+    );
+
+    let h = c.get(&format!("{path}/history"));
+    let items = h.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["action"], "create");
+    assert_eq!(items[1]["changes"]["status"], json!(["lead", "customer"]));
+    assert_eq!(
+        items[1]["changes"]["phone"],
+        json!([null, "+86 571 8888 0000"])
+    );
+    assert!(items[1]["user_id"].is_i64());
+
+    assert_eq!(c.delete_v(&path, 1).error_code(409), "stale_version");
+    assert_eq!(c.delete_v(&path, 2).status, 204);
+    assert_eq!(c.get(&path).error_code(404), "not_found");
+    let h = c.get(&format!("{path}/history"));
+    assert_eq!(
+        h.body["items"].as_array().unwrap().len(),
+        3,
+        "history outlives the record"
+    );
+}
+
+#[test]
+fn contacts_reference_customers_and_protect_them() {
+    let s = TestServer::start();
+    let c = s.admin();
+    let cust = c.create("customer", customer("Acme"));
+    let cid = cust["id"].as_i64().unwrap();
+    let contact = c.create(
+        "contact",
+        json!({"name": "Zhang Wei", "customer": cid, "title": "CEO"}),
+    );
+    let dangling = c.post(
+        "/api/v1/records/contact",
+        &json!({"name": "Nobody", "customer": 9999}),
+    );
+    assert_eq!(dangling.error_code(422), "validation_failed");
+    assert!(dangling.body["error"]["fields"]["customer"]
+        .as_str()
+        .unwrap()
+        .contains("9999"));
+    let del = c.delete_v(&format!("/api/v1/records/customer/{cid}"), 1);
+    assert_eq!(del.error_code(409), "conflict");
+    assert!(del.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("contact"));
+    let list = c.get(&format!("/api/v1/records/contact?customer={cid}"));
+    assert_eq!(list.body["items"][0]["id"], contact["id"]);
+}
+
+#[test]
+fn search_finds_chinese_and_latin_text() {
+    let s = TestServer::start();
+    let c = s.admin();
+    c.create("customer", customer("杭州恒信科技有限公司"));
+    c.create("customer", customer("Northwind Trading"));
+    let cid = c.create("customer", customer("Other"))["id"]
+        .as_i64()
+        .unwrap();
+    c.create("contact", json!({"name": "王芳", "customer": cid}));
+    let hit = |q: &str| {
+        let r = c.get(&format!("/api/v1/search?q={q}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hit("恒信"), vec!["杭州恒信科技有限公司"]);
+    assert_eq!(hit("north"), vec!["Northwind Trading"]);
+    assert_eq!(hit("王芳"), vec!["王芳"]);
+    assert!(
+        hit("信恒").is_empty(),
+        "characters must be adjacent and in order"
+    );
+    assert_eq!(c.get("/api/v1/search?q=").error_code(400), "bad_request");
+    let within = c.get("/api/v1/records/customer?q=northwind");
+    assert_eq!(within.body["items"].as_array().unwrap().len(), 1);
+}
