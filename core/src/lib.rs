@@ -9,6 +9,7 @@ pub mod access;
 pub mod db;
 pub mod error;
 pub mod hooks;
+pub mod plugins;
 pub mod query;
 pub mod record;
 pub mod schema;
@@ -20,6 +21,7 @@ pub mod value;
 pub use access::{Access, EntityPermission, Role, Scope};
 pub use error::{Error, FieldErrors, Result};
 pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
+pub use plugins::{PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use record::{HistoryEntry, Record};
 pub use schema::{

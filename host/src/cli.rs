@@ -29,6 +29,67 @@ enum Command {
     User(UserCommand),
     /// Write a consistent copy of the database to FILE (safe while the server runs).
     Backup(BackupArgs),
+    /// Manage plugins (a running server picks changes up within seconds).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// List installed plugins.
+    List(DataDirArg),
+    /// Install or upgrade a plugin from a .wasm component.
+    Install(PluginInstallArgs),
+    /// Enable a plugin.
+    Enable(PluginIdArgs),
+    /// Disable a plugin (data stays).
+    Disable(PluginIdArgs),
+    /// Remove a plugin (data stays unless --purge).
+    Remove(PluginRemoveArgs),
+    /// Create a new plugin crate.
+    New(PluginNewArgs),
+}
+
+#[derive(Debug, Args)]
+struct PluginInstallArgs {
+    /// The .wasm component.
+    file: PathBuf,
+    /// Approve the capabilities the plugin requests.
+    #[arg(long)]
+    approve: bool,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+struct PluginIdArgs {
+    /// Plugin id.
+    id: String,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+struct PluginRemoveArgs {
+    /// Plugin id.
+    id: String,
+    /// Also delete its records, history and key-value store.
+    #[arg(long)]
+    purge: bool,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+struct PluginNewArgs {
+    /// Plugin id and crate name.
+    name: String,
+    /// Where to create the crate (default: the current directory).
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// The Qingguan source tree holding plugin-sdk/ (default: the one this binary was built from).
+    #[arg(long, env = "QINGGUAN_SOURCE")]
+    source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -129,7 +190,92 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Add(a)) => user_add(a),
         Command::User(UserCommand::List(a)) => user_list(a),
         Command::Backup(a) => backup(a),
+        Command::Plugin(c) => plugin(c),
     }
+}
+
+fn plugin_manager(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<std::sync::Arc<crate::plugins::PluginManager>> {
+    let store = open_store(data_dir)?;
+    crate::server::open_plugins(store, data_dir, &Config::default())
+}
+
+fn print_plugin(p: &crate::plugins::PluginInfo) {
+    println!(
+        "{:<16} {:<10} {:<9} {}",
+        p.id,
+        p.version,
+        p.status,
+        p.error.clone().unwrap_or_default()
+    );
+}
+
+fn plugin(c: PluginCommand) -> anyhow::Result<()> {
+    match c {
+        PluginCommand::List(a) => {
+            let m = plugin_manager(&a.data_dir)?;
+            println!("{:<16} {:<10} {:<9} error", "id", "version", "status");
+            for p in m.list()? {
+                print_plugin(&p);
+            }
+        }
+        PluginCommand::Install(a) => {
+            let bytes = std::fs::read(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?;
+            let m = plugin_manager(&a.dir.data_dir)?;
+            m.load_all()?;
+            let p = m
+                .install(
+                    &bytes,
+                    crate::plugins::InstallOptions { approve: a.approve },
+                )
+                .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", a.file.display()))?;
+            println!("Installed {} {} ({})", p.id, p.version, p.status);
+        }
+        PluginCommand::Enable(a) => {
+            let m = plugin_manager(&a.dir.data_dir)?;
+            m.load_all()?;
+            let p = m
+                .enable(&a.id)
+                .map_err(|e| anyhow::anyhow!("cannot enable '{}': {e}", a.id))?;
+            print_plugin(&p);
+        }
+        PluginCommand::Disable(a) => {
+            let m = plugin_manager(&a.dir.data_dir)?;
+            m.load_all()?;
+            let p = m
+                .disable(&a.id)
+                .map_err(|e| anyhow::anyhow!("cannot disable '{}': {e}", a.id))?;
+            print_plugin(&p);
+        }
+        PluginCommand::Remove(a) => {
+            let m = plugin_manager(&a.dir.data_dir)?;
+            m.load_all()?;
+            m.remove(&a.id, a.purge)
+                .map_err(|e| anyhow::anyhow!("cannot remove '{}': {e}", a.id))?;
+            println!(
+                "Removed {}{}",
+                a.id,
+                if a.purge {
+                    " and its data"
+                } else {
+                    " (data kept)"
+                }
+            );
+        }
+        PluginCommand::New(a) => {
+            let source = crate::plugins::scaffold::find_source(a.source.as_deref())?;
+            let dir = crate::plugins::scaffold::new_plugin(&a.name, &a.dir, &source)?;
+            println!("Created {}", dir.display());
+            println!(
+                "  cd {} && cargo test          # builds the component and tests it in-process",
+                dir.display()
+            );
+            println!("  cargo build --release --target wasm32-wasip2");
+        }
+    }
+    Ok(())
 }
 
 fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()> {
@@ -144,7 +290,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()
         } else {
             false
         };
-        let server = Server::bind(listen, store.clone(), Config::default()).await?;
+        let server = Server::bind(listen, store.clone(), &data_dir, Config::default()).await?;
         let url = format!("http://{}", server.local_addr());
         if demo {
             println!("Qingguan demo is running at {url}/");

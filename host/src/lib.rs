@@ -5,8 +5,10 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod plugins;
 pub mod server;
 pub mod state;
+pub mod testing;
 
 pub use app::app;
 pub use state::{AppState, Config};

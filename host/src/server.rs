@@ -30,18 +30,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `addr` for `store`.
+    /// Binds `addr` for `store`; plugins live under `data_dir/plugins`.
     pub async fn bind(
         addr: SocketAddr,
         store: Arc<Store>,
+        data_dir: &Path,
         config: Config,
     ) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (is another server using it?)"))?;
+        let plugins = open_plugins(store.clone(), data_dir, &config)?;
         Ok(Server {
             listener,
-            state: AppState::new(store, config),
+            state: AppState::new(store, plugins, config),
         })
     }
 
@@ -57,17 +59,43 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets running requests finish.
+    /// Loads the installed plugins (health answers 503 until then), then serves until
+    /// `shutdown` resolves and lets running requests finish.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::app(self.state.clone());
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let plugins = state.plugins().clone();
+            match tokio::task::spawn_blocking(move || plugins.load_all()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "loading plugins failed"),
+                Err(e) => tracing::error!(error = %e, "loading plugins panicked"),
+            }
+            state.set_ready(true);
+            crate::plugins::background::run(state).await;
+        });
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")
     }
+}
+
+/// The plugin manager of a data directory.
+pub fn open_plugins(
+    store: Arc<Store>,
+    data_dir: &Path,
+    config: &Config,
+) -> anyhow::Result<Arc<crate::plugins::PluginManager>> {
+    crate::plugins::PluginManager::new(
+        store,
+        &data_dir.join("plugins"),
+        config.plugin_limits.clone(),
+    )
+    .context("cannot start the plugin runtime")
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -2,6 +2,7 @@
 
 use crate::api::error::ApiError;
 use crate::api::extract::Caller;
+use crate::plugins::PluginManager;
 use qingguan_core::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a resolved session is reused before it is looked up again.
     pub session_cache_ttl: Duration,
+    /// Limits on every plugin call.
+    pub plugin_limits: crate::plugins::Limits,
+    /// How often the server re-reads plugin state changed by the CLI.
+    pub plugin_sync_interval: Duration,
 }
 
 impl Default for Config {
@@ -28,6 +33,8 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             secure_cookies: false,
             session_cache_ttl: Duration::from_secs(5),
+            plugin_limits: crate::plugins::Limits::default(),
+            plugin_sync_interval: Duration::from_secs(2),
         }
     }
 }
@@ -40,6 +47,7 @@ pub struct AppState {
 
 struct Inner {
     store: Arc<Store>,
+    plugins: Arc<PluginManager>,
     config: Config,
     ready: AtomicBool,
     sessions: Mutex<HashMap<String, (Instant, Caller)>>,
@@ -57,12 +65,13 @@ impl std::fmt::Debug for Inner {
 
 impl AppState {
     /// State over an open store.
-    pub fn new(store: Arc<Store>, config: Config) -> Self {
+    pub fn new(store: Arc<Store>, plugins: Arc<PluginManager>, config: Config) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 store,
+                plugins,
                 config,
-                ready: AtomicBool::new(true),
+                ready: AtomicBool::new(false),
                 sessions: Mutex::new(HashMap::new()),
                 openapi: OnceLock::new(),
             }),
@@ -72,6 +81,11 @@ impl AppState {
     /// The record store.
     pub fn store(&self) -> &Arc<Store> {
         &self.inner.store
+    }
+
+    /// The plugin runtime.
+    pub fn plugins(&self) -> &Arc<PluginManager> {
+        &self.inner.plugins
     }
 
     /// The configuration.
@@ -143,6 +157,25 @@ impl AppState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Runs blocking plugin work (calls into plugins, installs) off the async workers.
+    pub async fn blocking_plugins<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Arc<PluginManager>) -> Result<T, ApiError> + Send + 'static,
+    {
+        let plugins = self.inner.plugins.clone();
+        tokio::task::spawn_blocking(move || f(&plugins))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "blocking task failed");
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete the request; it has been logged",
+                )
+            })?
     }
 
     /// Runs blocking store work (writes, password hashing) off the async workers.

@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod permissions;
+mod plugins;
 mod query;
 mod records;
 mod schema;

@@ -48,6 +48,7 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let s2 = store.clone();
+        let data_dir = dir.path().to_path_buf();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -55,7 +56,7 @@ impl TestServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let server = Server::bind("127.0.0.1:0".parse().unwrap(), s2, config)
+                let server = Server::bind("127.0.0.1:0".parse().unwrap(), s2, &data_dir, config)
                     .await
                     .expect("bind");
                 addr_tx.send(server.local_addr()).expect("send addr");
@@ -68,6 +69,15 @@ impl TestServer {
             });
         });
         let addr = addr_rx.recv().expect("server address");
+        let probe = Client::new(&format!("http://{addr}"));
+        let started = std::time::Instant::now();
+        while probe.get("/api/v1/health").status != 200 {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "server never became ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         TestServer {
             url: format!("http://{addr}"),
             dir,
@@ -269,4 +279,20 @@ impl Client {
 /// A minimal valid customer.
 pub fn customer(name: &str) -> Value {
     serde_json::json!({"name": name, "kind": "company", "status": "lead"})
+}
+
+/// The path of a plugin component built from `plugins/` (crate name with `_`).
+pub fn plugin_wasm(crate_name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("QINGGUAN_TEST_PLUGINS"))
+        .join(format!("{}.wasm", crate_name.replace('-', "_")))
+}
+
+/// Installs a plugin component through the API as the given client.
+pub fn install(c: &Client, crate_name: &str, approve: bool) -> Resp {
+    let bytes = std::fs::read(plugin_wasm(crate_name)).expect("plugin built");
+    c.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/plugins?approve={approve}"),
+        move |r| r.header("content-type", "application/wasm").body(bytes),
+    )
 }

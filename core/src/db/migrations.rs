@@ -4,7 +4,10 @@ use crate::{Error, Result};
 use rusqlite::Connection;
 
 /// `(version, sql)` in order. Never edit a released entry; append a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_plugins.sql")),
+];
 
 /// Applies every migration newer than the database, each in its own transaction.
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

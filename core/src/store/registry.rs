@@ -311,6 +311,43 @@ impl Store {
         self.refresh_schema()
     }
 
+    /// Deletes every entity type of `origin` with its records and history (a plugin removed
+    /// with purge). Refused while entity types of other origins reference them.
+    pub fn purge_origin(&self, origin: &Origin) -> Result<()> {
+        let schema = self.schema();
+        let owned: Vec<&str> = schema
+            .entities()
+            .iter()
+            .filter(|e| &e.origin == origin)
+            .map(|e| e.name.as_str())
+            .collect();
+        for name in &owned {
+            for (other, field) in schema.references_to(name) {
+                if &other.origin != origin {
+                    return Err(Error::conflict(format!(
+                        "'{}.{}' still references '{name}'; remove that field first",
+                        other.name,
+                        field.name()
+                    )));
+                }
+            }
+        }
+        self.write(|tx| {
+            for name in &owned {
+                tx.execute_batch(&format!(
+                    "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+                    ddl::table(name),
+                    ddl::fts_table(name)
+                ))?;
+                tx.execute("DELETE FROM schema_fields WHERE entity = ?1", [name])?;
+                tx.execute("DELETE FROM schema_entities WHERE name = ?1", [name])?;
+                tx.execute("DELETE FROM history WHERE entity = ?1", [name])?;
+            }
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
     /// Creates a custom entity type (administrators only).
     pub fn create_entity(&self, access: &Access, def: &EntityDef) -> Result<()> {
         access.require_admin()?;

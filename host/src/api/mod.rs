@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod openapi;
+pub mod plugins;
 pub mod records;
 pub mod search;
 pub mod users;
@@ -36,9 +37,18 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::set_password))
         .routes(routes!(users::list_roles))
         .routes(routes!(users::put_role))
+        .routes(routes!(plugins::list, plugins::install))
+        .routes(routes!(plugins::get, plugins::remove))
+        .routes(routes!(plugins::enable))
+        .routes(routes!(plugins::disable))
+        .routes(routes!(plugins::put_config))
+        .routes(routes!(plugins::run_job))
+        .routes(routes!(plugins::ask))
+        .routes(routes!(plugins::action))
         .split_for_parts();
     let router = router
         .route("/openapi.json", get(openapi::serve))
+        .route("/plugins/{id}/{*rest}", axum::routing::any(plugins::route))
         .fallback(|| async { error::ApiError::not_found("no such API endpoint") });
     (router, api)
 }

@@ -1,0 +1,254 @@
+//! What the core stores for the plugin runtime: installed plugins and their kept versions,
+//! and each plugin's private key-value store. The core does not interpret manifests.
+
+use crate::db;
+use crate::schema::Origin;
+use crate::store::Store;
+use crate::{Error, Result};
+use rusqlite::OptionalExtension;
+
+/// Longest key of a plugin's key-value store.
+pub const KV_MAX_KEY: usize = 256;
+/// Largest value of a plugin's key-value store.
+pub const KV_MAX_VALUE: usize = 1024 * 1024;
+
+/// An installed plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginRow {
+    /// Plugin id.
+    pub id: String,
+    /// Active version.
+    pub version: String,
+    /// Whether the administrator enabled it.
+    pub enabled: bool,
+    /// `active`, `disabled`, `faulted`, `failed`, … (the runtime's words).
+    pub status: String,
+    /// Why it is not active, if it is not.
+    pub error: Option<String>,
+    /// The active version's manifest (JSON).
+    pub manifest: String,
+    /// SHA-256 of the active version's component.
+    pub sha256: String,
+    /// Capabilities the administrator approved (JSON).
+    pub approved: String,
+    /// Configuration (JSON object).
+    pub config: String,
+    /// First installed.
+    pub installed_at: String,
+    /// Last changed.
+    pub updated_at: String,
+}
+
+/// A kept version of a plugin (for rollback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginVersionRow {
+    /// Plugin id.
+    pub plugin: String,
+    /// Version.
+    pub version: String,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// Its manifest (JSON).
+    pub manifest: String,
+    /// When it was installed.
+    pub installed_at: String,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PluginRow> {
+    Ok(PluginRow {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        enabled: r.get(2)?,
+        status: r.get(3)?,
+        error: r.get(4)?,
+        manifest: r.get(5)?,
+        sha256: r.get(6)?,
+        approved: r.get(7)?,
+        config: r.get(8)?,
+        installed_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+const COLUMNS: &str =
+    "id, version, enabled, status, error, manifest, sha256, approved, config, installed_at, updated_at";
+
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > KV_MAX_KEY {
+        return Err(Error::field("key", format!("must be 1-{KV_MAX_KEY} bytes")));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Every installed plugin, by id.
+    pub fn plugins(&self) -> Result<Vec<PluginRow>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM plugins ORDER BY id"))?;
+            let rows = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// One installed plugin.
+    pub fn plugin(&self, id: &str) -> Result<Option<PluginRow>> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM plugins WHERE id = ?1"))?
+                    .query_row([id], row)
+                    .optional()?,
+            )
+        })
+    }
+
+    /// Records a plugin as installed at a version (insert or replace), and keeps the version.
+    pub fn put_plugin(&self, p: &PluginRow) -> Result<()> {
+        let now = db::now_text();
+        self.write(|tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO plugins ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                     ON CONFLICT (id) DO UPDATE SET version = ?2, enabled = ?3, status = ?4, error = ?5,
+                       manifest = ?6, sha256 = ?7, approved = ?8, config = ?9, updated_at = ?10"
+                ),
+                rusqlite::params![
+                    p.id, p.version, p.enabled, p.status, p.error, p.manifest, p.sha256, p.approved, p.config, now
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO plugin_versions (plugin, version, sha256, manifest, installed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (plugin, version) DO UPDATE SET sha256 = ?3, manifest = ?4, installed_at = ?5",
+                (&p.id, &p.version, &p.sha256, &p.manifest, &now),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Changes a plugin's enabled flag, status and error.
+    pub fn set_plugin_status(
+        &self,
+        id: &str,
+        enabled: bool,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let n = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE plugins SET enabled = ?2, status = ?3, error = ?4, updated_at = ?5 WHERE id = ?1",
+                (id, enabled, status, error, db::now_text()),
+            )?)
+        })?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("no plugin '{id}'")));
+        }
+        Ok(())
+    }
+
+    /// Sets a plugin's configuration (a JSON object).
+    pub fn set_plugin_config(&self, id: &str, config: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE plugins SET config = ?2 WHERE id = ?1", (id, config))?;
+            Ok(())
+        })
+    }
+
+    /// Kept versions of a plugin, newest install first.
+    pub fn plugin_versions(&self, id: &str) -> Result<Vec<PluginVersionRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT plugin, version, sha256, manifest, installed_at FROM plugin_versions
+                 WHERE plugin = ?1 ORDER BY installed_at DESC, version DESC",
+            )?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok(PluginVersionRow {
+                        plugin: r.get(0)?,
+                        version: r.get(1)?,
+                        sha256: r.get(2)?,
+                        manifest: r.get(3)?,
+                        installed_at: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Forgets a plugin. With `purge`, also deletes its key-value store, its entity types'
+    /// tables and their history; without, the data stays (entity types retired).
+    pub fn remove_plugin(&self, id: &str, purge: bool) -> Result<()> {
+        let origin = Origin::Plugin(id.to_string());
+        if purge {
+            self.purge_origin(&origin)?;
+        } else {
+            self.retire_origin(&origin)?;
+        }
+        self.write(|tx| {
+            tx.execute("DELETE FROM plugins WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM plugin_versions WHERE plugin = ?1", [id])?;
+            if purge {
+                tx.execute("DELETE FROM plugin_kv WHERE plugin = ?1", [id])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A value of a plugin's key-value store.
+    pub fn kv_get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT value FROM plugin_kv WHERE plugin = ?1 AND key = ?2")?
+                    .query_row((plugin, key), |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    /// Writes a value of a plugin's key-value store.
+    pub fn kv_set(&self, plugin: &str, key: &str, value: &[u8]) -> Result<()> {
+        check_key(key)?;
+        if value.len() > KV_MAX_VALUE {
+            return Err(Error::field(
+                "value",
+                format!("at most {KV_MAX_VALUE} bytes"),
+            ));
+        }
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO plugin_kv (plugin, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
+            )?
+            .execute((plugin, key, value))?;
+            Ok(())
+        })
+    }
+
+    /// Removes a key of a plugin's key-value store.
+    pub fn kv_delete(&self, plugin: &str, key: &str) -> Result<()> {
+        check_key(key)?;
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
+                (plugin, key),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Keys of a plugin's store starting with `prefix` (at most 10,000), sorted.
+    pub fn kv_keys(&self, plugin: &str, prefix: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key FROM plugin_kv WHERE plugin = ?1 AND substr(key, 1, length(?2)) = ?2
+                 ORDER BY key LIMIT 10000",
+            )?;
+            let keys = stmt
+                .query_map((plugin, prefix), |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(keys)
+        })
+    }
+}

@@ -1,0 +1,368 @@
+//! Plugin administration, and the doors through which users reach plugins: record actions,
+//! plugin routes and plugin queries.
+
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, Caller};
+use crate::plugins::bindings::wit;
+use crate::plugins::host_calls::CallUser;
+use crate::plugins::loaded::{CallCtx, PluginFailure};
+use crate::plugins::manager::LifecycleError;
+use crate::plugins::{CallError, InstallOptions, PluginInfo};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
+        let msg = e.to_string();
+        match e {
+            LifecycleError::Manifest(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plugin", msg)
+            }
+            LifecycleError::Compile(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plugin", msg)
+            }
+            LifecycleError::Dependency(_) => ApiError::new(StatusCode::CONFLICT, "dependency", msg),
+            LifecycleError::Approval(_) => {
+                ApiError::new(StatusCode::CONFLICT, "approval_required", msg)
+            }
+            LifecycleError::Failed(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_failed", msg)
+            }
+            LifecycleError::NotFound(_) => ApiError::not_found(msg),
+            LifecycleError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            LifecycleError::Store(e) => e.into(),
+            LifecycleError::Io(_) => {
+                tracing::error!(error = %msg, "plugin file error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "could not store the plugin file; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl From<CallError> for ApiError {
+    fn from(e: CallError) -> Self {
+        let msg = e.to_string();
+        match e {
+            CallError::Plugin(f) => match f {
+                PluginFailure::NotFound(_) => ApiError::not_found(msg),
+                PluginFailure::Denied(_) => ApiError::forbidden(msg),
+                PluginFailure::Invalid(m, fields) => ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "rejected",
+                    message: m,
+                    fields: fields.into_iter().collect(),
+                },
+                PluginFailure::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+                PluginFailure::Failed(_) => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_error", msg)
+                }
+            },
+            CallError::Fault { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_failed", msg)
+            }
+            CallError::Unavailable(_) => {
+                ApiError::new(StatusCode::CONFLICT, "plugin_unavailable", msg)
+            }
+        }
+    }
+}
+
+fn ctx_of(caller: &Caller) -> CallCtx {
+    CallCtx {
+        locale: caller.user.locale.unwrap_or(caller.access.locale),
+        user: CallUser::Known(Box::new((caller.access.clone(), caller.user.clone()))),
+    }
+}
+
+/// Install options.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InstallParams {
+    /// Approve the capabilities the plugin requests.
+    #[serde(default)]
+    pub approve: bool,
+}
+
+/// Installed plugins with status, versions, faults and manifests.
+#[utoipa::path(get, path = "/plugins", tag = "plugins", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PluginInfo>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<PluginInfo>>> {
+    Ok(Json(state.blocking_plugins(|p| Ok(p.list()?)).await?))
+}
+
+/// One plugin.
+#[utoipa::path(get, path = "/plugins/{id}", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginInfo), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PluginInfo>> {
+    Ok(Json(
+        state.blocking_plugins(move |p| Ok(p.info(&id)?)).await?,
+    ))
+}
+
+/// Install or upgrade a plugin: the body is the `.wasm` component. New capabilities need
+/// `?approve=true`. The new version goes live only after it compiled, migrated and passed its
+/// health check; otherwise the previous version keeps serving.
+#[utoipa::path(post, path = "/plugins", tag = "plugins", security(("bearer" = [])), params(InstallParams),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The plugin component"),
+    responses((status = 201, body = PluginInfo), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn install(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<InstallParams>, axum::extract::rejection::QueryRejection>,
+    body: axum::body::Body,
+) -> ApiResult<(StatusCode, Json<PluginInfo>)> {
+    caller.access.require_admin()?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request("approve", e.body_text()))?;
+    let limit = state.config().plugin_limits.max_component_bytes;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("plugins may be at most {limit} bytes"),
+        )
+    })?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "body",
+            "send the plugin's .wasm file as the request body",
+        ));
+    }
+    let info = state
+        .blocking_plugins(move |p| {
+            Ok(p.install(
+                &body,
+                InstallOptions {
+                    approve: params.approve,
+                },
+            )?)
+        })
+        .await?;
+    state.forget_sessions();
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Enable a plugin.
+#[utoipa::path(post, path = "/plugins/{id}/enable", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PluginInfo>> {
+    caller.access.require_admin()?;
+    Ok(Json(
+        state.blocking_plugins(move |p| Ok(p.enable(&id)?)).await?,
+    ))
+}
+
+/// Disable a plugin (its data stays; its entity types become read-only).
+#[utoipa::path(post, path = "/plugins/{id}/disable", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PluginInfo>> {
+    caller.access.require_admin()?;
+    Ok(Json(
+        state.blocking_plugins(move |p| Ok(p.disable(&id)?)).await?,
+    ))
+}
+
+/// Removal options.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RemoveParams {
+    /// Also delete the plugin's records, history and key-value store.
+    #[serde(default)]
+    pub purge: bool,
+}
+
+/// Remove a plugin; its data is kept unless `?purge=true`.
+#[utoipa::path(delete, path = "/plugins/{id}", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id"), RemoveParams),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    params: Result<Query<RemoveParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<StatusCode> {
+    caller.access.require_admin()?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request("purge", e.body_text()))?;
+    state
+        .blocking_plugins(move |p| Ok(p.remove(&id, params.purge)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replace a plugin's configuration (a JSON object).
+#[utoipa::path(put, path = "/plugins/{id}/config", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id")), request_body = Object,
+    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn put_config(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(config): ApiJson<Value>,
+) -> ApiResult<Json<PluginInfo>> {
+    caller.access.require_admin()?;
+    if !config.is_object() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "configuration must be a JSON object",
+        ));
+    }
+    Ok(Json(
+        state
+            .blocking_plugins(move |p| Ok(p.set_config(&id, &config)?))
+            .await?,
+    ))
+}
+
+/// Run a plugin's scheduled job now.
+#[utoipa::path(post, path = "/plugins/{id}/jobs/{job}", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id"), ("job" = String, Path, description = "Job name")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn run_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, job)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.access.require_admin()?;
+    state
+        .blocking_plugins(move |p| Ok(p.run_job(&id, &job)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask a plugin one of its declared queries (JSON arguments → JSON answer).
+#[utoipa::path(post, path = "/plugins/{id}/queries/{query}", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id"), ("query" = String, Path, description = "Query name")),
+    request_body = Object,
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ask(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, query)): ApiPath<(String, String)>,
+    ApiJson(args): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let ctx = ctx_of(&caller);
+    let answer = state
+        .blocking_plugins(move |p| Ok(p.ask(&id, &query, &args.to_string(), ctx)?))
+        .await?;
+    serde_json::from_str(&answer).map(Json).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "plugin_error",
+            "the plugin answered with invalid JSON",
+        )
+    })
+}
+
+/// Run a plugin's action on a record. Needs update permission on the record.
+#[utoipa::path(post, path = "/records/{entity}/{id}/actions/{plugin}/{action}", tag = "plugins", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type"), ("id" = i64, Path, description = "Record id"),
+        ("plugin" = String, Path, description = "Plugin id"), ("action" = String, Path, description = "Action name")),
+    request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id, plugin, name)): ApiPath<(String, i64, String, String)>,
+    ApiJson(input): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    caller.access.require(&entity, "update", |p| p.update)?;
+    state.store().get(&caller.access, &entity, id)?;
+    let ctx = ctx_of(&caller);
+    let out = state
+        .blocking_plugins(move |p| {
+            Ok(p.action(&plugin, &name, &entity, id, &input.to_string(), ctx)?)
+        })
+        .await?;
+    serde_json::from_str(&out).map(Json).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "plugin_error",
+            "the plugin answered with invalid JSON",
+        )
+    })
+}
+
+/// Longest body passed to a plugin route.
+const ROUTE_BODY_MAX: usize = 1024 * 1024;
+
+/// A request to one of a plugin's routes: `/api/v1/plugins/{id}/{path}`. The caller must be
+/// signed in; the plugin sees the user and decides what to show.
+pub async fn route(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    ApiPath((id, rest)): ApiPath<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    if body.len() > ROUTE_BODY_MAX {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "plugin routes accept at most 1 MiB",
+        ));
+    }
+    let req = wit::HttpRequest {
+        method: method.to_string(),
+        path: format!("/{rest}"),
+        query: query.unwrap_or_default(),
+        headers: headers
+            .iter()
+            .filter(|(k, _)| *k != "authorization" && *k != "cookie")
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.to_string(), v.to_string())))
+            .collect(),
+        body: body.to_vec(),
+    };
+    let ctx = ctx_of(&caller);
+    let resp = state
+        .blocking_plugins(move |p| Ok(p.http(&id, req, ctx)?))
+        .await?;
+    let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut out = HeaderMap::new();
+    for (k, v) in resp.headers {
+        let allowed = matches!(
+            k.to_ascii_lowercase().as_str(),
+            "content-type" | "cache-control" | "content-disposition" | "etag" | "location"
+        );
+        if let (true, Ok(name), Ok(value)) = (
+            allowed,
+            HeaderName::try_from(k.as_str()),
+            HeaderValue::from_str(&v),
+        ) {
+            out.insert(name, value);
+        }
+    }
+    out.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok((status, out, resp.body).into_response())
+}

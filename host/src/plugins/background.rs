@@ -1,0 +1,45 @@
+//! Background work of the plugin runtime: picking up changes the CLI made to the database,
+//! and running scheduled jobs.
+
+use crate::state::AppState;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Runs until the process ends: every second, due jobs; every sync interval, a database sync.
+pub async fn run(state: AppState) {
+    let mut last_sync = Instant::now();
+    let mut last_run: HashMap<(String, String), Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let plugins = state.plugins().clone();
+        if last_sync.elapsed() >= state.config().plugin_sync_interval {
+            last_sync = Instant::now();
+            let p = plugins.clone();
+            match tokio::task::spawn_blocking(move || p.sync()).await {
+                Ok(Ok(true)) => {
+                    state.forget_sessions();
+                    tracing::info!("plugins changed on disk; reloaded");
+                }
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "plugin sync failed"),
+                Err(e) => tracing::warn!(error = %e, "plugin sync panicked"),
+            }
+        }
+        for (plugin, job, every) in plugins.jobs() {
+            let key = (plugin.clone(), job.clone());
+            // First sight starts the clock: a job runs one interval after it appears.
+            let last = last_run.entry(key).or_insert_with(Instant::now);
+            if last.elapsed() < Duration::from_secs(every) {
+                continue;
+            }
+            *last = Instant::now();
+            let p = plugins.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = p.run_job(&plugin, &job) {
+                    tracing::warn!(plugin, job, error = %e, "scheduled job failed");
+                }
+            });
+        }
+    }
+}

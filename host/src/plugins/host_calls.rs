@@ -1,0 +1,496 @@
+//! The host side of every import a plugin may call, with the capability check in front of
+//! each one. A call's state lives in [`HostState`], created fresh for every call.
+
+use super::bindings::qingguan::plugin::{host, types};
+use super::bindings::wit;
+use super::loaded::{CallCtx, LoadedPlugin};
+use super::manager::PluginManager;
+use qingguan_core::{
+    Access, Error as CoreError, ListQuery, Locale, Record, Role, SortKey, UserInfo,
+};
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Longest log message kept.
+const LOG_MAX: usize = 4096;
+
+/// The user a call acts for.
+#[derive(Debug, Clone)]
+pub enum CallUser {
+    /// Nobody (install, upgrade, jobs).
+    None,
+    /// A user known by id only (hooks); resolved when the plugin asks.
+    Id(i64),
+    /// A signed-in user (routes, actions, queries from the API).
+    Known(Box<(Access, UserInfo)>),
+}
+
+impl CallUser {
+    /// The user id, if any.
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            CallUser::None => None,
+            CallUser::Id(id) => Some(*id),
+            CallUser::Known(k) => Some(k.1.id),
+        }
+    }
+}
+
+/// Denies growth past the memory cap and remembers that it did (for a clear error).
+#[derive(Debug)]
+pub struct Limiter {
+    max: usize,
+    /// A growth was refused during this call.
+    pub denied: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max {
+            self.denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Everything one call can reach.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Memory limiter of this call.
+    pub limiter: Limiter,
+    plugin: Arc<LoadedPlugin>,
+    mgr: Arc<PluginManager>,
+    ctx: CallCtx,
+    /// Events emitted during the call, delivered after it succeeds.
+    pub events: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for HostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostState")
+            .field("plugin", &self.plugin.label())
+            .finish()
+    }
+}
+
+impl HostState {
+    /// State for one call. WASI is present but empty: no files, network, environment or
+    /// arguments; stdio goes nowhere.
+    pub fn new(
+        plugin: Arc<LoadedPlugin>,
+        mgr: Arc<PluginManager>,
+        ctx: CallCtx,
+        memory: usize,
+        table: ResourceTable,
+    ) -> Self {
+        HostState {
+            wasi: WasiCtx::builder().build(),
+            table,
+            limiter: Limiter {
+                max: memory,
+                denied: false,
+            },
+            plugin,
+            mgr,
+            ctx,
+            events: Vec::new(),
+        }
+    }
+
+    fn id(&self) -> &str {
+        &self.plugin.manifest.id
+    }
+
+    /// Plugin-level access: capabilities decide, not roles; writes are attributed to the
+    /// calling user when there is one.
+    fn plugin_access(&self) -> Access {
+        let mut role: Role = (*Access::system().role).clone();
+        role.name = format!("plugin:{}", self.id());
+        Access {
+            user_id: self.ctx.user.id(),
+            team: None,
+            role: Arc::new(role),
+            locale: self.ctx.locale,
+        }
+    }
+
+    fn user_access(&self) -> Result<Access, wit::PluginError> {
+        match &self.ctx.user {
+            CallUser::Known(k) => Ok(k.0.clone()),
+            CallUser::Id(id) => self
+                .mgr
+                .store()
+                .access_for(*id)
+                .map(|(a, _)| a)
+                .map_err(core_error),
+            CallUser::None => Err(wit::PluginError::Denied(
+                "this call has no user; as-user queries need one".into(),
+            )),
+        }
+    }
+
+    fn check_read(&self, entity: &str) -> Result<(), wit::PluginError> {
+        if self.plugin.manifest.may_read(&self.plugin.approved, entity) {
+            Ok(())
+        } else {
+            Err(wit::PluginError::Denied(format!(
+                "plugin '{}' was not granted read access to '{entity}'",
+                self.id()
+            )))
+        }
+    }
+
+    fn check_write(&self, entity: &str) -> Result<(), wit::PluginError> {
+        if self
+            .plugin
+            .manifest
+            .may_write(&self.plugin.approved, entity)
+        {
+            Ok(())
+        } else {
+            Err(wit::PluginError::Denied(format!(
+                "plugin '{}' was not granted write access to '{entity}'",
+                self.id()
+            )))
+        }
+    }
+
+    fn to_wit(&self, r: &Record) -> wit::EntityRecord {
+        let schema = self.mgr.store().schema();
+        let fields = match schema.entity(&r.entity) {
+            Some(_) => serde_json::Value::Object(r.values_json()).to_string(),
+            None => "{}".into(),
+        };
+        record_to_wit(r, fields)
+    }
+}
+
+/// A core record in WIT form.
+pub fn record_to_wit(r: &Record, fields: String) -> wit::EntityRecord {
+    let t =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    wit::EntityRecord {
+        entity: r.entity.clone(),
+        id: r.id,
+        version: r.version,
+        owner: r.owner,
+        created_by: r.created_by,
+        created_at: t(r.created_at),
+        updated_by: r.updated_by,
+        updated_at: t(r.updated_at),
+        fields,
+    }
+}
+
+/// A core error as the plugin sees it.
+pub fn core_error(e: CoreError) -> wit::PluginError {
+    match e {
+        CoreError::NotFound(m) => wit::PluginError::NotFound(m),
+        CoreError::Forbidden(m) | CoreError::Unauthenticated(m) => wit::PluginError::Denied(m),
+        CoreError::Validation { message, fields } | CoreError::BadRequest { message, fields } => {
+            wit::PluginError::Invalid((
+                message,
+                fields
+                    .into_iter()
+                    .map(|(field, message)| wit::FieldError { field, message })
+                    .collect(),
+            ))
+        }
+        CoreError::Conflict { message, .. } => wit::PluginError::Conflict(message),
+        e @ CoreError::StaleVersion { .. } => wit::PluginError::Conflict(e.to_string()),
+        CoreError::Hook(qingguan_core::HookError::Rejected { message, fields }) => {
+            wit::PluginError::Invalid((
+                message,
+                fields
+                    .into_iter()
+                    .map(|(field, message)| wit::FieldError { field, message })
+                    .collect(),
+            ))
+        }
+        e => wit::PluginError::Failed(e.to_string()),
+    }
+}
+
+fn parse_object(
+    json: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, wit::PluginError> {
+    match serde_json::from_str(json) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(wit::PluginError::Invalid((
+            "fields must be a JSON object".into(),
+            vec![],
+        ))),
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for HostState {}
+
+impl host::Host for HostState {
+    fn context(&mut self) -> wit::CallContext {
+        let (username, role) = match &self.ctx.user {
+            CallUser::Known(k) => (Some(k.1.username.clone()), Some(k.1.role.clone())),
+            CallUser::Id(id) => match self.mgr.store().access_for(*id) {
+                Ok((_, info)) => (Some(info.username), Some(info.role)),
+                Err(_) => (None, None),
+            },
+            CallUser::None => (None, None),
+        };
+        wit::CallContext {
+            plugin_id: self.id().to_string(),
+            plugin_version: self.plugin.manifest.version.to_string(),
+            user_id: self.ctx.user.id(),
+            username,
+            role,
+            locale: self.ctx.locale.as_str().to_string(),
+        }
+    }
+
+    fn get_record(
+        &mut self,
+        entity: String,
+        id: i64,
+    ) -> Result<wit::EntityRecord, wit::PluginError> {
+        self.check_read(&entity)?;
+        let r = self
+            .mgr
+            .store()
+            .get(&self.plugin_access(), &entity, id)
+            .map_err(core_error)?;
+        Ok(self.to_wit(&r))
+    }
+
+    fn query_records(
+        &mut self,
+        entity: String,
+        q: wit::RecordQuery,
+    ) -> Result<wit::RecordPage, wit::PluginError> {
+        self.check_read(&entity)?;
+        let access = if q.as_user {
+            self.user_access()?
+        } else {
+            self.plugin_access()
+        };
+        let mut lq = ListQuery::from_pairs(q.filters.iter().map(|f| {
+            let key = if f.op == "eq" {
+                f.field.clone()
+            } else {
+                format!("{}[{}]", f.field, f.op)
+            };
+            (key, f.value.clone())
+        }))
+        .map_err(core_error)?;
+        if let Some(s) = &q.sort {
+            let (field, descending) = match s.strip_prefix('-') {
+                Some(f) => (f.to_string(), true),
+                None => (s.clone(), false),
+            };
+            lq.sort = SortKey { field, descending };
+        }
+        if q.limit == 0 || q.limit > 200 {
+            return Err(wit::PluginError::Invalid((
+                "limit must be 1-200".into(),
+                vec![],
+            )));
+        }
+        lq.limit = q.limit as usize;
+        lq.cursor = q.cursor.clone();
+        lq.q = q.search.clone();
+        let page = self
+            .mgr
+            .store()
+            .list(&access, &entity, &lq)
+            .map_err(core_error)?;
+        Ok(wit::RecordPage {
+            items: page.items.iter().map(|r| self.to_wit(r)).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    fn create_record(
+        &mut self,
+        entity: String,
+        fields: String,
+    ) -> Result<wit::EntityRecord, wit::PluginError> {
+        self.check_write(&entity)?;
+        let input = parse_object(&fields)?;
+        let r = self
+            .mgr
+            .store()
+            .create(&self.plugin_access(), &entity, &input)
+            .map_err(core_error)?;
+        Ok(self.to_wit(&r))
+    }
+
+    fn update_record(
+        &mut self,
+        entity: String,
+        id: i64,
+        version: i64,
+        fields: String,
+    ) -> Result<wit::EntityRecord, wit::PluginError> {
+        self.check_write(&entity)?;
+        let input = parse_object(&fields)?;
+        let r = self
+            .mgr
+            .store()
+            .update(&self.plugin_access(), &entity, id, version, &input)
+            .map_err(core_error)?;
+        Ok(self.to_wit(&r))
+    }
+
+    fn delete_record(
+        &mut self,
+        entity: String,
+        id: i64,
+        version: i64,
+    ) -> Result<(), wit::PluginError> {
+        self.check_write(&entity)?;
+        self.mgr
+            .store()
+            .delete(&self.plugin_access(), &entity, id, version)
+            .map_err(core_error)
+    }
+
+    fn kv_get(&mut self, key: String) -> Result<Option<Vec<u8>>, wit::PluginError> {
+        self.mgr.store().kv_get(self.id(), &key).map_err(core_error)
+    }
+
+    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::PluginError> {
+        self.mgr
+            .store()
+            .kv_set(self.id(), &key, &value)
+            .map_err(core_error)
+    }
+
+    fn kv_delete(&mut self, key: String) -> Result<(), wit::PluginError> {
+        self.mgr
+            .store()
+            .kv_delete(self.id(), &key)
+            .map_err(core_error)
+    }
+
+    fn kv_keys(&mut self, prefix: String) -> Result<Vec<String>, wit::PluginError> {
+        self.mgr
+            .store()
+            .kv_keys(self.id(), &prefix)
+            .map_err(core_error)
+    }
+
+    fn config(&mut self) -> String {
+        self.plugin.config.to_string()
+    }
+
+    fn log(&mut self, level: wit::LogLevel, message: String) {
+        let mut message = message;
+        if message.len() > LOG_MAX {
+            let mut cut = LOG_MAX;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        let plugin = self.id();
+        let version = self.plugin.manifest.version.to_string();
+        match level {
+            wit::LogLevel::Trace => tracing::trace!(plugin, %version, "{message}"),
+            wit::LogLevel::Debug => tracing::debug!(plugin, %version, "{message}"),
+            wit::LogLevel::Info => tracing::info!(plugin, %version, "{message}"),
+            wit::LogLevel::Warn => tracing::warn!(plugin, %version, "{message}"),
+            wit::LogLevel::Error => tracing::error!(plugin, %version, "{message}"),
+        }
+    }
+
+    fn emit(&mut self, event: String, payload: String) -> Result<(), wit::PluginError> {
+        if !self.plugin.approved.emit {
+            return Err(wit::PluginError::Denied(format!(
+                "plugin '{}' was not granted emit",
+                self.id()
+            )));
+        }
+        if event.is_empty() || event.len() > 100 || payload.len() > 64 * 1024 {
+            return Err(wit::PluginError::Invalid((
+                "event names are 1-100 bytes, payloads at most 64 KiB".into(),
+                vec![],
+            )));
+        }
+        if self.events.len() >= 100 {
+            return Err(wit::PluginError::Invalid((
+                "at most 100 events per call".into(),
+                vec![],
+            )));
+        }
+        self.events.push((event, payload));
+        Ok(())
+    }
+
+    fn ask(
+        &mut self,
+        plugin: String,
+        query: String,
+        args: String,
+    ) -> Result<String, wit::PluginError> {
+        let allowed = self
+            .plugin
+            .approved
+            .ask
+            .iter()
+            .any(|p| p == &plugin || p == "*");
+        if !allowed {
+            return Err(wit::PluginError::Denied(format!(
+                "plugin '{}' was not granted asking '{plugin}'",
+                self.id()
+            )));
+        }
+        self.mgr
+            .ask(&plugin, &query, &args, self.ctx.clone())
+            .map_err(|e| match e {
+                super::CallError::Plugin(f) => match f {
+                    super::loaded::PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),
+                    super::loaded::PluginFailure::Denied(m) => wit::PluginError::Denied(m),
+                    super::loaded::PluginFailure::Invalid(m, fields) => {
+                        wit::PluginError::Invalid((
+                            m,
+                            fields
+                                .into_iter()
+                                .map(|(field, message)| wit::FieldError { field, message })
+                                .collect(),
+                        ))
+                    }
+                    super::loaded::PluginFailure::Conflict(m) => wit::PluginError::Conflict(m),
+                    super::loaded::PluginFailure::Failed(m) => wit::PluginError::Failed(m),
+                },
+                other => wit::PluginError::Failed(other.to_string()),
+            })
+    }
+}
+
+/// The locale of a call from the caller's preference.
+pub fn locale_of(access: &Access) -> Locale {
+    access.locale
+}

@@ -1,0 +1,458 @@
+//! The plugin manifest (`qingguan.toml`), read from the component's `qingguan-manifest`
+//! custom section before any plugin code runs, and checked against this host.
+
+use qingguan_core::{EntityDef, Label};
+use semver::{Version, VersionReq};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// The SDK (WIT package) version this host implements.
+pub const HOST_SDK: Version = Version::new(1, 0, 0);
+/// Name of the custom section holding the manifest.
+pub const MANIFEST_SECTION: &str = "qingguan-manifest";
+/// Route path prefixes reserved for the host's own plugin endpoints.
+const RESERVED_ROUTES: &[&str] = &[
+    "enable", "disable", "rollback", "config", "jobs", "queries", "versions", "approve",
+];
+
+/// Why a component is not an acceptable plugin.
+#[derive(Debug, Error)]
+pub enum ManifestError {
+    /// The file is not a WebAssembly component (or is damaged).
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
+    /// No `qingguan-manifest` section: not built with the Qingguan SDK.
+    #[error(
+        "no qingguan-manifest section: build the plugin with qingguan-plugin-sdk's export_plugin!"
+    )]
+    Missing,
+    /// The manifest is not valid TOML of the expected shape.
+    #[error("manifest: {0}")]
+    Syntax(String),
+    /// The manifest is well-formed but breaks a rule.
+    #[error("manifest: {0}")]
+    Invalid(String),
+    /// The plugin needs a newer (or other major) SDK than this host implements.
+    #[error("plugin '{id}' {version} needs SDK {needs}, this host provides SDK {host}")]
+    Sdk {
+        /// Plugin id.
+        id: String,
+        /// Plugin version.
+        version: String,
+        /// What it needs.
+        needs: String,
+        /// What the host has.
+        host: String,
+    },
+}
+
+/// What a plugin asks to be allowed to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Entity types it may read (its own always).
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Entity types it may create, update and delete (its own always).
+    #[serde(default)]
+    pub write: Vec<String>,
+    /// Plugins whose queries it may ask.
+    #[serde(default)]
+    pub ask: Vec<String>,
+    /// May use its key-value store.
+    #[serde(default)]
+    pub kv: bool,
+    /// May emit events.
+    #[serde(default)]
+    pub emit: bool,
+}
+
+impl Capabilities {
+    /// Whether every capability in `self` is also in `approved`.
+    pub fn within(&self, approved: &Capabilities) -> bool {
+        let sub = |a: &[String], b: &[String]| {
+            a.iter()
+                .all(|x| b.contains(x) || b.iter().any(|y| y == "*"))
+        };
+        sub(&self.read, &approved.read)
+            && sub(&self.write, &approved.write)
+            && sub(&self.ask, &approved.ask)
+            && (!self.kv || approved.kv)
+            && (!self.emit || approved.emit)
+    }
+}
+
+/// A menu entry: an entity type's list or kanban, or one of the plugin's pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuEntry {
+    /// Text in the navigation.
+    pub label: Label,
+    /// Entity type shown.
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// `list` (default) or `kanban`.
+    #[serde(default)]
+    pub view: Option<String>,
+    /// A plugin route (GET) rendered as a page.
+    #[serde(default)]
+    pub route: Option<String>,
+}
+
+/// Write events a hook can subscribe to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookEvent {
+    /// Before a create is validated and written.
+    BeforeCreate,
+    /// Before an update.
+    BeforeUpdate,
+    /// Before a delete.
+    BeforeDelete,
+    /// After a create committed.
+    AfterCreate,
+    /// After an update committed.
+    AfterUpdate,
+    /// After a delete committed.
+    AfterDelete,
+}
+
+/// Hooks on one entity type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookSpec {
+    /// Entity type.
+    pub entity: String,
+    /// Which writes.
+    pub events: Vec<HookEvent>,
+}
+
+/// A named action (a button on a record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    /// Name passed to the plugin.
+    pub name: String,
+    /// Entity type it applies to.
+    pub entity: String,
+    /// Button text.
+    pub label: Label,
+}
+
+/// A scheduled job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Name passed to the plugin.
+    pub name: String,
+    /// Interval in seconds (at least 10).
+    pub every_seconds: u64,
+}
+
+/// An HTTP route under `/api/v1/plugins/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: String,
+    /// Path; a trailing `/*` matches any suffix.
+    pub path: String,
+}
+
+/// A query other plugins (and the UI) may ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    /// Name.
+    pub name: String,
+    /// What it answers and which arguments it takes.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// An event subscription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// Event name.
+    pub name: String,
+}
+
+/// A dashboard widget served by one of the plugin's routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSpec {
+    /// Name.
+    pub name: String,
+    /// Heading.
+    pub title: Label,
+    /// GET route returning an HTML fragment or SVG.
+    pub route: String,
+}
+
+/// A plugin manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Plugin id: lower-case letters, digits, `_` and `-`.
+    pub id: String,
+    /// Semantic version.
+    pub version: Version,
+    /// SDK version the plugin was written for (`1.0`).
+    pub sdk: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<Label>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<Label>,
+    /// Plugin id → semver range.
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, VersionReq>,
+    /// Requested capabilities.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// Entity types the plugin declares.
+    #[serde(default)]
+    pub entities: Vec<EntityDef>,
+    /// Navigation entries.
+    #[serde(default)]
+    pub menu: Vec<MenuEntry>,
+    /// Hook subscriptions.
+    #[serde(default)]
+    pub hooks: Vec<HookSpec>,
+    /// Record actions.
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
+    /// Scheduled jobs.
+    #[serde(default)]
+    pub jobs: Vec<JobSpec>,
+    /// HTTP routes.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Queries answered.
+    #[serde(default)]
+    pub queries: Vec<QuerySpec>,
+    /// Events subscribed to.
+    #[serde(default)]
+    pub events: Vec<EventSpec>,
+    /// Dashboard widgets.
+    #[serde(default)]
+    pub widgets: Vec<WidgetSpec>,
+    /// Default configuration (an administrator's configuration overrides keys).
+    #[serde(default)]
+    pub config: toml::Table,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest's TOML text.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let m: Manifest = toml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string()))?;
+        m.check()?;
+        Ok(m)
+    }
+
+    /// Reads the manifest out of a component's bytes without running it.
+    pub fn from_component(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        let mut found = None;
+        let mut is_component = false;
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            match payload.map_err(|e| ManifestError::NotAComponent(e.to_string()))? {
+                wasmparser::Payload::Version { encoding, .. }
+                    if found.is_none() && !is_component =>
+                {
+                    is_component = encoding == wasmparser::Encoding::Component;
+                    if !is_component {
+                        return Err(ManifestError::NotAComponent(
+                            "this is a core module; build for wasm32-wasip2".into(),
+                        ));
+                    }
+                }
+                wasmparser::Payload::CustomSection(s) if s.name() == MANIFEST_SECTION => {
+                    found = Some(s.data().to_vec());
+                }
+                _ => {}
+            }
+        }
+        let data = found.ok_or(ManifestError::Missing)?;
+        let text =
+            String::from_utf8(data).map_err(|_| ManifestError::Syntax("not UTF-8".into()))?;
+        Manifest::parse(&text)
+    }
+
+    /// The SDK version the manifest asks for, as a full version.
+    pub fn sdk_version(&self) -> Result<Version, ManifestError> {
+        let s = self.sdk.trim();
+        let full = match s.matches('.').count() {
+            0 => format!("{s}.0.0"),
+            1 => format!("{s}.0"),
+            _ => s.to_string(),
+        };
+        Version::parse(&full).map_err(|_| {
+            ManifestError::Invalid(format!("sdk '{}' is not a version such as 1.0", self.sdk))
+        })
+    }
+
+    /// Checks the SDK a plugin needs against this host: same major, minor not newer.
+    pub fn check_sdk(&self, needs: &Version) -> Result<(), ManifestError> {
+        if needs.major != HOST_SDK.major || needs.minor > HOST_SDK.minor {
+            return Err(ManifestError::Sdk {
+                id: self.id.clone(),
+                version: self.version.to_string(),
+                needs: needs.to_string(),
+                host: HOST_SDK.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ManifestError> {
+        let bad = |m: String| Err(ManifestError::Invalid(m));
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 40
+            && self.id.as_bytes()[0].is_ascii_lowercase()
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !id_ok {
+            return bad(format!(
+                "id '{}' must be 1-40 of a-z, 0-9, _ and -, starting with a letter",
+                self.id
+            ));
+        }
+        self.check_sdk(&self.sdk_version()?)?;
+        if self.dependencies.contains_key(&self.id) {
+            return bad("a plugin cannot depend on itself".into());
+        }
+        let own: Vec<&str> = self.entities.iter().map(|e| e.name.as_str()).collect();
+        for h in &self.hooks {
+            if h.events.is_empty() {
+                return bad(format!("hooks on '{}' name no events", h.entity));
+            }
+        }
+        for a in &self.actions {
+            if a.name.is_empty() || a.entity.is_empty() {
+                return bad("actions need a name and an entity".into());
+            }
+        }
+        for j in &self.jobs {
+            if j.every_seconds < 10 {
+                return bad(format!(
+                    "job '{}' runs more often than every 10 seconds",
+                    j.name
+                ));
+            }
+        }
+        for r in &self.routes {
+            let m = r.method.to_ascii_uppercase();
+            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
+                return bad(format!("route {} {}: unsupported method", r.method, r.path));
+            }
+            let first = r
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("");
+            if !r.path.starts_with('/') || RESERVED_ROUTES.contains(&first) {
+                return bad(format!(
+                    "route path '{}' must start with / and not use a reserved name",
+                    r.path
+                ));
+            }
+        }
+        for m in &self.menu {
+            if m.entity.is_none() && m.route.is_none() {
+                return bad("a menu entry needs an entity or a route".into());
+            }
+            if let Some(v) = &m.view {
+                if v != "list" && v != "kanban" {
+                    return bad(format!("menu view '{v}' is not list or kanban"));
+                }
+            }
+        }
+        let _ = own;
+        Ok(())
+    }
+
+    /// Whether the plugin subscribes to `event` on `entity`.
+    pub fn hooks_on(&self, entity: &str, event: HookEvent) -> bool {
+        self.hooks
+            .iter()
+            .any(|h| h.entity == entity && h.events.contains(&event))
+    }
+
+    /// Whether the plugin may read an entity type.
+    pub fn may_read(&self, caps: &Capabilities, entity: &str) -> bool {
+        self.owns(entity)
+            || [&caps.read, &caps.write]
+                .iter()
+                .any(|l| l.iter().any(|e| e == entity || e == "*"))
+    }
+
+    /// Whether the plugin may write an entity type.
+    pub fn may_write(&self, caps: &Capabilities, entity: &str) -> bool {
+        self.owns(entity) || caps.write.iter().any(|e| e == entity || e == "*")
+    }
+
+    /// Whether the plugin declares the entity type.
+    pub fn owns(&self, entity: &str) -> bool {
+        self.entities.iter().any(|e| e.name == entity)
+    }
+
+    /// The default configuration as JSON.
+    pub fn default_config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_else(|_| serde_json::json!({}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "id = \"x\"\nversion = \"1.2.3\"\nsdk = \"1.0\"\n";
+
+    #[test]
+    fn parses_and_checks() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        assert_eq!(m.version, Version::new(1, 2, 3));
+        assert!(matches!(
+            Manifest::parse("id = \"X\"\nversion = \"1.0.0\"\nsdk = \"1.0\""),
+            Err(ManifestError::Invalid(_))
+        ));
+        assert!(matches!(
+            Manifest::parse("id = \"x\"\nversion = \"one\"\nsdk = \"1.0\""),
+            Err(ManifestError::Syntax(_))
+        ));
+        assert!(matches!(
+            Manifest::parse(&format!("{MINIMAL}colour = 1")),
+            Err(ManifestError::Syntax(_))
+        ));
+        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.1\"").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plugin 'x' 1.0.0 needs SDK 1.1.0, this host provides SDK 1.0.0"
+        );
+        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"2.0\"").is_err());
+        let routes = format!("{MINIMAL}[[routes]]\nmethod = \"GET\"\npath = \"/enable\"\n");
+        assert!(Manifest::parse(&routes).is_err());
+    }
+
+    #[test]
+    fn capabilities_within() {
+        let a = Capabilities {
+            read: vec!["customer".into()],
+            kv: true,
+            ..Default::default()
+        };
+        let b = Capabilities {
+            read: vec!["customer".into(), "contact".into()],
+            kv: true,
+            ..Default::default()
+        };
+        assert!(a.within(&b));
+        assert!(!b.within(&a));
+    }
+}

@@ -1,0 +1,367 @@
+//! Calls into the host: records, the plugin's key-value store, configuration, logging,
+//! events and other plugins. Each call is checked against the approved capabilities.
+
+use crate::bindings::qingguan::plugin::host as imp;
+use crate::bindings::qingguan::plugin::types as wit;
+use crate::{Record, Result};
+use serde_json::Value;
+
+/// Who the current call is for.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let ctx = host::context();
+/// let greeting = if ctx.locale == "zh-CN" { "你好" } else { "Hello" };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// This plugin's id.
+    pub plugin_id: String,
+    /// This plugin's version.
+    pub plugin_version: String,
+    /// The user whose request caused the call.
+    pub user_id: Option<i64>,
+    /// Their username.
+    pub username: Option<String>,
+    /// Their role.
+    pub role: Option<String>,
+    /// `en` or `zh-CN`.
+    pub locale: String,
+}
+
+/// The current call's context.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let me = host::context().user_id;
+/// ```
+pub fn context() -> Context {
+    let c = imp::context();
+    Context {
+        plugin_id: c.plugin_id,
+        plugin_version: c.plugin_version,
+        user_id: c.user_id,
+        username: c.username,
+        role: c.role,
+        locale: c.locale,
+    }
+}
+
+/// A list query: filters, sort, page size, cursor, search.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let won = host::query_all("deal", &host::Query::new().eq("stage", "won").filter("closed_on", "gte", "2026-01-01"))?;
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    filters: Vec<(String, String, String)>,
+    sort: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+    search: Option<String>,
+    as_user: bool,
+}
+
+impl Query {
+    /// An empty query (newest first, 50 per page).
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new();
+    /// ```
+    pub fn new() -> Query {
+        Query::default()
+    }
+
+    /// Adds a condition; `op` is eq, ne, lt, lte, gt, gte, in, contains or null.
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().filter("amount", "gte", "1000");
+    /// ```
+    pub fn filter(mut self, field: &str, op: &str, value: impl ToString) -> Query {
+        self.filters
+            .push((field.into(), op.into(), value.to_string()));
+        self
+    }
+
+    /// Adds an equality condition.
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().eq("stage", "won");
+    /// ```
+    pub fn eq(self, field: &str, value: impl ToString) -> Query {
+        self.filter(field, "eq", value)
+    }
+
+    /// Sorts by `field` (or `-field` for descending).
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().sort("-amount");
+    /// ```
+    pub fn sort(mut self, sort: &str) -> Query {
+        self.sort = Some(sort.into());
+        self
+    }
+
+    /// Page size, 1 to 200.
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().limit(200);
+    /// ```
+    pub fn limit(mut self, limit: u32) -> Query {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Continues after a previous page.
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().cursor("abc");
+    /// ```
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Query {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
+    /// Full-text search within the entity type.
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().search("杭州");
+    /// ```
+    pub fn search(mut self, text: &str) -> Query {
+        self.search = Some(text.into());
+        self
+    }
+
+    /// Restricts results to what the calling user may see (use in routes and actions).
+    ///
+    /// ```
+    /// let q = qingguan_plugin_sdk::host::Query::new().as_user();
+    /// ```
+    pub fn as_user(mut self) -> Query {
+        self.as_user = true;
+        self
+    }
+
+    fn to_wit(&self) -> wit::RecordQuery {
+        wit::RecordQuery {
+            filters: self
+                .filters
+                .iter()
+                .map(|(f, o, v)| wit::Filter {
+                    field: f.clone(),
+                    op: o.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            sort: self.sort.clone(),
+            limit: self.limit.unwrap_or(50),
+            cursor: self.cursor.clone(),
+            search: self.search.clone(),
+            as_user: self.as_user,
+        }
+    }
+}
+
+/// One page of records and the cursor of the next.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Records.
+    pub items: Vec<Record>,
+    /// Pass to [`Query::cursor`] for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads a record.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let c = host::get("customer", 1)?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn get(entity: &str, id: i64) -> Result<Record> {
+    Record::from_wit(imp::get_record(entity, id)?)
+}
+
+/// One page of a query.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let page = host::query("customer", &host::Query::new().eq("status", "lead"))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn query(entity: &str, q: &Query) -> Result<Page> {
+    let p = imp::query_records(entity, &q.to_wit())?;
+    Ok(Page {
+        items: p
+            .items
+            .into_iter()
+            .map(Record::from_wit)
+            .collect::<Result<_>>()?,
+        next_cursor: p.next_cursor,
+    })
+}
+
+/// Every record matching a query, following cursors (200 per page).
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let all = host::query_all("deal", &host::Query::new().eq("owner", 3))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn query_all(entity: &str, q: &Query) -> Result<Vec<Record>> {
+    let mut q = q.clone().limit(200);
+    let mut out = Vec::new();
+    loop {
+        let page = query(entity, &q)?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => q = q.cursor(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Creates a record from a JSON object of field values.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let r = host::create("customer", &json!({"name": "Acme", "kind": "company", "status": "lead"}))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn create(entity: &str, fields: &Value) -> Result<Record> {
+    Record::from_wit(imp::create_record(entity, &fields.to_string())?)
+}
+
+/// Updates fields if `version` is current ([`crate::Error::Conflict`] if not).
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let c = host::get("customer", 1)?;
+/// host::update("customer", c.id, c.version, &json!({"status": "customer"}))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn update(entity: &str, id: i64, version: i64, fields: &Value) -> Result<Record> {
+    Record::from_wit(imp::update_record(
+        entity,
+        id,
+        version,
+        &fields.to_string(),
+    )?)
+}
+
+/// Deletes a record if `version` is current.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// host::delete("note", 5, 1)?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn delete(entity: &str, id: i64, version: i64) -> Result<()> {
+    Ok(imp::delete_record(entity, id, version)?)
+}
+
+/// Reads a key of the plugin's own store.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let v = host::kv_get("counter")?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_get(key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(imp::kv_get(key)?)
+}
+
+/// Writes a key of the plugin's own store.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// host::kv_set("counter", b"1")?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_set(key: &str, value: &[u8]) -> Result<()> {
+    Ok(imp::kv_set(key, value)?)
+}
+
+/// Removes a key.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// host::kv_delete("counter")?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_delete(key: &str) -> Result<()> {
+    Ok(imp::kv_delete(key)?)
+}
+
+/// Keys with a prefix, sorted.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let keys = host::kv_keys("target:")?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_keys(prefix: &str) -> Result<Vec<String>> {
+    Ok(imp::kv_keys(prefix)?)
+}
+
+/// The plugin's configuration object (`{}` when none is set).
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let currency = host::config()["currency"].as_str().unwrap_or("CNY").to_string();
+/// ```
+pub fn config() -> Value {
+    serde_json::from_str(&imp::config()).unwrap_or(Value::Object(Default::default()))
+}
+
+/// Logs at info level into the host's log, tagged with the plugin.
+///
+/// ```no_run
+/// qingguan_plugin_sdk::host::log_info("recomputed targets");
+/// ```
+pub fn log_info(message: &str) {
+    imp::log(wit::LogLevel::Info, message);
+}
+
+/// Logs a warning.
+///
+/// ```no_run
+/// qingguan_plugin_sdk::host::log_warn("stage list is empty");
+/// ```
+pub fn log_warn(message: &str) {
+    imp::log(wit::LogLevel::Warn, message);
+}
+
+/// Logs an error.
+///
+/// ```no_run
+/// qingguan_plugin_sdk::host::log_error("could not compute");
+/// ```
+pub fn log_error(message: &str) {
+    imp::log(wit::LogLevel::Error, message);
+}
+
+/// Emits an event to subscribed plugins.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// host::emit("deal.won", &json!({"deal": 7}))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn emit(event: &str, payload: &Value) -> Result<()> {
+    Ok(imp::emit(event, &payload.to_string())?)
+}
+
+/// Asks another plugin a structured question (needs the `ask` capability for it).
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let revenue = host::ask("sales", "won_revenue", &json!({"owner": 3, "from": "2026-01-01", "to": "2026-03-31"}))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn ask(plugin: &str, query: &str, args: &Value) -> Result<Value> {
+    let text = imp::ask(plugin, query, &args.to_string())?;
+    crate::error::parse_json(&text)
+}

@@ -1,0 +1,164 @@
+//! HTTP requests to a plugin's routes and its responses.
+
+use crate::bindings::qingguan::plugin::types as wit;
+use serde_json::Value;
+
+/// A request to `/api/v1/plugins/{id}{path}`; `path` starts with `/`.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// # let req: Request = unimplemented!();
+/// let limit: usize = req.query_param("limit").and_then(|v| v.parse().ok()).unwrap_or(10);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `GET`, `POST`, ….
+    pub method: String,
+    /// Path below the plugin's prefix.
+    pub path: String,
+    /// Raw query string (without `?`).
+    pub query: String,
+    /// Request headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A query parameter, percent-decoded.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Request;
+    /// let r = Request { method: "GET".into(), path: "/".into(), query: "q=a%20b&n=1".into(), headers: vec![], body: vec![] };
+    /// assert_eq!(r.query_param("q").as_deref(), Some("a b"));
+    /// ```
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode(k) == name).then(|| decode(v))
+        })
+    }
+
+    /// The body parsed as JSON.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Request;
+    /// let r = Request { method: "POST".into(), path: "/".into(), query: String::new(), headers: vec![], body: br#"{"a":1}"#.to_vec() };
+    /// assert_eq!(r.json().unwrap()["a"], 1);
+    /// ```
+    pub fn json(&self) -> crate::Result<Value> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| crate::Error::invalid(format!("body is not JSON: {e}")))
+    }
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or(())
+                {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl From<wit::HttpRequest> for Request {
+    fn from(r: wit::HttpRequest) -> Self {
+        Request {
+            method: r.method,
+            path: r.path,
+            query: r.query,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}
+
+/// A response from a plugin route.
+///
+/// ```
+/// use qingguan_plugin_sdk::{Response, json};
+/// let r = Response::json(&json!({"ok": true}));
+/// assert_eq!(r.status, 200);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (`content-type` at least).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// 200 with a JSON body.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::{Response, json};
+    /// assert_eq!(Response::json(&json!(1)).body, b"1");
+    /// ```
+    pub fn json(v: &Value) -> Response {
+        Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: v.to_string().into_bytes(),
+        }
+    }
+
+    /// 200 with a body of the given content type (for example an SVG chart).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Response;
+    /// let r = Response::with_type("image/svg+xml", "<svg/>");
+    /// assert_eq!(r.headers[0].1, "image/svg+xml");
+    /// ```
+    pub fn with_type(content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    /// An empty response with a status.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Response;
+    /// assert_eq!(Response::status(404).status, 404);
+    /// ```
+    pub fn status(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+}
+
+impl From<Response> for wit::HttpResponse {
+    fn from(r: Response) -> Self {
+        wit::HttpResponse {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}

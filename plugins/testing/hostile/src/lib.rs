@@ -1,0 +1,49 @@
+//! A hostile test plugin: runaway loops, memory bombs, traps, huge outputs and reads of
+//! entity types it was not granted. The host must contain every one of them.
+
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::*;
+
+struct Hostile;
+
+impl Plugin for Hostile {
+    fn answer(query: &str, args: Value) -> Result<Value> {
+        match query {
+            "loop" => {
+                let mut x: u64 = args["seed"].as_u64().unwrap_or(1);
+                loop {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    if x == 42 {
+                        return Ok(json!(x));
+                    }
+                }
+            }
+            "bomb" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![7u8; 8 * 1024 * 1024]);
+                    if hoard.len() > 1_000_000 {
+                        return Ok(json!(hoard.len()));
+                    }
+                }
+            }
+            "trap" => panic!("hostile plugin panics on purpose"),
+            "huge" => Ok(Value::String("x".repeat(3 * 1024 * 1024))),
+            "snoop" => {
+                let users = host::query("user", &Query::new())?;
+                Ok(json!(users.items.len()))
+            }
+            "write" => {
+                let c = host::create(
+                    "customer",
+                    &json!({"name": "Injected", "kind": "company", "status": "lead"}),
+                )?;
+                Ok(json!(c.id))
+            }
+            "fine" => Ok(json!("still here")),
+            _ => Err(Error::not_found(query)),
+        }
+    }
+}
+
+export_plugin!(Hostile);
