@@ -254,3 +254,67 @@ fn demo_serves_a_company_with_role_logins() {
         "more than 200 contacts"
     );
 }
+
+fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+#[test]
+fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let out = bin()
+        .args(["plugin", "new", "acme-ext", "--dir", dir.path().to_str().unwrap(), "--source"])
+        .arg(repo_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let crate_dir = dir.path().join("acme-ext");
+    for f in ["Cargo.toml", "qingguan.toml", "src/lib.rs", "tests/plugin.rs", "rust-toolchain.toml"] {
+        assert!(crate_dir.join(f).exists(), "{f} missing");
+    }
+    let again = bin().args(["plugin", "new", "acme-ext", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
+    let bad = bin().args(["plugin", "new", "Bad Name", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
+    assert!(!bad.status.success());
+
+    // Build it exactly as its README says, sharing the test plugins' target dir for speed.
+    let wasm = qingguan::testing::build_plugin(&crate_dir).expect("scaffold builds to wasm32-wasip2");
+
+    let no = bin().args(["plugin", "install", wasm.to_str().unwrap(), "--data-dir", data_s]).output().unwrap();
+    assert!(String::from_utf8_lossy(&no.stderr).contains("approval"), "{no:?}");
+    let yes = bin().args(["plugin", "install", wasm.to_str().unwrap(), "--approve", "--data-dir", data_s]).output().unwrap();
+    assert!(yes.status.success(), "{yes:?}");
+    let list = bin().args(["plugin", "list", "--data-dir", data_s]).output().unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("acme-ext") && listed.contains("active"), "{listed}");
+
+    let add = bin().args(["user", "add", "boss", "--role", "admin", "--password", "long-enough", "--data-dir", data_s]).output().unwrap();
+    assert!(add.status.success(), "{add:?}");
+    let (_server, url) = start(&["serve", "--data-dir", data_s]);
+    let mut c = Client::new(&url);
+    let login = c.post("/api/v1/auth/login", &json!({"username": "boss", "password": "long-enough"}));
+    c.token = login.body["token"].as_str().map(String::from);
+    let item = c.create("acme_ext_item", json!({"title": "  trimmed  "}));
+    assert_eq!(item["title"], "trimmed");
+    let hello = c.get("/api/v1/plugins/acme-ext/hello");
+    assert_eq!(hello.body["items"], 1, "{}", hello.text);
+
+    // A CLI change reaches the running server within its sync interval.
+    let off = bin().args(["plugin", "disable", "acme-ext", "--data-dir", data_s]).output().unwrap();
+    assert!(off.status.success(), "{off:?}");
+    let started = std::time::Instant::now();
+    loop {
+        let r = c.get("/api/v1/plugins/acme-ext/hello");
+        if r.status == 409 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 20, "server never noticed: {}", r.text);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let rm = bin().args(["plugin", "remove", "acme-ext", "--purge", "--data-dir", data_s]).output().unwrap();
+    assert!(rm.status.success(), "{rm:?}");
+    let missing = bin().args(["plugin", "enable", "acme-ext", "--data-dir", data_s]).output().unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no plugin 'acme-ext'"), "{missing:?}");
+}

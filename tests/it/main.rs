@@ -9,3 +9,4 @@ mod plugins;
 mod query;
 mod records;
 mod schema;
+mod sdk;

@@ -22,6 +22,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// The store behind the server, for arranging data directly.
     pub store: Arc<Store>,
+    /// The server's plugin runtime.
+    pub plugins: Arc<qingguan::plugins::PluginManager>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -59,7 +61,9 @@ impl TestServer {
                 let server = Server::bind("127.0.0.1:0".parse().unwrap(), s2, &data_dir, config)
                     .await
                     .expect("bind");
-                addr_tx.send(server.local_addr()).expect("send addr");
+                addr_tx
+                    .send((server.local_addr(), server.state().plugins().clone()))
+                    .expect("send addr");
                 server
                     .run(async {
                         let _ = rx.await;
@@ -68,7 +72,7 @@ impl TestServer {
                     .expect("serve");
             });
         });
-        let addr = addr_rx.recv().expect("server address");
+        let (addr, plugins) = addr_rx.recv().expect("server address");
         let probe = Client::new(&format!("http://{addr}"));
         let started = std::time::Instant::now();
         while probe.get("/api/v1/health").status != 200 {
@@ -82,6 +86,7 @@ impl TestServer {
             url: format!("http://{addr}"),
             dir,
             store,
+            plugins,
             shutdown: Some(tx),
             thread: Some(thread),
         }

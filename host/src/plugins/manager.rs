@@ -828,6 +828,31 @@ impl PluginManager {
         }
     }
 
+    /// Calls a plugin's `health` export on a fresh instance (as every call runs).
+    pub fn call_health(&self, id: &str) -> Result<(), CallError> {
+        let p = self.require_active(id)?;
+        p.call(&self.arc(), CallCtx::system(), |i, s| i.qingguan_plugin_guest().call_health(s))
+    }
+
+    /// Benchmark baseline: `n` calls of the no-op `health` export on one instance that is
+    /// reused (no per-call instantiation, no limits reset). Returns the total time.
+    #[doc(hidden)]
+    pub fn bench_raw_health(&self, id: &str, n: u32) -> anyhow::Result<std::time::Duration> {
+        let p = self.require_active(id)?;
+        let file = self.file_for(&p.manifest.id, &p.manifest.version.to_string(), &p.sha256);
+        let bytes = std::fs::read(file)?;
+        let pre = self.compile(&bytes, &p.manifest)?;
+        let state = HostState::new(p.clone(), self.arc(), CallCtx::system(), self.engine.limits.memory_bytes, Default::default());
+        let mut store = wasmtime::Store::new(&self.engine.engine, state);
+        store.set_epoch_deadline(u64::MAX / 2);
+        let inst = pre.instantiate(&mut store).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = inst.qingguan_plugin_guest().call_health(&mut store).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        }
+        Ok(started.elapsed())
+    }
+
     /// Entity types whose records a plugin's hooks want, for diagnostics.
     pub fn hook_map(&self) -> BTreeMap<String, Vec<String>> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();

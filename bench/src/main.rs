@@ -1,0 +1,181 @@
+//! `qingguan-bench`: measures Qingguan against the limits of its own stack — a bare axum
+//! handler, direct store calls and raw rusqlite, a raw wasmtime call — in one run, and prints
+//! a markdown table of figures, baselines and ratios.
+//!
+//! ```sh
+//! cargo run --release -p qingguan-bench -- all            # 10k and 100k records
+//! cargo run --release -p qingguan-bench -- all --full     # also 1M records (slow)
+//! ```
+
+mod data;
+mod load;
+mod report;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use qingguan::Config;
+use qingguan_core::{Access, ListQuery};
+use qingguan_tests::TestServer;
+use report::Report;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Benchmarks of Qingguan, each next to its baseline.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Which group to run.
+    #[arg(value_enum, default_value = "all")]
+    what: What,
+    /// Also measure at 1,000,000 records.
+    #[arg(long)]
+    full: bool,
+    /// Seconds per HTTP load measurement.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Write the markdown table here too.
+    #[arg(long, default_value = "target/bench-report.md")]
+    out: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum What {
+    All,
+    Http,
+    Query,
+    Plugins,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut report = Report::new();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let server = TestServer::start_with(Config {
+        session_cache_ttl: Duration::from_secs(3600),
+        ..Config::default()
+    });
+    eprintln!("server at {}", server.url);
+    let admin = server.admin();
+    let token = admin.token.clone().context("admin token")?;
+    let sizes: Vec<usize> = if args.full { vec![10_000, 100_000, 1_000_000] } else { vec![10_000, 100_000] };
+
+    let mut seeded = 0;
+    data::prepare(&server)?;
+    for (i, &size) in sizes.iter().enumerate() {
+        let t = Instant::now();
+        data::seed(&server, seeded, size)?;
+        eprintln!("seeded {size} customers in {:.1?}", t.elapsed());
+        seeded = size;
+        if matches!(args.what, What::All | What::Query) {
+            query(&server, size, &mut report)?;
+        }
+        if i == 0 && matches!(args.what, What::All | What::Http) {
+            rt.block_on(load::http(&server, &token, size, Duration::from_secs(args.seconds), &mut report))?;
+        }
+    }
+    if matches!(args.what, What::All | What::Plugins) {
+        plugins(&server, &mut report)?;
+    }
+    let md = report.markdown();
+    println!("{md}");
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, &md)?;
+    eprintln!("written to {}", args.out.display());
+    Ok(())
+}
+
+/// Median of a few timings of `f`, in milliseconds.
+fn median_ms(runs: usize, mut f: impl FnMut(usize) -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let mut v = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let t = Instant::now();
+        f(i)?;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Ok(v[v.len() / 2])
+}
+
+fn query(server: &TestServer, size: usize, report: &mut Report) -> anyhow::Result<()> {
+    let store = &server.store;
+    let system = Access::system();
+    let statuses = ["lead", "customer", "inactive"];
+    let industries = ["retail", "technology", "manufacturing", "food", "services"];
+    let page = median_ms(21, |i| {
+        let q = ListQuery::from_pairs([
+            ("status", statuses[i % 3]),
+            ("industry", industries[i % 5]),
+            ("sort", "-signed_on"),
+            ("limit", "50"),
+        ])?;
+        let p = store.list(&system, "customer", &q)?;
+        anyhow::ensure!(!p.items.is_empty(), "empty page");
+        Ok(())
+    })?;
+    let deep = median_ms(11, |i| {
+        let q = ListQuery::from_pairs([("revenue[gte]", "50000"), ("sort", "name"), ("limit", "50")])?;
+        let mut q = q;
+        let first = store.list(&system, "customer", &q)?;
+        q.cursor = first.next_cursor;
+        let _ = i;
+        store.list(&system, "customer", &q)?;
+        Ok(())
+    })?;
+    let pk = median_ms(101, |i| {
+        store.get(&system, "customer", 1 + (i as i64 * 7919) % size as i64)?;
+        Ok(())
+    })?;
+    report.add("query", &format!("filtered+sorted page of 50 (status, industry, -signed_on) @ {size}"), page, "ms", Some(("read by id, same store", pk)), "budget < 20 ms");
+    report.add("query", &format!("custom-field range + sort by name, 2nd page @ {size}"), deep / 2.0, "ms/page", None, "");
+    let words = ["杭州", "north", "科技", "贸易 上海", "smith"];
+    let search = median_ms(21, |i| {
+        store.search(&system, words[i % words.len()], 20)?;
+        Ok(())
+    })?;
+    let within = median_ms(21, |i| {
+        let q = ListQuery::from_pairs([("q", words[i % words.len()]), ("limit", "50")])?;
+        store.list(&system, "customer", &q)?;
+        Ok(())
+    })?;
+    report.add("query", &format!("full-text search across types, 20 hits @ {size}"), search, "ms", None, "budget < 50 ms");
+    report.add("query", &format!("full-text within customers, page of 50 @ {size}"), within, "ms", None, "");
+    let _ = json!({});
+    Ok(())
+}
+
+fn plugins(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
+    let admin = server.admin();
+    let r = qingguan_tests::install(&admin, "qg-test-bench", true);
+    anyhow::ensure!(r.status == 201, "install bench plugin: {}", r.text);
+    let store = &server.store;
+    let system = Access::system();
+    let n = 3000;
+    let per_write = |entity: &str| -> anyhow::Result<f64> {
+        let input = json!({"title": "bench", "customer": 1});
+        let map = input.as_object().cloned().unwrap_or_default();
+        for _ in 0..200 {
+            store.create(&system, entity, &map)?;
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            store.create(&system, entity, &map)?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let plain = per_write("bench_plain")?;
+    let noop = per_write("bench_noop")?;
+    let read = per_write("bench_read")?;
+    report.add("plugins", "create, no hook (store)", plain, "µs/write", None, "");
+    report.add("plugins", "create with no-op before-save hook", noop, "µs/write", Some(("no hook", plain)), &format!("hook adds {:.1} µs (budget < 50 µs)", noop - plain));
+    report.add("plugins", "create with before-save hook that reads a record", read, "µs/write", Some(("no hook", plain)), &format!("hook adds {:.1} µs", read - plain));
+    let calls = 5000u32;
+    let t = Instant::now();
+    for _ in 0..calls {
+        server.plugins.call_health("bench")?;
+    }
+    let fresh = t.elapsed().as_secs_f64() * 1e6 / calls as f64;
+    let raw = server.plugins.bench_raw_health("bench", calls)?.as_secs_f64() * 1e6 / calls as f64;
+    report.add("plugins", "no-op export call, fresh instance + limits (our path)", fresh, "µs/call", Some(("raw wasmtime call, reused instance", raw)), "difference = instantiation + store setup");
+    Ok(())
+}
