@@ -9,8 +9,16 @@ use serde_json::json;
 pub fn prepare(server: &TestServer) -> anyhow::Result<()> {
     let store = &server.store;
     let system = Access::system();
-    store.add_field(&system, "customer", &FieldDef::new("signed_on", FieldType::Date, "Signed on", "签约日期"))?;
-    store.add_field(&system, "customer", &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"))?;
+    store.add_field(
+        &system,
+        "customer",
+        &FieldDef::new("signed_on", FieldType::Date, "Signed on", "签约日期"),
+    )?;
+    store.add_field(
+        &system,
+        "customer",
+        &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"),
+    )?;
     for i in 0..20 {
         store.create_user(
             &system,
@@ -44,21 +52,45 @@ impl Rng {
     }
 }
 
-const CITIES: &[&str] = &["杭州", "上海", "苏州", "宁波", "南京", "深圳", "广州", "成都", "武汉", "青岛"];
-const WORDS: &[&str] = &["恒信", "华达", "宏远", "鑫源", "瑞丰", "天成", "金桥", "博创", "嘉禾", "永泰"];
+const CITIES: &[&str] = &[
+    "杭州", "上海", "苏州", "宁波", "南京", "深圳", "广州", "成都", "武汉", "青岛",
+];
+const WORDS: &[&str] = &[
+    "恒信", "华达", "宏远", "鑫源", "瑞丰", "天成", "金桥", "博创", "嘉禾", "永泰",
+];
 const TRADES: &[&str] = &["科技", "贸易", "机械", "食品", "建材", "服饰"];
-const LATIN: &[&str] = &["Northwind", "Bluehill", "Evergreen", "Summit", "Harbor", "Pioneer", "Smith & Sons", "Redwood"];
+const LATIN: &[&str] = &[
+    "Northwind",
+    "Bluehill",
+    "Evergreen",
+    "Summit",
+    "Harbor",
+    "Pioneer",
+    "Smith & Sons",
+    "Redwood",
+];
 
 /// Grows the customer table from `from` to `to` records.
 pub fn seed(server: &TestServer, from: usize, to: usize) -> anyhow::Result<()> {
     let store = &server.store;
     let system = Access::system();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ from as u64);
-    let industries = ["retail", "technology", "manufacturing", "food", "services", "wholesale"];
+    let industries = [
+        "retail",
+        "technology",
+        "manufacturing",
+        "food",
+        "services",
+        "wholesale",
+    ];
     let statuses = ["lead", "customer", "customer", "inactive"];
     for i in from..to {
         let name = if rng.below(4) == 0 {
-            format!("{} {} {i}", LATIN[rng.below(LATIN.len() as u64) as usize], ["Trading", "Foods", "Systems"][rng.below(3) as usize])
+            format!(
+                "{} {} {i}",
+                LATIN[rng.below(LATIN.len() as u64) as usize],
+                ["Trading", "Foods", "Systems"][rng.below(3) as usize]
+            )
         } else {
             format!(
                 "{}{}{}有限公司{i}",

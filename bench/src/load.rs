@@ -30,7 +30,10 @@ where
         let errors = errors.clone();
         let counter = counter.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .expect("client");
             let mut lat = Vec::new();
             while started.elapsed() < dur {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
@@ -54,8 +57,18 @@ where
     }
     let secs = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
-    Stats { per_sec: all.len() as f64 / secs, p50_ms: pct(0.50), p99_ms: pct(0.99), errors: errors.load(Ordering::Relaxed) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Stats {
+        per_sec: all.len() as f64 / secs,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        errors: errors.load(Ordering::Relaxed),
+    }
 }
 
 /// A bare axum server that returns `body` for `GET /record`.
@@ -67,7 +80,9 @@ async fn bare_axum(body: bytes_like::Body) -> String {
             async move { ([("content-type", "application/json")], b) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
@@ -78,7 +93,13 @@ mod bytes_like {
 }
 
 /// HTTP read and create at 1, 16 and 64 connections, against the bare-axum baseline.
-pub async fn http(server: &TestServer, token: &str, size: usize, dur: Duration, report: &mut Report) -> anyhow::Result<()> {
+pub async fn http(
+    server: &TestServer,
+    token: &str,
+    size: usize,
+    dur: Duration,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let sample = reqwest::Client::new()
         .get(format!("{}/api/v1/records/customer/1", server.url))
         .bearer_auth(token)
@@ -93,16 +114,26 @@ pub async fn http(server: &TestServer, token: &str, size: usize, dur: Duration, 
         let (url, tok) = (server.url.clone(), token.to_string());
         let size = size as u64;
         let read = run(conc, dur, move |c, n| {
-            c.get(format!("{url}/api/v1/records/customer/{}", 1 + (n * 7919) % size)).bearer_auth(&tok)
+            c.get(format!(
+                "{url}/api/v1/records/customer/{}",
+                1 + (n * 7919) % size
+            ))
+            .bearer_auth(&tok)
         })
         .await;
         report.add(
             "http",
-            &format!("read one record, {conc} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors)", read.p50_ms, read.p99_ms, read.errors),
+            &format!(
+                "read one record, {conc} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors)",
+                read.p50_ms, read.p99_ms, read.errors
+            ),
             read.per_sec,
             "req/s",
             Some(("bare axum, same bytes", base.per_sec)),
-            &format!("baseline p50 {:.2} ms, p99 {:.2} ms; budget ≥ 0.5, p99 < 5 ms at 64", base.p50_ms, base.p99_ms),
+            &format!(
+                "baseline p50 {:.2} ms, p99 {:.2} ms; budget ≥ 0.5, p99 < 5 ms at 64",
+                base.p50_ms, base.p99_ms
+            ),
         );
     }
     for conc in [1usize, 16, 64] {
@@ -125,13 +156,32 @@ pub async fn http(server: &TestServer, token: &str, size: usize, dur: Duration, 
     // Storage limits, same process: direct store calls and raw rusqlite.
     let store = server.store.clone();
     let path = store.path().to_path_buf();
-    let (store_reads, raw_reads, store_creates, raw_inserts) = tokio::task::spawn_blocking(move || storage(&store, &path, size)).await??;
-    report.add("storage", "read by id through the store (no HTTP)", store_reads, "ops/s", Some(("raw rusqlite SELECT by id", raw_reads)), "");
-    report.add("storage", "create through the store (validation, history, FTS)", store_creates, "ops/s", Some(("raw rusqlite INSERT, one txn each", raw_inserts)), "");
+    let (store_reads, raw_reads, store_creates, raw_inserts) =
+        tokio::task::spawn_blocking(move || storage(&store, &path, size)).await??;
+    report.add(
+        "storage",
+        "read by id through the store (no HTTP)",
+        store_reads,
+        "ops/s",
+        Some(("raw rusqlite SELECT by id", raw_reads)),
+        "",
+    );
+    report.add(
+        "storage",
+        "create through the store (validation, history, FTS)",
+        store_creates,
+        "ops/s",
+        Some(("raw rusqlite INSERT, one txn each", raw_inserts)),
+        "",
+    );
     Ok(())
 }
 
-fn storage(store: &qingguan_core::Store, path: &std::path::Path, size: usize) -> anyhow::Result<(f64, f64, f64, f64)> {
+fn storage(
+    store: &qingguan_core::Store,
+    path: &std::path::Path,
+    size: usize,
+) -> anyhow::Result<(f64, f64, f64, f64)> {
     let system = qingguan_core::Access::system();
     let n = 20_000u64;
     let t = Instant::now();

@@ -48,7 +48,10 @@ enum What {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut report = Report::new();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let server = TestServer::start_with(Config {
         session_cache_ttl: Duration::from_secs(3600),
         ..Config::default()
@@ -56,7 +59,11 @@ fn main() -> anyhow::Result<()> {
     eprintln!("server at {}", server.url);
     let admin = server.admin();
     let token = admin.token.clone().context("admin token")?;
-    let sizes: Vec<usize> = if args.full { vec![10_000, 100_000, 1_000_000] } else { vec![10_000, 100_000] };
+    let sizes: Vec<usize> = if args.full {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![10_000, 100_000]
+    };
 
     let mut seeded = 0;
     data::prepare(&server)?;
@@ -69,7 +76,13 @@ fn main() -> anyhow::Result<()> {
             query(&server, size, &mut report)?;
         }
         if i == 0 && matches!(args.what, What::All | What::Http) {
-            rt.block_on(load::http(&server, &token, size, Duration::from_secs(args.seconds), &mut report))?;
+            rt.block_on(load::http(
+                &server,
+                &token,
+                size,
+                Duration::from_secs(args.seconds),
+                &mut report,
+            ))?;
         }
     }
     if matches!(args.what, What::All | What::Plugins) {
@@ -114,7 +127,8 @@ fn query(server: &TestServer, size: usize, report: &mut Report) -> anyhow::Resul
         Ok(())
     })?;
     let deep = median_ms(11, |i| {
-        let q = ListQuery::from_pairs([("revenue[gte]", "50000"), ("sort", "name"), ("limit", "50")])?;
+        let q =
+            ListQuery::from_pairs([("revenue[gte]", "50000"), ("sort", "name"), ("limit", "50")])?;
         let mut q = q;
         let first = store.list(&system, "customer", &q)?;
         q.cursor = first.next_cursor;
@@ -126,8 +140,22 @@ fn query(server: &TestServer, size: usize, report: &mut Report) -> anyhow::Resul
         store.get(&system, "customer", 1 + (i as i64 * 7919) % size as i64)?;
         Ok(())
     })?;
-    report.add("query", &format!("filtered+sorted page of 50 (status, industry, -signed_on) @ {size}"), page, "ms", Some(("read by id, same store", pk)), "budget < 20 ms");
-    report.add("query", &format!("custom-field range + sort by name, 2nd page @ {size}"), deep / 2.0, "ms/page", None, "");
+    report.add(
+        "query",
+        &format!("filtered+sorted page of 50 (status, industry, -signed_on) @ {size}"),
+        page,
+        "ms",
+        Some(("read by id, same store", pk)),
+        "budget < 20 ms",
+    );
+    report.add(
+        "query",
+        &format!("custom-field range + sort by name, 2nd page @ {size}"),
+        deep / 2.0,
+        "ms/page",
+        None,
+        "",
+    );
     let words = ["杭州", "north", "科技", "贸易 上海", "smith"];
     let search = median_ms(21, |i| {
         store.search(&system, words[i % words.len()], 20)?;
@@ -138,8 +166,22 @@ fn query(server: &TestServer, size: usize, report: &mut Report) -> anyhow::Resul
         store.list(&system, "customer", &q)?;
         Ok(())
     })?;
-    report.add("query", &format!("full-text search across types, 20 hits @ {size}"), search, "ms", None, "budget < 50 ms");
-    report.add("query", &format!("full-text within customers, page of 50 @ {size}"), within, "ms", None, "");
+    report.add(
+        "query",
+        &format!("full-text search across types, 20 hits @ {size}"),
+        search,
+        "ms",
+        None,
+        "budget < 50 ms",
+    );
+    report.add(
+        "query",
+        &format!("full-text within customers, page of 50 @ {size}"),
+        within,
+        "ms",
+        None,
+        "",
+    );
     let _ = json!({});
     Ok(())
 }
@@ -166,16 +208,49 @@ fn plugins(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
     let plain = per_write("bench_plain")?;
     let noop = per_write("bench_noop")?;
     let read = per_write("bench_read")?;
-    report.add("plugins", "create, no hook (store)", plain, "µs/write", None, "");
-    report.add("plugins", "create with no-op before-save hook", noop, "µs/write", Some(("no hook", plain)), &format!("hook adds {:.1} µs (budget < 50 µs)", noop - plain));
-    report.add("plugins", "create with before-save hook that reads a record", read, "µs/write", Some(("no hook", plain)), &format!("hook adds {:.1} µs", read - plain));
+    report.add(
+        "plugins",
+        "create, no hook (store)",
+        plain,
+        "µs/write",
+        None,
+        "",
+    );
+    report.add(
+        "plugins",
+        "create with no-op before-save hook",
+        noop,
+        "µs/write",
+        Some(("no hook", plain)),
+        &format!("hook adds {:.1} µs (budget < 50 µs)", noop - plain),
+    );
+    report.add(
+        "plugins",
+        "create with before-save hook that reads a record",
+        read,
+        "µs/write",
+        Some(("no hook", plain)),
+        &format!("hook adds {:.1} µs", read - plain),
+    );
     let calls = 5000u32;
     let t = Instant::now();
     for _ in 0..calls {
         server.plugins.call_health("bench")?;
     }
     let fresh = t.elapsed().as_secs_f64() * 1e6 / calls as f64;
-    let raw = server.plugins.bench_raw_health("bench", calls)?.as_secs_f64() * 1e6 / calls as f64;
-    report.add("plugins", "no-op export call, fresh instance + limits (our path)", fresh, "µs/call", Some(("raw wasmtime call, reused instance", raw)), "difference = instantiation + store setup");
+    let raw = server
+        .plugins
+        .bench_raw_health("bench", calls)?
+        .as_secs_f64()
+        * 1e6
+        / calls as f64;
+    report.add(
+        "plugins",
+        "no-op export call, fresh instance + limits (our path)",
+        fresh,
+        "µs/call",
+        Some(("raw wasmtime call, reused instance", raw)),
+        "difference = instantiation + store setup",
+    );
     Ok(())
 }

@@ -23,7 +23,15 @@ impl Report {
     }
 
     /// Adds a figure; `baseline` is `(what, value)` in the same unit.
-    pub fn add(&mut self, group: &str, name: &str, value: f64, unit: &str, baseline: Option<(&str, f64)>, note: &str) {
+    pub fn add(
+        &mut self,
+        group: &str,
+        name: &str,
+        value: f64,
+        unit: &str,
+        baseline: Option<(&str, f64)>,
+        note: &str,
+    ) {
         eprintln!("{group:8} {name}: {value:.3} {unit}");
         self.rows.push(Row {
             group: group.into(),
@@ -40,10 +48,26 @@ impl Report {
         let mut s = String::from("| group | benchmark | measured | baseline | ratio | notes |\n|---|---|---|---|---|---|\n");
         for r in &self.rows {
             let (base, ratio) = match &r.baseline {
-                Some((what, v)) => (format!("{} {}: {}", what, fmt(*v), r.unit), if *v > 0.0 { format!("{:.2}", r.value / v) } else { "-".into() }),
+                Some((what, v)) => (
+                    format!("{} {}: {}", what, fmt(*v), r.unit),
+                    if *v > 0.0 {
+                        format!("{:.2}", r.value / v)
+                    } else {
+                        "-".into()
+                    },
+                ),
                 None => ("-".into(), "-".into()),
             };
-            s.push_str(&format!("| {} | {} | {} {} | {} | {} | {} |\n", r.group, r.name, fmt(r.value), r.unit, base, ratio, r.note));
+            s.push_str(&format!(
+                "| {} | {} | {} {} | {} | {} | {} |\n",
+                r.group,
+                r.name,
+                fmt(r.value),
+                r.unit,
+                base,
+                ratio,
+                r.note
+            ));
         }
         s
     }

@@ -44,6 +44,8 @@ enum PluginCommand {
     Enable(PluginIdArgs),
     /// Disable a plugin (data stays).
     Disable(PluginIdArgs),
+    /// Return a plugin to the version active before the current one.
+    Rollback(PluginIdArgs),
     /// Remove a plugin (data stays unless --purge).
     Remove(PluginRemoveArgs),
     /// Create a new plugin crate.
@@ -228,7 +230,10 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let p = m
                 .install(
                     &bytes,
-                    crate::plugins::InstallOptions { approve: a.approve },
+                    crate::plugins::InstallOptions {
+                        approve: a.approve,
+                        source: None,
+                    },
                 )
                 .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", a.file.display()))?;
             println!("Installed {} {} ({})", p.id, p.version, p.status);
@@ -247,6 +252,14 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let p = m
                 .disable(&a.id)
                 .map_err(|e| anyhow::anyhow!("cannot disable '{}': {e}", a.id))?;
+            print_plugin(&p);
+        }
+        PluginCommand::Rollback(a) => {
+            let m = plugin_manager(&a.dir.data_dir)?;
+            m.load_all()?;
+            let p = m
+                .rollback(&a.id)
+                .map_err(|e| anyhow::anyhow!("cannot roll back '{}': {e}", a.id))?;
             print_plugin(&p);
         }
         PluginCommand::Remove(a) => {

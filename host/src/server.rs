@@ -74,6 +74,9 @@ impl Server {
                 Ok(Err(e)) => tracing::error!(error = %e, "loading plugins failed"),
                 Err(e) => tracing::error!(error = %e, "loading plugins panicked"),
             }
+            if let Err(e) = crate::plugins::watch::spawn(state.plugins()) {
+                tracing::error!(error = %e, "cannot watch the plugins folder");
+            }
             state.set_ready(true);
             crate::plugins::background::run(state).await;
         });

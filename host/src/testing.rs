@@ -133,9 +133,13 @@ impl TestHost {
     pub fn install(&self, wasm: impl AsRef<Path>) -> anyhow::Result<PluginInfo> {
         let bytes = std::fs::read(wasm.as_ref())
             .with_context(|| format!("read {}", wasm.as_ref().display()))?;
-        Ok(self
-            .plugins
-            .install(&bytes, InstallOptions { approve: true })?)
+        Ok(self.plugins.install(
+            &bytes,
+            InstallOptions {
+                approve: true,
+                source: None,
+            },
+        )?)
     }
 
     /// Adds a user and returns their access.

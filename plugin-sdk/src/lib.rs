@@ -408,7 +408,7 @@ macro_rules! export_plugin {
                     $crate::__private::job::<$plugin>(name)
                 }
                 fn http(
-            request: __wit::HttpRequest,
+                    request: __wit::HttpRequest,
                 ) -> Result<__wit::HttpResponse, __wit::PluginError> {
                     $crate::__private::http::<$plugin>(request)
                 }
@@ -419,7 +419,7 @@ macro_rules! export_plugin {
                     $crate::__private::event::<$plugin>(name, payload)
                 }
             }
-            $crate::__private::export!(__QingguanExport with_types_in $crate::bindings);
+    $crate::__private::export!(__QingguanExport with_types_in $crate::bindings);
         };
         #[cfg(target_arch = "wasm32")]
         #[link_section = "qingguan-manifest"]

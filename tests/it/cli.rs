@@ -47,6 +47,12 @@ fn start(args: &[&str]) -> (Running, String) {
                 .trim_end_matches('/')
                 .to_string();
             std::thread::spawn(move || for _ in lines {});
+            let probe = Client::new(&url);
+            let started = std::time::Instant::now();
+            while probe.get("/api/v1/health").status != 200 {
+                assert!(started.elapsed().as_secs() < 120, "server never became ready");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             return (running, url);
         }
     }
@@ -256,7 +262,10 @@ fn demo_serves_a_company_with_role_logins() {
 }
 
 fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
 }
 
 #[test]
@@ -265,36 +274,115 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
     let data = dir.path().join("data");
     let data_s = data.to_str().unwrap();
     let out = bin()
-        .args(["plugin", "new", "acme-ext", "--dir", dir.path().to_str().unwrap(), "--source"])
+        .args([
+            "plugin",
+            "new",
+            "acme-ext",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--source",
+        ])
         .arg(repo_root())
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let crate_dir = dir.path().join("acme-ext");
-    for f in ["Cargo.toml", "qingguan.toml", "src/lib.rs", "tests/plugin.rs", "rust-toolchain.toml"] {
+    for f in [
+        "Cargo.toml",
+        "qingguan.toml",
+        "src/lib.rs",
+        "tests/plugin.rs",
+        "rust-toolchain.toml",
+    ] {
         assert!(crate_dir.join(f).exists(), "{f} missing");
     }
-    let again = bin().args(["plugin", "new", "acme-ext", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "{again:?}");
-    let bad = bin().args(["plugin", "new", "Bad Name", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
+    let again = bin()
+        .args([
+            "plugin",
+            "new",
+            "acme-ext",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "{again:?}"
+    );
+    let bad = bin()
+        .args([
+            "plugin",
+            "new",
+            "Bad Name",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
 
     // Build it exactly as its README says, sharing the test plugins' target dir for speed.
-    let wasm = qingguan::testing::build_plugin(&crate_dir).expect("scaffold builds to wasm32-wasip2");
+    let wasm =
+        qingguan::testing::build_plugin(&crate_dir).expect("scaffold builds to wasm32-wasip2");
 
-    let no = bin().args(["plugin", "install", wasm.to_str().unwrap(), "--data-dir", data_s]).output().unwrap();
-    assert!(String::from_utf8_lossy(&no.stderr).contains("approval"), "{no:?}");
-    let yes = bin().args(["plugin", "install", wasm.to_str().unwrap(), "--approve", "--data-dir", data_s]).output().unwrap();
+    let no = bin()
+        .args([
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&no.stderr).contains("approval"),
+        "{no:?}"
+    );
+    let yes = bin()
+        .args([
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--approve",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
     assert!(yes.status.success(), "{yes:?}");
-    let list = bin().args(["plugin", "list", "--data-dir", data_s]).output().unwrap();
+    let list = bin()
+        .args(["plugin", "list", "--data-dir", data_s])
+        .output()
+        .unwrap();
     let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(listed.contains("acme-ext") && listed.contains("active"), "{listed}");
+    assert!(
+        listed.contains("acme-ext") && listed.contains("active"),
+        "{listed}"
+    );
 
-    let add = bin().args(["user", "add", "boss", "--role", "admin", "--password", "long-enough", "--data-dir", data_s]).output().unwrap();
+    let add = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
     assert!(add.status.success(), "{add:?}");
     let (_server, url) = start(&["serve", "--data-dir", data_s]);
     let mut c = Client::new(&url);
-    let login = c.post("/api/v1/auth/login", &json!({"username": "boss", "password": "long-enough"}));
+    let login = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "long-enough"}),
+    );
     c.token = login.body["token"].as_str().map(String::from);
     let item = c.create("acme_ext_item", json!({"title": "  trimmed  "}));
     assert_eq!(item["title"], "trimmed");
@@ -302,7 +390,10 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
     assert_eq!(hello.body["items"], 1, "{}", hello.text);
 
     // A CLI change reaches the running server within its sync interval.
-    let off = bin().args(["plugin", "disable", "acme-ext", "--data-dir", data_s]).output().unwrap();
+    let off = bin()
+        .args(["plugin", "disable", "acme-ext", "--data-dir", data_s])
+        .output()
+        .unwrap();
     assert!(off.status.success(), "{off:?}");
     let started = std::time::Instant::now();
     loop {
@@ -310,11 +401,158 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
         if r.status == 409 {
             break;
         }
-        assert!(started.elapsed().as_secs() < 20, "server never noticed: {}", r.text);
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "server never noticed: {}",
+            r.text
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let rm = bin().args(["plugin", "remove", "acme-ext", "--purge", "--data-dir", data_s]).output().unwrap();
+    let rm = bin()
+        .args([
+            "plugin",
+            "remove",
+            "acme-ext",
+            "--purge",
+            "--data-dir",
+            data_s,
+        ])
+        .output()
+        .unwrap();
     assert!(rm.status.success(), "{rm:?}");
-    let missing = bin().args(["plugin", "enable", "acme-ext", "--data-dir", data_s]).output().unwrap();
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no plugin 'acme-ext'"), "{missing:?}");
+    let missing = bin()
+        .args(["plugin", "enable", "acme-ext", "--data-dir", data_s])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no plugin 'acme-ext'"),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn a_crash_during_an_upgrade_leaves_one_consistent_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let add = bin()
+        .args([
+            "user",
+            "add",
+            "boss",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough",
+            "--data-dir",
+            &data_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(add.status.success(), "{add:?}");
+    let v1 = qingguan_tests::plugin_wasm("qg-test-good");
+    let ok = bin()
+        .args([
+            "plugin",
+            "install",
+            v1.to_str().unwrap(),
+            "--approve",
+            "--data-dir",
+            &data_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+
+    // Serve, start the slow migration through the API, and kill -9 the moment it logs that
+    // the migration started.
+    let mut child = bin()
+        .env("QINGGUAN_LOG", "warn")
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", &data_s])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = BufReader::new(stdout)
+        .lines()
+        .map(|l| l.unwrap())
+        .find_map(|l| {
+            l.find("http://").map(|i| {
+                l[i..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+        })
+        .unwrap();
+    let mut c = Client::new(&url);
+    while c.get("/api/v1/health").status != 200 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let login = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "long-enough"}),
+    );
+    c.token = login.body["token"].as_str().map(String::from);
+    c.create("note", json!({"title": "precious"}));
+    let uploader = c.clone();
+    let upload = std::thread::spawn(move || {
+        qingguan_tests::install(&uploader, "qg-test-good-slow-upgrade", false).status
+    });
+    let stderr = child.stderr.take().unwrap();
+    let saw = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("migration started"));
+    assert!(saw, "the migration never started");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = upload.join();
+
+    // After a restart the plugin is at exactly one version, with that version's data.
+    let (_server, url) = start(&["serve", "--data-dir", &data_s]);
+    let mut c = Client::new(&url);
+    let login = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "long-enough"}),
+    );
+    c.token = login.body["token"].as_str().map(String::from);
+    let info = c.get("/api/v1/plugins/good");
+    let version = info.body["version"].as_str().unwrap().to_string();
+    assert_eq!(info.body["status"], "active", "{}", info.text);
+    let mut migrated = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = c.get(&format!(
+            "/api/v1/records/note?title[contains]=migrated&limit=200{cursor}"
+        ));
+        migrated += page.body["items"].as_array().unwrap().len();
+        match page.body["next_cursor"].as_str() {
+            Some(n) => cursor = format!("&cursor={n}"),
+            None => break,
+        }
+    }
+    match version.as_str() {
+        "1.0.0" => assert_eq!(migrated, 0, "the interrupted migration left nothing behind"),
+        "1.4.0" => assert_eq!(migrated, 3000, "a committed migration is whole"),
+        other => panic!("unexpected version {other}"),
+    }
+    let kept = c.get("/api/v1/records/note?title=precious");
+    assert_eq!(
+        kept.body["items"].as_array().unwrap().len(),
+        1,
+        "no data lost"
+    );
+    let n = c.create("note", json!({"title": "after the crash"}));
+    assert!(
+        n["stamp"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{version}")),
+        "{n}"
+    );
+    eprintln!("crash during migration: restarted at {version} with {migrated} migrated records");
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod bad_input;
 mod cli;
+mod hot_swap;
 mod permissions;
 mod plugins;
 mod query;

@@ -58,7 +58,7 @@ fn a_good_plugin_uses_every_import_and_export() {
         json!({"title": "call back", "customer": cust["id"]}),
     );
     assert_eq!(n["state"], "open");
-    assert_eq!(n["stamp"], format!("hello:Create:{amy_id}:en"));
+    assert_eq!(n["stamp"], format!("hello:Create:{amy_id}:en:1.0.0"));
     // ... and rejects with field errors that reach the client as 422.
     let bad = amy.post("/api/v1/records/note", &json!({"title": "forbidden words"}));
     assert_eq!(bad.error_code(422), "rejected");
@@ -341,15 +341,17 @@ fn broken_components_are_refused_with_clear_errors() {
         "{}",
         core_module.text
     );
+    let list = admin.get("/api/v1/plugins").body;
+    let list = list.as_array().unwrap();
     assert!(
-        admin
-            .get("/api/v1/plugins")
-            .body
-            .as_array()
-            .unwrap()
-            .is_empty(),
-        "nothing half-installed"
+        list.iter()
+            .all(|p| p["status"] == "rejected" && p["loaded"] == false),
+        "nothing half-installed: {list:?}"
     );
+    assert!(list
+        .iter()
+        .any(|p| p["id"] == "future" && p["error"].as_str().unwrap().contains("SDK 1.1.0")));
+    assert_eq!(s.store.plugins().unwrap().len(), 0);
 }
 
 #[test]

@@ -12,12 +12,19 @@ fn sdk_doc_examples_pass() {
         .arg(root.join("target").join("plugins-native"));
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
-        if (k.starts_with("CARGO_") && k != "CARGO_HOME") || k == "RUSTFLAGS" || k.starts_with("RUSTC") {
+        if (k.starts_with("CARGO_") && k != "CARGO_HOME")
+            || k == "RUSTFLAGS"
+            || k.starts_with("RUSTC")
+        {
             cmd.env_remove(&k);
         }
     }
     let out = cmd.output().expect("run cargo test for the SDK");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "SDK doc tests failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "SDK doc tests failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("test result: ok."), "{stdout}");
 }

@@ -15,10 +15,13 @@ use crate::db;
 use crate::hooks::{Hooks, NoHooks};
 use crate::schema::{builtin_entities, Origin, Schema};
 use crate::{Error, Result};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use parking_lot::ReentrantMutex;
+use rusqlite::{Connection, TransactionBehavior};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::thread::ThreadId;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -42,7 +45,8 @@ impl StoreOptions {
 /// The record store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct Store {
     options: StoreOptions,
-    writer: Mutex<Connection>,
+    writer: ReentrantMutex<RefCell<Connection>>,
+    batch: Mutex<Option<ThreadId>>,
     readers: Mutex<Vec<Connection>>,
     schema: RwLock<Arc<Schema>>,
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
@@ -72,7 +76,8 @@ impl Store {
         db::migrations::run(&mut writer)?;
         let store = Store {
             options,
-            writer: Mutex::new(writer),
+            writer: ReentrantMutex::new(RefCell::new(writer)),
+            batch: Mutex::new(None),
             readers: Mutex::new(Vec::new()),
             schema: RwLock::new(Arc::new(Schema::default())),
             roles: RwLock::new(Arc::new(HashMap::new())),
@@ -117,8 +122,18 @@ impl Store {
         self.read(|c| db::backup_to(c, target))
     }
 
-    /// Runs `f` on a reader connection from the pool.
+    fn in_batch_here(&self) -> bool {
+        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) == Some(std::thread::current().id())
+    }
+
+    /// Runs `f` on a reader connection from the pool — or, inside a [`Store::transaction`] on
+    /// this thread, on the writer, so that the batch sees its own uncommitted changes.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if self.in_batch_here() {
+            let guard = self.writer.lock();
+            let conn = guard.borrow();
+            return f(&conn);
+        }
         let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match conn {
             Some(c) => c,
@@ -132,17 +147,64 @@ impl Store {
         out
     }
 
-    /// Runs `f` in an immediate transaction on the writer; commits if it returns `Ok`,
-    /// rolls back otherwise — nothing is ever half-written.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+    /// Runs `f` as one atomic write on the writer connection: its own immediate transaction,
+    /// or a savepoint inside a [`Store::transaction`]. Commits if `f` returns `Ok`, rolls
+    /// back otherwise — nothing is ever half-written.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let guard = self.writer.lock();
+        let mut conn = guard.borrow_mut();
+        if self.in_batch_here() {
+            conn.execute_batch("SAVEPOINT qg_write")?;
+            return match f(&conn) {
+                Ok(v) => {
+                    conn.execute_batch("RELEASE qg_write")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    conn.execute_batch("ROLLBACK TO qg_write; RELEASE qg_write")?;
+                    Err(e)
+                }
+            };
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
     }
 
-    /// Reloads the role cache.
+    /// Runs `f` — any number of store calls made on this thread, including writes by plugin
+    /// hooks — as one transaction: all of it commits, or (on `Err`, or if the process dies
+    /// first) none of it does. Other threads' writes wait; their reads see the state before.
+    pub fn transaction<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let guard = self.writer.lock();
+        if self.in_batch_here() {
+            return f();
+        }
+        guard
+            .borrow()
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Error::from)?;
+        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current().id());
+        let out = f();
+        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let end = match &out {
+            Ok(_) => guard.borrow().execute_batch("COMMIT"),
+            Err(_) => guard.borrow().execute_batch("ROLLBACK"),
+        };
+        drop(guard);
+        if let Err(e) = end {
+            let _ = self.writer.lock().borrow().execute_batch("ROLLBACK");
+            let _ = self.refresh_schema();
+            return Err(Error::from(e).into());
+        }
+        self.refresh_schema()?;
+        self.read(|c| self.reload_roles(c))?;
+        out
+    }
+
     pub(crate) fn reload_roles(&self, conn: &Connection) -> Result<()> {
         let mut stmt = conn.prepare("SELECT def FROM roles")?;
         let defs = stmt
@@ -171,16 +233,16 @@ impl Store {
     }
 
     fn seed_roles(&self) -> Result<()> {
-        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = conn.transaction()?;
-        for role in Role::defaults() {
-            let def = serde_json::to_string(&role).unwrap_or_default();
-            tx.execute(
-                "INSERT OR IGNORE INTO roles (name, def) VALUES (?1, ?2)",
-                (&role.name, &def),
-            )?;
-        }
-        tx.commit()?;
-        self.reload_roles(&conn)
+        self.write(|tx| {
+            for role in Role::defaults() {
+                let def = serde_json::to_string(&role).unwrap_or_default();
+                tx.execute(
+                    "INSERT OR IGNORE INTO roles (name, def) VALUES (?1, ?2)",
+                    (&role.name, &def),
+                )?;
+            }
+            Ok(())
+        })?;
+        self.read(|c| self.reload_roles(c))
     }
 }

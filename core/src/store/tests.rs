@@ -449,3 +449,57 @@ fn backup_is_a_consistent_copy() {
         1
     );
 }
+
+#[test]
+fn transactions_commit_or_roll_back_everything() {
+    let (_d, s) = store();
+    let admin = user(&s, "root", "admin", "hq");
+    let failed: Result<(), Error> = s.transaction(|| {
+        let c = s.create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "A", "kind": "company", "status": "lead"})),
+        )?;
+        assert_eq!(
+            s.get(&admin, "customer", c.id)?.id,
+            c.id,
+            "the batch sees its own writes"
+        );
+        s.add_field(
+            &admin,
+            "customer",
+            &FieldDef::new("tmp", FieldType::Integer, "Tmp", "临时"),
+        )?;
+        Err(Error::conflict("changed my mind"))
+    });
+    assert!(failed.is_err());
+    assert!(s
+        .list(&admin, "customer", &ListQuery::default())
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(
+        s.schema()
+            .entity("customer")
+            .unwrap()
+            .field("tmp")
+            .is_none(),
+        "schema change rolled back"
+    );
+    let ok: Result<i64, Error> = s.transaction(|| {
+        let c = s.create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "B", "kind": "company", "status": "lead"})),
+        )?;
+        let bad = s.create(&admin, "customer", &obj(json!({"name": 5})));
+        assert!(
+            bad.is_err(),
+            "a failed write inside the batch undoes only itself"
+        );
+        Ok(c.id)
+    });
+    let id = ok.unwrap();
+    assert_eq!(s.get(&admin, "customer", id).unwrap().version, 1);
+    assert_eq!(s.history(&admin, "customer", id).unwrap().len(), 1);
+}

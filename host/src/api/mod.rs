@@ -41,6 +41,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::get, plugins::remove))
         .routes(routes!(plugins::enable))
         .routes(routes!(plugins::disable))
+        .routes(routes!(plugins::rollback))
         .routes(routes!(plugins::put_config))
         .routes(routes!(plugins::run_job))
         .routes(routes!(plugins::ask))

@@ -151,6 +151,7 @@ pub async fn install(
                 &body,
                 InstallOptions {
                     approve: params.approve,
+                    source: None,
                 },
             )?)
         })
@@ -186,6 +187,23 @@ pub async fn disable(
     caller.access.require_admin()?;
     Ok(Json(
         state.blocking_plugins(move |p| Ok(p.disable(&id)?)).await?,
+    ))
+}
+
+/// Return a plugin to the version that was active before the current one.
+#[utoipa::path(post, path = "/plugins/{id}/rollback", tag = "plugins", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rollback(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<PluginInfo>> {
+    caller.access.require_admin()?;
+    Ok(Json(
+        state
+            .blocking_plugins(move |p| Ok(p.rollback(&id)?))
+            .await?,
     ))
 }
 

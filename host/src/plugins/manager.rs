@@ -49,10 +49,27 @@ pub enum LifecycleError {
 }
 
 /// How to install.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct InstallOptions {
     /// The administrator approves the capabilities the manifest requests.
     pub approve: bool,
+    /// Where the component came from (a dropped file's name), for the record.
+    pub source: Option<String>,
+}
+
+/// The outcome of the last install attempt of a plugin.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attempt {
+    /// Version tried, if the manifest was readable.
+    pub version: Option<String>,
+    /// Where it came from (file name for the plugins folder).
+    pub source: Option<String>,
+    /// Why it was refused; none if it went live.
+    pub error: Option<String>,
+    /// When.
+    pub at: String,
+    /// How long validation, compilation, migration and the swap took.
+    pub millis: u64,
 }
 
 /// What the API and CLI show about a plugin.
@@ -80,6 +97,8 @@ pub struct PluginInfo {
     /// Approved capabilities.
     #[schema(value_type = Object)]
     pub approved: serde_json::Value,
+    /// The last install or upgrade attempt (also failed ones: the previous version kept serving).
+    pub last_attempt: Option<Attempt>,
     /// Configuration.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
@@ -90,9 +109,11 @@ pub struct PluginManager {
     engine: PluginEngine,
     linker: Linker<HostState>,
     store: Arc<Store>,
+    root: PathBuf,
     files: PathBuf,
     active: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
     lifecycle: Mutex<()>,
+    attempts: Mutex<BTreeMap<String, Attempt>>,
     me: Weak<PluginManager>,
 }
 
@@ -145,9 +166,11 @@ impl PluginManager {
             engine,
             linker,
             store: store.clone(),
+            root: dir.to_path_buf(),
             files,
             active: RwLock::new(Arc::new(Vec::new())),
             lifecycle: Mutex::new(()),
+            attempts: Mutex::new(BTreeMap::new()),
             me: me.clone(),
         });
         store.set_hooks(Arc::new(HooksBridge(Arc::downgrade(&mgr))));
@@ -158,6 +181,11 @@ impl PluginManager {
         self.me
             .upgrade()
             .expect("plugin manager alive while in use")
+    }
+
+    /// The plugins folder: drop a `.wasm` here to install or upgrade it.
+    pub fn folder(&self) -> &Path {
+        &self.root
     }
 
     /// The engine and its limits.
@@ -246,10 +274,12 @@ impl PluginManager {
                         m.id, m.version, p.manifest.version
                     )))
                 }
-                None => return Err(LifecycleError::Dependency(format!(
+                None => {
+                    return Err(LifecycleError::Dependency(format!(
                     "plugin '{}' {} requires '{dep}' {range}, which is not installed and active",
                     m.id, m.version
-                ))),
+                )))
+                }
             }
         }
         // A cycle: something this plugin needs (transitively) needs this plugin.
@@ -292,11 +322,138 @@ impl PluginManager {
     /// Installs a new plugin or upgrades an installed one from a component's bytes: the same
     /// path serves the API, the CLI and the plugins folder. Validation, compilation, the
     /// plugin's install/upgrade and health calls all happen before the swap; on any failure
-    /// the previous version keeps serving.
+    /// the previous version keeps serving. The outcome is kept as the plugin's last attempt.
     pub fn install(
         &self,
         bytes: &[u8],
         opts: InstallOptions,
+    ) -> Result<PluginInfo, LifecycleError> {
+        let started = std::time::Instant::now();
+        let out = self.install_inner(bytes, &opts);
+        let (id, version) = match Manifest::from_component(bytes) {
+            Ok(m) => (m.id, Some(m.version.to_string())),
+            Err(ManifestError::Sdk { id, version, .. }) => (id, Some(version)),
+            Err(_) => (
+                opts.source
+                    .clone()
+                    .unwrap_or_else(|| "(unreadable component)".into()),
+                None,
+            ),
+        };
+        let attempt = Attempt {
+            version,
+            source: opts.source.clone(),
+            error: out.as_ref().err().map(|e| e.to_string()),
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            millis: started.elapsed().as_millis() as u64,
+        };
+        match &attempt.error {
+            Some(e) => {
+                tracing::warn!(plugin = %id, error = %e, "plugin install refused; the previous version keeps serving")
+            }
+            None => tracing::info!(plugin = %id, millis = attempt.millis, "plugin installed"),
+        }
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, attempt);
+        out.map(|mut info| {
+            info.last_attempt = self.attempt(&info.id);
+            info
+        })
+    }
+
+    fn attempt(&self, id: &str) -> Option<Attempt> {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Returns a plugin to the version that was active before the current one (versions are
+    /// kept). Refused if a dependent's range or a stored field type would not fit.
+    pub fn rollback(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
+        let guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
+        let row = self
+            .store
+            .plugin(id)?
+            .ok_or_else(|| LifecycleError::NotFound(format!("no plugin '{id}'")))?;
+        let versions = self.store.plugin_versions(id)?;
+        let target = versions
+            .iter()
+            .find(|v| v.version != row.version)
+            .ok_or_else(|| {
+                LifecycleError::Conflict(format!(
+                    "'{id}' has no earlier version kept to roll back to"
+                ))
+            })?;
+        let manifest: Manifest = serde_json::from_str(&target.manifest).map_err(|e| {
+            LifecycleError::Failed(format!(
+                "kept manifest of {id} {} unreadable: {e}",
+                target.version
+            ))
+        })?;
+        self.check_dependencies(&manifest)?;
+        let approved: Capabilities = serde_json::from_str(&row.approved).unwrap_or_default();
+        if !manifest.capabilities.within(&approved) {
+            return Err(LifecycleError::Approval(format!(
+                "'{id}' {} requests capabilities that are not approved",
+                target.version
+            )));
+        }
+        let file = self.file_for(id, &target.version, &target.sha256);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| LifecycleError::Io(format!("{}: {e}", file.display())))?;
+        let pre = self.compile(&bytes, &manifest)?;
+        let config = merge_config(manifest.default_config(), &row.config);
+        let loaded = Arc::new(LoadedPlugin::new(
+            manifest.clone(),
+            target.sha256.clone(),
+            approved,
+            config,
+            pre,
+        ));
+        let me = self.arc();
+        let new_row = PluginRow {
+            version: target.version.clone(),
+            manifest: target.manifest.clone(),
+            sha256: target.sha256.clone(),
+            enabled: true,
+            status: "active".into(),
+            error: None,
+            ..row
+        };
+        self.store.transaction(|| {
+            self.store
+                .apply_base(&Origin::Plugin(id.to_string()), &manifest.entities)
+                .map_err(|e| match e {
+                    qingguan_core::Error::Conflict { message, .. } => {
+                        LifecycleError::Conflict(format!(
+                            "rolling '{id}' back to {} would lose data: {message}",
+                            target.version
+                        ))
+                    }
+                    other => other.into(),
+                })?;
+            loaded
+                .call(&me, CallCtx::system(), |i, s| {
+                    i.qingguan_plugin_guest().call_health(s)
+                })
+                .map_err(|e| fault_to_lifecycle("health check", e))?;
+            self.store.put_plugin(&new_row)?;
+            Ok::<(), LifecycleError>(())
+        })?;
+        self.set_active(Some(loaded), id);
+        tracing::info!(plugin = id, version = %target.version, "plugin rolled back");
+        drop(guard);
+        self.info(id)
+    }
+
+    fn install_inner(
+        &self,
+        bytes: &[u8],
+        opts: &InstallOptions,
     ) -> Result<PluginInfo, LifecycleError> {
         let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         if bytes.len() > self.engine.limits.max_component_bytes {
@@ -361,67 +518,58 @@ impl PluginManager {
             pre,
         ));
         let origin = Origin::Plugin(manifest.id.clone());
-        self.store.apply_base(&origin, &manifest.entities)?;
-        let restore = |why: LifecycleError| -> LifecycleError {
-            let undo = match &previous {
-                Some(prev) if existing.as_ref().is_some_and(|r| r.enabled) => {
-                    self.store.apply_base(&origin, &prev.entities)
-                }
-                _ => self.store.retire_origin(&origin),
-            };
-            if let Err(e) = undo {
-                tracing::error!(plugin = %manifest.id, error = %e, "could not restore the previous schema");
-            }
-            why
-        };
-        let me = self.arc();
-        let lifecycle = match &previous {
-            Some(prev) => {
-                let from = prev.version.to_string();
-                loaded.call(&me, CallCtx::system(), |i, s| {
-                    i.qingguan_plugin_guest().call_upgrade(s, &from)
-                })
-            }
-            None => loaded.call(&me, CallCtx::system(), |i, s| {
-                i.qingguan_plugin_guest().call_install(s)
-            }),
-        };
-        if let Err(e) = lifecycle {
-            let what = if previous.is_some() {
-                "upgrade"
-            } else {
-                "install"
-            };
-            return Err(restore(fault_to_lifecycle(what, e)));
-        }
-        if let Err(e) = loaded.call(&me, CallCtx::system(), |i, s| {
-            i.qingguan_plugin_guest().call_health(s)
-        }) {
-            return Err(restore(fault_to_lifecycle("health check", e)));
-        }
         let file = self.file_for(&manifest.id, &manifest.version.to_string(), &sha);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)
-                .map_err(|e| restore(LifecycleError::Io(format!("{}: {e}", dir.display()))))?;
+                .map_err(|e| LifecycleError::Io(format!("{}: {e}", dir.display())))?;
         }
         std::fs::write(&file, bytes)
-            .map_err(|e| restore(LifecycleError::Io(format!("{}: {e}", file.display()))))?;
-        let now_enabled = true;
-        self.store
-            .put_plugin(&PluginRow {
-                id: manifest.id.clone(),
-                version: manifest.version.to_string(),
-                enabled: now_enabled,
-                status: "active".into(),
-                error: None,
-                manifest: serde_json::to_string(&manifest).unwrap_or_default(),
-                sha256: sha,
-                approved: serde_json::to_string(&approved).unwrap_or_default(),
-                config: config_row,
-                installed_at: String::new(),
-                updated_at: String::new(),
-            })
-            .map_err(|e| restore(e.into()))?;
+            .map_err(|e| LifecycleError::Io(format!("{}: {e}", file.display())))?;
+        let me = self.arc();
+        let row = PluginRow {
+            id: manifest.id.clone(),
+            version: manifest.version.to_string(),
+            enabled: true,
+            status: "active".into(),
+            error: None,
+            manifest: serde_json::to_string(&manifest).unwrap_or_default(),
+            sha256: sha,
+            approved: serde_json::to_string(&approved).unwrap_or_default(),
+            config: config_row,
+            installed_at: String::new(),
+            updated_at: String::new(),
+        };
+        // Schema changes, the plugin's own migration, its health check and the new version's
+        // row commit together or not at all (also if the process dies half-way).
+        self.store.transaction(|| {
+            self.store.apply_base(&origin, &manifest.entities)?;
+            let lifecycle = match &previous {
+                Some(prev) => {
+                    let from = prev.version.to_string();
+                    loaded.call(&me, CallCtx::system(), |i, s| {
+                        i.qingguan_plugin_guest().call_upgrade(s, &from)
+                    })
+                }
+                None => loaded.call(&me, CallCtx::system(), |i, s| {
+                    i.qingguan_plugin_guest().call_install(s)
+                }),
+            };
+            if let Err(e) = lifecycle {
+                let what = if previous.is_some() {
+                    "upgrade"
+                } else {
+                    "install"
+                };
+                return Err(fault_to_lifecycle(what, e));
+            }
+            loaded
+                .call(&me, CallCtx::system(), |i, s| {
+                    i.qingguan_plugin_guest().call_health(s)
+                })
+                .map_err(|e| fault_to_lifecycle("health check", e))?;
+            self.store.put_plugin(&row)?;
+            Ok::<(), LifecycleError>(())
+        })?;
         self.set_active(Some(loaded), &manifest.id);
         tracing::info!(plugin = %manifest.id, version = %manifest.version, "plugin is live");
         drop(_guard);
@@ -668,6 +816,7 @@ impl PluginManager {
             .map(|m| m.default_config())
             .unwrap_or_default();
         PluginInfo {
+            last_attempt: self.attempt(&row.id),
             loaded: active.is_some(),
             recent_faults: active.map(|a| a.recent_faults()).unwrap_or(0),
             config: merge_config(default_config, &row.config),
@@ -682,14 +831,39 @@ impl PluginManager {
         }
     }
 
-    /// Every installed plugin.
+    /// Every installed plugin, and components that were refused without being installed
+    /// (status `rejected`, with the reason in `last_attempt`).
     pub fn list(&self) -> Result<Vec<PluginInfo>, LifecycleError> {
-        Ok(self
+        let mut out: Vec<PluginInfo> = self
             .store
             .plugins()?
             .into_iter()
             .map(|r| self.info_of(r))
-            .collect())
+            .collect();
+        let attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (id, a) in attempts {
+            if a.error.is_some() && !out.iter().any(|p| p.id == id) {
+                out.push(PluginInfo {
+                    id,
+                    version: a.version.clone().unwrap_or_default(),
+                    enabled: false,
+                    status: "rejected".into(),
+                    error: a.error.clone(),
+                    loaded: false,
+                    recent_faults: 0,
+                    versions: vec![],
+                    manifest: serde_json::Value::Null,
+                    approved: serde_json::Value::Null,
+                    config: serde_json::Value::Null,
+                    last_attempt: Some(a),
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn require_active(&self, id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
@@ -831,7 +1005,9 @@ impl PluginManager {
     /// Calls a plugin's `health` export on a fresh instance (as every call runs).
     pub fn call_health(&self, id: &str) -> Result<(), CallError> {
         let p = self.require_active(id)?;
-        p.call(&self.arc(), CallCtx::system(), |i, s| i.qingguan_plugin_guest().call_health(s))
+        p.call(&self.arc(), CallCtx::system(), |i, s| {
+            i.qingguan_plugin_guest().call_health(s)
+        })
     }
 
     /// Benchmark baseline: `n` calls of the no-op `health` export on one instance that is
@@ -842,13 +1018,24 @@ impl PluginManager {
         let file = self.file_for(&p.manifest.id, &p.manifest.version.to_string(), &p.sha256);
         let bytes = std::fs::read(file)?;
         let pre = self.compile(&bytes, &p.manifest)?;
-        let state = HostState::new(p.clone(), self.arc(), CallCtx::system(), self.engine.limits.memory_bytes, Default::default());
+        let state = HostState::new(
+            p.clone(),
+            self.arc(),
+            CallCtx::system(),
+            self.engine.limits.memory_bytes,
+            Default::default(),
+        );
         let mut store = wasmtime::Store::new(&self.engine.engine, state);
         store.set_epoch_deadline(u64::MAX / 2);
-        let inst = pre.instantiate(&mut store).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let inst = pre
+            .instantiate(&mut store)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         let started = std::time::Instant::now();
         for _ in 0..n {
-            let _ = inst.qingguan_plugin_guest().call_health(&mut store).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let _ = inst
+                .qingguan_plugin_guest()
+                .call_health(&mut store)
+                .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         }
         Ok(started.elapsed())
     }

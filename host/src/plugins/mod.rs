@@ -10,6 +10,7 @@ pub mod loaded;
 pub mod manager;
 pub mod manifest;
 pub mod scaffold;
+pub mod watch;
 
 pub use engine::Limits;
 pub use loaded::CallError;

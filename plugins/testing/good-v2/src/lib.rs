@@ -1,0 +1,4 @@
+//! A newer version of the good plugin: adds a field. Same code as `good`, another manifest.
+
+#[path = "../../good/src/plugin.rs"]
+mod plugin;
