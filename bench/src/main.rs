@@ -267,19 +267,33 @@ fn plugins(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
 }
 
 /// Polls until `good` runs `version`; returns how long that took.
-fn wait_version(admin: &qingguan_tests::Client, id: &str, version: &str) -> anyhow::Result<Duration> {
+fn wait_version(
+    admin: &qingguan_tests::Client,
+    id: &str,
+    version: &str,
+) -> anyhow::Result<Duration> {
     let t = Instant::now();
     loop {
-        let v = admin.get(&format!("/api/v1/plugins/{id}")).body["version"].as_str().unwrap_or_default().to_string();
+        let v = admin.get(&format!("/api/v1/plugins/{id}")).body["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if v == version {
             return Ok(t.elapsed());
         }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(60), "{id} never reached {version}");
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(60),
+            "{id} never reached {version}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-fn swap(server: &TestServer, rt: &tokio::runtime::Runtime, report: &mut Report) -> anyhow::Result<()> {
+fn swap(
+    server: &TestServer,
+    rt: &tokio::runtime::Runtime,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let admin = server.admin();
     let token = admin.token.clone().context("token")?;
     let r = qingguan_tests::install(&admin, "qg-test-good", true);
@@ -287,13 +301,17 @@ fn swap(server: &TestServer, rt: &tokio::runtime::Runtime, report: &mut Report) 
     let folder = server.dir.path().join("plugins");
     let url = server.url.clone();
     let load = rt.spawn(load::run(16, Duration::from_secs(8), move |c, n| {
-        c.post(format!("{url}/api/v1/records/note")).bearer_auth(&token).json(&json!({"title": format!("swap {n}")}))
+        c.post(format!("{url}/api/v1/records/note"))
+            .bearer_auth(&token)
+            .json(&json!({"title": format!("swap {n}")}))
     }));
     std::thread::sleep(Duration::from_millis(1000));
     let v2 = std::fs::read(qingguan_tests::plugin_wasm("qg-test-good-v2"))?;
     std::fs::write(folder.join("good-v2.wasm"), &v2)?;
     let cold = wait_version(&admin, "good", "1.1.0")?;
-    let cold_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"].as_f64().unwrap_or(0.0);
+    let cold_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"]
+        .as_f64()
+        .unwrap_or(0.0);
     std::thread::sleep(Duration::from_millis(1000));
     let t = Instant::now();
     let back = admin.post("/api/v1/plugins/good/rollback", &json!({}));
@@ -302,20 +320,67 @@ fn swap(server: &TestServer, rt: &tokio::runtime::Runtime, report: &mut Report) 
     std::thread::sleep(Duration::from_millis(1000));
     std::fs::write(folder.join("good-v2-again.wasm"), &v2)?;
     let warm = wait_version(&admin, "good", "1.1.0")?;
-    let warm_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"].as_f64().unwrap_or(0.0);
+    let warm_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"]
+        .as_f64()
+        .unwrap_or(0.0);
     let stats = rt.block_on(load)?;
-    let note = format!("debounce {} ms included; under 16-connection write load through the hook", qingguan::plugins::watch::DEBOUNCE.as_millis());
-    report.add("swap", &format!("small plugin ({} KB): file dropped → new version serving, cold cache", v2.len() / 1024), cold.as_secs_f64() * 1000.0, "ms", None, &note);
-    report.add("swap", "small plugin: validate+compile+migrate+swap (no debounce), cold cache", cold_work, "ms", None, "budget < 1 s");
-    report.add("swap", "small plugin: file dropped → serving, warm cache", warm.as_secs_f64() * 1000.0, "ms", None, &note);
-    report.add("swap", "small plugin: validate+compile+migrate+swap, warm cache", warm_work, "ms", None, "");
+    let note = format!(
+        "debounce {} ms included; under 16-connection write load through the hook",
+        qingguan::plugins::watch::DEBOUNCE.as_millis()
+    );
+    report.add(
+        "swap",
+        &format!(
+            "small plugin ({} KB): file dropped → new version serving, cold cache",
+            v2.len() / 1024
+        ),
+        cold.as_secs_f64() * 1000.0,
+        "ms",
+        None,
+        &note,
+    );
+    report.add(
+        "swap",
+        "small plugin: validate+compile+migrate+swap (no debounce), cold cache",
+        cold_work,
+        "ms",
+        None,
+        "budget < 1 s",
+    );
+    report.add(
+        "swap",
+        "small plugin: file dropped → serving, warm cache",
+        warm.as_secs_f64() * 1000.0,
+        "ms",
+        None,
+        &note,
+    );
+    report.add(
+        "swap",
+        "small plugin: validate+compile+migrate+swap, warm cache",
+        warm_work,
+        "ms",
+        None,
+        "",
+    );
     report.add("swap", "rollback over the API", rollback, "ms", None, "");
-    report.add("swap", &format!("requests during 3 swaps (p99 {:.1} ms)", stats.p99_ms), stats.per_sec * 8.0, "requests", None, &format!("{} failed (budget 0)", stats.errors));
+    report.add(
+        "swap",
+        &format!("requests during 3 swaps (p99 {:.1} ms)", stats.p99_ms),
+        stats.per_sec * 8.0,
+        "requests",
+        None,
+        &format!("{} failed (budget 0)", stats.errors),
+    );
     let big = std::fs::read(qingguan_tests::plugin_wasm("qg-test-big"))?;
     let install_big = |bytes: &[u8]| -> anyhow::Result<f64> {
         let t = Instant::now();
         let b = bytes.to_vec();
-        let r = admin.send(reqwest::Method::POST, "/api/v1/plugins?approve=true", move |r| r.body(b));
+        let r = admin.send(
+            reqwest::Method::POST,
+            "/api/v1/plugins?approve=true",
+            move |r| r.body(b),
+        );
         anyhow::ensure!(r.status == 201, "install big: {}", r.text);
         Ok(t.elapsed().as_secs_f64() * 1000.0)
     };
@@ -323,14 +388,38 @@ fn swap(server: &TestServer, rt: &tokio::runtime::Runtime, report: &mut Report) 
     let del = admin.send(reqwest::Method::DELETE, "/api/v1/plugins/big", |r| r);
     anyhow::ensure!(del.status == 204, "remove big: {}", del.text);
     let big_warm = install_big(&big)?;
-    report.add("swap", &format!("large plugin ({} KB) install over HTTP, cold cache", big.len() / 1024), big_cold, "ms", None, "upload + validate + compile + install + health");
-    report.add("swap", "large plugin install over HTTP, warm cache", big_warm, "ms", Some(("cold", big_cold)), "");
+    report.add(
+        "swap",
+        &format!(
+            "large plugin ({} KB) install over HTTP, cold cache",
+            big.len() / 1024
+        ),
+        big_cold,
+        "ms",
+        None,
+        "upload + validate + compile + install + health",
+    );
+    report.add(
+        "swap",
+        "large plugin install over HTTP, warm cache",
+        big_warm,
+        "ms",
+        Some(("cold", big_cold)),
+        "",
+    );
     for (label, clear) in [("cold", true), ("warm", false)] {
         if clear {
             let _ = std::fs::remove_dir_all(server.dir.path().join("plugins").join("cache"));
         }
         let ms = startup(server)?;
-        report.add("startup", &format!("open store + load all installed plugins ({label} compile cache)"), ms, "ms", None, "budget < 1 s warm; plugins: good, bench, big");
+        report.add(
+            "startup",
+            &format!("open store + load all installed plugins ({label} compile cache)"),
+            ms,
+            "ms",
+            None,
+            "budget < 1 s warm; plugins: good, bench, big",
+        );
     }
     Ok(())
 }
@@ -338,7 +427,9 @@ fn swap(server: &TestServer, rt: &tokio::runtime::Runtime, report: &mut Report) 
 /// Time for a second server over the same data directory to become ready.
 fn startup(server: &TestServer) -> anyhow::Result<f64> {
     let t = Instant::now();
-    let store = std::sync::Arc::new(qingguan_core::Store::open(qingguan_core::StoreOptions::new(server.dir.path().join("qingguan.db")))?);
+    let store = std::sync::Arc::new(qingguan_core::Store::open(
+        qingguan_core::StoreOptions::new(server.dir.path().join("qingguan.db")),
+    )?);
     let plugins = qingguan::server::open_plugins(store, server.dir.path(), &Config::default())?;
     plugins.load_all()?;
     Ok(t.elapsed().as_secs_f64() * 1000.0)
@@ -348,7 +439,11 @@ fn startup(server: &TestServer) -> anyhow::Result<f64> {
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)

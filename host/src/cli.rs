@@ -304,6 +304,19 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()
             false
         };
         let server = Server::bind(listen, store.clone(), &data_dir, Config::default()).await?;
+        if demo {
+            let (plugins, s) = (server.state().plugins().clone(), store.clone());
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                plugins.load_all()?;
+                crate::demo::install_first_party(&plugins)?;
+                if seeded {
+                    crate::demo::seed_sales(&s)?;
+                }
+                Ok(())
+            })
+            .await
+            .context("demo setup panicked")??;
+        }
         let url = format!("http://{}", server.local_addr());
         if demo {
             println!("Qingguan demo is running at {url}/");

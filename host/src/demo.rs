@@ -1,6 +1,7 @@
 //! The demo company: users for every role, ~200 customers with contacts, spread over owners.
 
-use qingguan_core::{Access, NewUser, Result, Store};
+use crate::plugins::{InstallOptions, PluginManager};
+use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
 use serde_json::{json, Map, Value};
 
 /// Demo logins: username, password, role. The demo only: `serve` has no default password.
@@ -222,6 +223,129 @@ pub fn seed(store: &Store, customers: usize) -> Result<()> {
                 })),
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The first-party plugins built into this binary: `(id, component)`.
+pub const FIRST_PARTY: &[(&str, &[u8])] = &[(
+    "sales",
+    include_bytes!(concat!(
+        env!("QINGGUAN_FIRST_PARTY"),
+        "/qingguan_sales.wasm"
+    )),
+)];
+
+/// Installs (or upgrades to) the built-in first-party plugins, approving their capabilities.
+pub fn install_first_party(plugins: &PluginManager) -> anyhow::Result<()> {
+    for (id, bytes) in FIRST_PARTY {
+        plugins
+            .install(
+                bytes,
+                InstallOptions {
+                    approve: true,
+                    source: Some(format!("built-in {id}")),
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("cannot install the built-in '{id}' plugin: {e}"))?;
+    }
+    Ok(())
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+const PRODUCTS: [&str; 5] = ["ERP", "设备采购", "年度框架", "Renewal", "咨询服务"];
+
+/// Deals, follow-ups and targets spread over the last twelve months (the sales plugin's
+/// hooks check every one of them).
+pub fn seed_sales(store: &Store) -> Result<()> {
+    let system = Access::system();
+    let customers = store
+        .list(
+            &system,
+            "customer",
+            &ListQuery::from_pairs([("limit", "200"), ("sort", "id")])?,
+        )?
+        .items;
+    let reps: Vec<i64> = ["sales", "wang.fang", "li.lei", "manager"]
+        .iter()
+        .filter_map(|u| store.user_id(u).ok().flatten())
+        .collect();
+    let mut rng = Rng(7_771_2026);
+    let open_stages = ["lead", "qualified", "proposal", "negotiation"];
+    for (n, c) in customers.iter().enumerate() {
+        let owner = c.owner.unwrap_or(reps[n % reps.len()]);
+        for k in 0..1 + rng.below(3) {
+            let opened = -(rng.below(360) as i64) - 5;
+            let roll = rng.below(10);
+            let amount = format!("{}.00", (5 + rng.below(300)) * 1000);
+            let source =
+                ["referral", "website", "exhibition", "cold_call", "existing"][rng.below(5)];
+            let mut v = json!({
+                "title": format!("{} · {}", c.get("name").to_text(), PRODUCTS[(n + k) % 5]),
+                "customer": c.id,
+                "amount": amount,
+                "opened_on": day(opened),
+                "expected_close": day(opened + 30 + rng.below(60) as i64),
+                "source": source,
+                "owner": owner,
+            });
+            let close = (opened + 5 + rng.below(80) as i64).min(-1);
+            if roll < 4 {
+                v["stage"] = json!("won");
+                v["closed_on"] = json!(day(close));
+            } else if roll < 6 {
+                v["stage"] = json!("lost");
+                let reason = ["price", "competitor", "no_budget", "no_decision"][rng.below(4)];
+                v["lost_reason"] = json!(reason);
+                v["closed_on"] = json!(day(close));
+            } else {
+                v["stage"] = json!(open_stages[rng.below(4)]);
+            }
+            let deal = store.create(&system, "deal", &obj(v))?;
+            for f in 0..1 + rng.below(3) {
+                let happened = (opened + 3 * f as i64 + rng.below(20) as i64).min(0);
+                let next = happened + 7 + rng.below(30) as i64;
+                let subject = [
+                    "电话沟通需求",
+                    "上门拜访",
+                    "方案演示",
+                    "Sent quotation",
+                    "微信跟进",
+                ][(n + f) % 5];
+                let kind = ["call", "visit", "meeting", "message", "note"][rng.below(5)];
+                store.create(
+                    &system,
+                    "followup",
+                    &obj(json!({
+                        "subject": subject,
+                        "kind": kind,
+                        "customer": c.id,
+                        "deal": deal.id,
+                        "happened_on": day(happened),
+                        "outcome": "客户有兴趣，需要进一步报价 / interested, wants a quote",
+                        "next_on": day(next),
+                        "done": next < -10,
+                        "owner": owner,
+                    })),
+                )?;
+            }
+        }
+    }
+    let this_month = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-01")
+        .to_string();
+    for (i, rep) in reps.iter().enumerate() {
+        store.create(
+            &system,
+            "sales_target",
+            &obj(json!({"person": rep, "period": "month", "starts_on": this_month, "amount": format!("{}.00", 200_000 + 50_000 * i), "owner": rep})),
+        )?;
     }
     Ok(())
 }

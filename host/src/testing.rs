@@ -188,6 +188,7 @@ impl TestHost {
         Ok(CallCtx {
             locale: access.locale,
             user: CallUser::Known(Box::new((access, info))),
+            asked_by: None,
         })
     }
 

@@ -27,6 +27,9 @@ pub struct Context {
     pub role: Option<String>,
     /// `en` or `zh-CN`.
     pub locale: String,
+    /// The plugin whose [`ask`] caused this call; `None` when a user (through the API) or the
+    /// host called. Answer a user with what the user may see; a plugin with what it asked for.
+    pub asked_by: Option<String>,
 }
 
 /// The current call's context.
@@ -44,6 +47,7 @@ pub fn context() -> Context {
         username: c.username,
         role: c.role,
         locale: c.locale,
+        asked_by: c.asked_by,
     }
 }
 

@@ -50,7 +50,10 @@ fn start(args: &[&str]) -> (Running, String) {
             let probe = Client::new(&url);
             let started = std::time::Instant::now();
             while probe.get("/api/v1/health").status != 200 {
-                assert!(started.elapsed().as_secs() < 120, "server never became ready");
+                assert!(
+                    started.elapsed().as_secs() < 120,
+                    "server never became ready"
+                );
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             return (running, url);
@@ -253,6 +256,19 @@ fn demo_serves_a_company_with_role_logins() {
         }
     }
     assert_eq!(total, 200);
+    let sales = admin.get("/api/v1/plugins/sales");
+    assert_eq!(
+        sales.body["status"], "active",
+        "the demo runs the first-party plugins: {}",
+        sales.text
+    );
+    let won = admin.get("/api/v1/records/deal?stage=won&limit=200");
+    assert!(
+        won.body["items"].as_array().unwrap().len() > 20,
+        "deals over the last year"
+    );
+    let followups = admin.get("/api/v1/records/followup?limit=10");
+    assert_eq!(followups.body["items"].as_array().unwrap().len(), 10);
     let contacts = admin.get("/api/v1/records/contact?limit=200");
     assert_eq!(contacts.body["items"].as_array().unwrap().len(), 200);
     assert!(

@@ -9,5 +9,6 @@ mod permissions;
 mod plugins;
 mod query;
 mod records;
+mod sales;
 mod schema;
 mod sdk;

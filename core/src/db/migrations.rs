@@ -7,6 +7,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_plugins.sql")),
+    (3, include_str!("../../migrations/0003_overlay_options.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

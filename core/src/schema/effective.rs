@@ -85,6 +85,7 @@ pub(crate) struct FieldRow {
     pub label_zh: Option<String>,
     pub help: Option<Label>,
     pub required: Option<bool>,
+    pub options: Option<Vec<super::SelectOption>>,
 }
 
 /// Every entity type in effect, in menu order.
@@ -174,6 +175,9 @@ fn effective_field(row: FieldRow) -> Field {
     if let Some(req) = row.required {
         def.required = req;
     }
+    if let Some(options) = row.options {
+        def.options = options;
+    }
     Field {
         def,
         origin: row.origin,
@@ -261,6 +265,7 @@ mod tests {
             label_zh: None,
             help: None,
             required: None,
+            options: None,
         }
     }
 

@@ -407,6 +407,9 @@ pub struct FieldPatch {
     /// Make the field required or optional (overlay).
     #[serde(default)]
     pub required: Option<bool>,
+    /// Replace the options of a select or multi-select field (labels, order, new values).
+    #[serde(default)]
+    pub options: Option<Vec<SelectOption>>,
 }
 
 /// A label where each locale is optional.

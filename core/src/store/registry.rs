@@ -55,7 +55,7 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
         });
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT entity, name, origin, def, retired, hidden, label_en, label_zh, help, required
+        "SELECT entity, name, origin, def, retired, hidden, label_en, label_zh, help, required, options
          FROM schema_fields ORDER BY entity, position, name",
     )?;
     let rows = stmt
@@ -70,11 +70,13 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, Option<String>>(8)?,
                 r.get::<_, Option<bool>>(9)?,
+                r.get::<_, Option<String>>(10)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut fields = Vec::new();
-    for (entity, origin, def, retired, hidden, label_en, label_zh, help, required) in rows {
+    for (entity, origin, def, retired, hidden, label_en, label_zh, help, required, options) in rows
+    {
         fields.push(FieldRow {
             def: parse_json(&def, &entity)?,
             entity,
@@ -85,6 +87,9 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
             label_zh,
             help: help.map(|h| parse_json::<Label>(&h, "help")).transpose()?,
             required,
+            options: options
+                .map(|o| parse_json::<Vec<crate::schema::SelectOption>>(&o, "options"))
+                .transpose()?,
         });
     }
     Ok(Schema::assemble(entities, fields))
@@ -431,6 +436,22 @@ impl Store {
         if !errors.is_empty() {
             return Err(Error::validation(errors));
         }
+        if let Some(options) = &patch.options {
+            if !matches!(f.def.kind, FieldType::Select | FieldType::MultiSelect) {
+                errors.insert("options".into(), "only select fields take options".into());
+            } else {
+                let mut probe = f.def.clone();
+                probe.options = options.clone();
+                let mut errs = FieldErrors::new();
+                check_field_def(&probe, "", &|_| true, &mut errs);
+                if let Some(e) = errs.remove("options") {
+                    errors.insert("options".into(), e);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
         let help = patch.help.as_ref().map(|h| Label {
             en: h.en.clone().unwrap_or_else(|| {
                 f.def
@@ -466,6 +487,12 @@ impl Store {
                 tx.execute(
                     "UPDATE schema_fields SET hidden = ?3 WHERE entity = ?1 AND name = ?2",
                     (entity, field, h),
+                )?;
+            }
+            if let Some(o) = &patch.options {
+                tx.execute(
+                    "UPDATE schema_fields SET options = ?3 WHERE entity = ?1 AND name = ?2",
+                    (entity, field, to_json(o)),
                 )?;
             }
             if let Some(r) = patch.required {

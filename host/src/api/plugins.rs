@@ -81,6 +81,7 @@ fn ctx_of(caller: &Caller) -> CallCtx {
     CallCtx {
         locale: caller.user.locale.unwrap_or(caller.access.locale),
         user: CallUser::Known(Box::new((caller.access.clone(), caller.user.clone()))),
+        asked_by: None,
     }
 }
 

@@ -253,13 +253,21 @@ impl types::Host for HostState {}
 
 impl host::Host for HostState {
     fn context(&mut self) -> wit::CallContext {
-        let (username, role) = match &self.ctx.user {
-            CallUser::Known(k) => (Some(k.1.username.clone()), Some(k.1.role.clone())),
+        let (username, role, locale) = match &self.ctx.user {
+            CallUser::Known(k) => (
+                Some(k.1.username.clone()),
+                Some(k.1.role.clone()),
+                self.ctx.locale,
+            ),
             CallUser::Id(id) => match self.mgr.store().access_for(*id) {
-                Ok((_, info)) => (Some(info.username), Some(info.role)),
-                Err(_) => (None, None),
+                Ok((_, info)) => (
+                    Some(info.username),
+                    Some(info.role),
+                    info.locale.unwrap_or(self.ctx.locale),
+                ),
+                Err(_) => (None, None, self.ctx.locale),
             },
-            CallUser::None => (None, None),
+            CallUser::None => (None, None, self.ctx.locale),
         };
         wit::CallContext {
             plugin_id: self.id().to_string(),
@@ -267,7 +275,8 @@ impl host::Host for HostState {
             user_id: self.ctx.user.id(),
             username,
             role,
-            locale: self.ctx.locale.as_str().to_string(),
+            locale: locale.as_str().to_string(),
+            asked_by: self.ctx.asked_by.clone(),
         }
     }
 
@@ -468,7 +477,15 @@ impl host::Host for HostState {
             )));
         }
         self.mgr
-            .ask(&plugin, &query, &args, self.ctx.clone())
+            .ask(
+                &plugin,
+                &query,
+                &args,
+                CallCtx {
+                    asked_by: Some(self.id().to_string()),
+                    ..self.ctx.clone()
+                },
+            )
             .map_err(|e| match e {
                 super::CallError::Plugin(f) => match f {
                     super::loaded::PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),

@@ -135,6 +135,8 @@ pub struct CallCtx {
     pub user: CallUser,
     /// Locale of the call.
     pub locale: Locale,
+    /// The plugin whose `ask` caused the call.
+    pub asked_by: Option<String>,
 }
 
 impl CallCtx {
@@ -143,6 +145,7 @@ impl CallCtx {
         CallCtx {
             user: CallUser::None,
             locale: Locale::En,
+            asked_by: None,
         }
     }
 }

@@ -1084,6 +1084,7 @@ impl HooksBridge {
         CallCtx {
             user: ev.user_id.map(CallUser::Id).unwrap_or(CallUser::None),
             locale: qingguan_core::Locale::En,
+            asked_by: None,
         }
     }
 }

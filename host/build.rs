@@ -1,0 +1,8 @@
+//! Builds the first-party plugins for `wasm32-wasip2` so that the binary can embed them (the
+//! demo installs them; `qingguan serve` offers them).
+
+fn main() {
+    let dir =
+        qingguan_build_support::build_plugins(env!("CARGO_MANIFEST_DIR"), &["qingguan-sales"]);
+    println!("cargo:rustc-env=QINGGUAN_FIRST_PARTY={}", dir.display());
+}

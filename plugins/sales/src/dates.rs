@@ -1,0 +1,87 @@
+//! Calendar dates as day numbers, without a date crate: today's date from the WASI clock,
+//! parsing and formatting `YYYY-MM-DD`, month and quarter starts.
+
+/// Days since 1970-01-01 of a civil date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The civil date of a day number.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses `YYYY-MM-DD` into a day number.
+pub fn parse(s: &str) -> Option<i64> {
+    let mut it = s.get(..10)?.split('-');
+    let y = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d))
+}
+
+/// Formats a day number as `YYYY-MM-DD`.
+pub fn format(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Today (UTC) as a day number, from the host's wall clock.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    secs.div_euclid(86_400)
+}
+
+/// The first day of the month `months` months after the month of `day`.
+pub fn month_start(day: i64, months: i64) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    let total = y * 12 + (m as i64 - 1) + months;
+    days_from_civil(total.div_euclid(12), (total.rem_euclid(12) + 1) as u32, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in ["1970-01-01", "2024-02-29", "2026-12-31", "2000-03-01"] {
+            assert_eq!(format(parse(s).unwrap()), s);
+        }
+        assert_eq!(
+            parse("2026-01-31").unwrap() - parse("2025-12-31").unwrap(),
+            31
+        );
+        assert_eq!(
+            format(month_start(parse("2026-11-27").unwrap(), 0)),
+            "2026-11-01"
+        );
+        assert_eq!(
+            format(month_start(parse("2026-11-27").unwrap(), 2)),
+            "2027-01-01"
+        );
+        assert_eq!(
+            format(month_start(parse("2026-01-15").unwrap(), -1)),
+            "2025-12-01"
+        );
+        assert!(parse("2026-13-01").is_none());
+    }
+}

@@ -1,0 +1,102 @@
+//! Sales (销售管理): deals in a configurable pipeline, follow-ups with overdue tracking,
+//! sales targets with actual versus target, a dashboard, and the per-person sales figures
+//! that appraisal is scored from — built only on the Qingguan SDK.
+
+mod dashboard;
+pub mod dates;
+pub mod metrics;
+mod rules;
+
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::*;
+
+struct Sales;
+
+impl Plugin for Sales {
+    fn install() -> Result<()> {
+        host::kv_set("installed_on", dates::format(dates::today()).as_bytes())
+    }
+
+    fn health() -> Result<()> {
+        host::kv_get("installed_on")?
+            .map(|_| ())
+            .ok_or_else(|| Error::failed("sales was not installed"))
+    }
+
+    fn before_write(
+        op: WriteOp,
+        entity: &str,
+        before: Option<&Record>,
+        fields: &mut Fields,
+    ) -> Result<()> {
+        match entity {
+            "deal" if op != WriteOp::Delete => rules::deal(op, before, fields),
+            "followup" if op != WriteOp::Delete => rules::followup(fields),
+            "sales_target" if op != WriteOp::Delete => rules::target(fields),
+            _ => Ok(()),
+        }
+    }
+
+    fn after_write(_op: WriteOp, entity: &str, record: &Record) -> Result<()> {
+        match entity {
+            "deal" => rules::deal_won(record),
+            _ => Ok(()),
+        }
+    }
+
+    fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
+        let deal = host::get(entity, id)?;
+        let patch = match name {
+            "mark_won" => {
+                let mut p = json!({"stage": "won"});
+                if let Some(a) = input.get("amount").filter(|a| !a.is_null()) {
+                    p["amount"] = a.clone();
+                }
+                p
+            }
+            "mark_lost" => {
+                json!({"stage": "lost", "lost_reason": input.get("reason").cloned().unwrap_or(Value::Null)})
+            }
+            _ => return Err(Error::not_found(format!("no action {name}"))),
+        };
+        let r = host::update(entity, id, deal.version, &patch)?;
+        Ok(json!({"stage": r.str("stage"), "closed_on": r.str("closed_on"), "version": r.version}))
+    }
+
+    fn job(name: &str) -> Result<()> {
+        match name {
+            "mark_overdue" => {
+                let today = dates::format(dates::today());
+                let due = host::query_all(
+                    "followup",
+                    &Query::new()
+                        .filter("next_on", "lt", &today)
+                        .filter("overdue", "ne", "true")
+                        .filter("done", "ne", "true"),
+                )?;
+                for f in due {
+                    host::update("followup", f.id, f.version, &json!({"overdue": true}))?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::not_found(name)),
+        }
+    }
+
+    fn http(req: Request) -> Result<Response> {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/dashboard") => Ok(Response::with_type(
+                "text/html; charset=utf-8",
+                dashboard::dashboard()?,
+            )),
+            ("GET", "/targets") => Ok(Response::json(&dashboard::targets()?)),
+            _ => Ok(Response::status(404)),
+        }
+    }
+
+    fn answer(query: &str, args: Value) -> Result<Value> {
+        metrics::answer(query, &args)
+    }
+}
+
+export_plugin!(Sales);
