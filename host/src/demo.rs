@@ -275,7 +275,7 @@ pub fn seed_sales(store: &Store) -> Result<()> {
         .iter()
         .filter_map(|u| store.user_id(u).ok().flatten())
         .collect();
-    let mut rng = Rng(7_771_2026);
+    let mut rng = Rng(77_712_026);
     let open_stages = ["lead", "qualified", "proposal", "negotiation"];
     for (n, c) in customers.iter().enumerate() {
         let owner = c.owner.unwrap_or(reps[n % reps.len()]);

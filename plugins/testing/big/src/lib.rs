@@ -2,6 +2,7 @@
 
 use qingguan_plugin_sdk::*;
 
+#[allow(clippy::all)]
 mod rules {
     include!(concat!(env!("OUT_DIR"), "/rules.rs"));
 }
