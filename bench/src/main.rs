@@ -32,6 +32,9 @@ struct Args {
     /// Seconds per HTTP load measurement.
     #[arg(long, default_value_t = 3)]
     seconds: u64,
+    /// Deals generated for the sales group (default 100,000; 1,000,000 with --full).
+    #[arg(long)]
+    deals: Option<usize>,
     /// Write the markdown table here too.
     #[arg(long, default_value = "target/bench-report.md")]
     out: std::path::PathBuf,
@@ -44,6 +47,7 @@ enum What {
     Query,
     Plugins,
     Swap,
+    Sales,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         seeded = size;
         if matches!(args.what, What::All | What::Query) {
             query(&server, size, &mut report)?;
+            ui(&server, &token, size, &mut report)?;
         }
         if i == 0 && matches!(args.what, What::All | What::Http) {
             rt.block_on(load::http(
@@ -88,6 +93,14 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Plugins) {
         plugins(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Sales) {
+        sales(
+            &server,
+            &mut report,
+            args.deals
+                .unwrap_or(if args.full { 1_000_000 } else { 100_000 }),
+        )?;
     }
     if matches!(args.what, What::All | What::Swap) {
         swap(&server, &rt, &mut report)?;
@@ -447,4 +460,131 @@ fn rss_mib() -> f64 {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+/// Server time to render UI pages (over HTTP, with a session cookie).
+fn ui(server: &TestServer, token: &str, size: usize, report: &mut Report) -> anyhow::Result<()> {
+    let c = qingguan_tests::Client::new(&server.url);
+    let cookie = format!("qg_session={token}");
+    let get = |path: String| -> anyhow::Result<()> {
+        let r = c.send(reqwest::Method::GET, &path, |r| r.header("cookie", &cookie));
+        anyhow::ensure!(r.status == 200, "{path}: {}", r.status);
+        Ok(())
+    };
+    let list = median_ms(11, |_| get("/e/customer?sort=-signed_on".into()))?;
+    let filtered = median_ms(11, |_| {
+        get("/e/customer?status=customer&industry=retail&sort=name".into())
+    })?;
+    let detail = median_ms(21, |i| {
+        get(format!("/e/customer/{}", 1 + (i * 7919) % size))
+    })?;
+    let api = median_ms(21, |i| {
+        let r = c.send(
+            reqwest::Method::GET,
+            &format!("/api/v1/records/customer/{}", 1 + (i * 7919) % size),
+            |r| r.bearer_auth(token),
+        );
+        anyhow::ensure!(r.status == 200);
+        Ok(())
+    })?;
+    report.add(
+        "ui",
+        &format!("list page, 50 rows, sorted, with total count @ {size}"),
+        list,
+        "ms",
+        None,
+        "includes owner names and the COUNT(*) for the total",
+    );
+    report.add(
+        "ui",
+        &format!("list page, 2 filters + sort @ {size}"),
+        filtered,
+        "ms",
+        None,
+        "",
+    );
+    report.add(
+        "ui",
+        &format!("detail page (sections, related, history) @ {size}"),
+        detail,
+        "ms",
+        Some(("API read of the same record", api)),
+        "",
+    );
+    Ok(())
+}
+
+/// The sales plugin: hook cost per deal write, and per-owner figures over many deals.
+fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Result<()> {
+    let admin = server.admin();
+    let r = qingguan_tests::install(&admin, "qingguan-sales", true);
+    anyhow::ensure!(r.status == 201, "install sales: {}", r.text);
+    let store = &server.store;
+    let system = Access::system();
+    let t = Instant::now();
+    let mut x: u64 = 42;
+    for i in 0..deals {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let owner = 2 + (x % 20) as i64;
+        let day = 1 + (x >> 8) % 360;
+        let (y, m, d) = (2026, 1 + (day / 30).min(11), 1 + day % 28);
+        let won = x % 3 == 0;
+        let mut v = json!({
+            "title": format!("Deal {i}"), "customer": 1 + (x >> 16) % 10_000, "owner": owner,
+            "amount": format!("{}.{:02}", (x >> 20) % 100_000, x % 100),
+            "opened_on": format!("{y}-{m:02}-01"),
+            "stage": if won { "won" } else { ["lead", "qualified", "proposal", "negotiation"][(x % 4) as usize] },
+        });
+        if won {
+            v["closed_on"] = json!(format!("{y}-{m:02}-{d:02}"));
+        }
+        store.create(&system, "deal", v.as_object().expect("object"))?;
+    }
+    let per_deal = t.elapsed().as_secs_f64() * 1e6 / deals as f64;
+    report.add(
+        "sales",
+        &format!("create a deal through the sales hooks ({deals} deals)"),
+        per_deal,
+        "µs/write",
+        None,
+        "before-write rules + after-write won hook (customer update) included",
+    );
+    let args = json!({"owner": 2, "from": "2026-01-01", "to": "2026-12-31"});
+    let revenue = median_ms(5, |_| {
+        server.plugins.ask(
+            "sales",
+            "won_revenue",
+            &args.to_string(),
+            qingguan::plugins::loaded::CallCtx::system(),
+        )?;
+        Ok(())
+    })?;
+    let summary = median_ms(3, |_| {
+        server.plugins.ask(
+            "sales",
+            "summary",
+            &json!({"from": "2026-01-01", "to": "2026-12-31"}).to_string(),
+            qingguan::plugins::loaded::CallCtx::system(),
+        )?;
+        Ok(())
+    })?;
+    report.add(
+        "sales",
+        &format!("won revenue of one owner for a year, over {deals} deals"),
+        revenue,
+        "ms",
+        None,
+        "~1/20 of the deals are that owner's",
+    );
+    report.add(
+        "sales",
+        &format!("all six figures for every owner for a year, over {deals} deals"),
+        summary,
+        "ms",
+        None,
+        "reads every closed deal through the host, 200 per page",
+    );
+    Ok(())
 }

@@ -26,9 +26,9 @@ pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use record::{HistoryEntry, Record};
 pub use schema::{
     Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, Label, Layout, Locale, Origin,
-    Schema, Section, SelectOption,
+    PartialLabel, Schema, Section, SelectOption,
 };
 pub use search::SearchHit;
 pub use store::{Store, StoreOptions};
-pub use users::{NewUser, Session, UserInfo};
+pub use users::{NewUser, SavedView, Session, UserInfo};
 pub use value::Value;

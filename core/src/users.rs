@@ -76,7 +76,8 @@ pub struct Session {
     pub expires_at: String,
 }
 
-fn random_token() -> String {
+/// A random URL-safe token (256 bits).
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -390,5 +391,65 @@ impl Store {
             Ok(())
         })?;
         self.read(|c| self.reload_roles(c))
+    }
+}
+
+/// A saved list view: a name for a list query string.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SavedView {
+    /// Id.
+    pub id: i64,
+    /// Entity type.
+    pub entity: String,
+    /// Name the user gave it.
+    pub name: String,
+    /// The list query string (filters, sort, search).
+    pub query: String,
+}
+
+impl Store {
+    /// A user's saved views of an entity type, by name.
+    pub fn saved_views(&self, user_id: i64, entity: &str) -> Result<Vec<SavedView>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, entity, name, query FROM saved_views WHERE user_id = ?1 AND entity = ?2 ORDER BY name",
+            )?;
+            let rows = stmt
+                .query_map((user_id, entity), |r| {
+                    Ok(SavedView { id: r.get(0)?, entity: r.get(1)?, name: r.get(2)?, query: r.get(3)? })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Saves (or replaces) a named view; the query must parse as a list query.
+    pub fn save_view(&self, user_id: i64, entity: &str, name: &str, query: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(Error::field("name", "must be 1-60 characters"));
+        }
+        if query.len() > 2000 {
+            return Err(Error::field("query", "too long"));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO saved_views (user_id, entity, name, query) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_id, entity, name) DO UPDATE SET query = ?4",
+                (user_id, entity, name, query),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deletes one of a user's saved views.
+    pub fn delete_view(&self, user_id: i64, id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM saved_views WHERE id = ?1 AND user_id = ?2",
+                (id, user_id),
+            )?;
+            Ok(())
+        })
     }
 }

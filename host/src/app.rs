@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api_router)
+        .merge(crate::ui::router())
         .fallback(|| async { ApiError::not_found("no such page") })
         .layer(DefaultBodyLimit::max(state.config().body_limit))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -9,6 +9,7 @@ pub mod plugins;
 pub mod server;
 pub mod state;
 pub mod testing;
+pub mod ui;
 
 pub use app::app;
 pub use state::{AppState, Config};

@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_plugins.sql")),
     (3, include_str!("../../migrations/0003_overlay_options.sql")),
+    (4, include_str!("../../migrations/0004_saved_views.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -91,130 +91,165 @@ fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
     Ok(c)
 }
 
+/// The WHERE conditions of a list query (scope, filters, full-text); `None` when the search
+/// text can match nothing.
+#[allow(clippy::type_complexity)]
+fn conditions(
+    access: &Access,
+    e: &Entity,
+    perm: &crate::access::EntityPermission,
+    entity: &str,
+    query: &ListQuery,
+) -> Result<Option<(Vec<String>, Vec<Sql>)>> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut params: Vec<Sql> = Vec::new();
+    let (scope, scope_params) = scope_condition(access, perm, "");
+    if !scope.is_empty() {
+        conds.push(scope);
+        params.extend(scope_params);
+    }
+    for f in &query.filters {
+        let param = if f.op == Op::Eq {
+            f.field.clone()
+        } else {
+            format!("{}[{}]", f.field, f.op.as_str())
+        };
+        let def = column_def(e, &f.field).ok_or_else(|| {
+            Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field))
+        })?;
+        let col = ddl::column(&f.field);
+        let multi = def.kind == FieldType::MultiSelect;
+        match f.op {
+            Op::Null => {
+                let want = match f.value.as_str() {
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
+                    _ => return Err(Error::bad_param(&param, "must be true or false")),
+                };
+                conds.push(format!("{col} IS {}NULL", if want { "" } else { "NOT " }));
+            }
+            Op::Contains if multi => {
+                let one = FieldDef {
+                    kind: FieldType::Select,
+                    ..def.clone()
+                };
+                let v = typed(&one, &f.value, &param)?;
+                conds.push(format!(
+                    "EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"
+                ));
+                params.push(v);
+            }
+            Op::Contains if def.kind.is_textual() || def.kind == FieldType::Select => {
+                if f.value.is_empty() {
+                    return Err(Error::bad_param(&param, "needs a value"));
+                }
+                conds.push(format!("{col} LIKE ? ESCAPE '\\'"));
+                params.push(Sql::Text(like_pattern(&f.value)));
+            }
+            Op::Contains => {
+                return Err(Error::bad_param(
+                    &param,
+                    format!("contains does not apply to {} fields", def.kind.as_str()),
+                ))
+            }
+            _ if multi => {
+                return Err(Error::bad_param(
+                    &param,
+                    "multi-select fields take [contains] or [null]",
+                ))
+            }
+            Op::In => {
+                let parts: Vec<&str> = f
+                    .value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if parts.is_empty() || parts.len() > 100 {
+                    return Err(Error::bad_param(
+                        &param,
+                        "needs 1 to 100 comma-separated values",
+                    ));
+                }
+                let mut marks = Vec::new();
+                for p in parts {
+                    params.push(typed(&def, p, &param)?);
+                    marks.push("?");
+                }
+                conds.push(format!("{col} IN ({})", marks.join(", ")));
+            }
+            Op::Ne => {
+                params.push(typed(&def, &f.value, &param)?);
+                conds.push(format!("({col} != ? OR {col} IS NULL)"));
+            }
+            op => {
+                if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte)
+                    && def.kind == FieldType::Boolean
+                {
+                    return Err(Error::bad_param(
+                        &param,
+                        "boolean fields take eq, ne or null",
+                    ));
+                }
+                let sym = match op {
+                    Op::Eq => "=",
+                    Op::Lt => "<",
+                    Op::Lte => "<=",
+                    Op::Gt => ">",
+                    _ => ">=",
+                };
+                params.push(typed(&def, &f.value, &param)?);
+                conds.push(format!("{col} {sym} ?"));
+            }
+        }
+    }
+    if let Some(q) = &query.q {
+        match match_expression(q) {
+            Some(m) => {
+                conds.push(format!(
+                    "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
+                    fts = ddl::fts_table(entity)
+                ));
+                params.push(Sql::Text(m));
+            }
+            None => {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some((conds, params)))
+}
+
 impl Store {
+    /// Counts the records a list query would return (all pages), within scope.
+    pub fn count(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<i64> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, query)? else {
+            return Ok(0);
+        };
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let sql = format!("SELECT COUNT(*) FROM {} {where_}", ddl::table(entity));
+        self.read(|c| {
+            Ok(c.prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+        })
+    }
+
     /// Lists records of an entity type the caller may read, within scope.
     pub fn list(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<Page> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
-        let mut conds: Vec<String> = Vec::new();
-        let mut params: Vec<Sql> = Vec::new();
-        let (scope, scope_params) = scope_condition(access, &perm, "");
-        if !scope.is_empty() {
-            conds.push(scope);
-            params.extend(scope_params);
-        }
-        for f in &query.filters {
-            let param = if f.op == Op::Eq {
-                f.field.clone()
-            } else {
-                format!("{}[{}]", f.field, f.op.as_str())
-            };
-            let def = column_def(&e, &f.field).ok_or_else(|| {
-                Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field))
-            })?;
-            let col = ddl::column(&f.field);
-            let multi = def.kind == FieldType::MultiSelect;
-            match f.op {
-                Op::Null => {
-                    let want = match f.value.as_str() {
-                        "true" | "1" | "" => true,
-                        "false" | "0" => false,
-                        _ => return Err(Error::bad_param(&param, "must be true or false")),
-                    };
-                    conds.push(format!("{col} IS {}NULL", if want { "" } else { "NOT " }));
-                }
-                Op::Contains if multi => {
-                    let one = FieldDef {
-                        kind: FieldType::Select,
-                        ..def.clone()
-                    };
-                    let v = typed(&one, &f.value, &param)?;
-                    conds.push(format!(
-                        "EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)"
-                    ));
-                    params.push(v);
-                }
-                Op::Contains if def.kind.is_textual() || def.kind == FieldType::Select => {
-                    if f.value.is_empty() {
-                        return Err(Error::bad_param(&param, "needs a value"));
-                    }
-                    conds.push(format!("{col} LIKE ? ESCAPE '\\'"));
-                    params.push(Sql::Text(like_pattern(&f.value)));
-                }
-                Op::Contains => {
-                    return Err(Error::bad_param(
-                        &param,
-                        format!("contains does not apply to {} fields", def.kind.as_str()),
-                    ))
-                }
-                _ if multi => {
-                    return Err(Error::bad_param(
-                        &param,
-                        "multi-select fields take [contains] or [null]",
-                    ))
-                }
-                Op::In => {
-                    let parts: Vec<&str> = f
-                        .value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    if parts.is_empty() || parts.len() > 100 {
-                        return Err(Error::bad_param(
-                            &param,
-                            "needs 1 to 100 comma-separated values",
-                        ));
-                    }
-                    let mut marks = Vec::new();
-                    for p in parts {
-                        params.push(typed(&def, p, &param)?);
-                        marks.push("?");
-                    }
-                    conds.push(format!("{col} IN ({})", marks.join(", ")));
-                }
-                Op::Ne => {
-                    params.push(typed(&def, &f.value, &param)?);
-                    conds.push(format!("({col} != ? OR {col} IS NULL)"));
-                }
-                op => {
-                    if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte)
-                        && def.kind == FieldType::Boolean
-                    {
-                        return Err(Error::bad_param(
-                            &param,
-                            "boolean fields take eq, ne or null",
-                        ));
-                    }
-                    let sym = match op {
-                        Op::Eq => "=",
-                        Op::Lt => "<",
-                        Op::Lte => "<=",
-                        Op::Gt => ">",
-                        _ => ">=",
-                    };
-                    params.push(typed(&def, &f.value, &param)?);
-                    conds.push(format!("{col} {sym} ?"));
-                }
-            }
-        }
-        if let Some(q) = &query.q {
-            match match_expression(q) {
-                Some(m) => {
-                    conds.push(format!(
-                        "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
-                        fts = ddl::fts_table(entity)
-                    ));
-                    params.push(Sql::Text(m));
-                }
-                None => {
-                    return Ok(Page {
-                        items: vec![],
-                        next_cursor: None,
-                    });
-                }
-            }
-        }
+        let Some((mut conds, mut params)) = conditions(access, &e, &perm, entity, query)? else {
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
+        };
         let sort = &query.sort;
         let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
             Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field))

@@ -67,16 +67,49 @@ impl Scope {
     }
 }
 
-fn closed(scope: &Scope, stage: &str) -> Result<Vec<Record>> {
-    let q = Query::new()
-        .eq("stage", stage)
-        .filter("closed_on", "gte", &scope.from)
-        .filter("closed_on", "lte", &scope.to);
-    host::query_all("deal", &scope.apply(q))
+/// Calls `f` for every record a query matches, one page at a time, so that figures over
+/// hundreds of thousands of deals need only one page in memory.
+fn for_each(entity: &str, q: Query, mut f: impl FnMut(&Record)) -> Result<()> {
+    let mut q = q.limit(200);
+    loop {
+        let page = host::query(entity, &q)?;
+        for r in &page.items {
+            f(r);
+        }
+        match page.next_cursor {
+            Some(c) => q = q.cursor(c),
+            None => return Ok(()),
+        }
+    }
 }
 
-fn revenue(deals: &[Record]) -> Decimal {
-    deals.iter().filter_map(|d| d.decimal("amount")).sum()
+/// Running totals of one owner.
+#[derive(Debug, Default, Clone)]
+struct Totals {
+    revenue: Decimal,
+    won: usize,
+    lost: usize,
+    followups: usize,
+    days: i64,
+    spans: usize,
+    new_customers: usize,
+}
+
+impl Totals {
+    fn to_json(&self, owner: Option<i64>) -> Value {
+        let mut v = json!({
+            "won_revenue": self.revenue.to_string(),
+            "deals_won": self.won,
+            "win_rate": win_rate(self.won, self.lost),
+            "new_customers": self.new_customers,
+            "followups": self.followups,
+            "avg_days_to_close": if self.spans == 0 { json!(0.0) } else { json!((self.days as f64 * 10.0 / self.spans as f64).round() / 10.0) },
+        });
+        if let Some(o) = owner {
+            v["owner"] = json!(o);
+        }
+        v
+    }
 }
 
 fn win_rate(won: usize, lost: usize) -> Value {
@@ -86,117 +119,103 @@ fn win_rate(won: usize, lost: usize) -> Value {
     json!((won as f64 * 1000.0 / (won + lost) as f64).round() / 10.0)
 }
 
-fn avg_days(won: &[Record]) -> Value {
-    let spans: Vec<i64> = won
-        .iter()
-        .filter_map(|d| {
-            Some(dates::parse(d.str("closed_on")?)? - dates::parse(d.str("opened_on")?)?)
-        })
-        .collect();
-    if spans.is_empty() {
-        return json!(0.0);
-    }
-    json!((spans.iter().sum::<i64>() as f64 * 10.0 / spans.len() as f64).round() / 10.0)
-}
-
-/// Customers whose first won deal is among `won` (i.e. closed in the period), by owner of
-/// that first deal.
-fn new_customers(scope: &Scope, won: &[Record]) -> Result<BTreeMap<i64, usize>> {
-    let mut first: BTreeMap<i64, &Record> = BTreeMap::new();
-    for d in won {
-        let Some(c) = d.i64("customer") else { continue };
-        let better = first
-            .get(&c)
-            .is_none_or(|f| (d.str("closed_on"), d.id) < (f.str("closed_on"), f.id));
-        if better {
-            first.insert(c, d);
+/// Streams the period's closed deals and follow-ups into per-owner totals.
+fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMap<i64, Totals>> {
+    let mut by: BTreeMap<i64, Totals> = BTreeMap::new();
+    // customer → (closed_on, deal id, owner) of its earliest win in the period.
+    let mut first: BTreeMap<i64, (String, i64, i64)> = BTreeMap::new();
+    let closed = Query::new()
+        .filter("stage", "in", "won,lost")
+        .filter("closed_on", "gte", &scope.from)
+        .filter("closed_on", "lte", &scope.to);
+    for_each("deal", scope.apply(closed), |d| {
+        let owner = d.owner.unwrap_or(0);
+        let t = by.entry(owner).or_default();
+        if d.str("stage") == Some("lost") {
+            t.lost += 1;
+            return;
         }
-    }
-    let customers: Vec<i64> = first.keys().copied().collect();
-    let mut earlier: BTreeSet<i64> = BTreeSet::new();
-    for chunk in customers.chunks(100) {
-        let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-        // Earlier wins by anyone make a customer not new, whoever may see them.
+        t.won += 1;
+        t.revenue += d.decimal("amount").unwrap_or_default();
+        if let (Some(o), Some(c)) = (
+            d.str("opened_on").and_then(dates::parse),
+            d.str("closed_on").and_then(dates::parse),
+        ) {
+            t.days += c - o;
+            t.spans += 1;
+        }
+        if let (true, Some(c)) = (with_new, d.i64("customer")) {
+            let key = (
+                d.str("closed_on").unwrap_or_default().to_string(),
+                d.id,
+                owner,
+            );
+            if first.get(&c).is_none_or(|f| (&key.0, key.1) < (&f.0, f.1)) {
+                first.insert(c, key);
+            }
+        }
+    })?;
+    if with_followups {
         let q = Query::new()
-            .eq("stage", "won")
-            .filter("customer", "in", ids.join(","))
-            .filter("closed_on", "lt", &scope.from);
-        for d in host::query_all("deal", &q)? {
-            if let Some(c) = d.i64("customer") {
-                earlier.insert(c);
+            .filter("happened_on", "gte", &scope.from)
+            .filter("happened_on", "lte", &scope.to);
+        for_each("followup", scope.apply(q), |f| {
+            by.entry(f.owner.unwrap_or(0)).or_default().followups += 1
+        })?;
+    }
+    if with_new {
+        let customers: Vec<i64> = first.keys().copied().collect();
+        let mut earlier: BTreeSet<i64> = BTreeSet::new();
+        for chunk in customers.chunks(100) {
+            let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
+            // Earlier wins by anyone make a customer not new, whoever may see them.
+            let q = Query::new()
+                .eq("stage", "won")
+                .filter("customer", "in", ids.join(","))
+                .filter("closed_on", "lt", &scope.from);
+            for_each("deal", q, |d| {
+                if let Some(c) = d.i64("customer") {
+                    earlier.insert(c);
+                }
+            })?;
+        }
+        for (c, (_, _, owner)) in first {
+            if !earlier.contains(&c) {
+                by.entry(owner).or_default().new_customers += 1;
             }
         }
     }
-    let mut out = BTreeMap::new();
-    for (c, d) in first {
-        if !earlier.contains(&c) {
-            *out.entry(d.owner.unwrap_or(0)).or_insert(0) += 1;
-        }
-    }
-    Ok(out)
-}
-
-fn followups(scope: &Scope) -> Result<Vec<Record>> {
-    let q = Query::new()
-        .filter("happened_on", "gte", &scope.from)
-        .filter("happened_on", "lte", &scope.to);
-    host::query_all("followup", &scope.apply(q))
+    Ok(by)
 }
 
 /// Answers one of the declared queries.
 pub fn answer(query: &str, args: &Value) -> Result<Value> {
     let scope = Scope::from_args(args)?;
-    let value = match query {
-        "won_revenue" => json!(revenue(&closed(&scope, "won")?).to_string()),
-        "deals_won" => json!(closed(&scope, "won")?.len()),
-        "win_rate" => win_rate(closed(&scope, "won")?.len(), closed(&scope, "lost")?.len()),
-        "new_customers" => json!(new_customers(&scope, &closed(&scope, "won")?)?
-            .values()
-            .sum::<usize>()),
-        "followups" => json!(followups(&scope)?.len()),
-        "avg_days_to_close" => avg_days(&closed(&scope, "won")?),
-        "summary" => return summary(&scope),
+    if query == "summary" {
+        let by = totals(&scope, true, true)?;
+        let rows: Vec<Value> = by.iter().map(|(o, t)| t.to_json(Some(*o))).collect();
+        return Ok(json!({ "from": scope.from, "to": scope.to, "owners": rows }));
+    }
+    let key = match query {
+        "won_revenue" => "won_revenue",
+        "deals_won" => "deals_won",
+        "win_rate" => "win_rate",
+        "new_customers" => "new_customers",
+        "followups" => "followups",
+        "avg_days_to_close" => "avg_days_to_close",
         _ => return Err(Error::not_found(format!("no query '{query}'"))),
     };
+    let by = totals(&scope, key == "followups", key == "new_customers")?;
+    let mut all = Totals::default();
+    for t in by.values() {
+        all.revenue += t.revenue;
+        all.won += t.won;
+        all.lost += t.lost;
+        all.followups += t.followups;
+        all.days += t.days;
+        all.spans += t.spans;
+        all.new_customers += t.new_customers;
+    }
+    let value = all.to_json(None)[key].clone();
     Ok(json!({ "value": value, "from": scope.from, "to": scope.to }))
-}
-
-/// Every figure for every owner with activity in the period.
-pub fn summary(scope: &Scope) -> Result<Value> {
-    let won = closed(scope, "won")?;
-    let lost = closed(scope, "lost")?;
-    let fu = followups(scope)?;
-    let fresh = new_customers(scope, &won)?;
-    let by = |rs: &[Record]| -> BTreeMap<i64, Vec<Record>> {
-        let mut m: BTreeMap<i64, Vec<Record>> = BTreeMap::new();
-        for r in rs {
-            m.entry(r.owner.unwrap_or(0)).or_default().push(r.clone());
-        }
-        m
-    };
-    let (won_by, lost_by, fu_by) = (by(&won), by(&lost), by(&fu));
-    let owners: BTreeSet<i64> = won_by
-        .keys()
-        .chain(lost_by.keys())
-        .chain(fu_by.keys())
-        .copied()
-        .collect();
-    let empty = Vec::new();
-    let rows: Vec<Value> = owners
-        .into_iter()
-        .map(|o| {
-            let w = won_by.get(&o).unwrap_or(&empty);
-            let l = lost_by.get(&o).map_or(0, Vec::len);
-            json!({
-                "owner": o,
-                "won_revenue": revenue(w).to_string(),
-                "deals_won": w.len(),
-                "win_rate": win_rate(w.len(), l),
-                "new_customers": fresh.get(&o).copied().unwrap_or(0),
-                "followups": fu_by.get(&o).map_or(0, Vec::len),
-                "avg_days_to_close": avg_days(w),
-            })
-        })
-        .collect();
-    Ok(json!({ "from": scope.from, "to": scope.to, "owners": rows }))
 }

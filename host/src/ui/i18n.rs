@@ -1,0 +1,187 @@
+//! Every string the web UI shows, in English and Simplified Chinese. Field and entity labels
+//! come from the schema; these are the UI's own words.
+
+use qingguan_core::Locale;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// `(key, en, zh-CN)`.
+const CATALOG: &[(&str, &str, &str)] = &[
+    ("app", "Qingguan", "轻管"),
+    ("login", "Log in", "登录"),
+    ("logout", "Log out", "退出"),
+    ("username", "Username", "用户名"),
+    ("password", "Password", "密码"),
+    ("login_failed", "Wrong username or password.", "用户名或密码错误。"),
+    ("home", "Home", "首页"),
+    ("search", "Search", "搜索"),
+    ("search_placeholder", "Search customers, contacts, deals…", "搜索客户、联系人、商机……"),
+    ("no_results", "Nothing found.", "没有找到。"),
+    ("new", "New", "新建"),
+    ("edit", "Edit", "编辑"),
+    ("delete", "Delete", "删除"),
+    ("save", "Save", "保存"),
+    ("cancel", "Cancel", "取消"),
+    ("list", "List", "列表"),
+    ("kanban", "Board", "看板"),
+    ("filter", "Filter", "筛选"),
+    ("any", "Any", "全部"),
+    ("clear", "Clear", "清除"),
+    ("next_page", "Next page", "下一页"),
+    ("first_page", "First page", "第一页"),
+    ("saved_views", "Saved views", "已保存视图"),
+    ("save_view", "Save this view", "保存当前视图"),
+    ("view_name", "View name", "视图名称"),
+    ("history", "History", "变更记录"),
+    ("related", "Related", "相关记录"),
+    ("created", "created", "创建"),
+    ("updated", "updated", "修改"),
+    ("deleted", "deleted", "删除"),
+    ("by", "by", "操作人"),
+    ("system", "system", "系统"),
+    ("owner", "Owner", "负责人"),
+    ("updated_at", "Updated", "更新时间"),
+    ("created_at", "Created", "创建时间"),
+    ("id", "ID", "编号"),
+    ("yes", "Yes", "是"),
+    ("no", "No", "否"),
+    ("fix_errors", "Please correct the fields marked below.", "请修改下面标出的字段。"),
+    ("stale", "Someone else changed this record while you were editing. Your changes were not saved: the form now shows the current version — apply them again.", "在您编辑期间，其他人修改了这条记录。您的修改未保存：表单已显示最新版本，请重新修改。"),
+    ("saved", "Saved.", "已保存。"),
+    ("forbidden", "You do not have permission to see this page.", "您没有权限查看此页面。"),
+    ("not_found", "This page or record does not exist.", "页面或记录不存在。"),
+    ("error", "Something went wrong", "出错了"),
+    ("back_home", "Back to the home page", "返回首页"),
+    ("admin", "Administration", "系统管理"),
+    ("users", "Users", "用户"),
+    ("roles", "Roles", "角色"),
+    ("studio", "Studio", "自定义"),
+    ("plugins", "Plugins", "插件"),
+    ("language", "Language", "语言"),
+    ("dashboard", "Dashboard", "工作台"),
+    ("records", "records", "条记录"),
+    ("by_status", "Customers by status", "客户状态分布"),
+    ("my_open", "My records", "我的记录"),
+    ("fields", "Fields", "字段"),
+    ("add_field", "Add a field", "添加字段"),
+    ("field_name", "Name (a-z, 0-9, _)", "字段名（a-z、0-9、_）"),
+    ("field_type", "Type", "类型"),
+    ("label_en", "Label (English)", "标签（英文）"),
+    ("label_zh", "Label (中文)", "标签（中文）"),
+    ("required", "Required", "必填"),
+    ("hidden", "Hidden", "隐藏"),
+    ("options_help", "Options, one per line: value | English | 中文", "选项，每行一个：值 | English | 中文"),
+    ("target", "Points to", "关联到"),
+    ("origin", "Origin", "来源"),
+    ("layout", "Form layout", "表单布局"),
+    ("layout_help", "One section per block: a line “# English title | 中文标题”, then one field name per line.", "每段以一行“# English title | 中文标题”开头，随后每行一个字段名。"),
+    ("list_columns", "List columns (comma-separated)", "列表列（逗号分隔）"),
+    ("new_entity", "Create an entity type", "新建实体类型"),
+    ("entity_name", "Name (a-z, 0-9, _)", "名称（a-z、0-9、_）"),
+    ("apply", "Apply", "应用"),
+    ("display_name", "Display name", "姓名"),
+    ("role", "Role", "角色"),
+    ("team", "Team", "团队"),
+    ("active", "Active", "启用"),
+    ("add_user", "Add a user", "添加用户"),
+    ("status", "Status", "状态"),
+    ("version", "Version", "版本"),
+    ("versions", "Kept versions", "保留版本"),
+    ("faults", "Recent faults", "近期故障"),
+    ("last_attempt", "Last install attempt", "最近安装"),
+    ("upload", "Install or upgrade (.wasm)", "安装或升级（.wasm）"),
+    ("approve", "Approve the capabilities it requests", "批准其申请的权限"),
+    ("enable", "Enable", "启用"),
+    ("disable", "Disable", "停用"),
+    ("rollback", "Roll back", "回滚"),
+    ("remove", "Remove", "移除"),
+    ("actions", "Actions", "操作"),
+    ("pick", "Type to search…", "输入以搜索……"),
+    ("conflict", "That did not work", "操作未完成"),
+    ("drag_hint", "Drag a card to another column to change it.", "拖动卡片到其他列即可修改。"),
+    ("permissions", "Permissions", "权限"),
+    ("confirm_delete", "Delete this record?", "确定删除这条记录？"),
+];
+
+type Table = HashMap<&'static str, &'static str>;
+
+fn tables() -> &'static (Table, Table) {
+    static T: OnceLock<(Table, Table)> = OnceLock::new();
+    T.get_or_init(|| {
+        (
+            CATALOG.iter().map(|(k, en, _)| (*k, *en)).collect(),
+            CATALOG.iter().map(|(k, _, zh)| (*k, *zh)).collect(),
+        )
+    })
+}
+
+/// The UI string `key` in `locale` (the key itself if missing, so gaps are visible).
+pub fn t(locale: Locale, key: &str) -> String {
+    let (en, zh) = tables();
+    let table = if locale == Locale::ZhCn { zh } else { en };
+    table
+        .get(key)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// Messages the core and plugins commonly give for a field, in Chinese.
+const FIELD_MESSAGES: &[(&str, &str)] = &[
+    ("is required", "必填"),
+    ("must be a whole number", "必须是整数"),
+    ("must be an e-mail address", "必须是有效的邮箱地址"),
+    ("must be a date YYYY-MM-DD", "必须是日期（年-月-日）"),
+    (
+        "must be an http:// or https:// address",
+        "必须是 http:// 或 https:// 开头的网址",
+    ),
+    (
+        "must be a phone number (digits, spaces, + - ( ) only)",
+        "必须是电话号码（数字、空格、+ - ( )）",
+    ),
+    (
+        "must be a decimal number such as 1234.50",
+        "必须是数字，例如 1234.50",
+    ),
+    ("must be true or false", "必须是“是”或“否”"),
+    ("must be a record id", "请选择一条记录"),
+];
+
+/// A field message in the user's language (known core messages are translated; plugins
+/// answer in the user's language themselves).
+pub fn field_message(locale: Locale, message: &str) -> String {
+    if locale == Locale::ZhCn {
+        if let Some((_, zh)) = FIELD_MESSAGES.iter().find(|(en, _)| message == *en) {
+            return zh.to_string();
+        }
+    }
+    message.to_string()
+}
+
+/// The locale a browser prefers, from `Accept-Language`.
+pub fn from_accept_language(header: Option<&str>) -> Locale {
+    header
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|part| Locale::parse(part.split(';').next().unwrap_or("")))
+        .next()
+        .unwrap_or(Locale::En)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for (k, en, zh) in CATALOG {
+            assert!(!en.is_empty() && !zh.is_empty(), "{k}");
+        }
+        assert_eq!(t(Locale::ZhCn, "login"), "登录");
+        assert_eq!(
+            from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
+            Locale::ZhCn
+        );
+        assert_eq!(from_accept_language(Some("fr-FR, en;q=0.5")), Locale::En);
+    }
+}

@@ -1,0 +1,304 @@
+//! Templates (minijinja, auto-escaped) and the context every page shares.
+
+use super::i18n;
+use crate::api::extract::Caller;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use qingguan_core::{Locale, Value};
+use serde_json::{json, Map, Value as Json};
+use std::sync::OnceLock;
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("base.html", include_str!("templates/base.html")),
+            ("login.html", include_str!("templates/login.html")),
+            ("message.html", include_str!("templates/message.html")),
+            ("dashboard.html", include_str!("templates/dashboard.html")),
+            ("list.html", include_str!("templates/list.html")),
+            ("kanban.html", include_str!("templates/kanban.html")),
+            ("detail.html", include_str!("templates/detail.html")),
+            ("form.html", include_str!("templates/form.html")),
+            ("search.html", include_str!("templates/search.html")),
+            (
+                "plugin_page.html",
+                include_str!("templates/plugin_page.html"),
+            ),
+            (
+                "admin_users.html",
+                include_str!("templates/admin_users.html"),
+            ),
+            (
+                "admin_studio.html",
+                include_str!("templates/admin_studio.html"),
+            ),
+            (
+                "studio_entity.html",
+                include_str!("templates/studio_entity.html"),
+            ),
+            (
+                "admin_plugins.html",
+                include_str!("templates/admin_plugins.html"),
+            ),
+        ] {
+            env.add_template(name, src).expect("template parses");
+        }
+        env
+    })
+}
+
+/// All UI strings of a locale, for templates (`T.key`).
+pub fn strings(locale: Locale) -> Json {
+    let keys = [
+        "app",
+        "login",
+        "logout",
+        "username",
+        "password",
+        "home",
+        "search",
+        "search_placeholder",
+        "no_results",
+        "new",
+        "edit",
+        "delete",
+        "save",
+        "cancel",
+        "list",
+        "kanban",
+        "filter",
+        "any",
+        "clear",
+        "next_page",
+        "first_page",
+        "saved_views",
+        "save_view",
+        "view_name",
+        "history",
+        "related",
+        "owner",
+        "updated_at",
+        "yes",
+        "no",
+        "back_home",
+        "admin",
+        "users",
+        "roles",
+        "studio",
+        "plugins",
+        "dashboard",
+        "records",
+        "by_status",
+        "fields",
+        "add_field",
+        "field_name",
+        "field_type",
+        "label_en",
+        "label_zh",
+        "required",
+        "hidden",
+        "options_help",
+        "target",
+        "origin",
+        "layout",
+        "layout_help",
+        "list_columns",
+        "new_entity",
+        "entity_name",
+        "apply",
+        "display_name",
+        "role",
+        "team",
+        "active",
+        "add_user",
+        "status",
+        "version",
+        "versions",
+        "faults",
+        "last_attempt",
+        "upload",
+        "approve",
+        "enable",
+        "disable",
+        "rollback",
+        "remove",
+        "actions",
+        "pick",
+        "drag_hint",
+        "permissions",
+        "confirm_delete",
+        "by",
+    ];
+    Json::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), json!(i18n::t(locale, k))))
+            .collect(),
+    )
+}
+
+/// A UI string.
+pub fn t(locale: Locale, key: &str) -> String {
+    i18n::t(locale, key)
+}
+
+/// The locale of a signed-in user: their choice, else their role's default (English).
+pub fn locale_of(caller: &Caller) -> Locale {
+    caller.user.locale.unwrap_or(caller.access.locale)
+}
+
+/// Renders a template with `status`.
+pub fn page(status: StatusCode, name: &str, ctx: Json) -> Response {
+    match env()
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
+    {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Template error</h1>".to_string()),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The context every signed-in page has: strings, navigation, user, CSRF token.
+pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> {
+    let locale = locale_of(caller);
+    let schema = state.store().schema();
+    let mut nav = Vec::new();
+    let current = path
+        .trim_start_matches("/e/")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let plugins = state.plugins().active_list();
+    let plugin_entities: Vec<&str> = plugins
+        .iter()
+        .flat_map(|p| p.manifest.menu.iter().filter_map(|m| m.entity.as_deref()))
+        .collect();
+    for e in schema.entities() {
+        if e.retired
+            || e.name == "user"
+            || !caller.access.permission(&e.name).read
+            || plugin_entities.contains(&e.name.as_str())
+        {
+            continue;
+        }
+        nav.push(json!({"label": e.label.get(locale), "href": format!("/e/{}", e.name), "entity": e.name, "active": path.starts_with("/e/") && current == e.name}));
+    }
+    for p in plugins.iter() {
+        for m in &p.manifest.menu {
+            match (&m.entity, &m.route) {
+                (Some(ent), _) => {
+                    let Some(e) = schema.entity(ent) else {
+                        continue;
+                    };
+                    if e.retired || !caller.access.permission(ent).read {
+                        continue;
+                    }
+                    let view = if m.view.as_deref() == Some("kanban") {
+                        "/kanban"
+                    } else {
+                        ""
+                    };
+                    nav.push(json!({"label": m.label.get(locale), "href": format!("/e/{ent}{view}"), "entity": ent, "active": path.starts_with("/e/") && current == ent}));
+                }
+                (None, Some(route)) => {
+                    let href = format!("/p/{}{}", p.manifest.id, route);
+                    nav.push(json!({"label": m.label.get(locale), "href": href, "entity": "", "active": path == href}));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut m = Map::new();
+    m.insert("locale".into(), json!(locale.as_str()));
+    m.insert("T".into(), strings(locale));
+    m.insert("nav".into(), Json::Array(nav));
+    m.insert("me".into(), json!({"display_name": caller.user.display_name, "admin": caller.user.admin, "id": caller.user.id}));
+    m.insert("csrf".into(), json!(caller.csrf));
+    m.insert("path".into(), json!(path));
+    m
+}
+
+/// A page with a heading and a message (errors, refusals).
+pub fn message(
+    state: &AppState,
+    caller: &Caller,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> Response {
+    let mut ctx = base(state, caller, "");
+    ctx.insert("heading".into(), json!(heading));
+    ctx.insert("message".into(), json!(text));
+    page(status, "message.html", Json::Object(ctx))
+}
+
+/// The page for a core error.
+pub fn core_error(state: &AppState, caller: &Caller, e: qingguan_core::Error) -> Response {
+    let locale = locale_of(caller);
+    let api = crate::api::error::ApiError::from(e);
+    let heading = match api.status {
+        StatusCode::FORBIDDEN => t(locale, "forbidden"),
+        StatusCode::NOT_FOUND => t(locale, "not_found"),
+        _ => t(locale, "error"),
+    };
+    message(state, caller, api.status, &heading, &api.message)
+}
+
+/// A field value as people read it (labels for options, yes/no, titles for references).
+pub fn display(
+    state: &AppState,
+    caller: &Caller,
+    def: &qingguan_core::FieldDef,
+    v: &Value,
+) -> String {
+    let locale = locale_of(caller);
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => t(locale, if *b { "yes" } else { "no" }),
+        Value::Text(s) if !def.options.is_empty() => def
+            .options
+            .iter()
+            .find(|o| &o.value == s)
+            .map(|o| o.label.get(locale).to_string())
+            .unwrap_or_else(|| s.clone()),
+        Value::Multi(vs) => vs
+            .iter()
+            .map(|s| {
+                def.options
+                    .iter()
+                    .find(|o| &o.value == s)
+                    .map(|o| o.label.get(locale).to_string())
+                    .unwrap_or_else(|| s.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Ref(id) => def
+            .reference_target()
+            .map(|t| title_of(state, caller, t, *id))
+            .unwrap_or_else(|| format!("#{id}")),
+        Value::DateTime(dt) => dt.format("%Y-%m-%d %H:%M UTC").to_string(),
+        other => other.to_text(),
+    }
+}
+
+/// The title of a record the caller may see (`#id` otherwise).
+pub fn title_of(state: &AppState, caller: &Caller, entity: &str, id: i64) -> String {
+    let schema = state.store().schema();
+    match (
+        schema.entity(entity),
+        state.store().get(&caller.access, entity, id),
+    ) {
+        (Some(e), Ok(r)) => r.title(e),
+        _ => format!("#{id}"),
+    }
+}

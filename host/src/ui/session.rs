@@ -1,0 +1,230 @@
+//! Signing in and out of the web UI, the language switch, and the extractor that sends
+//! visitors without a session to the login page.
+
+use super::i18n;
+use super::render::{self, page};
+use crate::api::auth::session_cookie;
+use crate::api::extract::{cookie, Caller, SESSION_COOKIE};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use qingguan_core::Locale;
+use serde::Deserialize;
+use serde_json::json;
+
+/// A signed-in user of the web UI (session cookie only).
+#[derive(Debug, Clone)]
+pub struct UiCaller(pub Caller);
+
+impl FromRequestParts<AppState> for UiCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        };
+        let Some(token) = cookie(parts, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match state.caller(&token) {
+            Ok(c) => Ok(UiCaller(c)),
+            Err(_) => Err(to_login()),
+        }
+    }
+}
+
+/// Fails unless a form's `csrf` field is the session's token.
+pub fn check_csrf(caller: &Caller, sent: Option<&str>) -> Result<(), Response> {
+    if sent == Some(caller.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err((
+            StatusCode::FORBIDDEN,
+            "missing or wrong CSRF token; reload the page and try again",
+        )
+            .into_response())
+    }
+}
+
+/// Only local paths are valid redirect targets.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+const LOGIN_COOKIE: &str = "qg_login";
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn login_form(
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+) -> Response {
+    let locale = i18n::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let token = qingguan_core::users::random_token();
+    let ctx = json!({
+        "locale": locale.as_str(), "T": render::strings(locale), "csrf": token, "next": next,
+        "username": username, "error": error,
+    });
+    let mut resp = page(status, "login.html", ctx);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+    )) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `GET /login`.
+pub async fn login_page(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+    login_form(
+        &headers,
+        StatusCode::OK,
+        &safe_next(q.next.as_deref().unwrap_or("/")),
+        "",
+        None,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login`: checks the login form's token, the password, then starts a session.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let parts_cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_string());
+    let next = safe_next(&f.next);
+    if parts_cookie.as_deref() != Some(f.csrf.as_str()) {
+        return login_form(
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            &f.username,
+            Some("CSRF".into()),
+        );
+    }
+    let ttl = state.config().session_ttl;
+    let (user, pass) = (f.username.clone(), f.password.clone());
+    let outcome = state
+        .blocking(move |s| {
+            let id = s.authenticate(&user, &pass)?;
+            s.create_session(id, ttl)
+        })
+        .await;
+    match outcome {
+        Ok(session) => {
+            let mut resp = Redirect::to(&next).into_response();
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                session_cookie(&state, &session.token, ttl.num_seconds()),
+            );
+            resp
+        }
+        Err(_) => {
+            let locale = i18n::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            );
+            login_form(
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                &next,
+                &f.username,
+                Some(i18n::t(locale, "login_failed")),
+            )
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&caller, Some(&f.csrf)) {
+        return r;
+    }
+    let token = caller.token.clone();
+    let _ = state.blocking(move |s| s.end_session(&token)).await;
+    state.forget_sessions();
+    let mut resp = Redirect::to("/login").into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    resp
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    #[serde(default)]
+    csrf: String,
+    locale: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /lang`: remembers the user's language.
+pub async fn language(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Form(f): Form<LangForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&caller, Some(&f.csrf)) {
+        return r;
+    }
+    let Some(locale) = Locale::parse(&f.locale) else {
+        return (StatusCode::BAD_REQUEST, "unknown language").into_response();
+    };
+    let id = caller.user.id;
+    if let Err(e) = state.blocking(move |s| s.set_user_locale(id, locale)).await {
+        return e.into_response();
+    }
+    state.forget_sessions();
+    Redirect::to(&safe_next(if f.back.is_empty() { "/" } else { &f.back })).into_response()
+}

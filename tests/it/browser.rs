@@ -1,0 +1,458 @@
+//! The web UI in a real headless Chromium (Debian's `chromium`): logging in, a validation
+//! error then a created customer, search, dragging a kanban card, Studio, switching language,
+//! permissions, a phone-width screen, and hostile text rendering inert everywhere. Screenshots
+//! go to `target/ui-screenshots/`.
+
+use headless_chrome::protocol::cdp::Input;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use qingguan_tests::{customer, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
+use serde_json::json;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn chromium() -> PathBuf {
+    for p in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
+        if std::path::Path::new(p).exists() {
+            return p.into();
+        }
+    }
+    panic!("no Chromium found: install Debian's `chromium` package (.ci/run does)");
+}
+
+fn browser(width: u32, height: u32) -> Browser {
+    let args: Vec<&OsStr> = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=en-US",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    let opts = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .headless(true)
+        .sandbox(false)
+        .window_size(Some((width, height)))
+        .args(args)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .expect("launch options");
+    Browser::new(opts).expect("start chromium")
+}
+
+fn shot(tab: &Tab, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ui-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+fn go(tab: &Tab, url: &str) {
+    tab.navigate_to(url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+}
+
+fn text(tab: &Tab) -> String {
+    tab.wait_for_element("body")
+        .unwrap()
+        .get_inner_text()
+        .unwrap()
+}
+
+fn wait_text(tab: &Tab, needle: &str) {
+    let t = Instant::now();
+    loop {
+        if text(tab).contains(needle) {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "never saw {needle:?} in {}",
+            text(tab)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn login(tab: &Tab, base: &str, user: &str, password: &str) {
+    go(tab, &format!("{base}/login"));
+    tab.wait_for_element("input[name=username]")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str(user).unwrap();
+    tab.wait_for_element("input[name=password]")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str(password).unwrap();
+    tab.press_key("Enter").unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.wait_for_element("nav.side").expect("logged in");
+}
+
+fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64, pressed: bool) {
+    tab.call_method(Input::DispatchMouseEvent {
+        Type: kind,
+        x,
+        y,
+        modifiers: None,
+        timestamp: None,
+        button: Some(Input::MouseButton::Left),
+        buttons: Some(if pressed { 1 } else { 0 }),
+        click_count: Some(1),
+        force: None,
+        tangential_pressure: None,
+        tilt_x: None,
+        tilt_y: None,
+        twist: None,
+        delta_x: None,
+        delta_y: None,
+        pointer_Type: None,
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_user_walks_through_the_ui() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (_amy, _) = s.user("amy", "sales", "east");
+    let (_hana, _) = s.user("hana", "hr", "hq");
+    admin.create("customer", customer("Bystander Ltd"));
+    let b = browser(1280, 900);
+    let tab: Arc<Tab> = b.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(15));
+
+    // Log in (a wrong password first).
+    go(&tab, &format!("{}/login", s.url));
+    shot(&tab, "01-login");
+    tab.wait_for_element("input[name=username]")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("admin").unwrap();
+    tab.wait_for_element("input[name=password]")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("wrong").unwrap();
+    tab.press_key("Enter").unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "Wrong username or password");
+    login(&tab, &s.url, "admin", ADMIN_PASSWORD);
+    wait_text(&tab, "Dashboard");
+    shot(&tab, "02-dashboard");
+
+    // Create a customer: a validation error beside the field first.
+    go(&tab, &format!("{}/e/customer/new", s.url));
+    tab.wait_for_element("button.primary")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let err = tab
+        .wait_for_element(".field[data-field=name] .field-error")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(err.contains("required"), "{err}");
+    shot(&tab, "03-form-errors");
+    tab.wait_for_element("#f-name").unwrap().click().unwrap();
+    tab.type_str("Zebra 斑马 Trading").unwrap();
+    tab.evaluate("document.getElementById('f-kind').value='company'; document.getElementById('f-status').value='lead';", false).unwrap();
+    tab.wait_for_element("button.primary")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "Zebra 斑马 Trading");
+    shot(&tab, "04-detail");
+
+    // Find it by search.
+    tab.wait_for_element("form.search input")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("斑马").unwrap();
+    tab.press_key("Enter").unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.wait_for_element("ul.results a").unwrap();
+    assert!(text(&tab).contains("Zebra 斑马 Trading"));
+    shot(&tab, "05-search");
+
+    // Drag its kanban card from Lead to Customer.
+    go(&tab, &format!("{}/e/customer/kanban", s.url));
+    let card = tab
+        .wait_for_element(".column[data-value=lead] .card-item")
+        .unwrap();
+    let from = card.get_midpoint().unwrap();
+    let to = tab
+        .wait_for_element(".column[data-value=customer] h2")
+        .unwrap()
+        .get_midpoint()
+        .unwrap();
+    let id: i64 = tab
+        .evaluate(
+            "document.querySelector('.column[data-value=lead] .card-item').dataset.id",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    mouse(
+        &tab,
+        Input::DispatchMouseEventTypeOption::MouseMoved,
+        from.x,
+        from.y,
+        false,
+    );
+    mouse(
+        &tab,
+        Input::DispatchMouseEventTypeOption::MousePressed,
+        from.x,
+        from.y,
+        true,
+    );
+    for i in 1..=10 {
+        let f = i as f64 / 10.0;
+        mouse(
+            &tab,
+            Input::DispatchMouseEventTypeOption::MouseMoved,
+            from.x + (to.x - from.x) * f,
+            from.y + (to.y + 40.0 - from.y) * f,
+            true,
+        );
+    }
+    mouse(
+        &tab,
+        Input::DispatchMouseEventTypeOption::MouseReleased,
+        to.x,
+        to.y + 40.0,
+        false,
+    );
+    let t = Instant::now();
+    loop {
+        let r = admin.get(&format!("/api/v1/records/customer/{id}"));
+        if r.body["status"] == "customer" {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(10) {
+            shot(&tab, "06-kanban-failed");
+            let box_text = tab.evaluate("document.getElementById('kanban-error').textContent + ' | ' + document.querySelector('.card-item').style.transform", false).unwrap().value;
+            panic!("the drag did not change the status: {} / page says {box_text:?} / from {from:?} to {to:?}", r.text);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    shot(&tab, "06-kanban");
+
+    // Studio: add a field, see it on the form at once.
+    go(&tab, &format!("{}/admin/studio/customer", s.url));
+    let add = "#add-field";
+    tab.wait_for_element(&format!("{add} input[name=name]"))
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("vip_level").unwrap();
+    tab.evaluate(
+        "document.querySelector('#add-field select[name=type]').value='integer'",
+        false,
+    )
+    .unwrap();
+    tab.wait_for_element(&format!("{add} input[name=label_en]"))
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("VIP level").unwrap();
+    tab.wait_for_element(&format!("{add} input[name=label_zh]"))
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.type_str("会员等级").unwrap();
+    shot(&tab, "07-studio");
+    tab.wait_for_element(&format!("{add} button.primary"))
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "vip_level");
+    go(&tab, &format!("{}/e/customer/new", s.url));
+    wait_text(&tab, "VIP level");
+    tab.wait_for_element("#f-vip_level").unwrap();
+
+    // Installing a plugin adds its menu entries and dashboard widget, without a restart.
+    assert_eq!(
+        qingguan_tests::install(&admin, "qingguan-sales", true).status,
+        201
+    );
+    let c = admin.create("customer", customer("Kanban Co"));
+    for (stage, amount) in [("lead", "1000"), ("proposal", "25000"), ("won", "88000")] {
+        admin.create("deal", json!({"title": format!("ERP {stage}"), "customer": c["id"], "stage": stage, "amount": amount}));
+    }
+    go(&tab, &format!("{}/", s.url));
+    let menu = tab
+        .wait_for_element("nav.side")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(
+        menu.contains("Pipeline") && menu.contains("Sales dashboard"),
+        "{menu}"
+    );
+    wait_text(&tab, "Won revenue by month");
+    shot(&tab, "02b-dashboard-with-sales");
+    go(&tab, &format!("{}/e/deal/kanban", s.url));
+    wait_text(&tab, "ERP proposal");
+    shot(&tab, "06b-pipeline");
+
+    // Switch to Chinese; the choice is remembered.
+    go(&tab, &format!("{}/", s.url));
+    tab.wait_for_element("#lang-switch")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "工作台");
+    go(&tab, &format!("{}/e/customer/new", s.url));
+    wait_text(&tab, "会员等级");
+    shot(&tab, "08-chinese-form");
+    assert_eq!(admin.get("/api/v1/auth/me").body["locale"], "zh-CN");
+
+    // Plugins page.
+    go(&tab, &format!("{}/admin/plugins", s.url));
+    tab.wait_for_element("input[type=file]").unwrap();
+    shot(&tab, "09-plugins");
+
+    // A user without permission: no menu entry, and 403 on the URL.
+    tab.wait_for_element("form[action='/logout'] button")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    login(&tab, &s.url, "hana", USER_PASSWORD);
+    let menu = tab
+        .wait_for_element("nav.side")
+        .unwrap()
+        .get_inner_text()
+        .unwrap();
+    assert!(
+        !menu.contains("Customer") && !menu.contains("客户"),
+        "{menu}"
+    );
+    go(&tab, &format!("{}/e/customer", s.url));
+    wait_text(&tab, "permission");
+    let status = tab
+        .evaluate("fetch('/e/customer').then(r => r.status)", true)
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(status, json!(403));
+
+    // A phone-width screen.
+    let phone = browser(390, 844);
+    let ptab = phone.new_tab().unwrap();
+    ptab.set_default_timeout(Duration::from_secs(15));
+    login(&ptab, &s.url, "amy", USER_PASSWORD);
+    go(&ptab, &format!("{}/e/customer", s.url));
+    let toggle_visible = ptab
+        .evaluate(
+            "getComputedStyle(document.querySelector('.menu-toggle')).display !== 'none'",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(toggle_visible, json!(true));
+    let overflow = ptab
+        .evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth + 1",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(overflow, json!(true), "no sideways scrolling on a phone");
+    shot(&ptab, "10-phone-list");
+}
+
+#[test]
+fn hostile_text_renders_inert_on_every_page() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let evil = "<script>window.__xss=1</script>\"'><img src=x onerror=\"window.__xss=2\">";
+    let c = admin.create("customer", json!({"name": evil, "kind": "company", "status": "lead", "notes": evil, "address": "' onmouseover='window.__xss=3"}));
+    let id = c["id"].as_i64().unwrap();
+    admin.create("contact", json!({"name": evil, "customer": id}));
+    let field = json!({"name": "evil", "type": "select", "label": {"en": evil, "zh-CN": evil}, "options": [{"value": "x", "label": {"en": evil, "zh-CN": evil}}]});
+    assert_eq!(
+        admin
+            .post("/api/v1/entities/customer/fields", &field)
+            .status,
+        201
+    );
+    let b = browser(1280, 900);
+    let tab = b.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(15));
+    login(&tab, &s.url, "admin", ADMIN_PASSWORD);
+    for path in [
+        "/".to_string(),
+        "/e/customer".into(),
+        format!("/e/customer/{id}"),
+        format!("/e/customer/{id}/edit"),
+        "/e/customer/kanban".into(),
+        "/e/contact".into(),
+        "/search?q=script".into(),
+        "/admin/studio/customer".into(),
+        format!("/e/customer?q={}", "%3Cscript%3E"),
+    ] {
+        go(&tab, &format!("{}{path}", s.url));
+        let xss = tab
+            .evaluate("String(window.__xss)", false)
+            .unwrap()
+            .value
+            .unwrap();
+        assert_eq!(xss, json!("undefined"), "script ran on {path}");
+        let imgs = tab
+            .evaluate("document.querySelectorAll('img').length", false)
+            .unwrap()
+            .value
+            .unwrap();
+        assert_eq!(imgs, json!(0), "markup was injected on {path}");
+        if path != "/" && !path.contains("q=") && !path.contains("studio") {
+            assert!(
+                text(&tab).contains("<script>window.__xss=1</script>"),
+                "{path} shows the text as text"
+            );
+        }
+    }
+    shot(&tab, "11-escaping");
+    // The CSP forbids inline scripts even if something slipped through.
+    let csp = admin
+        .get("/")
+        .header("content-security-policy")
+        .unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+}
