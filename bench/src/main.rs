@@ -530,7 +530,7 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
         let owner = 2 + (x % 20) as i64;
         let day = 1 + (x >> 8) % 360;
         let (y, m, d) = (2026, 1 + (day / 30).min(11), 1 + day % 28);
-        let won = x % 3 == 0;
+        let won = x.is_multiple_of(3);
         let mut v = json!({
             "title": format!("Deal {i}"), "customer": 1 + (x >> 16) % 10_000, "owner": owner,
             "amount": format!("{}.{:02}", (x >> 20) % 100_000, x % 100),
