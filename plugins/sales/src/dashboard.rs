@@ -35,6 +35,8 @@ fn amount(d: &Record) -> f64 {
 }
 
 fn money(v: f64) -> String {
+    // An empty sum is -0.0; show it as 0.
+    let v = v + 0.0;
     if v >= 10_000.0 {
         format!("{:.1}万", v / 10_000.0)
     } else {
