@@ -76,6 +76,8 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         data::seed(&server, seeded, size)?;
         eprintln!("seeded {size} customers in {:.1?}", t.elapsed());
+        // What the server's hourly maintenance does: refresh the planner's statistics.
+        server.store.optimize()?;
         seeded = size;
         if matches!(args.what, What::All | What::Query) {
             query(&server, size, &mut report)?;

@@ -166,16 +166,7 @@ impl AppState {
         F: FnOnce(&Arc<PluginManager>) -> Result<T, ApiError> + Send + 'static,
     {
         let plugins = self.inner.plugins.clone();
-        tokio::task::spawn_blocking(move || f(&plugins))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "blocking task failed");
-                ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server could not complete the request; it has been logged",
-                )
-            })?
+        off_thread(move || f(&plugins)).await?
     }
 
     /// Runs blocking store work (writes, password hashing) off the async workers.
@@ -185,16 +176,20 @@ impl AppState {
         F: FnOnce(&Store) -> Result<T, qingguan_core::Error> + Send + 'static,
     {
         let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "blocking task failed");
-                ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server could not complete the request; it has been logged",
-                )
-            })?
-            .map_err(ApiError::from)
+        off_thread(move || f(&store)).await?.map_err(ApiError::from)
     }
+}
+
+/// Runs `f` on the blocking pool; a panic there becomes a logged 500, not a dropped connection.
+async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request; it has been logged",
+        )
+    })
 }

@@ -8,11 +8,19 @@ use std::time::{Duration, Instant};
 /// Runs until the process ends: every second, due jobs; every sync interval, a database sync.
 pub async fn run(state: AppState) {
     let mut last_sync = Instant::now();
+    let mut last_optimize: Option<Instant> = None;
     let mut last_run: HashMap<(String, String), Instant> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         let plugins = state.plugins().clone();
+        if last_optimize.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            last_optimize = Some(Instant::now());
+            let store = state.store().clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.optimize()).await {
+                tracing::warn!(error = %e, "refreshing query statistics failed");
+            }
+        }
         if last_sync.elapsed() >= state.config().plugin_sync_interval {
             last_sync = Instant::now();
             let p = plugins.clone();
