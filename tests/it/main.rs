@@ -13,3 +13,4 @@ mod records;
 mod sales;
 mod schema;
 mod sdk;
+mod test_host;

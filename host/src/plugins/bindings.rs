@@ -5,5 +5,5 @@ wasmtime::component::bindgen!({
     world: "plugin",
 });
 
-pub use exports::qingguan::plugin::guest::Guest;
-pub use qingguan::plugin::types as wit;
+pub use self::exports::qingguan::plugin::guest::Guest;
+pub use self::qingguan::plugin::types as wit;
