@@ -343,6 +343,28 @@ fn a_user_walks_through_the_ui() {
     tab.wait_for_element("input[type=file]").unwrap();
     shot(&tab, "09-plugins");
 
+    // Roles are edited in the UI: let HR read contacts.
+    go(&tab, &format!("{}/admin/roles", s.url));
+    tab.evaluate(
+        "document.querySelector('form[data-role=hr] input[name=\"contact.read\"]').checked = true;              document.querySelector('form[data-role=hr] select[name=\"contact.scope\"]').value = 'all';",
+        false,
+    )
+    .unwrap();
+    tab.wait_for_element("form[data-role=hr] button.primary")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let hr_contact = tab
+        .evaluate(
+            "document.querySelector('form[data-role=hr] input[name=\"contact.read\"]').checked",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(hr_contact, json!(true));
+
     // A user without permission: no menu entry, and 403 on the URL.
     tab.wait_for_element("form[action='/logout'] button")
         .unwrap()
@@ -359,6 +381,7 @@ fn a_user_walks_through_the_ui() {
         !menu.contains("Customer") && !menu.contains("客户"),
         "{menu}"
     );
+    assert!(menu.contains("Contact"), "the role change applies: {menu}");
     go(&tab, &format!("{}/e/customer", s.url));
     wait_text(&tab, "permission");
     let status = tab

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use qingguan_core::{
-    EntityDef, FieldDef, FieldPatch, FieldType, Label, Layout, ListQuery, NewUser, PartialLabel,
-    Section, SelectOption,
+    EntityDef, EntityPermission, FieldDef, FieldPatch, FieldType, Label, Layout, ListQuery,
+    NewUser, PartialLabel, Role, Scope, Section, SelectOption,
 };
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -527,5 +527,149 @@ pub async fn plugin_op(
         Ok(Ok(())) => Redirect::to("/admin/plugins").into_response(),
         Ok(Err(e)) => back_with_error("/admin/plugins", &e.to_string()),
         Err(_) => back_with_error("/admin/plugins", "failed"),
+    }
+}
+
+/// `GET /admin/roles`: every role's permission per entity type, editable.
+pub async fn roles(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Query(q): Query<ErrorQuery>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let locale = locale_of(&caller);
+    let schema = state.store().schema();
+    let mut targets: Vec<(String, String)> = vec![("*".into(), "*".into())];
+    targets.extend(
+        schema
+            .entities()
+            .iter()
+            .filter(|e| !e.retired)
+            .map(|e| (e.name.clone(), e.label.get(locale).to_string())),
+    );
+    let roles: Vec<Json> = state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| {
+            let perms: Vec<Json> = targets
+                .iter()
+                .map(|(name, label)| {
+                    let p = if name == "*" { r.permissions.get("*").copied().unwrap_or(EntityPermission::NONE) } else { r.permission(name) };
+                    let scope = match p.scope {
+                        Scope::Own => "own",
+                        Scope::Team => "team",
+                        Scope::All => "all",
+                    };
+                    json!({"entity": name, "label": label, "create": p.create, "read": p.read, "update": p.update, "delete": p.delete, "scope": scope})
+                })
+                .collect();
+            json!({"name": r.name, "label": r.label.get(locale), "label_en": r.label.en, "label_zh": r.label.zh_cn, "admin": r.admin, "perms": perms})
+        })
+        .collect();
+    let mut ctx = base(&state, &caller, "/admin/roles");
+    ctx.insert("roles".into(), json!(roles));
+    ctx.insert("error".into(), json!(q.error));
+    page(StatusCode::OK, "admin_roles.html", Json::Object(ctx))
+}
+
+/// `POST /admin/roles/{name}` (`new` creates one): labels and per-entity permissions.
+pub async fn save_role(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path(name): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if let Err(r) =
+        check_csrf(&caller, Some(&get("csrf"))).and_then(|_| admin_only(&state, &caller))
+    {
+        return r;
+    }
+    let existing = state.store().roles().into_iter().find(|r| r.name == name);
+    let role = if name == "new" {
+        Role {
+            name: get("name"),
+            label: Label::new(get("label_en"), get("label_zh")),
+            admin: false,
+            permissions: Default::default(),
+        }
+    } else {
+        let Some(old) = existing else {
+            return back_with_error("/admin/roles", &format!("no role '{name}'"));
+        };
+        let schema = state.store().schema();
+        let mut permissions = std::collections::BTreeMap::new();
+        let entities: Vec<String> = std::iter::once("*".to_string())
+            .chain(
+                schema
+                    .entities()
+                    .iter()
+                    .filter(|e| !e.retired)
+                    .map(|e| e.name.clone()),
+            )
+            .collect();
+        for e in entities {
+            let has = |op: &str| {
+                pairs
+                    .iter()
+                    .any(|(k, v)| k == &format!("{e}.{op}") && v == "1")
+            };
+            let scope = match get(&format!("{e}.scope")).as_str() {
+                "all" => Scope::All,
+                "team" => Scope::Team,
+                _ => Scope::Own,
+            };
+            let p = EntityPermission {
+                create: has("create"),
+                read: has("read"),
+                update: has("update"),
+                delete: has("delete"),
+                scope,
+            };
+            permissions.insert(e, p);
+        }
+        let label = Label::new(
+            Some(get("label_en"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(old.label.en.clone()),
+            Some(get("label_zh"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(old.label.zh_cn.clone()),
+        );
+        let permissions = if old.admin {
+            old.permissions.clone()
+        } else {
+            permissions
+        };
+        Role {
+            name: old.name.clone(),
+            label,
+            admin: old.admin,
+            permissions,
+        }
+    };
+    let access = caller.access.clone();
+    match state.blocking(move |s| s.put_role(&access, &role)).await {
+        Ok(()) => {
+            state.forget_sessions();
+            Redirect::to("/admin/roles").into_response()
+        }
+        Err(e) => back_with_error(
+            "/admin/roles",
+            &format!(
+                "{} {}",
+                e.message,
+                e.fields.values().cloned().collect::<Vec<_>>().join("; ")
+            ),
+        ),
     }
 }

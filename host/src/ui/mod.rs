@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/p/{plugin}/{*rest}", get(pages::plugin_page))
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/roles", get(admin::roles))
+        .route("/admin/roles/{name}", post(admin::save_role))
         .route(
             "/admin/studio",
             get(admin::studio).post(admin::create_entity),

@@ -44,6 +44,10 @@ fn env() -> &'static Environment<'static> {
                 "admin_plugins.html",
                 include_str!("templates/admin_plugins.html"),
             ),
+            (
+                "admin_roles.html",
+                include_str!("templates/admin_roles.html"),
+            ),
         ] {
             env.add_template(name, src).expect("template parses");
         }
