@@ -281,6 +281,23 @@ fn plugins(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How long the last install attempt that came from `source` took (waits for it to be recorded:
+/// the new version can serve a moment before its attempt is written).
+fn attempt_ms(admin: &qingguan_tests::Client, id: &str, source: &str) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    loop {
+        let a = admin.get(&format!("/api/v1/plugins/{id}")).body["last_attempt"].clone();
+        if a["source"] == source {
+            return a["millis"].as_f64().context("millis");
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(30),
+            "attempt from {source} never recorded"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Polls until `good` runs `version`; returns how long that took.
 fn wait_version(
     admin: &qingguan_tests::Client,
@@ -324,9 +341,7 @@ fn swap(
     let v2 = std::fs::read(qingguan_tests::plugin_wasm("qg-test-good-v2"))?;
     std::fs::write(folder.join("good-v2.wasm"), &v2)?;
     let cold = wait_version(&admin, "good", "1.1.0")?;
-    let cold_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"]
-        .as_f64()
-        .unwrap_or(0.0);
+    let cold_work = attempt_ms(&admin, "good", "good-v2.wasm")?;
     std::thread::sleep(Duration::from_millis(1000));
     let t = Instant::now();
     let back = admin.post("/api/v1/plugins/good/rollback", &json!({}));
@@ -335,9 +350,7 @@ fn swap(
     std::thread::sleep(Duration::from_millis(1000));
     std::fs::write(folder.join("good-v2-again.wasm"), &v2)?;
     let warm = wait_version(&admin, "good", "1.1.0")?;
-    let warm_work = admin.get("/api/v1/plugins/good").body["last_attempt"]["millis"]
-        .as_f64()
-        .unwrap_or(0.0);
+    let warm_work = attempt_ms(&admin, "good", "good-v2-again.wasm")?;
     let stats = rt.block_on(load)?;
     let note = format!(
         "debounce {} ms included; under 16-connection write load through the hook",

@@ -33,7 +33,18 @@ pub fn build_plugins(manifest_dir: &str, packages: &[&str]) -> PathBuf {
     for p in packages {
         cmd.args(["-p", p]);
     }
-    // The outer build's settings (target, flags, profile) must not leak into this one.
+    without_outer_cargo_env(&mut cmd);
+    let status = cmd.status().expect("run cargo for the plugins");
+    assert!(
+        status.success(),
+        "building plugins/ for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
+    );
+    target_dir.join("wasm32-wasip2").join("release")
+}
+
+/// Removes the settings an outer cargo (a build script's, or a `cargo test` run's) passes
+/// down — target, flags, profile — so that a nested cargo builds with its own.
+pub fn without_outer_cargo_env(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         let inherited = (k.starts_with("CARGO_") && k != "CARGO_HOME")
@@ -52,10 +63,4 @@ pub fn build_plugins(manifest_dir: &str, packages: &[&str]) -> PathBuf {
             cmd.env_remove(&k);
         }
     }
-    let status = cmd.status().expect("run cargo for the plugins");
-    assert!(
-        status.success(),
-        "building plugins/ for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"
-    );
-    target_dir.join("wasm32-wasip2").join("release")
 }

@@ -46,15 +46,7 @@ pub fn build_plugin(crate_dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
             "--target-dir",
         ])
         .arg(&target_dir);
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().to_string();
-        if k.starts_with("CARGO_") && k != "CARGO_HOME"
-            || k == "RUSTFLAGS"
-            || k.starts_with("RUSTC")
-        {
-            cmd.env_remove(&k);
-        }
-    }
+    qingguan_build_support::without_outer_cargo_env(&mut cmd);
     let status = cmd.status().context("run cargo")?;
     if !status.success() {
         bail!("building the plugin failed");

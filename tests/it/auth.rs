@@ -119,6 +119,35 @@ fn cookie_sessions_need_the_csrf_token_to_change_things() {
 }
 
 #[test]
+fn ui_forms_without_the_csrf_token_change_nothing() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let cookie = format!("qg_session={}", admin.token.clone().unwrap());
+    let post = |body: &'static str| {
+        admin.send(reqwest::Method::POST, "/e/customer/new", |r| {
+            r.header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+        })
+    };
+    let forged = post("name=Forged&kind=company&status=lead");
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    let wrong = post("csrf=not-the-token&name=Forged&kind=company&status=lead");
+    assert_eq!(wrong.status, 403);
+    assert!(admin.get("/api/v1/records/customer").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let no_session = s
+        .anonymous()
+        .send(reqwest::Method::GET, "/e/customer", |r| {
+            r.header("cookie", "qg_session=bogus")
+        });
+    assert_eq!(no_session.status, 200, "redirected to the login page");
+    assert!(no_session.text.contains("name=\"password\""));
+}
+
+#[test]
 fn users_are_administered_through_the_api() {
     let s = TestServer::start();
     let admin = s.admin();

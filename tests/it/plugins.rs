@@ -162,6 +162,13 @@ fn a_good_plugin_uses_every_import_and_export() {
         .contains("not granted write access to 'contact'"));
 
     // Configuration reaches the plugin.
+    let not_object = admin.put("/api/v1/plugins/good/config", &json!(["greeting"]));
+    assert_eq!(not_object.error_code(422), "invalid_body");
+    assert_eq!(
+        amy.put("/api/v1/plugins/good/config", &json!({}))
+            .error_code(403),
+        "forbidden"
+    );
     let cfg = admin.put("/api/v1/plugins/good/config", &json!({"greeting": "你好"}));
     assert_eq!(cfg.status, 200, "{}", cfg.text);
     let n2 = amy.create("note", json!({"title": "second"}));

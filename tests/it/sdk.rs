@@ -10,15 +10,7 @@ fn sdk_doc_examples_pass() {
     cmd.current_dir(root.join("plugins"))
         .args(["test", "--doc", "-p", "qingguan-plugin-sdk", "--target-dir"])
         .arg(root.join("target").join("plugins-native"));
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().to_string();
-        if (k.starts_with("CARGO_") && k != "CARGO_HOME")
-            || k == "RUSTFLAGS"
-            || k.starts_with("RUSTC")
-        {
-            cmd.env_remove(&k);
-        }
-    }
+    qingguan_build_support::without_outer_cargo_env(&mut cmd);
     let out = cmd.output().expect("run cargo test for the SDK");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

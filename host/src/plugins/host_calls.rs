@@ -5,9 +5,7 @@ use super::bindings::qingguan::plugin::{host, types};
 use super::bindings::wit;
 use super::loaded::{CallCtx, LoadedPlugin};
 use super::manager::PluginManager;
-use qingguan_core::{
-    Access, Error as CoreError, ListQuery, Locale, Record, Role, SortKey, UserInfo,
-};
+use qingguan_core::{Access, Error as CoreError, ListQuery, Record, Role, SortKey, UserInfo};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -171,19 +169,10 @@ impl HostState {
             )))
         }
     }
-
-    fn to_wit(&self, r: &Record) -> wit::EntityRecord {
-        let schema = self.mgr.store().schema();
-        let fields = match schema.entity(&r.entity) {
-            Some(_) => serde_json::Value::Object(r.values_json()).to_string(),
-            None => "{}".into(),
-        };
-        record_to_wit(r, fields)
-    }
 }
 
 /// A core record in WIT form.
-pub fn record_to_wit(r: &Record, fields: String) -> wit::EntityRecord {
+pub fn record_to_wit(r: &Record) -> wit::EntityRecord {
     let t =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     wit::EntityRecord {
@@ -195,8 +184,22 @@ pub fn record_to_wit(r: &Record, fields: String) -> wit::EntityRecord {
         created_at: t(r.created_at),
         updated_by: r.updated_by,
         updated_at: t(r.updated_at),
-        fields,
+        fields: serde_json::Value::Object(r.values_json()).to_string(),
     }
+}
+
+/// An `invalid` error with per-field reasons.
+pub fn invalid(
+    message: String,
+    fields: impl IntoIterator<Item = (String, String)>,
+) -> wit::PluginError {
+    wit::PluginError::Invalid((
+        message,
+        fields
+            .into_iter()
+            .map(|(field, message)| wit::FieldError { field, message })
+            .collect(),
+    ))
 }
 
 /// A core error as the plugin sees it.
@@ -205,24 +208,12 @@ pub fn core_error(e: CoreError) -> wit::PluginError {
         CoreError::NotFound(m) => wit::PluginError::NotFound(m),
         CoreError::Forbidden(m) | CoreError::Unauthenticated(m) => wit::PluginError::Denied(m),
         CoreError::Validation { message, fields } | CoreError::BadRequest { message, fields } => {
-            wit::PluginError::Invalid((
-                message,
-                fields
-                    .into_iter()
-                    .map(|(field, message)| wit::FieldError { field, message })
-                    .collect(),
-            ))
+            invalid(message, fields)
         }
         CoreError::Conflict { message, .. } => wit::PluginError::Conflict(message),
         e @ CoreError::StaleVersion { .. } => wit::PluginError::Conflict(e.to_string()),
         CoreError::Hook(qingguan_core::HookError::Rejected { message, fields }) => {
-            wit::PluginError::Invalid((
-                message,
-                fields
-                    .into_iter()
-                    .map(|(field, message)| wit::FieldError { field, message })
-                    .collect(),
-            ))
+            invalid(message, fields)
         }
         e => wit::PluginError::Failed(e.to_string()),
     }
@@ -291,7 +282,7 @@ impl host::Host for HostState {
             .store()
             .get(&self.plugin_access(), &entity, id)
             .map_err(core_error)?;
-        Ok(self.to_wit(&r))
+        Ok(record_to_wit(&r))
     }
 
     fn query_records(
@@ -336,7 +327,7 @@ impl host::Host for HostState {
             .list(&access, &entity, &lq)
             .map_err(core_error)?;
         Ok(wit::RecordPage {
-            items: page.items.iter().map(|r| self.to_wit(r)).collect(),
+            items: page.items.iter().map(|r| record_to_wit(r)).collect(),
             next_cursor: page.next_cursor,
         })
     }
@@ -353,7 +344,7 @@ impl host::Host for HostState {
             .store()
             .create(&self.plugin_access(), &entity, &input)
             .map_err(core_error)?;
-        Ok(self.to_wit(&r))
+        Ok(record_to_wit(&r))
     }
 
     fn update_record(
@@ -370,7 +361,7 @@ impl host::Host for HostState {
             .store()
             .update(&self.plugin_access(), &entity, id, version, &input)
             .map_err(core_error)?;
-        Ok(self.to_wit(&r))
+        Ok(record_to_wit(&r))
     }
 
     fn delete_record(
@@ -487,27 +478,8 @@ impl host::Host for HostState {
                 },
             )
             .map_err(|e| match e {
-                super::CallError::Plugin(f) => match f {
-                    super::loaded::PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),
-                    super::loaded::PluginFailure::Denied(m) => wit::PluginError::Denied(m),
-                    super::loaded::PluginFailure::Invalid(m, fields) => {
-                        wit::PluginError::Invalid((
-                            m,
-                            fields
-                                .into_iter()
-                                .map(|(field, message)| wit::FieldError { field, message })
-                                .collect(),
-                        ))
-                    }
-                    super::loaded::PluginFailure::Conflict(m) => wit::PluginError::Conflict(m),
-                    super::loaded::PluginFailure::Failed(m) => wit::PluginError::Failed(m),
-                },
+                super::CallError::Plugin(f) => f.into(),
                 other => wit::PluginError::Failed(other.to_string()),
             })
     }
-}
-
-/// The locale of a call from the caller's preference.
-pub fn locale_of(access: &Access) -> Locale {
-    access.locale
 }

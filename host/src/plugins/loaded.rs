@@ -73,6 +73,18 @@ impl From<wit::PluginError> for PluginFailure {
     }
 }
 
+impl From<PluginFailure> for wit::PluginError {
+    fn from(f: PluginFailure) -> Self {
+        match f {
+            PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),
+            PluginFailure::Denied(m) => wit::PluginError::Denied(m),
+            PluginFailure::Invalid(m, fields) => super::host_calls::invalid(m, fields),
+            PluginFailure::Conflict(m) => wit::PluginError::Conflict(m),
+            PluginFailure::Failed(m) => wit::PluginError::Failed(m),
+        }
+    }
+}
+
 /// Sizes of call results, to enforce the output cap.
 pub trait OutputSize {
     /// Approximate bytes.

@@ -11,7 +11,7 @@ use qingguan_core::{HookError, Hooks, Origin, PluginRow, Record, Store, WriteEve
 use semver::Version;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use wasmtime::component::{Component, Linker};
@@ -1039,19 +1039,6 @@ impl PluginManager {
         }
         Ok(started.elapsed())
     }
-
-    /// Entity types whose records a plugin's hooks want, for diagnostics.
-    pub fn hook_map(&self) -> BTreeMap<String, Vec<String>> {
-        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for p in self.active_list().iter() {
-            for h in &p.manifest.hooks {
-                out.entry(h.entity.clone())
-                    .or_default()
-                    .push(p.manifest.id.clone());
-            }
-        }
-        out
-    }
 }
 
 /// Connects the core's write hooks to the plugins that subscribe to them.
@@ -1090,7 +1077,7 @@ impl HooksBridge {
 }
 
 fn before_json(r: Option<&Record>) -> Option<wit::EntityRecord> {
-    r.map(|r| record_to_wit(r, serde_json::Value::Object(r.values_json()).to_string()))
+    r.map(|r| record_to_wit(r))
 }
 
 impl Hooks for HooksBridge {
@@ -1186,10 +1173,7 @@ impl Hooks for HooksBridge {
         if subscribed.is_empty() {
             return;
         }
-        let rec = record_to_wit(
-            record,
-            serde_json::Value::Object(record.values_json()).to_string(),
-        );
+        let rec = record_to_wit(record);
         for p in subscribed {
             if let Err(e) = p.call(&m, Self::ctx(ev), |i, s| {
                 i.qingguan_plugin_guest()
@@ -1199,9 +1183,4 @@ impl Hooks for HooksBridge {
             }
         }
     }
-}
-
-/// Plugins by id (for lookups in tests and diagnostics).
-pub fn by_id(list: &[Arc<LoadedPlugin>]) -> HashMap<&str, &Arc<LoadedPlugin>> {
-    list.iter().map(|p| (p.manifest.id.as_str(), p)).collect()
 }
