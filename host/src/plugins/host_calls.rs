@@ -327,7 +327,7 @@ impl host::Host for HostState {
             .list(&access, &entity, &lq)
             .map_err(core_error)?;
         Ok(wit::RecordPage {
-            items: page.items.iter().map(|r| record_to_wit(r)).collect(),
+            items: page.items.iter().map(record_to_wit).collect(),
             next_cursor: page.next_cursor,
         })
     }

@@ -1077,7 +1077,7 @@ impl HooksBridge {
 }
 
 fn before_json(r: Option<&Record>) -> Option<wit::EntityRecord> {
-    r.map(|r| record_to_wit(r))
+    r.map(record_to_wit)
 }
 
 impl Hooks for HooksBridge {
