@@ -576,6 +576,8 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
         )?;
         Ok(())
     })?;
+    // Over a million deals this can exceed the plugin's per-call time limit: report that as a
+    // result rather than ending the run.
     let summary = median_ms(3, |_| {
         server.plugins.ask(
             "sales",
@@ -584,7 +586,7 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
             qingguan::plugins::loaded::CallCtx::system(),
         )?;
         Ok(())
-    })?;
+    });
     report.add(
         "sales",
         &format!("won revenue of one owner for a year, over {deals} deals"),
@@ -593,13 +595,24 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
         None,
         "~1/20 of the deals are that owner's",
     );
-    report.add(
-        "sales",
-        &format!("all six figures for every owner for a year, over {deals} deals"),
-        summary,
-        "ms",
-        None,
-        "reads every closed deal through the host, 200 per page",
-    );
+    let what = format!("all six figures for every owner for a year, over {deals} deals");
+    match summary {
+        Ok(ms) => report.add(
+            "sales",
+            &what,
+            ms,
+            "ms",
+            None,
+            "reads every closed deal through the host, 200 per page",
+        ),
+        Err(e) => report.add(
+            "sales",
+            &what,
+            f64::NAN,
+            "ms",
+            None,
+            &format!("FAILED: {e}"),
+        ),
+    }
     Ok(())
 }
