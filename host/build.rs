@@ -2,7 +2,13 @@
 //! demo installs them; `qingguan serve` offers them).
 
 fn main() {
-    let dir =
-        qingguan_build_support::build_plugins(env!("CARGO_MANIFEST_DIR"), &["qingguan-sales"]);
+    let dir = qingguan_build_support::build_plugins(
+        env!("CARGO_MANIFEST_DIR"),
+        &[
+            "qingguan-sales",
+            "qingguan-growth-rule",
+            "qingguan-appraisal",
+        ],
+    );
     println!("cargo:rustc-env=QINGGUAN_FIRST_PARTY={}", dir.display());
 }

@@ -183,6 +183,11 @@ impl Access {
         }
     }
 
+    /// The plugin acting, when this is a plugin's access (its role is named `plugin:<id>`).
+    pub fn plugin(&self) -> Option<&str> {
+        self.role.name.strip_prefix("plugin:")
+    }
+
     /// Whether the caller administers the install.
     pub fn is_admin(&self) -> bool {
         self.role.admin

@@ -1,6 +1,6 @@
 //! Users, passwords (argon2id), sessions and tokens (stored as SHA-256 hashes), and roles.
 
-use crate::access::Role;
+use crate::access::{EntityPermission, Role};
 use crate::db;
 use crate::record::Record;
 use crate::schema::Locale;
@@ -14,6 +14,7 @@ use base64::Engine;
 use rusqlite::OptionalExtension;
 use serde_json::{json, Map, Value as Json};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Shortest password accepted outside the demo.
@@ -391,6 +392,45 @@ impl Store {
             Ok(())
         })?;
         self.read(|c| self.reload_roles(c))
+    }
+}
+
+impl Store {
+    /// Gives roles default permissions on entity types that a plugin declares, where the role
+    /// has no permission of its own for that type yet: an administrator's choice is never
+    /// overwritten, and roles that do not exist are skipped. Runs inside the caller's
+    /// transaction when there is one.
+    pub fn seed_permissions(
+        &self,
+        defaults: &BTreeMap<String, BTreeMap<String, EntityPermission>>,
+    ) -> Result<()> {
+        if defaults.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            for (name, perms) in defaults {
+                let def: Option<String> = tx
+                    .query_row("SELECT def FROM roles WHERE name = ?1", [name], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let Some(def) = def else { continue };
+                let mut role: Role = serde_json::from_str(&def)
+                    .map_err(|e| Error::Database(format!("stored role is unreadable: {e}")))?;
+                let mut changed = false;
+                for (entity, p) in perms {
+                    if !role.permissions.contains_key(entity) {
+                        role.permissions.insert(entity.clone(), *p);
+                        changed = true;
+                    }
+                }
+                if changed {
+                    let def = serde_json::to_string(&role).unwrap_or_default();
+                    tx.execute("UPDATE roles SET def = ?2 WHERE name = ?1", (name, &def))?;
+                }
+            }
+            self.reload_roles(tx)
+        })
     }
 }
 

@@ -311,6 +311,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()
                 crate::demo::install_first_party(&plugins)?;
                 if seeded {
                     crate::demo::seed_sales(&s)?;
+                    crate::demo::seed_appraisal(&s, &plugins)?;
                 }
                 Ok(())
             })

@@ -50,6 +50,57 @@ impl Request {
         serde_json::from_slice(&self.body)
             .map_err(|e| crate::Error::invalid(format!("body is not JSON: {e}")))
     }
+
+    /// A header's value (names compare case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as form fields, in order: a url-encoded form (what a `<form method="post">`
+    /// on a plugin page sends), or a JSON object whose values become strings (numbers and
+    /// booleans as written, null as empty), so that one handler serves the page and the API.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Request;
+    /// let r = Request { method: "POST".into(), path: "/".into(), query: String::new(), headers: vec![], body: b"a=1&b=x+y%21".to_vec() };
+    /// assert_eq!(r.form().unwrap(), vec![("a".to_string(), "1".to_string()), ("b".into(), "x y!".into())]);
+    /// let j = Request { headers: vec![("content-type".into(), "application/json".into())], body: br#"{"n":2,"s":"t"}"#.to_vec(), ..r };
+    /// assert_eq!(j.form().unwrap(), vec![("n".to_string(), "2".to_string()), ("s".into(), "t".into())]);
+    /// ```
+    pub fn form(&self) -> crate::Result<Vec<(String, String)>> {
+        let is_json = self
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json"));
+        if is_json {
+            let Value::Object(map) = self.json()? else {
+                return Err(crate::Error::invalid("the body must be a JSON object"));
+            };
+            return Ok(map
+                .into_iter()
+                .map(|(k, v)| {
+                    let s = match v {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k, s)
+                })
+                .collect());
+        }
+        let text = std::str::from_utf8(&self.body)
+            .map_err(|_| crate::Error::invalid("the form is not UTF-8"))?;
+        Ok(text
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (decode(k), decode(v))
+            })
+            .collect())
+    }
 }
 
 fn decode(s: &str) -> String {
@@ -149,6 +200,35 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+        }
+    }
+
+    /// 303 See Other to another of the plugin's routes (`/page?x=1`), the usual answer to a
+    /// successful form post; the web UI follows it to the plugin page at that path.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Response;
+    /// assert_eq!(Response::redirect("/me").headers[0], ("location".to_string(), "/me".to_string()));
+    /// ```
+    pub fn redirect(location: &str) -> Response {
+        Response {
+            status: 303,
+            headers: vec![("location".into(), location.into())],
+            body: Vec::new(),
+        }
+    }
+
+    /// A status with an HTML body (for example a form shown again with its errors).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Response;
+    /// assert_eq!(Response::html(422, "<p>no</p>").status, 422);
+    /// ```
+    pub fn html(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.into(),
         }
     }
 }

@@ -29,15 +29,19 @@
 
 #![warn(missing_docs)]
 
+pub mod date;
 mod error;
 pub mod host;
+pub mod html;
 mod http;
 mod record;
 
 pub use error::{Error, Result};
 pub use http::{Request, Response};
 pub use record::{Fields, Record};
+pub use rust_decimal;
 pub use rust_decimal::Decimal;
+pub use serde_json;
 pub use serde_json::{json, Map, Value};
 
 /// The version of the contract this SDK builds plugins against.

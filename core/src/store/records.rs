@@ -397,6 +397,7 @@ impl Store {
             entity,
             before: None,
             user_id: access.user_id,
+            via: access.plugin(),
         };
         let mut proposed = to_map(&parsed.values);
         hooks.before_write(&event, &mut proposed)?;
@@ -502,6 +503,7 @@ impl Store {
             entity,
             before: Some(&current),
             user_id: access.user_id,
+            via: access.plugin(),
         };
         let mut proposed = to_map(&merged);
         hooks.before_write(&event, &mut proposed)?;
@@ -627,6 +629,7 @@ impl Store {
             entity,
             before: Some(&current),
             user_id: access.user_id,
+            via: access.plugin(),
         };
         hooks.before_delete(&event)?;
         self.write(|tx| {

@@ -543,6 +543,7 @@ impl PluginManager {
         // row commit together or not at all (also if the process dies half-way).
         self.store.transaction(|| {
             self.store.apply_base(&origin, &manifest.entities)?;
+            self.store.seed_permissions(&manifest.permissions)?;
             let lifecycle = match &previous {
                 Some(prev) => {
                     let from = prev.version.to_string();
@@ -1071,7 +1072,7 @@ impl HooksBridge {
         CallCtx {
             user: ev.user_id.map(CallUser::Id).unwrap_or(CallUser::None),
             locale: qingguan_core::Locale::En,
-            asked_by: None,
+            asked_by: ev.via.map(str::to_string),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The plugin manifest (`qingguan.toml`), read from the component's `qingguan-manifest`
 //! custom section before any plugin code runs, and checked against this host.
 
-use qingguan_core::{EntityDef, Label};
+use qingguan_core::{EntityDef, EntityPermission, Label};
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -243,6 +243,10 @@ pub struct Manifest {
     /// Default configuration (an administrator's configuration overrides keys).
     #[serde(default)]
     pub config: toml::Table,
+    /// Role → own entity type → the permission that role starts with. Applied at install and
+    /// upgrade only where the role has no permission for that type yet.
+    #[serde(default)]
+    pub permissions: BTreeMap<String, BTreeMap<String, EntityPermission>>,
 }
 
 impl Manifest {
@@ -327,6 +331,13 @@ impl Manifest {
             return bad("a plugin cannot depend on itself".into());
         }
         let own: Vec<&str> = self.entities.iter().map(|e| e.name.as_str()).collect();
+        for (role, perms) in &self.permissions {
+            if let Some(e) = perms.keys().find(|e| !own.contains(&e.as_str())) {
+                return bad(format!(
+                    "permissions for role '{role}' name '{e}', which this plugin does not declare"
+                ));
+            }
+        }
         for h in &self.hooks {
             if h.events.is_empty() {
                 return bad(format!("hooks on '{}' name no events", h.entity));

@@ -46,7 +46,10 @@ pub fn router() -> Router<AppState> {
             "/e/{entity}/{id}/action/{plugin}/{action}",
             post(pages::action),
         )
-        .route("/p/{plugin}/{*rest}", get(pages::plugin_page))
+        .route(
+            "/p/{plugin}/{*rest}",
+            get(pages::plugin_page).post(pages::plugin_post),
+        )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/roles", get(admin::roles))
         .route("/admin/roles/{name}", post(admin::save_role))

@@ -1070,11 +1070,78 @@ pub async fn plugin_page(
     Path((plugin, rest)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let locale = locale_of(&caller);
+    plugin_route(&state, &caller, &plugin, &rest, "GET", query, vec![]).await
+}
+
+/// `POST /p/{plugin}/{route}`: a form on a plugin's page, posted to the same plugin's POST
+/// route. The form carries the page's CSRF token (`csrf`, added by app.js to forms inside
+/// plugin pages); the plugin receives the url-encoded body and answers with a page, an error
+/// page (4xx) or a redirect to another of its pages (303 with a `location` relative to it).
+pub async fn plugin_post(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path((plugin, rest)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Bytes,
+) -> Response {
+    if body.len() > 256 * 1024 {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+    }
+    let sent = form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned());
+    if let Err(r) = check_csrf(&caller, sent.as_deref()) {
+        return r;
+    }
+    plugin_route(
+        &state,
+        &caller,
+        &plugin,
+        &rest,
+        "POST",
+        query,
+        body.to_vec(),
+    )
+    .await
+}
+
+/// Adds the session's CSRF token to every POST form of a plugin's HTML, so that plugins
+/// never handle the token and their forms pass the same check as the host's own.
+fn with_csrf(html: &str, token: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(i) = rest.to_ascii_lowercase().find("<form") {
+        let Some(end) = rest[i..].find('>') else {
+            break;
+        };
+        let tag = &rest[i..i + end + 1];
+        out.push_str(&rest[..i + end + 1]);
+        let lower = tag.to_ascii_lowercase().replace(['\'', ' '], "");
+        if lower.contains("method=\"post\"") || lower.contains("method=post") {
+            out.push_str(&format!(
+                r#"<input type="hidden" name="csrf" value="{token}">"#
+            ));
+        }
+        rest = &rest[i + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn plugin_route(
+    state: &AppState,
+    caller: &Caller,
+    plugin: &str,
+    rest: &str,
+    method: &str,
+    query: Option<String>,
+    body: Vec<u8>,
+) -> Response {
+    let locale = locale_of(caller);
     let route = format!("/{rest}");
     let heading = state
         .plugins()
-        .active(&plugin)
+        .active(plugin)
         .and_then(|p| {
             p.manifest
                 .menu
@@ -1082,36 +1149,53 @@ pub async fn plugin_page(
                 .find(|m| m.route.as_deref() == Some(route.as_str()))
                 .map(|m| m.label.get(locale).to_string())
         })
-        .unwrap_or_else(|| plugin.clone());
+        .unwrap_or_else(|| plugin.to_string());
     let req = wit::HttpRequest {
-        method: "GET".into(),
+        method: method.into(),
         path: route.clone(),
         query: query.unwrap_or_default(),
-        headers: vec![],
-        body: vec![],
+        headers: vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body,
     };
-    let (plugins, ctx, id) = (state.plugins().clone(), ctx_of(&caller), plugin.clone());
+    let (plugins, ctx, id) = (state.plugins().clone(), ctx_of(caller), plugin.to_string());
     match tokio::task::spawn_blocking(move || plugins.http(&id, req, ctx)).await {
-        Ok(Ok(resp)) if resp.status == 200 => {
-            let mut c = base(&state, &caller, &format!("/p/{plugin}{route}"));
+        Ok(Ok(resp)) if matches!(resp.status, 302 | 303) => {
+            let to = resp
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.as_str())
+                .filter(|v| v.starts_with('/') && !v.starts_with("//") && !v.contains('\\'))
+                .unwrap_or("/");
+            Redirect::to(&format!("/p/{plugin}{to}")).into_response()
+        }
+        Ok(Ok(resp))
+            if resp.status == 200 || (400..500).contains(&resp.status) && !resp.body.is_empty() =>
+        {
+            let mut c = base(state, caller, &format!("/p/{plugin}{route}"));
             c.insert("heading".into(), json!(heading));
-            c.insert("html".into(), json!(String::from_utf8_lossy(&resp.body)));
-            page(StatusCode::OK, "plugin_page.html", Json::Object(c))
+            let html = with_csrf(&String::from_utf8_lossy(&resp.body), &caller.csrf);
+            c.insert("html".into(), json!(html));
+            let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
+            page(status, "plugin_page.html", Json::Object(c))
         }
         Ok(Ok(resp)) => message(
-            &state,
-            &caller,
+            state,
+            caller,
             StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY),
             &heading,
             "",
         ),
         Ok(Err(err)) => {
             let api = crate::api::error::ApiError::from(err);
-            message(&state, &caller, api.status, &heading, &api.message)
+            message(state, caller, api.status, &heading, &api.message)
         }
         Err(_) => message(
-            &state,
-            &caller,
+            state,
+            caller,
             StatusCode::INTERNAL_SERVER_ERROR,
             &t(locale, "error"),
             "",

@@ -1,20 +1,14 @@
 //! The sales dashboard (an HTML fragment with SVG charts) and targets versus actuals. Both
 //! show only what the signed-in user may see.
 
-use crate::dates;
 use crate::metrics::{self, Scope};
+use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::{json, Decimal, Record, Result, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use qingguan_plugin_sdk::html::{bars, escape as esc};
 
 fn zh() -> bool {
     host::context().locale == "zh-CN"
@@ -42,32 +36,6 @@ fn money(v: f64) -> String {
     } else {
         format!("{v:.0}")
     }
-}
-
-/// Horizontal bars: `(label, value, caption)`.
-fn bars(title: &str, rows: &[(String, f64, String)]) -> String {
-    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1.0);
-    let h = 28 * rows.len().max(1) + 36;
-    let mut s = format!(
-        "<figure class=\"chart\"><figcaption>{}</figcaption><svg viewBox=\"0 0 480 {h}\" role=\"img\" aria-label=\"{}\">",
-        esc(title),
-        esc(title)
-    );
-    for (i, (label, v, cap)) in rows.iter().enumerate() {
-        let y = 10 + i * 28;
-        let w = (v / max * 260.0).max(1.0);
-        let _ = write!(
-            s,
-            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect x=\"130\" y=\"{y}\" width=\"{w:.1}\" height=\"18\" fill=\"#3f6fb5\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{}</text>",
-            y + 14,
-            esc(label),
-            136.0 + w,
-            y + 14,
-            esc(cap)
-        );
-    }
-    s.push_str("</svg></figure>");
-    s
 }
 
 /// Vertical bars by month.

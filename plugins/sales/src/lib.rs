@@ -3,10 +3,10 @@
 //! that appraisal is scored from — built only on the Qingguan SDK.
 
 mod dashboard;
-pub mod dates;
 pub mod metrics;
 mod rules;
 
+use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::*;
 

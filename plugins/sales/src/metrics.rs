@@ -1,7 +1,7 @@
 //! The sales figures per owner (or team) and period that other plugins ask for: won revenue,
 //! deals won, win rate, new customers, follow-ups and days to close.
 
-use crate::dates;
+use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::{json, Decimal, Error, Record, Result, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -164,17 +164,25 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
         })?;
     }
     if with_new {
+        // A customer is new for the owner of its first win ever, if that win is in the
+        // period: any earlier win, by anyone and whoever may see it, makes it not new. The
+        // same rule for one owner and for everyone, so the figures add up.
         let customers: Vec<i64> = first.keys().copied().collect();
         let mut earlier: BTreeSet<i64> = BTreeSet::new();
         for chunk in customers.chunks(100) {
             let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
-            // Earlier wins by anyone make a customer not new, whoever may see them.
             let q = Query::new()
                 .eq("stage", "won")
                 .filter("customer", "in", ids.join(","))
-                .filter("closed_on", "lt", &scope.from);
+                .filter("closed_on", "lte", &scope.to);
             for_each("deal", q, |d| {
-                if let Some(c) = d.i64("customer") {
+                let (Some(c), Some(on)) = (d.i64("customer"), d.str("closed_on")) else {
+                    return;
+                };
+                if first
+                    .get(&c)
+                    .is_some_and(|f| (on, d.id) < (f.0.as_str(), f.1))
+                {
                     earlier.insert(c);
                 }
             })?;

@@ -1,7 +1,7 @@
 //! The rules of deals, follow-ups and targets, enforced in before-write hooks with field
 //! errors the UI shows beside the fields.
 
-use crate::dates;
+use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::{host, json, Error, Fields, Record, Result, Value, WriteOp};
 
 fn zh() -> bool {

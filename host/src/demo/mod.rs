@@ -1,4 +1,9 @@
-//! The demo company: users for every role, ~200 customers with contacts, spread over owners.
+//! The demo company: users for every role, ~200 customers with contacts, spread over owners;
+//! then sales data and appraisal cycles made through the first-party plugins.
+
+mod appraisal;
+
+pub use appraisal::seed_appraisal;
 
 use crate::plugins::{InstallOptions, PluginManager};
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
@@ -228,13 +233,29 @@ pub fn seed(store: &Store, customers: usize) -> Result<()> {
 }
 
 /// The first-party plugins built into this binary: `(id, component)`.
-pub const FIRST_PARTY: &[(&str, &[u8])] = &[(
-    "sales",
-    include_bytes!(concat!(
-        env!("QINGGUAN_FIRST_PARTY"),
-        "/qingguan_sales.wasm"
-    )),
-)];
+pub const FIRST_PARTY: &[(&str, &[u8])] = &[
+    (
+        "sales",
+        include_bytes!(concat!(
+            env!("QINGGUAN_FIRST_PARTY"),
+            "/qingguan_sales.wasm"
+        )),
+    ),
+    (
+        "growth_rule",
+        include_bytes!(concat!(
+            env!("QINGGUAN_FIRST_PARTY"),
+            "/qingguan_growth_rule.wasm"
+        )),
+    ),
+    (
+        "appraisal",
+        include_bytes!(concat!(
+            env!("QINGGUAN_FIRST_PARTY"),
+            "/qingguan_appraisal.wasm"
+        )),
+    ),
+];
 
 /// Installs (or upgrades to) the built-in first-party plugins, approving their capabilities.
 pub fn install_first_party(plugins: &PluginManager) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
-//! Calendar dates as day numbers, without a date crate: today's date from the WASI clock,
-//! parsing and formatting `YYYY-MM-DD`, month and quarter starts.
+//! Calendar dates as day numbers (days since 1970-01-01), without a date crate: today from
+//! the host clock, `YYYY-MM-DD` parsing and formatting, month starts.
 
 /// Days since 1970-01-01 of a civil date.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
