@@ -19,7 +19,8 @@ pub fn prepare(server: &TestServer) -> anyhow::Result<()> {
         "customer",
         &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"),
     )?;
-    for i in 0..20 {
+    // 50 reps in five teams: the deals' owners and the people appraisal scores.
+    for i in 0..50 {
         store.create_user(
             &system,
             &NewUser {
@@ -27,7 +28,7 @@ pub fn prepare(server: &TestServer) -> anyhow::Result<()> {
                 display_name: Some(format!("Rep {i}")),
                 password: "bench-password".into(),
                 role: "sales".into(),
-                team: Some(["east", "west", "north"][i % 3].into()),
+                team: Some(["east", "west", "north", "south", "central"][i % 5].into()),
                 manager: None,
                 email: None,
                 locale: None,

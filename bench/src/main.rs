@@ -7,6 +7,7 @@
 //! cargo run --release -p qingguan-bench -- all --full     # also 1M records (slow)
 //! ```
 
+mod appraisal;
 mod data;
 mod load;
 mod report;
@@ -48,6 +49,7 @@ enum What {
     Plugins,
     Swap,
     Sales,
+    Appraisal,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -96,13 +98,16 @@ fn main() -> anyhow::Result<()> {
     if matches!(args.what, What::All | What::Plugins) {
         plugins(&server, &mut report)?;
     }
-    if matches!(args.what, What::All | What::Sales) {
+    if matches!(args.what, What::All | What::Sales | What::Appraisal) {
         sales(
             &server,
             &mut report,
             args.deals
                 .unwrap_or(if args.full { 1_000_000 } else { 100_000 }),
         )?;
+    }
+    if matches!(args.what, What::All | What::Appraisal) {
+        appraisal::cycle(&server, &mut report)?;
     }
     if matches!(args.what, What::All | What::Swap) {
         swap(&server, &rt, &mut report)?;
@@ -118,7 +123,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Median of a few timings of `f`, in milliseconds.
-fn median_ms(runs: usize, mut f: impl FnMut(usize) -> anyhow::Result<()>) -> anyhow::Result<f64> {
+pub(crate) fn median_ms(
+    runs: usize,
+    mut f: impl FnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
     let mut v = Vec::with_capacity(runs);
     for i in 0..runs {
         let t = Instant::now();
@@ -542,7 +550,7 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let owner = 2 + (x % 20) as i64;
+        let owner = 2 + (x % 50) as i64;
         let day = 1 + (x >> 8) % 360;
         let (y, m, d) = (2026, 1 + (day / 30).min(11), 1 + day % 28);
         let won = x.is_multiple_of(3);
@@ -593,7 +601,7 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
         revenue,
         "ms",
         None,
-        "~1/20 of the deals are that owner's",
+        "~1/50 of the deals are that owner's",
     );
     let what = format!("all six figures for every owner for a year, over {deals} deals");
     match summary {

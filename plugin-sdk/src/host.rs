@@ -29,6 +29,8 @@ pub struct Context {
     pub locale: String,
     /// The plugin whose [`ask`] caused this call; `None` when a user (through the API) or the
     /// host called. Answer a user with what the user may see; a plugin with what it asked for.
+    /// In a write hook it is the plugin whose host call made the write (so a plugin can tell
+    /// its own writes from a user's edit through the API).
     pub asked_by: Option<String>,
 }
 

@@ -479,3 +479,144 @@ fn hostile_text_renders_inert_on_every_page() {
         "{csp}"
     );
 }
+
+#[test]
+fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    for p in ["qingguan-sales", "qingguan-appraisal"] {
+        assert_eq!(qingguan_tests::install(&admin, p, true).status, 201);
+    }
+    let (lead, lead_id) = s.user("lee", "manager", "south");
+    let (_, rep_id) = s.user("rita", "sales", "south");
+    let (hr, _) = s.user("harriet", "hr", "hq");
+    {
+        use qingguan_core::Access;
+        let sys = Access::system();
+        let u = s.store.get(&sys, "user", rep_id).unwrap();
+        let mut patch = serde_json::Map::new();
+        patch.insert("manager".into(), json!(lead_id));
+        s.store
+            .update(&sys, "user", rep_id, u.version, &patch)
+            .unwrap();
+    }
+    let profile = hr.create(
+        "job_profile",
+        json!({"name": "Rep", "roles": "sales", "kpi_weight": 80}),
+    );
+    hr.create("kpi", json!({"profile": profile["id"], "name": "Won revenue", "weight": 100, "source": "sales/won_revenue", "rule": "linear", "default_target": "100000"}));
+    hr.create(
+        "quality_item",
+        json!({"profile": profile["id"], "name": "Attitude", "weight": 100}),
+    );
+    let cycle = hr.create(
+        "appraisal_cycle",
+        json!({"name": "UI quarter", "period": "quarter", "starts_on": "2025-01-01"}),
+    );
+    let act = |c: &qingguan_tests::Client, path: &str, body: serde_json::Value| {
+        let r = c.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/plugins/appraisal{path}"),
+            |r| r.header("accept", "application/json").json(&body),
+        );
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    };
+    act(&hr, "/cycle", json!({"cycle": cycle["id"], "op": "start"}));
+    let a = hr
+        .get(&format!("/api/v1/records/appraisal?cycle={}", cycle["id"]))
+        .body["items"][0]
+        .clone();
+    let t = hr
+        .get(&format!(
+            "/api/v1/records/appraisal_target?appraisal={}",
+            a["id"]
+        ))
+        .body["items"][0]
+        .clone();
+    act(
+        &lead,
+        "/targets",
+        json!({"appraisal": a["id"], format!("target_{}", t["id"]): "120000", "comment": "stretch"}),
+    );
+
+    let b = browser(1280, 900);
+    let tab = b.new_tab().unwrap();
+    tab.set_default_timeout(Duration::from_secs(15));
+    // The person sees the proposal and accepts it with the page's form (CSRF added by the host).
+    login(&tab, &s.url, "rita", USER_PASSWORD);
+    go(&tab, &format!("{}/p/appraisal/me", s.url));
+    wait_text(&tab, "Targets proposed");
+    wait_text(&tab, "120000");
+    shot(&tab, "11-my-appraisal-proposal");
+    tab.wait_for_element("form[action=respond] button[value=accept]")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "Targets agreed");
+    assert!(
+        tab.get_url().contains("/p/appraisal/appraisal?id="),
+        "{}",
+        tab.get_url()
+    );
+    assert_eq!(
+        hr.get(&format!("/api/v1/records/appraisal/{}", a["id"]))
+            .body["status"],
+        "agreed"
+    );
+    // A forged post without the page's token is refused and changes nothing.
+    let forged = tab
+        .evaluate("fetch('/p/appraisal/respond', {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, body: 'appraisal=1&decision=object&comment=x'}).then(r => r.status)", true)
+        .unwrap().value.unwrap();
+    assert_eq!(forged, json!(403));
+
+    // HR moves the cycle on from the overview.
+    let hrb = browser(1280, 900);
+    let htab = hrb.new_tab().unwrap();
+    htab.set_default_timeout(Duration::from_secs(15));
+    login(&htab, &s.url, "harriet", USER_PASSWORD);
+    go(&htab, &format!("{}/p/appraisal/hr", s.url));
+    wait_text(&htab, "Create appraisals");
+    htab.wait_for_element("form[action=cycle] input[value=advance]")
+        .unwrap();
+    htab.evaluate(
+        "document.querySelector('input[value=advance]').form.submit()",
+        false,
+    )
+    .unwrap();
+    htab.wait_until_navigated().unwrap();
+    wait_text(&htab, "Appraise");
+    assert_eq!(
+        hr.get(&format!("/api/v1/records/appraisal_cycle/{}", cycle["id"]))
+            .body["stage"],
+        "appraise"
+    );
+
+    // The person rates themselves; the form shows again with the reason when a score is missing.
+    go(&tab, &format!("{}/p/appraisal/me", s.url));
+    wait_text(&tab, "360° ratings to give");
+    tab.wait_for_element("a[href^='rate?']")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    tab.evaluate("document.querySelector('select[name=score_0]').removeAttribute('required'); document.querySelector('form[action=rate]').submit()", false).unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "rate every item");
+    tab.evaluate("document.querySelector('select[name=score_0]').value = '4'; document.querySelector('form[action=rate]').submit()", false).unwrap();
+    tab.wait_until_navigated().unwrap();
+    wait_text(&tab, "Change rating");
+    let ratings = hr.get("/api/v1/records/rating").body["items"].clone();
+    assert_eq!(ratings[0]["score"], 4);
+    assert_eq!(ratings[0]["rater_group"], "self");
+
+    go(&htab, &format!("{}/p/appraisal/hr", s.url));
+    wait_text(&htab, "Score distribution");
+    shot(&htab, "12-appraisal-hr-overview");
+    go(
+        &htab,
+        &format!("{}/p/appraisal/appraisal?id={}", s.url, a["id"]),
+    );
+    wait_text(&htab, "Target negotiation");
+    shot(&htab, "13-appraisal-detail");
+}

@@ -20,3 +20,41 @@ fn sdk_doc_examples_pass() {
     );
     assert!(stdout.contains("test result: ok."), "{stdout}");
 }
+
+/// The unit tests inside the SDK and the first-party plugins (their pure arithmetic: dates,
+/// appraisal scoring, growth points) run natively.
+#[test]
+fn sdk_and_plugin_unit_tests_pass() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root.join("plugins")).args([
+        "test",
+        "--lib",
+        "-p",
+        "qingguan-plugin-sdk",
+        "-p",
+        "qingguan-appraisal",
+        "-p",
+        "qingguan-growth-rule",
+        "--target-dir",
+    ]);
+    cmd.arg(root.join("target").join("plugins-native"));
+    qingguan_build_support::without_outer_cargo_env(&mut cmd);
+    let out = cmd.output().expect("run cargo test for the plugins");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "plugin unit tests failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "score::tests::rules",
+        "date::tests::round_trips",
+        "tests::growth_points",
+    ] {
+        assert!(
+            stdout.contains(&format!("{name} ... ok")),
+            "{name} did not run:\n{stdout}"
+        );
+    }
+}

@@ -183,9 +183,12 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
         .next()
         .unwrap_or("");
     let plugins = state.plugins().active_list();
+    // A plugin that declares a menu decides which of its entity types get an entry; the
+    // others stay reachable from its pages, related lists and links.
     let plugin_entities: Vec<&str> = plugins
         .iter()
-        .flat_map(|p| p.manifest.menu.iter().filter_map(|m| m.entity.as_deref()))
+        .filter(|p| !p.manifest.menu.is_empty())
+        .flat_map(|p| p.manifest.entities.iter().map(|e| e.name.as_str()))
         .collect();
     for e in schema.entities() {
         if e.retired

@@ -209,8 +209,8 @@ pub fn compute(
     let mut profiles: BTreeMap<i64, Profile> = BTreeMap::new();
     let mut out = Vec::with_capacity(list.len());
     for a in list {
-        if !profiles.contains_key(&a.profile()) {
-            profiles.insert(a.profile(), Profile::load(a.profile())?);
+        if let std::collections::btree_map::Entry::Vacant(e) = profiles.entry(a.profile()) {
+            e.insert(Profile::load(a.profile())?);
         }
         let profile = &profiles[&a.profile()];
         let ts = targets.get(&a.rec.id).cloned().unwrap_or_default();

@@ -277,7 +277,7 @@ pub fn bands() -> Result<Vec<crate::score::Band>> {
                 coefficient: r.decimal("coefficient").unwrap_or_default(),
             })
             .collect();
-    v.sort_by(|a, b| b.min_score.cmp(&a.min_score));
+    v.sort_by_key(|b| std::cmp::Reverse(b.min_score));
     Ok(v)
 }
 

@@ -720,14 +720,25 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
         let _ = write!(s, "<form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"{op}\"><button class=\"primary\">{}</button></form>", cycle.rec.id, esc(label));
     }
     s.push_str("</div></section>");
-    // Results: the snapshot once closed, else the figures of the last update.
+    let _ = write!(
+        s,
+        "<p class=\"muted\">{}: <a href=\"/e/job_profile\">{}</a> · <a href=\"/e/kpi\">{}</a> · <a href=\"/e/quality_item\">{}</a> · <a href=\"/e/grade_band\">{}</a> · <a href=\"/e/cycle_target/new\">{}</a> · <a href=\"/e/appraisal/new\">{}</a></p>",
+        me.t("Set up", "设置"), me.t("Job profiles", "职务说明书"), me.t("KPIs", "关键指标"), me.t("Qualitative items", "定性评价项"),
+        me.t("Grades and bonus", "等级与奖金系数"), me.t("Company / team target", "公司/团队目标"), me.t("Add a person", "添加被考核人")
+    );
+    // Results: the snapshot once closed, else today's standing (nothing is written).
     let results: Vec<Value> = if cycle.scores_closed() {
         workflow::results(&cycle, &list)["appraisals"]
             .as_array()
             .cloned()
             .unwrap_or_default()
     } else {
-        list.iter().map(|a| serde_like(a)).collect()
+        let targets = model::targets_of(&list)?;
+        let to = cycle.live_to();
+        engine::compute(&cycle, &list, &targets, &to)?
+            .iter()
+            .map(|o| o.to_json(&cycle, &to))
+            .collect()
     };
     cascade(me, &mut s, &cycle, &list)?;
     // Distribution of grades.
@@ -807,10 +818,21 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
             avg.to_string(),
         ));
     }
-    s.push_str(&bars(
-        me.t("Average score per cycle", "各周期平均分"),
-        &trend,
-    ));
+    if trend.is_empty() {
+        let _ = write!(
+            s,
+            "<p class=\"muted\">{}</p>",
+            me.t(
+                "The trend over cycles appears once a cycle's scores are closed.",
+                "周期成绩锁定后显示历次趋势。"
+            )
+        );
+    } else {
+        s.push_str(&bars(
+            me.t("Average score per cycle", "各周期平均分"),
+            &trend,
+        ));
+    }
     // The table.
     let rows: Vec<Vec<String>> = list
         .iter()
@@ -847,15 +869,6 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
         me.t("Export CSV for payroll", "导出CSV（薪资）")
     );
     Ok(s)
-}
-
-/// The stored figures of a running appraisal as the results JSON shape.
-fn serde_like(a: &Appraisal) -> Value {
-    let g = |k: &str| a.rec.get(k).cloned().unwrap_or(Value::Null);
-    qingguan_plugin_sdk::json!({
-        "appraisal": a.rec.id, "person": a.person, "kpi_score": g("kpi_score"), "quality_score": g("quality_score"),
-        "score": g("score"), "grade": g("grade"), "coefficient": g("coefficient"), "bonus_base": g("bonus_base"), "bonus": g("bonus"),
-    })
 }
 
 /// Company → team → person targets per indicator source, with the gaps.

@@ -74,3 +74,18 @@ impl Plugin for GrowthRule {
 }
 
 export_plugin!(GrowthRule);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_points() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(points(d("290000"), d("250000"), d("150")), d("116"));
+        assert_eq!(points(d("500"), d("100"), d("150")), d("150"), "capped");
+        assert_eq!(points(d("10"), d("0"), d("150")), d("100"), "no baseline");
+        assert_eq!(points(d("0"), d("0"), d("150")), d("0"));
+        assert_eq!(points(d("1"), d("3"), d("150")), d("33.33"));
+    }
+}
