@@ -29,6 +29,7 @@ pub use schema::{
     PartialLabel, Schema, Section, SelectOption,
 };
 pub use search::SearchHit;
+pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
 pub use store::{Store, StoreOptions};
 pub use users::{NewUser, SavedView, Session, UserInfo};
 pub use value::Value;

@@ -3,7 +3,7 @@
 
 use crate::bindings::qingguan::plugin::host as imp;
 use crate::bindings::qingguan::plugin::types as wit;
-use crate::{Record, Result};
+use crate::{Error, Record, Result};
 use serde_json::Value;
 
 /// Who the current call is for.
@@ -227,6 +227,80 @@ pub fn query_all(entity: &str, q: &Query) -> Result<Vec<Record>> {
             None => return Ok(out),
         }
     }
+}
+
+/// One group of an [`aggregate`]: its key values (in `group_by` order) and its metric values
+/// (in metric order), as JSON like record fields — decimals and dates as strings, counts and
+/// integer sums as numbers.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Group {
+    /// Key values.
+    pub group: Vec<Value>,
+    /// Metric values.
+    pub values: Vec<Value>,
+}
+
+impl Group {
+    /// A metric value as a decimal (numbers and decimal strings; zero otherwise).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::{host::Group, json, Decimal};
+    /// let g = Group { group: vec![json!(7)], values: vec![json!(3), json!("1200.50")] };
+    /// assert_eq!(g.decimal(1), "1200.50".parse::<Decimal>().unwrap());
+    /// assert_eq!(g.decimal(0), Decimal::from(3));
+    /// ```
+    pub fn decimal(&self, i: usize) -> crate::Decimal {
+        match self.values.get(i) {
+            Some(Value::String(s)) => s.parse().unwrap_or_default(),
+            Some(Value::Number(n)) => n.to_string().parse().unwrap_or_default(),
+            _ => crate::Decimal::ZERO,
+        }
+    }
+
+    /// A metric value as an integer (counts, integer and date sums; zero otherwise).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::{host::Group, json};
+    /// let g = Group { group: vec![], values: vec![json!(3)] };
+    /// assert_eq!(g.i64(0), 3);
+    /// ```
+    pub fn i64(&self, i: usize) -> i64 {
+        self.values.get(i).and_then(Value::as_i64).unwrap_or(0)
+    }
+}
+
+/// Groups and aggregates the records a query matches, in the database (SDK 1.1): one call
+/// instead of paging through every record. `metrics` are `count`, `sum:field`, `min:field` and
+/// `max:field`; the sum of a date field is the sum of its day numbers since 1970-01-01, so
+/// `sum:closed_on` minus `sum:opened_on` over the same records is their total span in days.
+/// At most three group fields and 10,000 groups; the query's sort, limit and cursor are
+/// ignored, its filters, search and [`Query::as_user`] apply.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let q = host::Query::new().eq("stage", "won").filter("closed_on", "gte", "2026-01-01");
+/// for g in host::aggregate("deal", &q, &["owner"], &["count", "sum:amount"])? {
+///     let (owner, deals, revenue) = (g.group[0].as_i64(), g.i64(0), g.decimal(1));
+/// }
+/// # Ok::<(), Error>(())
+/// ```
+pub fn aggregate(
+    entity: &str,
+    q: &Query,
+    group_by: &[&str],
+    metrics: &[&str],
+) -> Result<Vec<Group>> {
+    let w = q.to_wit();
+    let aq = wit::AggregateQuery {
+        filters: w.filters,
+        search: w.search,
+        group_by: group_by.iter().map(|s| s.to_string()).collect(),
+        metrics: metrics.iter().map(|s| s.to_string()).collect(),
+        as_user: w.as_user,
+    };
+    let json = imp::aggregate_records(entity, &aq)?;
+    serde_json::from_str(&json)
+        .map_err(|e| Error::failed(format!("the host sent an unreadable aggregate: {e}")))
 }
 
 /// Creates a record from a JSON object of field values.

@@ -1,7 +1,8 @@
 //! Write Qingguan plugins in Rust.
 //!
 //! A plugin is a WebAssembly component built for `wasm32-wasip2` against the
-//! `qingguan:plugin@1.0.0` WIT contract (in `wit/v1.0.0/`). This crate is the guest side of
+//! `qingguan:plugin@1.1.0` WIT contract (in `wit/v1.1.0/`; plugins built against an older 1.x
+//! contract keep running). This crate is the guest side of
 //! that contract: implement [`Plugin`] (every method has a default), describe the plugin in
 //! `qingguan.toml` next to `Cargo.toml`, and register it with [`export_plugin!`]. The manifest
 //! is embedded in the component so that the host can read it before running any plugin code.
@@ -45,14 +46,14 @@ pub use serde_json;
 pub use serde_json::{json, Map, Value};
 
 /// The version of the contract this SDK builds plugins against.
-pub const SDK_VERSION: &str = "1.0.0";
+pub const SDK_VERSION: &str = "1.1.0";
 
 /// Generated bindings of the WIT contract. Plugin authors normally use the typed wrappers in
 /// this crate instead.
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/v1.0.0",
+        path: "wit/v1.1.0",
         world: "plugin",
         pub_export_macro: true,
         default_bindings_module: "qingguan_plugin_sdk::bindings",

@@ -325,7 +325,7 @@ fn broken_components_are_refused_with_clear_errors() {
     assert_eq!(future.error_code(422), "invalid_plugin");
     let msg = future.body["error"]["message"].as_str().unwrap();
     assert!(
-        msg.contains("SDK 1.1.0") && msg.contains("SDK 1.0.0"),
+        msg.contains("SDK 1.2.0") && msg.contains("SDK 1.1.0"),
         "{msg}"
     );
 
@@ -357,7 +357,7 @@ fn broken_components_are_refused_with_clear_errors() {
     );
     assert!(list
         .iter()
-        .any(|p| p["id"] == "future" && p["error"].as_str().unwrap().contains("SDK 1.1.0")));
+        .any(|p| p["id"] == "future" && p["error"].as_str().unwrap().contains("SDK 1.2.0")));
     assert_eq!(s.store.plugins().unwrap().len(), 0);
 }
 
@@ -432,4 +432,19 @@ fn plugins_survive_a_restart() {
     c.token = admin.token.clone();
     let n = c.create("note", json!({"title": "after restart"}));
     assert_eq!(n["state"], "open", "hooks of the reloaded plugin run");
+}
+
+#[test]
+fn a_plugin_built_against_the_1_0_contract_runs_on_this_host() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    admin.create("customer", customer("旧插件客户"));
+    let r = install(&admin, "qg-test-past-sdk", true);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ping = admin.post("/api/v1/plugins/past/queries/ping", &json!({}));
+    assert_eq!(ping.status, 200, "{}", ping.text);
+    assert_eq!(
+        ping.body,
+        json!({"plugin": "past", "count": 1, "kv": "1.0"})
+    );
 }

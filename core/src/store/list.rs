@@ -12,7 +12,7 @@ use base64::Engine;
 use rusqlite::types::Value as Sql;
 
 /// The definition a system column is typed with, or a field's definition.
-fn column_def(e: &Entity, name: &str) -> Option<FieldDef> {
+pub(super) fn column_def(e: &Entity, name: &str) -> Option<FieldDef> {
     let sys = |kind| Some(FieldDef::new(name, kind, name, name));
     match name {
         "id" | "version" => sys(FieldType::Integer),
@@ -94,7 +94,7 @@ fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
 /// The WHERE conditions of a list query (scope, filters, full-text); `None` when the search
 /// text can match nothing.
 #[allow(clippy::type_complexity)]
-fn conditions(
+pub(super) fn conditions(
     access: &Access,
     e: &Entity,
     perm: &crate::access::EntityPermission,

@@ -1,6 +1,7 @@
 //! The record store: one SQLite database in WAL mode, one writer connection and a pool of
 //! readers, with the effective schema and the roles cached in memory.
 
+pub mod aggregate;
 mod history;
 mod list;
 mod records;

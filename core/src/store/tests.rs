@@ -503,3 +503,109 @@ fn transactions_commit_or_roll_back_everything() {
     assert_eq!(s.get(&admin, "customer", id).unwrap().version, 1);
     assert_eq!(s.history(&admin, "customer", id).unwrap().len(), 1);
 }
+
+#[test]
+fn aggregates_group_sum_min_max_within_scope() {
+    use crate::{AggregateQuery, Filter, Metric, Op};
+    let (_d, s) = store();
+    let sys = Access::system();
+    s.add_field(
+        &sys,
+        "customer",
+        &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"),
+    )
+    .unwrap();
+    s.add_field(
+        &sys,
+        "customer",
+        &FieldDef::new("signed_on", FieldType::Date, "Signed", "签约"),
+    )
+    .unwrap();
+    let amy = user(&s, "amy", "sales", "east");
+    let bob = user(&s, "bob", "sales", "east");
+    for (who, status, revenue, signed) in [
+        (&amy, "customer", "100.50", "2025-01-02"),
+        (&amy, "customer", "0.25", "2025-01-01"),
+        (&amy, "lead", "7", "2025-03-01"),
+        (&bob, "customer", "1000", "2024-12-31"),
+    ] {
+        s.create(who, "customer", &obj(json!({"name": "c", "kind": "company", "status": status, "revenue": revenue, "signed_on": signed}))).unwrap();
+    }
+    let q = AggregateQuery {
+        filters: vec![],
+        q: None,
+        group_by: vec!["owner".into(), "status".into()],
+        metrics: vec![
+            Metric::Count,
+            Metric::Sum("revenue".into()),
+            Metric::Min("signed_on".into()),
+            Metric::Sum("signed_on".into()),
+        ],
+    };
+    let rows = s.aggregate(&sys, "customer", &q).unwrap();
+    let flat: Vec<(Json, Json)> = rows
+        .iter()
+        .map(|r| (json!(r.group), json!(r.values)))
+        .collect();
+    // 2025-01-01 is day 20089 since 1970-01-01.
+    assert_eq!(
+        flat,
+        vec![
+            (
+                json!([amy.user_id, "customer"]),
+                json!([2, "100.75", "2025-01-01", 20089 * 2 + 1])
+            ),
+            (
+                json!([amy.user_id, "lead"]),
+                json!([1, "7.00", "2025-03-01", 20148])
+            ),
+            (
+                json!([bob.user_id, "customer"]),
+                json!([1, "1000.00", "2024-12-31", 20088])
+            ),
+        ]
+    );
+    // Scope: Amy's own records only; filters as in lists.
+    let mine = AggregateQuery {
+        filters: vec![Filter {
+            field: "status".into(),
+            op: Op::Eq,
+            value: "customer".into(),
+        }],
+        q: None,
+        group_by: vec![],
+        metrics: vec![Metric::Count, Metric::Max("revenue".into())],
+    };
+    let rows = s.aggregate(&amy, "customer", &mine).unwrap();
+    assert_eq!(json!(rows[0].values), json!([2, "100.50"]));
+    let _ = bob;
+    // Bad requests are errors, not SQL.
+    for bad in [
+        AggregateQuery {
+            metrics: vec![],
+            ..mine.clone()
+        },
+        AggregateQuery {
+            metrics: vec![Metric::Sum("name".into())],
+            ..mine.clone()
+        },
+        AggregateQuery {
+            metrics: vec![Metric::Count],
+            group_by: vec!["nope".into()],
+            ..mine.clone()
+        },
+    ] {
+        assert!(
+            matches!(
+                s.aggregate(&amy, "customer", &bad),
+                Err(Error::BadRequest { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(Metric::parse("avg:x").is_err());
+    assert_eq!(
+        Metric::parse("sum:amount").unwrap(),
+        Metric::Sum("amount".into())
+    );
+}

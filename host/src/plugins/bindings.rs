@@ -1,7 +1,9 @@
-//! Host-side bindings of the `qingguan:plugin@1.0.0` world, generated from the SDK's WIT.
+//! Host-side bindings of the `qingguan:plugin@1.1.0` world, generated from the SDK's WIT.
+//! Plugins built against 1.0.0 link too: wasmtime matches semver-compatible interface
+//! versions, and 1.1.0 only adds to 1.0.0.
 
 wasmtime::component::bindgen!({
-    path: "../plugin-sdk/wit/v1.0.0",
+    path: "../plugin-sdk/wit/v1.1.0",
     world: "plugin",
 });
 

@@ -5,7 +5,9 @@ use super::bindings::qingguan::plugin::{host, types};
 use super::bindings::wit;
 use super::loaded::{CallCtx, LoadedPlugin};
 use super::manager::PluginManager;
-use qingguan_core::{Access, Error as CoreError, ListQuery, Record, Role, SortKey, UserInfo};
+use qingguan_core::{
+    Access, AggregateQuery, Error as CoreError, ListQuery, Metric, Record, Role, SortKey, UserInfo,
+};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -296,15 +298,7 @@ impl host::Host for HostState {
         } else {
             self.plugin_access()
         };
-        let mut lq = ListQuery::from_pairs(q.filters.iter().map(|f| {
-            let key = if f.op == "eq" {
-                f.field.clone()
-            } else {
-                format!("{}[{}]", f.field, f.op)
-            };
-            (key, f.value.clone())
-        }))
-        .map_err(core_error)?;
+        let mut lq = list_query(&q.filters)?;
         if let Some(s) = &q.sort {
             let (field, descending) = match s.strip_prefix('-') {
                 Some(f) => (f.to_string(), true),
@@ -330,6 +324,37 @@ impl host::Host for HostState {
             items: page.items.iter().map(record_to_wit).collect(),
             next_cursor: page.next_cursor,
         })
+    }
+
+    fn aggregate_records(
+        &mut self,
+        entity: String,
+        q: wit::AggregateQuery,
+    ) -> Result<String, wit::PluginError> {
+        self.check_read(&entity)?;
+        let access = if q.as_user {
+            self.user_access()?
+        } else {
+            self.plugin_access()
+        };
+        let metrics = q
+            .metrics
+            .iter()
+            .map(|m| Metric::parse(m))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(core_error)?;
+        let aq = AggregateQuery {
+            filters: list_query(&q.filters)?.filters,
+            q: q.search.clone(),
+            group_by: q.group_by.clone(),
+            metrics,
+        };
+        let rows = self
+            .mgr
+            .store()
+            .aggregate(&access, &entity, &aq)
+            .map_err(core_error)?;
+        Ok(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
     }
 
     fn create_record(
@@ -482,4 +507,17 @@ impl host::Host for HostState {
                 other => wit::PluginError::Failed(other.to_string()),
             })
     }
+}
+
+/// The filters of a plugin's query, parsed as the HTTP API parses them.
+fn list_query(filters: &[wit::Filter]) -> Result<ListQuery, wit::PluginError> {
+    ListQuery::from_pairs(filters.iter().map(|f| {
+        let key = if f.op == "eq" {
+            f.field.clone()
+        } else {
+            format!("{}[{}]", f.field, f.op)
+        };
+        (key, f.value.clone())
+    }))
+    .map_err(core_error)
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// The SDK (WIT package) version this host implements.
-pub const HOST_SDK: Version = Version::new(1, 0, 0);
+pub const HOST_SDK: Version = Version::new(1, 1, 0);
 /// Name of the custom section holding the manifest.
 pub const MANIFEST_SECTION: &str = "qingguan-manifest";
 /// Route path prefixes reserved for the host's own plugin endpoints.

@@ -1,4 +1,4 @@
-//! A plugin built for SDK 1.1.0 — newer than the host's 1.0.0 — using the 1.1 WIT directly.
+//! A plugin built for SDK 1.2.0 — newer than the host's 1.1.0 — using a 1.2 WIT directly.
 
 wit_bindgen::generate!({ path: "wit", world: "plugin" });
 

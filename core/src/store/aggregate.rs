@@ -1,0 +1,227 @@
+//! Grouped counts, sums, minimums and maximums computed by the database, with the same
+//! filters, full-text search and scope as lists — so that a figure over a million records is
+//! one query, not a million records read.
+
+use super::list::{column_def, conditions};
+use super::records::entity_for;
+use super::Store;
+use crate::db::{ddl, sql};
+use crate::query::{Filter, ListQuery};
+use crate::schema::{FieldDef, FieldType};
+use crate::{Access, Error, Result};
+use rusqlite::types::ValueRef;
+use serde_json::{json, Value as Json};
+
+/// Most groups one aggregate may return.
+pub const MAX_GROUPS: usize = 10_000;
+
+/// What to compute for each group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metric {
+    /// Number of records.
+    Count,
+    /// Sum of a number field; of a date field, the sum of its day numbers since 1970-01-01
+    /// (so that `sum(closed) - sum(opened)` over the same records is their total span).
+    Sum(String),
+    /// Smallest value.
+    Min(String),
+    /// Largest value.
+    Max(String),
+}
+
+impl Metric {
+    /// Parses `count`, `sum:field`, `min:field` or `max:field`.
+    pub fn parse(s: &str) -> Result<Metric> {
+        let bad = || {
+            Error::bad_param(
+                "metrics",
+                format!("'{s}' is not count, sum:field, min:field or max:field"),
+            )
+        };
+        match s.split_once(':') {
+            None if s == "count" => Ok(Metric::Count),
+            Some(("sum", f)) if !f.is_empty() => Ok(Metric::Sum(f.into())),
+            Some(("min", f)) if !f.is_empty() => Ok(Metric::Min(f.into())),
+            Some(("max", f)) if !f.is_empty() => Ok(Metric::Max(f.into())),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// A grouped aggregate over the records a list query would return.
+#[derive(Debug, Clone, Default)]
+pub struct AggregateQuery {
+    /// All conditions must hold.
+    pub filters: Vec<Filter>,
+    /// Full-text search within the entity type.
+    pub q: Option<String>,
+    /// Up to three fields (or system columns such as `owner`) to group by; none for one row.
+    pub group_by: Vec<String>,
+    /// What to compute, at least one.
+    pub metrics: Vec<Metric>,
+}
+
+/// One group: its key values (in `group_by` order) and its metrics (in `metrics` order),
+/// as JSON like record fields (decimals and dates as strings).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AggregateRow {
+    /// Group key.
+    pub group: Vec<Json>,
+    /// Metric values.
+    pub values: Vec<Json>,
+}
+
+fn sum_json(def: &FieldDef, v: ValueRef<'_>) -> Json {
+    match (def.kind, v) {
+        (FieldType::Decimal, ValueRef::Null) => {
+            json!(crate::value::scaled_to_decimal(0, def.effective_scale()).to_string())
+        }
+        (_, ValueRef::Null) => json!(0),
+        (FieldType::Decimal, ValueRef::Integer(i)) => {
+            json!(crate::value::scaled_to_decimal(i, def.effective_scale()).to_string())
+        }
+        (_, ValueRef::Integer(i)) => json!(i),
+        (_, ValueRef::Real(r)) => json!(r),
+        _ => Json::Null,
+    }
+}
+
+impl Store {
+    /// Computes grouped metrics over the records of an entity type the caller may read,
+    /// within scope. Groups come sorted by their key.
+    pub fn aggregate(
+        &self,
+        access: &Access,
+        entity: &str,
+        query: &AggregateQuery,
+    ) -> Result<Vec<AggregateRow>> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        if query.metrics.is_empty() || query.metrics.len() > 20 {
+            return Err(Error::bad_param("metrics", "needs 1 to 20 metrics"));
+        }
+        if query.group_by.len() > 3 {
+            return Err(Error::bad_param("group_by", "at most 3 fields"));
+        }
+        let field = |name: &str, param: &str| -> Result<FieldDef> {
+            let def = column_def(&e, name).ok_or_else(|| {
+                Error::bad_param(param, format!("'{entity}' has no field '{name}'"))
+            })?;
+            if matches!(def.kind, FieldType::MultiSelect | FieldType::LongText) {
+                return Err(Error::bad_param(
+                    param,
+                    format!(
+                        "{} fields cannot be grouped or aggregated",
+                        def.kind.as_str()
+                    ),
+                ));
+            }
+            Ok(def)
+        };
+        let mut groups = Vec::new();
+        for g in &query.group_by {
+            groups.push(field(g, "group_by")?);
+        }
+        let mut select: Vec<String> = groups.iter().map(|d| ddl::column(&d.name)).collect();
+        let mut kinds: Vec<(Option<FieldDef>, bool)> = Vec::new();
+        for m in &query.metrics {
+            match m {
+                Metric::Count => {
+                    select.push("COUNT(*)".into());
+                    kinds.push((None, false));
+                }
+                Metric::Sum(f) => {
+                    let def = field(f, "metrics")?;
+                    let col = ddl::column(f);
+                    // Exact for integers and decimals: SUM over the stored (scaled) integers.
+                    let expr = match def.kind {
+                        FieldType::Integer | FieldType::Decimal => format!("SUM({col})"),
+                        FieldType::Date => {
+                            format!("SUM(CAST(julianday({col}) - 2440587.5 AS INTEGER))")
+                        }
+                        other => {
+                            return Err(Error::bad_param(
+                                "metrics",
+                                format!("sum does not apply to {} fields", other.as_str()),
+                            ))
+                        }
+                    };
+                    select.push(expr);
+                    kinds.push((Some(def), true));
+                }
+                Metric::Min(f) | Metric::Max(f) => {
+                    let def = field(f, "metrics")?;
+                    let fun = if matches!(m, Metric::Min(_)) {
+                        "MIN"
+                    } else {
+                        "MAX"
+                    };
+                    select.push(format!("{fun}({})", ddl::column(f)));
+                    kinds.push((Some(def), false));
+                }
+            }
+        }
+        let list = ListQuery {
+            filters: query.filters.clone(),
+            q: query.q.clone(),
+            ..ListQuery::default()
+        };
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, &list)? else {
+            return Ok(vec![]);
+        };
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let group_sql = if groups.is_empty() {
+            String::new()
+        } else {
+            let cols: Vec<String> = groups.iter().map(|d| ddl::column(&d.name)).collect();
+            format!("GROUP BY {0} ORDER BY {0}", cols.join(", "))
+        };
+        let sql_text = format!(
+            "SELECT {} FROM {} {where_} {group_sql} LIMIT {}",
+            select.join(", "),
+            ddl::table(entity),
+            MAX_GROUPS + 1
+        );
+        let n = groups.len();
+        let rows = self
+            .read(|c| {
+                let mut stmt = c.prepare_cached(&sql_text)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut group = Vec::with_capacity(n);
+                    for (i, d) in groups.iter().enumerate() {
+                        group.push(sql::from_sql(d, r.get_ref(i)?).to_json());
+                    }
+                    let mut values = Vec::with_capacity(kinds.len());
+                    for (j, (def, is_sum)) in kinds.iter().enumerate() {
+                        let v = r.get_ref(n + j)?;
+                        values.push(match (def, is_sum) {
+                            (None, _) => json!(r.get::<_, i64>(n + j)?),
+                            (Some(d), true) => sum_json(d, v),
+                            (Some(d), false) => sql::from_sql(d, v).to_json(),
+                        });
+                    }
+                    out.push(AggregateRow { group, values });
+                }
+                Ok(out)
+            })
+            .map_err(|e| match e {
+                Error::Database(m) if m.contains("overflow") => {
+                    Error::bad_param("metrics", "the sum is too large")
+                }
+                other => other,
+            })?;
+        if rows.len() > MAX_GROUPS {
+            return Err(Error::bad_param(
+                "group_by",
+                format!("more than {MAX_GROUPS} groups; narrow the filters"),
+            ));
+        }
+        Ok(rows)
+    }
+}
