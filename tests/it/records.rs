@@ -132,3 +132,26 @@ fn search_finds_chinese_and_latin_text() {
     let within = c.get("/api/v1/records/customer?q=northwind");
     assert_eq!(within.body["items"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn every_response_carries_a_distinct_request_id() {
+    let s = qingguan_tests::TestServer::start();
+    let admin = s.admin();
+    let a = admin
+        .get("/api/v1/records/customer")
+        .header("x-request-id")
+        .expect("id");
+    let b = admin
+        .get("/api/v1/nope")
+        .header("x-request-id")
+        .expect("id on errors too");
+    assert_ne!(a, b);
+    let sent = admin.send(reqwest::Method::GET, "/api/v1/records/customer", |r| {
+        r.header("x-request-id", "trace-7")
+    });
+    assert_eq!(
+        sent.header("x-request-id").as_deref(),
+        Some("trace-7"),
+        "a caller's id is kept"
+    );
+}

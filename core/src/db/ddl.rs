@@ -106,3 +106,20 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
     }
     Ok(())
 }
+
+/// Creates a composite index over some columns (declared by an entity definition; names are
+/// checked before they get here).
+pub(crate) fn ensure_composite_index(
+    conn: &Connection,
+    entity: &str,
+    columns: &[String],
+) -> Result<()> {
+    let cols: Vec<String> = columns.iter().map(|c| column(c)).collect();
+    let name = format!("cx_{entity}__{}", columns.join("__"));
+    conn.execute_batch(&format!(
+        "CREATE INDEX IF NOT EXISTS \"{name}\" ON {} ({})",
+        table(entity),
+        cols.join(", ")
+    ))?;
+    Ok(())
+}

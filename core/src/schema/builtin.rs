@@ -82,6 +82,7 @@ fn customer() -> EntityDef {
             ],
             list_columns: columns(&["name", "status", "industry", "phone", "owner", "updated_at"]),
         }),
+        indexes: Vec::new(),
     }
 }
 
@@ -109,6 +110,7 @@ fn contact() -> EntityDef {
             ],
             list_columns: columns(&["name", "customer", "title", "phone", "email"]),
         }),
+        indexes: Vec::new(),
     }
 }
 
@@ -150,5 +152,6 @@ fn user() -> EntityDef {
             ],
             list_columns: columns(&["display_name", "username", "role", "team", "email"]),
         }),
+        indexes: Vec::new(),
     }
 }

@@ -284,6 +284,7 @@ mod tests {
                 }],
                 list_columns: vec!["name".into(), "secret".into(), "owner".into()],
             }),
+            indexes: Vec::new(),
         };
         let mut secret = row(FieldDef::new("secret", FieldType::Text, "Secret", "秘密"));
         secret.hidden = true;

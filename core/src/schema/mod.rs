@@ -350,6 +350,11 @@ pub struct EntityDef {
     /// Default layout (a default is derived when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
+    /// Composite indexes, each 2 to 6 fields (or `owner`, `created_at`, `updated_at`), for
+    /// the filter + sort or group combinations a plugin queries a lot. Every field is already
+    /// indexed on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Vec<String>>,
 }
 
 /// Who defined an entity type or field.

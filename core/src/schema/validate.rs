@@ -175,6 +175,22 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         let known: HashSet<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
         check_layout(layout, &known, &mut errors);
     }
+    for (i, ix) in def.indexes.iter().enumerate() {
+        let ok_column = |n: &str| {
+            matches!(n, "owner" | "created_at" | "updated_at")
+                || field(n).is_some_and(|f| {
+                    !matches!(f.kind, FieldType::MultiSelect | FieldType::LongText)
+                })
+        };
+        if !(2..=6).contains(&ix.len()) {
+            errors.insert(format!("indexes[{i}]"), "an index has 2 to 6 fields".into());
+        } else if let Some(bad) = ix.iter().find(|n| !ok_column(n)) {
+            errors.insert(
+                format!("indexes[{i}]"),
+                format!("'{bad}' is not an indexable field of this entity"),
+            );
+        }
+    }
     errors
 }
 
@@ -228,6 +244,25 @@ mod tests {
         for e in &all {
             let errs = check_entity_def(e, &|t| all.iter().any(|x| x.name == t));
             assert!(errs.is_empty(), "{}: {errs:?}", e.name);
+        }
+    }
+
+    #[test]
+    fn composite_indexes() {
+        let all = builtin_entities();
+        let mut c = all.iter().find(|e| e.name == "customer").unwrap().clone();
+        c.indexes = vec![vec!["status".into(), "owner".into()]];
+        assert!(check_entity_def(&c, &|_| true).is_empty());
+        for bad in [
+            vec!["status"],
+            vec!["status", "nope"],
+            vec!["status", "notes"],
+        ] {
+            c.indexes = vec![bad.iter().map(|s| s.to_string()).collect()];
+            assert!(
+                check_entity_def(&c, &|_| true).contains_key("indexes[0]"),
+                "{bad:?}"
+            );
         }
     }
 

@@ -100,6 +100,7 @@ pub(super) fn conditions(
     perm: &crate::access::EntityPermission,
     entity: &str,
     query: &ListQuery,
+    walk_sort_index: bool,
 ) -> Result<Option<(Vec<String>, Vec<Sql>)>> {
     let mut conds: Vec<String> = Vec::new();
     let mut params: Vec<Sql> = Vec::new();
@@ -199,7 +200,17 @@ pub(super) fn conditions(
                     _ => ">=",
                 };
                 params.push(typed(&def, &f.value, &param)?);
-                conds.push(format!("{col} {sym} ?"));
+                // Equality on a few-valued field (a select, a boolean) matches a large share
+                // of the rows: with a sort on another indexed field it is cheaper to walk the
+                // sort's index and test each row than to collect every match and sort them,
+                // which SQLite would otherwise choose. `+col` keeps it off that field's index.
+                let few_valued = matches!(def.kind, FieldType::Select | FieldType::Boolean);
+                let plus = if walk_sort_index && op == Op::Eq && few_valued {
+                    "+"
+                } else {
+                    ""
+                };
+                conds.push(format!("{plus}{col} {sym} ?"));
             }
         }
     }
@@ -225,7 +236,7 @@ impl Store {
     pub fn count(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<i64> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
-        let Some((conds, params)) = conditions(access, &e, &perm, entity, query)? else {
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
             return Ok(0);
         };
         let where_ = if conds.is_empty() {
@@ -240,20 +251,56 @@ impl Store {
         })
     }
 
+    /// Counts like [`Store::count`] but stops after `cap` records: `(n, true)` means "more
+    /// than `cap`". Bounded cost for screens that show a total over millions of records.
+    pub fn count_up_to(
+        &self,
+        access: &Access,
+        entity: &str,
+        query: &ListQuery,
+        cap: i64,
+    ) -> Result<(i64, bool)> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
+            return Ok((0, false));
+        };
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {where_} LIMIT {})",
+            ddl::table(entity),
+            cap.max(0) + 1
+        );
+        let n: i64 = self.read(|c| {
+            Ok(c.prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+        })?;
+        Ok((n.min(cap), n > cap))
+    }
+
     /// Lists records of an entity type the caller may read, within scope.
     pub fn list(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<Page> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
-        let Some((mut conds, mut params)) = conditions(access, &e, &perm, entity, query)? else {
+        let sort = &query.sort;
+        let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
+            Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field))
+        })?;
+        let sorted_by_index = sort.field != "id"
+            && e.field(&sort.field).is_some_and(|f| f.def.is_indexed())
+            && query.q.is_none();
+        let Some((mut conds, mut params)) =
+            conditions(access, &e, &perm, entity, query, sorted_by_index)?
+        else {
             return Ok(Page {
                 items: vec![],
                 next_cursor: None,
             });
         };
-        let sort = &query.sort;
-        let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
-            Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field))
-        })?;
         if sort_def.kind == FieldType::MultiSelect {
             return Err(Error::bad_param(
                 "sort",

@@ -331,15 +331,20 @@ fn write_history(
     Ok(())
 }
 
+/// Replaces (or, with `None`, removes) a record's full-text entry. A new record has none to
+/// remove (`fresh`), which saves a lookup on every create.
 fn write_search(
     conn: &Connection,
     e: &Entity,
     id: i64,
     values: Option<&BTreeMap<String, Value>>,
+    fresh: bool,
 ) -> Result<()> {
     let fts = ddl::fts_table(&e.name);
-    conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
-        .execute([id])?;
+    if !fresh {
+        conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
+            .execute([id])?;
+    }
     if let Some(values) = values {
         let body = index_text(e, values);
         if !body.is_empty() {
@@ -453,7 +458,7 @@ impl Store {
             write_history(tx, entity, id, 1, "create", access.user_id, &changes)?;
             let record = load(tx, &e, id)?
                 .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
-            write_search(tx, &e, id, Some(&record.values))?;
+            write_search(tx, &e, id, Some(&record.values), true)?;
             Ok(record)
         })?;
         hooks.after_write(&event, &record);
@@ -584,7 +589,7 @@ impl Store {
             )?;
             let record = load(tx, &e, id)?
                 .ok_or_else(|| Error::Database("updated record vanished".into()))?;
-            write_search(tx, &e, id, Some(&record.values))?;
+            write_search(tx, &e, id, Some(&record.values), false)?;
             Ok(record)
         })?;
         hooks.after_write(&event, &record);
@@ -678,7 +683,7 @@ impl Store {
                 access.user_id,
                 &changes,
             )?;
-            write_search(tx, &e, id, None)?;
+            write_search(tx, &e, id, None, false)?;
             Ok(())
         })?;
         hooks.after_write(&event, &current);

@@ -244,6 +244,9 @@ fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<
         }
         ddl::ensure_column(conn, &def.name, f)?;
     }
+    for ix in &def.indexes {
+        ddl::ensure_composite_index(conn, &def.name, ix)?;
+    }
     let declared: HashSet<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
     for (name, old) in &stored {
         if old.origin == *origin && !declared.contains(name.as_str()) {

@@ -233,6 +233,7 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
         title_field: None,
         kanban_field: None,
         layout: None,
+        indexes: Vec::new(),
     };
     let origin = Origin::Plugin("sales".into());
     s.apply_base(&origin, std::slice::from_ref(&plugin_entity))
@@ -289,6 +290,7 @@ fn layout_and_custom_entities() {
         title_field: None,
         kanban_field: None,
         layout: None,
+        indexes: Vec::new(),
     };
     s.create_entity(&admin, &def).unwrap();
     assert!(matches!(
@@ -603,6 +605,16 @@ fn aggregates_group_sum_min_max_within_scope() {
             "{bad:?}"
         );
     }
+    assert_eq!(
+        s.count_up_to(&sys, "customer", &ListQuery::default(), 2)
+            .unwrap(),
+        (2, true)
+    );
+    assert_eq!(
+        s.count_up_to(&sys, "customer", &ListQuery::default(), 4)
+            .unwrap(),
+        (4, false)
+    );
     assert!(Metric::parse("avg:x").is_err());
     assert_eq!(
         Metric::parse("sum:amount").unwrap(),

@@ -160,6 +160,15 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
     let current = quarter_start(today);
     let last = quarter_start(current - chrono::Duration::days(1));
     let label = |d: NaiveDate| format!("{} Q{} 季度考核", d.year(), d.month0() / 3 + 1);
+    let cycle_op = |cycle: i64, op: &str| {
+        post(
+            plugins,
+            store,
+            hr,
+            "/cycle",
+            json!({"cycle": cycle, "op": op}),
+        )
+    };
     // Last quarter: the whole cycle.
     let c1 = cycle(
         store,
@@ -171,21 +180,9 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         &[("east", "5000000"), ("west", "1500000")],
     )?;
     agree(store, plugins, hr, c1, true)?;
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c1, "op": "advance"}),
-    )?;
+    cycle_op(c1, "advance")?;
     appraise(store, plugins, hr, c1, true)?;
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c1, "op": "advance"}),
-    )?;
+    cycle_op(c1, "advance")?;
     for a in list(store, "appraisal", &[("cycle", &c1.to_string())])? {
         let by = a.get("manager").to_json().as_i64().unwrap_or(hr);
         post(
@@ -200,20 +197,8 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
             }),
         )?;
     }
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c1, "op": "advance"}),
-    )?;
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c1, "op": "advance"}),
-    )?;
+    cycle_op(c1, "advance")?;
+    cycle_op(c1, "advance")?;
     // This quarter: targets agreed (one after an objection), being appraised.
     let c2 = cycle(
         store,
@@ -225,21 +210,9 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         &[("east", "7000000"), ("west", "2000000")],
     )?;
     agree(store, plugins, hr, c2, false)?;
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c2, "op": "advance"}),
-    )?;
+    cycle_op(c2, "advance")?;
     appraise(store, plugins, hr, c2, false)?;
-    post(
-        plugins,
-        store,
-        hr,
-        "/cycle",
-        json!({"cycle": c2, "op": "compute"}),
-    )?;
+    cycle_op(c2, "compute")?;
     Ok(())
 }
 

@@ -104,7 +104,7 @@ opt-level = 2
                 r#"# The manifest: read by Qingguan before any plugin code runs.
 id = "{name}"
 version = "0.1.0"
-sdk = "1.0"
+sdk = "1.1"
 name = {{ en = "{name}", zh-CN = "{name}" }}
 
 [capabilities]

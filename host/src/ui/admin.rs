@@ -182,6 +182,7 @@ pub async fn create_entity(
         title_field: Some("name".into()),
         kanban_field: None,
         layout: None,
+        indexes: Vec::new(),
     };
     let (access, name) = (caller.access.clone(), def.name.clone());
     match state

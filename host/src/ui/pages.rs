@@ -226,9 +226,13 @@ pub async fn list(
     };
     let mut count_query = query.clone();
     count_query.cursor = None;
-    let total = store
-        .count(&caller.access, &entity, &count_query)
-        .unwrap_or(0);
+    // Exact up to 10,000; beyond that "10,000+" (counting millions of matches would cost
+    // more than the page itself).
+    let total = match store.count_up_to(&caller.access, &entity, &count_query, 10_000) {
+        Ok((n, false)) => n.to_string(),
+        Ok((n, true)) => format!("{n}+"),
+        Err(_) => "0".into(),
+    };
     let columns: Vec<String> = if e.layout.list_columns.is_empty() {
         vec!["id".into()]
     } else {

@@ -119,17 +119,7 @@ impl Plugin for AppraisalPlugin {
                 me.require_hr()?;
                 let cycle = Cycle::load(id)?;
                 let list = model::appraisals(id)?;
-                if cycle.scores_closed() {
-                    Ok(Response::json(&workflow::results(&cycle, &list)))
-                } else {
-                    let targets = model::targets_of(&list)?;
-                    let to = cycle.live_to();
-                    let out = engine::compute(&cycle, &list, &targets, &to)?;
-                    Ok(Response::json(&json!({
-                        "cycle": id, "stage": cycle.stage, "closed": false, "from": cycle.from, "to": to,
-                        "appraisals": out.iter().map(|o| o.to_json(&cycle, &to)).collect::<Vec<_>>(),
-                    })))
-                }
+                Ok(Response::json(&workflow::standing(&cycle, &list)?))
             }
             ("GET", "/export.csv") => {
                 let id = model::id_arg(req.query_param("cycle").as_deref(), "cycle")?;

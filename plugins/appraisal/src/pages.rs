@@ -2,7 +2,7 @@
 //! the forms its stage calls for, my team, the rating form, the HR overview; and the CSV
 //! export for payroll. Pages show only what the caller may see.
 
-use crate::engine::{self, Outcome, Profile};
+use crate::engine::{self, Profile};
 use crate::model::{self, Appraisal, Cycle, Person};
 use crate::who::Me;
 use crate::workflow;
@@ -81,17 +81,35 @@ fn table(head: &[&str], rows: &[Vec<String>]) -> String {
 /// The figures of one appraisal: the snapshot once scores closed, else computed now over
 /// the period so far (nothing is written).
 pub fn figures(a: &Appraisal, cycle: &Cycle) -> Result<Value> {
-    if cycle.scores_closed() {
-        if let Some(s) = workflow::results(cycle, std::slice::from_ref(a))["appraisals"].get(0) {
-            return Ok(s.clone());
-        }
-    }
-    let targets = model::targets_of(std::slice::from_ref(a))?;
-    let to = cycle.live_to();
-    let o = engine::compute(cycle, std::slice::from_ref(a), &targets, &to)?;
-    Ok(o.first()
-        .map(|o: &Outcome| o.to_json(cycle, &to))
+    Ok(standing(cycle, std::slice::from_ref(a))?
+        .first()
+        .cloned()
         .unwrap_or(Value::Null))
+}
+
+/// The figures of some appraisals of a cycle (see [`workflow::standing`]).
+fn standing(cycle: &Cycle, list: &[Appraisal]) -> Result<Vec<Value>> {
+    Ok(workflow::standing(cycle, list)?["appraisals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// A person's name linking to their appraisal.
+fn person_link(people: &BTreeMap<i64, Person>, a: &Appraisal) -> String {
+    format!(
+        "<a href=\"appraisal?id={}\">{}</a>",
+        a.rec.id,
+        esc(&model::name_of(people, Some(a.person)))
+    )
+}
+
+/// The figures of one appraisal among a cycle's.
+fn figures_in(all: &[Value], a: &Appraisal) -> Value {
+    all.iter()
+        .find(|f| f["appraisal"] == a.rec.id)
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 fn kpi_table(me: &Me, f: &Value) -> String {
@@ -588,33 +606,13 @@ pub fn team(me: &Me) -> Result<String> {
             continue;
         }
         any = true;
-        let figures: Vec<Value> = if cycle.scores_closed() {
-            workflow::results(&cycle, &mine)["appraisals"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        } else {
-            let targets = model::targets_of(&mine)?;
-            let to = cycle.live_to();
-            engine::compute(&cycle, &mine, &targets, &to)?
-                .iter()
-                .map(|o| o.to_json(&cycle, &to))
-                .collect()
-        };
+        let figures = standing(&cycle, &mine)?;
         let rows: Vec<Vec<String>> = mine
             .iter()
             .map(|a| {
-                let f = figures
-                    .iter()
-                    .find(|f| f["appraisal"] == a.rec.id)
-                    .cloned()
-                    .unwrap_or(Value::Null);
+                let f = figures_in(&figures, a);
                 vec![
-                    format!(
-                        "<a href=\"appraisal?id={}\">{}</a>",
-                        a.rec.id,
-                        esc(&model::name_of(&people, Some(a.person)))
-                    ),
+                    person_link(&people, a),
                     esc(&status_label(me, &a.status)),
                     num(&f["kpi_score"]),
                     num(&f["quality_score"]),
@@ -727,19 +725,7 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
         me.t("Grades and bonus", "等级与奖金系数"), me.t("Company / team target", "公司/团队目标"), me.t("Add a person", "添加被考核人")
     );
     // Results: the snapshot once closed, else today's standing (nothing is written).
-    let results: Vec<Value> = if cycle.scores_closed() {
-        workflow::results(&cycle, &list)["appraisals"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    } else {
-        let targets = model::targets_of(&list)?;
-        let to = cycle.live_to();
-        engine::compute(&cycle, &list, &targets, &to)?
-            .iter()
-            .map(|o| o.to_json(&cycle, &to))
-            .collect()
-    };
+    let results = standing(&cycle, &list)?;
     cascade(me, &mut s, &cycle, &list)?;
     // Distribution of grades.
     let bands = model::bands()?;
@@ -837,17 +823,9 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|a| {
-            let r = results
-                .iter()
-                .find(|r| r["appraisal"] == a.rec.id)
-                .cloned()
-                .unwrap_or(Value::Null);
+            let r = figures_in(&results, a);
             vec![
-                format!(
-                    "<a href=\"appraisal?id={}\">{}</a>",
-                    a.rec.id,
-                    esc(&model::name_of(&people, Some(a.person)))
-                ),
+                person_link(&people, a),
                 esc(&a.team),
                 esc(&status_label(me, &a.status)),
                 num(&r["kpi_score"]),

@@ -670,6 +670,21 @@ pub fn compute(me: &Me, cycle: &Cycle) -> Result<Value> {
     }))
 }
 
+/// The figures of some appraisals of a cycle, in the results shape: the snapshots once the
+/// scores closed, else computed now over the period so far (nothing is written).
+pub fn standing(cycle: &Cycle, list: &[Appraisal]) -> Result<Value> {
+    if cycle.scores_closed() {
+        return Ok(results(cycle, list));
+    }
+    let targets = model::targets_of(list)?;
+    let to = cycle.live_to();
+    let out = engine::compute(cycle, list, &targets, &to)?;
+    Ok(json!({
+        "cycle": cycle.rec.id, "stage": cycle.stage, "closed": false, "from": cycle.from, "to": to,
+        "appraisals": out.iter().map(|o| o.to_json(cycle, &to)).collect::<Vec<_>>(),
+    }))
+}
+
 /// A closed cycle's results, from the snapshots.
 pub fn results(cycle: &Cycle, list: &[Appraisal]) -> Value {
     json!({

@@ -181,47 +181,57 @@ fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
     let customers: Vec<i64> = first.keys().copied().collect();
     for chunk in customers.chunks(100) {
         let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
+        // The first win by anyone: new only if it is the one in scope.
         let everyone = Query::new()
             .eq("stage", "won")
             .filter("customer", "in", ids.join(","))
             .filter("closed_on", "lte", &scope.to);
-        // customer → (first day by anyone, owners who won on that day)
-        let mut global: BTreeMap<i64, (String, Vec<i64>)> = BTreeMap::new();
-        for g in host::aggregate(
-            "deal",
-            &everyone,
-            &["customer", "owner"],
-            &["min:closed_on"],
-        )? {
+        let mut new: BTreeMap<i64, String> = BTreeMap::new();
+        for g in host::aggregate("deal", &everyone, &["customer"], &["min:closed_on"])? {
             let (Some(c), Some(day)) = (g.group[0].as_i64(), g.values[0].as_str()) else {
                 continue;
             };
-            let owner = g.group[1].as_i64().unwrap_or(0);
-            let e = global.entry(c).or_insert_with(|| (day.to_string(), vec![]));
-            if day < e.0.as_str() {
-                *e = (day.to_string(), vec![owner]);
-            } else if day == e.0 {
-                e.1.push(owner);
+            if day >= scope.from.as_str() && first.get(&c).map(String::as_str) == Some(day) {
+                new.insert(c, day.to_string());
             }
         }
-        for (c, (day, owners)) in global {
-            if day < scope.from || first.get(&c) != Some(&day) {
+        if new.is_empty() {
+            continue;
+        }
+        // Whose deal it was: the lowest id among the wins on that first day.
+        let days: std::collections::BTreeSet<&str> = new.values().map(String::as_str).collect();
+        let ids: Vec<String> = new.keys().map(|i| i.to_string()).collect();
+        let on_first_day = Query::new()
+            .eq("stage", "won")
+            .filter("customer", "in", ids.join(","))
+            .filter(
+                "closed_on",
+                "in",
+                days.into_iter().collect::<Vec<_>>().join(","),
+            );
+        let mut owner_of: BTreeMap<i64, (i64, i64)> = BTreeMap::new(); // customer → (deal id, owner)
+        for g in host::aggregate(
+            "deal",
+            &on_first_day,
+            &["customer", "closed_on", "owner"],
+            &["min:id"],
+        )? {
+            let (Some(c), Some(day), Some(id)) = (
+                g.group[0].as_i64(),
+                g.group[1].as_str(),
+                g.values[0].as_i64(),
+            ) else {
+                continue;
+            };
+            if new.get(&c).map(String::as_str) != Some(day) {
                 continue;
             }
-            let owner = if owners.len() == 1 {
-                owners[0]
-            } else {
-                let q = Query::new()
-                    .eq("stage", "won")
-                    .eq("customer", c)
-                    .eq("closed_on", &day)
-                    .sort("id")
-                    .limit(1);
-                match host::query("deal", &q)?.items.first() {
-                    Some(d) => d.owner.unwrap_or(0),
-                    None => continue,
-                }
-            };
+            let owner = g.group[2].as_i64().unwrap_or(0);
+            if owner_of.get(&c).is_none_or(|(best, _)| id < *best) {
+                owner_of.insert(c, (id, owner));
+            }
+        }
+        for (_, (_, owner)) in owner_of {
             if scope.owners.as_ref().is_none_or(|o| o.contains(&owner)) {
                 *out.entry(owner).or_default() += 1;
             }
