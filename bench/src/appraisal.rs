@@ -58,7 +58,7 @@ fn create(server: &TestServer, entity: &str, v: Value) -> anyhow::Result<i64> {
 }
 
 /// Runs the group (the sales group must have generated the deals).
-pub fn cycle(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
+pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Result<()> {
     let admin = server.admin();
     let r = qingguan_tests::install(&admin, "qingguan-appraisal", true);
     anyhow::ensure!(r.status == 201, "install appraisal: {}", r.text);
@@ -200,7 +200,7 @@ pub fn cycle(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
         json!({"cycle": cycle, "op": "advance"}),
     )?;
     let close_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let deals = "100k deals";
+    let deals = format!("{deals} deals");
     report.add(
         "appraisal",
         "start a cycle: 50 appraisals, 300 targets",
