@@ -273,7 +273,7 @@ impl Group {
 /// instead of paging through every record. `metrics` are `count`, `sum:field`, `min:field` and
 /// `max:field`; the sum of a date field is the sum of its day numbers since 1970-01-01, so
 /// `sum:closed_on` minus `sum:opened_on` over the same records is their total span in days.
-/// At most three group fields and 10,000 groups; the query's sort, limit and cursor are
+/// At most three group fields and 100,000 groups; the query's sort, limit and cursor are
 /// ignored, its filters, search and [`Query::as_user`] apply.
 ///
 /// ```no_run

@@ -343,7 +343,18 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         "names who has not agreed: {}",
         early.text
     );
+    let seen = hr.get(&format!("/api/v1/records/appraisal/{a_ben}")).body["version"].clone();
     ok(act(&lena, "/targets", propose(a_ben, "120000")));
+    let stale = act(
+        &ben,
+        "/respond",
+        json!({"appraisal": a_ben, "decision": "accept", "version": seen}),
+    );
+    assert_eq!(
+        stale.status, 409,
+        "accepting targets that changed meanwhile: {}",
+        stale.text
+    );
     ok(act(
         &ben,
         "/respond",
@@ -363,8 +374,22 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         "{log}"
     );
     assert_eq!(
-        ok(act(&hr, "/cycle", json!({"cycle": cid, "op": "advance"})))["stage"],
+        ok(act(
+            &hr,
+            "/cycle",
+            json!({"cycle": cid, "op": "advance", "stage": "plan"})
+        ))["stage"],
         "appraise"
+    );
+    let twice = act(
+        &hr,
+        "/cycle",
+        json!({"cycle": cid, "op": "advance", "stage": "plan"}),
+    );
+    assert_eq!(
+        twice.status, 409,
+        "a second click on a stale page does not skip a stage: {}",
+        twice.text
     );
 
     // --- Appraise: manual actuals, 360° ratings --------------------------------------------
@@ -474,16 +499,15 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         ]
     );
     assert_eq!(ra["kpi_score"], "113");
-    // 360°: self (4,5) → (60×80 + 40×100)/100 = 88; manager (5,4) → 92; peer (3,4) → 68.
-    // (50×92 + 20×68 + 10×88) / 80 = 85.5. Total = (70×113 + 30×85.5)/100 = 104.75 → S.
-    assert_eq!(
-        ra["groups"],
-        json!({"manager": "92", "peer": "68", "self": "88"})
-    );
-    assert_eq!(ra["quality_score"], "85.5");
+    // 360°: self (4,5) → (60×80 + 40×100)/100 = 88; manager (5,4) → 92; the peer group has
+    // one rater (Ben), below the anonymity minimum of 2: not counted.
+    // (50×92 + 10×88) / 60 = 91.333 → 91.33. Total = (70×113 + 30×91.33)/100 = 106.499 → 106.5 → S.
+    assert_eq!(ra["groups"], json!({"manager": "92", "self": "88"}));
+    assert_eq!(ra["raters"], json!({"manager": 1, "peer": 1, "self": 1}));
+    assert_eq!(ra["quality_score"], "91.33");
     assert_eq!(
         (ra["score"].as_str(), ra["grade"].as_str()),
-        (Some("104.75"), Some("S"))
+        (Some("106.5"), Some("S"))
     );
     assert_eq!(
         (ra["coefficient"].as_str(), ra["bonus"].as_str()),
@@ -493,7 +517,8 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     // Ben. 90,000 / 120,000 = 75% → 75. New 1 / 2 = 50% → band 50:60 → 60.
     // Follow-ups 3 / 4 = 75%. Satisfaction 81 / 90 = 90%.
     // KPI = (50×75 + 20×60 + 10×75 + 20×90)/100 = 75. 360°: self (3,3) 60, manager (3,4) 68,
-    // peer (4,4) 80 → (50×68 + 20×80 + 10×60)/80 = 70. Total (70×75 + 30×70)/100 = 73.5 → B.
+    // one peer (not counted) → (50×68 + 10×60)/60 = 66.67. Total (70×75 + 30×66.67)/100
+    // = 72.501 → 72.5 → B.
     assert_eq!(
         kpis(&rb),
         vec![
@@ -505,7 +530,7 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     );
     assert_eq!(
         (rb["kpi_score"].as_str(), rb["quality_score"].as_str()),
-        (Some("75"), Some("70"))
+        (Some("75"), Some("66.67"))
     );
     assert_eq!(
         (
@@ -513,7 +538,7 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
             rb["grade"].as_str(),
             rb["bonus"].as_str()
         ),
-        (Some("73.5"), Some("B"), Some("8000"))
+        (Some("72.5"), Some("B"), Some("8000"))
     );
 
     // Lena, the lead: the team's figures. Team revenue 290,000 / 300,000 = 96.67% → 96.67.
@@ -549,7 +574,7 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
             ann_rec["grade"].as_str(),
             ann_rec["status"].as_str()
         ),
-        (Some("104.75"), Some("S"), Some("scored"))
+        (Some("106.50"), Some("S"), Some("scored"))
     );
 
     // --- Closed scores do not move --------------------------------------------------------
@@ -582,8 +607,46 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     assert_eq!(
         lena.get(&format!("/api/v1/records/appraisal/{a_ann}"))
             .status,
+        404,
+        "managers read through the pages"
+    );
+    assert_eq!(
+        lena.get(&format!("/api/v1/plugins/appraisal/appraisal?id={a_ann}"))
+            .status,
         200,
         "her manager can"
+    );
+    assert_eq!(
+        ann.post(
+            "/api/v1/plugins/appraisal/queries/results",
+            &json!({"cycle": cid})
+        )
+        .status,
+        403,
+        "queries check the caller too"
+    );
+    assert_eq!(
+        ben.post(
+            "/api/v1/plugins/appraisal/queries/standing",
+            &json!({"appraisal": a_ann})
+        )
+        .status,
+        403
+    );
+    let own = ann.post(
+        "/api/v1/plugins/appraisal/queries/standing",
+        &json!({"appraisal": a_ann}),
+    );
+    assert_eq!(
+        (own.status, own.body["score"].as_str()),
+        (200, Some("106.5")),
+        "{}",
+        own.text
+    );
+    assert_eq!(
+        hr.get(&format!("/api/v1/plugins/appraisal/appraisal?id={a_ann}"))
+            .status,
+        200
     );
     assert_eq!(
         ann.get(&format!("/api/v1/plugins/appraisal/results?cycle={cid}"))
@@ -598,7 +661,7 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     let page = ann.get(&format!("/api/v1/plugins/appraisal/appraisal?id={a_ann}"));
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(
-        page.text.contains("104.75") && page.text.contains("fewer than 2 raters"),
+        page.text.contains("106.5") && page.text.contains("fewer than 2 raters"),
         "{}",
         page.text
     );
@@ -654,12 +717,12 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines[0], "cycle,employee,username,team,position,kpi_score,quality_score,score,grade,coefficient,bonus_base,bonus");
     assert!(
-        lines.contains(&"2025 Q1,ann,ann,north,Sales rep,113,85.5,104.75,S,1.5,10000,15000"),
+        lines.contains(&"2025 Q1,ann,ann,north,Sales rep,113,91.33,106.5,S,1.5,10000,15000"),
         "{}",
         csv.text
     );
     assert!(
-        lines.contains(&"2025 Q1,ben,ben,north,Sales rep,75,70,73.5,B,1,8000,8000"),
+        lines.contains(&"2025 Q1,ben,ben,north,Sales rep,75,66.67,72.5,B,1,8000,8000"),
         "{}",
         csv.text
     );

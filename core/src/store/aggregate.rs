@@ -13,7 +13,7 @@ use rusqlite::types::ValueRef;
 use serde_json::{json, Value as Json};
 
 /// Most groups one aggregate may return.
-pub const MAX_GROUPS: usize = 10_000;
+pub const MAX_GROUPS: usize = 100_000;
 
 /// What to compute for each group.
 #[derive(Debug, Clone, PartialEq, Eq)]

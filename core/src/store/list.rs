@@ -166,10 +166,10 @@ pub(super) fn conditions(
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .collect();
-                if parts.is_empty() || parts.len() > 100 {
+                if parts.is_empty() || parts.len() > 1000 {
                     return Err(Error::bad_param(
                         &param,
-                        "needs 1 to 100 comma-separated values",
+                        "needs 1 to 1000 comma-separated values",
                     ));
                 }
                 let mut marks = Vec::new();

@@ -186,10 +186,23 @@ pub fn compute(
 ) -> Result<Vec<Outcome>> {
     let bands = model::bands()?;
     let scale = host::config()["rating_scale"].as_i64().unwrap_or(5).max(1);
-    // Manual actuals by (team, indicator, person) for team aggregates.
+    // Manual actuals by (team, indicator, person) for team aggregates: from the whole cycle,
+    // whichever appraisals are being computed.
+    let team_manual = targets
+        .values()
+        .flatten()
+        .any(|t| t.source == "manual" && t.scope == "team");
+    let (everyone, all_targets);
+    let (list_all, targets_all) = if team_manual {
+        everyone = model::appraisals(cycle.rec.id)?;
+        all_targets = model::targets_of(&everyone)?;
+        (&everyone[..], &all_targets)
+    } else {
+        (list, targets)
+    };
     let mut manual: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
-    for a in list {
-        for t in targets.get(&a.rec.id).into_iter().flatten() {
+    for a in list_all {
+        for t in targets_all.get(&a.rec.id).into_iter().flatten() {
             if t.source == "manual" && t.scope == "person" {
                 if let Some(v) = t.rec.decimal("actual") {
                     manual.insert((a.team.clone(), t.name.clone(), a.person.to_string()), v);
@@ -350,15 +363,6 @@ fn one(
     }
     let kpi_score = (!kpis.is_empty())
         .then(|| score::weighted(&kpis.iter().map(|k| (k.weight, k.score)).collect::<Vec<_>>()));
-    let rs: Vec<Rating> = ratings
-        .iter()
-        .map(|r| Rating {
-            group: r.str("rater_group").unwrap_or_default().to_string(),
-            item: r.str("item").unwrap_or_default().to_string(),
-            score: r.i64("score").unwrap_or(0),
-        })
-        .collect();
-    let (quality_score, groups) = score::quality(&rs, &profile.items, &profile.groups, scale);
     let mut raters: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for r in ratings {
         raters
@@ -366,6 +370,27 @@ fn one(
             .or_default()
             .insert(r.i64("rater").unwrap_or(0));
     }
+    // Anonymity: a peer or subordinate group counts only with enough raters, so that no
+    // figure anyone sees is one colleague's rating.
+    let min = host::config()["min_raters"].as_u64().unwrap_or(2) as usize;
+    let too_few: Vec<String> = raters
+        .iter()
+        .filter(|(g, r)| matches!(g.as_str(), "peer" | "subordinate") && r.len() < min)
+        .map(|(g, _)| g.clone())
+        .collect();
+    for g in &too_few {
+        notes.push(format!("{g}: fewer than {min} raters, not counted"));
+    }
+    let rs: Vec<Rating> = ratings
+        .iter()
+        .map(|r| Rating {
+            group: r.str("rater_group").unwrap_or_default().to_string(),
+            item: r.str("item").unwrap_or_default().to_string(),
+            score: r.i64("score").unwrap_or(0),
+        })
+        .filter(|r| !too_few.contains(&r.group))
+        .collect();
+    let (quality_score, groups) = score::quality(&rs, &profile.items, &profile.groups, scale);
     if quality_score.is_none() && !profile.items.is_empty() && profile.kpi_share < 100 {
         notes.push("no 360° ratings: the KPI part counts fully".into());
     }

@@ -9,7 +9,7 @@ use qingguan_plugin_sdk::host;
 use qingguan_plugin_sdk::{json, Error, Fields, Record, Result, WriteOp};
 
 /// Fields of an appraisal a user (HR) may edit directly.
-const APPRAISAL_EDITABLE: [&str; 4] = ["title", "manager", "bonus_base", "profile"];
+const APPRAISAL_EDITABLE: [&str; 3] = ["title", "manager", "bonus_base"];
 
 /// Checks one write by a user (or another plugin).
 pub fn before_write(
@@ -187,7 +187,7 @@ pub fn before_write(
                 .field("person", me.t("already appraised", "已存在")));
             }
             for k in f.as_map().keys().cloned().collect::<Vec<_>>() {
-                let allowed = ["cycle", "person", "owner"].contains(&k.as_str())
+                let allowed = ["cycle", "person", "owner", "profile"].contains(&k.as_str())
                     || APPRAISAL_EDITABLE.contains(&k.as_str());
                 if !allowed && f.get(&k).is_some_and(|v| !v.is_null()) {
                     return Err(workflow());
@@ -221,10 +221,7 @@ pub fn before_write(
                     (Some(x), Some(y)) => x == y,
                     _ => old == v,
                 };
-                if !same
-                    && (!APPRAISAL_EDITABLE.contains(&k.as_str())
-                        || (k == "profile" && b.str("status") != Some("draft")))
-                {
+                if !same && !APPRAISAL_EDITABLE.contains(&k.as_str()) {
                     return Err(workflow());
                 }
             }
@@ -284,7 +281,18 @@ pub fn after_create(entity: &str, r: &Record) -> Result<()> {
     if entity != "appraisal" || ctx.asked_by.as_deref() == Some(ctx.plugin_id.as_str()) {
         return Ok(());
     }
-    let a = model::Appraisal::of(r.clone());
+    // The person owns their appraisal (so they, and nobody else below HR, read it).
+    let r = if r.owner != r.i64("person") {
+        host::update(
+            "appraisal",
+            r.id,
+            r.version,
+            &json!({"owner": r.i64("person")}),
+        )?
+    } else {
+        r.clone()
+    };
+    let a = model::Appraisal::of(r);
     let cycle = Cycle::load(a.cycle())?;
     let all = model::appraisals(cycle.rec.id)?;
     crate::workflow::seed(&cycle, &a, &all)

@@ -68,7 +68,7 @@ impl Plugin for AppraisalPlugin {
         let cycle = Cycle::load(id)?;
         match name {
             "start" => workflow::start(&me, &cycle),
-            "advance" => workflow::advance(&me, &cycle),
+            "advance" => workflow::advance(&me, &cycle, None),
             "compute" => workflow::compute(&me, &cycle),
             _ => Err(Error::not_found(format!("no action {name}"))),
         }
@@ -139,6 +139,11 @@ impl Plugin for AppraisalPlugin {
     fn answer(query: &str, args: Value) -> Result<Value> {
         match query {
             "results" => {
+                // Another plugin (payroll) may ask; of users, only HR.
+                let me = who::me();
+                if host::context().asked_by.is_none() {
+                    me.require_hr()?;
+                }
                 let id = args["cycle"].as_i64().ok_or_else(|| {
                     Error::invalid("'cycle' must be an id").field("cycle", "required")
                 })?;
@@ -155,6 +160,11 @@ impl Plugin for AppraisalPlugin {
                     Error::invalid("'appraisal' must be an id").field("appraisal", "required")
                 })?;
                 let a = Appraisal::load(id)?;
+                let me = who::me();
+                let mine = me.id.is_some() && me.id == Some(a.person);
+                if host::context().asked_by.is_none() && !mine && !workflow::manages(&me, &a) {
+                    return Err(Error::Denied("not your appraisal".into()));
+                }
                 pages::figures(&a, &Cycle::load(a.cycle())?)
             }
             _ => Err(Error::not_found(format!("no query '{query}'"))),
@@ -231,7 +241,9 @@ fn post(me: &who::Me, path: &str, req: &Request, api: bool) -> Result<Response> 
             let cycle = Cycle::load(id)?;
             let out = match form.get("op").map(String::as_str) {
                 Some("start") => workflow::start(me, &cycle)?,
-                Some("advance") => workflow::advance(me, &cycle)?,
+                Some("advance") => {
+                    workflow::advance(me, &cycle, form.get("stage").map(String::as_str))?
+                }
                 Some("compute") => workflow::compute(me, &cycle)?,
                 _ => {
                     return Err(Error::invalid("unknown operation")

@@ -146,35 +146,25 @@ fn kpi_table(me: &Me, f: &Value) -> String {
     )
 }
 
-/// The 360° part by group. The person appraised does not see a group's average when fewer
-/// than two raters gave it (it would be one person's rating).
-fn quality_block(me: &Me, f: &Value, is_person: bool) -> String {
+/// The 360° part by group (peer and subordinate groups with too few raters are not counted,
+/// see the notes, so every average shown mixes several people's ratings).
+fn quality_block(me: &Me, f: &Value) -> String {
     let mut s = String::new();
     let groups = f["groups"].as_object().cloned().unwrap_or_default();
     if groups.is_empty() {
         return format!(
             "<p class=\"muted\">{}</p>",
-            me.t("No 360° ratings yet.", "尚无360度评分。")
+            me.t("No 360° ratings counted yet.", "尚无计入的360度评分。")
         );
     }
     s.push_str("<ul>");
     for (g, v) in groups {
         let raters = f["raters"][&g].as_u64().unwrap_or(0);
-        let hidden = is_person && raters < 2 && g != "self" && g != "manager";
-        let value = if hidden {
-            me.t(
-                "counted; not shown (fewer than 2 raters)",
-                "已计入；评分人少于2人不显示",
-            )
-            .to_string()
-        } else {
-            num(&v)
-        };
         let _ = write!(
             s,
             "<li>{}: {} <span class=\"muted\">({raters})</span></li>",
             esc(&group_label(me, &g)),
-            value
+            num(&v)
         );
     }
     s.push_str("</ul>");
@@ -253,7 +243,7 @@ pub fn appraisal(me: &Me, id: i64, err: Option<&Error>) -> Result<String> {
         s,
         "<h3>{}</h3>{}",
         me.t("360° review", "360度评价"),
-        quality_block(me, &f, is_person && !me.hr)
+        quality_block(me, &f)
     );
     s.push_str("</section>");
     let targets = a.targets()?;
@@ -272,9 +262,9 @@ pub fn appraisal(me: &Me, id: i64, err: Option<&Error>) -> Result<String> {
     if cycle.stage == "plan" && is_person && a.status == "proposed" {
         let _ = write!(
             s,
-            "<form method=\"post\" action=\"respond\" class=\"card\"><h3>{}</h3><input type=\"hidden\" name=\"appraisal\" value=\"{id}\"><div class=\"field\"><label for=\"rcomment\">{}</label><textarea id=\"rcomment\" name=\"comment\"></textarea></div><div class=\"field\"><label for=\"resources\">{}</label><textarea id=\"resources\" name=\"resources\"></textarea></div><button class=\"primary\" name=\"decision\" value=\"accept\">{}</button> <button name=\"decision\" value=\"object\">{}</button></form>",
+            "<form method=\"post\" action=\"respond\" class=\"card\"><h3>{}</h3><input type=\"hidden\" name=\"appraisal\" value=\"{id}\"><input type=\"hidden\" name=\"version\" value=\"{version}\"><div class=\"field\"><label for=\"rcomment\">{}</label><textarea id=\"rcomment\" name=\"comment\"></textarea></div><div class=\"field\"><label for=\"resources\">{}</label><textarea id=\"resources\" name=\"resources\"></textarea></div><button class=\"primary\" name=\"decision\" value=\"accept\">{}</button> <button name=\"decision\" value=\"object\">{}</button></form>",
             me.t("Your targets", "您的目标"), me.t("Comment", "意见"), me.t("Resources you need", "需要的资源支持"), me.t("Accept", "确认目标"), me.t("Object", "提出异议")
-        );
+        , version = a.rec.version);
     }
     // Manual indicators: the manager enters actuals until scores close.
     let manual: Vec<_> = targets
@@ -567,7 +557,7 @@ pub fn rate_form(me: &Me, id: i64, group: &str, err: Option<&Error>) -> Result<S
             .iter()
             .find(|r| r.str("item") == Some(name.as_str()))
             .and_then(|r| r.i64("score"));
-        let _ = write!(s, "<div class=\"field\"><label for=\"score_{i}\">{}</label><select id=\"score_{i}\" name=\"score_{i}\" required><option value=\"\">—</option>", esc(name));
+        let _ = write!(s, "<div class=\"field\"><label for=\"score_{i}\">{}</label><input type=\"hidden\" name=\"item_{i}\" value=\"{}\"><select id=\"score_{i}\" name=\"score_{i}\" required><option value=\"\">—</option>", esc(name), esc(name));
         for n in 1..=scale {
             let sel = if current == Some(n) { " selected" } else { "" };
             let _ = write!(s, "<option value=\"{n}\"{sel}>{n}</option>");
@@ -715,7 +705,7 @@ pub fn hr(me: &Me, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String>
         _ => vec![],
     };
     for (op, label) in ops {
-        let _ = write!(s, "<form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"{op}\"><button class=\"primary\">{}</button></form>", cycle.rec.id, esc(label));
+        let _ = write!(s, "<form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"{op}\"><input type=\"hidden\" name=\"stage\" value=\"{}\"><button class=\"primary\">{}</button></form>", cycle.rec.id, esc(&cycle.stage), esc(label));
     }
     s.push_str("</div></section>");
     let _ = write!(

@@ -68,7 +68,11 @@ pub fn start(me: &Me, cycle: &Cycle) -> Result<Value> {
         created.push(a.id);
     }
     let all = model::appraisals(cycle.rec.id)?;
-    for a in all.iter().filter(|a| created.contains(&a.rec.id)) {
+    // New appraisals, and any a failed earlier run left without targets.
+    let targets = model::targets_of(&all)?;
+    for a in all.iter().filter(|a| {
+        created.contains(&a.rec.id) || targets.get(&a.rec.id).is_none_or(|t| t.is_empty())
+    }) {
         seed(cycle, a, &all)?;
     }
     Ok(json!({"created": created.len(), "appraisals": all.len()}))
@@ -138,15 +142,13 @@ pub fn seed(cycle: &Cycle, a: &Appraisal, all: &[Appraisal]) -> Result<()> {
             }),
         )?;
     }
+    // Open items of earlier cycles (also ones carried before and still open) move on.
     let open = host::query_all(
         "improvement",
-        &Query::new()
-            .eq("person", a.person)
-            .eq("status", "open")
-            .filter("carried_to", "null", "true"),
+        &Query::new().eq("person", a.person).eq("status", "open"),
     )?;
     for i in open {
-        if i.i64("appraisal") != Some(a.rec.id) {
+        if i.i64("appraisal") != Some(a.rec.id) && i.i64("carried_to") != Some(a.rec.id) {
             host::update(
                 "improvement",
                 i.id,
@@ -167,6 +169,9 @@ fn now_line(me: &Me, people: &BTreeMap<i64, Person>, what: &str) -> String {
 }
 
 fn append(log: Option<&str>, line: &str) -> String {
+    // One line per step: a comment cannot forge further dated lines.
+    let line = line.replace(['\n', '\r'], " ");
+    let line = line.as_str();
     match log {
         Some(l) if !l.is_empty() => format!("{l}\n{line}"),
         _ => line.to_string(),
@@ -175,6 +180,9 @@ fn append(log: Option<&str>, line: &str) -> String {
 
 /// Whether the caller manages this appraisal (its manager, or HR).
 pub fn manages(me: &Me, a: &Appraisal) -> bool {
+    if me.id.is_some() && me.id == Some(a.person) {
+        return false; // nobody manages their own appraisal, HR included
+    }
     me.hr || (me.id.is_some() && a.manager == me.id)
 }
 
@@ -271,6 +279,17 @@ pub fn respond(me: &Me, a: &Appraisal, form: &BTreeMap<String, String>) -> Resul
             )
             .into(),
         ));
+    }
+    if let Some(v) = form.get("version").and_then(|v| v.parse::<i64>().ok()) {
+        if v != a.rec.version {
+            return Err(Error::Conflict(
+                me.t(
+                    "the targets changed while you were reading them; look at them again",
+                    "目标在您查看期间已被修改，请重新查看",
+                )
+                .into(),
+            ));
+        }
     }
     if a.status != "proposed" {
         return Err(Error::Conflict(
@@ -424,6 +443,20 @@ pub fn rate(me: &Me, a: &Appraisal, form: &BTreeMap<String, String>) -> Result<u
     let mut scores = Vec::new();
     for (i, item) in profile.item_names().iter().enumerate() {
         let key = format!("score_{i}");
+        // The form names the items it showed: if HR changed them meanwhile, nothing lands on
+        // the wrong item.
+        if form
+            .get(&format!("item_{i}"))
+            .is_some_and(|shown| shown != item)
+        {
+            return Err(Error::Conflict(
+                me.t(
+                    "the items to rate changed; open the form again",
+                    "评价项已变更，请重新打开评分表",
+                )
+                .into(),
+            ));
+        }
         let v = form.get(&key).map(|s| s.trim()).unwrap_or_default();
         let n: i64 = v
             .parse()
@@ -528,6 +561,13 @@ pub fn feedback(me: &Me, a: &Appraisal, form: &BTreeMap<String, String>) -> Resu
         }
         items.push((item.to_string(), responsible, due.map(str::to_string)));
     }
+    // Recording the feedback again adds only items not already in the plan.
+    let existing: Vec<String> =
+        host::query_all("improvement", &Query::new().eq("appraisal", a.rec.id))?
+            .iter()
+            .filter_map(|i| i.str("item").map(str::to_string))
+            .collect();
+    items.retain(|(item, _, _)| !existing.contains(item));
     for (item, responsible, due) in &items {
         host::create(
             "improvement",
@@ -548,7 +588,12 @@ pub fn feedback(me: &Me, a: &Appraisal, form: &BTreeMap<String, String>) -> Resu
 pub fn improvement_done(me: &Me, id: i64) -> Result<()> {
     let i = host::get("improvement", id)?;
     let a = Appraisal::load(i.i64("appraisal").unwrap_or(0))?;
-    let allowed = me.id == i.i64("person") || me.id == i.i64("responsible") || manages(me, &a);
+    let carried = match i.i64("carried_to") {
+        Some(c) => manages(me, &Appraisal::load(c)?),
+        None => false,
+    };
+    let allowed =
+        me.id == i.i64("person") || me.id == i.i64("responsible") || manages(me, &a) || carried;
     if !allowed {
         return Err(Error::Denied(
             me.t("not your improvement item", "不是您的改进项").into(),
@@ -567,8 +612,20 @@ fn names_of(list: &[&Appraisal], people: &BTreeMap<i64, Person>) -> String {
 
 /// Moves a cycle to its next stage. Leaving *appraise* computes the final figures over the
 /// whole period and freezes them (the snapshot); later CRM changes no longer move them.
-pub fn advance(me: &Me, cycle: &Cycle) -> Result<Value> {
+///
+/// `from`, when given, is the stage the caller saw: a second click on a page that has not
+/// reloaded is refused instead of skipping a stage.
+pub fn advance(me: &Me, cycle: &Cycle, from: Option<&str>) -> Result<Value> {
     me.require_hr()?;
+    if from.is_some_and(|f| f != cycle.stage) {
+        return Err(Error::Conflict(
+            me.t(
+                "the cycle has already moved on; reload the page",
+                "周期阶段已变化，请刷新页面",
+            )
+            .into(),
+        ));
+    }
     let list = model::appraisals(cycle.rec.id)?;
     let people = model::people()?;
     let next = match cycle.stage.as_str() {
@@ -647,8 +704,8 @@ pub fn advance(me: &Me, cycle: &Cycle) -> Result<Value> {
     if next == "feedback" {
         patch["closed_at"] = json!(date::format(date::today()));
     }
-    let c = host::get("appraisal_cycle", cycle.rec.id)?;
-    host::update("appraisal_cycle", c.id, c.version, &patch)?;
+    // The version read at the start: a concurrent advance fails here instead of moving twice.
+    host::update("appraisal_cycle", cycle.rec.id, cycle.rec.version, &patch)?;
     Ok(json!({"stage": next, "appraisals": list.len()}))
 }
 

@@ -161,7 +161,7 @@ fn won_in(scope: &Scope) -> Query {
         .filter("closed_on", "lte", &scope.to)
 }
 
-/// New customers per owner: a customer is new for the owner of its first won deal ever (by
+/// New customers per owner (looked up 500 customers at a time): a customer is new for the owner of its first won deal ever (by
 /// anyone, whoever may see it; on a tie, the deal with the lowest id), if that deal is in the
 /// period and in scope. The same rule for one owner and for everyone, so the figures add up.
 fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
@@ -179,7 +179,7 @@ fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
     }
     let mut out: BTreeMap<i64, usize> = BTreeMap::new();
     let customers: Vec<i64> = first.keys().copied().collect();
-    for chunk in customers.chunks(100) {
+    for chunk in customers.chunks(500) {
         let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
         // The first win by anyone: new only if it is the one in scope.
         let everyone = Query::new()
