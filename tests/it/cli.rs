@@ -275,6 +275,54 @@ fn demo_serves_a_company_with_role_logins() {
         contacts.body["next_cursor"].is_string(),
         "more than 200 contacts"
     );
+    // Appraisal: last quarter closed with scores and bonus, this quarter being appraised.
+    let login = |who: &str| {
+        let mut c = Client::new(&url);
+        let r = c.post(
+            "/api/v1/auth/login",
+            &json!({"username": who, "password": who}),
+        );
+        c.token = r.body["token"].as_str().map(String::from);
+        c
+    };
+    let hr = login("hr");
+    let cycles = hr
+        .get("/api/v1/records/appraisal_cycle?sort=starts_on")
+        .body["items"]
+        .clone();
+    let stages: Vec<&str> = cycles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, vec!["closed", "appraise"]);
+    let closed = hr.get(&format!(
+        "/api/v1/plugins/appraisal/results?cycle={}",
+        cycles[0]["id"]
+    ));
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let people = closed.body["appraisals"].as_array().unwrap();
+    assert_eq!(people.len(), 4, "three reps and their manager");
+    assert!(
+        people
+            .iter()
+            .all(|a| a["grade"].as_str().is_some_and(|g| g != "-") && a["bonus"].is_string()),
+        "{}",
+        closed.text
+    );
+    let running = hr.get(&format!(
+        "/api/v1/plugins/appraisal/results?cycle={}",
+        cycles[1]["id"]
+    ));
+    assert_eq!(running.body["closed"], false);
+    assert_eq!(hr.get("/api/v1/plugins/appraisal/hr").status, 200);
+    let me = login("sales").get("/api/v1/plugins/appraisal/me");
+    assert!(
+        me.text.contains("Targets agreed") && me.text.contains("History"),
+        "{}",
+        me.text
+    );
 }
 
 fn repo_root() -> std::path::PathBuf {
