@@ -771,4 +771,33 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         "{}",
         me.text
     );
+
+    // HR adds a newcomer by hand: the appraisal is hers (owner), with the profile's targets.
+    let (dora, dora_id) = s.user("dora", "sales", "north");
+    let added = hr.create(
+        "appraisal",
+        json!({"cycle": next["id"], "person": dora_id, "profile": rep["id"]}),
+    );
+    assert_eq!(added["status"], "draft");
+    let mine = dora.get(&format!("/api/v1/records/appraisal/{}", added["id"]));
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    assert_eq!(mine.body["owner"], dora_id);
+    assert_eq!(
+        records(
+            &hr,
+            "appraisal_target",
+            &format!("appraisal={}", added["id"])
+        )
+        .len(),
+        4
+    );
+    let twice = hr.post(
+        "/api/v1/records/appraisal",
+        &json!({"cycle": next["id"], "person": dora_id, "profile": rep["id"]}),
+    );
+    assert_eq!(
+        twice.status, 422,
+        "one appraisal per person and cycle: {}",
+        twice.text
+    );
 }
