@@ -441,11 +441,18 @@ mod tests {
             Manifest::parse(&format!("{MINIMAL}colour = 1")),
             Err(ManifestError::Syntax(_))
         ));
-        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.1\"").unwrap_err();
+        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.1\"").is_ok());
+        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.2\"").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plugin 'x' 1.0.0 needs SDK 1.1.0, this host provides SDK 1.0.0"
+            "plugin 'x' 1.0.0 needs SDK 1.2.0, this host provides SDK 1.1.0"
         );
+        // Role defaults only for the plugin's own entity types.
+        let perms = format!(
+            "{MINIMAL}[permissions.sales]\ncustomer = {{ read = true, scope = \"all\" }}\n"
+        );
+        let err = Manifest::parse(&perms).unwrap_err().to_string();
+        assert!(err.contains("customer"), "{err}");
         assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"2.0\"").is_err());
         let routes = format!("{MINIMAL}[[routes]]\nmethod = \"GET\"\npath = \"/enable\"\n");
         assert!(Manifest::parse(&routes).is_err());
