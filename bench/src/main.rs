@@ -615,7 +615,7 @@ fn sales(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::Resu
             ms,
             "ms",
             None,
-            "grouped aggregates in the database (SDK 1.1), index-covered; new customers by first-win lookups per 100 customers",
+            "grouped aggregates in the database (SDK 1.1), index-covered; new customers by first-win lookups per 500 customers",
         ),
         Err(e) => report.add(
             "sales",
