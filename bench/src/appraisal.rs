@@ -5,49 +5,24 @@
 
 use crate::median_ms;
 use crate::report::Report;
-use qingguan::plugins::bindings::wit;
-use qingguan::plugins::host_calls::CallUser;
 use qingguan::plugins::loaded::CallCtx;
-use qingguan_core::{Access, ListQuery, Locale};
+use qingguan_core::{Access, ListQuery};
 use qingguan_tests::TestServer;
 use serde_json::{json, Value};
 use std::time::Instant;
 
-fn as_user(server: &TestServer, id: i64) -> anyhow::Result<CallCtx> {
-    let (access, info) = server.store.access_for(id)?;
-    Ok(CallCtx {
-        user: CallUser::Known(Box::new((access, info))),
-        locale: Locale::En,
-        asked_by: None,
-    })
-}
-
+/// Calls one of appraisal's routes as a user (JSON in and out, as the API does).
 fn call(
     server: &TestServer,
-    ctx: CallCtx,
+    user: i64,
     method: &str,
     path: &str,
-    query: &str,
     body: Value,
 ) -> anyhow::Result<Value> {
-    let req = wit::HttpRequest {
-        method: method.into(),
-        path: path.into(),
-        query: query.into(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: body.to_string().into_bytes(),
-    };
-    let r = server.plugins.http("appraisal", req, ctx)?;
-    anyhow::ensure!(
-        r.status == 200,
-        "appraisal {path}: {} {}",
-        r.status,
-        String::from_utf8_lossy(&r.body)
-    );
-    Ok(serde_json::from_slice(&r.body)?)
+    let ctx = CallCtx::for_user(&server.store, user)?;
+    Ok(server
+        .plugins
+        .call_json("appraisal", method, path, &body, ctx)?)
 }
 
 fn create(server: &TestServer, entity: &str, v: Value) -> anyhow::Result<i64> {
@@ -98,17 +73,11 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
         "appraisal_cycle",
         json!({"name": "2026 Q2", "period": "quarter", "starts_on": "2026-04-01"}),
     )?;
-    let hr_ctx = || as_user(server, hr);
+    let post = |user: i64, path: &str, body: Value| call(server, user, "POST", path, body);
+    let cycle_op = |op: &str| post(hr, "/cycle", json!({"cycle": cycle, "op": op}));
 
     let t = Instant::now();
-    let started = call(
-        server,
-        hr_ctx()?,
-        "POST",
-        "/cycle",
-        "",
-        json!({"cycle": cycle, "op": "start"}),
-    )?;
+    let started = cycle_op("start")?;
     let start_ms = t.elapsed().as_secs_f64() * 1000.0;
     let people = started["appraisals"].as_i64().unwrap_or(0);
     anyhow::ensure!(people == 50, "expected 50 appraisals, got {started}");
@@ -120,44 +89,19 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
             &ListQuery::from_pairs([("cycle", cycle.to_string().as_str()), ("limit", "200")])?,
         )?
         .items;
+    let person_of = |a: &qingguan_core::Record| a.get("person").to_json().as_i64().unwrap_or(0);
     for a in &list {
-        let person = a.get("person").to_json().as_i64().unwrap_or(0);
-        let id = a.id.to_string();
-        call(
-            server,
-            hr_ctx()?,
-            "POST",
-            "/targets",
-            "",
-            json!({"appraisal": a.id}),
-        )?;
-        call(
-            server,
-            as_user(server, person)?,
-            "POST",
+        post(hr, "/targets", json!({"appraisal": a.id}))?;
+        post(
+            person_of(a),
             "/respond",
-            "",
-            json!({"appraisal": id, "decision": "accept"}),
+            json!({"appraisal": a.id, "decision": "accept"}),
         )?;
     }
-    call(
-        server,
-        hr_ctx()?,
-        "POST",
-        "/cycle",
-        "",
-        json!({"cycle": cycle, "op": "advance"}),
-    )?;
+    cycle_op("advance")?;
     for a in &list {
-        let person = a.get("person").to_json().as_i64().unwrap_or(0);
-        call(
-            server,
-            as_user(server, person)?,
-            "POST",
-            "/rate",
-            "",
-            json!({"appraisal": a.id, "group": "self", "score_0": 4, "score_1": 3}),
-        )?;
+        let body = json!({"appraisal": a.id, "group": "self", "score_0": 4, "score_1": 3});
+        post(person_of(a), "/rate", body)?;
     }
     let baseline = median_ms(3, |_| {
         server.plugins.ask(
@@ -171,34 +115,19 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
     let live = median_ms(3, |_| {
         call(
             server,
-            hr_ctx()?,
+            hr,
             "GET",
-            "/results",
-            &format!("cycle={cycle}"),
+            &format!("/results?cycle={cycle}"),
             json!({}),
         )?;
         Ok(())
     })?;
     let compute = median_ms(3, |_| {
-        call(
-            server,
-            hr_ctx()?,
-            "POST",
-            "/cycle",
-            "",
-            json!({"cycle": cycle, "op": "compute"}),
-        )?;
+        cycle_op("compute")?;
         Ok(())
     })?;
     let t = Instant::now();
-    call(
-        server,
-        hr_ctx()?,
-        "POST",
-        "/cycle",
-        "",
-        json!({"cycle": cycle, "op": "advance"}),
-    )?;
+    cycle_op("advance")?;
     let close_ms = t.elapsed().as_secs_f64() * 1000.0;
     let deals = format!("{deals} deals");
     report.add(

@@ -10,7 +10,6 @@
 //! ```
 
 use crate::plugins::bindings::wit;
-use crate::plugins::host_calls::CallUser;
 use crate::plugins::loaded::CallCtx;
 use crate::plugins::{InstallOptions, Limits, PluginInfo, PluginManager};
 use anyhow::{anyhow, bail, Context};
@@ -176,12 +175,7 @@ impl TestHost {
 
     fn ctx(&self, access: &Access) -> anyhow::Result<CallCtx> {
         let id = access.user_id.ok_or_else(|| anyhow!("no user"))?;
-        let (access, info) = self.store.access_for(id)?;
-        Ok(CallCtx {
-            locale: access.locale,
-            user: CallUser::Known(Box::new((access, info))),
-            asked_by: None,
-        })
+        Ok(CallCtx::for_user(&self.store, id)?)
     }
 
     /// Calls a plugin route as the administrator: `(status, body)`.

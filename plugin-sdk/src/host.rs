@@ -250,11 +250,10 @@ impl Group {
     /// assert_eq!(g.decimal(0), Decimal::from(3));
     /// ```
     pub fn decimal(&self, i: usize) -> crate::Decimal {
-        match self.values.get(i) {
-            Some(Value::String(s)) => s.parse().unwrap_or_default(),
-            Some(Value::Number(n)) => n.to_string().parse().unwrap_or_default(),
-            _ => crate::Decimal::ZERO,
-        }
+        self.values
+            .get(i)
+            .and_then(crate::decimal_of)
+            .unwrap_or_default()
     }
 
     /// A metric value as an integer (counts, integer and date sums; zero otherwise).

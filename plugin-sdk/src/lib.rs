@@ -39,7 +39,7 @@ mod record;
 
 pub use error::{Error, Result};
 pub use http::{Request, Response};
-pub use record::{Fields, Record};
+pub use record::{decimal_of, Fields, Record};
 pub use rust_decimal;
 pub use rust_decimal::Decimal;
 pub use serde_json;

@@ -198,11 +198,7 @@ impl Fields {
     /// assert_eq!(Fields::from_value(json!({"d": "0.10"})).decimal("d").unwrap().to_string(), "0.10");
     /// ```
     pub fn decimal(&self, field: &str) -> Option<Decimal> {
-        match self.get(field)? {
-            Value::String(s) => Decimal::from_str(s).ok(),
-            Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-            _ => None,
-        }
+        decimal_of(self.get(field)?)
     }
 
     /// Sets a value (marks the fields changed).
@@ -251,5 +247,28 @@ impl Fields {
     /// ```
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.map
+    }
+}
+
+/// A JSON value as a decimal: a decimal string (as fields and aggregates carry them) or a
+/// number (as plugins often answer); anything else is `None`.
+///
+/// ```
+/// use qingguan_plugin_sdk::{decimal_of, json, Decimal};
+/// assert_eq!(decimal_of(&json!("1200.50")), Some("1200.50".parse::<Decimal>().unwrap()));
+/// assert_eq!(decimal_of(&json!(66.7)), Some("66.7".parse::<Decimal>().unwrap()));
+/// assert_eq!(decimal_of(&json!(1e-7)), Some("0.0000001".parse::<Decimal>().unwrap()));
+/// assert_eq!(decimal_of(&json!("x")), None);
+/// ```
+pub fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        Value::Number(n) => {
+            let text = n.to_string();
+            Decimal::from_str(&text)
+                .or_else(|_| Decimal::from_scientific(&text))
+                .ok()
+        }
+        _ => None,
     }
 }

@@ -801,3 +801,76 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         twice.text
     );
 }
+
+/// Forms on plugin pages: posted through the UI with the page's CSRF token; without it, or
+/// too large, nothing happens; a refused input shows the page again with the reason.
+#[test]
+fn plugin_page_forms_need_the_token_and_show_refusals() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    for p in ["qingguan-sales", "qingguan-appraisal"] {
+        assert_eq!(install(&admin, p, true).status, 201);
+    }
+    let login = s.anonymous().post(
+        "/api/v1/auth/login",
+        &json!({"username": "admin", "password": qingguan_tests::ADMIN_PASSWORD}),
+    );
+    let cookie = format!("qg_session={}", login.body["token"].as_str().unwrap());
+    let csrf = login.body["csrf_token"].as_str().unwrap().to_string();
+    let cycle = admin.create(
+        "appraisal_cycle",
+        json!({"name": "Forms", "period": "month", "starts_on": "2025-05-01"}),
+    );
+    let form = |body: String| {
+        admin.send(reqwest::Method::POST, "/p/appraisal/cycle", |r| {
+            r.header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+        })
+    };
+    let id = cycle["id"].as_i64().unwrap();
+    let forged = form(format!("cycle={id}&op=advance&stage=plan"));
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    let huge = form(format!(
+        "csrf={csrf}&cycle={id}&op=advance&x={}",
+        "a".repeat(300 * 1024)
+    ));
+    assert_eq!(huge.status, 413);
+    let refused = form(format!("csrf={csrf}&cycle={id}&op=explode"));
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused.text.contains("unknown operation") && refused.text.contains("<nav"),
+        "shown inside the UI page"
+    );
+    let early = form(format!("csrf={csrf}&cycle={id}&op=advance&stage=plan"));
+    assert_eq!(early.status, 409, "no appraisals yet: {}", early.text);
+    assert_eq!(
+        admin
+            .get(&format!("/api/v1/records/appraisal_cycle/{id}"))
+            .body["stage"],
+        "plan"
+    );
+    // Accepted: the plugin redirects to its overview, which the UI serves.
+    let ok = form(format!("csrf={csrf}&cycle={id}&op=compute"));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert!(
+        ok.text.contains("Create appraisals"),
+        "followed to the HR overview"
+    );
+    // The API side refuses bad ids and unknown routes with clear errors.
+    let bad_id = admin.send(
+        reqwest::Method::POST,
+        "/api/v1/plugins/appraisal/cycle",
+        |r| {
+            r.header("accept", "application/json")
+                .json(&json!({"cycle": "abc", "op": "start"}))
+        },
+    );
+    assert_eq!(bad_id.status, 422, "{}", bad_id.text);
+    let nowhere = admin.send(
+        reqwest::Method::POST,
+        "/api/v1/plugins/appraisal/nowhere",
+        |r| r.json(&json!({})),
+    );
+    assert_eq!(nowhere.status, 404, "{}", nowhere.text);
+}

@@ -395,7 +395,6 @@ impl Store {
             )));
         }
         let parsed = parse_input(&e, input)?;
-        let owner = parsed.owner.unwrap_or(access.user_id);
         let hooks = self.hooks();
         let event = WriteEvent {
             op: WriteOp::Create,
@@ -406,7 +405,11 @@ impl Store {
         };
         let mut proposed = to_map(&parsed.values);
         hooks.before_write(&event, &mut proposed)?;
-        let values = parse_input(&e, &proposed)?.values;
+        // A hook may set the owner (a plugin creating a record for someone); the caller's
+        // owner otherwise; the creator by default. `check_owner` below applies either way.
+        let reparsed = parse_input(&e, &proposed)?;
+        let owner = reparsed.owner.or(parsed.owner).unwrap_or(access.user_id);
+        let values = reparsed.values;
         check_required(&e, &values)?;
         core_rules(self, access, &e, &values)?;
         let record = self.write(|tx| {

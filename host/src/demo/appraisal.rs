@@ -3,13 +3,11 @@
 //! raters submit 360° ratings, scores close, feedback is recorded. The last quarter ends
 //! closed with scores and bonus; the current quarter is being appraised, with live actuals.
 
-use crate::plugins::bindings::wit;
-use crate::plugins::host_calls::CallUser;
 use crate::plugins::loaded::CallCtx;
 use crate::plugins::PluginManager;
 use anyhow::{anyhow, Context};
 use chrono::{Datelike, NaiveDate};
-use qingguan_core::{Access, ListQuery, Locale, Record, Store};
+use qingguan_core::{Access, ListQuery, Record, Store};
 use serde_json::{json, Value};
 
 /// Calls one of the appraisal plugin's POST routes as a user, the way the web UI does.
@@ -20,29 +18,10 @@ fn post(
     path: &str,
     body: Value,
 ) -> anyhow::Result<Value> {
-    let (access, info) = store.access_for(user)?;
-    let ctx = CallCtx {
-        user: CallUser::Known(Box::new((access, info))),
-        locale: Locale::En,
-        asked_by: None,
-    };
-    let req = wit::HttpRequest {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("accept".into(), "application/json".into()),
-        ],
-        body: body.to_string().into_bytes(),
-    };
-    let resp = plugins
-        .http("appraisal", req, ctx)
-        .map_err(|e| anyhow!("appraisal {path}: {e}"))?;
-    if resp.status != 200 {
-        return Err(anyhow!("appraisal {path} answered {}", resp.status));
-    }
-    Ok(serde_json::from_slice(&resp.body)?)
+    let ctx = CallCtx::for_user(store, user)?;
+    plugins
+        .call_json("appraisal", "POST", path, &body, ctx)
+        .map_err(|e| anyhow!("appraisal {path}: {e}"))
 }
 
 fn create(store: &Store, entity: &str, v: Value) -> anyhow::Result<Record> {

@@ -160,6 +160,16 @@ impl CallCtx {
             asked_by: None,
         }
     }
+
+    /// A call made by a user (their role, team and language), as a request from them would.
+    pub fn for_user(store: &qingguan_core::Store, user_id: i64) -> qingguan_core::Result<CallCtx> {
+        let (access, info) = store.access_for(user_id)?;
+        Ok(CallCtx {
+            locale: access.locale,
+            user: CallUser::Known(Box::new((access, info))),
+            asked_by: None,
+        })
+    }
 }
 
 impl LoadedPlugin {

@@ -957,6 +957,45 @@ impl PluginManager {
         })
     }
 
+    /// Calls one of a plugin's routes as an API client does: a JSON body, `Accept:
+    /// application/json`, the answer parsed as JSON. A status other than 200 is an error
+    /// naming it (used by the demo seeding and the benchmarks).
+    pub fn call_json(
+        &self,
+        id: &str,
+        method: &str,
+        path_and_query: &str,
+        body: &serde_json::Value,
+        ctx: CallCtx,
+    ) -> Result<serde_json::Value, CallError> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let req = wit::HttpRequest {
+            method: method.into(),
+            path: path.into(),
+            query: query.into(),
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: body.to_string().into_bytes(),
+        };
+        let resp = self.http(id, req, ctx)?;
+        let text = String::from_utf8_lossy(&resp.body);
+        if resp.status != 200 {
+            return Err(CallError::Plugin(PluginFailure::Failed(format!(
+                "{method} {path_and_query} answered {}: {text}",
+                resp.status
+            ))));
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            CallError::Plugin(PluginFailure::Failed(format!(
+                "{method} {path_and_query} answered invalid JSON: {e}"
+            )))
+        })
+    }
+
     /// Runs a job now.
     pub fn run_job(&self, id: &str, name: &str) -> Result<(), CallError> {
         let p = self.require_active(id)?;

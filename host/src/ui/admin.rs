@@ -3,6 +3,7 @@
 
 use super::render::{base, locale_of, message, page, t};
 use super::session::{check_csrf, UiCaller};
+use crate::api::error::ApiError;
 use crate::api::extract::Caller;
 use crate::plugins::InstallOptions;
 use crate::state::AppState;
@@ -36,6 +37,12 @@ fn admin_only(state: &AppState, caller: &Caller) -> Result<(), Response> {
 pub struct ErrorQuery {
     #[serde(default)]
     error: Option<String>,
+}
+
+/// Back to a page with an API error: its message and the reason of each field.
+fn back_with_api_error(path: &str, e: &ApiError) -> Response {
+    let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    back_with_error(path, format!("{} {}", e.message, fields.join("; ")).trim())
 }
 
 fn back_with_error(path: &str, error: &str) -> Response {
@@ -136,7 +143,7 @@ pub async fn add_user(
         .await
     {
         Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(e) => back_with_error("/admin/users", &e.message),
+        Err(e) => back_with_api_error("/admin/users", &e),
     }
 }
 
@@ -190,14 +197,7 @@ pub async fn create_entity(
         .await
     {
         Ok(()) => Redirect::to(&format!("/admin/studio/{name}")).into_response(),
-        Err(e) => back_with_error(
-            "/admin/studio",
-            &format!(
-                "{} {}",
-                e.message,
-                e.fields.values().cloned().collect::<Vec<_>>().join("; ")
-            ),
-        ),
+        Err(e) => back_with_api_error("/admin/studio", &e),
     }
 }
 
@@ -316,18 +316,7 @@ pub async fn add_field(
         .await
     {
         Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => back_with_error(
-            &back,
-            &format!(
-                "{} {}",
-                e.message,
-                e.fields
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        ),
+        Err(e) => back_with_api_error(&back, &e),
     }
 }
 
@@ -358,7 +347,7 @@ pub async fn patch_field(
         .await
     {
         Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => back_with_error(&back, &e.message),
+        Err(e) => back_with_api_error(&back, &e),
     }
 }
 
@@ -416,14 +405,7 @@ pub async fn set_layout(
         .await
     {
         Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => back_with_error(
-            &back,
-            &format!(
-                "{} {}",
-                e.message,
-                e.fields.values().cloned().collect::<Vec<_>>().join("; ")
-            ),
-        ),
+        Err(e) => back_with_api_error(&back, &e),
     }
 }
 
@@ -664,13 +646,6 @@ pub async fn save_role(
             state.forget_sessions();
             Redirect::to("/admin/roles").into_response()
         }
-        Err(e) => back_with_error(
-            "/admin/roles",
-            &format!(
-                "{} {}",
-                e.message,
-                e.fields.values().cloned().collect::<Vec<_>>().join("; ")
-            ),
-        ),
+        Err(e) => back_with_api_error("/admin/roles", &e),
     }
 }

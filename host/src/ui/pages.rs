@@ -761,11 +761,7 @@ pub async fn create(
     Path(entity): Path<String>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Err(r) = check_csrf(&caller, csrf) {
+    if let Err(r) = check_csrf(&caller, form_field(&pairs, "csrf")) {
         return r;
     }
     let e = match entity_or_page(&state, &caller, &entity) {
@@ -848,21 +844,15 @@ pub async fn update(
     Path((entity, id)): Path<(String, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Err(r) = check_csrf(&caller, csrf) {
+    if let Err(r) = check_csrf(&caller, form_field(&pairs, "csrf")) {
         return r;
     }
     let e = match entity_or_page(&state, &caller, &entity) {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let version: i64 = pairs
-        .iter()
-        .find(|(k, _)| k == "version")
-        .and_then(|(_, v)| v.parse().ok())
+    let version: i64 = form_field(&pairs, "version")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let values = form_values(&pairs);
     let body = to_json(&e, &values);
@@ -1112,23 +1102,24 @@ pub async fn plugin_post(
 /// Adds the session's CSRF token to every POST form of a plugin's HTML, so that plugins
 /// never handle the token and their forms pass the same check as the host's own.
 fn with_csrf(html: &str, token: &str) -> String {
+    // ASCII lower-casing keeps byte offsets, so one lower-cased copy indexes the original.
+    let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len() + 256);
-    let mut rest = html;
-    while let Some(i) = rest.to_ascii_lowercase().find("<form") {
-        let Some(end) = rest[i..].find('>') else {
+    let mut at = 0;
+    while let Some(i) = lower[at..].find("<form").map(|i| at + i) {
+        let Some(end) = lower[i..].find('>').map(|e| i + e + 1) else {
             break;
         };
-        let tag = &rest[i..i + end + 1];
-        out.push_str(&rest[..i + end + 1]);
-        let lower = tag.to_ascii_lowercase().replace(['\'', ' '], "");
-        if lower.contains("method=\"post\"") || lower.contains("method=post") {
+        out.push_str(&html[at..end]);
+        let tag = lower[i..end].replace(['\'', ' '], "");
+        if tag.contains("method=\"post\"") || tag.contains("method=post") {
             out.push_str(&format!(
                 r#"<input type="hidden" name="csrf" value="{token}">"#
             ));
         }
-        rest = &rest[i + end + 1..];
+        at = end;
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     out
 }
 
@@ -1204,5 +1195,39 @@ async fn plugin_route(
             &t(locale, "error"),
             "",
         ),
+    }
+}
+
+/// A form field's value (the first, if repeated).
+fn form_field<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_csrf;
+
+    #[test]
+    fn the_token_goes_into_post_forms_only() {
+        let html = r#"<p>x</p><FORM METHOD='POST' action="a"><button>b</button></form><form method="get"><input name=q></form><form method = "post">"#;
+        let out = with_csrf(html, "T");
+        let token = r#"<input type="hidden" name="csrf" value="T">"#;
+        assert_eq!(out.matches(token).count(), 2, "{out}");
+        assert!(
+            out.starts_with(r#"<p>x</p><FORM METHOD='POST' action="a"><input type="hidden""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<form method="get"><input name=q>"#),
+            "{out}"
+        );
+        assert_eq!(
+            with_csrf("<form method=post", "T"),
+            "<form method=post",
+            "an unclosed tag is left alone"
+        );
     }
 }

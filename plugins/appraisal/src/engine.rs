@@ -5,10 +5,10 @@
 
 use crate::model::{self, Appraisal, Cycle, Target};
 use crate::score::{self, Band, Rating};
+pub use qingguan_plugin_sdk::decimal_of;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::{json, Decimal, Error, Map, Record, Result, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 /// One KPI's figures.
 #[derive(Debug, Clone)]
@@ -93,17 +93,6 @@ impl Outcome {
     }
 }
 
-/// Reads a number a plugin answered (a JSON number or a decimal string).
-pub fn decimal_of(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::Number(n) => Decimal::from_str(&n.to_string())
-            .or_else(|_| Decimal::from_scientific(&n.to_string()))
-            .ok(),
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    }
-}
-
 fn split_source(source: &str) -> Option<(&str, &str)> {
     source
         .split_once('/')
@@ -184,8 +173,7 @@ pub fn compute(
     targets: &BTreeMap<i64, Vec<Target>>,
     to: &str,
 ) -> Result<Vec<Outcome>> {
-    let bands = model::bands()?;
-    let scale = host::config()["rating_scale"].as_i64().unwrap_or(5).max(1);
+    let rules = Rules::load()?;
     // Manual actuals by (team, indicator, person) for team aggregates: from the whole cycle,
     // whichever appraisals are being computed.
     let team_manual = targets
@@ -229,16 +217,7 @@ pub fn compute(
         let ts = targets.get(&a.rec.id).cloned().unwrap_or_default();
         let empty = Vec::new();
         let rs = ratings.get(&a.rec.id).unwrap_or(&empty);
-        out.push(one(
-            cycle,
-            a,
-            &ts,
-            rs,
-            profile,
-            &bands,
-            scale,
-            &mut sources,
-        )?);
+        out.push(one(cycle, a, &ts, rs, profile, &rules, &mut sources)?);
     }
     Ok(out)
 }
@@ -301,15 +280,34 @@ pub fn ratings_of(list: &[Appraisal]) -> Result<BTreeMap<i64, Vec<Record>>> {
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The install-wide settings a computation uses, read once per computation.
+struct Rules {
+    /// The grade table.
+    bands: Vec<Band>,
+    /// Highest rating.
+    scale: i64,
+    /// Fewest raters for a peer or subordinate group to count.
+    min_raters: usize,
+}
+
+impl Rules {
+    fn load() -> Result<Rules> {
+        let config = host::config();
+        Ok(Rules {
+            bands: model::bands()?,
+            scale: config["rating_scale"].as_i64().unwrap_or(5).max(1),
+            min_raters: config["min_raters"].as_u64().unwrap_or(2) as usize,
+        })
+    }
+}
+
 fn one(
     cycle: &Cycle,
     a: &Appraisal,
     targets: &[Target],
     ratings: &[Record],
     profile: &Profile,
-    bands: &[Band],
-    scale: i64,
+    rules: &Rules,
     sources: &mut Sources<'_>,
 ) -> Result<Outcome> {
     let mut notes = Vec::new();
@@ -372,7 +370,7 @@ fn one(
     }
     // Anonymity: a peer or subordinate group counts only with enough raters, so that no
     // figure anyone sees is one colleague's rating.
-    let min = host::config()["min_raters"].as_u64().unwrap_or(2) as usize;
+    let min = rules.min_raters;
     let too_few: Vec<String> = raters
         .iter()
         .filter(|(g, r)| matches!(g.as_str(), "peer" | "subordinate") && r.len() < min)
@@ -390,12 +388,12 @@ fn one(
         })
         .filter(|r| !too_few.contains(&r.group))
         .collect();
-    let (quality_score, groups) = score::quality(&rs, &profile.items, &profile.groups, scale);
+    let (quality_score, groups) = score::quality(&rs, &profile.items, &profile.groups, rules.scale);
     if quality_score.is_none() && !profile.items.is_empty() && profile.kpi_share < 100 {
         notes.push("no 360° ratings: the KPI part counts fully".into());
     }
     let total = score::total(kpi_score, quality_score, profile.kpi_share);
-    let band = score::grade(total, bands);
+    let band = score::grade(total, &rules.bands);
     let coefficient = band.map(|b| b.coefficient).unwrap_or_default();
     let bonus_base = a.rec.decimal("bonus_base");
     Ok(Outcome {

@@ -199,6 +199,7 @@ pub fn before_write(
                 .ok_or_else(|| Error::invalid("no such user").field("person", "unknown user"))?;
             f.set("team", p.team.clone());
             f.set("status", "draft");
+            // The person owns their appraisal (the core takes an owner a hook sets).
             f.set("owner", person);
             if f.str("title").is_none() {
                 f.set("title", format!("{} · {}", cycle.name(), p.name));
@@ -281,19 +282,8 @@ pub fn after_create(entity: &str, r: &Record) -> Result<()> {
     if entity != "appraisal" || ctx.asked_by.as_deref() == Some(ctx.plugin_id.as_str()) {
         return Ok(());
     }
-    // The person owns their appraisal (so they, and nobody else below HR, read it).
-    let r = if r.owner != r.i64("person") {
-        host::update(
-            "appraisal",
-            r.id,
-            r.version,
-            &json!({"owner": r.i64("person")}),
-        )?
-    } else {
-        r.clone()
-    };
-    let a = model::Appraisal::of(r);
+    let a = model::Appraisal::of(r.clone());
     let cycle = Cycle::load(a.cycle())?;
     let all = model::appraisals(cycle.rec.id)?;
-    crate::workflow::seed(&cycle, &a, &all)
+    crate::workflow::seed(&a, &crate::workflow::Cascade::load(&cycle, &all)?)
 }

@@ -57,6 +57,14 @@ fn num(v: &Value) -> String {
     }
 }
 
+/// A titled card around some HTML (the title is escaped).
+fn card(title: &str, body: &str) -> String {
+    format!(
+        "<section class=\"card\"><h2>{}</h2>{body}</section>",
+        esc(title)
+    )
+}
+
 fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut s = String::from("<div class=\"table-wrap\"><table class=\"records\"><thead><tr>");
     for h in head {
@@ -371,10 +379,14 @@ fn ratings_owed(
     people: &BTreeMap<i64, Person>,
 ) -> Result<Vec<(Appraisal, &'static str, bool)>> {
     let mut out = Vec::new();
-    for c in host::query_all("appraisal_cycle", &Query::new().eq("stage", "appraise"))? {
+    let cycles = host::query_all("appraisal_cycle", &Query::new().eq("stage", "appraise"))?;
+    if cycles.is_empty() {
+        return Ok(out);
+    }
+    let given = host::query_all("rating", &Query::new().eq("rater", uid))?;
+    for c in cycles {
         let list = model::appraisals(c.id)?;
         let appraised: Vec<i64> = list.iter().map(|a| a.person).collect();
-        let given = host::query_all("rating", &Query::new().eq("rater", uid))?;
         for a in list {
             for g in workflow::rater_groups(uid, &a, people, &appraised) {
                 let done = given.iter().any(|r| {
@@ -418,12 +430,10 @@ pub fn me_page(me: &Me) -> Result<String> {
                 ]
             })
             .collect();
-        let _ = write!(
-            s,
-            "<section class=\"card\"><h2>{}</h2>{}</section>",
+        s.push_str(&card(
             me.t("360° ratings to give", "待完成的360度评分"),
-            table(&[me.t("Person", "被评人"), me.t("As", "身份"), ""], &rows)
-        );
+            &table(&[me.t("Person", "被评人"), me.t("As", "身份"), ""], &rows),
+        ));
     }
     let mut history = Vec::new();
     let mut current = 0;
@@ -462,20 +472,18 @@ pub fn me_page(me: &Me) -> Result<String> {
                 ]
             })
             .collect();
-        let _ = write!(
-            s,
-            "<section class=\"card\"><h2>{}</h2>{}</section>",
+        s.push_str(&card(
             me.t("History", "历史考核"),
-            table(
+            &table(
                 &[
                     me.t("Cycle", "周期"),
                     me.t("Score", "总分"),
                     me.t("Grade", "等级"),
-                    me.t("Bonus", "奖金")
+                    me.t("Bonus", "奖金"),
                 ],
-                &rows
-            )
-        );
+                &rows,
+            ),
+        ));
     }
     Ok(s)
 }
@@ -929,21 +937,19 @@ fn cascade(me: &Me, s: &mut String, cycle: &Cycle, list: &[Appraisal]) -> Result
             esc(&gap.join("; ")),
         ]);
     }
-    let _ = write!(
-        s,
-        "<section class=\"card\"><h2>{}</h2>{}</section>",
+    s.push_str(&card(
         me.t("Target cascade", "目标分解"),
-        table(
+        &table(
             &[
                 me.t("Indicator", "指标"),
                 me.t("Company", "公司"),
                 me.t("Teams", "团队"),
                 me.t("People (sum)", "个人合计"),
-                me.t("Gaps", "差距")
+                me.t("Gaps", "差距"),
             ],
-            &rows
-        )
-    );
+            &rows,
+        ),
+    ));
     Ok(())
 }
 

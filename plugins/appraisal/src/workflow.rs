@@ -70,64 +70,88 @@ pub fn start(me: &Me, cycle: &Cycle) -> Result<Value> {
     let all = model::appraisals(cycle.rec.id)?;
     // New appraisals, and any a failed earlier run left without targets.
     let targets = model::targets_of(&all)?;
+    let cascade = Cascade::load(cycle, &all)?;
     for a in all.iter().filter(|a| {
         created.contains(&a.rec.id) || targets.get(&a.rec.id).is_none_or(|t| t.is_empty())
     }) {
-        seed(cycle, a, &all)?;
+        seed(a, &cascade)?;
     }
     Ok(json!({"created": created.len(), "appraisals": all.len()}))
 }
 
-/// Gives a new appraisal its targets (from the profile, cascaded) and carries the person's
-/// open improvement items into it.
-pub fn seed(cycle: &Cycle, a: &Appraisal, all: &[Appraisal]) -> Result<()> {
-    let kpis = host::query_all("kpi", &Query::new().eq("profile", a.profile()).sort("id"))?;
-    let cascade = host::query_all("cycle_target", &Query::new().eq("cycle", cycle.rec.id))?;
-    let target_of = |team: &str, source: &str| {
-        cascade
+/// What seeding appraisals needs from a cycle, read once: its company and team targets, each
+/// profile's KPIs, and how many people share each cascaded target (appraisals, of a team or
+/// of the company, whose profile has a personal KPI with that source).
+pub struct Cascade {
+    targets: Vec<Record>,
+    kpis: BTreeMap<i64, Vec<Record>>,
+    sharing: BTreeMap<(String, String), i64>,
+}
+
+impl Cascade {
+    /// Reads the cascade of a cycle with these appraisals.
+    pub fn load(cycle: &Cycle, all: &[Appraisal]) -> Result<Cascade> {
+        let targets = host::query_all("cycle_target", &Query::new().eq("cycle", cycle.rec.id))?;
+        let mut kpis: BTreeMap<i64, Vec<Record>> = BTreeMap::new();
+        let mut sharing: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for a in all {
+            if let std::collections::btree_map::Entry::Vacant(e) = kpis.entry(a.profile()) {
+                e.insert(host::query_all(
+                    "kpi",
+                    &Query::new().eq("profile", a.profile()).sort("id"),
+                )?);
+            }
+            let personal = kpis[&a.profile()]
+                .iter()
+                .filter(|k| k.str("scope").unwrap_or("person") == "person")
+                .filter_map(|k| k.str("source"));
+            for source in personal {
+                *sharing
+                    .entry((a.team.clone(), source.to_string()))
+                    .or_default() += 1;
+                *sharing
+                    .entry((String::new(), source.to_string()))
+                    .or_default() += 1;
+            }
+        }
+        Ok(Cascade {
+            targets,
+            kpis,
+            sharing,
+        })
+    }
+
+    fn target_of(&self, team: &str, source: &str) -> Option<Decimal> {
+        self.targets
             .iter()
             .find(|c| c.str("team").unwrap_or_default() == team && c.str("source") == Some(source))
             .and_then(|c| c.decimal("target"))
-    };
-    // How many people share a cascaded target: appraisals (of the team, or all) whose
-    // profile has a personal KPI with that source.
-    let mut sharing: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut profile_sources: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for other in all {
-        let sources = match profile_sources.get(&other.profile()) {
-            Some(s) => s.clone(),
-            None => {
-                let s: Vec<String> =
-                    host::query_all("kpi", &Query::new().eq("profile", other.profile()))?
-                        .iter()
-                        .filter(|k| k.str("scope").unwrap_or("person") == "person")
-                        .filter_map(|k| k.str("source").map(str::to_string))
-                        .collect();
-                profile_sources.insert(other.profile(), s.clone());
-                s
-            }
-        };
-        for s in sources {
-            *sharing.entry((other.team.clone(), s.clone())).or_default() += 1;
-            *sharing.entry((String::new(), s)).or_default() += 1;
-        }
     }
+
+    fn share(&self, team: &str, source: &str) -> Decimal {
+        let n = self.sharing.get(&(team.to_string(), source.to_string()));
+        Decimal::from(n.copied().unwrap_or(1).max(1))
+    }
+}
+
+/// Gives a new appraisal its targets (from the profile, cascaded) and carries the person's
+/// open improvement items into it.
+pub fn seed(a: &Appraisal, cascade: &Cascade) -> Result<()> {
+    let kpis = match cascade.kpis.get(&a.profile()) {
+        Some(k) => k.clone(),
+        None => host::query_all("kpi", &Query::new().eq("profile", a.profile()).sort("id"))?,
+    };
     for k in kpis {
         let source = k.str("source").unwrap_or("manual").to_string();
         let scope = k.str("scope").unwrap_or("person").to_string();
-        let share = |team: &str| {
-            sharing
-                .get(&(team.to_string(), source.clone()))
-                .copied()
-                .unwrap_or(1)
-                .max(1)
-        };
         let target = if scope == "team" {
-            target_of(&a.team, &source).or_else(|| k.decimal("default_target"))
-        } else if let Some(t) = target_of(&a.team, &source) {
-            Some(round2(t / Decimal::from(share(&a.team))))
-        } else if let Some(t) = target_of("", &source) {
-            Some(round2(t / Decimal::from(share(""))))
+            cascade
+                .target_of(&a.team, &source)
+                .or_else(|| k.decimal("default_target"))
+        } else if let Some(t) = cascade.target_of(&a.team, &source) {
+            Some(round2(t / cascade.share(&a.team, &source)))
+        } else if let Some(t) = cascade.target_of("", &source) {
+            Some(round2(t / cascade.share("", &source)))
         } else {
             k.decimal("default_target")
         };

@@ -5,17 +5,8 @@
 
 use qingguan_plugin_sdk::rust_decimal::RoundingStrategy;
 use qingguan_plugin_sdk::*;
-use std::str::FromStr;
 
 struct GrowthRule;
-
-fn decimal(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::String(s) => Decimal::from_str(s).ok(),
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-        _ => None,
-    }
-}
 
 /// Points for `actual` against `previous`: 100 × actual / previous, at most `cap`; 100 when
 /// there is no previous figure but an actual, 0 when both are zero.
@@ -47,7 +38,7 @@ impl Plugin for GrowthRule {
             ))
             .field("source", "plugin/query")
         })?;
-        let actual = decimal(&args["actual"])
+        let actual = decimal_of(&args["actual"])
             .ok_or_else(|| Error::invalid("'actual' must be a number").field("actual", "number"))?;
         let mut ask_args = json!({"from": args["previous_from"], "to": args["previous_to"]});
         if args["scope"] == "team" {
@@ -55,7 +46,8 @@ impl Plugin for GrowthRule {
         } else {
             ask_args["owner"] = args["person"].clone();
         }
-        let previous = decimal(&host::ask(plugin, figure, &ask_args)?["value"]).unwrap_or_default();
+        let previous =
+            decimal_of(&host::ask(plugin, figure, &ask_args)?["value"]).unwrap_or_default();
         let cap = args["cap"]
             .as_i64()
             .map(Decimal::from)
@@ -78,6 +70,7 @@ export_plugin!(GrowthRule);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     #[test]
     fn growth_points() {
