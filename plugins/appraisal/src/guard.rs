@@ -261,7 +261,7 @@ pub fn before_write(
     }
 }
 
-fn fill_end(f: &mut Fields, me: &who::Me) -> Result<()> {
+fn fill_end(f: &mut Fields, me: &who::Caller) -> Result<()> {
     let from = f.str("starts_on").unwrap_or_default().to_string();
     if f.str("ends_on").is_none() {
         let end = model::default_end(&from, f.str("period").unwrap_or("quarter"));

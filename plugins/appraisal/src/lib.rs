@@ -3,6 +3,7 @@
 //! bands and bonus, CSV for payroll — built only on the Qingguan SDK.
 
 mod engine;
+mod export;
 mod guard;
 mod model;
 mod pages;
@@ -123,7 +124,7 @@ impl Plugin for AppraisalPlugin {
             }
             ("GET", "/export.csv") => {
                 let id = model::id_arg(req.query_param("cycle").as_deref(), "cycle")?;
-                let csv = pages::export(&me, id)?;
+                let csv = export::csv(&me, id)?;
                 let mut r = Response::with_type("text/csv; charset=utf-8", csv);
                 r.headers.push((
                     "content-disposition".into(),
@@ -184,7 +185,7 @@ fn status_of(e: &Error) -> u16 {
 
 /// A form post: the change, then a redirect to the page it came from (or JSON for API
 /// clients); on error, that page again with the reason (or the error for API clients).
-fn post(me: &who::Me, path: &str, req: &Request, api: bool) -> Result<Response> {
+fn post(me: &who::Caller, path: &str, req: &Request, api: bool) -> Result<Response> {
     let form = workflow::form_map(req.form()?);
     let appraisal_id = || model::id_arg(form.get("appraisal").map(String::as_str), "appraisal");
     let outcome: Result<(Value, String)> = (|| match path {

@@ -5,7 +5,7 @@ use qingguan_plugin_sdk::{host, Error, Result};
 
 /// The caller of the current call.
 #[derive(Debug, Clone)]
-pub struct Me {
+pub struct Caller {
     /// User id (none for jobs and the host).
     pub id: Option<i64>,
     /// Runs cycles and sees everyone (a role in the `hr_roles` configuration).
@@ -15,7 +15,7 @@ pub struct Me {
 }
 
 /// The caller.
-pub fn me() -> Me {
+pub fn me() -> Caller {
     let ctx = host::context();
     let role = ctx.role.clone().unwrap_or_default();
     let hr_roles = host::config()["hr_roles"]
@@ -26,14 +26,14 @@ pub fn me() -> Me {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_else(|| vec!["hr".into(), "admin".into()]);
-    Me {
+    Caller {
         id: ctx.user_id,
         hr: ctx.user_id.is_none() || hr_roles.contains(&role),
         zh: ctx.locale == "zh-CN",
     }
 }
 
-impl Me {
+impl Caller {
     /// English or Chinese.
     pub fn t<'a>(&self, en: &'a str, zh: &'a str) -> &'a str {
         if self.zh {
