@@ -1,9 +1,11 @@
 //! The one error type of the core, with a variant per way a request can fail.
 
+use crate::Reason;
 use std::collections::BTreeMap;
 
-/// Per-field messages: field name (or a path such as `fields[2].name`) → why it was refused.
-pub type FieldErrors = BTreeMap<String, String>;
+/// Per-field reasons: field name (or a path such as `fields[2].name`) → why it was refused, as
+/// a [`Reason`] the edge renders in the user's language.
+pub type FieldErrors = BTreeMap<String, Reason>;
 
 /// Result alias for core operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -63,26 +65,24 @@ pub enum Error {
 }
 
 impl Error {
-    /// A validation error with a single field message.
-    pub fn field(field: impl Into<String>, why: impl Into<String>) -> Self {
+    /// A validation error with a single field reason.
+    pub fn field(field: impl Into<String>, why: Reason) -> Self {
         let field = field.into();
-        let why = why.into();
         Error::Validation {
             message: format!("{field}: {why}"),
             fields: BTreeMap::from([(field, why)]),
         }
     }
 
-    /// A validation error from collected field messages.
+    /// A validation error from collected field reasons.
     pub fn validation(fields: FieldErrors) -> Self {
         let message = summarize("invalid input", &fields);
         Error::Validation { message, fields }
     }
 
     /// A bad-request error for one query parameter.
-    pub fn bad_param(param: impl Into<String>, why: impl Into<String>) -> Self {
+    pub fn bad_param(param: impl Into<String>, why: Reason) -> Self {
         let param = param.into();
-        let why = why.into();
         Error::BadRequest {
             message: format!("{param}: {why}"),
             fields: BTreeMap::from([(param, why)]),
@@ -98,9 +98,8 @@ impl Error {
     }
 
     /// A conflict on one field.
-    pub fn conflict_on(field: impl Into<String>, why: impl Into<String>) -> Self {
+    pub fn conflict_on(field: impl Into<String>, why: Reason) -> Self {
         let field = field.into();
-        let why = why.into();
         Error::Conflict {
             message: format!("{field}: {why}"),
             fields: BTreeMap::from([(field, why)]),

@@ -38,6 +38,8 @@ pub struct WriteEvent<'a> {
     pub before: Option<&'a Record>,
     /// The user on whose behalf the write happens, if any.
     pub user_id: Option<i64>,
+    /// The language of that user (hooks answer in it).
+    pub locale: crate::Locale,
     /// The plugin making the write through its host calls, if a plugin is.
     pub via: Option<&'a str>,
 }

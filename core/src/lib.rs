@@ -11,6 +11,7 @@ pub mod error;
 pub mod hooks;
 pub mod plugins;
 pub mod query;
+pub mod reason;
 pub mod record;
 pub mod schema;
 pub mod search;
@@ -23,10 +24,11 @@ pub use error::{Error, FieldErrors, Result};
 pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
 pub use plugins::{PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
+pub use reason::{render_fields, Reason};
 pub use record::{HistoryEntry, Record};
 pub use schema::{
-    Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, Label, Layout, Locale, Origin,
-    PartialLabel, Schema, Section, SelectOption,
+    Column, Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, FieldTypeInfo, Input, Label,
+    Layout, Locale, Origin, PartialLabel, Schema, Section, SelectOption,
 };
 pub use search::SearchHit;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};

@@ -4,7 +4,7 @@
 use crate::db;
 use crate::schema::Origin;
 use crate::store::Store;
-use crate::{Error, Result};
+use crate::{Error, Reason, Result};
 use rusqlite::OptionalExtension;
 
 /// Longest key of a plugin's key-value store.
@@ -75,7 +75,13 @@ const COLUMNS: &str =
 
 fn check_key(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > KV_MAX_KEY {
-        return Err(Error::field("key", format!("must be 1-{KV_MAX_KEY} bytes")));
+        return Err(Error::field(
+            "key",
+            Reason::BytesBetween {
+                min: 1,
+                max: KV_MAX_KEY,
+            },
+        ));
     }
     Ok(())
 }
@@ -213,7 +219,7 @@ impl Store {
         if value.len() > KV_MAX_VALUE {
             return Err(Error::field(
                 "value",
-                format!("at most {KV_MAX_VALUE} bytes"),
+                Reason::TooManyBytes { max: KV_MAX_VALUE },
             ));
         }
         self.write(|tx| {

@@ -2,7 +2,7 @@
 //! from `field=value`, `field[op]=value`, `sort=-field`, `limit`, `cursor` and `q` pairs.
 
 use crate::record::Record;
-use crate::{Error, Result};
+use crate::{Error, Reason, Result};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -146,7 +146,10 @@ impl ListQuery {
                         .ok_or_else(|| {
                             Error::bad_param(
                                 "limit",
-                                format!("must be a number from 1 to {MAX_LIMIT}"),
+                                Reason::NumberBetween {
+                                    min: 1,
+                                    max: MAX_LIMIT,
+                                },
                             )
                         })?;
                 }
@@ -156,7 +159,7 @@ impl ListQuery {
                         None => (v, false),
                     };
                     if field.is_empty() {
-                        return Err(Error::bad_param("sort", "names no field"));
+                        return Err(Error::bad_param("sort", Reason::NoSortField));
                     }
                     q.sort = SortKey {
                         field: field.to_string(),
@@ -168,12 +171,10 @@ impl ListQuery {
                 _ => {
                     let (field, op) = match k.split_once('[') {
                         Some((f, rest)) => {
-                            let op = rest.strip_suffix(']').and_then(Op::parse).ok_or_else(|| {
-                                Error::bad_param(
-                                    k,
-                                    "unknown operator; use one of eq, ne, lt, lte, gt, gte, in, contains, null",
-                                )
-                            })?;
+                            let op = rest
+                                .strip_suffix(']')
+                                .and_then(Op::parse)
+                                .ok_or_else(|| Error::bad_param(k, Reason::UnknownOperator))?;
                             (f, op)
                         }
                         None => (k, Op::Eq),

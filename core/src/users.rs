@@ -6,7 +6,7 @@ use crate::record::Record;
 use crate::schema::Locale;
 use crate::store::Store;
 use crate::value::Value;
-use crate::{Access, Error, Result};
+use crate::{Access, Error, Reason, Result};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -19,6 +19,12 @@ use std::sync::Arc;
 
 /// Shortest password accepted outside the demo.
 pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password, in bytes.
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest name of a saved view, in characters.
+const MAX_VIEW_NAME_CHARS: usize = 60;
+/// Longest query string of a saved view, in bytes.
+const MAX_VIEW_QUERY_BYTES: usize = 2000;
 
 /// What is needed to create a user.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -128,14 +134,27 @@ impl Store {
         if !allow_short_password && new.password.chars().count() < MIN_PASSWORD_LEN {
             return Err(Error::field(
                 "password",
-                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+                Reason::TooShort {
+                    min: MIN_PASSWORD_LEN.to_string(),
+                },
             ));
         }
-        if new.password.is_empty() || new.password.len() > 1024 {
-            return Err(Error::field("password", "must be 1-1024 characters"));
+        if new.password.is_empty() || new.password.len() > MAX_PASSWORD_BYTES {
+            return Err(Error::field(
+                "password",
+                Reason::LengthBetween {
+                    min: 1,
+                    max: MAX_PASSWORD_BYTES,
+                },
+            ));
         }
         if self.role(&new.role).is_none() {
-            return Err(Error::field("role", format!("no role '{}'", new.role)));
+            return Err(Error::field(
+                "role",
+                Reason::NoRole {
+                    role: new.role.clone(),
+                },
+            ));
         }
         let mut input = Map::new();
         input.insert("username".into(), json!(new.username.trim()));
@@ -166,7 +185,7 @@ impl Store {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(Error::field("username", "must not contain spaces"));
+            return Err(Error::field("username", Reason::ContainsSpaces));
         }
         let hash = hash_password(&new.password)?;
         let record = self.insert_record(access, "user", &input)?;
@@ -187,10 +206,13 @@ impl Store {
         if access.user_id != Some(user_id) {
             access.require_admin()?;
         }
-        if password.chars().count() < MIN_PASSWORD_LEN || password.len() > 1024 {
+        if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
             return Err(Error::field(
                 "password",
-                format!("must be {MIN_PASSWORD_LEN}-1024 characters"),
+                Reason::LengthBetween {
+                    min: MIN_PASSWORD_LEN,
+                    max: MAX_PASSWORD_BYTES,
+                },
             ));
         }
         let hash = hash_password(password)?;
@@ -371,15 +393,15 @@ impl Store {
         access.require_admin()?;
         crate::schema::check_name(&role.name).map_err(|e| Error::field("name", e))?;
         if role.name == "admin" && !role.admin {
-            return Err(Error::field(
-                "admin",
-                "the admin role must stay an administrator role",
-            ));
+            return Err(Error::field("admin", Reason::AdminRoleStaysAdmin));
         }
         let schema = self.schema();
         for k in role.permissions.keys() {
             if k != "*" && !schema.contains(k) {
-                return Err(Error::field("permissions", format!("no entity type '{k}'")));
+                return Err(Error::field(
+                    "permissions",
+                    Reason::NoEntity { name: k.clone() },
+                ));
             }
         }
         let def = serde_json::to_string(role).unwrap_or_default();
@@ -466,11 +488,22 @@ impl Store {
     /// Saves (or replaces) a named view; the query must parse as a list query.
     pub fn save_view(&self, user_id: i64, entity: &str, name: &str, query: &str) -> Result<()> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(Error::field("name", "must be 1-60 characters"));
+        if name.is_empty() || name.chars().count() > MAX_VIEW_NAME_CHARS {
+            return Err(Error::field(
+                "name",
+                Reason::LengthBetween {
+                    min: 1,
+                    max: MAX_VIEW_NAME_CHARS,
+                },
+            ));
         }
-        if query.len() > 2000 {
-            return Err(Error::field("query", "too long"));
+        if query.len() > MAX_VIEW_QUERY_BYTES {
+            return Err(Error::field(
+                "query",
+                Reason::QueryTooLong {
+                    max: MAX_VIEW_QUERY_BYTES,
+                },
+            ));
         }
         self.write(|tx| {
             tx.execute(

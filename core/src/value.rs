@@ -1,6 +1,7 @@
 //! Typed field values and their conversion from JSON and from query strings.
 
 use crate::schema::{FieldDef, FieldType};
+use crate::Reason;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
@@ -69,13 +70,13 @@ impl Value {
 
     /// Converts an API value for `def`, strictly: JSON types must match the field type.
     /// `null` and `""` mean no value.
-    pub fn from_json(def: &FieldDef, v: &Json) -> Result<Value, String> {
+    pub fn from_json(def: &FieldDef, v: &Json) -> Result<Value, Reason> {
         let value = match (def.kind, v) {
             (_, Json::Null) => Value::Null,
             (_, Json::String(s)) if s.trim().is_empty() => Value::Null,
             (FieldType::Integer, Json::Number(n)) => match n.as_i64() {
                 Some(i) => Value::Integer(i),
-                None => return Err("must be a whole number".into()),
+                None => return Err(Reason::NotInteger),
             },
             (FieldType::Decimal, Json::Number(n)) => parse_decimal(&n.to_string(), def)?,
             (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
@@ -89,7 +90,7 @@ impl Value {
                                 out.push(s.clone());
                             }
                         }
-                        _ => return Err("must be a list of option values".into()),
+                        _ => return Err(Reason::NotOptionList),
                     }
                 }
                 if out.is_empty() {
@@ -100,7 +101,7 @@ impl Value {
             }
             (FieldType::Reference | FieldType::User, Json::Number(n)) => match n.as_i64() {
                 Some(i) if i > 0 => Value::Ref(i),
-                _ => return Err("must be a record id".into()),
+                _ => return Err(Reason::NotRecordId),
             },
             (
                 FieldType::Text
@@ -114,19 +115,19 @@ impl Value {
                 | FieldType::Url,
                 Json::String(s),
             ) => Value::parse_str(def, s)?,
-            (kind, _) => return Err(format!("must be {}", expected(kind))),
+            (kind, _) => return Err(Reason::WrongType { expected: kind }),
         };
         value.check_bounds(def)?;
         Ok(value)
     }
 
     /// Converts a value typed as text (a query parameter, a form input, a CSV cell).
-    pub fn parse_str(def: &FieldDef, s: &str) -> Result<Value, String> {
+    pub fn parse_str(def: &FieldDef, s: &str) -> Result<Value, Reason> {
         if s.trim().is_empty() {
             return Ok(Value::Null);
         }
         if s.contains('\0') {
-            return Err("must not contain NUL characters".into());
+            return Err(Reason::ContainsNul);
         }
         let t = s.trim();
         let v = match def.kind {
@@ -134,19 +135,19 @@ impl Value {
             FieldType::Integer => t
                 .parse::<i64>()
                 .map(Value::Integer)
-                .map_err(|_| "must be a whole number".to_string())?,
+                .map_err(|_| Reason::NotInteger)?,
             FieldType::Decimal => parse_decimal(t, def)?,
             FieldType::Boolean => match t {
                 "true" | "1" | "on" | "yes" => Value::Bool(true),
                 "false" | "0" | "off" | "no" => Value::Bool(false),
-                _ => return Err("must be true or false".into()),
+                _ => return Err(Reason::NotBoolean),
             },
             FieldType::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .map(Value::Date)
-                .map_err(|_| "must be a date YYYY-MM-DD".to_string())?,
+                .map_err(|_| Reason::NotDate)?,
             FieldType::Datetime => parse_datetime(t)
                 .map(Value::DateTime)
-                .ok_or_else(|| "must be a date-time such as 2026-01-31T09:30:00Z".to_string())?,
+                .ok_or(Reason::NotDatetime)?,
             FieldType::Select => {
                 check_option(def, t)?;
                 Value::Text(t.to_string())
@@ -163,23 +164,23 @@ impl Value {
             }
             FieldType::Reference | FieldType::User => match t.parse::<i64>() {
                 Ok(i) if i > 0 => Value::Ref(i),
-                _ => return Err("must be a record id".into()),
+                _ => return Err(Reason::NotRecordId),
             },
             FieldType::Email => {
                 if !is_email(t) {
-                    return Err("must be an e-mail address".into());
+                    return Err(Reason::NotEmail);
                 }
                 Value::Text(t.to_string())
             }
             FieldType::Phone => {
                 if !is_phone(t) {
-                    return Err("must be a phone number (digits, spaces, + - ( ) only)".into());
+                    return Err(Reason::NotPhone);
                 }
                 Value::Text(t.to_string())
             }
             FieldType::Url => {
                 if !is_url(t) {
-                    return Err("must be an http:// or https:// address".into());
+                    return Err(Reason::NotUrl);
                 }
                 Value::Text(t.to_string())
             }
@@ -188,7 +189,7 @@ impl Value {
     }
 
     /// Checks `min`/`max` (value for numbers, length for text) and the default text limits.
-    pub fn check_bounds(&self, def: &FieldDef) -> Result<(), String> {
+    pub fn check_bounds(&self, def: &FieldDef) -> Result<(), Reason> {
         match self {
             Value::Text(s) if def.kind.is_textual() => {
                 let n = s.chars().count();
@@ -199,11 +200,13 @@ impl Value {
                 };
                 let max = def.max.map(|m| m as usize).unwrap_or(cap).min(cap);
                 if n > max {
-                    return Err(format!("must be at most {max} characters"));
+                    return Err(Reason::TooLong { max });
                 }
                 if let Some(min) = def.min {
                     if (n as f64) < min {
-                        return Err(format!("must be at least {min} characters"));
+                        return Err(Reason::TooShort {
+                            min: min.to_string(),
+                        });
                     }
                 }
             }
@@ -215,56 +218,51 @@ impl Value {
     }
 }
 
-fn bounds(def: &FieldDef, x: f64) -> Result<(), String> {
+fn bounds(def: &FieldDef, x: f64) -> Result<(), Reason> {
     if let Some(min) = def.min {
         if x < min {
-            return Err(format!("must be at least {min}"));
+            return Err(Reason::AtLeast {
+                min: min.to_string(),
+            });
         }
     }
     if let Some(max) = def.max {
         if x > max {
-            return Err(format!("must be at most {max}"));
+            return Err(Reason::AtMost {
+                max: max.to_string(),
+            });
         }
     }
     Ok(())
 }
 
-fn expected(kind: FieldType) -> &'static str {
-    match kind {
-        FieldType::Integer => "a whole number",
-        FieldType::Decimal => "a decimal number (string such as \"12.50\")",
-        FieldType::Boolean => "true or false",
-        FieldType::MultiSelect => "a list of option values",
-        FieldType::Reference | FieldType::User => "a record id (number)",
-        FieldType::Date => "a date string YYYY-MM-DD",
-        FieldType::Datetime => "a date-time string",
-        _ => "a string",
-    }
-}
-
-fn check_option(def: &FieldDef, v: &str) -> Result<(), String> {
+fn check_option(def: &FieldDef, v: &str) -> Result<(), Reason> {
     if def.options.iter().any(|o| o.value == v) {
         Ok(())
     } else {
-        let allowed: Vec<&str> = def.options.iter().map(|o| o.value.as_str()).collect();
-        Err(format!("'{v}' is not one of: {}", allowed.join(", ")))
+        Err(Reason::NotOption {
+            value: v.to_string(),
+            options: def.options.iter().map(|o| o.value.clone()).collect(),
+        })
     }
 }
 
 /// Largest magnitude a decimal may have so that it fits the stored scaled integer.
 const DECIMAL_LIMIT: i64 = 1_000_000_000_000;
 
-fn parse_decimal(s: &str, def: &FieldDef) -> Result<Value, String> {
+fn parse_decimal(s: &str, def: &FieldDef) -> Result<Value, Reason> {
     let d = Decimal::from_str(s)
         .or_else(|_| Decimal::from_scientific(s))
-        .map_err(|_| "must be a decimal number such as 1234.50".to_string())?;
+        .map_err(|_| Reason::NotDecimal)?;
     let scale = def.effective_scale();
     let d = d.normalize();
     if d.scale() > scale {
-        return Err(format!("at most {scale} decimal places"));
+        return Err(Reason::TooManyDecimals { scale });
     }
     if d.abs() >= Decimal::from(DECIMAL_LIMIT) {
-        return Err(format!("must be less than {DECIMAL_LIMIT} in magnitude"));
+        return Err(Reason::TooLarge {
+            limit: DECIMAL_LIMIT,
+        });
     }
     let mut d = d;
     d.rescale(scale);
@@ -339,10 +337,31 @@ mod tests {
             Value::from_json(&f(FieldType::Integer), &json!(5)),
             Ok(Value::Integer(5))
         );
-        assert!(Value::from_json(&f(FieldType::Integer), &json!("5")).is_err());
-        assert!(Value::from_json(&f(FieldType::Integer), &json!(1.5)).is_err());
-        assert!(Value::from_json(&f(FieldType::Boolean), &json!("true")).is_err());
-        assert!(Value::from_json(&f(FieldType::Select), &json!("c")).is_err());
+        assert_eq!(
+            Value::from_json(&f(FieldType::Integer), &json!("5")),
+            Err(Reason::WrongType {
+                expected: FieldType::Integer
+            })
+        );
+        assert_eq!(
+            Value::from_json(&f(FieldType::Integer), &json!(1.5)),
+            Err(Reason::NotInteger)
+        );
+        assert_eq!(
+            Value::from_json(&f(FieldType::Boolean), &json!("true")),
+            Err(Reason::WrongType {
+                expected: FieldType::Boolean
+            })
+        );
+        let not_option = Value::from_json(&f(FieldType::Select), &json!("c")).unwrap_err();
+        assert_eq!(
+            not_option,
+            Reason::NotOption {
+                value: "c".into(),
+                options: vec!["a".into(), "b".into()]
+            }
+        );
+        assert_eq!(not_option.to_string(), "'c' is not one of: a, b");
         assert_eq!(
             Value::from_json(&f(FieldType::MultiSelect), &json!(["a", "a", "b"])),
             Ok(Value::Multi(vec!["a".into(), "b".into()]))
@@ -351,7 +370,14 @@ mod tests {
             Value::from_json(&f(FieldType::Text), &json!("")),
             Ok(Value::Null)
         );
-        assert!(Value::from_json(&f(FieldType::Reference), &json!(0)).is_err());
+        assert_eq!(
+            Value::from_json(&f(FieldType::Reference), &json!(0)),
+            Err(Reason::NotRecordId)
+        );
+        assert_eq!(
+            Value::from_json(&f(FieldType::MultiSelect), &json!([1])),
+            Err(Reason::NotOptionList)
+        );
     }
 
     #[test]
@@ -361,8 +387,17 @@ mod tests {
         assert_eq!(v.to_json(), json!("0.10"));
         let v = Value::from_json(&d, &json!(1234.5)).unwrap();
         assert_eq!(v.to_json(), json!("1234.50"));
-        assert!(Value::from_json(&d, &json!("1.234")).is_err());
-        assert!(Value::from_json(&d, &json!("1e20")).is_err());
+        assert_eq!(
+            Value::from_json(&d, &json!("1.234")),
+            Err(Reason::TooManyDecimals { scale: 2 })
+        );
+        assert_eq!(
+            Value::from_json(&d, &json!("1e20")),
+            Err(Reason::TooLarge {
+                limit: DECIMAL_LIMIT
+            })
+        );
+        assert_eq!(Value::from_json(&d, &json!("abc")), Err(Reason::NotDecimal));
         let Value::Decimal(x) = Value::from_json(&d, &json!("-19.99")).unwrap() else {
             panic!()
         };
@@ -374,14 +409,30 @@ mod tests {
     fn formats() {
         let e = f(FieldType::Email);
         assert!(Value::parse_str(&e, "a@b.cn").is_ok());
-        assert!(Value::parse_str(&e, "a@b").is_err());
+        assert_eq!(Value::parse_str(&e, "a@b"), Err(Reason::NotEmail));
         let u = f(FieldType::Url);
-        assert!(Value::parse_str(&u, "javascript:alert(1)").is_err());
+        assert_eq!(
+            Value::parse_str(&u, "javascript:alert(1)"),
+            Err(Reason::NotUrl)
+        );
         assert!(Value::parse_str(&u, "https://qingguan.example").is_ok());
         let p = f(FieldType::Phone);
         assert!(Value::parse_str(&p, "+86 138-0000-0000").is_ok());
-        assert!(Value::parse_str(&p, "call me").is_err());
+        assert_eq!(Value::parse_str(&p, "call me"), Err(Reason::NotPhone));
+        assert_eq!(
+            Value::parse_str(&f(FieldType::Date), "31/01/2026"),
+            Err(Reason::NotDate)
+        );
+        assert_eq!(
+            Value::parse_str(&f(FieldType::Boolean), "maybe"),
+            Err(Reason::NotBoolean)
+        );
+        assert_eq!(
+            Value::parse_str(&f(FieldType::Text), "a\0b"),
+            Err(Reason::ContainsNul)
+        );
         let dt = f(FieldType::Datetime);
+        assert_eq!(Value::parse_str(&dt, "soon"), Err(Reason::NotDatetime));
         assert_eq!(
             Value::parse_str(&dt, "2026-01-02T08:00:00+08:00")
                 .unwrap()
@@ -395,10 +446,23 @@ mod tests {
         let mut d = FieldDef::new("n", FieldType::Integer, "N", "N");
         d.min = Some(0.0);
         d.max = Some(10.0);
-        assert!(Value::from_json(&d, &json!(11)).is_err());
-        assert!(Value::from_json(&d, &json!(-1)).is_err());
-        let t = FieldDef::new("t", FieldType::Text, "T", "T");
-        assert!(Value::from_json(&t, &json!("x".repeat(501))).is_err());
+        assert_eq!(
+            Value::from_json(&d, &json!(11)),
+            Err(Reason::AtMost { max: "10".into() })
+        );
+        let err = Value::from_json(&d, &json!(-1)).unwrap_err();
+        assert_eq!(err, Reason::AtLeast { min: "0".into() });
+        assert_eq!(err.to_string(), "must be at least 0");
+        let mut t = FieldDef::new("t", FieldType::Text, "T", "T");
+        assert_eq!(
+            Value::from_json(&t, &json!("x".repeat(501))),
+            Err(Reason::TooLong { max: 500 })
+        );
+        t.min = Some(2.0);
+        assert_eq!(
+            Value::from_json(&t, &json!("x")).map_err(|r| r.to_string()),
+            Err("must be at least 2 characters".to_string())
+        );
         assert!(Value::from_json(&t, &json!("名".repeat(500))).is_ok());
     }
 }

@@ -1,8 +1,8 @@
 //! Table and column DDL for record tables. Names are validated machine names, so they are
 //! safe to splice into SQL; values are always bound.
 
-use crate::schema::{FieldDef, FieldType};
-use crate::{Error, Result};
+use crate::schema::{Column, FieldDef, FieldType};
+use crate::{Error, Reason, Result};
 use rusqlite::Connection;
 
 /// The table holding an entity type's records.
@@ -25,13 +25,9 @@ pub(crate) fn column(field: &str) -> String {
 }
 
 fn sql_type(kind: FieldType) -> &'static str {
-    match kind {
-        FieldType::Integer
-        | FieldType::Decimal
-        | FieldType::Boolean
-        | FieldType::Reference
-        | FieldType::User => "INTEGER",
-        _ => "TEXT",
+    match kind.info().column {
+        Column::Integer => "INTEGER",
+        Column::Text => "TEXT",
     }
 }
 
@@ -91,7 +87,10 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
             {
                 Error::conflict_on(
                     "unique",
-                    format!("existing '{entity}' records share values of '{}'", def.name),
+                    Reason::SharedValues {
+                        entity: entity.to_string(),
+                        field: def.name.clone(),
+                    },
                 )
             }
             other => other.into(),

@@ -51,7 +51,7 @@ pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
 pub(crate) fn backup_to(conn: &Connection, target: &Path) -> Result<()> {
     let target = target
         .to_str()
-        .ok_or_else(|| crate::Error::field("file", "backup path must be valid UTF-8"))?;
+        .ok_or_else(|| crate::Error::field("file", crate::Reason::PathNotUtf8))?;
     conn.execute("VACUUM INTO ?1", [target])?;
     Ok(())
 }

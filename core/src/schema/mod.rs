@@ -3,10 +3,12 @@
 
 mod builtin;
 pub(crate) mod effective;
+mod field_type;
 mod validate;
 
 pub use builtin::builtin_entities;
 pub use effective::{Entity, Field, Schema};
+pub use field_type::{Column, FieldType, FieldTypeInfo, Input};
 pub use validate::{check_entity_def, check_field_def, check_layout, check_name, RESERVED_FIELDS};
 
 use serde::{Deserialize, Serialize};
@@ -75,110 +77,6 @@ impl Label {
         } else {
             first
         }
-    }
-}
-
-/// The type of a field, which decides its column, its JSON shape and its validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    /// One line of text.
-    Text,
-    /// Multi-line text.
-    LongText,
-    /// A whole number (64-bit).
-    Integer,
-    /// An exact decimal (money); JSON strings such as `"1234.50"`.
-    Decimal,
-    /// True or false.
-    Boolean,
-    /// A calendar date, `YYYY-MM-DD`.
-    Date,
-    /// An instant, RFC 3339; stored in UTC.
-    Datetime,
-    /// One value from a list of options.
-    Select,
-    /// Several values from a list of options.
-    MultiSelect,
-    /// The id of a record of another entity type (`target`).
-    Reference,
-    /// The id of a user.
-    User,
-    /// An e-mail address.
-    Email,
-    /// A phone number.
-    Phone,
-    /// An http(s) URL.
-    Url,
-}
-
-impl FieldType {
-    /// Every field type, in documentation order.
-    pub const ALL: [FieldType; 14] = [
-        FieldType::Text,
-        FieldType::LongText,
-        FieldType::Integer,
-        FieldType::Decimal,
-        FieldType::Boolean,
-        FieldType::Date,
-        FieldType::Datetime,
-        FieldType::Select,
-        FieldType::MultiSelect,
-        FieldType::Reference,
-        FieldType::User,
-        FieldType::Email,
-        FieldType::Phone,
-        FieldType::Url,
-    ];
-
-    /// The snake_case name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::Text => "text",
-            FieldType::LongText => "long_text",
-            FieldType::Integer => "integer",
-            FieldType::Decimal => "decimal",
-            FieldType::Boolean => "boolean",
-            FieldType::Date => "date",
-            FieldType::Datetime => "datetime",
-            FieldType::Select => "select",
-            FieldType::MultiSelect => "multi_select",
-            FieldType::Reference => "reference",
-            FieldType::User => "user",
-            FieldType::Email => "email",
-            FieldType::Phone => "phone",
-            FieldType::Url => "url",
-        }
-    }
-
-    /// Whether values of this type go into the full-text index.
-    pub fn is_textual(self) -> bool {
-        matches!(
-            self,
-            FieldType::Text
-                | FieldType::LongText
-                | FieldType::Email
-                | FieldType::Phone
-                | FieldType::Url
-        )
-    }
-
-    /// Whether a value is a record id (and so must exist).
-    pub fn is_reference(self) -> bool {
-        matches!(self, FieldType::Reference | FieldType::User)
-    }
-
-    /// Whether `min`/`max` bound the value (numbers) rather than the length (text).
-    pub fn is_numeric(self) -> bool {
-        matches!(self, FieldType::Integer | FieldType::Decimal)
-    }
-
-    /// Whether a new field of this type gets an index unless told otherwise.
-    pub fn indexed_by_default(self) -> bool {
-        !matches!(
-            self,
-            FieldType::LongText | FieldType::MultiSelect | FieldType::Boolean
-        )
     }
 }
 

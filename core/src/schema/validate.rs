@@ -1,7 +1,7 @@
 //! Rules a definition must follow before it may reach the database.
 
 use super::{EntityDef, FieldDef, FieldType, Layout};
-use crate::FieldErrors;
+use crate::{FieldErrors, Reason};
 use std::collections::HashSet;
 
 /// Names a field may not take: the system columns every record has, and the reserved query
@@ -32,8 +32,11 @@ pub const SYSTEM_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
+/// Largest scale a decimal field may have.
+const MAX_SCALE: u32 = 6;
+
 /// Checks a machine name: 1–40 characters of `a-z`, `0-9` and `_`, starting with a letter.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), Reason> {
     let ok = !name.is_empty()
         && name.len() <= 40
         && name.as_bytes()[0].is_ascii_lowercase()
@@ -43,7 +46,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("must be 1-40 characters of a-z, 0-9 and _, starting with a letter".into())
+        Err(Reason::BadName)
     }
 }
 
@@ -55,76 +58,77 @@ pub fn check_field_def(
     entity_exists: &dyn Fn(&str) -> bool,
     errors: &mut FieldErrors,
 ) {
-    let mut err = |k: &str, v: String| {
+    let mut err = |k: &str, v: Reason| {
         errors.entry(format!("{prefix}{k}")).or_insert(v);
     };
     if let Err(e) = check_name(&def.name) {
         err("name", e);
     } else if RESERVED_FIELDS.contains(&def.name.as_str()) {
-        err("name", format!("'{}' is reserved", def.name));
+        err(
+            "name",
+            Reason::Reserved {
+                name: def.name.clone(),
+            },
+        );
     }
     if def.label.en.trim().is_empty() && def.label.zh_cn.trim().is_empty() {
-        err("label", "needs an English or Chinese label".into());
+        err("label", Reason::NeedsLabel);
     }
-    let is_select = matches!(def.kind, FieldType::Select | FieldType::MultiSelect);
+    let is_select = def.kind.info().options;
     if is_select {
         if def.options.is_empty() {
-            err("options", "a select field needs at least one option".into());
+            err("options", Reason::NeedsOptions);
         }
         let mut seen = HashSet::new();
         for o in &def.options {
             if o.value.trim().is_empty() || o.value.len() > 64 {
-                err("options", "option values must be 1-64 characters".into());
+                err("options", Reason::BadOptionValue);
             } else if !seen.insert(o.value.as_str()) {
-                err("options", format!("option '{}' appears twice", o.value));
+                err(
+                    "options",
+                    Reason::DuplicateOption {
+                        value: o.value.clone(),
+                    },
+                );
             }
         }
     } else if !def.options.is_empty() {
-        err("options", "only select fields take options".into());
+        err("options", Reason::OptionsNotAllowed);
     }
     match (def.kind, &def.target) {
-        (FieldType::Reference, None) => err("target", "a reference needs a target entity".into()),
+        (FieldType::Reference, None) => err("target", Reason::NeedsTarget),
         (FieldType::Reference, Some(t)) if !entity_exists(t) => {
-            err("target", format!("unknown entity type '{t}'"))
+            err("target", Reason::UnknownEntity { name: t.clone() })
         }
         (FieldType::Reference, Some(_)) => {}
-        (_, Some(_)) => err("target", "only reference fields take a target".into()),
+        (_, Some(_)) => err("target", Reason::TargetNotAllowed),
         (_, None) => {}
     }
     match (def.kind, def.scale) {
-        (FieldType::Decimal, Some(s)) if s > 6 => err("scale", "at most 6".into()),
+        (FieldType::Decimal, Some(s)) if s > MAX_SCALE => {
+            err("scale", Reason::ScaleTooLarge { max: MAX_SCALE })
+        }
         (FieldType::Decimal, _) | (_, None) => {}
-        (_, Some(_)) => err("scale", "only decimal fields take a scale".into()),
+        (_, Some(_)) => err("scale", Reason::ScaleNotAllowed),
     }
     let bounded = def.kind.is_numeric() || def.kind.is_textual();
     if (def.min.is_some() || def.max.is_some()) && !bounded {
-        err(
-            "min",
-            format!("a {} field takes no min/max", def.kind.as_str()),
-        );
+        err("min", Reason::BoundsNotAllowed { kind: def.kind });
     }
     for (k, v) in [("min", def.min), ("max", def.max)] {
         if let Some(v) = v {
             if !v.is_finite() || (def.kind.is_textual() && v < 0.0) {
-                err(k, "must be a finite number (a length for text)".into());
+                err(k, Reason::NotFiniteBound);
             }
         }
     }
     if let (Some(lo), Some(hi)) = (def.min, def.max) {
         if lo > hi {
-            err("max", "must not be less than min".into());
+            err("max", Reason::MaxBelowMin);
         }
     }
-    if def.unique
-        && matches!(
-            def.kind,
-            FieldType::LongText | FieldType::MultiSelect | FieldType::Boolean
-        )
-    {
-        err(
-            "unique",
-            format!("a {} field cannot be unique", def.kind.as_str()),
-        );
+    if def.unique && !def.kind.info().can_be_unique {
+        err("unique", Reason::CannotBeUnique { kind: def.kind });
     }
 }
 
@@ -135,7 +139,7 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         errors.insert("name".into(), e);
     }
     if def.label.en.trim().is_empty() && def.label.zh_cn.trim().is_empty() {
-        errors.insert("label".into(), "needs an English or Chinese label".into());
+        errors.insert("label".into(), Reason::NeedsLabel);
     }
     let own = |t: &str| t == def.name || entity_exists(t);
     let mut names = HashSet::new();
@@ -144,7 +148,9 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         if !names.insert(f.name.as_str()) {
             errors.insert(
                 format!("fields[{i}].name"),
-                format!("'{}' appears twice", f.name),
+                Reason::Duplicate {
+                    name: f.name.clone(),
+                },
             );
         }
     }
@@ -155,7 +161,7 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
             _ => {
                 errors.insert(
                     "title_field".into(),
-                    format!("'{t}' is not a text field of this entity"),
+                    Reason::NotTextField { name: t.clone() },
                 );
             }
         }
@@ -166,7 +172,7 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
             _ => {
                 errors.insert(
                     "kanban_field".into(),
-                    format!("'{k}' is not a select field of this entity"),
+                    Reason::NotSelectField { name: k.clone() },
                 );
             }
         }
@@ -178,16 +184,14 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
     for (i, ix) in def.indexes.iter().enumerate() {
         let ok_column = |n: &str| {
             matches!(n, "owner" | "created_at" | "updated_at")
-                || field(n).is_some_and(|f| {
-                    !matches!(f.kind, FieldType::MultiSelect | FieldType::LongText)
-                })
+                || field(n).is_some_and(|f| f.kind.info().orderable)
         };
         if !(2..=6).contains(&ix.len()) {
-            errors.insert(format!("indexes[{i}]"), "an index has 2 to 6 fields".into());
+            errors.insert(format!("indexes[{i}]"), Reason::IndexSize);
         } else if let Some(bad) = ix.iter().find(|n| !ok_column(n)) {
             errors.insert(
                 format!("indexes[{i}]"),
-                format!("'{bad}' is not an indexable field of this entity"),
+                Reason::NotIndexable { name: bad.clone() },
             );
         }
     }
@@ -199,18 +203,18 @@ pub fn check_layout(layout: &Layout, known: &HashSet<&str>, errors: &mut FieldEr
     let mut placed = HashSet::new();
     for (i, s) in layout.sections.iter().enumerate() {
         if s.title.en.trim().is_empty() && s.title.zh_cn.trim().is_empty() {
-            errors.insert(format!("sections[{i}].title"), "needs a title".into());
+            errors.insert(format!("sections[{i}].title"), Reason::NeedsTitle);
         }
         for f in &s.fields {
             if !known.contains(f.as_str()) {
                 errors.insert(
                     format!("sections[{i}].fields"),
-                    format!("unknown field '{f}'"),
+                    Reason::UnknownField { name: f.clone() },
                 );
             } else if !placed.insert(f.as_str()) {
                 errors.insert(
                     format!("sections[{i}].fields"),
-                    format!("'{f}' is placed twice"),
+                    Reason::PlacedTwice { name: f.clone() },
                 );
             }
         }
@@ -218,9 +222,12 @@ pub fn check_layout(layout: &Layout, known: &HashSet<&str>, errors: &mut FieldEr
     let mut cols = HashSet::new();
     for c in &layout.list_columns {
         if !known.contains(c.as_str()) && !SYSTEM_COLUMNS.contains(&c.as_str()) {
-            errors.insert("list_columns".into(), format!("unknown field '{c}'"));
+            errors.insert(
+                "list_columns".into(),
+                Reason::UnknownField { name: c.clone() },
+            );
         } else if !cols.insert(c.as_str()) {
-            errors.insert("list_columns".into(), format!("'{c}' appears twice"));
+            errors.insert("list_columns".into(), Reason::Duplicate { name: c.clone() });
         }
     }
 }
@@ -234,7 +241,7 @@ mod tests {
     fn names() {
         assert!(check_name("score_2").is_ok());
         for bad in ["", "2x", "Score", "a-b", "名字", &"x".repeat(41)] {
-            assert!(check_name(bad).is_err(), "{bad}");
+            assert_eq!(check_name(bad), Err(Reason::BadName), "{bad}");
         }
     }
 
@@ -276,9 +283,24 @@ mod tests {
         for k in ["name", "label", "options", "scale", "min"] {
             assert!(errs.contains_key(k), "{k} missing in {errs:?}");
         }
+        assert_eq!(errs["name"], Reason::Reserved { name: "id".into() });
+        assert_eq!(errs["label"], Reason::NeedsLabel);
+        assert_eq!(errs["options"], Reason::NeedsOptions);
+        assert_eq!(errs["scale"], Reason::ScaleNotAllowed);
+        assert_eq!(
+            errs["min"].to_string(),
+            "a select field takes no min/max",
+            "{errs:?}"
+        );
         let r = FieldDef::new("acct", FieldType::Reference, "A", "").target("nope");
         let mut errs = FieldErrors::new();
         check_field_def(&r, "", &|t| t == "customer", &mut errs);
-        assert!(errs["target"].contains("nope"));
+        assert_eq!(
+            errs["target"],
+            Reason::UnknownEntity {
+                name: "nope".into()
+            }
+        );
+        assert_eq!(errs["target"].to_string(), "unknown entity type 'nope'");
     }
 }

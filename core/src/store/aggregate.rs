@@ -8,12 +8,16 @@ use super::Store;
 use crate::db::{ddl, sql};
 use crate::query::{Filter, ListQuery};
 use crate::schema::{FieldDef, FieldType};
-use crate::{Access, Error, Result};
+use crate::{Access, Error, Reason, Result};
 use rusqlite::types::ValueRef;
 use serde_json::{json, Value as Json};
 
 /// Most groups one aggregate may return.
 pub const MAX_GROUPS: usize = 100_000;
+/// Most metrics one aggregate may compute.
+const MAX_METRICS: usize = 20;
+/// Most fields one aggregate may group by.
+const MAX_GROUP_FIELDS: usize = 3;
 
 /// What to compute for each group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +39,9 @@ impl Metric {
         let bad = || {
             Error::bad_param(
                 "metrics",
-                format!("'{s}' is not count, sum:field, min:field or max:field"),
+                Reason::BadMetric {
+                    metric: s.to_string(),
+                },
             )
         };
         match s.split_once(':') {
@@ -97,23 +103,34 @@ impl Store {
     ) -> Result<Vec<AggregateRow>> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
-        if query.metrics.is_empty() || query.metrics.len() > 20 {
-            return Err(Error::bad_param("metrics", "needs 1 to 20 metrics"));
+        if query.metrics.is_empty() || query.metrics.len() > MAX_METRICS {
+            return Err(Error::bad_param(
+                "metrics",
+                Reason::MetricCount { max: MAX_METRICS },
+            ));
         }
-        if query.group_by.len() > 3 {
-            return Err(Error::bad_param("group_by", "at most 3 fields"));
+        if query.group_by.len() > MAX_GROUP_FIELDS {
+            return Err(Error::bad_param(
+                "group_by",
+                Reason::TooManyGroupFields {
+                    max: MAX_GROUP_FIELDS,
+                },
+            ));
         }
         let field = |name: &str, param: &str| -> Result<FieldDef> {
             let def = column_def(&e, name).ok_or_else(|| {
-                Error::bad_param(param, format!("'{entity}' has no field '{name}'"))
+                Error::bad_param(
+                    param,
+                    Reason::NoField {
+                        entity: entity.to_string(),
+                        field: name.to_string(),
+                    },
+                )
             })?;
-            if matches!(def.kind, FieldType::MultiSelect | FieldType::LongText) {
+            if !def.kind.info().orderable {
                 return Err(Error::bad_param(
                     param,
-                    format!(
-                        "{} fields cannot be grouped or aggregated",
-                        def.kind.as_str()
-                    ),
+                    Reason::NotGroupable { kind: def.kind },
                 ));
             }
             Ok(def)
@@ -140,10 +157,7 @@ impl Store {
                             format!("SUM(CAST(julianday({col}) - 2440587.5 AS INTEGER))")
                         }
                         other => {
-                            return Err(Error::bad_param(
-                                "metrics",
-                                format!("sum does not apply to {} fields", other.as_str()),
-                            ))
+                            return Err(Error::bad_param("metrics", Reason::NoSum { kind: other }))
                         }
                     };
                     select.push(expr);
@@ -212,14 +226,14 @@ impl Store {
             })
             .map_err(|e| match e {
                 Error::Database(m) if m.contains("overflow") => {
-                    Error::bad_param("metrics", "the sum is too large")
+                    Error::bad_param("metrics", Reason::SumTooLarge)
                 }
                 other => other,
             })?;
         if rows.len() > MAX_GROUPS {
             return Err(Error::bad_param(
                 "group_by",
-                format!("more than {MAX_GROUPS} groups; narrow the filters"),
+                Reason::TooManyGroups { max: MAX_GROUPS },
             ));
         }
         Ok(rows)

@@ -7,9 +7,12 @@ use crate::query::{ListQuery, Op, Page};
 use crate::schema::{Entity, FieldDef, FieldType};
 use crate::search::match_expression;
 use crate::value::Value;
-use crate::{Access, Error, Result};
+use crate::{Access, Error, Reason, Result};
 use base64::Engine;
 use rusqlite::types::Value as Sql;
+
+/// Most values an `in` filter may list.
+const MAX_IN_VALUES: usize = 1000;
 
 /// The definition a system column is typed with, or a field's definition.
 pub(super) fn column_def(e: &Entity, name: &str) -> Option<FieldDef> {
@@ -39,10 +42,7 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
     });
     let v = parsed.map_err(|why| Error::bad_param(param, why))?;
     if v.is_null() {
-        return Err(Error::bad_param(
-            param,
-            "needs a value (use [null]=true to find empty ones)",
-        ));
+        return Err(Error::bad_param(param, Reason::FilterNeedsValue));
     }
     Ok(sql::to_sql(def, &v))
 }
@@ -72,21 +72,13 @@ fn encode_cursor(c: &Cursor) -> String {
 }
 
 fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
-    let bad = || {
-        Error::bad_param(
-            "cursor",
-            "is not a cursor from this list; start again without it",
-        )
-    };
+    let bad = || Error::bad_param("cursor", Reason::BadCursor);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| bad())?;
     let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if c.s != sort {
-        return Err(Error::bad_param(
-            "cursor",
-            "was made for a different sort order",
-        ));
+        return Err(Error::bad_param("cursor", Reason::CursorSortMismatch));
     }
     Ok(c)
 }
@@ -116,16 +108,22 @@ pub(super) fn conditions(
             format!("{}[{}]", f.field, f.op.as_str())
         };
         let def = column_def(e, &f.field).ok_or_else(|| {
-            Error::bad_param(&param, format!("'{entity}' has no field '{}'", f.field))
+            Error::bad_param(
+                &param,
+                Reason::NoField {
+                    entity: entity.to_string(),
+                    field: f.field.clone(),
+                },
+            )
         })?;
         let col = ddl::column(&f.field);
-        let multi = def.kind == FieldType::MultiSelect;
+        let multi = def.kind.info().multi;
         match f.op {
             Op::Null => {
                 let want = match f.value.as_str() {
                     "true" | "1" | "" => true,
                     "false" | "0" => false,
-                    _ => return Err(Error::bad_param(&param, "must be true or false")),
+                    _ => return Err(Error::bad_param(&param, Reason::NotBoolean)),
                 };
                 conds.push(format!("{col} IS {}NULL", if want { "" } else { "NOT " }));
             }
@@ -140,9 +138,9 @@ pub(super) fn conditions(
                 ));
                 params.push(v);
             }
-            Op::Contains if def.kind.is_textual() || def.kind == FieldType::Select => {
+            Op::Contains if def.kind.is_textual() || def.kind.info().options => {
                 if f.value.is_empty() {
-                    return Err(Error::bad_param(&param, "needs a value"));
+                    return Err(Error::bad_param(&param, Reason::NeedsValue));
                 }
                 conds.push(format!("{col} LIKE ? ESCAPE '\\'"));
                 params.push(Sql::Text(like_pattern(&f.value)));
@@ -150,15 +148,10 @@ pub(super) fn conditions(
             Op::Contains => {
                 return Err(Error::bad_param(
                     &param,
-                    format!("contains does not apply to {} fields", def.kind.as_str()),
+                    Reason::NoContains { kind: def.kind },
                 ))
             }
-            _ if multi => {
-                return Err(Error::bad_param(
-                    &param,
-                    "multi-select fields take [contains] or [null]",
-                ))
-            }
+            _ if multi => return Err(Error::bad_param(&param, Reason::MultiSelectOps)),
             Op::In => {
                 let parts: Vec<&str> = f
                     .value
@@ -166,10 +159,10 @@ pub(super) fn conditions(
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .collect();
-                if parts.is_empty() || parts.len() > 1000 {
+                if parts.is_empty() || parts.len() > MAX_IN_VALUES {
                     return Err(Error::bad_param(
                         &param,
-                        "needs 1 to 1000 comma-separated values",
+                        Reason::InListSize { max: MAX_IN_VALUES },
                     ));
                 }
                 let mut marks = Vec::new();
@@ -187,10 +180,7 @@ pub(super) fn conditions(
                 if matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte)
                     && def.kind == FieldType::Boolean
                 {
-                    return Err(Error::bad_param(
-                        &param,
-                        "boolean fields take eq, ne or null",
-                    ));
+                    return Err(Error::bad_param(&param, Reason::BooleanOps));
                 }
                 let sym = match op {
                     Op::Eq => "=",
@@ -204,7 +194,7 @@ pub(super) fn conditions(
                 // of the rows: with a sort on another indexed field it is cheaper to walk the
                 // sort's index and test each row than to collect every match and sort them,
                 // which SQLite would otherwise choose. `+col` keeps it off that field's index.
-                let few_valued = matches!(def.kind, FieldType::Select | FieldType::Boolean);
+                let few_valued = def.kind.info().few_valued;
                 let plus = if walk_sort_index && op == Op::Eq && few_valued {
                     "+"
                 } else {
@@ -288,7 +278,13 @@ impl Store {
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
         let sort = &query.sort;
         let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
-            Error::bad_param("sort", format!("'{entity}' has no field '{}'", sort.field))
+            Error::bad_param(
+                "sort",
+                Reason::NoField {
+                    entity: entity.to_string(),
+                    field: sort.field.clone(),
+                },
+            )
         })?;
         let sorted_by_index = sort.field != "id"
             && e.field(&sort.field).is_some_and(|f| f.def.is_indexed())
@@ -301,19 +297,16 @@ impl Store {
                 next_cursor: None,
             });
         };
-        if sort_def.kind == FieldType::MultiSelect {
-            return Err(Error::bad_param(
-                "sort",
-                "multi-select fields cannot be sorted",
-            ));
+        if sort_def.kind.info().multi {
+            return Err(Error::bad_param("sort", Reason::NotSortable));
         }
         let col = ddl::column(&sort.field);
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let sort_param = sort.as_param();
         if let Some(c) = &query.cursor {
             let cur = decode_cursor(c, &sort_param)?;
-            let v =
-                sql::json_to_sql(&cur.v).ok_or_else(|| Error::bad_param("cursor", "is damaged"))?;
+            let v = sql::json_to_sql(&cur.v)
+                .ok_or_else(|| Error::bad_param("cursor", Reason::CursorDamaged))?;
             if sort.field == "id" {
                 conds.push(format!("id {} ?", if sort.descending { "<" } else { ">" }));
                 params.push(Sql::Integer(cur.i));

@@ -3,6 +3,8 @@
 
 pub mod aggregate;
 mod history;
+mod input;
+mod integrity;
 mod list;
 mod records;
 mod registry;

@@ -1,6 +1,8 @@
 //! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
 //! and the search index kept in the same transaction.
 
+use super::input::{check_required, core_rules, parse_input, to_map};
+use super::integrity::{check_integrity, check_owner};
 use super::Store;
 use crate::access::{EntityPermission, Scope};
 use crate::db::{self, ddl, sql};
@@ -9,7 +11,7 @@ use crate::record::Record;
 use crate::schema::{Entity, Schema};
 use crate::search::index_text;
 use crate::value::Value;
-use crate::{Access, Error, FieldErrors, Result};
+use crate::{Access, Error, Result};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value as Json};
@@ -122,190 +124,6 @@ pub(super) fn entity_for(
     Ok((e.clone(), perm))
 }
 
-/// Input parsed against an entity: field values and an optional owner change.
-struct Parsed {
-    values: BTreeMap<String, Value>,
-    owner: Option<Option<i64>>,
-}
-
-fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
-    let mut errors = FieldErrors::new();
-    let mut values = BTreeMap::new();
-    let mut owner = None;
-    for (k, v) in input {
-        if k == "owner" {
-            match v {
-                Json::Null => owner = Some(None),
-                Json::Number(n) if n.as_i64().is_some_and(|i| i > 0) => owner = Some(n.as_i64()),
-                _ => {
-                    errors.insert(k.clone(), "must be a user id".into());
-                }
-            }
-            continue;
-        }
-        if crate::schema::validate_system_column(k) {
-            errors.insert(
-                k.clone(),
-                "is set by the system and cannot be written".into(),
-            );
-            continue;
-        }
-        let Some(f) = e.field(k) else {
-            errors.insert(k.clone(), format!("'{}' has no field '{k}'", e.name));
-            continue;
-        };
-        if f.retired {
-            errors.insert(
-                k.clone(),
-                "is retired: kept for reading, no longer writable".into(),
-            );
-            continue;
-        }
-        match Value::from_json(&f.def, v) {
-            Ok(val) => {
-                values.insert(k.clone(), val);
-            }
-            Err(why) => {
-                errors.insert(k.clone(), why);
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(Parsed { values, owner })
-    } else {
-        Err(Error::validation(errors))
-    }
-}
-
-fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
-    values
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_json()))
-        .collect()
-}
-
-fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Result<()> {
-    let mut errors = FieldErrors::new();
-    for f in &e.fields {
-        let missing = values.get(&f.def.name).is_none_or(Value::is_null);
-        if f.def.required && !f.hidden && !f.retired && missing {
-            errors.insert(f.def.name.clone(), "is required".into());
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::validation(errors))
-    }
-}
-
-/// Rules the core enforces on its own entity types.
-fn core_rules(
-    store: &Store,
-    access: &Access,
-    e: &Entity,
-    changed: &BTreeMap<String, Value>,
-) -> Result<()> {
-    if e.name == "user" {
-        if let Some(role) = changed.get("role") {
-            if access.user_id.is_some() && !access.is_admin() {
-                return Err(Error::Forbidden(
-                    "only administrators may change roles".into(),
-                ));
-            }
-            if let Value::Text(r) = role {
-                if store.role(r).is_none() {
-                    return Err(Error::field("role", format!("no role '{r}'")));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks that references point at existing records and unique values are free.
-fn check_integrity(
-    conn: &Connection,
-    schema: &Schema,
-    e: &Entity,
-    id: Option<i64>,
-    changed: &BTreeMap<String, Value>,
-) -> Result<()> {
-    let mut errors = FieldErrors::new();
-    let mut conflicts = FieldErrors::new();
-    for (name, v) in changed {
-        let Some(f) = e.field(name) else { continue };
-        if let (Some(target), Value::Ref(rid)) = (f.def.reference_target(), v) {
-            if !schema.contains(target) {
-                errors.insert(
-                    name.clone(),
-                    format!("target type '{target}' does not exist"),
-                );
-                continue;
-            }
-            let sql = format!("SELECT 1 FROM {} WHERE id = ?1", ddl::table(target));
-            let found = conn
-                .prepare_cached(&sql)?
-                .query_row([rid], |_| Ok(()))
-                .optional()?;
-            if found.is_none() {
-                errors.insert(name.clone(), format!("no {target} with id {rid}"));
-            }
-        }
-        if f.def.unique && !v.is_null() {
-            let sql = format!(
-                "SELECT id FROM {} WHERE {} = ?1 AND id != ?2 LIMIT 1",
-                ddl::table(&e.name),
-                ddl::column(name)
-            );
-            let other: Option<i64> = conn
-                .prepare_cached(&sql)?
-                .query_row((sql::to_sql(&f.def, v), id.unwrap_or(0)), |r| r.get(0))
-                .optional()?;
-            if let Some(other) = other {
-                conflicts.insert(name.clone(), format!("already used by {} #{other}", e.name));
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::validation(errors));
-    }
-    if !conflicts.is_empty() {
-        return Err(Error::Conflict {
-            message: "duplicate value in a unique field".into(),
-            fields: conflicts,
-        });
-    }
-    Ok(())
-}
-
-/// Checks that the caller may give a record to `owner`.
-fn check_owner(
-    conn: &Connection,
-    access: &Access,
-    perm: &EntityPermission,
-    owner: Option<i64>,
-) -> Result<()> {
-    let Some(owner) = owner else { return Ok(()) };
-    let team: Option<Option<String>> = conn
-        .prepare_cached("SELECT c_team FROM r_user WHERE id = ?1")?
-        .query_row([owner], |r| r.get(0))
-        .optional()?;
-    let Some(owner_team) = team else {
-        return Err(Error::field("owner", format!("no user with id {owner}")));
-    };
-    if access.user_id.is_none() || access.user_id == Some(owner) || perm.scope == Scope::All {
-        return Ok(());
-    }
-    if perm.scope == Scope::Team && owner_team.is_some() && owner_team == access.team {
-        return Ok(());
-    }
-    Err(Error::field(
-        "owner",
-        "you may only assign records within your scope",
-    ))
-}
-
 fn write_history(
     conn: &Connection,
     entity: &str,
@@ -401,6 +219,7 @@ impl Store {
             entity,
             before: None,
             user_id: access.user_id,
+            locale: access.locale,
             via: access.plugin(),
         };
         let mut proposed = to_map(&parsed.values);
@@ -511,6 +330,7 @@ impl Store {
             entity,
             before: Some(&current),
             user_id: access.user_id,
+            locale: access.locale,
             via: access.plugin(),
         };
         let mut proposed = to_map(&merged);
@@ -637,6 +457,7 @@ impl Store {
             entity,
             before: Some(&current),
             user_id: access.user_id,
+            locale: access.locale,
             via: access.plugin(),
         };
         hooks.before_delete(&event)?;

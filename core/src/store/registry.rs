@@ -8,7 +8,7 @@ use crate::schema::{
     check_entity_def, check_field_def, EntityDef, FieldDef, FieldPatch, FieldType, Label, Layout,
     Origin, Schema,
 };
-use crate::{Access, Error, FieldErrors, Result};
+use crate::{Access, Error, FieldErrors, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
@@ -167,11 +167,10 @@ fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<
         Some(existing) if &existing != origin => {
             return Err(Error::conflict_on(
                 "name",
-                format!(
-                    "entity type '{}' is already defined by {}",
-                    def.name,
-                    existing.as_string()
-                ),
+                Reason::EntityDefinedBy {
+                    name: def.name.clone(),
+                    origin: existing.as_string(),
+                },
             ));
         }
         Some(_) => {}
@@ -203,19 +202,20 @@ fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<
             if old.origin != *origin && old.origin != Origin::Custom {
                 return Err(Error::conflict_on(
                     &f.name,
-                    format!("field is already defined by {}", old.origin.as_string()),
+                    Reason::FieldDefinedBy {
+                        origin: old.origin.as_string(),
+                    },
                 ));
             }
             if !compatible(&old.def, f) {
                 return Err(Error::conflict_on(
                     &f.name,
-                    format!(
-                        "'{}.{}' would change from {} to {}; refusing, stored values would be lost",
-                        def.name,
-                        f.name,
-                        describe(&old.def),
-                        describe(f)
-                    ),
+                    Reason::IncompatibleChange {
+                        entity: def.name.clone(),
+                        field: f.name.clone(),
+                        from: describe(&old.def),
+                        to: describe(f),
+                    },
                 ));
             }
             conn.execute(
@@ -367,7 +367,9 @@ impl Store {
         if schema.contains(&def.name) {
             return Err(Error::conflict_on(
                 "name",
-                format!("entity type '{}' already exists", def.name),
+                Reason::EntityExists {
+                    name: def.name.clone(),
+                },
             ));
         }
         self.write(|tx| upsert_entity(tx, &Origin::Custom, def))?;
@@ -391,7 +393,10 @@ impl Store {
         if e.field(&def.name).is_some() {
             return Err(Error::conflict_on(
                 "name",
-                format!("'{entity}' already has a field '{}'", def.name),
+                Reason::FieldExists {
+                    entity: entity.to_string(),
+                    field: def.name.clone(),
+                },
             ));
         }
         self.write(|tx| {
@@ -431,7 +436,7 @@ impl Store {
             for (k, v) in [("label.en", &l.en), ("label.zh-CN", &l.zh_cn)] {
                 if let Some(v) = v {
                     if v.trim().is_empty() || v.chars().count() > 100 {
-                        errors.insert(k.into(), "must be 1-100 characters".into());
+                        errors.insert(k.into(), Reason::LengthBetween { min: 1, max: 100 });
                     }
                 }
             }
@@ -440,8 +445,8 @@ impl Store {
             return Err(Error::validation(errors));
         }
         if let Some(options) = &patch.options {
-            if !matches!(f.def.kind, FieldType::Select | FieldType::MultiSelect) {
-                errors.insert("options".into(), "only select fields take options".into());
+            if !f.def.kind.info().options {
+                errors.insert("options".into(), Reason::OptionsNotAllowed);
             } else {
                 let mut probe = f.def.clone();
                 probe.options = options.clone();
@@ -550,7 +555,7 @@ impl Store {
             return Err(Error::NotFound(format!("no entity type '{entity}'")));
         }
         if label.en.trim().is_empty() && label.zh_cn.trim().is_empty() {
-            return Err(Error::field("label", "needs an English or Chinese label"));
+            return Err(Error::field("label", Reason::NeedsLabel));
         }
         self.write(|tx| {
             tx.execute(

@@ -3,7 +3,9 @@
 use crate::schema::{
     FieldDef, FieldPatch, FieldType, Label, Layout, Origin, PartialLabel, Section,
 };
-use crate::{Access, EntityDef, Error, ListQuery, NewUser, Store, StoreOptions, Value};
+use crate::{
+    Access, EntityDef, Error, FieldErrors, ListQuery, NewUser, Reason, Store, StoreOptions, Value,
+};
 use serde_json::{json, Map, Value as Json};
 
 fn store() -> (tempfile::TempDir, Store) {
@@ -118,6 +120,16 @@ fn validation_refuses_and_writes_nothing() {
     assert!(
         fields.contains_key("kind") && fields.contains_key("bogus") && fields.contains_key("phone")
     );
+    assert_eq!(fields["kind"].code(), "not_option");
+    assert_eq!(
+        fields["bogus"],
+        Reason::NoField {
+            entity: "customer".into(),
+            field: "bogus".into()
+        }
+    );
+    assert_eq!(fields["phone"].code(), "wrong_type");
+    assert_eq!(fields["phone"].to_string(), "must be a string");
     let err = s
         .create(
             &admin,
@@ -125,7 +137,18 @@ fn validation_refuses_and_writes_nothing() {
             &obj(json!({"name": "x", "customer": 999})),
         )
         .unwrap_err();
-    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+    assert!(
+        matches!(
+            &err,
+            Error::Validation { fields, .. } if fields.get("customer")
+                == Some(&Reason::NoRecord { entity: "customer".into(), id: 999 })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid input: customer: no customer with id 999"
+    );
     let page = s.list(&admin, "customer", &ListQuery::default()).unwrap();
     assert!(page.items.is_empty());
 }
@@ -268,10 +291,15 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
     // Changing a field's type in a way that loses data is refused.
     let mut v3 = plugin_entity.clone();
     v3.fields[0].kind = FieldType::Integer;
-    assert!(matches!(
-        s.apply_base(&origin, &[v3]),
-        Err(Error::Conflict { .. })
-    ));
+    let err = s.apply_base(&origin, &[v3]).unwrap_err();
+    let Error::Conflict { fields, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        fields.values().map(Reason::code).collect::<Vec<_>>(),
+        ["incompatible_change"],
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -293,10 +321,16 @@ fn layout_and_custom_entities() {
         indexes: Vec::new(),
     };
     s.create_entity(&admin, &def).unwrap();
-    assert!(matches!(
-        s.create_entity(&admin, &def),
-        Err(Error::Conflict { .. })
-    ));
+    let again = s.create_entity(&admin, &def).unwrap_err();
+    assert!(
+        matches!(&again, Error::Conflict { fields, .. }
+            if fields.get("name") == Some(&Reason::EntityExists { name: "visit".into() })),
+        "{again:?}"
+    );
+    assert_eq!(
+        again.to_string(),
+        "name: entity type 'visit' already exists"
+    );
     let c = s
         .create(
             &admin,
@@ -334,10 +368,12 @@ fn layout_and_custom_entities() {
         sections: vec![],
         list_columns: vec!["nope".into()],
     };
-    assert!(matches!(
-        s.set_layout(&admin, "visit", &bad),
-        Err(Error::Validation { .. })
-    ));
+    let err = s.set_layout(&admin, "visit", &bad).unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { fields, .. }
+            if fields.get("list_columns") == Some(&Reason::UnknownField { name: "nope".into() })),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -379,16 +415,28 @@ fn keyset_pages_cover_everything_once() {
         assert_eq!(sorted.len(), 23, "sort {sort}: {seen:?}");
         assert_eq!(seen.len(), 23, "sort {sort}");
     }
+    let bad_param = |q: ListQuery| match s.list(&admin, "customer", &q) {
+        Err(Error::BadRequest { fields, .. }) => fields,
+        other => panic!("{:?}", other.map(|p| p.items.len())),
+    };
     let bad = ListQuery::from_pairs([("cursor", "garbage!")]).unwrap();
-    assert!(matches!(
-        s.list(&admin, "customer", &bad),
-        Err(Error::BadRequest { .. })
-    ));
+    assert_eq!(
+        bad_param(bad),
+        FieldErrors::from([("cursor".into(), Reason::BadCursor)])
+    );
     let bad = ListQuery::from_pairs([("nope", "1")]).unwrap();
-    assert!(matches!(
-        s.list(&admin, "customer", &bad),
-        Err(Error::BadRequest { .. })
-    ));
+    assert_eq!(
+        bad_param(bad),
+        FieldErrors::from([(
+            "nope".into(),
+            Reason::NoField {
+                entity: "customer".into(),
+                field: "nope".into()
+            }
+        )])
+    );
+    let bad = ListQuery::from_pairs([("tags[lt]", "x")]).unwrap();
+    assert_eq!(bad_param(bad)["tags[lt]"], Reason::MultiSelectOps);
 }
 
 #[test]
@@ -426,7 +474,11 @@ fn passwords_and_sessions() {
         },
         false,
     );
-    assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
+    assert!(
+        matches!(&dup, Err(Error::Conflict { fields, .. })
+            if matches!(fields.get("username"), Some(Reason::Unique { entity, .. }) if entity == "user")),
+        "{dup:?}"
+    );
 }
 
 #[test]
@@ -615,7 +667,10 @@ fn aggregates_group_sum_min_max_within_scope() {
             .unwrap(),
         (4, false)
     );
-    assert!(Metric::parse("avg:x").is_err());
+    assert!(
+        matches!(Metric::parse("avg:x"), Err(Error::BadRequest { fields, .. })
+            if fields["metrics"] == Reason::BadMetric { metric: "avg:x".into() }),
+    );
     assert_eq!(
         Metric::parse("sum:amount").unwrap(),
         Metric::Sum("amount".into())

@@ -1,0 +1,347 @@
+//! The stable code and the parameters of every reason, and one example of each (for tests
+//! that walk every code in every locale).
+
+use super::*;
+
+impl Reason {
+    /// The stable, snake_case code of this reason.
+    pub fn code(&self) -> &'static str {
+        use Reason::*;
+        match self {
+            Required => "required",
+            NotInteger => "not_integer",
+            NotDecimal => "not_decimal",
+            TooManyDecimals { .. } => "too_many_decimals",
+            TooLarge { .. } => "too_large",
+            NotBoolean => "not_boolean",
+            NotDate => "not_date",
+            NotDatetime => "not_datetime",
+            NotEmail => "not_email",
+            NotPhone => "not_phone",
+            NotUrl => "not_url",
+            NotRecordId => "not_record_id",
+            NotUserId => "not_user_id",
+            NotOptionList => "not_option_list",
+            NotOption { .. } => "not_option",
+            WrongType { .. } => "wrong_type",
+            ContainsNul => "contains_nul",
+            TooLong { .. } => "too_long",
+            TooShort { .. } => "too_short",
+            AtLeast { .. } => "at_least",
+            AtMost { .. } => "at_most",
+            LengthBetween { .. } => "length_between",
+            BytesBetween { .. } => "bytes_between",
+            TooManyBytes { .. } => "too_many_bytes",
+            QueryTooLong { .. } => "query_too_long",
+            ContainsSpaces => "contains_spaces",
+            SystemColumn => "system_column",
+            NoField { .. } => "no_field",
+            Retired => "retired",
+            NoRole { .. } => "no_role",
+            NoTargetType { .. } => "no_target_type",
+            NoRecord { .. } => "no_record",
+            Unique { .. } => "unique",
+            OwnerOutOfScope => "owner_out_of_scope",
+            StaleVersion { .. } => "stale_version",
+            BadName => "bad_name",
+            Reserved { .. } => "reserved",
+            NeedsLabel => "needs_label",
+            NeedsOptions => "needs_options",
+            BadOptionValue => "bad_option_value",
+            DuplicateOption { .. } => "duplicate_option",
+            OptionsNotAllowed => "options_not_allowed",
+            NeedsTarget => "needs_target",
+            UnknownEntity { .. } => "unknown_entity",
+            TargetNotAllowed => "target_not_allowed",
+            ScaleTooLarge { .. } => "scale_too_large",
+            ScaleNotAllowed => "scale_not_allowed",
+            BoundsNotAllowed { .. } => "bounds_not_allowed",
+            NotFiniteBound => "not_finite_bound",
+            MaxBelowMin => "max_below_min",
+            CannotBeUnique { .. } => "cannot_be_unique",
+            Duplicate { .. } => "duplicate",
+            NotTextField { .. } => "not_text_field",
+            NotSelectField { .. } => "not_select_field",
+            IndexSize => "index_size",
+            NotIndexable { .. } => "not_indexable",
+            NeedsTitle => "needs_title",
+            UnknownField { .. } => "unknown_field",
+            PlacedTwice { .. } => "placed_twice",
+            EntityDefinedBy { .. } => "entity_defined_by",
+            FieldDefinedBy { .. } => "field_defined_by",
+            IncompatibleChange { .. } => "incompatible_change",
+            EntityExists { .. } => "entity_exists",
+            FieldExists { .. } => "field_exists",
+            SharedValues { .. } => "shared_values",
+            AdminRoleStaysAdmin => "admin_role_stays_admin",
+            NoEntity { .. } => "no_entity",
+            FilterNeedsValue => "filter_needs_value",
+            NeedsValue => "needs_value",
+            NoContains { .. } => "no_contains",
+            MultiSelectOps => "multi_select_ops",
+            InListSize { .. } => "in_list_size",
+            BooleanOps => "boolean_ops",
+            NotSortable => "not_sortable",
+            BadCursor => "bad_cursor",
+            CursorSortMismatch => "cursor_sort_mismatch",
+            CursorDamaged => "cursor_damaged",
+            NumberBetween { .. } => "number_between",
+            NoSortField => "no_sort_field",
+            UnknownOperator => "unknown_operator",
+            BadMetric { .. } => "bad_metric",
+            MetricCount { .. } => "metric_count",
+            TooManyGroupFields { .. } => "too_many_group_fields",
+            NotGroupable { .. } => "not_groupable",
+            NoSum { .. } => "no_sum",
+            SumTooLarge => "sum_too_large",
+            TooManyGroups { .. } => "too_many_groups",
+            PathNotUtf8 => "path_not_utf8",
+            Text(_) => "text",
+        }
+    }
+
+    /// The parameters of this reason, by name, as text. Literal syntax a message quotes
+    /// (operators, URL schemes, an example value) is a parameter too, so that a translation
+    /// can quote it unchanged.
+    pub fn params(&self) -> BTreeMap<&'static str, String> {
+        use Reason::*;
+        let s = |v: &dyn ToString| v.to_string();
+        let pairs: Vec<(&'static str, String)> = match self {
+            TooManyDecimals { scale } => vec![("scale", s(scale))],
+            TooLarge { limit } => vec![("limit", s(limit))],
+            NotDatetime => vec![("example", DATETIME_EXAMPLE.into())],
+            NotUrl => vec![("http", "http://".into()), ("https", "https://".into())],
+            NotOption { value, options } => {
+                vec![("value", value.clone()), ("options", options.join(", "))]
+            }
+            WrongType { expected: kind }
+            | BoundsNotAllowed { kind }
+            | CannotBeUnique { kind }
+            | NoContains { kind }
+            | NotGroupable { kind }
+            | NoSum { kind } => vec![("type", kind.as_str().into())],
+            TooLong { max }
+            | TooManyBytes { max }
+            | QueryTooLong { max }
+            | InListSize { max }
+            | MetricCount { max }
+            | TooManyGroupFields { max }
+            | TooManyGroups { max } => vec![("max", s(max))],
+            TooShort { min } | AtLeast { min } => vec![("min", min.clone())],
+            AtMost { max } => vec![("max", max.clone())],
+            LengthBetween { min, max } | BytesBetween { min, max } | NumberBetween { min, max } => {
+                vec![("min", s(min)), ("max", s(max))]
+            }
+            NoField { entity, field }
+            | FieldExists { entity, field }
+            | SharedValues { entity, field } => {
+                vec![("entity", entity.clone()), ("field", field.clone())]
+            }
+            NoRole { role } => vec![("role", role.clone())],
+            NoTargetType { entity } => vec![("entity", entity.clone())],
+            NoRecord { entity, id } | Unique { entity, id } => {
+                vec![("entity", entity.clone()), ("id", s(id))]
+            }
+            StaleVersion { current } => vec![("current", s(current))],
+            Reserved { name }
+            | UnknownEntity { name }
+            | Duplicate { name }
+            | NotTextField { name }
+            | NotSelectField { name }
+            | NotIndexable { name }
+            | UnknownField { name }
+            | PlacedTwice { name }
+            | EntityExists { name }
+            | NoEntity { name } => vec![("name", name.clone())],
+            DuplicateOption { value } => vec![("value", value.clone())],
+            ScaleTooLarge { max } => vec![("max", s(max))],
+            EntityDefinedBy { name, origin } => {
+                vec![("name", name.clone()), ("origin", origin.clone())]
+            }
+            FieldDefinedBy { origin } => vec![("origin", origin.clone())],
+            IncompatibleChange {
+                entity,
+                field,
+                from,
+                to,
+            } => vec![
+                ("entity", entity.clone()),
+                ("field", field.clone()),
+                ("from", from.clone()),
+                ("to", to.clone()),
+            ],
+            FilterNeedsValue => vec![("syntax", "[null]=true".into())],
+            MultiSelectOps => vec![("operators", "contains, null".into())],
+            BooleanOps => vec![("operators", "eq, ne, null".into())],
+            UnknownOperator => vec![("operators", OPERATORS.into())],
+            BadMetric { metric } => {
+                vec![("metric", metric.clone()), ("forms", METRIC_FORMS.into())]
+            }
+            PathNotUtf8 => vec![("encoding", "UTF-8".into())],
+            Text(t) => vec![("text", t.clone())],
+            Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
+            | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
+            | SystemColumn | Retired | OwnerOutOfScope | BadName | NeedsLabel | NeedsOptions
+            | BadOptionValue | OptionsNotAllowed | NeedsTarget | TargetNotAllowed
+            | ScaleNotAllowed | NotFiniteBound | MaxBelowMin | IndexSize | NeedsTitle
+            | AdminRoleStaysAdmin | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
+            | CursorDamaged | NoSortField | SumTooLarge => vec![],
+        };
+        pairs.into_iter().collect()
+    }
+
+    /// One value of every variant, for tests that walk every code (translations, say).
+    pub fn examples() -> Vec<Reason> {
+        use Reason::*;
+        let name = || "region".to_string();
+        vec![
+            Required,
+            NotInteger,
+            NotDecimal,
+            TooManyDecimals { scale: 2 },
+            TooLarge {
+                limit: 1_000_000_000_000,
+            },
+            NotBoolean,
+            NotDate,
+            NotDatetime,
+            NotEmail,
+            NotPhone,
+            NotUrl,
+            NotRecordId,
+            NotUserId,
+            NotOptionList,
+            NotOption {
+                value: "robot".into(),
+                options: vec!["lead".into(), "customer".into()],
+            },
+            WrongType {
+                expected: FieldType::Decimal,
+            },
+            ContainsNul,
+            TooLong { max: 500 },
+            TooShort { min: "8".into() },
+            AtLeast { min: "0".into() },
+            AtMost { max: "10.5".into() },
+            LengthBetween { min: 1, max: 100 },
+            BytesBetween { min: 1, max: 200 },
+            TooManyBytes { max: 65536 },
+            QueryTooLong { max: 2000 },
+            ContainsSpaces,
+            SystemColumn,
+            NoField {
+                entity: "customer".into(),
+                field: "bogus".into(),
+            },
+            Retired,
+            NoRole {
+                role: "boss".into(),
+            },
+            NoTargetType {
+                entity: "vendor".into(),
+            },
+            NoRecord {
+                entity: "customer".into(),
+                id: 999,
+            },
+            Unique {
+                entity: "customer".into(),
+                id: 12,
+            },
+            OwnerOutOfScope,
+            StaleVersion { current: 3 },
+            BadName,
+            Reserved { name: "id".into() },
+            NeedsLabel,
+            NeedsOptions,
+            BadOptionValue,
+            DuplicateOption {
+                value: "lead".into(),
+            },
+            OptionsNotAllowed,
+            NeedsTarget,
+            UnknownEntity {
+                name: "vendor".into(),
+            },
+            TargetNotAllowed,
+            ScaleTooLarge { max: 6 },
+            ScaleNotAllowed,
+            BoundsNotAllowed {
+                kind: FieldType::Boolean,
+            },
+            NotFiniteBound,
+            MaxBelowMin,
+            CannotBeUnique {
+                kind: FieldType::LongText,
+            },
+            Duplicate { name: name() },
+            NotTextField { name: name() },
+            NotSelectField { name: name() },
+            IndexSize,
+            NotIndexable {
+                name: "notes".into(),
+            },
+            NeedsTitle,
+            UnknownField { name: name() },
+            PlacedTwice { name: name() },
+            EntityDefinedBy {
+                name: "customer".into(),
+                origin: "plugin:sales".into(),
+            },
+            FieldDefinedBy {
+                origin: "core".into(),
+            },
+            IncompatibleChange {
+                entity: "customer".into(),
+                field: "size".into(),
+                from: "text".into(),
+                to: "integer".into(),
+            },
+            EntityExists {
+                name: "vendor".into(),
+            },
+            FieldExists {
+                entity: "customer".into(),
+                field: name(),
+            },
+            SharedValues {
+                entity: "customer".into(),
+                field: "email".into(),
+            },
+            AdminRoleStaysAdmin,
+            NoEntity {
+                name: "vendor".into(),
+            },
+            FilterNeedsValue,
+            NeedsValue,
+            NoContains {
+                kind: FieldType::Integer,
+            },
+            MultiSelectOps,
+            InListSize { max: 1000 },
+            BooleanOps,
+            NotSortable,
+            BadCursor,
+            CursorSortMismatch,
+            CursorDamaged,
+            NumberBetween { min: 1, max: 200 },
+            NoSortField,
+            UnknownOperator,
+            BadMetric {
+                metric: "avg:amount".into(),
+            },
+            MetricCount { max: 20 },
+            TooManyGroupFields { max: 3 },
+            NotGroupable {
+                kind: FieldType::MultiSelect,
+            },
+            NoSum {
+                kind: FieldType::Text,
+            },
+            SumTooLarge,
+            TooManyGroups { max: 100_000 },
+            PathNotUtf8,
+            Text("客户已锁定".into()),
+        ]
+    }
+}

@@ -1,0 +1,134 @@
+//! Every reason in English (its `Display`).
+
+use super::*;
+use std::fmt;
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Reason::*;
+        match self {
+            Required => f.write_str("is required"),
+            NotInteger => f.write_str("must be a whole number"),
+            NotDecimal => f.write_str("must be a decimal number such as 1234.50"),
+            TooManyDecimals { scale } => write!(f, "at most {scale} decimal places"),
+            TooLarge { limit } => write!(f, "must be less than {limit} in magnitude"),
+            NotBoolean => f.write_str("must be true or false"),
+            NotDate => f.write_str("must be a date YYYY-MM-DD"),
+            NotDatetime => write!(f, "must be a date-time such as {DATETIME_EXAMPLE}"),
+            NotEmail => f.write_str("must be an e-mail address"),
+            NotPhone => f.write_str("must be a phone number (digits, spaces, + - ( ) only)"),
+            NotUrl => f.write_str("must be an http:// or https:// address"),
+            NotRecordId => f.write_str("must be a record id"),
+            NotUserId => f.write_str("must be a user id"),
+            NotOptionList => f.write_str("must be a list of option values"),
+            NotOption { value, options } => {
+                write!(f, "'{value}' is not one of: {}", options.join(", "))
+            }
+            WrongType { expected } => write!(f, "must be {}", expected.info().expects.0),
+            ContainsNul => f.write_str("must not contain NUL characters"),
+            TooLong { max } => write!(f, "must be at most {max} characters"),
+            TooShort { min } => write!(f, "must be at least {min} characters"),
+            AtLeast { min } => write!(f, "must be at least {min}"),
+            AtMost { max } => write!(f, "must be at most {max}"),
+            LengthBetween { min, max } => write!(f, "must be {min}-{max} characters"),
+            BytesBetween { min, max } => write!(f, "must be {min}-{max} bytes"),
+            TooManyBytes { max } => write!(f, "at most {max} bytes"),
+            QueryTooLong { .. } => f.write_str("too long"),
+            ContainsSpaces => f.write_str("must not contain spaces"),
+            SystemColumn => f.write_str("is set by the system and cannot be written"),
+            NoField { entity, field } => write!(f, "'{entity}' has no field '{field}'"),
+            Retired => f.write_str("is retired: kept for reading, no longer writable"),
+            NoRole { role } => write!(f, "no role '{role}'"),
+            NoTargetType { entity } => write!(f, "target type '{entity}' does not exist"),
+            NoRecord { entity, id } => write!(f, "no {entity} with id {id}"),
+            Unique { entity, id } => write!(f, "already used by {entity} #{id}"),
+            OwnerOutOfScope => f.write_str("you may only assign records within your scope"),
+            StaleVersion { current } => write!(
+                f,
+                "the record is at version {current}; reload it and apply your change again"
+            ),
+            BadName => {
+                f.write_str("must be 1-40 characters of a-z, 0-9 and _, starting with a letter")
+            }
+            Reserved { name } => write!(f, "'{name}' is reserved"),
+            NeedsLabel => f.write_str("needs an English or Chinese label"),
+            NeedsOptions => f.write_str("a select field needs at least one option"),
+            BadOptionValue => f.write_str("option values must be 1-64 characters"),
+            DuplicateOption { value } => write!(f, "option '{value}' appears twice"),
+            OptionsNotAllowed => f.write_str("only select fields take options"),
+            NeedsTarget => f.write_str("a reference needs a target entity"),
+            UnknownEntity { name } => write!(f, "unknown entity type '{name}'"),
+            TargetNotAllowed => f.write_str("only reference fields take a target"),
+            ScaleTooLarge { max } => write!(f, "at most {max}"),
+            ScaleNotAllowed => f.write_str("only decimal fields take a scale"),
+            BoundsNotAllowed { kind } => write!(f, "a {} field takes no min/max", kind.as_str()),
+            NotFiniteBound => f.write_str("must be a finite number (a length for text)"),
+            MaxBelowMin => f.write_str("must not be less than min"),
+            CannotBeUnique { kind } => write!(f, "a {} field cannot be unique", kind.as_str()),
+            Duplicate { name } => write!(f, "'{name}' appears twice"),
+            NotTextField { name } => write!(f, "'{name}' is not a text field of this entity"),
+            NotSelectField { name } => {
+                write!(f, "'{name}' is not a select field of this entity")
+            }
+            IndexSize => f.write_str("an index has 2 to 6 fields"),
+            NotIndexable { name } => {
+                write!(f, "'{name}' is not an indexable field of this entity")
+            }
+            NeedsTitle => f.write_str("needs a title"),
+            UnknownField { name } => write!(f, "unknown field '{name}'"),
+            PlacedTwice { name } => write!(f, "'{name}' is placed twice"),
+            EntityDefinedBy { name, origin } => {
+                write!(f, "entity type '{name}' is already defined by {origin}")
+            }
+            FieldDefinedBy { origin } => write!(f, "field is already defined by {origin}"),
+            IncompatibleChange {
+                entity,
+                field,
+                from,
+                to,
+            } => write!(
+                f,
+                "'{entity}.{field}' would change from {from} to {to}; refusing, stored values \
+                 would be lost"
+            ),
+            EntityExists { name } => write!(f, "entity type '{name}' already exists"),
+            FieldExists { entity, field } => write!(f, "'{entity}' already has a field '{field}'"),
+            SharedValues { entity, field } => {
+                write!(f, "existing '{entity}' records share values of '{field}'")
+            }
+            AdminRoleStaysAdmin => f.write_str("the admin role must stay an administrator role"),
+            NoEntity { name } => write!(f, "no entity type '{name}'"),
+            FilterNeedsValue => f.write_str("needs a value (use [null]=true to find empty ones)"),
+            NeedsValue => f.write_str("needs a value"),
+            NoContains { kind } => {
+                write!(f, "contains does not apply to {} fields", kind.as_str())
+            }
+            MultiSelectOps => f.write_str("multi-select fields take [contains] or [null]"),
+            InListSize { max } => write!(f, "needs 1 to {max} comma-separated values"),
+            BooleanOps => f.write_str("boolean fields take eq, ne or null"),
+            NotSortable => f.write_str("multi-select fields cannot be sorted"),
+            BadCursor => f.write_str("is not a cursor from this list; start again without it"),
+            CursorSortMismatch => f.write_str("was made for a different sort order"),
+            CursorDamaged => f.write_str("is damaged"),
+            NumberBetween { min, max } => write!(f, "must be a number from {min} to {max}"),
+            NoSortField => f.write_str("names no field"),
+            UnknownOperator => write!(f, "unknown operator; use one of {OPERATORS}"),
+            BadMetric { metric } => write!(
+                f,
+                "'{metric}' is not count, sum:field, min:field or max:field"
+            ),
+            MetricCount { max } => write!(f, "needs 1 to {max} metrics"),
+            TooManyGroupFields { max } => write!(f, "at most {max} fields"),
+            NotGroupable { kind } => write!(
+                f,
+                "{} fields cannot be grouped or aggregated",
+                kind.as_str()
+            ),
+            NoSum { kind } => write!(f, "sum does not apply to {} fields", kind.as_str()),
+            SumTooLarge => f.write_str("the sum is too large"),
+            TooManyGroups { max } => write!(f, "more than {max} groups; narrow the filters"),
+            PathNotUtf8 => f.write_str("backup path must be valid UTF-8"),
+            Text(t) => f.write_str(t),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Every reason in Chinese (zh-CN), written from its code and parameters.
+
+use super::*;
+
+pub(super) fn render(r: &Reason) -> String {
+    use Reason::*;
+    // Literal syntax (operators, URL schemes, examples) comes from the reason's parameters.
+    let p = r.params();
+    let param = |k: &str| p.get(k).cloned().unwrap_or_default();
+    match r {
+        Required => "必填".into(),
+        NotInteger => "必须是整数".into(),
+        NotDecimal => "必须是数字，例如 1234.50".into(),
+        TooManyDecimals { scale } => format!("最多 {scale} 位小数"),
+        TooLarge { limit } => format!("绝对值必须小于 {limit}"),
+        NotBoolean => "必须是“是”或“否”".into(),
+        NotDate => "必须是日期（年-月-日）".into(),
+        NotDatetime => format!("必须是日期时间，例如 {}", param("example")),
+        NotEmail => "必须是有效的邮箱地址".into(),
+        NotPhone => "必须是电话号码（数字、空格、+ - ( )）".into(),
+        NotUrl => format!("必须是 {} 或 {} 开头的网址", param("http"), param("https")),
+        NotRecordId => "请选择一条记录".into(),
+        NotUserId => "请选择一位用户".into(),
+        NotOptionList => "必须是选项值的列表".into(),
+        NotOption { value, .. } => {
+            format!("“{value}”不是可选的值（可选：{}）", param("options"))
+        }
+        WrongType { expected } => expected.info().expects.1.into(),
+        ContainsNul => "不能包含空字符".into(),
+        TooLong { max } => format!("最多 {max} 个字符"),
+        TooShort { min } => format!("至少 {min} 个字符"),
+        AtLeast { min } => format!("不能小于 {min}"),
+        AtMost { max } => format!("不能大于 {max}"),
+        LengthBetween { min, max } => format!("长度必须是 {min} 到 {max} 个字符"),
+        BytesBetween { min, max } => format!("长度必须是 {min} 到 {max} 个字节"),
+        TooManyBytes { max } => format!("最多 {max} 个字节"),
+        QueryTooLong { max } => format!("太长了（最多 {max} 个字节）"),
+        ContainsSpaces => "不能包含空格".into(),
+        SystemColumn => "由系统设置，不能修改".into(),
+        NoField { entity, field } => format!("“{entity}”没有字段“{field}”"),
+        Retired => "已停用：仍可查看，但不能再修改".into(),
+        NoRole { role } => format!("没有名为“{role}”的角色"),
+        NoTargetType { entity } => format!("目标类型“{entity}”不存在"),
+        NoRecord { entity, id } => format!("没有编号为 {id} 的 {entity} 记录"),
+        Unique { entity, id } => format!("已被 {entity} #{id} 使用"),
+        OwnerOutOfScope => "只能把记录分配给你权限范围内的用户".into(),
+        StaleVersion { current } => {
+            format!("这条记录已更新到第 {current} 版；请重新加载后再修改")
+        }
+        BadName => "必须是 1 到 40 个字符，只能包含小写字母、数字和下划线，并以字母开头".into(),
+        Reserved { name } => format!("“{name}”是保留名称"),
+        NeedsLabel => "需要英文或中文名称".into(),
+        NeedsOptions => "选择字段至少需要一个选项".into(),
+        BadOptionValue => "选项值的长度必须是 1 到 64 个字符".into(),
+        DuplicateOption { value } => format!("选项“{value}”重复了"),
+        OptionsNotAllowed => "只有选择字段才能设置选项".into(),
+        NeedsTarget => "引用字段需要指定目标实体类型".into(),
+        UnknownEntity { name } => format!("未知的实体类型“{name}”"),
+        TargetNotAllowed => "只有引用字段才能指定目标".into(),
+        ScaleTooLarge { max } => format!("最多 {max} 位"),
+        ScaleNotAllowed => "只有小数字段才能设置小数位数".into(),
+        BoundsNotAllowed { kind } => format!("{}字段不能设置最小值或最大值", kind.info().label.1),
+        NotFiniteBound => "必须是有限的数字（文本字段为长度）".into(),
+        MaxBelowMin => "不能小于最小值".into(),
+        CannotBeUnique { kind } => format!("{}字段不能设为唯一", kind.info().label.1),
+        Duplicate { name } => format!("“{name}”重复了"),
+        NotTextField { name } => format!("“{name}”不是这个实体类型的文本字段"),
+        NotSelectField { name } => format!("“{name}”不是这个实体类型的单选字段"),
+        IndexSize => "索引必须包含 2 到 6 个字段".into(),
+        NotIndexable { name } => format!("“{name}”不是这个实体类型中可建索引的字段"),
+        NeedsTitle => "需要标题".into(),
+        UnknownField { name } => format!("未知字段“{name}”"),
+        PlacedTwice { name } => format!("“{name}”放置了两次"),
+        EntityDefinedBy { name, origin } => format!("实体类型“{name}”已由 {origin} 定义"),
+        FieldDefinedBy { origin } => format!("该字段已由 {origin} 定义"),
+        IncompatibleChange {
+            entity,
+            field,
+            from,
+            to,
+        } => format!("“{entity}.{field}”将从 {from} 改为 {to}；已拒绝，否则已存的数据会丢失"),
+        EntityExists { name } => format!("实体类型“{name}”已存在"),
+        FieldExists { entity, field } => format!("“{entity}”已有字段“{field}”"),
+        SharedValues { entity, field } => {
+            format!("已有的 {entity} 记录在“{field}”上有重复的值")
+        }
+        AdminRoleStaysAdmin => "内置的管理员角色必须保留管理员权限".into(),
+        NoEntity { name } => format!("没有实体类型“{name}”"),
+        FilterNeedsValue => format!("需要一个值（查找空值请用 {}）", param("syntax")),
+        NeedsValue => "需要一个值".into(),
+        NoContains { kind } => format!("“包含”不适用于{}字段", kind.info().label.1),
+        MultiSelectOps => format!("多选字段只能使用以下运算符：{}", param("operators")),
+        InListSize { max } => format!("需要 1 到 {max} 个以逗号分隔的值"),
+        BooleanOps => format!("是/否字段只能使用以下运算符：{}", param("operators")),
+        NotSortable => "多选字段不能排序".into(),
+        BadCursor => "不是这个列表的游标；请去掉它重新开始".into(),
+        CursorSortMismatch => "这个游标属于另一种排序方式".into(),
+        CursorDamaged => "游标已损坏".into(),
+        NumberBetween { min, max } => format!("必须是 {min} 到 {max} 之间的数字"),
+        NoSortField => "没有指定排序字段".into(),
+        UnknownOperator => format!("未知的运算符；可用：{}", param("operators")),
+        BadMetric { metric } => {
+            format!("“{metric}”不是有效的统计项；可用：{}", param("forms"))
+        }
+        MetricCount { max } => format!("需要 1 到 {max} 个统计项"),
+        TooManyGroupFields { max } => format!("最多按 {max} 个字段分组"),
+        NotGroupable { kind } => format!("{}字段不能用于分组或统计", kind.info().label.1),
+        NoSum { kind } => format!("{}字段不能求和", kind.info().label.1),
+        SumTooLarge => "合计值太大".into(),
+        TooManyGroups { max } => format!("分组超过 {max} 个；请缩小筛选范围"),
+        PathNotUtf8 => format!("备份路径必须是有效的 {} 文本", param("encoding")),
+        Text(t) => t.clone(),
+    }
+}
