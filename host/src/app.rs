@@ -1,7 +1,7 @@
 //! The whole HTTP application as one `Router`, built by a function so tests can drive it.
 
 use crate::api;
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -61,16 +61,26 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
     .into_response()
 }
 
+/// Answers each request in English until the caller is known (the caller extractors then set
+/// the caller's language), so that field reasons in error bodies read in the user's language.
+async fn in_english_until_known(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    crate::error::with_locale(qingguan_core::Locale::En, next.run(req)).await
+}
+
 /// Builds the application: `/api/v1` (JSON API and OpenAPI document), with request ids,
 /// request spans, a body size limit and panic containment.
 pub fn app(state: AppState) -> Router {
     let (api_router, doc) = api::router();
-    state.set_openapi(doc);
+    state.set_openapi(serde_json::to_value(doc).unwrap_or_default());
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api_router)
         .merge(crate::ui::router())
         .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(axum::middleware::from_fn(in_english_until_known))
         .layer(DefaultBodyLimit::max(state.config().body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

@@ -34,7 +34,7 @@ pub async fn run(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "plugin sync panicked"),
             }
         }
-        for (plugin, job, every) in plugins.jobs() {
+        for (plugin, job, every) in plugins.calls().jobs() {
             let key = (plugin.clone(), job.clone());
             // First sight starts the clock: a job runs one interval after it appears.
             let last = last_run.entry(key).or_insert_with(Instant::now);
@@ -44,7 +44,7 @@ pub async fn run(state: AppState) {
             *last = Instant::now();
             let p = plugins.clone();
             tokio::task::spawn_blocking(move || {
-                if let Err(e) = p.run_job(&plugin, &job) {
+                if let Err(e) = p.calls().run_job(&plugin, &job) {
                     tracing::warn!(plugin, job, error = %e, "scheduled job failed");
                 }
             });

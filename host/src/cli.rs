@@ -198,12 +198,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn plugin_manager(
     data_dir: &std::path::Path,
-) -> anyhow::Result<std::sync::Arc<crate::plugins::PluginManager>> {
+) -> anyhow::Result<std::sync::Arc<qingguan_runtime::PluginManager>> {
     let store = open_store(data_dir)?;
     crate::server::open_plugins(store, data_dir, &Config::default())
 }
 
-fn print_plugin(p: &crate::plugins::PluginInfo) {
+fn print_plugin(p: &qingguan_runtime::PluginInfo) {
     println!(
         "{:<16} {:<10} {:<9} {}",
         p.id,
@@ -230,7 +230,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let p = m
                 .install(
                     &bytes,
-                    crate::plugins::InstallOptions {
+                    qingguan_runtime::InstallOptions {
                         approve: a.approve,
                         source: None,
                     },
@@ -278,8 +278,8 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             );
         }
         PluginCommand::New(a) => {
-            let source = crate::plugins::scaffold::find_source(a.source.as_deref())?;
-            let dir = crate::plugins::scaffold::new_plugin(&a.name, &a.dir, &source)?;
+            let source = crate::scaffold::find_source(a.source.as_deref())?;
+            let dir = crate::scaffold::new_plugin(&a.name, &a.dir, &source)?;
             println!("Created {}", dir.display());
             println!(
                 "  cd {} && cargo test          # builds the component and tests it in-process",

@@ -3,9 +3,13 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use qingguan_core::{Error as CoreError, FieldErrors, HookError};
+use qingguan_core::{Error as CoreError, FieldErrors, HookError, Locale, Reason};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// The code of a 503 that asks the client to retry (the plugin runtime is at capacity); it
+/// carries `Retry-After`.
+pub const AT_CAPACITY: &str = "at_capacity";
 
 /// An API error: status, machine code, message and per-field reasons.
 #[derive(Debug, Clone)]
@@ -35,9 +39,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable message.
     pub message: String,
-    /// Per-field messages (empty when the error is not about fields).
+    /// Per-field messages in the caller's language (empty when the error is not about
+    /// fields).
     #[schema(value_type = Object)]
-    pub fields: FieldErrors,
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 impl ApiError {
@@ -51,7 +56,7 @@ impl ApiError {
         }
     }
 
-    /// 400 about one parameter or header.
+    /// 400 about one parameter or header (the host's own wording, in English).
     pub fn bad_request(param: &str, why: impl Into<String>) -> Self {
         let why = why.into();
         let mut e = ApiError::new(
@@ -59,7 +64,7 @@ impl ApiError {
             "bad_request",
             format!("{param}: {why}"),
         );
-        e.fields.insert(param.to_string(), why);
+        e.fields.insert(param.to_string(), Reason::Text(why));
         e
     }
 
@@ -104,12 +109,8 @@ impl From<CoreError> for ApiError {
             },
             CoreError::StaleVersion { current, .. } => {
                 let mut e = ApiError::new(StatusCode::CONFLICT, "stale_version", message);
-                e.fields.insert(
-                    "version".into(),
-                    format!(
-                        "the record is at version {current}; reload it and apply your change again"
-                    ),
-                );
+                e.fields
+                    .insert("version".into(), Reason::StaleVersion { current });
                 e
             }
             CoreError::Forbidden(_) => ApiError::forbidden(message),
@@ -136,15 +137,44 @@ impl From<CoreError> for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The language of the request being answered: the signed-in caller's, else the one the
+    /// client asked for (`Accept-Language`), else English. Field reasons render in it.
+    static LOCALE: std::cell::Cell<Locale>;
+}
+
+/// Runs `f` (a request) with `locale` as its language until the caller is known.
+pub async fn with_locale<F: std::future::Future>(locale: Locale, f: F) -> F::Output {
+    LOCALE.scope(std::cell::Cell::new(locale), f).await
+}
+
+/// Sets the language of the current request (once the caller is known).
+pub fn set_request_locale(locale: Locale) {
+    let _ = LOCALE.try_with(|l| l.set(locale));
+}
+
+/// The language of the current request.
+pub fn request_locale() -> Locale {
+    LOCALE.try_with(|l| l.get()).unwrap_or_default()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
-                fields: self.fields,
+                fields: qingguan_core::render_fields(&self.fields, request_locale()),
             },
         };
+        if body.error.code == AT_CAPACITY {
+            return (
+                self.status,
+                [(axum::http::header::RETRY_AFTER, "1")],
+                axum::Json(body),
+            )
+                .into_response();
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -1,15 +1,23 @@
-//! The `qingguan` binary's library: the HTTP API, the server, the CLI and the demo. This crate
-//! maps between core types and JSON; the core itself knows nothing of HTTP.
+//! The `qingguan` binary's library: the HTTP API, the web UI, the server, the CLI and the
+//! demo, on top of the core (`qingguan-core`) and the plugin runtime (`qingguan-runtime`).
+//! This crate maps between core types, JSON DTOs and WIT types; neither the core nor the
+//! runtime knows anything of HTTP.
+//!
+//! Layers, lowest first (no module imports from a layer above it; `tests/it/layers.rs`
+//! checks it): `caller`, `error` → `state` → `api` → `ui` → `app`, `background`, `server`,
+//! `demo`, `scaffold`, `cli`.
 
-pub mod api;
-pub mod app;
+mod api;
+mod app;
+mod background;
+mod caller;
 pub mod cli;
-pub mod demo;
-pub mod plugins;
+mod demo;
+mod error;
+mod scaffold;
 pub mod server;
-pub mod state;
-pub mod testing;
-pub mod ui;
+mod state;
+mod ui;
 
 pub use app::app;
 pub use state::{AppState, Config};

@@ -52,7 +52,7 @@ pub fn new_plugin(name: &str, parent: &Path, source: &Path) -> anyhow::Result<Pa
     }
     let entity = format!("{}_item", name.replace('-', "_"));
     let sdk = source.join("plugin-sdk");
-    let host = source.join("host");
+    let runtime = source.join("host").join("runtime");
     std::fs::create_dir_all(dir.join("src"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::create_dir_all(dir.join("tests"))?;
@@ -73,8 +73,8 @@ crate-type = ["cdylib", "rlib"]
 qingguan-plugin-sdk = {{ path = "{sdk}" }}
 
 [dev-dependencies]
-# The in-process test host (qingguan::testing). Runs natively, not in wasm.
-qingguan = {{ path = "{host}" }}
+# The in-process test host (qingguan_runtime::testing). Runs natively, not in wasm.
+qingguan-runtime = {{ path = "{runtime}", features = ["testing"] }}
 
 # A standalone workspace: this plugin is not part of any enclosing one.
 [workspace]
@@ -90,7 +90,7 @@ strip = "debuginfo"
 opt-level = 2
 "#,
                 sdk = toml_path(&sdk),
-                host = toml_path(&host)
+                runtime = toml_path(&runtime)
             ),
         ),
         (
@@ -175,7 +175,7 @@ export_plugin!(Plugin_);
             format!(
                 r#"//! Runs the compiled plugin against an in-process Qingguan with a temporary database.
 
-use qingguan::testing::{{build_plugin, TestHost}};
+use qingguan_runtime::testing::{{build_plugin, TestHost}};
 use serde_json::json;
 
 #[test]

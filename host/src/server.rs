@@ -74,11 +74,11 @@ impl Server {
                 Ok(Err(e)) => tracing::error!(error = %e, "loading plugins failed"),
                 Err(e) => tracing::error!(error = %e, "loading plugins panicked"),
             }
-            if let Err(e) = crate::plugins::watch::spawn(state.plugins()) {
+            if let Err(e) = qingguan_runtime::watch::spawn(state.plugins()) {
                 tracing::error!(error = %e, "cannot watch the plugins folder");
             }
             state.set_ready(true);
-            crate::plugins::background::run(state).await;
+            crate::background::run(state).await;
         });
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
@@ -92,8 +92,8 @@ pub fn open_plugins(
     store: Arc<Store>,
     data_dir: &Path,
     config: &Config,
-) -> anyhow::Result<Arc<crate::plugins::PluginManager>> {
-    crate::plugins::PluginManager::new(
+) -> anyhow::Result<Arc<qingguan_runtime::PluginManager>> {
+    qingguan_runtime::PluginManager::new(
         store,
         &data_dir.join("plugins"),
         config.plugin_limits.clone(),

@@ -1,9 +1,9 @@
 //! Shared server state: the store, the configuration and a short-lived session cache.
 
-use crate::api::error::ApiError;
-use crate::api::extract::Caller;
-use crate::plugins::PluginManager;
+use crate::caller::Caller;
+use crate::error::ApiError;
 use qingguan_core::Store;
+use qingguan_runtime::PluginManager;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -21,7 +21,7 @@ pub struct Config {
     /// How long a resolved session is reused before it is looked up again.
     pub session_cache_ttl: Duration,
     /// Limits on every plugin call.
-    pub plugin_limits: crate::plugins::Limits,
+    pub plugin_limits: qingguan_runtime::Limits,
     /// How often the server re-reads plugin state changed by the CLI.
     pub plugin_sync_interval: Duration,
 }
@@ -33,7 +33,7 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             secure_cookies: false,
             session_cache_ttl: Duration::from_secs(5),
-            plugin_limits: crate::plugins::Limits::default(),
+            plugin_limits: qingguan_runtime::Limits::default(),
             plugin_sync_interval: Duration::from_secs(2),
         }
     }
@@ -51,7 +51,7 @@ struct Inner {
     config: Config,
     ready: AtomicBool,
     sessions: Mutex<HashMap<String, (Instant, Caller)>>,
-    openapi: OnceLock<utoipa::openapi::OpenApi>,
+    openapi: OnceLock<serde_json::Value>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -93,16 +93,12 @@ impl AppState {
         &self.inner.config
     }
 
-    /// The generated OpenAPI document (set once when the router is built).
-    pub fn openapi(&self) -> utoipa::openapi::OpenApi {
-        self.inner
-            .openapi
-            .get()
-            .cloned()
-            .unwrap_or_else(crate::api::openapi::base)
+    /// The generated OpenAPI document as JSON (set once when the router is built).
+    pub fn openapi(&self) -> Option<&serde_json::Value> {
+        self.inner.openapi.get()
     }
 
-    pub(crate) fn set_openapi(&self, doc: utoipa::openapi::OpenApi) {
+    pub(crate) fn set_openapi(&self, doc: serde_json::Value) {
         let _ = self.inner.openapi.set(doc);
     }
 

@@ -3,7 +3,7 @@
 //! versions, and 1.1.0 only adds to 1.0.0.
 
 wasmtime::component::bindgen!({
-    path: "../plugin-sdk/wit/v1.1.0",
+    path: "../../plugin-sdk/wit/v1.1.0",
     world: "plugin",
 });
 

@@ -136,3 +136,42 @@ impl Drop for PluginEngine {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// Denies growth past the memory cap and remembers that it did (for a clear error).
+#[derive(Debug)]
+pub struct Limiter {
+    max: usize,
+    /// A growth was refused during this call.
+    pub denied: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max {
+            self.denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl Limiter {
+    /// A limiter allowing `max` bytes of linear memory.
+    pub fn new(max: usize) -> Limiter {
+        Limiter { max, denied: false }
+    }
+}

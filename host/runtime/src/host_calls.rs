@@ -1,13 +1,14 @@
 //! The host side of every import a plugin may call, with the capability check in front of
 //! each one. A call's state lives in [`HostState`], created fresh for every call.
 
-use super::bindings::qingguan::plugin::{host, types};
-use super::bindings::wit;
-use super::loaded::{CallCtx, LoadedPlugin};
-use super::manager::PluginManager;
-use qingguan_core::{
-    Access, AggregateQuery, Error as CoreError, ListQuery, Metric, Record, Role, SortKey, UserInfo,
-};
+use crate::bindings::qingguan::plugin::{host, types};
+use crate::bindings::wit;
+use crate::context::{CallCtx, CallUser};
+use crate::engine::Limiter;
+use crate::failure::{ask_error, core_error};
+use crate::grant::PluginGrant;
+use crate::services::{CallServices, Event};
+use qingguan_core::{Access, AggregateQuery, ListQuery, Metric, Record, Role, SortKey};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -15,71 +16,17 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// Longest log message kept.
 const LOG_MAX: usize = 4096;
 
-/// The user a call acts for.
-#[derive(Debug, Clone)]
-pub enum CallUser {
-    /// Nobody (install, upgrade, jobs).
-    None,
-    /// A user known by id only (hooks); resolved when the plugin asks.
-    Id(i64),
-    /// A signed-in user (routes, actions, queries from the API).
-    Known(Box<(Access, UserInfo)>),
-}
-
-impl CallUser {
-    /// The user id, if any.
-    pub fn id(&self) -> Option<i64> {
-        match self {
-            CallUser::None => None,
-            CallUser::Id(id) => Some(*id),
-            CallUser::Known(k) => Some(k.1.id),
-        }
-    }
-}
-
-/// Denies growth past the memory cap and remembers that it did (for a clear error).
-#[derive(Debug)]
-pub struct Limiter {
-    max: usize,
-    /// A growth was refused during this call.
-    pub denied: bool,
-}
-
-impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.max {
-            self.denied = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
-}
-
 /// Everything one call can reach.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     /// Memory limiter of this call.
     pub limiter: Limiter,
-    plugin: Arc<LoadedPlugin>,
-    mgr: Arc<PluginManager>,
+    plugin: Arc<PluginGrant>,
+    services: Arc<dyn CallServices>,
     ctx: CallCtx,
     /// Events emitted during the call, delivered after it succeeds.
-    pub events: Vec<(String, String)>,
+    pub events: Vec<Event>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -94,28 +41,24 @@ impl HostState {
     /// State for one call. WASI is present but empty: no files, network, environment or
     /// arguments; stdio goes nowhere.
     pub fn new(
-        plugin: Arc<LoadedPlugin>,
-        mgr: Arc<PluginManager>,
+        plugin: Arc<PluginGrant>,
+        services: Arc<dyn CallServices>,
         ctx: CallCtx,
         memory: usize,
-        table: ResourceTable,
     ) -> Self {
         HostState {
             wasi: WasiCtx::builder().build(),
-            table,
-            limiter: Limiter {
-                max: memory,
-                denied: false,
-            },
+            table: ResourceTable::new(),
+            limiter: Limiter::new(memory),
             plugin,
-            mgr,
+            services,
             ctx,
             events: Vec::new(),
         }
     }
 
     fn id(&self) -> &str {
-        &self.plugin.manifest.id
+        self.plugin.id()
     }
 
     /// Plugin-level access: capabilities decide, not roles; writes are attributed to the
@@ -135,7 +78,7 @@ impl HostState {
         match &self.ctx.user {
             CallUser::Known(k) => Ok(k.0.clone()),
             CallUser::Id(id) => self
-                .mgr
+                .services
                 .store()
                 .access_for(*id)
                 .map(|(a, _)| a)
@@ -147,7 +90,7 @@ impl HostState {
     }
 
     fn check_read(&self, entity: &str) -> Result<(), wit::PluginError> {
-        if self.plugin.manifest.may_read(&self.plugin.approved, entity) {
+        if self.plugin.may_read(entity) {
             Ok(())
         } else {
             Err(wit::PluginError::Denied(format!(
@@ -158,11 +101,7 @@ impl HostState {
     }
 
     fn check_write(&self, entity: &str) -> Result<(), wit::PluginError> {
-        if self
-            .plugin
-            .manifest
-            .may_write(&self.plugin.approved, entity)
-        {
+        if self.plugin.may_write(entity) {
             Ok(())
         } else {
             Err(wit::PluginError::Denied(format!(
@@ -187,37 +126,6 @@ pub fn record_to_wit(r: &Record) -> wit::EntityRecord {
         updated_by: r.updated_by,
         updated_at: t(r.updated_at),
         fields: serde_json::Value::Object(r.values_json()).to_string(),
-    }
-}
-
-/// An `invalid` error with per-field reasons.
-pub fn invalid(
-    message: String,
-    fields: impl IntoIterator<Item = (String, String)>,
-) -> wit::PluginError {
-    wit::PluginError::Invalid((
-        message,
-        fields
-            .into_iter()
-            .map(|(field, message)| wit::FieldError { field, message })
-            .collect(),
-    ))
-}
-
-/// A core error as the plugin sees it.
-pub fn core_error(e: CoreError) -> wit::PluginError {
-    match e {
-        CoreError::NotFound(m) => wit::PluginError::NotFound(m),
-        CoreError::Forbidden(m) | CoreError::Unauthenticated(m) => wit::PluginError::Denied(m),
-        CoreError::Validation { message, fields } | CoreError::BadRequest { message, fields } => {
-            invalid(message, fields)
-        }
-        CoreError::Conflict { message, .. } => wit::PluginError::Conflict(message),
-        e @ CoreError::StaleVersion { .. } => wit::PluginError::Conflict(e.to_string()),
-        CoreError::Hook(qingguan_core::HookError::Rejected { message, fields }) => {
-            invalid(message, fields)
-        }
-        e => wit::PluginError::Failed(e.to_string()),
     }
 }
 
@@ -252,7 +160,7 @@ impl host::Host for HostState {
                 Some(k.1.role.clone()),
                 self.ctx.locale,
             ),
-            CallUser::Id(id) => match self.mgr.store().access_for(*id) {
+            CallUser::Id(id) => match self.services.store().access_for(*id) {
                 Ok((_, info)) => (
                     Some(info.username),
                     Some(info.role),
@@ -280,7 +188,7 @@ impl host::Host for HostState {
     ) -> Result<wit::EntityRecord, wit::PluginError> {
         self.check_read(&entity)?;
         let r = self
-            .mgr
+            .services
             .store()
             .get(&self.plugin_access(), &entity, id)
             .map_err(core_error)?;
@@ -316,7 +224,7 @@ impl host::Host for HostState {
         lq.cursor = q.cursor.clone();
         lq.q = q.search.clone();
         let page = self
-            .mgr
+            .services
             .store()
             .list(&access, &entity, &lq)
             .map_err(core_error)?;
@@ -350,7 +258,7 @@ impl host::Host for HostState {
             metrics,
         };
         let rows = self
-            .mgr
+            .services
             .store()
             .aggregate(&access, &entity, &aq)
             .map_err(core_error)?;
@@ -365,7 +273,7 @@ impl host::Host for HostState {
         self.check_write(&entity)?;
         let input = parse_object(&fields)?;
         let r = self
-            .mgr
+            .services
             .store()
             .create(&self.plugin_access(), &entity, &input)
             .map_err(core_error)?;
@@ -382,7 +290,7 @@ impl host::Host for HostState {
         self.check_write(&entity)?;
         let input = parse_object(&fields)?;
         let r = self
-            .mgr
+            .services
             .store()
             .update(&self.plugin_access(), &entity, id, version, &input)
             .map_err(core_error)?;
@@ -396,32 +304,35 @@ impl host::Host for HostState {
         version: i64,
     ) -> Result<(), wit::PluginError> {
         self.check_write(&entity)?;
-        self.mgr
+        self.services
             .store()
             .delete(&self.plugin_access(), &entity, id, version)
             .map_err(core_error)
     }
 
     fn kv_get(&mut self, key: String) -> Result<Option<Vec<u8>>, wit::PluginError> {
-        self.mgr.store().kv_get(self.id(), &key).map_err(core_error)
+        self.services
+            .store()
+            .kv_get(self.id(), &key)
+            .map_err(core_error)
     }
 
     fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::PluginError> {
-        self.mgr
+        self.services
             .store()
             .kv_set(self.id(), &key, &value)
             .map_err(core_error)
     }
 
     fn kv_delete(&mut self, key: String) -> Result<(), wit::PluginError> {
-        self.mgr
+        self.services
             .store()
             .kv_delete(self.id(), &key)
             .map_err(core_error)
     }
 
     fn kv_keys(&mut self, prefix: String) -> Result<Vec<String>, wit::PluginError> {
-        self.mgr
+        self.services
             .store()
             .kv_keys(self.id(), &prefix)
             .map_err(core_error)
@@ -480,19 +391,13 @@ impl host::Host for HostState {
         query: String,
         args: String,
     ) -> Result<String, wit::PluginError> {
-        let allowed = self
-            .plugin
-            .approved
-            .ask
-            .iter()
-            .any(|p| p == &plugin || p == "*");
-        if !allowed {
+        if !self.plugin.may_ask(&plugin) {
             return Err(wit::PluginError::Denied(format!(
                 "plugin '{}' was not granted asking '{plugin}'",
                 self.id()
             )));
         }
-        self.mgr
+        self.services
             .ask(
                 &plugin,
                 &query,
@@ -502,10 +407,7 @@ impl host::Host for HostState {
                     ..self.ctx.clone()
                 },
             )
-            .map_err(|e| match e {
-                super::CallError::Plugin(f) => f.into(),
-                other => wit::PluginError::Failed(other.to_string()),
-            })
+            .map_err(ask_error)
     }
 }
 

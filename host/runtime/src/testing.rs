@@ -2,16 +2,16 @@
 //! a temporary database, from a normal `cargo test` (see the crate `qingguan plugin new` makes).
 //!
 //! ```no_run
-//! use qingguan::testing::{build_plugin, TestHost};
+//! use qingguan_runtime::testing::{build_plugin, TestHost};
 //! let wasm = build_plugin(env!("CARGO_MANIFEST_DIR")).unwrap();
 //! let host = TestHost::new().unwrap();
 //! host.install(&wasm).unwrap();
 //! let rec = host.create("customer", serde_json::json!({"name": "Acme", "kind": "company", "status": "lead"})).unwrap();
 //! ```
 
-use crate::plugins::bindings::wit;
-use crate::plugins::loaded::CallCtx;
-use crate::plugins::{InstallOptions, Limits, PluginInfo, PluginManager};
+use crate::bindings::wit;
+use crate::context::CallCtx;
+use crate::{InstallOptions, Limits, PluginInfo, PluginManager};
 use anyhow::{anyhow, bail, Context};
 use qingguan_core::{Access, NewUser, Store, StoreOptions};
 use serde_json::Value;
@@ -194,15 +194,19 @@ impl TestHost {
             headers: vec![],
             body: body.to_vec(),
         };
-        let r = self.plugins.http(plugin, req, self.ctx(&self.admin)?)?;
+        let r = self
+            .plugins
+            .calls()
+            .http(plugin, req, self.ctx(&self.admin)?)?;
         Ok((r.status, r.body))
     }
 
     /// Asks a plugin a query as the administrator.
     pub fn ask(&self, plugin: &str, query: &str, args: Value) -> anyhow::Result<Value> {
-        let out = self
-            .plugins
-            .ask(plugin, query, &args.to_string(), self.ctx(&self.admin)?)?;
+        let out =
+            self.plugins
+                .calls()
+                .ask(plugin, query, &args.to_string(), self.ctx(&self.admin)?)?;
         Ok(serde_json::from_str(&out)?)
     }
 
@@ -215,7 +219,7 @@ impl TestHost {
         id: i64,
         input: Value,
     ) -> anyhow::Result<Value> {
-        let out = self.plugins.action(
+        let out = self.plugins.calls().action(
             plugin,
             name,
             entity,
@@ -228,6 +232,6 @@ impl TestHost {
 
     /// Runs a job now.
     pub fn run_job(&self, plugin: &str, job: &str) -> anyhow::Result<()> {
-        Ok(self.plugins.run_job(plugin, job)?)
+        Ok(self.plugins.calls().run_job(plugin, job)?)
     }
 }

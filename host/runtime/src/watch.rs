@@ -3,7 +3,7 @@
 //! half-copied file is never loaded. Accepted files are removed; refused ones are renamed to
 //! `*.wasm.rejected`, and the reason is shown in `GET /api/v1/plugins` and the log.
 
-use super::{InstallOptions, PluginManager};
+use crate::lifecycle::{InstallOptions, PluginManager};
 use notify::{RecursiveMode, Watcher};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

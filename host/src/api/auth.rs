@@ -1,7 +1,8 @@
 //! Logging in and out, and the caller's own profile.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, Caller, SESSION_COOKIE};
+use super::extract::{ApiJson, SESSION_COOKIE};
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -165,8 +166,13 @@ pub async fn patch_me(
                 "validation_failed",
                 "unknown locale",
             );
-            e.fields
-                .insert("locale".into(), "must be en or zh-CN".into());
+            e.fields.insert(
+                "locale".into(),
+                qingguan_core::Reason::NotOption {
+                    value: p.locale.clone(),
+                    options: vec!["en".into(), "zh-CN".into()],
+                },
+            );
             e
         })?;
     let id = caller.user.id;

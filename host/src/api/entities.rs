@@ -1,8 +1,9 @@
 //! Effective schemas, and the administrator's customisations: custom entity types, custom
 //! fields, relabelling, hiding and layouts.
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, Caller};
+use super::extract::{ApiJson, ApiPath};
+use crate::caller::Caller;
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,9 +46,9 @@ pub async fn get_entity(
     let schema = state.store().schema();
     let e = schema
         .entity(&entity)
-        .ok_or_else(|| super::error::ApiError::not_found(format!("no entity type '{entity}'")))?;
+        .ok_or_else(|| crate::error::ApiError::not_found(format!("no entity type '{entity}'")))?;
     if !visible(&caller, e) {
-        return Err(super::error::ApiError::forbidden(format!(
+        return Err(crate::error::ApiError::forbidden(format!(
             "you may not read '{entity}'"
         )));
     }

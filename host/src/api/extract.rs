@@ -1,13 +1,15 @@
 //! Request extractors that fail with [`ApiError`] bodies instead of axum's plain-text ones:
-//! JSON bodies, path parameters, `If-Match` versions and the authenticated caller.
+//! JSON bodies, path parameters, `If-Match` versions and the authenticated [`Caller`] (from
+//! `Authorization: Bearer …` or the session cookie; cookie callers must send the session's
+//! CSRF token in `X-CSRF-Token` on every state change).
 
-use super::error::ApiError;
+use crate::caller::Caller;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
-use qingguan_core::{Access, UserInfo};
 use serde::de::DeserializeOwned;
 
 /// Name of the session cookie.
@@ -104,20 +106,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// The authenticated caller: from `Authorization: Bearer …` or the session cookie. Cookie
-/// callers must send the session's CSRF token in `X-CSRF-Token` on every state change.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// What the caller may do.
-    pub access: Access,
-    /// Who the caller is.
-    pub user: UserInfo,
-    /// The session's anti-CSRF token.
-    pub csrf: String,
-    /// The session token.
-    pub token: String,
-}
-
 /// The session token of a request, from the bearer header or the cookie.
 pub fn session_token(parts: &Parts) -> Option<(String, bool)> {
     if let Some(auth) = parts
@@ -167,6 +155,7 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
+        crate::error::set_request_locale(caller.locale());
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -2,10 +2,10 @@
 
 pub mod auth;
 pub mod entities;
-pub mod error;
 pub mod extract;
 pub mod health;
 pub mod openapi;
+pub mod plugin_dto;
 pub mod plugins;
 pub mod records;
 pub mod search;
@@ -50,6 +50,6 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = router
         .route("/openapi.json", get(openapi::serve))
         .route("/plugins/{id}/{*rest}", axum::routing::any(plugins::route))
-        .fallback(|| async { error::ApiError::not_found("no such API endpoint") });
+        .fallback(|| async { crate::error::ApiError::not_found("no such API endpoint") });
     (router, api)
 }

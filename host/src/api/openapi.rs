@@ -36,20 +36,22 @@ pub fn base() -> OpenApi {
 }
 
 fn field_schema(kind: FieldType) -> Value {
-    match kind {
-        FieldType::Integer => json!({"type": "integer", "format": "int64"}),
-        FieldType::Decimal => json!({"type": "string", "format": "decimal", "example": "1234.50"}),
-        FieldType::Boolean => json!({"type": "boolean"}),
-        FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::Datetime => json!({"type": "string", "format": "date-time"}),
-        FieldType::MultiSelect => json!({"type": "array", "items": {"type": "string"}}),
-        FieldType::Reference | FieldType::User => {
-            json!({"type": "integer", "format": "int64", "description": "record id"})
-        }
-        FieldType::Email => json!({"type": "string", "format": "email"}),
-        FieldType::Url => json!({"type": "string", "format": "uri"}),
-        _ => json!({"type": "string"}),
+    let info = kind.info();
+    let (ty, format) = info.json;
+    let mut s = json!({"type": ty});
+    if let Some(f) = format {
+        s["format"] = json!(f);
     }
+    if info.multi {
+        s["items"] = json!({"type": "string"});
+    }
+    if info.reference {
+        s["description"] = json!("record id");
+    }
+    if format == Some("decimal") {
+        s["example"] = json!("1234.50");
+    }
+    s
 }
 
 /// JSON Schema of one entity type's records.
@@ -74,7 +76,7 @@ pub fn entity_schema(e: &Entity) -> Value {
             m.insert("nullable".into(), json!(!f.def.required));
             if !f.def.options.is_empty() {
                 let values: Vec<&str> = f.def.options.iter().map(|o| o.value.as_str()).collect();
-                if f.def.kind == FieldType::MultiSelect {
+                if f.def.kind.info().multi {
                     m.insert("items".into(), json!({"type": "string", "enum": values}));
                 } else {
                     m.insert("enum".into(), json!(values));
@@ -102,7 +104,10 @@ pub fn entity_schema(e: &Entity) -> Value {
 
 /// `GET /api/v1/openapi.json`.
 pub async fn serve(State(state): State<AppState>) -> Json<Value> {
-    let mut doc = serde_json::to_value(state.openapi()).unwrap_or_default();
+    let mut doc = match state.openapi() {
+        Some(doc) => doc.clone(),
+        None => serde_json::to_value(base()).unwrap_or_default(),
+    };
     let schema = state.store().schema();
     if let Some(schemas) = doc
         .pointer_mut("/components")

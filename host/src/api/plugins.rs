@@ -1,19 +1,21 @@
 //! Plugin administration, and the doors through which users reach plugins: record actions,
 //! plugin routes and plugin queries.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, Caller};
-use crate::plugins::bindings::wit;
-use crate::plugins::host_calls::CallUser;
-use crate::plugins::loaded::{CallCtx, PluginFailure};
-use crate::plugins::manager::LifecycleError;
-use crate::plugins::{CallError, InstallOptions, PluginInfo};
+use super::extract::{ApiJson, ApiPath};
+use super::plugin_dto::PluginDto;
+use crate::caller::Caller;
+use crate::error::AT_CAPACITY;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use qingguan_runtime::bindings::wit;
+use qingguan_runtime::LifecycleError;
+use qingguan_runtime::PluginFailure;
+use qingguan_runtime::{CallError, InstallOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -60,7 +62,10 @@ impl From<CallError> for ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     code: "rejected",
                     message: m,
-                    fields: fields.into_iter().collect(),
+                    fields: fields
+                        .into_iter()
+                        .map(|(field, why)| (field, qingguan_core::Reason::Text(why)))
+                        .collect(),
                 },
                 PluginFailure::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
                 PluginFailure::Failed(_) => {
@@ -73,15 +78,10 @@ impl From<CallError> for ApiError {
             CallError::Unavailable(_) => {
                 ApiError::new(StatusCode::CONFLICT, "plugin_unavailable", msg)
             }
+            CallError::AtCapacity => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, AT_CAPACITY, msg)
+            }
         }
-    }
-}
-
-fn ctx_of(caller: &Caller) -> CallCtx {
-    CallCtx {
-        locale: caller.user.locale.unwrap_or(caller.access.locale),
-        user: CallUser::Known(Box::new((caller.access.clone(), caller.user.clone()))),
-        asked_by: None,
     }
 }
 
@@ -95,25 +95,28 @@ pub struct InstallParams {
 
 /// Installed plugins with status, versions, faults and manifests.
 #[utoipa::path(get, path = "/plugins", tag = "plugins", security(("bearer" = [])),
-    responses((status = 200, body = Vec<PluginInfo>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<PluginDto>), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-) -> ApiResult<Json<Vec<PluginInfo>>> {
-    Ok(Json(state.blocking_plugins(|p| Ok(p.list()?)).await?))
+) -> ApiResult<Json<Vec<PluginDto>>> {
+    let list = state.blocking_plugins(|p| Ok(p.list()?)).await?;
+    Ok(Json(list.into_iter().map(PluginDto::from).collect()))
 }
 
 /// One plugin.
 #[utoipa::path(get, path = "/plugins/{id}", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id")),
-    responses((status = 200, body = PluginInfo), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PluginDto), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<PluginInfo>> {
+) -> ApiResult<Json<PluginDto>> {
     Ok(Json(
-        state.blocking_plugins(move |p| Ok(p.info(&id)?)).await?,
+        state
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.info(&id)?)))
+            .await?,
     ))
 }
 
@@ -122,14 +125,14 @@ pub async fn get(
 /// health check; otherwise the previous version keeps serving.
 #[utoipa::path(post, path = "/plugins", tag = "plugins", security(("bearer" = [])), params(InstallParams),
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The plugin component"),
-    responses((status = 201, body = PluginInfo), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 201, body = PluginDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn install(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<InstallParams>, axum::extract::rejection::QueryRejection>,
     body: axum::body::Body,
-) -> ApiResult<(StatusCode, Json<PluginInfo>)> {
+) -> ApiResult<(StatusCode, Json<PluginDto>)> {
     caller.access.require_admin()?;
     let Query(params) = params.map_err(|e| ApiError::bad_request("approve", e.body_text()))?;
     let limit = state.config().plugin_limits.max_component_bytes;
@@ -158,52 +161,56 @@ pub async fn install(
         })
         .await?;
     state.forget_sessions();
-    Ok((StatusCode::CREATED, Json(info)))
+    Ok((StatusCode::CREATED, Json(PluginDto::from(info))))
 }
 
 /// Enable a plugin.
 #[utoipa::path(post, path = "/plugins/{id}/enable", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id")),
-    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PluginDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<PluginInfo>> {
+) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
     Ok(Json(
-        state.blocking_plugins(move |p| Ok(p.enable(&id)?)).await?,
+        state
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.enable(&id)?)))
+            .await?,
     ))
 }
 
 /// Disable a plugin (its data stays; its entity types become read-only).
 #[utoipa::path(post, path = "/plugins/{id}/disable", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id")),
-    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PluginDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<PluginInfo>> {
+) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
     Ok(Json(
-        state.blocking_plugins(move |p| Ok(p.disable(&id)?)).await?,
+        state
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.disable(&id)?)))
+            .await?,
     ))
 }
 
 /// Return a plugin to the version that was active before the current one.
 #[utoipa::path(post, path = "/plugins/{id}/rollback", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id")),
-    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PluginDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rollback(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<PluginInfo>> {
+) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(p.rollback(&id)?))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.rollback(&id)?)))
             .await?,
     ))
 }
@@ -237,13 +244,13 @@ pub async fn remove(
 /// Replace a plugin's configuration (a JSON object).
 #[utoipa::path(put, path = "/plugins/{id}/config", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id")), request_body = Object,
-    responses((status = 200, body = PluginInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PluginDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn put_config(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(config): ApiJson<Value>,
-) -> ApiResult<Json<PluginInfo>> {
+) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
     if !config.is_object() {
         return Err(ApiError::new(
@@ -254,7 +261,7 @@ pub async fn put_config(
     }
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(p.set_config(&id, &config)?))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.set_config(&id, &config)?)))
             .await?,
     ))
 }
@@ -262,7 +269,7 @@ pub async fn put_config(
 /// Run a plugin's scheduled job now.
 #[utoipa::path(post, path = "/plugins/{id}/jobs/{job}", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id"), ("job" = String, Path, description = "Job name")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn run_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -270,7 +277,7 @@ pub async fn run_job(
 ) -> ApiResult<StatusCode> {
     caller.access.require_admin()?;
     state
-        .blocking_plugins(move |p| Ok(p.run_job(&id, &job)?))
+        .blocking_plugins(move |p| Ok(p.calls().run_job(&id, &job)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -279,16 +286,16 @@ pub async fn run_job(
 #[utoipa::path(post, path = "/plugins/{id}/queries/{query}", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id"), ("query" = String, Path, description = "Query name")),
     request_body = Object,
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn ask(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, query)): ApiPath<(String, String)>,
     ApiJson(args): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let ctx = ctx_of(&caller);
+    let ctx = caller.call_ctx();
     let answer = state
-        .blocking_plugins(move |p| Ok(p.ask(&id, &query, &args.to_string(), ctx)?))
+        .blocking_plugins(move |p| Ok(p.calls().ask(&id, &query, &args.to_string(), ctx)?))
         .await?;
     serde_json::from_str(&answer).map(Json).map_err(|_| {
         ApiError::new(
@@ -304,7 +311,7 @@ pub async fn ask(
     params(("entity" = String, Path, description = "Entity type"), ("id" = i64, Path, description = "Record id"),
         ("plugin" = String, Path, description = "Plugin id"), ("action" = String, Path, description = "Action name")),
     request_body = Object,
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn action(
     State(state): State<AppState>,
     caller: Caller,
@@ -313,10 +320,11 @@ pub async fn action(
 ) -> ApiResult<Json<Value>> {
     caller.access.require(&entity, "update", |p| p.update)?;
     state.store().get(&caller.access, &entity, id)?;
-    let ctx = ctx_of(&caller);
+    let ctx = caller.call_ctx();
     let out = state
         .blocking_plugins(move |p| {
-            Ok(p.action(&plugin, &name, &entity, id, &input.to_string(), ctx)?)
+            Ok(p.calls()
+                .action(&plugin, &name, &entity, id, &input.to_string(), ctx)?)
         })
         .await?;
     serde_json::from_str(&out).map(Json).map_err(|_| {
@@ -360,9 +368,9 @@ pub async fn route(
             .collect(),
         body: body.to_vec(),
     };
-    let ctx = ctx_of(&caller);
+    let ctx = caller.call_ctx();
     let resp = state
-        .blocking_plugins(move |p| Ok(p.http(&id, req, ctx)?))
+        .blocking_plugins(move |p| Ok(p.calls().http(&id, req, ctx)?))
         .await?;
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HeaderMap::new();

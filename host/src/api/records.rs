@@ -1,7 +1,8 @@
 //! Records of any entity type: list with filters, create, read, update, delete, history.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, Caller, IfMatch};
+use super::extract::{ApiJson, ApiPath, IfMatch};
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

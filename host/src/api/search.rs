@@ -1,7 +1,7 @@
 //! Full-text search across every entity type the caller may read.
 
-use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::Caller;
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::Json;

@@ -1,7 +1,8 @@
 //! User and role administration.
 
-use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, Caller};
+use super::extract::{ApiJson, ApiPath};
+use crate::caller::Caller;
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -80,7 +81,7 @@ pub async fn put_role(
     ApiJson(role): ApiJson<Role>,
 ) -> ApiResult<Json<Value>> {
     if role.name != name {
-        return Err(super::error::ApiError::bad_request(
+        return Err(crate::error::ApiError::bad_request(
             "name",
             "must match the path",
         ));

@@ -3,11 +3,11 @@
 //! raters submit 360° ratings, scores close, feedback is recorded. The last quarter ends
 //! closed with scores and bonus; the current quarter is being appraised, with live actuals.
 
-use crate::plugins::loaded::CallCtx;
-use crate::plugins::PluginManager;
 use anyhow::{anyhow, Context};
 use chrono::{Datelike, NaiveDate};
 use qingguan_core::{Access, ListQuery, Record, Store};
+use qingguan_runtime::CallCtx;
+use qingguan_runtime::PluginManager;
 use serde_json::{json, Value};
 
 /// Calls one of the appraisal plugin's POST routes as a user, the way the web UI does.
@@ -20,6 +20,7 @@ fn post(
 ) -> anyhow::Result<Value> {
     let ctx = CallCtx::for_user(store, user)?;
     plugins
+        .calls()
         .call_json("appraisal", "POST", path, &body, ctx)
         .map_err(|e| anyhow!("appraisal {path}: {e}"))
 }

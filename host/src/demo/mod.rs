@@ -5,8 +5,8 @@ mod appraisal;
 
 pub use appraisal::seed_appraisal;
 
-use crate::plugins::{InstallOptions, PluginManager};
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
+use qingguan_runtime::{InstallOptions, PluginManager};
 use serde_json::{json, Map, Value};
 
 /// Demo logins: username, password, role. The demo only: `serve` has no default password.

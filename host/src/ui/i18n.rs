@@ -125,39 +125,6 @@ pub fn t(locale: Locale, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-/// Messages the core and plugins commonly give for a field, in Chinese.
-const FIELD_MESSAGES: &[(&str, &str)] = &[
-    ("is required", "必填"),
-    ("must be a whole number", "必须是整数"),
-    ("must be an e-mail address", "必须是有效的邮箱地址"),
-    ("must be a date YYYY-MM-DD", "必须是日期（年-月-日）"),
-    (
-        "must be an http:// or https:// address",
-        "必须是 http:// 或 https:// 开头的网址",
-    ),
-    (
-        "must be a phone number (digits, spaces, + - ( ) only)",
-        "必须是电话号码（数字、空格、+ - ( )）",
-    ),
-    (
-        "must be a decimal number such as 1234.50",
-        "必须是数字，例如 1234.50",
-    ),
-    ("must be true or false", "必须是“是”或“否”"),
-    ("must be a record id", "请选择一条记录"),
-];
-
-/// A field message in the user's language (known core messages are translated; plugins
-/// answer in the user's language themselves).
-pub fn field_message(locale: Locale, message: &str) -> String {
-    if locale == Locale::ZhCn {
-        if let Some((_, zh)) = FIELD_MESSAGES.iter().find(|(en, _)| message == *en) {
-            return zh.to_string();
-        }
-    }
-    message.to_string()
-}
-
 /// The locale a browser prefers, from `Accept-Language`.
 pub fn from_accept_language(header: Option<&str>) -> Locale {
     header

@@ -8,9 +8,13 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod dashboard;
+mod extract;
 mod i18n;
-mod pages;
+mod plugin_pages;
+mod records;
 mod render;
+mod search;
 mod session;
 
 use crate::state::AppState;
@@ -26,29 +30,32 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// The UI routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::dashboard))
+        .route("/", get(dashboard::dashboard))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang", post(session::language))
-        .route("/search", get(pages::search))
-        .route("/pick/{entity}", get(pages::pick))
-        .route("/e/{entity}", get(pages::list))
-        .route("/e/{entity}/kanban", get(pages::kanban))
-        .route("/e/{entity}/views", post(pages::save_view))
-        .route("/e/{entity}/new", get(pages::new_form).post(pages::create))
-        .route("/e/{entity}/{id}", get(pages::detail))
+        .route("/search", get(search::search))
+        .route("/pick/{entity}", get(search::pick))
+        .route("/e/{entity}", get(records::list))
+        .route("/e/{entity}/kanban", get(records::kanban))
+        .route("/e/{entity}/views", post(records::save_view))
+        .route(
+            "/e/{entity}/new",
+            get(records::new_form).post(records::create),
+        )
+        .route("/e/{entity}/{id}", get(records::detail))
         .route(
             "/e/{entity}/{id}/edit",
-            get(pages::edit_form).post(pages::update),
+            get(records::edit_form).post(records::update),
         )
-        .route("/e/{entity}/{id}/delete", post(pages::delete))
+        .route("/e/{entity}/{id}/delete", post(records::delete))
         .route(
             "/e/{entity}/{id}/action/{plugin}/{action}",
-            post(pages::action),
+            post(records::action),
         )
         .route(
             "/p/{plugin}/{*rest}",
-            get(pages::plugin_page).post(pages::plugin_post),
+            get(plugin_pages::plugin_page).post(plugin_pages::plugin_post),
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/roles", get(admin::roles))

@@ -1,7 +1,7 @@
 //! Templates (minijinja, auto-escaped) and the context every page shares.
 
 use super::i18n;
-use crate::api::extract::Caller;
+use crate::caller::Caller;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -151,7 +151,7 @@ pub fn t(locale: Locale, key: &str) -> String {
 
 /// The locale of a signed-in user: their choice, else their role's default (English).
 pub fn locale_of(caller: &Caller) -> Locale {
-    caller.user.locale.unwrap_or(caller.access.locale)
+    caller.locale()
 }
 
 /// Renders a template with `status`.
@@ -182,7 +182,7 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
         .split('/')
         .next()
         .unwrap_or("");
-    let plugins = state.plugins().active_list();
+    let plugins = state.plugins().calls().list();
     // A plugin that declares a menu decides which of its entity types get an entry; the
     // others stay reachable from its pages, related lists and links.
     let plugin_entities: Vec<&str> = plugins
@@ -252,7 +252,7 @@ pub fn message(
 /// The page for a core error.
 pub fn core_error(state: &AppState, caller: &Caller, e: qingguan_core::Error) -> Response {
     let locale = locale_of(caller);
-    let api = crate::api::error::ApiError::from(e);
+    let api = crate::error::ApiError::from(e);
     let heading = match api.status {
         StatusCode::FORBIDDEN => t(locale, "forbidden"),
         StatusCode::NOT_FOUND => t(locale, "not_found"),

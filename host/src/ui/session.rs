@@ -4,56 +4,15 @@
 use super::i18n;
 use super::render::{self, page};
 use crate::api::auth::session_cookie;
-use crate::api::extract::{cookie, Caller, SESSION_COOKIE};
 use crate::state::AppState;
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::request::Parts;
+use crate::ui::extract::SignedForm;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use qingguan_core::Locale;
 use serde::Deserialize;
 use serde_json::json;
-
-/// A signed-in user of the web UI (session cookie only).
-#[derive(Debug, Clone)]
-pub struct UiCaller(pub Caller);
-
-impl FromRequestParts<AppState> for UiCaller {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
-            Redirect::to(&format!("/login?next={next}")).into_response()
-        };
-        let Some(token) = cookie(parts, SESSION_COOKIE) else {
-            return Err(to_login());
-        };
-        match state.caller(&token) {
-            Ok(c) => Ok(UiCaller(c)),
-            Err(_) => Err(to_login()),
-        }
-    }
-}
-
-/// Fails unless a form's `csrf` field is the session's token.
-pub fn check_csrf(caller: &Caller, sent: Option<&str>) -> Result<(), Response> {
-    if sent == Some(caller.csrf.as_str()) {
-        Ok(())
-    } else {
-        Err((
-            StatusCode::FORBIDDEN,
-            "missing or wrong CSRF token; reload the page and try again",
-        )
-            .into_response())
-    }
-}
 
 /// Only local paths are valid redirect targets.
 pub fn safe_next(next: &str) -> String {
@@ -176,21 +135,11 @@ pub async fn login(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /logout`.
 pub async fn logout(
     State(state): State<AppState>,
-    UiCaller(caller): UiCaller,
-    Form(f): Form<CsrfForm>,
+    SignedForm { caller, form: _f }: SignedForm<serde::de::IgnoredAny>,
 ) -> Response {
-    if let Err(r) = check_csrf(&caller, Some(&f.csrf)) {
-        return r;
-    }
     let token = caller.token.clone();
     let _ = state.blocking(move |s| s.end_session(&token)).await;
     state.forget_sessions();
@@ -202,8 +151,6 @@ pub async fn logout(
 
 #[derive(Debug, Deserialize)]
 pub struct LangForm {
-    #[serde(default)]
-    csrf: String,
     locale: String,
     #[serde(default)]
     back: String,
@@ -212,12 +159,8 @@ pub struct LangForm {
 /// `POST /lang`: remembers the user's language.
 pub async fn language(
     State(state): State<AppState>,
-    UiCaller(caller): UiCaller,
-    Form(f): Form<LangForm>,
+    SignedForm { caller, form: f }: SignedForm<LangForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&caller, Some(&f.csrf)) {
-        return r;
-    }
     let Some(locale) = Locale::parse(&f.locale) else {
         return (StatusCode::BAD_REQUEST, "unknown language").into_response();
     };

@@ -1,0 +1,174 @@
+//! The active set: the plugin versions new calls go to (swapped atomically; calls already
+//! running keep the version they started on), and the services a running call may use.
+
+use crate::bindings::{wit, Plugin};
+use crate::context::CallCtx;
+use crate::engine::PluginEngine;
+use crate::failure::CallError;
+use crate::instance::{LoadedPlugin, OutputSize};
+use crate::services::{CallServices, Event};
+use crate::status::PluginStatus;
+use qingguan_core::{Origin, Store};
+use std::sync::{Arc, RwLock, Weak};
+
+/// Active plugin versions and everything a call reaches. Shared by the lifecycle manager
+/// (which swaps versions in and out), the hooks bridge and every running call.
+pub struct ActiveSet {
+    engine: PluginEngine,
+    store: Arc<Store>,
+    active: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    me: Weak<ActiveSet>,
+}
+
+impl std::fmt::Debug for ActiveSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveSet")
+            .field("plugins", &self.list().len())
+            .finish()
+    }
+}
+
+impl ActiveSet {
+    /// An empty set over a store and an engine.
+    pub fn new(store: Arc<Store>, engine: PluginEngine) -> Arc<ActiveSet> {
+        Arc::new_cyclic(|me| ActiveSet {
+            engine,
+            store,
+            active: RwLock::new(Arc::new(Vec::new())),
+            me: me.clone(),
+        })
+    }
+
+    fn services(&self) -> Arc<dyn CallServices> {
+        self.me.upgrade().expect("active set alive while in use")
+    }
+
+    /// The record store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The engine and its limits.
+    pub fn engine(&self) -> &PluginEngine {
+        &self.engine
+    }
+
+    /// Active plugin versions, in load (dependency) order.
+    pub fn list(&self) -> Arc<Vec<Arc<LoadedPlugin>>> {
+        self.active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The active version of a plugin.
+    pub fn get(&self, id: &str) -> Option<Arc<LoadedPlugin>> {
+        self.list().iter().find(|p| p.manifest.id == id).cloned()
+    }
+
+    /// Puts `p` in place of plugin `replace` (keeping its position), or removes `replace`.
+    pub(crate) fn swap(&self, p: Option<Arc<LoadedPlugin>>, replace: &str) {
+        let mut guard = self.active.write().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<Arc<LoadedPlugin>> = guard
+            .iter()
+            .filter(|x| x.manifest.id != replace)
+            .cloned()
+            .collect();
+        if let Some(p) = p {
+            match guard.iter().position(|x| x.manifest.id == replace) {
+                Some(i) if i <= list.len() => list.insert(i, p),
+                _ => list.push(p),
+            }
+        }
+        *guard = Arc::new(list);
+    }
+
+    /// The active version of a plugin, or why there is none.
+    pub(crate) fn require(&self, id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        self.get(id).ok_or_else(|| {
+            let why = match self.store.plugin(id) {
+                Ok(Some(row)) => format!(
+                    "plugin '{id}' is {}{}",
+                    PluginStatus::parse(&row.status).as_str(),
+                    row.error.map(|e| format!(": {e}")).unwrap_or_default()
+                ),
+                _ => format!("no plugin '{id}' is installed"),
+            };
+            CallError::Unavailable(why)
+        })
+    }
+
+    /// Runs one call of `p` (which need not be active: installs call a version before the
+    /// swap).
+    pub(crate) fn call<R: OutputSize>(
+        &self,
+        p: &Arc<LoadedPlugin>,
+        ctx: CallCtx,
+        f: impl FnOnce(
+            &Plugin,
+            &mut wasmtime::Store<crate::host_calls::HostState>,
+        ) -> wasmtime::Result<Result<R, wit::PluginError>>,
+    ) -> Result<R, CallError> {
+        p.call(&self.services(), ctx, f)
+    }
+
+    /// Takes a plugin that keeps faulting out of service, recording why; its entity types
+    /// become read-only.
+    pub fn auto_disable(&self, id: &str, reason: &str) {
+        tracing::error!(plugin = id, reason, "disabling plugin");
+        self.swap(None, id);
+        if let Err(e) =
+            self.store
+                .set_plugin_status(id, false, PluginStatus::Faulted.as_str(), Some(reason))
+        {
+            tracing::error!(plugin = id, error = %e, "could not record the plugin as faulted");
+        }
+        if let Err(e) = self.store.retire_origin(&Origin::Plugin(id.to_string())) {
+            tracing::error!(plugin = id, error = %e, "could not retire the plugin's entity types");
+        }
+    }
+
+    /// Delivers events emitted by a call to the plugins subscribed to them.
+    pub fn dispatch_events(&self, from: &str, events: Vec<Event>) {
+        for (name, payload) in events {
+            tracing::debug!(plugin = from, event = %name, "event");
+            for p in self.list().iter() {
+                if p.manifest.events.iter().any(|e| e.name == name) {
+                    if let Err(e) = self.call(p, CallCtx::system(), |i, s| {
+                        i.qingguan_plugin_guest().call_event(s, &name, &payload)
+                    }) {
+                        tracing::warn!(plugin = %p.manifest.id, event = %name, error = %e, "event handler failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl CallServices for ActiveSet {
+    fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn engine(&self) -> &PluginEngine {
+        &self.engine
+    }
+
+    fn ask(
+        &self,
+        plugin: &str,
+        query: &str,
+        args: &str,
+        ctx: CallCtx,
+    ) -> Result<String, CallError> {
+        ActiveSet::ask(self, plugin, query, args, ctx)
+    }
+
+    fn deliver_events(&self, from: &str, events: Vec<Event>) {
+        self.dispatch_events(from, events)
+    }
+
+    fn disable_faulty(&self, plugin: &str, reason: &str) {
+        self.auto_disable(plugin, reason)
+    }
+}

@@ -1,0 +1,135 @@
+//! Bringing the active set in line with the database: loading every enabled plugin at start,
+//! dependencies first, and picking up changes the CLI made while the server runs.
+
+use crate::deps;
+use crate::instance::LoadedPlugin;
+use crate::lifecycle::{merge_config, sha256_hex, LifecycleError, PluginManager};
+use crate::manifest::{Capabilities, Manifest};
+use crate::status::PluginStatus;
+use qingguan_core::{Origin, PluginRow};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+impl PluginManager {
+    /// Loads every enabled plugin from the database, dependencies first. Plugins that fail to
+    /// load are marked `failed` with the reason; the others serve.
+    pub fn load_all(&self) -> Result<(), LifecycleError> {
+        let mut pending: Vec<(PluginRow, Manifest)> = Vec::new();
+        for row in self.store().plugins()?.into_iter().filter(|r| r.enabled) {
+            match serde_json::from_str::<Manifest>(&row.manifest) {
+                Ok(m) => pending.push((row, m)),
+                Err(e) => self.mark_failed(&row.id, &format!("stored manifest unreadable: {e}")),
+            }
+        }
+        let mut loaded: HashSet<String> = self
+            .active
+            .list()
+            .iter()
+            .map(|p| p.manifest.id.clone())
+            .collect();
+        loop {
+            let manifests: Vec<&Manifest> = pending.iter().map(|(_, m)| m).collect();
+            let ready = deps::ready(&manifests, &loaded);
+            if ready.is_empty() {
+                break;
+            }
+            let mut batch: Vec<(PluginRow, Manifest)> =
+                ready.into_iter().rev().map(|i| pending.remove(i)).collect();
+            batch.reverse();
+            for (row, _) in batch {
+                match self.load_row(&row) {
+                    Ok(()) => {
+                        loaded.insert(row.id.clone());
+                    }
+                    Err(e) => {
+                        tracing::error!(plugin = %row.id, error = %e, "plugin failed to load");
+                        self.mark_failed(&row.id, &e.to_string());
+                    }
+                }
+            }
+        }
+        for (row, _) in pending {
+            self.mark_failed(
+                &row.id,
+                "its dependencies are missing, disabled or form a cycle",
+            );
+        }
+        Ok(())
+    }
+
+    fn mark_failed(&self, id: &str, why: &str) {
+        if let Err(e) =
+            self.store()
+                .set_plugin_status(id, true, PluginStatus::Failed.as_str(), Some(why))
+        {
+            tracing::error!(plugin = id, error = %e, "could not record the plugin as failed");
+        }
+    }
+
+    /// Loads the version a database row names (after a restart, or when the CLI changed it).
+    pub(crate) fn load_row(&self, row: &PluginRow) -> Result<(), LifecycleError> {
+        let manifest: Manifest = serde_json::from_str(&row.manifest)
+            .map_err(|e| LifecycleError::Failed(format!("stored manifest unreadable: {e}")))?;
+        let file = self.file_for(&row.id, &row.version, &row.sha256);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| LifecycleError::Io(format!("{}: {e}", file.display())))?;
+        if sha256_hex(&bytes) != row.sha256 {
+            return Err(LifecycleError::Failed(format!(
+                "{} does not match its recorded hash",
+                file.display()
+            )));
+        }
+        self.check_dependencies(&manifest)?;
+        let pre = self.compile(&bytes, &manifest)?;
+        let approved: Capabilities = serde_json::from_str(&row.approved).unwrap_or_default();
+        let config = merge_config(manifest.default_config(), &row.config);
+        self.store()
+            .apply_base(&Origin::Plugin(row.id.clone()), &manifest.entities)?;
+        let loaded = Arc::new(LoadedPlugin::new(
+            manifest,
+            row.sha256.clone(),
+            approved,
+            config,
+            pre,
+        ));
+        if PluginStatus::parse(&row.status) != PluginStatus::Active {
+            self.store()
+                .set_plugin_status(&row.id, true, PluginStatus::Active.as_str(), None)?;
+        }
+        self.active.swap(Some(loaded), &row.id);
+        Ok(())
+    }
+
+    /// Brings the active set in line with the database (changes made by the CLI while the
+    /// server runs). Returns whether anything changed.
+    pub fn sync(&self) -> Result<bool, LifecycleError> {
+        let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
+        let rows = self.store().plugins()?;
+        let mut changed = false;
+        for p in self.active.list().iter() {
+            let keep = rows.iter().any(|r| {
+                r.id == p.manifest.id
+                    && r.enabled
+                    && PluginStatus::parse(&r.status) == PluginStatus::Active
+            });
+            if !keep {
+                self.active.swap(None, &p.manifest.id);
+                changed = true;
+            }
+        }
+        for row in rows
+            .iter()
+            .filter(|r| r.enabled && PluginStatus::parse(&r.status) == PluginStatus::Active)
+        {
+            let current = self.active(&row.id);
+            if current.as_ref().is_none_or(|c| c.sha256 != row.sha256) {
+                if let Err(e) = self.load_row(row) {
+                    tracing::error!(plugin = %row.id, error = %e, "plugin failed to load");
+                    self.mark_failed(&row.id, &e.to_string());
+                }
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,84 @@
+//! What the API shows about a plugin, with its OpenAPI schema (the runtime's `PluginInfo`
+//! knows nothing of OpenAPI).
+
+use qingguan_runtime::{Attempt, PluginInfo};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The outcome of the last install attempt of a plugin.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptDto {
+    /// Version tried, if the manifest was readable.
+    pub version: Option<String>,
+    /// Where it came from (file name for the plugins folder).
+    pub source: Option<String>,
+    /// Why it was refused; none if it went live.
+    pub error: Option<String>,
+    /// When.
+    pub at: String,
+    /// How long validation, compilation, migration and the swap took.
+    pub millis: u64,
+}
+
+/// A plugin: status, versions, grants, configuration.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PluginDto {
+    /// Plugin id.
+    pub id: String,
+    /// Active (or last attempted) version.
+    pub version: String,
+    /// Enabled by an administrator.
+    pub enabled: bool,
+    /// `active`, `disabled`, `faulted`, `failed` or `rejected`.
+    pub status: String,
+    /// Why it is not active.
+    pub error: Option<String>,
+    /// Serving calls right now.
+    pub loaded: bool,
+    /// Faults in the current window.
+    pub recent_faults: usize,
+    /// Kept versions (rollback targets), newest first.
+    pub versions: Vec<String>,
+    /// The manifest.
+    #[schema(value_type = Object)]
+    pub manifest: serde_json::Value,
+    /// Approved capabilities.
+    #[schema(value_type = Object)]
+    pub approved: serde_json::Value,
+    /// The last install or upgrade attempt (also failed ones: the previous version kept serving).
+    pub last_attempt: Option<AttemptDto>,
+    /// Configuration.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+impl From<Attempt> for AttemptDto {
+    fn from(a: Attempt) -> Self {
+        AttemptDto {
+            version: a.version,
+            source: a.source,
+            error: a.error,
+            at: a.at,
+            millis: a.millis,
+        }
+    }
+}
+
+impl From<PluginInfo> for PluginDto {
+    fn from(p: PluginInfo) -> Self {
+        PluginDto {
+            id: p.id,
+            version: p.version,
+            enabled: p.enabled,
+            status: p.status.as_str().to_string(),
+            error: p.error,
+            loaded: p.loaded,
+            recent_faults: p.recent_faults,
+            versions: p.versions,
+            manifest: p.manifest,
+            approved: p.approved,
+            last_attempt: p.last_attempt.map(AttemptDto::from),
+            config: p.config,
+        }
+    }
+}

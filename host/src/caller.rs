@@ -1,0 +1,30 @@
+//! Who is calling: the one notion of the signed-in user that the API, the UI and calls into
+//! plugins share (a plugin sees the same caller as its `CallCtx`).
+
+use qingguan_core::{Access, Locale, UserInfo};
+use qingguan_runtime::CallCtx;
+
+/// A signed-in user of one request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// What the caller may do.
+    pub access: Access,
+    /// Who the caller is.
+    pub user: UserInfo,
+    /// The session's anti-CSRF token.
+    pub csrf: String,
+    /// The session token.
+    pub token: String,
+}
+
+impl Caller {
+    /// The caller's language: their choice, else their role's default.
+    pub fn locale(&self) -> Locale {
+        self.user.locale.unwrap_or(self.access.locale)
+    }
+
+    /// The caller as a plugin call sees them.
+    pub fn call_ctx(&self) -> CallCtx {
+        CallCtx::signed_in(self.access.clone(), self.user.clone())
+    }
+}

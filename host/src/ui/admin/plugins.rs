@@ -1,0 +1,117 @@
+//! The plugins page: upload, enable, disable, roll back and remove.
+
+use super::{admin_only, back_with_error, ErrorQuery};
+use crate::state::AppState;
+use crate::ui::extract::SignedForm;
+use crate::ui::extract::{check_csrf, UiCaller};
+use crate::ui::render::{base, page};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_runtime::InstallOptions;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+
+/// `GET /admin/plugins`.
+pub async fn plugins(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Query(q): Query<ErrorQuery>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let list = state
+        .plugins()
+        .list()
+        .map(|l| serde_json::to_value(l).unwrap_or_default())
+        .unwrap_or_default();
+    let mut ctx = base(&state, &caller, "/admin/plugins");
+    ctx.insert("plugins".into(), list);
+    ctx.insert("error".into(), json!(q.error));
+    page(StatusCode::OK, "admin_plugins.html", Json::Object(ctx))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfQuery {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /admin/plugins/upload`: a `.wasm` from the file input (multipart).
+pub async fn upload_plugin(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Query(cq): Query<CsrfQuery>,
+    mut form: Multipart,
+) -> Response {
+    // A multipart body: the token travels in the query string (the one hand-written check
+    // besides the plugin-page post; every url-encoded form goes through `SignedForm`).
+    if let Err(r) = check_csrf(&caller, Some(&cq.csrf)).and_then(|_| admin_only(&state, &caller)) {
+        return r;
+    }
+    let (mut bytes, mut approve, mut name) = (Vec::new(), false, None);
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("file") => {
+                name = field.file_name().map(String::from);
+                match field.bytes().await {
+                    Ok(b) => bytes = b.to_vec(),
+                    Err(e) => return back_with_error("/admin/plugins", &e.to_string()),
+                }
+            }
+            Some("approve") => approve = true,
+            _ => {}
+        }
+    }
+    if bytes.is_empty() {
+        return back_with_error("/admin/plugins", "choose a .wasm file");
+    }
+    let plugins = state.plugins().clone();
+    match tokio::task::spawn_blocking(move || {
+        plugins.install(
+            &bytes,
+            InstallOptions {
+                approve,
+                source: name,
+            },
+        )
+    })
+    .await
+    {
+        Ok(Ok(_)) => {
+            state.forget_sessions();
+            Redirect::to("/admin/plugins").into_response()
+        }
+        Ok(Err(e)) => back_with_error("/admin/plugins", &e.to_string()),
+        Err(_) => back_with_error("/admin/plugins", "install failed"),
+    }
+}
+
+/// `POST /admin/plugins/{id}/{enable|disable|rollback|remove}`.
+pub async fn plugin_op(
+    State(state): State<AppState>,
+    Path((id, op)): Path<(String, String)>,
+    SignedForm { caller, form: _f }: SignedForm<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let plugins = state.plugins().clone();
+    let outcome = tokio::task::spawn_blocking(move || match op.as_str() {
+        "enable" => plugins.enable(&id).map(|_| ()),
+        "disable" => plugins.disable(&id).map(|_| ()),
+        "rollback" => plugins.rollback(&id).map(|_| ()),
+        "remove" => plugins.remove(&id, false),
+        _ => Err(qingguan_runtime::LifecycleError::NotFound(format!(
+            "no operation '{op}'"
+        ))),
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to("/admin/plugins").into_response(),
+        Ok(Err(e)) => back_with_error("/admin/plugins", &e.to_string()),
+        Err(_) => back_with_error("/admin/plugins", "failed"),
+    }
+}

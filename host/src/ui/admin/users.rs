@@ -1,0 +1,246 @@
+//! Users and roles: the user list, adding users, and the roles and permissions editor.
+
+use super::{admin_only, back_with_api_error, back_with_error, ErrorQuery};
+use crate::state::AppState;
+use crate::ui::extract::SignedForm;
+use crate::ui::extract::UiCaller;
+use crate::ui::render::{base, locale_of, page, t};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::{EntityPermission, Label, ListQuery, NewUser, Role, Scope};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+/// `GET /admin/users`.
+pub async fn users(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Query(q): Query<ErrorQuery>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let locale = locale_of(&caller);
+    let list = state
+        .store()
+        .list(
+            &caller.access,
+            "user",
+            &ListQuery::from_pairs([("sort", "username"), ("limit", "200")]).unwrap_or_default(),
+        )
+        .map(|p| p.items)
+        .unwrap_or_default();
+    let users: Vec<Json> = list
+        .iter()
+        .map(|u| json!({"id": u.id, "username": u.get("username").to_text(), "display_name": u.get("display_name").to_text(), "role": u.get("role").to_text(), "team": u.get("team").to_text(), "active": t(locale, if u.get("active") == &qingguan_core::Value::Bool(false) { "no" } else { "yes" })}))
+        .collect();
+    let roles: Vec<Json> = state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| {
+            let summary = if r.admin {
+                "admin".to_string()
+            } else {
+                r.permissions
+                    .iter()
+                    .map(|(k, p)| {
+                        format!(
+                            "{k}: {}{}{}{} ({:?})",
+                            if p.create { "C" } else { "" },
+                            if p.read { "R" } else { "" },
+                            if p.update { "U" } else { "" },
+                            if p.delete { "D" } else { "" },
+                            p.scope
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            json!({"name": r.name, "label": r.label.get(locale), "summary": summary})
+        })
+        .collect();
+    let mut ctx = base(&state, &caller, "/admin/users");
+    ctx.insert("users".into(), json!(users));
+    ctx.insert("roles".into(), json!(roles));
+    ctx.insert("error".into(), json!(q.error));
+    page(StatusCode::OK, "admin_users.html", Json::Object(ctx))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserForm {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    team: String,
+}
+
+/// `POST /admin/users`.
+pub async fn add_user(
+    State(state): State<AppState>,
+    SignedForm { caller, form: f }: SignedForm<UserForm>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let new = NewUser {
+        username: f.username,
+        display_name: Some(f.display_name).filter(|s| !s.trim().is_empty()),
+        password: f.password,
+        role: f.role,
+        team: Some(f.team).filter(|s| !s.trim().is_empty()),
+        manager: None,
+        email: None,
+        locale: None,
+    };
+    let access = caller.access.clone();
+    match state
+        .blocking(move |s| s.create_user(&access, &new, false))
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => back_with_api_error("/admin/users", &e),
+    }
+}
+
+/// `GET /admin/studio`.
+/// `GET /admin/roles`: every role's permission per entity type, editable.
+pub async fn roles(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Query(q): Query<ErrorQuery>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let locale = locale_of(&caller);
+    let schema = state.store().schema();
+    let mut targets: Vec<(String, String)> = vec![("*".into(), "*".into())];
+    targets.extend(
+        schema
+            .entities()
+            .iter()
+            .filter(|e| !e.retired)
+            .map(|e| (e.name.clone(), e.label.get(locale).to_string())),
+    );
+    let roles: Vec<Json> = state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| {
+            let perms: Vec<Json> = targets
+                .iter()
+                .map(|(name, label)| {
+                    let p = if name == "*" { r.permissions.get("*").copied().unwrap_or(EntityPermission::NONE) } else { r.permission(name) };
+                    let scope = match p.scope {
+                        Scope::Own => "own",
+                        Scope::Team => "team",
+                        Scope::All => "all",
+                    };
+                    json!({"entity": name, "label": label, "create": p.create, "read": p.read, "update": p.update, "delete": p.delete, "scope": scope})
+                })
+                .collect();
+            json!({"name": r.name, "label": r.label.get(locale), "label_en": r.label.en, "label_zh": r.label.zh_cn, "admin": r.admin, "perms": perms})
+        })
+        .collect();
+    let mut ctx = base(&state, &caller, "/admin/roles");
+    ctx.insert("roles".into(), json!(roles));
+    ctx.insert("error".into(), json!(q.error));
+    page(StatusCode::OK, "admin_roles.html", Json::Object(ctx))
+}
+
+/// `POST /admin/roles/{name}` (`new` creates one): labels and per-entity permissions.
+pub async fn save_role(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    SignedForm {
+        caller,
+        form: pairs,
+    }: SignedForm<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let existing = state.store().roles().into_iter().find(|r| r.name == name);
+    let role = if name == "new" {
+        Role {
+            name: get("name"),
+            label: Label::new(get("label_en"), get("label_zh")),
+            admin: false,
+            permissions: Default::default(),
+        }
+    } else {
+        let Some(old) = existing else {
+            return back_with_error("/admin/roles", &format!("no role '{name}'"));
+        };
+        let schema = state.store().schema();
+        let mut permissions = std::collections::BTreeMap::new();
+        let entities: Vec<String> = std::iter::once("*".to_string())
+            .chain(
+                schema
+                    .entities()
+                    .iter()
+                    .filter(|e| !e.retired)
+                    .map(|e| e.name.clone()),
+            )
+            .collect();
+        for e in entities {
+            let has = |op: &str| {
+                pairs
+                    .iter()
+                    .any(|(k, v)| k == &format!("{e}.{op}") && v == "1")
+            };
+            let scope = match get(&format!("{e}.scope")).as_str() {
+                "all" => Scope::All,
+                "team" => Scope::Team,
+                _ => Scope::Own,
+            };
+            let p = EntityPermission {
+                create: has("create"),
+                read: has("read"),
+                update: has("update"),
+                delete: has("delete"),
+                scope,
+            };
+            permissions.insert(e, p);
+        }
+        let label = Label::new(
+            Some(get("label_en"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(old.label.en.clone()),
+            Some(get("label_zh"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or(old.label.zh_cn.clone()),
+        );
+        let permissions = if old.admin {
+            old.permissions.clone()
+        } else {
+            permissions
+        };
+        Role {
+            name: old.name.clone(),
+            label,
+            admin: old.admin,
+            permissions,
+        }
+    };
+    let access = caller.access.clone();
+    match state.blocking(move |s| s.put_role(&access, &role)).await {
+        Ok(()) => {
+            state.forget_sessions();
+            Redirect::to("/admin/roles").into_response()
+        }
+        Err(e) => back_with_api_error("/admin/roles", &e),
+    }
+}

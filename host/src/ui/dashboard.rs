@@ -1,0 +1,85 @@
+//! The dashboard: tiles per entity type, customers by status, plugin widgets.
+
+use crate::state::AppState;
+use crate::ui::extract::UiCaller;
+use crate::ui::render::{base, locale_of, page};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use qingguan_core::ListQuery;
+use qingguan_runtime::bindings::wit;
+use serde_json::{json, Value as Json};
+
+/// `GET /`: tiles per entity type, customers by status, plugin widgets.
+pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller) -> Response {
+    let locale = locale_of(&caller);
+    let store = state.store().clone();
+    let schema = store.schema();
+    let mut tiles = Vec::new();
+    for e in schema
+        .entities()
+        .iter()
+        .filter(|e| !e.retired && e.name != "user" && caller.access.permission(&e.name).read)
+    {
+        let n = store
+            .count(&caller.access, &e.name, &ListQuery::default())
+            .unwrap_or(0);
+        tiles.push(
+            json!({"label": e.label.get(locale), "count": n, "href": format!("/e/{}", e.name)}),
+        );
+    }
+    let mut status_chart = Json::Null;
+    if caller.access.permission("customer").read {
+        if let Some(f) = schema.entity("customer").and_then(|e| e.field("status")) {
+            let counts: Vec<(String, i64)> = f
+                .def
+                .options
+                .iter()
+                .map(|o| {
+                    let q =
+                        ListQuery::from_pairs([("status", o.value.as_str())]).unwrap_or_default();
+                    (
+                        o.label.get(locale).to_string(),
+                        store.count(&caller.access, "customer", &q).unwrap_or(0),
+                    )
+                })
+                .collect();
+            let max = counts.iter().map(|c| c.1).max().unwrap_or(1).max(1) as f64;
+            let bars: Vec<Json> = counts
+                .iter()
+                .enumerate()
+                .map(|(i, (label, v))| json!({"label": label, "value": v, "y": 10 + i * 28, "width": ((*v as f64) / max * 280.0).round()}))
+                .collect();
+            status_chart = json!({"height": 28 * bars.len() + 20, "bars": bars});
+        }
+    }
+    let mut widgets = Vec::new();
+    for p in state.plugins().calls().list().iter() {
+        for w in &p.manifest.widgets {
+            let req = wit::HttpRequest {
+                method: "GET".into(),
+                path: w.route.clone(),
+                query: String::new(),
+                headers: vec![],
+                body: vec![],
+            };
+            let (plugins, id, ctx) = (
+                state.plugins().clone(),
+                p.manifest.id.clone(),
+                caller.call_ctx(),
+            );
+            let out =
+                tokio::task::spawn_blocking(move || plugins.calls().http(&id, req, ctx)).await;
+            if let Ok(Ok(resp)) = out {
+                if resp.status == 200 {
+                    widgets.push(json!({"title": w.title.get(locale), "html": String::from_utf8_lossy(&resp.body)}));
+                }
+            }
+        }
+    }
+    let mut ctx = base(&state, &caller, "/");
+    ctx.insert("tiles".into(), json!(tiles));
+    ctx.insert("status_chart".into(), status_chart);
+    ctx.insert("widgets".into(), json!(widgets));
+    page(StatusCode::OK, "dashboard.html", Json::Object(ctx))
+}

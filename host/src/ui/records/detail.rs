@@ -1,0 +1,236 @@
+//! One record: sections, related records, history, plugin actions, and deleting it.
+
+use super::{cell, column_label, entity_or_page};
+use crate::caller::Caller;
+use crate::state::AppState;
+use crate::ui::extract::SignedForm;
+use crate::ui::extract::UiCaller;
+use crate::ui::render::{base, core_error, display, locale_of, message, page, t, title_of};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::{FieldType, ListQuery, Value};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+/// `GET /e/{entity}/{id}`: sections, related records, actions, history.
+pub async fn detail(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path((entity, id)): Path<(String, i64)>,
+) -> Response {
+    detail_page(&state, &caller, &entity, id, None)
+}
+
+fn detail_page(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    id: i64,
+    error: Option<String>,
+) -> Response {
+    let e = match entity_or_page(state, caller, entity) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let locale = locale_of(caller);
+    let store = state.store();
+    let r = match store.get(&caller.access, entity, id) {
+        Ok(r) => r,
+        Err(err) => return core_error(state, caller, err),
+    };
+    let sections: Vec<Json> = e
+        .layout
+        .sections
+        .iter()
+        .map(|s| {
+            let fields: Vec<Json> = s
+                .fields
+                .iter()
+                .filter_map(|f| e.field(f))
+                .map(|f| {
+                    let v = r.get(&f.def.name);
+                    let href = match (f.def.reference_target(), v) {
+                        (Some(t), Value::Ref(rid)) => Some(format!("/e/{t}/{rid}")),
+                        (None, Value::Text(u)) if f.def.kind == FieldType::Url => Some(u.clone()),
+                        _ => None,
+                    };
+                    json!({"name": f.def.name, "label": f.def.label.get(locale), "value": display(state, caller, &f.def, v), "href": href})
+                })
+                .collect();
+            json!({"title": s.title.get(locale), "fields": fields})
+        })
+        .collect();
+    let schema = store.schema();
+    let mut related = Vec::new();
+    for (other, field) in schema.references_to(entity) {
+        if other.retired || !caller.access.permission(&other.name).read || field.retired {
+            continue;
+        }
+        let q = ListQuery::from_pairs([(field.name(), id.to_string().as_str()), ("limit", "20")])
+            .unwrap_or_default();
+        if let Ok(p) = store.list(&caller.access, &other.name, &q) {
+            if p.items.is_empty() {
+                continue;
+            }
+            let extra_col = other
+                .layout
+                .list_columns
+                .iter()
+                .find(|c| Some(*c) != other.title_field.as_ref() && *c != field.name())
+                .cloned();
+            let items: Vec<Json> = p
+                .items
+                .iter()
+                .map(|x| json!({"id": x.id, "title": x.title(other), "extra": extra_col.as_ref().map(|c| cell(state, caller, other, x, c))}))
+                .collect();
+            related.push(json!({"entity": other.name, "field": field.name(), "label": format!("{} · {}", other.label.get(locale), field.def.label.get(locale)), "items": items, "count": items.len(), "more": p.next_cursor.is_some()}));
+        }
+    }
+    let history: Vec<Json> = store
+        .history(&caller.access, entity, id)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .map(|h| {
+            let changes: Vec<Json> = h
+                .changes
+                .iter()
+                .map(|(k, [old, new])| {
+                    let label = column_label(&e, locale, k);
+                    let show = |v: &Json| -> String {
+                        match (e.field(k), v) {
+                            (_, Json::Null) => String::new(),
+                            (Some(f), v) => Value::from_json(&f.def, v).map(|val| display(state, caller, &f.def, &val)).unwrap_or_else(|_| v.to_string()),
+                            (None, v) if k == "owner" => v.as_i64().map(|o| title_of(state, caller, "user", o)).unwrap_or_default(),
+                            (None, v) => v.to_string(),
+                        }
+                    };
+                    json!({"label": label, "old": show(old), "new": show(new)})
+                })
+                .collect();
+            let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
+            json!({"at": h.at.get(..16).unwrap_or(&h.at).replace('T', " "), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", _ => "deleted" }), "user": who, "changes": changes})
+        })
+        .collect();
+    let perm = caller.access.permission(entity);
+    let actions: Vec<Json> = if perm.update {
+        state
+            .plugins()
+            .calls()
+            .list()
+            .iter()
+            .flat_map(|p| p.manifest.actions.iter().filter(|a| a.entity == entity).map(|a| json!({"plugin": p.manifest.id, "name": a.name, "label": a.label.get(locale)})).collect::<Vec<_>>())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut ctx = base(state, caller, &format!("/e/{entity}/{id}"));
+    ctx.insert(
+        "entity".into(),
+        json!({"name": e.name, "label": e.label.get(locale)}),
+    );
+    ctx.insert("id".into(), json!(id));
+    ctx.insert("version".into(), json!(r.version));
+    ctx.insert("title".into(), json!(r.title(&e)));
+    ctx.insert("sections".into(), json!(sections));
+    ctx.insert("related".into(), json!(related));
+    ctx.insert("history".into(), json!(history));
+    ctx.insert("actions".into(), json!(actions));
+    ctx.insert(
+        "owner".into(),
+        json!(r
+            .owner
+            .map(|o| title_of(state, caller, "user", o))
+            .unwrap_or_default()),
+    );
+    ctx.insert(
+        "updated_at".into(),
+        json!(r.updated_at.format("%Y-%m-%d %H:%M").to_string()),
+    );
+    ctx.insert("can_update".into(), json!(perm.update && !e.retired));
+    ctx.insert(
+        "can_delete".into(),
+        json!(perm.delete && !e.retired && entity != "user"),
+    );
+    ctx.insert("error".into(), json!(error));
+    page(StatusCode::OK, "detail.html", Json::Object(ctx))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    version: i64,
+}
+
+/// `POST /e/{entity}/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((entity, id)): Path<(String, i64)>,
+    SignedForm { caller, form: f }: SignedForm<DeleteForm>,
+) -> Response {
+    let (access, ent, store) = (caller.access.clone(), entity.clone(), state.store().clone());
+    match tokio::task::spawn_blocking(move || store.delete(&access, &ent, id, f.version)).await {
+        Ok(Ok(())) => Redirect::to(&format!("/e/{entity}")).into_response(),
+        Ok(Err(
+            err @ (qingguan_core::Error::Conflict { .. }
+            | qingguan_core::Error::StaleVersion { .. }),
+        )) => detail_page(&state, &caller, &entity, id, Some(err.to_string())),
+        Ok(Err(err)) => core_error(&state, &caller, err),
+        Err(_) => message(
+            &state,
+            &caller,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &t(locale_of(&caller), "error"),
+            "",
+        ),
+    }
+}
+
+/// `POST /e/{entity}/{id}/action/{plugin}/{action}`: runs a plugin action on the record.
+pub async fn action(
+    State(state): State<AppState>,
+    Path((entity, id, plugin, name)): Path<(String, i64, String, String)>,
+    SignedForm { caller, form: _f }: SignedForm<serde::de::IgnoredAny>,
+) -> Response {
+    if !caller.access.permission(&entity).update {
+        return message(
+            &state,
+            &caller,
+            StatusCode::FORBIDDEN,
+            &t(locale_of(&caller), "forbidden"),
+            &entity,
+        );
+    }
+    if let Err(err) = state.store().get(&caller.access, &entity, id) {
+        return core_error(&state, &caller, err);
+    }
+    let (plugins, ctx, ent) = (state.plugins().clone(), caller.call_ctx(), entity.clone());
+    match tokio::task::spawn_blocking(move || {
+        plugins.calls().action(&plugin, &name, &ent, id, "{}", ctx)
+    })
+    .await
+    {
+        Ok(Ok(_)) => Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
+        Ok(Err(err)) => {
+            let api = crate::error::ApiError::from(err);
+            let details: Vec<String> = api
+                .fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            let text = if details.is_empty() {
+                api.message
+            } else {
+                format!("{} ({})", api.message, details.join("; "))
+            };
+            detail_page(&state, &caller, &entity, id, Some(text))
+        }
+        Err(_) => message(
+            &state,
+            &caller,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &t(locale_of(&caller), "error"),
+            "",
+        ),
+    }
+}

@@ -1,0 +1,267 @@
+//! Lists of records: filters, sort, search, paging, saved views, and the kanban board.
+
+use super::{cell, column_label, encode, entity_or_page};
+use crate::state::AppState;
+use crate::ui::extract::Pairs;
+use crate::ui::extract::SignedForm;
+use crate::ui::extract::UiCaller;
+use crate::ui::render::{base, core_error, locale_of, page};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::{FieldType, ListQuery};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+/// `GET /e/{entity}`: a page of records with filters, sort, search, paging and saved views.
+pub async fn list(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path(entity): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let e = match entity_or_page(&state, &caller, &entity) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let locale = locale_of(&caller);
+    let pairs: Pairs = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (ff, fo, fv) = (get("ff"), get("fo"), get("fv"));
+    let mut api: Pairs = pairs
+        .iter()
+        .filter(|(k, v)| !["ff", "fo", "fv"].contains(&k.as_str()) && !v.is_empty())
+        .cloned()
+        .collect();
+    if !ff.is_empty() && (!fv.is_empty() || fo == "null") {
+        let key = if fo.is_empty() || fo == "eq" {
+            ff.clone()
+        } else {
+            format!("{ff}[{fo}]")
+        };
+        api.push((
+            key,
+            if fo == "null" && fv.is_empty() {
+                "true".into()
+            } else {
+                fv.clone()
+            },
+        ));
+    }
+    let sort = get("sort");
+    let mut error = None;
+    let query = match ListQuery::from_pairs(api.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(q) => q,
+        Err(err) => {
+            error = Some(err.to_string());
+            ListQuery::default()
+        }
+    };
+    let store = state.store().clone();
+    let page_result = store.list(&caller.access, &entity, &query).or_else(|err| {
+        error = Some(err.to_string());
+        store.list(&caller.access, &entity, &ListQuery::default())
+    });
+    let page_data = match page_result {
+        Ok(p) => p,
+        Err(err) => return core_error(&state, &caller, err),
+    };
+    let mut count_query = query.clone();
+    count_query.cursor = None;
+    // Exact up to 10,000; beyond that "10,000+" (counting millions of matches would cost
+    // more than the page itself).
+    let total = match store.count_up_to(&caller.access, &entity, &count_query, 10_000) {
+        Ok((n, false)) => n.to_string(),
+        Ok((n, true)) => format!("{n}+"),
+        Err(_) => "0".into(),
+    };
+    let columns: Vec<String> = if e.layout.list_columns.is_empty() {
+        vec!["id".into()]
+    } else {
+        e.layout.list_columns.clone()
+    };
+    let base_pairs: Pairs = api
+        .iter()
+        .filter(|(k, _)| k != "cursor" && k != "sort")
+        .cloned()
+        .collect();
+    let cols: Vec<Json> = columns
+        .iter()
+        .map(|c| {
+            let (sorted, next) = if sort == *c {
+                ("↑", format!("-{c}"))
+            } else if sort == format!("-{c}") {
+                ("↓", c.clone())
+            } else {
+                ("", c.clone())
+            };
+            let mut p = base_pairs.clone();
+            p.push(("sort".into(), next));
+            json!({"label": column_label(&e, locale, c), "sorted": sorted, "sort_href": format!("/e/{entity}?{}", encode(&p))})
+        })
+        .collect();
+    let rows: Vec<Json> = page_data
+        .items
+        .iter()
+        .map(|r| json!({"id": r.id, "cells": columns.iter().map(|c| cell(&state, &caller, &e, r, c)).collect::<Vec<_>>()}))
+        .collect();
+    let next_href = page_data.next_cursor.as_ref().map(|c| {
+        let mut p: Pairs = api.iter().filter(|(k, _)| k != "cursor").cloned().collect();
+        p.push(("cursor".into(), c.clone()));
+        format!("/e/{entity}?{}", encode(&p))
+    });
+    let select_filters: Vec<Json> = e
+        .visible_fields()
+        .filter(|f| f.def.kind == FieldType::Select)
+        .take(3)
+        .map(|f| {
+            let current = get(&f.def.name);
+            json!({"name": f.def.name, "label": f.def.label.get(locale), "options": f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": o.value == current})).collect::<Vec<_>>()})
+        })
+        .collect();
+    let all_fields: Vec<Json> = e
+        .visible_fields()
+        .map(|f| json!({"name": f.def.name, "label": f.def.label.get(locale)}))
+        .collect();
+    let views = store
+        .saved_views(caller.user.id, &entity)
+        .unwrap_or_default();
+    let query_string = encode(
+        &api.iter()
+            .filter(|(k, _)| k != "cursor")
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let mut ctx = base(&state, &caller, &format!("/e/{entity}"));
+    ctx.insert(
+        "entity".into(),
+        json!({"name": e.name, "label": e.label.get(locale), "kanban": e.kanban_field.is_some()}),
+    );
+    ctx.insert(
+        "can_create".into(),
+        json!(caller.access.permission(&entity).create && !e.retired && entity != "user"),
+    );
+    ctx.insert("columns".into(), json!(cols));
+    ctx.insert("rows".into(), json!(rows));
+    ctx.insert("next_href".into(), json!(next_href));
+    ctx.insert("has_cursor".into(), json!(query.cursor.is_some()));
+    ctx.insert(
+        "first_href".into(),
+        json!(format!("/e/{entity}?{}", encode(&base_pairs))),
+    );
+    ctx.insert("total".into(), json!(total));
+    ctx.insert(
+        "filters".into(),
+        json!({"q": get("q"), "ff": ff, "fo": fo, "fv": fv}),
+    );
+    ctx.insert("select_filters".into(), json!(select_filters));
+    ctx.insert("all_fields".into(), json!(all_fields));
+    ctx.insert("sort".into(), json!(sort));
+    ctx.insert("views".into(), json!(views));
+    ctx.insert("query_string".into(), json!(query_string));
+    ctx.insert("error".into(), json!(error));
+    ctx.insert("q".into(), json!(""));
+    page(StatusCode::OK, "list.html", Json::Object(ctx))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ViewForm {
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+/// `POST /e/{entity}/views`: saves the current filters as a named view.
+pub async fn save_view(
+    State(state): State<AppState>,
+    Path(entity): Path<String>,
+    SignedForm { caller, form: f }: SignedForm<ViewForm>,
+) -> Response {
+    if let Err(r) = entity_or_page(&state, &caller, &entity) {
+        return r;
+    }
+    let (uid, e2, q) = (caller.user.id, entity.clone(), f.query.clone());
+    match state
+        .blocking(move |s| s.save_view(uid, &e2, &f.name, &q))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/e/{entity}?{}", f.query)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /e/{entity}/kanban`: one column per option of the kanban field.
+pub async fn kanban(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path(entity): Path<String>,
+) -> Response {
+    let e = match entity_or_page(&state, &caller, &entity) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let locale = locale_of(&caller);
+    let Some(field) = e.kanban_field.clone().and_then(|k| e.field(&k).cloned()) else {
+        return Redirect::to(&format!("/e/{entity}")).into_response();
+    };
+    let extra: Vec<String> = e
+        .layout
+        .list_columns
+        .iter()
+        .filter(|c| *c != &field.def.name && Some(*c) != e.title_field.as_ref())
+        .take(2)
+        .cloned()
+        .collect();
+    let mut board = Vec::new();
+    for o in &field.def.options {
+        let q = ListQuery::from_pairs([
+            (field.def.name.as_str(), o.value.as_str()),
+            ("sort", "-updated_at"),
+            ("limit", "50"),
+        ])
+        .unwrap_or_default();
+        let page_data = match state.store().list(&caller.access, &entity, &q) {
+            Ok(p) => p,
+            Err(err) => return core_error(&state, &caller, err),
+        };
+        let count = state
+            .store()
+            .count(&caller.access, &entity, &q)
+            .unwrap_or(0);
+        let cards: Vec<Json> = page_data
+            .items
+            .iter()
+            .map(|r| {
+                let lines: Vec<String> = extra
+                    .iter()
+                    .map(|c| cell(&state, &caller, &e, r, c))
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                json!({"id": r.id, "version": r.version, "title": r.title(&e), "lines": lines})
+            })
+            .collect();
+        board.push(
+            json!({"value": o.value, "label": o.label.get(locale), "cards": cards, "count": count}),
+        );
+    }
+    let mut ctx = base(&state, &caller, &format!("/e/{entity}"));
+    ctx.insert(
+        "entity".into(),
+        json!({"name": e.name, "label": e.label.get(locale)}),
+    );
+    ctx.insert(
+        "can_create".into(),
+        json!(caller.access.permission(&entity).create && !e.retired),
+    );
+    ctx.insert("field".into(), json!(field.def.name));
+    ctx.insert("board".into(), json!(board));
+    page(StatusCode::OK, "kanban.html", Json::Object(ctx))
+}

@@ -1,0 +1,84 @@
+//! Record pages generated from the effective schema: list and kanban, detail, create/edit
+//! forms — and what they share (the entity a page is about, column labels and cells).
+
+use crate::caller::Caller;
+use crate::state::AppState;
+use crate::ui::render::{display, locale_of, message, t, title_of};
+use axum::http::StatusCode;
+use axum::response::Response;
+use qingguan_core::{Entity, Locale, Record};
+
+mod detail;
+mod form;
+mod list;
+
+pub use detail::{action, delete, detail};
+pub use form::{create, edit_form, new_form, update};
+pub use list::{kanban, list, save_view};
+
+pub(super) fn entity_or_page(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> Result<Entity, Response> {
+    let schema = state.store().schema();
+    let locale = locale_of(caller);
+    match schema.entity(name) {
+        Some(e)
+            if caller.access.permission(name).read && (!e.retired || caller.access.is_admin()) =>
+        {
+            Ok(e.clone())
+        }
+        Some(_) => Err(message(
+            state,
+            caller,
+            StatusCode::FORBIDDEN,
+            &t(locale, "forbidden"),
+            &format!("'{name}'"),
+        )),
+        None => Err(message(
+            state,
+            caller,
+            StatusCode::NOT_FOUND,
+            &t(locale, "not_found"),
+            &format!("'{name}'"),
+        )),
+    }
+}
+
+pub(super) fn system_label(locale: Locale, col: &str) -> String {
+    match col {
+        "owner" | "updated_at" | "created_at" | "id" => t(locale, col),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn column_label(e: &Entity, locale: Locale, col: &str) -> String {
+    e.field(col)
+        .map(|f| f.def.label.get(locale).to_string())
+        .unwrap_or_else(|| system_label(locale, col))
+}
+
+pub(super) fn cell(state: &AppState, caller: &Caller, e: &Entity, r: &Record, col: &str) -> String {
+    match col {
+        "owner" => r
+            .owner
+            .map(|o| title_of(state, caller, "user", o))
+            .unwrap_or_default(),
+        "updated_at" => r.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+        "created_at" => r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        "id" => r.id.to_string(),
+        f => e
+            .field(f)
+            .map(|fd| display(state, caller, &fd.def, r.get(f)))
+            .unwrap_or_default(),
+    }
+}
+
+pub(super) fn encode(pairs: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
