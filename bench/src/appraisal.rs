@@ -5,8 +5,8 @@
 
 use crate::median_ms;
 use crate::report::Report;
-use qingguan::plugins::loaded::CallCtx;
 use qingguan_core::{Access, ListQuery};
+use qingguan_runtime::CallCtx;
 use qingguan_tests::TestServer;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -22,6 +22,7 @@ fn call(
     let ctx = CallCtx::for_user(&server.store, user)?;
     Ok(server
         .plugins
+        .calls()
         .call_json("appraisal", method, path, &body, ctx)?)
 }
 
@@ -104,7 +105,7 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
         post(person_of(a), "/rate", body)?;
     }
     let baseline = median_ms(3, |_| {
-        server.plugins.ask(
+        server.plugins.calls().ask(
             "sales",
             "summary",
             &json!({"from": "2026-04-01", "to": "2026-06-30"}).to_string(),

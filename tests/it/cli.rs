@@ -387,8 +387,8 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
     assert!(!bad.status.success());
 
     // Build it exactly as its README says, sharing the test plugins' target dir for speed.
-    let wasm =
-        qingguan::testing::build_plugin(&crate_dir).expect("scaffold builds to wasm32-wasip2");
+    let wasm = qingguan_runtime::testing::build_plugin(&crate_dir)
+        .expect("scaffold builds to wasm32-wasip2");
 
     let no = bin()
         .args([

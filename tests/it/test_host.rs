@@ -1,7 +1,7 @@
-//! `qingguan::testing::TestHost`, the in-process harness plugin authors use from `cargo test`,
+//! `qingguan_runtime::testing::TestHost`, the in-process harness plugin authors use from `cargo test`,
 //! driving a real component.
 
-use qingguan::testing::TestHost;
+use qingguan_runtime::testing::TestHost;
 use qingguan_tests::plugin_wasm;
 use serde_json::json;
 

@@ -23,7 +23,7 @@ pub struct TestServer {
     /// The store behind the server, for arranging data directly.
     pub store: Arc<Store>,
     /// The server's plugin runtime.
-    pub plugins: Arc<qingguan::plugins::PluginManager>,
+    pub plugins: Arc<qingguan_runtime::PluginManager>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
