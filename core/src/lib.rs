@@ -22,7 +22,7 @@ pub mod value;
 pub use access::{Access, EntityPermission, Role, Scope};
 pub use error::{Error, FieldErrors, Result};
 pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
-pub use plugins::{PluginRow, PluginVersionRow};
+pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use reason::{render_fields, Reason};
 pub use record::{HistoryEntry, Record};
@@ -32,6 +32,6 @@ pub use schema::{
 };
 pub use search::SearchHit;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
-pub use store::{Store, StoreOptions};
+pub use store::{restore_install, InstallFile, Store, StoreOptions};
 pub use users::{NewUser, SavedView, Session, UserInfo};
 pub use value::Value;

@@ -86,6 +86,24 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// How much one plugin may keep in its key-value store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvQuota {
+    /// Keys at most.
+    pub keys: u64,
+    /// Bytes of keys and values together at most.
+    pub bytes: u64,
+}
+
+impl Default for KvQuota {
+    fn default() -> Self {
+        KvQuota {
+            keys: 100_000,
+            bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 impl Store {
     /// Every installed plugin, by id.
     pub fn plugins(&self) -> Result<Vec<PluginRow>> {
@@ -213,8 +231,10 @@ impl Store {
         })
     }
 
-    /// Writes a value of a plugin's key-value store.
-    pub fn kv_set(&self, plugin: &str, key: &str, value: &[u8]) -> Result<()> {
+    /// Writes a value of a plugin's key-value store, within the plugin's quota (keys, and
+    /// bytes of keys and values together): a write that would pass it is refused as a
+    /// conflict naming the quota, and nothing is written.
+    pub fn kv_set(&self, plugin: &str, key: &str, value: &[u8], quota: KvQuota) -> Result<()> {
         check_key(key)?;
         if value.len() > KV_MAX_VALUE {
             return Err(Error::field(
@@ -223,6 +243,26 @@ impl Store {
             ));
         }
         self.write(|tx| {
+            let (keys, bytes): (i64, i64) = tx
+                .prepare_cached("SELECT keys, bytes FROM plugin_kv_usage WHERE plugin = ?1")?
+                .query_row([plugin], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or((0, 0));
+            let old: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT length(key) + length(value) FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
+                )?
+                .query_row((plugin, key), |r| r.get(0))
+                .optional()?;
+            let new_keys = keys + i64::from(old.is_none());
+            let new_bytes = bytes - old.unwrap_or(0) + (key.len() + value.len()) as i64;
+            if new_keys > quota.keys as i64 || new_bytes > quota.bytes as i64 {
+                return Err(Error::conflict(format!(
+                    "plugin '{plugin}' has used its key-value quota ({} keys, {} bytes); \
+                     delete keys or ask an administrator to raise the quota",
+                    quota.keys, quota.bytes
+                )));
+            }
             tx.prepare_cached(
                 "INSERT INTO plugin_kv (plugin, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
@@ -244,6 +284,20 @@ impl Store {
         })
     }
 
+    /// What a plugin's key-value store holds: `(keys, bytes)`.
+    pub fn kv_usage(&self, plugin: &str) -> Result<(u64, u64)> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT keys, bytes FROM plugin_kv_usage WHERE plugin = ?1")?
+                    .query_row([plugin], |r| {
+                        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                    })
+                    .optional()?
+                    .unwrap_or((0, 0)),
+            )
+        })
+    }
+
     /// Keys of a plugin's store starting with `prefix` (at most 10,000), sorted.
     pub fn kv_keys(&self, plugin: &str, prefix: &str) -> Result<Vec<String>> {
         self.read(|c| {
@@ -256,5 +310,46 @@ impl Store {
                 .collect::<Result<Vec<String>, _>>()?;
             Ok(keys)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KvQuota;
+    use crate::{Error, Store, StoreOptions};
+
+    #[test]
+    fn kv_stays_within_its_quota_and_counts_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let quota = KvQuota { keys: 2, bytes: 20 };
+        s.kv_set("p", "a", b"12345", quota).unwrap();
+        s.kv_set("p", "a", b"1234567", quota).unwrap();
+        assert_eq!(
+            s.kv_usage("p").unwrap(),
+            (1, 8),
+            "a replaced value counts once"
+        );
+        s.kv_set("p", "b", b"123", quota).unwrap();
+        let third = s.kv_set("p", "c", b"", quota).unwrap_err();
+        assert!(matches!(third, Error::Conflict { .. }), "{third}");
+        assert!(third.to_string().contains("quota"), "{third}");
+        let big = s.kv_set("p", "b", b"0123456789AB", quota).unwrap_err();
+        assert!(matches!(big, Error::Conflict { .. }), "bytes too: {big}");
+        assert_eq!(
+            s.kv_get("p", "b").unwrap().unwrap(),
+            b"123",
+            "nothing written"
+        );
+        assert_eq!(s.kv_usage("p").unwrap(), (2, 12));
+        s.kv_delete("p", "a").unwrap();
+        assert_eq!(s.kv_usage("p").unwrap(), (1, 4));
+        s.kv_set("p", "c", b"", quota).unwrap();
+        assert_eq!(
+            s.kv_usage("other").unwrap(),
+            (0, 0),
+            "quotas are per plugin"
+        );
+        s.kv_set("other", "a", b"12345", quota).unwrap();
     }
 }

@@ -8,6 +8,12 @@ use crate::{Error, Reason, Result};
 pub const DEFAULT_LIMIT: usize = 50;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 200;
+/// Most filters one list, count or aggregate may have: all of them are one SQL expression,
+/// and SQLite refuses expressions past its depth limit.
+pub const MAX_FILTERS: usize = 50;
+/// Most values the filters of one query may give together (each `in` value counts): SQLite
+/// binds at most 32,766 parameters to one statement.
+pub const MAX_FILTER_VALUES: usize = 10_000;
 
 /// A comparison operator of a filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

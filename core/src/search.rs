@@ -2,7 +2,7 @@
 //! an FTS5 expression (Chinese text is indexed per character and searched as phrases), and the
 //! search across every entity type the caller may read.
 
-use crate::db::ddl;
+use crate::db::{ddl, sql};
 use crate::schema::Entity;
 use crate::store::Store;
 use crate::value::Value;
@@ -121,13 +121,13 @@ impl Store {
                 continue;
             }
             let (scope, scope_params) = crate::store::scope_sql(access, &perm, "r.");
-            let title_col = e
-                .title_field
-                .as_deref()
-                .map(ddl::column)
+            // An entity type may have no title field: its hits are titled `#id`.
+            let title = e.title_field.as_deref().and_then(|t| e.field(t));
+            let title_col = title
+                .map(|f| format!("r.{}", ddl::column(&f.def.name)))
                 .unwrap_or_else(|| "NULL".into());
             let sql = format!(
-                "SELECT r.id, r.{title_col} FROM {fts} f JOIN {t} r ON r.id = f.rowid
+                "SELECT r.id, {title_col} FROM {fts} f JOIN {t} r ON r.id = f.rowid
                  WHERE {fts} MATCH ? {scope} ORDER BY f.rowid DESC LIMIT {limit}",
                 fts = ddl::fts_table(&e.name),
                 t = ddl::table(&e.name),
@@ -143,7 +143,11 @@ impl Store {
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(params), |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                        let text = match title {
+                            Some(f) => sql::from_sql(&f.def, r.get_ref(1)?).to_text(),
+                            None => String::new(),
+                        };
+                        Ok((r.get::<_, i64>(0)?, text))
                     })?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
@@ -152,7 +156,7 @@ impl Store {
                 SearchHit {
                     entity: e.name.clone(),
                     id,
-                    title: title
+                    title: Some(title)
                         .filter(|t| !t.is_empty())
                         .unwrap_or_else(|| format!("#{id}")),
                 }

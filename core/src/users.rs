@@ -201,9 +201,33 @@ impl Store {
         self.get(&Access::system(), "user", record.id)
     }
 
-    /// Sets a user's password (administrators, or the user themself).
-    pub fn set_password(&self, access: &Access, user_id: i64, password: &str) -> Result<()> {
-        if access.user_id != Some(user_id) {
+    /// Sets a user's password: an administrator's reset of someone else's, or a user's change
+    /// of their own — which needs their `current` password (field `current_password`), so
+    /// that a borrowed session cannot take over the account. Ends the user's sessions.
+    pub fn set_password(
+        &self,
+        access: &Access,
+        user_id: i64,
+        current: Option<&str>,
+        password: &str,
+    ) -> Result<()> {
+        if access.user_id == Some(user_id) {
+            let current = current
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| Error::field("current_password", Reason::Required))?;
+            let hash: Option<String> = self.read(|c| {
+                Ok(
+                    c.prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")?
+                        .query_row([user_id], |r| r.get(0))
+                        .optional()?,
+                )
+            })?;
+            if current.len() > MAX_PASSWORD_BYTES
+                || !hash.is_some_and(|h| verify_password(current, &h))
+            {
+                return Err(Error::field("current_password", Reason::WrongPassword));
+            }
+        } else {
             access.require_admin()?;
         }
         if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
@@ -349,7 +373,10 @@ impl Store {
             user_id: Some(r.id),
             team: info.team.clone(),
             role,
-            locale: locale.unwrap_or_default(),
+            locale: match locale {
+                Some(l) => l,
+                None => self.default_locale()?,
+            },
         };
         Ok((access, info))
     }
@@ -362,6 +389,30 @@ impl Store {
                     .query_row([username], |r| r.get(0))
                     .optional()?,
             )
+        })
+    }
+
+    /// The install's language for users who chose none and whose browser names no language
+    /// Qingguan speaks (setting `locale`; English unless set).
+    pub fn default_locale(&self) -> Result<Locale> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
+        })
+    }
+
+    /// Sets the install's default language (see [`Store::default_locale`]).
+    pub fn set_default_locale(&self, locale: Locale) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('locale', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [locale.as_str()],
+            )?;
+            Ok(())
         })
     }
 

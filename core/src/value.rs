@@ -137,14 +137,15 @@ impl Value {
                 .map(Value::Integer)
                 .map_err(|_| Reason::NotInteger)?,
             FieldType::Decimal => parse_decimal(t, def)?,
-            FieldType::Boolean => match t {
-                "true" | "1" | "on" | "yes" => Value::Bool(true),
-                "false" | "0" | "off" | "no" => Value::Bool(false),
+            // The words people type in either language (a list filter, a CSV cell).
+            FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
+                "true" | "1" | "on" | "yes" | "y" | "是" | "真" | "对" => Value::Bool(true),
+                "false" | "0" | "off" | "no" | "n" | "否" | "假" | "不是" => {
+                    Value::Bool(false)
+                }
                 _ => return Err(Reason::NotBoolean),
             },
-            FieldType::Date => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .map(Value::Date)
-                .map_err(|_| Reason::NotDate)?,
+            FieldType::Date => parse_date(t).map(Value::Date).ok_or(Reason::NotDate)?,
             FieldType::Datetime => parse_datetime(t)
                 .map(Value::DateTime)
                 .ok_or(Reason::NotDatetime)?,
@@ -269,7 +270,33 @@ fn parse_decimal(s: &str, def: &FieldDef) -> Result<Value, Reason> {
     Ok(Value::Decimal(d))
 }
 
+/// Parses a calendar date written `YYYY-MM-DD`, strictly: a four-digit year from 0001, a
+/// two-digit month and day, and a date the calendar has (`2026-02-31` is none). The one
+/// date rule of the core, for values and filters alike; chrono's `%Y-%m-%d` alone would
+/// read `20-10-16` as the year 20 and `2026-2-3` as a date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |from: usize, to: usize| -> Option<u32> {
+        let part = &b[from..to];
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
+    if year == 0 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// Parses a date-time: RFC 3339, or `YYYY-MM-DDTHH:MM[:SS]` in UTC. Its date follows
+/// [`parse_date`].
 fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    s.get(..10).and_then(parse_date)?;
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -427,6 +454,15 @@ mod tests {
             Value::parse_str(&f(FieldType::Boolean), "maybe"),
             Err(Reason::NotBoolean)
         );
+        // What the Chinese message asks for ("是" or "否") is what it takes, and English words
+        // in any case.
+        for (typed, want) in [("是", true), ("否", false), ("Yes", true), ("FALSE", false)] {
+            assert_eq!(
+                Value::parse_str(&f(FieldType::Boolean), typed),
+                Ok(Value::Bool(want)),
+                "{typed}"
+            );
+        }
         assert_eq!(
             Value::parse_str(&f(FieldType::Text), "a\0b"),
             Err(Reason::ContainsNul)
@@ -439,6 +475,47 @@ mod tests {
                 .to_json(),
             json!("2026-01-02T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn dates_are_strictly_yyyy_mm_dd() {
+        let day = f(FieldType::Date);
+        for bad in [
+            "20-10-16",
+            "2026-2-3",
+            "2026-02-31",
+            "2025-02-29",
+            "0000-01-01",
+            "+2026-02-03",
+            "02026-02-03",
+            "2026-02-03T00:00",
+            "2026/02/03",
+            "２０２６-02-03",
+        ] {
+            assert_eq!(Value::parse_str(&day, bad), Err(Reason::NotDate), "{bad}");
+            assert_eq!(
+                Value::from_json(&day, &json!(bad)),
+                Err(Reason::NotDate),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Value::parse_str(&day, "2024-02-29").unwrap().to_json(),
+            json!("2024-02-29")
+        );
+        assert_eq!(
+            Value::parse_str(&day, "0001-01-01").unwrap().to_json(),
+            json!("0001-01-01")
+        );
+        let dt = f(FieldType::Datetime);
+        for bad in ["20-10-16T10:00", "2026-02-31T10:00:00Z", "2026-2-3T10:00"] {
+            assert_eq!(
+                Value::parse_str(&dt, bad),
+                Err(Reason::NotDatetime),
+                "{bad}"
+            );
+        }
+        assert!(Value::parse_str(&dt, "2026-02-03T10:00").is_ok());
     }
 
     #[test]

@@ -74,7 +74,9 @@ async fn in_english_until_known(
 /// request spans, a body size limit and panic containment.
 pub fn app(state: AppState) -> Router {
     let (api_router, doc) = api::router();
-    state.set_openapi(serde_json::to_value(doc).unwrap_or_default());
+    state.set_openapi(api::openapi::with_common_responses(
+        serde_json::to_value(doc).unwrap_or_default(),
+    ));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api_router)

@@ -23,6 +23,15 @@ impl Caller {
         self.user.locale.unwrap_or(self.access.locale)
     }
 
+    /// The form token of one plugin's pages: derived from the session's CSRF token and the
+    /// plugin id, accepted only by that plugin's own form posts — so a plugin page never
+    /// holds a token that another plugin's or the host's own forms would take.
+    pub fn plugin_form_token(&self, plugin: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("qingguan plugin form\n{plugin}\n{}", self.csrf));
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The caller as a plugin call sees them.
     pub fn call_ctx(&self) -> CallCtx {
         CallCtx::signed_in(self.access.clone(), self.user.clone())

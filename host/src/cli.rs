@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `user`, `backup`.
+//! The command line: `serve`, `demo`, `user`, `plugin`, `backup`, `restore`.
 
 use crate::server::{open_store, shutdown_signal, Server};
 use crate::Config;
@@ -27,8 +27,11 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
-    /// Write a consistent copy of the database to FILE (safe while the server runs).
+    /// Write the whole install (database and kept plugin versions) to FILE, consistently, while
+    /// the server may run.
     Backup(BackupArgs),
+    /// Bring a backup back into an empty data directory, with every plugin as it was.
+    Restore(RestoreArgs),
     /// Manage plugins (a running server picks changes up within seconds).
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -102,6 +105,11 @@ struct ServeArgs {
     /// Directory holding the database and plugins.
     #[arg(long, env = "QINGGUAN_DATA_DIR", default_value = "qingguan-data")]
     data_dir: PathBuf,
+    /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
+    /// the cookie is still `Secure` on requests a proxy forwards with
+    /// `X-Forwarded-Proto: https`.
+    #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +120,11 @@ struct DemoArgs {
     /// Directory for the demo's data (reused if it already holds a demo).
     #[arg(long, env = "QINGGUAN_DEMO_DIR", default_value = "qingguan-demo")]
     data_dir: PathBuf,
+    /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
+    /// the cookie is still `Secure` on requests a proxy forwards with
+    /// `X-Forwarded-Proto: https`.
+    #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +169,14 @@ struct UserAddArgs {
 }
 
 #[derive(Debug, Args)]
+struct RestoreArgs {
+    /// A file written by `qingguan backup`.
+    file: PathBuf,
+    #[command(flatten)]
+    dir: DataDirArg,
+}
+
+#[derive(Debug, Args)]
 struct BackupArgs {
     /// Where to write the copy (must not exist).
     file: PathBuf,
@@ -187,11 +208,12 @@ fn init_tracing() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(a) => serve(a.listen, a.data_dir, false),
-        Command::Demo(a) => serve(a.listen, a.data_dir, true),
+        Command::Serve(a) => serve(a.listen, a.data_dir, false, server_config(a.secure_cookies)),
+        Command::Demo(a) => serve(a.listen, a.data_dir, true, server_config(a.secure_cookies)),
         Command::User(UserCommand::Add(a)) => user_add(a),
         Command::User(UserCommand::List(a)) => user_list(a),
         Command::Backup(a) => backup(a),
+        Command::Restore(a) => restore(a),
         Command::Plugin(c) => plugin(c),
     }
 }
@@ -291,7 +313,15 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()> {
+/// The server settings the command line chooses.
+fn server_config(secure_cookies: bool) -> Config {
+    Config {
+        secure_cookies,
+        ..Config::default()
+    }
+}
+
+fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let store = open_store(&data_dir)?;
@@ -303,7 +333,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool) -> anyhow::Result<()
         } else {
             false
         };
-        let server = Server::bind(listen, store.clone(), &data_dir, Config::default()).await?;
+        let server = Server::bind(listen, store.clone(), &data_dir, config).await?;
         if demo {
             let (plugins, s) = (server.state().plugins().clone(), store.clone());
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -409,20 +439,24 @@ fn user_list(a: DataDirArg) -> anyhow::Result<()> {
 }
 
 fn backup(a: BackupArgs) -> anyhow::Result<()> {
-    let db = crate::server::database_path(&a.dir.data_dir);
-    if !db.exists() {
-        bail!("no database at {} (wrong --data-dir?)", db.display());
-    }
-    let store = open_store(&a.dir.data_dir)?;
-    store
-        .backup(&a.file)
-        .map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", a.file.display()))?;
-    let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+    let done = crate::backup::backup(&a.dir.data_dir, &a.file)?;
     println!(
-        "Backed up {} to {} ({} KiB)",
-        db.display(),
+        "Backed up {} to {} ({} KiB, {} plugin file(s))",
+        a.dir.data_dir.display(),
         a.file.display(),
-        size / 1024
+        done.bytes / 1024,
+        done.files
+    );
+    Ok(())
+}
+
+fn restore(a: RestoreArgs) -> anyhow::Result<()> {
+    let files = crate::backup::restore(&a.file, &a.dir.data_dir)?;
+    println!(
+        "Restored {} into {} ({files} plugin file(s)); start it with `qingguan serve --data-dir {}`",
+        a.file.display(),
+        a.dir.data_dir.display(),
+        a.dir.data_dir.display()
     );
     Ok(())
 }

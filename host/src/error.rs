@@ -138,8 +138,8 @@ impl From<CoreError> for ApiError {
 }
 
 tokio::task_local! {
-    /// The language of the request being answered: the signed-in caller's, else the one the
-    /// client asked for (`Accept-Language`), else English. Field reasons render in it.
+    /// The language of the request being answered: the signed-in caller's once the caller
+    /// extractor has run, English before. Field reasons render in it.
     static LOCALE: std::cell::Cell<Locale>;
 }
 

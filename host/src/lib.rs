@@ -4,12 +4,13 @@
 //! runtime knows anything of HTTP.
 //!
 //! Layers, lowest first (no module imports from a layer above it; `tests/it/layers.rs`
-//! checks it): `caller`, `error` → `state` → `api` → `ui` → `app`, `background`, `server`,
-//! `demo`, `scaffold`, `cli`.
+//! checks it): `caller`, `error` → `throttle` → `state` → `api` → `ui` → `app`,
+//! `background`, `server`, `demo`, `scaffold`, `cli`.
 
 mod api;
 mod app;
 mod background;
+mod backup;
 mod caller;
 pub mod cli;
 mod demo;
@@ -17,7 +18,9 @@ mod error;
 mod scaffold;
 pub mod server;
 mod state;
+mod throttle;
 mod ui;
 
 pub use app::app;
 pub use state::{AppState, Config};
+pub use throttle::LoginLimits;

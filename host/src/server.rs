@@ -3,6 +3,9 @@
 
 use crate::state::{AppState, Config};
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
 use qingguan_core::{Store, StoreOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -80,11 +83,83 @@ impl Server {
             state.set_ready(true);
             crate::background::run(state).await;
         });
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")
+        serve(self.listener, router, self.state.config(), shutdown).await
     }
+}
+
+/// Serves HTTP/1 on `listener` until `shutdown` resolves, then lets open connections finish.
+///
+/// Each connection must send a complete request head within `header_read_timeout` (hyper's
+/// timer; this also ends idle keep-alive connections), and at most `max_connections` are
+/// served at once: past that the loop stops accepting, so further clients wait in the
+/// kernel's backlog instead of taking file descriptors. Every request carries the peer address
+/// as `ConnectInfo<SocketAddr>`.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.context("connection slots closed")?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let conn = http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// After a failed `accept`: nothing to do for a connection the peer already gave up on;
+/// otherwise (out of file descriptors, say) log and pause instead of spinning.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
 
 /// The plugin manager of a data directory.

@@ -2,6 +2,7 @@
 
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::throttle::{LoginGuard, LoginLimits};
 use qingguan_core::Store;
 use qingguan_runtime::PluginManager;
 use std::collections::HashMap;
@@ -16,7 +17,8 @@ pub struct Config {
     pub session_ttl: chrono::Duration,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Always mark the session cookie `Secure` (serve behind HTTPS). Without it the cookie is
+    /// still `Secure` on requests a proxy forwarded as HTTPS (`X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
     /// How long a resolved session is reused before it is looked up again.
     pub session_cache_ttl: Duration,
@@ -24,6 +26,13 @@ pub struct Config {
     pub plugin_limits: qingguan_runtime::Limits,
     /// How often the server re-reads plugin state changed by the CLI.
     pub plugin_sync_interval: Duration,
+    /// Lockouts after failed logins, and how many password checks run at once.
+    pub login: LoginLimits,
+    /// A connection that has not sent a complete request head within this time is closed
+    /// (slow clients; also ends idle keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -35,8 +44,18 @@ impl Default for Config {
             session_cache_ttl: Duration::from_secs(5),
             plugin_limits: qingguan_runtime::Limits::default(),
             plugin_sync_interval: Duration::from_secs(2),
+            login: LoginLimits::default(),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 512,
         }
     }
+}
+
+/// Resolved sessions by token, and how often they were all forgotten.
+#[derive(Default)]
+struct SessionCache {
+    entries: HashMap<String, (Instant, Caller)>,
+    generation: u64,
 }
 
 /// Everything handlers share. Cheap to clone.
@@ -49,8 +68,9 @@ struct Inner {
     store: Arc<Store>,
     plugins: Arc<PluginManager>,
     config: Config,
+    logins: LoginGuard,
     ready: AtomicBool,
-    sessions: Mutex<HashMap<String, (Instant, Caller)>>,
+    sessions: Mutex<SessionCache>,
     openapi: OnceLock<serde_json::Value>,
 }
 
@@ -70,9 +90,10 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 plugins,
+                logins: LoginGuard::new(config.login.clone()),
                 config,
                 ready: AtomicBool::new(false),
-                sessions: Mutex::new(HashMap::new()),
+                sessions: Mutex::new(SessionCache::default()),
                 openapi: OnceLock::new(),
             }),
         }
@@ -91,6 +112,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Login lockouts and password-check slots.
+    pub(crate) fn logins(&self) -> &LoginGuard {
+        &self.inner.logins
     }
 
     /// The generated OpenAPI document as JSON (set once when the router is built).
@@ -115,18 +141,15 @@ impl AppState {
     /// Resolves a session token, using the cache for a few seconds at a time.
     pub fn caller(&self, token: &str) -> Result<Caller, ApiError> {
         let ttl = self.inner.config.session_cache_ttl;
-        {
-            let cache = self
-                .inner
-                .sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if let Some((at, c)) = cache.get(token) {
+        let generation = {
+            let cache = self.sessions();
+            if let Some((at, c)) = cache.entries.get(token) {
                 if at.elapsed() < ttl {
                     return Ok(c.clone());
                 }
             }
-        }
+            cache.generation
+        };
         let (access, user, csrf) = self.store().session(token)?;
         let caller = Caller {
             access,
@@ -134,25 +157,34 @@ impl AppState {
             csrf,
             token: token.to_string(),
         };
-        let mut cache = self
-            .inner
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if cache.len() > 10_000 {
-            cache.retain(|_, (at, _)| at.elapsed() < ttl);
+        let mut cache = self.sessions();
+        // Sessions were forgotten while this one was looked up: what was read may predate
+        // the change (a deactivation, say), so it is not kept.
+        if cache.generation != generation {
+            return Ok(caller);
         }
-        cache.insert(token.to_string(), (Instant::now(), caller.clone()));
+        if cache.entries.len() > 10_000 {
+            cache.entries.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        cache
+            .entries
+            .insert(token.to_string(), (Instant::now(), caller.clone()));
         Ok(caller)
     }
 
-    /// Drops cached sessions (after logout, or a change to users or roles).
-    pub fn forget_sessions(&self) {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
         self.inner
             .sessions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clear();
+    }
+
+    /// Drops cached sessions (after logout, or a change to users or roles), so the next
+    /// request of every session sees the change.
+    pub fn forget_sessions(&self) {
+        let mut cache = self.sessions();
+        cache.entries.clear();
+        cache.generation = cache.generation.wrapping_add(1);
     }
 
     /// Runs blocking plugin work (calls into plugins, installs) off the async workers.

@@ -620,3 +620,99 @@ fn a_crash_during_an_upgrade_leaves_one_consistent_version() {
     );
     eprintln!("crash during migration: restarted at {version} with {migrated} migrated records");
 }
+
+/// A backup is the whole install: restored into an empty directory it serves with every plugin
+/// active and its data in place — also plugins whose kept versions live in plugins/versions.
+#[test]
+fn backup_then_restore_brings_the_whole_install_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let out = bin().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[
+        "user",
+        "add",
+        "boss",
+        "--role",
+        "admin",
+        "--password",
+        "long-enough",
+        "--data-dir",
+        &data_s,
+    ]);
+    for p in ["qingguan-sales", "qg-test-good"] {
+        let wasm = qingguan_tests::plugin_wasm(p);
+        run(&[
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--approve",
+            "--data-dir",
+            &data_s,
+        ]);
+    }
+    let (server, url) = start(&["serve", "--data-dir", &data_s]);
+    let mut boss = Client::new(&url);
+    let login = boss.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "long-enough"}),
+    );
+    boss.token = Some(login.body["token"].as_str().unwrap().to_string());
+    let c = boss.create(
+        "customer",
+        json!({"name": "备份客户", "kind": "company", "status": "lead"}),
+    );
+    boss.create(
+        "deal",
+        json!({"title": "ERP", "customer": c["id"], "stage": "lead"}),
+    );
+    boss.create("note", json!({"title": "kept"}));
+    // Backed up while serving.
+    let file = dir.path().join("install.qgbak");
+    let said = run(&["backup", file.to_str().unwrap(), "--data-dir", &data_s]);
+    assert!(said.contains("2 plugin file(s)"), "{said}");
+    drop(server);
+
+    let restored = dir.path().join("restored");
+    let restored_s = restored.to_str().unwrap().to_string();
+    let said = run(&["restore", file.to_str().unwrap(), "--data-dir", &restored_s]);
+    assert!(said.contains("2 plugin file(s)"), "{said}");
+    let again = bin()
+        .args(["restore", file.to_str().unwrap(), "--data-dir", &restored_s])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "never over an existing install");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists"),
+        "{again:?}"
+    );
+
+    let (_server, url) = start(&["serve", "--data-dir", &restored_s]);
+    let mut boss = Client::new(&url);
+    let login = boss.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "long-enough"}),
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    boss.token = Some(login.body["token"].as_str().unwrap().to_string());
+    let plugins = boss.get("/api/v1/plugins");
+    for id in ["sales", "good"] {
+        let p = plugins
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id);
+        assert_eq!(p.unwrap()["status"], "active", "{id}: {}", plugins.text);
+    }
+    let deals = boss.get("/api/v1/records/deal");
+    assert_eq!(deals.body["items"][0]["title"], "ERP", "{}", deals.text);
+    let note = boss.create("note", json!({"title": "after restore"}));
+    assert_eq!(note["state"], "open", "the good plugin's hooks run");
+    let found = boss.get("/api/v1/search?q=备份");
+    assert!(found.text.contains("备份客户"), "{}", found.text);
+}

@@ -1,5 +1,11 @@
 //! Table and column DDL for record tables. Names are validated machine names, so they are
 //! safe to splice into SQL; values are always bound.
+//!
+//! Storage names never collide, whatever entity types and fields are called: machine names
+//! are `a-z`, `0-9` and `_`, so an index name separates entity and columns with `:` (which no
+//! machine name contains), and a full-text table ends in `_fts`, which none of the shadow
+//! tables FTS5 derives from a table's name (`<name>_data`, `_idx`, `_content`, `_docsize`,
+//! `_config`) does — so no entity's full-text table is another's shadow table.
 
 use crate::schema::{Column, FieldDef, FieldType};
 use crate::{Error, Reason, Result};
@@ -12,7 +18,24 @@ pub(crate) fn table(entity: &str) -> String {
 
 /// The full-text table of an entity type (rowid = record id).
 pub(crate) fn fts_table(entity: &str) -> String {
-    format!("fts_{entity}")
+    format!("search_{entity}_fts")
+}
+
+/// The name of an index on an entity type's table: `{kind}_{entity}:{column}:…`, quoted.
+fn index_name(kind: &str, entity: &str, columns: &[&str]) -> String {
+    format!("\"{kind}_{entity}:{}\"", columns.join(":"))
+}
+
+/// Creates (empty) the full-text table of an entity type if missing.
+pub(crate) fn ensure_fts(conn: &Connection, entity: &str) -> Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS {} USING fts5(
+            body, content = '', contentless_delete = 1,
+            tokenize = 'unicode61 remove_diacritics 2'
+        );",
+        fts_table(entity)
+    ))?;
+    Ok(())
 }
 
 /// The column of a field; system columns keep their own names.
@@ -31,10 +54,10 @@ fn sql_type(kind: FieldType) -> &'static str {
     }
 }
 
-/// Creates the record table and its full-text table if missing.
+/// Creates the record table, its system indexes and its full-text table if missing.
 pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
     let t = table(entity);
-    let f = fts_table(entity);
+    let ix = |c: &str| index_name("ix", entity, &[c]);
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {t} (
             id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,15 +68,14 @@ pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
             updated_by  INTEGER,
             updated_at  TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS ix_{entity}__owner ON {t} (owner);
-        CREATE INDEX IF NOT EXISTS ix_{entity}__created_at ON {t} (created_at);
-        CREATE INDEX IF NOT EXISTS ix_{entity}__updated_at ON {t} (updated_at);
-        CREATE VIRTUAL TABLE IF NOT EXISTS {f} USING fts5(
-            body, content = '', contentless_delete = 1,
-            tokenize = 'unicode61 remove_diacritics 2'
-        );"
+        CREATE INDEX IF NOT EXISTS {} ON {t} (owner);
+        CREATE INDEX IF NOT EXISTS {} ON {t} (created_at);
+        CREATE INDEX IF NOT EXISTS {} ON {t} (updated_at);",
+        ix("owner"),
+        ix("created_at"),
+        ix("updated_at"),
     ))?;
-    Ok(())
+    ensure_fts(conn, entity)
 }
 
 /// Existing column names of a record table.
@@ -75,8 +97,8 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
             sql_type(def.kind)
         ))?;
     }
-    let ix = format!("ix_{entity}_{}", def.name);
-    let ux = format!("ux_{entity}_{}", def.name);
+    let ix = index_name("ix", entity, &[&def.name]);
+    let ux = index_name("ux", entity, &[&def.name]);
     if def.unique {
         conn.execute_batch(&format!(
             "CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"
@@ -114,9 +136,10 @@ pub(crate) fn ensure_composite_index(
     columns: &[String],
 ) -> Result<()> {
     let cols: Vec<String> = columns.iter().map(|c| column(c)).collect();
-    let name = format!("cx_{entity}__{}", columns.join("__"));
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let name = index_name("cx", entity, &names);
     conn.execute_batch(&format!(
-        "CREATE INDEX IF NOT EXISTS \"{name}\" ON {} ({})",
+        "CREATE INDEX IF NOT EXISTS {name} ON {} ({})",
         table(entity),
         cols.join(", ")
     ))?;

@@ -47,11 +47,94 @@ pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_default()
 }
 
-/// Backs up the database behind `conn` to a new file, online and consistent.
+/// Backs up the database behind `conn` to a new file, online and consistent. The file is
+/// created first, empty and readable by its owner only (`VACUUM INTO` fills an empty file),
+/// so that a copy of the database is as private as the database; it must not exist yet.
 pub(crate) fn backup_to(conn: &Connection, target: &Path) -> Result<()> {
-    let target = target
+    let name = target
         .to_str()
         .ok_or_else(|| crate::Error::field("file", crate::Reason::PathNotUtf8))?;
-    conn.execute("VACUUM INTO ?1", [target])?;
+    create_private(target).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            crate::Error::conflict(format!("{} already exists", target.display()))
+        }
+        _ => crate::Error::Database(format!("cannot create {}: {e}", target.display())),
+    })?;
+    if let Err(e) = conn.execute("VACUUM INTO ?1", [name]) {
+        let _ = std::fs::remove_file(target);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Copies `from` to a new file `to` that only its owner may read and write.
+pub(crate) fn copy_private(from: &Path, to: &Path) -> Result<()> {
+    let mut source = std::fs::File::open(from)
+        .map_err(|e| crate::Error::conflict(format!("cannot read {}: {e}", from.display())))?;
+    let mut target = create_private(to)
+        .map_err(|e| crate::Error::Database(format!("cannot create {}: {e}", to.display())))?;
+    std::io::copy(&mut source, &mut target)
+        .map_err(|e| crate::Error::Database(format!("cannot write {}: {e}", to.display())))?;
+    Ok(())
+}
+
+/// Creates a new, empty file only its owner may read and write (0600 on Unix).
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Narrows a file's or directory's permissions to `mode` (on Unix; elsewhere a no-op) if it
+/// grants anything to its group or others. Failures are logged, not fatal: a directory the
+/// process does not own still serves.
+fn narrow(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.permissions().mode() & 0o077 == 0 {
+            return;
+        }
+        let narrowed = std::fs::Permissions::from_mode(meta.permissions().mode() & mode);
+        if let Err(e) = std::fs::set_permissions(path, narrowed) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot make private");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
+/// Keeps an install's files private before the database is opened: the directory holding
+/// the database (the data directory) is created if missing and made 0700, the database file
+/// is created 0600 (SQLite gives its WAL and shared-memory files the database file's mode),
+/// and files an older version left readable to others are narrowed. On Unix; elsewhere only
+/// the directory is created.
+pub(crate) fn prepare_files(path: &Path) -> Result<()> {
+    let io = |what: &Path, e: std::io::Error| {
+        crate::Error::Database(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| io(dir, e))?;
+        narrow(dir, 0o700);
+    }
+    match create_private(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(path, e)),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        narrow(Path::new(&name), 0o600);
+    }
     Ok(())
 }

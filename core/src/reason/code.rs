@@ -34,6 +34,7 @@ impl Reason {
             TooManyBytes { .. } => "too_many_bytes",
             QueryTooLong { .. } => "query_too_long",
             ContainsSpaces => "contains_spaces",
+            WrongPassword => "wrong_password",
             SystemColumn => "system_column",
             NoField { .. } => "no_field",
             Retired => "retired",
@@ -42,6 +43,7 @@ impl Reason {
             NoRecord { .. } => "no_record",
             Unique { .. } => "unique",
             OwnerOutOfScope => "owner_out_of_scope",
+            OwnerRequired => "owner_required",
             StaleVersion { .. } => "stale_version",
             BadName => "bad_name",
             Reserved { .. } => "reserved",
@@ -80,6 +82,8 @@ impl Reason {
             NoContains { .. } => "no_contains",
             MultiSelectOps => "multi_select_ops",
             InListSize { .. } => "in_list_size",
+            TooManyFilters { .. } => "too_many_filters",
+            TooManyFilterValues { .. } => "too_many_filter_values",
             BooleanOps => "boolean_ops",
             NotSortable => "not_sortable",
             BadCursor => "bad_cursor",
@@ -124,6 +128,8 @@ impl Reason {
             | TooManyBytes { max }
             | QueryTooLong { max }
             | InListSize { max }
+            | TooManyFilters { max }
+            | TooManyFilterValues { max }
             | MetricCount { max }
             | TooManyGroupFields { max }
             | TooManyGroups { max } => vec![("max", s(max))],
@@ -181,11 +187,11 @@ impl Reason {
             Text(t) => vec![("text", t.clone())],
             Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
             | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
-            | SystemColumn | Retired | OwnerOutOfScope | BadName | NeedsLabel | NeedsOptions
-            | BadOptionValue | OptionsNotAllowed | NeedsTarget | TargetNotAllowed
-            | ScaleNotAllowed | NotFiniteBound | MaxBelowMin | IndexSize | NeedsTitle
-            | AdminRoleStaysAdmin | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
-            | CursorDamaged | NoSortField | SumTooLarge => vec![],
+            | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
+            | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
+            | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
+            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
+            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -228,6 +234,7 @@ impl Reason {
             TooManyBytes { max: 65536 },
             QueryTooLong { max: 2000 },
             ContainsSpaces,
+            WrongPassword,
             SystemColumn,
             NoField {
                 entity: "customer".into(),
@@ -249,6 +256,7 @@ impl Reason {
                 id: 12,
             },
             OwnerOutOfScope,
+            OwnerRequired,
             StaleVersion { current: 3 },
             BadName,
             Reserved { name: "id".into() },
@@ -319,6 +327,8 @@ impl Reason {
             },
             MultiSelectOps,
             InListSize { max: 1000 },
+            TooManyFilters { max: 50 },
+            TooManyFilterValues { max: 10_000 },
             BooleanOps,
             NotSortable,
             BadCursor,

@@ -35,6 +35,7 @@ impl fmt::Display for Reason {
             TooManyBytes { max } => write!(f, "at most {max} bytes"),
             QueryTooLong { .. } => f.write_str("too long"),
             ContainsSpaces => f.write_str("must not contain spaces"),
+            WrongPassword => f.write_str("is not your current password"),
             SystemColumn => f.write_str("is set by the system and cannot be written"),
             NoField { entity, field } => write!(f, "'{entity}' has no field '{field}'"),
             Retired => f.write_str("is retired: kept for reading, no longer writable"),
@@ -43,6 +44,9 @@ impl fmt::Display for Reason {
             NoRecord { entity, id } => write!(f, "no {entity} with id {id}"),
             Unique { entity, id } => write!(f, "already used by {entity} #{id}"),
             OwnerOutOfScope => f.write_str("you may only assign records within your scope"),
+            OwnerRequired => {
+                f.write_str("needs an owner: without one the record would leave your scope")
+            }
             StaleVersion { current } => write!(
                 f,
                 "the record is at version {current}; reload it and apply your change again"
@@ -105,6 +109,10 @@ impl fmt::Display for Reason {
             }
             MultiSelectOps => f.write_str("multi-select fields take [contains] or [null]"),
             InListSize { max } => write!(f, "needs 1 to {max} comma-separated values"),
+            TooManyFilters { max } => write!(f, "at most {max} filters"),
+            TooManyFilterValues { max } => {
+                write!(f, "the filters may give at most {max} values together")
+            }
             BooleanOps => f.write_str("boolean fields take eq, ne or null"),
             NotSortable => f.write_str("multi-select fields cannot be sorted"),
             BadCursor => f.write_str("is not a cursor from this list; start again without it"),

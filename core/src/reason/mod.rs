@@ -105,6 +105,8 @@ pub enum Reason {
     },
     /// A name that must not contain spaces does.
     ContainsSpaces,
+    /// A password that is not the user's current password.
+    WrongPassword,
 
     // --- Records ------------------------------------------------------------------------
     /// A system column (id, version, timestamps…) was written.
@@ -144,6 +146,8 @@ pub enum Reason {
     },
     /// The caller may not give the record to that owner.
     OwnerOutOfScope,
+    /// The caller may not leave the record without an owner: it would leave their scope.
+    OwnerRequired,
     /// The record has changed since the caller read it.
     StaleVersion {
         /// The record's current version.
@@ -299,6 +303,16 @@ pub enum Reason {
     MultiSelectOps,
     /// An `in` filter with too few or too many values.
     InListSize {
+        /// Most values.
+        max: usize,
+    },
+    /// More filters than one query may have.
+    TooManyFilters {
+        /// Most filters.
+        max: usize,
+    },
+    /// Filters giving more values together (`in` lists included) than one query may bind.
+    TooManyFilterValues {
         /// Most values.
         max: usize,
     },

@@ -36,6 +36,7 @@ pub(super) fn render(r: &Reason) -> String {
         TooManyBytes { max } => format!("最多 {max} 个字节"),
         QueryTooLong { max } => format!("太长了（最多 {max} 个字节）"),
         ContainsSpaces => "不能包含空格".into(),
+        WrongPassword => "与当前密码不符".into(),
         SystemColumn => "由系统设置，不能修改".into(),
         NoField { entity, field } => format!("“{entity}”没有字段“{field}”"),
         Retired => "已停用：仍可查看，但不能再修改".into(),
@@ -44,6 +45,7 @@ pub(super) fn render(r: &Reason) -> String {
         NoRecord { entity, id } => format!("没有编号为 {id} 的 {entity} 记录"),
         Unique { entity, id } => format!("已被 {entity} #{id} 使用"),
         OwnerOutOfScope => "只能把记录分配给你权限范围内的用户".into(),
+        OwnerRequired => "需要负责人：否则这条记录将超出你的权限范围".into(),
         StaleVersion { current } => {
             format!("这条记录已更新到第 {current} 版；请重新加载后再修改")
         }
@@ -91,6 +93,8 @@ pub(super) fn render(r: &Reason) -> String {
         NoContains { kind } => format!("“包含”不适用于{}字段", kind.info().label.1),
         MultiSelectOps => format!("多选字段只能使用以下运算符：{}", param("operators")),
         InListSize { max } => format!("需要 1 到 {max} 个以逗号分隔的值"),
+        TooManyFilters { max } => format!("最多 {max} 个筛选条件"),
+        TooManyFilterValues { max } => format!("所有筛选条件合计最多 {max} 个值"),
         BooleanOps => format!("是/否字段只能使用以下运算符：{}", param("operators")),
         NotSortable => "多选字段不能排序".into(),
         BadCursor => "不是这个列表的游标；请去掉它重新开始".into(),

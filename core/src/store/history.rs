@@ -1,6 +1,7 @@
 //! Reading a record's change history.
 
-use super::records::{entity_for, in_scope, load};
+use super::records::{entity_for, load};
+use super::scope::in_scope;
 use super::Store;
 use crate::record::HistoryEntry;
 use crate::{Access, Error, Result};

@@ -2,6 +2,7 @@
 //! fields and the rules the core enforces on its own entity types.
 
 use super::Store;
+use crate::record::Record;
 use crate::schema::Entity;
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, Reason, Result};
@@ -14,7 +15,39 @@ pub(super) struct Parsed {
     pub(super) owner: Option<Option<i64>>,
 }
 
+/// Reads input against an entity; every field that does not fit is reported at once.
 pub(super) fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parsed> {
+    let (parsed, errors) = parse_collect(e, input);
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+/// Reads the input of a write whose record would otherwise hold `base` (the current values on
+/// an update, nothing on a create). Refused input is reported with everything else wrong with
+/// it in one go: each value that does not fit its field, and each required field that would
+/// be left empty — so a form is not corrected in rounds.
+pub(super) fn parse_write(
+    e: &Entity,
+    input: &Map<String, Json>,
+    base: &BTreeMap<String, Value>,
+) -> Result<Parsed> {
+    let (parsed, mut errors) = parse_collect(e, input);
+    if errors.is_empty() {
+        return Ok(parsed);
+    }
+    let mut would_be = base.clone();
+    would_be.extend(parsed.values);
+    for (field, why) in missing_required(e, &would_be) {
+        errors.entry(field).or_insert(why);
+    }
+    Err(Error::validation(errors))
+}
+
+/// The values that fit and the reasons of those that do not.
+fn parse_collect(e: &Entity, input: &Map<String, Json>) -> (Parsed, FieldErrors) {
     let mut errors = FieldErrors::new();
     let mut values = BTreeMap::new();
     let mut owner = None;
@@ -56,11 +89,7 @@ pub(super) fn parse_input(e: &Entity, input: &Map<String, Json>) -> Result<Parse
             }
         }
     }
-    if errors.is_empty() {
-        Ok(Parsed { values, owner })
-    } else {
-        Err(Error::validation(errors))
-    }
+    (Parsed { values, owner }, errors)
 }
 
 pub(super) fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
@@ -70,7 +99,8 @@ pub(super) fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
         .collect()
 }
 
-pub(super) fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Result<()> {
+/// Required fields (visible, not retired) left empty.
+pub(super) fn missing_required(e: &Entity, values: &BTreeMap<String, Value>) -> FieldErrors {
     let mut errors = FieldErrors::new();
     for f in &e.fields {
         let missing = values.get(&f.def.name).is_none_or(Value::is_null);
@@ -78,33 +108,61 @@ pub(super) fn check_required(e: &Entity, values: &BTreeMap<String, Value>) -> Re
             errors.insert(f.def.name.clone(), Reason::Required);
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::validation(errors))
+    errors
+}
+
+/// Runs a check whose field errors join `errors` (to be reported with the rest); any other
+/// refusal stands on its own.
+pub(super) fn gather(errors: &mut FieldErrors, check: Result<()>) -> Result<()> {
+    match check {
+        Ok(()) => Ok(()),
+        Err(Error::Validation { fields, .. }) => {
+            for (field, why) in fields {
+                errors.entry(field).or_insert(why);
+            }
+            Ok(())
+        }
+        Err(other) => Err(other),
     }
 }
 
-/// Rules the core enforces on its own entity types.
+/// Rules the core enforces on its own entity types. On `user`: only administrators change
+/// roles, and only administrators manage administrators — a signed-in user without the
+/// administrator flag (HR, say) may not update a user whose role is an administrator role
+/// (deactivate, rename, move them: that could lock the install's administrators out), nor
+/// give anyone a role. The system and plugins are not restricted. `current` is the record
+/// before an update (`None` on create).
 pub(super) fn core_rules(
     store: &Store,
     access: &Access,
     e: &Entity,
+    current: Option<&Record>,
     changed: &BTreeMap<String, Value>,
 ) -> Result<()> {
-    if e.name == "user" {
-        if let Some(role) = changed.get("role") {
-            if access.user_id.is_some() && !access.is_admin() {
-                return Err(Error::Forbidden(
-                    "only administrators may change roles".into(),
-                ));
-            }
-            if let Value::Text(r) = role {
-                if store.role(r).is_none() {
-                    return Err(Error::field("role", Reason::NoRole { role: r.clone() }));
-                }
+    if e.name != "user" {
+        return Ok(());
+    }
+    let restricted = access.user_id.is_some() && !access.is_admin();
+    if let Some(role) = changed.get("role") {
+        if restricted {
+            return Err(Error::Forbidden(
+                "only administrators may change roles".into(),
+            ));
+        }
+        if let Value::Text(r) = role {
+            if store.role(r).is_none() {
+                return Err(Error::field("role", Reason::NoRole { role: r.clone() }));
             }
         }
+    }
+    let is_admin = |r: &Record| match r.get("role") {
+        Value::Text(name) => store.role(name).is_some_and(|role| role.admin),
+        _ => false,
+    };
+    if restricted && current.is_some_and(is_admin) {
+        return Err(Error::Forbidden(
+            "only administrators may change an administrator's account".into(),
+        ));
     }
     Ok(())
 }

@@ -1,23 +1,53 @@
-//! Integrity of a write: references point at existing records, unique values are free, and
-//! the caller may give the record to its owner.
+//! Integrity of a write: references point at records the caller may read, unique values are
+//! free, and the caller may give the record to its owner.
 
+use super::scope::{scope_condition, scoped};
 use crate::access::{EntityPermission, Scope};
 use crate::db::{ddl, sql};
 use crate::schema::{Entity, Schema};
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, Reason, Result};
+use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
-/// Checks that references point at existing records and unique values are free.
+/// Whether record `id` of `target` exists and the caller may read it. A reference may only
+/// point at such a record — otherwise writing one would reach (through hooks, related lists,
+/// titles) a record the caller cannot see — and a record the caller may not read is answered
+/// exactly like a missing one, so that a reference field does not reveal what exists.
+fn readable(conn: &Connection, access: &Access, target: &str, id: i64) -> Result<bool> {
+    let perm = access.permission(target);
+    if !perm.read {
+        return Ok(false);
+    }
+    let (cond, mut params) = scope_condition(access, &perm, "");
+    let cond = if cond.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {cond}")
+    };
+    params.insert(0, Sql::Integer(id));
+    let sql = format!("SELECT 1 FROM {} WHERE id = ?{cond}", ddl::table(target));
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Checks that references point at records the caller may read and unique values are free.
+/// `pending` are field errors found before (required fields, the owner): they are reported
+/// together with these, so that a write is refused once with everything wrong with it.
 pub(super) fn check_integrity(
     conn: &Connection,
     schema: &Schema,
+    access: &Access,
     e: &Entity,
     id: Option<i64>,
     changed: &BTreeMap<String, Value>,
+    pending: FieldErrors,
 ) -> Result<()> {
-    let mut errors = FieldErrors::new();
+    let mut errors = pending;
     let mut conflicts = FieldErrors::new();
     for (name, v) in changed {
         let Some(f) = e.field(name) else { continue };
@@ -31,15 +61,8 @@ pub(super) fn check_integrity(
                 );
                 continue;
             }
-            let sql = format!("SELECT 1 FROM {} WHERE id = ?1", ddl::table(target));
-            let found = conn
-                .prepare_cached(&sql)?
-                .query_row([rid], |_| Ok(()))
-                .optional()?;
-            if found.is_none() {
-                errors.insert(
-                    name.clone(),
-                    Reason::NoRecord {
+            if !readable(conn, access, target, *rid)? {
+                errors.entry(name.clone()).or_insert(Reason::NoRecord {
                         entity: target.to_string(),
                         id: *rid,
                     },
@@ -79,14 +102,20 @@ pub(super) fn check_integrity(
     Ok(())
 }
 
-/// Checks that the caller may give a record to `owner`.
+/// Checks that the caller may give a record to `owner`. Only callers who see every record of
+/// the type may leave one without an owner: anyone else would lose sight of it.
 pub(super) fn check_owner(
     conn: &Connection,
     access: &Access,
     perm: &EntityPermission,
     owner: Option<i64>,
 ) -> Result<()> {
-    let Some(owner) = owner else { return Ok(()) };
+    let Some(owner) = owner else {
+        if scoped(access, perm) {
+            return Err(Error::field("owner", Reason::OwnerRequired));
+        }
+        return Ok(());
+    };
     let team: Option<Option<String>> = conn
         .prepare_cached("SELECT c_team FROM r_user WHERE id = ?1")?
         .query_row([owner], |r| r.get(0))

@@ -1,9 +1,10 @@
 //! Running list queries: typed filters, scope, full-text, sort and keyset pagination.
 
-use super::records::{entity_for, from_row, scope_condition, select_list};
+use super::records::{entity_for, from_row, select_list};
+use super::scope::scope_condition;
 use super::Store;
 use crate::db::{ddl, sql};
-use crate::query::{ListQuery, Op, Page};
+use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
 use crate::schema::{Entity, FieldDef, FieldType};
 use crate::search::match_expression;
 use crate::value::Value;
@@ -83,6 +84,33 @@ fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
     Ok(c)
 }
 
+/// Refuses more filters, or more filter values, than one statement can hold.
+fn check_filter_count(query: &ListQuery) -> Result<()> {
+    if query.filters.len() > MAX_FILTERS {
+        return Err(Error::bad_param(
+            "filters",
+            Reason::TooManyFilters { max: MAX_FILTERS },
+        ));
+    }
+    let values: usize = query
+        .filters
+        .iter()
+        .map(|f| match f.op {
+            Op::In => f.value.split(',').count(),
+            _ => 1,
+        })
+        .sum();
+    if values > MAX_FILTER_VALUES {
+        return Err(Error::bad_param(
+            "filters",
+            Reason::TooManyFilterValues {
+                max: MAX_FILTER_VALUES,
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// The WHERE conditions of a list query (scope, filters, full-text); `None` when the search
 /// text can match nothing.
 #[allow(clippy::type_complexity)]
@@ -94,6 +122,7 @@ pub(super) fn conditions(
     query: &ListQuery,
     walk_sort_index: bool,
 ) -> Result<Option<(Vec<String>, Vec<Sql>)>> {
+    check_filter_count(query)?;
     let mut conds: Vec<String> = Vec::new();
     let mut params: Vec<Sql> = Vec::new();
     let (scope, scope_params) = scope_condition(access, perm, "");
@@ -149,7 +178,7 @@ pub(super) fn conditions(
                 return Err(Error::bad_param(
                     &param,
                     Reason::NoContains { kind: def.kind },
-                ))
+                ));
             }
             _ if multi => return Err(Error::bad_param(&param, Reason::MultiSelectOps)),
             Op::In => {

@@ -2,16 +2,20 @@
 //! readers, with the effective schema and the roles cached in memory.
 
 pub mod aggregate;
+mod backup;
+pub use backup::{restore_install, InstallFile};
 mod history;
 mod input;
 mod integrity;
 mod list;
 mod records;
 mod registry;
+mod scope;
+mod storage;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use records::scope_condition as scope_sql;
+pub(crate) use scope::scope_condition as scope_sql;
 
 use crate::access::Role;
 use crate::db;
@@ -29,7 +33,8 @@ use std::thread::ThreadId;
 /// How to open a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The database file (created if missing).
+    /// The database file (created if missing). Its directory is the install's data
+    /// directory: on Unix the store keeps it private (0700) and the database files 0600.
     pub path: PathBuf,
     /// Reader connections kept open for reuse.
     pub max_idle_readers: usize,
@@ -68,15 +73,12 @@ impl Store {
     /// Opens (creating if needed) the database, runs migrations, applies the core's base
     /// definitions and seeds the default roles.
     pub fn open(options: StoreOptions) -> Result<Store> {
-        if let Some(dir) = options.path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::Database(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-        }
+        db::prepare_files(&options.path)?;
         let mut writer = db::open(&options.path, 32_000)?;
         db::migrations::run(&mut writer)?;
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        storage::upgrade_storage_names(&tx)?;
+        tx.commit()?;
         let store = Store {
             options,
             writer: ReentrantMutex::new(RefCell::new(writer)),

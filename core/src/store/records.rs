@@ -1,10 +1,11 @@
 //! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
 //! and the search index kept in the same transaction.
 
-use super::input::{check_required, core_rules, parse_input, to_map};
+use super::input::{core_rules, gather, missing_required, parse_input, parse_write, to_map};
 use super::integrity::{check_integrity, check_owner};
+use super::scope::{in_scope, scoped};
 use super::Store;
-use crate::access::{EntityPermission, Scope};
+use crate::access::EntityPermission;
 use crate::db::{self, ddl, sql};
 use crate::hooks::{WriteEvent, WriteOp};
 use crate::record::Record;
@@ -62,51 +63,6 @@ pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Reco
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row([id], |r| from_row(e, r)).optional()?)
-}
-
-/// The SQL condition (with its parameters) limiting rows to the caller's scope.
-/// `alias` prefixes the record table's columns (`""` or `"r."`).
-pub(crate) fn scope_condition(
-    access: &Access,
-    perm: &EntityPermission,
-    alias: &str,
-) -> (String, Vec<Sql>) {
-    if access.user_id.is_none() || perm.scope == Scope::All {
-        return (String::new(), vec![]);
-    }
-    let uid = access.user_id.unwrap_or_default();
-    match (perm.scope, &access.team) {
-        (Scope::Team, Some(team)) => (
-            format!(
-                "({alias}owner = ? OR {alias}owner IN (SELECT id FROM r_user WHERE c_team = ?))"
-            ),
-            vec![Sql::Integer(uid), Sql::Text(team.clone())],
-        ),
-        _ => (format!("{alias}owner = ?"), vec![Sql::Integer(uid)]),
-    }
-}
-
-/// Whether a loaded record is within the caller's scope.
-pub(super) fn in_scope(
-    conn: &Connection,
-    access: &Access,
-    perm: &EntityPermission,
-    r: &Record,
-) -> Result<bool> {
-    let (cond, mut params) = scope_condition(access, perm, "");
-    if cond.is_empty() {
-        return Ok(true);
-    }
-    params.push(Sql::Integer(r.id));
-    let sql = format!(
-        "SELECT 1 FROM {} WHERE {cond} AND id = ?",
-        ddl::table(&r.entity)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt
-        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
-        .optional()?
-        .is_some())
 }
 
 /// Looks up an entity type the caller may use for `what`.
@@ -173,6 +129,19 @@ fn write_search(
     Ok(())
 }
 
+/// Why writes to a retired entity type are refused: a plugin's types are read-only while the
+/// plugin is not running (its rules cannot run), a custom type once retired for good.
+fn read_only(e: &Entity) -> Error {
+    Error::Forbidden(match &e.origin {
+        crate::schema::Origin::Plugin(p) => format!(
+            "'{}' is read-only while its plugin '{p}' is not running (disabled, failed to load \
+             or missing a dependency); an administrator can see why on the plugins page",
+            e.name
+        ),
+        _ => format!("'{}' is retired and read-only", e.name),
+    })
+}
+
 impl Store {
     /// Reads one record. Outside the caller's scope it does not exist (`NotFound`).
     pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
@@ -208,11 +177,9 @@ impl Store {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "create", |p| p.create)?;
         if e.retired {
-            return Err(Error::Forbidden(format!(
-                "'{entity}' is retired and read-only"
-            )));
+            return Err(read_only(&e));
         }
-        let parsed = parse_input(&e, input)?;
+        let parsed = parse_write(&e, input, &BTreeMap::new())?;
         let hooks = self.hooks();
         let event = WriteEvent {
             op: WriteOp::Create,
@@ -226,14 +193,22 @@ impl Store {
         hooks.before_write(&event, &mut proposed)?;
         // A hook may set the owner (a plugin creating a record for someone); the caller's
         // owner otherwise; the creator by default. `check_owner` below applies either way.
+        // No owner (`null`) from a caller limited to their own or their team's records would
+        // make a record they can no longer see: it is theirs, as if they had named none.
         let reparsed = parse_input(&e, &proposed)?;
-        let owner = reparsed.owner.or(parsed.owner).unwrap_or(access.user_id);
+        let owner = match reparsed.owner.or(parsed.owner) {
+            Some(None) if scoped(access, &perm) => access.user_id,
+            Some(o) => o,
+            None => access.user_id,
+        };
         let values = reparsed.values;
-        check_required(&e, &values)?;
-        core_rules(self, access, &e, &values)?;
+        // Everything wrong with the write is reported at once: required fields, the core's
+        // rules, the owner, references.
+        let mut pending = missing_required(&e, &values);
+        gather(&mut pending, core_rules(self, access, &e, None, &values))?;
         let record = self.write(|tx| {
-            check_owner(tx, access, &perm, owner)?;
-            check_integrity(tx, &schema, &e, None, &values)?;
+            gather(&mut pending, check_owner(tx, access, &perm, owner))?;
+            check_integrity(tx, &schema, access, &e, None, &values, pending)?;
             let now = db::now_text();
             let mut cols = vec![
                 "version",
@@ -300,9 +275,7 @@ impl Store {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
         if e.retired {
-            return Err(Error::Forbidden(format!(
-                "'{entity}' is retired and read-only"
-            )));
+            return Err(read_only(&e));
         }
         let current = self.read(|c| {
             load(c, &e, id)?
@@ -315,14 +288,14 @@ impl Store {
                 current: current.version,
             });
         }
-        let parsed = parse_input(&e, patch)?;
-        let owner = parsed.owner.unwrap_or(current.owner);
         let mut merged: BTreeMap<String, Value> = current
             .values
             .iter()
             .filter(|(k, _)| e.field(k).is_some_and(|f| !f.retired))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let parsed = parse_write(&e, patch, &merged)?;
+        let owner = parsed.owner.unwrap_or(current.owner);
         merged.extend(parsed.values);
         let hooks = self.hooks();
         let event = WriteEvent {
@@ -336,21 +309,28 @@ impl Store {
         let mut proposed = to_map(&merged);
         hooks.before_write(&event, &mut proposed)?;
         let values = parse_input(&e, &proposed)?.values;
-        check_required(&e, &values)?;
+        let mut pending = missing_required(&e, &values);
         let changed: BTreeMap<String, Value> = values
             .iter()
             .filter(|(k, v)| current.get(k) != *v)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if changed.is_empty() && owner == current.owner {
-            return Ok(current);
+            return if pending.is_empty() {
+                Ok(current)
+            } else {
+                Err(Error::validation(pending))
+            };
         }
-        core_rules(self, access, &e, &changed)?;
+        gather(
+            &mut pending,
+            core_rules(self, access, &e, Some(&current), &changed),
+        )?;
         let record = self.write(|tx| {
             if owner != current.owner {
-                check_owner(tx, access, &perm, owner)?;
+                gather(&mut pending, check_owner(tx, access, &perm, owner))?;
             }
-            check_integrity(tx, &schema, &e, Some(id), &changed)?;
+            check_integrity(tx, &schema, access, &e, Some(id), &changed, pending)?;
             let mut sets = vec![
                 "version = version + 1".to_string(),
                 "owner = ?".into(),
@@ -436,9 +416,7 @@ impl Store {
             ));
         }
         if e.retired {
-            return Err(Error::Forbidden(format!(
-                "'{entity}' is retired and read-only"
-            )));
+            return Err(read_only(&e));
         }
         let current = self.read(|c| {
             load(c, &e, id)?

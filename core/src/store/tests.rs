@@ -676,3 +676,336 @@ fn aggregates_group_sum_min_max_within_scope() {
         Metric::Sum("amount".into())
     );
 }
+
+fn hits(s: &Store, access: &Access, q: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = s
+        .search(access, q, 100)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.entity, h.title))
+        .collect();
+    v.sort();
+    v
+}
+
+fn titled(name: &str) -> EntityDef {
+    EntityDef {
+        name: name.into(),
+        label: Label::new(name, name),
+        fields: vec![FieldDef::new("title", FieldType::Text, "Title", "标题").unique()],
+        title_field: None,
+        kanban_field: None,
+        layout: None,
+        indexes: Vec::new(),
+    }
+}
+
+#[test]
+fn plugin_entity_types_named_like_shadow_tables_keep_their_own_storage() {
+    let (_d, s) = store();
+    let sys = Access::system();
+    let plugin = Origin::Plugin("p".into());
+    let defs: Vec<EntityDef> = ["box", "box_data", "box_idx", "box_config", "box_docsize"]
+        .into_iter()
+        .map(titled)
+        .collect();
+    s.apply_base(&plugin, &defs).unwrap();
+    for d in &defs {
+        s.create(
+            &sys,
+            &d.name,
+            &obj(json!({"title": format!("Found {}", d.name)})),
+        )
+        .unwrap();
+    }
+    assert_eq!(hits(&s, &sys, "found").len(), defs.len());
+    // Unique indexes of colliding old names (`ux_box_data_title` could be either) are apart.
+    let dup = s.create(&sys, "box_data", &obj(json!({"title": "Found box_data"})));
+    assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
+    assert_eq!(s.reindex(&sys, "box_data").unwrap(), 1);
+    assert_eq!(hits(&s, &sys, "found").len(), defs.len());
+}
+
+#[test]
+fn reindex_rebuilds_a_damaged_index_for_administrators_only() {
+    let (_d, s) = store();
+    let admin = user(&s, "root", "admin", "hq");
+    let amy = user(&s, "amy", "sales", "east");
+    let c = s
+        .create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "Rebuilt Co", "kind": "company", "status": "lead"})),
+        )
+        .unwrap();
+    s.write(|tx| {
+        tx.execute_batch(&format!(
+            "DELETE FROM {fts}; INSERT INTO {fts} (rowid, body) VALUES (999, 'ghost')",
+            fts = crate::db::ddl::fts_table("customer")
+        ))?;
+        Ok(())
+    })
+    .unwrap();
+    assert!(hits(&s, &admin, "rebuilt").is_empty());
+    assert!(matches!(
+        s.reindex(&amy, "customer"),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(s.reindex(&admin, "nope"), Err(Error::NotFound(_))));
+    assert_eq!(s.reindex(&admin, "customer").unwrap(), 1);
+    assert_eq!(
+        hits(&s, &admin, "rebuilt"),
+        vec![("customer".to_string(), "Rebuilt Co".to_string())]
+    );
+    assert!(hits(&s, &admin, "ghost").is_empty());
+    assert_eq!(c.id, 1);
+}
+
+/// An install made before storage names were collision-free: indexes named
+/// `ix_<entity>_<field>`, full-text tables `fts_<entity>`, and a custom entity type
+/// `customer_data` whose full-text table was `customer`'s shadow table.
+#[test]
+fn installs_with_old_storage_names_are_moved_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    {
+        let s = Store::open(StoreOptions::new(&path)).unwrap();
+        let sys = Access::system();
+        s.create_entity(&user(&s, "root", "admin", "hq"), &titled("customer_data"))
+            .unwrap();
+        s.create(
+            &sys,
+            "customer",
+            &obj(json!({"name": "Old Acme", "kind": "company", "status": "lead"})),
+        )
+        .unwrap();
+        s.create(&sys, "customer_data", &obj(json!({"title": "Old sheet"})))
+            .unwrap();
+        s.write(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT type, name FROM sqlite_master WHERE (type = 'index' AND instr(name, ':') > 0)
+                 OR (type = 'table' AND name LIKE 'search\\_%\\_fts' ESCAPE '\\')",
+            )?;
+            let new: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (kind, name) in new {
+                let what = if kind == "index" { "INDEX" } else { "TABLE" };
+                tx.execute_batch(&format!("DROP {what} IF EXISTS \"{name}\""))?;
+            }
+            tx.execute_batch(
+                "CREATE INDEX ix_customer__owner ON r_customer (owner);
+                 CREATE INDEX ix_customer_status ON r_customer (c_status);
+                 CREATE UNIQUE INDEX ux_user_username ON r_user (c_username);
+                 CREATE INDEX ix_customer_data__owner ON r_customer_data (owner);
+                 CREATE VIRTUAL TABLE fts_customer USING fts5(body, content = '', contentless_delete = 1);
+                 CREATE VIRTUAL TABLE fts_contact USING fts5(body, content = '', contentless_delete = 1);
+                 CREATE VIRTUAL TABLE fts_user USING fts5(body, content = '', contentless_delete = 1);
+                 INSERT INTO fts_customer (rowid, body) VALUES (1, 'stale words');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    }
+    let s = Store::open(StoreOptions::new(&path)).unwrap();
+    let sys = Access::system();
+    assert_eq!(
+        hits(&s, &sys, "old"),
+        vec![
+            ("customer".to_string(), "Old Acme".to_string()),
+            ("customer_data".to_string(), "Old sheet".to_string()),
+        ]
+    );
+    assert!(hits(&s, &sys, "stale").is_empty());
+    let names: Vec<String> = s
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE sql IS NOT NULL")?;
+            let v = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(v)
+        })
+        .unwrap();
+    assert!(!names.iter().any(|n| n.starts_with("fts_")), "{names:?}");
+    for n in [
+        "ix_customer:owner",
+        "ix_customer:status",
+        "ux_user:username",
+        "ix_customer_data:owner",
+        "ux_customer_data:title",
+        "search_customer_fts",
+        "search_customer_data_fts",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    // Still unique, and later opens change nothing.
+    let dup = s.create(&sys, "customer_data", &obj(json!({"title": "Old sheet"})));
+    assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
+    drop(s);
+    let s = Store::open(StoreOptions::new(&path)).unwrap();
+    assert_eq!(hits(&s, &sys, "old").len(), 2);
+}
+
+#[test]
+fn filters_are_bounded_for_lists_and_aggregates() {
+    use crate::{AggregateQuery, Filter, Metric, Op};
+    let (_d, s) = store();
+    let sys = Access::system();
+    let filter = |op, value: &str| Filter {
+        field: "id".into(),
+        op,
+        value: value.into(),
+    };
+    let too_many = vec![filter(Op::Ne, "0"); 51];
+    let agg = |filters: Vec<Filter>| AggregateQuery {
+        filters,
+        q: None,
+        group_by: vec![],
+        metrics: vec![Metric::Count],
+    };
+    let err = s
+        .aggregate(&sys, "customer", &agg(too_many.clone()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { fields, .. }
+            if fields.get("filters") == Some(&Reason::TooManyFilters { max: 50 })),
+        "{err:?}"
+    );
+    let list = ListQuery {
+        filters: too_many,
+        ..ListQuery::default()
+    };
+    assert!(matches!(
+        s.list(&sys, "customer", &list),
+        Err(Error::BadRequest { .. })
+    ));
+    assert!(matches!(
+        s.count(&sys, "customer", &list),
+        Err(Error::BadRequest { .. })
+    ));
+    assert!(s
+        .aggregate(&sys, "customer", &agg(vec![filter(Op::Ne, "0"); 50]))
+        .is_ok());
+    // Fifty `in` lists of a thousand values: more than SQLite binds in one statement.
+    let ids = vec!["1"; 1000].join(",");
+    let wide = ListQuery {
+        filters: vec![filter(Op::In, &ids); 50],
+        ..ListQuery::default()
+    };
+    let err = s.list(&sys, "customer", &wide).unwrap_err();
+    assert!(
+        matches!(&err, Error::BadRequest { fields, .. }
+            if fields.get("filters") == Some(&Reason::TooManyFilterValues { max: 10_000 })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn references_and_owners_stay_within_the_writers_scope() {
+    let (_d, s) = store();
+    let sys = Access::system();
+    let amy = user(&s, "amy", "sales", "east");
+    let hidden = s
+        .create(
+            &sys,
+            "customer",
+            &obj(json!({"name": "Hidden", "kind": "company", "status": "lead"})),
+        )
+        .unwrap();
+    let err = s
+        .create(
+            &amy,
+            "contact",
+            &obj(json!({"name": "Lee", "customer": hidden.id})),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { fields, .. }
+            if fields.get("customer") == Some(&Reason::NoRecord { entity: "customer".into(), id: hidden.id })),
+        "{err:?}"
+    );
+    // The system (and plugins, whose role is an administrator's) reference anything.
+    s.create(
+        &sys,
+        "contact",
+        &obj(json!({"name": "Lee", "customer": hidden.id})),
+    )
+    .unwrap();
+    let mine = s
+        .create(
+            &amy,
+            "customer",
+            &obj(json!({"name": "Mine", "kind": "company", "status": "lead", "owner": null})),
+        )
+        .unwrap();
+    assert_eq!(mine.owner, amy.user_id);
+    let err = s
+        .update(&amy, "customer", mine.id, 1, &obj(json!({"owner": null})))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { fields, .. }
+            if fields.get("owner") == Some(&Reason::OwnerRequired)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn own_password_changes_need_the_current_one() {
+    let (_d, s) = store();
+    let amy = user(&s, "amy", "sales", "east");
+    let id = amy.user_id.unwrap();
+    let field = |r: Result<(), Error>| match r {
+        Err(Error::Validation { fields, .. }) => fields.get("current_password").cloned(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(s.set_password(&amy, id, None, "new-password")),
+        Some(Reason::Required)
+    );
+    assert_eq!(
+        field(s.set_password(&amy, id, Some("guess"), "new-password")),
+        Some(Reason::WrongPassword)
+    );
+    s.set_password(&amy, id, Some("password1"), "new-password")
+        .unwrap();
+    assert!(s.authenticate("amy", "new-password").is_ok());
+    s.set_password(&Access::system(), id, None, "by-the-system")
+        .unwrap();
+    let bob = user(&s, "bob", "sales", "east");
+    assert!(matches!(
+        s.set_password(&bob, id, Some("by-the-system"), "taken-over"),
+        Err(Error::Forbidden(_))
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn database_and_backup_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = data.join("q.db");
+    std::fs::write(&db, b"").unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let s = Store::open(StoreOptions::new(&db)).unwrap();
+    s.create(
+        &Access::system(),
+        "customer",
+        &obj(json!({"name": "A", "kind": "company", "status": "lead"})),
+    )
+    .unwrap();
+    assert_eq!(mode(&data), 0o700);
+    for f in ["q.db", "q.db-wal", "q.db-shm"] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
+    let copy = dir.path().join("copy.db");
+    s.backup(&copy).unwrap();
+    assert_eq!(mode(&copy), 0o600);
+    let fresh = dir.path().join("new").join("deeper").join("q.db");
+    Store::open(StoreOptions::new(&fresh)).unwrap();
+    assert_eq!(mode(fresh.parent().unwrap()), 0o700);
+    assert_eq!(mode(&fresh), 0o600);
+}

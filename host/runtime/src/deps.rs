@@ -67,16 +67,9 @@ pub fn dependents(id: &str, active: &[&Manifest]) -> Vec<String> {
         .collect()
 }
 
-/// The next plugins of `pending` that can load once `loaded` are active (all their
-/// dependencies are among `loaded`), by index; an empty answer with `pending` non-empty means
-/// the rest can never load (missing, disabled or cyclic dependencies).
-pub fn ready(pending: &[&Manifest], loaded: &HashSet<String>) -> Vec<usize> {
-    pending
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.dependencies.keys().all(|d| loaded.contains(d)))
-        .map(|(i, _)| i)
-        .collect()
+/// Whether `m` can load once the plugins in `loaded` are active (all its dependencies are).
+pub fn ready(m: &Manifest, loaded: &HashSet<String>) -> bool {
+    m.dependencies.keys().all(|d| loaded.contains(d))
 }
 
 #[cfg(test)]
@@ -132,11 +125,11 @@ mod tests {
         let app = manifest("app", "1.0.0", &[("base", "*")]);
         let base = manifest("base", "1.0.0", &[]);
         let orphan = manifest("orphan", "1.0.0", &[("gone", "*")]);
-        let pending = [&app, &base, &orphan];
         let mut loaded = HashSet::new();
-        assert_eq!(ready(&pending, &loaded), vec![1]);
+        assert!(!ready(&app, &loaded));
+        assert!(ready(&base, &loaded));
         loaded.insert("base".to_string());
-        assert_eq!(ready(&pending, &loaded), vec![0, 1]);
-        assert!(ready(&[&orphan], &loaded).is_empty());
+        assert!(ready(&app, &loaded));
+        assert!(!ready(&orphan, &loaded));
     }
 }

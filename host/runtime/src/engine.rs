@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_instances: u32,
     /// Largest component accepted.
     pub max_component_bytes: usize,
+    /// What one plugin may keep in its key-value store.
+    pub kv_quota: qingguan_core::KvQuota,
 }
 
 impl Default for Limits {
@@ -43,6 +45,7 @@ impl Default for Limits {
             fault_window: Duration::from_secs(300),
             max_instances: 128,
             max_component_bytes: 32 * 1024 * 1024,
+            kv_quota: qingguan_core::KvQuota::default(),
         }
     }
 }

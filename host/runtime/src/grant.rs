@@ -37,6 +37,11 @@ impl PluginGrant {
         self.manifest.may_write(&self.approved, entity)
     }
 
+    /// Does the plugin receive `event` on `entity` (subscribed, and approved to read it)?
+    pub fn hooked(&self, entity: &str, event: crate::manifest::HookEvent) -> bool {
+        self.manifest.hooks_on(&self.approved, entity, event)
+    }
+
     /// May the plugin ask `plugin` its queries?
     pub fn may_ask(&self, plugin: &str) -> bool {
         self.approved.ask.iter().any(|p| p == plugin || p == "*")

@@ -67,10 +67,8 @@ impl Hooks for HooksBridge {
             _ => HookEvent::BeforeUpdate,
         };
         let list = m.list();
-        let subscribed: Vec<&Arc<LoadedPlugin>> = list
-            .iter()
-            .filter(|p| p.manifest.hooks_on(ev.entity, event))
-            .collect();
+        let subscribed: Vec<&Arc<LoadedPlugin>> =
+            list.iter().filter(|p| p.hooked(ev.entity, event)).collect();
         if subscribed.is_empty() {
             return Ok(());
         }
@@ -90,6 +88,15 @@ impl Hooks for HooksBridge {
                 .map_err(hook_error)?;
             if let Some(new) = out {
                 match serde_json::from_str(&new) {
+                    Ok(serde_json::Value::Object(obj)) if obj == *values => {}
+                    Ok(serde_json::Value::Object(_)) if !p.may_write(ev.entity) => {
+                        tracing::warn!(plugin = %p.manifest.id, entity = ev.entity, "a hook tried to change fields it may not write");
+                        return Err(HookError::Failed(format!(
+                            "plugin '{}' tried to change a '{}' record without write access to it; \
+                             the change was refused",
+                            p.manifest.id, ev.entity
+                        )));
+                    }
                     Ok(serde_json::Value::Object(obj)) => *values = obj,
                     _ => {
                         return Err(HookError::Failed(format!(
@@ -111,7 +118,7 @@ impl Hooks for HooksBridge {
         let before = before_json(ev.before);
         for p in list
             .iter()
-            .filter(|p| p.manifest.hooks_on(ev.entity, HookEvent::BeforeDelete))
+            .filter(|p| p.hooked(ev.entity, HookEvent::BeforeDelete))
         {
             let fields = before
                 .as_ref()
@@ -139,10 +146,8 @@ impl Hooks for HooksBridge {
             WriteOp::Delete => HookEvent::AfterDelete,
         };
         let list = m.list();
-        let subscribed: Vec<&Arc<LoadedPlugin>> = list
-            .iter()
-            .filter(|p| p.manifest.hooks_on(ev.entity, event))
-            .collect();
+        let subscribed: Vec<&Arc<LoadedPlugin>> =
+            list.iter().filter(|p| p.hooked(ev.entity, event)).collect();
         if subscribed.is_empty() {
             return;
         }

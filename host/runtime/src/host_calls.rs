@@ -61,6 +61,11 @@ impl HostState {
         self.plugin.id()
     }
 
+    /// The user whose request caused the call, if one did.
+    pub fn user_id(&self) -> Option<i64> {
+        self.ctx.user.id()
+    }
+
     /// Plugin-level access: capabilities decide, not roles; writes are attributed to the
     /// calling user when there is one.
     fn plugin_access(&self) -> Access {
@@ -71,6 +76,17 @@ impl HostState {
             team: None,
             role: Arc::new(role),
             locale: self.ctx.locale,
+        }
+    }
+
+    /// The access a write runs with: the plugin's own grant when no user caused the call
+    /// (install, jobs) or when the plugin holds an approved elevation; otherwise the calling
+    /// user's, so that no user reaches through a plugin what their role does not allow.
+    fn write_access(&self) -> Result<Access, wit::PluginError> {
+        match &self.ctx.user {
+            CallUser::None => Ok(self.plugin_access()),
+            _ if self.plugin.approved.elevate => Ok(self.plugin_access()),
+            _ => self.user_access(),
         }
     }
 
@@ -95,6 +111,17 @@ impl HostState {
         } else {
             Err(wit::PluginError::Denied(format!(
                 "plugin '{}' was not granted read access to '{entity}'",
+                self.id()
+            )))
+        }
+    }
+
+    fn check_kv(&self) -> Result<(), wit::PluginError> {
+        if self.plugin.approved.kv {
+            Ok(())
+        } else {
+            Err(wit::PluginError::Denied(format!(
+                "plugin '{}' was not granted a key-value store (capability kv)",
                 self.id()
             )))
         }
@@ -275,7 +302,7 @@ impl host::Host for HostState {
         let r = self
             .services
             .store()
-            .create(&self.plugin_access(), &entity, &input)
+            .create(&self.write_access()?, &entity, &input)
             .map_err(core_error)?;
         Ok(record_to_wit(&r))
     }
@@ -292,7 +319,7 @@ impl host::Host for HostState {
         let r = self
             .services
             .store()
-            .update(&self.plugin_access(), &entity, id, version, &input)
+            .update(&self.write_access()?, &entity, id, version, &input)
             .map_err(core_error)?;
         Ok(record_to_wit(&r))
     }
@@ -306,11 +333,12 @@ impl host::Host for HostState {
         self.check_write(&entity)?;
         self.services
             .store()
-            .delete(&self.plugin_access(), &entity, id, version)
+            .delete(&self.write_access()?, &entity, id, version)
             .map_err(core_error)
     }
 
     fn kv_get(&mut self, key: String) -> Result<Option<Vec<u8>>, wit::PluginError> {
+        self.check_kv()?;
         self.services
             .store()
             .kv_get(self.id(), &key)
@@ -318,13 +346,16 @@ impl host::Host for HostState {
     }
 
     fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::PluginError> {
+        self.check_kv()?;
+        let quota = self.services.engine().limits.kv_quota;
         self.services
             .store()
-            .kv_set(self.id(), &key, &value)
+            .kv_set(self.id(), &key, &value, quota)
             .map_err(core_error)
     }
 
     fn kv_delete(&mut self, key: String) -> Result<(), wit::PluginError> {
+        self.check_kv()?;
         self.services
             .store()
             .kv_delete(self.id(), &key)
@@ -332,6 +363,7 @@ impl host::Host for HostState {
     }
 
     fn kv_keys(&mut self, prefix: String) -> Result<Vec<String>, wit::PluginError> {
+        self.check_kv()?;
         self.services
             .store()
             .kv_keys(self.id(), &prefix)

@@ -57,7 +57,7 @@ impl OutputSize for wit::HttpResponse {
 pub struct LoadedPlugin {
     grant: Arc<PluginGrant>,
     pre: PluginPre<HostState>,
-    faults: Mutex<VecDeque<Instant>>,
+    faults: Mutex<VecDeque<(Instant, Blame)>>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -131,12 +131,16 @@ impl LoadedPlugin {
         store.set_epoch_deadline(limits.ticks());
         store.epoch_deadline_trap();
         let started = Instant::now();
+        let user = store.data().user_id();
+        let resource = |u: Option<i64>| u.map_or(Blame::Plugin, Blame::User);
         let instance = match self.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
                 return Err(CallError::AtCapacity);
             }
-            Err(e) => return Err(self.fault(services, format!("could not start: {e:#}"))),
+            Err(e) => {
+                return Err(self.fault(services, format!("could not start: {e:#}"), Blame::Plugin))
+            }
         };
         let out = f(&instance, &mut store);
         let state = store.data_mut();
@@ -151,6 +155,7 @@ impl LoadedPlugin {
                             "returned {size} bytes, more than the output limit of {} bytes",
                             limits.output_bytes
                         ),
+                        resource(user),
                     ));
                 }
                 drop(store);
@@ -159,42 +164,56 @@ impl LoadedPlugin {
             }
             Ok(Err(e)) => Err(CallError::Plugin(e.into())),
             Err(e) => {
-                let reason = if state.limiter.denied {
-                    format!(
+                let (reason, blame) = if state.limiter.denied {
+                    let r = format!(
                         "exceeded its memory limit of {} MiB",
                         limits.memory_bytes / (1024 * 1024)
-                    )
+                    );
+                    (r, resource(user))
                 } else if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    format!(
+                    let r = format!(
                         "ran longer than its time limit of {} ms (stopped after {} ms)",
                         limits.call_timeout.as_millis(),
                         started.elapsed().as_millis()
-                    )
+                    );
+                    (r, resource(user))
                 } else if let Some(t) = e.downcast_ref::<Trap>() {
-                    format!("trapped: {t}")
+                    (format!("trapped: {t}"), Blame::Plugin)
                 } else {
-                    format!("{e:#}")
+                    (format!("{e:#}"), Blame::Plugin)
                 };
-                Err(self.fault(services, reason))
+                Err(self.fault(services, reason, blame))
             }
         }
     }
 
-    /// Records a fault; disables the plugin when faults pile up.
-    fn fault(&self, services: &Arc<dyn CallServices>, reason: String) -> CallError {
+    /// Records a fault; disables the plugin when faults of its own pile up (a user's request
+    /// that exhausts a limit fails that call only, unless several users' do).
+    fn fault(&self, services: &Arc<dyn CallServices>, reason: String, blame: Blame) -> CallError {
         let limits = &services.engine().limits;
-        tracing::warn!(plugin = %self.manifest.id, version = %self.manifest.version, %reason, "plugin call failed");
+        tracing::warn!(plugin = %self.manifest.id, version = %self.manifest.version, %reason, ?blame, "plugin call failed");
         let count = {
             let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            f.push_back(now);
+            f.push_back((now, blame));
             while f
                 .front()
-                .is_some_and(|t| now.duration_since(*t) > limits.fault_window)
+                .is_some_and(|(t, _)| now.duration_since(*t) > limits.fault_window)
             {
                 f.pop_front();
             }
-            f.len()
+            let users: std::collections::HashSet<i64> = f
+                .iter()
+                .filter_map(|(_, b)| match b {
+                    Blame::User(u) => Some(*u),
+                    Blame::Plugin => None,
+                })
+                .collect();
+            if users.len() >= USERS_FOR_A_PLUGIN_FAULT {
+                f.len()
+            } else {
+                f.iter().filter(|(_, b)| *b == Blame::Plugin).count()
+            }
         };
         if count >= limits.fault_threshold {
             services.disable_faulty(
@@ -213,6 +232,21 @@ impl LoadedPlugin {
         self.faults.lock().map(|f| f.len()).unwrap_or(0)
     }
 }
+
+/// Whose a fault is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blame {
+    /// The plugin's own: a trap, a failure to start, or any fault of a call no user caused.
+    Plugin,
+    /// A user's request exhausted a limit (time, memory, output): their data or their request
+    /// may be the cause, so it fails their call and does not count against the plugin — unless
+    /// it happens to several users.
+    User(i64),
+}
+
+/// Users whose calls exhausted limits within the window before such faults count against
+/// the plugin (it then fails for everyone, not for one user's data).
+const USERS_FOR_A_PLUGIN_FAULT: usize = 3;
 
 struct DepthGuard(u32);
 

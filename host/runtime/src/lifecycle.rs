@@ -415,7 +415,9 @@ impl PluginManager {
         // row commit together or not at all (also if the process dies half-way).
         self.store().transaction(|| {
             self.store().apply_base(&origin, &manifest.entities)?;
-            self.store().seed_permissions(&manifest.permissions)?;
+            let roles = self.store().roles();
+            self.store()
+                .seed_permissions(&manifest.permission_defaults(&roles))?;
             let lifecycle = match &previous {
                 Some(prev) => {
                     let from = prev.version.to_string();
@@ -465,12 +467,7 @@ impl PluginManager {
             ..row
         };
         if let Err(e) = self.load_row(&row) {
-            let _ = self.store().set_plugin_status(
-                id,
-                true,
-                PluginStatus::Failed.as_str(),
-                Some(&e.to_string()),
-            );
+            self.mark_failed(id, &e.to_string());
             return Err(e);
         }
         drop(guard);

@@ -47,6 +47,10 @@ pub enum ManifestError {
     },
 }
 
+/// Entity types whose writes no plugin may hook: the core's own users (their roles decide
+/// what everyone may do).
+pub const UNHOOKABLE: &[&str] = &["user"];
+
 /// What a plugin asks to be allowed to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +70,12 @@ pub struct Capabilities {
     /// May emit events.
     #[serde(default)]
     pub emit: bool,
+    /// Writes with its own grant even when a user's request caused the call. Without it, a
+    /// plugin's writes during a user's request run as that user (their role and scope); with
+    /// it, an administrator trusts the plugin to enforce its own rules (a workflow that lets a
+    /// person accept their targets, which their role may not edit directly).
+    #[serde(default)]
+    pub elevate: bool,
 }
 
 impl Capabilities {
@@ -80,6 +90,7 @@ impl Capabilities {
             && sub(&self.ask, &approved.ask)
             && (!self.kv || approved.kv)
             && (!self.emit || approved.emit)
+            && (!self.elevate || approved.elevate)
     }
 }
 
@@ -342,6 +353,25 @@ impl Manifest {
             if h.events.is_empty() {
                 return bad(format!("hooks on '{}' name no events", h.entity));
             }
+            if UNHOOKABLE.contains(&h.entity.as_str()) {
+                return bad(format!(
+                    "hooks on '{}' are not available to plugins (users, roles and permissions \
+                     are the core's own)",
+                    h.entity
+                ));
+            }
+            let requested = self
+                .capabilities
+                .read
+                .iter()
+                .chain(&self.capabilities.write);
+            if !own.contains(&h.entity.as_str()) && !requested.clone().any(|e| e == &h.entity) {
+                return bad(format!(
+                    "hooks on '{}' need read access to it: add \"{}\" to [capabilities] read \
+                     (and to write, to change its fields)",
+                    h.entity, h.entity
+                ));
+            }
         }
         for a in &self.actions {
             if a.name.is_empty() || a.entity.is_empty() {
@@ -388,11 +418,16 @@ impl Manifest {
         Ok(())
     }
 
-    /// Whether the plugin subscribes to `event` on `entity`.
-    pub fn hooks_on(&self, entity: &str, event: HookEvent) -> bool {
-        self.hooks
-            .iter()
-            .any(|h| h.entity == entity && h.events.contains(&event))
+    /// Whether the plugin subscribes to `event` on `entity` and may receive it with the
+    /// capabilities `caps` an administrator approved: hooks need read access to the entity
+    /// type (a subscription is a grant like reading), and none reach the core's users.
+    pub fn hooks_on(&self, caps: &Capabilities, entity: &str, event: HookEvent) -> bool {
+        !UNHOOKABLE.contains(&entity)
+            && self.may_read(caps, entity)
+            && self
+                .hooks
+                .iter()
+                .any(|h| h.entity == entity && h.events.contains(&event))
     }
 
     /// Whether the plugin may read an entity type.
@@ -413,6 +448,29 @@ impl Manifest {
         self.entities.iter().any(|e| e.name == entity)
     }
 
+    /// The permissions roles start with on this plugin's own entity types. A plugin that
+    /// declares `[permissions]` decides who sees its data: what it names, and nothing for
+    /// every role and type it does not name (administrators aside) — a role's read-all default
+    /// does not reach it. A plugin that declares none leaves the roles' defaults in force.
+    pub fn permission_defaults(
+        &self,
+        roles: &[std::sync::Arc<qingguan_core::Role>],
+    ) -> BTreeMap<String, BTreeMap<String, EntityPermission>> {
+        let mut out = self.permissions.clone();
+        if out.is_empty() {
+            return out;
+        }
+        for role in roles.iter().filter(|r| !r.admin) {
+            let entry = out.entry(role.name.clone()).or_default();
+            for e in &self.entities {
+                entry
+                    .entry(e.name.clone())
+                    .or_insert(EntityPermission::NONE);
+            }
+        }
+        out
+    }
+
     /// The default configuration as JSON.
     pub fn default_config(&self) -> serde_json::Value {
         serde_json::to_value(&self.config).unwrap_or_else(|_| serde_json::json!({}))
@@ -424,6 +482,53 @@ mod tests {
     use super::*;
 
     const MINIMAL: &str = "id = \"x\"\nversion = \"1.2.3\"\nsdk = \"1.0\"\n";
+
+    #[test]
+    fn hooks_are_grants() {
+        let hooks = |caps: &str, entity: &str| {
+            Manifest::parse(&format!(
+                "{MINIMAL}[capabilities]\n{caps}\n[[hooks]]\nentity = \"{entity}\"\nevents = [\"before_update\"]\n"
+            ))
+        };
+        let e = hooks("", "customer").unwrap_err().to_string();
+        assert!(e.contains("need read access"), "{e}");
+        let e = hooks("read = [\"user\"]", "user").unwrap_err().to_string();
+        assert!(e.contains("not available to plugins"), "{e}");
+        let m = hooks("read = [\"customer\"]", "customer").unwrap();
+        let granted = Capabilities {
+            read: vec!["customer".into()],
+            ..Capabilities::default()
+        };
+        assert!(m.hooks_on(&granted, "customer", HookEvent::BeforeUpdate));
+        assert!(!m.hooks_on(
+            &Capabilities::default(),
+            "customer",
+            HookEvent::BeforeUpdate
+        ));
+        assert!(!m.hooks_on(&granted, "customer", HookEvent::AfterCreate));
+        assert!(!m.may_write(&granted, "customer"));
+    }
+
+    #[test]
+    fn roles_a_plugin_does_not_name_start_with_nothing_on_its_types() {
+        let m = Manifest::parse(&format!(
+            "{MINIMAL}[[entities]]\nname = \"secret\"\nlabel = {{ en = \"S\", zh-CN = \"S\" }}\ntitle_field = \"name\"\n[[entities.fields]]\nname = \"name\"\ntype = \"text\"\nlabel = {{ en = \"N\", zh-CN = \"N\" }}\n[permissions.hr]\nsecret = {{ read = true, scope = \"all\" }}\n"
+        ))
+        .unwrap();
+        let roles: Vec<std::sync::Arc<qingguan_core::Role>> = qingguan_core::Role::defaults()
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect();
+        let d = m.permission_defaults(&roles);
+        assert!(d["hr"]["secret"].read);
+        assert_eq!(d["finance"]["secret"], EntityPermission::NONE);
+        assert!(
+            !d.contains_key("admin"),
+            "administrators see everything anyway"
+        );
+        let open = Manifest::parse(MINIMAL).unwrap();
+        assert!(open.permission_defaults(&roles).is_empty());
+    }
 
     #[test]
     fn parses_and_checks() {

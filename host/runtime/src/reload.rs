@@ -27,16 +27,16 @@ impl PluginManager {
             .iter()
             .map(|p| p.manifest.id.clone())
             .collect();
+        // Passes in id order; a plugin loads as soon as its dependencies have (also earlier in
+        // the same pass), so the active order — hook chain, menus — follows the rows.
         loop {
-            let manifests: Vec<&Manifest> = pending.iter().map(|(_, m)| m).collect();
-            let ready = deps::ready(&manifests, &loaded);
-            if ready.is_empty() {
-                break;
-            }
-            let mut batch: Vec<(PluginRow, Manifest)> =
-                ready.into_iter().rev().map(|i| pending.remove(i)).collect();
-            batch.reverse();
-            for (row, _) in batch {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for (row, m) in pending {
+                if !deps::ready(&m, &loaded) {
+                    rest.push((row, m));
+                    continue;
+                }
                 match self.load_row(&row) {
                     Ok(()) => {
                         loaded.insert(row.id.clone());
@@ -46,6 +46,10 @@ impl PluginManager {
                         self.mark_failed(&row.id, &e.to_string());
                     }
                 }
+            }
+            pending = rest;
+            if pending.len() == before {
+                break;
             }
         }
         for (row, _) in pending {
@@ -57,12 +61,20 @@ impl PluginManager {
         Ok(())
     }
 
-    fn mark_failed(&self, id: &str, why: &str) {
+    /// Records that a plugin could not be loaded, and fails closed: unless an earlier version
+    /// keeps serving, its hooks cannot run, so its entity types become read-only (its rules
+    /// never silently switch off).
+    pub(crate) fn mark_failed(&self, id: &str, why: &str) {
         if let Err(e) =
             self.store()
                 .set_plugin_status(id, true, PluginStatus::Failed.as_str(), Some(why))
         {
             tracing::error!(plugin = id, error = %e, "could not record the plugin as failed");
+        }
+        if self.active(id).is_none() {
+            if let Err(e) = self.store().retire_origin(&Origin::Plugin(id.to_string())) {
+                tracing::error!(plugin = id, error = %e, "could not make the plugin's entity types read-only");
+            }
         }
     }
 

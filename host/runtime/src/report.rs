@@ -16,6 +16,16 @@ impl PluginManager {
             .cloned()
     }
 
+    /// Forgets the last install attempt of `id` (an administrator dismissed it; a refused
+    /// component that was never installed leaves the list). Whether there was one.
+    pub fn forget_attempt(&self, id: &str) -> bool {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+            .is_some()
+    }
+
     /// What the API shows about one plugin.
     pub fn info(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
         let row = self

@@ -1,16 +1,19 @@
 //! Logging in and out, and the caller's own profile.
 
-use super::extract::{ApiJson, SESSION_COOKIE};
+use super::extract::{arrived_over_https, ApiJson, ClientAddr, SESSION_COOKIE};
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
+use crate::throttle::Refused;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use qingguan_core::users::Session;
 use qingguan_core::Locale;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use utoipa::ToSchema;
 
 /// Credentials.
@@ -85,9 +88,20 @@ pub(crate) fn me(state: &AppState, caller: &Caller) -> Me {
     }
 }
 
+/// Whether cookies set in answer to a request are `Secure`: always when configured
+/// (`--secure-cookies`), else when a proxy forwarded the request as HTTPS.
+pub(crate) fn cookies_secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config().secure_cookies || arrived_over_https(headers)
+}
+
 /// The `Set-Cookie` value for a session (empty token clears it).
-pub(crate) fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config().secure_cookies {
+pub(crate) fn session_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = if cookies_secure(state, headers) {
         "; Secure"
     } else {
         ""
@@ -98,29 +112,93 @@ pub(crate) fn session_cookie(state: &AppState, token: &str, max_age: i64) -> Hea
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Log in with a username and password.
+/// Why a login did not start a session.
+#[derive(Debug)]
+pub(crate) enum LoginError {
+    /// Locked out, or no password-check slot: 429 with `Retry-After`; no password was checked.
+    Refused(Refused),
+    /// Wrong username or password — also said of a deactivated account, so the answer never
+    /// tells whether a password was right.
+    Denied,
+    /// Something else failed (the database).
+    Failed(ApiError),
+}
+
+/// Checks a password under the login guard and starts a session: the one way in for the API
+/// and the UI login form. The outcome is recorded even if the client leaves meanwhile.
+pub(crate) async fn start_session(
+    state: &AppState,
+    username: String,
+    password: String,
+    addr: Option<IpAddr>,
+) -> Result<Session, LoginError> {
+    if username.len() > 200 || password.len() > 1024 {
+        return Err(LoginError::Denied);
+    }
+    let permit = state
+        .logins()
+        .enter(&username, addr)
+        .await
+        .map_err(LoginError::Refused)?;
+    let ttl = state.config().session_ttl;
+    let st = state.clone();
+    let outcome = state
+        .blocking(move |s| {
+            let checked = s.authenticate(&username, &password);
+            drop(permit);
+            match checked {
+                Ok(id) => {
+                    st.logins().succeeded(&username);
+                    s.create_session(id, ttl).map(Some)
+                }
+                Err(qingguan_core::Error::Unauthenticated(_)) => {
+                    st.logins().failed(&username, addr);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    match outcome {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => Err(LoginError::Denied),
+        Err(e) => Err(LoginError::Failed(e)),
+    }
+}
+
+/// Log in with a username and password. Failed logins are limited per account and per
+/// client address: past the limit (and when too many logins arrive at once) the answer is
+/// 429 with `Retry-After`, without checking the password.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, body = ErrorBody, description = "wrong username or password (also for a deactivated account)"),
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody,
+            description = "`too_many_requests`: too many failed logins for this account or from this address, or too many logins at once",
+            headers(("Retry-After" = u64, description = "seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    request_headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<impl IntoResponse> {
-    if req.username.len() > 200 || req.password.len() > 1024 {
-        return Err(ApiError::unauthenticated("wrong username or password"));
-    }
+) -> Response {
+    let session = match start_session(&state, req.username, req.password, addr).await {
+        Ok(s) => s,
+        Err(LoginError::Refused(r)) => return r.into_response(),
+        Err(LoginError::Denied) => {
+            return ApiError::unauthenticated("wrong username or password").into_response()
+        }
+        Err(LoginError::Failed(e)) => return e.into_response(),
+    };
+    let caller = match state.caller(&session.token) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
     let ttl = state.config().session_ttl;
-    let (session, user_id) = state
-        .blocking(move |s| {
-            let id = s.authenticate(&req.username, &req.password)?;
-            Ok((s.create_session(id, ttl)?, id))
-        })
-        .await?;
-    let caller = state.caller(&session.token)?;
-    debug_assert_eq!(caller.user.id, user_id);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        session_cookie(&state, &session.token, ttl.num_seconds()),
+        session_cookie(&state, &request_headers, &session.token, ttl.num_seconds()),
     );
     let body = LoginResponse {
         token: session.token,
@@ -128,18 +206,25 @@ pub async fn login(
         expires_at: session.expires_at,
         user: me(&state, &caller),
     };
-    Ok((headers, Json(body)))
+    (headers, Json(body)).into_response()
 }
 
 /// End the current session.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    request_headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     let token = caller.token.clone();
     state.blocking(move |s| s.end_session(&token)).await?;
     state.forget_sessions();
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    headers.insert(
+        header::SET_COOKIE,
+        session_cookie(&state, &request_headers, "", 0),
+    );
     Ok((StatusCode::NO_CONTENT, headers))
 }
 

@@ -168,3 +168,28 @@ pub async fn patch_entity(
         schema.entity(&entity).map(entity_json).unwrap_or_default(),
     ))
 }
+
+/// What a rebuilt search index holds.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Reindexed {
+    /// The entity type.
+    pub entity: String,
+    /// Records indexed.
+    pub indexed: usize,
+}
+
+/// Rebuild an entity type's full-text search index from its records (administrators).
+#[utoipa::path(post, path = "/entities/{entity}/reindex", tag = "schema", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name")),
+    responses((status = 200, body = Reindexed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reindex(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(entity): ApiPath<String>,
+) -> ApiResult<Json<Reindexed>> {
+    let e2 = entity.clone();
+    let indexed = state
+        .blocking(move |s| s.reindex(&caller.access, &e2))
+        .await?;
+    Ok(Json(Reindexed { entity, indexed }))
+}

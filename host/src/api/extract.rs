@@ -160,3 +160,43 @@ impl FromRequestParts<AppState> for Caller {
         Ok(caller)
     }
 }
+
+/// The client's address: the TCP peer the server saw (behind a reverse proxy, the proxy).
+/// `None` when the app is driven without a server (no `ConnectInfo`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Whether the request reached the server over HTTPS: a reverse proxy says so with
+/// `X-Forwarded-Proto: https` (or `Forwarded: proto=https`). Only used to mark cookies
+/// `Secure`, which a spoofed header can only make stricter.
+pub fn arrived_over_https(headers: &axum::http::HeaderMap) -> bool {
+    let forwarded_proto = headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next()
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("proto"))
+        .is_some_and(|(_, v)| v.trim().trim_matches('"').eq_ignore_ascii_case("https"));
+    forwarded_proto || forwarded
+}

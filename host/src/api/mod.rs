@@ -12,10 +12,53 @@ pub mod search;
 pub mod users;
 
 use crate::state::AppState;
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
+use tower::layer::util::{Identity, Stack};
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The Content-Security-Policy of every page we serve (UI pages and plugin routes): only our
+/// own scripts and styles, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+type HeaderLayers = Stack<
+    SetResponseHeaderLayer<HeaderValue>,
+    Stack<
+        SetResponseHeaderLayer<HeaderValue>,
+        Stack<
+            SetResponseHeaderLayer<HeaderValue>,
+            Stack<SetResponseHeaderLayer<HeaderValue>, Identity>,
+        >,
+    >,
+>;
+
+/// The headers of every page, whoever wrote it (the UI, or a plugin through its routes):
+/// [`CSP`], `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff` and
+/// `Referrer-Policy: same-origin`, replacing whatever the handler set.
+pub fn page_headers() -> ServiceBuilder<HeaderLayers> {
+    ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+}
 
 /// The `/api/v1` routes and the OpenAPI document describing them.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -29,6 +72,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(entities::add_field))
         .routes(routes!(entities::patch_field))
         .routes(routes!(entities::put_layout))
+        .routes(routes!(entities::reindex))
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::get, records::update, records::delete))
         .routes(routes!(records::history))
@@ -49,7 +93,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     let router = router
         .route("/openapi.json", get(openapi::serve))
-        .route("/plugins/{id}/{*rest}", axum::routing::any(plugins::route))
+        // Plugin routes may answer HTML: it gets the same headers as the UI's pages.
+        .route(
+            "/plugins/{id}/{*rest}",
+            axum::routing::any(plugins::route).layer(page_headers()),
+        )
         .fallback(|| async { crate::error::ApiError::not_found("no such API endpoint") });
     (router, api)
 }

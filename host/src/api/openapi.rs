@@ -35,6 +35,77 @@ pub fn base() -> OpenApi {
         .build()
 }
 
+/// Adds to every operation the statuses the shared extractors and layers can answer, so that
+/// the document lists every status an operation can return without each handler repeating
+/// them: 401 where a session is required; 403 for cookie-authenticated changes without the
+/// CSRF token; 400 where there are path or query parameters or a body (malformed JSON, a bad
+/// parameter, path or header); 413 and 422 where there is a body (too large; wrong shape);
+/// 429 where a password is checked (login, user creation, password changes).
+pub fn with_common_responses(mut doc: Value) -> Value {
+    let error = |why: &str| {
+        json!({"description": why,
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let has_params = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty())
+                || path.contains('{');
+            let has_body = op.contains_key("requestBody");
+            let checks_password = path == "/auth/login"
+                || (path == "/users" && method == "post")
+                || path.ends_with("/password");
+            let mut add = Vec::new();
+            if secured {
+                add.push(("401", "not signed in, or the session expired"));
+                if method != "get" {
+                    add.push(("403", "not allowed, or a cookie session sent no CSRF token"));
+                }
+            }
+            if has_params || has_body {
+                add.push(("400", "a malformed parameter, path, header or JSON body"));
+            }
+            if has_body {
+                add.push(("413", "the body is larger than the server accepts"));
+                add.push(("422", "the body does not have the expected shape"));
+            }
+            if checks_password {
+                add.push((
+                    "429",
+                    "too many failed logins or password checks: retry after `Retry-After`",
+                ));
+            }
+            let responses = op
+                .entry("responses")
+                .or_insert_with(|| json!({}))
+                .as_object_mut();
+            if let Some(responses) = responses {
+                for (status, why) in add {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(why));
+                }
+            }
+        }
+    }
+    doc
+}
+
 fn field_schema(kind: FieldType) -> Value {
     let info = kind.info();
     let (ty, format) = info.json;

@@ -52,6 +52,37 @@ pub struct PluginDto {
     pub config: serde_json::Value,
 }
 
+impl PluginDto {
+    /// What a user who is not an administrator is shown: which plugins serve and their menus,
+    /// not their grants, configuration, errors or files.
+    pub fn for_user(self) -> PluginDto {
+        let menu = self
+            .manifest
+            .get("menu")
+            .cloned()
+            .unwrap_or(serde_json::json!([]));
+        PluginDto {
+            manifest: serde_json::json!({"id": self.id, "version": self.version, "menu": menu}),
+            approved: serde_json::Value::Null,
+            config: serde_json::Value::Null,
+            error: None,
+            last_attempt: None,
+            versions: Vec::new(),
+            recent_faults: 0,
+            ..self
+        }
+    }
+
+    /// The view for a caller: everything for administrators, [`PluginDto::for_user`] otherwise.
+    pub fn shown_to(self, admin: bool) -> PluginDto {
+        if admin {
+            self
+        } else {
+            self.for_user()
+        }
+    }
+}
+
 impl From<Attempt> for AttemptDto {
     fn from(a: Attempt) -> Self {
         AttemptDto {

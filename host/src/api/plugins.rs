@@ -93,15 +93,22 @@ pub struct InstallParams {
     pub approve: bool,
 }
 
-/// Installed plugins with status, versions, faults and manifests.
+/// Installed plugins with status, versions, faults and manifests (administrators); other
+/// users see the plugins that serve, with their menus only.
 #[utoipa::path(get, path = "/plugins", tag = "plugins", security(("bearer" = [])),
     responses((status = 200, body = Vec<PluginDto>), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> ApiResult<Json<Vec<PluginDto>>> {
     let list = state.blocking_plugins(|p| Ok(p.list()?)).await?;
-    Ok(Json(list.into_iter().map(PluginDto::from).collect()))
+    let admin = caller.access.is_admin();
+    Ok(Json(
+        list.into_iter()
+            .filter(|p| admin || p.loaded)
+            .map(|p| PluginDto::from(p).shown_to(admin))
+            .collect(),
+    ))
 }
 
 /// One plugin.
@@ -110,14 +117,15 @@ pub async fn list(
     responses((status = 200, body = PluginDto), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginDto>> {
-    Ok(Json(
-        state
-            .blocking_plugins(move |p| Ok(PluginDto::from(p.info(&id)?)))
-            .await?,
-    ))
+    let admin = caller.access.is_admin();
+    let info = state.blocking_plugins(move |p| Ok(p.info(&id)?)).await?;
+    if !admin && !info.loaded {
+        return Err(ApiError::not_found(format!("no plugin '{}'", info.id)));
+    }
+    Ok(Json(PluginDto::from(info).shown_to(admin)))
 }
 
 /// Install or upgrade a plugin: the body is the `.wasm` component. New capabilities need

@@ -11,6 +11,9 @@ use axum::Json;
 use qingguan_core::{ListQuery, Record};
 use serde_json::{json, Map, Value};
 
+/// The entity type of users: writes to it change who may do what.
+const USER: &str = "user";
+
 fn etag(r: &Record) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{}\"", r.version))
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
@@ -115,9 +118,15 @@ pub async fn update(
     IfMatch(version): IfMatch,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    let user_changed = entity == USER;
     let r = state
         .blocking(move |s| s.update(&caller.access, &entity, id, version, &body))
         .await?;
+    if user_changed {
+        // A user deactivated or given another role is so at once, not when the session
+        // cache next refreshes.
+        state.forget_sessions();
+    }
     Ok(record_response(&state, StatusCode::OK, &r))
 }
 
@@ -132,9 +141,13 @@ pub async fn delete(
     ApiPath((entity, id)): ApiPath<(String, i64)>,
     IfMatch(version): IfMatch,
 ) -> ApiResult<StatusCode> {
+    let user_changed = entity == USER;
     state
         .blocking(move |s| s.delete(&caller.access, &entity, id, version))
         .await?;
+    if user_changed {
+        state.forget_sessions();
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

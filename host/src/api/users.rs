@@ -20,8 +20,14 @@ pub async fn create_user(
     caller: Caller,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    // Hashing the password takes a password-check slot, as logins do.
+    let slot = state.logins().slot_waiting().await;
     let r = state
-        .blocking(move |s| s.create_user(&caller.access, &new, false))
+        .blocking(move |s| {
+            let r = s.create_user(&caller.access, &new, false);
+            drop(slot);
+            r
+        })
         .await?;
     let schema = state.store().schema();
     let body = schema
@@ -37,9 +43,13 @@ pub async fn create_user(
 pub struct PasswordChange {
     /// At least 8 characters.
     pub password: String,
+    /// The caller's current password: required when changing one's own password.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
-/// Set a user's password (administrators, or the user themself). Ends their sessions.
+/// Set a user's password: administrators reset anyone else's; a user changes their own,
+/// giving `current_password`. Ends their sessions.
 #[utoipa::path(post, path = "/users/{id}/password", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")), request_body = PasswordChange,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -49,8 +59,18 @@ pub async fn set_password(
     ApiPath(id): ApiPath<i64>,
     ApiJson(p): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
+    let slot = state.logins().slot_waiting().await;
     state
-        .blocking(move |s| s.set_password(&caller.access, id, &p.password))
+        .blocking(move |s| {
+            let r = s.set_password(
+                &caller.access,
+                id,
+                p.current_password.as_deref(),
+                &p.password,
+            );
+            drop(slot);
+            r
+        })
         .await?;
     state.forget_sessions();
     Ok(StatusCode::NO_CONTENT)

@@ -37,6 +37,18 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for SignedForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let form_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        if !form_type {
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the form as application/x-www-form-urlencoded",
+            )
+                .into_response());
+        }
         let (mut parts, body) = req.into_parts();
         let UiCaller(caller) = UiCaller::from_request_parts(&mut parts, state).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
@@ -78,7 +90,21 @@ impl FromRequestParts<AppState> for UiCaller {
             return Err(to_login());
         };
         match state.caller(&token) {
-            Ok(c) => Ok(UiCaller(c)),
+            Ok(mut c) => {
+                // Until the user chooses a language (the language switch), their browser's
+                // applies; the install's default only when the browser names neither.
+                if c.user.locale.is_none() {
+                    let header = parts
+                        .headers
+                        .get(axum::http::header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok());
+                    if let Some(l) = crate::ui::i18n::browser_language(header) {
+                        c.access.locale = l;
+                    }
+                }
+                crate::error::set_request_locale(c.locale());
+                Ok(UiCaller(c))
+            }
             Err(_) => Err(to_login()),
         }
     }

@@ -18,14 +18,9 @@ mod search;
 mod session;
 
 use crate::state::AppState;
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
-
-/// The Content-Security-Policy of every UI page: only our own scripts and styles.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// The UI routes.
 pub fn router() -> Router<AppState> {
@@ -73,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/studio/{entity}/layout", post(admin::set_layout))
         .route("/admin/plugins", get(admin::plugins))
         .route("/admin/plugins/upload", post(admin::upload_plugin))
+        .route("/admin/plugins/dismiss", post(admin::dismiss_attempt))
         .route("/admin/plugins/{id}/{op}", post(admin::plugin_op))
         .route(
             "/static/app.css",
@@ -98,20 +94,5 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(crate::api::page_headers())
 }

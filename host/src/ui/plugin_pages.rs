@@ -22,9 +22,10 @@ pub async fn plugin_page(
 }
 
 /// `POST /p/{plugin}/{route}`: a form on a plugin's page, posted to the same plugin's POST
-/// route. The form carries the page's CSRF token (`csrf`, added by app.js to forms inside
-/// plugin pages); the plugin receives the url-encoded body and answers with a page, an error
-/// page (4xx) or a redirect to another of its pages (303 with a `location` relative to it).
+/// route. The form carries that plugin's form token (`csrf`, added by the host to the forms of
+/// the plugin's pages that post to the plugin's own pages; the session token is accepted too);
+/// the plugin receives the url-encoded body and answers with a page, an error page (4xx) or a
+/// redirect to another of its pages (303 with a `location` relative to it).
 pub async fn plugin_post(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
@@ -40,8 +41,11 @@ pub async fn plugin_post(
     let sent = form_urlencoded::parse(&body)
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.into_owned());
-    if let Err(r) = check_csrf(&caller, sent.as_deref()) {
-        return r;
+    let scoped = caller.plugin_form_token(&plugin);
+    if sent.as_deref() != Some(scoped.as_str()) {
+        if let Err(r) = check_csrf(&caller, sent.as_deref()) {
+            return r;
+        }
     }
     plugin_route(
         &state,
@@ -55,9 +59,11 @@ pub async fn plugin_post(
     .await
 }
 
-/// Adds the session's CSRF token to every POST form of a plugin's HTML, so that plugins
-/// never handle the token and their forms pass the same check as the host's own.
-fn with_csrf(html: &str, token: &str) -> String {
+/// Adds the plugin's form token to the POST forms of a plugin's HTML that post to the
+/// plugin's own pages (no `action`, a relative one, or one under `/p/{plugin}/`), so that
+/// plugins never handle tokens. Forms that post anywhere else get none, and the token would
+/// not be taken there anyway (it is scoped to the plugin).
+fn with_csrf(html: &str, token: &str, plugin: &str) -> String {
     // ASCII lower-casing keeps byte offsets, so one lower-cased copy indexes the original.
     let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len() + 256);
@@ -68,7 +74,8 @@ fn with_csrf(html: &str, token: &str) -> String {
         };
         out.push_str(&html[at..end]);
         let tag = lower[i..end].replace(['\'', ' '], "");
-        if tag.contains("method=\"post\"") || tag.contains("method=post") {
+        let post = tag.contains("method=\"post\"") || tag.contains("method=post");
+        if post && posts_to_plugin(&tag, plugin) {
             out.push_str(&format!(
                 r#"<input type="hidden" name="csrf" value="{token}">"#
             ));
@@ -77,6 +84,32 @@ fn with_csrf(html: &str, token: &str) -> String {
     }
     out.push_str(&html[at..]);
     out
+}
+
+/// Whether a (lower-cased, quote- and space-free) form tag posts to the plugin's own pages.
+/// (A button's `formaction` could still send the form elsewhere; the token would be refused
+/// there, as it is scoped to the plugin.)
+fn posts_to_plugin(tag: &str, plugin: &str) -> bool {
+    let action = tag
+        .split("action=")
+        .nth(1)
+        .map(|a| {
+            a.trim_start_matches('"')
+                .split(['"', '>'])
+                .next()
+                .unwrap_or("")
+        })
+        .unwrap_or("");
+    if action.is_empty() || action.starts_with('?') {
+        return true;
+    }
+    if action.contains(':') || action.starts_with("//") || action.contains('\\') {
+        return false;
+    }
+    if action.starts_with('/') {
+        return action.starts_with(&format!("/p/{plugin}/")) && !action.contains("/../");
+    }
+    !action.split('/').any(|seg| seg == "..")
 }
 
 async fn plugin_route(
@@ -132,7 +165,11 @@ async fn plugin_route(
         {
             let mut c = base(state, caller, &format!("/p/{plugin}{route}"));
             c.insert("heading".into(), json!(heading));
-            let html = with_csrf(&String::from_utf8_lossy(&resp.body), &caller.csrf);
+            let html = with_csrf(
+                &String::from_utf8_lossy(&resp.body),
+                &caller.plugin_form_token(plugin),
+                plugin,
+            );
             c.insert("html".into(), json!(html));
             let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
             page(status, "plugin_page.html", Json::Object(c))
@@ -165,7 +202,7 @@ mod tests {
     #[test]
     fn the_token_goes_into_post_forms_only() {
         let html = r#"<p>x</p><FORM METHOD='POST' action="a"><button>b</button></form><form method="get"><input name=q></form><form method = "post">"#;
-        let out = with_csrf(html, "T");
+        let out = with_csrf(html, "T", "x");
         let token = r#"<input type="hidden" name="csrf" value="T">"#;
         assert_eq!(out.matches(token).count(), 2, "{out}");
         assert!(
@@ -177,9 +214,38 @@ mod tests {
             "{out}"
         );
         assert_eq!(
-            with_csrf("<form method=post", "T"),
+            with_csrf("<form method=post", "T", "x"),
             "<form method=post",
             "an unclosed tag is left alone"
         );
+    }
+
+    #[test]
+    fn only_forms_posting_to_the_plugins_own_pages_get_its_token() {
+        let token = r#"<input type="hidden" name="csrf" value="T">"#;
+        let gets = |action: &str| {
+            with_csrf(
+                &format!(r#"<form method="post" action="{action}">"#),
+                "T",
+                "x",
+            )
+            .contains(token)
+        };
+        for own in ["", "accept", "?id=3", "/p/x/appraisal", "sub/page"] {
+            assert!(gets(own), "{own}");
+        }
+        for foreign in [
+            "/admin/roles/sales",
+            "/admin/plugins/x/remove",
+            "/p/other/page",
+            "/p/x/../../admin/users",
+            "../../admin/users",
+            "https://evil.example/x",
+            "//evil.example/x",
+            "javascript:alert(1)",
+            "/e/customer/new",
+        ] {
+            assert!(!gets(foreign), "{foreign}");
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 use super::i18n;
 use super::render::{self, page};
-use crate::api::auth::session_cookie;
+use crate::api::auth::{cookies_secure, session_cookie, start_session, LoginError};
+use crate::api::extract::ClientAddr;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use axum::extract::{Query, State};
@@ -14,9 +15,18 @@ use qingguan_core::Locale;
 use serde::Deserialize;
 use serde_json::json;
 
-/// Only local paths are valid redirect targets.
+/// A redirect target after login or a language switch: only a path on this site. Anything
+/// else — another origin (`//host`, `/\host`, `https://…`), control characters or spaces
+/// (browsers drop tabs and newlines, so `/\t/evil` would become `//evil`; CR/LF would break
+/// the `Location` header) — becomes `/`.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        && HeaderValue::from_str(next).is_ok();
+    if local {
         next.to_string()
     } else {
         "/".to_string()
@@ -25,6 +35,16 @@ pub fn safe_next(next: &str) -> String {
 
 const LOGIN_COOKIE: &str = "qg_login";
 
+/// The language of a page before sign-in: the browser's, else the install's default.
+fn page_locale(state: &AppState, headers: &HeaderMap) -> Locale {
+    i18n::browser_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .unwrap_or_else(|| state.store().default_locale().unwrap_or_default())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     #[serde(default)]
@@ -32,25 +52,27 @@ pub struct LoginQuery {
 }
 
 fn login_form(
+    state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
     next: &str,
     username: &str,
     error: Option<String>,
 ) -> Response {
-    let locale = i18n::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let locale = page_locale(state, headers);
     let token = qingguan_core::users::random_token();
+    let secure = if cookies_secure(state, headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     let ctx = json!({
         "locale": locale.as_str(), "T": render::strings(locale), "csrf": token, "next": next,
         "username": username, "error": error,
     });
     let mut resp = page(status, "login.html", ctx);
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600"
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
     )) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -58,8 +80,13 @@ fn login_form(
 }
 
 /// `GET /login`.
-pub async fn login_page(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     login_form(
+        &state,
         &headers,
         StatusCode::OK,
         &safe_next(q.next.as_deref().unwrap_or("/")),
@@ -77,9 +104,11 @@ pub struct LoginForm {
     next: String,
 }
 
-/// `POST /login`: checks the login form's token, the password, then starts a session.
+/// `POST /login`: checks the login form's token, then the password under the same login
+/// guard as the API (locked out: 429 with `Retry-After`), then starts a session.
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -94,6 +123,7 @@ pub async fn login(
     let next = safe_next(&f.next);
     if parts_cookie.as_deref() != Some(f.csrf.as_str()) {
         return login_form(
+            &state,
             &headers,
             StatusCode::FORBIDDEN,
             &next,
@@ -101,43 +131,39 @@ pub async fn login(
             Some("CSRF".into()),
         );
     }
-    let ttl = state.config().session_ttl;
-    let (user, pass) = (f.username.clone(), f.password.clone());
-    let outcome = state
-        .blocking(move |s| {
-            let id = s.authenticate(&user, &pass)?;
-            s.create_session(id, ttl)
-        })
-        .await;
-    match outcome {
+    let locale = page_locale(&state, &headers);
+    let failed = |status, key| {
+        login_form(
+            &state,
+            &headers,
+            status,
+            &next,
+            &f.username,
+            Some(i18n::t(locale, key)),
+        )
+    };
+    match start_session(&state, f.username.clone(), f.password.clone(), addr).await {
         Ok(session) => {
+            let ttl = state.config().session_ttl;
             let mut resp = Redirect::to(&next).into_response();
             resp.headers_mut().insert(
                 header::SET_COOKIE,
-                session_cookie(&state, &session.token, ttl.num_seconds()),
+                session_cookie(&state, &headers, &session.token, ttl.num_seconds()),
             );
             resp
         }
-        Err(_) => {
-            let locale = i18n::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            );
-            login_form(
-                &headers,
-                StatusCode::UNAUTHORIZED,
-                &next,
-                &f.username,
-                Some(i18n::t(locale, "login_failed")),
-            )
+        Err(LoginError::Refused(r)) => {
+            r.decorate(failed(StatusCode::TOO_MANY_REQUESTS, "login_throttled"))
         }
+        Err(LoginError::Denied) => failed(StatusCode::UNAUTHORIZED, "login_failed"),
+        Err(LoginError::Failed(e)) => e.into_response(),
     }
 }
 
 /// `POST /logout`.
 pub async fn logout(
     State(state): State<AppState>,
+    headers: HeaderMap,
     SignedForm { caller, form: _f }: SignedForm<serde::de::IgnoredAny>,
 ) -> Response {
     let token = caller.token.clone();
@@ -145,7 +171,7 @@ pub async fn logout(
     state.forget_sessions();
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+        .insert(header::SET_COOKIE, session_cookie(&state, &headers, "", 0));
     resp
 }
 

@@ -5,7 +5,7 @@ mod plugins;
 mod studio;
 mod users;
 
-pub use plugins::{plugin_op, plugins, upload_plugin};
+pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use studio::{add_field, create_entity, patch_field, set_layout, studio, studio_entity};
 pub use users::{add_user, roles, save_role, users};
 
@@ -36,11 +36,20 @@ pub(super) fn admin_only(state: &AppState, caller: &Caller) -> Result<(), Respon
 pub struct ErrorQuery {
     #[serde(default)]
     pub(super) error: Option<String>,
+    /// The technical detail behind `error`, shown folded away (the plugins page).
+    #[serde(default)]
+    pub(super) detail: Option<String>,
 }
 
-/// Back to a page with an API error: its message and the reason of each field.
+/// Back to a page with an API error: its message and the reason of each field, in the
+/// language of the request.
 pub(super) fn back_with_api_error(path: &str, e: &ApiError) -> Response {
-    let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let locale = crate::error::request_locale();
+    let fields: Vec<String> = e
+        .fields
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", v.render(locale)))
+        .collect();
     back_with_error(path, format!("{} {}", e.message, fields.join("; ")).trim())
 }
 

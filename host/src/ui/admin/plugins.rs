@@ -4,7 +4,7 @@ use super::{admin_only, back_with_error, ErrorQuery};
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::{check_csrf, UiCaller};
-use crate::ui::render::{base, page};
+use crate::ui::render::{base, locale_of, page, t};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,14 +22,35 @@ pub async fn plugins(
     if let Err(r) = admin_only(&state, &caller) {
         return r;
     }
-    let list = state
+    let locale = locale_of(&caller);
+    let mut list = state
         .plugins()
         .list()
         .map(|l| serde_json::to_value(l).unwrap_or_default())
         .unwrap_or_default();
+    // Each refusal as a sentence in the user's language; the runtime's words are the detail.
+    for p in list.as_array_mut().into_iter().flatten() {
+        for at in [&["error"][..], &["last_attempt", "error"][..]] {
+            let (parent, key) = match at {
+                [key] => (Some(&mut *p), *key),
+                [outer, key] => (p.get_mut(*outer), *key),
+                _ => continue,
+            };
+            let Some(obj) = parent.and_then(Json::as_object_mut) else {
+                continue;
+            };
+            if let Some(raw) = obj.get(key).and_then(Json::as_str).map(str::to_string) {
+                obj.insert(
+                    format!("{key}_text"),
+                    json!(t(locale, refusal_key(&raw))),
+                );
+            }
+        }
+    }
     let mut ctx = base(&state, &caller, "/admin/plugins");
     ctx.insert("plugins".into(), list);
     ctx.insert("error".into(), json!(q.error));
+    ctx.insert("detail".into(), json!(q.detail));
     page(StatusCode::OK, "admin_plugins.html", Json::Object(ctx))
 }
 
@@ -84,9 +105,55 @@ pub async fn upload_plugin(
             state.forget_sessions();
             Redirect::to("/admin/plugins").into_response()
         }
-        Ok(Err(e)) => back_with_error("/admin/plugins", &e.to_string()),
-        Err(_) => back_with_error("/admin/plugins", "install failed"),
+        Ok(Err(e)) => {
+            let raw = e.to_string();
+            let sentence = t(locale_of(&caller), refusal_key(&raw));
+            let detail: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+            let error: String = form_urlencoded::byte_serialize(sentence.as_bytes()).collect();
+            Redirect::to(&format!("/admin/plugins?error={error}&detail={detail}")).into_response()
+        }
+        Err(_) => back_with_error("/admin/plugins", &t(locale_of(&caller), "refused_other")),
     }
+}
+
+/// Why the runtime refused a component, as the key of a sentence for people (the runtime's
+/// own words — parser errors and the like — are shown beside it as the technical detail).
+fn refusal_key(raw: &str) -> &'static str {
+    if raw.starts_with("not a WebAssembly component") {
+        "refused_not_component"
+    } else if raw.starts_with("no qingguan-manifest section") {
+        "refused_no_manifest"
+    } else if raw.starts_with("manifest:") {
+        "refused_manifest"
+    } else if raw.contains("needs SDK") {
+        "refused_sdk"
+    } else if raw.contains("approv") {
+        "refused_approval"
+    } else if raw.contains("depend") {
+        "refused_dependency"
+    } else if raw.contains("imports something") || raw.contains("does not export") {
+        "refused_interface"
+    } else {
+        "refused_other"
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DismissForm {
+    id: String,
+}
+
+/// `POST /admin/plugins/dismiss`: forgets a plugin's last install attempt (a refused upload
+/// leaves the list; an installed plugin's failed upgrade stops being shown).
+pub async fn dismiss_attempt(
+    State(state): State<AppState>,
+    SignedForm { caller, form: f }: SignedForm<DismissForm>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    state.plugins().forget_attempt(&f.id);
+    Redirect::to("/admin/plugins").into_response()
 }
 
 /// `POST /admin/plugins/{id}/{enable|disable|rollback|remove}`.

@@ -98,8 +98,13 @@ pub async fn add_user(
         locale: None,
     };
     let access = caller.access.clone();
+    let slot = state.logins().slot_waiting().await;
     match state
-        .blocking(move |s| s.create_user(&access, &new, false))
+        .blocking(move |s| {
+            let r = s.create_user(&access, &new, false);
+            drop(slot);
+            r
+        })
         .await
     {
         Ok(_) => Redirect::to("/admin/users").into_response(),

@@ -1,0 +1,59 @@
+//! Record scopes: which records of a type a caller reaches (their own, their team's, all),
+//! as an SQL condition and as a check of one record.
+
+use crate::access::{EntityPermission, Scope};
+use crate::db::ddl;
+use crate::record::Record;
+use crate::{Access, Result};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension};
+
+/// The SQL condition (with its parameters) limiting rows to the caller's scope.
+/// `alias` prefixes the record table's columns (`""` or `"r."`).
+pub(crate) fn scope_condition(
+    access: &Access,
+    perm: &EntityPermission,
+    alias: &str,
+) -> (String, Vec<Sql>) {
+    if access.user_id.is_none() || perm.scope == Scope::All {
+        return (String::new(), vec![]);
+    }
+    let uid = access.user_id.unwrap_or_default();
+    match (perm.scope, &access.team) {
+        (Scope::Team, Some(team)) => (
+            format!(
+                "({alias}owner = ? OR {alias}owner IN (SELECT id FROM r_user WHERE c_team = ?))"
+            ),
+            vec![Sql::Integer(uid), Sql::Text(team.clone())],
+        ),
+        _ => (format!("{alias}owner = ?"), vec![Sql::Integer(uid)]),
+    }
+}
+
+/// Whether the caller sees only some records of the type (their own, their team's).
+pub(super) fn scoped(access: &Access, perm: &EntityPermission) -> bool {
+    access.user_id.is_some() && perm.scope != Scope::All
+}
+
+/// Whether a loaded record is within the caller's scope.
+pub(super) fn in_scope(
+    conn: &Connection,
+    access: &Access,
+    perm: &EntityPermission,
+    r: &Record,
+) -> Result<bool> {
+    let (cond, mut params) = scope_condition(access, perm, "");
+    if cond.is_empty() {
+        return Ok(true);
+    }
+    params.push(Sql::Integer(r.id));
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {cond} AND id = ?",
+        ddl::table(&r.entity)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+        .optional()?
+        .is_some())
+}
