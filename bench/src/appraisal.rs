@@ -59,12 +59,13 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
             "source": source, "rule": "linear", "cap": 120, "default_target": "100", "lower_is_better": lower}),
         )?;
     }
-    create(
+    // Rating items are keyed by their id.
+    let attitude = create(
         server,
         "quality_item",
         json!({"profile": profile, "name": "Attitude", "weight": 50}),
     )?;
-    create(
+    let teamwork = create(
         server,
         "quality_item",
         json!({"profile": profile, "name": "Teamwork", "weight": 50}),
@@ -75,7 +76,14 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
         json!({"name": "2026 Q2", "period": "quarter", "starts_on": "2026-04-01"}),
     )?;
     let post = |user: i64, path: &str, body: Value| call(server, user, "POST", path, body);
-    let cycle_op = |op: &str| post(hr, "/cycle", json!({"cycle": cycle, "op": op}));
+    // Closing the scores asks for a confirmation, before the period ends an explicit one.
+    let cycle_op = |op: &str| {
+        post(
+            hr,
+            "/cycle",
+            json!({"cycle": cycle, "op": op, "confirm": "yes", "early": "yes"}),
+        )
+    };
 
     let t = Instant::now();
     let started = cycle_op("start")?;
@@ -101,7 +109,9 @@ pub fn cycle(server: &TestServer, report: &mut Report, deals: usize) -> anyhow::
     }
     cycle_op("advance")?;
     for a in &list {
-        let body = json!({"appraisal": a.id, "group": "self", "score_0": 4, "score_1": 3});
+        let mut body = json!({"appraisal": a.id, "group": "self"});
+        body[format!("score_{attitude}")] = json!(4);
+        body[format!("score_{teamwork}")] = json!(3);
         post(person_of(a), "/rate", body)?;
     }
     let baseline = median_ms(3, |_| {

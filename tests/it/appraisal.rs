@@ -49,17 +49,42 @@ fn deal(
     opened: &str,
     closed: &str,
 ) -> Value {
+    deal_owned(c, None, customer, stage, amount, opened, closed)
+}
+
+/// A deal created by `c` for `owner` (or for `c` itself): a rep cannot reference a customer
+/// they cannot read, so an administrator records a deal on a colleague's customer for them.
+fn deal_owned(
+    c: &Client,
+    owner: Option<i64>,
+    customer: &Value,
+    stage: &str,
+    amount: &str,
+    opened: &str,
+    closed: &str,
+) -> Value {
     let mut d = json!({"title": format!("{stage} {amount} {closed}"), "customer": customer["id"], "stage": stage,
                        "amount": amount, "opened_on": opened, "closed_on": closed});
     if stage == "lost" {
         d["lost_reason"] = json!("price");
     }
+    if let Some(o) = owner {
+        d["owner"] = json!(o);
+    }
     c.create("deal", d)
 }
 
 fn followups(c: &Client, customer: &Value, days: &[&str]) {
+    followups_owned(c, None, customer, days);
+}
+
+fn followups_owned(c: &Client, owner: Option<i64>, customer: &Value, days: &[&str]) {
     for day in days {
-        c.create("followup", json!({"subject": "call", "kind": "call", "customer": customer["id"], "happened_on": day, "done": true}));
+        let mut f = json!({"subject": "call", "kind": "call", "customer": customer["id"], "happened_on": day, "done": true});
+        if let Some(o) = owner {
+            f["owner"] = json!(o);
+        }
+        c.create("followup", f);
     }
 }
 
@@ -135,10 +160,44 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         .map(|i| ben.create("customer", customer(&format!("本客户{i}"))))
         .collect();
     let _ = bc;
-    deal(&ben, &c[2], "won", "60000", "2025-02-01", "2025-02-20");
-    deal(&ben, &c[0], "won", "30000", "2025-02-15", "2025-03-05");
-    deal(&ben, &c[4], "lost", "5000", "2025-01-02", "2025-01-20");
-    deal(&ben, &c[4], "won", "200000", "2024-10-15", "2024-11-11");
+    // Ben's deals on Ann's customers (which he cannot read) are recorded for him.
+    let for_ben = Some(ben_id);
+    deal_owned(
+        &admin,
+        for_ben,
+        &c[2],
+        "won",
+        "60000",
+        "2025-02-01",
+        "2025-02-20",
+    );
+    deal_owned(
+        &admin,
+        for_ben,
+        &c[0],
+        "won",
+        "30000",
+        "2025-02-15",
+        "2025-03-05",
+    );
+    deal_owned(
+        &admin,
+        for_ben,
+        &c[4],
+        "lost",
+        "5000",
+        "2025-01-02",
+        "2025-01-20",
+    );
+    deal_owned(
+        &admin,
+        for_ben,
+        &c[4],
+        "won",
+        "200000",
+        "2024-10-15",
+        "2024-11-11",
+    );
     // Follow-ups in Q1: Ann 5, Ben 3 (and one each outside the quarter).
     followups(
         &ann,
@@ -152,8 +211,9 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
             "2025-04-01",
         ],
     );
-    followups(
-        &ben,
+    followups_owned(
+        &admin,
+        for_ben,
         &c[2],
         &["2025-01-10", "2025-02-11", "2025-03-12", "2024-12-31"],
     );
@@ -426,10 +486,19 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         json!({"appraisal": a_ben, format!("actual_{}", tid(a_ben, "Satisfaction")): "81"}),
     ));
 
+    // Rating fields are keyed by the qualitative item's id, in HR's order.
+    let item_ids = |profile: &Value| -> Vec<i64> {
+        records(&hr, "quality_item", &format!("profile={}", profile["id"]))
+            .iter()
+            .map(|q| q["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (rep_items, lead_items) = (item_ids(&rep), item_ids(&lead));
     let rate = |c: &Client, a: i64, group: &str, scores: &[i64]| {
         let mut body = json!({"appraisal": a, "group": group, "comment": "fine"});
-        for (i, n) in scores.iter().enumerate() {
-            body[format!("score_{i}")] = json!(n);
+        let ids = if a == a_lena { &lead_items } else { &rep_items };
+        for (id, n) in ids.iter().zip(scores) {
+            body[format!("score_{id}")] = json!(n);
         }
         act(c, "/rate", body)
     };
@@ -468,7 +537,11 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         "re-running the computation gives the same result"
     );
     assert_eq!(
-        ok(act(&hr, "/cycle", json!({"cycle": cid, "op": "advance"})))["stage"],
+        ok(act(
+            &hr,
+            "/cycle",
+            json!({"cycle": cid, "op": "advance", "confirm": "yes"})
+        ))["stage"],
         "feedback"
     );
 
@@ -715,7 +788,10 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(lines[0], "cycle,employee,username,team,position,kpi_score,quality_score,score,grade,coefficient,bonus_base,bonus");
+    assert_eq!(
+        lines[0],
+        "cycle,employee,username,team,position,kpi_score,quality_score,score,grade,coefficient,bonus_base,bonus"
+    );
     assert!(
         lines.contains(&"2025 Q1,ann,ann,north,Sales rep,113,91.33,106.5,S,1.5,10000,15000"),
         "{}",

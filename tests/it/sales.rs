@@ -166,7 +166,9 @@ fn followups_targets_and_overdue() {
     let t = admin.create("sales_target", json!({"person": amy_id, "period": "month", "starts_on": "2026-01-01", "amount": "800", "owner": amy_id}));
     assert_eq!(t["name"], format!("2026-01 #{amy_id}"));
     admin.create("deal", json!({"title": "W", "customer": c["id"], "stage": "won", "amount": "1000.50", "opened_on": "2026-01-02", "closed_on": "2026-01-10", "owner": amy_id}));
-    let targets = amy.get("/api/v1/plugins/sales/targets");
+    let targets = amy.send(reqwest::Method::GET, "/api/v1/plugins/sales/targets", |r| {
+        r.header("accept", "application/json")
+    });
     assert_eq!(targets.status, 200, "{}", targets.text);
     assert_eq!(targets.body[0]["actual"], "1000.50");
     assert_eq!(targets.body[0]["target"], "800.00");
@@ -239,8 +241,8 @@ fn figures_match_hand_computed_values() {
     assert_eq!(ask(&admin, "followups", amy_q.clone())["value"], 2);
     assert_eq!(
         ask(&admin, "avg_days_to_close", amy_q)["value"],
-        7.7,
-        "(9 + 10 + 4) / 3"
+        23.0 / 3.0,
+        "(9 + 10 + 4) / 3, unrounded"
     );
     let bob_q = q1(json!({"owner": bob_id}));
     assert_eq!(ask(&admin, "won_revenue", bob_q.clone())["value"], "99.99");
@@ -269,10 +271,12 @@ fn figures_match_hand_computed_values() {
     // Asked directly, a rep sees only their own figures.
     let own = ask(&amy, "summary", q1(json!({})));
     assert_eq!(own["owners"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        ask(&amy, "won_revenue", q1(json!({"owner": bob_id})))["value"],
-        "0"
+    // … and asking for a colleague's is refused, not answered with a misleading 0.
+    let colleague = amy.post(
+        "/api/v1/plugins/sales/queries/won_revenue",
+        &q1(json!({"owner": bob_id})),
     );
+    assert_eq!(colleague.error_code(403), "forbidden", "{}", colleague.text);
     // Bad arguments are field errors.
     let bad = amy.post(
         "/api/v1/plugins/sales/queries/won_revenue",

@@ -146,7 +146,8 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
             store,
             hr,
             "/cycle",
-            json!({"cycle": cycle, "op": op}),
+            // Closing the scores asks for a confirmation (the demo's last quarter has ended).
+            json!({"cycle": cycle, "op": op, "confirm": "yes"}),
         )
     };
     // Last quarter: the whole cycle.
@@ -314,6 +315,11 @@ fn appraise(
         .collect();
     for (n, a) in appraisals.iter().enumerate() {
         let by = a.get("manager").to_json().as_i64().unwrap_or(hr);
+        // Rating items are keyed by their id, in the order HR created them.
+        let items = match a.get("profile").to_json().as_i64() {
+            Some(p) => list(store, "quality_item", &[("profile", &p.to_string())])?,
+            None => Vec::new(),
+        };
         let mut body = json!({"appraisal": a.id});
         for t in list(
             store,
@@ -331,8 +337,8 @@ fn appraise(
                     continue;
                 }
                 let mut body = json!({"appraisal": a.id, "group": group, "comment": "认真负责 Reliable and committed"});
-                for i in 0..3 {
-                    body[format!("score_{i}")] = json!(3 + (n + k + i) % 3);
+                for (i, item) in items.iter().enumerate() {
+                    body[format!("score_{}", item.id)] = json!(3 + (n + k + i) % 3);
                 }
                 // Only the combinations the plugin accepts are meant to succeed.
                 let _ = post(plugins, store, *r, "/rate", body);

@@ -222,6 +222,19 @@ pub fn compute(
     Ok(out)
 }
 
+/// A qualitative item of a job profile.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Record id: the rating form's fields are keyed by it (`score_<id>`).
+    pub id: i64,
+    /// Name (what a rating records).
+    pub name: String,
+    /// Weight.
+    pub weight: i64,
+    /// What good looks like.
+    pub description: String,
+}
+
 /// A job profile's weights.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -229,8 +242,8 @@ pub struct Profile {
     pub kpi_share: i64,
     /// Rater group → weight.
     pub groups: BTreeMap<String, i64>,
-    /// Qualitative item → weight.
-    pub items: BTreeMap<String, i64>,
+    /// Qualitative items in HR's order (the order they were created in).
+    pub items: Vec<Item>,
 }
 
 impl Profile {
@@ -243,11 +256,11 @@ impl Profile {
             .collect();
         let items = host::query_all("quality_item", &Query::new().eq("profile", id).sort("id"))?
             .into_iter()
-            .map(|q| {
-                (
-                    q.str("name").unwrap_or_default().to_string(),
-                    q.i64("weight").unwrap_or(0),
-                )
+            .map(|q| Item {
+                id: q.id,
+                name: q.str("name").unwrap_or_default().to_string(),
+                weight: q.i64("weight").unwrap_or(0),
+                description: q.str("description").unwrap_or_default().to_string(),
             })
             .collect();
         Ok(Profile {
@@ -257,9 +270,12 @@ impl Profile {
         })
     }
 
-    /// Qualitative items in order.
-    pub fn item_names(&self) -> Vec<String> {
-        self.items.keys().cloned().collect()
+    /// Qualitative item name → weight, for the 360° part.
+    pub fn item_weights(&self) -> BTreeMap<String, i64> {
+        self.items
+            .iter()
+            .map(|i| (i.name.clone(), i.weight))
+            .collect()
     }
 }
 
@@ -312,8 +328,19 @@ fn one(
 ) -> Result<Outcome> {
     let mut notes = Vec::new();
     let mut kpis = Vec::new();
+    // Counted up to a day before the first: the period has not started.
+    let started = sources.to >= sources.from;
+    if !started {
+        notes.push(format!(
+            "the period starts on {}: not started",
+            sources.from
+        ));
+    }
     for t in targets {
-        let actual = if t.source == "manual" && t.scope == "person" {
+        let actual = if !started && t.source != "manual" {
+            // Before the period starts there is nothing to count, and no source is asked.
+            Decimal::ZERO
+        } else if t.source == "manual" && t.scope == "person" {
             match t.rec.decimal("actual") {
                 Some(v) => v,
                 None => {
@@ -341,7 +368,9 @@ fn one(
         if t.target.is_none_or(|v| v.is_zero()) {
             notes.push(format!("{}: no target", t.name));
         }
-        let points = if t.rule == "plugin" {
+        let points = if !started {
+            Decimal::ZERO
+        } else if t.rule == "plugin" {
             rule_plugin(cycle, a, t, actual, attainment, sources)?
         } else {
             score::builtin(&t.rule, attainment, t.cap, &t.bands)
@@ -388,7 +417,8 @@ fn one(
         })
         .filter(|r| !too_few.contains(&r.group))
         .collect();
-    let (quality_score, groups) = score::quality(&rs, &profile.items, &profile.groups, rules.scale);
+    let (quality_score, groups) =
+        score::quality(&rs, &profile.item_weights(), &profile.groups, rules.scale);
     if quality_score.is_none() && !profile.items.is_empty() && profile.kpi_share < 100 {
         notes.push("no 360° ratings: the KPI part counts fully".into());
     }

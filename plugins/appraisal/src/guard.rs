@@ -127,17 +127,10 @@ pub fn before_write(
             fill_end(f, &me)
         }
         ("appraisal_cycle", WriteOp::Delete) => {
-            let stage = before.and_then(|b| b.str("stage")).unwrap_or("plan");
-            if stage != "plan" || !model::appraisals(before.map(|b| b.id).unwrap_or(0))?.is_empty()
-            {
-                return Err(Error::Conflict(
-                    me.t(
-                        "only a cycle without appraisals can be deleted",
-                        "只能删除尚无考核表的周期",
-                    )
-                    .into(),
-                ));
-            }
+            // A cycle whose scores are not closed may be cancelled: its appraisals go with it.
+            let cycle = Cycle::of(before.cloned().ok_or_else(workflow)?);
+            crate::workflow::check_removable(&me, &cycle)?;
+            crate::workflow::remove_cycle_parts(&cycle)?;
             Ok(())
         }
         ("cycle_target", _) => {
@@ -233,17 +226,12 @@ pub fn before_write(
             Ok(())
         }
         ("appraisal", WriteOp::Delete) => {
-            let cycle = Cycle::load(before.and_then(|b| b.i64("cycle")).unwrap_or(0))?;
-            if cycle.stage != "plan" {
-                return Err(Error::Conflict(
-                    me.t(
-                        "appraisals are removed only in the plan stage",
-                        "只能在计划阶段删除考核表",
-                    )
-                    .into(),
-                ));
-            }
-            Err(workflow())
+            // Removing a person from a cycle whose scores are not closed: their targets,
+            // negotiation and ratings go with the appraisal.
+            let b = before.ok_or_else(workflow)?;
+            let cycle = Cycle::load(b.i64("cycle").unwrap_or(0))?;
+            crate::workflow::check_removable(&me, &cycle)?;
+            crate::workflow::remove_parts(&model::Appraisal::of(b.clone()))
         }
         ("appraisal_target" | "rating", _) => Err(workflow()),
         ("improvement", WriteOp::Create) => Err(workflow()),

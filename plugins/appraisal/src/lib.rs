@@ -64,12 +64,21 @@ impl Plugin for AppraisalPlugin {
         Ok(())
     }
 
-    fn action(name: &str, _entity: &str, id: i64, _input: Value) -> Result<Value> {
+    fn action(name: &str, _entity: &str, id: i64, input: Value) -> Result<Value> {
         let me = who::me();
         let cycle = Cycle::load(id)?;
         match name {
             "start" => workflow::start(&me, &cycle),
-            "advance" => workflow::advance(&me, &cycle, None),
+            "advance" => {
+                let form = input
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.as_str().map_or(v.to_string(), String::from)))
+                    .collect();
+                let confirm = workflow::Confirmation::of(&form);
+                workflow::advance_confirmed(&me, &cycle, None, confirm)
+            }
             "compute" => workflow::compute(&me, &cycle),
             _ => Err(Error::not_found(format!("no action {name}"))),
         }
@@ -80,10 +89,8 @@ impl Plugin for AppraisalPlugin {
             // Keeps stored actuals and provisional scores of running cycles current.
             "refresh" => {
                 let me = who::me();
-                for c in host::query_all(
-                    "appraisal_cycle",
-                    &Query::new().filter("stage", "in", "plan,appraise"),
-                )? {
+                for c in host::query_all("appraisal_cycle", &Query::new().eq("stage", "appraise"))?
+                {
                     workflow::compute(&me, &Cycle::of(c))?;
                 }
                 Ok(())
@@ -104,7 +111,8 @@ impl Plugin for AppraisalPlugin {
             ("GET", "/team") => Ok(html(pages::team(&me)?)),
             ("GET", "/hr") => {
                 let cycle = req.query_param("cycle").and_then(|c| c.parse().ok());
-                Ok(html(pages::hr(&me, cycle, None)?))
+                let confirm = req.query_param("confirm");
+                Ok(html(pages::hr(&me, cycle, confirm.as_deref(), None)?))
             }
             ("GET", "/appraisal") => {
                 let id = model::id_arg(req.query_param("id").as_deref(), "id")?;
@@ -240,15 +248,23 @@ fn post(me: &who::Caller, path: &str, req: &Request, api: bool) -> Result<Respon
         "/cycle" => {
             let id = model::id_arg(form.get("cycle").map(String::as_str), "cycle")?;
             let cycle = Cycle::load(id)?;
+            let confirm = workflow::Confirmation::of(&form);
             let out = match form.get("op").map(String::as_str) {
                 Some("start") => workflow::start(me, &cycle)?,
-                Some("advance") => {
-                    workflow::advance(me, &cycle, form.get("stage").map(String::as_str))?
-                }
+                Some("advance") => workflow::advance_confirmed(
+                    me,
+                    &cycle,
+                    form.get("stage").map(String::as_str),
+                    confirm,
+                )?,
                 Some("compute") => workflow::compute(me, &cycle)?,
+                Some("delete") => {
+                    let out = workflow::delete_cycle(me, &cycle, confirm.confirmed)?;
+                    return Ok((out, "/hr".to_string()));
+                }
                 _ => {
                     return Err(Error::invalid("unknown operation")
-                        .field("op", "start | advance | compute"))
+                        .field("op", "start | advance | compute | delete"))
                 }
             };
             Ok((out, format!("/hr?cycle={id}")))
@@ -262,7 +278,24 @@ fn post(me: &who::Caller, path: &str, req: &Request, api: bool) -> Result<Respon
         Err(e) => {
             // Show the page the form was on again, with the reason.
             let page = match path {
-                "/cycle" => pages::hr(me, form.get("cycle").and_then(|c| c.parse().ok()), Some(&e)),
+                "/cycle" => {
+                    // A refused close or delete shows its confirmation again, with the reason.
+                    let confirm = match form.get("op").map(String::as_str) {
+                        Some("delete") => Some("delete"),
+                        Some("advance")
+                            if form.get("stage").map(String::as_str) == Some("appraise") =>
+                        {
+                            Some("close")
+                        }
+                        _ => None,
+                    };
+                    pages::hr(
+                        me,
+                        form.get("cycle").and_then(|c| c.parse().ok()),
+                        confirm,
+                        Some(&e),
+                    )
+                }
                 "/rate" => appraisal_id().and_then(|id| {
                     pages::rate_form(
                         me,

@@ -50,6 +50,24 @@ impl Cycle {
         matches!(self.stage.as_str(), "feedback" | "improve" | "closed")
     }
 
+    /// Whether the period has begun (today is on or after its first day). Before it, there
+    /// are no actuals to ask for: a source is never asked for a period that ends before it
+    /// starts.
+    pub fn started(&self) -> bool {
+        date::format(date::today()) >= self.from
+    }
+
+    /// Whether the period is over (today is after its last day).
+    pub fn ended(&self) -> bool {
+        date::format(date::today()) > self.to
+    }
+
+    /// Whether the figures are being appraised (the appraise stage or later): before, in the
+    /// plan stage, pages show targets, not scores.
+    pub fn appraising(&self) -> bool {
+        self.stage != "plan"
+    }
+
     /// The period figures are counted over today: up to today while the cycle runs.
     pub fn live_to(&self) -> String {
         let today = date::format(date::today());

@@ -1,10 +1,10 @@
 //! The sales dashboard (an HTML fragment with SVG charts) and targets versus actuals. Both
 //! show only what the signed-in user may see.
 
-use crate::metrics::{self, Scope};
+use crate::metrics;
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Query};
-use qingguan_plugin_sdk::{json, Decimal, Record, Result, Value};
+use qingguan_plugin_sdk::host::{self, Group, Query};
+use qingguan_plugin_sdk::{json, Decimal, Error, Result, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -20,12 +20,6 @@ fn t<'a>(en: &'a str, zh_text: &'a str) -> &'a str {
     } else {
         en
     }
-}
-
-fn amount(d: &Record) -> f64 {
-    d.decimal("amount")
-        .map(|a| a.to_string().parse::<f64>().unwrap_or(0.0))
-        .unwrap_or(0.0)
 }
 
 fn money(v: f64) -> String {
@@ -66,14 +60,22 @@ fn columns(title: &str, rows: &[(String, f64)]) -> String {
     s
 }
 
-/// The dashboard fragment.
+/// A decimal metric as a float for charts.
+fn f(g: &Group, i: usize) -> f64 {
+    g.decimal(i).to_string().parse::<f64>().unwrap_or(0.0)
+}
+
+/// The dashboard fragment. Every figure is aggregated in the database (the guest never holds
+/// the deals themselves), so its cost does not grow with what one user has entered.
 pub fn dashboard() -> Result<String> {
     let today = dates::today();
-    let open = host::query_all(
+    let open = host::aggregate(
         "deal",
         &Query::new()
             .filter("stage", "in", "lead,qualified,proposal,negotiation")
             .as_user(),
+        &["stage"],
+        &["count", "sum:amount"],
     )?;
     let stages = [
         ("lead", "Lead", "初步接触"),
@@ -84,22 +86,27 @@ pub fn dashboard() -> Result<String> {
     let funnel: Vec<(String, f64, String)> = stages
         .iter()
         .map(|(v, en, zh_text)| {
-            let ds: Vec<&Record> = open.iter().filter(|d| d.str("stage") == Some(v)).collect();
-            let sum: f64 = ds.iter().map(|d| amount(d)).sum();
+            let g = open
+                .iter()
+                .find(|g| g.group.first().and_then(Value::as_str) == Some(v));
+            let (n, sum) = g.map_or((0, 0.0), |g| (g.i64(0), f(g, 1)));
             (
                 t(en, zh_text).to_string(),
-                ds.len() as f64,
-                format!("{} · {}", ds.len(), money(sum)),
+                n as f64,
+                format!("{n} · {}", money(sum)),
             )
         })
         .collect();
     let start = dates::month_start(today, -11);
-    let won = host::query_all(
+    // Won revenue per closing day over twelve months (at most 366 groups), rolled up to months.
+    let won = host::aggregate(
         "deal",
         &Query::new()
             .eq("stage", "won")
             .filter("closed_on", "gte", dates::format(start))
             .as_user(),
+        &["closed_on"],
+        &["sum:amount"],
     )?;
     let mut by_month: BTreeMap<String, f64> = (0..12)
         .map(|i| {
@@ -109,23 +116,38 @@ pub fn dashboard() -> Result<String> {
             )
         })
         .collect();
-    for d in &won {
-        if let Some(m) = d.str("closed_on").and_then(|c| c.get(..7)) {
+    for g in &won {
+        if let Some(m) = g
+            .group
+            .first()
+            .and_then(Value::as_str)
+            .and_then(|c| c.get(..7))
+        {
             if let Some(v) = by_month.get_mut(m) {
-                *v += amount(d);
+                *v += f(g, 0);
             }
         }
     }
     let months: Vec<(String, f64)> = by_month.into_iter().collect();
     let q_start = dates::month_start(today, -(((dates::civil_from_days(today).1 as i64) - 1) % 3));
-    let mut per_owner: BTreeMap<i64, f64> = BTreeMap::new();
-    for d in won.iter().filter(|d| {
-        d.str("closed_on")
-            .and_then(dates::parse)
-            .is_some_and(|c| c >= q_start)
-    }) {
-        *per_owner.entry(d.owner.unwrap_or(0)).or_default() += amount(d);
-    }
+    let quarter = host::aggregate(
+        "deal",
+        &Query::new()
+            .eq("stage", "won")
+            .filter("closed_on", "gte", dates::format(q_start))
+            .as_user(),
+        &["owner"],
+        &["sum:amount"],
+    )?;
+    let per_owner: BTreeMap<i64, f64> = quarter
+        .iter()
+        .map(|g| {
+            (
+                g.group.first().and_then(Value::as_i64).unwrap_or(0),
+                f(g, 0),
+            )
+        })
+        .collect();
     let mut ranking: Vec<(String, f64, String)> = per_owner
         .into_iter()
         .map(|(o, v)| {
@@ -155,8 +177,25 @@ pub fn dashboard() -> Result<String> {
     Ok(html)
 }
 
-/// Targets the user may see, each with its period, actual won revenue and attainment.
-pub fn targets() -> Result<Value> {
+/// One target the user may see, with its period, actual won revenue and attainment.
+struct TargetRow {
+    id: i64,
+    name: Option<String>,
+    person: Option<i64>,
+    team: Option<String>,
+    period: Option<String>,
+    from: String,
+    to: String,
+    target: Decimal,
+    /// `None`: the caller may see the target but not all of the deals it counts.
+    actual: Option<Decimal>,
+    /// Percent, rounded once to one place for display.
+    attainment: Option<f64>,
+}
+
+/// Targets the user may see (newest period first), each with its actual won revenue over its
+/// period as far as the user may see the deals (the same rule as the figures' queries).
+fn target_rows() -> Result<Vec<TargetRow>> {
     let list = host::query_all("sales_target", &Query::new().sort("-starts_on").as_user())?;
     let mut out = Vec::new();
     for tg in list {
@@ -175,28 +214,164 @@ pub fn targets() -> Result<Value> {
         } else if let Some(team) = tg.str("team") {
             args["team"] = json!(team);
         }
-        let scope = Scope::from_args(&args)?;
-        let actual = metrics::answer("won_revenue", &args)?;
         let target = tg.decimal("amount").unwrap_or_default();
-        let actual_d: Decimal = actual["value"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_default();
-        let attainment = if target.is_zero() {
-            0.0
-        } else {
-            (actual_d / target * Decimal::from(1000))
-                .round()
-                .to_string()
-                .parse::<f64>()
-                .unwrap_or(0.0)
-                / 10.0
+        let actual = match metrics::answer("won_revenue", &args) {
+            Ok(v) => Some(qingguan_plugin_sdk::decimal_of(&v["value"]).unwrap_or_default()),
+            // A colleague's figures the caller may not see: the target, without an actual.
+            Err(Error::Denied(_)) => None,
+            Err(e) => return Err(e),
         };
-        out.push(json!({
-            "id": tg.id, "name": tg.str("name"), "person": tg.i64("person"), "team": tg.str("team"),
-            "period": tg.str("period"), "from": scope.from, "to": scope.to,
-            "target": target.to_string(), "actual": actual_d.to_string(), "attainment": attainment,
-        }));
+        let attainment = actual.map(|a| {
+            if target.is_zero() {
+                0.0
+            } else {
+                (a / target * Decimal::from(1000))
+                    .round()
+                    .to_string()
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+                    / 10.0
+            }
+        });
+        out.push(TargetRow {
+            id: tg.id,
+            name: tg.str("name").map(String::from),
+            person: tg.i64("person"),
+            team: tg.str("team").map(String::from),
+            period: tg.str("period").map(String::from),
+            from: dates::format(start),
+            to: dates::format(end),
+            target,
+            actual,
+            attainment,
+        });
     }
-    Ok(json!(out))
+    Ok(out)
+}
+
+/// Targets versus actuals as JSON (API clients).
+pub fn targets() -> Result<Value> {
+    Ok(json!(target_rows()?
+        .into_iter()
+        .map(|r| json!({
+            "id": r.id, "name": r.name, "person": r.person, "team": r.team,
+            "period": r.period, "from": r.from, "to": r.to,
+            "target": r.target.to_string(), "actual": r.actual.map(|a| a.to_string()),
+            "attainment": r.attainment,
+        }))
+        .collect::<Vec<_>>()))
+}
+
+fn user_name(id: i64, cache: &mut BTreeMap<i64, String>) -> String {
+    cache
+        .entry(id)
+        .or_insert_with(|| {
+            host::get("user", id)
+                .ok()
+                .and_then(|u| {
+                    u.str("display_name")
+                        .or(u.str("username"))
+                        .map(String::from)
+                })
+                .unwrap_or_else(|| format!("#{id}"))
+        })
+        .clone()
+}
+
+fn plain(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+/// Targets versus actuals as a page: per person and per team, a table (target, actual,
+/// attainment) and a bar chart of attainment.
+pub fn targets_page() -> Result<String> {
+    let rows = target_rows()?;
+    let mut names = BTreeMap::new();
+    let mut html = String::from("<section class=\"sales-targets\">");
+    if rows.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"muted\">{} <a href=\"/e/sales_target/new\">{}</a></p></section>",
+            esc(t(
+                "No sales target you can see yet.",
+                "暂无您可查看的销售目标。"
+            )),
+            esc(t("Set a target", "设定目标"))
+        );
+        return Ok(html);
+    }
+    let parts: [(bool, &str, &str); 2] = [
+        (true, "Per person", "按人员"),
+        (false, "Per team", "按团队"),
+    ];
+    for (personal, en, zh_text) in parts {
+        let mine: Vec<&TargetRow> = rows
+            .iter()
+            .filter(|r| r.person.is_some() == personal)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let who_of = |r: &TargetRow, names: &mut BTreeMap<i64, String>| match r.person {
+            Some(p) => user_name(p, names),
+            None => r.team.clone().unwrap_or_default(),
+        };
+        let mut chart = Vec::new();
+        let mut table = format!(
+            "<div class=\"table-wrap\"><table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(if personal { t("Person", "人员") } else { t("Team", "团队") }),
+            esc(t("Period", "周期")),
+            esc(t("Target", "目标")),
+            esc(t("Actual (won)", "实际（赢单）")),
+            esc(t("Attainment", "完成率")),
+            esc(t("Name", "目标名称")),
+        );
+        for r in &mine {
+            let who = who_of(r, &mut names);
+            let actual = r.actual.map(plain).unwrap_or_else(|| "—".into());
+            let att = r
+                .attainment
+                .map(|a| format!("{a:.1}%"))
+                .unwrap_or_else(|| "—".into());
+            let _ = write!(
+                table,
+                "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/e/sales_target/{}\">{}</a></td></tr>",
+                esc(&who),
+                esc(&r.from),
+                esc(&r.to),
+                esc(&plain(r.target)),
+                esc(&actual),
+                esc(&att),
+                r.id,
+                esc(r.name.as_deref().unwrap_or_default()),
+            );
+            if let Some(a) = r.attainment {
+                let label = format!("{who} {}", r.from.get(..7).unwrap_or_default());
+                chart.push((label, a, format!("{a:.1}%")));
+            }
+        }
+        table.push_str("</tbody></table></div>");
+        let _ = write!(
+            html,
+            "<section class=\"card\"><h2>{}</h2>",
+            esc(t(en, zh_text))
+        );
+        if !chart.is_empty() {
+            html.push_str(&bars(t("Attainment %", "目标完成率 %"), &chart));
+        }
+        html.push_str(&table);
+        html.push_str("</section>");
+    }
+    if rows.iter().any(|r| r.actual.is_none()) {
+        let _ = write!(
+            html,
+            "<p class=\"muted\">{}</p>",
+            esc(t(
+                "— : you may see this target but not all of the deals it counts.",
+                "—：您可查看该目标，但无权查看其统计的全部商机。"
+            ))
+        );
+    }
+    html.push_str("</section>");
+    Ok(html)
 }

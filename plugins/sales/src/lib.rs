@@ -89,7 +89,12 @@ impl Plugin for Sales {
                 "text/html; charset=utf-8",
                 dashboard::dashboard()?,
             )),
-            ("GET", "/targets") => Ok(Response::json(&dashboard::targets()?)),
+            // A page for people, JSON for API clients that ask for it.
+            ("GET", "/targets") if wants_json(&req) => Ok(Response::json(&dashboard::targets()?)),
+            ("GET", "/targets") => Ok(Response::with_type(
+                "text/html; charset=utf-8",
+                dashboard::targets_page()?,
+            )),
             _ => Ok(Response::status(404)),
         }
     }
@@ -97,6 +102,11 @@ impl Plugin for Sales {
     fn answer(query: &str, args: Value) -> Result<Value> {
         metrics::answer(query, &args)
     }
+}
+
+fn wants_json(req: &Request) -> bool {
+    req.header("accept")
+        .is_some_and(|a| a.contains("application/json"))
 }
 
 export_plugin!(Sales);

@@ -43,12 +43,38 @@ impl Scope {
         };
         let ctx = host::context();
         let as_user = ctx.asked_by.is_none() && ctx.user_id.is_some();
-        Ok(Scope {
+        let scope = Scope {
             owners,
             from,
             to,
             as_user,
-        })
+        };
+        scope.check_visible(ctx.user_id)?;
+        Ok(scope)
+    }
+
+    /// A user asking for someone else's figures (an owner or a team) must be able to see all
+    /// of that person's deals: a rep asking for a colleague gets 403, not a misleading 0.
+    fn check_visible(&self, me: Option<i64>) -> Result<()> {
+        let Some(owners) = &self.owners else {
+            return Ok(());
+        };
+        if !self.as_user || owners.is_empty() || owners.iter().all(|o| Some(*o) == me) {
+            return Ok(());
+        }
+        let list: Vec<String> = owners.iter().map(|i| i.to_string()).collect();
+        let q = Query::new().filter("owner", "in", list.join(","));
+        let count = |q: &Query| -> Result<i64> {
+            Ok(host::aggregate("deal", q, &[], &["count"])?
+                .first()
+                .map_or(0, |g| g.i64(0)))
+        };
+        if count(&q.clone().as_user())? < count(&q)? {
+            return Err(Error::Denied(
+                "you may only see the sales figures of people whose deals you can see".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn apply(&self, mut q: Query) -> Query {
@@ -87,7 +113,9 @@ impl Totals {
             "win_rate": win_rate(self.won, self.lost),
             "new_customers": self.new_customers,
             "followups": self.followups,
-            "avg_days_to_close": if self.spans == 0 { json!(0.0) } else { json!((self.days as f64 * 10.0 / self.spans as f64).round() / 10.0) },
+            // Full precision: whoever uses a figure rounds it once (appraisal computes
+            // attainment from it; rounding here too would round twice).
+            "avg_days_to_close": if self.spans == 0 { json!(0.0) } else { json!(self.days as f64 / self.spans as f64) },
         });
         if let Some(o) = owner {
             v["owner"] = json!(o);
@@ -96,11 +124,12 @@ impl Totals {
     }
 }
 
+/// Won / (won + lost) in percent, unrounded (see `to_json`).
 fn win_rate(won: usize, lost: usize) -> Value {
     if won + lost == 0 {
         return json!(0.0);
     }
-    json!((won as f64 * 1000.0 / (won + lost) as f64).round() / 10.0)
+    json!(won as f64 * 100.0 / (won + lost) as f64)
 }
 
 /// The period's figures per owner, computed by the database (grouped counts and sums), so

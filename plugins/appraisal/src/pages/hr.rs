@@ -1,11 +1,13 @@
 //! HR's overview `/hr?cycle=`: stage controls, the target cascade, charts and the bonus table.
 
 use super::{
-    card, error_box, figures_in, num, person_link, stage_label, standing, status_label, table,
+    card, error_box, figures_in, num, person_link, stage_label, stage_text, standing, status_label,
+    table,
 };
 use crate::engine;
 use crate::model::{self, Appraisal, Cycle};
 use crate::who::Caller;
+use crate::workflow;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::{bars, escape as esc};
 use qingguan_plugin_sdk::{Decimal, Error, Record, Result, Value};
@@ -19,7 +21,15 @@ fn dec_of(v: &Value) -> Option<Decimal> {
 
 /// `/hr?cycle=`: stage controls, the target cascade, score distribution, attainment per
 /// team, the trend over cycles and the bonus table.
-pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Result<String> {
+///
+/// `confirm` = `close` or `delete` shows the confirmation of closing the scores (what is
+/// outstanding, by person) or of deleting the cycle (what goes with it).
+pub(crate) fn hr(
+    me: &Caller,
+    cycle_id: Option<i64>,
+    confirm: Option<&str>,
+    err: Option<&Error>,
+) -> Result<String> {
     me.require_hr()?;
     let cycles: Vec<Cycle> = host::query_all("appraisal_cycle", &Query::new().sort("starts_on"))?
         .into_iter()
@@ -68,20 +78,17 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
     let _ = write!(
         s,
         "<section class=\"card\"><h2>{} <span class=\"muted\">{} → {}</span></h2><p>{}: <strong>{}</strong> · {} {}</p><div class=\"buttons\">",
-        esc(cycle.name()), esc(&cycle.from), esc(&cycle.to), me.t("Stage", "阶段"), esc(&stage_label(me, &cycle.stage)), list.len(), me.t("appraisals", "份考核表")
+        esc(cycle.name()), esc(&cycle.from), esc(&cycle.to), me.t("Stage", "阶段"), esc(&stage_text(me, &cycle)), list.len(), me.t("appraisals", "份考核表")
     );
     let ops: Vec<(&str, &str)> = match cycle.stage.as_str() {
         "plan" => vec![
             ("start", me.t("Create appraisals", "生成考核表")),
             ("advance", me.t("Start appraising", "进入考核阶段")),
         ],
-        "appraise" => vec![
-            (
-                "compute",
-                me.t("Update actuals and scores", "更新实际值与得分"),
-            ),
-            ("advance", me.t("Close scores", "锁定成绩")),
-        ],
+        "appraise" => vec![(
+            "compute",
+            me.t("Update actuals and scores", "更新实际值与得分"),
+        )],
         "feedback" => vec![("advance", me.t("Start improving", "进入改进阶段"))],
         "improve" => vec![("advance", me.t("Close the cycle", "结束周期"))],
         _ => vec![],
@@ -89,7 +96,37 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
     for (op, label) in ops {
         let _ = write!(s, "<form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"{op}\"><input type=\"hidden\" name=\"stage\" value=\"{}\"><button class=\"primary\">{}</button></form>", cycle.rec.id, esc(&cycle.stage), esc(label));
     }
+    // Closing the scores and deleting the cycle are final: each button opens a confirmation.
+    let mut ask = Vec::new();
+    if cycle.stage == "appraise" {
+        ask.push(("close", me.t("Close scores…", "锁定成绩…")));
+    }
+    if !cycle.scores_closed() {
+        ask.push(("delete", me.t("Delete cycle…", "删除周期…")));
+    }
+    for (what, label) in ask {
+        let _ = write!(s, "<form method=\"get\" action=\"hr\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"confirm\" value=\"{what}\"><button>{}</button></form>", cycle.rec.id, esc(label));
+    }
     s.push_str("</div></section>");
+    match confirm {
+        Some("close") if cycle.stage == "appraise" => {
+            s.push_str(&confirm_close(me, &cycle, &list, &people)?)
+        }
+        Some("delete") if !cycle.scores_closed() => {
+            let _ = write!(
+                s,
+                "<section class=\"card confirm\"><h2>{} {}</h2><p>{}</p><form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"delete\"><input type=\"hidden\" name=\"confirm\" value=\"yes\"><button class=\"danger\">{}</button> <a href=\"hr?cycle={}\">{}</a></form></section>",
+                me.t("Delete the cycle", "删除周期"),
+                esc(cycle.name()),
+                esc(&workflow::what_goes(me, list.len())),
+                cycle.rec.id,
+                me.t("Delete the cycle and its appraisals", "删除周期及其考核表"),
+                cycle.rec.id,
+                me.t("Cancel", "取消")
+            );
+        }
+        _ => {}
+    }
     let _ = write!(
         s,
         "<p class=\"muted\">{}: <a href=\"/e/job_profile\">{}</a> · <a href=\"/e/kpi\">{}</a> · <a href=\"/e/quality_item\">{}</a> · <a href=\"/e/grade_band\">{}</a> · <a href=\"/e/cycle_target/new\">{}</a> · <a href=\"/e/appraisal/new\">{}</a></p>",
@@ -99,13 +136,38 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
     // Results: the snapshot once closed, else today's standing (nothing is written).
     let results = standing(&cycle, &list)?;
     cascade(me, &mut s, &cycle, &list)?;
+    if cycle.appraising() {
+        charts(me, &mut s, &cycle, &cycles, &list, &results)?;
+    } else {
+        let _ = write!(
+            s,
+            "<p class=\"muted\">{}</p>",
+            me.t(
+                "Plan stage: targets are being agreed; scores are shown once the cycle is appraised.",
+                "计划阶段：正在确认目标；进入考核阶段后显示得分。"
+            )
+        );
+    }
+    results_table(me, &mut s, &cycle, &list, &results, &people);
+    Ok(s)
+}
+
+/// The score distribution, attainment per team and the trend over cycles.
+fn charts(
+    me: &Caller,
+    s: &mut String,
+    _cycle: &Cycle,
+    cycles: &[Cycle],
+    list: &[Appraisal],
+    results: &[Value],
+) -> Result<()> {
     // Distribution of grades.
     let bands = model::bands()?;
     let mut dist: Vec<(String, f64, String)> = bands
         .iter()
         .map(|b| (b.grade.clone(), 0.0, String::new()))
         .collect();
-    for r in &results {
+    for r in results {
         if let Some(d) = dist
             .iter_mut()
             .find(|d| Some(d.0.as_str()) == r["grade"].as_str())
@@ -125,7 +187,7 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
     ));
     // Attainment per team.
     let mut teams: BTreeMap<String, (Decimal, Decimal, i64)> = BTreeMap::new();
-    for a in &list {
+    for a in list {
         let Some(r) = results.iter().find(|r| r["appraisal"] == a.rec.id) else {
             continue;
         };
@@ -191,13 +253,24 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
             &trend,
         ));
     }
-    // The table.
+    Ok(())
+}
+
+/// The results and bonus table, with the CSV export.
+fn results_table(
+    me: &Caller,
+    s: &mut String,
+    cycle: &Cycle,
+    list: &[Appraisal],
+    results: &[Value],
+    people: &BTreeMap<i64, model::Person>,
+) {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|a| {
-            let r = figures_in(&results, a);
+            let r = figures_in(results, a);
             vec![
-                person_link(&people, a),
+                person_link(people, a),
                 esc(&a.team),
                 esc(&status_label(me, &a.status)),
                 num(&r["kpi_score"]),
@@ -218,6 +291,106 @@ pub(crate) fn hr(me: &Caller, cycle_id: Option<i64>, err: Option<&Error>) -> Res
         cycle.rec.id,
         me.t("Export CSV for payroll", "导出CSV（薪资）")
     );
+}
+
+/// The confirmation of closing the scores: what is outstanding, by person, and the final
+/// button (with, before the period ends, a second explicit confirmation).
+fn confirm_close(
+    me: &Caller,
+    cycle: &Cycle,
+    list: &[Appraisal],
+    people: &BTreeMap<i64, model::Person>,
+) -> Result<String> {
+    let out = workflow::Outstanding::of(list, people)?;
+    let mut s = format!(
+        "<section class=\"card confirm\"><h2>{} {}</h2><p>{}</p>",
+        me.t("Close the scores of", "锁定成绩："),
+        esc(cycle.name()),
+        me.t(
+            "The figures are frozen for everyone: later CRM changes, ratings and actuals no longer count. This cannot be undone.",
+            "所有人的数据将被冻结：之后的CRM变动、评分和实际值不再计入。此操作不可撤销。"
+        )
+    );
+    let mut blocked = false;
+    if !out.manual.is_empty() {
+        blocked = true;
+        let names: Vec<String> = out
+            .manual
+            .iter()
+            .map(|p| esc(&model::name_of(people, Some(*p))))
+            .collect();
+        let _ = write!(
+            s,
+            "<p class=\"error\">{} {}</p>",
+            me.t(
+                "Manual actuals are missing (enter them first) for:",
+                "以下人员的手工指标尚未录入（请先录入）："
+            ),
+            names.join(", ")
+        );
+    }
+    if out.ratings.is_empty() {
+        let _ = write!(
+            s,
+            "<p>{}</p>",
+            me.t("Every 360° rating is in.", "360度评分已全部完成。")
+        );
+    } else {
+        let rows: Vec<Vec<String>> = out
+            .ratings
+            .iter()
+            .map(|(person, owed)| {
+                vec![
+                    esc(&model::name_of(people, Some(*person))),
+                    esc(&owed
+                        .iter()
+                        .map(|(r, g)| {
+                            format!(
+                                "{} ({})",
+                                model::name_of(people, Some(*r)),
+                                super::group_label(me, g)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")),
+                ]
+            })
+            .collect();
+        s.push_str(&format!(
+            "<h3>{}</h3>",
+            esc(me.t("360° ratings outstanding", "尚未完成的360度评分"))
+        ));
+        s.push_str(&table(
+            &[
+                me.t("Person", "被考核人"),
+                me.t("Not yet rated by", "尚未评分人"),
+            ],
+            &rows,
+        ));
+    }
+    if !blocked {
+        let _ = write!(s, "<form method=\"post\" action=\"cycle\"><input type=\"hidden\" name=\"cycle\" value=\"{}\"><input type=\"hidden\" name=\"op\" value=\"advance\"><input type=\"hidden\" name=\"stage\" value=\"appraise\"><input type=\"hidden\" name=\"confirm\" value=\"yes\">", cycle.rec.id);
+        if !cycle.ended() {
+            let _ = write!(
+                s,
+                "<p class=\"error\">{} {}.</p><div class=\"field\"><label><input type=\"checkbox\" name=\"early\" value=\"yes\" required> {}</label></div>",
+                me.t("The period is not over: it runs until", "考核期尚未结束，截至"),
+                esc(&cycle.to),
+                me.t(
+                    "Close the scores before the period ends, with the figures so far",
+                    "在考核期结束前按当前数据提前锁定成绩"
+                )
+            );
+        }
+        let _ = write!(
+            s,
+            "<button class=\"primary\">{}</button> <a href=\"hr?cycle={}\">{}</a></form>",
+            me.t("Close the scores now", "确认锁定成绩"),
+            cycle.rec.id,
+            me.t("Cancel", "取消")
+        );
+    }
+    s.push_str("</section>");
     Ok(s)
 }
 

@@ -32,6 +32,16 @@ fn stage_label(me: &Caller, s: &str) -> String {
     .to_string()
 }
 
+/// A cycle's stage, and "not started" while its period has not begun.
+fn stage_text(me: &Caller, cycle: &Cycle) -> String {
+    let stage = stage_label(me, &cycle.stage);
+    if !cycle.started() && !cycle.scores_closed() {
+        format!("{stage} · {}", me.t("not started", "未开始"))
+    } else {
+        stage
+    }
+}
+
 fn status_label(me: &Caller, s: &str) -> String {
     match s {
         "draft" => me.t("Targets not proposed", "待制定目标"),

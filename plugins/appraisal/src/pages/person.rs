@@ -2,7 +2,7 @@
 //! dashboard `/widget`, and `/appraisal?id=` — one appraisal, which the manager and HR also
 //! open to act on it (propose targets, enter actuals, record feedback).
 
-use super::{card, error_box, figures, group_label, num, stage_label, status_label, table};
+use super::{card, error_box, figures, group_label, num, stage_text, status_label, table};
 use crate::model::{self, Appraisal, Cycle, Person};
 use crate::who::Caller;
 use crate::workflow;
@@ -11,6 +11,35 @@ use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::{Error, Result, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// The targets of an appraisal in the plan stage: what is being agreed, no scores yet.
+fn target_table(me: &Caller, f: &Value) -> String {
+    let rows: Vec<Vec<String>> = f["kpis"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            let scope = if k["scope"] == "team" {
+                me.t(" (team)", "（团队）")
+            } else {
+                ""
+            };
+            vec![
+                format!("{}{}", esc(k["name"].as_str().unwrap_or_default()), scope),
+                num(&k["weight"]),
+                num(&k["target"]),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            me.t("Indicator", "指标"),
+            me.t("Weight", "权重"),
+            me.t("Target", "目标"),
+        ],
+        &rows,
+    )
+}
 
 fn kpi_table(me: &Caller, f: &Value) -> String {
     let rows: Vec<Vec<String>> = f["kpis"]
@@ -108,22 +137,36 @@ pub(crate) fn appraisal(me: &Caller, id: i64, err: Option<&Error>) -> Result<Str
         esc(a.rec.str("title").unwrap_or_default()),
         me.t("Person", "被考核人"), esc(&model::name_of(&people, Some(a.person))),
         me.t("Period", "周期"), esc(&cycle.from), esc(&cycle.to),
-        me.t("Stage", "阶段"), esc(&stage_label(me, &cycle.stage)),
+        me.t("Stage", "阶段"), esc(&stage_text(me, &cycle)),
         me.t("Status", "状态"), esc(&status_label(me, &a.status)),
         me.t("Manager", "上级"), esc(&model::name_of(&people, a.manager)),
     );
-    s.push_str(&score_tiles(me, &f, !cycle.scores_closed()));
-    s.push_str(&kpi_table(me, &f));
-    if let Some(notes) = f["notes"].as_array().filter(|n| !n.is_empty()) {
-        let n: Vec<String> = notes.iter().filter_map(|v| v.as_str()).map(esc).collect();
-        let _ = write!(s, "<p class=\"muted\">{}</p>", n.join(" · "));
+    if cycle.appraising() {
+        s.push_str(&score_tiles(me, &f, !cycle.scores_closed()));
+        s.push_str(&kpi_table(me, &f));
+        if let Some(notes) = f["notes"].as_array().filter(|n| !n.is_empty()) {
+            let n: Vec<String> = notes.iter().filter_map(|v| v.as_str()).map(esc).collect();
+            let _ = write!(s, "<p class=\"muted\">{}</p>", n.join(" · "));
+        }
+        let _ = write!(
+            s,
+            "<h3>{}</h3>{}",
+            me.t("360° review", "360度评价"),
+            quality_block(me, &f)
+        );
+    } else {
+        // Plan: the targets being agreed. Scores come once the cycle is appraised.
+        let _ = write!(
+            s,
+            "<h3>{}</h3>{}<p class=\"muted\">{}</p>",
+            me.t("Targets", "目标"),
+            target_table(me, &f),
+            me.t(
+                "Scores are shown once the cycle is being appraised.",
+                "进入考核阶段后显示得分。"
+            )
+        );
     }
-    let _ = write!(
-        s,
-        "<h3>{}</h3>{}",
-        me.t("360° review", "360度评价"),
-        quality_block(me, &f)
-    );
     s.push_str("</section>");
     let targets = a.targets()?;
     // Plan: the manager proposes, the person answers.
@@ -372,6 +415,14 @@ pub(crate) fn widget(me: &Caller) -> Result<String> {
         let cycle = Cycle::load(a.cycle())?;
         if cycle.stage == "closed" {
             continue;
+        }
+        if !cycle.appraising() {
+            return Ok(format!(
+                "<p><a href=\"/p/appraisal/me\">{}</a>: {} · {}</p>",
+                esc(cycle.name()),
+                esc(&stage_text(me, &cycle)),
+                esc(&status_label(me, &a.status)),
+            ));
         }
         let f = figures(&a, &cycle)?;
         return Ok(format!(

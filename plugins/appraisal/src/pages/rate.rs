@@ -37,22 +37,14 @@ pub(crate) fn rate_form(me: &Caller, id: i64, group: &str, err: Option<&Error>) 
             .eq("rater", uid)
             .eq("rater_group", group),
     )?;
-    let items = host::query_all(
-        "quality_item",
-        &Query::new().eq("profile", a.profile()).sort("id"),
-    )?;
     let mut s = error_box(err);
     let _ = write!(
         s,
         "<form method=\"post\" action=\"rate\" class=\"card\"><h2>{} — {} ({})</h2><input type=\"hidden\" name=\"appraisal\" value=\"{id}\"><input type=\"hidden\" name=\"group\" value=\"{}\">",
         me.t("Rate", "评分"), esc(&model::name_of(&people, Some(a.person))), esc(&group_label(me, group)), esc(group)
     );
-    for (i, name) in profile.item_names().iter().enumerate() {
-        let desc = items
-            .iter()
-            .find(|q| q.str("name") == Some(name.as_str()))
-            .and_then(|q| q.str("description"))
-            .unwrap_or_default();
+    for item in &profile.items {
+        let (i, name, desc) = (item.id, &item.name, &item.description);
         let current = given
             .iter()
             .find(|r| r.str("item") == Some(name.as_str()))

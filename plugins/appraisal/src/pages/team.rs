@@ -1,6 +1,6 @@
 //! The manager's page `/team`: the appraisals they manage in running cycles.
 
-use super::{figures_in, num, person_link, stage_label, standing, status_label, table};
+use super::{figures_in, num, person_link, stage_text, standing, status_label, table};
 use crate::model::{self, Appraisal, Cycle};
 use crate::who::Caller;
 use qingguan_plugin_sdk::host::{self, Query};
@@ -46,7 +46,7 @@ pub(crate) fn team(me: &Caller) -> Result<String> {
         let _ = write!(
             s,
             "<section class=\"card\"><h2>{} <span class=\"muted\">{} → {} · {}</span></h2>{}</section>",
-            esc(cycle.name()), esc(&cycle.from), esc(&cycle.to), esc(&stage_label(me, &cycle.stage)),
+            esc(cycle.name()), esc(&cycle.from), esc(&cycle.to), esc(&stage_text(me, &cycle)),
             table(&[me.t("Person", "员工"), me.t("Status", "状态"), me.t("KPI", "KPI"), me.t("360°", "360度"), me.t("Score", "总分"), me.t("Grade", "等级")], &rows)
         );
     }

@@ -75,7 +75,8 @@ pub(crate) fn rater_groups(
     g
 }
 
-/// A rater submits scores for every qualitative item (`score_<item>` = 1…scale) as one group.
+/// A rater submits scores for every qualitative item (`score_<item id>` = 1…scale, in HR's
+/// order) as one group.
 pub(crate) fn rate(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) -> Result<usize> {
     let uid = me.user()?;
     let cycle = Cycle::load(a.cycle())?;
@@ -106,13 +107,13 @@ pub(crate) fn rate(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) 
     let profile = engine::Profile::load(a.profile())?;
     let scale = host::config()["rating_scale"].as_i64().unwrap_or(5).max(1);
     let mut scores = Vec::new();
-    for (i, item) in profile.item_names().iter().enumerate() {
-        let key = format!("score_{i}");
-        // The form names the items it showed: if HR changed them meanwhile, nothing lands on
-        // the wrong item.
+    for item in &profile.items {
+        // Keyed by the item's record id: `score_<id>`, and optionally `item_<id>` with the name
+        // the form showed — if HR renamed the item meanwhile, nothing lands on the wrong one.
+        let key = format!("score_{}", item.id);
         if form
-            .get(&format!("item_{i}"))
-            .is_some_and(|shown| shown != item)
+            .get(&format!("item_{}", item.id))
+            .is_some_and(|shown| shown.trim() != item.name)
         {
             return Err(Error::Conflict(
                 me.t(
@@ -129,9 +130,9 @@ pub(crate) fn rate(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) 
             .filter(|n| (1..=scale).contains(n))
             .ok_or_else(|| {
                 Error::invalid(me.t("rate every item", "请为每一项评分"))
-                    .field(key.clone(), format!("{item}: 1–{scale}"))
+                    .field(key.clone(), format!("{}: 1–{scale}", item.name))
             })?;
-        scores.push((item.clone(), n));
+        scores.push((item.name.clone(), n));
     }
     let comment = form
         .get("comment")

@@ -7,6 +7,7 @@ mod feedback;
 mod figures;
 mod inputs;
 mod negotiation;
+mod remove;
 mod stages;
 mod start;
 
@@ -14,7 +15,10 @@ pub(crate) use feedback::{feedback, improvement, improvement_done};
 pub(crate) use figures::{compute, results, standing};
 pub(crate) use inputs::{actuals, rate, rater_groups};
 pub(crate) use negotiation::{propose, respond};
-pub(crate) use stages::advance;
+pub(crate) use remove::{
+    check_removable, delete_cycle, remove_cycle_parts, remove_parts, what_goes,
+};
+pub(crate) use stages::{advance_confirmed, Confirmation, Outstanding};
 pub(crate) use start::{seed, start, Cascade};
 
 use crate::model::Appraisal;
