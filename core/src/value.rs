@@ -140,9 +140,7 @@ impl Value {
             // The words people type in either language (a list filter, a CSV cell).
             FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
                 "true" | "1" | "on" | "yes" | "y" | "是" | "真" | "对" => Value::Bool(true),
-                "false" | "0" | "off" | "no" | "n" | "否" | "假" | "不是" => {
-                    Value::Bool(false)
-                }
+                "false" | "0" | "off" | "no" | "n" | "否" | "假" | "不是" => Value::Bool(false),
                 _ => return Err(Reason::NotBoolean),
             },
             FieldType::Date => parse_date(t).map(Value::Date).ok_or(Reason::NotDate)?,

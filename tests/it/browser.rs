@@ -75,6 +75,28 @@ fn text(tab: &Tab) -> String {
         .unwrap()
 }
 
+/// The page is no wider than the window: wide content wraps or scrolls inside its box.
+fn assert_fits(tab: &Tab) {
+    let widths = tab
+        .evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth].join(' ')",
+            false,
+        )
+        .unwrap()
+        .value
+        .unwrap();
+    let widths: Vec<i64> = widths
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .map(|w| w.parse().unwrap())
+        .collect();
+    assert!(
+        widths[0] <= widths[1],
+        "the page is wider than the window (page, window): {widths:?}"
+    );
+}
+
 fn wait_text(tab: &Tab, needle: &str) {
     let t = Instant::now();
     loop {
@@ -220,6 +242,26 @@ fn a_user_walks_through_the_ui() {
         .unwrap()
         .parse()
         .unwrap();
+    let counts = || -> (i64, i64) {
+        let read = |col: &str| -> i64 {
+            tab.evaluate(
+                &format!(
+                    "document.querySelector('.column[data-value={col}] .column-count').textContent"
+                ),
+                false,
+            )
+            .unwrap()
+            .value
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+        };
+        (read("lead"), read("customer"))
+    };
+    let (leads, customers) = counts();
     mouse(
         &tab,
         Input::DispatchMouseEventTypeOption::MouseMoved,
@@ -262,6 +304,17 @@ fn a_user_walks_through_the_ui() {
             let box_text = tab.evaluate("document.getElementById('kanban-error').textContent + ' | ' + document.querySelector('.card-item').style.transform", false).unwrap().value;
             panic!("the drag did not change the status: {} / page says {box_text:?} / from {from:?} to {to:?}", r.text);
         }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Both columns' counts follow the card.
+    let t = Instant::now();
+    while counts() != (leads - 1, customers + 1) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "column counts after the move: {:?}, before: {:?}",
+            counts(),
+            (leads, customers)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     shot(&tab, "06-kanban");
@@ -536,7 +589,8 @@ fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
     act(
         &lead,
         "/targets",
-        json!({"appraisal": a["id"], format!("target_{}", t["id"]): "120000", "comment": "stretch"}),
+        // A long comment: the negotiation log must wrap inside the page, not widen it.
+        json!({"appraisal": a["id"], format!("target_{}", t["id"]): "120000", "comment": "stretch target agreed in the planning meeting with the whole southern team present; ".repeat(4)}),
     );
 
     let b = browser(1280, 900);
@@ -559,6 +613,9 @@ fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
         "{}",
         tab.get_url()
     );
+    // The negotiation log (a long comment) wraps inside the page.
+    assert!(text(&tab).contains("southern team"), "{}", text(&tab));
+    assert_fits(&tab);
     assert_eq!(
         hr.get(&format!("/api/v1/records/appraisal/{}", a["id"]))
             .body["status"],
@@ -600,10 +657,10 @@ fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
         .click()
         .unwrap();
     tab.wait_until_navigated().unwrap();
-    tab.evaluate("document.querySelector('select[name=score_0]').removeAttribute('required'); document.querySelector('form[action=rate]').submit()", false).unwrap();
+    tab.evaluate("document.querySelector('select[name^=score_]').removeAttribute('required'); document.querySelector('form[action=rate]').submit()", false).unwrap();
     tab.wait_until_navigated().unwrap();
     wait_text(&tab, "rate every item");
-    tab.evaluate("document.querySelector('select[name=score_0]').value = '4'; document.querySelector('form[action=rate]').submit()", false).unwrap();
+    tab.evaluate("document.querySelector('select[name^=score_]').value = '4'; document.querySelector('form[action=rate]').submit()", false).unwrap();
     tab.wait_until_navigated().unwrap();
     wait_text(&tab, "Change rating");
     let ratings = hr.get("/api/v1/records/rating").body["items"].clone();
@@ -619,4 +676,5 @@ fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
     );
     wait_text(&htab, "Target negotiation");
     shot(&htab, "13-appraisal-detail");
+    assert_fits(&htab);
 }

@@ -317,9 +317,10 @@ fn demo_serves_a_company_with_role_logins() {
     ));
     assert_eq!(running.body["closed"], false);
     assert_eq!(hr.get("/api/v1/plugins/appraisal/hr").status, 200);
+    // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(
-        me.text.contains("Targets agreed") && me.text.contains("History"),
+        me.text.contains("目标已确认") && me.text.contains("历史考核"),
         "{}",
         me.text
     );

@@ -504,7 +504,8 @@ fn the_openapi_document_lists_every_status_an_operation_can_answer() {
                 assert!(has("429"), "{method} {path} checks a password: 429");
             }
             for (status, r) in responses {
-                if status.starts_with('4') || status.starts_with('5') {
+                let described = r.get("content").is_some();
+                if described && (status.starts_with('4') || status.starts_with('5')) {
                     let schema = &r["content"]["application/json"]["schema"]["$ref"];
                     assert_eq!(
                         schema, "#/components/schemas/ErrorBody",

@@ -79,6 +79,7 @@ fn admin_forms() -> Vec<(String, String)> {
             "layout=Main%3A+name&columns=name",
         ),
         ("/admin/plugins/sales/disable", ""),
+        ("/admin/plugins/dismiss", "id=sales"),
     ]
     .into_iter()
     .map(|(p, b)| (p.to_string(), b.to_string()))

@@ -63,10 +63,9 @@ pub(super) fn check_integrity(
             }
             if !readable(conn, access, target, *rid)? {
                 errors.entry(name.clone()).or_insert(Reason::NoRecord {
-                        entity: target.to_string(),
-                        id: *rid,
-                    },
-                );
+                    entity: target.to_string(),
+                    id: *rid,
+                });
             }
         }
         if f.def.unique && !v.is_null() {

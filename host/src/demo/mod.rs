@@ -109,6 +109,8 @@ pub fn seed_if_empty(store: &Store) -> Result<bool> {
 
 /// Creates the demo users and `customers` customers with one to three contacts each.
 pub fn seed(store: &Store, customers: usize) -> Result<()> {
+    // A Chinese company: Chinese for whoever's browser names neither language.
+    store.set_default_locale(qingguan_core::Locale::ZhCn)?;
     let system = Access::system();
     let mut ids = std::collections::HashMap::new();
     let people = [

@@ -13,6 +13,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("username", "Username", "用户名"),
     ("password", "Password", "密码"),
     ("login_failed", "Wrong username or password.", "用户名或密码错误。"),
+    ("login_throttled", "Too many failed logins. Please wait a moment and try again.", "登录失败次数过多，请稍后再试。"),
     ("home", "Home", "首页"),
     ("search", "Search", "搜索"),
     ("search_placeholder", "Search customers, contacts, deals…", "搜索客户、联系人、商机……"),
@@ -101,6 +102,29 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("drag_hint", "Drag a card to another column to change it.", "拖动卡片到其他列即可修改。"),
     ("permissions", "Permissions", "权限"),
     ("confirm_delete", "Delete this record?", "确定删除这条记录？"),
+    ("operator", "Condition", "条件"),
+    ("dismiss", "Dismiss", "忽略"),
+    ("technical_detail", "Technical detail", "技术细节"),
+    ("refused_not_component", "This file is not a Qingguan plugin (it is not a WebAssembly component). Check that you chose the right .wasm file.", "该文件不是轻管插件（不是 WebAssembly 组件）。请确认选择了正确的 .wasm 文件。"),
+    ("refused_no_manifest", "This file is not a Qingguan plugin: it carries no plugin description (manifest).", "该文件不是轻管插件：其中没有插件说明（清单）。"),
+    ("refused_manifest", "The plugin's description (manifest) is damaged or breaks a rule. Ask its developer for a corrected version.", "插件的说明（清单）有误或不符合规则。请向插件开发者索取修正后的版本。"),
+    ("refused_sdk", "The plugin was built for another version of Qingguan. Ask its developer for a version that fits this server.", "该插件是为其他版本的轻管构建的。请向开发者索取适用于本服务器的版本。"),
+    ("refused_approval", "The plugin asks for permissions that need your approval. Tick “Approve the capabilities it requests” and upload it again.", "该插件申请的权限需要您批准。请勾选“批准其申请的权限”后重新上传。"),
+    ("refused_dependency", "The plugin needs other plugins (or other versions of them) that are not installed.", "该插件依赖尚未安装的其他插件（或其他版本）。"),
+    ("refused_interface", "This server cannot run the plugin: it was built against a plugin interface this server does not provide.", "本服务器无法运行该插件：它所用的插件接口与本服务器不符。"),
+    ("refused_other", "The plugin could not be installed; nothing was changed (a previous version keeps running).", "插件未能安装，未做任何更改（已有的旧版本继续运行）。"),
+    ("pick_none", "No record matches “{text}”. Type part of its name and choose it from the list.", "没有与“{text}”匹配的记录。请输入名称的一部分，然后从列表中选择。"),
+    ("pick_many", "Several records match “{text}”. Choose one from the list.", "有多条记录与“{text}”匹配，请从列表中选择一条。"),
+    ("filter_value", "Value", "值"),
+    ("op_eq", "equals", "等于"),
+    ("op_ne", "does not equal", "不等于"),
+    ("op_lt", "less than", "小于"),
+    ("op_lte", "at most", "小于或等于"),
+    ("op_gt", "greater than", "大于"),
+    ("op_gte", "at least", "大于或等于"),
+    ("op_contains", "contains", "包含"),
+    ("op_in", "is one of (a,b,…)", "属于其中之一（a,b,…）"),
+    ("op_null", "is empty", "为空"),
 ];
 
 type Table = HashMap<&'static str, &'static str>;
@@ -125,14 +149,24 @@ pub fn t(locale: Locale, key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-/// The locale a browser prefers, from `Accept-Language`.
-pub fn from_accept_language(header: Option<&str>) -> Locale {
-    header
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|part| Locale::parse(part.split(';').next().unwrap_or("")))
-        .next()
-        .unwrap_or(Locale::En)
+/// The language Qingguan speaks that a browser prefers most (`Accept-Language`, by `q`, the
+/// first listed on a tie), if it names one.
+pub fn browser_language(header: Option<&str>) -> Option<Locale> {
+    let mut best: Option<(f32, Locale)> = None;
+    for part in header.unwrap_or("").split(',') {
+        let mut bits = part.split(';');
+        let Some(locale) = Locale::parse(bits.next().unwrap_or("")) else {
+            continue;
+        };
+        let q = bits
+            .find_map(|b| b.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, locale));
+        }
+    }
+    best.map(|(_, l)| l)
 }
 
 #[cfg(test)]
@@ -146,9 +180,15 @@ mod tests {
         }
         assert_eq!(t(Locale::ZhCn, "login"), "登录");
         assert_eq!(
-            from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
-            Locale::ZhCn
+            browser_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
+            Some(Locale::ZhCn)
         );
-        assert_eq!(from_accept_language(Some("fr-FR, en;q=0.5")), Locale::En);
+        assert_eq!(browser_language(Some("fr-FR, en;q=0.5")), Some(Locale::En));
+        assert_eq!(
+            browser_language(Some("en;q=0.3, zh-CN;q=0.9")),
+            Some(Locale::ZhCn)
+        );
+        assert_eq!(browser_language(Some("fr-FR, de")), None);
+        assert_eq!(browser_language(None), None);
     }
 }

@@ -136,6 +136,10 @@ pub fn strings(locale: Locale) -> Json {
         "permissions",
         "confirm_delete",
         "by",
+        "operator",
+        "filter_value",
+        "dismiss",
+        "technical_detail",
     ];
     Json::Object(
         keys.iter()
@@ -149,7 +153,8 @@ pub fn t(locale: Locale, key: &str) -> String {
     i18n::t(locale, key)
 }
 
-/// The locale of a signed-in user: their choice, else their role's default (English).
+/// The locale of a signed-in user: their choice (the language switch), else their browser's
+/// (`UiCaller` applies `Accept-Language`), else the install's default (`Store::default_locale`).
 pub fn locale_of(caller: &Caller) -> Locale {
     caller.locale()
 }

@@ -28,22 +28,14 @@ pub async fn plugins(
         .list()
         .map(|l| serde_json::to_value(l).unwrap_or_default())
         .unwrap_or_default();
-    // Each refusal as a sentence in the user's language; the runtime's words are the detail.
+    // A refused attempt as a sentence in the user's language; the runtime's words (a parser
+    // error, say) are the technical detail.
     for p in list.as_array_mut().into_iter().flatten() {
-        for at in [&["error"][..], &["last_attempt", "error"][..]] {
-            let (parent, key) = match at {
-                [key] => (Some(&mut *p), *key),
-                [outer, key] => (p.get_mut(*outer), *key),
-                _ => continue,
-            };
-            let Some(obj) = parent.and_then(Json::as_object_mut) else {
-                continue;
-            };
-            if let Some(raw) = obj.get(key).and_then(Json::as_str).map(str::to_string) {
-                obj.insert(
-                    format!("{key}_text"),
-                    json!(t(locale, refusal_key(&raw))),
-                );
+        let attempt = p.get_mut("last_attempt").and_then(Json::as_object_mut);
+        if let Some(a) = attempt {
+            if let Some(raw) = a.get("error").and_then(Json::as_str) {
+                let sentence = t(locale, refusal_key(raw));
+                a.insert("error_text".into(), json!(sentence));
             }
         }
     }

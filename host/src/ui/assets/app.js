@@ -52,6 +52,11 @@
   if (!board) return;
   var errorBox = document.getElementById("kanban-error");
   var dragging = null, startX = 0, startY = 0, moved = false;
+  // A column's count of records, changed by `by` after a card moved in or out.
+  function bump(column, by) {
+    var count = column.querySelector(".column-count");
+    if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + by);
+  }
   function columnAt(x, y) {
     var el = document.elementFromPoint(x, y);
     return el && el.closest ? el.closest(".column") : null;
@@ -94,6 +99,8 @@
       if (res.ok) {
         card.dataset.version = res.body.version;
         col.appendChild(card);
+        bump(from, -1);
+        bump(col, 1);
       } else {
         var err = res.body.error || {};
         var parts = Object.keys(err.fields || {}).map(function (k) { return k + ": " + err.fields[k]; });

@@ -43,8 +43,12 @@ fn form_sections(
                         Input::Pick => ("pick", ""),
                     };
                     let step = (input == "number").then_some("1");
-                    let display_ref = match (f.def.reference_target(), first.parse::<i64>()) {
-                        (Some(t), Ok(id)) => title_of(state, caller, t, id),
+                    let typed = values
+                        .get(&pick_text_name(&f.def.name))
+                        .and_then(|v| v.first());
+                    let display_ref = match (f.def.reference_target(), first.parse::<i64>(), typed) {
+                        (Some(_), _, Some(text)) => text.clone(),
+                        (Some(t), Ok(id), None) => title_of(state, caller, t, id),
                         _ => String::new(),
                     };
                     let options: Vec<Json> = f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": vals.contains(&o.value)})).collect();
@@ -116,6 +120,133 @@ fn to_json(e: &Entity, values: &HashMap<String, Vec<String>>) -> Map<String, Jso
         out.insert(f.def.name.clone(), v);
     }
     out
+}
+
+/// The name of the text a reference picker's user typed (beside the hidden id `field`).
+fn pick_text_name(field: &str) -> String {
+    format!("{field}:text")
+}
+
+/// What a reference picker's typed text names.
+enum Pick {
+    /// One record.
+    One(i64),
+    /// Nothing: the field is emptied.
+    Cleared,
+    /// No record, or several: the user has to choose (the message says which).
+    Unresolved(String),
+}
+
+/// Reads the text typed into a reference picker against the id it holds: the text of the
+/// chosen record keeps it; no text empties the field; any other text is resolved to the one
+/// record of the target type it names (its title, else the only search hit) — the field is
+/// never left silently at an earlier value.
+fn resolve_pick(
+    state: &AppState,
+    caller: &Caller,
+    target: &str,
+    id: Option<i64>,
+    text: &str,
+) -> Pick {
+    let locale = locale_of(caller);
+    let text = text.trim();
+    if text.is_empty() {
+        return Pick::Cleared;
+    }
+    if let Some(id) = id {
+        if title_of(state, caller, target, id) == text {
+            return Pick::One(id);
+        }
+    }
+    let schema = state.store().schema();
+    let hits = match (
+        schema.entity(target),
+        qingguan_core::ListQuery::from_pairs([("q", text), ("limit", "20")]),
+    ) {
+        (Some(te), Ok(q)) => state
+            .store()
+            .list(&caller.access, target, &q)
+            .map(|p| {
+                p.items
+                    .iter()
+                    .map(|r| (r.id, r.title(te)))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    let exact: Vec<i64> = hits
+        .iter()
+        .filter(|(_, title)| title.trim().eq_ignore_ascii_case(text))
+        .map(|(id, _)| *id)
+        .collect();
+    match (exact.as_slice(), hits.as_slice()) {
+        ([one], _) | ([], [(one, _)]) => Pick::One(*one),
+        (_, []) => Pick::Unresolved(t(locale, "pick_none").replace("{text}", text)),
+        _ => Pick::Unresolved(t(locale, "pick_many").replace("{text}", text)),
+    }
+}
+
+/// Resolves every reference picker of a submitted form (see [`resolve_pick`]): the ids go
+/// into `values`; the fields whose text names no single record come back with the typed
+/// text and the message for the user.
+fn resolve_picks(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    values: &mut HashMap<String, Vec<String>>,
+) -> Vec<(String, String, String)> {
+    let mut unresolved = Vec::new();
+    for f in e.visible_fields() {
+        let Some(target) = f.def.reference_target() else {
+            continue;
+        };
+        // Without the typed text (a form posted by hand, no picker) the id stands as sent.
+        let Some(text) = values
+            .get(&pick_text_name(&f.def.name))
+            .and_then(|v| v.first())
+            .cloned()
+        else {
+            continue;
+        };
+        let id = values
+            .get(&f.def.name)
+            .and_then(|v| v.first())
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        match resolve_pick(state, caller, target, id, &text) {
+            Pick::One(id) => {
+                values.insert(f.def.name.clone(), vec![id.to_string()]);
+            }
+            Pick::Cleared => {
+                values.insert(f.def.name.clone(), vec![]);
+            }
+            Pick::Unresolved(why) => {
+                values.insert(f.def.name.clone(), vec![]);
+                unresolved.push((f.def.name.clone(), text, why));
+            }
+        }
+    }
+    unresolved
+}
+
+/// The body of a write from a submitted form, with its pickers resolved; and the pickers'
+/// errors. A picker that resolved to no record keeps its text in the body, so the core
+/// refuses the write and reports every other field error with it; the picker's own message
+/// then replaces the core's for that field.
+fn form_body(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    values: &mut HashMap<String, Vec<String>>,
+) -> (Map<String, Json>, Map<String, Json>) {
+    let unresolved = resolve_picks(state, caller, e, values);
+    let mut body = to_json(e, values);
+    let mut errors = Map::new();
+    for (field, text, why) in unresolved {
+        body.insert(field.clone(), Json::String(text));
+        errors.insert(field, Json::String(why));
+    }
+    (body, errors)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -218,8 +349,8 @@ pub async fn create(
         Ok(e) => e,
         Err(r) => return r,
     };
-    let values = form_values(&pairs);
-    let body = to_json(&e, &values);
+    let mut values = form_values(&pairs);
+    let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
     let (access, ent) = (caller.access.clone(), entity.clone());
     match state
         .blocking(move |s| s.create(&access, &ent, &body))
@@ -227,7 +358,8 @@ pub async fn create(
     {
         Ok(r) => Redirect::to(&format!("/e/{entity}/{}", r.id)).into_response(),
         Err(api) => {
-            let (fields, text, status) = write_failure(&caller, api);
+            let (mut fields, text, status) = write_failure(&caller, api);
+            fields.extend(pick_errors);
             let locale = locale_of(&caller);
             let heading = format!("{} · {}", t(locale, "new"), e.label.get(locale));
             form_page(
@@ -303,15 +435,21 @@ pub async fn update(
     let version: i64 = form_field(&pairs, "version")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let values = form_values(&pairs);
-    let body = to_json(&e, &values);
+    let mut values = form_values(&pairs);
+    let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
     let (access, ent, store) = (caller.access.clone(), entity.clone(), state.store().clone());
     let outcome =
         tokio::task::spawn_blocking(move || store.update(&access, &ent, id, version, &body)).await;
     let locale = locale_of(&caller);
     let heading = format!("{} · {}", t(locale, "edit"), e.label.get(locale));
     match outcome {
-        Ok(Ok(_)) => Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
+        Ok(Ok(_)) => {
+            if entity == "user" {
+                // Deactivations and role changes hold at once, not after the session cache.
+                state.forget_sessions();
+            }
+            Redirect::to(&format!("/e/{entity}/{id}")).into_response()
+        }
         Ok(Err(qingguan_core::Error::StaleVersion { .. })) => {
             let current = match state.store().get(&caller.access, &entity, id) {
                 Ok(r) => r,
@@ -339,7 +477,8 @@ pub async fn update(
             "",
         ),
         Ok(Err(err)) => {
-            let (fields, text, status) = write_failure(&caller, err.into());
+            let (mut fields, text, status) = write_failure(&caller, err.into());
+            fields.extend(pick_errors);
             form_page(
                 &state,
                 &caller,

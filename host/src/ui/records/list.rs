@@ -5,13 +5,37 @@ use crate::state::AppState;
 use crate::ui::extract::Pairs;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
-use crate::ui::render::{base, core_error, locale_of, page};
+use crate::ui::render::{base, core_error, locale_of, page, t};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{FieldType, ListQuery};
+use qingguan_core::{Entity, FieldType, ListQuery, Locale};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
+
+/// The operators of the list filter, in the order offered.
+const OPERATORS: [&str; 9] = [
+    "eq", "ne", "lt", "lte", "gt", "gte", "contains", "in", "null",
+];
+
+/// Why a list filter was refused, in the user's language: the field's label and the reason.
+fn filter_error(e: &Entity, locale: Locale, err: &qingguan_core::Error) -> String {
+    match err {
+        qingguan_core::Error::BadRequest { fields, .. } if !fields.is_empty() => fields
+            .iter()
+            .map(|(param, why)| {
+                let field = param.split('[').next().unwrap_or(param);
+                let label = e
+                    .field(field)
+                    .map(|f| f.def.label.get(locale).to_string())
+                    .unwrap_or_else(|| param.clone());
+                format!("{label}: {}", why.render(locale))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
 
 /// `GET /e/{entity}`: a page of records with filters, sort, search, paging and saved views.
 pub async fn list(
@@ -61,13 +85,13 @@ pub async fn list(
     let query = match ListQuery::from_pairs(api.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(q) => q,
         Err(err) => {
-            error = Some(err.to_string());
+            error = Some(filter_error(&e, locale, &err));
             ListQuery::default()
         }
     };
     let store = state.store().clone();
     let page_result = store.list(&caller.access, &entity, &query).or_else(|err| {
-        error = Some(err.to_string());
+        error = Some(filter_error(&e, locale, &err));
         store.list(&caller.access, &entity, &ListQuery::default())
     });
     let page_data = match page_result {
@@ -118,14 +142,34 @@ pub async fn list(
         p.push(("cursor".into(), c.clone()));
         format!("/e/{entity}?{}", encode(&p))
     });
-    let select_filters: Vec<Json> = e
+    // Choices, not typing: the first select fields with their options, and the first yes/no
+    // fields with yes and no.
+    let selects = e
         .visible_fields()
         .filter(|f| f.def.kind == FieldType::Select)
-        .take(3)
+        .take(3);
+    let booleans = e
+        .visible_fields()
+        .filter(|f| f.def.kind == FieldType::Boolean)
+        .take(2);
+    let select_filters: Vec<Json> = selects
+        .chain(booleans)
         .map(|f| {
             let current = get(&f.def.name);
-            json!({"name": f.def.name, "label": f.def.label.get(locale), "options": f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": o.value == current})).collect::<Vec<_>>()})
+            let options: Vec<Json> = if f.def.kind == FieldType::Boolean {
+                ["true", "false"]
+                    .iter()
+                    .map(|v| json!({"value": v, "label": t(locale, if *v == "true" { "yes" } else { "no" }), "selected": *v == current}))
+                    .collect()
+            } else {
+                f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": o.value == current})).collect()
+            };
+            json!({"name": f.def.name, "label": f.def.label.get(locale), "options": options})
         })
+        .collect();
+    let operators: Vec<Json> = OPERATORS
+        .iter()
+        .map(|op| json!({"value": op, "label": t(locale, &format!("op_{op}")), "selected": *op == fo}))
         .collect();
     let all_fields: Vec<Json> = e
         .visible_fields()
@@ -163,6 +207,7 @@ pub async fn list(
         json!({"q": get("q"), "ff": ff, "fo": fo, "fv": fv}),
     );
     ctx.insert("select_filters".into(), json!(select_filters));
+    ctx.insert("operators".into(), json!(operators));
     ctx.insert("all_fields".into(), json!(all_fields));
     ctx.insert("sort".into(), json!(sort));
     ctx.insert("views".into(), json!(views));

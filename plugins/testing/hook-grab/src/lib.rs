@@ -20,7 +20,10 @@ impl Plugin for HookGrab {
     }
 
     fn after_write(_op: WriteOp, _entity: &str, record: &Record) -> Result<()> {
-        host::kv_set(&format!("copy/{}", record.id), record.fields.to_json().as_bytes())?;
+        host::kv_set(
+            &format!("copy/{}", record.id),
+            record.fields.to_json().as_bytes(),
+        )?;
         Ok(())
     }
 }

@@ -30,17 +30,19 @@ impl Plugin for Nothing {
         }
         let entity = args["entity"].as_str().unwrap_or("customer").to_string();
         let id = args["id"].as_i64().unwrap_or(1);
-        let fields = json!({"name": "Injected", "kind": "company", "status": "lead", "role": "admin"});
+        let fields =
+            json!({"name": "Injected", "kind": "company", "status": "lead", "role": "admin"});
         Ok(match args["import"].as_str().unwrap_or("") {
             "get-record" => outcome(host::get(&entity, id).map(|r| json!(r.id))),
             "query-records" => {
                 outcome(host::query(&entity, &Query::new()).map(|p| json!(p.items.len())))
             }
-            "query-records-as-user" => outcome(
-                host::query(&entity, &Query::new().as_user()).map(|p| json!(p.items.len())),
-            ),
+            "query-records-as-user" => {
+                outcome(host::query(&entity, &Query::new().as_user()).map(|p| json!(p.items.len())))
+            }
             "aggregate-records" => outcome(
-                host::aggregate(&entity, &Query::new(), &[], &["count"]).map(|rows| json!(rows.len())),
+                host::aggregate(&entity, &Query::new(), &[], &["count"])
+                    .map(|rows| json!(rows.len())),
             ),
             "create-record" => outcome(host::create(&entity, &fields).map(|r| json!(r.id))),
             "update-record" => outcome(host::update(&entity, id, 1, &fields).map(|r| json!(r.id))),
