@@ -4,10 +4,8 @@
 //! to take a plugin away from everyone; a plugin whose hooks cannot run leaves its rules on;
 //! a plugin page hands its token to a foreign form.
 
-use qingguan::Config;
 use qingguan_tests::{customer, install, Client, Resp, TestServer, ADMIN_PASSWORD};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 fn ask(c: &Client, plugin: &str, query: &str, args: Value) -> Resp {
     c.post(&format!("/api/v1/plugins/{plugin}/queries/{query}"), &args)
@@ -173,32 +171,8 @@ fn a_plugin_that_fails_to_load_leaves_its_types_read_only() {
     assert_eq!(install(&admin, "qg-test-good", true).status, 201);
     let note = admin.create("note", json!({"title": "before"}));
     std::fs::remove_dir_all(s.dir.path().join("plugins").join("versions").join("good")).unwrap();
-    let store = s.store.clone();
-    let dir = s.dir.path().to_path_buf();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (addr, _stop) = rt.block_on(async move {
-        let server = qingguan::server::Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            store,
-            &dir,
-            Config::default(),
-        )
-        .await
-        .unwrap();
-        let addr = server.local_addr();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        (addr, tx)
-    });
-    let mut c = Client::new(&format!("http://{addr}"));
-    let started = std::time::Instant::now();
-    while c.get("/api/v1/health").status != 200 {
-        assert!(started.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    c.token = admin.token.clone();
+    let again = s.restarted();
+    let c = again.client_as(&admin);
     let info = c.get("/api/v1/plugins/good");
     assert_eq!(info.body["status"], "failed", "{}", info.text);
     let refused = c.post("/api/v1/records/note", &json!({"title": "rules off?"}));

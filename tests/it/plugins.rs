@@ -411,32 +411,8 @@ fn plugins_survive_a_restart() {
     assert_eq!(install(&admin, "qg-test-good", true).status, 201);
     admin.create("note", json!({"title": "persisted"}));
     // A second server over the same data directory loads the plugin from disk.
-    let store = s.store.clone();
-    let dir = s.dir.path().to_path_buf();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (addr, _guard) = rt.block_on(async move {
-        let server = qingguan::server::Server::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            store,
-            &dir,
-            Config::default(),
-        )
-        .await
-        .unwrap();
-        let addr = server.local_addr();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        (addr, tx)
-    });
-    let mut c = Client::new(&format!("http://{addr}"));
-    let started = std::time::Instant::now();
-    while c.get("/api/v1/health").status != 200 {
-        assert!(started.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    c.token = admin.token.clone();
+    let again = s.restarted();
+    let c = again.client_as(&admin);
     let n = c.create("note", json!({"title": "after restart"}));
     assert_eq!(n["state"], "open", "hooks of the reloaded plugin run");
 }

@@ -92,6 +92,45 @@ impl TestServer {
         }
     }
 
+    /// A second server over this one's store and data directory, as after a restart (plugins
+    /// loaded from disk again). It serves until dropped.
+    pub fn restarted(&self) -> Restarted {
+        let store = self.store.clone();
+        let dir = self.dir.path().to_path_buf();
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (addr, stop) = rt.block_on(async move {
+            let server = Server::bind(
+                "127.0.0.1:0".parse().unwrap(),
+                store,
+                &dir,
+                Config::default(),
+            )
+            .await
+            .expect("bind");
+            let addr = server.local_addr();
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            tokio::spawn(server.run(async {
+                let _ = rx.await;
+            }));
+            (addr, tx)
+        });
+        let url = format!("http://{addr}");
+        let probe = Client::new(&url);
+        let started = std::time::Instant::now();
+        while probe.get("/api/v1/health").status != 200 {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "restarted server never became ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Restarted {
+            url,
+            _stop: stop,
+            _rt: rt,
+        }
+    }
+
     /// A client without a session.
     pub fn anonymous(&self) -> Client {
         Client::new(&self.url)
@@ -136,6 +175,24 @@ impl Drop for TestServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A server started by [`TestServer::restarted`]; dropping it stops it.
+#[derive(Debug)]
+pub struct Restarted {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Restarted {
+    /// A client of the restarted server, with the session of `c` (sessions live in the store).
+    pub fn client_as(&self, c: &Client) -> Client {
+        let mut out = Client::new(&self.url);
+        out.token = c.token.clone();
+        out
     }
 }
 
