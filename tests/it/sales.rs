@@ -129,7 +129,7 @@ fn followups_targets_and_overdue() {
     assert_eq!(bad.error_code(422), "rejected");
     assert!(bad.body["error"]["fields"]["next_on"].is_string());
     let late = amy.create("followup", json!({"subject": "call", "kind": "call", "customer": c["id"], "happened_on": "2026-01-10", "next_on": "2026-01-20"}));
-    assert_ne!(late["overdue"], true);
+    assert_eq!(late["overdue"], true, "overdue as soon as written");
     let fine = amy.create(
         "followup",
         json!({"subject": "visit", "kind": "visit", "customer": c["id"], "next_on": "2999-01-01"}),

@@ -245,6 +245,11 @@ fn post(me: &who::Caller, path: &str, req: &Request, api: bool) -> Result<Respon
                 .unwrap_or(back);
             Ok((json!({"status": "done"}), format!("/appraisal?id={back}")))
         }
+        "/bases" => {
+            let out = workflow::set_bases(me, &form)?;
+            let id = out["cycle"].as_i64().unwrap_or(0);
+            Ok((out, format!("/hr?cycle={id}")))
+        }
         "/cycle" => {
             let id = model::id_arg(form.get("cycle").map(String::as_str), "cycle")?;
             let cycle = Cycle::load(id)?;
@@ -278,6 +283,12 @@ fn post(me: &who::Caller, path: &str, req: &Request, api: bool) -> Result<Respon
         Err(e) => {
             // Show the page the form was on again, with the reason.
             let page = match path {
+                "/bases" => pages::hr(
+                    me,
+                    form.get("cycle").and_then(|c| c.parse().ok()),
+                    None,
+                    Some(&e),
+                ),
                 "/cycle" => {
                     // A refused close or delete shows its confirmation again, with the reason.
                     let confirm = match form.get("op").map(String::as_str) {

@@ -2,6 +2,7 @@
 //! show only what the signed-in user may see.
 
 use crate::metrics;
+use crate::period::{self, Period};
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Group, Query};
 use qingguan_plugin_sdk::{json, Decimal, Error, Result, Value};
@@ -65,9 +66,81 @@ fn f(g: &Group, i: usize) -> f64 {
     g.decimal(i).to_string().parse::<f64>().unwrap_or(0.0)
 }
 
+/// Won revenue per month from `start` (the first day of a month) over `months` months, of
+/// deals closed from `from` to `to` (no end: up to today and beyond): one aggregate per
+/// closing day (at most a few thousand groups), rolled up to months.
+fn won_by_month(start: i64, months: i64, from: i64, to: Option<i64>) -> Result<Vec<(String, f64)>> {
+    let mut q = Query::new()
+        .eq("stage", "won")
+        .filter("closed_on", "gte", dates::format(from))
+        .as_user();
+    if let Some(to) = to {
+        q = q.filter("closed_on", "lte", dates::format(to));
+    }
+    let won = host::aggregate("deal", &q, &["closed_on"], &["sum:amount"])?;
+    let mut by_month: BTreeMap<String, f64> = (0..months)
+        .map(|i| {
+            (
+                dates::format(dates::month_start(start, i))[..7].to_string(),
+                0.0,
+            )
+        })
+        .collect();
+    for g in &won {
+        if let Some(m) = g
+            .group
+            .first()
+            .and_then(Value::as_str)
+            .and_then(|c| c.get(..7))
+        {
+            if let Some(v) = by_month.get_mut(m) {
+                *v += f(g, 0);
+            }
+        }
+    }
+    Ok(by_month.into_iter().collect())
+}
+
+/// Won revenue per owner of deals closed from `from` to `to`, the ten best, with names.
+fn ranking(from: i64, to: Option<i64>) -> Result<Vec<(String, f64, String)>> {
+    let mut q = Query::new()
+        .eq("stage", "won")
+        .filter("closed_on", "gte", dates::format(from))
+        .as_user();
+    if let Some(to) = to {
+        q = q.filter("closed_on", "lte", dates::format(to));
+    }
+    let per_owner: BTreeMap<i64, f64> = host::aggregate("deal", &q, &["owner"], &["sum:amount"])?
+        .iter()
+        .map(|g| {
+            (
+                g.group.first().and_then(Value::as_i64).unwrap_or(0),
+                f(g, 0),
+            )
+        })
+        .collect();
+    let mut ranking: Vec<(String, f64, String)> = per_owner
+        .into_iter()
+        .map(|(o, v)| {
+            let name = host::get("user", o)
+                .ok()
+                .and_then(|u| u.str("display_name").map(String::from))
+                .unwrap_or_else(|| format!("#{o}"));
+            (name, v, money(v))
+        })
+        .collect();
+    ranking.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranking.truncate(10);
+    Ok(ranking)
+}
+
 /// The dashboard fragment. Every figure is aggregated in the database (the guest never holds
 /// the deals themselves), so its cost does not grow with what one user has entered.
-pub fn dashboard() -> Result<String> {
+///
+/// Without a period: won revenue over the last twelve months and the ranking of this
+/// quarter; with one (`?period=month|quarter|year&at=DAY` or `?from=&to=`): both over it.
+/// The open pipeline is always as it stands today.
+pub fn dashboard(period: Option<&Period>) -> Result<String> {
     let today = dates::today();
     let open = host::aggregate(
         "deal",
@@ -97,82 +170,43 @@ pub fn dashboard() -> Result<String> {
             )
         })
         .collect();
-    let start = dates::month_start(today, -11);
-    // Won revenue per closing day over twelve months (at most 366 groups), rolled up to months.
-    let won = host::aggregate(
-        "deal",
-        &Query::new()
-            .eq("stage", "won")
-            .filter("closed_on", "gte", dates::format(start))
-            .as_user(),
-        &["closed_on"],
-        &["sum:amount"],
-    )?;
-    let mut by_month: BTreeMap<String, f64> = (0..12)
-        .map(|i| {
+    let (months, ranked, ranking_title) = match period {
+        None => {
+            let start = dates::month_start(today, -11);
+            let q_start =
+                dates::month_start(today, -(((dates::civil_from_days(today).1 as i64) - 1) % 3));
             (
-                dates::format(dates::month_start(today, i - 11))[..7].to_string(),
-                0.0,
+                won_by_month(start, 12, start, None)?,
+                ranking(q_start, None)?,
+                t(
+                    "Ranking this quarter (won revenue)",
+                    "本季度排行（赢单金额）",
+                )
+                .to_string(),
             )
-        })
-        .collect();
-    for g in &won {
-        if let Some(m) = g
-            .group
-            .first()
-            .and_then(Value::as_str)
-            .and_then(|c| c.get(..7))
-        {
-            if let Some(v) = by_month.get_mut(m) {
-                *v += f(g, 0);
-            }
         }
-    }
-    let months: Vec<(String, f64)> = by_month.into_iter().collect();
-    let q_start = dates::month_start(today, -(((dates::civil_from_days(today).1 as i64) - 1) % 3));
-    let quarter = host::aggregate(
-        "deal",
-        &Query::new()
-            .eq("stage", "won")
-            .filter("closed_on", "gte", dates::format(q_start))
-            .as_user(),
-        &["owner"],
-        &["sum:amount"],
-    )?;
-    let per_owner: BTreeMap<i64, f64> = quarter
-        .iter()
-        .map(|g| {
+        Some(p) => {
+            let starts = p.months();
             (
-                g.group.first().and_then(Value::as_i64).unwrap_or(0),
-                f(g, 0),
+                won_by_month(starts[0], starts.len() as i64, p.from, Some(p.to))?,
+                ranking(p.from, Some(p.to))?,
+                format!(
+                    "{} {} → {}",
+                    t("Ranking (won revenue)", "排行（赢单金额）"),
+                    dates::format(p.from),
+                    dates::format(p.to)
+                ),
             )
-        })
-        .collect();
-    let mut ranking: Vec<(String, f64, String)> = per_owner
-        .into_iter()
-        .map(|(o, v)| {
-            let name = host::get("user", o)
-                .ok()
-                .and_then(|u| u.str("display_name").map(String::from))
-                .unwrap_or_else(|| format!("#{o}"));
-            (name, v, money(v))
-        })
-        .collect();
-    ranking.sort_by(|a, b| b.1.total_cmp(&a.1));
-    ranking.truncate(10);
+        }
+    };
     let mut html = String::from("<section class=\"sales-dashboard\">");
+    html.push_str(&period::selector(period, t));
     html.push_str(&bars(
         t("Open pipeline by stage", "在途商机（按阶段）"),
         &funnel,
     ));
     html.push_str(&columns(t("Won revenue by month", "月度赢单金额"), &months));
-    html.push_str(&bars(
-        t(
-            "Ranking this quarter (won revenue)",
-            "本季度排行（赢单金额）",
-        ),
-        &ranking,
-    ));
+    html.push_str(&bars(&ranking_title, &ranked));
     html.push_str("</section>");
     Ok(html)
 }

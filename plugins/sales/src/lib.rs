@@ -3,7 +3,10 @@
 //! that appraisal is scored from — built only on the Qingguan SDK.
 
 mod dashboard;
+mod lose;
 pub mod metrics;
+mod overdue;
+mod period;
 mod rules;
 
 use qingguan_plugin_sdk::date as dates;
@@ -45,6 +48,13 @@ impl Plugin for Sales {
     }
 
     fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
+        if name == "mark_lost" {
+            // The action has no input form: without a reason it answers 422 on `reason`,
+            // naming the page that asks for it.
+            let reason = input.get("reason").and_then(Value::as_str);
+            let note = input.get("note").and_then(Value::as_str);
+            return Ok(lose::outcome(&lose::mark_lost(id, reason, note)?));
+        }
         let deal = host::get(entity, id)?;
         let patch = match name {
             "mark_won" => {
@@ -54,9 +64,6 @@ impl Plugin for Sales {
                 }
                 p
             }
-            "mark_lost" => {
-                json!({"stage": "lost", "lost_reason": input.get("reason").cloned().unwrap_or(Value::Null)})
-            }
             _ => return Err(Error::not_found(format!("no action {name}"))),
         };
         let r = host::update(entity, id, deal.version, &patch)?;
@@ -65,30 +72,47 @@ impl Plugin for Sales {
 
     fn job(name: &str) -> Result<()> {
         match name {
-            "mark_overdue" => {
-                let today = dates::format(dates::today());
-                let due = host::query_all(
-                    "followup",
-                    &Query::new()
-                        .filter("next_on", "lt", &today)
-                        .filter("overdue", "ne", "true")
-                        .filter("done", "ne", "true"),
-                )?;
-                for f in due {
-                    host::update("followup", f.id, f.version, &json!({"overdue": true}))?;
-                }
-                Ok(())
-            }
+            "mark_overdue" => mark_overdue(),
             _ => Err(Error::not_found(name)),
         }
     }
 
     fn http(req: Request) -> Result<Response> {
         match (req.method.as_str(), req.path.as_str()) {
-            ("GET", "/dashboard") => Ok(Response::with_type(
-                "text/html; charset=utf-8",
-                dashboard::dashboard()?,
-            )),
+            ("GET", "/dashboard") => {
+                let period = period::Period::of(&req)?;
+                Ok(Response::with_type(
+                    "text/html; charset=utf-8",
+                    dashboard::dashboard(period.as_ref())?,
+                ))
+            }
+            // Overdue follow-ups computed from their due date: the caller's own (the
+            // dashboard widget), or `?who=all` that the caller may see.
+            ("GET", "/overdue") => {
+                let all = req.query_param("who").as_deref() == Some("all");
+                if wants_json(&req) {
+                    Ok(Response::json(&overdue::json(all)?))
+                } else {
+                    Ok(Response::with_type(
+                        "text/html; charset=utf-8",
+                        overdue::page(all)?,
+                    ))
+                }
+            }
+            ("GET", "/lose") => {
+                let deal = match req.query_param("deal").filter(|d| !d.is_empty()) {
+                    Some(d) => Some(d.parse::<i64>().map_err(|_| {
+                        Error::invalid("'deal' must be an id").field("deal", "must be an id")
+                    })?),
+                    None => None,
+                };
+                let done = req.query_param("done").is_some();
+                Ok(Response::with_type(
+                    "text/html; charset=utf-8",
+                    lose::page(deal, done, None, &Default::default())?,
+                ))
+            }
+            ("POST", "/lose") => lose::post(&req, wants_json(&req)),
             // A page for people, JSON for API clients that ask for it.
             ("GET", "/targets") if wants_json(&req) => Ok(Response::json(&dashboard::targets()?)),
             ("GET", "/targets") => Ok(Response::with_type(
@@ -102,6 +126,23 @@ impl Plugin for Sales {
     fn answer(query: &str, args: Value) -> Result<Value> {
         metrics::answer(query, &args)
     }
+}
+
+/// Sets the stored mark on follow-ups that fell due since they were last written (the write
+/// hook keeps it right on every write; pages compute "overdue" from the date anyway).
+fn mark_overdue() -> Result<()> {
+    let today = dates::format(dates::today());
+    let due = host::query_all(
+        "followup",
+        &Query::new()
+            .filter("next_on", "lt", &today)
+            .filter("overdue", "ne", "true")
+            .filter("done", "ne", "true"),
+    )?;
+    for f in due {
+        host::update("followup", f.id, f.version, &json!({"overdue": true}))?;
+    }
+    Ok(())
 }
 
 fn wants_json(req: &Request) -> bool {

@@ -57,12 +57,23 @@ pub fn deal(op: WriteOp, before: Option<&Record>, f: &mut Fields) -> Result<()> 
         }
         "lost" => {
             if f.str("lost_reason").is_none() {
-                return Err(
-                    Error::invalid(msg("a lost deal needs a reason", "输单必须填写原因")).field(
-                        "lost_reason",
-                        msg("required when the deal is lost", "输单时必填"),
+                // A drag to "lost" on the kanban shows this message: it names the page that
+                // asks for the reason.
+                let message = match before {
+                    Some(b) => format!(
+                        "{} /p/sales/lose?deal={}",
+                        msg(
+                            "a lost deal needs a reason: choose it on",
+                            "输单必须填写原因，请在此页选择："
+                        ),
+                        b.id
                     ),
-                );
+                    None => msg("a lost deal needs a reason", "输单必须填写原因"),
+                };
+                return Err(Error::invalid(message).field(
+                    "lost_reason",
+                    msg("required when the deal is lost", "输单时必填"),
+                ));
             }
             if entering && f.str("closed_on").is_none() {
                 f.set("closed_on", today);
@@ -133,16 +144,20 @@ pub fn followup(f: &mut Fields) -> Result<()> {
             ));
         }
     }
-    // The scheduled job marks follow-ups overdue; finishing or postponing the next step
-    // clears the mark.
-    let future = f
-        .str("next_on")
-        .and_then(dates::parse)
-        .is_none_or(|n| n >= dates::today());
-    if f.bool("done").unwrap_or(false) || future {
-        f.set("overdue", false);
-    }
+    // The stored mark follows the due date on every write (finishing or postponing the next
+    // step clears it, a date already past sets it); the scheduled job sets it on follow-ups
+    // that fall due while nobody writes them. Pages and the API compute "overdue" from the
+    // date when read (`overdue.rs`), so they never wait for the job.
+    f.set("overdue", is_overdue(f.str("next_on"), f.bool("done")));
     Ok(())
+}
+
+/// Whether a next step due on `next_on` (and `done` or not) is overdue today.
+pub fn is_overdue(next_on: Option<&str>, done: Option<bool>) -> bool {
+    !done.unwrap_or(false)
+        && next_on
+            .and_then(dates::parse)
+            .is_some_and(|n| n < dates::today())
 }
 
 /// Targets: for a person or a team, starting on the first day of a month or quarter.

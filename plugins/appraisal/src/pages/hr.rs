@@ -1,4 +1,5 @@
-//! HR's overview `/hr?cycle=`: stage controls, the target cascade, charts and the bonus table.
+//! HR's overview `/hr?cycle=`: stage controls, the target cascade, charts, the bonus table and
+//! the bonus bases form.
 
 use super::{
     card, error_box, figures_in, num, person_link, stage_label, stage_text, standing, status_label,
@@ -149,6 +150,7 @@ pub(crate) fn hr(
         );
     }
     results_table(me, &mut s, &cycle, &list, &results, &people);
+    s.push_str(&super::bases::bases_form(me, &cycle, &list, &people));
     Ok(s)
 }
 

@@ -2,6 +2,7 @@
 //! appraised, their manager, raters, HR — and here the helpers they share. Pages show only
 //! what the caller may see.
 
+mod bases;
 mod hr;
 mod person;
 mod rate;

@@ -1,8 +1,9 @@
 //! The cycle's workflow, one file per step: starting a cycle (appraisals, cascaded targets,
-//! carried improvement items), target negotiation, manual actuals and 360° ratings, feedback
+//! carried improvement items), target negotiation, bonus bases, manual actuals and 360° ratings, feedback
 //! with an improvement plan, the stage transitions — the close of the scores among them — and
 //! the figures. Here: who manages an appraisal, and the form helpers the steps share.
 
+mod bases;
 mod feedback;
 mod figures;
 mod inputs;
@@ -11,6 +12,7 @@ mod remove;
 mod stages;
 mod start;
 
+pub(crate) use bases::set_bases;
 pub(crate) use feedback::{feedback, improvement, improvement_done};
 pub(crate) use figures::{compute, results, standing};
 pub(crate) use inputs::{actuals, rate, rater_groups};

@@ -27,7 +27,8 @@ fn append(log: Option<&str>, line: &str) -> String {
     }
 }
 
-/// The manager proposes (or revises) targets: `target_<id>` values and a comment.
+/// The manager proposes (or revises) targets: `target_<id>` values and a comment; targets
+/// not sent are proposed as they stand.
 pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) -> Result<()> {
     if !manages(me, a) {
         return Err(Error::Denied(
@@ -46,31 +47,32 @@ pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
         ));
     }
     let targets = a.targets()?;
-    let mut changes = Vec::new();
+    // Every target is proposed: the values sent, and the others as they stand (cascaded or
+    // proposed before) — a manager who accepts the cascaded targets sends none.
+    let mut proposal = Vec::new();
     for t in &targets {
         let key = format!("target_{}", t.rec.id);
-        let Some(v) = form.get(&key) else { continue };
-        let d = parse_amount(v, &key, me)?;
+        let sent = match form.get(&key) {
+            Some(v) => Some(parse_amount(v, &key, me)?),
+            None => None,
+        };
+        let Some(d) = sent.or(t.target) else {
+            return Err(Error::invalid(
+                me.t("every indicator needs a target", "每个指标都需要目标值"),
+            )
+            .field(key, t.name.clone()));
+        };
         if d.is_zero() {
             return Err(
                 Error::invalid(me.t("a target must be above zero", "目标值必须大于0"))
                     .field(key, me.t("must be above zero", "必须大于0")),
             );
         }
-        changes.push((t, d));
-    }
-    if let Some(missing) = targets
-        .iter()
-        .find(|t| t.target.is_none() && !changes.iter().any(|(c, _)| c.rec.id == t.rec.id))
-    {
-        return Err(
-            Error::invalid(me.t("every indicator needs a target", "每个指标都需要目标值"))
-                .field(format!("target_{}", missing.rec.id), missing.name.clone()),
-        );
+        proposal.push((t, d));
     }
     let people = model::people()?;
     let mut parts = Vec::new();
-    for (t, d) in &changes {
+    for (t, d) in &proposal {
         if t.target != Some(*d) {
             host::update(
                 "appraisal_target",
@@ -79,7 +81,7 @@ pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
                 &json!({"target": d.to_string()}),
             )?;
         }
-        parts.push(format!("{} {}", t.name, d));
+        parts.push(format!("{} {}", t.name, d.normalize()));
     }
     let comment = form.get("comment").map(|c| c.trim()).unwrap_or_default();
     let mut line = format!(
