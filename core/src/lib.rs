@@ -13,8 +13,10 @@ pub mod plugins;
 pub mod query;
 pub mod reason;
 pub mod record;
+pub mod saved_views;
 pub mod schema;
 pub mod search;
+pub mod settings;
 pub mod store;
 pub mod users;
 pub mod value;
@@ -26,12 +28,14 @@ pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use reason::{render_fields, Reason};
 pub use record::{HistoryEntry, Record};
+pub use saved_views::SavedView;
 pub use schema::{
     Column, Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, FieldTypeInfo, Input, Label,
     Layout, Locale, Origin, PartialLabel, Schema, Section, SelectOption,
 };
 pub use search::SearchHit;
+pub use settings::parse_utc_offset;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
 pub use store::{restore_install, InstallFile, Store, StoreOptions};
-pub use users::{NewUser, SavedView, Session, UserInfo};
+pub use users::{NewUser, Session, UserInfo};
 pub use value::Value;

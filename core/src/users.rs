@@ -21,10 +21,6 @@ use std::sync::Arc;
 pub const MIN_PASSWORD_LEN: usize = 8;
 /// Longest password, in bytes.
 const MAX_PASSWORD_BYTES: usize = 1024;
-/// Longest name of a saved view, in characters.
-const MAX_VIEW_NAME_CHARS: usize = 60;
-/// Longest query string of a saved view, in bytes.
-const MAX_VIEW_QUERY_BYTES: usize = 2000;
 
 /// What is needed to create a user.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -392,30 +388,6 @@ impl Store {
         })
     }
 
-    /// The install's language for users who chose none and whose browser names no language
-    /// Qingguan speaks (setting `locale`; English unless set).
-    pub fn default_locale(&self) -> Result<Locale> {
-        self.read(|c| {
-            let v: Option<String> = c
-                .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
-        })
-    }
-
-    /// Sets the install's default language (see [`Store::default_locale`]).
-    pub fn set_default_locale(&self, locale: Locale) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES ('locale', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [locale.as_str()],
-            )?;
-            Ok(())
-        })
-    }
-
     /// Remembers a user's locale (no history noise beyond the one field).
     pub fn set_user_locale(&self, user_id: i64, locale: Locale) -> Result<()> {
         let system = Access::system();
@@ -503,77 +475,6 @@ impl Store {
                 }
             }
             self.reload_roles(tx)
-        })
-    }
-}
-
-/// A saved list view: a name for a list query string.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SavedView {
-    /// Id.
-    pub id: i64,
-    /// Entity type.
-    pub entity: String,
-    /// Name the user gave it.
-    pub name: String,
-    /// The list query string (filters, sort, search).
-    pub query: String,
-}
-
-impl Store {
-    /// A user's saved views of an entity type, by name.
-    pub fn saved_views(&self, user_id: i64, entity: &str) -> Result<Vec<SavedView>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, entity, name, query FROM saved_views WHERE user_id = ?1 AND entity = ?2 ORDER BY name",
-            )?;
-            let rows = stmt
-                .query_map((user_id, entity), |r| {
-                    Ok(SavedView { id: r.get(0)?, entity: r.get(1)?, name: r.get(2)?, query: r.get(3)? })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-
-    /// Saves (or replaces) a named view; the query must parse as a list query.
-    pub fn save_view(&self, user_id: i64, entity: &str, name: &str, query: &str) -> Result<()> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_VIEW_NAME_CHARS {
-            return Err(Error::field(
-                "name",
-                Reason::LengthBetween {
-                    min: 1,
-                    max: MAX_VIEW_NAME_CHARS,
-                },
-            ));
-        }
-        if query.len() > MAX_VIEW_QUERY_BYTES {
-            return Err(Error::field(
-                "query",
-                Reason::QueryTooLong {
-                    max: MAX_VIEW_QUERY_BYTES,
-                },
-            ));
-        }
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO saved_views (user_id, entity, name, query) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (user_id, entity, name) DO UPDATE SET query = ?4",
-                (user_id, entity, name, query),
-            )?;
-            Ok(())
-        })
-    }
-
-    /// Deletes one of a user's saved views.
-    pub fn delete_view(&self, user_id: i64, id: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "DELETE FROM saved_views WHERE id = ?1 AND user_id = ?2",
-                (id, user_id),
-            )?;
-            Ok(())
         })
     }
 }

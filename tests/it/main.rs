@@ -7,6 +7,8 @@ mod bad_input;
 mod browser;
 mod cli;
 mod core_trust;
+mod first_contact_lang;
+mod first_contact_more;
 mod first_contact_plugins;
 mod first_contact_ui;
 mod hot_swap;

@@ -131,6 +131,11 @@ pub struct FieldDef {
     /// Help text shown under the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<Label>,
+    /// Set by the system (a plugin's hooks, actions or jobs, a workflow), not by people: the
+    /// generic forms show it as text and refuse it in posts. The API leaves enforcement to
+    /// whoever owns the field (the plugin's hooks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readonly: bool,
 }
 
 impl FieldDef {
@@ -149,7 +154,14 @@ impl FieldDef {
             scale: None,
             indexed: None,
             help: None,
+            readonly: false,
         }
+    }
+
+    /// Marks the field as set by the system (see [`FieldDef::readonly`]).
+    pub fn readonly(mut self) -> Self {
+        self.readonly = true;
+        self
     }
 
     /// Marks the field required.

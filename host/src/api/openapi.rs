@@ -153,6 +153,10 @@ pub fn entity_schema(e: &Entity) -> Value {
                     m.insert("enum".into(), json!(values));
                 }
             }
+            if f.def.readonly {
+                // Set by the system (the owning plugin refuses it from people).
+                m.insert("readOnly".into(), json!(true));
+            }
             if f.retired {
                 m.insert("readOnly".into(), json!(true));
                 m.insert("deprecated".into(), json!(true));

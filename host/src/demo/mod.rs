@@ -111,6 +111,8 @@ pub fn seed_if_empty(store: &Store) -> Result<bool> {
 pub fn seed(store: &Store, customers: usize) -> Result<()> {
     // A Chinese company: Chinese for whoever's browser names neither language.
     store.set_default_locale(qingguan_core::Locale::ZhCn)?;
+    // The demo company is in China: times read in UTC+8.
+    store.set_time_zone(480)?;
     let system = Access::system();
     let mut ids = std::collections::HashMap::new();
     let people = [

@@ -10,23 +10,41 @@ use qingguan_core::ListQuery;
 use qingguan_runtime::bindings::wit;
 use serde_json::{json, Value as Json};
 
+/// The most count tiles the dashboard shows.
+const MAX_TILES: usize = 6;
+
 /// `GET /`: tiles per entity type, customers by status, plugin widgets.
 pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller) -> Response {
     let locale = locale_of(&caller);
     let store = state.store().clone();
     let schema = store.schema();
+    let mut ctx = base(&state, &caller, "/");
+    // Tiles for the record types of the caller's menu (the types they work on), not for every
+    // type they may read: plugins' internal types (targets, ratings, …) stay off.
     let mut tiles = Vec::new();
-    for e in schema
-        .entities()
-        .iter()
-        .filter(|e| !e.retired && e.name != "user" && caller.access.permission(&e.name).read)
-    {
+    let menu_types: Vec<String> = ctx
+        .get("nav")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|item| item["href"].as_str().is_some_and(|h| h.starts_with("/e/")))
+        .filter_map(|item| item["entity"].as_str().map(String::from))
+        .collect();
+    let mut seen = Vec::new();
+    for name in menu_types {
+        if seen.contains(&name) || tiles.len() >= MAX_TILES {
+            continue;
+        }
+        let Some(e) = schema.entity(&name) else {
+            continue;
+        };
         let n = store
             .count(&caller.access, &e.name, &ListQuery::default())
             .unwrap_or(0);
         tiles.push(
-            json!({"label": e.label.get(locale), "count": n, "href": format!("/e/{}", e.name)}),
+            json!({"label": e.label.get(locale), "count": n, "href": format!("/e/{}", e.name), "entity": e.name}),
         );
+        seen.push(name);
     }
     let mut status_chart = Json::Null;
     if caller.access.permission("customer").read {
@@ -77,7 +95,6 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
             }
         }
     }
-    let mut ctx = base(&state, &caller, "/");
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));

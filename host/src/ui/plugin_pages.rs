@@ -123,6 +123,8 @@ async fn plugin_route(
 ) -> Response {
     let locale = locale_of(caller);
     let route = format!("/{rest}");
+    // The page's title: its menu entry's label, else the plugin's name, in the reader's
+    // language (the plugin id only for a plugin that is not running).
     let heading = state
         .plugins()
         .active(plugin)
@@ -132,6 +134,7 @@ async fn plugin_route(
                 .iter()
                 .find(|m| m.route.as_deref() == Some(route.as_str()))
                 .map(|m| m.label.get(locale).to_string())
+                .or_else(|| p.manifest.name.as_ref().map(|n| n.get(locale).to_string()))
         })
         .unwrap_or_else(|| plugin.to_string());
     let req = wit::HttpRequest {

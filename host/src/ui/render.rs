@@ -140,6 +140,21 @@ pub fn strings(locale: Locale) -> Json {
         "filter_value",
         "dismiss",
         "technical_detail",
+        "perm_create",
+        "perm_read",
+        "perm_update",
+        "perm_delete",
+        "perm_scope",
+        "scope_own",
+        "scope_team",
+        "scope_all",
+        "all_permissions",
+        "plugin",
+        "plugin_error",
+        "capabilities",
+        "approve_help",
+        "retired",
+        "set_by_system_short",
     ];
     Json::Object(
         keys.iter()
@@ -207,14 +222,20 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
     }
     for p in plugins.iter() {
         for m in &p.manifest.menu {
-            match (&m.entity, &m.route) {
-                (Some(ent), _) => {
-                    let Some(e) = schema.entity(ent) else {
-                        continue;
-                    };
-                    if e.retired || !caller.access.permission(ent).read {
-                        continue;
-                    }
+            // An entry that names an entity type is for the people who work on that type; a
+            // route entry that also names one links to the route and is gated by the type.
+            if let Some(ent) = &m.entity {
+                match schema.entity(ent) {
+                    Some(e) if !e.retired && works_on(caller, &p.manifest, ent) => {}
+                    _ => continue,
+                }
+            }
+            match (&m.route, &m.entity) {
+                (Some(route), _) => {
+                    let href = format!("/p/{}{}", p.manifest.id, route);
+                    nav.push(json!({"label": m.label.get(locale), "href": href, "entity": m.entity.as_deref().unwrap_or(""), "active": path == href}));
+                }
+                (None, Some(ent)) => {
                     let view = if m.view.as_deref() == Some("kanban") {
                         "/kanban"
                     } else {
@@ -222,11 +243,7 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
                     };
                     nav.push(json!({"label": m.label.get(locale), "href": format!("/e/{ent}{view}"), "entity": ent, "active": path.starts_with("/e/") && current == ent}));
                 }
-                (None, Some(route)) => {
-                    let href = format!("/p/{}{}", p.manifest.id, route);
-                    nav.push(json!({"label": m.label.get(locale), "href": href, "entity": "", "active": path == href}));
-                }
-                _ => {}
+                (None, None) => {}
             }
         }
     }
@@ -238,6 +255,27 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
     m.insert("csrf".into(), json!(caller.csrf));
     m.insert("path".into(), json!(path));
     m
+}
+
+/// Whether a plugin's menu entry for entity type `entity` belongs in the caller's menu: they
+/// can read the type, and either may change it or read it for more than the plugin's pages. A
+/// plugin's own read-only defaults for a role (`[permissions.<role>]` in its manifest) let its
+/// pages show the role those records — a rep reads cycles, job profiles and grade bands for
+/// "My appraisal" — and do not make the type's list a place the role works in. An
+/// administrator who gives the role more than reading brings the entry back.
+pub fn works_on(caller: &Caller, manifest: &qingguan_runtime::Manifest, entity: &str) -> bool {
+    let p = caller.access.permission(entity);
+    if caller.access.is_admin() || p.create || p.update || p.delete {
+        return true;
+    }
+    if !p.read {
+        return false;
+    }
+    let plugin_default = manifest
+        .permissions
+        .get(&caller.access.role.name)
+        .and_then(|perms| perms.get(entity));
+    !matches!(plugin_default, Some(d) if d.read && !d.create && !d.update && !d.delete)
 }
 
 /// A page with a heading and a message (errors, refusals).
@@ -264,6 +302,38 @@ pub fn core_error(state: &AppState, caller: &Caller, e: qingguan_core::Error) ->
         _ => t(locale, "error"),
     };
     message(state, caller, api.status, &heading, &api.message)
+}
+
+/// The offset times are shown in for a caller: the install's time zone (setting `time_zone`,
+/// `Store::set_time_zone`), else UTC+8 for people reading Chinese (China has one zone and no
+/// daylight saving), else UTC.
+pub fn zone_of(state: &AppState, caller: &Caller) -> chrono::FixedOffset {
+    let minutes = state
+        .store()
+        .time_zone()
+        .ok()
+        .flatten()
+        .unwrap_or(match locale_of(caller) {
+            Locale::ZhCn => 8 * 60,
+            Locale::En => 0,
+        });
+    chrono::FixedOffset::east_opt(minutes * 60)
+        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("UTC"))
+}
+
+/// A moment as people read it: date and minute in the caller's time zone ([`zone_of`]).
+pub fn local_time(state: &AppState, caller: &Caller, at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&zone_of(state, caller))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A stored RFC 3339 moment (history rows, plugin install attempts) as [`local_time`]; text
+/// that is not one is shown as it is.
+pub fn local_time_text(state: &AppState, caller: &Caller, at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| local_time(state, caller, t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// A field value as people read it (labels for options, yes/no, titles for references).
@@ -298,7 +368,7 @@ pub fn display(
             .reference_target()
             .map(|t| title_of(state, caller, t, *id))
             .unwrap_or_else(|| format!("#{id}")),
-        Value::DateTime(dt) => dt.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Value::DateTime(dt) => local_time(state, caller, *dt),
         other => other.to_text(),
     }
 }

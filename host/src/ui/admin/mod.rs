@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::ui::render::{locale_of, message, t};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::Locale;
 use serde::Deserialize;
 
 pub(super) fn admin_only(state: &AppState, caller: &Caller) -> Result<(), Response> {
@@ -41,16 +42,49 @@ pub struct ErrorQuery {
     pub(super) detail: Option<String>,
 }
 
-/// Back to a page with an API error: its message and the reason of each field, in the
-/// language of the request.
+/// Back to a page with an API error: each refused field by the name its form shows, with its
+/// reason, in the language of the request (the core's English summary only when no field is
+/// named).
 pub(super) fn back_with_api_error(path: &str, e: &ApiError) -> Response {
     let locale = crate::error::request_locale();
+    let colon = if locale == Locale::ZhCn { "：" } else { ": " };
     let fields: Vec<String> = e
         .fields
         .iter()
-        .map(|(k, v)| format!("{k}: {}", v.render(locale)))
+        .map(|(k, v)| format!("{}{colon}{}", form_label(locale, k), v.render(locale)))
         .collect();
-    back_with_error(path, format!("{} {}", e.message, fields.join("; ")).trim())
+    if fields.is_empty() {
+        return back_with_error(path, &e.message);
+    }
+    back_with_error(
+        path,
+        &format!("{} {}", t(locale, "fix_errors"), fields.join("; ")),
+    )
+}
+
+/// The words an admin form shows for a field key of an error (`entities[0].label_en` →
+/// "Label (English)"); a key no form names is shown as it is.
+fn form_label(locale: Locale, key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let last = last.split('[').next().unwrap_or(last);
+    let ui = match last {
+        "username" => "username",
+        "password" | "current_password" => "password",
+        "display_name" => "display_name",
+        "role" => "role",
+        "team" => "team",
+        "name" => "entity_name",
+        "label" | "label_en" => "label_en",
+        "label_zh" | "zh-CN" => "label_zh",
+        "type" | "kind" => "field_type",
+        "target" => "target",
+        "options" => "options",
+        "layout" | "sections" => "layout",
+        "list_columns" | "columns" => "list_columns",
+        "required" => "required",
+        _ => return key.to_string(),
+    };
+    t(locale, ui)
 }
 
 pub(super) fn back_with_error(path: &str, error: &str) -> Response {

@@ -1,13 +1,15 @@
 //! The plugins page: upload, enable, disable, roll back and remove.
 
 use super::{admin_only, back_with_error, ErrorQuery};
+use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::{check_csrf, UiCaller};
-use crate::ui::render::{base, locale_of, page, t};
+use crate::ui::render::{base, local_time_text, locale_of, page, t};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::Locale;
 use qingguan_runtime::InstallOptions;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -28,22 +30,137 @@ pub async fn plugins(
         .list()
         .map(|l| serde_json::to_value(l).unwrap_or_default())
         .unwrap_or_default();
-    // A refused attempt as a sentence in the user's language; the runtime's words (a parser
-    // error, say) are the technical detail.
     for p in list.as_array_mut().into_iter().flatten() {
-        let attempt = p.get_mut("last_attempt").and_then(Json::as_object_mut);
-        if let Some(a) = attempt {
-            if let Some(raw) = a.get("error").and_then(Json::as_str) {
-                let sentence = t(locale, refusal_key(raw));
-                a.insert("error_text".into(), json!(sentence));
-            }
-        }
+        describe(&state, &caller, locale, p);
     }
     let mut ctx = base(&state, &caller, "/admin/plugins");
     ctx.insert("plugins".into(), list);
     ctx.insert("error".into(), json!(q.error));
     ctx.insert("detail".into(), json!(q.detail));
     page(StatusCode::OK, "admin_plugins.html", Json::Object(ctx))
+}
+
+/// Adds what the plugins page shows about a plugin in the reader's words: its name, status,
+/// times in their time zone, the actions that apply to its state (with a confirmation for the
+/// ones that stop or remove something) and the capabilities it asks for.
+fn describe(state: &AppState, caller: &Caller, locale: Locale, p: &mut Json) {
+    let id = p["id"].as_str().unwrap_or_default().to_string();
+    let name = p["manifest"]["name"]
+        .as_object()
+        .map(|n| {
+            let key = if locale == Locale::ZhCn {
+                "zh-CN"
+            } else {
+                "en"
+            };
+            n.get(key)
+                .or_else(|| n.get("en"))
+                .and_then(Json::as_str)
+                .unwrap_or(&id)
+                .to_string()
+        })
+        .unwrap_or_else(|| id.clone());
+    let status = p["status"].as_str().unwrap_or("failed").to_string();
+    let version = p["version"].as_str().unwrap_or_default().to_string();
+    let can_rollback = p["versions"]
+        .as_array()
+        .is_some_and(|vs| vs.iter().any(|v| v.as_str() != Some(version.as_str())));
+    let installed = status != "rejected";
+    let actions: Vec<Json> = [
+        ("enable", installed && status != "active", None),
+        ("disable", status == "active", Some("confirm_disable")),
+        (
+            "rollback",
+            installed && can_rollback,
+            Some("confirm_rollback"),
+        ),
+        ("remove", installed, Some("confirm_remove")),
+    ]
+    .into_iter()
+    .filter(|(_, applies, _)| *applies)
+    .map(|(op, _, confirm)| {
+        json!({"op": op, "label": t(locale, op), "danger": op == "remove",
+               "confirm": confirm.map(|k| t(locale, k).replace("{name}", &name))})
+    })
+    .collect();
+    let caps = capability_words(state, locale, &p["manifest"]["capabilities"]);
+    let Some(o) = p.as_object_mut() else {
+        return;
+    };
+    o.insert("name".into(), json!(name));
+    o.insert(
+        "status_text".into(),
+        json!(t(locale, &format!("status_{status}"))),
+    );
+    o.insert("actions".into(), json!(actions));
+    o.insert("capabilities".into(), json!(caps));
+    // A refused attempt as a sentence in the user's language; the runtime's words (a parser
+    // error, say) are the technical detail.
+    if let Some(a) = o.get_mut("last_attempt").and_then(Json::as_object_mut) {
+        if let Some(raw) = a.get("error").and_then(Json::as_str) {
+            let sentence = t(locale, refusal_key(raw));
+            a.insert("error_text".into(), json!(sentence));
+        }
+        if let Some(at) = a.get("at").and_then(Json::as_str) {
+            let local = local_time_text(state, caller, at);
+            a.insert("at_local".into(), json!(local));
+        }
+        let ms = a.get("millis").and_then(Json::as_u64).unwrap_or(0);
+        a.insert(
+            "done_text".into(),
+            json!(t(locale, "installed_in").replace("{ms}", &ms.to_string())),
+        );
+    }
+}
+
+/// The capabilities a manifest asks for, one sentence each in the reader's words (entity types
+/// by their labels).
+fn capability_words(state: &AppState, locale: Locale, caps: &Json) -> Vec<String> {
+    let schema = state.store().schema();
+    let sep = if locale == Locale::ZhCn { "、" } else { ", " };
+    let names = |key: &str, all: &str, label: &dyn Fn(&str) -> String| -> Option<String> {
+        let list: Vec<String> = caps[key]
+            .as_array()?
+            .iter()
+            .filter_map(Json::as_str)
+            .map(|n| if n == "*" { t(locale, all) } else { label(n) })
+            .collect();
+        (!list.is_empty()).then(|| list.join(sep))
+    };
+    let entity = |n: &str| {
+        schema
+            .entity(n)
+            .map(|e| e.label.get(locale).to_string())
+            .unwrap_or_else(|| n.to_string())
+    };
+    let plugin = |n: &str| {
+        state
+            .plugins()
+            .active(n)
+            .and_then(|p| p.manifest.name.as_ref().map(|l| l.get(locale).to_string()))
+            .unwrap_or_else(|| n.to_string())
+    };
+    let mut out = Vec::new();
+    for (key, words, all, label) in [
+        (
+            "read",
+            "cap_read",
+            "cap_all_types",
+            &entity as &dyn Fn(&str) -> String,
+        ),
+        ("write", "cap_write", "cap_all_types", &entity),
+        ("ask", "cap_ask", "cap_all_plugins", &plugin),
+    ] {
+        if let Some(list) = names(key, all, label) {
+            out.push(t(locale, words).replace("{list}", &list));
+        }
+    }
+    for flag in ["kv", "emit", "elevate"] {
+        if caps[flag].as_bool() == Some(true) {
+            out.push(t(locale, &format!("cap_{flag}")));
+        }
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +188,7 @@ pub async fn upload_plugin(
                 name = field.file_name().map(String::from);
                 match field.bytes().await {
                     Ok(b) => bytes = b.to_vec(),
-                    Err(e) => return back_with_error("/admin/plugins", &e.to_string()),
+                    Err(e) => return back_with_detail(&caller, "refused_other", &e.to_string()),
                 }
             }
             Some("approve") => approve = true,
@@ -79,7 +196,7 @@ pub async fn upload_plugin(
         }
     }
     if bytes.is_empty() {
-        return back_with_error("/admin/plugins", "choose a .wasm file");
+        return back_with_error("/admin/plugins", &t(locale_of(&caller), "choose_wasm"));
     }
     let plugins = state.plugins().clone();
     match tokio::task::spawn_blocking(move || {
@@ -170,7 +287,16 @@ pub async fn plugin_op(
     .await;
     match outcome {
         Ok(Ok(())) => Redirect::to("/admin/plugins").into_response(),
-        Ok(Err(e)) => back_with_error("/admin/plugins", &e.to_string()),
-        Err(_) => back_with_error("/admin/plugins", "failed"),
+        Ok(Err(e)) => back_with_detail(&caller, "op_failed", &e.to_string()),
+        Err(_) => back_with_error("/admin/plugins", &t(locale_of(&caller), "op_failed")),
     }
+}
+
+/// Back to the plugins page with a sentence in the caller's language and the runtime's own
+/// words as the technical detail.
+fn back_with_detail(caller: &Caller, key: &str, raw: &str) -> Response {
+    let sentence = t(locale_of(caller), key);
+    let detail: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    let error: String = form_urlencoded::byte_serialize(sentence.as_bytes()).collect();
+    Redirect::to(&format!("/admin/plugins?error={error}&detail={detail}")).into_response()
 }

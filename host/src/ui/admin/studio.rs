@@ -9,7 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::{
-    EntityDef, FieldDef, FieldPatch, FieldType, Label, Layout, PartialLabel, Section, SelectOption,
+    EntityDef, FieldDef, FieldPatch, FieldType, Label, Layout, Locale, Origin, PartialLabel,
+    Section, SelectOption,
 };
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -25,7 +26,7 @@ pub async fn studio(
     }
     let locale = locale_of(&caller);
     let schema = state.store().schema();
-    let entities: Vec<Json> = schema.entities().iter().map(|e| json!({"name": e.name, "label": e.label.get(locale), "origin": e.origin.as_string(), "retired": e.retired})).collect();
+    let entities: Vec<Json> = schema.entities().iter().map(|e| json!({"name": e.name, "label": e.label.get(locale), "origin": origin_words(&state, locale, &e.origin), "retired": e.retired})).collect();
     let mut ctx = base(&state, &caller, "/admin/studio");
     ctx.insert("entities".into(), json!(entities));
     ctx.insert("error".into(), json!(q.error));
@@ -90,7 +91,7 @@ pub async fn studio_entity(
     let fields: Vec<Json> = e
         .fields
         .iter()
-        .map(|f| json!({"name": f.def.name, "kind": f.def.kind.as_str(), "origin": f.origin.as_string(), "retired": f.retired, "hidden": f.hidden, "label_en": f.def.label.en, "label_zh": f.def.label.zh_cn}))
+        .map(|f| json!({"name": f.def.name, "kind": kind_words(locale, f.def.kind), "origin": origin_words(&state, locale, &f.origin), "retired": f.retired, "hidden": f.hidden, "readonly": f.def.readonly, "label_en": f.def.label.en, "label_zh": f.def.label.zh_cn}))
         .collect();
     let mut layout_text = String::new();
     for s in &e.layout.sections {
@@ -116,15 +117,7 @@ pub async fn studio_entity(
         "kinds".into(),
         json!(FieldType::ALL
             .iter()
-            .map(|k| {
-                let (en, zh) = k.info().label;
-                let label = if locale == qingguan_core::Locale::ZhCn {
-                    zh
-                } else {
-                    en
-                };
-                json!({"value": k.as_str(), "label": label})
-            })
+            .map(|k| json!({"value": k.as_str(), "label": kind_words(locale, *k)}))
             .collect::<Vec<_>>()),
     );
     ctx.insert("targets".into(), json!(targets));
@@ -135,6 +128,32 @@ pub async fn studio_entity(
     );
     ctx.insert("error".into(), json!(q.error));
     page(StatusCode::OK, "studio_entity.html", Json::Object(ctx))
+}
+
+/// A field type as Studio names it to people.
+fn kind_words(locale: Locale, kind: FieldType) -> &'static str {
+    let (en, zh) = kind.info().label;
+    if locale == Locale::ZhCn {
+        zh
+    } else {
+        en
+    }
+}
+
+/// Who declared an entity type or field, in words (a plugin by its name).
+fn origin_words(state: &AppState, locale: Locale, origin: &Origin) -> String {
+    match origin {
+        Origin::Core => t(locale, "origin_core"),
+        Origin::Custom => t(locale, "origin_custom"),
+        Origin::Plugin(id) => {
+            let name = state
+                .plugins()
+                .active(id)
+                .and_then(|p| p.manifest.name.as_ref().map(|l| l.get(locale).to_string()))
+                .unwrap_or_else(|| id.clone());
+            t(locale, "origin_plugin").replace("{name}", &name)
+        }
+    }
 }
 
 /// Parses "value | English | 中文" lines.
@@ -169,7 +188,7 @@ pub async fn add_field(
     let kind: FieldType =
         match serde_json::from_value(json!(f.get("type").cloned().unwrap_or_default())) {
             Ok(k) => k,
-            Err(_) => return back_with_error(&back, "unknown field type"),
+            Err(_) => return back_with_error(&back, &t(locale_of(&caller), "unknown_type")),
         };
     let g = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let mut def = FieldDef::new(&g("name"), kind, &g("label_en"), &g("label_zh"));

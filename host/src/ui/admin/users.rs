@@ -31,32 +31,67 @@ pub async fn users(
         )
         .map(|p| p.items)
         .unwrap_or_default();
+    let roles_all = state.store().roles();
+    let role_label = |name: &str| {
+        roles_all
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.label.get(locale).to_string())
+            .unwrap_or_else(|| name.to_string())
+    };
     let users: Vec<Json> = list
         .iter()
-        .map(|u| json!({"id": u.id, "username": u.get("username").to_text(), "display_name": u.get("display_name").to_text(), "role": u.get("role").to_text(), "team": u.get("team").to_text(), "active": t(locale, if u.get("active") == &qingguan_core::Value::Bool(false) { "no" } else { "yes" })}))
+        .map(|u| json!({"id": u.id, "username": u.get("username").to_text(), "display_name": u.get("display_name").to_text(), "role": u.get("role").to_text(), "role_label": role_label(&u.get("role").to_text()), "team": u.get("team").to_text(), "active": t(locale, if u.get("active") == &qingguan_core::Value::Bool(false) { "no" } else { "yes" })}))
         .collect();
-    let roles: Vec<Json> = state
-        .store()
-        .roles()
+    let schema = state.store().schema();
+    let type_label = |k: &str| {
+        if k == "*" {
+            t(locale, "other_types")
+        } else {
+            schema
+                .entity(k)
+                .map(|e| e.label.get(locale).to_string())
+                .unwrap_or_else(|| k.to_string())
+        }
+    };
+    let sep = if locale == qingguan_core::Locale::ZhCn {
+        "、"
+    } else {
+        ", "
+    };
+    let roles: Vec<Json> = roles_all
         .iter()
         .map(|r| {
             let summary = if r.admin {
-                "admin".to_string()
+                t(locale, "all_permissions")
             } else {
                 r.permissions
                     .iter()
+                    .filter(|(k, _)| *k == "*" || schema.entity(k).is_some_and(|e| !e.retired))
                     .map(|(k, p)| {
-                        format!(
-                            "{k}: {}{}{}{} ({:?})",
-                            if p.create { "C" } else { "" },
-                            if p.read { "R" } else { "" },
-                            if p.update { "U" } else { "" },
-                            if p.delete { "D" } else { "" },
-                            p.scope
-                        )
+                        let ops: Vec<String> = [
+                            (p.create, "perm_create"),
+                            (p.read, "perm_read"),
+                            (p.update, "perm_update"),
+                            (p.delete, "perm_delete"),
+                        ]
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, key)| t(locale, key))
+                        .collect();
+                        if ops.is_empty() {
+                            format!("{}: {}", type_label(k), t(locale, "no_permissions"))
+                        } else {
+                            format!(
+                                "{}: {} ({})",
+                                type_label(k),
+                                ops.join(sep),
+                                t(locale, scope_key(p.scope))
+                            )
+                        }
                     })
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("; ")
             };
             json!({"name": r.name, "label": r.label.get(locale), "summary": summary})
         })
@@ -66,6 +101,15 @@ pub async fn users(
     ctx.insert("roles".into(), json!(roles));
     ctx.insert("error".into(), json!(q.error));
     page(StatusCode::OK, "admin_users.html", Json::Object(ctx))
+}
+
+/// The UI string of a scope.
+fn scope_key(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Own => "scope_own",
+        Scope::Team => "scope_team",
+        Scope::All => "scope_all",
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,7 +168,7 @@ pub async fn roles(
     }
     let locale = locale_of(&caller);
     let schema = state.store().schema();
-    let mut targets: Vec<(String, String)> = vec![("*".into(), "*".into())];
+    let mut targets: Vec<(String, String)> = vec![("*".into(), t(locale, "other_types"))];
     targets.extend(
         schema
             .entities()
@@ -187,7 +231,7 @@ pub async fn save_role(
         }
     } else {
         let Some(old) = existing else {
-            return back_with_error("/admin/roles", &format!("no role '{name}'"));
+            return back_with_error("/admin/roles", &t(locale_of(&caller), "no_role"));
         };
         let schema = state.store().schema();
         let mut permissions = std::collections::BTreeMap::new();

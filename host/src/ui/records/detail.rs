@@ -5,7 +5,9 @@ use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
-use crate::ui::render::{base, core_error, display, locale_of, message, page, t, title_of};
+use crate::ui::render::{
+    base, core_error, display, local_time, local_time_text, locale_of, message, page, t, title_of,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -110,7 +112,7 @@ fn detail_page(
                 })
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
-            json!({"at": h.at.get(..16).unwrap_or(&h.at).replace('T', " "), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", _ => "deleted" }), "user": who, "changes": changes})
+            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", _ => "deleted" }), "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
@@ -146,7 +148,7 @@ fn detail_page(
     );
     ctx.insert(
         "updated_at".into(),
-        json!(r.updated_at.format("%Y-%m-%d %H:%M").to_string()),
+        json!(local_time(state, caller, r.updated_at)),
     );
     ctx.insert("can_update".into(), json!(perm.update && !e.retired));
     ctx.insert(

@@ -6,11 +6,14 @@ use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
 use crate::ui::extract::{form_field, Pairs};
-use crate::ui::render::{base, core_error, locale_of, message, page, t, title_of};
+use crate::ui::render::{
+    base, core_error, display, locale_of, message, page, t, title_of, zone_of,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{Entity, Input, Record, Value};
+use chrono::FixedOffset;
+use qingguan_core::{Entity, FieldType, Input, Record, Value};
 use serde_json::{json, Map, Value as Json};
 use std::collections::HashMap;
 
@@ -19,6 +22,7 @@ fn form_sections(
     state: &AppState,
     caller: &Caller,
     e: &Entity,
+    record: Option<&Record>,
     values: &HashMap<String, Vec<String>>,
     errors: &Map<String, Json>,
 ) -> Vec<Json> {
@@ -52,8 +56,15 @@ fn form_sections(
                         _ => String::new(),
                     };
                     let options: Vec<Json> = f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": vals.contains(&o.value)})).collect();
+                    // A field the system sets is shown as the record has it, never as an input.
+                    let (widget, shown) = if f.def.readonly {
+                        let v = record.map(|r| r.get(&f.def.name)).unwrap_or(&Value::Null);
+                        ("readonly", display(state, caller, &f.def, v))
+                    } else {
+                        (widget, String::new())
+                    };
                     json!({
-                        "name": f.def.name, "label": f.def.label.get(locale), "kind": f.def.kind.as_str(), "widget": widget, "input": input, "step": step,
+                        "name": f.def.name, "label": f.def.label.get(locale), "kind": f.def.kind.as_str(), "widget": widget, "input": input, "step": step, "shown": shown,
                         "value": first, "display": display_ref, "options": options, "required": f.def.required,
                         "target": f.def.reference_target(), "help": f.def.help.as_ref().map(|h| h.get(locale).to_string()),
                         "error": errors.get(&f.def.name),
@@ -65,15 +76,17 @@ fn form_sections(
         .collect()
 }
 
-/// Form values of a record, as strings per field.
-fn record_values(r: &Record) -> HashMap<String, Vec<String>> {
+/// Form values of a record, as strings per field (moments in the caller's time zone).
+fn record_values(zone: FixedOffset, r: &Record) -> HashMap<String, Vec<String>> {
     r.values
         .iter()
         .map(|(k, v)| {
             let vals = match v {
                 Value::Null => vec![],
                 Value::Multi(vs) => vs.clone(),
-                Value::DateTime(dt) => vec![dt.format("%Y-%m-%dT%H:%M").to_string()],
+                Value::DateTime(dt) => {
+                    vec![dt.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()]
+                }
                 other => vec![other.to_text()],
             };
             (k.clone(), vals)
@@ -92,9 +105,15 @@ fn form_values(pairs: &Pairs) -> HashMap<String, Vec<String>> {
 }
 
 /// Turns submitted strings into API JSON by field type (type errors stay visible as such).
-fn to_json(e: &Entity, values: &HashMap<String, Vec<String>>) -> Map<String, Json> {
+/// Fields the system sets ([`qingguan_core::FieldDef::readonly`]) are left out: the form shows them as text.
+/// A moment without an offset is read in the caller's time zone `zone`.
+fn to_json(
+    e: &Entity,
+    zone: FixedOffset,
+    values: &HashMap<String, Vec<String>>,
+) -> Map<String, Json> {
     let mut out = Map::new();
-    for f in e.visible_fields() {
+    for f in e.visible_fields().filter(|f| !f.def.readonly) {
         let vals = values.get(&f.def.name).cloned().unwrap_or_default();
         let first = vals
             .first()
@@ -115,11 +134,39 @@ fn to_json(e: &Entity, values: &HashMap<String, Vec<String>>) -> Map<String, Jso
                 .map(Json::from)
                 .unwrap_or(Json::String(first)),
             "boolean" => Json::Bool(first == "true"),
+            _ if f.def.kind == FieldType::Datetime && !has_offset(&first) => {
+                let secs = if first.len() == 16 { ":00" } else { "" };
+                Json::String(format!("{first}{secs}{zone}"))
+            }
             _ => Json::String(first),
         };
         out.insert(f.def.name.clone(), v);
     }
     out
+}
+
+/// Whether a submitted moment names its offset (`Z`, `+08:00`) after the time.
+fn has_offset(s: &str) -> bool {
+    s.split_once('T')
+        .is_some_and(|(_, time)| time.ends_with('Z') || time.contains(['+', '-']))
+}
+
+/// The fields of a submitted form that the system sets ([`qingguan_core::FieldDef::readonly`]): a form never
+/// offers them, so a post naming them is refused with a word on each.
+fn readonly_errors(
+    caller: &Caller,
+    e: &Entity,
+    values: &HashMap<String, Vec<String>>,
+) -> Map<String, Json> {
+    let locale = locale_of(caller);
+    e.fields
+        .iter()
+        .filter(|f| f.def.readonly)
+        .filter(|f| {
+            values.contains_key(&f.def.name) || values.contains_key(&pick_text_name(&f.def.name))
+        })
+        .map(|f| (f.def.name.clone(), json!(t(locale, "set_by_system"))))
+        .collect()
 }
 
 /// The name of the text a reference picker's user typed (beside the hidden id `field`).
@@ -240,7 +287,7 @@ fn form_body(
     values: &mut HashMap<String, Vec<String>>,
 ) -> (Map<String, Json>, Map<String, Json>) {
     let unresolved = resolve_picks(state, caller, e, values);
-    let mut body = to_json(e, values);
+    let mut body = to_json(e, zone_of(state, caller), values);
     let mut errors = Map::new();
     for (field, text, why) in unresolved {
         body.insert(field.clone(), Json::String(text));
@@ -258,6 +305,7 @@ fn form_page(
     action: String,
     cancel: String,
     version: Option<i64>,
+    record: Option<&Record>,
     values: &HashMap<String, Vec<String>>,
     errors: Map<String, Json>,
     error: Option<String>,
@@ -270,7 +318,7 @@ fn form_page(
     ctx.insert("version".into(), json!(version));
     ctx.insert(
         "sections".into(),
-        json!(form_sections(state, caller, e, values, &errors)),
+        json!(form_sections(state, caller, e, record, values, &errors)),
     );
     ctx.insert("error".into(), json!(error));
     page(status, "form.html", Json::Object(ctx))
@@ -329,6 +377,7 @@ pub async fn new_form(
         format!("/e/{entity}/new"),
         format!("/e/{entity}"),
         None,
+        None,
         &values,
         Map::new(),
         None,
@@ -350,6 +399,24 @@ pub async fn create(
         Err(r) => return r,
     };
     let mut values = form_values(&pairs);
+    let refused = readonly_errors(&caller, &e, &values);
+    if !refused.is_empty() {
+        let locale = locale_of(&caller);
+        return form_page(
+            &state,
+            &caller,
+            &e,
+            format!("{} · {}", t(locale, "new"), e.label.get(locale)),
+            format!("/e/{entity}/new"),
+            format!("/e/{entity}"),
+            None,
+            None,
+            &values,
+            refused,
+            Some(t(locale, "fix_errors")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
     let (access, ent) = (caller.access.clone(), entity.clone());
     match state
@@ -369,6 +436,7 @@ pub async fn create(
                 heading,
                 format!("/e/{entity}/new"),
                 format!("/e/{entity}"),
+                None,
                 None,
                 &values,
                 fields,
@@ -411,7 +479,8 @@ pub async fn edit_form(
         format!("/e/{entity}/{id}/edit"),
         format!("/e/{entity}/{id}"),
         Some(r.version),
-        &record_values(&r),
+        Some(&r),
+        &record_values(zone_of(&state, &caller), &r),
         Map::new(),
         None,
         StatusCode::OK,
@@ -436,6 +505,25 @@ pub async fn update(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let mut values = form_values(&pairs);
+    let refused = readonly_errors(&caller, &e, &values);
+    if !refused.is_empty() {
+        let locale = locale_of(&caller);
+        let current = state.store().get(&caller.access, &entity, id).ok();
+        return form_page(
+            &state,
+            &caller,
+            &e,
+            format!("{} · {}", t(locale, "edit"), e.label.get(locale)),
+            format!("/e/{entity}/{id}/edit"),
+            format!("/e/{entity}/{id}"),
+            Some(version),
+            current.as_ref(),
+            &values,
+            refused,
+            Some(t(locale, "fix_errors")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
     let (access, ent, store) = (caller.access.clone(), entity.clone(), state.store().clone());
     let outcome =
@@ -463,7 +551,8 @@ pub async fn update(
                 format!("/e/{entity}/{id}/edit"),
                 format!("/e/{entity}/{id}"),
                 Some(current.version),
-                &record_values(&current),
+                Some(&current),
+                &record_values(zone_of(&state, &caller), &current),
                 Map::new(),
                 Some(t(locale, "stale")),
                 StatusCode::CONFLICT,
@@ -477,6 +566,7 @@ pub async fn update(
             "",
         ),
         Ok(Err(err)) => {
+            let current = state.store().get(&caller.access, &entity, id).ok();
             let (mut fields, text, status) = write_failure(&caller, err.into());
             fields.extend(pick_errors);
             form_page(
@@ -487,6 +577,7 @@ pub async fn update(
                 format!("/e/{entity}/{id}/edit"),
                 format!("/e/{entity}/{id}"),
                 Some(version),
+                current.as_ref(),
                 &values,
                 fields,
                 Some(text),

@@ -3,7 +3,7 @@
 
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::ui::render::{display, locale_of, message, t, title_of};
+use crate::ui::render::{display, local_time, locale_of, message, t, title_of};
 use axum::http::StatusCode;
 use axum::response::Response;
 use qingguan_core::{Entity, Locale, Record};
@@ -65,8 +65,8 @@ pub(super) fn cell(state: &AppState, caller: &Caller, e: &Entity, r: &Record, co
             .owner
             .map(|o| title_of(state, caller, "user", o))
             .unwrap_or_default(),
-        "updated_at" => r.updated_at.format("%Y-%m-%d %H:%M").to_string(),
-        "created_at" => r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        "updated_at" => local_time(state, caller, r.updated_at),
+        "created_at" => local_time(state, caller, r.created_at),
         "id" => r.id.to_string(),
         f => e
             .field(f)

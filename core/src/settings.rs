@@ -1,0 +1,136 @@
+//! Install-wide settings kept in the database: the default language for users who chose none,
+//! and the time zone times are shown in.
+
+use crate::schema::Locale;
+use crate::store::Store;
+use crate::{Error, Reason, Result};
+use rusqlite::OptionalExtension;
+
+impl Store {
+    /// The install's language for users who chose none and whose browser names no language
+    /// Qingguan speaks (setting `locale`; English unless set).
+    pub fn default_locale(&self) -> Result<Locale> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
+        })
+    }
+
+    /// Sets the install's default language (see [`Store::default_locale`]).
+    pub fn set_default_locale(&self, locale: Locale) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('locale', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [locale.as_str()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The install's time zone as a fixed offset from UTC in minutes east (setting
+    /// `time_zone`, written `+08:00`), if an administrator or the demo set one. Times are
+    /// shown in it; without it the UI uses UTC+8 for Chinese and UTC for English.
+    pub fn time_zone(&self) -> Result<Option<i32>> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = 'time_zone'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|v| parse_utc_offset(&v)))
+        })
+    }
+
+    /// Sets the install's time zone (see [`Store::time_zone`]) as minutes east of UTC
+    /// (`parse_utc_offset` reads `+08:00`), within ±14 hours.
+    pub fn set_time_zone(&self, minutes: i32) -> Result<()> {
+        if minutes < -14 * 60 {
+            return Err(Error::bad_param(
+                "time_zone",
+                Reason::AtLeast {
+                    min: "-14:00".into(),
+                },
+            ));
+        }
+        if minutes > 14 * 60 {
+            return Err(Error::bad_param(
+                "time_zone",
+                Reason::AtMost {
+                    max: "+14:00".into(),
+                },
+            ));
+        }
+        let text = format!(
+            "{}{:02}:{:02}",
+            if minutes < 0 { '-' } else { '+' },
+            minutes.abs() / 60,
+            minutes.abs() % 60
+        );
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('time_zone', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [text],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Reads a UTC offset (`+08:00`, `+0800`, `+8`, `UTC+8`, `GMT-05:30`, `Z`) as minutes east of
+/// UTC, within ±14 hours.
+pub fn parse_utc_offset(s: &str) -> Option<i32> {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("UTC")
+        .or_else(|| t.strip_prefix("GMT"))
+        .unwrap_or(t);
+    if t.is_empty() || t == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match t.as_bytes()[0] {
+        b'+' => (1, &t[1..]),
+        b'-' => (-1, &t[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    if h.is_empty()
+        || h.len() > 2
+        || m.len() > 2
+        || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60 && h * 60 + m <= 14 * 60).then_some(sign * (h * 60 + m))
+}
+
+#[cfg(test)]
+mod offset_tests {
+    use super::parse_utc_offset;
+
+    #[test]
+    fn utc_offsets() {
+        for (s, m) in [
+            ("+08:00", 480),
+            ("UTC+8", 480),
+            ("+0800", 480),
+            ("-05:30", -330),
+            ("Z", 0),
+            ("GMT", 0),
+            ("+14:00", 840),
+        ] {
+            assert_eq!(parse_utc_offset(s), Some(m), "{s}");
+        }
+        for s in ["Asia/Shanghai", "8", "+15", "+08:60", "+", "+1:2:3", "+８"] {
+            assert_eq!(parse_utc_offset(s), None, "{s}");
+        }
+    }
+}
