@@ -23,5 +23,6 @@ mod records;
 mod sales;
 mod schema;
 mod sdk;
+mod studio_ui;
 mod test_host;
 mod ui_forms;

@@ -71,6 +71,8 @@ impl Reason {
             PlacedTwice { .. } => "placed_twice",
             EntityDefinedBy { .. } => "entity_defined_by",
             FieldDefinedBy { .. } => "field_defined_by",
+            OptionInUse { .. } => "option_in_use",
+            NotCustomField => "not_custom_field",
             IncompatibleChange { .. } => "incompatible_change",
             EntityExists { .. } => "entity_exists",
             FieldExists { .. } => "field_exists",
@@ -159,7 +161,7 @@ impl Reason {
             | PlacedTwice { name }
             | EntityExists { name }
             | NoEntity { name } => vec![("name", name.clone())],
-            DuplicateOption { value } => vec![("value", value.clone())],
+            DuplicateOption { value } | OptionInUse { value } => vec![("value", value.clone())],
             ScaleTooLarge { max } => vec![("max", s(max))],
             EntityDefinedBy { name, origin } => {
                 vec![("name", name.clone()), ("origin", origin.clone())]
@@ -191,7 +193,8 @@ impl Reason {
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
-            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge => vec![],
+            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
+            | NotCustomField => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -299,6 +302,10 @@ impl Reason {
             FieldDefinedBy {
                 origin: "core".into(),
             },
+            OptionInUse {
+                value: "lead".into(),
+            },
+            NotCustomField,
             IncompatibleChange {
                 entity: "customer".into(),
                 field: "size".into(),

@@ -85,6 +85,16 @@ impl fmt::Display for Reason {
                 write!(f, "entity type '{name}' is already defined by {origin}")
             }
             FieldDefinedBy { origin } => write!(f, "field is already defined by {origin}"),
+            OptionInUse { value } => {
+                write!(
+                    f,
+                    "option '{value}' is still used by records; keep it or change them first"
+                )
+            }
+            NotCustomField => write!(
+                f,
+                "only custom fields can be retired; hide this one instead"
+            ),
             IncompatibleChange {
                 entity,
                 field,

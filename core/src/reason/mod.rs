@@ -251,6 +251,13 @@ pub enum Reason {
         /// Who defines it (`core`, `plugin:…`, `custom`).
         origin: String,
     },
+    /// A select option removed while records still hold it.
+    OptionInUse {
+        /// The option's stored value.
+        value: String,
+    },
+    /// Only custom fields can be retired (others are hidden instead).
+    NotCustomField,
     /// A field's type change that would lose stored values.
     IncompatibleChange {
         /// Entity type.

@@ -75,6 +75,8 @@ pub(super) fn render(r: &Reason) -> String {
         PlacedTwice { name } => format!("“{name}”放置了两次"),
         EntityDefinedBy { name, origin } => format!("实体类型“{name}”已由 {origin} 定义"),
         FieldDefinedBy { origin } => format!("该字段已由 {origin} 定义"),
+        OptionInUse { value } => format!("选项“{value}”仍被记录使用；请保留它，或先修改这些记录"),
+        NotCustomField => "只有自定义字段可以停用；此字段请改为隐藏".to_string(),
         IncompatibleChange {
             entity,
             field,

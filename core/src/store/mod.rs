@@ -8,6 +8,7 @@ mod history;
 mod input;
 mod integrity;
 mod list;
+mod overlay;
 mod records;
 mod registry;
 mod scope;

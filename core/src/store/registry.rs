@@ -498,6 +498,11 @@ impl Store {
                 )?;
             }
             if let Some(o) = &patch.options {
+                let removed: Vec<String> = (f.def.options.iter())
+                    .filter(|old| !o.iter().any(|n| n.value == old.value))
+                    .map(|old| old.value.clone())
+                    .collect();
+                super::overlay::check_removed_options(tx, entity, field, f.def.kind, &removed)?;
                 tx.execute(
                     "UPDATE schema_fields SET options = ?3 WHERE entity = ?1 AND name = ?2",
                     (entity, field, to_json(o)),
@@ -538,10 +543,17 @@ impl Store {
         if !errors.is_empty() {
             return Err(Error::validation(errors));
         }
+        let hidden: HashSet<&str> = (e.fields.iter().filter(|f| f.hidden && !f.retired))
+            .map(|f| f.def.name.as_str())
+            .collect();
+        let mut layout = layout.clone();
         self.write(|tx| {
+            if let Some(old) = super::overlay::declared_layout(tx, entity)? {
+                super::overlay::keep_hidden_places(&mut layout, &old, &hidden);
+            }
             tx.execute(
                 "UPDATE schema_entities SET layout = ?2 WHERE name = ?1",
-                (entity, to_json(layout)),
+                (entity, to_json(&layout)),
             )?;
             Ok(())
         })?;

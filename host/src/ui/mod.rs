@@ -65,6 +65,10 @@ pub fn router() -> Router<AppState> {
             "/admin/studio/{entity}/fields/{field}",
             post(admin::patch_field),
         )
+        .route(
+            "/admin/studio/{entity}/fields/{field}/retire",
+            post(admin::retire_field),
+        )
         .route("/admin/studio/{entity}/layout", post(admin::set_layout))
         .route("/admin/plugins", get(admin::plugins))
         .route("/admin/plugins/upload", post(admin::upload_plugin))

@@ -6,7 +6,9 @@ mod studio;
 mod users;
 
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
-pub use studio::{add_field, create_entity, patch_field, set_layout, studio, studio_entity};
+pub use studio::{
+    add_field, create_entity, patch_field, retire_field, set_layout, studio, studio_entity,
+};
 pub use users::{add_user, roles, save_role, users};
 
 use crate::caller::Caller;

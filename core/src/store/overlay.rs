@@ -1,0 +1,133 @@
+//! Overlay operations beside the registry's: retiring a custom field (its column and data
+//! stay), refusing to drop a select option records still hold, and keeping hidden fields'
+//! places when a layout is replaced.
+
+use super::Store;
+use crate::db::ddl;
+use crate::schema::{EntityDef, FieldType, Layout, Origin};
+use crate::{Access, Error, Reason, Result};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::HashSet;
+
+impl Store {
+    /// Retires a custom field (administrators only): it leaves forms, lists and layouts and
+    /// can no longer be written, but its column and every stored value stay, readable in
+    /// records and history. Fields of the core or of plugins are hidden instead.
+    pub fn retire_field(&self, access: &Access, entity: &str, field: &str) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let f = schema
+            .entity(entity)
+            .and_then(|e| e.field(field))
+            .ok_or_else(|| Error::NotFound(format!("no field '{entity}.{field}'")))?;
+        if f.origin != Origin::Custom {
+            return Err(Error::field("name", Reason::NotCustomField));
+        }
+        if f.retired {
+            return Ok(());
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE schema_fields SET retired = 1 WHERE entity = ?1 AND name = ?2",
+                (entity, field),
+            )?;
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+}
+
+/// Refuses (inside the write) removing options from a select field while records hold them.
+pub(super) fn check_removed_options(
+    tx: &Connection,
+    entity: &str,
+    field: &str,
+    kind: FieldType,
+    removed: &[String],
+) -> Result<()> {
+    let (table, col) = (ddl::table(entity), ddl::column(field));
+    let sql = if kind == FieldType::MultiSelect {
+        format!(
+            "SELECT 1 FROM \"{table}\" WHERE EXISTS \
+             (SELECT 1 FROM json_each(\"{col}\") WHERE value = ?1) LIMIT 1"
+        )
+    } else {
+        format!("SELECT 1 FROM \"{table}\" WHERE \"{col}\" = ?1 LIMIT 1")
+    };
+    for value in removed {
+        let used: Option<i64> = tx.query_row(&sql, [value], |r| r.get(0)).optional()?;
+        if used.is_some() {
+            return Err(Error::conflict_on(
+                "options",
+                Reason::OptionInUse {
+                    value: value.clone(),
+                },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The layout an entity type declares now (the overlay's, else its definition's).
+pub(super) fn declared_layout(tx: &Connection, entity: &str) -> Result<Option<Layout>> {
+    let row: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT def, layout FROM schema_entities WHERE name = ?1",
+            [entity],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((def, layout)) = row else {
+        return Ok(None);
+    };
+    let bad = |e: serde_json::Error| Error::Database(format!("stored layout unreadable: {e}"));
+    if let Some(l) = layout {
+        return serde_json::from_str(&l).map(Some).map_err(bad);
+    }
+    let def: EntityDef = serde_json::from_str(&def).map_err(bad)?;
+    Ok(def.layout)
+}
+
+/// Puts each hidden field the old layout placed, and the new one leaves out, back where it
+/// was: after the field it followed (or first in its section), so showing it again restores
+/// its place instead of appending it to a section of its own.
+pub(super) fn keep_hidden_places(new: &mut Layout, old: &Layout, hidden: &HashSet<&str>) {
+    for (si, section) in old.sections.iter().enumerate() {
+        for (i, name) in section.fields.iter().enumerate() {
+            if !hidden.contains(name.as_str()) || placed(new, name) {
+                continue;
+            }
+            let before = section.fields[..i].iter().rev().find(|p| placed(new, p));
+            match before {
+                Some(p) => {
+                    for s in &mut new.sections {
+                        if let Some(at) = s.fields.iter().position(|f| f == p) {
+                            s.fields.insert(at + 1, name.clone());
+                            break;
+                        }
+                    }
+                }
+                None => {
+                    let at = si.min(new.sections.len().saturating_sub(1));
+                    match new.sections.get_mut(at) {
+                        Some(s) => s.fields.insert(0, name.clone()),
+                        None => new.sections.push(section_with(section, name)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn placed(l: &Layout, name: &str) -> bool {
+    l.sections
+        .iter()
+        .any(|s| s.fields.iter().any(|f| f == name))
+}
+
+fn section_with(like: &crate::schema::Section, name: &str) -> crate::schema::Section {
+    crate::schema::Section {
+        title: like.title.clone(),
+        fields: vec![name.to_string()],
+    }
+}
