@@ -6,55 +6,10 @@
 //! plugin's state, confirmed when they stop or remove something, and its capabilities in words.
 
 use qingguan_core::{Access, EntityDef, FieldDef, FieldType, Label, Origin};
-use qingguan_tests::{install, Client, Resp, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
+use qingguan_tests::{install, Client, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
 use serde_json::{json, Map};
 
 const ZH: &str = "zh-CN,zh;q=0.9,en;q=0.8";
-
-/// A cookie session of the web UI in Chinese.
-struct Ui {
-    client: Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl Ui {
-    fn login(s: &TestServer, user: &str, password: &str) -> Ui {
-        let client = s.anonymous();
-        let r = client.post(
-            "/api/v1/auth/login",
-            &json!({"username": user, "password": password}),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-        Ui {
-            cookie: format!("qg_session={}", r.body["token"].as_str().unwrap()),
-            csrf: r.body["csrf_token"].as_str().unwrap().to_string(),
-            client,
-        }
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        self.client.send(reqwest::Method::GET, path, |r| {
-            r.header("cookie", &self.cookie)
-                .header("accept-language", ZH)
-        })
-    }
-
-    fn post(&self, path: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut body = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            body.append_pair(k, v);
-        }
-        body.append_pair("csrf", &self.csrf);
-        let body = body.finish();
-        self.client.send(reqwest::Method::POST, path, |r| {
-            r.header("cookie", &self.cookie)
-                .header("accept-language", ZH)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-        })
-    }
-}
 
 /// The text a reader sees: tags, scripts and attributes gone; machine names (`<code>`) and
 /// technical details (`<pre>`) left out, as they are data rather than words.
@@ -149,7 +104,7 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
     let s = TestServer::start();
     let _admin = with_plugins(&s);
     s.user("rep", "sales", "east");
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let usernames = ["admin", "rep"];
     for path in [
         "/admin/users",
@@ -159,13 +114,13 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
         "/admin/studio/customer",
         "/admin/studio/deal",
     ] {
-        let page = ui.get(path);
+        let page = ui.get(path, ZH);
         assert_eq!(page.status, 200, "{path}");
         let leaks = english_words(&page.text, &usernames);
         assert!(leaks.is_empty(), "{path} shows {leaks:?}");
     }
     // Permissions and scopes in words, on the roles page and the users page's summary.
-    let roles = visible_text(&ui.get("/admin/roles").text);
+    let roles = visible_text(&ui.get("/admin/roles", ZH).text);
     for words in [
         "新建",
         "查看",
@@ -178,7 +133,7 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
     ] {
         assert!(roles.contains(words), "roles page lacks {words}");
     }
-    let users = visible_text(&ui.get("/admin/users").text);
+    let users = visible_text(&ui.get("/admin/users", ZH).text);
     assert!(
         users.contains("客户: 新建") || users.contains("其他所有类型"),
         "{users}"
@@ -189,7 +144,7 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
     );
     // Plugins: status and install times in words and in the reader's zone (UTC+8 for Chinese
     // without a configured zone; a configured one wins).
-    let plugins = ui.get("/admin/plugins").text;
+    let plugins = ui.get("/admin/plugins", ZH).text;
     assert!(visible_text(&plugins).contains("运行中"), "{plugins}");
     assert!(visible_text(&plugins).contains("毫秒"), "{plugins}");
     let at = plugins
@@ -207,12 +162,12 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
     assert!(plugins.contains(&shown(8)), "UTC+8 for Chinese: {at}");
     s.store.set_time_zone(-5 * 60).unwrap();
     assert!(
-        ui.get("/admin/plugins").text.contains(&shown(-5)),
+        ui.get("/admin/plugins", ZH).text.contains(&shown(-5)),
         "the install's zone"
     );
     // Plugin pages are titled in Chinese, also the ones without a menu entry.
     for path in ["/p/sales/dashboard", "/p/appraisal/results"] {
-        let page = ui.get(path);
+        let page = ui.get(path, ZH);
         let title = page
             .text
             .split("<title>")
@@ -228,6 +183,7 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
     // A refused role form names the field by its label, not its key.
     let refused = ui.post(
         "/admin/roles/new",
+        ZH,
         &[("name", "Bad Name"), ("label_en", "x"), ("label_zh", "")],
     );
     // (The client follows the redirect back to the roles page, which shows the message.)
@@ -263,8 +219,8 @@ fn scored_type(s: &TestServer) {
 fn fields_the_system_sets_are_text_in_forms_and_refused_in_posts() {
     let s = TestServer::start();
     scored_type(&s);
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
-    let form = ui.get("/e/review/new").text;
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let form = ui.get("/e/review/new", ZH).text;
     assert!(form.contains("name=\"title\""), "{form}");
     assert!(
         !form.contains("name=\"score\""),
@@ -272,7 +228,7 @@ fn fields_the_system_sets_are_text_in_forms_and_refused_in_posts() {
     );
     assert!(form.contains("得分"), "shown with its label: {form}");
     // A post naming it is refused, with a word beside the field; nothing is written.
-    let r = ui.post("/e/review/new", &[("title", "Q1"), ("score", "99")]);
+    let r = ui.post("/e/review/new", ZH, &[("title", "Q1"), ("score", "99")]);
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("由系统自动填写"), "{}", r.text);
     assert_eq!(
@@ -289,13 +245,14 @@ fn fields_the_system_sets_are_text_in_forms_and_refused_in_posts() {
         .store
         .create(&Access::system(), "review", &values)
         .unwrap();
-    let edit = ui.get(&format!("/e/review/{}/edit", rec.id)).text;
+    let edit = ui.get(&format!("/e/review/{}/edit", rec.id), ZH).text;
     assert!(
         edit.contains("87") && !edit.contains("name=\"score\""),
         "{edit}"
     );
     let r = ui.post(
         &format!("/e/review/{}/edit", rec.id),
+        ZH,
         &[
             ("version", &rec.version.to_string()),
             ("title", "Q2 revised"),
@@ -326,8 +283,8 @@ fn menus_and_tiles_follow_what_a_role_works_on() {
     let _admin = with_plugins(&s);
     s.user("rep", "sales", "east");
     s.user("hilda", "hr", "hq");
-    let rep = Ui::login(&s, "rep", USER_PASSWORD);
-    let home = rep.get("/").text;
+    let rep = s.ui_login("rep", USER_PASSWORD);
+    let home = rep.get("/", ZH).text;
     let menu = nav(&home);
     for hr_only in ["考核周期", "职务说明书", "等级与奖金系数"] {
         assert!(
@@ -359,8 +316,8 @@ fn menus_and_tiles_follow_what_a_role_works_on() {
         assert!(!tiles.contains(&internal), "{internal} tile: {tiles:?}");
     }
     // HR works on the appraisal types: their entries are there.
-    let hr = Ui::login(&s, "hilda", USER_PASSWORD);
-    let menu = nav(&hr.get("/").text);
+    let hr = s.ui_login("hilda", USER_PASSWORD);
+    let menu = nav(&hr.get("/", ZH).text);
     for hr_own in ["考核周期", "职务说明书", "等级与奖金系数"] {
         assert!(
             menu.iter().any(|m| m == hr_own),
@@ -374,7 +331,7 @@ fn menus_and_tiles_follow_what_a_role_works_on() {
 fn plugin_rows_offer_the_actions_that_apply_and_say_what_they_ask_for() {
     let s = TestServer::start();
     let admin = with_plugins(&s);
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let row = |page: &str, id: &str| -> String {
         page.split(&format!("<tr data-plugin=\"{id}\""))
             .nth(1)
@@ -382,7 +339,7 @@ fn plugin_rows_offer_the_actions_that_apply_and_say_what_they_ask_for() {
             .unwrap_or_default()
             .to_string()
     };
-    let page = ui.get("/admin/plugins").text;
+    let page = ui.get("/admin/plugins", ZH).text;
     let sales = row(&page, "sales");
     let ops = |row: &str| -> Vec<String> {
         row.split("data-op=\"")
@@ -413,7 +370,7 @@ fn plugin_rows_offer_the_actions_that_apply_and_say_what_they_ask_for() {
     let id = "growth_rule";
     let r = admin.post(&format!("/api/v1/plugins/{id}/disable"), &json!({}));
     assert_eq!(r.status, 200, "{}", r.text);
-    let page = ui.get("/admin/plugins").text;
+    let page = ui.get("/admin/plugins", ZH).text;
     assert_eq!(
         ops(&row(&page, id)),
         ["enable", "remove"],

@@ -4,79 +4,10 @@
 //! (never silently kept), and a refused plugin upload explained and dismissable.
 
 use qingguan_core::Locale;
-use qingguan_tests::{customer, Client, Resp, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
+use qingguan_tests::{customer, Resp, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
 use serde_json::json;
 
 const ZH: &str = "zh-CN,zh;q=0.9,en;q=0.8";
-
-/// A cookie session of the web UI: the client, its cookie header and its CSRF token.
-struct Ui {
-    client: Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl Ui {
-    fn login(s: &TestServer, user: &str, password: &str) -> Ui {
-        let client = s.anonymous();
-        let r = client.post(
-            "/api/v1/auth/login",
-            &json!({"username": user, "password": password}),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-        Ui {
-            cookie: format!("qg_session={}", r.body["token"].as_str().unwrap()),
-            csrf: r.body["csrf_token"].as_str().unwrap().to_string(),
-            client,
-        }
-    }
-
-    /// GET with the session and `Accept-Language` (none if empty).
-    fn get(&self, path: &str, lang: &str) -> Resp {
-        self.client.send(reqwest::Method::GET, path, |r| {
-            let r = r.header("cookie", &self.cookie);
-            if lang.is_empty() {
-                r
-            } else {
-                r.header("accept-language", lang)
-            }
-        })
-    }
-
-    /// POST a url-encoded form (the CSRF token added) with `Accept-Language`.
-    fn post(&self, path: &str, lang: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut body: String = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        body.push_str(&format!("&csrf={}", self.csrf));
-        self.client.send(reqwest::Method::POST, path, |r| {
-            let r = r
-                .header("cookie", &self.cookie)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body);
-            if lang.is_empty() {
-                r
-            } else {
-                r.header("accept-language", lang)
-            }
-        })
-    }
-}
-
-/// Percent-encodes a form value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 fn lang_of(page: &Resp) -> &str {
     let start = page.text.find("<html lang=\"").expect("html tag") + 12;
@@ -87,7 +18,7 @@ fn lang_of(page: &Resp) -> &str {
 #[test]
 fn the_browsers_language_applies_until_the_user_chooses_one() {
     let s = TestServer::start();
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     // A user who never chose: their browser's language, on every page.
     for path in ["/", "/e/customer", "/e/customer/new"] {
         let page = ui.get(path, ZH);
@@ -116,7 +47,7 @@ fn an_install_that_defaults_to_chinese_speaks_it_to_browsers_that_name_neither_l
     s.store.set_default_locale(Locale::ZhCn).unwrap();
     let login = s.anonymous().get("/login");
     assert_eq!(lang_of(&login), "zh-CN");
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     assert_eq!(lang_of(&ui.get("/", "")), "zh-CN");
     // A browser that names English still gets English.
     assert_eq!(lang_of(&ui.get("/", "en-US,en;q=0.9")), "en");
@@ -154,7 +85,7 @@ fn every_field_error_of_a_write_comes_at_once() {
     assert_eq!(kept.body["name"], "Acme");
 
     // Through the UI form, in the user's language.
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let page = ui.post(
         "/e/customer/new",
         ZH,
@@ -207,7 +138,7 @@ fn yes_no_filters_and_operator_names_speak_the_users_language() {
     assert_eq!(api.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(api.body["items"][0]["name"], "Big Fish");
 
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let typed = ui.get("/e/customer?ff=vip&fo=eq&fv=%E5%90%A6", ZH);
     assert_eq!(typed.status, 200);
     assert!(!typed.text.contains("role=\"alert\""), "{}", typed.text);
@@ -247,7 +178,7 @@ fn a_typed_reference_resolves_to_its_record_or_is_refused_in_the_users_language(
         .as_i64()
         .unwrap();
     admin.create("customer", customer("Acme Tools"));
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
 
     // Typed, no suggestion chosen: the one record the text names (the old id is not kept).
     let created = ui.post(
@@ -343,7 +274,7 @@ fn a_typed_reference_resolves_to_its_record_or_is_refused_in_the_users_language(
 #[test]
 fn a_refused_plugin_upload_is_explained_and_can_be_dismissed() {
     let s = TestServer::start();
-    let ui = Ui::login(&s, "admin", ADMIN_PASSWORD);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let body = "--X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"broken.wasm\"\r\nContent-Type: application/wasm\r\n\r\nnot a component at all\r\n--X--\r\n";
     let upload = ui.client.send(
         reqwest::Method::POST,
@@ -385,7 +316,7 @@ fn a_refused_plugin_upload_is_explained_and_can_be_dismissed() {
 
     // A rep may not.
     let (_, _) = s.user("rep", "sales", "east");
-    let rep = Ui::login(&s, "rep", USER_PASSWORD);
+    let rep = s.ui_login("rep", USER_PASSWORD);
     assert_eq!(
         rep.post("/admin/plugins/dismiss", "", &[("id", "x")])
             .status,

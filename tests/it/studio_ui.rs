@@ -2,52 +2,8 @@
 //! in either language, refused forms shown again as typed with the reason beside the input,
 //! existing fields edited and retired, hidden fields shown again where they were.
 
-use qingguan_tests::{customer, Client, Resp, TestServer, ADMIN_PASSWORD};
+use qingguan_tests::{customer, Client, TestServer, ADMIN_PASSWORD};
 use serde_json::{json, Value};
-
-struct Ui {
-    client: Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl Ui {
-    fn admin(s: &TestServer) -> Ui {
-        let client = s.anonymous();
-        let r = client.post(
-            "/api/v1/auth/login",
-            &json!({"username": "admin", "password": ADMIN_PASSWORD}),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-        Ui {
-            cookie: format!("qg_session={}", r.body["token"].as_str().unwrap()),
-            csrf: r.body["csrf_token"].as_str().unwrap().to_string(),
-            client,
-        }
-    }
-
-    /// Posts a form in `lang` (redirects followed).
-    fn post(&self, path: &str, lang: &str, pairs: &[(&str, &str)]) -> Resp {
-        let mut body = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs {
-            body.append_pair(k, v);
-        }
-        body.append_pair("csrf", &self.csrf);
-        let body = body.finish();
-        self.client.send(reqwest::Method::POST, path, |r| {
-            r.header("cookie", &self.cookie)
-                .header("accept-language", lang)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-        })
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        self.client.send(reqwest::Method::GET, path, |r| {
-            r.header("cookie", &self.cookie)
-        })
-    }
-}
 
 fn field(admin: &Client, entity: &str, name: &str) -> Value {
     let e = admin.get(&format!("/api/v1/entities/{entity}"));
@@ -68,7 +24,7 @@ fn sections(admin: &Client, entity: &str) -> Value {
 fn a_label_in_either_language_makes_the_key() {
     let s = TestServer::start();
     let admin = s.admin();
-    let ui = Ui::admin(&s);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let add = "/admin/studio/customer/fields";
     let r = ui.post(add, "zh-CN", &[("type", "text"), ("label_zh", "客户等级")]);
     assert_eq!(r.status, 200, "{}", r.text);
@@ -104,7 +60,7 @@ fn a_label_in_either_language_makes_the_key() {
 #[test]
 fn a_refused_form_keeps_what_was_typed_and_says_why_beside_the_input() {
     let s = TestServer::start();
-    let ui = Ui::admin(&s);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     // A key typed in Chinese: refused in Chinese, beside the key, everything kept.
     let r = ui.post(
         "/admin/studio/customer/fields",
@@ -155,7 +111,7 @@ fn a_refused_form_keeps_what_was_typed_and_says_why_beside_the_input() {
 fn existing_fields_are_edited_and_a_custom_one_retired_without_losing_data() {
     let s = TestServer::start();
     let admin = s.admin();
-    let ui = Ui::admin(&s);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let r = ui.post(
         "/admin/studio/customer/fields",
         "en",
@@ -213,7 +169,7 @@ fn existing_fields_are_edited_and_a_custom_one_retired_without_losing_data() {
         3
     );
     // Retire: off forms, kept and readable.
-    let page = ui.get("/admin/studio/customer").text;
+    let page = ui.get("/admin/studio/customer", "").text;
     assert!(page.contains("/admin/studio/customer/fields/tier/retire"));
     assert!(
         !page.contains("/admin/studio/customer/fields/phone/retire"),
@@ -233,13 +189,13 @@ fn existing_fields_are_edited_and_a_custom_one_retired_without_losing_data() {
 fn showing_a_hidden_field_again_puts_it_back_where_it_was() {
     let s = TestServer::start();
     let admin = s.admin();
-    let ui = Ui::admin(&s);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let before = sections(&admin, "customer");
     let hidden = before[0]["fields"][1].as_str().unwrap().to_string();
     let patch = format!("/admin/studio/customer/fields/{hidden}");
     assert_eq!(ui.post(&patch, "en", &[("hidden", "true")]).status, 200);
     // The layout is saved while the field is hidden, as the page shows it.
-    let page = ui.get("/admin/studio/customer").text;
+    let page = ui.get("/admin/studio/customer", "").text;
     let text = page
         .split("<textarea name=\"layout\" rows=\"12\" class=\"mono\">")
         .nth(1)

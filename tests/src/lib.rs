@@ -131,6 +131,21 @@ impl TestServer {
         }
     }
 
+    /// Signs in through the API and holds the session as the web UI does (cookie + CSRF).
+    pub fn ui_login(&self, username: &str, password: &str) -> UiSession {
+        let client = self.anonymous();
+        let r = client.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"username": username, "password": password}),
+        );
+        assert_eq!(r.status, 200, "login {username}: {}", r.text);
+        UiSession {
+            cookie: format!("qg_session={}", r.body["token"].as_str().expect("token")),
+            csrf: r.body["csrf_token"].as_str().expect("csrf").to_string(),
+            client,
+        }
+    }
+
     /// A client without a session.
     pub fn anonymous(&self) -> Client {
         Client::new(&self.url)
@@ -175,6 +190,54 @@ impl Drop for TestServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A cookie session of the web UI, as a browser holds it: a client, its session cookie and the
+/// session's CSRF token.
+#[derive(Debug)]
+pub struct UiSession {
+    /// The client (without a bearer token: the UI authenticates by cookie).
+    pub client: Client,
+    /// The `Cookie` header value.
+    pub cookie: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+impl UiSession {
+    /// GET with the session and `Accept-Language: lang` (none if empty); redirects followed.
+    pub fn get(&self, path: &str, lang: &str) -> Resp {
+        self.client.send(reqwest::Method::GET, path, |r| {
+            let r = r.header("cookie", &self.cookie);
+            if lang.is_empty() {
+                r
+            } else {
+                r.header("accept-language", lang)
+            }
+        })
+    }
+
+    /// POSTs a url-encoded form with the session's CSRF token added, in `lang` (none if
+    /// empty); redirects followed.
+    pub fn post(&self, path: &str, lang: &str, pairs: &[(&str, &str)]) -> Resp {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            body.append_pair(k, v);
+        }
+        body.append_pair("csrf", &self.csrf);
+        let body = body.finish();
+        self.client.send(reqwest::Method::POST, path, |r| {
+            let r = r
+                .header("cookie", &self.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            if lang.is_empty() {
+                r
+            } else {
+                r.header("accept-language", lang)
+            }
+        })
     }
 }
 
