@@ -717,3 +717,42 @@ fn backup_then_restore_brings_the_whole_install_back() {
     let found = boss.get("/api/v1/search?q=备份");
     assert!(found.text.contains("备份客户"), "{}", found.text);
 }
+
+/// A file that is not a backup is refused with a clear message, and leaves no half-restored
+/// install behind (a later restore of a real backup into the same directory still works).
+#[test]
+fn restoring_something_that_is_not_a_backup_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.qgbak");
+    std::fs::write(&junk, b"this is not a database at all, just text").unwrap();
+    let target = dir.path().join("restored");
+    let out = bin()
+        .args([
+            "restore",
+            junk.to_str().unwrap(),
+            "--data-dir",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("not a Qingguan backup"), "{said}");
+    assert!(
+        !target.join("qingguan.db").exists(),
+        "no database left behind"
+    );
+    let missing = bin()
+        .args([
+            "restore",
+            "/nonexistent.qgbak",
+            "--data-dir",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no backup at"),
+        "{missing:?}"
+    );
+}

@@ -385,6 +385,34 @@ pub async fn new_form(
     )
 }
 
+/// The create form shown again with what was typed, the reasons beside the fields and a
+/// summary (a refused create).
+fn create_again(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    values: &HashMap<String, Vec<String>>,
+    fields: Map<String, Json>,
+    error: String,
+    status: StatusCode,
+) -> Response {
+    let locale = locale_of(caller);
+    form_page(
+        state,
+        caller,
+        e,
+        format!("{} · {}", t(locale, "new"), e.label.get(locale)),
+        format!("/e/{}/new", e.name),
+        format!("/e/{}", e.name),
+        None,
+        None,
+        values,
+        fields,
+        Some(error),
+        status,
+    )
+}
+
 /// `POST /e/{entity}/new`: creates, or shows the form again with the errors beside the fields.
 pub async fn create(
     State(state): State<AppState>,
@@ -401,21 +429,9 @@ pub async fn create(
     let mut values = form_values(&pairs);
     let refused = readonly_errors(&caller, &e, &values);
     if !refused.is_empty() {
-        let locale = locale_of(&caller);
-        return form_page(
-            &state,
-            &caller,
-            &e,
-            format!("{} · {}", t(locale, "new"), e.label.get(locale)),
-            format!("/e/{entity}/new"),
-            format!("/e/{entity}"),
-            None,
-            None,
-            &values,
-            refused,
-            Some(t(locale, "fix_errors")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        let error = t(locale_of(&caller), "fix_errors");
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return create_again(&state, &caller, &e, &values, refused, error, status);
     }
     let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
     let (access, ent) = (caller.access.clone(), entity.clone());
@@ -427,22 +443,7 @@ pub async fn create(
         Err(api) => {
             let (mut fields, text, status) = write_failure(&caller, api);
             fields.extend(pick_errors);
-            let locale = locale_of(&caller);
-            let heading = format!("{} · {}", t(locale, "new"), e.label.get(locale));
-            form_page(
-                &state,
-                &caller,
-                &e,
-                heading,
-                format!("/e/{entity}/new"),
-                format!("/e/{entity}"),
-                None,
-                None,
-                &values,
-                fields,
-                Some(text),
-                status,
-            )
+            create_again(&state, &caller, &e, &values, fields, text, status)
         }
     }
 }
