@@ -14,11 +14,33 @@ pub use users::{add_user, roles, save_role, users};
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::ui::extract::SignedForm;
 use crate::ui::render::{locale_of, message, t};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::Locale;
 use serde::Deserialize;
+
+/// A form posted by an administrator: a [`SignedForm`] (signed in, CSRF token checked) whose
+/// caller is also checked to be an administrator before the handler runs — so no admin
+/// handler can forget the check.
+#[derive(Debug)]
+pub struct AdminForm<T> {
+    /// The administrator who posted it.
+    pub caller: Caller,
+    /// The submitted form.
+    pub form: T,
+}
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for AdminForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let SignedForm { caller, form } = SignedForm::<T>::from_request(req, state).await?;
+        admin_only(state, &caller)?;
+        Ok(AdminForm { caller, form })
+    }
+}
 
 pub(super) fn admin_only(state: &AppState, caller: &Caller) -> Result<(), Response> {
     if caller.access.is_admin() {

@@ -3,7 +3,7 @@
 use super::{admin_only, back_with_error, ErrorQuery};
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::ui::extract::SignedForm;
+use crate::ui::admin::AdminForm;
 use crate::ui::extract::{check_csrf, UiCaller};
 use crate::ui::render::{base, local_time_text, locale_of, page, t};
 use axum::extract::{Multipart, Path, Query, State};
@@ -256,11 +256,8 @@ pub struct DismissForm {
 /// leaves the list; an installed plugin's failed upgrade stops being shown).
 pub async fn dismiss_attempt(
     State(state): State<AppState>,
-    SignedForm { caller, form: f }: SignedForm<DismissForm>,
+    AdminForm { caller: _, form: f }: AdminForm<DismissForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     state.plugins().forget_attempt(&f.id);
     Redirect::to("/admin/plugins").into_response()
 }
@@ -269,11 +266,8 @@ pub async fn dismiss_attempt(
 pub async fn plugin_op(
     State(state): State<AppState>,
     Path((id, op)): Path<(String, String)>,
-    SignedForm { caller, form: _f }: SignedForm<HashMap<String, String>>,
+    AdminForm { caller, form: _f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let plugins = state.plugins().clone();
     let outcome = tokio::task::spawn_blocking(move || match op.as_str() {
         "enable" => plugins.enable(&id).map(|_| ()),

@@ -2,7 +2,7 @@
 
 use super::{admin_only, back_with_api_error, back_with_error, ErrorQuery};
 use crate::state::AppState;
-use crate::ui::extract::SignedForm;
+use crate::ui::admin::AdminForm;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, locale_of, page, t};
 use axum::extract::{Path, Query, State};
@@ -126,11 +126,8 @@ pub struct UserForm {
 /// `POST /admin/users`.
 pub async fn add_user(
     State(state): State<AppState>,
-    SignedForm { caller, form: f }: SignedForm<UserForm>,
+    AdminForm { caller, form: f }: AdminForm<UserForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let new = NewUser {
         username: f.username,
         display_name: Some(f.display_name).filter(|s| !s.trim().is_empty()),
@@ -156,7 +153,6 @@ pub async fn add_user(
     }
 }
 
-/// `GET /admin/studio`.
 /// `GET /admin/roles`: every role's permission per entity type, editable.
 pub async fn roles(
     State(state): State<AppState>,
@@ -206,10 +202,10 @@ pub async fn roles(
 pub async fn save_role(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    SignedForm {
+    AdminForm {
         caller,
         form: pairs,
-    }: SignedForm<Vec<(String, String)>>,
+    }: AdminForm<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| {
         pairs
@@ -218,9 +214,6 @@ pub async fn save_role(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let existing = state.store().roles().into_iter().find(|r| r.name == name);
     let role = if name == "new" {
         Role {

@@ -3,8 +3,9 @@
 use super::{keys, origin_words, value, Draft};
 use crate::caller::Caller;
 use crate::state::AppState;
+use crate::ui::admin::AdminForm;
 use crate::ui::admin::{admin_only, ErrorQuery};
-use crate::ui::extract::{SignedForm, UiCaller};
+use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, locale_of, page};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -43,11 +44,8 @@ fn studio_page(state: &AppState, caller: &Caller, draft: &Draft, status: StatusC
 /// the labels when left empty.
 pub async fn create_entity(
     State(state): State<AppState>,
-    SignedForm { caller, form: f }: SignedForm<HashMap<String, String>>,
+    AdminForm { caller, form: f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let (label_en, label_zh) = (value(&f, "label_en"), value(&f, "label_zh"));
     let mut name = value(&f, "name");
     if name.is_empty() {

@@ -3,8 +3,7 @@
 
 use super::{entity_page, field_taken, keys, value, Draft};
 use crate::state::AppState;
-use crate::ui::admin::admin_only;
-use crate::ui::extract::SignedForm;
+use crate::ui::admin::AdminForm;
 use crate::ui::render::{locale_of, t};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -58,11 +57,8 @@ fn parse_options(text: &str, old: &[SelectOption]) -> Vec<SelectOption> {
 pub async fn add_field(
     State(state): State<AppState>,
     Path(entity): Path<String>,
-    SignedForm { caller, form: f }: SignedForm<HashMap<String, String>>,
+    AdminForm { caller, form: f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let locale = locale_of(&caller);
     let kind: FieldType = match serde_json::from_value(json!(value(&f, "type"))) {
         Ok(k) => k,
@@ -113,11 +109,8 @@ pub async fn add_field(
 pub async fn patch_field(
     State(state): State<AppState>,
     Path((entity, field)): Path<(String, String)>,
-    SignedForm { caller, form: f }: SignedForm<HashMap<String, String>>,
+    AdminForm { caller, form: f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let schema = state.store().schema();
     let Some(cur) = schema.entity(&entity).and_then(|e| e.field(&field)) else {
         let d = Draft::default();
@@ -169,11 +162,8 @@ pub async fn patch_field(
 pub async fn retire_field(
     State(state): State<AppState>,
     Path((entity, field)): Path<(String, String)>,
-    SignedForm { caller, form: f }: SignedForm<HashMap<String, String>>,
+    AdminForm { caller, form: f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let (access, ent, fld) = (caller.access.clone(), entity.clone(), field.clone());
     match state
         .blocking(move |s| s.retire_field(&access, &ent, &fld))

@@ -4,8 +4,7 @@
 
 use super::{entity_page, Draft};
 use crate::state::AppState;
-use crate::ui::admin::admin_only;
-use crate::ui::extract::SignedForm;
+use crate::ui::admin::AdminForm;
 use crate::ui::render::locale_of;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -57,11 +56,8 @@ fn parse_layout(text: &str, columns: &[String]) -> Layout {
 pub async fn set_layout(
     State(state): State<AppState>,
     Path(entity): Path<String>,
-    SignedForm { caller, form: f }: SignedForm<Vec<(String, String)>>,
+    AdminForm { caller, form: f }: AdminForm<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = admin_only(&state, &caller) {
-        return r;
-    }
     let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let columns: Vec<String> = get("columns")
         .unwrap_or_default()
