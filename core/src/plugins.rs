@@ -214,6 +214,7 @@ impl Store {
             tx.execute("DELETE FROM plugin_versions WHERE plugin = ?1", [id])?;
             if purge {
                 tx.execute("DELETE FROM plugin_kv WHERE plugin = ?1", [id])?;
+                tx.execute("DELETE FROM plugin_jobs WHERE plugin = ?1", [id])?;
             }
             Ok(())
         })
@@ -242,33 +243,61 @@ impl Store {
                 Reason::TooManyBytes { max: KV_MAX_VALUE },
             ));
         }
+        self.write(|tx| put_kv(tx, plugin, key, value, quota))
+    }
+
+    /// Adds `delta` to the integer a key holds (decimal ASCII; a missing key counts as 0) and
+    /// returns the new value — one atomic step, so concurrent increments are never lost.
+    pub fn kv_increment(&self, plugin: &str, key: &str, delta: i64, quota: KvQuota) -> Result<i64> {
+        check_key(key)?;
         self.write(|tx| {
-            let (keys, bytes): (i64, i64) = tx
-                .prepare_cached("SELECT keys, bytes FROM plugin_kv_usage WHERE plugin = ?1")?
-                .query_row([plugin], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
-                .unwrap_or((0, 0));
-            let old: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT length(key) + length(value) FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
-                )?
-                .query_row((plugin, key), |r| r.get(0))
-                .optional()?;
-            let new_keys = keys + i64::from(old.is_none());
-            let new_bytes = bytes - old.unwrap_or(0) + (key.len() + value.len()) as i64;
-            if new_keys > quota.keys as i64 || new_bytes > quota.bytes as i64 {
-                return Err(Error::conflict(format!(
-                    "plugin '{plugin}' has used its key-value quota ({} keys, {} bytes); \
-                     delete keys or ask an administrator to raise the quota",
-                    quota.keys, quota.bytes
-                )));
+            let current = get_kv(tx, plugin, key)?;
+            let now = match current {
+                None => 0,
+                Some(bytes) => std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<i64>().ok())
+                    .ok_or_else(|| Error::field(key, Reason::NotInteger))?,
+            };
+            let next = now
+                .checked_add(delta)
+                .ok_or_else(|| Error::field(key, Reason::NotInteger))?;
+            put_kv(tx, plugin, key, next.to_string().as_bytes(), quota)?;
+            Ok(next)
+        })
+    }
+
+    /// Sets a key to `new` (`None` removes it) only if it holds `expected` now (`None`:
+    /// absent); returns whether it did. One atomic step.
+    pub fn kv_compare_and_set(
+        &self,
+        plugin: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+        quota: KvQuota,
+    ) -> Result<bool> {
+        check_key(key)?;
+        if new.is_some_and(|v| v.len() > KV_MAX_VALUE) {
+            return Err(Error::field(
+                "value",
+                Reason::TooManyBytes { max: KV_MAX_VALUE },
+            ));
+        }
+        self.write(|tx| {
+            if get_kv(tx, plugin, key)?.as_deref() != expected {
+                return Ok(false);
             }
-            tx.prepare_cached(
-                "INSERT INTO plugin_kv (plugin, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
-            )?
-            .execute((plugin, key, value))?;
-            Ok(())
+            match new {
+                Some(v) => put_kv(tx, plugin, key, v, quota)?,
+                None => {
+                    tx.execute(
+                        "DELETE FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
+                        (plugin, key),
+                    )?;
+                }
+            }
+            Ok(true)
         })
     }
 
@@ -313,6 +342,50 @@ impl Store {
     }
 }
 
+fn get_kv(tx: &rusqlite::Connection, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(tx
+        .prepare_cached("SELECT value FROM plugin_kv WHERE plugin = ?1 AND key = ?2")?
+        .query_row((plugin, key), |r| r.get(0))
+        .optional()?)
+}
+
+/// Writes a key within the plugin's quota (keys, and bytes of keys and values together): a
+/// write that would pass it is refused as a conflict naming the quota.
+fn put_kv(
+    tx: &rusqlite::Connection,
+    plugin: &str,
+    key: &str,
+    value: &[u8],
+    quota: KvQuota,
+) -> Result<()> {
+    let (keys, bytes): (i64, i64) = tx
+        .prepare_cached("SELECT keys, bytes FROM plugin_kv_usage WHERE plugin = ?1")?
+        .query_row([plugin], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, 0));
+    let old: Option<i64> = tx
+        .prepare_cached(
+            "SELECT length(key) + length(value) FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
+        )?
+        .query_row((plugin, key), |r| r.get(0))
+        .optional()?;
+    let new_keys = keys + i64::from(old.is_none());
+    let new_bytes = bytes - old.unwrap_or(0) + (key.len() + value.len()) as i64;
+    if new_keys > quota.keys as i64 || new_bytes > quota.bytes as i64 {
+        return Err(Error::conflict(format!(
+            "plugin '{plugin}' has used its key-value quota ({} keys, {} bytes); \
+                     delete keys or ask an administrator to raise the quota",
+            quota.keys, quota.bytes
+        )));
+    }
+    tx.prepare_cached(
+        "INSERT INTO plugin_kv (plugin, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (plugin, key) DO UPDATE SET value = ?3",
+    )?
+    .execute((plugin, key, value))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::KvQuota;
@@ -351,5 +424,50 @@ mod tests {
             "quotas are per plugin"
         );
         s.kv_set("other", "a", b"12345", quota).unwrap();
+    }
+
+    #[test]
+    fn kv_increments_and_compare_and_set_are_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let s =
+            std::sync::Arc::new(Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap());
+        let quota = KvQuota {
+            keys: 10,
+            bytes: 1000,
+        };
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        s.kv_increment("p", "n", 2, quota).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(s.kv_get("p", "n").unwrap().unwrap(), b"800");
+        assert_eq!(s.kv_increment("p", "n", -801, quota).unwrap(), -1);
+        s.kv_set("p", "t", b"abc", quota).unwrap();
+        assert!(s.kv_increment("p", "t", 1, quota).is_err(), "not a number");
+        assert!(!s
+            .kv_compare_and_set("p", "t", Some(b"x"), Some(b"y"), quota)
+            .unwrap());
+        assert!(s
+            .kv_compare_and_set("p", "t", Some(b"abc"), Some(b"y"), quota)
+            .unwrap());
+        assert!(!s
+            .kv_compare_and_set("p", "new", Some(b"y"), Some(b"z"), quota)
+            .unwrap());
+        assert!(s
+            .kv_compare_and_set("p", "new", None, Some(b"z"), quota)
+            .unwrap());
+        assert!(s
+            .kv_compare_and_set("p", "new", Some(b"z"), None, quota)
+            .unwrap());
+        assert_eq!(s.kv_get("p", "new").unwrap(), None);
+        assert_eq!(s.kv_get("p", "t").unwrap().unwrap(), b"y");
     }
 }

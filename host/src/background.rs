@@ -1,5 +1,5 @@
-//! Background work of the plugin runtime: picking up changes the CLI made to the database,
-//! and running scheduled jobs.
+//! Background work of the plugin runtime: continuing jobs a restart interrupted, picking up
+//! changes the CLI made to the database, and running scheduled jobs.
 
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 /// Runs until the process ends: every second, due jobs; every sync interval, a database sync.
 pub async fn run(state: AppState) {
+    let resumer = state.plugins().clone();
+    tokio::task::spawn_blocking(move || resumer.calls().resume_jobs());
     let mut last_sync = Instant::now();
     let mut last_optimize: Option<Instant> = None;
     let mut last_run: HashMap<(String, String), Instant> = HashMap::new();

@@ -53,6 +53,20 @@ enum PluginCommand {
     Remove(PluginRemoveArgs),
     /// Create a new plugin crate.
     New(PluginNewArgs),
+    /// Embed a manifest into a component built without the Rust SDK (Python, JavaScript, …).
+    Pack(PluginPackArgs),
+}
+
+#[derive(Debug, Args)]
+struct PluginPackArgs {
+    /// The component (.wasm) built by any toolchain.
+    component: PathBuf,
+    /// Its qingguan.toml.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Where to write the installable plugin.
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +311,23 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
                 } else {
                     " (data kept)"
                 }
+            );
+        }
+        PluginCommand::Pack(a) => {
+            let component = std::fs::read(&a.component)
+                .with_context(|| format!("cannot read {}", a.component.display()))?;
+            let manifest = std::fs::read_to_string(&a.manifest)
+                .with_context(|| format!("cannot read {}", a.manifest.display()))?;
+            let packed = qingguan_runtime::pack(&component, &manifest)
+                .with_context(|| format!("cannot pack {}", a.component.display()))?;
+            std::fs::write(&a.output, &packed)
+                .with_context(|| format!("cannot write {}", a.output.display()))?;
+            println!(
+                "Packed {} with {} into {} ({} bytes)",
+                a.component.display(),
+                a.manifest.display(),
+                a.output.display(),
+                packed.len()
             );
         }
         PluginCommand::New(a) => {

@@ -104,7 +104,7 @@ opt-level = 2
                 r#"# The manifest: read by Qingguan before any plugin code runs.
 id = "{name}"
 version = "0.1.0"
-sdk = "1.1"
+sdk = "1.2"
 name = {{ en = "{name}", zh-CN = "{name}" }}
 
 [capabilities]
@@ -158,7 +158,7 @@ impl Plugin for Plugin_ {{
     fn http(req: Request) -> Result<Response> {{
         match (req.method.as_str(), req.path.as_str()) {{
             ("GET", "/hello") => {{
-                let items = host::query("{entity}", &host::Query::new().as_user().limit(200))?;
+                let items = host::query("{entity}", &host::Query::new().limit(200))?;
                 Ok(Response::json(&json!({{"hello": host::context().username, "items": items.items.len()}})))
             }}
             _ => Ok(Response::status(404)),

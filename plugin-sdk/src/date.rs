@@ -26,13 +26,92 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Parses `YYYY-MM-DD` into a day number.
+/// A calendar date that exists, with a four-digit year — the same rule the host applies.
+///
+/// ```
+/// use qingguan_plugin_sdk::date::Date;
+/// let d = Date::parse("2026-02-28").unwrap();
+/// assert_eq!(d.to_string(), "2026-02-28");
+/// assert_eq!(Date::from_days(d.days()), d);
+/// assert!(Date::parse("2026-02-31").is_none());
+/// assert!(Date::parse("26-02-01").is_none());
+/// assert!(Date::parse("0026-02-01").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// 1000 to 9999.
+    pub year: i32,
+    /// 1 to 12.
+    pub month: u8,
+    /// 1 to the month's length.
+    pub day: u8,
+}
+
+fn month_len(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl Date {
+    /// Parses exactly `YYYY-MM-DD`; `None` for anything else or a date that does not exist.
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+            s.get(r)
+                .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))?
+                .parse()
+                .ok()
+        };
+        let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let ok = (1000..=9999).contains(&y)
+            && (1..=12).contains(&m)
+            && d >= 1
+            && d <= month_len(y.into(), m);
+        ok.then_some(Date {
+            year: y as i32,
+            month: m as u8,
+            day: d as u8,
+        })
+    }
+
+    /// The date of a day number (days since 1970-01-01).
+    pub fn from_days(days: i64) -> Date {
+        let (y, m, d) = civil_from_days(days);
+        Date {
+            year: y as i32,
+            month: m as u8,
+            day: d as u8,
+        }
+    }
+
+    /// Its day number.
+    pub fn days(self) -> i64 {
+        days_from_civil(self.year.into(), self.month.into(), self.day.into())
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Parses `YYYY-MM-DD` (strictly: see [`Date::parse`]) into a day number. A longer text (a
+/// timestamp) is read by its first ten characters.
+///
+/// ```
+/// assert!(qingguan_plugin_sdk::date::parse("2026-02-31").is_none());
+/// assert_eq!(qingguan_plugin_sdk::date::parse("1970-01-02T08:00:00Z"), Some(1));
+/// ```
 pub fn parse(s: &str) -> Option<i64> {
-    let mut it = s.get(..10)?.split('-');
-    let y = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days_from_civil(y, m, d))
+    Date::parse(s.get(..10)?).map(Date::days)
 }
 
 /// Formats a day number as `YYYY-MM-DD`.

@@ -25,7 +25,18 @@ pub enum Error {
         /// `(field, why)` pairs.
         fields: Vec<(String, String)>,
     },
-    /// The write conflicts with the current state.
+    /// The record changed since it was read (its version is not the one given): read it again
+    /// and retry.
+    Stale(String),
+    /// A unique field's value is already taken.
+    Unique {
+        /// The field.
+        field: String,
+        /// Why, in the caller's language.
+        message: String,
+    },
+    /// The write conflicts with the current state in another way (still referenced, a quota
+    /// reached).
     Conflict(String),
     /// Anything else.
     Failed(String),
@@ -87,9 +98,12 @@ impl Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::NotFound(m) | Error::Denied(m) | Error::Conflict(m) | Error::Failed(m) => {
-                f.write_str(m)
-            }
+            Error::NotFound(m)
+            | Error::Denied(m)
+            | Error::Stale(m)
+            | Error::Conflict(m)
+            | Error::Failed(m) => f.write_str(m),
+            Error::Unique { field, message } => write!(f, "{field}: {message}"),
             Error::Invalid { message, fields } => {
                 f.write_str(message)?;
                 if !fields.is_empty() {
@@ -110,13 +124,17 @@ impl From<Error> for wit::PluginError {
         match e {
             Error::NotFound(m) => wit::PluginError::NotFound(m),
             Error::Denied(m) => wit::PluginError::Denied(m),
-            Error::Invalid { message, fields } => wit::PluginError::Invalid((
+            Error::Invalid { message, fields } => wit::PluginError::Invalid(wit::InvalidInput {
                 message,
-                fields
+                fields: fields
                     .into_iter()
                     .map(|(field, message)| wit::FieldError { field, message })
                     .collect(),
-            )),
+            }),
+            Error::Stale(m) => wit::PluginError::Stale(m),
+            Error::Unique { field, message } => {
+                wit::PluginError::Unique(wit::FieldError { field, message })
+            }
             Error::Conflict(m) => wit::PluginError::Conflict(m),
             Error::Failed(m) => wit::PluginError::Failed(m),
         }
@@ -128,9 +146,14 @@ impl From<wit::PluginError> for Error {
         match e {
             wit::PluginError::NotFound(m) => Error::NotFound(m),
             wit::PluginError::Denied(m) => Error::Denied(m),
-            wit::PluginError::Invalid((message, fields)) => Error::Invalid {
-                message,
-                fields: fields.into_iter().map(|f| (f.field, f.message)).collect(),
+            wit::PluginError::Invalid(i) => Error::Invalid {
+                message: i.message,
+                fields: i.fields.into_iter().map(|f| (f.field, f.message)).collect(),
+            },
+            wit::PluginError::Stale(m) => Error::Stale(m),
+            wit::PluginError::Unique(f) => Error::Unique {
+                field: f.field,
+                message: f.message,
             },
             wit::PluginError::Conflict(m) => Error::Conflict(m),
             wit::PluginError::Failed(m) => Error::Failed(m),

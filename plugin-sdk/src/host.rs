@@ -3,6 +3,7 @@
 
 use crate::bindings::qingguan::plugin::host as imp;
 use crate::bindings::qingguan::plugin::types as wit;
+pub use crate::query::{FilterValue, Metric, Query, Scope};
 use crate::{Error, Record, Result};
 use serde_json::Value;
 
@@ -53,123 +54,6 @@ pub fn context() -> Context {
     }
 }
 
-/// A list query: filters, sort, page size, cursor, search.
-///
-/// ```no_run
-/// # use qingguan_plugin_sdk::*;
-/// let won = host::query_all("deal", &host::Query::new().eq("stage", "won").filter("closed_on", "gte", "2026-01-01"))?;
-/// # Ok::<(), Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    filters: Vec<(String, String, String)>,
-    sort: Option<String>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-    search: Option<String>,
-    as_user: bool,
-}
-
-impl Query {
-    /// An empty query (newest first, 50 per page).
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new();
-    /// ```
-    pub fn new() -> Query {
-        Query::default()
-    }
-
-    /// Adds a condition; `op` is eq, ne, lt, lte, gt, gte, in, contains or null.
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().filter("amount", "gte", "1000");
-    /// ```
-    pub fn filter(mut self, field: &str, op: &str, value: impl ToString) -> Query {
-        self.filters
-            .push((field.into(), op.into(), value.to_string()));
-        self
-    }
-
-    /// Adds an equality condition.
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().eq("stage", "won");
-    /// ```
-    pub fn eq(self, field: &str, value: impl ToString) -> Query {
-        self.filter(field, "eq", value)
-    }
-
-    /// Sorts by `field` (or `-field` for descending).
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().sort("-amount");
-    /// ```
-    pub fn sort(mut self, sort: &str) -> Query {
-        self.sort = Some(sort.into());
-        self
-    }
-
-    /// Page size, 1 to 200.
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().limit(200);
-    /// ```
-    pub fn limit(mut self, limit: u32) -> Query {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Continues after a previous page.
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().cursor("abc");
-    /// ```
-    pub fn cursor(mut self, cursor: impl Into<String>) -> Query {
-        self.cursor = Some(cursor.into());
-        self
-    }
-
-    /// Full-text search within the entity type.
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().search("杭州");
-    /// ```
-    pub fn search(mut self, text: &str) -> Query {
-        self.search = Some(text.into());
-        self
-    }
-
-    /// Restricts results to what the calling user may see (use in routes and actions).
-    ///
-    /// ```
-    /// let q = qingguan_plugin_sdk::host::Query::new().as_user();
-    /// ```
-    pub fn as_user(mut self) -> Query {
-        self.as_user = true;
-        self
-    }
-
-    fn to_wit(&self) -> wit::RecordQuery {
-        wit::RecordQuery {
-            filters: self
-                .filters
-                .iter()
-                .map(|(f, o, v)| wit::Filter {
-                    field: f.clone(),
-                    op: o.clone(),
-                    value: v.clone(),
-                })
-                .collect(),
-            sort: self.sort.clone(),
-            limit: self.limit.unwrap_or(50),
-            cursor: self.cursor.clone(),
-            search: self.search.clone(),
-            as_user: self.as_user,
-        }
-    }
-}
-
 /// One page of records and the cursor of the next.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -179,7 +63,7 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// Reads a record.
+/// Reads a record as the calling user.
 ///
 /// ```no_run
 /// # use qingguan_plugin_sdk::*;
@@ -187,7 +71,7 @@ pub struct Page {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn get(entity: &str, id: i64) -> Result<Record> {
-    Record::from_wit(imp::get_record(entity, id)?)
+    Scope::Caller.get(entity, id)
 }
 
 /// One page of a query.
@@ -268,17 +152,15 @@ impl Group {
     }
 }
 
-/// Groups and aggregates the records a query matches, in the database (SDK 1.1): one call
-/// instead of paging through every record. `metrics` are `count`, `sum:field`, `min:field` and
-/// `max:field`; the sum of a date field is the sum of its day numbers since 1970-01-01, so
-/// `sum:closed_on` minus `sum:opened_on` over the same records is their total span in days.
-/// At most three group fields and 100,000 groups; the query's sort, limit and cursor are
-/// ignored, its filters, search and [`Query::as_user`] apply.
+/// Groups and aggregates the records a query matches, in the database: one call instead of
+/// paging through every record. At most three group fields and 100,000 groups; the query's
+/// sort, limit and cursor are ignored, its filters, search and scope apply.
 ///
 /// ```no_run
 /// # use qingguan_plugin_sdk::*;
-/// let q = host::Query::new().eq("stage", "won").filter("closed_on", "gte", "2026-01-01");
-/// for g in host::aggregate("deal", &q, &["owner"], &["count", "sum:amount"])? {
+/// use host::Metric::{Count, Sum};
+/// let q = host::Query::new().eq("stage", "won").gte("closed_on", "2026-01-01");
+/// for g in host::aggregate("deal", &q, &["owner"], &[Count, Sum("amount")])? {
 ///     let (owner, deals, revenue) = (g.group[0].as_i64(), g.i64(0), g.decimal(1));
 /// }
 /// # Ok::<(), Error>(())
@@ -287,22 +169,22 @@ pub fn aggregate(
     entity: &str,
     q: &Query,
     group_by: &[&str],
-    metrics: &[&str],
+    metrics: &[Metric],
 ) -> Result<Vec<Group>> {
     let w = q.to_wit();
     let aq = wit::AggregateQuery {
         filters: w.filters,
         search: w.search,
         group_by: group_by.iter().map(|s| s.to_string()).collect(),
-        metrics: metrics.iter().map(|s| s.to_string()).collect(),
-        as_user: w.as_user,
+        metrics: metrics.iter().map(Metric::to_wit).collect(),
+        scope: w.scope,
     };
     let json = imp::aggregate_records(entity, &aq)?;
     serde_json::from_str(&json)
         .map_err(|e| Error::failed(format!("the host sent an unreadable aggregate: {e}")))
 }
 
-/// Creates a record from a JSON object of field values.
+/// Creates a record from a JSON object of field values, as the calling user.
 ///
 /// ```no_run
 /// # use qingguan_plugin_sdk::*;
@@ -310,10 +192,11 @@ pub fn aggregate(
 /// # Ok::<(), Error>(())
 /// ```
 pub fn create(entity: &str, fields: &Value) -> Result<Record> {
-    Record::from_wit(imp::create_record(entity, &fields.to_string())?)
+    Scope::Caller.create(entity, fields)
 }
 
-/// Updates fields if `version` is current ([`crate::Error::Conflict`] if not).
+/// Updates fields if `version` is current ([`crate::Error::Stale`] if not), as the calling
+/// user.
 ///
 /// ```no_run
 /// # use qingguan_plugin_sdk::*;
@@ -322,15 +205,10 @@ pub fn create(entity: &str, fields: &Value) -> Result<Record> {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn update(entity: &str, id: i64, version: i64, fields: &Value) -> Result<Record> {
-    Record::from_wit(imp::update_record(
-        entity,
-        id,
-        version,
-        &fields.to_string(),
-    )?)
+    Scope::Caller.update(entity, id, version, fields)
 }
 
-/// Deletes a record if `version` is current.
+/// Deletes a record if `version` is current, as the calling user.
 ///
 /// ```no_run
 /// # use qingguan_plugin_sdk::*;
@@ -338,7 +216,75 @@ pub fn update(entity: &str, id: i64, version: i64, fields: &Value) -> Result<Rec
 /// # Ok::<(), Error>(())
 /// ```
 pub fn delete(entity: &str, id: i64, version: i64) -> Result<()> {
-    Ok(imp::delete_record(entity, id, version)?)
+    Scope::Caller.delete(entity, id, version)
+}
+
+/// Reads and writes with the plugin's own grant instead of the calling user's (needs the
+/// `elevate` capability an administrator approves).
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let all = host::elevated().get("appraisal", 7)?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn elevated() -> Scope {
+    Scope::Elevated
+}
+
+impl Scope {
+    /// Reads a record with this scope.
+    ///
+    /// ```no_run
+    /// # use qingguan_plugin_sdk::*;
+    /// let c = host::Scope::Caller.get("customer", 1)?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn get(self, entity: &str, id: i64) -> Result<Record> {
+        Record::from_wit(imp::get_record(entity, id, self.to_wit())?)
+    }
+
+    /// Creates a record with this scope.
+    ///
+    /// ```no_run
+    /// # use qingguan_plugin_sdk::*;
+    /// host::elevated().create("note", &json!({"text": "hi"}))?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn create(self, entity: &str, fields: &Value) -> Result<Record> {
+        Record::from_wit(imp::create_record(
+            entity,
+            &fields.to_string(),
+            self.to_wit(),
+        )?)
+    }
+
+    /// Updates a record with this scope.
+    ///
+    /// ```no_run
+    /// # use qingguan_plugin_sdk::*;
+    /// host::elevated().update("note", 1, 1, &json!({"text": "hi"}))?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn update(self, entity: &str, id: i64, version: i64, fields: &Value) -> Result<Record> {
+        Record::from_wit(imp::update_record(
+            entity,
+            id,
+            version,
+            &fields.to_string(),
+            self.to_wit(),
+        )?)
+    }
+
+    /// Deletes a record with this scope.
+    ///
+    /// ```no_run
+    /// # use qingguan_plugin_sdk::*;
+    /// host::elevated().delete("note", 1, 1)?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn delete(self, entity: &str, id: i64, version: i64) -> Result<()> {
+        Ok(imp::delete_record(entity, id, version, self.to_wit())?)
+    }
 }
 
 /// Reads a key of the plugin's own store.
@@ -372,6 +318,34 @@ pub fn kv_set(key: &str, value: &[u8]) -> Result<()> {
 /// ```
 pub fn kv_delete(key: &str) -> Result<()> {
     Ok(imp::kv_delete(key)?)
+}
+
+/// Adds `delta` to the integer a key holds (a missing key counts as 0) and returns the new
+/// value, atomically: concurrent increments are never lost.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let n = host::kv_increment("orders", 1)?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_increment(key: &str, delta: i64) -> Result<i64> {
+    Ok(imp::kv_increment(key, delta)?)
+}
+
+/// Sets `key` to `new` (`None` removes it) only if it holds `expected` now (`None`: absent);
+/// returns whether it did.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let claimed = host::kv_compare_and_set("lock", None, Some(b"me"))?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn kv_compare_and_set(key: &str, expected: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool> {
+    Ok(imp::kv_compare_and_set(
+        key,
+        expected.map(<[u8]>::to_vec).as_deref(),
+        new.map(<[u8]>::to_vec).as_deref(),
+    )?)
 }
 
 /// Keys with a prefix, sorted.

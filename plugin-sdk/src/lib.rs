@@ -1,8 +1,10 @@
 //! Write Qingguan plugins in Rust.
 //!
 //! A plugin is a WebAssembly component built for `wasm32-wasip2` against the
-//! `qingguan:plugin@1.1.0` WIT contract (in `wit/v1.1.0/`; plugins built against an older 1.x
-//! contract keep running). This crate is the guest side of
+//! `qingguan:plugin@1.2.0` WIT contract (in `wit/v1.2.0/`; plugins built against an older 1.x
+//! contract keep running). Every call's writes are one transaction — all of them commit when
+//! the call returns `Ok`, none do when it returns an error, traps or runs out of time — and
+//! reads and writes run as the calling user unless a call asks for [`host::elevated`] access. This crate is the guest side of
 //! that contract: implement [`Plugin`] (every method has a default), describe the plugin in
 //! `qingguan.toml` next to `Cargo.toml`, and register it with [`export_plugin!`]. The manifest
 //! is embedded in the component so that the host can read it before running any plugin code.
@@ -35,6 +37,7 @@ mod error;
 pub mod host;
 pub mod html;
 mod http;
+mod query;
 mod record;
 
 pub use error::{Error, Result};
@@ -46,14 +49,14 @@ pub use serde_json;
 pub use serde_json::{json, Map, Value};
 
 /// The version of the contract this SDK builds plugins against.
-pub const SDK_VERSION: &str = "1.1.0";
+pub const SDK_VERSION: &str = "1.2.0";
 
 /// Generated bindings of the WIT contract. Plugin authors normally use the typed wrappers in
 /// this crate instead.
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/v1.1.0",
+        path: "wit/v1.2.0",
         world: "plugin",
         pub_export_macro: true,
         default_bindings_module: "qingguan_plugin_sdk::bindings",
@@ -79,6 +82,46 @@ impl From<wit::WriteOp> for WriteOp {
             wit::WriteOp::Create => WriteOp::Create,
             wit::WriteOp::Update => WriteOp::Update,
             wit::WriteOp::Delete => WriteOp::Delete,
+        }
+    }
+}
+
+/// Where one step of a job left off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobProgress {
+    /// Where the next step starts; `None` when the job is finished.
+    pub cursor: Option<String>,
+    /// Units of work done by this step (records, lines …), added up by the host.
+    pub done: u64,
+    /// Units in all, when known.
+    pub total: Option<u64>,
+}
+
+impl JobProgress {
+    /// The job continues at `cursor`.
+    ///
+    /// ```
+    /// let p = qingguan_plugin_sdk::JobProgress::more("42", 100);
+    /// assert_eq!(p.cursor.as_deref(), Some("42"));
+    /// ```
+    pub fn more(cursor: impl Into<String>, done: u64) -> JobProgress {
+        JobProgress {
+            cursor: Some(cursor.into()),
+            done,
+            total: None,
+        }
+    }
+
+    /// The job is finished.
+    ///
+    /// ```
+    /// assert!(qingguan_plugin_sdk::JobProgress::done(3).cursor.is_none());
+    /// ```
+    pub fn done(done: u64) -> JobProgress {
+        JobProgress {
+            cursor: None,
+            done,
+            total: None,
         }
     }
 }
@@ -234,6 +277,36 @@ pub trait Plugin {
         Err(Error::not_found(format!("this plugin has no job '{name}'")))
     }
 
+    /// One step of a long job: continue from `cursor` (`None`: start) and return where the next
+    /// step starts ([`JobProgress::done`] when finished). Each step is its own call with its
+    /// own time limit and transaction, so a month-end close over 100,000 lines commits in
+    /// steps and an interrupted job continues from its last step. The default runs [`job`]
+    /// whole in one step.
+    ///
+    /// [`job`]: Plugin::job
+    ///
+    /// ```no_run
+    /// # use qingguan_plugin_sdk::*;
+    /// # struct P;
+    /// impl Plugin for P {
+    ///     fn job_step(name: &str, cursor: Option<&str>) -> Result<JobProgress> {
+    ///         let q = host::Query::new().sort("id").limit(100);
+    ///         let q = match cursor { Some(c) => q.cursor(c), None => q };
+    ///         let page = host::query("invoice", &q)?;
+    ///         // … recompute each invoice on the page …
+    ///         Ok(match page.next_cursor {
+    ///             Some(next) => JobProgress::more(next, page.items.len() as u64),
+    ///             None => JobProgress::done(page.items.len() as u64),
+    ///         })
+    ///     }
+    /// }
+    /// ```
+    fn job_step(name: &str, cursor: Option<&str>) -> Result<JobProgress> {
+        let _ = cursor;
+        Self::job(name)?;
+        Ok(JobProgress::done(1))
+    }
+
     /// An HTTP request to one of the plugin's routes (`/api/v1/plugins/{id}/...`).
     ///
     /// ```no_run
@@ -338,8 +411,14 @@ pub mod __private {
             .map(|v| v.to_string())
             .map_err(Into::into)
     }
-    pub fn job<P: Plugin>(name: String) -> R<()> {
-        P::job(&name).map_err(Into::into)
+    pub fn job_step<P: Plugin>(name: String, cursor: Option<String>) -> R<wit::JobProgress> {
+        P::job_step(&name, cursor.as_deref())
+            .map(|p| wit::JobProgress {
+                cursor: p.cursor,
+                done: p.done,
+                total: p.total,
+            })
+            .map_err(Into::into)
     }
     pub fn http<P: Plugin>(req: wit::HttpRequest) -> R<wit::HttpResponse> {
         P::http(Request::from(req))
@@ -409,8 +488,11 @@ macro_rules! export_plugin {
                 ) -> Result<String, __wit::PluginError> {
                     $crate::__private::action::<$plugin>(name, entity, id, input)
                 }
-                fn job(name: String) -> Result<(), __wit::PluginError> {
-                    $crate::__private::job::<$plugin>(name)
+                fn job_step(
+                    name: String,
+                    cursor: Option<String>,
+                ) -> Result<__wit::JobProgress, __wit::PluginError> {
+                    $crate::__private::job_step::<$plugin>(name, cursor)
                 }
                 fn http(
                     request: __wit::HttpRequest,

@@ -756,3 +756,69 @@ fn restoring_something_that_is_not_a_backup_leaves_nothing_behind() {
         "{missing:?}"
     );
 }
+
+/// A component built without the Rust SDK (here: the 1.1 test plugin without its embedded
+/// manifest, as componentize-py or jco would produce it) is refused with both ways to fix it
+/// named, and installs once `qingguan plugin pack` has embedded its qingguan.toml.
+#[test]
+fn plugin_pack_embeds_a_manifest_into_a_bare_component() {
+    let s = qingguan_tests::TestServer::start();
+    let admin = s.admin();
+    let bare = qingguan_tests::plugin_wasm("qg-test-bare");
+    let bytes = std::fs::read(&bare).unwrap();
+    let refused = admin.send(reqwest::Method::POST, "/api/v1/plugins?approve=true", |r| {
+        r.header("content-type", "application/wasm").body(bytes)
+    });
+    let msg = refused.body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        msg.contains("export_plugin!") && msg.contains("qingguan plugin pack"),
+        "{msg}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("past11.wasm");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/testing/past-sdk-11/qingguan.toml");
+    let run = bin()
+        .args(["plugin", "pack"])
+        .arg(&bare)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let again = bin()
+        .args(["plugin", "pack"])
+        .arg(&out)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("-o")
+        .arg(dir.path().join("twice.wasm"))
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "packing twice is refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already carries a manifest"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let packed = std::fs::read(&out).unwrap();
+    let installed = admin.send(reqwest::Method::POST, "/api/v1/plugins?approve=true", |r| {
+        r.header("content-type", "application/wasm").body(packed)
+    });
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    assert_eq!(installed.body["id"], "past11");
+    let counts = admin.post("/api/v1/plugins/past11/counts", &json!({}));
+    assert_eq!(counts.status, 200, "{}", counts.text);
+}

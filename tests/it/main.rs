@@ -23,6 +23,7 @@ mod records;
 mod sales;
 mod schema;
 mod sdk;
+mod sdk12;
 mod studio_ui;
 mod test_host;
 mod ui_forms;

@@ -127,12 +127,10 @@ fn a_good_plugin_uses_every_import_and_export() {
             .error_code(403),
         "forbidden"
     );
-    assert_eq!(
-        admin
-            .post("/api/v1/plugins/good/jobs/tick", &json!({}))
-            .status,
-        204
-    );
+    let ran = admin.post("/api/v1/plugins/good/jobs/tick?wait=true", &json!({}));
+    assert_eq!(ran.status, 200, "{}", ran.text);
+    assert_eq!(ran.body["state"], "finished", "a 1.1-style job is one step");
+    assert_eq!(ran.body["steps"], 1);
     assert_eq!(
         s.store.kv_get("good", "open_notes").unwrap(),
         Some(b"0".to_vec())
@@ -332,7 +330,7 @@ fn broken_components_are_refused_with_clear_errors() {
     assert_eq!(future.error_code(422), "invalid_plugin");
     let msg = future.body["error"]["message"].as_str().unwrap();
     assert!(
-        msg.contains("SDK 1.2.0") && msg.contains("SDK 1.1.0"),
+        msg.contains("SDK 1.3.0") && msg.contains("SDK 1.2.0"),
         "{msg}"
     );
 

@@ -137,9 +137,12 @@ fn followups_targets_and_overdue() {
     assert!(fine["happened_on"].is_string(), "dated today by default");
     assert_eq!(
         admin
-            .post("/api/v1/plugins/sales/jobs/mark_overdue", &json!({}))
+            .post(
+                "/api/v1/plugins/sales/jobs/mark_overdue?wait=true",
+                &json!({})
+            )
             .status,
-        204
+        200
     );
     let overdue = amy.get("/api/v1/records/followup?overdue=true");
     let items = overdue.body["items"].as_array().unwrap();

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_overlay_options.sql")),
     (4, include_str!("../../migrations/0004_saved_views.sql")),
     (5, include_str!("../../migrations/0005_plugin_kv_usage.sql")),
+    (6, include_str!("../../migrations/0006_plugin_jobs.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

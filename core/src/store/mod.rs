@@ -3,7 +3,9 @@
 
 pub mod aggregate;
 mod backup;
+mod call_scope;
 pub use backup::{restore_install, InstallFile};
+pub use call_scope::CallScope;
 mod history;
 mod input;
 mod integrity;
@@ -54,7 +56,7 @@ impl StoreOptions {
 /// The record store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct Store {
     options: StoreOptions,
-    writer: ReentrantMutex<RefCell<Connection>>,
+    writer: Arc<ReentrantMutex<RefCell<Connection>>>,
     batch: Mutex<Option<ThreadId>>,
     readers: Mutex<Vec<Connection>>,
     schema: RwLock<Arc<Schema>>,
@@ -82,7 +84,7 @@ impl Store {
         tx.commit()?;
         let store = Store {
             options,
-            writer: ReentrantMutex::new(RefCell::new(writer)),
+            writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),
             batch: Mutex::new(None),
             readers: Mutex::new(Vec::new()),
             schema: RwLock::new(Arc::new(Schema::default())),
@@ -139,6 +141,11 @@ impl Store {
         self.read(|c| db::backup_to(c, target))
     }
 
+    fn set_batch(&self, here: bool) {
+        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) =
+            here.then(|| std::thread::current().id());
+    }
+
     fn in_batch_here(&self) -> bool {
         *self.batch.lock().unwrap_or_else(|e| e.into_inner()) == Some(std::thread::current().id())
     }
@@ -168,6 +175,7 @@ impl Store {
     /// or a savepoint inside a [`Store::transaction`]. Commits if `f` returns `Ok`, rolls
     /// back otherwise — nothing is ever half-written.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.join_call_scope()?;
         let guard = self.writer.lock();
         let mut conn = guard.borrow_mut();
         if self.in_batch_here() {
@@ -196,17 +204,22 @@ impl Store {
         &self,
         f: impl FnOnce() -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        self.join_call_scope()?;
         let guard = self.writer.lock();
         if self.in_batch_here() {
-            return f();
+            // Nested: a savepoint, so that a failing inner batch undoes only its own part.
+            let scope = self.begin_call()?;
+            let out = f();
+            scope.finish(out.is_ok())?;
+            return out;
         }
         guard
             .borrow()
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(Error::from)?;
-        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current().id());
+        self.set_batch(true);
         let out = f();
-        *self.batch.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.set_batch(false);
         let end = match &out {
             Ok(_) => guard.borrow().execute_batch("COMMIT"),
             Err(_) => guard.borrow().execute_batch("ROLLBACK"),

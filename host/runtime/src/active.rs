@@ -1,11 +1,12 @@
 //! The active set: the plugin versions new calls go to (swapped atomically; calls already
 //! running keep the version they started on), and the services a running call may use.
 
-use crate::bindings::{wit, Plugin};
 use crate::context::CallCtx;
+use crate::contract::{Guest, Out};
 use crate::engine::PluginEngine;
 use crate::failure::CallError;
 use crate::instance::{LoadedPlugin, OutputSize};
+use crate::job_claims::RunningJobs;
 use crate::services::{CallServices, Event};
 use crate::status::PluginStatus;
 use qingguan_core::{Origin, Store};
@@ -17,6 +18,7 @@ pub struct ActiveSet {
     engine: PluginEngine,
     store: Arc<Store>,
     active: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
+    running_jobs: RunningJobs,
     me: Weak<ActiveSet>,
 }
 
@@ -35,12 +37,17 @@ impl ActiveSet {
             engine,
             store,
             active: RwLock::new(Arc::new(Vec::new())),
+            running_jobs: RunningJobs::default(),
             me: me.clone(),
         })
     }
 
     fn services(&self) -> Arc<dyn CallServices> {
         self.me.upgrade().expect("active set alive while in use")
+    }
+
+    pub(crate) fn running_jobs(&self) -> &RunningJobs {
+        &self.running_jobs
     }
 
     /// The record store.
@@ -104,10 +111,7 @@ impl ActiveSet {
         &self,
         p: &Arc<LoadedPlugin>,
         ctx: CallCtx,
-        f: impl FnOnce(
-            &Plugin,
-            &mut wasmtime::Store<crate::host_calls::HostState>,
-        ) -> wasmtime::Result<Result<R, wit::PluginError>>,
+        f: impl FnOnce(&Guest, &mut wasmtime::Store<crate::host_calls::HostState>) -> Out<R>,
     ) -> Result<R, CallError> {
         p.call(&self.services(), ctx, f)
     }
@@ -134,9 +138,9 @@ impl ActiveSet {
             tracing::debug!(plugin = from, event = %name, "event");
             for p in self.list().iter() {
                 if p.manifest.events.iter().any(|e| e.name == name) {
-                    if let Err(e) = self.call(p, CallCtx::system(), |i, s| {
-                        i.qingguan_plugin_guest().call_event(s, &name, &payload)
-                    }) {
+                    if let Err(e) =
+                        self.call(p, CallCtx::system(), |i, s| i.event(s, &name, &payload))
+                    {
                         tracing::warn!(plugin = %p.manifest.id, event = %name, error = %e, "event handler failed");
                     }
                 }

@@ -30,8 +30,7 @@ pub fn raw_health(mgr: &PluginManager, id: &str, n: u32) -> anyhow::Result<Durat
     let started = Instant::now();
     for _ in 0..n {
         let _ = inst
-            .qingguan_plugin_guest()
-            .call_health(&mut store)
+            .health(&mut store)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     }
     Ok(started.elapsed())

@@ -2,8 +2,8 @@
 //! record actions, HTTP routes, jobs and health — each only if the manifest declares it.
 
 use crate::active::ActiveSet;
-use crate::bindings::wit;
 use crate::context::CallCtx;
+use crate::exchange::{HttpRequest, HttpResponse};
 use crate::failure::{CallError, PluginFailure};
 
 impl ActiveSet {
@@ -22,9 +22,7 @@ impl ActiveSet {
             ))));
         }
         let args = args.to_string();
-        self.call(&p, ctx, |i, s| {
-            i.qingguan_plugin_guest().call_answer(s, query, &args)
-        })
+        self.call(&p, ctx, |i, s| i.answer(s, query, &args))
     }
 
     /// Runs a record action a plugin declares for the record's entity type.
@@ -49,19 +47,16 @@ impl ActiveSet {
             ))));
         }
         let input = input.to_string();
-        self.call(&p, ctx, |i, s| {
-            i.qingguan_plugin_guest()
-                .call_action(s, name, entity, record, &input)
-        })
+        self.call(&p, ctx, |i, s| i.action(s, name, entity, record, &input))
     }
 
     /// Serves a request to a plugin route, if the manifest declares one that matches.
     pub fn http(
         &self,
         id: &str,
-        req: wit::HttpRequest,
+        req: HttpRequest,
         ctx: CallCtx,
-    ) -> Result<wit::HttpResponse, CallError> {
+    ) -> Result<HttpResponse, CallError> {
         let p = self.require(id)?;
         let declared = p.manifest.routes.iter().any(|r| {
             r.method.eq_ignore_ascii_case(&req.method)
@@ -78,7 +73,7 @@ impl ActiveSet {
                 req.method, req.path
             ))));
         }
-        self.call(&p, ctx, |i, s| i.qingguan_plugin_guest().call_http(s, &req))
+        self.call(&p, ctx, |i, s| i.http(s, &req))
     }
 
     /// Calls one of a plugin's routes as an API client does: a JSON body, `Accept:
@@ -95,7 +90,7 @@ impl ActiveSet {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
-        let req = wit::HttpRequest {
+        let req = HttpRequest {
             method: method.into(),
             path: path.into(),
             query: query.into(),
@@ -120,19 +115,6 @@ impl ActiveSet {
         })
     }
 
-    /// Runs a job now.
-    pub fn run_job(&self, id: &str, name: &str) -> Result<(), CallError> {
-        let p = self.require(id)?;
-        if !p.manifest.jobs.iter().any(|j| j.name == name) {
-            return Err(CallError::Plugin(PluginFailure::NotFound(format!(
-                "plugin '{id}' has no job '{name}'"
-            ))));
-        }
-        self.call(&p, CallCtx::system(), |i, s| {
-            i.qingguan_plugin_guest().call_job(s, name)
-        })
-    }
-
     /// Jobs of active plugins: `(plugin, job, interval)`.
     pub fn jobs(&self) -> Vec<(String, String, u64)> {
         self.list()
@@ -149,8 +131,6 @@ impl ActiveSet {
     /// Calls a plugin's `health` export on a fresh instance (as every call runs).
     pub fn call_health(&self, id: &str) -> Result<(), CallError> {
         let p = self.require(id)?;
-        self.call(&p, CallCtx::system(), |i, s| {
-            i.qingguan_plugin_guest().call_health(s)
-        })
+        self.call(&p, CallCtx::system(), |i, s| i.health(s))
     }
 }

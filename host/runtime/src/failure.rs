@@ -1,8 +1,7 @@
-//! Why a plugin call did not produce a result, and the mapping of errors across the wasm
-//! boundary (core errors and plugin errors are values on both sides).
+//! Why a plugin call did not produce a result, and how core errors look to a plugin — in the
+//! runtime's own types; each contract version maps them to its WIT variants.
 
-use crate::bindings::wit;
-use qingguan_core::{Error as CoreError, FieldErrors};
+use qingguan_core::{Error as CoreError, FieldErrors, Locale, Reason};
 
 /// Why a plugin call did not produce a result.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -26,8 +25,8 @@ pub enum CallError {
     AtCapacity,
 }
 
-/// A plugin's error value, in host types.
-#[derive(Debug, Clone, thiserror::Error)]
+/// An error value crossing the wasm boundary, in host types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PluginFailure {
     /// Not found.
     #[error("{0}")]
@@ -38,7 +37,18 @@ pub enum PluginFailure {
     /// Invalid, with field reasons.
     #[error("{0}")]
     Invalid(String, Vec<(String, String)>),
-    /// Conflict.
+    /// The record changed since it was read.
+    #[error("{0}")]
+    Stale(String),
+    /// A unique field's value is taken.
+    #[error("{field}: {message}")]
+    Unique {
+        /// The field.
+        field: String,
+        /// Why, in the call's language.
+        message: String,
+    },
+    /// Another conflict with the current state.
     #[error("{0}")]
     Conflict(String),
     /// Failed.
@@ -46,74 +56,46 @@ pub enum PluginFailure {
     Failed(String),
 }
 
-impl From<wit::PluginError> for PluginFailure {
-    fn from(e: wit::PluginError) -> Self {
-        match e {
-            wit::PluginError::NotFound(m) => PluginFailure::NotFound(m),
-            wit::PluginError::Denied(m) => PluginFailure::Denied(m),
-            wit::PluginError::Invalid((m, f)) => {
-                PluginFailure::Invalid(m, f.into_iter().map(|f| (f.field, f.message)).collect())
-            }
-            wit::PluginError::Conflict(m) => PluginFailure::Conflict(m),
-            wit::PluginError::Failed(m) => PluginFailure::Failed(m),
-        }
-    }
-}
-
-impl From<PluginFailure> for wit::PluginError {
-    fn from(f: PluginFailure) -> Self {
-        match f {
-            PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),
-            PluginFailure::Denied(m) => wit::PluginError::Denied(m),
-            PluginFailure::Invalid(m, fields) => invalid(m, fields),
-            PluginFailure::Conflict(m) => wit::PluginError::Conflict(m),
-            PluginFailure::Failed(m) => wit::PluginError::Failed(m),
-        }
-    }
-}
-
-/// An `invalid` error with per-field reasons.
-pub fn invalid(
-    message: String,
-    fields: impl IntoIterator<Item = (String, String)>,
-) -> wit::PluginError {
-    wit::PluginError::Invalid((
-        message,
-        fields
-            .into_iter()
-            .map(|(field, message)| wit::FieldError { field, message })
-            .collect(),
-    ))
-}
-
-/// A core error as the plugin sees it.
-pub fn core_error(e: CoreError) -> wit::PluginError {
+/// A core error as a plugin sees it, reasons in the call's language.
+pub fn core_error(e: CoreError, locale: Locale) -> PluginFailure {
     match e {
-        CoreError::NotFound(m) => wit::PluginError::NotFound(m),
-        CoreError::Forbidden(m) | CoreError::Unauthenticated(m) => wit::PluginError::Denied(m),
+        CoreError::NotFound(m) => PluginFailure::NotFound(m),
+        CoreError::Forbidden(m) | CoreError::Unauthenticated(m) => PluginFailure::Denied(m),
         CoreError::Validation { message, fields } | CoreError::BadRequest { message, fields } => {
-            invalid(message, reasons(fields))
+            PluginFailure::Invalid(message, reasons(fields, locale))
         }
-        CoreError::Conflict { message, .. } => wit::PluginError::Conflict(message),
-        e @ CoreError::StaleVersion { .. } => wit::PluginError::Conflict(e.to_string()),
+        CoreError::Conflict { message, fields } => {
+            match fields
+                .iter()
+                .find(|(_, why)| matches!(why, Reason::Unique { .. }))
+            {
+                Some((field, why)) => PluginFailure::Unique {
+                    field: field.clone(),
+                    message: why.render(locale),
+                },
+                None => PluginFailure::Conflict(message),
+            }
+        }
+        e @ CoreError::StaleVersion { .. } => PluginFailure::Stale(e.to_string()),
         CoreError::Hook(qingguan_core::HookError::Rejected { message, fields }) => {
-            invalid(message, reasons(fields))
+            PluginFailure::Invalid(message, reasons(fields, locale))
         }
-        e => wit::PluginError::Failed(e.to_string()),
+        e => PluginFailure::Failed(e.to_string()),
     }
 }
 
 /// Field reasons as the plugin reads them.
-fn reasons(fields: FieldErrors) -> impl Iterator<Item = (String, String)> {
+fn reasons(fields: FieldErrors, locale: Locale) -> Vec<(String, String)> {
     fields
         .into_iter()
-        .map(|(field, why)| (field, why.to_string()))
+        .map(|(field, why)| (field, why.render(locale)))
+        .collect()
 }
 
 /// A call failure as the plugin that asked another plugin sees it.
-pub fn ask_error(e: CallError) -> wit::PluginError {
+pub fn ask_error(e: CallError) -> PluginFailure {
     match e {
-        CallError::Plugin(f) => f.into(),
-        other => wit::PluginError::Failed(other.to_string()),
+        CallError::Plugin(f) => f,
+        other => PluginFailure::Failed(other.to_string()),
     }
 }

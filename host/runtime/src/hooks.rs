@@ -2,10 +2,8 @@
 //! that subscribe to them (a plugin's refusal becomes the core's `HookError`).
 
 use crate::active::ActiveSet;
-use crate::bindings::wit;
 use crate::context::{CallCtx, CallUser};
 use crate::failure::{CallError, PluginFailure};
-use crate::host_calls::record_to_wit;
 use crate::instance::LoadedPlugin;
 use crate::manifest::HookEvent;
 use qingguan_core::{HookError, Hooks, Reason, Record, WriteEvent, WriteOp};
@@ -13,14 +11,6 @@ use std::sync::{Arc, Weak};
 
 /// Connects the core's write hooks to the plugins that subscribe to them.
 pub(crate) struct HooksBridge(pub(crate) Weak<ActiveSet>);
-
-fn wit_op(op: WriteOp) -> wit::WriteOp {
-    match op {
-        WriteOp::Create => wit::WriteOp::Create,
-        WriteOp::Update => wit::WriteOp::Update,
-        WriteOp::Delete => wit::WriteOp::Delete,
-    }
-}
 
 fn hook_error(e: CallError) -> HookError {
     match e {
@@ -49,10 +39,6 @@ impl HooksBridge {
     }
 }
 
-fn before_json(r: Option<&Record>) -> Option<wit::EntityRecord> {
-    r.map(record_to_wit)
-}
-
 impl Hooks for HooksBridge {
     fn before_write(
         &self,
@@ -72,18 +58,11 @@ impl Hooks for HooksBridge {
         if subscribed.is_empty() {
             return Ok(());
         }
-        let before = before_json(ev.before);
         for p in subscribed {
             let json = serde_json::Value::Object(values.clone()).to_string();
             let out = m
                 .call(p, Self::ctx(ev), |i, s| {
-                    i.qingguan_plugin_guest().call_before_write(
-                        s,
-                        wit_op(ev.op),
-                        ev.entity,
-                        before.as_ref(),
-                        &json,
-                    )
+                    i.before_write(s, ev.op, ev.entity, ev.before, &json)
                 })
                 .map_err(hook_error)?;
             if let Some(new) = out {
@@ -115,23 +94,16 @@ impl Hooks for HooksBridge {
             return Ok(());
         };
         let list = m.list();
-        let before = before_json(ev.before);
         for p in list
             .iter()
             .filter(|p| p.hooked(ev.entity, HookEvent::BeforeDelete))
         {
-            let fields = before
-                .as_ref()
-                .map(|b| b.fields.clone())
+            let fields = ev
+                .before
+                .map(|b| serde_json::Value::Object(b.values_json()).to_string())
                 .unwrap_or_else(|| "{}".into());
             m.call(p, Self::ctx(ev), |i, s| {
-                i.qingguan_plugin_guest().call_before_write(
-                    s,
-                    wit::WriteOp::Delete,
-                    ev.entity,
-                    before.as_ref(),
-                    &fields,
-                )
+                i.before_write(s, WriteOp::Delete, ev.entity, ev.before, &fields)
             })
             .map_err(hook_error)?;
         }
@@ -151,11 +123,9 @@ impl Hooks for HooksBridge {
         if subscribed.is_empty() {
             return;
         }
-        let rec = record_to_wit(record);
         for p in subscribed {
             if let Err(e) = m.call(p, Self::ctx(ev), |i, s| {
-                i.qingguan_plugin_guest()
-                    .call_after_write(s, wit_op(ev.op), ev.entity, &rec)
+                i.after_write(s, ev.op, ev.entity, record)
             }) {
                 tracing::warn!(plugin = %p.manifest.id, entity = ev.entity, error = %e, "after-write hook failed");
             }

@@ -1,14 +1,15 @@
-//! The host side of every import a plugin may call, with the capability check in front of
-//! each one. A call's state lives in [`HostState`], created fresh for every call.
+//! The host side of every import a plugin may call, in the runtime's own types, with the
+//! capability check in front of each one; each contract version (`contract::v1_1`,
+//! `contract::v1_2`) adapts its WIT functions to these. A call's state lives in
+//! [`HostState`], created fresh for every call.
 
-use crate::bindings::qingguan::plugin::{host, types};
-use crate::bindings::wit;
 use crate::context::{CallCtx, CallUser};
 use crate::engine::Limiter;
-use crate::failure::{ask_error, core_error};
+use crate::failure::{ask_error, core_error, PluginFailure};
 use crate::grant::PluginGrant;
+use crate::guest_output::GuestOutput;
 use crate::services::{CallServices, Event};
-use qingguan_core::{Access, AggregateQuery, ListQuery, Metric, Record, Role, SortKey};
+use qingguan_core::{Access, AggregateQuery, Filter, Locale, Metric, Page, Record, Role, SortKey};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -27,6 +28,8 @@ pub struct HostState {
     ctx: CallCtx,
     /// Events emitted during the call, delivered after it succeeds.
     pub events: Vec<Event>,
+    /// What the guest wrote to stdout and stderr.
+    pub output: GuestOutput,
 }
 
 impl std::fmt::Debug for HostState {
@@ -39,21 +42,26 @@ impl std::fmt::Debug for HostState {
 
 impl HostState {
     /// State for one call. WASI is present but empty: no files, network, environment or
-    /// arguments; stdio goes nowhere.
+    /// arguments; stdout and stderr are kept (capped) for the log and fault reasons.
     pub fn new(
         plugin: Arc<PluginGrant>,
         services: Arc<dyn CallServices>,
         ctx: CallCtx,
         memory: usize,
     ) -> Self {
+        let output = GuestOutput::default();
         HostState {
-            wasi: WasiCtx::builder().build(),
+            wasi: WasiCtx::builder()
+                .stdout(output.clone())
+                .stderr(output.clone())
+                .build(),
             table: ResourceTable::new(),
             limiter: Limiter::new(memory),
             plugin,
             services,
             ctx,
             events: Vec::new(),
+            output,
         }
     }
 
@@ -79,18 +87,25 @@ impl HostState {
         }
     }
 
-    /// The access a write runs with: the plugin's own grant when no user caused the call
-    /// (install, jobs) or when the plugin holds an approved elevation; otherwise the calling
-    /// user's, so that no user reaches through a plugin what their role does not allow.
-    fn write_access(&self) -> Result<Access, wit::PluginError> {
-        match &self.ctx.user {
-            CallUser::None => Ok(self.plugin_access()),
-            _ if self.plugin.approved.elevate => Ok(self.plugin_access()),
-            _ => self.user_access(),
+    /// The access a read or write runs with (see [`Scope`]).
+    fn access(&self, scope: Scope) -> Result<Access, PluginFailure> {
+        match (scope, &self.ctx.user) {
+            (Scope::Caller, CallUser::None) => Ok(self.plugin_access()),
+            (Scope::Caller, _) => self.user_access(),
+            (Scope::Elevated, _) if self.plugin.approved.elevate => Ok(self.plugin_access()),
+            (Scope::Elevated, _) => Err(PluginFailure::Denied(format!(
+                "plugin '{}' was not granted elevated access (capability elevate); \
+                 it reads and writes as the calling user",
+                self.id()
+            ))),
+            (Scope::PluginOwn, _) => Ok(self.plugin_access()),
+            (Scope::LegacyWrite, CallUser::None) => Ok(self.plugin_access()),
+            (Scope::LegacyWrite, _) if self.plugin.approved.elevate => Ok(self.plugin_access()),
+            (Scope::LegacyWrite, _) => self.user_access(),
         }
     }
 
-    fn user_access(&self) -> Result<Access, wit::PluginError> {
+    fn user_access(&self) -> Result<Access, PluginFailure> {
         match &self.ctx.user {
             CallUser::Known(k) => Ok(k.0.clone()),
             CallUser::Id(id) => self
@@ -98,40 +113,40 @@ impl HostState {
                 .store()
                 .access_for(*id)
                 .map(|(a, _)| a)
-                .map_err(core_error),
-            CallUser::None => Err(wit::PluginError::Denied(
+                .map_err(|e| core_error(e, self.ctx.locale)),
+            CallUser::None => Err(PluginFailure::Denied(
                 "this call has no user; as-user queries need one".into(),
             )),
         }
     }
 
-    fn check_read(&self, entity: &str) -> Result<(), wit::PluginError> {
+    fn check_read(&self, entity: &str) -> Result<(), PluginFailure> {
         if self.plugin.may_read(entity) {
             Ok(())
         } else {
-            Err(wit::PluginError::Denied(format!(
+            Err(PluginFailure::Denied(format!(
                 "plugin '{}' was not granted read access to '{entity}'",
                 self.id()
             )))
         }
     }
 
-    fn check_kv(&self) -> Result<(), wit::PluginError> {
+    fn check_kv(&self) -> Result<(), PluginFailure> {
         if self.plugin.approved.kv {
             Ok(())
         } else {
-            Err(wit::PluginError::Denied(format!(
+            Err(PluginFailure::Denied(format!(
                 "plugin '{}' was not granted a key-value store (capability kv)",
                 self.id()
             )))
         }
     }
 
-    fn check_write(&self, entity: &str) -> Result<(), wit::PluginError> {
+    fn check_write(&self, entity: &str) -> Result<(), PluginFailure> {
         if self.plugin.may_write(entity) {
             Ok(())
         } else {
-            Err(wit::PluginError::Denied(format!(
+            Err(PluginFailure::Denied(format!(
                 "plugin '{}' was not granted write access to '{entity}'",
                 self.id()
             )))
@@ -139,32 +154,69 @@ impl HostState {
     }
 }
 
-/// A core record in WIT form.
-pub fn record_to_wit(r: &Record) -> wit::EntityRecord {
-    let t =
-        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    wit::EntityRecord {
-        entity: r.entity.clone(),
-        id: r.id,
-        version: r.version,
-        owner: r.owner,
-        created_by: r.created_by,
-        created_at: t(r.created_at),
-        updated_by: r.updated_by,
-        updated_at: t(r.updated_at),
-        fields: serde_json::Value::Object(r.values_json()).to_string(),
-    }
+/// Whose access a host call runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The calling user's; the plugin's own grant when no user caused the call (1.2 default).
+    Caller,
+    /// The plugin's own grant; needs the `elevate` capability (1.2).
+    Elevated,
+    /// The plugin's own grant without asking (reads of 1.0 and 1.1 plugins).
+    PluginOwn,
+    /// As the calling user unless the plugin holds `elevate` (writes of 1.0 and 1.1 plugins).
+    LegacyWrite,
 }
 
-fn parse_object(
-    json: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, wit::PluginError> {
+/// A list query in the runtime's terms.
+#[derive(Debug, Clone)]
+pub(crate) struct PluginQuery {
+    pub filters: Vec<Filter>,
+    pub sort: Option<SortKey>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+    pub search: Option<String>,
+    pub scope: Scope,
+}
+
+/// An aggregate query in the runtime's terms.
+#[derive(Debug, Clone)]
+pub(crate) struct PluginAggregate {
+    pub filters: Vec<Filter>,
+    pub search: Option<String>,
+    pub group_by: Vec<String>,
+    pub metrics: Vec<Metric>,
+    pub scope: Scope,
+}
+
+/// The current call as a plugin sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct CallInfo {
+    pub plugin_id: String,
+    pub plugin_version: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub locale: Locale,
+    pub asked_by: Option<String>,
+}
+
+/// Log levels a plugin may write at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+fn parse_object(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, PluginFailure> {
     match serde_json::from_str(json) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
-        _ => Err(wit::PluginError::Invalid((
+        _ => Err(PluginFailure::Invalid(
             "fields must be a JSON object".into(),
             vec![],
-        ))),
+        )),
     }
 }
 
@@ -177,10 +229,14 @@ impl WasiView for HostState {
     }
 }
 
-impl types::Host for HostState {}
+type HostResult<T> = Result<T, PluginFailure>;
 
-impl host::Host for HostState {
-    fn context(&mut self) -> wit::CallContext {
+impl HostState {
+    fn fail(&self, e: qingguan_core::Error) -> PluginFailure {
+        core_error(e, self.ctx.locale)
+    }
+
+    pub(crate) fn call_info(&self) -> CallInfo {
         let (username, role, locale) = match &self.ctx.user {
             CallUser::Known(k) => (
                 Some(k.1.username.clone()),
@@ -197,184 +253,173 @@ impl host::Host for HostState {
             },
             CallUser::None => (None, None, self.ctx.locale),
         };
-        wit::CallContext {
+        CallInfo {
             plugin_id: self.id().to_string(),
             plugin_version: self.plugin.manifest.version.to_string(),
             user_id: self.ctx.user.id(),
             username,
             role,
-            locale: locale.as_str().to_string(),
+            locale,
             asked_by: self.ctx.asked_by.clone(),
         }
     }
 
-    fn get_record(
-        &mut self,
-        entity: String,
-        id: i64,
-    ) -> Result<wit::EntityRecord, wit::PluginError> {
-        self.check_read(&entity)?;
-        let r = self
-            .services
+    pub(crate) fn get_record(&self, entity: &str, id: i64, scope: Scope) -> HostResult<Record> {
+        self.check_read(entity)?;
+        let access = self.access(scope)?;
+        self.services
             .store()
-            .get(&self.plugin_access(), &entity, id)
-            .map_err(core_error)?;
-        Ok(record_to_wit(&r))
+            .get(&access, entity, id)
+            .map_err(|e| self.fail(e))
     }
 
-    fn query_records(
-        &mut self,
-        entity: String,
-        q: wit::RecordQuery,
-    ) -> Result<wit::RecordPage, wit::PluginError> {
-        self.check_read(&entity)?;
-        let access = if q.as_user {
-            self.user_access()?
-        } else {
-            self.plugin_access()
-        };
-        let mut lq = list_query(&q.filters)?;
-        if let Some(s) = &q.sort {
-            let (field, descending) = match s.strip_prefix('-') {
-                Some(f) => (f.to_string(), true),
-                None => (s.clone(), false),
-            };
-            lq.sort = SortKey { field, descending };
-        }
+    pub(crate) fn query_records(&self, entity: &str, q: PluginQuery) -> HostResult<Page> {
+        self.check_read(entity)?;
+        let access = self.access(q.scope)?;
         if q.limit == 0 || q.limit > 200 {
-            return Err(wit::PluginError::Invalid((
-                "limit must be 1-200".into(),
-                vec![],
-            )));
+            return Err(PluginFailure::Invalid("limit must be 1-200".into(), vec![]));
         }
-        lq.limit = q.limit as usize;
-        lq.cursor = q.cursor.clone();
-        lq.q = q.search.clone();
-        let page = self
-            .services
+        let mut lq = qingguan_core::ListQuery {
+            filters: q.filters,
+            limit: q.limit as usize,
+            cursor: q.cursor,
+            q: q.search,
+            ..Default::default()
+        };
+        if let Some(s) = q.sort {
+            lq.sort = s;
+        }
+        self.services
             .store()
-            .list(&access, &entity, &lq)
-            .map_err(core_error)?;
-        Ok(wit::RecordPage {
-            items: page.items.iter().map(record_to_wit).collect(),
-            next_cursor: page.next_cursor,
-        })
+            .list(&access, entity, &lq)
+            .map_err(|e| self.fail(e))
     }
 
-    fn aggregate_records(
-        &mut self,
-        entity: String,
-        q: wit::AggregateQuery,
-    ) -> Result<String, wit::PluginError> {
-        self.check_read(&entity)?;
-        let access = if q.as_user {
-            self.user_access()?
-        } else {
-            self.plugin_access()
-        };
-        let metrics = q
-            .metrics
-            .iter()
-            .map(|m| Metric::parse(m))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(core_error)?;
+    pub(crate) fn aggregate_records(&self, entity: &str, q: PluginAggregate) -> HostResult<String> {
+        self.check_read(entity)?;
+        let access = self.access(q.scope)?;
         let aq = AggregateQuery {
-            filters: list_query(&q.filters)?.filters,
-            q: q.search.clone(),
-            group_by: q.group_by.clone(),
-            metrics,
+            filters: q.filters,
+            q: q.search,
+            group_by: q.group_by,
+            metrics: q.metrics,
         };
         let rows = self
             .services
             .store()
-            .aggregate(&access, &entity, &aq)
-            .map_err(core_error)?;
+            .aggregate(&access, entity, &aq)
+            .map_err(|e| self.fail(e))?;
         Ok(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
     }
 
-    fn create_record(
-        &mut self,
-        entity: String,
-        fields: String,
-    ) -> Result<wit::EntityRecord, wit::PluginError> {
-        self.check_write(&entity)?;
-        let input = parse_object(&fields)?;
-        let r = self
-            .services
-            .store()
-            .create(&self.write_access()?, &entity, &input)
-            .map_err(core_error)?;
-        Ok(record_to_wit(&r))
-    }
-
-    fn update_record(
-        &mut self,
-        entity: String,
-        id: i64,
-        version: i64,
-        fields: String,
-    ) -> Result<wit::EntityRecord, wit::PluginError> {
-        self.check_write(&entity)?;
-        let input = parse_object(&fields)?;
-        let r = self
-            .services
-            .store()
-            .update(&self.write_access()?, &entity, id, version, &input)
-            .map_err(core_error)?;
-        Ok(record_to_wit(&r))
-    }
-
-    fn delete_record(
-        &mut self,
-        entity: String,
-        id: i64,
-        version: i64,
-    ) -> Result<(), wit::PluginError> {
-        self.check_write(&entity)?;
+    pub(crate) fn create_record(
+        &self,
+        entity: &str,
+        fields: &str,
+        scope: Scope,
+    ) -> HostResult<Record> {
+        self.check_write(entity)?;
+        let input = parse_object(fields)?;
+        let access = self.access(scope)?;
         self.services
             .store()
-            .delete(&self.write_access()?, &entity, id, version)
-            .map_err(core_error)
+            .create(&access, entity, &input)
+            .map_err(|e| self.fail(e))
     }
 
-    fn kv_get(&mut self, key: String) -> Result<Option<Vec<u8>>, wit::PluginError> {
+    pub(crate) fn update_record(
+        &self,
+        entity: &str,
+        id: i64,
+        version: i64,
+        fields: &str,
+        scope: Scope,
+    ) -> HostResult<Record> {
+        self.check_write(entity)?;
+        let input = parse_object(fields)?;
+        let access = self.access(scope)?;
+        self.services
+            .store()
+            .update(&access, entity, id, version, &input)
+            .map_err(|e| self.fail(e))
+    }
+
+    pub(crate) fn delete_record(
+        &self,
+        entity: &str,
+        id: i64,
+        version: i64,
+        scope: Scope,
+    ) -> HostResult<()> {
+        self.check_write(entity)?;
+        let access = self.access(scope)?;
+        self.services
+            .store()
+            .delete(&access, entity, id, version)
+            .map_err(|e| self.fail(e))
+    }
+
+    pub(crate) fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
         self.check_kv()?;
         self.services
             .store()
-            .kv_get(self.id(), &key)
-            .map_err(core_error)
+            .kv_get(self.id(), key)
+            .map_err(|e| self.fail(e))
     }
 
-    fn kv_set(&mut self, key: String, value: Vec<u8>) -> Result<(), wit::PluginError> {
+    pub(crate) fn kv_set(&self, key: &str, value: &[u8]) -> HostResult<()> {
         self.check_kv()?;
         let quota = self.services.engine().limits.kv_quota;
         self.services
             .store()
-            .kv_set(self.id(), &key, &value, quota)
-            .map_err(core_error)
+            .kv_set(self.id(), key, value, quota)
+            .map_err(|e| self.fail(e))
     }
 
-    fn kv_delete(&mut self, key: String) -> Result<(), wit::PluginError> {
+    pub(crate) fn kv_delete(&self, key: &str) -> HostResult<()> {
         self.check_kv()?;
         self.services
             .store()
-            .kv_delete(self.id(), &key)
-            .map_err(core_error)
+            .kv_delete(self.id(), key)
+            .map_err(|e| self.fail(e))
     }
 
-    fn kv_keys(&mut self, prefix: String) -> Result<Vec<String>, wit::PluginError> {
+    pub(crate) fn kv_keys(&self, prefix: &str) -> HostResult<Vec<String>> {
         self.check_kv()?;
         self.services
             .store()
-            .kv_keys(self.id(), &prefix)
-            .map_err(core_error)
+            .kv_keys(self.id(), prefix)
+            .map_err(|e| self.fail(e))
     }
 
-    fn config(&mut self) -> String {
+    pub(crate) fn kv_increment(&self, key: &str, delta: i64) -> HostResult<i64> {
+        self.check_kv()?;
+        let quota = self.services.engine().limits.kv_quota;
+        self.services
+            .store()
+            .kv_increment(self.id(), key, delta, quota)
+            .map_err(|e| self.fail(e))
+    }
+
+    pub(crate) fn kv_compare_and_set(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> HostResult<bool> {
+        self.check_kv()?;
+        let quota = self.services.engine().limits.kv_quota;
+        self.services
+            .store()
+            .kv_compare_and_set(self.id(), key, expected, new, quota)
+            .map_err(|e| self.fail(e))
+    }
+
+    pub(crate) fn config_json(&self) -> String {
         self.plugin.config.to_string()
     }
 
-    fn log(&mut self, level: wit::LogLevel, message: String) {
+    pub(crate) fn write_log(&self, level: LogLevel, message: String) {
         let mut message = message;
         if message.len() > LOG_MAX {
             let mut cut = LOG_MAX;
@@ -386,54 +431,49 @@ impl host::Host for HostState {
         let plugin = self.id();
         let version = self.plugin.manifest.version.to_string();
         match level {
-            wit::LogLevel::Trace => tracing::trace!(plugin, %version, "{message}"),
-            wit::LogLevel::Debug => tracing::debug!(plugin, %version, "{message}"),
-            wit::LogLevel::Info => tracing::info!(plugin, %version, "{message}"),
-            wit::LogLevel::Warn => tracing::warn!(plugin, %version, "{message}"),
-            wit::LogLevel::Error => tracing::error!(plugin, %version, "{message}"),
+            LogLevel::Trace => tracing::trace!(plugin, %version, "{message}"),
+            LogLevel::Debug => tracing::debug!(plugin, %version, "{message}"),
+            LogLevel::Info => tracing::info!(plugin, %version, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin, %version, "{message}"),
+            LogLevel::Error => tracing::error!(plugin, %version, "{message}"),
         }
     }
 
-    fn emit(&mut self, event: String, payload: String) -> Result<(), wit::PluginError> {
+    pub(crate) fn emit_event(&mut self, event: String, payload: String) -> HostResult<()> {
         if !self.plugin.approved.emit {
-            return Err(wit::PluginError::Denied(format!(
+            return Err(PluginFailure::Denied(format!(
                 "plugin '{}' was not granted emit",
                 self.id()
             )));
         }
         if event.is_empty() || event.len() > 100 || payload.len() > 64 * 1024 {
-            return Err(wit::PluginError::Invalid((
+            return Err(PluginFailure::Invalid(
                 "event names are 1-100 bytes, payloads at most 64 KiB".into(),
                 vec![],
-            )));
+            ));
         }
         if self.events.len() >= 100 {
-            return Err(wit::PluginError::Invalid((
+            return Err(PluginFailure::Invalid(
                 "at most 100 events per call".into(),
                 vec![],
-            )));
+            ));
         }
         self.events.push((event, payload));
         Ok(())
     }
 
-    fn ask(
-        &mut self,
-        plugin: String,
-        query: String,
-        args: String,
-    ) -> Result<String, wit::PluginError> {
-        if !self.plugin.may_ask(&plugin) {
-            return Err(wit::PluginError::Denied(format!(
+    pub(crate) fn ask_plugin(&self, plugin: &str, query: &str, args: &str) -> HostResult<String> {
+        if !self.plugin.may_ask(plugin) {
+            return Err(PluginFailure::Denied(format!(
                 "plugin '{}' was not granted asking '{plugin}'",
                 self.id()
             )));
         }
         self.services
             .ask(
-                &plugin,
-                &query,
-                &args,
+                plugin,
+                query,
+                args,
                 CallCtx {
                     asked_by: Some(self.id().to_string()),
                     ..self.ctx.clone()
@@ -441,17 +481,4 @@ impl host::Host for HostState {
             )
             .map_err(ask_error)
     }
-}
-
-/// The filters of a plugin's query, parsed as the HTTP API parses them.
-fn list_query(filters: &[wit::Filter]) -> Result<ListQuery, wit::PluginError> {
-    ListQuery::from_pairs(filters.iter().map(|f| {
-        let key = if f.op == "eq" {
-            f.field.clone()
-        } else {
-            format!("{}[{}]", f.field, f.op)
-        };
-        (key, f.value.clone())
-    }))
-    .map_err(core_error)
 }

@@ -1,9 +1,10 @@
 //! A compiled, pre-instantiated plugin version and the machinery of one call: a fresh
 //! instance, an epoch deadline, a memory limiter, an output cap, and fault accounting.
 
-use crate::bindings::{wit, Plugin, PluginPre};
 use crate::context::CallCtx;
-use crate::failure::CallError;
+use crate::contract::{Guest, GuestPre, Out};
+use crate::exchange::{HttpResponse, JobProgress};
+use crate::failure::{CallError, PluginFailure};
 use crate::grant::PluginGrant;
 use crate::host_calls::HostState;
 use crate::manifest::{Capabilities, Manifest};
@@ -17,14 +18,27 @@ use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 /// Plugin calls nested deeper than this fail (a hook that writes, whose write runs a hook …).
 pub const MAX_DEPTH: u32 = 8;
 
+/// Calls that wrote output, numbered for the log.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Sizes of call results, to enforce the output cap.
+/// Sizes of call results, to enforce the output cap, and whether a result keeps the call's
+/// writes.
 pub trait OutputSize {
     /// Approximate bytes.
     fn output_size(&self) -> usize;
+    /// Whether the call's writes commit (a route answering 400 or above rolls them back).
+    fn commits(&self) -> bool {
+        true
+    }
+}
+impl OutputSize for JobProgress {
+    fn output_size(&self) -> usize {
+        self.cursor.as_ref().map_or(0, String::len)
+    }
 }
 
 impl OutputSize for () {
@@ -42,7 +56,7 @@ impl OutputSize for Option<String> {
         self.as_ref().map_or(0, String::len)
     }
 }
-impl OutputSize for wit::HttpResponse {
+impl OutputSize for HttpResponse {
     fn output_size(&self) -> usize {
         self.body.len()
             + self
@@ -51,12 +65,15 @@ impl OutputSize for wit::HttpResponse {
                 .map(|(k, v)| k.len() + v.len())
                 .sum::<usize>()
     }
+    fn commits(&self) -> bool {
+        self.status < 400
+    }
 }
 
 /// A loaded plugin version, ready to serve calls.
 pub struct LoadedPlugin {
     grant: Arc<PluginGrant>,
-    pre: PluginPre<HostState>,
+    pre: GuestPre,
     faults: Mutex<VecDeque<(Instant, Blame)>>,
 }
 
@@ -84,12 +101,12 @@ impl LoadedPlugin {
     }
 
     /// Wraps a pre-instantiated component.
-    pub fn new(
+    pub(crate) fn new(
         manifest: Manifest,
         sha256: String,
         approved: Capabilities,
         config: serde_json::Value,
-        pre: PluginPre<HostState>,
+        pre: GuestPre,
     ) -> Self {
         LoadedPlugin {
             grant: Arc::new(PluginGrant {
@@ -103,12 +120,20 @@ impl LoadedPlugin {
         }
     }
 
+    /// The contract version the plugin was built against (`1.1` serves 1.0 too).
+    pub fn contract(&self) -> &'static str {
+        self.pre.contract()
+    }
+
     /// Runs one call on a fresh instance. `f` calls an export; its result is size-checked.
-    pub fn call<R: OutputSize>(
+    /// The call's writes are one transaction (begun at its first write): kept if the export
+    /// returns a result that commits, undone on an error value, a trap, a limit or an
+    /// oversized result.
+    pub(crate) fn call<R: OutputSize>(
         self: &Arc<Self>,
         services: &Arc<dyn CallServices>,
         ctx: CallCtx,
-        f: impl FnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<Result<R, wit::PluginError>>,
+        f: impl FnOnce(&Guest, &mut Store<HostState>) -> Out<R>,
     ) -> Result<R, CallError> {
         let depth = DEPTH.with(|d| d.get());
         if depth >= MAX_DEPTH {
@@ -142,9 +167,25 @@ impl LoadedPlugin {
                 return Err(self.fault(services, format!("could not start: {e:#}"), Blame::Plugin))
             }
         };
+        let scope = match services.store().begin_call() {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(CallError::Plugin(PluginFailure::Failed(format!(
+                    "could not start the call's transaction: {e}"
+                ))))
+            }
+        };
         let out = f(&instance, &mut store);
         let state = store.data_mut();
         let events = std::mem::take(&mut state.events);
+        let last_output = self.log_output(&state.output.text(), user);
+        let commits =
+            matches!(&out, Ok(Ok(r)) if r.commits() && r.output_size() <= limits.output_bytes);
+        if let Err(e) = scope.finish(commits) {
+            return Err(CallError::Plugin(PluginFailure::Failed(format!(
+                "the call's writes could not be committed: {e}"
+            ))));
+        }
         match out {
             Ok(Ok(r)) => {
                 let size = r.output_size();
@@ -159,10 +200,12 @@ impl LoadedPlugin {
                     ));
                 }
                 drop(store);
-                services.deliver_events(&self.manifest.id, events);
+                if commits {
+                    services.deliver_events(&self.manifest.id, events);
+                }
                 Ok(r)
             }
-            Ok(Err(e)) => Err(CallError::Plugin(e.into())),
+            Ok(Err(e)) => Err(CallError::Plugin(e)),
             Err(e) => {
                 let (reason, blame) = if state.limiter.denied {
                     let r = format!(
@@ -181,6 +224,10 @@ impl LoadedPlugin {
                     (format!("trapped: {t}"), Blame::Plugin)
                 } else {
                     (format!("{e:#}"), Blame::Plugin)
+                };
+                let reason = match last_output {
+                    Some(line) => format!("{reason}; its last output: {line}"),
+                    None => reason,
                 };
                 Err(self.fault(services, reason, blame))
             }
@@ -225,6 +272,30 @@ impl LoadedPlugin {
             plugin: self.manifest.id.clone(),
             reason,
         }
+    }
+
+    /// Logs what a call wrote to stdout and stderr, tagged with the plugin, its version, the
+    /// call's sequence number and user; returns the last line.
+    fn log_output(&self, text: &str, user: Option<i64>) -> Option<String> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            plugin = %self.manifest.id,
+            version = %self.manifest.version,
+            call,
+            user,
+            "guest output:\n{}",
+            text.trim_end()
+        );
+        // The last line that says something (a Rust panic ends with a hint about backtraces).
+        let line = text
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))?;
+        Some(line.chars().take(300).collect())
     }
 
     /// Faults counted in the current window.

@@ -6,31 +6,41 @@
 //! minijinja, no utoipa): the host's API and UI sit on top of it. Layers, lowest first —
 //! each module imports only from layers below it:
 //!
-//! 1. `manifest`, `engine`, `bindings`, `status`, `context`, `failure`, `grant`, `deps`
+//! 1. `manifest`, `inspect`, `pack`, `engine`, `exchange`, `guest_output`, `job_claims`, `status`, `context`, `failure`, `grant`, `deps`
 //! 2. `services` — the narrow interface a running call uses to reach the runtime
-//! 3. `host_calls` — every import a plugin may call, the capability check in front of each
-//! 4. `instance` — a pre-instantiated version and the machinery of one call
-//! 5. `active` + `calls` — the active set and calls into it; `hooks` — the core's write hooks
-//! 6. `lifecycle` + `reload` + `report` — install, upgrade, rollback, enable, disable,
+//! 3. `host_calls` — every import a plugin may call, in the runtime's types, the capability
+//!    check in front of each
+//! 4. `contract` — one module per released WIT version (`v1_1`, `v1_2`): generated bindings,
+//!    its imports adapted to `host_calls`, its exports called in the runtime's types
+//! 5. `instance` — a pre-instantiated version and the machinery of one call
+//! 6. `active` + `calls` + `jobs` — the active set and calls into it (jobs in resumable
+//!    steps); `hooks` — the core's write hooks
+//! 7. `lifecycle` + `reload` + `report` — install, upgrade, rollback, enable, disable,
 //!    remove, sync with the database, and what is shown about a plugin (`info`, a plain type
 //!    of layer 1); `watch` — the plugins folder
 
 mod active;
 #[cfg(feature = "bench")]
 pub mod bench;
-pub mod bindings;
 mod calls;
 mod context;
+mod contract;
 mod deps;
 mod engine;
+mod exchange;
 mod failure;
 mod grant;
+mod guest_output;
 mod hooks;
 mod host_calls;
 mod info;
+pub mod inspect;
 mod instance;
+mod job_claims;
+mod jobs;
 mod lifecycle;
 pub mod manifest;
+mod pack;
 mod reload;
 mod report;
 mod services;
@@ -42,10 +52,12 @@ pub mod watch;
 pub use active::ActiveSet;
 pub use context::{CallCtx, CallUser};
 pub use engine::Limits;
+pub use exchange::{HttpRequest, HttpResponse, JobProgress};
 pub use failure::{CallError, PluginFailure};
 pub use grant::PluginGrant;
 pub use info::{Attempt, PluginInfo};
 pub use instance::LoadedPlugin;
 pub use lifecycle::{InstallOptions, LifecycleError, PluginManager};
 pub use manifest::{Manifest, ManifestError, HOST_SDK};
+pub use pack::{pack, PackError};
 pub use status::PluginStatus;

@@ -4,24 +4,23 @@
 //! replaces a working one.
 
 use crate::active::ActiveSet;
-use crate::bindings::{Plugin as Bindings, PluginPre};
 use crate::context::CallCtx;
+use crate::contract::{GuestPre, Linkers};
 use crate::deps;
 use crate::engine::{Limits, PluginEngine};
 use crate::failure::CallError;
 use crate::hooks::HooksBridge;
-use crate::host_calls::HostState;
 use crate::info::{Attempt, PluginInfo};
+use crate::inspect;
 use crate::instance::LoadedPlugin;
 use crate::manifest::{Capabilities, Manifest, ManifestError, HOST_SDK};
 use crate::status::PluginStatus;
 use qingguan_core::{Origin, PluginRow, Store};
-use semver::Version;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Component;
 
 /// Why an install or another lifecycle operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +66,7 @@ pub struct InstallOptions {
 /// Shared plugin runtime state. Create with [`PluginManager::new`].
 pub struct PluginManager {
     pub(crate) active: Arc<ActiveSet>,
-    linker: Linker<HostState>,
+    linkers: Linkers,
     root: PathBuf,
     pub(crate) files: PathBuf,
     pub(crate) lifecycle: Mutex<()>,
@@ -112,18 +111,14 @@ impl PluginManager {
         limits: Limits,
     ) -> anyhow::Result<Arc<PluginManager>> {
         let engine = PluginEngine::new(limits, Some(&dir.join("cache")))?;
-        let mut linker = Linker::new(&engine.engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| anyhow::anyhow!("cannot link WASI: {e:#}"))?;
-        Bindings::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("cannot link the host interface: {e:#}"))?;
+        let linkers = Linkers::new(&engine.engine)?;
         let files = dir.join("versions");
         std::fs::create_dir_all(&files)?;
         let active = ActiveSet::new(store.clone(), engine);
         store.set_hooks(Arc::new(HooksBridge(Arc::downgrade(&active))));
         Ok(Arc::new(PluginManager {
             active,
-            linker,
+            linkers,
             root: dir.to_path_buf(),
             files,
             lifecycle: Mutex::new(()),
@@ -175,30 +170,26 @@ impl PluginManager {
     }
 
     /// Compiles (or loads from the cache) and links a component; runs none of its code.
-    pub fn compile(
+    pub(crate) fn compile(
         &self,
         bytes: &[u8],
         manifest: &Manifest,
-    ) -> Result<PluginPre<HostState>, LifecycleError> {
+    ) -> Result<GuestPre, LifecycleError> {
+        // Imports first: a component this host cannot link is refused before the compile.
+        let imported = inspect::imports(bytes)
+            .and_then(|names| inspect::check(&names))
+            .map_err(|e| LifecycleError::Compile(e.to_string()))?;
+        let contract = imported.unwrap_or_else(|| manifest.sdk_version().unwrap_or(HOST_SDK));
+        manifest.check_sdk(&contract)?;
         let component = Component::new(&self.engine().engine, bytes)
             .map_err(|e| LifecycleError::Compile(format!("not a valid component: {e:#}")))?;
-        let ty = component.component_type();
-        let mut sdk = None;
-        for (name, _) in ty.imports(&self.engine().engine) {
-            if let Some(v) = name.strip_prefix("qingguan:plugin/host@") {
-                sdk = Version::parse(v).ok();
-            }
-        }
-        if let Some(v) = &sdk {
-            manifest.check_sdk(v)?;
-        }
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+        self.linkers.link(&component, &contract).map_err(|e| {
             LifecycleError::Compile(format!(
-                "plugin '{}' imports something this host (SDK {HOST_SDK}) does not provide: {e:#}",
+                "plugin '{}' (built against contract {contract}) imports or exports something \
+                 this host (SDK {HOST_SDK}) does not match: {e:#}",
                 manifest.id
             ))
-        })?;
-        PluginPre::new(pre).map_err(|e| LifecycleError::Compile(format!("plugin '{}' does not export the qingguan:plugin/guest interface of SDK {HOST_SDK}: {e:#}", manifest.id)))
+        })
     }
 
     /// Installs a new plugin or upgrades an installed one from a component's bytes: the same
@@ -310,9 +301,7 @@ impl PluginManager {
                     other => other.into(),
                 })?;
             self.active
-                .call(&loaded, CallCtx::system(), |i, s| {
-                    i.qingguan_plugin_guest().call_health(s)
-                })
+                .call(&loaded, CallCtx::system(), |i, s| i.health(s))
                 .map_err(|e| fault_to_lifecycle("health check", e))?;
             self.store().put_plugin(&new_row)?;
             Ok::<(), LifecycleError>(())
@@ -421,13 +410,12 @@ impl PluginManager {
             let lifecycle = match &previous {
                 Some(prev) => {
                     let from = prev.version.to_string();
-                    self.active.call(&loaded, CallCtx::system(), |i, s| {
-                        i.qingguan_plugin_guest().call_upgrade(s, &from)
-                    })
+                    self.active
+                        .call(&loaded, CallCtx::system(), |i, s| i.upgrade(s, &from))
                 }
-                None => self.active.call(&loaded, CallCtx::system(), |i, s| {
-                    i.qingguan_plugin_guest().call_install(s)
-                }),
+                None => self
+                    .active
+                    .call(&loaded, CallCtx::system(), |i, s| i.install(s)),
             };
             if let Err(e) = lifecycle {
                 let what = if previous.is_some() {
@@ -438,9 +426,7 @@ impl PluginManager {
                 return Err(fault_to_lifecycle(what, e));
             }
             self.active
-                .call(&loaded, CallCtx::system(), |i, s| {
-                    i.qingguan_plugin_guest().call_health(s)
-                })
+                .call(&loaded, CallCtx::system(), |i, s| i.health(s))
                 .map_err(|e| fault_to_lifecycle("health check", e))?;
             self.store().put_plugin(&row)?;
             Ok::<(), LifecycleError>(())
@@ -511,9 +497,10 @@ impl PluginManager {
             )));
         }
         if let Some(p) = self.active(id) {
-            if let Err(e) = self.active.call(&p, CallCtx::system(), |i, s| {
-                i.qingguan_plugin_guest().call_uninstall(s)
-            }) {
+            if let Err(e) = self
+                .active
+                .call(&p, CallCtx::system(), |i, s| i.uninstall(s))
+            {
                 tracing::warn!(plugin = id, error = %e, "uninstall hook failed; removing anyway");
             }
         }

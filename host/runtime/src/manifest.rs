@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// The SDK (WIT package) version this host implements.
-pub const HOST_SDK: Version = Version::new(1, 1, 0);
+pub const HOST_SDK: Version = Version::new(1, 2, 0);
 /// Name of the custom section holding the manifest.
 pub const MANIFEST_SECTION: &str = "qingguan-manifest";
 /// Route path prefixes reserved for the host's own plugin endpoints.
@@ -24,7 +24,9 @@ pub enum ManifestError {
     NotAComponent(String),
     /// No `qingguan-manifest` section: not built with the Qingguan SDK.
     #[error(
-        "no qingguan-manifest section: build the plugin with qingguan-plugin-sdk's export_plugin!"
+        "no qingguan-manifest section: build the plugin with qingguan-plugin-sdk's \
+         export_plugin!, or embed its qingguan.toml into a component built another way with \
+         `qingguan plugin pack COMPONENT.wasm --manifest qingguan.toml -o plugin.wasm`"
     )]
     Missing,
     /// The manifest is not valid TOML of the expected shape.
@@ -546,11 +548,11 @@ mod tests {
             Manifest::parse(&format!("{MINIMAL}colour = 1")),
             Err(ManifestError::Syntax(_))
         ));
-        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.1\"").is_ok());
-        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.2\"").unwrap_err();
+        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.2\"").is_ok());
+        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.3\"").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plugin 'x' 1.0.0 needs SDK 1.2.0, this host provides SDK 1.1.0"
+            "plugin 'x' 1.0.0 needs SDK 1.3.0, this host provides SDK 1.2.0"
         );
         // Role defaults only for the plugin's own entity types.
         let perms = format!(

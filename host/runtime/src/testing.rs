@@ -9,8 +9,8 @@
 //! let rec = host.create("customer", serde_json::json!({"name": "Acme", "kind": "company", "status": "lead"})).unwrap();
 //! ```
 
-use crate::bindings::wit;
 use crate::context::CallCtx;
+use crate::exchange::HttpRequest;
 use crate::{InstallOptions, Limits, PluginInfo, PluginManager};
 use anyhow::{anyhow, bail, Context};
 use qingguan_core::{Access, NewUser, Store, StoreOptions};
@@ -187,7 +187,7 @@ impl TestHost {
         body: &[u8],
     ) -> anyhow::Result<(u16, Vec<u8>)> {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let req = wit::HttpRequest {
+        let req = HttpRequest {
             method: method.into(),
             path: path.into(),
             query: query.into(),
@@ -230,8 +230,8 @@ impl TestHost {
         Ok(serde_json::from_str(&out)?)
     }
 
-    /// Runs a job now.
-    pub fn run_job(&self, plugin: &str, job: &str) -> anyhow::Result<()> {
+    /// Runs a job to its end (all its steps) and returns the finished run.
+    pub fn run_job(&self, plugin: &str, job: &str) -> anyhow::Result<qingguan_core::JobRun> {
         Ok(self.plugins.calls().run_job(plugin, job)?)
     }
 }

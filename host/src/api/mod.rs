@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod plugin_dto;
+pub mod plugin_jobs;
 pub mod plugins;
 pub mod records;
 pub mod search;
@@ -87,7 +88,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::disable))
         .routes(routes!(plugins::rollback))
         .routes(routes!(plugins::put_config))
-        .routes(routes!(plugins::run_job))
+        .routes(routes!(plugin_jobs::run_job))
+        .routes(routes!(plugin_jobs::list_jobs))
         .routes(routes!(plugins::ask))
         .routes(routes!(plugins::action))
         .split_for_parts();

@@ -113,3 +113,42 @@ impl From<PluginInfo> for PluginDto {
         }
     }
 }
+
+/// Where a plugin job's latest run stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobRunDto {
+    /// Plugin id.
+    pub plugin: String,
+    /// Job name.
+    pub job: String,
+    /// `running`, `finished` or `failed`.
+    pub state: String,
+    /// Units of work done so far (as the plugin counts them).
+    pub done: i64,
+    /// Units in all, when the plugin said.
+    pub total: Option<i64>,
+    /// Steps committed (each its own call and transaction).
+    pub steps: i64,
+    /// When the run started (UTC).
+    pub started_at: String,
+    /// When it last moved (UTC).
+    pub updated_at: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl From<qingguan_core::JobRun> for JobRunDto {
+    fn from(r: qingguan_core::JobRun) -> Self {
+        JobRunDto {
+            plugin: r.plugin,
+            job: r.job,
+            state: r.state,
+            done: r.done,
+            total: r.total,
+            steps: r.steps,
+            started_at: r.started_at,
+            updated_at: r.updated_at,
+            error: r.error,
+        }
+    }
+}

@@ -12,7 +12,6 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qingguan_runtime::bindings::wit;
 use qingguan_runtime::LifecycleError;
 use qingguan_runtime::PluginFailure;
 use qingguan_runtime::{CallError, InstallOptions};
@@ -68,6 +67,15 @@ impl From<CallError> for ApiError {
                         .collect(),
                 },
                 PluginFailure::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+                PluginFailure::Stale(_) => {
+                    ApiError::new(StatusCode::CONFLICT, "stale_version", msg)
+                }
+                PluginFailure::Unique { field, message } => ApiError {
+                    status: StatusCode::CONFLICT,
+                    code: "unique",
+                    message: msg,
+                    fields: [(field, qingguan_core::Reason::Text(message))].into(),
+                },
                 PluginFailure::Failed(_) => {
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_error", msg)
                 }
@@ -274,22 +282,6 @@ pub async fn put_config(
     ))
 }
 
-/// Run a plugin's scheduled job now.
-#[utoipa::path(post, path = "/plugins/{id}/jobs/{job}", tag = "plugins", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Plugin id"), ("job" = String, Path, description = "Job name")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn run_job(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath((id, job)): ApiPath<(String, String)>,
-) -> ApiResult<StatusCode> {
-    caller.access.require_admin()?;
-    state
-        .blocking_plugins(move |p| Ok(p.calls().run_job(&id, &job)?))
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// Ask a plugin one of its declared queries (JSON arguments → JSON answer).
 #[utoipa::path(post, path = "/plugins/{id}/queries/{query}", tag = "plugins", security(("bearer" = [])),
     params(("id" = String, Path, description = "Plugin id"), ("query" = String, Path, description = "Query name")),
@@ -365,7 +357,7 @@ pub async fn route(
             "plugin routes accept at most 1 MiB",
         ));
     }
-    let req = wit::HttpRequest {
+    let req = qingguan_runtime::HttpRequest {
         method: method.to_string(),
         path: format!("/{rest}"),
         query: query.unwrap_or_default(),

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use qingguan_core::ListQuery;
-use qingguan_runtime::bindings::wit;
 use serde_json::{json, Value as Json};
 
 /// The most count tiles the dashboard shows.
@@ -74,7 +73,7 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     let mut widgets = Vec::new();
     for p in state.plugins().calls().list().iter() {
         for w in &p.manifest.widgets {
-            let req = wit::HttpRequest {
+            let req = qingguan_runtime::HttpRequest {
                 method: "GET".into(),
                 path: w.route.clone(),
                 query: String::new(),

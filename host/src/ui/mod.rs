@@ -74,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/plugins/upload", post(admin::upload_plugin))
         .route("/admin/plugins/dismiss", post(admin::dismiss_attempt))
         .route("/admin/plugins/{id}/{op}", post(admin::plugin_op))
+        .route("/admin/plugins/{id}/jobs/{job}", post(admin::run_job))
         .route(
             "/static/app.css",
             get(|| async {

@@ -8,7 +8,6 @@ use crate::ui::render::{base, locale_of, message, page, t};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_runtime::bindings::wit;
 use serde_json::{json, Value as Json};
 
 /// `GET /p/{plugin}/{route}`: a plugin's page (an HTML fragment from one of its GET routes).
@@ -137,7 +136,7 @@ async fn plugin_route(
                 .or_else(|| p.manifest.name.as_ref().map(|n| n.get(locale).to_string()))
         })
         .unwrap_or_else(|| plugin.to_string());
-    let req = wit::HttpRequest {
+    let req = qingguan_runtime::HttpRequest {
         method: method.into(),
         path: route.clone(),
         query: query.unwrap_or_default(),

@@ -2,7 +2,7 @@
 //! deals won, win rate, new customers, follow-ups and days to close.
 
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Group, Query};
+use qingguan_plugin_sdk::host::{self, Group, Metric, Query};
 use qingguan_plugin_sdk::{json, Decimal, Error, Result, Value};
 use std::collections::BTreeMap;
 
@@ -36,7 +36,7 @@ impl Scope {
         let owners = if let Some(o) = args["owner"].as_i64() {
             Some(vec![o])
         } else if let Some(team) = args["team"].as_str() {
-            let users = host::query_all("user", &Query::new().eq("team", team))?;
+            let users = host::query_all("user", &Query::new().elevated().eq("team", team))?;
             Some(users.iter().map(|u| u.id).collect())
         } else {
             None
@@ -63,9 +63,9 @@ impl Scope {
             return Ok(());
         }
         let list: Vec<String> = owners.iter().map(|i| i.to_string()).collect();
-        let q = Query::new().filter("owner", "in", list.join(","));
+        let q = Query::new().elevated().in_list("owner", list);
         let count = |q: &Query| -> Result<i64> {
-            Ok(host::aggregate("deal", q, &[], &["count"])?
+            Ok(host::aggregate("deal", q, &[], &[Metric::Count])?
                 .first()
                 .map_or(0, |g| g.i64(0)))
         };
@@ -84,10 +84,10 @@ impl Scope {
         if let Some(o) = &self.owners {
             if o.is_empty() {
                 // Nobody in the team: a condition nothing meets.
-                return q.filter("id", "lt", 0);
+                return q.lt("id", 0);
             }
             let list: Vec<String> = o.iter().map(|i| i.to_string()).collect();
-            q = q.filter("owner", "in", list.join(","));
+            q = q.in_list("owner", list);
         }
         q
     }
@@ -138,14 +138,15 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
     let mut by: BTreeMap<i64, Totals> = BTreeMap::new();
     let owner_of = |g: &Group| g.group.first().and_then(Value::as_i64).unwrap_or(0);
     let closed = Query::new()
-        .filter("stage", "in", "won,lost")
-        .filter("closed_on", "gte", &scope.from)
-        .filter("closed_on", "lte", &scope.to);
+        .elevated()
+        .in_list("stage", ["won", "lost"])
+        .gte("closed_on", &scope.from)
+        .lte("closed_on", &scope.to);
     for g in host::aggregate(
         "deal",
         &scope.apply(closed),
         &["owner", "stage"],
-        &["count", "sum:amount"],
+        &[Metric::Count, Metric::Sum("amount")],
     )? {
         let t = by.entry(owner_of(&g)).or_default();
         if g.group.get(1).and_then(Value::as_str) == Some("won") {
@@ -156,12 +157,16 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
         }
     }
     // Days from opened to won: the sums of both dates' day numbers over the same deals.
-    let spans = won_in(scope).filter("opened_on", "null", "false");
+    let spans = won_in(scope).not_null("opened_on");
     for g in host::aggregate(
         "deal",
         &scope.apply(spans),
         &["owner"],
-        &["count", "sum:closed_on", "sum:opened_on"],
+        &[
+            Metric::Count,
+            Metric::Sum("closed_on"),
+            Metric::Sum("opened_on"),
+        ],
     )? {
         let t = by.entry(owner_of(&g)).or_default();
         t.spans += g.i64(0) as usize;
@@ -169,9 +174,10 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
     }
     if with_followups {
         let q = Query::new()
-            .filter("happened_on", "gte", &scope.from)
-            .filter("happened_on", "lte", &scope.to);
-        for g in host::aggregate("followup", &scope.apply(q), &["owner"], &["count"])? {
+            .elevated()
+            .gte("happened_on", &scope.from)
+            .lte("happened_on", &scope.to);
+        for g in host::aggregate("followup", &scope.apply(q), &["owner"], &[Metric::Count])? {
             by.entry(owner_of(&g)).or_default().followups += g.i64(0) as usize;
         }
     }
@@ -185,9 +191,10 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
 
 fn won_in(scope: &Scope) -> Query {
     Query::new()
+        .elevated()
         .eq("stage", "won")
-        .filter("closed_on", "gte", &scope.from)
-        .filter("closed_on", "lte", &scope.to)
+        .gte("closed_on", &scope.from)
+        .lte("closed_on", &scope.to)
 }
 
 /// New customers per owner (looked up 500 customers at a time): a customer is new for the owner of its first won deal ever (by
@@ -200,7 +207,7 @@ fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
         "deal",
         &scope.apply(won_in(scope)),
         &["customer"],
-        &["min:closed_on"],
+        &[Metric::Min("closed_on")],
     )? {
         if let (Some(c), Some(d)) = (g.group[0].as_i64(), g.values[0].as_str()) {
             first.insert(c, d.to_string());
@@ -212,11 +219,17 @@ fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
         let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
         // The first win by anyone: new only if it is the one in scope.
         let everyone = Query::new()
+            .elevated()
             .eq("stage", "won")
-            .filter("customer", "in", ids.join(","))
-            .filter("closed_on", "lte", &scope.to);
+            .in_list("customer", ids)
+            .lte("closed_on", &scope.to);
         let mut new: BTreeMap<i64, String> = BTreeMap::new();
-        for g in host::aggregate("deal", &everyone, &["customer"], &["min:closed_on"])? {
+        for g in host::aggregate(
+            "deal",
+            &everyone,
+            &["customer"],
+            &[Metric::Min("closed_on")],
+        )? {
             let (Some(c), Some(day)) = (g.group[0].as_i64(), g.values[0].as_str()) else {
                 continue;
             };
@@ -231,19 +244,16 @@ fn new_customers(scope: &Scope) -> Result<BTreeMap<i64, usize>> {
         let days: std::collections::BTreeSet<&str> = new.values().map(String::as_str).collect();
         let ids: Vec<String> = new.keys().map(|i| i.to_string()).collect();
         let on_first_day = Query::new()
+            .elevated()
             .eq("stage", "won")
-            .filter("customer", "in", ids.join(","))
-            .filter(
-                "closed_on",
-                "in",
-                days.into_iter().collect::<Vec<_>>().join(","),
-            );
+            .in_list("customer", ids)
+            .in_list("closed_on", days);
         let mut owner_of: BTreeMap<i64, (i64, i64)> = BTreeMap::new(); // customer → (deal id, owner)
         for g in host::aggregate(
             "deal",
             &on_first_day,
             &["customer", "closed_on", "owner"],
-            &["min:id"],
+            &[Metric::Min("id")],
         )? {
             let (Some(c), Some(day), Some(id)) = (
                 g.group[0].as_i64(),

@@ -1,10 +1,12 @@
 //! Administration pages: users and roles, Studio (fields, labels, hiding, layout, custom
 //! entity types) and plugins (upload, enable, disable, roll back, remove).
 
+mod plugin_jobs;
 mod plugins;
 mod studio;
 mod users;
 
+pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use studio::{
     add_field, create_entity, patch_field, retire_field, set_layout, studio, studio_entity,

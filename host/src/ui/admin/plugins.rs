@@ -33,8 +33,10 @@ pub async fn plugins(
     for p in list.as_array_mut().into_iter().flatten() {
         describe(&state, &caller, locale, p);
     }
+    let jobs = super::plugin_jobs::rows(&state, &caller, &list);
     let mut ctx = base(&state, &caller, "/admin/plugins");
     ctx.insert("plugins".into(), list);
+    ctx.insert("jobs".into(), json!(jobs));
     ctx.insert("error".into(), json!(q.error));
     ctx.insert("detail".into(), json!(q.detail));
     page(StatusCode::OK, "admin_plugins.html", Json::Object(ctx))

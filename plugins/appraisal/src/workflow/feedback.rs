@@ -81,20 +81,22 @@ pub(crate) fn feedback(
         items.push((item.to_string(), responsible, due.map(str::to_string)));
     }
     // Recording the feedback again adds only items not already in the plan.
-    let existing: Vec<String> =
-        host::query_all("improvement", &Query::new().eq("appraisal", a.rec.id))?
-            .iter()
-            .filter_map(|i| i.str("item").map(str::to_string))
-            .collect();
+    let existing: Vec<String> = host::query_all(
+        "improvement",
+        &Query::new().elevated().eq("appraisal", a.rec.id),
+    )?
+    .iter()
+    .filter_map(|i| i.str("item").map(str::to_string))
+    .collect();
     items.retain(|(item, _, _)| !existing.contains(item));
     for (item, responsible, due) in &items {
-        host::create(
+        host::elevated().create(
             "improvement",
             &json!({"appraisal": a.rec.id, "person": a.person, "item": item, "responsible": responsible,
                     "due_on": due, "status": "open", "owner": a.person}),
         )?;
     }
-    host::update(
+    host::elevated().update(
         "appraisal",
         a.rec.id,
         a.rec.version,
@@ -105,7 +107,7 @@ pub(crate) fn feedback(
 
 /// Marks an improvement item done (the person, their manager or HR).
 pub(crate) fn improvement_done(me: &Caller, id: i64) -> Result<()> {
-    let i = host::get("improvement", id)?;
+    let i = host::elevated().get("improvement", id)?;
     let a = Appraisal::load(i.i64("appraisal").unwrap_or(0))?;
     let carried = match i.i64("carried_to") {
         Some(c) => manages(me, &Appraisal::load(c)?),
@@ -118,11 +120,11 @@ pub(crate) fn improvement_done(me: &Caller, id: i64) -> Result<()> {
             me.t("not your improvement item", "不是您的改进项").into(),
         ));
     }
-    host::update("improvement", i.id, i.version, &json!({"status": "done"}))?;
+    host::elevated().update("improvement", i.id, i.version, &json!({"status": "done"}))?;
     Ok(())
 }
 
 /// The record of an improvement item, checked to exist.
 pub(crate) fn improvement(id: i64) -> Result<Record> {
-    host::get("improvement", id)
+    host::elevated().get("improvement", id)
 }

@@ -37,7 +37,7 @@ pub(crate) fn actuals(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
             .field(key, t.name.clone()));
         }
         let d = parse_amount(v, &key, me)?;
-        host::update(
+        host::elevated().update(
             "appraisal_target",
             t.rec.id,
             t.rec.version,
@@ -141,6 +141,7 @@ pub(crate) fn rate(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) 
     let mine = host::query_all(
         "rating",
         &Query::new()
+            .elevated()
             .eq("appraisal", a.rec.id)
             .eq("rater", uid)
             .eq("rater_group", &group),
@@ -150,10 +151,10 @@ pub(crate) fn rate(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String>) 
                           "score": n, "comment": comment, "owner": uid});
         match mine.iter().find(|r| r.str("item") == Some(item.as_str())) {
             Some(r) => {
-                host::update("rating", r.id, r.version, &body)?;
+                host::elevated().update("rating", r.id, r.version, &body)?;
             }
             None => {
-                host::create("rating", &body)?;
+                host::elevated().create("rating", &body)?;
             }
         }
     }

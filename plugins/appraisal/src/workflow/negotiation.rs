@@ -74,7 +74,7 @@ pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
     let mut parts = Vec::new();
     for (t, d) in &proposal {
         if t.target != Some(*d) {
-            host::update(
+            host::elevated().update(
                 "appraisal_target",
                 t.rec.id,
                 t.rec.version,
@@ -93,7 +93,7 @@ pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
         line.push_str(&format!(" — {comment}"));
     }
     let a = Appraisal::load(a.rec.id)?;
-    host::update(
+    host::elevated().update(
         "appraisal",
         a.rec.id,
         a.rec.version,
@@ -173,6 +173,6 @@ pub(crate) fn respond(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
             )
         }
     };
-    host::update("appraisal", a.rec.id, a.rec.version, &patch)?;
+    host::elevated().update("appraisal", a.rec.id, a.rec.version, &patch)?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! import and reports what came back — `{"ok": …}` or `{"error": KIND, "message": …}` — so
 //! that a table-driven test can walk every import and expect a denial.
 
-use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::*;
 
 struct Nothing;
@@ -15,6 +15,8 @@ fn outcome<T: Into<Value>>(r: Result<T>) -> Value {
                 Error::NotFound(_) => "not_found",
                 Error::Denied(_) => "denied",
                 Error::Invalid { .. } => "invalid",
+                Error::Stale(_) => "stale",
+                Error::Unique { .. } => "unique",
                 Error::Conflict(_) => "conflict",
                 Error::Failed(_) => "failed",
             };
@@ -41,7 +43,7 @@ impl Plugin for Nothing {
                 outcome(host::query(&entity, &Query::new().as_user()).map(|p| json!(p.items.len())))
             }
             "aggregate-records" => outcome(
-                host::aggregate(&entity, &Query::new(), &[], &["count"])
+                host::aggregate(&entity, &Query::new(), &[], &[Metric::Count])
                     .map(|rows| json!(rows.len())),
             ),
             "create-record" => outcome(host::create(&entity, &fields).map(|r| json!(r.id))),
