@@ -12,6 +12,7 @@ mod data;
 mod load;
 mod plugins;
 mod report;
+mod sdk;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -48,6 +49,7 @@ enum What {
     Http,
     Query,
     Plugins,
+    Sdk,
     Swap,
     Sales,
     Appraisal,
@@ -98,6 +100,9 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Plugins) {
         plugins::plugins(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Sdk) {
+        sdk::sdk(&server, &mut report)?;
     }
     if matches!(args.what, What::All | What::Sales | What::Appraisal) {
         sales(

@@ -15,6 +15,8 @@ pub struct JobRun {
     pub plugin: String,
     /// Job name.
     pub job: String,
+    /// The plugin version the run belongs to (a cursor means something to that version only).
+    pub version: String,
     /// `running`, `finished` or `failed`.
     pub state: String,
     /// Where the next step starts (running runs).
@@ -33,44 +35,61 @@ pub struct JobRun {
     pub error: Option<String>,
 }
 
+/// Whether an existing run goes on (SQL over the old row): not asked to restart (`?5`), not
+/// finished, and of the same plugin version (`?3`).
+const GO_ON: &str = "(?5 AND state IN ('running', 'failed') AND version = ?3)";
+
 const COLUMNS: &str =
-    "plugin, job, state, cursor, done, total, steps, started_at, updated_at, error";
+    "plugin, job, version, state, cursor, done, total, steps, started_at, updated_at, error";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRun> {
     Ok(JobRun {
         plugin: r.get(0)?,
         job: r.get(1)?,
-        state: r.get(2)?,
-        cursor: r.get(3)?,
-        done: r.get(4)?,
-        total: r.get(5)?,
-        steps: r.get(6)?,
-        started_at: r.get(7)?,
-        updated_at: r.get(8)?,
-        error: r.get(9)?,
+        version: r.get(2)?,
+        state: r.get(3)?,
+        cursor: r.get(4)?,
+        done: r.get(5)?,
+        total: r.get(6)?,
+        steps: r.get(7)?,
+        started_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        error: r.get(10)?,
     })
 }
 
 impl Store {
-    /// The run of a job to work on: the unfinished one (to continue from its cursor), or a
-    /// new one.
-    pub fn job_run_start(&self, plugin: &str, job: &str) -> Result<JobRun> {
+    /// The run of a job to work on: an unfinished one of the same plugin version — left
+    /// running by a restart, or failed — continues from its cursor unless `restart`; otherwise
+    /// a new run starts.
+    pub fn job_run_start(
+        &self,
+        plugin: &str,
+        job: &str,
+        version: &str,
+        restart: bool,
+    ) -> Result<JobRun> {
         self.write(|tx| {
             let now = db::now_text();
             tx.execute(
-                "INSERT INTO plugin_jobs (plugin, job, state, started_at, updated_at)
-                 VALUES (?1, ?2, 'running', ?3, ?3)
+                &"INSERT INTO plugin_jobs (plugin, job, version, state, started_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'running', ?4, ?4)
                  ON CONFLICT (plugin, job) DO UPDATE SET
-                   state = 'running', cursor = NULL, done = 0, total = NULL, steps = 0,
-                   started_at = ?3, updated_at = ?3, error = NULL
-                 WHERE state != 'running'",
-                (plugin, job, &now),
+                   version = ?3, state = 'running', error = NULL, updated_at = ?4,
+                   cursor = CASE WHEN {go_on} THEN cursor END,
+                   done = CASE WHEN {go_on} THEN done ELSE 0 END,
+                   total = CASE WHEN {go_on} THEN total END,
+                   steps = CASE WHEN {go_on} THEN steps ELSE 0 END,
+                   started_at = CASE WHEN {go_on} THEN started_at ELSE ?4 END"
+                    .replace("{go_on}", GO_ON),
+                (plugin, job, version, &now, !restart),
             )?;
-            Ok(tx
+            let row = tx
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM plugin_jobs WHERE plugin = ?1 AND job = ?2"
                 ))?
-                .query_row((plugin, job), row)?)
+                .query_row((plugin, job), row)?;
+            Ok(row)
         })
     }
 
@@ -85,13 +104,18 @@ impl Store {
         total: Option<i64>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
+            let n = tx.execute(
                 "UPDATE plugin_jobs SET cursor = ?3, done = done + ?4,
                    total = coalesce(?5, total), steps = steps + 1, updated_at = ?6,
                    state = CASE WHEN ?3 IS NULL THEN 'finished' ELSE 'running' END
                  WHERE plugin = ?1 AND job = ?2",
                 (plugin, job, cursor, done, total, db::now_text()),
             )?;
+            if n == 0 {
+                return Err(crate::Error::NotFound(format!(
+                    "no run of job '{job}' of plugin '{plugin}' (the plugin was removed?)"
+                )));
+            }
             Ok(())
         })
     }
@@ -142,29 +166,52 @@ mod tests {
     fn a_run_continues_until_finished_and_then_starts_anew() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
-        let run = s.job_run_start("p", "walk").unwrap();
+        let run = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
         assert_eq!(
             (run.state.as_str(), run.cursor.as_deref()),
             ("running", None)
         );
         s.job_run_step("p", "walk", Some("c1"), 2, Some(5)).unwrap();
-        let again = s.job_run_start("p", "walk").unwrap();
+        let again = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
         assert_eq!(
             again.cursor.as_deref(),
             Some("c1"),
             "an unfinished run continues"
         );
         assert_eq!((again.done, again.steps, again.total), (2, 1, Some(5)));
+        s.job_run_failed("p", "walk", "boom").unwrap();
+        let after_failure = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
+        assert_eq!(
+            after_failure.cursor.as_deref(),
+            Some("c1"),
+            "a failed run continues too"
+        );
+        assert_eq!(
+            (after_failure.state.as_str(), after_failure.error),
+            ("running", None)
+        );
+        let upgraded = s.job_run_start("p", "walk", "1.1.0", false).unwrap();
+        assert_eq!(
+            (upgraded.cursor, upgraded.steps),
+            (None, 0),
+            "another version starts anew"
+        );
+        s.job_run_step("p", "walk", Some("c2"), 1, None).unwrap();
+        let restarted = s.job_run_start("p", "walk", "1.1.0", true).unwrap();
+        assert_eq!(
+            (restarted.cursor, restarted.done),
+            (None, 0),
+            "asked to restart"
+        );
         s.job_run_step("p", "walk", None, 3, None).unwrap();
         let done = s.job_run("p", "walk").unwrap().unwrap();
-        assert_eq!(
-            (done.state.as_str(), done.done, done.total),
-            ("finished", 5, Some(5))
-        );
-        let fresh = s.job_run_start("p", "walk").unwrap();
+        assert_eq!((done.state.as_str(), done.done), ("finished", 3));
+        let fresh = s.job_run_start("p", "walk", "1.1.0", false).unwrap();
         assert_eq!((fresh.done, fresh.steps, fresh.cursor), (0, 0, None));
-        s.job_run_failed("p", "walk", "boom").unwrap();
-        assert_eq!(s.job_runs(Some("p")).unwrap()[0].state, "failed");
         assert_eq!(s.job_runs(None).unwrap().len(), 1);
+        assert!(
+            s.job_run_step("gone", "walk", None, 1, None).is_err(),
+            "no row, no step"
+        );
     }
 }

@@ -46,7 +46,7 @@ pub async fn run(state: AppState) {
             *last = Instant::now();
             let p = plugins.clone();
             tokio::task::spawn_blocking(move || {
-                if let Err(e) = p.calls().run_job(&plugin, &job) {
+                if let Err(e) = p.calls().run_job(&plugin, &job, false) {
                     tracing::warn!(plugin, job, error = %e, "scheduled job failed");
                 }
             });

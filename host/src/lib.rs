@@ -15,6 +15,7 @@ mod caller;
 pub mod cli;
 mod demo;
 mod error;
+mod plugin_upload;
 mod scaffold;
 pub mod server;
 mod state;

@@ -125,30 +125,32 @@ pub struct Group {
 }
 
 impl Group {
-    /// A metric value as a decimal (numbers and decimal strings; zero otherwise).
+    /// A metric value as a decimal (numbers and decimal strings); `None` when it is missing or
+    /// null — the sum of a field no record has a value in, the minimum of nothing — so that the
+    /// plugin decides what that means instead of reading a zero it did not choose.
     ///
     /// ```
     /// # use qingguan_plugin_sdk::{host::Group, json, Decimal};
-    /// let g = Group { group: vec![json!(7)], values: vec![json!(3), json!("1200.50")] };
-    /// assert_eq!(g.decimal(1), "1200.50".parse::<Decimal>().unwrap());
-    /// assert_eq!(g.decimal(0), Decimal::from(3));
+    /// let g = Group { group: vec![json!(7)], values: vec![json!(3), json!("1200.50"), json!(null)] };
+    /// assert_eq!(g.decimal(1), Some("1200.50".parse::<Decimal>().unwrap()));
+    /// assert_eq!(g.decimal(0), Some(Decimal::from(3)));
+    /// assert_eq!(g.decimal(2), None);
     /// ```
-    pub fn decimal(&self, i: usize) -> crate::Decimal {
-        self.values
-            .get(i)
-            .and_then(crate::decimal_of)
-            .unwrap_or_default()
+    pub fn decimal(&self, i: usize) -> Option<crate::Decimal> {
+        self.values.get(i).and_then(crate::decimal_of)
     }
 
-    /// A metric value as an integer (counts, integer and date sums; zero otherwise).
+    /// A metric value as an integer (counts, integer and date sums); `None` when it is missing,
+    /// null or not an integer.
     ///
     /// ```
     /// # use qingguan_plugin_sdk::{host::Group, json};
-    /// let g = Group { group: vec![], values: vec![json!(3)] };
-    /// assert_eq!(g.i64(0), 3);
+    /// let g = Group { group: vec![], values: vec![json!(3), json!(null)] };
+    /// assert_eq!(g.i64(0), Some(3));
+    /// assert_eq!(g.i64(1), None);
     /// ```
-    pub fn i64(&self, i: usize) -> i64 {
-        self.values.get(i).and_then(Value::as_i64).unwrap_or(0)
+    pub fn i64(&self, i: usize) -> Option<i64> {
+        self.values.get(i).and_then(Value::as_i64)
     }
 }
 
@@ -161,7 +163,8 @@ impl Group {
 /// use host::Metric::{Count, Sum};
 /// let q = host::Query::new().eq("stage", "won").gte("closed_on", "2026-01-01");
 /// for g in host::aggregate("deal", &q, &["owner"], &[Count, Sum("amount")])? {
-///     let (owner, deals, revenue) = (g.group[0].as_i64(), g.i64(0), g.decimal(1));
+///     let (owner, deals) = (g.group[0].as_i64(), g.i64(0).unwrap_or(0));
+///     let revenue = g.decimal(1).unwrap_or_default(); // no amounts at all: nothing won
 /// }
 /// # Ok::<(), Error>(())
 /// ```

@@ -15,6 +15,7 @@ mod hot_swap;
 mod http_trust;
 mod i18n_errors;
 mod layers;
+mod other_languages;
 mod permissions;
 mod plugin_trust;
 mod plugins;

@@ -184,7 +184,7 @@ fn a_job_runs_in_resumable_steps_with_its_progress_visible() {
     assert_eq!(finished["job"], "walk", "the job finished");
     assert_eq!(finished["steps"], 3, "two customers a step: {finished}");
     assert_eq!(finished["done"], 5);
-    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walked");
+    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walk:walked");
     assert_eq!(walked.body["value"], "5");
 
     // Again, waiting: a finished run starts anew.
@@ -194,11 +194,63 @@ fn a_job_runs_in_resumable_steps_with_its_progress_visible() {
         (again.body["steps"].clone(), again.body["done"].clone()),
         (json!(3), json!(5))
     );
-    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walked");
+    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walk:walked");
     assert_eq!(walked.body["value"], "10");
 
     let missing = admin.post("/api/v1/plugins/tx/jobs/nope", &json!({}));
     assert_eq!(missing.status, 404, "{}", missing.text);
+}
+
+/// A run that fails part-way keeps what its committed steps did; run again, it continues from
+/// its last committed step (nothing repeated), and `restart` starts from the beginning.
+#[test]
+fn a_failed_run_continues_from_its_last_committed_step() {
+    let (_s, admin) = with_tx();
+    for i in 0..5 {
+        admin.create("customer", customer(&format!("C{i}")));
+    }
+    admin.post("/api/v1/plugins/tx/kv/set?key=fail_next", &json!({}));
+    let failed = admin.post("/api/v1/plugins/tx/jobs/flaky?wait=true", &json!({}));
+    assert_eq!(failed.status, 422, "{}", failed.text);
+    let list = admin.get("/api/v1/plugins/tx/jobs");
+    let run = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["job"] == "flaky")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (run["state"].clone(), run["steps"].clone()),
+        (json!("failed"), json!(1)),
+        "{run}"
+    );
+    assert!(run["error"].as_str().unwrap().contains("part-way"), "{run}");
+    let undone = admin.get("/api/v1/plugins/tx/kv/get?key=flaky_failed_after_writing");
+    assert_eq!(
+        undone.body["value"],
+        Value::Null,
+        "the failed step's writes were undone"
+    );
+
+    admin.post("/api/v1/plugins/tx/kv/delete?key=fail_next", &json!({}));
+    let again = admin.post("/api/v1/plugins/tx/jobs/flaky?wait=true", &json!({}));
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(
+        (again.body["steps"].clone(), again.body["done"].clone()),
+        (json!(3), json!(5))
+    );
+    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=flaky:walked");
+    assert_eq!(walked.body["value"], "5", "no customer walked twice");
+
+    let fresh = admin.post(
+        "/api/v1/plugins/tx/jobs/flaky?wait=true&restart=true",
+        &json!({}),
+    );
+    assert_eq!(fresh.body["steps"], 3, "{}", fresh.text);
+    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=flaky:walked");
+    assert_eq!(walked.body["value"], "10");
 }
 
 /// A job interrupted by a restart (its run left `running` with a cursor) continues from that
@@ -212,7 +264,7 @@ fn an_interrupted_job_continues_from_its_cursor_after_a_restart() {
     // Step one by hand, as a run the process died after: the first page's cursor saved.
     let first = admin.get("/api/v1/records/customer?sort=id&limit=2");
     let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
-    s.store.job_run_start("tx", "walk").unwrap();
+    s.store.job_run_start("tx", "walk", "1.0.0", false).unwrap();
     s.store
         .job_run_step("tx", "walk", Some(&cursor), 2, None)
         .unwrap();
@@ -232,7 +284,7 @@ fn an_interrupted_job_continues_from_its_cursor_after_a_restart() {
         "one step before the restart, two after: {run}"
     );
     assert_eq!(run["done"], 5);
-    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walked");
+    let walked = admin.get("/api/v1/plugins/tx/kv/get?key=walk:walked");
     assert_eq!(
         walked.body["value"], "3",
         "only the last three were walked after the restart"
@@ -267,4 +319,38 @@ fn a_1_1_plugin_keeps_its_rules_and_its_writes_are_transactional_too() {
 
     let nf = amy.post("/api/v1/plugins/past11/duplicate", &json!({}));
     assert!(nf.body["not_found"].is_string(), "{}", nf.text);
+}
+
+/// The plugins page lists each job with its schedule and its latest run, in the reader's
+/// language, and runs one on request.
+#[test]
+fn the_plugins_page_shows_job_progress_and_runs_a_job() {
+    let (s, admin) = with_tx();
+    for i in 0..3 {
+        admin.create("customer", customer(&format!("C{i}")));
+    }
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let page = ui.get("/admin/plugins", "zh-CN");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("定时任务"), "a jobs section");
+    assert!(page.text.contains("每 24 小时"), "the schedule in words");
+    assert!(page.text.contains("尚未运行"), "never ran yet");
+    let ran = ui.post("/admin/plugins/tx/jobs/walk", "zh-CN", &[]);
+    assert_eq!(ran.status, 200, "{}", ran.text);
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = ui.get("/admin/plugins", "zh-CN").text;
+        if text.contains("已完成") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(text.contains("已完成"), "finished");
+    assert!(text.contains("已处理 3，共 2 步"), "units and steps");
+    let unknown = ui.post("/admin/plugins/tx/jobs/nope", "zh-CN", &[]);
+    assert!(
+        unknown.text.contains("操作未完成") && unknown.text.contains("has no job"),
+        "refused, with the reason as the detail: {}",
+        unknown.text
+    );
 }

@@ -21,6 +21,9 @@ struct Frame {
     owner: Option<WriterGuard>,
     /// Set on an inner frame once the transaction has begun: its savepoint.
     savepoint: Option<String>,
+    /// What to do once this frame's writes are committed for good (passed to the enclosing
+    /// frame when this one is nested; dropped if it rolls back).
+    on_commit: Vec<Box<dyn FnOnce()>>,
 }
 
 thread_local! {
@@ -34,6 +37,8 @@ pub struct CallScope<'a> {
     store: &'a Store,
     depth: usize,
     finished: bool,
+    /// Scopes live on one thread's stack of frames: never `Send`.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl std::fmt::Debug for CallScope<'_> {
@@ -68,6 +73,7 @@ impl Store {
                 store: self.key(),
                 owner: None,
                 savepoint,
+                on_commit: Vec::new(),
             });
             f.len()
         });
@@ -75,7 +81,55 @@ impl Store {
             store: self,
             depth,
             finished: false,
+            _not_send: std::marker::PhantomData,
         })
+    }
+
+    /// Runs `f` in a call scope of its own: everything it writes on this thread commits if
+    /// it returns `Ok`, and none of it otherwise.
+    pub(crate) fn atomically<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let scope = self.begin_call()?;
+        let out = f();
+        scope.finish(out.is_ok())?;
+        out
+    }
+
+    /// Runs `f` once the writes made so far on this thread are committed for good: at the end
+    /// of the outermost open call scope if it commits (never if it rolls back), or now when no
+    /// scope is open. For work that must not see, or announce, writes that may yet be undone
+    /// (delivering a plugin's events).
+    pub fn after_commit(&self, f: impl FnOnce() + 'static) {
+        let key = self.key();
+        let f: Box<dyn FnOnce()> = Box::new(f);
+        let queued = FRAMES.with(|frames| {
+            match frames
+                .borrow_mut()
+                .iter_mut()
+                .rev()
+                .find(|fr| fr.store == key)
+            {
+                Some(frame) => {
+                    frame.on_commit.push(f);
+                    None
+                }
+                None => Some(f),
+            }
+        });
+        if let Some(f) = queued {
+            f();
+        }
+    }
+
+    /// Whether this thread holds the writer for an open call scope now.
+    pub fn holds_writer(&self) -> bool {
+        self.in_batch_here()
+    }
+
+    /// Whether writes on this thread now would be part of an open call scope (so that work
+    /// which must outlive a rollback — recording a plugin as faulted — is done elsewhere).
+    pub fn in_call_scope(&self) -> bool {
+        let key = self.key();
+        self.in_batch_here() || FRAMES.with(|f| f.borrow().iter().any(|fr| fr.store == key))
     }
 
     /// Begins the transaction of the open call scopes on this thread, if there are any and it
@@ -125,14 +179,44 @@ impl CallScope<'_> {
     }
 
     fn end(&mut self, commit: bool) -> Result<()> {
+        let key = self.store.key();
         let frame = FRAMES.with(|f| {
             let mut f = f.borrow_mut();
-            debug_assert_eq!(f.len(), self.depth, "call scopes end in order");
-            f.pop()
+            // Scopes end in the order they began (they are stack values of one thread); a
+            // frame that is not this scope's is left alone rather than ending someone else's.
+            if f.len() == self.depth && f.last().is_some_and(|fr| fr.store == key) {
+                f.pop()
+            } else {
+                tracing::error!(
+                    depth = self.depth,
+                    open = f.len(),
+                    "call scope ended out of order"
+                );
+                None
+            }
         });
-        let Some(frame) = frame else { return Ok(()) };
+        let Some(mut frame) = frame else {
+            return Err(Error::Database("call scope ended out of order".into()));
+        };
         let store = self.store;
-        if let Some(name) = frame.savepoint {
+        let mut on_commit = std::mem::take(&mut frame.on_commit);
+        if !commit {
+            on_commit.clear();
+        }
+        // Nested in another scope of this store: its after-commit work waits for that one.
+        if !on_commit.is_empty() {
+            on_commit =
+                FRAMES.with(
+                    |f| match f.borrow_mut().iter_mut().rev().find(|fr| fr.store == key) {
+                        Some(parent) => {
+                            parent.on_commit.append(&mut on_commit);
+                            Vec::new()
+                        }
+                        None => on_commit,
+                    },
+                );
+        }
+        let ended = if let Some(name) = frame.savepoint {
             let writer = store.writer.lock();
             let conn = writer.borrow();
             let sql = if commit {
@@ -140,28 +224,35 @@ impl CallScope<'_> {
             } else {
                 format!("ROLLBACK TO {name}; RELEASE {name}")
             };
-            return conn.execute_batch(&sql).map_err(Error::from);
-        }
-        let Some(guard) = frame.owner else {
-            return Ok(());
-        };
-        store.set_batch(false);
-        let end = if commit {
-            guard.borrow().execute_batch("COMMIT")
+            conn.execute_batch(&sql).map_err(Error::from)
+        } else if let Some(guard) = frame.owner {
+            store.set_batch(false);
+            let end = if commit {
+                guard.borrow().execute_batch("COMMIT")
+            } else {
+                guard.borrow().execute_batch("ROLLBACK")
+            };
+            if end.is_err() {
+                let _ = guard.borrow().execute_batch("ROLLBACK");
+            }
+            drop(guard);
+            if !commit || end.is_err() {
+                // Schema and role changes refresh the caches as they are made (reading their
+                // own uncommitted state); undone, the caches must be read again.
+                store.refresh_schema()?;
+                store.read(|c| store.reload_roles(c))?;
+            }
+            end.map_err(Error::from)
         } else {
-            guard.borrow().execute_batch("ROLLBACK")
+            // The transaction never began in this scope: nothing to end.
+            Ok(())
         };
-        if end.is_err() {
-            let _ = guard.borrow().execute_batch("ROLLBACK");
+        if ended.is_ok() {
+            for f in on_commit {
+                f();
+            }
         }
-        drop(guard);
-        if !commit || end.is_err() {
-            // Schema and role changes refresh the caches as they are made (reading their own
-            // uncommitted state); undone, the caches must be read again.
-            store.refresh_schema()?;
-            store.read(|c| store.reload_roles(c))?;
-        }
-        end.map_err(Error::from)
+        ended
     }
 }
 
@@ -244,5 +335,77 @@ mod tests {
         }
         assert_eq!(s.kv_get("p", "a").unwrap(), None);
         assert!(s.kv_get("p", "x").unwrap().is_some());
+    }
+
+    #[test]
+    fn after_commit_work_waits_for_the_outermost_commit_and_is_dropped_on_rollback() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let (_d, s) = store();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let note = |what: &'static str| {
+            let log = log.clone();
+            move || log.borrow_mut().push(what)
+        };
+        s.after_commit(note("no scope: now"));
+        assert_eq!(*log.borrow(), ["no scope: now"]);
+
+        let outer = s.begin_call().unwrap();
+        s.kv_set("p", "a", b"1", Q).unwrap();
+        let inner = s.begin_call().unwrap();
+        s.after_commit(note("inner, kept"));
+        inner.finish(true).unwrap();
+        let dropped = s.begin_call().unwrap();
+        s.after_commit(note("inner, rolled back"));
+        dropped.finish(false).unwrap();
+        assert_eq!(
+            log.borrow().len(),
+            1,
+            "nothing runs before the outer commit"
+        );
+        outer.finish(true).unwrap();
+        assert_eq!(*log.borrow(), ["no scope: now", "inner, kept"]);
+
+        let outer = s.begin_call().unwrap();
+        let inner = s.begin_call().unwrap();
+        s.after_commit(note("outer rolls back"));
+        inner.finish(true).unwrap();
+        outer.finish(false).unwrap();
+        assert_eq!(log.borrow().len(), 2);
+    }
+
+    #[test]
+    fn hook_writes_and_the_record_write_are_one() {
+        use crate::hooks::{HookError, Hooks, WriteEvent};
+        use std::sync::Arc;
+        // A before-write hook that writes to kv; the record write then fails (a required
+        // field is missing), so the hook's write must not survive.
+        struct Scribbler(Arc<Store>);
+        impl Hooks for Scribbler {
+            fn before_write(
+                &self,
+                _: &WriteEvent<'_>,
+                _: &mut serde_json::Map<String, serde_json::Value>,
+            ) -> Result<(), HookError> {
+                self.0.kv_set("hook", "wrote", b"1", Q).unwrap();
+                Ok(())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap());
+        s.set_hooks(Arc::new(Scribbler(s.clone())));
+        let admin = crate::Access::system();
+        let refused = s.create(&admin, "customer", &serde_json::Map::new());
+        assert!(refused.is_err());
+        assert_eq!(
+            s.kv_get("hook", "wrote").unwrap(),
+            None,
+            "undone with the record"
+        );
+        let input = serde_json::json!({"name": "Acme", "kind": "company", "status": "lead"});
+        s.create(&admin, "customer", input.as_object().unwrap())
+            .unwrap();
+        assert!(s.kv_get("hook", "wrote").unwrap().is_some());
+        s.set_hooks(Arc::new(crate::hooks::NoHooks));
     }
 }

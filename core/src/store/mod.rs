@@ -179,6 +179,13 @@ impl Store {
         let guard = self.writer.lock();
         let mut conn = guard.borrow_mut();
         if self.in_batch_here() {
+            if conn.is_autocommit() {
+                // SQLite ended the batch's transaction itself (an I/O error, a full disk):
+                // writing on would commit part of a batch that has already failed.
+                return Err(Error::Database(
+                    "the transaction was rolled back by the database; the call fails".into(),
+                ));
+            }
             conn.execute_batch("SAVEPOINT qg_write")?;
             return match f(&conn) {
                 Ok(v) => {
@@ -218,7 +225,20 @@ impl Store {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(Error::from)?;
         self.set_batch(true);
+        // A panic inside `f` must not leave the thread marked as in a batch with the
+        // transaction open: the guard rolls back and clears the mark.
+        struct Unwind<'a>(&'a Store, bool);
+        impl Drop for Unwind<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.set_batch(false);
+                    let _ = self.0.writer.lock().borrow().execute_batch("ROLLBACK");
+                }
+            }
+        }
+        let mut unwind = Unwind(self, true);
         let out = f();
+        unwind.1 = false;
         self.set_batch(false);
         let end = match &out {
             Ok(_) => guard.borrow().execute_batch("COMMIT"),

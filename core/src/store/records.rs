@@ -190,73 +190,76 @@ impl Store {
             via: access.plugin(),
         };
         let mut proposed = to_map(&parsed.values);
-        hooks.before_write(&event, &mut proposed)?;
-        // A hook may set the owner (a plugin creating a record for someone); the caller's
-        // owner otherwise; the creator by default. `check_owner` below applies either way.
-        // No owner (`null`) from a caller limited to their own or their team's records would
-        // make a record they can no longer see: it is theirs, as if they had named none.
-        let reparsed = parse_input(&e, &proposed)?;
-        let owner = match reparsed.owner.or(parsed.owner) {
-            Some(None) if scoped(access, &perm) => access.user_id,
-            Some(o) => o,
-            None => access.user_id,
-        };
-        let values = reparsed.values;
-        // Everything wrong with the write is reported at once: required fields, the core's
-        // rules, the owner, references.
-        let mut pending = missing_required(&e, &values);
-        gather(&mut pending, core_rules(self, access, &e, None, &values))?;
-        let record = self.write(|tx| {
-            gather(&mut pending, check_owner(tx, access, &perm, owner))?;
-            check_integrity(tx, &schema, access, &e, None, &values, pending)?;
-            let now = db::now_text();
-            let mut cols = vec![
-                "version",
-                "owner",
-                "created_by",
-                "created_at",
-                "updated_by",
-                "updated_at",
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-            let mut params: Vec<Sql> = vec![
-                Sql::Integer(1),
-                owner.map(Sql::Integer).unwrap_or(Sql::Null),
-                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
-                Sql::Text(now.clone()),
-                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
-                Sql::Text(now),
-            ];
-            for (name, v) in &values {
-                if let Some(f) = e.field(name) {
-                    cols.push(ddl::column(name));
-                    params.push(sql::to_sql(&f.def, v));
+        // The before-write hooks' own writes and the record's commit or roll back together.
+        let record = self.atomically(|| {
+            hooks.before_write(&event, &mut proposed)?;
+            // A hook may set the owner (a plugin creating a record for someone); the caller's
+            // owner otherwise; the creator by default. `check_owner` below applies either way.
+            // No owner (`null`) from a caller limited to their own or their team's records would
+            // make a record they can no longer see: it is theirs, as if they had named none.
+            let reparsed = parse_input(&e, &proposed)?;
+            let owner = match reparsed.owner.or(parsed.owner) {
+                Some(None) if scoped(access, &perm) => access.user_id,
+                Some(o) => o,
+                None => access.user_id,
+            };
+            let values = reparsed.values;
+            // Everything wrong with the write is reported at once: required fields, the core's
+            // rules, the owner, references.
+            let mut pending = missing_required(&e, &values);
+            gather(&mut pending, core_rules(self, access, &e, None, &values))?;
+            self.write(|tx| {
+                gather(&mut pending, check_owner(tx, access, &perm, owner))?;
+                check_integrity(tx, &schema, access, &e, None, &values, pending)?;
+                let now = db::now_text();
+                let mut cols = vec![
+                    "version",
+                    "owner",
+                    "created_by",
+                    "created_at",
+                    "updated_by",
+                    "updated_at",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>();
+                let mut params: Vec<Sql> = vec![
+                    Sql::Integer(1),
+                    owner.map(Sql::Integer).unwrap_or(Sql::Null),
+                    access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                    Sql::Text(now.clone()),
+                    access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                    Sql::Text(now),
+                ];
+                for (name, v) in &values {
+                    if let Some(f) = e.field(name) {
+                        cols.push(ddl::column(name));
+                        params.push(sql::to_sql(&f.def, v));
+                    }
                 }
-            }
-            let marks = vec!["?"; cols.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES ({marks})",
-                ddl::table(entity),
-                cols.join(", ")
-            );
-            tx.prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(params))?;
-            let id = tx.last_insert_rowid();
-            let mut changes: BTreeMap<String, [Json; 2]> = values
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), [Json::Null, v.to_json()]))
-                .collect();
-            if let Some(o) = owner {
-                changes.insert("owner".into(), [Json::Null, Json::from(o)]);
-            }
-            write_history(tx, entity, id, 1, "create", access.user_id, &changes)?;
-            let record = load(tx, &e, id)?
-                .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
-            write_search(tx, &e, id, Some(&record.values), true)?;
-            Ok(record)
+                let marks = vec!["?"; cols.len()].join(", ");
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES ({marks})",
+                    ddl::table(entity),
+                    cols.join(", ")
+                );
+                tx.prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(params))?;
+                let id = tx.last_insert_rowid();
+                let mut changes: BTreeMap<String, [Json; 2]> = values
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), [Json::Null, v.to_json()]))
+                    .collect();
+                if let Some(o) = owner {
+                    changes.insert("owner".into(), [Json::Null, Json::from(o)]);
+                }
+                write_history(tx, entity, id, 1, "create", access.user_id, &changes)?;
+                let record = load(tx, &e, id)?
+                    .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
+                write_search(tx, &e, id, Some(&record.values), true)?;
+                Ok(record)
+            })
         })?;
         hooks.after_write(&event, &record);
         Ok(record)
@@ -307,94 +310,102 @@ impl Store {
             via: access.plugin(),
         };
         let mut proposed = to_map(&merged);
-        hooks.before_write(&event, &mut proposed)?;
-        let values = parse_input(&e, &proposed)?.values;
-        let mut pending = missing_required(&e, &values);
-        let changed: BTreeMap<String, Value> = values
-            .iter()
-            .filter(|(k, v)| current.get(k) != *v)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if changed.is_empty() && owner == current.owner {
-            return if pending.is_empty() {
-                Ok(current)
-            } else {
-                Err(Error::validation(pending))
-            };
-        }
-        gather(
-            &mut pending,
-            core_rules(self, access, &e, Some(&current), &changed),
-        )?;
-        let record = self.write(|tx| {
-            if owner != current.owner {
-                gather(&mut pending, check_owner(tx, access, &perm, owner))?;
-            }
-            check_integrity(tx, &schema, access, &e, Some(id), &changed, pending)?;
-            let mut sets = vec![
-                "version = version + 1".to_string(),
-                "owner = ?".into(),
-                "updated_by = ?".into(),
-                "updated_at = ?".into(),
-            ];
-            let mut params: Vec<Sql> = vec![
-                owner.map(Sql::Integer).unwrap_or(Sql::Null),
-                access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
-                Sql::Text(db::now_text()),
-            ];
-            for (name, v) in &changed {
-                if let Some(f) = e.field(name) {
-                    sets.push(format!("{} = ?", ddl::column(name)));
-                    params.push(sql::to_sql(&f.def, v));
-                }
-            }
-            params.push(Sql::Integer(id));
-            params.push(Sql::Integer(expected_version));
-            let sql = format!(
-                "UPDATE {} SET {} WHERE id = ? AND version = ?",
-                ddl::table(entity),
-                sets.join(", ")
-            );
-            let n = tx
-                .prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(params))?;
-            if n == 0 {
-                let now = load(tx, &e, id)?;
-                return Err(match now {
-                    Some(r) => Error::StaleVersion {
-                        expected: expected_version,
-                        current: r.version,
-                    },
-                    None => Error::NotFound(format!("no {entity} with id {id}")),
-                });
-            }
-            let mut changes: BTreeMap<String, [Json; 2]> = changed
+        // The before-write hooks' own writes and the record's commit or roll back together;
+        // `None`: nothing changed.
+        let written = self.atomically(|| {
+            hooks.before_write(&event, &mut proposed)?;
+            let values = parse_input(&e, &proposed)?.values;
+            let mut pending = missing_required(&e, &values);
+            let changed: BTreeMap<String, Value> = values
                 .iter()
-                .map(|(k, v)| (k.clone(), [current.get(k).to_json(), v.to_json()]))
+                .filter(|(k, v)| current.get(k) != *v)
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            if owner != current.owner {
-                changes.insert(
-                    "owner".into(),
-                    [
-                        current.owner.map(Json::from).unwrap_or(Json::Null),
-                        owner.map(Json::from).unwrap_or(Json::Null),
-                    ],
-                );
+            if changed.is_empty() && owner == current.owner {
+                return if pending.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(Error::validation(pending))
+                };
             }
-            write_history(
-                tx,
-                entity,
-                id,
-                expected_version + 1,
-                "update",
-                access.user_id,
-                &changes,
+            gather(
+                &mut pending,
+                core_rules(self, access, &e, Some(&current), &changed),
             )?;
-            let record = load(tx, &e, id)?
-                .ok_or_else(|| Error::Database("updated record vanished".into()))?;
-            write_search(tx, &e, id, Some(&record.values), false)?;
-            Ok(record)
+            self.write(|tx| {
+                if owner != current.owner {
+                    gather(&mut pending, check_owner(tx, access, &perm, owner))?;
+                }
+                check_integrity(tx, &schema, access, &e, Some(id), &changed, pending)?;
+                let mut sets = vec![
+                    "version = version + 1".to_string(),
+                    "owner = ?".into(),
+                    "updated_by = ?".into(),
+                    "updated_at = ?".into(),
+                ];
+                let mut params: Vec<Sql> = vec![
+                    owner.map(Sql::Integer).unwrap_or(Sql::Null),
+                    access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
+                    Sql::Text(db::now_text()),
+                ];
+                for (name, v) in &changed {
+                    if let Some(f) = e.field(name) {
+                        sets.push(format!("{} = ?", ddl::column(name)));
+                        params.push(sql::to_sql(&f.def, v));
+                    }
+                }
+                params.push(Sql::Integer(id));
+                params.push(Sql::Integer(expected_version));
+                let sql = format!(
+                    "UPDATE {} SET {} WHERE id = ? AND version = ?",
+                    ddl::table(entity),
+                    sets.join(", ")
+                );
+                let n = tx
+                    .prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(params))?;
+                if n == 0 {
+                    let now = load(tx, &e, id)?;
+                    return Err(match now {
+                        Some(r) => Error::StaleVersion {
+                            expected: expected_version,
+                            current: r.version,
+                        },
+                        None => Error::NotFound(format!("no {entity} with id {id}")),
+                    });
+                }
+                let mut changes: BTreeMap<String, [Json; 2]> = changed
+                    .iter()
+                    .map(|(k, v)| (k.clone(), [current.get(k).to_json(), v.to_json()]))
+                    .collect();
+                if owner != current.owner {
+                    changes.insert(
+                        "owner".into(),
+                        [
+                            current.owner.map(Json::from).unwrap_or(Json::Null),
+                            owner.map(Json::from).unwrap_or(Json::Null),
+                        ],
+                    );
+                }
+                write_history(
+                    tx,
+                    entity,
+                    id,
+                    expected_version + 1,
+                    "update",
+                    access.user_id,
+                    &changes,
+                )?;
+                let record = load(tx, &e, id)?
+                    .ok_or_else(|| Error::Database("updated record vanished".into()))?;
+                write_search(tx, &e, id, Some(&record.values), false)?;
+                Ok(record)
+            })
+            .map(Some)
         })?;
+        let Some(record) = written else {
+            return Ok(current);
+        };
         hooks.after_write(&event, &record);
         Ok(record)
     }
@@ -438,55 +449,57 @@ impl Store {
             locale: access.locale,
             via: access.plugin(),
         };
-        hooks.before_delete(&event)?;
-        self.write(|tx| {
-            for (other, field) in schema.references_to(entity) {
-                let sql = format!(
-                    "SELECT COUNT(*) FROM {} WHERE {} = ?1",
-                    ddl::table(&other.name),
-                    ddl::column(field.name())
-                );
-                let n: i64 = tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
-                if n > 0 {
-                    return Err(Error::conflict(format!(
-                        "{entity} #{id} is still referenced by {n} {} record(s) (field '{}'); \
+        self.atomically(|| {
+            hooks.before_delete(&event)?;
+            self.write(|tx| {
+                for (other, field) in schema.references_to(entity) {
+                    let sql = format!(
+                        "SELECT COUNT(*) FROM {} WHERE {} = ?1",
+                        ddl::table(&other.name),
+                        ddl::column(field.name())
+                    );
+                    let n: i64 = tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
+                    if n > 0 {
+                        return Err(Error::conflict(format!(
+                            "{entity} #{id} is still referenced by {n} {} record(s) (field '{}'); \
                          change or delete those first",
-                        other.name,
-                        field.name()
-                    )));
+                            other.name,
+                            field.name()
+                        )));
+                    }
                 }
-            }
-            let sql = format!(
-                "DELETE FROM {} WHERE id = ?1 AND version = ?2",
-                ddl::table(entity)
-            );
-            let n = tx.prepare_cached(&sql)?.execute((id, expected_version))?;
-            if n == 0 {
-                return Err(Error::StaleVersion {
-                    expected: expected_version,
-                    current: load(tx, &e, id)?.map(|r| r.version).unwrap_or(-1),
-                });
-            }
-            let mut changes: BTreeMap<String, [Json; 2]> = current
-                .values
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), [v.to_json(), Json::Null]))
-                .collect();
-            if let Some(o) = current.owner {
-                changes.insert("owner".into(), [Json::from(o), Json::Null]);
-            }
-            write_history(
-                tx,
-                entity,
-                id,
-                current.version,
-                "delete",
-                access.user_id,
-                &changes,
-            )?;
-            write_search(tx, &e, id, None, false)?;
-            Ok(())
+                let sql = format!(
+                    "DELETE FROM {} WHERE id = ?1 AND version = ?2",
+                    ddl::table(entity)
+                );
+                let n = tx.prepare_cached(&sql)?.execute((id, expected_version))?;
+                if n == 0 {
+                    return Err(Error::StaleVersion {
+                        expected: expected_version,
+                        current: load(tx, &e, id)?.map(|r| r.version).unwrap_or(-1),
+                    });
+                }
+                let mut changes: BTreeMap<String, [Json; 2]> = current
+                    .values
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), [v.to_json(), Json::Null]))
+                    .collect();
+                if let Some(o) = current.owner {
+                    changes.insert("owner".into(), [Json::from(o), Json::Null]);
+                }
+                write_history(
+                    tx,
+                    entity,
+                    id,
+                    current.version,
+                    "delete",
+                    access.user_id,
+                    &changes,
+                )?;
+                write_search(tx, &e, id, None, false)?;
+                Ok(())
+            })
         })?;
         hooks.after_write(&event, &current);
         Ok(())

@@ -43,6 +43,10 @@ impl ActiveSet {
     }
 
     fn services(&self) -> Arc<dyn CallServices> {
+        self.me()
+    }
+
+    pub(crate) fn me(&self) -> Arc<ActiveSet> {
         self.me.upgrade().expect("active set alive while in use")
     }
 
@@ -121,26 +125,29 @@ impl ActiveSet {
     pub fn auto_disable(&self, id: &str, reason: &str) {
         tracing::error!(plugin = id, reason, "disabling plugin");
         self.swap(None, id);
-        if let Err(e) =
-            self.store
-                .set_plugin_status(id, false, PluginStatus::Faulted.as_str(), Some(reason))
-        {
-            tracing::error!(plugin = id, error = %e, "could not record the plugin as faulted");
-        }
-        if let Err(e) = self.store.retire_origin(&Origin::Plugin(id.to_string())) {
-            tracing::error!(plugin = id, error = %e, "could not retire the plugin's entity types");
+        // Recorded even when the call that faulted rolls back: inside an open transaction the
+        // record is written from another thread, once the writer is free.
+        if self.store.in_call_scope() {
+            let (store, id, reason) = (self.store.clone(), id.to_string(), reason.to_string());
+            std::thread::spawn(move || record_faulted(&store, &id, &reason));
+        } else {
+            record_faulted(&self.store, id, reason);
         }
     }
 
-    /// Delivers events emitted by a call to the plugins subscribed to them.
-    pub fn dispatch_events(&self, from: &str, events: Vec<Event>) {
+    /// Delivers events emitted by a call to the plugins subscribed to them, each handler
+    /// running for the user of the emitting call (so that an event never widens what a
+    /// user's request reaches), with the emitting plugin as `asked_by`.
+    pub fn dispatch_events(&self, from: &str, events: Vec<Event>, emitted_in: CallCtx) {
         for (name, payload) in events {
             tracing::debug!(plugin = from, event = %name, "event");
             for p in self.list().iter() {
                 if p.manifest.events.iter().any(|e| e.name == name) {
-                    if let Err(e) =
-                        self.call(p, CallCtx::system(), |i, s| i.event(s, &name, &payload))
-                    {
+                    let ctx = CallCtx {
+                        asked_by: Some(from.to_string()),
+                        ..emitted_in.clone()
+                    };
+                    if let Err(e) = self.call(p, ctx, |i, s| i.event(s, &name, &payload)) {
                         tracing::warn!(plugin = %p.manifest.id, event = %name, error = %e, "event handler failed");
                     }
                 }
@@ -168,11 +175,22 @@ impl CallServices for ActiveSet {
         ActiveSet::ask(self, plugin, query, args, ctx)
     }
 
-    fn deliver_events(&self, from: &str, events: Vec<Event>) {
-        self.dispatch_events(from, events)
+    fn deliver_events(&self, from: &str, events: Vec<Event>, emitted_in: CallCtx) {
+        self.dispatch_events(from, events, emitted_in)
     }
 
     fn disable_faulty(&self, plugin: &str, reason: &str) {
         self.auto_disable(plugin, reason)
+    }
+}
+
+/// Records a plugin as faulted and its entity types as read-only.
+fn record_faulted(store: &Store, id: &str, reason: &str) {
+    if let Err(e) = store.set_plugin_status(id, false, PluginStatus::Faulted.as_str(), Some(reason))
+    {
+        tracing::error!(plugin = id, error = %e, "could not record the plugin as faulted");
+    }
+    if let Err(e) = store.retire_origin(&Origin::Plugin(id.to_string())) {
+        tracing::error!(plugin = id, error = %e, "could not retire the plugin's entity types");
     }
 }

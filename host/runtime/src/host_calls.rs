@@ -101,7 +101,7 @@ impl HostState {
             (Scope::PluginOwn, _) => Ok(self.plugin_access()),
             (Scope::LegacyWrite, CallUser::None) => Ok(self.plugin_access()),
             (Scope::LegacyWrite, _) if self.plugin.approved.elevate => Ok(self.plugin_access()),
-            (Scope::LegacyWrite, _) => self.user_access(),
+            (Scope::LegacyWrite, _) | (Scope::LegacyAsUser, _) => self.user_access(),
         }
     }
 
@@ -165,6 +165,8 @@ pub(crate) enum Scope {
     PluginOwn,
     /// As the calling user unless the plugin holds `elevate` (writes of 1.0 and 1.1 plugins).
     LegacyWrite,
+    /// The calling user's, refused when there is none (`as-user` reads of 1.0 and 1.1).
+    LegacyAsUser,
 }
 
 /// A list query in the runtime's terms.

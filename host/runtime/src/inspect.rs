@@ -5,7 +5,8 @@
 
 use semver::Version;
 
-/// WASI interfaces the host links (all of them empty or closed: no files, no network).
+/// WASI interfaces the host links (all of them empty or closed: no files, no network), in
+/// their 0.2 versions.
 const PROVIDED_WASI: [&str; 6] = [
     "wasi:cli/",
     "wasi:clocks/",
@@ -14,6 +15,13 @@ const PROVIDED_WASI: [&str; 6] = [
     "wasi:random/",
     "wasi:sockets/",
 ];
+
+fn provided_wasi(name: &str) -> bool {
+    PROVIDED_WASI.iter().any(|p| name.starts_with(p))
+        && name
+            .split_once('@')
+            .is_some_and(|(_, v)| v.starts_with("0.2."))
+}
 
 /// Why a component's imports are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,9 +81,7 @@ pub fn imports(bytes: &[u8]) -> Result<Vec<String>, ImportError> {
 pub fn check(names: &[String]) -> Result<Option<Version>, ImportError> {
     let unprovided: Vec<String> = names
         .iter()
-        .filter(|n| {
-            !n.starts_with("qingguan:plugin/") && !PROVIDED_WASI.iter().any(|p| n.starts_with(p))
-        })
+        .filter(|n| !n.starts_with("qingguan:plugin/") && !provided_wasi(n))
         .cloned()
         .collect();
     if !unprovided.is_empty() {

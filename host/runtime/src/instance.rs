@@ -145,6 +145,7 @@ impl LoadedPlugin {
         DEPTH.with(|d| d.set(depth + 1));
         let _reset = DepthGuard(depth);
         let limits = &services.engine().limits;
+        let emitter = ctx.clone();
         let state = HostState::new(
             self.grant.clone(),
             services.clone(),
@@ -181,6 +182,18 @@ impl LoadedPlugin {
         let last_output = self.log_output(&state.output.text(), user);
         let commits =
             matches!(&out, Ok(Ok(r)) if r.commits() && r.output_size() <= limits.output_bytes);
+        // Held the writer when it stopped: a time-out then stalled every writer, whoever's data
+        // it was working on, so it counts against the plugin.
+        let held_writer = services.store().holds_writer();
+        if commits && !events.is_empty() {
+            // Delivered once these writes are committed for good (after the outermost call
+            // on this thread commits; never if it rolls back), as the emitting call's user.
+            let (services, from) = (services.clone(), self.manifest.id.clone());
+            services
+                .store()
+                .clone()
+                .after_commit(move || services.deliver_events(&from, events, emitter));
+        }
         if let Err(e) = scope.finish(commits) {
             return Err(CallError::Plugin(PluginFailure::Failed(format!(
                 "the call's writes could not be committed: {e}"
@@ -200,9 +213,6 @@ impl LoadedPlugin {
                     ));
                 }
                 drop(store);
-                if commits {
-                    services.deliver_events(&self.manifest.id, events);
-                }
                 Ok(r)
             }
             Ok(Err(e)) => Err(CallError::Plugin(e)),
@@ -219,7 +229,12 @@ impl LoadedPlugin {
                         limits.call_timeout.as_millis(),
                         started.elapsed().as_millis()
                     );
-                    (r, resource(user))
+                    let blame = if held_writer {
+                        Blame::Plugin
+                    } else {
+                        resource(user)
+                    };
+                    (r, blame)
                 } else if let Some(t) = e.downcast_ref::<Trap>() {
                     (format!("trapped: {t}"), Blame::Plugin)
                 } else {
@@ -275,7 +290,7 @@ impl LoadedPlugin {
     }
 
     /// Logs what a call wrote to stdout and stderr, tagged with the plugin, its version, the
-    /// call's sequence number and user; returns the last line.
+    /// call's sequence number and user; returns the line that names the cause.
     fn log_output(&self, text: &str, user: Option<i64>) -> Option<String> {
         if text.trim().is_empty() {
             return None;
@@ -289,13 +304,7 @@ impl LoadedPlugin {
             "guest output:\n{}",
             text.trim_end()
         );
-        // The last line that says something (a Rust panic ends with a hint about backtraces).
-        let line = text
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))?;
-        Some(line.chars().take(300).collect())
+        crate::guest_output::cause_line(text)
     }
 
     /// Faults counted in the current window.

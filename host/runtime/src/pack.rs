@@ -11,7 +11,7 @@ pub enum PackError {
     /// The manifest is not valid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-    /// The bytes are not a component.
+    /// The bytes are not a component, or it imports what no plugin gets.
     #[error(transparent)]
     Component(#[from] inspect::ImportError),
     /// The component carries a manifest already.
@@ -36,9 +36,15 @@ fn leb128(mut n: usize, out: &mut Vec<u8>) {
 /// The component with `manifest` (TOML text, checked first) embedded.
 pub fn pack(component: &[u8], manifest: &str) -> Result<Vec<u8>, PackError> {
     Manifest::parse(manifest)?;
-    inspect::imports(component)?;
+    inspect::check(&inspect::imports(component)?)?;
     match Manifest::from_component(component) {
         Err(ManifestError::Missing) => {}
+        Err(ManifestError::NotAComponent(why)) => {
+            return Err(PackError::Component(inspect::ImportError::NotAComponent(
+                why,
+            )))
+        }
+        // A manifest section is there, readable or not.
         Ok(_) | Err(_) => return Err(PackError::AlreadyPacked),
     }
     let mut body = Vec::new();

@@ -20,8 +20,9 @@ pub trait CallServices: Send + Sync + 'static {
     /// Asks another active plugin one of its declared queries.
     fn ask(&self, plugin: &str, query: &str, args: &str, ctx: CallCtx)
         -> Result<String, CallError>;
-    /// Delivers the events of a successful call to their subscribers.
-    fn deliver_events(&self, from: &str, events: Vec<Event>);
+    /// Delivers the events of a successful call to their subscribers, on behalf of the user
+    /// of the call that emitted them.
+    fn deliver_events(&self, from: &str, events: Vec<Event>, emitted_in: CallCtx);
     /// Takes a plugin out of service after repeated faults of its own.
     fn disable_faulty(&self, plugin: &str, reason: &str);
 }

@@ -232,6 +232,6 @@ impl TestHost {
 
     /// Runs a job to its end (all its steps) and returns the finished run.
     pub fn run_job(&self, plugin: &str, job: &str) -> anyhow::Result<qingguan_core::JobRun> {
-        Ok(self.plugins.calls().run_job(plugin, job)?)
+        Ok(self.plugins.calls().run_job(plugin, job, false)?)
     }
 }

@@ -4,7 +4,7 @@
 use super::extract::ApiPath;
 use super::plugin_dto::JobRunDto;
 use crate::caller::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -17,9 +17,14 @@ pub struct RunParams {
     /// Wait until the run ends and answer with it (200) instead of answering at once (202).
     #[serde(default)]
     wait: bool,
+    /// Start from the beginning even if the latest run stopped part-way (it continues from its
+    /// cursor otherwise).
+    #[serde(default)]
+    restart: bool,
 }
 
-/// Run a plugin's job now: it continues an unfinished run from its cursor, or starts one.
+/// Run a plugin's job now: it continues a run that stopped part-way (a restart, a failure) from
+/// its cursor, or starts one.
 /// Answers 202 with the run as it starts (follow it with `GET /plugins/{id}/jobs`), or with
 /// `?wait=true` 200 with the finished run.
 #[utoipa::path(post, path = "/plugins/{id}/jobs/{job}", tag = "plugins", security(("bearer" = [])),
@@ -32,33 +37,16 @@ pub async fn run_job(
     Query(params): Query<RunParams>,
 ) -> ApiResult<(StatusCode, Json<JobRunDto>)> {
     caller.access.require_admin()?;
+    let restart = params.restart;
     if params.wait {
         let run = state
-            .blocking_plugins(move |p| Ok(p.calls().run_job(&id, &job)?))
+            .blocking_plugins(move |p| Ok(p.calls().run_job(&id, &job, restart)?))
             .await?;
         return Ok((StatusCode::OK, Json(run.into())));
     }
-    let (plugin, name) = (id.clone(), job.clone());
     let run = state
-        .blocking_plugins(move |p| {
-            let calls = p.calls();
-            let declared = calls
-                .get(&plugin)
-                .is_some_and(|l| l.manifest.jobs.iter().any(|j| j.name == name));
-            if !declared {
-                return Err(ApiError::not_found(format!(
-                    "plugin '{plugin}' has no job '{name}' (or is not active)"
-                )));
-            }
-            Ok(p.store().job_run_start(&plugin, &name)?)
-        })
+        .blocking_plugins(move |p| Ok(p.calls().start_job(&id, &job, restart)?))
         .await?;
-    let plugins = state.plugins().clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = plugins.calls().run_job(&id, &job) {
-            tracing::warn!(plugin = id, job, error = %e, "job failed");
-        }
-    });
     Ok((StatusCode::ACCEPTED, Json(run.into())))
 }
 

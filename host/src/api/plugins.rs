@@ -136,29 +136,60 @@ pub async fn get(
     Ok(Json(PluginDto::from(info).shown_to(admin)))
 }
 
-/// Install or upgrade a plugin: the body is the `.wasm` component. New capabilities need
-/// `?approve=true`. The new version goes live only after it compiled, migrated and passed its
-/// health check; otherwise the previous version keeps serving.
+/// Install or upgrade a plugin: the body is the `.wasm` component — or, for a component built
+/// without the Rust SDK, `multipart/form-data` with a `component` part and a `manifest` part
+/// (its `qingguan.toml`, embedded before installing). New capabilities need `?approve=true`.
+/// The new version goes live only after it compiled, migrated and passed its health check;
+/// otherwise the previous version keeps serving.
 #[utoipa::path(post, path = "/plugins", tag = "plugins", security(("bearer" = [])), params(InstallParams),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The plugin component"),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The plugin component (or multipart: component + manifest)"),
     responses((status = 201, body = PluginDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn install(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<InstallParams>, axum::extract::rejection::QueryRejection>,
-    body: axum::body::Body,
+    request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<PluginDto>)> {
     caller.access.require_admin()?;
     let Query(params) = params.map_err(|e| ApiError::bad_request("approve", e.body_text()))?;
     let limit = state.config().plugin_limits.max_component_bytes;
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("plugins may be at most {limit} bytes"),
         )
-    })?;
+    };
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = if crate::plugin_upload::is_multipart(content_type.as_deref()) {
+        let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plugin", m);
+        let upload = crate::plugin_upload::read(
+            content_type.as_deref().unwrap_or_default(),
+            request.into_body(),
+            limit,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::plugin_upload::UploadError::TooLarge(_) => too_large(),
+            other => ApiError::bad_request("body", other.to_string()),
+        })?;
+        match upload.manifest {
+            Some(m) => {
+                qingguan_runtime::pack(&upload.component, &m).map_err(|e| bad(e.to_string()))?
+            }
+            None => upload.component,
+        }
+    } else {
+        axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| too_large())?
+            .to_vec()
+    };
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "body",

@@ -155,6 +155,14 @@ pub fn strings(locale: Locale) -> Json {
         "approve_help",
         "retired",
         "set_by_system_short",
+        "jobs",
+        "job",
+        "job_schedule",
+        "job_progress_head",
+        "job_updated",
+        "run_now",
+        "manifest_optional",
+        "manifest_help",
     ];
     Json::Object(
         keys.iter()

@@ -63,7 +63,9 @@ fn columns(title: &str, rows: &[(String, f64)]) -> String {
 
 /// A decimal metric as a float for charts.
 fn f(g: &Group, i: usize) -> f64 {
-    g.decimal(i).to_string().parse::<f64>().unwrap_or(0.0)
+    // A sum over deals without amounts is null: nothing to chart.
+    g.decimal(i)
+        .map_or(0.0, |d| d.to_string().parse::<f64>().unwrap_or(0.0))
 }
 
 /// Won revenue per month from `start` (the first day of a month) over `months` months, of
@@ -167,7 +169,7 @@ pub fn dashboard(period: Option<&Period>) -> Result<String> {
             let g = open
                 .iter()
                 .find(|g| g.group.first().and_then(Value::as_str) == Some(v));
-            let (n, sum) = g.map_or((0, 0.0), |g| (g.i64(0), f(g, 1)));
+            let (n, sum) = g.map_or((0, 0.0), |g| (g.i64(0).unwrap_or(0), f(g, 1)));
             (
                 t(en, zh_text).to_string(),
                 n as f64,

@@ -67,7 +67,8 @@ impl Scope {
         let count = |q: &Query| -> Result<i64> {
             Ok(host::aggregate("deal", q, &[], &[Metric::Count])?
                 .first()
-                .map_or(0, |g| g.i64(0)))
+                .and_then(|g| g.i64(0))
+                .unwrap_or(0))
         };
         if count(&q.clone().as_user())? < count(&q)? {
             return Err(Error::Denied(
@@ -150,10 +151,11 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
     )? {
         let t = by.entry(owner_of(&g)).or_default();
         if g.group.get(1).and_then(Value::as_str) == Some("won") {
-            t.won += g.i64(0) as usize;
-            t.revenue += g.decimal(1);
+            t.won += g.i64(0).unwrap_or(0) as usize;
+            // A sum over deals without amounts is null: they add nothing.
+            t.revenue += g.decimal(1).unwrap_or_default();
         } else {
-            t.lost += g.i64(0) as usize;
+            t.lost += g.i64(0).unwrap_or(0) as usize;
         }
     }
     // Days from opened to won: the sums of both dates' day numbers over the same deals.
@@ -169,8 +171,8 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
         ],
     )? {
         let t = by.entry(owner_of(&g)).or_default();
-        t.spans += g.i64(0) as usize;
-        t.days += g.i64(1) - g.i64(2);
+        t.spans += g.i64(0).unwrap_or(0) as usize;
+        t.days += g.i64(1).unwrap_or(0) - g.i64(2).unwrap_or(0);
     }
     if with_followups {
         let q = Query::new()
@@ -178,7 +180,7 @@ fn totals(scope: &Scope, with_followups: bool, with_new: bool) -> Result<BTreeMa
             .gte("happened_on", &scope.from)
             .lte("happened_on", &scope.to);
         for g in host::aggregate("followup", &scope.apply(q), &["owner"], &[Metric::Count])? {
-            by.entry(owner_of(&g)).or_default().followups += g.i64(0) as usize;
+            by.entry(owner_of(&g)).or_default().followups += g.i64(0).unwrap_or(0) as usize;
         }
     }
     if with_new {

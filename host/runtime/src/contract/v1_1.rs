@@ -75,7 +75,7 @@ fn filters(list: &[wit::Filter]) -> Result<Vec<qingguan_core::Filter>, PluginFai
 
 fn read_scope(as_user: bool) -> Scope {
     if as_user {
-        Scope::Caller
+        Scope::LegacyAsUser
     } else {
         Scope::PluginOwn
     }

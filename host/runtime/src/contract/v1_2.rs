@@ -118,8 +118,17 @@ fn filter(f: &wit::Filter) -> Result<Filter, PluginFailure> {
                 .iter()
                 .map(|v| value_text(field, v))
                 .collect::<Result<Vec<_>, _>>()?;
-            if parts.iter().any(|p| p.contains(',')) {
-                return Err(bad(field, "in-list values cannot contain a comma".into()));
+            // The core takes the list as one comma-separated text and trims each part: a value
+            // it would change is refused rather than silently matched as something else.
+            if parts
+                .iter()
+                .any(|p| p.contains(',') || p.trim() != p.as_str() || p.is_empty())
+            {
+                return Err(bad(
+                    field,
+                    "in-list values cannot be empty, contain a comma or start or end with a space"
+                        .into(),
+                ));
             }
             if parts.is_empty() {
                 return Err(bad(field, "in-list needs at least one value".into()));

@@ -117,3 +117,12 @@ pub(super) fn back_with_error(path: &str, error: &str) -> Response {
     let e: String = form_urlencoded::byte_serialize(error.as_bytes()).collect();
     Redirect::to(&format!("{path}?error={e}")).into_response()
 }
+
+/// Back to the plugins page with a sentence in the caller's language and the runtime's own
+/// words as the technical detail.
+pub(super) fn back_with_detail(caller: &Caller, key: &str, raw: &str) -> Response {
+    let sentence = t(locale_of(caller), key);
+    let detail: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+    let error: String = form_urlencoded::byte_serialize(sentence.as_bytes()).collect();
+    Redirect::to(&format!("/admin/plugins?error={error}&detail={detail}")).into_response()
+}

@@ -81,17 +81,14 @@ pub async fn run_job(
     AdminForm { caller, form: _f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
     let plugins = state.plugins().clone();
-    let declared = plugins
-        .calls()
-        .get(&id)
-        .is_some_and(|p| p.manifest.jobs.iter().any(|j| j.name == job));
-    if !declared {
-        return super::back_with_error("/admin/plugins", &t(locale_of(&caller), "op_failed"));
-    }
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = plugins.calls().run_job(&id, &job) {
-            tracing::warn!(plugin = id, job, error = %e, "job failed");
+    let started =
+        tokio::task::spawn_blocking(move || plugins.calls().start_job(&id, &job, false)).await;
+    match started {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return super::back_with_detail(&caller, "op_failed", &e.to_string()),
+        Err(_) => {
+            return super::back_with_error("/admin/plugins", &t(locale_of(&caller), "op_failed"))
         }
-    });
+    }
     Redirect::to("/admin/plugins#jobs").into_response()
 }

@@ -1,12 +1,12 @@
 //! The plugins page: upload, enable, disable, roll back and remove.
 
-use super::{admin_only, back_with_error, ErrorQuery};
+use super::{admin_only, back_with_detail, back_with_error, ErrorQuery};
 use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::admin::AdminForm;
 use crate::ui::extract::{check_csrf, UiCaller};
 use crate::ui::render::{base, local_time_text, locale_of, page, t};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::Locale;
@@ -176,29 +176,38 @@ pub async fn upload_plugin(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Query(cq): Query<CsrfQuery>,
-    mut form: Multipart,
+    request: axum::extract::Request,
 ) -> Response {
     // A multipart body: the token travels in the query string (the one hand-written check
     // besides the plugin-page post; every url-encoded form goes through `SignedForm`).
     if let Err(r) = check_csrf(&caller, Some(&cq.csrf)).and_then(|_| admin_only(&state, &caller)) {
         return r;
     }
-    let (mut bytes, mut approve, mut name) = (Vec::new(), false, None);
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("file") => {
-                name = field.file_name().map(String::from);
-                match field.bytes().await {
-                    Ok(b) => bytes = b.to_vec(),
-                    Err(e) => return back_with_detail(&caller, "refused_other", &e.to_string()),
-                }
-            }
-            Some("approve") => approve = true,
-            _ => {}
-        }
-    }
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let limit = state.config().plugin_limits.max_component_bytes;
+    let upload = match crate::plugin_upload::read(&content_type, request.into_body(), limit).await {
+        Ok(u) => u,
+        Err(e) => return back_with_detail(&caller, "refused_other", &e.to_string()),
+    };
+    let (mut bytes, approve, name, manifest) = (
+        upload.component,
+        upload.approve,
+        upload.file_name,
+        upload.manifest,
+    );
     if bytes.is_empty() {
         return back_with_error("/admin/plugins", &t(locale_of(&caller), "choose_wasm"));
+    }
+    if let Some(m) = manifest {
+        match qingguan_runtime::pack(&bytes, &m) {
+            Ok(packed) => bytes = packed,
+            Err(e) => return back_with_detail(&caller, "refused_manifest", &e.to_string()),
+        }
     }
     let plugins = state.plugins().clone();
     match tokio::task::spawn_blocking(move || {
@@ -242,7 +251,10 @@ fn refusal_key(raw: &str) -> &'static str {
         "refused_approval"
     } else if raw.contains("depend") {
         "refused_dependency"
-    } else if raw.contains("imports something") || raw.contains("does not export") {
+    } else if raw.contains("imports or exports")
+        || raw.contains("does not export")
+        || raw.contains("Qingguan does not provide")
+    {
         "refused_interface"
     } else {
         "refused_other"
@@ -286,13 +298,4 @@ pub async fn plugin_op(
         Ok(Err(e)) => back_with_detail(&caller, "op_failed", &e.to_string()),
         Err(_) => back_with_error("/admin/plugins", &t(locale_of(&caller), "op_failed")),
     }
-}
-
-/// Back to the plugins page with a sentence in the caller's language and the runtime's own
-/// words as the technical detail.
-fn back_with_detail(caller: &Caller, key: &str, raw: &str) -> Response {
-    let sentence = t(locale_of(caller), key);
-    let detail: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-    let error: String = form_urlencoded::byte_serialize(sentence.as_bytes()).collect();
-    Redirect::to(&format!("/admin/plugins?error={error}&detail={detail}")).into_response()
 }

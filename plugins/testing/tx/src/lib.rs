@@ -62,7 +62,13 @@ impl Plugin for Tx {
     }
 
     fn job_step(name: &str, cursor: Option<&str>) -> Result<JobProgress> {
-        if name != "walk" {
+        if name == "flaky" && cursor.is_some() && host::kv_get("fail_next")?.is_some() {
+            // Fails part-way while the flag is set (its writes, this one included, roll back):
+            // the run must continue from here, not from the start, once the flag is cleared.
+            host::kv_increment("flaky_failed_after_writing", 1)?;
+            return Err(Error::failed("a step failed part-way"));
+        }
+        if name != "walk" && name != "flaky" {
             return Err(Error::not_found(name));
         }
         let q = Query::new().sort("id").limit(2);
@@ -72,8 +78,8 @@ impl Plugin for Tx {
         };
         let page = host::query("customer", &q)?;
         let n = page.items.len() as i64;
-        host::kv_increment("walked", n)?;
-        host::kv_increment("steps", 1)?;
+        host::kv_increment(&format!("{name}:walked"), n)?;
+        host::kv_increment(&format!("{name}:steps"), 1)?;
         Ok(match page.next_cursor {
             Some(c) => JobProgress::more(c, n as u64),
             None => JobProgress::done(n as u64),
@@ -150,6 +156,16 @@ impl Plugin for Tx {
                 let key = req.query_param("key").unwrap_or_default();
                 let v = host::kv_get(&key)?.map(|v| String::from_utf8_lossy(&v).into_owned());
                 Ok(Response::json(&json!({"value": v})))
+            }
+            ("POST", "/kv/set") => {
+                let key = req.query_param("key").unwrap_or_default();
+                host::kv_set(&key, b"1")?;
+                Ok(Response::json(&json!({"set": key})))
+            }
+            ("POST", "/kv/delete") => {
+                let key = req.query_param("key").unwrap_or_default();
+                host::kv_delete(&key)?;
+                Ok(Response::json(&json!({"deleted": key})))
             }
             ("POST", "/kv/increment") => {
                 let n = host::kv_increment("counter", 1)?;
