@@ -312,21 +312,14 @@ impl PluginManager {
         self.info(id)
     }
 
-    fn install_inner(
+    /// Whether a component may be installed now: the same build already installed, or the
+    /// row it replaces, the manifest it replaces and the capabilities it runs with.
+    fn admission(
         &self,
-        bytes: &[u8],
+        manifest: &Manifest,
+        sha: &str,
         opts: &InstallOptions,
-    ) -> Result<PluginInfo, LifecycleError> {
-        let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
-        if bytes.len() > self.engine().limits.max_component_bytes {
-            return Err(LifecycleError::Compile(format!(
-                "component is {} bytes; the limit is {}",
-                bytes.len(),
-                self.engine().limits.max_component_bytes
-            )));
-        }
-        let manifest = Manifest::from_component(bytes)?;
-        let sha = sha256_hex(bytes);
+    ) -> Result<Admission, LifecycleError> {
         let existing = self.store().plugin(&manifest.id)?;
         let previous = existing
             .as_ref()
@@ -334,8 +327,7 @@ impl PluginManager {
         if let (Some(row), Some(prev)) = (&existing, &previous) {
             if prev.version == manifest.version {
                 if row.sha256 == sha {
-                    drop(_guard);
-                    return self.info(&manifest.id);
+                    return Ok(Admission::Installed);
                 }
                 return Err(LifecycleError::Conflict(format!(
                     "'{}' {} is already installed with different contents; give the new build a new version",
@@ -349,7 +341,7 @@ impl PluginManager {
                 )));
             }
         }
-        self.check_dependencies(&manifest)?;
+        self.check_dependencies(manifest)?;
         let approved: Capabilities = match &existing {
             Some(row) => serde_json::from_str(&row.approved).unwrap_or_default(),
             None => Capabilities::default(),
@@ -366,7 +358,42 @@ impl PluginManager {
                 serde_json::to_string(&manifest.capabilities).unwrap_or_default()
             )));
         };
+        Ok(Admission::Go(Box::new(Going {
+            existing,
+            previous,
+            approved,
+        })))
+    }
+
+    fn install_inner(
+        &self,
+        bytes: &[u8],
+        opts: &InstallOptions,
+    ) -> Result<PluginInfo, LifecycleError> {
+        if bytes.len() > self.engine().limits.max_component_bytes {
+            return Err(LifecycleError::Compile(format!(
+                "component is {} bytes; the limit is {}",
+                bytes.len(),
+                self.engine().limits.max_component_bytes
+            )));
+        }
+        let manifest = Manifest::from_component(bytes)?;
+        let sha = sha256_hex(bytes);
+        // Quick refusals first, then the compile — seconds for an interpreter-based component
+        // — without the lifecycle lock, so other installs, rollbacks and enables go on
+        // meanwhile; under the lock the checks are made again against what is there now.
+        if let Admission::Installed = self.admission(&manifest, &sha, opts)? {
+            return self.info(&manifest.id);
+        }
         let pre = self.compile(bytes, &manifest)?;
+        let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
+        let (existing, previous, approved) = match self.admission(&manifest, &sha, opts)? {
+            Admission::Installed => {
+                drop(_guard);
+                return self.info(&manifest.id);
+            }
+            Admission::Go(go) => (go.existing, go.previous, go.approved),
+        };
         let config_row = existing
             .as_ref()
             .map(|r| r.config.clone())
@@ -535,4 +562,19 @@ impl PluginManager {
         }
         self.info(id)
     }
+}
+
+/// What [`PluginManager::admission`] decided.
+enum Admission {
+    /// This very build is installed: nothing to do.
+    Installed,
+    /// Go ahead, replacing `existing` (whose manifest is `previous`), with these grants.
+    Go(Box<Going>),
+}
+
+/// What an install that may go ahead replaces and runs with.
+struct Going {
+    existing: Option<PluginRow>,
+    previous: Option<Manifest>,
+    approved: Capabilities,
 }
