@@ -89,6 +89,15 @@ fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
 
 /// Uploads a bare component with its manifest as two parts of one form.
 fn upload_with_manifest(admin: &Client, component: &Path, example: &str) -> qingguan_tests::Resp {
+    upload_with_manifest_to(admin, component, example, "/api/v1/plugins?approve=true")
+}
+
+fn upload_with_manifest_to(
+    admin: &Client,
+    component: &Path,
+    example: &str,
+    path: &str,
+) -> qingguan_tests::Resp {
     let manifest = std::fs::read(
         root()
             .join("plugins/examples")
@@ -98,11 +107,9 @@ fn upload_with_manifest(admin: &Client, component: &Path, example: &str) -> qing
     .unwrap();
     let bytes = std::fs::read(component).unwrap();
     let (content_type, body) = multipart(&[("component", &bytes), ("manifest", &manifest)]);
-    admin.send(
-        reqwest::Method::POST,
-        "/api/v1/plugins?approve=true",
-        move |r| r.header("content-type", content_type).body(body),
-    )
+    admin.send(reqwest::Method::POST, path, move |r| {
+        r.header("content-type", content_type).body(body)
+    })
 }
 
 /// What both examples do, checked the same way.
@@ -203,10 +210,28 @@ fn a_python_plugin_builds_installs_and_serves() {
     );
     let s = TestServer::start();
     let admin = s.admin();
-    // Uploaded as a component and its qingguan.toml (the API packs them).
-    let r = upload_with_manifest(&admin, &component, "python-visits");
-    assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["status"], "active", "{}", r.text);
+    // Uploaded as a component and its qingguan.toml (the API packs them), installed in the
+    // background: 202 at once, `installing` until it serves.
+    let r = upload_with_manifest_to(
+        &admin,
+        &component,
+        "python-visits",
+        "/api/v1/plugins?approve=true&wait=false",
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["status"], "installing", "{}", r.text);
+    assert_eq!(r.body["last_attempt"]["in_progress"], true);
+    let mut status = String::new();
+    for _ in 0..1200 {
+        let p = admin.get("/api/v1/plugins/py_visits");
+        status = p.body["status"].as_str().unwrap_or_default().to_string();
+        if status == "active" {
+            break;
+        }
+        assert_eq!(status, "installing", "{}", p.text);
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert_eq!(status, "active");
     exercise(
         &s,
         &admin,

@@ -11,8 +11,10 @@ pub struct Attempt {
     pub version: Option<String>,
     /// Where it came from (file name for the plugins folder).
     pub source: Option<String>,
-    /// Why it was refused; none if it went live.
+    /// Why it was refused; none if it went live (or is still going on).
     pub error: Option<String>,
+    /// Still going on (an install in the background: compiling, migrating).
+    pub in_progress: bool,
     /// When.
     pub at: String,
     /// How long validation, compilation, migration and the swap took.

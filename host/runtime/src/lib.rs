@@ -15,7 +15,7 @@
 //! 5. `instance` — a pre-instantiated version and the machinery of one call
 //! 6. `active` + `calls` + `jobs` — the active set and calls into it (jobs in resumable
 //!    steps); `hooks` — the core's write hooks
-//! 7. `lifecycle` + `reload` + `report` — install, upgrade, rollback, enable, disable,
+//! 7. `lifecycle` + `install` + `reload` + `report` — install, upgrade, rollback, enable, disable,
 //!    remove, sync with the database, and what is shown about a plugin (`info`, a plain type
 //!    of layer 1); `watch` — the plugins folder
 
@@ -35,6 +35,7 @@ mod hooks;
 mod host_calls;
 mod info;
 pub mod inspect;
+mod install;
 mod instance;
 mod job_claims;
 mod jobs;

@@ -28,11 +28,15 @@ impl PluginManager {
 
     /// What the API shows about one plugin.
     pub fn info(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
-        let row = self
-            .store()
-            .plugin(id)?
-            .ok_or_else(|| LifecycleError::NotFound(format!("no plugin '{id}'")))?;
-        Ok(self.info_of(row))
+        match self.store().plugin(id)? {
+            Some(row) => Ok(self.info_of(row)),
+            // Not installed: perhaps being installed in the background, or refused.
+            None => self
+                .list()?
+                .into_iter()
+                .find(|p| p.id == id)
+                .ok_or_else(|| LifecycleError::NotFound(format!("no plugin '{id}'"))),
+        }
     }
 
     pub(crate) fn info_of(&self, row: PluginRow) -> PluginInfo {
@@ -62,8 +66,9 @@ impl PluginManager {
         }
     }
 
-    /// Every installed plugin, and components that were refused without being installed
-    /// (status `rejected`, with the reason in `last_attempt`).
+    /// Every installed plugin, components that were refused without being installed (status
+    /// `rejected`, with the reason in `last_attempt`), and first installs still going on in the
+    /// background (status `installing`).
     pub fn list(&self) -> Result<Vec<PluginInfo>, LifecycleError> {
         let mut out: Vec<PluginInfo> = self
             .store()
@@ -77,12 +82,16 @@ impl PluginManager {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         for (id, a) in attempts {
-            if a.error.is_some() && !out.iter().any(|p| p.id == id) {
+            if (a.error.is_some() || a.in_progress) && !out.iter().any(|p| p.id == id) {
                 out.push(PluginInfo {
                     id,
                     version: a.version.clone().unwrap_or_default(),
                     enabled: false,
-                    status: PluginStatus::Rejected,
+                    status: if a.in_progress {
+                        PluginStatus::Installing
+                    } else {
+                        PluginStatus::Rejected
+                    },
                     error: a.error.clone(),
                     loaded: false,
                     recent_faults: 0,

@@ -16,6 +16,8 @@ pub enum PluginStatus {
     Failed,
     /// A component that was refused without being installed.
     Rejected,
+    /// A component being installed in the background (compiling, migrating), not serving yet.
+    Installing,
 }
 
 impl PluginStatus {
@@ -27,6 +29,7 @@ impl PluginStatus {
             PluginStatus::Faulted => "faulted",
             PluginStatus::Failed => "failed",
             PluginStatus::Rejected => "rejected",
+            PluginStatus::Installing => "installing",
         }
     }
 
@@ -37,6 +40,7 @@ impl PluginStatus {
             "disabled" => PluginStatus::Disabled,
             "faulted" => PluginStatus::Faulted,
             "rejected" => PluginStatus::Rejected,
+            "installing" => PluginStatus::Installing,
             _ => PluginStatus::Failed,
         }
     }
@@ -67,6 +71,7 @@ mod tests {
             PluginStatus::Faulted,
             PluginStatus::Failed,
             PluginStatus::Rejected,
+            PluginStatus::Installing,
         ] {
             assert_eq!(PluginStatus::parse(s.as_str()), s);
         }

@@ -12,8 +12,10 @@ pub struct AttemptDto {
     pub version: Option<String>,
     /// Where it came from (file name for the plugins folder).
     pub source: Option<String>,
-    /// Why it was refused; none if it went live.
+    /// Why it was refused; none if it went live (or is still going on).
     pub error: Option<String>,
+    /// Still going on: installing in the background (compiling, migrating).
+    pub in_progress: bool,
     /// When.
     pub at: String,
     /// How long validation, compilation, migration and the swap took.
@@ -89,6 +91,7 @@ impl From<Attempt> for AttemptDto {
             version: a.version,
             source: a.source,
             error: a.error,
+            in_progress: a.in_progress,
             at: a.at,
             millis: a.millis,
         }

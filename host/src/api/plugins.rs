@@ -2,7 +2,7 @@
 //! plugin routes and plugin queries.
 
 use super::extract::{ApiJson, ApiPath};
-use super::plugin_dto::PluginDto;
+use super::plugin_dto::{AttemptDto, PluginDto};
 use crate::caller::Caller;
 use crate::error::AT_CAPACITY;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -99,6 +99,14 @@ pub struct InstallParams {
     /// Approve the capabilities the plugin requests.
     #[serde(default)]
     pub approve: bool,
+    /// `false`: answer 202 at once and install in the background (compiling an
+    /// interpreter-based component takes seconds); follow it with `GET /plugins/{id}`.
+    #[serde(default = "yes")]
+    pub wait: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Installed plugins with status, versions, faults and manifests (administrators); other
@@ -143,14 +151,14 @@ pub async fn get(
 /// otherwise the previous version keeps serving.
 #[utoipa::path(post, path = "/plugins", tag = "plugins", security(("bearer" = [])), params(InstallParams),
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The plugin component (or multipart: component + manifest)"),
-    responses((status = 201, body = PluginDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 201, body = PluginDto), (status = 202, description = "Installing in the background (`wait=false`)"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn install(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<InstallParams>, axum::extract::rejection::QueryRejection>,
     request: axum::extract::Request,
-) -> ApiResult<(StatusCode, Json<PluginDto>)> {
+) -> ApiResult<Response> {
     caller.access.require_admin()?;
     let Query(params) = params.map_err(|e| ApiError::bad_request("approve", e.body_text()))?;
     let limit = state.config().plugin_limits.max_component_bytes;
@@ -196,19 +204,26 @@ pub async fn install(
             "send the plugin's .wasm file as the request body",
         ));
     }
+    let options = InstallOptions {
+        approve: params.approve,
+        source: None,
+    };
+    if !params.wait {
+        let (id, attempt) = state
+            .blocking_plugins(move |p| Ok(p.install_in_background(body, options)?))
+            .await?;
+        let started = serde_json::json!({
+            "id": id,
+            "status": "installing",
+            "last_attempt": AttemptDto::from(attempt),
+        });
+        return Ok((StatusCode::ACCEPTED, Json(started)).into_response());
+    }
     let info = state
-        .blocking_plugins(move |p| {
-            Ok(p.install(
-                &body,
-                InstallOptions {
-                    approve: params.approve,
-                    source: None,
-                },
-            )?)
-        })
+        .blocking_plugins(move |p| Ok(p.install(&body, options)?))
         .await?;
     state.forget_sessions();
-    Ok((StatusCode::CREATED, Json(PluginDto::from(info))))
+    Ok((StatusCode::CREATED, Json(PluginDto::from(info))).into_response())
 }
 
 /// Enable a plugin.

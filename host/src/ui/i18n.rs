@@ -138,6 +138,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("status_faulted", "Stopped after repeated faults", "因多次故障已停用"),
     ("status_failed", "Could not be loaded", "未能加载"),
     ("status_rejected", "Refused", "已拒绝"),
+    ("status_installing", "Installing (compiling)…", "正在安装（编译中）……"),
     ("plugin_error", "The plugin is not running; the technical detail says why.", "插件未在运行，原因见技术细节。"),
     ("installed_in", "Installed in {ms} ms", "已安装，用时 {ms} 毫秒"),
     ("op_failed", "That did not work; nothing was changed.", "操作未完成，未做任何更改。"),

@@ -15,6 +15,9 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 
+/// Components larger than this install in the background from the plugins page.
+const BACKGROUND_INSTALL_BYTES: usize = 4 * 1024 * 1024;
+
 /// `GET /admin/plugins`.
 pub async fn plugins(
     State(state): State<AppState>,
@@ -34,7 +37,15 @@ pub async fn plugins(
         describe(&state, &caller, locale, p);
     }
     let jobs = super::plugin_jobs::rows(&state, &caller, &list);
+    // An install going on in the background, or a job running: the page looks again shortly.
+    let busy = list
+        .as_array()
+        .is_some_and(|l| l.iter().any(|p| p["status"] == "installing"))
+        || jobs.iter().any(|j| j["state"] == "running");
     let mut ctx = base(&state, &caller, "/admin/plugins");
+    if busy {
+        ctx.insert("refresh_seconds".into(), json!(2));
+    }
     ctx.insert("plugins".into(), list);
     ctx.insert("jobs".into(), json!(jobs));
     ctx.insert("error".into(), json!(q.error));
@@ -210,17 +221,24 @@ pub async fn upload_plugin(
         }
     }
     let plugins = state.plugins().clone();
-    match tokio::task::spawn_blocking(move || {
-        plugins.install(
-            &bytes,
-            InstallOptions {
-                approve,
-                source: name,
-            },
-        )
-    })
-    .await
-    {
+    let options = InstallOptions {
+        approve,
+        source: name,
+    };
+    // A large component (an interpreter-based one takes seconds to compile) installs in the
+    // background; the page shows it installing and looks again until it is done.
+    if bytes.len() > BACKGROUND_INSTALL_BYTES {
+        return match tokio::task::spawn_blocking(move || {
+            plugins.install_in_background(bytes, options)
+        })
+        .await
+        {
+            Ok(Ok(_)) => Redirect::to("/admin/plugins").into_response(),
+            Ok(Err(e)) => back_with_detail(&caller, refusal_key(&e.to_string()), &e.to_string()),
+            Err(_) => back_with_error("/admin/plugins", &t(locale_of(&caller), "refused_other")),
+        };
+    }
+    match tokio::task::spawn_blocking(move || plugins.install(&bytes, options)).await {
         Ok(Ok(_)) => {
             state.forget_sessions();
             Redirect::to("/admin/plugins").into_response()
