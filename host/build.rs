@@ -8,6 +8,7 @@ fn main() {
             "qingguan-sales",
             "qingguan-growth-rule",
             "qingguan-appraisal",
+            "qingguan-inventory",
         ],
     );
     println!("cargo:rustc-env=QINGGUAN_FIRST_PARTY={}", dir.display());

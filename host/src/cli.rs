@@ -373,6 +373,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
                 if seeded {
                     crate::demo::seed_sales(&s)?;
                     crate::demo::seed_appraisal(&s, &plugins)?;
+                    crate::demo::seed_inventory(&s, &plugins)?;
                 }
                 Ok(())
             })

@@ -362,6 +362,22 @@ pub fn kv_keys(prefix: &str) -> Result<Vec<String>> {
     Ok(imp::kv_keys(prefix)?)
 }
 
+/// Takes the writer now, as the call's first write would: reads after it see every committed
+/// write and no other write commits until this call ends. Call it before reading what a write
+/// depends on — a stock balance that must not go negative, an invoice's open amount — so that
+/// two concurrent calls cannot both see the same balance. (Reads before a call's first write
+/// may see a slightly older state.)
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// host::begin_write()?;
+/// let on_hand = host::aggregate("stock_move", &host::Query::new().eq("product", 7), &[], &[host::Metric::Sum("quantity")])?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn begin_write() -> Result<()> {
+    Ok(imp::begin_write()?)
+}
+
 /// The plugin's configuration object (`{}` when none is set).
 ///
 /// ```no_run

@@ -174,6 +174,19 @@ impl Response {
         }
     }
 
+    /// A status with a JSON body (an error with its field reasons, say).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::{Response, json};
+    /// assert_eq!(Response::json_status(422, &json!({"error": "no"})).status, 422);
+    /// ```
+    pub fn json_status(status: u16, v: &Value) -> Response {
+        Response {
+            status,
+            ..Response::json(v)
+        }
+    }
+
     /// 200 with a body of the given content type (for example an SVG chart).
     ///
     /// ```

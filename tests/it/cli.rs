@@ -317,6 +317,32 @@ fn demo_serves_a_company_with_role_logins() {
     ));
     assert_eq!(running.body["closed"], false);
     assert_eq!(hr.get("/api/v1/plugins/appraisal/hr").status, 200);
+    // Inventory: stock received and valued, orders from won deals, some delivered.
+    let stock = admin.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/inventory/stock",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(stock.status, 200, "{}", stock.text);
+    assert!(
+        stock.body["rows"].as_array().unwrap().len() >= 6,
+        "{}",
+        stock.text
+    );
+    let value: f64 = stock.body["total_value"].as_str().unwrap().parse().unwrap();
+    assert!(value > 100_000.0, "{}", stock.text);
+    let delivered = admin.get("/api/v1/records/sales_order?status=delivered&limit=50");
+    assert!(
+        !delivered.body["items"].as_array().unwrap().is_empty(),
+        "{}",
+        delivered.text
+    );
+    let stock_page = login("sales").get("/api/v1/plugins/inventory/stock");
+    assert!(
+        stock_page.text.contains("可用量"),
+        "a rep's stock page: {}",
+        stock_page.text
+    );
     // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(

@@ -14,6 +14,7 @@ mod first_contact_ui;
 mod hot_swap;
 mod http_trust;
 mod i18n_errors;
+mod inventory;
 mod layers;
 mod other_languages;
 mod permissions;

@@ -94,6 +94,13 @@ impl Store {
         out
     }
 
+    /// Takes the writer for the open call scope now, as its first write would: reads after it
+    /// see every committed write and nothing else commits until the scope ends. Nothing to do
+    /// outside a call scope or once the transaction has begun.
+    pub fn begin_write(&self) -> Result<()> {
+        self.join_call_scope()
+    }
+
     /// Runs `f` once the writes made so far on this thread are committed for good: at the end
     /// of the outermost open call scope if it commits (never if it rolls back), or now when no
     /// scope is open. For work that must not see, or announce, writes that may yet be undone

@@ -417,6 +417,13 @@ impl HostState {
             .map_err(|e| self.fail(e))
     }
 
+    pub(crate) fn begin_write(&self) -> HostResult<()> {
+        self.services
+            .store()
+            .begin_write()
+            .map_err(|e| self.fail(e))
+    }
+
     pub(crate) fn config_json(&self) -> String {
         self.plugin.config.to_string()
     }

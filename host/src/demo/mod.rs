@@ -2,8 +2,10 @@
 //! then sales data and appraisal cycles made through the first-party plugins.
 
 mod appraisal;
+mod inventory;
 
 pub use appraisal::seed_appraisal;
+pub use inventory::seed_inventory;
 
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
 use qingguan_runtime::{InstallOptions, PluginManager};
@@ -257,6 +259,13 @@ pub const FIRST_PARTY: &[(&str, &[u8])] = &[
         include_bytes!(concat!(
             env!("QINGGUAN_FIRST_PARTY"),
             "/qingguan_appraisal.wasm"
+        )),
+    ),
+    (
+        "inventory",
+        include_bytes!(concat!(
+            env!("QINGGUAN_FIRST_PARTY"),
+            "/qingguan_inventory.wasm"
         )),
     ),
 ];

@@ -271,6 +271,10 @@ impl self::qingguan::plugin::host::Host for HostState {
             .map_err(to_wit_error)
     }
 
+    fn begin_write(&mut self) -> R<()> {
+        HostState::begin_write(self).map_err(to_wit_error)
+    }
+
     fn config(&mut self) -> String {
         self.config_json()
     }

@@ -1,0 +1,259 @@
+//! The stock ledger: every movement is an immutable `stock_move` line (product, warehouse,
+//! quantity ±, unit cost, value, source, posting date). Levels and moving-average values are
+//! sums over it; nothing edits a posted line (a correction is a reversing line). Postings take
+//! the writer first (`host::begin_write`), so the balance a posting checks is the balance it
+//! changes: concurrent deliveries of the last units never oversell.
+
+use crate::text::t;
+use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::rust_decimal::RoundingStrategy;
+use qingguan_plugin_sdk::*;
+
+/// Quantity and value of one product in one warehouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balance {
+    /// Units on hand.
+    pub quantity: Decimal,
+    /// Their value at moving-average cost.
+    pub value: Decimal,
+}
+
+impl Balance {
+    /// The moving-average unit cost (none when nothing is on hand).
+    pub fn unit_cost(&self) -> Option<Decimal> {
+        (self.quantity > Decimal::ZERO).then(|| round(self.value / self.quantity, 4))
+    }
+}
+
+/// Rounds half away from zero (money to 2 places, unit costs to 4).
+pub fn round(d: Decimal, places: u32) -> Decimal {
+    d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// The balance of a product in a warehouse from the ledger, up to a date (inclusive) if given.
+pub fn balance(product: i64, warehouse: i64, at: Option<&str>) -> Result<Balance> {
+    let mut q = Query::new()
+        .elevated()
+        .eq("product", product)
+        .eq("warehouse", warehouse);
+    if let Some(at) = at {
+        q = q.lte("posted_on", at);
+    }
+    let rows = host::aggregate(
+        "stock_move",
+        &q,
+        &[],
+        &[Metric::Sum("quantity"), Metric::Sum("value")],
+    )?;
+    let row = rows.first();
+    Ok(Balance {
+        // No movements: nothing on hand.
+        quantity: row.and_then(|g| g.decimal(0)).unwrap_or_default(),
+        value: row.and_then(|g| g.decimal(1)).unwrap_or_default(),
+    })
+}
+
+/// The latest posting date of a product in a warehouse.
+fn latest_posting(product: i64, warehouse: i64) -> Result<Option<String>> {
+    let rows = host::aggregate(
+        "stock_move",
+        &Query::new()
+            .elevated()
+            .eq("product", product)
+            .eq("warehouse", warehouse),
+        &[],
+        &[Metric::Max("posted_on")],
+    )?;
+    Ok(rows
+        .first()
+        .and_then(|g| g.values.first())
+        .and_then(Value::as_str)
+        .map(str::to_string))
+}
+
+/// One movement to post.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    pub product: i64,
+    pub warehouse: i64,
+    /// `receipt`, `delivery`, `return_in`, `return_out`, `transfer_in`, `transfer_out`,
+    /// `adjustment`, `reversal`.
+    pub kind: &'a str,
+    /// Positive in, negative out.
+    pub quantity: Decimal,
+    /// For incoming stock: its unit cost (none: the current average, else the product's
+    /// purchase price). Outgoing stock always leaves at the current average.
+    pub unit_cost: Option<Decimal>,
+    /// For incoming stock: its exact value, when it must equal what left elsewhere (a
+    /// transfer, a customer return at the cost it left with).
+    pub value: Option<Decimal>,
+    pub posted_on: &'a str,
+    pub source: String,
+    pub source_line: Option<i64>,
+    pub reverses: Option<i64>,
+    pub reason: Option<&'a str>,
+}
+
+/// Whether the warehouse lets stock go below zero.
+fn allows_negative(warehouse: i64) -> Result<bool> {
+    Ok(host::elevated()
+        .get("warehouse", warehouse)?
+        .get("allow_negative")
+        .and_then(Value::as_bool)
+        .unwrap_or(false))
+}
+
+fn product_cost(product: i64) -> Result<Decimal> {
+    Ok(host::elevated()
+        .get("product", product)?
+        .decimal("purchase_price")
+        .unwrap_or_default())
+}
+
+/// Posts one movement at moving-average cost and returns the ledger line. Refuses stock
+/// going negative (unless the warehouse allows it) and postings dated before the product's
+/// latest one in that warehouse (re-valuing later movements is not done yet).
+pub fn post(m: &Movement<'_>) -> Result<Record> {
+    host::begin_write()?;
+    if m.quantity.is_zero() {
+        return Err(Error::invalid(t("nothing to post", "数量为零，无需记账"))
+            .field("quantity", t("must not be zero", "不能为零")));
+    }
+    if let Some(latest) = latest_posting(m.product, m.warehouse)? {
+        if m.posted_on < latest.as_str() {
+            return Err(Error::invalid(t("back-dated posting", "不能倒记账")).field(
+                "posted_on",
+                t(
+                    &format!("this product already has movements up to {latest}; post on or after that date"),
+                    &format!("该商品在此仓库已有 {latest} 的流水，请使用该日期或之后的日期"),
+                ),
+            ));
+        }
+    }
+    let before = balance(m.product, m.warehouse, None)?;
+    let (unit_cost, value) = if m.quantity > Decimal::ZERO {
+        let cost = match m.unit_cost {
+            Some(c) => c,
+            None => match before.unit_cost() {
+                Some(c) => c,
+                None => product_cost(m.product)?,
+            },
+        };
+        (cost, m.value.unwrap_or_else(|| round(m.quantity * cost, 2)))
+    } else {
+        let out = -m.quantity;
+        if out > before.quantity && !allows_negative(m.warehouse)? {
+            return Err(Error::invalid(t("not enough stock", "库存不足")).field(
+                "quantity",
+                t(
+                    &format!("only {} on hand", before.quantity.normalize()),
+                    &format!("当前库存仅 {}", before.quantity.normalize()),
+                ),
+            ));
+        }
+        match before.unit_cost() {
+            // All of it leaves: exactly its value, so no cent is left behind.
+            Some(_) if out == before.quantity => {
+                (before.unit_cost().unwrap_or_default(), -before.value)
+            }
+            Some(c) => (c, -round(out * before.value / before.quantity, 2)),
+            None => {
+                let c = product_cost(m.product)?;
+                (c, -round(out * c, 2))
+            }
+        }
+    };
+    host::elevated().create(
+        "stock_move",
+        &json!({
+            "product": m.product,
+            "warehouse": m.warehouse,
+            "kind": m.kind,
+            "quantity": m.quantity.normalize().to_string(),
+            "unit_cost": unit_cost.to_string(),
+            "value": value.to_string(),
+            "posted_on": m.posted_on,
+            "source": m.source,
+            "source_line": m.source_line,
+            "reverses": m.reverses,
+            "reason": m.reason,
+        }),
+    )
+}
+
+/// Refuses every write to the ledger that is not the plugin's own posting: a posted line is
+/// never edited or deleted, and nobody creates one by hand.
+pub fn guard(op: WriteOp) -> Result<()> {
+    let own = host::context().asked_by.as_deref() == Some("inventory");
+    match op {
+        WriteOp::Create if own => Ok(()),
+        WriteOp::Create => Err(Error::Denied(t(
+            "stock movements are posted by receipts, deliveries, transfers and counts, not entered by hand",
+            "库存流水由入库、发货、调拨和盘点自动记账，不能手工录入",
+        ))),
+        _ => Err(Error::Denied(t(
+            "a posted stock movement cannot be changed or deleted; reverse it instead",
+            "已记账的库存流水不能修改或删除，请使用冲销",
+        ))),
+    }
+}
+
+/// Posts the reverse of a movement (once): the same quantity back at the same unit cost.
+pub fn reverse(id: i64, posted_on: &str) -> Result<Record> {
+    host::begin_write()?;
+    let m = host::elevated().get("stock_move", id)?;
+    if m.str("kind") == Some("reversal") {
+        return Err(Error::invalid(t(
+            "cannot reverse a reversal",
+            "冲销流水不能再冲销",
+        )));
+    }
+    let already = host::query(
+        "stock_move",
+        &Query::new().elevated().eq("reverses", id).limit(1),
+    )?;
+    if !already.items.is_empty() {
+        return Err(Error::Conflict(t(
+            "this movement has already been reversed",
+            "该流水已冲销",
+        )));
+    }
+    let product = m.i64("product").unwrap_or_default();
+    let warehouse = m.i64("warehouse").unwrap_or_default();
+    let quantity = m.decimal("quantity").unwrap_or_default();
+    let value = m.decimal("value").unwrap_or_default();
+    let latest = latest_posting(product, warehouse)?.unwrap_or_default();
+    let posted_on = if posted_on < latest.as_str() {
+        latest.as_str()
+    } else {
+        posted_on
+    };
+    let before = balance(product, warehouse, None)?;
+    if quantity > Decimal::ZERO && quantity > before.quantity && !allows_negative(warehouse)? {
+        return Err(
+            Error::invalid(t("not enough stock to reverse", "库存不足，无法冲销")).field(
+                "quantity",
+                t(
+                    &format!("only {} on hand", before.quantity.normalize()),
+                    &format!("当前库存仅 {}", before.quantity.normalize()),
+                ),
+            ),
+        );
+    }
+    host::elevated().create(
+        "stock_move",
+        &json!({
+            "product": product,
+            "warehouse": warehouse,
+            "kind": "reversal",
+            "quantity": (-quantity).normalize().to_string(),
+            "unit_cost": m.decimal("unit_cost").unwrap_or_default().to_string(),
+            "value": (-value).to_string(),
+            "posted_on": posted_on,
+            "source": m.str("source"),
+            "source_line": m.i64("source_line"),
+            "reverses": id,
+            "reason": t("reversal", "冲销"),
+        }),
+    )
+}
