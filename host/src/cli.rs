@@ -395,7 +395,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
             println!("Qingguan is running at {url}/ (data: {})", data_dir.display());
             if store.user_count()? == 0 {
                 println!(
-                    "No users yet. Add an administrator:\n  qingguan user add admin --role admin --password-stdin --data-dir {}",
+                    "No users yet. Create the first administrator at {url}/setup, or:\n  qingguan user add admin --role admin --password-stdin --data-dir {}",
                     data_dir.display()
                 );
             }

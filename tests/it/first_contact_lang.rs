@@ -110,6 +110,7 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
         "/admin/users",
         "/admin/roles",
         "/admin/plugins",
+        "/admin/settings",
         "/admin/studio",
         "/admin/studio/customer",
         "/admin/studio/deal",

@@ -43,6 +43,9 @@ fn forms(customer_id: i64) -> Vec<(String, String)> {
             "version=1&name=Changed&kind=company&status=lead".into(),
         ),
         (&format!("/e/customer/{c}/delete"), "version=1".into()),
+        (&format!("/e/customer/{c}/owner"), "version=1&owner=".into()),
+        ("/e/customer/views/1/rename", "name=Renamed".into()),
+        ("/e/customer/views/1/delete", String::new()),
         (&format!("/e/customer/{c}/action/good/flag"), String::new()),
         ("/p/good/echo", "x=1".into()),
         ("/lang", "locale=zh-CN&back=%2F".into()),
@@ -61,6 +64,8 @@ fn admin_forms() -> Vec<(String, String)> {
             "/admin/users",
             "username=eve&password=long-enough-pw&role=admin",
         ),
+        ("/admin/users/1/password", "password=taken-over-pw"),
+        ("/admin/settings", "locale=zh-CN&time_zone=%2B03%3A00"),
         ("/admin/roles/sales", "customer_read=on&customer_scope=all"),
         (
             "/admin/studio",

@@ -36,17 +36,28 @@ impl TestServer {
 
     /// Starts a server with a custom configuration.
     pub fn start_with(config: Config) -> TestServer {
+        Self::start_inner(config, true)
+    }
+
+    /// Starts a server over an install without any user (as a fresh `qingguan serve`).
+    pub fn start_empty() -> TestServer {
+        Self::start_inner(Config::default(), false)
+    }
+
+    fn start_inner(config: Config, with_admin: bool) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(
             Store::open(StoreOptions::new(dir.path().join("qingguan.db"))).expect("open store"),
         );
-        store
-            .create_user(
-                &Access::system(),
-                &new_user("admin", "admin", "hq", ADMIN_PASSWORD),
-                false,
-            )
-            .expect("admin");
+        if with_admin {
+            store
+                .create_user(
+                    &Access::system(),
+                    &new_user("admin", "admin", "hq", ADMIN_PASSWORD),
+                    false,
+                )
+                .expect("admin");
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let s2 = store.clone();

@@ -136,3 +136,42 @@ pub(super) fn check_owner(
     }
     Err(Error::field("owner", Reason::OwnerOutOfScope))
 }
+
+impl super::Store {
+    /// The active users the caller may give a record of `entity` to, as `(id, display name)`
+    /// by name — the choices [`check_owner`] accepts: everyone for a caller who reaches every
+    /// record of the type (and the system), their team and themselves for team scope,
+    /// themselves alone otherwise. At most `limit`.
+    pub fn owner_choices(
+        &self,
+        access: &Access,
+        entity: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>> {
+        let perm = access.permission(entity);
+        let (cond, params): (&str, Vec<Sql>) = match (access.user_id, perm.scope, &access.team) {
+            (None, _, _) | (_, Scope::All, _) => ("", vec![]),
+            (Some(me), Scope::Team, Some(team)) => (
+                " AND (id = ? OR c_team = ?)",
+                vec![Sql::Integer(me), Sql::Text(team.clone())],
+            ),
+            (Some(me), _, _) => (" AND id = ?", vec![Sql::Integer(me)]),
+        };
+        let sql = format!(
+            "SELECT id, COALESCE(NULLIF(c_display_name, ''), c_username) AS name FROM r_user
+             WHERE COALESCE(c_active, 1) = 1{cond} ORDER BY name, id LIMIT {limit}"
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                })?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+}

@@ -16,6 +16,7 @@ mod records;
 mod render;
 mod search;
 mod session;
+mod setup;
 
 use crate::state::AppState;
 use axum::http::header;
@@ -29,11 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang", post(session::language))
+        .route("/setup", get(setup::setup_page).post(setup::setup))
         .route("/search", get(search::search))
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
         .route("/e/{entity}/views", post(records::save_view))
+        .route("/e/{entity}/views/{id}/rename", post(records::rename_view))
+        .route("/e/{entity}/views/{id}/delete", post(records::delete_view))
         .route(
             "/e/{entity}/new",
             get(records::new_form).post(records::create),
@@ -44,6 +48,7 @@ pub fn router() -> Router<AppState> {
             get(records::edit_form).post(records::update),
         )
         .route("/e/{entity}/{id}/delete", post(records::delete))
+        .route("/e/{entity}/{id}/owner", post(records::change_owner))
         .route(
             "/e/{entity}/{id}/action/{plugin}/{action}",
             post(records::action),
@@ -53,6 +58,11 @@ pub fn router() -> Router<AppState> {
             get(plugin_pages::plugin_page).post(plugin_pages::plugin_post),
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route(
+            "/admin/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
         .route("/admin/roles", get(admin::roles))
         .route("/admin/roles/{name}", post(admin::save_role))
         .route(

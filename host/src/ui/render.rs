@@ -48,6 +48,11 @@ fn env() -> &'static Environment<'static> {
                 "admin_roles.html",
                 include_str!("templates/admin_roles.html"),
             ),
+            (
+                "admin_settings.html",
+                include_str!("templates/admin_settings.html"),
+            ),
+            ("setup.html", include_str!("templates/setup.html")),
         ] {
             env.add_template(name, src).expect("template parses");
         }
@@ -163,6 +168,26 @@ pub fn strings(locale: Locale) -> Json {
         "run_now",
         "manifest_optional",
         "manifest_help",
+        "change_owner",
+        "reassign",
+        "no_owner",
+        "rename",
+        "manage_view",
+        "confirm_delete_view",
+        "manager",
+        "no_manager",
+        "new_password",
+        "reset_password",
+        "settings",
+        "default_language",
+        "default_language_help",
+        "time_zone",
+        "time_zone_help",
+        "setup",
+        "setup_help",
+        "setup_done",
+        "password_again",
+        "create_admin",
     ];
     Json::Object(
         keys.iter()

@@ -36,7 +36,7 @@ pub fn safe_next(next: &str) -> String {
 const LOGIN_COOKIE: &str = "qg_login";
 
 /// The language of a page before sign-in: the browser's, else the install's default.
-fn page_locale(state: &AppState, headers: &HeaderMap) -> Locale {
+pub(super) fn page_locale(state: &AppState, headers: &HeaderMap) -> Locale {
     i18n::browser_language(
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -85,6 +85,10 @@ pub async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
+    // An install without users has nobody to sign in: its first administrator is made there.
+    if state.store().user_count().is_ok_and(|n| n == 0) {
+        return Redirect::to("/setup").into_response();
+    }
     login_form(
         &state,
         &headers,

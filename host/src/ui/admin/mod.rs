@@ -3,15 +3,17 @@
 
 mod plugin_jobs;
 mod plugins;
+mod settings;
 mod studio;
 mod users;
 
 pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
+pub use settings::{save_settings, settings};
 pub use studio::{
     add_field, create_entity, patch_field, retire_field, set_layout, studio, studio_entity,
 };
-pub use users::{add_user, roles, save_role, users};
+pub use users::{add_user, reset_password, roles, save_role, users};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -66,6 +68,9 @@ pub struct ErrorQuery {
     /// The technical detail behind `error`, shown folded away (the plugins page).
     #[serde(default)]
     pub(super) detail: Option<String>,
+    /// What was just done (`password`, `saved`), for a sentence in the page's language.
+    #[serde(default)]
+    pub(super) done: Option<String>,
 }
 
 /// Back to a page with an API error: each refused field by the name its form shows, with its
@@ -99,6 +104,9 @@ fn form_label(locale: Locale, key: &str) -> String {
         "display_name" => "display_name",
         "role" => "role",
         "team" => "team",
+        "manager" => "manager",
+        "locale" => "default_language",
+        "time_zone" => "time_zone",
         "name" => "entity_name",
         "label" | "label_en" => "label_en",
         "label_zh" | "zh-CN" => "label_zh",

@@ -1,6 +1,7 @@
 //! Users and roles: the user list, adding users, and the roles and permissions editor.
 
 use super::{admin_only, back_with_api_error, back_with_error, ErrorQuery};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::ui::admin::AdminForm;
 use crate::ui::extract::UiCaller;
@@ -39,9 +40,21 @@ pub async fn users(
             .map(|r| r.label.get(locale).to_string())
             .unwrap_or_else(|| name.to_string())
     };
+    let name_of = |id: i64| {
+        list.iter()
+            .find(|u| u.id == id)
+            .map(|u| u.get("display_name").to_text())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
     let users: Vec<Json> = list
         .iter()
-        .map(|u| json!({"id": u.id, "username": u.get("username").to_text(), "display_name": u.get("display_name").to_text(), "role": u.get("role").to_text(), "role_label": role_label(&u.get("role").to_text()), "team": u.get("team").to_text(), "active": t(locale, if u.get("active") == &qingguan_core::Value::Bool(false) { "no" } else { "yes" })}))
+        .map(|u| {
+            let manager = match u.get("manager") {
+                qingguan_core::Value::Ref(m) => name_of(*m),
+                _ => String::new(),
+            };
+            json!({"id": u.id, "username": u.get("username").to_text(), "display_name": u.get("display_name").to_text(), "role": u.get("role").to_text(), "role_label": role_label(&u.get("role").to_text()), "team": u.get("team").to_text(), "manager": manager, "me": u.id == caller.user.id, "active": t(locale, if u.get("active") == &qingguan_core::Value::Bool(false) { "no" } else { "yes" })})
+        })
         .collect();
     let schema = state.store().schema();
     let type_label = |k: &str| {
@@ -100,6 +113,9 @@ pub async fn users(
     ctx.insert("users".into(), json!(users));
     ctx.insert("roles".into(), json!(roles));
     ctx.insert("error".into(), json!(q.error));
+    if q.done.as_deref() == Some("password") {
+        ctx.insert("flash".into(), json!(t(locale, "password_reset_done")));
+    }
     page(StatusCode::OK, "admin_users.html", Json::Object(ctx))
 }
 
@@ -121,6 +137,9 @@ pub struct UserForm {
     role: String,
     #[serde(default)]
     team: String,
+    /// The new user's manager (a user id), or empty.
+    #[serde(default)]
+    manager: String,
 }
 
 /// `POST /admin/users`.
@@ -128,13 +147,26 @@ pub async fn add_user(
     State(state): State<AppState>,
     AdminForm { caller, form: f }: AdminForm<UserForm>,
 ) -> Response {
+    let manager = match f.manager.trim() {
+        "" => None,
+        m => match m.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let e = ApiError::from(qingguan_core::Error::field(
+                    "manager",
+                    qingguan_core::Reason::NotUserId,
+                ));
+                return back_with_api_error("/admin/users", &e);
+            }
+        },
+    };
     let new = NewUser {
         username: f.username,
         display_name: Some(f.display_name).filter(|s| !s.trim().is_empty()),
         password: f.password,
         role: f.role,
         team: Some(f.team).filter(|s| !s.trim().is_empty()),
-        manager: None,
+        manager,
         email: None,
         locale: None,
     };
@@ -149,6 +181,42 @@ pub async fn add_user(
         .await
     {
         Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(e) => back_with_api_error("/admin/users", &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+/// `POST /admin/users/{id}/password`: an administrator sets another user's password (their
+/// sessions end). The password is never shown back; one's own is changed with the current
+/// one, through the API.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    AdminForm { caller, form: f }: AdminForm<PasswordForm>,
+) -> Response {
+    let access = caller.access.clone();
+    let slot = state.logins().slot_waiting().await;
+    let outcome = state
+        .blocking(move |s| {
+            // A user that does not exist is refused before a password is hashed for it.
+            s.get(&access, "user", id)?;
+            let r = s.set_password(&access, id, None, &f.password);
+            drop(slot);
+            r
+        })
+        .await;
+    match outcome {
+        Ok(()) => {
+            state.forget_sessions();
+            Redirect::to("/admin/users?done=password").into_response()
+        }
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            back_with_error("/admin/users", &t(locale_of(&caller), "not_found"))
+        }
         Err(e) => back_with_api_error("/admin/users", &e),
     }
 }

@@ -1,5 +1,6 @@
 //! One record: sections, related records, history, plugin actions, and deleting it.
 
+use super::owner::{owner_json, owner_picker};
 use super::{cell, column_label, entity_or_page};
 use crate::caller::Caller;
 use crate::state::AppState;
@@ -11,7 +12,7 @@ use crate::ui::render::{
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{FieldType, ListQuery, Value};
+use qingguan_core::{Entity, FieldType, ListQuery, Schema, Value};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -21,7 +22,68 @@ pub async fn detail(
     UiCaller(caller): UiCaller,
     Path((entity, id)): Path<(String, i64)>,
 ) -> Response {
-    detail_page(&state, &caller, &entity, id, None)
+    detail_page(&state, &caller, &entity, id, Notice::default())
+}
+
+/// What a record page says after a refused change: a sentence above it, a reason beside the
+/// owner picker, and the status it is answered with.
+#[derive(Default)]
+struct Notice {
+    error: Option<String>,
+    owner_error: Option<String>,
+    status: Option<StatusCode>,
+}
+
+/// The types a customer's page offers to create for it, with the UI string of the button:
+/// each shown only where the type exists (follow-ups come with the sales plugin), is in use,
+/// refers to customers, and the caller may create it.
+const QUICK_ACTIONS: [(&str, &str, &str); 2] = [
+    ("customer", "contact", "quick_new_contact"),
+    ("customer", "followup", "quick_log_followup"),
+];
+
+fn quick_actions(schema: &Schema, caller: &Caller, entity: &str) -> Vec<Json> {
+    let locale = locale_of(caller);
+    QUICK_ACTIONS
+        .iter()
+        .filter(|(on, _, _)| *on == entity)
+        .filter_map(|(_, other, key)| {
+            let o = schema.entity(other)?;
+            if o.retired || !caller.access.permission(other).create {
+                return None;
+            }
+            let field = o
+                .visible_fields()
+                .find(|f| !f.def.readonly && f.def.reference_target() == Some(entity))?;
+            Some(json!({"entity": other, "field": field.def.name, "label": t(locale, key)}))
+        })
+        .collect()
+}
+
+/// The dates of a related record (its date and moment list columns), as "label value".
+fn item_dates(
+    state: &AppState,
+    caller: &Caller,
+    other: &Entity,
+    x: &qingguan_core::Record,
+) -> String {
+    let locale = locale_of(caller);
+    other
+        .layout
+        .list_columns
+        .iter()
+        .filter_map(|c| other.field(c))
+        .filter(|f| matches!(f.def.kind, FieldType::Date | FieldType::Datetime))
+        .filter(|f| !x.get(&f.def.name).is_null())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f.def.label.get(locale),
+                display(state, caller, &f.def, x.get(&f.def.name))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn detail_page(
@@ -29,7 +91,7 @@ fn detail_page(
     caller: &Caller,
     entity: &str,
     id: i64,
-    error: Option<String>,
+    notice: Notice,
 ) -> Response {
     let e = match entity_or_page(state, caller, entity) {
         Ok(e) => e,
@@ -75,16 +137,23 @@ fn detail_page(
             if p.items.is_empty() {
                 continue;
             }
+            let is_date = |c: &String| {
+                other
+                    .field(c)
+                    .is_some_and(|f| matches!(f.def.kind, FieldType::Date | FieldType::Datetime))
+            };
             let extra_col = other
                 .layout
                 .list_columns
                 .iter()
-                .find(|c| Some(*c) != other.title_field.as_ref() && *c != field.name())
+                .find(|c| {
+                    Some(*c) != other.title_field.as_ref() && *c != field.name() && !is_date(c)
+                })
                 .cloned();
             let items: Vec<Json> = p
                 .items
                 .iter()
-                .map(|x| json!({"id": x.id, "title": x.title(other), "extra": extra_col.as_ref().map(|c| cell(state, caller, other, x, c))}))
+                .map(|x| json!({"id": x.id, "title": x.title(other), "extra": extra_col.as_ref().map(|c| cell(state, caller, other, x, c)), "dates": item_dates(state, caller, other, x)}))
                 .collect();
             related.push(json!({"entity": other.name, "field": field.name(), "label": format!("{} · {}", other.label.get(locale), field.def.label.get(locale)), "items": items, "count": items.len(), "more": p.next_cursor.is_some()}));
         }
@@ -155,8 +224,73 @@ fn detail_page(
         "can_delete".into(),
         json!(perm.delete && !e.retired && entity != "user"),
     );
-    ctx.insert("error".into(), json!(error));
-    page(StatusCode::OK, "detail.html", Json::Object(ctx))
+    ctx.insert(
+        "owner_picker".into(),
+        json!(owner_picker(state, caller, &e, &r)),
+    );
+    ctx.insert(
+        "quick_actions".into(),
+        json!(quick_actions(&schema, caller, entity)),
+    );
+    ctx.insert("error".into(), json!(notice.error));
+    ctx.insert("owner_error".into(), json!(notice.owner_error));
+    page(
+        notice.status.unwrap_or(StatusCode::OK),
+        "detail.html",
+        Json::Object(ctx),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwnerForm {
+    version: i64,
+    #[serde(default)]
+    owner: String,
+}
+
+/// `POST /e/{entity}/{id}/owner`: gives the record to another user, as far as the caller's
+/// role allows (the core's owner check); a refusal is shown beside the picker.
+pub async fn change_owner(
+    State(state): State<AppState>,
+    Path((entity, id)): Path<(String, i64)>,
+    SignedForm { caller, form: f }: SignedForm<OwnerForm>,
+) -> Response {
+    if let Err(r) = entity_or_page(&state, &caller, &entity) {
+        return r;
+    }
+    let locale = locale_of(&caller);
+    let mut body = serde_json::Map::new();
+    body.insert("owner".into(), owner_json(&f.owner));
+    let (access, ent) = (caller.access.clone(), entity.clone());
+    let outcome = state
+        .blocking(move |s| s.update(&access, &ent, id, f.version, &body))
+        .await;
+    let api = match outcome {
+        Ok(_) => return Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
+        Err(api) => api,
+    };
+    let notice = if api.code == "stale_version" {
+        Notice {
+            error: Some(t(locale, "stale_owner")),
+            status: Some(api.status),
+            ..Notice::default()
+        }
+    } else if !api.fields.is_empty() {
+        let why: Vec<String> = api.fields.values().map(|v| v.render(locale)).collect();
+        Notice {
+            error: Some(t(locale, "fix_errors")),
+            owner_error: Some(why.join("; ")),
+            status: Some(api.status),
+        }
+    } else {
+        let heading = match api.status {
+            StatusCode::FORBIDDEN => t(locale, "forbidden"),
+            StatusCode::NOT_FOUND => t(locale, "not_found"),
+            _ => t(locale, "error"),
+        };
+        return message(&state, &caller, api.status, &heading, "");
+    };
+    detail_page(&state, &caller, &entity, id, notice)
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,7 +310,13 @@ pub async fn delete(
         Ok(Err(
             err @ (qingguan_core::Error::Conflict { .. }
             | qingguan_core::Error::StaleVersion { .. }),
-        )) => detail_page(&state, &caller, &entity, id, Some(err.to_string())),
+        )) => {
+            let notice = Notice {
+                error: Some(err.to_string()),
+                ..Notice::default()
+            };
+            detail_page(&state, &caller, &entity, id, notice)
+        }
         Ok(Err(err)) => core_error(&state, &caller, err),
         Err(_) => message(
             &state,
@@ -225,7 +365,11 @@ pub async fn action(
             } else {
                 format!("{} ({})", api.message, details.join("; "))
             };
-            detail_page(&state, &caller, &entity, id, Some(text))
+            let notice = Notice {
+                error: Some(text),
+                ..Notice::default()
+            };
+            detail_page(&state, &caller, &entity, id, notice)
         }
         Err(_) => message(
             &state,

@@ -1,16 +1,15 @@
 //! Lists of records: filters, sort, search, paging, saved views, and the kanban board.
 
 use super::{cell, column_label, encode, entity_or_page};
+use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::Pairs;
-use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, core_error, locale_of, page, t};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::{Entity, FieldType, ListQuery, Locale};
-use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 /// The operators of the list filter, in the order offered.
@@ -44,12 +43,33 @@ pub async fn list(
     Path(entity): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    list_page(
+        &state,
+        &caller,
+        &entity,
+        raw.as_deref(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// The list page for the query string `raw`; `notice` (a refused change of a saved view) is
+/// shown above the list, and the page answered with `status`.
+pub(super) fn list_page(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    raw: Option<&str>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (state, caller, entity) = (state.clone(), caller.clone(), entity.to_string());
     let e = match entity_or_page(&state, &caller, &entity) {
         Ok(e) => e,
         Err(r) => return r,
     };
     let locale = locale_of(&caller);
-    let pairs: Pairs = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+    let pairs: Pairs = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .into_owned()
         .collect();
     let get = |k: &str| {
@@ -212,35 +232,9 @@ pub async fn list(
     ctx.insert("sort".into(), json!(sort));
     ctx.insert("views".into(), json!(views));
     ctx.insert("query_string".into(), json!(query_string));
-    ctx.insert("error".into(), json!(error));
+    ctx.insert("error".into(), json!(notice.or(error)));
     ctx.insert("q".into(), json!(""));
-    page(StatusCode::OK, "list.html", Json::Object(ctx))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ViewForm {
-    name: String,
-    #[serde(default)]
-    query: String,
-}
-
-/// `POST /e/{entity}/views`: saves the current filters as a named view.
-pub async fn save_view(
-    State(state): State<AppState>,
-    Path(entity): Path<String>,
-    SignedForm { caller, form: f }: SignedForm<ViewForm>,
-) -> Response {
-    if let Err(r) = entity_or_page(&state, &caller, &entity) {
-        return r;
-    }
-    let (uid, e2, q) = (caller.user.id, entity.clone(), f.query.clone());
-    match state
-        .blocking(move |s| s.save_view(uid, &e2, &f.name, &q))
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/e/{entity}?{}", f.query)).into_response(),
-        Err(e) => e.into_response(),
-    }
+    page(status, "list.html", Json::Object(ctx))
 }
 
 /// `GET /e/{entity}/kanban`: one column per option of the kanban field.

@@ -11,10 +11,13 @@ use qingguan_core::{Entity, Locale, Record};
 mod detail;
 mod form;
 mod list;
+mod owner;
+mod views;
 
-pub use detail::{action, delete, detail};
+pub use detail::{action, change_owner, delete, detail};
 pub use form::{create, edit_form, new_form, update};
-pub use list::{kanban, list, save_view};
+pub use list::{kanban, list};
+pub use views::{delete_view, rename_view, save_view};
 
 pub(super) fn entity_or_page(
     state: &AppState,
