@@ -9,6 +9,7 @@
 
 mod appraisal;
 mod data;
+mod inventory;
 mod load;
 mod plugins;
 mod report;
@@ -50,6 +51,7 @@ enum What {
     Query,
     Plugins,
     Sdk,
+    Inventory,
     Swap,
     Sales,
     Appraisal,
@@ -103,6 +105,9 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Sdk) {
         sdk::sdk(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Inventory) {
+        inventory::inventory(&server, &mut report)?;
     }
     if matches!(args.what, What::All | What::Sales | What::Appraisal) {
         sales(

@@ -52,6 +52,9 @@ const PRODUCTS: [(&str, &str, &str, &str, &str, &str); 6] = [
     ("SVC-DAY", "实施服务（人天）", "set", "800", "1500", "0"),
 ];
 
+/// A round of purchasing: days ago, supplier, warehouse, `(product, quantity, price)` lines.
+type Round<'a> = (i64, &'a Record, i64, &'a [(usize, &'a str, &'a str)]);
+
 /// Seeds the demo's inventory; `admin` posts, the deal's owner owns the sales orders.
 pub fn seed_inventory(store: &Store, plugins: &PluginManager) -> anyhow::Result<()> {
     let admin = store
@@ -93,7 +96,7 @@ pub fn seed_inventory(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         .collect::<anyhow::Result<_>>()?;
     // Purchases: two rounds into Shanghai (the second at other prices, so averages move),
     // one into Beijing.
-    let rounds: [(i64, &Record, i64, &[(usize, &str, &str)]); 3] = [
+    let rounds: [Round; 3] = [
         (
             -60,
             &suppliers[0],
