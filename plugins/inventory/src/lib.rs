@@ -106,7 +106,9 @@ impl Plugin for Inventory {
     }
 
     fn after_write(_op: WriteOp, entity: &str, record: &Record) -> Result<()> {
-        if let Some(kind) = Kind::of_line(entity) {
+        // The plugin's own line writes (received/delivered counts) never change a total.
+        let own = host::context().asked_by.as_deref() == Some("inventory");
+        if let (Some(kind), false) = (Kind::of_line(entity), own) {
             if let Some(order) = record.i64("order") {
                 orders::retotal(kind, order)?;
             }
