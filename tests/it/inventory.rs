@@ -225,10 +225,14 @@ fn movements_value_stock_at_moving_average_cost_as_worked_out_by_hand() {
     );
 
     // The movements of the product with a running balance; the total value.
-    let mv = admin.get(&format!(
-        "/api/v1/plugins/inventory/movements?product={}&warehouse={}",
-        ids["p"], ids["w1"]
-    ));
+    let mv = admin.send(
+        reqwest::Method::GET,
+        &format!(
+            "/api/v1/plugins/inventory/movements?product={}&warehouse={}",
+            ids["p"], ids["w1"]
+        ),
+        |r| r.header("accept", "application/json"),
+    );
     let rows = mv.body["rows"].as_array().unwrap();
     assert_eq!(rows.last().unwrap()["balance"], "12");
     assert_eq!(rows.last().unwrap()["balance_value"], "138.00");
@@ -251,6 +255,65 @@ fn movements_value_stock_at_moving_average_cost_as_worked_out_by_hand() {
     );
     assert_eq!(sales.body[0]["quantity"], "8", "{}", sales.text);
     assert_eq!(sales.body[0]["revenue"], "144.00");
+
+    // Sales by product for the period: 8 delivered less 2 returned at 18 net = 108.00.
+    let report = admin.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/inventory/sales?from=2026-11-01&to=2026-11-30",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(
+        report.body["products"][0]["quantity"], "6",
+        "{}",
+        report.text
+    );
+    assert_eq!(report.body["products"][0]["revenue"], "108.00");
+    assert_eq!(report.body["customers"][0]["revenue"], "108.00");
+    let page = admin.get("/api/v1/plugins/inventory/sales?from=2026-11-01&to=2026-11-30");
+    assert!(
+        page.text.contains("<svg") && page.text.contains("Buyer"),
+        "{}",
+        page.text
+    );
+    let bad = admin.get("/api/v1/plugins/inventory/sales?from=2026-02-31");
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    // Low stock: the shop holds 2 of a product whose reorder point is 5.
+    let low = admin.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/inventory/low-stock",
+        |r| r.header("accept", "application/json"),
+    );
+    let lows = low.body.as_array().unwrap();
+    assert_eq!(lows.len(), 1, "{}", low.text);
+    assert_eq!(lows[0]["warehouse"], ids["w2"]);
+    let job = admin.post(
+        "/api/v1/plugins/inventory/jobs/low_stock?wait=true",
+        &json!({}),
+    );
+    assert_eq!(
+        (job.status, job.body["done"].clone()),
+        (200, json!(1)),
+        "{}",
+        job.text
+    );
+    // What finance invoices from: the delivered line, net of its discount.
+    let lines = admin.post(
+        "/api/v1/plugins/inventory/queries/delivered_lines",
+        &json!({}),
+    );
+    assert_eq!(lines.body[0]["delivered"], "8", "{}", lines.text);
+    assert_eq!(lines.body[0]["returned"], "2");
+    assert_eq!(lines.body[0]["net_unit_price"], "18");
+    // The movements page speaks the reader's words.
+    let mv_page = admin.get(&format!(
+        "/api/v1/plugins/inventory/movements?product={}",
+        ids["p"]
+    ));
+    assert!(
+        mv_page.text.contains("Customer return") && mv_page.text.contains("138.00"),
+        "{}",
+        mv_page.text
+    );
     drop(s);
 }
 
@@ -505,6 +568,21 @@ fn roles_see_and_do_what_they_may_and_refusals_speak_their_language() {
     );
     assert_eq!(over.status, 422, "{}", over.text);
     assert!(over.text.contains("不是本订单的明细"), "{}", over.text);
+    // She delivers her own order; the sales report shows her what she sold, bob nothing.
+    let sold = act(&amy, "sales_order", &so["id"], "deliver", json!({}));
+    assert_eq!(sold.status, 200, "{}", sold.text);
+    let hers = amy.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/inventory/sales",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(hers.body["products"][0]["quantity"], "2", "{}", hers.text);
+    let his = bob.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/inventory/sales",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(his.body["products"], json!([]), "{}", his.text);
     let badq = admin.post(
         "/api/v1/plugins/inventory/transfer",
         &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w1"], "quantity": "1"}),

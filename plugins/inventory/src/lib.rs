@@ -5,6 +5,7 @@
 
 pub mod ledger;
 pub mod orders;
+pub mod reports;
 pub mod stock;
 mod text;
 
@@ -76,6 +77,13 @@ fn wants_json(req: &Request) -> bool {
 impl Plugin for Inventory {
     fn install() -> Result<()> {
         host::kv_set("installed_on", dates::format(dates::today()).as_bytes())
+    }
+
+    fn job_step(name: &str, _cursor: Option<&str>) -> Result<JobProgress> {
+        match name {
+            "low_stock" => reports::low_stock_job(),
+            _ => Err(Error::not_found(format!("no job {name}"))),
+        }
     }
 
     fn health() -> Result<()> {
@@ -167,10 +175,43 @@ impl Plugin for Inventory {
                 }
             }
             ("GET", "/movements") => match id("product") {
-                Some(p) => stock::movements(p, id("warehouse")).map(|v| Response::json(&v)),
+                Some(p) if wants_json(&req) => {
+                    stock::movements(p, id("warehouse")).map(|v| Response::json(&v))
+                }
+                Some(p) => {
+                    reports::movements_page(p, id("warehouse")).map(|h| Response::html(200, h))
+                }
                 None => Err(Error::invalid(t("which product?", "哪个商品？"))
                     .field("product", t("required", "必填"))),
             },
+            ("GET", "/low-stock") => {
+                if wants_json(&req) {
+                    reports::low_stock().map(|rows| Response::json(&json!(rows)))
+                } else {
+                    reports::low_stock_page().map(|h| Response::html(200, h))
+                }
+            }
+            ("GET", "/sales") => {
+                let today = dates::today();
+                let month_start =
+                    dates::format(today - i64::from(dates::Date::from_days(today).day) + 1);
+                let from = req
+                    .query_param("from")
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or(month_start);
+                let to = req
+                    .query_param("to")
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or_else(|| dates::format(today));
+                if dates::Date::parse(&from).is_none() || dates::Date::parse(&to).is_none() {
+                    Err(Error::invalid(t("check the period", "请检查期间"))
+                        .field("from", t("dates as YYYY-MM-DD", "日期格式为 YYYY-MM-DD")))
+                } else if wants_json(&req) {
+                    reports::sales(&from, &to).map(|v| Response::json(&v))
+                } else {
+                    reports::sales_page(&from, &to).map(|h| Response::html(200, h))
+                }
+            }
             ("POST", "/transfer") => req
                 .json()
                 .and_then(|b| stock::transfer(&b))
@@ -244,6 +285,9 @@ impl Plugin for Inventory {
                     }));
                 }
                 Ok(json!(rows))
+            }
+            "delivered_lines" => {
+                reports::delivered_lines(args.get("customer").and_then(Value::as_i64))
             }
             "sales_by_product" => {
                 let from = args
