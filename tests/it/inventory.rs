@@ -635,3 +635,111 @@ fn a_won_deal_becomes_a_sales_order_once() {
     );
     assert_eq!(again.status, 409, "{}", again.text);
 }
+
+/// A receipt dated before later deliveries and a transfer re-values them at the average as it
+/// stood then — by revaluation lines, never by editing — in both warehouses, as worked out by
+/// hand; issuing stock on an earlier date is refused.
+#[test]
+fn a_back_dated_receipt_re_values_later_movements_in_both_warehouses() {
+    let (_s, admin, ids) = setup();
+    let (po, _) = purchase(&admin, &ids, "10", "10");
+    act(
+        &admin,
+        "purchase_order",
+        &po["id"],
+        "receive",
+        json!({"date": "2026-11-01"}),
+    );
+    let c = admin.create("customer", customer("Buyer"));
+    let sell = |qty: &str, warehouse: &Value, date: &str| {
+        let so = admin.create(
+            "sales_order",
+            json!({"customer": c["id"], "warehouse": warehouse}),
+        );
+        admin.create(
+            "sales_line",
+            json!({"order": so["id"], "product": ids["p"], "quantity": qty, "price": "20"}),
+        );
+        assert_eq!(
+            act(&admin, "sales_order", &so["id"], "confirm", json!({})).status,
+            200
+        );
+        let d = act(
+            &admin,
+            "sales_order",
+            &so["id"],
+            "deliver",
+            json!({"date": date}),
+        );
+        assert_eq!(d.status, 200, "{}", d.text);
+    };
+    sell("4", &ids["w1"], "2026-11-03"); // −40.00
+    let tr = admin.post("/api/v1/plugins/inventory/transfer", &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w2"], "quantity": "2", "date": "2026-11-04"}));
+    assert_eq!(tr.status, 200, "{}", tr.text); // −20.00 / +20.00
+    sell("3", &ids["w1"], "2026-11-05"); // −30.00
+    sell("1", &ids["w2"], "2026-11-06"); // −10.00
+    assert_eq!(level(&admin, &ids["p"], &ids["w1"])["value"], "10.00");
+    assert_eq!(level(&admin, &ids["p"], &ids["w2"])["value"], "10.00");
+    let before = moves(&admin);
+
+    // 10 more at 13 on 11-02: W1 averages 11.5 from then on.
+    //   11-03 delivery 4: −46.00 (δ −6.00)            → 16 for 184.00
+    //   11-04 transfer 2: −23.00 (δ −3.00)            → 14 for 161.00
+    //   11-05 delivery 3: −3 × 161 / 14 = −34.50 (δ −4.50) → 11 for 126.50
+    //   W2: in at 23.00 (δ +3.00); 11-06 delivery 1: −11.50 (δ −1.50) → 1 for 11.50
+    let (late, _) = purchase(&admin, &ids, "10", "13");
+    let r = act(
+        &admin,
+        "purchase_order",
+        &late["id"],
+        "receive",
+        json!({"date": "2026-11-02"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let w1 = level(&admin, &ids["p"], &ids["w1"]);
+    assert_eq!(
+        (w1["on_hand"].clone(), w1["value"].clone()),
+        (json!("11"), json!("126.50")),
+        "{w1}"
+    );
+    let w2 = level(&admin, &ids["p"], &ids["w2"]);
+    assert_eq!(
+        (w2["on_hand"].clone(), w2["value"].clone()),
+        (json!("1"), json!("11.50")),
+        "{w2}"
+    );
+    assert_eq!(
+        moves(&admin),
+        before + 1 + 5,
+        "one receipt and five revaluation lines"
+    );
+    let revals = admin.get(&rec("stock_move?kind=revaluation&limit=50"));
+    let mut deltas: Vec<String> = revals.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_string())
+        .collect();
+    deltas.sort();
+    assert_eq!(deltas, ["-1.50", "-3.00", "-4.50", "-6.00", "3.00"]);
+    // As of 11-03 the ledger reads 16 for 184.00.
+    let at = admin.post(
+        "/api/v1/plugins/inventory/queries/stock",
+        &json!({"product": ids["p"], "warehouse": ids["w1"], "at": "2026-11-03"}),
+    );
+    assert_eq!(
+        (at.body[0]["quantity"].clone(), at.body[0]["value"].clone()),
+        (json!("16"), json!("184.00")),
+        "{}",
+        at.text
+    );
+
+    // Stock cannot leave on a date before what is already posted.
+    let early = admin.post("/api/v1/plugins/inventory/transfer", &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w2"], "quantity": "1", "date": "2026-11-02"}));
+    assert_eq!(early.status, 422, "{}", early.text);
+    assert!(
+        early.body["fields"]["posted_on"].is_string(),
+        "{}",
+        early.text
+    );
+}

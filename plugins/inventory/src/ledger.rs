@@ -111,26 +111,35 @@ fn product_cost(product: i64) -> Result<Decimal> {
 }
 
 /// Posts one movement at moving-average cost and returns the ledger line. Refuses stock
-/// going negative (unless the warehouse allows it) and postings dated before the product's
-/// latest one in that warehouse (re-valuing later movements is not done yet).
+/// going negative (unless the warehouse allows it). Stock coming in before the product's latest
+/// movement in that warehouse is valued as of its date and re-values what left after it
+/// (`revalue`); stock going out before it is refused.
 pub fn post(m: &Movement<'_>) -> Result<Record> {
     host::begin_write()?;
     if m.quantity.is_zero() {
         return Err(Error::invalid(t("nothing to post", "数量为零，无需记账"))
             .field("quantity", t("must not be zero", "不能为零")));
     }
-    if let Some(latest) = latest_posting(m.product, m.warehouse)? {
-        if m.posted_on < latest.as_str() {
-            return Err(Error::invalid(t("back-dated posting", "不能倒记账")).field(
-                "posted_on",
-                t(
-                    &format!("this product already has movements up to {latest}; post on or after that date"),
-                    &format!("该商品在此仓库已有 {latest} 的流水，请使用该日期或之后的日期"),
-                ),
-            ));
-        }
+    // Back-dated: stock coming in on an earlier date is valued as of that date and the later
+    // movements are re-valued after it; stock going out earlier is refused (it could have
+    // taken what was not there yet).
+    let latest = latest_posting(m.product, m.warehouse)?;
+    let back_dated = latest.as_deref().is_some_and(|l| m.posted_on < l);
+    if back_dated && m.quantity < Decimal::ZERO {
+        let latest = latest.unwrap_or_default();
+        return Err(Error::invalid(t("back-dated issue", "不能倒记出库")).field(
+            "posted_on",
+            t(
+                &format!("this product has movements up to {latest}; stock can leave on or after that date (stock may come in earlier)"),
+                &format!("该商品在此仓库已有 {latest} 的流水，出库日期不能早于该日期（入库可以倒记）"),
+            ),
+        ));
     }
-    let before = balance(m.product, m.warehouse, None)?;
+    let before = if back_dated {
+        balance(m.product, m.warehouse, Some(m.posted_on))?
+    } else {
+        balance(m.product, m.warehouse, None)?
+    };
     let (unit_cost, value) = if m.quantity > Decimal::ZERO {
         let cost = match m.unit_cost {
             Some(c) => c,
@@ -163,7 +172,7 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
             }
         }
     };
-    host::elevated().create(
+    let line = host::elevated().create(
         "stock_move",
         &json!({
             "product": m.product,
@@ -178,7 +187,11 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
             "reverses": m.reverses,
             "reason": m.reason,
         }),
-    )
+    )?;
+    if back_dated {
+        crate::revalue::revalue(m.product, m.warehouse, m.posted_on)?;
+    }
+    Ok(line)
 }
 
 /// Refuses every write to the ledger that is not the plugin's own posting: a posted line is

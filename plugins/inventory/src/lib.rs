@@ -6,6 +6,7 @@
 pub mod ledger;
 pub mod orders;
 pub mod reports;
+pub mod revalue;
 pub mod stock;
 mod text;
 

@@ -313,6 +313,7 @@ fn kind_label(kind: &str) -> String {
         "transfer_out" => t("Transfer out", "调拨出库"),
         "adjustment" => t("Stock count", "盘点调整"),
         "reversal" => t("Reversal", "冲销"),
+        "revaluation" => t("Revaluation", "成本重估"),
         other => other.to_string(),
     }
 }

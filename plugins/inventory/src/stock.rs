@@ -439,7 +439,27 @@ pub fn return_goods(input: &Value) -> Result<Value> {
                     .eq("kind", "delivery"),
             )?;
             let q: Decimal = out.iter().filter_map(|m| m.decimal("quantity")).sum();
-            let v: Decimal = out.iter().filter_map(|m| m.decimal("value")).sum();
+            // With what later revaluations corrected of them (a back-dated receipt).
+            let ids: Vec<i64> = out.iter().map(|m| m.id).collect();
+            let corrections: Decimal = if ids.is_empty() {
+                Decimal::ZERO
+            } else {
+                host::query_all(
+                    "stock_move",
+                    &Query::new()
+                        .elevated()
+                        .eq("kind", "revaluation")
+                        .in_list("revalues", ids),
+                )?
+                .iter()
+                .filter_map(|m| m.decimal("value"))
+                .sum()
+            };
+            let v: Decimal = out
+                .iter()
+                .filter_map(|m| m.decimal("value"))
+                .sum::<Decimal>()
+                + corrections;
             let cost = (!q.is_zero()).then(|| round(v / q, 4));
             Movement {
                 product,
