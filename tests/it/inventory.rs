@@ -253,8 +253,12 @@ fn movements_value_stock_at_moving_average_cost_as_worked_out_by_hand() {
         "/api/v1/plugins/inventory/queries/sales_by_product",
         &json!({"from": "2026-11-01", "to": "2026-11-30"}),
     );
-    assert_eq!(sales.body[0]["quantity"], "8", "{}", sales.text);
-    assert_eq!(sales.body[0]["revenue"], "144.00");
+    assert_eq!(
+        sales.body[0]["quantity"], "6",
+        "8 delivered, 2 returned: {}",
+        sales.text
+    );
+    assert_eq!(sales.body[0]["revenue"], "108.00");
 
     // Sales by product for the period: 8 delivered less 2 returned at 18 net = 108.00.
     let report = admin.send(
@@ -588,7 +592,11 @@ fn roles_see_and_do_what_they_may_and_refusals_speak_their_language() {
         &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w1"], "quantity": "1"}),
     );
     assert_eq!(badq.status, 422);
-    assert!(badq.body["fields"]["to"].is_string(), "{}", badq.text);
+    assert!(
+        badq.body["error"]["fields"]["to"].is_string(),
+        "{}",
+        badq.text
+    );
 }
 
 #[test]
@@ -611,11 +619,26 @@ fn a_won_deal_becomes_a_sales_order_once() {
         &json!({}),
     );
     assert_eq!(won.status, 200, "{}", won.text);
-    let made = amy.post(
-        "/api/v1/plugins/inventory/from-deal",
-        &json!({"deal": deal["id"], "warehouse": ids["w1"]}),
+    // Six at once: one order.
+    let racers: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, body) = (
+                amy.clone(),
+                json!({"deal": deal["id"], "warehouse": ids["w1"]}),
+            );
+            std::thread::spawn(move || c.post("/api/v1/plugins/inventory/from-deal", &body))
+        })
+        .collect();
+    let results: Vec<qingguan_tests::Resp> =
+        racers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.status == 200).count(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    assert_eq!(made.status, 200, "{}", made.text);
+    assert_eq!(results.iter().filter(|r| r.status == 409).count(), 5);
+    let made = results.into_iter().find(|r| r.status == 200).unwrap();
     let so = amy
         .get(&rec(&format!("sales_order/{}", made.body["order"])))
         .body;
@@ -738,8 +761,174 @@ fn a_back_dated_receipt_re_values_later_movements_in_both_warehouses() {
     let early = admin.post("/api/v1/plugins/inventory/transfer", &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w2"], "quantity": "1", "date": "2026-11-02"}));
     assert_eq!(early.status, 422, "{}", early.text);
     assert!(
-        early.body["fields"]["posted_on"].is_string(),
+        early.body["error"]["fields"]["posted_on"].is_string(),
         "{}",
         early.text
     );
+}
+
+/// What an attack on the plugin found, closed: dates in the future, reversals that corrupt
+/// counters or values, transfers reversed by halves, figures a rep may not see, the deal link
+/// edited by hand, huge and wrong-typed input.
+#[test]
+fn attacks_on_postings_and_figures_are_refused() {
+    let (s, admin, ids) = setup();
+    let (po, pl) = purchase(&admin, &ids, "10", "10");
+    act(
+        &admin,
+        "purchase_order",
+        &po["id"],
+        "receive",
+        json!({"date": "2026-11-01"}),
+    );
+    let c = admin.create("customer", customer("Buyer"));
+    let so = admin.create(
+        "sales_order",
+        json!({"customer": c["id"], "warehouse": ids["w1"]}),
+    );
+    let sl = admin.create(
+        "sales_line",
+        json!({"order": so["id"], "product": ids["p"], "quantity": "5", "price": "20"}),
+    );
+    act(&admin, "sales_order", &so["id"], "confirm", json!({}));
+
+    // A date in the future would lock the product out of every earlier posting.
+    let future = act(
+        &admin,
+        "sales_order",
+        &so["id"],
+        "deliver",
+        json!({"date": "9999-12-31"}),
+    );
+    assert_eq!(future.status, 422, "{}", future.text);
+    // Lines that are not a map of quantities, a date that is not text: refused, nothing posted.
+    for bad in [
+        json!({"lines": [1]}),
+        json!({"lines": "x"}),
+        json!({"date": 20261130}),
+    ] {
+        let r = act(&admin, "sales_order", &so["id"], "deliver", bad.clone());
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+    }
+    assert_eq!(level(&admin, &ids["p"], &ids["w1"])["on_hand"], "10");
+    act(
+        &admin,
+        "sales_order",
+        &so["id"],
+        "deliver",
+        json!({"date": "2026-11-02"}),
+    );
+
+    // A return then its reversal: the line counts the goods as out again, not undelivered.
+    let ret = admin.post(
+        "/api/v1/plugins/inventory/return",
+        &json!({"kind": "sales", "line": sl["id"], "quantity": "5", "date": "2026-11-03"}),
+    );
+    assert_eq!(ret.status, 200, "{}", ret.text);
+    let delivery = admin.get(&rec("stock_move?kind=delivery")).body["items"][0]["id"].clone();
+    let too_early = act(&admin, "stock_move", &delivery, "reverse", json!({}));
+    assert_eq!(
+        too_early.status, 422,
+        "the return must be reversed first: {}",
+        too_early.text
+    );
+    let rin = ret.body["movements"][0].clone();
+    assert_eq!(
+        act(&admin, "stock_move", &rin, "reverse", json!({})).status,
+        200
+    );
+    let line = admin.get(&rec(&format!("sales_line/{}", sl["id"]))).body;
+    assert_eq!(
+        (line["delivered"].clone(), line["returned"].clone()),
+        (json!("5.000"), json!("0.000")),
+        "{line}"
+    );
+    let again = act(&admin, "sales_order", &so["id"], "deliver", json!({}));
+    assert_eq!(again.status, 422, "nothing left to deliver: {}", again.text);
+
+    // Reversing a receipt after the average moved never leaves value without quantity.
+    let (po2, _) = purchase(&admin, &ids, "10", "30");
+    act(&admin, "purchase_order", &po2["id"], "receive", json!({}));
+    let so2 = admin.create(
+        "sales_order",
+        json!({"customer": c["id"], "warehouse": ids["w1"]}),
+    );
+    admin.create(
+        "sales_line",
+        json!({"order": so2["id"], "product": ids["p"], "quantity": "5", "price": "20"}),
+    );
+    act(&admin, "sales_order", &so2["id"], "confirm", json!({}));
+    let d2 = act(&admin, "sales_order", &so2["id"], "deliver", json!({}));
+    assert_eq!(d2.status, 200, "{}", d2.text);
+    let receipt2 =
+        admin.get(&rec("stock_move?kind=receipt&sort=-id")).body["items"][0]["id"].clone();
+    assert_eq!(
+        act(&admin, "stock_move", &receipt2, "reverse", json!({})).status,
+        200
+    );
+    let l = level(&admin, &ids["p"], &ids["w1"]);
+    assert_eq!(l["on_hand"], "0", "{l}");
+    assert_eq!(l["value"], "0.00", "nothing on hand is worth nothing: {l}");
+    let _ = pl;
+
+    // A transfer is reversed whole.
+    let (po3, _) = purchase(&admin, &ids, "4", "10");
+    act(&admin, "purchase_order", &po3["id"], "receive", json!({}));
+    let tr = admin.post(
+        "/api/v1/plugins/inventory/transfer",
+        &json!({"product": ids["p"], "from": ids["w1"], "to": ids["w2"], "quantity": "3"}),
+    );
+    let out_leg = tr.body["movements"][0].clone();
+    let undone = act(&admin, "stock_move", &out_leg, "reverse", json!({}));
+    assert_eq!(
+        undone.body["movements"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        undone.text
+    );
+    assert_eq!(level(&admin, &ids["p"], &ids["w1"])["on_hand"], "4");
+    assert_eq!(level(&admin, &ids["p"], &ids["w2"])["on_hand"], "0");
+
+    // A count nobody could mean: refused, not a fault.
+    let huge = admin.post("/api/v1/plugins/inventory/count", &json!({"product": ids["p"], "warehouse": ids["w1"], "counted": "70000000000000000000000000000", "reason": "x"}));
+    assert_eq!(huge.status, 422, "{}", huge.text);
+    assert_eq!(
+        admin.get("/api/v1/plugins/inventory").body["recent_faults"],
+        0
+    );
+
+    // A rep sees neither costs nor everyone's revenue through the queries.
+    let (amy, _) = s.user("amy", "sales", "east");
+    let stock = amy.post("/api/v1/plugins/inventory/queries/stock", &json!({}));
+    assert!(stock.body[0].get("value").is_none(), "{}", stock.text);
+    let sales = amy.post(
+        "/api/v1/plugins/inventory/queries/sales_by_product",
+        &json!({}),
+    );
+    assert_eq!(
+        sales.body,
+        json!([]),
+        "none of the orders are hers: {}",
+        sales.text
+    );
+    let everyone = admin.post(
+        "/api/v1/plugins/inventory/queries/sales_by_product",
+        &json!({}),
+    );
+    assert_eq!(
+        (
+            everyone.body[0]["quantity"].clone(),
+            everyone.body[0]["revenue"].clone()
+        ),
+        (json!("10"), json!("200.00")),
+        "5 delivered, returned, the return reversed (sold again), and 5 more: {}",
+        everyone.text
+    );
+
+    // The deal link is the system's.
+    let forged = amy.post(
+        &rec("sales_order"),
+        &json!({"customer": c["id"], "warehouse": ids["w1"], "deal": 397}),
+    );
+    assert_eq!(forged.status, 422, "{}", forged.text);
 }

@@ -182,9 +182,6 @@ impl LoadedPlugin {
         let last_output = self.log_output(&state.output.text(), user);
         let commits =
             matches!(&out, Ok(Ok(r)) if r.commits() && r.output_size() <= limits.output_bytes);
-        // Held the writer when it stopped: a time-out then stalled every writer, whoever's data
-        // it was working on, so it counts against the plugin.
-        let held_writer = services.store().holds_writer();
         if commits && !events.is_empty() {
             // Delivered once these writes are committed for good (after the outermost call
             // on this thread commits; never if it rolls back), as the emitting call's user.
@@ -229,12 +226,7 @@ impl LoadedPlugin {
                         limits.call_timeout.as_millis(),
                         started.elapsed().as_millis()
                     );
-                    let blame = if held_writer {
-                        Blame::Plugin
-                    } else {
-                        resource(user)
-                    };
-                    (r, blame)
+                    (r, resource(user))
                 } else if let Some(t) = e.downcast_ref::<Trap>() {
                     (format!("trapped: {t}"), Blame::Plugin)
                 } else {

@@ -4,9 +4,9 @@
 //! the writer first (`host::begin_write`), so the balance a posting checks is the balance it
 //! changes: concurrent deliveries of the last units never oversell.
 
+pub use crate::money::{check_date, max_quantity, mul, round};
 use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
-use qingguan_plugin_sdk::rust_decimal::RoundingStrategy;
 use qingguan_plugin_sdk::*;
 
 /// Quantity and value of one product in one warehouse.
@@ -23,11 +23,6 @@ impl Balance {
     pub fn unit_cost(&self) -> Option<Decimal> {
         (self.quantity > Decimal::ZERO).then(|| round(self.value / self.quantity, 4))
     }
-}
-
-/// Rounds half away from zero (money to 2 places, unit costs to 4).
-pub fn round(d: Decimal, places: u32) -> Decimal {
-    d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// The balance of a product in a warehouse from the ledger, up to a date (inclusive) if given.
@@ -116,6 +111,11 @@ fn product_cost(product: i64) -> Result<Decimal> {
 /// (`revalue`); stock going out before it is refused.
 pub fn post(m: &Movement<'_>) -> Result<Record> {
     host::begin_write()?;
+    check_date(m.posted_on)?;
+    if m.quantity.abs() > max_quantity() {
+        return Err(Error::invalid(t("check the quantity", "请检查数量"))
+            .field("quantity", t("too large", "数量过大")));
+    }
     if m.quantity.is_zero() {
         return Err(Error::invalid(t("nothing to post", "数量为零，无需记账"))
             .field("quantity", t("must not be zero", "不能为零")));
@@ -148,7 +148,11 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
                 None => product_cost(m.product)?,
             },
         };
-        (cost, m.value.unwrap_or_else(|| round(m.quantity * cost, 2)))
+        let value = match m.value {
+            Some(v) => v,
+            None => round(mul(m.quantity, cost)?, 2),
+        };
+        (cost, value)
     } else {
         let out = -m.quantity;
         if out > before.quantity && !allows_negative(m.warehouse)? {
@@ -165,10 +169,10 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
             Some(_) if out == before.quantity => {
                 (before.unit_cost().unwrap_or_default(), -before.value)
             }
-            Some(c) => (c, -round(out * before.value / before.quantity, 2)),
+            Some(c) => (c, -round(mul(out, before.value)? / before.quantity, 2)),
             None => {
                 let c = product_cost(m.product)?;
-                (c, -round(out * c, 2))
+                (c, -round(mul(out, c)?, 2))
             }
         }
     };
@@ -211,14 +215,16 @@ pub fn guard(op: WriteOp) -> Result<()> {
     }
 }
 
-/// Posts the reverse of a movement (once): the same quantity back at the same unit cost.
+/// Posts the reverse of a movement (once). Stock that left comes back at exactly the value it
+/// left with (revaluations included); stock that came in leaves again at the current average
+/// — so the product's value never drifts from its quantity (nothing on hand is worth nothing).
 pub fn reverse(id: i64, posted_on: &str) -> Result<Record> {
     host::begin_write()?;
     let m = host::elevated().get("stock_move", id)?;
-    if m.str("kind") == Some("reversal") {
+    if matches!(m.str("kind"), Some("reversal") | Some("revaluation")) {
         return Err(Error::invalid(t(
-            "cannot reverse a reversal",
-            "冲销流水不能再冲销",
+            "a reversal or revaluation cannot be reversed",
+            "冲销或成本重估流水不能再冲销",
         )));
     }
     let already = host::query(
@@ -234,39 +240,40 @@ pub fn reverse(id: i64, posted_on: &str) -> Result<Record> {
     let product = m.i64("product").unwrap_or_default();
     let warehouse = m.i64("warehouse").unwrap_or_default();
     let quantity = m.decimal("quantity").unwrap_or_default();
-    let value = m.decimal("value").unwrap_or_default();
+    check_date(posted_on)?;
     let latest = latest_posting(product, warehouse)?.unwrap_or_default();
     let posted_on = if posted_on < latest.as_str() {
         latest.as_str()
     } else {
         posted_on
     };
-    let before = balance(product, warehouse, None)?;
-    if quantity > Decimal::ZERO && quantity > before.quantity && !allows_negative(warehouse)? {
-        return Err(
-            Error::invalid(t("not enough stock to reverse", "库存不足，无法冲销")).field(
-                "quantity",
-                t(
-                    &format!("only {} on hand", before.quantity.normalize()),
-                    &format!("当前库存仅 {}", before.quantity.normalize()),
-                ),
-            ),
-        );
-    }
-    host::elevated().create(
-        "stock_move",
-        &json!({
-            "product": product,
-            "warehouse": warehouse,
-            "kind": "reversal",
-            "quantity": (-quantity).normalize().to_string(),
-            "unit_cost": m.decimal("unit_cost").unwrap_or_default().to_string(),
-            "value": (-value).to_string(),
-            "posted_on": posted_on,
-            "source": m.str("source"),
-            "source_line": m.i64("source_line"),
-            "reverses": id,
-            "reason": t("reversal", "冲销"),
-        }),
-    )
+    let (unit_cost, value) = if quantity < Decimal::ZERO {
+        let corrections: Decimal = host::query_all(
+            "stock_move",
+            &Query::new()
+                .elevated()
+                .eq("kind", "revaluation")
+                .eq("revalues", id),
+        )?
+        .iter()
+        .filter_map(|r| r.decimal("value"))
+        .sum();
+        let value = -(m.decimal("value").unwrap_or_default() + corrections);
+        (m.decimal("unit_cost"), Some(value))
+    } else {
+        (None, None)
+    };
+    post(&Movement {
+        product,
+        warehouse,
+        kind: "reversal",
+        quantity: -quantity,
+        unit_cost,
+        value,
+        posted_on,
+        source: m.str("source").unwrap_or_default().to_string(),
+        source_line: m.i64("source_line"),
+        reverses: Some(id),
+        reason: Some(&t("reversal", "冲销")),
+    })
 }

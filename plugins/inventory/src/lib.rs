@@ -3,10 +3,13 @@
 //! and returns — all posted to an immutable stock ledger valued at moving-average cost, every
 //! posting one transaction. Built only on the Qingguan SDK (1.2).
 
+pub mod deals;
 pub mod ledger;
+pub mod money;
 pub mod orders;
 pub mod reports;
 pub mod revalue;
+pub mod reversals;
 pub mod stock;
 mod text;
 
@@ -40,7 +43,8 @@ fn check_available(order_id: i64) -> Result<()> {
         e.0 += line.decimal("quantity").unwrap_or_default();
         e.1.push(line.id);
     }
-    let reserved = stock::reserved()?;
+    let products: Vec<i64> = wanted.keys().copied().collect();
+    let reserved = stock::reserved_of(Some(&products))?;
     let mut err = Error::invalid(t("not enough stock to confirm", "库存不足，无法确认"));
     let mut short = false;
     for (product, (q, line_ids)) in wanted {
@@ -138,19 +142,52 @@ impl Plugin for Inventory {
             }
             ("cancel", Some(k)) => orders::cancel(k, id),
             ("reverse", None) if entity == "stock_move" => {
-                let date = input
-                    .get("date")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| dates::format(dates::today()));
+                let date = match input.get("date") {
+                    None | Some(Value::Null) => dates::format(dates::today()),
+                    Some(Value::String(d)) => d.clone(),
+                    Some(_) => {
+                        return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                            "date",
+                            t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                        ))
+                    }
+                };
+                host::begin_write()?;
                 let original = host::elevated().get("stock_move", id)?;
-                let r = ledger::reverse(id, &date)?;
-                orders::reversed(
-                    original.str("source"),
-                    original.i64("source_line"),
-                    original.decimal("quantity").unwrap_or_default(),
-                )?;
-                Ok(json!({"movement": r.id}))
+                // A transfer is undone whole: both legs, the incoming one first.
+                let legs: Vec<Record> = match original.str("kind") {
+                    Some("transfer_in") | Some("transfer_out") => {
+                        let mut legs = host::query_all(
+                            "stock_move",
+                            &Query::new()
+                                .elevated()
+                                .eq("source", original.str("source").unwrap_or_default())
+                                .in_list("kind", ["transfer_in", "transfer_out"])
+                                .eq("product", original.i64("product").unwrap_or_default()),
+                        )?;
+                        legs.sort_by_key(|l| l.str("kind") != Some("transfer_in"));
+                        legs
+                    }
+                    _ => vec![original],
+                };
+                let mut posted = Vec::new();
+                for leg in &legs {
+                    let q = leg.decimal("quantity").unwrap_or_default();
+                    reversals::check_reversal(
+                        leg.str("kind"),
+                        leg.str("source"),
+                        leg.i64("source_line"),
+                        q,
+                    )?;
+                    posted.push(ledger::reverse(leg.id, &date)?.id);
+                    reversals::reversed(
+                        leg.str("kind"),
+                        leg.str("source"),
+                        leg.i64("source_line"),
+                        q,
+                    )?;
+                }
+                Ok(json!({"movement": posted.first(), "movements": posted}))
             }
             _ => Err(Error::not_found(format!("no action {name} on {entity}"))),
         }
@@ -165,7 +202,8 @@ impl Plugin for Inventory {
                     if dates::Date::parse(a).is_none() {
                         return Ok(Response::json_status(
                             422,
-                            &json!({"error": t("at: not a date (YYYY-MM-DD)", "at：不是有效日期（YYYY-MM-DD）")}),
+                            &json!({"error": {"code": "rejected", "message": t("check the date", "请检查日期"),
+                                "fields": {"at": t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）")}}}),
                         ));
                     }
                 }
@@ -234,7 +272,7 @@ impl Plugin for Inventory {
                     Error::invalid(t("which warehouse?", "哪个仓库？"))
                         .field("warehouse", t("required", "必填"))
                 })?;
-                orders::from_deal(deal, warehouse)
+                deals::from_deal(deal, warehouse)
                     .map(|o| Response::json(&json!({"order": o.id, "number": o.str("number")})))
             }),
             _ => return Ok(Response::status(404)),
@@ -254,17 +292,45 @@ impl Plugin for Inventory {
                 }
                 _ => Map::new(),
             };
+            let code = match &e {
+                Error::NotFound(_) => "not_found",
+                Error::Denied(_) => "forbidden",
+                Error::Invalid { .. } => "rejected",
+                Error::Stale(_) => "stale_version",
+                Error::Unique { .. } => "unique",
+                Error::Conflict(_) => "conflict",
+                Error::Failed(_) => "plugin_error",
+            };
+            let message = match &e {
+                Error::Invalid { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
             Ok(Response::json_status(
                 status,
-                &json!({"error": e.to_string(), "fields": fields}),
+                &json!({"error": {"code": code, "message": message, "fields": fields}}),
             ))
         })
     }
 
     fn answer(query: &str, args: Value) -> Result<Value> {
+        // Another plugin (finance, appraisal) gets the figures it asked for; a user asking
+        // directly gets what their role lets them see.
+        let by_plugin = host::context().asked_by.is_some();
         match query {
             "stock" => {
                 let at = args.get("at").and_then(Value::as_str);
+                if let Some(a) = at {
+                    if dates::Date::parse(a).is_none() {
+                        return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                            "at",
+                            t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                        ));
+                    }
+                }
+                if !by_plugin {
+                    host::query("product", &Query::new().limit(1))?;
+                }
+                let values = by_plugin || stock::sees_values();
                 let mut rows = Vec::new();
                 for ((p, w), l) in stock::levels(at)? {
                     if args
@@ -278,57 +344,41 @@ impl Plugin for Inventory {
                     {
                         continue;
                     }
-                    rows.push(json!({
+                    let mut row = json!({
                         "product": p, "warehouse": w,
                         "quantity": l.balance.quantity.normalize().to_string(),
-                        "value": l.balance.value.to_string(),
-                        "unit_cost": l.balance.unit_cost().map(|c| c.normalize().to_string()),
-                    }));
+                    });
+                    if values {
+                        row["value"] = json!(l.balance.value.to_string());
+                        row["unit_cost"] =
+                            json!(l.balance.unit_cost().map(|c| c.normalize().to_string()));
+                    }
+                    rows.push(row);
                 }
                 Ok(json!(rows))
-            }
-            "delivered_lines" => {
-                reports::delivered_lines(args.get("customer").and_then(Value::as_i64))
             }
             "sales_by_product" => {
                 let from = args
                     .get("from")
                     .and_then(Value::as_str)
-                    .unwrap_or("0001-01-01");
+                    .unwrap_or("1000-01-01");
                 let to = args
                     .get("to")
                     .and_then(Value::as_str)
                     .unwrap_or("9999-12-31");
-                let mut q = Query::new()
-                    .elevated()
-                    .eq("kind", "delivery")
-                    .gte("posted_on", from)
-                    .lte("posted_on", to);
-                if let Some(p) = args.get("product").and_then(Value::as_i64) {
-                    q = q.eq("product", p);
-                }
-                let mut by: std::collections::BTreeMap<i64, (Decimal, Decimal)> =
-                    Default::default();
-                for m in host::query_all("stock_move", &q)? {
-                    let Some(line) = m.i64("source_line") else {
-                        continue;
-                    };
-                    let line = host::elevated().get("sales_line", line)?;
-                    let q = -m.decimal("quantity").unwrap_or_default();
-                    let price = line.decimal("price").unwrap_or_default();
-                    let discount = line.decimal("discount").unwrap_or_default();
-                    let revenue = ledger::round(
-                        q * price * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED,
-                        2,
-                    );
-                    let e = by.entry(m.i64("product").unwrap_or_default()).or_default();
-                    e.0 += q;
-                    e.1 += revenue;
-                }
-                Ok(json!(by
+                let owner = args.get("owner").and_then(Value::as_i64);
+                let data = reports::sales_for(from, to, by_plugin, owner)?;
+                let product = args.get("product").and_then(Value::as_i64);
+                Ok(json!(data["products"]
+                    .as_array()
                     .into_iter()
-                    .map(|(p, (q, r))| json!({"product": p, "quantity": q.normalize().to_string(), "revenue": r.to_string()}))
+                    .flatten()
+                    .filter(|r| product.is_none_or(|p| r["product"] == p))
+                    .map(|r| json!({"product": r["product"], "quantity": r["quantity"], "revenue": r["revenue"]}))
                     .collect::<Vec<_>>()))
+            }
+            "delivered_lines" => {
+                reports::delivered_lines(args.get("customer").and_then(Value::as_i64))
             }
             _ => Err(Error::not_found(query)),
         }

@@ -122,7 +122,7 @@ pub fn before_order(
         _ if own => Ok(()),
         WriteOp::Update => {
             let before = before.ok_or_else(|| Error::not_found("order"))?;
-            for f in ["status", "total", "number", "deal_amount"] {
+            for f in ["status", "total", "number", "deal_amount", "deal"] {
                 if fields.get(f) != before.get(f) {
                     return Err(readonly_refusal(f));
                 }
@@ -223,7 +223,61 @@ pub fn before_line(
             fields.set("price", price.unwrap_or_default().to_string());
         }
     }
+    if fields
+        .decimal("quantity")
+        .is_some_and(|q| q > crate::ledger::max_quantity())
+    {
+        return Err(Error::invalid(t("check the quantity", "请检查数量"))
+            .field("quantity", t("too large", "数量过大")));
+    }
+    let amount = fields
+        .decimal("quantity")
+        .unwrap_or_default()
+        .checked_mul(fields.decimal("price").unwrap_or_default());
+    if amount.is_none_or(|a| a >= Decimal::from(1_000_000_000_000i64)) {
+        return Err(
+            Error::invalid(t("the line's amount is too large", "明细金额过大")).field(
+                "price",
+                t(
+                    "quantity × price must stay under 1,000,000,000,000",
+                    "数量 × 单价须小于 1,000,000,000,000",
+                ),
+            ),
+        );
+    }
+    if op == WriteOp::Create && orders_lines_count(kind, order_id)? >= MAX_LINES {
+        return Err(Error::invalid(t("too many lines", "明细过多")).field(
+            "order",
+            t(
+                &format!("an order has at most {MAX_LINES} lines; start another order"),
+                &format!("一个订单最多 {MAX_LINES} 行明细，请另建订单"),
+            ),
+        ));
+    }
+    if let Some(product) = fields.i64("product") {
+        if let Ok(p) = host::elevated().get("product", product) {
+            if kind == Kind::Sales && p.get("active").and_then(Value::as_bool) == Some(false) {
+                return Err(Error::invalid(t("check the product", "请检查商品")).field(
+                    "product",
+                    t("this product is no longer sold", "该商品已停售"),
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// Lines an order may have: one posting of them stays well within a call's time limit.
+pub const MAX_LINES: usize = 200;
+
+fn orders_lines_count(kind: Kind, order: i64) -> Result<usize> {
+    let rows = host::aggregate(
+        kind.line(),
+        &Query::new().elevated().eq("order", order),
+        &[],
+        &[qingguan_plugin_sdk::host::Metric::Count],
+    )?;
+    Ok(rows.first().and_then(|g| g.i64(0)).unwrap_or(0) as usize)
 }
 
 /// A line's net amount: quantity × price, less its discount (sales).
@@ -329,17 +383,34 @@ pub fn post_order(kind: Kind, id: i64, input: &Value) -> Result<Value> {
             Kind::Sales => t("confirm the order before delivering", "请先确认订单再发货"),
         }));
     }
-    let date = match input.get("date").and_then(Value::as_str) {
-        Some(d) => dates::Date::parse(d)
-            .ok_or_else(|| {
-                Error::invalid(t("check the date", "请检查日期")).field(
-                    "date",
-                    t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
-                )
-            })?
-            .to_string(),
-        None => dates::format(dates::today()),
+    if !input.is_object() && !input.is_null() {
+        return Err(Error::invalid(t("send a JSON object", "请发送 JSON 对象")));
+    }
+    let date = match input.get("date") {
+        None | Some(Value::Null) => dates::format(dates::today()),
+        Some(Value::String(d)) => {
+            crate::ledger::check_date(d)?;
+            d.clone()
+        }
+        Some(_) => {
+            return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                "date",
+                t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+            ))
+        }
     };
+    if input
+        .get("lines")
+        .is_some_and(|l| !l.is_object() && !l.is_null())
+    {
+        return Err(Error::invalid(t("check the lines", "请检查明细")).field(
+            "lines",
+            t(
+                "an object of line id → quantity",
+                "应为 明细ID → 数量 的对象",
+            ),
+        ));
+    }
     let warehouse = order.i64("warehouse").unwrap_or_default();
     let all = lines(kind, id)?;
     let wanted: Vec<(Record, Decimal)> = match input.get("lines").and_then(Value::as_object) {
@@ -480,69 +551,4 @@ pub fn refresh_status(kind: Kind, id: i64) -> Result<Record> {
         return Ok(order);
     }
     set_status(kind, &order, status)
-}
-
-/// After a movement of an order was reversed: its line counts the quantity as not moved.
-pub fn reversed(source: Option<&str>, source_line: Option<i64>, quantity: Decimal) -> Result<()> {
-    let (Some(source), Some(line_id)) = (source, source_line) else {
-        return Ok(());
-    };
-    let Some((entity, id)) = source.split_once(':') else {
-        return Ok(());
-    };
-    let Some(kind) = Kind::of_order(entity) else {
-        return Ok(());
-    };
-    let order_id: i64 = id.parse().unwrap_or_default();
-    let line = host::elevated().get(kind.line(), line_id)?;
-    let moved = line.decimal(kind.moved()).unwrap_or_default() - quantity.abs();
-    host::elevated().update(
-        kind.line(),
-        line.id,
-        line.version,
-        &json!({ kind.moved(): moved.max(Decimal::ZERO).normalize().to_string() }),
-    )?;
-    refresh_status(kind, order_id).map(|_| ())
-}
-
-/// A sales order from a won deal: its customer, its amount to be covered by the lines.
-pub fn from_deal(deal_id: i64, warehouse: i64) -> Result<Record> {
-    let deal = host::get("deal", deal_id)?;
-    if deal.str("stage") != Some("won") {
-        return Err(Error::invalid(t(
-            "only a won deal becomes an order",
-            "只有赢单的商机可以生成订单",
-        ))
-        .field("deal", t("the deal is not won", "商机尚未赢单")));
-    }
-    let existing = host::query(
-        "sales_order",
-        &Query::new().elevated().eq("deal", deal_id).limit(1),
-    )?;
-    if let Some(o) = existing.items.first() {
-        return Err(Error::Conflict(t(
-            &format!(
-                "deal #{deal_id} already has sales order {}",
-                o.str("number").unwrap_or("")
-            ),
-            &format!(
-                "商机 #{deal_id} 已有销售订单 {}",
-                o.str("number").unwrap_or("")
-            ),
-        )));
-    }
-    let order = host::create(
-        "sales_order",
-        &json!({
-            "customer": deal.i64("customer"),
-            "warehouse": warehouse,
-            "deal": deal_id,
-        }),
-    )?;
-    host::elevated().update(
-        "sales_order",
-        order.id,
-        order.version,
-        &json!({"deal_amount": deal.decimal("amount").unwrap_or_default().to_string()}),
-    )
 }

@@ -95,26 +95,50 @@ pub fn low_stock_job() -> Result<JobProgress> {
     Ok(JobProgress::done(items.len() as u64))
 }
 
-/// The sales orders the caller may see.
-fn visible_orders() -> Result<BTreeMap<i64, Record>> {
-    Ok(host::query_all("sales_order", &Query::new().sort("id"))?
+/// The sales orders the caller may see (every order when `all`), of one owner if given.
+fn orders_seen(all: bool, owner: Option<i64>) -> Result<BTreeMap<i64, Record>> {
+    let mut q = Query::new().sort("id");
+    if all {
+        q = q.elevated();
+    }
+    if let Some(o) = owner {
+        q = q.eq("owner", o);
+    }
+    Ok(host::query_all("sales_order", &q)?
         .into_iter()
         .map(|o| (o.id, o))
         .collect())
 }
 
+/// The sales orders the caller may see.
+fn visible_orders() -> Result<BTreeMap<i64, Record>> {
+    orders_seen(false, None)
+}
+
 /// Delivered quantities and net revenue in a period, by product and by customer, over the
 /// sales orders the caller may see (returns deducted).
 pub fn sales(from: &str, to: &str) -> Result<Value> {
-    let orders = visible_orders()?;
-    let moves = host::query_all(
+    sales_for(from, to, false, None)
+}
+
+/// [`sales`] over every order (`all`, for another plugin) or the caller's, of one owner if
+/// given. Deliveries count, returns and reversals of deliveries count back.
+pub fn sales_for(from: &str, to: &str, all: bool, owner: Option<i64>) -> Result<Value> {
+    let orders = orders_seen(all, owner)?;
+    let moves: Vec<Record> = host::query_all(
         "stock_move",
         &Query::new()
             .elevated()
-            .in_list("kind", ["delivery", "return_in"])
+            .in_list("kind", ["delivery", "return_in", "reversal"])
             .gte("posted_on", from)
             .lte("posted_on", to),
-    )?;
+    )?
+    .into_iter()
+    .filter(|m| {
+        m.str("source")
+            .is_some_and(|s| s.starts_with("sales_order:"))
+    })
+    .collect();
     let line_ids: BTreeSet<i64> = moves.iter().filter_map(|m| m.i64("source_line")).collect();
     let mut lines: BTreeMap<i64, Record> = BTreeMap::new();
     for chunk in line_ids.into_iter().collect::<Vec<_>>().chunks(200) {

@@ -6,7 +6,7 @@
 //! other half, and the receiving warehouse is re-valued from that date too. It all happens in
 //! the posting's own transaction: the back-dated receipt and its consequences commit together.
 
-use crate::ledger::round;
+use crate::money::round;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::*;
 use std::collections::{BTreeMap, BTreeSet};

@@ -50,23 +50,44 @@ pub fn levels(at: Option<&str>) -> Result<BTreeMap<(i64, i64), Level>> {
     Ok(out)
 }
 
-/// What confirmed, not fully delivered sales orders hold back, by (product, warehouse).
-pub fn reserved() -> Result<BTreeMap<(i64, i64), Decimal>> {
-    let open = host::query_all(
+/// What confirmed, not fully delivered sales orders hold back, by (product, warehouse): the
+/// open orders, then their lines (of the given products only, when named).
+pub fn reserved_of(products: Option<&[i64]>) -> Result<BTreeMap<(i64, i64), Decimal>> {
+    let open: BTreeMap<i64, i64> = host::query_all(
         "sales_order",
         &Query::new()
             .elevated()
             .in_list("status", ["confirmed", "partial"]),
-    )?;
+    )?
+    .into_iter()
+    .map(|o| (o.id, o.i64("warehouse").unwrap_or_default()))
+    .collect();
     let mut out = BTreeMap::new();
-    for order in open {
-        let w = order.i64("warehouse").unwrap_or_default();
-        for line in orders::lines(Kind::Sales, order.id)? {
+    if open.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<i64> = open.keys().copied().collect();
+    for chunk in ids.chunks(200) {
+        let mut q = Query::new()
+            .elevated()
+            .in_list("order", chunk.iter().copied());
+        if let Some(p) = products {
+            q = q.in_list("product", p.iter().copied());
+        }
+        for line in host::query_all("sales_line", &q)? {
+            let Some(w) = line.i64("order").and_then(|o| open.get(&o)) else {
+                continue;
+            };
             let p = line.i64("product").unwrap_or_default();
-            *out.entry((p, w)).or_insert(Decimal::ZERO) += orders::outstanding(Kind::Sales, &line);
+            *out.entry((p, *w)).or_insert(Decimal::ZERO) += orders::outstanding(Kind::Sales, &line);
         }
     }
     Ok(out)
+}
+
+/// What every open sales order holds back.
+pub fn reserved() -> Result<BTreeMap<(i64, i64), Decimal>> {
+    reserved_of(None)
 }
 
 /// Whether the caller may see costs and values (whoever may read the ledger).
@@ -219,9 +240,9 @@ pub fn movements(product: i64, warehouse: Option<i64>) -> Result<Value> {
                 "kind": m.str("kind"),
                 "quantity": num(m.decimal("quantity").unwrap_or_default()),
                 "balance": num(b.quantity),
-                "source": m.str("source"),
             });
             if values {
+                row["source"] = json!(m.str("source"));
                 row["unit_cost"] = json!(m.decimal("unit_cost").map(num));
                 row["value"] = json!(m.decimal("value").map(|v| v.to_string()));
                 row["balance_value"] = json!(b.value.to_string());
