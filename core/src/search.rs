@@ -47,9 +47,16 @@ pub(crate) fn index_text(e: &Entity, values: &BTreeMap<String, Value>) -> String
     out
 }
 
-/// Turns what a user typed into an FTS5 expression: each word must match; Latin words match
-/// as prefixes, Chinese runs as phrases of adjacent characters. `None` if nothing searchable.
-pub fn match_expression(q: &str) -> Option<String> {
+/// One term of a query: a Latin word matched as a prefix, or a run of Chinese characters
+/// matched as a phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Term {
+    Prefix(String),
+    Phrase(String),
+}
+
+/// The terms of what a user typed (at most 17; the rest is ignored).
+fn terms(q: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     for word in q.split(|c: char| !c.is_alphanumeric() && !is_cjk(c)) {
         if word.is_empty() {
@@ -57,39 +64,143 @@ pub fn match_expression(q: &str) -> Option<String> {
         }
         let mut run = String::new();
         let mut latin = String::new();
-        let flush_latin = |latin: &mut String, terms: &mut Vec<String>| {
-            if !latin.is_empty() {
-                terms.push(format!("\"{}\"*", latin));
-                latin.clear();
-            }
-        };
-        let flush_run = |run: &mut String, terms: &mut Vec<String>| {
-            if !run.is_empty() {
-                let chars: Vec<String> = run.chars().map(|c| c.to_string()).collect();
-                terms.push(format!("\"{}\"", chars.join(" ")));
-                run.clear();
-            }
-        };
         for c in word.chars() {
             if is_cjk(c) {
-                flush_latin(&mut latin, &mut terms);
+                if !latin.is_empty() {
+                    terms.push(Term::Prefix(std::mem::take(&mut latin)));
+                }
                 run.push(c);
             } else {
-                flush_run(&mut run, &mut terms);
+                if !run.is_empty() {
+                    terms.push(Term::Phrase(std::mem::take(&mut run)));
+                }
                 latin.push(c);
             }
         }
-        flush_latin(&mut latin, &mut terms);
-        flush_run(&mut run, &mut terms);
+        if !latin.is_empty() {
+            terms.push(Term::Prefix(latin));
+        }
+        if !run.is_empty() {
+            terms.push(Term::Phrase(run));
+        }
         if terms.len() > 16 {
             break;
         }
     }
+    terms
+}
+
+/// Turns what a user typed into an FTS5 expression: each word must match; Latin words match
+/// as prefixes, Chinese runs as phrases of adjacent characters. `None` if nothing searchable.
+pub fn match_expression(q: &str) -> Option<String> {
+    let terms: Vec<String> = terms(q)
+        .into_iter()
+        .map(|t| match t {
+            Term::Prefix(w) => format!("\"{w}\"*"),
+            Term::Phrase(run) => {
+                let chars: Vec<String> = run.chars().map(|c| c.to_string()).collect();
+                format!("\"{}\"", chars.join(" "))
+            }
+        })
+        .collect();
     if terms.is_empty() {
         None
     } else {
         Some(terms.join(" "))
     }
+}
+
+/// Where a term matches in a text, as a char index: a Latin word at the start of a word of
+/// the text (case-insensitive), a Chinese run anywhere.
+fn term_at(text: &[char], term: &Term) -> Option<usize> {
+    let lower = |c: &char| c.to_lowercase().next().unwrap_or(*c);
+    match term {
+        Term::Prefix(w) => {
+            let w: Vec<char> = w.chars().map(|c| lower(&c)).collect();
+            (0..text.len()).find(|&i| {
+                let starts_word = i == 0 || !text[i - 1].is_alphanumeric() || is_cjk(text[i - 1]);
+                starts_word
+                    && text.len() - i >= w.len()
+                    && text[i..i + w.len()].iter().map(lower).eq(w.iter().copied())
+            })
+        }
+        Term::Phrase(run) => {
+            let run: Vec<char> = run.chars().collect();
+            text.windows(run.len())
+                .position(|win| win == run.as_slice())
+        }
+    }
+}
+
+/// The field a hit matched in, shown beside its title: the textual field (other than the
+/// title field) matching the most terms the title does not; none when the title explains the
+/// hit. `fields` are the record's textual fields as `(name, text)`.
+fn why_matched(
+    terms: &[Term],
+    title_field: Option<&str>,
+    fields: &[(String, String)],
+) -> Option<SearchMatch> {
+    let chars = |t: &str| t.chars().collect::<Vec<char>>();
+    let title = fields
+        .iter()
+        .find(|(name, _)| Some(name.as_str()) == title_field)
+        .map(|(_, text)| chars(text));
+    let in_title: Vec<bool> = terms
+        .iter()
+        .map(|term| title.as_ref().is_some_and(|t| term_at(t, term).is_some()))
+        .collect();
+    let mut best: Option<(usize, &String, Vec<char>, usize)> = None;
+    for (name, text) in fields {
+        if Some(name.as_str()) == title_field {
+            continue;
+        }
+        let t = chars(text);
+        let mut count = 0;
+        let mut first = None;
+        for (term, seen) in terms.iter().zip(&in_title) {
+            if let Some(at) = term_at(&t, term).filter(|_| !seen) {
+                count += 1;
+                first = first.or(Some(at));
+            }
+        }
+        if count > 0 && best.as_ref().is_none_or(|b| count > b.0) {
+            best = Some((count, name, t, first.unwrap_or(0)));
+        }
+    }
+    let (_, name, text, at) = best?;
+    Some(SearchMatch {
+        field: name.clone(),
+        text: excerpt(&text, at),
+    })
+}
+
+/// At most 40 characters of a text around a match, with `…` where it was cut.
+fn excerpt(text: &[char], at: usize) -> String {
+    const MAX: usize = 40;
+    if text.len() <= MAX {
+        return text.iter().collect();
+    }
+    let start = at.saturating_sub(12).min(text.len() - MAX);
+    let end = start + MAX;
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&text[start..end]);
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Why a record was found: a field other than its title and the part of its text that
+/// matched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchMatch {
+    /// The field's machine name.
+    pub field: String,
+    /// Its text around the match (at most 40 characters, `…` where cut).
+    pub text: String,
 }
 
 /// One search result.
@@ -101,6 +212,9 @@ pub struct SearchHit {
     pub id: i64,
     /// The record's title.
     pub title: String,
+    /// The field it matched in, when the title does not show why it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<SearchMatch>,
 }
 
 impl Store {
@@ -110,6 +224,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let limit = limit.clamp(1, 100);
+        let query_terms = terms(q);
         let schema = self.schema();
         let mut hits = Vec::new();
         for e in schema.entities() {
@@ -126,8 +241,17 @@ impl Store {
             let title_col = title
                 .map(|f| format!("r.{}", ddl::column(&f.def.name)))
                 .unwrap_or_else(|| "NULL".into());
+            // The visible textual fields, to say which one a hit matched in.
+            let texts: Vec<&crate::schema::Field> = e
+                .visible_fields()
+                .filter(|f| f.def.kind.is_textual())
+                .collect();
+            let text_cols: String = texts
+                .iter()
+                .map(|f| format!(", r.{}", ddl::column(&f.def.name)))
+                .collect();
             let sql = format!(
-                "SELECT r.id, {title_col} FROM {fts} f JOIN {t} r ON r.id = f.rowid
+                "SELECT r.id, {title_col}{text_cols} FROM {fts} f JOIN {t} r ON r.id = f.rowid
                  WHERE {fts} MATCH ? {scope} ORDER BY f.rowid DESC LIMIT {limit}",
                 fts = ddl::fts_table(&e.name),
                 t = ddl::table(&e.name),
@@ -147,18 +271,25 @@ impl Store {
                             Some(f) => sql::from_sql(&f.def, r.get_ref(1)?).to_text(),
                             None => String::new(),
                         };
-                        Ok((r.get::<_, i64>(0)?, text))
+                        let mut values = Vec::with_capacity(texts.len());
+                        for (i, f) in texts.iter().enumerate() {
+                            let v = sql::from_sql(&f.def, r.get_ref(i + 2)?).to_text();
+                            values.push((f.def.name.clone(), v));
+                        }
+                        Ok((r.get::<_, i64>(0)?, text, values))
                     })?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(rows)
             })?;
-            hits.extend(found.into_iter().map(|(id, title)| {
+            let title_field = title.map(|f| f.def.name.as_str());
+            hits.extend(found.into_iter().map(|(id, title, values)| {
                 SearchHit {
                     entity: e.name.clone(),
                     id,
                     title: Some(title)
                         .filter(|t| !t.is_empty())
                         .unwrap_or_else(|| format!("#{id}")),
+                    matched: why_matched(&query_terms, title_field, &values),
                 }
             }));
             if hits.len() >= limit {
@@ -190,5 +321,44 @@ mod tests {
             Some("\"OR\"* \"1\"* \"1\"*".into())
         );
         assert_eq!(match_expression("  ;; "), None);
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn why_a_record_matched() {
+        let f = fields(&[
+            ("name", "杭州恒信科技"),
+            ("phone", "+86 139 1234 5678"),
+            ("notes", "Met at the Shanghai fair; wants an ERP quote"),
+        ]);
+        let why = |q: &str| why_matched(&terms(q), Some("name"), &f);
+        let m = why("139").unwrap();
+        assert_eq!(
+            (m.field.as_str(), m.text.as_str()),
+            ("phone", "+86 139 1234 5678")
+        );
+        assert_eq!(why("恒信"), None, "the title explains it");
+        assert_eq!(why("恒信 13").unwrap().field, "phone");
+        assert_eq!(why("erp").unwrap().field, "notes");
+        // Prefixes of words only: "hai" is inside "Shanghai", not at a word's start.
+        assert_eq!(why("hai"), None);
+        assert_eq!(why("SHANG").unwrap().field, "notes");
+        let long = fields(&[(
+            "notes",
+            "A very long note that goes on and on before it finally mentions the keyword zephyr and then goes on",
+        )]);
+        let m = why_matched(&terms("zephyr"), None, &long).unwrap();
+        assert!(
+            m.text.starts_with('…') && m.text.contains("zephyr"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.chars().count() <= 42, "{}", m.text);
     }
 }

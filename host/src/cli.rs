@@ -41,7 +41,8 @@ enum Command {
 enum PluginCommand {
     /// List installed plugins.
     List(DataDirArg),
-    /// Install or upgrade a plugin from a .wasm component.
+    /// Install or upgrade a plugin from a .wasm component, or one built into this binary
+    /// (`--builtin sales`).
     Install(PluginInstallArgs),
     /// Enable a plugin.
     Enable(PluginIdArgs),
@@ -72,7 +73,12 @@ struct PluginPackArgs {
 #[derive(Debug, Args)]
 struct PluginInstallArgs {
     /// The .wasm component.
-    file: PathBuf,
+    #[arg(required_unless_present = "builtin")]
+    file: Option<PathBuf>,
+    /// Install a first-party plugin built into this binary instead of a file: sales,
+    /// growth_rule, appraisal or inventory.
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    builtin: Option<String>,
     /// Approve the capabilities the plugin requests.
     #[arg(long)]
     approve: bool,
@@ -258,22 +264,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
                 print_plugin(&p);
             }
         }
-        PluginCommand::Install(a) => {
-            let bytes = std::fs::read(&a.file)
-                .with_context(|| format!("cannot read {}", a.file.display()))?;
-            let m = plugin_manager(&a.dir.data_dir)?;
-            m.load_all()?;
-            let p = m
-                .install(
-                    &bytes,
-                    qingguan_runtime::InstallOptions {
-                        approve: a.approve,
-                        source: None,
-                    },
-                )
-                .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", a.file.display()))?;
-            println!("Installed {} {} ({})", p.id, p.version, p.status);
-        }
+        PluginCommand::Install(a) => plugin_install(a)?,
         PluginCommand::Enable(a) => {
             let m = plugin_manager(&a.dir.data_dir)?;
             m.load_all()?;
@@ -344,6 +335,42 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `plugin install FILE` or `plugin install --builtin NAME`.
+fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
+    if let Some(name) = &a.builtin {
+        // An unknown name is refused before the data directory is opened.
+        if crate::builtin::component(name).is_none() {
+            bail!(
+                "no built-in plugin '{name}'; built in: {}",
+                crate::builtin::names().join(", ")
+            );
+        }
+        let m = plugin_manager(&a.dir.data_dir)?;
+        m.load_all()?;
+        let p = crate::builtin::install(&m, name, a.approve)
+            .map_err(|e| anyhow::anyhow!("cannot install the built-in '{name}' plugin: {e}"))?;
+        println!("Installed {} {} ({})", p.id, p.version, p.status);
+        return Ok(());
+    }
+    let Some(file) = &a.file else {
+        bail!("give a .wasm file or --builtin NAME");
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let m = plugin_manager(&a.dir.data_dir)?;
+    m.load_all()?;
+    let p = m
+        .install(
+            &bytes,
+            qingguan_runtime::InstallOptions {
+                approve: a.approve,
+                source: None,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", file.display()))?;
+    println!("Installed {} {} ({})", p.id, p.version, p.status);
+    Ok(())
+}
+
 /// The server settings the command line chooses.
 fn server_config(secure_cookies: bool) -> Config {
     Config {
@@ -369,7 +396,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
             let (plugins, s) = (server.state().plugins().clone(), store.clone());
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 plugins.load_all()?;
-                crate::demo::install_first_party(&plugins)?;
+                crate::builtin::install_all(&plugins)?;
                 if seeded {
                     crate::demo::seed_sales(&s)?;
                     crate::demo::seed_appraisal(&s, &plugins)?;

@@ -4,13 +4,14 @@
 //! runtime knows anything of HTTP.
 //!
 //! Layers, lowest first (no module imports from a layer above it; `tests/it/layers.rs`
-//! checks it): `caller`, `error` → `throttle` → `state` → `api` → `ui` → `app`,
+//! checks it): `caller`, `error`, `builtin` → `throttle` → `state` → `api` → `ui` → `app`,
 //! `background`, `server`, `demo`, `scaffold`, `cli`.
 
 mod api;
 mod app;
 mod background;
 mod backup;
+mod builtin;
 mod caller;
 pub mod cli;
 mod demo;

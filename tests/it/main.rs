@@ -10,6 +10,7 @@ mod core_trust;
 mod first_contact_admin;
 mod first_contact_lang;
 mod first_contact_more;
+mod first_contact_more2;
 mod first_contact_plugins;
 mod first_contact_ui;
 mod hot_swap;

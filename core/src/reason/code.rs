@@ -45,6 +45,7 @@ impl Reason {
             OwnerOutOfScope => "owner_out_of_scope",
             OwnerRequired => "owner_required",
             StaleVersion { .. } => "stale_version",
+            StillReferenced { .. } => "still_referenced",
             BadName => "bad_name",
             Reserved { .. } => "reserved",
             NeedsLabel => "needs_label",
@@ -151,6 +152,15 @@ impl Reason {
                 vec![("entity", entity.clone()), ("id", s(id))]
             }
             StaleVersion { current } => vec![("current", s(current))],
+            StillReferenced {
+                count,
+                entity,
+                field,
+            } => vec![
+                ("count", s(count)),
+                ("entity", entity.clone()),
+                ("field", field.clone()),
+            ],
             Reserved { name }
             | UnknownEntity { name }
             | Duplicate { name }
@@ -261,6 +271,11 @@ impl Reason {
             OwnerOutOfScope,
             OwnerRequired,
             StaleVersion { current: 3 },
+            StillReferenced {
+                count: 2,
+                entity: "contact".into(),
+                field: "customer".into(),
+            },
             BadName,
             Reserved { name: "id".into() },
             NeedsLabel,

@@ -51,6 +51,14 @@ impl fmt::Display for Reason {
                 f,
                 "the record is at version {current}; reload it and apply your change again"
             ),
+            StillReferenced {
+                count,
+                entity,
+                field,
+            } => write!(
+                f,
+                "still referenced by {count} {entity} record(s) (field '{field}'); change or delete those first"
+            ),
             BadName => {
                 f.write_str("must be 1-40 characters of a-z, 0-9 and _, starting with a letter")
             }

@@ -153,6 +153,15 @@ pub enum Reason {
         /// The record's current version.
         current: i64,
     },
+    /// A record cannot be deleted: records of another type still reference it.
+    StillReferenced {
+        /// How many records reference it.
+        count: i64,
+        /// Their entity type.
+        entity: String,
+        /// Their reference field.
+        field: String,
+    },
 
     // --- Definitions (entity types, fields, layouts, roles) -----------------------------
     /// Not a machine name (1–40 characters of `a-z`, `0-9`, `_`, starting with a letter).

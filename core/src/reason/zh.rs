@@ -49,6 +49,13 @@ pub(super) fn render(r: &Reason) -> String {
         StaleVersion { current } => {
             format!("这条记录已更新到第 {current} 版；请重新加载后再修改")
         }
+        StillReferenced {
+            count,
+            entity,
+            field,
+        } => format!(
+            "仍有 {count} 条 {entity} 记录（字段 {field}）引用此记录；请先修改或删除这些记录"
+        ),
         BadName => "必须是 1 到 40 个字符，只能包含小写字母、数字和下划线，并以字母开头".into(),
         Reserved { name } => format!("“{name}”是保留名称"),
         NeedsLabel => "需要英文或中文名称".into(),

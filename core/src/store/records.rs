@@ -12,7 +12,7 @@ use crate::record::Record;
 use crate::schema::{Entity, Schema};
 use crate::search::index_text;
 use crate::value::Value;
-use crate::{Access, Error, Result};
+use crate::{Access, Error, Reason, Result};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value as Json};
@@ -460,12 +460,15 @@ impl Store {
                     );
                     let n: i64 = tx.prepare_cached(&sql)?.query_row([id], |r| r.get(0))?;
                     if n > 0 {
-                        return Err(Error::conflict(format!(
-                            "{entity} #{id} is still referenced by {n} {} record(s) (field '{}'); \
-                         change or delete those first",
-                            other.name,
-                            field.name()
-                        )));
+                        let why = Reason::StillReferenced {
+                            count: n,
+                            entity: other.name.clone(),
+                            field: field.name().to_string(),
+                        };
+                        return Err(Error::Conflict {
+                            message: format!("{entity} #{id} is {why}"),
+                            fields: [("id".to_string(), why)].into(),
+                        });
                     }
                 }
                 let sql = format!(

@@ -19,7 +19,7 @@ pub struct SearchParams {
 
 /// Search records across entity types, within the caller's permissions and scopes.
 #[utoipa::path(get, path = "/search", tag = "records", security(("bearer" = [])), params(SearchParams),
-    responses((status = 200, description = "{\"items\": [{entity, id, title}]}", body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "{\"items\": [{entity, id, title, matched?: {field, text}}]}: `matched` names the field (other than the title) a hit was found by, with its text around the match", body = Value), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,

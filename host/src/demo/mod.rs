@@ -8,7 +8,6 @@ pub use appraisal::seed_appraisal;
 pub use inventory::seed_inventory;
 
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
-use qingguan_runtime::{InstallOptions, PluginManager};
 use serde_json::{json, Map, Value};
 
 /// Demo logins: username, password, role. The demo only: `serve` has no default password.
@@ -234,54 +233,6 @@ pub fn seed(store: &Store, customers: usize) -> Result<()> {
                 })),
             )?;
         }
-    }
-    Ok(())
-}
-
-/// The first-party plugins built into this binary: `(id, component)`.
-pub const FIRST_PARTY: &[(&str, &[u8])] = &[
-    (
-        "sales",
-        include_bytes!(concat!(
-            env!("QINGGUAN_FIRST_PARTY"),
-            "/qingguan_sales.wasm"
-        )),
-    ),
-    (
-        "growth_rule",
-        include_bytes!(concat!(
-            env!("QINGGUAN_FIRST_PARTY"),
-            "/qingguan_growth_rule.wasm"
-        )),
-    ),
-    (
-        "appraisal",
-        include_bytes!(concat!(
-            env!("QINGGUAN_FIRST_PARTY"),
-            "/qingguan_appraisal.wasm"
-        )),
-    ),
-    (
-        "inventory",
-        include_bytes!(concat!(
-            env!("QINGGUAN_FIRST_PARTY"),
-            "/qingguan_inventory.wasm"
-        )),
-    ),
-];
-
-/// Installs (or upgrades to) the built-in first-party plugins, approving their capabilities.
-pub fn install_first_party(plugins: &PluginManager) -> anyhow::Result<()> {
-    for (id, bytes) in FIRST_PARTY {
-        plugins
-            .install(
-                bytes,
-                InstallOptions {
-                    approve: true,
-                    source: Some(format!("built-in {id}")),
-                },
-            )
-            .map_err(|e| anyhow::anyhow!("cannot install the built-in '{id}' plugin: {e}"))?;
     }
     Ok(())
 }

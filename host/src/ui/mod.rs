@@ -13,6 +13,7 @@ mod extract;
 mod i18n;
 mod plugin_pages;
 mod records;
+mod refusal;
 mod render;
 mod search;
 mod session;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
+        .route("/e/{entity}/kanban/totals", get(records::kanban_totals))
         .route("/e/{entity}/views", post(records::save_view))
         .route("/e/{entity}/views/{id}/rename", post(records::rename_view))
         .route("/e/{entity}/views/{id}/delete", post(records::delete_view))
@@ -83,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/plugins", get(admin::plugins))
         .route("/admin/plugins/upload", post(admin::upload_plugin))
         .route("/admin/plugins/dismiss", post(admin::dismiss_attempt))
+        .route("/admin/plugins/builtin", post(admin::install_builtin))
         .route("/admin/plugins/{id}/{op}", post(admin::plugin_op))
         .route("/admin/plugins/{id}/jobs/{job}", post(admin::run_job))
         .route(

@@ -158,6 +158,9 @@ pub fn strings(locale: Locale) -> Json {
         "plugin_error",
         "capabilities",
         "approve_help",
+        "builtin_plugins",
+        "builtin_help",
+        "builtin_installed",
         "retired",
         "set_by_system_short",
         "jobs",
@@ -334,7 +337,10 @@ pub fn core_error(state: &AppState, caller: &Caller, e: qingguan_core::Error) ->
         StatusCode::NOT_FOUND => t(locale, "not_found"),
         _ => t(locale, "error"),
     };
-    message(state, caller, api.status, &heading, &api.message)
+    let text = crate::ui::refusal::refusal_text(&state.store().schema(), locale, None, &api);
+    // The heading already says it when the detail would only repeat it.
+    let text = if text == heading { String::new() } else { text };
+    message(state, caller, api.status, &heading, &text)
 }
 
 /// The offset times are shown in for a caller: the install's time zone (setting `time_zone`,

@@ -31,11 +31,24 @@ pub async fn search(
         .unwrap_or_default()
         .into_iter()
         .map(|h| {
-            let label = schema
-                .entity(&h.entity)
+            let e = schema.entity(&h.entity);
+            let label = e
                 .map(|e| e.label.get(locale).to_string())
                 .unwrap_or_default();
-            json!({"entity": h.entity, "id": h.id, "title": h.title, "label": label})
+            // Why it was found, when its title does not show it: "电话：+86 139…".
+            let why = h.matched.as_ref().map(|m| {
+                let field = e
+                    .and_then(|e| e.field(&m.field))
+                    .map(|f| f.def.label.get(locale).to_string())
+                    .unwrap_or_else(|| m.field.clone());
+                let colon = if locale == qingguan_core::Locale::ZhCn {
+                    "："
+                } else {
+                    ": "
+                };
+                format!("{field}{colon}{}", m.text)
+            });
+            json!({"entity": h.entity, "id": h.id, "title": h.title, "label": label, "why": why})
         })
         .collect();
     let mut ctx = base(&state, &caller, "/search");
@@ -44,19 +57,53 @@ pub async fn search(
     page(StatusCode::OK, "search.html", Json::Object(ctx))
 }
 
-/// `GET /pick/{entity}?q=`: `[{id, title}]` for the reference picker.
+#[derive(Debug, Deserialize)]
+pub struct PickQuery {
+    #[serde(default)]
+    q: String,
+    /// A reference field of the picked type that must equal `value` (a picker narrowed by
+    /// another field of the form: a follow-up's deals of its customer).
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// `GET /pick/{entity}?q=[&by=FIELD&value=ID]`: `[{id, title}]` for the reference picker;
+/// without text, the latest records (a narrowed picker offers them before anything is typed).
 pub async fn pick(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Path(entity): Path<String>,
-    Query(sq): Query<SearchQuery>,
+    Query(sq): Query<PickQuery>,
 ) -> Response {
     let schema = state.store().schema();
     let Some(e) = schema.entity(&entity) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!([]))).into_response();
     };
     let text: String = sq.q.chars().take(100).collect();
-    let q = ListQuery::from_pairs([("q", text.as_str()), ("limit", "10")]).unwrap_or_default();
+    let mut pairs = vec![("limit".to_string(), "10".to_string())];
+    if text.trim().is_empty() {
+        pairs.push(("sort".into(), "-updated_at".into()));
+    } else {
+        pairs.push(("q".into(), text));
+    }
+    match (sq.by.as_deref(), sq.value.as_deref().map(str::trim)) {
+        (None, _) | (Some(_), None | Some("")) => {}
+        (Some(by), Some(value)) => {
+            let is_reference = e
+                .field(by)
+                .is_some_and(|f| f.def.kind == qingguan_core::FieldType::Reference);
+            if !is_reference || value.parse::<i64>().map_or(true, |id| id <= 0) {
+                let why = if is_reference { "value" } else { "by" };
+                return crate::error::ApiError::bad_request(why, "not a reference to narrow by")
+                    .into_response();
+            }
+            pairs.push((by.to_string(), value.to_string()));
+        }
+    }
+    let q = ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_or_default();
     match state.store().list(&caller.access, &entity, &q) {
         Ok(p) => axum::Json(
             p.items

@@ -1,12 +1,15 @@
 //! Administration pages: users and roles, Studio (fields, labels, hiding, layout, custom
 //! entity types) and plugins (upload, enable, disable, roll back, remove).
 
+mod builtin_plugins;
 mod plugin_jobs;
+mod plugin_words;
 mod plugins;
 mod settings;
 mod studio;
 mod users;
 
+pub use builtin_plugins::install_builtin;
 pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use settings::{save_settings, settings};

@@ -1,5 +1,6 @@
 //! The plugins page: upload, enable, disable, roll back and remove.
 
+use super::plugin_words::{capability_words, refusal_key};
 use super::{admin_only, back_with_detail, back_with_error, ErrorQuery};
 use crate::caller::Caller;
 use crate::state::AppState;
@@ -46,6 +47,8 @@ pub async fn plugins(
     if busy {
         ctx.insert("refresh_seconds".into(), json!(2));
     }
+    let builtin = super::builtin_plugins::offers(&state, locale, &list);
+    ctx.insert("builtin".into(), json!(builtin));
     ctx.insert("plugins".into(), list);
     ctx.insert("jobs".into(), json!(jobs));
     ctx.insert("error".into(), json!(q.error));
@@ -96,7 +99,7 @@ fn describe(state: &AppState, caller: &Caller, locale: Locale, p: &mut Json) {
                "confirm": confirm.map(|k| t(locale, k).replace("{name}", &name))})
     })
     .collect();
-    let caps = capability_words(state, locale, &p["manifest"]["capabilities"]);
+    let caps = capability_words(state, locale, &p["manifest"]["capabilities"], &[]);
     let Some(o) = p.as_object_mut() else {
         return;
     };
@@ -124,56 +127,6 @@ fn describe(state: &AppState, caller: &Caller, locale: Locale, p: &mut Json) {
             json!(t(locale, "installed_in").replace("{ms}", &ms.to_string())),
         );
     }
-}
-
-/// The capabilities a manifest asks for, one sentence each in the reader's words (entity types
-/// by their labels).
-fn capability_words(state: &AppState, locale: Locale, caps: &Json) -> Vec<String> {
-    let schema = state.store().schema();
-    let sep = if locale == Locale::ZhCn { "、" } else { ", " };
-    let names = |key: &str, all: &str, label: &dyn Fn(&str) -> String| -> Option<String> {
-        let list: Vec<String> = caps[key]
-            .as_array()?
-            .iter()
-            .filter_map(Json::as_str)
-            .map(|n| if n == "*" { t(locale, all) } else { label(n) })
-            .collect();
-        (!list.is_empty()).then(|| list.join(sep))
-    };
-    let entity = |n: &str| {
-        schema
-            .entity(n)
-            .map(|e| e.label.get(locale).to_string())
-            .unwrap_or_else(|| n.to_string())
-    };
-    let plugin = |n: &str| {
-        state
-            .plugins()
-            .active(n)
-            .and_then(|p| p.manifest.name.as_ref().map(|l| l.get(locale).to_string()))
-            .unwrap_or_else(|| n.to_string())
-    };
-    let mut out = Vec::new();
-    for (key, words, all, label) in [
-        (
-            "read",
-            "cap_read",
-            "cap_all_types",
-            &entity as &dyn Fn(&str) -> String,
-        ),
-        ("write", "cap_write", "cap_all_types", &entity),
-        ("ask", "cap_ask", "cap_all_plugins", &plugin),
-    ] {
-        if let Some(list) = names(key, all, label) {
-            out.push(t(locale, words).replace("{list}", &list));
-        }
-    }
-    for flag in ["kv", "emit", "elevate"] {
-        if caps[flag].as_bool() == Some(true) {
-            out.push(t(locale, &format!("cap_{flag}")));
-        }
-    }
-    out
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,31 +204,6 @@ pub async fn upload_plugin(
             Redirect::to(&format!("/admin/plugins?error={error}&detail={detail}")).into_response()
         }
         Err(_) => back_with_error("/admin/plugins", &t(locale_of(&caller), "refused_other")),
-    }
-}
-
-/// Why the runtime refused a component, as the key of a sentence for people (the runtime's
-/// own words — parser errors and the like — are shown beside it as the technical detail).
-fn refusal_key(raw: &str) -> &'static str {
-    if raw.starts_with("not a WebAssembly component") {
-        "refused_not_component"
-    } else if raw.starts_with("no qingguan-manifest section") {
-        "refused_no_manifest"
-    } else if raw.starts_with("manifest:") {
-        "refused_manifest"
-    } else if raw.contains("needs SDK") {
-        "refused_sdk"
-    } else if raw.contains("approv") {
-        "refused_approval"
-    } else if raw.contains("depend") {
-        "refused_dependency"
-    } else if raw.contains("imports or exports")
-        || raw.contains("does not export")
-        || raw.contains("Qingguan does not provide")
-    {
-        "refused_interface"
-    } else {
-        "refused_other"
     }
 }
 

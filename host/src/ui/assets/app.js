@@ -16,34 +16,60 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 
+  // A choice in one picker empties the pickers it narrows (another customer's deal would no
+  // longer fit).
+  function clearNarrowed(picker, name) {
+    var form = picker.closest("form");
+    if (!form) return;
+    form.querySelectorAll('.picker[data-narrow-by="' + name + '"]').forEach(function (other) {
+      other.querySelector('input[type="hidden"]').value = "";
+      other.querySelector(".picker-input").value = "";
+    });
+  }
+
   // Reference pickers: type to search records of the target entity type.
   document.querySelectorAll(".picker").forEach(function (picker) {
     var hidden = picker.querySelector('input[type="hidden"]');
     var input = picker.querySelector(".picker-input");
     var list = picker.querySelector(".picker-results");
     var timer = null;
+    // Narrowed by another field of the form (a follow-up's deal by its customer): that
+    // field's current value, or "" when it has none.
+    function narrowing() {
+      var by = picker.dataset.narrowBy, form = picker.closest("form");
+      if (!by || !form) return "";
+      var other = form.querySelector('input[type="hidden"][name="' + by + '"]');
+      return other && other.value ? "&by=" + encodeURIComponent(picker.dataset.narrowField) + "&value=" + encodeURIComponent(other.value) : "";
+    }
+    // A narrowed picker offers its records before anything is typed.
+    input.addEventListener("focus", function () {
+      if (input.value.trim() === "" && narrowing()) lookup();
+    });
     input.addEventListener("input", function () {
       clearTimeout(timer);
-      if (input.value.trim() === "") { hidden.value = ""; list.hidden = true; return; }
-      timer = setTimeout(function () {
-        fetch("/pick/" + encodeURIComponent(picker.dataset.target) + "?q=" + encodeURIComponent(input.value), { credentials: "same-origin" })
-          .then(function (r) { return r.ok ? r.json() : []; })
-          .then(function (items) {
-            list.innerHTML = "";
-            items.forEach(function (it) {
-              var li = document.createElement("li");
-              li.textContent = it.title;
-              li.tabIndex = 0;
-              li.addEventListener("mousedown", function (ev) {
-                ev.preventDefault();
-                hidden.value = it.id; input.value = it.title; list.hidden = true;
-              });
-              list.appendChild(li);
-            });
-            list.hidden = items.length === 0;
-          });
-      }, 200);
+      if (input.value.trim() === "") { hidden.value = ""; list.hidden = true; if (narrowing()) lookup(); return; }
+      timer = setTimeout(lookup, 200);
     });
+    function lookup() {
+      fetch("/pick/" + encodeURIComponent(picker.dataset.target) + "?q=" + encodeURIComponent(input.value) + narrowing(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (items) {
+          list.innerHTML = "";
+          items.forEach(function (it) {
+            var li = document.createElement("li");
+            li.textContent = it.title;
+            li.tabIndex = 0;
+            li.addEventListener("mousedown", function (ev) {
+              ev.preventDefault();
+              var changed = hidden.value !== String(it.id);
+              hidden.value = it.id; input.value = it.title; list.hidden = true;
+              if (changed) clearNarrowed(picker, hidden.name);
+            });
+            list.appendChild(li);
+          });
+          list.hidden = items.length === 0;
+        });
+    }
     input.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 150); });
   });
 
@@ -56,6 +82,23 @@
   function bump(column, by) {
     var count = column.querySelector(".column-count");
     if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + by);
+  }
+  // Every column's count and total as the server has them now (its notation: 30万,
+  // 300,000.00), after a card moved.
+  function refreshTotals() {
+    fetch("/e/" + encodeURIComponent(board.dataset.entity) + "/kanban/totals", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { columns: [] }; })
+      .then(function (j) {
+        (j.columns || []).forEach(function (c) {
+          board.querySelectorAll(".column").forEach(function (column) {
+            if (column.dataset.value !== c.value) return;
+            var count = column.querySelector(".column-count");
+            if (count) count.textContent = String(c.count);
+            var total = column.querySelector(".column-total");
+            if (total && c.total !== null && c.total !== undefined) total.textContent = c.total;
+          });
+        });
+      });
   }
   function columnAt(x, y) {
     var el = document.elementFromPoint(x, y);
@@ -101,10 +144,17 @@
         col.appendChild(card);
         bump(from, -1);
         bump(col, 1);
+        refreshTotals();
       } else {
         var err = res.body.error || {};
-        var parts = Object.keys(err.fields || {}).map(function (k) { return k + ": " + err.fields[k]; });
-        errorBox.textContent = (err.message || "error") + (parts.length ? " (" + parts.join("; ") + ")" : "");
+        var labels = {};
+        try { labels = JSON.parse(board.dataset.labels || "{}"); } catch (x) { labels = {}; }
+        var parts = Object.keys(err.fields || {}).map(function (k) { return (labels[k] || k) + ": " + err.fields[k]; });
+        // A plugin's own summary is in the reader's language; the core's is English, so
+        // with field reasons (already in the reader's language) those alone are shown.
+        var own = err.code === "rejected" || err.code === "plugin_error";
+        errorBox.textContent = parts.length && !own ? parts.join("; ")
+          : (err.message || "error") + (parts.length ? " (" + parts.join("; ") + ")" : "");
         errorBox.hidden = false;
       }
     });

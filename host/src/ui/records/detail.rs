@@ -6,6 +6,7 @@ use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
+use crate::ui::refusal::refusal_text;
 use crate::ui::render::{
     base, core_error, display, local_time, local_time_text, locale_of, message, page, t, title_of,
 };
@@ -311,8 +312,14 @@ pub async fn delete(
             err @ (qingguan_core::Error::Conflict { .. }
             | qingguan_core::Error::StaleVersion { .. }),
         )) => {
+            // Still referenced, or changed meanwhile: said in the reader's language, with the
+            // referencing type and field by their labels.
+            let locale = locale_of(&caller);
+            let api = crate::error::ApiError::from(err);
+            let why = refusal_text(&state.store().schema(), locale, Some(&entity), &api);
             let notice = Notice {
-                error: Some(err.to_string()),
+                error: Some(format!("{} {why}", t(locale, "delete_refused"))),
+                status: Some(api.status),
                 ..Notice::default()
             };
             detail_page(&state, &caller, &entity, id, notice)
@@ -354,19 +361,14 @@ pub async fn action(
     {
         Ok(Ok(_)) => Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
         Ok(Err(err)) => {
+            // The plugin's refusal in the reader's language: its field reasons (rendered in
+            // the call's language) by the fields' labels, or a sentence for the failure.
+            let locale = locale_of(&caller);
             let api = crate::error::ApiError::from(err);
-            let details: Vec<String> = api
-                .fields
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            let text = if details.is_empty() {
-                api.message
-            } else {
-                format!("{} ({})", api.message, details.join("; "))
-            };
+            let why = refusal_text(&state.store().schema(), locale, Some(&entity), &api);
             let notice = Notice {
-                error: Some(text),
+                error: Some(format!("{} {why}", t(locale, "action_refused"))),
+                status: Some(api.status),
                 ..Notice::default()
             };
             detail_page(&state, &caller, &entity, id, notice)

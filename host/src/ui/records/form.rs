@@ -27,6 +27,7 @@ fn form_sections(
     errors: &Map<String, Json>,
 ) -> Vec<Json> {
     let locale = locale_of(caller);
+    let narrow = super::picker::narrowings(&state.store().schema(), e);
     e.layout
         .sections
         .iter()
@@ -67,7 +68,7 @@ fn form_sections(
                         "name": f.def.name, "label": f.def.label.get(locale), "kind": f.def.kind.as_str(), "widget": widget, "input": input, "step": step, "shown": shown,
                         "value": first, "display": display_ref, "options": options, "required": f.def.required,
                         "target": f.def.reference_target(), "help": f.def.help.as_ref().map(|h| h.get(locale).to_string()),
-                        "error": errors.get(&f.def.name),
+                        "error": errors.get(&f.def.name), "narrow": narrow.get(&f.def.name),
                     })
                 })
                 .collect();
@@ -325,6 +326,7 @@ fn form_page(
 }
 
 fn write_failure(
+    state: &AppState,
     caller: &Caller,
     api: crate::error::ApiError,
 ) -> (Map<String, Json>, String, StatusCode) {
@@ -337,7 +339,7 @@ fn write_failure(
     let text = match api.code {
         "stale_version" => t(locale, "stale"),
         _ if !fields.is_empty() => t(locale, "fix_errors"),
-        _ => api.message.clone(),
+        _ => crate::ui::refusal::refusal_text(&state.store().schema(), locale, None, &api),
     };
     (fields, text, api.status)
 }
@@ -441,7 +443,7 @@ pub async fn create(
     {
         Ok(r) => Redirect::to(&format!("/e/{entity}/{}", r.id)).into_response(),
         Err(api) => {
-            let (mut fields, text, status) = write_failure(&caller, api);
+            let (mut fields, text, status) = write_failure(&state, &caller, api);
             fields.extend(pick_errors);
             create_again(&state, &caller, &e, &values, fields, text, status)
         }
@@ -568,7 +570,7 @@ pub async fn update(
         ),
         Ok(Err(err)) => {
             let current = state.store().get(&caller.access, &entity, id).ok();
-            let (mut fields, text, status) = write_failure(&caller, err.into());
+            let (mut fields, text, status) = write_failure(&state, &caller, err.into());
             fields.extend(pick_errors);
             form_page(
                 &state,

@@ -1,4 +1,4 @@
-//! Lists of records: filters, sort, search, paging, saved views, and the kanban board.
+//! Lists of records: filters, sort, search, paging and saved views.
 
 use super::{cell, column_label, encode, entity_or_page};
 use crate::caller::Caller;
@@ -8,7 +8,7 @@ use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, core_error, locale_of, page, t};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use qingguan_core::{Entity, FieldType, ListQuery, Locale};
 use serde_json::{json, Value as Json};
 
@@ -18,7 +18,12 @@ const OPERATORS: [&str; 9] = [
 ];
 
 /// Why a list filter was refused, in the user's language: the field's label and the reason.
-fn filter_error(e: &Entity, locale: Locale, err: &qingguan_core::Error) -> String {
+fn filter_error(
+    schema: &qingguan_core::Schema,
+    e: &Entity,
+    locale: Locale,
+    err: qingguan_core::Error,
+) -> String {
     match err {
         qingguan_core::Error::BadRequest { fields, .. } if !fields.is_empty() => fields
             .iter()
@@ -32,7 +37,12 @@ fn filter_error(e: &Entity, locale: Locale, err: &qingguan_core::Error) -> Strin
             })
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        other => crate::ui::refusal::refusal_text(
+            schema,
+            locale,
+            Some(&e.name),
+            &crate::error::ApiError::from(other),
+        ),
     }
 }
 
@@ -105,13 +115,13 @@ pub(super) fn list_page(
     let query = match ListQuery::from_pairs(api.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(q) => q,
         Err(err) => {
-            error = Some(filter_error(&e, locale, &err));
+            error = Some(filter_error(&state.store().schema(), &e, locale, err));
             ListQuery::default()
         }
     };
     let store = state.store().clone();
     let page_result = store.list(&caller.access, &entity, &query).or_else(|err| {
-        error = Some(filter_error(&e, locale, &err));
+        error = Some(filter_error(&store.schema(), &e, locale, err));
         store.list(&caller.access, &entity, &ListQuery::default())
     });
     let page_data = match page_result {
@@ -235,72 +245,4 @@ pub(super) fn list_page(
     ctx.insert("error".into(), json!(notice.or(error)));
     ctx.insert("q".into(), json!(""));
     page(status, "list.html", Json::Object(ctx))
-}
-
-/// `GET /e/{entity}/kanban`: one column per option of the kanban field.
-pub async fn kanban(
-    State(state): State<AppState>,
-    UiCaller(caller): UiCaller,
-    Path(entity): Path<String>,
-) -> Response {
-    let e = match entity_or_page(&state, &caller, &entity) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let locale = locale_of(&caller);
-    let Some(field) = e.kanban_field.clone().and_then(|k| e.field(&k).cloned()) else {
-        return Redirect::to(&format!("/e/{entity}")).into_response();
-    };
-    let extra: Vec<String> = e
-        .layout
-        .list_columns
-        .iter()
-        .filter(|c| *c != &field.def.name && Some(*c) != e.title_field.as_ref())
-        .take(2)
-        .cloned()
-        .collect();
-    let mut board = Vec::new();
-    for o in &field.def.options {
-        let q = ListQuery::from_pairs([
-            (field.def.name.as_str(), o.value.as_str()),
-            ("sort", "-updated_at"),
-            ("limit", "50"),
-        ])
-        .unwrap_or_default();
-        let page_data = match state.store().list(&caller.access, &entity, &q) {
-            Ok(p) => p,
-            Err(err) => return core_error(&state, &caller, err),
-        };
-        let count = state
-            .store()
-            .count(&caller.access, &entity, &q)
-            .unwrap_or(0);
-        let cards: Vec<Json> = page_data
-            .items
-            .iter()
-            .map(|r| {
-                let lines: Vec<String> = extra
-                    .iter()
-                    .map(|c| cell(&state, &caller, &e, r, c))
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                json!({"id": r.id, "version": r.version, "title": r.title(&e), "lines": lines})
-            })
-            .collect();
-        board.push(
-            json!({"value": o.value, "label": o.label.get(locale), "cards": cards, "count": count}),
-        );
-    }
-    let mut ctx = base(&state, &caller, &format!("/e/{entity}"));
-    ctx.insert(
-        "entity".into(),
-        json!({"name": e.name, "label": e.label.get(locale)}),
-    );
-    ctx.insert(
-        "can_create".into(),
-        json!(caller.access.permission(&entity).create && !e.retired),
-    );
-    ctx.insert("field".into(), json!(field.def.name));
-    ctx.insert("board".into(), json!(board));
-    page(StatusCode::OK, "kanban.html", Json::Object(ctx))
 }

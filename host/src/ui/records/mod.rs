@@ -10,13 +10,16 @@ use qingguan_core::{Entity, Locale, Record};
 
 mod detail;
 mod form;
+mod kanban;
 mod list;
 mod owner;
+mod picker;
 mod views;
 
 pub use detail::{action, change_owner, delete, detail};
 pub use form::{create, edit_form, new_form, update};
-pub use list::{kanban, list};
+pub use kanban::{kanban, kanban_totals};
+pub use list::list;
 pub use views::{delete_view, rename_view, save_view};
 
 pub(super) fn entity_or_page(
