@@ -9,6 +9,7 @@ fn main() {
             "qingguan-growth-rule",
             "qingguan-appraisal",
             "qingguan-inventory",
+            "qingguan-finance",
         ],
     );
     println!("cargo:rustc-env=QINGGUAN_FIRST_PARTY={}", dir.display());

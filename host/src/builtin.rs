@@ -1,4 +1,5 @@
-//! The first-party plugins built into this binary (sales, growth_rule, appraisal, inventory):
+//! The first-party plugins built into this binary (sales, growth_rule, appraisal, inventory,
+//! finance):
 //! their components, their manifests, and installing one by name — from the CLI
 //! (`plugin install --builtin`), the plugins page and the demo.
 
@@ -34,6 +35,13 @@ pub const FIRST_PARTY: &[(&str, &[u8])] = &[
         include_bytes!(concat!(
             env!("QINGGUAN_FIRST_PARTY"),
             "/qingguan_inventory.wasm"
+        )),
+    ),
+    (
+        "finance",
+        include_bytes!(concat!(
+            env!("QINGGUAN_FIRST_PARTY"),
+            "/qingguan_finance.wasm"
         )),
     ),
 ];

@@ -343,6 +343,26 @@ fn demo_serves_a_company_with_role_logins() {
         "a rep's stock page: {}",
         stock_page.text
     );
+    // Finance: invoices for what was delivered, payments received, books that balance.
+    let fin = login("finance");
+    let invoices = fin.get("/api/v1/records/invoice?limit=50");
+    assert!(
+        !invoices.body["items"].as_array().unwrap().is_empty(),
+        "{}",
+        invoices.text
+    );
+    let tb = fin.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/finance/trial-balance?from=2000-01-01",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(tb.status, 200, "{}", tb.text);
+    assert_eq!(
+        tb.body["total_debit"], tb.body["total_credit"],
+        "{}",
+        tb.text
+    );
+    assert_ne!(tb.body["total_debit"], "0", "{}", tb.text);
     // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(

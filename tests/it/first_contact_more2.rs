@@ -36,7 +36,7 @@ fn the_plugins_page_offers_and_installs_the_builtin_plugins() {
 
     let page = ui.get("/admin/plugins", "zh-CN");
     assert_eq!(page.status, 200, "{}", page.text);
-    for id in ["sales", "growth_rule", "appraisal", "inventory"] {
+    for id in ["sales", "growth_rule", "appraisal", "inventory", "finance"] {
         assert!(
             page.text.contains(&format!("data-builtin=\"{id}\"")),
             "{id} not offered: {}",
@@ -156,7 +156,7 @@ fn cli_installs_a_builtin_plugin_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no built-in plugin 'nosuch'"), "{err}");
     assert!(
-        err.contains("sales, growth_rule, appraisal, inventory"),
+        err.contains("sales, growth_rule, appraisal, inventory, finance"),
         "{err}"
     );
 

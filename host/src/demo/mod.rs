@@ -2,9 +2,11 @@
 //! then sales data and appraisal cycles made through the first-party plugins.
 
 mod appraisal;
+mod finance;
 mod inventory;
 
 pub use appraisal::seed_appraisal;
+pub use finance::seed_finance;
 pub use inventory::seed_inventory;
 
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};

@@ -1,0 +1,153 @@
+//! Demo finance (财务管理), made through the finance plugin as the finance user would: an
+//! invoice for each customer inventory delivered to, posted; payments received for most of
+//! them (some in part), allocated; one manual entry for rent.
+
+use anyhow::{anyhow, Context};
+use qingguan_core::{Access, ListQuery, Store};
+use qingguan_runtime::{CallCtx, HttpRequest, PluginManager};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+fn act(
+    plugins: &PluginManager,
+    ctx: &CallCtx,
+    entity: &str,
+    id: i64,
+    action: &str,
+    input: Value,
+) -> anyhow::Result<Value> {
+    let out = plugins
+        .calls()
+        .action(
+            "finance",
+            action,
+            entity,
+            id,
+            &input.to_string(),
+            ctx.clone(),
+        )
+        .map_err(|e| anyhow!("demo {action} of {entity} {id}: {e:?}"))?;
+    Ok(serde_json::from_str(&out).unwrap_or(Value::Null))
+}
+
+fn create(store: &Store, access: &Access, entity: &str, v: Value) -> anyhow::Result<i64> {
+    let map = v.as_object().cloned().unwrap_or_default();
+    Ok(store
+        .create(access, entity, &map)
+        .with_context(|| format!("demo {entity}"))?
+        .id)
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Seeds the demo's books; the `finance` user does the work.
+pub fn seed_finance(store: &Store, plugins: &PluginManager) -> anyhow::Result<()> {
+    let finance = store
+        .user_id("finance")?
+        .ok_or_else(|| anyhow!("the demo has no finance user"))?;
+    let ctx = CallCtx::for_user(store, finance)?;
+    let (access, _) = store.access_for(finance)?;
+    let system = Access::system();
+    let delivered = store
+        .list(
+            &system,
+            "sales_order",
+            &ListQuery::from_pairs([("limit", "50"), ("sort", "id")])?,
+        )?
+        .items;
+    let customers: BTreeSet<i64> = delivered
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.get("status").to_json().as_str(),
+                Some("delivered") | Some("partial")
+            )
+        })
+        .filter_map(|o| o.get("customer").to_json().as_i64())
+        .collect();
+    for (n, customer) in customers.into_iter().enumerate() {
+        let req = HttpRequest {
+            method: "POST".into(),
+            path: "/invoice-deliveries".into(),
+            body: json!({"customer": customer}).to_string().into_bytes(),
+            ..Default::default()
+        };
+        let made = plugins
+            .calls()
+            .http("finance", req, ctx.clone())
+            .map_err(|e| anyhow!("demo invoice for customer {customer}: {e}"))?;
+        if made.status != 200 {
+            continue;
+        }
+        let body: Value = serde_json::from_slice(&made.body).unwrap_or(Value::Null);
+        let Some(invoice) = body["invoice"].as_i64() else {
+            continue;
+        };
+        act(plugins, &ctx, "invoice", invoice, "post", json!({}))?;
+        let total: f64 = body["total"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0.0);
+        // Most are paid, one in three only in part, every fourth not yet.
+        if n % 4 == 3 || total <= 0.0 {
+            continue;
+        }
+        let amount = if n % 3 == 0 {
+            (total / 2.0).floor()
+        } else {
+            total
+        };
+        let payment = create(
+            store,
+            &access,
+            "payment",
+            json!({"customer": customer, "received_on": day(-5 + (n % 5) as i64), "amount": format!("{amount:.2}"), "method": "bank"}),
+        )?;
+        act(plugins, &ctx, "payment", payment, "post", json!({}))?;
+        act(
+            plugins,
+            &ctx,
+            "payment",
+            payment,
+            "allocate",
+            json!({"invoices": {invoice.to_string(): format!("{amount:.2}")}}),
+        )?;
+    }
+    // Rent for the month: 管理费用 / 银行存款.
+    let account = |code: &str| -> anyhow::Result<i64> {
+        store
+            .list(
+                &system,
+                "account",
+                &ListQuery::from_pairs([("code", code)])?,
+            )?
+            .items
+            .first()
+            .map(|a| a.id)
+            .ok_or_else(|| anyhow!("no account {code}"))
+    };
+    let entry = create(
+        store,
+        &access,
+        "journal_entry",
+        json!({"posted_on": day(-3), "memo": "办公室租金 / office rent"}),
+    )?;
+    create(
+        store,
+        &access,
+        "journal_line",
+        json!({"entry": entry, "account": account("6602")?, "debit": "18000"}),
+    )?;
+    create(
+        store,
+        &access,
+        "journal_line",
+        json!({"entry": entry, "account": account("1002")?, "credit": "18000"}),
+    )?;
+    act(plugins, &ctx, "journal_entry", entry, "post", json!({}))?;
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! The double-entry journal: every posting is a balanced `journal_entry` with its
+//! `journal_line`s (debits equal credits, never zero); a posted entry and its lines are never
+//! changed or deleted — a correction is a reversing entry; nothing posts into a closed month.
+
+use crate::money::round;
+use crate::periods;
+use crate::text::t;
+use qingguan_plugin_sdk::date as dates;
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::*;
+
+/// One line to post: an account (by code), debit, credit, memo.
+pub struct Line<'a> {
+    pub account: &'a str,
+    pub debit: Decimal,
+    pub credit: Decimal,
+    pub memo: &'a str,
+}
+
+fn own_write() -> bool {
+    host::context().asked_by.as_deref() == Some("finance")
+}
+
+/// The account with a code.
+pub fn account(code: &str) -> Result<Record> {
+    host::query(
+        "account",
+        &Query::new().elevated().eq("code", code).limit(1),
+    )?
+    .items
+    .into_iter()
+    .next()
+    .ok_or_else(|| {
+        Error::not_found(t(
+            &format!("no account {code}"),
+            &format!("没有科目 {code}"),
+        ))
+    })
+}
+
+fn next_number(prefix: &str) -> Result<String> {
+    let n = host::kv_increment(&format!("seq:{prefix}"), 1)?;
+    Ok(format!("{prefix}-{n:05}"))
+}
+
+fn check_balanced(lines: &[(Decimal, Decimal)]) -> Result<Decimal> {
+    let debit: Decimal = lines.iter().map(|l| l.0).sum();
+    let credit: Decimal = lines.iter().map(|l| l.1).sum();
+    if lines
+        .iter()
+        .any(|(d, c)| *d < Decimal::ZERO || *c < Decimal::ZERO || (!d.is_zero() && !c.is_zero()))
+    {
+        return Err(Error::invalid(t("check the lines", "请检查分录")).field(
+            "lines",
+            t(
+                "each line is a debit or a credit, not negative",
+                "每行只能填借方或贷方，且不能为负",
+            ),
+        ));
+    }
+    if debit != credit || debit.is_zero() {
+        return Err(
+            Error::invalid(t("the entry does not balance", "借贷不平衡")).field(
+                "lines",
+                t(
+                    &format!("debits {debit} ≠ credits {credit}"),
+                    &format!("借方合计 {debit} ≠ 贷方合计 {credit}"),
+                ),
+            ),
+        );
+    }
+    Ok(debit)
+}
+
+/// Posts a balanced entry (the plugin's own postings: invoices, payments, reversals).
+pub fn post(
+    posted_on: &str,
+    memo: &str,
+    source: &str,
+    lines: &[Line<'_>],
+    reverses: Option<i64>,
+) -> Result<Record> {
+    host::begin_write()?;
+    periods::check_open(posted_on)?;
+    let amounts: Vec<(Decimal, Decimal)> = lines
+        .iter()
+        .map(|l| (round(l.debit), round(l.credit)))
+        .collect();
+    let total = check_balanced(&amounts)?;
+    let entry = host::elevated().create(
+        "journal_entry",
+        &json!({
+            "number": next_number("JE")?,
+            "posted_on": posted_on,
+            "memo": memo,
+            "status": "draft",
+            "source": source,
+            "reverses": reverses,
+            "total": total.to_string(),
+        }),
+    )?;
+    for (l, (d, c)) in lines.iter().zip(amounts) {
+        if d.is_zero() && c.is_zero() {
+            continue;
+        }
+        let acc = account(l.account)?;
+        host::elevated().create(
+            "journal_line",
+            &json!({"entry": entry.id, "account": acc.id, "debit": d.to_string(), "credit": c.to_string(), "memo": l.memo}),
+        )?;
+    }
+    host::elevated().update(
+        "journal_entry",
+        entry.id,
+        entry.version,
+        &json!({"status": "posted"}),
+    )
+}
+
+/// `post` on a draft entry a person wrote: balanced, in an open month, then read-only.
+pub fn post_draft(id: i64) -> Result<Value> {
+    host::begin_write()?;
+    let entry = host::elevated().get("journal_entry", id)?;
+    if entry.str("status") != Some("draft") {
+        return Err(Error::invalid(t(
+            "this entry is already posted",
+            "该凭证已过账",
+        )));
+    }
+    let posted_on = entry.str("posted_on").unwrap_or_default().to_string();
+    periods::check_open(&posted_on)?;
+    let lines = host::query_all("journal_line", &Query::new().elevated().eq("entry", id))?;
+    let amounts: Vec<(Decimal, Decimal)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.decimal("debit").unwrap_or_default(),
+                l.decimal("credit").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let total = check_balanced(&amounts)?;
+    let posted = host::elevated().update(
+        "journal_entry",
+        entry.id,
+        entry.version,
+        &json!({"status": "posted", "total": total.to_string()}),
+    )?;
+    Ok(json!({"status": posted.str("status"), "number": posted.str("number")}))
+}
+
+/// `reverse`: a new posted entry with debits and credits swapped, dated `on` (an open month).
+pub fn reverse(id: i64, on: Option<&str>) -> Result<Value> {
+    host::begin_write()?;
+    let entry = host::elevated().get("journal_entry", id)?;
+    if entry.str("status") != Some("posted") {
+        return Err(Error::invalid(t(
+            "only a posted entry can be reversed",
+            "只有已过账的凭证可以冲销",
+        )));
+    }
+    let done = host::query(
+        "journal_entry",
+        &Query::new().elevated().eq("reverses", id).limit(1),
+    )?;
+    if !done.items.is_empty() {
+        return Err(Error::Conflict(t(
+            "this entry has already been reversed",
+            "该凭证已冲销",
+        )));
+    }
+    let on = on
+        .map(str::to_string)
+        .unwrap_or_else(|| dates::format(dates::today()));
+    if dates::Date::parse(&on).is_none() {
+        return Err(Error::invalid(t("check the date", "请检查日期")).field(
+            "date",
+            t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+        ));
+    }
+    let lines = host::query_all(
+        "journal_line",
+        &Query::new().elevated().eq("entry", id).sort("id"),
+    )?;
+    let codes: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            host::elevated()
+                .get("account", l.i64("account").unwrap_or_default())
+                .map(|a| a.str("code").unwrap_or_default().to_string())
+        })
+        .collect::<Result<_>>()?;
+    let swapped: Vec<Line<'_>> = lines
+        .iter()
+        .zip(&codes)
+        .map(|(l, code)| Line {
+            account: code,
+            debit: l.decimal("credit").unwrap_or_default(),
+            credit: l.decimal("debit").unwrap_or_default(),
+            memo: "",
+        })
+        .collect();
+    let memo = t(
+        &format!("reversal of {}", entry.str("number").unwrap_or("")),
+        &format!("冲销 {}", entry.str("number").unwrap_or("")),
+    );
+    let r = post(
+        &on,
+        &memo,
+        entry.str("source").unwrap_or(""),
+        &swapped,
+        Some(id),
+    )?;
+    Ok(json!({"entry": r.id, "number": r.str("number")}))
+}
+
+/// Before a write of an entry: numbered drafts; posted entries are never changed or deleted;
+/// the system's fields are the system's.
+pub fn before_entry(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
+    if own_write() {
+        return Ok(());
+    }
+    match op {
+        WriteOp::Create => {
+            for f in ["number", "status", "source", "reverses", "total"] {
+                if fields.get(f).is_some_and(|v| !v.is_null()) {
+                    return Err(readonly(f));
+                }
+            }
+            fields.set("number", next_number("JE")?);
+            fields.set("status", "draft");
+            Ok(())
+        }
+        WriteOp::Update | WriteOp::Delete => {
+            let b = before.ok_or_else(|| Error::not_found("entry"))?;
+            if b.str("status") != Some("draft") {
+                return Err(Error::invalid(t(
+                    "a posted entry cannot be changed or deleted; reverse it",
+                    "已过账的凭证不能修改或删除，请冲销",
+                )));
+            }
+            if op == WriteOp::Update {
+                for f in ["number", "status", "source", "reverses", "total"] {
+                    if fields.get(f) != b.get(f) {
+                        return Err(readonly(f));
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Before a write of a line: only on a draft entry (of people's), a debit or a credit.
+pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
+    if own_write() {
+        return Ok(());
+    }
+    let entry_id = match op {
+        WriteOp::Delete => before.and_then(|b| b.i64("entry")),
+        _ => fields.i64("entry"),
+    }
+    .ok_or_else(|| Error::invalid(t("a line needs an entry", "分录需要所属凭证")))?;
+    let entry = host::elevated().get("journal_entry", entry_id)?;
+    if entry.str("status") != Some("draft") {
+        return Err(
+            Error::invalid(t("the entry is posted", "凭证已过账")).field(
+                "entry",
+                t(
+                    "a posted entry's lines cannot change; reverse it",
+                    "已过账凭证的分录不能修改，请冲销",
+                ),
+            ),
+        );
+    }
+    if let (Some(b), WriteOp::Update) = (before, op) {
+        if b.i64("entry") != fields.i64("entry") {
+            return Err(
+                Error::invalid(t("a line stays in its entry", "分录不能移到其他凭证"))
+                    .field("entry", t("cannot be changed", "不能修改")),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn readonly(field: &str) -> Error {
+    Error::invalid(t("this field is set by the system", "该字段由系统填写")).field(
+        field,
+        t(
+            "set by postings, not by hand",
+            "由过账自动填写，不能手工修改",
+        ),
+    )
+}

@@ -1,0 +1,242 @@
+//! Finance (财务管理): customer invoices (direct, or from what inventory delivered and was not
+//! yet invoiced), payments received and their allocation to invoices, a double-entry journal
+//! under every posting (balanced, immutable, corrected by reversal), month close, and reports
+//! from the journal. Built only on the Qingguan SDK (1.2); every posting one transaction.
+
+pub mod chart;
+pub mod invoices;
+pub mod journal;
+pub mod money;
+pub mod periods;
+pub mod reports;
+mod text;
+
+use qingguan_plugin_sdk::date as dates;
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::*;
+use std::collections::BTreeMap;
+use text::t;
+
+struct Finance;
+
+fn wants_json(req: &Request) -> bool {
+    req.header("accept")
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+fn as_response(outcome: Result<Response>) -> Result<Response> {
+    outcome.or_else(|e| {
+        let (status, code) = match &e {
+            Error::NotFound(_) => (404, "not_found"),
+            Error::Denied(_) => (403, "forbidden"),
+            Error::Invalid { .. } => (422, "rejected"),
+            Error::Stale(_) => (409, "stale_version"),
+            Error::Unique { .. } => (409, "unique"),
+            Error::Conflict(_) => (409, "conflict"),
+            Error::Failed(_) => (500, "plugin_error"),
+        };
+        let (message, fields) = match &e {
+            Error::Invalid { message, fields } => (
+                message.clone(),
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect::<Map<String, Value>>(),
+            ),
+            other => (other.to_string(), Map::new()),
+        };
+        Ok(Response::json_status(
+            status,
+            &json!({"error": {"code": code, "message": message, "fields": fields}}),
+        ))
+    })
+}
+
+/// `{"customer": id}`: a draft invoice for what inventory delivered to the customer and no
+/// invoice has covered yet (delivered less returned less already invoiced, per line).
+fn invoice_deliveries(input: &Value) -> Result<Value> {
+    let customer = input
+        .get("customer")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| {
+            Error::invalid(t("which customer?", "哪个客户？"))
+                .field("customer", t("required", "必填"))
+        })?;
+    host::begin_write()?;
+    host::get("customer", customer)?;
+    let delivered = host::ask(
+        "inventory",
+        "delivered_lines",
+        &json!({"customer": customer}),
+    )
+    .map_err(|e| match e {
+        Error::NotFound(_) | Error::Denied(_) => Error::NotFound(t(
+            "the inventory plugin is not installed",
+            "未安装进销存插件",
+        )),
+        other => other,
+    })?;
+    let mut invoiced: BTreeMap<i64, Decimal> = BTreeMap::new();
+    for l in host::query_all(
+        "invoice_line",
+        &Query::new().elevated().not_null("source_line"),
+    )? {
+        *invoiced
+            .entry(l.i64("source_line").unwrap_or_default())
+            .or_default() += l.decimal("quantity").unwrap_or_default();
+    }
+    let mut lines = Vec::new();
+    for d in delivered.as_array().into_iter().flatten() {
+        let line = d["line"].as_i64().unwrap_or_default();
+        let q = decimal_of(&d["delivered"]).unwrap_or_default()
+            - decimal_of(&d["returned"]).unwrap_or_default()
+            - invoiced.get(&line).copied().unwrap_or_default();
+        if q > Decimal::ZERO {
+            lines.push((d.clone(), q));
+        }
+    }
+    if lines.is_empty() {
+        return Err(Error::invalid(t(
+            "nothing delivered is left to invoice",
+            "没有待开票的发货",
+        )));
+    }
+    let invoice = host::create("invoice", &json!({"customer": customer}))?;
+    for (d, q) in &lines {
+        host::elevated().create(
+            "invoice_line",
+            &json!({
+                "invoice": invoice.id,
+                "description": format!("{} #{}", d["number"].as_str().unwrap_or(""), d["line"]),
+                "quantity": q.normalize().to_string(),
+                "unit_price": d["net_unit_price"],
+                "tax_rate": "13",
+                "source_line": d["line"],
+            }),
+        )?;
+    }
+    invoices::retotal(invoice.id)?;
+    let inv = host::elevated().get("invoice", invoice.id)?;
+    Ok(
+        json!({"invoice": inv.id, "number": inv.str("number"), "total": inv.decimal("total").map(|d| d.to_string())}),
+    )
+}
+
+impl Plugin for Finance {
+    fn install() -> Result<()> {
+        chart::seed()
+    }
+
+    fn upgrade(_from: &str) -> Result<()> {
+        chart::seed()
+    }
+
+    fn health() -> Result<()> {
+        journal::account(invoices::AR).map(|_| ())
+    }
+
+    fn before_write(
+        op: WriteOp,
+        entity: &str,
+        before: Option<&Record>,
+        fields: &mut Fields,
+    ) -> Result<()> {
+        match entity {
+            "account" => chart::guard(op, before, fields),
+            "journal_entry" => journal::before_entry(op, before, fields),
+            "journal_line" => journal::before_line(op, before, fields),
+            "invoice" | "payment" => invoices::before_document(entity, op, before, fields),
+            "invoice_line" => invoices::before_line(op, before, fields),
+            "allocation" => invoices::guard_allocation(),
+            "period" => periods::guard(),
+            _ => Ok(()),
+        }
+    }
+
+    fn after_write(_op: WriteOp, entity: &str, record: &Record) -> Result<()> {
+        if entity == "invoice_line" {
+            if let Some(inv) = record.i64("invoice") {
+                invoices::retotal(inv)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
+        match (entity, name) {
+            ("invoice", "post") => invoices::post_invoice(id),
+            ("payment", "post") => invoices::post_payment(id),
+            ("payment", "allocate") => invoices::allocate(id, &input),
+            ("journal_entry", "post") => journal::post_draft(id),
+            ("journal_entry", "reverse") => {
+                journal::reverse(id, input.get("date").and_then(Value::as_str))
+            }
+            _ => Err(Error::not_found(format!("no action {name} on {entity}"))),
+        }
+    }
+
+    fn http(req: Request) -> Result<Response> {
+        let today = dates::format(dates::today());
+        let year_start = format!("{}-01-01", &today[..4]);
+        let param = |n: &str, default: &str| {
+            req.query_param(n)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let check = |d: &str, field: &str| -> Result<()> {
+            dates::Date::parse(d).map(|_| ()).ok_or_else(|| {
+                Error::invalid(t("check the date", "请检查日期")).field(
+                    field,
+                    t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                )
+            })
+        };
+        let outcome = match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/trial-balance") => {
+                let (from, to) = (param("from", &year_start), param("to", &today));
+                check(&from, "from")
+                    .and_then(|_| check(&to, "to"))
+                    .and_then(|_| {
+                        if wants_json(&req) {
+                            reports::trial_balance(&from, &to).map(|v| Response::json(&v))
+                        } else {
+                            reports::trial_balance_page(&from, &to).map(|h| Response::html(200, h))
+                        }
+                    })
+            }
+            ("GET", "/aging") => {
+                let at = param("at", &today);
+                check(&at, "at").and_then(|_| {
+                    if wants_json(&req) {
+                        reports::aging(&at).map(|v| Response::json(&v))
+                    } else {
+                        reports::aging_page(&at).map(|h| Response::html(200, h))
+                    }
+                })
+            }
+            ("POST", "/close") => req
+                .json()
+                .and_then(|b| periods::close(&b))
+                .map(|v| Response::json(&v)),
+            ("POST", "/reopen") => req
+                .json()
+                .and_then(|b| periods::reopen(&b))
+                .map(|v| Response::json(&v)),
+            ("POST", "/invoice-deliveries") => req
+                .json()
+                .and_then(|b| invoice_deliveries(&b))
+                .map(|v| Response::json(&v)),
+            _ => return Ok(Response::status(404)),
+        };
+        as_response(outcome)
+    }
+
+    fn answer(query: &str, args: Value) -> Result<Value> {
+        match query {
+            "collected" => reports::collected(&args),
+            _ => Err(Error::not_found(query)),
+        }
+    }
+}
+
+export_plugin!(Finance);

@@ -1,0 +1,232 @@
+//! Reports reproducible from the journal: the trial balance for any period (debits equal
+//! credits), profit for the period (revenue less expense), receivables aging by due date, and
+//! the amount collected (回款) for appraisal.
+
+use crate::text::t;
+use qingguan_plugin_sdk::date as dates;
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::*;
+use std::collections::BTreeMap;
+
+/// Per account: debits and credits of posted entries dated in [from, to].
+pub fn trial_balance(from: &str, to: &str) -> Result<Value> {
+    host::query("journal_entry", &Query::new().limit(1))?; // the caller must read the journal
+    let entries: BTreeMap<i64, ()> = host::query_all(
+        "journal_entry",
+        &Query::new()
+            .elevated()
+            .eq("status", "posted")
+            .gte("posted_on", from)
+            .lte("posted_on", to),
+    )?
+    .into_iter()
+    .map(|e| (e.id, ()))
+    .collect();
+    let accounts: BTreeMap<i64, Record> = host::query_all("account", &Query::new().elevated())?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut sums: BTreeMap<i64, (Decimal, Decimal)> = BTreeMap::new();
+    let ids: Vec<i64> = entries.keys().copied().collect();
+    for chunk in ids.chunks(200) {
+        for l in host::query_all(
+            "journal_line",
+            &Query::new()
+                .elevated()
+                .in_list("entry", chunk.iter().copied()),
+        )? {
+            let s = sums
+                .entry(l.i64("account").unwrap_or_default())
+                .or_default();
+            s.0 += l.decimal("debit").unwrap_or_default();
+            s.1 += l.decimal("credit").unwrap_or_default();
+        }
+    }
+    let (mut debit, mut credit, mut revenue, mut expense) =
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let mut rows = Vec::new();
+    let mut by_code: Vec<(&i64, &(Decimal, Decimal))> = sums.iter().collect();
+    by_code.sort_by_key(|(id, _)| {
+        accounts
+            .get(id)
+            .and_then(|a| a.str("code"))
+            .unwrap_or("")
+            .to_string()
+    });
+    for (id, (d, c)) in by_code {
+        let a = accounts.get(id);
+        debit += *d;
+        credit += *c;
+        match a.and_then(|a| a.str("kind")) {
+            Some("revenue") => revenue += *c - *d,
+            Some("expense") => expense += *d - *c,
+            _ => {}
+        }
+        rows.push(json!({
+            "account": id,
+            "code": a.and_then(|a| a.str("code")),
+            "name": a.and_then(|a| a.str("name")),
+            "debit": d.to_string(),
+            "credit": c.to_string(),
+        }));
+    }
+    Ok(json!({
+        "from": from, "to": to, "rows": rows,
+        "total_debit": debit.to_string(), "total_credit": credit.to_string(),
+        "profit": (revenue - expense).to_string(),
+    }))
+}
+
+/// The trial balance as a page.
+pub fn trial_balance_page(from: &str, to: &str) -> Result<String> {
+    let tb = trial_balance(from, to)?;
+    let mut s = format!(
+        "<h1>{}</h1><form method=\"get\" class=\"inline-form\"><label>{} <input type=\"date\" name=\"from\" value=\"{}\"></label> <label>{} <input type=\"date\" name=\"to\" value=\"{}\"></label> <button>{}</button></form>",
+        esc(&t("Trial balance", "试算平衡表")), esc(&t("From", "从")), esc(from), esc(&t("to", "至")), esc(to), esc(&t("Show", "查看"))
+    );
+    s.push_str(&format!("<table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(&t("Code", "代码")), esc(&t("Account", "科目")), esc(&t("Debit", "借方")), esc(&t("Credit", "贷方"))));
+    for r in tb["rows"].as_array().into_iter().flatten() {
+        let c = |k: &str| esc(r[k].as_str().unwrap_or(""));
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c("code"),
+            c("name"),
+            c("debit"),
+            c("credit")
+        ));
+    }
+    s.push_str(&format!(
+        "</tbody><tfoot><tr><th colspan=\"2\">{}</th><th>{}</th><th>{}</th></tr></tfoot></table><p>{}: <strong>{}</strong></p>",
+        esc(&t("Total", "合计")),
+        esc(tb["total_debit"].as_str().unwrap_or("")),
+        esc(tb["total_credit"].as_str().unwrap_or("")),
+        esc(&t("Profit for the period", "本期利润")),
+        esc(tb["profit"].as_str().unwrap_or(""))
+    ));
+    Ok(s)
+}
+
+/// Open receivables by customer and age (days past due at `at`): current, 1–30, 31–60, 61–90,
+/// over 90.
+pub fn aging(at: &str) -> Result<Value> {
+    let today = dates::parse(at).unwrap_or_else(dates::today);
+    let open = host::query_all(
+        "invoice",
+        &Query::new().in_list("status", ["posted", "partly_paid"]),
+    )?;
+    let mut by: BTreeMap<i64, [Decimal; 5]> = BTreeMap::new();
+    for inv in &open {
+        let due = inv.str("due_on").and_then(dates::parse).unwrap_or(today);
+        let late = today - due;
+        let bucket = match late {
+            i64::MIN..=0 => 0,
+            1..=30 => 1,
+            31..=60 => 2,
+            61..=90 => 3,
+            _ => 4,
+        };
+        by.entry(inv.i64("customer").unwrap_or_default())
+            .or_default()[bucket] += inv.decimal("balance").unwrap_or_default();
+    }
+    let names: BTreeMap<i64, String> = {
+        let ids: Vec<i64> = by.keys().copied().collect();
+        let mut out = BTreeMap::new();
+        for chunk in ids.chunks(200) {
+            for c in host::query_all(
+                "customer",
+                &Query::new().elevated().in_list("id", chunk.iter().copied()),
+            )? {
+                out.insert(c.id, c.str("name").unwrap_or("").to_string());
+            }
+        }
+        out
+    };
+    let mut totals = [Decimal::ZERO; 5];
+    let rows: Vec<Value> = by
+        .iter()
+        .map(|(c, b)| {
+            for (i, v) in b.iter().enumerate() {
+                totals[i] += *v;
+            }
+            json!({"customer": c, "name": names.get(c), "buckets": b.iter().map(|v| v.to_string()).collect::<Vec<_>>()})
+        })
+        .collect();
+    Ok(
+        json!({"at": dates::format(today), "rows": rows, "totals": totals.iter().map(|v| v.to_string()).collect::<Vec<_>>()}),
+    )
+}
+
+/// The aging as a page.
+pub fn aging_page(at: &str) -> Result<String> {
+    let a = aging(at)?;
+    let heads = [
+        t("Customer", "客户"),
+        t("Not due", "未到期"),
+        t("1–30 days", "1–30天"),
+        t("31–60 days", "31–60天"),
+        t("61–90 days", "61–90天"),
+        t("Over 90 days", "90天以上"),
+    ];
+    let mut s = format!(
+        "<h1>{}</h1><table class=\"records\"><thead><tr>",
+        esc(&t("Receivables aging", "应收账龄"))
+    );
+    for h in &heads {
+        s.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in a["rows"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "<tr><td>{}</td>",
+            esc(r["name"].as_str().unwrap_or(""))
+        ));
+        for b in r["buckets"].as_array().into_iter().flatten() {
+            s.push_str(&format!("<td>{}</td>", esc(b.as_str().unwrap_or(""))));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str(&format!(
+        "</tbody><tfoot><tr><th>{}</th>",
+        esc(&t("Total", "合计"))
+    ));
+    for b in a["totals"].as_array().into_iter().flatten() {
+        s.push_str(&format!("<th>{}</th>", esc(b.as_str().unwrap_or(""))));
+    }
+    s.push_str("</tr></tfoot></table>");
+    Ok(s)
+}
+
+/// Payments received (posted) in [from, to], of the customers an owner owns when given — the
+/// 回款 figure appraisal scores (`{"value": amount}`).
+pub fn collected(args: &Value) -> Result<Value> {
+    let from = args
+        .get("from")
+        .and_then(Value::as_str)
+        .unwrap_or("1000-01-01");
+    let to = args
+        .get("to")
+        .and_then(Value::as_str)
+        .unwrap_or("9999-12-31");
+    let payments = host::query_all(
+        "payment",
+        &Query::new()
+            .elevated()
+            .eq("status", "posted")
+            .gte("received_on", from)
+            .lte("received_on", to),
+    )?;
+    let owner = args.get("owner").and_then(Value::as_i64);
+    let mut total = Decimal::ZERO;
+    for p in payments {
+        if let Some(o) = owner {
+            let c = host::elevated().get("customer", p.i64("customer").unwrap_or_default())?;
+            if c.owner != Some(o) {
+                continue;
+            }
+        }
+        total += p.decimal("amount").unwrap_or_default();
+    }
+    Ok(json!({"value": total.to_string()}))
+}

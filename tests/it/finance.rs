@@ -1,0 +1,427 @@
+//! The finance plugin (财务管理) end to end over HTTP: invoices with per-line rounding worked
+//! out by hand, their journal entries, payments allocated partly and refused beyond balances,
+//! a trial balance that balances, manual entries that must balance and are corrected only by
+//! reversal, month close, aging, and invoices from inventory's deliveries.
+
+use qingguan_tests::{customer, install, Client, TestServer};
+use serde_json::{json, Value};
+
+fn rec(path: &str) -> String {
+    format!("/api/v1/records/{path}")
+}
+
+fn act(c: &Client, entity: &str, id: &Value, action: &str, input: Value) -> qingguan_tests::Resp {
+    c.post(
+        &rec(&format!("{entity}/{id}/actions/finance/{action}")),
+        &input,
+    )
+}
+
+fn json_get(c: &Client, path: &str) -> qingguan_tests::Resp {
+    c.send(reqwest::Method::GET, path, |r| {
+        r.header("accept", "application/json")
+    })
+}
+
+fn account(c: &Client, code: &str) -> Value {
+    c.get(&rec(&format!("account?code={code}"))).body["items"][0]["id"].clone()
+}
+
+fn setup() -> (TestServer, Client, Client) {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let r = install(&admin, "qingguan-finance", true);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (fin, _) = s.user("fin", "finance", "hq");
+    (s, admin, fin)
+}
+
+#[test]
+fn invoices_payments_and_the_journal_agree_with_hand_computation() {
+    let (s, admin, fin) = setup();
+    assert_eq!(
+        fin.get(&rec("account?limit=50")).body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        14,
+        "the chart is seeded"
+    );
+    let c = admin.create("customer", customer("Buyer"));
+    // 3 × 99.99 at 13%: net 299.97, tax 38.9961 → 39.00; 2 × 10.005 at 6%: net 20.01, tax 1.2006 → 1.20.
+    let inv = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-10"}),
+    );
+    assert_eq!(
+        (
+            inv["number"].as_str().unwrap().starts_with("INV-"),
+            inv["due_on"].clone()
+        ),
+        (true, json!("2026-12-10")),
+        "{inv}"
+    );
+    fin.create("invoice_line", json!({"invoice": inv["id"], "description": "Widget", "quantity": "3", "unit_price": "99.99", "tax_rate": "13"}));
+    let l2 = fin.create("invoice_line", json!({"invoice": inv["id"], "description": "Fee", "quantity": "2", "unit_price": "10.005", "tax_rate": "6"}));
+    assert_eq!(
+        (l2["net"].clone(), l2["tax"].clone()),
+        (json!("20.01"), json!("1.20"))
+    );
+    let path = rec(&format!("invoice/{}", inv["id"]));
+    let i = fin.get(&path).body;
+    assert_eq!(
+        (i["net"].clone(), i["tax"].clone(), i["total"].clone()),
+        (json!("319.98"), json!("40.20"), json!("360.18")),
+        "{i}"
+    );
+    let posted = act(&fin, "invoice", &inv["id"], "post", json!({}));
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    // Posted: read-only.
+    let i = fin.get(&path).body;
+    assert_eq!(
+        fin.patch_v(
+            &path,
+            i["version"].as_i64().unwrap(),
+            &json!({"due_on": "2027-01-01"})
+        )
+        .status,
+        422
+    );
+    assert_eq!(
+        fin.post(
+            &rec("invoice_line"),
+            &json!({"invoice": inv["id"], "description": "x", "quantity": "1", "unit_price": "1"})
+        )
+        .status,
+        422
+    );
+
+    // Payments: 200 allocated; 150 of a 100 refused; 100 allocated; 80 against a balance of 60.18 refused.
+    let pay = |amount: &str| {
+        let p = fin.create("payment", json!({"customer": c["id"], "received_on": "2026-11-20", "amount": amount, "method": "bank"}));
+        assert_eq!(
+            act(&fin, "payment", &p["id"], "post", json!({})).status,
+            200
+        );
+        p
+    };
+    let p1 = pay("200");
+    let a1 = act(
+        &fin,
+        "payment",
+        &p1["id"],
+        "allocate",
+        json!({"invoices": {inv["id"].to_string(): "200"}}),
+    );
+    assert_eq!(a1.status, 200, "{}", a1.text);
+    assert_eq!(fin.get(&path).body["status"], "partly_paid");
+    let p2 = pay("100");
+    let over = act(
+        &fin,
+        "payment",
+        &p2["id"],
+        "allocate",
+        json!({"invoices": {inv["id"].to_string(): "150"}}),
+    );
+    assert_eq!(over.status, 422, "{}", over.text);
+    assert_eq!(
+        act(
+            &fin,
+            "payment",
+            &p2["id"],
+            "allocate",
+            json!({"invoices": {inv["id"].to_string(): "100"}})
+        )
+        .status,
+        200
+    );
+    let p3 = pay("100");
+    let past_balance = act(
+        &fin,
+        "payment",
+        &p3["id"],
+        "allocate",
+        json!({"invoices": {inv["id"].to_string(): "80"}}),
+    );
+    assert_eq!(past_balance.status, 422, "{}", past_balance.text);
+    let i = fin.get(&path).body;
+    assert_eq!(
+        (i["paid"].clone(), i["balance"].clone()),
+        (json!("300.00"), json!("60.18")),
+        "{i}"
+    );
+    assert_eq!(
+        fin.get(&rec("allocation")).body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The trial balance for November: debits equal credits, figure by figure.
+    let tb = json_get(
+        &fin,
+        "/api/v1/plugins/finance/trial-balance?from=2026-11-01&to=2026-11-30",
+    )
+    .body;
+    let row = |code: &str| {
+        tb["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            row("1002")["debit"].clone(),
+            row("1122")["debit"].clone(),
+            row("1122")["credit"].clone()
+        ),
+        (json!("400.00"), json!("360.18"), json!("400.00")),
+        "{tb}"
+    );
+    assert_eq!(
+        (row("2221")["credit"].clone(), row("6001")["credit"].clone()),
+        (json!("40.20"), json!("319.98"))
+    );
+    assert_eq!(tb["total_debit"], tb["total_credit"]);
+    assert_eq!(tb["total_debit"], "760.18");
+    assert_eq!(tb["profit"], "319.98");
+
+    // Aging at year end: 60.18 is 21 days late.
+    let aging = json_get(&fin, "/api/v1/plugins/finance/aging?at=2026-12-31").body;
+    assert_eq!(
+        aging["rows"][0]["buckets"],
+        json!(["0", "60.18", "0", "0", "0"]),
+        "{aging}"
+    );
+    // 回款 for appraisal.
+    let collected = fin.post(
+        "/api/v1/plugins/finance/queries/collected",
+        &json!({"from": "2026-11-01", "to": "2026-11-30"}),
+    );
+    assert_eq!(collected.body["value"], "400.00", "{}", collected.text);
+    drop(s);
+}
+
+#[test]
+fn manual_entries_balance_are_reversed_not_edited_and_closed_months_take_nothing() {
+    let (s, admin, fin) = setup();
+    let (cash, admin_exp) = (account(&fin, "1001"), account(&fin, "6602"));
+    let je = fin.create(
+        "journal_entry",
+        json!({"posted_on": "2026-11-15", "memo": "office supplies"}),
+    );
+    fin.create(
+        "journal_line",
+        json!({"entry": je["id"], "account": admin_exp, "debit": "50"}),
+    );
+    fin.create(
+        "journal_line",
+        json!({"entry": je["id"], "account": cash, "credit": "45"}),
+    );
+    let unbalanced = act(&fin, "journal_entry", &je["id"], "post", json!({}));
+    assert_eq!(unbalanced.status, 422, "{}", unbalanced.text);
+    assert!(
+        unbalanced.text.contains("50.00") && unbalanced.text.contains("45.00"),
+        "{}",
+        unbalanced.text
+    );
+    let cl = fin
+        .get(&rec(&format!("journal_line?entry={}&credit=45", je["id"])))
+        .body["items"][0]
+        .clone();
+    fin.patch_v(
+        &rec(&format!("journal_line/{}", cl["id"])),
+        cl["version"].as_i64().unwrap(),
+        &json!({"credit": "50"}),
+    );
+    assert_eq!(
+        act(&fin, "journal_entry", &je["id"], "post", json!({})).status,
+        200
+    );
+    let path = rec(&format!("journal_entry/{}", je["id"]));
+    let posted = fin.get(&path).body;
+    assert_eq!(
+        fin.patch_v(
+            &path,
+            posted["version"].as_i64().unwrap(),
+            &json!({"memo": "changed"})
+        )
+        .status,
+        422
+    );
+    assert_eq!(
+        fin.delete_v(&path, posted["version"].as_i64().unwrap())
+            .status,
+        422
+    );
+    assert_eq!(
+        fin.post(
+            &rec("journal_line"),
+            &json!({"entry": je["id"], "account": cash, "credit": "1"})
+        )
+        .status,
+        422
+    );
+    let tb = |c: &Client| {
+        json_get(
+            c,
+            "/api/v1/plugins/finance/trial-balance?from=2026-11-01&to=2026-11-30",
+        )
+        .body
+    };
+    assert_eq!(tb(&fin)["profit"], "-50.00");
+    let rev = act(
+        &fin,
+        "journal_entry",
+        &je["id"],
+        "reverse",
+        json!({"date": "2026-11-16"}),
+    );
+    assert_eq!(rev.status, 200, "{}", rev.text);
+    assert_eq!(
+        act(&fin, "journal_entry", &je["id"], "reverse", json!({})).status,
+        409,
+        "once"
+    );
+    assert_eq!(tb(&fin)["profit"], "0.00");
+
+    // November closed: nothing more is posted into it; only an administrator reopens it.
+    let close = fin.post(
+        "/api/v1/plugins/finance/close",
+        &json!({"month": "2026-11"}),
+    );
+    assert_eq!(close.status, 200, "{}", close.text);
+    let c = admin.create("customer", customer("Buyer"));
+    let inv = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-25"}),
+    );
+    fin.create("invoice_line", json!({"invoice": inv["id"], "description": "x", "quantity": "1", "unit_price": "100", "tax_rate": "13"}));
+    let refused = act(&fin, "invoice", &inv["id"], "post", json!({}));
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("2026-11"), "{}", refused.text);
+    assert_eq!(
+        fin.post(
+            "/api/v1/plugins/finance/reopen",
+            &json!({"month": "2026-11"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/plugins/finance/reopen",
+                &json!({"month": "2026-11"})
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        act(&fin, "invoice", &inv["id"], "post", json!({})).status,
+        200
+    );
+    let bad_month = fin.post(
+        "/api/v1/plugins/finance/close",
+        &json!({"month": "2026-13"}),
+    );
+    assert_eq!(bad_month.status, 422, "{}", bad_month.text);
+
+    // Reps see no books.
+    let (amy, _) = s.user("amy", "sales", "east");
+    assert_eq!(amy.get(&rec("invoice")).status, 403);
+    assert_eq!(
+        json_get(&amy, "/api/v1/plugins/finance/trial-balance").status,
+        403
+    );
+    assert_eq!(
+        amy.post(
+            "/api/v1/plugins/finance/close",
+            &json!({"month": "2026-10"})
+        )
+        .status,
+        403
+    );
+    // Nobody writes allocations, periods or posted figures by hand.
+    assert_eq!(
+        fin.post(
+            &rec("allocation"),
+            &json!({"payment": 1, "invoice": inv["id"], "amount": "1"})
+        )
+        .status,
+        403
+    );
+    let forged = fin.post(
+        &rec("invoice"),
+        &json!({"customer": c["id"], "status": "paid"}),
+    );
+    assert_eq!(forged.status, 422, "{}", forged.text);
+}
+
+#[test]
+fn an_invoice_covers_what_inventory_delivered_once() {
+    let (_s, admin, fin) = setup();
+    assert_eq!(install(&admin, "qingguan-inventory", true).status, 201);
+    let w = admin.create("warehouse", json!({"code": "W1", "name": "Main"}));
+    let sup = admin.create("supplier", json!({"name": "Acme"}));
+    let p = admin.create("product", json!({"sku": "P-1", "name": "Widget", "unit": "pcs", "purchase_price": "10", "sale_price": "20"}));
+    let inv_act = |entity: &str, id: &Value, action: &str, input: Value| {
+        admin.post(
+            &rec(&format!("{entity}/{id}/actions/inventory/{action}")),
+            &input,
+        )
+    };
+    let po = admin.create(
+        "purchase_order",
+        json!({"supplier": sup["id"], "warehouse": w["id"]}),
+    );
+    admin.create(
+        "purchase_line",
+        json!({"order": po["id"], "product": p["id"], "quantity": "10", "price": "10"}),
+    );
+    inv_act("purchase_order", &po["id"], "approve", json!({}));
+    inv_act("purchase_order", &po["id"], "receive", json!({}));
+    let c = admin.create("customer", customer("Buyer"));
+    let so = admin.create(
+        "sales_order",
+        json!({"customer": c["id"], "warehouse": w["id"]}),
+    );
+    let sl = admin.create("sales_line", json!({"order": so["id"], "product": p["id"], "quantity": "4", "price": "20", "discount": "10"}));
+    inv_act("sales_order", &so["id"], "confirm", json!({}));
+    inv_act(
+        "sales_order",
+        &so["id"],
+        "deliver",
+        json!({"lines": {sl["id"].to_string(): 3}}),
+    );
+    // 3 delivered at 18 net: 54.00 net, 7.02 VAT (13%), 61.02.
+    let made = fin.post(
+        "/api/v1/plugins/finance/invoice-deliveries",
+        &json!({"customer": c["id"]}),
+    );
+    assert_eq!(made.status, 200, "{}", made.text);
+    assert_eq!(made.body["total"], "61.02", "{}", made.text);
+    let again = fin.post(
+        "/api/v1/plugins/finance/invoice-deliveries",
+        &json!({"customer": c["id"]}),
+    );
+    assert_eq!(
+        again.status, 422,
+        "everything delivered is invoiced: {}",
+        again.text
+    );
+    inv_act("sales_order", &so["id"], "deliver", json!({}));
+    let rest = fin.post(
+        "/api/v1/plugins/finance/invoice-deliveries",
+        &json!({"customer": c["id"]}),
+    );
+    assert_eq!(
+        rest.body["total"], "20.34",
+        "the fourth unit: {}",
+        rest.text
+    );
+}
