@@ -425,3 +425,68 @@ fn an_invoice_covers_what_inventory_delivered_once() {
         rest.text
     );
 }
+
+/// Eight payments of 100 allocated at once to an invoice of 360.18: three fit, five are
+/// refused, and the invoice's paid amount equals its allocations.
+#[test]
+fn concurrent_allocations_never_over_pay_an_invoice() {
+    let (_s, admin, fin) = setup();
+    let c = admin.create("customer", customer("Buyer"));
+    let inv = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-10"}),
+    );
+    fin.create("invoice_line", json!({"invoice": inv["id"], "description": "Widget", "quantity": "3", "unit_price": "99.99", "tax_rate": "13"}));
+    fin.create("invoice_line", json!({"invoice": inv["id"], "description": "Fee", "quantity": "2", "unit_price": "10.005", "tax_rate": "6"}));
+    assert_eq!(
+        act(&fin, "invoice", &inv["id"], "post", json!({})).status,
+        200
+    );
+    let payments: Vec<Value> = (0..8)
+        .map(|_| {
+            let p = fin.create("payment", json!({"customer": c["id"], "received_on": "2026-11-20", "amount": "100", "method": "bank"}));
+            assert_eq!(act(&fin, "payment", &p["id"], "post", json!({})).status, 200);
+            p
+        })
+        .collect();
+    let threads: Vec<_> = payments
+        .into_iter()
+        .map(|p| {
+            let (f, id) = (fin.clone(), inv["id"].to_string());
+            std::thread::spawn(move || {
+                act(
+                    &f,
+                    "payment",
+                    &p["id"],
+                    "allocate",
+                    json!({"invoices": {id: "100"}}),
+                )
+                .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 422).count(),
+        5,
+        "{statuses:?}"
+    );
+    let i = fin.get(&rec(&format!("invoice/{}", inv["id"]))).body;
+    assert_eq!(
+        (i["paid"].clone(), i["balance"].clone()),
+        (json!("300.00"), json!("60.18")),
+        "{i}"
+    );
+    let allocated: f64 = fin.get(&rec("allocation?limit=50")).body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["amount"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(allocated, 300.0);
+}
