@@ -424,6 +424,15 @@ fn an_invoice_covers_what_inventory_delivered_once() {
         "the fourth unit: {}",
         rest.text
     );
+
+    // The stock's value is in the books too: 10 received at 10 (库存商品 / 应付账款), 4 sold at a
+    // cost of 10 (主营业务成本 / 库存商品).
+    let tb = json_get(&fin, "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31").body;
+    let row = |code: &str| tb["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap_or(Value::Null);
+    assert_eq!((row("1405")["debit"].clone(), row("1405")["credit"].clone()), (json!("100.00"), json!("40.00")), "{tb}");
+    assert_eq!(row("2202")["credit"], "100.00");
+    assert_eq!(row("6401")["debit"], "40.00");
+    assert_eq!(tb["total_debit"], tb["total_credit"]);
 }
 
 /// Eight payments of 100 allocated at once to an invoice of 360.18: three fit, five are

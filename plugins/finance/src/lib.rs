@@ -9,6 +9,7 @@ pub mod journal;
 pub mod money;
 pub mod periods;
 pub mod reports;
+pub mod stock_books;
 mod text;
 
 use qingguan_plugin_sdk::date as dates;
@@ -229,6 +230,13 @@ impl Plugin for Finance {
             _ => return Ok(Response::status(404)),
         };
         as_response(outcome)
+    }
+
+    fn event(name: &str, payload: Value) -> Result<()> {
+        match name {
+            "inventory.posted" => stock_books::book(&payload),
+            _ => Ok(()),
+        }
     }
 
     fn answer(query: &str, args: Value) -> Result<Value> {

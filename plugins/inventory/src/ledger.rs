@@ -192,6 +192,7 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
             "reason": m.reason,
         }),
     )?;
+    crate::feed::record(&line);
     if back_dated {
         crate::revalue::revalue(m.product, m.warehouse, m.posted_on)?;
     }

@@ -4,6 +4,7 @@
 //! posting one transaction. Built only on the Qingguan SDK (1.2).
 
 pub mod deals;
+pub mod feed;
 pub mod ledger;
 pub mod money;
 pub mod orders;
@@ -130,258 +131,271 @@ impl Plugin for Inventory {
     }
 
     fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
-        let kind = Kind::of_order(entity);
-        match (name, kind) {
-            ("approve", Some(Kind::Purchase)) => orders::open(Kind::Purchase, id),
-            ("confirm", Some(Kind::Sales)) => {
-                check_available(id)?;
-                orders::open(Kind::Sales, id)
-            }
-            ("receive", Some(k @ Kind::Purchase)) | ("deliver", Some(k @ Kind::Sales)) => {
-                orders::post_order(k, id, &input)
-            }
-            ("cancel", Some(k)) => orders::cancel(k, id),
-            ("reverse", None) if entity == "stock_move" => {
-                let date = match input.get("date") {
-                    None | Some(Value::Null) => dates::format(dates::today()),
-                    Some(Value::String(d)) => d.clone(),
-                    Some(_) => {
-                        return Err(Error::invalid(t("check the date", "请检查日期")).field(
-                            "date",
-                            t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
-                        ))
-                    }
-                };
-                host::begin_write()?;
-                let original = host::elevated().get("stock_move", id)?;
-                // A transfer is undone whole: both legs, the incoming one first.
-                let legs: Vec<Record> = match original.str("kind") {
-                    Some("transfer_in") | Some("transfer_out") => {
-                        let mut legs = host::query_all(
-                            "stock_move",
-                            &Query::new()
-                                .elevated()
-                                .eq("source", original.str("source").unwrap_or_default())
-                                .in_list("kind", ["transfer_in", "transfer_out"])
-                                .eq("product", original.i64("product").unwrap_or_default()),
-                        )?;
-                        legs.sort_by_key(|l| l.str("kind") != Some("transfer_in"));
-                        legs
-                    }
-                    _ => vec![original],
-                };
-                let mut posted = Vec::new();
-                for leg in &legs {
-                    let q = leg.decimal("quantity").unwrap_or_default();
-                    reversals::check_reversal(
-                        leg.str("kind"),
-                        leg.str("source"),
-                        leg.i64("source_line"),
-                        q,
-                    )?;
-                    posted.push(ledger::reverse(leg.id, &date)?.id);
-                    reversals::reversed(
-                        leg.str("kind"),
-                        leg.str("source"),
-                        leg.i64("source_line"),
-                        q,
-                    )?;
-                }
-                Ok(json!({"movement": posted.first(), "movements": posted}))
-            }
-            _ => Err(Error::not_found(format!("no action {name} on {entity}"))),
-        }
+        let out = action(name, entity, id, input)?;
+        feed::flush()?;
+        Ok(out)
     }
 
     fn http(req: Request) -> Result<Response> {
-        let id = |name: &str| req.query_param(name).and_then(|v| v.parse::<i64>().ok());
-        let outcome = match (req.method.as_str(), req.path.as_str()) {
-            ("GET", "/stock") => {
-                let at = req.query_param("at");
-                if let Some(a) = &at {
-                    if dates::Date::parse(a).is_none() {
-                        return Ok(Response::json_status(
-                            422,
-                            &json!({"error": {"code": "rejected", "message": t("check the date", "请检查日期"),
-                                "fields": {"at": t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）")}}}),
-                        ));
-                    }
-                }
-                if wants_json(&req) {
-                    stock::report(at.as_deref(), id("warehouse")).map(|v| Response::json(&v))
-                } else {
-                    stock::page(at.as_deref(), id("warehouse")).map(|h| Response::html(200, h))
-                }
-            }
-            ("GET", "/movements") => match id("product") {
-                Some(p) if wants_json(&req) => {
-                    stock::movements(p, id("warehouse")).map(|v| Response::json(&v))
-                }
-                Some(p) => {
-                    reports::movements_page(p, id("warehouse")).map(|h| Response::html(200, h))
-                }
-                None => Err(Error::invalid(t("which product?", "哪个商品？"))
-                    .field("product", t("required", "必填"))),
-            },
-            ("GET", "/low-stock") => {
-                if wants_json(&req) {
-                    reports::low_stock().map(|rows| Response::json(&json!(rows)))
-                } else {
-                    reports::low_stock_page().map(|h| Response::html(200, h))
-                }
-            }
-            ("GET", "/sales") => {
-                let today = dates::today();
-                let month_start =
-                    dates::format(today - i64::from(dates::Date::from_days(today).day) + 1);
-                let from = req
-                    .query_param("from")
-                    .filter(|f| !f.is_empty())
-                    .unwrap_or(month_start);
-                let to = req
-                    .query_param("to")
-                    .filter(|f| !f.is_empty())
-                    .unwrap_or_else(|| dates::format(today));
-                if dates::Date::parse(&from).is_none() || dates::Date::parse(&to).is_none() {
-                    Err(Error::invalid(t("check the period", "请检查期间"))
-                        .field("from", t("dates as YYYY-MM-DD", "日期格式为 YYYY-MM-DD")))
-                } else if wants_json(&req) {
-                    reports::sales(&from, &to).map(|v| Response::json(&v))
-                } else {
-                    reports::sales_page(&from, &to).map(|h| Response::html(200, h))
-                }
-            }
-            ("POST", "/transfer") => req
-                .json()
-                .and_then(|b| stock::transfer(&b))
-                .map(|v| Response::json(&v)),
-            ("POST", "/count") => req
-                .json()
-                .and_then(|b| stock::count(&b))
-                .map(|v| Response::json(&v)),
-            ("POST", "/return") => req
-                .json()
-                .and_then(|b| stock::return_goods(&b))
-                .map(|v| Response::json(&v)),
-            ("POST", "/from-deal") => req.json().and_then(|b| {
-                let deal = b.get("deal").and_then(Value::as_i64).ok_or_else(|| {
-                    Error::invalid(t("which deal?", "哪个商机？"))
-                        .field("deal", t("required", "必填"))
-                })?;
-                let warehouse = b.get("warehouse").and_then(Value::as_i64).ok_or_else(|| {
-                    Error::invalid(t("which warehouse?", "哪个仓库？"))
-                        .field("warehouse", t("required", "必填"))
-                })?;
-                deals::from_deal(deal, warehouse)
-                    .map(|o| Response::json(&json!({"order": o.id, "number": o.str("number")})))
-            }),
-            _ => return Ok(Response::status(404)),
-        };
-        // Errors answer with their kind and per-field reasons (a 4xx rolls the call back).
-        outcome.or_else(|e| {
-            let status = match &e {
-                Error::NotFound(_) => 404,
-                Error::Denied(_) => 403,
-                Error::Invalid { .. } => 422,
-                Error::Stale(_) | Error::Unique { .. } | Error::Conflict(_) => 409,
-                Error::Failed(_) => 500,
-            };
-            let fields: Map<String, Value> = match &e {
-                Error::Invalid { fields, .. } => {
-                    fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
-                }
-                _ => Map::new(),
-            };
-            let code = match &e {
-                Error::NotFound(_) => "not_found",
-                Error::Denied(_) => "forbidden",
-                Error::Invalid { .. } => "rejected",
-                Error::Stale(_) => "stale_version",
-                Error::Unique { .. } => "unique",
-                Error::Conflict(_) => "conflict",
-                Error::Failed(_) => "plugin_error",
-            };
-            let message = match &e {
-                Error::Invalid { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            Ok(Response::json_status(
-                status,
-                &json!({"error": {"code": code, "message": message, "fields": fields}}),
-            ))
-        })
+        let out = http(req)?;
+        if out.status < 400 {
+            feed::flush()?;
+        }
+        Ok(out)
     }
 
     fn answer(query: &str, args: Value) -> Result<Value> {
-        // Another plugin (finance, appraisal) gets the figures it asked for; a user asking
-        // directly gets what their role lets them see.
-        let by_plugin = host::context().asked_by.is_some();
-        match query {
-            "stock" => {
-                let at = args.get("at").and_then(Value::as_str);
-                if let Some(a) = at {
-                    if dates::Date::parse(a).is_none() {
-                        return Err(Error::invalid(t("check the date", "请检查日期")).field(
-                            "at",
-                            t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
-                        ));
-                    }
+        answer(query, args)
+    }
+}
+
+fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
+    let kind = Kind::of_order(entity);
+    match (name, kind) {
+        ("approve", Some(Kind::Purchase)) => orders::open(Kind::Purchase, id),
+        ("confirm", Some(Kind::Sales)) => {
+            check_available(id)?;
+            orders::open(Kind::Sales, id)
+        }
+        ("receive", Some(k @ Kind::Purchase)) | ("deliver", Some(k @ Kind::Sales)) => {
+            orders::post_order(k, id, &input)
+        }
+        ("cancel", Some(k)) => orders::cancel(k, id),
+        ("reverse", None) if entity == "stock_move" => {
+            let date = match input.get("date") {
+                None | Some(Value::Null) => dates::format(dates::today()),
+                Some(Value::String(d)) => d.clone(),
+                Some(_) => {
+                    return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                        "date",
+                        t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                    ))
                 }
-                if !by_plugin {
-                    host::query("product", &Query::new().limit(1))?;
+            };
+            host::begin_write()?;
+            let original = host::elevated().get("stock_move", id)?;
+            // A transfer is undone whole: both legs, the incoming one first.
+            let legs: Vec<Record> = match original.str("kind") {
+                Some("transfer_in") | Some("transfer_out") => {
+                    let mut legs = host::query_all(
+                        "stock_move",
+                        &Query::new()
+                            .elevated()
+                            .eq("source", original.str("source").unwrap_or_default())
+                            .in_list("kind", ["transfer_in", "transfer_out"])
+                            .eq("product", original.i64("product").unwrap_or_default()),
+                    )?;
+                    legs.sort_by_key(|l| l.str("kind") != Some("transfer_in"));
+                    legs
                 }
-                let values = by_plugin || stock::sees_values();
-                let mut rows = Vec::new();
-                for ((p, w), l) in stock::levels(at)? {
-                    if args
-                        .get("product")
-                        .and_then(Value::as_i64)
-                        .is_some_and(|x| x != p)
-                        || args
-                            .get("warehouse")
-                            .and_then(Value::as_i64)
-                            .is_some_and(|x| x != w)
-                    {
-                        continue;
-                    }
-                    let mut row = json!({
-                        "product": p, "warehouse": w,
-                        "quantity": l.balance.quantity.normalize().to_string(),
-                    });
-                    if values {
-                        row["value"] = json!(l.balance.value.to_string());
-                        row["unit_cost"] =
-                            json!(l.balance.unit_cost().map(|c| c.normalize().to_string()));
-                    }
-                    rows.push(row);
-                }
-                Ok(json!(rows))
+                _ => vec![original],
+            };
+            let mut posted = Vec::new();
+            for leg in &legs {
+                let q = leg.decimal("quantity").unwrap_or_default();
+                reversals::check_reversal(
+                    leg.str("kind"),
+                    leg.str("source"),
+                    leg.i64("source_line"),
+                    q,
+                )?;
+                posted.push(ledger::reverse(leg.id, &date)?.id);
+                reversals::reversed(
+                    leg.str("kind"),
+                    leg.str("source"),
+                    leg.i64("source_line"),
+                    q,
+                )?;
             }
-            "sales_by_product" => {
-                let from = args
-                    .get("from")
-                    .and_then(Value::as_str)
-                    .unwrap_or("1000-01-01");
-                let to = args
-                    .get("to")
-                    .and_then(Value::as_str)
-                    .unwrap_or("9999-12-31");
-                let owner = args.get("owner").and_then(Value::as_i64);
-                let data = reports::sales_for(from, to, by_plugin, owner)?;
-                let product = args.get("product").and_then(Value::as_i64);
-                Ok(json!(data["products"]
+            Ok(json!({"movement": posted.first(), "movements": posted}))
+        }
+        _ => Err(Error::not_found(format!("no action {name} on {entity}"))),
+    }
+}
+
+fn http(req: Request) -> Result<Response> {
+    let id = |name: &str| req.query_param(name).and_then(|v| v.parse::<i64>().ok());
+    let outcome = match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/stock") => {
+            let at = req.query_param("at");
+            if let Some(a) = &at {
+                if dates::Date::parse(a).is_none() {
+                    return Ok(Response::json_status(
+                        422,
+                        &json!({"error": {"code": "rejected", "message": t("check the date", "请检查日期"),
+                                "fields": {"at": t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）")}}}),
+                    ));
+                }
+            }
+            if wants_json(&req) {
+                stock::report(at.as_deref(), id("warehouse")).map(|v| Response::json(&v))
+            } else {
+                stock::page(at.as_deref(), id("warehouse")).map(|h| Response::html(200, h))
+            }
+        }
+        ("GET", "/movements") => match id("product") {
+            Some(p) if wants_json(&req) => {
+                stock::movements(p, id("warehouse")).map(|v| Response::json(&v))
+            }
+            Some(p) => reports::movements_page(p, id("warehouse")).map(|h| Response::html(200, h)),
+            None => Err(Error::invalid(t("which product?", "哪个商品？"))
+                .field("product", t("required", "必填"))),
+        },
+        ("GET", "/low-stock") => {
+            if wants_json(&req) {
+                reports::low_stock().map(|rows| Response::json(&json!(rows)))
+            } else {
+                reports::low_stock_page().map(|h| Response::html(200, h))
+            }
+        }
+        ("GET", "/sales") => {
+            let today = dates::today();
+            let month_start =
+                dates::format(today - i64::from(dates::Date::from_days(today).day) + 1);
+            let from = req
+                .query_param("from")
+                .filter(|f| !f.is_empty())
+                .unwrap_or(month_start);
+            let to = req
+                .query_param("to")
+                .filter(|f| !f.is_empty())
+                .unwrap_or_else(|| dates::format(today));
+            if dates::Date::parse(&from).is_none() || dates::Date::parse(&to).is_none() {
+                Err(Error::invalid(t("check the period", "请检查期间"))
+                    .field("from", t("dates as YYYY-MM-DD", "日期格式为 YYYY-MM-DD")))
+            } else if wants_json(&req) {
+                reports::sales(&from, &to).map(|v| Response::json(&v))
+            } else {
+                reports::sales_page(&from, &to).map(|h| Response::html(200, h))
+            }
+        }
+        ("POST", "/transfer") => req
+            .json()
+            .and_then(|b| stock::transfer(&b))
+            .map(|v| Response::json(&v)),
+        ("POST", "/count") => req
+            .json()
+            .and_then(|b| stock::count(&b))
+            .map(|v| Response::json(&v)),
+        ("POST", "/return") => req
+            .json()
+            .and_then(|b| stock::return_goods(&b))
+            .map(|v| Response::json(&v)),
+        ("POST", "/from-deal") => req.json().and_then(|b| {
+            let deal = b.get("deal").and_then(Value::as_i64).ok_or_else(|| {
+                Error::invalid(t("which deal?", "哪个商机？")).field("deal", t("required", "必填"))
+            })?;
+            let warehouse = b.get("warehouse").and_then(Value::as_i64).ok_or_else(|| {
+                Error::invalid(t("which warehouse?", "哪个仓库？"))
+                    .field("warehouse", t("required", "必填"))
+            })?;
+            deals::from_deal(deal, warehouse)
+                .map(|o| Response::json(&json!({"order": o.id, "number": o.str("number")})))
+        }),
+        _ => return Ok(Response::status(404)),
+    };
+    // Errors answer with their kind and per-field reasons (a 4xx rolls the call back).
+    outcome.or_else(|e| {
+        let status = match &e {
+            Error::NotFound(_) => 404,
+            Error::Denied(_) => 403,
+            Error::Invalid { .. } => 422,
+            Error::Stale(_) | Error::Unique { .. } | Error::Conflict(_) => 409,
+            Error::Failed(_) => 500,
+        };
+        let fields: Map<String, Value> = match &e {
+            Error::Invalid { fields, .. } => {
+                fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
+            }
+            _ => Map::new(),
+        };
+        let code = match &e {
+            Error::NotFound(_) => "not_found",
+            Error::Denied(_) => "forbidden",
+            Error::Invalid { .. } => "rejected",
+            Error::Stale(_) => "stale_version",
+            Error::Unique { .. } => "unique",
+            Error::Conflict(_) => "conflict",
+            Error::Failed(_) => "plugin_error",
+        };
+        let message = match &e {
+            Error::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Ok(Response::json_status(
+            status,
+            &json!({"error": {"code": code, "message": message, "fields": fields}}),
+        ))
+    })
+}
+
+fn answer(query: &str, args: Value) -> Result<Value> {
+    // Another plugin (finance, appraisal) gets the figures it asked for; a user asking
+    // directly gets what their role lets them see.
+    let by_plugin = host::context().asked_by.is_some();
+    match query {
+        "stock" => {
+            let at = args.get("at").and_then(Value::as_str);
+            if let Some(a) = at {
+                if dates::Date::parse(a).is_none() {
+                    return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                        "at",
+                        t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                    ));
+                }
+            }
+            if !by_plugin {
+                host::query("product", &Query::new().limit(1))?;
+            }
+            let values = by_plugin || stock::sees_values();
+            let mut rows = Vec::new();
+            for ((p, w), l) in stock::levels(at)? {
+                if args
+                    .get("product")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|x| x != p)
+                    || args
+                        .get("warehouse")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|x| x != w)
+                {
+                    continue;
+                }
+                let mut row = json!({
+                    "product": p, "warehouse": w,
+                    "quantity": l.balance.quantity.normalize().to_string(),
+                });
+                if values {
+                    row["value"] = json!(l.balance.value.to_string());
+                    row["unit_cost"] =
+                        json!(l.balance.unit_cost().map(|c| c.normalize().to_string()));
+                }
+                rows.push(row);
+            }
+            Ok(json!(rows))
+        }
+        "sales_by_product" => {
+            let from = args
+                .get("from")
+                .and_then(Value::as_str)
+                .unwrap_or("1000-01-01");
+            let to = args
+                .get("to")
+                .and_then(Value::as_str)
+                .unwrap_or("9999-12-31");
+            let owner = args.get("owner").and_then(Value::as_i64);
+            let data = reports::sales_for(from, to, by_plugin, owner)?;
+            let product = args.get("product").and_then(Value::as_i64);
+            Ok(json!(data["products"]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter(|r| product.is_none_or(|p| r["product"] == p))
                     .map(|r| json!({"product": r["product"], "quantity": r["quantity"], "revenue": r["revenue"]}))
                     .collect::<Vec<_>>()))
-            }
-            "delivered_lines" => {
-                reports::delivered_lines(args.get("customer").and_then(Value::as_i64))
-            }
-            _ => Err(Error::not_found(query)),
         }
+        "delivered_lines" => reports::delivered_lines(args.get("customer").and_then(Value::as_i64)),
+        _ => Err(Error::not_found(query)),
     }
 }
 

@@ -42,7 +42,7 @@ fn balance_before(product: i64, warehouse: i64, date: &str) -> Result<(Decimal, 
 }
 
 fn post_revaluation(m: &Record, delta: Decimal) -> Result<()> {
-    host::elevated().create(
+    let line = host::elevated().create(
         "stock_move",
         &json!({
             "product": m.i64("product"),
@@ -58,6 +58,7 @@ fn post_revaluation(m: &Record, delta: Decimal) -> Result<()> {
             "reason": crate::text::t("re-valued after a back-dated posting", "倒记账后成本重估"),
         }),
     )?;
+    crate::feed::record(&line);
     Ok(())
 }
 

@@ -1,0 +1,82 @@
+//! The value of stock in the books: inventory announces every posting (`inventory.posted`),
+//! and finance books it — stock in from a purchase: Dr 库存商品 / Cr 应付账款; stock out on a
+//! sale (and its revaluations and reversals): Dr 主营业务成本 / Cr 库存商品; a stock count's
+//! difference: 管理费用 against 库存商品; a return the opposite way. Transfers move stock between
+//! warehouses, not accounts: nothing to book. One entry per posting date.
+
+use crate::journal::{self, Line};
+use qingguan_plugin_sdk::*;
+use std::collections::BTreeMap;
+
+const INVENTORY: &str = "1405";
+const PAYABLE: &str = "2202";
+const COGS: &str = "6401";
+const SHRINKAGE: &str = "6602";
+
+/// The account on the other side of a movement, by its source document.
+fn counter_account(source: &str) -> Option<&'static str> {
+    match source.split_once(':').map(|(kind, _)| kind) {
+        Some("purchase_order") => Some(PAYABLE),
+        Some("sales_order") => Some(COGS),
+        Some("count") => Some(SHRINKAGE),
+        _ => None,
+    }
+}
+
+/// Books one `inventory.posted` event.
+pub fn book(payload: &Value) -> Result<()> {
+    // (date, counter account) → the stock's change in value.
+    let mut sums: BTreeMap<(String, &'static str), Decimal> = BTreeMap::new();
+    for m in payload["movements"].as_array().into_iter().flatten() {
+        let (Some(source), Some(on)) = (m["source"].as_str(), m["posted_on"].as_str()) else {
+            continue;
+        };
+        let Some(account) = counter_account(source) else {
+            continue;
+        };
+        let value = decimal_of(&m["value"]).unwrap_or_default();
+        *sums.entry((on.to_string(), account)).or_default() += value;
+    }
+    let mut by_date: BTreeMap<String, Vec<(&'static str, Decimal)>> = BTreeMap::new();
+    for ((on, account), v) in sums {
+        if !v.is_zero() {
+            by_date.entry(on).or_default().push((account, v));
+        }
+    }
+    for (on, changes) in by_date {
+        let mut lines = Vec::new();
+        for (account, v) in &changes {
+            let amount = v.abs();
+            if *v > Decimal::ZERO {
+                lines.push(Line {
+                    account: INVENTORY,
+                    debit: amount,
+                    credit: Decimal::ZERO,
+                    memo: "",
+                });
+                lines.push(Line {
+                    account,
+                    debit: Decimal::ZERO,
+                    credit: amount,
+                    memo: "",
+                });
+            } else {
+                lines.push(Line {
+                    account,
+                    debit: amount,
+                    credit: Decimal::ZERO,
+                    memo: "",
+                });
+                lines.push(Line {
+                    account: INVENTORY,
+                    debit: Decimal::ZERO,
+                    credit: amount,
+                    memo: "",
+                });
+            }
+        }
+        let memo = crate::text::t("stock postings", "库存记账");
+        journal::post(&on, &memo, "inventory", &lines, None)?;
+    }
+    Ok(())
+}
