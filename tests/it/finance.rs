@@ -190,6 +190,37 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
     assert_eq!(tb["total_debit"], "760.18");
     assert_eq!(tb["profit"], "319.98");
 
+    // The balance sheet at month end: 400 in the bank, receivables 360.18 − 400 = −39.82 (the
+    // customer paid ahead), VAT 40.20 owed, profit 319.98 — and it balances.
+    let bs = json_get(&fin, "/api/v1/plugins/finance/balance-sheet?at=2026-11-30").body;
+    assert_eq!(
+        (
+            bs["total_assets"].clone(),
+            bs["total_liabilities"].clone(),
+            bs["profit"].clone(),
+            bs["balanced"].clone()
+        ),
+        (
+            json!("360.18"),
+            json!("40.20"),
+            json!("319.98"),
+            json!(true)
+        ),
+        "{bs}"
+    );
+    let cash = json_get(
+        &fin,
+        "/api/v1/plugins/finance/cash?from=2026-11-01&to=2026-11-30",
+    )
+    .body;
+    assert_eq!(
+        cash["months"][0],
+        json!({"month": "2026-11", "in": "400.00", "out": "0.00", "balance": "400.00"}),
+        "{cash}"
+    );
+    let chart = fin.get("/api/v1/plugins/finance/cash?from=2026-11-01&to=2026-11-30");
+    assert!(chart.text.contains("<svg"), "{}", chart.text);
+
     // Aging at year end: 60.18 is 21 days late.
     let aging = json_get(&fin, "/api/v1/plugins/finance/aging?at=2026-12-31").body;
     assert_eq!(
@@ -427,9 +458,25 @@ fn an_invoice_covers_what_inventory_delivered_once() {
 
     // The stock's value is in the books too: 10 received at 10 (库存商品 / 应付账款), 4 sold at a
     // cost of 10 (主营业务成本 / 库存商品).
-    let tb = json_get(&fin, "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31").body;
-    let row = |code: &str| tb["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap_or(Value::Null);
-    assert_eq!((row("1405")["debit"].clone(), row("1405")["credit"].clone()), (json!("100.00"), json!("40.00")), "{tb}");
+    let tb = json_get(
+        &fin,
+        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
+    )
+    .body;
+    let row = |code: &str| {
+        tb["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        (row("1405")["debit"].clone(), row("1405")["credit"].clone()),
+        (json!("100.00"), json!("40.00")),
+        "{tb}"
+    );
     assert_eq!(row("2202")["credit"], "100.00");
     assert_eq!(row("6401")["debit"], "40.00");
     assert_eq!(tb["total_debit"], tb["total_credit"]);

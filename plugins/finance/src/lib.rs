@@ -9,6 +9,7 @@ pub mod journal;
 pub mod money;
 pub mod periods;
 pub mod reports;
+pub mod statements;
 pub mod stock_books;
 mod text;
 
@@ -214,6 +215,28 @@ impl Plugin for Finance {
                         reports::aging_page(&at).map(|h| Response::html(200, h))
                     }
                 })
+            }
+            ("GET", "/balance-sheet") => {
+                let at = param("at", &today);
+                check(&at, "at").and_then(|_| {
+                    if wants_json(&req) {
+                        statements::balance_sheet(&at).map(|v| Response::json(&v))
+                    } else {
+                        statements::balance_sheet_page(&at).map(|h| Response::html(200, h))
+                    }
+                })
+            }
+            ("GET", "/cash") => {
+                let (from, to) = (param("from", &year_start), param("to", &today));
+                check(&from, "from")
+                    .and_then(|_| check(&to, "to"))
+                    .and_then(|_| {
+                        if wants_json(&req) {
+                            statements::cash(&from, &to).map(|v| Response::json(&v))
+                        } else {
+                            statements::cash_page(&from, &to).map(|h| Response::html(200, h))
+                        }
+                    })
             }
             ("POST", "/close") => req
                 .json()

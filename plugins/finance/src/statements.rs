@@ -1,0 +1,212 @@
+//! Statements from the journal: the balance sheet at a date (assets = liabilities + equity +
+//! the profit not yet closed into equity) and cash by month (库存现金 and 银行存款) with a chart.
+
+use crate::text::t;
+use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::html::{bars, escape as esc};
+use qingguan_plugin_sdk::*;
+use std::collections::BTreeMap;
+
+/// Posted journal lines dated in [from, to] with their entry's date: `(account, date, debit, credit)`.
+fn lines(from: &str, to: &str) -> Result<Vec<(i64, String, Decimal, Decimal)>> {
+    host::query("journal_entry", &Query::new().limit(1))?; // the caller must read the journal
+    let entries: BTreeMap<i64, String> = host::query_all(
+        "journal_entry",
+        &Query::new()
+            .elevated()
+            .eq("status", "posted")
+            .gte("posted_on", from)
+            .lte("posted_on", to),
+    )?
+    .into_iter()
+    .map(|e| (e.id, e.str("posted_on").unwrap_or_default().to_string()))
+    .collect();
+    let mut out = Vec::new();
+    let ids: Vec<i64> = entries.keys().copied().collect();
+    for chunk in ids.chunks(200) {
+        for l in host::query_all(
+            "journal_line",
+            &Query::new()
+                .elevated()
+                .in_list("entry", chunk.iter().copied()),
+        )? {
+            let on = l
+                .i64("entry")
+                .and_then(|e| entries.get(&e))
+                .cloned()
+                .unwrap_or_default();
+            out.push((
+                l.i64("account").unwrap_or_default(),
+                on,
+                l.decimal("debit").unwrap_or_default(),
+                l.decimal("credit").unwrap_or_default(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn accounts() -> Result<BTreeMap<i64, Record>> {
+    Ok(host::query_all("account", &Query::new().elevated())?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
+/// The balance sheet at `at`.
+pub fn balance_sheet(at: &str) -> Result<Value> {
+    let accounts = accounts()?;
+    let mut by: BTreeMap<i64, Decimal> = BTreeMap::new(); // debit − credit
+    for (a, _, d, c) in lines("1000-01-01", at)? {
+        *by.entry(a).or_default() += d - c;
+    }
+    let mut groups: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for (id, net) in &by {
+        let Some(a) = accounts.get(id) else { continue };
+        let kind = a.str("kind").unwrap_or("asset");
+        let (group, amount) = match kind {
+            "asset" => ("assets", *net),
+            "liability" => ("liabilities", -*net),
+            "equity" => ("equity", -*net),
+            "revenue" => ("profit", -*net),
+            _ => ("profit", -*net),
+        };
+        *totals.entry(group).or_default() += amount;
+        if group != "profit" && !amount.is_zero() {
+            groups.entry(group).or_default().push(
+                json!({"code": a.str("code"), "name": a.str("name"), "amount": amount.to_string()}),
+            );
+        }
+    }
+    let get = |k: &str| totals.get(k).copied().unwrap_or_default();
+    Ok(json!({
+        "at": at,
+        "assets": groups.get("assets"), "liabilities": groups.get("liabilities"), "equity": groups.get("equity"),
+        "total_assets": get("assets").to_string(),
+        "total_liabilities": get("liabilities").to_string(),
+        "total_equity": get("equity").to_string(),
+        "profit": get("profit").to_string(),
+        "balanced": get("assets") == get("liabilities") + get("equity") + get("profit"),
+    }))
+}
+
+/// The balance sheet as a page.
+pub fn balance_sheet_page(at: &str) -> Result<String> {
+    let b = balance_sheet(at)?;
+    let mut s = format!(
+        "<h1>{} · {}</h1>",
+        esc(&t("Balance sheet", "资产负债表")),
+        esc(at)
+    );
+    for (key, title) in [
+        ("assets", t("Assets", "资产")),
+        ("liabilities", t("Liabilities", "负债")),
+        ("equity", t("Equity", "所有者权益")),
+    ] {
+        s.push_str(&format!(
+            "<h2>{}</h2><table class=\"records\"><tbody>",
+            esc(&title)
+        ));
+        for r in b[key].as_array().into_iter().flatten() {
+            s.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(r["code"].as_str().unwrap_or("")),
+                esc(r["name"].as_str().unwrap_or("")),
+                esc(r["amount"].as_str().unwrap_or(""))
+            ));
+        }
+        s.push_str(&format!(
+            "</tbody><tfoot><tr><th colspan=\"2\">{}</th><th>{}</th></tr></tfoot></table>",
+            esc(&t("Total", "合计")),
+            esc(b[&format!("total_{key}")].as_str().unwrap_or(""))
+        ));
+    }
+    s.push_str(&format!(
+        "<p>{}: <strong>{}</strong></p>",
+        esc(&t("Profit not yet closed into equity", "未结转利润")),
+        esc(b["profit"].as_str().unwrap_or(""))
+    ));
+    Ok(s)
+}
+
+/// Cash (库存现金 and 银行存款) by month in [from, to]: in, out, and the balance at month end.
+pub fn cash(from: &str, to: &str) -> Result<Value> {
+    let accounts = accounts()?;
+    let cash: Vec<i64> = accounts
+        .values()
+        .filter(|a| matches!(a.str("code"), Some("1001") | Some("1002")))
+        .map(|a| a.id)
+        .collect();
+    let mut opening = Decimal::ZERO;
+    let mut months: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+    for (a, on, d, c) in lines("1000-01-01", to)? {
+        if !cash.contains(&a) {
+            continue;
+        }
+        if on.as_str() < from {
+            opening += d - c;
+        } else {
+            let m = months.entry(on[..7].to_string()).or_default();
+            m.0 += d;
+            m.1 += c;
+        }
+    }
+    let mut balance = opening;
+    let rows: Vec<Value> = months
+        .into_iter()
+        .map(|(month, (i, o))| {
+            balance += i - o;
+            json!({"month": month, "in": i.to_string(), "out": o.to_string(), "balance": balance.to_string()})
+        })
+        .collect();
+    Ok(json!({"from": from, "to": to, "opening": opening.to_string(), "months": rows}))
+}
+
+/// Cash by month as a page with a chart of the month-end balances.
+pub fn cash_page(from: &str, to: &str) -> Result<String> {
+    let c = cash(from, to)?;
+    let f = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let rows: Vec<(String, f64, String)> = c["months"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            (
+                m["month"].as_str().unwrap_or("").to_string(),
+                f(&m["balance"]).max(0.0),
+                m["balance"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let mut s = format!("<h1>{}</h1>", esc(&t("Cash by month", "月度现金")));
+    if rows.is_empty() {
+        s.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            esc(&t(
+                "No cash movements in this period.",
+                "该期间没有现金变动。"
+            ))
+        ));
+        return Ok(s);
+    }
+    s.push_str(&bars(&t("Cash at month end", "月末现金余额"), &rows));
+    s.push_str(&format!("<table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(&t("Month", "月份")), esc(&t("In", "收入")), esc(&t("Out", "支出")), esc(&t("Balance", "余额"))));
+    for m in c["months"].as_array().into_iter().flatten() {
+        let v = |k: &str| esc(m[k].as_str().unwrap_or(""));
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            v("month"),
+            v("in"),
+            v("out"),
+            v("balance")
+        ));
+    }
+    s.push_str("</tbody></table>");
+    Ok(s)
+}
