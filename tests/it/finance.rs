@@ -221,6 +221,15 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
     let chart = fin.get("/api/v1/plugins/finance/cash?from=2026-11-01&to=2026-11-30");
     assert!(chart.text.contains("<svg"), "{}", chart.text);
 
+    // The customer's statement: 360.18 invoiced, 400 paid: 39.82 in their favour.
+    let st = json_get(
+        &fin,
+        &format!("/api/v1/plugins/finance/statement?customer={}", c["id"]),
+    )
+    .body;
+    assert_eq!(st["lines"].as_array().unwrap().len(), 4, "{st}");
+    assert_eq!(st["balance"], "-39.82");
+
     // Aging at year end: 60.18 is 21 days late.
     let aging = json_get(&fin, "/api/v1/plugins/finance/aging?at=2026-12-31").body;
     assert_eq!(

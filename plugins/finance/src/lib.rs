@@ -238,6 +238,17 @@ impl Plugin for Finance {
                         }
                     })
             }
+            ("GET", "/statement") => match req
+                .query_param("customer")
+                .and_then(|c| c.parse::<i64>().ok())
+            {
+                None => Err(Error::invalid(t("which customer?", "哪个客户？"))
+                    .field("customer", t("required", "必填"))),
+                Some(c) if wants_json(&req) => {
+                    statements::customer_statement(c).map(|v| Response::json(&v))
+                }
+                Some(c) => statements::customer_statement_page(c).map(|h| Response::html(200, h)),
+            },
             ("POST", "/close") => req
                 .json()
                 .and_then(|b| periods::close(&b))

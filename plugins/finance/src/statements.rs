@@ -210,3 +210,78 @@ pub fn cash_page(from: &str, to: &str) -> Result<String> {
     s.push_str("</tbody></table>");
     Ok(s)
 }
+
+/// A customer's statement: posted invoices (+) and payments (−) in date order with the running
+/// balance — what the customer owes.
+pub fn customer_statement(customer: i64) -> Result<Value> {
+    host::get("customer", customer)?;
+    host::query("invoice", &Query::new().limit(1))?; // the caller must read invoices
+    let mut rows: Vec<(String, i64, String, Decimal)> = Vec::new();
+    for inv in host::query_all(
+        "invoice",
+        &Query::new()
+            .elevated()
+            .eq("customer", customer)
+            .in_list("status", ["posted", "partly_paid", "paid"]),
+    )? {
+        rows.push((
+            inv.str("issued_on").unwrap_or_default().to_string(),
+            inv.id,
+            inv.str("number").unwrap_or_default().to_string(),
+            inv.decimal("total").unwrap_or_default(),
+        ));
+    }
+    for p in host::query_all(
+        "payment",
+        &Query::new()
+            .elevated()
+            .eq("customer", customer)
+            .eq("status", "posted"),
+    )? {
+        rows.push((
+            p.str("received_on").unwrap_or_default().to_string(),
+            p.id,
+            p.str("number").unwrap_or_default().to_string(),
+            -p.decimal("amount").unwrap_or_default(),
+        ));
+    }
+    rows.sort();
+    let mut balance = Decimal::ZERO;
+    let lines: Vec<Value> = rows
+        .into_iter()
+        .map(|(on, _, number, amount)| {
+            balance += amount;
+            json!({"date": on, "document": number, "amount": amount.to_string(), "balance": balance.to_string()})
+        })
+        .collect();
+    Ok(json!({"customer": customer, "lines": lines, "balance": balance.to_string()}))
+}
+
+/// The statement as a page.
+pub fn customer_statement_page(customer: i64) -> Result<String> {
+    let st = customer_statement(customer)?;
+    let name = host::get("customer", customer)?
+        .str("name")
+        .unwrap_or("")
+        .to_string();
+    let mut s = format!(
+        "<h1>{} · {}</h1><table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(&t("Statement", "对账单")), esc(&name), esc(&t("Date", "日期")), esc(&t("Document", "单据")), esc(&t("Amount", "金额")), esc(&t("Balance", "余额"))
+    );
+    for l in st["lines"].as_array().into_iter().flatten() {
+        let v = |k: &str| esc(l[k].as_str().unwrap_or(""));
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            v("date"),
+            v("document"),
+            v("amount"),
+            v("balance")
+        ));
+    }
+    s.push_str(&format!(
+        "</tbody><tfoot><tr><th colspan=\"3\">{}</th><th>{}</th></tr></tfoot></table>",
+        esc(&t("Owed", "应收余额")),
+        esc(st["balance"].as_str().unwrap_or(""))
+    ));
+    Ok(s)
+}
