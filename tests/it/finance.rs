@@ -465,6 +465,27 @@ fn an_invoice_covers_what_inventory_delivered_once() {
         rest.text
     );
 
+    // A line billing a delivery keeps the delivery's quantity; the invoice keeps its customer.
+    let inv_id = &made.body["invoice"];
+    let line = fin
+        .get(&rec(&format!("invoice_line?invoice={inv_id}")))
+        .body["items"][0]
+        .clone();
+    let edited = fin.patch_v(
+        &rec(&format!("invoice_line/{}", line["id"])),
+        line["version"].as_i64().unwrap(),
+        &json!({"quantity": "1"}),
+    );
+    assert_eq!(edited.status, 422, "{}", edited.text);
+    let other = admin.create("customer", customer("Other"));
+    let draft = fin.get(&rec(&format!("invoice/{inv_id}"))).body;
+    let moved = fin.patch_v(
+        &rec(&format!("invoice/{inv_id}")),
+        draft["version"].as_i64().unwrap(),
+        &json!({"customer": other["id"]}),
+    );
+    assert_eq!(moved.status, 422, "{}", moved.text);
+
     // The stock's value is in the books too: 10 received at 10 (库存商品 / 应付账款), 4 sold at a
     // cost of 10 (主营业务成本 / 库存商品).
     let tb = json_get(
@@ -554,4 +575,85 @@ fn concurrent_allocations_never_over_pay_an_invoice() {
         .map(|a| a["amount"].as_str().unwrap().parse::<f64>().unwrap())
         .sum();
     assert_eq!(allocated, 300.0);
+}
+
+/// Closing October closes September with it; months reopen newest first; a month not begun
+/// cannot be closed; receivables stay with the documents; entries of documents are corrected
+/// through the documents, and a reversal is never dated before its entry.
+#[test]
+fn closed_months_control_accounts_and_reversals_hold() {
+    let (_s, admin, fin) = setup();
+    let (cash, exp, ar) = (
+        account(&fin, "1001"),
+        account(&fin, "6602"),
+        account(&fin, "1122"),
+    );
+    let entry = |on: &str, debit: &Value, credit: &Value| {
+        let je = fin.create("journal_entry", json!({"posted_on": on, "memo": "m"}));
+        fin.create(
+            "journal_line",
+            json!({"entry": je["id"], "account": debit, "debit": "10"}),
+        );
+        fin.create(
+            "journal_line",
+            json!({"entry": je["id"], "account": credit, "credit": "10"}),
+        );
+        je
+    };
+    let close = |c: &Client, month: &str| {
+        c.post("/api/v1/plugins/finance/close", &json!({ "month": month }))
+    };
+    let reopen = |month: &str| {
+        admin.post("/api/v1/plugins/finance/reopen", &json!({ "month": month }))
+    };
+    let sept = entry("2026-09-10", &exp, &cash);
+    assert_eq!(close(&fin, "2026-10").status, 200);
+    let r = act(&fin, "journal_entry", &sept["id"], "post", json!({}));
+    assert_eq!(r.status, 422, "September closed with October: {}", r.text);
+    assert!(r.text.contains("2026-09"), "{}", r.text);
+    assert_eq!(close(&fin, "2026-09").status, 409);
+    let future = close(&fin, "2999-01");
+    assert_eq!(future.status, 422, "{}", future.text);
+    assert_eq!(close(&fin, "2026-11").status, 200);
+    let out_of_order = reopen("2026-10");
+    assert_eq!(out_of_order.status, 422, "{}", out_of_order.text);
+    assert!(out_of_order.text.contains("2026-11"), "{}", out_of_order.text);
+    assert_eq!(reopen("2026-11").status, 200);
+    assert_eq!(reopen("2026-10").status, 200);
+    assert_eq!(reopen("2026-10").status, 422, "nothing closed any more");
+    let r = act(&fin, "journal_entry", &sept["id"], "post", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Receivables (1122) are kept by invoices and payments, never by a manual entry.
+    let ctl = entry("2026-11-20", &ar, &cash);
+    let r = act(&fin, "journal_entry", &ctl["id"], "post", json!({}));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("1122"), "{}", r.text);
+
+    // A reversal is dated on or after its entry, and the date is a date.
+    let e = entry("2026-11-20", &exp, &cash);
+    assert_eq!(
+        act(&fin, "journal_entry", &e["id"], "post", json!({})).status,
+        200
+    );
+    for bad in [json!({"date": "2026-11-19"}), json!({"date": 20261121})] {
+        let r = act(&fin, "journal_entry", &e["id"], "reverse", bad);
+        assert_eq!(r.status, 422, "{}", r.text);
+    }
+
+    // An invoice's entry is corrected through documents, not by reversing it.
+    let c = admin.create("customer", customer("Buyer"));
+    let inv = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-25"}),
+    );
+    fin.create("invoice_line", json!({"invoice": inv["id"], "description": "x", "quantity": "1", "unit_price": "100", "tax_rate": "13"}));
+    assert_eq!(
+        act(&fin, "invoice", &inv["id"], "post", json!({})).status,
+        200
+    );
+    let posted = fin.get(&rec(&format!("invoice/{}", inv["id"]))).body;
+    assert_eq!(posted["total"], "113.00", "{posted}");
+    let r = act(&fin, "journal_entry", &posted["entry"], "reverse", json!({}));
+    assert_eq!(r.status, 422, "{}", r.text);
 }

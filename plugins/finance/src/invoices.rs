@@ -44,6 +44,8 @@ pub fn before_document(
     before: Option<&Record>,
     fields: &mut Fields,
 ) -> Result<()> {
+    // Serialise with postings and allocations: a draft checked here stays a draft until commit.
+    host::begin_write()?;
     if own_write() {
         return Ok(());
     }
@@ -102,6 +104,22 @@ pub fn before_document(
                         return Err(readonly(f));
                     }
                 }
+                if entity == "invoice"
+                    && fields.get("customer") != b.get("customer")
+                    && has_delivery_lines(b.id)?
+                {
+                    return Err(Error::invalid(t(
+                        "this invoice bills deliveries",
+                        "该发票开具的是已发货的货物",
+                    ))
+                    .field(
+                        "customer",
+                        t(
+                            "cannot change: its lines bill this customer's deliveries",
+                            "不能修改：明细开具的是该客户的发货",
+                        ),
+                    ));
+                }
                 if entity == "payment"
                     && fields
                         .decimal("amount")
@@ -114,6 +132,15 @@ pub fn before_document(
             Ok(())
         }
     }
+}
+
+fn has_delivery_lines(invoice_id: i64) -> Result<bool> {
+    Ok(host::query_all(
+        "invoice_line",
+        &Query::new().elevated().eq("invoice", invoice_id),
+    )?
+    .iter()
+    .any(|l| l.i64("source_line").is_some()))
 }
 
 /// A line's net and tax (see the module's rounding rule).
@@ -134,6 +161,7 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
         _ => fields.i64("invoice"),
     }
     .ok_or_else(|| Error::invalid(t("a line needs an invoice", "明细需要所属发票")))?;
+    host::begin_write()?;
     let invoice = host::elevated().get("invoice", invoice_id)?;
     if invoice.str("status") != Some("draft") {
         return Err(
@@ -160,6 +188,23 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
             }
         }
         if let Some(b) = before {
+            if b.i64("source_line").is_some() {
+                for f in ["quantity", "unit_price", "tax_rate", "product"] {
+                    if fields.get(f) != b.get(f) {
+                        return Err(Error::invalid(t(
+                            "this line bills a delivery",
+                            "该明细开具的是一次发货",
+                        ))
+                        .field(
+                            f,
+                            t(
+                                "set by the delivery: delete the line instead",
+                                "由发货决定：如需修改请删除该明细",
+                            ),
+                        ));
+                    }
+                }
+            }
             if b.i64("invoice") != fields.i64("invoice") {
                 return Err(Error::invalid(t(
                     "a line stays on its invoice",
@@ -176,8 +221,17 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
     }
     let price = fields.decimal("unit_price").unwrap_or_default();
     let rate = fields.decimal("tax_rate").unwrap_or_default();
+    // The invoice's total stays within the largest amount too: the other lines plus this one.
+    let others: Decimal = host::query_all(
+        "invoice_line",
+        &Query::new().elevated().eq("invoice", invoice_id),
+    )?
+    .iter()
+    .filter(|l| before.is_none_or(|b| b.id != l.id))
+    .filter_map(|l| Some(l.decimal("net")? + l.decimal("tax")?))
+    .sum();
     match line_amounts(q, price, rate) {
-        Some((net, tax)) if net + tax <= max_amount() => {
+        Some((net, tax)) if net + tax + others <= max_amount() => {
             fields.set("net", net.to_string());
             fields.set("tax", tax.to_string());
             Ok(())
@@ -191,25 +245,35 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
     }
 }
 
-/// Recomputes a draft invoice's totals from its lines.
-pub fn retotal(invoice_id: i64) -> Result<()> {
-    let inv = match host::elevated().get("invoice", invoice_id) {
-        Ok(i) => i,
-        Err(Error::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(e),
-    };
+/// An invoice's net, tax and total summed from its lines.
+fn line_totals(invoice_id: i64) -> Result<(Decimal, Decimal, Decimal)> {
     let lines = host::query_all(
         "invoice_line",
         &Query::new().elevated().eq("invoice", invoice_id),
     )?;
     let net: Decimal = lines.iter().filter_map(|l| l.decimal("net")).sum();
     let tax: Decimal = lines.iter().filter_map(|l| l.decimal("tax")).sum();
-    let total = net + tax;
+    Ok((net, tax, net + tax))
+}
+
+/// Recomputes a draft invoice's totals from its lines.
+pub fn retotal(invoice_id: i64) -> Result<()> {
+    host::begin_write()?;
+    let inv = match host::elevated().get("invoice", invoice_id) {
+        Ok(i) => i,
+        Err(Error::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if inv.str("status") != Some("draft") {
+        return Ok(());
+    }
+    let (net, tax, total) = line_totals(invoice_id)?;
+    let paid = inv.decimal("paid").unwrap_or_default();
     host::elevated().update(
         "invoice",
         inv.id,
         inv.version,
-        &json!({"net": net.to_string(), "tax": tax.to_string(), "total": total.to_string(), "balance": total.to_string()}),
+        &json!({"net": net.to_string(), "tax": tax.to_string(), "total": total.to_string(), "balance": (total - paid).to_string()}),
     )?;
     Ok(())
 }
@@ -224,7 +288,8 @@ pub fn post_invoice(id: i64) -> Result<Value> {
             "该发票已过账",
         )));
     }
-    let total = inv.decimal("total").unwrap_or_default();
+    // Post what the lines say now, not a total stored by an earlier, racing write.
+    let (net, tax, total) = line_totals(id)?;
     if total <= Decimal::ZERO {
         return Err(Error::invalid(t(
             "the invoice has no amount",
@@ -247,13 +312,13 @@ pub fn post_invoice(id: i64) -> Result<Value> {
             Line {
                 account: REVENUE,
                 debit: Decimal::ZERO,
-                credit: inv.decimal("net").unwrap_or_default(),
+                credit: net,
                 memo: &number,
             },
             Line {
                 account: VAT_OUT,
                 debit: Decimal::ZERO,
-                credit: inv.decimal("tax").unwrap_or_default(),
+                credit: tax,
                 memo: &number,
             },
         ],
@@ -263,7 +328,8 @@ pub fn post_invoice(id: i64) -> Result<Value> {
         "invoice",
         inv.id,
         inv.version,
-        &json!({"status": "posted", "entry": entry.id, "paid": "0", "balance": total.to_string()}),
+        &json!({"status": "posted", "entry": entry.id, "paid": "0", "balance": total.to_string(),
+                "net": net.to_string(), "tax": tax.to_string(), "total": total.to_string()}),
     )?;
     Ok(json!({"status": inv.str("status"), "entry": entry.str("number")}))
 }

@@ -9,6 +9,10 @@ use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::*;
 
+/// Accounts only documents post to: receivables (invoices, payments), stock and payables
+/// (inventory's postings) — a manual entry on them would part the books from the documents.
+pub const CONTROL: [&str; 3] = ["1122", "1405", "2202"];
+
 /// One line to post: an account (by code), debit, credit, memo.
 pub struct Line<'a> {
     pub account: &'a str,
@@ -130,6 +134,18 @@ pub fn post_draft(id: i64) -> Result<Value> {
     let posted_on = entry.str("posted_on").unwrap_or_default().to_string();
     periods::check_open(&posted_on)?;
     let lines = host::query_all("journal_line", &Query::new().elevated().eq("entry", id))?;
+    for l in &lines {
+        let acc = host::elevated().get("account", l.i64("account").unwrap_or_default())?;
+        if let Some(code) = acc.str("code").filter(|c| CONTROL.contains(c)) {
+            return Err(Error::invalid(t("a control account", "受控科目")).field(
+                "account",
+                t(
+                    &format!("{code} is kept by invoices, payments and stock postings; not in manual entries"),
+                    &format!("{code} 由发票、收款和库存记账自动维护，不能用于手工凭证"),
+                ),
+            ));
+        }
+    }
     let amounts: Vec<(Decimal, Decimal)> = lines
         .iter()
         .map(|l| {
@@ -169,6 +185,12 @@ pub fn reverse(id: i64, on: Option<&str>) -> Result<Value> {
             "该凭证已冲销",
         )));
     }
+    if entry.str("source").is_some_and(|s| !s.is_empty()) {
+        return Err(Error::invalid(t(
+            "this entry belongs to a document (an invoice, a payment, a stock posting); correct the document instead",
+            "该凭证来自单据（发票、收款或库存记账），请更正单据",
+        )));
+    }
     let on = on
         .map(str::to_string)
         .unwrap_or_else(|| dates::format(dates::today()));
@@ -176,6 +198,12 @@ pub fn reverse(id: i64, on: Option<&str>) -> Result<Value> {
         return Err(Error::invalid(t("check the date", "请检查日期")).field(
             "date",
             t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+        ));
+    }
+    if on.as_str() < entry.str("posted_on").unwrap_or("") {
+        return Err(Error::invalid(t("check the date", "请检查日期")).field(
+            "date",
+            t("a reversal is dated on or after its entry", "冲销日期不能早于原凭证"),
         ));
     }
     let lines = host::query_all(
@@ -220,6 +248,7 @@ pub fn before_entry(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
     if own_write() {
         return Ok(());
     }
+    host::begin_write()?;
     match op {
         WriteOp::Create => {
             for f in ["number", "status", "source", "reverses", "total"] {
@@ -256,6 +285,8 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
     if own_write() {
         return Ok(());
     }
+    // The writer first: the entry cannot be posted between this check and the line's write.
+    host::begin_write()?;
     let entry_id = match op {
         WriteOp::Delete => before.and_then(|b| b.i64("entry")),
         _ => fields.i64("entry"),

@@ -170,9 +170,14 @@ impl Plugin for Finance {
             ("payment", "post") => invoices::post_payment(id),
             ("payment", "allocate") => invoices::allocate(id, &input),
             ("journal_entry", "post") => journal::post_draft(id),
-            ("journal_entry", "reverse") => {
-                journal::reverse(id, input.get("date").and_then(Value::as_str))
-            }
+            ("journal_entry", "reverse") => match input.get("date") {
+                None | Some(Value::Null) => journal::reverse(id, None),
+                Some(Value::String(on)) => journal::reverse(id, Some(on)),
+                Some(_) => Err(Error::invalid(t("check the date", "请检查日期")).field(
+                    "date",
+                    t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                )),
+            },
             _ => Err(Error::not_found(format!("no action {name} on {entity}"))),
         }
     }

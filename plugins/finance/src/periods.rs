@@ -1,5 +1,7 @@
-//! Month close: a closed month (`period` with `closed`) takes no posting; closing and reopening
-//! are recorded in the period's history (reopening is for administrators only).
+//! Month close: closing a month closes it and every month before it (books are closed in
+//! order), so no posting may be dated on or before the end of the latest closed month; closing
+//! and reopening are recorded in the period's history (reopening is for administrators only,
+//! and only the latest closed month reopens).
 
 use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Query};
@@ -15,7 +17,27 @@ fn period(month: &str) -> Result<Option<Record>> {
     .next())
 }
 
-/// Refuses a posting dated in a closed month (or not a date at all).
+/// The latest closed month (`YYYY-MM`), if any.
+fn latest_closed() -> Result<Option<Record>> {
+    Ok(host::query(
+        "period",
+        &Query::new()
+            .elevated()
+            .eq("closed", true)
+            .sort("-month")
+            .limit(1),
+    )?
+    .items
+    .into_iter()
+    .next())
+}
+
+fn month_text(p: &Record) -> String {
+    p.get("month").and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// Refuses a posting dated in a closed month — the latest closed month or any before it —
+/// (or not a date at all).
 pub fn check_open(date: &str) -> Result<()> {
     let valid = qingguan_plugin_sdk::date::Date::parse(date).is_some();
     if !valid {
@@ -25,7 +47,8 @@ pub fn check_open(date: &str) -> Result<()> {
         ));
     }
     let month = &date[..7];
-    if period(month)?.is_some_and(|p| p.get("closed").and_then(Value::as_bool) == Some(true)) {
+    let closed_through = latest_closed()?.map(|p| month_text(&p));
+    if closed_through.is_some_and(|through| month <= through.as_str()) {
         return Err(Error::invalid(t("the month is closed", "该月已结账")).field(
             "date",
             t(
@@ -55,11 +78,32 @@ fn may_close() -> Result<()> {
         .map_err(|_| Error::Denied(t("closing a month is for finance", "结账需要财务权限")))
 }
 
-/// Closes a month.
+fn current_month() -> String {
+    qingguan_plugin_sdk::date::format(qingguan_plugin_sdk::date::today())[..7].to_string()
+}
+
+/// Closes a month (and with it every earlier month); a month not yet begun cannot be closed.
 pub fn close(input: &Value) -> Result<Value> {
     may_close()?;
     let month = month_of(input)?;
+    if month > current_month() {
+        return Err(Error::invalid(t("check the month", "请检查月份")).field(
+            "month",
+            t(
+                &format!("{month} has not begun: only a month that has begun can be closed"),
+                &format!("{month} 尚未开始：只能对已开始的月份结账"),
+            ),
+        ));
+    }
     host::begin_write()?;
+    if let Some(through) = latest_closed()?.map(|p| month_text(&p)) {
+        if month <= through {
+            return Err(Error::Conflict(t(
+                &format!("{month} is already closed (the books are closed through {through})"),
+                &format!("{month} 已结账（账簿已结账至 {through}）"),
+            )));
+        }
+    }
     match period(&month)? {
         Some(p) if p.get("closed").and_then(Value::as_bool) == Some(true) => {
             Err(Error::Conflict(t(
@@ -76,7 +120,8 @@ pub fn close(input: &Value) -> Result<Value> {
     }
 }
 
-/// Reopens a closed month: administrators only; the period's history keeps who and when.
+/// Reopens the latest closed month: administrators only; the period's history keeps who and
+/// when. Months reopen newest first, so the closed months always form one run from the start.
 pub fn reopen(input: &Value) -> Result<Value> {
     if host::context().role.as_deref() != Some("admin") {
         return Err(Error::Denied(t(
@@ -86,14 +131,25 @@ pub fn reopen(input: &Value) -> Result<Value> {
     }
     let month = month_of(input)?;
     host::begin_write()?;
-    let p = period(&month)?
-        .filter(|p| p.get("closed").and_then(Value::as_bool) == Some(true))
-        .ok_or_else(|| {
-            Error::invalid(t(
-                &format!("{month} is not closed"),
-                &format!("{month} 未结账"),
-            ))
-        })?;
+    let p = latest_closed()?.ok_or_else(|| {
+        Error::invalid(t(
+            &format!("{month} is not closed"),
+            &format!("{month} 未结账"),
+        ))
+    })?;
+    let through = month_text(&p);
+    if month > through {
+        return Err(Error::invalid(t(
+            &format!("{month} is not closed"),
+            &format!("{month} 未结账"),
+        )));
+    }
+    if month < through {
+        return Err(Error::invalid(t(
+            &format!("reopen {through} first: months reopen newest first"),
+            &format!("请先反结账 {through}：反结账须从最近的月份开始"),
+        )));
+    }
     host::elevated().update("period", p.id, p.version, &json!({"closed": false}))?;
     Ok(json!({"month": month, "closed": false}))
 }

@@ -139,6 +139,7 @@ pub fn before_order(
             Ok(())
         }
         WriteOp::Delete => {
+            host::begin_write()?;
             let before = before.ok_or_else(|| Error::not_found("order"))?;
             if !matches!(before.str("status"), Some("draft") | Some("cancelled")) {
                 return Err(Error::invalid(t(
@@ -167,6 +168,8 @@ pub fn before_line(
         _ => fields.i64("order"),
     }
     .ok_or_else(|| Error::invalid(t("a line needs an order", "明细需要所属订单")))?;
+    // Serialise with confirm/receive/deliver: the draft seen here stays a draft until commit.
+    host::begin_write()?;
     let order = host::elevated().get(kind.order(), order_id)?;
     if order.str("status") != Some("draft") {
         return Err(Error::invalid(t(
