@@ -363,6 +363,22 @@ fn demo_serves_a_company_with_role_logins() {
         tb.text
     );
     assert_ne!(tb.body["total_debit"], "0", "{}", tb.text);
+    // Bills for what was received, posted; some paid; goods received all billed (暂估 cleared).
+    let bills = fin.get("/api/v1/records/bill?limit=50").body;
+    let bills = bills["items"].as_array().unwrap();
+    assert!(
+        !bills.is_empty() && bills.iter().all(|b| b["status"] != "draft"),
+        "{bills:?}"
+    );
+    assert!(bills.iter().any(|b| b["status"] == "paid"), "{bills:?}");
+    let grni = tb.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "220201")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(grni["debit"], grni["credit"], "{grni}");
     // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(

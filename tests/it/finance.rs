@@ -1,7 +1,8 @@
 //! The finance plugin (财务管理) end to end over HTTP: invoices with per-line rounding worked
 //! out by hand, their journal entries, payments allocated partly and refused beyond balances,
 //! a trial balance that balances, manual entries that must balance and are corrected only by
-//! reversal, month close, aging, and invoices from inventory's deliveries.
+//! reversal, month close, aging, invoices from inventory's deliveries, and supplier bills and
+//! payments made clearing what was received.
 
 use qingguan_tests::{customer, install, Client, TestServer};
 use serde_json::{json, Value};
@@ -44,7 +45,7 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
             .as_array()
             .unwrap()
             .len(),
-        14,
+        16,
         "the chart is seeded"
     );
     let c = admin.create("customer", customer("Buyer"));
@@ -507,7 +508,11 @@ fn an_invoice_covers_what_inventory_delivered_once() {
         (json!("100.00"), json!("40.00")),
         "{tb}"
     );
-    assert_eq!(row("2202")["credit"], "100.00");
+    assert_eq!(
+        row("220201")["credit"],
+        "100.00",
+        "received, not yet billed"
+    );
     assert_eq!(row("6401")["debit"], "40.00");
     assert_eq!(tb["total_debit"], tb["total_credit"]);
 }
@@ -603,9 +608,8 @@ fn closed_months_control_accounts_and_reversals_hold() {
     let close = |c: &Client, month: &str| {
         c.post("/api/v1/plugins/finance/close", &json!({ "month": month }))
     };
-    let reopen = |month: &str| {
-        admin.post("/api/v1/plugins/finance/reopen", &json!({ "month": month }))
-    };
+    let reopen =
+        |month: &str| admin.post("/api/v1/plugins/finance/reopen", &json!({ "month": month }));
     let sept = entry("2026-09-10", &exp, &cash);
     assert_eq!(close(&fin, "2026-10").status, 200);
     let r = act(&fin, "journal_entry", &sept["id"], "post", json!({}));
@@ -617,7 +621,11 @@ fn closed_months_control_accounts_and_reversals_hold() {
     assert_eq!(close(&fin, "2026-11").status, 200);
     let out_of_order = reopen("2026-10");
     assert_eq!(out_of_order.status, 422, "{}", out_of_order.text);
-    assert!(out_of_order.text.contains("2026-11"), "{}", out_of_order.text);
+    assert!(
+        out_of_order.text.contains("2026-11"),
+        "{}",
+        out_of_order.text
+    );
     assert_eq!(reopen("2026-11").status, 200);
     assert_eq!(reopen("2026-10").status, 200);
     assert_eq!(reopen("2026-10").status, 422, "nothing closed any more");
@@ -654,6 +662,179 @@ fn closed_months_control_accounts_and_reversals_hold() {
     );
     let posted = fin.get(&rec(&format!("invoice/{}", inv["id"]))).body;
     assert_eq!(posted["total"], "113.00", "{posted}");
-    let r = act(&fin, "journal_entry", &posted["entry"], "reverse", json!({}));
+    let r = act(
+        &fin,
+        "journal_entry",
+        &posted["entry"],
+        "reverse",
+        json!({}),
+    );
     assert_eq!(r.status, 422, "{}", r.text);
+}
+
+/// A supplier bill for goods received (against 暂估应付) and a service, worked out by hand:
+/// goods 10 × 10.00 at 13% = 100.00 + 13.00; a repair 1 × 250.00 at 6% = 250.00 + 15.00; total
+/// 378.00. A payment made of 300 clears part of it; the rest ages by the due date; more than the
+/// balance, another supplier's bill, or a bill booked to receivables is refused.
+#[test]
+fn supplier_bills_and_payments_made_keep_payables() {
+    let (s, admin, fin) = setup();
+    assert_eq!(install(&admin, "qingguan-inventory", true).status, 201);
+    let w = admin.create("warehouse", json!({"code": "W1", "name": "Main"}));
+    let sup = admin.create("supplier", json!({"name": "Acme"}));
+    let p = admin.create("product", json!({"sku": "P-1", "name": "Widget", "unit": "pcs", "purchase_price": "10", "sale_price": "20"}));
+    let po = admin.create(
+        "purchase_order",
+        json!({"supplier": sup["id"], "warehouse": w["id"]}),
+    );
+    admin.create(
+        "purchase_line",
+        json!({"order": po["id"], "product": p["id"], "quantity": "10", "price": "10"}),
+    );
+    for a in ["approve", "receive"] {
+        let r = admin.post(
+            &rec(&format!(
+                "purchase_order/{}/actions/inventory/{a}",
+                po["id"]
+            )),
+            &json!({}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let bill = fin.create(
+        "bill",
+        json!({"supplier": "Acme", "issued_on": "2026-11-10", "due_on": "2026-11-20"}),
+    );
+    assert!(
+        bill["number"].as_str().unwrap().starts_with("BILL-"),
+        "{bill}"
+    );
+    let line = |account: &Value, q: &str, price: &str, rate: &str| {
+        fin.post(
+            &rec("bill_line"),
+            &json!({"bill": bill["id"], "description": "x", "account": account, "quantity": q, "unit_price": price, "tax_rate": rate}),
+        )
+    };
+    let refused = line(&account(&fin, "1122"), "1", "5", "13");
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(line(&account(&fin, "220201"), "10", "10", "13").status, 201);
+    assert_eq!(line(&account(&fin, "6602"), "1", "250", "6").status, 201);
+    let r = act(&fin, "bill", &bill["id"], "post", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let posted = fin.get(&rec(&format!("bill/{}", bill["id"]))).body;
+    assert_eq!(
+        (
+            &posted["net"],
+            &posted["tax"],
+            &posted["total"],
+            &posted["status"]
+        ),
+        (
+            &json!("350.00"),
+            &json!("28.00"),
+            &json!("378.00"),
+            &json!("posted")
+        ),
+        "{posted}"
+    );
+
+    let pay = fin.create(
+        "payment_made",
+        json!({"supplier": "Acme", "paid_on": "2026-11-25", "amount": "300", "method": "bank"}),
+    );
+    assert!(pay["number"].as_str().unwrap().starts_with("PM-"), "{pay}");
+    assert_eq!(
+        act(&fin, "payment_made", &pay["id"], "post", json!({})).status,
+        200
+    );
+    let key = bill["id"].to_string();
+    let too_much = act(
+        &fin,
+        "payment_made",
+        &pay["id"],
+        "allocate",
+        json!({"bills": {&key: "378.00"}}),
+    );
+    assert_eq!(
+        too_much.status, 422,
+        "more than the payment: {}",
+        too_much.text
+    );
+    let other = fin.create(
+        "payment_made",
+        json!({"supplier": "Other Co", "paid_on": "2026-11-25", "amount": "10", "method": "cash"}),
+    );
+    act(&fin, "payment_made", &other["id"], "post", json!({}));
+    let wrong = act(
+        &fin,
+        "payment_made",
+        &other["id"],
+        "allocate",
+        json!({"bills": {&key: "10"}}),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    let ok = act(
+        &fin,
+        "payment_made",
+        &pay["id"],
+        "allocate",
+        json!({"bills": {&key: "300"}}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let after = fin.get(&rec(&format!("bill/{}", bill["id"]))).body;
+    assert_eq!(
+        (&after["paid"], &after["balance"], &after["status"]),
+        (&json!("300.00"), &json!("78.00"), &json!("partly_paid")),
+        "{after}"
+    );
+
+    // 78.00 left, due 2026-11-20: 41 days late on 2026-12-31.
+    let aging = json_get(&fin, "/api/v1/plugins/finance/payables-aging?at=2026-12-31").body;
+    assert_eq!(aging["rows"][0]["supplier"], "Acme", "{aging}");
+    assert_eq!(
+        aging["rows"][0]["buckets"],
+        json!(["0", "0", "78.00", "0", "0"]),
+        "{aging}"
+    );
+
+    // The books: goods received cleared (100 in, 100 billed), payables 378 − 300 − 0 = 78 by
+    // the bill and the payment (the other supplier's 10 is paid in advance: a debit).
+    let tb = json_get(
+        &fin,
+        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
+    )
+    .body;
+    let row = |code: &str| {
+        tb["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        (
+            row("220201")["debit"].clone(),
+            row("220201")["credit"].clone()
+        ),
+        (json!("100.00"), json!("100.00")),
+        "{tb}"
+    );
+    assert_eq!(
+        (row("2202")["debit"].clone(), row("2202")["credit"].clone()),
+        (json!("310.00"), json!("378.00")),
+        "{tb}"
+    );
+    assert_eq!(row("222101")["debit"], "28.00");
+    assert_eq!(row("6602")["debit"], "250.00");
+    assert_eq!(tb["total_debit"], tb["total_credit"]);
+
+    // Reps see no bills.
+    let (amy, _) = s.user("amy", "sales", "east");
+    assert_eq!(amy.get(&rec("bill")).status, 403);
+    assert_eq!(
+        json_get(&amy, "/api/v1/plugins/finance/payables-aging").status,
+        403
+    );
 }

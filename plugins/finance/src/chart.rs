@@ -6,18 +6,30 @@ use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::*;
 
 /// `(code, Chinese name, English name, kind)`.
-const CHART: [(&str, &str, &str, &str); 14] = [
+const CHART: [(&str, &str, &str, &str); 16] = [
     ("1001", "库存现金", "Cash on hand", "asset"),
     ("1002", "银行存款", "Bank deposits", "asset"),
     ("1122", "应收账款", "Accounts receivable", "asset"),
     ("1405", "库存商品", "Inventory", "asset"),
     ("1601", "固定资产", "Fixed assets", "asset"),
     ("2202", "应付账款", "Accounts payable", "liability"),
+    (
+        "220201",
+        "应付账款——暂估应付",
+        "Goods received not billed",
+        "liability",
+    ),
     ("2211", "应付职工薪酬", "Salaries payable", "liability"),
     (
         "2221",
         "应交税费——应交增值税（销项）",
         "VAT output payable",
+        "liability",
+    ),
+    (
+        "222101",
+        "应交税费——应交增值税（进项税额）",
+        "VAT input (deductible)",
         "liability",
     ),
     ("3001", "实收资本", "Paid-in capital", "equity"),
@@ -28,15 +40,27 @@ const CHART: [(&str, &str, &str, &str); 14] = [
     ("6602", "管理费用", "Administrative expenses", "expense"),
 ];
 
-/// Creates the chart (once; an install that has accounts keeps them).
+/// Accounts postings need, added to an install's chart when missing (an upgrade from 1.0).
+const POSTING_ACCOUNTS: [&str; 2] = ["220201", "222101"];
+
+/// Creates the chart once (an install that has accounts keeps them, gaining only accounts its
+/// postings need and it lacks).
 pub fn seed() -> Result<()> {
-    if !host::query("account", &Query::new().elevated().limit(1))?
+    let has_chart = !host::query("account", &Query::new().elevated().limit(1))?
         .items
-        .is_empty()
-    {
-        return Ok(());
-    }
+        .is_empty();
     for (code, zh, en, kind) in CHART {
+        if has_chart
+            && (!POSTING_ACCOUNTS.contains(&code)
+                || !host::query(
+                    "account",
+                    &Query::new().elevated().eq("code", code).limit(1),
+                )?
+                .items
+                .is_empty())
+        {
+            continue;
+        }
         host::elevated().create(
             "account",
             &json!({"code": code, "name": format!("{zh} / {en}"), "kind": kind}),

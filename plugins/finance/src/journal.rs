@@ -203,7 +203,10 @@ pub fn reverse(id: i64, on: Option<&str>) -> Result<Value> {
     if on.as_str() < entry.str("posted_on").unwrap_or("") {
         return Err(Error::invalid(t("check the date", "请检查日期")).field(
             "date",
-            t("a reversal is dated on or after its entry", "冲销日期不能早于原凭证"),
+            t(
+                "a reversal is dated on or after its entry",
+                "冲销日期不能早于原凭证",
+            ),
         ));
     }
     let lines = host::query_all(

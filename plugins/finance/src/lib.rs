@@ -4,11 +4,13 @@
 //! from the journal. Built only on the Qingguan SDK (1.2); every posting one transaction.
 
 pub mod chart;
-pub mod invoices;
+pub mod documents;
 pub mod journal;
 pub mod money;
+pub mod payments;
 pub mod periods;
 pub mod reports;
+pub mod sides;
 pub mod statements;
 pub mod stock_books;
 mod text;
@@ -16,6 +18,7 @@ mod text;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::*;
+use sides::{Side, PURCHASES, SALES};
 use std::collections::BTreeMap;
 use text::t;
 
@@ -117,7 +120,7 @@ fn invoice_deliveries(input: &Value) -> Result<Value> {
             }),
         )?;
     }
-    invoices::retotal(invoice.id)?;
+    documents::retotal(&SALES, invoice.id)?;
     let inv = host::elevated().get("invoice", invoice.id)?;
     Ok(
         json!({"invoice": inv.id, "number": inv.str("number"), "total": inv.decimal("total").map(|d| d.to_string())}),
@@ -134,7 +137,7 @@ impl Plugin for Finance {
     }
 
     fn health() -> Result<()> {
-        journal::account(invoices::AR).map(|_| ())
+        journal::account(SALES.control).map(|_| ())
     }
 
     fn before_write(
@@ -147,28 +150,36 @@ impl Plugin for Finance {
             "account" => chart::guard(op, before, fields),
             "journal_entry" => journal::before_entry(op, before, fields),
             "journal_line" => journal::before_line(op, before, fields),
-            "invoice" | "payment" => invoices::before_document(entity, op, before, fields),
-            "invoice_line" => invoices::before_line(op, before, fields),
-            "allocation" => invoices::guard_allocation(),
             "period" => periods::guard(),
-            _ => Ok(()),
+            _ => match Side::of(entity) {
+                Some(side) if entity == side.line => {
+                    documents::before_line(side, op, before, fields)
+                }
+                Some(side) if entity == side.allocation => payments::guard_allocation(),
+                Some(side) => documents::before_document(side, entity, op, before, fields),
+                None => Ok(()),
+            },
         }
     }
 
     fn after_write(_op: WriteOp, entity: &str, record: &Record) -> Result<()> {
-        if entity == "invoice_line" {
-            if let Some(inv) = record.i64("invoice") {
-                invoices::retotal(inv)?;
-            }
+        match Side::of(entity) {
+            Some(side) if entity == side.line => match record.i64(side.document) {
+                Some(id) => documents::retotal(side, id),
+                None => Ok(()),
+            },
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
         match (entity, name) {
-            ("invoice", "post") => invoices::post_invoice(id),
-            ("payment", "post") => invoices::post_payment(id),
-            ("payment", "allocate") => invoices::allocate(id, &input),
+            ("invoice", "post") => documents::post_document(&SALES, id),
+            ("bill", "post") => documents::post_document(&PURCHASES, id),
+            ("payment", "post") => payments::post_payment(&SALES, id),
+            ("payment_made", "post") => payments::post_payment(&PURCHASES, id),
+            ("payment", "allocate") => payments::allocate(&SALES, id, &input),
+            ("payment_made", "allocate") => payments::allocate(&PURCHASES, id, &input),
             ("journal_entry", "post") => journal::post_draft(id),
             ("journal_entry", "reverse") => match input.get("date") {
                 None | Some(Value::Null) => journal::reverse(id, None),
@@ -211,13 +222,14 @@ impl Plugin for Finance {
                         }
                     })
             }
-            ("GET", "/aging") => {
+            ("GET", path @ ("/aging" | "/payables-aging")) => {
+                let side = if path == "/aging" { &SALES } else { &PURCHASES };
                 let at = param("at", &today);
                 check(&at, "at").and_then(|_| {
                     if wants_json(&req) {
-                        reports::aging(&at).map(|v| Response::json(&v))
+                        reports::aging(side, &at).map(|v| Response::json(&v))
                     } else {
-                        reports::aging_page(&at).map(|h| Response::html(200, h))
+                        reports::aging_page(side, &at).map(|h| Response::html(200, h))
                     }
                 })
             }

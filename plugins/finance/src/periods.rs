@@ -33,7 +33,10 @@ fn latest_closed() -> Result<Option<Record>> {
 }
 
 fn month_text(p: &Record) -> String {
-    p.get("month").and_then(Value::as_str).unwrap_or("").to_string()
+    p.get("month")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Refuses a posting dated in a closed month — the latest closed month or any before it —

@@ -2,6 +2,7 @@
 //! credits), profit for the period (revenue less expense), receivables aging by due date, and
 //! the amount collected (回款) for appraisal.
 
+use crate::sides::{Side, SALES};
 use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
@@ -108,15 +109,16 @@ pub fn trial_balance_page(from: &str, to: &str) -> Result<String> {
     Ok(s)
 }
 
-/// Open receivables by customer and age (days past due at `at`): current, 1–30, 31–60, 61–90,
-/// over 90.
-pub fn aging(at: &str) -> Result<Value> {
+/// Open receivables by customer (or payables by supplier) and age (days past due at `at`):
+/// current, 1–30, 31–60, 61–90, over 90.
+pub fn aging(side: &Side, at: &str) -> Result<Value> {
     let today = dates::parse(at).unwrap_or_else(dates::today);
     let open = host::query_all(
-        "invoice",
+        side.document,
         &Query::new().in_list("status", ["posted", "partly_paid"]),
     )?;
-    let mut by: BTreeMap<i64, [Decimal; 5]> = BTreeMap::new();
+    // Keyed by the party's text form: a customer's id, a supplier's name.
+    let mut by: BTreeMap<String, (Value, [Decimal; 5])> = BTreeMap::new();
     for inv in &open {
         let due = inv.str("due_on").and_then(dates::parse).unwrap_or(today);
         let late = today - due;
@@ -127,11 +129,13 @@ pub fn aging(at: &str) -> Result<Value> {
             61..=90 => 3,
             _ => 4,
         };
-        by.entry(inv.i64("customer").unwrap_or_default())
-            .or_default()[bucket] += inv.decimal("balance").unwrap_or_default();
+        let party = inv.get(side.party).cloned().unwrap_or(Value::Null);
+        by.entry(party.to_string())
+            .or_insert_with(|| (party, Default::default()))
+            .1[bucket] += inv.decimal("balance").unwrap_or_default();
     }
     let names: BTreeMap<i64, String> = {
-        let ids: Vec<i64> = by.keys().copied().collect();
+        let ids: Vec<i64> = by.values().filter_map(|(p, _)| p.as_i64()).collect();
         let mut out = BTreeMap::new();
         for chunk in ids.chunks(200) {
             for c in host::query_all(
@@ -145,12 +149,16 @@ pub fn aging(at: &str) -> Result<Value> {
     };
     let mut totals = [Decimal::ZERO; 5];
     let rows: Vec<Value> = by
-        .iter()
-        .map(|(c, b)| {
+        .values()
+        .map(|(party, b)| {
             for (i, v) in b.iter().enumerate() {
                 totals[i] += *v;
             }
-            json!({"customer": c, "name": names.get(c), "buckets": b.iter().map(|v| v.to_string()).collect::<Vec<_>>()})
+            let name = match party {
+                Value::String(s) => Some(s.clone()),
+                other => other.as_i64().and_then(|id| names.get(&id).cloned()),
+            };
+            json!({(side.party): party, "name": name, "buckets": b.iter().map(|v| v.to_string()).collect::<Vec<_>>()})
         })
         .collect();
     Ok(
@@ -159,10 +167,16 @@ pub fn aging(at: &str) -> Result<Value> {
 }
 
 /// The aging as a page.
-pub fn aging_page(at: &str) -> Result<String> {
-    let a = aging(at)?;
+pub fn aging_page(side: &Side, at: &str) -> Result<String> {
+    let a = aging(side, at)?;
+    let party = side.party_word();
+    let title = if side.document == SALES.document {
+        t("Receivables aging", "应收账龄")
+    } else {
+        t("Payables aging", "应付账龄")
+    };
     let heads = [
-        t("Customer", "客户"),
+        t(&capitalised(party), party),
         t("Not due", "未到期"),
         t("1–30 days", "1–30天"),
         t("31–60 days", "31–60天"),
@@ -171,7 +185,7 @@ pub fn aging_page(at: &str) -> Result<String> {
     ];
     let mut s = format!(
         "<h1>{}</h1><table class=\"records\"><thead><tr>",
-        esc(&t("Receivables aging", "应收账龄"))
+        esc(&title)
     );
     for h in &heads {
         s.push_str(&format!("<th>{}</th>", esc(h)));
@@ -209,8 +223,10 @@ pub fn collected(args: &Value) -> Result<Value> {
     for bound in ["from", "to"] {
         if let Some(v) = args.get(bound) {
             if v.as_str().and_then(dates::Date::parse).is_none() {
-                return Err(Error::invalid(t("check the date", "请检查日期"))
-                    .field(bound, t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）")));
+                return Err(Error::invalid(t("check the date", "请检查日期")).field(
+                    bound,
+                    t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+                ));
             }
         }
     }
@@ -242,4 +258,11 @@ pub fn collected(args: &Value) -> Result<Value> {
         total += p.decimal("amount").unwrap_or_default();
     }
     Ok(json!({"value": total.to_string()}))
+}
+
+fn capitalised(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -1,5 +1,6 @@
 //! The value of stock in the books: inventory announces every posting (`inventory.posted`),
-//! and finance books it — stock in from a purchase: Dr 库存商品 / Cr 应付账款; stock out on a
+//! and finance books it — stock in from a purchase: Dr 库存商品 / Cr 暂估应付 (cleared when the
+//! supplier's bill is posted against it); stock out on a
 //! sale (and its revaluations and reversals): Dr 主营业务成本 / Cr 库存商品; a stock count's
 //! difference: 管理费用 against 库存商品; a return the opposite way. Transfers move stock between
 //! warehouses, not accounts: nothing to book. One entry per posting date.
@@ -9,7 +10,7 @@ use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 
 const INVENTORY: &str = "1405";
-const PAYABLE: &str = "2202";
+const PAYABLE: &str = crate::documents::GRNI;
 const COGS: &str = "6401";
 const SHRINKAGE: &str = "6602";
 

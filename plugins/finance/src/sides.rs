@@ -1,0 +1,97 @@
+//! The two sides of trade credit, kept by the same code: sales (customer invoices, payments
+//! received, receivables) and purchases (supplier bills, payments made, payables). A side names
+//! its entity types and the words a person reads for them.
+
+use crate::text::zh;
+
+/// Which documents a posting, allocation or report works on.
+pub struct Side {
+    /// The document type (`invoice`, `bill`); also the name of a line's field pointing to it.
+    pub document: &'static str,
+    pub line: &'static str,
+    pub payment: &'static str,
+    pub allocation: &'static str,
+    /// The field naming the other party: a customer (reference) or a supplier (name).
+    pub party: &'static str,
+    /// The payment's date field.
+    pub paid_on: &'static str,
+    /// The receivables or payables account.
+    pub control: &'static str,
+    pub document_prefix: &'static str,
+    pub payment_prefix: &'static str,
+    words: [(&'static str, &'static str); 3],
+}
+
+/// Customer invoices, payments received, receivables (应收账款).
+pub const SALES: Side = Side {
+    document: "invoice",
+    line: "invoice_line",
+    payment: "payment",
+    allocation: "allocation",
+    party: "customer",
+    paid_on: "received_on",
+    control: "1122",
+    document_prefix: "INV",
+    payment_prefix: "RC",
+    words: [
+        ("invoice", "发票"),
+        ("payment", "收款单"),
+        ("customer", "客户"),
+    ],
+};
+
+/// Supplier bills, payments made, payables (应付账款).
+pub const PURCHASES: Side = Side {
+    document: "bill",
+    line: "bill_line",
+    payment: "payment_made",
+    allocation: "bill_allocation",
+    party: "supplier",
+    paid_on: "paid_on",
+    control: "2202",
+    document_prefix: "BILL",
+    payment_prefix: "PM",
+    words: [
+        ("bill", "采购发票"),
+        ("payment", "付款单"),
+        ("supplier", "供应商"),
+    ],
+};
+
+impl Side {
+    /// The side an entity type belongs to.
+    pub fn of(entity: &str) -> Option<&'static Side> {
+        [&SALES, &PURCHASES]
+            .into_iter()
+            .find(|s| [s.document, s.line, s.payment, s.allocation].contains(&entity))
+    }
+
+    fn word(&self, i: usize) -> &'static str {
+        let (en, zh_word) = self.words[i];
+        if zh() {
+            zh_word
+        } else {
+            en
+        }
+    }
+
+    /// "invoice" / "发票" (or "bill" / "采购发票"), in the caller's language.
+    pub fn document_word(&self) -> &'static str {
+        self.word(0)
+    }
+
+    /// "payment" / "收款单" (or "付款单").
+    pub fn payment_word(&self) -> &'static str {
+        self.word(1)
+    }
+
+    /// "customer" / "客户" (or "supplier" / "供应商").
+    pub fn party_word(&self) -> &'static str {
+        self.word(2)
+    }
+
+    /// The key of `allocate`'s input: `invoices` or `bills`.
+    pub fn allocate_key(&self) -> String {
+        format!("{}s", self.document)
+    }
+}
