@@ -829,6 +829,18 @@ fn supplier_bills_and_payments_made_keep_payables() {
     assert_eq!(row("222101")["debit"], "28.00");
     assert_eq!(row("6602")["debit"], "250.00");
     assert_eq!(tb["total_debit"], tb["total_credit"]);
+    // Profit and loss agrees: no revenue, the repair as the only expense.
+    let pl = json_get(
+        &fin,
+        "/api/v1/plugins/finance/profit-and-loss?from=2000-01-01&to=2999-12-31",
+    )
+    .body;
+    assert_eq!(
+        (&pl["total_revenue"], &pl["total_expenses"], &pl["profit"]),
+        (&json!("0"), &json!("250.00"), &tb["profit"]),
+        "{pl}"
+    );
+    assert_eq!(pl["expenses"][0]["code"], "6602", "{pl}");
 
     // Reps see no bills.
     let (amy, _) = s.user("amy", "sales", "east");

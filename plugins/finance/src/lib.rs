@@ -9,6 +9,7 @@ pub mod journal;
 pub mod money;
 pub mod payments;
 pub mod periods;
+pub mod profit;
 pub mod reports;
 pub mod sides;
 pub mod statements;
@@ -115,7 +116,8 @@ fn invoice_deliveries(input: &Value) -> Result<Value> {
                 "description": format!("{} #{}", d["number"].as_str().unwrap_or(""), d["line"]),
                 "quantity": q.normalize().to_string(),
                 "unit_price": d["net_unit_price"],
-                "tax_rate": "13",
+                // The product's rate in inventory; 13% (goods) where it names none.
+                "tax_rate": d["tax_rate"].as_str().unwrap_or("13"),
                 "source_line": d["line"],
             }),
         )?;
@@ -232,6 +234,18 @@ impl Plugin for Finance {
                         reports::aging_page(side, &at).map(|h| Response::html(200, h))
                     }
                 })
+            }
+            ("GET", "/profit-and-loss") => {
+                let (from, to) = (param("from", &year_start), param("to", &today));
+                check(&from, "from")
+                    .and_then(|_| check(&to, "to"))
+                    .and_then(|_| {
+                        if wants_json(&req) {
+                            profit::profit_and_loss(&from, &to).map(|v| Response::json(&v))
+                        } else {
+                            profit::profit_and_loss_page(&from, &to).map(|h| Response::html(200, h))
+                        }
+                    })
             }
             ("GET", "/balance-sheet") => {
                 let at = param("at", &today);

@@ -68,6 +68,7 @@ pub fn trial_balance(from: &str, to: &str) -> Result<Value> {
             "account": id,
             "code": a.and_then(|a| a.str("code")),
             "name": a.and_then(|a| a.str("name")),
+            "kind": a.and_then(|a| a.str("kind")),
             "debit": d.to_string(),
             "credit": c.to_string(),
         }));

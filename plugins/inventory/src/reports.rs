@@ -343,9 +343,11 @@ fn kind_label(kind: &str) -> String {
 }
 
 /// Delivered sales lines (for invoicing): order, customer, product, delivered and returned
-/// quantities, net unit price, over the orders the caller may see; `{customer?}`.
+/// quantities, net unit price, the product's tax rate, over the orders the caller may see;
+/// `{customer?}`.
 pub fn delivered_lines(customer: Option<i64>) -> Result<Value> {
     let mut out = Vec::new();
+    let mut rates: std::collections::BTreeMap<i64, Option<String>> = Default::default();
     for (id, order) in visible_orders()? {
         if customer.is_some_and(|c| order.i64("customer") != Some(c)) {
             continue;
@@ -361,9 +363,23 @@ pub fn delivered_lines(customer: Option<i64>) -> Result<Value> {
             } else {
                 orders::line_amount(&line) / q
             };
+            let product = line.i64("product").unwrap_or_default();
+            let rate = match rates.get(&product) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = host::elevated()
+                        .get("product", product)
+                        .ok()
+                        .and_then(|p| p.decimal("tax_rate"))
+                        .map(|r| r.normalize().to_string());
+                    rates.insert(product, r.clone());
+                    r
+                }
+            };
             out.push(json!({
                 "order": id,
                 "number": order.str("number"),
+                "tax_rate": rate,
                 "customer": order.i64("customer"),
                 "line": line.id,
                 "product": line.i64("product"),
