@@ -850,3 +850,85 @@ fn supplier_bills_and_payments_made_keep_payables() {
         403
     );
 }
+
+/// A credit note (红字发票) on an invoice of 113.00: 1 × 50.00 at 13% = 56.50 credited, the
+/// invoice's balance 56.50; a second one beyond that balance, one on another customer's invoice,
+/// or turning an invoice into a credit note is refused; revenue and the statement follow.
+#[test]
+fn credit_notes_reduce_what_an_invoice_asks() {
+    let (_s, admin, fin) = setup();
+    let c = admin.create("customer", customer("Buyer"));
+    let other = admin.create("customer", customer("Other"));
+    let line = |doc: &Value, price: &str| {
+        let r = fin.post(
+            &rec("invoice_line"),
+            &json!({"invoice": doc["id"], "description": "x", "quantity": "1", "unit_price": price, "tax_rate": "13"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    };
+    let inv = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-02"}),
+    );
+    line(&inv, "100");
+    assert_eq!(
+        act(&fin, "invoice", &inv["id"], "post", json!({})).status,
+        200
+    );
+    let wrong_customer = fin.post(
+        &rec("invoice"),
+        &json!({"customer": other["id"], "kind": "credit_note", "credits": inv["id"]}),
+    );
+    assert_eq!(wrong_customer.status, 422, "{}", wrong_customer.text);
+    let cn = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "kind": "credit_note", "credits": inv["id"], "issued_on": "2026-11-05"}),
+    );
+    assert!(cn["number"].as_str().unwrap().starts_with("CN-"), "{cn}");
+    line(&cn, "50");
+    let r = act(&fin, "invoice", &cn["id"], "post", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = fin.get(&rec(&format!("invoice/{}", inv["id"]))).body;
+    assert_eq!(
+        (&after["balance"], &after["status"]),
+        (&json!("56.50"), &json!("partly_paid")),
+        "{after}"
+    );
+    let posted_cn = fin.get(&rec(&format!("invoice/{}", cn["id"]))).body;
+    assert_eq!(posted_cn["status"], "applied", "{posted_cn}");
+    let kind_change = fin.patch_v(
+        &rec(&format!("invoice/{}", posted_cn["id"])),
+        posted_cn["version"].as_i64().unwrap(),
+        &json!({"kind": "invoice"}),
+    );
+    assert_eq!(kind_change.status, 422, "{}", kind_change.text);
+
+    // 60 net + 7.80 = 67.80 is more than the 56.50 left: refused, nothing posted.
+    let big = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "kind": "credit_note", "credits": inv["id"], "issued_on": "2026-11-06"}),
+    );
+    line(&big, "60");
+    let refused = act(&fin, "invoice", &big["id"], "post", json!({}));
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("56.50"), "{}", refused.text);
+    assert_eq!(
+        fin.get(&rec(&format!("invoice/{}", big["id"]))).body["status"],
+        "draft"
+    );
+
+    // Revenue 100 − 50; the statement: +113.00, −56.50.
+    let pl = json_get(
+        &fin,
+        "/api/v1/plugins/finance/profit-and-loss?from=2026-11-01&to=2026-11-30",
+    )
+    .body;
+    assert_eq!(pl["total_revenue"], "50.00", "{pl}");
+    let st = json_get(
+        &fin,
+        &format!("/api/v1/plugins/finance/statement?customer={}", c["id"]),
+    )
+    .body;
+    assert_eq!(st["balance"], "56.50", "{st}");
+    assert_eq!(st["lines"][1]["amount"], "-56.50", "{st}");
+}

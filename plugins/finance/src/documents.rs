@@ -63,6 +63,9 @@ pub fn before_document(
                     return Err(readonly(f));
                 }
             }
+            let credit_note =
+                is_document && side.document == SALES.document && { check_credit_note(fields)? };
+            let prefix = if credit_note { "CN" } else { prefix };
             let n = host::kv_increment(&format!("seq:{prefix}"), 1)?;
             fields.set("number", format!("{prefix}-{n:05}"));
             fields.set("status", "draft");
@@ -101,7 +104,7 @@ pub fn before_document(
                 )));
             }
             if op == WriteOp::Update {
-                for f in system {
+                for f in system.iter().chain(&["kind", "credits"]) {
                     if fields.get(f) != b.get(f) {
                         return Err(readonly(f));
                     }
@@ -289,6 +292,58 @@ fn check_purchase_account(fields: &Fields) -> Result<()> {
     }
 }
 
+/// Whether a new invoice is a credit note (红字发票); one credits a posted invoice of the same
+/// customer, and only an invoice.
+fn check_credit_note(fields: &mut Fields) -> Result<bool> {
+    match fields.str("kind") {
+        None | Some("invoice") => {
+            if fields.get("credits").is_some_and(|v| !v.is_null()) {
+                return Err(Error::invalid(t("check the kind", "请检查类型")).field(
+                    "credits",
+                    t(
+                        "only a credit note credits an invoice",
+                        "只有红字发票可以冲抵发票",
+                    ),
+                ));
+            }
+            fields.set("kind", "invoice");
+            Ok(false)
+        }
+        Some("credit_note") => {
+            let refused = |why: (&str, &str)| {
+                Error::invalid(t("which invoice does it credit?", "冲抵哪张发票？"))
+                    .field("credits", t(why.0, why.1))
+            };
+            let id = fields.i64("credits").ok_or_else(|| {
+                refused((
+                    "a credit note names the invoice it credits",
+                    "红字发票须指明所冲抵的发票",
+                ))
+            })?;
+            let original = host::elevated()
+                .get(SALES.document, id)
+                .map_err(|_| refused(("not an invoice", "不是发票")))?;
+            if original.str("kind") == Some("credit_note")
+                || !matches!(original.str("status"), Some("posted") | Some("partly_paid"))
+            {
+                return Err(refused((
+                    "a posted invoice with a balance left",
+                    "须为已过账且仍有未收金额的发票",
+                )));
+            }
+            if original.get("customer") != fields.get("customer") {
+                return Err(refused((
+                    "the same customer's invoice",
+                    "须为同一客户的发票",
+                )));
+            }
+            Ok(true)
+        }
+        Some(_) => Err(Error::invalid(t("check the kind", "请检查类型"))
+            .field("kind", t("an invoice or a credit note", "发票或红字发票"))),
+    }
+}
+
 /// A document's lines.
 fn lines_of(side: &Side, id: i64) -> Result<Vec<Record>> {
     host::query_all(side.line, &Query::new().elevated().eq(side.document, id))
@@ -366,7 +421,18 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
             codes.push((code.str("code").unwrap_or_default().to_string(), amount));
         }
     }
-    let lines: Vec<Line> = if side.document == SALES.document {
+    let credits = (inv.str("kind") == Some("credit_note"))
+        .then(|| inv.i64("credits"))
+        .flatten();
+    let lines: Vec<Line> = if let Some(original) = credits {
+        // A credit note: the invoice's entry turned round, and applied to the invoice at once.
+        apply_credit(original, total, &number)?;
+        vec![
+            line(REVENUE, net, zero),
+            line(VAT_OUT, tax, zero),
+            line(side.control, zero, total),
+        ]
+    } else if side.document == SALES.document {
         vec![
             line(side.control, total, zero),
             line(REVENUE, zero, net),
@@ -388,12 +454,48 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
         &lines,
         None,
     )?;
+    // A credit note is settled by posting it: nothing of it is left to apply.
+    let (status, paid) = if credits.is_some() {
+        ("applied", total)
+    } else {
+        ("posted", zero)
+    };
     let inv = host::elevated().update(
         side.document,
         inv.id,
         inv.version,
-        &json!({"status": "posted", "entry": entry.id, "paid": "0", "balance": total.to_string(),
+        &json!({"status": status, "entry": entry.id, "paid": paid.to_string(), "balance": (total - paid).to_string(),
                 "net": net.to_string(), "tax": tax.to_string(), "total": total.to_string()}),
     )?;
     Ok(json!({"status": inv.str("status"), "entry": entry.str("number")}))
+}
+
+/// Applies a credit note's total to the invoice it credits: never more than its balance.
+fn apply_credit(invoice_id: i64, amount: Decimal, credit_number: &str) -> Result<()> {
+    let inv = host::elevated().get(SALES.document, invoice_id)?;
+    let balance = inv.decimal("balance").unwrap_or_default();
+    let open = matches!(inv.str("status"), Some("posted") | Some("partly_paid"));
+    if !open || amount > balance {
+        return Err(Error::invalid(t(
+            "the credit note is more than the invoice's balance",
+            "红字发票金额超过原发票未收金额",
+        ))
+        .field(
+            "credits",
+            t(
+                &format!("{credit_number}: the invoice's balance is {balance}"),
+                &format!("{credit_number}：原发票未收金额为 {balance}"),
+            ),
+        ));
+    }
+    let paid = inv.decimal("paid").unwrap_or_default() + amount;
+    let total = inv.decimal("total").unwrap_or_default();
+    host::elevated().update(
+        SALES.document,
+        inv.id,
+        inv.version,
+        &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
+                "status": crate::payments::settled_status(total, paid)}),
+    )?;
+    Ok(())
 }

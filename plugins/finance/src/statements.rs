@@ -211,7 +211,7 @@ pub fn cash_page(from: &str, to: &str) -> Result<String> {
     Ok(s)
 }
 
-/// A customer's statement: posted invoices (+) and payments (−) in date order with the running
+/// A customer's statement: posted invoices (+), credit notes and payments (−) in date order with the running
 /// balance — what the customer owes.
 pub fn customer_statement(customer: i64) -> Result<Value> {
     host::get("customer", customer)?;
@@ -222,13 +222,19 @@ pub fn customer_statement(customer: i64) -> Result<Value> {
         &Query::new()
             .elevated()
             .eq("customer", customer)
-            .in_list("status", ["posted", "partly_paid", "paid"]),
+            .in_list("status", ["posted", "partly_paid", "paid", "applied"]),
     )? {
+        // A credit note lowers what the customer owes.
+        let sign = if inv.str("kind") == Some("credit_note") {
+            -Decimal::ONE
+        } else {
+            Decimal::ONE
+        };
         rows.push((
             inv.str("issued_on").unwrap_or_default().to_string(),
             inv.id,
             inv.str("number").unwrap_or_default().to_string(),
-            inv.decimal("total").unwrap_or_default(),
+            sign * inv.decimal("total").unwrap_or_default(),
         ));
     }
     for p in host::query_all(
