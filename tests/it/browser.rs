@@ -26,7 +26,7 @@ fn chromium() -> PathBuf {
     panic!("no Chromium found: install Debian's `chromium` package (.ci/run does)");
 }
 
-fn browser(width: u32, height: u32) -> Browser {
+pub(crate) fn browser(width: u32, height: u32) -> Browser {
     let args: Vec<&OsStr> = [
         "--disable-gpu",
         "--disable-quic",
@@ -52,7 +52,7 @@ fn browser(width: u32, height: u32) -> Browser {
     Browser::new(opts).expect("start chromium")
 }
 
-fn shot(tab: &Tab, name: &str) {
+pub(crate) fn shot(tab: &Tab, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ui-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     let png = tab
@@ -61,14 +61,14 @@ fn shot(tab: &Tab, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-fn go(tab: &Tab, url: &str) {
+pub(crate) fn go(tab: &Tab, url: &str) {
     tab.navigate_to(url)
         .unwrap()
         .wait_until_navigated()
         .unwrap();
 }
 
-fn text(tab: &Tab) -> String {
+pub(crate) fn text(tab: &Tab) -> String {
     tab.wait_for_element("body")
         .unwrap()
         .get_inner_text()
@@ -97,7 +97,7 @@ fn assert_fits(tab: &Tab) {
     );
 }
 
-fn wait_text(tab: &Tab, needle: &str) {
+pub(crate) fn wait_text(tab: &Tab, needle: &str) {
     let t = Instant::now();
     loop {
         if text(tab).contains(needle) {
@@ -112,7 +112,7 @@ fn wait_text(tab: &Tab, needle: &str) {
     }
 }
 
-fn login(tab: &Tab, base: &str, user: &str, password: &str) {
+pub(crate) fn login(tab: &Tab, base: &str, user: &str, password: &str) {
     go(tab, &format!("{base}/login"));
     tab.wait_for_element("input[name=username]")
         .unwrap()
@@ -129,7 +129,13 @@ fn login(tab: &Tab, base: &str, user: &str, password: &str) {
     tab.wait_for_element("nav.side").expect("logged in");
 }
 
-fn mouse(tab: &Tab, kind: Input::DispatchMouseEventTypeOption, x: f64, y: f64, pressed: bool) {
+pub(crate) fn mouse(
+    tab: &Tab,
+    kind: Input::DispatchMouseEventTypeOption,
+    x: f64,
+    y: f64,
+    pressed: bool,
+) {
     tab.call_method(Input::DispatchMouseEvent {
         Type: kind,
         x,

@@ -11,11 +11,12 @@ use serde_json::{json, Map};
 
 const ZH: &str = "zh-CN,zh;q=0.9,en;q=0.8";
 
-/// The text a reader sees: tags, scripts and attributes gone; machine names (`<code>`) and
-/// technical details (`<pre>`) left out, as they are data rather than words.
+/// The text a reader sees: tags, scripts and attributes gone; machine names (`<code>`),
+/// technical details (`<pre>`) and what an input holds (`<textarea>`, like `value="…"`) left
+/// out, as they are data rather than words.
 fn visible_text(html: &str) -> String {
     let mut s = html.to_string();
-    for tag in ["script", "style", "code", "pre", "title"] {
+    for tag in ["script", "style", "code", "pre", "title", "textarea"] {
         while let Some(start) = s.find(&format!("<{tag}")) {
             let close = format!("</{tag}>");
             let end = s[start..]
@@ -78,6 +79,15 @@ fn english_words(html: &str, allowed: &[&str]) -> Vec<String> {
         "Disable",
         "Remove",
         "ID",
+        // The core's own English summaries and reasons.
+        "invalid",
+        "must",
+        "already",
+        "cannot",
+        "refused",
+        "conflict",
+        "found",
+        "has",
     ];
     visible_text(html)
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
@@ -114,6 +124,9 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
         "/admin/studio",
         "/admin/studio/customer",
         "/admin/studio/deal",
+        "/admin/studio/followup",
+        "/admin/studio/appraisal_cycle",
+        "/admin/studio/user",
     ] {
         let page = ui.get(path, ZH);
         assert_eq!(page.status, 200, "{path}");
@@ -194,6 +207,46 @@ fn the_admin_pages_speak_chinese_to_a_chinese_admin() {
         !shown.contains("label_zh") && !shown.contains("validation"),
         "{shown}"
     );
+}
+
+#[test]
+fn refusals_on_the_admin_pages_speak_chinese() {
+    let s = TestServer::start();
+    let _admin = with_plugins(&s);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let refusals: [(&str, &[(&str, &str)]); 6] = [
+        // A key of the core is no retired custom field to bring back.
+        ("/admin/studio/customer/fields/name/unretire", &[]),
+        // A core field cannot be retired (hidden instead).
+        ("/admin/studio/customer/fields/name/retire", &[]),
+        // A default that is not one of the options.
+        (
+            "/admin/studio/customer/fields/industry",
+            &[("default", "mining")],
+        ),
+        // A list column that is not a field.
+        (
+            "/admin/studio/customer/layout",
+            &[
+                ("layout", "# A | 甲\nname\n"),
+                ("columns_shown", "1"),
+                ("col", "nosuch"),
+            ],
+        ),
+        // A plugin without an earlier version to roll back to, and one that is not there.
+        ("/admin/plugins/sales/rollback", &[]),
+        ("/admin/plugins/nosuch/enable", &[]),
+    ];
+    for (path, form) in refusals {
+        let page = ui.post(path, ZH, form);
+        assert!(page.status >= 200, "{path}");
+        let leaks = english_words(&page.text, &["admin"]);
+        assert!(
+            leaks.is_empty(),
+            "{path} shows {leaks:?}: {}",
+            visible_text(&page.text)
+        );
+    }
 }
 
 /// An entity type like a plugin's, whose `score` its hooks set.

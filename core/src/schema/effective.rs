@@ -86,6 +86,8 @@ pub(crate) struct FieldRow {
     pub help: Option<Label>,
     pub required: Option<bool>,
     pub options: Option<Vec<super::SelectOption>>,
+    /// The overlay's default value: `Some(Null)` removes the definition's.
+    pub default: Option<serde_json::Value>,
 }
 
 /// Every entity type in effect, in menu order.
@@ -178,6 +180,9 @@ fn effective_field(row: FieldRow) -> Field {
     if let Some(options) = row.options {
         def.options = options;
     }
+    if let Some(d) = row.default {
+        def.default = Some(d).filter(|d| !d.is_null());
+    }
     Field {
         def,
         origin: row.origin,
@@ -266,6 +271,7 @@ mod tests {
             help: None,
             required: None,
             options: None,
+            default: None,
         }
     }
 

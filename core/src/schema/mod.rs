@@ -136,6 +136,10 @@ pub struct FieldDef {
     /// whoever owns the field (the plugin's hooks).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub readonly: bool,
+    /// The value a new record gets when it is created without one (checked against the
+    /// field's type, as the API would take it: `3`, `"2026-01-01"`, `["a", "b"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
 }
 
 impl FieldDef {
@@ -155,6 +159,7 @@ impl FieldDef {
             indexed: None,
             help: None,
             readonly: false,
+            default: None,
         }
     }
 
@@ -306,7 +311,8 @@ impl Serialize for Origin {
     }
 }
 
-/// An administrator's change to an existing field: labels and visibility.
+/// An administrator's change to an existing field: labels, visibility, help, required,
+/// options and the default value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldPatch {
@@ -325,6 +331,14 @@ pub struct FieldPatch {
     /// Replace the options of a select or multi-select field (labels, order, new values).
     #[serde(default)]
     pub options: Option<Vec<SelectOption>>,
+    /// The value new records get when created without one; `null` removes the default.
+    #[serde(default, deserialize_with = "present")]
+    pub default: Option<serde_json::Value>,
+}
+
+/// A member that is present, `null` included (`null` → `Some(Null)`; absent → `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// A label where each locale is optional.

@@ -83,6 +83,8 @@ pub fn check_field_def(
         for o in &def.options {
             if o.value.trim().is_empty() || o.value.len() > 64 {
                 err("options", Reason::BadOptionValue);
+            } else if o.color.as_deref().is_some_and(|c| !is_color(c)) {
+                err("options", Reason::BadColor);
             } else if !seen.insert(o.value.as_str()) {
                 err(
                     "options",
@@ -130,6 +132,18 @@ pub fn check_field_def(
     if def.unique && !def.kind.info().can_be_unique {
         err("unique", Reason::CannotBeUnique { kind: def.kind });
     }
+    if let Some(d) = &def.default {
+        if let Err(why) = crate::value::Value::from_json(def, d) {
+            err("default", why);
+        }
+    }
+}
+
+/// `#rgb` or `#rrggbb`: the colours an option may carry (its badge, and a closed stage).
+fn is_color(c: &str) -> bool {
+    c.strip_prefix('#').is_some_and(|h| {
+        (h.len() == 3 || h.len() == 6) && h.chars().all(|ch| ch.is_ascii_hexdigit())
+    })
 }
 
 /// Checks a whole entity definition, including its fields and layout.

@@ -99,6 +99,21 @@ pub(super) fn to_map(values: &BTreeMap<String, Value>) -> Map<String, Json> {
         .collect()
 }
 
+/// Gives each field left empty on a create its default value, if it has one (visible,
+/// writable fields only: a hidden or retired field is not the creator's to fill).
+pub(super) fn fill_defaults(e: &Entity, values: &mut BTreeMap<String, Value>) {
+    for f in e.visible_fields() {
+        let Some(d) = &f.def.default else { continue };
+        if values.get(&f.def.name).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        // Checked when it was set; one that no longer fits (an option since removed) is skipped.
+        if let Ok(v) = Value::from_json(&f.def, d) {
+            values.insert(f.def.name.clone(), v);
+        }
+    }
+}
+
 /// Required fields (visible, not retired) left empty.
 pub(super) fn missing_required(e: &Entity, values: &BTreeMap<String, Value>) -> FieldErrors {
     let mut errors = FieldErrors::new();

@@ -1,11 +1,11 @@
 //! Overlay operations beside the registry's: retiring a custom field (its column and data
-//! stay), refusing to drop a select option records still hold, and keeping hidden fields'
+//! stay) and bringing it back, setting a layout, refusing to drop a select option records still hold, and keeping hidden fields'
 //! places when a layout is replaced.
 
 use super::Store;
 use crate::db::ddl;
-use crate::schema::{EntityDef, FieldType, Layout, Origin};
-use crate::{Access, Error, Reason, Result};
+use crate::schema::{check_layout, EntityDef, FieldType, Layout, Origin};
+use crate::{Access, Error, FieldErrors, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashSet;
 
@@ -35,6 +35,90 @@ impl Store {
         })?;
         self.refresh_schema()
     }
+
+    /// Brings a retired custom field back (administrators only): it returns to forms and
+    /// lists with every value it held. Refused when its key now belongs to a field of a
+    /// plugin or the core (the custom field is gone, not retired).
+    pub fn unretire_field(&self, access: &Access, entity: &str, field: &str) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let e = schema
+            .entity(entity)
+            .filter(|e| !e.retired)
+            .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
+        let f = e
+            .field(field)
+            .ok_or_else(|| Error::NotFound(format!("no field '{entity}.{field}'")))?;
+        if f.origin != Origin::Custom {
+            return Err(Error::conflict_on(
+                "name",
+                Reason::FieldExists {
+                    entity: entity.to_string(),
+                    field: field.to_string(),
+                },
+            ));
+        }
+        if !f.retired {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE schema_fields SET retired = 0
+                 WHERE entity = ?1 AND name = ?2 AND origin = 'custom' AND retired = 1",
+                (entity, field),
+            )?;
+            if changed == 0 {
+                return Err(Error::conflict_on(
+                    "name",
+                    Reason::FieldExists {
+                        entity: entity.to_string(),
+                        field: field.to_string(),
+                    },
+                ));
+            }
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+
+    /// Sets the form layout and list columns of an entity type (administrators only).
+    pub fn set_layout(&self, access: &Access, entity: &str, layout: &Layout) -> Result<()> {
+        access.require_admin()?;
+        let schema = self.schema();
+        let e = schema
+            .entity(entity)
+            .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
+        let known: HashSet<&str> = e
+            .fields
+            .iter()
+            .filter(|f| !f.retired)
+            .map(|f| f.def.name.as_str())
+            .collect();
+        let mut errors = FieldErrors::new();
+        check_layout(layout, &known, &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        let hidden: HashSet<&str> = (e.fields.iter().filter(|f| f.hidden && !f.retired))
+            .map(|f| f.def.name.as_str())
+            .collect();
+        let mut layout = layout.clone();
+        self.write(|tx| {
+            if let Some(old) = declared_layout(tx, entity)? {
+                keep_hidden_places(&mut layout, &old, &hidden);
+            }
+            tx.execute(
+                "UPDATE schema_entities SET layout = ?2 WHERE name = ?1",
+                (entity, to_json(&layout)),
+            )?;
+            Ok(())
+        })?;
+        self.refresh_schema()
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// Refuses (inside the write) removing options from a select field while records hold them.

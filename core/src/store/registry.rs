@@ -55,7 +55,8 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
         });
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT entity, name, origin, def, retired, hidden, label_en, label_zh, help, required, options
+        "SELECT entity, name, origin, def, retired, hidden, label_en, label_zh, help, required, options,
+                default_value
          FROM schema_fields ORDER BY entity, position, name",
     )?;
     let rows = stmt
@@ -71,11 +72,24 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
                 r.get::<_, Option<String>>(8)?,
                 r.get::<_, Option<bool>>(9)?,
                 r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut fields = Vec::new();
-    for (entity, origin, def, retired, hidden, label_en, label_zh, help, required, options) in rows
+    for (
+        entity,
+        origin,
+        def,
+        retired,
+        hidden,
+        label_en,
+        label_zh,
+        help,
+        required,
+        options,
+        default,
+    ) in rows
     {
         fields.push(FieldRow {
             def: parse_json(&def, &entity)?,
@@ -89,6 +103,9 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
             required,
             options: options
                 .map(|o| parse_json::<Vec<crate::schema::SelectOption>>(&o, "options"))
+                .transpose()?,
+            default: default
+                .map(|d| parse_json::<serde_json::Value>(&d, "default"))
                 .transpose()?,
         });
     }
@@ -416,7 +433,8 @@ impl Store {
         self.refresh_schema()
     }
 
-    /// Relabels, hides or shows, or changes `required` of a field (administrators only).
+    /// Relabels, hides or shows, or changes `required`, help, options or the default value of a
+    /// field (administrators only).
     /// Works on any field; the change lives in the overlay and survives base upgrades.
     pub fn patch_field(
         &self,
@@ -455,6 +473,15 @@ impl Store {
                 if let Some(e) = errs.remove("options") {
                     errors.insert("options".into(), e);
                 }
+            }
+        }
+        if let Some(d) = patch.default.as_ref().filter(|d| !d.is_null()) {
+            let mut probe = f.def.clone();
+            if let Some(o) = &patch.options {
+                probe.options = o.clone();
+            }
+            if let Err(why) = crate::value::Value::from_json(&probe, d) {
+                errors.insert("default".into(), why);
             }
         }
         if !errors.is_empty() {
@@ -520,41 +547,12 @@ impl Store {
                     (entity, field, to_json(h)),
                 )?;
             }
-            Ok(())
-        })?;
-        self.refresh_schema()
-    }
-
-    /// Sets the form layout and list columns of an entity type (administrators only).
-    pub fn set_layout(&self, access: &Access, entity: &str, layout: &Layout) -> Result<()> {
-        access.require_admin()?;
-        let schema = self.schema();
-        let e = schema
-            .entity(entity)
-            .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
-        let known: HashSet<&str> = e
-            .fields
-            .iter()
-            .filter(|f| !f.retired)
-            .map(|f| f.def.name.as_str())
-            .collect();
-        let mut errors = FieldErrors::new();
-        crate::schema::check_layout(layout, &known, &mut errors);
-        if !errors.is_empty() {
-            return Err(Error::validation(errors));
-        }
-        let hidden: HashSet<&str> = (e.fields.iter().filter(|f| f.hidden && !f.retired))
-            .map(|f| f.def.name.as_str())
-            .collect();
-        let mut layout = layout.clone();
-        self.write(|tx| {
-            if let Some(old) = super::overlay::declared_layout(tx, entity)? {
-                super::overlay::keep_hidden_places(&mut layout, &old, &hidden);
+            if let Some(d) = &patch.default {
+                tx.execute(
+                    "UPDATE schema_fields SET default_value = ?3 WHERE entity = ?1 AND name = ?2",
+                    (entity, field, to_json(d)),
+                )?;
             }
-            tx.execute(
-                "UPDATE schema_entities SET layout = ?2 WHERE name = ?1",
-                (entity, to_json(&layout)),
-            )?;
             Ok(())
         })?;
         self.refresh_schema()

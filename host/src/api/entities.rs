@@ -99,10 +99,10 @@ pub async fn add_field(
     ))
 }
 
-/// Relabel (per locale), hide or show, or make required a field.
+/// Relabel (per locale), hide or show, make required, or give a default value to a field.
 #[utoipa::path(patch, path = "/entities/{entity}/fields/{field}", tag = "schema", security(("bearer" = [])),
     params(("entity" = String, Path, description = "Entity type name"), ("field" = String, Path, description = "Field name")),
-    request_body(content = Value, description = "{\"label\": {\"en\", \"zh-CN\"}, \"hidden\": bool, \"required\": bool, \"help\": {...}}"),
+    request_body(content = Value, description = "{\"label\": {\"en\", \"zh-CN\"}, \"hidden\": bool, \"required\": bool, \"help\": {...}, \"default\": value or null}"),
     responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch_field(
     State(state): State<AppState>,

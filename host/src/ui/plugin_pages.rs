@@ -185,7 +185,9 @@ async fn plugin_route(
         ),
         Ok(Err(err)) => {
             let api = crate::error::ApiError::from(err);
-            message(state, caller, api.status, &heading, &api.message)
+            let schema = state.store().schema();
+            let why = crate::ui::refusal::refusal_text(&schema, locale, None, &api);
+            message(state, caller, api.status, &heading, &why)
         }
         Err(_) => message(
             state,

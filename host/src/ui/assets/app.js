@@ -86,7 +86,7 @@
   // Every column's count and total as the server has them now (its notation: 30万,
   // 300,000.00), after a card moved.
   function refreshTotals() {
-    fetch("/e/" + encodeURIComponent(board.dataset.entity) + "/kanban/totals", { credentials: "same-origin" })
+    fetch("/e/" + encodeURIComponent(board.dataset.entity) + "/kanban/totals" + (board.dataset.all ? "?all=1" : ""), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { columns: [] }; })
       .then(function (j) {
         (j.columns || []).forEach(function (c) {
@@ -104,14 +104,34 @@
     var el = document.elementFromPoint(x, y);
     return el && el.closest ? el.closest(".column") : null;
   }
+  // A finger drags a card only after a long press: a swipe that starts on a card scrolls the
+  // board (or the page) as anywhere else. A mouse or pen drags at once.
+  var pressTimer = null, pressed = null;
+  function cancelPress() { if (pressTimer) clearTimeout(pressTimer); pressTimer = null; pressed = null; }
   board.addEventListener("pointerdown", function (e) {
     var card = e.target.closest(".card-item");
     if (!card || e.button !== 0) return;
-    dragging = card; startX = e.clientX; startY = e.clientY; moved = false;
+    startX = e.clientX; startY = e.clientY; moved = false;
+    if (e.pointerType === "touch") {
+      cancelPress();
+      pressed = card;
+      pressTimer = setTimeout(function () {
+        pressTimer = null;
+        if (!pressed) return;
+        dragging = pressed; pressed = null;
+        dragging.classList.add("lifted");
+      }, 450);
+      return;
+    }
+    dragging = card;
     e.preventDefault();
     card.setPointerCapture(e.pointerId);
   });
+  // While a card is lifted the finger moves it, not the page.
+  board.addEventListener("touchmove", function (e) { if (dragging) e.preventDefault(); }, { passive: false });
+  board.addEventListener("contextmenu", function (e) { if (dragging || pressed) e.preventDefault(); });
   board.addEventListener("pointermove", function (e) {
+    if (pressed && Math.abs(e.clientX - startX) + Math.abs(e.clientY - startY) > 8) cancelPress();
     if (!dragging) return;
     var dx = e.clientX - startX, dy = e.clientY - startY;
     if (!moved && Math.abs(dx) + Math.abs(dy) < 5) return;
@@ -120,9 +140,10 @@
     dragging.style.transform = "translate(" + dx + "px," + dy + "px)";
   });
   board.addEventListener("pointerup", function (e) {
+    cancelPress();
     if (!dragging) return;
     var card = dragging; dragging = null;
-    card.style.transform = ""; card.classList.remove("dragging");
+    card.style.transform = ""; card.classList.remove("dragging"); card.classList.remove("lifted");
     if (!moved) return;
     e.preventDefault();
     card.style.visibility = "hidden";
@@ -160,7 +181,8 @@
     });
   });
   board.addEventListener("pointercancel", function () {
-    if (dragging) { dragging.style.transform = ""; dragging.classList.remove("dragging"); dragging = null; }
+    cancelPress();
+    if (dragging) { dragging.style.transform = ""; dragging.classList.remove("dragging"); dragging.classList.remove("lifted"); dragging = null; }
   });
   board.addEventListener("dragstart", function (e) { e.preventDefault(); });
   board.addEventListener("click", function (e) {

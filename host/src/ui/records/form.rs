@@ -77,10 +77,12 @@ fn form_sections(
         .collect()
 }
 
-/// Form values of a record, as strings per field (moments in the caller's time zone).
-fn record_values(zone: FixedOffset, r: &Record) -> HashMap<String, Vec<String>> {
-    r.values
-        .iter()
+/// Field values (a record's, defaults) as form strings, moments in the time zone `zone`.
+fn values_text<'a>(
+    zone: FixedOffset,
+    values: impl Iterator<Item = (&'a String, &'a Value)>,
+) -> HashMap<String, Vec<String>> {
+    values
         .map(|(k, v)| {
             let vals = match v {
                 Value::Null => vec![],
@@ -364,8 +366,10 @@ pub async fn new_form(
             &entity,
         );
     }
-    let values: HashMap<String, Vec<String>> =
-        prefill.into_iter().map(|(k, v)| (k, vec![v])).collect();
+    // The fields' default values, then what the link fills in (a customer's "new contact").
+    let defaults = super::default_values(&e);
+    let mut values = values_text(zone_of(&state, &caller), defaults.iter());
+    values.extend(prefill.into_iter().map(|(k, v)| (k, vec![v])));
     let heading = format!(
         "{} · {}",
         t(locale_of(&caller), "new"),
@@ -483,7 +487,7 @@ pub async fn edit_form(
         format!("/e/{entity}/{id}"),
         Some(r.version),
         Some(&r),
-        &record_values(zone_of(&state, &caller), &r),
+        &values_text(zone_of(&state, &caller), r.values.iter()),
         Map::new(),
         None,
         StatusCode::OK,
@@ -555,7 +559,7 @@ pub async fn update(
                 format!("/e/{entity}/{id}"),
                 Some(current.version),
                 Some(&current),
-                &record_values(zone_of(&state, &caller), &current),
+                &values_text(zone_of(&state, &caller), current.values.iter()),
                 Map::new(),
                 Some(t(locale, "stale")),
                 StatusCode::CONFLICT,

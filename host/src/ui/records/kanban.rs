@@ -1,13 +1,15 @@
 //! The kanban board: one column per option of the type's kanban field, each with its count
 //! and the total of the type's money field (the first decimal list column) in the reader's
-//! notation; `…/kanban/totals` answers the same figures after a card moved.
+//! notation; `…/kanban/totals` answers the same figures after a card moved. Closed columns
+//! (options with a colour: won, lost) show the cards changed in the last 30 days, with their
+//! figures, unless `?all=1`.
 
 use super::{cell, entity_or_page};
 use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, core_error, locale_of, page};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::{AggregateQuery, Entity, Field, FieldType, ListQuery, Locale, Metric};
@@ -36,6 +38,7 @@ fn figures(
     caller: &Caller,
     e: &Entity,
     kanban: &str,
+    filters: &[qingguan_core::Filter],
 ) -> qingguan_core::Result<Figures> {
     let money = money_field(e).map(|f| f.def.name.clone());
     let query = |money: Option<&String>| {
@@ -47,6 +50,7 @@ fn figures(
             &AggregateQuery {
                 group_by: vec![kanban.to_string()],
                 metrics,
+                filters: filters.to_vec(),
                 ..AggregateQuery::default()
             },
         )
@@ -75,6 +79,60 @@ fn figures(
     })
 }
 
+/// How many days a closed column looks back by default.
+const RECENT_DAYS: i64 = 30;
+
+/// `?all=1`: every card of closed columns, not only the recent ones.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    all: Option<String>,
+}
+
+impl BoardQuery {
+    fn all(&self) -> bool {
+        self.all
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && a != "0")
+    }
+}
+
+/// Whether an option closes a record's way across the board: options with a colour (a
+/// pipeline's won and lost) are its end states.
+fn closed(o: &qingguan_core::SelectOption) -> bool {
+    o.color.is_some()
+}
+
+/// `updated_at ≥` the start of the recent window, as a list parameter.
+fn recent_pair() -> (String, String) {
+    let since = chrono::Utc::now() - chrono::Duration::days(RECENT_DAYS);
+    (
+        "updated_at[gte]".to_string(),
+        since.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// Figures of every column: open columns over every record, closed columns over the recent
+/// window unless `all` (one or two grouped queries).
+fn board_figures(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    field: &Field,
+    all: bool,
+) -> qingguan_core::Result<(Figures, Option<Figures>)> {
+    let every = figures(state, caller, e, &field.def.name, &[])?;
+    if all || !field.def.options.iter().any(closed) {
+        return Ok((every, None));
+    }
+    let (k, v) = recent_pair();
+    let filters = ListQuery::from_pairs([(k.as_str(), v.as_str())])
+        .map(|q| q.filters)
+        .unwrap_or_default();
+    let recent = figures(state, caller, e, &field.def.name, &filters)?;
+    Ok((every, Some(recent)))
+}
+
 /// One column's figures as the page shows them.
 fn column_json(locale: Locale, value: &str, figures: &Figures) -> Json {
     let (count, total) = figures.by_value.get(value).cloned().unwrap_or((0, None));
@@ -89,6 +147,7 @@ pub async fn kanban(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Path(entity): Path<String>,
+    Query(bq): Query<BoardQuery>,
 ) -> Response {
     let e = match entity_or_page(&state, &caller, &entity) {
         Ok(e) => e,
@@ -106,19 +165,25 @@ pub async fn kanban(
         .take(2)
         .cloned()
         .collect();
-    let sums = match figures(&state, &caller, &e, &field.def.name) {
+    let (sums, recent) = match board_figures(&state, &caller, &e, &field, bq.all()) {
         Ok(f) => f,
         Err(err) => return core_error(&state, &caller, err),
     };
     let money = money_field(&e).filter(|_| sums.totals);
+    let since = recent_pair();
     let mut board = Vec::new();
     for o in &field.def.options {
-        let q = ListQuery::from_pairs([
-            (field.def.name.as_str(), o.value.as_str()),
-            ("sort", "-updated_at"),
-            ("limit", "50"),
-        ])
-        .unwrap_or_default();
+        let recent_only = recent.is_some() && closed(o);
+        let mut pairs = vec![
+            (field.def.name.clone(), o.value.clone()),
+            ("sort".into(), "-updated_at".into()),
+            ("limit".into(), "50".into()),
+        ];
+        if recent_only {
+            pairs.push(since.clone());
+        }
+        let q = ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .unwrap_or_default();
         let page_data = match state.store().list(&caller.access, &entity, &q) {
             Ok(p) => p,
             Err(err) => return core_error(&state, &caller, err),
@@ -135,8 +200,10 @@ pub async fn kanban(
                 json!({"id": r.id, "version": r.version, "title": r.title(&e), "lines": lines})
             })
             .collect();
-        let mut col = column_json(locale, &o.value, &sums);
+        let figs = recent.as_ref().filter(|_| recent_only).unwrap_or(&sums);
+        let mut col = column_json(locale, &o.value, figs);
         col["label"] = json!(o.label.get(locale));
+        col["recent"] = json!(recent_only);
         col["cards"] = json!(cards);
         board.push(col);
     }
@@ -164,6 +231,11 @@ pub async fn kanban(
         json!(Json::Object(labels).to_string()),
     );
     ctx.insert("board".into(), json!(board));
+    // Closed columns show the last days' cards unless every card was asked for.
+    let has_closed = field.def.options.iter().any(closed);
+    ctx.insert("has_closed".into(), json!(has_closed));
+    ctx.insert("show_all".into(), json!(bq.all()));
+    ctx.insert("recent_days".into(), json!(RECENT_DAYS));
     page(StatusCode::OK, "kanban.html", Json::Object(ctx))
 }
 
@@ -173,6 +245,7 @@ pub async fn kanban_totals(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Path(entity): Path<String>,
+    Query(bq): Query<BoardQuery>,
 ) -> Response {
     let e = match entity_or_page(&state, &caller, &entity) {
         Ok(e) => e,
@@ -182,15 +255,15 @@ pub async fn kanban_totals(
     let Some(field) = e.kanban_field.clone().and_then(|k| e.field(&k).cloned()) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!({"columns": []}))).into_response();
     };
-    let sums = match figures(&state, &caller, &e, &field.def.name) {
+    let (sums, recent) = match board_figures(&state, &caller, &e, &field, bq.all()) {
         Ok(f) => f,
         Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
-    let columns: Vec<Json> = field
-        .def
-        .options
-        .iter()
-        .map(|o| column_json(locale, &o.value, &sums))
+    let columns: Vec<Json> = (field.def.options.iter())
+        .map(|o| {
+            let figs = recent.as_ref().filter(|_| closed(o)).unwrap_or(&sums);
+            column_json(locale, &o.value, figs)
+        })
         .collect();
     axum::Json(json!({"columns": columns})).into_response()
 }

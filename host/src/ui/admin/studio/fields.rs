@@ -1,23 +1,62 @@
 //! Fields: adding one (its key derived from a label when left empty), changing an existing
-//! one (labels, required, help, options, hidden) and retiring a custom one.
+//! one (labels, required, help, options, default value, hidden), retiring a custom one and
+//! bringing it back.
 
 use super::{entity_page, field_taken, keys, value, Draft};
 use crate::state::AppState;
 use crate::ui::admin::AdminForm;
+use crate::ui::refusal::refusal_text;
 use crate::ui::render::{locale_of, t};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{FieldDef, FieldPatch, FieldType, Label, PartialLabel, SelectOption};
-use serde_json::json;
+use qingguan_core::{
+    FieldDef, FieldPatch, FieldType, Label, PartialLabel, Reason, SelectOption, Value,
+};
+use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 
-/// Options as the Studio edits them: "value | English | 中文", one per line.
+/// Options as the Studio edits them: "value | English | 中文", one per line, and
+/// " | #colour" after an option with a colour (a closed stage on the kanban board).
 pub(super) fn options_text(options: &[SelectOption]) -> String {
     options
         .iter()
-        .map(|o| format!("{} | {} | {}\n", o.value, o.label.en, o.label.zh_cn))
+        .map(|o| match &o.color {
+            Some(c) => format!("{} | {} | {} | {c}\n", o.value, o.label.en, o.label.zh_cn),
+            None => format!("{} | {} | {}\n", o.value, o.label.en, o.label.zh_cn),
+        })
         .collect()
+}
+
+/// A field's default value as the Studio edits it (the text a form input would hold).
+pub(super) fn default_text(def: &FieldDef) -> String {
+    def.default
+        .as_ref()
+        .and_then(|d| Value::from_json(def, d).ok())
+        .map(|v| v.to_text())
+        .unwrap_or_default()
+}
+
+/// The default value typed for `def` (checked against its type, `options` if they change
+/// too): `Ok(None)` unchanged, `Ok(Some(Null))` removed, or why it does not fit.
+fn typed_default(
+    def: &FieldDef,
+    options: Option<&Vec<SelectOption>>,
+    typed: Option<&String>,
+) -> Result<Option<Json>, Reason> {
+    let Some(typed) = typed.map(|t| t.trim()) else {
+        return Ok(None);
+    };
+    if typed == default_text(def) {
+        return Ok(None);
+    }
+    let mut probe = def.clone();
+    if let Some(o) = options {
+        probe.options = o.clone();
+    }
+    let v = Value::parse_str(&probe, typed)?;
+    v.check_bounds(&probe)?;
+    Ok(Some(v.to_json()))
 }
 
 /// Parses "value | English | 中文" lines; a line with words only gets a key derived from
@@ -40,10 +79,14 @@ fn parse_options(text: &str, old: &[SelectOption]) -> Vec<SelectOption> {
                 )
             }
         };
-        let color = old
-            .iter()
-            .find(|o| o.value == value)
-            .and_then(|o| o.color.clone());
+        // A fourth part is the colour (empty: none); without one the colour stays.
+        let color = match parts.get(3) {
+            Some(c) => Some(c.to_string()).filter(|c| !c.is_empty()),
+            None => old
+                .iter()
+                .find(|o| o.value == value)
+                .and_then(|o| o.color.clone()),
+        };
         out.push(SelectOption {
             value,
             label: Label::new(en, zh),
@@ -105,7 +148,7 @@ pub async fn add_field(
 }
 
 /// `POST /admin/studio/{entity}/fields/{field}`: changes what differs from the field as it
-/// is — labels, required, help, options, hidden.
+/// is — labels, required, help, options, default value, hidden.
 pub async fn patch_field(
     State(state): State<AppState>,
     Path((entity, field)): Path<(String, String)>,
@@ -131,6 +174,27 @@ pub async fn patch_field(
     let options = Some(parse_options(&value(&f, "options"), &cur.def.options)).filter(|o| {
         cur.def.kind.info().options && f.contains_key("options") && *o != cur.def.options
     });
+    let default = match typed_default(&cur.def, options.as_ref(), f.get("default")) {
+        Ok(d) => d,
+        Err(why) => {
+            let locale = locale_of(&caller);
+            let d = Draft::one(
+                &format!("field:{field}"),
+                f,
+                locale,
+                "default",
+                why.render(locale),
+            );
+            drop(schema);
+            return entity_page(
+                &state,
+                &caller,
+                &entity,
+                &d,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
     let patch = FieldPatch {
         label: Some(label).filter(|l| l.en.is_some() || l.zh_cn.is_some()),
         hidden: Some(flag("hidden")).filter(|h| *h != cur.hidden),
@@ -141,6 +205,7 @@ pub async fn patch_field(
         required: Some(flag("required"))
             .filter(|r| f.contains_key("required_shown") && *r != cur.def.required),
         options,
+        default,
     };
     drop(schema);
     let (access, ent, fld) = (caller.access.clone(), entity.clone(), field.clone());
@@ -172,6 +237,34 @@ pub async fn retire_field(
         Ok(()) => Redirect::to(&format!("/admin/studio/{entity}")).into_response(),
         Err(e) => {
             let d = Draft::refused(&format!("field:{field}"), f, locale_of(&caller), &e);
+            entity_page(&state, &caller, &entity, &d, e.status)
+        }
+    }
+}
+
+/// `POST /admin/studio/{entity}/fields/{field}/unretire`: brings a retired custom field back,
+/// with the values it held.
+pub async fn unretire_field(
+    State(state): State<AppState>,
+    Path((entity, field)): Path<(String, String)>,
+    AdminForm { caller, form: f }: AdminForm<HashMap<String, String>>,
+) -> Response {
+    let (access, ent, fld) = (caller.access.clone(), entity.clone(), field.clone());
+    match state
+        .blocking(move |s| s.unretire_field(&access, &ent, &fld))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/admin/studio/{entity}")).into_response(),
+        Err(e) => {
+            // The key is no input of this form: the reason, in words, above the fields.
+            let locale = locale_of(&caller);
+            let why = refusal_text(&state.store().schema(), locale, Some(&entity), &e);
+            let d = Draft {
+                form: format!("field:{field}"),
+                values: f,
+                summary: Some(why),
+                ..Default::default()
+            };
             entity_page(&state, &caller, &entity, &d, e.status)
         }
     }

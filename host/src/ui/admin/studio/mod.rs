@@ -1,4 +1,5 @@
-//! Studio: custom entity types, fields (add, relabel, require, help, options, hide, retire)
+//! Studio: custom entity types, fields (add, relabel, require, help, options, default value,
+//! hide, retire and bring back)
 //! and layouts. A refused form is shown again with what was typed and each error beside its
 //! input, in the user's language.
 
@@ -8,7 +9,7 @@ mod keys;
 mod layout;
 
 pub use entities::{create_entity, studio};
-pub use fields::{add_field, patch_field, retire_field};
+pub use fields::{add_field, patch_field, retire_field, unretire_field};
 pub use layout::set_layout;
 
 use super::{admin_only, ErrorQuery};
@@ -20,7 +21,7 @@ use crate::ui::render::{base, locale_of, message, page, t};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use qingguan_core::{Entity, FieldType, Locale, Origin};
+use qingguan_core::{Entity, FieldType, Locale, Origin, Schema};
 use serde_json::{json, Map, Value as Json};
 use std::collections::HashMap;
 
@@ -62,7 +63,8 @@ impl Draft {
             }
         }
         d.summary = Some(if e.fields.is_empty() {
-            e.message.clone()
+            // Never the core's English summary for a reader of Chinese.
+            crate::ui::refusal::refusal_text(&Schema::default(), locale, None, e)
         } else if rest.is_empty() {
             t(locale, "fix_errors")
         } else {
@@ -112,6 +114,7 @@ fn input_of(key: &str) -> Option<&'static str> {
         ("help", _) => "help_en",
         ("sections" | "layout", _) => "layout",
         ("list_columns" | "columns", _) => "columns",
+        ("default", _) => "default",
         _ => return None,
     })
 }
@@ -164,7 +167,8 @@ pub(super) fn entity_page(
             let help = f.def.help.clone().unwrap_or_default();
             let mut current = json!({"label_en": f.def.label.en, "label_zh": f.def.label.zh_cn,
                 "help_en": help.en, "help_zh": help.zh_cn, "required": f.def.required,
-                "hidden": f.hidden, "options": fields::options_text(&f.def.options)});
+                "hidden": f.hidden, "options": fields::options_text(&f.def.options),
+                "default": fields::default_text(&f.def)});
             let row = draft.for_form(&format!("field:{}", f.def.name));
             if let Some(typed) = row["values"].as_object().filter(|_| row["open"] == true) {
                 for (k, v) in typed {
@@ -178,6 +182,7 @@ pub(super) fn entity_page(
                 "origin": origin_words(state, locale, &f.origin), "retired": f.retired,
                 "readonly": f.def.readonly, "custom": f.origin == Origin::Custom,
                 "takes_options": f.def.kind.info().options,
+                "choices": default_choices(locale, f), "label": f.def.label.get(locale),
                 "v": current, "err": row["errors"]})
         })
         .collect();
@@ -210,16 +215,47 @@ pub(super) fn entity_page(
             .map(str::to_string)
             .unwrap_or_else(|| layout::layout_text(e))),
     );
+    let chosen: Vec<String> = match lay["values"]["columns"].as_str() {
+        Some(typed) => typed.split(',').map(|c| c.trim().to_string()).collect(),
+        None => e.layout.list_columns.clone(),
+    };
     ctx.insert(
-        "columns_text".into(),
-        json!(lay["values"]["columns"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| e.layout.list_columns.join(", "))),
+        "column_choices".into(),
+        json!(layout::column_choices(e, &chosen, locale)),
+    );
+    ctx.insert(
+        "layout_fields".into(),
+        json!(e
+            .visible_fields()
+            .map(|f| json!({"name": f.def.name, "label": f.def.label.get(locale)}))
+            .collect::<Vec<_>>()),
     );
     ctx.insert("layout_errors".into(), lay["errors"].clone());
+    // A new section's title, in both languages whatever the reader's.
+    ctx.insert(
+        "section_title".into(),
+        json!({"en": t(Locale::En, "new_section_title"), "zh": t(Locale::ZhCn, "new_section_title")}),
+    );
     ctx.insert("error".into(), json!(draft.summary));
     page(status, "studio_entity.html", Json::Object(ctx))
+}
+
+/// The values a default may take when they are few (a select's options, yes/no), to choose
+/// from a list; `null` when the default is typed.
+fn default_choices(locale: Locale, f: &qingguan_core::Field) -> Json {
+    match f.def.kind {
+        FieldType::Select => json!(f
+            .def
+            .options
+            .iter()
+            .map(|o| json!({"value": o.value, "label": o.label.get(locale)}))
+            .collect::<Vec<_>>()),
+        FieldType::Boolean => json!([
+            {"value": "true", "label": t(locale, "yes")},
+            {"value": "false", "label": t(locale, "no")}
+        ]),
+        _ => Json::Null,
+    }
 }
 
 /// Whether `name` is taken as a field key of `e` (by any field, retired ones included, or a
