@@ -495,7 +495,7 @@ fn apply_credit(invoice_id: i64, amount: Decimal, credit_number: &str) -> Result
         inv.id,
         inv.version,
         &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
-                "status": crate::payments::settled_status(total, paid)}),
+                "status": crate::sides::settled_status(total, paid)}),
     )?;
     Ok(())
 }

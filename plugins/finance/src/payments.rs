@@ -67,17 +67,6 @@ pub fn post_payment(side: &Side, id: i64) -> Result<Value> {
     Ok(json!({"status": p.str("status"), "entry": entry.str("number")}))
 }
 
-/// A document's status from what has been paid or credited against it.
-pub fn settled_status(total: Decimal, paid: Decimal) -> &'static str {
-    if paid >= total {
-        "paid"
-    } else if paid > Decimal::ZERO {
-        "partly_paid"
-    } else {
-        "posted"
-    }
-}
-
 /// `allocate` a payment: `{"invoices": {"<invoice id>": amount, …}}` (`"bills"` for a payment
 /// made) — never more than the payment has left nor than a document's balance, same party,
 /// both posted.
@@ -184,7 +173,7 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
             side.document,
             inv.id,
             inv.version,
-            &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(), "status": settled_status(total, paid)}),
+            &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(), "status": crate::sides::settled_status(total, paid)}),
         )?;
         done.push(id);
     }

@@ -3,6 +3,7 @@
 //! its entity types and the words a person reads for them.
 
 use crate::text::zh;
+use qingguan_plugin_sdk::Decimal;
 
 /// Which documents a posting, allocation or report works on.
 pub struct Side {
@@ -93,5 +94,16 @@ impl Side {
     /// The key of `allocate`'s input: `invoices` or `bills`.
     pub fn allocate_key(&self) -> String {
         format!("{}s", self.document)
+    }
+}
+
+/// A document's status from what has been paid or credited against it.
+pub fn settled_status(total: Decimal, paid: Decimal) -> &'static str {
+    if paid >= total {
+        "paid"
+    } else if paid > Decimal::ZERO {
+        "partly_paid"
+    } else {
+        "posted"
     }
 }
