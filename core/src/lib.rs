@@ -21,6 +21,7 @@ pub mod settings;
 pub mod store;
 pub mod users;
 pub mod value;
+pub mod workflow;
 
 pub use access::{Access, EntityPermission, Role, Scope};
 pub use error::{Error, FieldErrors, Result};
@@ -38,6 +39,9 @@ pub use schema::{
 pub use search::SearchHit;
 pub use settings::parse_utc_offset;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
-pub use store::{restore_install, CallScope, InstallFile, Store, StoreOptions};
+pub use store::{
+    restore_install, Approval, CallScope, Decision, Delegation, InstallFile, OpenTransition,
+    RecordWorkflow, Store, StoreOptions, TransitionOutcome,
+};
 pub use users::{NewUser, Session, UserInfo};
 pub use value::Value;

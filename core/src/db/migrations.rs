@@ -11,6 +11,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_saved_views.sql")),
     (5, include_str!("../../migrations/0005_plugin_kv_usage.sql")),
     (6, include_str!("../../migrations/0006_plugin_jobs.sql")),
+    (7, include_str!("../../migrations/0007_field_defaults.sql")),
+    (8, include_str!("../../migrations/0008_workflows.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -51,6 +51,7 @@ impl Reason {
             NeedsLabel => "needs_label",
             NeedsOptions => "needs_options",
             BadOptionValue => "bad_option_value",
+            BadColor => "bad_color",
             DuplicateOption { .. } => "duplicate_option",
             OptionsNotAllowed => "options_not_allowed",
             NeedsTarget => "needs_target",
@@ -80,6 +81,14 @@ impl Reason {
             SharedValues { .. } => "shared_values",
             AdminRoleStaysAdmin => "admin_role_stays_admin",
             NoEntity { .. } => "no_entity",
+            BadWorkflow { .. } => "bad_workflow",
+            NoTransition { .. } => "no_transition",
+            NeedsApproval { .. } => "needs_approval",
+            ApprovalPending => "approval_pending",
+            LockedInState { .. } => "locked_in_state",
+            NotApprover => "not_approver",
+            NoApprover { .. } => "no_approver",
+            SelfApproval => "self_approval",
             FilterNeedsValue => "filter_needs_value",
             NeedsValue => "needs_value",
             NoContains { .. } => "no_contains",
@@ -171,6 +180,11 @@ impl Reason {
             | PlacedTwice { name }
             | EntityExists { name }
             | NoEntity { name } => vec![("name", name.clone())],
+            BadWorkflow { detail } => vec![("detail", detail.clone())],
+            NoTransition { from, to } => vec![("from", from.clone()), ("to", to.clone())],
+            NeedsApproval { transition } => vec![("transition", transition.clone())],
+            LockedInState { state } => vec![("state", state.clone())],
+            NoApprover { step } => vec![("step", s(step))],
             DuplicateOption { value } | OptionInUse { value } => vec![("value", value.clone())],
             ScaleTooLarge { max } => vec![("max", s(max))],
             EntityDefinedBy { name, origin } => {
@@ -196,15 +210,21 @@ impl Reason {
                 vec![("metric", metric.clone()), ("forms", METRIC_FORMS.into())]
             }
             PathNotUtf8 => vec![("encoding", "UTF-8".into())],
+            BadColor => vec![
+                ("short", "#rgb".into()),
+                ("long", "#rrggbb".into()),
+                ("example", "#2e7d32".into()),
+            ],
             Text(t) => vec![("text", t.clone())],
             Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
             | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
-            | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
-            | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
-            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
-            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
-            | NotCustomField => vec![],
+            | BadName | NeedsLabel | NeedsOptions | BadOptionValue
+            | OptionsNotAllowed | NeedsTarget | TargetNotAllowed | ScaleNotAllowed
+            | NotFiniteBound | MaxBelowMin | IndexSize | NeedsTitle | AdminRoleStaysAdmin
+            | NeedsValue | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged
+            | NoSortField | SumTooLarge | NotCustomField | ApprovalPending | NotApprover
+            | SelfApproval => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -281,6 +301,7 @@ impl Reason {
             NeedsLabel,
             NeedsOptions,
             BadOptionValue,
+            BadColor,
             DuplicateOption {
                 value: "lead".into(),
             },
@@ -342,6 +363,23 @@ impl Reason {
             NoEntity {
                 name: "vendor".into(),
             },
+            BadWorkflow {
+                detail: "no field 'x'".into(),
+            },
+            NoTransition {
+                from: "draft".into(),
+                to: "won".into(),
+            },
+            NeedsApproval {
+                transition: "Win".into(),
+            },
+            ApprovalPending,
+            LockedInState {
+                state: "won".into(),
+            },
+            NotApprover,
+            NoApprover { step: 1 },
+            SelfApproval,
             FilterNeedsValue,
             NeedsValue,
             NoContains {

@@ -66,6 +66,7 @@ impl fmt::Display for Reason {
             NeedsLabel => f.write_str("needs an English or Chinese label"),
             NeedsOptions => f.write_str("a select field needs at least one option"),
             BadOptionValue => f.write_str("option values must be 1-64 characters"),
+            BadColor => f.write_str("a colour must be written #rgb or #rrggbb, such as #2e7d32"),
             DuplicateOption { value } => write!(f, "option '{value}' appears twice"),
             OptionsNotAllowed => f.write_str("only select fields take options"),
             NeedsTarget => f.write_str("a reference needs a target entity"),
@@ -120,6 +121,23 @@ impl fmt::Display for Reason {
             }
             AdminRoleStaysAdmin => f.write_str("the admin role must stay an administrator role"),
             NoEntity { name } => write!(f, "no entity type '{name}'"),
+            BadWorkflow { detail } => write!(f, "not a workflow for this type: {detail}"),
+            NoTransition { from, to } => write!(
+                f,
+                "no transition from '{from}' to '{to}' is open to you (check who may make it and its condition)"
+            ),
+            NeedsApproval { transition } => write!(
+                f,
+                "'{transition}' needs approval: ask for it with the transition's button"
+            ),
+            ApprovalPending => f.write_str("waits for an approval: the state cannot change until it is decided"),
+            LockedInState { state } => write!(f, "cannot change while the record is '{state}'"),
+            NotApprover => f.write_str("you are not an approver of this step"),
+            NoApprover { step } => write!(
+                f,
+                "approval step {step} names nobody who could approve it (the owner has no manager, or nobody has the role)"
+            ),
+            SelfApproval => f.write_str("you asked for this approval and may not approve it yourself"),
             FilterNeedsValue => f.write_str("needs a value (use [null]=true to find empty ones)"),
             NeedsValue => f.write_str("needs a value"),
             NoContains { kind } => {

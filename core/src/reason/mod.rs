@@ -177,6 +177,8 @@ pub enum Reason {
     NeedsOptions,
     /// An option value that is empty or longer than 64 characters.
     BadOptionValue,
+    /// An option colour that is not `#rgb` or `#rrggbb`.
+    BadColor,
     /// An option value given twice.
     DuplicateOption {
         /// The option value.
@@ -304,6 +306,42 @@ pub enum Reason {
         /// The entity type named.
         name: String,
     },
+
+    // --- Workflows ----------------------------------------------------------------------
+    /// A workflow definition that does not fit its entity type.
+    BadWorkflow {
+        /// What is wrong, in the definition's terms.
+        detail: String,
+    },
+    /// A change of state no transition open to the writer allows.
+    NoTransition {
+        /// The state the record is in (empty: none).
+        from: String,
+        /// The state asked for.
+        to: String,
+    },
+    /// The transition needs approval: it is asked for, not written.
+    NeedsApproval {
+        /// The transition's label.
+        transition: String,
+    },
+    /// The record waits for an approval: its state cannot change meanwhile.
+    ApprovalPending,
+    /// The field cannot change while the record is in this state.
+    LockedInState {
+        /// The state.
+        state: String,
+    },
+    /// The person is not an approver of the approval's current step.
+    NotApprover,
+    /// An approval step names nobody who could approve it (an owner without a manager, a role
+    /// nobody has).
+    NoApprover {
+        /// The step, from 1.
+        step: i64,
+    },
+    /// The person asked for this approval and the step does not let them approve it.
+    SelfApproval,
 
     // --- Queries ------------------------------------------------------------------------
     /// A filter without a value.

@@ -61,6 +61,12 @@ pub(super) fn render(r: &Reason) -> String {
         NeedsLabel => "需要英文或中文名称".into(),
         NeedsOptions => "选择字段至少需要一个选项".into(),
         BadOptionValue => "选项值的长度必须是 1 到 64 个字符".into(),
+        BadColor => format!(
+            "颜色须写作 {} 或 {}，例如 {}",
+            param("short"),
+            param("long"),
+            param("example")
+        ),
         DuplicateOption { value } => format!("选项“{value}”重复了"),
         OptionsNotAllowed => "只有选择字段才能设置选项".into(),
         NeedsTarget => "引用字段需要指定目标实体类型".into(),
@@ -97,6 +103,18 @@ pub(super) fn render(r: &Reason) -> String {
         }
         AdminRoleStaysAdmin => "内置的管理员角色必须保留管理员权限".into(),
         NoEntity { name } => format!("没有实体类型“{name}”"),
+        BadWorkflow { detail } => format!("不是适用于该类型的流程：{detail}"),
+        NoTransition { from, to } => {
+            format!("您不能把状态从“{from}”改为“{to}”（请检查谁可以执行该流转及其条件）")
+        }
+        NeedsApproval { transition } => format!("“{transition}”需要审批：请用该流转的按钮提交审批"),
+        ApprovalPending => "正在等待审批：审批完成前不能改变状态".into(),
+        LockedInState { state } => format!("记录处于“{state}”状态时不能修改"),
+        NotApprover => "您不是这一步的审批人".into(),
+        NoApprover { step } => {
+            format!("第 {step} 步审批没有可审批的人（负责人没有上级，或没有人具有该角色）")
+        }
+        SelfApproval => "这是您提交的审批，本步骤不允许自己审批".into(),
         FilterNeedsValue => format!("需要一个值（查找空值请用 {}）", param("syntax")),
         NeedsValue => "需要一个值".into(),
         NoContains { kind } => format!("“包含”不适用于{}字段", kind.info().label.1),

@@ -6,6 +6,7 @@ mod backup;
 mod call_scope;
 pub use backup::{restore_install, InstallFile};
 pub use call_scope::CallScope;
+mod approvals;
 mod history;
 mod input;
 mod integrity;
@@ -17,6 +18,9 @@ mod scope;
 mod storage;
 #[cfg(test)]
 mod tests;
+mod workflows;
+pub use approvals::Delegation;
+pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use scope::scope_condition as scope_sql;
 
@@ -62,6 +66,7 @@ pub struct Store {
     schema: RwLock<Arc<Schema>>,
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
+    workflows: RwLock<workflows::Workflows>,
 }
 
 impl std::fmt::Debug for Store {
@@ -90,9 +95,11 @@ impl Store {
             schema: RwLock::new(Arc::new(Schema::default())),
             roles: RwLock::new(Arc::new(HashMap::new())),
             hooks: RwLock::new(Arc::new(NoHooks)),
+            workflows: RwLock::new(Arc::default()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;
+        store.load_workflows()?;
         Ok(store)
     }
 

@@ -1,7 +1,9 @@
 //! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
 //! and the search index kept in the same transaction.
 
-use super::input::{core_rules, gather, missing_required, parse_input, parse_write, to_map};
+use super::input::{
+    core_rules, fill_defaults, gather, missing_required, parse_input, parse_write, to_map,
+};
 use super::integrity::{check_integrity, check_owner};
 use super::scope::{in_scope, scoped};
 use super::Store;
@@ -179,6 +181,30 @@ impl Store {
         if e.retired {
             return Err(read_only(&e));
         }
+        let mut defaults = BTreeMap::new();
+        fill_defaults(&e, &mut defaults);
+        let mut input = input.clone();
+        for (k, v) in defaults {
+            if input
+                .get(&k)
+                .is_none_or(|j| j.is_null() || j.as_str() == Some(""))
+            {
+                input.insert(k, v.to_json());
+            }
+        }
+        // A workflow's initial state, where the create names none.
+        if let Some(wf) = self.workflow(entity) {
+            if let Some(initial) = &wf.initial {
+                let field = &wf.state_field;
+                if input
+                    .get(field)
+                    .is_none_or(|j| j.is_null() || j.as_str() == Some(""))
+                {
+                    input.insert(field.clone(), Json::from(initial.clone()));
+                }
+            }
+        }
+        let input = &input;
         let parsed = parse_write(&e, input, &BTreeMap::new())?;
         let hooks = self.hooks();
         let event = WriteEvent {
@@ -208,6 +234,10 @@ impl Store {
             // rules, the owner, references.
             let mut pending = missing_required(&e, &values);
             gather(&mut pending, core_rules(self, access, &e, None, &values))?;
+            gather(
+                &mut pending,
+                self.workflow_guard(access, &e, None, owner, &values),
+            )?;
             self.write(|tx| {
                 gather(&mut pending, check_owner(tx, access, &perm, owner))?;
                 check_integrity(tx, &schema, access, &e, None, &values, pending)?;
@@ -331,6 +361,10 @@ impl Store {
             gather(
                 &mut pending,
                 core_rules(self, access, &e, Some(&current), &changed),
+            )?;
+            gather(
+                &mut pending,
+                self.workflow_guard(access, &e, Some(&current), owner, &values),
             )?;
             self.write(|tx| {
                 if owner != current.owner {

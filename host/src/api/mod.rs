@@ -11,6 +11,7 @@ pub mod plugins;
 pub mod records;
 pub mod search;
 pub mod users;
+pub mod workflows;
 
 use crate::state::AppState;
 use axum::http::{header, HeaderValue};
@@ -77,6 +78,21 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::get, records::update, records::delete))
         .routes(routes!(records::history))
+        .routes(routes!(workflows::list_workflows))
+        .routes(routes!(
+            workflows::get_workflow,
+            workflows::put_workflow,
+            workflows::delete_workflow
+        ))
+        .routes(routes!(workflows::record_workflow))
+        .routes(routes!(workflows::make_transition))
+        .routes(routes!(workflows::decide))
+        .routes(routes!(workflows::waiting))
+        .routes(routes!(
+            workflows::get_delegation,
+            workflows::put_delegation,
+            workflows::delete_delegation
+        ))
         .routes(routes!(search::search))
         .routes(routes!(users::create_user))
         .routes(routes!(users::set_password))

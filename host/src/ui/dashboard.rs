@@ -94,8 +94,52 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
             }
         }
     }
+    // Approvals waiting for this person, each a link to its record.
+    let waiting: Vec<Json> = state
+        .store()
+        .approvals_waiting_for(&caller.access)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let label = schema_label(state.store(), &a.entity, locale);
+            json!({"href": format!("/e/{}/{}", a.entity, a.record_id),
+                   "title": format!("{label} · {}", crate::ui::render::title_of(&state, &caller, &a.entity, a.record_id)),
+                   "to": state_label(state.store(), &a.entity, &a.to_state, locale), "step": a.step + 1, "steps": a.steps})
+        })
+        .collect();
+    ctx.insert("waiting".into(), json!(waiting));
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));
     page(StatusCode::OK, "dashboard.html", Json::Object(ctx))
+}
+
+fn schema_label(
+    store: &qingguan_core::Store,
+    entity: &str,
+    locale: qingguan_core::Locale,
+) -> String {
+    store
+        .schema()
+        .entity(entity)
+        .map(|e| e.label.get(locale).to_string())
+        .unwrap_or_else(|| entity.to_string())
+}
+
+/// A workflow state by its option's label.
+fn state_label(
+    store: &qingguan_core::Store,
+    entity: &str,
+    state: &str,
+    locale: qingguan_core::Locale,
+) -> String {
+    let schema = store.schema();
+    store
+        .workflow(entity)
+        .and_then(|wf| {
+            let field = schema.entity(entity)?.field(&wf.state_field)?;
+            let option = field.def.options.iter().find(|o| o.value == state)?;
+            Some(option.label.get(locale).to_string())
+        })
+        .unwrap_or_else(|| state.to_string())
 }

@@ -52,6 +52,14 @@ pub fn router() -> Router<AppState> {
         .route("/e/{entity}/{id}/delete", post(records::delete))
         .route("/e/{entity}/{id}/owner", post(records::change_owner))
         .route(
+            "/e/{entity}/{id}/transition/{name}",
+            post(records::transition),
+        )
+        .route(
+            "/e/{entity}/{id}/approvals/{approval}",
+            post(records::decide),
+        )
+        .route(
             "/e/{entity}/{id}/action/{plugin}/{action}",
             post(records::action),
         )
@@ -66,6 +74,15 @@ pub fn router() -> Router<AppState> {
             get(admin::settings).post(admin::save_settings),
         )
         .route("/admin/roles", get(admin::roles))
+        .route("/admin/workflows", get(admin::workflows))
+        .route(
+            "/admin/workflows/{entity}",
+            get(admin::workflow).post(admin::save_workflow),
+        )
+        .route(
+            "/admin/workflows/{entity}/remove",
+            post(admin::remove_workflow),
+        )
         .route("/admin/roles/{name}", post(admin::save_role))
         .route(
             "/admin/studio",
@@ -80,6 +97,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/studio/{entity}/fields/{field}/retire",
             post(admin::retire_field),
+        )
+        .route(
+            "/admin/studio/{entity}/fields/{field}/unretire",
+            post(admin::unretire_field),
         )
         .route("/admin/studio/{entity}/layout", post(admin::set_layout))
         .route("/admin/plugins", get(admin::plugins))
@@ -109,6 +130,18 @@ pub fn router() -> Router<AppState> {
                         (header::CACHE_CONTROL, "max-age=300"),
                     ],
                     include_str!("assets/app.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/studio.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=300"),
+                    ],
+                    include_str!("assets/studio.js"),
                 )
             }),
         )

@@ -53,6 +53,14 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_settings.html"),
             ),
             ("setup.html", include_str!("templates/setup.html")),
+            (
+                "admin_workflows.html",
+                include_str!("templates/admin_workflows.html"),
+            ),
+            (
+                "admin_workflow.html",
+                include_str!("templates/admin_workflow.html"),
+            ),
         ] {
             env.add_template(name, src).expect("template parses");
         }
@@ -63,6 +71,22 @@ fn env() -> &'static Environment<'static> {
 /// All UI strings of a locale, for templates (`T.key`).
 pub fn strings(locale: Locale) -> Json {
     let keys = [
+        "workflow",
+        "workflows",
+        "state",
+        "needs_approval",
+        "pending_approval",
+        "step",
+        "waiting_for",
+        "approve",
+        "reject",
+        "comment",
+        "approvals_trail",
+        "workflow_definition",
+        "workflow_help",
+        "remove_workflow",
+        "no_workflow",
+        "waiting_for_me",
         "app",
         "login",
         "logout",
@@ -115,6 +139,19 @@ pub fn strings(locale: Locale) -> Json {
         "origin",
         "layout",
         "layout_help",
+        "kanban_showing_recent",
+        "kanban_show_all",
+        "kanban_showing_all",
+        "kanban_show_recent",
+        "unretire",
+        "default_value",
+        "new_section",
+        "layout_drag_help",
+        "remove_section",
+        "list_columns_help",
+        "order",
+        "layout_as_text",
+        "layout_as_editor",
         "list_columns",
         "new_entity",
         "entity_name",

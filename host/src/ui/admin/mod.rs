@@ -8,6 +8,7 @@ mod plugins;
 mod settings;
 mod studio;
 mod users;
+mod workflows;
 
 pub use builtin_plugins::install_builtin;
 pub use plugin_jobs::run_job;
@@ -15,8 +16,10 @@ pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use settings::{save_settings, settings};
 pub use studio::{
     add_field, create_entity, patch_field, retire_field, set_layout, studio, studio_entity,
+    unretire_field,
 };
 pub use users::{add_user, reset_password, roles, save_role, users};
+pub use workflows::{remove_workflow, save_workflow, workflow, workflows};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -88,7 +91,10 @@ pub(super) fn back_with_api_error(path: &str, e: &ApiError) -> Response {
         .map(|(k, v)| format!("{}{colon}{}", form_label(locale, k), v.render(locale)))
         .collect();
     if fields.is_empty() {
-        return back_with_error(path, &e.message);
+        // Never the core's English summary for a reader of Chinese.
+        let schema = qingguan_core::Schema::default();
+        let text = crate::ui::refusal::refusal_text(&schema, locale, None, e);
+        return back_with_error(path, &text);
     }
     back_with_error(
         path,

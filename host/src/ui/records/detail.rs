@@ -29,10 +29,10 @@ pub async fn detail(
 /// What a record page says after a refused change: a sentence above it, a reason beside the
 /// owner picker, and the status it is answered with.
 #[derive(Default)]
-struct Notice {
-    error: Option<String>,
-    owner_error: Option<String>,
-    status: Option<StatusCode>,
+pub(super) struct Notice {
+    pub(super) error: Option<String>,
+    pub(super) owner_error: Option<String>,
+    pub(super) status: Option<StatusCode>,
 }
 
 /// The types a customer's page offers to create for it, with the UI string of the button:
@@ -87,7 +87,7 @@ fn item_dates(
         .join(" · ")
 }
 
-fn detail_page(
+pub(super) fn detail_page(
     state: &AppState,
     caller: &Caller,
     entity: &str,
@@ -182,7 +182,7 @@ fn detail_page(
                 })
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
-            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", _ => "deleted" }), "user": who, "changes": changes})
+            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
@@ -208,6 +208,10 @@ fn detail_page(
     ctx.insert("sections".into(), json!(sections));
     ctx.insert("related".into(), json!(related));
     ctx.insert("history".into(), json!(history));
+    ctx.insert(
+        "workflow".into(),
+        json!(super::workflow_panel::panel(state, caller, &e, id)),
+    );
     ctx.insert("actions".into(), json!(actions));
     ctx.insert(
         "owner".into(),

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use crate::ui::render::{display, local_time, locale_of, message, t, title_of};
 use axum::http::StatusCode;
 use axum::response::Response;
-use qingguan_core::{Entity, Locale, Record};
+use qingguan_core::{Entity, Locale, Record, Value};
 
 mod detail;
 mod form;
@@ -15,12 +15,15 @@ mod list;
 mod owner;
 mod picker;
 mod views;
+mod workflow;
+mod workflow_panel;
 
 pub use detail::{action, change_owner, delete, detail};
 pub use form::{create, edit_form, new_form, update};
 pub use kanban::{kanban, kanban_totals};
 pub use list::list;
 pub use views::{delete_view, rename_view, save_view};
+pub use workflow::{decide, transition};
 
 pub(super) fn entity_or_page(
     state: &AppState,
@@ -87,4 +90,14 @@ pub(super) fn encode(pairs: &[(String, String)]) -> String {
         s.append_pair(k, v);
     }
     s.finish()
+}
+
+/// The default values of an entity type's visible fields, as a new record's form shows them.
+fn default_values(e: &Entity) -> std::collections::BTreeMap<String, Value> {
+    e.visible_fields()
+        .filter_map(|f| {
+            let v = Value::from_json(&f.def, f.def.default.as_ref()?).ok()?;
+            Some((f.def.name.clone(), v))
+        })
+        .collect()
 }

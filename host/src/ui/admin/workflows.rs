@@ -1,0 +1,186 @@
+//! Workflows in the administration: which entity types have one, and a definition editor per
+//! type (JSON, checked against the type before it is saved, with an example drawn from the
+//! type's own select field to start from).
+
+use super::admin_only;
+use crate::caller::Caller;
+use crate::state::AppState;
+use crate::ui::admin::AdminForm;
+use crate::ui::extract::UiCaller;
+use crate::ui::render::{base, locale_of, message, page, t};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use qingguan_core::{Entity, FieldType};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+/// A starting point for a type without a workflow: its state field's options in a row, each
+/// reachable from the one before by anyone who may update the record.
+fn example(e: &Entity) -> Option<Json> {
+    let field = e
+        .kanban_field
+        .as_ref()
+        .and_then(|k| e.field(k))
+        .or_else(|| {
+            e.fields
+                .iter()
+                .find(|f| f.def.kind == FieldType::Select && !f.retired)
+        })?;
+    let options = &field.def.options;
+    let transitions: Vec<Json> = options
+        .windows(2)
+        .map(|w| {
+            json!({"name": format!("to_{}", w[1].value), "label": w[1].label, "from": [w[0].value],
+                   "to": w[1].value, "who": []})
+        })
+        .collect();
+    Some(json!({
+        "state_field": field.def.name,
+        "initial": options.first().map(|o| o.value.clone()),
+        "states": {},
+        "transitions": transitions,
+    }))
+}
+
+/// `GET /admin/workflows`: every entity type with a select field, and whether it has a
+/// workflow.
+pub async fn workflows(State(state): State<AppState>, UiCaller(caller): UiCaller) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let locale = locale_of(&caller);
+    let schema = state.store().schema();
+    let defined = state.store().workflows();
+    let types: Vec<Json> = schema
+        .entities()
+        .iter()
+        .filter(|e| !e.retired && e.fields.iter().any(|f| f.def.kind == FieldType::Select))
+        .map(|e| {
+            json!({"name": e.name, "label": e.label.get(locale), "defined": defined.contains_key(&e.name),
+                   "transitions": defined.get(&e.name).map(|w| w.transitions.len()).unwrap_or(0)})
+        })
+        .collect();
+    let mut ctx = base(&state, &caller, "/admin/workflows");
+    ctx.insert("types".into(), json!(types));
+    page(StatusCode::OK, "admin_workflows.html", Json::Object(ctx))
+}
+
+fn editor(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    text: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let locale = locale_of(caller);
+    let mut ctx = base(state, caller, "/admin/workflows");
+    ctx.insert(
+        "entity".into(),
+        json!({"name": e.name, "label": e.label.get(locale)}),
+    );
+    ctx.insert("definition".into(), json!(text));
+    ctx.insert(
+        "defined".into(),
+        json!(state.store().workflow(&e.name).is_some()),
+    );
+    ctx.insert("error".into(), json!(error));
+    page(status, "admin_workflow.html", Json::Object(ctx))
+}
+
+fn entity_or_404(state: &AppState, caller: &Caller, name: &str) -> Result<Entity, Response> {
+    state.store().schema().entity(name).cloned().ok_or_else(|| {
+        message(
+            state,
+            caller,
+            StatusCode::NOT_FOUND,
+            &t(locale_of(caller), "not_found"),
+            name,
+        )
+    })
+}
+
+/// `GET /admin/workflows/{entity}`: the definition (or an example) to edit.
+pub async fn workflow(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path(entity): Path<String>,
+) -> Response {
+    if let Err(r) = admin_only(&state, &caller) {
+        return r;
+    }
+    let e = match entity_or_404(&state, &caller, &entity) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let current = state
+        .store()
+        .workflow(&entity)
+        .map(|w| json!(*w))
+        .or_else(|| example(&e))
+        .unwrap_or(Json::Null);
+    let text = serde_json::to_string_pretty(&current).unwrap_or_default();
+    editor(&state, &caller, &e, &text, None, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WorkflowForm {
+    #[serde(default)]
+    definition: String,
+}
+
+/// `POST /admin/workflows/{entity}`: saves the definition, or shows it again with the reason.
+pub async fn save_workflow(
+    State(state): State<AppState>,
+    Path(entity): Path<String>,
+    AdminForm { caller, form: f }: AdminForm<WorkflowForm>,
+) -> Response {
+    let e = match entity_or_404(&state, &caller, &entity) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let locale = locale_of(&caller);
+    let parsed: Result<Json, String> =
+        serde_json::from_str(&f.definition).map_err(|err| err.to_string());
+    let outcome = match parsed {
+        Ok(def) => {
+            let (access, ent) = (caller.access.clone(), entity.clone());
+            state
+                .blocking(move |s| s.set_workflow(&access, &ent, &def))
+                .await
+                .map_err(|api| {
+                    api.fields
+                        .values()
+                        .map(|why| why.render(locale))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+        }
+        Err(why) => Err(why),
+    };
+    match outcome {
+        Ok(_) => Redirect::to("/admin/workflows").into_response(),
+        Err(why) => editor(
+            &state,
+            &caller,
+            &e,
+            &f.definition,
+            Some(format!("{} {why}", t(locale, "fix_errors"))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    }
+}
+
+/// `POST /admin/workflows/{entity}/remove`.
+pub async fn remove_workflow(
+    State(state): State<AppState>,
+    Path(entity): Path<String>,
+    AdminForm { caller, form: _f }: AdminForm<serde::de::IgnoredAny>,
+) -> Response {
+    let access = caller.access.clone();
+    let _ = state
+        .blocking(move |s| s.remove_workflow(&access, &entity))
+        .await;
+    Redirect::to("/admin/workflows").into_response()
+}
