@@ -187,6 +187,41 @@ impl Response {
         }
     }
 
+    /// An error as a JSON answer: `{"error": {code, message, fields}}` with the status of its
+    /// kind (404, 403, 422, 409, 500). A route answering 400 or more rolls its call back.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::{Error, Response};
+    /// let r = Response::from_error(&Error::invalid("check the amount").field("amount", "too big"));
+    /// assert_eq!(r.status, 422);
+    /// ```
+    pub fn from_error(e: &crate::Error) -> Response {
+        use crate::Error;
+        let (status, code) = match e {
+            Error::NotFound(_) => (404, "not_found"),
+            Error::Denied(_) => (403, "forbidden"),
+            Error::Invalid { .. } => (422, "rejected"),
+            Error::Stale(_) => (409, "stale_version"),
+            Error::Unique { .. } => (409, "unique"),
+            Error::Conflict(_) => (409, "conflict"),
+            Error::Failed(_) => (500, "plugin_error"),
+        };
+        let (message, fields) = match e {
+            Error::Invalid { message, fields } => (
+                message.clone(),
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+                    .collect::<serde_json::Map<String, Value>>(),
+            ),
+            other => (other.to_string(), serde_json::Map::new()),
+        };
+        Response::json_status(
+            status,
+            &serde_json::json!({"error": {"code": code, "message": message, "fields": fields}}),
+        )
+    }
+
     /// 200 with a body of the given content type (for example an SVG chart).
     ///
     /// ```

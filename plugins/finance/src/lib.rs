@@ -7,6 +7,7 @@ pub mod chart;
 pub mod documents;
 pub mod journal;
 pub mod money;
+mod page;
 pub mod payments;
 pub mod periods;
 pub mod profit;
@@ -31,31 +32,7 @@ fn wants_json(req: &Request) -> bool {
 }
 
 fn as_response(outcome: Result<Response>) -> Result<Response> {
-    outcome.or_else(|e| {
-        let (status, code) = match &e {
-            Error::NotFound(_) => (404, "not_found"),
-            Error::Denied(_) => (403, "forbidden"),
-            Error::Invalid { .. } => (422, "rejected"),
-            Error::Stale(_) => (409, "stale_version"),
-            Error::Unique { .. } => (409, "unique"),
-            Error::Conflict(_) => (409, "conflict"),
-            Error::Failed(_) => (500, "plugin_error"),
-        };
-        let (message, fields) = match &e {
-            Error::Invalid { message, fields } => (
-                message.clone(),
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!(v)))
-                    .collect::<Map<String, Value>>(),
-            ),
-            other => (other.to_string(), Map::new()),
-        };
-        Ok(Response::json_status(
-            status,
-            &json!({"error": {"code": code, "message": message, "fields": fields}}),
-        ))
-    })
+    outcome.or_else(|e| Ok(Response::from_error(&e)))
 }
 
 /// `{"customer": id}`: a draft invoice for what inventory delivered to the customer and no

@@ -56,12 +56,7 @@ pub fn profit_and_loss_page(from: &str, to: &str) -> Result<String> {
     let section = |s: &mut String, title: String, rows: &Value, total: &Value| {
         s.push_str(&format!("<tr><th colspan=\"3\">{}</th></tr>", esc(&title)));
         for r in rows.as_array().into_iter().flatten() {
-            s.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(r["code"].as_str().unwrap_or("")),
-                esc(r["name"].as_str().unwrap_or("")),
-                esc(r["amount"].as_str().unwrap_or(""))
-            ));
+            s.push_str(&crate::page::row(r, &["code", "name", "amount"]));
         }
         s.push_str(&format!(
             "<tr><td></td><th>{}</th><th>{}</th></tr>",

@@ -90,14 +90,7 @@ pub fn trial_balance_page(from: &str, to: &str) -> Result<String> {
     s.push_str(&format!("<table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         esc(&t("Code", "代码")), esc(&t("Account", "科目")), esc(&t("Debit", "借方")), esc(&t("Credit", "贷方"))));
     for r in tb["rows"].as_array().into_iter().flatten() {
-        let c = |k: &str| esc(r[k].as_str().unwrap_or(""));
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            c("code"),
-            c("name"),
-            c("debit"),
-            c("credit")
-        ));
+        s.push_str(&crate::page::row(r, &["code", "name", "debit", "credit"]));
     }
     s.push_str(&format!(
         "</tbody><tfoot><tr><th colspan=\"2\">{}</th><th>{}</th><th>{}</th></tr></tfoot></table><p>{}: <strong>{}</strong></p>",

@@ -275,13 +275,9 @@ pub fn customer_statement_page(customer: i64) -> Result<String> {
         esc(&t("Statement", "对账单")), esc(&name), esc(&t("Date", "日期")), esc(&t("Document", "单据")), esc(&t("Amount", "金额")), esc(&t("Balance", "余额"))
     );
     for l in st["lines"].as_array().into_iter().flatten() {
-        let v = |k: &str| esc(l[k].as_str().unwrap_or(""));
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            v("date"),
-            v("document"),
-            v("amount"),
-            v("balance")
+        s.push_str(&crate::page::row(
+            l,
+            &["date", "document", "amount", "balance"],
         ));
     }
     s.push_str(&format!(

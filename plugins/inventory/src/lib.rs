@@ -295,38 +295,7 @@ fn http(req: Request) -> Result<Response> {
         _ => return Ok(Response::status(404)),
     };
     // Errors answer with their kind and per-field reasons (a 4xx rolls the call back).
-    outcome.or_else(|e| {
-        let status = match &e {
-            Error::NotFound(_) => 404,
-            Error::Denied(_) => 403,
-            Error::Invalid { .. } => 422,
-            Error::Stale(_) | Error::Unique { .. } | Error::Conflict(_) => 409,
-            Error::Failed(_) => 500,
-        };
-        let fields: Map<String, Value> = match &e {
-            Error::Invalid { fields, .. } => {
-                fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect()
-            }
-            _ => Map::new(),
-        };
-        let code = match &e {
-            Error::NotFound(_) => "not_found",
-            Error::Denied(_) => "forbidden",
-            Error::Invalid { .. } => "rejected",
-            Error::Stale(_) => "stale_version",
-            Error::Unique { .. } => "unique",
-            Error::Conflict(_) => "conflict",
-            Error::Failed(_) => "plugin_error",
-        };
-        let message = match &e {
-            Error::Invalid { message, .. } => message.clone(),
-            other => other.to_string(),
-        };
-        Ok(Response::json_status(
-            status,
-            &json!({"error": {"code": code, "message": message, "fields": fields}}),
-        ))
-    })
+    outcome.or_else(|e| Ok(Response::from_error(&e)))
 }
 
 fn answer(query: &str, args: Value) -> Result<Value> {
