@@ -14,6 +14,7 @@ mod load;
 mod plugins;
 mod report;
 mod sdk;
+mod workflow;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -55,6 +56,7 @@ enum What {
     Swap,
     Sales,
     Appraisal,
+    Workflow,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -108,6 +110,9 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Inventory) {
         inventory::inventory(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Workflow) {
+        workflow::workflow(&server, &mut report)?;
     }
     if matches!(args.what, What::All | What::Sales | What::Appraisal) {
         sales(

@@ -33,13 +33,17 @@ CREATE TABLE approval_decisions (
 );
 CREATE INDEX approval_decisions_approval ON approval_decisions (approval_id);
 
--- Who the current step of each pending approval waits for (resolved when the step begins).
+-- Who the current step of each pending approval waits for (resolved when the step begins):
+-- each approver (`for_user` = `user_id`), and the delegate of one who is away (`user_id` the
+-- delegate, `for_user` the approver they stand in for; valid while the delegation is).
 CREATE TABLE approval_waiting (
     approval_id  INTEGER NOT NULL REFERENCES approvals (id),
     user_id      INTEGER NOT NULL,
-    PRIMARY KEY (approval_id, user_id)
+    for_user     INTEGER NOT NULL,
+    PRIMARY KEY (approval_id, user_id, for_user)
 );
 CREATE INDEX approval_waiting_user ON approval_waiting (user_id, approval_id);
+CREATE INDEX approval_waiting_for ON approval_waiting (for_user);
 
 -- A person away names who decides their approvals until a date.
 CREATE TABLE delegations (

@@ -842,6 +842,30 @@ fn supplier_bills_and_payments_made_keep_payables() {
     );
     assert_eq!(pl["expenses"][0]["code"], "6602", "{pl}");
 
+    // An account turned into revenue after a line was booked to it: the bill is refused at
+    // posting, not booked to revenue.
+    let acc = fin.create(
+        "account",
+        json!({"code": "1699", "name": "Tools", "kind": "asset"}),
+    );
+    let bill2 = fin.create(
+        "bill",
+        json!({"supplier": "Acme", "issued_on": "2026-11-10"}),
+    );
+    let l = fin.post(
+        &rec("bill_line"),
+        &json!({"bill": bill2["id"], "description": "x", "account": acc["id"], "quantity": "1", "unit_price": "100", "tax_rate": "13"}),
+    );
+    assert_eq!(l.status, 201, "{}", l.text);
+    let acc = fin.get(&rec(&format!("account/{}", acc["id"]))).body;
+    fin.patch_v(
+        &rec(&format!("account/{}", acc["id"])),
+        acc["version"].as_i64().unwrap(),
+        &json!({"kind": "revenue"}),
+    );
+    let r = act(&fin, "bill", &bill2["id"], "post", json!({}));
+    assert_eq!(r.status, 422, "{}", r.text);
+
     // Reps see no bills.
     let (amy, _) = s.user("amy", "sales", "east");
     assert_eq!(amy.get(&rec("bill")).status, 403);
@@ -903,6 +927,19 @@ fn credit_notes_reduce_what_an_invoice_asks() {
     );
     assert_eq!(kind_change.status, 422, "{}", kind_change.text);
 
+    // A credit note keeps its customer: moved to another, it would credit someone else's
+    // invoice.
+    let moved = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "kind": "credit_note", "credits": inv["id"]}),
+    );
+    let r = fin.patch_v(
+        &rec(&format!("invoice/{}", moved["id"])),
+        moved["version"].as_i64().unwrap(),
+        &json!({"customer": other["id"]}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+
     // 60 net + 7.80 = 67.80 is more than the 56.50 left: refused, nothing posted.
     let big = fin.create(
         "invoice",
@@ -931,4 +968,67 @@ fn credit_notes_reduce_what_an_invoice_asks() {
     .body;
     assert_eq!(st["balance"], "56.50", "{st}");
     assert_eq!(st["lines"][1]["amount"], "-56.50", "{st}");
+}
+
+/// Stock received into a closed month is still booked — on the first open day, saying so —
+/// so the books never drift from the stock ledger.
+#[test]
+fn stock_moved_into_a_closed_month_is_booked_in_the_first_open_one() {
+    let (_s, admin, fin) = setup();
+    assert_eq!(install(&admin, "qingguan-inventory", true).status, 201);
+    assert_eq!(
+        fin.post(
+            "/api/v1/plugins/finance/close",
+            &json!({"month": "2026-10"})
+        )
+        .status,
+        200
+    );
+    let w = admin.create("warehouse", json!({"code": "W1", "name": "Main"}));
+    let sup = admin.create("supplier", json!({"name": "Acme"}));
+    let p = admin.create(
+        "product",
+        json!({"sku": "P-1", "name": "Widget", "unit": "pcs", "purchase_price": "10"}),
+    );
+    let po = admin.create(
+        "purchase_order",
+        json!({"supplier": sup["id"], "warehouse": w["id"]}),
+    );
+    admin.create(
+        "purchase_line",
+        json!({"order": po["id"], "product": p["id"], "quantity": "10", "price": "10"}),
+    );
+    for (a, body) in [
+        ("approve", json!({})),
+        ("receive", json!({"date": "2026-10-15"})),
+    ] {
+        let r = admin.post(
+            &rec(&format!(
+                "purchase_order/{}/actions/inventory/{a}",
+                po["id"]
+            )),
+            &body,
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let entries = fin.get(&rec("journal_entry?source=inventory")).body;
+    let e = &entries["items"][0];
+    assert_eq!(e["posted_on"], "2026-11-01", "{entries}");
+    assert!(
+        e["memo"].as_str().unwrap().contains("2026-10-15"),
+        "{entries}"
+    );
+    let tb = json_get(
+        &fin,
+        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
+    )
+    .body;
+    let stock = tb["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "1405")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(stock["debit"], "100.00", "{tb}");
 }

@@ -21,6 +21,7 @@ fn expense_type(admin: &Client) {
             {"name": "status", "type": "select", "label": label("Status", "状态"),
              "options": options},
             {"name": "note", "type": "text", "label": label("Note", "备注")},
+            {"name": "reviewer", "type": "user", "label": label("Reviewer", "审核人")},
         ]}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
@@ -415,6 +416,37 @@ fn parallel_steps_self_approval_and_steps_nobody_can_decide() {
     assert_eq!(decide(&boss2, &id, "approve").body["status"], "approved");
     assert_eq!(fresh(&amy, &e)["status"], "approved");
 
+    // Both managers deciding at the same moment, again and again: never stuck half-way.
+    for round in 0..6 {
+        let e = amy.create(
+            "expense",
+            json!({"title": format!("R{round}"), "amount": "10"}),
+        );
+        transition(&amy, &e, "submit");
+        let asked = transition(&amy, &fresh(&amy, &e), "all_managers");
+        let id = asked.body["approval"]["id"].clone();
+        std::thread::scope(|scope| {
+            for c in [&boss, &boss2] {
+                let id = id.clone();
+                scope.spawn(move || {
+                    let r = decide(c, &id, "approve");
+                    assert!(r.status == 200 || r.status == 409, "{}", r.text);
+                });
+            }
+        });
+        let w = amy.get(&rec(&format!("expense/{}/workflow", e["id"]))).body;
+        if w["pending"].is_object() {
+            // One was told to look again (409): the approval waits for exactly that one.
+            assert_eq!(
+                w["pending"]["waiting_for"].as_array().unwrap().len(),
+                1,
+                "{w}"
+            );
+        } else {
+            assert_eq!(fresh(&amy, &e)["status"], "approved", "round {round}: {w}");
+        }
+    }
+
     // Amy has no manager: a step for the owner's manager has nobody, refused before asking.
     let e = amy.create("expense", json!({"title": "B", "amount": "10"}));
     transition(&amy, &e, "submit");
@@ -450,15 +482,134 @@ fn parallel_steps_self_approval_and_steps_nobody_can_decide() {
     assert_eq!(away.status, 200, "{}", away.text);
     let amy_waits = amy.get("/api/v1/approvals").body;
     assert_eq!(amy_waits["items"][0]["id"], id, "{amy_waits}");
+    let no = decide(&amy, &id, "reject");
+    assert_eq!(no.body["status"], "rejected", "{}", no.text);
     assert_eq!(
         boss2.delete_v("/api/v1/approvals/delegation", 0).status,
         204
     );
-    let no = decide(&amy, &id, "reject");
-    assert_eq!(no.body["status"], "rejected", "{}", no.text);
     assert_eq!(fresh(&boss, &mine)["status"], "submitted");
     assert!(boss2.get("/api/v1/approvals").body["items"]
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+/// Attacks from a review: one write cannot make its writer eligible (a user field or the owner
+/// changed with the state); a delegate never decides their own request, stops when the
+/// delegation ends, and in an `all` step stands in for the one away rather than adding a vote;
+/// an approver who does not exist is refused up front.
+#[test]
+fn writes_cannot_make_their_writer_eligible_and_delegates_stay_in_their_lane() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    expense_type(&admin);
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (boss, boss_id) = s.user("boss", "manager", "east");
+    let (boss2, boss2_id) = s.user("boss2", "manager", "west");
+    let (carl, carl_id) = s.user("carl", "sales", "west");
+    let mut wf = workflow();
+    wf["states"] = json!({});
+    wf["transitions"] = json!([
+        {"name": "submit", "label": label("Submit", "提交"), "from": ["draft"], "to": "submitted", "who": ["owner"]},
+        {"name": "review_ok", "label": label("OK", "通过"), "from": ["submitted"], "to": "approved",
+         "who": [{"user_field": "reviewer"}]},
+        {"name": "ask_boss", "label": label("Boss", "上级"), "from": ["submitted"], "to": "approved",
+         "approval": [{"approvers": [{"user": boss_id}]}]},
+        {"name": "ask_both", "label": label("Both", "两位"), "from": ["submitted"], "to": "approved",
+         "approval": [{"approvers": [{"user": boss_id}, {"user": boss2_id}], "mode": "all"}]},
+        {"name": "ask_ghost", "label": label("Ghost", "无人"), "from": ["submitted"], "to": "approved",
+         "approval": [{"approvers": [{"user": 99999}]}]}
+    ]);
+    let set = admin.put("/api/v1/workflows/expense", &wf);
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(
+        amy.get("/api/v1/workflows").status,
+        403,
+        "definitions are for administrators"
+    );
+    let patch = |c: &Client, r: &Value, body: Value| {
+        c.patch_v(
+            &rec(&format!("expense/{}", r["id"])),
+            r["version"].as_i64().unwrap(),
+            &body,
+        )
+    };
+    let decide = |c: &Client, id: &Value, d: &str| {
+        c.post(
+            &format!("/api/v1/approvals/{id}/decision"),
+            &json!({"decision": d}),
+        )
+    };
+
+    // Naming herself reviewer in the same write that approves: refused, nothing written.
+    let e = amy.create("expense", json!({"title": "A", "amount": "10"}));
+    assert_eq!(transition(&amy, &e, "submit").status, 200);
+    let e = fresh(&amy, &e);
+    let sneaky = patch(&amy, &e, json!({"reviewer": amy_id, "status": "approved"}));
+    assert_eq!(sneaky.status, 422, "{}", sneaky.text);
+    let e = fresh(&amy, &e);
+    assert_eq!(
+        (&e["status"], &e["reviewer"]),
+        (&json!("submitted"), &Value::Null)
+    );
+    // Taking a draft over and submitting it in one write: refused too.
+    let d = amy.create("expense", json!({"title": "D", "amount": "10"}));
+    let grab = patch(&boss, &d, json!({"owner": boss_id, "status": "submitted"}));
+    assert_eq!(grab.status, 422, "{}", grab.text);
+
+    // An approver who does not exist: refused before anything waits for nobody.
+    let ghost = transition(&amy, &e, "ask_ghost");
+    assert_eq!(ghost.status, 422, "{}", ghost.text);
+
+    // Boss delegates to amy, who asked: she never decides her own request.
+    let asked = transition(&amy, &e, "ask_boss");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let id = asked.body["approval"]["id"].clone();
+    let delegate = |to: i64| {
+        let r = boss.put(
+            "/api/v1/approvals/delegation",
+            &json!({"delegate": to, "until": "2999-01-01"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    delegate(amy_id);
+    assert!(amy.get("/api/v1/approvals").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(decide(&amy, &id, "approve").status, 422);
+    // To carl instead; ended, he decides nothing.
+    delegate(carl_id);
+    assert_eq!(carl.get("/api/v1/approvals").body["items"][0]["id"], id);
+    assert_eq!(boss.delete_v("/api/v1/approvals/delegation", 0).status, 204);
+    assert!(carl.get("/api/v1/approvals").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(decide(&carl, &id, "reject").status, 422);
+    assert_eq!(decide(&boss, &id, "approve").body["status"], "approved");
+
+    // An `all` step with boss away (carl stands in): boss's own approval settles his part, so
+    // carl has nothing left to overrule; boss2's completes the step.
+    let e = amy.create("expense", json!({"title": "B", "amount": "10"}));
+    transition(&amy, &e, "submit");
+    delegate(carl_id);
+    let asked = transition(&amy, &fresh(&amy, &e), "ask_both");
+    let id = asked.body["approval"]["id"].clone();
+    assert_eq!(
+        asked.body["approval"]["waiting_for"],
+        json!([boss_id, boss2_id, carl_id])
+    );
+    assert_eq!(
+        decide(&boss, &id, "approve").body["waiting_for"],
+        json!([boss2_id])
+    );
+    assert_eq!(
+        decide(&carl, &id, "reject").status,
+        422,
+        "boss has decided his part"
+    );
+    assert_eq!(decide(&boss2, &id, "approve").body["status"], "approved");
+    assert_eq!(fresh(&amy, &e)["status"], "approved");
 }

@@ -219,12 +219,11 @@ impl Reason {
             Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
             | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
-            | BadName | NeedsLabel | NeedsOptions | BadOptionValue
-            | OptionsNotAllowed | NeedsTarget | TargetNotAllowed | ScaleNotAllowed
-            | NotFiniteBound | MaxBelowMin | IndexSize | NeedsTitle | AdminRoleStaysAdmin
-            | NeedsValue | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged
-            | NoSortField | SumTooLarge | NotCustomField | ApprovalPending | NotApprover
-            | SelfApproval => vec![],
+            | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
+            | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
+            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
+            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
+            | NotCustomField | ApprovalPending | NotApprover | SelfApproval => vec![],
         };
         pairs.into_iter().collect()
     }

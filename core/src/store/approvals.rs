@@ -128,8 +128,19 @@ pub(super) fn history_note(
 }
 
 impl Store {
-    /// The people `who` names for a record, asked for by `requester`.
+    /// Whether a user exists and is active.
+    fn active_user(&self, id: i64) -> bool {
+        self.get(&Access::system(), "user", id)
+            .is_ok_and(|u| u.get("active") != &Value::Bool(false))
+    }
+
+    /// The active people `who` names for a record.
     fn resolve(&self, who: &[Who], r: &Record) -> Result<BTreeSet<i64>> {
+        let named = self.named(who, r)?;
+        Ok(named.into_iter().filter(|u| self.active_user(*u)).collect())
+    }
+
+    fn named(&self, who: &[Who], r: &Record) -> Result<BTreeSet<i64>> {
         let mut out = BTreeSet::new();
         for w in who {
             match w {
@@ -164,46 +175,44 @@ impl Store {
         let t = wf.as_ref().and_then(|wf| wf.transition(&a.transition));
         a.steps = t.map(|t| t.approval.len() as i64).unwrap_or(0);
         if a.status == "pending" {
-            a.waiting_for = self.read(|c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT user_id FROM approval_waiting WHERE approval_id = ?1 ORDER BY user_id",
-                )?;
-                let ids = stmt
-                    .query_map([a.id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                Ok(ids)
-            })?;
+            let rows = self.read(|c| valid_waiting(c, a.id))?;
+            let people: BTreeSet<i64> = rows.into_iter().map(|(u, _)| u).collect();
+            a.waiting_for = people.into_iter().collect();
         }
         Ok(a)
     }
 
-    /// The people a step waits for: its approvers, less the requester unless the step lets
-    /// them approve their own request.
+    /// Who a step waits for, as `(person, the approver they decide for)`: each approver (less
+    /// the requester unless the step lets them approve their own request), and the delegate of
+    /// each approver who is away (never the requester).
     pub(super) fn step_approvers(
         &self,
         step: &ApprovalStep,
         r: &Record,
         requester: Option<i64>,
-    ) -> Result<BTreeSet<i64>> {
+    ) -> Result<BTreeSet<(i64, i64)>> {
         let mut people = self.resolve(&step.approvers, r)?;
         if !step.allow_self {
             if let Some(me) = requester {
                 people.remove(&me);
             }
         }
-        // Whoever is away is joined by their delegate.
         let delegates = self.active_delegates()?;
-        let extra: Vec<i64> = people
-            .iter()
-            .filter_map(|p| delegates.get(p).copied())
-            .filter(|d| step.allow_self || Some(*d) != requester)
-            .collect();
-        people.extend(extra);
-        Ok(people)
+        let mut rows: BTreeSet<(i64, i64)> = people.iter().map(|p| (*p, *p)).collect();
+        for p in &people {
+            if let Some(d) = delegates.get(p) {
+                if Some(*d) != requester && self.active_user(*d) {
+                    rows.insert((*d, *p));
+                }
+            }
+        }
+        Ok(rows)
     }
 
     /// Approves or rejects the current step of an approval. The last approval makes the
-    /// transition (as the core: the approvers need not be allowed to write the record).
+    /// transition (as the core: the approvers need not be allowed to write the record). Checks
+    /// and changes happen under the writer, so two approvers deciding at once are taken one
+    /// after the other.
     pub fn decide_approval(
         &self,
         access: &Access,
@@ -214,79 +223,98 @@ impl Store {
         let me = access
             .user_id
             .ok_or_else(|| Error::Forbidden("approvals are decided by people".into()))?;
-        let a = self
+        let first = self
             .read(|c| read_approval(c, approval_id))?
             .filter(|a| a.status == "pending")
             .ok_or_else(|| Error::NotFound(format!("no pending approval {approval_id}")))?;
         let wf = self
-            .workflow(&a.entity)
-            .ok_or_else(|| Error::NotFound(format!("'{}' has no workflow", a.entity)))?;
+            .workflow(&first.entity)
+            .ok_or_else(|| Error::NotFound(format!("'{}' has no workflow", first.entity)))?;
         let t = wf
-            .transition(&a.transition)
+            .transition(&first.transition)
             .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no transition '{}'", a.transition)))?;
-        let step = t
-            .approval
-            .get(a.step as usize)
-            .cloned()
-            .ok_or_else(|| Error::NotFound("the approval has no such step".into()))?;
-        let r = self.get(&Access::system(), &a.entity, a.record_id)?;
-        let waiting = self.complete_approval(a.clone())?.waiting_for;
-        if !waiting.contains(&me) {
-            let already = a
-                .decisions
-                .iter()
-                .any(|d| d.step == a.step && d.user_id == Some(me));
-            return Err(if already {
-                Error::conflict("you have decided this step already")
-            } else if Some(me) == a.requested_by && !step.allow_self {
-                Error::field("decision", Reason::SelfApproval)
-            } else {
-                Error::field("decision", Reason::NotApprover)
-            });
-        }
-        let decision = if approve { "approve" } else { "reject" };
-        // A delegate decides for the people they stand in for, as well as for themselves.
-        let delegates = self.active_delegates()?;
-        let decided_for: BTreeSet<i64> = waiting
-            .iter()
-            .copied()
-            .filter(|u| *u == me || delegates.get(u) == Some(&me))
-            .collect();
-        let step_done = match step.mode {
-            ApprovalMode::Any => true,
-            ApprovalMode::All => waiting.iter().all(|u| decided_for.contains(u)),
-        };
-        let last = a.step as usize + 1 >= t.approval.len();
-        let next_people = match t.approval.get(a.step as usize + 1) {
-            Some(next) if approve && step_done => self.step_approvers(next, &r, a.requested_by)?,
-            _ => BTreeSet::new(),
-        };
+            .ok_or_else(|| Error::NotFound(format!("no transition '{}'", first.transition)))?;
         let field = wf.state_field.clone();
-        self.atomically(|| {
-            self.write(|c| {
+        let decision = if approve { "approve" } else { "reject" };
+        // Read before taking the writer (reads inside it would need the writer's connection):
+        // the record, and who the next step would wait for.
+        let r = self.get(&Access::system(), &first.entity, first.record_id)?;
+        let next_people = match t.approval.get(first.step as usize + 1) {
+            Some(next) => self.step_approvers(next, &r, first.requested_by)?,
+            None => BTreeSet::new(),
+        };
+        // `Some(record)`: the last step approved, move the state; `Err` after the write: the
+        // record left the state the approval was asked in, so the approval was cancelled.
+        let mut moved_meanwhile = false;
+        let finish = self.atomically(|| {
+            let finish = self.write(|c| {
+                let a = read_approval(c, approval_id)?
+                    .filter(|a| a.status == "pending")
+                    .ok_or_else(|| Error::NotFound(format!("no pending approval {approval_id}")))?;
+                if a.step != first.step {
+                    return Err(Error::conflict(
+                        "the approval moved on meanwhile; open it again",
+                    ));
+                }
+                let step = t
+                    .approval
+                    .get(a.step as usize)
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound("the approval has no such step".into()))?;
+                if crate::workflow::guard::state_of(&wf, &r.values) != a.from_state.as_deref() {
+                    cancel(c, approval_id)?;
+                    moved_meanwhile = true;
+                    return Ok(None);
+                }
+                let rows = valid_waiting(c, approval_id)?;
+                let acted_for: BTreeSet<i64> =
+                    rows.iter().filter(|(u, _)| *u == me).map(|(_, f)| *f).collect();
+                if acted_for.is_empty() {
+                    let already = a
+                        .decisions
+                        .iter()
+                        .any(|d| d.step == a.step && d.user_id == Some(me));
+                    return Err(if already {
+                        Error::conflict("you have decided this step already")
+                    } else if Some(me) == a.requested_by && !step.allow_self {
+                        Error::field("decision", Reason::SelfApproval)
+                    } else {
+                        Error::field("decision", Reason::NotApprover)
+                    });
+                }
                 c.execute(
                     "INSERT INTO approval_decisions (approval_id, step, user_id, decision, comment, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     (approval_id, a.step, me, decision, comment, db::now_text()),
                 )?;
+                // Those decided for (and anyone standing in for them) wait no more.
+                let left: BTreeSet<i64> = rows
+                    .iter()
+                    .map(|(_, f)| *f)
+                    .filter(|f| !acted_for.contains(f))
+                    .collect();
+                let step_done = match step.mode {
+                    ApprovalMode::Any => true,
+                    ApprovalMode::All => left.is_empty(),
+                };
+                let last = a.step as usize + 1 >= t.approval.len();
                 let (status, next) = match (approve, step_done, last) {
                     (false, _, _) => ("rejected", a.step),
                     (true, true, true) => ("approved", a.step),
                     (true, true, false) => ("pending", a.step + 1),
                     (true, false, _) => ("pending", a.step),
                 };
-                match (status, next == a.step) {
-                    ("pending", true) => {
-                        for u in &decided_for {
-                            c.execute(
-                                "DELETE FROM approval_waiting WHERE approval_id = ?1 AND user_id = ?2",
-                                (approval_id, u),
-                            )?;
-                        }
+                if status == "pending" && next == a.step {
+                    for f in &acted_for {
+                        c.execute(
+                            "DELETE FROM approval_waiting WHERE approval_id = ?1 AND for_user = ?2",
+                            (approval_id, f),
+                        )?;
                     }
-                    ("pending", false) => set_waiting(c, approval_id, &next_people)?,
-                    _ => set_waiting(c, approval_id, &BTreeSet::new())?,
+                } else if status == "pending" {
+                    set_waiting(c, approval_id, &next_people)?;
+                } else {
+                    set_waiting(c, approval_id, &BTreeSet::new())?;
                 }
                 c.execute(
                     "UPDATE approvals SET status = ?2, step = ?3,
@@ -300,15 +328,20 @@ impl Store {
                     Some(me),
                     json!({"step": [Json::Null, a.step + 1], "comment": [Json::Null, comment]}),
                 )?;
-                Ok(())
+                Ok((status == "approved").then(|| (r.clone(), a.to_state)))
             })?;
-            if approve && step_done && last {
-                let patch = Map::from_iter([(field.clone(), Json::from(a.to_state.clone()))]);
-                let system = Access::system();
-                self.update(&system, &a.entity, a.record_id, r.version, &patch)?;
+            if let Some((r, to)) = &finish {
+                let patch = Map::from_iter([(field.clone(), Json::from(to.clone()))]);
+                self.update(&Access::system(), &r.entity, r.id, r.version, &patch)?;
             }
-            Ok(())
+            Ok(finish)
         })?;
+        let _ = finish;
+        if moved_meanwhile {
+            return Err(Error::conflict(
+                "the record left the state this approval was asked in; the approval is cancelled",
+            ));
+        }
         let a = self
             .read(|c| read_approval(c, approval_id))?
             .ok_or_else(|| Error::Database("the approval vanished".into()))?;
@@ -321,13 +354,14 @@ impl Store {
         let Some(me) = access.user_id else {
             return Ok(vec![]);
         };
+        let today = chrono::Utc::now().date_naive().to_string();
         let ids: Vec<i64> = self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT approval_id FROM approval_waiting WHERE user_id = ?1
-                 ORDER BY approval_id LIMIT 200",
-            )?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT DISTINCT w.approval_id FROM approval_waiting w
+                 WHERE w.user_id = ?1 AND {VALID_ROW} ORDER BY w.approval_id LIMIT 200"
+            ))?;
             let ids = stmt
-                .query_map([me], |r| r.get(0))?
+                .query_map((me, &today), |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(ids)
         })?;
@@ -393,6 +427,10 @@ impl Store {
         let Some((delegate, until)) = delegation else {
             return self.write(|c| {
                 c.execute("DELETE FROM delegations WHERE user_id = ?1", [me])?;
+                c.execute(
+                    "DELETE FROM approval_waiting WHERE for_user = ?1 AND user_id <> ?1",
+                    [me],
+                )?;
                 Ok(())
             });
         };
@@ -419,9 +457,16 @@ impl Store {
                    until = excluded.until",
                 (me, delegate, day.to_string()),
             )?;
+            // The delegate joins what waits for this person now — never a request of their own.
             c.execute(
-                "INSERT OR IGNORE INTO approval_waiting (approval_id, user_id)
-                 SELECT approval_id, ?2 FROM approval_waiting WHERE user_id = ?1",
+                "DELETE FROM approval_waiting WHERE for_user = ?1 AND user_id <> ?1",
+                [me],
+            )?;
+            c.execute(
+                "INSERT OR IGNORE INTO approval_waiting (approval_id, user_id, for_user)
+                 SELECT w.approval_id, ?2, ?1 FROM approval_waiting w
+                 JOIN approvals a ON a.id = w.approval_id
+                 WHERE w.user_id = ?1 AND w.for_user = ?1 AND a.requested_by IS NOT ?2",
                 (me, delegate),
             )?;
             Ok(())
@@ -429,14 +474,61 @@ impl Store {
     }
 }
 
+/// A waiting row counts when it is the approver's own, or its delegation is still in effect
+/// (`?2`: today).
+const VALID_ROW: &str = "(w.user_id = w.for_user OR EXISTS (SELECT 1 FROM delegations d
+     WHERE d.user_id = w.for_user AND d.delegate_id = w.user_id AND d.until >= ?2))";
+
+/// Who an approval waits for now: `(person, the approver they decide for)`.
+fn valid_waiting(c: &Connection, approval: i64) -> Result<BTreeSet<(i64, i64)>> {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT w.user_id, w.for_user FROM approval_waiting w WHERE w.approval_id = ?1 AND {VALID_ROW}"
+    ))?;
+    let rows = stmt
+        .query_map((approval, &today), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// Replaces who an approval waits for.
-pub(super) fn set_waiting(c: &Connection, approval: i64, people: &BTreeSet<i64>) -> Result<()> {
+pub(super) fn set_waiting(
+    c: &Connection,
+    approval: i64,
+    people: &BTreeSet<(i64, i64)>,
+) -> Result<()> {
     c.prepare_cached("DELETE FROM approval_waiting WHERE approval_id = ?1")?
         .execute([approval])?;
-    let mut insert =
-        c.prepare_cached("INSERT INTO approval_waiting (approval_id, user_id) VALUES (?1, ?2)")?;
-    for p in people {
-        insert.execute((approval, p))?;
+    let mut insert = c.prepare_cached(
+        "INSERT INTO approval_waiting (approval_id, user_id, for_user) VALUES (?1, ?2, ?3)",
+    )?;
+    for (p, f) in people {
+        insert.execute((approval, p, f))?;
     }
+    Ok(())
+}
+
+/// Cancels an approval: the record left the state it was asked in.
+fn cancel(c: &Connection, approval: i64) -> Result<()> {
+    set_waiting(c, approval, &BTreeSet::new())?;
+    c.execute(
+        "UPDATE approvals SET status = 'cancelled', decided_at = ?2 WHERE id = ?1",
+        (approval, db::now_text()),
+    )?;
+    Ok(())
+}
+
+/// Cancels a deleted record's pending approval: nobody waits for it any more.
+pub(super) fn cancel_for_record(c: &Connection, entity: &str, id: i64) -> Result<()> {
+    c.prepare_cached(
+        "DELETE FROM approval_waiting WHERE approval_id IN
+           (SELECT id FROM approvals WHERE entity = ?1 AND record_id = ?2 AND status = 'pending')",
+    )?
+    .execute((entity, id))?;
+    c.prepare_cached(
+        "UPDATE approvals SET status = 'cancelled', decided_at = ?3
+         WHERE entity = ?1 AND record_id = ?2 AND status = 'pending'",
+    )?
+    .execute((entity, id, db::now_text()))?;
     Ok(())
 }

@@ -194,7 +194,11 @@ impl Store {
         }
         // A workflow's initial state, where the create names none.
         if let Some(wf) = self.workflow(entity) {
-            if let Some(initial) = &wf.initial {
+            let still_an_option = |v: &String| {
+                e.field(&wf.state_field)
+                    .is_some_and(|f| f.def.options.iter().any(|o| &o.value == v))
+            };
+            if let Some(initial) = wf.initial.as_ref().filter(|i| still_an_option(i)) {
                 let field = &wf.state_field;
                 if input
                     .get(field)
@@ -535,6 +539,7 @@ impl Store {
                     &changes,
                 )?;
                 write_search(tx, &e, id, None, false)?;
+                super::approvals::cancel_for_record(tx, entity, id)?;
                 Ok(())
             })
         })?;

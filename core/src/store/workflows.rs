@@ -220,7 +220,10 @@ impl Store {
             guard::open_transitions(
                 &wf,
                 access,
-                r.owner,
+                &guard::Before {
+                    owner: r.owner,
+                    values: &r.values,
+                },
                 state.as_deref(),
                 &r.values,
                 &StorePeople(self),
@@ -299,7 +302,10 @@ impl Store {
         let open = guard::open_transitions(
             &wf,
             access,
-            r.owner,
+            &guard::Before {
+                owner: r.owner,
+                values: &r.values,
+            },
             from.as_deref(),
             &after,
             &StorePeople(self),

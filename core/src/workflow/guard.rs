@@ -55,11 +55,19 @@ pub(crate) fn matches(
         })
 }
 
-/// The transitions from `from` to `to` the writer may make now.
+/// The record as it stands before a write: who may move it is decided on this (its owner and
+/// user fields now), so that one write cannot make the writer eligible and move the state.
+pub(crate) struct Before<'a> {
+    pub owner: Option<i64>,
+    pub values: &'a BTreeMap<String, Value>,
+}
+
+/// The transitions leaving `from` the writer may make: who on the record `before` the write,
+/// the condition on the record after it (`values`).
 pub(crate) fn open_transitions<'a>(
     wf: &'a Workflow,
     access: &Access,
-    owner: Option<i64>,
+    before: &Before<'_>,
     from: Option<&str>,
     values: &BTreeMap<String, Value>,
     people: &dyn People,
@@ -67,7 +75,7 @@ pub(crate) fn open_transitions<'a>(
     wf.transitions
         .iter()
         .filter(|t| t.leaves(from))
-        .filter(|t| matches(&t.who, access, owner, values, people))
+        .filter(|t| matches(&t.who, access, before.owner, before.values, people))
         .filter(|t| t.when.as_ref().is_none_or(|c| c.holds(values)))
         .collect()
 }
@@ -116,7 +124,14 @@ pub(crate) fn check(
             );
             return errors;
         };
-        let open: Vec<&Transition> = open_transitions(wf, access, owner, from, values, people)
+        let before = match current {
+            Some(c) => Before {
+                owner: c.owner,
+                values: &c.values,
+            },
+            None => Before { owner, values },
+        };
+        let open: Vec<&Transition> = open_transitions(wf, access, &before, from, values, people)
             .into_iter()
             .filter(|t| t.to == to_state)
             .collect();

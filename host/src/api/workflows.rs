@@ -13,13 +13,26 @@ use qingguan_core::TransitionOutcome;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Every workflow, by entity type.
+/// Definitions name people and limits: administrators read them; others see a record's
+/// workflow as it applies to them (`/records/{entity}/{id}/workflow`).
+fn admin_only(caller: &Caller) -> ApiResult<()> {
+    if caller.access.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::from(qingguan_core::Error::Forbidden(
+            "only administrators read workflow definitions".into(),
+        )))
+    }
+}
+
+/// Every workflow, by entity type (administrators).
 #[utoipa::path(get, path = "/workflows", tag = "workflows", security(("bearer" = [])),
     responses((status = 200, description = "{\"items\": {entity: definition}}", body = Value)))]
 pub async fn list_workflows(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> ApiResult<Json<Value>> {
+    admin_only(&caller)?;
     let items: serde_json::Map<String, Value> = state
         .store()
         .workflows()
@@ -35,9 +48,10 @@ pub async fn list_workflows(
     responses((status = 200, body = Value), (status = 404, body = ErrorBody)))]
 pub async fn get_workflow(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(entity): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
+    admin_only(&caller)?;
     let wf = state
         .store()
         .workflow(&entity)

@@ -112,17 +112,17 @@ pub fn before_document(
                 if is_document
                     && side.document == SALES.document
                     && fields.get(side.party) != b.get(side.party)
-                    && has_delivery_lines(b.id)?
+                    && (b.str("kind") == Some("credit_note") || has_delivery_lines(b.id)?)
                 {
                     return Err(Error::invalid(t(
-                        "this invoice bills deliveries",
-                        "该发票开具的是已发货的货物",
+                        "the customer stays",
+                        "客户不能修改",
                     ))
                     .field(
                         "customer",
                         t(
-                            "cannot change: its lines bill this customer's deliveries",
-                            "不能修改：明细开具的是该客户的发货",
+                            "cannot change: the lines bill this customer's deliveries, or the credit note credits this customer's invoice",
+                            "不能修改：明细开具的是该客户的发货，或红字发票冲抵的是该客户的发票",
                         ),
                     ));
                 }
@@ -413,6 +413,10 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
         // Per account, the bill's net.
         let mut by: std::collections::BTreeMap<i64, Decimal> = Default::default();
         for l in lines_of(side, id)? {
+            // The account may have changed since the line was written: check it again.
+            let mut line_fields = Fields::default();
+            line_fields.set("account", l.i64("account").unwrap_or_default());
+            check_purchase_account(&line_fields)?;
             *by.entry(l.i64("account").unwrap_or_default()).or_default() +=
                 l.decimal("net").unwrap_or_default();
         }
@@ -426,7 +430,7 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
         .flatten();
     let lines: Vec<Line> = if let Some(original) = credits {
         // A credit note: the invoice's entry turned round, and applied to the invoice at once.
-        apply_credit(original, total, &number)?;
+        apply_credit(original, inv.get("customer"), total, &number)?;
         vec![
             line(REVENUE, net, zero),
             line(VAT_OUT, tax, zero),
@@ -471,10 +475,23 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
 }
 
 /// Applies a credit note's total to the invoice it credits: never more than its balance.
-fn apply_credit(invoice_id: i64, amount: Decimal, credit_number: &str) -> Result<()> {
+fn apply_credit(
+    invoice_id: i64,
+    customer: Option<&Value>,
+    amount: Decimal,
+    credit_number: &str,
+) -> Result<()> {
     let inv = host::elevated().get(SALES.document, invoice_id)?;
     let balance = inv.decimal("balance").unwrap_or_default();
     let open = matches!(inv.str("status"), Some("posted") | Some("partly_paid"));
+    if inv.get("customer") != customer {
+        return Err(
+            Error::invalid(t("another customer's invoice", "其他客户的发票")).field(
+                "credits",
+                t("the same customer's invoice", "须为同一客户的发票"),
+            ),
+        );
+    }
     if !open || amount > balance {
         return Err(Error::invalid(t(
             "the credit note is more than the invoice's balance",

@@ -39,6 +39,21 @@ fn month_text(p: &Record) -> String {
         .to_string()
 }
 
+/// `date`, or — when its month is closed — the first day after the books' closed months (where
+/// a posting that must happen, such as stock another plugin moved, is booked).
+pub fn first_open_day(date: &str) -> Result<String> {
+    let Some(through) = latest_closed()?.map(|p| month_text(&p)) else {
+        return Ok(date.to_string());
+    };
+    if date.get(..7).is_some_and(|m| m > through.as_str()) {
+        return Ok(date.to_string());
+    }
+    let first = qingguan_plugin_sdk::date::parse(&format!("{through}-01")).unwrap_or_default();
+    Ok(qingguan_plugin_sdk::date::format(
+        qingguan_plugin_sdk::date::month_start(first, 1),
+    ))
+}
+
 /// Refuses a posting dated in a closed month — the latest closed month or any before it —
 /// (or not a date at all).
 pub fn check_open(date: &str) -> Result<()> {

@@ -76,8 +76,18 @@ pub fn book(payload: &Value) -> Result<()> {
                 });
             }
         }
-        let memo = crate::text::t("stock postings", "库存记账");
-        journal::post(&on, &memo, "inventory", &lines, None)?;
+        // Stock moved into a closed month is booked on the first open day, saying so: the
+        // books follow the stock ledger rather than lose the movement.
+        let booked_on = crate::periods::first_open_day(&on)?;
+        let memo = if booked_on == on {
+            crate::text::t("stock postings", "库存记账")
+        } else {
+            crate::text::t(
+                &format!("stock postings of {on} (its month is closed)"),
+                &format!("{on} 的库存记账（该月已结账）"),
+            )
+        };
+        journal::post(&booked_on, &memo, "inventory", &lines, None)?;
     }
     Ok(())
 }

@@ -60,7 +60,11 @@ pub async fn decide(
     SignedForm { caller, form: f }: SignedForm<DecisionForm>,
 ) -> Response {
     let access = caller.access.clone();
-    let approve = f.decision == "approve";
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
+    };
     let outcome = state
         .blocking(move |s| s.decide_approval(&access, approval, approve, &f.comment))
         .await;
