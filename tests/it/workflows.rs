@@ -194,6 +194,32 @@ fn expenses_follow_their_workflow_and_approvals() {
     assert_eq!(done.body["status"], "approved");
     let big = fresh(&amy, &big);
     assert_eq!(big["status"], "approved", "{big}");
+    // Amy hears of it: the decision with its comment, over the API too.
+    let notes = amy.get("/api/v1/notifications?unread=true").body;
+    assert_eq!(notes["unread"], 1, "{notes}");
+    assert_eq!(notes["items"][0]["kind"], "approval_approved", "{notes}");
+    assert_eq!(notes["items"][0]["params"]["comment"], "ok", "{notes}");
+    assert_eq!(
+        notes["items"][0]["link"],
+        format!("/e/expense/{}", big["id"]),
+        "{notes}"
+    );
+    assert_eq!(
+        amy.post("/api/v1/notifications/read", &json!({})).status,
+        204
+    );
+    assert_eq!(amy.get("/api/v1/notifications").body["unread"], 0);
+    // Boss and finance were told when it waited for them.
+    let kinds = |c: &Client| -> Vec<String> {
+        c.get("/api/v1/notifications").body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(kinds(&boss), ["approval_waiting"]);
+    assert_eq!(kinds(&fin), ["approval_waiting"]);
     let history = amy
         .get(&rec(&format!("expense/{}/history", big["id"])))
         .body;
@@ -346,6 +372,16 @@ fn the_record_page_shows_the_workflow_and_takes_decisions() {
         "the dashboard lists it: {}",
         home.text
     );
+    // His inbox says so, in Chinese, with a count in the header; reading it clears the count.
+    let inbox = boss.get("/inbox", "zh-CN");
+    assert!(
+        inbox.text.contains("等待您审批") && inbox.text.contains("报销 · Fair"),
+        "{}",
+        inbox.text
+    );
+    assert!(inbox.text.contains("data-unread=\"1\""), "{}", inbox.text);
+    let read = boss.post("/inbox/read", "zh-CN", &[]);
+    assert!(read.text.contains("data-unread=\"0\""), "{}", read.text);
     let page = boss.get(&path, "zh-CN");
     assert!(
         page.text.contains("name=\"decision\" value=\"approve\""),

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_plugin_jobs.sql")),
     (7, include_str!("../../migrations/0007_field_defaults.sql")),
     (8, include_str!("../../migrations/0008_workflows.sql")),
+    (9, include_str!("../../migrations/0009_notifications.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

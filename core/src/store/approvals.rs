@@ -313,8 +313,16 @@ impl Store {
                     }
                 } else if status == "pending" {
                     set_waiting(c, approval_id, &next_people)?;
+                    tell_waiting(c, &next_people, &about(self, &r, &a.to_state))?;
                 } else {
                     set_waiting(c, approval_id, &BTreeSet::new())?;
+                    if let Some(requester) = a.requested_by {
+                        let (mut params, link) = about(self, &r, &a.to_state);
+                        params["by"] = json!(me);
+                        params["comment"] = json!(comment);
+                        let kind = if approve { "approval_approved" } else { "approval_rejected" };
+                        crate::notifications::notify(c, requester, kind, &params, &link)?;
+                    }
                 }
                 c.execute(
                     "UPDATE approvals SET status = ?2, step = ?3,
@@ -504,6 +512,33 @@ pub(super) fn set_waiting(
     )?;
     for (p, f) in people {
         insert.execute((approval, p, f))?;
+    }
+    Ok(())
+}
+
+/// What a notification about an approval on `r` says: the record's type, title and link, the
+/// state asked for.
+pub(super) fn about(store: &Store, r: &Record, to: &str) -> (Json, String) {
+    let title = store
+        .schema()
+        .entity(&r.entity)
+        .map(|e| r.title(e))
+        .unwrap_or_default();
+    (
+        json!({"entity": r.entity, "title": title, "to": to}),
+        format!("/e/{}/{}", r.entity, r.id),
+    )
+}
+
+/// Tells the people an approval now waits for.
+pub(super) fn tell_waiting(
+    c: &Connection,
+    people: &BTreeSet<(i64, i64)>,
+    about: &(Json, String),
+) -> Result<()> {
+    let users: BTreeSet<i64> = people.iter().map(|(u, _)| *u).collect();
+    for u in users {
+        crate::notifications::notify(c, u, "approval_waiting", &about.0, &about.1)?;
     }
     Ok(())
 }

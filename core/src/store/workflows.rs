@@ -2,7 +2,9 @@
 //! memory), the guard every write passes, and transitions made by people — at once, or by
 //! asking for an approval (`approvals.rs` decides them).
 
-use super::approvals::{history_note, read_approval, set_waiting, StorePeople};
+use super::approvals::{
+    about, history_note, read_approval, set_waiting, tell_waiting, StorePeople,
+};
 use super::Store;
 use crate::db;
 use crate::record::Record;
@@ -363,6 +365,7 @@ impl Store {
             )?;
             let approval = c.last_insert_rowid();
             set_waiting(c, approval, &first)?;
+            tell_waiting(c, &first, &about(self, &r, &t.to))?;
             history_note(
                 c,
                 &r,

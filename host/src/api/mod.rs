@@ -88,6 +88,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workflows::make_transition))
         .routes(routes!(workflows::decide))
         .routes(routes!(workflows::waiting))
+        .routes(routes!(workflows::notifications))
+        .routes(routes!(workflows::read_notifications))
         .routes(routes!(
             workflows::get_delegation,
             workflows::put_delegation,

@@ -257,3 +257,46 @@ pub async fn delete_delegation(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The caller's notifications, newest first (`?unread=true`: unread only), with the unread count.
+#[utoipa::path(get, path = "/notifications", tag = "workflows", security(("bearer" = [])),
+    params(("unread" = Option<bool>, Query, description = "Only unread ones")),
+    responses((status = 200, description = "{\"unread\": n, \"items\": [{id, at, kind, params, link, read}]}", body = Value)))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<NotificationQuery>,
+) -> ApiResult<Json<Value>> {
+    let store = state.store();
+    let items = store.notifications(&caller.access, q.unread.unwrap_or(false))?;
+    let unread = store.unread_notifications(&caller.access)?;
+    Ok(Json(json!({ "unread": unread, "items": items })))
+}
+
+/// `?unread=`.
+#[derive(Debug, Deserialize)]
+pub struct NotificationQuery {
+    unread: Option<bool>,
+}
+
+/// Which notifications to mark read: `{"ids": [..]}`, or `{}` for all.
+#[derive(Debug, Deserialize)]
+pub struct ReadInput {
+    #[serde(default)]
+    ids: Option<Vec<i64>>,
+}
+
+/// Marks the caller's notifications read.
+#[utoipa::path(post, path = "/notifications/read", tag = "workflows", security(("bearer" = [])),
+    request_body(content = Value, description = "{\"ids\": [..]} or {} for all"),
+    responses((status = 204)))]
+pub async fn read_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<ReadInput>,
+) -> ApiResult<StatusCode> {
+    state
+        .blocking(move |s| s.mark_notifications_read(&caller.access, input.ids.as_deref()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

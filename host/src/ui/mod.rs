@@ -11,6 +11,7 @@ mod admin;
 mod dashboard;
 mod extract;
 mod i18n;
+mod inbox;
 mod plugin_pages;
 mod records;
 mod refusal;
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/lang", post(session::language))
         .route("/setup", get(setup::setup_page).post(setup::setup))
         .route("/search", get(search::search))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/read", post(inbox::mark_read))
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))

@@ -53,6 +53,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_settings.html"),
             ),
             ("setup.html", include_str!("templates/setup.html")),
+            ("inbox.html", include_str!("templates/inbox.html")),
             (
                 "admin_workflows.html",
                 include_str!("templates/admin_workflows.html"),
@@ -71,6 +72,9 @@ fn env() -> &'static Environment<'static> {
 /// All UI strings of a locale, for templates (`T.key`).
 pub fn strings(locale: Locale) -> Json {
     let keys = [
+        "inbox",
+        "mark_all_read",
+        "inbox_empty",
         "workflow",
         "workflows",
         "state",
@@ -324,7 +328,11 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
     m.insert("locale".into(), json!(locale.as_str()));
     m.insert("T".into(), strings(locale));
     m.insert("nav".into(), Json::Array(nav));
-    m.insert("me".into(), json!({"display_name": caller.user.display_name, "admin": caller.user.admin, "id": caller.user.id}));
+    let unread = state
+        .store()
+        .unread_notifications(&caller.access)
+        .unwrap_or(0);
+    m.insert("me".into(), json!({"display_name": caller.user.display_name, "admin": caller.user.admin, "id": caller.user.id, "unread": unread}));
     m.insert("csrf".into(), json!(caller.csrf));
     m.insert("path".into(), json!(path));
     m

@@ -1,0 +1,113 @@
+//! A person's notifications (the inbox): what happened to them — an approval waiting for them,
+//! a decision on their request — as a kind with parameters that the edge words in the reader's
+//! language, a link to the record, and whether it was read. The core writes them in the same
+//! transaction as what they tell of.
+
+use crate::db;
+use crate::store::Store;
+use crate::{Access, Error, Result};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+/// One notification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// What happened: `approval_waiting`, `approval_approved`, `approval_rejected`.
+    pub kind: String,
+    /// Its parameters (`entity`, `title`, `to`, `by`, …).
+    pub params: Map<String, Json>,
+    /// Where to look (`/e/{entity}/{id}`).
+    pub link: String,
+    /// Whether it has been read.
+    pub read: bool,
+}
+
+/// Adds a notification for `user` on the writer connection (inside the caller's transaction).
+pub(crate) fn notify(
+    c: &Connection,
+    user: i64,
+    kind: &str,
+    params: &Json,
+    link: &str,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO notifications (user_id, at, kind, params, link) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((user, db::now_text(), kind, params.to_string(), link))?;
+    Ok(())
+}
+
+fn me(access: &Access) -> Result<i64> {
+    access
+        .user_id
+        .ok_or_else(|| Error::Forbidden("notifications are people's".into()))
+}
+
+impl Store {
+    /// The caller's notifications, newest first (at most 100; unread only if asked).
+    pub fn notifications(&self, access: &Access, unread_only: bool) -> Result<Vec<Notification>> {
+        let user = me(access)?;
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, at, kind, params, link, read_at FROM notifications
+                 WHERE user_id = ?1 AND (?2 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT 100",
+            )?;
+            let rows = stmt
+                .query_map((user, unread_only as i64), |r| {
+                    let params: String = r.get(3)?;
+                    Ok(Notification {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        kind: r.get(2)?,
+                        params: serde_json::from_str(&params).unwrap_or_default(),
+                        link: r.get(4)?,
+                        read: r.get::<_, Option<String>>(5)?.is_some(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// How many of the caller's notifications are unread.
+    pub fn unread_notifications(&self, access: &Access) -> Result<i64> {
+        let Some(user) = access.user_id else {
+            return Ok(0);
+        };
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL",
+            )?
+            .query_row([user], |r| r.get(0))?)
+        })
+    }
+
+    /// Marks the caller's notifications read: those named, or all with `None`.
+    pub fn mark_notifications_read(&self, access: &Access, ids: Option<&[i64]>) -> Result<()> {
+        let user = me(access)?;
+        self.write(|c| {
+            match ids {
+                None => {
+                    c.execute(
+                        "UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL",
+                        (user, db::now_text()),
+                    )?;
+                }
+                Some(ids) => {
+                    let mut stmt = c.prepare_cached(
+                        "UPDATE notifications SET read_at = ?3
+                         WHERE id = ?1 AND user_id = ?2 AND read_at IS NULL",
+                    )?;
+                    for id in ids {
+                        stmt.execute((id, user, db::now_text()))?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
