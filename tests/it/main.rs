@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod core_trust;
+mod export;
 mod finance;
 mod first_contact_admin;
 mod first_contact_lang;

@@ -40,6 +40,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("deleted", "deleted", "删除"),
     ("approval_requested", "asked for approval", "提交审批"),
     ("inbox", "Inbox", "通知"),
+    ("export_csv", "Export CSV", "导出 CSV"),
     ("mark_all_read", "Mark all read", "全部标为已读"),
     ("inbox_empty", "Nothing new.", "没有新通知。"),
     ("note_waiting", "waiting for your approval", "等待您审批"),

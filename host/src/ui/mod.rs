@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
+        .route("/e/{entity}/export.csv", get(records::export_csv))
         .route("/e/{entity}/kanban/totals", get(records::kanban_totals))
         .route("/e/{entity}/views", post(records::save_view))
         .route("/e/{entity}/views/{id}/rename", post(records::rename_view))

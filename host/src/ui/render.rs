@@ -72,6 +72,7 @@ fn env() -> &'static Environment<'static> {
 /// All UI strings of a locale, for templates (`T.key`).
 pub fn strings(locale: Locale) -> Json {
     let keys = [
+        "export_csv",
         "inbox",
         "mark_all_read",
         "inbox_empty",

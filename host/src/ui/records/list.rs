@@ -226,6 +226,14 @@ pub(super) fn list_page(
     ctx.insert("columns".into(), json!(cols));
     ctx.insert("rows".into(), json!(rows));
     ctx.insert("next_href".into(), json!(next_href));
+    let mut export: Pairs = base_pairs.clone();
+    if !sort.is_empty() {
+        export.push(("sort".into(), sort.clone()));
+    }
+    ctx.insert(
+        "export_href".into(),
+        json!(format!("/e/{entity}/export.csv?{}", encode(&export))),
+    );
     ctx.insert("has_cursor".into(), json!(query.cursor.is_some()));
     ctx.insert(
         "first_href".into(),

@@ -9,6 +9,7 @@ use axum::response::Response;
 use qingguan_core::{Entity, Locale, Record, Value};
 
 mod detail;
+mod export;
 mod form;
 mod kanban;
 mod list;
@@ -19,6 +20,7 @@ mod workflow;
 mod workflow_panel;
 
 pub use detail::{action, change_owner, delete, detail};
+pub use export::export_csv;
 pub use form::{create, edit_form, new_form, update};
 pub use kanban::{kanban, kanban_totals};
 pub use list::list;
