@@ -402,6 +402,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
                     crate::demo::seed_appraisal(&s, &plugins)?;
                     crate::demo::seed_inventory(&s, &plugins)?;
                     crate::demo::seed_finance(&s, &plugins)?;
+                    crate::demo::seed_workflows(&s)?;
                 }
                 Ok(())
             })

@@ -4,10 +4,12 @@
 mod appraisal;
 mod finance;
 mod inventory;
+mod workflows;
 
 pub use appraisal::seed_appraisal;
 pub use finance::seed_finance;
 pub use inventory::seed_inventory;
+pub use workflows::seed_workflows;
 
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};
 use serde_json::{json, Map, Value};
