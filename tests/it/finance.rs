@@ -24,6 +24,26 @@ fn json_get(c: &Client, path: &str) -> qingguan_tests::Resp {
     })
 }
 
+/// The trial balance over all time.
+fn all_time_tb(c: &Client) -> Value {
+    json_get(
+        c,
+        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
+    )
+    .body
+}
+
+/// A trial balance's row for an account code (null when the account has no postings).
+fn tb_row(tb: &Value, code: &str) -> Value {
+    tb["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == code)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
 fn account(c: &Client, code: &str) -> Value {
     c.get(&rec(&format!("account?code={code}"))).body["items"][0]["id"].clone()
 }
@@ -165,15 +185,7 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
         "/api/v1/plugins/finance/trial-balance?from=2026-11-01&to=2026-11-30",
     )
     .body;
-    let row = |code: &str| {
-        tb["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["code"] == code)
-            .cloned()
-            .unwrap()
-    };
+    let row = |code: &str| tb_row(&tb, code);
     assert_eq!(
         (
             row("1002")["debit"].clone(),
@@ -489,20 +501,8 @@ fn an_invoice_covers_what_inventory_delivered_once() {
 
     // The stock's value is in the books too: 10 received at 10 (库存商品 / 应付账款), 4 sold at a
     // cost of 10 (主营业务成本 / 库存商品).
-    let tb = json_get(
-        &fin,
-        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
-    )
-    .body;
-    let row = |code: &str| {
-        tb["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["code"] == code)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let tb = all_time_tb(&fin);
+    let row = |code: &str| tb_row(&tb, code);
     assert_eq!(
         (row("1405")["debit"].clone(), row("1405")["credit"].clone()),
         (json!("100.00"), json!("40.00")),
@@ -799,20 +799,8 @@ fn supplier_bills_and_payments_made_keep_payables() {
 
     // The books: goods received cleared (100 in, 100 billed), payables 378 − 300 − 0 = 78 by
     // the bill and the payment (the other supplier's 10 is paid in advance: a debit).
-    let tb = json_get(
-        &fin,
-        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
-    )
-    .body;
-    let row = |code: &str| {
-        tb["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["code"] == code)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let tb = all_time_tb(&fin);
+    let row = |code: &str| tb_row(&tb, code);
     assert_eq!(
         (
             row("220201")["debit"].clone(),
@@ -1018,17 +1006,6 @@ fn stock_moved_into_a_closed_month_is_booked_in_the_first_open_one() {
         e["memo"].as_str().unwrap().contains("2026-10-15"),
         "{entries}"
     );
-    let tb = json_get(
-        &fin,
-        "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
-    )
-    .body;
-    let stock = tb["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["code"] == "1405")
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(stock["debit"], "100.00", "{tb}");
+    let tb = all_time_tb(&fin);
+    assert_eq!(tb_row(&tb, "1405")["debit"], "100.00", "{tb}");
 }
