@@ -18,7 +18,7 @@ pub struct Notification {
     pub at: String,
     /// What happened: `approval_waiting`, `approval_approved`, `approval_rejected`.
     pub kind: String,
-    /// Its parameters (`entity`, `title`, `to`, `by`, …).
+    /// Its parameters (`entity`, `id`, `to`, `by`, `comment`).
     pub params: Map<String, Json>,
     /// Where to look (`/e/{entity}/{id}`).
     pub link: String,

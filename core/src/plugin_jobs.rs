@@ -120,7 +120,8 @@ impl Store {
         })
     }
 
-    /// Records that a run failed (its cursor stays: running the job again starts anew).
+    /// Records that a run failed. Its cursor stays: running the job again goes on from the last
+    /// committed step, unless asked to restart.
     pub fn job_run_failed(&self, plugin: &str, job: &str, error: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(

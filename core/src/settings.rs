@@ -34,14 +34,34 @@ impl Store {
     /// The install's time zone as a fixed offset from UTC in minutes east (setting
     /// `time_zone`, written `+08:00`), if an administrator or the demo set one. Times are
     /// shown in it; without it the UI uses UTC+8 for Chinese and UTC for English.
+    ///
+    /// Every time shown asks for it, so it is kept in memory once read (outside a transaction);
+    /// a change forgets it, and so does the end of the transaction that changed it.
     pub fn time_zone(&self) -> Result<Option<i32>> {
-        self.read(|c| {
+        let cacheable = !self.in_batch_here();
+        if cacheable {
+            if let Some(known) = *self
+                .time_zone_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+            {
+                return Ok(known);
+            }
+        }
+        let zone = self.read(|c| {
             let v: Option<String> = c
                 .prepare_cached("SELECT value FROM settings WHERE key = 'time_zone'")?
                 .query_row([], |r| r.get(0))
                 .optional()?;
             Ok(v.and_then(|v| parse_utc_offset(&v)))
-        })
+        })?;
+        if cacheable {
+            *self
+                .time_zone_cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = Some(zone);
+        }
+        Ok(zone)
     }
 
     /// Sets the install's time zone (see [`Store::time_zone`]) as minutes east of UTC
@@ -76,7 +96,10 @@ impl Store {
                 [text],
             )?;
             Ok(())
-        })
+        })?;
+        self.forget_time_zone();
+        self.note_cache_refresh();
+        Ok(())
     }
 }
 

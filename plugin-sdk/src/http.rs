@@ -51,6 +51,19 @@ impl Request {
             .map_err(|e| crate::Error::invalid(format!("body is not JSON: {e}")))
     }
 
+    /// Whether the caller asked for JSON (`Accept: application/json`) rather than a page.
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Request;
+    /// let r = Request { method: "GET".into(), path: "/".into(), query: String::new(),
+    ///     headers: vec![("Accept".into(), "application/json".into())], body: vec![] };
+    /// assert!(r.wants_json());
+    /// ```
+    pub fn wants_json(&self) -> bool {
+        self.header("accept")
+            .is_some_and(|a| a.contains("application/json"))
+    }
+
     /// A header's value (names compare case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -213,6 +226,10 @@ impl Response {
                     .iter()
                     .map(|(k, v)| (k.clone(), Value::from(v.clone())))
                     .collect::<serde_json::Map<String, Value>>(),
+            ),
+            Error::Unique { field, message } => (
+                message.clone(),
+                serde_json::Map::from_iter([(field.clone(), Value::from(message.clone()))]),
             ),
             other => (other.to_string(), serde_json::Map::new()),
         };

@@ -379,21 +379,22 @@ fn demo_serves_a_company_with_role_logins() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(grni["debit"], grni["credit"], "{grni}");
-    // Deals follow the demo's workflow: an open deal over ¥500,000 is won only through the
+    // Deals follow the demo's workflow: an open deal over ¥100,000 is won only through the
     // manager's approval, a smaller one at once.
     let sales = login("sales");
     let open = sales
-        .get("/api/v1/records/deal?stage[in]=lead,qualified,proposal,negotiation&limit=200")
+        .get("/api/v1/records/deal?stage[in]=lead,qualified,proposal,negotiation&sort=-amount&limit=200")
         .body;
     let open = open["items"].as_array().unwrap();
     assert!(!open.is_empty(), "the rep has open deals");
+    let mut big_seen = false;
     for deal in open.iter().take(10) {
         let path = format!("/api/v1/records/deal/{}", deal["id"]);
         let big = deal["amount"]
             .as_str()
             .and_then(|a| a.parse::<f64>().ok())
             .unwrap_or(0.0)
-            > 500_000.0;
+            > 100_000.0;
         let wf = sales.get(&format!("{path}/workflow")).body;
         let names: Vec<&str> = wf["transitions"]
             .as_array()
@@ -407,6 +408,7 @@ fn demo_serves_a_company_with_role_logins() {
             "{deal} {wf}"
         );
         if big {
+            big_seen = true;
             let direct = sales.patch_v(
                 &path,
                 deal["version"].as_i64().unwrap(),
@@ -415,6 +417,10 @@ fn demo_serves_a_company_with_role_logins() {
             assert_eq!(direct.status, 422, "{}", direct.text);
         }
     }
+    assert!(
+        big_seen,
+        "the rep's biggest open deals include one over ¥100,000"
+    );
     // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(

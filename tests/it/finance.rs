@@ -126,44 +126,25 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
         );
         p
     };
-    let p1 = pay("200");
-    let a1 = act(
-        &fin,
-        "payment",
-        &p1["id"],
-        "allocate",
-        json!({"invoices": {inv["id"].to_string(): "200"}}),
-    );
-    assert_eq!(a1.status, 200, "{}", a1.text);
-    assert_eq!(fin.get(&path).body["status"], "partly_paid");
-    let p2 = pay("100");
-    let over = act(
-        &fin,
-        "payment",
-        &p2["id"],
-        "allocate",
-        json!({"invoices": {inv["id"].to_string(): "150"}}),
-    );
-    assert_eq!(over.status, 422, "{}", over.text);
-    assert_eq!(
+    let allocate = |p: &Value, amount: &str| {
         act(
             &fin,
             "payment",
-            &p2["id"],
+            &p["id"],
             "allocate",
-            json!({"invoices": {inv["id"].to_string(): "100"}})
+            json!({"invoices": {inv["id"].to_string(): amount}}),
         )
-        .status,
-        200
-    );
+    };
+    let p1 = pay("200");
+    let a1 = allocate(&p1, "200");
+    assert_eq!(a1.status, 200, "{}", a1.text);
+    assert_eq!(fin.get(&path).body["status"], "partly_paid");
+    let p2 = pay("100");
+    let over = allocate(&p2, "150");
+    assert_eq!(over.status, 422, "{}", over.text);
+    assert_eq!(allocate(&p2, "100").status, 200);
     let p3 = pay("100");
-    let past_balance = act(
-        &fin,
-        "payment",
-        &p3["id"],
-        "allocate",
-        json!({"invoices": {inv["id"].to_string(): "80"}}),
-    );
+    let past_balance = allocate(&p3, "80");
     assert_eq!(past_balance.status, 422, "{}", past_balance.text);
     let i = fin.get(&path).body;
     assert_eq!(
@@ -1008,4 +989,41 @@ fn stock_moved_into_a_closed_month_is_booked_in_the_first_open_one() {
     );
     let tb = all_time_tb(&fin);
     assert_eq!(tb_row(&tb, "1405")["debit"], "100.00", "{tb}");
+}
+
+/// Report routes refuse what they cannot read, beside the parameter, and change nothing.
+#[test]
+fn report_routes_refuse_bad_input_beside_the_parameter() {
+    let (_s, _admin, fin) = setup();
+    for (route, field) in [
+        ("trial-balance?from=2026-02-31", "from"),
+        ("profit-and-loss?to=2026-13-01", "to"),
+        ("aging?at=yesterday", "at"),
+        ("payables-aging?at=2026-02-30", "at"),
+        ("balance-sheet?at=31/12/2026", "at"),
+        ("cash?from=2026-1-1", "from"),
+        ("statement", "customer"),
+    ] {
+        let r = json_get(&fin, &format!("/api/v1/plugins/finance/{route}"));
+        assert_eq!(r.status, 422, "{route}: {}", r.text);
+        assert!(
+            r.body["error"]["fields"][field].is_string(),
+            "{route}: {}",
+            r.text
+        );
+    }
+    let none = fin.post("/api/v1/plugins/finance/invoice-deliveries", &json!({}));
+    assert_eq!(none.status, 422, "{}", none.text);
+    assert!(
+        none.body["error"]["fields"]["customer"].is_string(),
+        "{}",
+        none.text
+    );
+    assert!(
+        fin.get(&rec("journal_entry")).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing posted"
+    );
 }

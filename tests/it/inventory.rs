@@ -279,8 +279,22 @@ fn movements_value_stock_at_moving_average_cost_as_worked_out_by_hand() {
         "{}",
         page.text
     );
-    let bad = admin.get("/api/v1/plugins/inventory/sales?from=2026-02-31");
-    assert_eq!(bad.status, 422, "{}", bad.text);
+    // A bad date is refused beside the parameter that holds it.
+    for (query, field) in [
+        ("sales?from=2026-02-31", "from"),
+        ("sales?to=2026-13-01", "to"),
+        ("stock?at=2026-02-30", "at"),
+    ] {
+        let bad = admin.get(&format!("/api/v1/plugins/inventory/{query}"));
+        assert_eq!(bad.status, 422, "{query}: {}", bad.text);
+        let fields = bad.body["error"]["fields"].as_object().unwrap();
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            [field],
+            "{query}: {}",
+            bad.text
+        );
+    }
     // Low stock: the shop holds 2 of a product whose reorder point is 5.
     let low = admin.send(
         reqwest::Method::GET,

@@ -239,6 +239,7 @@ impl Store {
         // Read before taking the writer (reads inside it would need the writer's connection):
         // the record, and who the next step would wait for.
         let r = self.get(&Access::system(), &first.entity, first.record_id)?;
+        let schema = self.schema();
         let next_people = match t.approval.get(first.step as usize + 1) {
             Some(next) => self.step_approvers(next, &r, first.requested_by)?,
             None => BTreeSet::new(),
@@ -246,7 +247,7 @@ impl Store {
         // `Some(record)`: the last step approved, move the state; `Err` after the write: the
         // record left the state the approval was asked in, so the approval was cancelled.
         let mut moved_meanwhile = false;
-        let finish = self.atomically(|| {
+        self.atomically(|| {
             let finish = self.write(|c| {
                 let a = read_approval(c, approval_id)?
                     .filter(|a| a.status == "pending")
@@ -261,7 +262,17 @@ impl Store {
                     .get(a.step as usize)
                     .cloned()
                     .ok_or_else(|| Error::NotFound("the approval has no such step".into()))?;
-                if crate::workflow::guard::state_of(&wf, &r.values) != a.from_state.as_deref() {
+                // The record as it is now, under the writer: a state change since `r` was read
+                // cancels the approval rather than moving on from a stale copy.
+                let now = schema
+                    .entity(&a.entity)
+                    .map(|e| super::records::load(c, e, a.record_id))
+                    .transpose()?
+                    .flatten();
+                let state_now = now
+                    .as_ref()
+                    .and_then(|n| crate::workflow::guard::state_of(&wf, &n.values));
+                if now.is_none() || state_now != a.from_state.as_deref() {
                     cancel(c, approval_id)?;
                     moved_meanwhile = true;
                     return Ok(None);
@@ -313,11 +324,11 @@ impl Store {
                     }
                 } else if status == "pending" {
                     set_waiting(c, approval_id, &next_people)?;
-                    tell_waiting(c, &next_people, &about(self, &r, &a.to_state))?;
+                    tell_waiting(c, &next_people, &about(&r, &a.to_state))?;
                 } else {
                     set_waiting(c, approval_id, &BTreeSet::new())?;
                     if let Some(requester) = a.requested_by {
-                        let (mut params, link) = about(self, &r, &a.to_state);
+                        let (mut params, link) = about(&r, &a.to_state);
                         params["by"] = json!(me);
                         params["comment"] = json!(comment);
                         let kind = if approve { "approval_approved" } else { "approval_rejected" };
@@ -336,15 +347,14 @@ impl Store {
                     Some(me),
                     json!({"step": [Json::Null, a.step + 1], "comment": [Json::Null, comment]}),
                 )?;
-                Ok((status == "approved").then(|| (r.clone(), a.to_state)))
+                Ok((status == "approved").then_some(now).flatten().map(|n| (n, a.to_state)))
             })?;
             if let Some((r, to)) = &finish {
                 let patch = Map::from_iter([(field.clone(), Json::from(to.clone()))]);
                 self.update(&Access::system(), &r.entity, r.id, r.version, &patch)?;
             }
-            Ok(finish)
+            Ok(())
         })?;
-        let _ = finish;
         if moved_meanwhile {
             return Err(Error::conflict(
                 "the record left the state this approval was asked in; the approval is cancelled",
@@ -516,16 +526,12 @@ pub(super) fn set_waiting(
     Ok(())
 }
 
-/// What a notification about an approval on `r` says: the record's type, title and link, the
-/// state asked for.
-pub(super) fn about(store: &Store, r: &Record, to: &str) -> (Json, String) {
-    let title = store
-        .schema()
-        .entity(&r.entity)
-        .map(|e| r.title(e))
-        .unwrap_or_default();
+/// What a notification about an approval on `r` says: the record (by type and id — its title
+/// is looked up when read, with the reader's access, so nothing of a record they may not read
+/// is kept for them) and the state asked for.
+pub(super) fn about(r: &Record, to: &str) -> (Json, String) {
     (
-        json!({"entity": r.entity, "title": title, "to": to}),
+        json!({"entity": r.entity, "id": r.id, "to": to}),
         format!("/e/{}/{}", r.entity, r.id),
     )
 }
@@ -553,17 +559,19 @@ fn cancel(c: &Connection, approval: i64) -> Result<()> {
     Ok(())
 }
 
-/// Cancels a deleted record's pending approval: nobody waits for it any more.
-pub(super) fn cancel_for_record(c: &Connection, entity: &str, id: i64) -> Result<()> {
-    c.prepare_cached(
-        "DELETE FROM approval_waiting WHERE approval_id IN
-           (SELECT id FROM approvals WHERE entity = ?1 AND record_id = ?2 AND status = 'pending')",
-    )?
-    .execute((entity, id))?;
-    c.prepare_cached(
-        "UPDATE approvals SET status = 'cancelled', decided_at = ?3
-         WHERE entity = ?1 AND record_id = ?2 AND status = 'pending'",
-    )?
-    .execute((entity, id, db::now_text()))?;
-    Ok(())
+impl Store {
+    /// Cancels a deleted record's pending approval: nobody waits for it any more.
+    pub(super) fn cancel_approvals_of(&self, c: &Connection, entity: &str, id: i64) -> Result<()> {
+        c.prepare_cached(
+            "DELETE FROM approval_waiting WHERE approval_id IN
+               (SELECT id FROM approvals WHERE entity = ?1 AND record_id = ?2 AND status = 'pending')",
+        )?
+        .execute((entity, id))?;
+        c.prepare_cached(
+            "UPDATE approvals SET status = 'cancelled', decided_at = ?3
+             WHERE entity = ?1 AND record_id = ?2 AND status = 'pending'",
+        )?
+        .execute((entity, id, db::now_text()))?;
+        Ok(())
+    }
 }

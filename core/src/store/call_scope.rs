@@ -127,9 +127,10 @@ impl Store {
         }
     }
 
-    /// Whether this thread holds the writer for an open call scope now.
-    pub fn holds_writer(&self) -> bool {
-        self.in_batch_here()
+    /// Whether the schema or role caches were refreshed since this was last asked (clears it).
+    pub(crate) fn take_cache_refresh(&self) -> bool {
+        self.caches_in_tx
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether writes on this thread now would be part of an open call scope (so that work
@@ -243,11 +244,17 @@ impl CallScope<'_> {
                 let _ = guard.borrow().execute_batch("ROLLBACK");
             }
             drop(guard);
-            if !commit || end.is_err() {
+            let refreshed = store.take_cache_refresh();
+            if refreshed {
+                // Read meanwhile by others, the settings cache may hold the old value.
+                store.forget_time_zone();
+            }
+            if (!commit || end.is_err()) && refreshed {
                 // Schema and role changes refresh the caches as they are made (reading their
                 // own uncommitted state); undone, the caches must be read again.
                 store.refresh_schema()?;
                 store.read(|c| store.reload_roles(c))?;
+                store.take_cache_refresh();
             }
             end.map_err(Error::from)
         } else {

@@ -67,6 +67,10 @@ pub struct Store {
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
     workflows: RwLock<workflows::Workflows>,
+    /// The schema or roles were refreshed inside the open transaction (its writer holds it).
+    caches_in_tx: std::sync::atomic::AtomicBool,
+    /// The install's time zone once read (`Some(None)`: none set).
+    pub(crate) time_zone_cache: RwLock<Option<Option<i32>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,6 +100,8 @@ impl Store {
             roles: RwLock::new(Arc::new(HashMap::new())),
             hooks: RwLock::new(Arc::new(NoHooks)),
             workflows: RwLock::new(Arc::default()),
+            caches_in_tx: std::sync::atomic::AtomicBool::new(false),
+            time_zone_cache: RwLock::new(None),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;
@@ -153,7 +159,7 @@ impl Store {
             here.then(|| std::thread::current().id());
     }
 
-    fn in_batch_here(&self) -> bool {
+    pub(crate) fn in_batch_here(&self) -> bool {
         *self.batch.lock().unwrap_or_else(|e| e.into_inner()) == Some(std::thread::current().id())
     }
 
@@ -259,10 +265,29 @@ impl Store {
         }
         self.refresh_schema()?;
         self.read(|c| self.reload_roles(c))?;
+        self.take_cache_refresh();
+        self.forget_time_zone();
         out
     }
 
+    /// Notes that the schema or role caches were read inside an open transaction, so that a
+    /// rollback reads them again (and only then).
+    pub(crate) fn forget_time_zone(&self) {
+        *self
+            .time_zone_cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub(crate) fn note_cache_refresh(&self) {
+        if self.in_batch_here() {
+            self.caches_in_tx
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn reload_roles(&self, conn: &Connection) -> Result<()> {
+        self.note_cache_refresh();
         let mut stmt = conn.prepare("SELECT def FROM roles")?;
         let defs = stmt
             .query_map([], |r| r.get::<_, String>(0))?

@@ -539,7 +539,7 @@ impl Store {
                     &changes,
                 )?;
                 write_search(tx, &e, id, None, false)?;
-                super::approvals::cancel_for_record(tx, entity, id)?;
+                self.cancel_approvals_of(tx, entity, id)?;
                 Ok(())
             })
         })?;

@@ -579,6 +579,7 @@ impl Store {
 
     /// Reloads the cached schema after a committed change.
     pub(crate) fn refresh_schema(&self) -> Result<()> {
+        self.note_cache_refresh();
         let schema = self.read(load)?;
         *self.schema.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(schema);
         Ok(())

@@ -365,7 +365,7 @@ impl Store {
             )?;
             let approval = c.last_insert_rowid();
             set_waiting(c, approval, &first)?;
-            tell_waiting(c, &first, &about(self, &r, &t.to))?;
+            tell_waiting(c, &first, &about(&r, &t.to))?;
             history_note(
                 c,
                 &r,

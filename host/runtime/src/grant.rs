@@ -37,6 +37,12 @@ impl PluginGrant {
         self.manifest.may_write(&self.approved, entity)
     }
 
+    /// May the plugin write anything at all (its own types, a granted type, its key-value
+    /// store)? Only such a plugin may take the writer ahead of its writes (`begin-write`).
+    pub fn may_write_anything(&self) -> bool {
+        self.approved.kv || !self.approved.write.is_empty() || !self.manifest.entities.is_empty()
+    }
+
     /// Does the plugin receive `event` on `entity` (subscribed, and approved to read it)?
     pub fn hooked(&self, entity: &str, event: crate::manifest::HookEvent) -> bool {
         self.manifest.hooks_on(&self.approved, entity, event)

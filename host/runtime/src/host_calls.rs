@@ -417,7 +417,15 @@ impl HostState {
             .map_err(|e| self.fail(e))
     }
 
+    /// Takes the writer for the rest of the call — only for a plugin that may write something,
+    /// so one granted nothing cannot hold every writer back.
     pub(crate) fn begin_write(&self) -> HostResult<()> {
+        if !self.plugin.may_write_anything() {
+            return Err(PluginFailure::Denied(format!(
+                "plugin '{}' may write nothing, so it cannot take the writer (begin-write)",
+                self.id()
+            )));
+        }
         self.services
             .store()
             .begin_write()

@@ -208,7 +208,8 @@ impl ActiveSet {
                 continue;
             }
             tracing::info!(plugin = %r.plugin, job = %r.job, steps = r.steps, "continuing an unfinished job");
-            if let Err(e) = self.run_job(&r.plugin, &r.job, false) {
+            // Each on its own thread: one long job does not hold back the others.
+            if let Err(e) = self.start_job(&r.plugin, &r.job, false) {
                 tracing::warn!(plugin = %r.plugin, job = %r.job, error = %e, "resumed job failed");
             }
         }

@@ -1,4 +1,4 @@
-//! The demo's workflow on deals: stages move freely while a deal is open, a deal up to ¥500,000
+//! The demo's workflow on deals: stages move freely while a deal is open, a deal up to ¥100,000
 //! is won by whoever works it, a larger one only once the owner's manager approves, and a
 //! closed deal is reopened by a manager — enough to see approvals at work on real data.
 
@@ -24,10 +24,10 @@ pub fn seed_workflows(store: &Store) -> anyhow::Result<()> {
     .collect();
     transitions.extend([
         json!({"name": "win", "label": label("Win", "赢单"), "from": open, "to": "won",
-               "when": {"field": "amount", "op": "lte", "value": 500000}}),
+               "when": {"field": "amount", "op": "lte", "value": 100000}}),
         json!({"name": "win_big", "label": label("Win (manager approves)", "赢单（上级审批）"),
                "from": open, "to": "won", "who": ["owner"],
-               "when": {"field": "amount", "op": "gt", "value": 500000},
+               "when": {"field": "amount", "op": "gt", "value": 100000},
                "approval": [{"approvers": ["owner_manager"]}]}),
         json!({"name": "lose", "label": label("Lose", "输单"), "from": open, "to": "lost"}),
         json!({"name": "reopen", "label": label("Reopen", "重新打开"), "from": ["won", "lost"],

@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
-use crate::ui::render::{base, locale_of, page};
+use crate::ui::render::{base, entity_label, locale_of, page, state_label, title_of};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -101,10 +101,10 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         .unwrap_or_default()
         .iter()
         .map(|a| {
-            let label = schema_label(state.store(), &a.entity, locale);
+            let label = entity_label(&state, &caller, &a.entity);
             json!({"href": format!("/e/{}/{}", a.entity, a.record_id),
-                   "title": format!("{label} · {}", crate::ui::render::title_of(&state, &caller, &a.entity, a.record_id)),
-                   "to": state_label(state.store(), &a.entity, &a.to_state, locale), "step": a.step + 1, "steps": a.steps})
+                   "title": format!("{label} · {}", title_of(&state, &caller, &a.entity, a.record_id)),
+                   "to": state_label(&state, &caller, &a.entity, Some(&a.to_state)), "step": a.step + 1, "steps": a.steps})
         })
         .collect();
     ctx.insert("waiting".into(), json!(waiting));
@@ -112,34 +112,4 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));
     page(StatusCode::OK, "dashboard.html", Json::Object(ctx))
-}
-
-fn schema_label(
-    store: &qingguan_core::Store,
-    entity: &str,
-    locale: qingguan_core::Locale,
-) -> String {
-    store
-        .schema()
-        .entity(entity)
-        .map(|e| e.label.get(locale).to_string())
-        .unwrap_or_else(|| entity.to_string())
-}
-
-/// A workflow state by its option's label.
-fn state_label(
-    store: &qingguan_core::Store,
-    entity: &str,
-    state: &str,
-    locale: qingguan_core::Locale,
-) -> String {
-    let schema = store.schema();
-    store
-        .workflow(entity)
-        .and_then(|wf| {
-            let field = schema.entity(entity)?.field(&wf.state_field)?;
-            let option = field.def.options.iter().find(|o| o.value == state)?;
-            Some(option.label.get(locale).to_string())
-        })
-        .unwrap_or_else(|| state.to_string())
 }

@@ -4,26 +4,14 @@
 use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::{SignedForm, UiCaller};
-use crate::ui::render::{base, local_time_text, locale_of, page, t, title_of};
+use crate::ui::render::{
+    base, entity_label, local_time_text, locale_of, page, state_label, t, title_of,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{Locale, Notification};
+use qingguan_core::Notification;
 use serde_json::{json, Value as Json};
-
-/// A workflow state by its option's label.
-fn state_label(state: &AppState, entity: &str, value: &str, locale: Locale) -> String {
-    let schema = state.store().schema();
-    state
-        .store()
-        .workflow(entity)
-        .and_then(|wf| {
-            let f = schema.entity(entity)?.field(&wf.state_field)?;
-            let o = f.def.options.iter().find(|o| o.value == value)?;
-            Some(o.label.get(locale).to_string())
-        })
-        .unwrap_or_else(|| value.to_string())
-}
 
 /// What a notification says, in the reader's language.
 pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) -> String {
@@ -36,14 +24,16 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
             .to_string()
     };
     let entity = p("entity");
-    let label = state
-        .store()
-        .schema()
-        .entity(&entity)
-        .map(|e| e.label.get(locale).to_string())
-        .unwrap_or_else(|| entity.clone());
-    let what = format!("{label} · {}", p("title"));
-    let to = state_label(state, &entity, &p("to"), locale);
+    let label = entity_label(state, caller, &entity);
+    // The title as the reader may see it now (`#id` for a record they cannot read).
+    let title = n
+        .params
+        .get("id")
+        .and_then(Json::as_i64)
+        .map(|id| title_of(state, caller, &entity, id))
+        .unwrap_or_default();
+    let what = format!("{label} · {title}");
+    let to = state_label(state, caller, &entity, Some(&p("to")));
     let by = n
         .params
         .get("by")

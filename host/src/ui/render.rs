@@ -469,3 +469,30 @@ pub fn title_of(state: &AppState, caller: &Caller, entity: &str, id: i64) -> Str
         _ => format!("#{id}"),
     }
 }
+
+/// An entity type's label in the reader's language (its name if the type is gone).
+pub fn entity_label(state: &AppState, caller: &Caller, entity: &str) -> String {
+    state
+        .store()
+        .schema()
+        .entity(entity)
+        .map(|e| e.label.get(locale_of(caller)).to_string())
+        .unwrap_or_else(|| entity.to_string())
+}
+
+/// A workflow state (an option of the workflow's state field) by its label in the reader's
+/// language; `none yet` when the record has no state.
+pub fn state_label(state: &AppState, caller: &Caller, entity: &str, value: Option<&str>) -> String {
+    let Some(value) = value else {
+        return t(locale_of(caller), "no_state");
+    };
+    let schema = state.store().schema();
+    let field = state
+        .store()
+        .workflow(entity)
+        .and_then(|wf| schema.entity(entity)?.field(&wf.state_field).cloned());
+    match field {
+        Some(f) => display(state, caller, &f.def, &Value::Text(value.to_string())),
+        None => value.to_string(),
+    }
+}

@@ -26,11 +26,6 @@ use text::t;
 
 struct Finance;
 
-fn wants_json(req: &Request) -> bool {
-    req.header("accept")
-        .is_some_and(|a| a.contains("application/json"))
-}
-
 fn as_response(outcome: Result<Response>) -> Result<Response> {
     outcome.or_else(|e| Ok(Response::from_error(&e)))
 }
@@ -194,7 +189,7 @@ impl Plugin for Finance {
                 check(&from, "from")
                     .and_then(|_| check(&to, "to"))
                     .and_then(|_| {
-                        if wants_json(&req) {
+                        if req.wants_json() {
                             reports::trial_balance(&from, &to).map(|v| Response::json(&v))
                         } else {
                             reports::trial_balance_page(&from, &to).map(|h| Response::html(200, h))
@@ -205,7 +200,7 @@ impl Plugin for Finance {
                 let side = if path == "/aging" { &SALES } else { &PURCHASES };
                 let at = param("at", &today);
                 check(&at, "at").and_then(|_| {
-                    if wants_json(&req) {
+                    if req.wants_json() {
                         reports::aging(side, &at).map(|v| Response::json(&v))
                     } else {
                         reports::aging_page(side, &at).map(|h| Response::html(200, h))
@@ -217,7 +212,7 @@ impl Plugin for Finance {
                 check(&from, "from")
                     .and_then(|_| check(&to, "to"))
                     .and_then(|_| {
-                        if wants_json(&req) {
+                        if req.wants_json() {
                             profit::profit_and_loss(&from, &to).map(|v| Response::json(&v))
                         } else {
                             profit::profit_and_loss_page(&from, &to).map(|h| Response::html(200, h))
@@ -227,7 +222,7 @@ impl Plugin for Finance {
             ("GET", "/balance-sheet") => {
                 let at = param("at", &today);
                 check(&at, "at").and_then(|_| {
-                    if wants_json(&req) {
+                    if req.wants_json() {
                         statements::balance_sheet(&at).map(|v| Response::json(&v))
                     } else {
                         statements::balance_sheet_page(&at).map(|h| Response::html(200, h))
@@ -239,7 +234,7 @@ impl Plugin for Finance {
                 check(&from, "from")
                     .and_then(|_| check(&to, "to"))
                     .and_then(|_| {
-                        if wants_json(&req) {
+                        if req.wants_json() {
                             statements::cash(&from, &to).map(|v| Response::json(&v))
                         } else {
                             statements::cash_page(&from, &to).map(|h| Response::html(200, h))
@@ -252,7 +247,7 @@ impl Plugin for Finance {
             {
                 None => Err(Error::invalid(t("which customer?", "哪个客户？"))
                     .field("customer", t("required", "必填"))),
-                Some(c) if wants_json(&req) => {
+                Some(c) if req.wants_json() => {
                     statements::customer_statement(c).map(|v| Response::json(&v))
                 }
                 Some(c) => statements::customer_statement_page(c).map(|h| Response::html(200, h)),

@@ -242,10 +242,20 @@ pub fn collected(args: &Value) -> Result<Value> {
     )?;
     let owner = args.get("owner").and_then(Value::as_i64);
     let mut total = Decimal::ZERO;
+    // Each customer's owner read once, however many payments it made.
+    let mut owners: BTreeMap<i64, Option<i64>> = BTreeMap::new();
     for p in payments {
         if let Some(o) = owner {
-            let c = host::elevated().get("customer", p.i64("customer").unwrap_or_default())?;
-            if c.owner != Some(o) {
+            let customer = p.i64("customer").unwrap_or_default();
+            let owned_by = match owners.get(&customer) {
+                Some(known) => *known,
+                None => {
+                    let c = host::elevated().get("customer", customer)?.owner;
+                    owners.insert(customer, c);
+                    c
+                }
+            };
+            if owned_by != Some(o) {
                 continue;
             }
         }

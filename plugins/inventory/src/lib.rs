@@ -75,11 +75,6 @@ fn check_available(order_id: i64) -> Result<()> {
     }
 }
 
-fn wants_json(req: &Request) -> bool {
-    req.header("accept")
-        .is_some_and(|a| a.contains("application/json"))
-}
-
 impl Plugin for Inventory {
     fn install() -> Result<()> {
         host::kv_set("installed_on", dates::format(dates::today()).as_bytes())
@@ -213,28 +208,29 @@ fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
     }
 }
 
+/// A date parameter that is not one, refused beside its field.
+fn not_a_date(field: &str) -> Error {
+    Error::invalid(t("check the date", "请检查日期")).field(
+        field,
+        t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
+    )
+}
+
 fn http(req: Request) -> Result<Response> {
     let id = |name: &str| req.query_param(name).and_then(|v| v.parse::<i64>().ok());
     let outcome = match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/stock") => {
             let at = req.query_param("at");
-            if let Some(a) = &at {
-                if dates::Date::parse(a).is_none() {
-                    return Ok(Response::json_status(
-                        422,
-                        &json!({"error": {"code": "rejected", "message": t("check the date", "请检查日期"),
-                                "fields": {"at": t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）")}}}),
-                    ));
-                }
-            }
-            if wants_json(&req) {
+            if at.as_ref().is_some_and(|a| dates::Date::parse(a).is_none()) {
+                Err(not_a_date("at"))
+            } else if req.wants_json() {
                 stock::report(at.as_deref(), id("warehouse")).map(|v| Response::json(&v))
             } else {
                 stock::page(at.as_deref(), id("warehouse")).map(|h| Response::html(200, h))
             }
         }
         ("GET", "/movements") => match id("product") {
-            Some(p) if wants_json(&req) => {
+            Some(p) if req.wants_json() => {
                 stock::movements(p, id("warehouse")).map(|v| Response::json(&v))
             }
             Some(p) => reports::movements_page(p, id("warehouse")).map(|h| Response::html(200, h)),
@@ -242,7 +238,7 @@ fn http(req: Request) -> Result<Response> {
                 .field("product", t("required", "必填"))),
         },
         ("GET", "/low-stock") => {
-            if wants_json(&req) {
+            if req.wants_json() {
                 reports::low_stock().map(|rows| Response::json(&json!(rows)))
             } else {
                 reports::low_stock_page().map(|h| Response::html(200, h))
@@ -260,10 +256,11 @@ fn http(req: Request) -> Result<Response> {
                 .query_param("to")
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(|| dates::format(today));
-            if dates::Date::parse(&from).is_none() || dates::Date::parse(&to).is_none() {
-                Err(Error::invalid(t("check the period", "请检查期间"))
-                    .field("from", t("dates as YYYY-MM-DD", "日期格式为 YYYY-MM-DD")))
-            } else if wants_json(&req) {
+            if dates::Date::parse(&from).is_none() {
+                Err(not_a_date("from"))
+            } else if dates::Date::parse(&to).is_none() {
+                Err(not_a_date("to"))
+            } else if req.wants_json() {
                 reports::sales(&from, &to).map(|v| Response::json(&v))
             } else {
                 reports::sales_page(&from, &to).map(|h| Response::html(200, h))

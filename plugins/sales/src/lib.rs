@@ -90,7 +90,7 @@ impl Plugin for Sales {
             // dashboard widget), or `?who=all` that the caller may see.
             ("GET", "/overdue") => {
                 let all = req.query_param("who").as_deref() == Some("all");
-                if wants_json(&req) {
+                if req.wants_json() {
                     Ok(Response::json(&overdue::json(all)?))
                 } else {
                     Ok(Response::with_type(
@@ -112,9 +112,9 @@ impl Plugin for Sales {
                     lose::page(deal, done, None, &Default::default())?,
                 ))
             }
-            ("POST", "/lose") => lose::post(&req, wants_json(&req)),
+            ("POST", "/lose") => lose::post(&req, req.wants_json()),
             // A page for people, JSON for API clients that ask for it.
-            ("GET", "/targets") if wants_json(&req) => Ok(Response::json(&dashboard::targets()?)),
+            ("GET", "/targets") if req.wants_json() => Ok(Response::json(&dashboard::targets()?)),
             ("GET", "/targets") => Ok(Response::with_type(
                 "text/html; charset=utf-8",
                 dashboard::targets_page()?,
@@ -144,11 +144,6 @@ fn mark_overdue() -> Result<()> {
         host::update("followup", f.id, f.version, &json!({"overdue": true}))?;
     }
     Ok(())
-}
-
-fn wants_json(req: &Request) -> bool {
-    req.header("accept")
-        .is_some_and(|a| a.contains("application/json"))
 }
 
 export_plugin!(Sales);

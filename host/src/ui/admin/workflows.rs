@@ -150,11 +150,12 @@ pub async fn save_workflow(
                 .blocking(move |s| s.set_workflow(&access, &ent, &def))
                 .await
                 .map_err(|api| {
-                    api.fields
-                        .values()
-                        .map(|why| why.render(locale))
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    crate::ui::refusal::refusal_text(
+                        &state.store().schema(),
+                        locale,
+                        Some(&entity),
+                        &api,
+                    )
                 })
         }
         Err(why) => Err(why),
@@ -179,8 +180,11 @@ pub async fn remove_workflow(
     AdminForm { caller, form: _f }: AdminForm<serde::de::IgnoredAny>,
 ) -> Response {
     let access = caller.access.clone();
-    let _ = state
+    match state
         .blocking(move |s| s.remove_workflow(&access, &entity))
-        .await;
-    Redirect::to("/admin/workflows").into_response()
+        .await
+    {
+        Ok(()) => Redirect::to("/admin/workflows").into_response(),
+        Err(e) => super::back_with_api_error("/admin/workflows", &e),
+    }
 }

@@ -4,22 +4,9 @@
 
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::ui::render::{display, local_time_text, locale_of, t, title_of};
-use qingguan_core::{Approval, Entity, Value};
+use crate::ui::render::{local_time_text, locale_of, state_label, t, title_of};
+use qingguan_core::{Approval, Entity};
 use serde_json::{json, Value as Json};
-
-fn state_label(
-    state: &AppState,
-    caller: &Caller,
-    e: &Entity,
-    field: &str,
-    v: Option<&str>,
-) -> String {
-    match (e.field(field), v) {
-        (Some(f), Some(v)) => display(state, caller, &f.def, &Value::Text(v.to_string())),
-        _ => t(locale_of(caller), "no_state"),
-    }
-}
 
 fn people(state: &AppState, caller: &Caller, ids: &[i64]) -> String {
     ids.iter()
@@ -28,7 +15,7 @@ fn people(state: &AppState, caller: &Caller, ids: &[i64]) -> String {
         .join(", ")
 }
 
-fn approval_json(state: &AppState, caller: &Caller, e: &Entity, field: &str, a: &Approval) -> Json {
+fn approval_json(state: &AppState, caller: &Caller, e: &Entity, a: &Approval) -> Json {
     let locale = locale_of(caller);
     let me = caller.access.user_id;
     let decisions: Vec<Json> = a
@@ -46,7 +33,7 @@ fn approval_json(state: &AppState, caller: &Caller, e: &Entity, field: &str, a: 
         .collect();
     json!({
         "id": a.id,
-        "to": state_label(state, caller, e, field, Some(&a.to_state)),
+        "to": state_label(state, caller, &e.name, Some(&a.to_state)),
         "status": t(locale, match a.status.as_str() {
             "pending" => "pending_approval",
             "approved" => "approved",
@@ -70,16 +57,15 @@ pub(super) fn panel(state: &AppState, caller: &Caller, e: &Entity, id: i64) -> O
         .record_workflow(&caller.access, &e.name, id)
         .ok()
         .flatten()?;
-    let field = &wf.state_field;
     let transitions: Vec<Json> = wf
         .transitions
         .iter()
         .map(|tr| json!({"name": tr.name, "label": tr.label, "needs_approval": tr.needs_approval}))
         .collect();
     Some(json!({
-        "state": state_label(state, caller, e, field, wf.state.as_deref()),
+        "state": state_label(state, caller, &e.name, wf.state.as_deref()),
         "transitions": transitions,
-        "pending": wf.pending.as_ref().map(|a| approval_json(state, caller, e, field, a)),
-        "approvals": wf.approvals.iter().filter(|a| a.status != "pending").map(|a| approval_json(state, caller, e, field, a)).collect::<Vec<_>>(),
+        "pending": wf.pending.as_ref().map(|a| approval_json(state, caller, e, a)),
+        "approvals": wf.approvals.iter().filter(|a| a.status != "pending").map(|a| approval_json(state, caller, e, a)).collect::<Vec<_>>(),
     }))
 }
