@@ -9,6 +9,7 @@ pub mod access;
 pub mod db;
 pub mod error;
 pub mod hooks;
+pub mod imports;
 pub mod notifications;
 pub mod plugin_jobs;
 pub mod plugins;

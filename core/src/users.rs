@@ -184,7 +184,7 @@ impl Store {
             return Err(Error::field("username", Reason::ContainsSpaces));
         }
         let hash = hash_password(&new.password)?;
-        let record = self.insert_record(access, "user", &input)?;
+        let record = self.insert_record(access, "user", &input, None)?;
         // The record owns itself, so `own` scope on users means "my own profile".
         self.write(|tx| {
             tx.execute("UPDATE r_user SET owner = id WHERE id = ?1", [record.id])?;

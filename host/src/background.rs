@@ -1,4 +1,4 @@
-//! Background work of the plugin runtime: continuing jobs a restart interrupted, picking up
+//! Background work: continuing plugin jobs a restart interrupted, marking imports it cut short, picking up
 //! changes the CLI made to the database, and running scheduled jobs.
 
 use crate::state::AppState;
@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 pub async fn run(state: AppState) {
     let resumer = state.plugins().clone();
     tokio::task::spawn_blocking(move || resumer.calls().resume_jobs());
+    let store = state.store().clone();
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.interrupt_imports()).await {
+        tracing::warn!(error = %e, "marking interrupted imports failed");
+    }
     let mut last_sync = Instant::now();
     let mut last_optimize: Option<Instant> = None;
     let mut last_run: HashMap<(String, String), Instant> = HashMap::new();

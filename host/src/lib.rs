@@ -16,6 +16,7 @@ mod caller;
 pub mod cli;
 mod demo;
 mod error;
+mod import;
 mod plugin_upload;
 mod scaffold;
 pub mod server;

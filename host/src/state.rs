@@ -208,6 +208,19 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Like [`AppState::blocking`], lending the shared handle (for work that goes on after the
+    /// request, on its own thread).
+    pub async fn blocking_shared<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Arc<Store>) -> Result<T, qingguan_core::Error> + Send + 'static,
+    {
+        let store = self.inner.store.clone();
+        off_thread(move || f(&store)).await?.map_err(ApiError::from)
+    }
+}
+
 /// Runs `f` on the blocking pool; a panic there becomes a logged 500, not a dropped connection.
 async fn off_thread<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,

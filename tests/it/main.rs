@@ -18,6 +18,7 @@ mod first_contact_ui;
 mod hot_swap;
 mod http_trust;
 mod i18n_errors;
+mod imports;
 mod inventory;
 mod kanban_board;
 mod layers;

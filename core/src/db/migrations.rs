@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_field_defaults.sql")),
     (8, include_str!("../../migrations/0008_workflows.sql")),
     (9, include_str!("../../migrations/0009_notifications.sql")),
+    (10, include_str!("../../migrations/0010_imports.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

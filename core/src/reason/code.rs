@@ -89,6 +89,15 @@ impl Reason {
             NotApprover => "not_approver",
             NoApprover { .. } => "no_approver",
             SelfApproval => "self_approval",
+            AdminOnly => "admin_only",
+            NoMatch { .. } => "no_match",
+            Ambiguous { .. } => "ambiguous",
+            NotDateIn { .. } => "not_date_in",
+            UnknownDateFormat { .. } => "unknown_date_format",
+            NoColumn { .. } => "no_column",
+            KeyNotUnique { .. } => "key_not_unique",
+            KeyEmpty => "key_empty",
+            MappedTwice { .. } => "mapped_twice",
             FilterNeedsValue => "filter_needs_value",
             NeedsValue => "needs_value",
             NoContains { .. } => "no_contains",
@@ -210,6 +219,21 @@ impl Reason {
                 vec![("metric", metric.clone()), ("forms", METRIC_FORMS.into())]
             }
             PathNotUtf8 => vec![("encoding", "UTF-8".into())],
+            NoMatch { entity, value } => vec![("entity", entity.clone()), ("value", value.clone())],
+            Ambiguous {
+                entity,
+                value,
+                count,
+            } => vec![
+                ("entity", entity.clone()),
+                ("value", value.clone()),
+                ("count", s(count)),
+            ],
+            NotDateIn { format } => vec![("format", format.clone())],
+            UnknownDateFormat { formats } => vec![("formats", formats.clone())],
+            NoColumn { name } | KeyNotUnique { name } | MappedTwice { name } => {
+                vec![("name", name.clone())]
+            }
             BadColor => vec![
                 ("short", "#rgb".into()),
                 ("long", "#rrggbb".into()),
@@ -223,7 +247,8 @@ impl Reason {
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
             | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
-            | NotCustomField | ApprovalPending | NotApprover | SelfApproval => vec![],
+            | NotCustomField | ApprovalPending | NotApprover | SelfApproval | AdminOnly
+            | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -409,6 +434,30 @@ impl Reason {
             },
             SumTooLarge,
             TooManyGroups { max: 100_000 },
+            AdminOnly,
+            NoMatch {
+                entity: "customer".into(),
+                value: "杭州恒信".into(),
+            },
+            Ambiguous {
+                entity: "customer".into(),
+                value: "恒信".into(),
+                count: 2,
+            },
+            NotDateIn {
+                format: "DD-MM-YY".into(),
+            },
+            UnknownDateFormat {
+                formats: "YYYY-MM-DD, DD-MM-YY".into(),
+            },
+            NoColumn {
+                name: "Stage".into(),
+            },
+            KeyNotUnique {
+                name: "name".into(),
+            },
+            KeyEmpty,
+            MappedTwice { name: name() },
             PathNotUtf8,
             Text("客户已锁定".into()),
         ]

@@ -172,6 +172,25 @@ impl fmt::Display for Reason {
             SumTooLarge => f.write_str("the sum is too large"),
             TooManyGroups { max } => write!(f, "more than {max} groups; narrow the filters"),
             PathNotUtf8 => f.write_str("backup path must be valid UTF-8"),
+            AdminOnly => f.write_str("only an administrator may set this"),
+            NoMatch { entity, value } => write!(f, "no {entity} matches '{value}'"),
+            Ambiguous {
+                entity,
+                value,
+                count,
+            } => write!(
+                f,
+                "'{value}' matches {count} {entity} records; match on a unique field instead"
+            ),
+            NotDateIn { format } => write!(f, "is not a date written {format}"),
+            UnknownDateFormat { formats } => write!(f, "must be one of {formats}"),
+            NoColumn { name } => write!(f, "the file has no column '{name}'"),
+            KeyNotUnique { name } => write!(
+                f,
+                "'{name}' is not a unique field; an update needs a field no two records share"
+            ),
+            KeyEmpty => f.write_str("the key of an update is empty"),
+            MappedTwice { name } => write!(f, "'{name}' is filled from two columns"),
             Text(t) => f.write_str(t),
         }
     }

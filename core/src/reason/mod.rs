@@ -424,6 +424,53 @@ pub enum Reason {
         max: usize,
     },
 
+    // --- Imports ------------------------------------------------------------------------
+    /// Something only an administrator may set (an imported record's creation time).
+    AdminOnly,
+    /// A reference written as text that names no record the importer may read.
+    NoMatch {
+        /// The entity type looked in.
+        entity: String,
+        /// The text looked for.
+        value: String,
+    },
+    /// A reference written as text that names several records.
+    Ambiguous {
+        /// The entity type looked in.
+        entity: String,
+        /// The text looked for.
+        value: String,
+        /// How many records it names.
+        count: usize,
+    },
+    /// A cell that is not a date written in the import's declared date format.
+    NotDateIn {
+        /// The declared format, as the user chose it (`DD-MM-YY`).
+        format: String,
+    },
+    /// A date format the import does not know.
+    UnknownDateFormat {
+        /// The formats it knows.
+        formats: String,
+    },
+    /// A mapping naming a column the file does not have.
+    NoColumn {
+        /// The column named.
+        name: String,
+    },
+    /// An upsert key that is not a unique field of the type.
+    KeyNotUnique {
+        /// The field named.
+        name: String,
+    },
+    /// A row whose upsert key is empty.
+    KeyEmpty,
+    /// A field mapped from two columns.
+    MappedTwice {
+        /// The field.
+        name: String,
+    },
+
     // --- Other --------------------------------------------------------------------------
     /// A backup path that is not valid UTF-8.
     PathNotUtf8,

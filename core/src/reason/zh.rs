@@ -140,6 +140,21 @@ pub(super) fn render(r: &Reason) -> String {
         SumTooLarge => "合计值太大".into(),
         TooManyGroups { max } => format!("分组超过 {max} 个；请缩小筛选范围"),
         PathNotUtf8 => format!("备份路径必须是有效的 {} 文本", param("encoding")),
+        AdminOnly => "只有管理员可以设置".into(),
+        NoMatch { entity, value } => format!("没有与“{value}”匹配的{entity}记录"),
+        Ambiguous {
+            entity,
+            value,
+            count,
+        } => format!("“{value}”匹配到 {count} 条{entity}记录；请改用唯一字段匹配"),
+        NotDateIn { format } => format!("不是 {format} 格式的日期"),
+        UnknownDateFormat { formats } => format!("必须是以下格式之一：{formats}"),
+        NoColumn { name } => format!("文件中没有“{name}”列"),
+        KeyNotUnique { name } => {
+            format!("“{name}”不是唯一字段；按键更新需要一个各记录都不相同的字段")
+        }
+        KeyEmpty => "用于更新匹配的键为空".into(),
+        MappedTwice { name } => format!("“{name}”被两列同时填写"),
         Text(t) => t.clone(),
     }
 }

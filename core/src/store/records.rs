@@ -20,6 +20,13 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
+/// A create that is one row of an import.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Imported {
+    /// The record's own creation time, when migrated data carries one.
+    pub(crate) created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// System columns in the order every SELECT lists them.
 pub(super) const SYSTEM_SELECT: &str =
     "id, version, owner, created_by, created_at, updated_by, updated_at";
@@ -167,7 +174,28 @@ impl Store {
                 "users are created through the user administration (with a password)".into(),
             ));
         }
-        self.insert_record(access, entity, input)
+        self.insert_record(access, entity, input, None)
+    }
+
+    /// Creates a record as one row of an import: like [`Store::create`], with its history
+    /// marked `import`; `created_at` (a migrated record's own creation time) only from an
+    /// administrator.
+    pub fn create_imported(
+        &self,
+        access: &Access,
+        entity: &str,
+        input: &Map<String, Json>,
+        created_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Record> {
+        if entity == "user" {
+            return Err(Error::Forbidden(
+                "users are created through the user administration (with a password)".into(),
+            ));
+        }
+        if created_at.is_some() && !access.is_admin() {
+            return Err(Error::field("created_at", Reason::AdminOnly));
+        }
+        self.insert_record(access, entity, input, Some(Imported { created_at }))
     }
 
     pub(crate) fn insert_record(
@@ -175,6 +203,7 @@ impl Store {
         access: &Access,
         entity: &str,
         input: &Map<String, Json>,
+        imported: Option<Imported>,
     ) -> Result<Record> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "create", |p| p.create)?;
@@ -246,6 +275,11 @@ impl Store {
                 gather(&mut pending, check_owner(tx, access, &perm, owner))?;
                 check_integrity(tx, &schema, access, &e, None, &values, pending)?;
                 let now = db::now_text();
+                let created = imported
+                    .as_ref()
+                    .and_then(|i| i.created_at)
+                    .map(db::time_text)
+                    .unwrap_or_else(|| now.clone());
                 let mut cols = vec![
                     "version",
                     "owner",
@@ -261,7 +295,7 @@ impl Store {
                     Sql::Integer(1),
                     owner.map(Sql::Integer).unwrap_or(Sql::Null),
                     access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
-                    Sql::Text(now.clone()),
+                    Sql::Text(created),
                     access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
                     Sql::Text(now),
                 ];
@@ -288,7 +322,12 @@ impl Store {
                 if let Some(o) = owner {
                     changes.insert("owner".into(), [Json::Null, Json::from(o)]);
                 }
-                write_history(tx, entity, id, 1, "create", access.user_id, &changes)?;
+                let action = if imported.is_some() {
+                    "import"
+                } else {
+                    "create"
+                };
+                write_history(tx, entity, id, 1, action, access.user_id, &changes)?;
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), true)?;

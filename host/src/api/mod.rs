@@ -4,6 +4,7 @@ pub mod auth;
 pub mod entities;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod openapi;
 pub mod plugin_dto;
 pub mod plugin_jobs;
@@ -96,6 +97,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::delete_delegation
         ))
         .routes(routes!(search::search))
+        .routes(routes!(imports::upload, imports::list))
+        .routes(routes!(imports::get))
+        .routes(routes!(imports::check))
+        .routes(routes!(imports::run))
+        .routes(routes!(imports::undo))
         .routes(routes!(users::create_user))
         .routes(routes!(users::set_password))
         .routes(routes!(users::list_roles))
