@@ -433,3 +433,141 @@ fn an_xlsx_file_keeps_its_dates_and_numbers_and_finds_references_by_title() {
         "an Excel date needs no declared format"
     );
 }
+
+/// Waits until an import page no longer says a pass is going, and returns it.
+fn settled_page(ui: &qingguan_tests::UiSession, id: i64) -> String {
+    for _ in 0..600 {
+        let page = ui.get(&format!("/imports/{id}"), "zh-CN");
+        assert_eq!(page.status, 200, "{}", page.text);
+        if !page.text.contains("<progress") {
+            return page.text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("import {id} never finished");
+}
+
+#[test]
+fn the_web_ui_maps_checks_imports_and_undoes() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    customer_fields(&admin);
+    let (_amy, _) = s.user("amy", "sales", "east");
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let list = ui.get("/e/customer", "zh-CN");
+    assert!(
+        list.text.contains("href=\"/e/customer/import\""),
+        "{}",
+        list.text
+    );
+    let upload_page = ui.get("/e/customer/import", "zh-CN");
+    assert_eq!(upload_page.status, 200);
+    assert!(upload_page.text.contains("导入到"), "{}", upload_page.text);
+
+    // A file that is no spreadsheet: the upload page again, saying why in Chinese.
+    let bad = ui.post_file(
+        "/e/customer/import",
+        "zh-CN",
+        "file",
+        "x.xlsx",
+        b"PK\x03\x04junk",
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.text.contains("无法读取"), "{}", bad.text);
+
+    let page = ui.post_file(
+        "/e/customer/import",
+        "zh-CN",
+        "file",
+        "clients.csv",
+        FIRST_FILE.as_bytes(),
+    );
+    assert_eq!(page.status, 200, "{}", page.text);
+    let id: i64 = page
+        .text
+        .split("action=\"/imports/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the import's page");
+    assert!(page.text.contains("name=\"col.0\""), "{}", page.text);
+    assert!(
+        page.text
+            .contains("<option value=\"external_id\" selected>"),
+        "suggested: {}",
+        page.text
+    );
+    // The Stage column is mapped by hand below; its values are offered once it is.
+    let form = [
+        ("action", "check"),
+        ("col.0", "external_id"),
+        ("col.1", "name"),
+        ("col.2", "kind"),
+        ("col.3", "status"),
+        ("col.4", "since"),
+        ("col.5", "credit"),
+        ("col.6", "owner"),
+        ("col.7", ""),
+        ("mode", "insert"),
+        ("date_format", "DD-MM-YY"),
+    ];
+    let checked = ui.post(&format!("/imports/{id}"), "zh-CN", &form);
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    let checked = settled_page(&ui, id);
+    assert!(checked.contains("检查结果"), "{checked}");
+    assert!(
+        checked.contains("将新建 1 条"),
+        "Won is no status yet: {checked}"
+    );
+    assert!(checked.contains("DD-MM-YY"), "row 3's date: {checked}");
+    assert!(
+        checked.contains("valtext.status.0"),
+        "the Stage values offered: {checked}"
+    );
+
+    // Map Won → customer, import.
+    let won_index = checked
+        .split("name=\"valtext.status.")
+        .skip(1)
+        .find(|part| part.contains("value=\"Won\""))
+        .and_then(|part| part.split('"').next())
+        .expect("Won offered")
+        .to_string();
+    let val = format!("val.status.{won_index}");
+    let valtext = format!("valtext.status.{won_index}");
+    let mut run: Vec<(&str, &str)> = form.to_vec();
+    run[0] = ("action", "run");
+    run.push((&valtext, "Won"));
+    run.push((&val, "customer"));
+    assert_eq!(
+        ui.post(&format!("/imports/{id}"), "zh-CN", &run).status,
+        200
+    );
+    let done = settled_page(&ui, id);
+    assert!(done.contains("新建 2 条"), "{done}");
+    assert!(done.contains("撤销本次导入"), "{done}");
+    assert_eq!(find(&admin, "external_id=A-1")[0]["status"], "customer");
+
+    // Another user's import is not theirs to see; a form without the token changes nothing.
+    let amy_ui = s.ui_login("amy", USER_PASSWORD);
+    assert_eq!(amy_ui.get(&format!("/imports/{id}"), "zh-CN").status, 404);
+    let forged = ui
+        .client
+        .send(reqwest::Method::POST, &format!("/imports/{id}"), |r| {
+            r.header("cookie", &ui.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("action=undo")
+        });
+    assert_eq!(forged.status, 403);
+
+    let undone = ui.post(&format!("/imports/{id}"), "zh-CN", &[("action", "undo")]);
+    assert_eq!(undone.status, 200, "{}", undone.text);
+    assert!(undone.text.contains("已撤销"), "{}", undone.text);
+    assert!(find(&admin, "external_id=A-1").is_empty());
+    let log = ui.get("/e/customer/import", "zh-CN");
+    assert!(
+        log.text.contains("clients.csv") && log.text.contains("已撤销"),
+        "{}",
+        log.text
+    );
+}

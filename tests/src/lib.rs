@@ -252,6 +252,43 @@ impl UiSession {
     }
 }
 
+impl UiSession {
+    /// POSTs a `multipart/form-data` form with one file part, as a browser's file input sends
+    /// it (the CSRF token in the query string, as the UI's upload forms put it).
+    pub fn post_file(
+        &self,
+        path: &str,
+        lang: &str,
+        part: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Resp {
+        let boundary = "qg-test-boundary-7d1f";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let path = format!("{path}{sep}csrf={}", self.csrf);
+        self.client.send(reqwest::Method::POST, &path, |r| {
+            let r = r
+                .header("cookie", &self.cookie)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body);
+            if lang.is_empty() {
+                r
+            } else {
+                r.header("accept-language", lang)
+            }
+        })
+    }
+}
+
 /// A server started by [`TestServer::restarted`]; dropping it stops it.
 #[derive(Debug)]
 pub struct Restarted {

@@ -11,6 +11,7 @@ mod admin;
 mod dashboard;
 mod extract;
 mod i18n;
+mod imports;
 mod inbox;
 mod plugin_pages;
 mod records;
@@ -40,6 +41,14 @@ pub fn router() -> Router<AppState> {
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
         .route("/e/{entity}/export.csv", get(records::export_csv))
+        .route(
+            "/e/{entity}/import",
+            get(imports::upload_page).post(imports::upload),
+        )
+        .route(
+            "/imports/{id}",
+            get(imports::import_page).post(imports::import_action),
+        )
         .route("/e/{entity}/kanban/totals", get(records::kanban_totals))
         .route("/e/{entity}/views", post(records::save_view))
         .route("/e/{entity}/views/{id}/rename", post(records::rename_view))

@@ -24,6 +24,11 @@ fn env() -> &'static Environment<'static> {
             ("detail.html", include_str!("templates/detail.html")),
             ("form.html", include_str!("templates/form.html")),
             ("search.html", include_str!("templates/search.html")),
+            ("import.html", include_str!("templates/import.html")),
+            (
+                "import_upload.html",
+                include_str!("templates/import_upload.html"),
+            ),
             (
                 "plugin_page.html",
                 include_str!("templates/plugin_page.html"),
@@ -73,6 +78,7 @@ fn env() -> &'static Environment<'static> {
 pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
+        "import",
         "inbox",
         "mark_all_read",
         "inbox_empty",

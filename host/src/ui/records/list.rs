@@ -223,6 +223,10 @@ pub(super) fn list_page(
         "can_create".into(),
         json!(caller.access.permission(&entity).create && !e.retired && entity != "user"),
     );
+    ctx.insert(
+        "can_import".into(),
+        json!(crate::ui::imports::may_import(&caller, &e)),
+    );
     ctx.insert("columns".into(), json!(cols));
     ctx.insert("rows".into(), json!(rows));
     ctx.insert("next_href".into(), json!(next_href));

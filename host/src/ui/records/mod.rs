@@ -27,7 +27,7 @@ pub use list::list;
 pub use views::{delete_view, rename_view, save_view};
 pub use workflow::{decide, transition};
 
-pub(super) fn entity_or_page(
+pub(crate) fn entity_or_page(
     state: &AppState,
     caller: &Caller,
     name: &str,
