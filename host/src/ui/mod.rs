@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
         .route("/e/{entity}/export.csv", get(records::export_csv))
+        .route("/e/{entity}/export.xlsx", get(records::export_xlsx))
         .route(
             "/e/{entity}/import",
             get(imports::upload_page).post(imports::upload),

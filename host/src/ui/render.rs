@@ -78,6 +78,7 @@ fn env() -> &'static Environment<'static> {
 pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
+        "export_xlsx",
         "import",
         "inbox",
         "mark_all_read",

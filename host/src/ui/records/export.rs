@@ -1,18 +1,56 @@
-//! Exporting a list as CSV: the records the list shows (its filters, search and sort, within
-//! the caller's scope), every visible field plus owner and times, headers and values in the
-//! reader's language; UTF-8 with a byte-order mark so spreadsheet programs read Chinese right.
+//! Exporting a list as CSV or Excel: the records the list shows (its filters, search and sort,
+//! within the caller's scope), every visible field plus owner and times, headers and values in
+//! the reader's language. CSV is UTF-8 with a byte-order mark so spreadsheet programs read
+//! Chinese right, with formula-looking text made inert; XLSX keeps numbers as numbers and
+//! writes every text as text (a spreadsheet never evaluates it).
 
 use super::{cell, column_label, entity_or_page};
+use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{core_error, locale_of};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use qingguan_core::ListQuery;
+use qingguan_core::{Entity, Error, FieldType, ListQuery};
 
 /// The most rows one export holds.
 const MAX_ROWS: usize = 100_000;
+
+/// A file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// One exported value: numbers stay numbers in a spreadsheet (and keep their text for CSV).
+enum Out {
+    Text(String),
+    Number(f64, String),
+}
+
+/// The export as a table: headers and rows.
+struct Table {
+    headers: Vec<String>,
+    rows: Vec<Vec<Out>>,
+}
 
 /// `GET /e/{entity}/export.csv?<the list's API query>`.
 pub async fn export_csv(
@@ -20,6 +58,26 @@ pub async fn export_csv(
     UiCaller(caller): UiCaller,
     Path(entity): Path<String>,
     RawQuery(raw): RawQuery,
+) -> Response {
+    export(state, caller, entity, raw, Format::Csv).await
+}
+
+/// `GET /e/{entity}/export.xlsx?<the list's API query>`.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    UiCaller(caller): UiCaller,
+    Path(entity): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    export(state, caller, entity, raw, Format::Xlsx).await
+}
+
+async fn export(
+    state: AppState,
+    caller: Caller,
+    entity: String,
+    raw: Option<String>,
+    format: Format,
 ) -> Response {
     let e = match entity_or_page(&state, &caller, &entity) {
         Ok(e) => e,
@@ -35,50 +93,28 @@ pub async fn export_csv(
         Err(err) => return core_error(&state, &caller, err),
     };
     query.limit = 200;
-    let (st, who, ent) = (state.clone(), caller.clone(), e.clone());
-    let built = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, qingguan_core::Error> {
-        let locale = locale_of(&who);
-        let mut columns = vec!["id".to_string()];
-        columns.extend(ent.visible_fields().map(|f| f.def.name.clone()));
-        columns.extend(["owner", "created_at", "updated_at"].map(String::from));
-        let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        let header: Vec<String> = columns
-            .iter()
-            .map(|c| column_label(&ent, locale, c))
-            .collect();
-        out.write_record(&header)
-            .map_err(|e| qingguan_core::Error::Database(e.to_string()))?;
-        let mut written = 0;
-        loop {
-            let page = st.store().list(&who.access, &ent.name, &query)?;
-            for r in &page.items {
-                let row: Vec<String> = columns
-                    .iter()
-                    .map(|c| inert(cell(&st, &who, &ent, r, c)))
-                    .collect();
-                out.write_record(&row)
-                    .map_err(|e| qingguan_core::Error::Database(e.to_string()))?;
-                written += 1;
-            }
-            match page.next_cursor {
-                Some(c) if written < MAX_ROWS => query.cursor = Some(c),
-                _ => break,
-            }
+    let (st, who) = (state.clone(), caller.clone());
+    let built = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, Error> {
+        let table = table(&st, &who, &e, query)?;
+        match format {
+            Format::Csv => csv_bytes(table),
+            Format::Xlsx => xlsx_bytes(table, &e.label.get(locale_of(&who)).to_string()),
         }
-        out.into_inner()
-            .map_err(|e| qingguan_core::Error::Database(e.to_string()))
     })
     .await;
     match built {
         Ok(Ok(bytes)) => {
             let day = chrono::Utc::now().format("%Y%m%d");
-            let disposition = format!("attachment; filename=\"{entity}-{day}.csv\"");
+            let disposition = format!(
+                "attachment; filename=\"{entity}-{day}.{}\"",
+                format.extension()
+            );
             (
                 StatusCode::OK,
                 [
                     (
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/csv; charset=utf-8"),
+                        HeaderValue::from_static(format.content_type()),
                     ),
                     (
                         header::CONTENT_DISPOSITION,
@@ -93,6 +129,101 @@ pub async fn export_csv(
         Ok(Err(err)) => core_error(&state, &caller, err),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The rows of the list, page by page, up to [`MAX_ROWS`].
+fn table(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    mut query: ListQuery,
+) -> Result<Table, Error> {
+    let locale = locale_of(caller);
+    let mut columns = vec!["id".to_string()];
+    columns.extend(e.visible_fields().map(|f| f.def.name.clone()));
+    columns.extend(["owner", "created_at", "updated_at"].map(String::from));
+    let headers = columns.iter().map(|c| column_label(e, locale, c)).collect();
+    let numeric = |c: &str| {
+        c == "id"
+            || e.field(c)
+                .is_some_and(|f| matches!(f.def.kind, FieldType::Integer | FieldType::Decimal))
+    };
+    let mut rows = Vec::new();
+    loop {
+        let page = state.store().list(&caller.access, &e.name, &query)?;
+        for r in &page.items {
+            let row = columns
+                .iter()
+                .map(|c| {
+                    let text = cell(state, caller, e, r, c);
+                    match text.replace(',', "").parse::<f64>() {
+                        Ok(n) if numeric(c) && !text.is_empty() => Out::Number(n, text),
+                        _ => Out::Text(text),
+                    }
+                })
+                .collect();
+            rows.push(row);
+        }
+        match page.next_cursor {
+            Some(c) if rows.len() < MAX_ROWS => query.cursor = Some(c),
+            _ => break,
+        }
+    }
+    Ok(Table { headers, rows })
+}
+
+fn csv_bytes(table: Table) -> Result<Vec<u8>, Error> {
+    let fail = |e: csv::Error| Error::Database(e.to_string());
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(&table.headers).map_err(fail)?;
+    for row in table.rows {
+        let texts = row.into_iter().map(|c| match c {
+            Out::Text(t) => inert(t),
+            Out::Number(_, text) => text,
+        });
+        out.write_record(texts).map_err(fail)?;
+    }
+    out.into_inner().map_err(|e| Error::Database(e.to_string()))
+}
+
+fn xlsx_bytes(table: Table, sheet_name: &str) -> Result<Vec<u8>, Error> {
+    use rust_xlsxwriter::{Format as Style, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| Error::Database(e.to_string());
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    // A sheet name may not hold []:*?/\ and has at most 31 characters.
+    let name: String = sheet_name
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect();
+    if !name.trim().is_empty() {
+        sheet.set_name(name.trim()).map_err(fail)?;
+    }
+    let bold = Style::new().set_bold();
+    for (col, h) in table.headers.iter().enumerate() {
+        let col = u16::try_from(col).unwrap_or(u16::MAX);
+        sheet
+            .write_string_with_format(0, col, h, &bold)
+            .map_err(fail)?;
+    }
+    for (i, row) in table.rows.iter().enumerate() {
+        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        for (col, c) in row.iter().enumerate() {
+            let col = u16::try_from(col).unwrap_or(u16::MAX);
+            match c {
+                Out::Text(t) if t.is_empty() => {}
+                Out::Text(t) => {
+                    sheet.write_string(r, col, t).map_err(fail)?;
+                }
+                Out::Number(n, _) => {
+                    sheet.write_number(r, col, *n).map_err(fail)?;
+                }
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
 }
 
 /// A cell a spreadsheet will not run: text that would start a formula (`=`, `+`, `-`, `@`, a

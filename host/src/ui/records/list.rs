@@ -238,6 +238,10 @@ pub(super) fn list_page(
         "export_href".into(),
         json!(format!("/e/{entity}/export.csv?{}", encode(&export))),
     );
+    ctx.insert(
+        "export_xlsx_href".into(),
+        json!(format!("/e/{entity}/export.xlsx?{}", encode(&export))),
+    );
     ctx.insert("has_cursor".into(), json!(query.cursor.is_some()));
     ctx.insert(
         "first_href".into(),

@@ -20,7 +20,7 @@ mod workflow;
 mod workflow_panel;
 
 pub use detail::{action, change_owner, delete, detail};
-pub use export::export_csv;
+pub use export::{export_csv, export_xlsx};
 pub use form::{create, edit_form, new_form, update};
 pub use kanban::{kanban, kanban_totals};
 pub use list::list;
