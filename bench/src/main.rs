@@ -9,6 +9,7 @@
 
 mod appraisal;
 mod data;
+mod import;
 mod inventory;
 mod load;
 mod plugins;
@@ -57,6 +58,7 @@ enum What {
     Sales,
     Appraisal,
     Workflow,
+    Import,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -110,6 +112,9 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Inventory) {
         inventory::inventory(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Import) {
+        import::import(&server, &mut report)?;
     }
     if matches!(args.what, What::All | What::Workflow) {
         workflow::workflow(&server, &mut report)?;

@@ -98,7 +98,7 @@ async fn export(
         let table = table(&st, &who, &e, query)?;
         match format {
             Format::Csv => csv_bytes(table),
-            Format::Xlsx => xlsx_bytes(table, &e.label.get(locale_of(&who)).to_string()),
+            Format::Xlsx => xlsx_bytes(table, e.label.get(locale_of(&who))),
         }
     })
     .await;
