@@ -41,18 +41,55 @@ pub(crate) fn parse_list_query(raw: Option<&str>) -> ApiResult<ListQuery> {
     ListQuery::from_pairs(pairs).map_err(ApiError::from)
 }
 
+/// The most records a capped count (`count=capped`) counts.
+const COUNT_CAP: i64 = 10_000;
+
+/// How a list answers its total.
+enum Count {
+    None,
+    Exact,
+    Capped,
+}
+
+/// Takes `count` out of the query string: `true`/`exact` or `capped`.
+fn take_count(raw: Option<&str>) -> ApiResult<(Count, String)> {
+    let mut count = Count::None;
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if k == "count" {
+            count = match v.as_ref() {
+                "true" | "exact" => Count::Exact,
+                "capped" => Count::Capped,
+                "false" | "" => Count::None,
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "count",
+                        "must be true (exact), capped (up to 10,000) or false",
+                    ))
+                }
+            };
+        } else {
+            rest.append_pair(&k, &v);
+        }
+    }
+    Ok((count, rest.finish()))
+}
+
 /// List records, filtered, sorted and paged with a cursor.
 ///
 /// Filters: `field=value` or `field[op]=value` with op in eq, ne, lt, lte, gt, gte, in
 /// (comma-separated), contains, null (true/false). `sort=field` or `sort=-field`;
 /// `limit` 1–200 (default 50); `cursor` from the previous page; `q` full-text.
+/// `count=true` adds `total` (every matching record the caller may read); `count=capped`
+/// counts up to 10,000 and says `total_capped: true` past it.
 #[utoipa::path(get, path = "/records/{entity}", tag = "records", security(("bearer" = [])),
     params(("entity" = String, Path, description = "Entity type name"),
         ("sort" = Option<String>, Query, description = "field or -field"),
         ("limit" = Option<u32>, Query, description = "1-200"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("q" = Option<String>, Query, description = "full-text search")),
-    responses((status = 200, description = "{\"items\": [...], \"next_cursor\": string|null}", body = Value),
+        ("q" = Option<String>, Query, description = "full-text search"),
+        ("count" = Option<String>, Query, description = "true (exact total) or capped (up to 10,000)")),
+    responses((status = 200, description = "{\"items\": [...], \"next_cursor\": string|null, \"total\"?: number, \"total_capped\"?: bool}", body = Value),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -60,7 +97,8 @@ pub async fn list(
     ApiPath(entity): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let query = parse_list_query(raw.as_deref())?;
+    let (count, rest) = take_count(raw.as_deref())?;
+    let query = parse_list_query(Some(&rest))?;
     let store = state.store();
     let page = store.list(&caller.access, &entity, &query)?;
     let schema = store.schema();
@@ -68,9 +106,19 @@ pub async fn list(
         .entity(&entity)
         .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
     let items: Vec<Value> = page.items.iter().map(|r| r.to_json(e)).collect();
-    Ok(Json(
-        json!({ "items": items, "next_cursor": page.next_cursor }),
-    ))
+    let mut body = json!({ "items": items, "next_cursor": page.next_cursor });
+    match count {
+        Count::None => {}
+        Count::Exact => {
+            body["total"] = json!(store.count(&caller.access, &entity, &query)?);
+        }
+        Count::Capped => {
+            let (n, more) = store.count_up_to(&caller.access, &entity, &query, COUNT_CAP)?;
+            body["total"] = json!(n);
+            body["total_capped"] = json!(more);
+        }
+    }
+    Ok(Json(body))
 }
 
 /// Create a record. Body: field → value (and optionally `owner`).
