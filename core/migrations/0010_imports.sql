@@ -1,7 +1,7 @@
 -- Imports of a spreadsheet into an entity type: the log (who, when, which file, the options of
 -- the last pass, counts, the rows refused with why in both languages), the file itself until
--- the import is removed, what each imported row did (so a whole import can be undone), and the
--- column mapping remembered per file layout.
+-- its rows are written (or a week has passed), what each imported row did (so a whole import can be undone), and the
+-- column mapping each person used last per file layout.
 CREATE TABLE imports (
     id          INTEGER PRIMARY KEY,
     entity      TEXT NOT NULL,
@@ -41,9 +41,10 @@ CREATE TABLE import_rows (
 );
 
 CREATE TABLE import_layouts (
+    user_id    INTEGER NOT NULL,
     entity     TEXT NOT NULL,
     layout     TEXT NOT NULL,
     options    TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    PRIMARY KEY (entity, layout)
+    PRIMARY KEY (user_id, entity, layout)
 );

@@ -26,6 +26,13 @@ pub async fn run(state: AppState) {
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.optimize()).await {
                 tracing::warn!(error = %e, "refreshing query statistics failed");
             }
+            // Uploaded files are kept until imported, or a week.
+            let store = state.store().clone();
+            if let Ok(Err(e)) =
+                tokio::task::spawn_blocking(move || store.purge_import_files(7)).await
+            {
+                tracing::warn!(error = %e, "dropping old import files failed");
+            }
         }
         if last_sync.elapsed() >= state.config().plugin_sync_interval {
             last_sync = Instant::now();

@@ -291,6 +291,14 @@ fn a_rep_imports_within_their_rights_and_bad_input_is_refused_in_their_language(
     );
     assert_eq!(done["errors"][0]["row"], 3);
     assert_eq!(find(&amy, "name=Mine")[0]["owner"], amy_id);
+    // Undoing it would delete records, which a rep may not: refused, and nothing changes.
+    let undo = amy.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
+    assert_eq!(undo.error_code(403), "forbidden");
+    assert_eq!(
+        amy.get(&format!("/api/v1/imports/{id}")).body["status"],
+        "done"
+    );
+    assert_eq!(find(&amy, "name=Mine").len(), 1);
 
     // Bad files and options: clear 4xx in the caller's language, nothing logged or written.
     let zh = s.login("amy", USER_PASSWORD);
@@ -627,4 +635,153 @@ fn an_excel_export_reads_back_as_an_import() {
     let credit = columns.iter().find(|c| c["name"] == "信用额度").unwrap();
     assert_eq!(credit["samples"][0], "1234.5", "a number cell");
     assert_eq!(up.body["options"]["mapping"]["名称"], "name");
+}
+
+#[test]
+fn a_list_can_say_how_many_records_match_within_the_callers_scope() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, _) = s.user("amy", "sales", "east");
+    for i in 0..7 {
+        amy.create("customer", qingguan_tests::customer(&format!("Amy {i}")));
+    }
+    for i in 0..5 {
+        admin.create("customer", qingguan_tests::customer(&format!("Admin {i}")));
+    }
+    let page = admin.get("/api/v1/records/customer?limit=2&count=true");
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page.body["total"], 12, "{}", page.text);
+    assert!(page.body.get("total_capped").is_none());
+    let filtered = admin.get("/api/v1/records/customer?name[contains]=Amy&count=capped");
+    assert_eq!(
+        (
+            filtered.body["total"].as_i64(),
+            filtered.body["total_capped"].as_bool()
+        ),
+        (Some(7), Some(false))
+    );
+    assert_eq!(
+        amy.get("/api/v1/records/customer?count=true").body["total"],
+        7
+    );
+    let plain = admin.get("/api/v1/records/customer");
+    assert!(plain.body.get("total").is_none(), "no count unless asked");
+    let bad = admin.get("/api/v1/records/customer?count=maybe");
+    assert_eq!(bad.error_code(400), "bad_request");
+    assert!(bad.body["error"]["fields"]["count"].is_string());
+}
+
+#[test]
+fn a_record_written_twice_by_one_import_is_undone_once_and_numbers_are_not_guessed() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    customer_fields(&admin);
+    let mut existing = qingguan_tests::customer("Existing");
+    existing["external_id"] = json!("E-1");
+    existing["credit"] = json!("680.00");
+    admin.create("customer", existing);
+    let file = "External ID;Name;Credit;Kind;Status\n\
+A-9;New once;1;company;lead\n\
+A-9;New twice;2;company;lead\n\
+E-1;Changed once;3;;\n\
+E-1;Changed twice;4;;\n\
+ E-2 ;Padded;\"1,234.50\";company;lead\n\
+E-3;Decimal comma;12,50;company;lead\n";
+    let up = upload(&admin, "customer", "twice.csv", file.as_bytes().to_vec());
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+    let options = json!({"mapping": {"External ID": "external_id", "Name": "name", "Credit": "credit",
+                                     "Kind": "kind", "Status": "status"},
+                         "mode": "upsert", "key": "external_id"});
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/imports/{id}/run"), &options)
+            .status,
+        202
+    );
+    let done = settled(&admin, id);
+    assert_eq!(done["failed"], 1, "{done}");
+    assert_eq!(done["errors"][0]["row"], 7, "12,50 is no number: {done}");
+    let e2 = find(&admin, "external_id=E-2");
+    assert_eq!(e2.len(), 1, "the key is stored without its spaces");
+    assert_eq!(e2[0]["credit"], "1234.50");
+    assert_eq!(find(&admin, "external_id=A-9")[0]["name"], "New twice");
+
+    let undo = admin.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
+    assert_eq!(undo.status, 200, "{}", undo.text);
+    assert_eq!(
+        (
+            undo.body["deleted"].as_i64(),
+            undo.body["restored"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "{}",
+        undo.text
+    );
+    assert!(
+        undo.body["skipped"].as_array().unwrap().is_empty(),
+        "{}",
+        undo.text
+    );
+    assert!(find(&admin, "external_id=A-9").is_empty());
+    let e1 = find(&admin, "external_id=E-1").remove(0);
+    assert_eq!(
+        (e1["name"].as_str(), e1["credit"].as_str()),
+        (Some("Existing"), Some("680.00"))
+    );
+
+    // A dry run remembers nothing; each person's mapping is their own.
+    let (manager, _) = s.user("mia", "manager", "east");
+    let up = upload(&manager, "customer", "twice.csv", file.as_bytes().to_vec());
+    assert_eq!(
+        up.body["remembered"], false,
+        "the admin's mapping is the admin's"
+    );
+    let mid = up.body["import"]["id"].as_i64().unwrap();
+    let swapped = json!({"mapping": {"External ID": "name", "Name": "external_id"}});
+    assert_eq!(
+        manager
+            .post(&format!("/api/v1/imports/{mid}/check"), &swapped)
+            .status,
+        202
+    );
+    settled(&manager, mid);
+    let again = upload(&manager, "customer", "twice.csv", file.as_bytes().to_vec());
+    assert_eq!(
+        again.body["remembered"], false,
+        "a dry run is no choice made"
+    );
+}
+
+#[test]
+fn a_sparse_or_huge_spreadsheet_is_refused_without_taking_the_server_down() {
+    use rust_xlsxwriter::Workbook;
+    let s = TestServer::start();
+    let admin = s.admin();
+    // Two cells, a sheet spanning every row and column Excel has.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "name").unwrap();
+    sheet.write_string(1_048_575, 16_383, "far").unwrap();
+    let r = upload(
+        &admin,
+        "customer",
+        "wide.xlsx",
+        book.save_to_buffer().unwrap(),
+    );
+    assert_eq!(r.error_code(400), "bad_request", "{}", r.text);
+    // Two cells a million rows apart: one data row, numbered as Excel shows it.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "名称").unwrap();
+    sheet.write_string(1_048_575, 0, "最后一行").unwrap();
+    let r = upload(
+        &admin,
+        "customer",
+        "tall.xlsx",
+        book.save_to_buffer().unwrap(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["import"]["total_rows"], 1);
+    assert_eq!(admin.get("/api/v1/health").status, 200, "still serving");
 }

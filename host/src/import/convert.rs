@@ -83,6 +83,10 @@ impl<'a> Converter<'a> {
             let converted = match field.as_str() {
                 OWNER => self.user(cell).map(Json::from),
                 CREATED_AT => match self.instant(cell) {
+                    // A creation time is in the past (a day's slack for time zones).
+                    Ok(t) if t > Utc::now() + chrono::Duration::days(1) => Err(Reason::AtMost {
+                        max: Utc::now().format("%Y-%m-%d").to_string(),
+                    }),
                     Ok(t) => {
                         input.created_at = Some(t);
                         continue;
@@ -145,7 +149,8 @@ impl<'a> Converter<'a> {
             }
             FieldType::Reference => Json::from(self.reference(f, t)?),
             FieldType::User => Json::from(self.user(cell)?),
-            _ => Json::String(text),
+            // Spaces around a cell's text are never meant (and would make a key unfindable).
+            _ => Json::String(t.to_string()),
         })
     }
 
@@ -350,14 +355,31 @@ impl<'a> Converter<'a> {
     }
 }
 
-/// A number as typed in a spreadsheet, without grouping commas, spaces or a currency sign
-/// (`¥1,234.50` → `1234.50`).
+/// A number as typed in a spreadsheet, without a currency sign and without grouping commas
+/// where they group thousands (`¥1,234.50` → `1234.50`). Any other comma stays — `12,50` (a
+/// decimal comma) and `1,2,3` are no numbers here, not 1250 and 123.
 fn plain_number(t: &str) -> String {
-    t.trim()
-        .trim_start_matches(['¥', '￥', '$'])
-        .chars()
-        .filter(|c| *c != ',' && *c != '，' && !c.is_whitespace())
-        .collect()
+    let t = t.trim().trim_start_matches(['¥', '￥', '$']).trim();
+    let (sign, digits) = match t.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", t),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    if !grouped {
+        return t.to_string();
+    }
+    match fraction {
+        Some(f) => format!("{sign}{}.{f}", groups.concat()),
+        None => format!("{sign}{}", groups.concat()),
+    }
 }
 
 /// Whether the text's year is written with four digits (chrono's `%Y` also takes fewer).
@@ -373,8 +395,15 @@ mod tests {
     #[test]
     fn numbers_lose_grouping_and_currency() {
         assert_eq!(plain_number("¥1,234.50"), "1234.50");
-        assert_eq!(plain_number(" 12 000 "), "12000");
+        assert_eq!(plain_number("-12,345,678"), "-12345678");
         assert_eq!(plain_number("-3"), "-3");
+        assert_eq!(
+            plain_number("12,50"),
+            "12,50",
+            "a decimal comma is no grouping"
+        );
+        assert_eq!(plain_number("1,2,3"), "1,2,3");
+        assert_eq!(plain_number("1234,567"), "1234,567");
     }
 
     #[test]

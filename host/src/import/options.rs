@@ -3,7 +3,7 @@
 //! file is written in, how select values and references are read — and the check of all that
 //! against the entity type before any row is read.
 
-use qingguan_core::{Access, Entity, Error, FieldErrors, FieldType, Reason};
+use qingguan_core::{Access, Entity, Error, FieldErrors, FieldType, Reason, Schema};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -22,7 +22,7 @@ pub enum Mode {
 }
 
 /// The date formats an import may declare: the file says nothing, so the person does.
-/// `YY` years are 2000–2068 for 00–68 and 1969–1999 for 69–99.
+/// `YY` years are 2000–2069 for 00–69 and 1970–1999 for 70–99.
 pub const DATE_FORMATS: &[(&str, &str)] = &[
     ("YYYY-MM-DD", "%Y-%m-%d"),
     ("YYYY/MM/DD", "%Y/%m/%d"),
@@ -90,8 +90,18 @@ impl ImportOptions {
     /// Checks the options against the entity type, the file's columns and the caller; every
     /// problem at once, as `BadRequest` with a reason per option (`mapping.<column>`, `key`,
     /// `date_format`, `values.<field>`, `match_on.<field>`).
-    pub fn check(&self, e: &Entity, headers: &[String], access: &Access) -> Result<(), Error> {
+    pub fn check(
+        &self,
+        schema: &Schema,
+        e: &Entity,
+        headers: &[String],
+        access: &Access,
+    ) -> Result<(), Error> {
         let mut errors = FieldErrors::new();
+        // The first reason about an option is the one it gets.
+        fn keep(errors: &mut FieldErrors, at: String, why: Reason) {
+            errors.entry(at).or_insert(why);
+        }
         let mut filled: BTreeMap<&str, &str> = BTreeMap::new();
         for (column, field) in &self.mapping {
             let at = format!("mapping.{column}");
@@ -99,7 +109,8 @@ impl ImportOptions {
                 continue;
             }
             if !headers.contains(column) {
-                errors.insert(
+                keep(
+                    &mut errors,
                     at.clone(),
                     Reason::NoColumn {
                         name: column.clone(),
@@ -107,7 +118,8 @@ impl ImportOptions {
                 );
             }
             if filled.insert(field, column).is_some() {
-                errors.insert(
+                keep(
+                    &mut errors,
                     at.clone(),
                     Reason::MappedTwice {
                         name: field.clone(),
@@ -117,12 +129,13 @@ impl ImportOptions {
             match field.as_str() {
                 OWNER => {}
                 CREATED_AT if !access.is_admin() => {
-                    errors.insert(at, Reason::AdminOnly);
+                    keep(&mut errors, at, Reason::AdminOnly);
                 }
                 CREATED_AT => {}
                 name => match e.field(name) {
                     None => {
-                        errors.insert(
+                        keep(
+                            &mut errors,
                             at,
                             Reason::NoField {
                                 entity: e.name.clone(),
@@ -131,7 +144,7 @@ impl ImportOptions {
                         );
                     }
                     Some(f) if f.retired => {
-                        errors.insert(at, Reason::Retired);
+                        keep(&mut errors, at, Reason::Retired);
                     }
                     Some(_) => {}
                 },
@@ -141,14 +154,18 @@ impl ImportOptions {
             match self.key.as_deref() {
                 Some(k) if e.field(k).is_some_and(|f| f.def.unique) => {
                     if self.column_of(k).is_none() {
-                        errors.insert("key".into(), Reason::Required);
+                        keep(&mut errors, "key".into(), Reason::Required);
                     }
                 }
                 Some(k) => {
-                    errors.insert("key".into(), Reason::KeyNotUnique { name: k.into() });
+                    keep(
+                        &mut errors,
+                        "key".into(),
+                        Reason::KeyNotUnique { name: k.into() },
+                    );
                 }
                 None => {
-                    errors.insert("key".into(), Reason::Required);
+                    keep(&mut errors, "key".into(), Reason::Required);
                 }
             }
         }
@@ -159,7 +176,11 @@ impl ImportOptions {
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .join(", ");
-                errors.insert("date_format".into(), Reason::UnknownDateFormat { formats });
+                keep(
+                    &mut errors,
+                    "date_format".into(),
+                    Reason::UnknownDateFormat { formats },
+                );
             }
         }
         for (field, map) in &self.values {
@@ -168,7 +189,8 @@ impl ImportOptions {
                 Some(f) if matches!(f.def.kind, FieldType::Select | FieldType::MultiSelect) => {
                     for value in map.values() {
                         if !value.is_empty() && !f.def.options.iter().any(|o| &o.value == value) {
-                            errors.insert(
+                            keep(
+                                &mut errors,
                                 at.clone(),
                                 Reason::NotOption {
                                     value: value.clone(),
@@ -184,7 +206,8 @@ impl ImportOptions {
                     }
                 }
                 _ => {
-                    errors.insert(
+                    keep(
+                        &mut errors,
                         at,
                         Reason::NotSelectField {
                             name: field.clone(),
@@ -195,19 +218,30 @@ impl ImportOptions {
         }
         for (field, on) in &self.match_on {
             let at = format!("match_on.{field}");
-            if !e
+            let target = e
                 .field(field)
-                .is_some_and(|f| f.def.kind == FieldType::Reference)
-            {
-                errors.insert(
+                .filter(|f| f.def.kind == FieldType::Reference)
+                .and_then(|f| f.def.reference_target())
+                .and_then(|t| schema.entity(t));
+            match target {
+                None => keep(
+                    &mut errors,
                     at,
                     Reason::NoField {
                         entity: e.name.clone(),
                         field: field.clone(),
                     },
-                );
-            } else if on.is_empty() {
-                errors.insert(at, Reason::Required);
+                ),
+                // A reference is matched on the id or on a field no two records share.
+                Some(t)
+                    if on != "id"
+                        && !t.field(on).is_some_and(|f| {
+                            f.def.unique || t.title_field.as_deref() == Some(on.as_str())
+                        }) =>
+                {
+                    keep(&mut errors, at, Reason::KeyNotUnique { name: on.clone() })
+                }
+                Some(_) => {}
             }
         }
         if errors.is_empty() {

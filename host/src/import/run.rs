@@ -222,7 +222,7 @@ impl<'a> Pass<'a> {
                 continue;
             }
             let text = match value {
-                Json::String(s) => s.trim().to_lowercase(),
+                Json::String(s) => s.clone(),
                 other => other.to_string(),
             };
             if !self

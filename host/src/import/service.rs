@@ -29,6 +29,8 @@ pub struct Preview {
     pub options: ImportOptions,
     /// Whether `options` were remembered (rather than suggested).
     pub remembered: bool,
+    /// How a CSV's text was read (UTF-8, GB18030, or UTF-8 with stray bytes replaced).
+    pub encoding: sheet::Encoding,
 }
 
 impl SheetError {
@@ -38,6 +40,13 @@ impl SheetError {
             Locale::En => self.to_string(),
             Locale::ZhCn => match self {
                 SheetError::Empty => "文件是空的".into(),
+                SheetError::NoHeader => "第一行应为列名，但它是空的".into(),
+                SheetError::TooLargeUnpacked => {
+                    format!("文件解压后超过 {} MB；请拆分后导入", sheet::MAX_UNPACKED_MB)
+                }
+                SheetError::UnclosedQuote(row) => {
+                    format!("第 {row} 行有一个引号没有闭合：其后的内容会全部并入一个单元格")
+                }
                 SheetError::TooManyRows => {
                     format!("文件超过 {} 行数据；请拆分后导入", sheet::MAX_ROWS)
                 }
@@ -96,9 +105,9 @@ pub fn upload(
         },
     )?;
     let remembered = store
-        .remembered_import_layout(entity, &layout)?
+        .remembered_import_layout(access, entity, &layout)?
         .and_then(|o| serde_json::from_value::<ImportOptions>(o).ok())
-        .filter(|o| o.check(&e, &sheet.headers, access).is_ok());
+        .filter(|o| o.check(&store.schema(), &e, &sheet.headers, access).is_ok());
     let columns = sheet
         .headers
         .iter()
@@ -108,7 +117,7 @@ pub fn upload(
             samples: sheet
                 .rows
                 .iter()
-                .map(|r| r.cell(i).text())
+                .map(|r| sample(&r.cell(i).text()))
                 .filter(|t| !t.trim().is_empty())
                 .take(3)
                 .collect(),
@@ -129,7 +138,17 @@ pub fn upload(
         columns,
         options,
         remembered,
+        encoding: sheet.encoding,
     })
+}
+
+/// A value as a preview shows it: at most 100 characters.
+pub fn sample(text: &str) -> String {
+    let mut out: String = text.chars().take(100).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// The file of an import, read again.
@@ -139,7 +158,7 @@ pub fn sheet_of(store: &Store, access: &Access, id: i64) -> Result<Sheet, Error>
 }
 
 /// Checks `options` and starts a pass over the rows in the background; the log shows its
-/// progress. The options are remembered for the file's layout.
+/// progress. The options of an import are remembered for the caller and the file's layout.
 pub fn start_pass(
     store: &Arc<Store>,
     access: &Access,
@@ -150,7 +169,9 @@ pub fn start_pass(
     let (log, sheet, entity) = prepare(store, access, id, &options)?;
     let options_json = serde_json::to_value(&options).unwrap_or(Json::Null);
     let started = store.begin_import_pass(access, id, pass, &options_json)?;
-    store.remember_import_layout(&log.entity, &log.layout, &options_json)?;
+    if pass == ImportPass::Import {
+        store.remember_import_layout(access, &log.entity, &log.layout, &options_json)?;
+    }
     run::start(
         store.clone(),
         access.clone(),
@@ -170,8 +191,11 @@ fn prepare(
     options: &ImportOptions,
 ) -> Result<(ImportLog, Sheet, Entity), Error> {
     let log = store.import_log(access, id)?;
+    if let Some(refusal) = log.pass_refusal() {
+        return Err(refusal);
+    }
     let entity = import_entity(store, &log.entity)?;
     let sheet = sheet_of(store, access, id)?;
-    options.check(&entity, &sheet.headers, access)?;
+    options.check(&store.schema(), &entity, &sheet.headers, access)?;
     Ok((log, sheet, entity))
 }

@@ -52,6 +52,8 @@ const KEYS: &[&str] = &[
     "import_when",
     "import_result",
     "import_remembered",
+    "import_encoding_gb18030",
+    "import_not_undone",
 ];
 
 /// The most refused rows a page lists.
@@ -239,11 +241,14 @@ fn current_options(
     }
     let remembered = state
         .store()
-        .remembered_import_layout(&log.entity, &log.layout)
+        .remembered_import_layout(&caller.access, &log.entity, &log.layout)
         .ok()
         .flatten()
         .and_then(|o| serde_json::from_value::<ImportOptions>(o).ok())
-        .filter(|o| o.check(e, &sheet.headers, &caller.access).is_ok());
+        .filter(|o| {
+            o.check(&state.store().schema(), e, &sheet.headers, &caller.access)
+                .is_ok()
+        });
     match remembered {
         Some(o) => (o, true),
         None => (
@@ -276,7 +281,7 @@ fn mapping_form(caller: &Caller, e: &Entity, sheet: &Sheet, options: &ImportOpti
             let samples: Vec<String> = sheet
                 .rows
                 .iter()
-                .map(|r| r.cell(i).text())
+                .map(|r| service::sample(&r.cell(i).text()))
                 .filter(|t| !t.trim().is_empty())
                 .take(3)
                 .collect();
@@ -439,6 +444,16 @@ fn import_page_with(
     if may_pass {
         match service::sheet_of(state.store(), &caller.access, id) {
             Ok(sheet) => {
+                let encoding = match sheet.encoding {
+                    crate::import::sheet::Encoding::Utf8 => String::new(),
+                    crate::import::sheet::Encoding::Gb18030 => t(locale, "import_encoding_gb18030"),
+                    crate::import::sheet::Encoding::Utf8Repaired { replaced } => fill(
+                        locale,
+                        "import_encoding_repaired",
+                        &[("replaced", replaced)],
+                    ),
+                };
+                ctx.insert("encoding".into(), json!(encoding));
                 let (options, remembered) = match posted {
                     Some(o) => (o, false),
                     None => current_options(state, caller, &log, &e, &sheet),
@@ -467,11 +482,16 @@ fn import_page_with(
                             "why": if locale == Locale::ZhCn { &s.zh } else { &s.en }})
             })
             .collect();
-        ctx.insert(
-            "undo".into(),
-            json!({"text": fill(locale, "import_undone", &[("deleted", report.deleted), ("restored", report.restored)]),
-                   "skipped": skipped}),
-        );
+        let text = if log.status == ImportStatus::Undone {
+            fill(
+                locale,
+                "import_undone",
+                &[("deleted", report.deleted), ("restored", report.restored)],
+            )
+        } else {
+            t(locale, "import_not_undone")
+        };
+        ctx.insert("undo".into(), json!({"text": text, "skipped": skipped}));
     }
     if let Some(err) = error {
         ctx.insert("error".into(), json!(err));

@@ -1,0 +1,153 @@
+//! Undoing an import as one batch.
+
+use super::*;
+use crate::db;
+use crate::store::Store;
+use serde_json::Map;
+
+impl Store {
+    /// Undoes a finished import as one batch, as the caller: the records it created are
+    /// deleted and the records it updated get their earlier values back — unless changed
+    /// since (or refused for another reason, such as a record others now reference), which
+    /// are left as they are and listed. A record the import wrote more than once is undone
+    /// once, to what it was before the import. Refused up front when the caller could not
+    /// delete (or update) what the import wrote; when nothing could be undone the import
+    /// stays as it was, with the report saying why.
+    pub fn undo_import(&self, access: &Access, id: i64) -> Result<UndoReport> {
+        let log = self.import_log(access, id)?;
+        type Done = (i64, String, i64, Option<String>);
+        let rows: Vec<Done> = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT record_id, action, version, before FROM import_rows
+                 WHERE import_id = ?1 ORDER BY seq",
+            )?;
+            let rows =
+                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let perm = access.permission(&log.entity);
+        if rows.iter().any(|r| r.1 == "insert") && !perm.delete {
+            return Err(Error::Forbidden(format!(
+                "undoing this import deletes the {} records it created; only someone who may \
+                 delete them can undo it",
+                log.entity
+            )));
+        }
+        if rows.iter().any(|r| r.1 == "update") && !perm.update {
+            return Err(Error::Forbidden(format!(
+                "undoing this import changes {} records back; only someone who may update them \
+                 can undo it",
+                log.entity
+            )));
+        }
+        let claimed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE imports SET status = 'undone', undone_by = ?2, undone_at = ?3
+                 WHERE id = ?1 AND status IN ('done', 'interrupted')",
+                (id, access.user_id, db::now_text()),
+            )?)
+        })?;
+        if claimed == 0 {
+            return Err(Error::conflict(match log.status {
+                ImportStatus::Undone => "this import has been undone already",
+                ImportStatus::Checking | ImportStatus::Running => {
+                    "this import is going through its rows; undo it when it has finished"
+                }
+                _ => "only a finished import can be undone",
+            }));
+        }
+        // Per record: what the import first did to it, the fields as they were before its first
+        // write (the earliest value of each field wins), and its version after the last write.
+        struct Undo {
+            inserted: bool,
+            before: Map<String, Json>,
+            version: i64,
+        }
+        let mut order: Vec<i64> = Vec::new();
+        let mut undo: std::collections::HashMap<i64, Undo> = Default::default();
+        for (record_id, action, version, before) in rows {
+            let before: Map<String, Json> = before
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok())
+                .unwrap_or_default();
+            match undo.get_mut(&record_id) {
+                Some(u) => {
+                    u.version = version;
+                    for (k, v) in before {
+                        u.before.entry(k).or_insert(v);
+                    }
+                }
+                None => {
+                    order.push(record_id);
+                    undo.insert(
+                        record_id,
+                        Undo {
+                            inserted: action == "insert",
+                            before,
+                            version,
+                        },
+                    );
+                }
+            }
+        }
+        let mut report = UndoReport::default();
+        // The last written first, in chunks of one transaction each.
+        order.reverse();
+        for chunk in order.chunks(500) {
+            let scope = self.begin_call()?;
+            for record_id in chunk {
+                let Some(u) = undo.get(record_id) else {
+                    continue;
+                };
+                let outcome = if u.inserted {
+                    self.delete(access, &log.entity, *record_id, u.version)
+                        .map(|()| true)
+                } else {
+                    self.update(access, &log.entity, *record_id, u.version, &u.before)
+                        .map(|_| false)
+                };
+                match outcome {
+                    Ok(true) => report.deleted += 1,
+                    Ok(false) => report.restored += 1,
+                    Err(e) => {
+                        report.skipped_total += 1;
+                        if report.skipped.len() >= MAX_KEPT_SKIPS {
+                            continue;
+                        }
+                        let (en, zh) = match e {
+                            Error::StaleVersion { .. } | Error::NotFound(_) => (
+                                "changed or deleted since the import; left as it is".to_string(),
+                                "导入后已被修改或删除，保持不变".to_string(),
+                            ),
+                            other => (describe(&other, Locale::En), describe(&other, Locale::ZhCn)),
+                        };
+                        report.skipped.push(UndoSkip {
+                            record_id: *record_id,
+                            en,
+                            zh,
+                        });
+                    }
+                }
+            }
+            scope.finish(true)?;
+        }
+        let stored = serde_json::to_string(&report).unwrap_or_default();
+        let nothing_undone = report.deleted + report.restored == 0 && report.skipped_total > 0;
+        self.write(|tx| {
+            if nothing_undone {
+                tx.execute(
+                    "UPDATE imports SET status = ?2, undone_by = NULL, undone_at = NULL,
+                     undo_report = ?3 WHERE id = ?1",
+                    (id, log.status.as_str(), stored),
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE imports SET undo_report = ?2 WHERE id = ?1",
+                    (id, stored),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+}
