@@ -6,6 +6,7 @@
 //! get back plain values or a typed [`Error`].
 
 pub mod access;
+pub mod api_tokens;
 pub mod db;
 pub mod error;
 pub mod hooks;

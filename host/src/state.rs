@@ -172,6 +172,36 @@ impl AppState {
         Ok(caller)
     }
 
+    /// The caller an API token (`Authorization: Bearer qgt_…`) acts as: its user, narrowed
+    /// to its scopes. Kept like a session for the cache's lifetime; a revocation forgets it.
+    pub fn token_caller(&self, token: &str) -> Result<Caller, ApiError> {
+        let ttl = self.inner.config.session_cache_ttl;
+        let generation = {
+            let cache = self.sessions();
+            if let Some((at, c)) = cache.entries.get(token) {
+                if at.elapsed() < ttl {
+                    return Ok(c.clone());
+                }
+            }
+            cache.generation
+        };
+        let (access, user, _) = self.store().token_access(token)?;
+        let caller = Caller {
+            access,
+            user,
+            // No session, no forms: nothing a CSRF token would guard.
+            csrf: String::new(),
+            token: token.to_string(),
+        };
+        let mut cache = self.sessions();
+        if cache.generation == generation {
+            cache
+                .entries
+                .insert(token.to_string(), (Instant::now(), caller.clone()));
+        }
+        Ok(caller)
+    }
+
     fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
         self.inner
             .sessions

@@ -35,5 +35,6 @@ mod sdk12;
 mod studio_more;
 mod studio_ui;
 mod test_host;
+mod tokens;
 mod ui_forms;
 mod workflows;

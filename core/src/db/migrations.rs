@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_workflows.sql")),
     (9, include_str!("../../migrations/0009_notifications.sql")),
     (10, include_str!("../../migrations/0010_imports.sql")),
+    (11, include_str!("../../migrations/0011_api_tokens.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -143,7 +143,12 @@ impl FromRequestParts<AppState> for Caller {
         let (token, via_cookie) = session_token(parts).ok_or_else(|| {
             ApiError::unauthenticated("log in first: send a Bearer token or the session cookie")
         })?;
-        let caller = state.caller(&token)?;
+        let api_token = token.starts_with(qingguan_core::api_tokens::TOKEN_PREFIX);
+        let caller = if api_token && !via_cookie {
+            state.token_caller(&token)?
+        } else {
+            state.caller(&token)?
+        };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

@@ -11,6 +11,7 @@ pub mod plugin_jobs;
 pub mod plugins;
 pub mod records;
 pub mod search;
+pub mod tokens;
 pub mod users;
 pub mod workflows;
 
@@ -97,6 +98,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::delete_delegation
         ))
         .routes(routes!(search::search))
+        .routes(routes!(tokens::issue, tokens::list))
+        .routes(routes!(tokens::revoke))
         .routes(routes!(imports::upload, imports::list))
         .routes(routes!(imports::get))
         .routes(routes!(imports::check))

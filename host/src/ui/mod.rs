@@ -20,6 +20,7 @@ mod render;
 mod search;
 mod session;
 mod setup;
+mod tokens;
 
 use crate::state::AppState;
 use axum::http::header;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/setup", get(setup::setup_page).post(setup::setup))
         .route("/search", get(search::search))
         .route("/inbox", get(inbox::inbox))
+        .route("/tokens", get(tokens::tokens).post(tokens::issue))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))

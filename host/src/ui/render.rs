@@ -25,6 +25,7 @@ fn env() -> &'static Environment<'static> {
             ("form.html", include_str!("templates/form.html")),
             ("search.html", include_str!("templates/search.html")),
             ("import.html", include_str!("templates/import.html")),
+            ("tokens.html", include_str!("templates/tokens.html")),
             (
                 "import_upload.html",
                 include_str!("templates/import_upload.html"),
@@ -78,6 +79,7 @@ fn env() -> &'static Environment<'static> {
 pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
+        "api_tokens",
         "export_xlsx",
         "import",
         "inbox",
