@@ -264,24 +264,24 @@ impl Store {
     /// refused alike. Notes when it was used (at most once a minute).
     pub fn token_access(&self, secret: &str) -> Result<(Access, UserInfo, Vec<String>)> {
         let refused = || Error::Unauthenticated("API token unknown, revoked or expired".into());
-        let found: Option<(i64, i64, String, String, Option<String>, Option<String>)> =
-            self.read(|c| {
-                Ok(c.prepare_cached(
-                    "SELECT id, user_id, scopes, expires_at, revoked_at, last_used_at
+        type Row = (i64, i64, String, String, Option<String>, Option<String>);
+        let found: Option<Row> = self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT id, user_id, scopes, expires_at, revoked_at, last_used_at
                      FROM api_tokens WHERE token_hash = ?1",
-                )?
-                .query_row([token_hash(secret)], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .optional()?)
-            })?;
+            )?
+            .query_row([token_hash(secret)], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .optional()?)
+        })?;
         let (id, user, scopes, expires, revoked, last_used) = found.ok_or_else(refused)?;
         let now = db::now_text();
         if revoked.is_some() || expires < now {
