@@ -24,6 +24,7 @@ pub mod settings;
 pub mod store;
 pub mod users;
 pub mod value;
+pub mod webhooks;
 pub mod workflow;
 
 pub use access::{Access, EntityPermission, Role, Scope};

@@ -23,6 +23,7 @@ pub mod server;
 mod state;
 mod throttle;
 mod ui;
+mod webhook_sender;
 
 pub use app::app;
 pub use state::{AppState, Config};

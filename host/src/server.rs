@@ -81,6 +81,11 @@ impl Server {
                 tracing::error!(error = %e, "cannot watch the plugins folder");
             }
             state.set_ready(true);
+            tokio::spawn(crate::webhook_sender::run(
+                state.store().clone(),
+                state.config().webhook_poll,
+                state.config().webhook_retry_base,
+            ));
             crate::background::run(state).await;
         });
         serve(self.listener, router, self.state.config(), shutdown).await

@@ -33,6 +33,10 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Most connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// How often the webhook outbox is looked at.
+    pub webhook_poll: Duration,
+    /// The wait before a failed delivery's first retry (doubling with each further one).
+    pub webhook_retry_base: Duration,
 }
 
 impl Default for Config {
@@ -47,6 +51,8 @@ impl Default for Config {
             login: LoginLimits::default(),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 512,
+            webhook_poll: Duration::from_secs(1),
+            webhook_retry_base: Duration::from_secs(30),
         }
     }
 }

@@ -37,4 +37,5 @@ mod studio_ui;
 mod test_host;
 mod tokens;
 mod ui_forms;
+mod webhooks;
 mod workflows;

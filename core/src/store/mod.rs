@@ -67,6 +67,7 @@ pub struct Store {
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
     workflows: RwLock<workflows::Workflows>,
+    pub(crate) webhooks: RwLock<crate::webhooks::Subscriptions>,
     /// The schema or roles were refreshed inside the open transaction (its writer holds it).
     caches_in_tx: std::sync::atomic::AtomicBool,
     /// The install's time zone once read (`Some(None)`: none set).
@@ -100,12 +101,14 @@ impl Store {
             roles: RwLock::new(Arc::new(HashMap::new())),
             hooks: RwLock::new(Arc::new(NoHooks)),
             workflows: RwLock::new(Arc::default()),
+            webhooks: RwLock::new(Arc::default()),
             caches_in_tx: std::sync::atomic::AtomicBool::new(false),
             time_zone_cache: RwLock::new(None),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;
         store.load_workflows()?;
+        store.load_webhooks()?;
         Ok(store)
     }
 

@@ -331,6 +331,7 @@ impl Store {
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), true)?;
+                self.enqueue_webhooks(tx, &e, "created", &record, None)?;
                 Ok(record)
             })
         })?;
@@ -476,6 +477,7 @@ impl Store {
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("updated record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), false)?;
+                self.enqueue_webhooks(tx, &e, "updated", &record, Some(&changes))?;
                 Ok(record)
             })
             .map(Some)
@@ -579,6 +581,7 @@ impl Store {
                 )?;
                 write_search(tx, &e, id, None, false)?;
                 self.cancel_approvals_of(tx, entity, id)?;
+                self.enqueue_webhooks(tx, &e, "deleted", &current, None)?;
                 Ok(())
             })
         })?;

@@ -13,6 +13,7 @@ pub mod records;
 pub mod search;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 use crate::state::AppState;
@@ -98,6 +99,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::delete_delegation
         ))
         .routes(routes!(search::search))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::delivery))
+        .routes(routes!(webhooks::replay))
         .routes(routes!(tokens::issue, tokens::list))
         .routes(routes!(tokens::revoke))
         .routes(routes!(imports::upload, imports::list))
