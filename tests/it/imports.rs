@@ -785,3 +785,53 @@ fn a_sparse_or_huge_spreadsheet_is_refused_without_taking_the_server_down() {
     assert_eq!(r.body["import"]["total_rows"], 1);
     assert_eq!(admin.get("/api/v1/health").status, 200, "still serving");
 }
+
+#[test]
+fn the_api_exports_a_filtered_list_within_scope_as_csv_or_excel() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, _) = s.user("amy", "sales", "east");
+    let mut a = qingguan_tests::customer("=cmd|calc");
+    a["tags"] = json!(["vip", "new"]);
+    amy.create("customer", a);
+    amy.create("customer", qingguan_tests::customer("Amy two"));
+    admin.create("customer", qingguan_tests::customer("Admin's"));
+    let csv = amy.get("/api/v1/records/customer/export?sort=name");
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let text = csv.text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    assert!(
+        lines.next().unwrap().starts_with("id,name,kind,status"),
+        "{text}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "amy's scope: {text}");
+    assert!(
+        text.contains("'=cmd|calc") && text.contains("\"vip, new\""),
+        "{text}"
+    );
+    let filtered = amy.get("/api/v1/records/customer/export?name=Amy%20two&labels=true");
+    assert!(filtered.text.contains("名称") || filtered.text.contains("Name"));
+    assert_eq!(filtered.text.lines().count(), 2, "{}", filtered.text);
+    let xlsx = admin.get("/api/v1/records/customer/export?format=xlsx");
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx
+        .header("content-disposition")
+        .unwrap()
+        .ends_with(".xlsx\""));
+    assert_eq!(
+        amy.get("/api/v1/records/customer/export?format=pdf")
+            .error_code(400),
+        "bad_request"
+    );
+    assert_eq!(
+        amy.get("/api/v1/records/customer/export?nope=1").status,
+        400
+    );
+    assert_eq!(
+        s.anonymous().get("/api/v1/records/customer/export").status,
+        401
+    );
+    let (hr, _) = s.user("hana", "hr", "hq");
+    assert_eq!(hr.get("/api/v1/records/customer/export").status, 403);
+}

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod entities;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod imports;
@@ -81,6 +82,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::get, records::update, records::delete))
         .routes(routes!(records::history))
+        .routes(routes!(export::export))
         .routes(routes!(workflows::list_workflows))
         .routes(routes!(
             workflows::get_workflow,
