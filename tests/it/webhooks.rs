@@ -262,3 +262,70 @@ fn only_administrators_manage_webhooks_and_bad_ones_are_refused() {
     );
     assert_eq!(deleted.status, 204);
 }
+
+#[test]
+fn an_administrator_adds_pauses_and_removes_a_webhook_in_the_web_ui() {
+    let s = TestServer::start_with(quick());
+    let admin = s.admin();
+    s.user("amy", "sales", "east");
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let page = ui.get("/admin/webhooks", "zh-CN");
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("添加 Webhook"), "{}", page.text);
+    let bad = ui.post(
+        "/admin/webhooks",
+        "zh-CN",
+        &[
+            ("name", "ERP"),
+            ("url", "http://example.com/x"),
+            ("entity", "customer"),
+            ("event", "created"),
+        ],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("url"), "{}", bad.text);
+    let added = ui.post(
+        "/admin/webhooks",
+        "zh-CN",
+        &[
+            ("name", "ERP"),
+            ("url", "https://erp.example.com/hook"),
+            ("entity", "customer"),
+            ("event", "created"),
+            ("event", "deleted"),
+            (
+                "filter",
+                r#"{"all": [{"field": "status", "op": "eq", "value": "customer"}]}"#,
+            ),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.text);
+    assert!(
+        added.text.contains("erp.example.com") && added.text.contains("新建, 删除"),
+        "{}",
+        added.text
+    );
+    let hooks = admin.get("/api/v1/webhooks").body["items"].clone();
+    assert_eq!(hooks[0]["events"], json!(["created", "deleted"]));
+    assert!(hooks[0]["filter"].is_object());
+    let id = hooks[0]["id"].as_i64().unwrap();
+    let paused = ui.post(&format!("/admin/webhooks/{id}/pause"), "zh-CN", &[]);
+    assert_eq!(paused.status, 200);
+    assert_eq!(
+        admin.get(&format!("/api/v1/webhooks/{id}")).body["active"],
+        false
+    );
+    let amy = s.ui_login("amy", qingguan_tests::USER_PASSWORD);
+    assert_eq!(amy.get("/admin/webhooks", "zh-CN").status, 403);
+    assert_eq!(
+        amy.post(&format!("/admin/webhooks/{id}/remove"), "zh-CN", &[])
+            .status,
+        403
+    );
+    let removed = ui.post(&format!("/admin/webhooks/{id}/remove"), "zh-CN", &[]);
+    assert_eq!(removed.status, 200);
+    assert!(admin.get("/api/v1/webhooks").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -93,6 +93,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/roles", get(admin::roles))
         .route("/admin/workflows", get(admin::workflows))
         .route(
+            "/admin/webhooks",
+            get(admin::webhooks).post(admin::add_webhook),
+        )
+        .route("/admin/webhooks/{id}/{op}", post(admin::webhook_op))
+        .route(
+            "/admin/webhooks/deliveries/{id}/replay",
+            post(admin::replay_delivery),
+        )
+        .route(
             "/admin/workflows/{entity}",
             get(admin::workflow).post(admin::save_workflow),
         )

@@ -27,6 +27,10 @@ fn env() -> &'static Environment<'static> {
             ("import.html", include_str!("templates/import.html")),
             ("tokens.html", include_str!("templates/tokens.html")),
             (
+                "admin_webhooks.html",
+                include_str!("templates/admin_webhooks.html"),
+            ),
+            (
                 "import_upload.html",
                 include_str!("templates/import_upload.html"),
             ),
@@ -80,6 +84,7 @@ pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
         "api_tokens",
+        "webhooks",
         "export_xlsx",
         "import",
         "inbox",

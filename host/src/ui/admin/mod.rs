@@ -8,6 +8,7 @@ mod plugins;
 mod settings;
 mod studio;
 mod users;
+mod webhooks;
 mod workflows;
 
 pub use builtin_plugins::install_builtin;
@@ -19,6 +20,7 @@ pub use studio::{
     unretire_field,
 };
 pub use users::{add_user, reset_password, roles, save_role, users};
+pub use webhooks::{add_webhook, replay_delivery, webhook_op, webhooks};
 pub use workflows::{remove_workflow, save_workflow, workflow, workflows};
 
 use crate::caller::Caller;
