@@ -27,6 +27,7 @@ pub fn prepare(server: &TestServer) -> anyhow::Result<()> {
                 username: format!("rep{i}"),
                 display_name: Some(format!("Rep {i}")),
                 password: "bench-password".into(),
+                invite: false,
                 role: "sales".into(),
                 team: Some(["east", "west", "north", "south", "central"][i % 5].into()),
                 manager: None,

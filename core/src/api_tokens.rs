@@ -22,6 +22,8 @@ pub const TOKEN_PREFIX: &str = "qgt_";
 pub const MAX_DAYS: i64 = 3 * 365;
 /// The most live tokens one user may have.
 pub const MAX_PER_USER: i64 = 50;
+/// The most tokens one person may issue in an hour.
+pub const MAX_PER_HOUR: i64 = 20;
 
 /// A token as listed (never with its secret).
 #[derive(Debug, Clone, Serialize)]
@@ -88,12 +90,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
 
 /// Whether a scope reads as one: `admin`, or `<entity type or *>:read|write`.
 fn check_scope(schema: &Schema, scope: &str) -> std::result::Result<(), Reason> {
-    if scope == "admin" {
+    if scope == "admin" || scope == "plugins" {
         return Ok(());
     }
     let Some((entity, what)) = scope.split_once(':') else {
         return Err(Reason::text(format!(
-            "'{scope}' is no scope: write entity:read, entity:write, *:read, *:write or admin"
+            "'{scope}' is no scope: write entity:read, entity:write, *:read, *:write, plugins or \
+             admin"
         )));
     };
     if what != "read" && what != "write" {
@@ -115,7 +118,13 @@ pub fn narrow(access: &Access, scopes: &[String], schema: &Schema) -> Access {
     let may_read = |e: &str| {
         has("*:read") || has("*:write") || has(&format!("{e}:read")) || has(&format!("{e}:write"))
     };
-    let may_write = |e: &str| has("*:write") || has(&format!("{e}:write"));
+    // Users are people's accounts (active, team, manager): changing them is administration.
+    let may_write = |e: &str| {
+        if e == "user" {
+            return has("admin");
+        }
+        has("*:write") || has(&format!("{e}:write"))
+    };
     let mut permissions = BTreeMap::new();
     for e in schema.entities() {
         let base = access.permission(&e.name);
@@ -165,6 +174,11 @@ impl Store {
         if name.is_empty() || name.chars().count() > 60 {
             errors.insert("name".into(), Reason::LengthBetween { min: 1, max: 60 });
         }
+        // No control or direction-changing characters: a name must read as it is.
+        let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if name.chars().any(|c| c.is_control() || bidi(c)) {
+            errors.insert("name".into(), Reason::ContainsNul);
+        }
         let schema = self.schema();
         let mut scopes: Vec<String> = Vec::new();
         for s in &new.scopes {
@@ -196,6 +210,16 @@ impl Store {
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
         let now = chrono::Utc::now();
         let id = self.write(|tx| {
+            let recent: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM api_tokens WHERE created_by = ?1 AND created_at > ?2",
+                (me, db::time_text(now - chrono::Duration::hours(1))),
+                |r| r.get(0),
+            )?;
+            if recent >= MAX_PER_HOUR {
+                return Err(Error::conflict(format!(
+                    "{recent} tokens issued in the last hour; wait before issuing more"
+                )));
+            }
             let live: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL
                  AND expires_at > ?2",
@@ -237,8 +261,8 @@ impl Store {
     pub fn api_tokens(&self, access: &Access) -> Result<Vec<ApiToken>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM api_tokens WHERE ?1 OR user_id = ?2 OR created_by = ?2
-                 ORDER BY id DESC LIMIT 500"
+                "SELECT {COLUMNS} FROM api_tokens WHERE (?1 OR user_id = ?2 OR created_by = ?2)
+                 ORDER BY revoked_at IS NOT NULL, id DESC LIMIT 500"
             ))?;
             let rows = stmt.query_map((access.is_admin(), access.user_id), from_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -258,6 +282,27 @@ impl Store {
             return Err(Error::NotFound(format!("no token with id {id}")));
         }
         Ok(())
+    }
+
+    /// Revokes every live token of a user (their password was changed or reset: whoever
+    /// took the account may hold one). Inside the caller's transaction.
+    pub(crate) fn revoke_tokens_of(tx: &rusqlite::Connection, user_id: i64) -> Result<()> {
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            (user_id, db::now_text()),
+        )?;
+        Ok(())
+    }
+
+    /// Drops tokens revoked or expired more than 30 days ago.
+    pub fn purge_api_tokens(&self) -> Result<usize> {
+        let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM api_tokens WHERE revoked_at < ?1 OR expires_at < ?1",
+                [before],
+            )?)
+        })
     }
 
     /// Who a token acts as, narrowed to its scopes; unknown, revoked or expired tokens are

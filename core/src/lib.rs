@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod hooks;
 pub mod imports;
+pub mod invites;
 pub mod notifications;
 pub mod plugin_jobs;
 pub mod plugins;

@@ -31,8 +31,13 @@ pub struct NewUser {
     /// Name shown in the UI.
     #[serde(default)]
     pub display_name: Option<String>,
-    /// Initial password.
+    /// Initial password (leave empty with `invite`).
+    #[serde(default)]
     pub password: String,
+    /// Send (or show) an invitation with which the user sets their own password, instead of
+    /// giving one.
+    #[serde(default)]
+    pub invite: bool,
     /// Role name.
     pub role: String,
     /// Team, for `team` scopes.
@@ -91,6 +96,20 @@ pub(crate) fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The hash of a new password, if it is long enough (and not absurdly long).
+pub(crate) fn checked_password_hash(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::field(
+            "password",
+            Reason::LengthBetween {
+                min: MIN_PASSWORD_LEN,
+                max: MAX_PASSWORD_BYTES,
+            },
+        ));
+    }
+    hash_password(password)
+}
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -127,6 +146,17 @@ impl Store {
         allow_short_password: bool,
     ) -> Result<Record> {
         access.require_admin()?;
+        // An invited user sets their own password: until then, one nobody knows.
+        let invented;
+        let new = if new.invite && new.password.is_empty() {
+            invented = NewUser {
+                password: random_token(),
+                ..new.clone()
+            };
+            &invented
+        } else {
+            new
+        };
         if !allow_short_password && new.password.chars().count() < MIN_PASSWORD_LEN {
             return Err(Error::field(
                 "password",
@@ -184,15 +214,19 @@ impl Store {
             return Err(Error::field("username", Reason::ContainsSpaces));
         }
         let hash = hash_password(&new.password)?;
-        let record = self.insert_record(access, "user", &input, None)?;
-        // The record owns itself, so `own` scope on users means "my own profile".
-        self.write(|tx| {
-            tx.execute("UPDATE r_user SET owner = id WHERE id = ?1", [record.id])?;
-            tx.execute(
-                "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
-                (record.id, &hash, db::now_text()),
-            )?;
-            Ok(())
+        // The user and their credentials are written together, or neither is.
+        let record = self.atomically(|| {
+            let record = self.insert_record(access, "user", &input, None)?;
+            // The record owns itself, so `own` scope on users means "my own profile".
+            self.write(|tx| {
+                tx.execute("UPDATE r_user SET owner = id WHERE id = ?1", [record.id])?;
+                tx.execute(
+                    "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
+                    (record.id, &hash, db::now_text()),
+                )?;
+                Ok(())
+            })?;
+            Ok(record)
         })?;
         self.get(&Access::system(), "user", record.id)
     }
@@ -226,16 +260,7 @@ impl Store {
         } else {
             access.require_admin()?;
         }
-        if password.chars().count() < MIN_PASSWORD_LEN || password.len() > MAX_PASSWORD_BYTES {
-            return Err(Error::field(
-                "password",
-                Reason::LengthBetween {
-                    min: MIN_PASSWORD_LEN,
-                    max: MAX_PASSWORD_BYTES,
-                },
-            ));
-        }
-        let hash = hash_password(password)?;
+        let hash = checked_password_hash(password)?;
         self.write(|tx| {
             let n = tx.execute(
                 "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)
@@ -243,6 +268,7 @@ impl Store {
                 (user_id, &hash, db::now_text()),
             )?;
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+            Store::revoke_tokens_of(tx, user_id)?;
             Ok(n)
         })?;
         Ok(())

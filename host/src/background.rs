@@ -26,12 +26,17 @@ pub async fn run(state: AppState) {
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.optimize()).await {
                 tracing::warn!(error = %e, "refreshing query statistics failed");
             }
-            // Uploaded files are kept until imported, or a week.
+            // Uploaded files are kept until imported, or a week; revoked and expired API
+            // tokens and finished webhook deliveries for 30 days.
             let store = state.store().clone();
-            if let Ok(Err(e)) =
-                tokio::task::spawn_blocking(move || store.purge_import_files(7)).await
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || {
+                store.purge_import_files(7)?;
+                store.purge_api_tokens()?;
+                store.purge_deliveries()
+            })
+            .await
             {
-                tracing::warn!(error = %e, "dropping old import files failed");
+                tracing::warn!(error = %e, "dropping old import files, tokens or deliveries failed");
             }
         }
         if last_sync.elapsed() >= state.config().plugin_sync_interval {

@@ -13,8 +13,10 @@ pub struct Caller {
     pub user: UserInfo,
     /// The session's anti-CSRF token.
     pub csrf: String,
-    /// The session token.
+    /// The session token (or the API token).
     pub token: String,
+    /// The scopes of the API token the caller came with (`None`: a session).
+    pub token_scopes: Option<Vec<String>>,
 }
 
 impl Caller {

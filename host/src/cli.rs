@@ -130,6 +130,27 @@ struct ServeArgs {
     /// `X-Forwarded-Proto: https`.
     #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// Where e-mail (invitations) goes out, and the address in its links.
+#[derive(Debug, Args)]
+struct MailArgs {
+    /// SMTP server for e-mail: smtp://host:25, smtp://user:pass@host:587?tls=required or
+    /// smtps://user:pass@host:465. Without it, invitation links are shown, not mailed.
+    #[arg(long, env = "QINGGUAN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of e-mail.
+    #[arg(
+        long,
+        env = "QINGGUAN_MAIL_FROM",
+        default_value = "Qingguan <qingguan@localhost>"
+    )]
+    mail_from: String,
+    /// The address people open this server at (https://crm.example.com), for links in e-mail.
+    #[arg(long, env = "QINGGUAN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +166,8 @@ struct DemoArgs {
     /// `X-Forwarded-Proto: https`.
     #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    mail: MailArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,8 +251,18 @@ fn init_tracing() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(a) => serve(a.listen, a.data_dir, false, server_config(a.secure_cookies)),
-        Command::Demo(a) => serve(a.listen, a.data_dir, true, server_config(a.secure_cookies)),
+        Command::Serve(a) => serve(
+            a.listen,
+            a.data_dir,
+            false,
+            server_config(a.secure_cookies, a.mail)?,
+        ),
+        Command::Demo(a) => serve(
+            a.listen,
+            a.data_dir,
+            true,
+            server_config(a.secure_cookies, a.mail)?,
+        ),
         Command::User(UserCommand::Add(a)) => user_add(a),
         Command::User(UserCommand::List(a)) => user_list(a),
         Command::Backup(a) => backup(a),
@@ -372,11 +405,20 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
 }
 
 /// The server settings the command line chooses.
-fn server_config(secure_cookies: bool) -> Config {
-    Config {
-        secure_cookies,
-        ..Config::default()
+fn server_config(secure_cookies: bool, mail: MailArgs) -> anyhow::Result<Config> {
+    let mail_settings = mail.smtp_url.map(|smtp_url| crate::mail::MailSettings {
+        smtp_url,
+        from: mail.mail_from,
+    });
+    if let Some(m) = &mail_settings {
+        crate::mail::Mailer::new(m).map_err(anyhow::Error::msg)?;
     }
+    Ok(Config {
+        secure_cookies,
+        mail: mail_settings,
+        public_url: mail.public_url.map(|u| u.trim_end_matches('/').to_string()),
+        ..Config::default()
+    })
 }
 
 fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> anyhow::Result<()> {
@@ -455,6 +497,7 @@ fn user_add(a: UserAddArgs) -> anyhow::Result<()> {
                 username: a.username.clone(),
                 display_name: a.display_name,
                 password,
+                invite: false,
                 role: a.role.clone(),
                 team: a.team,
                 manager: None,

@@ -17,6 +17,8 @@ pub mod cli;
 mod demo;
 mod error;
 mod import;
+mod invitations;
+mod mail;
 mod plugin_upload;
 mod scaffold;
 pub mod server;
@@ -26,5 +28,6 @@ mod ui;
 mod webhook_sender;
 
 pub use app::app;
+pub use mail::MailSettings;
 pub use state::{AppState, Config};
 pub use throttle::LoginLimits;

@@ -37,6 +37,11 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// The wait before a failed delivery's first retry (doubling with each further one).
     pub webhook_retry_base: Duration,
+    /// Where e-mail goes out (invitations); none: links are shown instead.
+    pub mail: Option<crate::mail::MailSettings>,
+    /// The address people reach this server at (`https://crm.example.com`), for links in
+    /// e-mail; without it, links are paths the administrator completes.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -53,6 +58,8 @@ impl Default for Config {
             max_connections: 512,
             webhook_poll: Duration::from_secs(1),
             webhook_retry_base: Duration::from_secs(30),
+            mail: None,
+            public_url: None,
         }
     }
 }
@@ -75,6 +82,7 @@ struct Inner {
     plugins: Arc<PluginManager>,
     config: Config,
     logins: LoginGuard,
+    mailer: Option<crate::mail::Mailer>,
     ready: AtomicBool,
     sessions: Mutex<SessionCache>,
     openapi: OnceLock<serde_json::Value>,
@@ -97,12 +105,27 @@ impl AppState {
                 store,
                 plugins,
                 logins: LoginGuard::new(config.login.clone()),
+                mailer: config
+                    .mail
+                    .as_ref()
+                    .and_then(|m| match crate::mail::Mailer::new(m) {
+                        Ok(mailer) => Some(mailer),
+                        Err(e) => {
+                            tracing::error!(error = %e, "mail is not set up");
+                            None
+                        }
+                    }),
                 config,
                 ready: AtomicBool::new(false),
                 sessions: Mutex::new(SessionCache::default()),
                 openapi: OnceLock::new(),
             }),
         }
+    }
+
+    /// The mail sender, when mail is set up.
+    pub fn mailer(&self) -> Option<&crate::mail::Mailer> {
+        self.inner.mailer.as_ref()
     }
 
     /// The record store.
@@ -146,6 +169,12 @@ impl AppState {
 
     /// Resolves a session token, using the cache for a few seconds at a time.
     pub fn caller(&self, token: &str) -> Result<Caller, ApiError> {
+        // An API token is never a session (see `token_caller`), even one cached.
+        if token.starts_with(qingguan_core::api_tokens::TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated(
+                "an API token goes in the Authorization header, not in a session cookie",
+            ));
+        }
         let ttl = self.inner.config.session_cache_ttl;
         let generation = {
             let cache = self.sessions();
@@ -162,6 +191,7 @@ impl AppState {
             user,
             csrf,
             token: token.to_string(),
+            token_scopes: None,
         };
         let mut cache = self.sessions();
         // Sessions were forgotten while this one was looked up: what was read may predate
@@ -191,13 +221,14 @@ impl AppState {
             }
             cache.generation
         };
-        let (access, user, _) = self.store().token_access(token)?;
+        let (access, user, scopes) = self.store().token_access(token)?;
         let caller = Caller {
             access,
             user,
             // No session, no forms: nothing a CSRF token would guard.
             csrf: String::new(),
             token: token.to_string(),
+            token_scopes: Some(scopes),
         };
         let mut cache = self.sessions();
         if cache.generation == generation {

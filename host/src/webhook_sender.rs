@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 /// Deliveries claimed per poll.
 const BATCH: usize = 50;
+/// Webhooks sent to at once.
+const MAX_PARALLEL: usize = 8;
 /// The longest one attempt may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -58,7 +60,99 @@ fn send(agent: &ureq::Agent, d: &DueDelivery) -> (Option<u16>, Option<String>) {
     }
 }
 
-/// Sends what is due; returns how many were attempted.
+/// Whether an address is one a delivery over HTTPS may not reach: this machine, private and
+/// link-local networks (a cloud's metadata service among them), and the like. Plain HTTP
+/// reaches only this machine, by the webhook's own rule.
+fn internal(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| internal(v4.into()))
+        }
+    }
+}
+
+/// Refuses an HTTPS delivery whose host resolves to an internal address.
+fn reachable(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        && !authority.ends_with(']')
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:443")
+    };
+    use std::net::ToSocketAddrs;
+    let addrs = with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {authority}: {e}"))?;
+    for a in addrs {
+        if internal(a.ip()) {
+            return Err(format!(
+                "{authority} is an internal address; deliveries go to public ones"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sends one webhook's share of a batch, in order. When its receiver does not answer at all,
+/// the rest wait for the next retry instead of each taking the time limit.
+fn send_for_webhook(
+    store: &Store,
+    agent: &ureq::Agent,
+    due: &[&DueDelivery],
+    retry_base: Duration,
+) {
+    for (i, d) in due.iter().enumerate() {
+        // Paused or removed since the batch was claimed: nothing more is sent.
+        if !store.webhook_is_active(d.webhook_id).unwrap_or(false) {
+            return;
+        }
+        let started = Instant::now();
+        let (code, error) = match reachable(&d.url) {
+            Ok(()) => send(agent, d),
+            Err(e) => (None, Some(e)),
+        };
+        let millis = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = store.record_attempt(d.id, code, error.as_deref(), millis, retry_base) {
+            tracing::warn!(error = %e, delivery = d.id, "recording a webhook attempt failed");
+        }
+        if code.is_none() {
+            let rest: Vec<i64> = due[i + 1..].iter().map(|d| d.id).collect();
+            let later = chrono::Utc::now()
+                + chrono::Duration::from_std(retry_base).unwrap_or(chrono::Duration::seconds(30));
+            if let Err(e) = store.postpone_deliveries(&rest, later) {
+                tracing::warn!(error = %e, "postponing webhook deliveries failed");
+            }
+            return;
+        }
+    }
+}
+
+/// Sends what is due — each webhook's deliveries on their own thread, so one slow receiver
+/// does not hold up the others; returns how many were claimed.
 pub fn send_due(store: &Store, agent: &ureq::Agent, retry_base: Duration) -> usize {
     let due = match store.claim_deliveries(BATCH) {
         Ok(d) => d,
@@ -67,13 +161,17 @@ pub fn send_due(store: &Store, agent: &ureq::Agent, retry_base: Duration) -> usi
             return 0;
         }
     };
+    let mut by_hook: std::collections::BTreeMap<i64, Vec<&DueDelivery>> = Default::default();
     for d in &due {
-        let started = Instant::now();
-        let (code, error) = send(agent, d);
-        let millis = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = store.record_attempt(d.id, code, error.as_deref(), millis, retry_base) {
-            tracing::warn!(error = %e, delivery = d.id, "recording a webhook attempt failed");
-        }
+        by_hook.entry(d.webhook_id).or_default().push(d);
+    }
+    let groups: Vec<Vec<&DueDelivery>> = by_hook.into_values().collect();
+    for wave in groups.chunks(MAX_PARALLEL) {
+        std::thread::scope(|scope| {
+            for group in wave {
+                scope.spawn(|| send_for_webhook(store, agent, group, retry_base));
+            }
+        });
     }
     due.len()
 }
@@ -101,7 +199,29 @@ pub async fn run(store: std::sync::Arc<Store>, poll: Duration, retry_base: Durat
 
 #[cfg(test)]
 mod tests {
-    use super::signature;
+    use super::{internal, signature};
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
 
     #[test]
     fn the_signature_is_hmac_sha256_of_timestamp_and_body() {

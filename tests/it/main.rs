@@ -20,6 +20,7 @@ mod http_trust;
 mod i18n_errors;
 mod imports;
 mod inventory;
+mod invitations;
 mod kanban_board;
 mod layers;
 mod other_languages;

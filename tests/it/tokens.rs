@@ -250,3 +250,100 @@ fn a_person_creates_and_revokes_a_token_in_the_web_ui() {
     assert!(revoked.text.contains("已吊销"), "{}", revoked.text);
     assert_eq!(t.get("/api/v1/records/customer").status, 401);
 }
+
+#[test]
+fn a_token_never_manages_its_account_decides_approvals_or_runs_plugins_without_leave() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let issued = amy.post(
+        "/api/v1/tokens",
+        &json!({"name": "ro", "scopes": ["customer:read"]}),
+    );
+    let secret = issued.body["secret"].as_str().unwrap().to_string();
+    let t = with_token(&s, &secret);
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/v1/approvals/1/decision".to_string(),
+            json!({"decision": "approve"}),
+        ),
+        (
+            "PUT",
+            "/api/v1/approvals/delegation".to_string(),
+            json!({"delegate": 1, "until": "2027-01-01"}),
+        ),
+        ("POST", "/api/v1/notifications/read".to_string(), json!({})),
+        ("POST", "/api/v1/auth/logout".to_string(), json!({})),
+        (
+            "POST",
+            format!("/api/v1/users/{amy_id}/password"),
+            json!({"password": "pwned12345!", "current_password": qingguan_tests::USER_PASSWORD}),
+        ),
+        (
+            "POST",
+            "/api/v1/plugins/appraisal/rate".to_string(),
+            json!({}),
+        ),
+        (
+            "POST",
+            "/api/v1/plugins/sales/queries/won_revenue".to_string(),
+            json!({}),
+        ),
+        (
+            "POST",
+            "/api/v1/records/deal/1/actions/sales/mark_won".to_string(),
+            json!({}),
+        ),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = t.send(m, &path, |r| r.json(&body));
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text);
+    }
+    assert_eq!(
+        t.get("/api/v1/auth/me").status,
+        200,
+        "reading who it is, is fine"
+    );
+    assert_eq!(t.get("/api/v1/notifications").status, 200);
+
+    // A token used as a session cookie is refused, even right after it was used as a token.
+    assert_eq!(t.get("/api/v1/records/customer").status, 200);
+    let as_cookie = s
+        .anonymous()
+        .send(reqwest::Method::POST, "/api/v1/notifications/read", |r| {
+            r.header("cookie", format!("qg_session={secret}"))
+                .header("x-csrf-token", "")
+        });
+    assert_eq!(as_cookie.status, 401, "{}", as_cookie.text);
+
+    // Writing users is administration, whatever else a token may write.
+    let all = admin.post(
+        "/api/v1/tokens",
+        &json!({"name": "w", "scopes": ["*:write"]}),
+    );
+    let w = with_token(&s, all.body["secret"].as_str().unwrap());
+    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
+    let v = amy_rec["version"].as_i64().unwrap();
+    let r = w.patch_v(
+        &format!("/api/v1/records/user/{amy_id}"),
+        v,
+        &json!({"active": false}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+
+    // A name must read as it is.
+    let bidi = amy.post(
+        "/api/v1/tokens",
+        &json!({"name": "evil\u{202e}gpj", "scopes": ["customer:read"]}),
+    );
+    assert_eq!(bidi.error_code(422), "validation_failed");
+
+    // A password reset revokes the user's tokens: whoever took the account may hold one.
+    let reset = admin.post(
+        &format!("/api/v1/users/{amy_id}/password"),
+        &json!({"password": "new-password-1"}),
+    );
+    assert_eq!(reset.status, 204, "{}", reset.text);
+    assert_eq!(t.get("/api/v1/records/customer").status, 401);
+}

@@ -329,3 +329,60 @@ fn an_administrator_adds_pauses_and_removes_a_webhook_in_the_web_ui() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_receiver_that_never_answers_does_not_hold_up_the_others_and_internal_addresses_are_refused() {
+    let s = TestServer::start_with(quick());
+    let admin = s.admin();
+    // One receiver accepts connections and never answers.
+    let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hanging_port = hanging.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in hanging.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let healthy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let healthy_port = healthy.local_addr().unwrap().port();
+    receive(healthy, 200, got.clone());
+    for (name, port) in [("stuck", hanging_port), ("fine", healthy_port)] {
+        let r = admin.post(
+            "/api/v1/webhooks",
+            &json!({"name": name, "url": format!("http://127.0.0.1:{port}/h"), "entity": "customer", "events": ["created"]}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let started = Instant::now();
+    for i in 0..3 {
+        admin.create("customer", customer(&format!("C{i}")));
+    }
+    until("three deliveries to the healthy receiver", || {
+        got.lock().unwrap().len() >= 3
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "held up by the stuck receiver: {:?}",
+        started.elapsed()
+    );
+
+    // No userinfo tricks; HTTPS to an internal address is refused at sending.
+    let sneaky = admin.post(
+        "/api/v1/webhooks",
+        &json!({"name": "x", "url": "http://127.0.0.1:80@169.254.169.254/latest", "entity": "customer", "events": ["created"]}),
+    );
+    assert_eq!(sneaky.error_code(422), "validation_failed");
+    let internal = admin.post(
+        "/api/v1/webhooks",
+        &json!({"name": "x", "url": format!("https://127.0.0.1:{healthy_port}/h"), "entity": "customer", "events": ["created"]}),
+    );
+    assert_eq!(internal.status, 201);
+    let id = internal.body["id"].as_i64().unwrap();
+    admin.create("customer", customer("C9"));
+    until("a refused attempt", || {
+        admin.get(&format!("/api/v1/webhooks/{id}/deliveries")).body["items"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("internal address"))
+    });
+}

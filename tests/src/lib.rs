@@ -313,6 +313,7 @@ pub fn new_user(username: &str, role: &str, team: &str, password: &str) -> NewUs
         username: username.into(),
         display_name: None,
         password: password.into(),
+        invite: false,
         role: role.into(),
         team: Some(team.into()),
         manager: None,

@@ -89,13 +89,22 @@ fn url_allowed(url: &str) -> bool {
         return false;
     }
     if let Some(rest) = url.strip_prefix("https://") {
-        return !rest.is_empty();
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        return !authority.is_empty() && !authority.contains(['@', '\\']);
     }
     let Some(rest) = url.strip_prefix("http://") else {
         return false;
     };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user@host`: the host is after the `@`; no userinfo at all keeps it unambiguous.
+    if authority.contains(['@', '\\']) {
+        return false;
+    }
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(h, _)| h)
+        .unwrap_or(authority);
     matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
@@ -330,6 +339,11 @@ mod tests {
         assert!(url_allowed("http://localhost/hook"));
         assert!(!url_allowed("http://example.com/hook"));
         assert!(!url_allowed("http://127.0.0.1.evil.com/x"));
+        assert!(!url_allowed(
+            "http://127.0.0.1:80@169.254.169.254/latest/meta-data/"
+        ));
+        assert!(!url_allowed("http://localhost@evil.com/"));
+        assert!(!url_allowed("http://localhost:x/"));
         assert!(!url_allowed("ftp://example.com"));
         assert!(!url_allowed("https://"));
         assert!(!url_allowed("https://a b"));

@@ -3,9 +3,11 @@
 //! and what the receiver answered, retrying with backoff, the delivery log, and replay.
 
 use super::*;
+use rusqlite::OptionalExtension;
 
-/// How long a claimed delivery is left to its sender before another may take it.
-const LEASE_SECONDS: i64 = 60;
+/// How long a claimed delivery is left to its sender before another may take it (longer
+/// than a batch can take).
+const LEASE_SECONDS: i64 = 600;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -44,6 +46,7 @@ pub struct Attempt {
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
+    pub webhook_id: i64,
     pub url: String,
     pub secret: String,
     pub event: String,
@@ -80,7 +83,7 @@ impl Store {
         let lease = db::time_text(now + chrono::Duration::seconds(LEASE_SECONDS));
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
-                "SELECT d.id, w.url, w.secret, d.event, d.payload, d.attempts
+                "SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.payload, d.attempts
                  FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
                  WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND w.active
                  ORDER BY d.next_attempt_at, d.id LIMIT ?2",
@@ -91,11 +94,12 @@ impl Store {
                     |r| {
                         Ok(DueDelivery {
                             id: r.get(0)?,
-                            url: r.get(1)?,
-                            secret: r.get(2)?,
-                            event: r.get(3)?,
-                            payload: r.get(4)?,
-                            attempts: r.get(5)?,
+                            webhook_id: r.get(1)?,
+                            url: r.get(2)?,
+                            secret: r.get(3)?,
+                            event: r.get(4)?,
+                            payload: r.get(5)?,
+                            attempts: r.get(6)?,
                         })
                     },
                 )?
@@ -125,11 +129,17 @@ impl Store {
         let ok = status_code.is_some_and(|s| (200..300).contains(&s));
         let error: Option<String> = error.map(|e| e.chars().take(500).collect());
         self.write(|tx| {
-            let attempts: i64 = tx.query_row(
-                "SELECT attempts FROM webhook_deliveries WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            // The webhook (and its deliveries) may have been removed meanwhile.
+            let Some(attempts): Option<i64> = tx
+                .query_row(
+                    "SELECT attempts FROM webhook_deliveries WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?
+            else {
+                return Ok(());
+            };
             let attempts = attempts + 1;
             tx.execute(
                 "INSERT INTO webhook_attempts (delivery_id, at, status_code, error, millis)
@@ -167,6 +177,49 @@ impl Store {
                 ),
             )?;
             Ok(())
+        })
+    }
+
+    /// Whether a webhook still exists and is active (asked before each send: a webhook
+    /// paused or removed after its deliveries were claimed sends nothing more).
+    pub fn webhook_is_active(&self, id: i64) -> Result<bool> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT active FROM webhooks WHERE id = ?1")?
+                    .query_row([id], |r| r.get::<_, bool>(0))
+                    .optional()?
+                    .unwrap_or(false),
+            )
+        })
+    }
+
+    /// Gives claimed deliveries back, due again at `at` (their webhook's receiver did not
+    /// answer: the rest of its batch waits rather than each taking the time limit).
+    pub fn postpone_deliveries(
+        &self,
+        ids: &[i64],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for id in ids {
+                tx.prepare_cached(
+                    "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'pending'",
+                )?
+                .execute((id, db::time_text(at)))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Drops deliveries delivered or given up more than 30 days ago, with their attempts.
+    pub fn purge_deliveries(&self) -> Result<usize> {
+        let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed')
+                 AND created_at < ?1",
+                [before],
+            )?)
         })
     }
 

@@ -149,10 +149,15 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             state.caller(&token)?
         };
+        if let Some(scopes) = &caller.token_scopes {
+            if let Some(why) = token_refusal(&parts.method, parts.uri.path(), scopes) {
+                return Err(ApiError::forbidden(why));
+            }
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(caller.csrf.as_str()) {
+            if caller.csrf.is_empty() || sent != Some(caller.csrf.as_str()) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",
@@ -163,6 +168,41 @@ impl FromRequestParts<AppState> for Caller {
         crate::error::set_request_locale(caller.locale());
         parts.extensions.insert(caller.clone());
         Ok(caller)
+    }
+}
+
+/// Why an API token may not make this request, if it may not. Its scopes decide what records
+/// it reaches (the core narrows its access); beyond records, a token never manages the
+/// account it acts for (tokens, password, sessions), never decides approvals, delegates or
+/// clears the inbox, and runs plugin code — routes, queries, actions, jobs, which may act
+/// beyond records the token reaches — only with the `plugins` scope.
+fn token_refusal(method: &Method, path: &str, scopes: &[String]) -> Option<&'static str> {
+    let p = path.strip_prefix("/api/v1").unwrap_or(path);
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["tokens", ..] => {
+            Some("tokens are managed from a signed-in session, not with an API token")
+        }
+        ["auth", "me"] if safe => None,
+        ["auth", ..] => Some("an API token does not sign in, out or change its account"),
+        ["users", _, "password"] => Some("an API token does not change passwords"),
+        ["approvals" | "notifications", ..] if !safe => {
+            Some("approvals and the inbox are decided by the person, not with an API token")
+        }
+        ["plugins", _, op, ..] if !matches!(*op, "enable" | "disable" | "rollback" | "config") => {
+            plugin_scope(scopes)
+        }
+        ["records", _, _, "actions", ..] => plugin_scope(scopes),
+        _ => None,
+    }
+}
+
+fn plugin_scope(scopes: &[String]) -> Option<&'static str> {
+    if scopes.iter().any(|s| s == "plugins") {
+        None
+    } else {
+        Some("calling plugins needs a token with the plugins scope")
     }
 }
 

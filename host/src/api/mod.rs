@@ -115,6 +115,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(imports::undo))
         .routes(routes!(users::create_user))
         .routes(routes!(users::set_password))
+        .routes(routes!(users::invite))
         .routes(routes!(users::list_roles))
         .routes(routes!(users::put_role))
         .routes(routes!(plugins::list, plugins::install))

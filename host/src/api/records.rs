@@ -107,13 +107,20 @@ pub async fn list(
         .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
     let items: Vec<Value> = page.items.iter().map(|r| r.to_json(e)).collect();
     let mut body = json!({ "items": items, "next_cursor": page.next_cursor });
+    // A count may read the whole table: off the async workers.
+    let counting = (caller.access.clone(), entity.clone(), query.clone());
     match count {
         Count::None => {}
         Count::Exact => {
-            body["total"] = json!(store.count(&caller.access, &entity, &query)?);
+            let n = state
+                .blocking(move |s| s.count(&counting.0, &counting.1, &counting.2))
+                .await?;
+            body["total"] = json!(n);
         }
         Count::Capped => {
-            let (n, more) = store.count_up_to(&caller.access, &entity, &query, COUNT_CAP)?;
+            let (n, more) = state
+                .blocking(move |s| s.count_up_to(&counting.0, &counting.1, &counting.2, COUNT_CAP))
+                .await?;
             body["total"] = json!(n);
             body["total_capped"] = json!(more);
         }

@@ -11,9 +11,11 @@ use qingguan_core::{NewUser, Role};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Create a user with a password (administrators).
+/// Create a user (administrators): with a password, or with `invite: true` and no password —
+/// then the answer carries `invitation: {link, mailed, mail_error}`, a one-time link (valid 7
+/// days) with which the user sets their own password, mailed to them when mail is set up.
 #[utoipa::path(post, path = "/users", tag = "admin", security(("bearer" = [])),
-    request_body(content = Value, description = "{username, password, role, display_name?, team?, manager?, email?, locale?}"),
+    request_body(content = Value, description = "{username, password | invite: true, role, display_name?, team?, manager?, email?, locale?}"),
     responses((status = 201, body = Value), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -22,19 +24,47 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     // Hashing the password takes a password-check slot, as logins do.
     let slot = state.logins().slot_waiting().await;
+    let invite = new.invite;
+    let access = caller.access.clone();
     let r = state
         .blocking(move |s| {
-            let r = s.create_user(&caller.access, &new, false);
+            let r = s.create_user(&access, &new, false);
             drop(slot);
             r
         })
         .await?;
     let schema = state.store().schema();
-    let body = schema
+    let mut body = schema
         .entity("user")
         .map(|e| r.to_json(e))
         .unwrap_or_default();
+    if invite {
+        let st = state.clone();
+        let id = r.id;
+        let invited = state
+            .blocking(move |_| crate::invitations::invite(&st, &caller.access, id))
+            .await?;
+        body["invitation"] = serde_json::json!(invited);
+    }
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Invite a user again (administrators): a new one-time link with which they set their
+/// password (the older links stop working), mailed when mail is set up.
+#[utoipa::path(post, path = "/users/{id}/invite", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "{link, mailed, mail_error}", body = Value), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let st = state.clone();
+    let invited = state
+        .blocking(move |_| crate::invitations::invite(&st, &caller.access, id))
+        .await?;
+    Ok(Json(serde_json::json!(invited)))
 }
 
 /// A new password.

@@ -21,6 +21,7 @@ mod search;
 mod session;
 mod setup;
 mod tokens;
+mod welcome;
 
 use crate::state::AppState;
 use axum::http::header;
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/lang", post(session::language))
         .route("/setup", get(setup::setup_page).post(setup::setup))
+        .route(
+            "/welcome/{token}",
+            get(welcome::welcome).post(welcome::accept),
+        )
         .route("/search", get(search::search))
         .route("/inbox", get(inbox::inbox))
         .route("/tokens", get(tokens::tokens).post(tokens::issue))
@@ -86,6 +91,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/users/{id}/invite", post(admin::invite_user))
         .route(
             "/admin/settings",
             get(admin::settings).post(admin::save_settings),

@@ -26,6 +26,7 @@ fn env() -> &'static Environment<'static> {
             ("search.html", include_str!("templates/search.html")),
             ("import.html", include_str!("templates/import.html")),
             ("tokens.html", include_str!("templates/tokens.html")),
+            ("welcome.html", include_str!("templates/welcome.html")),
             (
                 "admin_webhooks.html",
                 include_str!("templates/admin_webhooks.html"),
@@ -84,6 +85,9 @@ pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
         "api_tokens",
+        "invite",
+        "invite_instead",
+        "email",
         "webhooks",
         "export_xlsx",
         "import",

@@ -122,6 +122,7 @@ pub async fn setup(
         username: f.username.clone(),
         display_name: Some(f.display_name.clone()).filter(|s| !s.trim().is_empty()),
         password: f.password.clone(),
+        invite: false,
         role: ADMIN_ROLE.into(),
         team: None,
         manager: None,

@@ -19,7 +19,7 @@ pub use studio::{
     add_field, create_entity, patch_field, retire_field, set_layout, studio, studio_entity,
     unretire_field,
 };
-pub use users::{add_user, reset_password, roles, save_role, users};
+pub use users::{add_user, invite_user, reset_password, roles, save_role, users};
 pub use webhooks::{add_webhook, replay_delivery, webhook_op, webhooks};
 pub use workflows::{remove_workflow, save_workflow, workflow, workflows};
 

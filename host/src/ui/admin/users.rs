@@ -22,7 +22,20 @@ pub async fn users(
     if let Err(r) = admin_only(&state, &caller) {
         return r;
     }
-    let locale = locale_of(&caller);
+    let flash = (q.done.as_deref() == Some("password"))
+        .then(|| t(locale_of(&caller), "password_reset_done"));
+    users_page(&state, &caller, q.error, flash, None)
+}
+
+/// The users page, with an error, a sentence, or an invitation just made (its link).
+fn users_page(
+    state: &AppState,
+    caller: &crate::caller::Caller,
+    error: Option<String>,
+    flash: Option<String>,
+    invitation: Option<Json>,
+) -> Response {
+    let locale = locale_of(caller);
     let list = state
         .store()
         .list(
@@ -109,14 +122,46 @@ pub async fn users(
             json!({"name": r.name, "label": r.label.get(locale), "summary": summary})
         })
         .collect();
-    let mut ctx = base(&state, &caller, "/admin/users");
+    let mut ctx = base(state, caller, "/admin/users");
     ctx.insert("users".into(), json!(users));
     ctx.insert("roles".into(), json!(roles));
-    ctx.insert("error".into(), json!(q.error));
-    if q.done.as_deref() == Some("password") {
-        ctx.insert("flash".into(), json!(t(locale, "password_reset_done")));
-    }
+    ctx.insert("error".into(), json!(error));
+    ctx.insert("flash".into(), json!(flash));
+    ctx.insert("invitation".into(), json!(invitation));
     page(StatusCode::OK, "admin_users.html", Json::Object(ctx))
+}
+
+/// An invitation as the users page shows it: the link, and whether it was mailed.
+fn invitation_notice(
+    caller: &crate::caller::Caller,
+    invited: &crate::invitations::Invited,
+) -> Json {
+    let locale = locale_of(caller);
+    let said = if invited.mailed {
+        t(locale, "invite_mailed")
+    } else {
+        t(locale, "invite_pass_on")
+    };
+    json!({"link": invited.link, "text": said, "mail_error": invited.mail_error})
+}
+
+/// `POST /admin/users/{id}/invite`: a new one-time link for the user to set their password.
+pub async fn invite_user(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    AdminForm { caller, form: _f }: AdminForm<serde::de::IgnoredAny>,
+) -> Response {
+    let (st, access) = (state.clone(), caller.access.clone());
+    match state
+        .blocking(move |_| crate::invitations::invite(&st, &access, id))
+        .await
+    {
+        Ok(invited) => {
+            let notice = invitation_notice(&caller, &invited);
+            users_page(&state, &caller, None, None, Some(notice))
+        }
+        Err(e) => back_with_api_error("/admin/users", &e),
+    }
 }
 
 /// The UI string of a scope.
@@ -133,7 +178,13 @@ pub struct UserForm {
     username: String,
     #[serde(default)]
     display_name: String,
+    #[serde(default)]
     password: String,
+    /// Ticked: an invitation link instead of a password.
+    #[serde(default)]
+    invite: Option<String>,
+    #[serde(default)]
+    email: String,
     role: String,
     #[serde(default)]
     team: String,
@@ -164,22 +215,37 @@ pub async fn add_user(
         username: f.username,
         display_name: Some(f.display_name).filter(|s| !s.trim().is_empty()),
         password: f.password,
+        invite: f.invite.is_some(),
         role: f.role,
         team: Some(f.team).filter(|s| !s.trim().is_empty()),
         manager,
-        email: None,
+        email: Some(f.email.trim().to_string()).filter(|s| !s.is_empty()),
         locale: None,
     };
+    let invite = new.invite;
     let access = caller.access.clone();
     let slot = state.logins().slot_waiting().await;
-    match state
+    let created = state
         .blocking(move |s| {
             let r = s.create_user(&access, &new, false);
             drop(slot);
             r
         })
-        .await
-    {
+        .await;
+    match created {
+        Ok(r) if invite => {
+            let (st, access, id) = (state.clone(), caller.access.clone(), r.id);
+            match state
+                .blocking(move |_| crate::invitations::invite(&st, &access, id))
+                .await
+            {
+                Ok(invited) => {
+                    let notice = invitation_notice(&caller, &invited);
+                    users_page(&state, &caller, None, None, Some(notice))
+                }
+                Err(e) => back_with_api_error("/admin/users", &e),
+            }
+        }
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(e) => back_with_api_error("/admin/users", &e),
     }

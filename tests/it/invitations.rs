@@ -1,0 +1,261 @@
+//! Invitations instead of invented passwords: an administrator creates a user with an
+//! invitation, which is mailed through a real (local) SMTP server when mail is set up and shown
+//! otherwise; the link sets the password once, signs the user in, and is then dead.
+
+use qingguan::{Config, MailSettings};
+use qingguan_tests::TestServer;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// A minimal SMTP sink: accepts every message and keeps its DATA.
+fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let kept = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut out = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let _ = out.write_all(b"220 sink ESMTP\r\n");
+            let mut line = String::new();
+            let mut data: Option<String> = None;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(body) = data.as_mut() {
+                    if line == ".\r\n" {
+                        kept.lock().unwrap().push(data.take().unwrap());
+                        let _ = out.write_all(b"250 queued\r\n");
+                    } else {
+                        body.push_str(&line);
+                    }
+                    continue;
+                }
+                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                    "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                    "DATA" => {
+                        data = Some(String::new());
+                        b"354 go on\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = out.write_all(b"221 bye\r\n");
+                        break;
+                    }
+                    _ => b"502 no\r\n",
+                };
+                let _ = out.write_all(reply);
+            }
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn an_invited_user_gets_a_mail_and_sets_their_own_password_once() {
+    let (port, mails) = smtp_sink();
+    let s = TestServer::start_with(Config {
+        mail: Some(MailSettings {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "Qingguan <crm@example.com>".into(),
+        }),
+        public_url: Some("https://crm.example.com".into()),
+        ..Config::default()
+    });
+    let admin = s.admin();
+    let created = admin.post(
+        "/api/v1/users",
+        &json!({"username": "wang", "display_name": "王芳", "role": "sales", "email": "wang@example.com",
+                "locale": "zh-CN", "invite": true}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let invitation = &created.body["invitation"];
+    assert_eq!(invitation["mailed"], true, "{}", created.text);
+    let link = invitation["link"].as_str().unwrap().to_string();
+    assert!(
+        link.starts_with("https://crm.example.com/welcome/"),
+        "{link}"
+    );
+    let mail = mails.lock().unwrap()[0].clone();
+    assert!(mail.contains("To: wang@example.com"), "{mail}");
+    // The body, base64 as the mail says, in the invitee's language.
+    let (head, body) = mail.split_once("\r\n\r\n").unwrap();
+    assert!(head.contains("base64"), "{head}");
+    use base64::Engine;
+    let text = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(body.split_whitespace().collect::<String>())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(&link) && text.contains("用户名：wang"),
+        "{text}"
+    );
+
+    // No password works before the invitation is accepted.
+    let anon = s.anonymous();
+    let r = anon.post(
+        "/api/v1/auth/login",
+        &json!({"username": "wang", "password": ""}),
+    );
+    assert_eq!(r.status, 401);
+
+    // The page greets the user; the form needs its cookie token; the passwords must agree.
+    let path = link.trim_start_matches("https://crm.example.com");
+    let page = anon.get(path);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("王芳") && page.text.contains("设置密码"),
+        "{}",
+        page.text
+    );
+    let csrf = page
+        .text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let cookie = page.header("set-cookie").unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let post = |pairs: &[(&str, &str)], with_cookie: bool| {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            body.append_pair(k, v);
+        }
+        let body = body.finish();
+        let cookie = cookie.clone();
+        anon.send(reqwest::Method::POST, path, move |r| {
+            let r = r
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            if with_cookie {
+                r.header("cookie", cookie)
+            } else {
+                r
+            }
+        })
+    };
+    let forged = post(
+        &[
+            ("csrf", &csrf),
+            ("password", "wang-secret-1"),
+            ("password_again", "wang-secret-1"),
+        ],
+        false,
+    );
+    assert_eq!(forged.status, 403);
+    let differ = post(
+        &[
+            ("csrf", &csrf),
+            ("password", "wang-secret-1"),
+            ("password_again", "other"),
+        ],
+        true,
+    );
+    assert_eq!(differ.status, 422);
+    let short = post(
+        &[
+            ("csrf", &csrf),
+            ("password", "short"),
+            ("password_again", "short"),
+        ],
+        true,
+    );
+    assert_eq!(short.status, 422, "{}", short.text);
+    let accepted = post(
+        &[
+            ("csrf", &csrf),
+            ("password", "wang-secret-1"),
+            ("password_again", "wang-secret-1"),
+        ],
+        true,
+    );
+    assert!(
+        accepted.status == 200 || accepted.status == 303,
+        "{}",
+        accepted.text
+    );
+    let login = anon.post(
+        "/api/v1/auth/login",
+        &json!({"username": "wang", "password": "wang-secret-1"}),
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+
+    // Used up.
+    let again = anon.get(path);
+    assert_eq!(again.status, 404);
+    assert!(
+        again.text.contains("已使用") || again.text.contains("used"),
+        "{}",
+        again.text
+    );
+    let reuse = post(
+        &[
+            ("csrf", &csrf),
+            ("password", "taken-over-1"),
+            ("password_again", "taken-over-1"),
+        ],
+        true,
+    );
+    assert_ne!(reuse.status, 200);
+    assert_eq!(
+        anon.post(
+            "/api/v1/auth/login",
+            &json!({"username": "wang", "password": "taken-over-1"})
+        )
+        .status,
+        401
+    );
+}
+
+#[test]
+fn without_mail_the_link_is_shown_and_a_new_invitation_replaces_the_old() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let first = admin.post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}));
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["mailed"], false);
+    let old = first.body["link"].as_str().unwrap().to_string();
+    assert!(old.starts_with("/welcome/"));
+    let second = admin.post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}));
+    let new = second.body["link"].as_str().unwrap().to_string();
+    let anon = s.anonymous();
+    assert_eq!(anon.get(&old).status, 404, "the older link stopped working");
+    assert_eq!(anon.get(&new).status, 200);
+    assert_eq!(anon.get("/welcome/made-up").status, 404);
+    // Only administrators invite.
+    assert_eq!(
+        amy.post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}))
+            .status,
+        403
+    );
+    // In the users page: an invitation checkbox, and the link shown once.
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let made = ui.post(
+        "/admin/users",
+        "zh-CN",
+        &[
+            ("username", "li"),
+            ("display_name", "李雷"),
+            ("role", "sales"),
+            ("invite", "1"),
+        ],
+    );
+    assert_eq!(made.status, 200, "{}", made.text);
+    assert!(
+        made.text.contains("data-link>&#x2f;welcome&#x2f;"),
+        "{}",
+        made.text
+    );
+}
