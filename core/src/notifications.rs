@@ -111,3 +111,62 @@ impl Store {
         })
     }
 }
+
+/// A notification to mail, with whom to.
+#[derive(Debug, Clone)]
+pub struct Unmailed {
+    pub notification: Notification,
+    pub user_id: i64,
+    pub email: String,
+}
+
+impl Store {
+    /// Notifications not yet mailed, to people with an e-mail address, oldest first. Those
+    /// older than a day (from before mail was set up, or to people without an address) are
+    /// marked as mailed without being sent: nobody gets a flood of old news.
+    pub fn unmailed_notifications(&self, limit: usize) -> Result<Vec<Unmailed>> {
+        let a_day_ago = db::time_text(chrono::Utc::now() - chrono::Duration::days(1));
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE notifications SET mailed_at = ?1 WHERE mailed_at IS NULL AND at < ?2",
+                (db::now_text(), &a_day_ago),
+            )?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT n.id, n.at, n.kind, n.params, n.link, n.read_at, n.user_id, u.c_email
+                 FROM notifications n JOIN r_user u ON u.id = n.user_id
+                 WHERE n.mailed_at IS NULL AND u.c_email IS NOT NULL AND u.c_email != ''
+                   AND (u.c_active IS NULL OR u.c_active)
+                 ORDER BY n.id LIMIT ?1",
+            )?;
+            let rows = stmt
+                .query_map([i64::try_from(limit).unwrap_or(50)], |r| {
+                    let params: String = r.get(3)?;
+                    Ok(Unmailed {
+                        notification: Notification {
+                            id: r.get(0)?,
+                            at: r.get(1)?,
+                            kind: r.get(2)?,
+                            params: serde_json::from_str(&params).unwrap_or_default(),
+                            link: r.get(4)?,
+                            read: r.get::<_, Option<String>>(5)?.is_some(),
+                        },
+                        user_id: r.get(6)?,
+                        email: r.get(7)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Marks notifications as mailed (sent, or given up).
+    pub fn mark_mailed(&self, ids: &[i64]) -> Result<()> {
+        self.write(|tx| {
+            for id in ids {
+                tx.prepare_cached("UPDATE notifications SET mailed_at = ?2 WHERE id = ?1")?
+                    .execute((id, db::now_text()))?;
+            }
+            Ok(())
+        })
+    }
+}

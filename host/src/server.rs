@@ -81,6 +81,10 @@ impl Server {
                 tracing::error!(error = %e, "cannot watch the plugins folder");
             }
             state.set_ready(true);
+            tokio::spawn(crate::ui::mail_notifications(
+                state.clone(),
+                state.config().mail_poll,
+            ));
             tokio::spawn(crate::webhook_sender::run(
                 state.store().clone(),
                 state.config().webhook_poll,

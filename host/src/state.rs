@@ -37,8 +37,10 @@ pub struct Config {
     pub webhook_poll: Duration,
     /// The wait before a failed delivery's first retry (doubling with each further one).
     pub webhook_retry_base: Duration,
-    /// Where e-mail goes out (invitations); none: links are shown instead.
+    /// Where e-mail goes out (invitations, notifications); none: links are shown instead.
     pub mail: Option<crate::mail::MailSettings>,
+    /// How often notifications waiting to be mailed are looked at.
+    pub mail_poll: Duration,
     /// The address people reach this server at (`https://crm.example.com`), for links in
     /// e-mail; without it, links are paths the administrator completes.
     pub public_url: Option<String>,
@@ -59,6 +61,7 @@ impl Default for Config {
             webhook_poll: Duration::from_secs(1),
             webhook_retry_base: Duration::from_secs(30),
             mail: None,
+            mail_poll: Duration::from_secs(10),
             public_url: None,
         }
     }

@@ -259,3 +259,77 @@ fn without_mail_the_link_is_shown_and_a_new_invitation_replaces_the_old() {
         made.text
     );
 }
+
+#[test]
+fn an_approver_is_told_by_mail_in_their_language() {
+    let (port, mails) = smtp_sink();
+    let s = TestServer::start_with(Config {
+        mail: Some(MailSettings {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "Qingguan <crm@example.com>".into(),
+        }),
+        mail_poll: std::time::Duration::from_millis(100),
+        public_url: Some("https://crm.example.com".into()),
+        ..Config::default()
+    });
+    let admin = s.admin();
+    let label = |en: &str, zh: &str| json!({"en": en, "zh-CN": zh});
+    let options: Vec<serde_json::Value> = ["draft", "approved"]
+        .iter()
+        .map(|v| json!({"value": v, "label": label(v, if *v == "draft" { "草稿" } else { "已批准" })}))
+        .collect();
+    let r = admin.post(
+        "/api/v1/entities",
+        &json!({"name": "trip", "label": label("Trip", "出差"), "fields": [
+            {"name": "title", "type": "text", "label": label("Title", "事由")},
+            {"name": "status", "type": "select", "label": label("Status", "状态"), "options": options}]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let boss = admin.post(
+        "/api/v1/users",
+        &json!({"username": "boss", "password": "boss-password-1", "role": "manager", "team": "east",
+                "email": "boss@example.com", "locale": "zh-CN"}),
+    );
+    assert_eq!(boss.status, 201, "{}", boss.text);
+    let boss_id = boss.body["id"].as_i64().unwrap();
+    let wf = admin.put(
+        "/api/v1/workflows/trip",
+        &json!({"state_field": "status", "initial": "draft", "transitions": [
+            {"name": "ask", "label": label("Ask", "申请"), "from": ["draft"], "to": "approved",
+             "approval": [{"approvers": [{"user": boss_id}]}]}]}),
+    );
+    assert_eq!(wf.status, 200, "{}", wf.text);
+    let trip = admin.create("trip", json!({"title": "上海客户拜访"}));
+    let asked = admin.post(
+        &format!("/api/v1/records/trip/{}/transitions/ask", trip["id"]),
+        &json!({"version": trip["version"]}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let start = std::time::Instant::now();
+    while mails.lock().unwrap().is_empty() {
+        assert!(start.elapsed().as_secs() < 20, "no mail");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mail = mails.lock().unwrap()[0].clone();
+    assert!(mail.contains("To: boss@example.com"), "{mail}");
+    let (_, body) = mail.split_once("\r\n\r\n").unwrap();
+    use base64::Engine;
+    let text = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(body.split_whitespace().collect::<String>())
+            .unwrap_or_else(|_| body.as_bytes().to_vec()),
+    )
+    .unwrap();
+    // The title as the approver may see it (a manager of another team: the id).
+    assert!(
+        text.contains("出差") && text.contains("等待您审批") && text.contains("已批准"),
+        "in Chinese: {text}"
+    );
+    assert!(
+        text.contains(&format!("https://crm.example.com/e/trip/{}", trip["id"])),
+        "{text}"
+    );
+    // Once only.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(mails.lock().unwrap().len(), 1);
+}

@@ -11,6 +11,7 @@ mod history;
 mod input;
 mod integrity;
 mod list;
+mod outbox;
 mod overlay;
 mod records;
 mod registry;
@@ -67,7 +68,7 @@ pub struct Store {
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
     workflows: RwLock<workflows::Workflows>,
-    pub(crate) webhooks: RwLock<crate::webhooks::Subscriptions>,
+    pub(crate) webhooks: RwLock<outbox::Subscriptions>,
     /// The schema or roles were refreshed inside the open transaction (its writer holds it).
     caches_in_tx: std::sync::atomic::AtomicBool,
     /// The install's time zone once read (`Some(None)`: none set).

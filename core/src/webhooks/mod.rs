@@ -1,22 +1,17 @@
 //! Webhooks: subscriptions an administrator defines (an entity type, the events — created,
 //! updated, deleted — and an optional condition on the record, as workflows write them) and,
 //! for each matching write, a delivery in the outbox written in the same transaction as the
-//! write (`outbox.rs`). Sending is the host's: it claims due deliveries, signs and posts them,
+//! write (`store/outbox.rs`); the delivery log, retries and replay (`outbox.rs`). Sending is the host's: it claims due deliveries, signs and posts them,
 //! and reports each attempt back.
 
 use crate::db;
-use crate::record::Record;
-use crate::schema::Entity;
 use crate::store::Store;
 use crate::users::random_token;
-use crate::value::Value;
 use crate::workflow::Condition;
 use crate::{Access, Error, FieldErrors, Reason, Result};
-use rusqlite::{Connection, Row};
+use rusqlite::Row;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value as Json};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use serde_json::Value as Json;
 
 mod outbox;
 pub use outbox::{Attempt, Delivery, DueDelivery};
@@ -60,9 +55,6 @@ pub struct WebhookInput {
 fn yes() -> bool {
     true
 }
-
-/// The subscriptions in force, by entity type (kept in memory: every write asks).
-pub(crate) type Subscriptions = Arc<BTreeMap<String, Vec<Arc<Webhook>>>>;
 
 const COLUMNS: &str =
     "id, name, url, entity, events, filter, secret, active, created_by, created_at";
@@ -109,75 +101,6 @@ fn url_allowed(url: &str) -> bool {
 }
 
 impl Store {
-    pub(crate) fn load_webhooks(&self) -> Result<()> {
-        let hooks: Vec<Webhook> = self.read(|c| {
-            let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM webhooks WHERE active"))?;
-            let rows = stmt.query_map([], from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        let mut map: BTreeMap<String, Vec<Arc<Webhook>>> = BTreeMap::new();
-        for h in hooks {
-            map.entry(h.entity.clone()).or_default().push(Arc::new(h));
-        }
-        *self.webhooks.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(map);
-        Ok(())
-    }
-
-    fn subscriptions(&self, entity: &str) -> Vec<Arc<Webhook>> {
-        self.webhooks
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(entity)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Adds a delivery for every subscription this write matches, on the write's own
-    /// connection (inside its transaction). `record` is the record after the write (before
-    /// it, for a delete).
-    pub(crate) fn enqueue_webhooks(
-        &self,
-        tx: &Connection,
-        e: &Entity,
-        event: &str,
-        record: &Record,
-        changes: Option<&BTreeMap<String, [Json; 2]>>,
-    ) -> Result<()> {
-        let hooks = self.subscriptions(&e.name);
-        if hooks.is_empty() {
-            return Ok(());
-        }
-        let now = db::now_text();
-        let values: &BTreeMap<String, Value> = &record.values;
-        let mut body: Option<String> = None;
-        for h in hooks {
-            if !h.events.iter().any(|x| x == event) {
-                continue;
-            }
-            if h.filter.as_ref().is_some_and(|f| !f.holds(values)) {
-                continue;
-            }
-            let payload = body.get_or_insert_with(|| {
-                let mut p = json!({
-                    "event": format!("record.{event}"),
-                    "entity": e.name,
-                    "record": record.to_json(e),
-                    "at": now,
-                });
-                if let Some(c) = changes {
-                    p["changes"] = json!(c);
-                }
-                p.to_string()
-            });
-            tx.prepare_cached(
-                "INSERT INTO webhook_deliveries (webhook_id, event, entity, record_id, payload,
-                 next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            )?
-            .execute((h.id, event, &e.name, record.id, payload.as_str(), &now))?;
-        }
-        Ok(())
-    }
-
     /// Every subscription (administrators).
     pub fn webhooks(&self, access: &Access) -> Result<Vec<Webhook>> {
         access.require_admin()?;

@@ -1,5 +1,6 @@
 //! The inbox: a person's notifications in their language, newest first, each a link to its
-//! record; opening the inbox's "mark all read" clears the count in the header.
+//! record; opening the inbox's "mark all read" clears the count in the header. The same words
+//! go out by e-mail when mail is set up.
 
 use crate::caller::Caller;
 use crate::state::AppState;
@@ -81,4 +82,57 @@ pub async fn mark_read(
         .blocking(move |s| s.mark_notifications_read(&access, None))
         .await;
     Redirect::to("/inbox").into_response()
+}
+
+/// Mails notifications to their people (those with an e-mail address), worded in each
+/// reader's language with a link to the record, when mail is set up; runs until the process
+/// ends, looking every `poll`. A message that cannot be sent is not retried (the inbox keeps
+/// it).
+pub async fn mail_notifications(state: AppState, poll: std::time::Duration) {
+    if state.mailer().is_none() {
+        return;
+    }
+    let mut tick = tokio::time::interval(poll);
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let _ = tokio::task::spawn_blocking(move || mail_pending(&st)).await;
+    }
+}
+
+fn mail_pending(state: &AppState) {
+    let Some(mailer) = state.mailer() else { return };
+    let pending = match state.store().unmailed_notifications(50) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading notifications to mail failed");
+            return;
+        }
+    };
+    let base = state.config().public_url.clone().unwrap_or_default();
+    let mut done = Vec::new();
+    for u in pending {
+        done.push(u.notification.id);
+        // Worded as the reader would see it in the inbox: their language, their view of titles.
+        let Ok((access, user)) = state.store().access_for(u.user_id) else {
+            continue;
+        };
+        let reader = Caller {
+            access,
+            user,
+            csrf: String::new(),
+            token: String::new(),
+            token_scopes: None,
+        };
+        let text = notification_text(state, &reader, &u.notification);
+        let locale = locale_of(&reader);
+        let subject = format!("[{}] {text}", t(locale, "app"));
+        let body = format!("{text}\n\n{base}{}\n", u.notification.link);
+        if let Err(e) = mailer.send(&u.email, &subject, &body) {
+            tracing::warn!(error = %e, notification = u.notification.id, "mailing a notification failed");
+        }
+    }
+    if let Err(e) = state.store().mark_mailed(&done) {
+        tracing::warn!(error = %e, "marking notifications mailed failed");
+    }
 }

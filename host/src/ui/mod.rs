@@ -11,6 +11,7 @@ mod admin;
 mod dashboard;
 mod extract;
 mod i18n;
+mod import_form;
 mod imports;
 mod inbox;
 mod plugin_pages;
@@ -22,6 +23,8 @@ mod session;
 mod setup;
 mod tokens;
 mod welcome;
+
+pub use inbox::mail_notifications;
 
 use crate::state::AppState;
 use axum::http::header;

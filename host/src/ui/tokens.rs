@@ -21,6 +21,7 @@ const KEYS: &[&str] = &[
     "token_read",
     "token_write",
     "token_admin",
+    "token_plugins",
     "token_for",
     "token_issue",
     "token_secret",
@@ -125,6 +126,9 @@ pub async fn issue(
             matches!(v.as_str(), "read" | "write").then(|| format!("{entity}:{v}"))
         })
         .collect();
+    if get("plugins").is_some() {
+        scopes.push("plugins".into());
+    }
     if get("admin").is_some() {
         scopes.push("admin".into());
     }
