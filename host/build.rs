@@ -10,6 +10,7 @@ fn main() {
             "qingguan-appraisal",
             "qingguan-inventory",
             "qingguan-finance",
+            "qingguan-oa",
         ],
     );
     println!("cargo:rustc-env=QINGGUAN_FIRST_PARTY={}", dir.display());

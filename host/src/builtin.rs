@@ -1,5 +1,5 @@
 //! The first-party plugins built into this binary (sales, growth_rule, appraisal, inventory,
-//! finance):
+//! finance, oa):
 //! their components, their manifests, and installing one by name — from the CLI
 //! (`plugin install --builtin`), the plugins page and the demo.
 
@@ -43,6 +43,10 @@ pub const FIRST_PARTY: &[(&str, &[u8])] = &[
             env!("QINGGUAN_FIRST_PARTY"),
             "/qingguan_finance.wasm"
         )),
+    ),
+    (
+        "oa",
+        include_bytes!(concat!(env!("QINGGUAN_FIRST_PARTY"), "/qingguan_oa.wasm")),
     ),
 ];
 

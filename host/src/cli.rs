@@ -445,6 +445,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
                     crate::demo::seed_inventory(&s, &plugins)?;
                     crate::demo::seed_finance(&s, &plugins)?;
                     crate::demo::seed_workflows(&s)?;
+                    crate::demo::seed_oa(&s)?;
                 }
                 Ok(())
             })

@@ -421,6 +421,42 @@ fn demo_serves_a_company_with_role_logins() {
         big_seen,
         "the rep's biggest open deals include one over ¥100,000"
     );
+    // Office work: the rep's leave waits for the manager, one claim is paid, one waits; the
+    // announcements and the rep's tasks are there.
+    let manager = login("manager");
+    let waiting = manager.get("/api/v1/approvals").body;
+    let entities: Vec<&str> = waiting["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["entity"].as_str())
+        .collect();
+    assert!(
+        entities.contains(&"leave_request") && entities.contains(&"expense_claim"),
+        "{waiting}"
+    );
+    let claims = sales.get("/api/v1/records/expense_claim?sort=id").body;
+    let statuses: Vec<&str> = claims["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["draft", "paid"], "{claims}");
+    assert_eq!(claims["items"][0]["total"], "952.50", "146 + 480 + 326.50");
+    let tasks = sales.get("/api/v1/plugins/oa/tasks");
+    assert!(tasks.text.contains("data-overdue"), "{}", tasks.text);
+    let news = sales.send(
+        reqwest::Method::GET,
+        "/api/v1/plugins/oa/announcements",
+        |r| r.header("accept", "application/json"),
+    );
+    assert_eq!(
+        news.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        news.text
+    );
     // The demo company speaks Chinese to whoever chose no language.
     let me = login("sales").get("/api/v1/plugins/appraisal/me");
     assert!(

@@ -23,6 +23,7 @@ mod inventory;
 mod invitations;
 mod kanban_board;
 mod layers;
+mod oa;
 mod other_languages;
 mod permissions;
 mod plugin_trust;

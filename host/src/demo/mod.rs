@@ -4,11 +4,13 @@
 mod appraisal;
 mod finance;
 mod inventory;
+mod oa;
 mod workflows;
 
 pub use appraisal::seed_appraisal;
 pub use finance::seed_finance;
 pub use inventory::seed_inventory;
+pub use oa::seed_oa;
 pub use workflows::seed_workflows;
 
 use qingguan_core::{Access, ListQuery, NewUser, Result, Store};

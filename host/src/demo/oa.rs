@@ -1,0 +1,204 @@
+//! Demo office work (办公): workflows on leave requests (the manager approves) and expense
+//! claims (by amount band: the manager up to ¥5,000, then finance too; finance pays), this
+//! year's leave entitlements for everyone, two announcements, tasks for the sales rep, a leave
+//! request waiting for the manager and a claim with lines — each made as its person would.
+
+use anyhow::{anyhow, Context};
+use chrono::Datelike;
+use qingguan_core::{Access, Store};
+use serde_json::{json, Value};
+
+fn create(
+    store: &Store,
+    access: &Access,
+    entity: &str,
+    v: Value,
+) -> anyhow::Result<qingguan_core::Record> {
+    store
+        .create(access, entity, &v.as_object().cloned().unwrap_or_default())
+        .with_context(|| format!("demo {entity}"))
+}
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The next Monday at least `weeks` weeks away.
+fn monday_in(weeks: i64) -> chrono::NaiveDate {
+    let today = chrono::Utc::now().date_naive();
+    let to_monday = (7 - i64::from(today.weekday().num_days_from_monday())) % 7;
+    today + chrono::Duration::days(to_monday + 7 * weeks)
+}
+
+/// Sets the two workflows (as the first administrator).
+pub fn oa_workflows(store: &Store, admin: &Access) -> anyhow::Result<()> {
+    let label = |en: &str, zh: &str| json!({"en": en, "zh-CN": zh});
+    store.set_workflow(
+        admin,
+        "leave_request",
+        &json!({"state_field": "status", "initial": "draft",
+            "states": {"approved": {"locked": ["leave_type", "start_on", "end_on", "reason"]}},
+            "transitions": [
+                {"name": "submit", "label": label("Ask for leave", "提交请假"), "from": ["draft"], "to": "approved",
+                 "who": ["owner"], "approval": [{"approvers": ["owner_manager"]}]},
+                {"name": "cancel", "label": label("Cancel", "撤销"), "from": ["draft", "approved"], "to": "cancelled",
+                 "who": ["owner", "owner_manager"]}
+            ]}),
+    )?;
+    store.set_workflow(
+        admin,
+        "expense_claim",
+        &json!({"state_field": "status", "initial": "draft",
+            "states": {"approved": {"locked": ["title"]}, "paid": {"locked": ["title"]}},
+            "transitions": [
+                {"name": "submit", "label": label("Submit", "提交报销"), "from": ["draft"], "to": "approved",
+                 "who": ["owner"], "when": {"field": "total", "op": "lte", "value": 5000},
+                 "approval": [{"approvers": ["owner_manager"]}]},
+                {"name": "submit_large", "label": label("Submit (finance approves too)", "提交报销（财务复核）"),
+                 "from": ["draft"], "to": "approved", "who": ["owner"],
+                 "when": {"field": "total", "op": "gt", "value": 5000},
+                 "approval": [{"approvers": ["owner_manager"]}, {"approvers": [{"role": "finance"}]}]},
+                {"name": "pay", "label": label("Mark paid", "确认付款"), "from": ["approved"], "to": "paid",
+                 "who": [{"role": "finance"}]}
+            ]}),
+    )?;
+    Ok(())
+}
+
+/// Seeds the demo's office work.
+pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
+    let id = |name: &str| -> anyhow::Result<i64> {
+        store
+            .user_id(name)?
+            .ok_or_else(|| anyhow!("the demo has no {name}"))
+    };
+    let as_user = |name: &str| -> anyhow::Result<Access> { Ok(store.access_for(id(name)?)?.0) };
+    let (admin, hr, sales, manager, finance) = (
+        as_user("admin")?,
+        as_user("hr")?,
+        as_user("sales")?,
+        as_user("manager")?,
+        as_user("finance")?,
+    );
+    oa_workflows(store, &admin)?;
+    let year = chrono::Utc::now().year();
+    for person in ["manager", "sales", "hr", "finance"] {
+        for (kind, days) in [("annual", "10"), ("personal", "5"), ("sick", "15")] {
+            create(
+                store,
+                &hr,
+                "leave_balance",
+                json!({"person": id(person)?, "year": year, "leave_type": kind, "days": days}),
+            )?;
+        }
+    }
+    create(
+        store,
+        &hr,
+        "announcement",
+        json!({
+        "title": "年终总结会安排 Year-end review", "pinned": true, "published_on": day(-2),
+        "body": "各团队请于本月底前提交年度总结，12 月第二周召开年终总结会。\nTeams: please send your year's summary by the end of the month."}),
+    )?;
+    create(
+        store,
+        &manager,
+        "announcement",
+        json!({
+        "title": "东区销售周会改到周四 Sales meeting moves to Thursday", "audience_team": "east",
+        "published_on": day(-1), "body": "本周起东区销售周会改为每周四上午 9:30。"}),
+    )?;
+    let sales_id = id("sales")?;
+    for (title, due, state) in [
+        ("回访杭州恒信科技，确认二期需求", -2, "open"),
+        ("准备下周报价单", 3, "doing"),
+        ("整理本季度客户拜访记录", 7, "open"),
+        ("提交出差报销", -10, "done"),
+    ] {
+        create(
+            store,
+            &manager,
+            "task",
+            json!({"title": title, "assignee": sales_id, "due_on": day(due), "state": state, "owner": sales_id}),
+        )?;
+    }
+    // A week of annual leave next month, waiting for the manager.
+    let start = monday_in(3);
+    let leave = create(
+        store,
+        &sales,
+        "leave_request",
+        json!({
+        "leave_type": "annual", "start_on": start.to_string(),
+        "end_on": (start + chrono::Duration::days(4)).to_string(), "reason": "年假 家庭旅行"}),
+    )?;
+    store.make_transition(
+        &sales,
+        "leave_request",
+        leave.id,
+        leave.version,
+        "submit",
+        "元旦前休年假",
+    )?;
+    // A claim for last week's trip, with lines, submitted.
+    let claim = create(
+        store,
+        &sales,
+        "expense_claim",
+        json!({"title": "上海客户拜访差旅"}),
+    )?;
+    for (spent, category, what, amount) in [
+        (-8, "travel", "杭州—上海 高铁往返", "146.00"),
+        (-8, "lodging", "上海 酒店 1 晚", "480.00"),
+        (-7, "meals", "客户午餐", "326.50"),
+    ] {
+        create(
+            store,
+            &sales,
+            "expense_line",
+            json!({"claim": claim.id, "spent_on": day(spent),
+            "category": category, "description": what, "amount": amount, "receipt_amount": amount}),
+        )?;
+    }
+    let claim = store.get(&sales, "expense_claim", claim.id)?;
+    store.make_transition(
+        &sales,
+        "expense_claim",
+        claim.id,
+        claim.version,
+        "submit",
+        "",
+    )?;
+    // Last month's claim, approved and paid.
+    let old = create(
+        store,
+        &sales,
+        "expense_claim",
+        json!({"title": "10 月客户招待"}),
+    )?;
+    create(
+        store,
+        &sales,
+        "expense_line",
+        json!({"claim": old.id, "spent_on": day(-35),
+        "category": "meals", "description": "客户晚餐", "amount": "860.00", "receipt_amount": "860.00"}),
+    )?;
+    let old = store.get(&sales, "expense_claim", old.id)?;
+    if let qingguan_core::TransitionOutcome::Asked(approval) =
+        store.make_transition(&sales, "expense_claim", old.id, old.version, "submit", "")?
+    {
+        store.decide_approval(&manager, approval.id, true, "同意")?;
+        let approved = store.get(&finance, "expense_claim", old.id)?;
+        store.make_transition(
+            &finance,
+            "expense_claim",
+            old.id,
+            approved.version,
+            "pay",
+            "已转账",
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The OA plugin on the workflow engine: leave requests counted in working days and held to
+//! the person's entitlement when approved, expense claims totalled from their lines and
+//! approved by amount band then paid by finance, tasks with their done day and an overdue
+//! list, announcements to a team with read receipts — each through the public API as the
+//! people involved, with the bypasses refused.
+
+use qingguan_tests::{install, Client, TestServer};
+use serde_json::{json, Value};
+
+fn label(en: &str, zh: &str) -> Value {
+    json!({"en": en, "zh-CN": zh})
+}
+
+fn workflows(admin: &Client) {
+    let leave = json!({"state_field": "status", "initial": "draft", "transitions": [
+        {"name": "submit", "label": label("Ask", "提交"), "from": ["draft"], "to": "approved",
+         "who": ["owner"], "approval": [{"approvers": ["owner_manager"]}]},
+        {"name": "cancel", "label": label("Cancel", "撤销"), "from": ["draft", "approved"], "to": "cancelled",
+         "who": ["owner", "owner_manager"]}]});
+    assert_eq!(
+        admin.put("/api/v1/workflows/leave_request", &leave).status,
+        200
+    );
+    let claims = json!({"state_field": "status", "initial": "draft", "transitions": [
+        {"name": "submit", "label": label("Submit", "提交"), "from": ["draft"], "to": "approved", "who": ["owner"],
+         "when": {"field": "total", "op": "lte", "value": 5000}, "approval": [{"approvers": ["owner_manager"]}]},
+        {"name": "submit_large", "label": label("Submit", "提交"), "from": ["draft"], "to": "approved", "who": ["owner"],
+         "when": {"field": "total", "op": "gt", "value": 5000},
+         "approval": [{"approvers": ["owner_manager"]}, {"approvers": [{"role": "finance"}]}]},
+        {"name": "pay", "label": label("Pay", "付款"), "from": ["approved"], "to": "paid", "who": [{"role": "finance"}]}]});
+    let r = admin.put("/api/v1/workflows/expense_claim", &claims);
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn transition(c: &Client, entity: &str, r: &Value, name: &str) -> qingguan_tests::Resp {
+    c.post(
+        &format!("/api/v1/records/{entity}/{}/transitions/{name}", r["id"]),
+        &json!({"version": r["version"]}),
+    )
+}
+
+fn approve(c: &Client, approval: i64) -> qingguan_tests::Resp {
+    c.post(
+        &format!("/api/v1/approvals/{approval}/decision"),
+        &json!({"decision": "approve", "comment": "ok"}),
+    )
+}
+
+fn get(c: &Client, entity: &str, id: &Value) -> Value {
+    c.get(&format!("/api/v1/records/{entity}/{id}")).body
+}
+
+#[test]
+fn leave_and_expense_claims_run_on_workflows_within_their_rules() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let installed = install(&admin, "qingguan-oa", true);
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    workflows(&admin);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (hana, _) = s.user("hana", "hr", "hq");
+    let (fay, _) = s.user("fay", "finance", "hq");
+    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
+    let v = amy_rec["version"].as_i64().unwrap();
+    assert_eq!(
+        admin
+            .patch_v(
+                &format!("/api/v1/records/user/{amy_id}"),
+                v,
+                &json!({"manager": mia_id})
+            )
+            .status,
+        200
+    );
+
+    // Five days of annual leave for 2027.
+    let b = hana.post(
+        "/api/v1/records/leave_balance",
+        &json!({"person": amy_id, "year": 2027, "leave_type": "annual", "days": "5"}),
+    );
+    assert_eq!(b.status, 201, "{}", b.text);
+    // 2027-03-01 is a Monday: Monday to Sunday is five working days.
+    let week = amy.create("leave_request", json!({"leave_type": "annual", "start_on": "2027-03-01", "end_on": "2027-03-07", "reason": "家庭旅行"}));
+    assert_eq!(week["days"], "5.0");
+    assert_eq!(week["status"], "draft");
+    let backwards = amy.post("/api/v1/records/leave_request", &json!({"leave_type": "annual", "start_on": "2027-03-05", "end_on": "2027-03-01", "reason": "x"}));
+    assert!(
+        backwards.body["error"]["fields"]["end_on"].is_string(),
+        "{}",
+        backwards.text
+    );
+    let weekend = amy.post("/api/v1/records/leave_request", &json!({"leave_type": "annual", "start_on": "2027-03-06", "end_on": "2027-03-07", "reason": "x"}));
+    assert_eq!(weekend.status, 422, "{}", weekend.text);
+    // Approving by patching the state is refused; the transition asks the manager.
+    let bypass = amy.patch_v(
+        &format!("/api/v1/records/leave_request/{}", week["id"]),
+        1,
+        &json!({"status": "approved"}),
+    );
+    assert_eq!(bypass.status, 422, "{}", bypass.text);
+    let asked = transition(&amy, "leave_request", &week, "submit");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&amy, approval).status, 422, "not hers to decide");
+    let decided = approve(&mia, approval);
+    assert_eq!(decided.status, 200, "{}", decided.text);
+    assert_eq!(
+        get(&amy, "leave_request", &week["id"])["status"],
+        "approved"
+    );
+
+    // One more day is more than is left: the manager's approval is refused, saying so.
+    let more = amy.create("leave_request", json!({"leave_type": "annual", "start_on": "2027-03-08", "end_on": "2027-03-08", "reason": "再休一天"}));
+    let asked = transition(&amy, "leave_request", &more, "submit");
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    let refused = approve(&mia, approval);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("days"), "{}", refused.text);
+    assert_eq!(get(&amy, "leave_request", &more["id"])["status"], "draft");
+    // "My leave": 5 entitled, 5 taken, 0 left.
+    let page = amy.get("/api/v1/plugins/oa/leave?year=2027");
+    assert!(page.text.contains("data-type=\"annual\""), "{}", page.text);
+    assert!(
+        page.text
+            .contains("<td>5</td><td>5</td><td data-left>0</td>"),
+        "{}",
+        page.text
+    );
+
+    // An expense claim: the total is the lines' sum, whatever the client says.
+    let claim = amy.create("expense_claim", json!({"title": "上海出差", "total": "1"}));
+    assert_eq!(claim["total"], "0.00");
+    for (what, amount) in [("高铁", "3000.00"), ("酒店", "2500.50")] {
+        let l = amy.post(
+            "/api/v1/records/expense_line",
+            &json!({"claim": claim["id"], "spent_on": "2026-11-20",
+            "category": "travel", "description": what, "amount": amount}),
+        );
+        assert_eq!(l.status, 201, "{}", l.text);
+    }
+    let claim = get(&amy, "expense_claim", &claim["id"]);
+    assert_eq!(claim["total"], "5500.50");
+    // Above ¥5,000: the small path is closed; the large one asks the manager, then finance.
+    assert_eq!(
+        transition(&amy, "expense_claim", &claim, "submit").status,
+        422
+    );
+    let asked = transition(&amy, "expense_claim", &claim, "submit_large");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&mia, approval).status, 200);
+    assert_eq!(
+        get(&amy, "expense_claim", &claim["id"])["status"],
+        "draft",
+        "finance still to approve"
+    );
+    assert_eq!(approve(&fay, approval).status, 200);
+    let claim = get(&amy, "expense_claim", &claim["id"]);
+    assert_eq!(claim["status"], "approved");
+    // No more lines on a submitted claim; amy cannot pay herself; finance pays.
+    let late = amy.post(
+        "/api/v1/records/expense_line",
+        &json!({"claim": claim["id"], "spent_on": "2026-11-21",
+        "category": "meals", "description": "晚饭", "amount": "80"}),
+    );
+    assert_eq!(late.status, 422, "{}", late.text);
+    assert_ne!(transition(&amy, "expense_claim", &claim, "pay").status, 200);
+    let claim_for_fay = get(&fay, "expense_claim", &claim["id"]);
+    let paid = transition(&fay, "expense_claim", &claim_for_fay, "pay");
+    assert_eq!(paid.status, 200, "{}", paid.text);
+    let claim = get(&amy, "expense_claim", &claim["id"]);
+    assert_eq!(claim["status"], "paid");
+    assert_eq!(
+        claim["paid_on"],
+        chrono::Utc::now().format("%Y-%m-%d").to_string()
+    );
+    assert_eq!(claim["total"], "5500.50");
+}
+
+#[test]
+fn tasks_and_announcements_reach_the_right_people() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let installed = install(&admin, "qingguan-oa", true);
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    let (mia, _) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (bob, _) = s.user("bob", "sales", "west");
+    let (hana, _) = s.user("hana", "hr", "hq");
+
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let late = mia.create(
+        "task",
+        json!({"title": "回访恒信", "assignee": amy_id, "due_on": yesterday, "owner": amy_id}),
+    );
+    assert_eq!(late["state"], "open");
+    let mine = amy.get("/api/v1/plugins/oa/tasks");
+    assert!(
+        mine.text.contains("回访恒信") && mine.text.contains("data-overdue"),
+        "{}",
+        mine.text
+    );
+    let done = amy.patch_v(
+        &format!("/api/v1/records/task/{}", late["id"]),
+        late["version"].as_i64().unwrap(),
+        &json!({"state": "done"}),
+    );
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(
+        done.body["done_on"],
+        chrono::Utc::now().format("%Y-%m-%d").to_string()
+    );
+    assert!(!amy
+        .get("/api/v1/plugins/oa/tasks")
+        .text
+        .contains("回访恒信"));
+
+    hana.create(
+        "announcement",
+        json!({"title": "全员：年终总结", "body": "请提交总结", "published_on": "2026-11-28"}),
+    );
+    hana.create("announcement", json!({"title": "东区周会改期", "body": "周四", "audience_team": "east", "published_on": "2026-11-29", "pinned": true}));
+    hana.create(
+        "announcement",
+        json!({"title": "HR only", "body": "x", "audience_role": "hr"}),
+    );
+    let json_of = |c: &Client| {
+        c.send(
+            reqwest::Method::GET,
+            "/api/v1/plugins/oa/announcements",
+            |r| r.header("accept", "application/json"),
+        )
+        .body
+    };
+    let for_amy = json_of(&amy);
+    let titles: Vec<&str> = for_amy["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["东区周会改期", "全员：年终总结"],
+        "pinned first, her team's and everyone's"
+    );
+    let for_bob = json_of(&bob);
+    assert_eq!(for_bob["items"].as_array().unwrap().len(), 1, "{for_bob}");
+    // Reading: one receipt per person, always the reader's own.
+    let id = for_amy["items"][0]["id"].as_i64().unwrap();
+    let read = amy.send(
+        reqwest::Method::POST,
+        "/api/v1/plugins/oa/announcements/read",
+        |r| {
+            r.header("accept", "application/json")
+                .json(&json!({"announcement": id}))
+        },
+    );
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(json_of(&amy)["items"][0]["read"], true);
+    let twice = amy.send(
+        reqwest::Method::POST,
+        "/api/v1/plugins/oa/announcements/read",
+        |r| {
+            r.header("accept", "application/json")
+                .json(&json!({"announcement": id}))
+        },
+    );
+    assert_eq!(twice.status, 200);
+    let (_, hana_id) = ("hana", hana.get("/api/v1/auth/me").body["id"].clone());
+    let forged = amy.post(
+        "/api/v1/records/announcement_read",
+        &json!({"announcement": id, "reader": hana_id}),
+    );
+    assert_eq!(
+        forged.status, 422,
+        "the receipt is amy's own, and she has one: {}",
+        forged.text
+    );
+    let receipts = hana.get(&format!(
+        "/api/v1/records/announcement_read?announcement={id}"
+    ));
+    assert_eq!(
+        receipts.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        receipts.text
+    );
+    assert_eq!(receipts.body["items"][0]["reader"], amy_id);
+    // A rep does not announce.
+    assert_eq!(
+        amy.post(
+            "/api/v1/records/announcement",
+            &json!({"title": "x", "body": "y"})
+        )
+        .status,
+        403
+    );
+}
