@@ -121,9 +121,10 @@ pub struct Unmailed {
 }
 
 impl Store {
-    /// Notifications not yet mailed, to people with an e-mail address, oldest first. Those
-    /// older than a day (from before mail was set up, or to people without an address) are
-    /// marked as mailed without being sent: nobody gets a flood of old news.
+    /// Notifications not yet mailed, to people with an e-mail address who have not turned
+    /// e-mail off, oldest first. Those older than a day (from before mail was set up, or to
+    /// people without an address or who turned it off) are marked as mailed without being
+    /// sent: nobody gets a flood of old news.
     pub fn unmailed_notifications(&self, limit: usize) -> Result<Vec<Unmailed>> {
         let a_day_ago = db::time_text(chrono::Utc::now() - chrono::Duration::days(1));
         self.write(|tx| {
@@ -136,6 +137,7 @@ impl Store {
                  FROM notifications n JOIN r_user u ON u.id = n.user_id
                  WHERE n.mailed_at IS NULL AND u.c_email IS NOT NULL AND u.c_email != ''
                    AND (u.c_active IS NULL OR u.c_active)
+                   AND (u.c_mail_notifications IS NULL OR u.c_mail_notifications)
                  ORDER BY n.id LIMIT ?1",
             )?;
             let rows = stmt

@@ -424,6 +424,17 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a user gets their notifications by e-mail too (when mail is set up; unset is
+    /// yes).
+    pub fn set_user_mail_notifications(&self, user_id: i64, on: bool) -> Result<()> {
+        let system = Access::system();
+        let r = self.get(&system, "user", user_id)?;
+        let mut patch = Map::new();
+        patch.insert("mail_notifications".into(), Json::from(on));
+        self.update(&system, "user", user_id, r.version, &patch)?;
+        Ok(())
+    }
+
     /// Number of users (0 on a fresh install).
     pub fn user_count(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM r_user", [], |r| r.get(0))?))

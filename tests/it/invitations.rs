@@ -333,3 +333,65 @@ fn an_approver_is_told_by_mail_in_their_language() {
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert_eq!(mails.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn a_person_turns_notification_mail_off_and_gets_none() {
+    let (port, mails) = smtp_sink();
+    let s = TestServer::start_with(Config {
+        mail: Some(MailSettings {
+            smtp_url: format!("smtp://127.0.0.1:{port}"),
+            from: "Qingguan <crm@example.com>".into(),
+        }),
+        mail_poll: std::time::Duration::from_millis(100),
+        ..Config::default()
+    });
+    let admin = s.admin();
+    let boss = admin.post(
+        "/api/v1/users",
+        &json!({"username": "boss", "password": "boss-password-1", "role": "manager", "email": "boss@example.com"}),
+    );
+    let boss_id = boss.body["id"].as_i64().unwrap();
+    let ui = s.ui_login("boss", "boss-password-1");
+    let inbox = ui.get("/inbox", "en");
+    assert!(inbox.text.contains("data-mail=\"on\""), "{}", inbox.text);
+    let off = ui.post("/inbox/mail", "en", &[("on", "0")]);
+    assert_eq!(off.status, 200);
+    assert!(off.text.contains("data-mail=\"off\""), "{}", off.text);
+    // An approval for the boss: in the inbox, not by mail.
+    let label = |en: &str| json!({"en": en, "zh-CN": en});
+    let options: Vec<serde_json::Value> = ["draft", "ok"]
+        .iter()
+        .map(|v| json!({"value": v, "label": label(v)}))
+        .collect();
+    admin.post(
+        "/api/v1/entities",
+        &json!({"name": "memo", "label": label("Memo"), "fields": [
+            {"name": "title", "type": "text", "label": label("Title")},
+            {"name": "status", "type": "select", "label": label("Status"), "options": options}]}),
+    );
+    admin.put(
+        "/api/v1/workflows/memo",
+        &json!({"state_field": "status", "initial": "draft", "transitions": [
+            {"name": "ask", "label": label("Ask"), "from": ["draft"], "to": "ok",
+             "approval": [{"approvers": [{"user": boss_id}]}]}]}),
+    );
+    let memo = admin.create("memo", json!({"title": "x"}));
+    let asked = admin.post(
+        &format!("/api/v1/records/memo/{}/transitions/ask", memo["id"]),
+        &json!({"version": memo["version"]}),
+    );
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let boss_client = s.login("boss", "boss-password-1");
+    assert_eq!(
+        boss_client.get("/api/v1/notifications").body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert!(mails.lock().unwrap().is_empty(), "turned off");
+    // Through the API too.
+    let on = boss_client.patch("/api/v1/auth/me", &json!({"mail_notifications": true}));
+    assert_eq!(on.status, 200, "{}", on.text);
+}

@@ -131,6 +131,12 @@ fn user() -> EntityDef {
             FieldDef::new("locale", T::Select, "Language", "语言")
                 .options(&[("en", "English", "English"), ("zh-CN", "中文", "中文")]),
             FieldDef::new("active", T::Boolean, "Active", "启用"),
+            FieldDef::new(
+                "mail_notifications",
+                T::Boolean,
+                "E-mail notifications",
+                "邮件通知",
+            ),
         ],
         title_field: Some("display_name".into()),
         kanban_field: None,

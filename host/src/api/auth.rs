@@ -66,7 +66,11 @@ pub struct Me {
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
     /// `en` or `zh-CN`.
-    pub locale: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Whether notifications also come by e-mail (when the server sends mail).
+    #[serde(default)]
+    pub mail_notifications: Option<bool>,
 }
 
 pub(crate) fn me(state: &AppState, caller: &Caller) -> Me {
@@ -243,8 +247,19 @@ pub async fn patch_me(
     caller: Caller,
     ApiJson(p): ApiJson<MePatch>,
 ) -> ApiResult<Json<Me>> {
-    let locale = Locale::parse(&p.locale)
-        .filter(|l| l.as_str() == p.locale)
+    let id = caller.user.id;
+    if let Some(on) = p.mail_notifications {
+        state
+            .blocking(move |s| s.set_user_mail_notifications(id, on))
+            .await?;
+    }
+    let Some(wanted) = p.locale else {
+        state.forget_sessions();
+        let caller = state.caller(&caller.token)?;
+        return Ok(Json(me(&state, &caller)));
+    };
+    let locale = Locale::parse(&wanted)
+        .filter(|l| l.as_str() == wanted)
         .ok_or_else(|| {
             let mut e = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -254,13 +269,12 @@ pub async fn patch_me(
             e.fields.insert(
                 "locale".into(),
                 qingguan_core::Reason::NotOption {
-                    value: p.locale.clone(),
+                    value: wanted.clone(),
                     options: vec!["en".into(), "zh-CN".into()],
                 },
             );
             e
         })?;
-    let id = caller.user.id;
     state
         .blocking(move |s| s.set_user_locale(id, locale))
         .await?;

@@ -69,7 +69,41 @@ pub async fn inbox(State(state): State<AppState>, UiCaller(caller): UiCaller) ->
         .collect();
     let mut ctx = base(&state, &caller, "/inbox");
     ctx.insert("items".into(), json!(items));
+    // The choice to get them by e-mail too, when the server sends mail.
+    if state.mailer().is_some() {
+        let on = state
+            .store()
+            .get(&qingguan_core::Access::system(), "user", caller.user.id)
+            .map(|u| u.get("mail_notifications") != &qingguan_core::Value::Bool(false))
+            .unwrap_or(true);
+        let locale = locale_of(&caller);
+        ctx.insert(
+            "mail".into(),
+            json!({"on": on, "label": t(locale, if on { "mail_notifications" } else { "mail_notifications_off" }),
+                   "turn": t(locale, if on { "mail_off" } else { "mail_on" })}),
+        );
+    }
     page(StatusCode::OK, "inbox.html", Json::Object(ctx))
+}
+
+/// The e-mail choice a form posts.
+#[derive(Debug, serde::Deserialize)]
+pub struct MailChoice {
+    #[serde(default)]
+    on: String,
+}
+
+/// `POST /inbox/mail`: notifications by e-mail too (`on=1`), or not.
+pub async fn mail_choice(
+    State(state): State<AppState>,
+    SignedForm { caller, form }: SignedForm<MailChoice>,
+) -> Response {
+    let id = caller.user.id;
+    let on = form.on == "1";
+    let _ = state
+        .blocking(move |s| s.set_user_mail_notifications(id, on))
+        .await;
+    Redirect::to("/inbox").into_response()
 }
 
 /// `POST /inbox/read`: marks everything read.

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(tokens::tokens).post(tokens::issue))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
+        .route("/inbox/mail", post(inbox::mail_choice))
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))
