@@ -90,6 +90,7 @@ impl Reason {
             NoApprover { .. } => "no_approver",
             SelfApproval => "self_approval",
             AdminOnly => "admin_only",
+            ConditionChanged => "condition_changed",
             NoMatch { .. } => "no_match",
             Ambiguous { .. } => "ambiguous",
             NotDateIn { .. } => "not_date_in",
@@ -248,7 +249,7 @@ impl Reason {
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
             | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
             | NotCustomField | ApprovalPending | NotApprover | SelfApproval | AdminOnly
-            | KeyEmpty => vec![],
+            | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -435,6 +436,7 @@ impl Reason {
             SumTooLarge,
             TooManyGroups { max: 100_000 },
             AdminOnly,
+            ConditionChanged,
             NoMatch {
                 entity: "customer".into(),
                 value: "杭州恒信".into(),

@@ -130,7 +130,7 @@ impl fmt::Display for Reason {
                 f,
                 "'{transition}' needs approval: ask for it with the transition's button"
             ),
-            ApprovalPending => f.write_str("waits for an approval: the state cannot change until it is decided"),
+            ApprovalPending => f.write_str("waits for an approval: nothing changes until it is decided"),
             LockedInState { state } => write!(f, "cannot change while the record is '{state}'"),
             NotApprover => f.write_str("you are not an approver of this step"),
             NoApprover { step } => write!(
@@ -173,6 +173,10 @@ impl fmt::Display for Reason {
             TooManyGroups { max } => write!(f, "more than {max} groups; narrow the filters"),
             PathNotUtf8 => f.write_str("backup path must be valid UTF-8"),
             AdminOnly => f.write_str("only an administrator may set this"),
+            ConditionChanged => f.write_str(
+                "the record changed since approval was asked and the transition's condition no \
+                 longer holds: reject it, and ask again",
+            ),
             NoMatch { entity, value } => write!(f, "no {entity} matches '{value}'"),
             Ambiguous {
                 entity,

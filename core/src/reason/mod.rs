@@ -424,6 +424,9 @@ pub enum Reason {
         max: usize,
     },
 
+    /// An approval whose transition's condition no longer holds on the record.
+    ConditionChanged,
+
     // --- Imports ------------------------------------------------------------------------
     /// Something only an administrator may set (an imported record's creation time).
     AdminOnly,

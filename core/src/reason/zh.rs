@@ -108,7 +108,7 @@ pub(super) fn render(r: &Reason) -> String {
             format!("您不能把状态从“{from}”改为“{to}”（请检查谁可以执行该流转及其条件）")
         }
         NeedsApproval { transition } => format!("“{transition}”需要审批：请用该流转的按钮提交审批"),
-        ApprovalPending => "正在等待审批：审批完成前不能改变状态".into(),
+        ApprovalPending => "正在等待审批：审批完成前不能修改".into(),
         LockedInState { state } => format!("记录处于“{state}”状态时不能修改"),
         NotApprover => "您不是这一步的审批人".into(),
         NoApprover { step } => {
@@ -141,6 +141,7 @@ pub(super) fn render(r: &Reason) -> String {
         TooManyGroups { max } => format!("分组超过 {max} 个；请缩小筛选范围"),
         PathNotUtf8 => format!("备份路径必须是有效的 {} 文本", param("encoding")),
         AdminOnly => "只有管理员可以设置".into(),
+        ConditionChanged => "提交审批后记录已改变，不再满足该流转的条件：请驳回后重新提交".into(),
         NoMatch { entity, value } => format!("没有与“{value}”匹配的{entity}记录"),
         Ambiguous {
             entity,

@@ -277,6 +277,13 @@ impl Store {
                     moved_meanwhile = true;
                     return Ok(None);
                 }
+                // An approval is for the transition as asked: if what it depends on changed
+                // since (a claim's total grew past its band), approving it is refused.
+                if let (true, Some(when), Some(n)) = (approve, t.when.as_ref(), now.as_ref()) {
+                    if !when.holds(&n.values) {
+                        return Err(Error::field("decision", Reason::ConditionChanged));
+                    }
+                }
                 let rows = valid_waiting(c, approval_id)?;
                 let acted_for: BTreeSet<i64> =
                     rows.iter().filter(|(u, _)| *u == me).map(|(_, f)| *f).collect();

@@ -170,6 +170,16 @@ pub(super) fn core_rules(
             }
         }
     }
+    // A person's e-mail is where invitations and notifications go: only they or an
+    // administrator change it (else whoever may edit users could redirect an invitation).
+    if restricted && changed.contains_key("email") {
+        let own = current.is_some_and(|c| Some(c.id) == access.user_id);
+        if !own {
+            return Err(Error::Forbidden(
+                "only the person or an administrator may change an e-mail address".into(),
+            ));
+        }
+    }
     let is_admin = |r: &Record| match r.get("role") {
         Value::Text(name) => store.role(name).is_some_and(|role| role.admin),
         _ => false,

@@ -181,14 +181,24 @@ impl Store {
         if guard::exempt(access, e) {
             return Ok(());
         }
-        let moved = current.map(|c| c.get(&wf.state_field))
-            != Some(values.get(&wf.state_field).unwrap_or(&Value::Null));
         let pending = match current {
-            Some(c) if moved => self
+            Some(c) => self
                 .read(|conn| self.pending_approval_id(conn, &e.name, c.id))?
                 .is_some(),
-            _ => false,
+            None => false,
         };
+        // While an approval is pending the record is what the approvers decide on: nothing of
+        // it changes until they have.
+        if let (true, Some(c)) = (pending, current) {
+            let changed: crate::FieldErrors = values
+                .iter()
+                .filter(|(k, v)| c.get(k) != *v)
+                .map(|(k, _)| (k.clone(), Reason::ApprovalPending))
+                .collect();
+            if !changed.is_empty() {
+                return Err(Error::validation(changed));
+            }
+        }
         let errors = guard::check(
             &wf,
             access,

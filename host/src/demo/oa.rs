@@ -39,12 +39,17 @@ pub fn oa_workflows(store: &Store, admin: &Access) -> anyhow::Result<()> {
         admin,
         "leave_request",
         &json!({"state_field": "status", "initial": "draft",
-            "states": {"approved": {"locked": ["leave_type", "start_on", "end_on", "reason"]}},
+            "states": {"approved": {"locked": ["leave_type", "start_on", "end_on", "reason"]},
+                       "cancelled": {"locked": ["leave_type", "start_on", "end_on", "reason"]}},
             "transitions": [
                 {"name": "submit", "label": label("Ask for leave", "提交请假"), "from": ["draft"], "to": "approved",
                  "who": ["owner"], "approval": [{"approvers": ["owner_manager"]}]},
-                {"name": "cancel", "label": label("Cancel", "撤销"), "from": ["draft", "approved"], "to": "cancelled",
-                 "who": ["owner", "owner_manager"]}
+                {"name": "withdraw", "label": label("Withdraw", "撤回"), "from": ["draft"], "to": "cancelled",
+                 "who": ["owner"]},
+                {"name": "cancel", "label": label("Cancel (manager approves)", "撤销（上级审批）"), "from": ["approved"],
+                 "to": "cancelled", "who": ["owner"], "approval": [{"approvers": ["owner_manager"]}]},
+                {"name": "cancel_by_manager", "label": label("Cancel", "撤销"), "from": ["approved"], "to": "cancelled",
+                 "who": ["owner_manager"]}
             ]}),
     )?;
     store.set_workflow(
@@ -83,6 +88,22 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
         as_user("finance")?,
     );
     oa_workflows(store, &admin)?;
+    // Everyone's requests need someone to approve them: those without a manager report to the
+    // administrator.
+    let admin_id = id("admin")?;
+    for person in ["manager", "hr", "finance"] {
+        let u = store.get(&admin, "user", id(person)?)?;
+        if u.get("manager").is_null() {
+            let patch = json!({"manager": admin_id});
+            store.update(
+                &admin,
+                "user",
+                u.id,
+                u.version,
+                patch.as_object().expect("object"),
+            )?;
+        }
+    }
     let year = chrono::Utc::now().year();
     for person in ["manager", "sales", "hr", "finance"] {
         for (kind, days) in [("annual", "10"), ("personal", "5"), ("sick", "15")] {

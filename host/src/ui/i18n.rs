@@ -43,6 +43,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("export_csv", "Export CSV", "导出 CSV"),
     ("api_tokens", "API tokens", "API 令牌"),
     ("welcome", "Welcome", "欢迎"),
+    ("asked_for", "asked:", "申请："),
     ("mail_notifications", "Notifications are also sent to your e-mail.", "通知也会发送到您的邮箱。"),
     ("mail_notifications_off", "Notifications are not sent to your e-mail.", "通知不会发送到您的邮箱。"),
     ("mail_off", "Stop e-mails", "不再发邮件"),

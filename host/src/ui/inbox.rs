@@ -50,7 +50,11 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
     match n.kind.as_str() {
         "approval_waiting" => format!("{what}: {} → {to}", t(locale, "note_waiting")),
         "approval_approved" => format!("{what}: {by} {} → {to}{tail}", t(locale, "approved")),
-        "approval_rejected" => format!("{what}: {by} {} → {to}{tail}", t(locale, "rejected")),
+        "approval_rejected" => format!(
+            "{what}: {by} {} ({} {to}){tail}",
+            t(locale, "rejected"),
+            t(locale, "asked_for")
+        ),
         other => format!("{what}: {other}"),
     }
 }

@@ -49,6 +49,9 @@ fn welcome_page(
         status
     };
     let mut resp = page(status, "welcome.html", ctx);
+    // The page carries a one-time link's form: no cache keeps it.
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let secure = if cookies_secure(state, headers) {
         "; Secure"
     } else {

@@ -11,6 +11,13 @@ use qingguan_plugin_sdk::*;
 pub fn before_claim(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
     match op {
         WriteOp::Delete => {
+            // An approved or paid claim is a record of money spent: it stays.
+            if before.and_then(|b| b.str("status")).unwrap_or("draft") != "draft" {
+                return Err(Error::invalid(t(
+                    "only a draft claim can be deleted",
+                    "只能删除草稿状态的报销单",
+                )));
+            }
             let id = before.map(|b| b.id).unwrap_or_default();
             let lines = host::query(
                 "expense_line",
@@ -50,8 +57,8 @@ fn claim_status(claim: i64) -> Result<String> {
         .to_string())
 }
 
-/// Lines change only on a draft claim, with a receipt no larger than… anything (kept as typed).
-pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
+/// Lines change only on a draft claim, and stay on it.
+pub fn before_line(before: Option<&Record>, fields: &mut Fields) -> Result<()> {
     let claim = fields
         .i64("claim")
         .or_else(|| before.and_then(|b| b.i64("claim")))
@@ -63,13 +70,14 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
         ))
         .field("claim", t("not a draft", "不是草稿")));
     }
-    if op == WriteOp::Update {
-        if let (Some(b), Some(new)) = (before, fields.i64("claim")) {
-            if b.i64("claim") != Some(new)
-                && claim_status(b.i64("claim").unwrap_or_default())? != "draft"
-            {
-                return Err(Error::invalid(t("not a draft", "不是草稿")));
-            }
+    // A line stays on its claim (moving it would leave the first claim's total behind).
+    if let (Some(b), Some(new)) = (before, fields.i64("claim")) {
+        if b.i64("claim") != Some(new) {
+            return Err(Error::invalid(t(
+                "a line stays on its claim: delete it and add it to the other",
+                "明细不能移到其他报销单：请删除后在另一报销单中重新添加",
+            ))
+            .field("claim", t("cannot change", "不能修改")));
         }
     }
     Ok(())

@@ -62,6 +62,14 @@ fn entitlement(person: i64, leave_type: &str, year: i32) -> Result<Decimal> {
 /// it becomes approved — needs more days than are left (sick and other leave have no cap).
 pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
     if op == WriteOp::Delete {
+        // An approved (or cancelled) request is the record of leave taken: it is cancelled
+        // through the workflow, never deleted — else its days would come back unseen.
+        if before.and_then(|b| b.str("status")).unwrap_or("draft") != "draft" {
+            return Err(Error::invalid(t(
+                "only a draft request can be deleted; cancel an approved one",
+                "只能删除草稿；已批准的请假请撤销",
+            )));
+        }
         return Ok(());
     }
     let (Some(start), Some(end)) = (

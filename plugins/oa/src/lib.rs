@@ -24,7 +24,7 @@ impl Plugin for Oa {
             "announcement_read" => announcements::before_receipt(op, fields),
             "leave_request" => leave::before_write(op, before, fields),
             "expense_claim" => claims::before_claim(op, before, fields),
-            "expense_line" => claims::before_line(op, before, fields),
+            "expense_line" => claims::before_line(before, fields),
             _ => Ok(()),
         }
     }

@@ -7,10 +7,17 @@ use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::*;
 
-/// Stamps or clears `done_on` as the task is done or reopened.
+/// A task belongs to its assignee (who then sees it, whatever their scope); stamps or clears
+/// `done_on` as the task is done or reopened.
 pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {
     if op == WriteOp::Delete {
         return Ok(());
+    }
+    // The core checks that the writer may give the record to that person.
+    if let Some(assignee) = fields.i64("assignee") {
+        if before.is_none_or(|b| b.i64("assignee") != Some(assignee)) {
+            fields.set("owner", assignee);
+        }
     }
     let state = fields
         .str("state")
