@@ -115,6 +115,8 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Full-text search within this entity type.
     pub q: Option<String>,
+    /// Only records with an approval waiting for the caller (`waiting=me`).
+    pub waiting_for_me: bool,
 }
 
 impl Default for ListQuery {
@@ -128,6 +130,7 @@ impl Default for ListQuery {
             limit: DEFAULT_LIMIT,
             cursor: None,
             q: None,
+            waiting_for_me: false,
         }
     }
 }
@@ -173,6 +176,19 @@ impl ListQuery {
                     };
                 }
                 "cursor" => q.cursor = Some(v.to_string()).filter(|c| !c.is_empty()),
+                "waiting" => match v {
+                    "me" => q.waiting_for_me = true,
+                    "" => {}
+                    _ => {
+                        return Err(Error::bad_param(
+                            "waiting",
+                            Reason::NotOption {
+                                value: v.to_string(),
+                                options: vec!["me".into()],
+                            },
+                        ))
+                    }
+                },
                 "q" => q.q = Some(v.to_string()).filter(|s| !s.trim().is_empty()),
                 _ => {
                     let (field, op) = match k.split_once('[') {

@@ -298,3 +298,97 @@ fn tasks_and_announcements_reach_the_right_people() {
         403
     );
 }
+
+#[test]
+fn lists_show_what_waits_for_me_and_a_delegate_sees_it_too() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let installed = install(&admin, "qingguan-oa", true);
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    workflows(&admin);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (_ben, ben_id) = s.user("ben", "manager", "east");
+    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
+    let v = amy_rec["version"].as_i64().unwrap();
+    admin.patch_v(
+        &format!("/api/v1/records/user/{amy_id}"),
+        v,
+        &json!({"manager": mia_id}),
+    );
+    let asked = amy.create("leave_request", json!({"leave_type": "sick", "start_on": "2027-03-01", "end_on": "2027-03-02", "reason": "发烧"}));
+    amy.create("leave_request", json!({"leave_type": "sick", "start_on": "2027-04-01", "end_on": "2027-04-01", "reason": "复查"}));
+    assert_eq!(
+        transition(&amy, "leave_request", &asked, "submit").status,
+        202
+    );
+
+    let waiting = mia.get("/api/v1/records/leave_request?waiting=me&count=true");
+    assert_eq!(waiting.status, 200, "{}", waiting.text);
+    assert_eq!(waiting.body["total"], 1);
+    assert_eq!(waiting.body["items"][0]["id"], asked["id"]);
+    assert_eq!(
+        mia.get("/api/v1/records/leave_request").body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        mia.get("/api/v1/records/leave_request?waiting=you")
+            .error_code(400),
+        "bad_request"
+    );
+    let ben = s.login("ben", qingguan_tests::USER_PASSWORD);
+    assert!(
+        ben.get("/api/v1/records/leave_request?waiting=me").body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The list page's toggle, and a delegation from the inbox page.
+    let ui = s.ui_login("mia", qingguan_tests::USER_PASSWORD);
+    let list = ui.get("/e/leave_request", "zh-CN");
+    assert!(
+        list.text.contains("data-waiting") && list.text.contains("待我审批"),
+        "{}",
+        list.text
+    );
+    let mine = ui.get("/e/leave_request?waiting=me", "zh-CN");
+    assert!(
+        mine.text.contains("发烧") && !mine.text.contains("复查"),
+        "{}",
+        mine.text
+    );
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let handed = ui.post(
+        "/inbox/delegation",
+        "zh-CN",
+        &[("delegate", &ben_id.to_string()), ("until", &tomorrow)],
+    );
+    assert_eq!(handed.status, 200, "{}", handed.text);
+    assert!(handed.text.contains("data-delegation"), "{}", handed.text);
+    assert_eq!(
+        ben.get("/api/v1/records/leave_request?waiting=me").body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let ended = ui.post("/inbox/delegation/end", "zh-CN", &[]);
+    assert_eq!(ended.status, 200);
+    assert!(
+        ben.get("/api/v1/records/leave_request?waiting=me").body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Not to oneself.
+    let me = ui.post(
+        "/inbox/delegation",
+        "zh-CN",
+        &[("delegate", &mia_id.to_string()), ("until", &tomorrow)],
+    );
+    assert_ne!(me.status, 200, "{}", me.text);
+}

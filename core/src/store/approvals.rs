@@ -373,6 +373,27 @@ impl Store {
         self.complete_approval(a)
     }
 
+    /// The records of a type with an approval waiting for this person now (delegations
+    /// included), at most 1,000.
+    pub(crate) fn records_waiting_for(&self, access: &Access, entity: &str) -> Result<Vec<i64>> {
+        let Some(me) = access.user_id else {
+            return Ok(vec![]);
+        };
+        let today = chrono::Utc::now().date_naive().to_string();
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT DISTINCT a.record_id FROM approval_waiting w
+                 JOIN approvals a ON a.id = w.approval_id
+                 WHERE w.user_id = ?1 AND {VALID_ROW} AND a.entity = ?3 AND a.status = 'pending'
+                 ORDER BY a.record_id LIMIT 1000"
+            ))?;
+            let ids = stmt
+                .query_map((me, &today, entity), |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+    }
+
     /// Pending approvals whose current step waits for this person (oldest first, at most
     /// 200).
     pub fn approvals_waiting_for(&self, access: &Access) -> Result<Vec<Approval>> {

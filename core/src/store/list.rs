@@ -251,8 +251,38 @@ pub(super) fn conditions(
 }
 
 impl Store {
+    /// A query with `waiting=me` turned into what it means — `id in (…)` of the records with
+    /// an approval waiting for the caller; `None` when there are none.
+    fn resolve_waiting<'q>(
+        &self,
+        access: &Access,
+        entity: &str,
+        query: &'q ListQuery,
+    ) -> Result<Option<std::borrow::Cow<'q, ListQuery>>> {
+        if !query.waiting_for_me {
+            return Ok(Some(std::borrow::Cow::Borrowed(query)));
+        }
+        let ids = self.records_waiting_for(access, entity)?;
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut q = query.clone();
+        q.waiting_for_me = false;
+        q.filters.push(crate::Filter {
+            field: "id".into(),
+            op: crate::Op::In,
+            value: ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        });
+        Ok(Some(std::borrow::Cow::Owned(q)))
+    }
+
     /// Counts the records a list query would return (all pages), within scope.
     pub fn count(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<i64> {
+        let Some(query) = self.resolve_waiting(access, entity, query)? else {
+            entity_for(&self.schema(), access, entity, "read", |p| p.read)?;
+            return Ok(0);
+        };
+        let query = query.as_ref();
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
@@ -279,6 +309,11 @@ impl Store {
         query: &ListQuery,
         cap: i64,
     ) -> Result<(i64, bool)> {
+        let Some(query) = self.resolve_waiting(access, entity, query)? else {
+            entity_for(&self.schema(), access, entity, "read", |p| p.read)?;
+            return Ok((0, false));
+        };
+        let query = query.as_ref();
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
@@ -303,6 +338,15 @@ impl Store {
 
     /// Lists records of an entity type the caller may read, within scope.
     pub fn list(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<Page> {
+        let Some(query) = self.resolve_waiting(access, entity, query)? else {
+            // Still refused when the type is not the caller's to read.
+            entity_for(&self.schema(), access, entity, "read", |p| p.read)?;
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let query = query.as_ref();
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
         let sort = &query.sort;

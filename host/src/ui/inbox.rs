@@ -73,6 +73,40 @@ pub async fn inbox(State(state): State<AppState>, UiCaller(caller): UiCaller) ->
         .collect();
     let mut ctx = base(&state, &caller, "/inbox");
     ctx.insert("items".into(), json!(items));
+    // Who decides my approvals while I am away.
+    let locale = locale_of(&caller);
+    let current = state.store().delegation(&caller.access).ok().flatten();
+    let people: Vec<Json> = state
+        .store()
+        .list(
+            &caller.access,
+            "user",
+            &qingguan_core::ListQuery {
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .map(|p| p.items)
+        .unwrap_or_default()
+        .iter()
+        .filter(|u| u.id != caller.user.id && u.get("active") != &qingguan_core::Value::Bool(false))
+        .map(|u| {
+            json!({"id": u.id, "name": u.get("display_name").to_text(),
+                   "selected": current.as_ref().is_some_and(|d| d.delegate == u.id)})
+        })
+        .collect();
+    ctx.insert(
+        "delegation".into(),
+        json!({
+            "current": current.as_ref().map(|d| json!({
+                "who": title_of(&state, &caller, "user", d.delegate), "until": d.until})),
+            "people": people,
+            "W": {"title": t(locale, "delegation_title"), "help": t(locale, "delegation_help"),
+                  "to": t(locale, "delegation_to"), "until": t(locale, "delegation_until"),
+                  "set": t(locale, "delegation_set"), "end": t(locale, "delegation_end"),
+                  "now": t(locale, "delegation_now")},
+        }),
+    );
     // The choice to get them by e-mail too, when the server sends mail.
     if state.mailer().is_some() {
         let on = state
@@ -88,6 +122,62 @@ pub async fn inbox(State(state): State<AppState>, UiCaller(caller): UiCaller) ->
         );
     }
     page(StatusCode::OK, "inbox.html", Json::Object(ctx))
+}
+
+/// A delegation a form posts.
+#[derive(Debug, serde::Deserialize)]
+pub struct DelegationForm {
+    #[serde(default)]
+    delegate: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// `POST /inbox/delegation`: someone decides my approvals until a day; `POST
+/// /inbox/delegation/end` ends it. A refusal (oneself, a past day) shows the inbox with why.
+pub async fn set_delegation(
+    State(state): State<AppState>,
+    SignedForm { caller, form }: SignedForm<DelegationForm>,
+) -> Response {
+    let access = caller.access.clone();
+    let Ok(delegate) = form.delegate.parse::<i64>() else {
+        return Redirect::to("/inbox").into_response();
+    };
+    let until = form.until.clone();
+    match state
+        .blocking(move |s| s.set_delegation(&access, Some((delegate, &until))))
+        .await
+    {
+        Ok(()) => Redirect::to("/inbox").into_response(),
+        Err(err) => {
+            let locale = locale_of(&caller);
+            let why: Vec<String> = err.fields.values().map(|r| r.render(locale)).collect();
+            let text = if why.is_empty() {
+                err.message
+            } else {
+                why.join("; ")
+            };
+            crate::ui::render::message(
+                &state,
+                &caller,
+                err.status,
+                &t(locale, "delegation_title"),
+                &text,
+            )
+        }
+    }
+}
+
+/// `POST /inbox/delegation/end`.
+pub async fn end_delegation(
+    State(state): State<AppState>,
+    SignedForm { caller, form: _f }: SignedForm<serde::de::IgnoredAny>,
+) -> Response {
+    let access = caller.access.clone();
+    let _ = state
+        .blocking(move |s| s.set_delegation(&access, None))
+        .await;
+    Redirect::to("/inbox").into_response()
 }
 
 /// The e-mail choice a form posts.

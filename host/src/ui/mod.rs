@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
         .route("/inbox/mail", post(inbox::mail_choice))
+        .route("/inbox/delegation", post(inbox::set_delegation))
+        .route("/inbox/delegation/end", post(inbox::end_delegation))
         .route("/pick/{entity}", get(search::pick))
         .route("/e/{entity}", get(records::list))
         .route("/e/{entity}/kanban", get(records::kanban))

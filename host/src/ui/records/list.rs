@@ -223,6 +223,23 @@ pub(super) fn list_page(
         "can_create".into(),
         json!(caller.access.permission(&entity).create && !e.retired && entity != "user"),
     );
+    // "Waiting for me": the records of a type with a workflow whose approvals wait for the
+    // reader (a toggle).
+    if state.store().workflow(&entity).is_some() {
+        let active = get("waiting") == "me";
+        let mut p: Pairs = base_pairs
+            .iter()
+            .filter(|(k, _)| k != "waiting")
+            .cloned()
+            .collect();
+        if !active {
+            p.push(("waiting".into(), "me".into()));
+        }
+        ctx.insert(
+            "waiting".into(),
+            json!({"active": active, "href": format!("/e/{entity}?{}", encode(&p)), "label": t(locale, "waiting_for_me")}),
+        );
+    }
     ctx.insert(
         "can_import".into(),
         json!(crate::ui::imports::may_import(&caller, &e)),
