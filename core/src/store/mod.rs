@@ -7,6 +7,7 @@ mod call_scope;
 pub use backup::{restore_install, InstallFile};
 pub use call_scope::CallScope;
 mod approvals;
+mod delegations;
 mod history;
 mod input;
 mod integrity;
@@ -20,7 +21,7 @@ mod storage;
 #[cfg(test)]
 mod tests;
 mod workflows;
-pub use approvals::Delegation;
+pub use delegations::Delegation;
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use scope::scope_condition as scope_sql;
