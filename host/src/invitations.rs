@@ -17,6 +17,44 @@ pub struct Invited {
     pub mail_error: Option<String>,
 }
 
+/// One invited person of an import.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvitedUser {
+    pub user_id: i64,
+    pub username: String,
+    #[serde(flatten)]
+    pub invited: Invited,
+}
+
+/// Invites every user an import created (administrators); each gets a new link.
+pub fn invite_imported(
+    state: &AppState,
+    access: &Access,
+    import: i64,
+) -> Result<Vec<InvitedUser>, Error> {
+    let store = state.store();
+    let log = store.import_log(access, import)?;
+    if log.entity != "user" {
+        return Err(Error::conflict("this import did not create users"));
+    }
+    let mut out = Vec::new();
+    for id in store.imported_records(access, import)? {
+        let Ok(user) = store.get(access, "user", id) else {
+            continue;
+        };
+        // A deactivated (or since removed) user is not invited.
+        let Ok(invited) = invite(state, access, id) else {
+            continue;
+        };
+        out.push(InvitedUser {
+            user_id: id,
+            username: user.get("username").to_text(),
+            invited,
+        });
+    }
+    Ok(out)
+}
+
 /// Invites a user (administrators): see the module.
 pub fn invite(state: &AppState, access: &Access, user_id: i64) -> Result<Invited, Error> {
     let store = state.store();

@@ -395,3 +395,75 @@ fn a_person_turns_notification_mail_off_and_gets_none() {
     let on = boss_client.patch("/api/v1/auth/me", &json!({"mail_notifications": true}));
     assert_eq!(on.status, 200, "{}", on.text);
 }
+
+#[test]
+fn an_administrator_imports_people_and_invites_them() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (rep, _) = s.user("amy", "sales", "east");
+    let (_mia, mia_id) = s.user("mia", "manager", "east");
+    let file = "Username,Display name,Role,Team,Email,Manager\n\
+li,李雷,sales,east,li@example.com,mia\n\
+han,韩梅梅,sales,east,,mia\n\
+bad,Bad,nosuchrole,,,\n";
+    let upload = |c: &qingguan_tests::Client| {
+        c.send(
+            reqwest::Method::POST,
+            "/api/v1/imports?entity=user&file_name=people.csv",
+            |r| r.body(file.to_string()),
+        )
+    };
+    assert_eq!(upload(&rep).status, 403, "a rep does not import people");
+    let up = upload(&admin);
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+    let options = json!({"mapping": {"Username": "username", "Display name": "display_name", "Role": "role",
+                                     "Team": "team", "Email": "email", "Manager": "manager"}});
+    let upsert = admin.post(
+        &format!("/api/v1/imports/{id}/run"),
+        &json!({"mapping": options["mapping"], "mode": "upsert", "key": "username"}),
+    );
+    assert_eq!(upsert.status, 400, "people are only added: {}", upsert.text);
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/imports/{id}/run"), &options)
+            .status,
+        202
+    );
+    let mut done = json!(null);
+    for _ in 0..200 {
+        done = admin.get(&format!("/api/v1/imports/{id}")).body;
+        if done["status"] == "done" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        (done["inserted"].as_i64(), done["failed"].as_i64()),
+        (Some(2), Some(1)),
+        "{done}"
+    );
+    let li = admin.get("/api/v1/records/user?username=li").body["items"][0].clone();
+    assert_eq!(li["manager"], mia_id);
+    assert_eq!(li["display_name"], "李雷");
+    // Nobody knows their password until they accept an invitation.
+    let invited = admin.post(&format!("/api/v1/imports/{id}/invitations"), &json!({}));
+    assert_eq!(invited.status, 200, "{}", invited.text);
+    let items = invited.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["username"], "li");
+    let link = items[0]["link"].as_str().unwrap();
+    assert_eq!(s.anonymous().get(link).status, 200);
+    assert_eq!(
+        rep.post(&format!("/api/v1/imports/{id}/invitations"), &json!({}))
+            .status,
+        403
+    );
+    // People are deactivated one by one, not undone.
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/imports/{id}/undo"), &json!({}))
+            .error_code(409),
+        "conflict"
+    );
+}

@@ -15,6 +15,11 @@ impl Store {
     /// stays as it was, with the report saying why.
     pub fn undo_import(&self, access: &Access, id: i64) -> Result<UndoReport> {
         let log = self.import_log(access, id)?;
+        if log.entity == "user" {
+            return Err(Error::conflict(
+                "imported users are not undone: deactivate the ones that should not be there",
+            ));
+        }
         type Done = (i64, String, i64, Option<String>);
         let rows: Vec<Done> = self.read(|c| {
             let mut stmt = c.prepare(

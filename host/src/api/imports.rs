@@ -135,6 +135,25 @@ pub async fn run(
     start(state, caller, id, ImportPass::Import, options).await
 }
 
+/// Invite the users an import created (administrators): each gets a new one-time link, mailed
+/// when mail is set up; the answer lists every link (shown once).
+#[utoipa::path(post, path = "/imports/{id}/invitations", tag = "imports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Import id")),
+    responses((status = 200, description = "{items: [{user_id, username, link, mailed, mail_error}]}", body = Value),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn invitations(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    caller.access.require_admin()?;
+    let st = state.clone();
+    let items = state
+        .blocking(move |_| crate::invitations::invite_imported(&st, &caller.access, id))
+        .await?;
+    Ok(Json(json!({ "items": items })))
+}
+
 /// Undo a finished import as one batch: records it created are deleted, records it updated
 /// get their earlier values back; a record changed since (or that others now reference) is
 /// left as it is and listed.

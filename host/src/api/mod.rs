@@ -113,6 +113,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(imports::check))
         .routes(routes!(imports::run))
         .routes(routes!(imports::undo))
+        .routes(routes!(imports::invitations))
         .routes(routes!(users::create_user))
         .routes(routes!(users::set_password))
         .routes(routes!(users::invite))

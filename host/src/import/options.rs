@@ -150,6 +150,33 @@ impl ImportOptions {
                 },
             }
         }
+        if e.name == "user" {
+            // People come in as new users with an invitation each; changing them is one at a
+            // time.
+            if self.mode == Mode::Upsert {
+                keep(
+                    &mut errors,
+                    "mode".into(),
+                    Reason::NotOption {
+                        value: "upsert".into(),
+                        options: vec!["insert".into()],
+                    },
+                );
+            }
+            if let Some(c) = self.column_of(CREATED_AT) {
+                keep(&mut errors, format!("mapping.{c}"), Reason::AdminOnly);
+            }
+            if self.column_of("username").is_none() {
+                keep(
+                    &mut errors,
+                    "mapping".into(),
+                    Reason::NoField {
+                        entity: "user".into(),
+                        field: "username".into(),
+                    },
+                );
+            }
+        }
         if self.mode == Mode::Upsert {
             match self.key.as_deref() {
                 Some(k) if e.field(k).is_some_and(|f| f.def.unique) => {

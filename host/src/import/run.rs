@@ -13,6 +13,22 @@ use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+/// A row of a user import as a new user, invited rather than given a password.
+fn new_user(values: &Map<String, Json>) -> qingguan_core::NewUser {
+    let text = |k: &str| values.get(k).and_then(Json::as_str).map(str::to_string);
+    qingguan_core::NewUser {
+        username: text("username").unwrap_or_default(),
+        display_name: text("display_name"),
+        password: String::new(),
+        invite: true,
+        role: text("role").unwrap_or_default(),
+        team: text("team"),
+        manager: values.get("manager").and_then(Json::as_i64),
+        email: text("email"),
+        locale: text("locale"),
+    }
+}
+
 /// Rows per transaction: long enough to make a large file quick, short enough that other
 /// writers wait a few hundred milliseconds at most.
 pub const CHUNK_ROWS: usize = 500;
@@ -152,6 +168,12 @@ impl<'a> Pass<'a> {
             Mode::Upsert => self.find_by_key(&input.values)?,
         };
         let (action, record, before) = match existing {
+            None if entity == "user" => {
+                let r = self
+                    .store
+                    .create_user(self.access, &new_user(&input.values), false)?;
+                (RowAction::Insert, r, None)
+            }
             None => {
                 let r = self.store.create_imported(
                     self.access,

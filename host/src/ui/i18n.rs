@@ -142,6 +142,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("import_more_errors", "Only the first 1,000 refused rows are listed.", "仅列出前 1,000 行错误。"),
     ("import_undone", "Undone: {deleted} records deleted, {restored} restored; left as they are:", "已撤销：删除 {deleted} 条，恢复 {restored} 条；以下记录保持不变："),
     ("import_rows", "Rows", "行数"),
+    ("import_invite", "Send the imported users their invitations", "向导入的用户发送邀请"),
+    ("import_invited", "Invitations made (✉: e-mailed). Links not e-mailed are shown only now: pass them on.", "邀请已生成（✉：已发邮件）。未发邮件的链接只在此显示一次，请转交给对应用户。"),
     ("import_encoding_gb18030", "The file was read as GBK (GB18030), as Excel saves CSV on Chinese Windows.", "文件按 GBK（GB18030）编码读取，即中文 Windows 下 Excel 另存的 CSV 格式。"),
     ("import_encoding_repaired", "The file is UTF-8 but for {replaced} stray bytes, shown as �: check those values before importing.", "文件为 UTF-8 编码，但有 {replaced} 个无效字节，已显示为 �：导入前请检查相关内容。"),
     ("import_not_undone", "Nothing could be undone:", "没有可撤销的内容："),

@@ -50,6 +50,8 @@ const KEYS: &[&str] = &[
     "import_when",
     "import_result",
     "import_remembered",
+    "import_invite",
+    "import_invited",
     "import_encoding_gb18030",
     "import_not_undone",
 ];
@@ -228,6 +230,7 @@ fn import_page_with(
     status: StatusCode,
     error: Option<String>,
     posted: Option<ImportOptions>,
+    invited: Option<Json>,
 ) -> Response {
     let locale = locale_of(caller);
     let log = match state.store().import_log(&caller.access, id) {
@@ -329,10 +332,10 @@ fn import_page_with(
     }
     ctx.insert(
         "may_undo".into(),
-        json!(matches!(
-            log.status,
-            ImportStatus::Done | ImportStatus::Interrupted
-        )),
+        json!(
+            matches!(log.status, ImportStatus::Done | ImportStatus::Interrupted)
+                && log.entity != "user"
+        ),
     );
     if let Some(report) = &log.undo_report {
         let skipped: Vec<Json> = report
@@ -357,6 +360,11 @@ fn import_page_with(
     if let Some(err) = error {
         ctx.insert("error".into(), json!(err));
     }
+    ctx.insert(
+        "may_invite".into(),
+        json!(log.entity == "user" && log.status == ImportStatus::Done && caller.access.is_admin()),
+    );
+    ctx.insert("invited".into(), json!(invited));
     page(status, "import.html", Json::Object(ctx))
 }
 
@@ -366,7 +374,7 @@ pub async fn import_page(
     UiCaller(caller): UiCaller,
     Path(id): Path<i64>,
 ) -> Response {
-    import_page_with(&state, &caller, id, StatusCode::OK, None, None)
+    import_page_with(&state, &caller, id, StatusCode::OK, None, None, None)
 }
 
 /// `POST /imports/{id}`: `action` = `check`, `run` or `undo`, with the mapping form.
@@ -382,10 +390,53 @@ pub async fn import_action(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let access = caller.access.clone();
+    if action == "invite" {
+        let st = state.clone();
+        return match state
+            .blocking(move |_| crate::invitations::invite_imported(&st, &access, id))
+            .await
+        {
+            Ok(items) => {
+                let rows: Vec<Json> = items
+                    .iter()
+                    .map(|u| {
+                        json!({"username": u.username, "link": u.invited.link,
+                                    "mailed": u.invited.mailed})
+                    })
+                    .collect();
+                import_page_with(
+                    &state,
+                    &caller,
+                    id,
+                    StatusCode::OK,
+                    None,
+                    None,
+                    Some(json!(rows)),
+                )
+            }
+            Err(err) => import_page_with(
+                &state,
+                &caller,
+                id,
+                err.status,
+                Some(err.message),
+                None,
+                None,
+            ),
+        };
+    }
     if action == "undo" {
         return match state.blocking(move |s| s.undo_import(&access, id)).await {
             Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
-            Err(err) => import_page_with(&state, &caller, id, err.status, Some(err.message), None),
+            Err(err) => import_page_with(
+                &state,
+                &caller,
+                id,
+                err.status,
+                Some(err.message),
+                None,
+                None,
+            ),
         };
     }
     let pass = if action == "run" {
@@ -418,7 +469,15 @@ pub async fn import_action(
             } else {
                 detail.join("; ")
             };
-            import_page_with(&state, &caller, id, err.status, Some(text), Some(posted))
+            import_page_with(
+                &state,
+                &caller,
+                id,
+                err.status,
+                Some(text),
+                Some(posted),
+                None,
+            )
         }
     }
 }
