@@ -12,6 +12,7 @@ mod app;
 mod background;
 mod backup;
 mod builtin;
+mod bulk;
 mod caller;
 pub mod cli;
 mod demo;

@@ -5,6 +5,7 @@ mod appraisal;
 mod auth;
 mod bad_input;
 mod browser;
+mod bulk;
 mod cli;
 mod core_trust;
 mod export;

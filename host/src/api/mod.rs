@@ -83,6 +83,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::get, records::update, records::delete))
         .routes(routes!(records::history))
         .routes(routes!(export::export))
+        .routes(routes!(records::bulk))
         .routes(routes!(workflows::list_workflows))
         .routes(routes!(
             workflows::get_workflow,

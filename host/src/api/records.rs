@@ -219,3 +219,29 @@ pub async fn history(
     let h = state.store().history(&caller.access, &entity, id)?;
     Ok(Json(json!({ "items": h })))
 }
+
+/// Bulk work on selected records: `{"action": "set", "ids": […], "field": …, "value": …}`,
+/// `{"action": "owner", "ids": […], "owner": user id}` or `{"action": "delete", "ids": […]}`
+/// (at most 500). Each record is written on its own with the caller's rights, hooks and
+/// workflows; the answer says how many were done and why each other one was refused.
+#[utoipa::path(post, path = "/records/{entity}/bulk", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name")),
+    request_body(content = Value, description = "The action and the record ids"),
+    responses((status = 200, description = "{done, refused: [{id, reason}]}", body = Value),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(entity): ApiPath<String>,
+    ApiJson(action): ApiJson<crate::bulk::BulkAction>,
+) -> ApiResult<Json<Value>> {
+    let locale = caller.locale();
+    let user_changed = entity == USER;
+    let report = state
+        .blocking(move |s| crate::bulk::run(s, &caller.access, &entity, &action, locale))
+        .await?;
+    if user_changed {
+        state.forget_sessions();
+    }
+    Ok(Json(json!(report)))
+}

@@ -85,6 +85,11 @@ pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
         "api_tokens",
+        "bulk_select_all",
+        "bulk_ticked",
+        "bulk_set",
+        "bulk_owner",
+        "bulk_apply",
         "invite",
         "invite_instead",
         "email",

@@ -189,3 +189,14 @@
     if (moved && e.target.closest(".card-item")) { e.preventDefault(); moved = false; }
   }, true);
 })();
+
+// A list's "select all" box ticks every row of the page for bulk work.
+(function () {
+  var all = document.querySelector("[data-select-all]");
+  if (!all) { return; }
+  all.addEventListener("change", function () {
+    document.querySelectorAll('input[name="id"][form="bulk"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+})();

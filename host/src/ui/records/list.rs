@@ -63,14 +63,21 @@ pub async fn list(
     )
 }
 
-/// The list page for the query string `raw`; `notice` (a refused change of a saved view) is
-/// shown above the list, and the page answered with `status`.
+/// A sentence above a list: a refusal (shown as an error) or what was done.
+#[derive(Debug)]
+pub(super) enum Notice {
+    Refused(String),
+    Done(String),
+}
+
+/// The list page for the query string `raw`; `notice` (a refused change of a saved view, the
+/// report of a bulk change) is shown above the list, and the page answered with `status`.
 pub(super) fn list_page(
     state: &AppState,
     caller: &Caller,
     entity: &str,
     raw: Option<&str>,
-    notice: Option<String>,
+    notice: Option<Notice>,
     status: StatusCode,
 ) -> Response {
     let (state, caller, entity) = (state.clone(), caller.clone(), entity.to_string());
@@ -240,6 +247,27 @@ pub(super) fn list_page(
             json!({"active": active, "href": format!("/e/{entity}?{}", encode(&p)), "label": t(locale, "waiting_for_me")}),
         );
     }
+    // Bulk work on ticked rows: the fields one may set (not read-only, not retired), and the
+    // people the records may be given to.
+    let perm = caller.access.permission(&entity);
+    if perm.update && !e.retired && entity != "user" {
+        let fields: Vec<Json> = e
+            .visible_fields()
+            .filter(|f| !f.def.readonly)
+            .map(|f| json!({"name": f.def.name, "label": f.def.label.get(locale)}))
+            .collect();
+        let owners: Vec<Json> = state
+            .store()
+            .owner_choices(&caller.access, &entity, 500)
+            .unwrap_or_default()
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": name}))
+            .collect();
+        ctx.insert(
+            "bulk".into(),
+            json!({"fields": fields, "owners": owners, "delete": perm.delete}),
+        );
+    }
     ctx.insert(
         "can_import".into(),
         json!(crate::ui::imports::may_import(&caller, &e)),
@@ -275,7 +303,18 @@ pub(super) fn list_page(
     ctx.insert("sort".into(), json!(sort));
     ctx.insert("views".into(), json!(views));
     ctx.insert("query_string".into(), json!(query_string));
-    ctx.insert("error".into(), json!(notice.or(error)));
+    match notice {
+        Some(Notice::Done(text)) => {
+            ctx.insert("flash".into(), json!(text));
+            ctx.insert("error".into(), json!(error));
+        }
+        Some(Notice::Refused(text)) => {
+            ctx.insert("error".into(), json!(text));
+        }
+        None => {
+            ctx.insert("error".into(), json!(error));
+        }
+    }
     ctx.insert("q".into(), json!(""));
     page(status, "list.html", Json::Object(ctx))
 }

@@ -48,7 +48,14 @@ fn refused(state: &AppState, caller: &Caller, entity: &str, back: &str, e: &ApiE
             .join("; ")
     };
     let back = clean_query(back);
-    list_page(state, caller, entity, Some(&back), Some(text), e.status)
+    list_page(
+        state,
+        caller,
+        entity,
+        Some(&back),
+        Some(super::list::Notice::Refused(text)),
+        e.status,
+    )
 }
 
 #[derive(Debug, Deserialize)]
