@@ -1,6 +1,7 @@
 //! Black-box tests of Qingguan through its public boundaries: HTTP over a real socket and
 //! the command line, against real SQLite files.
 
+mod activities;
 mod appraisal;
 mod auth;
 mod bad_input;

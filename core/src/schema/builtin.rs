@@ -4,7 +4,7 @@ use super::{EntityDef, FieldDef, FieldType as T, Label, Layout, Section};
 
 /// The core's base definitions, in menu order.
 pub fn builtin_entities() -> Vec<EntityDef> {
-    vec![customer(), contact(), user()]
+    vec![customer(), contact(), user(), activity()]
 }
 
 fn section(en: &str, zh: &str, fields: &[&str]) -> Section {
@@ -111,6 +111,43 @@ fn contact() -> EntityDef {
             list_columns: columns(&["name", "customer", "title", "phone", "email"]),
         }),
         indexes: Vec::new(),
+    }
+}
+
+/// Notes, calls, visits, meetings and to-dos about any record (`about_entity` + `about_id`),
+/// the record's timeline with its history; `@username` in the text notifies that person.
+fn activity() -> EntityDef {
+    EntityDef {
+        name: "activity".into(),
+        label: Label::new("Activity", "活动记录"),
+        fields: vec![
+            FieldDef::new("kind", T::Select, "Kind", "类型")
+                .required()
+                .options(&[
+                    ("note", "Note", "备注"),
+                    ("call", "Call", "电话"),
+                    ("visit", "Visit", "拜访"),
+                    ("meeting", "Meeting", "会议"),
+                    ("todo", "To-do", "待办"),
+                ]),
+            FieldDef::new("subject", T::Text, "Subject", "主题").required(),
+            FieldDef::new("body", T::LongText, "Details", "内容"),
+            FieldDef::new("due_on", T::Date, "Due", "计划日期"),
+            FieldDef::new("done", T::Boolean, "Done", "已完成"),
+            FieldDef::new("about_entity", T::Text, "About (type)", "关联类型"),
+            FieldDef::new("about_id", T::Integer, "About (record)", "关联记录"),
+        ],
+        title_field: Some("subject".into()),
+        kanban_field: None,
+        layout: Some(Layout {
+            sections: vec![
+                section("Activity", "活动", &["kind", "subject", "body"]),
+                section("Plan", "计划", &["due_on", "done"]),
+                section("About", "关联", &["about_entity", "about_id"]),
+            ],
+            list_columns: columns(&["subject", "kind", "due_on", "done", "owner"]),
+        }),
+        indexes: vec![columns(&["about_entity", "about_id"])],
     }
 }
 

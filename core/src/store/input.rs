@@ -154,6 +154,13 @@ pub(super) fn core_rules(
     current: Option<&Record>,
     changed: &BTreeMap<String, Value>,
 ) -> Result<()> {
+    if e.name == "activity" {
+        // What it is about, as it would be after the write.
+        let mut values: BTreeMap<String, Value> =
+            current.map(|c| c.values.clone()).unwrap_or_default();
+        values.extend(changed.clone());
+        return store.check_about(access, &values);
+    }
     if e.name != "user" {
         return Ok(());
     }

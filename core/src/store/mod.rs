@@ -1,6 +1,7 @@
 //! The record store: one SQLite database in WAL mode, one writer connection and a pool of
 //! readers, with the effective schema and the roles cached in memory.
 
+mod activities;
 pub mod aggregate;
 mod backup;
 mod call_scope;
@@ -21,6 +22,7 @@ mod storage;
 #[cfg(test)]
 mod tests;
 mod workflows;
+pub use activities::TimelineItem;
 pub use delegations::Delegation;
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 

@@ -332,6 +332,9 @@ impl Store {
                     .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), true)?;
                 self.enqueue_webhooks(tx, &e, "created", &record, None)?;
+                if entity == "activity" {
+                    self.notify_mentions(tx, &record, access.user_id)?;
+                }
                 Ok(record)
             })
         })?;

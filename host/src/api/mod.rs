@@ -82,6 +82,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::get, records::update, records::delete))
         .routes(routes!(records::history))
+        .routes(routes!(records::timeline))
         .routes(routes!(export::export))
         .routes(routes!(records::bulk))
         .routes(routes!(workflows::list_workflows))

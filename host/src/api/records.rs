@@ -245,3 +245,21 @@ pub async fn bulk(
     }
     Ok(Json(json!(report)))
 }
+
+/// A record's timeline, newest first: the activities about it (notes, calls, visits, meetings,
+/// to-dos — the built-in `activity` type, with `about_entity` and `about_id`) that the caller
+/// may read, and its history (changes, approval requests and decisions).
+#[utoipa::path(get, path = "/records/{entity}/{id}/timeline", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id")),
+    responses((status = 200, description = "{\"items\": [{kind: activity|change, at, record|entry}]}", body = Value),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((entity, id)): ApiPath<(String, i64)>,
+) -> ApiResult<Json<Value>> {
+    let items = state
+        .blocking(move |s| s.timeline(&caller.access, &entity, id))
+        .await?;
+    Ok(Json(json!({ "items": items })))
+}

@@ -108,6 +108,41 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         })
         .collect();
     ctx.insert("waiting".into(), json!(waiting));
+    // My activities due today or overdue, not done.
+    // "Today" in the install's time zone (UTC+8 for Chinese, UTC otherwise, when unset).
+    let minutes = state.store().time_zone().ok().flatten().unwrap_or(
+        if locale_of(&caller) == qingguan_core::Locale::ZhCn {
+            480
+        } else {
+            0
+        },
+    );
+    let today = (chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)))
+        .date_naive()
+        .to_string();
+    let me_text = caller.user.id.to_string();
+    let due: Vec<Json> = qingguan_core::ListQuery::from_pairs([
+        ("owner", me_text.as_str()),
+        ("due_on[lte]", today.as_str()),
+        ("done[ne]", "true"),
+        ("sort", "due_on"),
+        ("limit", "20"),
+    ])
+    .ok()
+    .and_then(|q| state.store().list(&caller.access, "activity", &q).ok())
+    .map(|p| p.items)
+    .unwrap_or_default()
+    .iter()
+    .map(|a| {
+        let href = match (a.get("about_entity").to_text(), a.get("about_id").to_text()) {
+            (e, i) if !e.is_empty() && !i.is_empty() => format!("/e/{e}/{i}"),
+            _ => format!("/e/activity/{}", a.id),
+        };
+        json!({"href": href, "subject": a.get("subject").to_text(), "due": a.get("due_on").to_text(),
+               "overdue": a.get("due_on").to_text() < today})
+    })
+    .collect();
+    ctx.insert("my_activities".into(), json!(due));
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));

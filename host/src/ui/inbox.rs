@@ -49,6 +49,11 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
     };
     match n.kind.as_str() {
         "approval_waiting" => format!("{what}: {} → {to}", t(locale, "note_waiting")),
+        "mention" => format!(
+            "{what}: {by} {} — {}",
+            t(locale, "mentioned_you"),
+            p("subject")
+        ),
         "approval_approved" => format!("{what}: {by} {} → {to}{tail}", t(locale, "approved")),
         "approval_rejected" => format!(
             "{what}: {by} {} ({} {to}){tail}",

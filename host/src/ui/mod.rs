@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/e/{entity}/export.csv", get(records::export_csv))
         .route("/e/{entity}/export.xlsx", get(records::export_xlsx))
         .route("/e/{entity}/bulk", post(records::bulk_action))
+        .route("/e/{entity}/{id}/activity", post(records::add_activity))
         .route(
             "/e/{entity}/import",
             get(imports::upload_page).post(imports::upload),

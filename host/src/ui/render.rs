@@ -85,6 +85,7 @@ pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
         "api_tokens",
+        "my_activities",
         "bulk_select_all",
         "bulk_ticked",
         "bulk_set",

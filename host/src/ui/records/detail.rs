@@ -209,6 +209,10 @@ pub(super) fn detail_page(
     ctx.insert("related".into(), json!(related));
     ctx.insert("history".into(), json!(history));
     ctx.insert(
+        "activities".into(),
+        json!(super::activities::card(state, caller, &e, id)),
+    );
+    ctx.insert(
         "workflow".into(),
         json!(super::workflow_panel::panel(state, caller, &e, id)),
     );

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use qingguan_core::{Entity, Locale, Record, Value};
 
+mod activities;
 mod bulk;
 mod detail;
 mod export;
@@ -20,6 +21,7 @@ mod views;
 mod workflow;
 mod workflow_panel;
 
+pub use activities::add_activity;
 pub use bulk::bulk_action;
 pub use detail::{action, change_owner, delete, detail};
 pub use export::{export_csv, export_xlsx};

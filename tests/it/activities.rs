@@ -1,0 +1,110 @@
+//! Activities on every record: notes, calls and to-dos about a record the writer may read,
+//! @mentions that notify, the record's timeline merging activities with history, the record
+//! page's card and "my activities due" on the dashboard.
+
+use qingguan_tests::{customer, TestServer, USER_PASSWORD};
+use serde_json::json;
+
+#[test]
+fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (mia, _) = s.user("mia", "manager", "east");
+    let (bob, _) = s.user("bob", "sales", "west");
+    let c = amy.create("customer", customer("杭州恒信科技"));
+    let theirs = admin.create("customer", customer("Not Amy's"));
+
+    let note = amy.post(
+        "/api/v1/records/activity",
+        &json!({"kind": "call", "subject": "确认二期需求", "body": "客户要报价，@mia 请审一下。amy@example.com",
+                "about_entity": "customer", "about_id": c["id"]}),
+    );
+    assert_eq!(note.status, 201, "{}", note.text);
+    assert_eq!(note.body["owner"], amy_id);
+    // What it is about must be a record the writer may read, named in full.
+    let stranger = amy.post(
+        "/api/v1/records/activity",
+        &json!({"kind": "note", "subject": "x", "about_entity": "customer", "about_id": theirs["id"]}),
+    );
+    assert_eq!(stranger.status, 422, "{}", stranger.text);
+    assert!(stranger.body["error"]["fields"]["about_id"].is_string());
+    let half = amy.post(
+        "/api/v1/records/activity",
+        &json!({"kind": "note", "subject": "x", "about_entity": "customer"}),
+    );
+    assert!(
+        half.body["error"]["fields"]["about_id"].is_string(),
+        "{}",
+        half.text
+    );
+
+    // @mia is told; nobody else.
+    let told = mia.get("/api/v1/notifications").body;
+    assert_eq!(told["items"][0]["kind"], "mention", "{told}");
+    assert_eq!(told["items"][0]["link"], format!("/e/customer/{}", c["id"]));
+    assert!(bob.get("/api/v1/notifications").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The timeline: the activity and the record's history, newest first.
+    let v = c["version"].as_i64().unwrap();
+    amy.patch_v(
+        &format!("/api/v1/records/customer/{}", c["id"]),
+        v,
+        &json!({"status": "customer"}),
+    );
+    let timeline = amy.get(&format!("/api/v1/records/customer/{}/timeline", c["id"]));
+    assert_eq!(timeline.status, 200, "{}", timeline.text);
+    let kinds: Vec<&str> = timeline.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["change", "activity", "change"], "{}", timeline.text);
+    assert_eq!(
+        timeline.body["items"][1]["record"]["subject"],
+        "确认二期需求"
+    );
+    assert_eq!(
+        bob.get(&format!("/api/v1/records/customer/{}/timeline", c["id"]))
+            .status,
+        404
+    );
+
+    // The record page's card adds one; the dashboard lists what is due.
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let page = ui.get(&format!("/e/customer/{}", c["id"]), "zh-CN");
+    assert!(
+        page.text.contains("data-activities") && page.text.contains("确认二期需求"),
+        "{}",
+        page.text
+    );
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let added = ui.post(
+        &format!("/e/customer/{}/activity", c["id"]),
+        "zh-CN",
+        &[
+            ("kind", "todo"),
+            ("subject", "寄合同"),
+            ("body", ""),
+            ("due_on", &yesterday),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.text);
+    assert!(added.text.contains("寄合同"), "{}", added.text);
+    let home = ui.get("/", "zh-CN");
+    assert!(
+        home.text.contains("data-my-activities") && home.text.contains("寄合同"),
+        "{}",
+        home.text
+    );
+    let bad = ui.post(
+        &format!("/e/customer/{}/activity", c["id"]),
+        "zh-CN",
+        &[("kind", "todo"), ("subject", "")],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+}
