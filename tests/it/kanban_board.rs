@@ -243,3 +243,52 @@ fn a_colour_given_in_studio_makes_a_stage_closed() {
         .text
         .contains("休眠客户 | #777"));
 }
+
+#[test]
+fn a_board_shows_only_mine_on_request_offers_quick_create_and_folds() {
+    let s = qingguan_tests::TestServer::start();
+    let admin = s.admin();
+    let (mia, _) = s.user("mia", "manager", "east");
+    let (amy, _) = s.user("amy", "sales", "east");
+    mia.create("customer", qingguan_tests::customer("Mia's lead"));
+    amy.create("customer", qingguan_tests::customer("Amy's lead"));
+    admin.create("customer", qingguan_tests::customer("Admin's lead"));
+    let ui = s.ui_login("mia", qingguan_tests::USER_PASSWORD);
+    let all = ui.get("/e/customer/kanban", "en");
+    assert!(
+        all.text.contains("Mia&#x27;s lead") || all.text.contains("Mia's lead"),
+        "{}",
+        all.text
+    );
+    assert!(all.text.contains("Amy"), "the team's cards: {}", all.text);
+    let mine = ui.get("/e/customer/kanban?mine=1", "en");
+    assert!(
+        mine.text.contains("Mia") && !mine.text.contains("Amy"),
+        "{}",
+        mine.text
+    );
+    assert!(mine.text.contains("data-mine=\"1\""));
+    let totals = ui.get("/e/customer/kanban/totals?mine=1", "en");
+    let lead = totals.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["value"] == "lead")
+        .unwrap()
+        .clone();
+    assert_eq!(lead["count"], 1, "{}", totals.text);
+    // Each column offers a new card in it, and folds.
+    assert!(
+        all.text
+            .contains("&#x2f;e&#x2f;customer&#x2f;new?status=lead"),
+        "{}",
+        all.text
+    );
+    assert!(all.text.contains("data-fold"));
+    let form = ui.get("/e/customer/new?status=customer", "en");
+    assert!(
+        form.text.contains("<option value=\"customer\" selected"),
+        "{}",
+        form.text
+    );
+}

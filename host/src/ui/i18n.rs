@@ -43,6 +43,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("export_csv", "Export CSV", "导出 CSV"),
     ("api_tokens", "API tokens", "API 令牌"),
     ("welcome", "Welcome", "欢迎"),
+    ("kanban_mine", "Only mine", "只看我的"),
+    ("kanban_fold", "Fold or unfold this column", "折叠/展开此列"),
     ("mentioned_you", "mentioned you", "提到了您"),
     ("activities", "Activities", "活动记录"),
     ("activity_add", "Add", "添加"),

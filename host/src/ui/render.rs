@@ -85,6 +85,8 @@ pub fn strings(locale: Locale) -> Json {
     let keys = [
         "export_csv",
         "api_tokens",
+        "kanban_mine",
+        "kanban_fold",
         "my_activities",
         "bulk_select_all",
         "bulk_ticked",

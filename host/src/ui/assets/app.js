@@ -86,7 +86,10 @@
   // Every column's count and total as the server has them now (its notation: 30万,
   // 300,000.00), after a card moved.
   function refreshTotals() {
-    fetch("/e/" + encodeURIComponent(board.dataset.entity) + "/kanban/totals" + (board.dataset.all ? "?all=1" : ""), { credentials: "same-origin" })
+    var params = [];
+    if (board.dataset.all) { params.push("all=1"); }
+    if (board.dataset.mine) { params.push("mine=1"); }
+    fetch("/e/" + encodeURIComponent(board.dataset.entity) + "/kanban/totals" + (params.length ? "?" + params.join("&") : ""), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { columns: [] }; })
       .then(function (j) {
         (j.columns || []).forEach(function (c) {
@@ -197,6 +200,25 @@
   all.addEventListener("change", function () {
     document.querySelectorAll('input[name="id"][form="bulk"]').forEach(function (box) {
       box.checked = all.checked;
+    });
+  });
+})();
+
+// Folding a kanban column hides its cards (remembered per board and column in this browser).
+(function () {
+  document.querySelectorAll(".kanban [data-fold]").forEach(function (button) {
+    var column = button.closest(".column");
+    var board = button.closest(".kanban");
+    var key = "qg-fold:" + board.dataset.entity + ":" + column.dataset.value;
+    var apply = function (folded) {
+      column.classList.toggle("folded", folded);
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+    };
+    try { apply(window.localStorage.getItem(key) === "1"); } catch (e) { apply(false); }
+    button.addEventListener("click", function () {
+      var folded = !column.classList.contains("folded");
+      apply(folded);
+      try { window.localStorage.setItem(key, folded ? "1" : "0"); } catch (e) { /* private mode */ }
     });
   });
 })();

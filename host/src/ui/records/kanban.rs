@@ -87,6 +87,9 @@ const RECENT_DAYS: i64 = 30;
 pub struct BoardQuery {
     #[serde(default)]
     all: Option<String>,
+    /// Only the caller's own cards (`mine=1`).
+    #[serde(default)]
+    mine: Option<String>,
 }
 
 impl BoardQuery {
@@ -94,6 +97,21 @@ impl BoardQuery {
         self.all
             .as_deref()
             .is_some_and(|a| !a.is_empty() && a != "0")
+    }
+
+    fn mine(&self) -> bool {
+        self.mine
+            .as_deref()
+            .is_some_and(|a| !a.is_empty() && a != "0")
+    }
+
+    /// The filters the board's choices add to every column (the owner, for "mine").
+    fn filters(&self, caller: &Caller) -> Vec<(String, String)> {
+        if self.mine() {
+            vec![("owner".into(), caller.user.id.to_string())]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -119,16 +137,23 @@ fn board_figures(
     caller: &Caller,
     e: &Entity,
     field: &Field,
-    all: bool,
+    bq: &BoardQuery,
 ) -> qingguan_core::Result<(Figures, Option<Figures>)> {
-    let every = figures(state, caller, e, &field.def.name, &[])?;
-    if all || !field.def.options.iter().any(closed) {
+    let chosen = bq.filters(caller);
+    let base = ListQuery::from_pairs(chosen.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map(|q| q.filters)
+        .unwrap_or_default();
+    let every = figures(state, caller, e, &field.def.name, &base)?;
+    if bq.all() || !field.def.options.iter().any(closed) {
         return Ok((every, None));
     }
     let (k, v) = recent_pair();
-    let filters = ListQuery::from_pairs([(k.as_str(), v.as_str())])
-        .map(|q| q.filters)
-        .unwrap_or_default();
+    let mut filters = base;
+    filters.extend(
+        ListQuery::from_pairs([(k.as_str(), v.as_str())])
+            .map(|q| q.filters)
+            .unwrap_or_default(),
+    );
     let recent = figures(state, caller, e, &field.def.name, &filters)?;
     Ok((every, Some(recent)))
 }
@@ -165,7 +190,7 @@ pub async fn kanban(
         .take(2)
         .cloned()
         .collect();
-    let (sums, recent) = match board_figures(&state, &caller, &e, &field, bq.all()) {
+    let (sums, recent) = match board_figures(&state, &caller, &e, &field, &bq) {
         Ok(f) => f,
         Err(err) => return core_error(&state, &caller, err),
     };
@@ -182,6 +207,7 @@ pub async fn kanban(
         if recent_only {
             pairs.push(since.clone());
         }
+        pairs.extend(bq.filters(&caller));
         let q = ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .unwrap_or_default();
         let page_data = match state.store().list(&caller.access, &entity, &q) {
@@ -204,6 +230,9 @@ pub async fn kanban(
         let mut col = column_json(locale, &o.value, figs);
         col["label"] = json!(o.label.get(locale));
         col["recent"] = json!(recent_only);
+        // A new card in this column: the form with the column's value filled in.
+        let value: String = form_urlencoded::byte_serialize(o.value.as_bytes()).collect();
+        col["new_href"] = json!(format!("/e/{entity}/new?{}={value}", field.def.name));
         col["cards"] = json!(cards);
         board.push(col);
     }
@@ -235,6 +264,7 @@ pub async fn kanban(
     let has_closed = field.def.options.iter().any(closed);
     ctx.insert("has_closed".into(), json!(has_closed));
     ctx.insert("show_all".into(), json!(bq.all()));
+    ctx.insert("mine".into(), json!(bq.mine()));
     ctx.insert("recent_days".into(), json!(RECENT_DAYS));
     page(StatusCode::OK, "kanban.html", Json::Object(ctx))
 }
@@ -255,7 +285,7 @@ pub async fn kanban_totals(
     let Some(field) = e.kanban_field.clone().and_then(|k| e.field(&k).cloned()) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!({"columns": []}))).into_response();
     };
-    let (sums, recent) = match board_figures(&state, &caller, &e, &field, bq.all()) {
+    let (sums, recent) = match board_figures(&state, &caller, &e, &field, &bq) {
         Ok(f) => f,
         Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
