@@ -193,9 +193,15 @@ impl Access {
         self.role.admin
     }
 
-    /// The permission on an entity type.
+    /// The permission on an entity type. Activities are a person's own whatever the role
+    /// says: others read them only through the record they are about (its timeline), so a note
+    /// on a record never reaches someone who may not read that record.
     pub fn permission(&self, entity: &str) -> EntityPermission {
-        self.role.permission(entity)
+        let mut p = self.role.permission(entity);
+        if entity == "activity" && !self.role.admin {
+            p.scope = Scope::Own;
+        }
+        p
     }
 
     /// Fails with [`Error::Forbidden`] unless the caller is an administrator.

@@ -85,6 +85,9 @@ pub fn run(
     action: &BulkAction,
     locale: Locale,
 ) -> Result<BulkReport, Error> {
+    if store.schema().entity(entity).is_none() {
+        return Err(Error::NotFound(format!("no entity type '{entity}'")));
+    }
     let ids = action.ids();
     if ids.is_empty() {
         return Err(Error::field("ids", Reason::Required));

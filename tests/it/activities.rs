@@ -17,7 +17,7 @@ fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
 
     let note = amy.post(
         "/api/v1/records/activity",
-        &json!({"kind": "call", "subject": "确认二期需求", "body": "客户要报价，@mia 请审一下。amy@example.com",
+        &json!({"kind": "call", "subject": "确认二期需求", "body": "客户要报价，@mia 请审一下，@bob 也看看。amy@example.com",
                 "about_entity": "customer", "about_id": c["id"]}),
     );
     assert_eq!(note.status, 201, "{}", note.text);
@@ -39,7 +39,7 @@ fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
         half.text
     );
 
-    // @mia is told; nobody else.
+    // @mia is told; bob (another team) may not read the customer, so is not.
     let told = mia.get("/api/v1/notifications").body;
     assert_eq!(told["items"][0]["kind"], "mention", "{told}");
     assert_eq!(told["items"][0]["link"], format!("/e/customer/{}", c["id"]));
@@ -47,6 +47,20 @@ fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
         .as_array()
         .unwrap()
         .is_empty());
+
+    // Activities are their author's own: others read them through the record they are about.
+    assert!(mia.get("/api/v1/records/activity").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let found = mia.get("/api/v1/search?q=%E4%BA%8C%E6%9C%9F");
+    assert!(!found.text.contains("确认二期需求"), "{}", found.text);
+    let for_mia = mia.get(&format!("/api/v1/records/customer/{}/timeline", c["id"]));
+    assert!(
+        for_mia.text.contains("确认二期需求"),
+        "her team's record: {}",
+        for_mia.text
+    );
 
     // The timeline: the activity and the record's history, newest first.
     let v = c["version"].as_i64().unwrap();
@@ -107,4 +121,70 @@ fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
         &[("kind", "todo"), ("subject", "")],
     );
     assert_eq!(bad.status, 422, "{}", bad.text);
+}
+
+#[test]
+fn a_new_record_that_looks_like_an_old_one_is_shown_first() {
+    let s = TestServer::start();
+    let (amy, _) = s.user("amy", "sales", "east");
+    let (bob, _) = s.user("bob", "sales", "west");
+    let mut c = customer("杭州恒信科技有限公司");
+    c["phone"] = json!("0571-88886666");
+    let old = amy.create("customer", c);
+    bob.create("customer", customer("Hidden Co., Ltd."));
+    let found = amy.post(
+        "/api/v1/records/customer/duplicates",
+        &json!({"name": "杭州恒信科技"}),
+    );
+    assert_eq!(found.status, 200, "{}", found.text);
+    assert_eq!(found.body["items"][0]["id"], old["id"]);
+    assert_eq!(found.body["items"][0]["field"], "name");
+    let by_phone = amy.post(
+        "/api/v1/records/customer/duplicates",
+        &json!({"name": "别的名字", "phone": "0571-88886666"}),
+    );
+    assert_eq!(by_phone.body["items"][0]["field"], "phone");
+    // Only among what the caller may read.
+    let hidden = amy.post(
+        "/api/v1/records/customer/duplicates",
+        &json!({"name": "HIDDEN CO"}),
+    );
+    assert!(
+        hidden.body["items"].as_array().unwrap().is_empty(),
+        "{}",
+        hidden.text
+    );
+    assert!(amy
+        .post(
+            "/api/v1/records/customer/duplicates",
+            &json!({"name": "全新客户"})
+        )
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The form shows them once; sending it again saves.
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let form = [
+        ("name", "杭州恒信科技 股份有限公司"),
+        ("kind", "company"),
+        ("status", "lead"),
+    ];
+    let first = ui.post("/e/customer/new", "zh-CN", &form);
+    assert_eq!(first.status, 409, "{}", first.text);
+    assert!(
+        first.text.contains("似乎已有相同的记录")
+            && first.text.contains("name=\"confirm_duplicates\""),
+        "{}",
+        first.text
+    );
+    let mut again = form.to_vec();
+    again.push(("confirm_duplicates", "1"));
+    let saved = ui.post("/e/customer/new", "zh-CN", &again);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert_eq!(
+        amy.get("/api/v1/records/customer?count=true").body["total"],
+        2
+    );
 }

@@ -392,3 +392,44 @@ fn lists_show_what_waits_for_me_and_a_delegate_sees_it_too() {
     );
     assert_ne!(me.status, 200, "{}", me.text);
 }
+
+#[test]
+fn a_delegate_does_not_decide_two_steps_of_one_approval() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let installed = install(&admin, "qingguan-oa", true);
+    assert_eq!(installed.status, 201, "{}", installed.text);
+    workflows(&admin);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (fay, fay_id) = s.user("fay", "finance", "hq");
+    let (fred, _) = s.user("fred", "finance", "hq");
+    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
+    let v = amy_rec["version"].as_i64().unwrap();
+    admin.patch_v(
+        &format!("/api/v1/records/user/{amy_id}"),
+        v,
+        &json!({"manager": mia_id}),
+    );
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let handed = mia.put(
+        "/api/v1/approvals/delegation",
+        &json!({"delegate": fay_id, "until": tomorrow}),
+    );
+    assert_eq!(handed.status, 200, "{}", handed.text);
+    let claim = amy.create("expense_claim", json!({"title": "大额采购"}));
+    amy.create("expense_line", json!({"claim": claim["id"], "spent_on": "2026-11-20", "category": "office", "description": "设备", "amount": "6000"}));
+    let claim = get(&amy, "expense_claim", &claim["id"]);
+    let asked = transition(&amy, "expense_claim", &claim, "submit_large");
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    // Fay decides the manager's step standing in for mia; the finance step needs someone else.
+    assert_eq!(approve(&fay, approval).status, 200);
+    let again = approve(&fay, approval);
+    assert_eq!(again.status, 422, "{}", again.text);
+    assert_eq!(get(&amy, "expense_claim", &claim["id"])["status"], "draft");
+    assert_eq!(approve(&fred, approval).status, 200);
+    assert_eq!(
+        get(&amy, "expense_claim", &claim["id"])["status"],
+        "approved"
+    );
+}

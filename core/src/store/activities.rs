@@ -8,7 +8,7 @@ use crate::notifications::notify;
 use crate::record::{HistoryEntry, Record};
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, ListQuery, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -102,35 +102,62 @@ impl Store {
         }
     }
 
-    /// Notifies the people an activity's subject or text mentions (`@username`), but its
-    /// author; on the write's own connection.
+    /// The people an activity about to be written mentions (`@username` in its subject or
+    /// text) who may read the record it is about — not its author, nobody for a note about
+    /// nothing. Read before the write (a person's rights are read, not written).
+    pub(super) fn mentioned(
+        &self,
+        values: &BTreeMap<String, Value>,
+        author: Option<i64>,
+    ) -> Result<Vec<i64>> {
+        let (entity, id) = match (values.get("about_entity"), values.get("about_id")) {
+            (Some(Value::Text(e)), Some(Value::Integer(i))) => (e.clone(), *i),
+            _ => return Ok(vec![]),
+        };
+        let text = format!(
+            "{} {}",
+            values
+                .get("subject")
+                .map(Value::to_text)
+                .unwrap_or_default(),
+            values.get("body").map(Value::to_text).unwrap_or_default()
+        );
+        let mut out = Vec::new();
+        for name in mentions(&text) {
+            let Some(user) = self.user_id(&name)? else {
+                continue;
+            };
+            if Some(user) == author || out.contains(&user) {
+                continue;
+            }
+            // A deactivated person has no access; one who may not read the record is not told.
+            let may_read = self
+                .access_for(user)
+                .is_ok_and(|(theirs, _)| self.get(&theirs, &entity, id).is_ok());
+            if may_read {
+                out.push(user);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Tells `people` that an activity mentions them, on the write's own connection.
     pub(super) fn notify_mentions(
         &self,
         tx: &Connection,
         activity: &Record,
+        people: &[i64],
         author: Option<i64>,
     ) -> Result<()> {
-        let text = format!(
-            "{} {}",
-            activity.get("subject").to_text(),
-            activity.get("body").to_text()
-        );
-        let (entity, id) = match (activity.get("about_entity"), activity.get("about_id")) {
-            (Value::Text(e), Value::Integer(i)) => (e.clone(), *i),
-            _ => (ACTIVITY.to_string(), activity.id),
+        let (Value::Text(entity), Value::Integer(id)) =
+            (activity.get("about_entity"), activity.get("about_id"))
+        else {
+            return Ok(());
         };
-        for name in mentions(&text) {
-            let user: Option<(i64, Option<bool>)> = tx
-                .prepare_cached("SELECT id, c_active FROM r_user WHERE c_username = ?1")?
-                .query_row([&name], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let Some((user, active)) = user else { continue };
-            if Some(user) == author || active == Some(false) {
-                continue;
-            }
+        for user in people {
             notify(
                 tx,
-                user,
+                *user,
                 "mention",
                 &json!({"entity": entity, "id": id, "by": author, "subject": activity.get("subject").to_text()}),
                 &format!("/e/{entity}/{id}"),
@@ -139,8 +166,31 @@ impl Store {
         Ok(())
     }
 
-    /// A record's timeline for the caller: the activities about it they may read and its
-    /// history, newest first (at most 200 activities).
+    /// The activities about a record the caller may read (whoever wrote them; at most
+    /// `limit`, newest first). Refused like reading the record when they may not.
+    pub fn activities_about(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        limit: usize,
+    ) -> Result<Vec<Record>> {
+        self.get(access, entity, id)?;
+        if !access.role.permission(ACTIVITY).read {
+            return Ok(vec![]);
+        }
+        let (id_text, limit_text) = (id.to_string(), limit.min(200).to_string());
+        let q = ListQuery::from_pairs([
+            ("about_entity", entity),
+            ("about_id", id_text.as_str()),
+            ("limit", limit_text.as_str()),
+        ])?;
+        // The record is the caller's to read: so are the notes about it.
+        Ok(self.list(&Access::system(), ACTIVITY, &q)?.items)
+    }
+
+    /// A record's timeline for the caller: the activities about it and its history, newest
+    /// first (at most 200 activities).
     pub fn timeline(&self, access: &Access, entity: &str, id: i64) -> Result<Vec<TimelineItem>> {
         self.get(access, entity, id)?;
         let mut items: Vec<TimelineItem> = self
@@ -151,22 +201,13 @@ impl Store {
                 entry,
             })
             .collect();
-        // Activities the caller may not read are simply not in their timeline.
-        if access.permission(ACTIVITY).read {
-            let id_text = id.to_string();
-            let q = ListQuery::from_pairs([
-                ("about_entity", entity),
-                ("about_id", id_text.as_str()),
-                ("limit", "200"),
-            ])?;
-            let schema = self.schema();
-            if let Some(e) = schema.entity(ACTIVITY) {
-                for r in self.list(access, ACTIVITY, &q)?.items {
-                    items.push(TimelineItem::Activity {
-                        at: crate::db::time_text(r.created_at),
-                        record: r.to_json(e),
-                    });
-                }
+        let schema = self.schema();
+        if let Some(e) = schema.entity(ACTIVITY) {
+            for r in self.activities_about(access, entity, id, 200)? {
+                items.push(TimelineItem::Activity {
+                    at: crate::db::time_text(r.created_at),
+                    record: r.to_json(e),
+                });
             }
         }
         items.sort_by(|a, b| b.at().cmp(a.at()));

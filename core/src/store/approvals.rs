@@ -284,6 +284,15 @@ impl Store {
                         return Err(Error::field("decision", Reason::ConditionChanged));
                     }
                 }
+                // Two steps are two people: whoever decided an earlier step (for themselves or
+                // standing in for someone) does not decide a later one.
+                if a
+                    .decisions
+                    .iter()
+                    .any(|d| d.step < a.step && d.user_id == Some(me))
+                {
+                    return Err(Error::field("decision", Reason::NotApprover));
+                }
                 let rows = valid_waiting(c, approval_id)?;
                 let acted_for: BTreeSet<i64> =
                     rows.iter().filter(|(u, _)| *u == me).map(|(_, f)| *f).collect();

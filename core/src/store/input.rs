@@ -155,6 +155,13 @@ pub(super) fn core_rules(
     changed: &BTreeMap<String, Value>,
 ) -> Result<()> {
     if e.name == "activity" {
+        // What it is about is checked when it is set (a note stays on a record deleted since).
+        if current.is_some()
+            && !changed.contains_key("about_entity")
+            && !changed.contains_key("about_id")
+        {
+            return Ok(());
+        }
         // What it is about, as it would be after the write.
         let mut values: BTreeMap<String, Value> =
             current.map(|c| c.values.clone()).unwrap_or_default();

@@ -9,6 +9,7 @@ pub use backup::{restore_install, InstallFile};
 pub use call_scope::CallScope;
 mod approvals;
 mod delegations;
+mod duplicates;
 mod history;
 mod input;
 mod integrity;
@@ -24,6 +25,7 @@ mod tests;
 mod workflows;
 pub use activities::TimelineItem;
 pub use delegations::Delegation;
+pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use scope::scope_condition as scope_sql;

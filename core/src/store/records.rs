@@ -271,6 +271,12 @@ impl Store {
                 &mut pending,
                 self.workflow_guard(access, &e, None, owner, &values),
             )?;
+            // Who an activity's @mentions tell, read before the write.
+            let mentioned = if entity == "activity" {
+                self.mentioned(&values, access.user_id)?
+            } else {
+                Vec::new()
+            };
             self.write(|tx| {
                 gather(&mut pending, check_owner(tx, access, &perm, owner))?;
                 check_integrity(tx, &schema, access, &e, None, &values, pending)?;
@@ -333,7 +339,7 @@ impl Store {
                 write_search(tx, &e, id, Some(&record.values), true)?;
                 self.enqueue_webhooks(tx, &e, "created", &record, None)?;
                 if entity == "activity" {
-                    self.notify_mentions(tx, &record, access.user_id)?;
+                    self.notify_mentions(tx, &record, &mentioned, access.user_id)?;
                 }
                 Ok(record)
             })

@@ -85,6 +85,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(records::timeline))
         .routes(routes!(export::export))
         .routes(routes!(records::bulk))
+        .routes(routes!(records::duplicates))
         .routes(routes!(workflows::list_workflows))
         .routes(routes!(
             workflows::get_workflow,

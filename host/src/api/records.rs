@@ -263,3 +263,34 @@ pub async fn timeline(
         .await?;
     Ok(Json(json!({ "items": items })))
 }
+
+/// Likely duplicates of a record about to be created (or, with `?except=id`, changed): records
+/// of the type the caller may read with the same name once company forms (有限公司, Co., Ltd. …)
+/// and punctuation are set aside, or the same phone or e-mail. Body: the record's values.
+#[utoipa::path(post, path = "/records/{entity}/duplicates", tag = "records", security(("bearer" = [])),
+    params(("entity" = String, Path, description = "Entity type name"), ("except" = Option<i64>, Query, description = "The record being edited")),
+    request_body(content = Value, description = "The values to compare"),
+    responses((status = 200, description = "{\"items\": [{id, title, field}]}", body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn duplicates(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(entity): ApiPath<String>,
+    axum::extract::Query(q): axum::extract::Query<ExceptQuery>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    // A type the caller may not read has no duplicates to show them.
+    if !caller.access.permission(&entity).read {
+        return Err(ApiError::forbidden(format!("you may not read '{entity}'")));
+    }
+    let items = state
+        .blocking(move |s| s.likely_duplicates(&caller.access, &entity, &body, q.except))
+        .await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// The record a duplicate check leaves out.
+#[derive(Debug, serde::Deserialize)]
+pub struct ExceptQuery {
+    #[serde(default)]
+    except: Option<i64>,
+}

@@ -36,7 +36,11 @@ pub fn seed_workflows(store: &Store) -> anyhow::Result<()> {
     store.set_workflow(
         &access,
         "deal",
-        &json!({"state_field": "stage", "initial": "lead", "transitions": transitions}),
+        &json!({"state_field": "stage", "initial": "lead", "transitions": transitions,
+            // A closed deal's figures stay what they were closed with (else a won deal could
+            // grow past the approval threshold after winning below it).
+            "states": {"won": {"locked": ["amount", "customer", "closed_on"]},
+                       "lost": {"locked": ["amount", "customer"]}}}),
     )?;
     Ok(())
 }

@@ -43,6 +43,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("export_csv", "Export CSV", "导出 CSV"),
     ("api_tokens", "API tokens", "API 令牌"),
     ("welcome", "Welcome", "欢迎"),
+    ("likely_duplicates", "This looks like a record that exists already — check it first; send the form again to save anyway:", "似乎已有相同的记录——请先核对；如仍要保存，请再次提交："),
     ("kanban_mine", "Only mine", "只看我的"),
     ("kanban_fold", "Fold or unfold this column", "折叠/展开此列"),
     ("mentioned_you", "mentioned you", "提到了您"),

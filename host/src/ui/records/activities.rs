@@ -8,7 +8,7 @@ use crate::ui::extract::SignedForm;
 use crate::ui::render::{local_time, locale_of, message, t, title_of};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{Entity, ListQuery, Value};
+use qingguan_core::{Entity, Value};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -24,17 +24,9 @@ pub(super) fn card(state: &AppState, caller: &Caller, e: &Entity, id: i64) -> Op
     let locale = locale_of(caller);
     let schema = state.store().schema();
     let kinds = schema.entity(ACTIVITY)?.field("kind")?.def.options.clone();
-    let id_text = id.to_string();
-    let q = ListQuery::from_pairs([
-        ("about_entity", e.name.as_str()),
-        ("about_id", id_text.as_str()),
-        ("limit", "100"),
-    ])
-    .ok()?;
     let items: Vec<Json> = state
         .store()
-        .list(&caller.access, ACTIVITY, &q)
-        .map(|p| p.items)
+        .activities_about(&caller.access, &e.name, id, 100)
         .unwrap_or_default()
         .iter()
         .map(|a| {

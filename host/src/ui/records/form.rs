@@ -1,6 +1,7 @@
 //! Create and edit forms for every field type, with errors shown beside the fields.
 
 use super::entity_or_page;
+use super::form_picks::{pick_text_name, resolve_picks};
 use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
@@ -172,113 +173,6 @@ fn readonly_errors(
         .collect()
 }
 
-/// The name of the text a reference picker's user typed (beside the hidden id `field`).
-fn pick_text_name(field: &str) -> String {
-    format!("{field}:text")
-}
-
-/// What a reference picker's typed text names.
-enum Pick {
-    /// One record.
-    One(i64),
-    /// Nothing: the field is emptied.
-    Cleared,
-    /// No record, or several: the user has to choose (the message says which).
-    Unresolved(String),
-}
-
-/// Reads the text typed into a reference picker against the id it holds: the text of the
-/// chosen record keeps it; no text empties the field; any other text is resolved to the one
-/// record of the target type it names (its title, else the only search hit) — the field is
-/// never left silently at an earlier value.
-fn resolve_pick(
-    state: &AppState,
-    caller: &Caller,
-    target: &str,
-    id: Option<i64>,
-    text: &str,
-) -> Pick {
-    let locale = locale_of(caller);
-    let text = text.trim();
-    if text.is_empty() {
-        return Pick::Cleared;
-    }
-    if let Some(id) = id {
-        if title_of(state, caller, target, id) == text {
-            return Pick::One(id);
-        }
-    }
-    let schema = state.store().schema();
-    let hits = match (
-        schema.entity(target),
-        qingguan_core::ListQuery::from_pairs([("q", text), ("limit", "20")]),
-    ) {
-        (Some(te), Ok(q)) => state
-            .store()
-            .list(&caller.access, target, &q)
-            .map(|p| {
-                p.items
-                    .iter()
-                    .map(|r| (r.id, r.title(te)))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-        _ => vec![],
-    };
-    let exact: Vec<i64> = hits
-        .iter()
-        .filter(|(_, title)| title.trim().eq_ignore_ascii_case(text))
-        .map(|(id, _)| *id)
-        .collect();
-    match (exact.as_slice(), hits.as_slice()) {
-        ([one], _) | ([], [(one, _)]) => Pick::One(*one),
-        (_, []) => Pick::Unresolved(t(locale, "pick_none").replace("{text}", text)),
-        _ => Pick::Unresolved(t(locale, "pick_many").replace("{text}", text)),
-    }
-}
-
-/// Resolves every reference picker of a submitted form (see [`resolve_pick`]): the ids go
-/// into `values`; the fields whose text names no single record come back with the typed
-/// text and the message for the user.
-fn resolve_picks(
-    state: &AppState,
-    caller: &Caller,
-    e: &Entity,
-    values: &mut HashMap<String, Vec<String>>,
-) -> Vec<(String, String, String)> {
-    let mut unresolved = Vec::new();
-    for f in e.visible_fields() {
-        let Some(target) = f.def.reference_target() else {
-            continue;
-        };
-        // Without the typed text (a form posted by hand, no picker) the id stands as sent.
-        let Some(text) = values
-            .get(&pick_text_name(&f.def.name))
-            .and_then(|v| v.first())
-            .cloned()
-        else {
-            continue;
-        };
-        let id = values
-            .get(&f.def.name)
-            .and_then(|v| v.first())
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        match resolve_pick(state, caller, target, id, &text) {
-            Pick::One(id) => {
-                values.insert(f.def.name.clone(), vec![id.to_string()]);
-            }
-            Pick::Cleared => {
-                values.insert(f.def.name.clone(), vec![]);
-            }
-            Pick::Unresolved(why) => {
-                values.insert(f.def.name.clone(), vec![]);
-                unresolved.push((f.def.name.clone(), text, why));
-            }
-        }
-    }
-    unresolved
-}
-
 /// The body of a write from a submitted form, with its pickers resolved; and the pickers'
 /// errors. A picker that resolved to no record keeps its text in the body, so the core
 /// refuses the write and reports every other field error with it; the picker's own message
@@ -319,6 +213,8 @@ fn form_page(
     ctx.insert("action".into(), json!(action));
     ctx.insert("cancel".into(), json!(cancel));
     ctx.insert("version".into(), json!(version));
+    let confirm = values.contains_key(super::duplicates::CONFIRMED);
+    ctx.insert("confirm_duplicates".into(), json!(confirm));
     ctx.insert(
         "sections".into(),
         json!(form_sections(state, caller, e, record, values, &errors)),
@@ -440,6 +336,17 @@ pub async fn create(
         return create_again(&state, &caller, &e, &values, refused, error, status);
     }
     let (body, pick_errors) = form_body(&state, &caller, &e, &mut values);
+    if let Some(w) = super::duplicates::warning(&state, &caller, &e, &body, &mut values) {
+        return create_again(
+            &state,
+            &caller,
+            &e,
+            &values,
+            pick_errors,
+            w,
+            StatusCode::CONFLICT,
+        );
+    }
     let (access, ent) = (caller.access.clone(), entity.clone());
     match state
         .blocking(move |s| s.create(&access, &ent, &body))
