@@ -90,7 +90,13 @@ fn leave_and_expense_claims_run_on_workflows_within_their_rules() {
         "{}",
         backwards.text
     );
-    let weekend = amy.post("/api/v1/records/leave_request", &json!({"leave_type": "annual", "start_on": "2027-03-06", "end_on": "2027-03-07", "reason": "x"}));
+    let overlapping = amy.post("/api/v1/records/leave_request", &json!({"leave_type": "sick", "start_on": "2027-03-03", "end_on": "2027-03-10", "reason": "x"}));
+    assert!(
+        overlapping.body["error"]["fields"]["start_on"].is_string(),
+        "one person, one leave a day: {}",
+        overlapping.text
+    );
+    let weekend = amy.post("/api/v1/records/leave_request", &json!({"leave_type": "annual", "start_on": "2027-03-13", "end_on": "2027-03-14", "reason": "x"}));
     assert_eq!(weekend.status, 422, "{}", weekend.text);
     // Approving by patching the state is refused; the transition asks the manager.
     let bypass = amy.patch_v(

@@ -102,6 +102,42 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
         ));
     }
     fields.set("days", Decimal::from(days).to_string());
+    // One person is not on leave twice on a day: a request overlapping another that is not
+    // cancelled is refused.
+    let person = fields
+        .i64("owner")
+        .or_else(|| before.and_then(|b| b.owner))
+        .or(host::context().user_id);
+    if let Some(person) = person {
+        let (from_text, to_text) = (from.to_string(), to.to_string());
+        let clash = host::query_all(
+            "leave_request",
+            &Query::new()
+                .elevated()
+                .eq("owner", person)
+                .ne("status", "cancelled")
+                .lte("start_on", to_text.as_str())
+                .gte("end_on", from_text.as_str()),
+        )?
+        .into_iter()
+        .find(|r| Some(r.id) != before.map(|b| b.id));
+        if let Some(other) = clash {
+            return Err(Error::invalid(t(
+                "the dates overlap another request",
+                "日期与另一请假申请重叠",
+            ))
+            .field(
+                "start_on",
+                format!(
+                    "{} #{} ({} – {})",
+                    t("overlaps request", "与申请重叠"),
+                    other.id,
+                    other.str("start_on").unwrap_or(""),
+                    other.str("end_on").unwrap_or("")
+                ),
+            ));
+        }
+    }
     let status = fields
         .str("status")
         .or_else(|| before.and_then(|b| b.str("status")))
