@@ -64,15 +64,15 @@ impl Mailer {
 pub fn invitation(locale: Locale, name: &str, username: &str, link: &str) -> (String, String) {
     match locale {
         Locale::ZhCn => (
-            "您的轻管账号".to_string(),
+            "请设置您的轻管密码".to_string(),
             format!(
-                "{name}，您好：\n\n已为您开通轻管账号，用户名：{username}。\n请在 7 天内打开以下链接设置密码（仅可使用一次）：\n\n{link}\n"
+                "{name}，您好：\n\n您的轻管用户名：{username}。\n请在 7 天内打开以下链接设置密码（仅可使用一次；如非本人申请，可忽略此邮件）：\n\n{link}\n"
             ),
         ),
         Locale::En => (
-            "Your Qingguan account".to_string(),
+            "Set your Qingguan password".to_string(),
             format!(
-                "Hello {name},\n\nAn account has been opened for you in Qingguan; your username is {username}.\nSet your password within 7 days with this link (it works once):\n\n{link}\n"
+                "Hello {name},\n\nYour Qingguan username is {username}.\nSet your password within 7 days with this link (it works once; if you did not expect it, ignore this mail):\n\n{link}\n"
             ),
         ),
     }

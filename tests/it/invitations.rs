@@ -234,6 +234,23 @@ fn without_mail_the_link_is_shown_and_a_new_invitation_replaces_the_old() {
     assert_eq!(anon.get(&old).status, 404, "the older link stopped working");
     assert_eq!(anon.get(&new).status, 200);
     assert_eq!(anon.get("/welcome/made-up").status, 404);
+    // Deactivating the account voids the link for good, reactivation or not.
+    for active in [false, true] {
+        let u = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
+        let r = admin.patch_v(
+            &format!("/api/v1/records/user/{amy_id}"),
+            u["version"].as_i64().unwrap(),
+            &json!({"active": active}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(anon.get(&new).status, 404, "void after a deactivation");
+    let new = admin
+        .post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}))
+        .body["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // Only administrators invite.
     assert_eq!(
         amy.post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}))

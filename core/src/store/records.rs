@@ -486,6 +486,14 @@ impl Store {
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("updated record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), false)?;
+                // A deactivated person's invitations die with the account's access (they do
+                // not come back with a reactivation).
+                if entity == "user" && changed.get("active") == Some(&Value::Bool(false)) {
+                    tx.execute(
+                        "DELETE FROM invitations WHERE user_id = ?1 AND used_at IS NULL",
+                        [id],
+                    )?;
+                }
                 self.enqueue_webhooks(tx, &e, "updated", &record, Some(&changes))?;
                 Ok(record)
             })
