@@ -251,6 +251,7 @@ fn without_mail_the_link_is_shown_and_a_new_invitation_replaces_the_old() {
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(anon.get(&new).status, 200, "a new invitation works");
     // Only administrators invite.
     assert_eq!(
         amy.post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}))
