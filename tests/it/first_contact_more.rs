@@ -583,3 +583,42 @@ fn the_sales_dashboard_shows_a_chosen_period() {
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert!(bad.text.contains("from"), "{}", bad.text);
 }
+
+/// An action that needs input asks for exactly it on the record's page: "Mark lost…" opens a
+/// small form with the reason (a choice) and a note, and marks the deal lost with them.
+#[test]
+fn an_action_asks_for_its_inputs_on_the_record_page() {
+    let (s, _admin) = sales_server();
+    let (amy, _) = s.user("amy", "sales", "east");
+    let c = amy.create("customer", customer("Acme"));
+    let d = amy.create(
+        "deal",
+        json!({"title": "ERP", "customer": c["id"], "stage": "proposal", "amount": "1000"}),
+    );
+    let id = d["id"].as_i64().unwrap();
+    let ui = s.ui_login("amy", qingguan_tests::USER_PASSWORD);
+    let page = ui.get(&format!("/e/deal/{id}"), "zh-CN");
+    assert!(
+        page.text.contains("data-action=\"mark_lost\"")
+            && page.text.contains("<select name=\"reason\" required>")
+            && page.text.contains("竞争对手"),
+        "{}",
+        page.text
+    );
+    let path = format!("/e/deal/{id}/action/sales/mark_lost");
+    let without = ui.post(&path, "zh-CN", &[]);
+    assert_eq!(without.status, 422, "{}", without.text);
+    let done = ui.post(
+        &path,
+        "zh-CN",
+        &[
+            ("reason", "competitor"),
+            ("note", "对手降价"),
+            ("stage", "won"),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.text);
+    let deal = amy.get(&format!("/api/v1/records/deal/{id}")).body;
+    assert_eq!(deal["stage"], "lost", "{deal}");
+    assert_eq!(deal["lost_reason"], "competitor");
+}

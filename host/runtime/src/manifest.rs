@@ -151,6 +151,31 @@ pub struct ActionSpec {
     pub entity: String,
     /// Button text.
     pub label: Label,
+    /// What the action asks for before it runs (the UI shows a small form with exactly
+    /// these; the plugin gets them as its JSON input).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<ActionInput>,
+}
+
+/// One input an action asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// Its key in the action's JSON input.
+    pub name: String,
+    pub label: Label,
+    /// `text` (default), `long_text`, `date`, `number` or `select`.
+    #[serde(default = "text_kind", rename = "type")]
+    pub kind: String,
+    /// The choices of a `select`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<qingguan_core::SelectOption>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+fn text_kind() -> String {
+    "text".into()
 }
 
 /// A scheduled job.

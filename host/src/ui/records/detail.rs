@@ -192,7 +192,14 @@ pub(super) fn detail_page(
             .calls()
             .list()
             .iter()
-            .flat_map(|p| p.manifest.actions.iter().filter(|a| a.entity == entity).map(|a| json!({"plugin": p.manifest.id, "name": a.name, "label": a.label.get(locale)})).collect::<Vec<_>>())
+            .flat_map(|p| p.manifest.actions.iter().filter(|a| a.entity == entity).map(|a| {
+                // The inputs an action asks for, as a small form before it runs.
+                let inputs: Vec<Json> = a.inputs.iter().map(|i| json!({
+                    "name": i.name, "label": i.label.get(locale), "kind": i.kind, "required": i.required,
+                    "options": i.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale)})).collect::<Vec<_>>(),
+                })).collect();
+                json!({"plugin": p.manifest.id, "name": a.name, "label": a.label.get(locale), "inputs": inputs})
+            }).collect::<Vec<_>>())
             .collect()
     } else {
         Vec::new()
@@ -347,7 +354,7 @@ pub async fn delete(
 pub async fn action(
     State(state): State<AppState>,
     Path((entity, id, plugin, name)): Path<(String, i64, String, String)>,
-    SignedForm { caller, form: _f }: SignedForm<serde::de::IgnoredAny>,
+    SignedForm { caller, form }: SignedForm<Vec<(String, String)>>,
 ) -> Response {
     if !caller.access.permission(&entity).update {
         return message(
@@ -361,9 +368,32 @@ pub async fn action(
     if let Err(err) = state.store().get(&caller.access, &entity, id) {
         return core_error(&state, &caller, err);
     }
+    // The action's declared inputs, as the form sent them (nothing else is passed on).
+    let declared: Vec<String> = state
+        .plugins()
+        .calls()
+        .list()
+        .iter()
+        .filter(|p| p.manifest.id == plugin)
+        .flat_map(|p| {
+            p.manifest
+                .actions
+                .iter()
+                .filter(|a| a.name == name && a.entity == entity)
+        })
+        .flat_map(|a| a.inputs.iter().map(|i| i.name.clone()))
+        .collect();
+    let input: serde_json::Map<String, Json> = form
+        .iter()
+        .filter(|(k, v)| declared.contains(k) && !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .collect();
+    let input = Json::Object(input).to_string();
     let (plugins, ctx, ent) = (state.plugins().clone(), caller.call_ctx(), entity.clone());
     match tokio::task::spawn_blocking(move || {
-        plugins.calls().action(&plugin, &name, &ent, id, "{}", ctx)
+        plugins
+            .calls()
+            .action(&plugin, &name, &ent, id, &input, ctx)
     })
     .await
     {
