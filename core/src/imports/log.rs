@@ -3,10 +3,33 @@
 
 use super::*;
 use crate::db;
+use crate::record::Record;
+use crate::store::Imported;
 use crate::store::Store;
 use serde_json::Map;
 
 impl Store {
+    /// Creates a record as one row of an import: like [`Store::create`], with its history
+    /// marked `import`; `created_at` (a migrated record's own creation time) only from an
+    /// administrator.
+    pub fn create_imported(
+        &self,
+        access: &Access,
+        entity: &str,
+        input: &Map<String, Json>,
+        created_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Record> {
+        if entity == "user" {
+            return Err(Error::Forbidden(
+                "users are created through the user administration (with a password)".into(),
+            ));
+        }
+        if created_at.is_some() && !access.is_admin() {
+            return Err(Error::field("created_at", Reason::AdminOnly));
+        }
+        self.insert_record(access, entity, input, Some(Imported { created_at }))
+    }
+
     /// Keeps an uploaded file to import into `new.entity`. The caller must be able to create
     /// or update records of that type.
     pub fn new_import(&self, access: &Access, new: NewImport) -> Result<i64> {

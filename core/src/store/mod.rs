@@ -28,6 +28,7 @@ pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
+pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
 
 use crate::access::Role;

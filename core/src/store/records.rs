@@ -177,27 +177,6 @@ impl Store {
         self.insert_record(access, entity, input, None)
     }
 
-    /// Creates a record as one row of an import: like [`Store::create`], with its history
-    /// marked `import`; `created_at` (a migrated record's own creation time) only from an
-    /// administrator.
-    pub fn create_imported(
-        &self,
-        access: &Access,
-        entity: &str,
-        input: &Map<String, Json>,
-        created_at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<Record> {
-        if entity == "user" {
-            return Err(Error::Forbidden(
-                "users are created through the user administration (with a password)".into(),
-            ));
-        }
-        if created_at.is_some() && !access.is_admin() {
-            return Err(Error::field("created_at", Reason::AdminOnly));
-        }
-        self.insert_record(access, entity, input, Some(Imported { created_at }))
-    }
-
     pub(crate) fn insert_record(
         &self,
         access: &Access,

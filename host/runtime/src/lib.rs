@@ -19,6 +19,7 @@
 //!    remove, sync with the database, and what is shown about a plugin (`info`, a plain type
 //!    of layer 1); `watch` — the plugins folder
 
+mod action_spec;
 mod active;
 #[cfg(feature = "bench")]
 pub mod bench;
