@@ -188,6 +188,21 @@ A-5,New Co,company,lead,,,,\n";
     );
     let a1_now = find(&admin, "external_id=A-1").remove(0);
     assert_eq!(a1_now["status"], "inactive");
+    let history = admin.get(&format!(
+        "/api/v1/records/customer/{}/history",
+        a1_now["id"]
+    ));
+    let actions: Vec<&str> = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["import", "import"],
+        "created and updated by imports"
+    );
     assert_eq!(
         a1_now["since"], "2020-10-16",
         "an empty cell leaves the field alone"
@@ -554,7 +569,14 @@ fn the_web_ui_maps_checks_imports_and_undoes() {
     let done = settled_page(&ui, id);
     assert!(done.contains("新建 2 条"), "{done}");
     assert!(done.contains("撤销本次导入"), "{done}");
-    assert_eq!(find(&admin, "external_id=A-1")[0]["status"], "customer");
+    let a1 = find(&admin, "external_id=A-1").remove(0);
+    assert_eq!(a1["status"], "customer");
+    let record = ui.get(&format!("/e/customer/{}", a1["id"]), "zh-CN");
+    assert!(
+        record.text.contains("<strong>导入</strong>"),
+        "history says imported: {}",
+        record.text
+    );
 
     // Another user's import is not theirs to see; a form without the token changes nothing.
     let amy_ui = s.ui_login("amy", USER_PASSWORD);

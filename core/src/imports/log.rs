@@ -9,6 +9,19 @@ use crate::store::Store;
 use serde_json::Map;
 
 impl Store {
+    /// Updates a record as one row of an import (an upsert): like [`Store::update`], with its
+    /// history marked `import`.
+    pub fn update_imported(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        version: i64,
+        patch: &Map<String, Json>,
+    ) -> Result<Record> {
+        self.update_as(access, entity, id, version, patch, "import")
+    }
+
     /// Creates a record as one row of an import: like [`Store::create`], with its history
     /// marked `import`; `created_at` (a migrated record's own creation time) only from an
     /// administrator.

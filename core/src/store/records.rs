@@ -337,6 +337,19 @@ impl Store {
         expected_version: i64,
         patch: &Map<String, Json>,
     ) -> Result<Record> {
+        self.update_as(access, entity, id, expected_version, patch, "update")
+    }
+
+    /// [`Store::update`] with the history row's action (`import` for an import's upsert).
+    pub(crate) fn update_as(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        expected_version: i64,
+        patch: &Map<String, Json>,
+        action: &'static str,
+    ) -> Result<Record> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
         if e.retired {
@@ -458,7 +471,7 @@ impl Store {
                     entity,
                     id,
                     expected_version + 1,
-                    "update",
+                    action,
                     access.user_id,
                     &changes,
                 )?;

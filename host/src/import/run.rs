@@ -193,7 +193,7 @@ impl<'a> Pass<'a> {
                     };
                     before.insert(k.clone(), was);
                 }
-                let r = self.store.update(
+                let r = self.store.update_imported(
                     self.access,
                     entity,
                     current.id,

@@ -38,6 +38,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("created", "created", "创建"),
     ("updated", "updated", "修改"),
     ("deleted", "deleted", "删除"),
+    ("imported", "imported", "导入"),
     ("approval_requested", "asked for approval", "提交审批"),
     ("inbox", "Inbox", "通知"),
     ("export_csv", "Export CSV", "导出 CSV"),

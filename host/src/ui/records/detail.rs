@@ -182,7 +182,7 @@ pub(super) fn detail_page(
                 })
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
-            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
+            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
