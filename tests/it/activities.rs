@@ -92,10 +92,18 @@ fn activities_sit_on_any_record_and_tell_the_people_they_mention() {
     let ui = s.ui_login("amy", USER_PASSWORD);
     let page = ui.get(&format!("/e/customer/{}", c["id"]), "zh-CN");
     assert!(
-        page.text.contains("data-activities") && page.text.contains("确认二期需求"),
+        page.text.contains("data-timeline") && page.text.contains("确认二期需求"),
         "{}",
         page.text
     );
+    // One timeline, newest first: the status change, then the note, then the creation.
+    let timeline = &page.text[page.text.find("data-timeline").unwrap()..];
+    let (changed, note, created) = (
+        timeline.find("<strong>修改</strong>").unwrap(),
+        timeline.find("确认二期需求").unwrap(),
+        timeline.find("<strong>创建</strong>").unwrap(),
+    );
+    assert!(changed < note && note < created, "{timeline}");
     let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
     let added = ui.post(
         &format!("/e/customer/{}/activity", c["id"]),

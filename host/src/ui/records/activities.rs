@@ -42,6 +42,8 @@ pub(super) fn card(state: &AppState, caller: &Caller, e: &Entity, id: i64) -> Op
                 "done": a.get("done") == &Value::Bool(true),
                 "by": a.owner.map(|o| title_of(state, caller, "user", o)).unwrap_or_default(),
                 "at": local_time(state, caller, a.created_at),
+                "sort_at": a.created_at.to_rfc3339(),
+                "activity": true,
             })
         })
         .collect();

@@ -182,7 +182,8 @@ pub(super) fn detail_page(
                 })
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
-            json!({"at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
+            let sort_at = chrono::DateTime::parse_from_rfc3339(&h.at).map(|d| d.with_timezone(&chrono::Utc).to_rfc3339()).unwrap_or_else(|_| h.at.clone());
+            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
@@ -214,11 +215,20 @@ pub(super) fn detail_page(
     ctx.insert("title".into(), json!(r.title(&e)));
     ctx.insert("sections".into(), json!(sections));
     ctx.insert("related".into(), json!(related));
-    ctx.insert("history".into(), json!(history));
-    ctx.insert(
-        "activities".into(),
-        json!(super::activities::card(state, caller, &e, id)),
-    );
+    // One timeline: the record's changes and the activities about it, newest first.
+    let activities = super::activities::card(state, caller, &e, id);
+    let mut timeline: Vec<Json> = history;
+    if let Some(items) = activities.as_ref().and_then(|a| a["items"].as_array()) {
+        timeline.extend(items.iter().cloned());
+    }
+    timeline.sort_by(|a, b| {
+        b["sort_at"]
+            .as_str()
+            .unwrap_or("")
+            .cmp(a["sort_at"].as_str().unwrap_or(""))
+    });
+    ctx.insert("history".into(), json!(timeline));
+    ctx.insert("activities".into(), json!(activities));
     ctx.insert(
         "workflow".into(),
         json!(super::workflow_panel::panel(state, caller, &e, id)),
