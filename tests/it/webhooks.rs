@@ -309,6 +309,18 @@ fn an_administrator_adds_pauses_and_removes_a_webhook_in_the_web_ui() {
     assert_eq!(hooks[0]["events"], json!(["created", "deleted"]));
     assert!(hooks[0]["filter"].is_object());
     let id = hooks[0]["id"].as_i64().unwrap();
+    // A new secret from the page; the old one is gone.
+    let old_secret = hooks[0]["secret"].as_str().unwrap().to_string();
+    let rotated = ui.post(&format!("/admin/webhooks/{id}/secret"), "zh-CN", &[]);
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let new_secret = admin.get(&format!("/api/v1/webhooks/{id}")).body["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(new_secret.starts_with("whsec_") && new_secret != old_secret);
+    let by_api = admin.post(&format!("/api/v1/webhooks/{id}/secret"), &json!({}));
+    assert_eq!(by_api.status, 200);
+    assert_ne!(by_api.body["secret"], new_secret.as_str());
     let paused = ui.post(&format!("/admin/webhooks/{id}/pause"), "zh-CN", &[]);
     assert_eq!(paused.status, 200);
     assert_eq!(
@@ -319,6 +331,11 @@ fn an_administrator_adds_pauses_and_removes_a_webhook_in_the_web_ui() {
     assert_eq!(amy.get("/admin/webhooks", "zh-CN").status, 403);
     assert_eq!(
         amy.post(&format!("/admin/webhooks/{id}/remove"), "zh-CN", &[])
+            .status,
+        403
+    );
+    assert_eq!(
+        amy.post(&format!("/admin/webhooks/{id}/secret"), "zh-CN", &[])
             .status,
         403
     );

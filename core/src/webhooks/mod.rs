@@ -240,6 +240,22 @@ impl Store {
         self.webhook(access, id)
     }
 
+    /// Gives a subscription a new signing secret (the old one stops signing at once: the
+    /// receiver is set up with the new one).
+    pub fn rotate_webhook_secret(&self, access: &Access, id: i64) -> Result<Webhook> {
+        access.require_admin()?;
+        let n = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE webhooks SET secret = ?2 WHERE id = ?1",
+                (id, format!("whsec_{}", random_token())),
+            )?)
+        })?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("no webhook with id {id}")));
+        }
+        self.webhook(access, id)
+    }
+
     /// Removes a subscription with its deliveries.
     pub fn delete_webhook(&self, access: &Access, id: i64) -> Result<()> {
         access.require_admin()?;

@@ -107,6 +107,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::delivery))
         .routes(routes!(webhooks::replay))
         .routes(routes!(tokens::issue, tokens::list))

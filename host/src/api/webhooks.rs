@@ -71,6 +71,23 @@ pub async fn update(
     Ok(Json(json!(hook)))
 }
 
+/// Give a webhook a new signing secret; deliveries are signed with it from now on (retries of
+/// earlier ones too).
+#[utoipa::path(post, path = "/webhooks/{id}/secret", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let access = caller.access.clone();
+    let hook = state
+        .blocking(move |s| s.rotate_webhook_secret(&access, id))
+        .await?;
+    Ok(Json(json!(hook)))
+}
+
 /// Remove a webhook and its delivery log.
 #[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Webhook id")),

@@ -94,6 +94,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("webhook_pause", "Pause", "暂停"),
     ("webhook_resume", "Resume", "恢复"),
     ("webhook_remove", "Remove", "删除"),
+    ("webhook_new_secret", "New secret", "更换密钥"),
     ("webhook_confirm_remove", "Remove this webhook and its delivery log?", "删除此 Webhook 及其推送记录？"),
     ("webhook_deliveries", "Latest deliveries", "最近推送"),
     ("webhook_replay", "Send again", "重新发送"),

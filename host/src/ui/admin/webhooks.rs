@@ -29,6 +29,7 @@ const KEYS: &[&str] = &[
     "webhook_pause",
     "webhook_resume",
     "webhook_remove",
+    "webhook_new_secret",
     "webhook_confirm_remove",
     "webhook_deliveries",
     "webhook_replay",
@@ -170,7 +171,7 @@ pub async fn add_webhook(
     }
 }
 
-/// `POST /admin/webhooks/{id}/{op}`: `pause`, `resume`, `remove`; `POST
+/// `POST /admin/webhooks/{id}/{op}`: `pause`, `resume`, `remove`, `secret` (a new one); `POST
 /// /admin/webhooks/deliveries/{id}/replay` is `replay_delivery`.
 pub async fn webhook_op(
     State(state): State<AppState>,
@@ -181,6 +182,7 @@ pub async fn webhook_op(
     let done = state
         .blocking(move |s| match op.as_str() {
             "remove" => s.delete_webhook(&access, id),
+            "secret" => s.rotate_webhook_secret(&access, id).map(|_| ()),
             "pause" | "resume" => {
                 let h = s.webhook(&access, id)?;
                 let input = WebhookInput {
