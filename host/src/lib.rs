@@ -23,6 +23,7 @@ mod mail;
 mod plugin_upload;
 mod scaffold;
 pub mod server;
+mod spreadsheet;
 mod state;
 mod throttle;
 mod ui;

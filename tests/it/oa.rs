@@ -50,29 +50,34 @@ fn get(c: &Client, entity: &str, id: &Value) -> Value {
     c.get(&format!("/api/v1/records/{entity}/{id}")).body
 }
 
-#[test]
-fn leave_and_expense_claims_run_on_workflows_within_their_rules() {
+/// A server with the OA plugin installed (and, if asked, the workflows of its two forms).
+fn oa_server(with_workflows: bool) -> (TestServer, Client) {
     let s = TestServer::start();
     let admin = s.admin();
     let installed = install(&admin, "qingguan-oa", true);
     assert_eq!(installed.status, 201, "{}", installed.text);
-    workflows(&admin);
+    if with_workflows {
+        workflows(&admin);
+    }
+    (s, admin)
+}
+
+/// Makes `manager` the manager of `user` (who approves their requests).
+fn reports_to(admin: &Client, user: i64, manager: i64) {
+    let path = format!("/api/v1/records/user/{user}");
+    let v = admin.get(&path).body["version"].as_i64().unwrap();
+    let r = admin.patch_v(&path, v, &json!({"manager": manager}));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn leave_and_expense_claims_run_on_workflows_within_their_rules() {
+    let (s, admin) = oa_server(true);
     let (mia, mia_id) = s.user("mia", "manager", "east");
     let (amy, amy_id) = s.user("amy", "sales", "east");
     let (hana, _) = s.user("hana", "hr", "hq");
     let (fay, _) = s.user("fay", "finance", "hq");
-    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
-    let v = amy_rec["version"].as_i64().unwrap();
-    assert_eq!(
-        admin
-            .patch_v(
-                &format!("/api/v1/records/user/{amy_id}"),
-                v,
-                &json!({"manager": mia_id})
-            )
-            .status,
-        200
-    );
+    reports_to(&admin, amy_id, mia_id);
 
     // Five days of annual leave for 2027.
     let b = hana.post(
@@ -186,10 +191,7 @@ fn leave_and_expense_claims_run_on_workflows_within_their_rules() {
 
 #[test]
 fn tasks_and_announcements_reach_the_right_people() {
-    let s = TestServer::start();
-    let admin = s.admin();
-    let installed = install(&admin, "qingguan-oa", true);
-    assert_eq!(installed.status, 201, "{}", installed.text);
+    let (s, _admin) = oa_server(false);
     let (mia, _) = s.user("mia", "manager", "east");
     let (amy, amy_id) = s.user("amy", "sales", "east");
     let (bob, _) = s.user("bob", "sales", "west");
@@ -274,7 +276,7 @@ fn tasks_and_announcements_reach_the_right_people() {
         },
     );
     assert_eq!(twice.status, 200);
-    let (_, hana_id) = ("hana", hana.get("/api/v1/auth/me").body["id"].clone());
+    let hana_id = hana.get("/api/v1/auth/me").body["id"].clone();
     let forged = amy.post(
         "/api/v1/records/announcement_read",
         &json!({"announcement": id, "reader": hana_id}),
@@ -307,21 +309,11 @@ fn tasks_and_announcements_reach_the_right_people() {
 
 #[test]
 fn lists_show_what_waits_for_me_and_a_delegate_sees_it_too() {
-    let s = TestServer::start();
-    let admin = s.admin();
-    let installed = install(&admin, "qingguan-oa", true);
-    assert_eq!(installed.status, 201, "{}", installed.text);
-    workflows(&admin);
+    let (s, admin) = oa_server(true);
     let (mia, mia_id) = s.user("mia", "manager", "east");
     let (amy, amy_id) = s.user("amy", "sales", "east");
     let (_ben, ben_id) = s.user("ben", "manager", "east");
-    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
-    let v = amy_rec["version"].as_i64().unwrap();
-    admin.patch_v(
-        &format!("/api/v1/records/user/{amy_id}"),
-        v,
-        &json!({"manager": mia_id}),
-    );
+    reports_to(&admin, amy_id, mia_id);
     let asked = amy.create("leave_request", json!({"leave_type": "sick", "start_on": "2027-03-01", "end_on": "2027-03-02", "reason": "发烧"}));
     amy.create("leave_request", json!({"leave_type": "sick", "start_on": "2027-04-01", "end_on": "2027-04-01", "reason": "复查"}));
     assert_eq!(
@@ -401,22 +393,12 @@ fn lists_show_what_waits_for_me_and_a_delegate_sees_it_too() {
 
 #[test]
 fn a_delegate_does_not_decide_two_steps_of_one_approval() {
-    let s = TestServer::start();
-    let admin = s.admin();
-    let installed = install(&admin, "qingguan-oa", true);
-    assert_eq!(installed.status, 201, "{}", installed.text);
-    workflows(&admin);
+    let (s, admin) = oa_server(true);
     let (mia, mia_id) = s.user("mia", "manager", "east");
     let (amy, amy_id) = s.user("amy", "sales", "east");
     let (fay, fay_id) = s.user("fay", "finance", "hq");
     let (fred, _) = s.user("fred", "finance", "hq");
-    let amy_rec = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
-    let v = amy_rec["version"].as_i64().unwrap();
-    admin.patch_v(
-        &format!("/api/v1/records/user/{amy_id}"),
-        v,
-        &json!({"manager": mia_id}),
-    );
+    reports_to(&admin, amy_id, mia_id);
     let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
     let handed = mia.put(
         "/api/v1/approvals/delegation",

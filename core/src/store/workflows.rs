@@ -181,11 +181,14 @@ impl Store {
         if guard::exempt(access, e) {
             return Ok(());
         }
+        // Only a workflow with approval steps can have an approval pending: the others pay
+        // no read for it on every write.
+        let asks = wf.transitions.iter().any(|t| !t.approval.is_empty());
         let pending = match current {
-            Some(c) => self
+            Some(c) if asks => self
                 .read(|conn| self.pending_approval_id(conn, &e.name, c.id))?
                 .is_some(),
-            None => false,
+            _ => false,
         };
         // While an approval is pending the record is what the approvers decide on: nothing of
         // it changes until they have.

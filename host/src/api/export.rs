@@ -6,6 +6,7 @@
 use super::extract::ApiPath;
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::spreadsheet::{csv_bytes, xlsx_bytes, Cell, Table};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -81,59 +82,36 @@ pub async fn export(
                     _ => c.clone(),
                 })
                 .collect();
-            let mut rows: Vec<Vec<Value>> = Vec::new();
+            let mut rows: Vec<Vec<Cell>> = Vec::new();
             loop {
                 let page = s.list(&access, &name, &query)?;
                 for r in &page.items {
                     let json = r.to_json(e);
-                    rows.push(columns.iter().map(|c| json[c].clone()).collect());
+                    rows.push(
+                        columns
+                            .iter()
+                            .map(|c| match &json[c] {
+                                Value::Number(n) => {
+                                    Cell::Number(n.as_f64().unwrap_or(0.0), n.to_string())
+                                }
+                                other => Cell::Text(text(other)),
+                            })
+                            .collect(),
+                    );
                 }
                 match page.next_cursor {
                     Some(c) if rows.len() < MAX_ROWS => query.cursor = Some(c),
                     _ => break,
                 }
             }
-            let fail = |e: String| Error::Database(e);
+            let table = Table {
+                headers: headings,
+                rows,
+            };
             if xlsx {
-                let mut book = rust_xlsxwriter::Workbook::new();
-                let sheet = book.add_worksheet();
-                for (c, h) in headings.iter().enumerate() {
-                    sheet
-                        .write_string(0, c as u16, h)
-                        .map_err(|e| fail(e.to_string()))?;
-                }
-                for (i, row) in rows.iter().enumerate() {
-                    for (c, v) in row.iter().enumerate() {
-                        let (r, c) = (u32::try_from(i + 1).unwrap_or(u32::MAX), c as u16);
-                        let written = match v {
-                            Value::Null => continue,
-                            Value::Number(n) => sheet
-                                .write_number(r, c, n.as_f64().unwrap_or(0.0))
-                                .map(|_| ()),
-                            other => sheet.write_string(r, c, text(other)).map(|_| ()),
-                        };
-                        written.map_err(|e| fail(e.to_string()))?;
-                    }
-                }
-                book.save_to_buffer().map_err(|e| fail(e.to_string()))
+                xlsx_bytes(table, &name)
             } else {
-                let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-                out.write_record(&headings)
-                    .map_err(|e| fail(e.to_string()))?;
-                for row in &rows {
-                    let cells = row.iter().map(|v| {
-                        let t = text(v);
-                        let formula = t.starts_with(['=', '+', '-', '@', '\t', '\r'])
-                            && t.parse::<f64>().is_err();
-                        if formula {
-                            format!("'{t}")
-                        } else {
-                            t
-                        }
-                    });
-                    out.write_record(cells).map_err(|e| fail(e.to_string()))?;
-                }
-                out.into_inner().map_err(|e| fail(e.to_string()))
+                csv_bytes(table)
             }
         })
         .await?;

@@ -109,15 +109,9 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         .collect();
     ctx.insert("waiting".into(), json!(waiting));
     // My activities due today or overdue, not done.
-    // "Today" in the install's time zone (UTC+8 for Chinese, UTC otherwise, when unset).
-    let minutes = state.store().time_zone().ok().flatten().unwrap_or(
-        if locale_of(&caller) == qingguan_core::Locale::ZhCn {
-            480
-        } else {
-            0
-        },
-    );
-    let today = (chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)))
+    // "Today" in the reader's time zone.
+    let today = chrono::Utc::now()
+        .with_timezone(&crate::ui::render::zone_of(&state, &caller))
         .date_naive()
         .to_string();
     let me_text = caller.user.id.to_string();

@@ -59,14 +59,6 @@ const KEYS: &[&str] = &[
 /// The most refused rows a page lists.
 const SHOWN_ERRORS: usize = 200;
 
-fn words(locale: Locale) -> Json {
-    Json::Object(
-        KEYS.iter()
-            .map(|k| (k.to_string(), json!(t(locale, k))))
-            .collect(),
-    )
-}
-
 /// A sentence with `{name}` parameters filled in.
 fn fill(locale: Locale, key: &str, params: &[(&str, usize)]) -> String {
     params.iter().fold(t(locale, key), |s, (k, v)| {
@@ -78,22 +70,13 @@ fn status_text(locale: Locale, status: ImportStatus) -> String {
     t(locale, &format!("import_status_{}", status.as_str()))
 }
 
-fn entity_label(state: &AppState, locale: Locale, name: &str) -> String {
-    state
-        .store()
-        .schema()
-        .entity(name)
-        .map(|e| e.label.get(locale).to_string())
-        .unwrap_or_else(|| name.to_string())
-}
-
 /// One import as a row of the log.
 fn log_row(state: &AppState, caller: &Caller, log: &ImportLog) -> Json {
     let locale = locale_of(caller);
     json!({
         "id": log.id,
         "file_name": log.file_name,
-        "entity": entity_label(state, locale, &log.entity),
+        "entity": crate::ui::render::entity_label(state, caller, &log.entity),
         "by": log.created_by.map(|u| title_of(state, caller, "user", u)).unwrap_or_default(),
         "at": local_time_text(state, caller, &log.created_at),
         "status": status_text(locale, log.status),
@@ -124,7 +107,7 @@ fn upload_page_with(
         .map(|l| log_row(state, caller, l))
         .collect();
     let mut ctx = base(state, caller, &format!("/e/{}/import", entity.name));
-    ctx.insert("I".into(), words(locale));
+    ctx.insert("I".into(), crate::ui::render::words(locale, KEYS));
     ctx.insert(
         "entity".into(),
         json!({"name": entity.name, "label": entity.label.get(locale)}),
@@ -210,14 +193,7 @@ pub async fn upload(
     match uploaded {
         Ok(preview) => Redirect::to(&format!("/imports/{}", preview.import.id)).into_response(),
         Err(err) => {
-            let why = err.message;
-            let detail = err
-                .fields
-                .values()
-                .map(|r| r.render(locale_of(&caller)))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let text = if detail.is_empty() { why } else { detail };
+            let text = crate::ui::refusal::form_refusal(locale_of(&caller), &err);
             upload_page_with(&state, &caller, &e, err.status, Some(text))
         }
     }
@@ -245,7 +221,7 @@ fn import_page_with(
         );
     };
     let mut ctx = base(state, caller, &format!("/imports/{id}"));
-    ctx.insert("I".into(), words(locale));
+    ctx.insert("I".into(), crate::ui::render::words(locale, KEYS));
     ctx.insert("import".into(), log_row(state, caller, &log));
     ctx.insert(
         "entity".into(),
@@ -456,19 +432,7 @@ pub async fn import_action(
     match started {
         Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
         Err(err) => {
-            let detail: Vec<String> = err
-                .fields
-                .iter()
-                .map(|(k, r)| {
-                    let at = k.strip_prefix("mapping.").unwrap_or(k);
-                    format!("{at}: {}", r.render(locale))
-                })
-                .collect();
-            let text = if detail.is_empty() {
-                err.message
-            } else {
-                detail.join("; ")
-            };
+            let text = crate::ui::refusal::form_refusal(locale, &err);
             import_page_with(
                 &state,
                 &caller,

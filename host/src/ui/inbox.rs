@@ -156,12 +156,7 @@ pub async fn set_delegation(
         Ok(()) => Redirect::to("/inbox").into_response(),
         Err(err) => {
             let locale = locale_of(&caller);
-            let why: Vec<String> = err.fields.values().map(|r| r.render(locale)).collect();
-            let text = if why.is_empty() {
-                err.message
-            } else {
-                why.join("; ")
-            };
+            let text = crate::ui::refusal::form_refusal(locale, &err);
             crate::ui::render::message(
                 &state,
                 &caller,

@@ -90,3 +90,23 @@ fn reason_text(schema: &Schema, locale: Locale, why: &Reason) -> String {
         other => other.render(locale),
     }
 }
+
+/// A refused form that is no record's (a token, a webhook, an import's options, a
+/// delegation) in the reader's language: each named part with its reason — a part named
+/// `group.part` (`mapping.Stage`) by its last name — else the refusal as a sentence, never the
+/// core's English summary.
+pub fn form_refusal(locale: Locale, api: &ApiError) -> String {
+    let colon = if locale == Locale::ZhCn { "：" } else { ": " };
+    let sep = if locale == Locale::ZhCn { "；" } else { "; " };
+    if api.fields.is_empty() {
+        return refusal_text(&Schema::default(), locale, None, api);
+    }
+    api.fields
+        .iter()
+        .map(|(key, why)| {
+            let part = key.split_once('.').map_or(key.as_str(), |(_, rest)| rest);
+            format!("{part}{colon}{}", why.render(locale))
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}

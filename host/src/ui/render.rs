@@ -80,6 +80,15 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
+/// Some UI strings of a locale by key, for a page's own words (`W.key` or `I.key`).
+pub fn words(locale: Locale, keys: &[&str]) -> Json {
+    Json::Object(
+        keys.iter()
+            .map(|k| (k.to_string(), json!(t(locale, k))))
+            .collect(),
+    )
+}
+
 /// All UI strings of a locale, for templates (`T.key`).
 pub fn strings(locale: Locale) -> Json {
     let keys = [

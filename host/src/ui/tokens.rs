@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::api_tokens::NewApiToken;
-use qingguan_core::Locale;
 use serde_json::{json, Value as Json};
 
 const KEYS: &[&str] = &[
@@ -32,14 +31,6 @@ const KEYS: &[&str] = &[
     "token_confirm_revoke",
     "token_none",
 ];
-
-fn words(locale: Locale) -> Json {
-    Json::Object(
-        KEYS.iter()
-            .map(|k| (k.to_string(), json!(t(locale, k))))
-            .collect(),
-    )
-}
 
 fn tokens_page(
     state: &AppState,
@@ -99,7 +90,7 @@ fn tokens_page(
         Vec::new()
     };
     let mut ctx = base(state, caller, "/tokens");
-    ctx.insert("W".into(), words(locale));
+    ctx.insert("W".into(), crate::ui::render::words(locale, KEYS));
     ctx.insert("entities".into(), json!(entities));
     ctx.insert("tokens".into(), json!(tokens));
     ctx.insert("users".into(), json!(users));
@@ -152,17 +143,7 @@ pub async fn issue(
             None,
         ),
         Err(err) => {
-            let locale = locale_of(&caller);
-            let detail: Vec<String> = err
-                .fields
-                .iter()
-                .map(|(k, r)| format!("{k}: {}", r.render(locale)))
-                .collect();
-            let text = if detail.is_empty() {
-                err.message
-            } else {
-                detail.join("; ")
-            };
+            let text = crate::ui::refusal::form_refusal(locale_of(&caller), &err);
             tokens_page(&state, &caller, err.status, None, Some(text))
         }
     }

@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::webhooks::{WebhookInput, EVENTS};
-use qingguan_core::Locale;
 use serde_json::{json, Value as Json};
 
 const KEYS: &[&str] = &[
@@ -39,14 +38,6 @@ const KEYS: &[&str] = &[
     "webhook_event_updated",
     "webhook_event_deleted",
 ];
-
-fn words(locale: Locale) -> Json {
-    Json::Object(
-        KEYS.iter()
-            .map(|k| (k.to_string(), json!(t(locale, k))))
-            .collect(),
-    )
-}
 
 fn webhooks_page(
     state: &AppState,
@@ -96,7 +87,7 @@ fn webhooks_page(
         .map(|e| json!({"value": e, "label": t(locale, &format!("webhook_event_{e}"))}))
         .collect();
     let mut ctx = base(state, caller, "/admin/webhooks");
-    ctx.insert("W".into(), words(locale));
+    ctx.insert("W".into(), crate::ui::render::words(locale, KEYS));
     ctx.insert("hooks".into(), json!(hooks));
     ctx.insert("entities".into(), json!(entities));
     ctx.insert("events".into(), json!(events));
@@ -113,17 +104,7 @@ pub async fn webhooks(State(state): State<AppState>, UiCaller(caller): UiCaller)
 }
 
 fn refused(state: &AppState, caller: &Caller, err: crate::error::ApiError) -> Response {
-    let locale = locale_of(caller);
-    let detail: Vec<String> = err
-        .fields
-        .iter()
-        .map(|(k, r)| format!("{k}: {}", r.render(locale)))
-        .collect();
-    let text = if detail.is_empty() {
-        err.message
-    } else {
-        detail.join("; ")
-    };
+    let text = crate::ui::refusal::form_refusal(locale_of(caller), &err);
     webhooks_page(state, caller, err.status, Some(text))
 }
 

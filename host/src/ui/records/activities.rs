@@ -95,16 +95,9 @@ pub async fn add_activity(
         Ok(_) => Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
         Err(err) => {
             let locale = locale_of(&caller);
-            let why: Vec<String> = err
-                .fields
-                .iter()
-                .map(|(k, r)| format!("{k}: {}", r.render(locale)))
-                .collect();
-            let text = if why.is_empty() {
-                err.message
-            } else {
-                why.join("; ")
-            };
+            // The activity's fields by their labels, as the record's own form names them.
+            let schema = state.store().schema();
+            let text = crate::ui::refusal::refusal_text(&schema, locale, Some(ACTIVITY), &err);
             message(&state, &caller, err.status, &t(locale, "activities"), &text)
         }
     }

@@ -50,14 +50,7 @@ pub async fn bulk_action(
             state
                 .blocking(move |s| bulk::run(s, &access, &e, &action, locale))
                 .await
-                .map_err(|err| {
-                    let why: Vec<String> = err.fields.values().map(|r| r.render(locale)).collect();
-                    if why.is_empty() {
-                        err.message
-                    } else {
-                        why.join("; ")
-                    }
-                })
+                .map_err(|err| crate::ui::refusal::form_refusal(locale, &err))
         }
         Err(why) => Err(why),
     };

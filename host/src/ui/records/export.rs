@@ -6,6 +6,7 @@
 
 use super::{cell, column_label, entity_or_page};
 use crate::caller::Caller;
+use crate::spreadsheet::{csv_bytes, xlsx_bytes, Cell, Table};
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{core_error, locale_of};
@@ -38,18 +39,6 @@ impl Format {
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
-}
-
-/// One exported value: numbers stay numbers in a spreadsheet (and keep their text for CSV).
-enum Out {
-    Text(String),
-    Number(f64, String),
-}
-
-/// The export as a table: headers and rows.
-struct Table {
-    headers: Vec<String>,
-    rows: Vec<Vec<Out>>,
 }
 
 /// `GET /e/{entity}/export.csv?<the list's API query>`.
@@ -157,8 +146,8 @@ fn table(
                 .map(|c| {
                     let text = cell(state, caller, e, r, c);
                     match text.replace(',', "").parse::<f64>() {
-                        Ok(n) if numeric(c) && !text.is_empty() => Out::Number(n, text),
-                        _ => Out::Text(text),
+                        Ok(n) if numeric(c) && !text.is_empty() => Cell::Number(n, text),
+                        _ => Cell::Text(text),
                     }
                 })
                 .collect();
@@ -170,69 +159,4 @@ fn table(
         }
     }
     Ok(Table { headers, rows })
-}
-
-fn csv_bytes(table: Table) -> Result<Vec<u8>, Error> {
-    let fail = |e: csv::Error| Error::Database(e.to_string());
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(&table.headers).map_err(fail)?;
-    for row in table.rows {
-        let texts = row.into_iter().map(|c| match c {
-            Out::Text(t) => inert(t),
-            Out::Number(_, text) => text,
-        });
-        out.write_record(texts).map_err(fail)?;
-    }
-    out.into_inner().map_err(|e| Error::Database(e.to_string()))
-}
-
-fn xlsx_bytes(table: Table, sheet_name: &str) -> Result<Vec<u8>, Error> {
-    use rust_xlsxwriter::{Format as Style, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| Error::Database(e.to_string());
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    // A sheet name may not hold []:*?/\ and has at most 31 characters.
-    let name: String = sheet_name
-        .chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect();
-    if !name.trim().is_empty() {
-        sheet.set_name(name.trim()).map_err(fail)?;
-    }
-    let bold = Style::new().set_bold();
-    for (col, h) in table.headers.iter().enumerate() {
-        let col = u16::try_from(col).unwrap_or(u16::MAX);
-        sheet
-            .write_string_with_format(0, col, h, &bold)
-            .map_err(fail)?;
-    }
-    for (i, row) in table.rows.iter().enumerate() {
-        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        for (col, c) in row.iter().enumerate() {
-            let col = u16::try_from(col).unwrap_or(u16::MAX);
-            match c {
-                Out::Text(t) if t.is_empty() => {}
-                Out::Text(t) => {
-                    sheet.write_string(r, col, t).map_err(fail)?;
-                }
-                Out::Number(n, _) => {
-                    sheet.write_number(r, col, *n).map_err(fail)?;
-                }
-            }
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(fail)?;
-    book.save_to_buffer().map_err(fail)
-}
-
-/// A cell a spreadsheet will not run: text that would start a formula (`=`, `+`, `-`, `@`, a
-/// tab or carriage return) gets a leading `'`; numbers stay numbers.
-fn inert(text: String) -> String {
-    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if formula && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text
-    }
 }
