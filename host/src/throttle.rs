@@ -2,7 +2,8 @@
 //! out for a while after too many (the lockout doubling with every further failure, up to a
 //! cap), and a bound on how many password checks (argon2id, ~19 MiB each) run at once.
 //!
-//! The API login and the UI login form go through the same `LoginGuard`. A refused login gets
+//! The API login, the UI login form and the one-time welcome link go through the same
+//! `LoginGuard`. A refused login gets
 //! 429 with `Retry-After`; attempts refused this way check no password and count for nothing,
 //! so they neither cost memory nor extend a lockout. A lockout never passes `max_lockout`, and
 //! a key with no failure for `max_lockout` starts afresh, so an attacker hammering one account
@@ -206,9 +207,9 @@ impl LoginGuard {
         }
     }
 
-    fn check(&self, username: &str, addr: Option<IpAddr>) -> Result<(), Refused> {
+    fn check(&self, username: Option<&str>, addr: Option<IpAddr>) -> Result<(), Refused> {
         let now = Instant::now();
-        let account = lock(&self.accounts).locked(&account_key(username), now);
+        let account = username.and_then(|u| lock(&self.accounts).locked(&account_key(u), now));
         let address = addr.and_then(|a| lock(&self.addresses).locked(&address_key(a), now));
         match account.max(address) {
             Some(retry_after) => Err(Refused {
@@ -250,11 +251,28 @@ impl LoginGuard {
         username: &str,
         addr: Option<IpAddr>,
     ) -> Result<OwnedSemaphorePermit, Refused> {
-        self.check(username, addr)?;
+        self.check(Some(username), addr)?;
         let permit = self.slot().await?;
         // Failures may have piled up while this attempt waited.
-        self.check(username, addr)?;
+        self.check(Some(username), addr)?;
         Ok(permit)
+    }
+
+    /// Admits an anonymous attempt at a secret that names no account (a one-time link's
+    /// token) from `addr`: refused while the address is locked out, or when no password-check
+    /// slot frees up in time. Record a wrong secret with [`LoginGuard::failed_from`].
+    pub async fn enter_from(&self, addr: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
+        self.check(None, addr)?;
+        let permit = self.slot().await?;
+        self.check(None, addr)?;
+        Ok(permit)
+    }
+
+    /// Records a wrong secret from `addr` (it counts against the address only).
+    pub fn failed_from(&self, addr: Option<IpAddr>) {
+        if let Some(a) = addr {
+            lock(&self.addresses).fail(address_key(a), Instant::now(), &self.limits);
+        }
     }
 
     /// Records a failed login (wrong password, unknown or deactivated account alike).

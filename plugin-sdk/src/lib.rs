@@ -39,6 +39,7 @@ pub mod html;
 mod http;
 mod query;
 mod record;
+pub mod text;
 
 pub use error::{Error, Result};
 pub use http::{Request, Response};

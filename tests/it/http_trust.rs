@@ -1,7 +1,8 @@
 //! What the server trusts of its clients, attacked over real HTTP: password guessing (per
 //! account, per address, many at once), what a login answer gives away, sessions outliving a
 //! deactivation, slow clients holding connections, redirect targets after login, the
-//! session cookie's `Secure` flag, and the headers of plugin-served HTML.
+//! session cookie's `Secure` flag, the headers of plugin-served HTML, and guessing one-time
+//! welcome links.
 
 use qingguan::{Config, LoginLimits};
 use qingguan_tests::{install, Client, Resp, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
@@ -173,6 +174,73 @@ fn the_ui_login_form_shares_the_limits() {
     assert!(page.contains("name=\"password\""), "the form again: {page}");
     // The API sees the same lockout.
     throttled(&api_login(&s.anonymous(), "admin", ADMIN_PASSWORD));
+}
+
+/// Posts the welcome form for `path` (`/welcome/TOKEN`) with a form token from `form_page`.
+fn post_welcome(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    (cookie, csrf): (&str, &str),
+    path: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    http.post(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", csrf),
+            ("password", password),
+            ("password_again", password),
+        ]))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn guessing_welcome_links_locks_the_address_out_and_spends_no_link() {
+    let s = start(limits(1000, 3));
+    let (_, amy_id) = s.user("amy", "sales", "east");
+    let invited = s
+        .admin()
+        .post(&format!("/api/v1/users/{amy_id}/invite"), &json!({}));
+    assert_eq!(invited.status, 200, "{}", invited.text);
+    let link = invited.body["link"].as_str().unwrap().to_string();
+    let http = no_redirects();
+    let page = http.get(format!("{}{link}", s.url)).send().unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let text = page.text().unwrap();
+    let csrf = text.split("name=\"csrf\" value=\"").nth(1).unwrap();
+    let csrf = csrf.split('"').next().unwrap().to_string();
+    let form_token = (cookie.as_str(), csrf.as_str());
+
+    // An anonymous loop of made-up links: each a 404, counted against the address.
+    for i in 0..3 {
+        let r = post_welcome(
+            &http,
+            &s.url,
+            form_token,
+            &format!("/welcome/guess{i}"),
+            "x",
+        );
+        assert_eq!(r.status(), 404);
+    }
+    // Then refused before any link is looked at — the real one too, which stays unspent.
+    let r = post_welcome(&http, &s.url, form_token, &link, "amy-secret-1");
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    assert!(r.text().unwrap().contains("Too many failed logins"));
+
+    // Once the lockout passes, the real link works and signs amy in.
+    std::thread::sleep(Duration::from_secs(wait));
+    let r = post_welcome(&http, &s.url, form_token, &link, "amy-secret-1");
+    assert_eq!(r.status(), 303, "{:?}", r.text());
+    assert_eq!(api_login(&s.anonymous(), "amy", "amy-secret-1").status, 200);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use super::i18n;
 use super::render::{self, page};
 use super::session::page_locale;
 use crate::api::auth::{cookies_secure, session_cookie};
+use crate::api::extract::ClientAddr;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -84,10 +85,12 @@ pub struct WelcomeForm {
     password_again: String,
 }
 
-/// `POST /welcome/{token}`: sets the password, uses the link up, signs in.
+/// `POST /welcome/{token}`: sets the password, uses the link up, signs in. An unknown link
+/// counts as a failed login from the client's address, so a loop of guesses is locked out.
 pub async fn accept(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddr(addr): ClientAddr,
     Path(token): Path<String>,
     Form(f): Form<WelcomeForm>,
 ) -> Response {
@@ -114,8 +117,18 @@ pub async fn accept(
             Some(why),
         );
     }
-    // Hashing takes a password-check slot, as logins do.
-    let slot = state.logins().slot_waiting().await;
+    // Guessing links counts against the address as guessing passwords does, and hashing
+    // takes a password-check slot, as logins do.
+    let slot = match state.logins().enter_from(addr).await {
+        Ok(slot) => slot,
+        Err(refused) => {
+            let ctx = json!({
+                "locale": locale.as_str(), "T": render::strings(locale),
+                "gone": i18n::t(locale, "login_throttled"),
+            });
+            return refused.decorate(page(StatusCode::TOO_MANY_REQUESTS, "welcome.html", ctx));
+        }
+    };
     let ttl = state.config().session_ttl;
     let link = token.clone();
     let accepted = state
@@ -137,6 +150,9 @@ pub async fn accept(
             resp
         }
         Err(err) => {
+            if err.status == StatusCode::NOT_FOUND {
+                state.logins().failed_from(addr);
+            }
             let why = err
                 .fields
                 .values()

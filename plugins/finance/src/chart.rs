@@ -1,8 +1,8 @@
 //! The chart of accounts seeded for a small Chinese company (codes after the 小企业会计准则),
 //! editable afterwards — except that an account the journal uses keeps its code and kind.
 
-use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// `(code, Chinese name, English name, kind)`.

@@ -6,9 +6,9 @@
 use crate::journal::{self, Line};
 use crate::money::{max_amount, round};
 use crate::sides::{Side, SALES};
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 pub const REVENUE: &str = "6001";

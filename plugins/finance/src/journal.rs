@@ -4,9 +4,9 @@
 
 use crate::money::round;
 use crate::periods;
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// Accounts only documents post to: receivables (invoices, payments), stock and payables

@@ -15,14 +15,13 @@ pub mod reports;
 pub mod sides;
 pub mod statements;
 pub mod stock_books;
-mod text;
 
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use sides::{Side, PURCHASES, SALES};
 use std::collections::BTreeMap;
-use text::t;
 
 struct Finance;
 

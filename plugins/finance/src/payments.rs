@@ -5,8 +5,8 @@
 use crate::documents::own_write;
 use crate::journal::{self, Line};
 use crate::sides::{Side, SALES};
-use crate::text::t;
 use qingguan_plugin_sdk::host;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 pub const BANK: &str = "1002";

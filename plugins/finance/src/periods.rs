@@ -3,8 +3,8 @@
 //! and reopening are recorded in the period's history (reopening is for administrators only,
 //! and only the latest closed month reopens).
 
-use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 fn period(month: &str) -> Result<Option<Record>> {

@@ -3,8 +3,8 @@
 //! profit.
 
 use crate::reports;
-use crate::text::t;
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// Revenue (credits less debits) and expenses (debits less credits) per account in [from, to].

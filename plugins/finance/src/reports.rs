@@ -3,10 +3,10 @@
 //! the amount collected (回款) for appraisal.
 
 use crate::sides::{Side, SALES};
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! received, receivables) and purchases (supplier bills, payments made, payables). A side names
 //! its entity types and the words a person reads for them.
 
-use crate::text::zh;
+use qingguan_plugin_sdk::text::zh;
 use qingguan_plugin_sdk::Decimal;
 
 /// Which documents a posting, allocation or report works on.

@@ -1,9 +1,9 @@
 //! Statements from the journal: the balance sheet at a date (assets = liabilities + equity +
 //! the profit not yet closed into equity) and cash by month (库存现金 and 银行存款) with a chart.
 
-use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::{bars, escape as esc};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 

@@ -80,9 +80,9 @@ pub fn book(payload: &Value) -> Result<()> {
         // books follow the stock ledger rather than lose the movement.
         let booked_on = crate::periods::first_open_day(&on)?;
         let memo = if booked_on == on {
-            crate::text::t("stock postings", "库存记账")
+            qingguan_plugin_sdk::text::t("stock postings", "库存记账")
         } else {
-            crate::text::t(
+            qingguan_plugin_sdk::text::t(
                 &format!("stock postings of {on} (its month is closed)"),
                 &format!("{on} 的库存记账（该月已结账）"),
             )

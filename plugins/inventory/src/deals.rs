@@ -1,7 +1,7 @@
 //! A sales order from a won deal: the deal's customer and amount carried over, once per deal.
 
-use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// A sales order from a won deal: its customer, its amount to be covered by the lines.

@@ -5,8 +5,8 @@
 //! changes: concurrent deliveries of the last units never oversell.
 
 pub use crate::money::{check_date, max_quantity, mul, round};
-use crate::text::t;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// Quantity and value of one product in one warehouse.

@@ -12,13 +12,12 @@ pub mod reports;
 pub mod revalue;
 pub mod reversals;
 pub mod stock;
-mod text;
 
 use orders::Kind;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
-use text::t;
 
 struct Inventory;
 

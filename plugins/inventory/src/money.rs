@@ -1,8 +1,8 @@
 //! Quantities, money and posting dates: rounding, overflow-safe products, the largest
 //! quantity one posting moves, and the dates a posting may carry.
 
-use crate::text::t;
 use qingguan_plugin_sdk::rust_decimal::RoundingStrategy;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// The largest quantity one posting may move.

@@ -5,9 +5,9 @@
 //! delivery of five lines posts all five or none.
 
 use crate::ledger::{self, round, Movement};
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// The two kinds of order and what differs between them.

@@ -4,10 +4,10 @@
 
 use crate::orders::{self, Kind};
 use crate::stock;
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::{bars, escape as esc};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -55,7 +55,7 @@ fn post_revaluation(m: &Record, delta: Decimal) -> Result<()> {
             "source": m.str("source"),
             "source_line": m.i64("source_line"),
             "revalues": m.id,
-            "reason": crate::text::t("re-valued after a back-dated posting", "倒记账后成本重估"),
+            "reason": qingguan_plugin_sdk::text::t("re-valued after a back-dated posting", "倒记账后成本重估"),
         }),
     )?;
     crate::feed::record(&line);

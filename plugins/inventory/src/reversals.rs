@@ -3,8 +3,8 @@
 //! reversed before the return is.
 
 use crate::orders::{refresh_status, Kind};
-use crate::text::t;
 use qingguan_plugin_sdk::host;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// Before a movement of an order is reversed: whether its line allows it (a delivery whose

@@ -5,9 +5,9 @@
 
 use crate::ledger::{self, round, Balance, Movement};
 use crate::orders::{self, Kind};
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 

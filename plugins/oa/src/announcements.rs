@@ -2,10 +2,10 @@
 //! pinned first then newest, marked read once they say so — a read receipt per person and
 //! announcement, which the announcement's readers list shows.
 
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// A receipt is the reader's own, dated today, and one per announcement.

@@ -2,9 +2,9 @@
 //! their claim is a draft, a claim with lines is not deleted, and a paid claim carries the
 //! day it was paid.
 
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// A claim's total and paid day are the plugin's; a claim with lines stays.

@@ -3,10 +3,10 @@
 //! (the entitlement less the days of their other approved requests). "My leave" shows each
 //! type's entitlement, taken and left.
 
-use crate::text::t;
 use qingguan_plugin_sdk::date::{self as dates, Date};
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// Monday-to-Friday days from `start` to `end`, both included (0 when `end` is before).

@@ -6,7 +6,6 @@ pub mod announcements;
 pub mod claims;
 pub mod leave;
 pub mod tasks;
-mod text;
 
 use qingguan_plugin_sdk::*;
 

@@ -1,10 +1,10 @@
 //! Tasks: a done task carries the day it was done (and loses it when reopened); "My tasks"
 //! lists the caller's open tasks by due date, the overdue first and marked.
 
-use crate::text::t;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// A task belongs to its assignee (who then sees it, whatever their scope); stamps or clears

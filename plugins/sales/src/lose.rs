@@ -1,11 +1,12 @@
-//! Marking a deal lost with its reason. The action manifest has no way to declare input
-//! fields, so the plugin asks for them itself: the `mark_lost` action without a reason answers
-//! 422 naming the `reason` field and this page, and the page `/p/sales/lose?deal=ID` (also in
-//! the menu, where it offers the user's open deals) has the form.
+//! Marking a deal lost with its reason. The manifest's `mark_lost` action declares the reason
+//! as an input, so the UI asks for it in a form; called without one (through the API), the
+//! action answers 422 naming the `reason` field and the page `/p/sales/lose?deal=ID` (also in
+//! the menu, where it offers the user's open deals), which has the same form.
 
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::{json, Error, Record, Request, Response, Result, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,18 +19,6 @@ const REASONS: [(&str, &str, &str); 5] = [
     ("no_decision", "No decision", "未决策"),
     ("other", "Other", "其他"),
 ];
-
-fn zh() -> bool {
-    host::context().locale == "zh-CN"
-}
-
-fn t<'a>(en: &'a str, zh_text: &'a str) -> &'a str {
-    if zh() {
-        zh_text
-    } else {
-        en
-    }
-}
 
 /// The refusal of a missing or unknown reason: field `reason`, and where to choose one.
 fn reason_error(deal: i64) -> Error {
@@ -124,7 +113,7 @@ pub fn page(
         let _ = write!(
             s,
             "<p>{} <a href=\"/e/deal/{id}\">{}</a></p></section>",
-            esc(t("Marked lost:", "已标记输单：")),
+            esc(&t("Marked lost:", "已标记输单：")),
             esc(d.str("title").unwrap_or_default())
         );
         return Ok(s);
@@ -132,7 +121,7 @@ pub fn page(
     let _ = write!(
         s,
         "<h2>{}</h2><form method=\"post\" action=\"lose\">",
-        esc(t("Mark a deal lost", "标记输单"))
+        esc(&t("Mark a deal lost", "标记输单"))
     );
     match deal {
         Some(id) => {
@@ -141,7 +130,7 @@ pub fn page(
                 let _ = write!(
                     s,
                     "<p class=\"muted\">{}</p>",
-                    esc(t("This deal is already closed.", "该商机已关闭。"))
+                    esc(&t("This deal is already closed.", "该商机已关闭。"))
                 );
             }
             let _ = write!(
@@ -165,14 +154,14 @@ pub fn page(
                 let _ = write!(
                     s,
                     "<p class=\"muted\">{}</p></form></section>",
-                    esc(t("No open deal you can see.", "没有您可查看的在途商机。"))
+                    esc(&t("No open deal you can see.", "没有您可查看的在途商机。"))
                 );
                 return Ok(s);
             }
             let _ = write!(
                 s,
                 "<div class=\"field\"><label for=\"deal\">{}</label><select id=\"deal\" name=\"deal\" required>",
-                esc(t("Deal", "商机"))
+                esc(&t("Deal", "商机"))
             );
             let chosen = form.get("deal").and_then(|d| d.parse::<i64>().ok());
             for d in open {
@@ -194,7 +183,7 @@ pub fn page(
     let _ = write!(
         s,
         "<div class=\"field\"><label for=\"reason\">{}</label><select id=\"reason\" name=\"reason\" required><option value=\"\"></option>",
-        esc(t("Lost reason", "输单原因"))
+        esc(&t("Lost reason", "输单原因"))
     );
     let chosen = form.get("reason").map(String::as_str);
     for (value, en, zh_text) in REASONS {
@@ -206,15 +195,15 @@ pub fn page(
         let _ = write!(
             s,
             "<option value=\"{value}\"{sel}>{}</option>",
-            esc(t(en, zh_text))
+            esc(&t(en, zh_text))
         );
     }
     let _ = write!(
         s,
         "</select></div><div class=\"field\"><label for=\"note\">{}</label><textarea id=\"note\" name=\"note\">{}</textarea></div><button class=\"danger\">{}</button></form></section>",
-        esc(t("Note (added to the deal's notes)", "说明（追加到商机备注）")),
+        esc(&t("Note (added to the deal's notes)", "说明（追加到商机备注）")),
         esc(form.get("note").map(String::as_str).unwrap_or_default()),
-        esc(t("Mark lost", "标记输单"))
+        esc(&t("Mark lost", "标记输单"))
     );
     Ok(s)
 }

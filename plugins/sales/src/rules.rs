@@ -2,19 +2,8 @@
 //! errors the UI shows beside the fields.
 
 use qingguan_plugin_sdk::date as dates;
+use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::{host, json, Error, Fields, Record, Result, Value, WriteOp};
-
-fn zh() -> bool {
-    host::context().locale == "zh-CN"
-}
-
-fn msg(en: &str, zh_text: &str) -> String {
-    if zh() {
-        zh_text.to_string()
-    } else {
-        en.to_string()
-    }
-}
 
 /// Stage probabilities from the configuration (an administrator may change them).
 fn probability(stage: &str) -> Option<i64> {
@@ -46,8 +35,8 @@ pub fn deal(op: WriteOp, before: Option<&Record>, f: &mut Fields) -> Result<()> 
             let amount = f.decimal("amount");
             if amount.is_none_or(|a| a.is_zero()) {
                 return Err(
-                    Error::invalid(msg("a won deal needs its amount", "赢单必须填写金额"))
-                        .field("amount", msg("required when the deal is won", "赢单时必填")),
+                    Error::invalid(t("a won deal needs its amount", "赢单必须填写金额"))
+                        .field("amount", t("required when the deal is won", "赢单时必填")),
                 );
             }
             if entering && f.str("closed_on").is_none() {
@@ -62,17 +51,17 @@ pub fn deal(op: WriteOp, before: Option<&Record>, f: &mut Fields) -> Result<()> 
                 let message = match before {
                     Some(b) => format!(
                         "{} /p/sales/lose?deal={}",
-                        msg(
+                        t(
                             "a lost deal needs a reason: choose it on",
                             "输单必须填写原因，请在此页选择："
                         ),
                         b.id
                     ),
-                    None => msg("a lost deal needs a reason", "输单必须填写原因"),
+                    None => t("a lost deal needs a reason", "输单必须填写原因"),
                 };
                 return Err(Error::invalid(message).field(
                     "lost_reason",
-                    msg("required when the deal is lost", "输单时必填"),
+                    t("required when the deal is lost", "输单时必填"),
                 ));
             }
             if entering && f.str("closed_on").is_none() {
@@ -96,11 +85,11 @@ pub fn deal(op: WriteOp, before: Option<&Record>, f: &mut Fields) -> Result<()> 
         f.str("closed_on").and_then(dates::parse),
     ) {
         if c < o {
-            return Err(Error::invalid(msg(
+            return Err(Error::invalid(t(
                 "a deal cannot close before it opened",
                 "成交日期不能早于创建日期",
             ))
-            .field("closed_on", msg("before the opening date", "早于创建日期")));
+            .field("closed_on", t("before the opening date", "早于创建日期")));
         }
     }
     Ok(())
@@ -134,13 +123,13 @@ pub fn followup(f: &mut Fields) -> Result<()> {
         f.str("next_on").and_then(dates::parse),
     ) {
         if n < h {
-            return Err(Error::invalid(msg(
+            return Err(Error::invalid(t(
                 "the next follow-up is before this one",
                 "下次跟进日期早于本次",
             ))
             .field(
                 "next_on",
-                msg("must not be before the follow-up date", "不能早于跟进日期"),
+                t("must not be before the follow-up date", "不能早于跟进日期"),
             ));
         }
     }
@@ -163,13 +152,13 @@ pub fn is_overdue(next_on: Option<&str>, done: Option<bool>) -> bool {
 /// Targets: for a person or a team, starting on the first day of a month or quarter.
 pub fn target(f: &mut Fields) -> Result<()> {
     if f.i64("person").is_none() && f.str("team").is_none() {
-        return Err(Error::invalid(msg(
+        return Err(Error::invalid(t(
             "a target is for a person or a team",
             "目标需指定人员或团队",
         ))
         .field(
             "person",
-            msg("set a person or a team", "请选择人员或填写团队"),
+            t("set a person or a team", "请选择人员或填写团队"),
         ));
     }
     let Some(start) = f.str("starts_on").and_then(dates::parse) else {
@@ -178,13 +167,13 @@ pub fn target(f: &mut Fields) -> Result<()> {
     let (_, m, d) = dates::civil_from_days(start);
     let quarter = f.str("period") == Some("quarter");
     if d != 1 || (quarter && (m - 1) % 3 != 0) {
-        return Err(Error::invalid(msg(
+        return Err(Error::invalid(t(
             "targets start on the first day of their period",
             "目标须从周期第一天开始",
         ))
         .field(
             "starts_on",
-            msg(
+            t(
                 "first day of a month (quarter: Jan, Apr, Jul, Oct)",
                 "月初（季度：1、4、7、10 月）",
             ),
