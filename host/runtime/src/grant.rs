@@ -43,9 +43,16 @@ impl PluginGrant {
         self.approved.kv || !self.approved.write.is_empty() || !self.manifest.entities.is_empty()
     }
 
-    /// Does the plugin receive `event` on `entity` (subscribed, and approved to read it)?
-    pub fn hooked(&self, entity: &str, event: crate::manifest::HookEvent) -> bool {
-        self.manifest.hooks_on(&self.approved, entity, event)
+    /// Does the plugin receive `event` on `entity` written by `writer` (subscribed, approved to
+    /// read it, and — for its own writes — not declined)?
+    pub fn hooked(
+        &self,
+        entity: &str,
+        event: crate::manifest::HookEvent,
+        writer: Option<&str>,
+    ) -> bool {
+        self.manifest
+            .hooks_on(&self.approved, entity, event, writer)
     }
 
     /// May the plugin ask `plugin` its queries?

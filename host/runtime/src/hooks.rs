@@ -53,8 +53,10 @@ impl Hooks for HooksBridge {
             _ => HookEvent::BeforeUpdate,
         };
         let list = m.list();
-        let subscribed: Vec<&Arc<LoadedPlugin>> =
-            list.iter().filter(|p| p.hooked(ev.entity, event)).collect();
+        let subscribed: Vec<&Arc<LoadedPlugin>> = list
+            .iter()
+            .filter(|p| p.hooked(ev.entity, event, ev.via))
+            .collect();
         if subscribed.is_empty() {
             return Ok(());
         }
@@ -96,7 +98,7 @@ impl Hooks for HooksBridge {
         let list = m.list();
         for p in list
             .iter()
-            .filter(|p| p.hooked(ev.entity, HookEvent::BeforeDelete))
+            .filter(|p| p.hooked(ev.entity, HookEvent::BeforeDelete, ev.via))
         {
             let fields = ev
                 .before
@@ -118,8 +120,10 @@ impl Hooks for HooksBridge {
             WriteOp::Delete => HookEvent::AfterDelete,
         };
         let list = m.list();
-        let subscribed: Vec<&Arc<LoadedPlugin>> =
-            list.iter().filter(|p| p.hooked(ev.entity, event)).collect();
+        let subscribed: Vec<&Arc<LoadedPlugin>> = list
+            .iter()
+            .filter(|p| p.hooked(ev.entity, event, ev.via))
+            .collect();
         if subscribed.is_empty() {
             return;
         }

@@ -140,6 +140,15 @@ pub struct HookSpec {
     pub entity: String,
     /// Which writes.
     pub events: Vec<HookEvent>,
+    /// Whether the hooks also run for writes the plugin makes itself (default: yes). A plugin
+    /// whose hooks only guard its records against others says `own_writes = false` and saves
+    /// a call per write it makes.
+    #[serde(default = "own_writes_default")]
+    pub own_writes: bool,
+}
+
+fn own_writes_default() -> bool {
+    true
 }
 
 /// A scheduled job.
@@ -412,13 +421,20 @@ impl Manifest {
     /// Whether the plugin subscribes to `event` on `entity` and may receive it with the
     /// capabilities `caps` an administrator approved: hooks need read access to the entity
     /// type (a subscription is a grant like reading), and none reach the core's users.
-    pub fn hooks_on(&self, caps: &Capabilities, entity: &str, event: HookEvent) -> bool {
+    pub fn hooks_on(
+        &self,
+        caps: &Capabilities,
+        entity: &str,
+        event: HookEvent,
+        writer: Option<&str>,
+    ) -> bool {
+        let own = writer == Some(self.id.as_str());
         !UNHOOKABLE.contains(&entity)
             && self.may_read(caps, entity)
             && self
                 .hooks
                 .iter()
-                .any(|h| h.entity == entity && h.events.contains(&event))
+                .any(|h| h.entity == entity && h.events.contains(&event) && (h.own_writes || !own))
     }
 
     /// Whether the plugin may read an entity type.
@@ -490,14 +506,24 @@ mod tests {
             read: vec!["customer".into()],
             ..Capabilities::default()
         };
-        assert!(m.hooks_on(&granted, "customer", HookEvent::BeforeUpdate));
+        assert!(m.hooks_on(&granted, "customer", HookEvent::BeforeUpdate, None));
         assert!(!m.hooks_on(
             &Capabilities::default(),
             "customer",
-            HookEvent::BeforeUpdate
+            HookEvent::BeforeUpdate,
+            None
         ));
-        assert!(!m.hooks_on(&granted, "customer", HookEvent::AfterCreate));
+        assert!(!m.hooks_on(&granted, "customer", HookEvent::AfterCreate, None));
         assert!(!m.may_write(&granted, "customer"));
+        // Its own writes too, unless it says otherwise.
+        assert!(m.hooks_on(&granted, "customer", HookEvent::BeforeUpdate, Some("x")));
+        let mine = Manifest::parse(&format!(
+            "{MINIMAL}[capabilities]\nread = [\"customer\"]\n[[hooks]]\nentity = \"customer\"\nevents = [\"before_update\"]\nown_writes = false\n"
+        ))
+        .unwrap();
+        assert!(!mine.hooks_on(&granted, "customer", HookEvent::BeforeUpdate, Some("x")));
+        assert!(mine.hooks_on(&granted, "customer", HookEvent::BeforeUpdate, Some("other")));
+        assert!(mine.hooks_on(&granted, "customer", HookEvent::BeforeUpdate, None));
     }
 
     #[test]
