@@ -1,6 +1,7 @@
 //! The inventory group: ledger lines posted through the plugin (a purchase order received in
 //! one action, every line a moving-average posting) next to plain record creates, and the
-//! level and value of one product read from the ledger once it holds many lines.
+//! level and value of one product read from the ledger once it holds many lines; then the
+//! figures at scale (`inventory_scale`).
 
 use crate::report::Report;
 use qingguan_core::Access;
@@ -96,100 +97,9 @@ pub(crate) fn inventory(server: &TestServer, report: &mut Report) -> anyhow::Res
         times[runs / 2],
         "ms",
         None,
-        "median; the `stock` query other plugins ask (one grouped sum over the ledger)",
+        "median; the `stock` query other plugins ask (the kept level: one key-value read)",
     );
-    // A back-dated receipt that re-values 1,000 later deliveries of one product.
-    let product = create(
-        "product",
-        json!({"sku": "B-BACK", "name": "Back-dated", "unit": "pcs", "purchase_price": "10"}),
-    )?;
-    let customer = create(
-        "customer",
-        json!({"name": "Bench buyer", "kind": "company", "status": "lead"}),
-    )?;
-    let po = create(
-        "purchase_order",
-        json!({"supplier": supplier, "warehouse": warehouse}),
-    )?;
-    create(
-        "purchase_line",
-        json!({"order": po, "product": product, "quantity": "5000", "price": "10"}),
-    )?;
-    calls.action(
-        "inventory",
-        "approve",
-        "purchase_order",
-        po,
-        "{}",
-        ctx.clone(),
-    )?;
-    calls.action(
-        "inventory",
-        "receive",
-        "purchase_order",
-        po,
-        r#"{"date":"2026-10-01"}"#,
-        ctx.clone(),
-    )?;
-    let so = create(
-        "sales_order",
-        json!({"customer": customer, "warehouse": warehouse}),
-    )?;
-    let later = 1000;
-    let lines: Vec<i64> = (0..later)
-        .map(|_| {
-            create(
-                "sales_line",
-                json!({"order": so, "product": product, "quantity": "1", "price": "20"}),
-            )
-        })
-        .collect::<anyhow::Result<_>>()?;
-    calls.action("inventory", "confirm", "sales_order", so, "{}", ctx.clone())?;
-    for chunk in lines.chunks(100) {
-        let map: serde_json::Map<String, serde_json::Value> =
-            chunk.iter().map(|l| (l.to_string(), json!(1))).collect();
-        calls.action(
-            "inventory",
-            "deliver",
-            "sales_order",
-            so,
-            &json!({"lines": map, "date": "2026-10-20"}).to_string(),
-            ctx.clone(),
-        )?;
-    }
-    let back = create(
-        "purchase_order",
-        json!({"supplier": supplier, "warehouse": warehouse}),
-    )?;
-    create(
-        "purchase_line",
-        json!({"order": back, "product": product, "quantity": "5000", "price": "14"}),
-    )?;
-    calls.action(
-        "inventory",
-        "approve",
-        "purchase_order",
-        back,
-        "{}",
-        ctx.clone(),
-    )?;
-    let t = Instant::now();
-    calls.action(
-        "inventory",
-        "receive",
-        "purchase_order",
-        back,
-        r#"{"date":"2026-10-05"}"#,
-        ctx.clone(),
-    )?;
-    let ms = t.elapsed().as_secs_f64() * 1e3;
-    report.add(
-        "inventory",
-        &format!("back-dated receipt re-valuing {later} later deliveries, one transaction"),
-        ms,
-        "ms",
-        None,
-        "reads the product's later movements and posts one revaluation line per delivery whose value changed",
-    );
+    crate::inventory_scale::back_dated(server, warehouse, supplier, report)?;
+    crate::inventory_scale::stock_report(server, report)?;
     Ok(())
 }

@@ -9,8 +9,10 @@
 
 mod appraisal;
 mod data;
+mod finance;
 mod import;
 mod inventory;
+mod inventory_scale;
 mod load;
 mod plugins;
 mod report;
@@ -54,6 +56,7 @@ enum What {
     Plugins,
     Sdk,
     Inventory,
+    Finance,
     Swap,
     Sales,
     Appraisal,
@@ -112,6 +115,9 @@ fn main() -> anyhow::Result<()> {
     }
     if matches!(args.what, What::All | What::Inventory) {
         inventory::inventory(&server, &mut report)?;
+    }
+    if matches!(args.what, What::All | What::Finance) {
+        finance::finance(&server, seeded, &mut report)?;
     }
     if matches!(args.what, What::All | What::Import) {
         import::import(&server, &mut report)?;

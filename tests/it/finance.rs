@@ -7,25 +7,31 @@
 use qingguan_tests::{customer, install, Client, TestServer};
 use serde_json::{json, Value};
 
-fn rec(path: &str) -> String {
+pub(crate) fn rec(path: &str) -> String {
     format!("/api/v1/records/{path}")
 }
 
-fn act(c: &Client, entity: &str, id: &Value, action: &str, input: Value) -> qingguan_tests::Resp {
+pub(crate) fn act(
+    c: &Client,
+    entity: &str,
+    id: &Value,
+    action: &str,
+    input: Value,
+) -> qingguan_tests::Resp {
     c.post(
         &rec(&format!("{entity}/{id}/actions/finance/{action}")),
         &input,
     )
 }
 
-fn json_get(c: &Client, path: &str) -> qingguan_tests::Resp {
+pub(crate) fn json_get(c: &Client, path: &str) -> qingguan_tests::Resp {
     c.send(reqwest::Method::GET, path, |r| {
         r.header("accept", "application/json")
     })
 }
 
 /// The trial balance over all time.
-fn all_time_tb(c: &Client) -> Value {
+pub(crate) fn all_time_tb(c: &Client) -> Value {
     json_get(
         c,
         "/api/v1/plugins/finance/trial-balance?from=2000-01-01&to=2999-12-31",
@@ -34,7 +40,7 @@ fn all_time_tb(c: &Client) -> Value {
 }
 
 /// A trial balance's row for an account code (null when the account has no postings).
-fn tb_row(tb: &Value, code: &str) -> Value {
+pub(crate) fn tb_row(tb: &Value, code: &str) -> Value {
     tb["rows"]
         .as_array()
         .unwrap()
@@ -44,11 +50,11 @@ fn tb_row(tb: &Value, code: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn account(c: &Client, code: &str) -> Value {
+pub(crate) fn account(c: &Client, code: &str) -> Value {
     c.get(&rec(&format!("account?code={code}"))).body["items"][0]["id"].clone()
 }
 
-fn setup() -> (TestServer, Client, Client) {
+pub(crate) fn setup() -> (TestServer, Client, Client) {
     let s = TestServer::start();
     let admin = s.admin();
     let r = install(&admin, "qingguan-finance", true);

@@ -6,12 +6,12 @@
 use qingguan_tests::{customer, install, Client, TestServer};
 use serde_json::{json, Value};
 
-fn rec(path: &str) -> String {
+pub(crate) fn rec(path: &str) -> String {
     format!("/api/v1/records/{path}")
 }
 
 /// Installs inventory and creates two warehouses, a supplier and a product.
-fn setup() -> (TestServer, Client, Value) {
+pub(crate) fn setup() -> (TestServer, Client, Value) {
     let s = TestServer::start();
     let admin = s.admin();
     let r = install(&admin, "qingguan-inventory", true);
@@ -27,7 +27,13 @@ fn setup() -> (TestServer, Client, Value) {
     (s, admin, ids)
 }
 
-fn act(c: &Client, entity: &str, id: &Value, action: &str, input: Value) -> qingguan_tests::Resp {
+pub(crate) fn act(
+    c: &Client,
+    entity: &str,
+    id: &Value,
+    action: &str,
+    input: Value,
+) -> qingguan_tests::Resp {
     c.post(
         &rec(&format!("{entity}/{id}/actions/inventory/{action}")),
         &input,
@@ -35,7 +41,7 @@ fn act(c: &Client, entity: &str, id: &Value, action: &str, input: Value) -> qing
 }
 
 /// A purchase order with one line, approved.
-fn purchase(admin: &Client, ids: &Value, qty: &str, price: &str) -> (Value, Value) {
+pub(crate) fn purchase(admin: &Client, ids: &Value, qty: &str, price: &str) -> (Value, Value) {
     let po = admin.create(
         "purchase_order",
         json!({"supplier": ids["sup"], "warehouse": ids["w1"]}),
@@ -49,7 +55,7 @@ fn purchase(admin: &Client, ids: &Value, qty: &str, price: &str) -> (Value, Valu
     (po, line)
 }
 
-fn level(c: &Client, product: &Value, warehouse: &Value) -> Value {
+pub(crate) fn level(c: &Client, product: &Value, warehouse: &Value) -> Value {
     let r = c.send(
         reqwest::Method::GET,
         "/api/v1/plugins/inventory/stock",

@@ -91,13 +91,17 @@ pub fn post(
         .map(|l| (round(l.debit), round(l.credit)))
         .collect();
     let total = check_balanced(&amounts)?;
+    // Every account first (one read), so an unknown code writes nothing.
+    let codes: Vec<&str> = lines.iter().map(|l| l.account).collect();
+    let accounts = accounts(&codes)?;
+    // Written posted at once: lines and entry commit together or not at all.
     let entry = host::elevated().create(
         "journal_entry",
         &json!({
             "number": next_number("JE")?,
             "posted_on": posted_on,
             "memo": memo,
-            "status": "draft",
+            "status": "posted",
             "source": source,
             "reverses": reverses,
             "total": total.to_string(),
@@ -107,18 +111,37 @@ pub fn post(
         if d.is_zero() && c.is_zero() {
             continue;
         }
-        let acc = account(l.account)?;
         host::elevated().create(
             "journal_line",
-            &json!({"entry": entry.id, "account": acc.id, "debit": d.to_string(), "credit": c.to_string(), "memo": l.memo}),
+            &json!({"entry": entry.id, "account": accounts[l.account], "debit": d.to_string(), "credit": c.to_string(), "memo": l.memo, "posted_on": posted_on}),
         )?;
     }
-    host::elevated().update(
-        "journal_entry",
-        entry.id,
-        entry.version,
-        &json!({"status": "posted"}),
-    )
+    Ok(entry)
+}
+
+/// The ids of accounts by code, every code known (else refused, naming it).
+fn accounts<'a>(codes: &[&'a str]) -> Result<std::collections::BTreeMap<&'a str, i64>> {
+    let found: std::collections::BTreeMap<String, i64> = host::query(
+        "account",
+        &Query::new()
+            .elevated()
+            .in_list("code", codes.iter().copied())
+            .limit(200),
+    )?
+    .items
+    .into_iter()
+    .filter_map(|a| Some((a.str("code")?.to_string(), a.id)))
+    .collect();
+    codes
+        .iter()
+        .map(|code| match found.get(*code) {
+            Some(id) => Ok((*code, *id)),
+            None => Err(Error::not_found(t(
+                &format!("no account {code}"),
+                &format!("没有科目 {code}"),
+            ))),
+        })
+        .collect()
 }
 
 /// `post` on a draft entry a person wrote: balanced, in an open month, then read-only.
@@ -156,6 +179,15 @@ pub fn post_draft(id: i64) -> Result<Value> {
         })
         .collect();
     let total = check_balanced(&amounts)?;
+    // The lines carry the entry's date from now on: the books sum them by it.
+    for l in &lines {
+        host::elevated().update(
+            "journal_line",
+            l.id,
+            l.version,
+            &json!({"posted_on": posted_on}),
+        )?;
+    }
     let posted = host::elevated().update(
         "journal_entry",
         entry.id,
@@ -306,6 +338,14 @@ pub fn before_line(op: WriteOp, before: Option<&Record>, fields: &mut Fields) ->
                 ),
             ),
         );
+    }
+    // The posting date is the posting's to write.
+    let dated = fields.get("posted_on").is_some_and(|v| !v.is_null());
+    if op != WriteOp::Delete
+        && dated
+        && before.and_then(|b| b.get("posted_on")) != fields.get("posted_on")
+    {
+        return Err(readonly("posted_on"));
     }
     if let (Some(b), WriteOp::Update) = (before, op) {
         if b.i64("entry") != fields.i64("entry") {

@@ -3,6 +3,7 @@
 //! under every posting (balanced, immutable, corrected by reversal), month close, and reports
 //! from the journal. Built only on the Qingguan SDK (1.2); every posting one transaction.
 
+pub mod books;
 pub mod chart;
 pub mod documents;
 pub mod journal;
@@ -111,6 +112,13 @@ impl Plugin for Finance {
 
     fn health() -> Result<()> {
         journal::account(SALES.control).map(|_| ())
+    }
+
+    fn job_step(name: &str, cursor: Option<&str>) -> Result<JobProgress> {
+        match name {
+            "date_lines" => books::date_lines(cursor),
+            _ => Err(Error::not_found(format!("no job {name}"))),
+        }
     }
 
     fn before_write(

@@ -4,7 +4,7 @@
 
 use crate::sides::{Side, SALES};
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
@@ -12,38 +12,14 @@ use std::collections::BTreeMap;
 
 /// Per account: debits and credits of posted entries dated in [from, to].
 pub fn trial_balance(from: &str, to: &str) -> Result<Value> {
-    host::query("journal_entry", &Query::new().limit(1))?; // the caller must read the journal
-    let entries: BTreeMap<i64, ()> = host::query_all(
-        "journal_entry",
-        &Query::new()
-            .elevated()
-            .eq("status", "posted")
-            .gte("posted_on", from)
-            .lte("posted_on", to),
-    )?
-    .into_iter()
-    .map(|e| (e.id, ()))
-    .collect();
     let accounts: BTreeMap<i64, Record> = host::query_all("account", &Query::new().elevated())?
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let mut sums: BTreeMap<i64, (Decimal, Decimal)> = BTreeMap::new();
-    let ids: Vec<i64> = entries.keys().copied().collect();
-    for chunk in ids.chunks(200) {
-        for l in host::query_all(
-            "journal_line",
-            &Query::new()
-                .elevated()
-                .in_list("entry", chunk.iter().copied()),
-        )? {
-            let s = sums
-                .entry(l.i64("account").unwrap_or_default())
-                .or_default();
-            s.0 += l.decimal("debit").unwrap_or_default();
-            s.1 += l.decimal("credit").unwrap_or_default();
-        }
-    }
+    let sums: BTreeMap<i64, (Decimal, Decimal)> = crate::books::sums(from, to, None, false)?
+        .into_iter()
+        .map(|((account, _), s)| (account, s))
+        .collect();
     let (mut debit, mut credit, mut revenue, mut expense) =
         (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut rows = Vec::new();
@@ -107,26 +83,28 @@ pub fn trial_balance_page(from: &str, to: &str) -> Result<String> {
 /// current, 1–30, 31–60, 61–90, over 90.
 pub fn aging(side: &Side, at: &str) -> Result<Value> {
     let today = dates::parse(at).unwrap_or_else(dates::today);
-    let open = host::query_all(
-        side.document,
-        &Query::new().in_list("status", ["posted", "partly_paid"]),
-    )?;
+    // One grouped sum per age bucket (by due date), over the documents the caller may see.
+    // A document without a due date is due at once (current).
+    let open = || Query::new().in_list("status", ["posted", "partly_paid"]);
+    let day = |late: i64| dates::format(today - late);
+    let buckets: [Query; 6] = [
+        open().gte("due_on", day(0)),
+        open().is_null("due_on"),
+        open().lt("due_on", day(0)).gte("due_on", day(30)),
+        open().lt("due_on", day(30)).gte("due_on", day(60)),
+        open().lt("due_on", day(60)).gte("due_on", day(90)),
+        open().lt("due_on", day(90)),
+    ];
     // Keyed by the party's text form: a customer's id, a supplier's name.
     let mut by: BTreeMap<String, (Value, [Decimal; 5])> = BTreeMap::new();
-    for inv in &open {
-        let due = inv.str("due_on").and_then(dates::parse).unwrap_or(today);
-        let late = today - due;
-        let bucket = match late {
-            i64::MIN..=0 => 0,
-            1..=30 => 1,
-            31..=60 => 2,
-            61..=90 => 3,
-            _ => 4,
-        };
-        let party = inv.get(side.party).cloned().unwrap_or(Value::Null);
-        by.entry(party.to_string())
-            .or_insert_with(|| (party, Default::default()))
-            .1[bucket] += inv.decimal("balance").unwrap_or_default();
+    for (i, q) in buckets.iter().enumerate() {
+        let bucket = i.saturating_sub(1);
+        for g in host::aggregate(side.document, q, &[side.party], &[Metric::Sum("balance")])? {
+            let party = g.group.first().cloned().unwrap_or(Value::Null);
+            by.entry(party.to_string())
+                .or_insert_with(|| (party, Default::default()))
+                .1[bucket] += g.decimal(0).unwrap_or_default();
+        }
     }
     let names: BTreeMap<i64, String> = {
         let ids: Vec<i64> = by.values().filter_map(|(p, _)| p.as_i64()).collect();

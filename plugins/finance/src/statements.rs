@@ -7,45 +7,6 @@ use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 
-/// Posted journal lines dated in [from, to] with their entry's date: `(account, date, debit, credit)`.
-fn lines(from: &str, to: &str) -> Result<Vec<(i64, String, Decimal, Decimal)>> {
-    host::query("journal_entry", &Query::new().limit(1))?; // the caller must read the journal
-    let entries: BTreeMap<i64, String> = host::query_all(
-        "journal_entry",
-        &Query::new()
-            .elevated()
-            .eq("status", "posted")
-            .gte("posted_on", from)
-            .lte("posted_on", to),
-    )?
-    .into_iter()
-    .map(|e| (e.id, e.str("posted_on").unwrap_or_default().to_string()))
-    .collect();
-    let mut out = Vec::new();
-    let ids: Vec<i64> = entries.keys().copied().collect();
-    for chunk in ids.chunks(200) {
-        for l in host::query_all(
-            "journal_line",
-            &Query::new()
-                .elevated()
-                .in_list("entry", chunk.iter().copied()),
-        )? {
-            let on = l
-                .i64("entry")
-                .and_then(|e| entries.get(&e))
-                .cloned()
-                .unwrap_or_default();
-            out.push((
-                l.i64("account").unwrap_or_default(),
-                on,
-                l.decimal("debit").unwrap_or_default(),
-                l.decimal("credit").unwrap_or_default(),
-            ));
-        }
-    }
-    Ok(out)
-}
-
 fn accounts() -> Result<BTreeMap<i64, Record>> {
     Ok(host::query_all("account", &Query::new().elevated())?
         .into_iter()
@@ -57,7 +18,7 @@ fn accounts() -> Result<BTreeMap<i64, Record>> {
 pub fn balance_sheet(at: &str) -> Result<Value> {
     let accounts = accounts()?;
     let mut by: BTreeMap<i64, Decimal> = BTreeMap::new(); // debit − credit
-    for (a, _, d, c) in lines("1000-01-01", at)? {
+    for ((a, _), (d, c)) in crate::books::sums("1000-01-01", at, None, false)? {
         *by.entry(a).or_default() += d - c;
     }
     let mut groups: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
@@ -140,10 +101,12 @@ pub fn cash(from: &str, to: &str) -> Result<Value> {
         .collect();
     let mut opening = Decimal::ZERO;
     let mut months: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
-    for (a, on, d, c) in lines("1000-01-01", to)? {
-        if !cash.contains(&a) {
-            continue;
-        }
+    let sums = if cash.is_empty() {
+        crate::books::Sums::new()
+    } else {
+        crate::books::sums("1000-01-01", to, Some(&cash), true)?
+    };
+    for ((_, on), (d, c)) in sums {
         if on.as_str() < from {
             opening += d - c;
         } else {

@@ -1,7 +1,8 @@
 //! The value of stock in the books: inventory announces every posting (`inventory.posted`),
 //! and finance books it — stock in from a purchase: Dr 库存商品 / Cr 暂估应付 (cleared when the
 //! supplier's bill is posted against it); stock out on a
-//! sale (and its revaluations and reversals): Dr 主营业务成本 / Cr 库存商品; a stock count's
+//! sale (and its revaluations — booked by the kind of movement they re-value — and
+//! reversals): Dr 主营业务成本 / Cr 库存商品; a stock count's
 //! difference: 管理费用 against 库存商品; a return the opposite way. Transfers move stock between
 //! warehouses, not accounts: nothing to book. One entry per posting date.
 
@@ -24,6 +25,18 @@ fn counter_account(source: &str) -> Option<&'static str> {
     }
 }
 
+/// The account on the other side of a revaluation, by the kind of movement it re-values (its
+/// source is the back-dated document that caused it); lines written before the kind was
+/// named carry the source of the movement they re-value.
+fn revaluation_account(kind: &str) -> Option<&'static str> {
+    match kind {
+        "delivery" => Some(COGS),
+        "return_out" => Some(PAYABLE),
+        "adjustment" => Some(SHRINKAGE),
+        _ => None,
+    }
+}
+
 /// Books one `inventory.posted` event.
 pub fn book(payload: &Value) -> Result<()> {
     // (date, counter account) → the stock's change in value.
@@ -32,7 +45,11 @@ pub fn book(payload: &Value) -> Result<()> {
         let (Some(source), Some(on)) = (m["source"].as_str(), m["posted_on"].as_str()) else {
             continue;
         };
-        let Some(account) = counter_account(source) else {
+        let account = match m["revalued_kind"].as_str() {
+            Some(kind) => revaluation_account(kind),
+            None => counter_account(source),
+        };
+        let Some(account) = account else {
             continue;
         };
         let value = decimal_of(&m["value"]).unwrap_or_default();

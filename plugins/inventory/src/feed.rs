@@ -16,6 +16,7 @@ pub fn record(m: &Record) {
     let v = json!({
         "id": m.id,
         "kind": m.str("kind"),
+        "revalued_kind": m.str("revalued_kind"),
         "source": m.str("source"),
         "posted_on": m.str("posted_on"),
         "value": m.decimal("value").map(|d| d.to_string()),

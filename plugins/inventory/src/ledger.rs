@@ -4,36 +4,23 @@
 //! the writer first (`host::begin_write`), so the balance a posting checks is the balance it
 //! changes: concurrent deliveries of the last units never oversell.
 
+pub use crate::bins::Balance;
 pub use crate::money::{check_date, max_quantity, mul, round};
 use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
-/// Quantity and value of one product in one warehouse.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Balance {
-    /// Units on hand.
-    pub quantity: Decimal,
-    /// Their value at moving-average cost.
-    pub value: Decimal,
-}
-
-impl Balance {
-    /// The moving-average unit cost (none when nothing is on hand).
-    pub fn unit_cost(&self) -> Option<Decimal> {
-        (self.quantity > Decimal::ZERO).then(|| round(self.value / self.quantity, 4))
-    }
-}
-
-/// The balance of a product in a warehouse from the ledger, up to a date (inclusive) if given.
+/// The balance of a product in a warehouse: now (its kept level), or up to a date
+/// (inclusive) summed from the ledger.
 pub fn balance(product: i64, warehouse: i64, at: Option<&str>) -> Result<Balance> {
-    let mut q = Query::new()
+    let Some(at) = at else {
+        return Ok(crate::bins::get(product, warehouse)?.balance);
+    };
+    let q = Query::new()
         .elevated()
         .eq("product", product)
-        .eq("warehouse", warehouse);
-    if let Some(at) = at {
-        q = q.lte("posted_on", at);
-    }
+        .eq("warehouse", warehouse)
+        .lte("posted_on", at);
     let rows = host::aggregate(
         "stock_move",
         &q,
@@ -46,24 +33,6 @@ pub fn balance(product: i64, warehouse: i64, at: Option<&str>) -> Result<Balance
         quantity: row.and_then(|g| g.decimal(0)).unwrap_or_default(),
         value: row.and_then(|g| g.decimal(1)).unwrap_or_default(),
     })
-}
-
-/// The latest posting date of a product in a warehouse.
-fn latest_posting(product: i64, warehouse: i64) -> Result<Option<String>> {
-    let rows = host::aggregate(
-        "stock_move",
-        &Query::new()
-            .elevated()
-            .eq("product", product)
-            .eq("warehouse", warehouse),
-        &[],
-        &[Metric::Max("posted_on")],
-    )?;
-    Ok(rows
-        .first()
-        .and_then(|g| g.values.first())
-        .and_then(Value::as_str)
-        .map(str::to_string))
 }
 
 /// One movement to post.
@@ -123,7 +92,8 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
     // Back-dated: stock coming in on an earlier date is valued as of that date and the later
     // movements are re-valued after it; stock going out earlier is refused (it could have
     // taken what was not there yet).
-    let latest = latest_posting(m.product, m.warehouse)?;
+    let bin = crate::bins::get(m.product, m.warehouse)?;
+    let latest = bin.latest;
     let back_dated = latest.as_deref().is_some_and(|l| m.posted_on < l);
     if back_dated && m.quantity < Decimal::ZERO {
         let latest = latest.unwrap_or_default();
@@ -138,7 +108,7 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
     let before = if back_dated {
         balance(m.product, m.warehouse, Some(m.posted_on))?
     } else {
-        balance(m.product, m.warehouse, None)?
+        bin.balance
     };
     let (unit_cost, value) = if m.quantity > Decimal::ZERO {
         let cost = match m.unit_cost {
@@ -193,8 +163,9 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
         }),
     )?;
     crate::feed::record(&line);
+    crate::bins::add(m.product, m.warehouse, m.quantity, value, m.posted_on)?;
     if back_dated {
-        crate::revalue::revalue(m.product, m.warehouse, m.posted_on)?;
+        crate::revalue::revalue(m.product, m.warehouse, m.posted_on, &m.source)?;
     }
     Ok(line)
 }
@@ -242,23 +213,18 @@ pub fn reverse(id: i64, posted_on: &str) -> Result<Record> {
     let warehouse = m.i64("warehouse").unwrap_or_default();
     let quantity = m.decimal("quantity").unwrap_or_default();
     check_date(posted_on)?;
-    let latest = latest_posting(product, warehouse)?.unwrap_or_default();
+    let latest = crate::bins::get(product, warehouse)?
+        .latest
+        .unwrap_or_default();
     let posted_on = if posted_on < latest.as_str() {
         latest.as_str()
     } else {
         posted_on
     };
     let (unit_cost, value) = if quantity < Decimal::ZERO {
-        let corrections: Decimal = host::query_all(
-            "stock_move",
-            &Query::new()
-                .elevated()
-                .eq("kind", "revaluation")
-                .eq("revalues", id),
-        )?
-        .iter()
-        .filter_map(|r| r.decimal("value"))
-        .sum();
+        let corrections: Decimal = crate::revalue::corrections(product, warehouse, &[&m])?
+            .values()
+            .sum();
         let value = -(m.decimal("value").unwrap_or_default() + corrections);
         (m.decimal("unit_cost"), Some(value))
     } else {

@@ -3,10 +3,12 @@
 //! and returns — all posted to an immutable stock ledger valued at moving-average cost, every
 //! posting one transaction. Built only on the Qingguan SDK (1.2).
 
+pub mod bins;
 pub mod deals;
 pub mod feed;
 pub mod ledger;
 pub mod money;
+pub mod on_hand;
 pub mod orders;
 pub mod reports;
 pub mod revalue;
@@ -76,7 +78,13 @@ fn check_available(order_id: i64) -> Result<()> {
 
 impl Plugin for Inventory {
     fn install() -> Result<()> {
+        bins::forget_all()?;
         host::kv_set("installed_on", dates::format(dates::today()).as_bytes())
+    }
+
+    fn upgrade(_from: &str) -> Result<()> {
+        // The version before may not have kept the levels up to date.
+        bins::forget_all()
     }
 
     fn job_step(name: &str, _cursor: Option<&str>) -> Result<JobProgress> {
@@ -220,19 +228,24 @@ fn http(req: Request) -> Result<Response> {
     let outcome = match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/stock") => {
             let at = req.query_param("at");
+            let page = id("page").unwrap_or(0).max(0) as usize;
             if at.as_ref().is_some_and(|a| dates::Date::parse(a).is_none()) {
                 Err(not_a_date("at"))
             } else if req.wants_json() {
-                stock::report(at.as_deref(), id("warehouse")).map(|v| Response::json(&v))
+                on_hand::report(at.as_deref(), id("warehouse"), page).map(|v| Response::json(&v))
             } else {
-                stock::page(at.as_deref(), id("warehouse")).map(|h| Response::html(200, h))
+                on_hand::page(at.as_deref(), id("warehouse"), page).map(|h| Response::html(200, h))
             }
         }
         ("GET", "/movements") => match id("product") {
             Some(p) if req.wants_json() => {
-                stock::movements(p, id("warehouse")).map(|v| Response::json(&v))
+                stock::movements(p, id("warehouse"), req.query_param("cursor").as_deref())
+                    .map(|v| Response::json(&v))
             }
-            Some(p) => reports::movements_page(p, id("warehouse")).map(|h| Response::html(200, h)),
+            Some(p) => {
+                reports::movements_page(p, id("warehouse"), req.query_param("cursor").as_deref())
+                    .map(|h| Response::html(200, h))
+            }
             None => Err(Error::invalid(t("which product?", "哪个商品？"))
                 .field("product", t("required", "必填"))),
         },
@@ -314,18 +327,9 @@ fn answer(query: &str, args: Value) -> Result<Value> {
             }
             let values = by_plugin || stock::sees_values();
             let mut rows = Vec::new();
-            for ((p, w), l) in stock::levels(at)? {
-                if args
-                    .get("product")
-                    .and_then(Value::as_i64)
-                    .is_some_and(|x| x != p)
-                    || args
-                        .get("warehouse")
-                        .and_then(Value::as_i64)
-                        .is_some_and(|x| x != w)
-                {
-                    continue;
-                }
+            let product = args.get("product").and_then(Value::as_i64);
+            let warehouse = args.get("warehouse").and_then(Value::as_i64);
+            for ((p, w), l) in stock::levels(at, product, warehouse)? {
                 let mut row = json!({
                     "product": p, "warehouse": w,
                     "quantity": l.balance.quantity.normalize().to_string(),

@@ -13,14 +13,35 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Products whose available quantity is below their reorder point, by warehouse.
 pub fn low_stock() -> Result<Vec<Value>> {
-    let data = stock::report(None, None)?;
-    Ok(data["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["low"] == true)
-        .cloned()
-        .collect())
+    host::query("product", &Query::new().limit(1))?; // the caller must read products
+    let points: BTreeMap<i64, (String, String, Decimal)> = host::query_all(
+        "product",
+        &Query::new().elevated().not_null("reorder_point"),
+    )?
+    .into_iter()
+    .filter_map(|p| {
+        let point = p.decimal("reorder_point")?;
+        let text = |f: &str| p.str(f).unwrap_or_default().to_string();
+        Some((p.id, (text("sku"), text("name"), point)))
+    })
+    .collect();
+    let warehouses = stock::names("warehouse", "code")?;
+    let mut rows = Vec::new();
+    for ((p, w), level) in stock::levels(None, None, None)? {
+        let Some((sku, name, point)) = points.get(&p) else {
+            continue;
+        };
+        if level.available() < *point {
+            rows.push(json!({
+                "product": p, "warehouse": w, "sku": sku, "name": name,
+                "warehouse_code": warehouses.get(&w).map(|x| x.0.clone()),
+                "available": stock::num(level.available()),
+                "reorder_point": stock::num(*point),
+                "low": true,
+            }));
+        }
+    }
+    Ok(rows)
 }
 
 /// The low-stock page (and dashboard widget).
@@ -44,31 +65,15 @@ pub fn low_stock_page() -> Result<String> {
         esc(&t("Available", "可用量")),
         esc(&t("Reorder point", "再订货点")),
     ));
-    let points: BTreeMap<i64, String> = host::query_all("product", &Query::new().elevated())?
-        .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                p.decimal("reorder_point")
-                    .map(|d| d.normalize().to_string())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
     for r in &rows {
         let text = |k: &str| esc(r[k].as_str().unwrap_or(""));
-        let point = r["product"]
-            .as_i64()
-            .and_then(|p| points.get(&p))
-            .cloned()
-            .unwrap_or_default();
         s.push_str(&format!(
             "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             text("sku"),
             text("name"),
             text("warehouse_code"),
             text("available"),
-            esc(&point)
+            text("reorder_point")
         ));
     }
     s.push_str("</tbody></table>");
@@ -276,8 +281,12 @@ pub fn sales_page(from: &str, to: &str) -> Result<String> {
 }
 
 /// One product's movements as a page (the JSON rows of [`stock::movements`]).
-pub fn movements_page(product: i64, warehouse: Option<i64>) -> Result<String> {
-    let data = stock::movements(product, warehouse)?;
+pub fn movements_page(
+    product: i64,
+    warehouse: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<String> {
+    let data = stock::movements(product, warehouse, cursor)?;
     let p = host::get("product", product)?;
     let values = stock::sees_values();
     let mut s = format!(
@@ -324,7 +333,40 @@ pub fn movements_page(product: i64, warehouse: Option<i64>) -> Result<String> {
         s.push_str(&format!("<td>{}</td></tr>", c("source")));
     }
     s.push_str("</tbody></table>");
+    let here = match warehouse {
+        Some(w) => format!("movements?product={product}&warehouse={w}"),
+        None => format!("movements?product={product}"),
+    };
+    let mut links = Vec::new();
+    if cursor.is_some() {
+        links.push(format!(
+            "<a href=\"{here}\">{}</a>",
+            esc(&t("← First", "← 第一页"))
+        ));
+    }
+    if let Some(next) = data["next_cursor"].as_str() {
+        links.push(format!(
+            "<a href=\"{here}&cursor={}\">{}</a>",
+            url_encode(next),
+            esc(&t("Later movements →", "后续流水 →"))
+        ));
+    }
+    if !links.is_empty() {
+        s.push_str(&format!("<p class=\"pager\">{}</p>", links.join(" ")));
+    }
     Ok(s)
+}
+
+/// A query-string value, percent-encoded.
+fn url_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn kind_label(kind: &str) -> String {

@@ -24,11 +24,42 @@ impl Level {
     }
 }
 
-/// Levels by (product, warehouse) from the ledger (as of `at`, inclusive), with reservations.
-pub fn levels(at: Option<&str>) -> Result<BTreeMap<(i64, i64), Level>> {
+/// Levels by (product, warehouse) from the ledger (as of `at`, inclusive), with reservations;
+/// of one product and/or one warehouse when named. One product in one warehouse now is its
+/// kept level (`bins`), whatever the ledger's length.
+pub fn levels(
+    at: Option<&str>,
+    product: Option<i64>,
+    warehouse: Option<i64>,
+) -> Result<BTreeMap<(i64, i64), Level>> {
+    let products = product.map(|p| vec![p]);
+    if let (None, Some(p), Some(w)) = (at, product, warehouse) {
+        let bin = crate::bins::get(p, w)?;
+        let reserved = reserved_of(products.as_deref())?
+            .get(&(p, w))
+            .copied()
+            .unwrap_or_default();
+        let mut out = BTreeMap::new();
+        if bin.latest.is_some() || !reserved.is_zero() {
+            out.insert(
+                (p, w),
+                Level {
+                    balance: bin.balance,
+                    reserved,
+                },
+            );
+        }
+        return Ok(out);
+    }
     let mut q = Query::new().elevated();
     if let Some(at) = at {
         q = q.lte("posted_on", at);
+    }
+    if let Some(p) = product {
+        q = q.eq("product", p);
+    }
+    if let Some(w) = warehouse {
+        q = q.eq("warehouse", w);
     }
     let mut out: BTreeMap<(i64, i64), Level> = BTreeMap::new();
     for g in host::aggregate(
@@ -44,8 +75,10 @@ pub fn levels(at: Option<&str>) -> Result<BTreeMap<(i64, i64), Level>> {
         level.balance.quantity = g.decimal(0).unwrap_or_default();
         level.balance.value = g.decimal(1).unwrap_or_default();
     }
-    for ((p, w), r) in reserved()? {
-        out.entry((p, w)).or_default().reserved = r;
+    for ((p, w), r) in reserved_of(products.as_deref())? {
+        if warehouse.is_none_or(|x| x == w) {
+            out.entry((p, w)).or_default().reserved = r;
+        }
     }
     Ok(out)
 }
@@ -85,17 +118,12 @@ pub fn reserved_of(products: Option<&[i64]>) -> Result<BTreeMap<(i64, i64), Deci
     Ok(out)
 }
 
-/// What every open sales order holds back.
-pub fn reserved() -> Result<BTreeMap<(i64, i64), Decimal>> {
-    reserved_of(None)
-}
-
 /// Whether the caller may see costs and values (whoever may read the ledger).
 pub fn sees_values() -> bool {
     host::query("stock_move", &Query::new().limit(1)).is_ok()
 }
 
-fn names(entity: &str, field: &str) -> Result<BTreeMap<i64, (String, String)>> {
+pub(crate) fn names(entity: &str, field: &str) -> Result<BTreeMap<i64, (String, String)>> {
     Ok(
         host::query_all(entity, &Query::new().elevated().sort("id"))?
             .into_iter()
@@ -108,124 +136,52 @@ fn names(entity: &str, field: &str) -> Result<BTreeMap<i64, (String, String)>> {
     )
 }
 
-fn num(d: Decimal) -> String {
+pub(crate) fn num(d: Decimal) -> String {
     d.normalize().to_string()
 }
 
-/// The stock report as JSON rows (and whether values are included).
-pub fn report(at: Option<&str>, warehouse: Option<i64>) -> Result<Value> {
-    host::query("product", &Query::new().limit(1))?; // the caller must read products
-    let values = sees_values();
-    let products = host::query_all("product", &Query::new().elevated().sort("id"))?;
-    let warehouses = names("warehouse", "code")?;
-    let levels = levels(at)?;
-    let mut rows = Vec::new();
-    let mut total_value = Decimal::ZERO;
-    for ((p, w), level) in &levels {
-        if warehouse.is_some_and(|x| x != *w) {
-            continue;
-        }
-        let Some(product) = products.iter().find(|r| r.id == *p) else {
-            continue;
-        };
-        let reorder = product.decimal("reorder_point");
-        let low = reorder.is_some_and(|r| level.available() < r);
-        let mut row = json!({
-            "product": p,
-            "sku": product.str("sku"),
-            "name": product.str("name"),
-            "unit": product.str("unit"),
-            "warehouse": w,
-            "warehouse_code": warehouses.get(w).map(|x| x.0.clone()),
-            "on_hand": num(level.balance.quantity),
-            "reserved": num(level.reserved),
-            "available": num(level.available()),
-            "low": low,
-        });
-        if values {
-            total_value += level.balance.value;
-            row["unit_cost"] = json!(level.balance.unit_cost().map(num));
-            row["value"] = json!(level.balance.value.to_string());
-        }
-        rows.push(row);
-    }
-    let mut out = json!({"rows": rows, "at": at});
-    if values {
-        out["total_value"] = json!(total_value.to_string());
-    }
-    Ok(out)
-}
+/// Movements on one page of a product's history.
+pub const MOVEMENT_ROWS: u32 = 200;
 
-/// The stock page: a table, the total value, low-stock rows marked.
-pub fn page(at: Option<&str>, warehouse: Option<i64>) -> Result<String> {
-    use qingguan_plugin_sdk::html::escape as esc;
-    let data = report(at, warehouse)?;
-    let values = data.get("total_value").is_some();
-    let mut s = format!("<h1>{}</h1>", esc(&t("Stock on hand", "库存")));
-    s.push_str("<table class=\"records\"><thead><tr>");
-    let mut heads = vec![
-        t("SKU", "编码"),
-        t("Product", "商品"),
-        t("Warehouse", "仓库"),
-        t("On hand", "现存量"),
-        t("Reserved", "已预留"),
-        t("Available", "可用量"),
-    ];
-    if values {
-        heads.push(t("Avg. cost", "平均成本"));
-        heads.push(t("Value", "金额"));
-    }
-    for h in heads {
-        s.push_str(&format!("<th>{}</th>", esc(&h)));
-    }
-    s.push_str("</tr></thead><tbody>");
-    let low = t("below reorder point", "低于再订货点");
-    for r in data["rows"].as_array().into_iter().flatten() {
-        let cell = |k: &str| esc(r[k].as_str().unwrap_or(""));
-        s.push_str(&format!(
-            "<tr{}><td>{}</td><td><a href=\"movements?product={}&warehouse={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td>",
-            if r["low"] == true { " class=\"low\"" } else { "" },
-            cell("sku"),
-            r["product"],
-            r["warehouse"],
-            cell("name"),
-            cell("warehouse_code"),
-            cell("on_hand"),
-            cell("reserved"),
-            cell("available"),
-            if r["low"] == true { format!(" <span class=\"field-error\">{}</span>", esc(&low)) } else { String::new() },
-        ));
-        if values {
-            s.push_str(&format!(
-                "<td>{}</td><td>{}</td>",
-                cell("unit_cost"),
-                cell("value")
-            ));
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str("</tbody></table>");
-    if let Some(v) = data.get("total_value").and_then(Value::as_str) {
-        s.push_str(&format!(
-            "<p>{}: <strong>{}</strong></p>",
-            esc(&t("Total value", "库存总金额")),
-            esc(v)
-        ));
-    }
-    Ok(s)
-}
-
-/// One product's movements in a warehouse, in posting order, with the running balance.
-pub fn movements(product: i64, warehouse: Option<i64>) -> Result<Value> {
+/// One page of a product's movements (in a warehouse, or all), in posting order (date, then
+/// id), with the running balance from the opening balance before the page; `next_cursor`
+/// opens the next page.
+pub fn movements(product: i64, warehouse: Option<i64>, cursor: Option<&str>) -> Result<Value> {
     host::get("product", product)?; // the caller must see the product
     let values = sees_values();
-    let mut q = Query::new().elevated().eq("product", product).sort("id");
+    let mut base = Query::new().elevated().eq("product", product);
     if let Some(w) = warehouse {
-        q = q.eq("warehouse", w);
+        base = base.eq("warehouse", w);
     }
-    let mut moves = host::query_all("stock_move", &q)?;
-    moves.sort_by(|a, b| (a.str("posted_on"), a.id).cmp(&(b.str("posted_on"), b.id)));
+    let mut q = base.clone().sort("posted_on").limit(MOVEMENT_ROWS);
+    if let Some(c) = cursor {
+        q = q.cursor(c);
+    }
+    let page = host::query("stock_move", &q)?;
+    let moves = page.items;
     let mut running: BTreeMap<i64, Balance> = BTreeMap::new();
+    if let Some(first) = moves.first() {
+        // Everything posted before the page's first movement, by warehouse.
+        let on = first.str("posted_on").unwrap_or_default();
+        let before = [
+            base.clone().lt("posted_on", on),
+            base.clone().eq("posted_on", on).lt("id", first.id),
+        ];
+        for q in &before {
+            for g in host::aggregate(
+                "stock_move",
+                q,
+                &["warehouse"],
+                &[Metric::Sum("quantity"), Metric::Sum("value")],
+            )? {
+                let b = running
+                    .entry(g.group[0].as_i64().unwrap_or_default())
+                    .or_default();
+                b.quantity += g.decimal(0).unwrap_or_default();
+                b.value += g.decimal(1).unwrap_or_default();
+            }
+        }
+    }
     let rows: Vec<Value> = moves
         .iter()
         .map(|m| {
@@ -250,7 +206,7 @@ pub fn movements(product: i64, warehouse: Option<i64>) -> Result<Value> {
             row
         })
         .collect();
-    Ok(json!({"product": product, "rows": rows}))
+    Ok(json!({"product": product, "rows": rows, "next_cursor": page.next_cursor}))
 }
 
 /// Whether the caller may move stock in a warehouse: whoever may edit the warehouse (the
@@ -461,21 +417,10 @@ pub fn return_goods(input: &Value) -> Result<Value> {
             )?;
             let q: Decimal = out.iter().filter_map(|m| m.decimal("quantity")).sum();
             // With what later revaluations corrected of them (a back-dated receipt).
-            let ids: Vec<i64> = out.iter().map(|m| m.id).collect();
-            let corrections: Decimal = if ids.is_empty() {
-                Decimal::ZERO
-            } else {
-                host::query_all(
-                    "stock_move",
-                    &Query::new()
-                        .elevated()
-                        .eq("kind", "revaluation")
-                        .in_list("revalues", ids),
-                )?
-                .iter()
-                .filter_map(|m| m.decimal("value"))
-                .sum()
-            };
+            let delivered: Vec<&Record> = out.iter().collect();
+            let corrections: Decimal = crate::revalue::corrections(product, warehouse, &delivered)?
+                .values()
+                .sum();
             let v: Decimal = out
                 .iter()
                 .filter_map(|m| m.decimal("value"))

@@ -1,0 +1,191 @@
+//! The books summed by posting date, end to end over HTTP: journal lines carry their entry's
+//! date once posted (and only the posting writes it); lines posted before they carried dates
+//! still count, through their entries, until the `date_lines` job dates them; aging puts each
+//! open invoice in its bucket at the bucket edges. Figures worked out by hand.
+
+use super::finance::{account, act, all_time_tb, json_get, rec, setup, tb_row};
+use qingguan_tests::{customer, Client};
+use serde_json::{json, Value};
+
+/// A manual entry of (account, debit, credit) lines, posted.
+fn entry(fin: &Client, on: &str, lines: &[(&Value, &str, &str)]) -> Value {
+    let je = fin.create("journal_entry", json!({"posted_on": on, "memo": "test"}));
+    for (account, debit, credit) in lines {
+        fin.create(
+            "journal_line",
+            json!({"entry": je["id"], "account": account, "debit": debit, "credit": credit}),
+        );
+    }
+    let r = act(fin, "journal_entry", &je["id"], "post", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    je
+}
+
+fn lines_of(fin: &Client, entry: &Value) -> Vec<Value> {
+    fin.get(&rec(&format!("journal_line?entry={}", entry["id"])))
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn debit_credit(tb: &Value, code: &str) -> (Value, Value) {
+    let r = tb_row(tb, code);
+    (r["debit"].clone(), r["credit"].clone())
+}
+
+#[test]
+fn lines_carry_their_posting_date_and_undated_lines_still_count_until_dated() {
+    let (s, admin, fin) = setup();
+    let (cash, bank, expense) = (
+        account(&fin, "1001"),
+        account(&fin, "1002"),
+        account(&fin, "6602"),
+    );
+    let october = entry(
+        &fin,
+        "2026-10-20",
+        &[(&expense, "30", "0"), (&cash, "0", "30")],
+    );
+    entry(
+        &fin,
+        "2026-11-15",
+        &[(&expense, "50", "0"), (&bank, "0", "50")],
+    );
+    for l in lines_of(&fin, &october) {
+        assert_eq!(l["posted_on"], "2026-10-20", "{l}");
+    }
+    // Only the posting dates a line: not on a draft's new line, not by an edit.
+    let draft = fin.create(
+        "journal_entry",
+        json!({"posted_on": "2026-11-20", "memo": "draft"}),
+    );
+    let dated = fin.post(
+        &rec("journal_line"),
+        &json!({"entry": draft["id"], "account": expense, "debit": "7", "posted_on": "2026-11-01"}),
+    );
+    assert_eq!(dated.status, 422, "{}", dated.text);
+    assert!(
+        dated.body["error"]["fields"]["posted_on"].is_string(),
+        "{}",
+        dated.text
+    );
+    let line = fin.create(
+        "journal_line",
+        json!({"entry": draft["id"], "account": expense, "debit": "7"}),
+    );
+    let edit = fin.patch_v(
+        &rec(&format!("journal_line/{}", line["id"])),
+        line["version"].as_i64().unwrap(),
+        &json!({"posted_on": "2026-11-01"}),
+    );
+    assert_eq!(edit.status, 422, "{}", edit.text);
+
+    // November: 6602 Dr 50, 1002 Cr 50; all time: 6602 Dr 80, 1001 Cr 30 (the draft's 7 is not
+    // posted, so not counted).
+    let november = |fin: &Client| {
+        json_get(
+            fin,
+            "/api/v1/plugins/finance/trial-balance?from=2026-11-01&to=2026-11-30",
+        )
+        .body
+    };
+    let check = |fin: &Client| {
+        let tb = november(fin);
+        assert_eq!(
+            debit_credit(&tb, "6602"),
+            (json!("50.00"), json!("0.00")),
+            "{tb}"
+        );
+        assert!(tb_row(&tb, "1001").is_null(), "{tb}");
+        let all = all_time_tb(fin);
+        assert_eq!(
+            debit_credit(&all, "6602"),
+            (json!("80.00"), json!("0.00")),
+            "{all}"
+        );
+        assert_eq!(
+            debit_credit(&all, "1001"),
+            (json!("0.00"), json!("30.00")),
+            "{all}"
+        );
+        assert_eq!(all["total_debit"], "80.00", "{all}");
+        let cash = json_get(
+            fin,
+            "/api/v1/plugins/finance/cash?from=2026-10-01&to=2026-11-30",
+        )
+        .body;
+        assert_eq!(cash["months"][0]["month"], "2026-10", "{cash}");
+        assert_eq!(cash["months"][0]["out"], "30.00", "{cash}");
+        assert_eq!(cash["months"][1]["balance"], "-80.00", "{cash}");
+    };
+    check(&fin);
+
+    // The October lines as finance 1.1 left them: no date of their own. The books still count
+    // them (through their entry) …
+    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
+    let undated = db
+        .execute(
+            "UPDATE r_journal_line SET c_posted_on = NULL WHERE c_entry = ?1",
+            [october["id"].as_i64().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(undated, 2);
+    drop(db);
+    check(&fin);
+    // … and the job dates them (and leaves the draft's line alone).
+    let job = admin.post(
+        "/api/v1/plugins/finance/jobs/date_lines?wait=true",
+        &json!({}),
+    );
+    assert_eq!(
+        (job.status, job.body["done"].clone()),
+        (200, json!(2)),
+        "{}",
+        job.text
+    );
+    for l in lines_of(&fin, &october) {
+        assert_eq!(l["posted_on"], "2026-10-20", "{l}");
+    }
+    let draft_line = fin.get(&rec(&format!("journal_line/{}", line["id"]))).body;
+    assert!(draft_line["posted_on"].is_null(), "{draft_line}");
+    check(&fin);
+}
+
+#[test]
+fn aging_puts_each_open_invoice_in_its_bucket_at_the_edges() {
+    let (_s, admin, fin) = setup();
+    let c = admin.create("customer", customer("Late payer"));
+    // At 2026-12-31: due that day (current), 30 days late, 31, 90 and 91 days late.
+    for (due, price) in [
+        ("2026-12-31", "1"),
+        ("2026-12-01", "2"),
+        ("2026-11-30", "4"),
+        ("2026-10-02", "8"),
+        ("2026-10-01", "16"),
+    ] {
+        let inv = fin.create(
+            "invoice",
+            json!({"customer": c["id"], "issued_on": "2026-09-01", "due_on": due}),
+        );
+        fin.create(
+            "invoice_line",
+            json!({"invoice": inv["id"], "description": "x", "quantity": "1", "unit_price": price, "tax_rate": "0"}),
+        );
+        let r = act(&fin, "invoice", &inv["id"], "post", json!({}));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let aging = json_get(&fin, "/api/v1/plugins/finance/aging?at=2026-12-31").body;
+    assert_eq!(aging["rows"].as_array().unwrap().len(), 1, "{aging}");
+    assert_eq!(aging["rows"][0]["name"], "Late payer", "{aging}");
+    assert_eq!(
+        aging["rows"][0]["buckets"],
+        json!(["1.00", "2.00", "4.00", "8.00", "16.00"]),
+        "{aging}"
+    );
+    assert_eq!(
+        aging["totals"],
+        json!(["1.00", "2.00", "4.00", "8.00", "16.00"]),
+        "{aging}"
+    );
+}
