@@ -3,6 +3,7 @@
 
 mod activities;
 mod appraisal;
+mod attachments;
 mod auth;
 mod bad_input;
 mod browser;
@@ -11,6 +12,7 @@ mod cli;
 mod core_trust;
 mod export;
 mod finance;
+mod finance_books;
 mod first_contact_admin;
 mod first_contact_lang;
 mod first_contact_more;
@@ -22,6 +24,7 @@ mod http_trust;
 mod i18n_errors;
 mod imports;
 mod inventory;
+mod inventory_scale;
 mod invitations;
 mod kanban_board;
 mod layers;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/0011_api_tokens.sql")),
     (12, include_str!("../../migrations/0012_webhooks.sql")),
     (13, include_str!("../../migrations/0013_invitations.sql")),
+    (14, include_str!("../../migrations/0014_attachments.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

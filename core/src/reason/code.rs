@@ -33,6 +33,7 @@ impl Reason {
             BytesBetween { .. } => "bytes_between",
             TooManyBytes { .. } => "too_many_bytes",
             QueryTooLong { .. } => "query_too_long",
+            TooManyAttachments { .. } => "too_many_attachments",
             ContainsSpaces => "contains_spaces",
             WrongPassword => "wrong_password",
             SystemColumn => "system_column",
@@ -149,6 +150,7 @@ impl Reason {
             TooLong { max }
             | TooManyBytes { max }
             | QueryTooLong { max }
+            | TooManyAttachments { max }
             | InListSize { max }
             | TooManyFilters { max }
             | TooManyFilterValues { max }
@@ -291,6 +293,7 @@ impl Reason {
             BytesBetween { min: 1, max: 200 },
             TooManyBytes { max: 65536 },
             QueryTooLong { max: 2000 },
+            TooManyAttachments { max: 100 },
             ContainsSpaces,
             WrongPassword,
             SystemColumn,

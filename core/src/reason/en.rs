@@ -34,6 +34,7 @@ impl fmt::Display for Reason {
             BytesBetween { min, max } => write!(f, "must be {min}-{max} bytes"),
             TooManyBytes { max } => write!(f, "at most {max} bytes"),
             QueryTooLong { .. } => f.write_str("too long"),
+            TooManyAttachments { max } => write!(f, "a record keeps at most {max} files"),
             ContainsSpaces => f.write_str("must not contain spaces"),
             WrongPassword => f.write_str("is not your current password"),
             SystemColumn => f.write_str("is set by the system and cannot be written"),

@@ -98,6 +98,11 @@ pub enum Reason {
         /// Most bytes.
         max: usize,
     },
+    /// A record has as many attached files as it may keep.
+    TooManyAttachments {
+        /// Most files per record.
+        max: usize,
+    },
     /// A saved view's query string is too long.
     QueryTooLong {
         /// Most bytes.

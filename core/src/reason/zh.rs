@@ -35,6 +35,7 @@ pub(super) fn render(r: &Reason) -> String {
         BytesBetween { min, max } => format!("长度必须是 {min} 到 {max} 个字节"),
         TooManyBytes { max } => format!("最多 {max} 个字节"),
         QueryTooLong { max } => format!("太长了（最多 {max} 个字节）"),
+        TooManyAttachments { max } => format!("每条记录最多 {max} 个附件"),
         ContainsSpaces => "不能包含空格".into(),
         WrongPassword => "与当前密码不符".into(),
         SystemColumn => "由系统设置，不能修改".into(),

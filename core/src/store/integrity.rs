@@ -175,3 +175,16 @@ impl super::Store {
         })
     }
 }
+
+/// Why writes to a retired entity type are refused: a plugin's types are read-only while the
+/// plugin is not running (its rules cannot run), a custom type once retired for good.
+pub(super) fn read_only(e: &Entity) -> Error {
+    Error::Forbidden(match &e.origin {
+        crate::schema::Origin::Plugin(p) => format!(
+            "'{}' is read-only while its plugin '{p}' is not running (disabled, failed to load \
+             or missing a dependency); an administrator can see why on the plugins page",
+            e.name
+        ),
+        _ => format!("'{}' is retired and read-only", e.name),
+    })
+}

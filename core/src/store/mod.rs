@@ -3,6 +3,7 @@
 
 mod activities;
 pub mod aggregate;
+mod attachments;
 mod backup;
 mod call_scope;
 pub use backup::{restore_install, InstallFile};
@@ -24,6 +25,7 @@ mod storage;
 mod tests;
 mod workflows;
 pub use activities::TimelineItem;
+pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};

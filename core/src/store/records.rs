@@ -4,7 +4,7 @@
 use super::input::{
     core_rules, fill_defaults, gather, missing_required, parse_input, parse_write, to_map,
 };
-use super::integrity::{check_integrity, check_owner};
+use super::integrity::{check_integrity, check_owner, read_only};
 use super::scope::{in_scope, scoped};
 use super::Store;
 use crate::access::EntityPermission;
@@ -136,19 +136,6 @@ fn write_search(
         }
     }
     Ok(())
-}
-
-/// Why writes to a retired entity type are refused: a plugin's types are read-only while the
-/// plugin is not running (its rules cannot run), a custom type once retired for good.
-fn read_only(e: &Entity) -> Error {
-    Error::Forbidden(match &e.origin {
-        crate::schema::Origin::Plugin(p) => format!(
-            "'{}' is read-only while its plugin '{p}' is not running (disabled, failed to load \
-             or missing a dependency); an administrator can see why on the plugins page",
-            e.name
-        ),
-        _ => format!("'{}' is retired and read-only", e.name),
-    })
 }
 
 impl Store {
@@ -589,6 +576,7 @@ impl Store {
                     &changes,
                 )?;
                 write_search(tx, &e, id, None, false)?;
+                self.delete_attachments_of(tx, entity, id)?;
                 self.cancel_approvals_of(tx, entity, id)?;
                 self.enqueue_webhooks(tx, &e, "deleted", &current, None)?;
                 Ok(())

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, with its OpenAPI document generated from the handlers.
 
+pub mod attachments;
 pub mod auth;
 pub mod entities;
 pub mod export;
@@ -103,6 +104,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             workflows::put_delegation,
             workflows::delete_delegation
         ))
+        .routes(routes!(attachments::list, attachments::upload))
+        .routes(routes!(attachments::download, attachments::remove))
         .routes(routes!(search::search))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))

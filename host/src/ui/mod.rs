@@ -59,6 +59,14 @@ pub fn router() -> Router<AppState> {
         .route("/e/{entity}/bulk", post(records::bulk_action))
         .route("/e/{entity}/{id}/activity", post(records::add_activity))
         .route(
+            "/e/{entity}/{id}/attachments",
+            post(records::upload_attachment),
+        )
+        .route(
+            "/e/{entity}/{id}/attachments/{attachment}/delete",
+            post(records::remove_attachment),
+        )
+        .route(
             "/e/{entity}/import",
             get(imports::upload_page).post(imports::upload),
         )

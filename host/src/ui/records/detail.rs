@@ -169,7 +169,7 @@ pub(super) fn detail_page(
                 .changes
                 .iter()
                 .map(|(k, [old, new])| {
-                    let label = column_label(&e, locale, k);
+                    let label = if k == "attachment" { t(locale, "attachment_file") } else { column_label(&e, locale, k) };
                     let show = |v: &Json| -> String {
                         match (e.field(k), v) {
                             (_, Json::Null) => String::new(),
@@ -183,7 +183,7 @@ pub(super) fn detail_page(
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
             let sort_at = chrono::DateTime::parse_from_rfc3339(&h.at).map(|d| d.with_timezone(&chrono::Utc).to_rfc3339()).unwrap_or_else(|_| h.at.clone());
-            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", _ => "deleted" }), "user": who, "changes": changes})
+            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", "attach" => "attached", "detach" => "detached", _ => "deleted" }), "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
@@ -229,6 +229,10 @@ pub(super) fn detail_page(
     });
     ctx.insert("history".into(), json!(timeline));
     ctx.insert("activities".into(), json!(activities));
+    ctx.insert(
+        "attachments".into(),
+        json!(super::attachments::card(state, caller, &e, id)),
+    );
     ctx.insert(
         "workflow".into(),
         json!(super::workflow_panel::panel(state, caller, &e, id)),

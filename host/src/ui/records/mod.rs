@@ -9,6 +9,8 @@ use axum::response::Response;
 use qingguan_core::{Entity, Locale, Record, Value};
 
 mod activities;
+mod attachment_forms;
+mod attachments;
 mod bulk;
 mod detail;
 mod duplicates;
@@ -24,6 +26,7 @@ mod workflow;
 mod workflow_panel;
 
 pub use activities::add_activity;
+pub use attachment_forms::{remove as remove_attachment, upload as upload_attachment};
 pub use bulk::bulk_action;
 pub use detail::{action, change_owner, delete, detail};
 pub use export::{export_csv, export_xlsx};

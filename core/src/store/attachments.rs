@@ -1,0 +1,337 @@
+//! Files attached to records, on every entity type: kept in the database beside the record (a
+//! backup holds them; every host of a shared database serves them), at most
+//! [`MAX_ATTACHMENT_BYTES`] each and [`MAX_ATTACHMENTS`] per record. Reading one needs read on
+//! its record (in scope); attaching or removing one needs update on it. The content type is
+//! sniffed from the bytes, never taken from the uploader, and only images and PDF are ever
+//! shown inline — nothing attached is served as HTML. Deleting the record deletes its files;
+//! attaching and removing are in the record's history.
+
+use super::integrity::read_only;
+use super::records::{entity_for, load};
+use super::scope::in_scope;
+use super::Store;
+use crate::{db, Access, Error, Reason, Result};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The largest file one attachment holds (10 MiB).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+/// The most files one record keeps.
+pub const MAX_ATTACHMENTS: usize = 100;
+/// The longest file name kept (characters).
+const MAX_NAME_CHARS: usize = 200;
+
+/// What is known of an attached file (its bytes come with [`Store::attachment`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentInfo {
+    pub id: i64,
+    pub entity: String,
+    pub record_id: i64,
+    /// The file's name as uploaded, without any folder.
+    pub name: String,
+    /// Sniffed from the bytes: an image type, `application/pdf`, or
+    /// `application/octet-stream`.
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_by: Option<i64>,
+    pub created_at: String,
+}
+
+impl AttachmentInfo {
+    /// Whether a browser may show it in place (an image or a PDF); anything else is only ever
+    /// downloaded.
+    pub fn inline(&self) -> bool {
+        self.content_type.starts_with("image/") || self.content_type == "application/pdf"
+    }
+}
+
+/// The type of a file from its first bytes: PNG, JPEG, GIF, WebP, PDF — else opaque bytes.
+pub fn sniff(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        "image/gif"
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else if bytes.starts_with(b"%PDF-") {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// A file name as kept: its last path part, control characters dropped, trimmed, at most
+/// 200 characters (none left: `None`).
+pub fn clean_name(raw: &str) -> Option<String> {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim().trim_start_matches('.').trim().to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+const COLUMNS: &str =
+    "id, entity, record_id, name, content_type, size, sha256, created_by, created_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo> {
+    Ok(AttachmentInfo {
+        id: r.get(0)?,
+        entity: r.get(1)?,
+        record_id: r.get(2)?,
+        name: r.get(3)?,
+        content_type: r.get(4)?,
+        size: r.get(5)?,
+        sha256: r.get(6)?,
+        created_by: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+fn info(conn: &Connection, id: i64) -> Result<Option<AttachmentInfo>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM attachments WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound(format!("no attachment with id {id}"))
+}
+
+/// Notes an attachment added or removed in its record's history (no new version).
+fn note_in_history(
+    conn: &Connection,
+    entity: &str,
+    record_id: i64,
+    version: i64,
+    user: Option<i64>,
+    name: &str,
+    added: bool,
+) -> Result<()> {
+    let change = if added {
+        json!({"attachment": [null, name]})
+    } else {
+        json!({"attachment": [name, null]})
+    };
+    conn.prepare_cached(
+        "INSERT INTO history (entity, record_id, version, action, user_id, at, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute((
+        entity,
+        record_id,
+        version,
+        if added { "attach" } else { "detach" },
+        user,
+        db::now_text(),
+        change.to_string(),
+    ))?;
+    Ok(())
+}
+
+impl Store {
+    /// Deletes a deleted record's files (in the delete's transaction).
+    pub(super) fn delete_attachments_of(
+        &self,
+        conn: &Connection,
+        entity: &str,
+        record_id: i64,
+    ) -> Result<()> {
+        conn.prepare_cached("DELETE FROM attachments WHERE entity = ?1 AND record_id = ?2")?
+            .execute((entity, record_id))?;
+        Ok(())
+    }
+
+    /// Attaches a file to a record the caller may update.
+    pub fn attach(
+        &self,
+        access: &Access,
+        entity: &str,
+        record_id: i64,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
+        if e.retired {
+            return Err(read_only(&e));
+        }
+        let name = clean_name(name).ok_or_else(|| Error::field("name", Reason::Required))?;
+        if bytes.is_empty() {
+            return Err(Error::field("file", Reason::Required));
+        }
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(Error::field(
+                "file",
+                Reason::TooManyBytes {
+                    max: MAX_ATTACHMENT_BYTES,
+                },
+            ));
+        }
+        let content_type = sniff(bytes);
+        let sha256: String = Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let id = self.write(|tx| {
+            let record = load(tx, &e, record_id)?
+                .filter(|r| in_scope(tx, access, &perm, r).unwrap_or(false))
+                .ok_or_else(|| Error::NotFound(format!("no {entity} with id {record_id}")))?;
+            let count: i64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM attachments WHERE entity = ?1 AND record_id = ?2",
+                )?
+                .query_row((entity, record_id), |r| r.get(0))?;
+            if count as usize >= MAX_ATTACHMENTS {
+                return Err(Error::conflict_on(
+                    "file",
+                    Reason::TooManyAttachments {
+                        max: MAX_ATTACHMENTS,
+                    },
+                ));
+            }
+            tx.prepare_cached(
+                "INSERT INTO attachments
+                   (entity, record_id, name, content_type, size, sha256, data, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute((
+                entity,
+                record_id,
+                &name,
+                content_type,
+                bytes.len() as i64,
+                &sha256,
+                bytes,
+                access.user_id,
+                db::now_text(),
+            ))?;
+            let id = tx.last_insert_rowid();
+            note_in_history(
+                tx,
+                entity,
+                record_id,
+                record.version,
+                access.user_id,
+                &name,
+                true,
+            )?;
+            Ok(id)
+        })?;
+        self.read(|c| info(c, id)?.ok_or_else(|| not_found(id)))
+    }
+
+    /// The files attached to a record the caller may read, oldest first.
+    pub fn attachments(
+        &self,
+        access: &Access,
+        entity: &str,
+        record_id: i64,
+    ) -> Result<Vec<AttachmentInfo>> {
+        self.get(access, entity, record_id)?;
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM attachments WHERE entity = ?1 AND record_id = ?2 ORDER BY id"
+            ))?;
+            let rows = stmt
+                .query_map((entity, record_id), from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// One attached file and its bytes, if the caller may read its record (else it does not
+    /// exist).
+    pub fn attachment(&self, access: &Access, id: i64) -> Result<(AttachmentInfo, Vec<u8>)> {
+        let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
+        match self.get(access, &a.entity, a.record_id) {
+            Ok(_) => {}
+            Err(Error::NotFound(_) | Error::Forbidden(_)) => return Err(not_found(id)),
+            Err(e) => return Err(e),
+        }
+        let bytes: Vec<u8> = self
+            .read(|c| {
+                Ok(
+                    c.prepare_cached("SELECT data FROM attachments WHERE id = ?1")?
+                        .query_row([id], |r| r.get(0))
+                        .optional()?,
+                )
+            })?
+            .ok_or_else(|| not_found(id))?;
+        Ok((a, bytes))
+    }
+
+    /// Removes an attached file from a record the caller may update.
+    pub fn detach(&self, access: &Access, id: i64) -> Result<AttachmentInfo> {
+        let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
+        // Unseen records' files do not exist for the caller.
+        if self.get(access, &a.entity, a.record_id).is_err() {
+            return Err(not_found(id));
+        }
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, &a.entity, "update", |p| p.update)?;
+        if e.retired {
+            return Err(read_only(&e));
+        }
+        self.write(|tx| {
+            let record = load(tx, &e, a.record_id)?
+                .filter(|r| in_scope(tx, access, &perm, r).unwrap_or(false))
+                .ok_or_else(|| not_found(id))?;
+            let n = tx
+                .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+                .execute([id])?;
+            if n == 0 {
+                return Err(not_found(id));
+            }
+            note_in_history(
+                tx,
+                &a.entity,
+                a.record_id,
+                record.version,
+                access.user_id,
+                &a.name,
+                false,
+            )
+        })?;
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_come_from_the_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), "image/png");
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), "image/jpeg");
+        assert_eq!(sniff(b"GIF89a..."), "image/gif");
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), "image/webp");
+        assert_eq!(sniff(b"%PDF-1.7"), "application/pdf");
+        assert_eq!(sniff(b"<html><script>"), "application/octet-stream");
+        assert_eq!(sniff(b"<svg onload=alert(1)>"), "application/octet-stream");
+        assert_eq!(sniff(b""), "application/octet-stream");
+    }
+
+    #[test]
+    fn names_lose_their_folders_and_controls() {
+        assert_eq!(clean_name("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(
+            clean_name("C:\\docs\\合同.pdf").as_deref(),
+            Some("合同.pdf")
+        );
+        assert_eq!(clean_name("a\r\nb.txt").as_deref(), Some("ab.txt"));
+        assert_eq!(clean_name(" .hidden ").as_deref(), Some("hidden"));
+        assert_eq!(clean_name("dir/"), None);
+        assert_eq!(clean_name("  "), None);
+        assert_eq!(clean_name(&"x".repeat(500)).map(|n| n.len()), Some(200));
+    }
+}
