@@ -246,6 +246,27 @@ fn other_peoples_files_stay_theirs() {
     );
     assert_eq!(del.status, 403, "{}", del.text);
     assert_eq!(download(&s.url, &amy, &file.body["id"]).0, 200);
+    // Amy's manager may edit the record but not take away what Amy filed; an administrator
+    // may. Nobody attaches files to a user's record.
+    let (mia, _) = s.user("mia", "manager", "north");
+    let by_manager = mia.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{}", file.body["id"]),
+        |r| r,
+    );
+    assert_eq!(by_manager.status, 403, "{}", by_manager.text);
+    assert_eq!(
+        upload(&mia, "customer", &c["id"], "note.pdf", b"%PDF-1.4").status,
+        201
+    );
+    let on_user = upload(&admin, "user", &json!(amy_id), "id-card.png", PNG);
+    assert_eq!(on_user.status, 403, "{}", on_user.text);
+    let by_admin = admin.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{}", file.body["id"]),
+        |r| r,
+    );
+    assert_eq!(by_admin.status, 204, "{}", by_admin.text);
 }
 
 #[test]
@@ -315,8 +336,23 @@ fn the_record_page_attaches_shows_and_removes_files_in_both_languages() {
     );
     let items = list(&admin, "customer", &c["id"]).body["items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 2, "{items}");
-    // Remove one with its button.
+    // A file is removed only from its own record's page.
     let id = items[1]["id"].as_i64().unwrap();
+    let other = admin.create("customer", customer("Other"));
+    let wrong = ui.post(
+        &format!("/e/customer/{}/attachments/{id}/delete", other["id"]),
+        "en",
+        &[],
+    );
+    assert_eq!(wrong.status, 404, "{}", wrong.text);
+    assert_eq!(
+        list(&admin, "customer", &c["id"]).body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Remove one with its button.
     let removed = ui.post(&format!("{page}/attachments/{id}/delete"), "en", &[]);
     assert_eq!(removed.status, 200, "{}", removed.text);
     assert_eq!(

@@ -1,7 +1,8 @@
 //! The books summed by posting date, end to end over HTTP: journal lines carry their entry's
-//! date once posted (and only the posting writes it); lines posted before they carried dates
-//! still count, through their entries, until the `date_lines` job dates them; aging puts each
-//! open invoice in its bucket at the bucket edges. Figures worked out by hand.
+//! date once posted (and only the posting writes it); whole months come from kept totals and
+//! the ends of a period from the lines; lines posted before they carried dates still count,
+//! through their entries, until the `date_lines` job dates them (and adds them to their month);
+//! aging puts each open invoice in its bucket at the bucket edges. Figures worked out by hand.
 
 use super::finance::{account, act, all_time_tb, json_get, rec, setup, tb_row};
 use qingguan_tests::{customer, Client};
@@ -110,6 +111,24 @@ fn lines_carry_their_posting_date_and_undated_lines_still_count_until_dated() {
             "{all}"
         );
         assert_eq!(all["total_debit"], "80.00", "{all}");
+        // Parts of months at both ends: Oct 15 – Nov 20 holds both entries, Oct 21 – Nov 14
+        // neither.
+        let part = json_get(
+            fin,
+            "/api/v1/plugins/finance/trial-balance?from=2026-10-15&to=2026-11-20",
+        )
+        .body;
+        assert_eq!(
+            debit_credit(&part, "6602"),
+            (json!("80.00"), json!("0.00")),
+            "{part}"
+        );
+        let none = json_get(
+            fin,
+            "/api/v1/plugins/finance/trial-balance?from=2026-10-21&to=2026-11-14",
+        )
+        .body;
+        assert!(tb_row(&none, "6602").is_null(), "{none}");
         let cash = json_get(
             fin,
             "/api/v1/plugins/finance/cash?from=2026-10-01&to=2026-11-30",
@@ -131,6 +150,14 @@ fn lines_carry_their_posting_date_and_undated_lines_still_count_until_dated() {
         )
         .unwrap();
     assert_eq!(undated, 2);
+    // … nor in October's kept totals (1.1 kept none).
+    let forgotten = db
+        .execute(
+            "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'month:2026-10'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(forgotten, 1, "October's totals were kept");
     drop(db);
     check(&fin);
     // … and the job dates them (and leaves the draft's line alone).

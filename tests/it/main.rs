@@ -39,6 +39,7 @@ mod sales;
 mod schema;
 mod sdk;
 mod sdk12;
+mod shortcuts;
 mod studio_more;
 mod studio_ui;
 mod test_host;

@@ -1,7 +1,8 @@
 //! Files attached to records, on every entity type: kept in the database beside the record (a
 //! backup holds them; every host of a shared database serves them), at most
 //! [`MAX_ATTACHMENT_BYTES`] each and [`MAX_ATTACHMENTS`] per record. Reading one needs read on
-//! its record (in scope); attaching or removing one needs update on it. The content type is
+//! its record (in scope); attaching one needs update on it (never on a user); removing one
+//! needs update too, and to have attached it (or to be an administrator). The content type is
 //! sniffed from the bytes, never taken from the uploader, and only images and PDF are ever
 //! shown inline — nothing attached is served as HTML. Deleting the record deletes its files;
 //! attaching and removing are in the record's history.
@@ -150,6 +151,26 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the caller may attach a file to a record (update on it, in scope; not a user's
+    /// record — people's files are HR's business, not everyone's): asked before an upload is
+    /// read, and again when it is written.
+    pub fn may_attach(&self, access: &Access, entity: &str, record_id: i64) -> Result<()> {
+        if entity == "user" {
+            return Err(Error::Forbidden("files are not attached to users".into()));
+        }
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
+        if e.retired {
+            return Err(read_only(&e));
+        }
+        self.read(|c| {
+            load(c, &e, record_id)?
+                .filter(|r| in_scope(c, access, &perm, r).unwrap_or(false))
+                .map(|_| ())
+                .ok_or_else(|| Error::NotFound(format!("no {entity} with id {record_id}")))
+        })
+    }
+
     /// Attaches a file to a record the caller may update.
     pub fn attach(
         &self,
@@ -159,11 +180,9 @@ impl Store {
         name: &str,
         bytes: &[u8],
     ) -> Result<AttachmentInfo> {
+        self.may_attach(access, entity, record_id)?;
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
-        if e.retired {
-            return Err(read_only(&e));
-        }
         let name = clean_name(name).ok_or_else(|| Error::field("name", Reason::Required))?;
         if bytes.is_empty() {
             return Err(Error::field("file", Reason::Required));
@@ -248,15 +267,21 @@ impl Store {
         })
     }
 
+    /// What is known of one attached file, if the caller may read its record (else it does
+    /// not exist).
+    pub fn attachment_info(&self, access: &Access, id: i64) -> Result<AttachmentInfo> {
+        let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
+        match self.get(access, &a.entity, a.record_id) {
+            Ok(_) => Ok(a),
+            Err(Error::NotFound(_) | Error::Forbidden(_)) => Err(not_found(id)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// One attached file and its bytes, if the caller may read its record (else it does not
     /// exist).
     pub fn attachment(&self, access: &Access, id: i64) -> Result<(AttachmentInfo, Vec<u8>)> {
-        let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
-        match self.get(access, &a.entity, a.record_id) {
-            Ok(_) => {}
-            Err(Error::NotFound(_) | Error::Forbidden(_)) => return Err(not_found(id)),
-            Err(e) => return Err(e),
-        }
+        let a = self.attachment_info(access, id)?;
         let bytes: Vec<u8> = self
             .read(|c| {
                 Ok(
@@ -269,12 +294,19 @@ impl Store {
         Ok((a, bytes))
     }
 
-    /// Removes an attached file from a record the caller may update.
+    /// Removes an attached file from a record the caller may update — a file they attached
+    /// themselves, or any as an administrator: nobody else takes away what a colleague filed
+    /// (a signed contract on a posted invoice).
     pub fn detach(&self, access: &Access, id: i64) -> Result<AttachmentInfo> {
         let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
         // Unseen records' files do not exist for the caller.
         if self.get(access, &a.entity, a.record_id).is_err() {
             return Err(not_found(id));
+        }
+        if !access.is_admin() && (access.user_id.is_none() || a.created_by != access.user_id) {
+            return Err(Error::Forbidden(
+                "a file is removed by whoever attached it, or by an administrator".into(),
+            ));
         }
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, &a.entity, "update", |p| p.update)?;

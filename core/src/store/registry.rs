@@ -367,6 +367,7 @@ impl Store {
                 tx.execute("DELETE FROM schema_fields WHERE entity = ?1", [name])?;
                 tx.execute("DELETE FROM schema_entities WHERE name = ?1", [name])?;
                 tx.execute("DELETE FROM history WHERE entity = ?1", [name])?;
+                tx.execute("DELETE FROM attachments WHERE entity = ?1", [name])?;
             }
             Ok(())
         })?;

@@ -162,6 +162,11 @@ pub async fn upload(
     request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Query(params) = params.map_err(|e| ApiError::bad_request("name", e.body_text()))?;
+    // Nothing is read from someone who may not attach here.
+    let (access, ent) = (caller.access.clone(), entity.clone());
+    state
+        .blocking(move |s| s.may_attach(&access, &ent, id))
+        .await?;
     let upload = read_upload(request).await?;
     let name = params.name.or(upload.name).unwrap_or_default();
     let info = state
@@ -186,7 +191,8 @@ pub async fn download(
     Ok(file_response(&info, bytes))
 }
 
-/// Remove an attached file from a record you may edit (noted in its history).
+/// Remove a file you attached (or, as an administrator, any) from a record you may edit
+/// (noted in its history).
 #[utoipa::path(delete, path = "/attachments/{id}", tag = "attachments", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Attachment id")),
     responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -92,6 +92,13 @@ pub fn words(locale: Locale, keys: &[&str]) -> Json {
 /// All UI strings of a locale, for templates (`T.key`).
 pub fn strings(locale: Locale) -> Json {
     let keys = [
+        "shortcuts",
+        "shortcut_search",
+        "shortcut_new",
+        "shortcut_edit",
+        "shortcut_jump",
+        "shortcut_help",
+        "shortcut_close",
         "export_csv",
         "api_tokens",
         "kanban_mine",

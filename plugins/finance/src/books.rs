@@ -1,9 +1,10 @@
 //! The books' sums: debits and credits of posted journal lines by account (and by day) over a
 //! period, for every report. Lines carry their entry's posting date (`posted_on`, written when
-//! the entry is posted), so a period's sums are one grouped sum over the journal however long it
-//! grows. Lines posted before lines carried dates (finance 1.1 and earlier) are read through
+//! the entry is posted), so a period's sums are the kept totals of its whole months plus one
+//! grouped sum over the lines of the months it only partly covers. Lines posted before lines carried dates (finance 1.1 and earlier) are read through
 //! their entries until the `date_lines` job has dated them.
 
+use crate::months;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
@@ -14,9 +15,54 @@ pub type Sums = BTreeMap<(i64, String), (Decimal, Decimal)>;
 /// Lines dated in one step of the `date_lines` job.
 const DATE_STEP: u32 = 200;
 
-/// Sums of posted lines dated in [from, to], of the given accounts only when named.
+/// Sums of posted lines dated in [from, to], of the given accounts only when named. By
+/// account alone, whole months come from their kept totals (`months.rs`) and only the parts of
+/// months at the period's ends are summed from the lines; by day, every line is summed.
 pub fn sums(from: &str, to: &str, accounts: Option<&[i64]>, by_day: bool) -> Result<Sums> {
     host::query("journal_entry", &Query::new().limit(1))?; // the caller must read the journal
+    let mut out = Sums::new();
+    if by_day {
+        dated(from, to, accounts, true, &mut out)?;
+    } else {
+        let (whole, parts) = months::split(from, to);
+        let kept: std::collections::BTreeSet<String> = host::kv_keys("month:")?
+            .into_iter()
+            .filter_map(|k| k.strip_prefix("month:").map(str::to_string))
+            .collect();
+        for month in whole.iter().filter(|m| kept.contains(*m)) {
+            for (account, (d, c)) in months::read(month)? {
+                if accounts.is_some_and(|a| !a.contains(&account)) {
+                    continue;
+                }
+                let s = out.entry((account, String::new())).or_default();
+                s.0 += d;
+                s.1 += c;
+            }
+        }
+        for (lo, hi) in &parts {
+            dated(lo, hi, accounts, false, &mut out)?;
+        }
+    }
+    for (account, on, d, c) in undated(accounts)? {
+        if on.as_str() < from || on.as_str() > to {
+            continue;
+        }
+        let day = if by_day { on } else { String::new() };
+        let s = out.entry((account, day)).or_default();
+        s.0 += d;
+        s.1 += c;
+    }
+    Ok(out)
+}
+
+/// Adds the dated lines of [from, to] to `out`, grouped by account (and day).
+fn dated(
+    from: &str,
+    to: &str,
+    accounts: Option<&[i64]>,
+    by_day: bool,
+    out: &mut Sums,
+) -> Result<()> {
     let mut q = Query::new()
         .elevated()
         .gte("posted_on", from)
@@ -29,7 +75,6 @@ pub fn sums(from: &str, to: &str, accounts: Option<&[i64]>, by_day: bool) -> Res
     } else {
         &["account"]
     };
-    let mut out = Sums::new();
     for g in host::aggregate(
         "journal_line",
         &q,
@@ -46,16 +91,7 @@ pub fn sums(from: &str, to: &str, accounts: Option<&[i64]>, by_day: bool) -> Res
         s.0 += g.decimal(0).unwrap_or_default();
         s.1 += g.decimal(1).unwrap_or_default();
     }
-    for (account, on, d, c) in undated(accounts)? {
-        if on.as_str() < from || on.as_str() > to {
-            continue;
-        }
-        let day = if by_day { on } else { String::new() };
-        let s = out.entry((account, day)).or_default();
-        s.0 += d;
-        s.1 += c;
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Posted lines without a date of their own, with their entry's date: `(account, date, debit,
@@ -119,6 +155,15 @@ pub fn date_lines(cursor: Option<&str>) -> Result<JobProgress> {
     for l in &page.items {
         if let Some(on) = l.i64("entry").and_then(|e| dates.get(&e)) {
             host::elevated().update("journal_line", l.id, l.version, &json!({"posted_on": on}))?;
+            // Dated now: its month's totals count it from now on.
+            months::add(
+                on,
+                &[(
+                    l.i64("account").unwrap_or_default(),
+                    l.decimal("debit").unwrap_or_default(),
+                    l.decimal("credit").unwrap_or_default(),
+                )],
+            )?;
             done += 1;
         }
     }

@@ -107,6 +107,7 @@ pub fn post(
             "total": total.to_string(),
         }),
     )?;
+    let mut dated = Vec::new();
     for (l, (d, c)) in lines.iter().zip(amounts) {
         if d.is_zero() && c.is_zero() {
             continue;
@@ -115,7 +116,9 @@ pub fn post(
             "journal_line",
             &json!({"entry": entry.id, "account": accounts[l.account], "debit": d.to_string(), "credit": c.to_string(), "memo": l.memo, "posted_on": posted_on}),
         )?;
+        dated.push((accounts[l.account], d, c));
     }
+    crate::months::add(posted_on, &dated)?;
     Ok(entry)
 }
 
@@ -188,6 +191,7 @@ pub fn post_draft(id: i64) -> Result<Value> {
             &json!({"posted_on": posted_on}),
         )?;
     }
+    crate::months::add(&posted_on, &amounts_by_account(&lines))?;
     let posted = host::elevated().update(
         "journal_entry",
         entry.id,
@@ -366,4 +370,18 @@ fn readonly(field: &str) -> Error {
             "由过账自动填写，不能手工修改",
         ),
     )
+}
+
+/// A draft's lines as `(account, debit, credit)`.
+fn amounts_by_account(lines: &[Record]) -> Vec<(i64, Decimal, Decimal)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l.i64("account").unwrap_or_default(),
+                l.decimal("debit").unwrap_or_default(),
+                l.decimal("credit").unwrap_or_default(),
+            )
+        })
+        .collect()
 }

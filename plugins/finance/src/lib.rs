@@ -8,6 +8,7 @@ pub mod chart;
 pub mod documents;
 pub mod journal;
 pub mod money;
+pub mod months;
 mod page;
 pub mod payments;
 pub mod periods;
@@ -103,10 +104,13 @@ fn invoice_deliveries(input: &Value) -> Result<Value> {
 
 impl Plugin for Finance {
     fn install() -> Result<()> {
+        months::forget_all()?;
         chart::seed()
     }
 
     fn upgrade(_from: &str) -> Result<()> {
+        // The month totals as the dated lines say (a version between may not have kept them).
+        months::rebuild()?;
         chart::seed()
     }
 

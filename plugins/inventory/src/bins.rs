@@ -1,10 +1,11 @@
 //! The running level of each product in each warehouse: quantity, value and latest posting
 //! date, kept in the plugin's key-value store beside the ledger and changed in the same
 //! transaction as every line posted — so a posting reads its product's balance in one lookup
-//! however long the ledger grows. The ledger stays the truth: a level that is missing (a
-//! product never posted since this version came in) is summed from the ledger and kept, and
-//! installing or upgrading the plugin drops every kept level (a version that did not keep them
-//! may have posted in between).
+//! however long the ledger grows. The ledger stays the truth: the levels say which ledger line
+//! they account for (`levels:through`), and when the ledger has lines past it — posted by a
+//! version that did not keep levels, after a rollback — no kept level is trusted: they are read
+//! from the ledger, and the next posting drops them all. A missing level is summed from the
+//! ledger; one the key-value quota has no room for is not kept; install and upgrade drop them.
 
 use crate::money::round;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
@@ -98,23 +99,68 @@ fn from_ledger(product: i64, warehouse: i64) -> Result<Bin> {
     })
 }
 
-/// The level of a product in a warehouse now: the kept one, else summed from the ledger.
+/// The key holding the id of the last ledger line the kept levels account for.
+const THROUGH: &str = "levels:through";
+
+/// The largest ledger line id, below `before` when given (none: an empty ledger).
+fn last_line(before: Option<i64>) -> Result<Option<i64>> {
+    let mut q = Query::new().elevated();
+    if let Some(b) = before {
+        q = q.lt("id", b);
+    }
+    let rows = host::aggregate("stock_move", &q, &[], &[Metric::Max("id")])?;
+    Ok(rows.first().and_then(|g| g.i64(0)))
+}
+
+/// The line the kept levels account for (none: none kept yet).
+fn through() -> Result<Option<i64>> {
+    Ok(host::kv_get(THROUGH)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok()))
+}
+
+/// Whether the kept levels account for every line up to `last`: some version that did not
+/// keep them (a rollback) may have posted since; then none is to be trusted.
+fn fresh(last: Option<i64>) -> Result<bool> {
+    Ok(match (through()?, last) {
+        (_, None) => true,
+        (Some(t), Some(l)) => t == l,
+        (None, Some(_)) => read_any()?.is_none(),
+    })
+}
+
+/// Some kept level's key, if there is one.
+fn read_any() -> Result<Option<String>> {
+    Ok(host::kv_keys(PREFIX)?.into_iter().next())
+}
+
+/// The level of a product in a warehouse now: the kept one, else summed from the ledger (also
+/// when the kept levels are behind the ledger).
 pub fn get(product: i64, warehouse: i64) -> Result<Bin> {
+    if !fresh(last_line(None)?)? {
+        return from_ledger(product, warehouse);
+    }
     match read(product)?.remove(&warehouse.to_string()) {
         Some(bin) => Ok(bin),
         None => from_ledger(product, warehouse),
     }
 }
 
-/// Adds a posted line to the kept level (called in the posting's transaction, after the
-/// line is written; a missing level is first summed from the ledger, line included).
+/// Adds ledger line `line` (just written, in the posting's transaction) to the kept level. If
+/// the kept levels were behind the ledger before it, they are all dropped first; a missing
+/// level is summed from the ledger, line included. A level the key-value quota has no room
+/// for is not kept (it is summed when needed).
 pub fn add(
+    line: i64,
     product: i64,
     warehouse: i64,
     quantity: Decimal,
     value: Decimal,
     on: &str,
 ) -> Result<()> {
+    if !fresh(last_line(Some(line))?)? {
+        forget_all()?;
+    }
     let mut all = read(product)?;
     let w = warehouse.to_string();
     let entry = match all.remove(&w) {
@@ -141,13 +187,25 @@ pub fn add(
             (w, row)
         })
         .collect();
-    host::kv_set(&key(product), Value::Object(v).to_string().as_bytes())
+    let key = key(product);
+    if host::kv_set(&key, Value::Object(v).to_string().as_bytes()).is_err() {
+        // No room (the plugin's quota): this product's level is summed when needed.
+        host::kv_delete(&key)?;
+    }
+    host::kv_set(THROUGH, line.to_string().as_bytes())
 }
 
 /// Drops every kept level (they are summed again from the ledger when next needed).
 pub fn forget_all() -> Result<()> {
-    for k in host::kv_keys(PREFIX)? {
-        host::kv_delete(&k)?;
+    loop {
+        // The host lists at most 10,000 keys at a time.
+        let keys = host::kv_keys(PREFIX)?;
+        if keys.is_empty() {
+            break;
+        }
+        for k in keys {
+            host::kv_delete(&k)?;
+        }
     }
-    Ok(())
+    host::kv_delete(THROUGH)
 }

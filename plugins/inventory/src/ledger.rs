@@ -163,7 +163,14 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
         }),
     )?;
     crate::feed::record(&line);
-    crate::bins::add(m.product, m.warehouse, m.quantity, value, m.posted_on)?;
+    crate::bins::add(
+        line.id,
+        m.product,
+        m.warehouse,
+        m.quantity,
+        value,
+        m.posted_on,
+    )?;
     if back_dated {
         crate::revalue::revalue(m.product, m.warehouse, m.posted_on, &m.source)?;
     }

@@ -13,6 +13,7 @@ pub mod orders;
 pub mod reports;
 pub mod revalue;
 pub mod reversals;
+pub mod slow_movers;
 pub mod stock;
 
 use orders::Kind;
@@ -249,6 +250,33 @@ fn http(req: Request) -> Result<Response> {
             None => Err(Error::invalid(t("which product?", "哪个商品？"))
                 .field("product", t("required", "必填"))),
         },
+        ("GET", "/slow-movers") => {
+            let at = req
+                .query_param("at")
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| dates::format(dates::today()));
+            let days = match req.query_param("days").filter(|d| !d.is_empty()) {
+                None => Ok(90),
+                Some(d) => d
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|d| (0..=3650).contains(d))
+                    .ok_or_else(|| {
+                        Error::invalid(t("check the number of days", "请检查天数")).field(
+                            "days",
+                            t("a whole number from 0 to 3650", "0 到 3650 的整数"),
+                        )
+                    }),
+            };
+            match (dates::Date::parse(&at), days) {
+                (None, _) => Err(not_a_date("at")),
+                (_, Err(e)) => Err(e),
+                (Some(_), Ok(days)) if req.wants_json() => {
+                    slow_movers::report(&at, days).map(|v| Response::json(&v))
+                }
+                (Some(_), Ok(days)) => slow_movers::page(&at, days).map(|h| Response::html(200, h)),
+            }
+        }
         ("GET", "/low-stock") => {
             if req.wants_json() {
                 reports::low_stock().map(|rows| Response::json(&json!(rows)))

@@ -3,9 +3,10 @@
 //! again at the moving average as it now stands then. The differences are posted as
 //! `revaluation` lines — quantity 0, one line per posting date and kind of movement corrected
 //! (at most 500 movements each), the line's `corrects` naming each movement and its change
-//! (`id:change …`), its `source` the back-dated document that caused it. A transfer that left
-//! at another value carries the difference to its other half, and the receiving warehouse is
-//! re-valued from that date too. It all happens in the posting's own transaction: the
+//! (`id:change …`), its `source` that of the first movement it corrects (the kind of document
+//! the books book it against), its reason naming the back-dated document that caused it. A
+//! transfer that left at another value carries the difference to its other half, and the
+//! receiving warehouse is re-valued from that date too. It all happens in the posting's own transaction: the
 //! back-dated receipt and its consequences commit together.
 //!
 //! The later movements are read as one grouped sum per movement (`posted_on`, `id`, `kind` →
@@ -153,6 +154,16 @@ fn post_revaluation(
     let total: Decimal = changes.iter().map(|(_, d)| *d).sum();
     let corrects: Vec<String> = changes.iter().map(|(id, d)| format!("{id}:{d}")).collect();
     let n = changes.len();
+    // The source is that of the movements corrected (their kind of document: what the books
+    // book it against — finance before 1.2 reads only this); the late document is the reason.
+    let source = match changes.first() {
+        Some((first, _)) => host::elevated()
+            .get("stock_move", *first)?
+            .str("source")
+            .unwrap_or_default()
+            .to_string(),
+        None => String::new(),
+    };
     let line = host::elevated().create(
         "stock_move",
         &json!({
@@ -163,17 +174,17 @@ fn post_revaluation(
             "unit_cost": "0",
             "value": total.to_string(),
             "posted_on": on,
-            "source": cause,
+            "source": source,
             "revalued_kind": kind,
             "corrects": corrects.join(" "),
             "reason": t(
-                &format!("{n} movement(s) re-valued after a back-dated posting"),
-                &format!("倒记账后重估 {n} 笔流水的成本"),
+                &format!("{n} movement(s) re-valued after the back-dated {cause}"),
+                &format!("因倒记账单据 {cause} 重估 {n} 笔流水的成本"),
             ),
         }),
     )?;
     crate::feed::record(&line);
-    crate::bins::add(product, warehouse, Decimal::ZERO, total, on)
+    crate::bins::add(line.id, product, warehouse, Decimal::ZERO, total, on)
 }
 
 /// Re-values a product's movements in a warehouse from `from` on, after a posting from

@@ -154,14 +154,21 @@
     card.style.visibility = "";
     var from = card.closest(".column");
     if (!col || col === from) return;
+    send(card, from, col, {});
+  });
+  // Moves a card by PATCHing its field (and `extra` fields). A refusal that names fields the
+  // board may ask for opens a small form for exactly those; sending it tries the move again.
+  function send(card, from, col, extra) {
     var body = {}; body[board.dataset.field] = col.dataset.value;
+    Object.keys(extra).forEach(function (k) { body[k] = extra[k]; });
     errorBox.hidden = true;
+    errorBox.textContent = "";
     fetch("/api/v1/records/" + board.dataset.entity + "/" + card.dataset.id, {
       method: "PATCH", credentials: "same-origin",
       headers: { "content-type": "application/json", "if-match": '"' + card.dataset.version + '"', "x-csrf-token": csrf },
       body: JSON.stringify(body)
     }).then(function (r) {
-      return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+      return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
     }).then(function (res) {
       if (res.ok) {
         card.dataset.version = res.body.version;
@@ -169,20 +176,81 @@
         bump(from, -1);
         bump(col, 1);
         refreshTotals();
-      } else {
-        var err = res.body.error || {};
-        var labels = {};
-        try { labels = JSON.parse(board.dataset.labels || "{}"); } catch (x) { labels = {}; }
-        var parts = Object.keys(err.fields || {}).map(function (k) { return (labels[k] || k) + ": " + err.fields[k]; });
-        // A plugin's own summary is in the reader's language; the core's is English, so
-        // with field reasons (already in the reader's language) those alone are shown.
-        var own = err.code === "rejected" || err.code === "plugin_error";
-        errorBox.textContent = parts.length && !own ? parts.join("; ")
-          : (err.message || "error") + (parts.length ? " (" + parts.join("; ") + ")" : "");
-        errorBox.hidden = false;
+        return;
       }
+      var err = res.body.error || {};
+      var labels = {}, inputs = [];
+      try { labels = JSON.parse(board.dataset.labels || "{}"); } catch (x) { labels = {}; }
+      try { inputs = JSON.parse(board.dataset.inputs || "[]"); } catch (x) { inputs = []; }
+      var fields = err.fields || {};
+      var parts = Object.keys(fields).map(function (k) { return (labels[k] || k) + ": " + fields[k]; });
+      var asked = res.status === 422 ? inputs.filter(function (i) { return fields[i.name] !== undefined; }) : [];
+      if (asked.length) { ask(card, from, col, asked, fields); return; }
+      // A plugin's own summary is in the reader's language; the core's is English, so
+      // with field reasons (already in the reader's language) those alone are shown.
+      var own = err.code === "rejected" || err.code === "plugin_error";
+      errorBox.textContent = parts.length && !own ? parts.join("; ")
+        : (err.message || "error") + (parts.length ? " (" + parts.join("; ") + ")" : "");
+      errorBox.hidden = false;
     });
-  });
+  }
+  function ask(card, from, col, asked, reasons) {
+    var words = {};
+    try { words = JSON.parse(board.dataset.words || "{}"); } catch (x) { words = {}; }
+    var form = document.createElement("form");
+    form.className = "move-form";
+    var title = document.createElement("p");
+    title.textContent = words.kanban_move_needs || "";
+    form.appendChild(title);
+    asked.forEach(function (i) {
+      var label = document.createElement("label");
+      label.textContent = i.label + " ";
+      var input;
+      if (i.kind === "choice") {
+        input = document.createElement("select");
+        input.appendChild(document.createElement("option"));
+        i.options.forEach(function (o) {
+          var opt = document.createElement("option");
+          opt.value = o.value; opt.textContent = o.label;
+          input.appendChild(opt);
+        });
+      } else if (i.kind === "area") {
+        input = document.createElement("textarea");
+        input.rows = 2;
+      } else {
+        input = document.createElement("input");
+        input.type = i.kind;
+      }
+      input.name = i.name;
+      input.required = true;
+      label.appendChild(input);
+      var why = document.createElement("small");
+      why.className = "field-error";
+      why.textContent = " " + reasons[i.name];
+      label.appendChild(why);
+      form.appendChild(label);
+    });
+    var save = document.createElement("button");
+    save.className = "primary"; save.textContent = words.save || "Save";
+    var cancel = document.createElement("button");
+    cancel.type = "button"; cancel.textContent = words.cancel || "Cancel";
+    cancel.addEventListener("click", function () { errorBox.hidden = true; errorBox.textContent = ""; });
+    form.appendChild(save); form.appendChild(document.createTextNode(" ")); form.appendChild(cancel);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var extra = {};
+      asked.forEach(function (i) {
+        var v = form.elements[i.name].value;
+        if (v !== "") extra[i.name] = i.kind === "number" ? Number(v) : v;
+      });
+      send(card, from, col, extra);
+    });
+    errorBox.textContent = "";
+    errorBox.appendChild(form);
+    errorBox.hidden = false;
+    var first = form.querySelector("select, input, textarea");
+    if (first) first.focus();
+  }
   board.addEventListener("pointercancel", function () {
     cancelPress();
     if (dragging) { dragging.style.transform = ""; dragging.classList.remove("dragging"); dragging.classList.remove("lifted"); dragging = null; }
@@ -220,5 +288,92 @@
       apply(folded);
       try { window.localStorage.setItem(key, folded ? "1" : "0"); } catch (e) { /* private mode */ }
     });
+  });
+})();
+
+// Keyboard shortcuts: "/" search, "n" new record, "e" edit, "g" then a letter to go to a menu
+// entry (h home, i inbox, then each entry by the first free letter of its name), "?" the list
+// of them. Never while typing in a field, never with Ctrl, Alt or Cmd.
+(function () {
+  var jumps = {};
+  function assign(a, letter) {
+    if (!letter || jumps[letter]) return false;
+    jumps[letter] = a;
+    a.setAttribute('data-jump', letter);
+    return true;
+  }
+  var nav = document.getElementById('nav');
+  if (nav) {
+    var links = Array.prototype.slice.call(nav.querySelectorAll('a[href]'));
+    links.forEach(function (a) { if (a.getAttribute('href') === '/') assign(a, 'h'); });
+    var inbox = document.querySelector('a.inbox-link');
+    if (inbox) assign(inbox, 'i');
+    links.forEach(function (a) {
+      if (a.hasAttribute('data-jump')) return;
+      var key = (a.getAttribute('data-entity') || a.getAttribute('href') || '').toLowerCase();
+      for (var i = 0; i < key.length; i++) {
+        if (/[a-z]/.test(key[i]) && assign(a, key[i])) return;
+      }
+    });
+  }
+  function typing(t) {
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+  function closeHelp() {
+    var open = document.querySelector('.shortcuts');
+    if (open) open.remove();
+    return !!open;
+  }
+  function help() {
+    if (closeHelp()) return;
+    var tpl = document.getElementById('shortcuts-help');
+    if (!tpl) return;
+    var node = tpl.content.firstElementChild.cloneNode(true);
+    var list = node.querySelector('.jumps');
+    Object.keys(jumps).sort().forEach(function (k) {
+      var dt = document.createElement('dt');
+      var g = document.createElement('kbd');
+      g.textContent = 'g';
+      var key = document.createElement('kbd');
+      key.textContent = k;
+      dt.appendChild(g);
+      dt.appendChild(document.createTextNode(' '));
+      dt.appendChild(key);
+      var dd = document.createElement('dd');
+      dd.textContent = jumps[k].textContent.trim();
+      list.appendChild(dt);
+      list.appendChild(dd);
+    });
+    node.addEventListener('click', function (e) {
+      if (e.target === node || e.target.classList.contains('shortcuts-close')) closeHelp();
+    });
+    document.body.appendChild(node);
+    node.querySelector('.shortcuts-close').focus();
+  }
+  var gAt = 0;
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'Escape') { closeHelp(); return; }
+    if (typing(e.target)) return;
+    if (gAt && Date.now() - gAt < 2000) {
+      gAt = 0;
+      var to = jumps[e.key.toLowerCase()];
+      if (to) { e.preventDefault(); location.href = to.href; }
+      return;
+    }
+    gAt = 0;
+    var el;
+    if (e.key === '/') {
+      el = document.querySelector('form.search input[name=q]');
+      if (el) { e.preventDefault(); el.focus(); el.select(); }
+    } else if (e.key === 'n' || e.key === 'e') {
+      el = document.querySelector('[data-shortcut=' + (e.key === 'n' ? 'new' : 'edit') + ']');
+      if (el) { e.preventDefault(); location.href = el.href; }
+    } else if (e.key === 'g') {
+      gAt = Date.now();
+    } else if (e.key === '?') {
+      e.preventDefault();
+      help();
+    }
   });
 })();

@@ -59,6 +59,15 @@ pub async fn upload(
         return r;
     }
     let locale = locale_of(&caller);
+    // Nothing is read from someone who may not attach here.
+    let (access, ent) = (caller.access.clone(), entity.clone());
+    if let Err(err) = state
+        .blocking(move |s| s.may_attach(&access, &ent, id))
+        .await
+    {
+        let text = upload_refusal(locale, &err);
+        return refused(&state, &caller, &entity, id, err.status, text);
+    }
     let upload = match crate::api::attachments::read_upload(request).await {
         Ok(u) => u,
         Err(err) => {
@@ -84,15 +93,31 @@ pub async fn upload(
 #[derive(Debug, Deserialize)]
 pub struct RemoveForm {}
 
-/// `POST /e/{entity}/{id}/attachments/{attachment}/delete`.
+/// `POST /e/{entity}/{id}/attachments/{attachment}/delete`: a file of that record, which the
+/// caller attached (or any, for an administrator).
 pub async fn remove(
     State(state): State<AppState>,
     Path((entity, id, attachment)): Path<(String, i64, i64)>,
     SignedForm { caller, form: _ }: SignedForm<RemoveForm>,
 ) -> Response {
     let access = caller.access.clone();
-    match state.blocking(move |s| s.detach(&access, attachment)).await {
-        Ok(_) => Redirect::to(&format!("/e/{entity}/{id}#attachments")).into_response(),
+    let (ent, on) = (entity.clone(), id);
+    // Only a file of the record on the page; back to that record.
+    let removed = state
+        .blocking(move |s| {
+            let a = s.attachment_info(&access, attachment)?;
+            if a.entity != ent || a.record_id != on {
+                return Err(qingguan_core::Error::NotFound(format!(
+                    "no attachment with id {attachment}"
+                )));
+            }
+            s.detach(&access, attachment)
+        })
+        .await;
+    match removed {
+        Ok(a) => {
+            Redirect::to(&format!("/e/{}/{}#attachments", a.entity, a.record_id)).into_response()
+        }
         Err(err) => {
             let text = crate::ui::refusal::form_refusal(locale_of(&caller), &err);
             refused(&state, &caller, &entity, id, err.status, text)

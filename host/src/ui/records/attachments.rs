@@ -25,9 +25,15 @@ pub(super) fn card(state: &AppState, caller: &Caller, e: &Entity, id: i64) -> Op
         .store()
         .attachments(&caller.access, &e.name, id)
         .ok()?;
+    let perm = caller.access.permission(&e.name);
+    let may_add = perm.update && !e.retired && e.name != "user";
     let items: Vec<Json> = files
         .iter()
         .map(|a| {
+            // Whoever attached it, or an administrator, may remove it.
+            let may_remove = may_add
+                && (caller.access.is_admin()
+                    || (a.created_by.is_some() && a.created_by == caller.access.user_id));
             let by = a
                 .created_by
                 .map(|u| title_of(state, caller, "user", u))
@@ -36,14 +42,14 @@ pub(super) fn card(state: &AppState, caller: &Caller, e: &Entity, id: i64) -> Op
                 "id": a.id, "name": a.name, "size": size_text(a.size),
                 "image": a.content_type.starts_with("image/"), "inline": a.inline(),
                 "by": by, "at": local_time_text(state, caller, &a.created_at),
+                "may_remove": may_remove,
             })
         })
         .collect();
-    let perm = caller.access.permission(&e.name);
     let locale = locale_of(caller);
     Some(json!({
         "items": items,
-        "may_add": perm.update && !e.retired,
+        "may_add": may_add,
         "limit": t(locale, "attachment_limit").replace("{limit}", &size_text(MAX_ATTACHMENT_BYTES as i64)),
         "W": words(locale, &["attachments", "attachment_file", "attachment_add", "attachment_remove", "attachment_confirm_remove", "attachment_none"]),
     }))

@@ -259,6 +259,34 @@ pub async fn kanban(
         "labels_json".into(),
         json!(Json::Object(labels).to_string()),
     );
+    // What a refused move may ask for on the spot: the type's editable fields a small form can
+    // hold (a line of text, a number, a date, several lines, one option of a list).
+    let inputs: Vec<Json> = e
+        .visible_fields()
+        .filter(|f| !f.def.readonly && f.def.name != field.def.name)
+        .filter_map(|f| {
+            let kind = match f.def.kind.info().input {
+                qingguan_core::Input::Line(html) => html,
+                qingguan_core::Input::Area => "area",
+                qingguan_core::Input::Choice => "choice",
+                _ => return None,
+            };
+            let options: Vec<Json> = f
+                .def
+                .options
+                .iter()
+                .map(|o| json!({"value": o.value, "label": o.label.get(locale)}))
+                .collect();
+            Some(json!({"name": f.def.name, "label": f.def.label.get(locale), "kind": kind, "options": options}))
+        })
+        .collect();
+    ctx.insert("inputs_json".into(), json!(Json::Array(inputs).to_string()));
+    ctx.insert(
+        "move_words".into(),
+        json!(
+            crate::ui::render::words(locale, &["kanban_move_needs", "save", "cancel"]).to_string()
+        ),
+    );
     ctx.insert("board".into(), json!(board));
     // Closed columns show the last days' cards unless every card was asked for.
     let has_closed = field.def.options.iter().any(closed);
