@@ -175,6 +175,18 @@ pub(crate) fn finance(
         Some(("the same grouped sum in raw SQL", raw)),
         "median of 11; budget < 100 ms at 1,000,000 lines",
     );
+    // A period with ragged ends: whole months from their totals, the two ends from the lines.
+    let ragged = median_ms(11, || {
+        get("/api/v1/plugins/finance/trial-balance?from=2026-01-15&to=2026-11-20")
+    })?;
+    report.add(
+        "finance",
+        &format!("trial balance 2026-01-15 – 2026-11-20 over {lines} journal lines (JSON over HTTP)"),
+        ragged,
+        "ms",
+        Some(("the whole year's grouped sum in raw SQL", raw)),
+        "median of 11; 9 whole months from their kept totals, the two part-months summed from the lines",
+    );
     report.add(
         "finance",
         &format!("profit and loss for the year over {lines} journal lines (JSON over HTTP)"),

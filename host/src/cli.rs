@@ -441,9 +441,10 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> a
                 crate::builtin::install_all(&plugins)?;
                 if seeded {
                     crate::demo::seed_sales(&s)?;
-                    crate::demo::seed_appraisal(&s, &plugins)?;
                     crate::demo::seed_inventory(&s, &plugins)?;
                     crate::demo::seed_finance(&s, &plugins)?;
+                    // After the books: a rep's collection rate is one of their KPIs.
+                    crate::demo::seed_appraisal(&s, &plugins)?;
                     crate::demo::seed_workflows(&s)?;
                     crate::demo::seed_oa(&s)?;
                 }

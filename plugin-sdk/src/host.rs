@@ -113,6 +113,25 @@ pub fn query_all(entity: &str, q: &Query) -> Result<Vec<Record>> {
     }
 }
 
+/// The records with the given ids that `q` (its conditions and scope) reaches, read 200 ids a
+/// query — the ids a grouped sum or another record named.
+///
+/// ```no_run
+/// # use qingguan_plugin_sdk::*;
+/// let named = host::records_by_id("customer", &[3, 5, 8], &host::Query::new().elevated())?;
+/// # Ok::<(), Error>(())
+/// ```
+pub fn records_by_id(entity: &str, ids: &[i64], q: &Query) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(200) {
+        out.extend(query_all(
+            entity,
+            &q.clone().in_list("id", chunk.iter().copied()),
+        )?);
+    }
+    Ok(out)
+}
+
 /// One group of an [`aggregate`]: its key values (in `group_by` order) and its metric values
 /// (in metric order), as JSON like record fields — decimals and dates as strings, counts and
 /// integer sums as numbers.

@@ -784,7 +784,26 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         }
         ok(act(by, "/feedback", body));
     }
-    let csv = hr.get(&format!("/api/v1/plugins/appraisal/export.csv?cycle={cid}"));
+    // Headings in the reader's language; the machine keys for a program (`keys=true`).
+    let heading = |c: &qingguan_tests::Client, keys: &str| -> String {
+        let r = c.get(&format!(
+            "/api/v1/plugins/appraisal/export.csv?cycle={cid}{keys}"
+        ));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        heading(&hr, ""),
+        "Cycle,Employee,Username,Team,Position,KPI score,Quality score,Score,Grade,Coefficient,Bonus base,Bonus"
+    );
+    let csv = hr.get(&format!(
+        "/api/v1/plugins/appraisal/export.csv?cycle={cid}&keys=true"
+    ));
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
@@ -792,6 +811,15 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         lines[0],
         "cycle,employee,username,team,position,kpi_score,quality_score,score,grade,coefficient,bonus_base,bonus"
     );
+    let zh = hr.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"}));
+    assert_eq!(zh.status, 200, "{}", zh.text);
+    assert_eq!(
+        heading(&hr, ""),
+        "考核周期,员工,用户名,团队,职务,KPI 得分,素质得分,总分,等级,系数,奖金基数,奖金"
+    );
+    assert_eq!(heading(&hr, "&keys=true"), lines[0]);
+    let en = hr.patch("/api/v1/auth/me", &json!({"locale": "en"}));
+    assert_eq!(en.status, 200, "{}", en.text);
     assert!(
         lines.contains(&"2025 Q1,ann,ann,north,Sales rep,113,91.33,106.5,S,1.5,10000,15000"),
         "{}",

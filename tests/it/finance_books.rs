@@ -216,3 +216,118 @@ fn aging_puts_each_open_invoice_in_its_bucket_at_the_edges() {
         "{aging}"
     );
 }
+
+/// A posted document with one zero-tax line of `amount`.
+fn document(fin: &Client, fields: Value, amount: &str) -> Value {
+    let inv = fin.create("invoice", fields);
+    fin.create(
+        "invoice_line",
+        json!({"invoice": inv["id"], "description": "x", "quantity": "1", "unit_price": amount, "tax_rate": "0"}),
+    );
+    let r = act(fin, "invoice", &inv["id"], "post", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    inv
+}
+
+#[test]
+fn kpi_figures_per_rep_for_appraisal_match_the_documents() {
+    let (s, admin, fin) = setup();
+    let (amy, amy_id) = s.user("amy", "sales", "north");
+    let (_, bob_id) = s.user("bob", "sales", "north");
+    let mut a = customer("Amy's client");
+    a["owner"] = json!(amy_id);
+    let a = admin.create("customer", a);
+    let mut b = customer("Bob's client");
+    b["owner"] = json!(bob_id);
+    let b = admin.create("customer", b);
+    // Amy: invoiced 100 (due 11-10), credited 10, 45 received; an invoice of 30 in December
+    // falls outside November. Bob: invoiced 200 (due 12-15), nothing received.
+    let inv = document(
+        &fin,
+        json!({"customer": a["id"], "issued_on": "2026-11-05", "due_on": "2026-11-10"}),
+        "100",
+    );
+    document(
+        &fin,
+        json!({"customer": a["id"], "kind": "credit_note", "credits": inv["id"], "issued_on": "2026-11-06"}),
+        "10",
+    );
+    document(
+        &fin,
+        json!({"customer": a["id"], "issued_on": "2026-12-02"}),
+        "30",
+    );
+    document(
+        &fin,
+        json!({"customer": b["id"], "issued_on": "2026-11-07", "due_on": "2026-12-15"}),
+        "200",
+    );
+    let p = fin.create(
+        "payment",
+        json!({"customer": a["id"], "received_on": "2026-11-20", "amount": "45", "method": "bank"}),
+    );
+    assert_eq!(
+        act(&fin, "payment", &p["id"], "post", json!({})).status,
+        200
+    );
+    let al = act(
+        &fin,
+        "payment",
+        &p["id"],
+        "allocate",
+        json!({"invoices": {inv["id"].to_string(): "45"}}),
+    );
+    assert_eq!(al.status, 200, "{}", al.text);
+    let ask = |query: &str, who: Value| {
+        let mut args = json!({"from": "2026-11-01", "to": "2026-11-30"});
+        for (k, v) in who.as_object().unwrap() {
+            args[k] = v.clone();
+        }
+        let r = admin.post(&format!("/api/v1/plugins/finance/queries/{query}"), &args);
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r.body["value"].as_str().unwrap().parse::<f64>().unwrap()
+    };
+    // Amy: invoiced 100 − 10 = 90, collected 45, rate 50 %, overdue 45 (due 11-10, 45 left).
+    assert_eq!(ask("invoiced", json!({"owner": amy_id})), 90.0);
+    assert_eq!(ask("collected", json!({"owner": amy_id})), 45.0);
+    assert_eq!(ask("collection_rate", json!({"owner": amy_id})), 50.0);
+    assert_eq!(ask("overdue", json!({"owner": amy_id})), 45.0);
+    // Bob: 200 invoiced, nothing in, not yet due. The team: 290 invoiced, 45 in.
+    assert_eq!(ask("invoiced", json!({"owner": bob_id})), 200.0);
+    assert_eq!(ask("overdue", json!({"owner": bob_id})), 0.0);
+    assert_eq!(ask("invoiced", json!({"team": "north"})), 290.0);
+    assert_eq!(ask("collected", json!({"team": "north"})), 45.0);
+    assert_eq!(ask("invoiced", json!({"team": "south"})), 0.0);
+    let rate = ask("collection_rate", json!({"team": "north"}));
+    assert!((rate - 45.0 * 100.0 / 290.0).abs() < 1e-9, "{rate}");
+    let summary = admin.post(
+        "/api/v1/plugins/finance/queries/summary",
+        &json!({"from": "2026-11-01", "to": "2026-11-30"}),
+    );
+    assert_eq!(summary.status, 200, "{}", summary.text);
+    assert_eq!(
+        summary.body["owners"].as_array().unwrap().len(),
+        2,
+        "{}",
+        summary.text
+    );
+    // A rep does not read the books through it; bad dates are refused beside the argument.
+    assert_eq!(
+        amy.post(
+            "/api/v1/plugins/finance/queries/invoiced",
+            &json!({"owner": amy_id})
+        )
+        .status,
+        403
+    );
+    let bad = admin.post(
+        "/api/v1/plugins/finance/queries/invoiced",
+        &json!({"from": "2026-02-30"}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(
+        bad.body["error"]["fields"]["from"].is_string(),
+        "{}",
+        bad.text
+    );
+}

@@ -104,13 +104,13 @@ fn keyboard_shortcuts_search_create_edit_jump_and_explain_themselves() {
         "0"
     );
 
-    // In Chinese.
-    tab.wait_for_element("#lang-switch")
-        .unwrap()
-        .click()
-        .unwrap();
-    tab.wait_until_navigated().unwrap();
-    tab.wait_for_element("nav.side").unwrap();
+    // In Chinese (the language chosen through the API; the next page follows it).
+    let zh = s
+        .admin()
+        .patch("/api/v1/auth/me", &serde_json::json!({"locale": "zh-CN"}));
+    assert_eq!(zh.status, 200, "{}", zh.text);
+    go(&tab, &format!("{}/e/customer", s.url));
+    wait_text(&tab, "工作台");
     tab.press_key("?").unwrap();
     wait_text(&tab, "键盘快捷键");
     assert!(text(&tab).contains("跳转（先按 g，再按字母）"));
@@ -144,15 +144,14 @@ fn a_move_that_needs_a_field_asks_for_it_on_the_board() {
         "deal",
         serde_json::json!({"title": "ERP proposal", "customer": c["id"], "stage": "proposal", "amount": "25000"}),
     );
+    // The administrator reads Chinese (chosen before the browser signs in).
+    let zh = admin.patch("/api/v1/auth/me", &serde_json::json!({"locale": "zh-CN"}));
+    assert_eq!(zh.status, 200, "{}", zh.text);
     let b = browser(1600, 900);
     let tab = b.new_tab().unwrap();
     login(&tab, &s.url, "admin", ADMIN_PASSWORD);
-    tab.wait_for_element("#lang-switch")
-        .unwrap()
-        .click()
-        .unwrap();
-    tab.wait_until_navigated().unwrap();
     go(&tab, &format!("{}/e/deal/kanban", s.url));
+    wait_text(&tab, "看板");
     let card = tab
         .wait_for_element(".column[data-value=proposal] .card-item")
         .unwrap();

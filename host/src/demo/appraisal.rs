@@ -67,10 +67,17 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
     for (name, w, source, rule, extra) in [
         (
             "赢单金额 Won revenue",
-            50,
+            40,
             "sales/won_revenue",
             "linear",
             json!({"cap": 120}),
+        ),
+        (
+            "回款率 Collection rate",
+            10,
+            "finance/collection_rate",
+            "linear",
+            json!({"cap": 110, "default_target": "90"}),
         ),
         (
             "新客户 New customers",

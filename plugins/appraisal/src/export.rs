@@ -9,8 +9,25 @@ use qingguan_plugin_sdk::{Decimal, Error, Result};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// CSV for payroll: one row per appraisal of a cycle whose scores are closed.
-pub(crate) fn csv(me: &Caller, cycle_id: i64) -> Result<String> {
+/// The columns: the machine key, English and Chinese headings.
+const COLUMNS: [(&str, &str, &str); 12] = [
+    ("cycle", "Cycle", "考核周期"),
+    ("employee", "Employee", "员工"),
+    ("username", "Username", "用户名"),
+    ("team", "Team", "团队"),
+    ("position", "Position", "职务"),
+    ("kpi_score", "KPI score", "KPI 得分"),
+    ("quality_score", "Quality score", "素质得分"),
+    ("score", "Score", "总分"),
+    ("grade", "Grade", "等级"),
+    ("coefficient", "Coefficient", "系数"),
+    ("bonus_base", "Bonus base", "奖金基数"),
+    ("bonus", "Bonus", "奖金"),
+];
+
+/// CSV for payroll: one row per appraisal of a cycle whose scores are closed; headings in the
+/// reader's language, or the machine keys (`keys`) for a program reading it.
+pub(crate) fn csv(me: &Caller, cycle_id: i64, keys: bool) -> Result<String> {
     me.require_hr()?;
     let cycle = Cycle::load(cycle_id)?;
     if !cycle.scores_closed() {
@@ -29,7 +46,17 @@ pub(crate) fn csv(me: &Caller, cycle_id: i64) -> Result<String> {
         .map(|p| (p.id, p.str("name").unwrap_or_default().to_string()))
         .collect();
     let results = workflow::results(&cycle, &list);
-    let mut out = String::from("\u{feff}cycle,employee,username,team,position,kpi_score,quality_score,score,grade,coefficient,bonus_base,bonus\r\n");
+    let headings: Vec<String> = COLUMNS
+        .iter()
+        .map(|(key, en, zh)| {
+            if keys {
+                key.to_string()
+            } else {
+                csv_cell(me.t(en, zh))
+            }
+        })
+        .collect();
+    let mut out = format!("\u{feff}{}\r\n", headings.join(","));
     for r in results["appraisals"].as_array().into_iter().flatten() {
         let a = list.iter().find(|a| r["appraisal"] == a.rec.id);
         let p = people.get(&r["person"].as_i64().unwrap_or(0));

@@ -134,7 +134,10 @@ impl Plugin for AppraisalPlugin {
             }
             ("GET", "/export.csv") => {
                 let id = model::id_arg(req.query_param("cycle").as_deref(), "cycle")?;
-                let csv = export::csv(&me, id)?;
+                let keys = req
+                    .query_param("keys")
+                    .is_some_and(|k| k == "true" || k == "1");
+                let csv = export::csv(&me, id, keys)?;
                 let mut r = Response::with_type("text/csv; charset=utf-8", csv);
                 r.headers.push((
                     "content-disposition".into(),

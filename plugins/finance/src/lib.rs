@@ -7,6 +7,7 @@ pub mod books;
 pub mod chart;
 pub mod documents;
 pub mod journal;
+pub mod kpi;
 pub mod money;
 pub mod months;
 mod page;
@@ -289,7 +290,10 @@ impl Plugin for Finance {
 
     fn answer(query: &str, args: Value) -> Result<Value> {
         match query {
+            // A team's collection: its members' customers.
+            "collected" if args.get("team").is_some() => kpi::answer(query, &args),
             "collected" => reports::collected(&args),
+            "invoiced" | "collection_rate" | "overdue" | "summary" => kpi::answer(query, &args),
             _ => Err(Error::not_found(query)),
         }
     }

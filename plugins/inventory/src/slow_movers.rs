@@ -90,15 +90,11 @@ pub fn report(at: &str, days: i64) -> Result<Value> {
     let total = slow.len();
     slow.truncate(MAX_ROWS);
     let ids: Vec<i64> = slow.iter().map(|i| i.at.0).collect();
-    let mut products: BTreeMap<i64, Record> = BTreeMap::new();
-    for chunk in ids.chunks(200) {
-        for r in host::query_all(
-            "product",
-            &Query::new().elevated().in_list("id", chunk.iter().copied()),
-        )? {
-            products.insert(r.id, r);
-        }
-    }
+    let products: BTreeMap<i64, Record> =
+        host::records_by_id("product", &ids, &Query::new().elevated())?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
     let warehouses = names("warehouse", "code")?;
     let rows: Vec<Value> = slow
         .iter()
