@@ -153,6 +153,23 @@ pub async fn http(
             "budget ≥ 5,000/s",
         );
     }
+    // The same reads from wrk, a separate, lean process (when installed), each next to a bare
+    // handler serving the same bytes.
+    let page = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/records/customer?{}",
+            server.url,
+            crate::wrk::LIST_QUERY
+        ))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let bare_list = bare_axum(page).await;
+    tokio::task::block_in_place(|| {
+        crate::wrk::http(&server.url, &bare, &bare_list, token, dur, report)
+    })?;
     // Storage limits, same process: direct store calls and raw rusqlite.
     let store = server.store.clone();
     let path = store.path().to_path_buf();

@@ -18,6 +18,7 @@ mod plugins;
 mod report;
 mod sdk;
 mod workflow;
+mod wrk;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};

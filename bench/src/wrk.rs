@@ -1,0 +1,182 @@
+//! HTTP load from `wrk` (Debian's package), a separate process that costs far less CPU than
+//! the in-process client, so the ratios to the bare axum handler are the server's own: one
+//! record read, and a filtered list page of 50, at 16 and 64 connections. Skipped, saying so,
+//! when `wrk` is not installed.
+
+use crate::report::Report;
+use std::process::Command;
+use std::time::Duration;
+
+/// What one `wrk` run measured.
+struct Run {
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+/// A latency as `wrk` prints it (`812.00us`, `1.25ms`, `2.01s`) in milliseconds.
+fn ms(text: &str) -> Option<f64> {
+    let (num, unit) = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| text.split_at(i))?;
+    let n: f64 = num.parse().ok()?;
+    Some(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => return None,
+    })
+}
+
+fn parse(out: &str) -> Option<Run> {
+    let mut run = Run {
+        per_sec: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+        errors: 0,
+    };
+    for line in out.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", n] => run.per_sec = n.parse().ok()?,
+            ["50%", t] => run.p50_ms = ms(t)?,
+            ["99%", t] => run.p99_ms = ms(t)?,
+            ["Non-2xx", "or", "3xx", "responses:", n] => run.errors += n.parse::<u64>().ok()?,
+            ["Socket", "errors:", rest @ ..] => {
+                run.errors += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>()
+            }
+            _ => {}
+        }
+    }
+    (run.per_sec > 0.0).then_some(run)
+}
+
+fn wrk(
+    url: &str,
+    token: Option<&str>,
+    script: Option<&std::path::Path>,
+    conns: usize,
+    dur: Duration,
+) -> anyhow::Result<Run> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{conns}"),
+        &format!("-d{}s", dur.as_secs().max(1)),
+        "--latency",
+    ]);
+    if let Some(t) = token {
+        cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+    }
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    let out = cmd.arg(url).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse(&text).ok_or_else(|| anyhow::anyhow!("wrk printed no result: {text}"))
+}
+
+/// The wrk rows of the HTTP group: each page next to a bare axum handler serving that page's
+/// own bytes (`bare_record`, `bare_list` serve `/record`), and creates.
+pub(crate) fn http(
+    base: &str,
+    bare_record: &str,
+    bare_list: &str,
+    token: &str,
+    dur: Duration,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!(
+            "wrk not found: the wrk rows of the http group are skipped (apt-get install wrk)"
+        );
+        return Ok(());
+    }
+    let pages = [
+        (
+            "read one record",
+            format!("{base}/api/v1/records/customer/1"),
+            bare_record,
+            0.5,
+        ),
+        (
+            "filtered list page of 50 (status, industry, -signed_on)",
+            format!("{base}/api/v1/records/customer?{LIST_QUERY}"),
+            bare_list,
+            0.25,
+        ),
+    ];
+    for conns in [16usize, 64] {
+        for (what, url, bare, goal) in &pages {
+            let baseline = wrk(&format!("{bare}/record"), None, None, conns, dur)?;
+            let r = wrk(url, Some(token), None, conns, dur)?;
+            report.add(
+                "http-wrk",
+                &format!(
+                    "{what}, {conns} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors)",
+                    r.p50_ms, r.p99_ms, r.errors
+                ),
+                r.per_sec,
+                "req/s",
+                Some(("bare axum, the same bytes, same wrk", baseline.per_sec)),
+                &format!(
+                    "wrk -t2, a separate process; baseline p99 {:.2} ms; goal ≥ {goal} of bare axum",
+                    baseline.p99_ms
+                ),
+            );
+        }
+    }
+    // Creates: a POST of one customer per request (wrk's script sets method, body, type).
+    let script = std::env::temp_dir().join(format!("qg-wrk-create-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{\"name\": \"Load\", \"kind\": \"company\", \"status\": \"lead\", \"revenue\": \"10.00\"}'\n",
+    )?;
+    for conns in [16usize, 64] {
+        let r = wrk(
+            &format!("{base}/api/v1/records/customer"),
+            Some(token),
+            Some(&script),
+            conns,
+            dur,
+        )?;
+        report.add(
+            "http-wrk",
+            &format!(
+                "create one record with history and search, {conns} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors)",
+                r.p50_ms, r.p99_ms, r.errors
+            ),
+            r.per_sec,
+            "req/s",
+            None,
+            "wrk -t2 with a POST script; goal ≥ 5,000/s",
+        );
+    }
+    let _ = std::fs::remove_file(&script);
+    Ok(())
+}
+
+/// The list page measured (a filter on two few-valued fields, sorted by a custom date).
+pub(crate) const LIST_QUERY: &str = "status=lead&industry=retail&sort=-signed_on&limit=50";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_output() {
+        let out = "Running 3s test @ http://127.0.0.1:1/x\n  2 threads and 16 connections\n  Latency Distribution\n     50%  612.00us\n     75%    1.02ms\n     90%    1.50ms\n     99%    3.25ms\n  84213 requests in 3.00s, 40.00MB read\n  Non-2xx or 3xx responses: 4\nRequests/sec:  28068.41\nTransfer/sec:     13.33MB\n";
+        let r = parse(out).unwrap();
+        assert_eq!(r.per_sec, 28068.41);
+        assert_eq!(r.p50_ms, 0.612);
+        assert_eq!(r.p99_ms, 3.25);
+        assert_eq!(r.errors, 4);
+        assert!((ms("2.01s").unwrap() - 2010.0).abs() < 1e-9);
+        assert!(parse("nothing").is_none());
+    }
+}
