@@ -7,6 +7,10 @@
 //! cargo run --release -p qingguan-bench -- all --full     # also 1M records (slow)
 //! ```
 
+/// The server runs in this process: the same allocator as the shipped binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod appraisal;
 mod data;
 mod finance;

@@ -1,5 +1,10 @@
 //! `qingguan`: serve, demo, user administration and backups. See `qingguan --help`.
 
+/// mimalloc: a list page of 50 records spent about 40% of its CPU in glibc's allocator
+/// (building and serialising JSON values); see docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     qingguan::cli::main()
 }

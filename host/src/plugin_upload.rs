@@ -35,22 +35,22 @@ pub enum UploadError {
 pub async fn read(content_type: &str, body: Body, limit: usize) -> Result<Upload, UploadError> {
     let boundary =
         multer::parse_boundary(content_type).map_err(|e| UploadError::Malformed(e.to_string()))?;
-    let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+    // The whole stream counts — preamble and part headers too, not only the parts' data.
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream((limit + FORM_OVERHEAD) as u64));
+    let mut form =
+        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let too_large = |e: multer::Error| match e {
+        multer::Error::StreamSizeExceeded { .. } => UploadError::TooLarge(limit),
+        other => UploadError::Malformed(other.to_string()),
+    };
     let mut upload = Upload::default();
     let mut total = 0usize;
-    while let Some(mut field) = form
-        .next_field()
-        .await
-        .map_err(|e| UploadError::Malformed(e.to_string()))?
-    {
+    while let Some(mut field) = form.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
         let mut bytes = Vec::new();
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| UploadError::Malformed(e.to_string()))?
-        {
+        while let Some(chunk) = field.chunk().await.map_err(too_large)? {
             total += chunk.len();
             if total > limit {
                 return Err(UploadError::TooLarge(limit));
@@ -73,7 +73,13 @@ pub async fn read(content_type: &str, body: Body, limit: usize) -> Result<Upload
     Ok(upload)
 }
 
-/// Whether a request's content type is a multipart form.
+/// Whether a request's content type is a multipart form (media types are case-insensitive).
 pub fn is_multipart(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|v| v.starts_with("multipart/form-data"))
+    content_type.is_some_and(|v| {
+        v.get(..19)
+            .is_some_and(|t| t.eq_ignore_ascii_case("multipart/form-data"))
+    })
 }
+
+/// Room for a form's boundaries, part headers and small fields around its files.
+const FORM_OVERHEAD: usize = 64 * 1024;

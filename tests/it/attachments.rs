@@ -153,6 +153,64 @@ fn files_are_attached_listed_served_safely_and_go_with_their_record() {
         upload(&admin, "customer", &json!(999_999), "a.png", PNG).status,
         404
     );
+    // A form counts whole: a part header or a preamble past the limit is refused like a file.
+    let form = |head: &str, preamble: &str| -> u16 {
+        let body = format!("{preamble}--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\n{head}\r\nhi\r\n--B--\r\n");
+        admin
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/records/customer/{}/attachments", c["id"]),
+                |r| {
+                    r.header("content-type", "multipart/form-data; boundary=B")
+                        .body(body)
+                },
+            )
+            .status
+    };
+    let huge = "A".repeat(11 * 1024 * 1024);
+    assert_eq!(form(&format!("X-Big: {huge}\r\n"), ""), 413);
+    assert_eq!(form("", &format!("{huge}\r\n")), 413);
+    // Media types are case-insensitive: this form's file is the file, not the whole body.
+    let cased = admin.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/records/customer/{}/attachments", c["id"]),
+        |r| {
+            r.header("content-type", "Multipart/Form-Data; boundary=B").body(
+                "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cased.txt\"\r\n\r\nhi\r\n--B--\r\n",
+            )
+        },
+    );
+    assert_eq!(
+        (
+            cased.status,
+            cased.body["name"].clone(),
+            cased.body["size"].clone()
+        ),
+        (201, json!("cased.txt"), json!(2)),
+        "{}",
+        cased.text
+    );
+    let gone = admin.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{}", cased.body["id"]),
+        |r| r,
+    );
+    assert_eq!(gone.status, 204);
+    // Invisible characters do not make a name: a right-to-left override is dropped.
+    let rtl = upload(
+        &admin,
+        "customer",
+        &c["id"],
+        "invoice\u{202e}fdp.exe",
+        b"MZ",
+    );
+    assert_eq!(rtl.body["name"], "invoicefdp.exe", "{}", rtl.text);
+    let gone = admin.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{}", rtl.body["id"]),
+        |r| r,
+    );
+    assert_eq!(gone.status, 204);
     assert_eq!(
         list(&admin, "customer", &c["id"]).body["items"]
             .as_array()

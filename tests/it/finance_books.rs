@@ -320,14 +320,28 @@ fn kpi_figures_per_rep_for_appraisal_match_the_documents() {
         .status,
         403
     );
-    let bad = admin.post(
-        "/api/v1/plugins/finance/queries/invoiced",
-        &json!({"from": "2026-02-30"}),
+    // Arguments that are not what they say are refused beside themselves — never answered
+    // with the company's total.
+    for (args, field) in [
+        (json!({"from": "2026-02-30"}), "from"),
+        (json!({"owner": "abc"}), "owner"),
+        (json!({"owner": "3"}), "owner"),
+        (json!({"owner": 1.5}), "owner"),
+        (json!({"team": 123}), "team"),
+        (json!({"owner": amy_id, "team": "north"}), "team"),
+        (json!({"from": "2026-12-31", "to": "2026-01-01"}), "to"),
+    ] {
+        let bad = admin.post("/api/v1/plugins/finance/queries/invoiced", &args);
+        assert_eq!(bad.status, 422, "{args}: {}", bad.text);
+        assert!(
+            bad.body["error"]["fields"][field].is_string(),
+            "{args}: {}",
+            bad.text
+        );
+    }
+    let filtered = admin.post(
+        "/api/v1/plugins/finance/queries/summary",
+        &json!({"team": "north"}),
     );
-    assert_eq!(bad.status, 422, "{}", bad.text);
-    assert!(
-        bad.body["error"]["fields"]["from"].is_string(),
-        "{}",
-        bad.text
-    );
+    assert_eq!(filtered.status, 422, "{}", filtered.text);
 }

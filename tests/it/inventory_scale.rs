@@ -381,6 +381,24 @@ fn a_long_history_and_the_stock_report_come_in_pages_that_carry_balances_over() 
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["product"], *products.last().unwrap());
     assert_eq!(page1["total_value"], "3020.00");
+    // Past the last page: empty (a reader "until empty" stops); not a page number: refused.
+    let past = json_get(&admin, "/api/v1/plugins/inventory/stock?page=5");
+    assert_eq!(
+        (past["page"].clone(), past["rows"].as_array().unwrap().len()),
+        (json!(5), 0)
+    );
+    for bad in [
+        "stock?page=abc",
+        "stock?page=-1",
+        "movements?product=1&warehouse=abc",
+    ] {
+        let r = admin.send(
+            reqwest::Method::GET,
+            &format!("/api/v1/plugins/inventory/{bad}"),
+            |r| r.header("accept", "application/json"),
+        );
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+    }
     let html = admin.get("/api/v1/plugins/inventory/stock?page=1");
     assert!(html.text.contains("stock?page=0"), "{}", html.text);
 }

@@ -66,13 +66,20 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
     }
 }
 
-/// A file name as kept: its last path part, control characters dropped, trimmed, at most
-/// 200 characters (none left: `None`).
+/// Characters that change how a name reads without being seen: bidirectional overrides and
+/// isolates (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`), zero-width characters, the BOM.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
+}
+
+/// A file name as kept: its last path part, control and invisible characters dropped, trimmed,
+/// at most 200 characters (none left: `None`).
 pub fn clean_name(raw: &str) -> Option<String> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let name: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !invisible(*c))
         .take(MAX_NAME_CHARS)
         .collect();
     let name = name.trim().trim_start_matches('.').trim().to_string();
@@ -364,6 +371,12 @@ mod tests {
         assert_eq!(clean_name(" .hidden ").as_deref(), Some("hidden"));
         assert_eq!(clean_name("dir/"), None);
         assert_eq!(clean_name("  "), None);
+        assert_eq!(
+            clean_name("invoice\u{202e}fdp.exe").as_deref(),
+            Some("invoicefdp.exe")
+        );
+        assert_eq!(clean_name("\u{200b}"), None);
+        assert_eq!(clean_name("\u{feff}a.txt").as_deref(), Some("a.txt"));
         assert_eq!(clean_name(&"x".repeat(500)).map(|n| n.len()), Some(200));
     }
 }

@@ -16,8 +16,9 @@ use qingguan_core::AttachmentInfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Room for a multipart form's boundaries and headers around the file.
-const FORM_OVERHEAD: usize = 64 * 1024;
+/// Uploads read at once: each holds up to 10 MiB (and a copy) until written; the others wait
+/// for a turn before anything of theirs is read.
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// The uploaded file's name.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -26,10 +27,12 @@ pub struct AttachParams {
     name: Option<String>,
 }
 
-/// What an upload carried: the file's name (if it came with one) and its bytes.
+/// What an upload carried: the file's name (if it came with one) and its bytes — and its turn,
+/// held until the upload is dropped (after the file is written).
 pub(crate) struct Uploaded {
     pub name: Option<String>,
     pub bytes: Vec<u8>,
+    pub _turn: tokio::sync::SemaphorePermit<'static>,
 }
 
 fn too_large() -> ApiError {
@@ -40,8 +43,15 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Reads an upload: a multipart form's `file` part, or the whole body.
+/// Reads an upload: a multipart form's `file` part, or the whole body — four at a time.
 pub(crate) async fn read_upload(request: axum::extract::Request) -> ApiResult<Uploaded> {
+    let turn = UPLOADS.acquire().await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "at_capacity",
+            "uploads are closed",
+        )
+    })?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -51,7 +61,7 @@ pub(crate) async fn read_upload(request: axum::extract::Request) -> ApiResult<Up
         let form = crate::plugin_upload::read(
             content_type.as_deref().unwrap_or_default(),
             request.into_body(),
-            MAX_ATTACHMENT_BYTES + FORM_OVERHEAD,
+            MAX_ATTACHMENT_BYTES,
         )
         .await
         .map_err(|e| match e {
@@ -64,6 +74,7 @@ pub(crate) async fn read_upload(request: axum::extract::Request) -> ApiResult<Up
         return Ok(Uploaded {
             name: form.file_name,
             bytes: form.component,
+            _turn: turn,
         });
     }
     let bytes = axum::body::to_bytes(request.into_body(), MAX_ATTACHMENT_BYTES)
@@ -72,6 +83,7 @@ pub(crate) async fn read_upload(request: axum::extract::Request) -> ApiResult<Up
     Ok(Uploaded {
         name: None,
         bytes: bytes.to_vec(),
+        _turn: turn,
     })
 }
 

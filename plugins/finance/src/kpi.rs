@@ -131,6 +131,38 @@ pub fn answer(query: &str, args: &Value) -> Result<Value> {
     }
     let from = date_arg(args, "from", "1000-01-01")?;
     let to = date_arg(args, "to", "9999-12-31")?;
+    let refuse = |field: &str, en: &str, zh: &str| {
+        Err(Error::invalid(t("check the question", "请检查查询参数")).field(field, t(en, zh)))
+    };
+    if from > to {
+        return refuse("to", "on or after `from`", "不能早于起始日期");
+    }
+    let owner = match args.get("owner") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64().filter(|o| *o > 0) {
+            Some(o) => Some(o),
+            None => return refuse("owner", "a user id (a whole number)", "用户编号（整数）"),
+        },
+    };
+    let team = match args.get("team") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) if !t.is_empty() => Some(t.as_str()),
+        Some(_) => return refuse("team", "a team's name", "团队名称"),
+    };
+    if owner.is_some() && team.is_some() {
+        return refuse(
+            "team",
+            "ask for a rep or a team, not both",
+            "只能按个人或团队查询，不能同时指定",
+        );
+    }
+    if query == "summary" && (owner.is_some() || team.is_some()) {
+        return refuse(
+            if owner.is_some() { "owner" } else { "team" },
+            "the summary lists every rep; ask one figure for a rep or a team",
+            "汇总列出所有人员；按个人或团队请查询单项指标",
+        );
+    }
     let all = figures(&from, &to)?;
     if query == "summary" {
         let owners: Vec<Value> = all
@@ -144,9 +176,9 @@ pub fn answer(query: &str, args: &Value) -> Result<Value> {
             .collect();
         return Ok(json!({ "owners": owners }));
     }
-    let picked = if let Some(owner) = args.get("owner").and_then(Value::as_i64) {
+    let picked = if let Some(owner) = owner {
         all.get(&owner).copied().unwrap_or_default()
-    } else if let Some(team) = args.get("team").and_then(Value::as_str) {
+    } else if let Some(team) = team {
         let members: Vec<i64> = host::query_all("user", &Query::new().elevated().eq("team", team))?
             .iter()
             .map(|u| u.id)

@@ -229,14 +229,36 @@ fn http(req: Request) -> Result<Response> {
     let outcome = match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/stock") => {
             let at = req.query_param("at");
-            let page = id("page").unwrap_or(0).max(0) as usize;
-            if at.as_ref().is_some_and(|a| dates::Date::parse(a).is_none()) {
+            let page = match req.query_param("page").filter(|p| !p.is_empty()) {
+                None => Ok(0),
+                Some(p) => p
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|p| *p < 1_000_000)
+                    .ok_or_else(|| {
+                        Error::invalid(t("check the page", "请检查页码"))
+                            .field("page", t("a page number from 0", "从 0 开始的页码"))
+                    }),
+            };
+            if let Err(e) = page {
+                Err(e)
+            } else if at.as_ref().is_some_and(|a| dates::Date::parse(a).is_none()) {
                 Err(not_a_date("at"))
             } else if req.wants_json() {
-                on_hand::report(at.as_deref(), id("warehouse"), page).map(|v| Response::json(&v))
+                on_hand::report(at.as_deref(), id("warehouse"), page.unwrap_or(0))
+                    .map(|v| Response::json(&v))
             } else {
-                on_hand::page(at.as_deref(), id("warehouse"), page).map(|h| Response::html(200, h))
+                on_hand::page(at.as_deref(), id("warehouse"), page.unwrap_or(0))
+                    .map(|h| Response::html(200, h))
             }
+        }
+        ("GET", "/movements")
+            if req
+                .query_param("warehouse")
+                .is_some_and(|w| !w.is_empty() && w.parse::<i64>().is_err()) =>
+        {
+            Err(Error::invalid(t("which warehouse?", "哪个仓库？"))
+                .field("warehouse", t("a warehouse id", "仓库编号")))
         }
         ("GET", "/movements") => match id("product") {
             Some(p) if req.wants_json() => {

@@ -20,21 +20,20 @@ pub fn report(at: Option<&str>, warehouse: Option<i64>, page: usize) -> Result<V
     let warehouses = names("warehouse", "code")?;
     let levels = levels(at, None, warehouse)?;
     let total_value: Decimal = levels.values().map(|l| l.balance.value).sum();
+    // A page past the last is empty (a client reading "until empty" stops there).
     let pages = levels.len().div_ceil(PAGE_ROWS).max(1);
-    let page = page.min(pages - 1);
     let window: Vec<(&(i64, i64), &Level)> = levels
         .iter()
         .skip(page * PAGE_ROWS)
         .take(PAGE_ROWS)
         .collect();
     let ids: BTreeSet<i64> = window.iter().map(|((p, _), _)| *p).collect();
-    let products: BTreeMap<i64, Record> = host::query_all(
-        "product",
-        &Query::new().elevated().in_list("id", ids.iter().copied()),
-    )?
-    .into_iter()
-    .map(|r| (r.id, r))
-    .collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let products: BTreeMap<i64, Record> =
+        host::records_by_id("product", &ids, &Query::new().elevated())?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
     let mut rows = Vec::new();
     for ((p, w), level) in window {
         let Some(product) = products.get(p) else {
