@@ -13,24 +13,6 @@ use qingguan_tests::TestServer;
 use serde_json::json;
 use std::time::Instant;
 
-fn size(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f()?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(f64::total_cmp);
-    Ok(times[runs / 2])
-}
-
 pub(crate) fn finance(
     server: &TestServer,
     customers: usize,
@@ -39,14 +21,12 @@ pub(crate) fn finance(
     let r = qingguan_tests::install(&server.admin(), "qingguan-finance", true);
     anyhow::ensure!(r.status == 201, "install finance: {}", r.text);
     let (invoices, journal_lines) = (
-        size("QG_BENCH_INVOICES", 20_000),
-        size("QG_BENCH_JOURNAL_LINES", 100_000),
+        crate::env_size("QG_BENCH_INVOICES", 20_000),
+        crate::env_size("QG_BENCH_JOURNAL_LINES", 100_000),
     );
     let store = &server.store;
     let system = Access::system();
-    let create = |entity: &str, v: serde_json::Value| -> anyhow::Result<i64> {
-        Ok(store.create(&system, entity, v.as_object().unwrap())?.id)
-    };
+    let create = |entity: &str, v: serde_json::Value| crate::create_as_system(store, entity, v);
     let ctx = CallCtx::for_user(store, 1)?;
     let calls = server.plugins.calls();
     let admin = server.admin();
@@ -100,7 +80,7 @@ pub(crate) fn finance(
         Some(("plain record creates through the store", plain)),
         "each: lines read, a numbered, balanced journal entry (receivable, revenue, tax by rate), the invoice's status; budget ≥ 1,000/s",
     );
-    let aging = median_ms(11, || get("/api/v1/plugins/finance/aging?at=2026-12-31"))?;
+    let aging = crate::median_ms(11, |_| get("/api/v1/plugins/finance/aging?at=2026-12-31"))?;
     report.add(
         "finance",
         &format!("receivables aging over {invoices} open invoices (JSON over HTTP)"),
@@ -152,7 +132,7 @@ pub(crate) fn finance(
     }
     let lines = count_lines()?;
     eprintln!("journal at {lines} lines in {:.1?}", t.elapsed());
-    let raw = median_ms(11, || {
+    let raw = crate::median_ms(11, |_| {
         let mut stmt = db.prepare_cached(
             "SELECT c_account, SUM(c_debit), SUM(c_credit) FROM r_journal_line \
              WHERE c_posted_on BETWEEN '2026-01-01' AND '2026-12-31' GROUP BY c_account",
@@ -161,10 +141,10 @@ pub(crate) fn finance(
         anyhow::ensure!(n > 0, "no accounts");
         Ok(())
     })?;
-    let tb = median_ms(11, || {
+    let tb = crate::median_ms(11, |_| {
         get("/api/v1/plugins/finance/trial-balance?from=2026-01-01&to=2026-12-31")
     })?;
-    let pl = median_ms(11, || {
+    let pl = crate::median_ms(11, |_| {
         get("/api/v1/plugins/finance/profit-and-loss?from=2026-01-01&to=2026-12-31")
     })?;
     report.add(
@@ -176,7 +156,7 @@ pub(crate) fn finance(
         "median of 11; budget < 100 ms at 1,000,000 lines",
     );
     // A period with ragged ends: whole months from their totals, the two ends from the lines.
-    let ragged = median_ms(11, || {
+    let ragged = crate::median_ms(11, |_| {
         get("/api/v1/plugins/finance/trial-balance?from=2026-01-15&to=2026-11-20")
     })?;
     report.add(

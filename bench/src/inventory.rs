@@ -4,7 +4,6 @@
 //! figures at scale (`inventory_scale`).
 
 use crate::report::Report;
-use qingguan_core::Access;
 use qingguan_runtime::CallCtx;
 use qingguan_tests::TestServer;
 use serde_json::json;
@@ -14,10 +13,7 @@ pub(crate) fn inventory(server: &TestServer, report: &mut Report) -> anyhow::Res
     let r = qingguan_tests::install(&server.admin(), "qingguan-inventory", true);
     anyhow::ensure!(r.status == 201, "install inventory: {}", r.text);
     let store = &server.store;
-    let system = Access::system();
-    let create = |entity: &str, v: serde_json::Value| -> anyhow::Result<i64> {
-        Ok(store.create(&system, entity, v.as_object().unwrap())?.id)
-    };
+    let create = |entity: &str, v: serde_json::Value| crate::create_as_system(store, entity, v);
     let warehouse = create("warehouse", json!({"code": "B1", "name": "Bench"}))?;
     let supplier = create("supplier", json!({"name": "Bench supplier"}))?;
     let products: Vec<i64> = (0..50)

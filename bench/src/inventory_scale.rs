@@ -22,17 +22,6 @@ fn day_of_2026(mut day: u32) -> String {
     "2026-12-31".into()
 }
 
-fn median_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f()?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(f64::total_cmp);
-    Ok(times[runs / 2])
-}
-
 /// 100,000 deliveries of one product over ten months, then a receipt dated before them all.
 pub(crate) fn back_dated(
     server: &TestServer,
@@ -40,15 +29,10 @@ pub(crate) fn back_dated(
     supplier: i64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let later: usize = std::env::var("QG_BENCH_LATER")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let later = crate::env_size("QG_BENCH_LATER", 100_000);
     let store = &server.store;
     let system = Access::system();
-    let create = |entity: &str, v: serde_json::Value| -> anyhow::Result<i64> {
-        Ok(store.create(&system, entity, v.as_object().unwrap())?.id)
-    };
+    let create = |entity: &str, v: serde_json::Value| crate::create_as_system(store, entity, v);
     let ctx = CallCtx::for_user(store, 1)?;
     let calls = server.plugins.calls();
     let action = |entity: &str, name: &str, id: i64, input: serde_json::Value| {
@@ -114,8 +98,8 @@ pub(crate) fn back_dated(
         anyhow::ensure!(out.contains("quantity"), "stock answer: {out}");
         Ok(())
     };
-    let now = median_ms(51, || ask(None))?;
-    let at = median_ms(51, || ask(Some("2026-06-30")))?;
+    let now = crate::median_ms(51, |_| ask(None))?;
+    let at = crate::median_ms(51, |_| ask(Some("2026-06-30")))?;
     report.add(
         "inventory",
         &format!("level and value of one product with {later} ledger lines, now"),
@@ -166,10 +150,7 @@ pub(crate) fn back_dated(
 /// The stock report over 10,000 products in 5 warehouses (50,000 levels, one receipt each).
 pub(crate) fn stock_report(server: &TestServer, report: &mut Report) -> anyhow::Result<()> {
     let store = &server.store;
-    let system = Access::system();
-    let create = |entity: &str, v: serde_json::Value| -> anyhow::Result<i64> {
-        Ok(store.create(&system, entity, v.as_object().unwrap())?.id)
-    };
+    let create = |entity: &str, v: serde_json::Value| crate::create_as_system(store, entity, v);
     let ctx = CallCtx::for_user(store, 1)?;
     let calls = server.plugins.calls();
     let t = Instant::now();
@@ -218,8 +199,8 @@ pub(crate) fn stock_report(server: &TestServer, report: &mut Report) -> anyhow::
         anyhow::ensure!(r.status == 200, "stock report: {} {}", r.status, r.text);
         Ok(())
     };
-    let one = median_ms(5, || page(&format!("?warehouse={}", warehouses[2])))?;
-    let all = median_ms(5, || page(""))?;
+    let one = crate::median_ms(5, |_| page(&format!("?warehouse={}", warehouses[2])))?;
+    let all = crate::median_ms(5, |_| page(""))?;
     report.add(
         "inventory",
         "stock report, one warehouse of 10,000 products (JSON over HTTP)",

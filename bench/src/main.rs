@@ -157,6 +157,24 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A size from the environment (`QG_BENCH_…`), else `default`.
+pub(crate) fn env_size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Creates a record through the store as the system (hooks, history, search) and returns its id.
+pub(crate) fn create_as_system(
+    store: &qingguan_core::Store,
+    entity: &str,
+    v: serde_json::Value,
+) -> anyhow::Result<i64> {
+    let fields = v.as_object().context("a JSON object")?;
+    Ok(store.create(&Access::system(), entity, fields)?.id)
+}
+
 /// Median of a few timings of `f`, in milliseconds.
 pub(crate) fn median_ms(
     runs: usize,

@@ -116,6 +116,26 @@ impl Request {
     }
 }
 
+/// A value for a query string (a link's `?cursor=…`), percent-encoded: what
+/// [`Request::query_param`] reads back.
+///
+/// ```
+/// # use qingguan_plugin_sdk::{http::encode, Request};
+/// assert_eq!(encode("a b/é"), "a%20b%2F%C3%A9");
+/// let r = Request { method: "GET".into(), path: "/".into(), query: format!("c={}", encode("x=1&y")), headers: vec![], body: vec![] };
+/// assert_eq!(r.query_param("c").as_deref(), Some("x=1&y"));
+/// ```
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

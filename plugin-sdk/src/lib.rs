@@ -36,7 +36,7 @@ pub mod date;
 mod error;
 pub mod host;
 pub mod html;
-mod http;
+pub mod http;
 mod query;
 mod record;
 pub mod text;

@@ -262,6 +262,24 @@ fn kpi_figures_per_rep_for_appraisal_match_the_documents() {
         json!({"customer": b["id"], "issued_on": "2026-11-07", "due_on": "2026-12-15"}),
         "200",
     );
+    // A customer nobody owns: 7 invoiced, 7 received — in the company's figures, no rep's.
+    let mut nobody = customer("Nobody's client");
+    nobody["owner"] = Value::Null;
+    let nobody = admin.create("customer", nobody);
+    assert!(nobody["owner"].is_null(), "{nobody}");
+    document(
+        &fin,
+        json!({"customer": nobody["id"], "issued_on": "2026-11-08"}),
+        "7",
+    );
+    let q = fin.create(
+        "payment",
+        json!({"customer": nobody["id"], "received_on": "2026-11-09", "amount": "7", "method": "bank"}),
+    );
+    assert_eq!(
+        act(&fin, "payment", &q["id"], "post", json!({})).status,
+        200
+    );
     let p = fin.create(
         "payment",
         json!({"customer": a["id"], "received_on": "2026-11-20", "amount": "45", "method": "bank"}),
@@ -298,6 +316,9 @@ fn kpi_figures_per_rep_for_appraisal_match_the_documents() {
     assert_eq!(ask("invoiced", json!({"team": "north"})), 290.0);
     assert_eq!(ask("collected", json!({"team": "north"})), 45.0);
     assert_eq!(ask("invoiced", json!({"team": "south"})), 0.0);
+    // In all: every customer's, owned or not (297 invoiced, 52 collected).
+    assert_eq!(ask("invoiced", json!({})), 297.0);
+    assert_eq!(ask("collected", json!({})), 52.0);
     let rate = ask("collection_rate", json!({"team": "north"}));
     assert!((rate - 45.0 * 100.0 / 290.0).abs() < 1e-9, "{rate}");
     let summary = admin.post(

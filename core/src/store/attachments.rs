@@ -8,9 +8,11 @@
 //! attaching and removing are in the record's history.
 
 use super::integrity::read_only;
-use super::records::{entity_for, load};
+use super::records::{entity_for, load, write_history};
 use super::scope::in_scope;
 use super::Store;
+use crate::access::EntityPermission;
+use crate::schema::Entity;
 use crate::{db, Access, Error, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -124,25 +126,14 @@ fn note_in_history(
     name: &str,
     added: bool,
 ) -> Result<()> {
-    let change = if added {
-        json!({"attachment": [null, name]})
+    let (old, new) = if added {
+        (serde_json::Value::Null, json!(name))
     } else {
-        json!({"attachment": [name, null]})
+        (json!(name), serde_json::Value::Null)
     };
-    conn.prepare_cached(
-        "INSERT INTO history (entity, record_id, version, action, user_id, at, changes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute((
-        entity,
-        record_id,
-        version,
-        if added { "attach" } else { "detach" },
-        user,
-        db::now_text(),
-        change.to_string(),
-    ))?;
-    Ok(())
+    let changes = [("attachment".to_string(), [old, new])].into();
+    let action = if added { "attach" } else { "detach" };
+    write_history(conn, entity, record_id, version, action, user, &changes)
 }
 
 impl Store {
@@ -158,10 +149,9 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the caller may attach a file to a record (update on it, in scope; not a user's
-    /// record — people's files are HR's business, not everyone's): asked before an upload is
-    /// read, and again when it is written.
-    pub fn may_attach(&self, access: &Access, entity: &str, record_id: i64) -> Result<()> {
+    /// The type, if the caller may attach files to its records: update on it, not retired,
+    /// not users.
+    fn attachable(&self, access: &Access, entity: &str) -> Result<(Entity, EntityPermission)> {
         if entity == "user" {
             return Err(Error::Forbidden("files are not attached to users".into()));
         }
@@ -170,6 +160,14 @@ impl Store {
         if e.retired {
             return Err(read_only(&e));
         }
+        Ok((e, perm))
+    }
+
+    /// Whether the caller may attach a file to a record (update on it, in scope; not a user's
+    /// record — people's files are HR's business, not everyone's): asked before an upload is
+    /// read, and again when it is written.
+    pub fn may_attach(&self, access: &Access, entity: &str, record_id: i64) -> Result<()> {
+        let (e, perm) = self.attachable(access, entity)?;
         self.read(|c| {
             load(c, &e, record_id)?
                 .filter(|r| in_scope(c, access, &perm, r).unwrap_or(false))
@@ -187,9 +185,8 @@ impl Store {
         name: &str,
         bytes: &[u8],
     ) -> Result<AttachmentInfo> {
-        self.may_attach(access, entity, record_id)?;
-        let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "update", |p| p.update)?;
+        // The record itself is checked in the write (in scope, there).
+        let (e, perm) = self.attachable(access, entity)?;
         let name = clean_name(name).ok_or_else(|| Error::field("name", Reason::Required))?;
         if bytes.is_empty() {
             return Err(Error::field("file", Reason::Required));

@@ -89,7 +89,7 @@ pub(super) fn entity_for(
     Ok((e.clone(), perm))
 }
 
-fn write_history(
+pub(super) fn write_history(
     conn: &Connection,
     entity: &str,
     id: i64,

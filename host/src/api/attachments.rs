@@ -16,6 +16,13 @@ use qingguan_core::AttachmentInfo;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// What a `filename*` value (RFC 5987) keeps as it is; everything else is percent-encoded.
+const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Uploads read at once: each holds up to 10 MiB (and a copy) until written; the others wait
 /// for a turn before anything of theirs is read.
 static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
@@ -102,16 +109,7 @@ pub(crate) fn file_response(info: &AttachmentInfo, bytes: Vec<u8>) -> Response {
             }
         })
         .collect();
-    let encoded: String = info
-        .name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(&info.name, ATTR_CHAR);
     let how = if info.inline() {
         "inline"
     } else {

@@ -4,7 +4,8 @@
 //! unrounded) and overdue receivables (what open invoices due before the period's end still
 //! ask, at today's balances). One grouped sum per figure over the documents, by customer; each
 //! customer's owner read once. Asked as `invoiced`, `collected`, `collection_rate`, `overdue`
-//! with `{owner | team, from, to}` (`{"value": …}`), or all owners at once as `summary`.
+//! with `{owner | team, from, to}` (`{"value": …}`; neither: every customer's, owned or not),
+//! or all owners at once as `summary`.
 
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
@@ -18,6 +19,17 @@ struct Figures {
     invoiced: Decimal,
     collected: Decimal,
     overdue: Decimal,
+}
+
+impl std::ops::Add for Figures {
+    type Output = Figures;
+    fn add(self, o: Figures) -> Figures {
+        Figures {
+            invoiced: self.invoiced + o.invoiced,
+            collected: self.collected + o.collected,
+            overdue: self.overdue + o.overdue,
+        }
+    }
 }
 
 impl Figures {
@@ -66,8 +78,8 @@ fn date_arg(args: &Value, name: &str, default: &str) -> Result<String> {
     }
 }
 
-/// Every owner's figures over [from, to].
-fn figures(from: &str, to: &str) -> Result<BTreeMap<i64, Figures>> {
+/// Every owner's figures over [from, to] (`None`: customers nobody owns).
+fn figures(from: &str, to: &str) -> Result<BTreeMap<Option<i64>, Figures>> {
     let issued = |kind: &str| {
         Query::new()
             .eq("kind", kind)
@@ -107,12 +119,10 @@ fn figures(from: &str, to: &str) -> Result<BTreeMap<i64, Figures>> {
             .into_iter()
             .filter_map(|c| Some((c.id, c.owner?)))
             .collect();
-    let mut out: BTreeMap<i64, Figures> = BTreeMap::new();
+    let mut out: BTreeMap<Option<i64>, Figures> = BTreeMap::new();
     let mut add = |sums: &BTreeMap<i64, Decimal>, f: fn(&mut Figures, Decimal)| {
         for (customer, v) in sums {
-            if let Some(owner) = owner_of.get(customer) {
-                f(out.entry(*owner).or_default(), *v);
-            }
+            f(out.entry(owner_of.get(customer).copied()).or_default(), *v);
         }
     };
     add(&invoiced, |f, v| f.invoiced += v);
@@ -167,6 +177,7 @@ pub fn answer(query: &str, args: &Value) -> Result<Value> {
     if query == "summary" {
         let owners: Vec<Value> = all
             .iter()
+            .filter_map(|(owner, f)| Some((owner.as_ref()?, f)))
             .map(|(owner, f)| {
                 json!({
                     "owner": owner, "invoiced": f.invoiced.to_string(), "collected": f.collected.to_string(),
@@ -177,26 +188,17 @@ pub fn answer(query: &str, args: &Value) -> Result<Value> {
         return Ok(json!({ "owners": owners }));
     }
     let picked = if let Some(owner) = owner {
-        all.get(&owner).copied().unwrap_or_default()
+        all.get(&Some(owner)).copied().unwrap_or_default()
     } else if let Some(team) = team {
-        let members: Vec<i64> = host::query_all("user", &Query::new().elevated().eq("team", team))?
+        host::query_all("user", &Query::new().elevated().eq("team", team))?
             .iter()
-            .map(|u| u.id)
-            .collect();
-        members
-            .iter()
-            .filter_map(|m| all.get(m))
-            .fold(Figures::default(), |acc, f| Figures {
-                invoiced: acc.invoiced + f.invoiced,
-                collected: acc.collected + f.collected,
-                overdue: acc.overdue + f.overdue,
-            })
+            .filter_map(|u| all.get(&Some(u.id)).copied())
+            .fold(Figures::default(), |acc, f| acc + f)
     } else {
-        all.values().fold(Figures::default(), |acc, f| Figures {
-            invoiced: acc.invoiced + f.invoiced,
-            collected: acc.collected + f.collected,
-            overdue: acc.overdue + f.overdue,
-        })
+        // In all: every customer's documents, owned or not.
+        all.values()
+            .copied()
+            .fold(Figures::default(), |acc, f| acc + f)
     };
     let value = picked
         .get(query)

@@ -290,10 +290,9 @@ impl Plugin for Finance {
 
     fn answer(query: &str, args: Value) -> Result<Value> {
         match query {
-            // A team's collection: its members' customers.
-            "collected" if args.get("team").is_some() => kpi::answer(query, &args),
-            "collected" => reports::collected(&args),
-            "invoiced" | "collection_rate" | "overdue" | "summary" => kpi::answer(query, &args),
+            "invoiced" | "collected" | "collection_rate" | "overdue" | "summary" => {
+                kpi::answer(query, &args)
+            }
             _ => Err(Error::not_found(query)),
         }
     }

@@ -1,6 +1,6 @@
 //! Reports reproducible from the journal: the trial balance for any period (debits equal
-//! credits), profit for the period (revenue less expense), receivables aging by due date, and
-//! the amount collected (回款) for appraisal.
+//! credits), profit for the period (revenue less expense), and receivables and payables aging
+//! by due date. (The figures appraisal asks for are `kpi.rs`.)
 
 use crate::sides::{Side, SALES};
 use qingguan_plugin_sdk::date as dates;
@@ -182,64 +182,6 @@ pub fn aging_page(side: &Side, at: &str) -> Result<String> {
     }
     s.push_str("</tr></tfoot></table>");
     Ok(s)
-}
-
-/// Payments received (posted) in [from, to], of the customers an owner owns when given — the
-/// 回款 figure appraisal scores (`{"value": amount}`).
-pub fn collected(args: &Value) -> Result<Value> {
-    // Only another plugin's `ask` (granted by an administrator) reaches here; a person reads
-    // payments through the journal's own permissions.
-    if host::context().asked_by.is_none() {
-        host::query("journal_entry", &Query::new().limit(1))?;
-    }
-    for bound in ["from", "to"] {
-        if let Some(v) = args.get(bound) {
-            if v.as_str().and_then(dates::Date::parse).is_none() {
-                return Err(Error::invalid(t("check the date", "请检查日期")).field(
-                    bound,
-                    t("not a date (YYYY-MM-DD)", "不是有效日期（YYYY-MM-DD）"),
-                ));
-            }
-        }
-    }
-    let from = args
-        .get("from")
-        .and_then(Value::as_str)
-        .unwrap_or("1000-01-01");
-    let to = args
-        .get("to")
-        .and_then(Value::as_str)
-        .unwrap_or("9999-12-31");
-    let payments = host::query_all(
-        "payment",
-        &Query::new()
-            .elevated()
-            .eq("status", "posted")
-            .gte("received_on", from)
-            .lte("received_on", to),
-    )?;
-    let owner = args.get("owner").and_then(Value::as_i64);
-    let mut total = Decimal::ZERO;
-    // Each customer's owner read once, however many payments it made.
-    let mut owners: BTreeMap<i64, Option<i64>> = BTreeMap::new();
-    for p in payments {
-        if let Some(o) = owner {
-            let customer = p.i64("customer").unwrap_or_default();
-            let owned_by = match owners.get(&customer) {
-                Some(known) => *known,
-                None => {
-                    let c = host::elevated().get("customer", customer)?.owner;
-                    owners.insert(customer, c);
-                    c
-                }
-            };
-            if owned_by != Some(o) {
-                continue;
-            }
-        }
-        total += p.decimal("amount").unwrap_or_default();
-    }
-    Ok(json!({"value": total.to_string()}))
 }
 
 fn capitalised(word: &str) -> String {

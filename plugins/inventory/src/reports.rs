@@ -347,7 +347,7 @@ pub fn movements_page(
     if let Some(next) = data["next_cursor"].as_str() {
         links.push(format!(
             "<a href=\"{here}&cursor={}\">{}</a>",
-            url_encode(next),
+            qingguan_plugin_sdk::http::encode(next),
             esc(&t("Later movements →", "后续流水 →"))
         ));
     }
@@ -355,18 +355,6 @@ pub fn movements_page(
         s.push_str(&format!("<p class=\"pager\">{}</p>", links.join(" ")));
     }
     Ok(s)
-}
-
-/// A query-string value, percent-encoded.
-fn url_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn kind_label(kind: &str) -> String {
