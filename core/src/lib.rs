@@ -31,7 +31,9 @@ pub mod workflow;
 pub use access::{Access, EntityPermission, Role, Scope};
 pub use error::{Error, FieldErrors, Result};
 pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
-pub use notifications::{Notification, Unmailed};
+pub use notifications::{
+    Notification, PluginNotice, Unmailed, NOTICE_MAX_CHARS, NOTICE_MAX_PEOPLE,
+};
 pub use plugin_jobs::JobRun;
 pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};

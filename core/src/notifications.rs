@@ -5,7 +5,7 @@
 
 use crate::db;
 use crate::store::Store;
-use crate::{Access, Error, Result};
+use crate::{Access, Error, FieldErrors, Reason, Result};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -169,6 +169,141 @@ impl Store {
                     .execute((id, db::now_text()))?;
             }
             Ok(())
+        })
+    }
+}
+
+/// What a plugin tells people (`kind` `plugin`): its words in English and Chinese and where to
+/// look. Checked before anything is written: text present and at most [`NOTICE_MAX_CHARS`]
+/// characters per language, a link that stays inside the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginNotice {
+    /// The plugin that sends it (shown beside the text).
+    pub plugin: String,
+    pub en: String,
+    /// Empty: readers of Chinese see the English text.
+    pub zh: String,
+    /// A path inside the application (`/e/customer/42`); none: the inbox.
+    pub link: Option<String>,
+}
+
+/// Longest text of a plugin's notice, per language.
+pub const NOTICE_MAX_CHARS: usize = 500;
+/// Most people one plugin call may notify at once.
+pub const NOTICE_MAX_PEOPLE: usize = 500;
+
+impl PluginNotice {
+    fn checked(&self) -> Result<(Json, String)> {
+        let clean = |t: &str| -> String {
+            let t: String = t
+                .chars()
+                .filter(|c| {
+                    !crate::store::attachments::invisible(*c) && (*c == '\n' || !c.is_control())
+                })
+                .collect();
+            t.trim().to_string()
+        };
+        let (en, zh) = (clean(&self.en), clean(&self.zh));
+        let mut errors = FieldErrors::new();
+        if en.is_empty() {
+            errors.insert("en".into(), Reason::Required);
+        }
+        for (field, text) in [("en", &en), ("zh_cn", &zh)] {
+            if text.chars().count() > NOTICE_MAX_CHARS {
+                errors.insert(
+                    field.into(),
+                    Reason::TooLong {
+                        max: NOTICE_MAX_CHARS,
+                    },
+                );
+            }
+        }
+        let link = self.link.as_deref().map(str::trim).unwrap_or("");
+        let inside = link.starts_with('/')
+            && !link.starts_with("//")
+            && link.len() <= 500
+            && !link
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+        if !link.is_empty() && !inside {
+            errors.insert("link".into(), Reason::NotAppPath);
+        }
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        let link = if link.is_empty() { "/inbox" } else { link };
+        Ok((
+            serde_json::json!({"plugin": self.plugin, "en": en, "zh": zh}),
+            link.to_string(),
+        ))
+    }
+}
+
+impl Store {
+    /// Notifies these people for a plugin, inside the current call's transaction (so nothing
+    /// is sent for a call that fails). Unknown and inactive users are refused — naming the
+    /// first — and nobody is notified. Returns how many were.
+    pub fn notify_users_for_plugin(&self, users: &[i64], notice: &PluginNotice) -> Result<usize> {
+        let (params, link) = notice.checked()?;
+        let mut users: Vec<i64> = users.to_vec();
+        users.sort_unstable();
+        users.dedup();
+        if users.len() > NOTICE_MAX_PEOPLE {
+            return Err(Error::field(
+                "users",
+                Reason::AtMost {
+                    max: NOTICE_MAX_PEOPLE.to_string(),
+                },
+            ));
+        }
+        self.write(|c| {
+            let mut active = c.prepare_cached(
+                "SELECT 1 FROM r_user WHERE id = ?1 AND (c_active IS NULL OR c_active)",
+            )?;
+            for u in &users {
+                if !active.exists([u])? {
+                    return Err(Error::field("users", Reason::NotUserId));
+                }
+            }
+            for u in &users {
+                notify(c, *u, "plugin", &params, &link)?;
+            }
+            Ok(users.len())
+        })
+    }
+
+    /// Notifies every active user with `role`, for a plugin; returns how many. An unknown
+    /// role is refused; a role nobody holds notifies nobody.
+    pub fn notify_role_for_plugin(&self, role: &str, notice: &PluginNotice) -> Result<usize> {
+        let (params, link) = notice.checked()?;
+        if self.role(role).is_none() {
+            return Err(Error::field(
+                "role",
+                Reason::NoRole {
+                    role: role.to_string(),
+                },
+            ));
+        }
+        self.write(|c| {
+            let people: Vec<i64> = c
+                .prepare_cached(
+                    "SELECT id FROM r_user WHERE c_role = ?1 AND (c_active IS NULL OR c_active)
+                     ORDER BY id LIMIT ?2",
+                )?
+                .query_map((role, NOTICE_MAX_PEOPLE as i64 + 1), |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if people.len() > NOTICE_MAX_PEOPLE {
+                return Err(Error::field(
+                    "role",
+                    Reason::AtMost {
+                        max: NOTICE_MAX_PEOPLE.to_string(),
+                    },
+                ));
+            }
+            for u in &people {
+                notify(c, *u, "plugin", &params, &link)?;
+            }
+            Ok(people.len())
         })
     }
 }

@@ -177,12 +177,16 @@ pub fn open_plugins(
     data_dir: &Path,
     config: &Config,
 ) -> anyhow::Result<Arc<qingguan_runtime::PluginManager>> {
-    qingguan_runtime::PluginManager::new(
+    let plugins = qingguan_runtime::PluginManager::new(
         store,
         &data_dir.join("plugins"),
         config.plugin_limits.clone(),
     )
-    .context("cannot start the plugin runtime")
+    .context("cannot start the plugin runtime")?;
+    plugins.set_outbound(Some(
+        Arc::new(crate::plugin_outbound::PluginOutbound::new()),
+    ));
+    Ok(plugins)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

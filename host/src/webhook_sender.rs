@@ -63,7 +63,7 @@ fn send(agent: &ureq::Agent, d: &DueDelivery) -> (Option<u16>, Option<String>) {
 /// Whether an address is one a delivery over HTTPS may not reach: this machine, private and
 /// link-local networks (a cloud's metadata service among them), and the like. Plain HTTP
 /// reaches only this machine, by the webhook's own rule.
-fn internal(ip: std::net::IpAddr) -> bool {
+pub(crate) fn internal(ip: std::net::IpAddr) -> bool {
     match ip {
         std::net::IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

@@ -1,6 +1,6 @@
 //! Plugin errors: values that cross the WebAssembly boundary, never panics.
 
-use crate::bindings::qingguan::plugin::types as wit;
+use crate::bindings::qingguan::plugin1_2_0::types as wit;
 
 /// The result type of plugin code and host calls.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,8 +1,8 @@
 //! Calls into the host: records, the plugin's key-value store, configuration, logging,
 //! events and other plugins. Each call is checked against the approved capabilities.
 
-use crate::bindings::qingguan::plugin::host as imp;
-use crate::bindings::qingguan::plugin::types as wit;
+use crate::bindings::qingguan::plugin1_2_0::host as imp;
+use crate::bindings::qingguan::plugin1_2_0::types as wit;
 pub use crate::query::{FilterValue, Metric, Query, Scope};
 use crate::{Error, Record, Result};
 use serde_json::Value;

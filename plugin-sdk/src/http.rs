@@ -1,6 +1,6 @@
 //! HTTP requests to a plugin's routes and its responses.
 
-use crate::bindings::qingguan::plugin::types as wit;
+use crate::bindings::qingguan::plugin1_2_0::types as wit;
 use serde_json::Value;
 
 /// A request to `/api/v1/plugins/{id}{path}`; `path` starts with `/`.

@@ -1,8 +1,9 @@
 //! Write Qingguan plugins in Rust.
 //!
 //! A plugin is a WebAssembly component built for `wasm32-wasip2` against the
-//! `qingguan:plugin@1.2.0` WIT contract (in `wit/v1.2.0/`; plugins built against an older 1.x
-//! contract keep running). Every call's writes are one transaction — all of them commit when
+//! `qingguan:plugin@1.3.0` WIT contract (in `wit/v1.3.0/`, which adds [`outreach`] —
+//! notifications and outbound HTTP — to 1.2; plugins built against an older 1.x contract keep
+//! running). Every call's writes are one transaction — all of them commit when
 //! the call returns `Ok`, none do when it returns an error, traps or runs out of time — and
 //! reads and writes run as the calling user unless a call asks for [`host::elevated`] access. This crate is the guest side of
 //! that contract: implement [`Plugin`] (every method has a default), describe the plugin in
@@ -37,6 +38,7 @@ mod error;
 pub mod host;
 pub mod html;
 pub mod http;
+pub mod outreach;
 mod query;
 mod record;
 pub mod text;
@@ -50,21 +52,22 @@ pub use serde_json;
 pub use serde_json::{json, Map, Value};
 
 /// The version of the contract this SDK builds plugins against.
-pub const SDK_VERSION: &str = "1.2.0";
+pub const SDK_VERSION: &str = "1.3.0";
 
 /// Generated bindings of the WIT contract. Plugin authors normally use the typed wrappers in
 /// this crate instead.
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/v1.2.0",
+        path: "wit/v1.3.0",
         world: "plugin",
         pub_export_macro: true,
         default_bindings_module: "qingguan_plugin_sdk::bindings",
+        generate_all,
     });
 }
 
-use bindings::qingguan::plugin::types as wit;
+use bindings::qingguan::plugin1_2_0::types as wit;
 
 /// The kind of write a hook sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,8 +372,8 @@ pub trait Plugin {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings::export;
-    pub use crate::bindings::exports::qingguan::plugin::guest::Guest;
-    use crate::bindings::qingguan::plugin::types as wit;
+    pub use crate::bindings::exports::qingguan::plugin1_2_0::guest::Guest;
+    use crate::bindings::qingguan::plugin1_2_0::types as wit;
     use crate::{Fields, Plugin, Record, Request};
 
     type R<T> = Result<T, wit::PluginError>;
@@ -451,7 +454,7 @@ pub mod __private {
 macro_rules! export_plugin {
     ($plugin:ty) => {
         const _: () = {
-            use $crate::bindings::qingguan::plugin::types as __wit;
+            use $crate::bindings::qingguan::plugin1_2_0::types as __wit;
             struct __QingguanExport;
             impl $crate::__private::Guest for __QingguanExport {
                 fn install() -> Result<(), __wit::PluginError> {

@@ -2,7 +2,7 @@
 //! read runs with, and aggregate metrics — what the host receives as WIT variants and records,
 //! never as strings it re-parses.
 
-use crate::bindings::qingguan::plugin::types as wit;
+use crate::bindings::qingguan::plugin1_2_0::types as wit;
 
 /// A value to compare a field with: typed, so that the host never guesses.
 ///

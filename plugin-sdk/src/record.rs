@@ -1,6 +1,6 @@
 //! Records and field values, with typed accessors.
 
-use crate::bindings::qingguan::plugin::types as wit;
+use crate::bindings::qingguan::plugin1_2_0::types as wit;
 use crate::{Error, Result};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};

@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 /// A minimal SMTP sink: accepts every message and keeps its DATA.
-fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub(crate) fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));

@@ -30,6 +30,7 @@ mod kanban_board;
 mod layers;
 mod oa;
 mod other_languages;
+mod outreach;
 mod permissions;
 mod plugin_trust;
 mod plugins;

@@ -330,7 +330,7 @@ fn broken_components_are_refused_with_clear_errors() {
     assert_eq!(future.error_code(422), "invalid_plugin");
     let msg = future.body["error"]["message"].as_str().unwrap();
     assert!(
-        msg.contains("SDK 1.3.0") && msg.contains("SDK 1.2.0"),
+        msg.contains("SDK 1.4.0") && msg.contains("SDK 1.3.0"),
         "{msg}"
     );
 
@@ -362,7 +362,7 @@ fn broken_components_are_refused_with_clear_errors() {
     );
     assert!(list
         .iter()
-        .any(|p| p["id"] == "future" && p["error"].as_str().unwrap().contains("SDK 1.2.0")));
+        .any(|p| p["id"] == "future" && p["error"].as_str().unwrap().contains("SDK 1.3.0")));
     assert_eq!(s.store.plugins().unwrap().len(), 0);
 }
 

@@ -19,6 +19,7 @@ impl Reason {
             NotEmail => "not_email",
             NotPhone => "not_phone",
             NotUrl => "not_url",
+            NotAppPath => "not_app_path",
             NotRecordId => "not_record_id",
             NotUserId => "not_user_id",
             NotOptionList => "not_option_list",
@@ -243,8 +244,8 @@ impl Reason {
                 ("example", "#2e7d32".into()),
             ],
             Text(t) => vec![("text", t.clone())],
-            Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
-            | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
+            Required | NotInteger | NotDecimal | NotBoolean | NotAppPath | NotDate | NotEmail
+            | NotPhone | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
@@ -274,6 +275,7 @@ impl Reason {
             NotEmail,
             NotPhone,
             NotUrl,
+            NotAppPath,
             NotRecordId,
             NotUserId,
             NotOptionList,

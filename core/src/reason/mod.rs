@@ -39,6 +39,8 @@ pub enum Reason {
     NotPhone,
     /// Not an `http://` or `https://` address.
     NotUrl,
+    /// Not a path inside the application (`/e/customer/42`).
+    NotAppPath,
     /// Not a record id (a positive number).
     NotRecordId,
     /// Not a user id (a positive number).

@@ -70,7 +70,7 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
 
 /// Characters that change how a name reads without being seen: bidirectional overrides and
 /// isolates (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`), zero-width characters, the BOM.
-fn invisible(c: char) -> bool {
+pub(crate) fn invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
         | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }

@@ -3,7 +3,7 @@
 
 mod activities;
 pub mod aggregate;
-mod attachments;
+pub(crate) mod attachments;
 mod backup;
 mod call_scope;
 pub use backup::{restore_install, InstallFile};

@@ -7,6 +7,7 @@ use crate::engine::PluginEngine;
 use crate::failure::CallError;
 use crate::instance::{LoadedPlugin, OutputSize};
 use crate::job_claims::RunningJobs;
+use crate::outbound::Outbound;
 use crate::services::{CallServices, Event};
 use crate::status::PluginStatus;
 use qingguan_core::{Origin, Store};
@@ -19,6 +20,7 @@ pub struct ActiveSet {
     store: Arc<Store>,
     active: RwLock<Arc<Vec<Arc<LoadedPlugin>>>>,
     running_jobs: RunningJobs,
+    outbound: RwLock<Option<Arc<dyn Outbound>>>,
     me: Weak<ActiveSet>,
 }
 
@@ -38,6 +40,7 @@ impl ActiveSet {
             store,
             active: RwLock::new(Arc::new(Vec::new())),
             running_jobs: RunningJobs::default(),
+            outbound: RwLock::new(None),
             me: me.clone(),
         })
     }
@@ -62,6 +65,11 @@ impl ActiveSet {
     /// The engine and its limits.
     pub fn engine(&self) -> &PluginEngine {
         &self.engine
+    }
+
+    /// Sets the sender of plugins' outbound HTTP requests (none: `fetch` fails, saying so).
+    pub fn set_outbound(&self, sender: Option<Arc<dyn Outbound>>) {
+        *self.outbound.write().unwrap_or_else(|e| e.into_inner()) = sender;
     }
 
     /// Active plugin versions, in load (dependency) order.
@@ -181,6 +189,13 @@ impl CallServices for ActiveSet {
 
     fn disable_faulty(&self, plugin: &str, reason: &str) {
         self.auto_disable(plugin, reason)
+    }
+
+    fn outbound(&self) -> Option<Arc<dyn Outbound>> {
+        self.outbound
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -30,6 +30,7 @@ pub struct HostState {
     pub events: Vec<Event>,
     /// What the guest wrote to stdout and stderr.
     pub output: GuestOutput,
+    started: std::time::Instant,
 }
 
 impl std::fmt::Debug for HostState {
@@ -62,7 +63,32 @@ impl HostState {
             ctx,
             events: Vec::new(),
             output,
+            started: std::time::Instant::now(),
         }
+    }
+
+    /// The plugin version this call runs and what it was granted.
+    pub(crate) fn grant(&self) -> &PluginGrant {
+        &self.plugin
+    }
+
+    /// What the call may reach of the runtime.
+    pub(crate) fn services(&self) -> &Arc<dyn CallServices> {
+        &self.services
+    }
+
+    /// The language the call answers in.
+    pub(crate) fn locale(&self) -> Locale {
+        self.ctx.locale
+    }
+
+    /// What is left of the call's time limit.
+    pub(crate) fn time_left(&self) -> std::time::Duration {
+        self.services
+            .engine()
+            .limits
+            .call_timeout
+            .saturating_sub(self.started.elapsed())
     }
 
     fn id(&self) -> &str {

@@ -87,10 +87,14 @@ pub fn check(names: &[String]) -> Result<Option<Version>, ImportError> {
     if !unprovided.is_empty() {
         return Err(ImportError::Unprovided(unprovided));
     }
+    // A 1.3 component imports 1.2's `host` and 1.3's `outreach`: the newest version named is
+    // the one it was built against.
     Ok(names
         .iter()
-        .filter_map(|n| n.strip_prefix("qingguan:plugin/host@"))
-        .find_map(|v| Version::parse(v).ok()))
+        .filter_map(|n| n.strip_prefix("qingguan:plugin/"))
+        .filter_map(|n| n.split_once('@'))
+        .filter_map(|(_, v)| Version::parse(v).ok())
+        .max())
 }
 
 #[cfg(test)]
@@ -116,6 +120,13 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         assert_eq!(ok.unwrap(), Some(Version::new(1, 2, 0)));
+        // A 1.3 component imports 1.2's host and 1.3's outreach: it was built against 1.3.
+        let v13 = check(&[
+            "qingguan:plugin/types@1.2.0".to_string(),
+            "qingguan:plugin/host@1.2.0".to_string(),
+            "qingguan:plugin/outreach@1.3.0".to_string(),
+        ]);
+        assert_eq!(v13.unwrap(), Some(Version::new(1, 3, 0)));
         assert!(matches!(
             imports(b"\0asm\x01\0\0\0"),
             Err(ImportError::NotAComponent(_))

@@ -6,11 +6,11 @@
 //! minijinja, no utoipa): the host's API and UI sit on top of it. Layers, lowest first —
 //! each module imports only from layers below it:
 //!
-//! 1. `manifest`, `inspect`, `pack`, `engine`, `exchange`, `guest_output`, `job_claims`, `status`, `context`, `failure`, `grant`, `deps`
+//! 1. `manifest`, `capabilities`, `outbound`, `inspect`, `pack`, `engine`, `exchange`, `guest_output`, `job_claims`, `status`, `context`, `failure`, `grant`, `deps`
 //! 2. `services` — the narrow interface a running call uses to reach the runtime
-//! 3. `host_calls` — every import a plugin may call, in the runtime's types, the capability
-//!    check in front of each
-//! 4. `contract` — one module per released WIT version (`v1_1`, `v1_2`): generated bindings,
+//! 3. `host_calls` (and `outreach`, contract 1.3's notices and outbound HTTP) — every import a
+//!    plugin may call, in the runtime's types, the capability check in front of each
+//! 4. `contract` — one module per released WIT version (`v1_1`, `v1_2`, `v1_3`): generated bindings,
 //!    its imports adapted to `host_calls`, its exports called in the runtime's types
 //! 5. `instance` — a pre-instantiated version and the machinery of one call
 //! 6. `active` + `calls` + `jobs` — the active set and calls into it (jobs in resumable
@@ -24,6 +24,7 @@ mod active;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod calls;
+mod capabilities;
 mod context;
 mod contract;
 mod deps;
@@ -42,6 +43,8 @@ mod job_claims;
 mod jobs;
 mod lifecycle;
 pub mod manifest;
+pub mod outbound;
+mod outreach;
 mod pack;
 mod reload;
 mod report;

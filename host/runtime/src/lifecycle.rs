@@ -126,6 +126,12 @@ impl PluginManager {
         }))
     }
 
+    /// Sets the sender of plugins' outbound HTTP requests (contract 1.3 `fetch`); without one,
+    /// `fetch` fails saying this host sends none.
+    pub fn set_outbound(&self, sender: Option<Arc<dyn crate::outbound::Outbound>>) {
+        self.active.set_outbound(sender);
+    }
+
     /// The plugins folder: drop a `.wasm` here to install or upgrade it.
     pub fn folder(&self) -> &Path {
         &self.root

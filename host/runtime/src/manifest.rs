@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
+pub use crate::capabilities::Capabilities;
+
 /// The SDK (WIT package) version this host implements.
-pub const HOST_SDK: Version = Version::new(1, 2, 0);
+pub const HOST_SDK: Version = Version::new(1, 3, 0);
 /// Name of the custom section holding the manifest.
 pub const MANIFEST_SECTION: &str = "qingguan-manifest";
 /// Route path prefixes reserved for the host's own plugin endpoints.
@@ -53,49 +55,6 @@ pub enum ManifestError {
 /// Entity types whose writes no plugin may hook: the core's own users (their roles decide
 /// what everyone may do).
 pub const UNHOOKABLE: &[&str] = &["user"];
-
-/// What a plugin asks to be allowed to do.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Capabilities {
-    /// Entity types it may read (its own always).
-    #[serde(default)]
-    pub read: Vec<String>,
-    /// Entity types it may create, update and delete (its own always).
-    #[serde(default)]
-    pub write: Vec<String>,
-    /// Plugins whose queries it may ask.
-    #[serde(default)]
-    pub ask: Vec<String>,
-    /// May use its key-value store.
-    #[serde(default)]
-    pub kv: bool,
-    /// May emit events.
-    #[serde(default)]
-    pub emit: bool,
-    /// Writes with its own grant even when a user's request caused the call. Without it, a
-    /// plugin's writes during a user's request run as that user (their role and scope); with
-    /// it, an administrator trusts the plugin to enforce its own rules (a workflow that lets a
-    /// person accept their targets, which their role may not edit directly).
-    #[serde(default)]
-    pub elevate: bool,
-}
-
-impl Capabilities {
-    /// Whether every capability in `self` is also in `approved`.
-    pub fn within(&self, approved: &Capabilities) -> bool {
-        let sub = |a: &[String], b: &[String]| {
-            a.iter()
-                .all(|x| b.contains(x) || b.iter().any(|y| y == "*"))
-        };
-        sub(&self.read, &approved.read)
-            && sub(&self.write, &approved.write)
-            && sub(&self.ask, &approved.ask)
-            && (!self.kv || approved.kv)
-            && (!self.emit || approved.emit)
-            && (!self.elevate || approved.elevate)
-    }
-}
 
 /// A menu entry: an entity type's list or kanban, or one of the plugin's pages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -373,6 +332,11 @@ impl Manifest {
                 ));
             }
         }
+        for h in &self.capabilities.outbound_hosts {
+            if let Err(e) = crate::outbound::AllowedHost::parse(h) {
+                return bad(format!("[capabilities] outbound_hosts: {e}"));
+            }
+        }
         for a in &self.actions {
             if a.name.is_empty() || a.entity.is_empty() {
                 return bad("actions need a name and an entity".into());
@@ -563,11 +527,11 @@ mod tests {
             Manifest::parse(&format!("{MINIMAL}colour = 1")),
             Err(ManifestError::Syntax(_))
         ));
-        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.2\"").is_ok());
-        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.3\"").unwrap_err();
+        assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.3\"").is_ok());
+        let err = Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"1.4\"").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "plugin 'x' 1.0.0 needs SDK 1.3.0, this host provides SDK 1.2.0"
+            "plugin 'x' 1.0.0 needs SDK 1.4.0, this host provides SDK 1.3.0"
         );
         // Role defaults only for the plugin's own entity types.
         let perms = format!(
@@ -578,21 +542,18 @@ mod tests {
         assert!(Manifest::parse("id = \"x\"\nversion = \"1.0.0\"\nsdk = \"2.0\"").is_err());
         let routes = format!("{MINIMAL}[[routes]]\nmethod = \"GET\"\npath = \"/enable\"\n");
         assert!(Manifest::parse(&routes).is_err());
-    }
-
-    #[test]
-    fn capabilities_within() {
-        let a = Capabilities {
-            read: vec!["customer".into()],
-            kv: true,
-            ..Default::default()
-        };
-        let b = Capabilities {
-            read: vec!["customer".into(), "contact".into()],
-            kv: true,
-            ..Default::default()
-        };
-        assert!(a.within(&b));
-        assert!(!b.within(&a));
+        // Outbound origins are origins: no paths, wildcards, other schemes or user names.
+        for bad in [
+            "https://*.example.com",
+            "https://example.com/api",
+            "ftp://example.com",
+            "https://u@example.com",
+        ] {
+            let m = format!("{MINIMAL}[capabilities]\noutbound_hosts = [\"{bad}\"]\n");
+            let err = Manifest::parse(&m).unwrap_err().to_string();
+            assert!(err.contains("outbound_hosts"), "{bad}: {err}");
+        }
+        let good = format!("{MINIMAL}[capabilities]\nnotify = true\noutbound_hosts = [\"https://api.example.com\", \"http://127.0.0.1:*\"]\n");
+        assert!(Manifest::parse(&good).is_ok());
     }
 }

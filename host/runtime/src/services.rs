@@ -5,6 +5,7 @@
 use crate::context::CallCtx;
 use crate::engine::PluginEngine;
 use crate::failure::CallError;
+use crate::outbound::Outbound;
 use qingguan_core::Store;
 use std::sync::Arc;
 
@@ -25,4 +26,6 @@ pub trait CallServices: Send + Sync + 'static {
     fn deliver_events(&self, from: &str, events: Vec<Event>, emitted_in: CallCtx);
     /// Takes a plugin out of service after repeated faults of its own.
     fn disable_faulty(&self, plugin: &str, reason: &str);
+    /// Sends plugins' outbound HTTP requests, when the embedding program provides a sender.
+    fn outbound(&self) -> Option<Arc<dyn Outbound>>;
 }

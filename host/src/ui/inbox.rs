@@ -24,6 +24,22 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
             .unwrap_or("")
             .to_string()
     };
+    if n.kind == "plugin" {
+        // A plugin's own words, in the reader's language (English when it gave no Chinese).
+        let zh = p("zh");
+        let text = if locale == qingguan_core::Locale::ZhCn && !zh.is_empty() {
+            zh
+        } else {
+            p("en")
+        };
+        let plugin = p("plugin");
+        let name = state
+            .plugins()
+            .active(&plugin)
+            .and_then(|m| m.manifest.name.as_ref().map(|l| l.get(locale).to_string()))
+            .unwrap_or(plugin);
+        return format!("{name}: {text}");
+    }
     let entity = p("entity");
     let label = entity_label(state, caller, &entity);
     // The title as the reader may see it now (`#id` for a record they cannot read).

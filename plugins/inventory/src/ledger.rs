@@ -174,6 +174,14 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
     if back_dated {
         crate::revalue::revalue(m.product, m.warehouse, m.posted_on, &m.source)?;
     }
+    if m.quantity < Decimal::ZERO {
+        crate::alerts::crossed(
+            m.product,
+            m.warehouse,
+            before.quantity,
+            before.quantity + m.quantity,
+        )?;
+    }
     Ok(line)
 }
 

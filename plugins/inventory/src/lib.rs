@@ -1,8 +1,10 @@
 //! Inventory (进销存): products, warehouses, suppliers, purchase orders with (partial)
 //! receipts, sales orders with reservations and (partial) deliveries, transfers, stock counts
 //! and returns — all posted to an immutable stock ledger valued at moving-average cost, every
-//! posting one transaction. Built only on the Qingguan SDK (1.2).
+//! posting one transaction; a posting that takes stock below its reorder point notifies the
+//! configured role. Built only on the Qingguan SDK (1.3).
 
+pub mod alerts;
 pub mod bins;
 pub mod deals;
 pub mod feed;

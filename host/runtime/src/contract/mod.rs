@@ -1,10 +1,11 @@
 //! The released contract versions the runtime speaks, one module each (WIT kept per version in
 //! `plugin-sdk/wit/`): `v1_1` serves plugins built against 1.0.0 and 1.1.0, `v1_2` those built
-//! against 1.2.0. A component's imports say which it was built against; everything above this
+//! against 1.2.0 and 1.3.0 (1.3 adds one import interface, `v1_3`, linked beside 1.2's). A component's imports say which it was built against; everything above this
 //! module calls a [`Guest`] in the runtime's own types and never sees a WIT type.
 
 pub(crate) mod v1_1;
 pub(crate) mod v1_2;
+pub(crate) mod v1_3;
 
 use crate::exchange::{HttpRequest, HttpResponse, JobProgress};
 use crate::failure::PluginFailure;
@@ -41,11 +42,13 @@ impl Linkers {
             .map_err(|e| anyhow::anyhow!("cannot link WASI: {e:#}"))?;
         v1_2::Plugin::add_to_linker::<_, HasSelf<_>>(&mut v1_2, |s| s)
             .map_err(|e| anyhow::anyhow!("cannot link the 1.2 host interface: {e:#}"))?;
+        v1_3::OutreachOnly::add_to_linker::<_, HasSelf<_>>(&mut v1_2, |s| s)
+            .map_err(|e| anyhow::anyhow!("cannot link the 1.3 outreach interface: {e:#}"))?;
         Ok(Linkers { v1_1, v1_2 })
     }
 
-    /// Links a component against the contract version it was built for (1.2 and later minors
-    /// of 1.x go to `v1_2`; the caller has refused versions this host does not provide).
+    /// Links a component against the contract version it was built for (1.2 and 1.3 go to
+    /// `v1_2`, whose linker also has 1.3's `outreach`; the caller has refused versions this host does not provide).
     pub(crate) fn link(
         &self,
         component: &Component,
@@ -53,7 +56,8 @@ impl Linkers {
     ) -> anyhow::Result<GuestPre> {
         if contract.major == 1 && contract.minor >= 2 {
             let pre = self.v1_2.instantiate_pre(component)?;
-            Ok(GuestPre::V1_2(v1_2::PluginPre::new(pre)?))
+            let label = if contract.minor >= 3 { "1.3" } else { "1.2" };
+            Ok(GuestPre::V1_2(v1_2::PluginPre::new(pre)?, label))
         } else {
             let pre = self.v1_1.instantiate_pre(component)?;
             Ok(GuestPre::V1_1(v1_1::PluginPre::new(pre)?))
@@ -64,7 +68,7 @@ impl Linkers {
 /// A linked component, ready to instantiate.
 pub(crate) enum GuestPre {
     V1_1(v1_1::PluginPre<HostState>),
-    V1_2(v1_2::PluginPre<HostState>),
+    V1_2(v1_2::PluginPre<HostState>, &'static str),
 }
 
 impl GuestPre {
@@ -72,7 +76,7 @@ impl GuestPre {
     pub(crate) fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Guest> {
         Ok(match self {
             GuestPre::V1_1(p) => Guest::V1_1(p.instantiate(store)?),
-            GuestPre::V1_2(p) => Guest::V1_2(p.instantiate(store)?),
+            GuestPre::V1_2(p, _) => Guest::V1_2(p.instantiate(store)?),
         })
     }
 
@@ -80,7 +84,7 @@ impl GuestPre {
     pub(crate) fn contract(&self) -> &'static str {
         match self {
             GuestPre::V1_1(_) => "1.1",
-            GuestPre::V1_2(_) => "1.2",
+            GuestPre::V1_2(_, label) => label,
         }
     }
 }

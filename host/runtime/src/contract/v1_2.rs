@@ -15,7 +15,7 @@ use crate::failure::PluginFailure;
 use crate::host_calls::{HostState, LogLevel, PluginAggregate, PluginQuery, Scope};
 use qingguan_core::{Filter, Metric, Op, Record, SortKey, WriteOp};
 
-fn to_wit_error(f: PluginFailure) -> wit::PluginError {
+pub(super) fn to_wit_error(f: PluginFailure) -> wit::PluginError {
     match f {
         PluginFailure::NotFound(m) => wit::PluginError::NotFound(m),
         PluginFailure::Denied(m) => wit::PluginError::Denied(m),

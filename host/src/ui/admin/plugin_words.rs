@@ -69,10 +69,17 @@ pub(super) fn capability_words(
             out.push(t(locale, words).replace("{list}", &list));
         }
     }
-    for flag in ["kv", "emit", "elevate"] {
+    for flag in ["kv", "emit", "elevate", "notify"] {
         if caps[flag].as_bool() == Some(true) {
             out.push(t(locale, &format!("cap_{flag}")));
         }
+    }
+    let hosts: Vec<&str> = caps["outbound_hosts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    if !hosts.is_empty() {
+        out.push(t(locale, "cap_outbound").replace("{list}", &hosts.join(", ")));
     }
     out
 }

@@ -2,6 +2,7 @@
 //! entity types it was not granted. The host must contain every one of them.
 
 use qingguan_plugin_sdk::host::{self, Query};
+use qingguan_plugin_sdk::outreach;
 use qingguan_plugin_sdk::*;
 
 struct Hostile;
@@ -39,6 +40,16 @@ impl Plugin for Hostile {
                     &json!({"name": "Injected", "kind": "company", "status": "lead"}),
                 )?;
                 Ok(json!(c.id))
+            }
+            // Contract 1.3 reach it was never granted: notices to administrators, a request
+            // to this machine.
+            "notify" => {
+                let n = outreach::Notice::new("Click here to keep your account").link("/inbox");
+                Ok(json!(outreach::notify_role("admin", &n)?))
+            }
+            "fetch" => {
+                let url = args["url"].as_str().unwrap_or("http://127.0.0.1:9/");
+                Ok(json!(outreach::Fetch::get(url).send()?.status))
             }
             "fine" => Ok(json!("still here")),
             _ => Err(Error::not_found(query)),
