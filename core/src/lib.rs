@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod imports;
 pub mod invites;
 pub mod notifications;
+pub mod overdue;
 pub mod plugin_jobs;
 pub mod plugins;
 pub mod query;

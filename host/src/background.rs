@@ -1,5 +1,6 @@
 //! Background work: continuing plugin jobs a restart interrupted, marking imports it cut short, picking up
-//! changes the CLI made to the database, and running scheduled jobs.
+//! changes the CLI made to the database, telling owners of overdue follow-ups, and running
+//! scheduled jobs.
 
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ pub async fn run(state: AppState) {
     }
     let mut last_sync = Instant::now();
     let mut last_optimize: Option<Instant> = None;
+    let mut last_overdue: Option<Instant> = None;
     let mut last_run: HashMap<(String, String), Instant> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -37,6 +39,21 @@ pub async fn run(state: AppState) {
             .await
             {
                 tracing::warn!(error = %e, "dropping old import files, tokens or deliveries failed");
+            }
+        }
+        // Follow-ups past their date tell their owners (each due date once).
+        if last_overdue.is_none_or(|t| t.elapsed() >= state.config().overdue_interval) {
+            last_overdue = Some(Instant::now());
+            let store = state.store().clone();
+            match tokio::task::spawn_blocking(move || {
+                store.notify_overdue_activities(store.install_today()?)
+            })
+            .await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(told = n, "overdue follow-ups notified"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "notifying overdue follow-ups failed"),
+                Err(e) => tracing::warn!(error = %e, "notifying overdue follow-ups panicked"),
             }
         }
         if last_sync.elapsed() >= state.config().plugin_sync_interval {

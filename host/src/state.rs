@@ -41,6 +41,8 @@ pub struct Config {
     pub mail: Option<crate::mail::MailSettings>,
     /// How often notifications waiting to be mailed are looked at.
     pub mail_poll: Duration,
+    /// How often follow-ups past their date are looked for (owners are told once per date).
+    pub overdue_interval: Duration,
     /// The address people reach this server at (`https://crm.example.com`), for links in
     /// e-mail; without it, links are paths the administrator completes.
     pub public_url: Option<String>,
@@ -62,6 +64,7 @@ impl Default for Config {
             webhook_retry_base: Duration::from_secs(30),
             mail: None,
             mail_poll: Duration::from_secs(10),
+            overdue_interval: Duration::from_secs(600),
             public_url: None,
         }
     }

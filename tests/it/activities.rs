@@ -196,3 +196,72 @@ fn a_new_record_that_looks_like_an_old_one_is_shown_first() {
         2
     );
 }
+
+/// A follow-up past its date tells its owner once — in the inbox, in their language, linked to
+/// it — and again only when its date is moved and passes again; done and future ones are left
+/// alone.
+#[test]
+fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
+    let s = TestServer::start_with(qingguan::Config {
+        overdue_interval: std::time::Duration::from_millis(100),
+        ..qingguan::Config::default()
+    });
+    let (amy, _) = s.user("amy", "sales", "east");
+    let c = amy.create("customer", customer("杭州恒信科技"));
+    let todo = |who: &qingguan_tests::Client, subject: &str, due: &str, done: bool| {
+        who.create(
+            "activity",
+            json!({"kind": "todo", "subject": subject, "due_on": due, "done": done,
+                   "about_entity": "customer", "about_id": c["id"]}),
+        )
+    };
+    let late = todo(&amy, "Send the quote", "2020-03-01", false);
+    todo(&amy, "Already done", "2020-03-01", true);
+    todo(&amy, "Next century", "2199-01-01", false);
+    let overdue = |who: &qingguan_tests::Client| -> Vec<serde_json::Value> {
+        who.get("/api/v1/notifications").body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "activity_overdue")
+            .cloned()
+            .collect()
+    };
+    let wait_for = |who: &qingguan_tests::Client, n: usize| {
+        let start = std::time::Instant::now();
+        while overdue(who).len() < n {
+            assert!(start.elapsed().as_secs() < 20, "{:?}", overdue(who));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // A few more passes: still only n.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert_eq!(overdue(who).len(), n, "{:?}", overdue(who));
+    };
+    wait_for(&amy, 1);
+    let note = &overdue(&amy)[0];
+    assert_eq!(note["link"], format!("/e/activity/{}", late["id"]));
+    assert_eq!(note["params"]["due_on"], "2020-03-01");
+    let ui = s.ui_login("amy", qingguan_tests::USER_PASSWORD);
+    let inbox = ui.get("/inbox", "zh-CN");
+    assert!(
+        inbox.text.contains("Send the quote") && inbox.text.contains("已逾期，计划日期 2020-03-01"),
+        "{}",
+        inbox.text
+    );
+    // Moved to another past date: told again. Done: never again.
+    let moved = amy.patch_v(
+        &format!("/api/v1/records/activity/{}", late["id"]),
+        late["version"].as_i64().unwrap(),
+        &json!({"due_on": "2020-04-01"}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    wait_for(&amy, 2);
+    let finished = amy.patch_v(
+        &format!("/api/v1/records/activity/{}", late["id"]),
+        moved.body["version"].as_i64().unwrap(),
+        &json!({"due_on": "2020-05-01", "done": true}),
+    );
+    assert_eq!(finished.status, 200, "{}", finished.text);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(overdue(&amy).len(), 2);
+}

@@ -359,6 +359,20 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
     let r = act(&lena, "/targets", bad_target);
     assert_eq!(r.status, 422, "{}", r.text);
     ok(act(&lena, "/targets", propose(a_ann, "150000")));
+    // Ann is told, with a link to her appraisal.
+    let told = crate::outreach::plugin_notes(&ann);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        told[0]["link"],
+        format!("/p/appraisal/appraisal?id={a_ann}")
+    );
+    assert!(
+        told[0]["params"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("proposed your targets for"),
+        "{told:?}"
+    );
     ok(act(&lena, "/targets", propose(a_ben, "150000")));
     ok(act(&hr, "/targets", propose(a_lena, "")));
     assert_eq!(
@@ -396,6 +410,18 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         "comment": "150k is too high with C5 gone", "resources": "a presales engineer"}),
     ));
     assert_eq!(objected["status"], "objected");
+    // Lena, Ben's manager, hears of the objection.
+    assert!(
+        crate::outreach::plugin_notes(&lena)
+            .iter()
+            .any(|n| n["params"]["en"]
+                .as_str()
+                .unwrap()
+                .contains("objected to the targets")
+                && n["link"] == format!("/p/appraisal/appraisal?id={a_ben}")),
+        "{:?}",
+        crate::outreach::plugin_notes(&lena)
+    );
     let early = act(&hr, "/cycle", json!({"cycle": cid, "op": "advance"}));
     assert_eq!(early.status, 409, "{}", early.text);
     assert!(
@@ -441,6 +467,21 @@ fn a_quarter_appraised_end_to_end_matches_the_figures_worked_out_by_hand() {
         ))["stage"],
         "appraise"
     );
+    // Every rater is told how many ratings they owe: Ann rates herself, Ben (peer) and Lena
+    // (subordinate).
+    let owed: Vec<Value> = crate::outreach::plugin_notes(&ann)
+        .into_iter()
+        .filter(|n| n["params"]["en"].as_str().unwrap().contains("360° ratings"))
+        .collect();
+    assert_eq!(owed.len(), 1, "{owed:?}");
+    assert!(
+        owed[0]["params"]["en"]
+            .as_str()
+            .unwrap()
+            .ends_with("you have 3 to give"),
+        "{owed:?}"
+    );
+    assert_eq!(owed[0]["link"], "/p/appraisal/me");
     let twice = act(
         &hr,
         "/cycle",

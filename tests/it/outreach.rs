@@ -31,7 +31,7 @@ fn set_user(admin: &Client, id: i64, fields: Value) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-fn plugin_notes(c: &Client) -> Vec<Value> {
+pub(crate) fn plugin_notes(c: &Client) -> Vec<Value> {
     c.get("/api/v1/notifications").body["items"]
         .as_array()
         .unwrap()

@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_webhooks.sql")),
     (13, include_str!("../../migrations/0013_invitations.sql")),
     (14, include_str!("../../migrations/0014_attachments.sql")),
+    (
+        15,
+        include_str!("../../migrations/0015_notification_links.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

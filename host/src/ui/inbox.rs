@@ -65,6 +65,7 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
     };
     match n.kind.as_str() {
         "approval_waiting" => format!("{what}: {} → {to}", t(locale, "note_waiting")),
+        "activity_overdue" => format!("{what}: {} {}", t(locale, "overdue_since"), p("due_on")),
         "mention" => format!(
             "{what}: {by} {} — {}",
             t(locale, "mentioned_you"),

@@ -1,13 +1,14 @@
 //! The cycle's workflow, one file per step: starting a cycle (appraisals, cascaded targets,
 //! carried improvement items), target negotiation, bonus bases, manual actuals and 360° ratings, feedback
 //! with an improvement plan, the stage transitions — the close of the scores among them — and
-//! the figures. Here: who manages an appraisal, and the form helpers the steps share.
+//! the figures; the notices people get on the way. Here: who manages an appraisal, and the form helpers the steps share.
 
 mod bases;
 mod feedback;
 mod figures;
 mod inputs;
 mod negotiation;
+mod notices;
 mod remove;
 mod stages;
 mod start;

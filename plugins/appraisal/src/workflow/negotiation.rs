@@ -99,7 +99,7 @@ pub(crate) fn propose(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
         a.rec.version,
         &json!({"status": "proposed", "negotiation": append(a.rec.str("negotiation"), &now_line(me, &people, &line))}),
     )?;
-    Ok(())
+    super::notices::proposed(&a, &cycle, &model::name_of(&people, me.id))
 }
 
 /// The person accepts the proposed targets or objects (a comment and resources needed).
@@ -174,5 +174,12 @@ pub(crate) fn respond(me: &Caller, a: &Appraisal, form: &BTreeMap<String, String
         }
     };
     host::elevated().update("appraisal", a.rec.id, a.rec.version, &patch)?;
-    Ok(())
+    let cycle = Cycle::load(a.cycle())?;
+    let accepted = patch["status"] == "agreed";
+    super::notices::answered(
+        a,
+        &cycle,
+        &model::name_of(&people, Some(a.person)),
+        accepted,
+    )
 }

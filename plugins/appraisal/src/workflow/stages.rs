@@ -272,5 +272,9 @@ pub(crate) fn advance_confirmed(
     }
     // The version read at the start: a concurrent advance fails here instead of moving twice.
     host::elevated().update("appraisal_cycle", cycle.rec.id, cycle.rec.version, &patch)?;
+    if next == "appraise" {
+        let owed = Outstanding::of(&list, &people)?;
+        super::notices::ratings_owed(cycle, &owed.ratings, &people)?;
+    }
     Ok(json!({"stage": next, "appraisals": list.len()}))
 }
