@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod api_tokens;
+pub mod audit;
 pub mod db;
 pub mod error;
 pub mod hooks;
@@ -39,7 +40,7 @@ pub use plugin_jobs::JobRun;
 pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use reason::{render_fields, Reason};
-pub use record::{HistoryEntry, Record};
+pub use record::{ApiRecord, HistoryEntry, Record};
 pub use saved_views::SavedView;
 pub use schema::{
     Column, Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, FieldTypeInfo, Input, Label,

@@ -51,6 +51,15 @@ impl Record {
         Json::Object(m)
     }
 
+    /// The record as the API shows it ([`Record::to_json`]'s keys and values, in its order),
+    /// serialized directly instead of through a JSON tree.
+    pub fn as_api<'a>(&'a self, entity: &'a Entity) -> ApiRecord<'a> {
+        ApiRecord {
+            record: self,
+            entity,
+        }
+    }
+
     /// Field values as a JSON map (no system columns), as hooks see them.
     pub fn values_json(&self) -> Map<String, Json> {
         self.values
@@ -67,6 +76,42 @@ impl Record {
             .map(|f| self.get(f).to_text())
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| format!("#{}", self.id))
+    }
+}
+
+/// A record in the API's JSON form, serialized without building a JSON tree
+/// ([`Record::as_api`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRecord<'a> {
+    record: &'a Record,
+    entity: &'a Entity,
+}
+
+impl serde::Serialize for ApiRecord<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.record;
+        let mut m = s.serialize_map(Some(7 + self.entity.fields.len()))?;
+        m.serialize_entry("id", &r.id)?;
+        m.serialize_entry("version", &r.version)?;
+        m.serialize_entry("owner", &r.owner)?;
+        m.serialize_entry("created_by", &r.created_by)?;
+        m.serialize_entry("created_at", &Millis(r.created_at))?;
+        m.serialize_entry("updated_by", &r.updated_by)?;
+        m.serialize_entry("updated_at", &Millis(r.updated_at))?;
+        for f in &self.entity.fields {
+            m.serialize_entry(&f.def.name, r.get(&f.def.name))?;
+        }
+        m.end()
+    }
+}
+
+/// A record time as the API writes it (RFC 3339, milliseconds, `Z`).
+struct Millis(DateTime<Utc>);
+
+impl serde::Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
 }
 
@@ -93,4 +138,55 @@ pub struct HistoryEntry {
     pub at: String,
     /// Field → `[old, new]`.
     pub changes: BTreeMap<String, [Json; 2]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Store, StoreOptions};
+
+    #[test]
+    fn written_directly_it_is_the_same_json_as_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let schema = store.schema();
+        let entity = schema.entity("customer").unwrap();
+        let mut values = BTreeMap::new();
+        for (i, f) in entity.fields.iter().enumerate() {
+            let v = match i % 6 {
+                0 => Value::Text(format!("文本 \"{i}\"\n")),
+                1 => Value::Decimal("1234.50".parse().unwrap()),
+                2 => Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+                3 => Value::Multi(vec!["a".into(), "b".into()]),
+                4 => Value::Ref(7),
+                _ => Value::Null,
+            };
+            values.insert(f.def.name.clone(), v);
+        }
+        let at = DateTime::parse_from_rfc3339("2026-11-30T08:09:10.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let r = Record {
+            entity: "customer".into(),
+            id: 42,
+            version: 3,
+            owner: Some(2),
+            created_by: None,
+            created_at: at,
+            updated_by: Some(1),
+            updated_at: at,
+            values,
+        };
+        let direct = serde_json::to_string(&r.as_api(entity)).unwrap();
+        let parsed: Json = serde_json::from_str(&direct).unwrap();
+        assert_eq!(parsed, r.to_json(entity));
+        assert!(
+            direct.starts_with("{\"id\":42,\"version\":3,\"owner\":2,"),
+            "{direct}"
+        );
+        assert!(
+            direct.contains("\"created_at\":\"2026-11-30T08:09:10.123Z\""),
+            "{direct}"
+        );
+    }
 }

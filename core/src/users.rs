@@ -224,6 +224,13 @@ impl Store {
                     "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
                     (record.id, &hash, db::now_text()),
                 )?;
+                crate::audit::by(
+                    tx,
+                    access,
+                    "user_created",
+                    new.username.trim(),
+                    &json!({"id": record.id, "role": new.role, "team": new.team, "invited": new.invite}),
+                )?;
                 Ok(())
             })?;
             Ok(record)
@@ -269,6 +276,14 @@ impl Store {
             )?;
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
             Store::revoke_tokens_of(tx, user_id)?;
+            let whose = crate::audit::username(tx, user_id)?;
+            crate::audit::by(
+                tx,
+                access,
+                "password_set",
+                &whose,
+                &json!({"id": user_id, "own": access.user_id == Some(user_id)}),
+            )?;
             Ok(n)
         })?;
         Ok(())
@@ -466,6 +481,13 @@ impl Store {
         }
         let def = serde_json::to_string(role).unwrap_or_default();
         self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "role_saved",
+                &role.name,
+                &serde_json::to_value(role).unwrap_or_default(),
+            )?;
             tx.execute(
                 "INSERT INTO roles (name, def) VALUES (?1, ?2)
                  ON CONFLICT (name) DO UPDATE SET def = ?2",

@@ -35,6 +35,23 @@ pub enum Value {
     Ref(i64),
 }
 
+/// The API's JSON form ([`Value::to_json`]), written straight to a serializer: no JSON tree is
+/// built on the way (the list and read hot path).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Integer(i) | Value::Ref(i) => s.serialize_i64(*i),
+            Value::Decimal(d) => s.collect_str(d),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Date(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            Value::DateTime(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            Value::Multi(v) => v.serialize(s),
+        }
+    }
+}
+
 impl Value {
     /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {

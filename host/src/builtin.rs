@@ -97,6 +97,7 @@ pub fn install(
     plugins: &PluginManager,
     name: &str,
     approve: bool,
+    by: Option<i64>,
 ) -> Result<PluginInfo, BuiltinError> {
     let bytes = component(name).ok_or_else(|| BuiltinError::Unknown {
         name: name.to_string(),
@@ -107,6 +108,7 @@ pub fn install(
         InstallOptions {
             approve,
             source: Some(format!("built-in {}", name.trim().replace('-', "_"))),
+            by,
         },
     )?)
 }
@@ -114,7 +116,7 @@ pub fn install(
 /// Installs (or upgrades to) every built-in plugin, approving their capabilities (the demo).
 pub fn install_all(plugins: &PluginManager) -> anyhow::Result<()> {
     for (id, _) in FIRST_PARTY {
-        install(plugins, id, true)
+        install(plugins, id, true, None)
             .map_err(|e| anyhow::anyhow!("cannot install the built-in '{id}' plugin: {e}"))?;
     }
     Ok(())

@@ -302,7 +302,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let m = plugin_manager(&a.dir.data_dir)?;
             m.load_all()?;
             let p = m
-                .enable(&a.id)
+                .enable(&a.id, None)
                 .map_err(|e| anyhow::anyhow!("cannot enable '{}': {e}", a.id))?;
             print_plugin(&p);
         }
@@ -310,7 +310,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let m = plugin_manager(&a.dir.data_dir)?;
             m.load_all()?;
             let p = m
-                .disable(&a.id)
+                .disable(&a.id, None)
                 .map_err(|e| anyhow::anyhow!("cannot disable '{}': {e}", a.id))?;
             print_plugin(&p);
         }
@@ -318,14 +318,14 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             let m = plugin_manager(&a.dir.data_dir)?;
             m.load_all()?;
             let p = m
-                .rollback(&a.id)
+                .rollback(&a.id, None)
                 .map_err(|e| anyhow::anyhow!("cannot roll back '{}': {e}", a.id))?;
             print_plugin(&p);
         }
         PluginCommand::Remove(a) => {
             let m = plugin_manager(&a.dir.data_dir)?;
             m.load_all()?;
-            m.remove(&a.id, a.purge)
+            m.remove(&a.id, a.purge, None)
                 .map_err(|e| anyhow::anyhow!("cannot remove '{}': {e}", a.id))?;
             println!(
                 "Removed {}{}",
@@ -380,7 +380,7 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
         }
         let m = plugin_manager(&a.dir.data_dir)?;
         m.load_all()?;
-        let p = crate::builtin::install(&m, name, a.approve)
+        let p = crate::builtin::install(&m, name, a.approve, None)
             .map_err(|e| anyhow::anyhow!("cannot install the built-in '{name}' plugin: {e}"))?;
         println!("Installed {} {} ({})", p.id, p.version, p.status);
         return Ok(());
@@ -397,6 +397,7 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
             qingguan_runtime::InstallOptions {
                 approve: a.approve,
                 source: None,
+                by: None,
             },
         )
         .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", file.display()))?;

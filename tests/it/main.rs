@@ -4,6 +4,7 @@
 mod activities;
 mod appraisal;
 mod attachments;
+mod audit;
 mod auth;
 mod bad_input;
 mod browser;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/0015_notification_links.sql"),
     ),
+    (16, include_str!("../../migrations/0016_audit_log.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

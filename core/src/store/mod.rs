@@ -6,6 +6,7 @@ pub mod aggregate;
 pub(crate) mod attachments;
 mod backup;
 mod call_scope;
+mod custom;
 pub use backup::{restore_install, InstallFile};
 pub use call_scope::CallScope;
 mod approvals;

@@ -27,6 +27,13 @@ impl Store {
             return Ok(());
         }
         self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "field_retired",
+                &format!("{entity}.{field}"),
+                &serde_json::json!({}),
+            )?;
             tx.execute(
                 "UPDATE schema_fields SET retired = 1 WHERE entity = ?1 AND name = ?2",
                 (entity, field),
@@ -62,6 +69,13 @@ impl Store {
             return Ok(());
         }
         self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "field_restored",
+                &format!("{entity}.{field}"),
+                &serde_json::json!({}),
+            )?;
             let changed = tx.execute(
                 "UPDATE schema_fields SET retired = 0
                  WHERE entity = ?1 AND name = ?2 AND origin = 'custom' AND retired = 1",
@@ -104,6 +118,13 @@ impl Store {
             .collect();
         let mut layout = layout.clone();
         self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "layout_set",
+                entity,
+                &serde_json::to_value(&layout).unwrap_or_default(),
+            )?;
             if let Some(old) = declared_layout(tx, entity)? {
                 keep_hidden_places(&mut layout, &old, &hidden);
             }

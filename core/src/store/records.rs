@@ -465,6 +465,18 @@ impl Store {
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("updated record vanished".into()))?;
                 write_search(tx, &e, id, Some(&record.values), false)?;
+                if entity == "user" {
+                    // People's accounts are the administrators' audit's business: what
+                    // changed, before and after.
+                    let name = record.get("username").to_text();
+                    crate::audit::by(
+                        tx,
+                        access,
+                        "user_changed",
+                        &name,
+                        &serde_json::json!(changes),
+                    )?;
+                }
                 // A deactivated person's invitations die with the account's access (they do
                 // not come back with a reactivation).
                 if entity == "user" && changed.get("active") == Some(&Value::Bool(false)) {

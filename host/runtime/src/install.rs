@@ -25,6 +25,10 @@ impl PluginManager {
         opts: InstallOptions,
     ) -> Result<PluginInfo, LifecycleError> {
         let started = std::time::Instant::now();
+        let before = Manifest::from_component(bytes)
+            .ok()
+            .and_then(|m| self.store().plugin(&m.id).ok().flatten())
+            .map(|row| row.version);
         let out = self.install_inner(bytes, &opts);
         let (id, version) = match Manifest::from_component(bytes) {
             Ok(m) => (m.id, Some(m.version.to_string())),
@@ -44,6 +48,18 @@ impl PluginManager {
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             millis: started.elapsed().as_millis() as u64,
         };
+        let action = if attempt.error.is_some() {
+            "plugin_install_refused"
+        } else {
+            "plugin_installed"
+        };
+        self.audit(
+            opts.by,
+            action,
+            &id,
+            serde_json::json!({"version": attempt.version, "from": before, "approve": opts.approve,
+                               "source": opts.source, "error": attempt.error}),
+        );
         match &attempt.error {
             Some(e) => {
                 tracing::warn!(plugin = %id, error = %e, "plugin install refused; the previous version keeps serving")

@@ -61,6 +61,9 @@ pub struct InstallOptions {
     pub approve: bool,
     /// Where the component came from (a dropped file's name), for the record.
     pub source: Option<String>,
+    /// Who asked (a user id; none: the command line, the plugins folder, the demo), for the
+    /// audit log.
+    pub by: Option<i64>,
 }
 
 /// Shared plugin runtime state. Create with [`PluginManager::new`].
@@ -132,6 +135,14 @@ impl PluginManager {
         self.active.set_outbound(sender);
     }
 
+    /// Records a lifecycle step in the administrators' audit log (a failure to record is
+    /// logged; the step stands).
+    pub(crate) fn audit(&self, by: Option<i64>, action: &str, id: &str, detail: serde_json::Value) {
+        if let Err(e) = self.store().audit(by, "", action, id, &detail) {
+            tracing::warn!(plugin = id, error = %e, "could not record {action} in the audit log");
+        }
+    }
+
     /// The plugins folder: drop a `.wasm` here to install or upgrade it.
     pub fn folder(&self) -> &Path {
         &self.root
@@ -200,12 +211,13 @@ impl PluginManager {
 
     /// Returns a plugin to the version that was active before the current one (versions are
     /// kept). Refused if a dependent's range or a stored field type would not fit.
-    pub fn rollback(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
+    pub fn rollback(&self, id: &str, by: Option<i64>) -> Result<PluginInfo, LifecycleError> {
         let guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         let row = self
             .store()
             .plugin(id)?
             .ok_or_else(|| LifecycleError::NotFound(format!("no plugin '{id}'")))?;
+        let row_version = row.version.clone();
         let versions = self.store().plugin_versions(id)?;
         let target = versions
             .iter()
@@ -270,12 +282,18 @@ impl PluginManager {
         })?;
         self.active.swap(Some(loaded), id);
         tracing::info!(plugin = id, version = %target.version, "plugin rolled back");
+        self.audit(
+            by,
+            "plugin_rolled_back",
+            id,
+            serde_json::json!({"from": row_version, "to": target.version}),
+        );
         drop(guard);
         self.info(id)
     }
 
     /// Enables a plugin: loads its recorded version and shows its entity types again.
-    pub fn enable(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
+    pub fn enable(&self, id: &str, by: Option<i64>) -> Result<PluginInfo, LifecycleError> {
         let guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         let row = self
             .store()
@@ -293,13 +311,19 @@ impl PluginManager {
             self.mark_failed(id, &e.to_string());
             return Err(e);
         }
+        self.audit(
+            by,
+            "plugin_enabled",
+            id,
+            serde_json::json!({"version": row.version}),
+        );
         drop(guard);
         self.info(id)
     }
 
     /// Disables a plugin: new calls stop reaching it, its entity types become read-only and
     /// leave menus; data stays. Refused while enabled plugins depend on it.
-    pub fn disable(&self, id: &str) -> Result<PluginInfo, LifecycleError> {
+    pub fn disable(&self, id: &str, by: Option<i64>) -> Result<PluginInfo, LifecycleError> {
         let guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         if self.store().plugin(id)?.is_none() {
             return Err(LifecycleError::NotFound(format!("no plugin '{id}'")));
@@ -316,12 +340,13 @@ impl PluginManager {
         self.active.swap(None, id);
         self.store()
             .retire_origin(&Origin::Plugin(id.to_string()))?;
+        self.audit(by, "plugin_disabled", id, serde_json::json!({}));
         drop(guard);
         self.info(id)
     }
 
     /// Removes a plugin (its `uninstall` runs first). Data is kept unless `purge`.
-    pub fn remove(&self, id: &str, purge: bool) -> Result<(), LifecycleError> {
+    pub fn remove(&self, id: &str, purge: bool, by: Option<i64>) -> Result<(), LifecycleError> {
         let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         if self.store().plugin(id)?.is_none() {
             return Err(LifecycleError::NotFound(format!("no plugin '{id}'")));
@@ -346,6 +371,12 @@ impl PluginManager {
         if purge {
             let _ = std::fs::remove_dir_all(self.files.join(id));
         }
+        self.audit(
+            by,
+            "plugin_removed",
+            id,
+            serde_json::json!({"purge": purge}),
+        );
         Ok(())
     }
 
@@ -354,6 +385,7 @@ impl PluginManager {
         &self,
         id: &str,
         config: &serde_json::Value,
+        by: Option<i64>,
     ) -> Result<PluginInfo, LifecycleError> {
         if !config.is_object() {
             return Err(LifecycleError::Conflict(
@@ -365,6 +397,17 @@ impl PluginManager {
             .plugin(id)?
             .ok_or_else(|| LifecycleError::NotFound(format!("no plugin '{id}'")))?;
         self.store().set_plugin_config(id, &config.to_string())?;
+        // The keys only: a configuration may hold secrets.
+        let keys: Vec<&String> = config
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        self.audit(
+            by,
+            "plugin_configured",
+            id,
+            serde_json::json!({"keys": keys}),
+        );
         if row.enabled && PluginStatus::parse(&row.status) == PluginStatus::Active {
             let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
             let row = self.store().plugin(id)?.unwrap_or(row);

@@ -130,6 +130,7 @@ impl TestHost {
             InstallOptions {
                 approve: true,
                 source: None,
+                by: None,
             },
         )?)
     }

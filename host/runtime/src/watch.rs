@@ -105,6 +105,7 @@ fn load(mgr: &PluginManager, path: &Path) {
         InstallOptions {
             approve: false,
             source: name,
+            by: None,
         },
     );
     match outcome {

@@ -150,13 +150,26 @@ pub(crate) async fn start_session(
         .blocking(move |s| {
             let checked = s.authenticate(&username, &password);
             drop(permit);
+            let address = addr.map(|a| a.to_string()).unwrap_or_default();
+            let name = username.trim();
             match checked {
                 Ok(id) => {
                     st.logins().succeeded(&username);
-                    s.create_session(id, ttl).map(Some)
+                    let session = s.create_session(id, ttl)?;
+                    s.audit(Some(id), &address, "login", name, &serde_json::json!({}))?;
+                    Ok(Some(session))
                 }
                 Err(qingguan_core::Error::Unauthenticated(_)) => {
                     st.logins().failed(&username, addr);
+                    // The name as typed (cut short): someone guessing shows up here.
+                    let typed: String = name.chars().take(100).collect();
+                    s.audit(
+                        None,
+                        &address,
+                        "login_failed",
+                        &typed,
+                        &serde_json::json!({}),
+                    )?;
                     Ok(None)
                 }
                 Err(e) => Err(e),

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, with its OpenAPI document generated from the handlers.
 
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod entities;
 pub mod export;
@@ -107,6 +108,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(attachments::list, attachments::upload))
         .routes(routes!(attachments::download, attachments::remove))
         .routes(routes!(search::search))
+        .routes(routes!(audit::list))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

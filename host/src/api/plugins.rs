@@ -160,6 +160,7 @@ pub async fn install(
     request: axum::extract::Request,
 ) -> ApiResult<Response> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     let Query(params) = params.map_err(|e| ApiError::bad_request("approve", e.body_text()))?;
     let limit = state.config().plugin_limits.max_component_bytes;
     let too_large = || {
@@ -207,6 +208,7 @@ pub async fn install(
     let options = InstallOptions {
         approve: params.approve,
         source: None,
+        by,
     };
     if !params.wait {
         let (id, attempt) = state
@@ -236,9 +238,10 @@ pub async fn enable(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(PluginDto::from(p.enable(&id)?)))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.enable(&id, by)?)))
             .await?,
     ))
 }
@@ -253,9 +256,10 @@ pub async fn disable(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(PluginDto::from(p.disable(&id)?)))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.disable(&id, by)?)))
             .await?,
     ))
 }
@@ -270,9 +274,10 @@ pub async fn rollback(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(PluginDto::from(p.rollback(&id)?)))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.rollback(&id, by)?)))
             .await?,
     ))
 }
@@ -296,9 +301,10 @@ pub async fn remove(
     params: Result<Query<RemoveParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<StatusCode> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     let Query(params) = params.map_err(|e| ApiError::bad_request("purge", e.body_text()))?;
     state
-        .blocking_plugins(move |p| Ok(p.remove(&id, params.purge)?))
+        .blocking_plugins(move |p| Ok(p.remove(&id, params.purge, by)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -314,6 +320,7 @@ pub async fn put_config(
     ApiJson(config): ApiJson<Value>,
 ) -> ApiResult<Json<PluginDto>> {
     caller.access.require_admin()?;
+    let by = caller.access.user_id;
     if !config.is_object() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -323,7 +330,7 @@ pub async fn put_config(
     }
     Ok(Json(
         state
-            .blocking_plugins(move |p| Ok(PluginDto::from(p.set_config(&id, &config)?)))
+            .blocking_plugins(move |p| Ok(PluginDto::from(p.set_config(&id, &config, by)?)))
             .await?,
     ))
 }

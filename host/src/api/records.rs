@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qingguan_core::{ListQuery, Record};
+use qingguan_core::{ApiRecord, ListQuery, Record};
 use serde_json::{json, Map, Value};
 
 /// The entity type of users: writes to it change who may do what.
@@ -21,10 +21,9 @@ fn etag(r: &Record) -> HeaderValue {
 
 fn record_response(state: &AppState, status: StatusCode, r: &Record) -> Response {
     let schema = state.store().schema();
-    let body = schema
-        .entity(&r.entity)
-        .map(|e| r.to_json(e))
-        .unwrap_or(Value::Null);
+    let Some(e) = schema.entity(&r.entity) else {
+        return (status, Json(Value::Null)).into_response();
+    };
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, etag(r));
     if status == StatusCode::CREATED {
@@ -32,7 +31,7 @@ fn record_response(state: &AppState, status: StatusCode, r: &Record) -> Response
             headers.insert(header::LOCATION, loc);
         }
     }
-    (status, headers, Json(body)).into_response()
+    (status, headers, Json(r.as_api(e))).into_response()
 }
 
 /// Parses the list query string (`field=v`, `field[op]=v`, `sort`, `limit`, `cursor`, `q`).
@@ -96,7 +95,7 @@ pub async fn list(
     caller: Caller,
     ApiPath(entity): ApiPath<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (count, rest) = take_count(raw.as_deref())?;
     let query = parse_list_query(Some(&rest))?;
     let store = state.store();
@@ -105,8 +104,14 @@ pub async fn list(
     let e = schema
         .entity(&entity)
         .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
-    let items: Vec<Value> = page.items.iter().map(|r| r.to_json(e)).collect();
-    let mut body = json!({ "items": items, "next_cursor": page.next_cursor });
+    // Each record is written straight into the response (no JSON tree in between).
+    let items: Vec<ApiRecord> = page.items.iter().map(|r| r.as_api(e)).collect();
+    let mut body = ListBody {
+        items,
+        next_cursor: page.next_cursor.as_deref(),
+        total: None,
+        total_capped: None,
+    };
     // A count may read the whole table: off the async workers.
     let counting = (caller.access.clone(), entity.clone(), query.clone());
     match count {
@@ -115,17 +120,28 @@ pub async fn list(
             let n = state
                 .blocking(move |s| s.count(&counting.0, &counting.1, &counting.2))
                 .await?;
-            body["total"] = json!(n);
+            body.total = Some(n);
         }
         Count::Capped => {
             let (n, more) = state
                 .blocking(move |s| s.count_up_to(&counting.0, &counting.1, &counting.2, COUNT_CAP))
                 .await?;
-            body["total"] = json!(n);
-            body["total_capped"] = json!(more);
+            body.total = Some(n);
+            body.total_capped = Some(more);
         }
     }
-    Ok(Json(body))
+    Ok(Json(body).into_response())
+}
+
+/// A list page as the API writes it.
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    items: Vec<ApiRecord<'a>>,
+    next_cursor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_capped: Option<bool>,
 }
 
 /// Create a record. Body: field → value (and optionally `owner`).

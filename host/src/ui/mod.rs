@@ -113,6 +113,8 @@ pub fn router() -> Router<AppState> {
             get(admin::settings).post(admin::save_settings),
         )
         .route("/admin/roles", get(admin::roles))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_export))
         .route("/admin/workflows", get(admin::workflows))
         .route(
             "/admin/webhooks",

@@ -32,6 +32,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_webhooks.html"),
             ),
             (
+                "admin_audit.html",
+                include_str!("templates/admin_audit.html"),
+            ),
+            (
                 "import_upload.html",
                 include_str!("templates/import_upload.html"),
             ),
@@ -113,6 +117,7 @@ pub fn strings(locale: Locale) -> Json {
         "invite_instead",
         "email",
         "webhooks",
+        "audit_log",
         "export_xlsx",
         "import",
         "inbox",

@@ -100,8 +100,11 @@ pub async fn install_builtin(
         .is_some_and(|v| matches!(v, "true" | "on" | "1"));
     let plugins = state.plugins().clone();
     let name = f.name.clone();
-    match tokio::task::spawn_blocking(move || crate::builtin::install(&plugins, &name, approve))
-        .await
+    let by = caller.user.id;
+    match tokio::task::spawn_blocking(move || {
+        crate::builtin::install(&plugins, &name, approve, Some(by))
+    })
+    .await
     {
         Ok(Ok(_)) => {
             state.forget_sessions();

@@ -1,6 +1,7 @@
 //! Administration pages: users and roles, Studio (fields, labels, hiding, layout, custom
-//! entity types) and plugins (upload, enable, disable, roll back, remove).
+//! entity types), plugins (upload, enable, disable, roll back, remove) and the audit log.
 
+mod audit;
 mod builtin_plugins;
 mod plugin_jobs;
 mod plugin_words;
@@ -11,6 +12,7 @@ mod users;
 mod webhooks;
 mod workflows;
 
+pub use audit::{audit, audit_export};
 pub use builtin_plugins::install_builtin;
 pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};

@@ -177,6 +177,7 @@ pub async fn upload_plugin(
     let options = InstallOptions {
         approve,
         source: name,
+        by: Some(caller.user.id),
     };
     // A large component (an interpreter-based one takes seconds to compile) installs in the
     // background; the page shows it installing and looks again until it is done.
@@ -229,11 +230,12 @@ pub async fn plugin_op(
     AdminForm { caller, form: _f }: AdminForm<HashMap<String, String>>,
 ) -> Response {
     let plugins = state.plugins().clone();
+    let by = Some(caller.user.id);
     let outcome = tokio::task::spawn_blocking(move || match op.as_str() {
-        "enable" => plugins.enable(&id).map(|_| ()),
-        "disable" => plugins.disable(&id).map(|_| ()),
-        "rollback" => plugins.rollback(&id).map(|_| ()),
-        "remove" => plugins.remove(&id, false),
+        "enable" => plugins.enable(&id, by).map(|_| ()),
+        "disable" => plugins.disable(&id, by).map(|_| ()),
+        "rollback" => plugins.rollback(&id, by).map(|_| ()),
+        "remove" => plugins.remove(&id, false, by),
         _ => Err(qingguan_runtime::LifecycleError::NotFound(format!(
             "no operation '{op}'"
         ))),
