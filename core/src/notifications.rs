@@ -219,8 +219,12 @@ impl PluginNotice {
             }
         }
         let link = self.link.as_deref().map(str::trim).unwrap_or("");
-        let inside = link.starts_with('/')
+        // Pages people read — a record, a plugin's page, the inbox, home — and nothing that
+        // answers with a redirect a plugin controls (`/api/v1/plugins/…`).
+        let page = ["/e/", "/p/", "/inbox"].iter().any(|p| link.starts_with(p)) || link == "/";
+        let inside = page
             && !link.starts_with("//")
+            && !link.contains("/../")
             && link.len() <= 500
             && !link
                 .chars()
@@ -273,8 +277,15 @@ impl Store {
     }
 
     /// Notifies every active user with `role`, for a plugin; returns how many. An unknown
-    /// role is refused; a role nobody holds notifies nobody.
-    pub fn notify_role_for_plugin(&self, role: &str, notice: &PluginNotice) -> Result<usize> {
+    /// role is refused; a role nobody holds notifies nobody; a role with more than `at_most`
+    /// (and [`NOTICE_MAX_PEOPLE`]) holders is refused before anyone is notified.
+    pub fn notify_role_for_plugin(
+        &self,
+        role: &str,
+        notice: &PluginNotice,
+        at_most: usize,
+    ) -> Result<usize> {
+        let cap = at_most.min(NOTICE_MAX_PEOPLE);
         let (params, link) = notice.checked()?;
         if self.role(role).is_none() {
             return Err(Error::field(
@@ -290,13 +301,13 @@ impl Store {
                     "SELECT id FROM r_user WHERE c_role = ?1 AND (c_active IS NULL OR c_active)
                      ORDER BY id LIMIT ?2",
                 )?
-                .query_map((role, NOTICE_MAX_PEOPLE as i64 + 1), |r| r.get(0))?
+                .query_map((role, cap as i64 + 1), |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            if people.len() > NOTICE_MAX_PEOPLE {
+            if people.len() > cap {
                 return Err(Error::field(
                     "role",
                     Reason::AtMost {
-                        max: NOTICE_MAX_PEOPLE.to_string(),
+                        max: cap.to_string(),
                     },
                 ));
             }

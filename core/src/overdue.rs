@@ -1,6 +1,8 @@
 //! Follow-ups past their date: an activity (a call, a visit, a to-do…) that is not done and
 //! whose due date has passed tells its owner once — kind `activity_overdue`, linked to the
-//! activity — and again only if its date is moved and passes again.
+//! activity — and again only if its date is moved and passes again, or it changes hands.
+//! Only dates of the last [`LOOK_BACK_DAYS`] days count: the first run on an old install does
+//! not flood everyone with years of forgotten to-dos (the dashboard lists them anyway).
 
 use crate::store::Store;
 use crate::{Locale, Result};
@@ -8,6 +10,8 @@ use chrono::NaiveDate;
 
 /// Most notices written per pass (the next pass continues).
 const BATCH: i64 = 500;
+/// How far back a due date still tells its owner.
+pub const LOOK_BACK_DAYS: i64 = 30;
 
 impl Store {
     /// The install's today: in its time zone, else UTC+8 when its language is Chinese, else UTC.
@@ -25,20 +29,25 @@ impl Store {
     /// Tells owners of open activities due before `today` that they are overdue (each due date
     /// once, active owners only); returns how many were told.
     pub fn notify_overdue_activities(&self, today: NaiveDate) -> Result<usize> {
+        let since = (today - chrono::Duration::days(LOOK_BACK_DAYS))
+            .format("%Y-%m-%d")
+            .to_string();
         let today = today.format("%Y-%m-%d").to_string();
         self.write(|c| {
             let due: Vec<(i64, i64, String)> = c
                 .prepare_cached(
                     "SELECT a.id, a.owner, a.c_due_on FROM r_activity a
                      JOIN r_user u ON u.id = a.owner AND (u.c_active IS NULL OR u.c_active)
-                     WHERE a.c_due_on < ?1 AND (a.c_done IS NULL OR NOT a.c_done)
+                     WHERE a.c_due_on < ?1 AND a.c_due_on >= ?3
+                       AND (a.c_done IS NULL OR NOT a.c_done)
                        AND NOT EXISTS (
                          SELECT 1 FROM notifications n
                          WHERE n.kind = 'activity_overdue' AND n.link = '/e/activity/' || a.id
+                           AND n.user_id = a.owner
                            AND json_extract(n.params, '$.due_on') = a.c_due_on)
                      ORDER BY a.id LIMIT ?2",
                 )?
-                .query_map((&today, BATCH), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .query_map((&today, BATCH, &since), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             for (id, owner, due_on) in &due {
                 let params = serde_json::json!({"entity": "activity", "id": id, "due_on": due_on});
@@ -88,6 +97,7 @@ mod tests {
                 .unwrap()
         };
         let late = todo("2026-03-01");
+        todo("2026-01-10"); // more than 30 days ago: the dashboard's business, not a notice
         todo("2026-03-02"); // due on "today": not yet overdue
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         assert_eq!(s.notify_overdue_activities(today).unwrap(), 1);

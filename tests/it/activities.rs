@@ -215,8 +215,15 @@ fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
                    "about_entity": "customer", "about_id": c["id"]}),
         )
     };
-    let late = todo(&amy, "Send the quote", "2020-03-01", false);
-    todo(&amy, "Already done", "2020-03-01", true);
+    let day = |back: i64| {
+        (chrono::Utc::now().date_naive() - chrono::Duration::days(back))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (three_ago, five_ago, seven_ago) = (day(3), day(5), day(7));
+    let late = todo(&amy, "Send the quote", &three_ago, false);
+    todo(&amy, "Already done", &three_ago, true);
+    todo(&amy, "Long forgotten", &day(400), false);
     todo(&amy, "Next century", "2199-01-01", false);
     let overdue = |who: &qingguan_tests::Client| -> Vec<serde_json::Value> {
         who.get("/api/v1/notifications").body["items"]
@@ -240,11 +247,11 @@ fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
     wait_for(&amy, 1);
     let note = &overdue(&amy)[0];
     assert_eq!(note["link"], format!("/e/activity/{}", late["id"]));
-    assert_eq!(note["params"]["due_on"], "2020-03-01");
+    assert_eq!(note["params"]["due_on"], three_ago.as_str());
     let ui = s.ui_login("amy", qingguan_tests::USER_PASSWORD);
     let inbox = ui.get("/inbox", "zh-CN");
     assert!(
-        inbox.text.contains("Send the quote") && inbox.text.contains("已逾期，计划日期 2020-03-01"),
+        inbox.text.contains("Send the quote") && inbox.text.contains(&format!("已逾期，计划日期 {three_ago}")),
         "{}",
         inbox.text
     );
@@ -252,14 +259,14 @@ fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
     let moved = amy.patch_v(
         &format!("/api/v1/records/activity/{}", late["id"]),
         late["version"].as_i64().unwrap(),
-        &json!({"due_on": "2020-04-01"}),
+        &json!({"due_on": five_ago}),
     );
     assert_eq!(moved.status, 200, "{}", moved.text);
     wait_for(&amy, 2);
     let finished = amy.patch_v(
         &format!("/api/v1/records/activity/{}", late["id"]),
         moved.body["version"].as_i64().unwrap(),
-        &json!({"due_on": "2020-05-01", "done": true}),
+        &json!({"due_on": seven_ago, "done": true}),
     );
     assert_eq!(finished.status, 200, "{}", finished.text);
     std::thread::sleep(std::time::Duration::from_millis(500));

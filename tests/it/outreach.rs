@@ -80,7 +80,7 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
     let ui = s.ui_login("amy", USER_PASSWORD);
     let inbox = ui.get("/inbox", "zh-CN");
     assert!(
-        inbox.text.contains("通知与外呼测试插件: A4 纸库存不足"),
+        inbox.text.contains("通知与外呼测试插件（插件）: A4 纸库存不足"),
         "{}",
         inbox.text
     );
@@ -101,8 +101,19 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
     assert_eq!(role["ok"], 2, "{role}");
     assert_eq!(plugin_notes(&boss).len(), 1);
     assert_eq!(plugin_notes(&amy).len(), 1, "Amy is no manager");
-    // English text where no Chinese was given.
+    // English text where no Chinese was given, also to a reader of Chinese.
     assert_eq!(plugin_notes(&boss)[0]["params"]["zh"], "");
+    assert_eq!(
+        boss.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"})).status,
+        200
+    );
+    let boss_ui = s.ui_login("boss", USER_PASSWORD);
+    let boss_inbox = boss_ui.get("/inbox", "zh-CN");
+    assert!(
+        boss_inbox.text.contains("（插件）: Ratings are owed"),
+        "{}",
+        boss_inbox.text
+    );
 
     // A call that fails after notifying sends nothing.
     let failed = admin.post(
@@ -110,6 +121,7 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
         &json!({"users": [amy_id], "en": "You should never see this"}),
     );
     assert!(failed.status >= 400, "{}", failed.text);
+    assert!(failed.text.contains("failing after notifying"), "{}", failed.text);
     assert_eq!(plugin_notes(&amy).len(), 1);
 
     // Refused before anything is written: links leaving the application, unknown or inactive
@@ -127,6 +139,9 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
             json!({"users": [amy_id], "en": "x", "link": "javascript:alert(1)"}),
             "link",
         ),
+        // The API's plugin routes pass a plugin's redirect on: no place to send people.
+        (json!({"users": [amy_id], "en": "x", "link": "/api/v1/plugins/outreach/go"}), "link"),
+        (json!({"users": [amy_id], "en": "x", "link": "/p/../api/v1/x"}), "link"),
         (json!({"users": [amy_id, 999_999], "en": "x"}), "users"),
         (json!({"role": "emperor", "en": "x"}), "role"),
         (json!({"users": [amy_id], "en": "  "}), "en"),
@@ -229,7 +244,7 @@ fn a_plugin_reaches_its_approved_origins_and_nothing_else() {
     let info = admin.get("/api/v1/plugins/outreach");
     assert_eq!(
         info.body["manifest"]["capabilities"]["outbound_hosts"],
-        json!(["http://127.0.0.1:*"]),
+        json!(["http://127.0.0.1:*", "http://localhost:*"]),
         "{}",
         info.text
     );
@@ -256,14 +271,28 @@ fn a_plugin_reaches_its_approved_origins_and_nothing_else() {
 
     // Not approved: another name for the same machine, another address, another scheme.
     for url in [
-        format!("http://localhost:{port}/ok"),
         format!("http://127.0.0.2:{port}/ok"),
+        format!("http://[::1]:{port}/ok"),
         format!("https://127.0.0.1:{port}/ok"),
         "http://169.254.169.254/latest/meta-data/".to_string(),
     ] {
         let r = fetch(&admin, json!({"url": url}));
         assert_eq!(r["error"], "denied", "{url}: {r}");
     }
+    // An origin approved by *name* is never reached at an internal address (the name is looked
+    // up once, and the connection goes to what was checked).
+    let by_name = fetch(&admin, json!({"url": format!("http://localhost:{port}/ok")}));
+    assert_eq!(by_name["error"], "failed", "{by_name}");
+    assert!(
+        by_name["message"].as_str().unwrap().contains("internal address"),
+        "{by_name}"
+    );
+    // A call that has begun writing may not wait on the network while holding the writer.
+    let holding = admin.post(
+        "/api/v1/plugins/outreach/write-then-fetch",
+        &json!({"url": format!("{base}/ok")}),
+    );
+    assert_eq!(holding.body["error"], "conflict", "{}", holding.text);
     // Tricks: a user name that is really the host, other schemes, bad ports, smuggled headers.
     for body in [
         json!({"url": format!("http://127.0.0.1:{port}@evil.example/")}),
@@ -273,6 +302,7 @@ fn a_plugin_reaches_its_approved_origins_and_nothing_else() {
         json!({"url": format!("{base}/ok"), "method": "CONNECT"}),
         json!({"url": format!("{base}/ok"), "headers": {"host": "evil.example"}}),
         json!({"url": format!("{base}/ok"), "headers": {"x-a": "1\r\nx-b: 2"}}),
+        json!({"url": format!("{base}/ok"), "headers": {"Transfer_Encoding": "chunked"}}),
     ] {
         let r = fetch(&admin, body.clone());
         assert_eq!(r["error"], "invalid", "{body}: {r}");

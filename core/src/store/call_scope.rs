@@ -133,6 +133,13 @@ impl Store {
             .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Whether this thread holds the writer now (an open call scope has begun writing, or a
+    /// transaction runs here): other writers wait until it ends, so nothing slow — a network
+    /// request — should happen meanwhile.
+    pub fn holds_writer(&self) -> bool {
+        self.in_batch_here()
+    }
+
     /// Whether writes on this thread now would be part of an open call scope (so that work
     /// which must outlive a rollback — recording a plugin as faulted — is done elsewhere).
     pub fn in_call_scope(&self) -> bool {

@@ -31,6 +31,8 @@ pub struct HostState {
     /// What the guest wrote to stdout and stderr.
     pub output: GuestOutput,
     started: std::time::Instant,
+    /// People notified so far in this call (contract 1.3).
+    pub(crate) notices_sent: usize,
 }
 
 impl std::fmt::Debug for HostState {
@@ -64,6 +66,7 @@ impl HostState {
             events: Vec::new(),
             output,
             started: std::time::Instant::now(),
+            notices_sent: 0,
         }
     }
 

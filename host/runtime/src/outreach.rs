@@ -19,6 +19,10 @@ pub struct Notice {
     pub link: Option<String>,
 }
 
+/// Most people one call may notify, across all its notices: a loop cannot bury everyone's
+/// inbox (or their mail) in one call.
+pub const NOTICES_PER_CALL: usize = 1000;
+
 /// Methods a plugin may use, and request headers it may not set (the sender sets them, or they
 /// would let a plugin speak for the host).
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -55,9 +59,23 @@ impl HostState {
         }
     }
 
+    /// Counts people notified in this call against [`NOTICES_PER_CALL`].
+    fn spend_notices(&mut self, people: usize) -> Result<(), PluginFailure> {
+        if self.notices_sent + people > NOTICES_PER_CALL {
+            return Err(PluginFailure::Conflict(format!(
+                "plugin '{}' notified {} people in this call; at most {NOTICES_PER_CALL} may be",
+                self.grant().id(),
+                self.notices_sent + people
+            )));
+        }
+        self.notices_sent += people;
+        Ok(())
+    }
+
     /// `notify-users`: these people, all or none.
     pub fn notify_users(&mut self, users: &[i64], n: Notice) -> Result<(), PluginFailure> {
         self.check_notify()?;
+        self.spend_notices(users.len())?;
         let notice = self.core_notice(n);
         self.services()
             .store()
@@ -70,11 +88,14 @@ impl HostState {
     pub fn notify_role(&mut self, role: &str, n: Notice) -> Result<u32, PluginFailure> {
         self.check_notify()?;
         let notice = self.core_notice(n);
-        self.services()
+        let left = NOTICES_PER_CALL.saturating_sub(self.notices_sent);
+        let told = self
+            .services()
             .store()
-            .notify_role_for_plugin(role, &notice)
-            .map(|n| n as u32)
-            .map_err(|e| core_error(e, self.locale()))
+            .notify_role_for_plugin(role, &notice, left)
+            .map_err(|e| core_error(e, self.locale()))?;
+        self.notices_sent += told;
+        Ok(told as u32)
     }
 
     /// `fetch`: one request to an approved origin, within what is left of the call's time.
@@ -111,9 +132,9 @@ impl HostState {
         if let Some((name, _)) = request.headers.iter().find(|(name, value)| {
             HEADERS_REFUSED.contains(&name.to_ascii_lowercase().as_str())
                 || name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+                // Letters, digits and `-` only: some servers read `_` as `-`
+                // (`Transfer_Encoding`), which would smuggle a refused header past this list.
+                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
         }) {
             let why = format!("header '{name}' cannot be set by a plugin");
@@ -127,6 +148,13 @@ impl HostState {
             return Err(PluginFailure::Invalid(
                 why.clone(),
                 vec![("body".into(), why)],
+            ));
+        }
+        if self.services().store().holds_writer() {
+            return Err(PluginFailure::Conflict(
+                "fetch before writing: this call has begun writing (or runs in a hook inside a \
+                 write), and every other writer would wait for the request"
+                    .into(),
             ));
         }
         let left = self.time_left().min(MAX_REQUEST_TIME);
@@ -146,7 +174,7 @@ impl HostState {
         tracing::info!(
             plugin = %id,
             method = %request.method,
-            url = %request.url,
+            url = %request.url.split(['?', '#']).next().unwrap_or_default(),
             status = answer.as_ref().ok().map(|r| r.status),
             millis = started.elapsed().as_millis() as u64,
             "plugin outbound request"

@@ -403,6 +403,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("cap_all_plugins", "any plugin", "任何插件"),
     ("cap_kv", "keep its own settings and notes", "保存自己的设置与数据"),
     ("cap_emit", "announce events to other plugins", "向其他插件发送事件"),
+    ("from_plugin", "{name} (plugin)", "{name}（插件）"),
     ("overdue_since", "overdue, due", "已逾期，计划日期"),
     ("cap_notify", "notify people (in their inbox, and by e-mail when they chose so)", "通知用户（站内消息；用户选择时同时发邮件）"),
     ("cap_outbound", "send data to and fetch data from these outside addresses: {list}", "与以下外部地址收发数据：{list}"),

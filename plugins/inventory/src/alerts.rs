@@ -45,9 +45,9 @@ pub fn crossed(product: i64, warehouse: i64, before: Decimal, after: Decimal) ->
     match outreach::notify_role(&role, &notice) {
         Ok(_) => Ok(()),
         // A role renamed since the configuration was written: the posting stands, the log says so.
-        Err(Error::Invalid { .. }) => {
+        Err(Error::Invalid { fields, .. }) if fields.iter().any(|(f, _)| f == "role") => {
             host::log_warn(&format!(
-                "low stock not announced: no role '{role}' (configuration low_stock_role)"
+                "low stock not announced to role '{role}' (configuration low_stock_role): no such role, or too many holders"
             ));
             Ok(())
         }

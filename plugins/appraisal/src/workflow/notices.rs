@@ -16,7 +16,7 @@ fn cycle_name(c: &Cycle) -> String {
 /// the step that tells them still goes through.
 fn tell(user: i64, n: &Notice) -> Result<()> {
     match outreach::notify_users(&[user], n) {
-        Err(Error::Invalid { .. }) => {
+        Err(Error::Invalid { fields, .. }) if fields.iter().any(|(f, _)| f == "users") => {
             host::log_warn(&format!(
                 "appraisal notice not sent: user {user} is not active"
             ));

@@ -3,6 +3,7 @@
 //! answer or the error by kind.
 
 use qingguan_plugin_sdk::outreach::{self, Fetch, Notice};
+use qingguan_plugin_sdk::host;
 use qingguan_plugin_sdk::*;
 
 struct Outreach;
@@ -88,6 +89,10 @@ impl Plugin for Outreach {
                 Err(Error::failed("failing after notifying"))
             }
             "/fetch" => Ok(report(fetch(&body))),
+            "/write-then-fetch" => {
+                host::kv_set("wrote", b"1")?;
+                Ok(report(fetch(&body)))
+            }
             _ => Ok(Response::status(404)),
         }
     }
