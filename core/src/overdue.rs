@@ -47,7 +47,9 @@ impl Store {
                            AND json_extract(n.params, '$.due_on') = a.c_due_on)
                      ORDER BY a.id LIMIT ?2",
                 )?
-                .query_map((&today, BATCH, &since), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .query_map((&today, BATCH, &since), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             for (id, owner, due_on) in &due {
                 let params = serde_json::json!({"entity": "activity", "id": id, "due_on": due_on});

@@ -251,7 +251,10 @@ fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
     let ui = s.ui_login("amy", qingguan_tests::USER_PASSWORD);
     let inbox = ui.get("/inbox", "zh-CN");
     assert!(
-        inbox.text.contains("Send the quote") && inbox.text.contains(&format!("已逾期，计划日期 {three_ago}")),
+        inbox.text.contains("Send the quote")
+            && inbox
+                .text
+                .contains(&format!("已逾期，计划日期 {three_ago}")),
         "{}",
         inbox.text
     );

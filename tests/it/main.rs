@@ -48,4 +48,5 @@ mod test_host;
 mod tokens;
 mod ui_forms;
 mod webhooks;
+mod workflow_form;
 mod workflows;

@@ -80,7 +80,9 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
     let ui = s.ui_login("amy", USER_PASSWORD);
     let inbox = ui.get("/inbox", "zh-CN");
     assert!(
-        inbox.text.contains("通知与外呼测试插件（插件）: A4 纸库存不足"),
+        inbox
+            .text
+            .contains("通知与外呼测试插件（插件）: A4 纸库存不足"),
         "{}",
         inbox.text
     );
@@ -104,7 +106,8 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
     // English text where no Chinese was given, also to a reader of Chinese.
     assert_eq!(plugin_notes(&boss)[0]["params"]["zh"], "");
     assert_eq!(
-        boss.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"})).status,
+        boss.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"}))
+            .status,
         200
     );
     let boss_ui = s.ui_login("boss", USER_PASSWORD);
@@ -121,7 +124,11 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
         &json!({"users": [amy_id], "en": "You should never see this"}),
     );
     assert!(failed.status >= 400, "{}", failed.text);
-    assert!(failed.text.contains("failing after notifying"), "{}", failed.text);
+    assert!(
+        failed.text.contains("failing after notifying"),
+        "{}",
+        failed.text
+    );
     assert_eq!(plugin_notes(&amy).len(), 1);
 
     // Refused before anything is written: links leaving the application, unknown or inactive
@@ -140,8 +147,14 @@ fn a_plugin_notifies_people_in_their_language_only_when_its_call_commits() {
             "link",
         ),
         // The API's plugin routes pass a plugin's redirect on: no place to send people.
-        (json!({"users": [amy_id], "en": "x", "link": "/api/v1/plugins/outreach/go"}), "link"),
-        (json!({"users": [amy_id], "en": "x", "link": "/p/../api/v1/x"}), "link"),
+        (
+            json!({"users": [amy_id], "en": "x", "link": "/api/v1/plugins/outreach/go"}),
+            "link",
+        ),
+        (
+            json!({"users": [amy_id], "en": "x", "link": "/p/../api/v1/x"}),
+            "link",
+        ),
         (json!({"users": [amy_id, 999_999], "en": "x"}), "users"),
         (json!({"role": "emperor", "en": "x"}), "role"),
         (json!({"users": [amy_id], "en": "  "}), "en"),
@@ -281,10 +294,16 @@ fn a_plugin_reaches_its_approved_origins_and_nothing_else() {
     }
     // An origin approved by *name* is never reached at an internal address (the name is looked
     // up once, and the connection goes to what was checked).
-    let by_name = fetch(&admin, json!({"url": format!("http://localhost:{port}/ok")}));
+    let by_name = fetch(
+        &admin,
+        json!({"url": format!("http://localhost:{port}/ok")}),
+    );
     assert_eq!(by_name["error"], "failed", "{by_name}");
     assert!(
-        by_name["message"].as_str().unwrap().contains("internal address"),
+        by_name["message"]
+            .as_str()
+            .unwrap()
+            .contains("internal address"),
         "{by_name}"
     );
     // A call that has begun writing may not wait on the network while holding the writer.

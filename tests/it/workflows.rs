@@ -10,7 +10,7 @@ fn label(en: &str, zh: &str) -> Value {
     json!({"en": en, "zh-CN": zh})
 }
 
-fn expense_type(admin: &Client) {
+pub(crate) fn expense_type(admin: &Client) {
     let option = |v: &str| json!({"value": v, "label": label(v, v)});
     let options: Vec<Value> = ["draft", "submitted", "approved"].map(option).into();
     let r = admin.post(

@@ -39,7 +39,10 @@ pub fn notification_text(state: &AppState, caller: &Caller, n: &Notification) ->
             .and_then(|m| m.manifest.name.as_ref().map(|l| l.get(locale).to_string()))
             .unwrap_or(plugin);
         // Marked as a plugin's words, so no plugin passes for the system itself.
-        return format!("{}: {text}", t(locale, "from_plugin").replace("{name}", &name));
+        return format!(
+            "{}: {text}",
+            t(locale, "from_plugin").replace("{name}", &name)
+        );
     }
     let entity = p("entity");
     let label = entity_label(state, caller, &entity);

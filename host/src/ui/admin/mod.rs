@@ -10,6 +10,7 @@ mod settings;
 mod studio;
 mod users;
 mod webhooks;
+mod workflow_form;
 mod workflows;
 
 pub use audit::{audit, audit_export};

@@ -1,6 +1,7 @@
-//! Workflows in the administration: which entity types have one, and a definition editor per
-//! type (JSON, checked against the type before it is saved, with an example drawn from the
-//! type's own select field to start from).
+//! Workflows in the administration: which entity types have one, and an editor per type — a
+//! form (`workflow_form.rs`) and, beside it, the definition as JSON for what the form cannot
+//! show — checked against the type before it is saved, starting from the type's own select
+//! field.
 
 use super::admin_only;
 use crate::caller::Caller;
@@ -66,16 +67,38 @@ pub async fn workflows(State(state): State<AppState>, UiCaller(caller): UiCaller
     page(StatusCode::OK, "admin_workflows.html", Json::Object(ctx))
 }
 
+/// The role names, for the form's "who" choices.
+fn role_names(state: &AppState) -> Vec<String> {
+    state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The form's model of a definition given as JSON (none when the form cannot show it).
+fn form_of(state: &AppState, caller: &Caller, e: &Entity, def: &Json) -> Option<Json> {
+    let wf = qingguan_core::workflow::Workflow::from_json(def).ok()?;
+    super::workflow_form::model(e, &wf, &role_names(state), locale_of(caller))
+}
+
 fn editor(
     state: &AppState,
     caller: &Caller,
     e: &Entity,
     text: &str,
+    form: Option<Json>,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let locale = locale_of(caller);
     let mut ctx = base(state, caller, "/admin/workflows");
+    ctx.insert("form".into(), form.unwrap_or(Json::Null));
+    ctx.insert(
+        "W".into(),
+        crate::ui::render::words(locale, super::workflow_form::WORDS),
+    );
     ctx.insert(
         "entity".into(),
         json!({"name": e.name, "label": e.label.get(locale)}),
@@ -101,11 +124,18 @@ fn entity_or_404(state: &AppState, caller: &Caller, name: &str) -> Result<Entity
     })
 }
 
+/// `?state_field=`: the form for a first workflow on another select field.
+#[derive(Debug, Deserialize)]
+pub struct EditorQuery {
+    state_field: Option<String>,
+}
+
 /// `GET /admin/workflows/{entity}`: the definition (or an example) to edit.
 pub async fn workflow(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Path(entity): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<EditorQuery>,
 ) -> Response {
     if let Err(r) = admin_only(&state, &caller) {
         return r;
@@ -121,28 +151,38 @@ pub async fn workflow(
         .or_else(|| example(&e))
         .unwrap_or(Json::Null);
     let text = serde_json::to_string_pretty(&current).unwrap_or_default();
-    editor(&state, &caller, &e, &text, None, StatusCode::OK)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WorkflowForm {
-    #[serde(default)]
-    definition: String,
+    let form = match q.state_field.as_deref().filter(|f| !f.is_empty()) {
+        Some(f) => super::workflow_form::blank(&e, f, &role_names(&state), locale_of(&caller)),
+        None => form_of(&state, &caller, &e, &current),
+    };
+    editor(&state, &caller, &e, &text, form, None, StatusCode::OK)
 }
 
 /// `POST /admin/workflows/{entity}`: saves the definition, or shows it again with the reason.
 pub async fn save_workflow(
     State(state): State<AppState>,
     Path(entity): Path<String>,
-    AdminForm { caller, form: f }: AdminForm<WorkflowForm>,
+    AdminForm { caller, form: f }: AdminForm<Vec<(String, String)>>,
 ) -> Response {
     let e = match entity_or_404(&state, &caller, &entity) {
         Ok(e) => e,
         Err(r) => return r,
     };
     let locale = locale_of(&caller);
+    // The form posts its fields; the JSON editor posts `definition`.
+    let by_form = f.iter().any(|(k, _)| k == "state_field");
+    let definition = if by_form {
+        let def = super::workflow_form::parse(&e, &f);
+        serde_json::to_string_pretty(&def).unwrap_or_default()
+    } else {
+        f.iter()
+            .find(|(k, _)| k == "definition")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let parsed: Result<Json, String> =
-        serde_json::from_str(&f.definition).map_err(|err| err.to_string());
+        serde_json::from_str(&definition).map_err(|err| err.to_string());
+    let as_posted = parsed.clone().ok();
     let outcome = match parsed {
         Ok(def) => {
             let (access, ent) = (caller.access.clone(), entity.clone());
@@ -162,14 +202,18 @@ pub async fn save_workflow(
     };
     match outcome {
         Ok(_) => Redirect::to("/admin/workflows").into_response(),
-        Err(why) => editor(
-            &state,
-            &caller,
-            &e,
-            &f.definition,
-            Some(format!("{} {why}", t(locale, "fix_errors"))),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(why) => {
+            let form = as_posted.and_then(|d| form_of(&state, &caller, &e, &d));
+            editor(
+                &state,
+                &caller,
+                &e,
+                &definition,
+                form,
+                Some(format!("{} {why}", t(locale, "fix_errors"))),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
     }
 }
 
