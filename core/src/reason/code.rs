@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The pages a link inside the application may lead to (`Reason::NotAppPath`).
+pub const APP_PAGES: &str = "/e/…, /p/…, /inbox, /";
+
 impl Reason {
     /// The stable, snake_case code of this reason.
     pub fn code(&self) -> &'static str {
@@ -139,6 +142,7 @@ impl Reason {
             TooLarge { limit } => vec![("limit", s(limit))],
             NotDatetime => vec![("example", DATETIME_EXAMPLE.into())],
             NotUrl => vec![("http", "http://".into()), ("https", "https://".into())],
+            NotAppPath => vec![("pages", APP_PAGES.into())],
             NotOption { value, options } => {
                 vec![("value", value.clone()), ("options", options.join(", "))]
             }
@@ -244,8 +248,8 @@ impl Reason {
                 ("example", "#2e7d32".into()),
             ],
             Text(t) => vec![("text", t.clone())],
-            Required | NotInteger | NotDecimal | NotBoolean | NotAppPath | NotDate | NotEmail
-            | NotPhone | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
+            Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
+            | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin

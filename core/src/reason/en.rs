@@ -18,7 +18,7 @@ impl fmt::Display for Reason {
             NotEmail => f.write_str("must be an e-mail address"),
             NotPhone => f.write_str("must be a phone number (digits, spaces, + - ( ) only)"),
             NotUrl => f.write_str("must be an http:// or https:// address"),
-            NotAppPath => f.write_str("must be a page of the application: /e/…, /p/…, /inbox or /"),
+            NotAppPath => write!(f, "must be a page of the application: {}", super::code::APP_PAGES),
             NotRecordId => f.write_str("must be a record id"),
             NotUserId => f.write_str("must be a user id"),
             NotOptionList => f.write_str("must be a list of option values"),

@@ -19,7 +19,7 @@ pub(super) fn render(r: &Reason) -> String {
         NotEmail => "必须是有效的邮箱地址".into(),
         NotPhone => "必须是电话号码（数字、空格、+ - ( )）".into(),
         NotUrl => format!("必须是 {} 或 {} 开头的网址", param("http"), param("https")),
-        NotAppPath => "必须是本系统的页面：/e/…、/p/…、/inbox 或 /".into(),
+        NotAppPath => format!("必须是本系统的页面：{}", param("pages")),
         NotRecordId => "请选择一条记录".into(),
         NotUserId => "请选择一位用户".into(),
         NotOptionList => "必须是选项值的列表".into(),

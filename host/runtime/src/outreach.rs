@@ -23,6 +23,9 @@ pub struct Notice {
 /// inbox (or their mail) in one call.
 pub const NOTICES_PER_CALL: usize = 1000;
 
+/// Time kept back from a request for the plugin to deal with its outcome within the call.
+const ANSWER_MARGIN: Duration = Duration::from_millis(300);
+
 /// Methods a plugin may use, and request headers it may not set (the sender sets them, or they
 /// would let a plugin speak for the host).
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -157,7 +160,12 @@ impl HostState {
                     .into(),
             ));
         }
-        let left = self.time_left().min(MAX_REQUEST_TIME);
+        // What is left of the call, less a margin for the plugin to handle the answer (or the
+        // failure) before its own deadline.
+        let left = self
+            .time_left()
+            .saturating_sub(ANSWER_MARGIN)
+            .min(MAX_REQUEST_TIME);
         if left < Duration::from_millis(20) {
             return Err(PluginFailure::Failed(
                 "no time is left in this call for a request".into(),
