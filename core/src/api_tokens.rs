@@ -245,7 +245,16 @@ impl Store {
                     db::time_text(now + chrono::Duration::days(new.days)),
                 ),
             )?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            let whose = crate::audit::username(tx, user)?;
+            crate::audit::by(
+                tx,
+                access,
+                "api_token_issued",
+                &whose,
+                &serde_json::json!({"name": name, "scopes": scopes, "days": new.days}),
+            )?;
+            Ok(id)
         })?;
         let token = self.read(|c| {
             Ok(c.query_row(
@@ -272,11 +281,21 @@ impl Store {
     /// Revokes a token: its user's, the one who issued it, or an administrator.
     pub fn revoke_api_token(&self, access: &Access, id: i64) -> Result<()> {
         let changed = self.write(|tx| {
-            Ok(tx.execute(
+            let n = tx.execute(
                 "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?3)
                  WHERE id = ?1 AND (?2 OR user_id = ?4 OR created_by = ?4)",
                 (id, access.is_admin(), db::now_text(), access.user_id),
-            )?)
+            )?;
+            if n > 0 {
+                crate::audit::by(
+                    tx,
+                    access,
+                    "api_token_revoked",
+                    &id.to_string(),
+                    &serde_json::json!({}),
+                )?;
+            }
+            Ok(n)
         })?;
         if changed == 0 {
             return Err(Error::NotFound(format!("no token with id {id}")));

@@ -33,6 +33,15 @@ pub const ACTIONS: &[&str] = &[
     "plugin_rolled_back",
     "plugin_removed",
     "plugin_configured",
+    "workflow_saved",
+    "workflow_removed",
+    "webhook_created",
+    "webhook_changed",
+    "webhook_secret_rotated",
+    "webhook_removed",
+    "api_token_issued",
+    "api_token_revoked",
+    "settings_changed",
 ];
 
 /// One entry.

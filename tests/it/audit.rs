@@ -81,6 +81,41 @@ fn who_did_what_when_and_from_where() {
         "good"
     );
 
+    // Workflows, webhooks and API tokens too (never a secret).
+    let wf = admin.put(
+        "/api/v1/workflows/customer",
+        &json!({"state_field": "status", "transitions": [
+            {"name": "win", "label": {"en": "Win", "zh-CN": "成交"}, "from": ["lead"], "to": "customer"}]}),
+    );
+    assert_eq!(wf.status, 200, "{}", wf.text);
+    assert_eq!(
+        entries(&admin, "action=workflow_saved")[0]["detail"]["transitions"],
+        json!(["win"])
+    );
+    let hook = admin.post(
+        "/api/v1/webhooks",
+        &json!({"name": "ERP", "url": "https://erp.example.com/hook", "entity": "customer", "events": ["created"]}),
+    );
+    assert_eq!(hook.status, 201, "{}", hook.text);
+    let created = entries(&admin, "action=webhook_created");
+    assert_eq!(created[0]["target"], "ERP");
+    let secret = hook.body["secret"].as_str().unwrap();
+    assert!(
+        !created[0].to_string().contains(secret),
+        "no secret in the log"
+    );
+    let token = amy.post(
+        "/api/v1/tokens",
+        &json!({"name": "sync", "scopes": ["customer:read"], "days": 30}),
+    );
+    assert_eq!(token.status, 201, "{}", token.text);
+    let issued = entries(&admin, "action=api_token_issued");
+    assert_eq!(issued[0]["target"], "amy", "{issued:?}");
+    assert_eq!(issued[0]["actor"], amy_id);
+    assert!(!issued[0]
+        .to_string()
+        .contains(token.body["secret"].as_str().unwrap()));
+
     // Filters and paging: text, a person, newest first, one at a time.
     assert_eq!(entries(&admin, "q=credit_limit").len(), 1);
     assert!(entries(&admin, &format!("actor={amy_id}"))

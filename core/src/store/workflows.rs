@@ -124,6 +124,14 @@ impl Store {
                    updated_by = excluded.updated_by, updated_at = excluded.updated_at",
                 (entity, &text, access.user_id, db::now_text()),
             )?;
+            let names: Vec<&str> = wf.transitions.iter().map(|t| t.name.as_str()).collect();
+            crate::audit::by(
+                c,
+                access,
+                "workflow_saved",
+                entity,
+                &serde_json::json!({"state_field": wf.state_field, "transitions": names}),
+            )?;
             Ok(())
         })?;
         self.load_workflows()?;
@@ -148,7 +156,17 @@ impl Store {
                  WHERE entity = ?1 AND status = 'pending'",
                 (entity, db::now_text()),
             )?;
-            Ok(c.execute("DELETE FROM workflows WHERE entity = ?1", [entity])?)
+            let n = c.execute("DELETE FROM workflows WHERE entity = ?1", [entity])?;
+            if n > 0 {
+                crate::audit::by(
+                    c,
+                    access,
+                    "workflow_removed",
+                    entity,
+                    &serde_json::json!({}),
+                )?;
+            }
+            Ok(n)
         })?;
         self.load_workflows()?;
         if n == 0 {

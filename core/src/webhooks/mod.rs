@@ -203,7 +203,15 @@ impl Store {
                     db::now_text(),
                 ),
             )?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            crate::audit::by(
+                tx,
+                access,
+                "webhook_created",
+                input.name.trim(),
+                &audit_detail(input),
+            )?;
+            Ok(id)
         })?;
         self.load_webhooks()?;
         self.webhook(access, id)
@@ -219,6 +227,13 @@ impl Store {
         access.require_admin()?;
         let filter = self.check_webhook(input)?;
         let n = self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "webhook_changed",
+                input.name.trim(),
+                &audit_detail(input),
+            )?;
             Ok(tx.execute(
                 "UPDATE webhooks SET name = ?2, url = ?3, entity = ?4, events = ?5, filter = ?6,
                  active = ?7 WHERE id = ?1",
@@ -245,6 +260,13 @@ impl Store {
     pub fn rotate_webhook_secret(&self, access: &Access, id: i64) -> Result<Webhook> {
         access.require_admin()?;
         let n = self.write(|tx| {
+            crate::audit::by(
+                tx,
+                access,
+                "webhook_secret_rotated",
+                &id.to_string(),
+                &serde_json::json!({}),
+            )?;
             Ok(tx.execute(
                 "UPDATE webhooks SET secret = ?2 WHERE id = ?1",
                 (id, format!("whsec_{}", random_token())),
@@ -259,12 +281,30 @@ impl Store {
     /// Removes a subscription with its deliveries.
     pub fn delete_webhook(&self, access: &Access, id: i64) -> Result<()> {
         access.require_admin()?;
-        let n = self.write(|tx| Ok(tx.execute("DELETE FROM webhooks WHERE id = ?1", [id])?))?;
+        let n = self.write(|tx| {
+            let n = tx.execute("DELETE FROM webhooks WHERE id = ?1", [id])?;
+            if n > 0 {
+                crate::audit::by(
+                    tx,
+                    access,
+                    "webhook_removed",
+                    &id.to_string(),
+                    &serde_json::json!({}),
+                )?;
+            }
+            Ok(n)
+        })?;
         if n == 0 {
             return Err(Error::NotFound(format!("no webhook with id {id}")));
         }
         self.load_webhooks()
     }
+}
+
+/// A subscription's settings as the audit log keeps them (not its secret).
+fn audit_detail(input: &WebhookInput) -> serde_json::Value {
+    serde_json::json!({"url": input.url, "entity": input.entity, "events": input.events,
+                       "active": input.active})
 }
 
 #[cfg(test)]

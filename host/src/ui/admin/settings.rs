@@ -115,11 +115,19 @@ pub async fn save_settings(
             status,
         );
     };
+    let by = caller.user.id;
     let outcome = state
         .blocking(move |s| {
             s.transaction(|| {
                 s.set_default_locale(language)?;
-                s.set_time_zone(zone)
+                s.set_time_zone(zone)?;
+                s.audit(
+                    Some(by),
+                    "",
+                    "settings_changed",
+                    "",
+                    &json!({"language": language.as_str(), "time_zone_minutes": zone}),
+                )
             })
         })
         .await;
