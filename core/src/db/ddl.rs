@@ -128,6 +128,35 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
     Ok(())
 }
 
+/// Drops the composite indexes of an entity type's table that its definition no longer declares
+/// (a plugin upgrade that replaced one), so writes stop maintaining them.
+pub(crate) fn drop_undeclared_composites(
+    conn: &Connection,
+    entity: &str,
+    declared: &[Vec<String>],
+) -> Result<()> {
+    let keep: Vec<String> = declared
+        .iter()
+        .map(|cols| {
+            let names: Vec<&str> = cols.iter().map(String::as_str).collect();
+            index_name("cx", entity, &names)
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect();
+    let prefix = format!("cx_{entity}:");
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1")?
+        .query_map([table(entity).trim_matches('"')], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in existing {
+        if name.starts_with(&prefix) && !keep.contains(&name) {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a composite index over some columns (declared by an entity definition; names are
 /// checked before they get here).
 pub(crate) fn ensure_composite_index(

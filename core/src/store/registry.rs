@@ -264,6 +264,7 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
     for ix in &def.indexes {
         ddl::ensure_composite_index(conn, &def.name, ix)?;
     }
+    ddl::drop_undeclared_composites(conn, &def.name, &def.indexes)?;
     let declared: HashSet<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
     for (name, old) in &stored {
         if old.origin == *origin && !declared.contains(name.as_str()) {
@@ -380,5 +381,50 @@ impl Store {
         let schema = self.read(load)?;
         *self.schema.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(schema);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{EntityDef, FieldDef, FieldType, Label, Origin};
+    use crate::{Store, StoreOptions};
+
+    fn indexes(s: &Store) -> Vec<String> {
+        s.read(|c| {
+            Ok(c.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'r_box'
+                 AND name LIKE 'cx%' ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_upgrade_that_replaces_a_composite_index_drops_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let def = |ix: Vec<Vec<String>>| EntityDef {
+            name: "box".into(),
+            label: Label::new("Box", "箱"),
+            fields: ["a", "b", "c"]
+                .iter()
+                .map(|n| FieldDef::new(n, FieldType::Integer, n, n))
+                .collect(),
+            title_field: None,
+            kanban_field: None,
+            layout: None,
+            indexes: ix,
+        };
+        let plugin = Origin::Plugin("p".into());
+        let ab = vec!["a".to_string(), "b".to_string()];
+        let abc = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        s.apply_base(&plugin, &[def(vec![ab.clone()])]).unwrap();
+        assert_eq!(indexes(&s), ["cx_box:a:b"]);
+        s.apply_base(&plugin, &[def(vec![abc])]).unwrap();
+        assert_eq!(indexes(&s), ["cx_box:a:b:c"], "the replaced one is gone");
+        s.apply_base(&plugin, &[def(vec![])]).unwrap();
+        assert!(indexes(&s).is_empty());
     }
 }

@@ -51,10 +51,17 @@ impl Capabilities {
             && (!self.emit || approved.emit)
             && (!self.elevate || approved.elevate)
             && (!self.notify || approved.notify)
-            && self
-                .outbound_hosts
-                .iter()
-                .all(|h| approved.outbound_hosts.contains(h))
+            && self.outbound_hosts.iter().all(|h| {
+                // By meaning: `https://API.x/` is `https://api.x:443`, and `:*` covers a port.
+                let approved_hosts = approved
+                    .outbound_hosts
+                    .iter()
+                    .filter_map(|a| crate::outbound::AllowedHost::parse(a).ok());
+                match crate::outbound::AllowedHost::parse(h) {
+                    Ok(wanted) => approved_hosts.into_iter().any(|a| a.covers(&wanted)),
+                    Err(_) => approved.outbound_hosts.contains(h),
+                }
+            })
     }
 }
 
@@ -95,5 +102,21 @@ mod tests {
             ..b
         };
         assert!(calling.within(&approved));
+        let written_otherwise = Capabilities {
+            outbound_hosts: vec![
+                "https://API.example.com:443/".into(),
+                "http://127.0.0.1:8080".into(),
+            ],
+            ..Default::default()
+        };
+        assert!(
+            written_otherwise.within(&approved),
+            "the same origins, written otherwise"
+        );
+        let other_port = Capabilities {
+            outbound_hosts: vec!["https://api.example.com:8443".into()],
+            ..Default::default()
+        };
+        assert!(!other_port.within(&approved));
     }
 }

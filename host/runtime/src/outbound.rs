@@ -123,6 +123,14 @@ impl AllowedHost {
         Ok(AllowedHost { scheme, host, port })
     }
 
+    /// Does this origin cover everything `other` names (same scheme and host; any port, or the
+    /// same one)? Approvals compare origins by meaning, not by how they were written.
+    pub fn covers(&self, other: &AllowedHost) -> bool {
+        self.scheme == other.scheme
+            && self.host == other.host
+            && (self.port.is_none() || self.port == other.port)
+    }
+
     /// Does this origin cover `target`?
     pub fn allows(&self, target: &Target) -> bool {
         self.scheme == target.scheme

@@ -106,13 +106,16 @@ impl HostState {
         let id = self.grant().id().to_string();
         let target = Target::parse(&request.url)
             .map_err(|e| PluginFailure::Invalid(e.clone(), vec![("url".into(), e)]))?;
-        let approved = self
-            .grant()
-            .approved
-            .outbound_hosts
-            .iter()
-            .filter_map(|h| AllowedHost::parse(h).ok())
-            .any(|h| h.allows(&target));
+        // Both asked for by this version's manifest and approved: an upgrade that asks for
+        // less reaches less, whatever an earlier version had approved.
+        let covered = |list: &[String]| {
+            list.iter()
+                .filter_map(|h| AllowedHost::parse(h).ok())
+                .any(|h| h.allows(&target))
+        };
+        let grant = self.grant();
+        let approved = covered(&grant.approved.outbound_hosts)
+            && covered(&grant.manifest.capabilities.outbound_hosts);
         if !approved {
             return Err(PluginFailure::Denied(format!(
                 "plugin '{id}' was not granted outbound HTTP to {}://{}:{} \
