@@ -37,6 +37,7 @@ mod plugin_trust;
 mod plugins;
 mod query;
 mod records;
+mod role_dashboards;
 mod sales;
 mod schema;
 mod sdk;

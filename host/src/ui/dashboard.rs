@@ -1,4 +1,6 @@
-//! The dashboard: tiles per entity type, customers by status, plugin widgets.
+//! The dashboard: tiles per entity type, customers by status, my activities, approvals
+//! waiting, plugin widgets — less what an administrator hid for the reader's role
+//! (`admin/dashboards.rs`).
 
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
@@ -18,6 +20,11 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     let store = state.store().clone();
     let schema = store.schema();
     let mut ctx = base(&state, &caller, "/");
+    // What this role's dashboard leaves out.
+    let hidden = store
+        .dashboard_hidden(&caller.access.role.name)
+        .unwrap_or_default();
+    let shows = |section: &str| !hidden.iter().any(|h| h == section);
     // Tiles for the record types of the caller's menu (the types they work on), not for every
     // type they may read: plugins' internal types (targets, ratings, …) stay off.
     let mut tiles = Vec::new();
@@ -31,7 +38,7 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         .collect();
     let mut seen = Vec::new();
     for name in menu_types {
-        if seen.contains(&name) || tiles.len() >= MAX_TILES {
+        if !shows("tiles") || seen.contains(&name) || tiles.len() >= MAX_TILES {
             continue;
         }
         let Some(e) = schema.entity(&name) else {
@@ -46,7 +53,7 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         seen.push(name);
     }
     let mut status_chart = Json::Null;
-    if caller.access.permission("customer").read {
+    if shows("status_chart") && caller.access.permission("customer").read {
         if let Some(f) = schema.entity("customer").and_then(|e| e.field("status")) {
             let counts: Vec<(String, i64)> = f
                 .def
@@ -73,6 +80,9 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     let mut widgets = Vec::new();
     for p in state.plugins().calls().list().iter() {
         for w in &p.manifest.widgets {
+            if !shows(&format!("widget:{}/{}", p.manifest.id, w.name)) {
+                continue; // not asked for: the plugin is not called
+            }
             let req = qingguan_runtime::HttpRequest {
                 method: "GET".into(),
                 path: w.route.clone(),
@@ -107,7 +117,10 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
                    "to": state_label(&state, &caller, &a.entity, Some(&a.to_state)), "step": a.step + 1, "steps": a.steps})
         })
         .collect();
-    ctx.insert("waiting".into(), json!(waiting));
+    ctx.insert(
+        "waiting".into(),
+        json!(if shows("waiting") { waiting } else { vec![] }),
+    );
     // My activities due today or overdue, not done.
     // "Today" in the reader's time zone.
     let today = chrono::Utc::now()
@@ -136,7 +149,10 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
                "overdue": a.get("due_on").to_text() < today})
     })
     .collect();
-    ctx.insert("my_activities".into(), json!(due));
+    ctx.insert(
+        "my_activities".into(),
+        json!(if shows("my_activities") { due } else { vec![] }),
+    );
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));

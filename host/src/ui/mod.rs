@@ -114,6 +114,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/roles", get(admin::roles))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/dashboards",
+            get(admin::dashboards).post(admin::save_dashboards),
+        )
         .route("/admin/audit.csv", get(admin::audit_export))
         .route("/admin/workflows", get(admin::workflows))
         .route(

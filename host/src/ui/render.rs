@@ -32,6 +32,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_webhooks.html"),
             ),
             (
+                "admin_dashboards.html",
+                include_str!("templates/admin_dashboards.html"),
+            ),
+            (
                 "admin_audit.html",
                 include_str!("templates/admin_audit.html"),
             ),
@@ -118,6 +122,7 @@ pub fn strings(locale: Locale) -> Json {
         "email",
         "webhooks",
         "audit_log",
+        "dashboards",
         "export_xlsx",
         "import",
         "inbox",

@@ -3,6 +3,7 @@
 
 mod audit;
 mod builtin_plugins;
+mod dashboards;
 mod plugin_jobs;
 mod plugin_words;
 mod plugins;
@@ -15,6 +16,7 @@ mod workflows;
 
 pub use audit::{audit, audit_export};
 pub use builtin_plugins::install_builtin;
+pub use dashboards::{dashboards, save_dashboards};
 pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use settings::{save_settings, settings};

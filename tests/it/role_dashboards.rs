@@ -1,0 +1,93 @@
+//! Dashboards per role: an administrator leaves sections out for a role (customers by status,
+//! a plugin widget); people of that role no longer see them, other roles still do; the choice
+//! reads back, is recorded in the audit log, and is the administrators' alone.
+
+use qingguan_tests::{customer, install, TestServer, ADMIN_PASSWORD, USER_PASSWORD};
+
+#[test]
+fn each_role_sees_the_dashboard_its_administrator_chose() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    assert_eq!(install(&admin, "qingguan-sales", true).status, 201);
+    admin.create("customer", customer("恒信科技"));
+    s.user("rep", "sales", "east");
+    s.user("boss", "manager", "east");
+    let rep = s.ui_login("rep", USER_PASSWORD);
+    let boss = s.ui_login("boss", USER_PASSWORD);
+    let before = rep.get("/", "zh-CN");
+    assert!(
+        before.text.contains("客户状态") || before.text.contains("class=\"chart\""),
+        "the chart shows by default: {}",
+        before.text
+    );
+    assert!(before.text.contains("<h2>销售管道</h2>"), "{}", before.text);
+
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let page = ui.get("/admin/dashboards", "zh-CN");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("首页设置")
+            && page
+                .text
+                .contains("data-section=\"widget:sales&#x2f;pipeline\"")
+            && page
+                .text
+                .contains("name=\"show.sales\" value=\"status_chart\""),
+        "{}",
+        page.text
+    );
+    // Everything ticked for every role except, for sales: the chart and the pipeline widget.
+    let roles = ["admin", "manager", "sales", "hr", "finance"];
+    let sections = [
+        "tiles",
+        "status_chart",
+        "my_activities",
+        "waiting",
+        "widget:sales/pipeline",
+        "widget:sales/my_overdue_followups",
+    ];
+    let mut form: Vec<(String, String)> = Vec::new();
+    for r in roles {
+        for sec in sections {
+            if r == "sales" && (sec == "status_chart" || sec == "widget:sales/pipeline") {
+                continue;
+            }
+            form.push((format!("show.{r}"), sec.to_string()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = ui.post("/admin/dashboards", "zh-CN", &pairs);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("已保存"), "{}", saved.text);
+    assert!(
+        saved
+            .text
+            .contains("name=\"show.sales\" value=\"status_chart\" aria-label"),
+        "reads back unticked"
+    );
+
+    let after = rep.get("/", "zh-CN");
+    assert!(!after.text.contains("class=\"chart\""), "{}", after.text);
+    assert!(!after.text.contains("<h2>销售管道</h2>"), "{}", after.text);
+    assert!(
+        after.text.contains("我的逾期跟进"),
+        "the other widget stays: {}",
+        after.text
+    );
+    let manager = boss.get("/", "zh-CN");
+    assert!(
+        manager.text.contains("<h2>销售管道</h2>"),
+        "managers keep it: {}",
+        manager.text
+    );
+
+    // Recorded; and nobody else may change it.
+    let log = admin.get("/api/v1/audit?q=dashboard:sales").body;
+    assert_eq!(
+        log["items"][0]["detail"]["hidden"][0], "status_chart",
+        "{log}"
+    );
+    let forged = rep.post("/admin/dashboards", "zh-CN", &[("show.sales", "tiles")]);
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    assert!(!rep.get("/", "zh-CN").text.contains("<h2>销售管道</h2>"));
+}
