@@ -203,6 +203,16 @@ fn tasks_and_announcements_reach_the_right_people() {
         json!({"title": "回访恒信", "assignee": amy_id, "due_on": yesterday, "owner": amy_id}),
     );
     assert_eq!(late["state"], "open");
+    // Amy is told who gave her what, with a link; a task she gives herself tells nobody.
+    let told = crate::outreach::plugin_notes(&amy);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        told[0]["params"]["en"],
+        format!("mia gave you a task: 回访恒信, due {yesterday}")
+    );
+    assert_eq!(told[0]["link"], format!("/e/task/{}", late["id"]));
+    amy.create("task", json!({"title": "自己的事", "assignee": amy_id}));
+    assert_eq!(crate::outreach::plugin_notes(&amy).len(), 1);
     let mine = amy.get("/api/v1/plugins/oa/tasks");
     assert!(
         mine.text.contains("回访恒信") && mine.text.contains("data-overdue"),
@@ -233,6 +243,23 @@ fn tasks_and_announcements_reach_the_right_people() {
         "announcement",
         json!({"title": "HR only", "body": "x", "audience_role": "hr"}),
     );
+    // Each announcement tells its audience (not its author).
+    let heard = |c: &Client| -> Vec<String> {
+        crate::outreach::plugin_notes(c)
+            .iter()
+            .filter_map(|n| n["params"]["zh"].as_str().map(str::to_string))
+            .filter(|t| t.starts_with("新公告"))
+            .collect()
+    };
+    let mut amy_heard = heard(&amy);
+    amy_heard.sort();
+    assert_eq!(
+        amy_heard,
+        ["新公告：东区周会改期", "新公告：全员：年终总结"]
+    );
+    assert_eq!(heard(&bob), ["新公告：全员：年终总结"], "west is not east");
+    assert!(heard(&hana).is_empty(), "the author is not told");
+    assert_eq!(heard(&mia).len(), 2);
     let json_of = |c: &Client| {
         c.send(
             reqwest::Method::GET,

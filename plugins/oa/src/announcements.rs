@@ -41,7 +41,7 @@ pub fn before_receipt(op: WriteOp, fields: &mut Fields) -> Result<()> {
     Ok(())
 }
 
-fn addressed_to(a: &Record, role: &str, team: &str) -> bool {
+pub(crate) fn addressed_to(a: &Record, role: &str, team: &str) -> bool {
     let wanted = |field: &str, mine: &str| {
         a.str(field)
             .map(str::trim)

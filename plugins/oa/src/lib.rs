@@ -1,10 +1,12 @@
 //! OA (办公): tasks and to-dos, announcements with read receipts, leave requests with working
 //! days and balances, and expense claims with lines — the two request forms running on the
-//! workflow engine an administrator configures. Built only on the Qingguan SDK (1.2).
+//! workflow engine an administrator configures. Tasks given to someone and new announcements notify
+//! the people concerned. Built only on the Qingguan SDK (1.3).
 
 pub mod announcements;
 pub mod claims;
 pub mod leave;
+pub mod notices;
 pub mod tasks;
 
 use qingguan_plugin_sdk::*;
@@ -28,7 +30,21 @@ impl Plugin for Oa {
         }
     }
 
-    fn after_write(_op: WriteOp, entity: &str, record: &Record) -> Result<()> {
+    fn after_write(op: WriteOp, entity: &str, record: &Record) -> Result<()> {
+        match (op, entity) {
+            (WriteOp::Create, "task") => {
+                if let Some(assignee) = record.i64("assignee") {
+                    return notices::task_assigned(
+                        record.id,
+                        assignee,
+                        record.str("title").unwrap_or_default(),
+                        record.str("due_on"),
+                    );
+                }
+            }
+            (WriteOp::Create, "announcement") => return notices::announced(record),
+            _ => {}
+        }
         if entity == "expense_line" {
             if let Some(claim) = record.i64("claim") {
                 return claims::retotal(claim);

@@ -17,6 +17,16 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
     if let Some(assignee) = fields.i64("assignee") {
         if before.is_none_or(|b| b.i64("assignee") != Some(assignee)) {
             fields.set("owner", assignee);
+            // Handed over to someone else: they hear of it (a new task: after its write).
+            if let Some(b) = before {
+                let title = fields
+                    .str("title")
+                    .or(b.str("title"))
+                    .unwrap_or_default()
+                    .to_string();
+                let due = fields.str("due_on").or(b.str("due_on")).map(str::to_string);
+                crate::notices::task_assigned(b.id, assignee, &title, due.as_deref())?;
+            }
         }
     }
     let state = fields

@@ -2,8 +2,8 @@
 //! then fails), and one that sends the outbound request its body describes and reports the
 //! answer or the error by kind.
 
-use qingguan_plugin_sdk::outreach::{self, Fetch, Notice};
 use qingguan_plugin_sdk::host;
+use qingguan_plugin_sdk::outreach::{self, Fetch, Notice};
 use qingguan_plugin_sdk::*;
 
 struct Outreach;
