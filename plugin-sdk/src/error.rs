@@ -43,6 +43,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// The kind of error as a stable key: `not_found`, `denied`, `invalid`, `stale`, `unique`,
+    /// `conflict` or `failed` (for answers a program reads).
+    ///
+    /// ```
+    /// # use qingguan_plugin_sdk::Error;
+    /// assert_eq!(Error::not_found("deal 7").kind(), "not_found");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "not_found",
+            Error::Denied(_) => "denied",
+            Error::Invalid { .. } => "invalid",
+            Error::Stale(_) => "stale",
+            Error::Unique { .. } => "unique",
+            Error::Conflict(_) => "conflict",
+            Error::Failed(_) => "failed",
+        }
+    }
+
     /// A not-found error.
     ///
     /// ```

@@ -63,11 +63,8 @@ fn oa_server(with_workflows: bool) -> (TestServer, Client) {
 }
 
 /// Makes `manager` the manager of `user` (who approves their requests).
-fn reports_to(admin: &Client, user: i64, manager: i64) {
-    let path = format!("/api/v1/records/user/{user}");
-    let v = admin.get(&path).body["version"].as_i64().unwrap();
-    let r = admin.patch_v(&path, v, &json!({"manager": manager}));
-    assert_eq!(r.status, 200, "{}", r.text);
+pub(crate) fn reports_to(admin: &Client, user: i64, manager: i64) {
+    crate::outreach::set_user(admin, user, json!({"manager": manager}));
 }
 
 #[test]

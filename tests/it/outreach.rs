@@ -7,7 +7,7 @@ use crate::invitations::smtp_sink;
 use qingguan::{Config, MailSettings};
 use qingguan_tests::{install, Client, TestServer, USER_PASSWORD};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ fn fetch(c: &Client, body: Value) -> Value {
     r.body
 }
 
-fn set_user(admin: &Client, id: i64, fields: Value) {
+pub(crate) fn set_user(admin: &Client, id: i64, fields: Value) {
     let path = format!("/api/v1/records/user/{id}");
     let v = admin.get(&path).body["version"].as_i64().unwrap();
     let r = admin.patch_v(&path, v, &fields);
@@ -186,29 +186,7 @@ fn receiver() -> (u16, Got) {
             std::thread::spawn(move || {
                 let mut out = stream.try_clone().unwrap();
                 let mut reader = BufReader::new(stream);
-                let mut first = String::new();
-                reader.read_line(&mut first).unwrap_or(0);
-                let mut parts = first.split_whitespace();
-                let method = parts.next().unwrap_or("").to_string();
-                let path = parts.next().unwrap_or("").to_string();
-                let mut headers = Vec::new();
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = line.trim_end().split_once(':') {
-                        headers.push((k.trim().to_lowercase(), v.trim().to_string()));
-                    }
-                }
-                let len: usize = headers
-                    .iter()
-                    .find(|(k, _)| k == "content-length")
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap_or(());
+                let (method, path, headers, body) = crate::webhooks::read_request(&mut reader);
                 let body = String::from_utf8_lossy(&body).into_owned();
                 kept.lock()
                     .unwrap()

@@ -8,7 +8,7 @@ use qingguan::Config;
 use qingguan_tests::{customer, TestServer};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,31 +30,44 @@ impl Received {
     }
 }
 
+/// One HTTP/1.1 request read off a connection: method, path, headers (lower-case names) and
+/// the body its `content-length` announces.
+pub(crate) fn read_request(
+    reader: &mut impl BufRead,
+) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap_or(0);
+    let mut parts = first.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            headers.push((k.trim().to_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap_or(());
+    (method, path, headers, body)
+}
+
 /// A minimal HTTP receiver on `listener`, answering `status` to every request.
 fn receive(listener: TcpListener, status: u16, got: Arc<Mutex<Vec<Received>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut headers = Vec::new();
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap_or(0);
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.trim_end().split_once(':') {
-                    headers.push((k.trim().to_lowercase(), v.trim().to_string()));
-                }
-            }
-            let len: usize = headers
-                .iter()
-                .find(|(k, _)| k == "content-length")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).unwrap_or(());
+            let (_, _, headers, body) = read_request(&mut reader);
             got.lock().unwrap().push(Received {
                 headers,
                 body: String::from_utf8_lossy(&body).into_owned(),

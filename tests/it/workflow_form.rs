@@ -51,12 +51,7 @@ fn a_workflow_is_defined_with_the_form_and_holds() {
     let (amy_api, amy_id) = s.user("amy", "sales", "east");
     let (boss_api, boss_id) = s.user("boss", "manager", "east");
     s.user("fin", "finance", "hq");
-    let user = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
-    admin.patch_v(
-        &format!("/api/v1/records/user/{amy_id}"),
-        user["version"].as_i64().unwrap(),
-        &json!({"manager": boss_id}),
-    );
+    crate::oa::reports_to(&admin, amy_id, boss_id);
     let ui = s.ui_login("admin", ADMIN_PASSWORD);
 
     // A type without a workflow: the form, on its select field, with its states.
@@ -222,12 +217,7 @@ fn a_workflow_built_in_the_browser_is_approved_in_the_browser() {
     let (amy_api, amy_id) = s.user("amy", "sales", "east");
     let (boss_api, boss_id) = s.user("boss", "manager", "east");
     let (fin_api, _) = s.user("fin", "finance", "hq");
-    let user = admin.get(&format!("/api/v1/records/user/{amy_id}")).body;
-    admin.patch_v(
-        &format!("/api/v1/records/user/{amy_id}"),
-        user["version"].as_i64().unwrap(),
-        &json!({"manager": boss_id}),
-    );
+    crate::oa::reports_to(&admin, amy_id, boss_id);
     for c in [&admin, &amy_api, &boss_api, &fin_api] {
         assert_eq!(
             c.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"}))

@@ -55,18 +55,9 @@ fn sections(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
     out
 }
 
-fn roles(state: &AppState) -> Vec<String> {
-    state
-        .store()
-        .roles()
-        .iter()
-        .map(|r| r.name.clone())
-        .collect()
-}
-
 fn dashboards_page(state: &AppState, caller: &Caller, saved: bool, status: StatusCode) -> Response {
     let locale = locale_of(caller);
-    let roles = roles(state);
+    let roles = super::role_names(state);
     let hidden: Vec<Vec<String>> = roles
         .iter()
         .map(|r| state.store().dashboard_hidden(r).unwrap_or_default())
@@ -118,7 +109,7 @@ pub async fn save_dashboards(
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    let choices: Vec<(String, Vec<String>)> = roles(&state)
+    let choices: Vec<(String, Vec<String>)> = super::role_names(&state)
         .into_iter()
         .map(|role| {
             let field = format!("show.{role}");

@@ -38,6 +38,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::Locale;
 use serde::Deserialize;
 
+/// Every role's name, in order (for choices by role).
+pub(super) fn role_names(state: &AppState) -> Vec<String> {
+    state
+        .store()
+        .roles()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect()
+}
+
 /// A form posted by an administrator: a [`SignedForm`] (signed in, CSRF token checked) whose
 /// caller is also checked to be an administrator before the handler runs — so no admin
 /// handler can forget the check.

@@ -67,20 +67,10 @@ pub async fn workflows(State(state): State<AppState>, UiCaller(caller): UiCaller
     page(StatusCode::OK, "admin_workflows.html", Json::Object(ctx))
 }
 
-/// The role names, for the form's "who" choices.
-fn role_names(state: &AppState) -> Vec<String> {
-    state
-        .store()
-        .roles()
-        .iter()
-        .map(|r| r.name.clone())
-        .collect()
-}
-
 /// The form's model of a definition given as JSON (none when the form cannot show it).
 fn form_of(state: &AppState, caller: &Caller, e: &Entity, def: &Json) -> Option<Json> {
     let wf = qingguan_core::workflow::Workflow::from_json(def).ok()?;
-    super::workflow_form::model(e, &wf, &role_names(state), locale_of(caller))
+    super::workflow_form::model(e, &wf, &super::role_names(state), locale_of(caller))
 }
 
 fn editor(
@@ -152,7 +142,9 @@ pub async fn workflow(
         .unwrap_or(Json::Null);
     let text = serde_json::to_string_pretty(&current).unwrap_or_default();
     let form = match q.state_field.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => super::workflow_form::blank(&e, f, &role_names(&state), locale_of(&caller)),
+        Some(f) => {
+            super::workflow_form::blank(&e, f, &super::role_names(&state), locale_of(&caller))
+        }
         None => form_of(&state, &caller, &e, &current),
     };
     editor(&state, &caller, &e, &text, form, None, StatusCode::OK)

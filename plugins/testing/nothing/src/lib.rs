@@ -11,16 +11,7 @@ fn outcome<T: Into<Value>>(r: Result<T>) -> Value {
     match r {
         Ok(v) => json!({"ok": v.into()}),
         Err(e) => {
-            let kind = match &e {
-                Error::NotFound(_) => "not_found",
-                Error::Denied(_) => "denied",
-                Error::Invalid { .. } => "invalid",
-                Error::Stale(_) => "stale",
-                Error::Unique { .. } => "unique",
-                Error::Conflict(_) => "conflict",
-                Error::Failed(_) => "failed",
-            };
-            json!({"error": kind, "message": e.to_string()})
+            json!({"error": e.kind(), "message": e.to_string()})
         }
     }
 }

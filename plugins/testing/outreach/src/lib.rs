@@ -8,18 +8,6 @@ use qingguan_plugin_sdk::*;
 
 struct Outreach;
 
-fn kind(e: &Error) -> &'static str {
-    match e {
-        Error::NotFound(_) => "not_found",
-        Error::Denied(_) => "denied",
-        Error::Invalid { .. } => "invalid",
-        Error::Stale(_) => "stale",
-        Error::Unique { .. } => "unique",
-        Error::Conflict(_) => "conflict",
-        Error::Failed(_) => "failed",
-    }
-}
-
 fn report(r: Result<Value>) -> Response {
     match r {
         Ok(v) => Response::json(&json!({"ok": v})),
@@ -28,7 +16,7 @@ fn report(r: Result<Value>) -> Response {
                 Error::Invalid { fields, .. } => json!(fields),
                 _ => Value::Null,
             };
-            Response::json(&json!({"error": kind(&e), "fields": fields, "message": e.to_string()}))
+            Response::json(&json!({"error": e.kind(), "fields": fields, "message": e.to_string()}))
         }
     }
 }

@@ -15,18 +15,6 @@ fn three(tag: &str) -> Result<()> {
     Ok(())
 }
 
-fn kind(e: &Error) -> &'static str {
-    match e {
-        Error::NotFound(_) => "not_found",
-        Error::Denied(_) => "denied",
-        Error::Invalid { .. } => "invalid",
-        Error::Stale(_) => "stale",
-        Error::Unique { .. } => "unique",
-        Error::Conflict(_) => "conflict",
-        Error::Failed(_) => "failed",
-    }
-}
-
 fn report<T: Into<Value>>(r: Result<T>) -> Response {
     match r {
         Ok(v) => Response::json(&json!({"ok": v.into()})),
@@ -36,7 +24,7 @@ fn report<T: Into<Value>>(r: Result<T>) -> Response {
                 Error::Invalid { fields, .. } => json!(fields),
                 _ => Value::Null,
             };
-            Response::json(&json!({"error": kind(&e), "field": field, "message": e.to_string()}))
+            Response::json(&json!({"error": e.kind(), "field": field, "message": e.to_string()}))
         }
     }
 }
