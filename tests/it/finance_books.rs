@@ -366,3 +366,77 @@ fn kpi_figures_per_rep_for_appraisal_match_the_documents() {
     );
     assert_eq!(filtered.status, 422, "{}", filtered.text);
 }
+
+/// An invoice past its due date tells the rep responsible for its customer — once per due
+/// date, with what is still owed — and nothing is said of invoices not yet due, paid, or of
+/// other reps' customers.
+#[test]
+fn overdue_invoices_remind_the_customers_rep_once() {
+    let (s, admin, fin) = setup();
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (bob, _) = s.user("bob", "sales", "east");
+    let day = |offset: i64| {
+        (chrono::Utc::now().date_naive() + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mut c = customer("Late Co");
+    c["owner"] = json!(amy_id);
+    let c = admin.create("customer", c);
+    let issued = day(-40);
+    let late = document(
+        &fin,
+        json!({"customer": c["id"], "issued_on": issued, "due_on": day(-10)}),
+        "100",
+    );
+    document(
+        &fin,
+        json!({"customer": c["id"], "issued_on": issued, "due_on": day(10)}),
+        "50",
+    );
+    let paid = document(
+        &fin,
+        json!({"customer": c["id"], "issued_on": issued, "due_on": day(-5)}),
+        "30",
+    );
+    let p = fin.create(
+        "payment",
+        json!({"customer": c["id"], "received_on": day(-1), "amount": "30", "method": "bank"}),
+    );
+    assert_eq!(
+        act(&fin, "payment", &p["id"], "post", json!({})).status,
+        200
+    );
+    let allocated = act(
+        &fin,
+        "payment",
+        &p["id"],
+        "allocate",
+        json!({"invoices": {paid["id"].to_string(): "30"}}),
+    );
+    assert_eq!(allocated.status, 200, "{}", allocated.text);
+
+    let run = || {
+        let r = admin.post(
+            "/api/v1/plugins/finance/jobs/overdue_reminders?wait=true",
+            &json!({}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    run();
+    let told = crate::outreach::plugin_notes(&amy);
+    assert_eq!(told.len(), 1, "only the overdue, unpaid one: {told:?}");
+    let number = fin.get(&rec(&format!("invoice/{}", late["id"]))).body["number"].clone();
+    assert_eq!(
+        told[0]["params"]["en"],
+        format!(
+            "Invoice {} to Late Co fell due on {}: 100.00 still owed",
+            number.as_str().unwrap(),
+            day(-10)
+        )
+    );
+    assert_eq!(told[0]["link"], format!("/e/invoice/{}", late["id"]));
+    run();
+    assert_eq!(crate::outreach::plugin_notes(&amy).len(), 1, "once");
+    assert!(crate::outreach::plugin_notes(&bob).is_empty());
+}

@@ -14,6 +14,7 @@ mod page;
 pub mod payments;
 pub mod periods;
 pub mod profit;
+pub mod reminders;
 pub mod reports;
 pub mod sides;
 pub mod statements;
@@ -122,6 +123,7 @@ impl Plugin for Finance {
     fn job_step(name: &str, cursor: Option<&str>) -> Result<JobProgress> {
         match name {
             "date_lines" => books::date_lines(cursor),
+            "overdue_reminders" => reminders::overdue_reminders(cursor),
             _ => Err(Error::not_found(format!("no job {name}"))),
         }
     }
