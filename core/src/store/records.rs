@@ -252,6 +252,8 @@ impl Store {
                     .and_then(|i| i.created_at)
                     .map(db::time_text)
                     .unwrap_or_else(|| now.clone());
+                let created_text = created.clone();
+                let now_text = now.clone();
                 let mut cols = vec![
                     "version",
                     "owner",
@@ -271,10 +273,19 @@ impl Store {
                     access.user_id.map(Sql::Integer).unwrap_or(Sql::Null),
                     Sql::Text(now),
                 ];
-                for (name, v) in &values {
-                    if let Some(f) = e.field(name) {
-                        cols.push(ddl::column(name));
-                        params.push(sql::to_sql(&f.def, v));
+                // The record as stored, built from what is written (each value through its
+                // column's form, so a decimal carries its field's scale) — not read back.
+                let mut stored: BTreeMap<String, Value> = BTreeMap::new();
+                for f in &e.fields {
+                    let v = values.get(&f.def.name).cloned().unwrap_or(Value::Null);
+                    let column = sql::to_sql(&f.def, &v);
+                    stored.insert(
+                        f.def.name.clone(),
+                        sql::from_sql(&f.def, rusqlite::types::ValueRef::from(&column)),
+                    );
+                    if values.contains_key(&f.def.name) {
+                        cols.push(ddl::column(&f.def.name));
+                        params.push(column);
                     }
                 }
                 let marks = vec!["?"; cols.len()].join(", ");
@@ -300,8 +311,18 @@ impl Store {
                     "create"
                 };
                 write_history(tx, entity, id, 1, action, access.user_id, &changes)?;
-                let record = load(tx, &e, id)?
-                    .ok_or_else(|| Error::Database("inserted record vanished".into()))?;
+                let record = Record {
+                    entity: e.name.clone(),
+                    id,
+                    version: 1,
+                    owner,
+                    created_by: access.user_id,
+                    created_at: db::parse_time(&created_text),
+                    updated_by: access.user_id,
+                    updated_at: db::parse_time(&now_text),
+                    values: stored,
+                };
+                debug_assert_eq!(load(tx, &e, id).ok().flatten().as_ref(), Some(&record));
                 write_search(tx, &e, id, Some(&record.values), true)?;
                 self.enqueue_webhooks(tx, &e, "created", &record, None)?;
                 if entity == "activity" {
