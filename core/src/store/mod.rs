@@ -20,6 +20,7 @@ mod outbox;
 mod overlay;
 mod records;
 mod registry;
+mod rows;
 mod scope;
 mod storage;
 #[cfg(test)]

@@ -1,0 +1,108 @@
+//! A record's row: the columns every SELECT lists, building a record from its row, loading one,
+//! and what accompanies every write of it — its history row and its full-text entry.
+
+use crate::db::{self, ddl, sql};
+use crate::record::Record;
+use crate::schema::Entity;
+use crate::search::index_text;
+use crate::value::Value;
+use crate::Result;
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// System columns in the order every SELECT lists them.
+pub(super) const SYSTEM_SELECT: &str =
+    "id, version, owner, created_by, created_at, updated_by, updated_at";
+
+/// `SELECT` column list for an entity: system columns then every field column.
+pub(super) fn select_list(e: &Entity) -> String {
+    let mut s = SYSTEM_SELECT.to_string();
+    for f in &e.fields {
+        s.push_str(", ");
+        s.push_str(&ddl::column(&f.def.name));
+    }
+    s
+}
+
+/// Builds a record from a row selected with [`select_list`].
+pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
+    let mut values = BTreeMap::new();
+    for (i, f) in e.fields.iter().enumerate() {
+        values.insert(
+            f.def.name.clone(),
+            sql::from_sql(&f.def, row.get_ref(7 + i)?),
+        );
+    }
+    Ok(Record {
+        entity: e.name.clone(),
+        id: row.get(0)?,
+        version: row.get(1)?,
+        owner: row.get(2)?,
+        created_by: row.get(3)?,
+        created_at: db::parse_time(&row.get::<_, String>(4)?),
+        updated_by: row.get(5)?,
+        updated_at: db::parse_time(&row.get::<_, String>(6)?),
+        values,
+    })
+}
+
+/// Loads a record without any permission check.
+pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Record>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = ?1",
+        select_list(e),
+        ddl::table(&e.name)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id], |r| from_row(e, r)).optional()?)
+}
+
+pub(super) fn write_history(
+    conn: &Connection,
+    entity: &str,
+    id: i64,
+    version: i64,
+    action: &str,
+    user: Option<i64>,
+    changes: &BTreeMap<String, [Json; 2]>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (entity, record_id, version, action, user_id, at, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute((
+        entity,
+        id,
+        version,
+        action,
+        user,
+        db::now_text(),
+        serde_json::to_string(changes).unwrap_or_default(),
+    ))?;
+    Ok(())
+}
+
+/// Replaces (or, with `None`, removes) a record's full-text entry. A new record has none to
+/// remove (`fresh`), which saves a lookup on every create.
+pub(super) fn write_search(
+    conn: &Connection,
+    e: &Entity,
+    id: i64,
+    values: Option<&BTreeMap<String, Value>>,
+    fresh: bool,
+) -> Result<()> {
+    let fts = ddl::fts_table(&e.name);
+    if !fresh {
+        conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
+            .execute([id])?;
+    }
+    if let Some(values) = values {
+        let body = index_text(e, values);
+        if !body.is_empty() {
+            conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
+                .execute((id, body))?;
+        }
+    }
+    Ok(())
+}
