@@ -18,12 +18,14 @@ fn key(role: &str) -> String {
 pub fn is_section(section: &str) -> bool {
     SECTIONS.contains(&section)
         || section.strip_prefix("widget:").is_some_and(|w| {
+            // A plugin id is a-z, 0-9, _ and -; a widget's name is whatever its manifest says.
             w.split_once('/').is_some_and(|(p, n)| {
                 !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
                     && !n.is_empty()
                     && w.len() <= 200
-                    && w.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-/".contains(c))
+                    && !n.chars().any(char::is_control)
             })
         })
 }
@@ -95,12 +97,14 @@ mod tests {
     #[test]
     fn sections_are_known_or_plugin_widgets() {
         assert!(is_section("tiles") && is_section("widget:sales/pipeline"));
+        assert!(is_section("widget:sales/销售 管道.v2"), "any widget name");
         for bad in [
             "",
             "widget:",
             "widget:sales",
             "widget:/x",
-            "widget:a/<b>",
+            "widget:a b/x",
+            "widget:a/\n",
             "everything",
         ] {
             assert!(!is_section(bad), "{bad}");

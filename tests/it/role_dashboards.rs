@@ -16,7 +16,7 @@ fn each_role_sees_the_dashboard_its_administrator_chose() {
     let boss = s.ui_login("boss", USER_PASSWORD);
     let before = rep.get("/", "zh-CN");
     assert!(
-        before.text.contains("客户状态") || before.text.contains("class=\"chart\""),
+        before.text.contains("class=\"chart\""),
         "the chart shows by default: {}",
         before.text
     );
@@ -60,10 +60,13 @@ fn each_role_sees_the_dashboard_its_administrator_chose() {
     assert_eq!(saved.status, 200, "{}", saved.text);
     assert!(saved.text.contains("已保存"), "{}", saved.text);
     assert!(
-        saved
-            .text
-            .contains("name=\"show.sales\" value=\"status_chart\" aria-label"),
-        "reads back unticked"
+        saved.text.contains(
+            "name=\"show.sales\" value=\"status_chart\" aria-label=\"客户状态分布 · sales\" >"
+        ) && saved.text.contains(
+            "name=\"show.manager\" value=\"status_chart\" aria-label=\"客户状态分布 · manager\" checked>"
+        ),
+        "reads back: unticked for sales, ticked for managers: {}",
+        saved.text
     );
 
     let after = rep.get("/", "zh-CN");

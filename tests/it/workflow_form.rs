@@ -202,6 +202,29 @@ fn a_workflow_the_form_cannot_show_is_left_to_json() {
         page.text
     );
     assert!(page.text.contains("&quot;any&quot;") || page.text.contains("\"any\""));
+
+    // A flat condition, but on a field the form does not offer (hidden): saving the form would
+    // drop the guard, so the form is not offered either.
+    let flat = json!({"state_field": "status", "transitions": [
+        {"name": "submit", "label": {"en": "Submit", "zh-CN": "提交"}, "from": ["draft"], "to": "submitted",
+         "when": {"field": "note", "op": "set"}}]});
+    assert_eq!(admin.put("/api/v1/workflows/expense", &flat).status, 200);
+    assert!(ui
+        .get("/admin/workflows/expense", "en")
+        .text
+        .contains("data-workflow-form"));
+    let hidden = admin.patch(
+        "/api/v1/entities/expense/fields/note",
+        &json!({"hidden": true}),
+    );
+    assert_eq!(hidden.status, 200, "{}", hidden.text);
+    let page = ui.get("/admin/workflows/expense", "en");
+    assert!(
+        page.text.contains("rules the form cannot show")
+            && !page.text.contains("data-workflow-form"),
+        "{}",
+        page.text
+    );
 }
 
 /// In a real headless Chromium, in Chinese: the administrator builds the workflow with the form
@@ -292,6 +315,15 @@ fn a_workflow_built_in_the_browser_is_approved_in_the_browser() {
     save(&tab);
     let wf = admin.get("/api/v1/workflows/expense").body;
     assert_eq!(wf["transitions"].as_array().map(Vec::len), Some(2), "{wf}");
+    // Saved again from the form as it reads back, unchanged: the definition is the same.
+    go(&tab, &format!("{}/admin/workflows/expense", s.url));
+    wait_text(&tab, "新增流转");
+    save(&tab);
+    assert_eq!(
+        admin.get("/api/v1/workflows/expense").body,
+        wf,
+        "a round trip changes nothing"
+    );
     assert_eq!(
         wf["transitions"][1]["approval"][1]["approvers"],
         json!([{"role": "finance"}])

@@ -232,9 +232,9 @@ impl Store {
                 access,
                 "webhook_changed",
                 input.name.trim(),
-                &audit_detail(input),
+                &serde_json::json!({"id": id, "now": audit_detail(input)}),
             )?;
-            Ok(tx.execute(
+            let n = tx.execute(
                 "UPDATE webhooks SET name = ?2, url = ?3, entity = ?4, events = ?5, filter = ?6,
                  active = ?7 WHERE id = ?1",
                 (
@@ -246,7 +246,12 @@ impl Store {
                     filter,
                     input.active,
                 ),
-            )?)
+            )?;
+            if n == 0 {
+                // No such webhook: the entry written above goes with this transaction.
+                return Err(Error::NotFound(format!("no webhook with id {id}")));
+            }
+            Ok(n)
         })?;
         if n == 0 {
             return Err(Error::NotFound(format!("no webhook with id {id}")));
@@ -267,10 +272,14 @@ impl Store {
                 &id.to_string(),
                 &serde_json::json!({}),
             )?;
-            Ok(tx.execute(
+            let n = tx.execute(
                 "UPDATE webhooks SET secret = ?2 WHERE id = ?1",
                 (id, format!("whsec_{}", random_token())),
-            )?)
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound(format!("no webhook with id {id}")));
+            }
+            Ok(n)
         })?;
         if n == 0 {
             return Err(Error::NotFound(format!("no webhook with id {id}")));
@@ -301,9 +310,12 @@ impl Store {
     }
 }
 
-/// A subscription's settings as the audit log keeps them (not its secret).
+/// A subscription's settings as the audit log keeps them: not its secret, and its address
+/// without query or fragment (some receivers carry a credential there, and the log is never
+/// edited).
 fn audit_detail(input: &WebhookInput) -> serde_json::Value {
-    serde_json::json!({"url": input.url, "entity": input.entity, "events": input.events,
+    let url = input.url.split(['?', '#']).next().unwrap_or_default();
+    serde_json::json!({"url": url, "entity": input.entity, "events": input.events,
                        "active": input.active})
 }
 

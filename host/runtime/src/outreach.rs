@@ -43,7 +43,8 @@ const HEADERS_REFUSED: &[&str] = &[
 
 impl HostState {
     fn check_notify(&self) -> Result<(), PluginFailure> {
-        if self.grant().approved.notify {
+        // Asked for by the running version and approved.
+        if self.grant().approved.notify && self.grant().manifest.capabilities.notify {
             Ok(())
         } else {
             Err(PluginFailure::Denied(format!(

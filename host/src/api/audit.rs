@@ -48,12 +48,24 @@ pub(crate) fn audit_query(raw: Option<&str>) -> ApiResult<(AuditQuery, bool)> {
     Ok((q, csv))
 }
 
-/// The entries as CSV rows under `headings` (the API's machine keys, or the UI's words).
+/// A cell as a spreadsheet will not run it: text starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (a formula in Excel or WPS — a failed sign-in's typed name lands here) gets a
+/// leading `'`.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// The entries as CSV rows under `headings` (the API's machine keys, or the UI's words), every
+/// cell made inert for spreadsheets.
 pub(crate) fn audit_csv(headings: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(headings);
     for r in rows {
-        let _ = w.write_record(r);
+        let _ = w.write_record(r.iter().map(|c| inert(c)));
     }
     w.into_inner().unwrap_or_default()
 }

@@ -66,12 +66,14 @@ pub fn overdue_reminders(cursor: Option<&str>) -> Result<JobProgress> {
         ))
         .link(format!("/e/invoice/{}", inv.id));
         match outreach::notify_users(&[owner], &n) {
-            Ok(()) => told += 1,
-            // The rep has left: nobody to tell (the aging report still shows it).
+            Ok(()) => {
+                told += 1;
+                host::kv_set(&key, b"1")?;
+            }
+            // The rep has left: not told, so the customer's next owner will be.
             Err(Error::Invalid { fields, .. }) if fields.iter().any(|(f, _)| f == "users") => {}
             Err(e) => return Err(e),
         }
-        host::kv_set(&key, b"1")?;
     }
     Ok(match (page.items.last(), page.next_cursor) {
         (Some(last), Some(_)) => JobProgress::more(last.id.to_string(), told),

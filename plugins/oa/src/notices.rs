@@ -17,6 +17,14 @@ pub fn task_assigned(id: i64, assignee: i64, title: &str, due: Option<&str>) -> 
     if by == Some(assignee) {
         return Ok(());
     }
+    // Someone who has left is not told (and the task may still be given to them).
+    let active = host::elevated()
+        .get("user", assignee)
+        .map(|u| u.fields.bool("active") != Some(false))
+        .unwrap_or(false);
+    if !active {
+        return Ok(());
+    }
     let who = by
         .and_then(|u| host::elevated().get("user", u).ok())
         .and_then(|u| u.str("display_name").map(str::to_string))

@@ -113,11 +113,14 @@ pub async fn save_dashboards(
         .into_iter()
         .map(|role| {
             let field = format!("show.{role}");
-            let hidden = all
+            let mut hidden: Vec<String> = all
                 .iter()
                 .filter(|s| !form.iter().any(|(k, v)| *k == field && v == *s))
                 .cloned()
                 .collect();
+            // What is hidden but not on the page (a disabled plugin's widgets) stays hidden.
+            let before = state.store().dashboard_hidden(&role).unwrap_or_default();
+            hidden.extend(before.into_iter().filter(|h| !all.contains(h)));
             (role, hidden)
         })
         .collect();

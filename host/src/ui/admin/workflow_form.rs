@@ -116,6 +116,16 @@ fn condition_rows(c: &Option<Condition>) -> Option<(&'static str, Vec<Row>)> {
         other => other.to_string(),
     };
     let row = |c: &Condition| match c {
+        // A list item with a comma would come back as two items.
+        Condition::Field {
+            value: Json::Array(l),
+            ..
+        } if l
+            .iter()
+            .any(|x| x.as_str().is_some_and(|s| s.contains([',', '，']))) =>
+        {
+            None
+        }
         Condition::Field { field, op, value } => {
             Some((field.clone(), op_name(*op).to_string(), text(value)))
         }
@@ -123,6 +133,8 @@ fn condition_rows(c: &Option<Condition>) -> Option<(&'static str, Vec<Row>)> {
     };
     match c {
         None => Some(("all", vec![])),
+        // "none of nothing" never holds; the form would read it back as no condition.
+        Some(Condition::All { all: l } | Condition::Any { any: l }) if l.is_empty() => None,
         Some(Condition::All { all }) => Some(("all", all.iter().map(row).collect::<Option<_>>()?)),
         Some(Condition::Any { any }) => Some(("any", any.iter().map(row).collect::<Option<_>>()?)),
         Some(single) => Some(("all", vec![row(single)?])),
@@ -133,6 +145,9 @@ fn condition_rows(c: &Option<Condition>) -> Option<(&'static str, Vec<Row>)> {
 /// (the JSON editor then stands alone).
 pub(super) fn model(e: &Entity, wf: &Workflow, roles: &[String], locale: Locale) -> Option<Json> {
     let state_field = e.field(&wf.state_field)?;
+    if !shows_everything(e, wf, roles) {
+        return None;
+    }
     let states: Vec<Json> = state_field
         .def
         .options
@@ -195,6 +210,65 @@ pub(super) fn model(e: &Entity, wf: &Workflow, roles: &[String], locale: Locale)
         "transitions": transitions,
         "choices": choices(e, roles, locale),
     }))
+}
+
+/// Whether every field, role and state the workflow names is one the form offers — otherwise
+/// saving the form unchanged would drop it (a condition on a hidden field, a step whose
+/// approvers are a removed role: a guard or an approval lost).
+fn shows_everything(e: &Entity, wf: &Workflow, roles: &[String]) -> bool {
+    let offered = |name: &str| e.field(name).is_some_and(|f| !f.retired && !f.hidden);
+    let user_field = |name: &str| {
+        e.field(name)
+            .is_some_and(|f| !f.retired && !f.hidden && f.def.kind == FieldType::User)
+    };
+    let states: Vec<&str> = e
+        .field(&wf.state_field)
+        .map(|f| f.def.options.iter().map(|o| o.value.as_str()).collect())
+        .unwrap_or_default();
+    let who_ok = |w: &Who| match w {
+        Who::Owner | Who::OwnerManager => true,
+        Who::Role(r) => roles.contains(r),
+        Who::UserField(f) => user_field(f),
+        Who::User(_) => false,
+    };
+    fn fields_of(c: &Condition, out: &mut Vec<String>) {
+        match c {
+            Condition::All { all: l } | Condition::Any { any: l } => {
+                l.iter().for_each(|c| fields_of(c, out))
+            }
+            Condition::Field { field, .. } => out.push(field.clone()),
+        }
+    }
+    let state_ok = |s: &str| states.contains(&s);
+    let names_ok = wf.transitions.iter().all(|t| {
+        !t.name.is_empty()
+            && t.name.starts_with(|c: char| c.is_ascii_lowercase())
+            && t.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    });
+    let mut names: Vec<&str> = wf.transitions.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names_ok
+        && names.len() == wf.transitions.len()
+        && wf.initial.as_deref().is_none_or(state_ok)
+        && wf
+            .states
+            .iter()
+            .all(|(s, r)| state_ok(s) && r.required.iter().chain(&r.locked).all(|f| offered(f)))
+        && wf.transitions.iter().all(|t| {
+            let mut cond_fields = Vec::new();
+            if let Some(c) = &t.when {
+                fields_of(c, &mut cond_fields);
+            }
+            t.from.iter().all(|s| state_ok(s))
+                // Empty only in a refused form shown again (a stored one has passed the check).
+                && (t.to.is_empty() || state_ok(&t.to))
+                && t.who.iter().all(who_ok)
+                && cond_fields.iter().all(|f| offered(f))
+                && t.approval.iter().all(|s| s.approvers.iter().all(who_ok))
+        })
 }
 
 /// What the form's selects and checkboxes offer.

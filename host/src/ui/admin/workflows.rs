@@ -141,7 +141,16 @@ pub async fn workflow(
         .or_else(|| example(&e))
         .unwrap_or(Json::Null);
     let text = serde_json::to_string_pretty(&current).unwrap_or_default();
-    let form = match q.state_field.as_deref().filter(|f| !f.is_empty()) {
+    // Another state field starts a new workflow; the current one shows what is there.
+    let current_field = current["state_field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let form = match q
+        .state_field
+        .as_deref()
+        .filter(|f| !f.is_empty() && *f != current_field)
+    {
         Some(f) => {
             super::workflow_form::blank(&e, f, &super::role_names(&state), locale_of(&caller))
         }
