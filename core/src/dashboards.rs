@@ -72,6 +72,11 @@ impl Store {
         let mut hidden = hidden.to_vec();
         hidden.sort();
         hidden.dedup();
+        let mut current = self.dashboard_hidden(role)?;
+        current.sort();
+        if current == hidden {
+            return Ok(()); // nothing changed: nothing written, nothing in the audit log
+        }
         let text = serde_json::to_string(&hidden).unwrap_or_default();
         self.write(|tx| {
             tx.execute(

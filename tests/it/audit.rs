@@ -88,9 +88,31 @@ fn who_did_what_when_and_from_where() {
             {"name": "win", "label": {"en": "Win", "zh-CN": "成交"}, "from": ["lead"], "to": "customer"}]}),
     );
     assert_eq!(wf.status, 200, "{}", wf.text);
+    let saved = entries(&admin, "action=workflow_saved");
+    assert_eq!(saved[0]["detail"]["transitions"], json!(["win"]));
+    assert!(
+        saved[0]["detail"]["before"].is_null(),
+        "a first workflow replaces nothing"
+    );
     assert_eq!(
-        entries(&admin, "action=workflow_saved")[0]["detail"]["transitions"],
-        json!(["win"])
+        saved[0]["detail"]["after"]["transitions"][0]["to"],
+        "customer"
+    );
+    // Weakened: the entry holds what it was and what it is.
+    let wf2 = admin.put(
+        "/api/v1/workflows/customer",
+        &json!({"state_field": "status", "transitions": [
+            {"name": "win", "label": {"en": "Win", "zh-CN": "成交"}, "to": "customer"}]}),
+    );
+    assert_eq!(wf2.status, 200, "{}", wf2.text);
+    let again = entries(&admin, "action=workflow_saved");
+    assert_eq!(
+        again[0]["detail"]["before"]["transitions"][0]["from"],
+        json!(["lead"])
+    );
+    assert_eq!(
+        again[0]["detail"]["after"]["transitions"][0]["from"],
+        json!([])
     );
     let hook = admin.post(
         "/api/v1/webhooks",

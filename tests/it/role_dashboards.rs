@@ -84,8 +84,10 @@ fn each_role_sees_the_dashboard_its_administrator_chose() {
         manager.text
     );
 
-    // Recorded; and nobody else may change it.
-    let log = admin.get("/api/v1/audit?q=dashboard:sales").body;
+    // Recorded, once, for the one role that changed; and nobody else may change it.
+    let log = admin.get("/api/v1/audit?q=dashboard:").body;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["items"][0]["target"], "dashboard:sales", "{log}");
     assert_eq!(
         log["items"][0]["detail"]["hidden"][0], "status_chart",
         "{log}"

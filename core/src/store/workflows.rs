@@ -117,6 +117,12 @@ impl Store {
         wf.validate(e)?;
         let text = serde_json::to_string(&wf).unwrap_or_default();
         self.write(|c| {
+            // The definition it replaces, for the audit log: a weakened condition or a dropped
+            // approval shows there, not only the transitions' names.
+            let before: Option<String> = c
+                .prepare_cached("SELECT definition FROM workflows WHERE entity = ?1")?
+                .query_row([entity], |r| r.get(0))
+                .optional()?;
             c.execute(
                 "INSERT INTO workflows (entity, definition, updated_by, updated_at)
                  VALUES (?1, ?2, ?3, ?4)
@@ -130,7 +136,12 @@ impl Store {
                 access,
                 "workflow_saved",
                 entity,
-                &serde_json::json!({"state_field": wf.state_field, "transitions": names}),
+                &serde_json::json!({
+                    "state_field": wf.state_field,
+                    "transitions": names,
+                    "before": before.and_then(|t| serde_json::from_str::<Json>(&t).ok()),
+                    "after": wf,
+                }),
             )?;
             Ok(())
         })?;
