@@ -415,6 +415,24 @@ fn a_user_walks_through_the_ui() {
         .click()
         .unwrap();
     tab.wait_until_navigated().unwrap();
+    // Saved (the store says so: `wait_until_navigated` may return before the form's post has
+    // left), then shown ticked on a fresh page.
+    let start = Instant::now();
+    while !s
+        .store
+        .roles()
+        .iter()
+        .any(|r| r.name == "hr" && r.permission("contact").read)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the role was never saved"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    go(&tab, &format!("{}/admin/roles", s.url));
+    tab.wait_for_element("form[data-role=hr] input[name=\"contact.read\"]")
+        .unwrap();
     let hr_contact = tab
         .evaluate(
             "document.querySelector('form[data-role=hr] input[name=\"contact.read\"]').checked",
