@@ -62,10 +62,17 @@ pub(crate) fn shot(tab: &Tab, name: &str) {
 }
 
 pub(crate) fn go(tab: &Tab, url: &str) {
-    tab.navigate_to(url)
-        .unwrap()
-        .wait_until_navigated()
-        .unwrap();
+    // A navigation still under way (a form's post after a click) aborts this one
+    // (`net::ERR_ABORTED`): try again once it has landed.
+    for attempt in 0.. {
+        match tab.navigate_to(url).and_then(|t| t.wait_until_navigated()) {
+            Ok(_) => return,
+            Err(e) if attempt < 5 && e.to_string().contains("ERR_ABORTED") => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
 }
 
 pub(crate) fn text(tab: &Tab) -> String {
