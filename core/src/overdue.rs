@@ -120,31 +120,25 @@ mod tests {
             moved.as_object().unwrap(),
         )
         .unwrap();
-        let off = json!({"active": false});
-        let user = s.get(&Access::system(), "user", amy.id).unwrap();
-        s.update(
-            &Access::system(),
-            "user",
-            amy.id,
-            user.version,
-            off.as_object().unwrap(),
-        )
-        .unwrap();
+        let set_active = |on: bool| {
+            let user = s.get(&Access::system(), "user", amy.id).unwrap();
+            let patch = json!({ "active": on });
+            s.update(
+                &Access::system(),
+                "user",
+                amy.id,
+                user.version,
+                patch.as_object().unwrap(),
+            )
+            .unwrap();
+        };
+        set_active(false);
         assert_eq!(
             s.notify_overdue_activities(tomorrow).unwrap(),
             0,
             "inactive"
         );
-        let on = json!({"active": true});
-        let user = s.get(&Access::system(), "user", amy.id).unwrap();
-        s.update(
-            &Access::system(),
-            "user",
-            amy.id,
-            user.version,
-            on.as_object().unwrap(),
-        )
-        .unwrap();
+        set_active(true);
         assert_eq!(s.notify_overdue_activities(tomorrow).unwrap(), 1, "moved");
         assert_eq!(s.notify_overdue_activities(tomorrow).unwrap(), 0);
     }

@@ -43,15 +43,29 @@ fn form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-#[test]
-fn a_workflow_is_defined_with_the_form_and_holds() {
+/// A server with the expense type, Amy (sales) reporting to Boss (manager), and Fin (finance).
+fn expense_office() -> (
+    TestServer,
+    qingguan_tests::Client,
+    qingguan_tests::Client,
+    i64,
+    qingguan_tests::Client,
+    i64,
+    qingguan_tests::Client,
+) {
     let s = TestServer::start();
     let admin = s.admin();
     expense_type(&admin);
-    let (amy_api, amy_id) = s.user("amy", "sales", "east");
-    let (boss_api, boss_id) = s.user("boss", "manager", "east");
-    s.user("fin", "finance", "hq");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (boss, boss_id) = s.user("boss", "manager", "east");
+    let (fin, _) = s.user("fin", "finance", "hq");
     crate::oa::reports_to(&admin, amy_id, boss_id);
+    (s, admin, amy, amy_id, boss, boss_id, fin)
+}
+
+#[test]
+fn a_workflow_is_defined_with_the_form_and_holds() {
+    let (s, admin, amy_api, _, boss_api, boss_id, _) = expense_office();
     let ui = s.ui_login("admin", ADMIN_PASSWORD);
 
     // A type without a workflow: the form, on its select field, with its states.
@@ -81,6 +95,18 @@ fn a_workflow_is_defined_with_the_form_and_holds() {
         "the form keeps what was typed: {}",
         refused.text
     );
+    assert_eq!(admin.get("/api/v1/workflows/expense").status, 404);
+
+    // A name the definition cannot hold: refused, nothing saved.
+    let mut badly_named = form();
+    badly_named.retain(|(k, _)| *k != "t0.name");
+    badly_named.push(("t0.name", "Submit it!"));
+    let refused = ui.post("/admin/workflows/expense", "zh-CN", &badly_named);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    // Nobody but an administrator posts the form.
+    let amy_ui = s.ui_login("amy", USER_PASSWORD);
+    let forged = amy_ui.post("/admin/workflows/expense", "zh-CN", &form());
+    assert_eq!(forged.status, 403, "{}", forged.text);
     assert_eq!(admin.get("/api/v1/workflows/expense").status, 404);
 
     let saved = ui.post("/admin/workflows/expense", "zh-CN", &form());
@@ -179,7 +205,6 @@ fn a_workflow_is_defined_with_the_form_and_holds() {
         &wf
     };
     assert_eq!(def["transitions"].as_array().unwrap().len(), 1, "{wf}");
-    let _ = USER_PASSWORD;
 }
 
 #[test]
@@ -234,13 +259,7 @@ fn a_workflow_the_form_cannot_show_is_left_to_json() {
 fn a_workflow_built_in_the_browser_is_approved_in_the_browser() {
     use crate::browser::{browser, go, login, wait_text};
     use headless_chrome::Tab;
-    let s = TestServer::start();
-    let admin = s.admin();
-    expense_type(&admin);
-    let (amy_api, amy_id) = s.user("amy", "sales", "east");
-    let (boss_api, boss_id) = s.user("boss", "manager", "east");
-    let (fin_api, _) = s.user("fin", "finance", "hq");
-    crate::oa::reports_to(&admin, amy_id, boss_id);
+    let (s, admin, amy_api, _, boss_api, _, fin_api) = expense_office();
     for c in [&admin, &amy_api, &boss_api, &fin_api] {
         assert_eq!(
             c.patch("/api/v1/auth/me", &json!({"locale": "zh-CN"}))

@@ -163,6 +163,13 @@ impl Workflow {
                     t.name
                 ));
             }
+            // Names travel in addresses (`/transitions/{name}`) and page attributes.
+            if crate::schema::check_name(&t.name).is_err() {
+                return bad(format!(
+                    "transition '{}': a name is a-z, 0-9 and _, starting with a letter (at most 40)",
+                    t.name
+                ));
+            }
             if let Some(c) = &t.when {
                 c.validate(e)
                     .or_else(|detail| bad(format!("transition '{}': {detail}", t.name)))?;

@@ -105,10 +105,12 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         }
     }
     // Approvals waiting for this person, each a link to its record.
-    let waiting: Vec<Json> = state
-        .store()
-        .approvals_waiting_for(&caller.access)
-        .unwrap_or_default()
+    // Hidden sections are not read at all.
+    let waiting: Vec<Json> = if shows("waiting") {
+        state.store().approvals_waiting_for(&caller.access).unwrap_or_default()
+    } else {
+        vec![]
+    }
         .iter()
         .map(|a| {
             let label = entity_label(&state, &caller, &a.entity);
@@ -117,10 +119,7 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
                    "to": state_label(&state, &caller, &a.entity, Some(&a.to_state)), "step": a.step + 1, "steps": a.steps})
         })
         .collect();
-    ctx.insert(
-        "waiting".into(),
-        json!(if shows("waiting") { waiting } else { vec![] }),
-    );
+    ctx.insert("waiting".into(), json!(waiting));
     // My activities due today or overdue, not done.
     // "Today" in the reader's time zone.
     let today = chrono::Utc::now()
@@ -128,7 +127,10 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         .date_naive()
         .to_string();
     let me_text = caller.user.id.to_string();
-    let due: Vec<Json> = qingguan_core::ListQuery::from_pairs([
+    let due: Vec<Json> = if !shows("my_activities") {
+        vec![]
+    } else {
+        qingguan_core::ListQuery::from_pairs([
         ("owner", me_text.as_str()),
         ("due_on[lte]", today.as_str()),
         ("done[ne]", "true"),
@@ -148,11 +150,9 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
         json!({"href": href, "subject": a.get("subject").to_text(), "due": a.get("due_on").to_text(),
                "overdue": a.get("due_on").to_text() < today})
     })
-    .collect();
-    ctx.insert(
-        "my_activities".into(),
-        json!(if shows("my_activities") { due } else { vec![] }),
-    );
+    .collect()
+    };
+    ctx.insert("my_activities".into(), json!(due));
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));
