@@ -25,11 +25,23 @@ fn day(offset: i64) -> String {
         .to_string()
 }
 
-/// The next Monday at least `weeks` weeks away.
-fn monday_in(weeks: i64) -> chrono::NaiveDate {
-    let today = chrono::Utc::now().date_naive();
+/// The next Monday at least `weeks` weeks after `today`.
+fn monday_in(today: chrono::NaiveDate, weeks: i64) -> chrono::NaiveDate {
     let to_monday = (7 - i64::from(today.weekday().num_days_from_monday())) % 7;
     today + chrono::Duration::days(to_monday + 7 * weeks)
+}
+
+/// A working week (Monday to Friday) two to four weeks after `today` that does not cross a new
+/// year: a leave request may not, so late in December the week before or after is taken.
+fn leave_week(today: chrono::NaiveDate) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    [3, 2, 4]
+        .into_iter()
+        .map(|weeks| {
+            let start = monday_in(today, weeks);
+            (start, start + chrono::Duration::days(4))
+        })
+        .find(|(start, end)| start.year() == end.year())
+        .expect("of three consecutive weeks at most one crosses a new year")
 }
 
 /// Sets the two workflows (as the first administrator).
@@ -104,15 +116,23 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
             )?;
         }
     }
-    let year = chrono::Utc::now().year();
-    for person in ["manager", "sales", "hr", "finance"] {
-        for (kind, days) in [("annual", "10"), ("personal", "5"), ("sick", "15")] {
-            create(
-                store,
-                &hr,
-                "leave_balance",
-                json!({"person": id(person)?, "year": year, "leave_type": kind, "days": days}),
-            )?;
+    let today = chrono::Utc::now().date_naive();
+    let (leave_start, leave_end) = leave_week(today);
+    // This year's entitlements, and next year's too once the waiting request falls in it.
+    let mut years = vec![today.year()];
+    if leave_start.year() != today.year() {
+        years.push(leave_start.year());
+    }
+    for year in years {
+        for person in ["manager", "sales", "hr", "finance"] {
+            for (kind, days) in [("annual", "10"), ("personal", "5"), ("sick", "15")] {
+                create(
+                    store,
+                    &hr,
+                    "leave_balance",
+                    json!({"person": id(person)?, "year": year, "leave_type": kind, "days": days}),
+                )?;
+            }
         }
     }
     create(
@@ -145,15 +165,14 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
             json!({"title": title, "assignee": sales_id, "due_on": day(due), "state": state, "owner": sales_id}),
         )?;
     }
-    // A week of annual leave next month, waiting for the manager.
-    let start = monday_in(3);
+    // A week of annual leave a few weeks away, waiting for the manager.
     let leave = create(
         store,
         &sales,
         "leave_request",
         json!({
-        "leave_type": "annual", "start_on": start.to_string(),
-        "end_on": (start + chrono::Duration::days(4)).to_string(), "reason": "年假 家庭旅行"}),
+        "leave_type": "annual", "start_on": leave_start.to_string(),
+        "end_on": leave_end.to_string(), "reason": "年假 家庭旅行"}),
     )?;
     store.make_transition(
         &sales,
@@ -161,7 +180,7 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
         leave.id,
         leave.version,
         "submit",
-        "元旦前休年假",
+        "工作已交接给同事",
     )?;
     // A claim for last week's trip, with lines, submitted.
     let claim = create(
@@ -222,4 +241,34 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_leave_week_never_crosses_a_new_year() {
+        // 2026-12-01 is a Tuesday: three weeks on is Mon 28 Dec – Fri 1 Jan, so two weeks on.
+        assert_eq!(
+            leave_week(date("2026-12-01")),
+            (date("2026-12-21"), date("2026-12-25"))
+        );
+        assert_eq!(
+            leave_week(date("2026-06-10")),
+            (date("2026-07-06"), date("2026-07-10"))
+        );
+        let mut day = date("2026-01-01");
+        while day < date("2028-01-01") {
+            let (start, end) = leave_week(day);
+            assert_eq!(start.year(), end.year(), "{day}");
+            assert_eq!(start.weekday(), chrono::Weekday::Mon, "{day}");
+            assert!(start > day, "{day}");
+            day += chrono::Duration::days(1);
+        }
+    }
 }
