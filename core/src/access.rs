@@ -69,6 +69,18 @@ impl EntityPermission {
     };
 }
 
+/// How a role may use one field of an entity type it may read: fields without a rule are read
+/// and written as the entity permission allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldRule {
+    /// Never shown to the role and never taken from it: not in records, lists, filters, sorts,
+    /// sums, search, history, exports or forms — for the role the field does not exist.
+    Hidden,
+    /// Shown, but a write by the role may not change it.
+    ReadOnly,
+}
+
 /// A named set of permissions. `permissions["*"]` applies to entity types not listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +95,10 @@ pub struct Role {
     /// Entity type (or `*`) → permission.
     #[serde(default)]
     pub permissions: BTreeMap<String, EntityPermission>,
+    /// Entity type → field → how the role may use it (salary, cost price: hidden or
+    /// read-only). Administrators' roles ignore it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, BTreeMap<String, FieldRule>>,
 }
 
 impl Role {
@@ -96,6 +112,27 @@ impl Role {
             .or_else(|| self.permissions.get("*"))
             .copied()
             .unwrap_or(EntityPermission::NONE)
+    }
+
+    /// The role's rule for one field, if it has one (administrators have none).
+    pub fn field_rule(&self, entity: &str, field: &str) -> Option<FieldRule> {
+        if self.admin {
+            return None;
+        }
+        self.fields.get(entity)?.get(field).copied()
+    }
+
+    /// The role's field rules on an entity type (none for administrators).
+    pub fn field_rules(&self, entity: &str) -> Option<&BTreeMap<String, FieldRule>> {
+        if self.admin {
+            return None;
+        }
+        self.fields.get(entity).filter(|rules| !rules.is_empty())
+    }
+
+    /// Whether the role limits any field of any entity type.
+    pub fn limits_fields(&self) -> bool {
+        !self.admin && self.fields.values().any(|rules| !rules.is_empty())
     }
 
     /// The roles a new install starts with.
@@ -112,6 +149,7 @@ impl Role {
             label: Label::new(en, zh),
             admin: false,
             permissions: perms.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            fields: BTreeMap::new(),
         };
         let mut admin = role("admin", "Administrator", "管理员", vec![]);
         admin.admin = true;
@@ -202,6 +240,16 @@ impl Access {
             p.scope = Scope::Own;
         }
         p
+    }
+
+    /// The caller's rule for one field (see [`Role::field_rule`]).
+    pub fn field_rule(&self, entity: &str, field: &str) -> Option<FieldRule> {
+        self.role.field_rule(entity, field)
+    }
+
+    /// Whether the field is hidden from the caller.
+    pub fn hides(&self, entity: &str, field: &str) -> bool {
+        self.field_rule(entity, field) == Some(FieldRule::Hidden)
     }
 
     /// Fails with [`Error::Forbidden`] unless the caller is an administrator.

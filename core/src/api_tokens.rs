@@ -146,6 +146,8 @@ pub fn narrow(access: &Access, scopes: &[String], schema: &Schema) -> Access {
         label: access.role.label.clone(),
         admin: access.role.admin && has("admin"),
         permissions,
+        // The role's field rules hold for its tokens too (an administrator's role has none).
+        fields: access.role.fields.clone(),
     };
     Access {
         role: Arc::new(role),

@@ -31,7 +31,7 @@ pub mod value;
 pub mod webhooks;
 pub mod workflow;
 
-pub use access::{Access, EntityPermission, Role, Scope};
+pub use access::{Access, EntityPermission, FieldRule, Role, Scope};
 pub use error::{Error, FieldErrors, Result};
 pub use hooks::{HookError, Hooks, WriteEvent, WriteOp};
 pub use notifications::{

@@ -50,13 +50,13 @@ pub(crate) fn index_text(e: &Entity, values: &BTreeMap<String, Value>) -> String
 /// One term of a query: a Latin word matched as a prefix, or a run of Chinese characters
 /// matched as a phrase.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Term {
+pub(crate) enum Term {
     Prefix(String),
     Phrase(String),
 }
 
 /// The terms of what a user typed (at most 17; the rest is ignored).
-fn terms(q: &str) -> Vec<Term> {
+pub(crate) fn terms(q: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     for word in q.split(|c: char| !c.is_alphanumeric() && !is_cjk(c)) {
         if word.is_empty() {
@@ -235,7 +235,18 @@ impl Store {
             if !perm.read {
                 continue;
             }
-            let (scope, scope_params) = crate::store::scope_sql(access, &perm, "r.");
+            // As the caller sees it: a field their role hides neither titles, explains nor
+            // finds a hit.
+            let e = &*e.seen_by(&access.role);
+            let (mut scope, mut scope_params) = crate::store::scope_sql(access, &perm, "r.");
+            if let Some((cond, params)) = crate::store::seen_text_condition(access, e, q, "r.") {
+                scope = if scope.is_empty() {
+                    cond
+                } else {
+                    format!("{scope} AND {cond}")
+                };
+                scope_params.extend(params);
+            }
             // An entity type may have no title field: its hits are titled `#id`.
             let title = e.title_field.as_deref().and_then(|t| e.field(t));
             let title_col = title

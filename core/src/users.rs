@@ -479,6 +479,9 @@ impl Store {
                 ));
             }
         }
+        let mut role = role.clone();
+        check_field_rules(&schema, &mut role)?;
+        let role = &role;
         let def = serde_json::to_string(role).unwrap_or_default();
         self.write(|tx| {
             crate::audit::by(
@@ -497,6 +500,58 @@ impl Store {
         })?;
         self.read(|c| self.reload_roles(c))
     }
+}
+
+/// Checks a role's field rules against the schema and drops empty ones (an administrator's
+/// role keeps none: it sees everything): each names a field that exists, the field naming a
+/// record stays visible, and a required field without a default stays writable for a role
+/// that creates such records.
+fn check_field_rules(schema: &crate::schema::Schema, role: &mut Role) -> Result<()> {
+    use crate::access::FieldRule;
+    if role.admin {
+        role.fields.clear();
+        return Ok(());
+    }
+    role.fields.retain(|_, rules| !rules.is_empty());
+    for (entity, rules) in &role.fields {
+        let e = schema.entity(entity).ok_or_else(|| {
+            Error::field(
+                "fields",
+                Reason::NoEntity {
+                    name: entity.clone(),
+                },
+            )
+        })?;
+        for (name, rule) in rules {
+            let key = format!("fields.{entity}.{name}");
+            let f = e.field(name).ok_or_else(|| {
+                Error::field(
+                    key.clone(),
+                    Reason::NoField {
+                        entity: entity.clone(),
+                        field: name.clone(),
+                    },
+                )
+            })?;
+            if *rule == FieldRule::Hidden && e.title_field.as_deref() == Some(name.as_str()) {
+                return Err(Error::field(
+                    key,
+                    Reason::TitleStaysVisible {
+                        field: name.clone(),
+                    },
+                ));
+            }
+            if f.def.required && f.def.default.is_none() && role.permission(entity).create {
+                return Err(Error::field(
+                    key,
+                    Reason::RequiredStaysWritable {
+                        field: name.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Store {

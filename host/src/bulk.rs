@@ -102,7 +102,7 @@ pub fn run(
         ));
     }
     if let BulkAction::Set { field, .. } = action {
-        let schema = store.schema();
+        let schema = store.schema_for(access);
         let known = schema
             .entity(entity)
             .is_some_and(|e| e.field(field).is_some());

@@ -12,6 +12,7 @@ mod bulk;
 mod cli;
 mod core_trust;
 mod export;
+mod field_rules;
 mod finance;
 mod finance_books;
 mod first_contact_admin;

@@ -85,6 +85,9 @@ impl Reason {
             FieldExists { .. } => "field_exists",
             SharedValues { .. } => "shared_values",
             AdminRoleStaysAdmin => "admin_role_stays_admin",
+            ReadOnlyForRole => "read_only_for_role",
+            TitleStaysVisible { .. } => "title_stays_visible",
+            RequiredStaysWritable { .. } => "required_stays_writable",
             NoEntity { .. } => "no_entity",
             BadWorkflow { .. } => "bad_workflow",
             NoTransition { .. } => "no_transition",
@@ -173,6 +176,9 @@ impl Reason {
                 vec![("entity", entity.clone()), ("field", field.clone())]
             }
             NoRole { role } => vec![("role", role.clone())],
+            TitleStaysVisible { field } | RequiredStaysWritable { field } => {
+                vec![("field", field.clone())]
+            }
             NoTargetType { entity } => vec![("entity", entity.clone())],
             NoRecord { entity, id } | Unique { entity, id } => {
                 vec![("entity", entity.clone()), ("id", s(id))]
@@ -253,10 +259,10 @@ impl Reason {
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
-            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | NeedsValue | NotSortable
-            | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField | SumTooLarge
-            | NotCustomField | ApprovalPending | NotApprover | SelfApproval | AdminOnly
-            | ConditionChanged | KeyEmpty => vec![],
+            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | NeedsValue
+            | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField
+            | SumTooLarge | NotCustomField | ApprovalPending | NotApprover | SelfApproval
+            | AdminOnly | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -394,6 +400,13 @@ impl Reason {
                 field: "email".into(),
             },
             AdminRoleStaysAdmin,
+            ReadOnlyForRole,
+            TitleStaysVisible {
+                field: "name".into(),
+            },
+            RequiredStaysWritable {
+                field: "sku".into(),
+            },
             NoEntity {
                 name: "vendor".into(),
             },

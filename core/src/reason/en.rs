@@ -122,6 +122,14 @@ impl fmt::Display for Reason {
                 write!(f, "existing '{entity}' records share values of '{field}'")
             }
             AdminRoleStaysAdmin => f.write_str("the admin role must stay an administrator role"),
+            ReadOnlyForRole => f.write_str("is read-only for your role"),
+            TitleStaysVisible { field } => {
+                write!(f, "'{field}' names each record and cannot be hidden")
+            }
+            RequiredStaysWritable { field } => write!(
+                f,
+                "'{field}' is required and has no default: a role that creates these records must be able to fill it"
+            ),
             NoEntity { name } => write!(f, "no entity type '{name}'"),
             BadWorkflow { detail } => write!(f, "not a workflow for this type: {detail}"),
             NoTransition { from, to } => write!(

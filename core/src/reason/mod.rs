@@ -308,6 +308,19 @@ pub enum Reason {
     },
     /// The built-in `admin` role must keep its administrator flag.
     AdminRoleStaysAdmin,
+    /// The writer's role may read the field but not change it.
+    ReadOnlyForRole,
+    /// A role's rule would hide the field that names a record.
+    TitleStaysVisible {
+        /// The title field.
+        field: String,
+    },
+    /// A role's rule would keep a role that creates records from a required field without a
+    /// default (every create would be refused).
+    RequiredStaysWritable {
+        /// The field.
+        field: String,
+    },
     /// No entity type of that name (in a role's permissions).
     NoEntity {
         /// The entity type named.

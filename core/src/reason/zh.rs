@@ -104,6 +104,11 @@ pub(super) fn render(r: &Reason) -> String {
             format!("已有的 {entity} 记录在“{field}”上有重复的值")
         }
         AdminRoleStaysAdmin => "内置的管理员角色必须保留管理员权限".into(),
+        ReadOnlyForRole => "您的角色对该字段只读，不能修改".into(),
+        TitleStaysVisible { field } => format!("“{field}”是记录的名称，不能隐藏"),
+        RequiredStaysWritable { field } => {
+            format!("“{field}”是必填字段且没有默认值：能新建这类记录的角色必须能填写它")
+        }
         NoEntity { name } => format!("没有实体类型“{name}”"),
         BadWorkflow { detail } => format!("不是适用于该类型的流程：{detail}"),
         NoTransition { from, to } => {

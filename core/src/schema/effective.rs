@@ -126,6 +126,12 @@ impl Schema {
         })
     }
 
+    /// Adds an entity type at the end (menu order).
+    pub(crate) fn push(&mut self, entity: Entity) {
+        self.index.insert(entity.name.clone(), self.entities.len());
+        self.entities.push(entity);
+    }
+
     pub(crate) fn assemble(entities: Vec<EntityRow>, fields: Vec<FieldRow>) -> Schema {
         let mut by_entity: HashMap<String, Vec<FieldRow>> = HashMap::new();
         for f in fields {
@@ -156,8 +162,7 @@ impl Schema {
                 layout,
                 retired: row.retired,
             };
-            out.index.insert(entity.name.clone(), out.entities.len());
-            out.entities.push(entity);
+            out.push(entity);
         }
         out
     }
@@ -255,9 +260,32 @@ fn effective_layout(declared: Option<&Layout>, fields: &[Field]) -> Layout {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::schema::{FieldType, Section};
+
+    /// The effective schema of base definitions with no overlay.
+    pub(crate) fn schema_of(defs: Vec<EntityDef>) -> Schema {
+        let mut fields = Vec::new();
+        let rows = defs
+            .into_iter()
+            .map(|def| {
+                for f in &def.fields {
+                    let mut r = row(f.clone());
+                    r.entity = def.name.clone();
+                    fields.push(r);
+                }
+                EntityRow {
+                    def,
+                    origin: Origin::Core,
+                    retired: false,
+                    label_override: None,
+                    layout_override: None,
+                }
+            })
+            .collect();
+        Schema::assemble(rows, fields)
+    }
 
     fn row(def: FieldDef) -> FieldRow {
         FieldRow {

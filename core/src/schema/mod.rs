@@ -5,6 +5,7 @@ mod builtin;
 pub(crate) mod effective;
 mod field_type;
 mod validate;
+mod view;
 
 pub use builtin::builtin_entities;
 pub use effective::{Entity, Field, Schema};

@@ -3,7 +3,7 @@
 //! one query, not a million records read.
 
 use super::list::{column_def, conditions};
-use super::records::entity_for;
+use super::records::entity_seen;
 use super::Store;
 use crate::db::{ddl, sql};
 use crate::query::{Filter, ListQuery};
@@ -102,7 +102,7 @@ impl Store {
         query: &AggregateQuery,
     ) -> Result<Vec<AggregateRow>> {
         let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let (e, perm) = entity_seen(&schema, access, entity)?;
         if query.metrics.is_empty() || query.metrics.len() > MAX_METRICS {
             return Err(Error::bad_param(
                 "metrics",

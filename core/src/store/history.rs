@@ -1,6 +1,6 @@
 //! Reading a record's change history.
 
-use super::records::{entity_for, load};
+use super::records::{entity_seen, load};
 use super::scope::in_scope;
 use super::Store;
 use crate::record::HistoryEntry;
@@ -8,10 +8,11 @@ use crate::{Access, Error, Result};
 
 impl Store {
     /// The history of a record, oldest first. Needs read permission and the record in scope;
-    /// the history of a deleted record is visible to administrators only.
+    /// the history of a deleted record is visible to administrators only. Changes of fields
+    /// the caller's role hides are left out.
     pub fn history(&self, access: &Access, entity: &str, id: i64) -> Result<Vec<HistoryEntry>> {
         let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let (e, perm) = entity_seen(&schema, access, entity)?;
         self.read(|c| {
             match load(c, &e, id)? {
                 Some(r) if in_scope(c, access, &perm, &r)? => {}
@@ -38,6 +39,8 @@ impl Store {
             if rows.is_empty() {
                 return Err(Error::NotFound(format!("no {entity} with id {id}")));
             }
+            let mut rows = rows;
+            super::field_rules::redact_history(access, entity, &mut rows);
             Ok(rows)
         })
     }

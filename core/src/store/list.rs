@@ -1,6 +1,6 @@
 //! Running list queries: typed filters, scope, full-text, sort and keyset pagination.
 
-use super::records::{entity_for, from_row, select_list};
+use super::records::{entity_for, entity_seen, from_row, select_list};
 use super::scope::scope_condition;
 use super::Store;
 use crate::db::{ddl, sql};
@@ -48,7 +48,7 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
     Ok(sql::to_sql(def, &v))
 }
 
-fn like_pattern(s: &str) -> String {
+pub(super) fn like_pattern(s: &str) -> String {
     let mut out = String::from("%");
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -241,6 +241,12 @@ pub(super) fn conditions(
                     fts = ddl::fts_table(entity)
                 ));
                 params.push(Sql::Text(m));
+                if let Some((cond, more)) =
+                    super::field_rules::seen_text_condition(access, e, q, "")
+                {
+                    conds.push(cond);
+                    params.extend(more);
+                }
             }
             None => {
                 return Ok(None);
@@ -284,7 +290,7 @@ impl Store {
         };
         let query = query.as_ref();
         let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let (e, perm) = entity_seen(&schema, access, entity)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
             return Ok(0);
         };
@@ -315,7 +321,7 @@ impl Store {
         };
         let query = query.as_ref();
         let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let (e, perm) = entity_seen(&schema, access, entity)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
             return Ok((0, false));
         };
@@ -348,7 +354,7 @@ impl Store {
         };
         let query = query.as_ref();
         let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        let (e, perm) = entity_seen(&schema, access, entity)?;
         let sort = &query.sort;
         let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
             Error::bad_param(

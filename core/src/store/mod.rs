@@ -12,6 +12,7 @@ pub use call_scope::CallScope;
 mod approvals;
 mod delegations;
 mod duplicates;
+mod field_rules;
 mod history;
 mod input;
 mod integrity;
@@ -32,6 +33,7 @@ pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
+pub(crate) use field_rules::seen_text_condition;
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
 
@@ -83,6 +85,8 @@ pub struct Store {
     caches_in_tx: std::sync::atomic::AtomicBool,
     /// The install's time zone once read (`Some(None)`: none set).
     pub(crate) time_zone_cache: RwLock<Option<Option<i32>>>,
+    /// The schema as each role that limits fields sees it, with the snapshot it was made from.
+    views: Mutex<HashMap<String, field_rules::View>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -115,6 +119,7 @@ impl Store {
             webhooks: RwLock::new(Arc::default()),
             caches_in_tx: std::sync::atomic::AtomicBool::new(false),
             time_zone_cache: RwLock::new(None),
+            views: Mutex::new(HashMap::new()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;

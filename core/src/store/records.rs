@@ -1,6 +1,7 @@
 //! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
 //! and the search index kept in the same transaction.
 
+use super::field_rules::{self, redact, rule_errors};
 use super::input::{
     core_rules, fill_defaults, gather, missing_required, parse_input, parse_write, to_map,
 };
@@ -29,6 +30,17 @@ pub(crate) struct Imported {
 use super::rows::write_search;
 pub(super) use super::rows::{from_row, load, select_list, write_history};
 
+/// Looks up an entity type the caller may read, as they see it (fields their role hides left
+/// out: they are neither selected, filtered, sorted nor summed).
+pub(super) fn entity_seen(
+    schema: &Schema,
+    access: &Access,
+    name: &str,
+) -> Result<(Entity, EntityPermission)> {
+    let (e, perm) = entity_for(schema, access, name, "read", |p| p.read)?;
+    Ok((field_rules::seen(access, e), perm))
+}
+
 /// Looks up an entity type the caller may use for `what`.
 pub(super) fn entity_for(
     schema: &Schema,
@@ -44,9 +56,36 @@ pub(super) fn entity_for(
     Ok((e.clone(), perm))
 }
 
+/// A write's parsed input, refused with `refused` (the writer's field rules) added to what
+/// else is wrong with it, so every reason comes at once.
+fn with_refused<T>(parsed: Result<T>, refused: crate::FieldErrors) -> Result<T> {
+    if refused.is_empty() {
+        return parsed;
+    }
+    let mut errors = refused;
+    if let Err(Error::Validation { fields, .. }) = parsed {
+        for (k, why) in fields {
+            errors.entry(k).or_insert(why);
+        }
+    }
+    Err(Error::validation(errors))
+}
+
 impl Store {
-    /// Reads one record. Outside the caller's scope it does not exist (`NotFound`).
+    /// Reads one record. Outside the caller's scope it does not exist (`NotFound`); fields
+    /// the caller's role hides are left out.
     pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
+        let schema = self.schema();
+        let (e, perm) = entity_seen(&schema, access, entity)?;
+        self.read(|c| {
+            let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
+            r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+        })
+    }
+
+    /// Reads one record in the caller's scope with every field, for the store's own
+    /// decisions (a workflow's conditions) that must not depend on what the caller sees.
+    pub(crate) fn get_whole(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
         self.read(|c| {
@@ -84,6 +123,7 @@ impl Store {
         }
         let mut defaults = BTreeMap::new();
         fill_defaults(&e, &mut defaults);
+        let refused = rule_errors(access, &e, input, &defaults);
         let mut input = input.clone();
         for (k, v) in defaults {
             if input
@@ -110,7 +150,7 @@ impl Store {
             }
         }
         let input = &input;
-        let parsed = parse_write(&e, input, &BTreeMap::new())?;
+        let parsed = with_refused(parse_write(&e, input, &BTreeMap::new()), refused)?;
         let hooks = self.hooks();
         let event = WriteEvent {
             op: WriteOp::Create,
@@ -238,7 +278,7 @@ impl Store {
             })
         })?;
         hooks.after_write(&event, &record);
-        Ok(record)
+        Ok(redact(access, record))
     }
 
     /// Applies a partial update if `expected_version` is current; otherwise `StaleVersion`.
@@ -286,7 +326,8 @@ impl Store {
             .filter(|(k, _)| e.field(k).is_some_and(|f| !f.retired))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let parsed = parse_write(&e, patch, &merged)?;
+        let refused = rule_errors(access, &e, patch, &merged);
+        let parsed = with_refused(parse_write(&e, patch, &merged), refused)?;
         let owner = parsed.owner.unwrap_or(current.owner);
         merged.extend(parsed.values);
         let hooks = self.hooks();
@@ -418,10 +459,10 @@ impl Store {
             .map(Some)
         })?;
         let Some(record) = written else {
-            return Ok(current);
+            return Ok(redact(access, current));
         };
         hooks.after_write(&event, &record);
-        Ok(record)
+        Ok(redact(access, record))
     }
 
     /// Deletes a record if `expected_version` is current. Refused while other records

@@ -254,11 +254,14 @@ impl Store {
         entity: &str,
         id: i64,
     ) -> Result<Option<RecordWorkflow>> {
-        let r = self.get(access, entity, id)?;
+        let r = self.get_whole(access, entity, id)?;
         let Some(wf) = self.workflow(entity) else {
             return Ok(None);
         };
-        let state = guard::state_of(&wf, &r.values).map(str::to_string);
+        // A state field the caller's role hides stays hidden here too.
+        let state = guard::state_of(&wf, &r.values)
+            .filter(|_| !access.hides(entity, &wf.state_field))
+            .map(str::to_string);
         let may_update = access.permission(entity).update;
         let transitions = if may_update {
             guard::open_transitions(
@@ -330,7 +333,7 @@ impl Store {
             .transition(name)
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("no transition '{name}'")))?;
-        let r = self.get(access, entity, id)?;
+        let r = self.get_whole(access, entity, id)?;
         if !access.permission(entity).update {
             return Err(Error::Forbidden(format!("you may not update {entity}")));
         }

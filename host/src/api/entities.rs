@@ -24,7 +24,7 @@ fn visible(caller: &Caller, e: &Entity) -> bool {
 #[utoipa::path(get, path = "/entities", tag = "schema", security(("bearer" = [])),
     responses((status = 200, description = "Array of effective entity schemas", body = Value), (status = 401, body = ErrorBody)))]
 pub async fn list_entities(State(state): State<AppState>, caller: Caller) -> Json<Value> {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let items: Vec<Value> = schema
         .entities()
         .iter()
@@ -43,7 +43,7 @@ pub async fn get_entity(
     caller: Caller,
     ApiPath(entity): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let e = schema
         .entity(&entity)
         .ok_or_else(|| crate::error::ApiError::not_found(format!("no entity type '{entity}'")))?;

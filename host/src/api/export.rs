@@ -63,7 +63,7 @@ pub async fn export(
     let xlsx = format == "xlsx";
     let bytes = state
         .blocking(move |s| {
-            let schema = s.schema();
+            let schema = s.schema_for(&access);
             let e = schema
                 .entity(&name)
                 .ok_or_else(|| Error::NotFound(format!("no entity type '{name}'")))?;

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qingguan_core::{ApiRecord, ListQuery, Record};
+use qingguan_core::{Access, ApiRecord, ListQuery, Record};
 use serde_json::{json, Map, Value};
 
 /// The entity type of users: writes to it change who may do what.
@@ -19,8 +19,9 @@ fn etag(r: &Record) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
-fn record_response(state: &AppState, status: StatusCode, r: &Record) -> Response {
-    let schema = state.store().schema();
+/// A record as the caller sees it (fields their role hides are not in it).
+fn record_response(state: &AppState, access: &Access, status: StatusCode, r: &Record) -> Response {
+    let schema = state.store().schema_for(access);
     let Some(e) = schema.entity(&r.entity) else {
         return (status, Json(Value::Null)).into_response();
     };
@@ -100,7 +101,7 @@ pub async fn list(
     let query = parse_list_query(Some(&rest))?;
     let store = state.store();
     let page = store.list(&caller.access, &entity, &query)?;
-    let schema = store.schema();
+    let schema = store.schema_for(&caller.access);
     let e = schema
         .entity(&entity)
         .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
@@ -156,10 +157,16 @@ pub async fn create(
     ApiPath(entity): ApiPath<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    let access = caller.access.clone();
     let r = state
-        .blocking(move |s| s.create(&caller.access, &entity, &body))
+        .blocking(move |s| s.create(&access, &entity, &body))
         .await?;
-    Ok(record_response(&state, StatusCode::CREATED, &r))
+    Ok(record_response(
+        &state,
+        &caller.access,
+        StatusCode::CREATED,
+        &r,
+    ))
 }
 
 /// Read a record. The `ETag` header carries its version.
@@ -172,7 +179,7 @@ pub async fn get(
     ApiPath((entity, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<Response> {
     let r = state.store().get(&caller.access, &entity, id)?;
-    Ok(record_response(&state, StatusCode::OK, &r))
+    Ok(record_response(&state, &caller.access, StatusCode::OK, &r))
 }
 
 /// Update some fields. `If-Match: <version>` is required; a stale version is 409.
@@ -190,15 +197,16 @@ pub async fn update(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let user_changed = entity == USER;
+    let access = caller.access.clone();
     let r = state
-        .blocking(move |s| s.update(&caller.access, &entity, id, version, &body))
+        .blocking(move |s| s.update(&access, &entity, id, version, &body))
         .await?;
     if user_changed {
         // A user deactivated or given another role is so at once, not when the session
         // cache next refreshes.
         state.forget_sessions();
     }
-    Ok(record_response(&state, StatusCode::OK, &r))
+    Ok(record_response(&state, &caller.access, StatusCode::OK, &r))
 }
 
 /// Delete a record. `If-Match: <version>` is required; refused while others reference it.

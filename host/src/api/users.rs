@@ -122,7 +122,7 @@ pub async fn list_roles(State(state): State<AppState>, _caller: Caller) -> Json<
 /// Create or replace a role (administrators).
 #[utoipa::path(put, path = "/roles/{name}", tag = "admin", security(("bearer" = [])),
     params(("name" = String, Path, description = "Role name")),
-    request_body(content = Value, description = "{name, label, admin, permissions: {entity|*: {create, read, update, delete, scope}}}"),
+    request_body(content = Value, description = "{name, label, admin, permissions: {entity|*: {create, read, update, delete, scope}}, fields: {entity: {field: hidden|read_only}}}; answers the role as stored (an administrator's role keeps no field rules)"),
     responses((status = 200, body = Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_role(
     State(state): State<AppState>,
@@ -136,10 +136,10 @@ pub async fn put_role(
             "must match the path",
         ));
     }
-    let r2 = role.clone();
     state
-        .blocking(move |s| s.put_role(&caller.access, &r2))
+        .blocking(move |s| s.put_role(&caller.access, &role))
         .await?;
     state.forget_sessions();
-    Ok(Json(serde_json::to_value(role).unwrap_or_default()))
+    let stored = state.store().roles().into_iter().find(|r| r.name == name);
+    Ok(Json(serde_json::to_value(stored.as_deref()).unwrap_or_default()))
 }

@@ -131,7 +131,7 @@ pub async fn make_transition(
     ApiPath((entity, id, name)): ApiPath<(String, i64, String)>,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let outcome = state
         .blocking(move |s| {
             s.make_transition(

@@ -3,7 +3,7 @@
 //! sales orders made from won deals, confirmed and (mostly) delivered.
 
 use anyhow::{anyhow, Context};
-use qingguan_core::{Access, ListQuery, Record, Store};
+use qingguan_core::{Access, FieldRule, ListQuery, Record, Store};
 use qingguan_runtime::{CallCtx, PluginManager};
 use serde_json::{json, Value};
 
@@ -181,5 +181,22 @@ pub fn seed_inventory(store: &Store, plugins: &PluginManager) -> anyhow::Result<
             )?;
         }
     }
-    Ok(())
+    hide_costs_from_reps(store, admin)
+}
+
+/// Reps sell at the sale price: what the company pays for a product is not theirs to see (a
+/// field rule of the sales role, set as the administrator would on Roles → Field access).
+fn hide_costs_from_reps(store: &Store, admin: i64) -> anyhow::Result<()> {
+    let Some(sales) = store.roles().into_iter().find(|r| r.name == "sales") else {
+        return Ok(());
+    };
+    let mut role = (*sales).clone();
+    role.fields
+        .entry("product".into())
+        .or_default()
+        .insert("purchase_price".into(), FieldRule::Hidden);
+    let (admin, _) = store.access_for(admin)?;
+    store
+        .put_role(&admin, &role)
+        .context("demo: the sales role's field rules")
 }

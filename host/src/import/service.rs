@@ -64,10 +64,11 @@ pub fn file_error(e: &SheetError, locale: Locale) -> Error {
     Error::bad_param("file", Reason::text(e.render(locale)))
 }
 
-/// The entity type an import may go into.
-pub fn import_entity(store: &Store, name: &str) -> Result<Entity, Error> {
+/// The entity type an import may go into, as the importer sees it (a field their role hides
+/// is not a column they may fill).
+pub fn import_entity(store: &Store, access: &Access, name: &str) -> Result<Entity, Error> {
     store
-        .schema()
+        .schema_for(access)
         .entity(name)
         .cloned()
         .ok_or_else(|| Error::NotFound(format!("no entity type '{name}'")))
@@ -81,7 +82,7 @@ pub fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> Result<Preview, Error> {
-    let e = import_entity(store, entity)?;
+    let e = import_entity(store, access, entity)?;
     if e.retired {
         return Err(Error::Forbidden(format!(
             "'{entity}' is retired and read-only"
@@ -107,7 +108,10 @@ pub fn upload(
     let remembered = store
         .remembered_import_layout(access, entity, &layout)?
         .and_then(|o| serde_json::from_value::<ImportOptions>(o).ok())
-        .filter(|o| o.check(&store.schema(), &e, &sheet.headers, access).is_ok());
+        .filter(|o| {
+            o.check(&store.schema_for(access), &e, &sheet.headers, access)
+                .is_ok()
+        });
     let columns = sheet
         .headers
         .iter()
@@ -194,8 +198,8 @@ fn prepare(
     if let Some(refusal) = log.pass_refusal() {
         return Err(refusal);
     }
-    let entity = import_entity(store, &log.entity)?;
+    let entity = import_entity(store, access, &log.entity)?;
     let sheet = sheet_of(store, access, id)?;
-    options.check(&store.schema(), &entity, &sheet.headers, access)?;
+    options.check(&store.schema_for(access), &entity, &sheet.headers, access)?;
     Ok((log, sheet, entity))
 }

@@ -18,7 +18,7 @@ const MAX_TILES: usize = 6;
 pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller) -> Response {
     let locale = locale_of(&caller);
     let store = state.store().clone();
-    let schema = store.schema();
+    let schema = store.schema_for(&caller.access);
     let mut ctx = base(&state, &caller, "/");
     // What this role's dashboard leaves out.
     let hidden = store

@@ -38,8 +38,13 @@ pub(super) fn current_options(
         .flatten()
         .and_then(|o| serde_json::from_value::<ImportOptions>(o).ok())
         .filter(|o| {
-            o.check(&state.store().schema(), e, &sheet.headers, &caller.access)
-                .is_ok()
+            o.check(
+                &state.store().schema_for(&caller.access),
+                e,
+                &sheet.headers,
+                &caller.access,
+            )
+            .is_ok()
         });
     match remembered {
         Some(o) => (o, true),

@@ -213,7 +213,12 @@ fn import_page_with(
         Ok(l) => l,
         Err(e) => return crate::ui::render::core_error(state, caller, e),
     };
-    let Some(e) = state.store().schema().entity(&log.entity).cloned() else {
+    let Some(e) = state
+        .store()
+        .schema_for(&caller.access)
+        .entity(&log.entity)
+        .cloned()
+    else {
         return crate::ui::render::core_error(
             state,
             caller,

@@ -139,6 +139,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/roles/{name}", post(admin::save_role))
         .route(
+            "/admin/roles/{name}/fields/{entity}",
+            get(admin::field_rules).post(admin::save_field_rules),
+        )
+        .route(
             "/admin/studio",
             get(admin::studio).post(admin::create_entity),
         )

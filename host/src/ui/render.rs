@@ -68,6 +68,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_roles.html"),
             ),
             (
+                "admin_role_fields.html",
+                include_str!("templates/admin_role_fields.html"),
+            ),
+            (
                 "admin_settings.html",
                 include_str!("templates/admin_settings.html"),
             ),
@@ -244,6 +248,7 @@ pub fn strings(locale: Locale) -> Json {
         "perm_update",
         "perm_delete",
         "perm_scope",
+        "field_access",
         "scope_own",
         "scope_team",
         "scope_all",
@@ -512,7 +517,7 @@ pub fn display(
 
 /// The title of a record the caller may see (`#id` otherwise).
 pub fn title_of(state: &AppState, caller: &Caller, entity: &str, id: i64) -> String {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     match (
         schema.entity(entity),
         state.store().get(&caller.access, entity, id),

@@ -23,7 +23,7 @@ pub async fn search(
     Query(sq): Query<SearchQuery>,
 ) -> Response {
     let locale = locale_of(&caller);
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let q: String = sq.q.chars().take(200).collect();
     let hits: Vec<Json> = state
         .store()
@@ -77,7 +77,7 @@ pub async fn pick(
     Path(entity): Path<String>,
     Query(sq): Query<PickQuery>,
 ) -> Response {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let Some(e) = schema.entity(&entity) else {
         return (StatusCode::NOT_FOUND, axum::Json(json!([]))).into_response();
     };

@@ -4,6 +4,7 @@
 mod audit;
 mod builtin_plugins;
 mod dashboards;
+mod field_rules;
 mod plugin_jobs;
 mod plugin_words;
 mod plugins;
@@ -17,6 +18,7 @@ mod workflows;
 pub use audit::{audit, audit_export};
 pub use builtin_plugins::install_builtin;
 pub use dashboards::{dashboards, save_dashboards};
+pub use field_rules::{field_rules, save_field_rules};
 pub use plugin_jobs::run_job;
 pub use plugins::{dismiss_attempt, plugin_op, plugins, upload_plugin};
 pub use settings::{save_settings, settings};

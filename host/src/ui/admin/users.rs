@@ -320,7 +320,8 @@ pub async fn roles(
                         Scope::Team => "team",
                         Scope::All => "all",
                     };
-                    json!({"entity": name, "label": label, "create": p.create, "read": p.read, "update": p.update, "delete": p.delete, "scope": scope})
+                    let limited = r.fields.get(name).map_or(0, |rules| rules.len());
+                    json!({"entity": name, "label": label, "create": p.create, "read": p.read, "update": p.update, "delete": p.delete, "scope": scope, "limited": limited})
                 })
                 .collect();
             json!({"name": r.name, "label": r.label.get(locale), "label_en": r.label.en, "label_zh": r.label.zh_cn, "admin": r.admin, "perms": perms})
@@ -355,6 +356,7 @@ pub async fn save_role(
             label: Label::new(get("label_en"), get("label_zh")),
             admin: false,
             permissions: Default::default(),
+            fields: Default::default(),
         }
     } else {
         let Some(old) = existing else {
@@ -409,6 +411,8 @@ pub async fn save_role(
             label,
             admin: old.admin,
             permissions,
+            // Field rules are set on their own page.
+            fields: old.fields.clone(),
         }
     };
     let access = caller.access.clone();

@@ -126,7 +126,7 @@ pub(super) fn detail_page(
             json!({"title": s.title.get(locale), "fields": fields})
         })
         .collect();
-    let schema = store.schema();
+    let schema = store.schema_for(&caller.access);
     let mut related = Vec::new();
     for (other, field) in schema.references_to(entity) {
         if other.retired || !caller.access.permission(&other.name).read || field.retired {

@@ -28,7 +28,7 @@ fn form_sections(
     errors: &Map<String, Json>,
 ) -> Vec<Json> {
     let locale = locale_of(caller);
-    let narrow = super::picker::narrowings(&state.store().schema(), e);
+    let narrow = super::picker::narrowings(&state.store().schema_for(&caller.access), e);
     e.layout
         .sections
         .iter()

@@ -44,7 +44,7 @@ fn resolve_pick(
             return Pick::One(id);
         }
     }
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let hits = match (
         schema.entity(target),
         qingguan_core::ListQuery::from_pairs([("q", text), ("limit", "20")]),

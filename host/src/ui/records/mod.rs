@@ -41,7 +41,7 @@ pub(crate) fn entity_or_page(
     caller: &Caller,
     name: &str,
 ) -> Result<Entity, Response> {
-    let schema = state.store().schema();
+    let schema = state.store().schema_for(&caller.access);
     let locale = locale_of(caller);
     match schema.entity(name) {
         Some(e)

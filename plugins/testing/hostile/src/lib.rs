@@ -34,6 +34,24 @@ impl Plugin for Hostile {
                 let users = host::query("user", &Query::new())?;
                 Ok(json!(users.items.len()))
             }
+            // What the calling user's own reach shows of customers: each one's phone (a
+            // field their role may hide) and whether filtering on it is allowed.
+            "peek" => {
+                let page = host::query("customer", &Query::new())?;
+                let phones: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|r| r.fields.get("phone").cloned().unwrap_or(Value::Null))
+                    .collect();
+                let by_phone = host::query("customer", &Query::new().eq("phone", "+86 139 0000 1111"))
+                    .map(|p| json!(p.items.len()))
+                    .unwrap_or_else(|e| json!(format!("refused: {e}")));
+                let one = match page.items.first() {
+                    Some(r) => json!(host::get("customer", r.id)?.fields.get("phone").is_some()),
+                    None => Value::Null,
+                };
+                Ok(json!({"phones": phones, "by_phone": by_phone, "get_has_phone": one}))
+            }
             "write" => {
                 let c = host::create(
                     "customer",

@@ -1,0 +1,267 @@
+//! A role's field rules applied by the store: the schema each role sees, records as each
+//! role may read them, and writes that name a field hidden from the writer or change one that
+//! is read-only for it.
+
+use super::list::like_pattern;
+use super::Store;
+use crate::access::FieldRule;
+use crate::db::ddl;
+use crate::record::{HistoryEntry, Record};
+use crate::schema::{Entity, Schema};
+use crate::search::Term;
+use crate::value::Value;
+use crate::{Access, FieldErrors, Reason};
+use rusqlite::types::Value as Sql;
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One role's view of one schema snapshot.
+pub(super) struct View {
+    base: Arc<Schema>,
+    rules: BTreeMap<String, BTreeMap<String, FieldRule>>,
+    seen: Arc<Schema>,
+}
+
+impl Store {
+    /// The effective schema as the caller sees it: fields their role hides left out, fields it
+    /// makes read-only marked `readonly`. The shared snapshot when the role limits no field.
+    pub fn schema_for(&self, access: &Access) -> Arc<Schema> {
+        let schema = self.schema();
+        if !access.role.limits_fields() {
+            return schema;
+        }
+        let mut views = self.views.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = views.get(&access.role.name) {
+            if Arc::ptr_eq(&v.base, &schema) && v.rules == access.role.fields {
+                return v.seen.clone();
+            }
+        }
+        let seen = schema.seen_by(&access.role);
+        views.insert(
+            access.role.name.clone(),
+            View {
+                base: schema,
+                rules: access.role.fields.clone(),
+                seen: seen.clone(),
+            },
+        );
+        seen
+    }
+}
+
+/// The entity type as the caller sees it (see [`Entity::seen_by`]), without a second copy.
+pub(super) fn seen(access: &Access, e: Entity) -> Entity {
+    match e.seen_by(&access.role) {
+        std::borrow::Cow::Borrowed(_) => e,
+        std::borrow::Cow::Owned(seen) => seen,
+    }
+}
+
+/// Leaves out of a record the values of fields hidden from the caller.
+pub(super) fn redact(access: &Access, mut record: Record) -> Record {
+    if let Some(rules) = access.role.field_rules(&record.entity) {
+        record
+            .values
+            .retain(|k, _| rules.get(k) != Some(&FieldRule::Hidden));
+    }
+    record
+}
+
+/// What a write's input may not do under the writer's field rules: name a field hidden from
+/// them (refused as if it did not exist) or give a read-only field a value other than `before`
+/// (the record's current values; on a create, the defaults it would get). Values that do not
+/// parse are left to the write's own checks.
+pub(super) fn rule_errors(
+    access: &Access,
+    e: &Entity,
+    input: &Map<String, Json>,
+    before: &BTreeMap<String, Value>,
+) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let Some(rules) = access.role.field_rules(&e.name) else {
+        return errors;
+    };
+    for (name, json) in input {
+        match rules.get(name) {
+            Some(FieldRule::Hidden) => {
+                errors.insert(
+                    name.clone(),
+                    Reason::NoField {
+                        entity: e.name.clone(),
+                        field: name.clone(),
+                    },
+                );
+            }
+            Some(FieldRule::ReadOnly) => {
+                let Some(f) = e.field(name) else { continue };
+                let Ok(value) = Value::from_json(&f.def, json) else {
+                    continue;
+                };
+                if &value != before.get(name).unwrap_or(&Value::Null) {
+                    errors.insert(name.clone(), Reason::ReadOnlyForRole);
+                }
+            }
+            None => {}
+        }
+    }
+    errors
+}
+
+/// Leaves out of a record's history the changes of fields hidden from the caller, and the
+/// updates that changed nothing else (that something hidden changed is not theirs to see).
+pub(super) fn redact_history(access: &Access, entity: &str, entries: &mut Vec<HistoryEntry>) {
+    let Some(rules) = access.role.field_rules(entity) else {
+        return;
+    };
+    entries.retain_mut(|entry| {
+        let before = entry.changes.len();
+        entry
+            .changes
+            .retain(|k, _| rules.get(k) != Some(&FieldRule::Hidden));
+        !(entry.changes.is_empty() && before > 0 && entry.action == "update")
+    });
+}
+
+/// For a caller whose role hides fields of an entity type, a condition that each term of a
+/// full-text query `q` appears in a textual field they may read: the full-text index holds
+/// every field, so a match in a hidden one alone must not find the record. `None` when the
+/// role hides nothing there. `seen` is the entity type as the caller sees it; `prefix` the
+/// table alias (`r.` or empty).
+pub(crate) fn seen_text_condition(
+    access: &Access,
+    seen: &Entity,
+    q: &str,
+    prefix: &str,
+) -> Option<(String, Vec<Sql>)> {
+    let hides = access
+        .role
+        .field_rules(&seen.name)
+        .is_some_and(|rules| rules.values().any(|r| *r == FieldRule::Hidden));
+    if !hides {
+        return None;
+    }
+    let columns: Vec<String> = seen
+        .fields
+        .iter()
+        .filter(|f| f.def.kind.is_textual())
+        .map(|f| format!("{prefix}{}", ddl::column(f.name())))
+        .collect();
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    for term in crate::search::terms(q) {
+        let (Term::Prefix(text) | Term::Phrase(text)) = term;
+        if columns.is_empty() {
+            return Some(("0".into(), Vec::new()));
+        }
+        let ors: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} LIKE ? ESCAPE '\\'"))
+            .collect();
+        conds.push(format!("({})", ors.join(" OR ")));
+        params.extend(columns.iter().map(|_| Sql::Text(like_pattern(&text))));
+    }
+    if conds.is_empty() {
+        return None;
+    }
+    Some((conds.join(" AND "), params))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::{FieldDef, FieldType};
+    use crate::{Access, AggregateQuery, Error, FieldRule, Metric, NewUser, Store, StoreOptions};
+    use serde_json::json;
+
+    #[test]
+    fn a_hidden_field_is_neither_summed_nor_grouped_by() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let sys = Access::system();
+        s.add_field(
+            &sys,
+            "customer",
+            &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"),
+        )
+        .unwrap();
+        let mut sales = (*s.role("sales").unwrap()).clone();
+        sales.fields.insert(
+            "customer".into(),
+            [("revenue".to_string(), FieldRule::Hidden)].into(),
+        );
+        s.put_role(&sys, &sales).unwrap();
+        let amy = s
+            .create_user(
+                &sys,
+                &NewUser {
+                    username: "amy".into(),
+                    display_name: None,
+                    password: "password1".into(),
+                    invite: false,
+                    role: "sales".into(),
+                    team: None,
+                    manager: None,
+                    email: None,
+                    locale: None,
+                },
+                false,
+            )
+            .unwrap();
+        let amy = s.access_for(amy.id).unwrap().0;
+        let c = s
+            .create(
+                &amy,
+                "customer",
+                json!({"name": "c", "kind": "company", "status": "lead"})
+                    .as_object()
+                    .unwrap(),
+            )
+            .unwrap();
+        let patch = json!({"revenue": "120.50"});
+        s.update(&sys, "customer", c.id, 1, patch.as_object().unwrap())
+            .unwrap();
+        let query = |group_by: &[&str], metrics: Vec<Metric>| AggregateQuery {
+            group_by: group_by.iter().map(|g| g.to_string()).collect(),
+            metrics,
+            ..AggregateQuery::default()
+        };
+        for q in [
+            query(&[], vec![Metric::Sum("revenue".into())]),
+            query(&["revenue"], vec![Metric::Count]),
+            query(&[], vec![Metric::Max("revenue".into())]),
+        ] {
+            assert!(
+                matches!(
+                    s.aggregate(&amy, "customer", &q),
+                    Err(Error::BadRequest { .. })
+                ),
+                "{q:?}"
+            );
+        }
+        let counted = s
+            .aggregate(&amy, "customer", &query(&[], vec![Metric::Count]))
+            .unwrap();
+        assert_eq!(json!(counted[0].values), json!([1]));
+        let summed = s
+            .aggregate(
+                &sys,
+                "customer",
+                &query(&[], vec![Metric::Sum("revenue".into())]),
+            )
+            .unwrap();
+        assert_eq!(json!(summed[0].values), json!(["120.50"]));
+        // The record as Amy reads it, and as the store's own decisions see it.
+        assert!(!s
+            .get(&amy, "customer", c.id)
+            .unwrap()
+            .values
+            .contains_key("revenue"));
+        assert_eq!(
+            s.get_whole(&amy, "customer", c.id)
+                .unwrap()
+                .get("revenue")
+                .to_text(),
+            "120.50"
+        );
+    }
+}
