@@ -95,7 +95,9 @@ impl Value {
                 Some(i) => Value::Integer(i),
                 None => return Err(Reason::NotInteger),
             },
-            (FieldType::Decimal, Json::Number(n)) => parse_decimal(&n.to_string(), def)?,
+            (FieldType::Decimal | FieldType::Percent, Json::Number(n)) => {
+                parse_decimal(&n.to_string(), def)?
+            }
             (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
             (FieldType::MultiSelect, Json::Array(items)) => {
                 let mut out = Vec::new();
@@ -124,6 +126,8 @@ impl Value {
                 FieldType::Text
                 | FieldType::LongText
                 | FieldType::Decimal
+                | FieldType::Percent
+                | FieldType::AutoNumber
                 | FieldType::Date
                 | FieldType::Datetime
                 | FieldType::Select
@@ -148,12 +152,16 @@ impl Value {
         }
         let t = s.trim();
         let v = match def.kind {
-            FieldType::Text | FieldType::LongText => Value::Text(s.to_string()),
+            FieldType::Text | FieldType::LongText | FieldType::AutoNumber => {
+                Value::Text(s.to_string())
+            }
             FieldType::Integer => t
                 .parse::<i64>()
                 .map(Value::Integer)
                 .map_err(|_| Reason::NotInteger)?,
             FieldType::Decimal => parse_decimal(t, def)?,
+            // `12.5` or, as people write it, `12.5%`.
+            FieldType::Percent => parse_decimal(t.strip_suffix('%').unwrap_or(t).trim_end(), def)?,
             // The words people type in either language (a list filter, a CSV cell).
             FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
                 "true" | "1" | "on" | "yes" | "y" | "是" | "真" | "对" => Value::Bool(true),

@@ -13,6 +13,7 @@ mod cli;
 mod core_trust;
 mod export;
 mod field_rules;
+mod field_types;
 mod finance;
 mod finance_books;
 mod first_contact_admin;

@@ -96,10 +96,15 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
             "ALTER TABLE {t} ADD COLUMN {c} {}",
             sql_type(def.kind)
         ))?;
+        if def.numbered() {
+            // Records made before the field get their numbers now, in the order they were
+            // made, dated by when.
+            crate::store::number_existing(conn, entity, def)?;
+        }
     }
     let ix = index_name("ix", entity, &[&def.name]);
     let ux = index_name("ux", entity, &[&def.name]);
-    if def.unique {
+    if def.is_unique() {
         conn.execute_batch(&format!(
             "CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"
         ))
@@ -120,7 +125,7 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
     } else {
         conn.execute_batch(&format!("DROP INDEX IF EXISTS {ux}"))?;
     }
-    if def.is_indexed() && !def.unique {
+    if def.is_indexed() && !def.is_unique() {
         conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {ix} ON {t} ({c})"))?;
     } else {
         conn.execute_batch(&format!("DROP INDEX IF EXISTS {ix}"))?;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0015_notification_links.sql"),
     ),
     (16, include_str!("../../migrations/0016_audit_log.sql")),
+    (17, include_str!("../../migrations/0017_sequences.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

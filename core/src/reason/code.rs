@@ -86,6 +86,8 @@ impl Reason {
             SharedValues { .. } => "shared_values",
             AdminRoleStaysAdmin => "admin_role_stays_admin",
             ReadOnlyForRole => "read_only_for_role",
+            BadNumberFormat { .. } => "bad_number_format",
+            FormatNotAllowed => "format_not_allowed",
             TitleStaysVisible { .. } => "title_stays_visible",
             RequiredStaysWritable { .. } => "required_stays_writable",
             NoEntity { .. } => "no_entity",
@@ -176,6 +178,12 @@ impl Reason {
                 vec![("entity", entity.clone()), ("field", field.clone())]
             }
             NoRole { role } => vec![("role", role.clone())],
+            BadNumberFormat { example } => vec![
+                ("example", example.clone()),
+                ("date_parts", crate::schema::NumberFormat::DATE_PARTS.into()),
+                ("seq", "{seq}".into()),
+                ("padded", "{seq:4}".into()),
+            ],
             TitleStaysVisible { field } | RequiredStaysWritable { field } => {
                 vec![("field", field.clone())]
             }
@@ -259,10 +267,10 @@ impl Reason {
             | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
-            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | NeedsValue
-            | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField
-            | SumTooLarge | NotCustomField | ApprovalPending | NotApprover | SelfApproval
-            | AdminOnly | ConditionChanged | KeyEmpty => vec![],
+            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
+            | NeedsValue | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged
+            | NoSortField | SumTooLarge | NotCustomField | ApprovalPending | NotApprover
+            | SelfApproval | AdminOnly | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -401,6 +409,10 @@ impl Reason {
             },
             AdminRoleStaysAdmin,
             ReadOnlyForRole,
+            BadNumberFormat {
+                example: "HT-{YYYY}-{seq:4}".into(),
+            },
+            FormatNotAllowed,
             TitleStaysVisible {
                 field: "name".into(),
             },

@@ -123,6 +123,12 @@ impl fmt::Display for Reason {
             }
             AdminRoleStaysAdmin => f.write_str("the admin role must stay an administrator role"),
             ReadOnlyForRole => f.write_str("is read-only for your role"),
+            BadNumberFormat { example } => write!(
+                f,
+                "must be text with date parts {} and one {{seq}} or {{seq:4}} (padded to 4 digits; at most 10), at most 40 characters, such as {example}",
+                crate::schema::NumberFormat::DATE_PARTS
+            ),
+            FormatNotAllowed => f.write_str("only an auto-number field has a format"),
             TitleStaysVisible { field } => {
                 write!(f, "'{field}' names each record and cannot be hidden")
             }

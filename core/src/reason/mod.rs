@@ -310,6 +310,13 @@ pub enum Reason {
     AdminRoleStaysAdmin,
     /// The writer's role may read the field but not change it.
     ReadOnlyForRole,
+    /// An auto-number pattern that is not one.
+    BadNumberFormat {
+        /// A pattern that is.
+        example: String,
+    },
+    /// A `format` on a field that is not an auto-number.
+    FormatNotAllowed,
     /// A role's rule would hide the field that names a record.
     TitleStaysVisible {
         /// The title field.

@@ -105,6 +105,11 @@ pub(super) fn render(r: &Reason) -> String {
         }
         AdminRoleStaysAdmin => "内置的管理员角色必须保留管理员权限".into(),
         ReadOnlyForRole => "您的角色对该字段只读，不能修改".into(),
+        BadNumberFormat { example } => format!(
+            "格式应由文字、日期部分 {} 和一个 {{seq}} 或 {{seq:4}}（补零到 4 位，最多 10 位）组成，最多 40 个字符，例如 {example}",
+            crate::schema::NumberFormat::DATE_PARTS
+        ),
+        FormatNotAllowed => "只有自动编号字段可以设置格式".into(),
         TitleStaysVisible { field } => format!("“{field}”是记录的名称，不能隐藏"),
         RequiredStaysWritable { field } => {
             format!("“{field}”是必填字段且没有默认值：能新建这类记录的角色必须能填写它")

@@ -37,6 +37,11 @@ pub enum FieldType {
     Phone,
     /// An http(s) URL.
     Url,
+    /// A percentage, exact like a decimal: `"12.5"` is 12.5 %.
+    Percent,
+    /// A number the system gives each new record from the field's `format` (prefix, date
+    /// parts and a sequence: `HT-{YYYY}-{seq:4}` → `HT-2026-0001`), unique, never typed.
+    AutoNumber,
 }
 
 /// How a type's values are stored in its column.
@@ -121,7 +126,7 @@ const TEXT: FieldTypeInfo = FieldTypeInfo {
 
 impl FieldType {
     /// Every field type, in documentation order.
-    pub const ALL: [FieldType; 14] = [
+    pub const ALL: [FieldType; 16] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
@@ -136,6 +141,8 @@ impl FieldType {
         FieldType::Email,
         FieldType::Phone,
         FieldType::Url,
+        FieldType::Percent,
+        FieldType::AutoNumber,
     ];
 
     /// What this type means.
@@ -269,6 +276,24 @@ impl FieldType {
                 label: ("Web address", "网址"),
                 json: ("string", Some("uri")),
                 input: Input::Line("url"),
+                ..TEXT
+            },
+            FieldType::Percent => &FieldTypeInfo {
+                name: "percent",
+                label: ("Percent", "百分比"),
+                column: Column::Integer,
+                textual: false,
+                numeric: true,
+                json: ("string", Some("decimal")),
+                expects: (
+                    "a percentage as a decimal string (\"12.5\" for 12.5 %)",
+                    "必须是百分数（字符串，例如 \"12.5\" 表示 12.5%）",
+                ),
+                ..TEXT
+            },
+            FieldType::AutoNumber => &FieldTypeInfo {
+                name: "auto_number",
+                label: ("Auto-number", "自动编号"),
                 ..TEXT
             },
         }

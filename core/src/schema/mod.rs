@@ -4,12 +4,14 @@
 mod builtin;
 pub(crate) mod effective;
 mod field_type;
+mod number_format;
 mod validate;
 mod view;
 
 pub use builtin::builtin_entities;
 pub use effective::{Entity, Field, Schema};
 pub use field_type::{Column, FieldType, FieldTypeInfo, Input};
+pub use number_format::NumberFormat;
 pub use validate::{check_entity_def, check_field_def, check_layout, check_name, RESERVED_FIELDS};
 
 use serde::{Deserialize, Serialize};
@@ -141,6 +143,12 @@ pub struct FieldDef {
     /// field's type, as the API would take it: `3`, `"2026-01-01"`, `["a", "b"]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<serde_json::Value>,
+    /// For an auto-number: literal text, date parts `{YYYY}` `{YY}` `{MM}` `{DD}` (the day
+    /// the record is made) and one `{seq}` or `{seq:N}` (zero-padded to N digits); the
+    /// sequence starts again at 1 whenever the text around it changes (each year, say).
+    /// Default `{seq}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 impl FieldDef {
@@ -161,6 +169,7 @@ impl FieldDef {
             help: None,
             readonly: false,
             default: None,
+            format: None,
         }
     }
 
@@ -201,14 +210,24 @@ impl FieldDef {
         self
     }
 
+    /// Whether no person writes the field's values (the system numbers them).
+    pub fn numbered(&self) -> bool {
+        self.kind == FieldType::AutoNumber
+    }
+
     /// The decimal scale in effect.
     pub fn effective_scale(&self) -> u32 {
         self.scale.unwrap_or(2)
     }
 
+    /// Whether no two records may share a value (auto-numbers never do).
+    pub fn is_unique(&self) -> bool {
+        self.unique || self.numbered()
+    }
+
     /// Whether the column is indexed.
     pub fn is_indexed(&self) -> bool {
-        self.unique
+        self.is_unique()
             || self
                 .indexed
                 .unwrap_or_else(|| self.kind.indexed_by_default())

@@ -107,11 +107,29 @@ pub fn check_field_def(
         (_, None) => {}
     }
     match (def.kind, def.scale) {
-        (FieldType::Decimal, Some(s)) if s > MAX_SCALE => {
+        (FieldType::Decimal | FieldType::Percent, Some(s)) if s > MAX_SCALE => {
             err("scale", Reason::ScaleTooLarge { max: MAX_SCALE })
         }
-        (FieldType::Decimal, _) | (_, None) => {}
+        (FieldType::Decimal | FieldType::Percent, _) | (_, None) => {}
         (_, Some(_)) => err("scale", Reason::ScaleNotAllowed),
+    }
+    match (def.kind, &def.format) {
+        (FieldType::AutoNumber, Some(f)) => {
+            if let Err(why) = super::NumberFormat::parse(f) {
+                err("format", why);
+            }
+        }
+        (FieldType::AutoNumber, None) | (_, None) => {}
+        (_, Some(_)) => err("format", Reason::FormatNotAllowed),
+    }
+    if def.numbered() {
+        // Numbered by the system: nothing for a person or a default to give it.
+        if def.default.is_some() {
+            err("default", Reason::SystemColumn);
+        }
+        if def.min.is_some() || def.max.is_some() {
+            err("min", Reason::BoundsNotAllowed { kind: def.kind });
+        }
     }
     let bounded = def.kind.is_numeric() || def.kind.is_textual();
     if (def.min.is_some() || def.max.is_some()) && !bounded {

@@ -78,7 +78,12 @@ impl Store {
             )?;
             ddl::ensure_column(tx, entity, def)
         })?;
-        self.refresh_schema()
+        self.refresh_schema()?;
+        if def.numbered() {
+            // The numbers given to existing records are found by search too.
+            self.reindex(&Access::system(), entity)?;
+        }
+        Ok(())
     }
 
     /// Relabels, hides or shows, or changes `required`, help, options or the default value of a

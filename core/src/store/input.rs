@@ -35,6 +35,13 @@ pub(super) fn parse_write(
     base: &BTreeMap<String, Value>,
 ) -> Result<Parsed> {
     let (parsed, mut errors) = parse_collect(e, input);
+    // Numbered by the system: a write may repeat the number, never change it.
+    for (name, value) in &parsed.values {
+        let had = base.get(name).unwrap_or(&Value::Null);
+        if e.field(name).is_some_and(|f| f.def.numbered()) && value != had {
+            errors.insert(name.clone(), Reason::SystemColumn);
+        }
+    }
     if errors.is_empty() {
         return Ok(parsed);
     }

@@ -23,6 +23,7 @@ mod records;
 mod registry;
 mod rows;
 mod scope;
+mod sequences;
 mod storage;
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, Transiti
 pub(crate) use field_rules::seen_text_condition;
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
+pub(crate) use sequences::number_existing;
 
 use crate::access::Role;
 use crate::db;

@@ -174,7 +174,7 @@ impl Store {
                 Some(o) => o,
                 None => access.user_id,
             };
-            let values = reparsed.values;
+            let mut values = reparsed.values;
             // Everything wrong with the write is reported at once: required fields, the core's
             // rules, the owner, references.
             let mut pending = missing_required(&e, &values);
@@ -189,9 +189,18 @@ impl Store {
             } else {
                 Vec::new()
             };
+            // The install's today, for auto-numbers with date parts (read before the write).
+            let today = if e.fields.iter().any(|f| f.def.numbered()) {
+                Some(self.install_today()?)
+            } else {
+                None
+            };
             self.write(|tx| {
                 gather(&mut pending, check_owner(tx, access, &perm, owner))?;
                 check_integrity(tx, &schema, access, &e, None, &values, pending)?;
+                if let Some(today) = today {
+                    super::sequences::number_new(tx, &e, &mut values, today)?;
+                }
                 let now = db::now_text();
                 let created = imported
                     .as_ref()

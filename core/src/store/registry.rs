@@ -279,7 +279,9 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
 
 fn describe(f: &FieldDef) -> String {
     match f.kind {
-        FieldType::Decimal => format!("decimal(scale {})", f.effective_scale()),
+        FieldType::Decimal | FieldType::Percent => {
+            format!("{}(scale {})", f.kind.as_str(), f.effective_scale())
+        }
         FieldType::Reference => format!("reference to {}", f.target.as_deref().unwrap_or("?")),
         k => k.as_str().to_string(),
     }

@@ -141,5 +141,7 @@ pub async fn put_role(
         .await?;
     state.forget_sessions();
     let stored = state.store().roles().into_iter().find(|r| r.name == name);
-    Ok(Json(serde_json::to_value(stored.as_deref()).unwrap_or_default()))
+    Ok(Json(
+        serde_json::to_value(stored.as_deref()).unwrap_or_default(),
+    ))
 }

@@ -124,7 +124,7 @@ impl<'a> Converter<'a> {
                         .map_err(|_| Reason::NotInteger)?,
                 ),
             },
-            FieldType::Decimal => Json::String(match cell {
+            FieldType::Decimal | FieldType::Percent => Json::String(match cell {
                 Cell::Number(n) => number_text(*n),
                 _ => plain_number(t),
             }),

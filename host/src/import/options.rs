@@ -146,6 +146,11 @@ impl ImportOptions {
                     Some(f) if f.retired => {
                         keep(&mut errors, at, Reason::Retired);
                     }
+                    // Numbers are the system's to give: a file may name one only to find the
+                    // record it updates.
+                    Some(f) if f.def.numbered() && self.mode == Mode::Insert => {
+                        keep(&mut errors, at, Reason::SystemColumn);
+                    }
                     Some(_) => {}
                 },
             }

@@ -305,6 +305,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("hidden", "Hidden", "隐藏"),
     ("options_help", "Options, one per line: value | English | 中文 (add | #colour to mark a closed stage, such as won or lost: the board shows its last 30 days)", "选项，每行一个：值 | English | 中文（末尾加 | #颜色 表示已结束的阶段，如赢单、输单：看板默认只显示其最近 30 天）"),
     ("target", "Points to", "关联到"),
+    ("number_format", "Number format (auto-number)", "编号格式（自动编号）"),
+    ("number_format_help", "Text, {YYYY} {YY} {MM} {DD} and one {seq} or {seq:4} (4 digits); numbering starts again when the date part changes.", "文字、{YYYY} {YY} {MM} {DD} 以及一个 {seq} 或 {seq:4}（4 位数字）；日期部分变化时编号从 1 重新开始。"),
     ("origin", "Origin", "来源"),
     ("layout", "Form layout", "表单布局"),
     ("unretire", "Bring back", "恢复启用"),

@@ -197,6 +197,8 @@ pub fn strings(locale: Locale) -> Json {
         "hidden",
         "options_help",
         "target",
+        "number_format",
+        "number_format_help",
         "origin",
         "layout",
         "layout_help",
@@ -489,6 +491,7 @@ pub fn display(
     match v {
         Value::Null => String::new(),
         Value::Bool(b) => t(locale, if *b { "yes" } else { "no" }),
+        Value::Decimal(d) if def.kind == qingguan_core::FieldType::Percent => format!("{d}%"),
         Value::Text(s) if !def.options.is_empty() => def
             .options
             .iter()

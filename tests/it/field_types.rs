@@ -1,0 +1,264 @@
+//! Field types beyond the first fourteen: percentages (exact, `12.5` or `12.5%`, shown with a
+//! per-cent sign) and auto-numbers (`HT-{YYYY}-{seq:4}`: given by the system to each new record
+//! and to the records that existed before the field, unique under concurrent creates, never
+//! typed), through the API, Studio in both languages, search and imports.
+
+use qingguan_tests::{customer, Client, TestServer, ADMIN_PASSWORD};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+fn add_field(admin: &Client, def: Value) -> qingguan_tests::Resp {
+    admin.post("/api/v1/entities/customer/fields", &def)
+}
+
+fn label(en: &str, zh: &str) -> Value {
+    json!({"en": en, "zh-CN": zh})
+}
+
+/// `HT-YYYY-NNNN` → (year, n).
+fn parts(number: &Value) -> (i32, i64) {
+    let s = number
+        .as_str()
+        .unwrap_or_else(|| panic!("no number: {number}"));
+    let rest = s.strip_prefix("HT-").unwrap_or_else(|| panic!("{s}"));
+    let (year, n) = rest.split_once('-').unwrap_or_else(|| panic!("{s}"));
+    assert_eq!((year.len(), n.len()), (4, 4), "{s}");
+    (year.parse().unwrap(), n.parse().unwrap())
+}
+
+#[test]
+fn a_percentage_is_exact_and_said_with_its_sign() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let r = add_field(
+        &admin,
+        json!({"name": "discount", "type": "percent", "label": label("Discount", "折扣率")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut c = customer("Acme");
+    c["discount"] = json!("12.5%");
+    let a = admin.create("customer", c);
+    assert_eq!(a["discount"], "12.50");
+    let mut c = customer("Beta");
+    c["discount"] = json!(7);
+    assert_eq!(admin.create("customer", c)["discount"], "7.00");
+    let mut c = customer("Gamma");
+    c["discount"] = json!("3.125");
+    let r = admin.post("/api/v1/records/customer", &c);
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(
+        r.body["error"]["fields"]["discount"].is_string(),
+        "{}",
+        r.text
+    );
+    let listed = admin.get("/api/v1/records/customer?discount[gt]=10");
+    let names: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Acme"]);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let page = ui.get(&format!("/e/customer/{}", a["id"]), "zh-CN");
+    assert!(page.text.contains("12.50%"), "{}", page.text);
+    let schema = admin.get("/api/v1/entities/customer");
+    let f = schema.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "discount")
+        .unwrap()
+        .clone();
+    assert_eq!(f["type"], "percent");
+}
+
+#[test]
+fn auto_numbers_are_given_once_in_order_and_never_typed() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let before: Vec<i64> = ["Old One", "Old Two"]
+        .iter()
+        .map(|n| {
+            admin.create("customer", customer(n))["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    // Formats are checked.
+    for (def, field) in [
+        (
+            json!({"name": "contract_no", "type": "auto_number", "format": "HT-{YYYY}",
+                   "label": label("Contract", "合同编号")}),
+            "format",
+        ),
+        (
+            json!({"name": "code", "type": "text", "format": "{seq}", "label": label("Code", "代码")}),
+            "format",
+        ),
+        (
+            json!({"name": "contract_no", "type": "auto_number", "default": "X",
+                   "label": label("Contract", "合同编号")}),
+            "default",
+        ),
+    ] {
+        let r = add_field(&admin, def.clone());
+        assert_eq!(r.status, 422, "{def}: {}", r.text);
+        assert!(r.body["error"]["fields"][field].is_string(), "{}", r.text);
+    }
+    let r = add_field(
+        &admin,
+        json!({"name": "contract_no", "type": "auto_number", "format": "HT-{YYYY}-{seq:4}",
+               "label": label("Contract no.", "合同编号")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // The records made before the field are numbered in the order they were made.
+    let old: Vec<(i32, i64)> = before
+        .iter()
+        .map(|id| parts(&admin.get(&format!("/api/v1/records/customer/{id}")).body["contract_no"]))
+        .collect();
+    assert_eq!(old[0].1, 1);
+    assert_eq!(old[1].1, 2);
+
+    // New records get the next numbers, also when many are made at once.
+    let first = admin.create("customer", customer("New One"));
+    let (year, n) = parts(&first["contract_no"]);
+    assert!(year >= old[1].0, "{first}");
+    if year == old[1].0 {
+        assert_eq!(n, 3, "{first}");
+    }
+    let url = s.url.clone();
+    let token = admin.token.clone();
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let (url, token) = (url.clone(), token.clone());
+            std::thread::spawn(move || {
+                let mut c = Client::new(&url);
+                c.token = token;
+                (0..15)
+                    .map(|i| {
+                        let r = c.post(
+                            "/api/v1/records/customer",
+                            &customer(&format!("Burst {t}-{i}")),
+                        );
+                        assert_eq!(r.status, 201, "{}", r.text);
+                        r.body["contract_no"].as_str().unwrap().to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let burst: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let unique: BTreeSet<&String> = burst.iter().collect();
+    assert_eq!(unique.len(), 90, "no number given twice");
+    let seqs: BTreeSet<i64> = burst
+        .iter()
+        .map(|s| parts(&json!(s)))
+        .filter(|(y, _)| *y == year)
+        .map(|(_, n)| n)
+        .collect();
+    if seqs.len() == 90 {
+        assert_eq!(
+            seqs,
+            (n + 1..=n + 90).collect(),
+            "no number skipped or repeated"
+        );
+    }
+
+    // Never typed: not on create, not changed, not cleared; sending it unchanged is fine.
+    let mut typed = customer("Typed");
+    typed["contract_no"] = json!("HT-1999-0001");
+    let r = admin.post("/api/v1/records/customer", &typed);
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.body["error"]["fields"]["contract_no"].is_string());
+    let path = format!("/api/v1/records/customer/{}", first["id"]);
+    for change in [json!("HT-1999-0001"), Value::Null] {
+        let r = admin.patch_v(&path, 1, &json!({"contract_no": change}));
+        assert_eq!(r.status, 422, "{change}: {}", r.text);
+    }
+    let r = admin.patch_v(
+        &path,
+        1,
+        &json!({"contract_no": first["contract_no"], "name": "New One Ltd"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["contract_no"], first["contract_no"]);
+
+    // Found by search, including the numbers given to older records.
+    let number = admin
+        .get(&format!("/api/v1/records/customer/{}", before[1]))
+        .body["contract_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tail = number.rsplit('-').next().unwrap();
+    let hits = admin.get(&format!("/api/v1/search?q={number}"));
+    assert!(
+        hits.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == before[1]),
+        "{tail}: {}",
+        hits.text
+    );
+
+    // The schema says so: a read-only, unique text.
+    let schema = admin.get("/api/v1/entities/customer");
+    let f = schema.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "contract_no")
+        .unwrap()
+        .clone();
+    assert_eq!(f["type"], "auto_number");
+    assert_eq!(f["readonly"], true);
+    assert_eq!(f["format"], "HT-{YYYY}-{seq:4}");
+}
+
+#[test]
+fn studio_adds_an_auto_number_and_says_what_a_format_needs() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let page = ui.get("/admin/studio/customer", "zh-CN");
+    assert!(
+        page.text.contains("自动编号") && page.text.contains("编号格式"),
+        "{}",
+        page.text
+    );
+    let refused = ui.post(
+        "/admin/studio/customer/fields",
+        "zh-CN",
+        &[
+            ("type", "auto_number"),
+            ("name", "code"),
+            ("label_zh", "客户编号"),
+            ("format", "KH-{seq}-{seq}"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("格式应由文字"), "{}", refused.text);
+    let added = ui.post(
+        "/admin/studio/customer/fields",
+        "zh-CN",
+        &[
+            ("type", "auto_number"),
+            ("name", "code"),
+            ("label_zh", "客户编号"),
+            ("format", "KH{seq:5}"),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.text);
+    let c = admin.create("customer", customer("恒信科技"));
+    assert_eq!(c["code"], "KH00001");
+    // The record form shows the number as text, not as an input.
+    let form = ui.get(&format!("/e/customer/{}/edit", c["id"]), "zh-CN");
+    assert!(form.text.contains("KH00001"), "{}", form.text);
+    assert!(!form.text.contains("name=\"code\""), "{}", form.text);
+}
