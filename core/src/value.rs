@@ -95,7 +95,7 @@ impl Value {
                 Some(i) => Value::Integer(i),
                 None => return Err(Reason::NotInteger),
             },
-            (FieldType::Decimal | FieldType::Percent, Json::Number(n)) => {
+            (FieldType::Decimal | FieldType::Percent | FieldType::Formula, Json::Number(n)) => {
                 parse_decimal(&n.to_string(), def)?
             }
             (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
@@ -127,6 +127,7 @@ impl Value {
                 | FieldType::LongText
                 | FieldType::Decimal
                 | FieldType::Percent
+                | FieldType::Formula
                 | FieldType::AutoNumber
                 | FieldType::Date
                 | FieldType::Datetime
@@ -159,7 +160,7 @@ impl Value {
                 .parse::<i64>()
                 .map(Value::Integer)
                 .map_err(|_| Reason::NotInteger)?,
-            FieldType::Decimal => parse_decimal(t, def)?,
+            FieldType::Decimal | FieldType::Formula => parse_decimal(t, def)?,
             // `12.5` or, as people write it, `12.5%`.
             FieldType::Percent => parse_decimal(t.strip_suffix('%').unwrap_or(t).trim_end(), def)?,
             // The words people type in either language (a list filter, a CSV cell).
@@ -272,7 +273,7 @@ fn check_option(def: &FieldDef, v: &str) -> Result<(), Reason> {
 }
 
 /// Largest magnitude a decimal may have so that it fits the stored scaled integer.
-const DECIMAL_LIMIT: i64 = 1_000_000_000_000;
+pub(crate) const DECIMAL_LIMIT: i64 = 1_000_000_000_000;
 
 fn parse_decimal(s: &str, def: &FieldDef) -> Result<Value, Reason> {
     let d = Decimal::from_str(s)

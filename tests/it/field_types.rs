@@ -262,3 +262,120 @@ fn studio_adds_an_auto_number_and_says_what_a_format_needs() {
     assert!(form.text.contains("KH00001"), "{}", form.text);
     assert!(!form.text.contains("name=\"code\""), "{}", form.text);
 }
+
+#[test]
+fn a_formula_follows_its_inputs_and_runs_nothing_else() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    for def in [
+        json!({"name": "amount", "type": "decimal", "label": label("Amount", "金额")}),
+        json!({"name": "discount", "type": "percent", "label": label("Discount", "折扣率")}),
+        json!({"name": "seats", "type": "integer", "label": label("Seats", "席位")}),
+    ] {
+        assert_eq!(add_field(&admin, def).status, 201);
+    }
+    let mut c = customer("Before");
+    c["amount"] = json!("80");
+    let before = admin.create("customer", c);
+    let r = add_field(
+        &admin,
+        json!({"name": "net", "type": "formula", "expression": "round(amount * (1 - discount), 2)",
+               "label": label("Net", "净额")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Records already there are computed at once (no discount counts as 0).
+    let got = admin.get(&format!("/api/v1/records/customer/{}", before["id"]));
+    assert_eq!(got.body["net"], "80.00", "{}", got.text);
+
+    let mut c = customer("Acme");
+    c["amount"] = json!("200");
+    c["discount"] = json!("12.5");
+    let a = admin.create("customer", c);
+    assert_eq!(a["net"], "175.00", "200 × (1 − 12.5 %)");
+    let path = format!("/api/v1/records/customer/{}", a["id"]);
+    let r = admin.patch_v(&path, 1, &json!({"discount": "20"}));
+    assert_eq!(r.body["net"], "160.00", "{}", r.text);
+    let r = admin.patch_v(&path, 2, &json!({"amount": null}));
+    assert_eq!(
+        r.body["net"], "0.00",
+        "an empty input counts as 0: {}",
+        r.text
+    );
+    let history = admin.get(&format!("{path}/history"));
+    assert_eq!(
+        history.body["items"][2]["changes"]["net"],
+        json!(["160.00", "0.00"]),
+        "{}",
+        history.text
+    );
+    // Typed values are refused unless they repeat what the formula says.
+    let r = admin.patch_v(&path, 3, &json!({"net": "999"}));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.body["error"]["fields"]["net"].is_string());
+    let r = admin.patch_v(&path, 3, &json!({"net": "0.00", "name": "Acme Ltd"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Sorted and filtered like any number.
+    let listed = admin.get("/api/v1/records/customer?sort=-net&net[gt]=1");
+    let names: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Before"], "{}", listed.text);
+
+    // Dividing by zero leaves it empty.
+    let r = add_field(
+        &admin,
+        json!({"name": "per_seat", "type": "formula", "expression": "amount / seats",
+               "label": label("Per seat", "每席")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut c = customer("Zero seats");
+    c["amount"] = json!("10");
+    c["seats"] = json!(0);
+    assert_eq!(admin.create("customer", c)["per_seat"], Value::Null);
+    let mut c = customer("Three seats");
+    c["amount"] = json!("10");
+    c["seats"] = json!(3);
+    assert_eq!(admin.create("customer", c)["per_seat"], "3.33");
+
+    // Nothing but arithmetic over this type's number fields.
+    for (expression, why) in [
+        ("name * 2", "'name'"),
+        ("net + 1", "'net'"),
+        ("ghost + 1", "'ghost'"),
+        ("system(1)", "no function 'system'"),
+        ("amount; drop table r_customer", "near"),
+        ("", "required"),
+    ] {
+        let r = add_field(
+            &admin,
+            json!({"name": "bad", "type": "formula", "expression": expression,
+                   "label": label("Bad", "坏")}),
+        );
+        assert_eq!(r.status, 422, "{expression}: {}", r.text);
+        let text = r.body["error"]["fields"]["expression"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains(why), "{expression}: {}", r.text);
+    }
+    let r = add_field(
+        &admin,
+        json!({"name": "bad", "type": "text", "expression": "1", "label": label("Bad", "坏")}),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let refused = ui.post(
+        "/admin/studio/customer/fields",
+        "zh-CN",
+        &[
+            ("type", "formula"),
+            ("name", "bad"),
+            ("label_zh", "坏"),
+            ("expression", "amount ** 2"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("不是有效的公式"), "{}", refused.text);
+}

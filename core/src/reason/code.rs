@@ -88,6 +88,11 @@ impl Reason {
             ReadOnlyForRole => "read_only_for_role",
             BadNumberFormat { .. } => "bad_number_format",
             FormatNotAllowed => "format_not_allowed",
+            BadExpression { .. } => "bad_expression",
+            ExpressionTooDeep { .. } => "expression_too_deep",
+            UnknownFunction { .. } => "unknown_function",
+            NotFormulaInput { .. } => "not_formula_input",
+            ExpressionNotAllowed => "expression_not_allowed",
             TitleStaysVisible { .. } => "title_stays_visible",
             RequiredStaysWritable { .. } => "required_stays_writable",
             NoEntity { .. } => "no_entity",
@@ -178,6 +183,16 @@ impl Reason {
                 vec![("entity", entity.clone()), ("field", field.clone())]
             }
             NoRole { role } => vec![("role", role.clone())],
+            BadExpression { near } => vec![
+                ("near", near.clone()),
+                ("functions", crate::schema::Expression::FUNCTIONS.into()),
+            ],
+            ExpressionTooDeep { max } => vec![("max", max.to_string())],
+            UnknownFunction { name } => vec![
+                ("name", name.clone()),
+                ("functions", crate::schema::Expression::FUNCTIONS.into()),
+            ],
+            NotFormulaInput { name } => vec![("name", name.clone())],
             BadNumberFormat { example } => vec![
                 ("example", example.clone()),
                 ("date_parts", crate::schema::NumberFormat::DATE_PARTS.into()),
@@ -268,9 +283,9 @@ impl Reason {
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
-            | NeedsValue | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged
-            | NoSortField | SumTooLarge | NotCustomField | ApprovalPending | NotApprover
-            | SelfApproval | AdminOnly | ConditionChanged | KeyEmpty => vec![],
+            | ExpressionNotAllowed | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
+            | CursorDamaged | NoSortField | SumTooLarge | NotCustomField | ApprovalPending
+            | NotApprover | SelfApproval | AdminOnly | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -413,6 +428,15 @@ impl Reason {
                 example: "HT-{YYYY}-{seq:4}".into(),
             },
             FormatNotAllowed,
+            BadExpression { near: "* 2".into() },
+            ExpressionTooDeep { max: 32 },
+            UnknownFunction {
+                name: "system".into(),
+            },
+            NotFormulaInput {
+                name: "name".into(),
+            },
+            ExpressionNotAllowed,
             TitleStaysVisible {
                 field: "name".into(),
             },

@@ -129,6 +129,24 @@ impl fmt::Display for Reason {
                 crate::schema::NumberFormat::DATE_PARTS
             ),
             FormatNotAllowed => f.write_str("only an auto-number field has a format"),
+            BadExpression { near } => write!(
+                f,
+                "is not a formula near '{near}': use numbers, number fields, + - * / and parentheses, {}",
+                crate::schema::Expression::FUNCTIONS
+            ),
+            ExpressionTooDeep { max } => write!(f, "nests more than {max} levels deep"),
+            UnknownFunction { name } => {
+                write!(
+                    f,
+                    "has no function '{name}' (there are {})",
+                    crate::schema::Expression::FUNCTIONS
+                )
+            }
+            NotFormulaInput { name } => write!(
+                f,
+                "reads '{name}', which is not a number, decimal or percent field of this type"
+            ),
+            ExpressionNotAllowed => f.write_str("only a formula field has an expression"),
             TitleStaysVisible { field } => {
                 write!(f, "'{field}' names each record and cannot be hidden")
             }

@@ -317,6 +317,28 @@ pub enum Reason {
     },
     /// A `format` on a field that is not an auto-number.
     FormatNotAllowed,
+    /// A formula that does not read as one, near this text.
+    BadExpression {
+        /// The text where reading stopped.
+        near: String,
+    },
+    /// A formula nested deeper than the limit.
+    ExpressionTooDeep {
+        /// Deepest nesting.
+        max: usize,
+    },
+    /// A formula calls a function there is none of.
+    UnknownFunction {
+        /// The name called.
+        name: String,
+    },
+    /// A formula reads a field that is not a number field of its type (or is a formula).
+    NotFormulaInput {
+        /// The field named.
+        name: String,
+    },
+    /// An `expression` on a field that is not a formula.
+    ExpressionNotAllowed,
     /// A role's rule would hide the field that names a record.
     TitleStaysVisible {
         /// The title field.

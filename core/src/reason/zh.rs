@@ -110,6 +110,17 @@ pub(super) fn render(r: &Reason) -> String {
             crate::schema::NumberFormat::DATE_PARTS
         ),
         FormatNotAllowed => "只有自动编号字段可以设置格式".into(),
+        BadExpression { near } => format!(
+            "在“{near}”附近不是有效的公式：只能使用数字、数值字段、加减乘除、括号以及函数 {}",
+            crate::schema::Expression::FUNCTIONS
+        ),
+        ExpressionTooDeep { max } => format!("嵌套超过 {max} 层"),
+        UnknownFunction { name } => format!(
+            "没有函数“{name}”（可用的有 {}）",
+            crate::schema::Expression::FUNCTIONS
+        ),
+        NotFormulaInput { name } => format!("引用的“{name}”不是该类型的整数、小数或百分比字段"),
+        ExpressionNotAllowed => "只有公式字段可以设置表达式".into(),
         TitleStaysVisible { field } => format!("“{field}”是记录的名称，不能隐藏"),
         RequiredStaysWritable { field } => {
             format!("“{field}”是必填字段且没有默认值：能新建这类记录的角色必须能填写它")

@@ -188,8 +188,8 @@ fn effective_field(row: FieldRow) -> Field {
     if let Some(d) = row.default {
         def.default = Some(d).filter(|d| !d.is_null());
     }
-    // Numbered by the system: the forms show it as text.
-    if def.numbered() {
+    // Made by the system: the forms show it as text.
+    if def.computed() {
         def.readonly = true;
     }
     Field {

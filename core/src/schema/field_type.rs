@@ -39,6 +39,9 @@ pub enum FieldType {
     Url,
     /// A percentage, exact like a decimal: `"12.5"` is 12.5 %.
     Percent,
+    /// A number computed from the record's other number fields by the field's `expression`
+    /// (`amount * (1 - discount)`), exact like a decimal, kept up to date on every write.
+    Formula,
     /// A number the system gives each new record from the field's `format` (prefix, date
     /// parts and a sequence: `HT-{YYYY}-{seq:4}` → `HT-2026-0001`), unique, never typed.
     AutoNumber,
@@ -126,7 +129,7 @@ const TEXT: FieldTypeInfo = FieldTypeInfo {
 
 impl FieldType {
     /// Every field type, in documentation order.
-    pub const ALL: [FieldType; 16] = [
+    pub const ALL: [FieldType; 17] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
@@ -142,6 +145,7 @@ impl FieldType {
         FieldType::Phone,
         FieldType::Url,
         FieldType::Percent,
+        FieldType::Formula,
         FieldType::AutoNumber,
     ];
 
@@ -288,6 +292,21 @@ impl FieldType {
                 expects: (
                     "a percentage as a decimal string (\"12.5\" for 12.5 %)",
                     "必须是百分数（字符串，例如 \"12.5\" 表示 12.5%）",
+                ),
+                ..TEXT
+            },
+            FieldType::Formula => &FieldTypeInfo {
+                name: "formula",
+                label: ("Formula", "公式"),
+                column: Column::Integer,
+                textual: false,
+                numeric: true,
+                can_be_unique: false,
+                indexed_by_default: false,
+                json: ("string", Some("decimal")),
+                expects: (
+                    "a decimal number (string such as \"12.50\")",
+                    "必须是小数（字符串，例如 \"12.50\"）",
                 ),
                 ..TEXT
             },

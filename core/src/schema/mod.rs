@@ -3,6 +3,7 @@
 
 mod builtin;
 pub(crate) mod effective;
+mod expression;
 mod field_type;
 mod number_format;
 mod validate;
@@ -10,9 +11,13 @@ mod view;
 
 pub use builtin::builtin_entities;
 pub use effective::{Entity, Field, Schema};
+pub use expression::Expression;
 pub use field_type::{Column, FieldType, FieldTypeInfo, Input};
 pub use number_format::NumberFormat;
-pub use validate::{check_entity_def, check_field_def, check_layout, check_name, RESERVED_FIELDS};
+pub use validate::{
+    check_entity_def, check_field_def, check_formula_inputs, check_layout, check_name,
+    RESERVED_FIELDS,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +154,9 @@ pub struct FieldDef {
     /// Default `{seq}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// For a formula: arithmetic over the type's number fields (see [`Expression`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
 }
 
 impl FieldDef {
@@ -170,6 +178,7 @@ impl FieldDef {
             readonly: false,
             default: None,
             format: None,
+            expression: None,
         }
     }
 
@@ -210,9 +219,25 @@ impl FieldDef {
         self
     }
 
-    /// Whether no person writes the field's values (the system numbers them).
+    /// Whether the system numbers the field's values.
     pub fn numbered(&self) -> bool {
         self.kind == FieldType::AutoNumber
+    }
+
+    /// Whether the system makes the field's values (numbers them, or computes them): a
+    /// write may repeat a value, never change it.
+    pub fn computed(&self) -> bool {
+        matches!(self.kind, FieldType::AutoNumber | FieldType::Formula)
+    }
+
+    /// A formula's expression, parsed (`None` for other types or an unreadable one).
+    pub fn formula(&self) -> Option<Expression> {
+        if self.kind != FieldType::Formula {
+            return None;
+        }
+        self.expression
+            .as_deref()
+            .and_then(|e| Expression::parse(e).ok())
     }
 
     /// The decimal scale in effect.

@@ -107,10 +107,12 @@ pub fn check_field_def(
         (_, None) => {}
     }
     match (def.kind, def.scale) {
-        (FieldType::Decimal | FieldType::Percent, Some(s)) if s > MAX_SCALE => {
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, Some(s))
+            if s > MAX_SCALE =>
+        {
             err("scale", Reason::ScaleTooLarge { max: MAX_SCALE })
         }
-        (FieldType::Decimal | FieldType::Percent, _) | (_, None) => {}
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, _) | (_, None) => {}
         (_, Some(_)) => err("scale", Reason::ScaleNotAllowed),
     }
     match (def.kind, &def.format) {
@@ -122,13 +124,26 @@ pub fn check_field_def(
         (FieldType::AutoNumber, None) | (_, None) => {}
         (_, Some(_)) => err("format", Reason::FormatNotAllowed),
     }
-    if def.numbered() {
-        // Numbered by the system: nothing for a person or a default to give it.
+    match (def.kind, &def.expression) {
+        (FieldType::Formula, Some(x)) => {
+            if let Err(why) = super::Expression::parse(x) {
+                err("expression", why);
+            }
+        }
+        (FieldType::Formula, None) => err("expression", Reason::Required),
+        (_, Some(_)) => err("expression", Reason::ExpressionNotAllowed),
+        (_, None) => {}
+    }
+    if def.computed() {
+        // Made by the system: nothing for a person or a default to give it.
         if def.default.is_some() {
             err("default", Reason::SystemColumn);
         }
         if def.min.is_some() || def.max.is_some() {
             err("min", Reason::BoundsNotAllowed { kind: def.kind });
+        }
+        if def.required {
+            err("required", Reason::SystemColumn);
         }
     }
     let bounded = def.kind.is_numeric() || def.kind.is_textual();
@@ -164,6 +179,32 @@ fn is_color(c: &str) -> bool {
     })
 }
 
+/// Checks that a formula reads only number fields (integer, decimal, percent) among `fields`,
+/// the fields of its entity type: not text, not itself, not another formula.
+pub fn check_formula_inputs<'a>(
+    def: &FieldDef,
+    fields: impl Iterator<Item = &'a FieldDef> + Clone,
+) -> Result<(), Reason> {
+    let Some(expression) = def.formula() else {
+        return Ok(());
+    };
+    for name in expression.fields() {
+        let ok = fields.clone().any(|f| {
+            f.name == name
+                && matches!(
+                    f.kind,
+                    FieldType::Integer | FieldType::Decimal | FieldType::Percent
+                )
+        });
+        if !ok {
+            return Err(Reason::NotFormulaInput {
+                name: name.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks a whole entity definition, including its fields and layout.
 pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -> FieldErrors {
     let mut errors = FieldErrors::new();
@@ -177,6 +218,11 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
     let mut names = HashSet::new();
     for (i, f) in def.fields.iter().enumerate() {
         check_field_def(f, &format!("fields[{i}]."), &own, &mut errors);
+        if let Err(why) = check_formula_inputs(f, def.fields.iter()) {
+            errors
+                .entry(format!("fields[{i}].expression"))
+                .or_insert(why);
+        }
         if !names.insert(f.name.as_str()) {
             errors.insert(
                 format!("fields[{i}].name"),

@@ -79,11 +79,11 @@ pub struct AggregateRow {
 
 fn sum_json(def: &FieldDef, v: ValueRef<'_>) -> Json {
     match (def.kind, v) {
-        (FieldType::Decimal | FieldType::Percent, ValueRef::Null) => {
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, ValueRef::Null) => {
             json!(crate::value::scaled_to_decimal(0, def.effective_scale()).to_string())
         }
         (_, ValueRef::Null) => json!(0),
-        (FieldType::Decimal | FieldType::Percent, ValueRef::Integer(i)) => {
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, ValueRef::Integer(i)) => {
             json!(crate::value::scaled_to_decimal(i, def.effective_scale()).to_string())
         }
         (_, ValueRef::Integer(i)) => json!(i),
@@ -152,7 +152,10 @@ impl Store {
                     let col = ddl::column(f);
                     // Exact for integers and decimals: SUM over the stored (scaled) integers.
                     let expr = match def.kind {
-                        FieldType::Integer | FieldType::Decimal | FieldType::Percent => {
+                        FieldType::Integer
+                        | FieldType::Decimal
+                        | FieldType::Percent
+                        | FieldType::Formula => {
                             format!("SUM({col})")
                         }
                         FieldType::Date => {

@@ -45,6 +45,10 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
         let mut errors = FieldErrors::new();
         check_field_def(def, "", &|t| schema.contains(t), &mut errors);
+        let live = e.fields.iter().filter(|f| !f.retired).map(|f| &f.def);
+        if let Err(why) = crate::schema::check_formula_inputs(def, live) {
+            errors.entry("expression".into()).or_insert(why);
+        }
         if !errors.is_empty() {
             return Err(Error::validation(errors));
         }
@@ -76,7 +80,10 @@ impl Store {
                  VALUES (?1, ?2, 'custom', ?3, 0, ?4)",
                 (entity, &def.name, to_json(def), pos),
             )?;
-            ddl::ensure_column(tx, entity, def)
+            ddl::ensure_column(tx, entity, def)?;
+            // A formula holds for the records already there too.
+            let fields: Vec<FieldDef> = e.fields.iter().map(|f| f.def.clone()).collect();
+            super::formulas::compute_existing(tx, entity, &fields, def)
         })?;
         self.refresh_schema()?;
         if def.numbered() {

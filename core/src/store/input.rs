@@ -35,10 +35,10 @@ pub(super) fn parse_write(
     base: &BTreeMap<String, Value>,
 ) -> Result<Parsed> {
     let (parsed, mut errors) = parse_collect(e, input);
-    // Numbered by the system: a write may repeat the number, never change it.
+    // Made by the system (numbered, computed): a write may repeat the value, never change it.
     for (name, value) in &parsed.values {
         let had = base.get(name).unwrap_or(&Value::Null);
-        if e.field(name).is_some_and(|f| f.def.numbered()) && value != had {
+        if e.field(name).is_some_and(|f| f.def.computed()) && value != had {
             errors.insert(name.clone(), Reason::SystemColumn);
         }
     }

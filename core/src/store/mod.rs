@@ -13,6 +13,7 @@ mod approvals;
 mod delegations;
 mod duplicates;
 mod field_rules;
+mod formulas;
 mod history;
 mod input;
 mod integrity;

@@ -175,6 +175,7 @@ impl Store {
                 None => access.user_id,
             };
             let mut values = reparsed.values;
+            super::formulas::compute(&e, &mut values);
             // Everything wrong with the write is reported at once: required fields, the core's
             // rules, the owner, references.
             let mut pending = missing_required(&e, &values);
@@ -353,7 +354,8 @@ impl Store {
         // `None`: nothing changed.
         let written = self.atomically(|| {
             hooks.before_write(&event, &mut proposed)?;
-            let values = parse_input(&e, &proposed)?.values;
+            let mut values = parse_input(&e, &proposed)?.values;
+            super::formulas::compute(&e, &mut values);
             let mut pending = missing_required(&e, &values);
             let changed: BTreeMap<String, Value> = values
                 .iter()

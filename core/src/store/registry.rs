@@ -260,6 +260,13 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
             )?;
         }
         ddl::ensure_column(conn, &def.name, f)?;
+        // A new formula, or a changed one, holds for the records already there.
+        let expression_changed = stored
+            .get(&f.name)
+            .is_none_or(|old| old.def.expression != f.expression);
+        if f.kind == FieldType::Formula && expression_changed {
+            super::formulas::compute_existing(conn, &def.name, &def.fields, f)?;
+        }
     }
     for ix in &def.indexes {
         ddl::ensure_composite_index(conn, &def.name, ix)?;
@@ -279,7 +286,7 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
 
 fn describe(f: &FieldDef) -> String {
     match f.kind {
-        FieldType::Decimal | FieldType::Percent => {
+        FieldType::Decimal | FieldType::Percent | FieldType::Formula => {
             format!("{}(scale {})", f.kind.as_str(), f.effective_scale())
         }
         FieldType::Reference => format!("reference to {}", f.target.as_deref().unwrap_or("?")),

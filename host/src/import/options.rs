@@ -146,9 +146,9 @@ impl ImportOptions {
                     Some(f) if f.retired => {
                         keep(&mut errors, at, Reason::Retired);
                     }
-                    // Numbers are the system's to give: a file may name one only to find the
-                    // record it updates.
-                    Some(f) if f.def.numbered() && self.mode == Mode::Insert => {
+                    // Numbers and formulas are the system's to give: a file may name one only
+                    // to find the record it updates.
+                    Some(f) if f.def.computed() && self.mode == Mode::Insert => {
                         keep(&mut errors, at, Reason::SystemColumn);
                     }
                     Some(_) => {}

@@ -306,6 +306,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("options_help", "Options, one per line: value | English | 中文 (add | #colour to mark a closed stage, such as won or lost: the board shows its last 30 days)", "选项，每行一个：值 | English | 中文（末尾加 | #颜色 表示已结束的阶段，如赢单、输单：看板默认只显示其最近 30 天）"),
     ("target", "Points to", "关联到"),
     ("number_format", "Number format (auto-number)", "编号格式（自动编号）"),
+    ("formula_expression", "Expression (formula)", "计算公式（公式字段）"),
+    ("formula_expression_help", "Number fields of this type by their names, numbers, + - * / and parentheses, round(x, 2), abs, min, max. An empty field counts as 0, a percent as its fraction; the result is kept up to date on every change.", "按字段名引用本类型的数值字段，可用数字、+ - * /、括号以及 round(x, 2)、abs、min、max。空字段按 0 计算，百分比按小数计算；每次修改后结果自动更新。"),
     ("number_format_help", "Text, {YYYY} {YY} {MM} {DD} and one {seq} or {seq:4} (4 digits); numbering starts again when the date part changes.", "文字、{YYYY} {YY} {MM} {DD} 以及一个 {seq} 或 {seq:4}（4 位数字）；日期部分变化时编号从 1 重新开始。"),
     ("origin", "Origin", "来源"),
     ("layout", "Form layout", "表单布局"),

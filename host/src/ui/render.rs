@@ -198,6 +198,8 @@ pub fn strings(locale: Locale) -> Json {
         "options_help",
         "target",
         "number_format",
+        "formula_expression",
+        "formula_expression_help",
         "number_format_help",
         "origin",
         "layout",

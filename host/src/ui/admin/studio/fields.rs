@@ -137,6 +137,9 @@ pub async fn add_field(
     if kind == FieldType::AutoNumber {
         def.format = Some(value(&f, "format")).filter(|s| !s.is_empty());
     }
+    if kind == FieldType::Formula {
+        def.expression = Some(value(&f, "expression"));
+    }
     let (access, ent) = (caller.access.clone(), entity.clone());
     match state
         .blocking(move |s| s.add_field(&access, &ent, &def))
