@@ -11,7 +11,7 @@ fn label(en: &str, zh: &str) -> Value {
     json!({"en": en, "zh-CN": zh})
 }
 
-fn workflows(admin: &Client) {
+pub(crate) fn workflows(admin: &Client) {
     let leave = json!({"state_field": "status", "initial": "draft", "transitions": [
         {"name": "submit", "label": label("Ask", "提交"), "from": ["draft"], "to": "approved",
          "who": ["owner"], "approval": [{"approvers": ["owner_manager"]}]},
@@ -32,14 +32,14 @@ fn workflows(admin: &Client) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-fn transition(c: &Client, entity: &str, r: &Value, name: &str) -> qingguan_tests::Resp {
+pub(crate) fn transition(c: &Client, entity: &str, r: &Value, name: &str) -> qingguan_tests::Resp {
     c.post(
         &format!("/api/v1/records/{entity}/{}/transitions/{name}", r["id"]),
         &json!({"version": r["version"]}),
     )
 }
 
-fn approve(c: &Client, approval: i64) -> qingguan_tests::Resp {
+pub(crate) fn approve(c: &Client, approval: i64) -> qingguan_tests::Resp {
     c.post(
         &format!("/api/v1/approvals/{approval}/decision"),
         &json!({"decision": "approve", "comment": "ok"}),
@@ -51,7 +51,7 @@ fn get(c: &Client, entity: &str, id: &Value) -> Value {
 }
 
 /// A server with the OA plugin installed (and, if asked, the workflows of its two forms).
-fn oa_server(with_workflows: bool) -> (TestServer, Client) {
+pub(crate) fn oa_server(with_workflows: bool) -> (TestServer, Client) {
     let s = TestServer::start();
     let admin = s.admin();
     let installed = install(&admin, "qingguan-oa", true);

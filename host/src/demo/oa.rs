@@ -165,7 +165,29 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
             json!({"title": title, "assignee": sales_id, "due_on": day(due), "state": state, "owner": sales_id}),
         )?;
     }
-    // A week of annual leave a few weeks away, waiting for the manager.
+    // The work calendar: the company's annual meeting falls on the Wednesday of that week
+    // (a day off for everyone), made up on the Saturday before it.
+    for (day, kind, name) in [
+        (
+            leave_start + chrono::Duration::days(2),
+            "holiday",
+            "公司年会（全员休息）",
+        ),
+        (
+            leave_start - chrono::Duration::days(2),
+            "workday",
+            "调休上班（补年会）",
+        ),
+    ] {
+        create(
+            store,
+            &hr,
+            "calendar_day",
+            json!({"day": day.to_string(), "kind": kind, "name": name}),
+        )?;
+    }
+    // A week of annual leave a few weeks away, waiting for the manager (four working days:
+    // the Wednesday is off).
     let leave = create(
         store,
         &sales,

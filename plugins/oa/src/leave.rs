@@ -1,5 +1,7 @@
-//! Leave requests: working days counted from the dates (Monday to Friday), and a request may
-//! not be approved beyond what is left of the person's entitlement for that type and year
+//! Leave requests: working days counted from the dates and the parts of day (a request may
+//! start in the afternoon or end at noon: half a day each) — Monday to Friday, less the days
+//! off and plus the make-up working days (调休) of the work calendar HR keeps — and a request
+//! may not be approved beyond what is left of the person's entitlement for that type and year
 //! (the entitlement less the days of their other approved requests). "My leave" shows each
 //! type's entitlement, taken and left.
 
@@ -9,10 +11,85 @@ use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
-/// Monday-to-Friday days from `start` to `end`, both included (0 when `end` is before).
-pub fn working_days(start: i64, end: i64) -> i64 {
-    // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday = 0).
-    (start..=end).filter(|d| (d + 3).rem_euclid(7) < 5).count() as i64
+/// The work calendar over some days: days off on what would be working days, and working
+/// days on what would be a weekend.
+#[derive(Debug, Default)]
+pub struct Calendar {
+    /// Days off (public holidays, company days off).
+    pub off: std::collections::BTreeSet<i64>,
+    /// Make-up working days (调休上班).
+    pub working: std::collections::BTreeSet<i64>,
+}
+
+impl Calendar {
+    /// The calendar HR keeps, from `start` to `end`.
+    fn read(start: i64, end: i64) -> Result<Calendar> {
+        let mut c = Calendar::default();
+        for d in host::query_all(
+            "calendar_day",
+            &Query::new()
+                .elevated()
+                .gte("day", Date::from_days(start).to_string().as_str())
+                .lte("day", Date::from_days(end).to_string().as_str()),
+        )? {
+            let Some(day) = d.str("day").and_then(Date::parse).map(Date::days) else {
+                continue;
+            };
+            if d.str("kind") == Some("workday") {
+                c.working.insert(day);
+            } else {
+                c.off.insert(day);
+            }
+        }
+        Ok(c)
+    }
+
+    /// Whether one is at work on a day.
+    pub fn is_working(&self, day: i64) -> bool {
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 (Monday = 0).
+        let weekday = (day + 3).rem_euclid(7) < 5;
+        self.working.contains(&day) || (weekday && !self.off.contains(&day))
+    }
+}
+
+/// Working days from `start` to `end`, both included (0 when `end` is before), after the
+/// calendar; a start in the afternoon or an end at noon takes half of that day off the count.
+pub fn working_days(
+    start: i64,
+    end: i64,
+    from_afternoon: bool,
+    until_noon: bool,
+    calendar: &Calendar,
+) -> Decimal {
+    if end < start {
+        return Decimal::ZERO;
+    }
+    let whole = (start..=end).filter(|d| calendar.is_working(*d)).count() as i64;
+    let half = Decimal::new(5, 1);
+    let mut days = Decimal::from(whole);
+    if from_afternoon && calendar.is_working(start) {
+        days -= half;
+    }
+    if until_noon && calendar.is_working(end) {
+        days -= half;
+    }
+    days.max(Decimal::ZERO)
+}
+
+/// A request's span in half days: `(first, last)`, each day being two (morning, afternoon).
+fn half_days(start: i64, end: i64, from_afternoon: bool, until_noon: bool) -> (i64, i64) {
+    (
+        start * 2 + i64::from(from_afternoon),
+        end * 2 + 1 - i64::from(until_noon),
+    )
+}
+
+fn part_of(fields: &Fields, before: Option<&Record>, name: &str, default: &str) -> String {
+    fields
+        .str(name)
+        .or_else(|| before.and_then(|b| b.str(name)))
+        .unwrap_or(default)
+        .to_string()
 }
 
 fn date_of(fields: &Fields, before: Option<&Record>, name: &str) -> Option<i64> {
@@ -78,9 +155,12 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
     ) else {
         return Ok(());
     };
-    if end < start {
+    let from_afternoon = part_of(fields, before, "start_half", "am") == "pm";
+    let until_noon = part_of(fields, before, "end_half", "pm") == "am";
+    let (first, last) = half_days(start, end, from_afternoon, until_noon);
+    if end < start || last < first {
         return Err(Error::invalid(t("check the dates", "请检查日期"))
-            .field("end_on", t("is before the start", "早于开始日期")));
+            .field("end_on", t("is before the start", "早于开始时间")));
     }
     let (from, to) = (Date::from_days(start), Date::from_days(end));
     if from.year != to.year {
@@ -94,14 +174,23 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
             ),
         );
     }
-    let days = working_days(start, end);
-    if days == 0 {
+    let days = working_days(
+        start,
+        end,
+        from_afternoon,
+        until_noon,
+        &Calendar::read(start, end)?,
+    );
+    if days.is_zero() {
         return Err(Error::invalid(t("no working day", "没有工作日")).field(
             "end_on",
-            t("the dates hold no working day", "所选日期内没有工作日"),
+            t(
+                "the dates hold no working day (weekends and the work calendar's days off)",
+                "所选日期内没有工作日（周末及工作日历中的休息日）",
+            ),
         ));
     }
-    fields.set("days", Decimal::from(days).to_string());
+    fields.set("days", days.to_string());
     // One person is not on leave twice on a day: a request overlapping another that is not
     // cancelled is refused.
     let person = fields
@@ -120,7 +209,21 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
                 .gte("end_on", from_text.as_str()),
         )?
         .into_iter()
-        .find(|r| Some(r.id) != before.map(|b| b.id));
+        .filter(|r| Some(r.id) != before.map(|b| b.id))
+        // Same days, other halves: a morning off and an afternoon off do not clash.
+        .find(|r| {
+            let day = |name: &str| r.str(name).and_then(Date::parse).map(Date::days);
+            let (Some(s), Some(e)) = (day("start_on"), day("end_on")) else {
+                return true;
+            };
+            let (a, b) = half_days(
+                s,
+                e,
+                r.str("start_half") == Some("pm"),
+                r.str("end_half") == Some("am"),
+            );
+            a <= last && first <= b
+        });
         if let Some(other) = clash {
             return Err(Error::invalid(t(
                 "the dates overlap another request",
@@ -156,7 +259,7 @@ pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -
             .unwrap_or_default();
         let left = entitlement(person, &leave_type, from.year)?
             - taken(person, &leave_type, from.year, before.map(|b| b.id))?;
-        if Decimal::from(days) > left {
+        if days > left {
             return Err(
                 Error::invalid(t("not enough leave left", "假期余额不足")).field(
                     "days",
@@ -249,25 +352,57 @@ mod tests {
         Date::parse(s).unwrap().days()
     }
 
+    fn days(start: &str, end: &str, pm: bool, am: bool, c: &Calendar) -> String {
+        working_days(d(start), d(end), pm, am, c).to_string()
+    }
+
     #[test]
     fn working_days_skip_weekends() {
+        let none = Calendar::default();
         // 2026-11-30 is a Monday.
-        assert_eq!(working_days(d("2026-11-30"), d("2026-12-04")), 5);
+        assert_eq!(days("2026-11-30", "2026-12-04", false, false, &none), "5");
         assert_eq!(
-            working_days(d("2026-11-30"), d("2026-12-06")),
-            5,
+            days("2026-11-30", "2026-12-06", false, false, &none),
+            "5",
             "with the weekend"
         );
         assert_eq!(
-            working_days(d("2026-12-05"), d("2026-12-06")),
-            0,
+            days("2026-12-05", "2026-12-06", false, false, &none),
+            "0",
             "a weekend alone"
         );
         assert_eq!(
-            working_days(d("2026-12-04"), d("2026-12-07")),
-            2,
+            days("2026-12-04", "2026-12-07", false, false, &none),
+            "2",
             "Friday to Monday"
         );
-        assert_eq!(working_days(d("2026-12-07"), d("2026-12-04")), 0);
+        assert_eq!(days("2026-12-07", "2026-12-04", false, false, &none), "0");
+    }
+
+    #[test]
+    fn the_calendar_and_half_days_count() {
+        let mut c = Calendar::default();
+        c.off.insert(d("2026-12-02")); // a Wednesday off
+        c.working.insert(d("2026-12-05")); // a Saturday at work
+        assert_eq!(days("2026-11-30", "2026-12-06", false, false, &c), "5");
+        assert_eq!(days("2026-11-30", "2026-12-06", true, false, &c), "4.5");
+        assert_eq!(
+            days("2026-11-30", "2026-12-05", true, true, &c),
+            "4.0",
+            "afternoon Monday to Saturday noon"
+        );
+        assert_eq!(days("2026-12-02", "2026-12-02", false, false, &c), "0");
+        assert_eq!(
+            days("2026-12-02", "2026-12-03", true, false, &c),
+            "1",
+            "a half of a day off is no half day"
+        );
+        assert_eq!(days("2026-12-01", "2026-12-01", true, false, &c), "0.5");
+        assert_eq!(
+            half_days(d("2026-12-01"), d("2026-12-01"), false, true),
+            (d("2026-12-01") * 2, d("2026-12-01") * 2)
+        );
+        let (a, b) = half_days(d("2026-12-01"), d("2026-12-01"), true, true);
+        assert!(b < a, "afternoon to noon of one day is nothing");
     }
 }

@@ -43,9 +43,10 @@ impl Plugin for Hostile {
                     .iter()
                     .map(|r| r.fields.get("phone").cloned().unwrap_or(Value::Null))
                     .collect();
-                let by_phone = host::query("customer", &Query::new().eq("phone", "+86 139 0000 1111"))
-                    .map(|p| json!(p.items.len()))
-                    .unwrap_or_else(|e| json!(format!("refused: {e}")));
+                let by_phone =
+                    host::query("customer", &Query::new().eq("phone", "+86 139 0000 1111"))
+                        .map(|p| json!(p.items.len()))
+                        .unwrap_or_else(|e| json!(format!("refused: {e}")));
                 let one = match page.items.first() {
                     Some(r) => json!(host::get("customer", r.id)?.fields.get("phone").is_some()),
                     None => Value::Null,

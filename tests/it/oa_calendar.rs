@@ -1,0 +1,148 @@
+//! Leave on the work calendar: HR marks days off (a company day, public holidays) and make-up
+//! working days (调休上班); a request counts the days the calendar says are working, and a
+//! start in the afternoon or an end at noon counts half a day — held to the balance, with a
+//! morning and an afternoon off on the same day not clashing.
+
+use crate::oa::{approve, oa_server, reports_to, transition};
+use qingguan_tests::USER_PASSWORD;
+use serde_json::json;
+
+#[test]
+fn leave_counts_the_work_calendar_and_half_days() {
+    let (s, admin) = oa_server(true);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (hana, _) = s.user("hana", "hr", "hq");
+    reports_to(&admin, amy_id, mia_id);
+
+    // 2027-03-01 is a Monday: the Wednesday is a day off, the Saturday a working day.
+    for (day, kind, name) in [
+        ("2027-03-03", "holiday", "公司年会"),
+        ("2027-03-06", "workday", "调休上班"),
+    ] {
+        let r = hana.post(
+            "/api/v1/records/calendar_day",
+            &json!({"day": day, "kind": kind, "name": name}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let twice = hana.post(
+        "/api/v1/records/calendar_day",
+        &json!({"day": "2027-03-03", "kind": "holiday", "name": "again"}),
+    );
+    assert!(twice.status == 409 || twice.status == 422, "{}", twice.text);
+    let r = amy.post(
+        "/api/v1/records/calendar_day",
+        &json!({"day": "2027-03-04", "kind": "holiday", "name": "my own day off"}),
+    );
+    assert_eq!(r.status, 403, "only HR keeps the calendar: {}", r.text);
+    assert_eq!(
+        amy.get("/api/v1/records/calendar_day").body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "everyone reads it"
+    );
+    let b = hana.post(
+        "/api/v1/records/leave_balance",
+        &json!({"person": amy_id, "year": 2027, "leave_type": "annual", "days": "5"}),
+    );
+    assert_eq!(b.status, 201, "{}", b.text);
+
+    // Monday afternoon to Sunday: ½ + Tuesday + Thursday + Friday + the working Saturday.
+    let week = amy.create(
+        "leave_request",
+        json!({"leave_type": "annual", "start_on": "2027-03-01", "start_half": "pm",
+               "end_on": "2027-03-07", "reason": "家庭旅行"}),
+    );
+    assert_eq!(week["days"], "4.5", "{week}");
+    assert_eq!(week["end_half"], "pm", "a full last day by default");
+    // The day off alone is no leave; an afternoon to a morning of one day is nothing.
+    for (start, start_half, end, end_half) in [
+        ("2027-03-03", "am", "2027-03-03", "pm"),
+        ("2027-03-10", "pm", "2027-03-10", "am"),
+    ] {
+        let r = amy.post(
+            "/api/v1/records/leave_request",
+            &json!({"leave_type": "sick", "start_on": start, "start_half": start_half,
+                    "end_on": end, "end_half": end_half, "reason": "x"}),
+        );
+        assert_eq!(
+            r.status, 422,
+            "{start} {start_half}–{end} {end_half}: {}",
+            r.text
+        );
+        assert!(
+            r.body["error"]["fields"]["end_on"].is_string(),
+            "{}",
+            r.text
+        );
+    }
+    // A morning and an afternoon of one day do not clash; a whole day then does.
+    let morning = amy.post(
+        "/api/v1/records/leave_request",
+        &json!({"leave_type": "sick", "start_on": "2027-03-10", "end_on": "2027-03-10",
+                "end_half": "am", "reason": "看牙"}),
+    );
+    assert_eq!(morning.status, 201, "{}", morning.text);
+    assert_eq!(morning.body["days"], "0.5");
+    let afternoon = amy.post(
+        "/api/v1/records/leave_request",
+        &json!({"leave_type": "personal", "start_on": "2027-03-10", "start_half": "pm",
+                "end_on": "2027-03-10", "reason": "办事"}),
+    );
+    assert_eq!(afternoon.status, 201, "{}", afternoon.text);
+    let whole = amy.post(
+        "/api/v1/records/leave_request",
+        &json!({"leave_type": "sick", "start_on": "2027-03-10", "end_on": "2027-03-10", "reason": "x"}),
+    );
+    assert_eq!(whole.status, 422, "{}", whole.text);
+    assert!(
+        whole.body["error"]["fields"]["start_on"].is_string(),
+        "{}",
+        whole.text
+    );
+
+    // Approved, the four and a half days leave half a day of the five.
+    let asked = transition(&amy, "leave_request", &week, "submit");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&mia, approval).status, 200);
+    let page = amy.get("/api/v1/plugins/oa/leave?year=2027");
+    assert!(
+        page.text
+            .contains("<td>5</td><td>4.5</td><td data-left>0.5</td>"),
+        "{}",
+        page.text
+    );
+    // A whole day more is more than is left; half a day is not.
+    let day = amy.create(
+        "leave_request",
+        json!({"leave_type": "annual", "start_on": "2027-03-11", "end_on": "2027-03-11", "reason": "再休一天"}),
+    );
+    let asked = transition(&amy, "leave_request", &day, "submit");
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    let refused = approve(&mia, approval);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    let half = amy.create(
+        "leave_request",
+        json!({"leave_type": "annual", "start_on": "2027-03-12", "end_on": "2027-03-12",
+               "end_half": "am", "reason": "半天"}),
+    );
+    let asked = transition(&amy, "leave_request", &half, "submit");
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&mia, approval).status, 200);
+
+    // The form asks for the part of day, in the reader's language.
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let form = ui.get("/e/leave_request/new", "zh-CN");
+    assert!(
+        form.text.contains("开始时段") && form.text.contains("下午"),
+        "{}",
+        form.text
+    );
+    let hr = s.ui_login("hana", USER_PASSWORD);
+    let menu = hr.get("/", "zh-CN");
+    assert!(menu.text.contains("工作日历"), "HR keeps it: {}", menu.text);
+}

@@ -1,0 +1,37 @@
+//! The first-party plugins' own unit tests (leave days on the work calendar, appraisal
+//! scoring, …), which live in the plugins' workspace and would otherwise never run with
+//! `cargo test --workspace`: built for this machine and run here.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn first_party_plugins_pass_their_unit_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(&root)
+        .args([
+            "test",
+            "--manifest-path",
+            "plugins/Cargo.toml",
+            "--workspace",
+            "--lib",
+            "--target-dir",
+            "target/plugins-native",
+        ])
+        .output()
+        .expect("run cargo");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    let passed: usize = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("test result: ok. "))
+        .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
+        .sum();
+    assert!(passed >= 8, "the plugins' unit tests ran: {text}");
+}
