@@ -21,6 +21,7 @@ pub mod plugins;
 pub mod query;
 pub mod reason;
 pub mod record;
+pub mod reports;
 pub mod saved_views;
 pub mod schema;
 pub mod search;

@@ -41,6 +41,7 @@ mod plugin_units;
 mod plugins;
 mod query;
 mod records;
+mod reports;
 mod role_dashboards;
 mod sales;
 mod schema;

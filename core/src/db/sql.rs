@@ -71,3 +71,16 @@ pub(crate) fn json_to_sql(v: &serde_json::Value) -> Option<Sql> {
         _ => None,
     }
 }
+
+/// A `LIKE` pattern matching `s` anywhere, with `%`, `_` and `\\` escaped (`ESCAPE '\\'`).
+pub(crate) fn like_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

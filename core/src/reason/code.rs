@@ -93,6 +93,7 @@ impl Reason {
             UnknownFunction { .. } => "unknown_function",
             NotFormulaInput { .. } => "not_formula_input",
             ExpressionNotAllowed => "expression_not_allowed",
+            TooMany { .. } => "too_many",
             TitleStaysVisible { .. } => "title_stays_visible",
             RequiredStaysWritable { .. } => "required_stays_writable",
             NoEntity { .. } => "no_entity",
@@ -193,6 +194,7 @@ impl Reason {
                 ("functions", crate::schema::Expression::FUNCTIONS.into()),
             ],
             NotFormulaInput { name } => vec![("name", name.clone())],
+            TooMany { max } => vec![("max", max.to_string())],
             BadNumberFormat { example } => vec![
                 ("example", example.clone()),
                 ("date_parts", crate::schema::NumberFormat::DATE_PARTS.into()),
@@ -437,6 +439,7 @@ impl Reason {
                 name: "name".into(),
             },
             ExpressionNotAllowed,
+            TooMany { max: 200 },
             TitleStaysVisible {
                 field: "name".into(),
             },

@@ -147,6 +147,7 @@ impl fmt::Display for Reason {
                 "reads '{name}', which is not a number, decimal or percent field of this type"
             ),
             ExpressionNotAllowed => f.write_str("only a formula field has an expression"),
+            TooMany { max } => write!(f, "you keep the most there may be ({max}): delete one first"),
             TitleStaysVisible { field } => {
                 write!(f, "'{field}' names each record and cannot be hidden")
             }

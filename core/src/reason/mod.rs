@@ -339,6 +339,11 @@ pub enum Reason {
     },
     /// An `expression` on a field that is not a formula.
     ExpressionNotAllowed,
+    /// One more would pass the most one may keep.
+    TooMany {
+        /// The most.
+        max: usize,
+    },
     /// A role's rule would hide the field that names a record.
     TitleStaysVisible {
         /// The title field.

@@ -121,6 +121,7 @@ pub(super) fn render(r: &Reason) -> String {
         ),
         NotFormulaInput { name } => format!("引用的“{name}”不是该类型的整数、小数或百分比字段"),
         ExpressionNotAllowed => "只有公式字段可以设置表达式".into(),
+        TooMany { max } => format!("已达到上限（{max} 个），请先删除一个"),
         TitleStaysVisible { field } => format!("“{field}”是记录的名称，不能隐藏"),
         RequiredStaysWritable { field } => {
             format!("“{field}”是必填字段且没有默认值：能新建这类记录的角色必须能填写它")

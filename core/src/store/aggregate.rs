@@ -1,4 +1,4 @@
-//! Grouped counts, sums, minimums and maximums computed by the database, with the same
+//! Grouped counts, sums, averages, minimums and maximums computed by the database, with the same
 //! filters, full-text search and scope as lists — so that a figure over a million records is
 //! one query, not a million records read.
 
@@ -31,10 +31,13 @@ pub enum Metric {
     Min(String),
     /// Largest value.
     Max(String),
+    /// Average of a number field over the records that have a value (exact: the sum over
+    /// the count, rounded to two places more than the field keeps, at least two).
+    Avg(String),
 }
 
 impl Metric {
-    /// Parses `count`, `sum:field`, `min:field` or `max:field`.
+    /// Parses `count`, `sum:field`, `avg:field`, `min:field` or `max:field`.
     pub fn parse(s: &str) -> Result<Metric> {
         let bad = || {
             Error::bad_param(
@@ -49,6 +52,7 @@ impl Metric {
             Some(("sum", f)) if !f.is_empty() => Ok(Metric::Sum(f.into())),
             Some(("min", f)) if !f.is_empty() => Ok(Metric::Min(f.into())),
             Some(("max", f)) if !f.is_empty() => Ok(Metric::Max(f.into())),
+            Some(("avg", f)) if !f.is_empty() => Ok(Metric::Avg(f.into())),
             _ => Err(bad()),
         }
     }
@@ -89,6 +93,43 @@ fn sum_json(def: &FieldDef, v: ValueRef<'_>) -> Json {
         (_, ValueRef::Integer(i)) => json!(i),
         (_, ValueRef::Real(r)) => json!(r),
         _ => Json::Null,
+    }
+}
+
+/// What one metric's column holds.
+enum Column {
+    Count,
+    Sum(FieldDef),
+    Plain(FieldDef),
+    /// Two columns: the sum and the count of values.
+    Avg(FieldDef),
+}
+
+/// An average from the stored (scaled) sum and the count of values: exact, rounded to two
+/// places more than the field keeps (at least two); `null` without values.
+fn avg_json(def: &FieldDef, sum: ValueRef<'_>, count: i64) -> Json {
+    let ValueRef::Integer(sum) = sum else {
+        return Json::Null;
+    };
+    if count == 0 {
+        return Json::Null;
+    }
+    let scale = match def.kind {
+        FieldType::Integer => 0,
+        _ => def.effective_scale(),
+    };
+    let places = (scale + 2).max(2);
+    let total = crate::value::scaled_to_decimal(sum, scale);
+    match total.checked_div(rust_decimal::Decimal::from(count)) {
+        Some(avg) => {
+            let mut avg = avg.round_dp_with_strategy(
+                places,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            );
+            avg.rescale(places);
+            json!(avg.to_string())
+        }
+        None => Json::Null,
     }
 }
 
@@ -140,12 +181,30 @@ impl Store {
             groups.push(field(g, "group_by")?);
         }
         let mut select: Vec<String> = groups.iter().map(|d| ddl::column(&d.name)).collect();
-        let mut kinds: Vec<(Option<FieldDef>, bool)> = Vec::new();
+        let mut kinds: Vec<Column> = Vec::new();
         for m in &query.metrics {
             match m {
                 Metric::Count => {
                     select.push("COUNT(*)".into());
-                    kinds.push((None, false));
+                    kinds.push(Column::Count);
+                }
+                Metric::Avg(f) => {
+                    let def = field(f, "metrics")?;
+                    if !matches!(
+                        def.kind,
+                        FieldType::Integer
+                            | FieldType::Decimal
+                            | FieldType::Percent
+                            | FieldType::Formula
+                    ) {
+                        return Err(Error::bad_param(
+                            "metrics",
+                            Reason::NoSum { kind: def.kind },
+                        ));
+                    }
+                    let col = ddl::column(f);
+                    select.push(format!("SUM({col}), COUNT({col})"));
+                    kinds.push(Column::Avg(def));
                 }
                 Metric::Sum(f) => {
                     let def = field(f, "metrics")?;
@@ -166,7 +225,7 @@ impl Store {
                         }
                     };
                     select.push(expr);
-                    kinds.push((Some(def), true));
+                    kinds.push(Column::Sum(def));
                 }
                 Metric::Min(f) | Metric::Max(f) => {
                     let def = field(f, "metrics")?;
@@ -176,7 +235,7 @@ impl Store {
                         "MAX"
                     };
                     select.push(format!("{fun}({})", ddl::column(f)));
-                    kinds.push((Some(def), false));
+                    kinds.push(Column::Plain(def));
                 }
             }
         }
@@ -217,13 +276,19 @@ impl Store {
                         group.push(sql::from_sql(d, r.get_ref(i)?).to_json());
                     }
                     let mut values = Vec::with_capacity(kinds.len());
-                    for (j, (def, is_sum)) in kinds.iter().enumerate() {
-                        let v = r.get_ref(n + j)?;
-                        values.push(match (def, is_sum) {
-                            (None, _) => json!(r.get::<_, i64>(n + j)?),
-                            (Some(d), true) => sum_json(d, v),
-                            (Some(d), false) => sql::from_sql(d, v).to_json(),
+                    let mut at = n;
+                    for kind in &kinds {
+                        let v = r.get_ref(at)?;
+                        values.push(match kind {
+                            Column::Count => json!(r.get::<_, i64>(at)?),
+                            Column::Sum(d) => sum_json(d, v),
+                            Column::Plain(d) => sql::from_sql(d, v).to_json(),
+                            Column::Avg(d) => {
+                                at += 1;
+                                avg_json(d, v, r.get::<_, i64>(at)?)
+                            }
                         });
+                        at += 1;
                     }
                     out.push(AggregateRow { group, values });
                 }

@@ -2,10 +2,10 @@
 //! role may read them, and writes that name a field hidden from the writer or change one that
 //! is read-only for it.
 
-use super::list::like_pattern;
 use super::Store;
 use crate::access::FieldRule;
 use crate::db::ddl;
+use crate::db::sql::like_pattern;
 use crate::record::{HistoryEntry, Record};
 use crate::schema::{Entity, Schema};
 use crate::search::Term;

@@ -3,6 +3,7 @@
 use super::records::{entity_for, entity_seen, from_row, select_list};
 use super::scope::scope_condition;
 use super::Store;
+use crate::db::sql::like_pattern;
 use crate::db::{ddl, sql};
 use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
 use crate::schema::{Entity, FieldDef, FieldType};
@@ -46,18 +47,6 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
         return Err(Error::bad_param(param, Reason::FilterNeedsValue));
     }
     Ok(sql::to_sql(def, &v))
-}
-
-pub(super) fn like_pattern(s: &str) -> String {
-    let mut out = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

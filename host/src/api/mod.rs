@@ -13,6 +13,7 @@ pub mod plugin_dto;
 pub mod plugin_jobs;
 pub mod plugins;
 pub mod records;
+pub mod reports;
 pub mod search;
 pub mod tokens;
 pub mod users;
@@ -109,6 +110,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(attachments::download, attachments::remove))
         .routes(routes!(search::search))
         .routes(routes!(audit::list))
+        .routes(routes!(reports::list, reports::create))
+        .routes(routes!(reports::get, reports::update, reports::delete))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

@@ -305,10 +305,6 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("hidden", "Hidden", "隐藏"),
     ("options_help", "Options, one per line: value | English | 中文 (add | #colour to mark a closed stage, such as won or lost: the board shows its last 30 days)", "选项，每行一个：值 | English | 中文（末尾加 | #颜色 表示已结束的阶段，如赢单、输单：看板默认只显示其最近 30 天）"),
     ("target", "Points to", "关联到"),
-    ("number_format", "Number format (auto-number)", "编号格式（自动编号）"),
-    ("formula_expression", "Expression (formula)", "计算公式（公式字段）"),
-    ("formula_expression_help", "Number fields of this type by their names, numbers, + - * / and parentheses, round(x, 2), abs, min, max. An empty field counts as 0, a percent as its fraction; the result is kept up to date on every change.", "按字段名引用本类型的数值字段，可用数字、+ - * /、括号以及 round(x, 2)、abs、min、max。空字段按 0 计算，百分比按小数计算；每次修改后结果自动更新。"),
-    ("number_format_help", "Text, {YYYY} {YY} {MM} {DD} and one {seq} or {seq:4} (4 digits); numbering starts again when the date part changes.", "文字、{YYYY} {YY} {MM} {DD} 以及一个 {seq} 或 {seq:4}（4 位数字）；日期部分变化时编号从 1 重新开始。"),
     ("origin", "Origin", "来源"),
     ("layout", "Form layout", "表单布局"),
     ("unretire", "Bring back", "恢复启用"),
@@ -366,21 +362,6 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("pick_none", "No record matches “{text}”. Type part of its name and choose it from the list.", "没有与“{text}”匹配的记录。请输入名称的一部分，然后从列表中选择。"),
     ("pick_many", "Several records match “{text}”. Choose one from the list.", "有多条记录与“{text}”匹配，请从列表中选择一条。"),
     ("filter_value", "Value", "值"),
-    ("perm_create", "Create", "新建"),
-    ("perm_read", "Read", "查看"),
-    ("perm_update", "Edit", "修改"),
-    ("perm_delete", "Delete", "删除"),
-    ("perm_scope", "Whose records", "数据范围"),
-    ("field_access", "Field access", "字段权限"),
-    ("field_access_help", "A hidden field does not exist for this role: it is not in records, lists, filters, sorting, totals, search, history, exports or forms, and the role cannot write it. A read-only field is shown but the role cannot change it. Administrators see and change every field.", "隐藏的字段对该角色而言不存在：记录、列表、筛选、排序、合计、搜索、历史、导出和表单中都不会出现，该角色也不能写入它。只读字段可以查看，但该角色不能修改。管理员可以查看和修改所有字段。"),
-    ("field_editable", "Editable", "可编辑"),
-    ("field_read_only", "Read-only", "只读"),
-    ("field_hidden", "Hidden", "隐藏"),
-    ("field", "Field", "字段"),
-    ("back_to_roles", "Back to roles", "返回角色列表"),
-    ("scope_own", "Own", "仅本人"),
-    ("scope_team", "Team", "本团队"),
-    ("scope_all", "Everyone's", "全部"),
     ("other_types", "All other types", "其他所有类型"),
     ("all_permissions", "Administrator: every permission", "管理员：拥有全部权限"),
     ("no_permissions", "No access", "无权限"),
@@ -541,14 +522,22 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("form_expired", "The form has expired. It has been loaded again: please fill it in once more.", "表单已过期，已重新载入，请重新填写。"),
 ];
 
+/// Every string: the general catalog, the reports' and the roles' and fields' own.
+pub fn catalog() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    CATALOG
+        .iter()
+        .chain(super::i18n_reports::REPORTS)
+        .chain(super::i18n_roles::ROLES)
+}
+
 type Table = HashMap<&'static str, &'static str>;
 
 fn tables() -> &'static (Table, Table) {
     static T: OnceLock<(Table, Table)> = OnceLock::new();
     T.get_or_init(|| {
         (
-            CATALOG.iter().map(|(k, en, _)| (*k, *en)).collect(),
-            CATALOG.iter().map(|(k, _, zh)| (*k, *zh)).collect(),
+            catalog().map(|(k, en, _)| (*k, *en)).collect(),
+            catalog().map(|(k, _, zh)| (*k, *zh)).collect(),
         )
     })
 }
@@ -589,7 +578,7 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
-        for (k, en, zh) in CATALOG {
+        for (k, en, zh) in catalog() {
             assert!(!en.is_empty() && !zh.is_empty(), "{k}");
         }
         assert_eq!(t(Locale::ZhCn, "login"), "登录");

@@ -8,9 +8,12 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod charts;
 mod dashboard;
 mod extract;
 mod i18n;
+mod i18n_reports;
+mod i18n_roles;
 mod import_form;
 mod imports;
 mod inbox;
@@ -18,6 +21,7 @@ mod plugin_pages;
 mod records;
 mod refusal;
 mod render;
+mod reports;
 mod search;
 mod session;
 mod setup;
@@ -46,6 +50,15 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/inbox", get(inbox::inbox))
         .route("/tokens", get(tokens::tokens).post(tokens::issue))
+        .route(
+            "/reports",
+            get(reports::reports).post(reports::create_report),
+        )
+        .route(
+            "/reports/{id}",
+            get(reports::report).post(reports::update_report),
+        )
+        .route("/reports/{id}/delete", post(reports::delete_report))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
         .route("/inbox/mail", post(inbox::mail_choice))

@@ -71,6 +71,12 @@ fn env() -> &'static Environment<'static> {
                 "admin_role_fields.html",
                 include_str!("templates/admin_role_fields.html"),
             ),
+            ("reports.html", include_str!("templates/reports.html")),
+            ("report.html", include_str!("templates/report.html")),
+            (
+                "report_builder.html",
+                include_str!("templates/report_builder.html"),
+            ),
             (
                 "admin_settings.html",
                 include_str!("templates/admin_settings.html"),
@@ -253,6 +259,7 @@ pub fn strings(locale: Locale) -> Json {
         "perm_delete",
         "perm_scope",
         "field_access",
+        "reports",
         "scope_own",
         "scope_team",
         "scope_all",

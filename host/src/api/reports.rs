@@ -1,0 +1,105 @@
+//! Saved reports over HTTP: anyone signed in keeps reports and shares them with roles; reading
+//! one runs it as the reader (their scope and field rules).
+
+use super::extract::{ApiJson, ApiPath};
+use crate::caller::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use qingguan_core::reports::{Report, ReportDef};
+use qingguan_core::AggregateRow;
+use serde_json::{json, Value};
+
+fn report_json(r: &Report, caller: &Caller, rows: Option<&[AggregateRow]>) -> Value {
+    let mut v = json!(r);
+    v["mine"] = json!(caller.access.user_id == Some(r.owner));
+    if let Some(rows) = rows {
+        v["rows"] = json!(rows);
+    }
+    v
+}
+
+/// The reports the caller may read (their own, those shared with their role; every one for
+/// administrators).
+#[utoipa::path(get, path = "/reports", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "{\"items\": [report]}", body = Value)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let items: Vec<Value> = state
+        .store()
+        .reports(&caller.access)?
+        .iter()
+        .map(|r| report_json(r, &caller, None))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// Save a report: `{name, entity, filter, group_by, metric, chart, shared_with}` — `filter` a
+/// list query string, up to two `group_by` fields, `metric` `count`, `sum:field` or
+/// `avg:field`, `chart` `bar`, `line`, `pie` or `table`.
+#[utoipa::path(post, path = "/reports", tag = "reports", security(("bearer" = [])),
+    request_body(content = Value, description = "The report's definition"),
+    responses((status = 201, body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(def): ApiJson<ReportDef>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let access = caller.access.clone();
+    let r = state
+        .blocking(move |s| s.create_report(&access, &def))
+        .await?;
+    Ok((StatusCode::CREATED, Json(report_json(&r, &caller, None))))
+}
+
+/// A report with its figures (`rows`: each group's key and value), computed for the reader.
+#[utoipa::path(get, path = "/reports/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let access = caller.access.clone();
+    let (r, rows) = state.blocking(move |s| s.run_report(&access, id)).await?;
+    Ok(Json(report_json(&r, &caller, Some(&rows))))
+}
+
+/// Replace a report's definition (its owner or an administrator).
+#[utoipa::path(put, path = "/reports/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    request_body(content = Value, description = "The report's definition"),
+    responses((status = 200, body = Value), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(def): ApiJson<ReportDef>,
+) -> ApiResult<Json<Value>> {
+    let access = caller.access.clone();
+    let r = state
+        .blocking(move |s| s.update_report(&access, id, &def))
+        .await?;
+    Ok(Json(report_json(&r, &caller, None)))
+}
+
+/// Delete a report (its owner or an administrator).
+#[utoipa::path(delete, path = "/reports/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let access = caller.access.clone();
+    state
+        .blocking(move |s| s.delete_report(&access, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,33 @@
+//! The reports pages' words, in English and Simplified Chinese (see [`super::i18n`]).
+
+/// `(key, en, zh-CN)`.
+pub const REPORTS: &[(&str, &str, &str)] = &[
+    ("reports", "Reports", "报表"),
+    ("reports_help", "A report counts, sums or averages the records of one type — those you may see — grouped by up to two fields, as a chart and a table. Share it with roles: each reader sees it computed over their own records.", "报表对某一类型的记录（您有权查看的）计数、求和或求平均，最多按两个字段分组，以图表和表格显示。可共享给角色：每位查看者看到的是按其本人可见记录计算的结果。"),
+    ("report_new", "New report", "新建报表"),
+    ("report_name", "Name", "名称"),
+    ("report_entity", "Record type", "记录类型"),
+    ("report_filter", "Filter", "筛选条件"),
+    ("report_filter_help", "As in a list's address: status=customer&created_at[gte]=2026-01-01 (empty: all records).", "与列表地址中的写法相同：status=customer&created_at[gte]=2026-01-01（留空：全部记录）。"),
+    ("report_group_by", "Group by", "分组字段"),
+    ("report_then_by", "Then by", "再按"),
+    ("report_metric", "Figure", "统计值"),
+    ("report_count", "Count", "计数"),
+    ("report_sum", "Sum", "合计"),
+    ("report_avg", "Average", "平均"),
+    ("report_chart", "Chart", "图表"),
+    ("chart_bar", "Bars", "条形图"),
+    ("chart_line", "Line", "折线图"),
+    ("chart_pie", "Pie", "饼图"),
+    ("chart_table", "Table only", "仅表格"),
+    ("report_shared_with", "Shared with roles", "共享给角色"),
+    ("report_none", "No reports yet.", "还没有报表。"),
+    ("report_mine", "mine", "我的"),
+    ("report_shared", "shared by", "共享自"),
+    ("report_edit", "Change the report", "修改报表"),
+    ("report_delete", "Delete the report", "删除报表"),
+    ("report_confirm_delete", "Delete this report? People it is shared with lose it too.", "删除此报表？共享给的人也将看不到它。"),
+    ("report_next", "Next", "下一步"),
+    ("report_no_rows", "No records match.", "没有符合条件的记录。"),
+    ("report_total", "Total", "合计"),
+];

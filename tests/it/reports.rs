@@ -1,0 +1,302 @@
+//! Reports: a person saves a report (type, filter, up to two groupings, count / sum /
+//! average, chart) and shares it with roles; every reader gets it computed over the records
+//! they may see, with their field rules — figures checked by hand; bad definitions refused
+//! field by field; only the owner (or an administrator) changes it; the pages draw bars, a
+//! line and a pie and take the builder's form in either language.
+
+use qingguan_tests::{customer, Client, TestServer, USER_PASSWORD};
+use serde_json::{json, Value};
+
+fn rows(r: &qingguan_tests::Resp) -> Vec<(Value, Value)> {
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["group"].clone(), row["values"][0].clone()))
+        .collect()
+}
+
+fn report(c: &Client, def: Value) -> qingguan_tests::Resp {
+    c.post("/api/v1/reports", &def)
+}
+
+struct Company {
+    s: TestServer,
+    admin: Client,
+    amy: Client,
+    bob: Client,
+    meg: Client,
+}
+
+/// Amy's three customers and Bob's one, each with revenue, in team east with Meg managing.
+fn company() -> Company {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let r = admin.post(
+        "/api/v1/entities/customer/fields",
+        &json!({"name": "revenue", "type": "decimal", "label": {"en": "Revenue", "zh-CN": "营收"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (amy, _) = s.user("amy", "sales", "east");
+    let (bob, _) = s.user("bob", "sales", "east");
+    let (meg, _) = s.user("meg", "manager", "east");
+    for (who, status, revenue) in [
+        (&amy, "customer", "100.50"),
+        (&amy, "customer", "0.25"),
+        (&amy, "lead", "7"),
+        (&bob, "customer", "1000"),
+    ] {
+        let mut c = customer("c");
+        c["status"] = json!(status);
+        c["revenue"] = json!(revenue);
+        who.create("customer", c);
+    }
+    Company {
+        s,
+        admin,
+        amy,
+        bob,
+        meg,
+    }
+}
+
+#[test]
+fn a_shared_report_is_computed_over_each_readers_own_records() {
+    let Company {
+        s,
+        admin,
+        amy,
+        bob,
+        meg,
+    } = company();
+    let made = report(
+        &amy,
+        json!({"name": "营收按状态", "entity": "customer", "group_by": ["status"],
+               "metric": "sum:revenue", "chart": "bar", "shared_with": ["manager"]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/reports/{id}");
+    // Amy: her own three. Meg: the team's four. Bob: not shared with his role.
+    assert_eq!(
+        rows(&amy.get(&path)),
+        vec![
+            (json!(["customer"]), json!("100.75")),
+            (json!(["lead"]), json!("7.00"))
+        ]
+    );
+    assert_eq!(
+        rows(&meg.get(&path)),
+        vec![
+            (json!(["customer"]), json!("1100.75")),
+            (json!(["lead"]), json!("7.00"))
+        ]
+    );
+    assert_eq!(bob.get(&path).status, 404);
+    assert!(bob.get("/api/v1/reports").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(meg.get("/api/v1/reports").body["items"][0]["mine"], false);
+
+    // Averages are exact (two places more than the field keeps), groupings combine, filters
+    // narrow.
+    let avg = report(
+        &admin,
+        json!({"name": "avg", "entity": "customer", "group_by": ["status"], "metric": "avg:revenue"}),
+    );
+    let avg_path = format!("/api/v1/reports/{}", avg.body["id"]);
+    // (100.50 + 0.25 + 1000) / 3 = 366.916666…
+    assert_eq!(
+        rows(&admin.get(&avg_path)),
+        vec![
+            (json!(["customer"]), json!("366.9167")),
+            (json!(["lead"]), json!("7.0000"))
+        ]
+    );
+    let both = report(
+        &amy,
+        json!({"name": "both", "entity": "customer", "group_by": ["status", "kind"],
+               "metric": "count", "filter": "revenue[gt]=1", "chart": "table"}),
+    );
+    assert_eq!(both.status, 201, "{}", both.text);
+    assert_eq!(
+        rows(&amy.get(&format!("/api/v1/reports/{}", both.body["id"]))),
+        vec![
+            (json!(["customer", "company"]), json!(1)),
+            (json!(["lead", "company"]), json!(1))
+        ]
+    );
+
+    // A field hidden from a role is hidden in its reports too: the shared report no longer
+    // runs for reps, and still does for managers.
+    let mut sales = admin
+        .get("/api/v1/roles")
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "sales")
+        .unwrap()
+        .clone();
+    sales["fields"] = json!({"customer": {"revenue": "hidden"}});
+    assert_eq!(admin.put("/api/v1/roles/sales", &sales).status, 200);
+    let refused = amy.get(&path);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(!refused.text.contains("100.75"));
+    assert_eq!(rows(&meg.get(&path)).len(), 2);
+
+    // Only its owner (or an administrator) changes or deletes it.
+    let def = json!({"name": "mine now", "entity": "customer", "metric": "count"});
+    assert_eq!(meg.put(&path, &def).status, 403);
+    let gone = meg.send(reqwest::Method::DELETE, &path, |r| r);
+    assert_eq!(gone.status, 403, "{}", gone.text);
+    let changed = amy.put(&path, &def);
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["shared_with"], json!([]));
+    assert_eq!(meg.get(&path).status, 404, "no longer shared");
+    let gone = amy.send(reqwest::Method::DELETE, &path, |r| r);
+    assert_eq!(gone.status, 204, "{}", gone.text);
+    assert_eq!(amy.get(&path).status, 404);
+    drop(s);
+}
+
+#[test]
+fn bad_reports_are_refused_field_by_field() {
+    let Company { s, amy, .. } = company();
+    let base = json!({"name": "r", "entity": "customer", "metric": "count"});
+    let with = |k: &str, v: Value| {
+        let mut d = base.clone();
+        d[k] = v;
+        d
+    };
+    for (def, field) in [
+        (with("metric", json!("sum:name")), "metric"),
+        (with("metric", json!("median:revenue")), "metric"),
+        (with("metric", json!("max:revenue")), "metric"),
+        (
+            with("group_by", json!(["status", "kind", "owner"])),
+            "group_by",
+        ),
+        (with("group_by", json!(["ghost"])), "group_by"),
+        (with("filter", json!("ghost=1")), "filter"),
+        (with("filter", json!("revenue[gt]=abc")), "filter"),
+        (with("shared_with", json!(["nobody"])), "shared_with"),
+        (with("name", json!("  ")), "name"),
+        (with("name", json!("长".repeat(81))), "name"),
+    ] {
+        let r = report(&amy, def.clone());
+        assert_eq!(r.status, 422, "{def}: {}", r.text);
+        assert!(
+            r.body["error"]["fields"][field].is_string(),
+            "{def}: {}",
+            r.text
+        );
+    }
+    assert_eq!(report(&amy, with("entity", json!("ghost"))).status, 404);
+    let r = amy.post(
+        "/api/v1/reports",
+        &json!({"name": "x", "entity": "customer", "metric": "count", "sql": "drop"}),
+    );
+    assert!(r.status == 400 || r.status == 422, "{}", r.text);
+    // A type the caller may not read is not theirs to count.
+    let (hana, _) = s.user("hana", "hr", "hq");
+    assert_eq!(
+        report(&hana, base.clone()).status,
+        403,
+        "HR reads no customers"
+    );
+    assert!(
+        amy.get("/api/v1/reports").body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing half-saved"
+    );
+}
+
+#[test]
+fn the_report_pages_build_and_draw_in_either_language() {
+    let Company { s, amy, .. } = company();
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let start = ui.get("/reports", "zh-CN");
+    assert_eq!(start.status, 200, "{}", start.text);
+    assert!(
+        start.text.contains("报表") && start.text.contains("还没有报表"),
+        "{}",
+        start.text
+    );
+    let builder = ui.get("/reports?entity=customer", "zh-CN");
+    assert!(
+        builder.text.contains("name=\"group1\"") && builder.text.contains("合计 · 营收"),
+        "{}",
+        builder.text
+    );
+    // A bad filter comes back with the reason in Chinese.
+    let refused = ui.post(
+        "/reports",
+        "zh-CN",
+        &[
+            ("name", "坏报表"),
+            ("entity", "customer"),
+            ("filter", "ghost=1"),
+            ("metric", "count"),
+            ("chart", "bar"),
+        ],
+    );
+    assert!(refused.text.contains("筛选条件"), "{}", refused.text);
+    assert!(amy.get("/api/v1/reports").body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let made = ui.post(
+        "/reports",
+        "zh-CN",
+        &[
+            ("name", "营收按状态"),
+            ("entity", "customer"),
+            ("group1", "status"),
+            ("metric", "sum:revenue"),
+            ("chart", "bar"),
+            ("shared_with", "manager"),
+        ],
+    );
+    assert_eq!(made.status, 200, "{}", made.text);
+    assert!(
+        made.text.contains("data-chart=\"bar\"")
+            && made.text.contains("100.75")
+            && made.text.contains("潜在客户"),
+        "bars, the figure, the status by its label: {}",
+        made.text
+    );
+    let id = amy.get("/api/v1/reports").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for (chart, mark) in [("pie", "<path d=\"M110,110"), ("line", "<polyline")] {
+        let r = ui.post(
+            &format!("/reports/{id}"),
+            "en",
+            &[
+                ("name", "Revenue by status"),
+                ("entity", "customer"),
+                ("group1", "status"),
+                ("metric", "sum:revenue"),
+                ("chart", chart),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            r.text.contains(mark) && r.text.contains("Saved."),
+            "{chart}: {}",
+            r.text
+        );
+    }
+    // Someone else's report is not theirs to see or change.
+    let (_, _) = s.user("bob2", "sales", "west");
+    let other = s.ui_login("bob2", USER_PASSWORD);
+    assert_eq!(other.get(&format!("/reports/{id}"), "en").status, 404);
+    let r = other.post(&format!("/reports/{id}/delete"), "en", &[]);
+    assert!(r.status == 403 || r.status == 404, "{}", r.text);
+    assert_eq!(amy.get(&format!("/api/v1/reports/{id}")).status, 200);
+}
