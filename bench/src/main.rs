@@ -20,6 +20,7 @@ mod inventory_scale;
 mod load;
 mod plugins;
 mod report;
+mod reports;
 mod sdk;
 mod workflow;
 mod wrk;
@@ -100,6 +101,7 @@ fn main() -> anyhow::Result<()> {
         seeded = size;
         if matches!(args.what, What::All | What::Query) {
             query(&server, size, &mut report)?;
+            reports::reports(&server, size, &mut report)?;
             ui(&server, &token, size, &mut report)?;
         }
         if i == 0 && matches!(args.what, What::All | What::Http) {
