@@ -179,3 +179,41 @@ pub(crate) fn ensure_composite_index(
     ))?;
     Ok(())
 }
+
+/// Keeps exactly the report indexes `wanted` on an entity type's table (each a list of
+/// columns: a saved report's groupings then the field it sums), so that a report reads one
+/// index instead of every row; indexes no report needs any more are dropped.
+pub(crate) fn keep_report_indexes(
+    conn: &Connection,
+    entity: &str,
+    wanted: &[Vec<String>],
+) -> Result<()> {
+    let mut keep = Vec::new();
+    let present = columns(conn, entity)?;
+    for columns in wanted {
+        let cols: Vec<String> = columns.iter().map(|c| column(c)).collect();
+        // A report naming a field since removed keeps no index (it no longer runs either).
+        if !cols.iter().all(|c| present.contains(c)) {
+            continue;
+        }
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let name = index_name("rx", entity, &names);
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON {} ({})",
+            table(entity),
+            cols.join(", ")
+        ))?;
+        keep.push(name.trim_matches('"').to_string());
+    }
+    let prefix = format!("rx_{entity}:");
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1")?
+        .query_map([table(entity)], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for name in existing {
+        if name.starts_with(&prefix) && !keep.contains(&name) {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
+        }
+    }
+    Ok(())
+}
