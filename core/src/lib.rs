@@ -22,6 +22,7 @@ pub mod query;
 pub mod reason;
 pub mod record;
 pub mod reports;
+pub mod roles;
 pub mod saved_views;
 pub mod schema;
 pub mod search;

@@ -239,7 +239,13 @@ impl Store {
             // finds a hit.
             let e = &*e.seen_by(&access.role);
             let (mut scope, mut scope_params) = crate::store::scope_sql(access, &perm, "r.");
-            if let Some((cond, params)) = crate::store::seen_text_condition(access, e, q, "r.") {
+            // A role that hides some of the type's fields searches the fields it sees, not the
+            // index (which holds every field: a match there could come from a hidden one).
+            let seen_only = crate::store::hides_any(access, &e.name);
+            if seen_only {
+                let Some((cond, params)) = crate::store::seen_text_condition(e, q, "r.") else {
+                    continue;
+                };
                 scope = if scope.is_empty() {
                     cond
                 } else {
@@ -261,18 +267,30 @@ impl Store {
                 .iter()
                 .map(|f| format!(", r.{}", ddl::column(&f.def.name)))
                 .collect();
-            let sql = format!(
-                "SELECT r.id, {title_col}{text_cols} FROM {fts} f JOIN {t} r ON r.id = f.rowid
-                 WHERE {fts} MATCH ? {scope} ORDER BY f.rowid DESC LIMIT {limit}",
-                fts = ddl::fts_table(&e.name),
-                t = ddl::table(&e.name),
-                scope = if scope.is_empty() {
-                    String::new()
-                } else {
-                    format!("AND {scope}")
-                }
-            );
-            let mut params = vec![Sql::Text(expr.clone())];
+            let sql = if seen_only {
+                format!(
+                    "SELECT r.id, {title_col}{text_cols} FROM {t} r WHERE {scope}
+                     ORDER BY r.id DESC LIMIT {limit}",
+                    t = ddl::table(&e.name),
+                )
+            } else {
+                format!(
+                    "SELECT r.id, {title_col}{text_cols} FROM {fts} f JOIN {t} r ON r.id = f.rowid
+                     WHERE {fts} MATCH ? {scope} ORDER BY f.rowid DESC LIMIT {limit}",
+                    fts = ddl::fts_table(&e.name),
+                    t = ddl::table(&e.name),
+                    scope = if scope.is_empty() {
+                        String::new()
+                    } else {
+                        format!("AND {scope}")
+                    }
+                )
+            };
+            let mut params = if seen_only {
+                Vec::new()
+            } else {
+                vec![Sql::Text(expr.clone())]
+            };
             params.extend(scope_params);
             let found = self.read(|c| {
                 let mut stmt = c.prepare_cached(&sql)?;

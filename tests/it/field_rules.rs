@@ -237,6 +237,36 @@ fn a_hidden_field_is_nowhere_a_rep_looks_and_a_read_only_one_holds() {
     assert_eq!(got.status, 200, "{}", got.text);
     assert!(got.body.get("phone").is_none(), "{}", got.text);
 
+    // Searching term by term cannot spell a hidden value out: what a rep's search finds
+    // depends on the fields they see alone (here the address, which holds 139 and 138 inside
+    // words while only the hidden phone holds 139 at a word's start).
+    let r = amy.patch_v(&path, 4, &json!({"address": "x139 x138 x2222"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    for q in ["139", "138", "2222"] {
+        assert_eq!(
+            amy.get(&format!("/api/v1/records/customer?q={q}")).body["items"][0]["id"],
+            id,
+            "{q}"
+        );
+        assert_eq!(
+            amy.get(&format!("/api/v1/search?q={q}")).body["items"][0]["id"],
+            id,
+            "{q}"
+        );
+    }
+    for q in ["0000", "86"] {
+        assert_eq!(
+            amy.get(&format!("/api/v1/records/customer?q={q}")).body["items"],
+            json!([]),
+            "only the hidden phone holds {q}"
+        );
+        assert_eq!(
+            amy.get(&format!("/api/v1/search?q={q}")).body["items"],
+            json!([]),
+            "{q}"
+        );
+    }
+
     // Another role, and the administrators, see everything.
     let team = meg.get(&path);
     assert_eq!(team.body["phone"], "+86 139 0000 2222", "{}", team.text);
@@ -247,7 +277,7 @@ fn a_hidden_field_is_nowhere_a_rep_looks_and_a_read_only_one_holds() {
     let page = ui.get(&format!("/e/customer/{id}"), "zh-CN");
     assert_eq!(page.status, 200);
     assert!(
-        !page.text.contains("139") && !page.text.contains("信用额度"),
+        !page.text.contains("+86 139") && !page.text.contains("信用额度"),
         "{}",
         page.text
     );
@@ -459,4 +489,114 @@ fn a_plugin_asking_as_the_rep_gets_what_the_rep_may_see() {
     assert_eq!(boss["phones"], json!(["+86 139 0000 1111"]), "{boss}");
     assert_eq!(boss["get_has_phone"], true, "{boss}");
     assert_eq!(boss["by_phone"], 1, "{boss}");
+}
+
+#[test]
+fn what_is_derived_from_a_hidden_field_stays_hidden_too() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    for def in [
+        json!({"name": "price", "type": "decimal", "label": {"en": "Price", "zh-CN": "售价"}}),
+        json!({"name": "cost", "type": "decimal", "label": {"en": "Cost", "zh-CN": "成本"}}),
+        json!({"name": "margin", "type": "formula", "expression": "price - cost",
+               "label": {"en": "Margin", "zh-CN": "毛利"}}),
+    ] {
+        let r = admin.post("/api/v1/entities/customer/fields", &def);
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = set_rules(
+        &admin,
+        "sales",
+        json!({"customer": {"cost": "hidden"}, "activity": {"body": "hidden"}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut c = customer("Zephyr Trading");
+    c["price"] = json!("1500");
+    c["owner"] = json!(amy_id);
+    let created = admin.create("customer", c);
+    let path = format!("/api/v1/records/customer/{}", created["id"]);
+    let r = admin.patch_v(&path, 1, &json!({"cost": "800"}));
+    assert_eq!(r.body["margin"], "700.00", "{}", r.text);
+
+    // A formula reading the hidden cost would give it away: it is hidden too, and a guess at
+    // it is refused like any unknown field, never compared.
+    let got = amy.get(&path);
+    assert!(
+        got.body.get("margin").is_none() && got.body.get("cost").is_none(),
+        "{}",
+        got.text
+    );
+    assert_eq!(got.body["price"], "1500.00");
+    let schema = amy.get("/api/v1/entities/customer");
+    assert!(
+        !schema.text.contains("margin") && !schema.text.contains("cost"),
+        "{}",
+        schema.text
+    );
+    let guess = amy.patch_v(&path, 2, &json!({"margin": "700.00"}));
+    assert!(why(&guess, "margin").contains(NO_FIELD), "{}", guess.text);
+    let history = amy.get(&format!("{path}/history"));
+    assert!(
+        !history.text.contains("700") && !history.text.contains("800"),
+        "{}",
+        history.text
+    );
+    assert_eq!(amy.get("/api/v1/records/customer?sort=margin").status, 400);
+
+    // A note's hidden body is not in the record's timeline or on its page.
+    let note = admin.post(
+        "/api/v1/records/activity",
+        &json!({"kind": "note", "subject": "Pricing call", "body": "SECRET floor is 750",
+                "about_entity": "customer", "about_id": created["id"]}),
+    );
+    assert_eq!(note.status, 201, "{}", note.text);
+    let timeline = amy.get(&format!("{path}/timeline"));
+    assert_eq!(timeline.status, 200, "{}", timeline.text);
+    assert!(timeline.text.contains("Pricing call"), "{}", timeline.text);
+    assert!(!timeline.text.contains("SECRET"), "{}", timeline.text);
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let page = ui.get(&format!("/e/customer/{}", created["id"]), "en");
+    assert!(
+        page.text.contains("Pricing call") && !page.text.contains("SECRET"),
+        "{}",
+        page.text
+    );
+
+    // A transition decided by the hidden cost is neither offered nor made: whether it is open
+    // would tell.
+    let label = json!({"en": "Promote", "zh-CN": "转为客户"});
+    let wf = json!({"state_field": "status", "transitions": [
+        {"name": "promote", "label": label, "from": ["lead"], "to": "customer", "who": ["owner"],
+         "when": {"field": "cost", "op": "gt", "value": 500}},
+        {"name": "drop", "label": label, "from": ["lead"], "to": "inactive", "who": ["owner"]}]});
+    let r = admin.put("/api/v1/workflows/customer", &wf);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let offered = amy.get(&format!("{path}/workflow"));
+    assert_eq!(offered.status, 200, "{}", offered.text);
+    let names: Vec<&str> = offered.body["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["drop"], "{}", offered.text);
+    let version = amy.get(&path).body["version"].clone();
+    let tried = amy.post(
+        &format!("{path}/transitions/promote"),
+        &json!({"version": version}),
+    );
+    assert_eq!(tried.status, 422, "{}", tried.text);
+    let patched = amy.patch_v(
+        &path,
+        version.as_i64().unwrap(),
+        &json!({"status": "customer"}),
+    );
+    assert_eq!(patched.status, 422, "{}", patched.text);
+    assert_eq!(admin.get(&path).body["status"], "lead");
+
+    // Which fields a role may not see is the administrators' to know.
+    let roles = amy.get("/api/v1/roles");
+    assert_eq!(roles.status, 200);
+    assert!(!roles.text.contains("hidden"), "{}", roles.text);
 }

@@ -4,16 +4,45 @@
 use super::{Entity, Schema};
 use crate::access::{FieldRule, Role};
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 impl Entity {
-    /// The entity type as `role` sees it: fields hidden from it left out (of the fields, the
-    /// layout and the kanban grouping), read-only ones marked `readonly`.
+    /// The fields hidden from `role`: those its rules hide, and the formulas that read one
+    /// (a margin would give the cost away). `None` when it hides nothing here.
+    pub fn hidden_from(&self, role: &Role) -> Option<BTreeSet<String>> {
+        let rules = role.field_rules(&self.name)?;
+        let mut hidden: BTreeSet<String> = rules
+            .iter()
+            .filter(|(_, r)| **r == FieldRule::Hidden)
+            .map(|(name, _)| name.clone())
+            .collect();
+        if hidden.is_empty() {
+            return None;
+        }
+        for f in &self.fields {
+            if let Some(expression) = f.def.formula() {
+                if expression
+                    .fields()
+                    .iter()
+                    .any(|input| hidden.contains(*input))
+                {
+                    hidden.insert(f.def.name.clone());
+                }
+            }
+        }
+        Some(hidden)
+    }
+
+    /// The entity type as `role` sees it: fields hidden from it ([`Entity::hidden_from`]) left
+    /// out (of the fields, the layout and the kanban grouping), read-only ones marked
+    /// `readonly`.
     pub fn seen_by(&self, role: &Role) -> Cow<'_, Entity> {
         let Some(rules) = role.field_rules(&self.name) else {
             return Cow::Borrowed(self);
         };
-        let hidden = |name: &str| rules.get(name) == Some(&FieldRule::Hidden);
+        let hidden_set = self.hidden_from(role).unwrap_or_default();
+        let hidden = |name: &str| hidden_set.contains(name);
         let mut e = self.clone();
         e.fields.retain(|f| !hidden(f.name()));
         for f in &mut e.fields {

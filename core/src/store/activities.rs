@@ -185,8 +185,18 @@ impl Store {
             ("about_id", id_text.as_str()),
             ("limit", limit_text.as_str()),
         ])?;
-        // The record is the caller's to read: so are the notes about it.
-        Ok(self.list(&Access::system(), ACTIVITY, &q)?.items)
+        // The record is the caller's to read: so are the notes about it — as their role
+        // reads notes (a field it hides is not in them).
+        let schema = self.schema();
+        let Some(e) = schema.entity(ACTIVITY) else {
+            return Ok(vec![]);
+        };
+        Ok(self
+            .list(&Access::system(), ACTIVITY, &q)?
+            .items
+            .into_iter()
+            .map(|r| super::field_rules::redact(access, e, r))
+            .collect())
     }
 
     /// A record's timeline for the caller: the activities about it and its history, newest
@@ -201,7 +211,7 @@ impl Store {
                 entry,
             })
             .collect();
-        let schema = self.schema();
+        let schema = self.schema_for(access);
         if let Some(e) = schema.entity(ACTIVITY) {
             for r in self.activities_about(access, entity, id, 200)? {
                 items.push(TimelineItem::Activity {

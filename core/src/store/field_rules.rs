@@ -58,12 +58,11 @@ pub(super) fn seen(access: &Access, e: Entity) -> Entity {
     }
 }
 
-/// Leaves out of a record the values of fields hidden from the caller.
-pub(super) fn redact(access: &Access, mut record: Record) -> Record {
-    if let Some(rules) = access.role.field_rules(&record.entity) {
-        record
-            .values
-            .retain(|k, _| rules.get(k) != Some(&FieldRule::Hidden));
+/// Leaves out of a record the values of fields hidden from the caller (`e`: its entity type,
+/// whole).
+pub(super) fn redact(access: &Access, e: &Entity, mut record: Record) -> Record {
+    if let Some(hidden) = e.hidden_from(&access.role) {
+        record.values.retain(|k, _| !hidden.contains(k));
     }
     record
 }
@@ -82,8 +81,14 @@ pub(super) fn rule_errors(
     let Some(rules) = access.role.field_rules(&e.name) else {
         return errors;
     };
+    let hidden = e.hidden_from(&access.role).unwrap_or_default();
     for (name, json) in input {
-        match rules.get(name) {
+        let rule = if hidden.contains(name) {
+            Some(&FieldRule::Hidden)
+        } else {
+            rules.get(name)
+        };
+        match rule {
             Some(FieldRule::Hidden) => {
                 errors.insert(
                     name.clone(),
@@ -108,39 +113,40 @@ pub(super) fn rule_errors(
     errors
 }
 
-/// Leaves out of a record's history the changes of fields hidden from the caller, and the
-/// updates that changed nothing else (that something hidden changed is not theirs to see).
-pub(super) fn redact_history(access: &Access, entity: &str, entries: &mut Vec<HistoryEntry>) {
-    let Some(rules) = access.role.field_rules(entity) else {
+/// Leaves out of a record's history the changes of fields hidden from the caller (`e`: its
+/// entity type, whole), and the updates and imports that changed nothing else (that something
+/// hidden changed is not theirs to see).
+pub(super) fn redact_history(access: &Access, e: &Entity, entries: &mut Vec<HistoryEntry>) {
+    let Some(hidden) = e.hidden_from(&access.role) else {
         return;
     };
     entries.retain_mut(|entry| {
         let before = entry.changes.len();
-        entry
-            .changes
-            .retain(|k, _| rules.get(k) != Some(&FieldRule::Hidden));
-        !(entry.changes.is_empty() && before > 0 && entry.action == "update")
+        entry.changes.retain(|k, _| !hidden.contains(k));
+        !(entry.changes.is_empty()
+            && before > 0
+            && matches!(entry.action.as_str(), "update" | "import"))
     });
 }
 
-/// For a caller whose role hides fields of an entity type, a condition that each term of a
-/// full-text query `q` appears in a textual field they may read: the full-text index holds
-/// every field, so a match in a hidden one alone must not find the record. `None` when the
-/// role hides nothing there. `seen` is the entity type as the caller sees it; `prefix` the
-/// table alias (`r.` or empty).
+/// Whether the caller's role hides any field of an entity type.
+pub(crate) fn hides_any(access: &Access, entity: &str) -> bool {
+    access
+        .role
+        .field_rules(entity)
+        .is_some_and(|rules| rules.values().any(|r| *r == FieldRule::Hidden))
+}
+
+/// The full-text search of a caller whose role hides fields of the type (see [`hides_any`]):
+/// each term of `q` must appear in a textual field of `seen` (the type as they see it) —
+/// matched on those columns alone, never through the index, which holds every field. A
+/// condition that matches nothing when they see no textual field; `None` when `q` has no
+/// term. `prefix` is the table alias (`r.` or empty).
 pub(crate) fn seen_text_condition(
-    access: &Access,
     seen: &Entity,
     q: &str,
     prefix: &str,
 ) -> Option<(String, Vec<Sql>)> {
-    let hides = access
-        .role
-        .field_rules(&seen.name)
-        .is_some_and(|rules| rules.values().any(|r| *r == FieldRule::Hidden));
-    if !hides {
-        return None;
-    }
     let columns: Vec<String> = seen
         .fields
         .iter()

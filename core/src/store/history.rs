@@ -40,7 +40,9 @@ impl Store {
                 return Err(Error::NotFound(format!("no {entity} with id {id}")));
             }
             let mut rows = rows;
-            super::field_rules::redact_history(access, entity, &mut rows);
+            if let Some(whole) = schema.entity(entity) {
+                super::field_rules::redact_history(access, whole, &mut rows);
+            }
             Ok(rows)
         })
     }

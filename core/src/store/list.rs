@@ -224,18 +224,21 @@ pub(super) fn conditions(
     }
     if let Some(q) = &query.q {
         match match_expression(q) {
+            // A caller whose role hides some of the type's fields searches only the fields
+            // they see: the full-text index holds every field, so a match there could come
+            // from a hidden one (and, tried term by term, spell it out).
+            Some(_) if super::field_rules::hides_any(access, entity) => {
+                if let Some((cond, more)) = super::field_rules::seen_text_condition(e, q, "") {
+                    conds.push(cond);
+                    params.extend(more);
+                }
+            }
             Some(m) => {
                 conds.push(format!(
                     "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
                     fts = ddl::fts_table(entity)
                 ));
                 params.push(Sql::Text(m));
-                if let Some((cond, more)) =
-                    super::field_rules::seen_text_condition(access, e, q, "")
-                {
-                    conds.push(cond);
-                    params.extend(more);
-                }
             }
             None => {
                 return Ok(None);

@@ -35,7 +35,7 @@ pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
-pub(crate) use field_rules::seen_text_condition;
+pub(crate) use field_rules::{hides_any, seen_text_condition};
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
 pub(crate) use sequences::number_existing;

@@ -288,7 +288,7 @@ impl Store {
             })
         })?;
         hooks.after_write(&event, &record);
-        Ok(redact(access, record))
+        Ok(redact(access, &e, record))
     }
 
     /// Applies a partial update if `expected_version` is current; otherwise `StaleVersion`.
@@ -470,10 +470,10 @@ impl Store {
             .map(Some)
         })?;
         let Some(record) = written else {
-            return Ok(redact(access, current));
+            return Ok(redact(access, &e, current));
         };
         hooks.after_write(&event, &record);
-        Ok(redact(access, record))
+        Ok(redact(access, &e, record))
     }
 
     /// Deletes a record if `expected_version` is current. Refused while other records

@@ -231,6 +231,7 @@ impl Store {
                 return Err(Error::validation(changed));
             }
         }
+        let hidden = e.hidden_from(&access.role).unwrap_or_default();
         let errors = guard::check(
             &wf,
             access,
@@ -239,12 +240,21 @@ impl Store {
             values,
             pending,
             &StorePeople(self),
+            &hidden,
         );
         if errors.is_empty() {
             Ok(())
         } else {
             Err(Error::validation(errors))
         }
+    }
+
+    /// The fields of an entity type hidden from the caller (see `Entity::hidden_from`).
+    fn hidden_fields(&self, access: &Access, entity: &str) -> std::collections::BTreeSet<String> {
+        self.schema()
+            .entity(entity)
+            .and_then(|e| e.hidden_from(&access.role))
+            .unwrap_or_default()
     }
 
     /// A record's workflow for its viewer: state, the transitions open to them, approvals.
@@ -258,11 +268,12 @@ impl Store {
         let Some(wf) = self.workflow(entity) else {
             return Ok(None);
         };
-        // A state field the caller's role hides stays hidden here too.
-        let state = guard::state_of(&wf, &r.values)
-            .filter(|_| !access.hides(entity, &wf.state_field))
-            .map(str::to_string);
-        let may_update = access.permission(entity).update;
+        let hidden = self.hidden_fields(access, entity);
+        // A state field the caller's role hides stays hidden here too: no state, no
+        // transitions (which states they lead from and to would tell it), no approvals' states.
+        let state_hidden = hidden.contains(&wf.state_field);
+        let state = guard::state_of(&wf, &r.values).map(str::to_string);
+        let may_update = access.permission(entity).update && !state_hidden;
         let transitions = if may_update {
             guard::open_transitions(
                 &wf,
@@ -270,6 +281,7 @@ impl Store {
                 &guard::Before {
                     owner: r.owner,
                     values: &r.values,
+                    hidden: &hidden,
                 },
                 state.as_deref(),
                 &r.values,
@@ -303,6 +315,21 @@ impl Store {
             }
         }
         let pending = approvals.iter().find(|a| a.status == "pending").cloned();
+        let (state, pending, approvals) = if state_hidden {
+            let blank = |mut a: crate::store::approvals::Approval| {
+                a.from_state = None;
+                a.to_state = String::new();
+                a.transition = String::new();
+                a
+            };
+            (
+                None,
+                pending.map(blank),
+                approvals.into_iter().map(blank).collect(),
+            )
+        } else {
+            (state, pending, approvals)
+        };
         Ok(Some(RecordWorkflow {
             state_field: wf.state_field.clone(),
             state,
@@ -346,12 +373,19 @@ impl Store {
         let from = guard::state_of(&wf, &r.values).map(str::to_string);
         let mut after = r.values.clone();
         after.insert(wf.state_field.clone(), Value::Text(t.to.clone()));
+        let hidden = self.hidden_fields(access, entity);
+        if hidden.contains(&wf.state_field) {
+            return Err(Error::Forbidden(format!(
+                "'{entity}' moves through states your role does not see"
+            )));
+        }
         let open = guard::open_transitions(
             &wf,
             access,
             &guard::Before {
                 owner: r.owner,
                 values: &r.values,
+                hidden: &hidden,
             },
             from.as_deref(),
             &after,

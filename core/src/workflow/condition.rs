@@ -70,6 +70,16 @@ impl Condition {
         }
     }
 
+    /// The fields it reads, added to `out`.
+    pub fn fields<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::All { all: list } | Condition::Any { any: list } => {
+                list.iter().for_each(|c| c.fields(out))
+            }
+            Condition::Field { field, .. } => out.push(field),
+        }
+    }
+
     /// Whether the record's values satisfy it.
     pub fn holds(&self, values: &BTreeMap<String, Value>) -> bool {
         match self {

@@ -60,6 +60,8 @@ pub(crate) fn matches(
 pub(crate) struct Before<'a> {
     pub owner: Option<i64>,
     pub values: &'a BTreeMap<String, Value>,
+    /// The fields hidden from the caller (see `Entity::hidden_from`).
+    pub hidden: &'a std::collections::BTreeSet<String>,
 }
 
 /// The transitions leaving `from` the writer may make: who on the record `before` the write,
@@ -75,6 +77,9 @@ pub(crate) fn open_transitions<'a>(
     wf.transitions
         .iter()
         .filter(|t| t.leaves(from))
+        // A transition decided by a field hidden from the caller is not theirs to make:
+        // whether it is open would tell them about the field.
+        .filter(|t| !t.reads().iter().any(|f| before.hidden.contains(*f)))
         .filter(|t| matches(&t.who, access, before.owner, before.values, people))
         .filter(|t| t.when.as_ref().is_none_or(|c| c.holds(values)))
         .collect()
@@ -82,6 +87,7 @@ pub(crate) fn open_transitions<'a>(
 
 /// Checks a write of `values` (the whole record after the write) over `current` (none for a
 /// create); `pending`: whether the record waits for an approval. Field reasons, or none.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check(
     wf: &Workflow,
     access: &Access,
@@ -90,6 +96,7 @@ pub(crate) fn check(
     values: &BTreeMap<String, Value>,
     pending: bool,
     people: &dyn People,
+    hidden: &std::collections::BTreeSet<String>,
 ) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let from = current.and_then(|c| state_of(wf, &c.values));
@@ -128,8 +135,13 @@ pub(crate) fn check(
             Some(c) => Before {
                 owner: c.owner,
                 values: &c.values,
+                hidden,
             },
-            None => Before { owner, values },
+            None => Before {
+                owner,
+                values,
+                hidden,
+            },
         };
         let open: Vec<&Transition> = open_transitions(wf, access, &before, from, values, people)
             .into_iter()

@@ -66,6 +66,23 @@ pub struct Transition {
     pub approval: Vec<ApprovalStep>,
 }
 
+impl Transition {
+    /// The fields that decide whether it is open: those its condition reads and the user
+    /// fields naming who may make it.
+    pub fn reads(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.when {
+            c.fields(&mut out);
+        }
+        for w in &self.who {
+            if let Who::UserField(f) = w {
+                out.push(f.as_str());
+            }
+        }
+        out
+    }
+}
+
 /// A person or group, relative to a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -106,15 +106,23 @@ pub async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// All roles and their permissions.
+/// All roles and their permissions (their field rules for administrators only: which fields
+/// a role may not see is itself not everyone's to know).
 #[utoipa::path(get, path = "/roles", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Value), (status = 401, body = ErrorBody)))]
-pub async fn list_roles(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+pub async fn list_roles(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+    let admin = caller.access.is_admin();
     let roles: Vec<Role> = state
         .store()
         .roles()
         .iter()
-        .map(|r| (**r).clone())
+        .map(|r| {
+            let mut role = (**r).clone();
+            if !admin {
+                role.fields.clear();
+            }
+            role
+        })
         .collect();
     Json(serde_json::to_value(roles).unwrap_or_default())
 }
