@@ -670,13 +670,14 @@ fn aggregates_group_sum_min_max_within_scope() {
         (4, false)
     );
     assert!(
-        matches!(Metric::parse("avg:x"), Err(Error::BadRequest { fields, .. })
-            if fields["metrics"] == Reason::BadMetric { metric: "avg:x".into() }),
+        matches!(Metric::parse("median:x"), Err(Error::BadRequest { fields, .. })
+            if fields["metrics"] == Reason::BadMetric { metric: "median:x".into() }),
     );
     assert_eq!(
         Metric::parse("sum:amount").unwrap(),
         Metric::Sum("amount".into())
     );
+    assert_eq!(Metric::parse("avg:x").unwrap(), Metric::Avg("x".into()));
 }
 
 fn hits(s: &Store, access: &Access, q: &str) -> Vec<(String, String)> {
