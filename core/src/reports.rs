@@ -330,7 +330,6 @@ impl Store {
 mod tests {
     use super::*;
     use crate::schema::{FieldDef, FieldType};
-    use crate::StoreOptions;
 
     /// The plan of the report's query (after reading the schema afresh: a pooled connection
     /// explains with the schema it last read).
@@ -353,8 +352,7 @@ mod tests {
 
     #[test]
     fn a_report_that_sums_reads_one_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let (_dir, s) = crate::store::tests::store();
         let sys = Access::system();
         s.add_field(
             &sys,
@@ -362,24 +360,7 @@ mod tests {
             &FieldDef::new("revenue", FieldType::Decimal, "Revenue", "营收"),
         )
         .unwrap();
-        let admin = s
-            .create_user(
-                &sys,
-                &crate::NewUser {
-                    username: "boss".into(),
-                    display_name: None,
-                    password: "password1".into(),
-                    invite: false,
-                    role: "admin".into(),
-                    team: None,
-                    manager: None,
-                    email: None,
-                    locale: None,
-                },
-                false,
-            )
-            .unwrap();
-        let admin = s.access_for(admin.id).unwrap().0;
+        let admin = crate::store::tests::user(&s, "boss", "admin", "hq");
         assert!(!plan(&s).contains("COVERING INDEX"), "{}", plan(&s));
         let r = s
             .create_report(

@@ -176,13 +176,12 @@ pub(crate) fn seen_text_condition(
 #[cfg(test)]
 mod tests {
     use crate::schema::{FieldDef, FieldType};
-    use crate::{Access, AggregateQuery, Error, FieldRule, Metric, NewUser, Store, StoreOptions};
+    use crate::{Access, AggregateQuery, Error, FieldRule, Metric};
     use serde_json::json;
 
     #[test]
     fn a_hidden_field_is_neither_summed_nor_grouped_by() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+        let (_dir, s) = crate::store::tests::store();
         let sys = Access::system();
         s.add_field(
             &sys,
@@ -196,24 +195,7 @@ mod tests {
             [("revenue".to_string(), FieldRule::Hidden)].into(),
         );
         s.put_role(&sys, &sales).unwrap();
-        let amy = s
-            .create_user(
-                &sys,
-                &NewUser {
-                    username: "amy".into(),
-                    display_name: None,
-                    password: "password1".into(),
-                    invite: false,
-                    role: "sales".into(),
-                    team: None,
-                    manager: None,
-                    email: None,
-                    locale: None,
-                },
-                false,
-            )
-            .unwrap();
-        let amy = s.access_for(amy.id).unwrap().0;
+        let amy = crate::store::tests::user(&s, "amy", "sales", "east");
         let c = s
             .create(
                 &amy,

@@ -27,7 +27,7 @@ mod scope;
 mod sequences;
 mod storage;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod workflows;
 pub use activities::TimelineItem;
 pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};

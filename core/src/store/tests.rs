@@ -8,7 +8,8 @@ use crate::{
 };
 use serde_json::{json, Map, Value as Json};
 
-fn store() -> (tempfile::TempDir, Store) {
+/// A store on a fresh file.
+pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
     (dir, s)
@@ -18,7 +19,8 @@ fn obj(v: Json) -> Map<String, Json> {
     v.as_object().unwrap().clone()
 }
 
-fn user(s: &Store, name: &str, role: &str, team: &str) -> Access {
+/// A user of `role` in `team`, and their access.
+pub(crate) fn user(s: &Store, name: &str, role: &str, team: &str) -> Access {
     let r = s
         .create_user(
             &Access::system(),
