@@ -8,7 +8,13 @@ use crate::{Access, Error, Reason, Result};
 use rusqlite::OptionalExtension;
 
 /// The built-in sections; plugin widgets are `widget:<plugin>/<name>`.
-pub const SECTIONS: &[&str] = &["tiles", "status_chart", "my_activities", "waiting"];
+pub const SECTIONS: &[&str] = &[
+    "tiles",
+    "status_chart",
+    "my_activities",
+    "waiting",
+    "my_reports",
+];
 
 fn key(role: &str) -> String {
     format!("dashboard_hidden:{role}")

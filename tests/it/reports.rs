@@ -300,3 +300,114 @@ fn the_report_pages_build_and_draw_in_either_language() {
     assert!(r.status == 403 || r.status == 404, "{}", r.text);
     assert_eq!(amy.get(&format!("/api/v1/reports/{id}")).status, 200);
 }
+
+#[test]
+fn pinned_reports_make_each_persons_dashboard() {
+    let Company {
+        s, amy, bob, meg, ..
+    } = company();
+    let by_status = report(
+        &amy,
+        json!({"name": "营收按状态", "entity": "customer", "group_by": ["status"],
+               "metric": "sum:revenue", "shared_with": ["manager"]}),
+    );
+    let a = by_status.body["id"].as_i64().unwrap();
+    let counts = report(
+        &amy,
+        json!({"name": "客户数", "entity": "customer", "group_by": ["status"], "metric": "count",
+               "chart": "table"}),
+    );
+    let b = counts.body["id"].as_i64().unwrap();
+    let pin = |c: &Client, id: i64, on: bool| {
+        c.post(&format!("/api/v1/reports/{id}/pin"), &json!({"pinned": on}))
+    };
+    assert_eq!(pin(&amy, a, true).status, 204);
+    assert_eq!(pin(&amy, b, true).status, 204);
+    assert_eq!(
+        pin(&amy, a, true).status,
+        204,
+        "pinning twice changes nothing"
+    );
+    assert_eq!(pin(&bob, a, true).status, 404, "not shared with Bob");
+    assert_eq!(pin(&meg, a, true).status, 204);
+    let listed = amy.get("/api/v1/reports");
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["pinned"] == true),
+        "{}",
+        listed.text
+    );
+
+    // Each dashboard computes the pinned reports for its reader, in the reader's order.
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let home = ui.get("/", "zh-CN").text;
+    let (at_a, at_b) = (
+        home.find(&format!("data-report=\"{a}\""))
+            .expect("pinned a"),
+        home.find(&format!("data-report=\"{b}\""))
+            .expect("pinned b"),
+    );
+    assert!(at_a < at_b, "pinned order");
+    assert!(
+        home.contains("100.75") && !home.contains("1100.75"),
+        "{home}"
+    );
+    let mgr = s.ui_login("meg", USER_PASSWORD);
+    assert!(mgr.get("/", "zh-CN").text.contains("1100.75"));
+    let moved = ui.post(&format!("/reports/{b}/pin"), "zh-CN", &[("up", "1")]);
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let home = moved.text;
+    assert!(
+        home.find(&format!("data-report=\"{b}\"")) < home.find(&format!("data-report=\"{a}\"")),
+        "moved up"
+    );
+    // Six fit; a seventh is refused.
+    for i in 0..4 {
+        let r = report(
+            &amy,
+            json!({"name": format!("r{i}"), "entity": "customer", "metric": "count"}),
+        );
+        assert_eq!(pin(&amy, r.body["id"].as_i64().unwrap(), true).status, 204);
+    }
+    let extra = report(
+        &amy,
+        json!({"name": "one too many", "entity": "customer", "metric": "count"}),
+    );
+    assert_eq!(
+        pin(&amy, extra.body["id"].as_i64().unwrap(), true).status,
+        409
+    );
+
+    // Unshared, it leaves the manager's dashboard; deleted, it leaves its owner's.
+    let r = amy.put(
+        &format!("/api/v1/reports/{a}"),
+        &json!({"name": "营收按状态", "entity": "customer", "group_by": ["status"], "metric": "sum:revenue"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!mgr
+        .get("/", "zh-CN")
+        .text
+        .contains(&format!("data-report=\"{a}\"")));
+    let gone = amy.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/reports/{a}"),
+        |r| r,
+    );
+    assert_eq!(gone.status, 204);
+    assert!(!ui
+        .get("/", "zh-CN")
+        .text
+        .contains(&format!("data-report=\"{a}\"")));
+    // The page offers to pin and unpin, in the reader's language.
+    let page = ui.get(&format!("/reports/{b}"), "zh-CN");
+    assert!(page.text.contains("从我的首页取消固定"), "{}", page.text);
+    let unpinned = ui.post(&format!("/reports/{b}/pin"), "zh-CN", &[("pinned", "0")]);
+    assert!(
+        unpinned.text.contains("固定到我的首页"),
+        "{}",
+        unpinned.text
+    );
+}

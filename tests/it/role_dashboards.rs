@@ -43,6 +43,7 @@ fn each_role_sees_the_dashboard_its_administrator_chose() {
         "status_chart",
         "my_activities",
         "waiting",
+        "my_reports",
         "widget:sales/pipeline",
         "widget:sales/my_overdue_followups",
     ];

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../../migrations/0016_audit_log.sql")),
     (17, include_str!("../../migrations/0017_sequences.sql")),
     (18, include_str!("../../migrations/0018_reports.sql")),
+    (19, include_str!("../../migrations/0019_report_pins.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

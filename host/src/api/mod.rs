@@ -112,6 +112,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(audit::list))
         .routes(routes!(reports::list, reports::create))
         .routes(routes!(reports::get, reports::update, reports::delete))
+        .routes(routes!(reports::pin))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

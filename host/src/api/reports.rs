@@ -26,11 +26,21 @@ fn report_json(r: &Report, caller: &Caller, rows: Option<&[AggregateRow]>) -> Va
 #[utoipa::path(get, path = "/reports", tag = "reports", security(("bearer" = [])),
     responses((status = 200, description = "{\"items\": [report]}", body = Value)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let pinned: Vec<i64> = state
+        .store()
+        .pinned_reports(&caller.access)?
+        .iter()
+        .map(|r| r.id)
+        .collect();
     let items: Vec<Value> = state
         .store()
         .reports(&caller.access)?
         .iter()
-        .map(|r| report_json(r, &caller, None))
+        .map(|r| {
+            let mut v = report_json(r, &caller, None);
+            v["pinned"] = json!(pinned.contains(&r.id));
+            v
+        })
         .collect();
     Ok(Json(json!({ "items": items })))
 }
@@ -100,6 +110,34 @@ pub async fn delete(
     let access = caller.access.clone();
     state
         .blocking(move |s| s.delete_report(&access, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"pinned": true}` pins a report the caller may read to their dashboard (at most six),
+/// `false` unpins it.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinInput {
+    /// Whether it is on the caller's dashboard.
+    pub pinned: bool,
+}
+
+/// Pin a report to the caller's dashboard, or unpin it.
+#[utoipa::path(post, path = "/reports/{id}/pin", tag = "reports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Report id")),
+    request_body = PinInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn pin(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PinInput>,
+) -> ApiResult<StatusCode> {
+    let access = caller.access.clone();
+    state
+        .blocking(move |s| s.pin_report(&access, id, input.pinned))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -153,6 +153,13 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     .collect()
     };
     ctx.insert("my_activities".into(), json!(due));
+    // The reports the person pinned, computed for them.
+    let reports = if shows("my_reports") {
+        crate::ui::reports::pinned(&state, &caller)
+    } else {
+        Vec::new()
+    };
+    ctx.insert("my_reports".into(), json!(reports));
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
     ctx.insert("widgets".into(), json!(widgets));

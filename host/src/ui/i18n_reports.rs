@@ -30,4 +30,10 @@ pub const REPORTS: &[(&str, &str, &str)] = &[
     ("report_next", "Next", "下一步"),
     ("report_no_rows", "No records match.", "没有符合条件的记录。"),
     ("report_total", "Total", "合计"),
+    ("report_pin", "Pin to my dashboard", "固定到我的首页"),
+    ("report_unpin", "Unpin from my dashboard", "从我的首页取消固定"),
+    ("report_pinned", "pinned", "已固定"),
+    ("report_pinned_max", "At most six reports fit on a dashboard.", "首页最多固定六个报表。"),
+    ("dashboard_my_reports", "My pinned reports", "我固定的报表"),
+    ("move_up", "Move up", "上移"),
 ];

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
             get(reports::report).post(reports::update_report),
         )
         .route("/reports/{id}/delete", post(reports::delete_report))
+        .route("/reports/{id}/pin", post(reports::pin_report))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
         .route("/inbox/mail", post(inbox::mail_choice))

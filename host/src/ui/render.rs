@@ -78,6 +78,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/report_builder.html"),
             ),
             (
+                "report_chart.html",
+                include_str!("templates/report_chart.html"),
+            ),
+            (
                 "admin_settings.html",
                 include_str!("templates/admin_settings.html"),
             ),
@@ -260,6 +264,7 @@ pub fn strings(locale: Locale) -> Json {
         "perm_scope",
         "field_access",
         "reports",
+        "move_up",
         "scope_own",
         "scope_team",
         "scope_all",

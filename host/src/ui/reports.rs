@@ -44,6 +44,8 @@ const KEYS: &[&str] = &[
     "report_next",
     "report_no_rows",
     "report_total",
+    "report_pin",
+    "report_unpin",
     "save",
     "saved",
 ];
@@ -254,6 +256,135 @@ fn key_text(state: &AppState, caller: &Caller, e: &Entity, field: &str, key: &Js
     }
 }
 
+/// A report's figures as the page shows them: the chart, the table rows, the headings and
+/// the figure's name, in the reader's words.
+pub(crate) struct Drawn {
+    pub chart: Json,
+    pub table: Vec<Json>,
+    pub headings: Vec<String>,
+    pub metric: String,
+}
+
+pub(crate) fn draw(
+    state: &AppState,
+    caller: &Caller,
+    e: &Entity,
+    r: &Report,
+    rows: &[qingguan_core::AggregateRow],
+) -> Drawn {
+    let locale = locale_of(caller);
+    let label_of = |name: &str| {
+        if name == "owner" {
+            t(locale, "owner")
+        } else {
+            e.field(name)
+                .map(|f| f.def.label.get(locale).to_string())
+                .unwrap_or_else(|| name.to_string())
+        }
+    };
+    let metric_label = match r.def.metric.split_once(':') {
+        Some((how, f)) => format!("{} · {}", t(locale, &format!("report_{how}")), label_of(f)),
+        None => t(locale, "report_count"),
+    };
+    let mut points = Vec::new();
+    let mut table = Vec::new();
+    for row in rows {
+        let keys: Vec<String> = row
+            .group
+            .iter()
+            .zip(&r.def.group_by)
+            .map(|(k, f)| key_text(state, caller, e, f, k))
+            .collect();
+        let value = row.values.first().cloned().unwrap_or(Json::Null);
+        let shown = match &value {
+            Json::String(s) => s.clone(),
+            Json::Null => String::new(),
+            other => other.to_string(),
+        };
+        let number = match &value {
+            Json::Number(n) => n.as_f64().unwrap_or(0.0),
+            Json::String(s) => s.parse().unwrap_or(0.0),
+            _ => 0.0,
+        };
+        let label = if keys.is_empty() {
+            metric_label.clone()
+        } else {
+            keys.join(" · ")
+        };
+        points.push(Point {
+            label,
+            value: number,
+            shown: shown.clone(),
+        });
+        table.push(json!({"keys": keys, "value": shown}));
+    }
+    let chart = match r.def.chart {
+        Chart::Table => Json::Null,
+        _ if points.is_empty() => Json::Null,
+        Chart::Bar => charts::bars(&points),
+        Chart::Line => charts::line(&points),
+        Chart::Pie => charts::pie(&points).unwrap_or_else(|| charts::bars(&points)),
+    };
+    Drawn {
+        chart,
+        table,
+        headings: r.def.group_by.iter().map(|g| label_of(g)).collect(),
+        metric: metric_label,
+    }
+}
+
+/// The reports the caller pinned to their dashboard, drawn for them (a report that no longer
+/// runs for them is left out).
+pub(crate) fn pinned(state: &AppState, caller: &Caller) -> Vec<Json> {
+    let store = state.store();
+    let schema = store.schema_for(&caller.access);
+    store
+        .pinned_reports(&caller.access)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| {
+            let (r, rows) = store.run_report(&caller.access, r.id).ok()?;
+            let e = schema.entity(&r.def.entity)?;
+            let drawn = draw(state, caller, e, &r, &rows);
+            Some(json!({"id": r.id, "name": r.def.name, "chart": drawn.chart,
+                        "metric": drawn.metric, "rows": drawn.table}))
+        })
+        .collect()
+}
+
+/// `POST /reports/{id}/pin`: `pinned=1` pins it to the caller's dashboard, `0` unpins it;
+/// `up=1` moves it one place earlier.
+pub async fn pin_report(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedForm { caller, form }: SignedForm<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+    let access = caller.access.clone();
+    let (pinned, up) = (get("pinned") == Some("1"), get("up") == Some("1"));
+    let outcome = state
+        .blocking(move |s| {
+            if up {
+                s.move_pin_up(&access, id)
+            } else {
+                s.pin_report(&access, id, pinned)
+            }
+        })
+        .await;
+    match outcome {
+        Ok(()) if up => Redirect::to("/").into_response(),
+        Ok(()) => Redirect::to(&format!("/reports/{id}")).into_response(),
+        Err(err) if err.status == StatusCode::NOT_FOUND => crate::ui::render::message(
+            &state,
+            &caller,
+            err.status,
+            &t(locale_of(&caller), "not_found"),
+            "",
+        ),
+        Err(err) => back(&format!("/reports/{id}"), &refusal(&caller, &err)),
+    }
+}
+
 /// The report's page: its chart and table, and (for its owner) its definition to change.
 fn report_page(state: &AppState, caller: &Caller, id: i64, q: &ReportsQuery) -> Response {
     let locale = locale_of(caller);
@@ -294,70 +425,23 @@ fn report_page(state: &AppState, caller: &Caller, id: i64, q: &ReportsQuery) -> 
             "",
         );
     };
-    let label_of = |name: &str| {
-        if name == "owner" {
-            t(locale, "owner")
-        } else {
-            e.field(name)
-                .map(|f| f.def.label.get(locale).to_string())
-                .unwrap_or_else(|| name.to_string())
-        }
-    };
-    let metric_label = match r.def.metric.split_once(':') {
-        Some((how, f)) => format!("{} · {}", t(locale, &format!("report_{how}")), label_of(f)),
-        None => t(locale, "report_count"),
-    };
-    let mut points = Vec::new();
-    let mut table = Vec::new();
-    for row in &rows {
-        let keys: Vec<String> = row
-            .group
-            .iter()
-            .zip(&r.def.group_by)
-            .map(|(k, f)| key_text(state, caller, e, f, k))
-            .collect();
-        let value = row.values.first().cloned().unwrap_or(Json::Null);
-        let shown = match &value {
-            Json::String(s) => s.clone(),
-            Json::Null => String::new(),
-            other => other.to_string(),
-        };
-        let number = match &value {
-            Json::Number(n) => n.as_f64().unwrap_or(0.0),
-            Json::String(s) => s.parse().unwrap_or(0.0),
-            _ => 0.0,
-        };
-        let label = if keys.is_empty() {
-            metric_label.clone()
-        } else {
-            keys.join(" · ")
-        };
-        points.push(Point {
-            label,
-            value: number,
-            shown: shown.clone(),
-        });
-        table.push(json!({"keys": keys, "value": shown}));
-    }
-    let chart = match r.def.chart {
-        Chart::Table => Json::Null,
-        _ if points.is_empty() => Json::Null,
-        Chart::Bar => charts::bars(&points),
-        Chart::Line => charts::line(&points),
-        Chart::Pie => charts::pie(&points).unwrap_or_else(|| charts::bars(&points)),
-    };
+    let drawn = draw(state, caller, e, &r, &rows);
     let may_change = caller.access.user_id == Some(r.owner) || caller.access.is_admin();
     let mut ctx = base(state, caller, "/reports");
     ctx.insert("W".into(), words(locale, KEYS));
+    let pinned = store
+        .pinned_reports(&caller.access)
+        .unwrap_or_default()
+        .iter()
+        .any(|p| p.id == r.id);
     ctx.insert(
         "report".into(),
         json!({"id": r.id, "name": r.def.name, "entity": e.label.get(locale),
                "owner": title_of(state, caller, "user", r.owner), "filter": r.def.filter,
-               "headings": r.def.group_by.iter().map(|g| label_of(g)).collect::<Vec<_>>(),
-               "metric": metric_label}),
+               "headings": drawn.headings, "metric": drawn.metric, "pinned": pinned}),
     );
-    ctx.insert("chart".into(), chart);
-    ctx.insert("rows".into(), json!(table));
+    ctx.insert("chart".into(), drawn.chart);
+    ctx.insert("rows".into(), json!(drawn.table));
     ctx.insert(
         "builder".into(),
         if may_change {
