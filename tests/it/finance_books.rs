@@ -384,9 +384,11 @@ fn overdue_invoices_remind_the_customers_rep_once() {
     c["owner"] = json!(amy_id);
     let c = admin.create("customer", c);
     let issued = day(-40);
+    // Taken once: a run that crosses midnight would otherwise expect the next day's date.
+    let fell_due = day(-10);
     let late = document(
         &fin,
-        json!({"customer": c["id"], "issued_on": issued, "due_on": day(-10)}),
+        json!({"customer": c["id"], "issued_on": issued, "due_on": fell_due}),
         "100",
     );
     document(
@@ -432,7 +434,7 @@ fn overdue_invoices_remind_the_customers_rep_once() {
         format!(
             "Invoice {} to Late Co fell due on {}: 100.00 still owed",
             number.as_str().unwrap(),
-            day(-10)
+            fell_due
         )
     );
     assert_eq!(told[0]["link"], format!("/e/invoice/{}", late["id"]));
