@@ -21,6 +21,7 @@ pub mod plugins;
 pub mod query;
 pub mod reason;
 pub mod record;
+pub mod report_pins;
 pub mod reports;
 pub mod roles;
 pub mod saved_views;

@@ -18,8 +18,16 @@ const MAX_FILTER_BYTES: usize = 2000;
 const MAX_GROUP_FIELDS: usize = 2;
 /// Most reports one person keeps.
 const MAX_REPORTS_PER_OWNER: i64 = 200;
-/// Most reports one person pins to their dashboard.
-pub const MAX_PINS: usize = 6;
+/// Most groups a report shows (its chart and table stay readable; more is refused on save
+/// and cut on reading).
+pub const MAX_REPORT_GROUPS: usize = 500;
+/// Most covering indexes reports keep on one entity type (each costs every write of it).
+const MAX_REPORT_INDEXES: usize = 8;
+/// The list parameters a report's filter may hold: filters and `q` only.
+const NOT_FILTERS: &[&str] = &["sort", "limit", "cursor", "waiting", "count"];
+/// System columns a report may group by (people); the others (ids, versions, instants) make a
+/// group per record.
+const GROUPABLE_SYSTEM: &[&str] = &["owner", "created_by", "updated_by"];
 
 /// How a report is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -75,6 +83,15 @@ pub struct Report {
 }
 
 impl ReportDef {
+    /// The definition as stored: the name trimmed, each role once.
+    fn normalized(&self) -> ReportDef {
+        let mut d = self.clone();
+        d.name = d.name.trim().to_string();
+        d.shared_with.sort();
+        d.shared_with.dedup();
+        d
+    }
+
     /// The aggregate it runs.
     fn query(&self) -> Result<AggregateQuery> {
         let list = ListQuery::from_pairs(form_urlencoded::parse(self.filter.as_bytes()))?;
@@ -127,10 +144,12 @@ fn covering(def: &ReportDef) -> Option<Vec<String>> {
 }
 
 impl Store {
-    /// Brings an entity type's report indexes in line with its saved reports (inside the
-    /// write that changed them).
+    /// Brings an entity type's report indexes in line with the reports administrators saved
+    /// (at most eight per type, the oldest reports first; inside the write that changed them).
+    /// Other people's reports run without one: an index costs every write of the type, and is
+    /// built while the writer waits.
     fn index_reports(&self, conn: &rusqlite::Connection, entity: &str) -> Result<()> {
-        let mut stmt = conn.prepare("SELECT def FROM reports")?;
+        let mut stmt = conn.prepare("SELECT def FROM reports WHERE indexed = 1 ORDER BY id")?;
         let defs = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -140,9 +159,13 @@ impl Store {
             .filter(|d| d.entity == entity)
             .filter_map(|d| covering(&d))
             .collect();
-        wanted.sort();
-        wanted.dedup();
-        crate::db::ddl::keep_report_indexes(conn, entity, &wanted)
+        let mut unique: Vec<Vec<String>> = Vec::new();
+        for w in wanted.drain(..) {
+            if !unique.contains(&w) && unique.len() < MAX_REPORT_INDEXES {
+                unique.push(w);
+            }
+        }
+        crate::db::ddl::keep_report_indexes(conn, entity, &unique)
     }
 
     /// Whether the caller may read a report: its owner, an administrator, or someone whose
@@ -190,7 +213,18 @@ impl Store {
     /// Runs a report as the caller: their scope and field rules decide what it counts.
     pub fn run_report(&self, access: &Access, id: i64) -> Result<(Report, Vec<AggregateRow>)> {
         let r = self.report(access, id)?;
-        let rows = self.aggregate(access, &r.def.entity, &r.def.query()?)?;
+        let mine = access.user_id == Some(r.owner) || access.is_admin();
+        let mut rows = self
+            .aggregate(access, &r.def.entity, &r.def.query()?)
+            .map_err(|e| match e {
+                // Which field it names is its author's business: others hear only that it
+                // does not run for them.
+                Error::BadRequest { .. } | Error::Forbidden(_) if !mine => {
+                    Error::Forbidden("this report reads what your role does not see".into())
+                }
+                other => other,
+            })?;
+        rows.truncate(MAX_REPORT_GROUPS);
         Ok((r, rows))
     }
 
@@ -215,6 +249,41 @@ impl Store {
                 },
             );
         }
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(def.filter.as_bytes())
+            .into_owned()
+            .collect();
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, _)| NOT_FILTERS.contains(&k.as_str()))
+        {
+            errors.insert(
+                "filter".into(),
+                Reason::NotOption {
+                    value: k.clone(),
+                    options: vec!["field=value".into(), "field[op]=value".into(), "q".into()],
+                },
+            );
+        }
+        for g in &def.group_by {
+            if crate::schema::validate_system_column(g) && !GROUPABLE_SYSTEM.contains(&g.as_str()) {
+                errors.insert(
+                    "group_by".into(),
+                    Reason::NotGroupable {
+                        kind: crate::schema::FieldType::Datetime,
+                    },
+                );
+            }
+        }
+        if let Some((_, f)) = def.metric.split_once(':') {
+            if crate::schema::validate_system_column(f) {
+                errors.insert(
+                    "metric".into(),
+                    Reason::BadMetric {
+                        metric: def.metric.clone(),
+                    },
+                );
+            }
+        }
         if def.group_by.len() > MAX_GROUP_FIELDS {
             errors.insert(
                 "group_by".into(),
@@ -234,8 +303,8 @@ impl Store {
         }
         // What it names must exist and be the saver's to count: run it once.
         let query = def.query()?;
-        self.aggregate(access, &def.entity, &query)
-            .map(|_| ())
+        let rows = self
+            .aggregate(access, &def.entity, &query)
             .map_err(|e| match e {
                 Error::BadRequest { fields, .. } => Error::validation(
                     fields
@@ -251,7 +320,16 @@ impl Store {
                         .collect(),
                 ),
                 other => other,
-            })
+            })?;
+        if rows.len() > MAX_REPORT_GROUPS {
+            return Err(Error::field(
+                "group_by",
+                Reason::TooManyGroups {
+                    max: MAX_REPORT_GROUPS,
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// Saves a new report owned by the caller.
@@ -259,6 +337,7 @@ impl Store {
         let me = access
             .user_id
             .ok_or_else(|| Error::Forbidden("only a person keeps reports".into()))?;
+        let def = &def.normalized();
         self.check_report(access, def)?;
         let id = self.write(|c| {
             let n: i64 =
@@ -274,11 +353,13 @@ impl Store {
                 ));
             }
             c.execute(
-                "INSERT INTO reports (owner, name, def, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO reports (owner, name, def, indexed, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 (
                     me,
-                    def.name.trim(),
+                    &def.name,
                     serde_json::to_string(def).unwrap_or_default(),
+                    access.is_admin(),
                     crate::db::now_text(),
                 ),
             )?;
@@ -292,17 +373,19 @@ impl Store {
     /// Replaces a report's definition (its owner or an administrator).
     pub fn update_report(&self, access: &Access, id: i64, def: &ReportDef) -> Result<Report> {
         let r = self.report(access, id)?;
+        let def = &def.normalized();
         if access.user_id != Some(r.owner) && !access.is_admin() {
             return Err(Error::Forbidden("only its owner changes a report".into()));
         }
         self.check_report(access, def)?;
         self.write(|c| {
             c.execute(
-                "UPDATE reports SET name = ?2, def = ?3, updated_at = ?4 WHERE id = ?1",
+                "UPDATE reports SET name = ?2, def = ?3, indexed = ?4, updated_at = ?5 WHERE id = ?1",
                 (
                     id,
-                    def.name.trim(),
+                    &def.name,
                     serde_json::to_string(def).unwrap_or_default(),
+                    access.is_admin(),
                     crate::db::now_text(),
                 ),
             )?;
@@ -325,99 +408,6 @@ impl Store {
             c.execute("DELETE FROM reports WHERE id = ?1", [id])?;
             c.execute("DELETE FROM report_pins WHERE report_id = ?1", [id])?;
             self.index_reports(c, &r.def.entity)
-        })
-    }
-}
-
-impl Store {
-    /// The reports the caller pinned to their dashboard and may still read, in their order.
-    pub fn pinned_reports(&self, access: &Access) -> Result<Vec<Report>> {
-        let Some(me) = access.user_id else {
-            return Ok(vec![]);
-        };
-        let ids: Vec<i64> = self.read(|c| {
-            Ok(c.prepare_cached(
-                "SELECT report_id FROM report_pins WHERE user_id = ?1 ORDER BY position, report_id",
-            )?
-            .query_map([me], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
-        })?;
-        Ok(ids
-            .into_iter()
-            .filter_map(|id| self.report(access, id).ok())
-            .collect())
-    }
-
-    /// Pins a report the caller may read to their dashboard (at the end), or unpins it.
-    pub fn pin_report(&self, access: &Access, id: i64, pinned: bool) -> Result<()> {
-        let me = access
-            .user_id
-            .ok_or_else(|| Error::Forbidden("only a person has a dashboard".into()))?;
-        self.report(access, id)?;
-        self.write(|c| {
-            if !pinned {
-                c.execute(
-                    "DELETE FROM report_pins WHERE user_id = ?1 AND report_id = ?2",
-                    (me, id),
-                )?;
-                return Ok(());
-            }
-            let (n, last): (i64, i64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(MAX(position), 0) FROM report_pins WHERE user_id = ?1",
-                [me],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let already: bool = c
-                .query_row(
-                    "SELECT 1 FROM report_pins WHERE user_id = ?1 AND report_id = ?2",
-                    (me, id),
-                    |_| Ok(true),
-                )
-                .optional()?
-                .unwrap_or(false);
-            if already {
-                return Ok(());
-            }
-            if n as usize >= MAX_PINS {
-                return Err(Error::conflict_on(
-                    "pinned",
-                    Reason::TooMany { max: MAX_PINS },
-                ));
-            }
-            c.execute(
-                "INSERT INTO report_pins (user_id, report_id, position) VALUES (?1, ?2, ?3)",
-                (me, id, last + 1),
-            )?;
-            Ok(())
-        })
-    }
-
-    /// Moves a pinned report one place earlier on the caller's dashboard.
-    pub fn move_pin_up(&self, access: &Access, id: i64) -> Result<()> {
-        let me = access
-            .user_id
-            .ok_or_else(|| Error::Forbidden("only a person has a dashboard".into()))?;
-        self.write(|c| {
-            let order: Vec<i64> = c
-                .prepare(
-                    "SELECT report_id FROM report_pins WHERE user_id = ?1 ORDER BY position, report_id",
-                )?
-                .query_map([me], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let Some(at) = order.iter().position(|r| *r == id) else {
-                return Err(Error::NotFound(format!("report {id} is not pinned")));
-            };
-            let mut order = order;
-            if at > 0 {
-                order.swap(at, at - 1);
-            }
-            for (position, report) in order.iter().enumerate() {
-                c.execute(
-                    "UPDATE report_pins SET position = ?3 WHERE user_id = ?1 AND report_id = ?2",
-                    (me, report, position as i64 + 1),
-                )?;
-            }
-            Ok(())
         })
     }
 }
@@ -479,5 +469,21 @@ mod tests {
             "dropped: {}",
             plan(&s)
         );
+        // Anyone else's report runs without one: an index costs every write.
+        let rep = crate::store::tests::user(&s, "amy", "sales", "east");
+        s.create_report(
+            &rep,
+            &ReportDef {
+                name: "mine".into(),
+                entity: "customer".into(),
+                filter: String::new(),
+                group_by: vec!["status".into()],
+                metric: "sum:revenue".into(),
+                chart: Chart::Bar,
+                shared_with: vec![],
+            },
+        )
+        .unwrap();
+        assert!(!plan(&s).contains("COVERING INDEX"), "{}", plan(&s));
     }
 }

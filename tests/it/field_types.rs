@@ -257,6 +257,14 @@ fn studio_adds_an_auto_number_and_says_what_a_format_needs() {
     assert_eq!(added.status, 200, "{}", added.text);
     let c = admin.create("customer", customer("恒信科技"));
     assert_eq!(c["code"], "KH00001");
+    // Retired, records made meanwhile have no number; restored, they get theirs.
+    let r = ui.post("/admin/studio/customer/fields/code/retire", "en", &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let meanwhile = admin.create("customer", customer("Retired Days Ltd"));
+    let r = ui.post("/admin/studio/customer/fields/code/unretire", "en", &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let got = admin.get(&format!("/api/v1/records/customer/{}", meanwhile["id"]));
+    assert_eq!(got.body["code"], "KH00002", "{}", got.text);
     // The record form shows the number as text, not as an input.
     let form = ui.get(&format!("/e/customer/{}/edit", c["id"]), "zh-CN");
     assert!(form.text.contains("KH00001"), "{}", form.text);

@@ -411,3 +411,130 @@ fn pinned_reports_make_each_persons_dashboard() {
         unpinned.text
     );
 }
+
+#[test]
+fn reports_cannot_be_bent_into_leaks_or_load() {
+    let Company {
+        s: _server,
+        admin,
+        amy,
+        meg,
+        ..
+    } = company();
+    // Stored as meant: the name trimmed, each role once.
+    let mut roles = vec![json!("manager"); 50];
+    roles.push(json!("hr"));
+    let r = report(
+        &amy,
+        json!({"name": "  营收  ", "entity": "customer", "metric": "count", "shared_with": roles}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["name"], "营收");
+    assert_eq!(r.body["shared_with"], json!(["hr", "manager"]));
+    // A group per record, ids summed, list paging in a filter: refused.
+    for (def, field) in [
+        (
+            json!({"name": "x", "entity": "customer", "metric": "count", "group_by": ["id"]}),
+            "group_by",
+        ),
+        (
+            json!({"name": "x", "entity": "customer", "metric": "count", "group_by": ["created_at"]}),
+            "group_by",
+        ),
+        (
+            json!({"name": "x", "entity": "customer", "metric": "sum:version"}),
+            "metric",
+        ),
+        (
+            json!({"name": "x", "entity": "customer", "metric": "count", "filter": "waiting=me"}),
+            "filter",
+        ),
+        (
+            json!({"name": "x", "entity": "customer", "metric": "count", "filter": "status=lead&sort=-name"}),
+            "filter",
+        ),
+    ] {
+        let r = report(&amy, def.clone());
+        assert_eq!(r.status, 422, "{def}: {}", r.text);
+        assert!(
+            r.body["error"]["fields"][field].is_string(),
+            "{def}: {}",
+            r.text
+        );
+    }
+    let by_owner = report(
+        &amy,
+        json!({"name": "by owner", "entity": "customer", "metric": "count", "group_by": ["owner"]}),
+    );
+    assert_eq!(by_owner.status, 201, "{}", by_owner.text);
+
+    // An administrator's report naming a field hidden from reps: reps see neither its filter
+    // nor which field it sums, and its refusal names nothing.
+    let made = report(
+        &admin,
+        json!({"name": "big revenue", "entity": "customer", "metric": "sum:revenue",
+               "filter": "revenue[gt]=1", "group_by": ["status"], "shared_with": ["sales", "manager"]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let id = made.body["id"].as_i64().unwrap();
+    let mut sales = admin
+        .get("/api/v1/roles")
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "sales")
+        .unwrap()
+        .clone();
+    sales["fields"] = json!({"customer": {"revenue": "hidden"}});
+    assert_eq!(admin.put("/api/v1/roles/sales", &sales).status, 200);
+    let listed = amy.get("/api/v1/reports");
+    let seen = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(seen["filter"], "", "{seen}");
+    assert_eq!(seen["metric"], "", "{seen}");
+    let refused = amy.get(&format!("/api/v1/reports/{id}"));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(!refused.text.contains("revenue"), "{}", refused.text);
+    let managers = meg.get("/api/v1/reports");
+    let theirs = managers.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        theirs["metric"], "sum:revenue",
+        "a reader who sees the field sees the figure"
+    );
+    assert_eq!(theirs["filter"], "", "but not the author's filter");
+
+    // A report no longer shared can still be unpinned, and stops counting towards the six.
+    assert_eq!(
+        meg.post(
+            &format!("/api/v1/reports/{id}/pin"),
+            &json!({"pinned": true})
+        )
+        .status,
+        204
+    );
+    let unshared = admin.put(
+        &format!("/api/v1/reports/{id}"),
+        &json!({"name": "big revenue", "entity": "customer", "metric": "sum:revenue"}),
+    );
+    assert_eq!(unshared.status, 200, "{}", unshared.text);
+    assert_eq!(
+        meg.post(
+            &format!("/api/v1/reports/{id}/pin"),
+            &json!({"pinned": false})
+        )
+        .status,
+        204
+    );
+}

@@ -194,7 +194,7 @@ impl fmt::Display for Reason {
             UnknownOperator => write!(f, "unknown operator; use one of {OPERATORS}"),
             BadMetric { metric } => write!(
                 f,
-                "'{metric}' is not count, sum:field, min:field or max:field"
+                "'{metric}' is not count, sum:field, avg:field, min:field or max:field"
             ),
             MetricCount { max } => write!(f, "needs 1 to {max} metrics"),
             TooManyGroupFields { max } => write!(f, "at most {max} fields"),

@@ -539,7 +539,7 @@ pub enum Reason {
 /// The operators of a filter, as [`Reason::UnknownOperator`] lists them.
 const OPERATORS: &str = "eq, ne, lt, lte, gt, gte, in, contains, null";
 /// The forms of an aggregate metric, as [`Reason::BadMetric`] lists them.
-const METRIC_FORMS: &str = "count, sum:field, min:field, max:field";
+const METRIC_FORMS: &str = "count, sum:field, avg:field, min:field, max:field";
 /// The example [`Reason::NotDatetime`] gives.
 const DATETIME_EXAMPLE: &str = "2026-01-31T09:30:00Z";
 

@@ -318,9 +318,10 @@ impl Expression {
                     .collect::<Option<_>>()?;
                 match function {
                     Function::Round => {
+                        // `round(x, 2)` and `round(x, 2.0)` alike (checked whole when parsed).
                         let places = values
                             .get(1)
-                            .and_then(|p| u32::try_from(p.mantissa()).ok())
+                            .and_then(|p| rust_decimal::prelude::ToPrimitive::to_u32(&p.trunc()))
                             .unwrap_or(0);
                         values[0]
                             .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
@@ -363,6 +364,7 @@ mod tests {
         assert_eq!(eval("price * quantity", &[("price", "9.99")]), Some(d("0")));
         assert_eq!(eval("round(10 / 3, 2)", &[]), Some(d("3.33")));
         assert_eq!(eval("round(2.5)", &[]), Some(d("3")));
+        assert_eq!(eval("round(10 / 3, 2.0)", &[]), Some(d("3.33")));
         assert_eq!(eval("round(-2.5)", &[]), Some(d("-3")));
         assert_eq!(eval("abs(3 - 5)", &[]), Some(d("2")));
         assert_eq!(eval("max(1, 7, 3) - min(4, 2)", &[]), Some(d("5")));

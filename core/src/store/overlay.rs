@@ -90,7 +90,13 @@ impl Store {
                     },
                 ));
             }
-            Ok(())
+            // Records made while it was retired get their number, or their formula's value.
+            if f.def.numbered() {
+                super::sequences::number_existing(tx, entity, &f.def)?;
+            }
+            let fields: Vec<crate::schema::FieldDef> =
+                e.fields.iter().map(|f| f.def.clone()).collect();
+            super::formulas::compute_existing(tx, entity, &fields, &f.def)
         })?;
         self.refresh_schema()
     }

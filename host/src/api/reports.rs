@@ -12,9 +12,33 @@ use qingguan_core::reports::{Report, ReportDef};
 use qingguan_core::AggregateRow;
 use serde_json::{json, Value};
 
-fn report_json(r: &Report, caller: &Caller, rows: Option<&[AggregateRow]>) -> Value {
+/// A report as the caller may see it: its author (and administrators) see its whole
+/// definition; others do not see its filter, nor a grouping or figure naming a field their role
+/// hides (which fields those are is not theirs to learn).
+fn report_json(
+    state: &AppState,
+    r: &Report,
+    caller: &Caller,
+    rows: Option<&[AggregateRow]>,
+) -> Value {
     let mut v = json!(r);
-    v["mine"] = json!(caller.access.user_id == Some(r.owner));
+    let mine = caller.access.user_id == Some(r.owner);
+    if !mine && !caller.access.is_admin() {
+        v["filter"] = json!("");
+        let schema = state.store().schema_for(&caller.access);
+        let seen = |name: &str| {
+            qingguan_core::schema::validate_system_column(name)
+                || schema
+                    .entity(&r.def.entity)
+                    .is_some_and(|e| e.field(name).is_some())
+        };
+        let metric_field = r.def.metric.split_once(':').map(|(_, f)| f);
+        if !r.def.group_by.iter().all(|g| seen(g)) || !metric_field.is_none_or(seen) {
+            v["group_by"] = json!([]);
+            v["metric"] = json!("");
+        }
+    }
+    v["mine"] = json!(mine);
     if let Some(rows) = rows {
         v["rows"] = json!(rows);
     }
@@ -37,7 +61,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
         .reports(&caller.access)?
         .iter()
         .map(|r| {
-            let mut v = report_json(r, &caller, None);
+            let mut v = report_json(&state, r, &caller, None);
             v["pinned"] = json!(pinned.contains(&r.id));
             v
         })
@@ -61,7 +85,10 @@ pub async fn create(
     let r = state
         .blocking(move |s| s.create_report(&access, &def))
         .await?;
-    Ok((StatusCode::CREATED, Json(report_json(&r, &caller, None))))
+    Ok((
+        StatusCode::CREATED,
+        Json(report_json(&state, &r, &caller, None)),
+    ))
 }
 
 /// A report with its figures (`rows`: each group's key and value), computed for the reader.
@@ -76,7 +103,7 @@ pub async fn get(
 ) -> ApiResult<Json<Value>> {
     let access = caller.access.clone();
     let (r, rows) = state.blocking(move |s| s.run_report(&access, id)).await?;
-    Ok(Json(report_json(&r, &caller, Some(&rows))))
+    Ok(Json(report_json(&state, &r, &caller, Some(&rows))))
 }
 
 /// Replace a report's definition (its owner or an administrator).
@@ -95,7 +122,7 @@ pub async fn update(
     let r = state
         .blocking(move |s| s.update_report(&access, id, &def))
         .await?;
-    Ok(Json(report_json(&r, &caller, None)))
+    Ok(Json(report_json(&state, &r, &caller, None)))
 }
 
 /// Delete a report (its owner or an administrator).

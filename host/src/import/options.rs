@@ -184,7 +184,7 @@ impl ImportOptions {
         }
         if self.mode == Mode::Upsert {
             match self.key.as_deref() {
-                Some(k) if e.field(k).is_some_and(|f| f.def.unique) => {
+                Some(k) if e.field(k).is_some_and(|f| f.def.is_unique()) => {
                     if self.column_of(k).is_none() {
                         keep(&mut errors, "key".into(), Reason::Required);
                     }

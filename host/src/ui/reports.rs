@@ -437,7 +437,8 @@ fn report_page(state: &AppState, caller: &Caller, id: i64, q: &ReportsQuery) -> 
     ctx.insert(
         "report".into(),
         json!({"id": r.id, "name": r.def.name, "entity": e.label.get(locale),
-               "owner": title_of(state, caller, "user", r.owner), "filter": r.def.filter,
+               "owner": title_of(state, caller, "user", r.owner),
+               "filter": if may_change { r.def.filter.clone() } else { String::new() },
                "headings": drawn.headings, "metric": drawn.metric, "pinned": pinned}),
     );
     ctx.insert("chart".into(), drawn.chart);
