@@ -9,7 +9,7 @@ use qingguan_tests::{customer, Client, TestServer, ADMIN_PASSWORD, USER_PASSWORD
 use serde_json::{json, Value};
 
 /// The role as stored, with `fields` replaced.
-fn set_rules(admin: &Client, role: &str, fields: Value) -> qingguan_tests::Resp {
+pub(crate) fn set_rules(admin: &Client, role: &str, fields: Value) -> qingguan_tests::Resp {
     let roles = admin.get("/api/v1/roles");
     assert_eq!(roles.status, 200, "{}", roles.text);
     let mut r = roles

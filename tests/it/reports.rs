@@ -131,17 +131,9 @@ fn a_shared_report_is_computed_over_each_readers_own_records() {
 
     // A field hidden from a role is hidden in its reports too: the shared report no longer
     // runs for reps, and still does for managers.
-    let mut sales = admin
-        .get("/api/v1/roles")
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "sales")
-        .unwrap()
-        .clone();
-    sales["fields"] = json!({"customer": {"revenue": "hidden"}});
-    assert_eq!(admin.put("/api/v1/roles/sales", &sales).status, 200);
+    let hidden =
+        crate::field_rules::set_rules(&admin, "sales", json!({"customer": {"revenue": "hidden"}}));
+    assert_eq!(hidden.status, 200, "{}", hidden.text);
     let refused = amy.get(&path);
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(!refused.text.contains("100.75"));
@@ -477,17 +469,9 @@ fn reports_cannot_be_bent_into_leaks_or_load() {
     );
     assert_eq!(made.status, 201, "{}", made.text);
     let id = made.body["id"].as_i64().unwrap();
-    let mut sales = admin
-        .get("/api/v1/roles")
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "sales")
-        .unwrap()
-        .clone();
-    sales["fields"] = json!({"customer": {"revenue": "hidden"}});
-    assert_eq!(admin.put("/api/v1/roles/sales", &sales).status, 200);
+    let hidden =
+        crate::field_rules::set_rules(&admin, "sales", json!({"customer": {"revenue": "hidden"}}));
+    assert_eq!(hidden.status, 200, "{}", hidden.text);
     let listed = amy.get("/api/v1/reports");
     let seen = listed.body["items"]
         .as_array()
