@@ -92,6 +92,15 @@ impl ReportDef {
         d
     }
 
+    /// The roles it is shared with as stored for selection: `,hr,manager,`.
+    fn shared_column(&self) -> String {
+        if self.shared_with.is_empty() {
+            String::new()
+        } else {
+            format!(",{},", self.shared_with.join(","))
+        }
+    }
+
     /// The aggregate it runs.
     fn query(&self) -> Result<AggregateQuery> {
         let list = ListQuery::from_pairs(form_urlencoded::parse(self.filter.as_bytes()))?;
@@ -149,18 +158,17 @@ impl Store {
     /// Other people's reports run without one: an index costs every write of the type, and is
     /// built while the writer waits.
     fn index_reports(&self, conn: &rusqlite::Connection, entity: &str) -> Result<()> {
-        let mut stmt = conn.prepare("SELECT def FROM reports WHERE indexed = 1 ORDER BY id")?;
+        let mut stmt =
+            conn.prepare("SELECT def FROM reports WHERE entity = ?1 AND indexed = 1 ORDER BY id")?;
         let defs = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
+            .query_map([entity], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut wanted: Vec<Vec<String>> = defs
+        let mut unique: Vec<Vec<String>> = Vec::new();
+        for w in defs
             .iter()
             .filter_map(|d| serde_json::from_str::<ReportDef>(d).ok())
-            .filter(|d| d.entity == entity)
             .filter_map(|d| covering(&d))
-            .collect();
-        let mut unique: Vec<Vec<String>> = Vec::new();
-        for w in wanted.drain(..) {
+        {
             if !unique.contains(&w) && unique.len() < MAX_REPORT_INDEXES {
                 unique.push(w);
             }
@@ -179,14 +187,17 @@ impl Store {
                 .any(|role| *role == access.role.name)
     }
 
-    /// The reports the caller may read, by name.
+    /// The reports the caller may read, by name (chosen in SQL: their own, those shared with
+    /// their role; every one for administrators).
     pub fn reports(&self, access: &Access) -> Result<Vec<Report>> {
+        let role = format!(",{},", access.role.name);
         let all: Vec<Report> = self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, owner, def, updated_at FROM reports ORDER BY name, id",
+                "SELECT id, owner, def, updated_at FROM reports
+                 WHERE ?1 OR owner = ?2 OR instr(shared, ?3) > 0 ORDER BY name, id",
             )?;
             let rows = stmt
-                .query_map([], read_report)?
+                .query_map((access.is_admin(), access.user_id, &role), read_report)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows.into_iter().flatten().collect())
         })?;
@@ -353,11 +364,13 @@ impl Store {
                 ));
             }
             c.execute(
-                "INSERT INTO reports (owner, name, def, indexed, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO reports (owner, name, entity, shared, def, indexed, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 (
                     me,
                     &def.name,
+                    &def.entity,
+                    def.shared_column(),
                     serde_json::to_string(def).unwrap_or_default(),
                     access.is_admin(),
                     crate::db::now_text(),
@@ -380,10 +393,13 @@ impl Store {
         self.check_report(access, def)?;
         self.write(|c| {
             c.execute(
-                "UPDATE reports SET name = ?2, def = ?3, indexed = ?4, updated_at = ?5 WHERE id = ?1",
+                "UPDATE reports SET name = ?2, entity = ?3, shared = ?4, def = ?5, indexed = ?6,
+                   updated_at = ?7 WHERE id = ?1",
                 (
                     id,
                     &def.name,
+                    &def.entity,
+                    def.shared_column(),
                     serde_json::to_string(def).unwrap_or_default(),
                     access.is_admin(),
                     crate::db::now_text(),
@@ -436,6 +452,18 @@ mod tests {
         .unwrap()
     }
 
+    fn revenue_by_status() -> ReportDef {
+        ReportDef {
+            name: "by status".into(),
+            entity: "customer".into(),
+            filter: String::new(),
+            group_by: vec!["status".into()],
+            metric: "sum:revenue".into(),
+            chart: Chart::Bar,
+            shared_with: vec![],
+        }
+    }
+
     #[test]
     fn a_report_that_sums_reads_one_index() {
         let (_dir, s) = crate::store::tests::store();
@@ -448,20 +476,7 @@ mod tests {
         .unwrap();
         let admin = crate::store::tests::user(&s, "boss", "admin", "hq");
         assert!(!plan(&s).contains("COVERING INDEX"), "{}", plan(&s));
-        let r = s
-            .create_report(
-                &admin,
-                &ReportDef {
-                    name: "by status".into(),
-                    entity: "customer".into(),
-                    filter: String::new(),
-                    group_by: vec!["status".into()],
-                    metric: "sum:revenue".into(),
-                    chart: Chart::Bar,
-                    shared_with: vec![],
-                },
-            )
-            .unwrap();
+        let r = s.create_report(&admin, &revenue_by_status()).unwrap();
         assert!(plan(&s).contains("COVERING INDEX"), "{}", plan(&s));
         s.delete_report(&admin, r.id).unwrap();
         assert!(
@@ -471,19 +486,7 @@ mod tests {
         );
         // Anyone else's report runs without one: an index costs every write.
         let rep = crate::store::tests::user(&s, "amy", "sales", "east");
-        s.create_report(
-            &rep,
-            &ReportDef {
-                name: "mine".into(),
-                entity: "customer".into(),
-                filter: String::new(),
-                group_by: vec!["status".into()],
-                metric: "sum:revenue".into(),
-                chart: Chart::Bar,
-                shared_with: vec![],
-            },
-        )
-        .unwrap();
+        s.create_report(&rep, &revenue_by_status()).unwrap();
         assert!(!plan(&s).contains("COVERING INDEX"), "{}", plan(&s));
     }
 }

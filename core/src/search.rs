@@ -225,7 +225,9 @@ impl Store {
         };
         let limit = limit.clamp(1, 100);
         let query_terms = terms(q);
-        let schema = self.schema();
+        // As the caller sees each type: a field their role hides neither titles, explains nor
+        // finds a hit.
+        let schema = self.schema_for(access);
         let mut hits = Vec::new();
         for e in schema.entities() {
             if e.retired {
@@ -235,9 +237,6 @@ impl Store {
             if !perm.read {
                 continue;
             }
-            // As the caller sees it: a field their role hides neither titles, explains nor
-            // finds a hit.
-            let e = &*e.seen_by(&access.role);
             let (mut scope, mut scope_params) = crate::store::scope_sql(access, &perm, "r.");
             // A role that hides some of the type's fields searches the fields it sees, not the
             // index (which holds every field: a match there could come from a hidden one).

@@ -11,6 +11,18 @@ fn add_field(admin: &Client, def: Value) -> qingguan_tests::Resp {
     admin.post("/api/v1/entities/customer/fields", &def)
 }
 
+/// A customer field as the schema API describes it.
+fn customer_field(admin: &Client, name: &str) -> Value {
+    let schema = admin.get("/api/v1/entities/customer");
+    schema.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name}: {}", schema.text))
+        .clone()
+}
+
 fn label(en: &str, zh: &str) -> Value {
     json!({"en": en, "zh-CN": zh})
 }
@@ -62,14 +74,7 @@ fn a_percentage_is_exact_and_said_with_its_sign() {
     let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let page = ui.get(&format!("/e/customer/{}", a["id"]), "zh-CN");
     assert!(page.text.contains("12.50%"), "{}", page.text);
-    let schema = admin.get("/api/v1/entities/customer");
-    let f = schema.body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "discount")
-        .unwrap()
-        .clone();
+    let f = customer_field(&admin, "discount");
     assert_eq!(f["type"], "percent");
 }
 
@@ -208,14 +213,7 @@ fn auto_numbers_are_given_once_in_order_and_never_typed() {
     );
 
     // The schema says so: a read-only, unique text.
-    let schema = admin.get("/api/v1/entities/customer");
-    let f = schema.body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "contract_no")
-        .unwrap()
-        .clone();
+    let f = customer_field(&admin, "contract_no");
     assert_eq!(f["type"], "auto_number");
     assert_eq!(f["readonly"], true);
     assert_eq!(f["format"], "HT-{YYYY}-{seq:4}");

@@ -17,6 +17,18 @@ fn rows(r: &qingguan_tests::Resp) -> Vec<(Value, Value)> {
         .collect()
 }
 
+/// Report `id` as `c`'s list of reports shows it.
+fn listed_report(c: &Client, id: i64) -> Value {
+    let listed = c.get("/api/v1/reports");
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("report {id} not listed: {}", listed.text))
+        .clone()
+}
+
 fn report(c: &Client, def: Value) -> qingguan_tests::Resp {
     c.post("/api/v1/reports", &def)
 }
@@ -472,27 +484,13 @@ fn reports_cannot_be_bent_into_leaks_or_load() {
     let hidden =
         crate::field_rules::set_rules(&admin, "sales", json!({"customer": {"revenue": "hidden"}}));
     assert_eq!(hidden.status, 200, "{}", hidden.text);
-    let listed = amy.get("/api/v1/reports");
-    let seen = listed.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap()
-        .clone();
+    let seen = listed_report(&amy, id);
     assert_eq!(seen["filter"], "", "{seen}");
     assert_eq!(seen["metric"], "", "{seen}");
     let refused = amy.get(&format!("/api/v1/reports/{id}"));
     assert_eq!(refused.status, 403, "{}", refused.text);
     assert!(!refused.text.contains("revenue"), "{}", refused.text);
-    let managers = meg.get("/api/v1/reports");
-    let theirs = managers.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap()
-        .clone();
+    let theirs = listed_report(&meg, id);
     assert_eq!(
         theirs["metric"], "sum:revenue",
         "a reader who sees the field sees the figure"

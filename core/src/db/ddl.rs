@@ -87,20 +87,17 @@ pub(crate) fn columns(conn: &Connection, entity: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Adds the column for a field if missing, and its index or unique index.
-pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> Result<()> {
+/// Adds the column for a field if missing, and its index or unique index; whether the column
+/// is new (what existing records should hold in it is the store's business).
+pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> Result<bool> {
     let t = table(entity);
     let c = column(&def.name);
-    if !columns(conn, entity)?.contains(&c) {
+    let added = !columns(conn, entity)?.contains(&c);
+    if added {
         conn.execute_batch(&format!(
             "ALTER TABLE {t} ADD COLUMN {c} {}",
             sql_type(def.kind)
         ))?;
-        if def.numbered() {
-            // Records made before the field get their numbers now, in the order they were
-            // made, dated by when.
-            crate::store::number_existing(conn, entity, def)?;
-        }
     }
     let ix = index_name("ix", entity, &[&def.name]);
     let ux = index_name("ux", entity, &[&def.name]);
@@ -130,7 +127,7 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
     } else {
         conn.execute_batch(&format!("DROP INDEX IF EXISTS {ix}"))?;
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Drops the composite indexes of an entity type's table that its definition no longer declares

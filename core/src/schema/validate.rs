@@ -316,6 +316,47 @@ mod tests {
     use crate::schema::builtin_entities;
 
     #[test]
+    fn a_declared_formula_reads_only_number_fields_of_its_type() {
+        let formula = |expression: &str| {
+            let mut f = FieldDef::new("net", FieldType::Formula, "Net", "净额");
+            f.expression = Some(expression.into());
+            f
+        };
+        let def = |f: FieldDef| EntityDef {
+            name: "order".into(),
+            label: crate::schema::Label::new("Order", "订单"),
+            fields: vec![
+                FieldDef::new("title", FieldType::Text, "Title", "标题"),
+                FieldDef::new("amount", FieldType::Decimal, "Amount", "金额"),
+                FieldDef::new("other", FieldType::Formula, "Other", "其他"),
+                f,
+            ],
+            title_field: None,
+            kanban_field: None,
+            layout: None,
+            indexes: vec![],
+        };
+        let errors = |expression: &str| check_entity_def(&def(formula(expression)), &|_| false);
+        assert!(errors("amount * 2").get("fields[3].expression").is_none());
+        for bad in [
+            "title * 2",
+            "net + 1",
+            "other + 1",
+            "ghost",
+            "system(1)",
+            "",
+        ] {
+            assert!(
+                errors(bad).contains_key("fields[3].expression"),
+                "{bad}: {:?}",
+                errors(bad)
+            );
+        }
+        // The formula without an expression is refused as well.
+        assert!(errors("amount").contains_key("fields[2].expression"));
+    }
+
+    #[test]
     fn names() {
         assert!(check_name("score_2").is_ok());
         for bad in ["", "2x", "Score", "a-b", "名字", &"x".repeat(41)] {

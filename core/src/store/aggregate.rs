@@ -142,8 +142,7 @@ impl Store {
         entity: &str,
         query: &AggregateQuery,
     ) -> Result<Vec<AggregateRow>> {
-        let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         if query.metrics.is_empty() || query.metrics.len() > MAX_METRICS {
             return Err(Error::bad_param(
                 "metrics",

@@ -81,7 +81,11 @@ impl Store {
                 (entity, &def.name, to_json(def), pos),
             )?;
             ddl::ensure_column(tx, entity, def)?;
-            // A formula holds for the records already there too.
+            // Records made before the field get their numbers, in the order they were made…
+            if def.numbered() {
+                super::sequences::number_existing(tx, entity, def)?;
+            }
+            // …and a formula holds for them too.
             let fields: Vec<FieldDef> = e.fields.iter().map(|f| f.def.clone()).collect();
             super::formulas::compute_existing(tx, entity, &fields, def)
         })?;

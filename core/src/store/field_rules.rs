@@ -50,14 +50,6 @@ impl Store {
     }
 }
 
-/// The entity type as the caller sees it (see [`Entity::seen_by`]), without a second copy.
-pub(super) fn seen(access: &Access, e: Entity) -> Entity {
-    match e.seen_by(&access.role) {
-        std::borrow::Cow::Borrowed(_) => e,
-        std::borrow::Cow::Owned(seen) => seen,
-    }
-}
-
 /// Leaves out of a record the values of fields hidden from the caller (`e`: its entity type,
 /// whole).
 pub(super) fn redact(access: &Access, e: &Entity, mut record: Record) -> Record {

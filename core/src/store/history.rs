@@ -12,7 +12,7 @@ impl Store {
     /// the caller's role hides are left out.
     pub fn history(&self, access: &Access, entity: &str, id: i64) -> Result<Vec<HistoryEntry>> {
         let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         self.read(|c| {
             match load(c, &e, id)? {
                 Some(r) if in_scope(c, access, &perm, &r)? => {}

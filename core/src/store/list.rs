@@ -281,8 +281,7 @@ impl Store {
             return Ok(0);
         };
         let query = query.as_ref();
-        let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
             return Ok(0);
         };
@@ -312,8 +311,7 @@ impl Store {
             return Ok((0, false));
         };
         let query = query.as_ref();
-        let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
             return Ok((0, false));
         };
@@ -345,8 +343,7 @@ impl Store {
             });
         };
         let query = query.as_ref();
-        let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         let sort = &query.sort;
         let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
             Error::bad_param(

@@ -38,7 +38,6 @@ pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, Transiti
 pub(crate) use field_rules::{hides_any, seen_text_condition};
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
-pub(crate) use sequences::number_existing;
 
 use crate::access::Role;
 use crate::db;

@@ -1,7 +1,7 @@
 //! Creating, reading, updating and deleting records, with validation, scopes, hooks, history
 //! and the search index kept in the same transaction.
 
-use super::field_rules::{self, redact, rule_errors};
+use super::field_rules::{redact, rule_errors};
 use super::input::{
     core_rules, fill_defaults, gather, missing_required, parse_input, parse_write, to_map,
 };
@@ -31,14 +31,14 @@ use super::rows::write_search;
 pub(super) use super::rows::{from_row, load, select_list, write_history};
 
 /// Looks up an entity type the caller may read, as they see it (fields their role hides left
-/// out: they are neither selected, filtered, sorted nor summed).
+/// out: they are neither selected, filtered, sorted nor summed) — one copy of the role's
+/// cached view ([`Store::schema_for`]).
 pub(super) fn entity_seen(
-    schema: &Schema,
+    store: &Store,
     access: &Access,
     name: &str,
 ) -> Result<(Entity, EntityPermission)> {
-    let (e, perm) = entity_for(schema, access, name, "read", |p| p.read)?;
-    Ok((field_rules::seen(access, e), perm))
+    entity_for(&store.schema_for(access), access, name, "read", |p| p.read)
 }
 
 /// Looks up an entity type the caller may use for `what`.
@@ -75,8 +75,7 @@ impl Store {
     /// Reads one record. Outside the caller's scope it does not exist (`NotFound`); fields
     /// the caller's role hides are left out.
     pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
-        let schema = self.schema();
-        let (e, perm) = entity_seen(&schema, access, entity)?;
+        let (e, perm) = entity_seen(self, access, entity)?;
         self.read(|c| {
             let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
             r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))

@@ -259,7 +259,9 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
                 ),
             )?;
         }
-        ddl::ensure_column(conn, &def.name, f)?;
+        if ddl::ensure_column(conn, &def.name, f)? && f.numbered() {
+            super::sequences::number_existing(conn, &def.name, f)?;
+        }
         // A new formula, or a changed one, holds for the records already there.
         let expression_changed = stored
             .get(&f.name)

@@ -83,7 +83,9 @@ pub(super) fn upgrade_storage_names(conn: &Connection) -> Result<()> {
                     entity = %e.name, field = %f.def.name, error = %err,
                     "could not make a unique index under its new name"
                 ),
-                other => other?,
+                other => {
+                    other?;
+                }
             }
         }
         let indexes = composite

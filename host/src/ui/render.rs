@@ -532,6 +532,19 @@ pub fn display(
     }
 }
 
+/// The record types the caller may read (not retired), as `{name, label}` in their language.
+pub fn readable_types(state: &AppState, caller: &Caller) -> Vec<Json> {
+    let locale = locale_of(caller);
+    state
+        .store()
+        .schema()
+        .entities()
+        .iter()
+        .filter(|e| !e.retired && caller.access.permission(&e.name).read)
+        .map(|e| json!({"name": e.name, "label": e.label.get(locale)}))
+        .collect()
+}
+
 /// The title of a record the caller may see (`#id` otherwise).
 pub fn title_of(state: &AppState, caller: &Caller, entity: &str, id: i64) -> String {
     let schema = state.store().schema_for(&caller.access);

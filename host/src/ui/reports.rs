@@ -129,12 +129,7 @@ pub async fn reports(
                    "owner": title_of(&state, &caller, "user", r.owner)})
         })
         .collect();
-    let entities: Vec<Json> = schema
-        .entities()
-        .iter()
-        .filter(|e| !e.retired && caller.access.permission(&e.name).read)
-        .map(|e| json!({"name": e.name, "label": e.label.get(locale)}))
-        .collect();
+    let entities = crate::ui::render::readable_types(&state, &caller);
     let chosen = q
         .entity
         .as_deref()
@@ -197,20 +192,10 @@ fn refusal(caller: &Caller, err: &crate::error::ApiError) -> String {
         })
         .collect();
     if reasons.is_empty() {
-        crate::ui::refusal::refusal_text(&state_free_schema(), locale, None, err)
+        crate::ui::refusal::refusal_text(&qingguan_core::Schema::default(), locale, None, err)
     } else {
         reasons.join("; ")
     }
-}
-
-fn state_free_schema() -> qingguan_core::Schema {
-    qingguan_core::Schema::default()
-}
-
-fn back(path: &str, error: &str) -> Response {
-    let e: String = form_urlencoded::byte_serialize(error.as_bytes()).collect();
-    let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}error={e}")).into_response()
 }
 
 /// `POST /reports`: saves a new report and shows it.
@@ -226,7 +211,7 @@ pub async fn create_report(
         .await
     {
         Ok(r) => Redirect::to(&format!("/reports/{}", r.id)).into_response(),
-        Err(err) => back(
+        Err(err) => crate::ui::admin::back_with_error(
             &format!(
                 "/reports?entity={}",
                 form_urlencoded::byte_serialize(entity.as_bytes()).collect::<String>()
@@ -381,7 +366,9 @@ pub async fn pin_report(
             &t(locale_of(&caller), "not_found"),
             "",
         ),
-        Err(err) => back(&format!("/reports/{id}"), &refusal(&caller, &err)),
+        Err(err) => {
+            crate::ui::admin::back_with_error(&format!("/reports/{id}"), &refusal(&caller, &err))
+        }
     }
 }
 
@@ -493,7 +480,9 @@ pub async fn update_report(
                 "",
             )
         }
-        Err(err) => back(&format!("/reports/{id}"), &refusal(&caller, &err)),
+        Err(err) => {
+            crate::ui::admin::back_with_error(&format!("/reports/{id}"), &refusal(&caller, &err))
+        }
     }
 }
 

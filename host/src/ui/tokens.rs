@@ -40,13 +40,7 @@ fn tokens_page(
     error: Option<String>,
 ) -> Response {
     let locale = locale_of(caller);
-    let schema = state.store().schema();
-    let entities: Vec<Json> = schema
-        .entities()
-        .iter()
-        .filter(|e| !e.retired && caller.access.permission(&e.name).read)
-        .map(|e| json!({"name": e.name, "label": e.label.get(locale)}))
-        .collect();
+    let entities = crate::ui::render::readable_types(state, caller);
     let tokens: Vec<Json> = state
         .store()
         .api_tokens(&caller.access)

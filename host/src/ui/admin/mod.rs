@@ -149,9 +149,10 @@ fn form_label(locale: Locale, key: &str) -> String {
     t(locale, ui)
 }
 
-pub(super) fn back_with_error(path: &str, error: &str) -> Response {
+pub(crate) fn back_with_error(path: &str, error: &str) -> Response {
     let e: String = form_urlencoded::byte_serialize(error.as_bytes()).collect();
-    Redirect::to(&format!("{path}?error={e}")).into_response()
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}error={e}")).into_response()
 }
 
 /// Back to the plugins page with a sentence in the caller's language and the runtime's own
