@@ -138,6 +138,10 @@ pub struct HistoryEntry {
     pub at: String,
     /// Field → `[old, new]`.
     pub changes: BTreeMap<String, [Json; 2]>,
+    /// The id of the record this entry was written for, when that record was later merged
+    /// into this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<i64>,
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ mod inventory_scale;
 mod invitations;
 mod kanban_board;
 mod layers;
+mod merge;
 mod oa;
 mod oa_calendar;
 mod other_languages;

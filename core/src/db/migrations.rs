@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/0017_sequences.sql")),
     (18, include_str!("../../migrations/0018_reports.sql")),
     (19, include_str!("../../migrations/0019_report_pins.sql")),
+    (20, include_str!("../../migrations/0020_merges.sql")),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

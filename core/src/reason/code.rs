@@ -105,6 +105,7 @@ impl Reason {
             NotApprover => "not_approver",
             NoApprover { .. } => "no_approver",
             SelfApproval => "self_approval",
+            MergeIntoItself => "merge_into_itself",
             AdminOnly => "admin_only",
             ConditionChanged => "condition_changed",
             NoMatch { .. } => "no_match",
@@ -287,7 +288,7 @@ impl Reason {
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
             | ExpressionNotAllowed | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
             | CursorDamaged | NoSortField | SumTooLarge | NotCustomField | ApprovalPending
-            | NotApprover | SelfApproval | AdminOnly | ConditionChanged | KeyEmpty => vec![],
+            | NotApprover | SelfApproval | MergeIntoItself | AdminOnly | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -466,6 +467,7 @@ impl Reason {
             NotApprover,
             NoApprover { step: 1 },
             SelfApproval,
+            MergeIntoItself,
             FilterNeedsValue,
             NeedsValue,
             NoContains {

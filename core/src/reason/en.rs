@@ -173,6 +173,7 @@ impl fmt::Display for Reason {
                 "approval step {step} names nobody who could approve it (the owner has no manager, or nobody has the role)"
             ),
             SelfApproval => f.write_str("you asked for this approval and may not approve it yourself"),
+            MergeIntoItself => f.write_str("is the record itself: choose the other record to merge"),
             FilterNeedsValue => f.write_str("needs a value (use [null]=true to find empty ones)"),
             NeedsValue => f.write_str("needs a value"),
             NoContains { kind } => {

@@ -396,6 +396,8 @@ pub enum Reason {
     },
     /// The person asked for this approval and the step does not let them approve it.
     SelfApproval,
+    /// A merge named the same record twice.
+    MergeIntoItself,
 
     // --- Queries ------------------------------------------------------------------------
     /// A filter without a value.

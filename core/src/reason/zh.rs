@@ -139,6 +139,7 @@ pub(super) fn render(r: &Reason) -> String {
             format!("第 {step} 步审批没有可审批的人（负责人没有上级，或没有人具有该角色）")
         }
         SelfApproval => "这是您提交的审批，本步骤不允许自己审批".into(),
+        MergeIntoItself => "这就是当前记录本身，请选择要合并的另一条记录".into(),
         FilterNeedsValue => format!("需要一个值（查找空值请用 {}）", param("syntax")),
         NeedsValue => "需要一个值".into(),
         NoContains { kind } => format!("“包含”不适用于{}字段", kind.info().label.1),

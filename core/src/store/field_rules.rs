@@ -117,7 +117,7 @@ pub(super) fn redact_history(access: &Access, e: &Entity, entries: &mut Vec<Hist
         entry.changes.retain(|k, _| !hidden.contains(k));
         !(entry.changes.is_empty()
             && before > 0
-            && matches!(entry.action.as_str(), "update" | "import"))
+            && matches!(entry.action.as_str(), "update" | "import" | "merge"))
     });
 }
 

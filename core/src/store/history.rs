@@ -19,13 +19,20 @@ impl Store {
                 None if access.is_admin() => {}
                 _ => return Err(Error::NotFound(format!("no {entity} with id {id}"))),
             }
-            let mut stmt = c.prepare_cached(
-                "SELECT id, version, action, user_id, at, changes FROM history
-                 WHERE entity = ?1 AND record_id = ?2 ORDER BY id",
-            )?;
+            // The records merged into this one wrote part of its story.
+            let mut ids = vec![id];
+            ids.extend(super::merge::merged_ids(c, entity, id)?);
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT id, version, action, user_id, at, changes, record_id FROM history
+                 WHERE entity = ? AND record_id IN ({marks}) ORDER BY id"
+            ))?;
+            let params = std::iter::once(rusqlite::types::Value::Text(entity.to_string()))
+                .chain(ids.iter().map(|i| rusqlite::types::Value::Integer(*i)));
             let rows = stmt
-                .query_map((entity, id), |r| {
+                .query_map(rusqlite::params_from_iter(params), |r| {
                     let changes: String = r.get(5)?;
+                    let record_id: i64 = r.get(6)?;
                     Ok(HistoryEntry {
                         id: r.get(0)?,
                         version: r.get(1)?,
@@ -33,6 +40,7 @@ impl Store {
                         user_id: r.get(3)?,
                         at: r.get(4)?,
                         changes: serde_json::from_str(&changes).unwrap_or_default(),
+                        merged_from: (record_id != id).then_some(record_id),
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

@@ -18,6 +18,7 @@ mod history;
 mod input;
 mod integrity;
 mod list;
+mod merge;
 mod outbox;
 mod overlay;
 mod records;
@@ -33,6 +34,7 @@ pub use activities::TimelineItem;
 pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
+pub use merge::{MergeOutcome, MergeRequest};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use field_rules::{hides_any, seen_text_condition};

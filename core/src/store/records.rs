@@ -484,6 +484,18 @@ impl Store {
         id: i64,
         expected_version: i64,
     ) -> Result<()> {
+        self.delete_as(access, entity, id, expected_version, "delete")
+    }
+
+    /// [`Store::delete`] with the history row's action (`merge` for a duplicate merged away).
+    pub(crate) fn delete_as(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        expected_version: i64,
+        action: &'static str,
+    ) -> Result<()> {
         let schema = self.schema();
         let (e, perm) = entity_for(&schema, access, entity, "delete", |p| p.delete)?;
         if entity == "user" {
@@ -561,7 +573,7 @@ impl Store {
                     entity,
                     id,
                     current.version,
-                    "delete",
+                    action,
                     access.user_id,
                     &changes,
                 )?;

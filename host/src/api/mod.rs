@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod imports;
+pub mod merge;
 pub mod openapi;
 pub mod plugin_dto;
 pub mod plugin_jobs;
@@ -89,6 +90,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(export::export))
         .routes(routes!(records::bulk))
         .routes(routes!(records::duplicates))
+        .routes(routes!(merge::merge))
         .routes(routes!(workflows::list_workflows))
         .routes(routes!(
             workflows::get_workflow,

@@ -12,6 +12,7 @@ mod charts;
 mod dashboard;
 mod extract;
 mod i18n;
+mod i18n_merge;
 mod i18n_reports;
 mod i18n_roles;
 mod import_form;
@@ -103,6 +104,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/e/{entity}/{id}/delete", post(records::delete))
         .route("/e/{entity}/{id}/owner", post(records::change_owner))
+        .route(
+            "/e/{entity}/{id}/merge",
+            get(records::merge_page).post(records::merge),
+        )
         .route(
             "/e/{entity}/{id}/transition/{name}",
             post(records::transition),

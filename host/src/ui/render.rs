@@ -72,6 +72,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("templates/admin_role_fields.html"),
             ),
             ("reports.html", include_str!("templates/reports.html")),
+            ("merge.html", include_str!("templates/merge.html")),
             ("report.html", include_str!("templates/report.html")),
             (
                 "report_builder.html",

@@ -102,7 +102,16 @@ pub(super) fn detail_page(
     let store = state.store();
     let r = match store.get(&caller.access, entity, id) {
         Ok(r) => r,
-        Err(err) => return core_error(state, caller, err),
+        Err(err) => {
+            // An old link to a record merged into another leads to that one (which the
+            // caller's own permissions then decide on).
+            if matches!(err, qingguan_core::Error::NotFound(_)) {
+                if let Ok(Some(kept)) = store.merged_into(entity, id) {
+                    return Redirect::to(&format!("/e/{entity}/{kept}")).into_response();
+                }
+            }
+            return core_error(state, caller, err);
+        }
     };
     let sections: Vec<Json> = e
         .layout
@@ -169,11 +178,12 @@ pub(super) fn detail_page(
                 .changes
                 .iter()
                 .map(|(k, [old, new])| {
-                    let label = if k == "attachment" { t(locale, "attachment_file") } else { column_label(&e, locale, k) };
+                    let label = match k.as_str() { "attachment" => t(locale, "attachment_file"), "merged_from" => t(locale, "merged_from"), _ => column_label(&e, locale, k) };
                     let show = |v: &Json| -> String {
                         match (e.field(k), v) {
                             (_, Json::Null) => String::new(),
                             (Some(f), v) => Value::from_json(&f.def, v).map(|val| display(state, caller, &f.def, &val)).unwrap_or_else(|_| v.to_string()),
+                            (None, v) if k == "merged_from" => format!("#{} {}", v["id"], v["title"].as_str().unwrap_or_default()),
                             (None, v) if k == "owner" => v.as_i64().map(|o| title_of(state, caller, "user", o)).unwrap_or_default(),
                             (None, v) => v.to_string(),
                         }
@@ -183,7 +193,10 @@ pub(super) fn detail_page(
                 .collect();
             let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
             let sort_at = chrono::DateTime::parse_from_rfc3339(&h.at).map(|d| d.with_timezone(&chrono::Utc).to_rfc3339()).unwrap_or_else(|_| h.at.clone());
-            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", "attach" => "attached", "detach" => "detached", _ => "deleted" }), "user": who, "changes": changes})
+            let action = t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", "attach" => "attached", "detach" => "detached", "merge" | "merged" => "merged_action", _ => "deleted" });
+            // An entry the record merged into this one wrote says whose it was.
+            let action = match h.merged_from { Some(m) => format!("{action} · #{m}"), None => action };
+            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": action, "user": who, "changes": changes})
         })
         .collect();
     let perm = caller.access.permission(entity);
@@ -253,6 +266,12 @@ pub(super) fn detail_page(
     ctx.insert(
         "can_delete".into(),
         json!(perm.delete && !e.retired && entity != "user"),
+    );
+    // Merging a duplicate in needs both: the record changes and the duplicate goes.
+    ctx.insert(
+        "merge_label".into(),
+        json!((perm.update && perm.delete && !e.retired && entity != "user")
+            .then(|| t(locale, "merge"))),
     );
     ctx.insert(
         "owner_picker".into(),

@@ -19,6 +19,7 @@ mod form;
 mod form_picks;
 mod kanban;
 mod list;
+mod merge;
 mod owner;
 mod picker;
 mod views;
@@ -33,6 +34,7 @@ pub use export::{export_csv, export_xlsx};
 pub use form::{create, edit_form, new_form, update};
 pub use kanban::{kanban, kanban_totals};
 pub use list::list;
+pub use merge::{merge, merge_page};
 pub use views::{delete_view, rename_view, save_view};
 pub use workflow::{decide, transition};
 
