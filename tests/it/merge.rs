@@ -78,18 +78,35 @@ fn a_duplicate_merges_with_its_references_activities_files_and_history() {
 
     let path = format!("/api/v1/records/customer/{kept}/merge");
     // A stale version changes nothing.
-    let stale = admin.post(&path, &json!({"version": 1, "from": dup, "from_version": 1}));
+    let stale = admin.post(
+        &path,
+        &json!({"version": 1, "from": dup, "from_version": 1}),
+    );
     assert_eq!(stale.error_code(409), "stale_version", "{}", stale.text);
     assert_eq!(record(&admin, dup)["version"], 2);
     // Merging a record into itself is refused in words.
-    let itself = admin.post(&path, &json!({"version": 1, "from": kept, "from_version": 1}));
+    let itself = admin.post(
+        &path,
+        &json!({"version": 1, "from": kept, "from_version": 1}),
+    );
     assert_eq!(itself.status, 422, "{}", itself.text);
-    assert!(itself.text.contains("is the record itself"), "{}", itself.text);
+    assert!(
+        itself.text.contains("is the record itself"),
+        "{}",
+        itself.text
+    );
 
     // By default the empty fields of the record that stays are filled from the duplicate.
-    let merged = admin.post(&path, &json!({"version": 1, "from": dup, "from_version": 2}));
+    let merged = admin.post(
+        &path,
+        &json!({"version": 1, "from": dup, "from_version": 2}),
+    );
     assert_eq!(merged.status, 200, "{}", merged.text);
-    assert_eq!(merged.body["moved"]["contact.customer"], 1, "{}", merged.text);
+    assert_eq!(
+        merged.body["moved"]["contact.customer"], 1,
+        "{}",
+        merged.text
+    );
     assert_eq!(merged.body["activities"], 1);
     assert_eq!(merged.body["attachments"], 1);
     let r = &merged.body["record"];
@@ -102,20 +119,25 @@ fn a_duplicate_merges_with_its_references_activities_files_and_history() {
 
     // The duplicate is gone; what pointed at it points here.
     assert_eq!(
-        admin
-            .get(&format!("/api/v1/records/customer/{dup}"))
-            .status,
+        admin.get(&format!("/api/v1/records/customer/{dup}")).status,
         404
     );
     let c = admin.get(&format!("/api/v1/records/contact/{contact}"));
     assert_eq!(c.body["customer"], kept, "{}", c.text);
-    assert_eq!(c.body["version"], 2, "the contact's change is a new version");
+    assert_eq!(
+        c.body["version"], 2,
+        "the contact's change is a new version"
+    );
     let ch = admin.get(&format!("/api/v1/records/contact/{contact}/history"));
     let last = ch.body["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "merge", "{}", ch.text);
     assert_eq!(last["changes"]["customer"], json!([dup, kept]));
     let files = admin.get(&format!("/api/v1/records/customer/{kept}/attachments"));
-    assert_eq!(files.body["items"][0]["name"], "quote.png", "{}", files.text);
+    assert_eq!(
+        files.body["items"][0]["name"], "quote.png",
+        "{}",
+        files.text
+    );
     let timeline = admin.get(&format!("/api/v1/records/customer/{kept}/timeline"));
     assert!(
         timeline.body["items"]
@@ -130,10 +152,7 @@ fn a_duplicate_merges_with_its_references_activities_files_and_history() {
     // The history of the record that stays tells both stories, each entry saying whose.
     let h = admin.get(&format!("/api/v1/records/customer/{kept}/history"));
     let entries = h.body["items"].as_array().unwrap();
-    let from_dup: Vec<&Value> = entries
-        .iter()
-        .filter(|e| e["merged_from"] == dup)
-        .collect();
+    let from_dup: Vec<&Value> = entries.iter().filter(|e| e["merged_from"] == dup).collect();
     assert_eq!(
         from_dup
             .iter()
@@ -234,7 +253,11 @@ fn a_merge_is_all_or_nothing_and_within_the_callers_rights() {
     };
     give(kept, 1);
     give(dup, 2);
-    let r = set_rules(&admin, "manager", json!({"customer": {"source": "read_only"}}));
+    let r = set_rules(
+        &admin,
+        "manager",
+        json!({"customer": {"source": "read_only"}}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let refused = meg.post(
         &path,
@@ -242,8 +265,7 @@ fn a_merge_is_all_or_nothing_and_within_the_callers_rights() {
     );
     assert_eq!(refused.status, 422, "{}", refused.text);
     assert_eq!(
-        refused.body["error"]["fields"]["source"],
-        "is read-only for your role",
+        refused.body["error"]["fields"]["source"], "is read-only for your role",
         "{}",
         refused.text
     );
@@ -267,7 +289,10 @@ fn a_merge_is_all_or_nothing_and_within_the_callers_rights() {
     assert!(unknown.body["error"]["fields"]["salary"].is_string());
 
     // Within her rights the manager merges (the read-only source stays as it was).
-    let ok = meg.post(&path, &json!({"version": 2, "from": dup, "from_version": 3}));
+    let ok = meg.post(
+        &path,
+        &json!({"version": 2, "from": dup, "from_version": 3}),
+    );
     assert_eq!(ok.status, 200, "{}", ok.text);
     assert_eq!(ok.body["record"]["source"], Value::Null);
     assert_eq!(ok.body["record"]["phone"], "+86 571 8888 0000");
@@ -282,9 +307,16 @@ fn a_merge_is_all_or_nothing_and_within_the_callers_rights() {
     assert_eq!(r.status, 403, "{}", r.text);
     for bad in [json!({}), json!({"version": "x", "from": 1}), json!([1])] {
         let r = admin.post(&path, &bad);
-        assert!((400..500).contains(&r.status), "{bad}: {} {}", r.status, r.text);
+        assert!(
+            (400..500).contains(&r.status),
+            "{bad}: {} {}",
+            r.status,
+            r.text
+        );
     }
-    let anon = s.anonymous().post(&path, &json!({"version": 1, "from": 2, "from_version": 1}));
+    let anon = s
+        .anonymous()
+        .post(&path, &json!({"version": 1, "from": 2, "from_version": 1}));
     assert_eq!(anon.status, 401);
 }
 
@@ -301,7 +333,11 @@ fn a_duplicate_is_merged_from_the_records_page_in_either_language() {
     let choose = ui.get(&format!("/e/customer/{kept}/merge"), "zh-CN");
     assert_eq!(choose.status, 200, "{}", choose.text);
     assert!(choose.text.contains("可能与本记录重复的记录"));
-    assert!(choose.text.contains(&format!("merge?from={dup}")), "{}", choose.text);
+    assert!(
+        choose.text.contains(&format!("merge?from={dup}")),
+        "{}",
+        choose.text
+    );
 
     // Side by side: the phone the record lacks is ticked; the e-mail it has is not.
     let compare = ui.get(&format!("/e/customer/{kept}/merge?from={dup}"), "en");
@@ -353,10 +389,16 @@ fn a_duplicate_is_merged_from_the_records_page_in_either_language() {
     );
     assert_eq!(done.status, 200, "{}", done.text);
     assert!(done.text.contains("+86 571 8888 0000"), "{}", done.text);
-    assert!(done.text.contains("合并"), "the history says so: {}", done.text);
+    assert!(
+        done.text.contains("合并"),
+        "the history says so: {}",
+        done.text
+    );
     assert_eq!(record(&admin, kept)["email"], "info@hengxin.example");
     assert_eq!(
-        admin.get(&format!("/api/v1/records/contact/{contact}")).body["customer"],
+        admin
+            .get(&format!("/api/v1/records/contact/{contact}"))
+            .body["customer"],
         kept
     );
 

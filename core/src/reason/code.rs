@@ -288,7 +288,8 @@ impl Reason {
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
             | ExpressionNotAllowed | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
             | CursorDamaged | NoSortField | SumTooLarge | NotCustomField | ApprovalPending
-            | NotApprover | SelfApproval | MergeIntoItself | AdminOnly | ConditionChanged | KeyEmpty => vec![],
+            | NotApprover | SelfApproval | MergeIntoItself | AdminOnly | ConditionChanged
+            | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }

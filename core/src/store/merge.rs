@@ -4,13 +4,13 @@
 //! rules, hooks and workflows apply), the duplicate is deleted, and the record that stays
 //! shows the duplicate's history as part of its own. All of it commits, or none of it.
 
+use super::activities::ACTIVITY;
 use super::field_rules::redact;
 use super::integrity::read_only;
 use super::records::{entity_for, load, write_history};
 use super::rows::write_search;
 use super::scope::in_scope;
 use super::Store;
-use super::activities::ACTIVITY;
 use crate::db::{self, ddl, sql};
 use crate::hooks::{WriteEvent, WriteOp};
 use crate::record::Record;

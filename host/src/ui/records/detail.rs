@@ -270,8 +270,10 @@ pub(super) fn detail_page(
     // Merging a duplicate in needs both: the record changes and the duplicate goes.
     ctx.insert(
         "merge_label".into(),
-        json!((perm.update && perm.delete && !e.retired && entity != "user")
-            .then(|| t(locale, "merge"))),
+        json!(
+            (perm.update && perm.delete && !e.retired && entity != "user")
+                .then(|| t(locale, "merge"))
+        ),
     );
     ctx.insert(
         "owner_picker".into(),

@@ -225,8 +225,8 @@ fn rows(
         .map(|f| {
             let name = &f.def.name;
             let (a, b) = (this.get(name), other.get(name));
-            let writable = !f.def.readonly
-                && rules.is_none_or(|r| r.get(name) != Some(&FieldRule::ReadOnly));
+            let writable =
+                !f.def.readonly && rules.is_none_or(|r| r.get(name) != Some(&FieldRule::ReadOnly));
             let take = match ticked {
                 Some(t) => t.contains(name),
                 None => a.is_null() && !b.is_null(),
