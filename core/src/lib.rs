@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api_tokens;
 pub mod audit;
+pub mod currency;
 pub mod dashboards;
 pub mod db;
 pub mod error;

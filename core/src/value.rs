@@ -95,7 +95,10 @@ impl Value {
                 Some(i) => Value::Integer(i),
                 None => return Err(Reason::NotInteger),
             },
-            (FieldType::Decimal | FieldType::Percent | FieldType::Formula, Json::Number(n)) => {
+            (
+                FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+                Json::Number(n),
+            ) => {
                 parse_decimal(&n.to_string(), def)?
             }
             (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
@@ -127,6 +130,7 @@ impl Value {
                 | FieldType::LongText
                 | FieldType::Decimal
                 | FieldType::Percent
+                | FieldType::Currency
                 | FieldType::Formula
                 | FieldType::AutoNumber
                 | FieldType::Date
@@ -163,6 +167,8 @@ impl Value {
             FieldType::Decimal | FieldType::Formula => parse_decimal(t, def)?,
             // `12.5` or, as people write it, `12.5%`.
             FieldType::Percent => parse_decimal(t.strip_suffix('%').unwrap_or(t).trim_end(), def)?,
+            // `1234.50` or, as people write money, `¥1,234.50`, `US$99`, `1,234.5 元`.
+            FieldType::Currency => parse_decimal(&crate::currency::plain_amount(t), def)?,
             // The words people type in either language (a list filter, a CSV cell).
             FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
                 "true" | "1" | "on" | "yes" | "y" | "是" | "真" | "对" => Value::Bool(true),

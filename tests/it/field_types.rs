@@ -1,5 +1,6 @@
 //! Field types beyond the first fourteen: percentages (exact, `12.5` or `12.5%`, shown with a
-//! per-cent sign) and auto-numbers (`HT-{YYYY}-{seq:4}`: given by the system to each new record
+//! per-cent sign), currency amounts (exact, in the field's currency or the company's, typed
+//! and shown as money) and auto-numbers (`HT-{YYYY}-{seq:4}`: given by the system to each new record
 //! and to the records that existed before the field, unique under concurrent creates, never
 //! typed), through the API, Studio in both languages, search and imports.
 
@@ -384,4 +385,114 @@ fn a_formula_follows_its_inputs_and_runs_nothing_else() {
     );
     assert_eq!(refused.status, 422, "{}", refused.text);
     assert!(refused.text.contains("不是有效的公式"), "{}", refused.text);
+}
+
+#[test]
+fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    // One field in the company's currency, one in dollars; a bad code and a currency on a
+    // number field are refused with their reasons.
+    let r = add_field(
+        &admin,
+        json!({"name": "deal_value", "type": "currency", "label": label("Deal value", "成交金额")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = add_field(
+        &admin,
+        json!({"name": "export_value", "type": "currency", "currency": "USD",
+               "label": label("Export value", "出口金额")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bad = add_field(
+        &admin,
+        json!({"name": "x1", "type": "currency", "currency": "XYZ", "label": label("X", "X")}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("'XYZ' is not a currency code"), "{}", bad.text);
+    let bad = add_field(
+        &admin,
+        json!({"name": "x2", "type": "integer", "currency": "USD", "label": label("X", "X")}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("only a currency amount field"), "{}", bad.text);
+    // The schema names each field's currency: its own, or the company's (CNY by default).
+    assert_eq!(customer_field(&admin, "deal_value")["currency"], "CNY");
+    assert_eq!(customer_field(&admin, "export_value")["currency"], "USD");
+
+    // Amounts are exact decimals, typed plain, as numbers, or as people write money.
+    let mut c = customer("Acme");
+    c["deal_value"] = json!("¥1,234,567.50");
+    c["export_value"] = json!(99);
+    let a = admin.create("customer", c);
+    assert_eq!(a["deal_value"], "1234567.50");
+    assert_eq!(a["export_value"], "99.00");
+    let mut c = customer("Beta");
+    c["deal_value"] = json!("0.25");
+    let b = admin.create("customer", c);
+    for bad in [json!("1.005"), json!("twelve"), json!("¥1,2a"), json!(true)] {
+        let mut c = customer("Gamma");
+        c["deal_value"] = bad.clone();
+        let r = admin.post("/api/v1/records/customer", &c);
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        assert!(r.body["error"]["fields"]["deal_value"].is_string());
+    }
+    // Sums are exact: 1,234,567.50 + 0.25 by hand.
+    let saved = admin.post(
+        "/api/v1/reports",
+        &json!({"name": "value by status", "entity": "customer", "group_by": ["status"],
+                "metric": "sum:deal_value"}),
+    );
+    assert_eq!(saved.status, 201, "{}", saved.text);
+    let run = admin.get(&format!("/api/v1/reports/{}", saved.body["id"]));
+    assert_eq!(run.body["rows"][0]["values"][0], "1234567.75", "{}", run.text);
+    let listed = admin.get("/api/v1/records/customer?deal_value[gt]=1000");
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+
+    // Shown with the currency's sign, grouped.
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let page = ui.get(&format!("/e/customer/{}", a["id"]), "zh-CN");
+    assert!(page.text.contains("¥1,234,567.50"), "{}", page.text);
+    assert!(page.text.contains("US$99.00"), "{}", page.text);
+
+    // The company currency is an administrator's setting; amounts follow it, the dollar
+    // field keeps its own. An unknown code is refused beside the input, in Chinese.
+    let r = ui.post(
+        "/admin/settings",
+        "zh-CN",
+        &[("locale", "zh-CN"), ("time_zone", "+08:00"), ("currency", "HKD")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(customer_field(&admin, "deal_value")["currency"], "HKD");
+    let page = ui.get(&format!("/e/customer/{}", b["id"]), "en");
+    assert!(page.text.contains("HK$0.25"), "{}", page.text);
+    let r = ui.post(
+        "/admin/settings",
+        "zh-CN",
+        &[("locale", "zh-CN"), ("time_zone", "+08:00"), ("currency", "BTC")],
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("“BTC”不是系统支持的货币代码"), "{}", r.text);
+    assert_eq!(s.store.company_currency().unwrap(), "HKD");
+
+    // Studio offers the currencies, the company's first.
+    let studio = ui.get("/admin/studio/customer", "zh-CN");
+    assert!(
+        studio.text.contains("公司本位币 (HKD)") && studio.text.contains("USD · 美元"),
+        "{}",
+        studio.text
+    );
+    let r = ui.post(
+        "/admin/studio/customer/fields",
+        "zh-CN",
+        &[
+            ("label_zh", "合同金额"),
+            ("label_en", "Contract value"),
+            ("name", "contract_value"),
+            ("type", "currency"),
+            ("currency", "EUR"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(customer_field(&admin, "contract_value")["currency"], "EUR");
 }

@@ -25,7 +25,10 @@ pub(crate) fn from_sql(def: &FieldDef, v: ValueRef<'_>) -> Value {
     match (def.kind, v) {
         (_, ValueRef::Null) => Value::Null,
         (FieldType::Integer, ValueRef::Integer(i)) => Value::Integer(i),
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, ValueRef::Integer(i)) => {
+        (
+            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+            ValueRef::Integer(i),
+        ) => {
             Value::Decimal(scaled_to_decimal(i, def.effective_scale()))
         }
         (FieldType::Boolean, ValueRef::Integer(i)) => Value::Bool(i != 0),

@@ -88,6 +88,8 @@ impl Reason {
             ReadOnlyForRole => "read_only_for_role",
             BadNumberFormat { .. } => "bad_number_format",
             FormatNotAllowed => "format_not_allowed",
+            UnknownCurrency { .. } => "unknown_currency",
+            CurrencyNotAllowed => "currency_not_allowed",
             BadExpression { .. } => "bad_expression",
             ExpressionTooDeep { .. } => "expression_too_deep",
             UnknownFunction { .. } => "unknown_function",
@@ -196,6 +198,7 @@ impl Reason {
             ],
             NotFormulaInput { name } => vec![("name", name.clone())],
             TooMany { max } => vec![("max", max.to_string())],
+            UnknownCurrency { code } => vec![("code", code.clone())],
             BadNumberFormat { example } => vec![
                 ("example", example.clone()),
                 ("date_parts", crate::schema::NumberFormat::DATE_PARTS.into()),
@@ -286,6 +289,7 @@ impl Reason {
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
+            | CurrencyNotAllowed
             | ExpressionNotAllowed | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
             | CursorDamaged | NoSortField | SumTooLarge | NotCustomField | ApprovalPending
             | NotApprover | SelfApproval | MergeIntoItself | AdminOnly | ConditionChanged
@@ -432,6 +436,8 @@ impl Reason {
                 example: "HT-{YYYY}-{seq:4}".into(),
             },
             FormatNotAllowed,
+            UnknownCurrency { code: "XYZ".into() },
+            CurrencyNotAllowed,
             BadExpression { near: "* 2".into() },
             ExpressionTooDeep { max: 32 },
             UnknownFunction {

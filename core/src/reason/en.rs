@@ -129,6 +129,11 @@ impl fmt::Display for Reason {
                 crate::schema::NumberFormat::DATE_PARTS
             ),
             FormatNotAllowed => f.write_str("only an auto-number field has a format"),
+            UnknownCurrency { code } => write!(
+                f,
+                "'{code}' is not a currency code Qingguan knows (CNY, USD, EUR, HKD, JPY, GBP …)"
+            ),
+            CurrencyNotAllowed => f.write_str("only a currency amount field has a currency"),
             BadExpression { near } => write!(
                 f,
                 "is not a formula near '{near}': use numbers, number fields, + - * / and parentheses, {}",

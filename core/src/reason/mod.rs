@@ -317,6 +317,13 @@ pub enum Reason {
     },
     /// A `format` on a field that is not an auto-number.
     FormatNotAllowed,
+    /// A currency code Qingguan does not know.
+    UnknownCurrency {
+        /// The code given.
+        code: String,
+    },
+    /// A currency given to a field that is not a currency amount.
+    CurrencyNotAllowed,
     /// A formula that does not read as one, near this text.
     BadExpression {
         /// The text where reading stopped.

@@ -110,6 +110,10 @@ pub(super) fn render(r: &Reason) -> String {
             crate::schema::NumberFormat::DATE_PARTS
         ),
         FormatNotAllowed => "只有自动编号字段可以设置格式".into(),
+        UnknownCurrency { code } => {
+            format!("“{code}”不是系统支持的货币代码（CNY、USD、EUR、HKD、JPY、GBP 等）")
+        }
+        CurrencyNotAllowed => "只有货币金额字段可以设置币种".into(),
         BadExpression { near } => format!(
             "在“{near}”附近不是有效的公式：只能使用数字、数值字段、加减乘除、括号以及函数 {}",
             crate::schema::Expression::FUNCTIONS

@@ -45,6 +45,9 @@ pub enum FieldType {
     /// A number the system gives each new record from the field's `format` (prefix, date
     /// parts and a sequence: `HT-{YYYY}-{seq:4}` → `HT-2026-0001`), unique, never typed.
     AutoNumber,
+    /// An amount of money, exact like a decimal (two places unless the field says), in the
+    /// field's currency or the company's.
+    Currency,
 }
 
 /// How a type's values are stored in its column.
@@ -129,7 +132,7 @@ const TEXT: FieldTypeInfo = FieldTypeInfo {
 
 impl FieldType {
     /// Every field type, in documentation order.
-    pub const ALL: [FieldType; 17] = [
+    pub const ALL: [FieldType; 18] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
@@ -147,6 +150,7 @@ impl FieldType {
         FieldType::Percent,
         FieldType::Formula,
         FieldType::AutoNumber,
+        FieldType::Currency,
     ];
 
     /// What this type means.
@@ -292,6 +296,19 @@ impl FieldType {
                 expects: (
                     "a percentage as a decimal string (\"12.5\" for 12.5 %)",
                     "必须是百分数（字符串，例如 \"12.5\" 表示 12.5%）",
+                ),
+                ..TEXT
+            },
+            FieldType::Currency => &FieldTypeInfo {
+                name: "currency",
+                label: ("Currency amount", "货币金额"),
+                column: Column::Integer,
+                textual: false,
+                numeric: true,
+                json: ("string", Some("decimal")),
+                expects: (
+                    "an amount as a decimal string (\"1234.50\")",
+                    "必须是金额（字符串，例如 \"1234.50\"）",
                 ),
                 ..TEXT
             },

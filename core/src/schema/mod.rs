@@ -157,6 +157,10 @@ pub struct FieldDef {
     /// For a formula: arithmetic over the type's number fields (see [`Expression`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
+    /// For a currency amount: the ISO 4217 code its amounts are in (`USD`); without it, the
+    /// company currency ([`crate::Store::company_currency`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 impl FieldDef {
@@ -179,6 +183,7 @@ impl FieldDef {
             default: None,
             format: None,
             expression: None,
+            currency: None,
         }
     }
 

@@ -107,13 +107,29 @@ pub fn check_field_def(
         (_, None) => {}
     }
     match (def.kind, def.scale) {
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, Some(s))
-            if s > MAX_SCALE =>
+        (
+            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+            Some(s),
+        ) if s > MAX_SCALE =>
         {
             err("scale", Reason::ScaleTooLarge { max: MAX_SCALE })
         }
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, _) | (_, None) => {}
+        (
+            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+            _,
+        )
+        | (_, None) => {}
         (_, Some(_)) => err("scale", Reason::ScaleNotAllowed),
+    }
+    match (def.kind, &def.currency) {
+        (FieldType::Currency, Some(code)) if crate::currency::currency(code).is_none() => err(
+            "currency",
+            Reason::UnknownCurrency {
+                code: code.chars().take(12).collect(),
+            },
+        ),
+        (FieldType::Currency, _) | (_, None) => {}
+        (_, Some(_)) => err("currency", Reason::CurrencyNotAllowed),
     }
     match (def.kind, &def.format) {
         (FieldType::AutoNumber, Some(f)) => {
@@ -193,7 +209,10 @@ pub fn check_formula_inputs<'a>(
             f.name == name
                 && matches!(
                     f.kind,
-                    FieldType::Integer | FieldType::Decimal | FieldType::Percent
+                    FieldType::Integer
+                        | FieldType::Decimal
+                        | FieldType::Percent
+                        | FieldType::Currency
                 )
         });
         if !ok {

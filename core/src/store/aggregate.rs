@@ -83,11 +83,11 @@ pub struct AggregateRow {
 
 fn sum_json(def: &FieldDef, v: ValueRef<'_>) -> Json {
     match (def.kind, v) {
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, ValueRef::Null) => {
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency, ValueRef::Null) => {
             json!(crate::value::scaled_to_decimal(0, def.effective_scale()).to_string())
         }
         (_, ValueRef::Null) => json!(0),
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula, ValueRef::Integer(i)) => {
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency, ValueRef::Integer(i)) => {
             json!(crate::value::scaled_to_decimal(i, def.effective_scale()).to_string())
         }
         (_, ValueRef::Integer(i)) => json!(i),
@@ -195,6 +195,7 @@ impl Store {
                             | FieldType::Decimal
                             | FieldType::Percent
                             | FieldType::Formula
+                            | FieldType::Currency
                     ) {
                         return Err(Error::bad_param(
                             "metrics",
@@ -213,7 +214,8 @@ impl Store {
                         FieldType::Integer
                         | FieldType::Decimal
                         | FieldType::Percent
-                        | FieldType::Formula => {
+                        | FieldType::Formula
+                        | FieldType::Currency => {
                             format!("SUM({col})")
                         }
                         FieldType::Date => {

@@ -89,6 +89,8 @@ pub struct Store {
     caches_in_tx: std::sync::atomic::AtomicBool,
     /// The install's time zone once read (`Some(None)`: none set).
     pub(crate) time_zone_cache: RwLock<Option<Option<i32>>>,
+    /// The company currency once read.
+    pub(crate) currency_cache: RwLock<Option<&'static str>>,
     /// The schema as each role that limits fields sees it, with the snapshot it was made from.
     views: Mutex<HashMap<String, field_rules::View>>,
 }
@@ -123,6 +125,7 @@ impl Store {
             webhooks: RwLock::new(Arc::default()),
             caches_in_tx: std::sync::atomic::AtomicBool::new(false),
             time_zone_cache: RwLock::new(None),
+            currency_cache: RwLock::new(None),
             views: Mutex::new(HashMap::new()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
@@ -298,6 +301,10 @@ impl Store {
     pub(crate) fn forget_time_zone(&self) {
         *self
             .time_zone_cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        *self
+            .currency_cache
             .write()
             .unwrap_or_else(|e| e.into_inner()) = None;
     }

@@ -288,7 +288,7 @@ pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef)
 
 fn describe(f: &FieldDef) -> String {
     match f.kind {
-        FieldType::Decimal | FieldType::Percent | FieldType::Formula => {
+        FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency => {
             format!("{}(scale {})", f.kind.as_str(), f.effective_scale())
         }
         FieldType::Reference => format!("reference to {}", f.target.as_deref().unwrap_or("?")),

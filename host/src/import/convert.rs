@@ -128,6 +128,10 @@ impl<'a> Converter<'a> {
                 Cell::Number(n) => number_text(*n),
                 _ => plain_number(t),
             }),
+            FieldType::Currency => Json::String(match cell {
+                Cell::Number(n) => number_text(*n),
+                _ => qingguan_core::currency::plain_amount(t),
+            }),
             FieldType::Boolean => match cell {
                 Cell::Bool(b) => Json::Bool(*b),
                 Cell::Number(n) if *n == 1.0 || *n == 0.0 => Json::Bool(*n == 1.0),

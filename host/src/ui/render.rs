@@ -212,6 +212,9 @@ pub fn strings(locale: Locale) -> Json {
         "formula_expression",
         "formula_expression_help",
         "number_format_help",
+        "field_currency",
+        "field_currency_help",
+        "company_currency",
         "origin",
         "layout",
         "layout_help",
@@ -302,6 +305,7 @@ pub fn strings(locale: Locale) -> Json {
         "default_language_help",
         "time_zone",
         "time_zone_help",
+        "company_currency_help",
         "setup",
         "setup_help",
         "setup_done",
@@ -507,6 +511,10 @@ pub fn display(
         Value::Null => String::new(),
         Value::Bool(b) => t(locale, if *b { "yes" } else { "no" }),
         Value::Decimal(d) if def.kind == qingguan_core::FieldType::Percent => format!("{d}%"),
+        Value::Decimal(d) if def.kind == qingguan_core::FieldType::Currency => {
+            let company = state.store().company_currency().unwrap_or("CNY");
+            qingguan_core::currency::format_amount(d, def.currency.as_deref().unwrap_or(company))
+        }
         Value::Text(s) if !def.options.is_empty() => def
             .options
             .iter()

@@ -73,7 +73,11 @@ fn builder(state: &AppState, caller: &Caller, e: &Entity, def: Option<&ReportDef
     for f in e.visible_fields().filter(|f| {
         matches!(
             f.def.kind,
-            FieldType::Integer | FieldType::Decimal | FieldType::Percent | FieldType::Formula
+            FieldType::Integer
+                | FieldType::Decimal
+                | FieldType::Percent
+                | FieldType::Formula
+                | FieldType::Currency
         )
     }) {
         for (how, key) in [("sum", "report_sum"), ("avg", "report_avg")] {

@@ -1,5 +1,6 @@
 //! Install settings: the default language (for users who chose none and whose browser names
-//! no language Qingguan speaks) and the time zone times are shown in, as a UTC offset.
+//! no language Qingguan speaks), the time zone times are shown in, as a UTC offset, and the
+//! company currency (of currency amounts whose field names none).
 
 use super::{admin_only, ErrorQuery};
 use crate::caller::Caller;
@@ -10,7 +11,8 @@ use crate::ui::render::{base, locale_of, page, t};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{parse_utc_offset, Locale};
+use qingguan_core::currency::{currency, CURRENCIES, DEFAULT_CURRENCY};
+use qingguan_core::{parse_utc_offset, Locale, Reason};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
@@ -25,8 +27,7 @@ fn offset_text(minutes: i32) -> String {
 fn settings_page(
     state: &AppState,
     caller: &Caller,
-    locale_value: &str,
-    zone_value: &str,
+    (locale_value, zone_value, currency_value): (&str, &str, &str),
     errors: Map<String, Json>,
     flash: Option<String>,
     status: StatusCode,
@@ -39,6 +40,14 @@ fn settings_page(
     let mut ctx = base(state, caller, "/admin/settings");
     ctx.insert("languages".into(), json!(languages));
     ctx.insert("time_zone".into(), json!(zone_value));
+    let currencies: Vec<Json> = CURRENCIES
+        .iter()
+        .map(|c| {
+            let name = if locale == Locale::ZhCn { c.name.1 } else { c.name.0 };
+            json!({"value": c.code, "label": format!("{} · {name}", c.code), "selected": c.code == currency_value})
+        })
+        .collect();
+    ctx.insert("currencies".into(), json!(currencies));
     if !errors.is_empty() {
         ctx.insert("error".into(), json!(t(locale, "fix_errors")));
     }
@@ -64,13 +73,13 @@ pub async fn settings(
         .flatten()
         .map(offset_text)
         .unwrap_or_default();
+    let currency = store.company_currency().unwrap_or(DEFAULT_CURRENCY);
     let flash = (q.done.as_deref() == Some("saved")).then(|| t(locale_of(&caller), "saved"));
     let status = StatusCode::OK;
     settings_page(
         &state,
         &caller,
-        current.as_str(),
-        &zone,
+        (current.as_str(), &zone, currency),
         Map::new(),
         flash,
         status,
@@ -83,6 +92,8 @@ pub struct SettingsForm {
     locale: String,
     #[serde(default)]
     time_zone: String,
+    #[serde(default)]
+    currency: String,
 }
 
 /// `POST /admin/settings`: both settings checked first, then written together — or neither,
@@ -103,13 +114,23 @@ pub async fn save_settings(
     if zone.is_none() {
         errors.insert("time_zone".into(), json!(t(locale, "bad_time_zone")));
     }
-    let (Some(language), Some(zone)) = (language, zone) else {
+    // A form without the currency (an older page) keeps the one set.
+    let currency = match f.currency.trim() {
+        "" => state.store().company_currency().ok(),
+        code => currency(code).map(|c| c.code),
+    };
+    if currency.is_none() {
+        let why = Reason::UnknownCurrency {
+            code: f.currency.trim().chars().take(12).collect(),
+        };
+        errors.insert("currency".into(), json!(why.render(locale)));
+    }
+    let (Some(language), Some(zone), Some(currency)) = (language, zone, currency) else {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return settings_page(
             &state,
             &caller,
-            &f.locale,
-            &f.time_zone,
+            (&f.locale, &f.time_zone, &f.currency),
             errors,
             None,
             status,
@@ -121,12 +142,13 @@ pub async fn save_settings(
             s.transaction(|| {
                 s.set_default_locale(language)?;
                 s.set_time_zone(zone)?;
+                s.set_company_currency(currency)?;
                 s.audit(
                     Some(by),
                     "",
                     "settings_changed",
                     "",
-                    &json!({"language": language.as_str(), "time_zone_minutes": zone}),
+                    &json!({"language": language.as_str(), "time_zone_minutes": zone, "currency": currency}),
                 )
             })
         })
@@ -149,8 +171,7 @@ pub async fn save_settings(
             settings_page(
                 &state,
                 &caller,
-                &f.locale,
-                &f.time_zone,
+                (&f.locale, &f.time_zone, &f.currency),
                 errors,
                 None,
                 status,

@@ -140,6 +140,9 @@ pub async fn add_field(
     if kind == FieldType::Formula {
         def.expression = Some(value(&f, "expression"));
     }
+    if kind == FieldType::Currency {
+        def.currency = Some(value(&f, "currency")).filter(|s| !s.is_empty());
+    }
     let (access, ent) = (caller.access.clone(), entity.clone());
     match state
         .blocking(move |s| s.add_field(&access, &ent, &def))

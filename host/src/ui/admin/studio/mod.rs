@@ -206,6 +206,15 @@ pub(super) fn entity_page(
             .collect::<Vec<_>>()),
     );
     ctx.insert("targets".into(), json!(targets));
+    let company = state.store().company_currency().unwrap_or("CNY");
+    ctx.insert(
+        "currencies".into(),
+        json!(qingguan_core::currency::CURRENCIES
+            .iter()
+            .map(|c| json!({"code": c.code, "label": format!("{} · {}", c.code, if locale == qingguan_core::Locale::ZhCn { c.name.1 } else { c.name.0 })}))
+            .collect::<Vec<_>>()),
+    );
+    ctx.insert("company_currency".into(), json!(company));
     ctx.insert("add".into(), draft.for_form("add_field"));
     let lay = draft.for_form("layout");
     ctx.insert(

@@ -1,0 +1,286 @@
+//! Currencies: the ISO 4217 codes a currency field may name, how an amount is written in
+//! each (`¥1,234.50`, `US$99.00`), how a typed amount is read back (`¥1,234.50`,
+//! `1,234.50 元`, `USD 99`), and the company currency (setting `currency`, CNY unless set)
+//! that a currency field without its own code is in.
+
+use crate::store::Store;
+use crate::{Error, Reason, Result};
+use rust_decimal::Decimal;
+use rusqlite::OptionalExtension;
+
+/// One currency: its code, the sign written before amounts, and its names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Currency {
+    /// ISO 4217 code (`CNY`).
+    pub code: &'static str,
+    /// Written before an amount (`¥`).
+    pub symbol: &'static str,
+    /// Its name in English and in Chinese.
+    pub name: (&'static str, &'static str),
+}
+
+/// The company currency when none is set.
+pub const DEFAULT_CURRENCY: &str = "CNY";
+
+/// The currencies Qingguan knows, the usual ones for Chinese companies first.
+pub const CURRENCIES: &[Currency] = &[
+    Currency {
+        code: "CNY",
+        symbol: "¥",
+        name: ("Chinese yuan", "人民币"),
+    },
+    Currency {
+        code: "USD",
+        symbol: "US$",
+        name: ("US dollar", "美元"),
+    },
+    Currency {
+        code: "EUR",
+        symbol: "€",
+        name: ("Euro", "欧元"),
+    },
+    Currency {
+        code: "HKD",
+        symbol: "HK$",
+        name: ("Hong Kong dollar", "港元"),
+    },
+    Currency {
+        code: "JPY",
+        symbol: "JP¥",
+        name: ("Japanese yen", "日元"),
+    },
+    Currency {
+        code: "GBP",
+        symbol: "£",
+        name: ("Pound sterling", "英镑"),
+    },
+    Currency {
+        code: "TWD",
+        symbol: "NT$",
+        name: ("New Taiwan dollar", "新台币"),
+    },
+    Currency {
+        code: "MOP",
+        symbol: "MOP$",
+        name: ("Macanese pataca", "澳门元"),
+    },
+    Currency {
+        code: "SGD",
+        symbol: "S$",
+        name: ("Singapore dollar", "新加坡元"),
+    },
+    Currency {
+        code: "KRW",
+        symbol: "₩",
+        name: ("South Korean won", "韩元"),
+    },
+    Currency {
+        code: "AUD",
+        symbol: "A$",
+        name: ("Australian dollar", "澳元"),
+    },
+    Currency {
+        code: "CAD",
+        symbol: "C$",
+        name: ("Canadian dollar", "加元"),
+    },
+    Currency {
+        code: "CHF",
+        symbol: "CHF ",
+        name: ("Swiss franc", "瑞士法郎"),
+    },
+    Currency {
+        code: "RUB",
+        symbol: "₽",
+        name: ("Russian ruble", "卢布"),
+    },
+    Currency {
+        code: "INR",
+        symbol: "₹",
+        name: ("Indian rupee", "印度卢比"),
+    },
+    Currency {
+        code: "THB",
+        symbol: "฿",
+        name: ("Thai baht", "泰铢"),
+    },
+    Currency {
+        code: "MYR",
+        symbol: "RM",
+        name: ("Malaysian ringgit", "马来西亚林吉特"),
+    },
+    Currency {
+        code: "VND",
+        symbol: "₫",
+        name: ("Vietnamese dong", "越南盾"),
+    },
+];
+
+/// The currency with this code (exactly, upper case).
+pub fn currency(code: &str) -> Option<&'static Currency> {
+    CURRENCIES.iter().find(|c| c.code == code)
+}
+
+/// An amount as people read it: the currency's sign, thousands grouped, the field's places
+/// kept (`¥1,234.50`, `-US$3.00`).
+pub fn format_amount(amount: &Decimal, code: &str) -> String {
+    let symbol = currency(code).map_or(code, |c| c.symbol);
+    let text = amount.abs().to_string();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if amount.is_sign_negative() && !amount.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{symbol}{grouped}")
+    } else {
+        format!("{sign}{symbol}{grouped}.{fraction}")
+    }
+}
+
+/// A typed amount without its currency sign or code and thousands separators, as a plain
+/// decimal text for the decimal parser: `¥1,234.50` → `1234.50`, `-US$3` → `-3`,
+/// `1,234.5 元` → `1234.5`, `USD 99` → `99`. Anything else is left for the parser to refuse.
+pub fn plain_amount(typed: &str) -> String {
+    let mut s = typed.trim();
+    let mut negative = false;
+    if let Some(rest) = s.strip_prefix('-') {
+        negative = true;
+        s = rest.trim_start();
+    }
+    let mut signs: Vec<&str> = CURRENCIES
+        .iter()
+        .flat_map(|c| [c.code, c.symbol.trim_end()])
+        .chain(["RMB", "￥", "$", "元"])
+        .collect();
+    // Longest first: `US$` before `$`.
+    signs.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    for sign in &signs {
+        if let Some(rest) = s.strip_prefix(sign) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    for sign in &signs {
+        if let Some(rest) = s.strip_suffix(sign) {
+            s = rest.trim_end();
+            break;
+        }
+    }
+    if !negative {
+        if let Some(rest) = s.strip_prefix('-') {
+            negative = true;
+            s = rest;
+        }
+    }
+    let digits: String = s.chars().filter(|c| *c != ',' && *c != '，').collect();
+    if negative {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
+impl Store {
+    /// The company currency: what a currency field without its own code is in (setting
+    /// `currency`; CNY unless an administrator chose another). Kept in memory once read.
+    pub fn company_currency(&self) -> Result<&'static str> {
+        let cacheable = !self.in_batch_here();
+        if cacheable {
+            if let Some(known) = *self
+                .currency_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+            {
+                return Ok(known);
+            }
+        }
+        let code = self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|v| currency(&v).map(|c| c.code))
+                .unwrap_or(DEFAULT_CURRENCY))
+        })?;
+        if cacheable {
+            *self
+                .currency_cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = Some(code);
+        }
+        Ok(code)
+    }
+
+    /// Sets the company currency (see [`Store::company_currency`]); a code Qingguan does not
+    /// know is refused.
+    pub fn set_company_currency(&self, code: &str) -> Result<()> {
+        let Some(c) = currency(code) else {
+            return Err(Error::bad_param(
+                "currency",
+                Reason::UnknownCurrency {
+                    code: code.chars().take(12).collect(),
+                },
+            ));
+        };
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('currency', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [c.code],
+            )?;
+            Ok(())
+        })?;
+        self.forget_time_zone();
+        self.note_cache_refresh();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_are_written_with_sign_and_groups() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(format_amount(&d("1234.50"), "CNY"), "¥1,234.50");
+        assert_eq!(format_amount(&d("1234567.5"), "USD"), "US$1,234,567.5");
+        assert_eq!(format_amount(&d("-3.00"), "USD"), "-US$3.00");
+        assert_eq!(format_amount(&d("999"), "JPY"), "JP¥999");
+        assert_eq!(format_amount(&d("0.00"), "EUR"), "€0.00");
+        assert_eq!(format_amount(&d("100"), "XTS"), "XTS100");
+    }
+
+    #[test]
+    fn typed_amounts_lose_their_signs_and_separators() {
+        assert_eq!(plain_amount("¥1,234.50"), "1234.50");
+        assert_eq!(plain_amount("￥1，234.50"), "1234.50");
+        assert_eq!(plain_amount("-US$3"), "-3");
+        assert_eq!(plain_amount("US$-3"), "-3");
+        assert_eq!(plain_amount("1,234.5 元"), "1234.5");
+        assert_eq!(plain_amount("USD 99"), "99");
+        assert_eq!(plain_amount("12.5"), "12.5");
+        // Not an amount: left for the parser to refuse.
+        assert_eq!(plain_amount("abc"), "abc");
+        assert_eq!(plain_amount("¥ twelve"), "twelve");
+    }
+
+    #[test]
+    fn every_code_is_iso_shaped_and_once() {
+        for (i, c) in CURRENCIES.iter().enumerate() {
+            assert!(c.code.len() == 3 && c.code.bytes().all(|b| b.is_ascii_uppercase()));
+            assert!(CURRENCIES[..i].iter().all(|o| o.code != c.code));
+        }
+        assert_eq!(currency(DEFAULT_CURRENCY).unwrap().symbol, "¥");
+    }
+}
