@@ -5,8 +5,8 @@
 
 use crate::store::Store;
 use crate::{Error, Reason, Result};
-use rust_decimal::Decimal;
 use rusqlite::OptionalExtension;
+use rust_decimal::Decimal;
 
 /// One currency: its code, the sign written before amounts, and its names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

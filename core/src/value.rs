@@ -95,12 +95,14 @@ impl Value {
                 Some(i) => Value::Integer(i),
                 None => return Err(Reason::NotInteger),
             },
+            (FieldType::File, Json::Number(n)) => match n.as_i64() {
+                Some(i) if i > 0 => Value::Integer(i),
+                _ => return Err(Reason::NotRecordId),
+            },
             (
                 FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
                 Json::Number(n),
-            ) => {
-                parse_decimal(&n.to_string(), def)?
-            }
+            ) => parse_decimal(&n.to_string(), def)?,
             (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
             (FieldType::MultiSelect, Json::Array(items)) => {
                 let mut out = Vec::new();
@@ -164,6 +166,10 @@ impl Value {
                 .parse::<i64>()
                 .map(Value::Integer)
                 .map_err(|_| Reason::NotInteger)?,
+            FieldType::File => match t.trim_start_matches('#').parse::<i64>() {
+                Ok(i) if i > 0 => Value::Integer(i),
+                _ => return Err(Reason::NotRecordId),
+            },
             FieldType::Decimal | FieldType::Formula => parse_decimal(t, def)?,
             // `12.5` or, as people write it, `12.5%`.
             FieldType::Percent => parse_decimal(t.strip_suffix('%').unwrap_or(t).trim_end(), def)?,

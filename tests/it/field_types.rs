@@ -409,13 +409,21 @@ fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
         json!({"name": "x1", "type": "currency", "currency": "XYZ", "label": label("X", "X")}),
     );
     assert_eq!(bad.status, 422, "{}", bad.text);
-    assert!(bad.text.contains("'XYZ' is not a currency code"), "{}", bad.text);
+    assert!(
+        bad.text.contains("'XYZ' is not a currency code"),
+        "{}",
+        bad.text
+    );
     let bad = add_field(
         &admin,
         json!({"name": "x2", "type": "integer", "currency": "USD", "label": label("X", "X")}),
     );
     assert_eq!(bad.status, 422, "{}", bad.text);
-    assert!(bad.text.contains("only a currency amount field"), "{}", bad.text);
+    assert!(
+        bad.text.contains("only a currency amount field"),
+        "{}",
+        bad.text
+    );
     // The schema names each field's currency: its own, or the company's (CNY by default).
     assert_eq!(customer_field(&admin, "deal_value")["currency"], "CNY");
     assert_eq!(customer_field(&admin, "export_value")["currency"], "USD");
@@ -445,7 +453,11 @@ fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
     );
     assert_eq!(saved.status, 201, "{}", saved.text);
     let run = admin.get(&format!("/api/v1/reports/{}", saved.body["id"]));
-    assert_eq!(run.body["rows"][0]["values"][0], "1234567.75", "{}", run.text);
+    assert_eq!(
+        run.body["rows"][0]["values"][0], "1234567.75",
+        "{}",
+        run.text
+    );
     let listed = admin.get("/api/v1/records/customer?deal_value[gt]=1000");
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
 
@@ -460,7 +472,11 @@ fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
     let r = ui.post(
         "/admin/settings",
         "zh-CN",
-        &[("locale", "zh-CN"), ("time_zone", "+08:00"), ("currency", "HKD")],
+        &[
+            ("locale", "zh-CN"),
+            ("time_zone", "+08:00"),
+            ("currency", "HKD"),
+        ],
     );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(customer_field(&admin, "deal_value")["currency"], "HKD");
@@ -469,7 +485,11 @@ fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
     let r = ui.post(
         "/admin/settings",
         "zh-CN",
-        &[("locale", "zh-CN"), ("time_zone", "+08:00"), ("currency", "BTC")],
+        &[
+            ("locale", "zh-CN"),
+            ("time_zone", "+08:00"),
+            ("currency", "BTC"),
+        ],
     );
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("“BTC”不是系统支持的货币代码"), "{}", r.text);

@@ -14,6 +14,7 @@ mod core_trust;
 mod export;
 mod field_rules;
 mod field_types;
+mod file_fields;
 mod finance;
 mod finance_books;
 mod first_contact_admin;

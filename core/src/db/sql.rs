@@ -24,13 +24,11 @@ pub(crate) fn to_sql(def: &FieldDef, v: &Value) -> Sql {
 pub(crate) fn from_sql(def: &FieldDef, v: ValueRef<'_>) -> Value {
     match (def.kind, v) {
         (_, ValueRef::Null) => Value::Null,
-        (FieldType::Integer, ValueRef::Integer(i)) => Value::Integer(i),
+        (FieldType::Integer | FieldType::File, ValueRef::Integer(i)) => Value::Integer(i),
         (
             FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
             ValueRef::Integer(i),
-        ) => {
-            Value::Decimal(scaled_to_decimal(i, def.effective_scale()))
-        }
+        ) => Value::Decimal(scaled_to_decimal(i, def.effective_scale())),
         (FieldType::Boolean, ValueRef::Integer(i)) => Value::Bool(i != 0),
         (FieldType::Reference | FieldType::User, ValueRef::Integer(i)) => Value::Ref(i),
         (FieldType::Date, ValueRef::Text(t)) => std::str::from_utf8(t)

@@ -90,6 +90,8 @@ impl Reason {
             FormatNotAllowed => "format_not_allowed",
             UnknownCurrency { .. } => "unknown_currency",
             CurrencyNotAllowed => "currency_not_allowed",
+            FileFilledByUpload => "file_filled_by_upload",
+            NotAttached { .. } => "not_attached",
             BadExpression { .. } => "bad_expression",
             ExpressionTooDeep { .. } => "expression_too_deep",
             UnknownFunction { .. } => "unknown_function",
@@ -199,6 +201,7 @@ impl Reason {
             NotFormulaInput { name } => vec![("name", name.clone())],
             TooMany { max } => vec![("max", max.to_string())],
             UnknownCurrency { code } => vec![("code", code.clone())],
+            NotAttached { id } => vec![("id", id.to_string())],
             BadNumberFormat { example } => vec![
                 ("example", example.clone()),
                 ("date_parts", crate::schema::NumberFormat::DATE_PARTS.into()),
@@ -289,11 +292,10 @@ impl Reason {
             | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
             | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
             | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
-            | CurrencyNotAllowed
-            | ExpressionNotAllowed | NeedsValue | NotSortable | BadCursor | CursorSortMismatch
-            | CursorDamaged | NoSortField | SumTooLarge | NotCustomField | ApprovalPending
-            | NotApprover | SelfApproval | MergeIntoItself | AdminOnly | ConditionChanged
-            | KeyEmpty => vec![],
+            | CurrencyNotAllowed | FileFilledByUpload | ExpressionNotAllowed | NeedsValue
+            | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField
+            | SumTooLarge | NotCustomField | ApprovalPending | NotApprover | SelfApproval
+            | MergeIntoItself | AdminOnly | ConditionChanged | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -438,6 +440,8 @@ impl Reason {
             FormatNotAllowed,
             UnknownCurrency { code: "XYZ".into() },
             CurrencyNotAllowed,
+            FileFilledByUpload,
+            NotAttached { id: 7 },
             BadExpression { near: "* 2".into() },
             ExpressionTooDeep { max: 32 },
             UnknownFunction {

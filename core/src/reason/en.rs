@@ -134,6 +134,13 @@ impl fmt::Display for Reason {
                 "'{code}' is not a currency code Qingguan knows (CNY, USD, EUR, HKD, JPY, GBP …)"
             ),
             CurrencyNotAllowed => f.write_str("only a currency amount field has a currency"),
+            FileFilledByUpload => f.write_str(
+                "a file field is filled by uploading a file to a record: it cannot be required or have a default",
+            ),
+            NotAttached { id } => write!(
+                f,
+                "#{id} is not a file attached to this record: upload the file to the record first"
+            ),
             BadExpression { near } => write!(
                 f,
                 "is not a formula near '{near}': use numbers, number fields, + - * / and parentheses, {}",

@@ -324,6 +324,14 @@ pub enum Reason {
     },
     /// A currency given to a field that is not a currency amount.
     CurrencyNotAllowed,
+    /// A file field is filled by uploading to a record: it is neither required nor given a
+    /// default.
+    FileFilledByUpload,
+    /// A file field's value that is not a file attached to the record.
+    NotAttached {
+        /// The attachment id given.
+        id: i64,
+    },
     /// A formula that does not read as one, near this text.
     BadExpression {
         /// The text where reading stopped.

@@ -114,6 +114,8 @@ pub(super) fn render(r: &Reason) -> String {
             format!("“{code}”不是系统支持的货币代码（CNY、USD、EUR、HKD、JPY、GBP 等）")
         }
         CurrencyNotAllowed => "只有货币金额字段可以设置币种".into(),
+        FileFilledByUpload => "文件字段通过向记录上传文件来填写，不能设为必填，也不能有默认值".into(),
+        NotAttached { id } => format!("#{id} 不是本记录的附件，请先把文件上传到该记录"),
         BadExpression { near } => format!(
             "在“{near}”附近不是有效的公式：只能使用数字、数值字段、加减乘除、括号以及函数 {}",
             crate::schema::Expression::FUNCTIONS

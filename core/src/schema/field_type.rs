@@ -48,6 +48,9 @@ pub enum FieldType {
     /// An amount of money, exact like a decimal (two places unless the field says), in the
     /// field's currency or the company's.
     Currency,
+    /// A file attached to the record (the attachment's id), uploaded on the record's page or
+    /// through the API; the record's other files stay in its attachments.
+    File,
 }
 
 /// How a type's values are stored in its column.
@@ -132,7 +135,7 @@ const TEXT: FieldTypeInfo = FieldTypeInfo {
 
 impl FieldType {
     /// Every field type, in documentation order.
-    pub const ALL: [FieldType; 18] = [
+    pub const ALL: [FieldType; 19] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Integer,
@@ -151,6 +154,7 @@ impl FieldType {
         FieldType::Formula,
         FieldType::AutoNumber,
         FieldType::Currency,
+        FieldType::File,
     ];
 
     /// What this type means.
@@ -309,6 +313,21 @@ impl FieldType {
                 expects: (
                     "an amount as a decimal string (\"1234.50\")",
                     "必须是金额（字符串，例如 \"1234.50\"）",
+                ),
+                ..TEXT
+            },
+            FieldType::File => &FieldTypeInfo {
+                name: "file",
+                label: ("File", "文件"),
+                column: Column::Integer,
+                textual: false,
+                orderable: false,
+                can_be_unique: false,
+                indexed_by_default: false,
+                json: ("integer", Some("int64")),
+                expects: (
+                    "the id of a file attached to this record",
+                    "必须是本记录附件的编号",
                 ),
                 ..TEXT
             },

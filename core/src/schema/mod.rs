@@ -229,6 +229,12 @@ impl FieldDef {
         self.kind == FieldType::AutoNumber
     }
 
+    /// Whether a record's form offers an input for it: not for what the system sets, nor for
+    /// a file (uploaded on the record's page).
+    pub fn typed_in_forms(&self) -> bool {
+        !self.readonly && self.kind != FieldType::File
+    }
+
     /// Whether the system makes the field's values (numbers them, or computes them): a
     /// write may repeat a value, never change it.
     pub fn computed(&self) -> bool {

@@ -110,14 +110,8 @@ pub fn check_field_def(
         (
             FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
             Some(s),
-        ) if s > MAX_SCALE =>
-        {
-            err("scale", Reason::ScaleTooLarge { max: MAX_SCALE })
-        }
-        (
-            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
-            _,
-        )
+        ) if s > MAX_SCALE => err("scale", Reason::ScaleTooLarge { max: MAX_SCALE }),
+        (FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency, _)
         | (_, None) => {}
         (_, Some(_)) => err("scale", Reason::ScaleNotAllowed),
     }
@@ -161,6 +155,12 @@ pub fn check_field_def(
         if def.required {
             err("required", Reason::SystemColumn);
         }
+    }
+    if def.kind == FieldType::File && (def.required || def.default.is_some()) {
+        err(
+            if def.required { "required" } else { "default" },
+            Reason::FileFilledByUpload,
+        );
     }
     let bounded = def.kind.is_numeric() || def.kind.is_textual();
     if (def.min.is_some() || def.max.is_some()) && !bounded {

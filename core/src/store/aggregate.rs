@@ -83,11 +83,17 @@ pub struct AggregateRow {
 
 fn sum_json(def: &FieldDef, v: ValueRef<'_>) -> Json {
     match (def.kind, v) {
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency, ValueRef::Null) => {
+        (
+            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+            ValueRef::Null,
+        ) => {
             json!(crate::value::scaled_to_decimal(0, def.effective_scale()).to_string())
         }
         (_, ValueRef::Null) => json!(0),
-        (FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency, ValueRef::Integer(i)) => {
+        (
+            FieldType::Decimal | FieldType::Percent | FieldType::Formula | FieldType::Currency,
+            ValueRef::Integer(i),
+        ) => {
             json!(crate::value::scaled_to_decimal(i, def.effective_scale()).to_string())
         }
         (_, ValueRef::Integer(i)) => json!(i),

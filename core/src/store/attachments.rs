@@ -12,12 +12,16 @@ use super::records::{entity_for, load, write_history};
 use super::scope::in_scope;
 use super::Store;
 use crate::access::EntityPermission;
-use crate::schema::Entity;
+use crate::db::ddl;
+use crate::record::Record;
+use crate::schema::{Entity, FieldType};
+use crate::value::Value;
 use crate::{db, Access, Error, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// The largest file one attachment holds (10 MiB).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
@@ -137,6 +141,55 @@ fn note_in_history(
 }
 
 impl Store {
+    /// Empties the record's file fields that name attachment `id` (being removed): a new
+    /// version, in the history and the webhooks. Returns the record as it is then.
+    fn clear_file_fields(
+        &self,
+        tx: &Connection,
+        access: &Access,
+        e: &Entity,
+        record: Record,
+        id: i64,
+    ) -> Result<Record> {
+        let holding: Vec<&str> = e
+            .fields
+            .iter()
+            .filter(|f| f.def.kind == FieldType::File)
+            .filter(|f| record.get(&f.def.name) == &Value::Integer(id))
+            .map(|f| f.def.name.as_str())
+            .collect();
+        if holding.is_empty() {
+            return Ok(record);
+        }
+        let sets: Vec<String> = holding
+            .iter()
+            .map(|f| format!("{} = NULL", ddl::column(f)))
+            .collect();
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET {}, version = version + 1, updated_by = ?1, updated_at = ?2
+             WHERE id = ?3",
+            ddl::table(&e.name),
+            sets.join(", ")
+        ))?
+        .execute((access.user_id, db::now_text(), record.id))?;
+        let changes: BTreeMap<String, [serde_json::Value; 2]> = holding
+            .iter()
+            .map(|f| (f.to_string(), [json!(id), serde_json::Value::Null]))
+            .collect();
+        write_history(
+            tx,
+            &e.name,
+            record.id,
+            record.version + 1,
+            "update",
+            access.user_id,
+            &changes,
+        )?;
+        let after = load(tx, e, record.id)?.ok_or_else(|| not_found(id))?;
+        self.enqueue_webhooks(tx, e, "updated", &after, Some(&changes))?;
+        Ok(after)
+    }
+
     /// Deletes a deleted record's files (in the delete's transaction).
     pub(super) fn delete_attachments_of(
         &self,
@@ -252,6 +305,53 @@ impl Store {
         self.read(|c| info(c, id)?.ok_or_else(|| not_found(id)))
     }
 
+    /// Attaches a file and names it in the record's file field `field`, in one transaction
+    /// (the file the field held before stays among the record's files): the upload and the
+    /// field's change are each in the history; the field's rules (hidden, read-only), hooks
+    /// and workflows apply as to any change of it.
+    pub fn attach_to_field(
+        &self,
+        access: &Access,
+        entity: &str,
+        record_id: i64,
+        field: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<AttachmentInfo> {
+        self.may_attach_to_field(access, entity, field)?;
+        self.atomically(|| {
+            let info = self.attach(access, entity, record_id, name, bytes)?;
+            let version = self.get(access, entity, record_id)?.version;
+            let patch: serde_json::Map<String, serde_json::Value> =
+                [(field.to_string(), json!(info.id))].into_iter().collect();
+            self.update(access, entity, record_id, version, &patch)?;
+            Ok(info)
+        })
+    }
+
+    /// Whether `field` is a file field of the type as the caller sees it (asked before an
+    /// upload is read).
+    pub fn may_attach_to_field(&self, access: &Access, entity: &str, field: &str) -> Result<()> {
+        let schema = self.schema_for(access);
+        match schema.entity(entity).and_then(|e| e.field(field)) {
+            Some(f) if f.def.kind == FieldType::File && !f.retired => Ok(()),
+            Some(f) if f.retired => Err(Error::field(field, Reason::Retired)),
+            Some(f) => Err(Error::field(
+                field,
+                Reason::WrongType {
+                    expected: f.def.kind,
+                },
+            )),
+            None => Err(Error::field(
+                field,
+                Reason::NoField {
+                    entity: entity.to_string(),
+                    field: field.to_string(),
+                },
+            )),
+        }
+    }
+
     /// The files attached to a record the caller may read, oldest first.
     pub fn attachments(
         &self,
@@ -327,6 +427,7 @@ impl Store {
             if n == 0 {
                 return Err(not_found(id));
             }
+            let record = self.clear_file_fields(tx, access, &e, record, id)?;
             note_in_history(
                 tx,
                 &a.entity,

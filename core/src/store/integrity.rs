@@ -4,7 +4,7 @@
 use super::scope::{scope_condition, scoped};
 use crate::access::{EntityPermission, Scope};
 use crate::db::{ddl, sql};
-use crate::schema::{Entity, Schema};
+use crate::schema::{Entity, FieldType, Schema};
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, Reason, Result};
 use rusqlite::types::Value as Sql;
@@ -66,6 +66,20 @@ pub(super) fn check_integrity(
                     entity: target.to_string(),
                     id: *rid,
                 });
+            }
+        }
+        // A file field holds one of the record's own files (attached before it is named).
+        if let (FieldType::File, Value::Integer(aid)) = (f.def.kind, v) {
+            let attached: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT id FROM attachments WHERE id = ?1 AND entity = ?2 AND record_id = ?3",
+                )?
+                .query_row((aid, &e.name, id.unwrap_or(0)), |r| r.get(0))
+                .optional()?;
+            if attached.is_none() {
+                errors
+                    .entry(name.clone())
+                    .or_insert(Reason::NotAttached { id: *aid });
             }
         }
         if f.def.unique && !v.is_null() {

@@ -32,6 +32,8 @@ static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 pub struct AttachParams {
     /// The file's name (a raw body needs it; a form's file part may carry it instead).
     name: Option<String>,
+    /// A file field of the record to name the file in (its previous file stays attached).
+    field: Option<String>,
 }
 
 /// What an upload carried: the file's name (if it came with one) and its bytes — and its turn,
@@ -157,7 +159,8 @@ pub async fn list(
 
 /// Attach a file (at most 10 MiB; 100 per record) to a record you may edit: the file as the
 /// body with `?name=`, or a `multipart/form-data` form with a `file` part. Its type is sniffed
-/// from its bytes; attaching is noted in the record's history.
+/// from its bytes; attaching is noted in the record's history. With `?field=`, a file field of
+/// the record names it too, in the same transaction (the field's rules apply).
 #[utoipa::path(post, path = "/records/{entity}/{id}/attachments", tag = "attachments", security(("bearer" = [])),
     params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id"), AttachParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
@@ -173,14 +176,23 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Query(params) = params.map_err(|e| ApiError::bad_request("name", e.body_text()))?;
     // Nothing is read from someone who may not attach here.
-    let (access, ent) = (caller.access.clone(), entity.clone());
+    let (access, ent, field) = (caller.access.clone(), entity.clone(), params.field.clone());
     state
-        .blocking(move |s| s.may_attach(&access, &ent, id))
+        .blocking(move |s| {
+            s.may_attach(&access, &ent, id)?;
+            match &field {
+                Some(f) => s.may_attach_to_field(&access, &ent, f),
+                None => Ok(()),
+            }
+        })
         .await?;
     let upload = read_upload(request).await?;
     let name = params.name.or(upload.name).unwrap_or_default();
     let info = state
-        .blocking(move |s| s.attach(&caller.access, &entity, id, &name, &upload.bytes))
+        .blocking(move |s| match &params.field {
+            Some(f) => s.attach_to_field(&caller.access, &entity, id, f, &name, &upload.bytes),
+            None => s.attach(&caller.access, &entity, id, &name, &upload.bytes),
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(info))))
 }

@@ -83,7 +83,12 @@ pub async fn create_entity(
     let schema = state.store().schema();
     Ok((
         StatusCode::CREATED,
-        Json(schema.entity(&name).map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY"))).unwrap_or_default()),
+        Json(
+            schema
+                .entity(&name)
+                .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
+                .unwrap_or_default(),
+        ),
     ))
 }
 
@@ -148,7 +153,10 @@ pub async fn put_layout(
         .await?;
     let schema = state.store().schema();
     Ok(Json(
-        schema.entity(&entity).map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY"))).unwrap_or_default(),
+        schema
+            .entity(&entity)
+            .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
+            .unwrap_or_default(),
     ))
 }
 
@@ -177,7 +185,10 @@ pub async fn patch_entity(
         .await?;
     let schema = state.store().schema();
     Ok(Json(
-        schema.entity(&entity).map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY"))).unwrap_or_default(),
+        schema
+            .entity(&entity)
+            .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
+            .unwrap_or_default(),
     ))
 }
 

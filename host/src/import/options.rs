@@ -151,6 +151,10 @@ impl ImportOptions {
                     Some(f) if f.def.computed() && self.mode == Mode::Insert => {
                         keep(&mut errors, at, Reason::SystemColumn);
                     }
+                    // A spreadsheet holds no files: they are uploaded to each record.
+                    Some(f) if f.def.kind == qingguan_core::FieldType::File => {
+                        keep(&mut errors, at, Reason::FileFilledByUpload);
+                    }
                     Some(_) => {}
                 },
             }

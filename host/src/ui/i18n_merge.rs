@@ -1,4 +1,5 @@
-//! The merge page's words, in English and Simplified Chinese (see [`super::i18n`]).
+//! The words of the merge page and of file fields, in English and Simplified Chinese (see
+//! [`super::i18n`]).
 
 /// `(key, en, zh-CN)`.
 pub const MERGE: &[(&str, &str, &str)] = &[
@@ -18,4 +19,6 @@ pub const MERGE: &[(&str, &str, &str)] = &[
     ("merge_done", "Merged: {refs} references, {activities} activities and {attachments} attachments moved here.", "已合并：{refs} 条引用、{activities} 条活动和 {attachments} 个附件已转到本记录。"),
     ("merged_from", "merged record", "合并的记录"),
     ("merged_action", "merged", "合并"),
+    ("file_upload", "Upload", "上传"),
+    ("file_replace", "Replace", "更换"),
 ];

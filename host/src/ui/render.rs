@@ -511,6 +511,11 @@ pub fn display(
         Value::Null => String::new(),
         Value::Bool(b) => t(locale, if *b { "yes" } else { "no" }),
         Value::Decimal(d) if def.kind == qingguan_core::FieldType::Percent => format!("{d}%"),
+        Value::Integer(a) if def.kind == qingguan_core::FieldType::File => state
+            .store()
+            .attachment_info(&caller.access, *a)
+            .map(|f| f.name)
+            .unwrap_or_else(|_| format!("#{a}")),
         Value::Decimal(d) if def.kind == qingguan_core::FieldType::Currency => {
             let company = state.store().company_currency().unwrap_or("CNY");
             qingguan_core::currency::format_amount(d, def.currency.as_deref().unwrap_or(company))

@@ -12,11 +12,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::Locale;
 use serde::Deserialize;
 
-/// The CSRF token of the multipart upload form, sent in the query string.
+/// The CSRF token of the multipart upload form, sent in the query string, and the file field
+/// the file goes into (none: among the record's attachments only).
 #[derive(Debug, Deserialize)]
 pub struct CsrfQuery {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    field: Option<String>,
 }
 
 fn refused(
@@ -60,9 +63,15 @@ pub async fn upload(
     }
     let locale = locale_of(&caller);
     // Nothing is read from someone who may not attach here.
-    let (access, ent) = (caller.access.clone(), entity.clone());
+    let (access, ent, field) = (caller.access.clone(), entity.clone(), cq.field.clone());
     if let Err(err) = state
-        .blocking(move |s| s.may_attach(&access, &ent, id))
+        .blocking(move |s| {
+            s.may_attach(&access, &ent, id)?;
+            match &field {
+                Some(f) => s.may_attach_to_field(&access, &ent, f),
+                None => Ok(()),
+            }
+        })
         .await
     {
         let text = upload_refusal(locale, &err);
@@ -77,10 +86,15 @@ pub async fn upload(
     };
     let (access, ent) = (caller.access.clone(), entity.clone());
     let name = upload.name.unwrap_or_default();
+    let field = cq.field.clone();
     match state
-        .blocking(move |s| s.attach(&access, &ent, id, &name, &upload.bytes))
+        .blocking(move |s| match &field {
+            Some(f) => s.attach_to_field(&access, &ent, id, f, &name, &upload.bytes),
+            None => s.attach(&access, &ent, id, &name, &upload.bytes),
+        })
         .await
     {
+        Ok(_) if cq.field.is_some() => Redirect::to(&format!("/e/{entity}/{id}")).into_response(),
         Ok(_) => Redirect::to(&format!("/e/{entity}/{id}#attachments")).into_response(),
         Err(err) => {
             let text = upload_refusal(locale, &err);

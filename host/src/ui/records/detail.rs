@@ -113,6 +113,10 @@ pub(super) fn detail_page(
             return core_error(state, caller, err);
         }
     };
+    let may_upload = {
+        let p = caller.access.permission(entity);
+        p.update && !e.retired && entity != "user"
+    };
     let sections: Vec<Json> = e
         .layout
         .sections
@@ -127,9 +131,13 @@ pub(super) fn detail_page(
                     let href = match (f.def.reference_target(), v) {
                         (Some(t), Value::Ref(rid)) => Some(format!("/e/{t}/{rid}")),
                         (None, Value::Text(u)) if f.def.kind == FieldType::Url => Some(u.clone()),
+                        (None, Value::Integer(a)) if f.def.kind == FieldType::File => Some(format!("/api/v1/attachments/{a}")),
                         _ => None,
                     };
-                    json!({"name": f.def.name, "label": f.def.label.get(locale), "value": display(state, caller, &f.def, v), "href": href})
+                    // A file field takes its file here: uploaded, it is the record's and the field's.
+                    let upload = (f.def.kind == FieldType::File && may_upload && !f.def.readonly)
+                        .then(|| t(locale, if v.is_null() { "file_upload" } else { "file_replace" }));
+                    json!({"name": f.def.name, "label": f.def.label.get(locale), "value": display(state, caller, &f.def, v), "href": href, "upload": upload})
                 })
                 .collect();
             json!({"title": s.title.get(locale), "fields": fields})

@@ -59,7 +59,7 @@ fn form_sections(
                     };
                     let options: Vec<Json> = f.def.options.iter().map(|o| json!({"value": o.value, "label": o.label.get(locale), "selected": vals.contains(&o.value)})).collect();
                     // A field the system sets is shown as the record has it, never as an input.
-                    let (widget, shown) = if f.def.readonly {
+                    let (widget, shown) = if !f.def.typed_in_forms() {
                         let v = record.map(|r| r.get(&f.def.name)).unwrap_or(&Value::Null);
                         ("readonly", display(state, caller, &f.def, v))
                     } else {
@@ -117,7 +117,7 @@ fn to_json(
     values: &HashMap<String, Vec<String>>,
 ) -> Map<String, Json> {
     let mut out = Map::new();
-    for f in e.visible_fields().filter(|f| !f.def.readonly) {
+    for f in e.visible_fields().filter(|f| f.def.typed_in_forms()) {
         let vals = values.get(&f.def.name).cloned().unwrap_or_default();
         let first = vals
             .first()
@@ -165,7 +165,7 @@ fn readonly_errors(
     let locale = locale_of(caller);
     e.fields
         .iter()
-        .filter(|f| f.def.readonly)
+        .filter(|f| !f.def.typed_in_forms())
         .filter(|f| {
             values.contains_key(&f.def.name) || values.contains_key(&pick_text_name(&f.def.name))
         })

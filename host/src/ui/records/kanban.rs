@@ -263,7 +263,7 @@ pub async fn kanban(
     // hold (a line of text, a number, a date, several lines, one option of a list).
     let inputs: Vec<Json> = e
         .visible_fields()
-        .filter(|f| !f.def.readonly && f.def.name != field.def.name)
+        .filter(|f| f.def.typed_in_forms() && f.def.name != field.def.name)
         .filter_map(|f| {
             let kind = match f.def.kind.info().input {
                 qingguan_core::Input::Line(html) => html,
