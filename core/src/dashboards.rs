@@ -1,11 +1,90 @@
-//! What each role's dashboard leaves out: an administrator hides sections (count tiles,
-//! customers by status, my activities, approvals waiting, each plugin widget) per role, so
-//! people see what their role uses. Kept as one setting per role (`dashboard_hidden:<role>`, a
-//! JSON list of section keys); no entry: everything shows.
+//! What each role's dashboard leaves out, and how each person arranges their own: an
+//! administrator hides sections (count tiles, customers by status, my activities, approvals
+//! waiting, pinned reports, each plugin widget) per role, so people see what their role uses
+//! (one setting per role, `dashboard_hidden:<role>`, a JSON list of section keys; no entry:
+//! everything shows); within that, each person orders the sections and puts away the ones
+//! they do not want (`dashboard_user:<id>`, an [`Arrangement`]).
 
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
 use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+
+/// The most sections one arrangement names.
+const MAX_ARRANGED: usize = 100;
+
+/// How one person arranged their dashboard: sections in their order (sections not named
+/// follow, in the usual order) and the sections they put away.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrangement {
+    /// Section keys, first shown first.
+    #[serde(default)]
+    pub order: Vec<String>,
+    /// Section keys not shown.
+    #[serde(default)]
+    pub hidden: Vec<String>,
+}
+
+impl Arrangement {
+    /// Every section of `available` (in the usual order), in this person's order.
+    pub fn ordered(&self, available: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .order
+            .iter()
+            .filter(|s| available.contains(s))
+            .cloned()
+            .collect();
+        out.dedup();
+        for s in available {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether the person put `section` away.
+    pub fn hides(&self, section: &str) -> bool {
+        self.hidden.iter().any(|h| h == section)
+    }
+
+    /// The arrangement with `section` moved one place earlier (`up`) or later among
+    /// `available`; unchanged at either end or for a section not there.
+    pub fn moved(&self, available: &[String], section: &str, up: bool) -> Arrangement {
+        let mut order = self.ordered(available);
+        if let Some(i) = order.iter().position(|s| s == section) {
+            let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+            if let Some(j) = j.filter(|j| *j < order.len()) {
+                order.swap(i, j);
+            }
+        }
+        Arrangement {
+            order,
+            hidden: self.hidden.clone(),
+        }
+    }
+
+    /// The arrangement with `section` put away (`hide`) or shown again.
+    pub fn shown(&self, section: &str, hide: bool) -> Arrangement {
+        let mut hidden: Vec<String> = self
+            .hidden
+            .iter()
+            .filter(|h| *h != section)
+            .cloned()
+            .collect();
+        if hide {
+            hidden.push(section.to_string());
+        }
+        Arrangement {
+            order: self.order.clone(),
+            hidden,
+        }
+    }
+}
+
+fn user_key(user_id: i64) -> String {
+    format!("dashboard_user:{user_id}")
+}
 
 /// The built-in sections; plugin widgets are `widget:<plugin>/<name>`.
 pub const SECTIONS: &[&str] = &[
@@ -101,9 +180,98 @@ impl Store {
     }
 }
 
+impl Store {
+    /// How user `user_id` arranged their dashboard (nothing: the usual order, all shown).
+    pub fn dashboard_arrangement(&self, user_id: i64) -> Result<Arrangement> {
+        self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+                .query_row([user_key(user_id)], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default())
+        })
+    }
+
+    /// Keeps the caller's own dashboard arrangement (each person arranges only their own);
+    /// unknown section keys and more than a hundred are refused.
+    pub fn set_dashboard_arrangement(
+        &self,
+        access: &Access,
+        arrangement: &Arrangement,
+    ) -> Result<()> {
+        let Some(user_id) = access.user_id else {
+            return Err(Error::Forbidden("a dashboard is a person's".into()));
+        };
+        for (field, keys) in [
+            ("order", &arrangement.order),
+            ("hidden", &arrangement.hidden),
+        ] {
+            if keys.len() > MAX_ARRANGED {
+                return Err(Error::field(field, Reason::TooMany { max: MAX_ARRANGED }));
+            }
+            if let Some(bad) = keys.iter().find(|s| !is_section(s)) {
+                return Err(Error::field(
+                    field,
+                    Reason::NotOption {
+                        value: bad.chars().take(200).collect(),
+                        options: SECTIONS.iter().map(|s| s.to_string()).collect(),
+                    },
+                ));
+            }
+        }
+        let text = serde_json::to_string(arrangement).unwrap_or_default();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (user_key(user_id), &text),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Forgets the caller's arrangement: the usual order, everything shown.
+    pub fn reset_dashboard_arrangement(&self, access: &Access) -> Result<()> {
+        let Some(user_id) = access.user_id else {
+            return Err(Error::Forbidden("a dashboard is a person's".into()));
+        };
+        self.write(|tx| {
+            tx.execute("DELETE FROM settings WHERE key = ?1", [user_key(user_id)])?;
+            Ok(())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_orders_and_puts_away_sections() {
+        let available: Vec<String> = ["tiles", "status_chart", "waiting", "widget:sales/funnel"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let a = Arrangement::default();
+        assert_eq!(a.ordered(&available), available);
+        let a = a
+            .moved(&available, "waiting", true)
+            .moved(&available, "waiting", true);
+        assert_eq!(
+            a.ordered(&available),
+            ["waiting", "tiles", "status_chart", "widget:sales/funnel"]
+        );
+        // At the top it stays; a section that is gone is left out; a new one comes last.
+        let top = a.moved(&available, "waiting", true);
+        assert_eq!(top.ordered(&available), a.ordered(&available));
+        let fewer = &available[..3];
+        assert_eq!(a.ordered(fewer), ["waiting", "tiles", "status_chart"]);
+        let a = a.shown("tiles", true);
+        assert!(a.hides("tiles") && !a.hides("waiting"));
+        assert!(!a.shown("tiles", false).hides("tiles"));
+        assert_eq!(a.shown("tiles", true).hidden, ["tiles"], "once");
+    }
 
     #[test]
     fn sections_are_known_or_plugin_widgets() {

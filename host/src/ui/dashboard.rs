@@ -1,7 +1,9 @@
 //! The dashboard: tiles per entity type, customers by status, my activities, approvals
-//! waiting, plugin widgets — less what an administrator hid for the reader's role
-//! (`admin/dashboards.rs`).
+//! waiting, pinned reports, plugin widgets — less what an administrator hid for the reader's
+//! role (`admin/dashboards.rs`), in the reader's own order and without what they put away
+//! (`dashboard_arrange.rs`).
 
+use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::UiCaller;
 use crate::ui::render::{base, entity_label, locale_of, page, state_label, title_of};
@@ -20,11 +22,9 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     let store = state.store().clone();
     let schema = store.schema_for(&caller.access);
     let mut ctx = base(&state, &caller, "/");
-    // What this role's dashboard leaves out.
-    let hidden = store
-        .dashboard_hidden(&caller.access.role.name)
-        .unwrap_or_default();
-    let shows = |section: &str| !hidden.iter().any(|h| h == section);
+    // What this person's dashboard shows, in their order.
+    let order = shown_sections(&state, &caller);
+    let shows = |section: &str| order.iter().any(|s| s == section);
     // Tiles for the record types of the caller's menu (the types they work on), not for every
     // type they may read: plugins' internal types (targets, ratings, …) stay off.
     let mut tiles = Vec::new();
@@ -77,10 +77,11 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
             status_chart = json!({"height": 28 * bars.len() + 20, "bars": bars});
         }
     }
-    let mut widgets = Vec::new();
+    let mut widgets = serde_json::Map::new();
     for p in state.plugins().calls().list().iter() {
         for w in &p.manifest.widgets {
-            if !shows(&format!("widget:{}/{}", p.manifest.id, w.name)) {
+            let key = format!("widget:{}/{}", p.manifest.id, w.name);
+            if !shows(&key) {
                 continue; // not asked for: the plugin is not called
             }
             let req = qingguan_runtime::HttpRequest {
@@ -99,7 +100,7 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
                 tokio::task::spawn_blocking(move || plugins.calls().http(&id, req, ctx)).await;
             if let Ok(Ok(resp)) = out {
                 if resp.status == 200 {
-                    widgets.push(json!({"title": w.title.get(locale), "html": String::from_utf8_lossy(&resp.body)}));
+                    widgets.insert(key, json!({"title": w.title.get(locale), "html": String::from_utf8_lossy(&resp.body)}));
                 }
             }
         }
@@ -162,6 +163,36 @@ pub async fn dashboard(State(state): State<AppState>, UiCaller(caller): UiCaller
     ctx.insert("my_reports".into(), json!(reports));
     ctx.insert("tiles".into(), json!(tiles));
     ctx.insert("status_chart".into(), status_chart);
-    ctx.insert("widgets".into(), json!(widgets));
+    ctx.insert("widgets".into(), Json::Object(widgets));
+    ctx.insert("order".into(), json!(order));
     page(StatusCode::OK, "dashboard.html", Json::Object(ctx))
+}
+
+/// The sections the caller's role may show (`(key, words)`, in the usual order).
+pub(crate) fn available_sections(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
+    let hidden = state
+        .store()
+        .dashboard_hidden(&caller.access.role.name)
+        .unwrap_or_default();
+    crate::ui::admin::dashboard_sections(state, caller)
+        .into_iter()
+        .filter(|(k, _)| !hidden.contains(k))
+        .collect()
+}
+
+/// The section keys the caller's dashboard shows, in their order.
+fn shown_sections(state: &AppState, caller: &Caller) -> Vec<String> {
+    let available: Vec<String> = available_sections(state, caller)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let arrangement = state
+        .store()
+        .dashboard_arrangement(caller.user.id)
+        .unwrap_or_default();
+    arrangement
+        .ordered(&available)
+        .into_iter()
+        .filter(|s| !arrangement.hides(s))
+        .collect()
 }

@@ -522,13 +522,14 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("form_expired", "The form has expired. It has been loaded again: please fill it in once more.", "表单已过期，已重新载入，请重新填写。"),
 ];
 
-/// Every string: the general catalog, the reports', the roles' and fields', and merging's own.
+/// Every string: the general catalog and the reports', the roles' and fields', and the record
+/// pages' own.
 pub fn catalog() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     CATALOG
         .iter()
         .chain(super::i18n_reports::REPORTS)
         .chain(super::i18n_roles::ROLES)
-        .chain(super::i18n_merge::MERGE)
+        .chain(super::i18n_records::RECORDS)
 }
 
 type Table = HashMap<&'static str, &'static str>;

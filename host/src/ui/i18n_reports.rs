@@ -1,4 +1,5 @@
-//! The reports pages' words, in English and Simplified Chinese (see [`super::i18n`]).
+//! The words of reports and of arranging dashboards, in English and Simplified Chinese (see
+//! [`super::i18n`]).
 
 /// `(key, en, zh-CN)`.
 pub const REPORTS: &[(&str, &str, &str)] = &[
@@ -36,4 +37,11 @@ pub const REPORTS: &[(&str, &str, &str)] = &[
     ("report_pinned_max", "At most six reports fit on a dashboard.", "首页最多固定六个报表。"),
     ("dashboard_my_reports", "My pinned reports", "我固定的报表"),
     ("move_up", "Move up", "上移"),
+    ("dashboard_arrange", "Arrange", "整理工作台"),
+    ("dashboard_arrange_help", "Your dashboard, in your order: move a section up or down, put away what you do not use. Others' dashboards do not change; what your role does not show is not listed.", "按您的顺序排列您的工作台：上移或下移各个区块，收起不用的区块。不影响其他人的工作台；您的角色不显示的区块不在此列。"),
+    ("dashboard_put_away", "Put away", "收起"),
+    ("dashboard_show_again", "Show again", "重新显示"),
+    ("dashboard_put_away_mark", "put away", "已收起"),
+    ("dashboard_reset", "Back to the usual order", "恢复默认排列"),
+    ("move_down", "Move down", "下移"),
 ];

@@ -10,9 +10,10 @@
 mod admin;
 mod charts;
 mod dashboard;
+mod dashboard_arrange;
 mod extract;
 mod i18n;
-mod i18n_merge;
+mod i18n_records;
 mod i18n_reports;
 mod i18n_roles;
 mod import_form;
@@ -40,6 +41,10 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::dashboard))
+        .route(
+            "/dashboard/arrange",
+            get(dashboard_arrange::arrange).post(dashboard_arrange::save_arrangement),
+        )
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang", post(session::language))

@@ -73,6 +73,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("reports.html", include_str!("templates/reports.html")),
             ("merge.html", include_str!("templates/merge.html")),
+            (
+                "dashboard_arrange.html",
+                include_str!("templates/dashboard_arrange.html"),
+            ),
             ("report.html", include_str!("templates/report.html")),
             (
                 "report_builder.html",
@@ -269,6 +273,7 @@ pub fn strings(locale: Locale) -> Json {
         "field_access",
         "reports",
         "move_up",
+        "dashboard_arrange",
         "scope_own",
         "scope_team",
         "scope_all",

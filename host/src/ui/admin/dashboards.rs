@@ -28,7 +28,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Every section, as (key, words).
-fn sections(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
+pub(crate) fn sections(state: &AppState, caller: &Caller) -> Vec<(String, String)> {
     let locale = locale_of(caller);
     let mut out: Vec<(String, String)> = SECTIONS
         .iter()

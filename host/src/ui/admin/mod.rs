@@ -17,6 +17,7 @@ mod workflows;
 
 pub use audit::{audit, audit_export};
 pub use builtin_plugins::install_builtin;
+pub(crate) use dashboards::sections as dashboard_sections;
 pub use dashboards::{dashboards, save_dashboards};
 pub use field_rules::{field_rules, save_field_rules};
 pub use plugin_jobs::run_job;

@@ -1,8 +1,8 @@
-//! The words of the merge page and of file fields, in English and Simplified Chinese (see
+//! The words of record pages' merging and file fields, in English and Simplified Chinese (see
 //! [`super::i18n`]).
 
 /// `(key, en, zh-CN)`.
-pub const MERGE: &[(&str, &str, &str)] = &[
+pub const RECORDS: &[(&str, &str, &str)] = &[
     ("merge", "Merge duplicates", "合并重复记录"),
     ("merge_help", "The other record is merged into this one: everything that refers to it, the activities about it and its attachments move here, its history becomes part of this record's, and it is deleted. Tick the values to take from it.", "另一条记录将合并到当前记录：所有引用它的记录、与它相关的活动和附件都会转到这里，它的历史并入本记录的历史，然后它被删除。请勾选要从它那里取用的值。"),
     ("merge_candidates", "Likely duplicates of this record", "可能与本记录重复的记录"),
