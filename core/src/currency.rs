@@ -146,34 +146,42 @@ pub fn format_amount(amount: &Decimal, code: &str) -> String {
     }
 }
 
-/// A typed amount without its currency sign or code and thousands separators, as a plain
-/// decimal text for the decimal parser: `¥1,234.50` → `1234.50`, `-US$3` → `-3`,
-/// `1,234.5 元` → `1234.5`, `USD 99` → `99`. Anything else is left for the parser to refuse.
-pub fn plain_amount(typed: &str) -> String {
+/// The signs an amount in `code` may be typed with: its code and symbol, and the usual
+/// signs of yuan and dollars for CNY and USD.
+fn signs(code: &str) -> Vec<&'static str> {
+    let Some(c) = currency(code) else {
+        return vec![];
+    };
+    let mut out = vec![c.code, c.symbol.trim_end()];
+    match c.code {
+        "CNY" => out.extend(["¥", "￥", "RMB", "元"]),
+        "USD" => out.push("$"),
+        _ => {}
+    }
+    // Longest first: `US$` before `$`.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// A typed amount in currency `code` as plain decimal text for the decimal parser, without
+/// the currency's sign or code and without thousands separators: `¥1,234.50` → `1234.50`,
+/// `-US$3` → `-3`, `1,234.5 元` → `1234.5`, `USD 99` → `99`. Only `code`'s own signs are set
+/// aside (`US$99` is not an amount in yuan), and commas only between groups of three digits
+/// (`1,5` is not fifteen): anything else is left for the parser to refuse. Without a code,
+/// only plain numbers.
+pub fn plain_amount(typed: &str, code: Option<&str>) -> String {
+    let signs = code.map(signs).unwrap_or_default();
     let mut s = typed.trim();
     let mut negative = false;
     if let Some(rest) = s.strip_prefix('-') {
         negative = true;
         s = rest.trim_start();
     }
-    let mut signs: Vec<&str> = CURRENCIES
-        .iter()
-        .flat_map(|c| [c.code, c.symbol.trim_end()])
-        .chain(["RMB", "￥", "$", "元"])
-        .collect();
-    // Longest first: `US$` before `$`.
-    signs.sort_by_key(|x| std::cmp::Reverse(x.len()));
-    for sign in &signs {
-        if let Some(rest) = s.strip_prefix(sign) {
-            s = rest.trim_start();
-            break;
-        }
+    if let Some(rest) = signs.iter().find_map(|sign| s.strip_prefix(sign)) {
+        s = rest.trim_start();
     }
-    for sign in &signs {
-        if let Some(rest) = s.strip_suffix(sign) {
-            s = rest.trim_end();
-            break;
-        }
+    if let Some(rest) = signs.iter().find_map(|sign| s.strip_suffix(sign)) {
+        s = rest.trim_end();
     }
     if !negative {
         if let Some(rest) = s.strip_prefix('-') {
@@ -181,7 +189,24 @@ pub fn plain_amount(typed: &str) -> String {
             s = rest;
         }
     }
-    let digits: String = s.chars().filter(|c| *c != ',' && *c != '，').collect();
+    let (whole, fraction) = match s.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (s, None),
+    };
+    let groups: Vec<&str> = whole.split([',', '，']).collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    let whole = if grouped {
+        groups.concat()
+    } else {
+        whole.to_string()
+    };
+    let digits = match fraction {
+        Some(f) => format!("{whole}.{f}"),
+        None => whole,
+    };
     if negative {
         format!("-{digits}")
     } else {
@@ -240,8 +265,8 @@ impl Store {
             Ok(())
         })?;
         self.forget_time_zone();
-        self.note_cache_refresh();
-        Ok(())
+        // The effective schema names the company currency in its currency fields.
+        self.refresh_schema()
     }
 }
 
@@ -262,17 +287,36 @@ mod tests {
     }
 
     #[test]
-    fn typed_amounts_lose_their_signs_and_separators() {
-        assert_eq!(plain_amount("¥1,234.50"), "1234.50");
-        assert_eq!(plain_amount("￥1，234.50"), "1234.50");
-        assert_eq!(plain_amount("-US$3"), "-3");
-        assert_eq!(plain_amount("US$-3"), "-3");
-        assert_eq!(plain_amount("1,234.5 元"), "1234.5");
-        assert_eq!(plain_amount("USD 99"), "99");
-        assert_eq!(plain_amount("12.5"), "12.5");
-        // Not an amount: left for the parser to refuse.
-        assert_eq!(plain_amount("abc"), "abc");
-        assert_eq!(plain_amount("¥ twelve"), "twelve");
+    fn typed_amounts_lose_their_own_signs_and_separators() {
+        let cny = Some("CNY");
+        assert_eq!(plain_amount("¥1,234.50", cny), "1234.50");
+        assert_eq!(plain_amount("￥1，234.50", cny), "1234.50");
+        assert_eq!(plain_amount("1,234.5 元", cny), "1234.5");
+        assert_eq!(plain_amount("RMB 1,234,567", cny), "1234567");
+        assert_eq!(plain_amount("-US$3", Some("USD")), "-3");
+        assert_eq!(plain_amount("US$-3", Some("USD")), "-3");
+        assert_eq!(plain_amount("USD 99", Some("USD")), "99");
+        assert_eq!(plain_amount("€1.50", Some("EUR")), "1.50");
+        assert_eq!(plain_amount("12.5", None), "12.5");
+        // Not an amount in that currency, or not grouped in threes: left to be refused.
+        for (typed, code) in [
+            ("US$99", cny),
+            ("€5", cny),
+            ("¥100", Some("EUR")),
+            ("¥5", None),
+            ("1,5", cny),
+            ("€1,50", Some("EUR")),
+            ("1,2,3", cny),
+            (",,,5,,,", cny),
+            ("-,5", cny),
+            ("1234,567", cny),
+        ] {
+            let plain = plain_amount(typed, code);
+            assert!(
+                plain.parse::<Decimal>().is_err(),
+                "{typed} in {code:?} read as {plain}"
+            );
+        }
     }
 
     #[test]

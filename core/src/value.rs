@@ -174,7 +174,10 @@ impl Value {
             // `12.5` or, as people write it, `12.5%`.
             FieldType::Percent => parse_decimal(t.strip_suffix('%').unwrap_or(t).trim_end(), def)?,
             // `1234.50` or, as people write money, `¥1,234.50`, `US$99`, `1,234.5 元`.
-            FieldType::Currency => parse_decimal(&crate::currency::plain_amount(t), def)?,
+            FieldType::Currency => parse_decimal(
+                &crate::currency::plain_amount(t, def.currency.as_deref()),
+                def,
+            )?,
             // The words people type in either language (a list filter, a CSV cell).
             FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
                 "true" | "1" | "on" | "yes" | "y" | "是" | "真" | "对" => Value::Bool(true),

@@ -688,7 +688,10 @@ fn appraisal_pages_accept_targets_rate_and_run_the_cycle() {
         .unwrap()
         .click()
         .unwrap();
-    tab.wait_until_navigated().unwrap();
+    // The rating form itself, not the page the click left (a navigation may not have begun
+    // when the click returns on a loaded machine).
+    tab.wait_for_element("form[action=rate] select[name^=score_]")
+        .unwrap();
     tab.evaluate("document.querySelector('select[name^=score_]').removeAttribute('required'); document.querySelector('form[action=rate]').submit()", false).unwrap();
     tab.wait_until_navigated().unwrap();
     wait_text(&tab, "rate every item");

@@ -438,7 +438,16 @@ fn a_currency_amount_is_exact_in_its_fields_or_the_companys_currency() {
     let mut c = customer("Beta");
     c["deal_value"] = json!("0.25");
     let b = admin.create("customer", c);
-    for bad in [json!("1.005"), json!("twelve"), json!("¥1,2a"), json!(true)] {
+    // Not an amount in yuan: too many places, words, a dollar sign, a European comma.
+    for bad in [
+        json!("1.005"),
+        json!("twelve"),
+        json!("¥1,2a"),
+        json!(true),
+        json!("US$99"),
+        json!("1,5"),
+        json!("1,2,3"),
+    ] {
         let mut c = customer("Gamma");
         c["deal_value"] = bad.clone();
         let r = admin.post("/api/v1/records/customer", &c);

@@ -417,3 +417,120 @@ fn a_duplicate_is_merged_from_the_records_page_in_either_language() {
         403
     );
 }
+
+#[test]
+fn a_merge_keeps_plugins_rules_unique_fields_and_self_references() {
+    use crate::finance::{account, act, all_time_tb, rec, setup};
+    // Finance: a posted journal entry's lines never change — not by merging a draft into it.
+    let (s, admin, fin) = setup();
+    let (cash, expense) = (account(&fin, "1001"), account(&fin, "6602"));
+    let posted = fin.create(
+        "journal_entry",
+        json!({"posted_on": "2026-10-20", "memo": "p"}),
+    );
+    for (a, d, c) in [(&expense, "30", "0"), (&cash, "0", "30")] {
+        fin.create(
+            "journal_line",
+            json!({"entry": posted["id"], "account": a, "debit": d, "credit": c}),
+        );
+    }
+    assert!(act(&fin, "journal_entry", &posted["id"], "post", json!({})).status < 300);
+    let draft = fin.create(
+        "journal_entry",
+        json!({"posted_on": "2026-10-21", "memo": "d"}),
+    );
+    fin.create(
+        "journal_line",
+        json!({"entry": draft["id"], "account": expense, "debit": "7"}),
+    );
+    let before = all_time_tb(&fin);
+    let version = |e: &str, id: &Value| fin.get(&rec(&format!("{e}/{id}"))).body["version"].clone();
+    let r = fin.post(
+        &rec(&format!("journal_entry/{}/merge", posted["id"])),
+        &json!({"version": version("journal_entry", &posted["id"]), "from": draft["id"],
+                "from_version": version("journal_entry", &draft["id"]), "take": []}),
+    );
+    assert!((400..500).contains(&r.status), "{}", r.text);
+    assert_eq!(all_time_tb(&fin), before, "the books are as they were");
+    assert_eq!(
+        fin.get(&rec(&format!("journal_entry/{}", draft["id"])))
+            .status,
+        200
+    );
+
+    // A unique reference elsewhere: a clear 409 naming the record, nothing moved.
+    let r = admin.post(
+        "/api/v1/entities/contact/fields",
+        &json!({"name": "primary_of", "type": "reference", "target": "customer", "unique": true,
+                "label": {"en": "Primary contact of", "zh-CN": "主联系人"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let kept = admin.create("customer", customer("Kept Co"))["id"]
+        .as_i64()
+        .unwrap();
+    let dup = admin.create("customer", customer("Kept Co Ltd"))["id"]
+        .as_i64()
+        .unwrap();
+    admin.create(
+        "contact",
+        json!({"name": "A", "customer": kept, "primary_of": kept}),
+    );
+    let b = admin.create(
+        "contact",
+        json!({"name": "B", "customer": dup, "primary_of": dup}),
+    );
+    let r = admin.post(
+        &format!("/api/v1/records/customer/{kept}/merge"),
+        &json!({"version": 1, "from": dup, "from_version": 1}),
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(
+        admin
+            .get(&format!("/api/v1/records/contact/{}", b["id"]))
+            .body["primary_of"],
+        dup
+    );
+
+    // A duplicate that is its own parent, and a record whose parent is the duplicate.
+    let r = admin.post(
+        "/api/v1/entities/customer/fields",
+        &json!({"name": "parent", "type": "reference", "target": "customer",
+                "label": {"en": "Parent", "zh-CN": "上级"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let top = admin.create("customer", customer("Top"))["id"]
+        .as_i64()
+        .unwrap();
+    let twin = admin.create("customer", customer("Top Ltd"))["id"]
+        .as_i64()
+        .unwrap();
+    let path = |id: i64| format!("/api/v1/records/customer/{id}");
+    assert_eq!(
+        admin
+            .patch_v(&path(twin), 1, &json!({"parent": twin}))
+            .status,
+        200
+    );
+    assert_eq!(
+        admin
+            .patch_v(&path(top), 1, &json!({"parent": twin}))
+            .status,
+        200
+    );
+    let r = admin.post(
+        &format!("{}/merge", path(top)),
+        &json!({"version": 2, "from": twin, "from_version": 2, "take": []}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["record"]["parent"],
+        Value::Null,
+        "not its own parent"
+    );
+
+    // The record that stays is a new version even when no value changed: a stale delete fails.
+    let v = r.body["record"]["version"].as_i64().unwrap();
+    assert_eq!(v, 4, "{}", r.text);
+    assert_eq!(admin.delete_v(&path(top), 3).status, 409);
+    drop(s);
+}

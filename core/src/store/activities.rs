@@ -199,29 +199,190 @@ impl Store {
             .collect())
     }
 
-    /// A record's timeline for the caller: the activities about it and its history, newest
-    /// first (at most 200 activities).
-    pub fn timeline(&self, access: &Access, entity: &str, id: i64) -> Result<Vec<TimelineItem>> {
+    /// A page of a record's timeline for the caller, newest first: at most `limit` (1–200) of
+    /// the activities about it and its history entries together, older than the cursor
+    /// `before` (from the previous page's `next`). Each stream is paged by its own ids, which
+    /// grow as time goes on, so no entry is shown twice or skipped.
+    pub fn timeline_page(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<TimelinePage> {
+        let limit = limit.clamp(1, MAX_TIMELINE_PAGE);
+        let cursor = match before {
+            Some(text) => TimelineCursor::parse(text)
+                .ok_or_else(|| Error::bad_param("before", Reason::BadCursor))?,
+            None => TimelineCursor::default(),
+        };
         self.get(access, entity, id)?;
-        let mut items: Vec<TimelineItem> = self
-            .history(access, entity, id)?
-            .into_iter()
-            .map(|entry| TimelineItem::Change {
-                at: entry.at.clone(),
-                entry,
-            })
-            .collect();
-        let schema = self.schema_for(access);
-        if let Some(e) = schema.entity(ACTIVITY) {
-            for r in self.activities_about(access, entity, id, 200)? {
-                items.push(TimelineItem::Activity {
-                    at: crate::db::time_text(r.created_at),
-                    record: r.to_json(e),
-                });
+        let changes = match cursor.history {
+            Some(0) => None,
+            h => Some(self.history_rows(access, entity, id, Some(limit), h)?),
+        };
+        let activities = match cursor.activity {
+            Some(0) => vec![],
+            _ if entity == ACTIVITY => vec![],
+            a => self.activities_before(access, entity, id, limit, a)?,
+        };
+        let mut items: Vec<(TimelineItem, Stream)> = Vec::new();
+        if let Some(page) = &changes {
+            for entry in &page.entries {
+                items.push((
+                    TimelineItem::Change {
+                        at: entry.at.clone(),
+                        entry: entry.clone(),
+                    },
+                    Stream::History(entry.id),
+                ));
             }
         }
-        items.sort_by(|a, b| b.at().cmp(a.at()));
-        Ok(items)
+        let schema = self.schema_for(access);
+        if let Some(e) = schema.entity(ACTIVITY) {
+            for r in &activities {
+                items.push((
+                    TimelineItem::Activity {
+                        at: crate::db::time_text(r.created_at),
+                        record: r.to_json(e),
+                    },
+                    Stream::Activity(r.id),
+                ));
+            }
+        }
+        items.sort_by(|a, b| b.0.at().cmp(a.0.at()));
+        items.truncate(limit);
+        let shown = |want: fn(&Stream) -> Option<i64>| -> Vec<i64> {
+            items.iter().filter_map(|i| want(&i.1)).collect()
+        };
+        let shown_history = shown(|s| match s {
+            Stream::History(h) => Some(*h),
+            Stream::Activity(_) => None,
+        });
+        let shown_activities = shown(|s| match s {
+            Stream::Activity(a) => Some(*a),
+            Stream::History(_) => None,
+        });
+        // Where each stream goes on: after the last of it read when all of it read was
+        // shown (0 once it had nothing more), else after its oldest entry shown, else where
+        // it was.
+        let next_history = match &changes {
+            None => Some(0),
+            Some(p) if shown_history.len() == p.entries.len() => {
+                if p.read < limit {
+                    Some(0)
+                } else {
+                    p.oldest
+                }
+            }
+            Some(_) => shown_history.iter().min().copied().or(cursor.history),
+        };
+        let activities_done = cursor.activity == Some(0)
+            || entity == ACTIVITY
+            || !access.role.permission(ACTIVITY).read;
+        let next_activity = if activities_done {
+            Some(0)
+        } else if shown_activities.len() == activities.len() {
+            if activities.len() < limit {
+                Some(0)
+            } else {
+                activities.iter().map(|r| r.id).min()
+            }
+        } else {
+            shown_activities.iter().min().copied().or(cursor.activity)
+        };
+        let next = TimelineCursor {
+            history: next_history,
+            activity: next_activity,
+        };
+        Ok(TimelinePage {
+            items: items.into_iter().map(|(i, _)| i).collect(),
+            next: (next.history != Some(0) || next.activity != Some(0)).then(|| next.to_string()),
+        })
+    }
+
+    /// The activities about a record the caller may read with ids below `before`, newest
+    /// first (at most `limit`).
+    fn activities_before(
+        &self,
+        access: &Access,
+        entity: &str,
+        id: i64,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<Record>> {
+        if !access.role.permission(ACTIVITY).read {
+            return Ok(vec![]);
+        }
+        let (id_text, limit_text) = (id.to_string(), limit.to_string());
+        let before_text = before.unwrap_or(i64::MAX).to_string();
+        let q = ListQuery::from_pairs([
+            ("about_entity", entity),
+            ("about_id", id_text.as_str()),
+            ("id[lt]", before_text.as_str()),
+            ("sort", "-id"),
+            ("limit", limit_text.as_str()),
+        ])?;
+        let schema = self.schema();
+        let Some(e) = schema.entity(ACTIVITY) else {
+            return Ok(vec![]);
+        };
+        Ok(self
+            .list(&Access::system(), ACTIVITY, &q)?
+            .items
+            .into_iter()
+            .map(|r| super::field_rules::redact(access, e, r))
+            .collect())
+    }
+}
+
+/// The most timeline entries one page holds.
+pub const MAX_TIMELINE_PAGE: usize = 200;
+
+/// One page of a timeline, and the cursor of the next (none: nothing older).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelinePage {
+    pub items: Vec<TimelineItem>,
+    pub next: Option<String>,
+}
+
+/// Which stream a timeline entry came from, with its id there.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    History(i64),
+    Activity(i64),
+}
+
+/// Where a timeline goes on: below which history row and which activity (`None`: from the
+/// newest; `Some(0)`: nothing older). Written `h<id>.a<id>`, an empty side for `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct TimelineCursor {
+    history: Option<i64>,
+    activity: Option<i64>,
+}
+
+impl TimelineCursor {
+    fn parse(text: &str) -> Option<TimelineCursor> {
+        let (h, a) = text.split_once('.')?;
+        let side = |s: &str, tag: char| -> Option<Option<i64>> {
+            let rest = s.strip_prefix(tag)?;
+            if rest.is_empty() {
+                return Some(None);
+            }
+            rest.parse::<i64>().ok().filter(|n| *n >= 0).map(Some)
+        };
+        Some(TimelineCursor {
+            history: side(h, 'h')?,
+            activity: side(a, 'a')?,
+        })
+    }
+}
+
+impl std::fmt::Display for TimelineCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        write!(f, "h{}.a{}", side(self.history), side(self.activity))
     }
 }
 

@@ -1,21 +1,19 @@
-//! Merging a duplicate into the record that stays: every reference to the duplicate, the
-//! activities about it and its attachments move to the record that stays, the values chosen
-//! from the duplicate are copied over (through the ordinary update, so validation, field
-//! rules, hooks and workflows apply), the duplicate is deleted, and the record that stays
-//! shows the duplicate's history as part of its own. All of it commits, or none of it.
+//! Merging a duplicate into the record that stays: every reference to the duplicate and the
+//! activities about it move to the record that stays (each an ordinary update, which plugins'
+//! hooks may refuse), its attachments move, the values chosen from the duplicate are copied
+//! over (an ordinary update as the caller, so field rules, hooks and workflows apply), the
+//! duplicate is deleted, and the record that stays shows the duplicate's history as part of
+//! its own. All of it commits, or none of it.
 
 use super::activities::ACTIVITY;
 use super::field_rules::redact;
 use super::integrity::read_only;
 use super::records::{entity_for, load, write_history};
-use super::rows::write_search;
 use super::scope::in_scope;
 use super::Store;
-use crate::db::{self, ddl, sql};
-use crate::hooks::{WriteEvent, WriteOp};
+use crate::db::{self, ddl};
 use crate::record::Record;
 use crate::schema::Entity;
-use crate::value::Value;
 use crate::{Access, Error, FieldRule, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
@@ -53,9 +51,6 @@ pub struct MergeOutcome {
     /// The duplicate's attachments, now the record's.
     pub attachments: usize,
 }
-
-/// One record whose reference moved: its type, id and the record as it was.
-type Moved = (Entity, Record);
 
 impl Store {
     /// Merges record `req.from` of `entity` into record `keep`. Needs update and delete
@@ -100,49 +95,53 @@ impl Store {
             }
         }
         let patch = merge_patch(access, &e, &kept, &dup, req.take.as_deref())?;
-        let hooks = self.hooks();
-        let mut moved: Vec<Moved> = Vec::new();
+        // References move as the system moves them — in every record that refers to the
+        // duplicate, whoever's it is — yet through the ordinary update, so that plugins' hooks
+        // may refuse (a posted document), unique fields hold and the history says who.
+        let mover = Access {
+            user_id: access.user_id,
+            team: access.team.clone(),
+            role: Access::system().role,
+            locale: access.locale,
+        };
         let outcome = self.atomically(|| {
-            let mut counts = BTreeMap::new();
-            let (activities, attachments) = self.write(|tx| {
-                // Checked again under the writer: a change since the caller looked wins.
-                let now = load(tx, &e, keep)?.map(|r| r.version).unwrap_or(-1);
-                if now != req.version {
-                    return Err(Error::StaleVersion {
-                        expected: req.version,
-                        current: now,
-                    });
+            self.begin_write()?;
+            // Checked again under the writer: a change since the caller looked wins.
+            let version_of = |id: i64| -> Result<i64> {
+                self.read(|c| load(c, &e, id))?
+                    .map(|r| r.version)
+                    .ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+            };
+            let now = version_of(keep)?;
+            if now != req.version {
+                return Err(Error::StaleVersion {
+                    expected: req.version,
+                    current: now,
+                });
+            }
+            let mut moved = BTreeMap::new();
+            for (other, field) in schema.references_to(entity) {
+                let n =
+                    self.repoint(&mover, other, field.name(), None, (entity, req.from, keep))?;
+                // Counted for the caller only where they may read the type.
+                if n > 0 && access.permission(&other.name).read {
+                    *moved
+                        .entry(format!("{}.{}", other.name, field.name()))
+                        .or_insert(0) += n;
                 }
-                for (other, field) in schema.references_to(entity) {
-                    let n = repoint(
-                        self,
-                        tx,
-                        access,
-                        other,
-                        field.name(),
-                        None,
-                        (entity, req.from, keep),
-                    )?;
-                    if !n.is_empty() {
-                        counts.insert(format!("{}.{}", other.name, field.name()), n.len());
-                        moved.extend(n.into_iter().map(|r| (other.clone(), r)));
-                    }
-                }
-                let mut activities = 0;
-                if let Some(a) = schema.entity(ACTIVITY) {
-                    let n = repoint(
-                        self,
-                        tx,
-                        access,
-                        a,
-                        "about_id",
-                        Some(entity),
-                        (entity, req.from, keep),
-                    )?;
-                    activities = n.len();
-                    moved.extend(n.into_iter().map(|r| (a.clone(), r)));
-                }
-                let attachments = tx.execute(
+            }
+            let activities = match schema.entity(ACTIVITY) {
+                Some(a) => self.repoint(
+                    &mover,
+                    a,
+                    "about_id",
+                    Some(entity),
+                    (entity, req.from, keep),
+                )?,
+                None => 0,
+            };
+            let attachments = self.write(|tx| {
+                let n = tx.execute(
                     "UPDATE attachments SET record_id = ?3 WHERE entity = ?1 AND record_id = ?2",
                     (entity, req.from, keep),
                 )?;
@@ -151,19 +150,22 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     (entity, req.from, keep, access.user_id, db::now_text()),
                 )?;
-                Ok((activities, attachments))
+                Ok(n)
             })?;
-            self.delete_as(access, entity, req.from, req.from_version, "merge")?;
-            // A self-reference may have moved the record that stays (its parent was the
-            // duplicate): the update applies to its version now.
-            let version = self
-                .read(|c| load(c, &e, keep))?
-                .map(|r| r.version)
-                .ok_or_else(|| Error::NotFound(format!("no {entity} with id {keep}")))?;
+            // A reference of the duplicate to itself was emptied above: a new version of it.
+            self.delete_as(access, entity, req.from, version_of(req.from)?, "merge")?;
             if !patch.is_empty() {
-                self.update_as(access, entity, keep, version, &patch, "merge")?;
+                self.update_as(access, entity, keep, version_of(keep)?, &patch, "merge")?;
             }
+            // The record that stays changed even when no value did: a new version, so that a
+            // stale edit or delete of it is refused, with the merge in its history.
             let record = self.write(|tx| {
+                tx.prepare_cached(&format!(
+                    "UPDATE {} SET version = version + 1, updated_by = ?1, updated_at = ?2
+                     WHERE id = ?3",
+                    ddl::table(entity)
+                ))?
+                .execute((access.user_id, db::now_text(), keep))?;
                 let record = load(tx, &e, keep)?
                     .ok_or_else(|| Error::Database("merged record vanished".into()))?;
                 let marker: BTreeMap<String, [Json; 2]> = [(
@@ -180,33 +182,62 @@ impl Store {
                     access.user_id,
                     &marker,
                 )?;
+                self.enqueue_webhooks(tx, &e, "updated", &record, Some(&marker))?;
                 Ok(record)
             })?;
             Ok(MergeOutcome {
                 record,
-                moved: counts,
+                moved,
                 activities,
                 attachments,
             })
         })?;
-        // Plugins see each moved reference as the update it is.
-        for (other, before) in &moved {
-            if let Ok(Some(after)) = self.read(|c| load(c, other, before.id)) {
-                let event = WriteEvent {
-                    op: WriteOp::Update,
-                    entity: &other.name,
-                    before: Some(before),
-                    user_id: access.user_id,
-                    locale: access.locale,
-                    via: access.plugin(),
-                };
-                hooks.after_write(&event, &after);
-            }
-        }
         Ok(MergeOutcome {
             record: redact(access, &e, outcome.record),
             ..outcome
         })
+    }
+
+    /// Points every record of `other` whose `field` holds `from` (and, for activities, whose
+    /// `about_entity` is `about`) at `to` instead, each through the ordinary update as `mover`
+    /// (history action `merge`). `(merged, from, to)`: the merged type, the duplicate and the
+    /// record that stays; a reference that would point a record at itself — the record that
+    /// stays at the duplicate, or the duplicate at itself — is emptied instead. Returns how
+    /// many records moved.
+    fn repoint(
+        &self,
+        mover: &Access,
+        other: &Entity,
+        field: &str,
+        about: Option<&str>,
+        (merged, from, to): (&str, i64, i64),
+    ) -> Result<usize> {
+        let table = ddl::table(&other.name);
+        let column = ddl::column(field);
+        let ids: Vec<(i64, i64)> = self.read(|c| {
+            Ok(match about {
+                Some(about) => c
+                    .prepare_cached(&format!(
+                        "SELECT id, version FROM {table} WHERE {column} = ?1 AND {} = ?2",
+                        ddl::column("about_entity")
+                    ))?
+                    .query_map((from, about), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+                None => c
+                    .prepare_cached(&format!(
+                        "SELECT id, version FROM {table} WHERE {column} = ?1"
+                    ))?
+                    .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?,
+            })
+        })?;
+        for (id, version) in &ids {
+            let itself = about.is_none() && other.name == merged && (*id == to || *id == from);
+            let value = if itself { Json::Null } else { json!(to) };
+            let patch: Map<String, Json> = [(field.to_string(), value)].into_iter().collect();
+            self.update_as(mover, &other.name, *id, *version, &patch, "merge")?;
+        }
+        Ok(ids.len())
     }
 
     /// The record a merged record was merged into, following later merges (none when `id`
@@ -312,80 +343,4 @@ fn merge_patch(
     } else {
         Err(Error::validation(errors))
     }
-}
-
-/// Points every record of `other` whose `field` holds `from` (and, for activities, whose
-/// `about_entity` is `about`) at `to` instead: a new version each, with its history row, its
-/// search entry and its webhooks. `(merged, from, to)`: the merged type, the duplicate and the
-/// record that stays; a record that would come to refer to itself refers to nothing instead.
-/// Returns the records as they were.
-fn repoint(
-    store: &Store,
-    tx: &Connection,
-    access: &Access,
-    other: &Entity,
-    field: &str,
-    about: Option<&str>,
-    (merged, from, to): (&str, i64, i64),
-) -> Result<Vec<Record>> {
-    let Some(f) = other.field(field) else {
-        return Ok(vec![]);
-    };
-    let table = ddl::table(&other.name);
-    let column = ddl::column(field);
-    let ids: Vec<i64> = match about {
-        Some(about) => tx
-            .prepare_cached(&format!(
-                "SELECT id FROM {table} WHERE {column} = ?1 AND {} = ?2",
-                ddl::column("about_entity")
-            ))?
-            .query_map((from, about), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?,
-        None => tx
-            .prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?
-            .query_map([from], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?,
-    };
-    let mut before = Vec::with_capacity(ids.len());
-    for id in ids {
-        let Some(current) = load(tx, other, id)? else {
-            continue;
-        };
-        let itself = about.is_none() && other.name == merged && id == to;
-        let value = match (itself, about) {
-            (true, _) => Value::Null,
-            (false, Some(_)) => Value::Integer(to),
-            (false, None) => Value::Ref(to),
-        };
-        tx.prepare_cached(&format!(
-            "UPDATE {table} SET {column} = ?1, version = version + 1, updated_by = ?2,
-             updated_at = ?3 WHERE id = ?4"
-        ))?
-        .execute((
-            sql::to_sql(&f.def, &value),
-            access.user_id,
-            db::now_text(),
-            id,
-        ))?;
-        let changes: BTreeMap<String, [Json; 2]> = [(
-            field.to_string(),
-            [current.get(field).to_json(), value.to_json()],
-        )]
-        .into();
-        write_history(
-            tx,
-            &other.name,
-            id,
-            current.version + 1,
-            "merge",
-            access.user_id,
-            &changes,
-        )?;
-        let after =
-            load(tx, other, id)?.ok_or_else(|| Error::Database("moved record vanished".into()))?;
-        write_search(tx, other, id, Some(&after.values), false)?;
-        store.enqueue_webhooks(tx, other, "updated", &after, Some(&changes))?;
-        before.push(current);
-    }
-    Ok(before)
 }

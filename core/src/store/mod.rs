@@ -30,7 +30,7 @@ mod storage;
 #[cfg(test)]
 pub(crate) mod tests;
 mod workflows;
-pub use activities::TimelineItem;
+pub use activities::{TimelineItem, TimelinePage, MAX_TIMELINE_PAGE};
 pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};

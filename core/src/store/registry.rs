@@ -109,6 +109,27 @@ pub(super) fn load(conn: &Connection) -> Result<Schema> {
                 .transpose()?,
         });
     }
+    // A currency field without a currency of its own is in the company's: the effective
+    // schema says which, so that amounts are read and shown in it.
+    let company: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let company = company
+        .as_deref()
+        .and_then(crate::currency::currency)
+        .map_or(crate::currency::DEFAULT_CURRENCY, |c| c.code);
+    let in_company = |def: &mut FieldDef| {
+        if def.kind == FieldType::Currency && def.currency.is_none() {
+            def.currency = Some(company.to_string());
+        }
+    };
+    for e in &mut entities {
+        e.def.fields.iter_mut().for_each(in_company);
+    }
+    for f in &mut fields {
+        in_company(&mut f.def);
+    }
     Ok(Schema::assemble(entities, fields))
 }
 
@@ -380,6 +401,7 @@ impl Store {
                 tx.execute("DELETE FROM schema_entities WHERE name = ?1", [name])?;
                 tx.execute("DELETE FROM history WHERE entity = ?1", [name])?;
                 tx.execute("DELETE FROM attachments WHERE entity = ?1", [name])?;
+                tx.execute("DELETE FROM merges WHERE entity = ?1", [name])?;
             }
             Ok(())
         })?;

@@ -270,22 +270,45 @@ pub async fn bulk(
     Ok(Json(json!(report)))
 }
 
-/// A record's timeline, newest first: the activities about it (notes, calls, visits, meetings,
-/// to-dos — the built-in `activity` type, with `about_entity` and `about_id`) that the caller
-/// may read, and its history (changes, approval requests and decisions).
+/// A record's timeline, newest first, a page at a time: the activities about it (notes, calls,
+/// visits, meetings, to-dos — the built-in `activity` type, with `about_entity` and
+/// `about_id`) that the caller may read, and its history (changes, approval requests and
+/// decisions, and the history of records merged into it). `limit` 1–200 (50 unless given);
+/// `before`: the previous page's `next`.
 #[utoipa::path(get, path = "/records/{entity}/{id}/timeline", tag = "records", security(("bearer" = [])),
-    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id")),
-    responses((status = 200, description = "{\"items\": [{kind: activity|change, at, record|entry}]}", body = Value),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("entity" = String, Path, description = "Entity type name"), ("id" = i64, Path, description = "Record id"),
+        ("limit" = Option<usize>, Query, description = "Entries per page (1–200, default 50)"),
+        ("before" = Option<String>, Query, description = "The previous page's `next`")),
+    responses((status = 200, description = "{\"items\": [{kind: activity|change, at, record|entry}], \"next\": cursor|null}", body = Value),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((entity, id)): ApiPath<(String, i64)>,
+    q: Result<axum::extract::Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
-    let items = state
-        .blocking(move |s| s.timeline(&caller.access, &entity, id))
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::bad_request("limit", e.body_text()))?;
+    let page = state
+        .blocking(move |s| {
+            s.timeline_page(
+                &caller.access,
+                &entity,
+                id,
+                q.limit.unwrap_or(50),
+                q.before.as_deref(),
+            )
+        })
         .await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(json!(page)))
+}
+
+/// A timeline page's size and where it starts.
+#[derive(Debug, serde::Deserialize)]
+pub struct TimelineQuery {
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    before: Option<String>,
 }
 
 /// Likely duplicates of a record about to be created (or, with `?except=id`, changed): records

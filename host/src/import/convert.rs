@@ -130,7 +130,7 @@ impl<'a> Converter<'a> {
             }),
             FieldType::Currency => Json::String(match cell {
                 Cell::Number(n) => number_text(*n),
-                _ => qingguan_core::currency::plain_amount(t),
+                _ => qingguan_core::currency::plain_amount(t, f.def.currency.as_deref()),
             }),
             FieldType::Boolean => match cell {
                 Cell::Bool(b) => Json::Bool(*b),

@@ -20,5 +20,6 @@ pub const RECORDS: &[(&str, &str, &str)] = &[
     ("merged_from", "merged record", "合并的记录"),
     ("merged_action", "merged", "合并"),
     ("file_upload", "Upload", "上传"),
+    ("timeline_older", "Older entries", "更早的记录"),
     ("file_replace", "Replace", "更换"),
 ];

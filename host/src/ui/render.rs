@@ -273,6 +273,7 @@ pub fn strings(locale: Locale) -> Json {
         "field_access",
         "reports",
         "move_up",
+        "timeline_older",
         "dashboard_arrange",
         "scope_own",
         "scope_team",

@@ -1,16 +1,16 @@
 //! One record: sections, related records, history, plugin actions, and deleting it.
 
 use super::owner::{owner_json, owner_picker};
-use super::{cell, column_label, entity_or_page};
+use super::{cell, entity_or_page};
 use crate::caller::Caller;
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
 use crate::ui::refusal::refusal_text;
 use crate::ui::render::{
-    base, core_error, display, local_time, local_time_text, locale_of, message, page, t, title_of,
+    base, core_error, display, local_time, locale_of, message, page, t, title_of,
 };
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::{Entity, FieldType, ListQuery, Schema, Value};
@@ -22,8 +22,23 @@ pub async fn detail(
     State(state): State<AppState>,
     UiCaller(caller): UiCaller,
     Path((entity, id)): Path<(String, i64)>,
+    Query(q): Query<DetailQuery>,
 ) -> Response {
-    detail_page(&state, &caller, &entity, id, Notice::default())
+    detail_page_at(
+        &state,
+        &caller,
+        &entity,
+        id,
+        Notice::default(),
+        q.before.as_deref(),
+    )
+}
+
+/// Where the record page's timeline starts (older entries).
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    #[serde(default)]
+    before: Option<String>,
 }
 
 /// What a record page says after a refused change: a sentence above it, a reason beside the
@@ -93,6 +108,18 @@ pub(super) fn detail_page(
     entity: &str,
     id: i64,
     notice: Notice,
+) -> Response {
+    detail_page_at(state, caller, entity, id, notice, None)
+}
+
+/// The record's page with its timeline from `before` (a cursor of the timeline's pages).
+fn detail_page_at(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    id: i64,
+    notice: Notice,
+    before: Option<&str>,
 ) -> Response {
     let e = match entity_or_page(state, caller, entity) {
         Ok(e) => e,
@@ -176,37 +203,7 @@ pub(super) fn detail_page(
             related.push(json!({"entity": other.name, "field": field.name(), "label": format!("{} · {}", other.label.get(locale), field.def.label.get(locale)), "items": items, "count": items.len(), "more": p.next_cursor.is_some()}));
         }
     }
-    let history: Vec<Json> = store
-        .history(&caller.access, entity, id)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .map(|h| {
-            let changes: Vec<Json> = h
-                .changes
-                .iter()
-                .map(|(k, [old, new])| {
-                    let label = match k.as_str() { "attachment" => t(locale, "attachment_file"), "merged_from" => t(locale, "merged_from"), _ => column_label(&e, locale, k) };
-                    let show = |v: &Json| -> String {
-                        match (e.field(k), v) {
-                            (_, Json::Null) => String::new(),
-                            (Some(f), v) => Value::from_json(&f.def, v).map(|val| display(state, caller, &f.def, &val)).unwrap_or_else(|_| v.to_string()),
-                            (None, v) if k == "merged_from" => format!("#{} {}", v["id"], v["title"].as_str().unwrap_or_default()),
-                            (None, v) if k == "owner" => v.as_i64().map(|o| title_of(state, caller, "user", o)).unwrap_or_default(),
-                            (None, v) => v.to_string(),
-                        }
-                    };
-                    json!({"label": label, "old": show(old), "new": show(new)})
-                })
-                .collect();
-            let who = h.user_id.map(|u| title_of(state, caller, "user", u)).unwrap_or_else(|| t(locale, "system"));
-            let sort_at = chrono::DateTime::parse_from_rfc3339(&h.at).map(|d| d.with_timezone(&chrono::Utc).to_rfc3339()).unwrap_or_else(|_| h.at.clone());
-            let action = t(locale, match h.action.as_str() { "create" => "created", "update" => "updated", "import" => "imported", "approval_requested" => "approval_requested", "approved" => "approved", "rejected" => "rejected", "attach" => "attached", "detach" => "detached", "merge" | "merged" => "merged_action", _ => "deleted" });
-            // An entry the record merged into this one wrote says whose it was.
-            let action = match h.merged_from { Some(m) => format!("{action} · #{m}"), None => action };
-            json!({"sort_at": sort_at, "at": local_time_text(state, caller, &h.at), "action": action, "user": who, "changes": changes})
-        })
-        .collect();
+    let (history, timeline_next) = super::timeline::entries(state, caller, &e, id, before);
     let perm = caller.access.permission(entity);
     let actions: Vec<Json> = if perm.update {
         state
@@ -236,19 +233,11 @@ pub(super) fn detail_page(
     ctx.insert("title".into(), json!(r.title(&e)));
     ctx.insert("sections".into(), json!(sections));
     ctx.insert("related".into(), json!(related));
-    // One timeline: the record's changes and the activities about it, newest first.
-    let activities = super::activities::card(state, caller, &e, id);
-    let mut timeline: Vec<Json> = history;
-    if let Some(items) = activities.as_ref().and_then(|a| a["items"].as_array()) {
-        timeline.extend(items.iter().cloned());
-    }
-    timeline.sort_by(|a, b| {
-        b["sort_at"]
-            .as_str()
-            .unwrap_or("")
-            .cmp(a["sort_at"].as_str().unwrap_or(""))
-    });
-    ctx.insert("history".into(), json!(timeline));
+    // One timeline: the record's changes and the activities about it, newest first, a page
+    // at a time.
+    let activities = super::activities::card(state, caller, &e);
+    ctx.insert("history".into(), json!(history));
+    ctx.insert("timeline_next".into(), json!(timeline_next));
     ctx.insert("activities".into(), json!(activities));
     ctx.insert(
         "attachments".into(),

@@ -134,8 +134,12 @@ fn table(
     let headers = columns.iter().map(|c| column_label(e, locale, c)).collect();
     let numeric = |c: &str| {
         c == "id"
-            || e.field(c)
-                .is_some_and(|f| matches!(f.def.kind, FieldType::Integer | FieldType::Decimal))
+            || e.field(c).is_some_and(|f| {
+                matches!(
+                    f.def.kind,
+                    FieldType::Integer | FieldType::Decimal | FieldType::Currency
+                )
+            })
     };
     let mut rows = Vec::new();
     loop {
@@ -144,7 +148,11 @@ fn table(
             let row = columns
                 .iter()
                 .map(|c| {
-                    let text = cell(state, caller, e, r, c);
+                    // Amounts go out as plain numbers (a spreadsheet sums them), not as money.
+                    let text = match e.field(c) {
+                        Some(f) if f.def.kind == FieldType::Currency => r.get(c).to_text(),
+                        _ => cell(state, caller, e, r, c),
+                    };
                     match text.replace(',', "").parse::<f64>() {
                         Ok(n) if numeric(c) && !text.is_empty() => Cell::Number(n, text),
                         _ => Cell::Text(text),

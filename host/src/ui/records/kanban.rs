@@ -16,13 +16,13 @@ use qingguan_core::{AggregateQuery, Entity, Field, FieldType, ListQuery, Locale,
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 
-/// The field a board totals: the first decimal field among the list columns.
+/// The field a board totals: the first decimal or currency field among the list columns.
 fn money_field(e: &Entity) -> Option<&Field> {
     e.layout
         .list_columns
         .iter()
         .filter_map(|c| e.field(c))
-        .find(|f| f.def.kind == FieldType::Decimal)
+        .find(|f| matches!(f.def.kind, FieldType::Decimal | FieldType::Currency))
 }
 
 /// Count and total (as the store sums it: decimal text) per option value, over every record

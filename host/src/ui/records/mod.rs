@@ -22,6 +22,7 @@ mod list;
 mod merge;
 mod owner;
 mod picker;
+mod timeline;
 mod views;
 mod workflow;
 mod workflow_panel;
