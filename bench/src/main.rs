@@ -22,6 +22,7 @@ mod plugins;
 mod report;
 mod reports;
 mod sdk;
+mod timeline;
 mod workflow;
 mod wrk;
 
@@ -103,6 +104,9 @@ fn main() -> anyhow::Result<()> {
             query(&server, size, &mut report)?;
             reports::reports(&server, size, &mut report)?;
             ui(&server, &token, size, &mut report)?;
+            if i == 0 {
+                timeline::timeline(&server, &mut report)?;
+            }
         }
         if i == 0 && matches!(args.what, What::All | What::Http) {
             rt.block_on(load::http(

@@ -275,3 +275,97 @@ fn owners_hear_of_follow_ups_past_their_date_once_per_date() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(overdue(&amy).len(), 2);
 }
+
+#[test]
+fn a_long_timeline_comes_a_page_at_a_time_with_nothing_lost_or_repeated() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let c = admin.create("customer", customer("Long story"));
+    let id = c["id"].as_i64().unwrap();
+    let path = format!("/api/v1/records/customer/{id}");
+    // 120 changes and 30 notes, interleaved: with the creation, 151 entries.
+    let mut version = 1;
+    for i in 0..120 {
+        let r = admin.patch_v(&path, version, &json!({"notes": format!("step {i}")}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        version += 1;
+        if i % 4 == 0 {
+            let n = admin.post(
+                "/api/v1/records/activity",
+                &json!({"kind": "note", "subject": format!("note {i}"),
+                        "about_entity": "customer", "about_id": id}),
+            );
+            assert_eq!(n.status, 201, "{}", n.text);
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut ats: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}/timeline?limit=50&before={c}"),
+            None => format!("{path}/timeline?limit=50"),
+        };
+        let page = admin.get(&url);
+        assert_eq!(page.status, 200, "{}", page.text);
+        pages += 1;
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 50);
+        for i in items {
+            let key = match i["kind"].as_str().unwrap() {
+                "change" => format!("h{}", i["entry"]["id"]),
+                _ => format!("a{}", i["record"]["id"]),
+            };
+            assert!(!seen.contains(&key), "{key} twice");
+            seen.push(key);
+            ats.push(i["at"].as_str().unwrap().to_string());
+        }
+        match page.body["next"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+        assert!(pages < 10, "no end");
+    }
+    assert_eq!(seen.len(), 151, "every entry once");
+    assert_eq!(pages, 4, "151 entries in pages of 50");
+    assert!(ats.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert_eq!(seen.iter().filter(|k| k.starts_with('a')).count(), 30);
+
+    // A cursor that is not one, or out of range limits: refused or clamped, never a 500.
+    for bad in ["x", "h1", "h-1.a", "ha.a", "h1.a1.b"] {
+        let r = admin.get(&format!("{path}/timeline?before={bad}"));
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    assert_eq!(
+        admin.get(&format!("{path}/timeline?limit=0")).body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(admin.get(&format!("{path}/timeline?limit=x")).status, 400);
+
+    // The record's page shows the newest 50 and leads to older ones.
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let page = ui.get(&format!("/e/customer/{id}"), "en");
+    assert!(page.text.contains("note 116"), "{}", page.text);
+    assert!(!page.text.contains("note 60"), "{}", page.text);
+    let older = page
+        .text
+        .split("data-timeline-older")
+        .next()
+        .and_then(|t| t.rsplit("href=\"").next())
+        .map(|h| {
+            h.split('"')
+                .next()
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+        })
+        .expect("a link to older entries");
+    let next = ui.get(&older, "en");
+    assert_eq!(next.status, 200, "{older}: {}", next.text);
+    assert!(!next.text.contains("note 116"), "{}", next.text);
+    assert!(next.text.contains("note 60"), "{}", next.text);
+}
