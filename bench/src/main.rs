@@ -69,6 +69,7 @@ enum What {
     Appraisal,
     Workflow,
     Import,
+    Timeline,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -94,6 +95,11 @@ fn main() -> anyhow::Result<()> {
     let mut seeded = 0;
     data::prepare(&server)?;
     for (i, &size) in sizes.iter().enumerate() {
+        if matches!(args.what, What::Timeline) {
+            // Its own record, on an install without the seeded customers.
+            timeline::timeline(&server, &mut report)?;
+            break;
+        }
         let t = Instant::now();
         data::seed(&server, seeded, size)?;
         eprintln!("seeded {size} customers in {:.1?}", t.elapsed());
