@@ -1,11 +1,8 @@
 //! Currencies: the ISO 4217 codes a currency field may name, how an amount is written in
 //! each (`¥1,234.50`, `US$99.00`), how a typed amount is read back (`¥1,234.50`,
-//! `1,234.50 元`, `USD 99`), and the company currency (setting `currency`, CNY unless set)
-//! that a currency field without its own code is in.
+//! `1,234.50 元`, `USD 99`). The company currency — what a currency field without its own code
+//! is in — is an install setting (`settings.rs`).
 
-use crate::store::Store;
-use crate::{Error, Reason, Result};
-use rusqlite::OptionalExtension;
 use rust_decimal::Decimal;
 
 /// One currency: its code, the sign written before amounts, and its names.
@@ -211,62 +208,6 @@ pub fn plain_amount(typed: &str, code: Option<&str>) -> String {
         format!("-{digits}")
     } else {
         digits
-    }
-}
-
-impl Store {
-    /// The company currency: what a currency field without its own code is in (setting
-    /// `currency`; CNY unless an administrator chose another). Kept in memory once read.
-    pub fn company_currency(&self) -> Result<&'static str> {
-        let cacheable = !self.in_batch_here();
-        if cacheable {
-            if let Some(known) = *self
-                .currency_cache
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-            {
-                return Ok(known);
-            }
-        }
-        let code = self.read(|c| {
-            let v: Option<String> = c
-                .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            Ok(v.and_then(|v| currency(&v).map(|c| c.code))
-                .unwrap_or(DEFAULT_CURRENCY))
-        })?;
-        if cacheable {
-            *self
-                .currency_cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner()) = Some(code);
-        }
-        Ok(code)
-    }
-
-    /// Sets the company currency (see [`Store::company_currency`]); a code Qingguan does not
-    /// know is refused.
-    pub fn set_company_currency(&self, code: &str) -> Result<()> {
-        let Some(c) = currency(code) else {
-            return Err(Error::bad_param(
-                "currency",
-                Reason::UnknownCurrency {
-                    code: code.chars().take(12).collect(),
-                },
-            ));
-        };
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES ('currency', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [c.code],
-            )?;
-            Ok(())
-        })?;
-        self.forget_time_zone();
-        // The effective schema names the company currency in its currency fields.
-        self.refresh_schema()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Install-wide settings kept in the database: the default language for users who chose none,
-//! and the time zone times are shown in.
+//! the time zone times are shown in, and the company currency.
 
+use crate::currency::{currency, DEFAULT_CURRENCY};
 use crate::schema::Locale;
 use crate::store::Store;
 use crate::{Error, Reason, Result};
@@ -100,6 +101,62 @@ impl Store {
         self.forget_time_zone();
         self.note_cache_refresh();
         Ok(())
+    }
+}
+
+impl Store {
+    /// The company currency: what a currency field without its own code is in (setting
+    /// `currency`; CNY unless an administrator chose another). Kept in memory once read.
+    pub fn company_currency(&self) -> Result<&'static str> {
+        let cacheable = !self.in_batch_here();
+        if cacheable {
+            if let Some(known) = *self
+                .currency_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+            {
+                return Ok(known);
+            }
+        }
+        let code = self.read(|c| {
+            let v: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(v.and_then(|v| currency(&v).map(|c| c.code))
+                .unwrap_or(DEFAULT_CURRENCY))
+        })?;
+        if cacheable {
+            *self
+                .currency_cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = Some(code);
+        }
+        Ok(code)
+    }
+
+    /// Sets the company currency (see [`Store::company_currency`]); a code Qingguan does not
+    /// know is refused.
+    pub fn set_company_currency(&self, code: &str) -> Result<()> {
+        let Some(c) = currency(code) else {
+            return Err(Error::bad_param(
+                "currency",
+                Reason::UnknownCurrency {
+                    code: code.chars().take(12).collect(),
+                },
+            ));
+        };
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES ('currency', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [c.code],
+            )?;
+            Ok(())
+        })?;
+        self.forget_time_zone();
+        // The effective schema names the company currency in its currency fields.
+        self.refresh_schema()
     }
 }
 

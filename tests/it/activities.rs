@@ -284,11 +284,10 @@ fn a_long_timeline_comes_a_page_at_a_time_with_nothing_lost_or_repeated() {
     let id = c["id"].as_i64().unwrap();
     let path = format!("/api/v1/records/customer/{id}");
     // 120 changes and 30 notes, interleaved: with the creation, 151 entries.
-    let mut version = 1;
     for i in 0..120 {
+        let version = i + 1;
         let r = admin.patch_v(&path, version, &json!({"notes": format!("step {i}")}));
         assert_eq!(r.status, 200, "{}", r.text);
-        version += 1;
         if i % 4 == 0 {
             let n = admin.post(
                 "/api/v1/records/activity",

@@ -111,7 +111,7 @@ pub(super) fn render(r: &Reason) -> String {
         ),
         FormatNotAllowed => "只有自动编号字段可以设置格式".into(),
         UnknownCurrency { code } => {
-            format!("“{code}”不是系统支持的货币代码（CNY、USD、EUR、HKD、JPY、GBP 等）")
+            format!("“{code}”不是系统支持的货币代码（如人民币、美元、欧元、港元、日元、英镑）")
         }
         CurrencyNotAllowed => "只有货币金额字段可以设置币种".into(),
         FileFilledByUpload => "文件字段通过向记录上传文件来填写，不能设为必填，也不能有默认值".into(),

@@ -11,6 +11,7 @@ mod admin;
 mod charts;
 mod dashboard;
 mod dashboard_arrange;
+mod display;
 mod extract;
 mod i18n;
 mod i18n_records;
