@@ -166,39 +166,6 @@ impl Store {
         Ok(())
     }
 
-    /// The activities about a record the caller may read (whoever wrote them; at most
-    /// `limit`, newest first). Refused like reading the record when they may not.
-    pub fn activities_about(
-        &self,
-        access: &Access,
-        entity: &str,
-        id: i64,
-        limit: usize,
-    ) -> Result<Vec<Record>> {
-        self.get(access, entity, id)?;
-        if !access.role.permission(ACTIVITY).read {
-            return Ok(vec![]);
-        }
-        let (id_text, limit_text) = (id.to_string(), limit.min(200).to_string());
-        let q = ListQuery::from_pairs([
-            ("about_entity", entity),
-            ("about_id", id_text.as_str()),
-            ("limit", limit_text.as_str()),
-        ])?;
-        // The record is the caller's to read: so are the notes about it — as their role
-        // reads notes (a field it hides is not in them).
-        let schema = self.schema();
-        let Some(e) = schema.entity(ACTIVITY) else {
-            return Ok(vec![]);
-        };
-        Ok(self
-            .list(&Access::system(), ACTIVITY, &q)?
-            .items
-            .into_iter()
-            .map(|r| super::field_rules::redact(access, e, r))
-            .collect())
-    }
-
     /// A page of a record's timeline for the caller, newest first: at most `limit` (1–200) of
     /// the activities about it and its history entries together, older than the cursor
     /// `before` (from the previous page's `next`). Each stream is paged by its own ids, which
@@ -303,7 +270,8 @@ impl Store {
     }
 
     /// The activities about a record the caller may read with ids below `before`, newest
-    /// first (at most `limit`).
+    /// first (at most `limit`), whoever wrote them: the record is the caller's to read, so
+    /// are the notes about it — as their role reads notes (a field it hides is not in them).
     fn activities_before(
         &self,
         access: &Access,
