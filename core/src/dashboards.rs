@@ -11,7 +11,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 /// The most sections one arrangement names.
-const MAX_ARRANGED: usize = 100;
+const MAX_ARRANGED: usize = 300;
 
 /// How one person arranged their dashboard: sections in their order (sections not named
 /// follow, in the usual order) and the sections they put away.
@@ -28,13 +28,12 @@ pub struct Arrangement {
 impl Arrangement {
     /// Every section of `available` (in the usual order), in this person's order.
     pub fn ordered(&self, available: &[String]) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .order
-            .iter()
-            .filter(|s| available.contains(s))
-            .cloned()
-            .collect();
-        out.dedup();
+        let mut out: Vec<String> = Vec::new();
+        for s in self.order.iter().filter(|s| available.contains(s)) {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
         for s in available {
             if !out.contains(s) {
                 out.push(s.clone());
@@ -271,6 +270,14 @@ mod tests {
         assert!(a.hides("tiles") && !a.hides("waiting"));
         assert!(!a.shown("tiles", false).hides("tiles"));
         assert_eq!(a.shown("tiles", true).hidden, ["tiles"], "once");
+        let twice = Arrangement {
+            order: vec!["tiles".into(), "waiting".into(), "tiles".into()],
+            hidden: vec![],
+        };
+        assert_eq!(
+            twice.ordered(&available),
+            ["tiles", "waiting", "status_chart", "widget:sales/funnel"]
+        );
     }
 
     #[test]

@@ -363,6 +363,8 @@ fn a_long_timeline_comes_a_page_at_a_time_with_nothing_lost_or_repeated() {
                 .replace("&#x2f;", "/")
         })
         .expect("a link to older entries");
+    let bad = ui.get(&format!("/e/customer/{id}?before=nonsense"), "en");
+    assert_eq!(bad.status, 400, "{}", bad.text);
     let next = ui.get(&older, "en");
     assert_eq!(next.status, 200, "{older}: {}", next.text);
     assert!(!next.text.contains("note 116"), "{}", next.text);

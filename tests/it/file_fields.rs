@@ -140,9 +140,47 @@ fn a_file_field_holds_one_of_the_records_own_files() {
     let r = upload(&amy, mine, "name=x.pdf&field=contract");
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(files(&amy, mine), 0);
+    // The file a hidden field names is hidden too: not listed, not served.
+    let theirs = upload(&admin, mine, "name=id-scan.pdf&field=contract");
+    assert_eq!(theirs.status, 201, "{}", theirs.text);
+    assert_eq!(files(&admin, mine), 1);
+    assert_eq!(files(&amy, mine), 0, "the rep does not see it");
+    let served = amy.get(&format!("/api/v1/attachments/{}", theirs.body["id"]));
+    assert_eq!(served.status, 404, "{}", served.text);
     // Nor may a stranger fill another's record.
     let (bob, _) = s.user("bob", "sales", "west");
     assert_eq!(upload(&bob, mine, "name=x.pdf").status, 404);
+
+    // A file named in a field read-only for the uploader's role stays: removing it would
+    // change the field.
+    let r = set_rules(
+        &admin,
+        "sales",
+        json!({"customer": {"contract": "read_only"}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let own = amy.create("customer", customer("Amy's second"))["id"]
+        .as_i64()
+        .unwrap();
+    let file = upload(&amy, own, "name=signed.pdf").body["id"]
+        .as_i64()
+        .unwrap();
+    let r = upload(&amy, own, "name=again.pdf&field=contract");
+    assert_eq!(r.status, 422, "read-only for her: {}", r.text);
+    let r = admin.patch_v(
+        &format!("/api/v1/records/customer/{own}"),
+        1,
+        &json!({"contract": file}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = amy.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/attachments/{file}"),
+        |r| r,
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(record(&admin, own)["contract"], file);
+    assert_eq!(files(&admin, own), 1);
 }
 
 #[test]

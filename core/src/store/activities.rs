@@ -189,10 +189,13 @@ impl Store {
             Some(0) => None,
             h => Some(self.history_rows(access, entity, id, Some(limit), h)?),
         };
-        let activities = match cursor.activity {
-            Some(0) => vec![],
-            _ if entity == ACTIVITY => vec![],
-            a => self.activities_before(access, entity, id, limit, a)?,
+        let activities_done = cursor.activity.as_deref() == Some(NO_MORE)
+            || entity == ACTIVITY
+            || !access.role.permission(ACTIVITY).read;
+        let activities = if activities_done {
+            vec![]
+        } else {
+            self.activities_after(access, entity, id, limit, cursor.activity.as_deref())?
         };
         let mut items: Vec<(TimelineItem, Stream)> = Vec::new();
         if let Some(page) = &changes {
@@ -245,65 +248,74 @@ impl Store {
             }
             Some(_) => shown_history.iter().min().copied().or(cursor.history),
         };
-        let activities_done = cursor.activity == Some(0)
-            || entity == ACTIVITY
-            || !access.role.permission(ACTIVITY).read;
+        // The activities shown are the newest of those read: the next page goes on after the
+        // last of them.
         let next_activity = if activities_done {
-            Some(0)
-        } else if shown_activities.len() == activities.len() {
-            if activities.len() < limit {
-                Some(0)
-            } else {
-                activities.iter().map(|r| r.id).min()
-            }
+            Some(NO_MORE.to_string())
+        } else if shown_activities.len() == activities.len() && activities.len() < limit {
+            Some(NO_MORE.to_string())
         } else {
-            shown_activities.iter().min().copied().or(cursor.activity)
+            match activities.get(shown_activities.len().wrapping_sub(1)) {
+                Some(last) if !shown_activities.is_empty() => Some(super::list::cursor_after(
+                    ACTIVITY_ORDER,
+                    serde_json::Value::String(crate::db::time_text(last.created_at)),
+                    last.id,
+                )),
+                _ => cursor.activity.clone(),
+            }
         };
         let next = TimelineCursor {
             history: next_history,
             activity: next_activity,
         };
+        let more = next.history != Some(0) || next.activity.as_deref() != Some(NO_MORE);
         Ok(TimelinePage {
             items: items.into_iter().map(|(i, _)| i).collect(),
-            next: (next.history != Some(0) || next.activity != Some(0)).then(|| next.to_string()),
+            next: more.then(|| next.to_string()),
         })
     }
 
-    /// The activities about a record the caller may read with ids below `before`, newest
-    /// first (at most `limit`), whoever wrote them: the record is the caller's to read, so
-    /// are the notes about it — as their role reads notes (a field it hides is not in them).
-    fn activities_before(
+    /// The activities about a record the caller may read, newest first by creation (at most
+    /// `limit`, after the list cursor `after`), whoever wrote them: the record is the caller's
+    /// to read, so are the notes about it — as their role reads notes (a field it hides is not
+    /// in them).
+    fn activities_after(
         &self,
         access: &Access,
         entity: &str,
         id: i64,
         limit: usize,
-        before: Option<i64>,
+        after: Option<&str>,
     ) -> Result<Vec<Record>> {
-        if !access.role.permission(ACTIVITY).read {
-            return Ok(vec![]);
-        }
         let (id_text, limit_text) = (id.to_string(), limit.to_string());
-        let before_text = before.unwrap_or(i64::MAX).to_string();
-        let q = ListQuery::from_pairs([
+        let mut q = ListQuery::from_pairs([
             ("about_entity", entity),
             ("about_id", id_text.as_str()),
-            ("id[lt]", before_text.as_str()),
-            ("sort", "-id"),
+            ("sort", ACTIVITY_ORDER),
             ("limit", limit_text.as_str()),
         ])?;
+        q.cursor = after.map(str::to_string);
         let schema = self.schema();
         let Some(e) = schema.entity(ACTIVITY) else {
             return Ok(vec![]);
         };
-        Ok(self
-            .list(&Access::system(), ACTIVITY, &q)?
+        let page = match self.list(&Access::system(), ACTIVITY, &q) {
+            // A cursor the list cannot read is the caller's to fix.
+            Err(Error::BadRequest { .. }) if after.is_some() => {
+                return Err(Error::bad_param("before", Reason::BadCursor));
+            }
+            other => other?,
+        };
+        Ok(page
             .items
             .into_iter()
             .map(|r| super::field_rules::redact(access, e, r))
             .collect())
     }
 }
+
+/// The order a timeline reads activities in: newest first by creation.
+const ACTIVITY_ORDER: &str = "-created_at";
 
 /// The most timeline entries one page holds.
 pub const MAX_TIMELINE_PAGE: usize = 200;
@@ -322,41 +334,107 @@ enum Stream {
     Activity(i64),
 }
 
-/// Where a timeline goes on: below which history row and which activity (`None`: from the
-/// newest; `Some(0)`: nothing older). Written `h<id>.a<id>`, an empty side for `None`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Where a timeline goes on: below which history row (`None`: from the newest; `Some(0)`:
+/// nothing older), and after which activity (a cursor of the activities' list, sorted newest
+/// first by creation — imported notes keep their own dates —; `None`: from the newest;
+/// `"0"`: nothing older). Written `h<id>.a<cursor>`, an empty side for `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct TimelineCursor {
     history: Option<i64>,
-    activity: Option<i64>,
+    activity: Option<String>,
 }
+
+/// The activities' side of a cursor when none are left.
+const NO_MORE: &str = "0";
 
 impl TimelineCursor {
     fn parse(text: &str) -> Option<TimelineCursor> {
         let (h, a) = text.split_once('.')?;
-        let side = |s: &str, tag: char| -> Option<Option<i64>> {
-            let rest = s.strip_prefix(tag)?;
-            if rest.is_empty() {
-                return Some(None);
-            }
-            rest.parse::<i64>().ok().filter(|n| *n >= 0).map(Some)
+        let h = h.strip_prefix('h')?;
+        let history = if h.is_empty() {
+            None
+        } else {
+            Some(h.parse::<i64>().ok().filter(|n| *n >= 0)?)
         };
-        Some(TimelineCursor {
-            history: side(h, 'h')?,
-            activity: side(a, 'a')?,
-        })
+        let a = a.strip_prefix('a')?;
+        let activity = if a.is_empty() {
+            None
+        } else if a
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            Some(a.to_string())
+        } else {
+            return None;
+        };
+        Some(TimelineCursor { history, activity })
     }
 }
 
 impl std::fmt::Display for TimelineCursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let side = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        write!(f, "h{}.a{}", side(self.history), side(self.activity))
+        let h = self.history.map(|n| n.to_string()).unwrap_or_default();
+        write!(f, "h{h}.a{}", self.activity.as_deref().unwrap_or_default())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::mentions;
+    use crate::store::tests::store;
+    use crate::store::Imported;
+    use crate::store::TimelineItem;
+    use crate::Access;
+    use serde_json::json;
+
+    /// Notes imported with their own dates (older ones made later) come in date order, each
+    /// once, however the pages fall.
+    #[test]
+    fn imported_notes_keep_their_dates_across_timeline_pages() {
+        let (_dir, s) = store();
+        let admin = Access::system();
+        let map = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        let c = s
+            .create(
+                &admin,
+                "customer",
+                &map(json!({"name": "Acme", "kind": "company", "status": "lead"})),
+            )
+            .unwrap();
+        // Made in this order, dated 2020, 2019, 2021, 2018.
+        for (i, year) in [2020, 2019, 2021, 2018].iter().enumerate() {
+            let at = chrono::DateTime::parse_from_rfc3339(&format!("{year}-06-01T00:00:00Z"))
+                .unwrap()
+                .with_timezone(&chrono::Utc);
+            s.insert_record(
+                &admin,
+                "activity",
+                &map(json!({"kind": "note", "subject": format!("n{i} {year}"),
+                            "about_entity": "customer", "about_id": c.id})),
+                Some(Imported {
+                    created_at: Some(at),
+                }),
+            )
+            .unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut before: Option<String> = None;
+        for _ in 0..10 {
+            let page = s
+                .timeline_page(&admin, "customer", c.id, 2, before.as_deref())
+                .unwrap();
+            for item in &page.items {
+                if let TimelineItem::Activity { record, .. } = item {
+                    seen.push(record["subject"].as_str().unwrap().to_string());
+                }
+            }
+            match page.next {
+                Some(n) => before = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["n2 2021", "n0 2020", "n1 2019", "n3 2018"]);
+    }
 
     #[test]
     fn mentions_are_names_after_an_at_sign_not_addresses() {

@@ -12,8 +12,6 @@ use super::records::{entity_for, load, write_history};
 use super::scope::in_scope;
 use super::Store;
 use crate::access::EntityPermission;
-use crate::db::ddl;
-use crate::record::Record;
 use crate::schema::{Entity, FieldType};
 use crate::value::Value;
 use crate::{db, Access, Error, Reason, Result};
@@ -21,7 +19,6 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 
 /// The largest file one attachment holds (10 MiB).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
@@ -141,53 +138,37 @@ fn note_in_history(
 }
 
 impl Store {
-    /// Empties the record's file fields that name attachment `id` (being removed): a new
-    /// version, in the history and the webhooks. Returns the record as it is then.
-    fn clear_file_fields(
-        &self,
-        tx: &Connection,
-        access: &Access,
-        e: &Entity,
-        record: Record,
-        id: i64,
-    ) -> Result<Record> {
-        let holding: Vec<&str> = e
+    /// The files of a record named in file fields the caller's role hides: like the fields,
+    /// not theirs to see.
+    fn hidden_files(&self, access: &Access, entity: &str, record_id: i64) -> Result<Vec<i64>> {
+        let schema = self.schema();
+        let Some(e) = schema.entity(entity) else {
+            return Ok(vec![]);
+        };
+        let Some(hidden) = e.hidden_from(&access.role) else {
+            return Ok(vec![]);
+        };
+        let names: Vec<&str> = e
             .fields
             .iter()
-            .filter(|f| f.def.kind == FieldType::File)
-            .filter(|f| record.get(&f.def.name) == &Value::Integer(id))
+            .filter(|f| f.def.kind == FieldType::File && hidden.contains(&f.def.name))
             .map(|f| f.def.name.as_str())
             .collect();
-        if holding.is_empty() {
-            return Ok(record);
+        if names.is_empty() {
+            return Ok(vec![]);
         }
-        let sets: Vec<String> = holding
-            .iter()
-            .map(|f| format!("{} = NULL", ddl::column(f)))
-            .collect();
-        tx.prepare_cached(&format!(
-            "UPDATE {} SET {}, version = version + 1, updated_by = ?1, updated_at = ?2
-             WHERE id = ?3",
-            ddl::table(&e.name),
-            sets.join(", ")
-        ))?
-        .execute((access.user_id, db::now_text(), record.id))?;
-        let changes: BTreeMap<String, [serde_json::Value; 2]> = holding
-            .iter()
-            .map(|f| (f.to_string(), [json!(id), serde_json::Value::Null]))
-            .collect();
-        write_history(
-            tx,
-            &e.name,
-            record.id,
-            record.version + 1,
-            "update",
-            access.user_id,
-            &changes,
-        )?;
-        let after = load(tx, e, record.id)?.ok_or_else(|| not_found(id))?;
-        self.enqueue_webhooks(tx, e, "updated", &after, Some(&changes))?;
-        Ok(after)
+        let record = self.read(|c| load(c, e, record_id))?;
+        Ok(record
+            .map(|r| {
+                names
+                    .iter()
+                    .filter_map(|n| match r.get(n) {
+                        Value::Integer(i) => Some(*i),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Deletes a deleted record's files (in the delete's transaction).
@@ -334,6 +315,10 @@ impl Store {
     pub fn may_attach_to_field(&self, access: &Access, entity: &str, field: &str) -> Result<()> {
         let schema = self.schema_for(access);
         match schema.entity(entity).and_then(|e| e.field(field)) {
+            // The role's view marks what the role may not change.
+            Some(f) if f.def.kind == FieldType::File && f.def.readonly => {
+                Err(Error::field(field, Reason::ReadOnlyForRole))
+            }
             Some(f) if f.def.kind == FieldType::File && !f.retired => Ok(()),
             Some(f) if f.retired => Err(Error::field(field, Reason::Retired)),
             Some(f) => Err(Error::field(
@@ -360,6 +345,7 @@ impl Store {
         record_id: i64,
     ) -> Result<Vec<AttachmentInfo>> {
         self.get(access, entity, record_id)?;
+        let hidden = self.hidden_files(access, entity, record_id)?;
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM attachments WHERE entity = ?1 AND record_id = ?2 ORDER BY id"
@@ -367,7 +353,10 @@ impl Store {
             let rows = stmt
                 .query_map((entity, record_id), from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
+            Ok(rows
+                .into_iter()
+                .filter(|a| !hidden.contains(&a.id))
+                .collect())
         })
     }
 
@@ -376,6 +365,13 @@ impl Store {
     pub fn attachment_info(&self, access: &Access, id: i64) -> Result<AttachmentInfo> {
         let a = self.read(|c| info(c, id))?.ok_or_else(|| not_found(id))?;
         match self.get(access, &a.entity, a.record_id) {
+            Ok(_)
+                if self
+                    .hidden_files(access, &a.entity, a.record_id)?
+                    .contains(&id) =>
+            {
+                Err(not_found(id))
+            }
             Ok(_) => Ok(a),
             Err(Error::NotFound(_) | Error::Forbidden(_)) => Err(not_found(id)),
             Err(e) => Err(e),
@@ -417,26 +413,48 @@ impl Store {
         if e.retired {
             return Err(read_only(&e));
         }
-        self.write(|tx| {
-            let record = load(tx, &e, a.record_id)?
-                .filter(|r| in_scope(tx, access, &perm, r).unwrap_or(false))
+        self.atomically(|| {
+            self.begin_write()?;
+            let record = self
+                .read(|c| load(c, &e, a.record_id))?
+                .filter(|r| {
+                    self.read(|c| in_scope(c, access, &perm, r))
+                        .unwrap_or(false)
+                })
                 .ok_or_else(|| not_found(id))?;
-            let n = tx
-                .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
-                .execute([id])?;
-            if n == 0 {
-                return Err(not_found(id));
-            }
-            let record = self.clear_file_fields(tx, access, &e, record, id)?;
-            note_in_history(
-                tx,
-                &a.entity,
-                a.record_id,
-                record.version,
-                access.user_id,
-                &a.name,
-                false,
-            )
+            // A file field naming the file is emptied first, as the caller changing it: their
+            // field rules, the workflow's locks and plugins' hooks may refuse — and then the
+            // file stays.
+            let patch: serde_json::Map<String, serde_json::Value> = e
+                .fields
+                .iter()
+                .filter(|f| f.def.kind == FieldType::File)
+                .filter(|f| record.get(&f.def.name) == &Value::Integer(id))
+                .map(|f| (f.def.name.clone(), serde_json::Value::Null))
+                .collect();
+            let version = if patch.is_empty() {
+                record.version
+            } else {
+                self.update(access, &a.entity, a.record_id, record.version, &patch)?
+                    .version
+            };
+            self.write(|tx| {
+                let n = tx
+                    .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+                    .execute([id])?;
+                if n == 0 {
+                    return Err(not_found(id));
+                }
+                note_in_history(
+                    tx,
+                    &a.entity,
+                    a.record_id,
+                    version,
+                    access.user_id,
+                    &a.name,
+                    false,
+                )
+            })
         })?;
         Ok(a)
     }

@@ -61,6 +61,16 @@ fn encode_cursor(c: &Cursor) -> String {
         .encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
+/// A list cursor that goes on after the record `id` whose sort column holds `value` (as
+/// stored), for a list sorted by `sort`: where a page would end had it ended there.
+pub(super) fn cursor_after(sort: &str, value: serde_json::Value, id: i64) -> String {
+    encode_cursor(&Cursor {
+        s: sort.to_string(),
+        v: value,
+        i: id,
+    })
+}
+
 fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
     let bad = || Error::bad_param("cursor", Reason::BadCursor);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

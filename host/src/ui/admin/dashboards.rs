@@ -42,8 +42,13 @@ pub(crate) fn sections(state: &AppState, caller: &Caller) -> Vec<(String, String
             .map(|l| l.get(locale).to_string())
             .unwrap_or_else(|| p.manifest.id.clone());
         for w in &p.manifest.widgets {
+            let key = format!("widget:{}/{}", p.manifest.id, w.name);
+            // A widget whose name cannot be a section (or repeats one) cannot be chosen.
+            if !qingguan_core::dashboards::is_section(&key) || out.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
             out.push((
-                format!("widget:{}/{}", p.manifest.id, w.name),
+                key,
                 format!(
                     "{} · {plugin} · {}",
                     t(locale, "dashboard_widget"),

@@ -203,7 +203,10 @@ fn detail_page_at(
             related.push(json!({"entity": other.name, "field": field.name(), "label": format!("{} · {}", other.label.get(locale), field.def.label.get(locale)), "items": items, "count": items.len(), "more": p.next_cursor.is_some()}));
         }
     }
-    let (history, timeline_next) = super::timeline::entries(state, caller, &e, id, before);
+    let (history, timeline_next) = match super::timeline::entries(state, caller, &e, id, before) {
+        Ok(t) => t,
+        Err(err) => return core_error(state, caller, err),
+    };
     let perm = caller.access.permission(entity);
     let actions: Vec<Json> = if perm.update {
         state

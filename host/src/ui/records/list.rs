@@ -253,7 +253,7 @@ pub(super) fn list_page(
     if perm.update && !e.retired && entity != "user" {
         let fields: Vec<Json> = e
             .visible_fields()
-            .filter(|f| !f.def.readonly)
+            .filter(|f| f.def.typed_in_forms())
             .map(|f| json!({"name": f.def.name, "label": f.def.label.get(locale)}))
             .collect();
         let owners: Vec<Json> = state

@@ -14,20 +14,17 @@ use serde_json::{json, Value as Json};
 const PAGE: usize = 50;
 
 /// The timeline of record `id` of `e` from `before` (none: the newest): its entries as the
-/// page shows them and the cursor of the next page.
+/// page shows them and the cursor of the next page (a cursor that is not one: an error).
 pub(super) fn entries(
     state: &AppState,
     caller: &Caller,
     e: &Entity,
     id: i64,
     before: Option<&str>,
-) -> (Vec<Json>, Option<String>) {
-    let Ok(page) = state
+) -> Result<(Vec<Json>, Option<String>), qingguan_core::Error> {
+    let page = state
         .store()
-        .timeline_page(&caller.access, &e.name, id, PAGE, before)
-    else {
-        return (vec![], None);
-    };
+        .timeline_page(&caller.access, &e.name, id, PAGE, before)?;
     let kinds = state
         .store()
         .schema()
@@ -60,7 +57,7 @@ pub(super) fn entries(
             }
         })
         .collect();
-    (items, page.next)
+    Ok((items, page.next))
 }
 
 /// One history entry as the timeline shows it.
