@@ -250,9 +250,8 @@ impl Store {
         };
         // The activities shown are the newest of those read: the next page goes on after the
         // last of them.
-        let next_activity = if activities_done {
-            Some(NO_MORE.to_string())
-        } else if shown_activities.len() == activities.len() && activities.len() < limit {
+        let exhausted = shown_activities.len() == activities.len() && activities.len() < limit;
+        let next_activity = if activities_done || exhausted {
             Some(NO_MORE.to_string())
         } else {
             match activities.get(shown_activities.len().wrapping_sub(1)) {
