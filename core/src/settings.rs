@@ -98,7 +98,7 @@ impl Store {
             )?;
             Ok(())
         })?;
-        self.forget_time_zone();
+        self.forget_settings();
         self.note_cache_refresh();
         Ok(())
     }
@@ -154,7 +154,7 @@ impl Store {
             )?;
             Ok(())
         })?;
-        self.forget_time_zone();
+        self.forget_settings();
         // The effective schema names the company currency in its currency fields.
         self.refresh_schema()
     }

@@ -197,6 +197,20 @@ fn a_duplicate_merges_with_its_references_activities_files_and_history() {
         .collect();
     assert!(whose.contains(&dup) && whose.contains(&third), "{}", h.text);
 
+    // An old link leads a stranger nowhere: not even which record it became.
+    s.user("bob", "sales", "west");
+    let bob = s.ui_login("bob", USER_PASSWORD);
+    let raw = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = raw
+        .get(format!("{}/e/customer/{dup}", s.url))
+        .header("cookie", &bob.cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.headers().get("location").is_none());
     // An old link to either merged record leads to the one that stayed.
     let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
     for old in [dup, third] {

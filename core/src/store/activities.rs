@@ -168,8 +168,9 @@ impl Store {
 
     /// A page of a record's timeline for the caller, newest first: at most `limit` (1–200) of
     /// the activities about it and its history entries together, older than the cursor
-    /// `before` (from the previous page's `next`). Each stream is paged by its own ids, which
-    /// grow as time goes on, so no entry is shown twice or skipped.
+    /// `before` (from the previous page's `next`). History is paged by row id (rows are
+    /// written in time order), activities by creation date (imported notes keep theirs), each
+    /// from where its last shown entry was, so no entry is shown twice or skipped.
     pub fn timeline_page(
         &self,
         access: &Access,
@@ -217,26 +218,27 @@ impl Store {
                         at: crate::db::time_text(r.created_at),
                         record: r.to_json(e),
                     },
-                    Stream::Activity(r.id),
+                    Stream::Activity,
                 ));
             }
         }
         items.sort_by(|a, b| b.0.at().cmp(a.0.at()));
         items.truncate(limit);
-        let shown = |want: fn(&Stream) -> Option<i64>| -> Vec<i64> {
-            items.iter().filter_map(|i| want(&i.1)).collect()
-        };
-        let shown_history = shown(|s| match s {
-            Stream::History(h) => Some(*h),
-            Stream::Activity(_) => None,
-        });
-        let shown_activities = shown(|s| match s {
-            Stream::Activity(a) => Some(*a),
-            Stream::History(_) => None,
-        });
-        // Where each stream goes on: after the last of it read when all of it read was
-        // shown (0 once it had nothing more), else after its oldest entry shown, else where
-        // it was.
+        // Each stream's shown entries are the newest of those read from it.
+        let shown_history: Vec<i64> = items
+            .iter()
+            .filter_map(|i| match i.1 {
+                Stream::History(h) => Some(h),
+                Stream::Activity => None,
+            })
+            .collect();
+        let shown_activities = items
+            .iter()
+            .filter(|i| matches!(i.1, Stream::Activity))
+            .count();
+        // Where each stream goes on: when all of it read was shown, after the last row read
+        // (nothing more once it read less than a page), else after its oldest entry shown,
+        // else where it was.
         let next_history = match &changes {
             None => Some(0),
             Some(p) if shown_history.len() == p.entries.len() => {
@@ -248,19 +250,20 @@ impl Store {
             }
             Some(_) => shown_history.iter().min().copied().or(cursor.history),
         };
-        // The activities shown are the newest of those read: the next page goes on after the
-        // last of them.
-        let exhausted = shown_activities.len() == activities.len() && activities.len() < limit;
+        let exhausted = shown_activities == activities.len() && activities.len() < limit;
         let next_activity = if activities_done || exhausted {
             Some(NO_MORE.to_string())
         } else {
-            match activities.get(shown_activities.len().wrapping_sub(1)) {
-                Some(last) if !shown_activities.is_empty() => Some(super::list::cursor_after(
+            match shown_activities
+                .checked_sub(1)
+                .and_then(|i| activities.get(i))
+            {
+                Some(last) => Some(super::list::cursor_after(
                     ACTIVITY_ORDER,
                     serde_json::Value::String(crate::db::time_text(last.created_at)),
                     last.id,
                 )),
-                _ => cursor.activity.clone(),
+                None => cursor.activity.clone(),
             }
         };
         let next = TimelineCursor {
@@ -317,7 +320,7 @@ impl Store {
 const ACTIVITY_ORDER: &str = "-created_at";
 
 /// The most timeline entries one page holds.
-pub const MAX_TIMELINE_PAGE: usize = 200;
+const MAX_TIMELINE_PAGE: usize = 200;
 
 /// One page of a timeline, and the cursor of the next (none: nothing older).
 #[derive(Debug, Clone, Serialize)]
@@ -326,11 +329,11 @@ pub struct TimelinePage {
     pub next: Option<String>,
 }
 
-/// Which stream a timeline entry came from, with its id there.
+/// Which stream a timeline entry came from (a history row with its id, or an activity).
 #[derive(Debug, Clone, Copy)]
 enum Stream {
     History(i64),
-    Activity(i64),
+    Activity,
 }
 
 /// Where a timeline goes on: below which history row (`None`: from the newest; `Some(0)`:

@@ -254,7 +254,7 @@ impl CallScope<'_> {
             let refreshed = store.take_cache_refresh();
             if refreshed {
                 // Read meanwhile by others, the settings cache may hold the old value.
-                store.forget_time_zone();
+                store.forget_settings();
             }
             if (!commit || end.is_err()) && refreshed {
                 // Schema and role changes refresh the caches as they are made (reading their

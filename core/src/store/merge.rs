@@ -14,7 +14,7 @@ use super::Store;
 use crate::db::{self, ddl};
 use crate::record::Record;
 use crate::schema::Entity;
-use crate::{Access, Error, FieldRule, Reason, Result};
+use crate::{Access, Error, Reason, Result};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
@@ -298,14 +298,12 @@ fn merge_patch(
 ) -> Result<Map<String, Json>> {
     let mut patch = Map::new();
     let Some(take) = take else {
-        let hidden = e.hidden_from(&access.role).unwrap_or_default();
-        let rules = access.role.field_rules(&e.name);
-        for f in e.fields.iter().filter(|f| !f.retired && !f.def.computed()) {
+        // The type as the caller's role sees it: hidden fields absent, read-only ones (the
+        // role's and the system's, computed ones among them) marked.
+        let seen = e.seen_by(&access.role);
+        for f in seen.fields.iter().filter(|f| !f.retired && !f.def.readonly) {
             let name = &f.def.name;
-            let limited = hidden.contains(name)
-                || rules.is_some_and(|r| r.get(name) == Some(&FieldRule::ReadOnly))
-                || f.def.readonly;
-            if !limited && kept.get(name).is_null() && !dup.get(name).is_null() {
+            if kept.get(name).is_null() && !dup.get(name).is_null() {
                 patch.insert(name.clone(), dup.get(name).to_json());
             }
         }

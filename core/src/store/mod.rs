@@ -30,7 +30,7 @@ mod storage;
 #[cfg(test)]
 pub(crate) mod tests;
 mod workflows;
-pub use activities::{TimelineItem, TimelinePage, MAX_TIMELINE_PAGE};
+pub use activities::{TimelineItem, TimelinePage};
 pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
@@ -292,13 +292,13 @@ impl Store {
         self.refresh_schema()?;
         self.read(|c| self.reload_roles(c))?;
         self.take_cache_refresh();
-        self.forget_time_zone();
+        self.forget_settings();
         out
     }
 
-    /// Notes that the schema or role caches were read inside an open transaction, so that a
-    /// rollback reads them again (and only then).
-    pub(crate) fn forget_time_zone(&self) {
+    /// Forgets the settings kept in memory (time zone, company currency): they are read again
+    /// when next asked.
+    pub(crate) fn forget_settings(&self) {
         *self
             .time_zone_cache
             .write()
@@ -309,6 +309,8 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// Notes that the schema or role caches were read inside an open transaction, so that a
+    /// rollback reads them again (and only then).
     pub(crate) fn note_cache_refresh(&self) {
         if self.in_batch_here() {
             self.caches_in_tx

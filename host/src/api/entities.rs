@@ -12,18 +12,10 @@ use qingguan_core::{Entity, EntityDef, FieldDef, FieldPatch, Label, Layout};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// An entity type as the API shows it; a currency field without a code of its own names the
-/// company currency it is in.
-fn entity_json(e: &Entity, company_currency: &str) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    if let Some(fields) = v.get_mut("fields").and_then(Value::as_array_mut) {
-        for f in fields {
-            if f["type"] == "currency" && f.get("currency").is_none_or(Value::is_null) {
-                f["currency"] = Value::from(company_currency);
-            }
-        }
-    }
-    v
+/// An entity type as the API shows it (the effective schema names the company currency in
+/// every currency field without one of its own).
+fn entity_json(e: &Entity) -> Value {
+    serde_json::to_value(e).unwrap_or(Value::Null)
 }
 
 fn visible(caller: &Caller, e: &Entity) -> bool {
@@ -35,12 +27,11 @@ fn visible(caller: &Caller, e: &Entity) -> bool {
     responses((status = 200, description = "Array of effective entity schemas", body = Value), (status = 401, body = ErrorBody)))]
 pub async fn list_entities(State(state): State<AppState>, caller: Caller) -> Json<Value> {
     let schema = state.store().schema_for(&caller.access);
-    let company = state.store().company_currency().unwrap_or("CNY");
     let items: Vec<Value> = schema
         .entities()
         .iter()
         .filter(|e| visible(&caller, e))
-        .map(|e| entity_json(e, company))
+        .map(entity_json)
         .collect();
     Json(Value::Array(items))
 }
@@ -63,8 +54,7 @@ pub async fn get_entity(
             "you may not read '{entity}'"
         )));
     }
-    let company = state.store().company_currency().unwrap_or("CNY");
-    Ok(Json(entity_json(e, company)))
+    Ok(Json(entity_json(e)))
 }
 
 /// Create a custom entity type: `{"name", "label": {"en", "zh-CN"}, "fields": [...]}`.
@@ -83,12 +73,7 @@ pub async fn create_entity(
     let schema = state.store().schema();
     Ok((
         StatusCode::CREATED,
-        Json(
-            schema
-                .entity(&name)
-                .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
-                .unwrap_or_default(),
-        ),
+        Json(schema.entity(&name).map(entity_json).unwrap_or_default()),
     ))
 }
 
@@ -153,10 +138,7 @@ pub async fn put_layout(
         .await?;
     let schema = state.store().schema();
     Ok(Json(
-        schema
-            .entity(&entity)
-            .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
-            .unwrap_or_default(),
+        schema.entity(&entity).map(entity_json).unwrap_or_default(),
     ))
 }
 
@@ -185,10 +167,7 @@ pub async fn patch_entity(
         .await?;
     let schema = state.store().schema();
     Ok(Json(
-        schema
-            .entity(&entity)
-            .map(|e| entity_json(e, state.store().company_currency().unwrap_or("CNY")))
-            .unwrap_or_default(),
+        schema.entity(&entity).map(entity_json).unwrap_or_default(),
     ))
 }
 

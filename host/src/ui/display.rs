@@ -50,14 +50,20 @@ pub fn display(
         Value::Null => String::new(),
         Value::Bool(b) => t(locale, if *b { "yes" } else { "no" }),
         Value::Decimal(d) if def.kind == qingguan_core::FieldType::Percent => format!("{d}%"),
+        // The value of a file field the caller is shown names a file of the record they read.
         Value::Integer(a) if def.kind == qingguan_core::FieldType::File => state
             .store()
-            .attachment_info(&caller.access, *a)
-            .map(|f| f.name)
-            .unwrap_or_else(|_| format!("#{a}")),
+            .file_name(*a)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| format!("#{a}")),
         Value::Decimal(d) if def.kind == qingguan_core::FieldType::Currency => {
-            let company = state.store().company_currency().unwrap_or("CNY");
-            qingguan_core::currency::format_amount(d, def.currency.as_deref().unwrap_or(company))
+            // The effective schema names the currency; a definition from elsewhere may not.
+            let code = match def.currency.as_deref() {
+                Some(code) => code,
+                None => state.store().company_currency().unwrap_or("CNY"),
+            };
+            qingguan_core::currency::format_amount(d, code)
         }
         Value::Text(s) if !def.options.is_empty() => def
             .options

@@ -130,11 +130,13 @@ fn detail_page_at(
     let r = match store.get(&caller.access, entity, id) {
         Ok(r) => r,
         Err(err) => {
-            // An old link to a record merged into another leads to that one (which the
-            // caller's own permissions then decide on).
+            // An old link to a record merged into another leads to that one — for those who
+            // may read it (to others, not even which record it became).
             if matches!(err, qingguan_core::Error::NotFound(_)) {
                 if let Ok(Some(kept)) = store.merged_into(entity, id) {
-                    return Redirect::to(&format!("/e/{entity}/{kept}")).into_response();
+                    if store.get(&caller.access, entity, kept).is_ok() {
+                        return Redirect::to(&format!("/e/{entity}/{kept}")).into_response();
+                    }
                 }
             }
             return core_error(state, caller, err);

@@ -11,7 +11,7 @@ use crate::ui::render::{base, core_error, display, locale_of, message, page, t, 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use qingguan_core::{Entity, FieldRule, MergeRequest, Record};
+use qingguan_core::{Entity, MergeRequest, Record};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
@@ -50,14 +50,8 @@ pub async fn merge_page(
         None => None,
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => {
-            let locale = locale_of(&caller);
-            return message(
-                &state,
-                &caller,
-                StatusCode::BAD_REQUEST,
-                &t(locale, "error"),
-                &qingguan_core::Reason::NotRecordId.render(locale),
-            );
+            let why = qingguan_core::Reason::NotRecordId.render(locale_of(&caller));
+            return bad_request(&state, &caller, &why);
         }
     };
     render(&state, &caller, &entity, id, from, None, None)
@@ -77,14 +71,7 @@ pub async fn merge(
     let (Some(version), Some(from), Some(from_version)) =
         (get("version"), get("from"), get("from_version"))
     else {
-        let locale = locale_of(&caller);
-        return message(
-            &state,
-            &caller,
-            StatusCode::BAD_REQUEST,
-            &t(locale, "error"),
-            &t(locale, "form_expired"),
-        );
+        return bad_request(&state, &caller, &t(locale_of(&caller), "form_expired"));
     };
     let take: Vec<String> = form
         .iter()
@@ -121,6 +108,12 @@ pub async fn merge(
             )
         }
     }
+}
+
+/// A 400 page saying `why`.
+fn bad_request(state: &AppState, caller: &Caller, why: &str) -> Response {
+    let heading = t(locale_of(caller), "error");
+    message(state, caller, StatusCode::BAD_REQUEST, &heading, why)
 }
 
 /// The merge page: candidates, or the comparison with `from`; `refusal` when a merge was
@@ -185,13 +178,7 @@ fn render(
                 Ok(r) if other_id != id => r,
                 Ok(_) => {
                     let why = qingguan_core::Reason::MergeIntoItself.render(locale);
-                    return message(
-                        state,
-                        caller,
-                        StatusCode::BAD_REQUEST,
-                        &t(locale, "error"),
-                        &why,
-                    );
+                    return bad_request(state, caller, &why);
                 }
                 Err(err) => return core_error(state, caller, err),
             };
@@ -218,15 +205,15 @@ fn rows(
     other: &Record,
     ticked: Option<&[String]>,
 ) -> Vec<Json> {
-    let rules = caller.access.role.field_rules(&e.name);
+    // `e` is the type as the caller's role sees it: what the role may not change is
+    // read-only in it.
     let mut out: Vec<Json> = e
         .visible_fields()
         .filter(|f| !f.def.computed())
         .map(|f| {
             let name = &f.def.name;
             let (a, b) = (this.get(name), other.get(name));
-            let writable =
-                !f.def.readonly && rules.is_none_or(|r| r.get(name) != Some(&FieldRule::ReadOnly));
+            let writable = !f.def.readonly;
             let take = match ticked {
                 Some(t) => t.contains(name),
                 None => a.is_null() && !b.is_null(),
