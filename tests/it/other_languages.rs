@@ -18,6 +18,10 @@ fn root() -> PathBuf {
 fn tools() -> (PathBuf, PathBuf) {
     let py = root().join("target/tools/py/bin/componentize-py");
     let jco = root().join("target/tools/js/node_modules/.bin/jco");
+    // The Python and JavaScript tests run at once: one installs, the other waits for it
+    // (two installs into one folder at once broke each other on a fresh checkout).
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     if !py.exists() || !jco.exists() {
         let out = Command::new(root().join(".ci/language-tools"))
             .output()
