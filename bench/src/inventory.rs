@@ -17,7 +17,7 @@ pub(crate) fn inventory(server: &TestServer, report: &mut Report) -> anyhow::Res
     let warehouse = create("warehouse", json!({"code": "B1", "name": "Bench"}))?;
     let supplier = create("supplier", json!({"name": "Bench supplier"}))?;
     let products: Vec<i64> = (0..50)
-        .map(|i| create("product", json!({"sku": format!("B-{i}"), "name": format!("Bench {i}"), "unit": "pcs", "purchase_price": "10"})))
+        .map(|i| create("product", json!({"sku": format!("B-{i}"), "name": format!("Bench {i}"), "unit": "pcs", "purchase_price": "10", "reorder_point": "100"})))
         .collect::<anyhow::Result<_>>()?;
     let ctx = CallCtx::for_user(store, 1)?;
     let calls = server.plugins.calls();
@@ -69,6 +69,15 @@ pub(crate) fn inventory(server: &TestServer, report: &mut Report) -> anyhow::Res
         Some(("plain record creates through the store", plain)),
         "each line: balance read, ledger line, receipt count on the PO line; budget ≥ 2,000/s",
     );
+    let outgoing = deliveries(server, warehouse, &products)?;
+    report.add(
+        "inventory",
+        "ledger lines posted out through the plugin (deliveries of confirmed orders)",
+        outgoing,
+        "lines/s",
+        Some(("plain record creates through the store", plain)),
+        "each line: balance, what open orders hold (for the low-stock notice), cost, ledger line, delivered count; 20 other orders stay open; budget ≥ 2,000/s",
+    );
     // One product's level and value from the ledger (it now has lines / 50 movements).
     let runs = 51;
     let mut times = Vec::new();
@@ -98,4 +107,45 @@ pub(crate) fn inventory(server: &TestServer, report: &mut Report) -> anyhow::Res
     crate::inventory_scale::back_dated(server, warehouse, supplier, report)?;
     crate::inventory_scale::stock_report(server, report)?;
     Ok(())
+}
+
+/// Deliveries posted per second: 20 orders of 200 lines delivered in one action each, while
+/// 20 more orders stay confirmed (so reservations are not empty). Stock and reorder points are
+/// set by the receipts before (480 of each product, reorder point 100).
+fn deliveries(server: &TestServer, warehouse: i64, products: &[i64]) -> anyhow::Result<f64> {
+    let store = &server.store;
+    let create = |entity: &str, v: serde_json::Value| crate::create_as_system(store, entity, v);
+    let customer = create("customer", json!({"name": "Bench buyer"}))?;
+    let ctx = CallCtx::for_user(store, 1)?;
+    let calls = server.plugins.calls();
+    let per_order = 200;
+    let mut orders = Vec::new();
+    for _ in 0..40 {
+        let so = create(
+            "sales_order",
+            json!({"customer": customer, "warehouse": warehouse}),
+        )?;
+        for l in 0..per_order {
+            create(
+                "sales_line",
+                json!({"order": so, "product": products[l % products.len()], "quantity": "1", "price": "20"}),
+            )?;
+        }
+        calls.action("inventory", "confirm", "sales_order", so, "{}", ctx.clone())?;
+        orders.push(so);
+    }
+    let mut posting = 0.0;
+    for so in &orders[..20] {
+        let t = Instant::now();
+        calls.action(
+            "inventory",
+            "deliver",
+            "sales_order",
+            *so,
+            r#"{"date":"2026-11-02"}"#,
+            ctx.clone(),
+        )?;
+        posting += t.elapsed().as_secs_f64();
+    }
+    Ok(f64::from(20 * per_order as u32) / posting)
 }

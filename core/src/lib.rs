@@ -15,6 +15,7 @@ pub mod error;
 pub mod hooks;
 pub mod imports;
 pub mod invites;
+pub mod notification_choices;
 pub mod notifications;
 pub mod overdue;
 pub mod plugin_jobs;

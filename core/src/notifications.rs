@@ -26,19 +26,29 @@ pub struct Notification {
     pub read: bool,
 }
 
-/// Adds a notification for `user` on the writer connection (inside the caller's transaction).
+/// Adds a notification for `user` on the writer connection (inside the caller's transaction),
+/// as they chose to hear of its kind: not at all (nothing written; returns false), in the
+/// inbox only (written as already mailed), or in the inbox and by e-mail.
 pub(crate) fn notify(
     c: &Connection,
     user: i64,
     kind: &str,
     params: &Json,
     link: &str,
-) -> Result<()> {
+) -> Result<bool> {
+    use crate::notification_choices::{delivery, Delivery};
+    let delivery = delivery(c, user, kind)?;
+    if delivery == Delivery::Off {
+        return Ok(false);
+    }
+    let now = db::now_text();
+    let mailed = (delivery == Delivery::Inbox).then_some(&now);
     c.prepare_cached(
-        "INSERT INTO notifications (user_id, at, kind, params, link) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO notifications (user_id, at, kind, params, link, mailed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute((user, db::now_text(), kind, params.to_string(), link))?;
-    Ok(())
+    .execute((user, &now, kind, params.to_string(), link, mailed))?;
+    Ok(true)
 }
 
 fn me(access: &Access) -> Result<i64> {
@@ -246,7 +256,8 @@ impl PluginNotice {
 impl Store {
     /// Notifies these people for a plugin, inside the current call's transaction (so nothing
     /// is sent for a call that fails). Unknown and inactive users are refused — naming the
-    /// first — and nobody is notified. Returns how many were.
+    /// first — and nobody is notified. Returns how many were (those who turned plugin
+    /// notifications off are not).
     pub fn notify_users_for_plugin(&self, users: &[i64], notice: &PluginNotice) -> Result<usize> {
         let (params, link) = notice.checked()?;
         let mut users: Vec<i64> = users.to_vec();
@@ -269,14 +280,16 @@ impl Store {
                     return Err(Error::field("users", Reason::NotUserId));
                 }
             }
+            let mut told = 0;
             for u in &users {
-                notify(c, *u, "plugin", &params, &link)?;
+                told += usize::from(notify(c, *u, "plugin", &params, &link)?);
             }
-            Ok(users.len())
+            Ok(told)
         })
     }
 
-    /// Notifies every active user with `role`, for a plugin; returns how many. An unknown
+    /// Notifies every active user with `role`, for a plugin; returns how many (not those who
+    /// turned plugin notifications off). An unknown
     /// role is refused; a role nobody holds notifies nobody; a role with more than `at_most`
     /// (and [`NOTICE_MAX_PEOPLE`]) holders is refused before anyone is notified.
     pub fn notify_role_for_plugin(
@@ -311,10 +324,11 @@ impl Store {
                     },
                 ));
             }
+            let mut told = 0;
             for u in &people {
-                notify(c, *u, "plugin", &params, &link)?;
+                told += usize::from(notify(c, *u, "plugin", &params, &link)?);
             }
-            Ok(people.len())
+            Ok(told)
         })
     }
 }

@@ -45,6 +45,10 @@ impl Store {
                          WHERE n.kind = 'activity_overdue' AND n.link = '/e/activity/' || a.id
                            AND n.user_id = a.owner
                            AND json_extract(n.params, '$.due_on') = a.c_due_on)
+                       AND NOT EXISTS (
+                         SELECT 1 FROM settings s
+                         WHERE s.key = 'notify_user:' || a.owner
+                           AND json_extract(s.value, '$.overdue') = 'off')
                      ORDER BY a.id LIMIT ?2",
                 )?
                 .query_map((&today, BATCH, &since), |r| {

@@ -5,7 +5,7 @@ use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_qingguan-cli"));
     c.env("QINGGUAN_LOG", "warn")
         .env_remove("QINGGUAN_DATA_DIR")
@@ -14,7 +14,7 @@ fn bin() -> Command {
 }
 
 /// Kills the child on drop so a failing test leaves no server behind.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -24,7 +24,7 @@ impl Drop for Running {
 }
 
 /// Starts `qingguan ARGS --listen 127.0.0.1:0` and returns the URL it printed.
-fn start(args: &[&str]) -> (Running, String) {
+pub(crate) fn start(args: &[&str]) -> (Running, String) {
     let mut child = bin()
         .args(args)
         .args(["--listen", "127.0.0.1:0"])
@@ -464,6 +464,29 @@ fn demo_serves_a_company_with_role_logins() {
         "{}",
         me.text
     );
+    // ... and its data is Chinese too: people, teams, KPI names, announcements.
+    let latin = |s: &str| s.chars().any(|c| c.is_ascii_alphabetic());
+    assert!(
+        !me.text.contains("Won revenue") && me.text.contains("赢单金额"),
+        "{}",
+        me.text
+    );
+    let users = admin.get("/api/v1/records/user?limit=50");
+    for u in users.body["items"].as_array().unwrap() {
+        let (name, team) = (
+            u["display_name"].as_str().unwrap_or(""),
+            u["team"].as_str().unwrap_or(""),
+        );
+        assert!(!latin(name), "a Chinese name: {u}");
+        assert!(
+            ["总部", "东区", "西区"].contains(&team),
+            "a team by name: {u}"
+        );
+    }
+    for item in news.body["items"].as_array().unwrap() {
+        let title = item["title"].as_str().unwrap();
+        assert!(!latin(title), "{item}");
+    }
 }
 
 fn repo_root() -> std::path::PathBuf {

@@ -15,6 +15,25 @@ fn upload(c: &Client, entity: &str, name: &str, bytes: Vec<u8>) -> Resp {
     )
 }
 
+/// Undoes an import (202: in the background), waits until the undo has ended and returns its
+/// report (`{deleted, restored, skipped}`) with the status it left.
+pub(crate) fn undo_and_wait(c: &Client, id: i64) -> (Value, String) {
+    let r = c.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["status"], "undoing", "{}", r.text);
+    for _ in 0..1200 {
+        let log = c.get(&format!("/api/v1/imports/{id}")).body;
+        if log["status"] != "undoing" {
+            return (
+                log["undo_report"].clone(),
+                log["status"].as_str().unwrap_or_default().to_string(),
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the undo of import {id} never finished");
+}
+
 /// Waits until the import's pass has ended and returns its log entry.
 fn settled(c: &Client, id: i64) -> Value {
     for _ in 0..600 {
@@ -209,14 +228,12 @@ A-5,New Co,company,lead,,,,\n";
     );
 
     // Undo the upsert: A-5 goes, A-1 gets its status back.
-    let undo = admin.post(&format!("/api/v1/imports/{id2}/undo"), &json!({}));
-    assert_eq!(undo.status, 200, "{}", undo.text);
+    let (undo, status) = undo_and_wait(&admin, id2);
+    assert_eq!(status, "undone");
     assert_eq!(
-        (
-            undo.body["deleted"].as_i64(),
-            undo.body["restored"].as_i64()
-        ),
-        (Some(1), Some(1))
+        (undo["deleted"].as_i64(), undo["restored"].as_i64()),
+        (Some(1), Some(1)),
+        "{undo}"
     );
     assert!(find(&admin, "external_id=A-5").is_empty());
     assert_eq!(find(&admin, "external_id=A-1")[0]["status"], "customer");
@@ -236,11 +253,14 @@ A-5,New Co,company,lead,,,,\n";
         &json!({"name": "深圳（改）"}),
     );
     assert_eq!(edited.status, 200, "{}", edited.text);
-    let undo1 = admin.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
-    assert_eq!(undo1.status, 200, "{}", undo1.text);
-    assert_eq!(undo1.body["deleted"], 0, "{}", undo1.text);
-    let skipped: Vec<Value> = undo1.body["skipped"].as_array().unwrap().clone();
-    assert_eq!(skipped.len(), 2, "{}", undo1.text);
+    let (undo1, status) = undo_and_wait(&admin, id);
+    assert_eq!(undo1["deleted"], 0, "{undo1}");
+    assert_eq!(
+        status, "done",
+        "nothing could be undone: it stays as it was"
+    );
+    let skipped: Vec<Value> = undo1["skipped"].as_array().unwrap().clone();
+    assert_eq!(skipped.len(), 2, "{undo1}");
     assert!(skipped.iter().any(|k| k["record_id"] == a4["id"]));
     assert!(skipped[0]["zh"].as_str().unwrap().contains("修改"));
     assert_eq!(find(&admin, "external_id=A-4").len(), 1);
@@ -590,9 +610,10 @@ fn the_web_ui_maps_checks_imports_and_undoes() {
         });
     assert_eq!(forged.status, 403);
 
-    let undone = ui.post(&format!("/imports/{id}"), "zh-CN", &[("action", "undo")]);
-    assert_eq!(undone.status, 200, "{}", undone.text);
-    assert!(undone.text.contains("已撤销"), "{}", undone.text);
+    let started = ui.post(&format!("/imports/{id}"), "zh-CN", &[("action", "undo")]);
+    assert_eq!(started.status, 200, "{}", started.text);
+    let undone = settled_page(&ui, id);
+    assert!(undone.contains("已撤销"), "{undone}");
     assert!(find(&admin, "external_id=A-1").is_empty());
     let log = ui.get("/e/customer/import", "zh-CN");
     assert!(
@@ -729,22 +750,13 @@ E-3;Decimal comma;12,50;company;lead\n";
     assert_eq!(e2[0]["credit"], "1234.50");
     assert_eq!(find(&admin, "external_id=A-9")[0]["name"], "New twice");
 
-    let undo = admin.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
-    assert_eq!(undo.status, 200, "{}", undo.text);
+    let (undo, _) = undo_and_wait(&admin, id);
     assert_eq!(
-        (
-            undo.body["deleted"].as_i64(),
-            undo.body["restored"].as_i64()
-        ),
+        (undo["deleted"].as_i64(), undo["restored"].as_i64()),
         (Some(2), Some(1)),
-        "{}",
-        undo.text
+        "{undo}"
     );
-    assert!(
-        undo.body["skipped"].as_array().unwrap().is_empty(),
-        "{}",
-        undo.text
-    );
+    assert!(undo["skipped"].as_array().unwrap().is_empty(), "{undo}");
     assert!(find(&admin, "external_id=A-9").is_empty());
     let e1 = find(&admin, "external_id=E-1").remove(0);
     assert_eq!(

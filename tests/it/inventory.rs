@@ -952,3 +952,133 @@ fn attacks_on_postings_and_figures_are_refused() {
     );
     assert_eq!(forged.status, 422, "{}", forged.text);
 }
+
+/// Upgrading inventory (the same code released as the next patch version) and rolling it back
+/// keep every ledger line, level and open order: the upgrade forgets the kept levels, which are
+/// summed again from the ledger, and postings after it value at the same moving average.
+#[test]
+fn an_upgrade_and_a_rollback_keep_the_ledger_levels_and_orders() {
+    let (_s, admin, ids) = setup();
+    let (po, _) = purchase(&admin, &ids, "10", "10");
+    act(
+        &admin,
+        "purchase_order",
+        &po["id"],
+        "receive",
+        json!({"date": "2026-11-01"}),
+    );
+    let c = admin.create("customer", customer("Buyer"));
+    let so = admin.create(
+        "sales_order",
+        json!({"customer": c["id"], "warehouse": ids["w1"]}),
+    );
+    admin.create(
+        "sales_line",
+        json!({"order": so["id"], "product": ids["p"], "quantity": "7", "price": "20"}),
+    );
+    assert_eq!(
+        act(&admin, "sales_order", &so["id"], "confirm", json!({})).status,
+        200
+    );
+    let line = admin
+        .get(&rec(&format!("sales_line?order={}", so["id"])))
+        .body["items"][0]
+        .clone();
+    let part = act(
+        &admin,
+        "sales_order",
+        &so["id"],
+        "deliver",
+        json!({"lines": {line["id"].to_string(): 4}, "date": "2026-11-02"}),
+    );
+    assert_eq!(part.status, 200, "{}", part.text);
+    let state = |when: &str| {
+        let l = level(&admin, &ids["p"], &ids["w1"]);
+        let order = admin.get(&rec(&format!("sales_order/{}", so["id"]))).body;
+        (
+            l["on_hand"].clone(),
+            l["value"].clone(),
+            l["reserved"].clone(),
+            order["status"].clone(),
+            moves(&admin),
+            when.to_string(),
+        )
+    };
+    let before = state("before");
+    assert_eq!(
+        before,
+        (
+            json!("6"),
+            json!("60.00"),
+            json!("3"),
+            json!("partial"),
+            2,
+            "before".into()
+        )
+    );
+
+    let current = admin.get("/api/v1/plugins/inventory").body["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let next = semver_next_patch(&current);
+    let bytes = qingguan_tests::plugin_with_version("qingguan-inventory", &current, &next);
+    let up = qingguan_tests::install_bytes(&admin, bytes, true);
+    assert_eq!(up.status, 201, "{}", up.text);
+    assert_eq!(
+        admin.get("/api/v1/plugins/inventory").body["version"],
+        next.as_str()
+    );
+    let after = state("after");
+    assert_eq!(
+        (&after.0, &after.1, &after.2, &after.3, after.4),
+        (&before.0, &before.1, &before.2, &before.3, before.4),
+        "the upgrade keeps the ledger, levels and orders"
+    );
+    // Postings go on at the same moving average: 10 more at 16 → (60 + 160) / 16 = 13.75;
+    // the rest of the order (3) leaves at 41.25.
+    let (po2, _) = purchase(&admin, &ids, "10", "16");
+    act(
+        &admin,
+        "purchase_order",
+        &po2["id"],
+        "receive",
+        json!({"date": "2026-11-03"}),
+    );
+    let rest = act(
+        &admin,
+        "sales_order",
+        &so["id"],
+        "deliver",
+        json!({"date": "2026-11-04"}),
+    );
+    assert_eq!(rest.body["status"], "delivered", "{}", rest.text);
+    let l = level(&admin, &ids["p"], &ids["w1"]);
+    assert_eq!(
+        (l["on_hand"].clone(), l["value"].clone()),
+        (json!("13"), json!("178.75")),
+        "220 − 41.25: {l}"
+    );
+
+    let back = admin.post("/api/v1/plugins/inventory/rollback", &json!({}));
+    assert_eq!(back.status, 200, "{}", back.text);
+    assert_eq!(
+        admin.get("/api/v1/plugins/inventory").body["version"],
+        current.as_str()
+    );
+    let l = level(&admin, &ids["p"], &ids["w1"]);
+    assert_eq!(
+        (l["on_hand"].clone(), l["value"].clone(), moves(&admin)),
+        (json!("13"), json!("178.75"), 4),
+        "the rollback keeps what the newer version posted: {l}"
+    );
+    let count = admin.post("/api/v1/plugins/inventory/count", &json!({"product": ids["p"], "warehouse": ids["w1"], "counted": "12", "reason": "damaged", "date": "2026-11-05"}));
+    assert_eq!(count.body["difference"], "-1", "{}", count.text);
+    assert_eq!(level(&admin, &ids["p"], &ids["w1"])["value"], "165.00");
+}
+
+fn semver_next_patch(v: &str) -> String {
+    let mut parts: Vec<u64> = v.split('.').map(|p| p.parse().unwrap()).collect();
+    parts[2] += 1;
+    format!("{}.{}.{}", parts[0], parts[1], parts[2])
+}

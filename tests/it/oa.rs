@@ -456,3 +456,51 @@ fn a_delegate_does_not_decide_two_steps_of_one_approval() {
         "approved"
     );
 }
+
+/// An announcement to more people than one call may notify: the first batch hears of it with
+/// the announcement, the `announce` job tells the rest — each person once — and an
+/// announcement deleted before its turn tells nobody more.
+#[test]
+fn a_large_audience_hears_of_an_announcement_in_batches_each_person_once() {
+    let (s, admin) = oa_server(false);
+    let cfg = admin.put("/api/v1/plugins/oa/config", &json!({"announce_batch": 3}));
+    assert_eq!(cfg.status, 200, "{}", cfg.text);
+    let (hana, _) = s.user("hana", "hr", "hq");
+    let reps: Vec<Client> = (0..8)
+        .map(|i| s.user(&format!("rep{i}"), "sales", "east").0)
+        .collect();
+    let heard = |c: &Client, title: &str| -> usize {
+        crate::outreach::plugin_notes(c)
+            .iter()
+            .filter(|n| n["params"]["zh"] == format!("新公告：{title}"))
+            .count()
+    };
+    hana.create(
+        "announcement",
+        json!({"title": "销售例会", "body": "周五下午", "audience_role": "sales"}),
+    );
+    for rep in &reps[..3] {
+        assert_eq!(
+            heard(rep, "销售例会"),
+            1,
+            "the first batch, with the announcement"
+        );
+    }
+    let gone = hana.create(
+        "announcement",
+        json!({"title": "撤回的公告", "body": "x", "audience_role": "sales"}),
+    );
+    let path = format!("/api/v1/records/announcement/{}", gone["id"]);
+    let del = admin.delete_v(&path, gone["version"].as_i64().unwrap());
+    assert_eq!(del.status, 204, "{}", del.text);
+    let run = admin.post("/api/v1/plugins/oa/jobs/announce?wait=true", &json!({}));
+    assert_eq!(run.status, 200, "{}", run.text);
+    let again = admin.post("/api/v1/plugins/oa/jobs/announce?wait=true", &json!({}));
+    assert_eq!(again.status, 200, "{}", again.text);
+    for rep in &reps {
+        assert_eq!(heard(rep, "销售例会"), 1, "everyone, once");
+    }
+    let told_of_gone: usize = reps.iter().map(|r| heard(r, "撤回的公告")).sum();
+    assert_eq!(told_of_gone, 3, "only the batch told before it was deleted");
+    assert_eq!(heard(&hana, "销售例会"), 0, "not its author");
+}

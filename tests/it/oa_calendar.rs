@@ -146,3 +146,68 @@ fn leave_counts_the_work_calendar_and_half_days() {
     let menu = hr.get("/", "zh-CN");
     assert!(menu.text.contains("工作日历"), "HR keeps it: {}", menu.text);
 }
+
+/// HR loads a year's official public holidays and make-up days from a spreadsheet, through the
+/// ordinary import (value mapping for the kind), instead of typing each day; leave over the
+/// Spring Festival then counts only the working days. A rep may not import into the calendar.
+#[test]
+fn hr_imports_a_years_public_holidays_and_leave_counts_them() {
+    let (s, _admin) = oa_server(true);
+    let (amy, _) = s.user("amy", "sales", "east");
+    let (hana, _) = s.user("hana", "hr", "hq");
+    // A holiday notice (made up for the test): Thu 4 to Wed 10 Feb off, Sat 13 Feb worked.
+    let csv = "日期,类型,名称\n\
+               2027-02-04,休,春节\n2027-02-05,休,春节\n2027-02-08,休,春节\n\
+               2027-02-09,休,春节\n2027-02-10,休,春节\n2027-02-13,班,春节调休上班\n";
+    let upload = |c: &qingguan_tests::Client| {
+        c.send(
+            reqwest::Method::POST,
+            "/api/v1/imports?entity=calendar_day&file_name=holidays-2027.csv",
+            |r| r.body(csv.as_bytes().to_vec()),
+        )
+    };
+    let refused = upload(&amy);
+    assert!(
+        refused.status == 403 || refused.status == 404,
+        "{}",
+        refused.text
+    );
+    let up = upload(&hana);
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+    let mapping = &up.body["options"]["mapping"];
+    assert_eq!(
+        mapping["日期"], "day",
+        "suggested from the Chinese labels: {}",
+        up.text
+    );
+    assert_eq!(mapping["名称"], "name");
+    let options = json!({
+        "mapping": {"日期": "day", "类型": "kind", "名称": "name"},
+        "date_format": "YYYY-MM-DD",
+        "values": {"kind": {"休": "holiday", "班": "workday"}}
+    });
+    let r = hana.post(&format!("/api/v1/imports/{id}/run"), &options);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let done = loop {
+        let r = hana.get(&format!("/api/v1/imports/{id}"));
+        let status = r.body["status"].as_str().unwrap_or_default().to_string();
+        if status != "running" && status != "checking" {
+            break r.body;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["inserted"], 6, "{done}");
+    let workday = hana.get("/api/v1/records/calendar_day?day=2027-02-13").body;
+    assert_eq!(workday["items"][0]["kind"], "workday", "{workday}");
+
+    // Mon 1 Feb to Sun 14 Feb: 10 weekdays less 5 days off, plus the working Saturday = 6.
+    let leave = amy.post(
+        "/api/v1/records/leave_request",
+        &json!({"leave_type": "personal", "start_on": "2027-02-01", "end_on": "2027-02-14",
+                "reason": "回老家过年"}),
+    );
+    assert_eq!(leave.status, 201, "{}", leave.text);
+    assert_eq!(leave.body["days"], "6.0", "{}", leave.text);
+}

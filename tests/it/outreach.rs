@@ -345,8 +345,9 @@ fn a_plugin_reaches_its_approved_origins_and_nothing_else() {
     assert!(plugin_notes(&admin).is_empty());
 }
 
-/// Inventory's use of it: a posting that takes stock below the reorder point tells the
-/// managers — once per crossing, not on every later posting — and nobody else.
+/// Inventory's use of it: a call that takes *available* stock below the reorder point — a
+/// posting out, or a confirmed order reserving it — tells the managers once per crossing,
+/// not on every later posting, and nobody else; delivering what was reserved tells no one.
 #[test]
 fn managers_hear_when_stock_falls_below_its_reorder_point() {
     use crate::inventory::{act, purchase, setup};
@@ -377,11 +378,11 @@ fn managers_hear_when_stock_falls_below_its_reorder_point() {
     assert_eq!(notes[0]["link"], format!("/e/product/{}", ids["p"]));
     assert_eq!(
         notes[0]["params"]["en"],
-        "Widget (P-1) in Main: 4 on hand, below its reorder point of 5"
+        "Widget (P-1) in Main: 4 available, below its reorder point of 5"
     );
     assert_eq!(
         notes[0]["params"]["zh"],
-        "Widget（P-1）在Main的库存为 4，已低于再订货点 5"
+        "Widget（P-1）在Main的可用库存为 4，已低于再订货点 5"
     );
     count("3", "2026-11-04"); // already below: no second notice
     assert_eq!(plugin_notes(&boss).len(), 1);
@@ -396,4 +397,58 @@ fn managers_hear_when_stock_falls_below_its_reorder_point() {
     count("2", "2026-11-06"); // 13 → 2: crossed again
     assert_eq!(plugin_notes(&boss).len(), 2);
     assert!(plugin_notes(&rep).is_empty(), "reps are not told");
+    // Back to 12 on hand; an order confirmed for 8 leaves 4 available: crossed by reserving.
+    let (po3, _) = purchase(&admin, &ids, "10", "10");
+    let r = act(
+        &admin,
+        "purchase_order",
+        &po3["id"],
+        "receive",
+        json!({"date": "2026-11-07"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let buyer = admin.create("customer", qingguan_tests::customer("Buyer"));
+    let order = |qty: &str| {
+        let so = admin.create(
+            "sales_order",
+            json!({"customer": buyer["id"], "warehouse": ids["w1"]}),
+        );
+        admin.create(
+            "sales_line",
+            json!({"order": so["id"], "product": ids["p"], "quantity": qty, "price": "20"}),
+        );
+        so
+    };
+    let first = order("3"); // 12 − 3 = 9 available: above the point
+    let r = act(&admin, "sales_order", &first["id"], "confirm", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(plugin_notes(&boss).len(), 2);
+    let second = order("5"); // 9 − 5 = 4: crossed
+    let r = act(&admin, "sales_order", &second["id"], "confirm", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let notes = plugin_notes(&boss);
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    let texts: Vec<&str> = notes
+        .iter()
+        .filter_map(|n| n["params"]["en"].as_str())
+        .collect();
+    assert!(
+        texts.contains(&"Widget (P-1) in Main: 4 available (12 on hand, 8 reserved), below its reorder point of 5"),
+        "{texts:?}"
+    );
+    // Delivering what was reserved leaves 4 available: no new notice.
+    let r = act(
+        &admin,
+        "sales_order",
+        &second["id"],
+        "deliver",
+        json!({"date": "2026-11-08"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(plugin_notes(&boss).len(), 3);
+    // A refused confirmation (more than is available) tells no one.
+    let third = order("50");
+    let r = act(&admin, "sales_order", &third["id"], "confirm", json!({}));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(plugin_notes(&boss).len(), 3);
 }

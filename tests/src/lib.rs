@@ -470,3 +470,33 @@ pub fn install(c: &Client, crate_name: &str, approve: bool) -> Resp {
         move |r| r.header("content-type", "application/wasm").body(bytes),
     )
 }
+
+/// Installs component bytes through the API as the given client.
+pub fn install_bytes(c: &Client, bytes: Vec<u8>, approve: bool) -> Resp {
+    c.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/plugins?approve={approve}"),
+        move |r| r.header("content-type", "application/wasm").body(bytes),
+    )
+}
+
+/// A built plugin as another release of itself: the same code, its manifest's version
+/// `from` rewritten to `to` (of the same length, e.g. 1.3.0 → 1.3.1) in place, so every
+/// section keeps its size. Every copy of the manifest's `version = "…"` line in the component
+/// is rewritten (it carries the manifest's bytes more than once).
+pub fn plugin_with_version(crate_name: &str, from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len(), "a version of the same length");
+    let mut bytes = std::fs::read(plugin_wasm(crate_name)).expect("plugin built");
+    let needle = format!("version = \"{from}\"");
+    let found: Vec<usize> = bytes
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!found.is_empty(), "the manifest's version");
+    for at in found {
+        bytes[at..at + needle.len()].copy_from_slice(format!("version = \"{to}\"").as_bytes());
+    }
+    bytes
+}

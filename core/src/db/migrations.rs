@@ -28,6 +28,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../../migrations/0018_reports.sql")),
     (19, include_str!("../../migrations/0019_report_pins.sql")),
     (20, include_str!("../../migrations/0020_merges.sql")),
+    (
+        21,
+        include_str!("../../migrations/0021_undo_in_background.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

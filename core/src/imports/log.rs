@@ -178,6 +178,36 @@ impl Store {
         self.import_log(access, id)
     }
 
+    /// Resumes an import that was interrupted (the server stopped, or its pass failed) where
+    /// it stopped: the rows it committed stay counted, the rest follow with the same options.
+    /// Only the person who started it may, as themselves (so the rows are written with the
+    /// same rights); the file must still be kept.
+    pub fn resume_import_pass(&self, access: &Access, id: i64) -> Result<ImportLog> {
+        let log = self.import_log(access, id)?;
+        if log.status != ImportStatus::Interrupted {
+            return Err(Error::conflict("only an interrupted import can be resumed"));
+        }
+        if access.user_id.is_none() || access.user_id != log.created_by {
+            return Err(Error::Forbidden(
+                "only the person who started an import may resume it".into(),
+            ));
+        }
+        self.import_file(access, id).map_err(|_| {
+            Error::conflict("the file of this import is no longer kept; upload it again")
+        })?;
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE imports SET status = 'running', finished_at = NULL
+                 WHERE id = ?1 AND status = 'interrupted'",
+                [id],
+            )?)
+        })?;
+        if changed == 0 {
+            return Err(Error::conflict("this import changed; look again"));
+        }
+        self.import_log(access, id)
+    }
+
     /// Records how far a pass has come and the rows it refused since the last call. Inside
     /// the pass's transaction for an import (so the counts are what was committed).
     pub fn record_import_progress(
@@ -292,12 +322,15 @@ impl Store {
 
     /// Marks passes that were going when the server stopped (called once when it starts): a dry run goes back to
     /// uploaded (nothing of it was kept), an import is interrupted (what it committed stays,
-    /// and can be undone).
+    /// and can be resumed or undone), an undo goes back to where it started (what it undid
+    /// stays undone; it can be run again).
     pub fn interrupt_imports(&self) -> Result<()> {
         self.write(|tx| {
             tx.execute_batch(
                 "UPDATE imports SET status = 'uploaded' WHERE status = 'checking';
-                 UPDATE imports SET status = 'interrupted' WHERE status = 'running';",
+                 UPDATE imports SET status = 'interrupted' WHERE status = 'running';
+                 UPDATE imports SET status = COALESCE(undo_from, 'done'), undo_from = NULL,
+                     undone_by = NULL, undone_at = NULL WHERE status = 'undoing';",
             )?;
             Ok(())
         })
@@ -350,14 +383,15 @@ impl Store {
     }
 
     /// Drops the files of imports that no longer need them: written or undone ones, and
-    /// those uploaded more than `days` days ago and never imported. Returns how many.
+    /// those uploaded more than `days` days ago and never imported or interrupted and not
+    /// resumed (an interrupted import resumes from its file). Returns how many.
     pub fn purge_import_files(&self, days: i64) -> Result<usize> {
         let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(days));
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM import_files WHERE import_id IN (SELECT id FROM imports
-                 WHERE status IN ('done', 'interrupted', 'undone')
-                    OR (status IN ('uploaded', 'checked') AND created_at < ?1))",
+                 WHERE status IN ('done', 'undone')
+                    OR (status IN ('uploaded', 'checked', 'interrupted') AND created_at < ?1))",
                 [before],
             )?)
         })

@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 mod log;
 mod undo;
+pub use undo::UndoPlan;
 
 /// The most refused rows an import keeps (the counts stay exact past it).
 pub const MAX_KEPT_ERRORS: usize = 1000;
@@ -36,6 +37,8 @@ pub enum ImportStatus {
     Done,
     /// The server stopped while the rows were written: the counts say how far it came.
     Interrupted,
+    /// The undo is going through the records the import wrote.
+    Undoing,
     /// The import was undone.
     Undone,
 }
@@ -50,6 +53,7 @@ impl ImportStatus {
             ImportStatus::Running => "running",
             ImportStatus::Done => "done",
             ImportStatus::Interrupted => "interrupted",
+            ImportStatus::Undoing => "undoing",
             ImportStatus::Undone => "undone",
         }
     }
@@ -61,14 +65,18 @@ impl ImportStatus {
             "running" => ImportStatus::Running,
             "done" => ImportStatus::Done,
             "interrupted" => ImportStatus::Interrupted,
+            "undoing" => ImportStatus::Undoing,
             "undone" => ImportStatus::Undone,
             _ => ImportStatus::Uploaded,
         }
     }
 
-    /// Whether a pass is going through the rows now.
+    /// Whether a pass or an undo is going through the rows now.
     pub fn is_busy(self) -> bool {
-        matches!(self, ImportStatus::Checking | ImportStatus::Running)
+        matches!(
+            self,
+            ImportStatus::Checking | ImportStatus::Running | ImportStatus::Undoing
+        )
     }
 }
 

@@ -1,19 +1,51 @@
-//! Undoing an import as one batch.
+//! Undoing an import as one batch: claimed and planned at once (so a refusal is immediate),
+//! then gone through in chunks — on the caller's thread or in the background.
 
 use super::*;
 use crate::db;
 use crate::store::Store;
 use serde_json::Map;
 
+/// An undo that has been claimed (the import is `undoing`) and is ready to go through the
+/// records: what to do to each, last written first.
+#[derive(Debug)]
+pub struct UndoPlan {
+    id: i64,
+    entity: String,
+    /// The status the undo started from (`done` or `interrupted`).
+    from: ImportStatus,
+    records: Vec<(i64, Undo)>,
+}
+
+impl UndoPlan {
+    /// The import being undone.
+    pub fn import_id(&self) -> i64 {
+        self.id
+    }
+}
+
+/// What undoing one record means: delete it (the import created it) or give its fields their
+/// values from before the import's first write, at the version of its last write.
+#[derive(Debug)]
+struct Undo {
+    inserted: bool,
+    before: Map<String, Json>,
+    version: i64,
+}
+
 impl Store {
-    /// Undoes a finished import as one batch, as the caller: the records it created are
-    /// deleted and the records it updated get their earlier values back — unless changed
-    /// since (or refused for another reason, such as a record others now reference), which
-    /// are left as they are and listed. A record the import wrote more than once is undone
-    /// once, to what it was before the import. Refused up front when the caller could not
-    /// delete (or update) what the import wrote; when nothing could be undone the import
-    /// stays as it was, with the report saying why.
+    /// Undoes a finished import as one batch, as the caller: [`Store::begin_undo_import`]
+    /// then [`Store::run_undo_import`] on this thread.
     pub fn undo_import(&self, access: &Access, id: i64) -> Result<UndoReport> {
+        let plan = self.begin_undo_import(access, id)?;
+        self.run_undo_import(access, plan)
+    }
+
+    /// Claims an import for its undo (status `undoing`) and plans it, or says why not: the
+    /// records it created are to be deleted and the records it updated to get their earlier
+    /// values back. Refused up front when the caller could not delete (or update) what the
+    /// import wrote, when it is not finished, or when it was undone already.
+    pub fn begin_undo_import(&self, access: &Access, id: i64) -> Result<UndoPlan> {
         let log = self.import_log(access, id)?;
         if log.entity == "user" {
             return Err(Error::conflict(
@@ -47,14 +79,15 @@ impl Store {
         }
         let claimed = self.write(|tx| {
             Ok(tx.execute(
-                "UPDATE imports SET status = 'undone', undone_by = ?2, undone_at = ?3
-                 WHERE id = ?1 AND status IN ('done', 'interrupted')",
+                "UPDATE imports SET status = 'undoing', undo_from = status, undone_by = ?2,
+                 undone_at = ?3 WHERE id = ?1 AND status IN ('done', 'interrupted')",
                 (id, access.user_id, db::now_text()),
             )?)
         })?;
         if claimed == 0 {
             return Err(Error::conflict(match log.status {
                 ImportStatus::Undone => "this import has been undone already",
+                ImportStatus::Undoing => "this import is being undone",
                 ImportStatus::Checking | ImportStatus::Running => {
                     "this import is going through its rows; undo it when it has finished"
                 }
@@ -63,11 +96,6 @@ impl Store {
         }
         // Per record: what the import first did to it, the fields as they were before its first
         // write (the earliest value of each field wins), and its version after the last write.
-        struct Undo {
-            inserted: bool,
-            before: Map<String, Json>,
-            version: i64,
-        }
         let mut order: Vec<i64> = Vec::new();
         let mut undo: std::collections::HashMap<i64, Undo> = Default::default();
         for (record_id, action, version, before) in rows {
@@ -95,20 +123,41 @@ impl Store {
                 }
             }
         }
-        let mut report = UndoReport::default();
-        // The last written first, in chunks of one transaction each.
+        // The last written first.
         order.reverse();
-        for chunk in order.chunks(500) {
+        let records = order
+            .into_iter()
+            .filter_map(|r| undo.remove(&r).map(|u| (r, u)))
+            .collect();
+        Ok(UndoPlan {
+            id,
+            entity: log.entity,
+            from: log.status,
+            records,
+        })
+    }
+
+    /// Goes through a claimed undo's records in chunks of one transaction each (as the
+    /// caller: permissions, hooks and workflows as for any write); a record changed since, or
+    /// refused for another reason (such as others now referencing it), is left as it is and
+    /// listed. Ends the import `undone` — or, when nothing could be undone, as it was, with
+    /// the report saying why.
+    pub fn run_undo_import(&self, access: &Access, plan: UndoPlan) -> Result<UndoReport> {
+        let UndoPlan {
+            id,
+            entity,
+            from,
+            records,
+        } = plan;
+        let mut report = UndoReport::default();
+        for chunk in records.chunks(500) {
             let scope = self.begin_call()?;
-            for record_id in chunk {
-                let Some(u) = undo.get(record_id) else {
-                    continue;
-                };
+            for (record_id, u) in chunk {
                 let outcome = if u.inserted {
-                    self.delete(access, &log.entity, *record_id, u.version)
+                    self.delete(access, &entity, *record_id, u.version)
                         .map(|()| true)
                 } else {
-                    self.update(access, &log.entity, *record_id, u.version, &u.before)
+                    self.update(access, &entity, *record_id, u.version, &u.before)
                         .map(|_| false)
                 };
                 match outcome {
@@ -142,17 +191,32 @@ impl Store {
             if nothing_undone {
                 tx.execute(
                     "UPDATE imports SET status = ?2, undone_by = NULL, undone_at = NULL,
-                     undo_report = ?3 WHERE id = ?1",
-                    (id, log.status.as_str(), stored),
+                     undo_from = NULL, undo_report = ?3 WHERE id = ?1",
+                    (id, from.as_str(), stored),
                 )?;
             } else {
                 tx.execute(
-                    "UPDATE imports SET undo_report = ?2 WHERE id = ?1",
+                    "UPDATE imports SET status = 'undone', undo_from = NULL, undo_report = ?2
+                     WHERE id = ?1",
                     (id, stored),
                 )?;
             }
             Ok(())
         })?;
         Ok(report)
+    }
+
+    /// Ends an undo that could not go on (its thread failed): the import goes back to the
+    /// status it started from, so that it can be undone again (what was undone stays undone;
+    /// those records are then listed as deleted or changed since).
+    pub fn abandon_undo_import(&self, id: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE imports SET status = COALESCE(undo_from, 'done'), undo_from = NULL,
+                 undone_by = NULL, undone_at = NULL WHERE id = ?1 AND status = 'undoing'",
+                [id],
+            )?;
+            Ok(())
+        })
     }
 }

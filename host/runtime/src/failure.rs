@@ -92,10 +92,13 @@ fn reasons(fields: FieldErrors, locale: Locale) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A call failure as the plugin that asked another plugin sees it.
+/// A call failure as the plugin that asked another plugin sees it: the asked plugin's own
+/// error as it gave it; "not installed" (or disabled, faulted) as not found, so that the asker
+/// can say plainly that a module is missing; anything else as failed.
 pub fn ask_error(e: CallError) -> PluginFailure {
     match e {
         CallError::Plugin(f) => f,
+        CallError::Unavailable(why) => PluginFailure::NotFound(why),
         other => PluginFailure::Failed(other.to_string()),
     }
 }

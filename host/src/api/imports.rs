@@ -135,6 +135,24 @@ pub async fn run(
     start(state, caller, id, ImportPass::Import, options).await
 }
 
+/// Resume an interrupted import (the server stopped, or its pass failed) where it stopped,
+/// with the options it was started with: the rows it committed are not written again. Only
+/// the person who started it may. 202: follow `GET /imports/{id}` until `done`.
+#[utoipa::path(post, path = "/imports/{id}/resume", tag = "imports", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Import id")),
+    responses((status = 202, body = Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let access = caller.access.clone();
+    let resumed = state
+        .blocking_shared(move |s| service::resume(s, &access, id))
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(resumed))))
+}
+
 /// Invite the users an import created (administrators): each gets a new one-time link, mailed
 /// when mail is set up; the answer lists every link (shown once).
 #[utoipa::path(post, path = "/imports/{id}/invitations", tag = "imports", security(("bearer" = [])),
@@ -154,19 +172,24 @@ pub async fn invitations(
     Ok(Json(json!({ "items": items })))
 }
 
-/// Undo a finished import as one batch: records it created are deleted, records it updated
-/// get their earlier values back; a record changed since (or that others now reference) is
-/// left as it is and listed.
+/// Undo a finished (or interrupted) import as one batch, in the background: records it
+/// created are deleted, records it updated get their earlier values back; a record changed
+/// since (or that others now reference) is left as it is and listed. 202 with the log
+/// (`undoing`); follow `GET /imports/{id}` until `undone`, whose `undo_report` says
+/// `{deleted, restored, skipped: [{record_id, en, zh}]}` (when nothing could be undone the
+/// import keeps its status and the report says why). A refusal (rights, status) is immediate.
 #[utoipa::path(post, path = "/imports/{id}/undo", tag = "imports", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Import id")),
-    responses((status = 200, description = "{deleted, restored, skipped: [{record_id, en, zh}]}", body = Value),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 202, description = "the import's log, undoing", body = Value),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn undo(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let access = caller.access.clone();
-    let report = state.blocking(move |s| s.undo_import(&access, id)).await?;
-    Ok(Json(json!(report)))
+    let started = state
+        .blocking_shared(move |s| service::start_undo(s, &access, id))
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(started))))
 }

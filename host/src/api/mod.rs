@@ -104,6 +104,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(workflows::notifications))
         .routes(routes!(workflows::read_notifications))
         .routes(routes!(
+            workflows::notification_choices,
+            workflows::set_notification_choices
+        ))
+        .routes(routes!(
             workflows::get_delegation,
             workflows::put_delegation,
             workflows::delete_delegation
@@ -128,6 +132,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(imports::check))
         .routes(routes!(imports::run))
         .routes(routes!(imports::undo))
+        .routes(routes!(imports::resume))
         .routes(routes!(imports::invitations))
         .routes(routes!(users::create_user))
         .routes(routes!(users::set_password))

@@ -300,3 +300,53 @@ pub async fn read_notifications(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// How the caller hears of each kind of notification: `{"approvals": "mail", "decisions":
+/// "inbox", "mentions": "off", "overdue": …, "plugins": …}` — `mail` (inbox and e-mail, the
+/// default), `inbox` (inbox only) or `off` (not at all).
+#[utoipa::path(get, path = "/notifications/choices", tag = "workflows", security(("bearer" = [])),
+    responses((status = 200, description = "{group: mail|inbox|off} for every group", body = Value)))]
+pub async fn notification_choices(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let user = caller.user.id;
+    let choices = state
+        .blocking(move |s| s.notification_choices(user))
+        .await?;
+    Ok(Json(json!(choices)))
+}
+
+/// Sets how the caller hears of some kinds of notification (groups not named keep theirs);
+/// an unknown group or choice is refused with 422 and nothing changes. Returns every choice.
+#[utoipa::path(put, path = "/notifications/choices", tag = "workflows", security(("bearer" = [])),
+    request_body(content = Value, description = "{group: mail|inbox|off}"),
+    responses((status = 200, description = "every group's choice", body = Value), (status = 422)))]
+pub async fn set_notification_choices(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<serde_json::Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    use qingguan_core::notification_choices::Delivery;
+    let mut choices = std::collections::BTreeMap::new();
+    for (group, v) in input {
+        let d = v
+            .as_str()
+            .and_then(|s| Delivery::ALL.into_iter().find(|d| d.name() == s))
+            .ok_or_else(|| {
+                qingguan_core::Error::field(
+                    group.clone(),
+                    qingguan_core::Reason::NotOption {
+                        value: v.to_string(),
+                        options: Delivery::ALL.iter().map(|d| d.name().to_string()).collect(),
+                    },
+                )
+            })?;
+        choices.insert(group, d);
+    }
+    let access = caller.access.clone();
+    let all = state
+        .blocking(move |s| s.set_notification_choices(&access, &choices))
+        .await?;
+    Ok(Json(json!(all)))
+}

@@ -59,42 +59,42 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         store,
         "job_profile",
         json!({
-            "name": "销售代表 Sales representative", "roles": "sales", "kpi_weight": 70,
+            "name": "销售代表", "roles": "sales", "kpi_weight": 70,
             "manager_weight": 50, "peer_weight": 20, "self_weight": 10, "subordinate_weight": 20,
-            "responsibilities": "开发新客户、推进商机、按时跟进；Win new customers, move deals forward, follow up on time.",
+            "responsibilities": "开发新客户、推进商机、按时跟进。",
         }),
     )?;
     for (name, w, source, rule, extra) in [
         (
-            "赢单金额 Won revenue",
+            "赢单金额",
             40,
             "sales/won_revenue",
             "linear",
             json!({"cap": 120}),
         ),
         (
-            "回款率 Collection rate",
+            "回款率",
             10,
             "finance/collection_rate",
             "linear",
             json!({"cap": 110, "default_target": "90"}),
         ),
         (
-            "新客户 New customers",
+            "新客户",
             20,
             "sales/new_customers",
             "bands",
             json!({"bands": "50:60, 80:80, 100:100, 130:120", "default_target": "8"}),
         ),
         (
-            "跟进次数 Follow-ups",
+            "跟进次数",
             15,
             "sales/followups",
             "linear",
             json!({"cap": 110, "default_target": "60"}),
         ),
         (
-            "客户满意度 Satisfaction",
+            "客户满意度",
             15,
             "manual",
             "linear",
@@ -107,11 +107,7 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         }
         create(store, "kpi", v)?;
     }
-    for (name, w) in [
-        ("工作态度 Attitude", 40),
-        ("团队协作 Teamwork", 30),
-        ("学习成长 Learning", 30),
-    ] {
+    for (name, w) in [("工作态度", 40), ("团队协作", 30), ("学习成长", 30)] {
         create(
             store,
             "quality_item",
@@ -122,21 +118,21 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         store,
         "job_profile",
         json!({
-            "name": "销售经理 Sales manager", "roles": "manager", "kpi_weight": 60,
+            "name": "销售经理", "roles": "manager", "kpi_weight": 60,
             "manager_weight": 50, "peer_weight": 0, "self_weight": 10, "subordinate_weight": 40,
-            "responsibilities": "带领团队完成业绩、辅导下属；Lead the team to its targets and coach it.",
+            "responsibilities": "带领团队完成业绩、辅导下属。",
         }),
     )?;
     for v in [
-        json!({"name": "团队赢单金额 Team won revenue", "weight": 50, "source": "sales/won_revenue", "scope": "team", "rule": "linear", "cap": 120}),
-        json!({"name": "团队业绩增长 Team growth", "weight": 20, "source": "sales/won_revenue", "scope": "team", "rule": "plugin", "rule_plugin": "growth_rule/score", "cap": 150, "default_target": "1"}),
-        json!({"name": "团队赢单率 Team win rate", "weight": 30, "source": "sales/win_rate", "scope": "team", "rule": "bands", "bands": "80:60, 95:90, 100:100, 110:120", "default_target": "60"}),
+        json!({"name": "团队赢单金额", "weight": 50, "source": "sales/won_revenue", "scope": "team", "rule": "linear", "cap": 120}),
+        json!({"name": "团队业绩增长", "weight": 20, "source": "sales/won_revenue", "scope": "team", "rule": "plugin", "rule_plugin": "growth_rule/score", "cap": 150, "default_target": "1"}),
+        json!({"name": "团队赢单率", "weight": 30, "source": "sales/win_rate", "scope": "team", "rule": "bands", "bands": "80:60, 95:90, 100:100, 110:120", "default_target": "60"}),
     ] {
         let mut v = v;
         v["profile"] = json!(lead.id);
         create(store, "kpi", v)?;
     }
-    for (name, w) in [("领导力 Leadership", 50), ("辅导下属 Coaching", 50)] {
+    for (name, w) in [("领导力", 50), ("辅导下属", 50)] {
         create(
             store,
             "quality_item",
@@ -165,7 +161,7 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         &label(last),
         last,
         "6500000",
-        &[("east", "5000000"), ("west", "1500000")],
+        &[("东区", "5000000"), ("西区", "1500000")],
     )?;
     agree(store, plugins, hr, c1, true)?;
     cycle_op(c1, "advance")?;
@@ -180,8 +176,8 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
             "/feedback",
             json!({
                 "appraisal": a.id, "feedback_on": (current - chrono::Duration::days(20)).to_string(),
-                "feedback": "回顾了季度数据：赢单金额与跟进次数；讨论了新客户开发。Went through the quarter's figures together.",
-                "item_1": "每周新增两家目标客户 Two new target accounts a week", "due_1": (current + chrono::Duration::days(45)).to_string(),
+                "feedback": "回顾了季度数据：赢单金额与跟进次数；讨论了新客户开发。",
+                "item_1": "每周新增两家目标客户", "due_1": (current + chrono::Duration::days(45)).to_string(),
             }),
         )?;
     }
@@ -195,7 +191,7 @@ pub fn seed_appraisal(store: &Store, plugins: &PluginManager) -> anyhow::Result<
         &label(current),
         current,
         "9000000",
-        &[("east", "7000000"), ("west", "2000000")],
+        &[("东区", "7000000"), ("西区", "2000000")],
     )?;
     agree(store, plugins, hr, c2, false)?;
     cycle_op(c2, "advance")?;
@@ -239,12 +235,13 @@ fn cycle(
     )?;
     let system = Access::system();
     for a in list(store, "appraisal", &[("cycle", &c.id.to_string())])? {
-        let base =
-            if a.get("team").to_text() == "east" && a.get("manager").to_json().as_i64().is_none() {
-                "20000"
-            } else {
-                "10000"
-            };
+        let base = if a.get("team").to_text() == "东区"
+            && a.get("manager").to_json().as_i64().is_none()
+        {
+            "20000"
+        } else {
+            "10000"
+        };
         let mut patch = serde_json::Map::new();
         patch.insert("bonus_base".into(), json!(base));
         store.update(&system, "appraisal", a.id, a.version, &patch)?;
@@ -272,7 +269,7 @@ fn agree(
             "appraisal_target",
             &[("appraisal", &a.id.to_string())],
         )?;
-        let mut body = json!({"appraisal": a.id, "comment": "按公司与团队目标分解 Cascaded from the company and team targets"});
+        let mut body = json!({"appraisal": a.id, "comment": "按公司与团队目标分解"});
         for t in &targets {
             body[format!("target_{}", t.id)] = json!(t.get("target").to_text());
         }
@@ -284,15 +281,15 @@ fn agree(
                 person,
                 "/respond",
                 json!({"appraisal": a.id, "decision": "object",
-                "comment": "新客户目标偏高，本季度有两个大客户续约 The new-customer target is high: two big renewals take my time",
-                "resources": "需要一名售前支持 A presales engineer for two weeks"}),
+                "comment": "新客户目标偏高，本季度有两个大客户续约",
+                "resources": "需要一名售前支持，为期两周"}),
             )?;
             for t in &targets {
                 if t.get("source").to_text() == "sales/new_customers" {
                     body[format!("target_{}", t.id)] = json!("6");
                 }
             }
-            body["comment"] = json!("新客户目标调整为6 New customers lowered to 6");
+            body["comment"] = json!("新客户目标调整为6");
             post(plugins, store, by, "/targets", body)?;
         }
         post(
@@ -343,7 +340,7 @@ fn appraise(
                 if !all && group != "self" {
                     continue;
                 }
-                let mut body = json!({"appraisal": a.id, "group": group, "comment": "认真负责 Reliable and committed"});
+                let mut body = json!({"appraisal": a.id, "group": group, "comment": "认真负责"});
                 for (i, item) in items.iter().enumerate() {
                     body[format!("score_{}", item.id)] = json!(3 + (n + k + i) % 3);
                 }

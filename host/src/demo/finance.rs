@@ -1,7 +1,8 @@
 //! Demo finance (财务管理), made through the finance plugin as the finance user would: an
 //! invoice for each customer inventory delivered to, posted; payments received for most of
-//! them (some in part), allocated; a supplier bill for each purchase received (goods against
-//! 暂估应付, 13% input VAT), posted, the older ones paid; one manual entry for rent.
+//! them (some in part), allocated; a supplier bill for what each supplier delivered, drafted
+//! from inventory's receipts (goods against 暂估应付, the products' input VAT), posted, every
+//! other one paid; one manual entry for rent.
 
 use anyhow::{anyhow, Context};
 use qingguan_core::{Access, ListQuery, Store};
@@ -135,7 +136,7 @@ pub fn seed_finance(store: &Store, plugins: &PluginManager) -> anyhow::Result<()
         store,
         &access,
         "journal_entry",
-        json!({"posted_on": day(-3), "memo": "办公室租金 / office rent"}),
+        json!({"posted_on": day(-3), "memo": "办公室租金"}),
     )?;
     create(
         store,
@@ -150,89 +151,57 @@ pub fn seed_finance(store: &Store, plugins: &PluginManager) -> anyhow::Result<()
         json!({"entry": entry, "account": account("1002")?, "credit": "18000"}),
     )?;
     act(plugins, &ctx, "journal_entry", entry, "post", json!({}))?;
-    seed_bills(store, plugins, &ctx, &access, account("220201")?)
+    seed_bills(store, plugins, &ctx, &access)
 }
 
-/// A bill for what each received purchase order brought in, posted; every other one paid.
+/// A bill for what each supplier delivered (drafted by finance from inventory's receipts, as a
+/// clerk does with `bill-receipts`), posted; every other one paid.
 fn seed_bills(
     store: &Store,
     plugins: &PluginManager,
     ctx: &CallCtx,
     access: &Access,
-    goods_received: i64,
 ) -> anyhow::Result<()> {
     let system = Access::system();
-    let orders = store
+    let suppliers = store
         .list(
             &system,
-            "purchase_order",
+            "supplier",
             &ListQuery::from_pairs([("limit", "50"), ("sort", "id")])?,
         )?
         .items;
-    let received = orders.iter().filter(|o| {
-        matches!(
-            o.get("status").to_json().as_str(),
-            Some("received") | Some("partial")
-        )
-    });
-    for (n, order) in received.enumerate() {
-        let supplier = order
-            .get("supplier")
-            .to_json()
-            .as_i64()
-            .and_then(|id| store.get(&system, "supplier", id).ok())
-            .and_then(|s| s.get("name").to_json().as_str().map(str::to_string))
-            .unwrap_or_else(|| "供应商".to_string());
-        let number = order.get("number").to_json();
-        let lines = store
-            .list(
-                &system,
-                "purchase_line",
-                &ListQuery::from_pairs([("order", order.id.to_string().as_str())])?,
-            )?
-            .items;
-        let billable: Vec<(i64, f64, Value)> = lines
-            .iter()
-            .filter_map(|line| {
-                let num = |f: &str| -> f64 {
-                    let v = line.get(f).to_json();
-                    v.as_f64()
-                        .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
-                        .unwrap_or(0.0)
-                };
-                let quantity = num("received") - num("returned");
-                (quantity > 0.0).then(|| (line.id, quantity, line.get("price").to_json()))
-            })
-            .collect();
-        if billable.is_empty() {
+    for (n, supplier) in suppliers.iter().enumerate() {
+        let req = HttpRequest {
+            method: "POST".into(),
+            path: "/bill-receipts".into(),
+            body: json!({"supplier": supplier.id, "supplier_ref": format!("FP-{}", 8100 + n),
+                         "issued_on": day(-20 + n as i64)})
+            .to_string()
+            .into_bytes(),
+            ..Default::default()
+        };
+        let made = plugins
+            .calls()
+            .http("finance", req, ctx.clone())
+            .map_err(|e| anyhow!("demo bill for supplier {}: {e}", supplier.id))?;
+        if made.status != 200 {
+            continue; // nothing received from this one
+        }
+        let body: Value = serde_json::from_slice(&made.body).unwrap_or(Value::Null);
+        let Some(bill) = body["bill"].as_i64() else {
             continue;
-        }
-        let bill = create(
-            store,
-            access,
-            "bill",
-            json!({"supplier": supplier, "supplier_ref": format!("FP-{}", 8100 + n), "issued_on": day(-20 + n as i64)}),
-        )?;
-        for (line, quantity, price) in billable {
-            create(
-                store,
-                access,
-                "bill_line",
-                json!({"bill": bill, "description": format!("{} #{line}", number.as_str().unwrap_or("")),
-                       "account": goods_received, "quantity": format!("{quantity}"),
-                       "unit_price": price, "tax_rate": "13"}),
-            )?;
-        }
+        };
         act(plugins, ctx, "bill", bill, "post", json!({}))?;
         if n % 2 == 1 {
             continue;
         }
-        let total = store.get(&system, "bill", bill)?.get("total").to_json();
+        let record = store.get(&system, "bill", bill)?;
         let payment = create(
             store,
             access,
             "payment_made",
-            json!({"supplier": supplier, "paid_on": day(-2), "amount": total, "method": "bank"}),
+            json!({"supplier": record.get("supplier").to_json(), "paid_on": day(-2),
+                   "amount": record.get("total").to_json(), "method": "bank"}),
         )?;
         act(plugins, ctx, "payment_made", payment, "post", json!({}))?;
         act(
@@ -241,7 +210,7 @@ fn seed_bills(
             "payment_made",
             payment,
             "allocate",
-            json!({"bills": {bill.to_string(): total}}),
+            json!({"bills": {bill.to_string(): record.get("total").to_json()}}),
         )?;
     }
     Ok(())

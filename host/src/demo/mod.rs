@@ -19,17 +19,14 @@ use serde_json::{json, Map, Value};
 /// Demo logins: username, password, role. The demo only: `serve` has no default password.
 pub const LOGINS: &[(&str, &str, &str)] = &[
     ("admin", "admin", "admin — everything, Studio, users"),
-    ("manager", "manager", "manager — team east's records"),
+    ("manager", "manager", "manager — team 东区's records"),
     ("sales", "sales", "sales — own customers"),
     ("hr", "hr", "hr — users and appraisal"),
     ("finance", "finance", "finance — read everything"),
 ];
 
 /// Further sales reps, so that lists and rankings have several owners.
-const REPS: &[(&str, &str, &str)] = &[
-    ("wang.fang", "王芳 Wang Fang", "east"),
-    ("li.lei", "李雷 Li Lei", "west"),
-];
+const REPS: &[(&str, &str, &str)] = &[("wang.fang", "王芳", "东区"), ("li.lei", "李雷", "西区")];
 
 /// A small deterministic generator, so every demo looks the same.
 struct Rng(u64);
@@ -96,7 +93,7 @@ const TITLES: &[&str] = &[
     "总经理",
     "采购经理",
     "财务主管",
-    "Purchasing manager",
+    "采购总监",
     "CEO",
     "技术总监",
 ];
@@ -123,11 +120,11 @@ pub fn seed(store: &Store, customers: usize) -> Result<()> {
     let system = Access::system();
     let mut ids = std::collections::HashMap::new();
     let people = [
-        ("admin", "管理员 Admin", "admin", "hq"),
-        ("manager", "陈静 Chen Jing", "manager", "east"),
-        ("sales", "张伟 Zhang Wei", "sales", "east"),
-        ("hr", "刘洋 Liu Yang", "hr", "hq"),
-        ("finance", "赵敏 Zhao Min", "finance", "hq"),
+        ("admin", "管理员", "admin", "总部"),
+        ("manager", "陈静", "manager", "东区"),
+        ("sales", "张伟", "sales", "东区"),
+        ("hr", "刘洋", "hr", "总部"),
+        ("finance", "赵敏", "finance", "总部"),
     ];
     for (username, name, role, team) in people {
         let r = store.create_user(
@@ -307,7 +304,7 @@ pub fn seed_sales(store: &Store) -> Result<()> {
                     "电话沟通需求",
                     "上门拜访",
                     "方案演示",
-                    "Sent quotation",
+                    "发送报价单",
                     "微信跟进",
                 ][(n + f) % 5];
                 let kind = ["call", "visit", "meeting", "message", "note"][rng.below(5)];
@@ -320,7 +317,7 @@ pub fn seed_sales(store: &Store) -> Result<()> {
                         "customer": c.id,
                         "deal": deal.id,
                         "happened_on": day(happened),
-                        "outcome": "客户有兴趣，需要进一步报价 / interested, wants a quote",
+                        "outcome": "客户有兴趣，需要进一步报价",
                         "next_on": day(next),
                         "done": next < -10,
                         "owner": owner,

@@ -140,15 +140,15 @@ pub fn seed_oa(store: &Store) -> anyhow::Result<()> {
         &hr,
         "announcement",
         json!({
-        "title": "年终总结会安排 Year-end review", "pinned": true, "published_on": day(-2),
-        "body": "各团队请于本月底前提交年度总结，12 月第二周召开年终总结会。\nTeams: please send your year's summary by the end of the month."}),
+        "title": "年终总结会安排", "pinned": true, "published_on": day(-2),
+        "body": "各团队请于本月底前提交年度总结，12 月第二周召开年终总结会。"}),
     )?;
     create(
         store,
         &manager,
         "announcement",
         json!({
-        "title": "东区销售周会改到周四 Sales meeting moves to Thursday", "audience_team": "east",
+        "title": "东区销售周会改到周四", "audience_team": "东区",
         "published_on": day(-1), "body": "本周起东区销售周会改为每周四上午 9:30。"}),
     )?;
     let sales_id = id("sales")?;

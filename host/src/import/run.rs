@@ -44,13 +44,60 @@ pub fn start(
     sheet: Sheet,
     entity: Entity,
 ) {
+    spawn(
+        store,
+        access,
+        id,
+        pass,
+        options,
+        sheet,
+        entity,
+        ImportCounts::default(),
+    );
+}
+
+/// Runs the rest of an interrupted import in the background, after the rows it committed
+/// (the import must have been moved back into its pass: `Store::resume_import_pass`).
+pub fn resume(
+    store: Arc<Store>,
+    access: Access,
+    log: &qingguan_core::imports::ImportLog,
+    options: ImportOptions,
+    sheet: Sheet,
+    entity: Entity,
+) {
+    spawn(
+        store,
+        access,
+        log.id,
+        ImportPass::Import,
+        options,
+        sheet,
+        entity,
+        log.counts,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn(
+    store: Arc<Store>,
+    access: Access,
+    id: i64,
+    pass: ImportPass,
+    options: ImportOptions,
+    sheet: Sheet,
+    entity: Entity,
+    done: ImportCounts,
+) {
     let spawned = std::thread::Builder::new()
         .name(format!("import-{id}"))
         .spawn({
             let store = store.clone();
             move || {
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    Pass::new(&store, &access, id, pass, &options, &entity).run(&sheet)
+                    let mut pass = Pass::new(&store, &access, id, pass, &options, &entity);
+                    pass.counts = done;
+                    pass.run(&sheet)
                 }));
                 let failed = match outcome {
                     Ok(Ok(())) => None,
@@ -110,7 +157,10 @@ impl<'a> Pass<'a> {
             self.options,
             &sheet.headers,
         );
-        for chunk in sheet.rows.chunks(CHUNK_ROWS) {
+        // Rows a resumed import committed before it stopped are not written again (progress
+        // is recorded in each chunk's transaction, so it counts exactly the committed rows).
+        let skip = self.counts.rows_done.min(sheet.rows.len());
+        for chunk in sheet.rows[skip..].chunks(CHUNK_ROWS) {
             let scope = self.store.begin_call()?;
             let mut refused = Vec::new();
             for row in chunk {

@@ -188,6 +188,63 @@ pub fn start_pass(
     Ok(started)
 }
 
+/// Resumes an interrupted import where it stopped, with the options it was started with
+/// (checked again: a field may have changed since), in the background.
+pub fn resume(store: &Arc<Store>, access: &Access, id: i64) -> Result<ImportLog, Error> {
+    let log = store.import_log(access, id)?;
+    let options: ImportOptions = serde_json::from_value(log.options.clone()).map_err(|_| {
+        Error::conflict("the options of this import cannot be read; upload it again")
+    })?;
+    let entity = import_entity(store, access, &log.entity)?;
+    let sheet = sheet_of(store, access, id)?;
+    options.check(&store.schema_for(access), &entity, &sheet.headers, access)?;
+    let resumed = store.resume_import_pass(access, id)?;
+    run::resume(
+        store.clone(),
+        access.clone(),
+        &resumed,
+        options,
+        sheet,
+        entity,
+    );
+    Ok(resumed)
+}
+
+/// Undoes an import in the background: claimed and planned now (a refusal comes back at
+/// once), its records gone through on a thread; the log shows `undoing`, then `undone` with
+/// the report.
+pub fn start_undo(store: &Arc<Store>, access: &Access, id: i64) -> Result<ImportLog, Error> {
+    let plan = store.begin_undo_import(access, id)?;
+    let started = store.import_log(access, id)?;
+    let (store, access) = (store.clone(), access.clone());
+    let spawned = std::thread::Builder::new()
+        .name(format!("undo-{id}"))
+        .spawn({
+            let store = store.clone();
+            move || {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    store.run_undo_import(&access, plan)
+                }));
+                let failed = match outcome {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(_) => Some("the undo's thread panicked".to_string()),
+                };
+                if let Some(why) = failed {
+                    tracing::warn!(import = id, error = %why, "undoing an import failed");
+                    let _ = store.abandon_undo_import(id);
+                }
+            }
+        });
+    if spawned.is_err() {
+        let _ = store.abandon_undo_import(id);
+        return Err(Error::conflict(
+            "the server could not start the undo; try again",
+        ));
+    }
+    Ok(started)
+}
+
 fn prepare(
     store: &Store,
     access: &Access,

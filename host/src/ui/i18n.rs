@@ -80,18 +80,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("bulk_apply", "Apply", "执行"),
     ("bulk_done", "{done} records changed.", "已处理 {done} 条记录。"),
     ("bulk_choose_owner", "Choose whom to give them to.", "请选择负责人。"),
-    ("delegation_title", "While I am away", "外出代理"),
-    ("delegation_help", "Someone you choose decides the approvals waiting for you — those waiting now and those to come — until the day you give.", "由您指定的人代为审批等待您处理的事项（包括现有的和之后到来的），直到您设定的日期。"),
-    ("delegation_to", "Decided by", "代理人"),
-    ("delegation_until", "Until (inclusive)", "截止日期（含）"),
-    ("delegation_set", "Hand over", "设置代理"),
-    ("delegation_end", "End it now", "立即结束代理"),
-    ("delegation_now", "Now decided for you by", "当前代理人："),
     ("asked_for", "asked:", "申请："),
-    ("mail_notifications", "Notifications are also sent to your e-mail.", "通知也会发送到您的邮箱。"),
-    ("mail_notifications_off", "Notifications are not sent to your e-mail.", "通知不会发送到您的邮箱。"),
-    ("mail_off", "Stop e-mails", "不再发邮件"),
-    ("mail_on", "E-mail them to me", "发邮件给我"),
     ("invite", "Send invitation", "发送邀请"),
     ("invite_instead", "Send an invitation link (the user sets their own password)", "发送邀请链接（由用户自行设置密码）"),
     ("invite_mailed", "The invitation was e-mailed. The link, valid for 7 days and once:", "邀请已通过邮件发送。链接（7 天内有效，仅可使用一次）："),
@@ -207,6 +196,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("import_status_running", "importing…", "导入中…"),
     ("import_status_done", "imported", "已导入"),
     ("import_status_interrupted", "interrupted", "已中断"),
+    ("import_status_undoing", "undoing…", "撤销中…"),
     ("import_status_undone", "undone", "已撤销"),
     ("import_column", "Column in the file", "文件中的列"),
     ("import_samples", "First values", "示例值"),
@@ -222,6 +212,8 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("import_check", "Check (dry run)", "检查（不写入）"),
     ("import_run", "Import", "开始导入"),
     ("import_undo", "Undo this import", "撤销本次导入"),
+    ("import_resume", "Resume the import", "继续导入"),
+    ("import_resume_help", "The import stopped part-way (the server was restarted). Resuming writes the rows it had not reached, with the same options; the rows already imported stay and are not written again.", "导入中途停止（服务器重启）。继续导入会以相同的选项写入尚未处理的行；已导入的行保留，不会重复写入。"),
     ("import_confirm_undo", "Delete the records this import created and give the records it updated their earlier values back?", "删除本次导入新建的记录，并把它更新过的记录恢复为原值？"),
     ("import_would", "A dry run: {inserted} would be created, {updated} updated, {failed} refused. Nothing was written.", "检查结果：将新建 {inserted} 条、更新 {updated} 条，{failed} 行有误。尚未写入任何数据。"),
     ("import_did", "{inserted} created, {updated} updated, {failed} refused.", "新建 {inserted} 条，更新 {updated} 条，{failed} 行未导入。"),
@@ -530,6 +522,7 @@ pub fn catalog() -> impl Iterator<Item = &'static (&'static str, &'static str, &
         .chain(super::i18n_reports::REPORTS)
         .chain(super::i18n_roles::ROLES)
         .chain(super::i18n_records::RECORDS)
+        .chain(super::i18n_inbox::INBOX)
 }
 
 type Table = HashMap<&'static str, &'static str>;

@@ -41,6 +41,8 @@ const KEYS: &[&str] = &[
     "import_run",
     "import_undo",
     "import_confirm_undo",
+    "import_resume",
+    "import_resume_help",
     "import_refused",
     "import_row",
     "import_reason",
@@ -256,7 +258,10 @@ fn import_page_with(
                 ("failed", counts.failed),
             ],
         ),
-        ImportStatus::Done | ImportStatus::Interrupted | ImportStatus::Undone => fill(
+        ImportStatus::Done
+        | ImportStatus::Interrupted
+        | ImportStatus::Undoing
+        | ImportStatus::Undone => fill(
             locale,
             "import_did",
             &[
@@ -312,6 +317,14 @@ fn import_page_with(
         }
     }
     ctx.insert(
+        "may_resume".into(),
+        json!(
+            log.status == ImportStatus::Interrupted
+                && caller.access.user_id.is_some()
+                && caller.access.user_id == log.created_by
+        ),
+    );
+    ctx.insert(
         "may_undo".into(),
         json!(
             matches!(log.status, ImportStatus::Done | ImportStatus::Interrupted)
@@ -358,7 +371,7 @@ pub async fn import_page(
     import_page_with(&state, &caller, id, StatusCode::OK, None, None, None)
 }
 
-/// `POST /imports/{id}`: `action` = `check`, `run` or `undo`, with the mapping form.
+/// `POST /imports/{id}`: `action` = `check`, `run`, `resume` or `undo`, with the mapping form.
 pub async fn import_action(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -406,8 +419,30 @@ pub async fn import_action(
             ),
         };
     }
+    if action == "resume" {
+        let store = state.store().clone();
+        return match state
+            .blocking(move |_| service::resume(&store, &access, id))
+            .await
+        {
+            Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
+            Err(err) => import_page_with(
+                &state,
+                &caller,
+                id,
+                err.status,
+                Some(err.message),
+                None,
+                None,
+            ),
+        };
+    }
     if action == "undo" {
-        return match state.blocking(move |s| s.undo_import(&access, id)).await {
+        let store = state.store().clone();
+        return match state
+            .blocking(move |_| service::start_undo(&store, &access, id))
+            .await
+        {
             Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
             Err(err) => import_page_with(
                 &state,

@@ -133,6 +133,10 @@ pub async fn inbox(State(state): State<AppState>, UiCaller(caller): UiCaller) ->
                   "now": t(locale, "delegation_now")},
         }),
     );
+    ctx.insert(
+        "choices".into(),
+        crate::ui::notify_choices::context(&state, locale_of(&caller), caller.user.id),
+    );
     // The choice to get them by e-mail too, when the server sends mail.
     if state.mailer().is_some() {
         let on = state

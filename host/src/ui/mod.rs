@@ -14,12 +14,14 @@ mod dashboard_arrange;
 mod display;
 mod extract;
 mod i18n;
+mod i18n_inbox;
 mod i18n_records;
 mod i18n_reports;
 mod i18n_roles;
 mod import_form;
 mod imports;
 mod inbox;
+mod notify_choices;
 mod plugin_pages;
 mod records;
 mod refusal;
@@ -70,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/inbox/read", post(inbox::mark_read))
         .route("/inbox/mail", post(inbox::mail_choice))
+        .route("/inbox/choices", post(notify_choices::save))
         .route("/inbox/delegation", post(inbox::set_delegation))
         .route("/inbox/delegation/end", post(inbox::end_delegation))
         .route("/pick/{entity}", get(search::pick))

@@ -210,19 +210,26 @@ pub fn before_line(
         }
         if let Some(b) = before {
             if b.i64("source_line").is_some() {
-                for f in ["quantity", "unit_price", "tax_rate", "product"] {
-                    if fields.get(f) != b.get(f) {
-                        return Err(Error::invalid(t(
-                            "this line bills a delivery",
-                            "该明细开具的是一次发货",
-                        ))
-                        .field(
-                            f,
-                            t(
-                                "set by the delivery: delete the line instead",
-                                "由发货决定：如需修改请删除该明细",
-                            ),
-                        ));
+                let (what, by) = if side.document == "bill" {
+                    (
+                        t("this line bills a receipt", "该明细对应一次采购入库"),
+                        t(
+                            "set by the receipt: delete the line instead",
+                            "由采购入库决定：如需修改请删除该明细",
+                        ),
+                    )
+                } else {
+                    (
+                        t("this line bills a delivery", "该明细开具的是一次发货"),
+                        t(
+                            "set by the delivery: delete the line instead",
+                            "由发货决定：如需修改请删除该明细",
+                        ),
+                    )
+                };
+                for f in ["quantity", "unit_price", "tax_rate", "product", "account"] {
+                    if fields.get(f) != b.get(f) && (f != "account" || side.document == "bill") {
+                        return Err(Error::invalid(what).field(f, by));
                     }
                 }
             }

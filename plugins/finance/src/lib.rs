@@ -1,11 +1,14 @@
 //! Finance (财务管理): customer invoices (direct, or from what inventory delivered and was not
-//! yet invoiced), payments received and their allocation to invoices, a double-entry journal
+//! yet invoiced), supplier bills (direct, or from what inventory received and was not yet
+//! billed), payments received and their allocation to invoices, a double-entry journal
 //! under every posting (balanced, immutable, corrected by reversal), month close, and reports
 //! from the journal. Built only on the Qingguan SDK (1.2); every posting one transaction.
 
+pub mod aging;
 pub mod books;
 pub mod chart;
 pub mod documents;
+pub mod from_stock;
 pub mod journal;
 pub mod kpi;
 pub mod money;
@@ -21,87 +24,14 @@ pub mod statements;
 pub mod stock_books;
 
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use sides::{Side, PURCHASES, SALES};
-use std::collections::BTreeMap;
 
 struct Finance;
 
 fn as_response(outcome: Result<Response>) -> Result<Response> {
     outcome.or_else(|e| Ok(Response::from_error(&e)))
-}
-
-/// `{"customer": id}`: a draft invoice for what inventory delivered to the customer and no
-/// invoice has covered yet (delivered less returned less already invoiced, per line).
-fn invoice_deliveries(input: &Value) -> Result<Value> {
-    let customer = input
-        .get("customer")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| {
-            Error::invalid(t("which customer?", "哪个客户？"))
-                .field("customer", t("required", "必填"))
-        })?;
-    host::begin_write()?;
-    host::get("customer", customer)?;
-    let delivered = host::ask(
-        "inventory",
-        "delivered_lines",
-        &json!({"customer": customer}),
-    )
-    .map_err(|e| match e {
-        Error::NotFound(_) | Error::Denied(_) => Error::NotFound(t(
-            "the inventory plugin is not installed",
-            "未安装进销存插件",
-        )),
-        other => other,
-    })?;
-    let mut invoiced: BTreeMap<i64, Decimal> = BTreeMap::new();
-    for l in host::query_all(
-        "invoice_line",
-        &Query::new().elevated().not_null("source_line"),
-    )? {
-        *invoiced
-            .entry(l.i64("source_line").unwrap_or_default())
-            .or_default() += l.decimal("quantity").unwrap_or_default();
-    }
-    let mut lines = Vec::new();
-    for d in delivered.as_array().into_iter().flatten() {
-        let line = d["line"].as_i64().unwrap_or_default();
-        let q = decimal_of(&d["delivered"]).unwrap_or_default()
-            - decimal_of(&d["returned"]).unwrap_or_default()
-            - invoiced.get(&line).copied().unwrap_or_default();
-        if q > Decimal::ZERO {
-            lines.push((d.clone(), q));
-        }
-    }
-    if lines.is_empty() {
-        return Err(Error::invalid(t(
-            "nothing delivered is left to invoice",
-            "没有待开票的发货",
-        )));
-    }
-    let invoice = host::create("invoice", &json!({"customer": customer}))?;
-    for (d, q) in &lines {
-        host::elevated().create(
-            "invoice_line",
-            &json!({
-                "invoice": invoice.id,
-                "description": format!("{} #{}", d["number"].as_str().unwrap_or(""), d["line"]),
-                "quantity": q.normalize().to_string(),
-                "unit_price": d["net_unit_price"],
-                // The product's rate in inventory; 13% (goods) where it names none.
-                "tax_rate": d["tax_rate"].as_str().unwrap_or("13"),
-                "source_line": d["line"],
-            }),
-        )?;
-    }
-    documents::retotal(&SALES, invoice.id)?;
-    let inv = host::elevated().get("invoice", invoice.id)?;
-    Ok(
-        json!({"invoice": inv.id, "number": inv.str("number"), "total": inv.decimal("total").map(|d| d.to_string())}),
-    )
 }
 
 impl Plugin for Finance {
@@ -215,9 +145,9 @@ impl Plugin for Finance {
                 let at = param("at", &today);
                 check(&at, "at").and_then(|_| {
                     if req.wants_json() {
-                        reports::aging(side, &at).map(|v| Response::json(&v))
+                        aging::aging(side, &at).map(|v| Response::json(&v))
                     } else {
-                        reports::aging_page(side, &at).map(|h| Response::html(200, h))
+                        aging::aging_page(side, &at).map(|h| Response::html(200, h))
                     }
                 })
             }
@@ -276,7 +206,11 @@ impl Plugin for Finance {
                 .map(|v| Response::json(&v)),
             ("POST", "/invoice-deliveries") => req
                 .json()
-                .and_then(|b| invoice_deliveries(&b))
+                .and_then(|b| from_stock::invoice_deliveries(&b))
+                .map(|v| Response::json(&v)),
+            ("POST", "/bill-receipts") => req
+                .json()
+                .and_then(|b| from_stock::bill_receipts(&b))
                 .map(|v| Response::json(&v)),
             _ => return Ok(Response::status(404)),
         };

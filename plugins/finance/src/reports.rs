@@ -1,10 +1,8 @@
 //! Reports reproducible from the journal: the trial balance for any period (debits equal
-//! credits), profit for the period (revenue less expense), and receivables and payables aging
-//! by due date. (The figures appraisal asks for are `kpi.rs`.)
+//! credits) and profit for the period (revenue less expense). (Receivables and payables aging
+//! are `aging.rs`; the figures appraisal asks for are `kpi.rs`.)
 
-use crate::sides::{Side, SALES};
-use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
@@ -77,116 +75,4 @@ pub fn trial_balance_page(from: &str, to: &str) -> Result<String> {
         esc(tb["profit"].as_str().unwrap_or(""))
     ));
     Ok(s)
-}
-
-/// Open receivables by customer (or payables by supplier) and age (days past due at `at`):
-/// current, 1–30, 31–60, 61–90, over 90.
-pub fn aging(side: &Side, at: &str) -> Result<Value> {
-    let today = dates::parse(at).unwrap_or_else(dates::today);
-    // One grouped sum per age bucket (by due date), over the documents the caller may see.
-    // A document without a due date is due at once (current).
-    let open = || Query::new().in_list("status", ["posted", "partly_paid"]);
-    let day = |late: i64| dates::format(today - late);
-    let buckets: [Query; 6] = [
-        open().gte("due_on", day(0)),
-        open().is_null("due_on"),
-        open().lt("due_on", day(0)).gte("due_on", day(30)),
-        open().lt("due_on", day(30)).gte("due_on", day(60)),
-        open().lt("due_on", day(60)).gte("due_on", day(90)),
-        open().lt("due_on", day(90)),
-    ];
-    // Keyed by the party's text form: a customer's id, a supplier's name.
-    let mut by: BTreeMap<String, (Value, [Decimal; 5])> = BTreeMap::new();
-    for (i, q) in buckets.iter().enumerate() {
-        let bucket = i.saturating_sub(1);
-        for g in host::aggregate(side.document, q, &[side.party], &[Metric::Sum("balance")])? {
-            let party = g.group.first().cloned().unwrap_or(Value::Null);
-            by.entry(party.to_string())
-                .or_insert_with(|| (party, Default::default()))
-                .1[bucket] += g.decimal(0).unwrap_or_default();
-        }
-    }
-    let names: BTreeMap<i64, String> = {
-        let ids: Vec<i64> = by.values().filter_map(|(p, _)| p.as_i64()).collect();
-        let mut out = BTreeMap::new();
-        for chunk in ids.chunks(200) {
-            for c in host::query_all(
-                "customer",
-                &Query::new().elevated().in_list("id", chunk.iter().copied()),
-            )? {
-                out.insert(c.id, c.str("name").unwrap_or("").to_string());
-            }
-        }
-        out
-    };
-    let mut totals = [Decimal::ZERO; 5];
-    let rows: Vec<Value> = by
-        .values()
-        .map(|(party, b)| {
-            for (i, v) in b.iter().enumerate() {
-                totals[i] += *v;
-            }
-            let name = match party {
-                Value::String(s) => Some(s.clone()),
-                other => other.as_i64().and_then(|id| names.get(&id).cloned()),
-            };
-            json!({(side.party): party, "name": name, "buckets": b.iter().map(|v| v.to_string()).collect::<Vec<_>>()})
-        })
-        .collect();
-    Ok(
-        json!({"at": dates::format(today), "rows": rows, "totals": totals.iter().map(|v| v.to_string()).collect::<Vec<_>>()}),
-    )
-}
-
-/// The aging as a page.
-pub fn aging_page(side: &Side, at: &str) -> Result<String> {
-    let a = aging(side, at)?;
-    let party = side.party_word();
-    let title = if side.document == SALES.document {
-        t("Receivables aging", "应收账龄")
-    } else {
-        t("Payables aging", "应付账龄")
-    };
-    let heads = [
-        t(&capitalised(party), party),
-        t("Not due", "未到期"),
-        t("1–30 days", "1–30天"),
-        t("31–60 days", "31–60天"),
-        t("61–90 days", "61–90天"),
-        t("Over 90 days", "90天以上"),
-    ];
-    let mut s = format!(
-        "<h1>{}</h1><table class=\"records\"><thead><tr>",
-        esc(&title)
-    );
-    for h in &heads {
-        s.push_str(&format!("<th>{}</th>", esc(h)));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for r in a["rows"].as_array().into_iter().flatten() {
-        s.push_str(&format!(
-            "<tr><td>{}</td>",
-            esc(r["name"].as_str().unwrap_or(""))
-        ));
-        for b in r["buckets"].as_array().into_iter().flatten() {
-            s.push_str(&format!("<td>{}</td>", esc(b.as_str().unwrap_or(""))));
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str(&format!(
-        "</tbody><tfoot><tr><th>{}</th>",
-        esc(&t("Total", "合计"))
-    ));
-    for b in a["totals"].as_array().into_iter().flatten() {
-        s.push_str(&format!("<th>{}</th>", esc(b.as_str().unwrap_or(""))));
-    }
-    s.push_str("</tr></tfoot></table>");
-    Ok(s)
-}
-
-fn capitalised(word: &str) -> String {
-    let mut c = word.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

@@ -124,6 +124,7 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
         };
         (cost, value)
     } else {
+        crate::alerts::before_out(m.product, m.warehouse, before.quantity)?;
         let out = -m.quantity;
         if out > before.quantity && !allows_negative(m.warehouse)? {
             return Err(Error::invalid(t("not enough stock", "库存不足")).field(
@@ -173,14 +174,6 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
     )?;
     if back_dated {
         crate::revalue::revalue(m.product, m.warehouse, m.posted_on, &m.source)?;
-    }
-    if m.quantity < Decimal::ZERO {
-        crate::alerts::crossed(
-            m.product,
-            m.warehouse,
-            before.quantity,
-            before.quantity + m.quantity,
-        )?;
     }
     Ok(line)
 }

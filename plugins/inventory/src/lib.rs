@@ -13,10 +13,12 @@ pub mod money;
 pub mod on_hand;
 pub mod orders;
 pub mod reports;
+pub mod reservations;
 pub mod revalue;
 pub mod reversals;
 pub mod slow_movers;
 pub mod stock;
+pub mod to_invoice;
 
 use orders::Kind;
 use qingguan_plugin_sdk::date as dates;
@@ -27,7 +29,8 @@ use qingguan_plugin_sdk::*;
 struct Inventory;
 
 /// A sales order may be confirmed only if what it asks for is available (on hand less what
-/// other open orders hold), unless the warehouse allows negative stock.
+/// other open orders hold), unless the warehouse allows negative stock. What was available
+/// is noted for the low-stock notice either way.
 fn check_available(order_id: i64) -> Result<()> {
     host::begin_write()?;
     let order = host::elevated().get("sales_order", order_id)?;
@@ -37,9 +40,6 @@ fn check_available(order_id: i64) -> Result<()> {
         .get("allow_negative")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if allows {
-        return Ok(());
-    }
     let mut wanted: std::collections::BTreeMap<i64, (Decimal, Vec<i64>)> = Default::default();
     for line in orders::lines(Kind::Sales, order_id)? {
         let e = wanted
@@ -49,7 +49,7 @@ fn check_available(order_id: i64) -> Result<()> {
         e.1.push(line.id);
     }
     let products: Vec<i64> = wanted.keys().copied().collect();
-    let reserved = stock::reserved_of(Some(&products))?;
+    let reserved = reservations::reserved_of(Some(&products))?;
     let mut err = Error::invalid(t("not enough stock to confirm", "库存不足，无法确认"));
     let mut short = false;
     for (product, (q, line_ids)) in wanted {
@@ -59,7 +59,8 @@ fn check_available(order_id: i64) -> Result<()> {
             .copied()
             .unwrap_or_default();
         let available = on_hand - held;
-        if q > available {
+        alerts::before_reserving(product, warehouse, available);
+        if q > available && !allows {
             short = true;
             for id in line_ids {
                 err = err.field(
@@ -137,6 +138,7 @@ impl Plugin for Inventory {
 
     fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
         let out = action(name, entity, id, input)?;
+        alerts::settle()?;
         feed::flush()?;
         Ok(out)
     }
@@ -144,6 +146,7 @@ impl Plugin for Inventory {
     fn http(req: Request) -> Result<Response> {
         let out = http(req)?;
         if out.status < 400 {
+            alerts::settle()?;
             feed::flush()?;
         }
         Ok(out)
@@ -415,7 +418,12 @@ fn answer(query: &str, args: Value) -> Result<Value> {
                     .map(|r| json!({"product": r["product"], "quantity": r["quantity"], "revenue": r["revenue"]}))
                     .collect::<Vec<_>>()))
         }
-        "delivered_lines" => reports::delivered_lines(args.get("customer").and_then(Value::as_i64)),
+        "delivered_lines" => {
+            to_invoice::delivered_lines(args.get("customer").and_then(Value::as_i64))
+        }
+        "received_lines" => {
+            to_invoice::received_lines(args.get("supplier").and_then(Value::as_i64))
+        }
         _ => Err(Error::not_found(query)),
     }
 }

@@ -1,8 +1,8 @@
 //! Reports derived from the ledger and the orders: low stock (with the scheduled job that
-//! announces it), sales by product and customer for a period, one product's movements as a
-//! page, and the delivered lines finance invoices from.
+//! announces it), sales by product and customer for a period, and one product's movements as
+//! a page.
 
-use crate::orders::{self, Kind};
+use crate::orders;
 use crate::stock;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Query};
@@ -116,7 +116,7 @@ fn orders_seen(all: bool, owner: Option<i64>) -> Result<BTreeMap<i64, Record>> {
 }
 
 /// The sales orders the caller may see.
-fn visible_orders() -> Result<BTreeMap<i64, Record>> {
+pub(crate) fn visible_orders() -> Result<BTreeMap<i64, Record>> {
     orders_seen(false, None)
 }
 
@@ -370,54 +370,4 @@ fn kind_label(kind: &str) -> String {
         "revaluation" => t("Revaluation", "成本重估"),
         other => other.to_string(),
     }
-}
-
-/// Delivered sales lines (for invoicing): order, customer, product, delivered and returned
-/// quantities, net unit price, the product's tax rate, over the orders the caller may see;
-/// `{customer?}`.
-pub fn delivered_lines(customer: Option<i64>) -> Result<Value> {
-    let mut out = Vec::new();
-    let mut rates: std::collections::BTreeMap<i64, Option<String>> = Default::default();
-    for (id, order) in visible_orders()? {
-        if customer.is_some_and(|c| order.i64("customer") != Some(c)) {
-            continue;
-        }
-        for line in orders::lines(Kind::Sales, id)? {
-            let delivered = line.decimal("delivered").unwrap_or_default();
-            if delivered.is_zero() {
-                continue;
-            }
-            let q = line.decimal("quantity").unwrap_or(Decimal::ONE);
-            let unit = if q.is_zero() {
-                Decimal::ZERO
-            } else {
-                orders::line_amount(&line) / q
-            };
-            let product = line.i64("product").unwrap_or_default();
-            let rate = match rates.get(&product) {
-                Some(r) => r.clone(),
-                None => {
-                    let r = host::elevated()
-                        .get("product", product)
-                        .ok()
-                        .and_then(|p| p.decimal("tax_rate"))
-                        .map(|r| r.normalize().to_string());
-                    rates.insert(product, r.clone());
-                    r
-                }
-            };
-            out.push(json!({
-                "order": id,
-                "number": order.str("number"),
-                "tax_rate": rate,
-                "customer": order.i64("customer"),
-                "line": line.id,
-                "product": line.i64("product"),
-                "delivered": delivered.normalize().to_string(),
-                "returned": line.decimal("returned").unwrap_or_default().normalize().to_string(),
-                "net_unit_price": crate::ledger::round(unit, 4).normalize().to_string(),
-            }));
-        }
-    }
-    Ok(json!(out))
 }

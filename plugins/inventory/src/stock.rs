@@ -4,7 +4,7 @@
 //! returns.
 
 use crate::ledger::{self, round, Balance, Movement};
-use crate::orders::{self, Kind};
+use crate::orders::Kind;
 use qingguan_plugin_sdk::date as dates;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::text::t;
@@ -35,7 +35,7 @@ pub fn levels(
     let products = product.map(|p| vec![p]);
     if let (None, Some(p), Some(w)) = (at, product, warehouse) {
         let bin = crate::bins::get(p, w)?;
-        let reserved = reserved_of(products.as_deref())?
+        let reserved = crate::reservations::reserved_of(products.as_deref())?
             .get(&(p, w))
             .copied()
             .unwrap_or_default();
@@ -75,44 +75,9 @@ pub fn levels(
         level.balance.quantity = g.decimal(0).unwrap_or_default();
         level.balance.value = g.decimal(1).unwrap_or_default();
     }
-    for ((p, w), r) in reserved_of(products.as_deref())? {
+    for ((p, w), r) in crate::reservations::reserved_of(products.as_deref())? {
         if warehouse.is_none_or(|x| x == w) {
             out.entry((p, w)).or_default().reserved = r;
-        }
-    }
-    Ok(out)
-}
-
-/// What confirmed, not fully delivered sales orders hold back, by (product, warehouse): the
-/// open orders, then their lines (of the given products only, when named).
-pub fn reserved_of(products: Option<&[i64]>) -> Result<BTreeMap<(i64, i64), Decimal>> {
-    let open: BTreeMap<i64, i64> = host::query_all(
-        "sales_order",
-        &Query::new()
-            .elevated()
-            .in_list("status", ["confirmed", "partial"]),
-    )?
-    .into_iter()
-    .map(|o| (o.id, o.i64("warehouse").unwrap_or_default()))
-    .collect();
-    let mut out = BTreeMap::new();
-    if open.is_empty() {
-        return Ok(out);
-    }
-    let ids: Vec<i64> = open.keys().copied().collect();
-    for chunk in ids.chunks(200) {
-        let mut q = Query::new()
-            .elevated()
-            .in_list("order", chunk.iter().copied());
-        if let Some(p) = products {
-            q = q.in_list("product", p.iter().copied());
-        }
-        for line in host::query_all("sales_line", &q)? {
-            let Some(w) = line.i64("order").and_then(|o| open.get(&o)) else {
-                continue;
-            };
-            let p = line.i64("product").unwrap_or_default();
-            *out.entry((p, *w)).or_insert(Decimal::ZERO) += orders::outstanding(Kind::Sales, &line);
         }
     }
     Ok(out)

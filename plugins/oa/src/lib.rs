@@ -14,6 +14,13 @@ use qingguan_plugin_sdk::*;
 struct Oa;
 
 impl Plugin for Oa {
+    fn job_step(name: &str, _cursor: Option<&str>) -> Result<JobProgress> {
+        match name {
+            "announce" => notices::announce_step(),
+            _ => Err(Error::not_found(format!("no job {name}"))),
+        }
+    }
+
     fn before_write(
         op: WriteOp,
         entity: &str,

@@ -1,6 +1,6 @@
 //! Who OA tells (contract 1.3 notices, written with the write that causes them): the assignee
 //! of a task someone else gives them, and the audience of a new announcement (its roles and
-//! teams, or everyone; not its author).
+//! teams, or everyone; not its author) — a large audience over several calls, by a job.
 
 use crate::announcements::addressed_to;
 use qingguan_plugin_sdk::host::{self, Query};
@@ -39,11 +39,29 @@ pub fn task_assigned(id: i64, assignee: i64, title: &str, due: Option<&str>) -> 
     outreach::notify_users(&[assignee], &n)
 }
 
-/// A new announcement: everyone it is addressed to hears of it, once.
-pub fn announced(a: &Record) -> Result<()> {
-    let author = host::context().user_id;
-    let people = host::query_all("user", &Query::new().elevated().sort("id"))?;
-    let audience: Vec<i64> = people
+/// People told of an announcement in one call: the host allows 1,000 notices a call, and
+/// the rest of a larger audience is told by the `announce` job, this many a step (the
+/// configuration's `announce_batch` may lower it).
+const PER_CALL: usize = 900;
+
+fn per_call() -> usize {
+    host::config()["announce_batch"]
+        .as_u64()
+        .map_or(PER_CALL, |n| (n as usize).clamp(1, PER_CALL))
+}
+
+/// The key holding an announcement whose audience is still being told: the last person
+/// told so far (the audience goes in id order).
+fn pending_key(id: i64) -> String {
+    format!("announce:{id}")
+}
+
+/// Whom an announcement is addressed to, in id order after `after`: active people of its
+/// roles and teams (everyone when it names none), not its author.
+fn audience(a: &Record, after: i64) -> Result<Vec<i64>> {
+    let author = a.created_by;
+    let people = host::query_all("user", &Query::new().elevated().gt("id", after).sort("id"))?;
+    Ok(people
         .iter()
         .filter(|u| u.fields.bool("active") != Some(false) && Some(u.id) != author)
         .filter(|u| {
@@ -54,13 +72,60 @@ pub fn announced(a: &Record) -> Result<()> {
             )
         })
         .map(|u| u.id)
-        .collect();
+        .collect())
+}
+
+/// Tells the next people of an announcement's audience (after `after`), at most [`PER_CALL`];
+/// keeps where it stopped when more are left, forgets it when all were told.
+fn tell(a: &Record, after: i64) -> Result<u64> {
+    let everyone = audience(a, after)?;
+    let now: Vec<i64> = everyone.iter().copied().take(per_call()).collect();
     let title = a.str("title").unwrap_or_default();
     let n = Notice::new(format!("New announcement: {title}"))
         .zh(format!("新公告：{title}"))
         .link("/p/oa/announcements");
-    for chunk in audience.chunks(CHUNK) {
+    for chunk in now.chunks(CHUNK) {
         outreach::notify_users(chunk, &n)?;
     }
-    Ok(())
+    match (everyone.len() > now.len(), now.last()) {
+        (true, Some(last)) => host::kv_set(&pending_key(a.id), last.to_string().as_bytes())?,
+        _ => host::kv_delete(&pending_key(a.id))?,
+    }
+    Ok(now.len() as u64)
+}
+
+/// A new announcement: everyone it is addressed to hears of it, once — the first
+/// [`PER_CALL`] with the announcement, the rest by the `announce` job.
+pub fn announced(a: &Record) -> Result<()> {
+    tell(a, 0).map(|_| ())
+}
+
+/// One step of the `announce` job: the next people of one announcement still being told.
+pub fn announce_step() -> Result<JobProgress> {
+    // One step at a time reads where the last stopped: no one is told twice.
+    host::begin_write()?;
+    let Some(key) = host::kv_keys("announce:")?.into_iter().next() else {
+        return Ok(JobProgress::done(0));
+    };
+    let id: Option<i64> = key.strip_prefix("announce:").and_then(|i| i.parse().ok());
+    let after: Option<i64> = host::kv_get(&key)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.parse().ok());
+    let announcement = id.and_then(|id| host::elevated().get("announcement", id).ok());
+    let (Some(a), Some(after)) = (announcement, after) else {
+        // Deleted since, or unreadable: nobody more to tell.
+        host::kv_delete(&key)?;
+        return Ok(if host::kv_keys("announce:")?.is_empty() {
+            JobProgress::done(0)
+        } else {
+            JobProgress::more(format!("{key}:dropped"), 0)
+        });
+    };
+    let told = tell(&a, after)?;
+    // The cursor says how far this step went (each step's differs); the state is in kv.
+    Ok(if host::kv_keys("announce:")?.is_empty() {
+        JobProgress::done(told)
+    } else {
+        JobProgress::more(format!("{key}:{after}"), told)
+    })
 }

@@ -1,0 +1,182 @@
+//! An import killed part-way (kill -9 of the real server process) is interrupted, keeps what
+//! it committed — whole chunks, counted exactly — and resumes where it stopped after a
+//! restart: no row written twice, none skipped. Only the person who started it may resume.
+
+use crate::cli::{bin, start};
+use qingguan_tests::Client;
+use serde_json::json;
+
+fn login(url: &str, user: &str, password: &str) -> Client {
+    let mut c = Client::new(url);
+    let r = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": user, "password": password}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.token = r.body["token"].as_str().map(String::from);
+    c
+}
+
+/// The log's status and counts (its refused rows left out of messages).
+fn brief(log: &serde_json::Value) -> String {
+    format!(
+        "{} rows_done={} inserted={} failed={} first error={}",
+        log["status"], log["rows_done"], log["inserted"], log["failed"], log["errors"][0]
+    )
+}
+
+fn count(c: &Client) -> i64 {
+    c.get("/api/v1/records/customer?limit=1&count=true").body["total"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn an_import_killed_part_way_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    for (user, role) in [("boss", "admin"), ("amy", "sales")] {
+        let out = bin()
+            .args([
+                "user",
+                "add",
+                user,
+                "--role",
+                role,
+                "--password",
+                "long-enough-pw",
+            ])
+            .args(["--data-dir", data_s])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let total = 60_000;
+    let mut csv = String::from("名称,类型,状态\n");
+    for i in 0..total {
+        csv.push_str(&format!("客户{i:05},company,lead\n"));
+    }
+
+    let (mut running, url) = start(&["serve", "--data-dir", data_s]);
+    let boss = login(&url, "boss", "long-enough-pw");
+    let up = boss.send(
+        reqwest::Method::POST,
+        "/api/v1/imports?entity=customer&file_name=big.csv",
+        |r| r.body(csv.into_bytes()),
+    );
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+    let options = json!({"mapping": {"名称": "name", "类型": "kind", "状态": "status"}});
+    let r = boss.post(&format!("/api/v1/imports/{id}/run"), &options);
+    assert_eq!(r.status, 202, "{}", r.text);
+    // Kill -9 once some chunks are in, well before the end.
+    let started = std::time::Instant::now();
+    loop {
+        let log = boss.get(&format!("/api/v1/imports/{id}")).body;
+        let done = log["rows_done"].as_i64().unwrap_or(0);
+        assert_eq!(
+            log["status"],
+            "running",
+            "finished before the kill: {}",
+            brief(&log)
+        );
+        if done >= 1_000 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no progress: {}",
+            brief(&log)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    running.0.kill().unwrap();
+    running.0.wait().unwrap();
+
+    let (_running, url) = start(&["serve", "--data-dir", data_s]);
+    let boss = login(&url, "boss", "long-enough-pw");
+    let log = boss.get(&format!("/api/v1/imports/{id}")).body;
+    assert_eq!(log["status"], "interrupted", "{}", brief(&log));
+    let kept = log["rows_done"].as_i64().unwrap();
+    assert!(kept > 0 && kept < total, "{}", brief(&log));
+    assert_eq!(kept % 500, 0, "whole chunks: {}", brief(&log));
+    assert_eq!(log["inserted"].as_i64(), Some(kept), "{}", brief(&log));
+    assert_eq!(
+        count(&boss),
+        kept,
+        "what the log counts is what was committed"
+    );
+
+    // Someone else may not resume it; its importer may, once.
+    let amy = login(&url, "amy", "long-enough-pw");
+    let theirs = amy.post(&format!("/api/v1/imports/{id}/resume"), &json!({}));
+    assert!(
+        theirs.status == 403 || theirs.status == 404,
+        "{}",
+        theirs.text
+    );
+    let r = boss.post(&format!("/api/v1/imports/{id}/resume"), &json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let again = boss.post(&format!("/api/v1/imports/{id}/resume"), &json!({}));
+    assert_eq!(again.status, 409, "{}", again.text);
+    let started = std::time::Instant::now();
+    let log = loop {
+        let log = boss.get(&format!("/api/v1/imports/{id}")).body;
+        if log["status"] != "running" {
+            break log;
+        }
+        assert!(
+            started.elapsed().as_secs() < 600,
+            "never finished: {}",
+            brief(&log)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(log["status"], "done", "{}", brief(&log));
+    assert_eq!(
+        (
+            log["rows_done"].as_i64(),
+            log["inserted"].as_i64(),
+            log["failed"].as_i64()
+        ),
+        (Some(total), Some(total), Some(0)),
+        "{}",
+        brief(&log)
+    );
+    assert_eq!(count(&boss), total, "no row twice, none skipped");
+    let last = boss
+        .get("/api/v1/records/customer?name=%E5%AE%A2%E6%88%B759999")
+        .body;
+    assert_eq!(last["items"].as_array().unwrap().len(), 1, "{last}");
+    // An undo killed part-way goes back to where it started and can be run again.
+    drop(_running);
+    let (mut running, url) = start(&["serve", "--data-dir", data_s]);
+    let boss = login(&url, "boss", "long-enough-pw");
+    let r = boss.post(&format!("/api/v1/imports/{id}/undo"), &json!({}));
+    assert_eq!(r.status, 202, "{}", brief(&r.body));
+    let started = std::time::Instant::now();
+    while count(&boss) == total {
+        assert!(started.elapsed().as_secs() < 120, "the undo never began");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    running.0.kill().unwrap();
+    running.0.wait().unwrap();
+    let (_running, url) = start(&["serve", "--data-dir", data_s]);
+    let boss = login(&url, "boss", "long-enough-pw");
+    let log = boss.get(&format!("/api/v1/imports/{id}")).body;
+    let left = count(&boss);
+    if left > 0 {
+        assert_eq!(log["status"], "done", "{}", brief(&log));
+    }
+    // The undo takes back both parts of the import (and what the first undo left).
+    let (report, status) = crate::imports::undo_and_wait(&boss, id);
+    assert_eq!(status, "undone", "{report}");
+    assert_eq!(
+        report["deleted"].as_i64(),
+        Some(left),
+        "{}",
+        report["deleted"]
+    );
+    assert_eq!(count(&boss), 0);
+}
