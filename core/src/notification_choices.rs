@@ -62,13 +62,20 @@ pub(crate) fn key(user: i64) -> String {
     format!("notify_user:{user}")
 }
 
+/// A person's stored choices, each read on its own (one a later version wrote that this one
+/// does not know is left out, not the whole lot).
 fn stored(c: &Connection, user: i64) -> Result<BTreeMap<String, Delivery>> {
     let v: Option<String> = c
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
         .query_row([key(user)], |r| r.get(0))
         .optional()?;
-    Ok(v.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default())
+    let map: serde_json::Map<String, serde_json::Value> = v
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, v)| serde_json::from_value(v).ok().map(|d| (k, d)))
+        .collect())
 }
 
 /// How `user` hears of a notification of `kind` (on the connection of the caller's
@@ -112,10 +119,11 @@ impl Store {
                 },
             ));
         }
-        let mut all = self.notification_choices(user)?;
-        all.extend(choices.iter().map(|(g, d)| (g.clone(), *d)));
-        let text = serde_json::to_string(&all).unwrap_or_default();
+        // Read and written in one transaction: two saves at once lose neither.
         self.write(|tx| {
+            let mut all = stored(tx, user)?;
+            all.extend(choices.iter().map(|(g, d)| (g.clone(), *d)));
+            let text = serde_json::to_string(&all).unwrap_or_default();
             tx.execute(
                 "INSERT INTO settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -123,6 +131,6 @@ impl Store {
             )?;
             Ok(())
         })?;
-        Ok(all)
+        self.notification_choices(user)
     }
 }

@@ -230,7 +230,8 @@ impl Store {
         let schema = self.schema_for(access);
         let mut hits = Vec::new();
         for e in schema.entities() {
-            if e.retired {
+            // Types kept out of the index (journal lines, ledger lines) are not searched.
+            if e.retired || !e.searchable {
                 continue;
             }
             let perm = access.permission(&e.name);

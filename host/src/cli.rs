@@ -423,6 +423,7 @@ fn server_config(secure_cookies: bool, mail: MailArgs) -> anyhow::Result<Config>
 }
 
 fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> anyhow::Result<()> {
+    let _serving = crate::server::lock_data_dir(&data_dir)?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let store = open_store(&data_dir)?;

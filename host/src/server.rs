@@ -25,6 +25,33 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
     Ok(Arc::new(store))
 }
 
+/// Holds a data directory for the one process serving it (an OS lock on `serve.lock`, let go
+/// when the process ends, however it ends): a second `serve` of the same directory stops at
+/// once instead of running the install's background work — imports, jobs, plugin swaps —
+/// twice over one database. Commands that only read or add (user add, backup) take no lock.
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let path = data_dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another qingguan is already serving {}: stop it first (two servers on one data \
+             directory would both run its imports, jobs and plugin swaps)",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
 /// A server bound to its address, ready to run.
 #[derive(Debug)]
 pub struct Server {

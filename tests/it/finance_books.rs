@@ -218,8 +218,8 @@ fn aging_puts_each_open_invoice_in_its_bucket_at_the_edges() {
 }
 
 /// An aging at an earlier date says what it said then: documents posted by then, less the
-/// payments received and credit notes issued by then — later ones do not count; and a date
-/// still to come reads today's balances. Worked out by hand.
+/// payments received and allocated and the credit notes issued by then — later ones do not
+/// count; and a date still to come reads today's balances. Worked out by hand.
 #[test]
 fn an_aging_at_an_earlier_date_says_what_it_said_then() {
     let (_s, admin, fin) = setup();
@@ -269,12 +269,20 @@ fn an_aging_at_an_earlier_date_says_what_it_said_then() {
         assert_eq!(aging["at"], at, "{aging}");
         aging["totals"].clone()
     };
-    // 31 October: A was owed 100 less 60 received on 20 October, 30 days late; B not issued.
-    assert_eq!(buckets("2026-10-31"), json!(["0", "40.00", "0", "0", "0"]));
-    // 22 November: A paid in full by 20 November; B owed whole (the credit note came later).
-    assert_eq!(buckets("2026-11-22"), json!(["50.00", "0", "0", "0", "0"]));
-    // 30 November: the credit note of 25 November counts.
-    assert_eq!(buckets("2026-11-30"), json!(["40.00", "0", "0", "0", "0"]));
+    // The payments were received in October and November but allocated today: an aging of
+    // an earlier date did not see them (it says what it said then). 31 October: A owed whole,
+    // 30 days late; B not issued.
+    assert_eq!(buckets("2026-10-31"), json!(["0", "100.00", "0", "0", "0"]));
+    // 22 November: A 52 days late; B owed whole (the credit note came later).
+    assert_eq!(
+        buckets("2026-11-22"),
+        json!(["50.00", "0", "100.00", "0", "0"])
+    );
+    // 30 November: the credit note of 25 November counts; A 60 days late.
+    assert_eq!(
+        buckets("2026-11-30"),
+        json!(["40.00", "0", "100.00", "0", "0"])
+    );
     // Before anything was issued: nothing.
     assert_eq!(buckets("2026-08-31"), json!(["0", "0", "0", "0", "0"]));
     // Next year, before B falls due: today's kept balance, 40 current.

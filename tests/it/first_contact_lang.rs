@@ -263,6 +263,7 @@ fn scored_type(s: &TestServer) {
         kanban_field: None,
         layout: None,
         indexes: Vec::new(),
+        searchable: true,
     };
     s.store
         .apply_base(&Origin::Plugin("reviews".into()), &[def])

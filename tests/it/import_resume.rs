@@ -1,6 +1,7 @@
 //! An import killed part-way (kill -9 of the real server process) is interrupted, keeps what
 //! it committed — whole chunks, counted exactly — and resumes where it stopped after a
 //! restart: no row written twice, none skipped. Only the person who started it may resume.
+//! And one server per data directory, so that no two processes run one import.
 
 use crate::cli::{bin, start};
 use qingguan_tests::Client;
@@ -149,7 +150,7 @@ fn an_import_killed_part_way_resumes_where_it_stopped() {
         .get("/api/v1/records/customer?name=%E5%AE%A2%E6%88%B759999")
         .body;
     assert_eq!(last["items"].as_array().unwrap().len(), 1, "{last}");
-    // An undo killed part-way goes back to where it started and can be run again.
+    // An undo killed part-way is stopped, and can be run again to the end.
     drop(_running);
     let (mut running, url) = start(&["serve", "--data-dir", data_s]);
     let boss = login(&url, "boss", "long-enough-pw");
@@ -165,18 +166,40 @@ fn an_import_killed_part_way_resumes_where_it_stopped() {
     let (_running, url) = start(&["serve", "--data-dir", data_s]);
     let boss = login(&url, "boss", "long-enough-pw");
     let log = boss.get(&format!("/api/v1/imports/{id}")).body;
-    let left = count(&boss);
-    if left > 0 {
-        assert_eq!(log["status"], "done", "{}", brief(&log));
-    }
-    // The undo takes back both parts of the import (and what the first undo left).
+    assert!(count(&boss) > 0, "the undo was stopped part-way");
+    assert_eq!(log["status"], "undo_stopped", "{}", brief(&log));
+    // Stopped part-way, it is never resumed (that would leave a gap); undone again, it ends.
+    let r = boss.post(&format!("/api/v1/imports/{id}/resume"), &json!({}));
+    assert_eq!(r.status, 409, "{}", r.text);
     let (report, status) = crate::imports::undo_and_wait(&boss, id);
     assert_eq!(status, "undone", "{report}");
     assert_eq!(
         report["deleted"].as_i64(),
-        Some(left),
-        "{}",
+        Some(total),
+        "the records the first undo deleted count as undone: {}",
         report["deleted"]
     );
     assert_eq!(count(&boss), 0);
+}
+
+/// One server per data directory: a second `serve` of it stops at once with a clear message
+/// (it would run the install's imports, jobs and plugin swaps a second time), and serves once
+/// the first has stopped — even one killed with -9.
+#[test]
+fn a_second_server_of_one_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let (mut first, _url) = start(&["serve", "--data-dir", data_s]);
+    let second = bin()
+        .args(["serve", "--data-dir", data_s, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "{second:?}");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("already serving"), "{err}");
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let (_again, url) = start(&["serve", "--data-dir", data_s]);
+    assert_eq!(Client::new(&url).get("/api/v1/health").status, 200);
 }

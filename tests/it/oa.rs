@@ -458,8 +458,9 @@ fn a_delegate_does_not_decide_two_steps_of_one_approval() {
 }
 
 /// An announcement to more people than one call may notify: the first batch hears of it with
-/// the announcement, the `announce` job tells the rest — each person once — and an
-/// announcement deleted before its turn tells nobody more.
+/// the announcement, the `announce` job tells the rest — each person once, of the audience it
+/// was announced to even if edited since — and an announcement deleted before its turn tells
+/// nobody more.
 #[test]
 fn a_large_audience_hears_of_an_announcement_in_batches_each_person_once() {
     let (s, admin) = oa_server(false);
@@ -469,15 +470,18 @@ fn a_large_audience_hears_of_an_announcement_in_batches_each_person_once() {
     let reps: Vec<Client> = (0..8)
         .map(|i| s.user(&format!("rep{i}"), "sales", "east").0)
         .collect();
+    let west: Vec<Client> = (0..2)
+        .map(|i| s.user(&format!("west{i}"), "sales", "west").0)
+        .collect();
     let heard = |c: &Client, title: &str| -> usize {
         crate::outreach::plugin_notes(c)
             .iter()
             .filter(|n| n["params"]["zh"] == format!("新公告：{title}"))
             .count()
     };
-    hana.create(
+    let meeting = hana.create(
         "announcement",
-        json!({"title": "销售例会", "body": "周五下午", "audience_role": "sales"}),
+        json!({"title": "销售例会", "body": "周五下午", "audience_role": "sales", "audience_team": "east"}),
     );
     for rep in &reps[..3] {
         assert_eq!(
@@ -486,6 +490,14 @@ fn a_large_audience_hears_of_an_announcement_in_batches_each_person_once() {
             "the first batch, with the announcement"
         );
     }
+    // Its audience widened after the first batch: the later batches still tell whom it was
+    // announced to.
+    let widened = admin.patch_v(
+        &format!("/api/v1/records/announcement/{}", meeting["id"]),
+        meeting["version"].as_i64().unwrap(),
+        &json!({"audience_team": ""}),
+    );
+    assert_eq!(widened.status, 200, "{}", widened.text);
     let gone = hana.create(
         "announcement",
         json!({"title": "撤回的公告", "body": "x", "audience_role": "sales"}),
@@ -499,6 +511,13 @@ fn a_large_audience_hears_of_an_announcement_in_batches_each_person_once() {
     assert_eq!(again.status, 200, "{}", again.text);
     for rep in &reps {
         assert_eq!(heard(rep, "销售例会"), 1, "everyone, once");
+    }
+    for rep in &west {
+        assert_eq!(
+            heard(rep, "销售例会"),
+            0,
+            "not in the audience announced to"
+        );
     }
     let told_of_gone: usize = reps.iter().map(|r| heard(r, "撤回的公告")).sum();
     assert_eq!(told_of_gone, 3, "only the batch told before it was deleted");

@@ -155,3 +155,36 @@ fn every_response_carries_a_distinct_request_id() {
         "a caller's id is kept"
     );
 }
+
+/// A customer made with only a name — by a rep through the API, or by an integration — is a
+/// company lead: the required kind and status have defaults on every path. An explicit value
+/// wins, and a wrong one is still refused.
+#[test]
+fn a_customer_with_only_a_name_is_a_company_lead() {
+    let s = TestServer::start();
+    let (amy, _) = s.user("amy", "sales", "east");
+    let c = amy.create("customer", json!({"name": "杭州恒信科技"}));
+    assert_eq!(
+        (&c["kind"], &c["status"]),
+        (&json!("company"), &json!("lead")),
+        "{c}"
+    );
+    let p = amy.create(
+        "customer",
+        json!({"name": "王先生", "kind": "person", "status": "customer"}),
+    );
+    assert_eq!(
+        (&p["kind"], &p["status"]),
+        (&json!("person"), &json!("customer"))
+    );
+    let bad = amy.post(
+        "/api/v1/records/customer",
+        &json!({"name": "x", "kind": "planet"}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(
+        bad.body["error"]["fields"]["kind"].is_string(),
+        "{}",
+        bad.text
+    );
+}

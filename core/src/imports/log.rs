@@ -322,15 +322,22 @@ impl Store {
 
     /// Marks passes that were going when the server stopped (called once when it starts): a dry run goes back to
     /// uploaded (nothing of it was kept), an import is interrupted (what it committed stays,
-    /// and can be resumed or undone), an undo goes back to where it started (what it undid
-    /// stays undone; it can be run again).
+    /// and can be resumed or undone), an undo is stopped part-way (what it undid stays undone;
+    /// it can only be undone again, to the end — never resumed, which would leave a gap).
     pub fn interrupt_imports(&self) -> Result<()> {
         self.write(|tx| {
-            tx.execute_batch(
-                "UPDATE imports SET status = 'uploaded' WHERE status = 'checking';
-                 UPDATE imports SET status = 'interrupted' WHERE status = 'running';
-                 UPDATE imports SET status = COALESCE(undo_from, 'done'), undo_from = NULL,
-                     undone_by = NULL, undone_at = NULL WHERE status = 'undoing';",
+            tx.execute(
+                "UPDATE imports SET status = 'uploaded' WHERE status = 'checking'",
+                [],
+            )?;
+            tx.execute(
+                "UPDATE imports SET status = 'interrupted', finished_at = ?1
+                 WHERE status = 'running'",
+                [db::now_text()],
+            )?;
+            tx.execute(
+                "UPDATE imports SET status = 'undo_stopped' WHERE status = 'undoing'",
+                [],
             )?;
             Ok(())
         })
@@ -383,15 +390,17 @@ impl Store {
     }
 
     /// Drops the files of imports that no longer need them: written or undone ones, and
-    /// those uploaded more than `days` days ago and never imported or interrupted and not
-    /// resumed (an interrupted import resumes from its file). Returns how many.
+    /// those uploaded more than `days` days ago and never imported, or interrupted more than
+    /// `days` days ago and not resumed (an interrupted import resumes from its file). Returns
+    /// how many.
     pub fn purge_import_files(&self, days: i64) -> Result<usize> {
         let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(days));
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM import_files WHERE import_id IN (SELECT id FROM imports
-                 WHERE status IN ('done', 'undone')
-                    OR (status IN ('uploaded', 'checked', 'interrupted') AND created_at < ?1))",
+                 WHERE status IN ('done', 'undone', 'undo_stopped')
+                    OR (status IN ('uploaded', 'checked') AND created_at < ?1)
+                    OR (status = 'interrupted' AND COALESCE(finished_at, created_at) < ?1))",
                 [before],
             )?)
         })

@@ -39,6 +39,9 @@ pub enum ImportStatus {
     Interrupted,
     /// The undo is going through the records the import wrote.
     Undoing,
+    /// The undo stopped part-way (the server stopped, or it failed): some records are undone.
+    /// Only undoing it again — to the end — is offered; it is never resumed.
+    UndoStopped,
     /// The import was undone.
     Undone,
 }
@@ -54,11 +57,12 @@ impl ImportStatus {
             ImportStatus::Done => "done",
             ImportStatus::Interrupted => "interrupted",
             ImportStatus::Undoing => "undoing",
+            ImportStatus::UndoStopped => "undo_stopped",
             ImportStatus::Undone => "undone",
         }
     }
 
-    fn parse(s: &str) -> ImportStatus {
+    pub(crate) fn parse(s: &str) -> ImportStatus {
         match s {
             "checking" => ImportStatus::Checking,
             "checked" => ImportStatus::Checked,
@@ -66,6 +70,7 @@ impl ImportStatus {
             "done" => ImportStatus::Done,
             "interrupted" => ImportStatus::Interrupted,
             "undoing" => ImportStatus::Undoing,
+            "undo_stopped" => ImportStatus::UndoStopped,
             "undone" => ImportStatus::Undone,
             _ => ImportStatus::Uploaded,
         }

@@ -33,7 +33,23 @@ struct Undo {
     version: i64,
 }
 
+/// One row an import wrote: record id, action, version after, fields before.
+type Done = (i64, String, i64, Option<String>);
+
 impl Store {
+    /// What an import wrote, in order.
+    fn import_rows(&self, id: i64) -> Result<Vec<Done>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT record_id, action, version, before FROM import_rows
+                 WHERE import_id = ?1 ORDER BY seq",
+            )?;
+            let rows =
+                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     /// Undoes a finished import as one batch, as the caller: [`Store::begin_undo_import`]
     /// then [`Store::run_undo_import`] on this thread.
     pub fn undo_import(&self, access: &Access, id: i64) -> Result<UndoReport> {
@@ -52,35 +68,30 @@ impl Store {
                 "imported users are not undone: deactivate the ones that should not be there",
             ));
         }
-        type Done = (i64, String, i64, Option<String>);
-        let rows: Vec<Done> = self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT record_id, action, version, before FROM import_rows
-                 WHERE import_id = ?1 ORDER BY seq",
-            )?;
-            let rows =
-                stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        let perm = access.permission(&log.entity);
-        if rows.iter().any(|r| r.1 == "insert") && !perm.delete {
-            return Err(Error::Forbidden(format!(
-                "undoing this import deletes the {} records it created; only someone who may \
-                 delete them can undo it",
-                log.entity
-            )));
-        }
-        if rows.iter().any(|r| r.1 == "update") && !perm.update {
-            return Err(Error::Forbidden(format!(
-                "undoing this import changes {} records back; only someone who may update them \
-                 can undo it",
-                log.entity
-            )));
-        }
+        let check = |rows: &[Done]| -> Result<()> {
+            let perm = access.permission(&log.entity);
+            if rows.iter().any(|r| r.1 == "insert") && !perm.delete {
+                return Err(Error::Forbidden(format!(
+                    "undoing this import deletes the {} records it created; only someone who \
+                     may delete them can undo it",
+                    log.entity
+                )));
+            }
+            if rows.iter().any(|r| r.1 == "update") && !perm.update {
+                return Err(Error::Forbidden(format!(
+                    "undoing this import changes {} records back; only someone who may update \
+                     them can undo it",
+                    log.entity
+                )));
+            }
+            Ok(())
+        };
+        // Refused before anything changes; checked again on what the claimed import wrote.
+        check(&self.import_rows(id)?)?;
         let claimed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE imports SET status = 'undoing', undo_from = status, undone_by = ?2,
-                 undone_at = ?3 WHERE id = ?1 AND status IN ('done', 'interrupted')",
+                 undone_at = ?3 WHERE id = ?1 AND status IN ('done', 'interrupted', 'undo_stopped')",
                 (id, access.user_id, db::now_text()),
             )?)
         })?;
@@ -93,6 +104,28 @@ impl Store {
                 }
                 _ => "only a finished import can be undone",
             }));
+        }
+        // Claimed: nothing writes its rows any more. The plan is made from what it wrote now,
+        // and from the status it was claimed in (not the one read before).
+        let rows = self.import_rows(id)?;
+        let from: String = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT COALESCE(undo_from, 'done') FROM imports WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?)
+        })?;
+        let from = ImportStatus::parse(&from);
+        if let Err(e) = check(&rows) {
+            self.write(|tx| {
+                tx.execute(
+                    "UPDATE imports SET status = ?2, undo_from = NULL, undone_by = NULL,
+                     undone_at = NULL WHERE id = ?1",
+                    (id, from.as_str()),
+                )?;
+                Ok(())
+            })?;
+            return Err(e);
         }
         // Per record: what the import first did to it, the fields as they were before its first
         // write (the earliest value of each field wins), and its version after the last write.
@@ -132,7 +165,7 @@ impl Store {
         Ok(UndoPlan {
             id,
             entity: log.entity,
-            from: log.status,
+            from,
             records,
         })
     }
@@ -160,15 +193,23 @@ impl Store {
                     self.update(access, &entity, *record_id, u.version, &u.before)
                         .map(|_| false)
                 };
+                // Finishing an undo that stopped: a record it created that is gone was
+                // deleted by that undo (or since) — either way, undone.
+                let again = from == ImportStatus::UndoStopped;
                 match outcome {
                     Ok(true) => report.deleted += 1,
                     Ok(false) => report.restored += 1,
+                    Err(Error::NotFound(_)) if again && u.inserted => report.deleted += 1,
                     Err(e) => {
                         report.skipped_total += 1;
                         if report.skipped.len() >= MAX_KEPT_SKIPS {
                             continue;
                         }
                         let (en, zh) = match e {
+                            Error::StaleVersion { .. } | Error::NotFound(_) if again => (
+                                "changed since the import (or restored by the undo that stopped); left as it is".to_string(),
+                                "导入后已被修改（或已由中途停止的撤销恢复），保持不变".to_string(),
+                            ),
                             Error::StaleVersion { .. } | Error::NotFound(_) => (
                                 "changed or deleted since the import; left as it is".to_string(),
                                 "导入后已被修改或删除，保持不变".to_string(),
@@ -186,7 +227,11 @@ impl Store {
             scope.finish(true)?;
         }
         let stored = serde_json::to_string(&report).unwrap_or_default();
-        let nothing_undone = report.deleted + report.restored == 0 && report.skipped_total > 0;
+        // When nothing could be undone the import stays as it was — unless an undo already
+        // took part of it away, which this run finished.
+        let nothing_undone = report.deleted + report.restored == 0
+            && report.skipped_total > 0
+            && from != ImportStatus::UndoStopped;
         self.write(|tx| {
             if nothing_undone {
                 tx.execute(
@@ -206,14 +251,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Ends an undo that could not go on (its thread failed): the import goes back to the
-    /// status it started from, so that it can be undone again (what was undone stays undone;
-    /// those records are then listed as deleted or changed since).
+    /// Ends an undo that could not go on (its thread failed): stopped part-way — what was
+    /// undone stays undone, and only undoing it again, to the end, is offered.
     pub fn abandon_undo_import(&self, id: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE imports SET status = COALESCE(undo_from, 'done'), undo_from = NULL,
-                 undone_by = NULL, undone_at = NULL WHERE id = ?1 AND status = 'undoing'",
+                "UPDATE imports SET status = 'undo_stopped' WHERE id = ?1 AND status = 'undoing'",
                 [id],
             )?;
             Ok(())

@@ -24,11 +24,15 @@ fn customer() -> EntityDef {
         label: Label::new("Customer", "客户"),
         fields: vec![
             FieldDef::new("name", T::Text, "Name", "名称").required(),
+            // Required, with defaults: a customer made with only a name (a quick create, an
+            // import of names, an integration) is a company lead.
             FieldDef::new("kind", T::Select, "Kind", "类型")
                 .required()
+                .default_value(serde_json::json!("company"))
                 .options(&[("company", "Company", "企业"), ("person", "Person", "个人")]),
             FieldDef::new("status", T::Select, "Status", "状态")
                 .required()
+                .default_value(serde_json::json!("lead"))
                 .options(&[
                     ("lead", "Lead", "潜在客户"),
                     ("customer", "Customer", "成交客户"),
@@ -83,6 +87,7 @@ fn customer() -> EntityDef {
             list_columns: columns(&["name", "status", "industry", "phone", "owner", "updated_at"]),
         }),
         indexes: Vec::new(),
+        searchable: true,
     }
 }
 
@@ -111,6 +116,7 @@ fn contact() -> EntityDef {
             list_columns: columns(&["name", "customer", "title", "phone", "email"]),
         }),
         indexes: Vec::new(),
+        searchable: true,
     }
 }
 
@@ -148,6 +154,7 @@ fn activity() -> EntityDef {
             list_columns: columns(&["subject", "kind", "due_on", "done", "owner"]),
         }),
         indexes: vec![columns(&["about_entity", "about_id"])],
+        searchable: true,
     }
 }
 
@@ -196,5 +203,6 @@ fn user() -> EntityDef {
             list_columns: columns(&["display_name", "username", "role", "team", "email"]),
         }),
         indexes: Vec::new(),
+        searchable: true,
     }
 }

@@ -44,6 +44,8 @@ pub struct Entity {
     pub layout: Layout,
     /// The declaring plugin no longer declares (or was removed): data kept, read-only.
     pub retired: bool,
+    /// Whether its records are in the full-text index (see [`EntityDef::searchable`]).
+    pub searchable: bool,
 }
 
 impl Entity {
@@ -161,6 +163,7 @@ impl Schema {
                 fields,
                 layout,
                 retired: row.retired,
+                searchable: row.def.searchable,
             };
             out.push(entity);
         }
@@ -323,6 +326,7 @@ pub(crate) mod tests {
                 list_columns: vec!["name".into(), "secret".into(), "owner".into()],
             }),
             indexes: Vec::new(),
+            searchable: true,
         };
         let mut secret = row(FieldDef::new("secret", FieldType::Text, "Secret", "秘密"));
         secret.hidden = true;

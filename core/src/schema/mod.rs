@@ -199,6 +199,12 @@ impl FieldDef {
         self
     }
 
+    /// Sets the value a new record gets when the field is not given.
+    pub fn default_value(mut self, value: serde_json::Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
     /// Marks the field unique.
     pub fn unique(mut self) -> Self {
         self.unique = true;
@@ -326,6 +332,19 @@ pub struct EntityDef {
     /// indexed on its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Vec<String>>,
+    /// Whether its records are in the full-text index: found by global search and by a list's
+    /// `q`. A plugin turns it off for types nobody looks for by text (journal lines, order
+    /// lines, ledger lines), which spares every write of them the index.
+    #[serde(default = "searchable_default", skip_serializing_if = "is_searchable")]
+    pub searchable: bool,
+}
+
+fn searchable_default() -> bool {
+    true
+}
+
+fn is_searchable(searchable: &bool) -> bool {
+    *searchable
 }
 
 /// Who defined an entity type or field.

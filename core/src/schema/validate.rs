@@ -354,6 +354,7 @@ mod tests {
             kanban_field: None,
             layout: None,
             indexes: vec![],
+            searchable: true,
         };
         let errors = |expression: &str| check_entity_def(&def(formula(expression)), &|_| false);
         assert!(!errors("amount * 2").contains_key("fields[3].expression"));

@@ -237,7 +237,8 @@ pub(super) fn conditions(
             // A caller whose role hides some of the type's fields searches only the fields
             // they see: the full-text index holds every field, so a match there could come
             // from a hidden one (and, tried term by term, spell it out).
-            Some(_) if super::field_rules::hides_any(access, entity) => {
+            // A type kept out of the index is searched the same way, in its textual fields.
+            Some(_) if super::field_rules::hides_any(access, entity) || !e.searchable => {
                 if let Some((cond, more)) = super::field_rules::seen_text_condition(e, q, "") {
                     conds.push(cond);
                     params.extend(more);

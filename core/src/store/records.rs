@@ -442,7 +442,14 @@ impl Store {
                 )?;
                 let record = load(tx, &e, id)?
                     .ok_or_else(|| Error::Database("updated record vanished".into()))?;
-                write_search(tx, &e, id, Some(&record.values), false)?;
+                // The full-text entry holds the textual fields only: rewritten when one of
+                // them changed (most updates — a status, an amount — change none).
+                let text_changed = changed
+                    .keys()
+                    .any(|k| e.field(k).is_some_and(|f| f.def.kind.is_textual()));
+                if text_changed {
+                    write_search(tx, &e, id, Some(&record.values), false)?;
+                }
                 if entity == "user" {
                     // People's accounts are the administrators' audit's business: what
                     // changed, before and after.

@@ -353,7 +353,9 @@ impl Store {
             }
             Ok(())
         })?;
-        self.refresh_schema()
+        self.refresh_schema()?;
+        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        self.reindex_where_searchable_changed(&schema, &names)
     }
 
     /// Marks every entity type of `origin` retired (its plugin was disabled or removed): the
@@ -449,6 +451,7 @@ mod tests {
             kanban_field: None,
             layout: None,
             indexes: ix,
+            searchable: true,
         };
         let plugin = Origin::Plugin("p".into());
         let ab = vec!["a".to_string(), "b".to_string()];

@@ -84,7 +84,8 @@ pub(super) fn write_history(
 }
 
 /// Replaces (or, with `None`, removes) a record's full-text entry. A new record has none to
-/// remove (`fresh`), which saves a lookup on every create.
+/// remove (`fresh`), which saves a lookup on every create. A type kept out of the index has
+/// none at all.
 pub(super) fn write_search(
     conn: &Connection,
     e: &Entity,
@@ -92,6 +93,9 @@ pub(super) fn write_search(
     values: Option<&BTreeMap<String, Value>>,
     fresh: bool,
 ) -> Result<()> {
+    if !e.searchable {
+        return Ok(());
+    }
     let fts = ddl::fts_table(&e.name);
     if !fresh {
         conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?

@@ -11,12 +11,15 @@ use crate::{Access, Error, Result};
 use rusqlite::Connection;
 
 /// Drops an entity type's full-text table and fills a new one from its records: whatever the
-/// old index held (stale or damaged entries), the new one holds exactly the records' text.
-/// Returns the number of records indexed.
+/// old index held (stale or damaged entries), the new one holds exactly the records' text —
+/// none for a type kept out of the index. Returns the number of records indexed.
 pub(super) fn rebuild_search(conn: &Connection, e: &Entity) -> Result<usize> {
     let fts = ddl::fts_table(&e.name);
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {fts}"))?;
     ddl::ensure_fts(conn, &e.name)?;
+    if !e.searchable {
+        return Ok(0); // kept out of the index: the table stays empty
+    }
     let mut insert = conn.prepare(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?;
     let mut select = conn.prepare(&format!(
         "SELECT {} FROM {} ORDER BY id",
@@ -107,6 +110,27 @@ pub(super) fn upgrade_storage_names(conn: &Connection) -> Result<()> {
 }
 
 impl Store {
+    /// After definitions changed: the types of `names` put into (or taken out of) the
+    /// full-text index get their index rebuilt from their records (or emptied), in the same
+    /// batch as the definitions.
+    pub(super) fn reindex_where_searchable_changed(
+        &self,
+        before: &crate::schema::Schema,
+        names: &[&str],
+    ) -> Result<()> {
+        let now = self.schema();
+        for name in names {
+            let was = before.entity(name).map(|e| e.searchable);
+            if let (Some(was), Some(e)) = (was, now.entity(name)) {
+                if was != e.searchable {
+                    let e = e.clone();
+                    self.write(|tx| rebuild_search(tx, &e).map(|_| ()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Rebuilds an entity type's full-text index from its records (administrators only):
     /// the repair for an index that search finds damaged or out of step. Returns the number
     /// of records indexed.

@@ -260,6 +260,7 @@ fn custom_fields_are_real_columns_and_survive_base_changes() {
         kanban_field: None,
         layout: None,
         indexes: Vec::new(),
+        searchable: true,
     };
     let origin = Origin::Plugin("sales".into());
     s.apply_base(&origin, std::slice::from_ref(&plugin_entity))
@@ -322,6 +323,7 @@ fn layout_and_custom_entities() {
         kanban_field: None,
         layout: None,
         indexes: Vec::new(),
+        searchable: true,
     };
     s.create_entity(&admin, &def).unwrap();
     let again = s.create_entity(&admin, &def).unwrap_err();
@@ -702,6 +704,7 @@ fn titled(name: &str) -> EntityDef {
         kanban_field: None,
         layout: None,
         indexes: Vec::new(),
+        searchable: true,
     }
 }
 
@@ -1013,4 +1016,43 @@ fn database_and_backup_files_are_private() {
     Store::open(StoreOptions::new(&fresh)).unwrap();
     assert_eq!(mode(fresh.parent().unwrap()), 0o700);
     assert_eq!(mode(&fresh), 0o600);
+}
+
+#[test]
+fn a_type_kept_out_of_the_index_is_not_searched_and_goes_back_in_whole() {
+    let (_d, s) = store();
+    let sys = Access::system();
+    let plugin = Origin::Plugin("p".into());
+    s.apply_base(&plugin, &[titled("ledger")]).unwrap();
+    s.create(&sys, "ledger", &obj(json!({"title": "Quarterly entry"})))
+        .unwrap();
+    assert_eq!(hits(&s, &sys, "quarterly").len(), 1);
+    // Out of the index: global search skips it, its index is emptied and new records stay out;
+    // a list's `q` still finds them in their textual fields.
+    let out = EntityDef {
+        searchable: false,
+        ..titled("ledger")
+    };
+    s.apply_base(&plugin, std::slice::from_ref(&out)).unwrap();
+    s.create(&sys, "ledger", &obj(json!({"title": "Quarterly close"})))
+        .unwrap();
+    assert!(hits(&s, &sys, "quarterly").is_empty());
+    let indexed: i64 = s
+        .read(|c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {}",
+                    crate::db::ddl::fts_table("ledger")
+                ),
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(indexed, 0);
+    let q = ListQuery::from_pairs([("q", "Quarterly")]).unwrap();
+    assert_eq!(s.list(&sys, "ledger", &q).unwrap().items.len(), 2);
+    // Back in: every record indexed again, both found.
+    s.apply_base(&plugin, &[titled("ledger")]).unwrap();
+    assert_eq!(hits(&s, &sys, "quarterly").len(), 2);
 }

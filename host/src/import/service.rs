@@ -192,6 +192,9 @@ pub fn start_pass(
 /// (checked again: a field may have changed since), in the background.
 pub fn resume(store: &Arc<Store>, access: &Access, id: i64) -> Result<ImportLog, Error> {
     let log = store.import_log(access, id)?;
+    if log.status != qingguan_core::imports::ImportStatus::Interrupted {
+        return Err(Error::conflict("only an interrupted import can be resumed"));
+    }
     let options: ImportOptions = serde_json::from_value(log.options.clone()).map_err(|_| {
         Error::conflict("the options of this import cannot be read; upload it again")
     })?;

@@ -197,6 +197,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("import_status_done", "imported", "已导入"),
     ("import_status_interrupted", "interrupted", "已中断"),
     ("import_status_undoing", "undoing…", "撤销中…"),
+    ("import_status_undo_stopped", "undo stopped part-way: undo it again to finish", "撤销中途停止：请再次撤销以完成"),
     ("import_status_undone", "undone", "已撤销"),
     ("import_column", "Column in the file", "文件中的列"),
     ("import_samples", "First values", "示例值"),

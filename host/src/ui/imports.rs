@@ -261,6 +261,7 @@ fn import_page_with(
         ImportStatus::Done
         | ImportStatus::Interrupted
         | ImportStatus::Undoing
+        | ImportStatus::UndoStopped
         | ImportStatus::Undone => fill(
             locale,
             "import_did",
@@ -327,8 +328,10 @@ fn import_page_with(
     ctx.insert(
         "may_undo".into(),
         json!(
-            matches!(log.status, ImportStatus::Done | ImportStatus::Interrupted)
-                && log.entity != "user"
+            matches!(
+                log.status,
+                ImportStatus::Done | ImportStatus::Interrupted | ImportStatus::UndoStopped
+            ) && log.entity != "user"
         ),
     );
     if let Some(report) = &log.undo_report {

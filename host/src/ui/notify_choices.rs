@@ -3,7 +3,7 @@
 
 use crate::state::AppState;
 use crate::ui::extract::SignedForm;
-use crate::ui::render::t;
+use crate::ui::render::{locale_of, t};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::notification_choices::{Delivery, GROUPS};
@@ -50,8 +50,21 @@ pub async fn save(
         })
         .collect();
     let access = caller.access.clone();
-    let _ = state
+    match state
         .blocking(move |s| s.set_notification_choices(&access, &choices))
-        .await;
-    Redirect::to("/inbox").into_response()
+        .await
+    {
+        Ok(_) => Redirect::to("/inbox").into_response(),
+        Err(err) => {
+            let locale = locale_of(&caller);
+            let text = crate::ui::refusal::form_refusal(locale, &err);
+            crate::ui::render::message(
+                &state,
+                &caller,
+                err.status,
+                &t(locale, "choices_title"),
+                &text,
+            )
+        }
+    }
 }

@@ -1,9 +1,9 @@
 //! Receivables by customer and payables by supplier, by age — days past due at a date:
 //! current, 1–30, 31–60, 61–90, over 90. Today's aging sums the documents' kept balances; an
 //! aging at an earlier date works each document's balance out as it was then — posted on or
-//! before the date, less the payments allocated to it that were received (or made) on or
-//! before it and the credit notes issued on or before it — so a month-end aging read later
-//! says what it said at month end.
+//! before the date, less the payments received (or made) and allocated to it on or before it
+//! and the credit notes issued on or before it — so a month-end aging read later says what it
+//! said at month end. (Allocations are dated by when they were made, in UTC.)
 
 use crate::sides::{Side, SALES};
 use qingguan_plugin_sdk::date as dates;
@@ -99,10 +99,13 @@ fn balances_then(side: &Side, at: i64) -> Result<Buckets> {
             }
         }
         for a in &allocations {
-            let counted = a
-                .i64("payment")
-                .and_then(|p| payment_day.get(&p).copied())
-                .unwrap_or(false);
+            // Settled by then: paid by then, and allocated by then (an old payment may be
+            // allocated later; the aging of the earlier date did not see it).
+            let allocated_then = a.created_at.get(..10).is_some_and(|d| d <= day.as_str());
+            let counted = allocated_then
+                && a.i64("payment")
+                    .and_then(|p| payment_day.get(&p).copied())
+                    .unwrap_or(false);
             if counted {
                 *settled
                     .entry(a.i64(side.document).unwrap_or_default())

@@ -110,21 +110,26 @@ pub fn before_document(
                     }
                 }
                 if is_document
-                    && side.document == SALES.document
                     && fields.get(side.party) != b.get(side.party)
-                    && (b.str("kind") == Some("credit_note") || has_delivery_lines(b.id)?)
+                    && (b.str("kind") == Some("credit_note") || has_stock_lines(side, b.id)?)
                 {
-                    return Err(Error::invalid(t(
-                        "the customer stays",
-                        "客户不能修改",
-                    ))
-                    .field(
-                        "customer",
-                        t(
-                            "cannot change: the lines bill this customer's deliveries, or the credit note credits this customer's invoice",
-                            "不能修改：明细开具的是该客户的发货，或红字发票冲抵的是该客户的发票",
-                        ),
-                    ));
+                    return Err(if side.document == SALES.document {
+                        Error::invalid(t("the customer stays", "客户不能修改")).field(
+                            "customer",
+                            t(
+                                "cannot change: the lines bill this customer's deliveries, or the credit note credits this customer's invoice",
+                                "不能修改：明细开具的是该客户的发货，或红字发票冲抵的是该客户的发票",
+                            ),
+                        )
+                    } else {
+                        Error::invalid(t("the supplier stays", "供应商不能修改")).field(
+                            "supplier",
+                            t(
+                                "cannot change: the lines bill this supplier's receipts",
+                                "不能修改：明细对应的是该供应商的采购入库",
+                            ),
+                        )
+                    });
                 }
                 if !is_document
                     && fields
@@ -140,10 +145,11 @@ pub fn before_document(
     }
 }
 
-fn has_delivery_lines(invoice_id: i64) -> Result<bool> {
+/// Whether a document's lines bill what inventory moved (deliveries, receipts).
+fn has_stock_lines(side: &Side, document: i64) -> Result<bool> {
     Ok(host::query_all(
-        SALES.line,
-        &Query::new().elevated().eq(SALES.document, invoice_id),
+        side.line,
+        &Query::new().elevated().eq(side.document, document),
     )?
     .iter()
     .any(|l| l.i64("source_line").is_some()))

@@ -10,12 +10,13 @@ use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
 
-/// Asks inventory, saying plainly when it is not installed.
+/// Asks inventory, saying plainly when it cannot answer (not installed, disabled, or a version
+/// without the question), with the runtime's reason.
 fn ask_inventory(query: &str, args: &Value) -> Result<Value> {
     host::ask("inventory", query, args).map_err(|e| match e {
-        Error::NotFound(_) | Error::Denied(_) => Error::NotFound(t(
-            "the inventory plugin is not installed",
-            "未安装进销存插件",
+        Error::NotFound(why) | Error::Denied(why) => Error::NotFound(t(
+            &format!("the inventory plugin cannot answer ({why})"),
+            &format!("进销存插件无法回答（{why}）"),
         )),
         other => other,
     })

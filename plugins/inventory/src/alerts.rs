@@ -4,7 +4,8 @@
 //! `manager` by default; empty: nobody) hears of it once per crossing, in both languages,
 //! with a link to the product. A posting out of stock and a confirmation that reserves stock
 //! both count; a delivery of reserved stock does not (it was told when reserved). Written
-//! with the call's writes, so a call that fails tells no one.
+//! with the call's writes, so a call that fails tells no one; a notice that cannot be written
+//! is logged and never stops a posting.
 
 use qingguan_plugin_sdk::host;
 use qingguan_plugin_sdk::outreach::{self, Notice};
@@ -12,48 +13,59 @@ use qingguan_plugin_sdk::*;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+/// What this call did to one product in one warehouse: the quantity on hand before its first
+/// change, and the reservations it released (deliveries of confirmed orders) and added
+/// (confirmations) — so that what was available before is known from one reading of the
+/// reservations at the end of the call, not one per posting.
+#[derive(Debug, Clone, Copy, Default)]
+struct Touched {
+    on_hand_before: Decimal,
+    released: Decimal,
+    added: Decimal,
+}
+
 thread_local! {
-    /// What was available before this call first lowered it, by (product, warehouse)
-    /// (a fresh instance serves every call).
-    static BEFORE: RefCell<BTreeMap<(i64, i64), Decimal>> = const { RefCell::new(BTreeMap::new()) };
+    /// The pairs this call lowered (a fresh instance serves every call).
+    static TOUCHED: RefCell<BTreeMap<(i64, i64), Touched>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-fn watched(product: i64, warehouse: i64) -> bool {
-    BEFORE.with(|b| b.borrow().contains_key(&(product, warehouse)))
-}
-
-fn keep(product: i64, warehouse: i64, available: Decimal) {
-    BEFORE.with(|b| {
-        b.borrow_mut()
-            .entry((product, warehouse))
-            .or_insert(available);
+fn touch(product: i64, warehouse: i64, on_hand: Decimal, change: impl FnOnce(&mut Touched)) {
+    TOUCHED.with(|t| {
+        let mut t = t.borrow_mut();
+        let entry = t.entry((product, warehouse)).or_insert(Touched {
+            on_hand_before: on_hand,
+            ..Touched::default()
+        });
+        change(entry);
     });
 }
 
-/// Before a posting takes stock out: notes what was available, `on_hand` less what open
-/// orders held then (read once per product and warehouse in a call).
-pub fn before_out(product: i64, warehouse: i64, on_hand: Decimal) -> Result<()> {
-    if watched(product, warehouse) {
-        return Ok(());
-    }
-    let held = crate::reservations::reserved_of(Some(&[product]))?
-        .get(&(product, warehouse))
-        .copied()
-        .unwrap_or_default();
-    keep(product, warehouse, on_hand - held);
-    Ok(())
+/// Before a posting takes stock out: notes the quantity on hand (the first time in a call).
+pub fn before_out(product: i64, warehouse: i64, on_hand: Decimal) {
+    touch(product, warehouse, on_hand, |_| {});
 }
 
-/// Before an order reserves stock: notes what was available (already worked out).
-pub fn before_reserving(product: i64, warehouse: i64, available: Decimal) {
-    keep(product, warehouse, available);
+/// A delivery of `quantity` against a confirmed order's line: it releases that much of the
+/// reservation (noted after the posting, whose `before_out` came first).
+pub fn released(product: i64, warehouse: i64, quantity: Decimal) {
+    TOUCHED.with(|t| {
+        if let Some(entry) = t.borrow_mut().get_mut(&(product, warehouse)) {
+            entry.released += quantity;
+        }
+    });
+}
+
+/// Before an order reserves `quantity` with `on_hand` on hand.
+pub fn reserving(product: i64, warehouse: i64, on_hand: Decimal, quantity: Decimal) {
+    touch(product, warehouse, on_hand, |e| e.added += quantity);
 }
 
 /// At the end of a call that succeeded: what is available now for every pair the call
-/// lowered, and a notice for each that crossed its reorder point.
+/// lowered — one reading of the reservations for them all — and a notice for each that
+/// crossed its reorder point.
 pub fn settle() -> Result<()> {
-    let before = BEFORE.with(|b| std::mem::take(&mut *b.borrow_mut()));
-    if before.is_empty() {
+    let touched = TOUCHED.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    if touched.is_empty() {
         return Ok(());
     }
     let role = host::config()["low_stock_role"]
@@ -64,17 +76,31 @@ pub fn settle() -> Result<()> {
     if role.is_empty() {
         return Ok(());
     }
-    let products: Vec<i64> = before.keys().map(|(p, _)| *p).collect();
+    let mut products: Vec<i64> = touched.keys().map(|(p, _)| *p).collect();
+    products.dedup();
     let reserved = crate::reservations::reserved_of(Some(&products))?;
-    for ((product, warehouse), was) in before {
+    for ((product, warehouse), t) in touched {
         let on_hand = crate::bins::get(product, warehouse)?.balance.quantity;
         let held = reserved
             .get(&(product, warehouse))
             .copied()
             .unwrap_or_default();
+        let held_before = held + t.released - t.added;
+        let was = t.on_hand_before - held_before;
         crossed(&role, product, warehouse, was, on_hand, held)?;
     }
     Ok(())
+}
+
+/// At most this many characters of a name in a notice (a notice's text is limited).
+const NAME_CHARS: usize = 60;
+
+fn short(text: &str) -> String {
+    let mut out: String = text.chars().take(NAME_CHARS).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// Tells `role` if available stock went from `was` to below the product's reorder point.
@@ -99,9 +125,9 @@ fn crossed(
     }
     let w = host::elevated().get("warehouse", warehouse)?;
     let (name, sku, place) = (
-        p.str("name").unwrap_or_default().to_string(),
-        p.str("sku").unwrap_or_default().to_string(),
-        w.str("name").unwrap_or_default().to_string(),
+        short(p.str("name").unwrap_or_default()),
+        short(p.str("sku").unwrap_or_default()),
+        short(w.str("name").unwrap_or_default()),
     );
     let (now, point, on_hand, held) = (
         now.normalize(),
@@ -123,15 +149,12 @@ fn crossed(
         )
     };
     let notice = Notice::new(en).zh(zh).link(format!("/e/product/{product}"));
-    match outreach::notify_role(role, &notice) {
-        Ok(_) => Ok(()),
-        // A role renamed since the configuration was written: the call stands, the log says so.
-        Err(Error::Invalid { fields, .. }) if fields.iter().any(|(f, _)| f == "role") => {
-            host::log_warn(&format!(
-                "low stock not announced to role '{role}' (configuration low_stock_role): no such role, or too many holders"
-            ));
-            Ok(())
-        }
-        Err(e) => Err(e),
+    // A notice that cannot be written (a role renamed since the configuration was written,
+    // too many holders) never stops the posting: the log says so.
+    if let Err(e) = outreach::notify_role(role, &notice) {
+        host::log_warn(&format!(
+            "low stock not announced to role '{role}' (configuration low_stock_role): {e}"
+        ));
     }
+    Ok(())
 }

@@ -124,7 +124,7 @@ pub fn post(m: &Movement<'_>) -> Result<Record> {
         };
         (cost, value)
     } else {
-        crate::alerts::before_out(m.product, m.warehouse, before.quantity)?;
+        crate::alerts::before_out(m.product, m.warehouse, before.quantity);
         let out = -m.quantity;
         if out > before.quantity && !allows_negative(m.warehouse)? {
             return Err(Error::invalid(t("not enough stock", "库存不足")).field(

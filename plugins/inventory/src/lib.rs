@@ -59,7 +59,7 @@ fn check_available(order_id: i64) -> Result<()> {
             .copied()
             .unwrap_or_default();
         let available = on_hand - held;
-        alerts::before_reserving(product, warehouse, available);
+        alerts::reserving(product, warehouse, on_hand, q);
         if q > available && !allows {
             short = true;
             for id in line_ids {

@@ -500,6 +500,10 @@ pub fn post_order(kind: Kind, id: i64, input: &Value) -> Result<Value> {
             },
         };
         let m = ledger::post(&movement).map_err(|e| on_line(e, line.id))?;
+        if kind == Kind::Sales {
+            // Delivered against the order: that much of its reservation is released.
+            crate::alerts::released(product, warehouse, *q);
+        }
         posted.push(m.id);
         let moved = line.decimal(kind.moved()).unwrap_or_default() + *q;
         host::elevated().update(

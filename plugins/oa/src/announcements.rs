@@ -42,13 +42,23 @@ pub fn before_receipt(op: WriteOp, fields: &mut Fields) -> Result<()> {
 }
 
 pub(crate) fn addressed_to(a: &Record, role: &str, team: &str) -> bool {
-    let wanted = |field: &str, mine: &str| {
-        a.str(field)
-            .map(str::trim)
+    audience_includes(a.str("audience_role"), a.str("audience_team"), role, team)
+}
+
+/// Whether an audience of these roles and teams (lists separated by commas or spaces; none:
+/// everyone) includes someone of `role` in `team`.
+pub(crate) fn audience_includes(
+    roles: Option<&str>,
+    teams: Option<&str>,
+    role: &str,
+    team: &str,
+) -> bool {
+    let wanted = |list: Option<&str>, mine: &str| {
+        list.map(str::trim)
             .filter(|w| !w.is_empty())
             .is_none_or(|w| w.split([',', '，', ' ']).any(|x| x.trim() == mine))
     };
-    wanted("audience_role", role) && wanted("audience_team", team)
+    wanted(roles, role) && wanted(teams, team)
 }
 
 /// The announcements for the caller, pinned first then newest, with what they have read.

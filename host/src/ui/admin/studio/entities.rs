@@ -60,6 +60,7 @@ pub async fn create_entity(
         kanban_field: None,
         layout: None,
         indexes: Vec::new(),
+        searchable: true,
     };
     let access = caller.access.clone();
     match state
