@@ -211,3 +211,91 @@ fn hr_imports_a_years_public_holidays_and_leave_counts_them() {
     assert_eq!(leave.status, 201, "{}", leave.text);
     assert_eq!(leave.body["days"], "6.0", "{}", leave.text);
 }
+
+/// HR declares a day off after leave over it was asked for (and approved): the requests over
+/// it count again — a holiday is no day of leave — and count back when the day is removed. A
+/// request of that day alone keeps its count (it would have none) and the day still goes in.
+#[test]
+fn a_day_off_declared_later_counts_the_requests_over_it_again() {
+    let (s, admin) = oa_server(true);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (hana, _) = s.user("hana", "hr", "hq");
+    reports_to(&admin, amy_id, mia_id);
+    let b = hana.post(
+        "/api/v1/records/leave_balance",
+        &json!({"person": amy_id, "year": 2027, "leave_type": "annual", "days": "10"}),
+    );
+    assert_eq!(b.status, 201, "{}", b.text);
+    // Mon 5 – Fri 9 April 2027: 5 days, approved; and Thursday 15 April alone.
+    let week = amy.create(
+        "leave_request",
+        json!({"leave_type": "annual", "start_on": "2027-04-05", "end_on": "2027-04-09", "reason": "旅行"}),
+    );
+    assert_eq!(week["days"], "5.0", "{week}");
+    let asked = transition(&amy, "leave_request", &week, "submit");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&mia, approval).status, 200);
+    // The leave page: 10 entitled, 5 taken.
+    let page = amy.get("/api/v1/plugins/oa/leave?year=2027");
+    assert!(
+        page.text
+            .contains("<td>10</td><td>5</td><td data-left>5</td>"),
+        "{}",
+        page.text
+    );
+    let one = amy.create(
+        "leave_request",
+        json!({"leave_type": "personal", "start_on": "2027-04-15", "end_on": "2027-04-15", "reason": "办事"}),
+    );
+    assert_eq!(one["days"], "1.0");
+    let days = |r: &serde_json::Value| {
+        amy.get(&format!("/api/v1/records/leave_request/{}", r["id"]))
+            .body["days"]
+            .clone()
+    };
+
+    // 清明节 (Mon 5 April) declared later: the week counts 4 days, the balance follows.
+    let qingming = hana.post(
+        "/api/v1/records/calendar_day",
+        &json!({"day": "2027-04-05", "kind": "holiday", "name": "清明节"}),
+    );
+    assert_eq!(qingming.status, 201, "{}", qingming.text);
+    assert_eq!(days(&week), "4.0");
+    let history = amy
+        .get(&format!(
+            "/api/v1/records/leave_request/{}/history",
+            week["id"]
+        ))
+        .body;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["changes"]["days"] == json!(["5.0", "4.0"])),
+        "the recount is in the request's history: {history}"
+    );
+    let page = amy.get("/api/v1/plugins/oa/leave?year=2027");
+    assert!(
+        page.text
+            .contains("<td>10</td><td>4</td><td data-left>6</td>"),
+        "{}",
+        page.text
+    );
+    // A day off that is the whole of a request: the day goes in, the request keeps its 1.
+    let day_off = hana.post(
+        "/api/v1/records/calendar_day",
+        &json!({"day": "2027-04-15", "kind": "holiday", "name": "公司活动"}),
+    );
+    assert_eq!(day_off.status, 201, "{}", day_off.text);
+    assert_eq!(days(&one), "1.0");
+    // Removed again: the week counts 5.
+    let del = hana.delete_v(
+        &format!("/api/v1/records/calendar_day/{}", qingming.body["id"]),
+        qingming.body["version"].as_i64().unwrap(),
+    );
+    assert_eq!(del.status, 204, "{}", del.text);
+    assert_eq!(days(&week), "5.0");
+}

@@ -135,6 +135,60 @@ fn entitlement(person: i64, leave_type: &str, year: i32) -> Result<Decimal> {
     .sum())
 }
 
+/// After HR added, changed or removed a day of the work calendar: the requests not cancelled
+/// whose dates span it are counted again (a holiday announced after a request was made is no
+/// day of leave). A request the change would leave with no working day, or that a rule keeps
+/// from changing, keeps its count and the log says so; HR decides what becomes of it.
+pub fn calendar_changed(day: &str) -> Result<()> {
+    for r in host::query_all(
+        "leave_request",
+        &Query::new()
+            .elevated()
+            .ne("status", "cancelled")
+            .lte("start_on", day)
+            .gte("end_on", day),
+    )? {
+        let (Some(start), Some(end)) = (
+            r.str("start_on").and_then(Date::parse).map(Date::days),
+            r.str("end_on").and_then(Date::parse).map(Date::days),
+        ) else {
+            continue;
+        };
+        let days = working_days(
+            start,
+            end,
+            r.str("start_half") == Some("pm"),
+            r.str("end_half") == Some("am"),
+            &Calendar::read(start, end)?,
+        );
+        if Some(days) == r.decimal("days") {
+            continue;
+        }
+        if days.is_zero() {
+            host::log_warn(&format!(
+                "leave request {} keeps {} days: the work calendar leaves it no working day",
+                r.id,
+                r.decimal("days").unwrap_or_default()
+            ));
+            continue;
+        }
+        // A request its workflow has locked (or another rule refuses) keeps its count: the
+        // calendar change itself stands, and the log says which.
+        if let Err(e) = host::elevated().update(
+            "leave_request",
+            r.id,
+            r.version,
+            &json!({"days": days.to_string()}),
+        ) {
+            host::log_warn(&format!(
+                "leave request {} not counted again after the work calendar changed: {e}",
+                r.id
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Counts the days; refuses a request that ends before it starts, spans two years, or — when
 /// it becomes approved — needs more days than are left (sick and other leave have no cap).
 pub fn before_write(op: WriteOp, before: Option<&Record>, fields: &mut Fields) -> Result<()> {

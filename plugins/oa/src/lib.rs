@@ -57,6 +57,11 @@ impl Plugin for Oa {
                 return claims::retotal(claim);
             }
         }
+        if entity == "calendar_day" {
+            if let Some(day) = record.str("day") {
+                return leave::calendar_changed(day);
+            }
+        }
         Ok(())
     }
 
