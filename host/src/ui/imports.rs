@@ -13,9 +13,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use qingguan_core::imports::{describe, ImportLog, ImportPass, ImportStatus};
-use qingguan_core::{Entity, Locale};
+use qingguan_core::{Access, Entity, Locale, Store};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
+use std::sync::Arc;
 
 /// The UI's words for imports (`I.key` in the templates).
 const KEYS: &[&str] = &[
@@ -422,30 +423,16 @@ pub async fn import_action(
             ),
         };
     }
-    if action == "resume" {
+    // Both start work in the background and show the import's page, which follows it.
+    type Start = fn(&Arc<Store>, &Access, i64) -> Result<ImportLog, qingguan_core::Error>;
+    let background: Option<Start> = match action.as_str() {
+        "resume" => Some(service::resume),
+        "undo" => Some(service::start_undo),
+        _ => None,
+    };
+    if let Some(start) = background {
         let store = state.store().clone();
-        return match state
-            .blocking(move |_| service::resume(&store, &access, id))
-            .await
-        {
-            Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
-            Err(err) => import_page_with(
-                &state,
-                &caller,
-                id,
-                err.status,
-                Some(err.message),
-                None,
-                None,
-            ),
-        };
-    }
-    if action == "undo" {
-        let store = state.store().clone();
-        return match state
-            .blocking(move |_| service::start_undo(&store, &access, id))
-            .await
-        {
+        return match state.blocking(move |_| start(&store, &access, id)).await {
             Ok(_) => Redirect::to(&format!("/imports/{id}")).into_response(),
             Err(err) => import_page_with(
                 &state,
