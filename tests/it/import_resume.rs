@@ -203,3 +203,66 @@ fn a_second_server_of_one_data_directory_is_refused() {
     let (_again, url) = start(&["serve", "--data-dir", data_s]);
     assert_eq!(Client::new(&url).get("/api/v1/health").status, 200);
 }
+
+/// The import's page offers "继续导入" for an interrupted import to the person who started it
+/// (and only while it is interrupted); the form resumes it and the page follows it to the end.
+#[test]
+fn the_import_page_resumes_an_interrupted_import() {
+    use qingguan_core::imports::ImportPass;
+    let s = qingguan_tests::TestServer::start();
+    let admin = s.admin();
+    let mut csv = String::from("名称\n");
+    for i in 0..1_200 {
+        csv.push_str(&format!("页面客户{i:04}\n"));
+    }
+    let up = admin.send(
+        reqwest::Method::POST,
+        "/api/v1/imports?entity=customer&file_name=page.csv",
+        |r| r.body(csv.into_bytes()),
+    );
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+    // As a server stopped mid-pass leaves it: moved into its pass, then interrupted at start.
+    let admin_id = s.store.user_id("admin").unwrap().unwrap();
+    let (access, _) = s.store.access_for(admin_id).unwrap();
+    s.store
+        .begin_import_pass(
+            &access,
+            id,
+            ImportPass::Import,
+            &json!({"mapping": {"名称": "name"}}),
+        )
+        .unwrap();
+    s.store.interrupt_imports().unwrap();
+
+    let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let page = ui.get(&format!("/imports/{id}"), "zh-CN");
+    assert!(
+        page.text.contains("已中断") && page.text.contains("继续导入"),
+        "{}",
+        page.text
+    );
+    let started = ui.post(&format!("/imports/{id}"), "zh-CN", &[("action", "resume")]);
+    assert_eq!(started.status, 200, "{}", started.text);
+    let done = (0..600)
+        .find_map(|_| {
+            let page = ui.get(&format!("/imports/{id}"), "zh-CN");
+            if page.text.contains("<progress") {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                None
+            } else {
+                Some(page.text)
+            }
+        })
+        .expect("the resumed import ends");
+    assert!(
+        done.contains("已导入") && !done.contains("继续导入"),
+        "{done}"
+    );
+    assert_eq!(
+        admin
+            .get("/api/v1/records/customer?limit=1&count=true")
+            .body["total"],
+        1_200
+    );
+}
