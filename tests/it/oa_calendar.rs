@@ -299,3 +299,73 @@ fn a_day_off_declared_later_counts_the_requests_over_it_again() {
     assert_eq!(del.status, 204, "{}", del.text);
     assert_eq!(days(&week), "5.0");
 }
+
+/// Requests stored by an OA version without parts of day (their half-day fields empty, as
+/// 1.1 left them) count whole days after an upgrade to the next release, and go on through the
+/// workflow: edited, submitted and approved against the balance.
+#[test]
+fn requests_from_before_half_days_count_whole_days_after_an_upgrade() {
+    let (s, admin) = oa_server(true);
+    let (mia, mia_id) = s.user("mia", "manager", "east");
+    let (amy, amy_id) = s.user("amy", "sales", "east");
+    let (hana, _) = s.user("hana", "hr", "hq");
+    reports_to(&admin, amy_id, mia_id);
+    let b = hana.post(
+        "/api/v1/records/leave_balance",
+        &json!({"person": amy_id, "year": 2027, "leave_type": "annual", "days": "5"}),
+    );
+    assert_eq!(b.status, 201, "{}", b.text);
+    let old = amy.create(
+        "leave_request",
+        json!({"leave_type": "annual", "start_on": "2027-05-10", "end_on": "2027-05-12", "reason": "旧申请"}),
+    );
+    assert_eq!(old["days"], "3.0");
+    // As the older version stored it: no parts of day.
+    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE r_leave_request SET c_start_half = NULL, c_end_half = NULL WHERE id = ?1",
+            [old["id"].as_i64().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+
+    let current = admin.get("/api/v1/plugins/oa").body["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut parts: Vec<u64> = current.split('.').map(|p| p.parse().unwrap()).collect();
+    parts[2] += 1;
+    let next = format!("{}.{}.{}", parts[0], parts[1], parts[2]);
+    let up = qingguan_tests::install_bytes(
+        &admin,
+        qingguan_tests::plugin_with_version("qingguan-oa", &current, &next),
+        true,
+    );
+    assert_eq!(up.status, 201, "{}", up.text);
+
+    let path = format!("/api/v1/records/leave_request/{}", old["id"]);
+    let now = amy.get(&path).body;
+    assert_eq!(now["days"], "3.0", "{now}");
+    assert!(now["start_half"].is_null(), "{now}");
+    // Edited: still whole days (an empty part of day is the whole day).
+    let edited = amy.patch_v(
+        &path,
+        now["version"].as_i64().unwrap(),
+        &json!({"reason": "旧申请（补充说明）"}),
+    );
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    assert_eq!(edited.body["days"], "3.0");
+    let asked = transition(&amy, "leave_request", &edited.body, "submit");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let approval = asked.body["approval"]["id"].as_i64().unwrap();
+    assert_eq!(approve(&mia, approval).status, 200);
+    let page = amy.get("/api/v1/plugins/oa/leave?year=2027");
+    assert!(
+        page.text
+            .contains("<td>5</td><td>3</td><td data-left>2</td>"),
+        "{}",
+        page.text
+    );
+}
