@@ -55,7 +55,8 @@ pub struct ReportDef {
     /// Which records: a list query string (`status=won&amount[gt]=1000`), empty for all.
     #[serde(default)]
     pub filter: String,
-    /// Up to two fields (or `owner`) to group by; none for one figure.
+    /// Up to two fields (or `owner`) to group by, a date or time by a period
+    /// (`closed_on:month`, `created_at:quarter`, `:year`); none for one figure.
     #[serde(default)]
     pub group_by: Vec<String>,
     /// `count`, `sum:field` or `avg:field`.
@@ -147,7 +148,13 @@ fn covering(def: &ReportDef) -> Option<Vec<String>> {
     if def.group_by.is_empty() {
         return None;
     }
-    let mut cols = def.group_by.clone();
+    // A period groups by an expression over its field: the field's index still serves it.
+    let mut cols: Vec<String> = def
+        .group_by
+        .iter()
+        .map(|g| crate::store::aggregate::split_group(g).0.to_string())
+        .collect();
+    cols.dedup();
     cols.push(field.to_string());
     Some(cols)
 }

@@ -520,3 +520,101 @@ fn reports_cannot_be_bent_into_leaks_or_load() {
         204
     );
 }
+
+/// A date grouped by month, quarter or year — and the creation time by month, in the
+/// install's time zone — gives one group per period in order, for line charts; a period on a
+/// field that is no date, or an unknown period, is refused beside `group_by`.
+#[test]
+fn dates_group_by_month_quarter_and_year_for_line_charts() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let r = admin.post(
+        "/api/v1/entities/customer/fields",
+        &json!({"name": "signed_on", "type": "date", "label": {"en": "Signed", "zh-CN": "签约日期"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (amy, _) = s.user("amy", "sales", "east");
+    for day in [
+        "2026-01-05",
+        "2026-01-31",
+        "2026-02-14",
+        "2026-04-01",
+        "2027-12-31",
+    ] {
+        let mut c = customer("c");
+        c["signed_on"] = json!(day);
+        amy.create("customer", c);
+    }
+    amy.create("customer", customer("not signed yet"));
+    let by = |group: &str| {
+        let r = report(
+            &amy,
+            json!({"name": format!("by {group}"), "entity": "customer", "group_by": [group],
+                   "metric": "count", "chart": "line"}),
+        );
+        assert_eq!(r.status, 201, "{group}: {}", r.text);
+        rows(&amy.get(&format!("/api/v1/reports/{}", r.body["id"])))
+    };
+    assert_eq!(
+        by("signed_on:month"),
+        vec![
+            (json!([null]), json!(1)),
+            (json!(["2026-01"]), json!(2)),
+            (json!(["2026-02"]), json!(1)),
+            (json!(["2026-04"]), json!(1)),
+            (json!(["2027-12"]), json!(1)),
+        ]
+    );
+    assert_eq!(
+        by("signed_on:quarter"),
+        vec![
+            (json!([null]), json!(1)),
+            (json!(["2026-Q1"]), json!(3)),
+            (json!(["2026-Q2"]), json!(1)),
+            (json!(["2027-Q4"]), json!(1)),
+        ]
+    );
+    assert_eq!(
+        by("signed_on:year"),
+        vec![
+            (json!([null]), json!(1)),
+            (json!(["2026"]), json!(4)),
+            (json!(["2027"]), json!(1)),
+        ]
+    );
+    // The creation time by month, in the install's time zone: all made this month.
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    let created = by("created_at:month");
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].1, json!(6));
+    assert!(
+        created[0].0[0] == json!(this_month) || chrono::Utc::now().format("%d").to_string() == "01",
+        "{created:?}"
+    );
+    for bad in ["name:month", "signed_on:week", "created_at"] {
+        let r = report(
+            &amy,
+            json!({"name": "bad", "entity": "customer", "group_by": [bad], "metric": "count"}),
+        );
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        assert!(
+            r.body["error"]["fields"]["group_by"].is_string(),
+            "{bad}: {}",
+            r.text
+        );
+    }
+    // The builder offers the periods, and the page draws a line with the periods in Chinese.
+    let ui = s.ui_login("amy", USER_PASSWORD);
+    let builder = ui.get("/reports?entity=customer", "zh-CN");
+    assert!(
+        builder.text.contains("value=\"signed_on:quarter\"")
+            && builder.text.contains("签约日期 · 按季度"),
+        "{}",
+        builder.text
+    );
+    let id = amy.get("/api/v1/reports").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = ui.get(&format!("/reports/{id}"), "zh-CN");
+    assert!(page.text.contains("<polyline"), "{}", page.text);
+}

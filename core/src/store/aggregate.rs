@@ -12,6 +12,49 @@ use crate::{Access, Error, Reason, Result};
 use rusqlite::types::ValueRef;
 use serde_json::{json, Value as Json};
 
+/// A period a date or time is grouped by (`field:month`, `field:quarter`, `field:year`):
+/// groups keyed `2026-03`, `2026-Q1`, `2026`, in order. A time is read in the install's time
+/// zone, so a deal closed at 00:30 on 1 April in Beijing is April's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Bucket {
+    /// The names a group spec may end in.
+    pub const NAMES: [&'static str; 3] = ["month", "quarter", "year"];
+
+    fn parse(s: &str) -> Option<Bucket> {
+        match s {
+            "month" => Some(Bucket::Month),
+            "quarter" => Some(Bucket::Quarter),
+            "year" => Some(Bucket::Year),
+            _ => None,
+        }
+    }
+
+    /// The SQL for the period of `day`, an expression giving `YYYY-MM-DD` text.
+    fn sql(self, day: &str) -> String {
+        match self {
+            Bucket::Month => format!("substr({day}, 1, 7)"),
+            Bucket::Year => format!("substr({day}, 1, 4)"),
+            Bucket::Quarter => format!(
+                "(substr({day}, 1, 4) || '-Q' || ((CAST(substr({day}, 6, 2) AS INTEGER) + 2) / 3))"
+            ),
+        }
+    }
+}
+
+/// A group spec split: the field, and the period when it names one (`signed_on:month`).
+pub fn split_group(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once(':') {
+        Some((field, period)) => (field, Some(period)),
+        None => (spec, None),
+    }
+}
+
 /// Most groups one aggregate may return.
 pub const MAX_GROUPS: usize = 100_000;
 /// Most metrics one aggregate may compute.
@@ -66,6 +109,7 @@ pub struct AggregateQuery {
     /// Full-text search within the entity type.
     pub q: Option<String>,
     /// Up to three fields (or system columns such as `owner`) to group by; none for one row.
+    /// A date or time may be grouped by a period: `signed_on:month`, `:quarter`, `:year`.
     pub group_by: Vec<String>,
     /// What to compute, at least one.
     pub metrics: Vec<Metric>,
@@ -181,11 +225,45 @@ impl Store {
             }
             Ok(def)
         };
-        let mut groups = Vec::new();
+        // Each group: its field, and the SQL that keys it (the column, or its period).
+        let offset = self.time_zone()?.unwrap_or(0);
+        let mut groups: Vec<(FieldDef, Option<Bucket>)> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
         for g in &query.group_by {
-            groups.push(field(g, "group_by")?);
+            let (name, period) = split_group(g);
+            let def = field(name, "group_by")?;
+            let col = ddl::column(&def.name);
+            let bucket = match period {
+                None => None,
+                Some(p) => {
+                    let b = Bucket::parse(p).ok_or_else(|| {
+                        Error::bad_param(
+                            "group_by",
+                            Reason::NotOption {
+                                value: p.to_string(),
+                                options: Bucket::NAMES.iter().map(|n| n.to_string()).collect(),
+                            },
+                        )
+                    })?;
+                    if !matches!(def.kind, FieldType::Date | FieldType::Datetime) {
+                        return Err(Error::bad_param(
+                            "group_by",
+                            Reason::NotGroupable { kind: def.kind },
+                        ));
+                    }
+                    Some(b)
+                }
+            };
+            keys.push(match (bucket, def.kind) {
+                (None, _) => col,
+                (Some(b), FieldType::Datetime) => b.sql(&format!(
+                    "strftime('%Y-%m-%d', {col}, '{offset:+} minutes')"
+                )),
+                (Some(b), _) => b.sql(&col),
+            });
+            groups.push((def, bucket));
         }
-        let mut select: Vec<String> = groups.iter().map(|d| ddl::column(&d.name)).collect();
+        let mut select: Vec<String> = keys.clone();
         let mut kinds: Vec<Column> = Vec::new();
         for m in &query.metrics {
             match m {
@@ -262,8 +340,7 @@ impl Store {
         let group_sql = if groups.is_empty() {
             String::new()
         } else {
-            let cols: Vec<String> = groups.iter().map(|d| ddl::column(&d.name)).collect();
-            format!("GROUP BY {0} ORDER BY {0}", cols.join(", "))
+            format!("GROUP BY {0} ORDER BY {0}", keys.join(", "))
         };
         let sql_text = format!(
             "SELECT {} FROM {} {where_} {group_sql} LIMIT {}",
@@ -279,8 +356,17 @@ impl Store {
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     let mut group = Vec::with_capacity(n);
-                    for (i, d) in groups.iter().enumerate() {
-                        group.push(sql::from_sql(d, r.get_ref(i)?).to_json());
+                    for (i, (d, bucket)) in groups.iter().enumerate() {
+                        group.push(match bucket {
+                            // A period's key is its text (`2026-03`).
+                            Some(_) => match r.get_ref(i)? {
+                                ValueRef::Text(t) => {
+                                    Json::String(String::from_utf8_lossy(t).into())
+                                }
+                                _ => Json::Null,
+                            },
+                            None => sql::from_sql(d, r.get_ref(i)?).to_json(),
+                        });
                     }
                     let mut values = Vec::with_capacity(kinds.len());
                     let mut at = n;

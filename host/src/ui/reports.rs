@@ -61,7 +61,7 @@ pub struct ReportsQuery {
 /// The builder's choices for one entity type, as the caller sees it.
 fn builder(state: &AppState, caller: &Caller, e: &Entity, def: Option<&ReportDef>) -> Json {
     let locale = locale_of(caller);
-    let groupable: Vec<Json> =
+    let mut groupable: Vec<Json> =
         std::iter::once(json!({"name": "owner", "label": t(locale, "owner")}))
             .chain(
                 e.visible_fields()
@@ -69,6 +69,22 @@ fn builder(state: &AppState, caller: &Caller, e: &Entity, def: Option<&ReportDef
                     .map(|f| json!({"name": f.def.name, "label": f.def.label.get(locale)})),
             )
             .collect();
+    // Dates and times by month, quarter and year — the creation time too — for line charts.
+    let dated: Vec<(String, String)> = e
+        .visible_fields()
+        .filter(|f| matches!(f.def.kind, FieldType::Date | FieldType::Datetime))
+        .map(|f| (f.def.name.clone(), f.def.label.get(locale).to_string()))
+        .chain(std::iter::once((
+            "created_at".to_string(),
+            t(locale, "created_at"),
+        )))
+        .collect();
+    for (name, label) in dated {
+        for period in qingguan_core::store::aggregate::Bucket::NAMES {
+            groupable.push(json!({"name": format!("{name}:{period}"),
+                "label": format!("{label} · {}", t(locale, &format!("report_by_{period}")))}));
+        }
+    }
     let mut metrics = vec![json!({"value": "count", "label": t(locale, "report_count")})];
     for f in e.visible_fields().filter(|f| {
         matches!(
@@ -236,6 +252,10 @@ fn key_text(state: &AppState, caller: &Caller, e: &Entity, field: &str, key: &Js
             .map(|id| title_of(state, caller, "user", id))
             .unwrap_or_default();
     }
+    if field.contains(':') {
+        // A period: `2026-03`, `2026-Q1`, `2026`, as it is.
+        return key.as_str().unwrap_or_default().to_string();
+    }
     match e.field(field) {
         Some(f) => match Value::from_json(&f.def, key) {
             Ok(v) => display(state, caller, &f.def, &v),
@@ -262,13 +282,19 @@ pub(crate) fn draw(
     rows: &[qingguan_core::AggregateRow],
 ) -> Drawn {
     let locale = locale_of(caller);
-    let label_of = |name: &str| {
-        if name == "owner" {
-            t(locale, "owner")
-        } else {
-            e.field(name)
+    let label_of = |spec: &str| {
+        let (name, period) = qingguan_core::store::aggregate::split_group(spec);
+        let label = match name {
+            "owner" => t(locale, "owner"),
+            "created_at" => t(locale, "created_at"),
+            _ => e
+                .field(name)
                 .map(|f| f.def.label.get(locale).to_string())
-                .unwrap_or_else(|| name.to_string())
+                .unwrap_or_else(|| name.to_string()),
+        };
+        match period {
+            Some(p) => format!("{label} · {}", t(locale, &format!("report_by_{p}"))),
+            None => label,
         }
     };
     let metric_label = match r.def.metric.split_once(':') {
