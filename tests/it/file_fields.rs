@@ -147,6 +147,22 @@ fn a_file_field_holds_one_of_the_records_own_files() {
     assert_eq!(files(&amy, mine), 0, "the rep does not see it");
     let served = amy.get(&format!("/api/v1/attachments/{}", theirs.body["id"]));
     assert_eq!(served.status, 404, "{}", served.text);
+    // Nor is its name in the record's history or timeline for her; the admin reads it there.
+    for path in ["history", "timeline"] {
+        let hers = amy.get(&format!("/api/v1/records/customer/{mine}/{path}"));
+        assert_eq!(hers.status, 200, "{}", hers.text);
+        assert!(!hers.text.contains("id-scan.pdf"), "{path}: {}", hers.text);
+        let admins = admin.get(&format!("/api/v1/records/customer/{mine}/{path}"));
+        assert!(
+            admins.text.contains("id-scan.pdf"),
+            "{path}: {}",
+            admins.text
+        );
+    }
+    let page = s
+        .ui_login("amy", USER_PASSWORD)
+        .get(&format!("/e/customer/{mine}"), "zh-CN");
+    assert!(!page.text.contains("id-scan.pdf"), "{}", page.text);
     // Nor may a stranger fill another's record.
     let (bob, _) = s.user("bob", "sales", "west");
     assert_eq!(upload(&bob, mine, "name=x.pdf").status, 404);

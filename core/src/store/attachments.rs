@@ -117,7 +117,10 @@ fn not_found(id: i64) -> Error {
     Error::NotFound(format!("no attachment with id {id}"))
 }
 
-/// Notes an attachment added or removed in its record's history (no new version).
+/// Notes an attachment added or removed in its record's history (no new version), under
+/// `key`: `attachment`, or the file field that names it — so that whoever may not see that
+/// field does not read the file's name in the history either.
+#[allow(clippy::too_many_arguments)]
 fn note_in_history(
     conn: &Connection,
     entity: &str,
@@ -126,13 +129,14 @@ fn note_in_history(
     user: Option<i64>,
     name: &str,
     added: bool,
+    key: &str,
 ) -> Result<()> {
     let (old, new) = if added {
         (serde_json::Value::Null, json!(name))
     } else {
         (json!(name), serde_json::Value::Null)
     };
-    let changes = [("attachment".to_string(), [old, new])].into();
+    let changes = [(key.to_string(), [old, new])].into();
     let action = if added { "attach" } else { "detach" };
     write_history(conn, entity, record_id, version, action, user, &changes)
 }
@@ -219,6 +223,19 @@ impl Store {
         name: &str,
         bytes: &[u8],
     ) -> Result<AttachmentInfo> {
+        self.attach_noted(access, entity, record_id, name, bytes, "attachment")
+    }
+
+    /// [`Store::attach`], the history note under `key`.
+    fn attach_noted(
+        &self,
+        access: &Access,
+        entity: &str,
+        record_id: i64,
+        name: &str,
+        bytes: &[u8],
+        key: &str,
+    ) -> Result<AttachmentInfo> {
         // The record itself is checked in the write (in scope, there).
         let (e, perm) = self.attachable(access, entity)?;
         let name = clean_name(name).ok_or_else(|| Error::field("name", Reason::Required))?;
@@ -280,6 +297,7 @@ impl Store {
                 access.user_id,
                 &name,
                 true,
+                key,
             )?;
             Ok(id)
         })?;
@@ -301,7 +319,7 @@ impl Store {
     ) -> Result<AttachmentInfo> {
         self.may_attach_to_field(access, entity, field)?;
         self.atomically(|| {
-            let info = self.attach(access, entity, record_id, name, bytes)?;
+            let info = self.attach_noted(access, entity, record_id, name, bytes, field)?;
             let version = self.get(access, entity, record_id)?.version;
             let patch: serde_json::Map<String, serde_json::Value> =
                 [(field.to_string(), json!(info.id))].into_iter().collect();
@@ -445,6 +463,12 @@ impl Store {
                 .filter(|f| record.get(&f.def.name) == &Value::Integer(id))
                 .map(|f| (f.def.name.clone(), serde_json::Value::Null))
                 .collect();
+            // Noted under the file field that named it, when one did.
+            let key = patch
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or_else(|| "attachment".into());
             let version = if patch.is_empty() {
                 record.version
             } else {
@@ -466,6 +490,7 @@ impl Store {
                     access.user_id,
                     &a.name,
                     false,
+                    &key,
                 )
             })
         })?;

@@ -63,6 +63,8 @@ pub(super) fn entries(
 /// One history entry as the timeline shows it.
 fn change(state: &AppState, caller: &Caller, e: &Entity, h: &HistoryEntry) -> Json {
     let locale = locale_of(caller);
+    // A file attached or removed: its name (under `attachment`, or the file field naming it).
+    let file_note = matches!(h.action.as_str(), "attach" | "detach");
     let changes: Vec<Json> = h
         .changes
         .iter()
@@ -75,6 +77,7 @@ fn change(state: &AppState, caller: &Caller, e: &Entity, h: &HistoryEntry) -> Js
             let show = |v: &Json| -> String {
                 match (e.field(k), v) {
                     (_, Json::Null) => String::new(),
+                    (_, Json::String(name)) if file_note => name.clone(),
                     (Some(f), v) => Value::from_json(&f.def, v)
                         .map(|val| display(state, caller, &f.def, &val))
                         .unwrap_or_else(|_| v.to_string()),
