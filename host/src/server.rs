@@ -29,14 +29,17 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
 /// when the process ends, however it ends): a second `serve` of the same directory stops at
 /// once instead of running the install's background work — imports, jobs, plugin swaps —
 /// twice over one database. Commands that only read or add (user add, backup) take no lock.
+/// The data directory belongs on a local disk (SQLite's WAL needs one; a network file system
+/// may not lock).
 pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
     let path = data_dir.join("serve.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     match file.try_lock() {

@@ -291,6 +291,19 @@ fn a_day_off_declared_later_counts_the_requests_over_it_again() {
     );
     assert_eq!(day_off.status, 201, "{}", day_off.text);
     assert_eq!(days(&one), "1.0");
+    // A day keeps its date: moved, the requests over the old date would stay counted for it.
+    let moved = hana.patch_v(
+        &format!("/api/v1/records/calendar_day/{}", qingming.body["id"]),
+        qingming.body["version"].as_i64().unwrap(),
+        &json!({"day": "2027-04-06"}),
+    );
+    assert_eq!(moved.status, 422, "{}", moved.text);
+    assert!(
+        moved.body["error"]["fields"]["day"].is_string(),
+        "{}",
+        moved.text
+    );
+    assert_eq!(days(&week), "4.0");
     // Removed again: the week counts 5.
     let del = hana.delete_v(
         &format!("/api/v1/records/calendar_day/{}", qingming.body["id"]),

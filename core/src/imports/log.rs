@@ -335,10 +335,7 @@ impl Store {
                  WHERE status = 'running'",
                 [db::now_text()],
             )?;
-            tx.execute(
-                "UPDATE imports SET status = 'undo_stopped' WHERE status = 'undoing'",
-                [],
-            )?;
+            tx.execute(super::undo::STOP_UNDO, [None::<i64>])?;
             Ok(())
         })
     }

@@ -33,6 +33,15 @@ struct Undo {
     version: i64,
 }
 
+/// An undo that stops: `undo_stopped` if a chunk of it was committed (its report written),
+/// else back to the status it started from. For one import (`?1`) or, with `?1` NULL, every
+/// undo going when the server stopped.
+pub(crate) const STOP_UNDO: &str = "UPDATE imports SET
+        status = CASE WHEN undo_report IS NULL THEN COALESCE(undo_from, 'done') ELSE 'undo_stopped' END,
+        undone_by = CASE WHEN undo_report IS NULL THEN NULL ELSE undone_by END,
+        undone_at = CASE WHEN undo_report IS NULL THEN NULL ELSE undone_at END
+     WHERE status = 'undoing' AND (?1 IS NULL OR id = ?1)";
+
 /// One row an import wrote: record id, action, version after, fields before.
 type Done = (i64, String, i64, Option<String>);
 
@@ -91,7 +100,8 @@ impl Store {
         let claimed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE imports SET status = 'undoing', undo_from = status, undone_by = ?2,
-                 undone_at = ?3 WHERE id = ?1 AND status IN ('done', 'interrupted', 'undo_stopped')",
+                 undone_at = ?3, undo_report = NULL
+                 WHERE id = ?1 AND status IN ('done', 'interrupted', 'undo_stopped')",
                 (id, access.user_id, db::now_text()),
             )?)
         })?;
@@ -199,7 +209,17 @@ impl Store {
                 match outcome {
                     Ok(true) => report.deleted += 1,
                     Ok(false) => report.restored += 1,
-                    Err(Error::NotFound(_)) if again && u.inserted => report.deleted += 1,
+                    // Gone for everyone (not merely out of the caller's reach now).
+                    Err(Error::NotFound(_))
+                        if again
+                            && u.inserted
+                            && matches!(
+                                self.get(&Access::system(), &entity, *record_id),
+                                Err(Error::NotFound(_))
+                            ) =>
+                    {
+                        report.deleted += 1
+                    }
                     Err(e) => {
                         report.skipped_total += 1;
                         if report.skipped.len() >= MAX_KEPT_SKIPS {
@@ -224,6 +244,16 @@ impl Store {
                     }
                 }
             }
+            // How far it came, committed with the chunk: an undo stopped after this has
+            // undone something, one stopped before it has not.
+            let so_far = serde_json::to_string(&report).unwrap_or_default();
+            self.write(|tx| {
+                tx.execute(
+                    "UPDATE imports SET undo_report = ?2 WHERE id = ?1",
+                    (id, &so_far),
+                )?;
+                Ok(())
+            })?;
             scope.finish(true)?;
         }
         let stored = serde_json::to_string(&report).unwrap_or_default();
@@ -251,14 +281,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Ends an undo that could not go on (its thread failed): stopped part-way — what was
-    /// undone stays undone, and only undoing it again, to the end, is offered.
+    /// Ends an undo that could not go on (its thread failed, or never started): stopped
+    /// part-way when a chunk of it was committed — what was undone stays undone, and only
+    /// undoing it again, to the end, is offered — else back where it started.
     pub fn abandon_undo_import(&self, id: i64) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE imports SET status = 'undo_stopped' WHERE id = ?1 AND status = 'undoing'",
-                [id],
-            )?;
+            tx.execute(STOP_UNDO, [id])?;
             Ok(())
         })
     }

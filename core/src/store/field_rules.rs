@@ -117,7 +117,10 @@ pub(super) fn redact_history(access: &Access, e: &Entity, entries: &mut Vec<Hist
         entry.changes.retain(|k, _| !hidden.contains(k));
         !(entry.changes.is_empty()
             && before > 0
-            && matches!(entry.action.as_str(), "update" | "import" | "merge"))
+            && matches!(
+                entry.action.as_str(),
+                "update" | "import" | "merge" | "attach" | "detach"
+            ))
     });
 }
 

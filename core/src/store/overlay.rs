@@ -98,6 +98,10 @@ impl Store {
                 e.fields.iter().map(|f| f.def.clone()).collect();
             super::formulas::compute_existing(tx, entity, &fields, &f.def)
         })?;
+        if f.def.numbered() {
+            // The numbers given while it was retired are found by search too.
+            self.reindex(&Access::system(), entity)?;
+        }
         self.refresh_schema()
     }
 

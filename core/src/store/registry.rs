@@ -355,7 +355,7 @@ impl Store {
         })?;
         self.refresh_schema()?;
         let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-        self.reindex_where_searchable_changed(&schema, &names)
+        self.reindex_after_definitions(&schema, &names)
     }
 
     /// Marks every entity type of `origin` retired (its plugin was disabled or removed): the

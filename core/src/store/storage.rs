@@ -111,21 +111,26 @@ pub(super) fn upgrade_storage_names(conn: &Connection) -> Result<()> {
 
 impl Store {
     /// After definitions changed: the types of `names` put into (or taken out of) the
-    /// full-text index get their index rebuilt from their records (or emptied), in the same
-    /// batch as the definitions.
-    pub(super) fn reindex_where_searchable_changed(
+    /// full-text index, or given a numbered field whose new numbers its records now carry, get
+    /// their index rebuilt from their records (or emptied), in the same batch as the
+    /// definitions.
+    pub(super) fn reindex_after_definitions(
         &self,
         before: &crate::schema::Schema,
         names: &[&str],
     ) -> Result<()> {
         let now = self.schema();
         for name in names {
-            let was = before.entity(name).map(|e| e.searchable);
-            if let (Some(was), Some(e)) = (was, now.entity(name)) {
-                if was != e.searchable {
-                    let e = e.clone();
-                    self.write(|tx| rebuild_search(tx, &e).map(|_| ()))?;
-                }
+            let (Some(was), Some(e)) = (before.entity(name), now.entity(name)) else {
+                continue;
+            };
+            let numbered_added = e
+                .fields
+                .iter()
+                .any(|f| f.def.numbered() && was.field(&f.def.name).is_none());
+            if was.searchable != e.searchable || (numbered_added && e.searchable) {
+                let e = e.clone();
+                self.write(|tx| rebuild_search(tx, &e).map(|_| ()))?;
             }
         }
         Ok(())

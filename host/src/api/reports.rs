@@ -33,7 +33,12 @@ fn report_json(
                     .is_some_and(|e| e.field(name).is_some())
         };
         let metric_field = r.def.metric.split_once(':').map(|(_, f)| f);
-        if !r.def.group_by.iter().all(|g| seen(g)) || !metric_field.is_none_or(seen) {
+        let grouped_seen = r
+            .def
+            .group_by
+            .iter()
+            .all(|g| seen(qingguan_core::store::aggregate::split_group(g).0));
+        if !grouped_seen || !metric_field.is_none_or(seen) {
             v["group_by"] = json!([]);
             v["metric"] = json!("");
         }

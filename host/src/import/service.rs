@@ -218,7 +218,13 @@ pub fn resume(store: &Arc<Store>, access: &Access, id: i64) -> Result<ImportLog,
 /// the report.
 pub fn start_undo(store: &Arc<Store>, access: &Access, id: i64) -> Result<ImportLog, Error> {
     let plan = store.begin_undo_import(access, id)?;
-    let started = store.import_log(access, id)?;
+    let started = match store.import_log(access, id) {
+        Ok(log) => log,
+        Err(e) => {
+            let _ = store.abandon_undo_import(id);
+            return Err(e);
+        }
+    };
     let (store, access) = (store.clone(), access.clone());
     let spawned = std::thread::Builder::new()
         .name(format!("undo-{id}"))

@@ -135,6 +135,25 @@ fn entitlement(person: i64, leave_type: &str, year: i32) -> Result<Decimal> {
     .sum())
 }
 
+/// A day of the work calendar keeps its date: moved, the requests over its old date would
+/// stay counted for it. It is removed, and the new date added.
+pub fn before_calendar_day(op: WriteOp, before: Option<&Record>, fields: &Fields) -> Result<()> {
+    if let (WriteOp::Update, Some(b)) = (op, before) {
+        if fields.get("day").is_some_and(|d| Some(d) != b.get("day")) {
+            return Err(
+                Error::invalid(t("a day keeps its date", "日期不能修改")).field(
+                    "day",
+                    t(
+                        "remove this day and add the new date",
+                        "请删除这一天，再按新日期添加",
+                    ),
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// After HR added, changed or removed a day of the work calendar: the requests not cancelled
 /// whose dates span it are counted again (a holiday announced after a request was made is no
 /// day of leave). A request the change would leave with no working day, or that a rule keeps

@@ -31,6 +31,7 @@ impl Plugin for Oa {
             "task" => tasks::before_write(op, before, fields),
             "announcement_read" => announcements::before_receipt(op, fields),
             "leave_request" => leave::before_write(op, before, fields),
+            "calendar_day" => leave::before_calendar_day(op, before, fields),
             "expense_claim" => claims::before_claim(op, before, fields),
             "expense_line" => claims::before_line(before, fields),
             _ => Ok(()),
