@@ -163,6 +163,13 @@ fn a_file_field_holds_one_of_the_records_own_files() {
         .ui_login("amy", USER_PASSWORD)
         .get(&format!("/e/customer/{mine}"), "zh-CN");
     assert!(!page.text.contains("id-scan.pdf"), "{}", page.text);
+    // Replaced through the field, the earlier file is still the hidden field's: not shown.
+    let newer = upload(&admin, mine, "name=id-scan-2.pdf&field=contract");
+    assert_eq!(newer.status, 201, "{}", newer.text);
+    assert_eq!(files(&admin, mine), 2);
+    assert_eq!(files(&amy, mine), 0, "neither file is the rep's to see");
+    let served = amy.get(&format!("/api/v1/attachments/{}", theirs.body["id"]));
+    assert_eq!(served.status, 404, "{}", served.text);
     // Nor may a stranger fill another's record.
     let (bob, _) = s.user("bob", "sales", "west");
     assert_eq!(upload(&bob, mine, "name=x.pdf").status, 404);

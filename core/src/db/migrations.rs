@@ -32,6 +32,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         21,
         include_str!("../../migrations/0021_undo_in_background.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/0022_attachment_fields.sql"),
+    ),
 ];
 
 /// Applies every migration newer than the database, each in its own transaction.

@@ -162,7 +162,7 @@ impl Store {
             return Ok(vec![]);
         }
         let record = self.read(|c| load(c, e, record_id))?;
-        Ok(record
+        let mut ids: Vec<i64> = record
             .map(|r| {
                 names
                     .iter()
@@ -172,7 +172,25 @@ impl Store {
                     })
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        // …and the files uploaded through such a field, whatever it names now.
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, field FROM attachments WHERE entity = ?1 AND record_id = ?2
+                 AND field IS NOT NULL",
+            )?;
+            let rows = stmt.query_map((entity, record_id), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (id, field) = row?;
+                if names.contains(&field.as_str()) && !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(ids)
     }
 
     /// Deletes a deleted record's files (in the delete's transaction).
@@ -272,10 +290,12 @@ impl Store {
                     },
                 ));
             }
+            let through_field = (key != "attachment").then_some(key);
             tx.prepare_cached(
                 "INSERT INTO attachments
-                   (entity, record_id, name, content_type, size, sha256, data, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   (entity, record_id, name, content_type, size, sha256, data, created_by,
+                    created_at, field)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute((
                 entity,
@@ -287,6 +307,7 @@ impl Store {
                 bytes,
                 access.user_id,
                 db::now_text(),
+                through_field,
             ))?;
             let id = tx.last_insert_rowid();
             note_in_history(
@@ -463,11 +484,20 @@ impl Store {
                 .filter(|f| record.get(&f.def.name) == &Value::Integer(id))
                 .map(|f| (f.def.name.clone(), serde_json::Value::Null))
                 .collect();
-            // Noted under the file field that named it, when one did.
+            // Noted under the file field that named it, or that it was uploaded through.
+            let through: Option<String> = self.read(|c| {
+                Ok(
+                    c.prepare_cached("SELECT field FROM attachments WHERE id = ?1")?
+                        .query_row([id], |r| r.get(0))
+                        .optional()?
+                        .flatten(),
+                )
+            })?;
             let key = patch
                 .keys()
                 .next()
                 .cloned()
+                .or(through)
                 .unwrap_or_else(|| "attachment".into());
             let version = if patch.is_empty() {
                 record.version
