@@ -44,6 +44,11 @@ impl Delivery {
             Delivery::Off => "off",
         }
     }
+
+    /// The choice a stable name stands for.
+    pub fn parse(name: &str) -> Option<Delivery> {
+        Delivery::ALL.into_iter().find(|d| d.name() == name)
+    }
 }
 
 /// A person's choices by group (every group named, defaults filled in).

@@ -274,6 +274,11 @@ fn a_token_never_manages_its_account_decides_approvals_or_runs_plugins_without_l
             json!({"delegate": 1, "until": "2027-01-01"}),
         ),
         ("POST", "/api/v1/notifications/read".to_string(), json!({})),
+        (
+            "PUT",
+            "/api/v1/notifications/choices".to_string(),
+            json!({"approvals": "off"}),
+        ),
         ("POST", "/api/v1/auth/logout".to_string(), json!({})),
         (
             "POST",

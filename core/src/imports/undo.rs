@@ -59,13 +59,6 @@ impl Store {
         })
     }
 
-    /// Undoes a finished import as one batch, as the caller: [`Store::begin_undo_import`]
-    /// then [`Store::run_undo_import`] on this thread.
-    pub fn undo_import(&self, access: &Access, id: i64) -> Result<UndoReport> {
-        let plan = self.begin_undo_import(access, id)?;
-        self.run_undo_import(access, plan)
-    }
-
     /// Claims an import for its undo (status `undoing`) and plans it, or says why not: the
     /// records it created are to be deleted and the records it updated to get their earlier
     /// values back. Refused up front when the caller could not delete (or update) what the
@@ -127,14 +120,8 @@ impl Store {
         })?;
         let from = ImportStatus::parse(&from);
         if let Err(e) = check(&rows) {
-            self.write(|tx| {
-                tx.execute(
-                    "UPDATE imports SET status = ?2, undo_from = NULL, undone_by = NULL,
-                     undone_at = NULL WHERE id = ?1",
-                    (id, from.as_str()),
-                )?;
-                Ok(())
-            })?;
+            // Nothing undone yet: back where it started.
+            self.abandon_undo_import(id)?;
             return Err(e);
         }
         // Per record: what the import first did to it, the fields as they were before its first
@@ -193,6 +180,9 @@ impl Store {
             records,
         } = plan;
         let mut report = UndoReport::default();
+        // Finishing an undo that stopped: a record it created that is gone was deleted by
+        // that undo (or since) — either way, undone.
+        let again = from == ImportStatus::UndoStopped;
         for chunk in records.chunks(500) {
             let scope = self.begin_call()?;
             for (record_id, u) in chunk {
@@ -203,9 +193,6 @@ impl Store {
                     self.update(access, &entity, *record_id, u.version, &u.before)
                         .map(|_| false)
                 };
-                // Finishing an undo that stopped: a record it created that is gone was
-                // deleted by that undo (or since) — either way, undone.
-                let again = from == ImportStatus::UndoStopped;
                 match outcome {
                     Ok(true) => report.deleted += 1,
                     Ok(false) => report.restored += 1,

@@ -330,18 +330,15 @@ pub async fn set_notification_choices(
     use qingguan_core::notification_choices::Delivery;
     let mut choices = std::collections::BTreeMap::new();
     for (group, v) in input {
-        let d = v
-            .as_str()
-            .and_then(|s| Delivery::ALL.into_iter().find(|d| d.name() == s))
-            .ok_or_else(|| {
-                qingguan_core::Error::field(
-                    group.clone(),
-                    qingguan_core::Reason::NotOption {
-                        value: v.to_string(),
-                        options: Delivery::ALL.iter().map(|d| d.name().to_string()).collect(),
-                    },
-                )
-            })?;
+        let d = v.as_str().and_then(Delivery::parse).ok_or_else(|| {
+            qingguan_core::Error::field(
+                group.clone(),
+                qingguan_core::Reason::NotOption {
+                    value: v.to_string(),
+                    options: Delivery::ALL.iter().map(|d| d.name().to_string()).collect(),
+                },
+            )
+        })?;
         choices.insert(group, d);
     }
     let access = caller.access.clone();

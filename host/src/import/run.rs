@@ -89,30 +89,46 @@ fn spawn(
     entity: Entity,
     done: ImportCounts,
 ) {
-    let spawned = std::thread::Builder::new()
-        .name(format!("import-{id}"))
-        .spawn({
-            let store = store.clone();
-            move || {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut pass = Pass::new(&store, &access, id, pass, &options, &entity);
-                    pass.counts = done;
-                    pass.run(&sheet)
-                }));
-                let failed = match outcome {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(_) => Some("the import's thread panicked".to_string()),
-                };
-                if let Some(why) = failed {
-                    tracing::warn!(import = id, error = %why, "import pass failed");
-                    let _ = store.abandon_import_pass(id, pass);
-                }
-            }
-        });
+    let kept = store.clone();
+    in_background(
+        format!("import-{id}"),
+        move || {
+            let mut p = Pass::new(&store, &access, id, pass, &options, &entity);
+            p.counts = done;
+            p.run(&sheet)
+        },
+        move || {
+            let _ = kept.abandon_import_pass(id, pass);
+        },
+    );
+}
+
+/// Runs `work` on a thread of its own named `name`. When it fails — an error, a panic, or no
+/// thread to be had — the failure is logged and `give_up` puts things back. Returns whether
+/// the thread started.
+pub(super) fn in_background<T>(
+    name: String,
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    give_up: impl Fn() + Send + Sync + 'static,
+) -> bool {
+    let give_up = Arc::new(give_up);
+    let on_failure = give_up.clone();
+    let label = name.clone();
+    let spawned = std::thread::Builder::new().name(name).spawn(move || {
+        let failed = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("its thread panicked".to_string()),
+        };
+        if let Some(why) = failed {
+            tracing::warn!(work = %label, error = %why, "background work failed");
+            on_failure();
+        }
+    });
     if spawned.is_err() {
-        let _ = store.abandon_import_pass(id, pass);
+        give_up();
     }
+    spawned.is_ok()
 }
 
 struct Pass<'a> {

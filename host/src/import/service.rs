@@ -225,28 +225,15 @@ pub fn start_undo(store: &Arc<Store>, access: &Access, id: i64) -> Result<Import
             return Err(e);
         }
     };
-    let (store, access) = (store.clone(), access.clone());
-    let spawned = std::thread::Builder::new()
-        .name(format!("undo-{id}"))
-        .spawn({
-            let store = store.clone();
-            move || {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    store.run_undo_import(&access, plan)
-                }));
-                let failed = match outcome {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(_) => Some("the undo's thread panicked".to_string()),
-                };
-                if let Some(why) = failed {
-                    tracing::warn!(import = id, error = %why, "undoing an import failed");
-                    let _ = store.abandon_undo_import(id);
-                }
-            }
-        });
-    if spawned.is_err() {
-        let _ = store.abandon_undo_import(id);
+    let (kept, st, acc) = (store.clone(), store.clone(), access.clone());
+    let started_thread = run::in_background(
+        format!("undo-{id}"),
+        move || st.run_undo_import(&acc, plan),
+        move || {
+            let _ = kept.abandon_undo_import(id);
+        },
+    );
+    if !started_thread {
         return Err(Error::conflict(
             "the server could not start the undo; try again",
         ));

@@ -45,7 +45,7 @@ pub async fn save(
         .iter()
         .filter_map(|(group, _)| {
             let value = form.get(*group)?;
-            let d = Delivery::ALL.into_iter().find(|d| d.name() == value)?;
+            let d = Delivery::parse(value)?;
             Some((group.to_string(), d))
         })
         .collect();
