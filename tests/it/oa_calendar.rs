@@ -291,6 +291,32 @@ fn a_day_off_declared_later_counts_the_requests_over_it_again() {
     );
     assert_eq!(day_off.status, 201, "{}", day_off.text);
     assert_eq!(days(&one), "1.0");
+    // HR, who made the change, is told of the request that needs a decision, in Chinese.
+    let notices = |who: &qingguan_tests::Client| {
+        who.get("/api/v1/notifications").body["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let told = notices(&hana);
+    let about_one: Vec<_> = told
+        .iter()
+        .filter(|n| n["link"] == format!("/e/leave_request/{}", one["id"]))
+        .collect();
+    assert_eq!(about_one.len(), 1, "{told:?}");
+    assert!(
+        about_one[0]["params"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("仍计 1 天：2027-04-15 起它已没有工作日"),
+        "{told:?}"
+    );
+    assert!(
+        notices(&amy)
+            .iter()
+            .all(|n| n["link"] != about_one[0]["link"]),
+        "only whoever changed the calendar is told"
+    );
     // A day keeps its date: moved, the requests over the old date would stay counted for it.
     let moved = hana.patch_v(
         &format!("/api/v1/records/calendar_day/{}", qingming.body["id"]),
@@ -304,6 +330,14 @@ fn a_day_off_declared_later_counts_the_requests_over_it_again() {
         moved.text
     );
     assert_eq!(days(&week), "4.0");
+    // HR lowers the entitlement to the 4 days now taken; removing the holiday again brings
+    // the week back to 5 — the calendar change stands, and HR is told it is 1 day over.
+    let balance = hana.patch_v(
+        &format!("/api/v1/records/leave_balance/{}", b.body["id"]),
+        b.body["version"].as_i64().unwrap(),
+        &json!({"days": "4"}),
+    );
+    assert_eq!(balance.status, 200, "{}", balance.text);
     // Removed again: the week counts 5.
     let del = hana.delete_v(
         &format!("/api/v1/records/calendar_day/{}", qingming.body["id"]),
@@ -311,6 +345,18 @@ fn a_day_off_declared_later_counts_the_requests_over_it_again() {
     );
     assert_eq!(del.status, 204, "{}", del.text);
     assert_eq!(days(&week), "5.0");
+    let over: Vec<_> = notices(&hana)
+        .into_iter()
+        .filter(|n| n["link"] == format!("/e/leave_request/{}", week["id"]))
+        .collect();
+    assert_eq!(over.len(), 1, "{over:?}");
+    assert!(
+        over[0]["params"]["zh"]
+            .as_str()
+            .unwrap()
+            .contains("现计 5 天，超出假期余额 1 天"),
+        "{over:?}"
+    );
 }
 
 /// Requests stored by an OA version without parts of day (their half-day fields empty, as

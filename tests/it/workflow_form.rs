@@ -207,15 +207,113 @@ fn a_workflow_is_defined_with_the_form_and_holds() {
     assert_eq!(def["transitions"].as_array().unwrap().len(), 1, "{wf}");
 }
 
+/// Groups of conditions joined by and/or, and approvers named by person, made with the form:
+/// saved as the definition the API takes, shown again as they were, and holding — the named
+/// approver is the one asked, and the condition opens the transition only as written.
+#[test]
+fn nested_conditions_and_named_approvers_are_made_with_the_form() {
+    let (s, admin, amy_api, _, _, _, fin_api) = expense_office();
+    let fin_id = fin_api.get("/api/v1/auth/me").body["id"].as_i64().unwrap();
+    let ui = s.ui_login("admin", ADMIN_PASSWORD);
+    let page = ui.get("/admin/workflows/expense", "zh-CN");
+    assert!(
+        page.text.contains("指定人员") && page.text.contains(&format!("value=\"user:{fin_id}\"")),
+        "{}",
+        page.text
+    );
+    let fin_key = format!("user:{fin_id}");
+    // amount > 100 and (note is filled in or reviewer is filled in); Fin approves by name.
+    let posted: Vec<(&str, &str)> = vec![
+        ("state_field", "status"),
+        ("initial", "draft"),
+        ("t0.name", "submit"),
+        ("t0.label_en", "Submit"),
+        ("t0.label_zh", "提交"),
+        ("t0.from", "draft"),
+        ("t0.to", "submitted"),
+        ("t0.join", "all"),
+        ("t0.match", "all"),
+        ("t0.c0.field", "amount"),
+        ("t0.c0.op", "gt"),
+        ("t0.c0.value", "100"),
+        ("t0.g1.match", "any"),
+        ("t0.g1.c0.field", "note"),
+        ("t0.g1.c0.op", "set"),
+        ("t0.g1.c1.field", "reviewer"),
+        ("t0.g1.c1.op", "set"),
+        ("t0.g2.c0.field", ""),
+        ("t0.s0.who", &fin_key),
+        ("t0.s0.mode", "any"),
+    ];
+    let saved = ui.post("/admin/workflows/expense", "zh-CN", &posted);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    let wf = admin.get("/api/v1/workflows/expense").body;
+    let def = if wf["definition"].is_object() {
+        &wf["definition"]
+    } else {
+        &wf
+    };
+    let submit = &def["transitions"][0];
+    assert_eq!(
+        submit["when"],
+        json!({"all": [{"all": [{"field": "amount", "op": "gt", "value": "100"}]},
+                       {"any": [{"field": "note", "op": "set", "value": null},
+                                {"field": "reviewer", "op": "set", "value": null}]}]}),
+        "{wf}"
+    );
+    assert_eq!(
+        submit["approval"][0]["approvers"],
+        json!([{ "user": fin_id }])
+    );
+
+    // Shown again as it was: the second group with its "any", the named approver chosen.
+    let again = ui.get("/admin/workflows/expense", "zh-CN");
+    for needle in [
+        "name=\"t0.g1.match\" value=\"any\" checked".to_string(),
+        "name=\"t0.c0.value\" value=\"100\"".to_string(),
+        format!("value=\"user:{fin_id}\" selected"),
+    ] {
+        assert!(again.text.contains(&needle), "{needle}: {}", again.text);
+    }
+    assert!(again.text.contains("data-workflow-form"));
+
+    // It holds: 500 without a note is not enough; with one, the claim waits for Fin alone.
+    let e = amy_api.create("expense", json!({"title": "Fair", "amount": "500"}));
+    let go = |r: &Value| {
+        amy_api.post(
+            &format!("/api/v1/records/expense/{}/transitions/submit", r["id"]),
+            &json!({"version": r["version"]}),
+        )
+    };
+    let closed = go(&e);
+    assert_eq!(closed.status, 422, "{}", closed.text);
+    let noted = amy_api.patch_v(
+        &format!("/api/v1/records/expense/{}", e["id"]),
+        e["version"].as_i64().unwrap(),
+        &json!({"note": "展会"}),
+    );
+    assert_eq!(noted.status, 200, "{}", noted.text);
+    let asked = go(&noted.body);
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    assert_eq!(asked.body["approval"]["waiting_for"], json!([fin_id]));
+    let small = amy_api.create(
+        "expense",
+        json!({"title": "Taxi", "amount": "50", "note": "x"}),
+    );
+    assert_eq!(go(&small).status, 422);
+}
+
 #[test]
 fn a_workflow_the_form_cannot_show_is_left_to_json() {
     let s = TestServer::start();
     let admin = s.admin();
     expense_type(&admin);
+    // Three levels deep: more than the form's groups of comparisons.
     let nested = json!({"state_field": "status", "transitions": [
         {"name": "submit", "label": {"en": "Submit", "zh-CN": "提交"}, "from": ["draft"], "to": "submitted",
          "when": {"all": [{"field": "amount", "op": "gt", "value": 1},
-                          {"any": [{"field": "note", "op": "set"}, {"field": "reviewer", "op": "set"}]}]}}]});
+                          {"any": [{"field": "note", "op": "set"},
+                                   {"all": [{"field": "reviewer", "op": "set"}, {"field": "title", "op": "set"}]}]}]}}]});
     let r = admin.put("/api/v1/workflows/expense", &nested);
     assert_eq!(r.status, 200, "{}", r.text);
     let ui = s.ui_login("admin", ADMIN_PASSWORD);
@@ -227,6 +325,21 @@ fn a_workflow_the_form_cannot_show_is_left_to_json() {
         page.text
     );
     assert!(page.text.contains("&quot;any&quot;") || page.text.contains("\"any\""));
+    // A person or a role the install does not have is refused: the step would wait for ever.
+    for who in [json!({"user": 999_999}), json!({"role": "astronaut"})] {
+        let named = json!({"state_field": "status", "transitions": [
+            {"name": "submit", "label": {"en": "Submit", "zh-CN": "提交"}, "from": ["draft"], "to": "submitted",
+             "approval": [{"approvers": [who]}]}]});
+        let refused = admin.put("/api/v1/workflows/expense", &named);
+        assert_eq!(refused.status, 422, "{}", refused.text);
+        assert!(refused.text.contains("definition"), "{}", refused.text);
+    }
+    assert_eq!(
+        admin.get("/api/v1/workflows/expense").body["transitions"][0]["when"]["all"][1]["any"][0]
+            ["field"],
+        "note",
+        "the refused definitions left the stored one"
+    );
 
     // A flat condition, but on a field the form does not offer (hidden): saving the form would
     // drop the guard, so the form is not offered either.

@@ -534,6 +534,7 @@ fn writes_cannot_make_their_writer_eligible_and_delegates_stay_in_their_lane() {
     let (boss, boss_id) = s.user("boss", "manager", "east");
     let (boss2, boss2_id) = s.user("boss2", "manager", "west");
     let (carl, carl_id) = s.user("carl", "sales", "west");
+    let (_, ghost_id) = s.user("ghost", "sales", "west");
     let mut wf = workflow();
     wf["states"] = json!({});
     wf["transitions"] = json!([
@@ -545,8 +546,13 @@ fn writes_cannot_make_their_writer_eligible_and_delegates_stay_in_their_lane() {
         {"name": "ask_both", "label": label("Both", "两位"), "from": ["submitted"], "to": "approved",
          "approval": [{"approvers": [{"user": boss_id}, {"user": boss2_id}], "mode": "all"}]},
         {"name": "ask_ghost", "label": label("Ghost", "无人"), "from": ["submitted"], "to": "approved",
-         "approval": [{"approvers": [{"user": 99999}]}]}
+         "approval": [{"approvers": [{"user": ghost_id}]}]}
     ]);
+    // Nobody by that id: refused when the workflow is saved.
+    let mut nobody = wf.clone();
+    nobody["transitions"][4]["approval"][0]["approvers"][0]["user"] = json!(99999);
+    let refused = admin.put("/api/v1/workflows/expense", &nobody);
+    assert_eq!(refused.status, 422, "{}", refused.text);
     let set = admin.put("/api/v1/workflows/expense", &wf);
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(
@@ -584,7 +590,14 @@ fn writes_cannot_make_their_writer_eligible_and_delegates_stay_in_their_lane() {
     let grab = patch(&boss, &d, json!({"owner": boss_id, "status": "submitted"}));
     assert_eq!(grab.status, 422, "{}", grab.text);
 
-    // An approver who does not exist: refused before anything waits for nobody.
+    // An approver who has left (deactivated since): refused before anything waits for nobody.
+    let g = admin.get(&rec(&format!("user/{ghost_id}"))).body;
+    let left = admin.patch_v(
+        &rec(&format!("user/{ghost_id}")),
+        g["version"].as_i64().unwrap(),
+        &json!({"active": false}),
+    );
+    assert_eq!(left.status, 200, "{}", left.text);
     let ghost = transition(&amy, &e, "ask_ghost");
     assert_eq!(ghost.status, 422, "{}", ghost.text);
 

@@ -115,6 +115,7 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
         let wf = Workflow::from_json(definition)?;
         wf.validate(e)?;
+        self.check_people(&wf)?;
         let text = serde_json::to_string(&wf).unwrap_or_default();
         self.write(|c| {
             // The definition it replaces, for the audit log: a weakened condition or a dropped
@@ -147,6 +148,38 @@ impl Store {
         })?;
         self.load_workflows()?;
         Ok(wf)
+    }
+
+    /// Every role and person a definition names exists: a step naming nobody real would keep
+    /// its records pending for ever.
+    fn check_people(&self, wf: &Workflow) -> Result<()> {
+        let roles = self.roles();
+        for t in &wf.transitions {
+            let whos = t
+                .who
+                .iter()
+                .chain(t.approval.iter().flat_map(|s| &s.approvers));
+            for w in whos {
+                let missing = match w {
+                    crate::workflow::Who::Role(r) if !roles.iter().any(|x| &x.name == r) => {
+                        format!("no role '{r}'")
+                    }
+                    crate::workflow::Who::User(u)
+                        if self.get(&Access::system(), "user", *u).is_err() =>
+                    {
+                        format!("no user {u}")
+                    }
+                    _ => continue,
+                };
+                return Err(Error::field(
+                    "definition",
+                    crate::reason::Reason::BadWorkflow {
+                        detail: format!("transition '{}': {missing}", t.name),
+                    },
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Removes an entity type's workflow (pending approvals are cancelled).

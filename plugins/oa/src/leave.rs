@@ -8,6 +8,7 @@
 use qingguan_plugin_sdk::date::{self as dates, Date};
 use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
+use qingguan_plugin_sdk::outreach::{self, Notice};
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
@@ -156,9 +157,12 @@ pub fn before_calendar_day(op: WriteOp, before: Option<&Record>, fields: &Fields
 
 /// After HR added, changed or removed a day of the work calendar: the requests not cancelled
 /// whose dates span it are counted again (a holiday announced after a request was made is no
-/// day of leave). A request the change would leave with no working day, or that a rule keeps
-/// from changing, keeps its count and the log says so; HR decides what becomes of it.
+/// day of leave). The calendar change itself always stands. Whoever changed it is told, with a
+/// link, of each request that needs their decision: one the change would leave with no working
+/// day or that a rule keeps from changing (it keeps its count), and an approved one that now
+/// takes more than is left of its person's entitlement (a holiday removed).
 pub fn calendar_changed(day: &str) -> Result<()> {
+    let mut told = Vec::new();
     for r in host::query_all(
         "leave_request",
         &Query::new()
@@ -180,32 +184,131 @@ pub fn calendar_changed(day: &str) -> Result<()> {
             r.str("end_half") == Some("am"),
             &Calendar::read(start, end)?,
         );
-        if Some(days) == r.decimal("days") {
+        let before = r.decimal("days").unwrap_or_default();
+        if days == before {
             continue;
         }
         if days.is_zero() {
-            host::log_warn(&format!(
-                "leave request {} keeps {} days: the work calendar leaves it no working day",
-                r.id,
-                r.decimal("days").unwrap_or_default()
-            ));
+            told.push(Recount::NoWorkingDay {
+                request: r,
+                kept: before,
+            });
             continue;
         }
-        // A request its workflow has locked (or another rule refuses) keeps its count: the
-        // calendar change itself stands, and the log says which.
-        if let Err(e) = host::elevated().update(
+        match host::elevated().update(
             "leave_request",
             r.id,
             r.version,
             &json!({"days": days.to_string()}),
         ) {
-            host::log_warn(&format!(
-                "leave request {} not counted again after the work calendar changed: {e}",
-                r.id
-            ));
+            Err(e) => told.push(Recount::Refused {
+                request: r,
+                kept: before,
+                why: e.to_string(),
+            }),
+            Ok(_) if days > before && r.str("status") == Some("approved") => {
+                let leave_type = r.str("leave_type").unwrap_or("annual");
+                if let (Some(person), true) = (r.owner, matches!(leave_type, "annual" | "personal"))
+                {
+                    let year = Date::from_days(start).year;
+                    // Its own new count, with the others' as stored.
+                    let left = entitlement(person, leave_type, year)?
+                        - taken(person, leave_type, year, Some(r.id))?
+                        - days;
+                    if left < Decimal::ZERO {
+                        told.push(Recount::PastEntitlement {
+                            request: r,
+                            days,
+                            over: -left,
+                        });
+                    }
+                }
+            }
+            Ok(_) => {}
         }
     }
+    for recount in &told {
+        recount.tell(day);
+    }
     Ok(())
+}
+
+/// A request a calendar change could not simply count again, for whoever changed it.
+enum Recount {
+    /// The change leaves it no working day: it keeps its count.
+    NoWorkingDay { request: Record, kept: Decimal },
+    /// A rule (its workflow's lock) refused the new count: it keeps its count.
+    Refused {
+        request: Record,
+        kept: Decimal,
+        why: String,
+    },
+    /// Approved, and now more than its person's entitlement by `over` days.
+    PastEntitlement {
+        request: Record,
+        days: Decimal,
+        over: Decimal,
+    },
+}
+
+impl Recount {
+    /// Logs it and tells the person who changed the calendar; a notice that cannot be written
+    /// is only logged (the calendar change stands either way).
+    fn tell(&self, day: &str) {
+        let (r, en, zh) = match self {
+            Recount::NoWorkingDay { request, kept } => (
+                request,
+                format!(
+                    "keeps {} days: {day} leaves it no working day",
+                    kept.normalize()
+                ),
+                format!("仍计 {} 天：{day} 起它已没有工作日", kept.normalize()),
+            ),
+            Recount::Refused { request, kept, why } => (
+                request,
+                format!(
+                    "keeps {} days: it could not be counted again ({why})",
+                    kept.normalize()
+                ),
+                format!("仍计 {} 天：无法重新计算（{why}）", kept.normalize()),
+            ),
+            Recount::PastEntitlement {
+                request,
+                days,
+                over,
+            } => (
+                request,
+                format!(
+                    "now counts {} days, {} more than the entitlement leaves",
+                    days.normalize(),
+                    over.normalize()
+                ),
+                format!(
+                    "现计 {} 天，超出假期余额 {} 天",
+                    days.normalize(),
+                    over.normalize()
+                ),
+            ),
+        };
+        let what = format!(
+            "#{} ({} – {})",
+            r.id,
+            r.str("start_on").unwrap_or(""),
+            r.str("end_on").unwrap_or("")
+        );
+        host::log_warn(&format!("leave request {what} {en}"));
+        let Some(changer) = host::context().user_id else {
+            return;
+        };
+        let notice = Notice::new(format!(
+            "After the work calendar changed, leave request {what} {en}"
+        ))
+        .zh(format!("工作日历变更后，请假申请 {what} {zh}"))
+        .link(format!("/e/leave_request/{}", r.id));
+        if let Err(e) = outreach::notify_users(&[changer], &notice) {
+            host::log_warn(&format!("could not tell of leave request {what}: {e}"));
+        }
+    }
 }
 
 /// Counts the days; refuses a request that ends before it starts, spans two years, or — when

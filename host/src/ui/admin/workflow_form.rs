@@ -1,9 +1,12 @@
 //! The workflow editor as a form, for administrators who do not write JSON: the state field and
 //! initial state; per state, the fields it requires and locks; per transition, its name and
-//! labels, from and to, who may make it, up to three conditions (all or any) and up to three
-//! approval steps. What the form cannot show (nested conditions, named users) is left to the
-//! JSON editor beside it. Fields are posted flat (`t0.name`, `t0.c1.op`, `t0.s0.who`, …) and
-//! read back into the same definition the API takes, so one check guards both.
+//! labels, from and to, who may make it (roles, the owner, their manager, a user field, named
+//! people), its condition — up to three groups of up to three comparisons, each group all or
+//! any, the groups joined by and or or (`amount > 5000 and (discount ≥ 10 or region = east)`) —
+//! and up to three approval steps. What the form cannot show (deeper nesting, more rows) is left
+//! to the JSON editor beside it. Fields are posted flat (`t0.name`, `t0.c1.op`, `t0.g1.c0.field`,
+//! `t0.s0.who`, …) and read back into the same definition the API takes, so one check guards
+//! both.
 
 use crate::ui::render::t;
 use qingguan_core::schema::{Entity, FieldType};
@@ -49,22 +52,36 @@ pub(super) const WORDS: &[&str] = &[
     "wf_allow_self",
     "wf_remove",
     "wf_none",
+    "wf_named",
+    "wf_join_all",
+    "wf_join_any",
+    "wf_group",
 ];
 
-/// Conditions and approval steps the form shows per transition.
+/// Condition groups, conditions per group and approval steps the form shows per transition.
+const GROUPS: usize = 3;
 const CONDITIONS: usize = 3;
 const STEPS: usize = 3;
 /// Comparisons in the order the form offers them.
 const OPS: &[&str] = &["eq", "ne", "gt", "gte", "lt", "lte", "in", "set", "not_set"];
 
-/// `who` as the form writes it: `owner`, `owner_manager`, `role:<name>`, `field:<name>`.
-fn who_key(w: &Who) -> Option<String> {
+/// Who the form offers: the roles, and the people an approver or a transition may name.
+pub(super) struct People {
+    /// Role names.
+    pub roles: Vec<String>,
+    /// Users as (id, how the form names them), in the order shown.
+    pub users: Vec<(i64, String)>,
+}
+
+/// `who` as the form writes it: `owner`, `owner_manager`, `role:<name>`, `field:<name>`,
+/// `user:<id>`.
+fn who_key(w: &Who) -> String {
     match w {
-        Who::Owner => Some("owner".into()),
-        Who::OwnerManager => Some("owner_manager".into()),
-        Who::Role(r) => Some(format!("role:{r}")),
-        Who::UserField(f) => Some(format!("field:{f}")),
-        Who::User(_) => None,
+        Who::Owner => "owner".into(),
+        Who::OwnerManager => "owner_manager".into(),
+        Who::Role(r) => format!("role:{r}"),
+        Who::UserField(f) => format!("field:{f}"),
+        Who::User(u) => format!("user:{u}"),
     }
 }
 
@@ -75,6 +92,8 @@ fn who_json(key: &str) -> Option<Json> {
         k => {
             if let Some(r) = k.strip_prefix("role:") {
                 Some(json!({"role": r}))
+            } else if let Some(u) = k.strip_prefix("user:") {
+                u.parse::<i64>().ok().map(|u| json!({ "user": u }))
             } else {
                 k.strip_prefix("field:").map(|f| json!({"user_field": f}))
             }
@@ -99,8 +118,13 @@ fn op_name(op: Compare) -> &'static str {
 /// One condition row of the form: field, comparison, value as text.
 type Row = (String, String, String);
 
-/// A condition as the form's rows: (all or any, rows), when it is flat.
-fn condition_rows(c: &Option<Condition>) -> Option<(&'static str, Vec<Row>)> {
+/// One group of rows: all or any of them.
+type Group = (&'static str, Vec<Row>);
+
+/// A condition as the form's groups: (how the groups join, the groups), when it is at most a
+/// list of flat lists. A flat list is one group; in a list of comparisons and lists, the
+/// comparisons form the first group (joined as the list is) and each list one more.
+fn condition_groups(c: &Option<Condition>) -> Option<(&'static str, Vec<Group>)> {
     let text = |v: &Json| match v {
         Json::Array(l) => l
             .iter()
@@ -131,21 +155,43 @@ fn condition_rows(c: &Option<Condition>) -> Option<(&'static str, Vec<Row>)> {
         }
         _ => None,
     };
-    match c {
-        None => Some(("all", vec![])),
-        // "none of nothing" never holds; the form would read it back as no condition.
-        Some(Condition::All { all: l } | Condition::Any { any: l }) if l.is_empty() => None,
-        Some(Condition::All { all }) => Some(("all", all.iter().map(row).collect::<Option<_>>()?)),
-        Some(Condition::Any { any }) => Some(("any", any.iter().map(row).collect::<Option<_>>()?)),
-        Some(single) => Some(("all", vec![row(single)?])),
+    // "all/any of nothing" would read back as no condition.
+    let list = |c: &Condition| -> Option<(&'static str, Vec<Condition>)> {
+        match c {
+            Condition::All { all: l } if !l.is_empty() => Some(("all", l.clone())),
+            Condition::Any { any: l } if !l.is_empty() => Some(("any", l.clone())),
+            _ => None,
+        }
+    };
+    let Some(c) = c else {
+        return Some(("all", vec![]));
+    };
+    if let Condition::Field { .. } = c {
+        return Some(("all", vec![("all", vec![row(c)?])]));
     }
+    let (join, items) = list(c)?;
+    let mut first: Vec<Row> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for item in &items {
+        match item {
+            Condition::Field { .. } => first.push(row(item)?),
+            nested => {
+                let (mode, inner) = list(nested)?;
+                groups.push((mode, inner.iter().map(row).collect::<Option<_>>()?));
+            }
+        }
+    }
+    if !first.is_empty() {
+        groups.insert(0, (join, first));
+    }
+    Some((join, groups))
 }
 
 /// The form's model of a workflow for the template, or `None` when the form cannot show it
 /// (the JSON editor then stands alone).
-pub(super) fn model(e: &Entity, wf: &Workflow, roles: &[String], locale: Locale) -> Option<Json> {
+pub(super) fn model(e: &Entity, wf: &Workflow, people: &People, locale: Locale) -> Option<Json> {
     let state_field = e.field(&wf.state_field)?;
-    if !shows_everything(e, wf, roles) {
+    if !shows_everything(e, wf, people) {
         return None;
     }
     let states: Vec<Json> = state_field
@@ -160,47 +206,69 @@ pub(super) fn model(e: &Entity, wf: &Workflow, roles: &[String], locale: Locale)
         .collect();
     let mut transitions = Vec::new();
     for tr in &wf.transitions {
-        let who: Vec<String> = tr.who.iter().map(who_key).collect::<Option<_>>()?;
-        let (mode, rows) = condition_rows(&tr.when)?;
-        if rows.len() > CONDITIONS || tr.approval.len() > STEPS {
+        let who: Vec<String> = tr.who.iter().map(who_key).collect();
+        let (join, groups) = condition_groups(&tr.when)?;
+        if groups.len() > GROUPS
+            || groups.iter().any(|(_, rows)| rows.len() > CONDITIONS)
+            || tr.approval.len() > STEPS
+        {
             return None;
         }
         let mut steps = Vec::new();
         for s in &tr.approval {
-            let who: Vec<String> = s.approvers.iter().map(who_key).collect::<Option<_>>()?;
+            let who: Vec<String> = s.approvers.iter().map(who_key).collect();
             steps.push(json!({"who": who, "all": matches!(s.mode, qingguan_core::workflow::ApprovalMode::All),
                               "allow_self": s.allow_self}));
         }
         transitions.push(json!({
             "name": tr.name, "label_en": tr.label.en, "label_zh": tr.label.zh_cn,
-            "from": tr.from, "to": tr.to, "who": who, "match": mode,
-            "conditions": rows.iter().map(|(f, o, v)| json!({"field": f, "op": o, "value": v})).collect::<Vec<_>>(),
+            "from": tr.from, "to": tr.to, "who": who, "join": join,
+            "groups": groups.iter().map(|(mode, rows)| json!({"match": mode,
+                "conditions": rows.iter().map(|(f, o, v)| json!({"field": f, "op": o, "value": v})).collect::<Vec<_>>()}))
+                .collect::<Vec<_>>(),
             "steps": steps,
         }));
     }
     // One empty transition to add a new one with.
     transitions.push(
         json!({"blank": true, "name": "", "label_en": "", "label_zh": "", "from": [],
-                            "to": "", "who": [], "match": "all", "conditions": [], "steps": []}),
+                            "to": "", "who": [], "join": "all", "groups": [], "steps": []}),
     );
-    for tr in &mut transitions {
-        for (key, n, empty) in [
-            (
-                "conditions",
-                CONDITIONS,
-                json!({"field": "", "op": "eq", "value": ""}),
-            ),
-            (
-                "steps",
-                STEPS,
-                json!({"who": [], "all": false, "allow_self": false}),
-            ),
-        ] {
-            if let Some(list) = tr[key].as_array_mut() {
-                while list.len() < n {
-                    list.push(empty.clone());
-                }
+    let pad = |list: Option<&mut Vec<Json>>, n: usize, empty: &Json| {
+        if let Some(list) = list {
+            while list.len() < n {
+                list.push(empty.clone());
             }
+        }
+    };
+    for (i, tr) in transitions.iter_mut().enumerate() {
+        pad(
+            tr["groups"].as_array_mut(),
+            GROUPS,
+            &json!({"match": "all", "conditions": []}),
+        );
+        pad(
+            tr["steps"].as_array_mut(),
+            STEPS,
+            &json!({"who": [], "all": false, "allow_self": false}),
+        );
+        for (g, group) in tr["groups"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            // The first group keeps the names the form has always posted (`t0.c0.field`).
+            group["prefix"] = json!(if g == 0 {
+                format!("t{i}.")
+            } else {
+                format!("t{i}.g{g}.")
+            });
+            pad(
+                group["conditions"].as_array_mut(),
+                CONDITIONS,
+                &json!({"field": "", "op": "eq", "value": ""}),
+            );
         }
     }
     Some(json!({
@@ -208,14 +276,14 @@ pub(super) fn model(e: &Entity, wf: &Workflow, roles: &[String], locale: Locale)
         "initial": wf.initial,
         "states": states,
         "transitions": transitions,
-        "choices": choices(e, roles, locale),
+        "choices": choices(e, people, locale),
     }))
 }
 
 /// Whether every field, role and state the workflow names is one the form offers — otherwise
 /// saving the form unchanged would drop it (a condition on a hidden field, a step whose
 /// approvers are a removed role: a guard or an approval lost).
-fn shows_everything(e: &Entity, wf: &Workflow, roles: &[String]) -> bool {
+fn shows_everything(e: &Entity, wf: &Workflow, people: &People) -> bool {
     let offered = |name: &str| e.field(name).is_some_and(|f| !f.retired && !f.hidden);
     let user_field = |name: &str| {
         e.field(name)
@@ -227,9 +295,9 @@ fn shows_everything(e: &Entity, wf: &Workflow, roles: &[String]) -> bool {
         .unwrap_or_default();
     let who_ok = |w: &Who| match w {
         Who::Owner | Who::OwnerManager => true,
-        Who::Role(r) => roles.contains(r),
+        Who::Role(r) => people.roles.contains(r),
         Who::UserField(f) => user_field(f),
-        Who::User(_) => false,
+        Who::User(u) => people.users.iter().any(|(id, _)| id == u),
     };
     fn fields_of(c: &Condition, out: &mut Vec<String>) {
         match c {
@@ -272,7 +340,7 @@ fn shows_everything(e: &Entity, wf: &Workflow, roles: &[String]) -> bool {
 }
 
 /// What the form's selects and checkboxes offer.
-fn choices(e: &Entity, roles: &[String], locale: Locale) -> Json {
+fn choices(e: &Entity, people: &People, locale: Locale) -> Json {
     let live = || e.fields.iter().filter(|f| !f.retired && !f.hidden);
     let state_fields: Vec<Json> = live()
         .filter(|f| f.def.kind == FieldType::Select)
@@ -285,7 +353,7 @@ fn choices(e: &Entity, roles: &[String], locale: Locale) -> Json {
         json!({"key": "owner", "label": t(locale, "wf_who_owner")}),
         json!({"key": "owner_manager", "label": t(locale, "wf_who_owner_manager")}),
     ];
-    who.extend(roles.iter().map(|r| {
+    who.extend(people.roles.iter().map(|r| {
         json!({"key": format!("role:{r}"), "label": t(locale, "wf_who_role").replace("{name}", r)})
     }));
     who.extend(live().filter(|f| f.def.kind == FieldType::User).map(|f| {
@@ -296,15 +364,20 @@ fn choices(e: &Entity, roles: &[String], locale: Locale) -> Json {
         .iter()
         .map(|o| json!({"value": o, "label": t(locale, &format!("wf_op_{o}"))}))
         .collect();
-    json!({"state_fields": state_fields, "fields": fields, "who": who, "ops": ops,
-           "conditions": CONDITIONS, "steps": STEPS})
+    let users: Vec<Json> = people
+        .users
+        .iter()
+        .map(|(id, label)| json!({"key": format!("user:{id}"), "label": label}))
+        .collect();
+    json!({"state_fields": state_fields, "fields": fields, "who": who, "users": users,
+           "ops": ops, "conditions": CONDITIONS, "steps": STEPS})
 }
 
 /// An empty model for a type's first workflow on `state_field`.
 pub(super) fn blank(
     e: &Entity,
     state_field: &str,
-    roles: &[String],
+    people: &People,
     locale: Locale,
 ) -> Option<Json> {
     let wf = Workflow {
@@ -318,7 +391,7 @@ pub(super) fn blank(
         states: Default::default(),
         transitions: vec![],
     };
-    model(e, &wf, roles, locale)
+    model(e, &wf, people, locale)
 }
 
 /// Reads the posted form into a workflow definition (JSON, as the API takes it). Rows left
@@ -380,21 +453,50 @@ pub(super) fn parse(e: &Entity, form: &[(String, String)]) -> Json {
         if name.is_empty() || one(&p("remove")) == "on" {
             continue;
         }
-        let conditions: Vec<Json> = (0..CONDITIONS)
-            .filter_map(|c| {
-                let field = one(&p(&format!("c{c}.field")));
-                let op = one(&p(&format!("c{c}.op")));
-                (!field.is_empty()).then(|| {
-                    let op = if op.is_empty() { "eq".to_string() } else { op };
-                    let value = value_of(&field, &op, &one(&p(&format!("c{c}.value"))));
-                    json!({"field": field, "op": op, "value": value})
+        // Each group's rows, as one comparison (a group of one) or all/any of them.
+        let groups: Vec<Json> = (0..GROUPS)
+            .filter_map(|g| {
+                let q = |k: &str| {
+                    if g == 0 {
+                        p(k)
+                    } else {
+                        p(&format!("g{g}.{k}"))
+                    }
+                };
+                let rows: Vec<Json> = (0..CONDITIONS)
+                    .filter_map(|c| {
+                        let field = one(&q(&format!("c{c}.field")));
+                        let op = one(&q(&format!("c{c}.op")));
+                        (!field.is_empty()).then(|| {
+                            let op = if op.is_empty() { "eq".to_string() } else { op };
+                            let value = value_of(&field, &op, &one(&q(&format!("c{c}.value"))));
+                            json!({"field": field, "op": op, "value": value})
+                        })
+                    })
+                    .collect();
+                let mode = if one(&q("match")) == "any" {
+                    "any"
+                } else {
+                    "all"
+                };
+                Some(match rows.len() {
+                    0 => return None,
+                    1 if g > 0 => rows[0].clone(),
+                    _ => json!({ mode: rows }),
                 })
             })
             .collect();
-        let when = match (conditions.len(), one(&p("match")).as_str()) {
-            (0, _) => Json::Null,
-            (_, "any") => json!({ "any": conditions }),
-            _ => json!({ "all": conditions }),
+        let join = if one(&p("join")) == "any" {
+            "any"
+        } else {
+            "all"
+        };
+        let when = match groups.len() {
+            0 => Json::Null,
+            // One group alone keeps its own all/any (a single comparison included).
+            1 if groups[0].get("field").is_none() => groups[0].clone(),
+            1 => json!({ "all": groups }),
+            _ => json!({ join: groups }),
         };
         let approval: Vec<Json> = (0..STEPS)
             .filter_map(|s| {

@@ -67,10 +67,43 @@ pub async fn workflows(State(state): State<AppState>, UiCaller(caller): UiCaller
     page(StatusCode::OK, "admin_workflows.html", Json::Object(ctx))
 }
 
+/// Who the form offers: every role, and the first 200 users by name (a workflow naming anyone
+/// else is left to the JSON editor).
+fn people(state: &AppState, caller: &Caller) -> super::workflow_form::People {
+    let users = state
+        .store()
+        .list(
+            &caller.access,
+            "user",
+            &qingguan_core::ListQuery::from_pairs([("sort", "display_name"), ("limit", "200")])
+                .unwrap_or_default(),
+        )
+        .map(|p| p.items)
+        .unwrap_or_default()
+        .iter()
+        .map(|u| {
+            let name = u.get("display_name").to_text();
+            let login = u.get("username").to_text();
+            (
+                u.id,
+                if name.is_empty() {
+                    login
+                } else {
+                    format!("{name} ({login})")
+                },
+            )
+        })
+        .collect();
+    super::workflow_form::People {
+        roles: super::role_names(state),
+        users,
+    }
+}
+
 /// The form's model of a definition given as JSON (none when the form cannot show it).
 fn form_of(state: &AppState, caller: &Caller, e: &Entity, def: &Json) -> Option<Json> {
     let wf = qingguan_core::workflow::Workflow::from_json(def).ok()?;
-    super::workflow_form::model(e, &wf, &super::role_names(state), locale_of(caller))
+    super::workflow_form::model(e, &wf, &people(state, caller), locale_of(caller))
 }
 
 fn editor(
@@ -151,9 +184,7 @@ pub async fn workflow(
         .as_deref()
         .filter(|f| !f.is_empty() && *f != current_field)
     {
-        Some(f) => {
-            super::workflow_form::blank(&e, f, &super::role_names(&state), locale_of(&caller))
-        }
+        Some(f) => super::workflow_form::blank(&e, f, &people(&state, &caller), locale_of(&caller)),
         None => form_of(&state, &caller, &e, &current),
     };
     editor(&state, &caller, &e, &text, form, None, StatusCode::OK)
