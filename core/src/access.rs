@@ -189,6 +189,10 @@ impl Role {
                 vec![
                     ("*", EntityPermission::READ_ALL),
                     ("user", EntityPermission::READ_ALL),
+                    (
+                        crate::schema::EXCHANGE_RATE,
+                        p(true, true, true, true, Scope::All),
+                    ),
                 ],
             ),
         ]
@@ -233,8 +237,16 @@ impl Access {
 
     /// The permission on an entity type. Activities are a person's own whatever the role
     /// says: others read them only through the record they are about (its timeline), so a note
-    /// on a record never reaches someone who may not read that record.
+    /// on a record never reaches someone who may not read that record. Exchange rates are
+    /// read by everyone and kept only by roles given the type by name (a role's `*` does not
+    /// let a rep change what every total is converted at).
     pub fn permission(&self, entity: &str) -> EntityPermission {
+        if entity == crate::schema::EXCHANGE_RATE
+            && !self.role.admin
+            && !self.role.permissions.contains_key(entity)
+        {
+            return EntityPermission::READ_ALL;
+        }
         let mut p = self.role.permission(entity);
         if entity == "activity" && !self.role.admin {
             p.scope = Scope::Own;

@@ -71,7 +71,7 @@ fn invoices_payments_and_the_journal_agree_with_hand_computation() {
             .as_array()
             .unwrap()
             .len(),
-        16,
+        17,
         "the chart is seeded"
     );
     let c = admin.create("customer", customer("Buyer"));

@@ -100,7 +100,8 @@ fn roles_without_access_get_403_and_no_data() {
         .iter()
         .map(|e| e["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(names, vec!["user"]);
+    // Exchange rates are everyone's to read: amounts are converted at them.
+    assert_eq!(names, vec!["user", "exchange_rate"]);
     assert!(hr.get("/api/v1/search?q=secret").body["items"]
         .as_array()
         .unwrap()

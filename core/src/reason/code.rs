@@ -2,6 +2,7 @@
 //! that walk every code in every locale).
 
 use super::*;
+use std::collections::BTreeMap;
 
 /// The pages a link inside the application may lead to (`Reason::NotAppPath`).
 pub const APP_PAGES: &str = "/e/…, /p/…, /inbox, /";
@@ -90,6 +91,9 @@ impl Reason {
             FormatNotAllowed => "format_not_allowed",
             UnknownCurrency { .. } => "unknown_currency",
             CurrencyNotAllowed => "currency_not_allowed",
+            NotCurrencyCodeField { .. } => "not_currency_code_field",
+            NoExchangeRate { .. } => "no_exchange_rate",
+            IsCompanyCurrency { .. } => "is_company_currency",
             FileFilledByUpload => "file_filled_by_upload",
             NotAttached { .. } => "not_attached",
             BadExpression { .. } => "bad_expression",
@@ -201,6 +205,8 @@ impl Reason {
             NotFormulaInput { name } => vec![("name", name.clone())],
             TooMany { max } => vec![("max", max.to_string())],
             UnknownCurrency { code } => vec![("code", code.clone())],
+            NotCurrencyCodeField { name } => vec![("name", name.clone())],
+            NoExchangeRate { code } | IsCompanyCurrency { code } => vec![("code", code.clone())],
             NotAttached { id } => vec![("id", id.to_string())],
             BadNumberFormat { example } => vec![
                 ("example", example.clone()),
@@ -440,6 +446,11 @@ impl Reason {
             FormatNotAllowed,
             UnknownCurrency { code: "XYZ".into() },
             CurrencyNotAllowed,
+            NotCurrencyCodeField {
+                name: "currency".into(),
+            },
+            NoExchangeRate { code: "USD".into() },
+            IsCompanyCurrency { code: "CNY".into() },
             FileFilledByUpload,
             NotAttached { id: 7 },
             BadExpression { near: "* 2".into() },

@@ -134,6 +134,18 @@ impl fmt::Display for Reason {
                 "'{code}' is not a currency code Qingguan knows (CNY, USD, EUR, HKD, JPY, GBP …)"
             ),
             CurrencyNotAllowed => f.write_str("only a currency amount field has a currency"),
+            NotCurrencyCodeField { name } => write!(
+                f,
+                "'{name}' is not a select field of this type whose options are currency codes (CNY, USD …)"
+            ),
+            NoExchangeRate { code } => write!(
+                f,
+                "there is no exchange rate for {code}: an administrator adds one under Exchange rates"
+            ),
+            IsCompanyCurrency { code } => write!(
+                f,
+                "{code} is the company currency: its rate is always 1"
+            ),
             FileFilledByUpload => f.write_str(
                 "a file field is filled by uploading a file to a record: it cannot be required or have a default",
             ),

@@ -1,9 +1,7 @@
 //! Why a field or parameter was refused, as a stable code with parameters, so that the edge can
 //! say it in the user's language. `Display` gives the English sentence the API has always sent.
 
-use crate::error::FieldErrors;
-use crate::schema::{FieldType, Locale};
-use std::collections::BTreeMap;
+use crate::schema::FieldType;
 
 /// The reason a field (or query parameter) was refused. Every variant has a stable snake_case
 /// [`code`](Reason::code) and named [`params`](Reason::params); [`Display`](fmt::Display)
@@ -324,6 +322,22 @@ pub enum Reason {
     },
     /// A currency given to a field that is not a currency amount.
     CurrencyNotAllowed,
+    /// A currency amount's `currency_field` that is not a select field of its type whose
+    /// options are all currency codes.
+    NotCurrencyCodeField {
+        /// The field named.
+        name: String,
+    },
+    /// An amount in a currency with no exchange rate to the company currency.
+    NoExchangeRate {
+        /// The currency.
+        code: String,
+    },
+    /// An exchange rate for the company currency itself (always 1).
+    IsCompanyCurrency {
+        /// The currency.
+        code: String,
+    },
     /// A file field is filled by uploading to a record: it is neither required nor given a
     /// default.
     FileFilledByUpload,
@@ -562,39 +576,9 @@ const DATETIME_EXAMPLE: &str = "2026-01-31T09:30:00Z";
 
 mod code;
 mod en;
+mod render;
 #[cfg(test)]
 mod tests;
 mod zh;
 
-impl Reason {
-    /// Free text (see [`Reason::Text`]).
-    pub fn text(s: impl Into<String>) -> Self {
-        Reason::Text(s.into())
-    }
-
-    /// The reason in `locale`: English is the `Display` sentence; Chinese is written in
-    /// `zh.rs`, for every reason. Free text ([`Reason::Text`], a plugin's words) passes
-    /// through unchanged. The edges (API, UI, plugin host) choose the locale.
-    pub fn render(&self, locale: Locale) -> String {
-        match locale {
-            Locale::En => self.to_string(),
-            Locale::ZhCn => zh::render(self),
-        }
-    }
-}
-
-/// Every reason of a field-error map in `locale`, for an API body, a form or a plugin.
-pub fn render_fields(errors: &FieldErrors, locale: Locale) -> BTreeMap<String, String> {
-    errors
-        .iter()
-        .map(|(k, r)| (k.clone(), r.render(locale)))
-        .collect()
-}
-
-/// Serialises as the English sentence, so that a `FieldErrors` map still reads
-/// `{"field": "why"}`. An edge that knows the user's locale should render the reason itself.
-impl serde::Serialize for Reason {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+pub use render::render_fields;

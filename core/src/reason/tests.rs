@@ -1,6 +1,8 @@
 //! Unit tests of reasons: codes, parameters, English and Chinese.
 
 use super::*;
+use crate::schema::Locale;
+use crate::FieldErrors;
 use std::collections::HashSet;
 
 #[test]

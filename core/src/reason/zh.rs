@@ -114,6 +114,11 @@ pub(super) fn render(r: &Reason) -> String {
             format!("“{code}”不是系统支持的货币代码（如人民币、美元、欧元、港元、日元、英镑）")
         }
         CurrencyNotAllowed => "只有货币金额字段可以设置币种".into(),
+        NotCurrencyCodeField { name } => {
+            format!("“{name}”不是该类型中选项均为货币代码的单选字段")
+        }
+        NoExchangeRate { code } => format!("没有 {code} 的汇率，请管理员在“汇率”中添加"),
+        IsCompanyCurrency { code } => format!("{code} 是本位币，汇率恒为 1"),
         FileFilledByUpload => "文件字段通过向记录上传文件来填写，不能设为必填，也不能有默认值".into(),
         NotAttached { id } => format!("#{id} 不是本记录的附件，请先把文件上传到该记录"),
         BadExpression { near } => format!(

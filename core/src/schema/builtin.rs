@@ -1,10 +1,11 @@
-//! The entity types every install has: customers, contacts and users.
+//! The entity types every install has: customers, contacts, users, activities and exchange
+//! rates.
 
 use super::{EntityDef, FieldDef, FieldType as T, Label, Layout, Section};
 
 /// The core's base definitions, in menu order.
 pub fn builtin_entities() -> Vec<EntityDef> {
-    vec![customer(), contact(), user(), activity()]
+    vec![customer(), contact(), user(), activity(), exchange_rate()]
 }
 
 fn section(en: &str, zh: &str, fields: &[&str]) -> Section {
@@ -206,3 +207,49 @@ fn user() -> EntityDef {
         searchable: true,
     }
 }
+
+/// What one unit of a currency is worth in the company currency, one record per currency:
+/// totals of amounts in several currencies are converted at these rates, and an amount may be
+/// in another currency only once it has one. Everyone reads them; administrators (and roles
+/// given the type explicitly, finance by default) keep them; the history says what each was.
+fn exchange_rate() -> EntityDef {
+    let mut currency = FieldDef::new("currency", T::Select, "Currency", "币种")
+        .required()
+        .unique();
+    currency.options = crate::currency::CURRENCIES
+        .iter()
+        .map(|c| super::SelectOption {
+            value: c.code.to_string(),
+            label: Label::new(
+                &format!("{} · {}", c.code, c.name.0),
+                &format!("{} · {}", c.code, c.name.1),
+            ),
+            color: None,
+        })
+        .collect();
+    let mut rate = FieldDef::new(
+        "rate",
+        T::Decimal,
+        "Rate (company currency per unit)",
+        "汇率（每单位折合本位币）",
+    )
+    .required();
+    rate.scale = Some(6);
+    rate.min = Some(0.000001);
+    EntityDef {
+        name: EXCHANGE_RATE.into(),
+        label: Label::new("Exchange rate", "汇率"),
+        fields: vec![currency, rate],
+        title_field: None,
+        kanban_field: None,
+        layout: Some(Layout {
+            sections: vec![section("Rate", "汇率", &["currency", "rate"])],
+            list_columns: columns(&["currency", "rate", "updated_at"]),
+        }),
+        indexes: Vec::new(),
+        searchable: false,
+    }
+}
+
+/// The entity type of exchange rates.
+pub const EXCHANGE_RATE: &str = "exchange_rate";

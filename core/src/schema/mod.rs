@@ -9,14 +9,14 @@ mod number_format;
 mod validate;
 mod view;
 
-pub use builtin::builtin_entities;
+pub use builtin::{builtin_entities, EXCHANGE_RATE};
 pub use effective::{Entity, Field, Schema};
 pub use expression::Expression;
 pub use field_type::{Column, FieldType, FieldTypeInfo, Input};
 pub use number_format::NumberFormat;
 pub use validate::{
-    check_entity_def, check_field_def, check_formula_inputs, check_layout, check_name,
-    RESERVED_FIELDS,
+    check_currency_field, check_entity_def, check_field_def, check_formula_inputs, check_layout,
+    check_name, RESERVED_FIELDS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -161,6 +161,12 @@ pub struct FieldDef {
     /// company currency ([`crate::Store::company_currency`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// For a currency amount whose currency differs per record: the select field of the same
+    /// type (its options currency codes) that holds each record's currency; a record that
+    /// leaves it empty is in `currency`. Totals over several records are converted to the
+    /// company currency at the exchange rates (see `exchange_rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_field: Option<String>,
 }
 
 impl FieldDef {
@@ -184,6 +190,7 @@ impl FieldDef {
             format: None,
             expression: None,
             currency: None,
+            currency_field: None,
         }
     }
 

@@ -125,6 +125,9 @@ pub fn check_field_def(
         (FieldType::Currency, _) | (_, None) => {}
         (_, Some(_)) => err("currency", Reason::CurrencyNotAllowed),
     }
+    if def.currency_field.is_some() && def.kind != FieldType::Currency {
+        err("currency_field", Reason::CurrencyNotAllowed);
+    }
     match (def.kind, &def.format) {
         (FieldType::AutoNumber, Some(f)) => {
             if let Err(why) = super::NumberFormat::parse(f) {
@@ -224,6 +227,32 @@ pub fn check_formula_inputs<'a>(
     Ok(())
 }
 
+/// Checks that a currency amount's `currency_field` names a select field among `fields` (its
+/// entity type's) whose options are all currency codes.
+pub fn check_currency_field<'a>(
+    def: &FieldDef,
+    mut fields: impl Iterator<Item = &'a FieldDef>,
+) -> Result<(), Reason> {
+    let Some(name) = &def.currency_field else {
+        return Ok(());
+    };
+    let ok = fields.any(|f| {
+        &f.name == name
+            && f.kind == FieldType::Select
+            && !f.options.is_empty()
+            && f.options
+                .iter()
+                .all(|o| crate::currency::currency(&o.value).is_some())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Reason::NotCurrencyCodeField {
+            name: name.chars().take(60).collect(),
+        })
+    }
+}
+
 /// Checks a whole entity definition, including its fields and layout.
 pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -> FieldErrors {
     let mut errors = FieldErrors::new();
@@ -240,6 +269,11 @@ pub fn check_entity_def(def: &EntityDef, entity_exists: &dyn Fn(&str) -> bool) -
         if let Err(why) = check_formula_inputs(f, def.fields.iter()) {
             errors
                 .entry(format!("fields[{i}].expression"))
+                .or_insert(why);
+        }
+        if let Err(why) = check_currency_field(f, def.fields.iter()) {
+            errors
+                .entry(format!("fields[{i}].currency_field"))
                 .or_insert(why);
         }
         if !names.insert(f.name.as_str()) {

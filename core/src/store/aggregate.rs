@@ -2,6 +2,7 @@
 //! filters, full-text search and scope as lists — so that a figure over a million records is
 //! one query, not a million records read.
 
+use super::exchange_rates::{converted_avg, converted_decimal, no_rate, Conversion};
 use super::list::{column_def, conditions};
 use super::records::entity_seen;
 use super::Store;
@@ -153,6 +154,12 @@ enum Column {
     Plain(FieldDef),
     /// Two columns: the sum and the count of values.
     Avg(FieldDef),
+    /// A sum, minimum or maximum of amounts in several currencies, each converted to the
+    /// company currency (stored places plus the rate's), then a column naming a currency
+    /// found without a rate (null when none was).
+    Converted(FieldDef),
+    /// An average of converted amounts: the converted sum, the count, the missing currency.
+    ConvertedAvg(FieldDef),
 }
 
 /// An average from the stored (scaled) sum and the count of values: exact, rounded to two
@@ -265,6 +272,33 @@ impl Store {
         }
         let mut select: Vec<String> = keys.clone();
         let mut kinds: Vec<Column> = Vec::new();
+        // Amounts whose currency differs per record are converted to the company currency,
+        // unless the groups are by that currency (each group then has one, and its own sums).
+        let by_field: Vec<&str> = groups
+            .iter()
+            .filter(|(_, b)| b.is_none())
+            .map(|(d, _)| d.name.as_str())
+            .collect();
+        let mut rates = None;
+        let mut conversion = |def: &FieldDef| -> Result<Option<Conversion>> {
+            let Some(code_field) = def.currency_field.as_deref() else {
+                return Ok(None);
+            };
+            if def.kind != FieldType::Currency
+                || by_field.contains(&code_field)
+                || e.field(code_field).is_none()
+            {
+                return Ok(None);
+            }
+            if rates.is_none() {
+                rates = Some(self.exchange_rates()?);
+            }
+            Ok(Some(Conversion::new(
+                &ddl::column(code_field),
+                self.company_currency()?,
+                rates.as_ref().expect("read above"),
+            )))
+        };
         for m in &query.metrics {
             match m {
                 Metric::Count => {
@@ -287,12 +321,30 @@ impl Store {
                         ));
                     }
                     let col = ddl::column(f);
+                    if let Some(c) = conversion(&def)? {
+                        select.push(format!(
+                            "SUM({}), COUNT({col}), {}",
+                            c.amount(&col),
+                            c.missing_column(&col)
+                        ));
+                        kinds.push(Column::ConvertedAvg(def));
+                        continue;
+                    }
                     select.push(format!("SUM({col}), COUNT({col})"));
                     kinds.push(Column::Avg(def));
                 }
                 Metric::Sum(f) => {
                     let def = field(f, "metrics")?;
                     let col = ddl::column(f);
+                    if let Some(c) = conversion(&def)? {
+                        select.push(format!(
+                            "SUM({}), {}",
+                            c.amount(&col),
+                            c.missing_column(&col)
+                        ));
+                        kinds.push(Column::Converted(def));
+                        continue;
+                    }
                     // Exact for integers and decimals: SUM over the stored (scaled) integers.
                     let expr = match def.kind {
                         FieldType::Integer
@@ -319,7 +371,17 @@ impl Store {
                     } else {
                         "MAX"
                     };
-                    select.push(format!("{fun}({})", ddl::column(f)));
+                    let col = ddl::column(f);
+                    if let Some(c) = conversion(&def)? {
+                        select.push(format!(
+                            "{fun}({}), {}",
+                            c.amount(&col),
+                            c.missing_column(&col)
+                        ));
+                        kinds.push(Column::Converted(def));
+                        continue;
+                    }
+                    select.push(format!("{fun}({col})"));
                     kinds.push(Column::Plain(def));
                 }
             }
@@ -379,6 +441,28 @@ impl Store {
                             Column::Avg(d) => {
                                 at += 1;
                                 avg_json(d, v, r.get::<_, i64>(at)?)
+                            }
+                            Column::Converted(d) => {
+                                at += 1;
+                                no_rate(r.get_ref(at)?)?;
+                                match converted_decimal(d, v)? {
+                                    Some(x) => json!(x.to_string()),
+                                    // A sum over no values is zero, as for other amounts.
+                                    None if matches!(
+                                        query.metrics.get(values.len()),
+                                        Some(Metric::Sum(_))
+                                    ) =>
+                                    {
+                                        sum_json(d, ValueRef::Null)
+                                    }
+                                    None => Json::Null,
+                                }
+                            }
+                            Column::ConvertedAvg(d) => {
+                                let count = r.get::<_, i64>(at + 1)?;
+                                no_rate(r.get_ref(at + 2)?)?;
+                                at += 2;
+                                converted_avg(d, v, count)?
                             }
                         });
                         at += 1;

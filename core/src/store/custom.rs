@@ -46,8 +46,11 @@ impl Store {
         let mut errors = FieldErrors::new();
         check_field_def(def, "", &|t| schema.contains(t), &mut errors);
         let live = e.fields.iter().filter(|f| !f.retired).map(|f| &f.def);
-        if let Err(why) = crate::schema::check_formula_inputs(def, live) {
+        if let Err(why) = crate::schema::check_formula_inputs(def, live.clone()) {
             errors.entry("expression".into()).or_insert(why);
+        }
+        if let Err(why) = crate::schema::check_currency_field(def, live) {
+            errors.entry("currency_field".into()).or_insert(why);
         }
         if !errors.is_empty() {
             return Err(Error::validation(errors));

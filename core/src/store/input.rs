@@ -161,6 +161,7 @@ pub(super) fn core_rules(
     current: Option<&Record>,
     changed: &BTreeMap<String, Value>,
 ) -> Result<()> {
+    super::exchange_rates::check(store, e, current, changed)?;
     if e.name == "activity" {
         // What it is about is checked when it is set (a note stays on a record deleted since).
         if current.is_some()

@@ -12,6 +12,7 @@ pub use call_scope::CallScope;
 mod approvals;
 mod delegations;
 mod duplicates;
+pub(crate) mod exchange_rates;
 mod field_rules;
 mod formulas;
 mod history;

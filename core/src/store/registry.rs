@@ -145,7 +145,8 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
 /// Whether a stored column of type `old` can carry values of the new definition unchanged.
 fn compatible(old: &FieldDef, new: &FieldDef) -> bool {
     use FieldType::*;
-    if old.kind == Decimal && new.kind == Decimal {
+    // A plain decimal becomes a currency amount (and back) in the same stored places.
+    if matches!(old.kind, Decimal | Currency) && matches!(new.kind, Decimal | Currency) {
         return old.effective_scale() == new.effective_scale();
     }
     if old.kind == Reference && new.kind == Reference {

@@ -118,6 +118,21 @@ pub fn seed(store: &Store, customers: usize) -> Result<()> {
     // The demo company is in China: times read in UTC+8.
     store.set_time_zone(480)?;
     let system = Access::system();
+    // What a unit of the currencies its customers pay in is worth in yuan.
+    for (code, rate) in [
+        ("USD", "7.1"),
+        ("EUR", "7.8"),
+        ("HKD", "0.91"),
+        ("JPY", "0.048"),
+    ] {
+        store.create(
+            &system,
+            qingguan_core::schema::EXCHANGE_RATE,
+            serde_json::json!({"currency": code, "rate": rate})
+                .as_object()
+                .expect("an object"),
+        )?;
+    }
     let mut ids = std::collections::HashMap::new();
     let people = [
         ("admin", "管理员", "admin", "总部"),

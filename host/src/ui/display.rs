@@ -38,6 +38,22 @@ pub fn local_time_text(state: &AppState, caller: &Caller, at: &str) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
+/// A field's definition as it applies to one record: an amount whose currency differs per
+/// record is in the currency that record names (the company's when it names none).
+pub fn for_record<'a>(
+    def: &'a qingguan_core::FieldDef,
+    r: &qingguan_core::Record,
+) -> std::borrow::Cow<'a, qingguan_core::FieldDef> {
+    match def.currency_field.as_deref().map(|f| r.get(f)) {
+        Some(Value::Text(code)) if def.currency.as_deref() != Some(code.as_str()) => {
+            let mut own = def.clone();
+            own.currency = Some(code.clone());
+            std::borrow::Cow::Owned(own)
+        }
+        _ => std::borrow::Cow::Borrowed(def),
+    }
+}
+
 /// A field value as people read it (labels for options, yes/no, titles for references).
 pub fn display(
     state: &AppState,

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value as Json};
 use std::sync::OnceLock;
 
 pub use super::display::{
-    display, entity_label, local_time, local_time_text, state_label, title_of, zone_of,
+    display, entity_label, for_record, local_time, local_time_text, state_label, title_of, zone_of,
 };
 
 fn env() -> &'static Environment<'static> {
@@ -380,6 +380,10 @@ pub fn base(state: &AppState, caller: &Caller, path: &str) -> Map<String, Json> 
         if e.retired
             || e.name == "user"
             || !caller.access.permission(&e.name).read
+            // Rates are everyone's to read (amounts are converted at them), in the menu of
+            // those who keep them.
+            || (e.name == qingguan_core::schema::EXCHANGE_RATE
+                && !caller.access.permission(&e.name).create)
             || plugin_entities.contains(&e.name.as_str())
         {
             continue;

@@ -7,7 +7,7 @@
 
 use crate::sides::{Side, SALES};
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::html::escape as esc;
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
@@ -48,11 +48,13 @@ fn kept_balances(side: &Side, today: i64) -> Result<Buckets> {
     let mut by = Buckets::new();
     for (i, q) in buckets.iter().enumerate() {
         let bucket = i.saturating_sub(1);
-        for g in host::aggregate(side.document, q, &[side.party], &[Metric::Sum("balance")])? {
-            let party = g.group.first().cloned().unwrap_or(Value::Null);
-            by.entry(party.to_string())
+        // In the company currency: each document's balance as booked.
+        for (key, (party, sum)) in
+            crate::fx::sum_kept(side.document, q, side.party, "balance_cc", "balance")?
+        {
+            by.entry(key)
                 .or_insert_with(|| (party, Default::default()))
-                .1[bucket] += g.decimal(0).unwrap_or_default();
+                .1[bucket] += sum;
         }
     }
     Ok(by)
@@ -130,11 +132,18 @@ fn balances_then(side: &Side, at: i64) -> Result<Buckets> {
     }
     let mut by = Buckets::new();
     for d in docs {
-        let open = d.decimal("total").unwrap_or_default()
-            - settled.get(&d.id).copied().unwrap_or_default();
+        let total = d.decimal("total").unwrap_or_default();
+        let open = total - settled.get(&d.id).copied().unwrap_or_default();
         if open <= Decimal::ZERO {
             continue;
         }
+        // In the company currency at the document's rate (all of it as booked when none of it
+        // was settled by then).
+        let open = if open == total {
+            crate::fx::kept(&d, "total_cc", "total")
+        } else {
+            crate::fx::to_company(open, crate::fx::rate_of(&d))
+        };
         let party = d.get(side.party).cloned().unwrap_or(Value::Null);
         let due = d.str("due_on").and_then(dates::parse);
         by.entry(party.to_string())

@@ -6,7 +6,7 @@ use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 
 /// `(code, Chinese name, English name, kind)`.
-const CHART: [(&str, &str, &str, &str); 16] = [
+const CHART: [(&str, &str, &str, &str); 17] = [
     ("1001", "库存现金", "Cash on hand", "asset"),
     ("1002", "银行存款", "Bank deposits", "asset"),
     ("1122", "应收账款", "Accounts receivable", "asset"),
@@ -38,10 +38,16 @@ const CHART: [(&str, &str, &str, &str); 16] = [
     ("6401", "主营业务成本", "Cost of goods sold", "expense"),
     ("6601", "销售费用", "Selling expenses", "expense"),
     ("6602", "管理费用", "Administrative expenses", "expense"),
+    (
+        "6603",
+        "财务费用——汇兑损益",
+        "Exchange differences (financial expenses)",
+        "expense",
+    ),
 ];
 
 /// Accounts postings need, added to an install's chart when missing (an upgrade from 1.0).
-const POSTING_ACCOUNTS: [&str; 2] = ["220201", "222101"];
+const POSTING_ACCOUNTS: [&str; 3] = ["220201", "222101", crate::fx::FX_ACCOUNT];
 
 /// Creates the chart once (an install that has accounts keeps them, gaining only accounts its
 /// postings need and it lacks).

@@ -1,7 +1,8 @@
 //! Customer invoices and supplier bills: lines with net and tax rounded per line (the rounding
 //! rule: each line's net = quantity × unit price and tax = net × rate, both to cents half away
 //! from zero; totals are sums), and posting — an invoice: Dr receivables / Cr revenue and output
-//! VAT; a bill: Dr each line's account and input VAT / Cr payables.
+//! VAT; a bill: Dr each line's account and input VAT / Cr payables. A document in another
+//! currency posts its amounts converted at its rate (see [`crate::fx`]).
 
 use crate::journal::{self, Line};
 use crate::money::{max_amount, round};
@@ -31,10 +32,27 @@ pub(crate) fn readonly(field: &str) -> Error {
     )
 }
 
-const DOCUMENT_SYSTEM: [&str; 8] = [
-    "number", "status", "net", "tax", "total", "paid", "balance", "entry",
+const DOCUMENT_SYSTEM: [&str; 11] = [
+    "number",
+    "status",
+    "net",
+    "tax",
+    "total",
+    "paid",
+    "balance",
+    "entry",
+    "net_cc",
+    "total_cc",
+    "balance_cc",
 ];
-const PAYMENT_SYSTEM: [&str; 4] = ["number", "status", "allocated", "entry"];
+const PAYMENT_SYSTEM: [&str; 6] = [
+    "number",
+    "status",
+    "allocated",
+    "entry",
+    "amount_cc",
+    "allocated_cc",
+];
 
 /// Before a person's write of an invoice, a bill or a payment: numbered drafts, system fields
 /// kept, posted documents read-only.
@@ -63,14 +81,33 @@ pub fn before_document(
                     return Err(readonly(f));
                 }
             }
-            let credit_note =
-                is_document && side.document == SALES.document && { check_credit_note(fields)? };
+            let credit_note = is_document && side.document == SALES.document && {
+                crate::credit_notes::check(fields)?
+            };
             let prefix = if credit_note { "CN" } else { prefix };
             let n = host::kv_increment(&format!("seq:{prefix}"), 1)?;
             fields.set("number", format!("{prefix}-{n:05}"));
             fields.set("status", "draft");
+            if credit_note {
+                // In the credited invoice's currency, at the rate it was booked at.
+                let original = host::elevated()
+                    .get(SALES.document, fields.i64("credits").unwrap_or_default())?;
+                fields.set("currency", crate::fx::currency_of(&original).as_str());
+                fields.set("rate", crate::fx::rate_of(&original).to_string());
+            } else {
+                crate::fx::default_rate(None, fields)?;
+            }
             if is_document {
-                for f in ["net", "tax", "total", "paid", "balance"] {
+                for f in [
+                    "net",
+                    "tax",
+                    "total",
+                    "paid",
+                    "balance",
+                    "net_cc",
+                    "total_cc",
+                    "balance_cc",
+                ] {
                     fields.set(f, "0");
                 }
                 if fields.get("issued_on").is_none_or(Value::is_null) {
@@ -85,6 +122,8 @@ pub fn before_document(
                 }
             } else {
                 fields.set("allocated", "0");
+                fields.set("amount_cc", "0");
+                fields.set("allocated_cc", "0");
                 if fields
                     .decimal("amount")
                     .is_none_or(|a| a <= Decimal::ZERO || a > max_amount())
@@ -108,6 +147,19 @@ pub fn before_document(
                     if fields.get(f) != b.get(f) {
                         return Err(readonly(f));
                     }
+                }
+                if b.str("kind") == Some("credit_note") {
+                    for f in ["currency", "rate"] {
+                        if fields.get(f) != b.get(f) {
+                            return Err(Error::invalid(t(
+                                "a credit note is in its invoice's currency, at its rate",
+                                "红字发票的币种和汇率与原发票相同",
+                            ))
+                            .field(f, t("cannot change", "不能修改")));
+                        }
+                    }
+                } else {
+                    crate::fx::default_rate(Some(b), fields)?;
                 }
                 if is_document
                     && fields.get(side.party) != b.get(side.party)
@@ -305,58 +357,6 @@ fn check_purchase_account(fields: &Fields) -> Result<()> {
     }
 }
 
-/// Whether a new invoice is a credit note (红字发票); one credits a posted invoice of the same
-/// customer, and only an invoice.
-fn check_credit_note(fields: &mut Fields) -> Result<bool> {
-    match fields.str("kind") {
-        None | Some("invoice") => {
-            if fields.get("credits").is_some_and(|v| !v.is_null()) {
-                return Err(Error::invalid(t("check the kind", "请检查类型")).field(
-                    "credits",
-                    t(
-                        "only a credit note credits an invoice",
-                        "只有红字发票可以冲抵发票",
-                    ),
-                ));
-            }
-            fields.set("kind", "invoice");
-            Ok(false)
-        }
-        Some("credit_note") => {
-            let refused = |why: (&str, &str)| {
-                Error::invalid(t("which invoice does it credit?", "冲抵哪张发票？"))
-                    .field("credits", t(why.0, why.1))
-            };
-            let id = fields.i64("credits").ok_or_else(|| {
-                refused((
-                    "a credit note names the invoice it credits",
-                    "红字发票须指明所冲抵的发票",
-                ))
-            })?;
-            let original = host::elevated()
-                .get(SALES.document, id)
-                .map_err(|_| refused(("not an invoice", "不是发票")))?;
-            if original.str("kind") == Some("credit_note")
-                || !matches!(original.str("status"), Some("posted") | Some("partly_paid"))
-            {
-                return Err(refused((
-                    "a posted invoice with a balance left",
-                    "须为已过账且仍有未收金额的发票",
-                )));
-            }
-            if original.get("customer") != fields.get("customer") {
-                return Err(refused((
-                    "the same customer's invoice",
-                    "须为同一客户的发票",
-                )));
-            }
-            Ok(true)
-        }
-        Some(_) => Err(Error::invalid(t("check the kind", "请检查类型"))
-            .field("kind", t("an invoice or a credit note", "发票或红字发票"))),
-    }
-}
-
 /// A document's lines.
 fn lines_of(side: &Side, id: i64) -> Result<Vec<Record>> {
     host::query_all(side.line, &Query::new().elevated().eq(side.document, id))
@@ -415,6 +415,11 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
     let on = inv.str("issued_on").unwrap_or_default().to_string();
     let number = inv.str("number").unwrap_or_default().to_string();
     let zero = Decimal::ZERO;
+    // The journal's amounts, in the company currency at the document's rate.
+    let rate = crate::fx::rate_of(&inv);
+    let cc = |amount: Decimal| crate::fx::to_company(amount, rate);
+    let (net_cc, tax_cc) = (cc(net), cc(tax));
+    let total_cc = net_cc + tax_cc;
     let line = |account, debit, credit| Line {
         account,
         debit,
@@ -435,33 +440,53 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
         }
         for (account, amount) in by {
             let code = host::elevated().get("account", account)?;
-            codes.push((code.str("code").unwrap_or_default().to_string(), amount));
+            codes.push((code.str("code").unwrap_or_default().to_string(), cc(amount)));
         }
     }
+    // Per account rounded, the bill's net in the company currency is the sum of its accounts'.
+    let net_cc = if side.document == SALES.document {
+        net_cc
+    } else {
+        codes.iter().map(|(_, a)| *a).sum()
+    };
+    let total_cc = if side.document == SALES.document {
+        total_cc
+    } else {
+        net_cc + tax_cc
+    };
     let credits = (inv.str("kind") == Some("credit_note"))
         .then(|| inv.i64("credits"))
         .flatten();
     let lines: Vec<Line> = if let Some(original) = credits {
         // A credit note: the invoice's entry turned round, and applied to the invoice at once.
-        apply_credit(original, inv.get("customer"), total, &number)?;
-        vec![
-            line(REVENUE, net, zero),
-            line(VAT_OUT, tax, zero),
-            line(side.control, zero, total),
-        ]
+        // What it releases of the invoice's receivable may differ from its own converted
+        // total by rounding: the difference is an exchange difference.
+        let released = crate::credit_notes::apply(original, inv.get("customer"), total, &number)?;
+        let mut v = vec![
+            line(REVENUE, net_cc, zero),
+            line(VAT_OUT, tax_cc, zero),
+            line(side.control, zero, released),
+        ];
+        let gain = released - total_cc;
+        if gain > zero {
+            v.push(line(crate::fx::FX_ACCOUNT, gain, zero));
+        } else if gain < zero {
+            v.push(line(crate::fx::FX_ACCOUNT, zero, -gain));
+        }
+        v
     } else if side.document == SALES.document {
         vec![
-            line(side.control, total, zero),
-            line(REVENUE, zero, net),
-            line(VAT_OUT, zero, tax),
+            line(side.control, total_cc, zero),
+            line(REVENUE, zero, net_cc),
+            line(VAT_OUT, zero, tax_cc),
         ]
     } else {
         let mut v: Vec<Line> = codes
             .iter()
             .map(|(code, amount)| line(code, *amount, zero))
             .collect();
-        v.push(line(VAT_IN, tax, zero));
-        v.push(line(side.control, zero, total));
+        v.push(line(VAT_IN, tax_cc, zero));
+        v.push(line(side.control, zero, total_cc));
         v
     };
     let entry = journal::post(
@@ -472,60 +497,19 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
         None,
     )?;
     // A credit note is settled by posting it: nothing of it is left to apply.
-    let (status, paid) = if credits.is_some() {
-        ("applied", total)
+    let (status, paid, balance_cc) = if credits.is_some() {
+        ("applied", total, zero)
     } else {
-        ("posted", zero)
+        ("posted", zero, total_cc)
     };
     let inv = host::elevated().update(
         side.document,
         inv.id,
         inv.version,
         &json!({"status": status, "entry": entry.id, "paid": paid.to_string(), "balance": (total - paid).to_string(),
-                "net": net.to_string(), "tax": tax.to_string(), "total": total.to_string()}),
+                "net": net.to_string(), "tax": tax.to_string(), "total": total.to_string(),
+                "net_cc": net_cc.to_string(), "total_cc": total_cc.to_string(),
+                "balance_cc": balance_cc.to_string()}),
     )?;
     Ok(json!({"status": inv.str("status"), "entry": entry.str("number")}))
-}
-
-/// Applies a credit note's total to the invoice it credits: never more than its balance.
-fn apply_credit(
-    invoice_id: i64,
-    customer: Option<&Value>,
-    amount: Decimal,
-    credit_number: &str,
-) -> Result<()> {
-    let inv = host::elevated().get(SALES.document, invoice_id)?;
-    let balance = inv.decimal("balance").unwrap_or_default();
-    let open = matches!(inv.str("status"), Some("posted") | Some("partly_paid"));
-    if inv.get("customer") != customer {
-        return Err(
-            Error::invalid(t("another customer's invoice", "其他客户的发票")).field(
-                "credits",
-                t("the same customer's invoice", "须为同一客户的发票"),
-            ),
-        );
-    }
-    if !open || amount > balance {
-        return Err(Error::invalid(t(
-            "the credit note is more than the invoice's balance",
-            "红字发票金额超过原发票未收金额",
-        ))
-        .field(
-            "credits",
-            t(
-                &format!("{credit_number}: the invoice's balance is {balance}"),
-                &format!("{credit_number}：原发票未收金额为 {balance}"),
-            ),
-        ));
-    }
-    let paid = inv.decimal("paid").unwrap_or_default() + amount;
-    let total = inv.decimal("total").unwrap_or_default();
-    host::elevated().update(
-        SALES.document,
-        inv.id,
-        inv.version,
-        &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
-                "status": crate::sides::settled_status(total, paid)}),
-    )?;
-    Ok(())
 }

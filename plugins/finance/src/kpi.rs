@@ -8,7 +8,7 @@
 //! or all owners at once as `summary`.
 
 use qingguan_plugin_sdk::date as dates;
-use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::host::{self, Query};
 use qingguan_plugin_sdk::text::t;
 use qingguan_plugin_sdk::*;
 use std::collections::BTreeMap;
@@ -53,11 +53,18 @@ impl Figures {
 }
 
 /// Sums of `field` by customer over a query.
-fn by_customer(entity: &str, q: Query, field: &'static str) -> Result<BTreeMap<i64, Decimal>> {
+/// A sum per customer in the company currency: the kept `cc_field` (`field` for documents
+/// from before currencies).
+fn by_customer(
+    entity: &str,
+    q: Query,
+    cc_field: &'static str,
+    field: &'static str,
+) -> Result<BTreeMap<i64, Decimal>> {
     Ok(
-        host::aggregate(entity, &q.elevated(), &["customer"], &[Metric::Sum(field)])?
-            .into_iter()
-            .filter_map(|g| Some((g.group[0].as_i64()?, g.decimal(0).unwrap_or_default())))
+        crate::fx::sum_kept(entity, &q.elevated(), "customer", cc_field, field)?
+            .into_values()
+            .filter_map(|(customer, sum)| Some((customer.as_i64()?, sum)))
             .collect(),
     )
 }
@@ -87,14 +94,15 @@ fn figures(from: &str, to: &str) -> Result<BTreeMap<Option<i64>, Figures>> {
             .gte("issued_on", from)
             .lte("issued_on", to)
     };
-    let invoiced = by_customer("invoice", issued("invoice"), "net")?;
-    let credited = by_customer("invoice", issued("credit_note"), "net")?;
+    let invoiced = by_customer("invoice", issued("invoice"), "net_cc", "net")?;
+    let credited = by_customer("invoice", issued("credit_note"), "net_cc", "net")?;
     let collected = by_customer(
         "payment",
         Query::new()
             .eq("status", "posted")
             .gte("received_on", from)
             .lte("received_on", to),
+        "amount_cc",
         "amount",
     )?;
     let overdue = by_customer(
@@ -103,6 +111,7 @@ fn figures(from: &str, to: &str) -> Result<BTreeMap<Option<i64>, Figures>> {
             .eq("kind", "invoice")
             .in_list("status", ["posted", "partly_paid"])
             .lt("due_on", to),
+        "balance_cc",
         "balance",
     )?;
     let mut customers: Vec<i64> = invoiced

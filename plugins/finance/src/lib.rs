@@ -7,8 +7,10 @@
 pub mod aging;
 pub mod books;
 pub mod chart;
+pub mod credit_notes;
 pub mod documents;
 pub mod from_stock;
+pub mod fx;
 pub mod journal;
 pub mod kpi;
 pub mod money;

@@ -1,6 +1,8 @@
 //! Payments received and made: posting (received: Dr bank or cash / Cr receivables; made:
 //! Dr payables / Cr bank or cash) and allocation to invoices or bills, from which a document's
-//! paid amount, balance and status follow. Over-allocation is refused.
+//! paid amount, balance and status follow. Over-allocation is refused. A payment pays documents
+//! in its own currency; settling them at another rate than they were booked at posts the
+//! exchange difference (see [`crate::fx`]).
 
 use crate::documents::own_write;
 use crate::journal::{self, Line};
@@ -24,7 +26,11 @@ pub fn post_payment(side: &Side, id: i64) -> Result<Value> {
             &format!("该{word}已过账"),
         )));
     }
-    let amount = p.decimal("amount").unwrap_or_default();
+    let amount_cc = crate::fx::to_company(
+        p.decimal("amount").unwrap_or_default(),
+        crate::fx::rate_of(&p),
+    );
+    let amount = amount_cc;
     let on = p.str(side.paid_on).unwrap_or_default().to_string();
     let number = p.str("number").unwrap_or_default().to_string();
     let account = if p.str("method") == Some("cash") {
@@ -62,7 +68,8 @@ pub fn post_payment(side: &Side, id: i64) -> Result<Value> {
         side.payment,
         p.id,
         p.version,
-        &json!({"status": "posted", "entry": entry.id}),
+        &json!({"status": "posted", "entry": entry.id, "amount_cc": amount_cc.to_string(),
+                "allocated_cc": "0"}),
     )?;
     Ok(json!({"status": p.str("status"), "entry": entry.str("number")}))
 }
@@ -92,6 +99,11 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
     })?;
     let mut left =
         p.decimal("amount").unwrap_or_default() - p.decimal("allocated").unwrap_or_default();
+    let (currency, pay_rate) = (crate::fx::currency_of(&p), crate::fx::rate_of(&p));
+    // What is left of the payment in the company currency (a payment from before currencies
+    // is in it already).
+    let mut left_cc = crate::fx::kept(&p, "amount_cc", "amount")
+        - crate::fx::kept(&p, "allocated_cc", "allocated");
     let mut done = Vec::new();
     for (id_text, amount) in map {
         let key = id_text;
@@ -125,6 +137,19 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
                 t(
                     &format!("the {doc} is another {party}'s"),
                     &format!("该{doc}属于其他{party}"),
+                ),
+            ));
+        }
+        if crate::fx::currency_of(&inv) != currency {
+            return Err(Error::invalid(t(
+                &format!("a {pay} in {currency} pays {doc}s in {currency}"),
+                &format!("{currency}{pay}只能核销{currency}{doc}"),
+            ))
+            .field(
+                &field,
+                t(
+                    &format!("the {doc} is in {}", crate::fx::currency_of(&inv)),
+                    &format!("该{doc}币种为 {}", crate::fx::currency_of(&inv)),
                 ),
             ));
         }
@@ -162,31 +187,98 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
                 ),
             ));
         }
+        // In the company currency: what it releases of the document as booked, and what it
+        // uses of the payment as received; the last of either takes what rounding left.
+        let balance_cc = crate::fx::kept(&inv, "balance_cc", "balance");
+        let released = crate::fx::released(balance, balance_cc, amount, crate::fx::rate_of(&inv));
+        let used = crate::fx::released(left, left_cc, amount, pay_rate);
         left -= amount;
-        host::elevated().create(
+        left_cc -= used;
+        // A gain when the money is worth more than the document was booked at: received more
+        // for an invoice, paid less for a bill.
+        let gain = if side.document == SALES.document {
+            used - released
+        } else {
+            released - used
+        };
+        let allocation = host::elevated().create(
             side.allocation,
-            &json!({"payment": payment_id, (side.document): id, "amount": amount.to_string()}),
+            &json!({"payment": payment_id, (side.document): id, "amount": amount.to_string(),
+                    "fx": gain.to_string()}),
         )?;
+        if !gain.is_zero() {
+            post_difference(side, &allocation, gain, &p)?;
+        }
         let paid = inv.decimal("paid").unwrap_or_default() + amount;
         let total = inv.decimal("total").unwrap_or_default();
         host::elevated().update(
             side.document,
             inv.id,
             inv.version,
-            &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(), "status": crate::sides::settled_status(total, paid)}),
+            &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
+                    "balance_cc": (balance_cc - released).to_string(),
+                    "status": crate::sides::settled_status(total, paid)}),
         )?;
         done.push(id);
     }
     let allocated = p.decimal("amount").unwrap_or_default() - left;
+    let allocated_cc = crate::fx::kept(&p, "amount_cc", "amount") - left_cc;
     let p = host::elevated().update(
         side.payment,
         p.id,
         p.version,
-        &json!({"allocated": allocated.to_string()}),
+        &json!({"allocated": allocated.to_string(), "allocated_cc": allocated_cc.to_string()}),
     )?;
     Ok(
         json!({"allocated": p.str("allocated").map(str::to_string).or_else(|| p.decimal("allocated").map(|d| d.to_string())), "invoices": done}),
     )
+}
+
+/// The exchange difference of one allocation, dated today (when it is made): a gain credits
+/// 6603 and brings the receivable (or payable) back to what settled it; a loss the other way.
+fn post_difference(
+    side: &Side,
+    allocation: &Record,
+    gain: Decimal,
+    payment: &Record,
+) -> Result<()> {
+    let number = payment.str("number").unwrap_or_default().to_string();
+    let zero = Decimal::ZERO;
+    let amount = gain.abs();
+    let line = |account, debit, credit| Line {
+        account,
+        debit,
+        credit,
+        memo: &number,
+    };
+    // Receivables: a gain is more received than booked — receivables were credited more than
+    // the invoice's share, and are debited back. Payables: a gain is less paid than booked —
+    // payables still hold the difference, and are debited to clear it. A loss the other way.
+    let control_debit = gain > zero;
+    let (first, second) = if control_debit {
+        (
+            line(side.control, amount, zero),
+            line(crate::fx::FX_ACCOUNT, zero, amount),
+        )
+    } else {
+        (
+            line(crate::fx::FX_ACCOUNT, amount, zero),
+            line(side.control, zero, amount),
+        )
+    };
+    let gain_word = if gain > zero {
+        t("exchange gain", "汇兑收益")
+    } else {
+        t("exchange loss", "汇兑损失")
+    };
+    journal::post(
+        &qingguan_plugin_sdk::date::format(qingguan_plugin_sdk::date::today()),
+        &format!("{number} {gain_word}"),
+        &format!("{}:{}", side.allocation, allocation.id),
+        &[first, second],
+        None,
+    )?;
+    Ok(())
 }
 
 /// Allocations are made by `allocate` only.

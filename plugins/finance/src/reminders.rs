@@ -57,7 +57,11 @@ pub fn overdue_reminders(cursor: Option<&str>) -> Result<JobProgress> {
             inv.str("number").unwrap_or_default(),
             c.str("name").unwrap_or_default(),
         );
-        let amount = balance.round_dp(2);
+        // In the invoice's currency, named when it is not the company's.
+        let amount = match crate::fx::currency_of(inv) {
+            c if c == crate::fx::company() => balance.round_dp(2).to_string(),
+            c => format!("{c} {}", balance.round_dp(2)),
+        };
         let n = Notice::new(format!(
             "Invoice {number} to {name} fell due on {due}: {amount} still owed"
         ))

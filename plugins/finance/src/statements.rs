@@ -174,12 +174,15 @@ pub fn cash_page(from: &str, to: &str) -> Result<String> {
     Ok(s)
 }
 
-/// A customer's statement: posted invoices (+), credit notes and payments (−) in date order with the running
-/// balance — what the customer owes.
+/// A customer's statement: posted invoices (+), credit notes and payments (−) in date order with
+/// the running balance — what the customer owes — one statement per currency the customer
+/// deals in, each in that currency (as the documents were issued): `lines` and `balance` in
+/// the company currency, `others` the rest (`{currency, lines, balance}`).
 pub fn customer_statement(customer: i64) -> Result<Value> {
     host::get("customer", customer)?;
     host::query("invoice", &Query::new().limit(1))?; // the caller must read invoices
-    let mut rows: Vec<(String, i64, String, Decimal)> = Vec::new();
+                                                     // Per currency: (date, id, number, amount).
+    let mut by: BTreeMap<String, Vec<(String, i64, String, Decimal)>> = BTreeMap::new();
     for inv in host::query_all(
         "invoice",
         &Query::new()
@@ -193,7 +196,7 @@ pub fn customer_statement(customer: i64) -> Result<Value> {
         } else {
             Decimal::ONE
         };
-        rows.push((
+        by.entry(crate::fx::currency_of(&inv)).or_default().push((
             inv.str("issued_on").unwrap_or_default().to_string(),
             inv.id,
             inv.str("number").unwrap_or_default().to_string(),
@@ -207,26 +210,41 @@ pub fn customer_statement(customer: i64) -> Result<Value> {
             .eq("customer", customer)
             .eq("status", "posted"),
     )? {
-        rows.push((
+        by.entry(crate::fx::currency_of(&p)).or_default().push((
             p.str("received_on").unwrap_or_default().to_string(),
             p.id,
             p.str("number").unwrap_or_default().to_string(),
             -p.decimal("amount").unwrap_or_default(),
         ));
     }
-    rows.sort();
-    let mut balance = Decimal::ZERO;
-    let lines: Vec<Value> = rows
+    let statement = |mut rows: Vec<(String, i64, String, Decimal)>| {
+        rows.sort();
+        let mut balance = Decimal::ZERO;
+        let lines: Vec<Value> = rows
+            .into_iter()
+            .map(|(on, _, number, amount)| {
+                balance += amount;
+                json!({"date": on, "document": number, "amount": amount.to_string(), "balance": balance.to_string()})
+            })
+            .collect();
+        (lines, balance)
+    };
+    let company = crate::fx::company();
+    let (lines, balance) = statement(by.remove(&company).unwrap_or_default());
+    let others: Vec<Value> = by
         .into_iter()
-        .map(|(on, _, number, amount)| {
-            balance += amount;
-            json!({"date": on, "document": number, "amount": amount.to_string(), "balance": balance.to_string()})
+        .map(|(currency, rows)| {
+            let (lines, balance) = statement(rows);
+            json!({"currency": currency, "lines": lines, "balance": balance.to_string()})
         })
         .collect();
-    Ok(json!({"customer": customer, "lines": lines, "balance": balance.to_string()}))
+    Ok(
+        json!({"customer": customer, "currency": company, "lines": lines,
+              "balance": balance.to_string(), "others": others}),
+    )
 }
 
-/// The statement as a page.
+/// The statement as a page: a table per currency.
 pub fn customer_statement_page(customer: i64) -> Result<String> {
     let st = customer_statement(customer)?;
     let name = host::get("customer", customer)?
@@ -234,19 +252,30 @@ pub fn customer_statement_page(customer: i64) -> Result<String> {
         .unwrap_or("")
         .to_string();
     let mut s = format!(
-        "<h1>{} · {}</h1><table class=\"records\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(&t("Statement", "对账单")), esc(&name), esc(&t("Date", "日期")), esc(&t("Document", "单据")), esc(&t("Amount", "金额")), esc(&t("Balance", "余额"))
+        "<h1>{} · {}</h1>",
+        esc(&t("Statement", "对账单")),
+        esc(&name)
     );
-    for l in st["lines"].as_array().into_iter().flatten() {
-        s.push_str(&crate::page::row(
-            l,
-            &["date", "document", "amount", "balance"],
+    let table = |s: &mut String, currency: &str, part: &Value| {
+        s.push_str(&format!(
+            "<table class=\"records\" data-currency=\"{}\"><caption>{}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(currency), esc(currency), esc(&t("Date", "日期")), esc(&t("Document", "单据")), esc(&t("Amount", "金额")), esc(&t("Balance", "余额"))
         ));
+        for l in part["lines"].as_array().into_iter().flatten() {
+            s.push_str(&crate::page::row(
+                l,
+                &["date", "document", "amount", "balance"],
+            ));
+        }
+        s.push_str(&format!(
+            "</tbody><tfoot><tr><th colspan=\"3\">{}</th><th>{}</th></tr></tfoot></table>",
+            esc(&t("Owed", "应收余额")),
+            esc(part["balance"].as_str().unwrap_or(""))
+        ));
+    };
+    table(&mut s, st["currency"].as_str().unwrap_or(""), &st);
+    for other in st["others"].as_array().into_iter().flatten() {
+        table(&mut s, other["currency"].as_str().unwrap_or(""), other);
     }
-    s.push_str(&format!(
-        "</tbody><tfoot><tr><th colspan=\"3\">{}</th><th>{}</th></tr></tfoot></table>",
-        esc(&t("Owed", "应收余额")),
-        esc(st["balance"].as_str().unwrap_or(""))
-    ));
     Ok(s)
 }

@@ -8,7 +8,7 @@ use crate::ui::extract::SignedForm;
 use crate::ui::extract::UiCaller;
 use crate::ui::refusal::refusal_text;
 use crate::ui::render::{
-    base, core_error, display, local_time, locale_of, message, page, t, title_of,
+    base, core_error, display, for_record, local_time, locale_of, message, page, t, title_of,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -95,7 +95,7 @@ fn item_dates(
             format!(
                 "{} {}",
                 f.def.label.get(locale),
-                display(state, caller, &f.def, x.get(&f.def.name))
+                display(state, caller, &for_record(&f.def, x), x.get(&f.def.name))
             )
         })
         .collect::<Vec<_>>()
@@ -166,7 +166,7 @@ fn detail_page_at(
                     // A file field takes its file here: uploaded, it is the record's and the field's.
                     let upload = (f.def.kind == FieldType::File && may_upload && !f.def.readonly)
                         .then(|| t(locale, if v.is_null() { "file_upload" } else { "file_replace" }));
-                    json!({"name": f.def.name, "label": f.def.label.get(locale), "value": display(state, caller, &f.def, v), "href": href, "upload": upload})
+                    json!({"name": f.def.name, "label": f.def.label.get(locale), "value": display(state, caller, &for_record(&f.def, &r), v), "href": href, "upload": upload})
                 })
                 .collect();
             json!({"title": s.title.get(locale), "fields": fields})

@@ -61,7 +61,11 @@ fn form_sections(
                     // A field the system sets is shown as the record has it, never as an input.
                     let (widget, shown) = if !f.def.typed_in_forms() {
                         let v = record.map(|r| r.get(&f.def.name)).unwrap_or(&Value::Null);
-                        ("readonly", display(state, caller, &f.def, v))
+                        let def = match record {
+                            Some(r) => crate::ui::display::for_record(&f.def, r),
+                            None => std::borrow::Cow::Borrowed(&f.def),
+                        };
+                        ("readonly", display(state, caller, &def, v))
                     } else {
                         (widget, String::new())
                     };

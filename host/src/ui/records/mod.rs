@@ -3,7 +3,7 @@
 
 use crate::caller::Caller;
 use crate::state::AppState;
-use crate::ui::render::{display, local_time, locale_of, message, t, title_of};
+use crate::ui::render::{display, for_record, local_time, locale_of, message, t, title_of};
 use axum::http::StatusCode;
 use axum::response::Response;
 use qingguan_core::{Entity, Locale, Record, Value};
@@ -93,7 +93,7 @@ pub(super) fn cell(state: &AppState, caller: &Caller, e: &Entity, r: &Record, co
         "id" => r.id.to_string(),
         f => e
             .field(f)
-            .map(|fd| display(state, caller, &fd.def, r.get(f)))
+            .map(|fd| display(state, caller, &for_record(&fd.def, r), r.get(f)))
             .unwrap_or_default(),
     }
 }

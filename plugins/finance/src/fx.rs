@@ -1,0 +1,183 @@
+//! Documents in other currencies: each invoice, bill and payment has a currency and the rate
+//! of one unit of it in the company currency (the books' currency, `currency` in the plugin's
+//! settings) at its date — from the install's exchange rates unless finance gives its own. Its
+//! amounts stay in its currency; the journal and every report are in the company currency, each
+//! amount converted at the document's rate and rounded to cents. Settling a document at another
+//! rate than it was booked at (a payment in dollars received when the dollar is worth more)
+//! makes an exchange difference, posted to 6603 at the allocation.
+//!
+//! Documents written before currencies (finance 1.5 and older) have none of the new fields:
+//! they are in the company currency at rate 1, and their company-currency amounts are their
+//! own.
+
+use crate::money::round;
+use qingguan_plugin_sdk::host::{self, Metric, Query};
+use qingguan_plugin_sdk::text::t;
+use qingguan_plugin_sdk::*;
+use std::collections::BTreeMap;
+
+/// Exchange differences: 财务费用——汇兑损益 (a gain is a credit).
+pub const FX_ACCOUNT: &str = "6603";
+
+/// The company currency the books are kept in.
+pub fn company() -> String {
+    host::config()["currency"]
+        .as_str()
+        .filter(|c| c.len() == 3)
+        .unwrap_or("CNY")
+        .to_string()
+}
+
+/// A document's currency (the company's when it has none).
+pub fn currency_of(r: &Record) -> String {
+    r.str("currency")
+        .map(str::to_string)
+        .unwrap_or_else(company)
+}
+
+/// A document's rate to the company currency (1 when it has none).
+pub fn rate_of(r: &Record) -> Decimal {
+    r.decimal("rate")
+        .filter(|r| *r > Decimal::ZERO)
+        .unwrap_or(Decimal::ONE)
+}
+
+/// An amount in a document's currency, in the company currency at `rate`, to cents.
+pub fn to_company(amount: Decimal, rate: Decimal) -> Decimal {
+    round(amount * rate)
+}
+
+/// A company-currency amount a document keeps in `cc_field`, or — a document from before
+/// currencies — its own amount in `field`.
+pub fn kept(r: &Record, cc_field: &str, field: &str) -> Decimal {
+    r.decimal(cc_field)
+        .or_else(|| r.decimal(field))
+        .unwrap_or_default()
+}
+
+/// The install's current rate for a currency, or a refusal naming it on `field`.
+pub fn current_rate(currency: &str, field: &str) -> Result<Decimal> {
+    host::query(
+        "exchange_rate",
+        &Query::new().elevated().eq("currency", currency).limit(1),
+    )?
+    .items
+    .first()
+    .and_then(|r| r.decimal("rate"))
+    .filter(|r| *r > Decimal::ZERO)
+    .ok_or_else(|| {
+        Error::invalid(t("which exchange rate?", "汇率是多少？")).field(
+            field,
+            t(
+                &format!("there is no exchange rate for {currency}: give the rate, or have one added under Exchange rates"),
+                &format!("没有 {currency} 的汇率：请填写汇率，或在“汇率”中添加"),
+            ),
+        )
+    })
+}
+
+/// Fills in a draft's currency and rate: the company currency at 1 when none is given; another
+/// currency at the rate given, else at the install's current rate when the currency is set or
+/// changed. The company currency is always at 1.
+pub fn default_rate(before: Option<&Record>, fields: &mut Fields) -> Result<()> {
+    let company = company();
+    let currency = fields
+        .str("currency")
+        .map(str::to_string)
+        .or_else(|| before.map(currency_of))
+        .unwrap_or_else(|| company.clone());
+    fields.set("currency", currency.as_str());
+    if currency == company {
+        if fields.decimal("rate").is_some_and(|r| r != Decimal::ONE) {
+            return Err(Error::invalid(t("check the rate", "请检查汇率")).field(
+                "rate",
+                t(
+                    &format!("{company} is the company currency: its rate is 1"),
+                    &format!("{company} 是本位币，汇率为 1"),
+                ),
+            ));
+        }
+        fields.set("rate", "1");
+        return Ok(());
+    }
+    let changed_currency = before.is_none_or(|b| currency_of(b) != currency);
+    let given = fields
+        .decimal("rate")
+        .filter(|r| before.is_none_or(|b| b.decimal("rate") != Some(*r)) || !changed_currency);
+    let rate = match given {
+        Some(r) if r > Decimal::ZERO => r,
+        Some(_) => {
+            return Err(Error::invalid(t("check the rate", "请检查汇率"))
+                .field("rate", t("more than zero", "必须大于零")))
+        }
+        None => current_rate(&currency, "currency")?,
+    };
+    fields.set("rate", rate.to_string());
+    Ok(())
+}
+
+/// A grouped sum of a company-currency amount over `q`, per value of `group`: the kept
+/// company-currency field where documents have it, their own amount where they are from
+/// before currencies.
+pub fn sum_kept(
+    entity: &str,
+    q: &Query,
+    group: &str,
+    cc_field: &'static str,
+    field: &'static str,
+) -> Result<BTreeMap<String, (Value, Decimal)>> {
+    let mut out: BTreeMap<String, (Value, Decimal)> = BTreeMap::new();
+    for (query, metric) in [
+        (q.clone().not_null(cc_field), cc_field),
+        (q.clone().is_null(cc_field), field),
+    ] {
+        for g in host::aggregate(entity, &query, &[group], &[Metric::Sum(metric)])? {
+            let key = g.group.first().cloned().unwrap_or(Value::Null);
+            out.entry(key.to_string())
+                .or_insert_with(|| (key, Decimal::ZERO))
+                .1 += g.decimal(0).unwrap_or_default();
+        }
+    }
+    Ok(out)
+}
+
+/// The share of a document's company-currency balance that settling `amount` of its balance
+/// releases: all that is left when it settles the rest (so rounding leaves nothing behind),
+/// else `amount` at the document's rate.
+pub fn released(balance: Decimal, balance_cc: Decimal, amount: Decimal, rate: Decimal) -> Decimal {
+    if amount >= balance {
+        balance_cc
+    } else {
+        to_company(amount, rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn conversion_rounds_to_cents_and_the_last_settlement_takes_the_rest() {
+        assert_eq!(to_company(d("100"), d("7.1")), d("710.00"));
+        // 33.33 × 7.123456 = 237.42478848.
+        assert_eq!(to_company(d("33.33"), d("7.123456")), d("237.42"));
+        // 100 booked at 7.123456 is 712.35; settled 33.33 + 33.33 + 33.34.
+        let booked = to_company(d("100"), d("7.123456"));
+        assert_eq!(booked, d("712.35"));
+        let first = released(d("100"), booked, d("33.33"), d("7.123456"));
+        let second = released(d("66.67"), booked - first, d("33.33"), d("7.123456"));
+        let last = released(
+            d("33.34"),
+            booked - first - second,
+            d("33.34"),
+            d("7.123456"),
+        );
+        assert_eq!((first, second), (d("237.42"), d("237.42")));
+        assert_eq!(last, d("237.51"));
+        assert_eq!(first + second + last, booked, "nothing left behind");
+    }
+}
