@@ -26,6 +26,7 @@ mod plugin_pages;
 mod records;
 mod refusal;
 mod render;
+mod report_filter;
 mod reports;
 mod search;
 mod session;

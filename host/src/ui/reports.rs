@@ -48,6 +48,9 @@ const KEYS: &[&str] = &[
     "report_unpin",
     "save",
     "saved",
+    "report_where",
+    "report_search",
+    "report_value",
 ];
 
 /// `?entity=…` (the builder's type), `?error=…`, `?done=saved`.
@@ -113,6 +116,7 @@ fn builder(state: &AppState, caller: &Caller, e: &Entity, def: Option<&ReportDef
         .collect();
     json!({
         "entity": {"name": e.name, "label": e.label.get(locale)},
+        "filter": super::report_filter::model(e, def.map_or("", |d| d.filter.as_str()), locale),
         "groupable": groupable,
         "metrics": metrics,
         "roles": roles,
@@ -182,7 +186,7 @@ fn def_of(form: &[(String, String)]) -> ReportDef {
     ReportDef {
         name: get("name"),
         entity: get("entity"),
-        filter: get("filter"),
+        filter: super::report_filter::from_form(form),
         group_by: [get("group1"), get("group2")]
             .into_iter()
             .filter(|g| !g.is_empty())
@@ -297,8 +301,28 @@ pub(crate) fn draw(
             None => label,
         }
     };
+    // An amount says its currency: the company's, into which amounts in several currencies
+    // are converted — unless the groups are by each record's currency.
+    let currency_of = |f: &str| {
+        let def = &e.field(f)?.def;
+        if def.kind != FieldType::Currency
+            || def
+                .currency_field
+                .as_ref()
+                .is_some_and(|cf| r.def.group_by.iter().any(|g| g == cf))
+        {
+            return None;
+        }
+        def.currency.clone()
+    };
     let metric_label = match r.def.metric.split_once(':') {
-        Some((how, f)) => format!("{} · {}", t(locale, &format!("report_{how}")), label_of(f)),
+        Some((how, f)) => {
+            let label = format!("{} · {}", t(locale, &format!("report_{how}")), label_of(f));
+            match currency_of(f) {
+                Some(code) => format!("{label} ({code})"),
+                None => label,
+            }
+        }
         None => t(locale, "report_count"),
     };
     let mut points = Vec::new();
