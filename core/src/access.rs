@@ -102,10 +102,15 @@ pub struct Role {
 }
 
 impl Role {
-    /// The permission this role has on an entity type.
+    /// The permission this role has on an entity type. Exchange rates are read by everyone and
+    /// kept only by roles given the type by name: a role's `*` does not let a rep change what
+    /// every total is converted at (and the roles page, which shows and saves this, keeps it so).
     pub fn permission(&self, entity: &str) -> EntityPermission {
         if self.admin {
             return EntityPermission::ALL;
+        }
+        if entity == crate::schema::EXCHANGE_RATE && !self.permissions.contains_key(entity) {
+            return EntityPermission::READ_ALL;
         }
         self.permissions
             .get(entity)
@@ -237,16 +242,9 @@ impl Access {
 
     /// The permission on an entity type. Activities are a person's own whatever the role
     /// says: others read them only through the record they are about (its timeline), so a note
-    /// on a record never reaches someone who may not read that record. Exchange rates are
-    /// read by everyone and kept only by roles given the type by name (a role's `*` does not
-    /// let a rep change what every total is converted at).
+    /// on a record never reaches someone who may not read that record. (Exchange rates: see
+    /// [`Role::permission`].)
     pub fn permission(&self, entity: &str) -> EntityPermission {
-        if entity == crate::schema::EXCHANGE_RATE
-            && !self.role.admin
-            && !self.role.permissions.contains_key(entity)
-        {
-            return EntityPermission::READ_ALL;
-        }
         let mut p = self.role.permission(entity);
         if entity == "activity" && !self.role.admin {
             p.scope = Scope::Own;

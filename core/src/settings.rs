@@ -136,7 +136,8 @@ impl Store {
     }
 
     /// Sets the company currency (see [`Store::company_currency`]); a code Qingguan does not
-    /// know is refused.
+    /// know is refused, and so is a change while exchange rates exist: they say what a unit
+    /// is worth in the company currency, and would silently mean another one.
     pub fn set_company_currency(&self, code: &str) -> Result<()> {
         let Some(c) = currency(code) else {
             return Err(Error::bad_param(
@@ -146,6 +147,9 @@ impl Store {
                 },
             ));
         };
+        if c.code != self.company_currency()? && !self.exchange_rates()?.is_empty() {
+            return Err(Error::bad_param("currency", Reason::RatesInOldCurrency));
+        }
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO settings (key, value) VALUES ('currency', ?1)

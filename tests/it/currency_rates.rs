@@ -224,4 +224,84 @@ fn amounts_in_several_currencies_are_totalled_in_the_company_currency() {
         "{}",
         fin_page.text
     );
+
+    // An administrator saves the sales role as the roles page shows it: rates stay read-only
+    // for reps (a role's `*` never reaches them, and the page shows what applies).
+    {
+        use crate::browser::{browser, go, login};
+        let b = browser(1280, 900);
+        let tab = b.new_tab().unwrap();
+        login(&tab, &s.url, "admin", qingguan_tests::ADMIN_PASSWORD);
+        go(&tab, &format!("{}/admin/roles", s.url));
+        let ticked = |op: &str| {
+            tab.evaluate(
+                &format!("document.querySelector('form[data-role=sales] input[name=\"exchange_rate.{op}\"]').checked"),
+                false,
+            )
+            .unwrap()
+            .value
+            .unwrap()
+        };
+        assert_eq!(
+            (ticked("create"), ticked("read")),
+            (json!(false), json!(true))
+        );
+        tab.evaluate(
+            "document.querySelector('form[data-role=sales] input[name=\"label_en\"]').value = 'Sales rep';",
+            false,
+        )
+        .unwrap();
+        tab.wait_for_element("form[data-role=sales] button.primary")
+            .unwrap()
+            .click()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while !s
+            .store
+            .roles()
+            .iter()
+            .any(|r| r.name == "sales" && r.permissions.contains_key("exchange_rate"))
+        {
+            assert!(start.elapsed().as_secs() < 20, "the role was never saved");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    let after = amy.post(
+        "/api/v1/records/exchange_rate",
+        &json!({"currency": "JPY", "rate": "0.05"}),
+    );
+    assert_eq!(after.status, 403, "{}", after.text);
+    let usd_now = amy.get(&format!("/api/v1/records/exchange_rate/{}", usd.body["id"]));
+    assert_eq!(usd_now.status, 200, "reps still read rates");
+    let edit = amy.patch_v(
+        &format!("/api/v1/records/exchange_rate/{}", usd.body["id"]),
+        usd_now.body["version"].as_i64().unwrap(),
+        &json!({"rate": "1"}),
+    );
+    assert_eq!(edit.status, 403, "{}", edit.text);
+    let gone = amy.delete_v(
+        &format!("/api/v1/records/exchange_rate/{}", usd.body["id"]),
+        usd_now.body["version"].as_i64().unwrap(),
+    );
+    assert_eq!(gone.status, 403, "{}", gone.text);
+
+    // The company currency does not change under the rates (they say what a unit is worth in
+    // it): refused with the reason beside the currency, nothing changed.
+    let admin_ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);
+    let refused = admin_ui.post(
+        "/admin/settings",
+        "zh-CN",
+        &[
+            ("locale", "zh-CN"),
+            ("time_zone", "+08:00"),
+            ("currency", "USD"),
+        ],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(
+        refused.text.contains("现有汇率均按当前本位币填写"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(s.store.company_currency().unwrap(), "CNY");
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 #[test]
 fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_differences() {
-    let (_s, admin, fin) = setup();
+    let (s, admin, fin) = setup();
     for (code, rate) in [("USD", "7"), ("EUR", "7.8")] {
         let r = fin.post(
             &rec("exchange_rate"),
@@ -174,6 +174,40 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
         "71.00 less 4 × 7.10: {b}"
     );
 
+    // A draft changes currency: back to yuan at 1, to dollars again at today's 7.10; a posted
+    // invoice's rate does not change.
+    let draft = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-27", "currency": "USD"}),
+    );
+    let to_cny = fin.patch_v(
+        &rec(&format!("invoice/{}", draft["id"])),
+        draft["version"].as_i64().unwrap(),
+        &json!({"currency": "CNY"}),
+    );
+    assert_eq!(to_cny.status, 200, "{}", to_cny.text);
+    assert_eq!(to_cny.body["rate"], "1.000000");
+    let to_usd = fin.patch_v(
+        &rec(&format!("invoice/{}", draft["id"])),
+        to_cny.body["version"].as_i64().unwrap(),
+        &json!({"currency": "USD"}),
+    );
+    assert_eq!(to_usd.body["rate"], "7.100000", "{}", to_usd.text);
+    assert_eq!(
+        fin.delete_v(
+            &rec(&format!("invoice/{}", draft["id"])),
+            to_usd.body["version"].as_i64().unwrap()
+        )
+        .status,
+        204
+    );
+    let fixed = fin.patch_v(
+        &rec(&format!("invoice/{}", b["id"])),
+        b["version"].as_i64().unwrap(),
+        &json!({"rate": "8"}),
+    );
+    assert_eq!(fixed.status, 422, "{}", fixed.text);
+
     // A yuan payment does not pay a dollar invoice; nothing is allocated.
     let p3 = payment("100", "1", "CNY");
     let refused = act(
@@ -252,12 +286,37 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
     assert_eq!(tb["total_debit"], tb["total_credit"]);
     assert_eq!(tb["profit"], "-22.40", "{tb}");
 
-    // The aging in yuan: B's 6 dollars at 7.10, not yet due.
+    // An invoice of 50 yuan from before currencies (finance 1.5 stored none of the new
+    // fields): in the company currency at 1, counted once.
+    let old = fin.create(
+        "invoice",
+        json!({"customer": c["id"], "issued_on": "2026-11-05", "due_on": due}),
+    );
+    fin.create(
+        "invoice_line",
+        json!({"invoice": old["id"], "description": "Old", "quantity": "1", "unit_price": "50", "tax_rate": "0"}),
+    );
+    assert_eq!(
+        act(&fin, "invoice", &old["id"], "post", json!({})).status,
+        200
+    );
+    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE r_invoice SET c_currency = NULL, c_rate = NULL, c_net_cc = NULL,
+               c_total_cc = NULL, c_balance_cc = NULL WHERE id = ?1",
+            [old["id"].as_i64().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+
+    // The aging in yuan: B's 6 dollars at 7.10 and the old 50, not yet due.
     let aging = json_get(&fin, "/api/v1/plugins/finance/aging").body;
-    assert_eq!(aging["totals"][0], "42.60", "{aging}");
+    assert_eq!(aging["totals"][0], "92.60", "{aging}");
 
     // 回款 and invoicing for appraisal, in yuan: collected 360.00 + 434.70 + 100 (the yuan
-    // payment); invoiced net 700 + 71 − 28.40.
+    // payment); invoiced net 700 + 71 − 28.40 + 50 (the old one).
     let ask = |q: &str| {
         let r = fin.post(
             &format!("/api/v1/plugins/finance/queries/{q}"),
@@ -267,7 +326,7 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
         r.body["value"].clone()
     };
     assert_eq!(ask("collected"), "894.70");
-    assert_eq!(ask("invoiced"), "742.60");
+    assert_eq!(ask("invoiced"), "792.60");
 
     // The customer's statement, in dollars as it was billed: +113, −50, −63, +10, −4 → 6 owed;
     // and the yuan payment in yuan, 100 in the customer's favour.
@@ -278,8 +337,8 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
     .body;
     assert_eq!(
         (st["currency"].clone(), st["balance"].clone()),
-        (json!("CNY"), json!("-100.00")),
-        "{st}"
+        (json!("CNY"), json!("-50.00")),
+        "the old 50 less the yuan payment of 100: {st}"
     );
     assert_eq!(st["others"][0]["currency"], "USD", "{st}");
     assert_eq!(st["others"][0]["balance"], "6.00", "{st}");

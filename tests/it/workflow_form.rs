@@ -326,13 +326,22 @@ fn a_workflow_the_form_cannot_show_is_left_to_json() {
     );
     assert!(page.text.contains("&quot;any&quot;") || page.text.contains("\"any\""));
     // A person or a role the install does not have is refused: the step would wait for ever.
-    for who in [json!({"user": 999_999}), json!({"role": "astronaut"})] {
+    for (who, who_text) in [
+        (json!({"user": 999_999}), "999999"),
+        (json!({"role": "astronaut"}), "astronaut"),
+    ] {
         let named = json!({"state_field": "status", "transitions": [
             {"name": "submit", "label": {"en": "Submit", "zh-CN": "提交"}, "from": ["draft"], "to": "submitted",
              "approval": [{"approvers": [who]}]}]});
         let refused = admin.put("/api/v1/workflows/expense", &named);
         assert_eq!(refused.status, 422, "{}", refused.text);
-        assert!(refused.text.contains("definition"), "{}", refused.text);
+        assert!(
+            refused.body["error"]["fields"]["definition"]
+                .as_str()
+                .is_some_and(|why| why.contains(who_text)),
+            "{}",
+            refused.text
+        );
     }
     assert_eq!(
         admin.get("/api/v1/workflows/expense").body["transitions"][0]["when"]["all"][1]["any"][0]

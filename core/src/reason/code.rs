@@ -94,6 +94,8 @@ impl Reason {
             NotCurrencyCodeField { .. } => "not_currency_code_field",
             NoExchangeRate { .. } => "no_exchange_rate",
             IsCompanyCurrency { .. } => "is_company_currency",
+            CurrencyAndCurrencyField => "currency_and_currency_field",
+            RatesInOldCurrency => "rates_in_old_currency",
             FileFilledByUpload => "file_filled_by_upload",
             NotAttached { .. } => "not_attached",
             BadExpression { .. } => "bad_expression",
@@ -292,16 +294,58 @@ impl Reason {
                 ("example", "#2e7d32".into()),
             ],
             Text(t) => vec![("text", t.clone())],
-            Required | NotInteger | NotDecimal | NotBoolean | NotDate | NotEmail | NotPhone
-            | NotRecordId | NotUserId | NotOptionList | ContainsNul | ContainsSpaces
-            | WrongPassword | SystemColumn | Retired | OwnerOutOfScope | OwnerRequired
-            | BadName | NeedsLabel | NeedsOptions | BadOptionValue | OptionsNotAllowed
-            | NeedsTarget | TargetNotAllowed | ScaleNotAllowed | NotFiniteBound | MaxBelowMin
-            | IndexSize | NeedsTitle | AdminRoleStaysAdmin | ReadOnlyForRole | FormatNotAllowed
-            | CurrencyNotAllowed | FileFilledByUpload | ExpressionNotAllowed | NeedsValue
-            | NotSortable | BadCursor | CursorSortMismatch | CursorDamaged | NoSortField
-            | SumTooLarge | NotCustomField | ApprovalPending | NotApprover | SelfApproval
-            | MergeIntoItself | AdminOnly | ConditionChanged | KeyEmpty => vec![],
+            Required
+            | NotInteger
+            | NotDecimal
+            | NotBoolean
+            | NotDate
+            | NotEmail
+            | NotPhone
+            | NotRecordId
+            | NotUserId
+            | NotOptionList
+            | ContainsNul
+            | ContainsSpaces
+            | WrongPassword
+            | SystemColumn
+            | Retired
+            | OwnerOutOfScope
+            | OwnerRequired
+            | BadName
+            | NeedsLabel
+            | NeedsOptions
+            | BadOptionValue
+            | OptionsNotAllowed
+            | NeedsTarget
+            | TargetNotAllowed
+            | ScaleNotAllowed
+            | NotFiniteBound
+            | MaxBelowMin
+            | IndexSize
+            | NeedsTitle
+            | AdminRoleStaysAdmin
+            | ReadOnlyForRole
+            | FormatNotAllowed
+            | CurrencyNotAllowed
+            | CurrencyAndCurrencyField
+            | RatesInOldCurrency
+            | FileFilledByUpload
+            | ExpressionNotAllowed
+            | NeedsValue
+            | NotSortable
+            | BadCursor
+            | CursorSortMismatch
+            | CursorDamaged
+            | NoSortField
+            | SumTooLarge
+            | NotCustomField
+            | ApprovalPending
+            | NotApprover
+            | SelfApproval
+            | MergeIntoItself
+            | AdminOnly
+            | ConditionChanged
+            | KeyEmpty => vec![],
         };
         pairs.into_iter().collect()
     }
@@ -451,6 +495,8 @@ impl Reason {
             },
             NoExchangeRate { code: "USD".into() },
             IsCompanyCurrency { code: "CNY".into() },
+            CurrencyAndCurrencyField,
+            RatesInOldCurrency,
             FileFilledByUpload,
             NotAttached { id: 7 },
             BadExpression { near: "* 2".into() },

@@ -142,6 +142,12 @@ impl fmt::Display for Reason {
                 f,
                 "there is no exchange rate for {code}: an administrator adds one under Exchange rates"
             ),
+            RatesInOldCurrency => f.write_str(
+                "the exchange rates are in the present company currency: delete them first, then enter them again in the new one",
+            ),
+            CurrencyAndCurrencyField => f.write_str(
+                "an amount whose currency comes from another field has no currency of its own (a record that leaves that field empty is in the company currency)",
+            ),
             IsCompanyCurrency { code } => write!(
                 f,
                 "{code} is the company currency: its rate is always 1"

@@ -333,6 +333,10 @@ pub enum Reason {
         /// The currency.
         code: String,
     },
+    /// A currency amount given both a currency of its own and a field naming each record's.
+    CurrencyAndCurrencyField,
+    /// The company currency changed while exchange rates to the old one exist.
+    RatesInOldCurrency,
     /// An exchange rate for the company currency itself (always 1).
     IsCompanyCurrency {
         /// The currency.

@@ -119,6 +119,12 @@ pub(super) fn render(r: &Reason) -> String {
         }
         NoExchangeRate { code } => format!("没有 {code} 的汇率，请管理员在“汇率”中添加"),
         IsCompanyCurrency { code } => format!("{code} 是本位币，汇率恒为 1"),
+        RatesInOldCurrency => {
+            "现有汇率均按当前本位币填写：请先删除汇率，更换本位币后再按新本位币录入".into()
+        }
+        CurrencyAndCurrencyField => {
+            "币种取自其他字段的金额不能再设置固定币种（该字段留空的记录按本位币计）".into()
+        }
         FileFilledByUpload => "文件字段通过向记录上传文件来填写，不能设为必填，也不能有默认值".into(),
         NotAttached { id } => format!("#{id} 不是本记录的附件，请先把文件上传到该记录"),
         BadExpression { near } => format!(

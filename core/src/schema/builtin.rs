@@ -221,8 +221,8 @@ fn exchange_rate() -> EntityDef {
         .map(|c| super::SelectOption {
             value: c.code.to_string(),
             label: Label::new(
-                &format!("{} · {}", c.code, c.name.0),
-                &format!("{} · {}", c.code, c.name.1),
+                format!("{} · {}", c.code, c.name.0),
+                format!("{} · {}", c.code, c.name.1),
             ),
             color: None,
         })

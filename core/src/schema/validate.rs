@@ -127,6 +127,8 @@ pub fn check_field_def(
     }
     if def.currency_field.is_some() && def.kind != FieldType::Currency {
         err("currency_field", Reason::CurrencyNotAllowed);
+    } else if def.currency_field.is_some() && def.currency.is_some() {
+        err("currency", Reason::CurrencyAndCurrencyField);
     }
     match (def.kind, &def.format) {
         (FieldType::AutoNumber, Some(f)) => {

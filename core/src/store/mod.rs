@@ -355,6 +355,30 @@ impl Store {
                     "INSERT OR IGNORE INTO roles (name, def) VALUES (?1, ?2)",
                     (&role.name, &def),
                 )?;
+                // A built-in role of an install from before exchange rates gains its default
+                // on them (finance keeps them); one that names them already keeps its own.
+                let rate = crate::schema::EXCHANGE_RATE;
+                let Some(p) = role.permissions.get(rate) else {
+                    continue;
+                };
+                let stored: Option<String> = tx
+                    .prepare_cached("SELECT def FROM roles WHERE name = ?1")?
+                    .query_row([&role.name], |r| r.get(0))
+                    .ok();
+                let Some(mut stored) = stored
+                    .and_then(|s: String| serde_json::from_str::<Role>(&s).ok())
+                    .filter(|r| !r.permissions.contains_key(rate))
+                else {
+                    continue;
+                };
+                stored.permissions.insert(rate.to_string(), *p);
+                tx.execute(
+                    "UPDATE roles SET def = ?2 WHERE name = ?1",
+                    (
+                        &role.name,
+                        serde_json::to_string(&stored).unwrap_or_default(),
+                    ),
+                )?;
             }
             Ok(())
         })?;

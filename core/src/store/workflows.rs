@@ -165,9 +165,11 @@ impl Store {
                         format!("no role '{r}'")
                     }
                     crate::workflow::Who::User(u)
-                        if self.get(&Access::system(), "user", *u).is_err() =>
+                        if !self
+                            .get(&Access::system(), "user", *u)
+                            .is_ok_and(|r| r.get("active") != &Value::Bool(false)) =>
                     {
-                        format!("no user {u}")
+                        format!("no active user {u}")
                     }
                     _ => continue,
                 };

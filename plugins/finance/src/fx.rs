@@ -88,7 +88,11 @@ pub fn default_rate(before: Option<&Record>, fields: &mut Fields) -> Result<()> 
         .unwrap_or_else(|| company.clone());
     fields.set("currency", currency.as_str());
     if currency == company {
-        if fields.decimal("rate").is_some_and(|r| r != Decimal::ONE) {
+        // A rate this write gives (a draft switched back keeps its old one in `fields`).
+        let given = fields
+            .decimal("rate")
+            .filter(|r| before.is_none_or(|b| b.decimal("rate") != Some(*r)));
+        if given.is_some_and(|r| r != Decimal::ONE) {
             return Err(Error::invalid(t("check the rate", "请检查汇率")).field(
                 "rate",
                 t(
@@ -148,7 +152,8 @@ pub fn released(balance: Decimal, balance_cc: Decimal, amount: Decimal, rate: De
     if amount >= balance {
         balance_cc
     } else {
-        to_company(amount, rate)
+        // Never more than is left: many small shares, each rounded up, could pass it.
+        to_company(amount, rate).min(balance_cc)
     }
 }
 

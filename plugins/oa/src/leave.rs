@@ -211,10 +211,21 @@ pub fn calendar_changed(day: &str) -> Result<()> {
                 if let (Some(person), true) = (r.owner, matches!(leave_type, "annual" | "personal"))
                 {
                     let year = Date::from_days(start).year;
-                    // Its own new count, with the others' as stored.
-                    let left = entitlement(person, leave_type, year)?
-                        - taken(person, leave_type, year, Some(r.id))?
-                        - days;
+                    // Its own new count, with the others' as stored. A balance that cannot be
+                    // read is logged: the calendar change and the other recounts stand.
+                    let left = match (
+                        entitlement(person, leave_type, year),
+                        taken(person, leave_type, year, Some(r.id)),
+                    ) {
+                        (Ok(allowed), Ok(used)) => allowed - used - days,
+                        (Err(e), _) | (_, Err(e)) => {
+                            host::log_warn(&format!(
+                                "leave request {}: the balance could not be read after the work calendar changed: {e}",
+                                r.id
+                            ));
+                            continue;
+                        }
+                    };
                     if left < Decimal::ZERO {
                         told.push(Recount::PastEntitlement {
                             request: r,
