@@ -463,7 +463,7 @@ fn overdue_invoices_remind_the_customers_rep_once() {
         json!({"customer": c["id"], "issued_on": issued, "due_on": fell_due}),
         "100",
     );
-    document(
+    let not_due = document(
         &fin,
         json!({"customer": c["id"], "issued_on": issued, "due_on": day(10)}),
         "50",
@@ -513,4 +513,67 @@ fn overdue_invoices_remind_the_customers_rep_once() {
     run();
     assert_eq!(crate::outreach::plugin_notes(&amy).len(), 1, "once");
     assert!(crate::outreach::plugin_notes(&bob).is_empty());
+
+    // Statuses: posted after its due date, an invoice is overdue at once; paid, paid; not yet
+    // due, posted.
+    let status =
+        |entity: &str, id: &Value| fin.get(&rec(&format!("{entity}/{id}"))).body["status"].clone();
+    assert_eq!(status("invoice", &late["id"]), "overdue");
+    assert_eq!(status("invoice", &paid["id"]), "paid");
+    assert_eq!(status("invoice", &not_due["id"]), "posted");
+    // Partly paid, it stays overdue; the aging still counts it.
+    let p2 = fin.create(
+        "payment",
+        json!({"customer": c["id"], "received_on": day(0), "amount": "40", "method": "bank"}),
+    );
+    assert_eq!(
+        act(&fin, "payment", &p2["id"], "post", json!({})).status,
+        200
+    );
+    let part = act(
+        &fin,
+        "payment",
+        &p2["id"],
+        "allocate",
+        json!({"invoices": {late["id"].to_string(): "40"}}),
+    );
+    assert_eq!(part.status, 200, "{}", part.text);
+    assert_eq!(status("invoice", &late["id"]), "overdue");
+    // Time passes for the one not yet due, and for a supplier bill (their due dates moved back
+    // in the database, as the calendar would): the job marks both overdue.
+    let bill = fin.create(
+        "bill",
+        json!({"supplier": "Slow Parts", "issued_on": issued, "due_on": day(5)}),
+    );
+    let line = fin.post(
+        &rec("bill_line"),
+        &json!({"bill": bill["id"], "description": "Parts", "account": crate::finance::account(&fin, "6602"),
+                "quantity": "1", "unit_price": "20", "tax_rate": "0"}),
+    );
+    assert_eq!(line.status, 201, "{}", line.text);
+    assert_eq!(
+        act(&fin, "bill", &bill["id"], "post", json!({})).status,
+        200
+    );
+    assert_eq!(status("bill", &bill["id"]), "posted");
+    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
+    for (table, id) in [("r_invoice", &not_due["id"]), ("r_bill", &bill["id"])] {
+        db.execute(
+            &format!("UPDATE {table} SET c_due_on = ?1 WHERE id = ?2"),
+            (day(-2), id.as_i64().unwrap()),
+        )
+        .unwrap();
+    }
+    drop(db);
+    run();
+    assert_eq!(status("invoice", &not_due["id"]), "overdue");
+    assert_eq!(status("bill", &bill["id"]), "overdue");
+    let aging = json_get(&fin, "/api/v1/plugins/finance/aging").body;
+    assert_eq!(
+        aging["totals"],
+        json!(["0", "110.00", "0", "0", "0"]),
+        "60 left of the late one and the 50 now two days late: {aging}"
+    );
+    // Told once of the one that fell due since.
+    assert_eq!(crate::outreach::plugin_notes(&amy).len(), 2);
 }

@@ -666,9 +666,15 @@ fn a_won_deal_becomes_a_sales_order_once() {
         (
             so["customer"].clone(),
             so["deal_amount"].clone(),
+            so["deal_currency"].clone(),
             so["status"].clone()
         ),
-        (c["id"].clone(), json!("5000.00"), json!("draft")),
+        (
+            c["id"].clone(),
+            json!("5000.00"),
+            json!("CNY"),
+            json!("draft")
+        ),
         "{so}"
     );
     assert_eq!(so["owner"], amy.get("/api/v1/auth/me").body["id"], "hers");

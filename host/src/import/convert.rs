@@ -130,7 +130,7 @@ impl<'a> Converter<'a> {
             }),
             FieldType::Currency => Json::String(match cell {
                 Cell::Number(n) => number_text(*n),
-                _ => qingguan_core::currency::plain_amount(t, f.def.currency.as_deref()),
+                _ => amount_text(t, &f.def),
             }),
             FieldType::Boolean => match cell {
                 Cell::Bool(b) => Json::Bool(*b),
@@ -392,6 +392,23 @@ fn has_four_digit_year(s: &str) -> bool {
         .any(|part| part.len() == 4)
 }
 
+/// A typed amount as plain decimal text: without its field's currency sign — or, for an
+/// amount in each record's own currency, without the sign of whichever currency it is written
+/// in (`US$100` on a dollar deal); the currency itself is the row's currency column.
+fn amount_text(t: &str, def: &qingguan_core::FieldDef) -> String {
+    use qingguan_core::currency::{plain_amount, CURRENCIES};
+    let own = plain_amount(t, def.currency.as_deref());
+    let plain = |s: &str| !s.is_empty() && s.parse::<f64>().is_ok();
+    if def.currency_field.is_none() || plain(&own) {
+        return own;
+    }
+    CURRENCIES
+        .iter()
+        .map(|c| plain_amount(t, Some(c.code)))
+        .find(|s| plain(s))
+        .unwrap_or(own)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +433,27 @@ mod tests {
         assert!(has_four_digit_year("31/01/2026"));
         assert!(!has_four_digit_year("20-10-16"));
         assert!(!has_four_digit_year("31/1/26"));
+    }
+
+    #[test]
+    fn an_amount_in_its_records_own_currency_loses_whichever_sign_it_has() {
+        let mut def = qingguan_core::FieldDef::new(
+            "amount",
+            qingguan_core::FieldType::Currency,
+            "Amount",
+            "金额",
+        );
+        def.currency = Some("CNY".into());
+        assert_eq!(super::amount_text("US$100", &def), "US$100", "a yuan field");
+        assert_eq!(super::amount_text("¥1,000.50", &def), "1000.50");
+        def.currency_field = Some("currency".into());
+        assert_eq!(super::amount_text("US$100", &def), "100");
+        assert_eq!(super::amount_text("EUR 1,234.5", &def), "1234.5");
+        assert_eq!(super::amount_text("¥1,000.50", &def), "1000.50");
+        assert_eq!(
+            super::amount_text("abc", &def),
+            "abc",
+            "left for the parser to refuse"
+        );
     }
 }

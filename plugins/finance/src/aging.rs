@@ -35,7 +35,7 @@ fn bucket(due: Option<i64>, at: i64) -> usize {
 /// see.
 fn kept_balances(side: &Side, today: i64) -> Result<Buckets> {
     // A document without a due date is due at once (current).
-    let open = || Query::new().in_list("status", ["posted", "partly_paid"]);
+    let open = || Query::new().in_list("status", crate::sides::OPEN);
     let day = |late: i64| dates::format(today - late);
     let buckets: [Query; 6] = [
         open().gte("due_on", day(0)),
@@ -67,7 +67,7 @@ fn balances_then(side: &Side, at: i64) -> Result<Buckets> {
     let docs: Vec<Record> = host::query_all(
         side.document,
         &Query::new()
-            .in_list("status", ["posted", "partly_paid", "paid"])
+            .in_list("status", ["posted", "partly_paid", "overdue", "paid"])
             .lte("issued_on", day.as_str())
             .sort("id"),
     )?

@@ -38,7 +38,7 @@ pub fn check(fields: &mut Fields) -> Result<bool> {
                 .get(SALES.document, id)
                 .map_err(|_| refused(("not an invoice", "不是发票")))?;
             if original.str("kind") == Some("credit_note")
-                || !matches!(original.str("status"), Some("posted") | Some("partly_paid"))
+                || !crate::sides::is_open(original.str("status"))
             {
                 return Err(refused((
                     "a posted invoice with a balance left",
@@ -68,7 +68,7 @@ pub fn apply(
 ) -> Result<Decimal> {
     let inv = host::elevated().get(SALES.document, invoice_id)?;
     let balance = inv.decimal("balance").unwrap_or_default();
-    let open = matches!(inv.str("status"), Some("posted") | Some("partly_paid"));
+    let open = crate::sides::is_open(inv.str("status"));
     if inv.get("customer") != customer {
         return Err(
             Error::invalid(t("another customer's invoice", "其他客户的发票")).field(
@@ -100,7 +100,7 @@ pub fn apply(
         inv.version,
         &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
                 "balance_cc": (balance_cc - released).to_string(),
-                "status": crate::sides::settled_status(total, paid)}),
+                "status": crate::sides::settled_status(total, paid, inv.str("due_on"))}),
     )?;
     Ok(released)
 }

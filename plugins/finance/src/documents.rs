@@ -500,7 +500,11 @@ pub fn post_document(side: &Side, id: i64) -> Result<Value> {
     let (status, paid, balance_cc) = if credits.is_some() {
         ("applied", total, zero)
     } else {
-        ("posted", zero, total_cc)
+        (
+            crate::sides::settled_status(total, zero, inv.str("due_on")),
+            zero,
+            total_cc,
+        )
     };
     let inv = host::elevated().update(
         side.document,

@@ -90,7 +90,10 @@ fn figures(from: &str, to: &str) -> Result<BTreeMap<Option<i64>, Figures>> {
     let issued = |kind: &str| {
         Query::new()
             .eq("kind", kind)
-            .in_list("status", ["posted", "partly_paid", "paid", "applied"])
+            .in_list(
+                "status",
+                ["posted", "partly_paid", "overdue", "paid", "applied"],
+            )
             .gte("issued_on", from)
             .lte("issued_on", to)
     };
@@ -109,7 +112,7 @@ fn figures(from: &str, to: &str) -> Result<BTreeMap<Option<i64>, Figures>> {
         "invoice",
         Query::new()
             .eq("kind", "invoice")
-            .in_list("status", ["posted", "partly_paid"])
+            .in_list("status", crate::sides::OPEN)
             .lt("due_on", to),
         "balance_cc",
         "balance",

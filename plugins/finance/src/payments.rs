@@ -153,7 +153,7 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
                 ),
             ));
         }
-        if !matches!(inv.str("status"), Some("posted") | Some("partly_paid")) {
+        if !crate::sides::is_open(inv.str("status")) {
             return Err(Error::invalid(t(
                 &format!("the {doc} is not open"),
                 &format!("{doc}不是待结算状态"),
@@ -217,7 +217,7 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
             inv.version,
             &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
                     "balance_cc": (balance_cc - released).to_string(),
-                    "status": crate::sides::settled_status(total, paid)}),
+                    "status": crate::sides::settled_status(total, paid, inv.str("due_on"))}),
         )?;
         done.push(id);
     }

@@ -97,10 +97,24 @@ impl Side {
     }
 }
 
-/// A document's status from what has been paid or credited against it.
-pub fn settled_status(total: Decimal, paid: Decimal) -> &'static str {
+/// The statuses of a posted document something is still owed on.
+pub const OPEN: [&str; 3] = ["posted", "partly_paid", "overdue"];
+
+/// Whether a document is posted and something is still owed on it.
+pub fn is_open(status: Option<&str>) -> bool {
+    status.is_some_and(|s| OPEN.contains(&s))
+}
+
+/// A document's status from what has been paid or credited against it and its due date:
+/// paid; overdue when something is still owed after the day it was due (the
+/// `overdue_reminders` job marks those that fall due while nothing is written to them);
+/// partly paid; posted.
+pub fn settled_status(total: Decimal, paid: Decimal, due_on: Option<&str>) -> &'static str {
+    let today = qingguan_plugin_sdk::date::format(qingguan_plugin_sdk::date::today());
     if paid >= total {
         "paid"
+    } else if due_on.is_some_and(|d| d < today.as_str()) {
+        "overdue"
     } else if paid > Decimal::ZERO {
         "partly_paid"
     } else {

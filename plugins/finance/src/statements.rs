@@ -185,10 +185,10 @@ pub fn customer_statement(customer: i64) -> Result<Value> {
     let mut by: BTreeMap<String, Vec<(String, i64, String, Decimal)>> = BTreeMap::new();
     for inv in host::query_all(
         "invoice",
-        &Query::new()
-            .elevated()
-            .eq("customer", customer)
-            .in_list("status", ["posted", "partly_paid", "paid", "applied"]),
+        &Query::new().elevated().eq("customer", customer).in_list(
+            "status",
+            ["posted", "partly_paid", "overdue", "paid", "applied"],
+        ),
     )? {
         // A credit note lowers what the customer owes.
         let sign = if inv.str("kind") == Some("credit_note") {

@@ -43,6 +43,8 @@ pub fn from_deal(deal_id: i64, warehouse: i64) -> Result<Record> {
         "sales_order",
         order.id,
         order.version,
-        &json!({"deal": deal_id, "deal_amount": deal.decimal("amount").unwrap_or_default().to_string()}),
+        // The amount in the deal's own currency, which is named beside it.
+        &json!({"deal": deal_id, "deal_amount": deal.decimal("amount").unwrap_or_default().to_string(),
+                "deal_currency": deal.str("currency")}),
     )
 }

@@ -109,7 +109,8 @@ pub fn deal_won(record: &Record) -> Result<()> {
     }
     host::emit(
         "deal.won",
-        &json!({"deal": record.id, "customer": customer, "amount": record.str("amount")}),
+        &json!({"deal": record.id, "customer": customer, "amount": record.str("amount"),
+                "currency": record.str("currency")}),
     )
 }
 

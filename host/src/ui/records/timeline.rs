@@ -74,10 +74,31 @@ fn change(state: &AppState, caller: &Caller, e: &Entity, h: &HistoryEntry) -> Js
                 "merged_from" => t(locale, "merged_from"),
                 _ => column_label(e, locale, k),
             };
-            let show = |v: &Json| -> String {
+            // An amount in each record's own currency: in the currency this change names (when
+            // the currency changed with it), else as a plain number — the entry does not say.
+            let code_of = |side: usize| -> Option<Option<String>> {
+                let cf = e.field(k)?.def.currency_field.as_deref()?;
+                Some(
+                    h.changes
+                        .get(cf)
+                        .and_then(|pair| pair[side].as_str().map(str::to_string)),
+                )
+            };
+            let show = |v: &Json, side: usize| -> String {
                 match (e.field(k), v) {
                     (_, Json::Null) => String::new(),
                     (_, Json::String(name)) if file_note => name.clone(),
+                    (Some(f), v) if code_of(side).is_some() => {
+                        match (Value::from_json(&f.def, v), code_of(side).flatten()) {
+                            (Ok(val), Some(code)) => {
+                                let mut def = f.def.clone();
+                                def.currency = Some(code);
+                                display(state, caller, &def, &val)
+                            }
+                            (Ok(val), None) => val.to_text(),
+                            (Err(_), _) => v.to_string(),
+                        }
+                    }
                     (Some(f), v) => Value::from_json(&f.def, v)
                         .map(|val| display(state, caller, &f.def, &val))
                         .unwrap_or_else(|_| v.to_string()),
@@ -91,7 +112,7 @@ fn change(state: &AppState, caller: &Caller, e: &Entity, h: &HistoryEntry) -> Js
                     (None, v) => v.to_string(),
                 }
             };
-            json!({"label": label, "old": show(old), "new": show(new)})
+            json!({"label": label, "old": show(old, 0), "new": show(new, 1)})
         })
         .collect();
     let who = h
