@@ -22,6 +22,7 @@ mod plugins;
 mod report;
 mod reports;
 mod sdk;
+mod shapes;
 mod timeline;
 mod workflow;
 mod wrk;
@@ -70,6 +71,8 @@ enum What {
     Workflow,
     Import,
     Timeline,
+    /// Every list shape at one size (`QG_BENCH_SHAPES`, default 1,000,000 customers).
+    Shapes,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -86,12 +89,24 @@ fn main() -> anyhow::Result<()> {
     eprintln!("server at {}", server.url);
     let admin = server.admin();
     let token = admin.token.clone().context("admin token")?;
-    let sizes: Vec<usize> = if args.full {
+    let sizes: Vec<usize> = if matches!(args.what, What::Shapes) {
+        vec![env_size("QG_BENCH_SHAPES", 1_000_000)]
+    } else if args.full {
         vec![10_000, 100_000, 1_000_000]
     } else {
         vec![10_000, 100_000]
     };
 
+    // The matrix over a database a shapes run left (`QG_BENCH_SHAPES_DB`: its file), as it is:
+    // growing a million customers through the store takes the better part of an hour.
+    if let (What::Shapes, Ok(path)) = (&args.what, std::env::var("QG_BENCH_SHAPES_DB")) {
+        let store = qingguan_core::Store::open(qingguan_core::StoreOptions::new(path))?;
+        store.optimize()?;
+        let size = store.count(&Access::system(), "customer", &ListQuery::default())? as usize;
+        shapes::shapes(&store, size, &mut report)?;
+        println!("{}", report.markdown());
+        return Ok(());
+    }
     let mut seeded = 0;
     data::prepare(&server)?;
     for (i, &size) in sizes.iter().enumerate() {
@@ -106,6 +121,9 @@ fn main() -> anyhow::Result<()> {
         // What the server's hourly maintenance does: refresh the planner's statistics.
         server.store.optimize()?;
         seeded = size;
+        if matches!(args.what, What::Shapes) {
+            shapes::shapes(&server.store, size, &mut report)?;
+        }
         if matches!(args.what, What::All | What::Query) {
             query(&server, size, &mut report)?;
             reports::reports(&server, size, &mut report)?;

@@ -391,7 +391,7 @@ impl Store {
             q: query.q.clone(),
             ..ListQuery::default()
         };
-        let Some((conds, params)) = conditions(access, &e, &perm, entity, &list, false)? else {
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, &list, &[])? else {
             return Ok(vec![]);
         };
         let where_ = if conds.is_empty() {

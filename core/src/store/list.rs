@@ -111,7 +111,8 @@ fn check_filter_count(query: &ListQuery) -> Result<()> {
 }
 
 /// The WHERE conditions of a list query (scope, filters, full-text); `None` when the search
-/// text can match nothing.
+/// text can match nothing. `off_index[i]` keeps filter `i` off its field's index (`+col`), so
+/// that a sorted list walks its sort's index instead (see `selectivity.rs`).
 #[allow(clippy::type_complexity)]
 pub(super) fn conditions(
     access: &Access,
@@ -119,7 +120,7 @@ pub(super) fn conditions(
     perm: &crate::access::EntityPermission,
     entity: &str,
     query: &ListQuery,
-    walk_sort_index: bool,
+    off_index: &[bool],
 ) -> Result<Option<(Vec<String>, Vec<Sql>)>> {
     check_filter_count(query)?;
     let mut conds: Vec<String> = Vec::new();
@@ -129,7 +130,12 @@ pub(super) fn conditions(
         conds.push(scope);
         params.extend(scope_params);
     }
-    for f in &query.filters {
+    for (i, f) in query.filters.iter().enumerate() {
+        let plus = if off_index.get(i).copied().unwrap_or(false) {
+            "+"
+        } else {
+            ""
+        };
         let param = if f.op == Op::Eq {
             f.field.clone()
         } else {
@@ -198,7 +204,7 @@ pub(super) fn conditions(
                     params.push(typed(&def, p, &param)?);
                     marks.push("?");
                 }
-                conds.push(format!("{col} IN ({})", marks.join(", ")));
+                conds.push(format!("{plus}{col} IN ({})", marks.join(", ")));
             }
             Op::Ne => {
                 params.push(typed(&def, &f.value, &param)?);
@@ -218,16 +224,6 @@ pub(super) fn conditions(
                     _ => ">=",
                 };
                 params.push(typed(&def, &f.value, &param)?);
-                // Equality on a few-valued field (a select, a boolean) matches a large share
-                // of the rows: with a sort on another indexed field it is cheaper to walk the
-                // sort's index and test each row than to collect every match and sort them,
-                // which SQLite would otherwise choose. `+col` keeps it off that field's index.
-                let few_valued = def.kind.info().few_valued;
-                let plus = if walk_sort_index && op == Op::Eq && few_valued {
-                    "+"
-                } else {
-                    ""
-                };
                 conds.push(format!("{plus}{col} {sym} ?"));
             }
         }
@@ -293,7 +289,7 @@ impl Store {
         };
         let query = query.as_ref();
         let (e, perm) = entity_seen(self, access, entity)?;
-        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, &[])? else {
             return Ok(0);
         };
         let where_ = if conds.is_empty() {
@@ -323,7 +319,7 @@ impl Store {
         };
         let query = query.as_ref();
         let (e, perm) = entity_seen(self, access, entity)?;
-        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, false)? else {
+        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, &[])? else {
             return Ok((0, false));
         };
         let where_ = if conds.is_empty() {
@@ -365,11 +361,19 @@ impl Store {
                 },
             )
         })?;
+        // The system's times and owner are indexed in every record table.
         let sorted_by_index = sort.field != "id"
-            && e.field(&sort.field).is_some_and(|f| f.def.is_indexed())
+            && (matches!(sort.field.as_str(), "created_at" | "updated_at" | "owner")
+                || e.field(&sort.field).is_some_and(|f| f.def.is_indexed()))
             && query.q.is_none();
+        // Filters matching many rows are kept off their indexes, so SQLite walks the sort's.
+        let off_index = if sorted_by_index {
+            self.unselective_filters(access, &e, &perm, entity, query, &sort.field)?
+        } else {
+            vec![]
+        };
         let Some((mut conds, mut params)) =
-            conditions(access, &e, &perm, entity, query, sorted_by_index)?
+            conditions(access, &e, &perm, entity, query, &off_index)?
         else {
             return Ok(Page {
                 items: vec![],
@@ -382,6 +386,15 @@ impl Store {
         let col = ddl::column(&sort.field);
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let sort_param = sort.as_param();
+        // Rows without a value come last in a descending sort, so the next page's keyset
+        // condition names them too — unless none can be in the list (a system time, or a filter
+        // on the sort's field, which no empty value passes): an `OR … IS NULL` beside a range
+        // on the same field would turn SQLite from walking the index to sorting every match.
+        let no_nulls = matches!(sort.field.as_str(), "created_at" | "updated_at")
+            || query
+                .filters
+                .iter()
+                .any(|f| f.field == sort.field && f.op != Op::Null);
         if let Some(c) = &query.cursor {
             let cur = decode_cursor(c, &sort_param)?;
             let v = sql::json_to_sql(&cur.v)
@@ -402,6 +415,10 @@ impl Store {
                     (true, Sql::Null) => {
                         conds.push(format!("({col} IS NULL AND id < ?)"));
                         params.push(Sql::Integer(cur.i));
+                    }
+                    (true, v) if no_nulls => {
+                        conds.push(format!("({col}, id) < (?, ?)"));
+                        params.extend([v, Sql::Integer(cur.i)]);
                     }
                     (true, v) => {
                         conds.push(format!("(({col}, id) < (?, ?) OR {col} IS NULL)"));

@@ -26,6 +26,7 @@ mod records;
 mod registry;
 mod rows;
 mod scope;
+mod selectivity;
 mod sequences;
 mod storage;
 #[cfg(test)]
@@ -94,6 +95,8 @@ pub struct Store {
     pub(crate) currency_cache: RwLock<Option<&'static str>>,
     /// The schema as each role that limits fields sees it, with the snapshot it was made from.
     views: Mutex<HashMap<String, field_rules::View>>,
+    /// What counting a list filter's matches said (see `selectivity.rs`).
+    selectivity: Mutex<selectivity::Counts>,
 }
 
 impl std::fmt::Debug for Store {
@@ -128,6 +131,7 @@ impl Store {
             time_zone_cache: RwLock::new(None),
             currency_cache: RwLock::new(None),
             views: Mutex::new(HashMap::new()),
+            selectivity: Mutex::new(Default::default()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;

@@ -1,0 +1,162 @@
+//! Which of a sorted list's filters match so many rows that SQLite should walk the sort's index
+//! and test each row (finding a page after a few hundred rows), rather than collect every match
+//! through the filter's own index and sort them all. Each filter an index could serve — an
+//! equality, `in` or range on an indexed field other than the sort's — is counted, within the
+//! caller's scope, up to a cap of √(51·T) rows (T the table's size, from its largest id; a page
+//! of 50 needs about 51·T/N rows walked when N match, sorting N costs about N): a filter that
+//! reaches the cap is kept off its index (`+col`). What a count said is kept for a minute.
+
+use super::list::conditions;
+use super::Store;
+use crate::access::EntityPermission;
+use crate::db::ddl;
+use crate::query::{Filter, ListQuery, Op};
+use crate::schema::Entity;
+use crate::{Access, Result};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How long a count stands.
+const KEPT: Duration = Duration::from_secs(60);
+/// Counts kept at most (all are dropped when full).
+const MAX_KEPT: usize = 2_000;
+
+/// Counts already made: the probe's SQL and parameters → whether it reached the cap, when.
+pub(crate) type Counts = HashMap<String, (bool, Instant)>;
+
+impl Store {
+    /// For each filter of `query` (in order), whether to keep it off its index when the list
+    /// walks `sort_field`'s index.
+    pub(super) fn unselective_filters(
+        &self,
+        access: &Access,
+        e: &Entity,
+        perm: &EntityPermission,
+        entity: &str,
+        query: &ListQuery,
+        sort_field: &str,
+    ) -> Result<Vec<bool>> {
+        let indexable = |f: &Filter| {
+            f.field != sort_field
+                && matches!(f.op, Op::Eq | Op::In | Op::Lt | Op::Lte | Op::Gt | Op::Gte)
+                && (matches!(f.field.as_str(), "owner" | "created_at" | "updated_at")
+                    || e.field(&f.field)
+                        .is_some_and(|x| x.def.is_indexed() && !x.def.kind.info().multi))
+        };
+        if !query.filters.iter().any(indexable) {
+            return Ok(vec![]);
+        }
+        let table = ddl::table(entity);
+        let size: i64 = self.read(|c| {
+            Ok(
+                c.prepare_cached(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))?
+                    .query_row([], |r| r.get(0))?,
+            )
+        })?;
+        let cap = ((51.0 * size as f64).sqrt() as i64).max(200);
+        let mut out = Vec::with_capacity(query.filters.len());
+        for f in &query.filters {
+            if !indexable(f) {
+                out.push(false);
+                continue;
+            }
+            let one = ListQuery {
+                filters: vec![f.clone()],
+                ..ListQuery::default()
+            };
+            let Some((conds, params)) = conditions(access, e, perm, entity, &one, &[])? else {
+                out.push(false);
+                continue;
+            };
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {} LIMIT {cap})",
+                conds.join(" AND ")
+            );
+            let key = format!("{sql} {params:?}");
+            let now = Instant::now();
+            let known = self
+                .selectivity
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .filter(|(_, at)| now.duration_since(*at) < KEPT)
+                .map(|(many, _)| *many);
+            let many = match known {
+                Some(m) => m,
+                None => {
+                    let n: i64 = self.read(|c| {
+                        Ok(c.prepare_cached(&sql)?
+                            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+                    })?;
+                    let mut counts = self.selectivity.lock().unwrap_or_else(|e| e.into_inner());
+                    if counts.len() >= MAX_KEPT {
+                        counts.clear();
+                    }
+                    counts.insert(key, (n >= cap, now));
+                    n >= cap
+                }
+            };
+            out.push(many);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::records::entity_seen;
+    use crate::store::tests::{store, user};
+    use crate::{Access, ListQuery};
+    use serde_json::json;
+
+    #[test]
+    fn a_filter_matching_many_rows_walks_the_sort_index_and_a_rare_one_its_own() {
+        let (_dir, s) = store();
+        let system = Access::system();
+        // 2,000 customers: "customer" on all but five, which are "inactive". The cap is
+        // √(51 × 2,000) ≈ 319 rows.
+        s.transaction(|| {
+            for i in 0..2_000 {
+                let status = if i % 400 == 0 { "inactive" } else { "customer" };
+                s.create(
+                    &system,
+                    "customer",
+                    json!({"name": format!("c{i}"), "status": status})
+                        .as_object()
+                        .unwrap(),
+                )?;
+            }
+            Ok::<(), crate::Error>(())
+        })
+        .unwrap();
+        let off = |access: &Access, pairs: &[(&str, &str)]| {
+            let q = ListQuery::from_pairs(pairs.iter().copied()).unwrap();
+            let (e, perm) = entity_seen(&s, access, "customer").unwrap();
+            s.unselective_filters(access, &e, &perm, "customer", &q, "name")
+                .unwrap()
+        };
+        assert_eq!(off(&system, &[("status", "customer")]), vec![true]);
+        assert_eq!(off(&system, &[("status", "inactive")]), vec![false]);
+        assert_eq!(
+            off(
+                &system,
+                &[("status", "customer"), ("kind", "company"), ("name", "c1")]
+            ),
+            vec![true, true, false],
+            "the sort's own field keeps its index"
+        );
+        // Counted within the caller's scope: a rep with none of them finds few.
+        let rep = user(&s, "amy", "sales", "east");
+        assert_eq!(off(&rep, &[("status", "customer")]), vec![false]);
+        // And the list is the same either way.
+        let q = ListQuery::from_pairs([("status", "inactive"), ("sort", "-name")]).unwrap();
+        let names: Vec<String> = s
+            .list(&system, "customer", &q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|r| r.get("name").to_text())
+            .collect();
+        assert_eq!(names, ["c800", "c400", "c1600", "c1200", "c0"]);
+    }
+}
