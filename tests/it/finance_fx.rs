@@ -309,6 +309,14 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
         )
         .unwrap();
     assert_eq!(n, 1);
+    // As an upgraded install has it: not yet noted that every document keeps its amounts.
+    let n = db
+        .execute(
+            "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'fx:all_kept'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
     drop(db);
 
     // The aging in yuan: B's 6 dollars at 7.10 and the old 50, not yet due.
@@ -327,6 +335,32 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
     };
     assert_eq!(ask("collected"), "894.70");
     assert_eq!(ask("invoiced"), "792.60");
+
+    // The `keep_amounts` job writes the old invoice's amounts in; the figures stay.
+    let run = admin.post(
+        "/api/v1/plugins/finance/jobs/keep_amounts?wait=true",
+        &json!({}),
+    );
+    assert_eq!(run.status, 200, "{}", run.text);
+    let kept = fin.get(&rec(&format!("invoice/{}", old["id"]))).body;
+    assert_eq!(
+        (
+            kept["currency"].clone(),
+            kept["rate"].clone(),
+            kept["total_cc"].clone(),
+            kept["balance_cc"].clone()
+        ),
+        (
+            json!("CNY"),
+            json!("1.000000"),
+            json!("50.00"),
+            json!("50.00")
+        ),
+        "{kept}"
+    );
+    assert_eq!(ask("invoiced"), "792.60");
+    let aging = json_get(&fin, "/api/v1/plugins/finance/aging").body;
+    assert_eq!(aging["totals"][0], "92.60", "{aging}");
 
     // The customer's statement, in dollars as it was billed: +113, −50, −63, +10, −4 → 6 owed;
     // and the yuan payment in yuan, 100 in the customer's favour.

@@ -8,7 +8,8 @@
 //!
 //! Documents written before currencies (finance 1.5 and older) have none of the new fields:
 //! they are in the company currency at rate 1, and their company-currency amounts are their
-//! own.
+//! own. The `keep_amounts` job writes those in, 200 of each kind a step; until it is done, sums
+//! also read such documents' own amounts (a second grouped sum).
 
 use crate::money::round;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
@@ -120,9 +121,76 @@ pub fn default_rate(before: Option<&Record>, fields: &mut Fields) -> Result<()> 
     Ok(())
 }
 
+/// The kv key saying every posted document keeps its company-currency amounts.
+const ALL_KEPT: &str = "fx:all_kept";
+
+/// Whether documents from before currencies may still lack their company-currency amounts.
+pub fn may_lack() -> Result<bool> {
+    Ok(host::kv_get(ALL_KEPT)?.is_none())
+}
+
+/// Notes that every posted document keeps its company-currency amounts (a new install, or the
+/// job done).
+pub fn all_kept() -> Result<()> {
+    host::kv_set(ALL_KEPT, b"1")
+}
+
+/// The company-currency fields of documents and payments, each with the field it mirrors at
+/// rate 1.
+const DOCUMENT_KEPT: [(&str, &str); 3] = [
+    ("net_cc", "net"),
+    ("total_cc", "total"),
+    ("balance_cc", "balance"),
+];
+const PAYMENT_KEPT: [(&str, &str); 2] = [("amount_cc", "amount"), ("allocated_cc", "allocated")];
+
+/// One step of the `keep_amounts` job: up to 200 posted documents of each kind from before
+/// currencies get the company currency at rate 1 and their own amounts as company-currency
+/// ones; a step that finds none notes that all are kept.
+pub fn keep_amounts(_cursor: Option<&str>) -> Result<JobProgress> {
+    if !may_lack()? {
+        return Ok(JobProgress::done(0));
+    }
+    let mut done = 0;
+    for (entity, kept) in [
+        ("invoice", &DOCUMENT_KEPT[..]),
+        ("bill", &DOCUMENT_KEPT[..]),
+        ("payment", &PAYMENT_KEPT[..]),
+        ("payment_made", &PAYMENT_KEPT[..]),
+    ] {
+        let page = host::query(
+            entity,
+            &Query::new()
+                .elevated()
+                .is_null(kept[0].0)
+                .ne("status", "draft")
+                .sort("id")
+                .limit(200),
+        )?;
+        for r in &page.items {
+            let mut values = serde_json::Map::new();
+            values.insert("currency".into(), json!(currency_of(r).as_str()));
+            values.insert("rate".into(), json!(rate_of(r).to_string()));
+            for (cc, own) in kept {
+                values.insert(
+                    cc.to_string(),
+                    json!(r.decimal(own).unwrap_or_default().to_string()),
+                );
+            }
+            host::elevated().update(entity, r.id, r.version, &Value::Object(values))?;
+            done += 1;
+        }
+    }
+    if done == 0 {
+        all_kept()?;
+        return Ok(JobProgress::done(0));
+    }
+    Ok(JobProgress::more("more".to_string(), done))
+}
+
 /// A grouped sum of a company-currency amount over `q`, per value of `group`: the kept
 /// company-currency field where documents have it, their own amount where they are from
-/// before currencies.
+/// before currencies (while any may be).
 pub fn sum_kept(
     entity: &str,
     q: &Query,
@@ -131,10 +199,15 @@ pub fn sum_kept(
     field: &'static str,
 ) -> Result<BTreeMap<String, (Value, Decimal)>> {
     let mut out: BTreeMap<String, (Value, Decimal)> = BTreeMap::new();
-    for (query, metric) in [
-        (q.clone().not_null(cc_field), cc_field),
-        (q.clone().is_null(cc_field), field),
-    ] {
+    let passes = if may_lack()? {
+        vec![
+            (q.clone().not_null(cc_field), cc_field),
+            (q.clone().is_null(cc_field), field),
+        ]
+    } else {
+        vec![(q.clone(), cc_field)]
+    };
+    for (query, metric) in passes {
         for g in host::aggregate(entity, &query, &[group], &[Metric::Sum(metric)])? {
             let key = g.group.first().cloned().unwrap_or(Value::Null);
             out.entry(key.to_string())

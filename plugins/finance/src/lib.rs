@@ -39,6 +39,8 @@ fn as_response(outcome: Result<Response>) -> Result<Response> {
 impl Plugin for Finance {
     fn install() -> Result<()> {
         months::forget_all()?;
+        // Nothing from before currencies: every document keeps its company-currency amounts.
+        fx::all_kept()?;
         chart::seed()
     }
 
@@ -56,6 +58,7 @@ impl Plugin for Finance {
         match name {
             "date_lines" => books::date_lines(cursor),
             "overdue_reminders" => reminders::overdue_reminders(cursor),
+            "keep_amounts" => fx::keep_amounts(cursor),
             _ => Err(Error::not_found(format!("no job {name}"))),
         }
     }
