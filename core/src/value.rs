@@ -388,6 +388,17 @@ pub(crate) fn scaled_to_decimal(i: i64, scale: u32) -> Decimal {
     Decimal::new(i, scale)
 }
 
+/// `total / count`, rounded half away from zero to two places more than a field's `scale` (at
+/// least two), as text — how averages of amounts are given; `None` when it cannot be computed.
+pub(crate) fn average(total: rust_decimal::Decimal, count: i64, scale: u32) -> Option<String> {
+    let places = (scale + 2).max(2);
+    let mut avg = total
+        .checked_div(rust_decimal::Decimal::from(count))?
+        .round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    avg.rescale(places);
+    Some(avg.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,18 +3,9 @@
 //! refused, and totals — reports, the sales plugin's figures — converted to the company
 //! currency at the rates (or kept per currency when grouped by it), checked by hand.
 
+use crate::reports::rows;
 use qingguan_tests::{customer, install, TestServer, USER_PASSWORD};
-use serde_json::{json, Value};
-
-fn rows(r: &qingguan_tests::Resp) -> Vec<(Value, Value)> {
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| (row["group"].clone(), row["values"][0].clone()))
-        .collect()
-}
+use serde_json::json;
 
 #[test]
 fn amounts_in_several_currencies_are_totalled_in_the_company_currency() {

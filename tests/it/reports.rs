@@ -7,7 +7,8 @@
 use qingguan_tests::{customer, Client, TestServer, USER_PASSWORD};
 use serde_json::{json, Value};
 
-fn rows(r: &qingguan_tests::Resp) -> Vec<(Value, Value)> {
+/// A report's rows as (group, first value).
+pub(crate) fn rows(r: &qingguan_tests::Resp) -> Vec<(Value, Value)> {
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["rows"]
         .as_array()

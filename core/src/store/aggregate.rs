@@ -175,19 +175,8 @@ fn avg_json(def: &FieldDef, sum: ValueRef<'_>, count: i64) -> Json {
         FieldType::Integer => 0,
         _ => def.effective_scale(),
     };
-    let places = (scale + 2).max(2);
-    let total = crate::value::scaled_to_decimal(sum, scale);
-    match total.checked_div(rust_decimal::Decimal::from(count)) {
-        Some(avg) => {
-            let mut avg = avg.round_dp_with_strategy(
-                places,
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            );
-            avg.rescale(places);
-            json!(avg.to_string())
-        }
-        None => Json::Null,
-    }
+    crate::value::average(crate::value::scaled_to_decimal(sum, scale), count, scale)
+        .map_or(Json::Null, Json::String)
 }
 
 impl Store {

@@ -11,7 +11,7 @@ use crate::schema::{Entity, FieldType, EXCHANGE_RATE};
 use crate::value::Value;
 use crate::{Error, Reason, Result};
 use rusqlite::types::ValueRef;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 /// Places a rate keeps: a rate is stored as rate × 10^6, exactly.
@@ -191,19 +191,6 @@ pub(super) fn converted_avg(def: &FieldDef, sum: ValueRef<'_>, count: i64) -> Re
         return Ok(Json::Null);
     };
     let scale = def.effective_scale();
-    let places = (scale + 2).max(2);
     let total = rust_decimal::Decimal::from_i128_with_scale(raw as i128, scale + RATE_SCALE);
-    Ok(
-        match total.checked_div(rust_decimal::Decimal::from(count)) {
-            Some(avg) => {
-                let mut avg = avg.round_dp_with_strategy(
-                    places,
-                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-                );
-                avg.rescale(places);
-                json!(avg.to_string())
-            }
-            None => Json::Null,
-        },
-    )
+    Ok(crate::value::average(total, count, scale).map_or(Json::Null, Json::String))
 }

@@ -90,17 +90,8 @@ pub fn apply(
             ),
         ));
     }
-    let paid = inv.decimal("paid").unwrap_or_default() + amount;
-    let total = inv.decimal("total").unwrap_or_default();
     let balance_cc = crate::fx::kept(&inv, "balance_cc", "balance");
     let released = crate::fx::released(balance, balance_cc, amount, crate::fx::rate_of(&inv));
-    host::elevated().update(
-        SALES.document,
-        inv.id,
-        inv.version,
-        &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
-                "balance_cc": (balance_cc - released).to_string(),
-                "status": crate::sides::settled_status(total, paid, inv.str("due_on"))}),
-    )?;
+    crate::sides::settle(SALES.document, &inv, amount, released)?;
     Ok(released)
 }

@@ -209,16 +209,7 @@ pub fn allocate(side: &Side, payment_id: i64, input: &Value) -> Result<Value> {
         if !gain.is_zero() {
             post_difference(side, &allocation, gain, &p)?;
         }
-        let paid = inv.decimal("paid").unwrap_or_default() + amount;
-        let total = inv.decimal("total").unwrap_or_default();
-        host::elevated().update(
-            side.document,
-            inv.id,
-            inv.version,
-            &json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
-                    "balance_cc": (balance_cc - released).to_string(),
-                    "status": crate::sides::settled_status(total, paid, inv.str("due_on"))}),
-        )?;
+        crate::sides::settle(side.document, &inv, amount, released)?;
         done.push(id);
     }
     let allocated = p.decimal("amount").unwrap_or_default() - left;

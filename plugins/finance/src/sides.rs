@@ -121,3 +121,25 @@ pub fn settled_status(total: Decimal, paid: Decimal, due_on: Option<&str>) -> &'
         "posted"
     }
 }
+
+/// Settles `amount` of a document's balance (an allocation, a credit note), which releases
+/// `released` of its company-currency balance: its paid amount, balances and status follow.
+pub fn settle(
+    entity: &str,
+    doc: &qingguan_plugin_sdk::Record,
+    amount: Decimal,
+    released: Decimal,
+) -> qingguan_plugin_sdk::Result<()> {
+    let paid = doc.decimal("paid").unwrap_or_default() + amount;
+    let total = doc.decimal("total").unwrap_or_default();
+    let balance_cc = crate::fx::kept(doc, "balance_cc", "balance");
+    qingguan_plugin_sdk::host::elevated().update(
+        entity,
+        doc.id,
+        doc.version,
+        &qingguan_plugin_sdk::json!({"paid": paid.to_string(), "balance": (total - paid).to_string(),
+                "balance_cc": (balance_cc - released).to_string(),
+                "status": settled_status(total, paid, doc.str("due_on"))}),
+    )?;
+    Ok(())
+}
