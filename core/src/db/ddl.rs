@@ -54,6 +54,9 @@ fn sql_type(kind: FieldType) -> &'static str {
     }
 }
 
+/// The system columns every record table indexes (a list may walk them like a field's index).
+pub(crate) const SYSTEM_INDEXED: [&str; 3] = ["owner", "created_at", "updated_at"];
+
 /// Creates the record table, its system indexes and its full-text table if missing.
 pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
     let t = table(entity);
@@ -67,14 +70,14 @@ pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
             created_at  TEXT NOT NULL,
             updated_by  INTEGER,
             updated_at  TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS {} ON {t} (owner);
-        CREATE INDEX IF NOT EXISTS {} ON {t} (created_at);
-        CREATE INDEX IF NOT EXISTS {} ON {t} (updated_at);",
-        ix("owner"),
-        ix("created_at"),
-        ix("updated_at"),
+        );"
     ))?;
+    for c in SYSTEM_INDEXED {
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {t} ({c});",
+            ix(c)
+        ))?;
+    }
     ensure_fts(conn, entity)
 }
 

@@ -361,9 +361,8 @@ impl Store {
                 },
             )
         })?;
-        // The system's times and owner are indexed in every record table.
         let sorted_by_index = sort.field != "id"
-            && (matches!(sort.field.as_str(), "created_at" | "updated_at" | "owner")
+            && (ddl::SYSTEM_INDEXED.contains(&sort.field.as_str())
                 || e.field(&sort.field).is_some_and(|f| f.def.is_indexed()))
             && query.q.is_none();
         // Filters matching many rows are kept off their indexes, so SQLite walks the sort's.

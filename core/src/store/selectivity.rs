@@ -39,7 +39,7 @@ impl Store {
         let indexable = |f: &Filter| {
             f.field != sort_field
                 && matches!(f.op, Op::Eq | Op::In | Op::Lt | Op::Lte | Op::Gt | Op::Gte)
-                && (matches!(f.field.as_str(), "owner" | "created_at" | "updated_at")
+                && (ddl::SYSTEM_INDEXED.contains(&f.field.as_str())
                     || e.field(&f.field)
                         .is_some_and(|x| x.def.is_indexed() && !x.def.kind.info().multi))
         };
@@ -47,13 +47,9 @@ impl Store {
             return Ok(vec![]);
         }
         let table = ddl::table(entity);
-        let size: i64 = self.read(|c| {
-            Ok(
-                c.prepare_cached(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))?
-                    .query_row([], |r| r.get(0))?,
-            )
-        })?;
-        let cap = ((51.0 * size as f64).sqrt() as i64).max(200);
+        // The table's size is read only when a count is not already known (a list page
+        // whose counts are kept reads nothing more).
+        let mut cap: Option<i64> = None;
         let mut out = Vec::with_capacity(query.filters.len());
         for f in &query.filters {
             if !indexable(f) {
@@ -68,11 +64,8 @@ impl Store {
                 out.push(false);
                 continue;
             };
-            let sql = format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {} LIMIT {cap})",
-                conds.join(" AND ")
-            );
-            let key = format!("{sql} {params:?}");
+            let where_ = conds.join(" AND ");
+            let key = format!("{table} {where_} {params:?}");
             let now = Instant::now();
             let known = self
                 .selectivity
@@ -81,22 +74,34 @@ impl Store {
                 .get(&key)
                 .filter(|(_, at)| now.duration_since(*at) < KEPT)
                 .map(|(many, _)| *many);
-            let many = match known {
-                Some(m) => m,
+            if let Some(many) = known {
+                out.push(many);
+                continue;
+            }
+            let cap = match cap {
+                Some(c) => c,
                 None => {
-                    let n: i64 = self.read(|c| {
-                        Ok(c.prepare_cached(&sql)?
-                            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+                    let size: i64 = self.read(|c| {
+                        Ok(
+                            c.prepare_cached(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))?
+                                .query_row([], |r| r.get(0))?,
+                        )
                     })?;
-                    let mut counts = self.selectivity.lock().unwrap_or_else(|e| e.into_inner());
-                    if counts.len() >= MAX_KEPT {
-                        counts.clear();
-                    }
-                    counts.insert(key, (n >= cap, now));
-                    n >= cap
+                    *cap.insert(((51.0 * size as f64).sqrt() as i64).max(200))
                 }
             };
-            out.push(many);
+            let sql =
+                format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where_} LIMIT {cap})");
+            let n: i64 = self.read(|c| {
+                Ok(c.prepare_cached(&sql)?
+                    .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+            })?;
+            let mut counts = self.selectivity.lock().unwrap_or_else(|e| e.into_inner());
+            if counts.len() >= MAX_KEPT {
+                counts.clear();
+            }
+            counts.insert(key, (n >= cap, now));
+            out.push(n >= cap);
         }
         Ok(out)
     }
