@@ -6,11 +6,11 @@
 
 use crate::access::{EntityPermission, Role};
 use crate::db;
+use crate::db::{OptionalExtension, Row};
 use crate::schema::Schema;
 use crate::store::Store;
 use crate::users::{random_token, token_hash};
 use crate::{Access, Error, Reason, Result, UserInfo};
-use rusqlite::{OptionalExtension, Row};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub struct NewApiToken {
 const COLUMNS: &str = "id, user_id, name, prefix, scopes, created_by, created_at, expires_at, \
     last_used_at, revoked_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
+fn from_row(r: &Row<'_>) -> crate::db::DbResult<ApiToken> {
     let user_id: i64 = r.get(1)?;
     let created_by: Option<i64> = r.get(5)?;
     Ok(ApiToken {
@@ -276,7 +276,7 @@ impl Store {
                  ORDER BY revoked_at IS NOT NULL, id DESC LIMIT 500"
             ))?;
             let rows = stmt.query_map((access.is_admin(), access.user_id), from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })
     }
 
@@ -307,7 +307,7 @@ impl Store {
 
     /// Revokes every live token of a user (their password was changed or reset: whoever
     /// took the account may hold one). Inside the caller's transaction.
-    pub(crate) fn revoke_tokens_of(tx: &rusqlite::Connection, user_id: i64) -> Result<()> {
+    pub(crate) fn revoke_tokens_of(tx: &crate::db::Conn, user_id: i64) -> Result<()> {
         tx.execute(
             "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
             (user_id, db::now_text()),

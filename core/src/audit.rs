@@ -5,9 +5,9 @@
 //! Only administrators read it.
 
 use crate::db;
+use crate::db::Conn;
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -85,7 +85,7 @@ pub struct AuditQuery {
 
 /// Records an entry on the writer connection, inside the caller's transaction.
 pub(crate) fn record(
-    c: &Connection,
+    c: &Conn,
     actor: Option<i64>,
     address: &str,
     action: &str,
@@ -110,7 +110,7 @@ pub(crate) fn record(
 
 /// [`record`] for a change made with `access` (its user, no address).
 pub(crate) fn by(
-    c: &Connection,
+    c: &Conn,
     access: &Access,
     action: &str,
     target: &str,
@@ -120,8 +120,8 @@ pub(crate) fn by(
 }
 
 /// A user's username (empty for an unknown id), for an entry's target.
-pub(crate) fn username(c: &Connection, id: i64) -> Result<String> {
-    use rusqlite::OptionalExtension;
+pub(crate) fn username(c: &Conn, id: i64) -> Result<String> {
+    use crate::db::OptionalExtension;
     Ok(
         c.prepare_cached("SELECT c_username FROM r_user WHERE id = ?1")?
             .query_row([id], |r| r.get::<_, Option<String>>(0))
@@ -229,7 +229,7 @@ impl Store {
                         })
                     },
                 )?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(rows)
         })
     }

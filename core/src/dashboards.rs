@@ -5,9 +5,9 @@
 //! everything shows); within that, each person orders the sections and puts away the ones
 //! they do not want (`dashboard_user:<id>`, an [`Arrangement`]).
 
+use crate::db::OptionalExtension;
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 /// The most sections one arrangement names.

@@ -116,6 +116,12 @@ fn summarize(head: &str, fields: &FieldErrors) -> String {
     format!("{head}: {}", parts.join("; "))
 }
 
+impl From<crate::db::DbError> for Error {
+    fn from(e: crate::db::DbError) -> Self {
+        Error::Database(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Database(e.to_string())

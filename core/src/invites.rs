@@ -4,11 +4,11 @@
 //! once, and a newer invitation replaces an older one.
 
 use crate::db;
+use crate::db::OptionalExtension;
 use crate::store::Store;
 use crate::users::{random_token, token_hash};
 use crate::value::Value;
 use crate::{Access, Error, Locale, Result};
-use rusqlite::OptionalExtension;
 
 /// How long an invitation is valid.
 pub const INVITE_DAYS: i64 = 7;

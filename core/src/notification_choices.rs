@@ -4,9 +4,9 @@
 //! writes a notification, so every source — approvals, mentions, overdue activities,
 //! plugins — obeys it.
 
+use crate::db::{Conn, OptionalExtension};
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -69,7 +69,7 @@ pub(crate) fn key(user: i64) -> String {
 
 /// A person's stored choices, each read on its own (one a later version wrote that this one
 /// does not know is left out, not the whole lot).
-fn stored(c: &Connection, user: i64) -> Result<BTreeMap<String, Delivery>> {
+fn stored(c: &Conn, user: i64) -> Result<BTreeMap<String, Delivery>> {
     let v: Option<String> = c
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
         .query_row([key(user)], |r| r.get(0))
@@ -85,7 +85,7 @@ fn stored(c: &Connection, user: i64) -> Result<BTreeMap<String, Delivery>> {
 
 /// How `user` hears of a notification of `kind` (on the connection of the caller's
 /// transaction).
-pub(crate) fn delivery(c: &Connection, user: i64, kind: &str) -> Result<Delivery> {
+pub(crate) fn delivery(c: &Conn, user: i64, kind: &str) -> Result<Delivery> {
     let Some(group) = group_of(kind) else {
         return Ok(Delivery::Mail);
     };

@@ -4,9 +4,9 @@
 //! transaction as what they tell of.
 
 use crate::db;
+use crate::db::Conn;
 use crate::store::Store;
 use crate::{Access, Error, FieldErrors, Reason, Result};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
@@ -29,13 +29,7 @@ pub struct Notification {
 /// Adds a notification for `user` on the writer connection (inside the caller's transaction),
 /// as they chose to hear of its kind: not at all (nothing written; returns false), in the
 /// inbox only (written as already mailed), or in the inbox and by e-mail.
-pub(crate) fn notify(
-    c: &Connection,
-    user: i64,
-    kind: &str,
-    params: &Json,
-    link: &str,
-) -> Result<bool> {
+pub(crate) fn notify(c: &Conn, user: i64, kind: &str, params: &Json, link: &str) -> Result<bool> {
     use crate::notification_choices::{delivery, Delivery};
     let delivery = delivery(c, user, kind)?;
     if delivery == Delivery::Off {
@@ -78,7 +72,7 @@ impl Store {
                         read: r.get::<_, Option<String>>(5)?.is_some(),
                     })
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(rows)
         })
     }
@@ -166,7 +160,7 @@ impl Store {
                         email: r.get(7)?,
                     })
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
             Ok(rows)
         })
     }
@@ -315,7 +309,7 @@ impl Store {
                      ORDER BY id LIMIT ?2",
                 )?
                 .query_map((role, cap as i64 + 1), |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             if people.len() > cap {
                 return Err(Error::field(
                     "role",

@@ -54,7 +54,7 @@ impl Store {
                 .query_map((&today, BATCH, &since), |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             for (id, owner, due_on) in &due {
                 let params = serde_json::json!({"entity": "activity", "id": id, "due_on": due_on});
                 crate::notifications::notify(

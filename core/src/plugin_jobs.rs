@@ -4,9 +4,9 @@
 //! step's own transaction.
 
 use crate::db;
+use crate::db::OptionalExtension;
 use crate::store::Store;
 use crate::Result;
-use rusqlite::OptionalExtension;
 
 /// Where a job's latest run stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -42,7 +42,7 @@ const GO_ON: &str = "(?5 AND state IN ('running', 'failed') AND version = ?3)";
 const COLUMNS: &str =
     "plugin, job, version, state, cursor, done, total, steps, started_at, updated_at, error";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRun> {
+fn row(r: &crate::db::Row<'_>) -> crate::db::DbResult<JobRun> {
     Ok(JobRun {
         plugin: r.get(0)?,
         job: r.get(1)?,
@@ -153,7 +153,7 @@ impl Store {
             ))?;
             let runs = stmt
                 .query_map([plugin], row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
             Ok(runs)
         })
     }

@@ -2,10 +2,10 @@
 //! and each plugin's private key-value store. The core does not interpret manifests.
 
 use crate::db;
+use crate::db::OptionalExtension;
 use crate::schema::Origin;
 use crate::store::Store;
 use crate::{Error, Reason, Result};
-use rusqlite::OptionalExtension;
 
 /// Longest key of a plugin's key-value store.
 pub const KV_MAX_KEY: usize = 256;
@@ -54,7 +54,7 @@ pub struct PluginVersionRow {
     pub installed_at: String,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PluginRow> {
+fn row(r: &crate::db::Row<'_>) -> crate::db::DbResult<PluginRow> {
     Ok(PluginRow {
         id: r.get(0)?,
         version: r.get(1)?,
@@ -136,7 +136,7 @@ impl Store {
                      ON CONFLICT (id) DO UPDATE SET version = ?2, enabled = ?3, status = ?4, error = ?5,
                        manifest = ?6, sha256 = ?7, approved = ?8, config = ?9, updated_at = ?10"
                 ),
-                rusqlite::params![
+                crate::db::params![
                     p.id, p.version, p.enabled, p.status, p.error, p.manifest, p.sha256, p.approved, p.config, now
                 ],
             )?;
@@ -342,7 +342,7 @@ impl Store {
     }
 }
 
-fn get_kv(tx: &rusqlite::Connection, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
+fn get_kv(tx: &crate::db::Conn, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
     Ok(tx
         .prepare_cached("SELECT value FROM plugin_kv WHERE plugin = ?1 AND key = ?2")?
         .query_row((plugin, key), |r| r.get(0))
@@ -352,7 +352,7 @@ fn get_kv(tx: &rusqlite::Connection, plugin: &str, key: &str) -> Result<Option<V
 /// Writes a key within the plugin's quota (keys, and bytes of keys and values together): a
 /// write that would pass it is refused as a conflict naming the quota.
 fn put_kv(
-    tx: &rusqlite::Connection,
+    tx: &crate::db::Conn,
     plugin: &str,
     key: &str,
     value: &[u8],

@@ -2,10 +2,10 @@
 //! them; a pin of a report they may no longer read is skipped, counts for nothing, and can
 //! always be taken off.
 
+use crate::db::OptionalExtension;
 use crate::reports::Report;
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::OptionalExtension;
 
 /// Most reports one person pins to their dashboard.
 pub const MAX_PINS: usize = 6;
@@ -21,7 +21,7 @@ impl Store {
                 "SELECT report_id FROM report_pins WHERE user_id = ?1 ORDER BY position, report_id",
             )?
             .query_map([me], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<crate::db::DbResult<_>>()?)
         })?;
         Ok(ids
             .into_iter()
@@ -104,7 +104,7 @@ impl Store {
                     "SELECT report_id FROM report_pins WHERE user_id = ?1 ORDER BY position, report_id",
                 )?
                 .query_map([me], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             let Some(at) = order.iter().position(|r| *r == id) else {
                 return Err(Error::NotFound(format!("report {id} is not pinned")));
             };

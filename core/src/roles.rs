@@ -2,9 +2,9 @@
 //! the permission defaults plugins give the roles that have none of their own yet.
 
 use crate::access::{EntityPermission, Role};
+use crate::db::OptionalExtension;
 use crate::store::Store;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::OptionalExtension;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

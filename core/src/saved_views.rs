@@ -1,8 +1,8 @@
 //! Saved list views: a user's named query strings per entity type.
 
+use crate::db::OptionalExtension;
 use crate::store::Store;
 use crate::{Error, Reason, Result};
-use rusqlite::OptionalExtension;
 
 /// Longest name of a saved view, in characters.
 const MAX_VIEW_NAME_CHARS: usize = 60;

@@ -2,12 +2,12 @@
 //! an FTS5 expression (Chinese text is indexed per character and searched as phrases), and the
 //! search across every entity type the caller may read.
 
+use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::schema::Entity;
 use crate::store::Store;
 use crate::value::Value;
 use crate::{Access, Result};
-use rusqlite::types::Value as Sql;
 use std::collections::BTreeMap;
 
 /// Whether a character belongs to a script written without spaces (CJK).
@@ -275,8 +275,8 @@ impl Store {
                 )
             } else {
                 format!(
-                    "SELECT r.id, {title_col}{text_cols} FROM {fts} f JOIN {t} r ON r.id = f.rowid
-                     WHERE {fts} MATCH ? {scope} ORDER BY f.rowid DESC LIMIT {limit}",
+                    "SELECT r.id, {title_col}{text_cols} FROM {fts} JOIN {t} r ON r.id = {fts}.rowid
+                     WHERE {fts} MATCH ? {scope} ORDER BY {fts}.rowid DESC LIMIT {limit}",
                     fts = ddl::fts_table(&e.name),
                     t = ddl::table(&e.name),
                     scope = if scope.is_empty() {
@@ -295,7 +295,7 @@ impl Store {
             let found = self.read(|c| {
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt
-                    .query_map(rusqlite::params_from_iter(params), |r| {
+                    .query_map(crate::db::params_from_iter(params), |r| {
                         let text = match title {
                             Some(f) => sql::from_sql(&f.def, r.get_ref(1)?).to_text(),
                             None => String::new(),

@@ -2,10 +2,10 @@
 //! the time zone times are shown in, and the company currency.
 
 use crate::currency::{currency, DEFAULT_CURRENCY};
+use crate::db::OptionalExtension;
 use crate::schema::Locale;
 use crate::store::Store;
 use crate::{Error, Reason, Result};
-use rusqlite::OptionalExtension;
 
 impl Store {
     /// The install's language for users who chose none and whose browser names no language

@@ -1,6 +1,7 @@
 //! Users, passwords (argon2id), sessions and tokens (stored as SHA-256 hashes).
 
 use crate::db;
+use crate::db::OptionalExtension;
 use crate::record::Record;
 use crate::schema::Locale;
 use crate::store::Store;
@@ -10,7 +11,6 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
-use rusqlite::OptionalExtension;
 use serde_json::{json, Map, Value as Json};
 use sha2::{Digest, Sha256};
 

@@ -7,9 +7,9 @@
 //! tables FTS5 derives from a table's name (`<name>_data`, `_idx`, `_content`, `_docsize`,
 //! `_config`) does — so no entity's full-text table is another's shadow table.
 
+use crate::db::Conn;
 use crate::schema::{Column, FieldDef, FieldType};
 use crate::{Error, Reason, Result};
-use rusqlite::Connection;
 
 /// The table holding an entity type's records.
 pub(crate) fn table(entity: &str) -> String {
@@ -26,8 +26,22 @@ fn index_name(kind: &str, entity: &str, columns: &[&str]) -> String {
     format!("\"{kind}_{entity}:{}\"", columns.join(":"))
 }
 
-/// Creates (empty) the full-text table of an entity type if missing.
-pub(crate) fn ensure_fts(conn: &Connection, entity: &str) -> Result<()> {
+/// Creates (empty) the full-text table of an entity type if missing. On PostgreSQL it is a
+/// table of record ids and their text, with the text's terms (`simple`: every CJK character
+/// and Latin word, lowercased, with positions) in a GIN index.
+pub(crate) fn ensure_fts(conn: &Conn, entity: &str) -> Result<()> {
+    if conn.is_postgres() {
+        let fts = fts_table(entity);
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {fts} (
+                rowid BIGINT PRIMARY KEY,
+                body  TEXT NOT NULL,
+                terms tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
+            );
+            CREATE INDEX IF NOT EXISTS \"{fts}:terms\" ON {fts} USING gin (terms);"
+        ))?;
+        return Ok(());
+    }
     conn.execute_batch(&format!(
         "CREATE VIRTUAL TABLE IF NOT EXISTS {} USING fts5(
             body, content = '', contentless_delete = 1,
@@ -58,7 +72,7 @@ fn sql_type(kind: FieldType) -> &'static str {
 pub(crate) const SYSTEM_INDEXED: [&str; 3] = ["owner", "created_at", "updated_at"];
 
 /// Creates the record table, its system indexes and its full-text table if missing.
-pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
+pub(crate) fn ensure_table(conn: &Conn, entity: &str) -> Result<()> {
     let t = table(entity);
     let ix = |c: &str| index_name("ix", entity, &[c]);
     conn.execute_batch(&format!(
@@ -81,8 +95,29 @@ pub(crate) fn ensure_table(conn: &Connection, entity: &str) -> Result<()> {
     ensure_fts(conn, entity)
 }
 
+/// The names of the indexes on a table.
+fn index_names(conn: &Conn, table: &str) -> Result<Vec<String>> {
+    let sql = if conn.is_postgres() {
+        "SELECT indexname FROM pg_indexes WHERE tablename = ?1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1"
+    };
+    let names = conn
+        .prepare(sql)?
+        .query_map([table], |r| r.get::<_, String>(0))?
+        .collect::<crate::db::DbResult<_>>()?;
+    Ok(names)
+}
+
 /// Existing column names of a record table.
-pub(crate) fn columns(conn: &Connection, entity: &str) -> Result<Vec<String>> {
+pub(crate) fn columns(conn: &Conn, entity: &str) -> Result<Vec<String>> {
+    if conn.is_postgres() {
+        let names = conn
+            .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ?1")?
+            .query_map([table(entity)], |r| r.get::<_, String>(0))?
+            .collect::<crate::db::DbResult<_>>()?;
+        return Ok(names);
+    }
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", table(entity)))?;
     let names = stmt
         .query_map([], |r| r.get::<_, String>(1))?
@@ -92,7 +127,7 @@ pub(crate) fn columns(conn: &Connection, entity: &str) -> Result<Vec<String>> {
 
 /// Adds the column for a field if missing, and its index or unique index; whether the column
 /// is new (what existing records should hold in it is the store's business).
-pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> Result<bool> {
+pub(crate) fn ensure_column(conn: &Conn, entity: &str, def: &FieldDef) -> Result<bool> {
     let t = table(entity);
     let c = column(&def.name);
     let added = !columns(conn, entity)?.contains(&c);
@@ -109,17 +144,13 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
             "CREATE UNIQUE INDEX IF NOT EXISTS {ux} ON {t} ({c})"
         ))
         .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(err, _)
-                if err.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Error::conflict_on(
-                    "unique",
-                    Reason::SharedValues {
-                        entity: entity.to_string(),
-                        field: def.name.clone(),
-                    },
-                )
-            }
+            e if e.is_constraint_violation() => Error::conflict_on(
+                "unique",
+                Reason::SharedValues {
+                    entity: entity.to_string(),
+                    field: def.name.clone(),
+                },
+            ),
             other => other.into(),
         })?;
     } else {
@@ -136,7 +167,7 @@ pub(crate) fn ensure_column(conn: &Connection, entity: &str, def: &FieldDef) -> 
 /// Drops the composite indexes of an entity type's table that its definition no longer declares
 /// (a plugin upgrade that replaced one), so writes stop maintaining them.
 pub(crate) fn drop_undeclared_composites(
-    conn: &Connection,
+    conn: &Conn,
     entity: &str,
     declared: &[Vec<String>],
 ) -> Result<()> {
@@ -150,10 +181,7 @@ pub(crate) fn drop_undeclared_composites(
         })
         .collect();
     let prefix = format!("cx_{entity}:");
-    let existing: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1")?
-        .query_map([table(entity).trim_matches('"')], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let existing = index_names(conn, table(entity).trim_matches('"'))?;
     for name in existing {
         if name.starts_with(&prefix) && !keep.contains(&name) {
             conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
@@ -164,11 +192,7 @@ pub(crate) fn drop_undeclared_composites(
 
 /// Creates a composite index over some columns (declared by an entity definition; names are
 /// checked before they get here).
-pub(crate) fn ensure_composite_index(
-    conn: &Connection,
-    entity: &str,
-    columns: &[String],
-) -> Result<()> {
+pub(crate) fn ensure_composite_index(conn: &Conn, entity: &str, columns: &[String]) -> Result<()> {
     let cols: Vec<String> = columns.iter().map(|c| column(c)).collect();
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
     let name = index_name("cx", entity, &names);
@@ -183,11 +207,7 @@ pub(crate) fn ensure_composite_index(
 /// Keeps exactly the report indexes `wanted` on an entity type's table (each a list of
 /// columns: a saved report's groupings then the field it sums), so that a report reads one
 /// index instead of every row; indexes no report needs any more are dropped.
-pub(crate) fn keep_report_indexes(
-    conn: &Connection,
-    entity: &str,
-    wanted: &[Vec<String>],
-) -> Result<()> {
+pub(crate) fn keep_report_indexes(conn: &Conn, entity: &str, wanted: &[Vec<String>]) -> Result<()> {
     let mut keep = Vec::new();
     let present = columns(conn, entity)?;
     for columns in wanted {
@@ -206,10 +226,7 @@ pub(crate) fn keep_report_indexes(
         keep.push(name.trim_matches('"').to_string());
     }
     let prefix = format!("rx_{entity}:");
-    let existing: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1")?
-        .query_map([table(entity)], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let existing = index_names(conn, &table(entity))?;
     for name in existing {
         if name.starts_with(&prefix) && !keep.contains(&name) {
             conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;

@@ -1,9 +1,22 @@
 //! Embedded, numbered migrations, tracked with `PRAGMA user_version`.
 
+use crate::db::Conn;
 use crate::{Error, Result};
-use rusqlite::Connection;
 
-/// `(version, sql)` in order. Never edit a released entry; append a new one.
+/// The migrations whose SQL SQLite alone reads (triggers), in PostgreSQL's own dialect.
+const POSTGRES_FORMS: &[(i64, &str)] = &[
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_plugin_kv_usage.sql"),
+    ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_audit_log.sql"),
+    ),
+];
+
+/// `(version, sql)` in order. Never edit a released entry; append a new one. On PostgreSQL
+/// each runs translated (`dialect.rs`), or in its form from [`POSTGRES_FORMS`].
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_plugins.sql")),
@@ -38,9 +51,55 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
-/// Applies every migration newer than the database, each in its own transaction.
-pub(crate) fn run(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+/// The schema version of the database: SQLite's `user_version`; on PostgreSQL a table of its
+/// own (made at the first start).
+fn version(conn: &Conn) -> Result<i64> {
+    if conn.is_postgres() {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS qg_schema_version (version BIGINT NOT NULL);
+             INSERT INTO qg_schema_version (version)
+                 SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM qg_schema_version);",
+        )?;
+        return Ok(conn.query_row("SELECT version FROM qg_schema_version", [], |r| r.get(0))?);
+    }
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// What a PostgreSQL database needs besides the migrations, made or replaced at every start
+/// (in PostgreSQL's own dialect): `qg_tsquery`, which reads the FTS5 expressions the store
+/// writes (`"word"*` for a prefix, `"a b c"` for a phrase, joined by spaces: all must match)
+/// as a tsquery.
+const POSTGRES_FUNCTIONS: &str = r#"
+CREATE OR REPLACE FUNCTION qg_tsquery(expr text) RETURNS tsquery AS $fn$
+    SELECT to_tsquery('simple', COALESCE(string_agg(
+        CASE WHEN m[2] = '*' THEN '''' || m[1] || ''':*'
+             ELSE array_to_string(ARRAY(
+                 SELECT '''' || w || '''' FROM unnest(string_to_array(m[1], ' ')) AS w
+                 WHERE w <> ''), ' <-> ')
+        END, ' & '), ''))
+    FROM regexp_matches(expr, '"([^"]*)"(\*?)', 'g') AS m
+$fn$ LANGUAGE sql IMMUTABLE;
+
+-- SQLite's date functions, as the store calls them: a stored date or time (ISO text, UTC) as
+-- a Julian day, and formatted (`%Y %m %d %H %M %S`) after a modifier such as '+480 minutes'.
+CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision AS $fn$
+    SELECT (extract(epoch FROM t::timestamptz) / 86400.0 + 2440587.5)::double precision
+$fn$ LANGUAGE sql STABLE;
+
+CREATE OR REPLACE FUNCTION strftime(fmt text, t text, modifier text) RETURNS text AS $fn$
+    SELECT to_char((t::timestamptz AT TIME ZONE 'UTC') + modifier::interval,
+        replace(replace(replace(replace(replace(replace(fmt,
+            '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'))
+$fn$ LANGUAGE sql STABLE;
+"#;
+
+/// Applies every migration newer than the database, each in its own transaction (on
+/// PostgreSQL in its dialect, see `dialect.rs`).
+pub(crate) fn run(conn: &mut Conn) -> Result<()> {
+    let current = version(conn)?;
+    if conn.is_postgres() {
+        conn.execute_batch_native(POSTGRES_FUNCTIONS)?;
+    }
     let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if current > newest {
         return Err(Error::Database(format!(
@@ -50,8 +109,15 @@ pub(crate) fn run(conn: &mut Connection) -> Result<()> {
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
+        match POSTGRES_FORMS.iter().find(|(v, _)| v == version) {
+            Some((_, own)) if tx.is_postgres() => tx.execute_batch_native(own)?,
+            _ => tx.execute_batch(sql)?,
+        }
+        if tx.is_postgres() {
+            tx.execute("UPDATE qg_schema_version SET version = ?1", [version])?;
+        } else {
+            tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+        }
         tx.commit()?;
         tracing::info!(version, "applied database migration");
     }

@@ -1,16 +1,27 @@
-//! SQLite plumbing: opening connections, migrations, table DDL and value mapping. Nothing
-//! here is public outside the crate; rusqlite types stop at this module's edge.
+//! Database plumbing: connections, statements and values ([`Conn`], [`Value`]), opening them,
+//! migrations, table DDL and value mapping. Nothing here is public outside the crate;
+//! rusqlite types stop at this module's edge.
 
+mod conn;
 pub(crate) mod ddl;
+mod dialect;
+mod error;
 pub(crate) mod migrations;
+mod numeric;
+mod postgres;
 pub(crate) mod sql;
+mod value;
+
+pub(crate) use conn::{Conn, OptionalExtension, Row};
+pub(crate) use error::{DbError, DbResult};
+pub(crate) use value::{params, params_from_iter, ToSql, Value, ValueRef};
 
 use crate::Result;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
 /// Opens a connection with the pragmas every connection needs.
-pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Connection> {
+pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Conn> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -27,7 +38,25 @@ pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Connection> {
          PRAGMA cache_size = -{cache_kib};"
     ))?;
     conn.set_prepared_statement_cache_capacity(256);
-    Ok(conn)
+    Ok(Conn::sqlite(conn))
+}
+
+/// Connects to a PostgreSQL database (`postgres://user:password@host:port/database`).
+pub(crate) fn open_postgres(url: &str) -> Result<Conn> {
+    Ok(Conn::postgres(postgres::PgConn::connect(url)?))
+}
+
+/// Opens a database file as it is, without the store's pragmas (backup files).
+pub(crate) fn open_plain(path: &Path) -> Result<Conn> {
+    Ok(Conn::sqlite(Connection::open(path)?))
+}
+
+/// Opens a database file for reading only (checking a backup).
+pub(crate) fn open_read_only(path: &Path) -> Result<Conn> {
+    Ok(Conn::sqlite(Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?))
 }
 
 /// Current UTC time in the stored format (fixed width, so text order is time order).
@@ -50,7 +79,7 @@ pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
 /// Backs up the database behind `conn` to a new file, online and consistent. The file is
 /// created first, empty and readable by its owner only (`VACUUM INTO` fills an empty file),
 /// so that a copy of the database is as private as the database; it must not exist yet.
-pub(crate) fn backup_to(conn: &Connection, target: &Path) -> Result<()> {
+pub(crate) fn backup_to(conn: &Conn, target: &Path) -> Result<()> {
     let name = target
         .to_str()
         .ok_or_else(|| crate::Error::field("file", crate::Reason::PathNotUtf8))?;

@@ -1,9 +1,9 @@
-//! Mapping between [`Value`]s and SQLite values, per field type.
+//! Mapping between [`Value`]s and stored values, per field type.
 
+use super::{Value as Sql, ValueRef};
 use crate::schema::{FieldDef, FieldType};
 use crate::value::{decimal_to_scaled, scaled_to_decimal, Value};
 use chrono::NaiveDate;
-use rusqlite::types::{Value as Sql, ValueRef};
 
 /// The SQLite value stored for a field value.
 pub(crate) fn to_sql(def: &FieldDef, v: &Value) -> Sql {

@@ -138,7 +138,7 @@ impl Store {
                 ),
                 from_row,
             )?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })
     }
 
@@ -280,7 +280,7 @@ impl Store {
             )?;
             let ids = stmt
                 .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
+                .collect::<crate::db::DbResult<Vec<i64>>>()?;
             Ok(ids)
         })
     }

@@ -5,8 +5,8 @@
 //! turning cells into values is the host's; every row is written through the ordinary create
 //! and update, so validation, permissions, hooks and workflows apply as to any write.
 
+use crate::db::{Conn, OptionalExtension, Row};
 use crate::{Access, Error, Locale, Reason, Result};
-use rusqlite::{Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -245,12 +245,12 @@ pub(super) const COLUMNS: &str =
     options, total_rows, rows_done, inserted, updated, failed, errors, finished_at, undone_by, \
     undone_at, undo_report";
 
-pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<ImportLog> {
-    let json = |i: usize| -> rusqlite::Result<Json> {
+pub(super) fn from_row(r: &Row<'_>) -> crate::db::DbResult<ImportLog> {
+    let json = |i: usize| -> crate::db::DbResult<Json> {
         let text: String = r.get(i)?;
         Ok(serde_json::from_str(&text).unwrap_or(Json::Null))
     };
-    let count = |i: usize| -> rusqlite::Result<usize> {
+    let count = |i: usize| -> crate::db::DbResult<usize> {
         Ok(usize::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
     };
     Ok(ImportLog {
@@ -280,7 +280,7 @@ pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<ImportLog> {
     })
 }
 
-pub(super) fn load(c: &Connection, id: i64) -> Result<Option<ImportLog>> {
+pub(super) fn load(c: &Conn, id: i64) -> Result<Option<ImportLog>> {
     let sql = format!("SELECT {COLUMNS} FROM imports WHERE id = ?1");
     Ok(c.prepare_cached(&sql)?
         .query_row([id], from_row)

@@ -55,7 +55,7 @@ impl Store {
             )?;
             let rows =
                 stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })
     }
 

@@ -4,11 +4,11 @@
 //! and a record's timeline merges its activities with its history, newest first.
 
 use super::Store;
+use crate::db::Conn;
 use crate::notifications::notify;
 use crate::record::{HistoryEntry, Record};
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, ListQuery, Reason, Result};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -144,7 +144,7 @@ impl Store {
     /// Tells `people` that an activity mentions them, on the write's own connection.
     pub(super) fn notify_mentions(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         activity: &Record,
         people: &[i64],
         author: Option<i64>,

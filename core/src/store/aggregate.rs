@@ -6,11 +6,11 @@ use super::exchange_rates::{converted_avg, converted_decimal, no_rate, Conversio
 use super::list::{column_def, conditions};
 use super::records::entity_seen;
 use super::Store;
+use crate::db::ValueRef;
 use crate::db::{ddl, sql};
 use crate::query::{Filter, ListQuery};
 use crate::schema::{FieldDef, FieldType};
 use crate::{Access, Error, Reason, Result};
-use rusqlite::types::ValueRef;
 use serde_json::{json, Value as Json};
 
 /// A period a date or time is grouped by (`field:month`, `field:quarter`, `field:year`):
@@ -403,7 +403,7 @@ impl Store {
         let rows = self
             .read(|c| {
                 let mut stmt = c.prepare_cached(&sql_text)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+                let mut rows = stmt.query(crate::db::params_from_iter(params))?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     let mut group = Vec::with_capacity(n);

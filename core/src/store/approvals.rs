@@ -6,12 +6,12 @@
 
 use super::Store;
 use crate::db;
+use crate::db::{Conn, OptionalExtension};
 use crate::record::Record;
 use crate::value::Value;
 use crate::workflow::guard::People;
 use crate::workflow::{ApprovalMode, ApprovalStep, Who};
 use crate::{Access, Error, ListQuery, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeSet;
@@ -61,7 +61,7 @@ impl People for StorePeople<'_> {
     }
 }
 
-pub(super) fn read_approval(conn: &Connection, id: i64) -> Result<Option<Approval>> {
+pub(super) fn read_approval(conn: &Conn, id: i64) -> Result<Option<Approval>> {
     let row = conn
         .prepare_cached(
             "SELECT id, entity, record_id, transition, from_state, to_state, step, status,
@@ -100,12 +100,12 @@ pub(super) fn read_approval(conn: &Connection, id: i64) -> Result<Option<Approva
                 at: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::DbResult<_>>()?;
     Ok(Some(a))
 }
 
 pub(super) fn history_note(
-    conn: &Connection,
+    conn: &Conn,
     r: &Record,
     action: &str,
     user: Option<i64>,
@@ -398,7 +398,7 @@ impl Store {
             ))?;
             let ids = stmt
                 .query_map((me, &today, entity), |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(ids)
         })
     }
@@ -417,7 +417,7 @@ impl Store {
             ))?;
             let ids = stmt
                 .query_map((me, &today), |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(ids)
         })?;
         let mut out = Vec::new();
@@ -436,23 +436,19 @@ const VALID_ROW: &str = "(w.user_id = w.for_user OR EXISTS (SELECT 1 FROM delega
      WHERE d.user_id = w.for_user AND d.delegate_id = w.user_id AND d.until >= ?2))";
 
 /// Who an approval waits for now: `(person, the approver they decide for)`.
-fn valid_waiting(c: &Connection, approval: i64) -> Result<BTreeSet<(i64, i64)>> {
+fn valid_waiting(c: &Conn, approval: i64) -> Result<BTreeSet<(i64, i64)>> {
     let today = chrono::Utc::now().date_naive().to_string();
     let mut stmt = c.prepare_cached(&format!(
         "SELECT w.user_id, w.for_user FROM approval_waiting w WHERE w.approval_id = ?1 AND {VALID_ROW}"
     ))?;
     let rows = stmt
         .query_map((approval, &today), |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::DbResult<_>>()?;
     Ok(rows)
 }
 
 /// Replaces who an approval waits for.
-pub(super) fn set_waiting(
-    c: &Connection,
-    approval: i64,
-    people: &BTreeSet<(i64, i64)>,
-) -> Result<()> {
+pub(super) fn set_waiting(c: &Conn, approval: i64, people: &BTreeSet<(i64, i64)>) -> Result<()> {
     c.prepare_cached("DELETE FROM approval_waiting WHERE approval_id = ?1")?
         .execute([approval])?;
     let mut insert = c.prepare_cached(
@@ -476,7 +472,7 @@ pub(super) fn about(r: &Record, to: &str) -> (Json, String) {
 
 /// Tells the people an approval now waits for.
 pub(super) fn tell_waiting(
-    c: &Connection,
+    c: &Conn,
     people: &BTreeSet<(i64, i64)>,
     about: &(Json, String),
 ) -> Result<()> {
@@ -488,7 +484,7 @@ pub(super) fn tell_waiting(
 }
 
 /// Cancels an approval: the record left the state it was asked in.
-fn cancel(c: &Connection, approval: i64) -> Result<()> {
+fn cancel(c: &Conn, approval: i64) -> Result<()> {
     set_waiting(c, approval, &BTreeSet::new())?;
     c.execute(
         "UPDATE approvals SET status = 'cancelled', decided_at = ?2 WHERE id = ?1",
@@ -499,7 +495,7 @@ fn cancel(c: &Connection, approval: i64) -> Result<()> {
 
 impl Store {
     /// Cancels a deleted record's pending approval: nobody waits for it any more.
-    pub(super) fn cancel_approvals_of(&self, c: &Connection, entity: &str, id: i64) -> Result<()> {
+    pub(super) fn cancel_approvals_of(&self, c: &Conn, entity: &str, id: i64) -> Result<()> {
         c.prepare_cached(
             "DELETE FROM approval_waiting WHERE approval_id IN
                (SELECT id FROM approvals WHERE entity = ?1 AND record_id = ?2 AND status = 'pending')",

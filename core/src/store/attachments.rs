@@ -12,10 +12,10 @@ use super::records::{entity_for, load, write_history};
 use super::scope::in_scope;
 use super::Store;
 use crate::access::EntityPermission;
+use crate::db::{Conn, OptionalExtension};
 use crate::schema::{Entity, FieldType};
 use crate::value::Value;
 use crate::{db, Access, Error, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -92,7 +92,7 @@ pub fn clean_name(raw: &str) -> Option<String> {
 const COLUMNS: &str =
     "id, entity, record_id, name, content_type, size, sha256, created_by, created_at";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo> {
+fn from_row(r: &crate::db::Row<'_>) -> crate::db::DbResult<AttachmentInfo> {
     Ok(AttachmentInfo {
         id: r.get(0)?,
         entity: r.get(1)?,
@@ -106,7 +106,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentInfo> {
     })
 }
 
-fn info(conn: &Connection, id: i64) -> Result<Option<AttachmentInfo>> {
+fn info(conn: &Conn, id: i64) -> Result<Option<AttachmentInfo>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM attachments WHERE id = ?1"))?
         .query_row([id], from_row)
@@ -122,7 +122,7 @@ fn not_found(id: i64) -> Error {
 /// field does not read the file's name in the history either.
 #[allow(clippy::too_many_arguments)]
 fn note_in_history(
-    conn: &Connection,
+    conn: &Conn,
     entity: &str,
     record_id: i64,
     version: i64,
@@ -196,7 +196,7 @@ impl Store {
     /// Deletes a deleted record's files (in the delete's transaction).
     pub(super) fn delete_attachments_of(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         entity: &str,
         record_id: i64,
     ) -> Result<()> {
@@ -391,7 +391,7 @@ impl Store {
             ))?;
             let rows = stmt
                 .query_map((entity, record_id), from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
             Ok(rows
                 .into_iter()
                 .filter(|a| !hidden.contains(&a.id))

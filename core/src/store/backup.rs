@@ -4,8 +4,8 @@
 
 use super::Store;
 use crate::db;
+use crate::db::OptionalExtension;
 use crate::{Error, Result};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
 /// The table a backup keeps its files in (only in backup files, never in a live database).
@@ -22,7 +22,7 @@ impl Store {
     pub fn backup_install(&self, target: &Path, files: &[InstallFile]) -> Result<()> {
         self.backup(target)?;
         let written = (|| -> Result<()> {
-            let mut conn = Connection::open(target)?;
+            let mut conn = db::open_plain(target)?;
             let tx = conn.transaction()?;
             tx.execute_batch(&format!(
                 "CREATE TABLE {FILES_TABLE} (path TEXT PRIMARY KEY, bytes BLOB NOT NULL)"
@@ -56,7 +56,7 @@ pub fn restore_install(backup: &Path, database: &Path) -> Result<Vec<InstallFile
         )));
     }
     {
-        let check = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let check = db::open_read_only(backup)?;
         let ok: String = check
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(|e| {
@@ -74,7 +74,7 @@ pub fn restore_install(backup: &Path, database: &Path) -> Result<Vec<InstallFile
     }
     db::copy_private(backup, database)?;
     let restored = (|| -> Result<Vec<InstallFile>> {
-        let mut conn = Connection::open(database)?;
+        let mut conn = db::open_plain(database)?;
         let has_files: Option<String> = conn
             .query_row(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",

@@ -5,12 +5,12 @@
 //! writes are savepoints: a failing nested call undoes only its own part.
 
 use super::Store;
+use crate::db::Conn;
 use crate::{Error, Result};
 use parking_lot::{ArcReentrantMutexGuard, RawMutex, RawThreadId};
-use rusqlite::Connection;
 use std::cell::RefCell;
 
-type WriterGuard = ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Connection>>;
+type WriterGuard = ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>;
 
 /// One open scope on this thread.
 struct Frame {

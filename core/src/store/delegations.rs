@@ -2,9 +2,9 @@
 //! to come — until a day; ending it takes them back.
 
 use super::Store;
+use crate::db::OptionalExtension;
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 /// A person's delegation while away.
@@ -25,7 +25,7 @@ impl Store {
                 c.prepare_cached("SELECT user_id, delegate_id FROM delegations WHERE until >= ?1")?;
             let map = stmt
                 .query_map([&today], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(map)
         })
     }

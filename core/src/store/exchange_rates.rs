@@ -5,12 +5,12 @@
 
 use super::Store;
 use crate::db::ddl;
+use crate::db::ValueRef;
 use crate::record::Record;
 use crate::schema::FieldDef;
 use crate::schema::{Entity, FieldType, EXCHANGE_RATE};
 use crate::value::Value;
 use crate::{Error, Reason, Result};
-use rusqlite::types::ValueRef;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            Ok(rows.collect::<crate::db::DbResult<_>>()?)
         })
     }
 }

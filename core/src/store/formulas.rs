@@ -62,7 +62,7 @@ pub(super) fn compute(e: &Entity, values: &mut BTreeMap<String, Value>) {
 
 /// Computes formula `def` for every record of `entity`, whose fields are `fields`.
 pub(crate) fn compute_existing(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Conn,
     entity: &str,
     fields: &[FieldDef],
     def: &FieldDef,

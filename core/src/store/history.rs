@@ -54,20 +54,20 @@ impl Store {
             let mut ids = vec![id];
             ids.extend(super::merge::merged_ids(c, entity, id)?);
             let marks = vec!["?"; ids.len()].join(", ");
-            let limit = limit.map_or(-1, |l| l as i64);
+            let limit = limit.map_or(i64::MAX, |l| l as i64);
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT id, version, action, user_id, at, changes, record_id FROM history
                  WHERE entity = ? AND record_id IN ({marks}) AND id < ?
                  ORDER BY id DESC LIMIT ?"
             ))?;
-            let params = std::iter::once(rusqlite::types::Value::Text(entity.to_string()))
-                .chain(ids.iter().map(|i| rusqlite::types::Value::Integer(*i)))
+            let params = std::iter::once(crate::db::Value::Text(entity.to_string()))
+                .chain(ids.iter().map(|i| crate::db::Value::Integer(*i)))
                 .chain([
-                    rusqlite::types::Value::Integer(before.unwrap_or(i64::MAX)),
-                    rusqlite::types::Value::Integer(limit),
+                    crate::db::Value::Integer(before.unwrap_or(i64::MAX)),
+                    crate::db::Value::Integer(limit),
                 ]);
             let mut rows = stmt
-                .query_map(rusqlite::params_from_iter(params), |r| {
+                .query_map(crate::db::params_from_iter(params), |r| {
                     let changes: String = r.get(5)?;
                     let record_id: i64 = r.get(6)?;
                     Ok(HistoryEntry {

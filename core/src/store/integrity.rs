@@ -3,19 +3,19 @@
 
 use super::scope::{scope_condition, scoped};
 use crate::access::{EntityPermission, Scope};
+use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
+use crate::db::{Conn, OptionalExtension};
 use crate::schema::{Entity, FieldType, Schema};
 use crate::value::Value;
 use crate::{Access, Error, FieldErrors, Reason, Result};
-use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
 /// Whether record `id` of `target` exists and the caller may read it. A reference may only
 /// point at such a record — otherwise writing one would reach (through hooks, related lists,
 /// titles) a record the caller cannot see — and a record the caller may not read is answered
 /// exactly like a missing one, so that a reference field does not reveal what exists.
-fn readable(conn: &Connection, access: &Access, target: &str, id: i64) -> Result<bool> {
+fn readable(conn: &Conn, access: &Access, target: &str, id: i64) -> Result<bool> {
     let perm = access.permission(target);
     if !perm.read {
         return Ok(false);
@@ -30,7 +30,7 @@ fn readable(conn: &Connection, access: &Access, target: &str, id: i64) -> Result
     let sql = format!("SELECT 1 FROM {} WHERE id = ?{cond}", ddl::table(target));
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+        .query_row(crate::db::params_from_iter(params), |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -39,7 +39,7 @@ fn readable(conn: &Connection, access: &Access, target: &str, id: i64) -> Result
 /// `pending` are field errors found before (required fields, the owner): they are reported
 /// together with these, so that a write is refused once with everything wrong with it.
 pub(super) fn check_integrity(
-    conn: &Connection,
+    conn: &Conn,
     schema: &Schema,
     access: &Access,
     e: &Entity,
@@ -118,7 +118,7 @@ pub(super) fn check_integrity(
 /// Checks that the caller may give a record to `owner`. Only callers who see every record of
 /// the type may leave one without an owner: anyone else would lose sight of it.
 pub(super) fn check_owner(
-    conn: &Connection,
+    conn: &Conn,
     access: &Access,
     perm: &EntityPermission,
     owner: Option<i64>,
@@ -178,7 +178,7 @@ impl super::Store {
         self.read(|c| {
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt
-                .query_map(rusqlite::params_from_iter(params), |r| {
+                .query_map(crate::db::params_from_iter(params), |r| {
                     Ok((
                         r.get(0)?,
                         r.get::<_, Option<String>>(1)?.unwrap_or_default(),

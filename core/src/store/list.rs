@@ -4,6 +4,7 @@ use super::records::{entity_for, entity_seen, from_row, select_list};
 use super::scope::scope_condition;
 use super::Store;
 use crate::db::sql::like_pattern;
+use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
 use crate::schema::{Entity, FieldDef, FieldType};
@@ -11,7 +12,6 @@ use crate::search::match_expression;
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
 use base64::Engine;
-use rusqlite::types::Value as Sql;
 
 /// Most values an `in` filter may list.
 const MAX_IN_VALUES: usize = 1000;
@@ -300,7 +300,7 @@ impl Store {
         let sql = format!("SELECT COUNT(*) FROM {} {where_}", ddl::table(entity));
         self.read(|c| {
             Ok(c.prepare_cached(&sql)?
-                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+                .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
         })
     }
 
@@ -328,13 +328,13 @@ impl Store {
             format!("WHERE {}", conds.join(" AND "))
         };
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {where_} LIMIT {})",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {where_} LIMIT {}) AS counted",
             ddl::table(entity),
             cap.max(0) + 1
         );
         let n: i64 = self.read(|c| {
             Ok(c.prepare_cached(&sql)?
-                .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+                .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
         })?;
         Ok((n.min(cap), n > cap))
     }
@@ -445,7 +445,7 @@ impl Store {
         let sort_index = 7 + e.fields.len();
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            let mut rows = stmt.query(crate::db::params_from_iter(params))?;
             let mut items = Vec::new();
             let mut last_key = None;
             while let Some(row) = rows.next()? {
@@ -460,7 +460,7 @@ impl Store {
                         items,
                     });
                 }
-                let rec = from_row(&e, row)?;
+                let rec = from_row(&e, &row)?;
                 let key: Sql = row.get(sort_index)?;
                 last_key = Some((key, rec.id));
                 items.push(rec);

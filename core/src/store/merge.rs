@@ -12,10 +12,10 @@ use super::records::{entity_for, load, write_history};
 use super::scope::in_scope;
 use super::Store;
 use crate::db::{self, ddl};
+use crate::db::{Conn, OptionalExtension};
 use crate::record::Record;
 use crate::schema::Entity;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
@@ -222,13 +222,13 @@ impl Store {
                         ddl::column("about_entity")
                     ))?
                     .query_map((from, about), |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?,
+                    .collect::<crate::db::DbResult<_>>()?,
                 None => c
                     .prepare_cached(&format!(
                         "SELECT id, version FROM {table} WHERE {column} = ?1"
                     ))?
                     .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?,
+                    .collect::<crate::db::DbResult<_>>()?,
             })
         })?;
         for (id, version) in &ids {
@@ -267,7 +267,7 @@ impl Store {
 }
 
 /// The ids of the records merged into `id`, directly or through earlier merges.
-pub(super) fn merged_ids(c: &Connection, entity: &str, id: i64) -> Result<Vec<i64>> {
+pub(super) fn merged_ids(c: &Conn, entity: &str, id: i64) -> Result<Vec<i64>> {
     let mut out: Vec<i64> = Vec::new();
     let mut frontier = vec![id];
     let mut stmt =
@@ -275,7 +275,7 @@ pub(super) fn merged_ids(c: &Connection, entity: &str, id: i64) -> Result<Vec<i6
     while let Some(at) = frontier.pop() {
         let ids = stmt
             .query_map((entity, at), |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::DbResult<Vec<_>>>()?;
         for m in ids {
             if m != id && !out.contains(&m) && out.len() < MAX_CHAIN * 16 {
                 out.push(m);

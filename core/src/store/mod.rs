@@ -45,11 +45,11 @@ pub(crate) use scope::scope_condition as scope_sql;
 
 use crate::access::Role;
 use crate::db;
+use crate::db::Conn;
 use crate::hooks::{Hooks, NoHooks};
 use crate::schema::{builtin_entities, Origin, Schema};
 use crate::{Error, Result};
 use parking_lot::ReentrantMutex;
-use rusqlite::{Connection, TransactionBehavior};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,9 +61,13 @@ use std::thread::ThreadId;
 pub struct StoreOptions {
     /// The database file (created if missing). Its directory is the install's data
     /// directory: on Unix the store keeps it private (0700) and the database files 0600.
+    /// With `postgres` set, no file is made there.
     pub path: PathBuf,
     /// Reader connections kept open for reuse.
     pub max_idle_readers: usize,
+    /// A PostgreSQL database to use instead of the file
+    /// (`postgres://user:password@host:port/database`).
+    pub postgres: Option<String>,
 }
 
 impl StoreOptions {
@@ -72,6 +76,23 @@ impl StoreOptions {
         StoreOptions {
             path: path.into(),
             max_idle_readers: 8,
+            postgres: None,
+        }
+    }
+
+    /// A PostgreSQL database at `url`.
+    pub fn postgres(url: impl Into<String>) -> Self {
+        StoreOptions {
+            postgres: Some(url.into()),
+            ..StoreOptions::new(PathBuf::new())
+        }
+    }
+
+    /// Opens one connection to the database.
+    fn connect(&self, cache_kib: i64) -> Result<db::Conn> {
+        match &self.postgres {
+            Some(url) => db::open_postgres(url),
+            None => db::open(&self.path, cache_kib),
         }
     }
 }
@@ -79,9 +100,9 @@ impl StoreOptions {
 /// The record store. Cheap to share behind an `Arc`; every method is thread-safe.
 pub struct Store {
     options: StoreOptions,
-    writer: Arc<ReentrantMutex<RefCell<Connection>>>,
+    writer: Arc<ReentrantMutex<RefCell<Conn>>>,
     batch: Mutex<Option<ThreadId>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<Conn>>,
     schema: RwLock<Arc<Schema>>,
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
@@ -111,10 +132,12 @@ impl Store {
     /// Opens (creating if needed) the database, runs migrations, applies the core's base
     /// definitions and seeds the default roles.
     pub fn open(options: StoreOptions) -> Result<Store> {
-        db::prepare_files(&options.path)?;
-        let mut writer = db::open(&options.path, 32_000)?;
+        if options.postgres.is_none() {
+            db::prepare_files(&options.path)?;
+        }
+        let mut writer = options.connect(32_000)?;
         db::migrations::run(&mut writer)?;
-        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
         tx.commit()?;
         let store = Store {
@@ -145,15 +168,23 @@ impl Store {
     /// field is selective and sorts its matches, where walking the sort index is far cheaper.
     /// Cheap when nothing changed; run at start-up and periodically.
     pub fn optimize(&self) -> Result<()> {
+        if self.is_postgres() {
+            return Ok(()); // PostgreSQL's autovacuum keeps its statistics
+        }
         self.write(|c| {
             c.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
             Ok(())
         })
     }
 
-    /// The database file.
+    /// The database file (empty on PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.options.path
+    }
+
+    /// The store runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.options.postgres.is_some()
     }
 
     /// The effective schema now. Cheap: a shared snapshot.
@@ -176,6 +207,11 @@ impl Store {
     /// Copies the whole database to `target` while the store keeps serving (`VACUUM INTO`):
     /// the copy is a consistent snapshot. Fails if `target` exists.
     pub fn backup(&self, target: &Path) -> Result<()> {
+        if self.is_postgres() {
+            return Err(Error::conflict(
+                "this install runs on PostgreSQL: back it up with pg_dump".to_string(),
+            ));
+        }
         if target.exists() {
             return Err(Error::conflict(format!(
                 "{} already exists",
@@ -196,7 +232,7 @@ impl Store {
 
     /// Runs `f` on a reader connection from the pool — or, inside a [`Store::transaction`] on
     /// this thread, on the writer, so that the batch sees its own uncommitted changes.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         if self.in_batch_here() {
             let guard = self.writer.lock();
             let conn = guard.borrow();
@@ -205,7 +241,7 @@ impl Store {
         let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match conn {
             Some(c) => c,
-            None => db::open(&self.options.path, 16_000)?,
+            None => self.options.connect(16_000)?,
         };
         let out = f(&conn);
         let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
@@ -218,7 +254,7 @@ impl Store {
     /// Runs `f` as one atomic write on the writer connection: its own immediate transaction,
     /// or a savepoint inside a [`Store::transaction`]. Commits if `f` returns `Ok`, rolls
     /// back otherwise — nothing is ever half-written.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         self.join_call_scope()?;
         let guard = self.writer.lock();
         let mut conn = guard.borrow_mut();
@@ -242,7 +278,7 @@ impl Store {
                 }
             };
         }
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.immediate_transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -323,7 +359,7 @@ impl Store {
         }
     }
 
-    pub(crate) fn reload_roles(&self, conn: &Connection) -> Result<()> {
+    pub(crate) fn reload_roles(&self, conn: &Conn) -> Result<()> {
         self.note_cache_refresh();
         let mut stmt = conn.prepare("SELECT def FROM roles")?;
         let defs = stmt

@@ -5,11 +5,11 @@
 
 use super::Store;
 use crate::db;
+use crate::db::Conn;
 use crate::record::Record;
 use crate::schema::Entity;
 use crate::workflow::Condition;
 use crate::Result;
-use rusqlite::Connection;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,9 +30,9 @@ impl Store {
     pub(crate) fn load_webhooks(&self) -> Result<()> {
         let rows: Vec<(i64, String, String, Option<String>)> = self.read(|c| {
             let mut stmt =
-                c.prepare("SELECT id, entity, events, filter FROM webhooks WHERE active")?;
+                c.prepare("SELECT id, entity, events, filter FROM webhooks WHERE active <> 0")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })?;
         let mut map: BTreeMap<String, Vec<Arc<Subscription>>> = BTreeMap::new();
         for (id, entity, events, filter) in rows {
@@ -60,7 +60,7 @@ impl Store {
     /// it, for a delete).
     pub(crate) fn enqueue_webhooks(
         &self,
-        tx: &Connection,
+        tx: &Conn,
         e: &Entity,
         event: &str,
         record: &Record,

@@ -4,9 +4,9 @@
 
 use super::Store;
 use crate::db::ddl;
+use crate::db::{Conn, OptionalExtension};
 use crate::schema::{check_layout, EntityDef, FieldType, Layout, Origin};
 use crate::{Access, Error, FieldErrors, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashSet;
 
 impl Store {
@@ -154,7 +154,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 /// Refuses (inside the write) removing options from a select field while records hold them.
 pub(super) fn check_removed_options(
-    tx: &Connection,
+    tx: &Conn,
     entity: &str,
     field: &str,
     kind: FieldType,
@@ -184,7 +184,7 @@ pub(super) fn check_removed_options(
 }
 
 /// The layout an entity type declares now (the overlay's, else its definition's).
-pub(super) fn declared_layout(tx: &Connection, entity: &str) -> Result<Option<Layout>> {
+pub(super) fn declared_layout(tx: &Conn, entity: &str) -> Result<Option<Layout>> {
     let row: Option<(String, Option<String>)> = tx
         .query_row(
             "SELECT def, layout FROM schema_entities WHERE name = ?1",

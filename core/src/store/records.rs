@@ -9,13 +9,13 @@ use super::integrity::{check_integrity, check_owner, read_only};
 use super::scope::{in_scope, scoped};
 use super::Store;
 use crate::access::EntityPermission;
+use crate::db::Value as Sql;
 use crate::db::{self, ddl, sql};
 use crate::hooks::{WriteEvent, WriteOp};
 use crate::record::Record;
 use crate::schema::{Entity, Schema};
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
-use rusqlite::types::Value as Sql;
 
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -236,7 +236,7 @@ impl Store {
                     let column = sql::to_sql(&f.def, &v);
                     stored.insert(
                         f.def.name.clone(),
-                        sql::from_sql(&f.def, rusqlite::types::ValueRef::from(&column)),
+                        sql::from_sql(&f.def, crate::db::ValueRef::from(&column)),
                     );
                     if values.contains_key(&f.def.name) {
                         cols.push(ddl::column(&f.def.name));
@@ -250,7 +250,7 @@ impl Store {
                     cols.join(", ")
                 );
                 tx.prepare_cached(&sql)?
-                    .execute(rusqlite::params_from_iter(params))?;
+                    .execute(crate::db::params_from_iter(params))?;
                 let id = tx.last_insert_rowid();
                 let mut changes: BTreeMap<String, [Json; 2]> = values
                     .iter()
@@ -407,7 +407,7 @@ impl Store {
                 );
                 let n = tx
                     .prepare_cached(&sql)?
-                    .execute(rusqlite::params_from_iter(params))?;
+                    .execute(crate::db::params_from_iter(params))?;
                 if n == 0 {
                     let now = load(tx, &e, id)?;
                     return Err(match now {

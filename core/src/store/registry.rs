@@ -4,19 +4,19 @@
 
 use super::Store;
 use crate::db::ddl;
+use crate::db::{Conn, OptionalExtension};
 use crate::schema::effective::{EntityRow, FieldRow};
 use crate::schema::{
     check_entity_def, EntityDef, FieldDef, FieldType, Label, Layout, Origin, Schema,
 };
 use crate::{Error, FieldErrors, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
 /// Position given to the first custom field, after any base field.
 pub(super) const CUSTOM_FIELD_POSITION: i64 = 10_000;
 
 /// Reads the effective schema from the registry tables.
-pub(super) fn load(conn: &Connection) -> Result<Schema> {
+pub(super) fn load(conn: &Conn) -> Result<Schema> {
     let mut stmt = conn.prepare_cached(
         "SELECT name, origin, def, retired, label_en, label_zh, layout
          FROM schema_entities ORDER BY position, name",
@@ -164,7 +164,7 @@ struct StoredField {
     def: FieldDef,
 }
 
-fn stored_fields(conn: &Connection, entity: &str) -> Result<HashMap<String, StoredField>> {
+fn stored_fields(conn: &Conn, entity: &str) -> Result<HashMap<String, StoredField>> {
     let mut stmt =
         conn.prepare_cached("SELECT name, origin, def FROM schema_fields WHERE entity = ?1")?;
     let rows = stmt
@@ -189,7 +189,7 @@ fn stored_fields(conn: &Connection, entity: &str) -> Result<HashMap<String, Stor
     Ok(out)
 }
 
-fn entity_origin(conn: &Connection, name: &str) -> Result<Option<Origin>> {
+fn entity_origin(conn: &Conn, name: &str) -> Result<Option<Origin>> {
     let o: Option<String> = conn
         .query_row(
             "SELECT origin FROM schema_entities WHERE name = ?1",
@@ -201,7 +201,7 @@ fn entity_origin(conn: &Connection, name: &str) -> Result<Option<Origin>> {
 }
 
 /// Writes one entity definition and its fields, creating or widening its table.
-pub(super) fn upsert_entity(conn: &Connection, origin: &Origin, def: &EntityDef) -> Result<()> {
+pub(super) fn upsert_entity(conn: &Conn, origin: &Origin, def: &EntityDef) -> Result<()> {
     match entity_origin(conn, &def.name)? {
         Some(existing) if &existing != origin => {
             return Err(Error::conflict_on(
@@ -432,7 +432,7 @@ mod tests {
                  AND name LIKE 'cx%' ORDER BY name",
             )?
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+            .collect::<crate::db::DbResult<_>>()?)
         })
         .unwrap()
     }

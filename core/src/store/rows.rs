@@ -2,12 +2,12 @@
 //! and what accompanies every write of it — its history row and its full-text entry.
 
 use crate::db::{self, ddl, sql};
+use crate::db::{Conn, OptionalExtension, Row};
 use crate::record::Record;
 use crate::schema::Entity;
 use crate::search::index_text;
 use crate::value::Value;
 use crate::Result;
-use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ pub(super) fn select_list(e: &Entity) -> String {
 }
 
 /// Builds a record from a row selected with [`select_list`].
-pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
+pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult<Record> {
     let mut values = BTreeMap::new();
     for (i, f) in e.fields.iter().enumerate() {
         values.insert(
@@ -48,7 +48,7 @@ pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> rusqlite::Result<Record> {
 }
 
 /// Loads a record without any permission check.
-pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Record>> {
+pub(super) fn load(conn: &Conn, e: &Entity, id: i64) -> Result<Option<Record>> {
     let sql = format!(
         "SELECT {} FROM {} WHERE id = ?1",
         select_list(e),
@@ -59,7 +59,7 @@ pub(super) fn load(conn: &Connection, e: &Entity, id: i64) -> Result<Option<Reco
 }
 
 pub(super) fn write_history(
-    conn: &Connection,
+    conn: &Conn,
     entity: &str,
     id: i64,
     version: i64,
@@ -87,7 +87,7 @@ pub(super) fn write_history(
 /// remove (`fresh`), which saves a lookup on every create. A type kept out of the index has
 /// none at all.
 pub(super) fn write_search(
-    conn: &Connection,
+    conn: &Conn,
     e: &Entity,
     id: i64,
     values: Option<&BTreeMap<String, Value>>,

@@ -3,10 +3,10 @@
 
 use crate::access::{EntityPermission, Scope};
 use crate::db::ddl;
+use crate::db::Value as Sql;
+use crate::db::{Conn, OptionalExtension};
 use crate::record::Record;
 use crate::{Access, Result};
-use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension};
 
 /// The SQL condition (with its parameters) limiting rows to the caller's scope.
 /// `alias` prefixes the record table's columns (`""` or `"r."`).
@@ -37,7 +37,7 @@ pub(super) fn scoped(access: &Access, perm: &EntityPermission) -> bool {
 
 /// Whether a loaded record is within the caller's scope.
 pub(super) fn in_scope(
-    conn: &Connection,
+    conn: &Conn,
     access: &Access,
     perm: &EntityPermission,
     r: &Record,
@@ -53,7 +53,7 @@ pub(super) fn in_scope(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt
-        .query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+        .query_row(crate::db::params_from_iter(params), |_| Ok(()))
         .optional()?
         .is_some())
 }

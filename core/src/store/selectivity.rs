@@ -91,10 +91,10 @@ impl Store {
                 }
             };
             let sql =
-                format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where_} LIMIT {cap})");
+                format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {where_} LIMIT {cap}) AS counted");
             let n: i64 = self.read(|c| {
                 Ok(c.prepare_cached(&sql)?
-                    .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?)
+                    .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
             })?;
             let mut counts = self.selectivity.lock().unwrap_or_else(|e| e.into_inner());
             if counts.len() >= MAX_KEPT {

@@ -3,15 +3,15 @@
 //! the records that existed before the field.
 
 use crate::db::ddl;
+use crate::db::Conn;
 use crate::schema::{Entity, FieldDef, NumberFormat};
 use crate::value::Value;
 use crate::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// The next value of a sequence (1 for a new scope).
-fn next(conn: &Connection, entity: &str, field: &str, scope: &str) -> Result<i64> {
+fn next(conn: &Conn, entity: &str, field: &str, scope: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO sequences (entity, field, scope, last) VALUES (?1, ?2, ?3, 1)
@@ -30,7 +30,7 @@ fn format_of(def: &FieldDef) -> NumberFormat {
 
 /// Gives a new record of `e` made on `today` the next number of each auto-number field.
 pub(super) fn number_new(
-    conn: &Connection,
+    conn: &Conn,
     e: &Entity,
     values: &mut BTreeMap<String, Value>,
     today: NaiveDate,
@@ -45,7 +45,7 @@ pub(super) fn number_new(
 
 /// Numbers the records of `entity` that have no number in field `def`, oldest first, each
 /// dated by the day it was made (UTC).
-pub(crate) fn number_existing(conn: &Connection, entity: &str, def: &FieldDef) -> Result<()> {
+pub(crate) fn number_existing(conn: &Conn, entity: &str, def: &FieldDef) -> Result<()> {
     let format = format_of(def);
     let column = ddl::column(&def.name);
     let table = ddl::table(entity);
@@ -54,7 +54,7 @@ pub(crate) fn number_existing(conn: &Connection, entity: &str, def: &FieldDef) -
             "SELECT id, created_at FROM {table} WHERE {column} IS NULL ORDER BY id"
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::db::DbResult<_>>()?;
     let mut update = conn.prepare(&format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2"))?;
     for (id, created) in rows {
         let day = crate::db::parse_time(&created).date_naive();

@@ -5,15 +5,15 @@
 use super::records::{from_row, select_list};
 use super::{registry, Store};
 use crate::db::ddl;
+use crate::db::Conn;
 use crate::schema::{Entity, EntityDef};
 use crate::search::index_text;
 use crate::{Access, Error, Result};
-use rusqlite::Connection;
 
 /// Drops an entity type's full-text table and fills a new one from its records: whatever the
 /// old index held (stale or damaged entries), the new one holds exactly the records' text —
 /// none for a type kept out of the index. Returns the number of records indexed.
-pub(super) fn rebuild_search(conn: &Connection, e: &Entity) -> Result<usize> {
+pub(super) fn rebuild_search(conn: &Conn, e: &Entity) -> Result<usize> {
     let fts = ddl::fts_table(&e.name);
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {fts}"))?;
     ddl::ensure_fts(conn, &e.name)?;
@@ -29,7 +29,7 @@ pub(super) fn rebuild_search(conn: &Connection, e: &Entity) -> Result<usize> {
     let mut rows = select.query([])?;
     let mut n = 0;
     while let Some(row) = rows.next()? {
-        let r = from_row(e, row)?;
+        let r = from_row(e, &row)?;
         let body = index_text(e, &r.values);
         if !body.is_empty() {
             insert.execute((r.id, body))?;
@@ -41,7 +41,7 @@ pub(super) fn rebuild_search(conn: &Connection, e: &Entity) -> Result<usize> {
 
 /// Index and full-text table names made before names were collision-free: indexes of record
 /// tables without a `:` in their name, and full-text tables named `fts_<entity>`.
-fn old_names(conn: &Connection) -> Result<Vec<(String, String)>> {
+fn old_names(conn: &Conn) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT type, name FROM sqlite_master
          WHERE (type = 'index' AND sql IS NOT NULL AND instr(name, ':') = 0
@@ -60,7 +60,10 @@ fn old_names(conn: &Connection) -> Result<Vec<(String, String)>> {
 /// indexes again under their new names and rebuilds every full-text index from the records
 /// (an old index may have been damaged by an entity type whose name collided with its
 /// shadow tables). A no-op when nothing has an old name, which is every open after the first.
-pub(super) fn upgrade_storage_names(conn: &Connection) -> Result<()> {
+pub(super) fn upgrade_storage_names(conn: &Conn) -> Result<()> {
+    if conn.is_postgres() {
+        return Ok(()); // PostgreSQL installs began with the current names
+    }
     let old = old_names(conn)?;
     if old.is_empty() {
         return Ok(());

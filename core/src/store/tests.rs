@@ -11,8 +11,30 @@ use serde_json::{json, Map, Value as Json};
 /// A store on a fresh file.
 pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
+    let options = match std::env::var("QG_TEST_POSTGRES") {
+        Ok(server) => StoreOptions::postgres(postgres_database(&server)),
+        Err(_) => StoreOptions::new(dir.path().join("q.db")),
+    };
+    let s = Store::open(options).unwrap();
     (dir, s)
+}
+
+/// A new, empty database on the PostgreSQL server at `server` (a URL naming any database
+/// the user may connect to): its URL.
+pub(crate) fn postgres_database(server: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "qg_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let admin = crate::db::open_postgres(server).unwrap();
+    admin
+        .execute_batch_native(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+    format!("{base}/{name}")
 }
 
 fn obj(v: Json) -> Map<String, Json> {
@@ -490,6 +512,11 @@ fn passwords_and_sessions() {
 #[test]
 fn backup_is_a_consistent_copy() {
     let (d, s) = store();
+    if s.is_postgres() {
+        let err = s.backup(&d.path().join("b.db")).unwrap_err();
+        assert!(err.to_string().contains("pg_dump"), "{err}");
+        return;
+    }
     let admin = user(&s, "root", "admin", "hq");
     s.create(
         &admin,

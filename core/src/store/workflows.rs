@@ -7,13 +7,13 @@ use super::approvals::{
 };
 use super::Store;
 use crate::db;
+use crate::db::{Conn, OptionalExtension};
 use crate::record::Record;
 use crate::schema::Entity;
 use crate::value::Value;
 use crate::workflow::guard;
 use crate::workflow::{Transition, Workflow};
 use crate::{Access, Error, Reason, Result};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,7 +66,7 @@ impl Store {
             let mut stmt = c.prepare("SELECT entity, definition FROM workflows")?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(rows)
         })?;
         let mut map = BTreeMap::new();
@@ -221,7 +221,7 @@ impl Store {
         Ok(())
     }
 
-    fn pending_approval_id(&self, conn: &Connection, entity: &str, id: i64) -> Result<Option<i64>> {
+    fn pending_approval_id(&self, conn: &Conn, entity: &str, id: i64) -> Result<Option<i64>> {
         Ok(conn
             .prepare_cached(
                 "SELECT id FROM approvals WHERE entity = ?1 AND record_id = ?2 AND status = 'pending'",
@@ -340,7 +340,7 @@ impl Store {
             )?;
             let ids = stmt
                 .query_map((entity, id), |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::DbResult<_>>()?;
             Ok(ids)
         })?;
         let mut approvals = Vec::new();

@@ -5,11 +5,11 @@
 //! and reports each attempt back.
 
 use crate::db;
+use crate::db::Row;
 use crate::store::Store;
 use crate::users::random_token;
 use crate::workflow::Condition;
 use crate::{Access, Error, FieldErrors, Reason, Result};
-use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -59,7 +59,7 @@ fn yes() -> bool {
 const COLUMNS: &str =
     "id, name, url, entity, events, filter, secret, active, created_by, created_at";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<Webhook> {
+fn from_row(r: &Row<'_>) -> crate::db::DbResult<Webhook> {
     let filter: Option<String> = r.get(5)?;
     Ok(Webhook {
         id: r.get(0)?,
@@ -107,7 +107,7 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM webhooks ORDER BY id"))?;
             let rows = stmt.query_map([], from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })
     }
 

@@ -3,7 +3,7 @@
 //! and what the receiver answered, retrying with backoff, the delivery log, and replay.
 
 use super::*;
-use rusqlite::OptionalExtension;
+use crate::db::OptionalExtension;
 
 /// How long a claimed delivery is left to its sender before another may take it (longer
 /// than a batch can take).
@@ -57,7 +57,7 @@ pub struct DueDelivery {
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event, entity, record_id, status, attempts, \
     next_attempt_at, last_status, last_error, created_at, delivered_at";
 
-fn delivery(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+fn delivery(r: &Row<'_>) -> crate::db::DbResult<Delivery> {
     Ok(Delivery {
         id: r.get(0)?,
         webhook_id: r.get(1)?,
@@ -103,7 +103,7 @@ impl Store {
                         })
                     },
                 )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
             for d in &due {
                 tx.prepare_cached(
                     "UPDATE webhook_deliveries SET next_attempt_at = ?2 WHERE id = ?1",
@@ -232,7 +232,7 @@ impl Store {
                  ORDER BY id DESC LIMIT ?2"
             ))?;
             let rows = stmt.query_map((webhook, i64::try_from(limit).unwrap_or(100)), delivery)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows.collect::<crate::db::DbResult<Vec<_>>>()?)
         })
     }
 
@@ -260,7 +260,7 @@ impl Store {
                         millis: r.get(3)?,
                     })
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
             Ok(d)
         })
     }
