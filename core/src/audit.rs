@@ -195,13 +195,13 @@ impl Store {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, at, actor, actor_name, address, action, target, detail FROM audit_log
-                 WHERE (?1 IS NULL OR action = ?1)
-                   AND (?2 IS NULL OR actor = ?2)
-                   AND (?3 IS NULL OR target LIKE ?3 ESCAPE '\\' OR actor_name LIKE ?3 ESCAPE '\\'
-                        OR address LIKE ?3 ESCAPE '\\' OR detail LIKE ?3 ESCAPE '\\')
-                   AND (?4 IS NULL OR at >= ?4)
-                   AND (?5 IS NULL OR at <= ?5)
-                   AND (?6 IS NULL OR id < ?6)
+                 WHERE (action = ?1 OR ?1 IS NULL)
+                   AND (actor = ?2 OR ?2 IS NULL)
+                   AND (target LIKE ?3 ESCAPE '\\' OR actor_name LIKE ?3 ESCAPE '\\'
+                        OR address LIKE ?3 ESCAPE '\\' OR detail LIKE ?3 ESCAPE '\\' OR ?3 IS NULL)
+                   AND (at >= ?4 OR ?4 IS NULL)
+                   AND (at <= ?5 OR ?5 IS NULL)
+                   AND (id < ?6 OR ?6 IS NULL)
                  ORDER BY id DESC LIMIT ?7",
             )?;
             let rows = stmt

@@ -56,9 +56,9 @@ pub use search::SearchHit;
 pub use settings::parse_utc_offset;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
 pub use store::{
-    restore_install, Approval, AttachmentInfo, CallScope, Decision, Delegation, InstallFile,
-    MergeOutcome, MergeRequest, OpenTransition, RecordWorkflow, Store, StoreOptions,
-    TransitionOutcome,
+    copy_to_postgres, restore_install, Approval, AttachmentInfo, CallScope, CopyReport, Decision,
+    Delegation, InstallFile, MergeOutcome, MergeRequest, OpenTransition, RecordWorkflow, Store,
+    StoreOptions, TransitionOutcome,
 };
 pub use users::{NewUser, Session, UserInfo};
 pub use value::Value;

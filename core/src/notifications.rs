@@ -140,8 +140,8 @@ impl Store {
                 "SELECT n.id, n.at, n.kind, n.params, n.link, n.read_at, n.user_id, u.c_email
                  FROM notifications n JOIN r_user u ON u.id = n.user_id
                  WHERE n.mailed_at IS NULL AND u.c_email IS NOT NULL AND u.c_email != ''
-                   AND (u.c_active IS NULL OR u.c_active)
-                   AND (u.c_mail_notifications IS NULL OR u.c_mail_notifications)
+                   AND (u.c_active IS NULL OR u.c_active <> 0)
+                   AND (u.c_mail_notifications IS NULL OR u.c_mail_notifications <> 0)
                  ORDER BY n.id LIMIT ?1",
             )?;
             let rows = stmt
@@ -267,7 +267,7 @@ impl Store {
         }
         self.write(|c| {
             let mut active = c.prepare_cached(
-                "SELECT 1 FROM r_user WHERE id = ?1 AND (c_active IS NULL OR c_active)",
+                "SELECT 1 FROM r_user WHERE id = ?1 AND (c_active IS NULL OR c_active <> 0)",
             )?;
             for u in &users {
                 if !active.exists([u])? {
@@ -305,7 +305,7 @@ impl Store {
         self.write(|c| {
             let people: Vec<i64> = c
                 .prepare_cached(
-                    "SELECT id FROM r_user WHERE c_role = ?1 AND (c_active IS NULL OR c_active)
+                    "SELECT id FROM r_user WHERE c_role = ?1 AND (c_active IS NULL OR c_active <> 0)
                      ORDER BY id LIMIT ?2",
                 )?
                 .query_map((role, cap as i64 + 1), |r| r.get(0))?

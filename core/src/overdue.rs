@@ -37,9 +37,9 @@ impl Store {
             let due: Vec<(i64, i64, String)> = c
                 .prepare_cached(
                     "SELECT a.id, a.owner, a.c_due_on FROM r_activity a
-                     JOIN r_user u ON u.id = a.owner AND (u.c_active IS NULL OR u.c_active)
+                     JOIN r_user u ON u.id = a.owner AND (u.c_active IS NULL OR u.c_active <> 0)
                      WHERE a.c_due_on < ?1 AND a.c_due_on >= ?3
-                       AND (a.c_done IS NULL OR NOT a.c_done)
+                       AND (a.c_done IS NULL OR a.c_done = 0)
                        AND NOT EXISTS (
                          SELECT 1 FROM notifications n
                          WHERE n.kind = 'activity_overdue' AND n.link = '/e/activity/' || a.id

@@ -37,7 +37,8 @@ pub struct JobRun {
 
 /// Whether an existing run goes on (SQL over the old row): not asked to restart (`?5`), not
 /// finished, and of the same plugin version (`?3`).
-const GO_ON: &str = "(?5 AND state IN ('running', 'failed') AND version = ?3)";
+const GO_ON: &str =
+    "(?5 AND plugin_jobs.state IN ('running', 'failed') AND plugin_jobs.version = ?3)";
 
 const COLUMNS: &str =
     "plugin, job, version, state, cursor, done, total, steps, started_at, updated_at, error";
@@ -76,11 +77,11 @@ impl Store {
                  VALUES (?1, ?2, ?3, 'running', ?4, ?4)
                  ON CONFLICT (plugin, job) DO UPDATE SET
                    version = ?3, state = 'running', error = NULL, updated_at = ?4,
-                   cursor = CASE WHEN {go_on} THEN cursor END,
-                   done = CASE WHEN {go_on} THEN done ELSE 0 END,
-                   total = CASE WHEN {go_on} THEN total END,
-                   steps = CASE WHEN {go_on} THEN steps ELSE 0 END,
-                   started_at = CASE WHEN {go_on} THEN started_at ELSE ?4 END"
+                   cursor = CASE WHEN {go_on} THEN plugin_jobs.cursor END,
+                   done = CASE WHEN {go_on} THEN plugin_jobs.done ELSE 0 END,
+                   total = CASE WHEN {go_on} THEN plugin_jobs.total END,
+                   steps = CASE WHEN {go_on} THEN plugin_jobs.steps ELSE 0 END,
+                   started_at = CASE WHEN {go_on} THEN plugin_jobs.started_at ELSE ?4 END"
                     .replace("{go_on}", GO_ON),
                 (plugin, job, version, &now, !restart),
             )?;
@@ -107,7 +108,7 @@ impl Store {
             let n = tx.execute(
                 "UPDATE plugin_jobs SET cursor = ?3, done = done + ?4,
                    total = coalesce(?5, total), steps = steps + 1, updated_at = ?6,
-                   state = CASE WHEN ?3 IS NULL THEN 'finished' ELSE 'running' END
+                   state = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN 'finished' ELSE 'running' END
                  WHERE plugin = ?1 AND job = ?2",
                 (plugin, job, cursor, done, total, db::now_text()),
             )?;
@@ -148,7 +149,7 @@ impl Store {
     pub fn job_runs(&self, plugin: Option<&str>) -> Result<Vec<JobRun>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM plugin_jobs WHERE ?1 IS NULL OR plugin = ?1
+                "SELECT {COLUMNS} FROM plugin_jobs WHERE plugin = ?1 OR ?1 IS NULL
                  ORDER BY plugin, job"
             ))?;
             let runs = stmt

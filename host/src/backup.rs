@@ -18,6 +18,41 @@ pub struct BackupSummary {
     pub files: usize,
 }
 
+/// `qingguan backup`: writes the install to `file` and says what it wrote. A PostgreSQL
+/// install is backed up with PostgreSQL's own tools.
+pub fn backup_command(data_dir: &Path, database: Option<&str>, file: &Path) -> anyhow::Result<()> {
+    if database.is_some() {
+        bail!(
+            "this install keeps its data in PostgreSQL: back the database up with pg_dump, \
+             and the data directory's plugins folder with it"
+        );
+    }
+    let done = backup(data_dir, file)?;
+    println!(
+        "Backed up {} to {} ({} KiB, {} plugin file(s))",
+        data_dir.display(),
+        file.display(),
+        done.bytes / 1024,
+        done.files
+    );
+    Ok(())
+}
+
+/// `qingguan restore`: brings a backup back into an empty data directory (SQLite only).
+pub fn restore_command(file: &Path, data_dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    if database.is_some() {
+        bail!("a backup restores a SQLite install; restore a PostgreSQL one with pg_restore");
+    }
+    let files = restore(file, data_dir)?;
+    println!(
+        "Restored {} into {} ({files} plugin file(s)); start it with `qingguan serve --data-dir {}`",
+        file.display(),
+        data_dir.display(),
+        data_dir.display()
+    );
+    Ok(())
+}
+
 /// Writes the install in `data_dir` to `file` (which must not exist) while it may be serving.
 pub fn backup(data_dir: &Path, file: &Path) -> anyhow::Result<BackupSummary> {
     let db = crate::server::database_path(data_dir);
@@ -25,7 +60,7 @@ pub fn backup(data_dir: &Path, file: &Path) -> anyhow::Result<BackupSummary> {
         bail!("no database at {} (wrong --data-dir?)", db.display());
     }
     let files = install_files(data_dir)?;
-    let store = crate::server::open_store(data_dir)?;
+    let store = crate::server::open_store(data_dir, None)?;
     store
         .backup_install(file, &files)
         .map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", file.display()))?;

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `demo`, `user`, `plugin`, `backup`, `restore`.
+//! The command line: `serve`, `demo`, `user`, `plugin`, `backup`, `restore`, `migrate`.
 
 use crate::server::{open_store, shutdown_signal, Server};
 use crate::Config;
@@ -35,6 +35,21 @@ enum Command {
     /// Manage plugins (a running server picks changes up within seconds).
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Copy a whole install from its SQLite file into an empty PostgreSQL database.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// `sqlite:PATH`: the data directory (or its qingguan.db) to copy from.
+    #[arg(long)]
+    from: String,
+    /// The PostgreSQL database to copy into (`postgres://user:password@host/database`).
+    #[arg(long)]
+    to: String,
+    /// Leave sessions behind (everyone signs in again).
+    #[arg(long)]
+    without_sessions: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +140,10 @@ struct ServeArgs {
     /// Directory holding the database and plugins.
     #[arg(long, env = "QINGGUAN_DATA_DIR", default_value = "qingguan-data")]
     data_dir: PathBuf,
+    /// Keep the install in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of the data directory's SQLite file; plugins' files stay in the directory.
+    #[arg(long, env = "QINGGUAN_DATABASE", value_name = "URL")]
+    database: Option<String>,
     /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
     /// the cookie is still `Secure` on requests a proxy forwards with
     /// `X-Forwarded-Proto: https`.
@@ -161,6 +180,10 @@ struct DemoArgs {
     /// Directory for the demo's data (reused if it already holds a demo).
     #[arg(long, env = "QINGGUAN_DEMO_DIR", default_value = "qingguan-demo")]
     data_dir: PathBuf,
+    /// Keep the install in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of the data directory's SQLite file; plugins' files stay in the directory.
+    #[arg(long, env = "QINGGUAN_DATABASE", value_name = "URL")]
+    database: Option<String>,
     /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
     /// the cookie is still `Secure` on requests a proxy forwards with
     /// `X-Forwarded-Proto: https`.
@@ -183,6 +206,10 @@ struct DataDirArg {
     /// Directory holding the database.
     #[arg(long, env = "QINGGUAN_DATA_DIR", default_value = "qingguan-data")]
     data_dir: PathBuf,
+    /// Keep the install in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of the data directory's SQLite file; plugins' files stay in the directory.
+    #[arg(long, env = "QINGGUAN_DATABASE", value_name = "URL")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -254,28 +281,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve(
             a.listen,
             a.data_dir,
+            a.database,
             false,
             server_config(a.secure_cookies, a.mail)?,
         ),
         Command::Demo(a) => serve(
             a.listen,
             a.data_dir,
+            a.database,
             true,
             server_config(a.secure_cookies, a.mail)?,
         ),
         Command::User(UserCommand::Add(a)) => user_add(a),
         Command::User(UserCommand::List(a)) => user_list(a),
-        Command::Backup(a) => backup(a),
-        Command::Restore(a) => restore(a),
+        Command::Backup(a) => {
+            crate::backup::backup_command(&a.dir.data_dir, a.dir.database.as_deref(), &a.file)
+        }
+        Command::Restore(a) => {
+            crate::backup::restore_command(&a.file, &a.dir.data_dir, a.dir.database.as_deref())
+        }
         Command::Plugin(c) => plugin(c),
+        Command::Migrate(a) => crate::migrate::migrate(&a.from, &a.to, !a.without_sessions),
     }
 }
 
 fn plugin_manager(
-    data_dir: &std::path::Path,
+    dir: &DataDirArg,
 ) -> anyhow::Result<std::sync::Arc<qingguan_runtime::PluginManager>> {
-    let store = open_store(data_dir)?;
-    crate::server::open_plugins(store, data_dir, &Config::default())
+    let store = open_store(&dir.data_dir, dir.database.as_deref())?;
+    crate::server::open_plugins(store, &dir.data_dir, &Config::default())
 }
 
 fn print_plugin(p: &qingguan_runtime::PluginInfo) {
@@ -291,7 +325,7 @@ fn print_plugin(p: &qingguan_runtime::PluginInfo) {
 fn plugin(c: PluginCommand) -> anyhow::Result<()> {
     match c {
         PluginCommand::List(a) => {
-            let m = plugin_manager(&a.data_dir)?;
+            let m = plugin_manager(&a)?;
             println!("{:<16} {:<10} {:<9} error", "id", "version", "status");
             for p in m.list()? {
                 print_plugin(&p);
@@ -299,7 +333,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
         }
         PluginCommand::Install(a) => plugin_install(a)?,
         PluginCommand::Enable(a) => {
-            let m = plugin_manager(&a.dir.data_dir)?;
+            let m = plugin_manager(&a.dir)?;
             m.load_all()?;
             let p = m
                 .enable(&a.id, None)
@@ -307,7 +341,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             print_plugin(&p);
         }
         PluginCommand::Disable(a) => {
-            let m = plugin_manager(&a.dir.data_dir)?;
+            let m = plugin_manager(&a.dir)?;
             m.load_all()?;
             let p = m
                 .disable(&a.id, None)
@@ -315,7 +349,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             print_plugin(&p);
         }
         PluginCommand::Rollback(a) => {
-            let m = plugin_manager(&a.dir.data_dir)?;
+            let m = plugin_manager(&a.dir)?;
             m.load_all()?;
             let p = m
                 .rollback(&a.id, None)
@@ -323,7 +357,7 @@ fn plugin(c: PluginCommand) -> anyhow::Result<()> {
             print_plugin(&p);
         }
         PluginCommand::Remove(a) => {
-            let m = plugin_manager(&a.dir.data_dir)?;
+            let m = plugin_manager(&a.dir)?;
             m.load_all()?;
             m.remove(&a.id, a.purge, None)
                 .map_err(|e| anyhow::anyhow!("cannot remove '{}': {e}", a.id))?;
@@ -378,7 +412,7 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
                 crate::builtin::names().join(", ")
             );
         }
-        let m = plugin_manager(&a.dir.data_dir)?;
+        let m = plugin_manager(&a.dir)?;
         m.load_all()?;
         let p = crate::builtin::install(&m, name, a.approve, None)
             .map_err(|e| anyhow::anyhow!("cannot install the built-in '{name}' plugin: {e}"))?;
@@ -389,7 +423,7 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
         bail!("give a .wasm file or --builtin NAME");
     };
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let m = plugin_manager(&a.dir.data_dir)?;
+    let m = plugin_manager(&a.dir)?;
     m.load_all()?;
     let p = m
         .install(
@@ -422,11 +456,20 @@ fn server_config(secure_cookies: bool, mail: MailArgs) -> anyhow::Result<Config>
     })
 }
 
-fn serve(listen: SocketAddr, data_dir: PathBuf, demo: bool, config: Config) -> anyhow::Result<()> {
+fn serve(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    database: Option<String>,
+    demo: bool,
+    config: Config,
+) -> anyhow::Result<()> {
     let _serving = crate::server::lock_data_dir(&data_dir)?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let store = open_store(&data_dir)?;
+        let store = open_store(&data_dir, database.as_deref())?;
+        store
+            .claim_for_serving()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let seeded = if demo {
             let s = store.clone();
             tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&s))
@@ -493,7 +536,7 @@ fn user_add(a: UserAddArgs) -> anyhow::Result<()> {
             bail!("give a password with --password-stdin (or --password, or QINGGUAN_PASSWORD)")
         }
     };
-    let store = open_store(&a.dir.data_dir)?;
+    let store = open_store(&a.dir.data_dir, a.dir.database.as_deref())?;
     let user = store
         .create_user(
             &Access::system(),
@@ -519,7 +562,7 @@ fn user_add(a: UserAddArgs) -> anyhow::Result<()> {
 }
 
 fn user_list(a: DataDirArg) -> anyhow::Result<()> {
-    let store = open_store(&a.data_dir)?;
+    let store = open_store(&a.data_dir, a.database.as_deref())?;
     let mut q = ListQuery::from_pairs([("sort", "username"), ("limit", "200")])?;
     println!(
         "{:<6} {:<20} {:<24} {:<10} {:<10} active",
@@ -543,28 +586,5 @@ fn user_list(a: DataDirArg) -> anyhow::Result<()> {
             None => break,
         }
     }
-    Ok(())
-}
-
-fn backup(a: BackupArgs) -> anyhow::Result<()> {
-    let done = crate::backup::backup(&a.dir.data_dir, &a.file)?;
-    println!(
-        "Backed up {} to {} ({} KiB, {} plugin file(s))",
-        a.dir.data_dir.display(),
-        a.file.display(),
-        done.bytes / 1024,
-        done.files
-    );
-    Ok(())
-}
-
-fn restore(a: RestoreArgs) -> anyhow::Result<()> {
-    let files = crate::backup::restore(&a.file, &a.dir.data_dir)?;
-    println!(
-        "Restored {} into {} ({files} plugin file(s)); start it with `qingguan serve --data-dir {}`",
-        a.file.display(),
-        a.dir.data_dir.display(),
-        a.dir.data_dir.display()
-    );
     Ok(())
 }

@@ -20,6 +20,7 @@ mod error;
 mod import;
 mod invitations;
 mod mail;
+mod migrate;
 mod plugin_outbound;
 mod plugin_upload;
 mod scaffold;

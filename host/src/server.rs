@@ -16,13 +16,31 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("qingguan.db")
 }
 
-/// Opens (creating if needed) the store of a data directory.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<Store>> {
+/// Opens (creating if needed) the store of a data directory: its SQLite file, or the
+/// PostgreSQL database at `postgres` (`postgres://user:password@host:port/database`; the data
+/// directory then holds the plugins' files only).
+pub fn open_store(data_dir: &Path, postgres: Option<&str>) -> anyhow::Result<Arc<Store>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    let store = Store::open(StoreOptions::new(database_path(data_dir)))
-        .with_context(|| format!("cannot open the database in {}", data_dir.display()))?;
+    let store = match postgres {
+        Some(url) => Store::open(StoreOptions::postgres(url))
+            .with_context(|| format!("cannot open the PostgreSQL database at {}", redacted(url)))?,
+        None => Store::open(StoreOptions::new(database_path(data_dir)))
+            .with_context(|| format!("cannot open the database in {}", data_dir.display()))?,
+    };
     Ok(Arc::new(store))
+}
+
+/// A database URL without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// Holds a data directory for the one process serving it (an OS lock on `serve.lock`, let go

@@ -142,23 +142,17 @@ fn lines_carry_their_posting_date_and_undated_lines_still_count_until_dated() {
 
     // The October lines as finance 1.1 left them: no date of their own. The books still count
     // them (through their entry) …
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
-    let undated = db
-        .execute(
-            "UPDATE r_journal_line SET c_posted_on = NULL WHERE c_entry = ?1",
-            [october["id"].as_i64().unwrap()],
-        )
-        .unwrap();
+    let undated = s.execute_sql(
+        "UPDATE r_journal_line SET c_posted_on = NULL WHERE c_entry = ?1",
+        &[october["id"].as_i64().unwrap().into()],
+    );
     assert_eq!(undated, 2);
     // … nor in October's kept totals (1.1 kept none).
-    let forgotten = db
-        .execute(
-            "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'month:2026-10'",
-            [],
-        )
-        .unwrap();
+    let forgotten = s.execute_sql(
+        "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'month:2026-10'",
+        &[],
+    );
     assert_eq!(forgotten, 1, "October's totals were kept");
-    drop(db);
     check(&fin);
     // … and the job dates them (and leaves the draft's line alone).
     let job = admin.post(
@@ -556,15 +550,12 @@ fn overdue_invoices_remind_the_customers_rep_once() {
         200
     );
     assert_eq!(status("bill", &bill["id"]), "posted");
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
     for (table, id) in [("r_invoice", &not_due["id"]), ("r_bill", &bill["id"])] {
-        db.execute(
+        s.execute_sql(
             &format!("UPDATE {table} SET c_due_on = ?1 WHERE id = ?2"),
-            (day(-2), id.as_i64().unwrap()),
-        )
-        .unwrap();
+            &[day(-2).into(), id.as_i64().unwrap().into()],
+        );
     }
-    drop(db);
     run();
     assert_eq!(status("invoice", &not_due["id"]), "overdue");
     assert_eq!(status("bill", &bill["id"]), "overdue");

@@ -300,24 +300,18 @@ fn documents_in_dollars_and_euros_are_booked_in_yuan_and_settle_with_exchange_di
         act(&fin, "invoice", &old["id"], "post", json!({})).status,
         200
     );
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
-    let n = db
-        .execute(
-            "UPDATE r_invoice SET c_currency = NULL, c_rate = NULL, c_net_cc = NULL,
+    let n = s.execute_sql(
+        "UPDATE r_invoice SET c_currency = NULL, c_rate = NULL, c_net_cc = NULL,
                c_total_cc = NULL, c_balance_cc = NULL WHERE id = ?1",
-            [old["id"].as_i64().unwrap()],
-        )
-        .unwrap();
+        &[old["id"].as_i64().unwrap().into()],
+    );
     assert_eq!(n, 1);
     // As an upgraded install has it: not yet noted that every document keeps its amounts.
-    let n = db
-        .execute(
-            "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'fx:all_kept'",
-            [],
-        )
-        .unwrap();
+    let n = s.execute_sql(
+        "DELETE FROM plugin_kv WHERE plugin = 'finance' AND key = 'fx:all_kept'",
+        &[],
+    );
     assert_eq!(n, 1);
-    drop(db);
 
     // The aging in yuan: B's 6 dollars at 7.10 and the old 50, not yet due.
     let aging = json_get(&fin, "/api/v1/plugins/finance/aging").body;

@@ -233,15 +233,11 @@ fn one_revaluation_line_per_day_names_its_movements_and_corrections_read_back() 
     // The kept levels gone (as after an upgrade, which drops them): the level is summed from
     // the ledger again, and the next posting starts from it. Sold 5 more on 11-07:
     // −5 × 236.54 / 20 = −59.14 → 15 for 177.40.
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
-    let dropped = db
-        .execute(
-            "DELETE FROM plugin_kv WHERE plugin = 'inventory' AND key LIKE 'level:%'",
-            [],
-        )
-        .unwrap();
+    let dropped = s.execute_sql(
+        "DELETE FROM plugin_kv WHERE plugin = 'inventory' AND key LIKE 'level:%'",
+        &[],
+    );
     assert!(dropped >= 1, "levels were kept");
-    drop(db);
     assert_eq!(asked(&admin, &ids, None), (json!("20"), json!("236.54")));
     let (so3, _) = order(&["5"]);
     let d = act(

@@ -47,15 +47,12 @@ fn closed_columns_show_the_last_30_days_unless_all_are_asked_for() {
         ids.push(r["id"].as_i64().unwrap());
     }
     // Two of them last changed long ago.
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
     for id in &ids[..2] {
-        db.execute(
+        s.execute_sql(
             "UPDATE r_ticket SET updated_at = '2020' || substr(updated_at, 5) WHERE id = ?1",
-            [id],
-        )
-        .unwrap();
+            &[(*id).into()],
+        );
     }
-    drop(db);
     let ui = s.ui_login("admin", ADMIN_PASSWORD);
     let page = ui.get("/e/ticket/kanban", "zh-CN");
     assert_eq!(page.status, 200, "{}", page.text);

@@ -46,6 +46,7 @@ mod permissions;
 mod plugin_trust;
 mod plugin_units;
 mod plugins;
+mod postgres;
 mod query;
 mod records;
 mod reports;

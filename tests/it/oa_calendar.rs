@@ -380,15 +380,11 @@ fn requests_from_before_half_days_count_whole_days_after_an_upgrade() {
     );
     assert_eq!(old["days"], "3.0");
     // As the older version stored it: no parts of day.
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
-    let n = db
-        .execute(
-            "UPDATE r_leave_request SET c_start_half = NULL, c_end_half = NULL WHERE id = ?1",
-            [old["id"].as_i64().unwrap()],
-        )
-        .unwrap();
+    let n = s.execute_sql(
+        "UPDATE r_leave_request SET c_start_half = NULL, c_end_half = NULL WHERE id = ?1",
+        &[old["id"].as_i64().unwrap().into()],
+    );
     assert_eq!(n, 1);
-    drop(db);
 
     let current = admin.get("/api/v1/plugins/oa").body["version"]
         .as_str()

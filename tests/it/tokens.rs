@@ -182,12 +182,10 @@ fn an_expired_token_is_refused() {
     let secret = issued.body["secret"].as_str().unwrap().to_string();
     let id = issued.body["token"]["id"].as_i64().unwrap();
     // Time passes: the token's expiry moved into the past, as a day later it would be.
-    let db = rusqlite::Connection::open(s.dir.path().join("qingguan.db")).unwrap();
-    db.execute(
+    s.execute_sql(
         "UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1",
-        [id],
-    )
-    .unwrap();
+        &[id.into()],
+    );
     assert_eq!(
         with_token(&s, &secret)
             .get("/api/v1/records/customer")

@@ -26,6 +26,98 @@ pub struct TestServer {
     pub plugins: Arc<qingguan_runtime::PluginManager>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The PostgreSQL database of the install, if it runs on one (dropped after the server).
+    pg: Option<PgDatabase>,
+}
+
+/// A parameter of [`TestServer::execute_sql`].
+#[derive(Debug, Clone)]
+pub enum SqlParam {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for SqlParam {
+    fn from(i: i64) -> Self {
+        SqlParam::Int(i)
+    }
+}
+
+impl From<&str> for SqlParam {
+    fn from(t: &str) -> Self {
+        SqlParam::Text(t.to_string())
+    }
+}
+
+impl From<String> for SqlParam {
+    fn from(t: String) -> Self {
+        SqlParam::Text(t)
+    }
+}
+
+/// `?N` parameters as PostgreSQL numbers them (`$N`).
+fn postgres_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A database of its own on the PostgreSQL server of `QG_TEST_POSTGRES` (a URL naming a
+/// database the user may connect to and create others from), dropped when done with.
+#[derive(Debug)]
+pub struct PgDatabase {
+    server: String,
+    name: String,
+    /// The new database's URL.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates a new, empty database.
+    pub fn create(server: &str) -> PgDatabase {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "qg_it_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut admin = postgres::Client::connect(server, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {server}: {e}"));
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop an old test database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+        PgDatabase {
+            server: server.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("connect to the test database")
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 impl TestServer {
@@ -46,9 +138,14 @@ impl TestServer {
 
     fn start_inner(config: Config, with_admin: bool) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(
-            Store::open(StoreOptions::new(dir.path().join("qingguan.db"))).expect("open store"),
-        );
+        let pg = std::env::var("QG_TEST_POSTGRES")
+            .ok()
+            .map(|server| PgDatabase::create(&server));
+        let options = match &pg {
+            Some(db) => StoreOptions::postgres(db.url.clone()),
+            None => StoreOptions::new(dir.path().join("qingguan.db")),
+        };
+        let store = Arc::new(Store::open(options).expect("open store"));
         if with_admin {
             store
                 .create_user(
@@ -100,7 +197,63 @@ impl TestServer {
             plugins,
             shutdown: Some(tx),
             thread: Some(thread),
+            pg,
         }
+    }
+
+    /// Runs one statement straight on the install's database, as an operator (or damage)
+    /// might — SQLite's dialect with `?N` parameters, which must read the same on PostgreSQL.
+    /// Returns the rows changed.
+    pub fn execute_sql(&self, sql: &str, params: &[SqlParam]) -> usize {
+        match &self.pg {
+            Some(db) => {
+                let mut client = db.client();
+                let boxed: Vec<Box<dyn postgres::types::ToSql + Sync>> = params
+                    .iter()
+                    .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+                        match p {
+                            SqlParam::Int(i) => Box::new(*i),
+                            SqlParam::Text(t) => Box::new(t.clone()),
+                        }
+                    })
+                    .collect();
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    boxed.iter().map(|b| b.as_ref()).collect();
+                client
+                    .execute(&postgres_params(sql), &refs)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}")) as usize
+            }
+            None => {
+                let db = rusqlite::Connection::open(self.dir.path().join("qingguan.db"))
+                    .expect("open the database");
+                let values = params.iter().map(|p| match p {
+                    SqlParam::Int(i) => rusqlite::types::Value::Integer(*i),
+                    SqlParam::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                });
+                db.execute(sql, rusqlite::params_from_iter(values))
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
+    /// The one integer a query straight on the install's database returns (a count).
+    pub fn query_integer(&self, sql: &str) -> i64 {
+        match &self.pg {
+            Some(db) => db
+                .client()
+                .query_one(sql, &[])
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get(0),
+            None => rusqlite::Connection::open(self.dir.path().join("qingguan.db"))
+                .expect("open the database")
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
+    }
+
+    /// The install runs on PostgreSQL (`QG_TEST_POSTGRES`).
+    pub fn on_postgres(&self) -> bool {
+        self.pg.is_some()
     }
 
     /// A second server over this one's store and data directory, as after a restart (plugins

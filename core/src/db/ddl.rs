@@ -28,7 +28,9 @@ fn index_name(kind: &str, entity: &str, columns: &[&str]) -> String {
 
 /// Creates (empty) the full-text table of an entity type if missing. On PostgreSQL it is a
 /// table of record ids and their text, with the text's terms (`simple`: every CJK character
-/// and Latin word, lowercased, with positions) in a GIN index.
+/// and Latin word, lowercased, with positions; ASCII punctuation separates words, as FTS5's
+/// tokenizer has it, rather than making hyphenated words, signed numbers or addresses) in a
+/// GIN index.
 pub(crate) fn ensure_fts(conn: &Conn, entity: &str) -> Result<()> {
     if conn.is_postgres() {
         let fts = fts_table(entity);
@@ -36,7 +38,8 @@ pub(crate) fn ensure_fts(conn: &Conn, entity: &str) -> Result<()> {
             "CREATE TABLE IF NOT EXISTS {fts} (
                 rowid BIGINT PRIMARY KEY,
                 body  TEXT NOT NULL,
-                terms tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
+                terms tsvector GENERATED ALWAYS AS
+                    (to_tsvector('simple', regexp_replace(body, '[[:punct:]]+', ' ', 'g'))) STORED
             );
             CREATE INDEX IF NOT EXISTS \"{fts}:terms\" ON {fts} USING gin (terms);"
         ))?;

@@ -76,6 +76,14 @@ fn word_after<'a>(toks: &[Token<'a>], i: usize) -> Option<(usize, &'a str)> {
         })
 }
 
+/// The next token after position `i` that is not blank.
+fn next_solid<'t, 'a>(toks: &'t [Token<'a>], i: usize) -> Option<(usize, &'t Token<'a>)> {
+    toks.iter()
+        .enumerate()
+        .skip(i + 1)
+        .find(|(_, t)| !matches!(t, Token::Other(s) if s.trim().is_empty()))
+}
+
 fn next_is(toks: &[Token<'_>], i: usize, what: &str) -> bool {
     toks.iter()
         .skip(i + 1)
@@ -261,6 +269,18 @@ fn statement(sql: &str) -> String {
                     "INSTR" if next_is(&toks, i, "(") => out.push_str("strpos"),
                     "IFNULL" if next_is(&toks, i, "(") => out.push_str("COALESCE"),
                     "AUTOINCREMENT" => {}
+                    // `x IS ?` / `x IS NOT ?`: PostgreSQL's IS takes no parameter.
+                    "IS" if matches!(next_solid(&toks, i), Some((_, Token::Param(_)))) => {
+                        out.push_str("IS NOT DISTINCT FROM")
+                    }
+                    "IS" if word_after(&toks, i).is_some_and(|(j, w)| {
+                        w.eq_ignore_ascii_case("NOT")
+                            && matches!(next_solid(&toks, j), Some((_, Token::Param(_))))
+                    }) =>
+                    {
+                        out.push_str("IS DISTINCT FROM");
+                        skip_until = word_after(&toks, i).map_or(i, |(j, _)| j + 1);
+                    }
                     "WITHOUT"
                         if ddl
                             && word_after(&toks, i)
@@ -402,6 +422,14 @@ mod tests {
         assert_eq!(
             to_postgres("CREATE INDEX i ON f USING gin (terms)"),
             "CREATE INDEX i ON f USING gin (terms)"
+        );
+    }
+
+    #[test]
+    fn is_a_parameter_becomes_is_not_distinct_from() {
+        assert_eq!(
+            to_postgres("SELECT 1 FROM t WHERE a IS ?1 AND b IS NOT ?2 AND c IS NULL"),
+            "SELECT 1 FROM t WHERE a IS NOT DISTINCT FROM $1 AND b IS DISTINCT FROM $2 AND c IS NULL"
         );
     }
 

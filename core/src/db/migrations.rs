@@ -51,6 +51,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
+/// The newest schema version this build knows.
+pub(crate) fn newest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
 /// The schema version of the database: SQLite's `user_version`; on PostgreSQL a table of its
 /// own (made at the first start).
 fn version(conn: &Conn) -> Result<i64> {
@@ -91,6 +96,17 @@ CREATE OR REPLACE FUNCTION strftime(fmt text, t text, modifier text) RETURNS tex
         replace(replace(replace(replace(replace(replace(fmt,
             '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'))
 $fn$ LANGUAGE sql STABLE;
+
+-- SQLite's JSON functions, as the store calls them: a member of a stored JSON object
+-- (`'$.name'`), and the items of a stored JSON array as rows of one column, `value`.
+CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text AS $fn$
+    SELECT doc::jsonb #>> string_to_array(substr(path, 3), '.')
+$fn$ LANGUAGE sql IMMUTABLE;
+
+CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (value text) AS $fn$
+    SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(doc::jsonb) = 'array'
+                                          THEN doc::jsonb ELSE '[]'::jsonb END)
+$fn$ LANGUAGE sql IMMUTABLE;
 "#;
 
 /// Applies every migration newer than the database, each in its own transaction (on

@@ -41,6 +41,9 @@ pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Conn> {
     Ok(Conn::sqlite(conn))
 }
 
+/// The PostgreSQL advisory lock the serving host holds for as long as it serves.
+pub(crate) const SERVING_LOCK: i64 = 0x7167_7376; // "qgsv"
+
 /// Connects to a PostgreSQL database (`postgres://user:password@host:port/database`).
 pub(crate) fn open_postgres(url: &str) -> Result<Conn> {
     Ok(Conn::postgres(postgres::PgConn::connect(url)?))

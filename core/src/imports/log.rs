@@ -124,7 +124,7 @@ impl Store {
     ) -> Result<Vec<ImportLog>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM imports
-             WHERE (?1 OR created_by = ?2) AND (?3 IS NULL OR entity = ?3)
+             WHERE (?1 OR created_by = ?2) AND (entity = ?3 OR ?3 IS NULL)
              ORDER BY id DESC LIMIT ?4"
         );
         self.read(|c| {

@@ -40,7 +40,7 @@ pub(crate) const STOP_UNDO: &str = "UPDATE imports SET
         status = CASE WHEN undo_report IS NULL THEN COALESCE(undo_from, 'done') ELSE 'undo_stopped' END,
         undone_by = CASE WHEN undo_report IS NULL THEN NULL ELSE undone_by END,
         undone_at = CASE WHEN undo_report IS NULL THEN NULL ELSE undone_at END
-     WHERE status = 'undoing' AND (?1 IS NULL OR id = ?1)";
+     WHERE status = 'undoing' AND (id = ?1 OR ?1 IS NULL)";
 
 /// One row an import wrote: record id, action, version after, fields before.
 type Done = (i64, String, i64, Option<String>);

@@ -146,8 +146,10 @@ impl Store {
                     (entity, req.from, keep),
                 )?;
                 tx.execute(
-                    "INSERT OR REPLACE INTO merges (entity, merged_id, kept_id, user_id, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO merges (entity, merged_id, kept_id, user_id, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (entity, merged_id) DO UPDATE SET
+                       kept_id = excluded.kept_id, user_id = excluded.user_id, at = excluded.at",
                     (entity, req.from, keep, access.user_id, db::now_text()),
                 )?;
                 Ok(n)

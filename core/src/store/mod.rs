@@ -6,6 +6,8 @@ pub mod aggregate;
 pub(crate) mod attachments;
 mod backup;
 mod call_scope;
+mod copy;
+pub use copy::{copy_to_postgres, CopyReport};
 mod custom;
 pub use backup::{restore_install, InstallFile};
 pub use call_scope::CallScope;
@@ -180,6 +182,31 @@ impl Store {
     /// The database file (empty on PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.options.path
+    }
+
+    /// Claims the database for this process's server. On PostgreSQL a session lock on the
+    /// writer's connection, held while the store is open: one host serves a database at a
+    /// time (several hosts on one database are not supported yet), so a second host refuses
+    /// to start instead of running the install's background work twice. On SQLite the host
+    /// locks the data directory instead; nothing to do here.
+    pub fn claim_for_serving(&self) -> Result<()> {
+        if !self.is_postgres() {
+            return Ok(());
+        }
+        let guard = self.writer.lock();
+        let conn = guard.borrow();
+        let claimed: bool =
+            conn.query_row("SELECT pg_try_advisory_lock(?1)", [db::SERVING_LOCK], |r| {
+                r.get(0)
+            })?;
+        if !claimed {
+            return Err(Error::conflict(
+                "another qingguan host serves this database; several hosts on one database \
+                 are not supported yet"
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 
     /// The store runs on PostgreSQL.

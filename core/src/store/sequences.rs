@@ -15,7 +15,7 @@ fn next(conn: &Conn, entity: &str, field: &str, scope: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO sequences (entity, field, scope, last) VALUES (?1, ?2, ?3, 1)
-             ON CONFLICT (entity, field, scope) DO UPDATE SET last = last + 1
+             ON CONFLICT (entity, field, scope) DO UPDATE SET last = sequences.last + 1
              RETURNING last",
         )?
         .query_row((entity, field, scope), |r| r.get(0))?)

@@ -85,7 +85,7 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "SELECT d.id, d.webhook_id, w.url, w.secret, d.event, d.payload, d.attempts
                  FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND w.active
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND w.active <> 0
                  ORDER BY d.next_attempt_at, d.id LIMIT ?2",
             )?;
             let due = stmt

@@ -18,8 +18,10 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     };
     (
         status,
-        Json(
-            json!({ "status": if ready { "ok" } else { "starting" }, "version": env!("CARGO_PKG_VERSION") }),
-        ),
+        Json(json!({
+            "status": if ready { "ok" } else { "starting" },
+            "version": env!("CARGO_PKG_VERSION"),
+            "database": if state.store().is_postgres() { "postgresql" } else { "sqlite" },
+        })),
     )
 }

@@ -1,0 +1,205 @@
+//! An install on PostgreSQL, through the command line: `qingguan migrate` copies a SQLite
+//! install whole into an empty PostgreSQL database, and `serve --database` serves it from there
+//! — one host per database. Runs where `QG_TEST_POSTGRES` names a server (`.ci/run` starts
+//! one for its second pass); elsewhere it says so and returns.
+
+use crate::cli::{bin, start};
+use qingguan_tests::{Client, PgDatabase};
+use serde_json::json;
+use std::io::Write;
+use std::process::Stdio;
+
+fn server() -> Option<String> {
+    let server = std::env::var("QG_TEST_POSTGRES").ok();
+    if server.is_none() {
+        eprintln!("QG_TEST_POSTGRES is not set: the PostgreSQL command-line test does not run");
+    }
+    server
+}
+
+fn user_add(data: &str, extra: &[&str]) {
+    let mut child = bin()
+        .args(["user", "add", "boss", "--role", "admin", "--password-stdin"])
+        .args(["--data-dir", data])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"boss-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn login(url: &str) -> Client {
+    let mut c = Client::new(url);
+    let r = c.post(
+        "/api/v1/auth/login",
+        &json!({"username": "boss", "password": "boss-password"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    c.token = Some(r.body["token"].as_str().unwrap().to_string());
+    c
+}
+
+#[test]
+fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
+    let Some(server) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+
+    // A SQLite install with a plugin, a custom field, records with history, and a session.
+    user_add(data_s, &[]);
+    let out = bin()
+        .args(["plugin", "install", "--builtin", "sales", "--approve"])
+        .args(["--data-dir", data_s])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (ids, kept_token) = {
+        let (_running, url) = start(&["serve", "--data-dir", data_s]);
+        let boss = login(&url);
+        let field = boss.post(
+            "/api/v1/entities/customer/fields",
+            &json!({"name": "revenue", "type": "decimal", "label": {"en": "Revenue", "zh-CN": "营收"}}),
+        );
+        assert_eq!(field.status, 201, "{}", field.body);
+        let mut ids = Vec::new();
+        for (name, revenue) in [
+            ("杭州恒信科技有限公司", "1200.50"),
+            ("Acme", "10"),
+            ("北京远景", "7"),
+        ] {
+            let c = boss.create(
+                "customer",
+                json!({"name": name, "kind": "company", "status": "lead", "revenue": revenue}),
+            );
+            ids.push(c["id"].as_i64().unwrap());
+        }
+        let changed = boss.patch_v(
+            &format!("/api/v1/records/customer/{}", ids[0]),
+            1,
+            &json!({"status": "customer"}),
+        );
+        assert_eq!(changed.status, 200, "{}", changed.body);
+        let deal = boss.post(
+            "/api/v1/records/deal",
+            &json!({"title": "大单", "customer": ids[0], "amount": "5000", "stage": "qualified"}),
+        );
+        assert_eq!(deal.status, 201, "{}", deal.body);
+        (ids, boss.token.clone().unwrap())
+    };
+
+    // Copied into an empty database, counts checked; a second copy into it is refused.
+    let target = PgDatabase::create(&server);
+    let from = format!("sqlite:{data_s}");
+    let out = bin()
+        .args(["migrate", "--from", &from, "--to", &target.url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        said.contains("r_customer") && said.contains("counts checked"),
+        "{said}"
+    );
+    let again = bin()
+        .args(["migrate", "--from", &from, "--to", &target.url])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds an install"),
+        "{again:?}"
+    );
+
+    // Served from PostgreSQL: the same session, records, custom values, history, search and
+    // plugin; new records take new ids.
+    let (_running, url) = start(&["serve", "--data-dir", data_s, "--database", &target.url]);
+    let health = Client::new(&url).get("/api/v1/health");
+    assert_eq!(health.body["database"], "postgresql", "{}", health.body);
+    let mut kept = Client::new(&url);
+    kept.token = Some(kept_token);
+    let list = kept.get("/api/v1/records/customer?sort=id");
+    assert_eq!(list.status, 200, "the session came along: {}", list.body);
+    let names: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["杭州恒信科技有限公司", "Acme", "北京远景"]);
+    assert_eq!(list.body["items"][0]["revenue"], "1200.50");
+    assert_eq!(list.body["items"][0]["status"], "customer");
+    let history = kept.get(&format!("/api/v1/records/customer/{}/history", ids[0]));
+    assert_eq!(
+        history.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        history.body
+    );
+    let titles = |q: &str| -> Vec<String> {
+        kept.get(&format!("/api/v1/search?q={q}")).body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(titles("恒信"), ["杭州恒信科技有限公司"]);
+    assert_eq!(titles("acm"), ["Acme"]);
+    assert!(
+        titles("信恒").is_empty(),
+        "characters must be adjacent and in order"
+    );
+    let within = kept.get("/api/v1/records/customer?q=远景&revenue[gt]=5");
+    assert_eq!(
+        within.body["items"][0]["name"], "北京远景",
+        "{}",
+        within.body
+    );
+    let deals = kept.get("/api/v1/records/deal");
+    assert_eq!(deals.body["items"][0]["title"], "大单", "{}", deals.body);
+    let new = kept.create(
+        "customer",
+        json!({"name": "新客户", "kind": "company", "status": "lead"}),
+    );
+    assert!(new["id"].as_i64().unwrap() > ids[2], "{new}");
+
+    // One host per database: a second one refuses to start.
+    let other = dir.path().join("other");
+    let second = bin()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--data-dir",
+            other.to_str().unwrap(),
+            "--database",
+            &target.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another qingguan host"),
+        "{second:?}"
+    );
+
+    // Backups of a PostgreSQL install are PostgreSQL's own.
+    let backup = bin()
+        .args(["backup", dir.path().join("b.qgbak").to_str().unwrap()])
+        .args(["--data-dir", data_s, "--database", &target.url])
+        .output()
+        .unwrap();
+    assert!(!backup.status.success());
+    assert!(
+        String::from_utf8_lossy(&backup.stderr).contains("pg_dump"),
+        "{backup:?}"
+    );
+}
