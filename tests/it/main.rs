@@ -12,6 +12,7 @@ mod bulk;
 mod cli;
 mod core_trust;
 mod currency_rates;
+mod durability;
 mod export;
 mod field_rules;
 mod field_types;
