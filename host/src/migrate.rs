@@ -24,6 +24,9 @@ pub fn migrate(from: &str, to: &str, sessions: bool) -> anyhow::Result<()> {
         bail!("--to takes a PostgreSQL URL (postgres://user:password@host/database)");
     }
     let source = source_file(from)?;
+    // Nobody serves the install while it is copied (what they wrote after would be left behind).
+    let dir = source.parent().unwrap_or(Path::new("."));
+    let _held = crate::server::lock_data_dir(dir)?;
     let report = qingguan_core::copy_to_postgres(&source, to, sessions).with_context(|| {
         format!(
             "cannot copy {} to {}",

@@ -31,15 +31,45 @@ pub fn open_store(data_dir: &Path, postgres: Option<&str>) -> anyhow::Result<Arc
     Ok(Arc::new(store))
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password (`user:password@`, or a `password=` parameter), for
+/// messages.
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let mut out = match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let user_info = &url[scheme + 3..at];
             let user = user_info.split(':').next().unwrap_or("");
             format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_string(),
+    };
+    while let Some(at) = out
+        .find("password=")
+        .filter(|at| !out[at + 9..].starts_with("***"))
+    {
+        let value = at + 9;
+        let end = out[value..]
+            .find(['&', ' '])
+            .map_or(out.len(), |e| value + e);
+        out.replace_range(value..end, "***");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_are_shown_without_their_passwords() {
+        let r = super::redacted;
+        assert_eq!(r("postgres://qg:s3cret@db/qg"), "postgres://qg:***@db/qg");
+        assert_eq!(
+            r("postgres://qg@db/qg?password=s3cret&sslmode=require"),
+            "postgres://qg@db/qg?password=***&sslmode=require"
+        );
+        assert_eq!(
+            r("host=db user=qg password=s3cret"),
+            "host=db user=qg password=***"
+        );
+        assert_eq!(r("postgres://db/qg"), "postgres://db/qg");
     }
 }
 

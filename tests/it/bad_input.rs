@@ -249,4 +249,20 @@ fn bad_queries_are_400() {
         "/api/v1/records/customer?limit=1&sort=-name&cursor={cursor}"
     ));
     assert_eq!(other_sort.error_code(400), "bad_request");
+    // A forged cursor whose value is not of the sort column's kind is refused, not compared
+    // (PostgreSQL could not compare it at all).
+    for (sort, v) in [("name", json!(5)), ("owner", json!("abc"))] {
+        use base64::Engine;
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json!({"s": sort, "v": v, "i": 1}).to_string());
+        let r = c.get(&format!(
+            "/api/v1/records/customer?limit=1&sort={sort}&cursor={forged}"
+        ));
+        assert_eq!(r.error_code(400), "bad_request", "{sort}: {}", r.text);
+    }
+    // A NUL in a filter is refused (no stored text holds one; PostgreSQL could not compare it).
+    for q in ["name[contains]=a%00", "name=%00", "status[in]=lead,%00"] {
+        let nul = c.get(&format!("/api/v1/records/customer?{q}"));
+        assert_eq!(nul.error_code(400), "bad_request", "{q}: {}", nul.text);
+    }
 }

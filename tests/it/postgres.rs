@@ -63,7 +63,7 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let (ids, kept_token) = {
+    let (ids, gone_id, import_id, kept_token) = {
         let (_running, url) = start(&["serve", "--data-dir", data_s]);
         let boss = login(&url);
         let field = boss.post(
@@ -94,7 +94,23 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
             &json!({"title": "大单", "customer": ids[0], "amount": "5000", "stage": "qualified"}),
         );
         assert_eq!(deal.status, 201, "{}", deal.body);
-        (ids, boss.token.clone().unwrap())
+        // A record deleted last: its id is never given again (its history still names it).
+        let gone = boss.create(
+            "customer",
+            json!({"name": "删除", "kind": "company", "status": "lead"}),
+        );
+        let gone_id = gone["id"].as_i64().unwrap();
+        let del = boss.delete_v(&format!("/api/v1/records/customer/{gone_id}"), 1);
+        assert_eq!(del.status, 204, "{}", del.body);
+        // An uploaded import: its file's row refers to the import's (copied after it).
+        let upload = boss.send(
+            reqwest::Method::POST,
+            "/api/v1/imports?entity=customer&file_name=more.csv",
+            |r| r.body("name,kind,status\nFrom a file,company,lead\n"),
+        );
+        assert_eq!(upload.status, 201, "{}", upload.body);
+        let import_id = upload.body["import"]["id"].as_i64().unwrap();
+        (ids, gone_id, import_id, boss.token.clone().unwrap())
     };
 
     // Copied into an empty database, counts checked; a second copy into it is refused.
@@ -171,7 +187,10 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
         "customer",
         json!({"name": "新客户", "kind": "company", "status": "lead"}),
     );
-    assert!(new["id"].as_i64().unwrap() > ids[2], "{new}");
+    assert!(new["id"].as_i64().unwrap() > gone_id, "{new}");
+    let import = kept.get(&format!("/api/v1/imports/{import_id}"));
+    assert_eq!(import.status, 200, "{}", import.body);
+    assert_eq!(import.body["file_name"], "more.csv", "{}", import.body);
 
     // One host per database: a second one refuses to start.
     let other = dir.path().join("other");

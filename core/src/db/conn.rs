@@ -125,6 +125,15 @@ impl Conn {
         }
     }
 
+    /// The connection is gone (PostgreSQL restarted, or a network dropped it): it must be
+    /// replaced, not used again. A SQLite connection never is.
+    pub(crate) fn is_broken(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(_) => false,
+            Backend::Postgres(c) => c.is_closed(),
+        }
+    }
+
     /// No transaction is open (the database may have ended one itself, after an error).
     pub(crate) fn is_autocommit(&self) -> bool {
         match &self.backend {

@@ -39,7 +39,8 @@ pub(crate) fn ensure_fts(conn: &Conn, entity: &str) -> Result<()> {
                 rowid BIGINT PRIMARY KEY,
                 body  TEXT NOT NULL,
                 terms tsvector GENERATED ALWAYS AS
-                    (to_tsvector('simple', regexp_replace(body, '[[:punct:]]+', ' ', 'g'))) STORED
+                    (to_tsvector('simple',
+                        regexp_replace(left(body, 200000), '[[:punct:]]+', ' ', 'g'))) STORED
             );
             CREATE INDEX IF NOT EXISTS \"{fts}:terms\" ON {fts} USING gin (terms);"
         ))?;
@@ -101,7 +102,7 @@ pub(crate) fn ensure_table(conn: &Conn, entity: &str) -> Result<()> {
 /// The names of the indexes on a table.
 fn index_names(conn: &Conn, table: &str) -> Result<Vec<String>> {
     let sql = if conn.is_postgres() {
-        "SELECT indexname FROM pg_indexes WHERE tablename = ?1"
+        "SELECT indexname FROM pg_indexes WHERE tablename = ?1 AND schemaname = current_schema()"
     } else {
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1"
     };
@@ -116,7 +117,10 @@ fn index_names(conn: &Conn, table: &str) -> Result<Vec<String>> {
 pub(crate) fn columns(conn: &Conn, entity: &str) -> Result<Vec<String>> {
     if conn.is_postgres() {
         let names = conn
-            .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ?1")?
+            .prepare(
+                "SELECT column_name FROM information_schema.columns
+                 WHERE table_name = ?1 AND table_schema = current_schema()",
+            )?
             .query_map([table(entity)], |r| r.get::<_, String>(0))?
             .collect::<crate::db::DbResult<_>>()?;
         return Ok(names);

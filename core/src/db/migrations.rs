@@ -58,7 +58,7 @@ pub(crate) fn newest() -> i64 {
 
 /// The schema version of the database: SQLite's `user_version`; on PostgreSQL a table of its
 /// own (made at the first start).
-fn version(conn: &Conn) -> Result<i64> {
+fn schema_version(conn: &Conn) -> Result<i64> {
     if conn.is_postgres() {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS qg_schema_version (version BIGINT NOT NULL);
@@ -112,10 +112,14 @@ $fn$ LANGUAGE sql IMMUTABLE;
 /// Applies every migration newer than the database, each in its own transaction (on
 /// PostgreSQL in its dialect, see `dialect.rs`).
 pub(crate) fn run(conn: &mut Conn) -> Result<()> {
-    let current = version(conn)?;
     if conn.is_postgres() {
-        conn.execute_batch_native(POSTGRES_FUNCTIONS)?;
+        // Under the writer lock, so that hosts starting together take turns.
+        let tx = conn.immediate_transaction()?;
+        tx.execute_batch_native(POSTGRES_FUNCTIONS)?;
+        schema_version(&tx)?;
+        tx.commit()?;
     }
+    let current = schema_version(conn)?;
     let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if current > newest {
         return Err(Error::Database(format!(
@@ -124,7 +128,12 @@ pub(crate) fn run(conn: &mut Conn) -> Result<()> {
         )));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        let tx = conn.transaction()?;
+        // Under the writer lock: two hosts starting together take turns, and the second
+        // finds the work done.
+        let tx = conn.immediate_transaction()?;
+        if tx.is_postgres() && schema_version(&tx)? >= *version {
+            continue;
+        }
         match POSTGRES_FORMS.iter().find(|(v, _)| v == version) {
             Some((_, own)) if tx.is_postgres() => tx.execute_batch_native(own)?,
             _ => tx.execute_batch(sql)?,

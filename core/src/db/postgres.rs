@@ -122,9 +122,14 @@ impl PgConn {
     /// Runs statements written in PostgreSQL's dialect.
     pub(crate) fn batch_native(&self, sql: String) -> DbResult<()> {
         self.run(move |s| {
-            s.client
-                .batch_execute(&sql)
-                .map_err(|e| in_statement(pg_error(e), &sql))?;
+            if let Err(e) = s.client.batch_execute(&sql) {
+                // A batch that began a transaction and then failed (the writer lock timed
+                // out, say) must not leave it open and aborted under the next statement.
+                if !s.in_transaction && sql.trim_start().to_ascii_uppercase().starts_with("BEGIN") {
+                    let _ = s.client.batch_execute("ROLLBACK");
+                }
+                return Err(in_statement(pg_error(e), &sql));
+            }
             s.note_transaction(&sql);
             Ok(())
         })
@@ -185,6 +190,11 @@ impl PgConn {
                 .unwrap_or(0))
         })
         .unwrap_or(0)
+    }
+
+    /// The connection to the server is closed (or its thread has stopped).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.run(|s| Ok(s.client.is_closed())).unwrap_or(true)
     }
 
     /// No transaction is open.
@@ -296,7 +306,10 @@ impl ToSql for Bind {
                 Ok(IsNull::No)
             }
             _ => {
-                out.extend_from_slice(text().as_bytes());
+                // PostgreSQL keeps no NUL in text. None should reach here (values and
+                // filters refuse them); one that does becomes a character no stored text
+                // holds, rather than an error.
+                out.extend_from_slice(text().replace('\0', "\u{FFFF}").as_bytes());
                 Ok(IsNull::No)
             }
         }

@@ -461,7 +461,8 @@ impl Store {
                 Ok(out)
             })
             .map_err(|e| match e {
-                Error::Database(m) if m.contains("overflow") => {
+                // SQLite's "integer overflow"; PostgreSQL's "bigint out of range" (22003).
+                Error::Database(m) if m.contains("overflow") || m.contains("(22003)") => {
                     Error::bad_param("metrics", Reason::SumTooLarge)
                 }
                 other => other,

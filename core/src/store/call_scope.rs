@@ -159,6 +159,7 @@ impl Store {
             return Ok(());
         }
         let guard = self.writer.lock_arc();
+        self.revive_writer(&guard)?;
         guard.borrow().execute_batch("BEGIN IMMEDIATE")?;
         self.set_batch(true);
         FRAMES.with(|f| -> Result<()> {

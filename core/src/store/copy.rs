@@ -28,7 +28,8 @@ fn quoted(name: &str) -> String {
 }
 
 /// The source's tables to copy, with the statement that made each: not SQLite's own, not the
-/// full-text tables nor their shadow tables (the index is rebuilt from the records).
+/// full-text tables nor their shadow tables (the index is rebuilt from the records); a table
+/// after every table it refers to, so that its references find their rows.
 fn source_tables(src: &Conn) -> Result<Vec<(String, String)>> {
     let all: Vec<(String, String)> = src
         .prepare(
@@ -42,14 +43,38 @@ fn source_tables(src: &Conn) -> Result<Vec<(String, String)>> {
         .filter(|(_, sql)| sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL TABLE"))
         .map(|(name, _)| name.clone())
         .collect();
-    Ok(all
+    let tables: Vec<(String, String)> = all
         .into_iter()
         .filter(|(name, _)| {
             !virtual_tables
                 .iter()
                 .any(|v| name == v || name.starts_with(&format!("{v}_")))
         })
-        .collect())
+        .collect();
+    let mut refers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, _) in &tables {
+        let parents: Vec<String> = src
+            .prepare(&format!("PRAGMA foreign_key_list({})", quoted(name)))?
+            .query_map([], |r| r.get::<_, String>(2))?
+            .collect::<db::DbResult<_>>()?;
+        refers.insert(
+            name.clone(),
+            parents.into_iter().filter(|p| p != name).collect(),
+        );
+    }
+    // Parents first; a cycle (none today) keeps name order for what is left.
+    let mut ordered: Vec<(String, String)> = Vec::with_capacity(tables.len());
+    let mut left = tables;
+    while !left.is_empty() {
+        let placed: Vec<&String> = ordered.iter().map(|(n, _)| n).collect();
+        let ready = left.iter().position(|(name, _)| {
+            refers[name]
+                .iter()
+                .all(|p| placed.contains(&p) || !refers.contains_key(p))
+        });
+        ordered.push(left.remove(ready.unwrap_or(0)));
+    }
+    Ok(ordered)
 }
 
 fn columns_of(src: &Conn, table: &str) -> Result<Vec<String>> {
@@ -70,7 +95,7 @@ fn count(conn: &Conn, table: &str) -> Result<u64> {
 
 fn target_has_table(dst: &Conn, table: &str) -> Result<bool> {
     Ok(dst
-        .prepare("SELECT 1 FROM information_schema.tables WHERE table_name = ?1")?
+        .prepare("SELECT 1 FROM information_schema.tables WHERE table_name = ?1 AND table_schema = current_schema()")?
         .exists([table])?)
 }
 
@@ -78,7 +103,10 @@ fn target_has_table(dst: &Conn, table: &str) -> Result<bool> {
 /// source.
 fn add_missing_columns(src: &Conn, dst: &Conn, table: &str) -> Result<()> {
     let there: Vec<String> = dst
-        .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ?1")?
+        .prepare(
+            "SELECT column_name FROM information_schema.columns
+             WHERE table_name = ?1 AND table_schema = current_schema()",
+        )?
         .query_map([table], |r| r.get(0))?
         .collect::<db::DbResult<_>>()?;
     let declared: Vec<(String, String)> = src
@@ -108,7 +136,9 @@ fn copy_indexes(src: &Conn, dst: &Conn, table: &str) -> Result<()> {
         .collect::<db::DbResult<_>>()?;
     for (name, sql) in indexes {
         let exists = dst
-            .prepare("SELECT 1 FROM pg_indexes WHERE indexname = ?1")?
+            .prepare(
+                "SELECT 1 FROM pg_indexes WHERE indexname = ?1 AND schemaname = current_schema()",
+            )?
             .exists([&name])?;
         if !exists {
             dst.execute_batch(&sql)?;
@@ -164,8 +194,20 @@ fn copy_rows(src: &Conn, dst: &Conn, table: &str) -> Result<u64> {
     Ok(copied)
 }
 
-/// Moves identity columns past the ids copied in, so that new rows take new ids.
-fn advance_identities(dst: &Conn) -> Result<()> {
+/// Moves identity columns past the ids copied in — and past every id SQLite ever gave
+/// (`sqlite_sequence`: a deleted record's id is never given again, since history, imports and
+/// merges still name it) — so that new rows take new ids.
+fn advance_identities(src: &Conn, dst: &Conn) -> Result<()> {
+    let given: BTreeMap<String, i64> = if src
+        .prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")?
+        .exists([])?
+    {
+        src.prepare("SELECT name, seq FROM sqlite_sequence")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<db::DbResult<_>>()?
+    } else {
+        BTreeMap::new()
+    };
     let identities: Vec<(String, String)> = dst
         .prepare(
             "SELECT table_name, column_name FROM information_schema.columns
@@ -176,9 +218,10 @@ fn advance_identities(dst: &Conn) -> Result<()> {
     for (table, column) in identities {
         dst.execute_batch_native(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', '{column}'),
-                           COALESCE((SELECT MAX({c}) FROM {t}), 0) + 1, false)",
+                           GREATEST(COALESCE((SELECT MAX({c}) FROM {t}), 0), {given}) + 1, false)",
             c = quoted(&column),
             t = quoted(&table),
+            given = given.get(&table).copied().unwrap_or(0),
         ))?;
     }
     Ok(())
@@ -196,6 +239,8 @@ pub fn copy_to_postgres(source: &Path, target: &str, sessions: bool) -> Result<C
         )));
     }
     let src = db::open_read_only(source)?;
+    // One snapshot of the source for the whole copy, whatever else writes to it meanwhile.
+    src.execute_batch("BEGIN")?;
     let version: i64 = src.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version != db::migrations::newest() {
         return Err(Error::conflict(format!(
@@ -241,7 +286,7 @@ pub fn copy_to_postgres(source: &Path, target: &str, sessions: bool) -> Result<C
         }
         report.tables.insert(table, there);
     }
-    advance_identities(&tx)?;
+    advance_identities(&src, &tx)?;
     for e in registry::load(&tx)?.entities() {
         report.indexed += storage::rebuild_search(&tx, e)?;
     }

@@ -153,7 +153,7 @@ pub(crate) fn seen_text_condition(
     for term in crate::search::terms(q) {
         let (Term::Prefix(text) | Term::Phrase(text)) = term;
         if columns.is_empty() {
-            return Some(("0".into(), Vec::new()));
+            return Some(("1 = 0".into(), Vec::new()));
         }
         let ors: Vec<String> = columns
             .iter()

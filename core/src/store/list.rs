@@ -27,6 +27,19 @@ pub(super) fn column_def(e: &Entity, name: &str) -> Option<FieldDef> {
     }
 }
 
+/// A cursor's value is of the kind the sort column stores (a text where numbers are kept is a
+/// damaged cursor — on PostgreSQL it could not even be compared).
+fn fits_column(e: &Entity, field: &str, v: &Sql) -> bool {
+    let column = column_def(e, field).map(|d| d.kind.info().column);
+    matches!(
+        (v, column),
+        (Sql::Null, _)
+            | (_, None)
+            | (Sql::Integer(_), Some(crate::schema::Column::Integer))
+            | (Sql::Text(_), Some(crate::schema::Column::Text))
+    )
+}
+
 /// A filter value typed for SQL. Datetime filters also accept a plain date (midnight UTC).
 fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
     let parsed = Value::parse_str(def, raw).or_else(|e| {
@@ -151,6 +164,10 @@ pub(super) fn conditions(
             )
         })?;
         let col = ddl::column(&f.field);
+        if f.value.contains('\0') {
+            // No stored text holds one, and PostgreSQL could not even compare it.
+            return Err(Error::bad_param(&param, Reason::ContainsNul));
+        }
         let multi = def.kind.info().multi;
         match f.op {
             Op::Null => {
@@ -397,6 +414,7 @@ impl Store {
         if let Some(c) = &query.cursor {
             let cur = decode_cursor(c, &sort_param)?;
             let v = sql::json_to_sql(&cur.v)
+                .filter(|v| fits_column(&e, &sort.field, v))
                 .ok_or_else(|| Error::bad_param("cursor", Reason::CursorDamaged))?;
             if sort.field == "id" {
                 conds.push(format!("id {} ?", if sort.descending { "<" } else { ">" }));

@@ -59,7 +59,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
 /// How to open a store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreOptions {
     /// The database file (created if missing). Its directory is the install's data
     /// directory: on Unix the store keeps it private (0700) and the database files 0600.
@@ -70,6 +70,17 @@ pub struct StoreOptions {
     /// A PostgreSQL database to use instead of the file
     /// (`postgres://user:password@host:port/database`).
     pub postgres: Option<String>,
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The PostgreSQL URL may carry a password: never shown.
+        f.debug_struct("StoreOptions")
+            .field("path", &self.path)
+            .field("max_idle_readers", &self.max_idle_readers)
+            .field("postgres", &self.postgres.as_ref().map(|_| "…"))
+            .finish()
+    }
 }
 
 impl StoreOptions {
@@ -120,6 +131,8 @@ pub struct Store {
     views: Mutex<HashMap<String, field_rules::View>>,
     /// What counting a list filter's matches said (see `selectivity.rs`).
     selectivity: Mutex<selectivity::Counts>,
+    /// This process serves the database (`claim_for_serving`).
+    serving: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -157,6 +170,7 @@ impl Store {
             currency_cache: RwLock::new(None),
             views: Mutex::new(HashMap::new()),
             selectivity: Mutex::new(Default::default()),
+            serving: std::sync::atomic::AtomicBool::new(false),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;
@@ -205,6 +219,30 @@ impl Store {
                  are not supported yet"
                     .to_string(),
             ));
+        }
+        self.serving
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Replaces the writer's connection if it is gone (PostgreSQL restarted, a network
+    /// dropped it), between transactions; the serving claim, if held, is taken again on the
+    /// new one. SQLite's never is.
+    pub(crate) fn revive_writer(&self, writer: &RefCell<db::Conn>) -> Result<()> {
+        if !self.is_postgres() || !writer.borrow().is_broken() {
+            return Ok(());
+        }
+        tracing::warn!("the database connection of the writer was lost; connecting again");
+        *writer.borrow_mut() = self.options.connect(32_000)?;
+        if self.serving.load(std::sync::atomic::Ordering::Relaxed) {
+            let claimed: bool = writer.borrow().query_row(
+                "SELECT pg_try_advisory_lock(?1)",
+                [db::SERVING_LOCK],
+                |r| r.get(0),
+            )?;
+            if !claimed {
+                tracing::error!("another host claimed this database while the connection was down");
+            }
         }
         Ok(())
     }
@@ -271,6 +309,9 @@ impl Store {
             None => self.options.connect(16_000)?,
         };
         let out = f(&conn);
+        if out.is_err() && conn.is_broken() {
+            return out; // a dead connection is dropped, not pooled
+        }
         let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
         if pool.len() < self.options.max_idle_readers {
             pool.push(conn);
@@ -284,6 +325,9 @@ impl Store {
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         self.join_call_scope()?;
         let guard = self.writer.lock();
+        if !self.in_batch_here() {
+            self.revive_writer(&guard)?;
+        }
         let mut conn = guard.borrow_mut();
         if self.in_batch_here() {
             if conn.is_autocommit() {
@@ -327,6 +371,7 @@ impl Store {
             scope.finish(out.is_ok())?;
             return out;
         }
+        self.revive_writer(&guard)?;
         guard
             .borrow()
             .execute_batch("BEGIN IMMEDIATE")
