@@ -24,6 +24,7 @@ mod list;
 mod merge;
 mod outbox;
 mod overlay;
+mod readers;
 mod records;
 mod registry;
 mod rows;
@@ -115,7 +116,7 @@ pub struct Store {
     options: StoreOptions,
     writer: Arc<ReentrantMutex<RefCell<Conn>>>,
     batch: Mutex<Option<ThreadId>>,
-    readers: Mutex<Vec<Conn>>,
+    readers: readers::Readers,
     schema: RwLock<Arc<Schema>>,
     roles: RwLock<Arc<HashMap<String, Arc<Role>>>>,
     hooks: RwLock<Arc<dyn Hooks>>,
@@ -159,7 +160,7 @@ impl Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),
             batch: Mutex::new(None),
-            readers: Mutex::new(Vec::new()),
+            readers: Default::default(),
             schema: RwLock::new(Arc::new(Schema::default())),
             roles: RwLock::new(Arc::new(HashMap::new())),
             hooks: RwLock::new(Arc::new(NoHooks)),
@@ -303,19 +304,17 @@ impl Store {
             let conn = guard.borrow();
             return f(&conn);
         }
-        let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => self.options.connect(16_000)?,
+        let cap = if self.is_postgres() {
+            readers::POSTGRES_READERS
+        } else {
+            usize::MAX // SQLite readers are cheap and never refused
         };
+        let conn = self.readers.take(cap, || self.options.connect(16_000))?;
         let out = f(&conn);
-        if out.is_err() && conn.is_broken() {
-            return out; // a dead connection is dropped, not pooled
-        }
-        let mut pool = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < self.options.max_idle_readers {
-            pool.push(conn);
-        }
+        // A dead connection is closed, not pooled.
+        let broken = out.is_err() && conn.is_broken();
+        self.readers
+            .give_back(conn, broken, self.options.max_idle_readers);
         out
     }
 
