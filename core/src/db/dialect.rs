@@ -30,6 +30,12 @@ fn tokens(sql: &str) -> Vec<Token<'_>> {
                 i += 1;
             }
             out.push(Token::Other(&sql[start..i]));
+        } else if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            // A block comment.
+            i = sql[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |e| i + 2 + e + 2);
+            out.push(Token::Other(&sql[start..i]));
         } else if c == b'\'' || c == b'"' {
             i += 1;
             while i < bytes.len() {
@@ -92,14 +98,12 @@ fn next_is(toks: &[Token<'_>], i: usize, what: &str) -> bool {
 }
 
 /// Where SQLite puts empty values in an order: first going up, last going down. PostgreSQL
-/// does the opposite unless told, so each key of an `ORDER BY` says it; and each column of an
-/// index is kept `NULLS FIRST`, so that both directions still walk it.
+/// does the opposite unless told, so each key of an `ORDER BY` and each column of an index
+/// says it — an index kept in SQLite's order serves both directions of a sort.
 #[derive(Default)]
 struct Nulls {
     /// The depth of the list being read (`ORDER BY` keys, or an index's columns).
     depth: Option<i32>,
-    /// An index's columns (always NULLS FIRST) rather than sort keys.
-    index: bool,
     /// The current key said DESC / NULLS already.
     desc: bool,
     said: bool,
@@ -111,7 +115,6 @@ impl Nulls {
     fn start(&mut self, depth: i32, index: bool) {
         *self = Nulls {
             depth: Some(depth),
-            index,
             by_pending: !index,
             ..Nulls::default()
         };
@@ -121,7 +124,7 @@ impl Nulls {
         if !self.said {
             let trimmed = out.trim_end().len();
             let tail = out.split_off(trimmed);
-            out.push_str(if self.desc && !self.index {
+            out.push_str(if self.desc {
                 " NULLS LAST"
             } else {
                 " NULLS FIRST"
@@ -213,6 +216,7 @@ fn statement(sql: &str) -> String {
     let mut skip_until = 0;
     let mut depth = 0i32;
     let mut nulls = Nulls::default();
+    let mut returning: Option<usize> = None;
     for (i, t) in toks.iter().enumerate() {
         if i < skip_until {
             continue;
@@ -248,6 +252,10 @@ fn statement(sql: &str) -> String {
                 let upper = w.to_ascii_uppercase();
                 match upper.as_str() {
                     "LIKE" => out.push_str("ILIKE"),
+                    "RETURNING" if depth == 0 => {
+                        returning = Some(out.len());
+                        out.push_str(w);
+                    }
                     // `fts MATCH ?`: the full-text table's terms against the FTS5 expression,
                     // made a tsquery by `qg_tsquery` (see `migrations.rs`).
                     "MATCH" => {
@@ -321,9 +329,15 @@ fn statement(sql: &str) -> String {
     }
     nulls.end(&mut out);
     if on_conflict {
-        let trimmed = out.trim_end().len();
-        out.truncate(trimmed);
+        // Before a RETURNING clause, or at the end.
+        let at = returning.map_or(out.trim_end().len(), |r| r);
+        let tail = out.split_off(at);
+        out.truncate(out.trim_end().len());
         out.push_str(" ON CONFLICT DO NOTHING");
+        if !tail.is_empty() {
+            out.push(' ');
+            out.push_str(tail.trim_start());
+        }
     }
     out
 }
@@ -337,9 +351,11 @@ pub(crate) fn to_postgres(sql: &str) -> String {
     for (i, &b) in bytes.iter().enumerate() {
         match (quote, b) {
             (Some(b'\n'), b'\n') => quote = None, // the end of a comment
-            (Some(q), c) if c == q && q != b'\n' => quote = None,
+            (Some(b'*'), b'/') if i > 0 && bytes[i - 1] == b'*' => quote = None,
+            (Some(q), c) if c == q && q != b'\n' && q != b'*' => quote = None,
             (Some(_), _) => {}
             (None, b'-') if bytes.get(i + 1) == Some(&b'-') => quote = Some(b'\n'),
+            (None, b'/') if bytes.get(i + 1) == Some(&b'*') => quote = Some(b'*'),
             (None, b'\'' | b'"') => quote = Some(b),
             (None, b';') => {
                 out.push_str(&statement(&sql[start..i]));
@@ -430,6 +446,22 @@ mod tests {
         assert_eq!(
             to_postgres("SELECT 1 FROM t WHERE a IS ?1 AND b IS NOT ?2 AND c IS NULL"),
             "SELECT 1 FROM t WHERE a IS NOT DISTINCT FROM $1 AND b IS DISTINCT FROM $2 AND c IS NULL"
+        );
+    }
+
+    #[test]
+    fn returning_and_descending_index_columns_keep_their_places() {
+        assert_eq!(
+            to_postgres("INSERT OR IGNORE INTO t (a) VALUES (?1) RETURNING id"),
+            "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id"
+        );
+        assert_eq!(
+            to_postgres("CREATE INDEX i ON t (a DESC, b)"),
+            "CREATE INDEX i ON t (a DESC NULLS LAST, b NULLS FIRST)"
+        );
+        assert_eq!(
+            to_postgres("SELECT a /* it's a * b; ? */ FROM t WHERE b = ?"),
+            "SELECT a /* it's a * b; ? */ FROM t WHERE b = $1"
         );
     }
 
