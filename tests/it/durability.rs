@@ -1,23 +1,11 @@
 //! A write the server acknowledged survives the server being killed (SIGKILL) under write
 //! load — on SQLite, and on PostgreSQL where `QG_TEST_POSTGRES` names a server.
 
-use crate::cli::{bin, start};
-use qingguan_tests::{Client, PgDatabase};
+use crate::cli::start;
+use crate::postgres::{login, user_add};
+use qingguan_tests::PgDatabase;
 use serde_json::json;
-use std::io::Write;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-
-fn login(url: &str) -> Client {
-    let mut c = Client::new(url);
-    let r = c.post(
-        "/api/v1/auth/login",
-        &json!({"username": "boss", "password": "boss-password"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    c.token = Some(r.body["token"].as_str().unwrap().to_string());
-    c
-}
 
 /// Writes from four clients until the server is killed; every create it answered 201 must be
 /// there after a restart, with what was written.
@@ -25,21 +13,7 @@ fn killed_under_load_keeps_what_it_acknowledged(database: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data_s = data.to_str().unwrap();
-    let mut add = bin()
-        .args(["user", "add", "boss", "--role", "admin", "--password-stdin"])
-        .args(["--data-dir", data_s])
-        .args(database)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"boss-password\n")
-        .unwrap();
-    assert!(add.wait_with_output().unwrap().status.success());
+    user_add(data_s, database);
 
     let serve: Vec<&str> = ["serve", "--data-dir", data_s]
         .into_iter()

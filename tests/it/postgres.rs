@@ -17,7 +17,8 @@ fn server() -> Option<String> {
     server
 }
 
-fn user_add(data: &str, extra: &[&str]) {
+/// Adds the administrator `boss` to the install in `data` (`extra`: e.g. `--database URL`).
+pub(crate) fn user_add(data: &str, extra: &[&str]) {
     let mut child = bin()
         .args(["user", "add", "boss", "--role", "admin", "--password-stdin"])
         .args(["--data-dir", data])
@@ -37,7 +38,8 @@ fn user_add(data: &str, extra: &[&str]) {
     assert!(out.status.success(), "{out:?}");
 }
 
-fn login(url: &str) -> Client {
+/// `boss`, signed in.
+pub(crate) fn login(url: &str) -> Client {
     let mut c = Client::new(url);
     let r = c.post(
         "/api/v1/auth/login",

@@ -140,12 +140,7 @@ impl PgConn {
         let sql = dialect::to_postgres(sql);
         self.run(move |s| {
             let stmt = s.prepare(&sql)?;
-            let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-            let n = s
-                .client
-                .execute(&stmt, &refs)
+            let n = bound(params, |refs| s.client.execute(&stmt, refs))
                 .map_err(|e| in_statement(pg_error(e), &sql))?;
             Ok(n as usize)
         })
@@ -156,12 +151,7 @@ impl PgConn {
         let sql = dialect::to_postgres(sql);
         self.run(move |s| {
             let stmt = s.prepare(&sql)?;
-            let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-            let rows = s
-                .client
-                .query(&stmt, &refs)
+            let rows = bound(params, |refs| s.client.query(&stmt, refs))
                 .map_err(|e| in_statement(pg_error(e), &sql))?;
             rows.iter()
                 .map(|row| {
@@ -201,6 +191,13 @@ impl PgConn {
     pub(crate) fn is_autocommit(&self) -> bool {
         self.run(|s| Ok(!s.in_transaction)).unwrap_or(true)
     }
+}
+
+/// Calls `f` with the parameters as the client binds them.
+fn bound<T>(params: Vec<Value>, f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
+    let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+    f(&refs)
 }
 
 fn gone() -> DbError {
