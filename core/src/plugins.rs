@@ -358,17 +358,15 @@ fn put_kv(
     value: &[u8],
     quota: KvQuota,
 ) -> Result<()> {
-    let (keys, bytes): (i64, i64) = tx
-        .prepare_cached("SELECT keys, bytes FROM plugin_kv_usage WHERE plugin = ?1")?
-        .query_row([plugin], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, 0));
-    let old: Option<i64> = tx
+    // What the plugin holds, and what this key takes of it now: one round trip.
+    let (keys, bytes, old): (i64, i64, Option<i64>) = tx
         .prepare_cached(
-            "SELECT length(key) + length(value) FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
+            "SELECT COALESCE((SELECT keys FROM plugin_kv_usage WHERE plugin = ?1), 0),
+                    COALESCE((SELECT bytes FROM plugin_kv_usage WHERE plugin = ?1), 0),
+                    (SELECT length(key) + length(value) FROM plugin_kv
+                      WHERE plugin = ?1 AND key = ?2)",
         )?
-        .query_row((plugin, key), |r| r.get(0))
-        .optional()?;
+        .query_row((plugin, key), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let new_keys = keys + i64::from(old.is_none());
     let new_bytes = bytes - old.unwrap_or(0) + (key.len() + value.len()) as i64;
     if new_keys > quota.keys as i64 || new_bytes > quota.bytes as i64 {

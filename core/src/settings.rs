@@ -4,20 +4,25 @@
 use crate::currency::{currency, DEFAULT_CURRENCY};
 use crate::db::OptionalExtension;
 use crate::schema::Locale;
-use crate::store::Store;
+use crate::store::{KeptSettings as Kept, Store};
 use crate::{Error, Reason, Result};
 
 impl Store {
     /// The install's language for users who chose none and whose browser names no language
     /// Qingguan speaks (setting `locale`; English unless set).
+    /// Kept in memory once read, as the time zone is.
     pub fn default_locale(&self) -> Result<Locale> {
-        self.read(|c| {
-            let v: Option<String> = c
-                .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
-        })
+        self.kept(
+            |k| k.locale,
+            |k, v| k.locale = Some(v),
+            |c| {
+                let v: Option<String> = c
+                    .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
+                    .query_row([], |r| r.get(0))
+                    .optional()?;
+                Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
+            },
+        )
     }
 
     /// Sets the install's default language (see [`Store::default_locale`]).
@@ -29,40 +34,30 @@ impl Store {
                 [locale.as_str()],
             )?;
             Ok(())
-        })
+        })?;
+        self.forget_settings();
+        Ok(())
     }
 
     /// The install's time zone as a fixed offset from UTC in minutes east (setting
     /// `time_zone`, written `+08:00`), if an administrator or the demo set one. Times are
     /// shown in it; without it the UI uses UTC+8 for Chinese and UTC for English.
     ///
-    /// Every time shown asks for it, so it is kept in memory once read (outside a transaction);
-    /// a change forgets it, and so does the end of the transaction that changed it.
+    /// Every time shown asks for it, so it is kept in memory once read (outside a transaction,
+    /// or inside one that changed no setting); a change forgets it, and so does the end of the
+    /// transaction that changed it.
     pub fn time_zone(&self) -> Result<Option<i32>> {
-        let cacheable = !self.in_batch_here();
-        if cacheable {
-            if let Some(known) = *self
-                .time_zone_cache
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-            {
-                return Ok(known);
-            }
-        }
-        let zone = self.read(|c| {
-            let v: Option<String> = c
-                .prepare_cached("SELECT value FROM settings WHERE key = 'time_zone'")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            Ok(v.and_then(|v| parse_utc_offset(&v)))
-        })?;
-        if cacheable {
-            *self
-                .time_zone_cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner()) = Some(zone);
-        }
-        Ok(zone)
+        self.kept(
+            |k| k.time_zone,
+            |k, v| k.time_zone = Some(v),
+            |c| {
+                let v: Option<String> = c
+                    .prepare_cached("SELECT value FROM settings WHERE key = 'time_zone'")?
+                    .query_row([], |r| r.get(0))
+                    .optional()?;
+                Ok(v.and_then(|v| parse_utc_offset(&v)))
+            },
+        )
     }
 
     /// Sets the install's time zone (see [`Store::time_zone`]) as minutes east of UTC
@@ -108,33 +103,55 @@ impl Store {
     /// The company currency: what a currency field without its own code is in (setting
     /// `currency`; CNY unless an administrator chose another). Kept in memory once read.
     pub fn company_currency(&self) -> Result<&'static str> {
-        let cacheable = !self.in_batch_here();
-        if cacheable {
-            if let Some(known) = *self
-                .currency_cache
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-            {
-                return Ok(known);
-            }
-        }
-        let code = self.read(|c| {
-            let v: Option<String> = c
-                .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            Ok(v.and_then(|v| currency(&v).map(|c| c.code))
-                .unwrap_or(DEFAULT_CURRENCY))
-        })?;
-        if cacheable {
-            *self
-                .currency_cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner()) = Some(code);
-        }
-        Ok(code)
+        self.kept(
+            |k| k.currency,
+            |k, v| k.currency = Some(v),
+            |c| {
+                let v: Option<String> = c
+                    .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
+                    .query_row([], |r| r.get(0))
+                    .optional()?;
+                Ok(v.and_then(|v| currency(&v).map(|c| c.code))
+                    .unwrap_or(DEFAULT_CURRENCY))
+            },
+        )
     }
 
+    /// A setting from memory, else read by `load` and kept — unless the settings were
+    /// forgotten while it was read (a change committed meanwhile), or this thread's open
+    /// transaction changed a setting.
+    fn kept<T: Copy>(
+        &self,
+        get: impl Fn(&Kept) -> Option<T>,
+        set: impl FnOnce(&mut Kept, T),
+        load: impl FnOnce(&crate::db::Conn) -> Result<T>,
+    ) -> Result<T> {
+        let cacheable = self.settings_cacheable();
+        let generation = {
+            let kept = self
+                .settings_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(known) = get(&kept).filter(|_| cacheable) {
+                return Ok(known);
+            }
+            kept.generation
+        };
+        let value = self.read(load)?;
+        if cacheable {
+            let mut kept = self
+                .settings_cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            if kept.generation == generation {
+                set(&mut kept, value);
+            }
+        }
+        Ok(value)
+    }
+}
+
+impl Store {
     /// Sets the company currency (see [`Store::company_currency`]); a code Qingguan does not
     /// know is refused, and so is a change while exchange rates exist: they say what a unit
     /// is worth in the company currency, and would silently mean another one.

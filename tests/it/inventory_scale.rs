@@ -255,30 +255,34 @@ fn one_revaluation_line_per_day_names_its_movements_and_corrections_read_back() 
     );
 }
 
-/// A purchase order of the given (product, quantity, price) lines, approved and received.
+/// Purchase orders of the given (product, quantity, price) lines, approved and received: one
+/// per 100 lines, since one receive posts every line of its order within the 2-s call limit,
+/// and on PostgreSQL in a debug build a line takes ≈ 7 ms (docs/benchmarks.md).
 fn receive_lines(admin: &Client, ids: &Value, lines: &[(Value, &str, &str)], date: &str) {
-    let po = admin.create(
-        "purchase_order",
-        json!({"supplier": ids["sup"], "warehouse": ids["w1"]}),
-    );
-    for (product, qty, price) in lines {
-        admin.create(
-            "purchase_line",
-            json!({"order": po["id"], "product": product, "quantity": qty, "price": price}),
+    for chunk in lines.chunks(100) {
+        let po = admin.create(
+            "purchase_order",
+            json!({"supplier": ids["sup"], "warehouse": ids["w1"]}),
         );
+        for (product, qty, price) in chunk {
+            admin.create(
+                "purchase_line",
+                json!({"order": po["id"], "product": product, "quantity": qty, "price": price}),
+            );
+        }
+        assert_eq!(
+            act(admin, "purchase_order", &po["id"], "approve", json!({})).status,
+            200
+        );
+        let r = act(
+            admin,
+            "purchase_order",
+            &po["id"],
+            "receive",
+            json!({ "date": date }),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
     }
-    assert_eq!(
-        act(admin, "purchase_order", &po["id"], "approve", json!({})).status,
-        200
-    );
-    let r = act(
-        admin,
-        "purchase_order",
-        &po["id"],
-        "receive",
-        json!({ "date": date }),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 fn json_get(admin: &Client, path: &str) -> Value {

@@ -128,14 +128,9 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
         said.contains("r_customer") && said.contains("counts checked"),
         "{said}"
     );
-    let again = bin()
-        .args(["migrate", "--from", &from, "--to", &target.url])
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("already holds an install"),
-        "{again:?}"
+    refused(
+        &["migrate", "--from", &from, "--to", &target.url],
+        "already holds an install",
     );
 
     // Served from PostgreSQL: the same session, records, custom values, history, search and
@@ -196,31 +191,41 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
 
     // One host per database: a second one refuses to start.
     let other = dir.path().join("other");
-    let second = bin()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args([
+    let other = other.to_str().unwrap();
+    refused(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
             "--data-dir",
-            other.to_str().unwrap(),
+            other,
             "--database",
             &target.url,
-        ])
-        .output()
-        .unwrap();
-    assert!(!second.status.success());
-    assert!(
-        String::from_utf8_lossy(&second.stderr).contains("another qingguan host"),
-        "{second:?}"
+        ],
+        "another qingguan host",
     );
 
     // Backups of a PostgreSQL install are PostgreSQL's own.
-    let backup = bin()
-        .args(["backup", dir.path().join("b.qgbak").to_str().unwrap()])
-        .args(["--data-dir", data_s, "--database", &target.url])
-        .output()
-        .unwrap();
-    assert!(!backup.status.success());
+    let file = dir.path().join("b.qgbak");
+    refused(
+        &[
+            "backup",
+            file.to_str().unwrap(),
+            "--data-dir",
+            data_s,
+            "--database",
+            &target.url,
+        ],
+        "pg_dump",
+    );
+}
+
+/// Runs the binary with `args`: it must fail, saying `says` on standard error.
+fn refused(args: &[&str], says: &str) {
+    let out = bin().args(args).output().unwrap();
+    assert!(!out.status.success(), "{args:?}: {out:?}");
     assert!(
-        String::from_utf8_lossy(&backup.stderr).contains("pg_dump"),
-        "{backup:?}"
+        String::from_utf8_lossy(&out.stderr).contains(says),
+        "{args:?}: {out:?}"
     );
 }

@@ -72,14 +72,10 @@ fn tokens(sql: &str) -> Vec<Token<'_>> {
 
 /// The next word after position `i`, skipping spaces.
 fn word_after<'a>(toks: &[Token<'a>], i: usize) -> Option<(usize, &'a str)> {
-    toks.iter()
-        .enumerate()
-        .skip(i + 1)
-        .find(|(_, t)| !matches!(t, Token::Other(s) if s.trim().is_empty()))
-        .and_then(|(j, t)| match t {
-            Token::Word(w) => Some((j, *w)),
-            _ => None,
-        })
+    match next_solid(toks, i)? {
+        (j, Token::Word(w)) => Some((j, *w)),
+        _ => None,
+    }
 }
 
 /// The next token after position `i` that is not blank.
@@ -90,11 +86,9 @@ fn next_solid<'t, 'a>(toks: &'t [Token<'a>], i: usize) -> Option<(usize, &'t Tok
         .find(|(_, t)| !matches!(t, Token::Other(s) if s.trim().is_empty()))
 }
 
+/// The next token after position `i` that is not blank is `what`.
 fn next_is(toks: &[Token<'_>], i: usize, what: &str) -> bool {
-    toks.iter()
-        .skip(i + 1)
-        .find(|t| !matches!(t, Token::Other(s) if s.trim().is_empty()))
-        .is_some_and(|t| matches!(t, Token::Other(s) if *s == what))
+    matches!(next_solid(toks, i), Some((_, Token::Other(s))) if *s == what)
 }
 
 /// Where SQLite puts empty values in an order: first going up, last going down. PostgreSQL

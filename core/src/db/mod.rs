@@ -8,6 +8,7 @@ mod dialect;
 mod error;
 pub(crate) mod migrations;
 mod numeric;
+mod pg_value;
 mod postgres;
 pub(crate) mod sql;
 mod value;
@@ -42,7 +43,16 @@ pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Conn> {
 }
 
 /// The PostgreSQL advisory lock the serving host holds for as long as it serves.
-pub(crate) const SERVING_LOCK: i64 = 0x7167_7376; // "qgsv"
+const SERVING_LOCK: i64 = 0x7167_7376; // "qgsv"
+
+/// Takes the serving lock for `conn`'s session (PostgreSQL); whether it was free.
+pub(crate) fn claim_serving(conn: &Conn) -> Result<bool> {
+    Ok(
+        conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVING_LOCK], |r| {
+            r.get(0)
+        })?,
+    )
+}
 
 /// Connects to a PostgreSQL database (`postgres://user:password@host:port/database`).
 pub(crate) fn open_postgres(url: &str) -> Result<Conn> {

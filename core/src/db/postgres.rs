@@ -1,30 +1,53 @@
 //! A PostgreSQL connection as the store uses it: the client lives on a thread of its own
-//! (the `postgres` client blocks on a runtime of its own, which must not run inside the host's
-//! async tasks), statements arrive in the store's SQLite dialect and are translated once, and
-//! values bind and read as the five storage classes — converted to whatever type PostgreSQL
-//! inferred for a parameter, so that SQL written for SQLite's loose typing binds unchanged.
+//! with a single-threaded runtime (its futures must not run inside the host's async tasks),
+//! statements arrive in the store's SQLite dialect and are translated once (when first
+//! prepared on the connection), savepoint statements wait to travel with the next statement
+//! (one round trip instead of two), and values bind and read as the five storage classes —
+//! converted to whatever type PostgreSQL inferred for a parameter, so that SQL written for
+//! SQLite's loose typing binds unchanged.
 
 use super::dialect;
 use super::error::{DbError, DbResult};
+use super::pg_value::{Bind, Cell};
 use super::value::Value;
-use postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 use std::collections::HashMap;
-use std::sync::mpsc;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use tokio_postgres::types::ToSql;
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
 /// The client and what the thread keeps beside it.
 struct Session {
-    client: postgres::Client,
-    /// Prepared statements by their translated text.
-    prepared: HashMap<String, postgres::Statement>,
+    /// Drives the client and its connection, on this thread only.
+    runtime: tokio::runtime::Runtime,
+    /// The client (taken only when the session closes).
+    client: Option<tokio_postgres::Client>,
+    /// The task that drives the connection; it ends when the client is dropped.
+    connection: Option<tokio::task::JoinHandle<()>>,
+    /// Prepared statements by the text they were asked for (SQLite's dialect).
+    prepared: HashMap<String, tokio_postgres::Statement>,
+    /// Savepoint statements not sent yet (`SAVEPOINT`, `RELEASE`, `ROLLBACK TO`): they go
+    /// ahead of the next statement in the same round trip, and their error is its error.
+    deferred: String,
+    /// What the thread tells after each job.
+    state: Arc<State>,
+}
+
+/// The connection's state as its thread last saw it, read without a trip to the thread.
+#[derive(Default)]
+struct State {
     /// A transaction is open (set and cleared by the statements that begin and end one).
-    in_transaction: bool,
+    in_transaction: AtomicBool,
+    /// The connection to the server is closed, or the thread has stopped.
+    closed: AtomicBool,
 }
 
 /// One connection to PostgreSQL, served by its own thread.
 pub(crate) struct PgConn {
     jobs: mpsc::Sender<Job>,
+    state: Arc<State>,
 }
 
 impl std::fmt::Debug for PgConn {
@@ -33,7 +56,7 @@ impl std::fmt::Debug for PgConn {
     }
 }
 
-fn pg_error(e: postgres::Error) -> DbError {
+fn pg_error(e: tokio_postgres::Error) -> DbError {
     match e.as_db_error() {
         Some(db) => DbError::Postgres {
             code: db.code().code().to_string(),
@@ -66,28 +89,21 @@ impl PgConn {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::channel::<DbResult<()>>();
         let url = url.to_string();
+        let state = Arc::new(State::default());
+        let shared = state.clone();
         std::thread::Builder::new()
             .name("qingguan-pg".into())
             .spawn(move || {
-                let connected =
-                    postgres::Client::connect(&url, postgres::NoTls).and_then(|mut c| {
-                        // Stored times are UTC text; read them as such whatever the server's zone.
-                        c.batch_execute("SET TIME ZONE 'UTC'")?;
-                        Ok(c)
-                    });
-                let client = match connected {
-                    Ok(c) => c,
+                let mut session = match Session::open(&url, shared) {
+                    Ok(s) => s,
                     Err(e) => {
-                        let _ = ready.send(Err(pg_error(e)));
+                        let _ = ready.send(Err(e));
                         return;
                     }
                 };
-                let mut session = Session {
-                    client,
-                    prepared: HashMap::new(),
-                    in_transaction: false,
-                };
                 let _ = ready.send(Ok(()));
+                // However the thread ends (a panic in a job included), the connection is closed.
+                let _closed = ClosedOnExit(session.state.clone());
                 while let Ok(job) = queue.recv() {
                     job(&mut session);
                 }
@@ -97,7 +113,7 @@ impl PgConn {
                 message: format!("cannot start a connection thread: {e}"),
             })?;
         connected.recv().map_err(|_| gone())??;
-        Ok(PgConn { jobs })
+        Ok(PgConn { jobs, state })
     }
 
     /// Runs `f` on the connection's thread and waits for its answer.
@@ -108,7 +124,11 @@ impl PgConn {
         let (answer, answered) = mpsc::channel();
         self.jobs
             .send(Box::new(move |s: &mut Session| {
-                let _ = answer.send(f(s));
+                let out = f(s);
+                // Known before the answer: a caller that meets an error asks at once.
+                let closed = s.client().is_closed();
+                s.state.closed.store(closed, Ordering::Relaxed);
+                let _ = answer.send(out);
             }))
             .map_err(|_| gone())?;
         answered.recv().map_err(|_| gone())?
@@ -119,16 +139,42 @@ impl PgConn {
         self.batch_native(dialect::to_postgres(sql))
     }
 
-    /// Runs statements written in PostgreSQL's dialect.
+    /// Runs statements written in PostgreSQL's dialect. Savepoint statements inside an open
+    /// transaction wait for the next statement (see [`Session::deferred`]).
     pub(crate) fn batch_native(&self, sql: String) -> DbResult<()> {
         self.run(move |s| {
-            if let Err(e) = s.client.batch_execute(&sql) {
+            if s.state.in_transaction.load(Ordering::Relaxed) && only_savepoints(&sql) {
+                s.deferred.push_str(&sql);
+                s.deferred.push_str(";\n");
+                return Ok(());
+            }
+            let deferred = std::mem::take(&mut s.deferred);
+            let text = match transaction_end(&sql) {
+                // Undone whole: what was deferred inside it no longer matters (and a deferred
+                // statement that failed must not keep the rollback from running).
+                Some(End::Rollback) => sql.clone(),
+                // PostgreSQL answers the COMMIT of a failed transaction by rolling it back,
+                // without an error: a statement first that fails in a failed transaction
+                // stops the batch there, and the caller hears of it.
+                Some(End::Commit) => format!("{deferred}SELECT 1;\n{sql}"),
+                // Deferred savepoint statements go first, in the same round trip.
+                None => format!("{deferred}{sql}"),
+            };
+            let sent = {
+                let client = s.client();
+                s.runtime
+                    .block_on(client.batch_execute(&text))
+                    .map_err(|e| in_statement(pg_error(e), &text))
+            };
+            if let Err(e) = sent {
                 // A batch that began a transaction and then failed (the writer lock timed
                 // out, say) must not leave it open and aborted under the next statement.
-                if !s.in_transaction && sql.trim_start().to_ascii_uppercase().starts_with("BEGIN") {
-                    let _ = s.client.batch_execute("ROLLBACK");
+                let open = s.state.in_transaction.load(Ordering::Relaxed);
+                if !open && sql.trim_start().to_ascii_uppercase().starts_with("BEGIN") {
+                    let client = s.client();
+                    let _ = s.runtime.block_on(client.batch_execute("ROLLBACK"));
                 }
-                return Err(in_statement(pg_error(e), &sql));
+                return Err(e);
             }
             s.note_transaction(&sql);
             Ok(())
@@ -137,22 +183,30 @@ impl PgConn {
 
     /// Runs one statement; returns the rows it changed.
     pub(crate) fn execute(&self, sql: &str, params: Vec<Value>) -> DbResult<usize> {
-        let sql = dialect::to_postgres(sql);
+        let sql = sql.to_string();
         self.run(move |s| {
             let stmt = s.prepare(&sql)?;
-            let n = bound(params, |refs| s.client.execute(&stmt, refs))
-                .map_err(|e| in_statement(pg_error(e), &sql))?;
-            Ok(n as usize)
+            let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
+            let n = s.after_deferred(|client| {
+                let stmt = stmt.clone();
+                async move { client.execute(&stmt, &refs(&binds)).await }
+            });
+            Ok(n.map_err(|e| in_statement(e, &sql))? as usize)
         })
     }
 
     /// Runs a query; returns every row it found.
     pub(crate) fn query(&self, sql: &str, params: Vec<Value>) -> DbResult<Vec<Vec<Value>>> {
-        let sql = dialect::to_postgres(sql);
+        let sql = sql.to_string();
         self.run(move |s| {
             let stmt = s.prepare(&sql)?;
-            let rows = bound(params, |refs| s.client.query(&stmt, refs))
-                .map_err(|e| in_statement(pg_error(e), &sql))?;
+            let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
+            let rows = s
+                .after_deferred(|client| {
+                    let stmt = stmt.clone();
+                    async move { client.query(&stmt, &refs(&binds)).await }
+                })
+                .map_err(|e| in_statement(e, &sql))?;
             rows.iter()
                 .map(|row| {
                     (0..row.len())
@@ -173,31 +227,79 @@ impl PgConn {
     /// The id the last insert on this connection drew from a sequence (0 if none).
     pub(crate) fn last_insert_id(&self) -> i64 {
         self.run(|s| {
-            Ok(s.client
-                .query_one("SELECT lastval()", &[])
-                .ok()
-                .and_then(|r| r.try_get::<_, i64>(0).ok())
-                .unwrap_or(0))
+            s.after_deferred(
+                |client| async move { client.query_one("SELECT lastval()", &[]).await },
+            )
+            .map(|r| r.try_get::<_, i64>(0).unwrap_or(0))
         })
         .unwrap_or(0)
     }
 
-    /// The connection to the server is closed (or its thread has stopped).
+    /// The connection to the server was closed (or its thread has stopped) when last used:
+    /// known after the statement that met it, without a trip to the thread.
     pub(crate) fn is_closed(&self) -> bool {
-        self.run(|s| Ok(s.client.is_closed())).unwrap_or(true)
+        self.state.closed.load(Ordering::Relaxed)
     }
 
     /// No transaction is open.
     pub(crate) fn is_autocommit(&self) -> bool {
-        self.run(|s| Ok(!s.in_transaction)).unwrap_or(true)
+        !self.state.in_transaction.load(Ordering::Relaxed)
     }
 }
 
-/// Calls `f` with the parameters as the client binds them.
-fn bound<T>(params: Vec<Value>, f: impl FnOnce(&[&(dyn ToSql + Sync)]) -> T) -> T {
-    let binds: Vec<Bind> = params.into_iter().map(Bind).collect();
-    let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
-    f(&refs)
+/// The parameters as the client binds them.
+fn refs(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
+    binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect()
+}
+
+/// How a batch ends the open transaction, if it does.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Commit,
+    Rollback,
+}
+
+/// Whether the batch `sql` is a `COMMIT` (or `END`) or a whole `ROLLBACK`.
+fn transaction_end(sql: &str) -> Option<End> {
+    let mut words = sql
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .map(|w| w.to_ascii_uppercase());
+    match (words.next().as_deref(), words.next().as_deref()) {
+        (Some("COMMIT") | Some("END"), None) => Some(End::Commit),
+        (Some("ROLLBACK"), None) => Some(End::Rollback),
+        _ => None,
+    }
+}
+
+/// Marks the connection closed when its thread ends, however it ends.
+struct ClosedOnExit(Arc<State>);
+
+impl Drop for ClosedOnExit {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Every statement of `sql` is `SAVEPOINT`, `RELEASE` or `ROLLBACK TO`: nothing the caller
+/// reads an answer from, and nothing that begins or ends a transaction.
+fn only_savepoints(sql: &str) -> bool {
+    let mut any = false;
+    for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let mut words = stmt.split_whitespace().map(|w| w.to_ascii_uppercase());
+        let savepoint = matches!(
+            (words.next().as_deref(), words.next().as_deref()),
+            (Some("SAVEPOINT"), Some(_))
+                | (Some("RELEASE"), Some(_))
+                | (Some("ROLLBACK"), Some("TO"))
+        );
+        if !savepoint {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 fn gone() -> DbError {
@@ -208,14 +310,82 @@ fn gone() -> DbError {
 }
 
 impl Session {
-    fn prepare(&mut self, sql: &str) -> DbResult<postgres::Statement> {
+    /// Connects, on the calling thread, and reads times as UTC whatever the server's zone
+    /// (stored times are UTC text).
+    fn open(url: &str, state: Arc<State>) -> DbResult<Session> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DbError::Postgres {
+                code: String::new(),
+                message: format!("cannot start a connection runtime: {e}"),
+            })?;
+        let client = runtime
+            .block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+                // Driven whenever the thread waits for an answer; ends with the connection.
+                let task = tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                client.batch_execute("SET TIME ZONE 'UTC'").await?;
+                Ok((client, task))
+            })
+            .map_err(pg_error)?;
+        Ok(Session {
+            runtime,
+            client: Some(client.0),
+            connection: Some(client.1),
+            prepared: HashMap::new(),
+            deferred: String::new(),
+            state,
+        })
+    }
+
+    /// The client.
+    fn client(&self) -> &tokio_postgres::Client {
+        self.client
+            .as_ref()
+            .expect("the client lives as long as its session")
+    }
+
+    /// Runs what `work` makes of the client after the deferred savepoint statements, sent
+    /// together: the second request leaves before the first is answered.
+    fn after_deferred<'a, T, F>(
+        &'a mut self,
+        work: impl FnOnce(&'a tokio_postgres::Client) -> F,
+    ) -> DbResult<T>
+    where
+        F: Future<Output = Result<T, tokio_postgres::Error>> + 'a,
+    {
+        let deferred = std::mem::take(&mut self.deferred);
+        let client = self
+            .client
+            .as_ref()
+            .expect("the client lives as long as its session");
+        let work = work(client);
+        self.runtime.block_on(async {
+            if deferred.is_empty() {
+                return work.await.map_err(pg_error);
+            }
+            let (before, after) = tokio::join!(client.batch_execute(&deferred), work);
+            before.map_err(|e| in_statement(pg_error(e), &deferred))?;
+            after.map_err(pg_error)
+        })
+    }
+
+    /// The statement for `sql` (SQLite's dialect), translated and prepared the first time.
+    fn prepare(&mut self, sql: &str) -> DbResult<tokio_postgres::Statement> {
         if let Some(stmt) = self.prepared.get(sql) {
             return Ok(stmt.clone());
         }
+        let translated = dialect::to_postgres(sql);
         let stmt = self
-            .client
-            .prepare(sql)
-            .map_err(|e| in_statement(pg_error(e), sql))?;
+            .after_deferred(|client| {
+                let translated = translated.clone();
+                async move { client.prepare(&translated).await }
+            })
+            .map_err(|e| in_statement(e, &translated))?;
         if self.prepared.len() >= 512 {
             self.prepared.clear();
         }
@@ -231,119 +401,98 @@ impl Session {
                 .take(2)
                 .map(|w| w.to_ascii_uppercase())
                 .collect();
-            match words.first().map(String::as_str) {
-                Some("BEGIN") | Some("START") => self.in_transaction = true,
-                Some("COMMIT") | Some("END") => self.in_transaction = false,
-                Some("ROLLBACK") if words.get(1).map(String::as_str) != Some("TO") => {
-                    self.in_transaction = false
-                }
-                _ => {}
-            }
+            let open = match words.first().map(String::as_str) {
+                Some("BEGIN") | Some("START") => true,
+                Some("COMMIT") | Some("END") => false,
+                Some("ROLLBACK") if words.get(1).map(String::as_str) != Some("TO") => false,
+                _ => continue,
+            };
+            self.state.in_transaction.store(open, Ordering::Relaxed);
         }
     }
 }
 
-/// A parameter, converted to the type PostgreSQL inferred for it.
-#[derive(Debug)]
-struct Bind(Value);
-
-type BoxError = Box<dyn std::error::Error + Sync + Send>;
-
-impl ToSql for Bind {
-    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
-        let v = &self.0;
-        if matches!(v, Value::Null) {
-            return Ok(IsNull::Yes);
-        }
-        let text = || -> String {
-            match v {
-                Value::Integer(i) => i.to_string(),
-                Value::Real(r) => r.to_string(),
-                Value::Text(s) => s.clone(),
-                Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),
-                Value::Null => String::new(),
-            }
-        };
-        let integer = || -> Result<i64, BoxError> {
-            match v {
-                Value::Integer(i) => Ok(*i),
-                Value::Real(r) if r.fract() == 0.0 => Ok(*r as i64),
-                Value::Text(s) => Ok(s.trim().parse()?),
-                _ => Err(format!("{v:?} is not an integer").into()),
-            }
-        };
-        match *ty {
-            Type::INT8 => integer()?.to_sql(ty, out),
-            Type::INT4 => i32::try_from(integer()?)?.to_sql(ty, out),
-            Type::INT2 => i16::try_from(integer()?)?.to_sql(ty, out),
-            Type::BOOL => (integer()? != 0).to_sql(ty, out),
-            Type::FLOAT8 | Type::FLOAT4 => {
-                let f = match v {
-                    Value::Integer(i) => *i as f64,
-                    Value::Real(r) => *r,
-                    _ => text().trim().parse()?,
-                };
-                if *ty == Type::FLOAT8 {
-                    f.to_sql(ty, out)
-                } else {
-                    (f as f32).to_sql(ty, out)
-                }
-            }
-            Type::NUMERIC => {
-                super::numeric::encode(&text(), out)?;
-                Ok(IsNull::No)
-            }
-            Type::BYTEA => match v {
-                Value::Blob(b) => b.as_slice().to_sql(ty, out),
-                _ => text().as_bytes().to_sql(ty, out),
-            },
-            Type::JSONB => {
-                out.extend_from_slice(&[1]);
-                out.extend_from_slice(text().as_bytes());
-                Ok(IsNull::No)
-            }
-            _ => {
-                // PostgreSQL keeps no NUL in text. None should reach here (values and
-                // filters refuse them); one that does becomes a character no stored text
-                // holds, rather than an error.
-                out.extend_from_slice(text().replace('\0', "\u{FFFF}").as_bytes());
-                Ok(IsNull::No)
-            }
+impl Drop for Session {
+    /// Closes the connection the way PostgreSQL expects (a goodbye, not a dropped socket): the
+    /// client's last message goes out while the runtime still drives the connection.
+    fn drop(&mut self) {
+        drop(self.client.take());
+        if let Some(task) = self.connection.take() {
+            let _ = self.runtime.block_on(tokio::time::timeout(
+                std::time::Duration::from_secs(1),
+                task,
+            ));
         }
     }
-
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
 }
 
-/// A column read as one of the five storage classes.
-struct Cell(Value);
+#[cfg(test)]
+mod tests {
+    use super::only_savepoints;
 
-impl<'a> FromSql<'a> for Cell {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(Cell(match *ty {
-            Type::INT8 => Value::Integer(i64::from_sql(ty, raw)?),
-            Type::INT4 => Value::Integer(i32::from_sql(ty, raw)?.into()),
-            Type::INT2 => Value::Integer(i16::from_sql(ty, raw)?.into()),
-            Type::OID => Value::Integer(u32::from_sql(ty, raw)?.into()),
-            Type::BOOL => Value::Integer(bool::from_sql(ty, raw)?.into()),
-            Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
-            Type::FLOAT4 => Value::Real(f32::from_sql(ty, raw)?.into()),
-            Type::NUMERIC => super::numeric::decode(raw)?,
-            Type::BYTEA => Value::Blob(raw.to_vec()),
-            Type::JSONB => Value::Text(String::from_utf8(raw.get(1..).unwrap_or(&[]).to_vec())?),
-            _ => Value::Text(String::from_utf8(raw.to_vec())?),
-        }))
+    #[test]
+    fn only_savepoint_statements_wait_for_the_next_one() {
+        assert!(only_savepoints("SAVEPOINT qg_write"));
+        assert!(only_savepoints("RELEASE qg_call_1"));
+        assert!(only_savepoints("ROLLBACK TO qg_write; RELEASE qg_write"));
+        assert!(!only_savepoints("ROLLBACK"));
+        assert!(!only_savepoints("COMMIT"));
+        assert!(!only_savepoints("SAVEPOINT a; COMMIT"));
+        assert!(!only_savepoints("BEGIN; SAVEPOINT a"));
+        assert!(!only_savepoints(""));
+        assert!(!only_savepoints("SAVEPOINT"));
     }
 
-    fn from_sql_null(_: &Type) -> Result<Self, BoxError> {
-        Ok(Cell(Value::Null))
+    #[test]
+    fn commits_and_rollbacks_are_told_apart_from_savepoint_statements() {
+        use super::{transaction_end, End};
+        assert_eq!(transaction_end("COMMIT"), Some(End::Commit));
+        assert_eq!(transaction_end(" commit; "), Some(End::Commit));
+        assert_eq!(transaction_end("ROLLBACK"), Some(End::Rollback));
+        assert_eq!(transaction_end("ROLLBACK TO qg_write"), None);
+        assert_eq!(transaction_end("BEGIN"), None);
+        assert_eq!(transaction_end("COMMIT; BEGIN"), None);
     }
 
-    fn accepts(_: &Type) -> bool {
-        true
+    /// On the server named by `QG_TEST_POSTGRES` (skipped without it).
+    #[test]
+    fn held_back_savepoints_keep_their_order_and_a_failed_transaction_does_not_commit() {
+        use super::{PgConn, Value};
+        let Ok(url) = std::env::var("QG_TEST_POSTGRES") else {
+            return;
+        };
+        let c = PgConn::connect(&url).unwrap();
+        let count = |c: &PgConn| c.query("SELECT COUNT(*) FROM t", vec![]).unwrap()[0][0].clone();
+        c.batch("CREATE TEMP TABLE t (n INTEGER)").unwrap();
+        c.batch("BEGIN").unwrap();
+        c.batch("SAVEPOINT a").unwrap();
+        c.execute("INSERT INTO t VALUES (?1)", vec![Value::Integer(1)])
+            .unwrap();
+        c.batch("ROLLBACK TO a; RELEASE a").unwrap();
+        c.batch("SAVEPOINT b").unwrap();
+        c.execute("INSERT INTO t VALUES (?1)", vec![Value::Integer(2)])
+            .unwrap();
+        c.batch("RELEASE b").unwrap();
+        c.batch("COMMIT").unwrap();
+        assert_eq!(count(&c), Value::Integer(1));
+
+        // A failure the caller let pass: the COMMIT says so, and nothing is kept.
+        c.batch("BEGIN").unwrap();
+        c.execute("INSERT INTO t VALUES (?1)", vec![Value::Integer(3)])
+            .unwrap();
+        assert!(c.query("SELECT 1 / 0", vec![]).is_err());
+        assert!(c.batch("COMMIT").is_err());
+        c.batch("ROLLBACK").unwrap();
+        assert_eq!(count(&c), Value::Integer(1));
+
+        // A held-back statement that fails: the next statement carries its error, and the
+        // rollback still runs.
+        c.batch("BEGIN").unwrap();
+        c.batch("RELEASE nowhere").unwrap();
+        let e = c.query("SELECT 1", vec![]).unwrap_err();
+        assert!(e.to_string().contains("nowhere"), "{e}");
+        c.batch("ROLLBACK").unwrap();
+        assert_eq!(count(&c), Value::Integer(1));
+        assert!(c.is_autocommit());
     }
 }

@@ -251,12 +251,9 @@ impl CallScope<'_> {
             if end.is_err() {
                 let _ = guard.borrow().execute_batch("ROLLBACK");
             }
+            store.settings_after_transaction();
             drop(guard);
             let refreshed = store.take_cache_refresh();
-            if refreshed {
-                // Read meanwhile by others, the settings cache may hold the old value.
-                store.forget_settings();
-            }
             if (!commit || end.is_err()) && refreshed {
                 // Schema and role changes refresh the caches as they are made (reading their
                 // own uncommitted state); undone, the caches must be read again.

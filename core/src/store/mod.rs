@@ -20,6 +20,7 @@ mod formulas;
 mod history;
 mod input;
 mod integrity;
+mod kept_settings;
 mod list;
 mod merge;
 mod outbox;
@@ -43,6 +44,7 @@ pub use merge::{MergeOutcome, MergeRequest};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use field_rules::{hides_any, seen_text_condition};
+pub(crate) use kept_settings::KeptSettings;
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
 
@@ -124,10 +126,11 @@ pub struct Store {
     pub(crate) webhooks: RwLock<outbox::Subscriptions>,
     /// The schema or roles were refreshed inside the open transaction (its writer holds it).
     caches_in_tx: std::sync::atomic::AtomicBool,
-    /// The install's time zone once read (`Some(None)`: none set).
-    pub(crate) time_zone_cache: RwLock<Option<Option<i32>>>,
-    /// The company currency once read.
-    pub(crate) currency_cache: RwLock<Option<&'static str>>,
+    /// Install settings once read (time zone, currency, default language).
+    pub(crate) settings_cache: RwLock<KeptSettings>,
+    /// The thread whose open transaction changed a setting: until it ends, that thread's
+    /// reads skip `settings_cache` (its own change is not committed yet).
+    pub(crate) settings_changed_by: Mutex<Option<std::thread::ThreadId>>,
     /// The schema as each role that limits fields sees it, with the snapshot it was made from.
     views: Mutex<HashMap<String, field_rules::View>>,
     /// What counting a list filter's matches said (see `selectivity.rs`).
@@ -167,8 +170,8 @@ impl Store {
             workflows: RwLock::new(Arc::default()),
             webhooks: RwLock::new(Arc::default()),
             caches_in_tx: std::sync::atomic::AtomicBool::new(false),
-            time_zone_cache: RwLock::new(None),
-            currency_cache: RwLock::new(None),
+            settings_cache: RwLock::new(Default::default()),
+            settings_changed_by: Mutex::new(None),
             views: Mutex::new(HashMap::new()),
             selectivity: Mutex::new(Default::default()),
             serving: std::sync::atomic::AtomicBool::new(false),
@@ -209,12 +212,7 @@ impl Store {
             return Ok(());
         }
         let guard = self.writer.lock();
-        let conn = guard.borrow();
-        let claimed: bool =
-            conn.query_row("SELECT pg_try_advisory_lock(?1)", [db::SERVING_LOCK], |r| {
-                r.get(0)
-            })?;
-        if !claimed {
+        if !db::claim_serving(&guard.borrow())? {
             return Err(Error::conflict(
                 "another qingguan host serves this database; several hosts on one database \
                  are not supported yet"
@@ -226,24 +224,19 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the writer's connection if it is gone (PostgreSQL restarted, a network
-    /// dropped it), between transactions; the serving claim, if held, is taken again on the
-    /// new one. SQLite's never is.
+    /// Replaces the writer's connection if it was found gone (PostgreSQL restarted, a network
+    /// dropped it — known after the statement that met it), between transactions; the serving
+    /// claim, if held, is taken again on the new one. SQLite's never is. Costs an atomic read.
     pub(crate) fn revive_writer(&self, writer: &RefCell<db::Conn>) -> Result<()> {
         if !self.is_postgres() || !writer.borrow().is_broken() {
             return Ok(());
         }
         tracing::warn!("the database connection of the writer was lost; connecting again");
         *writer.borrow_mut() = self.options.connect(32_000)?;
-        if self.serving.load(std::sync::atomic::Ordering::Relaxed) {
-            let claimed: bool = writer.borrow().query_row(
-                "SELECT pg_try_advisory_lock(?1)",
-                [db::SERVING_LOCK],
-                |r| r.get(0),
-            )?;
-            if !claimed {
-                tracing::error!("another host claimed this database while the connection was down");
-            }
+        if self.serving.load(std::sync::atomic::Ordering::Relaxed)
+            && !db::claim_serving(&writer.borrow())?
+        {
+            tracing::error!("another host claimed this database while the connection was down");
         }
         Ok(())
     }
@@ -309,12 +302,13 @@ impl Store {
         } else {
             usize::MAX // SQLite readers are cheap and never refused
         };
-        let conn = self.readers.take(cap, || self.options.connect(16_000))?;
+        let mut conn = self.readers.take(cap, self.options.max_idle_readers, || {
+            self.options.connect(16_000)
+        })?;
         let out = f(&conn);
-        // A dead connection is closed, not pooled.
-        let broken = out.is_err() && conn.is_broken();
-        self.readers
-            .give_back(conn, broken, self.options.max_idle_readers);
+        if out.is_err() && conn.is_broken() {
+            conn.discard(); // a dead connection is closed, not pooled
+        }
         out
     }
 
@@ -384,6 +378,7 @@ impl Store {
                 if self.1 {
                     self.0.set_batch(false);
                     let _ = self.0.writer.lock().borrow().execute_batch("ROLLBACK");
+                    self.0.settings_after_transaction();
                 }
             }
         }
@@ -395,6 +390,7 @@ impl Store {
             Ok(_) => guard.borrow().execute_batch("COMMIT"),
             Err(_) => guard.borrow().execute_batch("ROLLBACK"),
         };
+        self.settings_after_transaction();
         drop(guard);
         if let Err(e) = end {
             let _ = self.writer.lock().borrow().execute_batch("ROLLBACK");
@@ -404,21 +400,53 @@ impl Store {
         self.refresh_schema()?;
         self.read(|c| self.reload_roles(c))?;
         self.take_cache_refresh();
-        self.forget_settings();
         out
     }
 
-    /// Forgets the settings kept in memory (time zone, company currency): they are read again
-    /// when next asked.
+    /// Forgets the settings kept in memory (time zone, company currency, default language):
+    /// they are read again when next asked, and a read begun before is not kept. Inside a
+    /// transaction (a setting changed), this thread's reads skip them until it ends.
     pub(crate) fn forget_settings(&self) {
-        *self
-            .time_zone_cache
+        if self.in_batch_here() {
+            *self
+                .settings_changed_by
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current().id());
+        }
+        self.settings_cache
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = None;
-        *self
-            .currency_cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+            .unwrap_or_else(|e| e.into_inner())
+            .forget();
+    }
+
+    /// At the end of this thread's transaction, while it still holds the writer: if it
+    /// changed a setting, the settings are forgotten (others may have kept the value before
+    /// the change meanwhile), and its reads use them again.
+    pub(crate) fn settings_after_transaction(&self) {
+        let mut by = self
+            .settings_changed_by
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *by == Some(std::thread::current().id()) {
+            *by = None;
+            drop(by);
+            self.settings_cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .forget();
+        }
+    }
+
+    /// The settings kept in memory hold what this thread would read: outside a transaction,
+    /// or inside one that has changed no setting (the writer is held, so no one else changes
+    /// them meanwhile).
+    pub(crate) fn settings_cacheable(&self) -> bool {
+        !self.in_batch_here()
+            || *self
+                .settings_changed_by
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                != Some(std::thread::current().id())
     }
 
     /// Notes that the schema or role caches were read inside an open transaction, so that a

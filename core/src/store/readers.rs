@@ -1,24 +1,28 @@
 //! The store's reader connections: kept idle for reuse, and — on PostgreSQL, where each one is
 //! a server process — no more open at once than the cap: a reader waits for one to come back
-//! rather than opening another past it. The cap is soft: a reader that has waited
-//! [`PATIENCE`] opens one anyway, so that a read made inside another read (holding its
-//! connection) can never wait for itself.
+//! rather than opening another past it. A read made inside another read on the same thread
+//! (which holds its connection) opens one past the cap instead of waiting for itself. A
+//! connection is leased: it goes back when the lease ends, however the read ends (a panic
+//! included), so the count of open connections never leaks.
 
 use crate::db::Conn;
 use crate::Result;
+use std::cell::Cell;
 use std::sync::{Condvar, Mutex};
 
 /// Most reader connections open at once on PostgreSQL (its default `max_connections` is 100;
 /// each host also holds a writer, and CLI commands connect too).
 pub(super) const POSTGRES_READERS: usize = 32;
 
-/// How long a reader waits at the cap before opening a connection past it.
-const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+thread_local! {
+    /// Reader connections this thread holds now (of any store).
+    static HELD: Cell<usize> = const { Cell::new(0) };
+}
 
 #[derive(Default)]
 struct Pool {
     idle: Vec<Conn>,
-    /// Connections open, idle or in use.
+    /// Connections open, idle or leased.
     open: usize,
 }
 
@@ -29,48 +33,83 @@ pub(super) struct Readers {
     returned: Condvar,
 }
 
+/// A reader connection, given back when dropped.
+pub(super) struct Lease<'r> {
+    readers: &'r Readers,
+    conn: Option<Conn>,
+    max_idle: usize,
+    /// Closed when given back rather than kept idle.
+    discard: bool,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Lease<'_> {
+    /// Closes the connection when the lease ends (it is broken).
+    pub(super) fn discard(&mut self) {
+        self.discard = true;
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(h.get().saturating_sub(1)));
+        let mut pool = self.readers.pool.lock().unwrap_or_else(|e| e.into_inner());
+        match self.conn.take() {
+            Some(conn) if !self.discard && pool.idle.len() < self.max_idle => pool.idle.push(conn),
+            _ => pool.open = pool.open.saturating_sub(1),
+        }
+        drop(pool);
+        self.readers.returned.notify_one();
+    }
+}
+
 impl Readers {
-    /// An idle connection, a new one (`connect`) if fewer than `cap` are open, or else the
-    /// next one given back (a new one past the cap after [`PATIENCE`]).
-    pub(super) fn take(&self, cap: usize, connect: impl Fn() -> Result<Conn>) -> Result<Conn> {
-        let started = std::time::Instant::now();
+    /// An idle connection, a new one (`connect`) if fewer than `cap` are open (or this thread
+    /// already holds one), or else the next one given back. Kept idle afterwards if fewer
+    /// than `max_idle` are.
+    pub(super) fn take(
+        &self,
+        cap: usize,
+        max_idle: usize,
+        connect: impl Fn() -> Result<Conn>,
+    ) -> Result<Lease<'_>> {
+        let nested = HELD.with(Cell::get) > 0;
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
+        let conn = loop {
             if let Some(conn) = pool.idle.pop() {
-                return Ok(conn);
+                break conn;
             }
-            let waited = started.elapsed();
-            if pool.open < cap || waited >= PATIENCE {
+            if pool.open < cap || nested {
                 pool.open += 1;
                 drop(pool);
-                return connect().inspect_err(|_| self.closed());
+                match connect() {
+                    Ok(conn) => break conn,
+                    Err(e) => {
+                        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+                        pool.open = pool.open.saturating_sub(1);
+                        drop(pool);
+                        self.returned.notify_one();
+                        return Err(e);
+                    }
+                }
             }
-            pool = self
-                .returned
-                .wait_timeout(pool, PATIENCE - waited)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    /// Gives a connection back: kept idle if fewer than `max_idle` are, closed otherwise — or
-    /// if it is broken.
-    pub(super) fn give_back(&self, conn: Conn, broken: bool, max_idle: usize) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if !broken && pool.idle.len() < max_idle {
-            pool.idle.push(conn);
-        } else {
-            pool.open = pool.open.saturating_sub(1);
-        }
-        drop(pool);
-        self.returned.notify_one();
-    }
-
-    fn closed(&self) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        pool.open = pool.open.saturating_sub(1);
-        drop(pool);
-        self.returned.notify_one();
+            pool = self.returned.wait(pool).unwrap_or_else(|e| e.into_inner());
+        };
+        HELD.with(|h| h.set(h.get() + 1));
+        Ok(Lease {
+            readers: self,
+            conn: Some(conn),
+            max_idle,
+            discard: false,
+        })
     }
 }
 
@@ -84,35 +123,71 @@ mod tests {
         crate::db::open(&dir.path().join("r.db"), 1000)
     }
 
+    fn open(readers: &Readers) -> usize {
+        readers.pool.lock().unwrap().open
+    }
+
     #[test]
     fn no_more_than_the_cap_are_open_and_a_reader_waits_for_one_back() {
         let readers = Arc::new(Readers::default());
-        let a = readers.take(2, conn).unwrap();
-        let b = readers.take(2, conn).unwrap();
+        let a = readers.take(2, 8, conn).unwrap();
+        let held = {
+            let readers = readers.clone();
+            // Another thread holds the second one.
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let (took, taken) = std::sync::mpsc::channel();
+            let t = std::thread::spawn(move || {
+                let mut b = readers.take(2, 8, conn).unwrap();
+                took.send(()).unwrap();
+                rx.recv().unwrap();
+                b.discard(); // broken: closed, which frees its place
+            });
+            taken.recv().unwrap();
+            (t, tx)
+        };
         let waiting = {
             let readers = readers.clone();
-            std::thread::spawn(move || readers.take(2, conn).map(|_| ()))
+            std::thread::spawn(move || readers.take(2, 8, conn).map(|_| ()))
         };
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(100));
         assert!(
             !waiting.is_finished(),
             "a third reader waits at a cap of two"
         );
-        assert_eq!(readers.pool.lock().unwrap().open, 2);
-        readers.give_back(a, false, 8);
+        assert_eq!(open(&readers), 2);
+        drop(a);
         waiting.join().unwrap().unwrap();
-        // A broken connection is closed, which frees its place.
-        readers.give_back(b, true, 8);
-        assert_eq!(readers.pool.lock().unwrap().open, 1);
+        held.1.send(()).unwrap();
+        held.0.join().unwrap();
+        assert_eq!(
+            open(&readers),
+            1,
+            "the discarded one was closed; one stays idle"
+        );
     }
 
     #[test]
-    fn a_reader_that_has_waited_long_enough_opens_one_past_the_cap() {
+    fn a_read_inside_a_read_opens_one_past_the_cap_at_once() {
         let readers = Readers::default();
-        let _held = readers.take(1, conn).unwrap();
-        let started = std::time::Instant::now();
-        let _inner = readers.take(1, conn).unwrap(); // as a read inside a read would
-        assert!(started.elapsed() >= PATIENCE);
-        assert_eq!(readers.pool.lock().unwrap().open, 2);
+        let outer = readers.take(1, 8, conn).unwrap();
+        let inner = readers.take(1, 8, conn).unwrap();
+        assert_eq!(open(&readers), 2);
+        drop(inner);
+        drop(outer);
+        assert_eq!(open(&readers), 2, "both kept idle");
+    }
+
+    #[test]
+    fn a_read_that_panics_gives_its_connection_back() {
+        let readers = Readers::default();
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _lease = readers.take(1, 0, conn).unwrap();
+            panic!("a read that panics");
+        }));
+        assert!(failed.is_err());
+        assert_eq!(open(&readers), 0, "closed (no idle room), not leaked");
+        HELD.with(|h| assert_eq!(h.get(), 0));
+        // The cap of one is free again: this does not wait.
+        drop(readers.take(1, 0, conn).unwrap());
     }
 }

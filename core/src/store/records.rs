@@ -245,13 +245,13 @@ impl Store {
                 }
                 let marks = vec!["?"; cols.len()].join(", ");
                 let sql = format!(
-                    "INSERT INTO {} ({}) VALUES ({marks})",
+                    "INSERT INTO {} ({}) VALUES ({marks}) RETURNING id",
                     ddl::table(entity),
                     cols.join(", ")
                 );
-                tx.prepare_cached(&sql)?
-                    .execute(crate::db::params_from_iter(params))?;
-                let id = tx.last_insert_rowid();
+                let id: i64 = tx
+                    .prepare_cached(&sql)?
+                    .query_row(crate::db::params_from_iter(params), |r| r.get(0))?;
                 let mut changes: BTreeMap<String, [Json; 2]> = values
                     .iter()
                     .filter(|(_, v)| !v.is_null())

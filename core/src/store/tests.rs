@@ -510,6 +510,44 @@ fn passwords_and_sessions() {
 }
 
 #[test]
+fn a_lost_database_connection_fails_only_the_call_that_met_it_and_is_replaced() {
+    let (_d, s) = store();
+    if !s.is_postgres() {
+        return; // a SQLite connection is never lost
+    }
+    let admin = user(&s, "root", "admin", "hq");
+    let customer = |name: &str| obj(json!({"name": name, "kind": "company", "status": "lead"}));
+    s.create(&admin, "customer", &customer("before")).unwrap();
+    // As a restart of PostgreSQL would: every other session of the database is ended.
+    s.read(|c| {
+        c.execute_batch_native(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    // The writer's next call may meet the closed connection; the one after is on a new one.
+    if s.create(&admin, "customer", &customer("met it")).is_err() {
+        s.create(&admin, "customer", &customer("after")).unwrap();
+    }
+    let mut failed_reads = 0;
+    for _ in 0..12 {
+        if s.count(&admin, "customer", &ListQuery::default()).is_err() {
+            failed_reads += 1;
+        }
+    }
+    assert!(
+        failed_reads <= 8,
+        "each lost idle reader fails once at most: {failed_reads}"
+    );
+    assert_eq!(
+        s.count(&admin, "customer", &ListQuery::default()).unwrap(),
+        2
+    );
+}
+
+#[test]
 fn backup_is_a_consistent_copy() {
     let (d, s) = store();
     if s.is_postgres() {
@@ -584,11 +622,77 @@ fn transactions_commit_or_roll_back_everything() {
             bad.is_err(),
             "a failed write inside the batch undoes only itself"
         );
+        // Refused by the database itself (the username is taken): the batch goes on.
+        let taken = NewUser {
+            username: "root".into(),
+            display_name: None,
+            password: "password1".into(),
+            invite: false,
+            role: "admin".into(),
+            team: None,
+            manager: None,
+            email: None,
+            locale: None,
+        };
+        assert!(s.create_user(&Access::system(), &taken, false).is_err());
+        let after = s.create(
+            &admin,
+            "customer",
+            &obj(json!({"name": "C", "kind": "company", "status": "lead"})),
+        )?;
+        assert_eq!(s.get(&admin, "customer", after.id)?.id, after.id);
         Ok(c.id)
     });
     let id = ok.unwrap();
     assert_eq!(s.get(&admin, "customer", id).unwrap().version, 1);
     assert_eq!(s.history(&admin, "customer", id).unwrap().len(), 1);
+    let names: Vec<String> = s
+        .list(&admin, "customer", &ListQuery::default())
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| format!("{:?}", r.values["name"]))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn a_setting_changed_in_a_transaction_is_its_own_until_committed_and_forgotten_if_undone() {
+    let (_d, s) = store();
+    s.set_time_zone(60).unwrap();
+    assert_eq!(s.time_zone().unwrap(), Some(60));
+    let elsewhere =
+        |s: &Store| std::thread::scope(|t| t.spawn(|| s.time_zone().unwrap()).join().unwrap());
+    let undone: Result<(), Error> = s.transaction(|| {
+        s.set_time_zone(120)?;
+        assert_eq!(
+            s.time_zone()?,
+            Some(120),
+            "the transaction sees its own change"
+        );
+        assert_eq!(
+            elsewhere(&s),
+            Some(60),
+            "others see what is committed, and keep it"
+        );
+        assert_eq!(s.time_zone()?, Some(120), "whatever others kept meanwhile");
+        Err(Error::conflict("changed my mind"))
+    });
+    assert!(undone.is_err());
+    assert_eq!(s.time_zone().unwrap(), Some(60));
+    assert_eq!(elsewhere(&s), Some(60));
+    s.transaction(|| {
+        s.set_time_zone(180)?;
+        assert_eq!(elsewhere(&s), Some(60));
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(
+        elsewhere(&s),
+        Some(180),
+        "committed: kept values are forgotten"
+    );
+    assert_eq!(s.time_zone().unwrap(), Some(180));
 }
 
 #[test]
