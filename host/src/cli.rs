@@ -466,10 +466,7 @@ fn serve(
     let _serving = crate::server::lock_data_dir(&data_dir)?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let store = open_store(&data_dir, database.as_deref())?;
-        store
-            .claim_for_serving()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let store = crate::server::open_store_to_serve(&data_dir, database.as_deref())?;
         let seeded = if demo {
             let s = store.clone();
             tokio::task::spawn_blocking(move || crate::demo::seed_if_empty(&s))

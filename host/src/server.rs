@@ -20,12 +20,31 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
 /// PostgreSQL database at `postgres` (`postgres://user:password@host:port/database`; the data
 /// directory then holds the plugins' files only).
 pub fn open_store(data_dir: &Path, postgres: Option<&str>) -> anyhow::Result<Arc<Store>> {
+    open_store_as(data_dir, postgres, false)
+}
+
+/// [`open_store`] for the server that will serve it: on PostgreSQL the database is claimed
+/// before anything is migrated, so a second host stops without touching it.
+pub fn open_store_to_serve(data_dir: &Path, postgres: Option<&str>) -> anyhow::Result<Arc<Store>> {
+    open_store_as(data_dir, postgres, true)
+}
+
+fn open_store_as(
+    data_dir: &Path,
+    postgres: Option<&str>,
+    serve: bool,
+) -> anyhow::Result<Arc<Store>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let options = match postgres {
+        Some(url) => StoreOptions::postgres(url),
+        None => StoreOptions::new(database_path(data_dir)),
+    };
+    let options = if serve { options.to_serve() } else { options };
     let store = match postgres {
-        Some(url) => Store::open(StoreOptions::postgres(url))
+        Some(url) => Store::open(options)
             .with_context(|| format!("cannot open the PostgreSQL database at {}", redacted(url)))?,
-        None => Store::open(StoreOptions::new(database_path(data_dir)))
+        None => Store::open(options)
             .with_context(|| format!("cannot open the database in {}", data_dir.display()))?,
     };
     Ok(Arc::new(store))

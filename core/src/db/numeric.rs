@@ -1,5 +1,6 @@
 //! PostgreSQL's binary `numeric` (what `SUM` and `AVG` of integers return) to and from the
-//! storage classes: a whole number that fits is an integer, anything else a real.
+//! storage classes: a whole number is an integer (one past 64 bits is an overflow, as SQLite
+//! says of such a sum), anything else a real.
 
 use super::value::Value;
 
@@ -60,10 +61,11 @@ pub(crate) fn decode(raw: &[u8]) -> Result<Value, BoxError> {
         text.push_str(&frac);
         return Ok(Value::Real(text.parse()?));
     }
-    Ok(match text.parse::<i64>() {
-        Ok(i) => Value::Integer(i),
-        Err(_) => Value::Real(text.parse()?),
-    })
+    // A whole number past 64 bits is a SUM of integers that SQLite refuses as an overflow:
+    // refused the same way here, not read as an approximate real.
+    text.parse::<i64>()
+        .map(Value::Integer)
+        .map_err(|_| format!("integer overflow: {text} does not fit in 64 bits").into())
 }
 
 /// Writes a decimal text (`-12.5`, `3`) as a binary `numeric`.
@@ -142,6 +144,10 @@ mod tests {
         assert_eq!(round("-0.0625"), Value::Real(-0.0625));
         assert_eq!(round("100000.00010"), Value::Real(100_000.000_1));
         assert!(encode("12a", &mut bytes::BytesMut::new()).is_err());
+        let mut past = bytes::BytesMut::new();
+        encode("9223372036854775808", &mut past).unwrap();
+        let e = decode(&past).unwrap_err().to_string();
+        assert!(e.contains("integer overflow"), "{e}");
     }
 
     #[test]

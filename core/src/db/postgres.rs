@@ -215,7 +215,7 @@ impl PgConn {
                                 .map(|c| c.0)
                                 .map_err(|e| DbError::Column {
                                     column: i,
-                                    why: e.to_string(),
+                                    why: with_cause(&e),
                                 })
                         })
                         .collect()
@@ -244,6 +244,14 @@ impl PgConn {
     /// No transaction is open.
     pub(crate) fn is_autocommit(&self) -> bool {
         !self.state.in_transaction.load(Ordering::Relaxed)
+    }
+}
+
+/// An error with what caused it (the client's own message names only the column).
+fn with_cause(e: &dyn std::error::Error) -> String {
+    match e.source() {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }
 
@@ -418,10 +426,10 @@ impl Drop for Session {
     fn drop(&mut self) {
         drop(self.client.take());
         if let Some(task) = self.connection.take() {
-            let _ = self.runtime.block_on(tokio::time::timeout(
-                std::time::Duration::from_secs(1),
-                task,
-            ));
+            // The timer is made inside the runtime (it needs its clock).
+            let _ = self.runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(1), task).await
+            });
         }
     }
 }

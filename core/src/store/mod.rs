@@ -61,6 +61,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
+/// Another host holds the database's serving claim.
+fn another_host() -> Error {
+    Error::conflict(
+        "another qingguan host serves this database; several hosts on one database are not \
+         supported yet"
+            .to_string(),
+    )
+}
+
 /// How to open a store.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -73,6 +82,9 @@ pub struct StoreOptions {
     /// A PostgreSQL database to use instead of the file
     /// (`postgres://user:password@host:port/database`).
     pub postgres: Option<String>,
+    /// Claim the database for this process's server before anything else (see
+    /// [`Store::claim_for_serving`]): a second host is refused before it migrates a thing.
+    pub serve: bool,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -82,6 +94,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("path", &self.path)
             .field("max_idle_readers", &self.max_idle_readers)
             .field("postgres", &self.postgres.as_ref().map(|_| "…"))
+            .field("serve", &self.serve)
             .finish()
     }
 }
@@ -93,6 +106,15 @@ impl StoreOptions {
             path: path.into(),
             max_idle_readers: 8,
             postgres: None,
+            serve: false,
+        }
+    }
+
+    /// The same, opened by the server that will serve the database.
+    pub fn to_serve(self) -> Self {
+        StoreOptions {
+            serve: true,
+            ..self
         }
     }
 
@@ -155,6 +177,10 @@ impl Store {
             db::prepare_files(&options.path)?;
         }
         let mut writer = options.connect(32_000)?;
+        let serving = options.serve && options.postgres.is_some();
+        if serving && !db::claim_serving(&writer)? {
+            return Err(another_host());
+        }
         db::migrations::run(&mut writer)?;
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
@@ -174,7 +200,7 @@ impl Store {
             settings_changed_by: Mutex::new(None),
             views: Mutex::new(HashMap::new()),
             selectivity: Mutex::new(Default::default()),
-            serving: std::sync::atomic::AtomicBool::new(false),
+            serving: std::sync::atomic::AtomicBool::new(serving),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.seed_roles()?;
@@ -208,16 +234,12 @@ impl Store {
     /// to start instead of running the install's background work twice. On SQLite the host
     /// locks the data directory instead; nothing to do here.
     pub fn claim_for_serving(&self) -> Result<()> {
-        if !self.is_postgres() {
+        if !self.is_postgres() || self.serving.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
         let guard = self.writer.lock();
         if !db::claim_serving(&guard.borrow())? {
-            return Err(Error::conflict(
-                "another qingguan host serves this database; several hosts on one database \
-                 are not supported yet"
-                    .to_string(),
-            ));
+            return Err(another_host());
         }
         self.serving
             .store(true, std::sync::atomic::Ordering::Relaxed);

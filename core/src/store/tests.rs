@@ -8,20 +8,48 @@ use crate::{
 };
 use serde_json::{json, Map, Value as Json};
 
-/// A store on a fresh file.
-pub(crate) fn store() -> (tempfile::TempDir, Store) {
+/// A store on a fresh file — or, with `QG_TEST_POSTGRES` set, on a new database on that
+/// server, dropped when the returned place is.
+pub(crate) fn store() -> (Place, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let options = match std::env::var("QG_TEST_POSTGRES") {
-        Ok(server) => StoreOptions::postgres(postgres_database(&server)),
-        Err(_) => StoreOptions::new(dir.path().join("q.db")),
+    let (options, database) = match std::env::var("QG_TEST_POSTGRES") {
+        Ok(server) => {
+            let (url, name) = postgres_database(&server);
+            (StoreOptions::postgres(url), Some((server, name)))
+        }
+        Err(_) => (StoreOptions::new(dir.path().join("q.db")), None),
     };
     let s = Store::open(options).unwrap();
-    (dir, s)
+    (Place { dir, database }, s)
+}
+
+/// Where a test's store lives: a temporary directory, and the PostgreSQL database (server
+/// URL, name) if it is on one.
+pub(crate) struct Place {
+    dir: tempfile::TempDir,
+    database: Option<(String, String)>,
+}
+
+impl Place {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Some((server, name)) = &self.database {
+            if let Ok(admin) = crate::db::open_postgres(server) {
+                let _ = admin
+                    .execute_batch_native(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
 }
 
 /// A new, empty database on the PostgreSQL server at `server` (a URL naming any database
-/// the user may connect to): its URL.
-pub(crate) fn postgres_database(server: &str) -> String {
+/// the user may connect to): its URL and name.
+pub(crate) fn postgres_database(server: &str) -> (String, String) {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let name = format!(
         "qg_test_{}_{}_{}",
@@ -34,7 +62,7 @@ pub(crate) fn postgres_database(server: &str) -> String {
         .execute_batch_native(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-    format!("{base}/{name}")
+    (format!("{base}/{name}"), name)
 }
 
 fn obj(v: Json) -> Map<String, Json> {
@@ -693,6 +721,39 @@ fn a_setting_changed_in_a_transaction_is_its_own_until_committed_and_forgotten_i
         "committed: kept values are forgotten"
     );
     assert_eq!(s.time_zone().unwrap(), Some(180));
+}
+
+#[test]
+fn a_sum_past_64_bits_is_refused_as_too_large() {
+    use crate::{AggregateQuery, Metric};
+    let (_d, s) = store();
+    let sys = Access::system();
+    s.add_field(
+        &sys,
+        "customer",
+        &FieldDef::new("units", FieldType::Integer, "Units", "数量"),
+    )
+    .unwrap();
+    for name in ["A", "B"] {
+        s.create(
+            &sys,
+            "customer",
+            &obj(json!({"name": name, "kind": "company", "status": "lead", "units": 5_000_000_000_000_000_000_i64})),
+        )
+        .unwrap();
+    }
+    let q = AggregateQuery {
+        filters: vec![],
+        q: None,
+        group_by: vec![],
+        metrics: vec![Metric::Sum("units".into())],
+    };
+    match s.aggregate(&sys, "customer", &q) {
+        Err(Error::BadRequest { fields, .. }) => {
+            assert_eq!(fields.get("metrics"), Some(&Reason::SumTooLarge))
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
