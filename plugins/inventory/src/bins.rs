@@ -10,6 +10,7 @@
 use crate::money::round;
 use qingguan_plugin_sdk::host::{self, Metric, Query};
 use qingguan_plugin_sdk::*;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 const PREFIX: &str = "level:";
@@ -42,13 +43,62 @@ fn key(product: i64) -> String {
     format!("{PREFIX}{product}")
 }
 
+/// What this call has learnt of the kept levels since it began writing. A call runs on a fresh
+/// instance and holds the writer from its first write to its end, so meanwhile the ledger and
+/// the levels change only through this call — by `add` (after every ledger line it posts) and
+/// `forget_all` — and each level and the ledger's last line need reading once, not per line.
+/// This holds while every `stock_move` this plugin creates is followed at once by `add`
+/// (`ledger::post`, `revalue`), with no `get` between, and no caller carries on after an
+/// error from `post` (the call then rolls back whole).
+#[derive(Default)]
+struct Known {
+    /// The kept levels account for every ledger line, the last one being this.
+    through: Option<i64>,
+    /// Each product's kept levels as last read or written (`None`: none kept).
+    levels: BTreeMap<i64, Option<BTreeMap<String, Bin>>>,
+}
+
+thread_local! {
+    /// `None` until the call begins writing (see [`remember`]).
+    static KNOWN: RefCell<Option<Known>> = const { RefCell::new(None) };
+}
+
+/// From now to the end of the call, what is read or written of the levels is remembered.
+/// Only after `host::begin_write`: before it, others may post between two reads.
+pub fn remember() {
+    KNOWN.with(|k| {
+        k.borrow_mut().get_or_insert_with(Known::default);
+    });
+}
+
+/// `f` of what is remembered, if the call remembers.
+fn known<T>(f: impl FnOnce(&mut Known) -> T) -> Option<T> {
+    KNOWN.with(|k| k.borrow_mut().as_mut().map(f))
+}
+
 /// The kept levels of a product, by warehouse (stored as `warehouse` → [quantity, value,
 /// latest]).
 fn read(product: i64) -> Result<BTreeMap<String, Bin>> {
+    if let Some(Some(levels)) = known(|k| k.levels.get(&product).cloned()) {
+        return Ok(levels.unwrap_or_default());
+    }
+    let levels = read_stored(product)?;
+    known(|k| k.levels.insert(product, Some(levels.clone())));
+    Ok(levels)
+}
+
+/// The kept levels of a product as stored.
+fn read_stored(product: i64) -> Result<BTreeMap<String, Bin>> {
     let Some(bytes) = host::kv_get(&key(product))? else {
         return Ok(BTreeMap::new());
     };
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok(parse_levels(&v))
+}
+
+/// Levels as stored (`warehouse` → [quantity, value, latest]) — also what was just written,
+/// read back exactly as a later call would read it.
+fn parse_levels(v: &Value) -> BTreeMap<String, Bin> {
     let mut out = BTreeMap::new();
     for (w, row) in v.as_object().into_iter().flatten() {
         let num = |i: usize| {
@@ -68,7 +118,7 @@ fn read(product: i64) -> Result<BTreeMap<String, Bin>> {
             },
         );
     }
-    Ok(out)
+    out
 }
 
 /// Sums a product's level in a warehouse from the ledger.
@@ -137,7 +187,8 @@ fn read_any() -> Result<Option<String>> {
 /// The level of a product in a warehouse now: the kept one, else summed from the ledger (also
 /// when the kept levels are behind the ledger).
 pub fn get(product: i64, warehouse: i64) -> Result<Bin> {
-    if !fresh(last_line(None)?)? {
+    let known_fresh = known(|k| k.through.is_some()).unwrap_or(false);
+    if !known_fresh && !fresh(last_line(None)?)? {
         return from_ledger(product, warehouse);
     }
     match read(product)?.remove(&warehouse.to_string()) {
@@ -158,7 +209,9 @@ pub fn add(
     value: Decimal,
     on: &str,
 ) -> Result<()> {
-    if !fresh(last_line(Some(line))?)? {
+    // Known fresh: the lines this call posted were each added here, the last one just now.
+    let known_fresh = known(|k| k.through.is_some()).unwrap_or(false);
+    if !known_fresh && !fresh(last_line(Some(line))?)? {
         forget_all()?;
     }
     let mut all = read(product)?;
@@ -188,15 +241,24 @@ pub fn add(
         })
         .collect();
     let key = key(product);
-    if host::kv_set(&key, Value::Object(v).to_string().as_bytes()).is_err() {
-        // No room (the plugin's quota): this product's level is summed when needed.
-        host::kv_delete(&key)?;
-    }
-    host::kv_set(THROUGH, line.to_string().as_bytes())
+    let text = Value::Object(v.clone()).to_string();
+    let kept = match host::kv_set(&key, text.as_bytes()) {
+        Ok(()) => Some(parse_levels(&Value::Object(v))),
+        Err(_) => {
+            // No room (the plugin's quota): this product's level is summed when needed.
+            host::kv_delete(&key)?;
+            None
+        }
+    };
+    known(|k| k.levels.insert(product, kept.clone()));
+    host::kv_set(THROUGH, line.to_string().as_bytes())?;
+    known(|k| k.through = Some(line));
+    Ok(())
 }
 
 /// Drops every kept level (they are summed again from the ledger when next needed).
 pub fn forget_all() -> Result<()> {
+    known(|k| *k = Known::default());
     loop {
         // The host lists at most 10,000 keys at a time.
         let keys = host::kv_keys(PREFIX)?;

@@ -80,6 +80,7 @@ fn product_cost(product: i64) -> Result<Decimal> {
 /// (`revalue`); stock going out before it is refused.
 pub fn post(m: &Movement<'_>) -> Result<Record> {
     host::begin_write()?;
+    crate::bins::remember();
     check_date(m.posted_on)?;
     if m.quantity.abs() > max_quantity() {
         return Err(Error::invalid(t("check the quantity", "请检查数量"))
