@@ -15,13 +15,8 @@ impl Store {
         self.kept(
             |k| k.locale,
             |k, v| k.locale = Some(v),
-            |c| {
-                let v: Option<String> = c
-                    .prepare_cached("SELECT value FROM settings WHERE key = 'locale'")?
-                    .query_row([], |r| r.get(0))
-                    .optional()?;
-                Ok(v.and_then(|l| Locale::parse(&l)).unwrap_or_default())
-            },
+            "locale",
+            |v| v.and_then(|l| Locale::parse(&l)).unwrap_or_default(),
         )
     }
 
@@ -50,13 +45,8 @@ impl Store {
         self.kept(
             |k| k.time_zone,
             |k, v| k.time_zone = Some(v),
-            |c| {
-                let v: Option<String> = c
-                    .prepare_cached("SELECT value FROM settings WHERE key = 'time_zone'")?
-                    .query_row([], |r| r.get(0))
-                    .optional()?;
-                Ok(v.and_then(|v| parse_utc_offset(&v)))
-            },
+            "time_zone",
+            |v| v.and_then(|v| parse_utc_offset(&v)),
         )
     }
 
@@ -106,25 +96,23 @@ impl Store {
         self.kept(
             |k| k.currency,
             |k, v| k.currency = Some(v),
-            |c| {
-                let v: Option<String> = c
-                    .prepare_cached("SELECT value FROM settings WHERE key = 'currency'")?
-                    .query_row([], |r| r.get(0))
-                    .optional()?;
-                Ok(v.and_then(|v| currency(&v).map(|c| c.code))
-                    .unwrap_or(DEFAULT_CURRENCY))
+            "currency",
+            |v| {
+                v.and_then(|v| currency(&v).map(|c| c.code))
+                    .unwrap_or(DEFAULT_CURRENCY)
             },
         )
     }
 
-    /// A setting from memory, else read by `load` and kept — unless the settings were
+    /// A setting from memory, else read (setting `key`, made a value by `parse`) and kept — unless the settings were
     /// forgotten while it was read (a change committed meanwhile), or this thread's open
     /// transaction changed a setting.
     fn kept<T: Copy>(
         &self,
         get: impl Fn(&Kept) -> Option<T>,
         set: impl FnOnce(&mut Kept, T),
-        load: impl FnOnce(&crate::db::Conn) -> Result<T>,
+        key: &'static str,
+        parse: impl FnOnce(Option<String>) -> T,
     ) -> Result<T> {
         let cacheable = self.settings_cacheable();
         let generation = {
@@ -137,7 +125,13 @@ impl Store {
             }
             kept.generation
         };
-        let value = self.read(load)?;
+        let value = self.read(|c| {
+            let text: Option<String> = c
+                .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+                .query_row([key], |r| r.get(0))
+                .optional()?;
+            Ok(parse(text))
+        })?;
         if cacheable {
             let mut kept = self
                 .settings_cache
