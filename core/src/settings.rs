@@ -84,7 +84,6 @@ impl Store {
             Ok(())
         })?;
         self.forget_settings();
-        self.note_cache_refresh();
         Ok(())
     }
 }

@@ -149,16 +149,16 @@ impl PgConn {
                 return Ok(());
             }
             let deferred = std::mem::take(&mut s.deferred);
-            let text = match transaction_end(&sql) {
+            let text = match only_step(&sql) {
                 // Undone whole: what was deferred inside it no longer matters (and a deferred
                 // statement that failed must not keep the rollback from running).
-                Some(End::Rollback) => sql.clone(),
+                Some(Step::Rollback) => sql.clone(),
                 // PostgreSQL answers the COMMIT of a failed transaction by rolling it back,
                 // without an error: a statement first that fails in a failed transaction
                 // stops the batch there, and the caller hears of it.
-                Some(End::Commit) => format!("{deferred}SELECT 1;\n{sql}"),
+                Some(Step::Commit) => format!("{deferred}SELECT 1;\n{sql}"),
                 // Deferred savepoint statements go first, in the same round trip.
-                None => format!("{deferred}{sql}"),
+                _ => format!("{deferred}{sql}"),
             };
             let sent = {
                 let client = s.client();
@@ -170,7 +170,7 @@ impl PgConn {
                 // A batch that began a transaction and then failed (the writer lock timed
                 // out, say) must not leave it open and aborted under the next statement.
                 let open = s.state.in_transaction.load(Ordering::Relaxed);
-                if !open && sql.trim_start().to_ascii_uppercase().starts_with("BEGIN") {
+                if !open && steps(&sql).next() == Some(Step::Begin) {
                     let client = s.client();
                     let _ = s.runtime.block_on(client.batch_execute("ROLLBACK"));
                 }
@@ -260,23 +260,41 @@ fn refs(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
     binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect()
 }
 
-/// How a batch ends the open transaction, if it does.
-#[derive(Debug, PartialEq, Eq)]
-enum End {
+/// What one statement does to the transaction, by its first words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Begin,
     Commit,
+    /// A whole `ROLLBACK` (not `ROLLBACK TO`).
     Rollback,
+    /// `SAVEPOINT`, `RELEASE` or `ROLLBACK TO`: nothing the caller reads an answer from.
+    Savepoint,
+    Other,
 }
 
-/// Whether the batch `sql` is a `COMMIT` (or `END`) or a whole `ROLLBACK`.
-fn transaction_end(sql: &str) -> Option<End> {
-    let mut words = sql
-        .trim()
-        .trim_end_matches(';')
-        .split_whitespace()
-        .map(|w| w.to_ascii_uppercase());
-    match (words.next().as_deref(), words.next().as_deref()) {
-        (Some("COMMIT") | Some("END"), None) => Some(End::Commit),
-        (Some("ROLLBACK"), None) => Some(End::Rollback),
+/// The steps of the statements of `sql` (separated by `;`), in order.
+fn steps(sql: &str) -> impl Iterator<Item = Step> + '_ {
+    sql.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|stmt| {
+            let mut words = stmt.split_whitespace().map(|w| w.to_ascii_uppercase());
+            match (words.next().as_deref(), words.next().as_deref()) {
+                (Some("BEGIN") | Some("START"), _) => Step::Begin,
+                (Some("COMMIT") | Some("END"), _) => Step::Commit,
+                (Some("ROLLBACK"), Some("TO")) => Step::Savepoint,
+                (Some("ROLLBACK"), _) => Step::Rollback,
+                (Some("SAVEPOINT") | Some("RELEASE"), Some(_)) => Step::Savepoint,
+                _ => Step::Other,
+            }
+        })
+}
+
+/// The step of `sql` if it is one statement.
+fn only_step(sql: &str) -> Option<Step> {
+    let mut all = steps(sql);
+    match (all.next(), all.next()) {
+        (Some(step), None) => Some(step),
         _ => None,
     }
 }
@@ -290,24 +308,10 @@ impl Drop for ClosedOnExit {
     }
 }
 
-/// Every statement of `sql` is `SAVEPOINT`, `RELEASE` or `ROLLBACK TO`: nothing the caller
-/// reads an answer from, and nothing that begins or ends a transaction.
+/// Every statement of `sql` is a savepoint statement (and there is one).
 fn only_savepoints(sql: &str) -> bool {
-    let mut any = false;
-    for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        let mut words = stmt.split_whitespace().map(|w| w.to_ascii_uppercase());
-        let savepoint = matches!(
-            (words.next().as_deref(), words.next().as_deref()),
-            (Some("SAVEPOINT"), Some(_))
-                | (Some("RELEASE"), Some(_))
-                | (Some("ROLLBACK"), Some("TO"))
-        );
-        if !savepoint {
-            return false;
-        }
-        any = true;
-    }
-    any
+    let mut all = steps(sql).peekable();
+    all.peek().is_some() && all.all(|s| s == Step::Savepoint)
 }
 
 fn gone() -> DbError {
@@ -328,7 +332,7 @@ impl Session {
                 code: String::new(),
                 message: format!("cannot start a connection runtime: {e}"),
             })?;
-        let client = runtime
+        let (client, connection) = runtime
             .block_on(async {
                 let (client, connection) =
                     tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
@@ -342,8 +346,8 @@ impl Session {
             .map_err(pg_error)?;
         Ok(Session {
             runtime,
-            client: Some(client.0),
-            connection: Some(client.1),
+            client: Some(client),
+            connection: Some(connection),
             prepared: HashMap::new(),
             deferred: String::new(),
             state,
@@ -403,17 +407,11 @@ impl Session {
 
     /// Follows the transaction state through a batch's statements.
     fn note_transaction(&mut self, sql: &str) {
-        for stmt in sql.split(';') {
-            let words: Vec<String> = stmt
-                .split_whitespace()
-                .take(2)
-                .map(|w| w.to_ascii_uppercase())
-                .collect();
-            let open = match words.first().map(String::as_str) {
-                Some("BEGIN") | Some("START") => true,
-                Some("COMMIT") | Some("END") => false,
-                Some("ROLLBACK") if words.get(1).map(String::as_str) != Some("TO") => false,
-                _ => continue,
+        for step in steps(sql) {
+            let open = match step {
+                Step::Begin => true,
+                Step::Commit | Step::Rollback => false,
+                Step::Savepoint | Step::Other => continue,
             };
             self.state.in_transaction.store(open, Ordering::Relaxed);
         }
@@ -453,13 +451,13 @@ mod tests {
 
     #[test]
     fn commits_and_rollbacks_are_told_apart_from_savepoint_statements() {
-        use super::{transaction_end, End};
-        assert_eq!(transaction_end("COMMIT"), Some(End::Commit));
-        assert_eq!(transaction_end(" commit; "), Some(End::Commit));
-        assert_eq!(transaction_end("ROLLBACK"), Some(End::Rollback));
-        assert_eq!(transaction_end("ROLLBACK TO qg_write"), None);
-        assert_eq!(transaction_end("BEGIN"), None);
-        assert_eq!(transaction_end("COMMIT; BEGIN"), None);
+        use super::{only_step, Step};
+        assert_eq!(only_step("COMMIT"), Some(Step::Commit));
+        assert_eq!(only_step(" commit; "), Some(Step::Commit));
+        assert_eq!(only_step("ROLLBACK"), Some(Step::Rollback));
+        assert_eq!(only_step("ROLLBACK TO qg_write"), Some(Step::Savepoint));
+        assert_eq!(only_step("BEGIN"), Some(Step::Begin));
+        assert_eq!(only_step("COMMIT; BEGIN"), None);
     }
 
     /// On the server named by `QG_TEST_POSTGRES` (skipped without it).
