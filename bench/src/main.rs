@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod appraisal;
 mod data;
 mod finance;
+mod hosts;
 mod import;
 mod inventory;
 mod inventory_scale;
@@ -74,6 +75,8 @@ enum What {
     Timeline,
     /// Every list shape at one size (`QG_BENCH_SHAPES`, default 1,000,000 customers).
     Shapes,
+    /// Two hosts on one PostgreSQL database against one (`QG_TEST_POSTGRES`).
+    Hosts,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -92,7 +95,7 @@ fn main() -> anyhow::Result<()> {
     let token = admin.token.clone().context("admin token")?;
     let sizes: Vec<usize> = if matches!(args.what, What::Shapes) {
         vec![env_size("QG_BENCH_SHAPES", 1_000_000)]
-    } else if matches!(args.what, What::Http) {
+    } else if matches!(args.what, What::Http | What::Hosts) {
         vec![10_000] // the HTTP rows are measured at the first size only
     } else if args.full {
         vec![10_000, 100_000, 1_000_000]
@@ -134,6 +137,14 @@ fn main() -> anyhow::Result<()> {
             if i == 0 {
                 timeline::timeline(&server, &mut report)?;
             }
+        }
+        if i == 0 && matches!(args.what, What::All | What::Hosts) {
+            hosts::hosts(
+                &server,
+                &token,
+                Duration::from_secs(args.seconds),
+                &mut report,
+            )?;
         }
         if i == 0 && matches!(args.what, What::All | What::Http) {
             rt.block_on(load::http(

@@ -8,11 +8,11 @@ use std::process::Command;
 use std::time::Duration;
 
 /// What one `wrk` run measured.
-struct Run {
-    per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
+pub(crate) struct Run {
+    pub(crate) per_sec: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: u64,
 }
 
 /// A latency as `wrk` prints it (`812.00us`, `1.25ms`, `2.01s`) in milliseconds.
@@ -56,7 +56,8 @@ fn parse(out: &str) -> Option<Run> {
     (run.per_sec > 0.0).then_some(run)
 }
 
-fn wrk(
+/// Runs `wrk` against `url` (with a bearer token, a Lua script) for `dur`.
+pub(crate) fn wrk(
     url: &str,
     token: Option<&str>,
     script: Option<&std::path::Path>,
@@ -132,11 +133,7 @@ pub(crate) fn http(
         }
     }
     // Creates: a POST of one customer per request (wrk's script sets method, body, type).
-    let script = std::env::temp_dir().join(format!("qg-wrk-create-{}.lua", std::process::id()));
-    std::fs::write(
-        &script,
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{\"name\": \"Load\", \"kind\": \"company\", \"status\": \"lead\", \"revenue\": \"10.00\"}'\n",
-    )?;
+    let script = create_script()?;
     for conns in [16usize, 64] {
         let r = wrk(
             &format!("{base}/api/v1/records/customer"),
@@ -159,6 +156,21 @@ pub(crate) fn http(
     }
     let _ = std::fs::remove_file(&script);
     Ok(())
+}
+
+/// wrk's script for creates: a POST of one customer per request. The caller removes the file.
+pub(crate) fn create_script() -> anyhow::Result<std::path::PathBuf> {
+    let script = std::env::temp_dir().join(format!("qg-wrk-create-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{\"name\": \"Load\", \"kind\": \"company\", \"status\": \"lead\", \"revenue\": \"10.00\"}'\n",
+    )?;
+    Ok(script)
+}
+
+/// Whether `wrk` is installed.
+pub(crate) fn installed() -> bool {
+    Command::new("wrk").arg("--version").output().is_ok()
 }
 
 /// The list page measured (a filter on two few-valued fields, sorted by a custom date).

@@ -33,6 +33,8 @@ pub struct JobRun {
     pub updated_at: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// The host running it (see `Store::join_hosts`), if any.
+    pub host: Option<String>,
 }
 
 /// Whether an existing run goes on (SQL over the old row): not asked to restart (`?5`), not
@@ -41,7 +43,7 @@ const GO_ON: &str =
     "(?5 AND plugin_jobs.state IN ('running', 'failed') AND plugin_jobs.version = ?3)";
 
 const COLUMNS: &str =
-    "plugin, job, version, state, cursor, done, total, steps, started_at, updated_at, error";
+    "plugin, job, version, state, cursor, done, total, steps, started_at, updated_at, error, host";
 
 fn row(r: &crate::db::Row<'_>) -> crate::db::DbResult<JobRun> {
     Ok(JobRun {
@@ -56,41 +58,71 @@ fn row(r: &crate::db::Row<'_>) -> crate::db::DbResult<JobRun> {
         started_at: r.get(8)?,
         updated_at: r.get(9)?,
         error: r.get(10)?,
+        host: r.get(11)?,
     })
 }
 
 impl Store {
-    /// The run of a job to work on: an unfinished one of the same plugin version — left
-    /// running by a restart, or failed — continues from its cursor unless `restart`; otherwise
-    /// a new run starts.
+    /// The run of a job to work on, now this host's: an unfinished one of the same plugin
+    /// version — left running by a restart or a host that is gone, or failed — continues from
+    /// its cursor unless `restart`; otherwise a new run starts. `None` while another host
+    /// that is there runs the job.
     pub fn job_run_start(
         &self,
         plugin: &str,
         job: &str,
         version: &str,
         restart: bool,
-    ) -> Result<JobRun> {
+    ) -> Result<Option<JobRun>> {
         self.write(|tx| {
             let now = db::now_text();
-            tx.execute(
-                &"INSERT INTO plugin_jobs (plugin, job, version, state, started_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'running', ?4, ?4)
+            let taken = tx.execute(
+                &"INSERT INTO plugin_jobs (plugin, job, version, state, started_at, updated_at, host)
+                 VALUES (?1, ?2, ?3, 'running', ?4, ?4, ?6)
                  ON CONFLICT (plugin, job) DO UPDATE SET
-                   version = ?3, state = 'running', error = NULL, updated_at = ?4,
+                   version = ?3, state = 'running', error = NULL, updated_at = ?4, host = ?6,
                    cursor = CASE WHEN {go_on} THEN plugin_jobs.cursor END,
                    done = CASE WHEN {go_on} THEN plugin_jobs.done ELSE 0 END,
                    total = CASE WHEN {go_on} THEN plugin_jobs.total END,
                    steps = CASE WHEN {go_on} THEN plugin_jobs.steps ELSE 0 END,
-                   started_at = CASE WHEN {go_on} THEN plugin_jobs.started_at ELSE ?4 END"
-                    .replace("{go_on}", GO_ON),
-                (plugin, job, version, &now, !restart),
+                   started_at = CASE WHEN {go_on} THEN plugin_jobs.started_at ELSE ?4 END
+                 WHERE plugin_jobs.state <> 'running' OR plugin_jobs.host = ?6 OR {gone}"
+                    .replace("{go_on}", GO_ON)
+                    .replace("{gone}", &crate::store::hosts::gone("plugin_jobs.host", 7)),
+                (
+                    plugin,
+                    job,
+                    version,
+                    &now,
+                    !restart,
+                    self.host_id(),
+                    crate::store::hosts::live_since(),
+                ),
             )?;
+            if taken == 0 {
+                return Ok(None);
+            }
             let row = tx
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM plugin_jobs WHERE plugin = ?1 AND job = ?2"
                 ))?
                 .query_row((plugin, job), row)?;
-            Ok(row)
+            Ok(Some(row))
+        })
+    }
+
+    /// Runs left `running` by a host that is gone (or by none): another host continues them.
+    pub fn orphaned_job_runs(&self) -> Result<Vec<JobRun>> {
+        let gone = crate::store::hosts::gone("host", 1);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM plugin_jobs WHERE state = 'running' AND {gone}
+                 ORDER BY plugin, job"
+            ))?;
+            let runs = stmt
+                .query_map([crate::store::hosts::live_since()], row)?
+                .collect::<crate::db::DbResult<Vec<_>>>()?;
+            Ok(runs)
         })
     }
 
@@ -109,26 +141,46 @@ impl Store {
                 "UPDATE plugin_jobs SET cursor = ?3, done = done + ?4,
                    total = coalesce(?5, total), steps = steps + 1, updated_at = ?6,
                    state = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN 'finished' ELSE 'running' END
-                 WHERE plugin = ?1 AND job = ?2",
-                (plugin, job, cursor, done, total, db::now_text()),
+                 WHERE plugin = ?1 AND job = ?2 AND host IS ?7",
+                (
+                    plugin,
+                    job,
+                    cursor,
+                    done,
+                    total,
+                    db::now_text(),
+                    self.host_id(),
+                ),
             )?;
             if n == 0 {
                 return Err(crate::Error::NotFound(format!(
-                    "no run of job '{job}' of plugin '{plugin}' (the plugin was removed?)"
+                    "no run of job '{job}' of plugin '{plugin}' on this host (the plugin was \
+                     removed, or another host took the run over)"
                 )));
             }
             Ok(())
         })
     }
 
-    /// Records that a run failed. Its cursor stays: running the job again goes on from the last
+    /// Records that a run of this host (or of a host that is gone) failed; another host's run
+    /// stays as it is. Its cursor stays: running the job again goes on from the last
     /// committed step, unless asked to restart.
     pub fn job_run_failed(&self, plugin: &str, job: &str, error: &str) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE plugin_jobs SET state = 'failed', error = ?3, updated_at = ?4
-                 WHERE plugin = ?1 AND job = ?2",
-                (plugin, job, error, db::now_text()),
+                &format!(
+                    "UPDATE plugin_jobs SET state = 'failed', error = ?3, updated_at = ?4
+                     WHERE plugin = ?1 AND job = ?2 AND (host IS ?5 OR {})",
+                    crate::store::hosts::gone("host", 6)
+                ),
+                (
+                    plugin,
+                    job,
+                    error,
+                    db::now_text(),
+                    self.host_id(),
+                    crate::store::hosts::live_since(),
+                ),
             )?;
             Ok(())
         })
@@ -168,13 +220,19 @@ mod tests {
     fn a_run_continues_until_finished_and_then_starts_anew() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(StoreOptions::new(dir.path().join("q.db"))).unwrap();
-        let run = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
+        let run = s
+            .job_run_start("p", "walk", "1.0.0", false)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (run.state.as_str(), run.cursor.as_deref()),
             ("running", None)
         );
         s.job_run_step("p", "walk", Some("c1"), 2, Some(5)).unwrap();
-        let again = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
+        let again = s
+            .job_run_start("p", "walk", "1.0.0", false)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             again.cursor.as_deref(),
             Some("c1"),
@@ -182,7 +240,10 @@ mod tests {
         );
         assert_eq!((again.done, again.steps, again.total), (2, 1, Some(5)));
         s.job_run_failed("p", "walk", "boom").unwrap();
-        let after_failure = s.job_run_start("p", "walk", "1.0.0", false).unwrap();
+        let after_failure = s
+            .job_run_start("p", "walk", "1.0.0", false)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             after_failure.cursor.as_deref(),
             Some("c1"),
@@ -192,14 +253,20 @@ mod tests {
             (after_failure.state.as_str(), after_failure.error),
             ("running", None)
         );
-        let upgraded = s.job_run_start("p", "walk", "1.1.0", false).unwrap();
+        let upgraded = s
+            .job_run_start("p", "walk", "1.1.0", false)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (upgraded.cursor, upgraded.steps),
             (None, 0),
             "another version starts anew"
         );
         s.job_run_step("p", "walk", Some("c2"), 1, None).unwrap();
-        let restarted = s.job_run_start("p", "walk", "1.1.0", true).unwrap();
+        let restarted = s
+            .job_run_start("p", "walk", "1.1.0", true)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (restarted.cursor, restarted.done),
             (None, 0),
@@ -208,12 +275,48 @@ mod tests {
         s.job_run_step("p", "walk", None, 3, None).unwrap();
         let done = s.job_run("p", "walk").unwrap().unwrap();
         assert_eq!((done.state.as_str(), done.done), ("finished", 3));
-        let fresh = s.job_run_start("p", "walk", "1.1.0", false).unwrap();
+        let fresh = s
+            .job_run_start("p", "walk", "1.1.0", false)
+            .unwrap()
+            .unwrap();
         assert_eq!((fresh.done, fresh.steps, fresh.cursor), (0, 0, None));
         assert_eq!(s.job_runs(None).unwrap().len(), 1);
         assert!(
             s.job_run_step("gone", "walk", None, 1, None).is_err(),
             "no row, no step"
+        );
+    }
+
+    #[test]
+    fn a_run_stays_with_its_host_while_it_is_there_and_moves_when_it_is_gone() {
+        let (place, a) = crate::store::tests::store();
+        let b = place.open_again();
+        a.join_hosts("t").unwrap();
+        b.join_hosts("t").unwrap();
+        let run = a.job_run_start("p", "walk", "1", false).unwrap().unwrap();
+        assert_eq!(run.host.as_deref(), a.host_id());
+        a.job_run_step("p", "walk", Some("c1"), 1, None).unwrap();
+        if a.is_postgres() {
+            // On SQLite one host serves: b's joining forgot a.
+            assert!(b.job_run_start("p", "walk", "1", false).unwrap().is_none());
+            assert!(b.orphaned_job_runs().unwrap().is_empty());
+        }
+        a.leave_hosts().unwrap();
+        let orphans = b.orphaned_job_runs().unwrap();
+        assert_eq!(orphans.len(), 1);
+        let taken = b.job_run_start("p", "walk", "1", false).unwrap().unwrap();
+        assert_eq!(
+            (taken.cursor.as_deref(), taken.host.as_deref()),
+            (Some("c1"), b.host_id()),
+            "continued where a left it"
+        );
+        // a's late step or failure does not touch b's run.
+        assert!(a.job_run_step("p", "walk", Some("c9"), 1, None).is_err());
+        a.job_run_failed("p", "walk", "late").unwrap();
+        let now = b.job_run("p", "walk").unwrap().unwrap();
+        assert_eq!(
+            (now.state.as_str(), now.cursor.as_deref()),
+            ("running", Some("c1"))
         );
     }
 }

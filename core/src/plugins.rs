@@ -150,6 +150,42 @@ impl Store {
         })
     }
 
+    /// Keeps a component's bytes, by their SHA-256, for every host to load (see
+    /// [`Store::plugin_component`]). A component kept already stays as it is.
+    pub fn put_plugin_component(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO plugin_components (sha256, bytes) VALUES (?1, ?2)
+                 ON CONFLICT (sha256) DO NOTHING",
+                (sha256, bytes),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A kept component's bytes, by their SHA-256.
+    pub fn plugin_component(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT bytes FROM plugin_components WHERE sha256 = ?1")?
+                    .query_row([sha256], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    /// Whether a component is kept (without reading it).
+    pub fn has_plugin_component(&self, sha256: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT 1 FROM plugin_components WHERE sha256 = ?1")?
+                    .query_row([sha256], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .is_some(),
+            )
+        })
+    }
+
     /// Changes a plugin's enabled flag, status and error.
     pub fn set_plugin_status(
         &self,
@@ -212,6 +248,11 @@ impl Store {
         self.write(|tx| {
             tx.execute("DELETE FROM plugins WHERE id = ?1", [id])?;
             tx.execute("DELETE FROM plugin_versions WHERE plugin = ?1", [id])?;
+            tx.execute(
+                "DELETE FROM plugin_components
+                 WHERE sha256 NOT IN (SELECT sha256 FROM plugin_versions)",
+                [],
+            )?;
             if purge {
                 tx.execute("DELETE FROM plugin_kv WHERE plugin = ?1", [id])?;
                 tx.execute("DELETE FROM plugin_jobs WHERE plugin = ?1", [id])?;

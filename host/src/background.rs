@@ -1,23 +1,19 @@
-//! Background work: continuing plugin jobs a restart interrupted, marking imports it cut short, picking up
-//! changes the CLI made to the database, telling owners of overdue follow-ups, and running
-//! scheduled jobs.
+//! Background work: taking over what a restart (or a host that is gone) left unfinished,
+//! telling owners of overdue follow-ups, and running scheduled jobs — each turn of a job on
+//! one of the hosts serving the database. Changes made elsewhere are picked up in `peers.rs`.
 
 use crate::state::AppState;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Runs until the process ends: every second, due jobs; every sync interval, a database sync.
+/// Runs until the process ends: every second, due jobs.
 pub async fn run(state: AppState) {
-    let resumer = state.plugins().clone();
-    tokio::task::spawn_blocking(move || resumer.calls().resume_jobs());
-    let store = state.store().clone();
-    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.interrupt_imports()).await {
-        tracing::warn!(error = %e, "marking interrupted imports failed");
-    }
-    let mut last_sync = Instant::now();
+    crate::peers::take_over(&state).await;
     let mut last_optimize: Option<Instant> = None;
     let mut last_overdue: Option<Instant> = None;
-    let mut last_run: HashMap<(String, String), Instant> = HashMap::new();
+    // When each job's next turn is due, as the database last said.
+    let mut due: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
@@ -34,6 +30,7 @@ pub async fn run(state: AppState) {
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || {
                 store.purge_import_files(7)?;
                 store.purge_api_tokens()?;
+                store.purge_login_failures(std::time::Duration::from_secs(24 * 3600))?;
                 store.purge_deliveries()
             })
             .await
@@ -56,27 +53,35 @@ pub async fn run(state: AppState) {
                 Err(e) => tracing::warn!(error = %e, "notifying overdue follow-ups panicked"),
             }
         }
-        if last_sync.elapsed() >= state.config().plugin_sync_interval {
-            last_sync = Instant::now();
-            let p = plugins.clone();
-            match tokio::task::spawn_blocking(move || p.sync()).await {
-                Ok(Ok(true)) => {
-                    state.forget_sessions();
-                    tracing::info!("plugins changed on disk; reloaded");
-                }
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "plugin sync failed"),
-                Err(e) => tracing::warn!(error = %e, "plugin sync panicked"),
-            }
-        }
         for (plugin, job, every) in plugins.calls().jobs() {
             let key = (plugin.clone(), job.clone());
-            // First sight starts the clock: a job runs one interval after it appears.
-            let last = last_run.entry(key).or_insert_with(Instant::now);
-            if last.elapsed() < Duration::from_secs(every) {
+            if due.get(&key).is_some_and(|at| Utc::now() < *at) {
                 continue;
             }
-            *last = Instant::now();
+            // One host takes each turn. The first time a job is seen its clock starts: it
+            // runs one interval after it appears.
+            let store = state.store().clone();
+            let turn = format!("job:{plugin}/{job}");
+            let taken = tokio::task::spawn_blocking(move || {
+                store.take_turn(&turn, Duration::from_secs(every))
+            })
+            .await;
+            match taken {
+                Ok(Ok((taken, next))) => {
+                    due.insert(key, next);
+                    if !taken {
+                        continue;
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(plugin, job, error = %e, "could not take a job's turn");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(plugin, job, error = %e, "taking a job's turn panicked");
+                    continue;
+                }
+            }
             let p = plugins.clone();
             tokio::task::spawn_blocking(move || {
                 if let Err(e) = p.calls().run_job(&plugin, &job, false) {

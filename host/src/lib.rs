@@ -21,6 +21,7 @@ mod import;
 mod invitations;
 mod mail;
 mod migrate;
+mod peers;
 mod plugin_outbound;
 mod plugin_upload;
 mod scaffold;

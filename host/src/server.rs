@@ -169,6 +169,10 @@ impl Server {
     ) -> anyhow::Result<()> {
         let router = crate::app(self.state.clone());
         let state = self.state.clone();
+        let host = crate::peers::join(&state)
+            .await
+            .context("cannot join the hosts serving the database")?;
+        tracing::info!(host, "serving");
         tokio::spawn(async move {
             let plugins = state.plugins().clone();
             match tokio::task::spawn_blocking(move || plugins.load_all()).await {
@@ -180,6 +184,7 @@ impl Server {
                 tracing::error!(error = %e, "cannot watch the plugins folder");
             }
             state.set_ready(true);
+            tokio::spawn(crate::peers::run(state.clone()));
             tokio::spawn(crate::ui::mail_notifications(
                 state.clone(),
                 state.config().mail_poll,
@@ -191,7 +196,9 @@ impl Server {
             ));
             crate::background::run(state).await;
         });
-        serve(self.listener, router, self.state.config(), shutdown).await
+        let served = serve(self.listener, router, self.state.config(), shutdown).await;
+        crate::peers::leave(&self.state).await;
+        served
     }
 }
 

@@ -24,8 +24,9 @@ pub struct Config {
     pub session_cache_ttl: Duration,
     /// Limits on every plugin call.
     pub plugin_limits: qingguan_runtime::Limits,
-    /// How often the server re-reads plugin state changed by the CLI.
-    pub plugin_sync_interval: Duration,
+    /// How often the server looks for changes another host serving the same database, or the
+    /// CLI, made to what it keeps in memory (plugins, schema, roles, settings, sessions).
+    pub change_poll: Duration,
     /// Lockouts after failed logins, and how many password checks run at once.
     pub login: LoginLimits,
     /// A connection that has not sent a complete request head within this time is closed
@@ -56,7 +57,7 @@ impl Default for Config {
             secure_cookies: false,
             session_cache_ttl: Duration::from_secs(5),
             plugin_limits: qingguan_runtime::Limits::default(),
-            plugin_sync_interval: Duration::from_secs(2),
+            change_poll: Duration::from_millis(250),
             login: LoginLimits::default(),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 512,
@@ -87,7 +88,7 @@ struct Inner {
     store: Arc<Store>,
     plugins: Arc<PluginManager>,
     config: Config,
-    logins: LoginGuard,
+    logins: Arc<LoginGuard>,
     mailer: Option<crate::mail::Mailer>,
     ready: AtomicBool,
     sessions: Mutex<SessionCache>,
@@ -106,11 +107,12 @@ impl std::fmt::Debug for Inner {
 impl AppState {
     /// State over an open store.
     pub fn new(store: Arc<Store>, plugins: Arc<PluginManager>, config: Config) -> Self {
+        let logins = Arc::new(LoginGuard::new(config.login.clone(), store.clone()));
         AppState {
             inner: Arc::new(Inner {
                 store,
                 plugins,
-                logins: LoginGuard::new(config.login.clone()),
+                logins,
                 mailer: config
                     .mail
                     .as_ref()
@@ -150,7 +152,7 @@ impl AppState {
     }
 
     /// Login lockouts and password-check slots.
-    pub(crate) fn logins(&self) -> &LoginGuard {
+    pub(crate) fn logins(&self) -> &Arc<LoginGuard> {
         &self.inner.logins
     }
 

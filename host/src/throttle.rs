@@ -3,7 +3,8 @@
 //! cap), and a bound on how many password checks (argon2id, ~19 MiB each) run at once.
 //!
 //! The API login, the UI login form and the one-time welcome link go through the same
-//! `LoginGuard`. A refused login gets
+//! `LoginGuard`. The counts are kept in memory and in the database (`login_failures`), so
+//! that a lockout made on one host holds on every host serving the database. A refused login gets
 //! 429 with `Retry-After`; attempts refused this way check no password and count for nothing,
 //! so they neither cost memory nor extend a lockout. A lockout never passes `max_lockout`, and
 //! a key with no failure for `max_lockout` starts afresh, so an attacker hammering one account
@@ -173,6 +174,8 @@ impl<K: Hash + Eq> Failures<K> {
 #[derive(Debug)]
 pub struct LoginGuard {
     limits: LoginLimits,
+    /// The same counts in the database, so that a lockout holds on every host serving it.
+    shared: Arc<qingguan_core::Store>,
     accounts: Mutex<Failures<String>>,
     addresses: Mutex<Failures<IpAddr>>,
     hashing: Arc<Semaphore>,
@@ -196,10 +199,21 @@ fn account_key(username: &str) -> String {
     username.trim().to_string()
 }
 
+/// An account's key in the database's counts.
+fn shared_account_key(username: &str) -> String {
+    format!("user:{}", account_key(username))
+}
+
+/// A client address's key in the database's counts (IPv6 per /64).
+fn shared_address_key(addr: IpAddr) -> String {
+    format!("addr:{}", address_key(addr))
+}
+
 impl LoginGuard {
     /// A guard with these limits.
-    pub fn new(limits: LoginLimits) -> Self {
+    pub fn new(limits: LoginLimits, shared: Arc<qingguan_core::Store>) -> Self {
         LoginGuard {
+            shared,
             accounts: Mutex::new(Failures::new(limits.account_failures)),
             addresses: Mutex::new(Failures::new(limits.address_failures)),
             hashing: Arc::new(Semaphore::new(limits.concurrent_hashes.max(1))),
@@ -252,6 +266,7 @@ impl LoginGuard {
         addr: Option<IpAddr>,
     ) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(Some(username), addr)?;
+        self.check_shared(Some(username), addr).await?;
         let permit = self.slot().await?;
         // Failures may have piled up while this attempt waited.
         self.check(Some(username), addr)?;
@@ -263,24 +278,74 @@ impl LoginGuard {
     /// slot frees up in time. Record a wrong secret with [`LoginGuard::failed_from`].
     pub async fn enter_from(&self, addr: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(None, addr)?;
+        self.check_shared(None, addr).await?;
         let permit = self.slot().await?;
         self.check(None, addr)?;
         Ok(permit)
     }
 
+    /// The lockouts the database holds for these keys (counted on any host). A database that
+    /// cannot be read refuses nothing: the counts in memory still hold.
+    async fn check_shared(
+        &self,
+        username: Option<&str>,
+        addr: Option<IpAddr>,
+    ) -> Result<(), Refused> {
+        let keys: Vec<String> = username
+            .map(shared_account_key)
+            .into_iter()
+            .chain(addr.map(shared_address_key))
+            .collect();
+        let store = self.shared.clone();
+        match tokio::task::spawn_blocking(move || store.login_locked(&keys)).await {
+            Ok(Ok(Some(retry_after))) => Err(Refused {
+                retry_after,
+                busy: false,
+            }),
+            Ok(Ok(None)) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the shared login lockouts");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the shared login lockouts panicked");
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts a failure in the database too (blocking: call it off the async workers).
+    fn fail_shared(&self, key: &str, limit: u32) {
+        let rule = qingguan_core::login_failures::LockoutRule {
+            limit,
+            lockout: self.limits.lockout,
+            max_lockout: self.limits.max_lockout,
+        };
+        if let Err(e) = self.shared.login_failed(key, &rule) {
+            tracing::warn!(error = %e, "cannot count a failed login in the database");
+        }
+    }
+
     /// Records a wrong secret from `addr` (it counts against the address only).
-    pub fn failed_from(&self, addr: Option<IpAddr>) {
+    pub fn failed_from(self: &Arc<Self>, addr: Option<IpAddr>) {
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), Instant::now(), &self.limits);
+            let me = self.clone();
+            tokio::task::spawn_blocking(move || {
+                me.fail_shared(&shared_address_key(a), me.limits.address_failures)
+            });
         }
     }
 
     /// Records a failed login (wrong password, unknown or deactivated account alike).
+    /// Blocking (it writes the database): call it off the async workers.
     pub fn failed(&self, username: &str, addr: Option<IpAddr>) {
         let now = Instant::now();
         lock(&self.accounts).fail(account_key(username), now, &self.limits);
+        self.fail_shared(&shared_account_key(username), self.limits.account_failures);
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), now, &self.limits);
+            self.fail_shared(&shared_address_key(a), self.limits.address_failures);
         }
     }
 
@@ -288,6 +353,9 @@ impl LoginGuard {
     /// not, or one valid account would reset an attacker's count).
     pub fn succeeded(&self, username: &str) {
         lock(&self.accounts).forget(&account_key(username));
+        if let Err(e) = self.shared.login_succeeded(&shared_account_key(username)) {
+            tracing::warn!(error = %e, "cannot forget failed logins in the database");
+        }
     }
 }
 

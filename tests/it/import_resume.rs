@@ -222,7 +222,8 @@ fn the_import_page_resumes_an_interrupted_import() {
     );
     assert_eq!(up.status, 201, "{}", up.text);
     let id = up.body["import"]["id"].as_i64().unwrap();
-    // As a server stopped mid-pass leaves it: moved into its pass, then interrupted at start.
+    // As a server stopped mid-pass leaves it: moved into its pass by a host that is gone, then
+    // interrupted by the host that takes over.
     let admin_id = s.store.user_id("admin").unwrap().unwrap();
     let (access, _) = s.store.access_for(admin_id).unwrap();
     s.store
@@ -233,6 +234,10 @@ fn the_import_page_resumes_an_interrupted_import() {
             &json!({"mapping": {"名称": "name"}}),
         )
         .unwrap();
+    s.execute_sql(
+        "UPDATE imports SET host = 'gone' WHERE id = ?1",
+        &[qingguan_tests::SqlParam::Int(id)],
+    );
     s.store.interrupt_imports().unwrap();
 
     let ui = s.ui_login("admin", qingguan_tests::ADMIN_PASSWORD);

@@ -27,6 +27,7 @@ mod first_contact_more;
 mod first_contact_more2;
 mod first_contact_plugins;
 mod first_contact_ui;
+mod hosts;
 mod hot_swap;
 mod http_trust;
 mod i18n_errors;

@@ -170,7 +170,16 @@ fn a_plugin_that_fails_to_load_leaves_its_types_read_only() {
     let admin = s.admin();
     assert_eq!(install(&admin, "qg-test-good", true).status, 201);
     let note = admin.create("note", json!({"title": "before"}));
-    std::fs::remove_dir_all(s.dir.path().join("plugins").join("versions").join("good")).unwrap();
+    let files = s.dir.path().join("plugins").join("versions").join("good");
+    // A lost file is no loss: the database keeps every installed component.
+    std::fs::remove_dir_all(&files).unwrap();
+    let restored = s.restarted();
+    let info = restored.client_as(&admin).get("/api/v1/plugins/good");
+    assert_eq!(info.body["status"], "active", "{}", info.text);
+    assert!(files.is_dir(), "the file is written back from the database");
+    // Both gone: the plugin cannot load.
+    std::fs::remove_dir_all(&files).unwrap();
+    assert_eq!(s.execute_sql("DELETE FROM plugin_components", &[]), 1);
     let again = s.restarted();
     let c = again.client_as(&admin);
     let info = c.get("/api/v1/plugins/good");

@@ -1,6 +1,6 @@
 //! An install on PostgreSQL, through the command line: `qingguan migrate` copies a SQLite
 //! install whole into an empty PostgreSQL database, and `serve --database` serves it from there
-//! — one host per database. Runs where `QG_TEST_POSTGRES` names a server (`.ci/run` starts
+//! — several hosts side by side. Runs where `QG_TEST_POSTGRES` names a server (`.ci/run` starts
 //! one for its second pass); elsewhere it says so and returns.
 
 use crate::cli::{bin, start};
@@ -189,20 +189,22 @@ fn an_sqlite_install_moves_to_postgres_whole_and_serves_from_there() {
     assert_eq!(import.status, 200, "{}", import.body);
     assert_eq!(import.body["file_name"], "more.csv", "{}", import.body);
 
-    // One host per database: a second one refuses to start.
+    // A second host serves beside the first, from another data directory: the plugin the
+    // SQLite install had comes from the database, and a session made on one host holds on the
+    // other.
     let other = dir.path().join("other");
     let other = other.to_str().unwrap();
-    refused(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            other,
-            "--database",
-            &target.url,
-        ],
-        "another qingguan host",
+    let (_second, second_url) = start(&["serve", "--data-dir", other, "--database", &target.url]);
+    let mut on_second = Client::new(&second_url);
+    on_second.token = Some(kept.token.clone().unwrap());
+    let sales = on_second.get("/api/v1/plugins/sales");
+    assert_eq!(sales.body["status"], "active", "{}", sales.body);
+    let health = on_second.get("/api/v1/health");
+    assert_eq!(
+        (health.body["hosts"].as_i64(), &health.body["database"]),
+        (Some(2), &json!("postgresql")),
+        "{}",
+        health.body
     );
 
     // Backups of a PostgreSQL install are PostgreSQL's own.

@@ -268,6 +268,11 @@ fn an_interrupted_job_continues_from_its_cursor_after_a_restart() {
     s.store
         .job_run_step("tx", "walk", Some(&cursor), 2, None)
         .unwrap();
+    // The process that ran it is gone.
+    s.execute_sql(
+        "UPDATE plugin_jobs SET host = 'gone' WHERE plugin = 'tx'",
+        &[],
+    );
     let restarted = s.restarted();
     let admin = restarted.client_as(&admin);
     let mut run = Value::Null;

@@ -295,6 +295,54 @@ impl TestServer {
         }
     }
 
+    /// Another host serving this server's PostgreSQL database, as a second `qingguan serve`
+    /// with a data directory of its own: its own store (caches, connections), plugin runtime
+    /// and HTTP server. It serves until dropped. Panics on SQLite (one host per file).
+    pub fn second_host(&self) -> SecondHost {
+        let db = self
+            .pg
+            .as_ref()
+            .expect("several hosts serve a PostgreSQL database");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(
+            Store::open(StoreOptions::postgres(db.url.clone()).to_serve()).expect("open store"),
+        );
+        let data_dir = dir.path().to_path_buf();
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (addr, stop) = rt.block_on(async move {
+            let server = Server::bind(
+                "127.0.0.1:0".parse().unwrap(),
+                store,
+                &data_dir,
+                Config::default(),
+            )
+            .await
+            .expect("bind");
+            let addr = server.local_addr();
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            tokio::spawn(server.run(async {
+                let _ = rx.await;
+            }));
+            (addr, tx)
+        });
+        let url = format!("http://{addr}");
+        let probe = Client::new(&url);
+        let started = std::time::Instant::now();
+        while probe.get("/api/v1/health").status != 200 {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "the second host never became ready"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        SecondHost {
+            url,
+            _stop: stop,
+            _rt: rt,
+            _dir: dir,
+        }
+    }
+
     /// Signs in through the API and holds the session as the web UI does (cookie + CSRF).
     pub fn ui_login(&self, username: &str, password: &str) -> UiSession {
         let client = self.anonymous();
@@ -440,6 +488,17 @@ impl UiSession {
             }
         })
     }
+}
+
+/// A second host over a test server's database ([`TestServer::second_host`]); dropping it
+/// stops it.
+#[derive(Debug)]
+pub struct SecondHost {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
 }
 
 /// A server started by [`TestServer::restarted`]; dropping it stops it.

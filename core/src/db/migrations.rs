@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/0022_attachment_fields.sql"),
     ),
+    (23, include_str!("../../migrations/0023_hosts.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -68,6 +69,27 @@ fn schema_version(conn: &Conn) -> Result<i64> {
         return Ok(conn.query_row("SELECT version FROM qg_schema_version", [], |r| r.get(0))?);
     }
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Whether the database's schema is older than this build's (it needs migrating).
+/// Only reads, so that hosts starting together may ask at once.
+pub(crate) fn pending(conn: &Conn) -> Result<bool> {
+    if conn.is_postgres() {
+        let made: bool = conn.query_row(
+            "SELECT to_regclass('qg_schema_version') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        if !made {
+            return Ok(true);
+        }
+        let version: Option<i64> =
+            conn.query_row("SELECT MAX(version) FROM qg_schema_version", [], |r| {
+                r.get(0)
+            })?;
+        return Ok(version.unwrap_or(0) < newest());
+    }
+    Ok(schema_version(conn)? < newest())
 }
 
 /// What a PostgreSQL database needs besides the migrations, made or replaced at every start

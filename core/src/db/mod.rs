@@ -42,16 +42,62 @@ pub(crate) fn open(path: &Path, cache_kib: i64) -> Result<Conn> {
     Ok(Conn::sqlite(conn))
 }
 
-/// The PostgreSQL advisory lock the serving host holds for as long as it serves.
+/// The PostgreSQL advisory lock of the hosts serving a database. Hosts of one version hold it
+/// shared, side by side; a host that migrates the schema holds it alone while it does (so it
+/// waits for no one, and no host of the older version serves on meanwhile). Hosts from before
+/// several hosts were supported took it alone, so a newer host is refused beside them and
+/// they beside it.
 const SERVING_LOCK: i64 = 0x7167_7376; // "qgsv"
 
-/// Takes the serving lock for `conn`'s session (PostgreSQL); whether it was free.
-pub(crate) fn claim_serving(conn: &Conn) -> Result<bool> {
-    Ok(
-        conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVING_LOCK], |r| {
-            r.get(0)
-        })?,
-    )
+/// How the serving lock was taken: shared, or alone to migrate first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServingClaim {
+    Shared,
+    Alone,
+}
+
+/// Takes the serving lock for `conn`'s session (PostgreSQL): shared if the schema is current,
+/// alone if it needs migrating. Waits up to ten seconds for a host that migrates; `None` if
+/// hosts of another version serve the database.
+pub(crate) fn claim_serving(conn: &Conn) -> Result<Option<ServingClaim>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if !migrations::pending(conn)? {
+            if serve_again(conn)? {
+                return Ok(Some(ServingClaim::Shared));
+            }
+        } else if conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVING_LOCK], |r| {
+            r.get::<_, bool>(0)
+        })? {
+            return Ok(Some(ServingClaim::Alone));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// After the migrations: a host that took the serving lock alone shares it from now on.
+pub(crate) fn serve_beside_others(conn: &Conn, claim: ServingClaim) -> Result<()> {
+    if claim == ServingClaim::Alone {
+        // A session may take a lock it holds in another mode: shared first, then let go of
+        // the lone hold, so the lock is never free in between.
+        conn.execute_batch(&format!(
+            "SELECT pg_advisory_lock_shared({SERVING_LOCK}); SELECT pg_advisory_unlock({SERVING_LOCK});"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Takes the serving lock shared (a new connection of a serving host); whether it was free of
+/// a lone holder.
+pub(crate) fn serve_again(conn: &Conn) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT pg_try_advisory_lock_shared(?1)",
+        [SERVING_LOCK],
+        |r| r.get(0),
+    )?)
 }
 
 /// Connects to a PostgreSQL database (`postgres://user:password@host:port/database`).

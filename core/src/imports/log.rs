@@ -164,9 +164,9 @@ impl Store {
         let changed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE imports SET status = ?2, options = ?3, rows_done = 0, inserted = 0,
-                 updated = 0, failed = 0, errors = '[]', finished_at = NULL
+                 updated = 0, failed = 0, errors = '[]', finished_at = NULL, host = ?4
                  WHERE id = ?1 AND status IN ('uploaded', 'checked')",
-                (id, status.as_str(), options.to_string()),
+                (id, status.as_str(), options.to_string(), self.host_id()),
             )?)
         })?;
         if changed == 0 {
@@ -197,9 +197,9 @@ impl Store {
         })?;
         let changed = self.write(|tx| {
             Ok(tx.execute(
-                "UPDATE imports SET status = 'running', finished_at = NULL
+                "UPDATE imports SET status = 'running', finished_at = NULL, host = ?2
                  WHERE id = ?1 AND status = 'interrupted'",
-                [id],
+                (id, self.host_id()),
             )?)
         })?;
         if changed == 0 {
@@ -320,22 +320,32 @@ impl Store {
         })
     }
 
-    /// Marks passes that were going when the server stopped (called once when it starts): a dry run goes back to
+    /// Marks passes whose host is gone — the server stopped, or another host serving the
+    /// same database did (called when a host starts and every few seconds): a dry run goes back to
     /// uploaded (nothing of it was kept), an import is interrupted (what it committed stays,
     /// and can be resumed or undone), an undo is stopped part-way (what it undid stays undone;
     /// it can only be undone again, to the end — never resumed, which would leave a gap).
     pub fn interrupt_imports(&self) -> Result<()> {
+        let gone = crate::store::hosts::gone("host", 2);
         self.write(|tx| {
             tx.execute(
-                "UPDATE imports SET status = 'uploaded' WHERE status = 'checking'",
-                [],
+                &format!(
+                    "UPDATE imports SET status = 'uploaded' WHERE status = 'checking' AND {}",
+                    crate::store::hosts::gone("host", 1)
+                ),
+                [crate::store::hosts::live_since()],
             )?;
             tx.execute(
-                "UPDATE imports SET status = 'interrupted', finished_at = ?1
-                 WHERE status = 'running'",
-                [db::now_text()],
+                &format!(
+                    "UPDATE imports SET status = 'interrupted', finished_at = ?1
+                     WHERE status = 'running' AND {gone}"
+                ),
+                (db::now_text(), crate::store::hosts::live_since()),
             )?;
-            tx.execute(super::undo::STOP_UNDO, [None::<i64>])?;
+            tx.execute(
+                &format!("{} AND {gone}", super::undo::STOP_UNDO),
+                (None::<i64>, crate::store::hosts::live_since()),
+            )?;
             Ok(())
         })
     }

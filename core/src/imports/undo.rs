@@ -93,9 +93,9 @@ impl Store {
         let claimed = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE imports SET status = 'undoing', undo_from = status, undone_by = ?2,
-                 undone_at = ?3, undo_report = NULL
+                 undone_at = ?3, undo_report = NULL, host = ?4
                  WHERE id = ?1 AND status IN ('done', 'interrupted', 'undo_stopped')",
-                (id, access.user_id, db::now_text()),
+                (id, access.user_id, db::now_text(), self.host_id()),
             )?)
         })?;
         if claimed == 0 {

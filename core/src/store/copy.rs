@@ -20,8 +20,8 @@ pub struct CopyReport {
 }
 
 /// Tables the target keeps up itself: usage totals (kept by a trigger as the key-value rows
-/// arrive).
-const KEPT_BY_TARGET: [&str; 1] = ["plugin_kv_usage"];
+/// arrive), and which hosts serve it and whose turn it is at what (its own hosts').
+const KEPT_BY_TARGET: [&str; 3] = ["plugin_kv_usage", "hosts", "turns"];
 
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub(crate) mod attachments;
 mod backup;
 mod call_scope;
+pub mod changes;
 mod copy;
 pub use copy::{copy_to_postgres, CopyReport};
 mod custom;
@@ -18,6 +19,7 @@ pub(crate) mod exchange_rates;
 mod field_rules;
 mod formulas;
 mod history;
+pub mod hosts;
 mod input;
 mod integrity;
 mod kept_settings;
@@ -61,11 +63,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
-/// Another host holds the database's serving claim.
+/// Hosts of another version serve the database: this one may not join them.
 fn another_host() -> Error {
     Error::conflict(
-        "another qingguan host serves this database; several hosts on one database are not \
-         supported yet"
+        "qingguan hosts of another version serve this database: stop them before starting \
+         this version (hosts of one version serve a database together)"
             .to_string(),
     )
 }
@@ -82,8 +84,9 @@ pub struct StoreOptions {
     /// A PostgreSQL database to use instead of the file
     /// (`postgres://user:password@host:port/database`).
     pub postgres: Option<String>,
-    /// Claim the database for this process's server before anything else (see
-    /// [`Store::claim_for_serving`]): a second host is refused before it migrates a thing.
+    /// Serve the database (PostgreSQL: beside other hosts of the same version; a host that
+    /// would migrate the schema under hosts of an older version is refused before it migrates
+    /// a thing, and an older host is refused beside newer ones).
     pub serve: bool,
 }
 
@@ -157,8 +160,12 @@ pub struct Store {
     views: Mutex<HashMap<String, field_rules::View>>,
     /// What counting a list filter's matches said (see `selectivity.rs`).
     selectivity: Mutex<selectivity::Counts>,
-    /// This process serves the database (`claim_for_serving`).
+    /// This process serves the database (holds the serving lock, `db::claim_serving`).
     serving: std::sync::atomic::AtomicBool,
+    /// This host's id among the hosts serving the database, once joined (`hosts.rs`).
+    host: std::sync::OnceLock<String>,
+    /// The generation of each topic of `changes` as last picked up (`changes.rs`).
+    changes_seen: Mutex<changes::Seen>,
 }
 
 impl std::fmt::Debug for Store {
@@ -178,10 +185,14 @@ impl Store {
         }
         let mut writer = options.connect(32_000)?;
         let serving = options.serve && options.postgres.is_some();
-        if serving && !db::claim_serving(&writer)? {
-            return Err(another_host());
-        }
+        let claim = match serving {
+            true => Some(db::claim_serving(&writer)?.ok_or_else(another_host)?),
+            false => None,
+        };
         db::migrations::run(&mut writer)?;
+        if let Some(claim) = claim {
+            db::serve_beside_others(&writer, claim)?;
+        }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
         tx.commit()?;
@@ -201,8 +212,11 @@ impl Store {
             views: Mutex::new(HashMap::new()),
             selectivity: Mutex::new(Default::default()),
             serving: std::sync::atomic::AtomicBool::new(serving),
+            host: std::sync::OnceLock::new(),
+            changes_seen: Mutex::new(Default::default()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
+        store.write(changes::install_triggers)?;
         store.seed_roles()?;
         store.load_workflows()?;
         store.load_webhooks()?;
@@ -228,24 +242,6 @@ impl Store {
         &self.options.path
     }
 
-    /// Claims the database for this process's server. On PostgreSQL a session lock on the
-    /// writer's connection, held while the store is open: one host serves a database at a
-    /// time (several hosts on one database are not supported yet), so a second host refuses
-    /// to start instead of running the install's background work twice. On SQLite the host
-    /// locks the data directory instead; nothing to do here.
-    pub fn claim_for_serving(&self) -> Result<()> {
-        if !self.is_postgres() || self.serving.load(std::sync::atomic::Ordering::Relaxed) {
-            return Ok(());
-        }
-        let guard = self.writer.lock();
-        if !db::claim_serving(&guard.borrow())? {
-            return Err(another_host());
-        }
-        self.serving
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-
     /// Replaces the writer's connection if it was found gone (PostgreSQL restarted, a network
     /// dropped it — known after the statement that met it), between transactions; the serving
     /// claim, if held, is taken again on the new one. SQLite's never is. Costs an atomic read.
@@ -256,9 +252,11 @@ impl Store {
         tracing::warn!("the database connection of the writer was lost; connecting again");
         *writer.borrow_mut() = self.options.connect(32_000)?;
         if self.serving.load(std::sync::atomic::Ordering::Relaxed)
-            && !db::claim_serving(&writer.borrow())?
+            && !db::serve_again(&writer.borrow())?
         {
-            tracing::error!("another host claimed this database while the connection was down");
+            tracing::error!(
+                "hosts of another version took this database while the connection was down"
+            );
         }
         Ok(())
     }

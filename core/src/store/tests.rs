@@ -34,6 +34,18 @@ impl Place {
     pub(crate) fn path(&self) -> &std::path::Path {
         self.dir.path()
     }
+
+    /// A second store over the same database, as another host's.
+    pub(crate) fn open_again(&self) -> Store {
+        let options = match &self.database {
+            Some((server, name)) => {
+                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+                StoreOptions::postgres(format!("{base}/{name}"))
+            }
+            None => StoreOptions::new(self.dir.path().join("q.db")),
+        };
+        Store::open(options).unwrap()
+    }
 }
 
 impl Drop for Place {

@@ -226,6 +226,7 @@ impl PluginManager {
         // Schema changes, the plugin's own migration, its health check and the new version's
         // row commit together or not at all (also if the process dies half-way).
         self.store().transaction(|| {
+            self.store().put_plugin_component(&row.sha256, bytes)?;
             self.store().apply_base(&origin, &manifest.entities)?;
             let roles = self.store().roles();
             self.store()

@@ -24,6 +24,14 @@ impl Drop for Claim {
 }
 
 impl RunningJobs {
+    /// Whether a job runs in this process now.
+    pub(crate) fn is_running(&self, plugin: &str, job: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&(plugin.to_string(), job.to_string()))
+    }
+
     /// Claims a job, unless it is running already.
     pub(crate) fn claim(&self, plugin: &str, job: &str) -> Option<Claim> {
         let key = (plugin.to_string(), job.to_string());

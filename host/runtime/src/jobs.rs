@@ -65,10 +65,19 @@ impl ActiveSet {
             return Ok(Err(run));
         };
         let version = plugin.manifest.version.to_string();
-        let run = store
+        match store
             .job_run_start(id, name, &version, restart)
-            .map_err(store_failure)?;
-        Ok(Ok(Started { plugin, claim, run }))
+            .map_err(store_failure)?
+        {
+            Some(run) => Ok(Ok(Started { plugin, claim, run })),
+            // Another host serving the database runs it: its run as it stands.
+            None => Ok(Err(store
+                .job_run(id, name)
+                .map_err(store_failure)?
+                .ok_or_else(|| {
+                    CallError::Unavailable(format!("job '{name}' is starting"))
+                })?)),
+        }
     }
 
     /// Runs a job to its end on this thread, continuing an unfinished run of the same plugin
@@ -190,13 +199,17 @@ impl ActiveSet {
         }
     }
 
-    /// Continues every run a restart left unfinished; a run whose job the active plugin no
-    /// longer declares is recorded as failed. Errors are logged.
+    /// Continues every run left unfinished by a restart or by a host that is gone (called when
+    /// a host starts and every few seconds); a run whose job the active plugin no longer
+    /// declares is recorded as failed. Errors are logged.
     pub fn resume_jobs(&self) {
-        let Ok(runs) = self.store().job_runs(None) else {
+        let Ok(runs) = self.store().orphaned_job_runs() else {
             return;
         };
-        for r in runs.into_iter().filter(|r| r.state == "running") {
+        for r in runs {
+            if self.running_jobs().is_running(&r.plugin, &r.job) {
+                continue; // going on here (a run this host started before it joined)
+            }
             let declared = self
                 .get(&r.plugin)
                 .is_some_and(|p| p.manifest.jobs.iter().any(|j| j.name == r.job));

@@ -186,6 +186,47 @@ impl PluginManager {
             .join(format!("{version}-{}.wasm", &sha[..12.min(sha.len())]))
     }
 
+    /// The bytes of a kept version: from this host's file if it has one that matches its
+    /// hash (and kept in the database too, if an older version of qingguan installed it),
+    /// else from the database — where every host's installs keep them — written to the file
+    /// for next time.
+    pub(crate) fn component_bytes(
+        &self,
+        id: &str,
+        version: &str,
+        sha: &str,
+    ) -> Result<Vec<u8>, LifecycleError> {
+        let file = self.file_for(id, version, sha);
+        if let Ok(bytes) = std::fs::read(&file) {
+            if sha256_hex(&bytes) == sha {
+                if !self.store().has_plugin_component(sha)? {
+                    self.store().put_plugin_component(sha, &bytes)?;
+                }
+                return Ok(bytes);
+            }
+            tracing::warn!(file = %file.display(), "a plugin file does not match its hash; reading the database's copy");
+        }
+        let bytes = self.store().plugin_component(sha)?.ok_or_else(|| {
+            LifecycleError::Io(format!(
+                "{id} {version}: neither {} nor the database holds it",
+                file.display()
+            ))
+        })?;
+        if sha256_hex(&bytes) != sha {
+            return Err(LifecycleError::Failed(format!(
+                "the database's copy of {id} {version} does not match its recorded hash"
+            )));
+        }
+        let written = file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&file, &bytes));
+        if let Err(e) = written {
+            tracing::warn!(file = %file.display(), error = %e, "cannot keep a plugin file");
+        }
+        Ok(bytes)
+    }
+
     /// Compiles (or loads from the cache) and links a component; runs none of its code.
     pub(crate) fn compile(
         &self,
@@ -241,9 +282,7 @@ impl PluginManager {
                 target.version
             )));
         }
-        let file = self.file_for(id, &target.version, &target.sha256);
-        let bytes = std::fs::read(&file)
-            .map_err(|e| LifecycleError::Io(format!("{}: {e}", file.display())))?;
+        let bytes = self.component_bytes(id, &target.version, &target.sha256)?;
         let pre = self.compile(&bytes, &manifest)?;
         let config = merge_config(manifest.default_config(), &row.config);
         let loaded = Arc::new(LoadedPlugin::new(

@@ -1,9 +1,10 @@
 //! Bringing the active set in line with the database: loading every enabled plugin at start,
-//! dependencies first, and picking up changes the CLI made while the server runs.
+//! dependencies first, and picking up changes made while the server runs — by another host
+//! serving the same database, or by the CLI.
 
 use crate::deps;
 use crate::instance::LoadedPlugin;
-use crate::lifecycle::{merge_config, sha256_hex, LifecycleError, PluginManager};
+use crate::lifecycle::{merge_config, LifecycleError, PluginManager};
 use crate::manifest::{Capabilities, Manifest};
 use crate::status::PluginStatus;
 use qingguan_core::{Origin, PluginRow};
@@ -82,15 +83,7 @@ impl PluginManager {
     pub(crate) fn load_row(&self, row: &PluginRow) -> Result<(), LifecycleError> {
         let manifest: Manifest = serde_json::from_str(&row.manifest)
             .map_err(|e| LifecycleError::Failed(format!("stored manifest unreadable: {e}")))?;
-        let file = self.file_for(&row.id, &row.version, &row.sha256);
-        let bytes = std::fs::read(&file)
-            .map_err(|e| LifecycleError::Io(format!("{}: {e}", file.display())))?;
-        if sha256_hex(&bytes) != row.sha256 {
-            return Err(LifecycleError::Failed(format!(
-                "{} does not match its recorded hash",
-                file.display()
-            )));
-        }
+        let bytes = self.component_bytes(&row.id, &row.version, &row.sha256)?;
         self.check_dependencies(&manifest)?;
         let pre = self.compile(&bytes, &manifest)?;
         let approved: Capabilities = serde_json::from_str(&row.approved).unwrap_or_default();
@@ -112,8 +105,9 @@ impl PluginManager {
         Ok(())
     }
 
-    /// Brings the active set in line with the database (changes made by the CLI while the
-    /// server runs). Returns whether anything changed.
+    /// Brings the active set in line with the database (changes made by another host or the
+    /// CLI while the server runs; calls going on finish on the version they started on).
+    /// Returns whether anything changed.
     pub fn sync(&self) -> Result<bool, LifecycleError> {
         let _guard = self.lifecycle.lock().unwrap_or_else(|e| e.into_inner());
         let rows = self.store().plugins()?;
@@ -143,5 +137,30 @@ impl PluginManager {
             }
         }
         Ok(changed)
+    }
+
+    /// Plugins whose active version here differs from the one the database names (another
+    /// host upgraded, rolled back, enabled or disabled them, and this host has not caught up).
+    pub fn out_of_sync(&self) -> Result<Vec<String>, LifecycleError> {
+        let rows = self.store().plugins()?;
+        let mut behind = Vec::new();
+        for row in &rows {
+            let live = row.enabled && PluginStatus::parse(&row.status) == PluginStatus::Active;
+            let here = self.active(&row.id);
+            let matches = match (&here, live) {
+                (Some(p), true) => p.sha256 == row.sha256,
+                (None, false) => true,
+                _ => false,
+            };
+            if !matches {
+                behind.push(row.id.clone());
+            }
+        }
+        for p in self.active.list().iter() {
+            if !rows.iter().any(|r| r.id == p.manifest.id) {
+                behind.push(p.manifest.id.clone());
+            }
+        }
+        Ok(behind)
     }
 }

@@ -249,7 +249,15 @@ pub async fn mail_notifications(state: AppState, poll: std::time::Duration) {
     loop {
         tick.tick().await;
         let st = state.clone();
-        let _ = tokio::task::spawn_blocking(move || mail_pending(&st)).await;
+        // One host mails at a time (several may serve one database); if it stops, another
+        // takes over when its lease runs out.
+        let hold = (poll * 3).max(std::time::Duration::from_secs(60));
+        let _ = tokio::task::spawn_blocking(move || match st.store().hold_lease("mail", hold) {
+            Ok(true) => mail_pending(&st),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot take the mailing lease"),
+        })
+        .await;
     }
 }
 

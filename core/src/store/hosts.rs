@@ -1,0 +1,240 @@
+//! The hosts serving one database. Each joins with an id of its own, says every few seconds
+//! that it is still there, and leaves when it stops; work a host runs (a job's run, an
+//! import's pass) names it, so that another host takes over the work of a host that is gone.
+//! Turns: work that one host does at a time (a scheduled job's run, sending mail).
+
+use super::Store;
+use crate::db;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// A host not seen for this long is gone: its work is taken over by another.
+pub const HOST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How often a host says it is still there.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// A host serving the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostRow {
+    /// Its id, made when it joined.
+    pub id: String,
+    /// The qingguan version it runs.
+    pub version: String,
+    /// When it joined.
+    pub started_at: String,
+    /// When it last said it is there.
+    pub seen_at: String,
+}
+
+/// `chrono`'s duration of `d`.
+fn span(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Hosts seen at or after this are there.
+pub(crate) fn live_since() -> String {
+    db::time_text(Utc::now() - span(HOST_TIMEOUT))
+}
+
+/// SQL that is true when the host named in `column` is gone (none named, or not seen since
+/// parameter `?{param}`, bound to [`live_since`]).
+pub(crate) fn gone(column: &str, param: usize) -> String {
+    format!(
+        "({column} IS NULL OR NOT EXISTS (SELECT 1 FROM hosts
+          WHERE hosts.id = {column} AND hosts.seen_at >= ?{param}))"
+    )
+}
+
+impl Store {
+    /// Joins the hosts serving this database and returns this host's id (one per store: a
+    /// second call returns the first id). On SQLite one process serves a data directory (it
+    /// holds its lock), so any other host recorded there is gone and is forgotten.
+    pub fn join_hosts(&self, version: &str) -> Result<String> {
+        if let Some(id) = self.host.get() {
+            return Ok(id.clone());
+        }
+        let id = crate::users::random_token()[..16].to_string();
+        let now = db::now_text();
+        self.write(|tx| {
+            if !self.is_postgres() {
+                tx.execute("DELETE FROM hosts", [])?;
+            }
+            tx.execute(
+                "INSERT INTO hosts (id, version, started_at, seen_at) VALUES (?1, ?2, ?3, ?3)",
+                (&id, version, &now),
+            )?;
+            Ok(())
+        })?;
+        let _ = self.host.set(id);
+        Ok(self.host.get().cloned().unwrap_or_default())
+    }
+
+    /// This host's id, once joined.
+    pub fn host_id(&self) -> Option<&str> {
+        self.host.get().map(String::as_str)
+    }
+
+    /// Says this host is still there (joining again if it was taken for gone), and forgets
+    /// hosts not seen for a day.
+    pub fn heartbeat(&self, version: &str) -> Result<()> {
+        let Some(id) = self.host_id() else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        self.write(|tx| {
+            let seen = tx.execute(
+                "UPDATE hosts SET seen_at = ?2 WHERE id = ?1",
+                (id, db::time_text(now)),
+            )?;
+            if seen == 0 {
+                tracing::warn!(
+                    "this host was taken for gone (not seen for a while); joining again"
+                );
+                tx.execute(
+                    "INSERT INTO hosts (id, version, started_at, seen_at) VALUES (?1, ?2, ?3, ?3)",
+                    (id, version, db::time_text(now)),
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM hosts WHERE seen_at < ?1",
+                [db::time_text(now - chrono::Duration::days(1))],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Leaves the hosts (when the server stops): its work is taken over at once.
+    pub fn leave_hosts(&self) -> Result<()> {
+        let Some(id) = self.host_id() else {
+            return Ok(());
+        };
+        self.write(|tx| {
+            tx.execute("DELETE FROM hosts WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    /// The hosts serving the database now, longest serving first.
+    pub fn live_hosts(&self) -> Result<Vec<HostRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, version, started_at, seen_at FROM hosts WHERE seen_at >= ?1
+                 ORDER BY started_at, id",
+            )?;
+            let rows = stmt
+                .query_map([live_since()], |r| {
+                    Ok(HostRow {
+                        id: r.get(0)?,
+                        version: r.get(1)?,
+                        started_at: r.get(2)?,
+                        seen_at: r.get(3)?,
+                    })
+                })?
+                .collect::<db::DbResult<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Takes the turn `name` if it is due, for `every`: of all hosts asking, one gets each
+    /// turn. The first time a turn is asked for, its clock starts: it is due `every` later.
+    /// Returns whether this host has the turn, and when the next one is due.
+    pub fn take_turn(&self, name: &str, every: Duration) -> Result<(bool, DateTime<Utc>)> {
+        let now = Utc::now();
+        let next = now + span(every);
+        self.write(|tx| {
+            let first = tx.execute(
+                "INSERT INTO turns (name, host, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                (name, self.host_id(), db::time_text(next)),
+            )?;
+            if first == 1 {
+                return Ok((false, next));
+            }
+            let taken = tx.execute(
+                "UPDATE turns SET host = ?2, until = ?3 WHERE name = ?1 AND until <= ?4",
+                (
+                    name,
+                    self.host_id(),
+                    db::time_text(next),
+                    db::time_text(now),
+                ),
+            )?;
+            if taken == 1 {
+                return Ok((true, next));
+            }
+            let until: String =
+                tx.query_row("SELECT until FROM turns WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?;
+            Ok((false, db::parse_time(&until)))
+        })
+    }
+
+    /// Holds (or renews) the lease `name` for `hold` if no other host holds it: the work it
+    /// guards runs on one host at a time, and moves to another host when its holder stops
+    /// renewing. Returns whether this host holds it.
+    pub fn hold_lease(&self, name: &str, hold: Duration) -> Result<bool> {
+        let Some(id) = self.host_id() else {
+            return Ok(true); // not serving with others (a store of its own)
+        };
+        let now = Utc::now();
+        let until = db::time_text(now + span(hold));
+        self.write(|tx| {
+            let held = tx.execute(
+                "UPDATE turns SET host = ?2, until = ?3
+                 WHERE name = ?1 AND (host = ?2 OR until <= ?4)",
+                (name, id, &until, db::time_text(now)),
+            )?;
+            if held == 1 {
+                return Ok(true);
+            }
+            Ok(tx.execute(
+                "INSERT INTO turns (name, host, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                (name, id, &until),
+            )? == 1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::tests::store;
+    use std::time::Duration;
+
+    #[test]
+    fn each_turn_goes_to_one_host_and_a_lease_stays_with_its_holder() {
+        let (place, a) = store();
+        let b = place.open_again();
+        a.join_hosts("t").unwrap();
+        b.join_hosts("t").unwrap();
+        let every = Duration::from_millis(300);
+        // First sight starts the clock.
+        assert!(!a.take_turn("job", every).unwrap().0);
+        assert!(!b.take_turn("job", every).unwrap().0);
+        std::thread::sleep(Duration::from_millis(350));
+        let (got_b, _) = b.take_turn("job", every).unwrap();
+        let (got_a, next) = a.take_turn("job", every).unwrap();
+        assert!(got_b && !got_a, "one turn, one host");
+        assert!(next > chrono::Utc::now());
+
+        assert!(a.hold_lease("mail", Duration::from_secs(60)).unwrap());
+        assert!(!b.hold_lease("mail", Duration::from_secs(60)).unwrap());
+        assert!(
+            a.hold_lease("mail", Duration::from_secs(60)).unwrap(),
+            "renewed"
+        );
+        let hosts = a.live_hosts().unwrap();
+        if a.is_postgres() {
+            assert_eq!(hosts.len(), 2);
+        }
+        a.leave_hosts().unwrap();
+        assert!(a
+            .live_hosts()
+            .unwrap()
+            .iter()
+            .all(|h| Some(h.id.as_str()) != a.host_id()));
+    }
+}

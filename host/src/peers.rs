@@ -1,0 +1,134 @@
+//! Serving beside other hosts on one database (PostgreSQL; on SQLite the same loop keeps one
+//! host in step with the command line): joining the hosts, saying every few seconds that this
+//! one is there, picking up what others changed — plugins, schema, roles, settings, sessions —
+//! and taking over the work of hosts that are gone. Leaving when the server stops.
+
+use crate::state::AppState;
+use qingguan_core::changes::Topic;
+use qingguan_core::hosts::HEARTBEAT;
+use std::time::{Duration, Instant};
+
+/// The version a host records when it joins.
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How often the work of hosts that are gone is looked for.
+const SWEEP: Duration = Duration::from_secs(5);
+
+/// Joins the hosts serving the database (before anything runs that names its host).
+pub(crate) async fn join(state: &AppState) -> anyhow::Result<String> {
+    let store = state.store().clone();
+    let id = tokio::task::spawn_blocking(move || store.join_hosts(VERSION)).await??;
+    Ok(id)
+}
+
+/// Leaves the hosts (the server stops): its unfinished work is taken over at once.
+pub(crate) async fn leave(state: &AppState) {
+    let store = state.store().clone();
+    match tokio::task::spawn_blocking(move || store.leave_hosts()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not leave the hosts"),
+        Err(e) => tracing::warn!(error = %e, "leaving the hosts panicked"),
+    }
+}
+
+/// Runs until the process ends: changes every `change_poll`, a heartbeat every two seconds,
+/// the work of gone hosts every five.
+pub(crate) async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(state.config().change_poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_beat = Instant::now();
+    let mut last_sweep = Instant::now();
+    loop {
+        tick.tick().await;
+        pick_up(&state).await;
+        if last_beat.elapsed() >= HEARTBEAT {
+            last_beat = Instant::now();
+            let store = state.store().clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.heartbeat(VERSION)).await
+            {
+                tracing::warn!(error = %e, "heartbeat failed");
+            }
+        }
+        if last_sweep.elapsed() >= SWEEP {
+            last_sweep = Instant::now();
+            take_over(&state).await;
+        }
+    }
+}
+
+/// Reloads what changed in the database since last time.
+async fn pick_up(state: &AppState) {
+    let store = state.store().clone();
+    let changes = match tokio::task::spawn_blocking(move || store.pick_up_changes()).await {
+        Ok(Ok(changes)) => changes,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "picking up changes failed");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "picking up changes panicked");
+            return;
+        }
+    };
+    let moved = &changes.topics;
+    // A sync that failed leaves the changes unhandled: the next poll tries again.
+    let mut handled = true;
+    if moved.contains(&Topic::Plugins) {
+        let plugins = state.plugins().clone();
+        match tokio::task::spawn_blocking(move || plugins.sync()).await {
+            Ok(Ok(true)) => tracing::info!("plugins changed in the database; reloaded"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "plugin sync failed");
+                handled = false;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "plugin sync panicked");
+                handled = false;
+            }
+        }
+    }
+    // A caller is their user, role and session: any of these changing anywhere ends what
+    // this host kept of them (a logout or deactivation on another host ends the session here).
+    if moved
+        .iter()
+        .any(|t| matches!(t, Topic::People | Topic::Roles | Topic::Plugins))
+    {
+        state.forget_sessions();
+    }
+    // Only now: until here health says this host is behind.
+    if handled {
+        state.store().changes_handled(&changes);
+    }
+}
+
+/// Takes over what hosts that are gone left unfinished: their plugin jobs continue here,
+/// their imports are marked interrupted (their owner resumes them).
+pub(crate) async fn take_over(state: &AppState) {
+    let store = state.store().clone();
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.interrupt_imports()).await {
+        tracing::warn!(error = %e, "marking interrupted imports failed");
+    }
+    let plugins = state.plugins().clone();
+    let _ = tokio::task::spawn_blocking(move || plugins.calls().resume_jobs()).await;
+}
+
+/// Whether this host has caught up with the database: the topics and plugins it is behind on.
+pub(crate) fn behind(state: &AppState) -> Result<Vec<String>, String> {
+    let mut behind: Vec<String> = state
+        .store()
+        .changes_pending()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    behind.extend(
+        state
+            .plugins()
+            .out_of_sync()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|id| format!("plugin {id}")),
+    );
+    Ok(behind)
+}
