@@ -151,12 +151,13 @@ impl Store {
     }
 
     /// Keeps a component's bytes, by their SHA-256, for every host to load (see
-    /// [`Store::plugin_component`]). A component kept already stays as it is.
+    /// [`Store::plugin_component`]), replacing what was kept under that hash (a damaged copy;
+    /// the caller checked the bytes against the hash).
     pub fn put_plugin_component(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO plugin_components (sha256, bytes) VALUES (?1, ?2)
-                 ON CONFLICT (sha256) DO NOTHING",
+                 ON CONFLICT (sha256) DO UPDATE SET bytes = ?2",
                 (sha256, bytes),
             )?;
             Ok(())
@@ -183,6 +184,19 @@ impl Store {
                     .optional()?
                     .is_some(),
             )
+        })
+    }
+
+    /// Each installed plugin's id, enabled flag, status and active hash (without manifests:
+    /// cheap enough for every health check).
+    pub fn plugin_states(&self) -> Result<Vec<(String, bool, String, String)>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, enabled, status, sha256 FROM plugins ORDER BY id")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 

@@ -1,7 +1,8 @@
 //! Serving beside other hosts on one database (PostgreSQL; on SQLite the same loop keeps one
 //! host in step with the command line): joining the hosts, saying every few seconds that this
 //! one is there, picking up what others changed — plugins, schema, roles, settings, sessions —
-//! and taking over the work of hosts that are gone. Leaving when the server stops.
+//! and taking over the work of hosts that are gone (their plugin jobs continue here; their
+//! imports are marked interrupted for their owners to resume). Leaving when the server stops.
 
 use crate::state::AppState;
 use qingguan_core::changes::Topic;
@@ -31,27 +32,35 @@ pub(crate) async fn leave(state: &AppState) {
     }
 }
 
-/// Runs until the process ends: changes every `change_poll`, a heartbeat every two seconds,
-/// the work of gone hosts every five.
+/// Runs until the process ends: changes every `change_poll`, the work of gone hosts every
+/// five seconds; the heartbeat on a task of its own, so that a slow plugin sync never makes
+/// this host look gone.
 pub(crate) async fn run(state: AppState) {
+    tokio::spawn(heartbeat(state.clone()));
     let mut tick = tokio::time::interval(state.config().change_poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_beat = Instant::now();
     let mut last_sweep = Instant::now();
     loop {
         tick.tick().await;
         pick_up(&state).await;
-        if last_beat.elapsed() >= HEARTBEAT {
-            last_beat = Instant::now();
-            let store = state.store().clone();
-            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.heartbeat(VERSION)).await
-            {
-                tracing::warn!(error = %e, "heartbeat failed");
-            }
-        }
         if last_sweep.elapsed() >= SWEEP {
             last_sweep = Instant::now();
             take_over(&state).await;
+        }
+    }
+}
+
+/// Says every few seconds that this host is there.
+async fn heartbeat(state: AppState) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let store = state.store().clone();
+        match tokio::task::spawn_blocking(move || store.heartbeat(VERSION)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "heartbeat failed"),
+            Err(e) => tracing::warn!(error = %e, "heartbeat panicked"),
         }
     }
 }
@@ -122,13 +131,17 @@ pub(crate) fn behind(state: &AppState) -> Result<Vec<String>, String> {
         .into_iter()
         .map(|t| t.name().to_string())
         .collect();
-    behind.extend(
-        state
+    // Named as a topic only: health answers anyone, and which plugins are installed is not
+    // theirs to know.
+    let plugins = "plugins".to_string();
+    if !behind.contains(&plugins)
+        && !state
             .plugins()
             .out_of_sync()
             .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|id| format!("plugin {id}")),
-    );
+            .is_empty()
+    {
+        behind.push(plugins);
+    }
     Ok(behind)
 }

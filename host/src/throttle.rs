@@ -3,8 +3,9 @@
 //! cap), and a bound on how many password checks (argon2id, ~19 MiB each) run at once.
 //!
 //! The API login, the UI login form and the one-time welcome link go through the same
-//! `LoginGuard`. The counts are kept in memory and in the database (`login_failures`), so
-//! that a lockout made on one host holds on every host serving the database. A refused login gets
+//! `LoginGuard`. Accounts' counts are kept in memory and in the database (`login_failures`),
+//! so that an account locked out on one host is locked out on every host serving the
+//! database; addresses' counts are each host's own. A refused login gets
 //! 429 with `Retry-After`; attempts refused this way check no password and count for nothing,
 //! so they neither cost memory nor extend a lockout. A lockout never passes `max_lockout`, and
 //! a key with no failure for `max_lockout` starts afresh, so an attacker hammering one account
@@ -204,11 +205,6 @@ fn shared_account_key(username: &str) -> String {
     format!("user:{}", account_key(username))
 }
 
-/// A client address's key in the database's counts (IPv6 per /64).
-fn shared_address_key(addr: IpAddr) -> String {
-    format!("addr:{}", address_key(addr))
-}
-
 impl LoginGuard {
     /// A guard with these limits.
     pub fn new(limits: LoginLimits, shared: Arc<qingguan_core::Store>) -> Self {
@@ -266,7 +262,7 @@ impl LoginGuard {
         addr: Option<IpAddr>,
     ) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(Some(username), addr)?;
-        self.check_shared(Some(username), addr).await?;
+        self.check_shared(Some(username)).await?;
         let permit = self.slot().await?;
         // Failures may have piled up while this attempt waited.
         self.check(Some(username), addr)?;
@@ -278,24 +274,20 @@ impl LoginGuard {
     /// slot frees up in time. Record a wrong secret with [`LoginGuard::failed_from`].
     pub async fn enter_from(&self, addr: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(None, addr)?;
-        self.check_shared(None, addr).await?;
         let permit = self.slot().await?;
         self.check(None, addr)?;
         Ok(permit)
     }
 
-    /// The lockouts the database holds for these keys (counted on any host). A database that
-    /// cannot be read refuses nothing: the counts in memory still hold.
-    async fn check_shared(
-        &self,
-        username: Option<&str>,
-        addr: Option<IpAddr>,
-    ) -> Result<(), Refused> {
-        let keys: Vec<String> = username
-            .map(shared_account_key)
-            .into_iter()
-            .chain(addr.map(shared_address_key))
-            .collect();
+    /// The account's lockout the database holds (counted on any host). A database that cannot
+    /// be read refuses nothing: the counts in memory still hold. Addresses are counted per
+    /// host only: behind a load balancer that does not pass clients' addresses on, every
+    /// client has the balancer's, and one person's guesses would lock everyone out everywhere.
+    async fn check_shared(&self, username: Option<&str>) -> Result<(), Refused> {
+        let Some(username) = username else {
+            return Ok(());
+        };
+        let keys = vec![shared_account_key(username)];
         let store = self.shared.clone();
         match tokio::task::spawn_blocking(move || store.login_locked(&keys)).await {
             Ok(Ok(Some(retry_after))) => Err(Refused {
@@ -326,14 +318,10 @@ impl LoginGuard {
         }
     }
 
-    /// Records a wrong secret from `addr` (it counts against the address only).
-    pub fn failed_from(self: &Arc<Self>, addr: Option<IpAddr>) {
+    /// Records a wrong secret from `addr` (it counts against the address only, on this host).
+    pub fn failed_from(&self, addr: Option<IpAddr>) {
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), Instant::now(), &self.limits);
-            let me = self.clone();
-            tokio::task::spawn_blocking(move || {
-                me.fail_shared(&shared_address_key(a), me.limits.address_failures)
-            });
         }
     }
 
@@ -345,7 +333,6 @@ impl LoginGuard {
         self.fail_shared(&shared_account_key(username), self.limits.account_failures);
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), now, &self.limits);
-            self.fail_shared(&shared_address_key(a), self.limits.address_failures);
         }
     }
 

@@ -429,6 +429,34 @@ fn a_host_is_refused_while_a_host_of_another_version_holds_the_database() {
     assert!(!out.status.success(), "{out:?}");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("another version"), "{said}");
+    // Nor does a command of the newer version migrate the database under it.
+    let mut add = crate::cli::bin()
+        .args(["user", "add", "boss", "--role", "admin", "--password-stdin"])
+        .args(["--data-dir", data, "--database", &db.url])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().unwrap();
+        stdin.write_all(b"boss-password\n").unwrap();
+    }
+    let out = add.wait_with_output().unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another version"),
+        "{out:?}"
+    );
+    let mut check = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let tables: i64 = check
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'r_customer'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "nothing was migrated");
     // Once it lets go, hosts of this version serve.
     drop(older);
     let (_a, url) = start(&["serve", "--data-dir", data, "--database", &db.url]);

@@ -78,6 +78,38 @@ pub(crate) fn claim_serving(conn: &Conn) -> Result<Option<ServingClaim>> {
     }
 }
 
+/// For a command that opens the database without serving it (the CLI): if the schema needs
+/// migrating, the serving lock taken alone first, as a migrating host takes it (waiting up to
+/// ten seconds), so that no host of the older version serves on meanwhile. `Some(true)`: taken
+/// (let go after the migrations, [`migrated_alone`]); `Some(false)`: nothing to migrate;
+/// `None`: hosts of another version serve the database.
+pub(crate) fn claim_to_migrate(conn: &Conn) -> Result<Option<bool>> {
+    if !conn.is_postgres() || !migrations::pending(conn)? {
+        return Ok(Some(false));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVING_LOCK], |r| {
+            r.get::<_, bool>(0)
+        })? {
+            return Ok(Some(true));
+        }
+        if !migrations::pending(conn)? {
+            return Ok(Some(false)); // a host migrated meanwhile
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Lets go of the serving lock a command took alone to migrate.
+pub(crate) fn migrated_alone(conn: &Conn) -> Result<()> {
+    conn.execute_batch(&format!("SELECT pg_advisory_unlock({SERVING_LOCK});"))?;
+    Ok(())
+}
+
 /// After the migrations: a host that took the serving lock alone shares it from now on.
 pub(crate) fn serve_beside_others(conn: &Conn, claim: ServingClaim) -> Result<()> {
     if claim == ServingClaim::Alone {

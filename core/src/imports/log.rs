@@ -225,18 +225,24 @@ impl Store {
             let room = MAX_KEPT_ERRORS.saturating_sub(errors.len());
             errors.extend(refused.iter().take(room).cloned());
             let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-            tx.prepare_cached(
-                "UPDATE imports SET rows_done = ?2, inserted = ?3, updated = ?4, failed = ?5,
-                 errors = ?6 WHERE id = ?1",
-            )?
-            .execute((
-                id,
-                n(counts.rows_done),
-                n(counts.inserted),
-                n(counts.updated),
-                n(counts.failed),
-                serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()),
-            ))?;
+            let ours = tx
+                .prepare_cached(
+                    "UPDATE imports SET rows_done = ?2, inserted = ?3, updated = ?4, failed = ?5,
+                     errors = ?6 WHERE id = ?1 AND status IN ('checking', 'running')
+                     AND host IS ?7",
+                )?
+                .execute((
+                    id,
+                    n(counts.rows_done),
+                    n(counts.inserted),
+                    n(counts.updated),
+                    n(counts.failed),
+                    serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()),
+                    self.host_id(),
+                ))?;
+            if ours == 0 {
+                return Err(taken_over());
+            }
             Ok(())
         })
     }
@@ -292,10 +298,14 @@ impl Store {
             ImportPass::Import => ImportStatus::Done,
         };
         self.write(|tx| {
-            tx.execute(
-                "UPDATE imports SET status = ?2, finished_at = ?3 WHERE id = ?1",
-                (id, status.as_str(), db::now_text()),
+            let ours = tx.execute(
+                "UPDATE imports SET status = ?2, finished_at = ?3
+                 WHERE id = ?1 AND status IN ('checking', 'running') AND host IS ?4",
+                (id, status.as_str(), db::now_text(), self.host_id()),
             )?;
+            if ours == 0 {
+                return Err(taken_over());
+            }
             if pass == ImportPass::Import {
                 // Written once: the file is no longer needed (an undo works from the rows).
                 tx.execute("DELETE FROM import_files WHERE import_id = ?1", [id])?;
@@ -313,8 +323,9 @@ impl Store {
         };
         self.write(|tx| {
             tx.execute(
-                "UPDATE imports SET status = ?2, finished_at = ?3 WHERE id = ?1",
-                (id, status.as_str(), db::now_text()),
+                "UPDATE imports SET status = ?2, finished_at = ?3
+                 WHERE id = ?1 AND status IN ('checking', 'running') AND host IS ?4",
+                (id, status.as_str(), db::now_text(), self.host_id()),
             )?;
             Ok(())
         })
@@ -412,4 +423,13 @@ impl Store {
             )?)
         })
     }
+}
+
+/// A pass whose import is no longer this host's: another host took it for gone and marked
+/// it interrupted (its owner may have resumed it there). The pass stops; its last chunk is
+/// not kept.
+fn taken_over() -> Error {
+    Error::conflict(
+        "this import was taken over (its host was taken for gone); the pass here stops".to_string(),
+    )
 }

@@ -235,10 +235,17 @@ impl Store {
             // undone something, one stopped before it has not.
             let so_far = serde_json::to_string(&report).unwrap_or_default();
             self.write(|tx| {
-                tx.execute(
-                    "UPDATE imports SET undo_report = ?2 WHERE id = ?1",
-                    (id, &so_far),
+                let ours = tx.execute(
+                    "UPDATE imports SET undo_report = ?2
+                     WHERE id = ?1 AND status = 'undoing' AND host IS ?3",
+                    (id, &so_far, self.host_id()),
                 )?;
+                if ours == 0 {
+                    return Err(Error::conflict(
+                        "this undo was taken over (its host was taken for gone); it stops here"
+                            .to_string(),
+                    ));
+                }
                 Ok(())
             })?;
             scope.finish(true)?;

@@ -79,6 +79,27 @@ impl Topic {
     }
 }
 
+/// A column whose updates change nothing a host keeps, with the table's other columns (SQLite
+/// compares those one by one): when an API token was last used, written about once a minute
+/// per token in use.
+fn unwatched(table: &str) -> Option<(&'static str, &'static [&'static str])> {
+    (table == "api_tokens").then_some((
+        "last_used_at",
+        &[
+            "id",
+            "user_id",
+            "name",
+            "token_hash",
+            "prefix",
+            "scopes",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+        ],
+    ))
+}
+
 /// Every (table, topic) pair a trigger watches.
 fn watched() -> impl Iterator<Item = (&'static str, Topic)> {
     Topic::ALL
@@ -114,12 +135,22 @@ pub(crate) fn install_triggers(conn: &Conn) -> Result<()> {
                 true => "INSERT OR DELETE",
                 false => "DELETE",
             };
+            let changed = match unwatched(table) {
+                Some((column, _)) => format!(
+                    "(to_jsonb(OLD) - '{column}') IS DISTINCT FROM (to_jsonb(NEW) - '{column}')"
+                ),
+                None => "OLD.* IS DISTINCT FROM NEW.*".to_string(),
+            };
             let topic = topic.name();
+            // Dropped and made again, not replaced: PostgreSQL 13 has no CREATE OR REPLACE
+            // TRIGGER.
             sql.push_str(&format!(
-                "\nCREATE OR REPLACE TRIGGER qg_changed_w AFTER {events} ON {table}
+                "\nDROP TRIGGER IF EXISTS qg_changed_w ON {table};
+                 CREATE TRIGGER qg_changed_w AFTER {events} ON {table}
                      FOR EACH ROW EXECUTE FUNCTION qg_changed('{topic}');
-                 CREATE OR REPLACE TRIGGER qg_changed_u AFTER UPDATE ON {table}
-                     FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
+                 DROP TRIGGER IF EXISTS qg_changed_u ON {table};
+                 CREATE TRIGGER qg_changed_u AFTER UPDATE ON {table}
+                     FOR EACH ROW WHEN ({changed})
                      EXECUTE FUNCTION qg_changed('{topic}');"
             ));
         }
@@ -130,8 +161,19 @@ pub(crate) fn install_triggers(conn: &Conn) -> Result<()> {
     for (table, topic) in watched() {
         for op in topic.writes() {
             let topic = topic.name();
+            let when = match (unwatched(table), *op) {
+                (Some((_, others)), "UPDATE") => format!(
+                    "WHEN {}",
+                    others
+                        .iter()
+                        .map(|c| format!("OLD.{c} IS NOT NEW.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                ),
+                _ => String::new(),
+            };
             sql.push_str(&format!(
-                "CREATE TRIGGER IF NOT EXISTS qg_changed_{table}_{op} AFTER {op} ON {table}
+                "CREATE TRIGGER IF NOT EXISTS qg_changed_{table}_{op} AFTER {op} ON {table} {when}
                  BEGIN UPDATE changes SET generation = generation + 1 WHERE topic = '{topic}'; END;\n",
                 op = op.to_ascii_lowercase()
             ));
@@ -195,11 +237,14 @@ impl Store {
                     Topic::Roles => self.read(|c| self.reload_roles(c))?,
                     Topic::Workflows => self.load_workflows()?,
                     Topic::Webhooks => self.load_webhooks()?,
-                    Topic::Settings => self
-                        .settings_cache
-                        .write()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .forget(),
+                    Topic::Settings => {
+                        self.settings_cache
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .forget();
+                        // The effective schema names the company currency in currency fields.
+                        self.refresh_schema()?;
+                    }
                     Topic::Plugins | Topic::People => {}
                 }
             }
@@ -261,6 +306,29 @@ mod tests {
         );
         assert_eq!(picked(&store), vec![Topic::Settings]);
         assert!(picked(&store).is_empty());
+    }
+
+    #[test]
+    fn a_token_used_moves_nothing_and_a_token_revoked_moves_people() {
+        let (_place, store) = store();
+        picked(&store);
+        let sql = |s: &'static str| {
+            store
+                .write(|c| {
+                    c.execute(s, [])?;
+                    Ok(())
+                })
+                .unwrap()
+        };
+        sql(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, scopes, created_at,
+             expires_at) VALUES (1, 1, 't', 'h', 'p', '[]', 'a', 'b')",
+        );
+        assert!(picked(&store).is_empty(), "a new token changes no caller");
+        sql("UPDATE api_tokens SET last_used_at = 'now' WHERE id = 1");
+        assert!(picked(&store).is_empty(), "a token used changes no caller");
+        sql("UPDATE api_tokens SET revoked_at = 'now' WHERE id = 1");
+        assert_eq!(picked(&store), vec![Topic::People]);
     }
 
     #[test]

@@ -9,11 +9,14 @@ use crate::Result;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// A host not seen for this long is gone: its work is taken over by another.
-pub const HOST_TIMEOUT: Duration = Duration::from_secs(15);
+/// A host not seen for this long is gone: its work is taken over by another. Long, since a
+/// heartbeat is a write and waits for the one writer of the database (a long plugin upgrade,
+/// say); work taken over is fenced anyway (a job's step, an import's chunk of a host taken for
+/// gone fails and stops it).
+pub const HOST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often a host says it is still there.
-pub const HEARTBEAT: Duration = Duration::from_secs(2);
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// A host serving the database.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -82,8 +85,9 @@ impl Store {
         let Some(id) = self.host_id() else {
             return Ok(());
         };
-        let now = Utc::now();
         self.write(|tx| {
+            // The time once the writer is ours: a wait for it is not counted as seen.
+            let now = Utc::now();
             let seen = tx.execute(
                 "UPDATE hosts SET seen_at = ?2 WHERE id = ?1",
                 (id, db::time_text(now)),
@@ -105,13 +109,18 @@ impl Store {
         })
     }
 
-    /// Leaves the hosts (when the server stops): its work is taken over at once.
+    /// Leaves the hosts (when the server stops): its work is taken over at once, and its
+    /// leases are free.
     pub fn leave_hosts(&self) -> Result<()> {
         let Some(id) = self.host_id() else {
             return Ok(());
         };
         self.write(|tx| {
             tx.execute("DELETE FROM hosts WHERE id = ?1", [id])?;
+            tx.execute(
+                "DELETE FROM turns WHERE host = ?1 AND name LIKE 'lease:%'",
+                [id],
+            )?;
             Ok(())
         })
     }
@@ -174,11 +183,12 @@ impl Store {
 
     /// Holds (or renews) the lease `name` for `hold` if no other host holds it: the work it
     /// guards runs on one host at a time, and moves to another host when its holder stops
-    /// renewing. Returns whether this host holds it.
+    /// renewing or leaves. Returns whether this host holds it.
     pub fn hold_lease(&self, name: &str, hold: Duration) -> Result<bool> {
         let Some(id) = self.host_id() else {
             return Ok(true); // not serving with others (a store of its own)
         };
+        let name = &format!("lease:{name}");
         let now = Utc::now();
         let until = db::time_text(now + span(hold));
         self.write(|tx| {
@@ -215,10 +225,12 @@ mod tests {
         assert!(!a.take_turn("job", every).unwrap().0);
         assert!(!b.take_turn("job", every).unwrap().0);
         std::thread::sleep(Duration::from_millis(350));
-        let (got_b, _) = b.take_turn("job", every).unwrap();
-        let (got_a, next) = a.take_turn("job", every).unwrap();
+        // Due: the first host to ask takes the turn (the next due a minute on), not the other.
+        let minute = Duration::from_secs(60);
+        let (got_b, _) = b.take_turn("job", minute).unwrap();
+        let (got_a, next) = a.take_turn("job", minute).unwrap();
         assert!(got_b && !got_a, "one turn, one host");
-        assert!(next > chrono::Utc::now());
+        assert!(next > chrono::Utc::now() + chrono::Duration::seconds(50));
 
         assert!(a.hold_lease("mail", Duration::from_secs(60)).unwrap());
         assert!(!b.hold_lease("mail", Duration::from_secs(60)).unwrap());
@@ -231,6 +243,10 @@ mod tests {
             assert_eq!(hosts.len(), 2);
         }
         a.leave_hosts().unwrap();
+        assert!(
+            b.hold_lease("mail", Duration::from_secs(60)).unwrap(),
+            "a host that leaves lets go of its leases"
+        );
         assert!(a
             .live_hosts()
             .unwrap()

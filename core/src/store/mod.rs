@@ -189,9 +189,16 @@ impl Store {
             true => Some(db::claim_serving(&writer)?.ok_or_else(another_host)?),
             false => None,
         };
+        let alone = match serving {
+            true => false,
+            false => db::claim_to_migrate(&writer)?.ok_or_else(another_host)?,
+        };
         db::migrations::run(&mut writer)?;
         if let Some(claim) = claim {
             db::serve_beside_others(&writer, claim)?;
+        }
+        if alone {
+            db::migrated_alone(&writer)?;
         }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// instantiation, no limits reset). Returns the total time.
 pub fn raw_health(mgr: &PluginManager, id: &str, n: u32) -> anyhow::Result<Duration> {
     let p = mgr.calls().require(id)?;
-    let file = mgr.file_for(&p.manifest.id, &p.manifest.version.to_string(), &p.sha256);
+    let file = mgr.file_for(&p.manifest.id, &p.manifest.version.to_string(), &p.sha256)?;
     let bytes = std::fs::read(file)?;
     let pre = mgr.compile(&bytes, &p.manifest)?;
     let services: Arc<dyn CallServices> = mgr.calls().clone();

@@ -203,7 +203,7 @@ impl PluginManager {
             pre,
         ));
         let origin = Origin::Plugin(manifest.id.clone());
-        let file = self.file_for(&manifest.id, &manifest.version.to_string(), &sha);
+        let file = self.file_for(&manifest.id, &manifest.version.to_string(), &sha)?;
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| LifecycleError::Io(format!("{}: {e}", dir.display())))?;

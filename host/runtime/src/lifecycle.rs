@@ -180,10 +180,34 @@ impl PluginManager {
         deps::dependents(id, &manifests)
     }
 
-    pub(crate) fn file_for(&self, id: &str, version: &str, sha: &str) -> PathBuf {
-        self.files
+    /// The file a kept version is cached in. Its parts come from database rows, so they are
+    /// checked first: an id or version that could name a path elsewhere, or a hash that is
+    /// not 64 hex digits, is refused.
+    pub(crate) fn file_for(
+        &self,
+        id: &str,
+        version: &str,
+        sha: &str,
+    ) -> Result<PathBuf, LifecycleError> {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && !s.starts_with('.')
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+        };
+        if !plain(id)
+            || !plain(version)
+            || sha.len() != 64
+            || !sha.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(LifecycleError::Failed(format!(
+                "a stored plugin version names no file this host may keep ({id:?} {version:?})"
+            )));
+        }
+        Ok(self
+            .files
             .join(id)
-            .join(format!("{version}-{}.wasm", &sha[..12.min(sha.len())]))
+            .join(format!("{version}-{}.wasm", &sha[..12])))
     }
 
     /// The bytes of a kept version: from this host's file if it has one that matches its
@@ -196,10 +220,12 @@ impl PluginManager {
         version: &str,
         sha: &str,
     ) -> Result<Vec<u8>, LifecycleError> {
-        let file = self.file_for(id, version, sha);
+        let file = self.file_for(id, version, sha)?;
         if let Ok(bytes) = std::fs::read(&file) {
             if sha256_hex(&bytes) == sha {
-                if !self.store().has_plugin_component(sha)? {
+                // Kept in the database too, and a copy there that is damaged is replaced.
+                let kept = self.store().plugin_component(sha)?;
+                if kept.is_none_or(|k| sha256_hex(&k) != sha) {
                     self.store().put_plugin_component(sha, &bytes)?;
                 }
                 return Ok(bytes);

@@ -4,7 +4,7 @@
 
 use crate::deps;
 use crate::instance::LoadedPlugin;
-use crate::lifecycle::{merge_config, LifecycleError, PluginManager};
+use crate::lifecycle::{merge_config, sha256_hex, LifecycleError, PluginManager};
 use crate::manifest::{Capabilities, Manifest};
 use crate::status::PluginStatus;
 use qingguan_core::{Origin, PluginRow};
@@ -15,6 +15,9 @@ impl PluginManager {
     /// Loads every enabled plugin from the database, dependencies first. Plugins that fail to
     /// load are marked `failed` with the reason; the others serve.
     pub fn load_all(&self) -> Result<(), LifecycleError> {
+        if let Err(e) = self.keep_components_in_database() {
+            tracing::warn!(error = %e, "could not keep plugin components in the database");
+        }
         let mut pending: Vec<(PluginRow, Manifest)> = Vec::new();
         for row in self.store().plugins()?.into_iter().filter(|r| r.enabled) {
             match serde_json::from_str::<Manifest>(&row.manifest) {
@@ -123,41 +126,106 @@ impl PluginManager {
                 changed = true;
             }
         }
+        // What to load, dependencies first (a pass loads whatever has its dependencies
+        // loaded). A version that fails to load here is this host's trouble, not the
+        // install's: the row is left as it is (other hosts may serve it), the version this
+        // host had keeps serving, and the next sync tries again.
+        let mut pending: Vec<(&PluginRow, Manifest)> = Vec::new();
         for row in rows
             .iter()
             .filter(|r| r.enabled && PluginStatus::parse(&r.status) == PluginStatus::Active)
         {
-            let current = self.active(&row.id);
-            if current.as_ref().is_none_or(|c| c.sha256 != row.sha256) {
-                if let Err(e) = self.load_row(row) {
-                    tracing::error!(plugin = %row.id, error = %e, "plugin failed to load");
-                    self.mark_failed(&row.id, &e.to_string());
+            if self.active(&row.id).is_none_or(|c| c.sha256 != row.sha256) {
+                match serde_json::from_str::<Manifest>(&row.manifest) {
+                    Ok(m) => pending.push((row, m)),
+                    Err(e) => {
+                        tracing::error!(plugin = %row.id, error = %e, "stored manifest unreadable")
+                    }
                 }
-                changed = true;
             }
         }
+        let mut loaded: HashSet<String> = self
+            .active
+            .list()
+            .iter()
+            .map(|p| p.manifest.id.clone())
+            .collect();
+        let mut failed = Vec::new();
+        loop {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for (row, m) in pending {
+                if !deps::ready(&m, &loaded) {
+                    rest.push((row, m));
+                    continue;
+                }
+                match self.load_row(row) {
+                    Ok(()) => {
+                        loaded.insert(row.id.clone());
+                        changed = true;
+                    }
+                    Err(e) => {
+                        tracing::error!(plugin = %row.id, error = %e, "plugin failed to load here");
+                        failed.push(format!("{}: {e}", row.id));
+                    }
+                }
+            }
+            pending = rest;
+            if pending.is_empty() || pending.len() == before {
+                break;
+            }
+        }
+        failed.extend(
+            pending
+                .iter()
+                .map(|(row, _)| format!("{}: its dependencies are not loaded here", row.id)),
+        );
+        if !failed.is_empty() {
+            return Err(LifecycleError::Failed(failed.join("; ")));
+        }
         Ok(changed)
+    }
+
+    /// Keeps in the database every kept version this host has the file of and the database
+    /// lacks (installed by a version of qingguan that kept components in files only), so that
+    /// other hosts can load them and roll back to them.
+    pub(crate) fn keep_components_in_database(&self) -> Result<(), LifecycleError> {
+        for row in self.store().plugins()? {
+            for v in self.store().plugin_versions(&row.id)? {
+                if self.store().has_plugin_component(&v.sha256)? {
+                    continue;
+                }
+                let Ok(file) = self.file_for(&row.id, &v.version, &v.sha256) else {
+                    continue;
+                };
+                if let Ok(bytes) = std::fs::read(&file) {
+                    if sha256_hex(&bytes) == v.sha256 {
+                        self.store().put_plugin_component(&v.sha256, &bytes)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Plugins whose active version here differs from the one the database names (another
     /// host upgraded, rolled back, enabled or disabled them, and this host has not caught up).
     pub fn out_of_sync(&self) -> Result<Vec<String>, LifecycleError> {
-        let rows = self.store().plugins()?;
+        let rows = self.store().plugin_states()?;
         let mut behind = Vec::new();
-        for row in &rows {
-            let live = row.enabled && PluginStatus::parse(&row.status) == PluginStatus::Active;
-            let here = self.active(&row.id);
-            let matches = match (&here, live) {
-                (Some(p), true) => p.sha256 == row.sha256,
+        for (id, enabled, status, sha256) in &rows {
+            let live = *enabled && PluginStatus::parse(status) == PluginStatus::Active;
+            let matches = match (self.active(id), live) {
+                (Some(p), true) => &p.sha256 == sha256,
                 (None, false) => true,
                 _ => false,
             };
             if !matches {
-                behind.push(row.id.clone());
+                behind.push(id.clone());
             }
         }
         for p in self.active.list().iter() {
-            if !rows.iter().any(|r| r.id == p.manifest.id) {
+            if !rows.iter().any(|r| r.0 == p.manifest.id) {
                 behind.push(p.manifest.id.clone());
             }
         }

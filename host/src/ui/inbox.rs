@@ -252,17 +252,26 @@ pub async fn mail_notifications(state: AppState, poll: std::time::Duration) {
         // One host mails at a time (several may serve one database); if it stops, another
         // takes over when its lease runs out.
         let hold = (poll * 3).max(std::time::Duration::from_secs(60));
-        let _ = tokio::task::spawn_blocking(move || match st.store().hold_lease("mail", hold) {
-            Ok(true) => mail_pending(&st),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot take the mailing lease"),
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || mail_pending(&st, hold)).await;
     }
 }
 
-fn mail_pending(state: &AppState) {
+/// Whether this host (still) holds the mailing lease, renewed for `hold`.
+fn mailing_here(state: &AppState, hold: std::time::Duration) -> bool {
+    match state.store().hold_lease("mail", hold) {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot take the mailing lease");
+            false
+        }
+    }
+}
+
+fn mail_pending(state: &AppState, hold: std::time::Duration) {
     let Some(mailer) = state.mailer() else { return };
+    if !mailing_here(state, hold) {
+        return;
+    }
     let pending = match state.store().unmailed_notifications(50) {
         Ok(p) => p,
         Err(e) => {
@@ -273,6 +282,11 @@ fn mail_pending(state: &AppState) {
     let base = state.config().public_url.clone().unwrap_or_default();
     let mut done = Vec::new();
     for u in pending {
+        // Renewed before every message: a slow mail server never lets the lease run out
+        // while this host still sends.
+        if !mailing_here(state, hold) {
+            break;
+        }
         done.push(u.notification.id);
         // Worded as the reader would see it in the inbox: their language, their view of titles.
         let Ok((access, user)) = state.store().access_for(u.user_id) else {
