@@ -253,4 +253,56 @@ mod tests {
             .iter()
             .all(|h| Some(h.id.as_str()) != a.host_id()));
     }
+
+    #[test]
+    fn an_import_of_a_host_taken_for_gone_is_interrupted_and_its_pass_there_stops() {
+        use crate::imports::{ImportCounts, ImportPass, NewImport};
+        let (place, a) = store();
+        let b = place.open_again();
+        a.join_hosts("t").unwrap();
+        let admin = crate::store::tests::user(&a, "ann", "admin", "hq");
+        let id = a
+            .new_import(
+                &admin,
+                NewImport {
+                    entity: "customer".into(),
+                    file_name: "c.csv".into(),
+                    file_kind: "csv".into(),
+                    layout: "name".into(),
+                    total_rows: 1,
+                    bytes: b"name\nAcme\n".to_vec(),
+                },
+            )
+            .unwrap();
+        a.begin_import_pass(&admin, id, ImportPass::Import, &serde_json::json!({}))
+            .unwrap();
+        let counts = ImportCounts {
+            rows_done: 1,
+            ..Default::default()
+        };
+        a.record_import_progress(id, counts, &[]).unwrap();
+        if a.is_postgres() {
+            b.join_hosts("t").unwrap();
+            b.interrupt_imports().unwrap();
+            assert_eq!(
+                a.import_log(&admin, id).unwrap().status.as_str(),
+                "running",
+                "a is there"
+            );
+        }
+        // a is gone (not seen for a minute, or left): b interrupts its import.
+        a.leave_hosts().unwrap();
+        b.interrupt_imports().unwrap();
+        assert_eq!(
+            a.import_log(&admin, id).unwrap().status.as_str(),
+            "interrupted"
+        );
+        // a's pass, still going, is fenced off.
+        assert!(a.record_import_progress(id, counts, &[]).is_err());
+        assert!(a.finish_import_pass(id, ImportPass::Import).is_err());
+        assert_eq!(
+            a.import_log(&admin, id).unwrap().status.as_str(),
+            "interrupted"
+        );
+    }
 }
