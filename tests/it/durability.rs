@@ -63,24 +63,7 @@ fn killed_under_load_keeps_what_it_acknowledged(database: &[&str]) {
 
     let (_again, url) = start(&serve);
     let c = login(&url);
-    let mut found = std::collections::HashMap::new();
-    let mut path = "/api/v1/records/customer?limit=200&sort=id".to_string();
-    loop {
-        let page = c.get(&path);
-        assert_eq!(page.status, 200, "{}", page.body);
-        for r in page.body["items"].as_array().unwrap() {
-            found.insert(
-                r["id"].as_i64().unwrap(),
-                r["name"].as_str().unwrap().to_string(),
-            );
-        }
-        match page.body["next_cursor"].as_str() {
-            Some(next) => {
-                path = format!("/api/v1/records/customer?limit=200&sort=id&cursor={next}")
-            }
-            None => break,
-        }
-    }
+    let found = c.every("customer", "name");
     for (id, name) in &acknowledged {
         assert_eq!(
             found.get(id),

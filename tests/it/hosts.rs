@@ -376,24 +376,7 @@ fn a_host_killed_under_load_loses_no_acknowledged_write_and_the_other_serves_on(
         failed_on_b.lock().unwrap().first()
     );
     let b = login(&hosts.b.1);
-    let mut found = std::collections::HashMap::new();
-    let mut path = "/api/v1/records/customer?limit=200&sort=id".to_string();
-    loop {
-        let page = b.get(&path);
-        assert_eq!(page.status, 200, "{}", page.body);
-        for r in page.body["items"].as_array().unwrap() {
-            found.insert(
-                r["id"].as_i64().unwrap(),
-                r["name"].as_str().unwrap().to_string(),
-            );
-        }
-        match page.body["next_cursor"].as_str() {
-            Some(next) => {
-                path = format!("/api/v1/records/customer?limit=200&sort=id&cursor={next}")
-            }
-            None => break,
-        }
-    }
+    let found = b.every("customer", "name");
     let acknowledged = acknowledged.lock().unwrap().clone();
     for (id, name) in &acknowledged {
         assert_eq!(

@@ -259,35 +259,7 @@ impl TestServer {
     /// A second server over this one's store and data directory, as after a restart (plugins
     /// loaded from disk again). It serves until dropped.
     pub fn restarted(&self) -> Restarted {
-        let store = self.store.clone();
-        let dir = self.dir.path().to_path_buf();
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let (addr, stop) = rt.block_on(async move {
-            let server = Server::bind(
-                "127.0.0.1:0".parse().unwrap(),
-                store,
-                &dir,
-                Config::default(),
-            )
-            .await
-            .expect("bind");
-            let addr = server.local_addr();
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            tokio::spawn(server.run(async {
-                let _ = rx.await;
-            }));
-            (addr, tx)
-        });
-        let url = format!("http://{addr}");
-        let probe = Client::new(&url);
-        let started = std::time::Instant::now();
-        while probe.get("/api/v1/health").status != 200 {
-            assert!(
-                started.elapsed().as_secs() < 60,
-                "restarted server never became ready"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let (url, stop, rt) = serve_in_process(self.store.clone(), self.dir.path());
         Restarted {
             url,
             _stop: stop,
@@ -307,34 +279,7 @@ impl TestServer {
         let store = Arc::new(
             Store::open(StoreOptions::postgres(db.url.clone()).to_serve()).expect("open store"),
         );
-        let data_dir = dir.path().to_path_buf();
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let (addr, stop) = rt.block_on(async move {
-            let server = Server::bind(
-                "127.0.0.1:0".parse().unwrap(),
-                store,
-                &data_dir,
-                Config::default(),
-            )
-            .await
-            .expect("bind");
-            let addr = server.local_addr();
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            tokio::spawn(server.run(async {
-                let _ = rx.await;
-            }));
-            (addr, tx)
-        });
-        let url = format!("http://{addr}");
-        let probe = Client::new(&url);
-        let started = std::time::Instant::now();
-        while probe.get("/api/v1/health").status != 200 {
-            assert!(
-                started.elapsed().as_secs() < 60,
-                "the second host never became ready"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let (url, stop, rt) = serve_in_process(store, dir.path());
         SecondHost {
             url,
             _stop: stop,
@@ -488,6 +433,47 @@ impl UiSession {
             }
         })
     }
+}
+
+/// Serves `store` with plugins under `dir` on a runtime of its own, once ready: its URL, the
+/// sender that stops it, and the runtime.
+fn serve_in_process(
+    store: Arc<Store>,
+    dir: &std::path::Path,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::runtime::Runtime,
+) {
+    let dir = dir.to_path_buf();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (addr, stop) = rt.block_on(async move {
+        let server = Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            store,
+            &dir,
+            Config::default(),
+        )
+        .await
+        .expect("bind");
+        let addr = server.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        (addr, tx)
+    });
+    let url = format!("http://{addr}");
+    let probe = Client::new(&url);
+    let started = std::time::Instant::now();
+    while probe.get("/api/v1/health").status != 200 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the server at {url} never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (url, stop, rt)
 }
 
 /// A second host over a test server's database ([`TestServer::second_host`]); dropping it
@@ -659,6 +645,28 @@ impl Client {
         let r = self.post(&format!("/api/v1/records/{entity}"), &body);
         assert_eq!(r.status, 201, "create {entity}: {}", r.text);
         r.body
+    }
+
+    /// Every record of `entity` the caller reads, page by page: each id with its `field`.
+    pub fn every(&self, entity: &str, field: &str) -> std::collections::HashMap<i64, String> {
+        let mut found = std::collections::HashMap::new();
+        let first = format!("/api/v1/records/{entity}?limit=200&sort=id");
+        let mut path = first.clone();
+        loop {
+            let page = self.get(&path);
+            assert_eq!(page.status, 200, "{}", page.body);
+            for r in page.body["items"].as_array().unwrap() {
+                found.insert(
+                    r["id"].as_i64().unwrap(),
+                    r[field].as_str().unwrap_or_default().to_string(),
+                );
+            }
+            match page.body["next_cursor"].as_str() {
+                Some(next) => path = format!("{first}&cursor={next}"),
+                None => break,
+            }
+        }
+        found
     }
 }
 

@@ -25,14 +25,34 @@ impl PluginManager {
                 Err(e) => self.mark_failed(&row.id, &format!("stored manifest unreadable: {e}")),
             }
         }
+        let (failed, unready) = self.load_in_order(pending);
+        for (id, e) in failed {
+            self.mark_failed(&id, &e.to_string());
+        }
+        for row in unready {
+            self.mark_failed(
+                &row.id,
+                "its dependencies are missing, disabled or form a cycle",
+            );
+        }
+        Ok(())
+    }
+
+    /// Loads `pending` versions dependencies first: passes in row order, a plugin loading as
+    /// soon as its dependencies have (also earlier in the same pass), so the active order —
+    /// hook chain, menus — follows the rows. Returns the versions that failed to load, and
+    /// those whose dependencies never loaded.
+    fn load_in_order(
+        &self,
+        mut pending: Vec<(PluginRow, Manifest)>,
+    ) -> (Vec<(String, LifecycleError)>, Vec<PluginRow>) {
         let mut loaded: HashSet<String> = self
             .active
             .list()
             .iter()
             .map(|p| p.manifest.id.clone())
             .collect();
-        // Passes in id order; a plugin loads as soon as its dependencies have (also earlier in
-        // the same pass), so the active order — hook chain, menus — follows the rows.
+        let mut failed = Vec::new();
         loop {
             let before = pending.len();
             let mut rest = Vec::new();
@@ -47,22 +67,16 @@ impl PluginManager {
                     }
                     Err(e) => {
                         tracing::error!(plugin = %row.id, error = %e, "plugin failed to load");
-                        self.mark_failed(&row.id, &e.to_string());
+                        failed.push((row.id.clone(), e));
                     }
                 }
             }
             pending = rest;
-            if pending.len() == before {
+            if pending.is_empty() || pending.len() == before {
                 break;
             }
         }
-        for (row, _) in pending {
-            self.mark_failed(
-                &row.id,
-                "its dependencies are missing, disabled or form a cycle",
-            );
-        }
-        Ok(())
+        (failed, pending.into_iter().map(|(row, _)| row).collect())
     }
 
     /// Records that a plugin could not be loaded, and fails closed: unless an earlier version
@@ -130,9 +144,9 @@ impl PluginManager {
         // loaded). A version that fails to load here is this host's trouble, not the
         // install's: the row is left as it is (other hosts may serve it), the version this
         // host had keeps serving, and the next sync tries again.
-        let mut pending: Vec<(&PluginRow, Manifest)> = Vec::new();
+        let mut pending: Vec<(PluginRow, Manifest)> = Vec::new();
         for row in rows
-            .iter()
+            .into_iter()
             .filter(|r| r.enabled && PluginStatus::parse(&r.status) == PluginStatus::Active)
         {
             if self.active(&row.id).is_none_or(|c| c.sha256 != row.sha256) {
@@ -144,44 +158,19 @@ impl PluginManager {
                 }
             }
         }
-        let mut loaded: HashSet<String> = self
-            .active
-            .list()
+        changed |= !pending.is_empty();
+        let (failed, unready) = self.load_in_order(pending);
+        let trouble: Vec<String> = failed
             .iter()
-            .map(|p| p.manifest.id.clone())
+            .map(|(id, e)| format!("{id}: {e}"))
+            .chain(
+                unready
+                    .iter()
+                    .map(|row| format!("{}: its dependencies are not loaded here", row.id)),
+            )
             .collect();
-        let mut failed = Vec::new();
-        loop {
-            let before = pending.len();
-            let mut rest = Vec::new();
-            for (row, m) in pending {
-                if !deps::ready(&m, &loaded) {
-                    rest.push((row, m));
-                    continue;
-                }
-                match self.load_row(row) {
-                    Ok(()) => {
-                        loaded.insert(row.id.clone());
-                        changed = true;
-                    }
-                    Err(e) => {
-                        tracing::error!(plugin = %row.id, error = %e, "plugin failed to load here");
-                        failed.push(format!("{}: {e}", row.id));
-                    }
-                }
-            }
-            pending = rest;
-            if pending.is_empty() || pending.len() == before {
-                break;
-            }
-        }
-        failed.extend(
-            pending
-                .iter()
-                .map(|(row, _)| format!("{}: its dependencies are not loaded here", row.id)),
-        );
-        if !failed.is_empty() {
-            return Err(LifecycleError::Failed(failed.join("; ")));
+        if !trouble.is_empty() {
+            return Err(LifecycleError::Failed(trouble.join("; ")));
         }
         Ok(changed)
     }
