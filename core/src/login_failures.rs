@@ -3,7 +3,7 @@
 //! failures, how long a lockout, doubling up to a cap — is the caller's (the host's login
 //! throttle, which keeps the same counts in memory as well).
 
-use crate::db::{self, OptionalExtension};
+use crate::db::{self, span, OptionalExtension};
 use crate::store::Store;
 use crate::Result;
 use chrono::{DateTime, Utc};
@@ -20,32 +20,21 @@ pub struct LockoutRule {
     pub max_lockout: Duration,
 }
 
-fn span(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
 impl Store {
-    /// How long the longest lockout among `keys` has left, if any is locked out.
-    pub fn login_locked(&self, keys: &[String]) -> Result<Option<Duration>> {
+    /// How long `key`'s lockout has left, if it is locked out.
+    pub fn login_locked(&self, key: &str) -> Result<Option<Duration>> {
         let now = Utc::now();
-        let untils: Vec<String> = self.read(|c| {
-            let mut stmt = c.prepare_cached(
+        let until: Option<String> = self.read(|c| {
+            Ok(c.prepare_cached(
                 "SELECT locked_until FROM login_failures
                  WHERE key = ?1 AND locked_until IS NOT NULL",
-            )?;
-            let mut out = Vec::new();
-            for key in keys {
-                if let Some(until) = stmt.query_row([key], |r| r.get(0)).optional()? {
-                    out.push(until);
-                }
-            }
-            Ok(out)
+            )?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
         })?;
-        Ok(untils
-            .iter()
-            .map(|u| db::parse_time(u))
+        Ok(until
+            .map(|u| db::parse_time(&u))
             .filter(|u| *u > now)
-            .max()
             .and_then(|u| (u - now).to_std().ok()))
     }
 
@@ -129,27 +118,27 @@ mod tests {
             lockout: Duration::from_secs(10),
             max_lockout: Duration::from_secs(60),
         };
-        let key = || vec!["user:amy".to_string()];
+        let key = || "user:amy";
         a.login_failed("user:amy", &rule).unwrap();
         b.login_failed("user:amy", &rule).unwrap();
-        assert_eq!(b.login_locked(&key()).unwrap(), None);
+        assert_eq!(b.login_locked(key()).unwrap(), None);
         a.login_failed("user:amy", &rule).unwrap();
-        let left = b.login_locked(&key()).unwrap().expect("locked on b");
+        let left = b.login_locked(key()).unwrap().expect("locked on b");
         assert!(
             left > Duration::from_secs(9) && left <= Duration::from_secs(10),
             "{left:?}"
         );
         b.login_failed("user:amy", &rule).unwrap();
-        let left = a.login_locked(&key()).unwrap().expect("locked on a");
+        let left = a.login_locked(key()).unwrap().expect("locked on a");
         assert!(left > Duration::from_secs(19), "doubled: {left:?}");
         for _ in 0..40 {
             a.login_failed("user:amy", &rule).unwrap();
         }
-        let left = a.login_locked(&key()).unwrap().unwrap();
+        let left = a.login_locked(key()).unwrap().unwrap();
         assert!(left <= Duration::from_secs(60), "capped: {left:?}");
-        assert_eq!(a.login_locked(&["addr:10.0.0.1".into()]).unwrap(), None);
+        assert_eq!(a.login_locked("addr:10.0.0.1").unwrap(), None);
         b.login_succeeded("user:amy").unwrap();
-        assert_eq!(a.login_locked(&key()).unwrap(), None);
+        assert_eq!(a.login_locked(key()).unwrap(), None);
         assert_eq!(a.purge_login_failures(Duration::ZERO).unwrap(), 0);
     }
 }

@@ -79,7 +79,7 @@ async fn pick_up(state: &AppState) {
             return;
         }
     };
-    let moved = &changes.topics;
+    let moved = &changes.topics();
     // A sync that failed leaves the changes unhandled: the next poll tries again.
     let mut handled = true;
     if moved.contains(&Topic::Plugins) {

@@ -287,9 +287,9 @@ impl LoginGuard {
         let Some(username) = username else {
             return Ok(());
         };
-        let keys = vec![shared_account_key(username)];
+        let key = shared_account_key(username);
         let store = self.shared.clone();
-        match tokio::task::spawn_blocking(move || store.login_locked(&keys)).await {
+        match tokio::task::spawn_blocking(move || store.login_locked(&key)).await {
             Ok(Ok(Some(retry_after))) => Err(Refused {
                 retry_after,
                 busy: false,

@@ -56,22 +56,7 @@ fn upgrade_and_rollback_under_load_fail_no_request() {
         .into_iter()
         .flat_map(|w| w.join().unwrap())
         .collect();
-    let failed: Vec<&(u16, String, String)> = results.iter().filter(|r| r.0 != 201).collect();
-    assert!(
-        failed.is_empty(),
-        "{} of {} requests failed, e.g. {:?}",
-        failed.len(),
-        results.len(),
-        failed.first()
-    );
-    let v1 = results.iter().filter(|r| r.1.ends_with(":1.0.0")).count();
-    let v2 = results.iter().filter(|r| r.1.ends_with(":1.1.0")).count();
-    assert_eq!(
-        v1 + v2,
-        results.len(),
-        "every request saw exactly one version"
-    );
-    assert!(v1 > 0 && v2 > 0, "both versions served: v1 {v1}, v2 {v2}");
+    let (v1, v2) = qingguan_tests::each_write_saw_one_version(&results, "1.0.0", "1.1.0");
     eprintln!(
         "{} requests during two swaps: {v1} on 1.0.0, {v2} on 1.1.0, 0 failed",
         results.len()

@@ -670,6 +670,41 @@ impl Client {
     }
 }
 
+/// Writes made while a plugin was swapped (status, the version stamp the `good` plugin's hook
+/// gave, the body): every one created (201), every one stamped by exactly one of `old` and
+/// `new`, and both versions served. Returns how many each served.
+pub fn each_write_saw_one_version(
+    results: &[(u16, String, String)],
+    old: &str,
+    new: &str,
+) -> (usize, usize) {
+    let failed: Vec<_> = results.iter().filter(|r| r.0 != 201).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed, e.g. {:?}",
+        failed.len(),
+        results.len(),
+        failed.first()
+    );
+    let on = |v: &str| {
+        results
+            .iter()
+            .filter(|r| r.1.ends_with(&format!(":{v}")))
+            .count()
+    };
+    let (v1, v2) = (on(old), on(new));
+    assert_eq!(
+        v1 + v2,
+        results.len(),
+        "every request saw exactly one version"
+    );
+    assert!(
+        v1 > 0 && v2 > 0,
+        "both versions served: {old} {v1}, {new} {v2}"
+    );
+    (v1, v2)
+}
+
 /// A minimal valid customer.
 pub fn customer(name: &str) -> Value {
     serde_json::json!({"name": name, "kind": "company", "status": "lead"})

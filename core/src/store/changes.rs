@@ -201,15 +201,19 @@ impl Store {
         })
     }
 
-    /// Topics that changed in the database since this host last picked changes up.
-    pub fn changes_pending(&self) -> Result<Vec<Topic>> {
+    /// The topics whose generation differs from the one last handled, with the new one.
+    fn moved(&self) -> Result<Vec<(Topic, i64)>> {
         let now = self.generations()?;
         let seen = self.changes_seen.lock().unwrap_or_else(|e| e.into_inner());
         Ok(now
             .into_iter()
             .filter(|(t, g)| seen.get(t) != Some(g))
-            .map(|(t, _)| t)
             .collect())
+    }
+
+    /// Topics that changed in the database since this host last handled changes.
+    pub fn changes_pending(&self) -> Result<Vec<Topic>> {
+        Ok(self.moved()?.into_iter().map(|(t, _)| t).collect())
     }
 
     /// Reloads what changed in the database since changes were last handled (the first
@@ -222,37 +226,32 @@ impl Store {
     /// The reload waits for this host's open transaction, if any, to end: a transaction that
     /// changed the schema keeps its own view of it until it commits.
     pub fn pick_up_changes(&self) -> Result<Changes> {
-        let now = self.generations()?;
-        let moved: Vec<(Topic, i64)> = {
-            let seen = self.changes_seen.lock().unwrap_or_else(|e| e.into_inner());
-            now.into_iter()
-                .filter(|(t, g)| seen.get(t) != Some(g))
-                .collect()
-        };
+        let moved = self.moved()?;
         if !moved.is_empty() {
             let _writer = self.writer.lock();
-            for (topic, _) in &moved {
-                match topic {
-                    Topic::Schema => self.refresh_schema()?,
-                    Topic::Roles => self.read(|c| self.reload_roles(c))?,
-                    Topic::Workflows => self.load_workflows()?,
-                    Topic::Webhooks => self.load_webhooks()?,
-                    Topic::Settings => {
-                        self.settings_cache
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .forget();
-                        // The effective schema names the company currency in currency fields.
-                        self.refresh_schema()?;
-                    }
-                    Topic::Plugins | Topic::People => {}
-                }
+            let has = |t: Topic| moved.iter().any(|(m, _)| *m == t);
+            if has(Topic::Settings) {
+                self.settings_cache
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .forget();
+            }
+            // The effective schema names the company currency in currency fields: once for
+            // either.
+            if has(Topic::Schema) || has(Topic::Settings) {
+                self.refresh_schema()?;
+            }
+            if has(Topic::Roles) {
+                self.read(|c| self.reload_roles(c))?;
+            }
+            if has(Topic::Workflows) {
+                self.load_workflows()?;
+            }
+            if has(Topic::Webhooks) {
+                self.load_webhooks()?;
             }
         }
-        Ok(Changes {
-            topics: moved.iter().map(|(t, _)| *t).collect(),
-            generations: moved,
-        })
+        Ok(Changes { generations: moved })
     }
 
     /// Records that what [`Store::pick_up_changes`] returned has been acted on.
@@ -267,9 +266,14 @@ impl Store {
 /// Changes picked up: the topics that moved, and how far.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// The topics that moved.
-    pub topics: Vec<Topic>,
     generations: Vec<(Topic, i64)>,
+}
+
+impl Changes {
+    /// The topics that moved.
+    pub fn topics(&self) -> Vec<Topic> {
+        self.generations.iter().map(|(t, _)| *t).collect()
+    }
 }
 
 #[cfg(test)]
@@ -282,7 +286,7 @@ mod tests {
     fn picked(store: &Store) -> Vec<Topic> {
         let changes = store.pick_up_changes().unwrap();
         store.changes_handled(&changes);
-        changes.topics
+        changes.topics()
     }
 
     #[test]
@@ -298,7 +302,7 @@ mod tests {
         store.set_time_zone(480).unwrap();
         assert_eq!(store.changes_pending().unwrap(), vec![Topic::Settings]);
         let unhandled = store.pick_up_changes().unwrap();
-        assert_eq!(unhandled.topics, vec![Topic::Settings]);
+        assert_eq!(unhandled.topics(), vec![Topic::Settings]);
         assert_eq!(
             store.changes_pending().unwrap(),
             vec![Topic::Settings],

@@ -4,7 +4,7 @@
 //! Turns: work that one host does at a time (a scheduled job's run, sending mail).
 
 use super::Store;
-use crate::db;
+use crate::db::{self, span};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -29,11 +29,6 @@ pub struct HostRow {
     pub started_at: String,
     /// When it last said it is there.
     pub seen_at: String,
-}
-
-/// `chrono`'s duration of `d`.
-fn span(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Hosts seen at or after this are there.

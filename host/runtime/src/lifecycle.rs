@@ -102,6 +102,20 @@ pub(crate) fn merge_config(defaults: serde_json::Value, overrides: &str) -> serd
     serde_json::Value::Object(base)
 }
 
+/// The file name a kept version is cached under in its plugin's folder, if its parts are
+/// plain: an id and version of letters, digits and `-_.+` not starting with a dot (no path
+/// elsewhere), and a hash of 64 hex digits.
+fn kept_file_name(id: &str, version: &str, sha: &str) -> Option<String> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('.')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+    };
+    let hash = sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit());
+    (plain(id) && plain(version) && hash).then(|| format!("{version}-{}.wasm", &sha[..12]))
+}
+
 pub(crate) fn fault_to_lifecycle(what: &str, e: CallError) -> LifecycleError {
     LifecycleError::Failed(format!("{what} failed: {e}"))
 }
@@ -189,25 +203,12 @@ impl PluginManager {
         version: &str,
         sha: &str,
     ) -> Result<PathBuf, LifecycleError> {
-        let plain = |s: &str| {
-            !s.is_empty()
-                && !s.starts_with('.')
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
-        };
-        if !plain(id)
-            || !plain(version)
-            || sha.len() != 64
-            || !sha.chars().all(|c| c.is_ascii_hexdigit())
-        {
-            return Err(LifecycleError::Failed(format!(
+        let name = kept_file_name(id, version, sha).ok_or_else(|| {
+            LifecycleError::Failed(format!(
                 "a stored plugin version names no file this host may keep ({id:?} {version:?})"
-            )));
-        }
-        Ok(self
-            .files
-            .join(id)
-            .join(format!("{version}-{}.wasm", &sha[..12])))
+            ))
+        })?;
+        Ok(self.files.join(id).join(name))
     }
 
     /// The bytes of a kept version: from this host's file if it has one that matches its
@@ -479,5 +480,35 @@ impl PluginManager {
             self.load_row(&row)?;
         }
         self.info(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_file_name;
+
+    #[test]
+    fn a_kept_file_is_named_only_from_plain_parts() {
+        let sha = "ab".repeat(32);
+        assert_eq!(
+            kept_file_name("sales", "1.2.0", &sha).as_deref(),
+            Some("1.2.0-abababababab.wasm")
+        );
+        for (id, version, hash) in [
+            ("../etc", "1.0.0", sha.as_str()),
+            ("sales", "../../x", sha.as_str()),
+            ("sales", "1.0/0", sha.as_str()),
+            (".hidden", "1.0.0", sha.as_str()),
+            ("", "1.0.0", sha.as_str()),
+            ("sales", "1.0.0", "abc"),
+            ("sales", "1.0.0", &"é".repeat(32)),
+            ("sales", "1.0.0", &"zz".repeat(32)),
+        ] {
+            assert_eq!(
+                kept_file_name(id, version, hash),
+                None,
+                "{id:?} {version:?} {hash:?}"
+            );
+        }
     }
 }
