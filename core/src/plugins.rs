@@ -187,19 +187,6 @@ impl Store {
         })
     }
 
-    /// Each installed plugin's id, enabled flag, status and active hash (without manifests:
-    /// cheap enough for every health check).
-    pub fn plugin_states(&self) -> Result<Vec<(String, bool, String, String)>> {
-        self.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT id, enabled, status, sha256 FROM plugins ORDER BY id")?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-
     /// Changes a plugin's enabled flag, status and error.
     pub fn set_plugin_status(
         &self,

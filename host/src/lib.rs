@@ -27,6 +27,7 @@ mod plugin_upload;
 mod scaffold;
 pub mod server;
 mod spreadsheet;
+mod standing;
 mod state;
 mod throttle;
 mod ui;

@@ -3,8 +3,11 @@
 //! one is there, picking up what others changed — plugins, schema, roles, settings, sessions —
 //! and taking over the work of hosts that are gone (their plugin jobs continue here; their
 //! imports are marked interrupted for their owners to resume). Leaving when the server stops.
+//! What the poll and the heartbeat find is kept ([`Standing`](crate::standing::Standing)) for health to answer from
+//! memory.
 
 use crate::state::AppState;
+use chrono::Utc;
 use qingguan_core::changes::Topic;
 use qingguan_core::hosts::HEARTBEAT;
 use std::time::{Duration, Instant};
@@ -18,7 +21,12 @@ const SWEEP: Duration = Duration::from_secs(5);
 /// Joins the hosts serving the database (before anything runs that names its host).
 pub(crate) async fn join(state: &AppState) -> anyhow::Result<String> {
     let store = state.store().clone();
-    let id = tokio::task::spawn_blocking(move || store.join_hosts(VERSION)).await??;
+    let (id, hosts) = tokio::task::spawn_blocking(move || {
+        let id = store.join_hosts(VERSION)?;
+        Ok::<_, qingguan_core::Error>((id, store.live_hosts()?.len()))
+    })
+    .await??;
+    state.standing().hosts = Some(hosts);
     Ok(id)
 }
 
@@ -57,8 +65,12 @@ async fn heartbeat(state: AppState) {
     loop {
         tick.tick().await;
         let store = state.store().clone();
-        match tokio::task::spawn_blocking(move || store.heartbeat(VERSION)).await {
-            Ok(Ok(())) => {}
+        let beat = tokio::task::spawn_blocking(move || {
+            store.heartbeat(VERSION)?;
+            store.live_hosts()
+        });
+        match beat.await {
+            Ok(Ok(hosts)) => state.standing().hosts = Some(hosts.len()),
             Ok(Err(e)) => tracing::warn!(error = %e, "heartbeat failed"),
             Err(e) => tracing::warn!(error = %e, "heartbeat panicked"),
         }
@@ -68,14 +80,18 @@ async fn heartbeat(state: AppState) {
 /// Reloads what changed in the database since last time.
 async fn pick_up(state: &AppState) {
     let store = state.store().clone();
+    // The time before the read: every change committed before it is in what the read sees.
+    let polled_at = Utc::now();
     let changes = match tokio::task::spawn_blocking(move || store.pick_up_changes()).await {
         Ok(Ok(changes)) => changes,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "picking up changes failed");
+            state.standing().poll_failed = true;
             return;
         }
         Err(e) => {
             tracing::warn!(error = %e, "picking up changes panicked");
+            state.standing().poll_failed = true;
             return;
         }
     };
@@ -106,9 +122,15 @@ async fn pick_up(state: &AppState) {
         state.forget_sessions();
     }
     // Only now: until here health says this host is behind.
-    if handled {
+    let behind = if handled {
         state.store().changes_handled(&changes);
-    }
+        Vec::new()
+    } else {
+        moved.iter().map(|t| t.name()).collect()
+    };
+    let mut standing = state.standing();
+    standing.polled = Some((polled_at, behind));
+    standing.poll_failed = false;
 }
 
 /// Takes over what hosts that are gone left unfinished: their plugin jobs continue here,
@@ -120,28 +142,4 @@ pub(crate) async fn take_over(state: &AppState) {
     }
     let plugins = state.plugins().clone();
     let _ = tokio::task::spawn_blocking(move || plugins.calls().resume_jobs()).await;
-}
-
-/// Whether this host has caught up with the database: the topics and plugins it is behind on.
-pub(crate) fn behind(state: &AppState) -> Result<Vec<String>, String> {
-    let mut behind: Vec<String> = state
-        .store()
-        .changes_pending()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|t| t.name().to_string())
-        .collect();
-    // Named as a topic only: health answers anyone, and which plugins are installed is not
-    // theirs to know.
-    let plugins = "plugins".to_string();
-    if !behind.contains(&plugins)
-        && !state
-            .plugins()
-            .out_of_sync()
-            .map_err(|e| e.to_string())?
-            .is_empty()
-    {
-        behind.push(plugins);
-    }
-    Ok(behind)
 }

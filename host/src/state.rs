@@ -93,6 +93,7 @@ struct Inner {
     ready: AtomicBool,
     sessions: Mutex<SessionCache>,
     openapi: OnceLock<serde_json::Value>,
+    standing: Mutex<crate::standing::Standing>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -127,6 +128,7 @@ impl AppState {
                 ready: AtomicBool::new(false),
                 sessions: Mutex::new(SessionCache::default()),
                 openapi: OnceLock::new(),
+                standing: Mutex::new(crate::standing::Standing::default()),
             }),
         }
     }
@@ -154,6 +156,14 @@ impl AppState {
     /// Login lockouts and password-check slots.
     pub(crate) fn logins(&self) -> &Arc<LoginGuard> {
         &self.inner.logins
+    }
+
+    /// This host beside the others, as its change poll and heartbeat last found it.
+    pub(crate) fn standing(&self) -> std::sync::MutexGuard<'_, crate::standing::Standing> {
+        self.inner
+            .standing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The generated OpenAPI document as JSON (set once when the router is built).

@@ -5,8 +5,9 @@
 //!   and not one request fails;
 //! - once the other host says it has caught up (health's `in_sync`), a custom field added on
 //!   one is usable on it, and a logout or a deactivation on one has ended the session on it
-//!   (not only when its session cache would have expired); failed logins on both lock an
-//!   account out on both; health says how many hosts serve;
+//!   (not only when its session cache would have expired); a role narrowed on one holds on
+//!   the other, and so does a setting (the time zone pages show); failed logins on both lock
+//!   an account out on both; health says how many hosts serve;
 //! - a scheduled job runs once per turn, not once per host;
 //! - kill -9 of one host under write load loses no write it acknowledged, and the other goes
 //!   on serving.
@@ -15,7 +16,7 @@
 
 use crate::cli::{start, Running};
 use crate::postgres::{login, user_add};
-use qingguan_tests::{install, install_bytes, plugin_wasm, Client, PgDatabase};
+use qingguan_tests::{install, install_bytes, plugin_wasm, Client, PgDatabase, UiSession};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,11 +68,17 @@ fn within<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<(T, Du
     }
 }
 
-/// Waits until the host at `url` has picked up every change committed so far (health's
-/// `in_sync`): from then on it must act on them. Returns how long that took.
+/// Waits until the host at `url` has picked up every change committed so far: health says
+/// `in_sync` as of a poll made after now (a poll before now says nothing of what was just
+/// committed). From then on it must act on them. Returns how long that took.
 fn caught_up(url: &str) -> Duration {
+    let since = chrono::Utc::now();
     let (_, took) = within(Duration::from_secs(30), || {
-        (Client::new(url).get("/api/v1/health").body["in_sync"] == true).then_some(())
+        let h = Client::new(url).get("/api/v1/health").body;
+        let as_of = h["as_of"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())?;
+        (h["in_sync"] == true && as_of >= since).then_some(())
     })
     .unwrap_or_else(|| panic!("{url} never caught up"));
     took
@@ -148,14 +155,14 @@ fn a_plugin_upgraded_on_one_host_is_live_on_the_other_within_a_second_and_no_req
         results.len()
     );
 
-    // Both hosts count each other and have caught up.
+    // Both hosts count each other (at the latest with their next heartbeat) and have caught up.
     for url in [&hosts.a.1, &hosts.b.1] {
-        let (health, _) = within(Duration::from_secs(5), || {
+        caught_up(url);
+        let (health, _) = within(Duration::from_secs(10), || {
             let h = Client::new(url).get("/api/v1/health").body;
-            (h["in_sync"] == true).then_some(h)
+            (h["hosts"] == 2).then_some(h)
         })
-        .expect("caught up");
-        assert_eq!(health["hosts"], 2, "{health}");
+        .unwrap_or_else(|| panic!("{url} never counted two hosts"));
         assert_eq!(health["database"], "postgresql", "{health}");
     }
 }
@@ -184,6 +191,61 @@ fn what_one_host_changes_holds_on_the_other() {
         r.text
     );
     eprintln!("B caught up with a field added on A after {took:?}");
+    let made_on_b = r.body.clone();
+
+    // A role narrowed on A holds on B for a session B already knows.
+    let auditor = |permissions: Value| {
+        let role = json!({"name": "auditor", "label": {"en": "Auditor", "zh-CN": "审计"},
+                          "permissions": permissions});
+        let r = a.put("/api/v1/roles/auditor", &role);
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    auditor(json!({"customer": {"read": true, "scope": "all"}}));
+    let audrey = a.post(
+        "/api/v1/users",
+        &json!({"username": "audrey", "password": "audrey-password-1", "role": "auditor",
+                "team": "hq"}),
+    );
+    assert_eq!(audrey.status, 201, "{}", audrey.body);
+    caught_up(&hosts.b.1);
+    let mut audrey_b = Client::new(&hosts.b.1);
+    let r = audrey_b.post(
+        "/api/v1/auth/login",
+        &json!({"username": "audrey", "password": "audrey-password-1"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    audrey_b.token = r.body["token"].as_str().map(String::from);
+    assert_eq!(audrey_b.get("/api/v1/records/customer").status, 200);
+    auditor(json!({"contact": {"read": true, "scope": "all"}}));
+    caught_up(&hosts.b.1);
+    assert_eq!(
+        audrey_b.get("/api/v1/records/customer").error_code(403),
+        "forbidden",
+        "a role narrowed on A holds on B"
+    );
+
+    // A setting changed on A holds on B: B's pages show times in A's new time zone.
+    let ui_a = UiSession::login(&hosts.a.1, "boss", "boss-password");
+    let r = ui_a.post(
+        "/admin/settings",
+        "",
+        &[("locale", "en"), ("time_zone", "+05:30")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    caught_up(&hosts.b.1);
+    let made = &made_on_b;
+    let updated = chrono::DateTime::parse_from_rfc3339(made["updated_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(330 * 60).unwrap())
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let ui_b = UiSession::login(&hosts.b.1, "boss", "boss-password");
+    let page = ui_b.get(&format!("/e/customer/{}", made["id"]), "en");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains(&updated),
+        "B shows times in the zone set on A ({updated})"
+    );
 
     // A session made on A serves on B, and a logout on A ends it on B — at once, not when
     // B's session cache would have expired.

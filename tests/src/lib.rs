@@ -290,17 +290,7 @@ impl TestServer {
 
     /// Signs in through the API and holds the session as the web UI does (cookie + CSRF).
     pub fn ui_login(&self, username: &str, password: &str) -> UiSession {
-        let client = self.anonymous();
-        let r = client.post(
-            "/api/v1/auth/login",
-            &serde_json::json!({"username": username, "password": password}),
-        );
-        assert_eq!(r.status, 200, "login {username}: {}", r.text);
-        UiSession {
-            cookie: format!("qg_session={}", r.body["token"].as_str().expect("token")),
-            csrf: r.body["csrf_token"].as_str().expect("csrf").to_string(),
-            client,
-        }
+        UiSession::login(&self.url, username, password)
     }
 
     /// A client without a session.
@@ -363,6 +353,21 @@ pub struct UiSession {
 }
 
 impl UiSession {
+    /// Signs `username` in to the server at `url` for the web UI.
+    pub fn login(url: &str, username: &str, password: &str) -> UiSession {
+        let client = Client::new(url);
+        let r = client.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"username": username, "password": password}),
+        );
+        assert_eq!(r.status, 200, "login {username}: {}", r.text);
+        UiSession {
+            cookie: format!("qg_session={}", r.body["token"].as_str().expect("token")),
+            csrf: r.body["csrf_token"].as_str().expect("csrf").to_string(),
+            client,
+        }
+    }
+
     /// GET with the session and `Accept-Language: lang` (none if empty); redirects followed.
     pub fn get(&self, path: &str, lang: &str) -> Resp {
         self.client.send(reqwest::Method::GET, path, |r| {

@@ -196,28 +196,4 @@ impl PluginManager {
         }
         Ok(())
     }
-
-    /// Plugins whose active version here differs from the one the database names (another
-    /// host upgraded, rolled back, enabled or disabled them, and this host has not caught up).
-    pub fn out_of_sync(&self) -> Result<Vec<String>, LifecycleError> {
-        let rows = self.store().plugin_states()?;
-        let mut behind = Vec::new();
-        for (id, enabled, status, sha256) in &rows {
-            let live = *enabled && PluginStatus::parse(status) == PluginStatus::Active;
-            let matches = match (self.active(id), live) {
-                (Some(p), true) => &p.sha256 == sha256,
-                (None, false) => true,
-                _ => false,
-            };
-            if !matches {
-                behind.push(id.clone());
-            }
-        }
-        for p in self.active.list().iter() {
-            if !rows.iter().any(|r| r.0 == p.manifest.id) {
-                behind.push(p.manifest.id.clone());
-            }
-        }
-        Ok(behind)
-    }
 }
