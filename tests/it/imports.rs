@@ -477,6 +477,51 @@ fn an_xlsx_file_keeps_its_dates_and_numbers_and_finds_references_by_title() {
     );
 }
 
+/// A reference the database fails to look up says nothing of the row: the pass stops with
+/// the row unjudged (not "no match"), the import is interrupted, and once the database answers
+/// again the resumed import finds the reference.
+#[test]
+fn a_lookup_the_database_fails_interrupts_the_import_instead_of_refusing_rows() {
+    let s = TestServer::start();
+    let admin = s.admin();
+    let hx = admin.create("customer", qingguan_tests::customer("杭州恒信科技"));
+    let csv = "姓名,所属客户\n王五,杭州恒信科技\n赵六,杭州恒信科技\n";
+    let up = upload(&admin, "contact", "contacts.csv", csv.as_bytes().to_vec());
+    assert_eq!(up.status, 201, "{}", up.text);
+    let id = up.body["import"]["id"].as_i64().unwrap();
+
+    // The customers' table is out of the database's reach while the import runs.
+    s.execute_sql("ALTER TABLE r_customer RENAME TO r_customer_away", &[]);
+    let r = admin.post(&format!("/api/v1/imports/{id}/run"), &up.body["options"]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let stopped = settled(&admin, id);
+    assert_eq!(stopped["status"], "interrupted", "{stopped}");
+    assert_eq!(
+        (stopped["failed"].as_i64(), stopped["inserted"].as_i64()),
+        (Some(0), Some(0)),
+        "no row judged by a failed lookup: {stopped}"
+    );
+    s.execute_sql("ALTER TABLE r_customer_away RENAME TO r_customer", &[]);
+
+    let r = admin.post(&format!("/api/v1/imports/{id}/resume"), &json!({}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let done = settled(&admin, id);
+    assert_eq!(
+        (
+            done["status"].as_str(),
+            done["inserted"].as_i64(),
+            done["failed"].as_i64()
+        ),
+        (Some("done"), Some(2), Some(0)),
+        "{done}"
+    );
+    let contacts = admin.get("/api/v1/records/contact").body["items"].clone();
+    assert_eq!(contacts.as_array().map(Vec::len), Some(2), "{contacts}");
+    for c in contacts.as_array().unwrap() {
+        assert_eq!(c["customer"], hx["id"], "{c}");
+    }
+}
+
 /// Waits until an import page no longer says a pass is going, and returns it.
 fn settled_page(ui: &qingguan_tests::UiSession, id: i64) -> String {
     for _ in 0..600 {

@@ -7,7 +7,7 @@ use super::options::{ImportOptions, CREATED_AT, OWNER};
 use super::sheet::{number_text, Cell, Row};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use qingguan_core::imports::RowError;
-use qingguan_core::{Access, Entity, Field, FieldType, ListQuery, Locale, Reason, Store};
+use qingguan_core::{Access, Entity, Error, Field, FieldType, ListQuery, Locale, Reason, Store};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 
@@ -34,6 +34,9 @@ pub struct Converter<'a> {
     references: HashMap<(String, String), Result<i64, Reason>>,
     /// Lower-cased user name, e-mail or name → user id (`None`: several users share it).
     users: Option<HashMap<String, Option<i64>>>,
+    /// A lookup the database failed (no cell explains it): the row is not judged, the pass
+    /// stops, and the import can be resumed.
+    failure: Option<Error>,
 }
 
 impl<'a> Converter<'a> {
@@ -67,11 +70,21 @@ impl<'a> Converter<'a> {
             offset_minutes,
             references: HashMap::new(),
             users: None,
+            failure: None,
         }
     }
 
-    /// The row as input, or every cell that does not fit.
-    pub fn convert(&mut self, row: &Row) -> Result<RowInput, Vec<RowError>> {
+    /// The row as input, or every cell that does not fit; `Err` when a lookup failed in the
+    /// database, which says nothing of the row.
+    pub fn convert(&mut self, row: &Row) -> Result<Result<RowInput, Vec<RowError>>, Error> {
+        let converted = self.cells(row);
+        match self.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(converted),
+        }
+    }
+
+    fn cells(&mut self, row: &Row) -> Result<RowInput, Vec<RowError>> {
         let mut input = RowInput::default();
         let mut errors = Vec::new();
         let columns = self.columns.clone();
@@ -260,35 +273,45 @@ impl<'a> Converter<'a> {
         let found = if on == "id" {
             t.parse::<i64>()
                 .map_err(|_| Reason::NotRecordId)
-                .and_then(|id| {
-                    self.store
-                        .get(self.access, &target, id)
-                        .map(|r| r.id)
-                        .map_err(|_| Reason::NoRecord {
+                .and_then(|id| match self.store.get(self.access, &target, id) {
+                    Ok(r) => Ok(r.id),
+                    Err(e) => Err(self.failed(
+                        e,
+                        Reason::NoRecord {
                             entity: target.clone(),
                             id,
-                        })
+                        },
+                    )),
                 })
         } else {
             self.find(&target, &on, t)
         };
-        self.references.insert(key, found.clone());
+        // What the database failed to answer is asked again (by the resumed import).
+        if self.failure.is_none() {
+            self.references.insert(key, found.clone());
+        }
         found
     }
 
-    fn find(&self, entity: &str, field: &str, t: &str) -> Result<i64, Reason> {
-        let query =
-            ListQuery::from_pairs([(field, t), ("limit", "2")]).map_err(|_| Reason::NoMatch {
-                entity: entity.into(),
-                value: t.into(),
-            })?;
+    /// `why` for the row — unless the database failed, which is kept to stop the pass.
+    fn failed(&mut self, e: Error, why: Reason) -> Reason {
+        if matches!(e, Error::Database(_)) {
+            self.failure.get_or_insert(e);
+        }
+        why
+    }
+
+    fn find(&mut self, entity: &str, field: &str, t: &str) -> Result<i64, Reason> {
+        let no_match = || Reason::NoMatch {
+            entity: entity.into(),
+            value: t.into(),
+        };
+        let query = ListQuery::from_pairs([(field, t), ("limit", "2")])
+            .map_err(|e| self.failed(e, no_match()))?;
         let page = self
             .store
             .list(self.access, entity, &query)
-            .map_err(|_| Reason::NoMatch {
-                entity: entity.into(),
-                value: t.into(),
-            })?;
+            .map_err(|e| self.failed(e, no_match()))?;
         match page.items.as_slice() {
             [one] => Ok(one.id),
             [] => Err(Reason::NoMatch {
@@ -307,7 +330,12 @@ impl<'a> Converter<'a> {
     fn user(&mut self, cell: &Cell) -> Result<i64, Reason> {
         let t = cell.text().trim().to_string();
         if self.users.is_none() {
-            self.users = Some(self.load_users());
+            let users = self.load_users();
+            if self.failure.is_some() {
+                // The row is not judged (the pass stops): any reason will do.
+                return Err(Reason::NotRecordId);
+            }
+            self.users = Some(users);
         }
         let users = self.users.as_ref().expect("loaded above");
         match users.get(&t.to_lowercase()) {
@@ -328,13 +356,21 @@ impl<'a> Converter<'a> {
     }
 
     /// The users the importer may read, by every name they go by.
-    fn load_users(&self) -> HashMap<String, Option<i64>> {
+    fn load_users(&mut self) -> HashMap<String, Option<i64>> {
         let mut out: HashMap<String, Option<i64>> = HashMap::new();
         let mut query = ListQuery {
             limit: 200,
             ..ListQuery::default()
         };
-        while let Ok(page) = self.store.list(self.access, "user", &query) {
+        loop {
+            let page = match self.store.list(self.access, "user", &query) {
+                Ok(page) => page,
+                Err(e) => {
+                    // A database failure stops the pass; a refusal leaves no user to name.
+                    self.failed(e, Reason::NotRecordId);
+                    break;
+                }
+            };
             for u in &page.items {
                 for name in ["username", "email", "display_name"] {
                     let v = u.get(name).to_text().trim().to_lowercase();

@@ -181,7 +181,11 @@ impl<'a> Pass<'a> {
             let mut refused = Vec::new();
             for row in chunk {
                 self.counts.rows_done += 1;
-                let outcome = match converter.convert(row) {
+                // A lookup the database failed stops the pass: the chunk is rolled back with
+                // `scope`, no row is judged by it, and the import can be resumed. (A write the
+                // database fails refuses its row, saying so: a failure that comes back with
+                // the same row would otherwise stop every resumed pass there.)
+                let outcome = match converter.convert(row)? {
                     Ok(input) => self.write_row(row.number, input),
                     Err(errors) => Err(errors),
                 };
