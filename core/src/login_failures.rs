@@ -23,7 +23,7 @@ pub struct LockoutRule {
 impl Store {
     /// How long `key`'s lockout has left, if it is locked out.
     pub fn login_locked(&self, key: &str) -> Result<Option<Duration>> {
-        let now = Utc::now();
+        let now = self.shared_now();
         let until: Option<String> = self.read(|c| {
             Ok(c.prepare_cached(
                 "SELECT locked_until FROM login_failures
@@ -40,7 +40,7 @@ impl Store {
 
     /// Counts a failed login against `key`, locking it out by `rule`.
     pub fn login_failed(&self, key: &str, rule: &LockoutRule) -> Result<()> {
-        let now = Utc::now();
+        let now = self.shared_now();
         self.write(|tx| {
             let row: Option<(i64, Option<String>, String)> = tx
                 .prepare_cached(
@@ -93,7 +93,7 @@ impl Store {
 
     /// Drops keys with no lockout left and no failure for `quiet`; returns how many.
     pub fn purge_login_failures(&self, quiet: Duration) -> Result<usize> {
-        let now = Utc::now();
+        let now = self.shared_now();
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM login_failures WHERE last_failure < ?1

@@ -96,7 +96,7 @@ impl Store {
                     &now,
                     !restart,
                     self.host_id(),
-                    crate::store::hosts::live_since(),
+                    self.live_since(),
                 ),
             )?;
             if taken == 0 {
@@ -120,7 +120,7 @@ impl Store {
                  ORDER BY plugin, job"
             ))?;
             let runs = stmt
-                .query_map([crate::store::hosts::live_since()], row)?
+                .query_map([self.live_since()], row)?
                 .collect::<crate::db::DbResult<Vec<_>>>()?;
             Ok(runs)
         })
@@ -179,7 +179,7 @@ impl Store {
                     error,
                     db::now_text(),
                     self.host_id(),
-                    crate::store::hosts::live_since(),
+                    self.live_since(),
                 ),
             )?;
             Ok(())

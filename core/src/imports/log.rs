@@ -344,18 +344,18 @@ impl Store {
                     "UPDATE imports SET status = 'uploaded' WHERE status = 'checking' AND {}",
                     crate::store::hosts::gone("host", 1)
                 ),
-                [crate::store::hosts::live_since()],
+                [self.live_since()],
             )?;
             tx.execute(
                 &format!(
                     "UPDATE imports SET status = 'interrupted', finished_at = ?1
                      WHERE status = 'running' AND {gone}"
                 ),
-                (db::now_text(), crate::store::hosts::live_since()),
+                (db::now_text(), self.live_since()),
             )?;
             tx.execute(
                 &format!("{} AND {gone}", super::undo::STOP_UNDO),
-                (None::<i64>, crate::store::hosts::live_since()),
+                (None::<i64>, self.live_since()),
             )?;
             Ok(())
         })

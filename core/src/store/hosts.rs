@@ -2,11 +2,14 @@
 //! that it is still there, and leaves when it stops; work a host runs (a job's run, an
 //! import's pass) names it, so that another host takes over the work of a host that is gone.
 //! Turns: work that one host does at a time (a scheduled job's run, sending mail).
+//! Every time hosts compare — seen, gone, a turn or a lease due, a lockout over — is read on
+//! the database's clock ([`SharedClock`]), so that hosts whose own clocks disagree still agree.
 
 use super::Store;
 use crate::db::{self, span};
 use crate::Result;
 use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// A host not seen for this long is gone: its work is taken over by another. Long, since a
@@ -31,13 +34,30 @@ pub struct HostRow {
     pub seen_at: String,
 }
 
-/// Hosts seen at or after this are there.
-pub(crate) fn live_since() -> String {
-    db::time_text(Utc::now() - span(HOST_TIMEOUT))
+/// The database's clock as this host reads it: its own clock plus the difference to the
+/// database's, measured when it joins and with every heartbeat (one query). On SQLite the
+/// database's clock is this machine's.
+#[derive(Debug, Default)]
+pub(crate) struct SharedClock {
+    /// The database's clock minus this host's, in microseconds.
+    offset_us: AtomicI64,
+    /// Tests set this host's clock wrong by this much.
+    #[cfg(test)]
+    pub(crate) skew_us: AtomicI64,
+}
+
+impl SharedClock {
+    /// This host's own clock.
+    fn local(&self) -> DateTime<Utc> {
+        #[cfg(test)]
+        return Utc::now() + chrono::Duration::microseconds(self.skew_us.load(Ordering::Relaxed));
+        #[cfg(not(test))]
+        Utc::now()
+    }
 }
 
 /// SQL that is true when the host named in `column` is gone (none named, or not seen since
-/// parameter `?{param}`, bound to [`live_since`]).
+/// parameter `?{param}`, bound to [`Store::live_since`]).
 pub(crate) fn gone(column: &str, param: usize) -> String {
     format!(
         "({column} IS NULL OR NOT EXISTS (SELECT 1 FROM hosts
@@ -46,6 +66,34 @@ pub(crate) fn gone(column: &str, param: usize) -> String {
 }
 
 impl Store {
+    /// Now, on the database's clock (as last measured).
+    pub(crate) fn shared_now(&self) -> DateTime<Utc> {
+        self.clock.local()
+            + chrono::Duration::microseconds(self.clock.offset_us.load(Ordering::Relaxed))
+    }
+
+    /// Measures the database's clock against this host's: the query's answer against the
+    /// middle of the time it took.
+    fn read_database_clock(&self) -> Result<()> {
+        let sql = if self.is_postgres() {
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+        } else {
+            "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+        };
+        let before = self.clock.local();
+        let database: i64 = self.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))?;
+        let after = self.clock.local();
+        let middle = before + (after - before) / 2;
+        let offset = database - middle.timestamp_micros();
+        self.clock.offset_us.store(offset, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Hosts seen at or after this are there.
+    pub(crate) fn live_since(&self) -> String {
+        db::time_text(self.shared_now() - span(HOST_TIMEOUT))
+    }
+
     /// Joins the hosts serving this database and returns this host's id (one per store: a
     /// second call returns the first id). On SQLite one process serves a data directory (it
     /// holds its lock), so any other host recorded there is gone and is forgotten.
@@ -54,7 +102,8 @@ impl Store {
             return Ok(id.clone());
         }
         let id = crate::users::random_token()[..16].to_string();
-        let now = db::now_text();
+        self.read_database_clock()?;
+        let now = db::time_text(self.shared_now());
         self.write(|tx| {
             if !self.is_postgres() {
                 tx.execute("DELETE FROM hosts", [])?;
@@ -80,9 +129,10 @@ impl Store {
         let Some(id) = self.host_id() else {
             return Ok(());
         };
+        self.read_database_clock()?;
         self.write(|tx| {
             // The time once the writer is ours: a wait for it is not counted as seen.
-            let now = Utc::now();
+            let now = self.shared_now();
             let seen = tx.execute(
                 "UPDATE hosts SET seen_at = ?2 WHERE id = ?1",
                 (id, db::time_text(now)),
@@ -128,7 +178,7 @@ impl Store {
                  ORDER BY started_at, id",
             )?;
             let rows = stmt
-                .query_map([live_since()], |r| {
+                .query_map([self.live_since()], |r| {
                     Ok(HostRow {
                         id: r.get(0)?,
                         version: r.get(1)?,
@@ -145,7 +195,7 @@ impl Store {
     /// turn. The first time a turn is asked for, its clock starts: it is due `every` later.
     /// Returns whether this host has the turn, and when the next one is due.
     pub fn take_turn(&self, name: &str, every: Duration) -> Result<(bool, DateTime<Utc>)> {
-        let now = Utc::now();
+        let now = self.shared_now();
         let next = now + span(every);
         self.write(|tx| {
             let first = tx.execute(
@@ -184,7 +234,7 @@ impl Store {
             return Ok(true); // not serving with others (a store of its own)
         };
         let name = &format!("lease:{name}");
-        let now = Utc::now();
+        let now = self.shared_now();
         let until = db::time_text(now + span(hold));
         self.write(|tx| {
             let held = tx.execute(
@@ -207,7 +257,51 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::store::tests::store;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
+
+    /// Two minutes: longer than a host's timeout and than the turn and lease below.
+    const OFF: i64 = 120_000_000;
+
+    #[test]
+    fn hosts_whose_clocks_disagree_go_by_the_databases() {
+        let (place, a) = store();
+        let fast = place.open_again();
+        fast.clock.skew_us.store(OFF, Ordering::Relaxed);
+        a.join_hosts("t").unwrap();
+        fast.join_hosts("t").unwrap();
+        // A turn is due a minute after it is first asked for: a host whose clock runs two
+        // minutes ahead does not take it at once.
+        let minute = Duration::from_secs(60);
+        assert!(!a.take_turn("job", minute).unwrap().0);
+        assert!(!fast.take_turn("job", minute).unwrap().0, "not due yet");
+        // A lease held by one host is not free to the one ahead.
+        assert!(a.hold_lease("mail", minute).unwrap());
+        assert!(!fast.hold_lease("mail", minute).unwrap(), "still held");
+        // Both agree on now within the time a query takes, though their clocks do not.
+        let gap = (fast.shared_now() - a.shared_now())
+            .num_milliseconds()
+            .abs();
+        assert!(gap < 1_000, "{gap} ms apart");
+
+        // A host whose clock runs two minutes behind is seen as there when it says so.
+        if a.is_postgres() {
+            let slow = place.open_again();
+            slow.clock.skew_us.store(-OFF, Ordering::Relaxed);
+            slow.join_hosts("t").unwrap();
+            slow.heartbeat("t").unwrap();
+            let live = a.live_hosts().unwrap();
+            assert!(
+                live.iter().any(|h| Some(h.id.as_str()) == slow.host_id()),
+                "{live:?}"
+            );
+            assert_eq!(
+                slow.live_hosts().unwrap().len(),
+                3,
+                "and it sees the others"
+            );
+        }
+    }
 
     #[test]
     fn each_turn_goes_to_one_host_and_a_lease_stays_with_its_holder() {

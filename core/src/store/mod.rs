@@ -164,6 +164,8 @@ pub struct Store {
     serving: std::sync::atomic::AtomicBool,
     /// This host's id among the hosts serving the database, once joined (`hosts.rs`).
     host: std::sync::OnceLock<String>,
+    /// The database's clock, which hosts compare times on (`hosts.rs`).
+    clock: hosts::SharedClock,
     /// The generation of each topic of `changes` as last picked up (`changes.rs`).
     changes_seen: Mutex<changes::Seen>,
 }
@@ -220,6 +222,7 @@ impl Store {
             selectivity: Mutex::new(Default::default()),
             serving: std::sync::atomic::AtomicBool::new(serving),
             host: std::sync::OnceLock::new(),
+            clock: hosts::SharedClock::default(),
             changes_seen: Mutex::new(Default::default()),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
