@@ -86,7 +86,7 @@ pub fn seed(server: &TestServer, from: usize, to: usize) -> anyhow::Result<()> {
         "wholesale",
     ];
     let statuses = ["lead", "customer", "customer", "inactive"];
-    for i in from..to {
+    crate::in_batches(store, from..to, |i| {
         let name = if rng.below(4) == 0 {
             format!(
                 "{} {} {i}",
@@ -125,8 +125,8 @@ pub fn seed(server: &TestServer, from: usize, to: usize) -> anyhow::Result<()> {
             "owner": owner,
         });
         store.create(&system, "customer", v.as_object().expect("object"))?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A date `days` after 2021-01-01, as YYYY-MM-DD.
