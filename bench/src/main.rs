@@ -21,6 +21,7 @@ mod inventory;
 mod inventory_scale;
 mod load;
 mod plugins;
+mod raw;
 mod report;
 mod reports;
 mod sdk;

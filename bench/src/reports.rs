@@ -1,6 +1,6 @@
 //! Reports over the seeded customers: one grouping and a sum (revenue by status), run as the
 //! store runs a saved report and over HTTP, next to the same grouped sum in raw SQL on the
-//! same database file.
+//! same database (SQLite's file, or the PostgreSQL database).
 
 use crate::{median_ms, report::Report};
 use qingguan_core::reports::{Chart, ReportDef};
@@ -23,12 +23,11 @@ pub fn reports(server: &TestServer, size: usize, report: &mut Report) -> anyhow:
         shared_with: vec![],
     };
     let id = store.create_report(&access, &def)?.id;
-    let db = rusqlite::Connection::open(server.dir.path().join("qingguan.db"))?;
+    let mut db = crate::raw::RawDb::open(server)?;
     let raw = median_ms(11, |_| {
-        let mut stmt = db.prepare_cached(
+        let n = db.rows(
             "SELECT c_status, SUM(c_revenue) FROM r_customer GROUP BY c_status ORDER BY c_status",
         )?;
-        let n = stmt.query_map([], |_| Ok(()))?.count();
         anyhow::ensure!(n > 0, "no groups");
         Ok(())
     })?;

@@ -251,6 +251,11 @@ impl TestServer {
         }
     }
 
+    /// The PostgreSQL database the install runs on, if it does.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.pg.as_ref().map(|db| db.url.as_str())
+    }
+
     /// The install runs on PostgreSQL (`QG_TEST_POSTGRES`).
     pub fn on_postgres(&self) -> bool {
         self.pg.is_some()
