@@ -55,7 +55,9 @@ pub async fn run(state: AppState) {
         }
         for (plugin, job, every) in plugins.calls().jobs() {
             let key = (plugin.clone(), job.clone());
-            if due.get(&key).is_some_and(|at| Utc::now() < *at) {
+            // Due times are on the database's clock (`take_turn`), and so is the comparison.
+            let now = state.store().shared_now();
+            if due.get(&key).is_some_and(|at| now < *at) {
                 continue;
             }
             // One host takes each turn. The first time a job is seen its clock starts: it

@@ -7,7 +7,6 @@
 //! memory.
 
 use crate::state::AppState;
-use chrono::Utc;
 use qingguan_core::changes::Topic;
 use qingguan_core::hosts::HEARTBEAT;
 use std::time::{Duration, Instant};
@@ -23,10 +22,12 @@ pub(crate) async fn join(state: &AppState) -> anyhow::Result<String> {
     let store = state.store().clone();
     let (id, hosts) = tokio::task::spawn_blocking(move || {
         let id = store.join_hosts(VERSION)?;
-        Ok::<_, qingguan_core::Error>((id, store.live_hosts()?.len()))
+        // Only for health: a count that fails waits for the first heartbeat.
+        let hosts = store.live_hosts().ok().map(|h| h.len());
+        Ok::<_, qingguan_core::Error>((id, hosts))
     })
     .await??;
-    state.standing().hosts = Some(hosts);
+    state.standing().hosts = hosts;
     Ok(id)
 }
 
@@ -80,8 +81,9 @@ async fn heartbeat(state: AppState) {
 /// Reloads what changed in the database since last time.
 async fn pick_up(state: &AppState) {
     let store = state.store().clone();
-    // The time before the read: every change committed before it is in what the read sees.
-    let polled_at = Utc::now();
+    // The time before the read (on the database's clock, which hosts and their clients
+    // compare): every change committed before it is in what the read sees.
+    let polled_at = state.store().shared_now();
     let changes = match tokio::task::spawn_blocking(move || store.pick_up_changes()).await {
         Ok(Ok(changes)) => changes,
         Ok(Err(e)) => {

@@ -17,12 +17,23 @@ pub(crate) struct Standing {
     pub(crate) hosts: Option<usize>,
 }
 
+/// A last poll older than this says the poll is stuck (a hung reload or connection): the host
+/// is not in sync, whatever that poll found.
+pub(crate) const STALE: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Standing {
-    /// Whether this host had picked up every change committed before its last poll, and
-    /// what it had not.
-    pub(crate) fn in_sync(&self) -> (bool, Vec<&'static str>) {
+    /// Whether this host had picked up every change committed before its last poll — made
+    /// within [`STALE`] of `now` —, and what it had not.
+    pub(crate) fn in_sync(&self, now: DateTime<Utc>) -> (bool, Vec<&'static str>) {
+        let recent = |at: &DateTime<Utc>| {
+            now.signed_duration_since(*at)
+                .to_std()
+                .map_or(true, |age| age <= STALE)
+        };
         match &self.polled {
-            Some((_, behind)) if !self.poll_failed => (behind.is_empty(), behind.clone()),
+            Some((at, behind)) if !self.poll_failed && recent(at) => {
+                (behind.is_empty(), behind.clone())
+            }
             Some((_, behind)) => (false, behind.clone()),
             None => (false, Vec::new()),
         }
@@ -35,15 +46,18 @@ mod tests {
 
     #[test]
     fn in_sync_only_after_a_poll_that_read_the_database_and_handled_all_it_found() {
+        let now = Utc::now();
         let mut s = Standing::default();
-        assert_eq!(s.in_sync(), (false, vec![]), "not polled yet");
-        s.polled = Some((Utc::now(), vec!["plugins"]));
-        assert_eq!(s.in_sync(), (false, vec!["plugins"]), "a reload failed");
-        s.polled = Some((Utc::now(), vec![]));
-        assert_eq!(s.in_sync(), (true, vec![]));
+        assert_eq!(s.in_sync(now), (false, vec![]), "not polled yet");
+        s.polled = Some((now, vec!["plugins"]));
+        assert_eq!(s.in_sync(now), (false, vec!["plugins"]), "a reload failed");
+        s.polled = Some((now, vec![]));
+        assert_eq!(s.in_sync(now), (true, vec![]));
+        let later = now + chrono::Duration::seconds(6);
+        assert_eq!(s.in_sync(later), (false, vec![]), "the poll is stuck");
         s.poll_failed = true;
         assert_eq!(
-            s.in_sync(),
+            s.in_sync(now),
             (false, vec![]),
             "the last poll could not read the database"
         );

@@ -188,7 +188,10 @@ fn a_move_that_needs_a_field_asks_for_it_on_the_board() {
     );
 
     // Again, with a reason chosen: the deal is lost for that reason, the card in its column.
+    // (The form comes back once the board has asked the server: wait for it.)
     move_it(&tab);
+    tab.wait_for_element("#kanban-error form.move-form select[name=lost_reason]")
+        .unwrap();
     let reason = eval(
         &tab,
         "(function(){var s=document.querySelector('#kanban-error select[name=lost_reason]');s.value=s.options[1].value;return s.value;})()",

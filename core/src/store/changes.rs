@@ -220,8 +220,8 @@ impl Store {
     /// call: every topic) and says what it was. The store reloads its own caches — schema,
     /// roles, workflows, webhooks, settings —; plugins and people are the caller's to act on
     /// (the plugin runtime syncs, the host forgets its sessions), after which it calls
-    /// [`Store::changes_handled`]: until then this host is not in sync
-    /// ([`Store::changes_pending`]) and the same changes come again.
+    /// [`Store::changes_handled`]: until then the same changes come again (and
+    /// [`Store::changes_pending`] names them).
     ///
     /// The reload waits for this host's open transaction, if any, to end: a transaction that
     /// changed the schema keeps its own view of it until it commits.

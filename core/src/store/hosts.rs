@@ -2,11 +2,12 @@
 //! that it is still there, and leaves when it stops; work a host runs (a job's run, an
 //! import's pass) names it, so that another host takes over the work of a host that is gone.
 //! Turns: work that one host does at a time (a scheduled job's run, sending mail).
-//! Every time hosts compare — seen, gone, a turn or a lease due, a lockout over — is read on
-//! the database's clock ([`SharedClock`]), so that hosts whose own clocks disagree still agree.
+//! Seen, gone, a turn or a lease due, a login lockout over: these times are read on the
+//! database's clock ([`SharedClock`]), so that hosts whose own clocks disagree still agree on
+//! them. (Session, token and invitation expiry and webhook retries are not, yet.)
 
 use super::Store;
-use crate::db::{self, span};
+use crate::db::{self, span, Conn};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -66,27 +67,33 @@ pub(crate) fn gone(column: &str, param: usize) -> String {
 }
 
 impl Store {
-    /// Now, on the database's clock (as last measured).
-    pub(crate) fn shared_now(&self) -> DateTime<Utc> {
+    /// Now, on the database's clock (as last measured): the time to compare with what other
+    /// hosts wrote (a turn's due time, a lease, a host last seen).
+    pub fn shared_now(&self) -> DateTime<Utc> {
         self.clock.local()
             + chrono::Duration::microseconds(self.clock.offset_us.load(Ordering::Relaxed))
     }
 
-    /// Measures the database's clock against this host's: the query's answer against the
-    /// middle of the time it took.
-    fn read_database_clock(&self) -> Result<()> {
+    /// Measures the database's clock against this host's, on `conn` (the writer, already
+    /// held: no wait for a connection is timed): the query's answer against the middle of the
+    /// time it took. A failed measurement keeps the last one.
+    fn measure_database_clock(&self, conn: &Conn) {
         let sql = if self.is_postgres() {
             "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
         } else {
             "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
         };
         let before = self.clock.local();
-        let database: i64 = self.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))?;
+        let database: std::result::Result<i64, _> = conn.query_row(sql, [], |r| r.get(0));
         let after = self.clock.local();
-        let middle = before + (after - before) / 2;
-        let offset = database - middle.timestamp_micros();
-        self.clock.offset_us.store(offset, Ordering::Relaxed);
-        Ok(())
+        match database {
+            Ok(database) => {
+                let middle = before + (after - before) / 2;
+                let offset = database - middle.timestamp_micros();
+                self.clock.offset_us.store(offset, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the database's clock"),
+        }
     }
 
     /// Hosts seen at or after this are there.
@@ -102,9 +109,9 @@ impl Store {
             return Ok(id.clone());
         }
         let id = crate::users::random_token()[..16].to_string();
-        self.read_database_clock()?;
-        let now = db::time_text(self.shared_now());
         self.write(|tx| {
+            self.measure_database_clock(tx);
+            let now = db::time_text(self.shared_now());
             if !self.is_postgres() {
                 tx.execute("DELETE FROM hosts", [])?;
             }
@@ -129,9 +136,9 @@ impl Store {
         let Some(id) = self.host_id() else {
             return Ok(());
         };
-        self.read_database_clock()?;
         self.write(|tx| {
             // The time once the writer is ours: a wait for it is not counted as seen.
+            self.measure_database_clock(tx);
             let now = self.shared_now();
             let seen = tx.execute(
                 "UPDATE hosts SET seen_at = ?2 WHERE id = ?1",

@@ -145,6 +145,7 @@ impl PluginManager {
         // install's: the row is left as it is (other hosts may serve it), the version this
         // host had keeps serving, and the next sync tries again.
         let mut pending: Vec<(PluginRow, Manifest)> = Vec::new();
+        let mut unreadable: Vec<String> = Vec::new();
         for row in rows
             .into_iter()
             .filter(|r| r.enabled && PluginStatus::parse(&r.status) == PluginStatus::Active)
@@ -153,7 +154,8 @@ impl PluginManager {
                 match serde_json::from_str::<Manifest>(&row.manifest) {
                     Ok(m) => pending.push((row, m)),
                     Err(e) => {
-                        tracing::error!(plugin = %row.id, error = %e, "stored manifest unreadable")
+                        tracing::error!(plugin = %row.id, error = %e, "stored manifest unreadable");
+                        unreadable.push(format!("{}: its stored manifest is unreadable", row.id));
                     }
                 }
             }
@@ -168,6 +170,7 @@ impl PluginManager {
                     .iter()
                     .map(|row| format!("{}: its dependencies are not loaded here", row.id)),
             )
+            .chain(unreadable)
             .collect();
         if !trouble.is_empty() {
             return Err(LifecycleError::Failed(trouble.join("; ")));

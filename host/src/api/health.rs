@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 /// 200 once the server and its plugins are ready; 503 before. Says which database serves,
 /// this host's id, how many hosts serve it (`hosts`, counted every few seconds), and whether
 /// this host had picked up every change made on the others when it last looked (`in_sync`, as
-/// of `as_of`; it looks several times a second; `behind` names what it had not picked up).
+/// of `as_of`, on the database's clock; it looks several times a second, and a last look older
+/// than 5 s is not in sync; `behind` names what it had not picked up).
 /// Answered from memory: calling it reads nothing from the database.
 #[utoipa::path(get, path = "/health", tag = "system",
     responses((status = 200, description = "Ready", body = Value), (status = 503, description = "Starting")))]
@@ -27,7 +28,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     });
     if ready {
         let standing = state.standing().clone();
-        let (in_sync, behind) = standing.in_sync();
+        let (in_sync, behind) = standing.in_sync(state.store().shared_now());
         body["host"] = json!(state.store().host_id());
         body["hosts"] = json!(standing.hosts);
         body["in_sync"] = json!(in_sync);
