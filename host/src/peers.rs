@@ -3,8 +3,8 @@
 //! one is there, picking up what others changed — plugins, schema, roles, settings, sessions —
 //! and taking over the work of hosts that are gone (their plugin jobs continue here; their
 //! imports are marked interrupted for their owners to resume). Leaving when the server stops.
-//! What the poll and the heartbeat find is kept ([`Standing`](crate::standing::Standing)) for health to answer from
-//! memory.
+//! What the poll and the heartbeat find is kept
+//! ([`Standing`](crate::standing::Standing)) for health to answer from memory.
 
 use crate::state::AppState;
 use qingguan_core::changes::Topic;

@@ -211,17 +211,11 @@ impl Store {
             .collect())
     }
 
-    /// Topics that changed in the database since this host last handled changes.
-    pub fn changes_pending(&self) -> Result<Vec<Topic>> {
-        Ok(self.moved()?.into_iter().map(|(t, _)| t).collect())
-    }
-
     /// Reloads what changed in the database since changes were last handled (the first
     /// call: every topic) and says what it was. The store reloads its own caches — schema,
     /// roles, workflows, webhooks, settings —; plugins and people are the caller's to act on
     /// (the plugin runtime syncs, the host forgets its sessions), after which it calls
-    /// [`Store::changes_handled`]: until then the same changes come again (and
-    /// [`Store::changes_pending`] names them).
+    /// [`Store::changes_handled`]: until then the same changes come again.
     ///
     /// The reload waits for this host's open transaction, if any, to end: a transaction that
     /// changed the schema keeps its own view of it until it commits.
@@ -283,6 +277,11 @@ mod tests {
     use crate::Store;
 
     /// Picks changes up and handles them at once.
+    /// The topics moved and not handled yet.
+    fn pending(store: &Store) -> Vec<Topic> {
+        store.moved().unwrap().into_iter().map(|(t, _)| t).collect()
+    }
+
     fn picked(store: &Store) -> Vec<Topic> {
         let changes = store.pick_up_changes().unwrap();
         store.changes_handled(&changes);
@@ -300,11 +299,11 @@ mod tests {
         );
         assert!(picked(&store).is_empty());
         store.set_time_zone(480).unwrap();
-        assert_eq!(store.changes_pending().unwrap(), vec![Topic::Settings]);
+        assert_eq!(pending(&store), vec![Topic::Settings]);
         let unhandled = store.pick_up_changes().unwrap();
         assert_eq!(unhandled.topics(), vec![Topic::Settings]);
         assert_eq!(
-            store.changes_pending().unwrap(),
+            pending(&store),
             vec![Topic::Settings],
             "not in sync until handled"
         );
