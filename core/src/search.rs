@@ -1,6 +1,7 @@
-//! Full-text search: what goes into each entity type's FTS5 index, how a user's query becomes
-//! an FTS5 expression (Chinese text is indexed per character and searched as phrases), and the
-//! search across every entity type the caller may read.
+//! Full-text search: what goes into each entity type's full-text index, how a user's query
+//! becomes an FTS5 expression (Chinese text is indexed per character and searched as phrases;
+//! on PostgreSQL pairs of adjacent characters are indexed too), and the search across every
+//! entity type the caller may read.
 
 use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
@@ -18,21 +19,41 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// Splits CJK characters apart so the tokenizer sees one token per character.
-fn segment(text: &str, out: &mut String) {
+///
+/// With `pairs`, each pair of CJK characters next to each other as FTS5 reads them (nothing
+/// but spaces and punctuation between, as in `恒信`, `恒 信`, or the end of one field and the
+/// start of the next) is a token too, between its two characters (`杭州恒` → `杭 杭州 州 州恒
+/// 恒`), and spaces stand for punctuation: a word of two characters is then one term, and one of
+/// n characters the n−1 pairs two positions apart (see `qg_phrase` in `migrations.rs`), so
+/// both backends find the same records. `previous` is the CJK character last seen with
+/// nothing but separators since.
+fn segment(text: &str, pairs: bool, previous: &mut Option<char>, out: &mut String) {
     for c in text.chars() {
         if is_cjk(c) {
             out.push(' ');
+            if let Some(p) = previous.filter(|_| pairs) {
+                out.push(p);
+                out.push(c);
+                out.push(' ');
+            }
             out.push(c);
             out.push(' ');
-        } else {
+            *previous = Some(c);
+        } else if c.is_alphanumeric() || !pairs {
             out.push(c);
+            *previous = None;
+        } else {
+            out.push(' ');
         }
     }
 }
 
-/// The text indexed for a record: its textual fields, CJK segmented.
-pub(crate) fn index_text(e: &Entity, values: &BTreeMap<String, Value>) -> String {
+/// The text indexed for a record: its textual fields, CJK segmented; with `pairs` (on
+/// PostgreSQL, whose planner would otherwise take a word's characters as independent and
+/// misjudge how many records match) adjacent CJK characters also as pairs.
+pub(crate) fn index_text(e: &Entity, values: &BTreeMap<String, Value>, pairs: bool) -> String {
     let mut out = String::new();
+    let mut previous = None;
     for f in &e.fields {
         if !f.def.kind.is_textual() {
             continue;
@@ -41,7 +62,7 @@ pub(crate) fn index_text(e: &Entity, values: &BTreeMap<String, Value>) -> String
             if !out.is_empty() {
                 out.push('\n');
             }
-            segment(t, &mut out);
+            segment(t, pairs, &mut previous, &mut out);
         }
     }
     out
@@ -333,6 +354,23 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairs_of_adjacent_characters() {
+        let seg = |t: &str, pairs| {
+            let mut out = String::new();
+            segment(t, pairs, &mut None, &mut out);
+            out.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        assert_eq!(seg("杭州恒信", false), "杭 州 恒 信");
+        assert_eq!(seg("杭州恒信", true), "杭 杭州 州 州恒 恒 恒信 信");
+        // Spaces and punctuation do not part characters, as in FTS5's reading; a word does.
+        assert_eq!(seg("贸易 上海", true), "贸 贸易 易 易上 上 上海 海");
+        assert_eq!(seg("恒、信-x", true), "恒 恒信 信 x");
+        assert_eq!(seg("恒信abc科技", true), "恒 恒信 信 abc 科 科技 技");
+        assert_eq!(seg("a 恒 b", true), "a 恒 b");
+        assert_eq!(seg("a-b 恒", false), "a-b 恒");
+    }
 
     #[test]
     fn expressions() {

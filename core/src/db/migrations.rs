@@ -13,6 +13,10 @@ const POSTGRES_FORMS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_audit_log.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/postgres/0024_search_pairs.sql"),
+    ),
 ];
 
 /// `(version, sql)` in order. Never edit a released entry; append a new one. On PostgreSQL
@@ -50,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0022_attachment_fields.sql"),
     ),
     (23, include_str!("../../migrations/0023_hosts.sql")),
+    (24, include_str!("../../migrations/0024_search_pairs.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -94,15 +99,27 @@ pub(crate) fn pending(conn: &Conn) -> Result<bool> {
 
 /// What a PostgreSQL database needs besides the migrations, made or replaced at every start
 /// (in PostgreSQL's own dialect): `qg_tsquery`, which reads the FTS5 expressions the store
-/// writes (`"word"*` for a prefix, `"a b c"` for a phrase, joined by spaces: all must match)
-/// as a tsquery.
+/// writes (`"word"*` for a prefix, `"a b c"` for a phrase of CJK characters, joined by spaces:
+/// all must match) as a tsquery over the terms `search.rs` indexes on PostgreSQL: a phrase of
+/// one character is that character; of more, the pairs of adjacent characters, each two
+/// positions after the last (the text holds `a ab b bc c`).
 const POSTGRES_FUNCTIONS: &str = r#"
+CREATE OR REPLACE FUNCTION qg_phrase(chars text[]) RETURNS text AS $fn$
+    SELECT CASE WHEN cardinality(chars) = 0 THEN NULL
+        WHEN cardinality(chars) = 1 THEN '''' || chars[1] || ''''
+        WHEN bool_and(length(c) = 1) THEN (
+            SELECT string_agg('''' || chars[i] || chars[i + 1] || '''', ' <2> ' ORDER BY i)
+            FROM generate_series(1, cardinality(chars) - 1) AS i)
+        ELSE array_to_string(ARRAY(SELECT '''' || c || '''' FROM unnest(chars) AS c), ' <-> ')
+    END
+    FROM unnest(chars) AS c
+$fn$ LANGUAGE sql IMMUTABLE;
+
 CREATE OR REPLACE FUNCTION qg_tsquery(expr text) RETURNS tsquery AS $fn$
     SELECT to_tsquery('simple', COALESCE(string_agg(
         CASE WHEN m[2] = '*' THEN '''' || m[1] || ''':*'
-             ELSE array_to_string(ARRAY(
-                 SELECT '''' || w || '''' FROM unnest(string_to_array(m[1], ' ')) AS w
-                 WHERE w <> ''), ' <-> ')
+             ELSE qg_phrase(ARRAY(SELECT w FROM unnest(string_to_array(m[1], ' ')) AS w
+                                  WHERE w <> ''))
         END, ' & '), ''))
     FROM regexp_matches(expr, '"([^"]*)"(\*?)', 'g') AS m
 $fn$ LANGUAGE sql IMMUTABLE;

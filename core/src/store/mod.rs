@@ -204,6 +204,7 @@ impl Store {
         }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
+        storage::upgrade_search_format(&tx)?;
         tx.commit()?;
         let store = Store {
             options,

@@ -102,7 +102,7 @@ pub(super) fn write_search(
             .execute([id])?;
     }
     if let Some(values) = values {
-        let body = index_text(e, values);
+        let body = index_text(e, values, conn.is_postgres());
         if !body.is_empty() {
             conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
                 .execute((id, body))?;

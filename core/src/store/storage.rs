@@ -1,6 +1,6 @@
-//! Upkeep of an entity type's storage: rebuilding its full-text index from its records, and
+//! Upkeep of an entity type's storage: rebuilding its full-text index from its records,
 //! moving an install made before storage names were collision-free (see `db::ddl`) to the
-//! current names.
+//! current names, and rebuilding PostgreSQL's full-text tables when their terms change.
 
 use super::records::{from_row, select_list};
 use super::{registry, Store};
@@ -9,6 +9,9 @@ use crate::db::Conn;
 use crate::schema::{Entity, EntityDef};
 use crate::search::index_text;
 use crate::{Access, Error, Result};
+
+/// Records read at a time while rebuilding a full-text table.
+const REBUILD_PAGE: usize = 5_000;
 
 /// Drops an entity type's full-text table and fills a new one from its records: whatever the
 /// old index held (stale or damaged entries), the new one holds exactly the records' text —
@@ -21,22 +24,31 @@ pub(super) fn rebuild_search(conn: &Conn, e: &Entity) -> Result<usize> {
         return Ok(0); // kept out of the index: the table stays empty
     }
     let mut insert = conn.prepare(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?;
+    // In pages by id: PostgreSQL's client holds a statement's whole answer in memory.
     let mut select = conn.prepare(&format!(
-        "SELECT {} FROM {} ORDER BY id",
+        "SELECT {} FROM {} WHERE id > ?1 ORDER BY id LIMIT {REBUILD_PAGE}",
         select_list(e),
         ddl::table(&e.name)
     ))?;
-    let mut rows = select.query([])?;
     let mut n = 0;
-    while let Some(row) = rows.next()? {
-        let r = from_row(e, &row)?;
-        let body = index_text(e, &r.values);
-        if !body.is_empty() {
-            insert.execute((r.id, body))?;
+    let mut after = 0i64;
+    loop {
+        let mut rows = select.query([after])?;
+        let mut in_page = 0;
+        while let Some(row) = rows.next()? {
+            let r = from_row(e, &row)?;
+            let body = index_text(e, &r.values, conn.is_postgres());
+            if !body.is_empty() {
+                insert.execute((r.id, body))?;
+            }
+            after = r.id;
+            in_page += 1;
         }
-        n += 1;
+        n += in_page;
+        if in_page < REBUILD_PAGE {
+            return Ok(n);
+        }
     }
-    Ok(n)
 }
 
 /// Index and full-text table names made before names were collision-free: indexes of record
@@ -112,6 +124,36 @@ pub(super) fn upgrade_storage_names(conn: &Conn) -> Result<()> {
     Ok(())
 }
 
+/// The terms PostgreSQL's full-text tables hold: 1, single CJK characters; 2, pairs of
+/// adjacent ones too (`search.rs`). Recorded in `search_format` (migration 24).
+const SEARCH_FORMAT: i64 = 2;
+
+/// On PostgreSQL, rebuilds every entity type's full-text table from its records when they
+/// were written in an older [`SEARCH_FORMAT`], on `conn` (in the caller's transaction, under
+/// the writer lock: a second host opening meanwhile finds the work done). A no-op on SQLite
+/// and on every open after the first.
+pub(super) fn upgrade_search_format(conn: &Conn) -> Result<()> {
+    if !conn.is_postgres() {
+        return Ok(());
+    }
+    let format: i64 = conn.query_row("SELECT format FROM search_format", [], |r| r.get(0))?;
+    if format >= SEARCH_FORMAT {
+        return Ok(());
+    }
+    let schema = registry::load(conn)?;
+    let mut indexed = 0;
+    for e in schema.entities() {
+        indexed += rebuild_search(conn, e)?;
+    }
+    conn.execute("UPDATE search_format SET format = ?1", [SEARCH_FORMAT])?;
+    tracing::info!(
+        indexed,
+        format = SEARCH_FORMAT,
+        "rebuilt the full-text tables with pairs of CJK characters"
+    );
+    Ok(())
+}
+
 impl Store {
     /// After definitions changed: the types of `names` put into (or taken out of) the
     /// full-text index, or given a numbered field whose new numbers its records now carry, get
@@ -149,5 +191,120 @@ impl Store {
             .entity(entity)
             .ok_or_else(|| Error::NotFound(format!("no entity type '{entity}'")))?;
         self.write(|tx| rebuild_search(tx, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::tests::store;
+    use crate::{Access, Store};
+    use serde_json::json;
+
+    fn create(s: &Store, name: &str) -> i64 {
+        let values = json!({"name": name, "kind": "company", "status": "lead"});
+        s.create(&Access::system(), "customer", values.as_object().unwrap())
+            .unwrap()
+            .id
+    }
+
+    fn found(s: &Store, q: &str) -> Vec<String> {
+        let mut titles: Vec<String> = s
+            .search(&Access::system(), q, 100)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.title)
+            .collect();
+        titles.sort();
+        titles
+    }
+
+    /// Chinese words are phrases of adjacent characters on both backends (on PostgreSQL
+    /// through pairs of characters), as FTS5 reads them: spaces and punctuation between two
+    /// characters do not part them, a word or the wrong order does.
+    #[test]
+    fn chinese_words_match_adjacent_characters_only() {
+        let (_place, s) = store();
+        for name in [
+            "杭州恒信科技",
+            "恒 信",
+            "信恒",
+            "贸易 上海",
+            "上海贸易",
+            "恒信Tech",
+            "恒abc信",
+            "恒、信科",
+        ] {
+            create(&s, name);
+        }
+        let none = Vec::<String>::new();
+        assert_eq!(
+            found(&s, "恒信"),
+            ["恒 信", "恒、信科", "恒信Tech", "杭州恒信科技"]
+        );
+        assert_eq!(
+            found(&s, "信"),
+            [
+                "信恒",
+                "恒 信",
+                "恒abc信",
+                "恒、信科",
+                "恒信Tech",
+                "杭州恒信科技"
+            ]
+        );
+        assert_eq!(found(&s, "恒信科技"), ["杭州恒信科技"]);
+        assert_eq!(found(&s, "恒信科"), ["恒、信科", "杭州恒信科技"]);
+        assert_eq!(found(&s, "州恒信"), ["杭州恒信科技"]);
+        assert_eq!(found(&s, "信科技杭"), none);
+        assert_eq!(found(&s, "贸易 上海"), ["上海贸易", "贸易 上海"]);
+        assert_eq!(found(&s, "易上"), ["贸易 上海"]);
+        assert_eq!(found(&s, "海贸"), ["上海贸易"]);
+        assert_eq!(found(&s, "贸易上海"), ["贸易 上海"]);
+        assert_eq!(found(&s, "海贸易上"), none);
+        assert_eq!(found(&s, "恒信 tech"), ["恒信Tech"]);
+        assert_eq!(found(&s, "恒信te"), ["恒信Tech"]);
+        // The list's own search (`q=` within a type) reads the same index.
+        let q = crate::ListQuery {
+            q: Some("恒信".into()),
+            ..Default::default()
+        };
+        let listed = s.list(&Access::system(), "customer", &q).unwrap();
+        assert_eq!(listed.items.len(), 4);
+    }
+
+    /// A PostgreSQL install whose full-text tables hold single characters only (as made
+    /// before pairs) is rebuilt at the next open; SQLite's index needs nothing.
+    #[test]
+    fn full_text_tables_of_an_older_format_are_rebuilt_at_open() {
+        let (place, s) = store();
+        let id = create(&s, "杭州恒信科技");
+        if !s.is_postgres() {
+            assert_eq!(found(&s, "恒信"), ["杭州恒信科技"]);
+            return;
+        }
+        s.write(|tx| {
+            tx.execute("UPDATE search_format SET format = 1", [])?;
+            tx.execute("DELETE FROM search_customer_fts", [])?;
+            tx.execute(
+                "INSERT INTO search_customer_fts (rowid, body) VALUES (?1, ' 杭  州  恒  信  科  技 ')",
+                [id],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(found(&s, "恒信").is_empty(), "the old terms have no pairs");
+        assert_eq!(found(&s, "恒"), ["杭州恒信科技"]);
+        let again = place.open_again();
+        assert_eq!(found(&again, "恒信"), ["杭州恒信科技"]);
+        assert_eq!(found(&s, "恒信"), ["杭州恒信科技"]);
+        let format: i64 = again
+            .read(|c| Ok(c.query_row("SELECT format FROM search_format", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(format, super::SEARCH_FORMAT);
+        // Every open after that leaves the tables alone (a row taken out stays out).
+        s.write(|tx| Ok(tx.execute("DELETE FROM search_customer_fts", [])?))
+            .unwrap();
+        drop(place.open_again());
+        assert!(found(&again, "恒信").is_empty(), "not rebuilt again");
     }
 }
