@@ -94,6 +94,11 @@ fn next_is(toks: &[Token<'_>], i: usize, what: &str) -> bool {
 /// Where SQLite puts empty values in an order: first going up, last going down. PostgreSQL
 /// does the opposite unless told, so each key of an `ORDER BY` and each column of an index
 /// says it — an index kept in SQLite's order serves both directions of a sort.
+///
+/// Except keys that are never empty: `id` and `rowid` (a table's key, alone or after a table's
+/// name). Saying where their empty values go would only keep PostgreSQL off the primary key's
+/// index (made in its own default order, which no `NULLS` clause matches going down): every
+/// list by id would sort the whole table.
 #[derive(Default)]
 struct Nulls {
     /// The depth of the list being read (`ORDER BY` keys, or an index's columns).
@@ -103,6 +108,26 @@ struct Nulls {
     said: bool,
     /// The `BY` of `ORDER BY` is still to come.
     by_pending: bool,
+    /// Where in the output the current key starts.
+    key_from: usize,
+}
+
+/// Whether an order's key (its text, with any `ASC`/`DESC`) is a table's key, never empty.
+fn never_empty(key: &str) -> bool {
+    let mut words = key.split_whitespace();
+    let name = words.next().unwrap_or("");
+    let rest: Vec<&str> = words.collect();
+    let direction_only = match rest.as_slice() {
+        [] => true,
+        [d] => d.eq_ignore_ascii_case("ASC") || d.eq_ignore_ascii_case("DESC"),
+        _ => false,
+    };
+    let column = name.rsplit('.').next().unwrap_or(name);
+    direction_only
+        && (column.eq_ignore_ascii_case("id") || column.eq_ignore_ascii_case("rowid"))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 impl Nulls {
@@ -115,7 +140,8 @@ impl Nulls {
     }
 
     fn close_key(&mut self, out: &mut String) {
-        if !self.said {
+        let key = out.get(self.key_from..).unwrap_or("");
+        if !self.said && !never_empty(key) {
             let trimmed = out.trim_end().len();
             let tail = out.split_off(trimmed);
             out.push_str(if self.desc {
@@ -133,13 +159,19 @@ impl Nulls {
     fn before(&mut self, t: &Token<'_>, depth: i32, out: &mut String) {
         let Some(d) = self.depth else { return };
         if self.by_pending {
-            if matches!(t, Token::Word(w) if w.eq_ignore_ascii_case("BY")) {
-                self.by_pending = false;
+            if let Token::Word(w) = t {
+                if w.eq_ignore_ascii_case("BY") {
+                    self.by_pending = false;
+                    self.key_from = out.len() + w.len(); // after `BY`, written next
+                }
             }
             return;
         }
         match t {
-            Token::Other(",") if depth == d => self.close_key(out),
+            Token::Other(",") if depth == d => {
+                self.close_key(out);
+                self.key_from = out.len() + 1;
+            }
             Token::Other(")") if depth == d => self.end(out),
             Token::Word(w) if depth == d => match w.to_ascii_uppercase().as_str() {
                 "DESC" => self.desc = true,
@@ -223,6 +255,7 @@ fn statement(sql: &str) -> String {
         }
         if index && depth == 1 && matches!(t, Token::Other("(")) && nulls.depth.is_none() {
             nulls.start(1, true);
+            nulls.key_from = out.len() + 1;
         }
         if let Token::Word(w) = t {
             if w.eq_ignore_ascii_case("ORDER")
@@ -427,7 +460,26 @@ mod tests {
         );
         assert_eq!(
             to_postgres("CREATE INDEX IF NOT EXISTS \"ix_c:a\" ON r_c (c_a, id)"),
-            "CREATE INDEX IF NOT EXISTS \"ix_c:a\" ON r_c (c_a NULLS FIRST, id NULLS FIRST)"
+            "CREATE INDEX IF NOT EXISTS \"ix_c:a\" ON r_c (c_a NULLS FIRST, id)"
+        );
+        // A table's key is never empty: no clause, so its own index serves the order.
+        assert_eq!(
+            to_postgres(
+                "SELECT r.id FROM t r JOIN f ON r.id = f.rowid ORDER BY f.rowid DESC LIMIT 20"
+            ),
+            "SELECT r.id FROM t r JOIN f ON r.id = f.rowid ORDER BY f.rowid DESC LIMIT 20"
+        );
+        assert_eq!(
+            to_postgres("SELECT a FROM t ORDER BY c_x DESC, id DESC LIMIT 5"),
+            "SELECT a FROM t ORDER BY c_x DESC NULLS LAST, id DESC LIMIT 5"
+        );
+        assert_eq!(
+            to_postgres("SELECT a FROM t ORDER BY id, c_id, lower(id)"),
+            "SELECT a FROM t ORDER BY id, c_id NULLS FIRST, lower(id) NULLS FIRST"
+        );
+        assert_eq!(
+            to_postgres("CREATE INDEX h ON history (entity, record_id, id)"),
+            "CREATE INDEX h ON history (entity NULLS FIRST, record_id NULLS FIRST, id)"
         );
         assert_eq!(
             to_postgres("CREATE INDEX i ON f USING gin (terms)"),

@@ -17,6 +17,10 @@ const POSTGRES_FORMS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/postgres/0024_search_pairs.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/postgres/0025_keys_in_order.sql"),
+    ),
 ];
 
 /// `(version, sql)` in order. Never edit a released entry; append a new one. On PostgreSQL
@@ -55,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (23, include_str!("../../migrations/0023_hosts.sql")),
     (24, include_str!("../../migrations/0024_search_pairs.sql")),
+    (25, include_str!("../../migrations/0025_keys_in_order.sql")),
 ];
 
 /// The newest schema version this build knows.

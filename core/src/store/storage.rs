@@ -307,4 +307,59 @@ mod tests {
         drop(place.open_again());
         assert!(found(&again, "恒信").is_empty(), "not rebuilt again");
     }
+
+    /// The plan PostgreSQL makes for `sql` when told to avoid sorting: a `Sort` left in it
+    /// means no index gives the order.
+    fn plan(s: &Store, sql: &str) -> String {
+        s.write(|tx| {
+            tx.execute_batch_native("SET LOCAL enable_sort = off")?;
+            let mut stmt = tx.prepare(&format!("EXPLAIN {sql}"))?;
+            let lines = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(lines.join("\n"))
+        })
+        .unwrap()
+    }
+
+    /// On PostgreSQL, a list by id and a full-text search newest first read the key's index
+    /// instead of sorting every row; indexes made before keys went without a `NULLS` clause are
+    /// made again at the migration.
+    #[test]
+    fn orders_by_a_tables_key_walk_its_index() {
+        let (place, s) = store();
+        if !s.is_postgres() {
+            return;
+        }
+        create(&s, "杭州恒信科技");
+        for sql in [
+            "SELECT id FROM r_customer ORDER BY id DESC LIMIT 51",
+            "SELECT r.id FROM search_customer_fts JOIN r_customer r ON r.id = search_customer_fts.rowid
+             WHERE search_customer_fts.terms @@ qg_tsquery('\"恒 信\"') ORDER BY search_customer_fts.rowid DESC LIMIT 20",
+            "SELECT id FROM history WHERE entity = 'customer' AND record_id = 1 ORDER BY id DESC LIMIT 5",
+        ] {
+            let plan = plan(&s, sql);
+            assert!(!plan.contains("Sort"), "{sql}\n{plan}");
+        }
+        // An index as made before (its key told NULLS FIRST) is made again by the migration.
+        s.write(|tx| {
+            tx.execute_batch_native(
+                "CREATE INDEX old_order ON r_customer (c_name NULLS FIRST, id NULLS FIRST);
+                 UPDATE qg_schema_version SET version = 24;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let again = place.open_again();
+        let def: String = again
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'old_order'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert!(def.ends_with("(c_name NULLS FIRST, id)"), "{def}");
+    }
 }
