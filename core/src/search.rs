@@ -29,7 +29,9 @@ fn is_cjk(c: char) -> bool {
 /// nothing but separators since.
 fn segment(text: &str, pairs: bool, previous: &mut Option<char>, out: &mut String) {
     for c in text.chars() {
-        if is_cjk(c) {
+        // Marks and punctuation among the CJK blocks (`・`, a kana's sound mark) separate
+        // characters as any punctuation does: no pair holds one.
+        if is_cjk(c) && (c.is_alphanumeric() || !pairs) {
             out.push(' ');
             if let Some(p) = previous.filter(|_| pairs) {
                 out.push(p);
@@ -90,7 +92,10 @@ pub(crate) fn terms(q: &str) -> Vec<Term> {
                 if !latin.is_empty() {
                     terms.push(Term::Prefix(std::mem::take(&mut latin)));
                 }
-                run.push(c);
+                // A mark or `・` inside a run is not a character of it (FTS5 reads past it).
+                if c.is_alphanumeric() {
+                    run.push(c);
+                }
             } else {
                 if !run.is_empty() {
                     terms.push(Term::Phrase(std::mem::take(&mut run)));
@@ -370,6 +375,7 @@ mod tests {
         assert_eq!(seg("恒信abc科技", true), "恒 恒信 信 abc 科 科技 技");
         assert_eq!(seg("a 恒 b", true), "a 恒 b");
         assert_eq!(seg("a-b 恒", false), "a-b 恒");
+        assert_eq!(seg("ド・ダ", true), "ド ドダ ダ");
     }
 
     #[test]

@@ -284,11 +284,11 @@ fn statement(sql: &str) -> String {
                         out.push_str(w);
                     }
                     // `fts MATCH ?`: the full-text table's terms against the FTS5 expression,
-                    // made a tsquery by `qg_tsquery` (see `migrations.rs`).
+                    // made a tsquery by `qg_search_query` (see `migrations.rs`).
                     "MATCH" => {
                         let table = out.trim_end().len();
                         out.truncate(table);
-                        out.push_str(".terms @@ qg_tsquery(");
+                        out.push_str(".terms @@ qg_search_query(");
                         let param = toks[i + 1..]
                             .iter()
                             .position(|t| matches!(t, Token::Param(_)));
@@ -440,7 +440,7 @@ mod tests {
     fn full_text_matches_and_index_hints_become_postgres_own() {
         assert_eq!(
             to_postgres("SELECT rowid FROM search_x_fts WHERE search_x_fts MATCH ?"),
-            "SELECT rowid FROM search_x_fts WHERE search_x_fts.terms @@ qg_tsquery($1)"
+            "SELECT rowid FROM search_x_fts WHERE search_x_fts.terms @@ qg_search_query($1)"
         );
         assert_eq!(
             to_postgres("SELECT id FROM t WHERE +c_status = ? AND a + b > ?1 ORDER BY +c_x"),

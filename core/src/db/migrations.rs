@@ -103,11 +103,13 @@ pub(crate) fn pending(conn: &Conn) -> Result<bool> {
 }
 
 /// What a PostgreSQL database needs besides the migrations, made or replaced at every start
-/// (in PostgreSQL's own dialect): `qg_tsquery`, which reads the FTS5 expressions the store
-/// writes (`"word"*` for a prefix, `"a b c"` for a phrase of CJK characters, joined by spaces:
-/// all must match) as a tsquery over the terms `search.rs` indexes on PostgreSQL: a phrase of
-/// one character is that character; of more, the pairs of adjacent characters, each two
-/// positions after the last (the text holds `a ab b bc c`).
+/// (in PostgreSQL's own dialect): `qg_search_query`, which reads the FTS5 expressions the
+/// store writes (`"word"*` for a prefix, `"a b c"` for a phrase of CJK characters, joined by
+/// spaces: all must match) as a tsquery over the terms `search.rs` indexes on PostgreSQL: a
+/// phrase of one character is that character; of more, the pairs of adjacent characters,
+/// each two positions after the last (the text holds `a ab b bc c`). It is named anew when
+/// the terms it reads change, so that an older build started against the database (which
+/// replaces its own, `qg_tsquery`, before it finds the schema too new) leaves it alone.
 const POSTGRES_FUNCTIONS: &str = r#"
 CREATE OR REPLACE FUNCTION qg_phrase(chars text[]) RETURNS text AS $fn$
     SELECT CASE WHEN cardinality(chars) = 0 THEN NULL
@@ -120,7 +122,7 @@ CREATE OR REPLACE FUNCTION qg_phrase(chars text[]) RETURNS text AS $fn$
     FROM unnest(chars) AS c
 $fn$ LANGUAGE sql IMMUTABLE;
 
-CREATE OR REPLACE FUNCTION qg_tsquery(expr text) RETURNS tsquery AS $fn$
+CREATE OR REPLACE FUNCTION qg_search_query(expr text) RETURNS tsquery AS $fn$
     SELECT to_tsquery('simple', COALESCE(string_agg(
         CASE WHEN m[2] = '*' THEN '''' || m[1] || ''':*'
              ELSE qg_phrase(ARRAY(SELECT w FROM unnest(string_to_array(m[1], ' ')) AS w
@@ -156,20 +158,27 @@ $fn$ LANGUAGE sql IMMUTABLE;
 /// Applies every migration newer than the database, each in its own transaction (on
 /// PostgreSQL in its dialect, see `dialect.rs`).
 pub(crate) fn run(conn: &mut Conn) -> Result<()> {
+    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    let too_new = |current: i64| {
+        Error::Database(format!(
+            "database schema version {current} is newer than this build supports ({newest}); \
+             upgrade qingguan"
+        ))
+    };
     if conn.is_postgres() {
-        // Under the writer lock, so that hosts starting together take turns.
+        // Under the writer lock, so that hosts starting together take turns. A build older
+        // than the database replaces none of its functions: the hosts serving it use theirs.
         let tx = conn.immediate_transaction()?;
+        let current = schema_version(&tx)?;
+        if current > newest {
+            return Err(too_new(current));
+        }
         tx.execute_batch_native(POSTGRES_FUNCTIONS)?;
-        schema_version(&tx)?;
         tx.commit()?;
     }
     let current = schema_version(conn)?;
-    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
     if current > newest {
-        return Err(Error::Database(format!(
-            "database schema version {current} is newer than this build supports ({newest}); \
-             upgrade qingguan"
-        )));
+        return Err(too_new(current));
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         // Under the writer lock: two hosts starting together take turns, and the second

@@ -31,7 +31,7 @@ pub(super) fn rebuild_search(conn: &Conn, e: &Entity) -> Result<usize> {
         ddl::table(&e.name)
     ))?;
     let mut n = 0;
-    let mut after = 0i64;
+    let mut after = i64::MIN;
     loop {
         let mut rows = select.query([after])?;
         let mut in_page = 0;
@@ -233,6 +233,7 @@ mod tests {
             "恒信Tech",
             "恒abc信",
             "恒、信科",
+            "レオナルド・ダ・ヴィンチ",
         ] {
             create(&s, name);
         }
@@ -261,6 +262,13 @@ mod tests {
         assert_eq!(found(&s, "海贸"), ["上海贸易"]);
         assert_eq!(found(&s, "贸易上海"), ["贸易 上海"]);
         assert_eq!(found(&s, "海贸易上"), none);
+        // Kana, with the middle dot between words.
+        assert_eq!(found(&s, "ダヴィンチ"), ["レオナルド・ダ・ヴィンチ"]);
+        assert_eq!(
+            found(&s, "レオナルド・ダ・ヴィンチ"),
+            ["レオナルド・ダ・ヴィンチ"]
+        );
+        assert_eq!(found(&s, "ドダ"), ["レオナルド・ダ・ヴィンチ"]);
         assert_eq!(found(&s, "恒信 tech"), ["恒信Tech"]);
         assert_eq!(found(&s, "恒信te"), ["恒信Tech"]);
         // The list's own search (`q=` within a type) reads the same index.
@@ -335,7 +343,7 @@ mod tests {
         for sql in [
             "SELECT id FROM r_customer ORDER BY id DESC LIMIT 51",
             "SELECT r.id FROM search_customer_fts JOIN r_customer r ON r.id = search_customer_fts.rowid
-             WHERE search_customer_fts.terms @@ qg_tsquery('\"恒 信\"') ORDER BY search_customer_fts.rowid DESC LIMIT 20",
+             WHERE search_customer_fts.terms @@ qg_search_query('\"恒 信\"') ORDER BY search_customer_fts.rowid DESC LIMIT 20",
             "SELECT id FROM history WHERE entity = 'customer' AND record_id = 1 ORDER BY id DESC LIMIT 5",
         ] {
             let plan = plan(&s, sql);
@@ -361,5 +369,29 @@ mod tests {
             })
             .unwrap();
         assert!(def.ends_with("(c_name NULLS FIRST, id)"), "{def}");
+    }
+
+    /// A build older than the database stops before it replaces the search function that
+    /// the hosts serving the database use (its own reads other terms).
+    #[test]
+    fn an_older_build_leaves_the_search_function_alone() {
+        let (place, s) = store();
+        if !s.is_postgres() {
+            return;
+        }
+        let marked = "CREATE OR REPLACE FUNCTION qg_search_query(expr text) RETURNS tsquery AS
+             $fn$ SELECT 'marked'::tsquery $fn$ LANGUAGE sql IMMUTABLE";
+        s.write(|tx| {
+            tx.execute_batch_native(marked)?;
+            tx.execute_batch_native("UPDATE qg_schema_version SET version = 9999")?;
+            Ok(())
+        })
+        .unwrap();
+        let err = Store::open(place.options()).unwrap_err().to_string();
+        assert!(err.contains("newer than this build"), "{err}");
+        let still: String = s
+            .read(|c| Ok(c.query_row("SELECT qg_search_query('x')::text", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(still, "'marked'");
     }
 }

@@ -35,16 +35,20 @@ impl Place {
         self.dir.path()
     }
 
-    /// A second store over the same database, as another host's.
-    pub(crate) fn open_again(&self) -> Store {
-        let options = match &self.database {
+    /// How to open the same database again.
+    pub(crate) fn options(&self) -> StoreOptions {
+        match &self.database {
             Some((server, name)) => {
                 let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
                 StoreOptions::postgres(format!("{base}/{name}"))
             }
             None => StoreOptions::new(self.dir.path().join("q.db")),
-        };
-        Store::open(options).unwrap()
+        }
+    }
+
+    /// A second store over the same database, as another host's.
+    pub(crate) fn open_again(&self) -> Store {
+        Store::open(self.options()).unwrap()
     }
 }
 
