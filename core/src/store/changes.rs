@@ -276,12 +276,12 @@ mod tests {
     use crate::store::tests::store;
     use crate::Store;
 
-    /// Picks changes up and handles them at once.
     /// The topics moved and not handled yet.
     fn pending(store: &Store) -> Vec<Topic> {
         store.moved().unwrap().into_iter().map(|(t, _)| t).collect()
     }
 
+    /// Picks changes up and handles them at once.
     fn picked(store: &Store) -> Vec<Topic> {
         let changes = store.pick_up_changes().unwrap();
         store.changes_handled(&changes);
