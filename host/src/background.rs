@@ -27,10 +27,12 @@ pub async fn run(state: AppState) {
             // Uploaded files are kept until imported, or a week; revoked and expired API
             // tokens and finished webhook deliveries for 30 days.
             let store = state.store().clone();
+            let max_lockout = state.config().login.max_lockout;
             if let Ok(Err(e)) = tokio::task::spawn_blocking(move || {
                 store.purge_import_files(7)?;
                 store.purge_api_tokens()?;
-                store.purge_login_failures(std::time::Duration::from_secs(24 * 3600))?;
+                // A count quiet for the longest lockout starts afresh anyway.
+                store.purge_login_failures(max_lockout)?;
                 store.purge_deliveries()
             })
             .await

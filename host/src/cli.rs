@@ -1,6 +1,7 @@
 //! The command line: `serve`, `demo`, `user`, `plugin`, `backup`, `restore`, `migrate`.
 
 use crate::server::{open_store, shutdown_signal, Server};
+use crate::web_args::{server_config, WebArgs};
 use crate::Config;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -144,32 +145,8 @@ struct ServeArgs {
     /// instead of the data directory's SQLite file; plugins' files stay in the directory.
     #[arg(long, env = "QINGGUAN_DATABASE", value_name = "URL")]
     database: Option<String>,
-    /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
-    /// the cookie is still `Secure` on requests a proxy forwards with
-    /// `X-Forwarded-Proto: https`.
-    #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
-    secure_cookies: bool,
     #[command(flatten)]
-    mail: MailArgs,
-}
-
-/// Where e-mail (invitations) goes out, and the address in its links.
-#[derive(Debug, Args)]
-struct MailArgs {
-    /// SMTP server for e-mail: smtp://host:25, smtp://user:pass@host:587?tls=required or
-    /// smtps://user:pass@host:465. Without it, invitation links are shown, not mailed.
-    #[arg(long, env = "QINGGUAN_SMTP_URL")]
-    smtp_url: Option<String>,
-    /// The sender of e-mail.
-    #[arg(
-        long,
-        env = "QINGGUAN_MAIL_FROM",
-        default_value = "Qingguan <qingguan@localhost>"
-    )]
-    mail_from: String,
-    /// The address people open this server at (https://crm.example.com), for links in e-mail.
-    #[arg(long, env = "QINGGUAN_PUBLIC_URL")]
-    public_url: Option<String>,
+    web: WebArgs,
 }
 
 #[derive(Debug, Args)]
@@ -184,13 +161,8 @@ struct DemoArgs {
     /// instead of the data directory's SQLite file; plugins' files stay in the directory.
     #[arg(long, env = "QINGGUAN_DATABASE", value_name = "URL")]
     database: Option<String>,
-    /// Mark the session cookie `Secure` on every response (serve behind HTTPS). Without it
-    /// the cookie is still `Secure` on requests a proxy forwards with
-    /// `X-Forwarded-Proto: https`.
-    #[arg(long, env = "QINGGUAN_SECURE_COOKIES")]
-    secure_cookies: bool,
     #[command(flatten)]
-    mail: MailArgs,
+    web: WebArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,14 +255,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             a.data_dir,
             a.database,
             false,
-            server_config(a.secure_cookies, a.mail)?,
+            server_config(a.web)?,
         ),
         Command::Demo(a) => serve(
             a.listen,
             a.data_dir,
             a.database,
             true,
-            server_config(a.secure_cookies, a.mail)?,
+            server_config(a.web)?,
         ),
         Command::User(UserCommand::Add(a)) => user_add(a),
         Command::User(UserCommand::List(a)) => user_list(a),
@@ -437,23 +409,6 @@ fn plugin_install(a: PluginInstallArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot install {}: {e}", file.display()))?;
     println!("Installed {} {} ({})", p.id, p.version, p.status);
     Ok(())
-}
-
-/// The server settings the command line chooses.
-fn server_config(secure_cookies: bool, mail: MailArgs) -> anyhow::Result<Config> {
-    let mail_settings = mail.smtp_url.map(|smtp_url| crate::mail::MailSettings {
-        smtp_url,
-        from: mail.mail_from,
-    });
-    if let Some(m) = &mail_settings {
-        crate::mail::Mailer::new(m).map_err(anyhow::Error::msg)?;
-    }
-    Ok(Config {
-        secure_cookies,
-        mail: mail_settings,
-        public_url: mail.public_url.map(|u| u.trim_end_matches('/').to_string()),
-        ..Config::default()
-    })
 }
 
 fn serve(

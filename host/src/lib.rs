@@ -4,7 +4,7 @@
 //! runtime knows anything of HTTP.
 //!
 //! Layers, lowest first (no module imports from a layer above it; `tests/it/layers.rs`
-//! checks it): `caller`, `error`, `builtin` → `throttle` → `state` → `api` → `ui` → `app`,
+//! checks it): `caller`, `error`, `builtin`, `proxies` → `throttle` → `state` → `api` → `ui` → `app`,
 //! `background`, `server`, `demo`, `scaffold`, `cli`.
 
 mod api;
@@ -24,6 +24,7 @@ mod migrate;
 mod peers;
 mod plugin_outbound;
 mod plugin_upload;
+mod proxies;
 mod scaffold;
 pub mod server;
 mod spreadsheet;
@@ -31,9 +32,11 @@ mod standing;
 mod state;
 mod throttle;
 mod ui;
+mod web_args;
 mod webhook_sender;
 
 pub use app::app;
 pub use mail::MailSettings;
+pub use proxies::TrustedProxies;
 pub use state::{AppState, Config};
 pub use throttle::LoginLimits;

@@ -29,6 +29,9 @@ pub struct Config {
     pub change_poll: Duration,
     /// Lockouts after failed logins, and how many password checks run at once.
     pub login: LoginLimits,
+    /// Reverse proxies and load balancers believed about the client's address
+    /// (`X-Forwarded-For`); from any other peer, the peer is the client.
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// A connection that has not sent a complete request head within this time is closed
     /// (slow clients; also ends idle keep-alive connections).
     pub header_read_timeout: Duration,
@@ -59,6 +62,7 @@ impl Default for Config {
             plugin_limits: qingguan_runtime::Limits::default(),
             change_poll: Duration::from_millis(250),
             login: LoginLimits::default(),
+            trusted_proxies: crate::proxies::TrustedProxies::default(),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 512,
             webhook_poll: Duration::from_secs(1),

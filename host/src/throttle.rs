@@ -3,9 +3,11 @@
 //! cap), and a bound on how many password checks (argon2id, ~19 MiB each) run at once.
 //!
 //! The API login, the UI login form and the one-time welcome link go through the same
-//! `LoginGuard`. Accounts' counts are kept in memory and in the database (`login_failures`),
-//! so that an account locked out on one host is locked out on every host serving the
-//! database; addresses' counts are each host's own. A refused login gets
+//! `LoginGuard`. The counts are kept in memory and in the database (`login_failures`), so
+//! that an account or an address locked out on one host is locked out on every host serving
+//! the database. Behind a reverse proxy or load balancer, the address is the client's only
+//! when the proxy is trusted (`--trusted-proxy`, see [`crate::proxies`]); otherwise every
+//! client behind it shares the proxy's address. A refused login gets
 //! 429 with `Retry-After`; attempts refused this way check no password and count for nothing,
 //! so they neither cost memory nor extend a lockout. A lockout never passes `max_lockout`, and
 //! a key with no failure for `max_lockout` starts afresh, so an attacker hammering one account
@@ -200,6 +202,11 @@ fn account_key(username: &str) -> String {
     username.trim().to_string()
 }
 
+/// An address's key in the database's counts.
+fn shared_address_key(addr: IpAddr) -> String {
+    format!("addr:{}", address_key(addr))
+}
+
 /// An account's key in the database's counts.
 fn shared_account_key(username: &str) -> String {
     format!("user:{}", account_key(username))
@@ -262,7 +269,7 @@ impl LoginGuard {
         addr: Option<IpAddr>,
     ) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(Some(username), addr)?;
-        self.check_shared(Some(username)).await?;
+        self.check_shared(Some(username), addr).await?;
         let permit = self.slot().await?;
         // Failures may have piled up while this attempt waited.
         self.check(Some(username), addr)?;
@@ -274,22 +281,33 @@ impl LoginGuard {
     /// slot frees up in time. Record a wrong secret with [`LoginGuard::failed_from`].
     pub async fn enter_from(&self, addr: Option<IpAddr>) -> Result<OwnedSemaphorePermit, Refused> {
         self.check(None, addr)?;
+        self.check_shared(None, addr).await?;
         let permit = self.slot().await?;
         self.check(None, addr)?;
         Ok(permit)
     }
 
-    /// The account's lockout the database holds (counted on any host). A database that cannot
-    /// be read refuses nothing: the counts in memory still hold. Addresses are counted per
-    /// host only: behind a load balancer that does not pass clients' addresses on, every
-    /// client has the balancer's, and one person's guesses would lock everyone out everywhere.
-    async fn check_shared(&self, username: Option<&str>) -> Result<(), Refused> {
-        let Some(username) = username else {
+    /// The account's and the address's lockouts the database holds (counted on any host). A
+    /// database that cannot be read refuses nothing: the counts in memory still hold.
+    async fn check_shared(
+        &self,
+        username: Option<&str>,
+        addr: Option<IpAddr>,
+    ) -> Result<(), Refused> {
+        let keys: Vec<String> = username
+            .map(shared_account_key)
+            .into_iter()
+            .chain(addr.map(shared_address_key))
+            .collect();
+        if keys.is_empty() {
             return Ok(());
-        };
-        let key = shared_account_key(username);
+        }
         let store = self.shared.clone();
-        match tokio::task::spawn_blocking(move || store.login_locked(&key)).await {
+        let locked = tokio::task::spawn_blocking(move || {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            store.login_locked(&keys)
+        });
+        match locked.await {
             Ok(Ok(Some(retry_after))) => Err(Refused {
                 retry_after,
                 busy: false,
@@ -306,22 +324,37 @@ impl LoginGuard {
         }
     }
 
-    /// Counts a failure in the database too (blocking: call it off the async workers).
-    fn fail_shared(&self, key: &str, limit: u32) {
-        let rule = qingguan_core::login_failures::LockoutRule {
+    /// Counts a failure in the database too, against the account (if any) and the address
+    /// (if known), in one transaction. Blocking: call it off the async workers.
+    fn fail_shared(&self, username: Option<&str>, addr: Option<IpAddr>) {
+        let rule = |limit| qingguan_core::login_failures::LockoutRule {
             limit,
             lockout: self.limits.lockout,
             max_lockout: self.limits.max_lockout,
         };
-        if let Err(e) = self.shared.login_failed(key, &rule) {
+        let account = username.map(shared_account_key);
+        let address = addr.map(shared_address_key);
+        let keys: Vec<(&str, _)> = account
+            .as_deref()
+            .map(|k| (k, rule(self.limits.account_failures)))
+            .into_iter()
+            .chain(
+                address
+                    .as_deref()
+                    .map(|k| (k, rule(self.limits.address_failures))),
+            )
+            .collect();
+        if let Err(e) = self.shared.login_failed(&keys) {
             tracing::warn!(error = %e, "cannot count a failed login in the database");
         }
     }
 
-    /// Records a wrong secret from `addr` (it counts against the address only, on this host).
+    /// Records a wrong secret from `addr` (it counts against the address only).
+    /// Blocking (it writes the database): call it off the async workers.
     pub fn failed_from(&self, addr: Option<IpAddr>) {
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), Instant::now(), &self.limits);
+            self.fail_shared(None, Some(a));
         }
     }
 
@@ -330,10 +363,10 @@ impl LoginGuard {
     pub fn failed(&self, username: &str, addr: Option<IpAddr>) {
         let now = Instant::now();
         lock(&self.accounts).fail(account_key(username), now, &self.limits);
-        self.fail_shared(&shared_account_key(username), self.limits.account_failures);
         if let Some(a) = addr {
             lock(&self.addresses).fail(address_key(a), now, &self.limits);
         }
+        self.fail_shared(Some(username), addr);
     }
 
     /// Records a successful login: the account's failures are forgiven (the address's are

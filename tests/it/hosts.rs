@@ -7,7 +7,8 @@
 //!   one is usable on it, and a logout or a deactivation on one has ended the session on it
 //!   (not only when its session cache would have expired); a role narrowed on one holds on
 //!   the other, and so does a setting (the time zone pages show); failed logins on both lock
-//!   an account out on both; health says how many hosts serve;
+//!   an account out on both, and a client's address (behind a proxy both trust) on both;
+//!   health says how many hosts serve;
 //! - a scheduled job runs once per turn, not once per host;
 //! - kill -9 of one host under write load loses no write it acknowledged, and the other goes
 //!   on serving.
@@ -43,8 +44,19 @@ fn two_hosts(server: &str) -> TwoHosts {
     let dir = tempfile::tempdir().unwrap();
     let data = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     user_add(&data("a"), &["--database", &db.url]);
-    let a = start(&["serve", "--data-dir", &data("a"), "--database", &db.url]);
-    let b = start(&["serve", "--data-dir", &data("b"), "--database", &db.url]);
+    // Both behind a proxy on this machine: clients' addresses come from X-Forwarded-For.
+    let serve = |dir: &str| {
+        start(&[
+            "serve",
+            "--data-dir",
+            &data(dir),
+            "--database",
+            &db.url,
+            "--trusted-proxy",
+            "127.0.0.1",
+        ])
+    };
+    let (a, b) = (serve("a"), serve("b"));
     TwoHosts {
         a,
         b,
@@ -280,6 +292,27 @@ fn what_one_host_changes_holds_on_the_other() {
         let locked = attempt(url, "bob-password-1");
         assert_eq!(locked.status, 429, "{}", locked.text);
         assert!(locked.header("retry-after").is_some());
+    }
+
+    // So do failures from one client address (behind the proxy both hosts trust): 15 on A
+    // and 15 on B, each to another account, reach the 30 that lock the address out on both,
+    // while another client behind the same proxy signs in.
+    let from = |url: &str, client: &str, username: &str, password: &str| {
+        Client::new(url).send(reqwest::Method::POST, "/api/v1/auth/login", |r| {
+            r.header("x-forwarded-for", client)
+                .json(&json!({"username": username, "password": password}))
+        })
+    };
+    for i in 0..30 {
+        let url = if i % 2 == 0 { &hosts.a.1 } else { &hosts.b.1 };
+        let r = from(url, "203.0.113.7", &format!("guess{i}"), "wrong-guess");
+        assert_eq!(r.status, 401, "guess {i}: {}", r.text);
+    }
+    for url in [&hosts.a.1, &hosts.b.1] {
+        let locked = from(url, "203.0.113.7", "boss", "boss-password");
+        assert_eq!(locked.status, 429, "{}", locked.text);
+        let other = from(url, "203.0.113.8", "boss", "boss-password");
+        assert_eq!(other.status, 200, "{}", other.text);
     }
 
     // A user deactivated on A can no longer act on B.

@@ -49,6 +49,7 @@ mod plugin_trust;
 mod plugin_units;
 mod plugins;
 mod postgres;
+mod proxies;
 mod query;
 mod records;
 mod reports;

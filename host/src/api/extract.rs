@@ -206,21 +206,58 @@ fn plugin_scope(scopes: &[String]) -> Option<&'static str> {
     }
 }
 
-/// The client's address: the TCP peer the server saw (behind a reverse proxy, the proxy).
-/// `None` when the app is driven without a server (no `ConnectInfo`).
+/// The client's address: the TCP peer the server saw, or, when that peer is a trusted proxy
+/// (`--trusted-proxy`), the client it names in `X-Forwarded-For`. `None` when the app is
+/// driven without a server (no `ConnectInfo`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+/// Untrusted peers reported in the log for forwarding for others (each once, up to 64, so
+/// that clients writing the header themselves cannot use the report up before a proxy that
+/// should be trusted is seen).
+static UNTRUSTED_FORWARDERS: std::sync::Mutex<Vec<std::net::IpAddr>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Whether `peer` is reported now (the first time it is seen forwarding).
+fn report_forwarder(peer: std::net::IpAddr) -> bool {
+    let mut seen = UNTRUSTED_FORWARDERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if seen.len() >= 64 || seen.contains(&peer) {
+        return false;
+    }
+    seen.push(peer);
+    true
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+        else {
+            return Ok(ClientAddr(None));
+        };
+        let proxies = &state.config().trusted_proxies;
+        if !proxies.trusts(peer)
+            && parts.headers.contains_key("x-forwarded-for")
+            && report_forwarder(peer)
+        {
+            tracing::warn!(
+                %peer,
+                "a request carries X-Forwarded-For from a peer that is not a trusted proxy: \
+                 its header is ignored, and if this peer is your reverse proxy or load \
+                 balancer, every client behind it counts as one address for login lockouts \
+                 (name it with --trusted-proxy)"
+            );
+        }
+        Ok(ClientAddr(Some(proxies.client(peer, &parts.headers))))
     }
 }
 

@@ -151,7 +151,9 @@ pub async fn accept(
         }
         Err(err) => {
             if err.status == StatusCode::NOT_FOUND {
-                state.logins().failed_from(addr);
+                let st = state.clone();
+                // Counting writes the database: off the async workers.
+                let _ = tokio::task::spawn_blocking(move || st.logins().failed_from(addr)).await;
             }
             let why = err
                 .fields
