@@ -21,6 +21,10 @@ const POSTGRES_FORMS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/postgres/0025_keys_in_order.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/postgres/0026_search_rebuild_progress.sql"),
+    ),
 ];
 
 /// `(version, sql)` in order. Never edit a released entry; append a new one. On PostgreSQL
@@ -60,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("../../migrations/0023_hosts.sql")),
     (24, include_str!("../../migrations/0024_search_pairs.sql")),
     (25, include_str!("../../migrations/0025_keys_in_order.sql")),
+    (
+        26,
+        include_str!("../../migrations/0026_search_rebuild_progress.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

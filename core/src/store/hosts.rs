@@ -76,16 +76,35 @@ impl Store {
 
     /// Measures the database's clock against this host's, on `conn` (the writer, already
     /// held: no wait for a connection is timed): the query's answer against the middle of the
-    /// time it took. A failed measurement keeps the last one.
+    /// time it took. A failed measurement keeps the last one and leaves the transaction
+    /// usable: on PostgreSQL, where a failed statement aborts its transaction, it runs in a
+    /// savepoint of its own.
     fn measure_database_clock(&self, conn: &Conn) {
         let sql = if self.is_postgres() {
             "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
         } else {
             "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
         };
+        self.measure_clock_by(conn, sql);
+    }
+
+    /// [`Self::measure_database_clock`] with the query that reads the database's clock in
+    /// microseconds.
+    fn measure_clock_by(&self, conn: &Conn, sql: &str) {
+        let savepoint = self.is_postgres() && conn.execute_batch("SAVEPOINT clock").is_ok();
         let before = self.clock.local();
         let database: std::result::Result<i64, _> = conn.query_row(sql, [], |r| r.get(0));
         let after = self.clock.local();
+        if savepoint {
+            let end = if database.is_ok() {
+                "RELEASE SAVEPOINT clock"
+            } else {
+                "ROLLBACK TO SAVEPOINT clock; RELEASE SAVEPOINT clock"
+            };
+            if let Err(e) = conn.execute_batch(end) {
+                tracing::warn!(error = %e, "cannot end the clock's savepoint");
+            }
+        }
         match database {
             Ok(database) => {
                 let middle = before + (after - before) / 2;
@@ -308,6 +327,33 @@ mod tests {
                 "and it sees the others"
             );
         }
+    }
+
+    #[test]
+    fn a_failed_clock_reading_keeps_the_last_and_the_write_around_it_commits() {
+        let (_place, a) = store();
+        a.join_hosts("t").unwrap();
+        let id = a.host_id().unwrap().to_string();
+        let offset = a.clock.offset_us.load(Ordering::Relaxed);
+        a.write(|tx| {
+            // Fails on both backends: PostgreSQL refuses to divide by zero (and would abort
+            // the transaction), SQLite answers NULL, which is no number of microseconds.
+            a.measure_clock_by(tx, "SELECT CAST(1/0 AS BIGINT)");
+            tx.execute("UPDATE hosts SET version = 'after' WHERE id = ?1", [&id])?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(a.clock.offset_us.load(Ordering::Relaxed), offset);
+        let version: String = a
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT version FROM hosts WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .unwrap();
+        assert_eq!(version, "after");
     }
 
     #[test]

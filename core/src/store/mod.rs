@@ -204,8 +204,8 @@ impl Store {
         }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
-        storage::upgrade_search_format(&tx)?;
         tx.commit()?;
+        storage::upgrade_search_format(&mut writer)?;
         let store = Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),

@@ -10,45 +10,69 @@ use crate::schema::{Entity, EntityDef};
 use crate::search::index_text;
 use crate::{Access, Error, Result};
 
-/// Records read at a time while rebuilding a full-text table.
-const REBUILD_PAGE: usize = 5_000;
+/// Records read at a time while rebuilding a full-text table (a few in unit tests, so that
+/// they cross pages).
+const REBUILD_PAGE: usize = if cfg!(test) { 3 } else { 5_000 };
 
 /// Drops an entity type's full-text table and fills a new one from its records: whatever the
 /// old index held (stale or damaged entries), the new one holds exactly the records' text —
 /// none for a type kept out of the index. Returns the number of records indexed.
 pub(super) fn rebuild_search(conn: &Conn, e: &Entity) -> Result<usize> {
+    empty_search(conn, e)?;
+    let mut n = 0;
+    let mut after = i64::MIN;
+    loop {
+        let (in_page, last) = index_page(conn, e, after)?;
+        n += in_page;
+        match last {
+            Some(last) => after = last,
+            None => return Ok(n),
+        }
+    }
+}
+
+/// Makes an entity type's full-text table afresh, empty.
+fn empty_search(conn: &Conn, e: &Entity) -> Result<()> {
     let fts = ddl::fts_table(&e.name);
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {fts}"))?;
-    ddl::ensure_fts(conn, &e.name)?;
+    ddl::ensure_fts(conn, &e.name)
+}
+
+/// Indexes one page of an entity type's records, those with an id after `after`, into its
+/// full-text table (none for a type kept out of the index). Returns how many were read and,
+/// when the page was full, the last id (where the next page starts). In pages because
+/// PostgreSQL's client holds a statement's whole answer in memory.
+fn index_page(conn: &Conn, e: &Entity, after: i64) -> Result<(usize, Option<i64>)> {
     if !e.searchable {
-        return Ok(0); // kept out of the index: the table stays empty
+        return Ok((0, None)); // kept out of the index: the table stays empty
     }
-    let mut insert = conn.prepare(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?;
-    // In pages by id: PostgreSQL's client holds a statement's whole answer in memory.
-    let mut select = conn.prepare(&format!(
+    let fts = ddl::fts_table(&e.name);
+    // On PostgreSQL a row already there (a rebuild carried on after a stop) is replaced.
+    let replace = if conn.is_postgres() {
+        " ON CONFLICT (rowid) DO UPDATE SET body = excluded.body"
+    } else {
+        ""
+    };
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO {fts} (rowid, body) VALUES (?1, ?2){replace}"
+    ))?;
+    let mut select = conn.prepare_cached(&format!(
         "SELECT {} FROM {} WHERE id > ?1 ORDER BY id LIMIT {REBUILD_PAGE}",
         select_list(e),
         ddl::table(&e.name)
     ))?;
-    let mut n = 0;
-    let mut after = i64::MIN;
-    loop {
-        let mut rows = select.query([after])?;
-        let mut in_page = 0;
-        while let Some(row) = rows.next()? {
-            let r = from_row(e, &row)?;
-            let body = index_text(e, &r.values, conn.is_postgres());
-            if !body.is_empty() {
-                insert.execute((r.id, body))?;
-            }
-            after = r.id;
-            in_page += 1;
+    let mut rows = select.query([after])?;
+    let (mut in_page, mut last) = (0, after);
+    while let Some(row) = rows.next()? {
+        let r = from_row(e, &row)?;
+        let body = index_text(e, &r.values, conn.is_postgres());
+        if !body.is_empty() {
+            insert.execute((r.id, body))?;
         }
-        n += in_page;
-        if in_page < REBUILD_PAGE {
-            return Ok(n);
-        }
+        last = r.id;
+        in_page += 1;
     }
+    Ok((in_page, (in_page == REBUILD_PAGE).then_some(last)))
 }
 
 /// Index and full-text table names made before names were collision-free: indexes of record
@@ -129,29 +153,80 @@ pub(super) fn upgrade_storage_names(conn: &Conn) -> Result<()> {
 const SEARCH_FORMAT: i64 = 2;
 
 /// On PostgreSQL, rebuilds every entity type's full-text table from its records when they
-/// were written in an older [`SEARCH_FORMAT`], on `conn` (in the caller's transaction, under
-/// the writer lock: a second host opening meanwhile finds the work done). A no-op on SQLite
-/// and on every open after the first.
-pub(super) fn upgrade_search_format(conn: &Conn) -> Result<()> {
-    if !conn.is_postgres() {
+/// were written in an older [`SEARCH_FORMAT`]. Each page of records is its own transaction
+/// under the writer lock, which also records where the rebuild has got to (`search_format`'s
+/// `entity` and `after_id`): a host stopped during it carries on from there at its next
+/// open, and a second host opening meanwhile takes its share of the pages. Types go in name
+/// order. A no-op on SQLite and on every open after the rebuild has finished.
+pub(super) fn upgrade_search_format(writer: &mut Conn) -> Result<()> {
+    if !writer.is_postgres() {
         return Ok(());
     }
-    let format: i64 = conn.query_row("SELECT format FROM search_format", [], |r| r.get(0))?;
-    if format >= SEARCH_FORMAT {
-        return Ok(());
+    let (mut pages, mut indexed) = (0usize, 0usize);
+    loop {
+        let tx = writer.immediate_transaction()?;
+        let (format, entity, after): (i64, Option<String>, Option<i64>) = tx.query_row(
+            "SELECT format, entity, after_id FROM search_format",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if format >= SEARCH_FORMAT {
+            tx.commit()?;
+            break;
+        }
+        let schema = registry::load(&tx)?;
+        let mut types: Vec<&Entity> = schema.entities().iter().collect();
+        types.sort_by(|a, b| a.name.cmp(&b.name));
+        // The type in progress; or, if it is gone, the next by name.
+        let at = match &entity {
+            None => 0,
+            Some(name) => types.partition_point(|e| e.name < *name),
+        };
+        let Some(e) = types.get(at).copied() else {
+            finish(&tx)?;
+            tx.commit()?;
+            break;
+        };
+        let continues = entity.as_deref() == Some(e.name.as_str()) && after.is_some();
+        if !continues {
+            empty_search(&tx, e)?;
+        }
+        let (n, last) = index_page(&tx, e, after.filter(|_| continues).unwrap_or(i64::MIN))?;
+        let (next, next_after) = match last {
+            Some(last) => (Some(e), Some(last)),
+            None => (types.get(at + 1).copied(), None),
+        };
+        match next {
+            Some(next) => tx.execute(
+                "UPDATE search_format SET entity = ?1, after_id = ?2",
+                (&next.name, next_after),
+            )?,
+            None => finish(&tx)?,
+        };
+        tx.commit()?;
+        pages += 1;
+        indexed += n;
+        if next.is_none() {
+            break;
+        }
     }
-    let schema = registry::load(conn)?;
-    let mut indexed = 0;
-    for e in schema.entities() {
-        indexed += rebuild_search(conn, e)?;
+    if pages > 0 {
+        tracing::info!(
+            indexed,
+            pages,
+            format = SEARCH_FORMAT,
+            "rebuilt the full-text tables with pairs of CJK characters"
+        );
     }
-    conn.execute("UPDATE search_format SET format = ?1", [SEARCH_FORMAT])?;
-    tracing::info!(
-        indexed,
-        format = SEARCH_FORMAT,
-        "rebuilt the full-text tables with pairs of CJK characters"
-    );
     Ok(())
+}
+
+/// Records that every full-text table holds the current format.
+fn finish(tx: &Conn) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE search_format SET format = ?1, entity = NULL, after_id = NULL",
+        [SEARCH_FORMAT],
+    )?)
 }
 
 impl Store {
@@ -280,40 +355,85 @@ mod tests {
         assert_eq!(listed.items.len(), 4);
     }
 
-    /// A PostgreSQL install whose full-text tables hold single characters only (as made
-    /// before pairs) is rebuilt at the next open; SQLite's index needs nothing.
-    #[test]
-    fn full_text_tables_of_an_older_format_are_rebuilt_at_open() {
-        let (place, s) = store();
-        let id = create(&s, "杭州恒信科技");
-        if !s.is_postgres() {
-            assert_eq!(found(&s, "恒信"), ["杭州恒信科技"]);
-            return;
-        }
+    /// Puts `ids`' full-text rows back as they were before pairs (single characters only)
+    /// and says the tables are of format 1, with the rebuild at `progress`.
+    fn make_old(s: &Store, ids: &[i64], progress: (Option<&str>, Option<i64>)) {
         s.write(|tx| {
-            tx.execute("UPDATE search_format SET format = 1", [])?;
-            tx.execute("DELETE FROM search_customer_fts", [])?;
             tx.execute(
-                "INSERT INTO search_customer_fts (rowid, body) VALUES (?1, ' 杭  州  恒  信  科  技 ')",
-                [id],
+                "UPDATE search_format SET format = 1, entity = ?1, after_id = ?2",
+                progress,
             )?;
+            tx.execute("DELETE FROM search_customer_fts", [])?;
+            for (i, id) in ids.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO search_customer_fts (rowid, body) VALUES (?1, ?2)",
+                    (id, format!(" 杭  州  恒  信  {i} ")),
+                )?;
+            }
             Ok(())
         })
         .unwrap();
+    }
+
+    fn names(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("杭州恒信{i}")).collect()
+    }
+
+    /// A PostgreSQL install whose full-text tables hold single characters only (as made
+    /// before pairs) is rebuilt at the next open, a page at a time (three records to a page
+    /// in unit tests); SQLite's index needs nothing.
+    #[test]
+    fn full_text_tables_of_an_older_format_are_rebuilt_at_open() {
+        let (place, s) = store();
+        let ids: Vec<i64> = names(0..7).iter().map(|n| create(&s, n)).collect();
+        if !s.is_postgres() {
+            assert_eq!(found(&s, "恒信"), names(0..7));
+            return;
+        }
+        make_old(&s, &ids, (None, None));
         assert!(found(&s, "恒信").is_empty(), "the old terms have no pairs");
-        assert_eq!(found(&s, "恒"), ["杭州恒信科技"]);
+        assert_eq!(found(&s, "恒").len(), 7);
         let again = place.open_again();
-        assert_eq!(found(&again, "恒信"), ["杭州恒信科技"]);
-        assert_eq!(found(&s, "恒信"), ["杭州恒信科技"]);
-        let format: i64 = again
-            .read(|c| Ok(c.query_row("SELECT format FROM search_format", [], |r| r.get(0))?))
+        assert_eq!(found(&again, "恒信"), names(0..7), "all three pages");
+        assert_eq!(found(&s, "恒信"), names(0..7));
+        let (format, entity): (i64, Option<String>) = again
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT format, entity FROM search_format", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?,
+                )
+            })
             .unwrap();
-        assert_eq!(format, super::SEARCH_FORMAT);
+        assert_eq!((format, entity), (super::SEARCH_FORMAT, None));
         // Every open after that leaves the tables alone (a row taken out stays out).
         s.write(|tx| Ok(tx.execute("DELETE FROM search_customer_fts", [])?))
             .unwrap();
         drop(place.open_again());
         assert!(found(&again, "恒信").is_empty(), "not rebuilt again");
+    }
+
+    /// A rebuild stopped part way (a host killed during it) carries on from the last page it
+    /// committed: the records up to there are not indexed again, the rest are.
+    #[test]
+    fn a_rebuild_stopped_part_way_carries_on_where_it_was() {
+        let (place, s) = store();
+        if !s.is_postgres() {
+            return;
+        }
+        let ids: Vec<i64> = names(0..7).iter().map(|n| create(&s, n)).collect();
+        // Stopped after the customers' first page.
+        make_old(&s, &ids, (Some("customer"), Some(ids[2])));
+        drop(place.open_again());
+        assert_eq!(
+            found(&s, "恒信"),
+            names(3..7),
+            "the first page is not redone"
+        );
+        // Stopped after a type that is no longer there: the next type by name starts afresh.
+        make_old(&s, &ids, (Some("currency_x"), None));
+        drop(place.open_again());
+        assert_eq!(found(&s, "恒信"), names(0..7));
     }
 
     /// The plan PostgreSQL makes for `sql` when told to avoid sorting: a `Sort` left in it
