@@ -210,7 +210,7 @@ impl Store {
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_token());
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-        let now = chrono::Utc::now();
+        let now = self.shared_now();
         let id = self.write(|tx| {
             let recent: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM api_tokens WHERE created_by = ?1 AND created_at > ?2",
@@ -286,7 +286,12 @@ impl Store {
             let n = tx.execute(
                 "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?3)
                  WHERE id = ?1 AND (?2 OR user_id = ?4 OR created_by = ?4)",
-                (id, access.is_admin(), db::now_text(), access.user_id),
+                (
+                    id,
+                    access.is_admin(),
+                    db::time_text(self.shared_now()),
+                    access.user_id,
+                ),
             )?;
             if n > 0 {
                 crate::audit::by(
@@ -317,7 +322,7 @@ impl Store {
 
     /// Drops tokens revoked or expired more than 30 days ago.
     pub fn purge_api_tokens(&self) -> Result<usize> {
-        let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+        let before = db::time_text(self.shared_now() - chrono::Duration::days(30));
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM api_tokens WHERE revoked_at < ?1 OR expires_at < ?1",
@@ -349,13 +354,13 @@ impl Store {
             .optional()?)
         })?;
         let (id, user, scopes, expires, revoked, last_used) = found.ok_or_else(refused)?;
-        let now = db::now_text();
+        let now = db::time_text(self.shared_now());
         if revoked.is_some() || expires < now {
             return Err(refused());
         }
         let (access, info) = self.access_for(user)?;
         let scopes: Vec<String> = serde_json::from_str(&scopes).unwrap_or_default();
-        let a_minute_ago = db::time_text(chrono::Utc::now() - chrono::Duration::minutes(1));
+        let a_minute_ago = db::time_text(self.shared_now() - chrono::Duration::minutes(1));
         if last_used.is_none_or(|t| t < a_minute_ago) {
             self.write(|tx| {
                 tx.execute(

@@ -30,7 +30,7 @@ impl Store {
         access.require_admin()?;
         self.invitee_by_id(user_id)?;
         let token = random_token();
-        let now = chrono::Utc::now();
+        let now = self.shared_now();
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM invitations WHERE user_id = ?1 AND used_at IS NULL",
@@ -76,7 +76,9 @@ impl Store {
                 "SELECT user_id FROM invitations WHERE token_hash = ?1 AND used_at IS NULL
                  AND expires_at > ?2",
             )?
-            .query_row((token_hash(token), db::now_text()), |r| r.get(0))
+            .query_row((token_hash(token), db::time_text(self.shared_now())), |r| {
+                r.get(0)
+            })
             .optional()?)
         })?;
         let user = user.ok_or_else(|| {
@@ -93,7 +95,7 @@ impl Store {
         self.write(|tx| {
             let used = tx.execute(
                 "UPDATE invitations SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
-                (token_hash(token), db::now_text()),
+                (token_hash(token), db::time_text(self.shared_now())),
             )?;
             if used == 0 {
                 return Err(Error::NotFound(
@@ -103,7 +105,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (user_id) DO UPDATE SET password_hash = ?2, changed_at = ?3",
-                (who.user_id, &hash, db::now_text()),
+                (who.user_id, &hash, db::time_text(self.shared_now())),
             )?;
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [who.user_id])?;
             Store::revoke_tokens_of(tx, who.user_id)?;

@@ -219,7 +219,7 @@ impl Store {
                 tx.execute("UPDATE r_user SET owner = id WHERE id = ?1", [record.id])?;
                 tx.execute(
                     "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
-                    (record.id, &hash, db::now_text()),
+                    (record.id, &hash, db::time_text(self.shared_now())),
                 )?;
                 crate::audit::by(
                     tx,
@@ -269,7 +269,7 @@ impl Store {
             let n = tx.execute(
                 "INSERT INTO credentials (user_id, password_hash, changed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (user_id) DO UPDATE SET password_hash = ?2, changed_at = ?3",
-                (user_id, &hash, db::now_text()),
+                (user_id, &hash, db::time_text(self.shared_now())),
             )?;
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
             Store::revoke_tokens_of(tx, user_id)?;
@@ -323,7 +323,7 @@ impl Store {
     pub fn create_session(&self, user_id: i64, ttl: chrono::Duration) -> Result<Session> {
         let token = random_token();
         let csrf = random_token();
-        let now = chrono::Utc::now();
+        let now = self.shared_now();
         let expires_at = db::time_text(now + ttl);
         self.write(|tx| {
             tx.execute(
@@ -363,7 +363,7 @@ impl Store {
         })?;
         let expired = || Error::Unauthenticated("session expired or unknown; log in again".into());
         let (user_id, csrf, expires) = found.ok_or_else(expired)?;
-        if expires < db::now_text() {
+        if expires < db::time_text(self.shared_now()) {
             return Err(expired());
         }
         let (access, info) = self.access_for(user_id)?;

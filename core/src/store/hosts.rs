@@ -329,6 +329,44 @@ mod tests {
         }
     }
 
+    /// A session made on a host whose clock runs behind lasts its time on every host, and
+    /// one made elsewhere is not taken for expired there early: expiry goes by the database's
+    /// clock. The skew is the store's own clock's (what shared time is measured from), not the
+    /// system clock: code reading the system clock directly would pass here too, so this
+    /// holds the rule for hosts' own clocks, not the change away from the system clock.
+    #[test]
+    fn sessions_expire_by_the_databases_clock_not_a_hosts() {
+        let (place, a) = store();
+        let slow = place.open_again();
+        slow.clock.skew_us.store(-OFF, Ordering::Relaxed);
+        let fast = place.open_again();
+        fast.clock.skew_us.store(OFF, Ordering::Relaxed);
+        for s in [&a, &slow, &fast] {
+            s.join_hosts("t").unwrap();
+        }
+        let amy = crate::store::tests::user(&a, "amy", "sales", "east")
+            .user_id
+            .unwrap();
+        let minute = chrono::Duration::minutes(1);
+        // Made two minutes "in the past" by the slow host's clock, it would be over already.
+        let made = slow.create_session(amy, minute).unwrap();
+        for s in [&a, &slow, &fast] {
+            assert!(s.session(&made.token).is_ok(), "still valid");
+        }
+        // Made on a host two minutes ahead: not over on the others either way.
+        let ahead = fast.create_session(amy, minute).unwrap();
+        for s in [&a, &slow, &fast] {
+            assert!(s.session(&ahead.token).is_ok());
+        }
+        // And a session past its time is over on the host two minutes behind.
+        let short = a.create_session(amy, chrono::Duration::seconds(1)).unwrap();
+        std::thread::sleep(Duration::from_millis(1_100));
+        assert!(
+            slow.session(&short.token).is_err(),
+            "over by the database's clock"
+        );
+    }
+
     #[test]
     fn a_failed_clock_reading_keeps_the_last_and_the_write_around_it_commits() {
         let (_place, a) = store();

@@ -79,7 +79,7 @@ impl Store {
     /// Claims up to `limit` due deliveries of active webhooks, oldest first: each is leased for
     /// a minute, so no other sender takes it meanwhile and a crashed sender's is sent again.
     pub fn claim_deliveries(&self, limit: usize) -> Result<Vec<DueDelivery>> {
-        let now = chrono::Utc::now();
+        let now = self.shared_now();
         let lease = db::time_text(now + chrono::Duration::seconds(LEASE_SECONDS));
         self.write(|tx| {
             let mut stmt = tx.prepare_cached(
@@ -125,7 +125,7 @@ impl Store {
         millis: i64,
         retry_base: std::time::Duration,
     ) -> Result<()> {
-        let now = chrono::Utc::now();
+        let now = self.shared_now();
         let ok = status_code.is_some_and(|s| (200..300).contains(&s));
         let error: Option<String> = error.map(|e| e.chars().take(500).collect());
         self.write(|tx| {
@@ -213,7 +213,7 @@ impl Store {
 
     /// Drops deliveries delivered or given up more than 30 days ago, with their attempts.
     pub fn purge_deliveries(&self) -> Result<usize> {
-        let before = db::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+        let before = db::time_text(self.shared_now() - chrono::Duration::days(30));
         self.write(|tx| {
             Ok(tx.execute(
                 "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed')
@@ -272,7 +272,7 @@ impl Store {
             Ok(tx.execute(
                 "UPDATE webhook_deliveries SET status = 'pending', attempts = 0,
                  next_attempt_at = ?2, delivered_at = NULL WHERE id = ?1",
-                (id, db::now_text()),
+                (id, db::time_text(self.shared_now())),
             )?)
         })?;
         if n == 0 {
