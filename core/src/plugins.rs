@@ -400,14 +400,20 @@ fn put_kv(
     value: &[u8],
     quota: KvQuota,
 ) -> Result<()> {
-    // What the plugin holds, and what this key takes of it now: one round trip.
+    // What the plugin holds, and what this key takes of it now (keys in UTF-8 bytes, as the
+    // usage triggers count them): one round trip.
+    let key_bytes = if tx.is_postgres() {
+        "octet_length(key)"
+    } else {
+        "length(CAST(key AS BLOB))"
+    };
     let (keys, bytes, old): (i64, i64, Option<i64>) = tx
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT COALESCE((SELECT keys FROM plugin_kv_usage WHERE plugin = ?1), 0),
                     COALESCE((SELECT bytes FROM plugin_kv_usage WHERE plugin = ?1), 0),
-                    (SELECT length(key) + length(value) FROM plugin_kv
-                      WHERE plugin = ?1 AND key = ?2)",
-        )?
+                    (SELECT {key_bytes} + length(value) FROM plugin_kv
+                      WHERE plugin = ?1 AND key = ?2)"
+        ))?
         .query_row((plugin, key), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let new_keys = keys + i64::from(old.is_none());
     let new_bytes = bytes - old.unwrap_or(0) + (key.len() + value.len()) as i64;
@@ -464,6 +470,31 @@ mod tests {
             "quotas are per plugin"
         );
         s.kv_set("other", "a", b"12345", quota).unwrap();
+    }
+
+    /// Keys count their bytes (UTF-8) against the quota, as values do, on both backends.
+    #[test]
+    fn keys_count_their_bytes_not_their_characters() {
+        let (_place, s) = crate::store::tests::store();
+        let quota = KvQuota {
+            keys: 10,
+            bytes: 12,
+        };
+        s.kv_set("p", "键名", b"1234", quota).unwrap();
+        assert_eq!(
+            s.kv_usage("p").unwrap(),
+            (1, 10),
+            "6 bytes of key, 4 of value"
+        );
+        s.kv_set("p", "键名", b"123456", quota).unwrap();
+        assert_eq!(s.kv_usage("p").unwrap(), (1, 12));
+        // One Chinese character more is three bytes: past the quota.
+        let past = s.kv_set("p", "甲", b"", quota).unwrap_err();
+        assert!(matches!(past, Error::Conflict { .. }), "{past}");
+        s.kv_delete("p", "键名").unwrap();
+        assert_eq!(s.kv_usage("p").unwrap(), (0, 0));
+        s.kv_set("p", "甲", b"", quota).unwrap();
+        assert_eq!(s.kv_usage("p").unwrap(), (1, 3));
     }
 
     #[test]

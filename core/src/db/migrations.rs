@@ -25,6 +25,10 @@ const POSTGRES_FORMS: &[(i64, &str)] = &[
         26,
         include_str!("../../migrations/postgres/0026_search_rebuild_progress.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/postgres/0027_kv_key_bytes.sql"),
+    ),
 ];
 
 /// `(version, sql)` in order. Never edit a released entry; append a new one. On PostgreSQL
@@ -68,6 +72,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         26,
         include_str!("../../migrations/0026_search_rebuild_progress.sql"),
     ),
+    (27, include_str!("../../migrations/0027_kv_key_bytes.sql")),
 ];
 
 /// The newest schema version this build knows.
@@ -87,6 +92,11 @@ fn schema_version(conn: &Conn) -> Result<i64> {
         return Ok(conn.query_row("SELECT version FROM qg_schema_version", [], |r| r.get(0))?);
     }
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Whether the database's schema is newer than this build's (a newer version migrated it).
+pub(crate) fn newer(conn: &Conn) -> Result<bool> {
+    Ok(schema_version(conn)? > newest())
 }
 
 /// Whether the database's schema is older than this build's (it needs migrating).
