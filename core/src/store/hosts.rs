@@ -367,6 +367,57 @@ mod tests {
         );
     }
 
+    /// A serving host whose connection dropped while a newer version migrated the database
+    /// writes nothing more once it reconnects, and says so, rather than writing to a schema it
+    /// does not know.
+    #[test]
+    fn a_host_superseded_while_its_connection_was_down_writes_nothing_more() {
+        let (place, first) = store();
+        if !first.is_postgres() {
+            return;
+        }
+        drop(first);
+        let s = crate::Store::open(place.options().to_serve()).unwrap();
+        let pid: i32 = s
+            .write(|tx| Ok(tx.query_row("SELECT pg_backend_pid()", [], |r| r.get(0))?))
+            .unwrap();
+        // A newer version migrates (the schema's version moves on), and the host's writer
+        // connection is cut meanwhile.
+        let other = place.open_again();
+        other
+            .write(|tx| {
+                tx.execute("UPDATE qg_schema_version SET version = version + 1", [])?;
+                tx.query_row("SELECT pg_terminate_backend(?1)", [pid], |r| {
+                    r.get::<_, bool>(0)
+                })?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(!s.superseded());
+        // The first write meets the cut connection; the next reconnects and finds the newer
+        // schema; every one after is refused too.
+        let cut = s.kv_set(
+            "p",
+            "a",
+            b"1",
+            crate::plugins::KvQuota { keys: 9, bytes: 99 },
+        );
+        assert!(cut.is_err());
+        for _ in 0..2 {
+            let refused = s
+                .kv_set(
+                    "p",
+                    "a",
+                    b"1",
+                    crate::plugins::KvQuota { keys: 9, bytes: 99 },
+                )
+                .unwrap_err();
+            assert!(refused.to_string().contains("another version"), "{refused}");
+        }
+        assert!(s.superseded());
+        assert_eq!(other.kv_get("p", "a").unwrap(), None, "nothing written");
+    }
+
     #[test]
     fn a_failed_clock_reading_keeps_the_last_and_the_write_around_it_commits() {
         let (_place, a) = store();

@@ -162,6 +162,9 @@ pub struct Store {
     selectivity: Mutex<selectivity::Counts>,
     /// This process serves the database (holds the serving lock, `db::claim_serving`).
     serving: std::sync::atomic::AtomicBool,
+    /// Hosts of another version took the database while this one's connection was down: it
+    /// writes nothing more (`revive_writer`).
+    superseded: std::sync::atomic::AtomicBool,
     /// This host's id among the hosts serving the database, once joined (`hosts.rs`).
     host: std::sync::OnceLock<String>,
     /// The database's clock, which hosts compare times on (`hosts.rs`).
@@ -222,6 +225,7 @@ impl Store {
             views: Mutex::new(HashMap::new()),
             selectivity: Mutex::new(Default::default()),
             serving: std::sync::atomic::AtomicBool::new(serving),
+            superseded: std::sync::atomic::AtomicBool::new(false),
             host: std::sync::OnceLock::new(),
             clock: hosts::SharedClock::default(),
             changes_seen: Mutex::new(Default::default()),
@@ -255,21 +259,38 @@ impl Store {
 
     /// Replaces the writer's connection if it was found gone (PostgreSQL restarted, a network
     /// dropped it — known after the statement that met it), between transactions; the serving
-    /// claim, if held, is taken again on the new one. SQLite's never is. Costs an atomic read.
+    /// claim, if held, is taken again on the new one. SQLite's never is. Costs two atomic
+    /// reads. If hosts of another version took the database meanwhile (one holds the serving
+    /// lock alone, or the schema is newer than this build's), this store is superseded: this
+    /// write and every later one are refused, and [`Store::superseded`] says so.
     pub(crate) fn revive_writer(&self, writer: &RefCell<db::Conn>) -> Result<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.superseded.load(Relaxed) {
+            return Err(another_host());
+        }
         if !self.is_postgres() || !writer.borrow().is_broken() {
             return Ok(());
         }
         tracing::warn!("the database connection of the writer was lost; connecting again");
         *writer.borrow_mut() = self.options.connect(32_000)?;
-        if self.serving.load(std::sync::atomic::Ordering::Relaxed)
-            && !db::serve_again(&writer.borrow())?
-        {
-            tracing::error!(
-                "hosts of another version took this database while the connection was down"
-            );
+        if self.serving.load(Relaxed) {
+            let conn = writer.borrow();
+            if !db::serve_again(&conn)? || db::migrations::newer(&conn)? {
+                self.superseded.store(true, Relaxed);
+                tracing::error!(
+                    "hosts of another version took this database while the connection was \
+                     down: this host writes nothing more; restart it with their version"
+                );
+                return Err(another_host());
+            }
         }
         Ok(())
+    }
+
+    /// Hosts of another version took the database while this one's connection was down: it
+    /// refuses every write, and should be restarted with their version.
+    pub fn superseded(&self) -> bool {
+        self.superseded.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The store runs on PostgreSQL.
