@@ -7,11 +7,13 @@ use hmac::{Hmac, Mac};
 use qingguan_core::webhooks::DueDelivery;
 use qingguan_core::Store;
 use sha2::Sha256;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Deliveries claimed per poll.
 const BATCH: usize = 50;
-/// Webhooks sent to at once.
+/// Webhooks in flight past which nothing more is claimed.
 const MAX_PARALLEL: usize = 8;
 /// The longest one attempt may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,12 +121,7 @@ fn reachable(url: &str) -> Result<(), String> {
 
 /// Sends one webhook's share of a batch, in order. When its receiver does not answer at all,
 /// the rest wait for the next retry instead of each taking the time limit.
-fn send_for_webhook(
-    store: &Store,
-    agent: &ureq::Agent,
-    due: &[&DueDelivery],
-    retry_base: Duration,
-) {
+fn send_for_webhook(store: &Store, agent: &ureq::Agent, due: &[DueDelivery], retry_base: Duration) {
     for (i, d) in due.iter().enumerate() {
         // Paused or removed since the batch was claimed: nothing more is sent.
         if !store.webhook_is_active(d.webhook_id).unwrap_or(false) {
@@ -141,7 +138,7 @@ fn send_for_webhook(
         }
         if code.is_none() {
             let rest: Vec<i64> = due[i + 1..].iter().map(|d| d.id).collect();
-            let later = chrono::Utc::now()
+            let later = store.shared_now()
                 + chrono::Duration::from_std(retry_base).unwrap_or(chrono::Duration::seconds(30));
             if let Err(e) = store.postpone_deliveries(&rest, later) {
                 tracing::warn!(error = %e, "postponing webhook deliveries failed");
@@ -151,42 +148,75 @@ fn send_for_webhook(
     }
 }
 
-/// Sends what is due — each webhook's deliveries on their own thread, so one slow receiver
-/// does not hold up the others; returns how many were claimed.
-pub fn send_due(store: &Store, agent: &ureq::Agent, retry_base: Duration) -> usize {
-    let due = match store.claim_deliveries(BATCH) {
+/// The webhooks this sender is sending to now, each on a thread of its own.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<Mutex<HashSet<i64>>>);
+
+impl InFlight {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A webhook marked in flight until its thread ends (however it ends).
+struct Sending(InFlight, i64);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.0.set().remove(&self.1);
+    }
+}
+
+/// Claims what is due and sends it: each webhook's deliveries on a thread of their own, so a
+/// slow receiver holds up neither the others nor the next poll. Webhooks still being sent to
+/// are left for a later poll (each webhook's deliveries go out in order), and nothing is
+/// claimed while [`MAX_PARALLEL`] or more are (one claim starts at most one thread per
+/// webhook in it). Returns how many deliveries were claimed.
+pub fn send_due(
+    store: &Arc<Store>,
+    agent: &ureq::Agent,
+    retry_base: Duration,
+    in_flight: &InFlight,
+) -> usize {
+    let busy: Vec<i64> = in_flight.set().iter().copied().collect();
+    if busy.len() >= MAX_PARALLEL {
+        return 0;
+    }
+    let due = match store.claim_deliveries(BATCH, &busy) {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, "claiming webhook deliveries failed");
             return 0;
         }
     };
-    let mut by_hook: std::collections::BTreeMap<i64, Vec<&DueDelivery>> = Default::default();
-    for d in &due {
+    let claimed = due.len();
+    let mut by_hook: BTreeMap<i64, Vec<DueDelivery>> = BTreeMap::new();
+    for d in due {
         by_hook.entry(d.webhook_id).or_default().push(d);
     }
-    let groups: Vec<Vec<&DueDelivery>> = by_hook.into_values().collect();
-    for wave in groups.chunks(MAX_PARALLEL) {
-        std::thread::scope(|scope| {
-            for group in wave {
-                scope.spawn(|| send_for_webhook(store, agent, group, retry_base));
-            }
+    for (hook, group) in by_hook {
+        in_flight.set().insert(hook);
+        let sending = Sending(in_flight.clone(), hook);
+        let (store, agent) = (store.clone(), agent.clone());
+        std::thread::spawn(move || {
+            let _sending = sending;
+            send_for_webhook(&store, &agent, &group, retry_base);
         });
     }
-    due.len()
+    claimed
 }
 
 /// Runs until the process ends, polling every `poll`.
-pub async fn run(store: std::sync::Arc<Store>, poll: Duration, retry_base: Duration) {
+pub async fn run(store: Arc<Store>, poll: Duration, retry_base: Duration) {
     let agent = agent();
+    let in_flight = InFlight::default();
     let mut tick = tokio::time::interval(poll);
     loop {
         tick.tick().await;
-        let (s, a) = (store.clone(), agent.clone());
         // A full batch: more may be due at once.
         while let Ok(n) = tokio::task::spawn_blocking({
-            let (s, a) = (s.clone(), a.clone());
-            move || send_due(&s, &a, retry_base)
+            let (s, a, f) = (store.clone(), agent.clone(), in_flight.clone());
+            move || send_due(&s, &a, retry_base, &f)
         })
         .await
         {

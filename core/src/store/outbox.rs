@@ -70,7 +70,8 @@ impl Store {
         if hooks.is_empty() {
             return Ok(());
         }
-        let now = db::now_text();
+        // Due at once, on the clock senders compare with.
+        let now = db::time_text(self.shared_now());
         let mut body: Option<String> = None;
         for h in hooks {
             if !h.events.iter().any(|x| x == event) {

@@ -200,7 +200,7 @@ impl Store {
                     format!("whsec_{}", random_token()),
                     input.active,
                     access.user_id,
-                    db::time_text(self.shared_now()),
+                    db::now_text(),
                 ),
             )?;
             let id = tx.last_insert_rowid();
