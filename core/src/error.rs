@@ -62,6 +62,9 @@ pub enum Error {
     /// The database failed in a way no input explains (disk full, corruption, a bug).
     #[error("database error: {0}")]
     Database(String),
+    /// This host may not use the database any more (hosts of a newer version took it).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Error {

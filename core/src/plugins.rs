@@ -497,6 +497,31 @@ mod tests {
         assert_eq!(s.kv_usage("p").unwrap(), (1, 3));
     }
 
+    /// An install upgraded to migration 27 has its usage counted again in bytes.
+    #[test]
+    fn an_upgrade_counts_again_what_keys_take() {
+        let (place, s) = crate::store::tests::store();
+        let quota = KvQuota {
+            keys: 10,
+            bytes: 100,
+        };
+        s.kv_set("p", "键名", b"1234", quota).unwrap();
+        s.write(|tx| {
+            // As the triggers before counted it (characters of the key), one version back.
+            tx.execute("UPDATE plugin_kv_usage SET bytes = 6", [])?;
+            if tx.is_postgres() {
+                tx.execute("UPDATE qg_schema_version SET version = 26", [])?;
+            } else {
+                tx.execute_batch("PRAGMA user_version = 26")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        drop(s);
+        let again = place.open_again();
+        assert_eq!(again.kv_usage("p").unwrap(), (1, 10));
+    }
+
     #[test]
     fn kv_increments_and_compare_and_set_are_atomic() {
         let dir = tempfile::tempdir().unwrap();

@@ -125,6 +125,9 @@ impl From<CoreError> for ApiError {
                 tracing::warn!(error = %message, "a hook failed a write");
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_failed", message)
             }
+            CoreError::Unavailable(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
             CoreError::Database(_) => {
                 tracing::error!(error = %message, "database failure");
                 ApiError::new(

@@ -95,7 +95,15 @@ fn schema_version(conn: &Conn) -> Result<i64> {
 }
 
 /// Whether the database's schema is newer than this build's (a newer version migrated it).
+/// Only reads.
 pub(crate) fn newer(conn: &Conn) -> Result<bool> {
+    if conn.is_postgres() {
+        let version: Option<i64> =
+            conn.query_row("SELECT MAX(version) FROM qg_schema_version", [], |r| {
+                r.get(0)
+            })?;
+        return Ok(version.unwrap_or(0) > newest());
+    }
     Ok(schema_version(conn)? > newest())
 }
 

@@ -4,7 +4,7 @@
 //! Turns: work that one host does at a time (a scheduled job's run, sending mail).
 //! Seen, gone, a turn or a lease due, a login lockout over: these times are read on the
 //! database's clock ([`SharedClock`]), so that hosts whose own clocks disagree still agree on
-//! them. (Session, token and invitation expiry and webhook retries are not, yet.)
+//! them; so are session, token and invitation expiry and webhook retries.
 
 use super::Store;
 use crate::db::{self, span, Conn};
@@ -331,9 +331,8 @@ mod tests {
 
     /// A session made on a host whose clock runs behind lasts its time on every host, and
     /// one made elsewhere is not taken for expired there early: expiry goes by the database's
-    /// clock. The skew is the store's own clock's (what shared time is measured from), not the
-    /// system clock: code reading the system clock directly would pass here too, so this
-    /// holds the rule for hosts' own clocks, not the change away from the system clock.
+    /// clock. The skews are the stores' own clocks' (what shared time is measured from); the
+    /// last part sets a measured offset directly, which code reading the system clock fails.
     #[test]
     fn sessions_expire_by_the_databases_clock_not_a_hosts() {
         let (place, a) = store();
@@ -364,6 +363,16 @@ mod tests {
         assert!(
             slow.session(&short.token).is_err(),
             "over by the database's clock"
+        );
+        // The database's clock, not the system's: a host that measured the database two
+        // minutes ahead of itself finds a session of one minute over at once. (Reading the
+        // system clock, it would still be valid.)
+        a.clock.offset_us.store(OFF, Ordering::Relaxed);
+        let fresh = slow.create_session(amy, minute).unwrap();
+        assert!(slow.session(&fresh.token).is_ok());
+        assert!(
+            a.session(&fresh.token).is_err(),
+            "over on the database's clock"
         );
     }
 
@@ -412,9 +421,11 @@ mod tests {
                     crate::plugins::KvQuota { keys: 9, bytes: 99 },
                 )
                 .unwrap_err();
-            assert!(refused.to_string().contains("another version"), "{refused}");
+            assert!(refused.to_string().contains("newer version"), "{refused}");
         }
         assert!(s.superseded());
+        // Reads too: its schema is not the database's any more.
+        assert!(s.kv_get("p", "a").is_err());
         assert_eq!(other.kv_get("p", "a").unwrap(), None, "nothing written");
     }
 

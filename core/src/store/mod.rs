@@ -64,6 +64,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
 /// Hosts of another version serve the database: this one may not join them.
+/// The refusal of a host that hosts of a newer version superseded.
+fn superseded() -> Error {
+    Error::Unavailable(
+        "hosts of a newer version took this database over while this host's connection was \
+         down: restart this host with their version"
+            .to_string(),
+    )
+}
+
 fn another_host() -> Error {
     Error::conflict(
         "qingguan hosts of another version serve this database: stop them before starting \
@@ -266,24 +275,30 @@ impl Store {
     pub(crate) fn revive_writer(&self, writer: &RefCell<db::Conn>) -> Result<()> {
         use std::sync::atomic::Ordering::Relaxed;
         if self.superseded.load(Relaxed) {
-            return Err(another_host());
+            return Err(superseded());
         }
         if !self.is_postgres() || !writer.borrow().is_broken() {
             return Ok(());
         }
         tracing::warn!("the database connection of the writer was lost; connecting again");
-        *writer.borrow_mut() = self.options.connect(32_000)?;
+        let conn = self.options.connect(32_000)?;
+        // Checked before the connection is installed: a check that fails leaves the broken
+        // one in place, so the next write checks again.
         if self.serving.load(Relaxed) {
-            let conn = writer.borrow();
-            if !db::serve_again(&conn)? || db::migrations::newer(&conn)? {
+            let newer = db::migrations::newer(&conn)?;
+            if !db::serve_again(&conn)? || newer {
                 self.superseded.store(true, Relaxed);
                 tracing::error!(
-                    "hosts of another version took this database while the connection was \
-                     down: this host writes nothing more; restart it with their version"
+                    "hosts of a newer version took this database while the connection was \
+                     down: this host uses it no more; restart it with their version"
                 );
-                return Err(another_host());
+                // Dropping the connection lets go of its serving lock, so that it holds up
+                // no later migration.
+                drop(conn);
+                return Err(superseded());
             }
         }
+        *writer.borrow_mut() = conn;
         Ok(())
     }
 
@@ -348,6 +363,9 @@ impl Store {
             let guard = self.writer.lock();
             let conn = guard.borrow();
             return f(&conn);
+        }
+        if self.superseded() {
+            return Err(superseded());
         }
         let cap = if self.is_postgres() {
             readers::POSTGRES_READERS

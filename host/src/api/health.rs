@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 /// another version superseded while its connection was down (it writes nothing more) answers
 /// 503 with status `superseded`, so that a load balancer stops sending it requests.
 #[utoipa::path(get, path = "/health", tag = "system",
-    responses((status = 200, description = "Ready", body = Value), (status = 503, description = "Starting")))]
+    responses((status = 200, description = "Ready", body = Value), (status = 503, description = "Starting, or superseded by hosts of a newer version")))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let superseded = state.store().superseded();
     let ready = state.is_ready();
