@@ -94,22 +94,9 @@ fn schema_version(conn: &Conn) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
-/// Whether the database's schema is newer than this build's (a newer version migrated it).
-/// Only reads.
-pub(crate) fn newer(conn: &Conn) -> Result<bool> {
-    if conn.is_postgres() {
-        let version: Option<i64> =
-            conn.query_row("SELECT MAX(version) FROM qg_schema_version", [], |r| {
-                r.get(0)
-            })?;
-        return Ok(version.unwrap_or(0) > newest());
-    }
-    Ok(schema_version(conn)? > newest())
-}
-
-/// Whether the database's schema is older than this build's (it needs migrating).
-/// Only reads, so that hosts starting together may ask at once.
-pub(crate) fn pending(conn: &Conn) -> Result<bool> {
+/// The database's schema version, only read (0 before the first start), so that hosts may
+/// ask at once.
+fn stored_version(conn: &Conn) -> Result<i64> {
     if conn.is_postgres() {
         let made: bool = conn.query_row(
             "SELECT to_regclass('qg_schema_version') IS NOT NULL",
@@ -117,15 +104,25 @@ pub(crate) fn pending(conn: &Conn) -> Result<bool> {
             |r| r.get(0),
         )?;
         if !made {
-            return Ok(true);
+            return Ok(0);
         }
         let version: Option<i64> =
             conn.query_row("SELECT MAX(version) FROM qg_schema_version", [], |r| {
                 r.get(0)
             })?;
-        return Ok(version.unwrap_or(0) < newest());
+        return Ok(version.unwrap_or(0));
     }
-    Ok(schema_version(conn)? < newest())
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Whether the database's schema is newer than this build's (a newer version migrated it).
+pub(crate) fn newer(conn: &Conn) -> Result<bool> {
+    Ok(stored_version(conn)? > newest())
+}
+
+/// Whether the database's schema is older than this build's (it needs migrating).
+pub(crate) fn pending(conn: &Conn) -> Result<bool> {
+    Ok(stored_version(conn)? < newest())
 }
 
 /// What a PostgreSQL database needs besides the migrations, made or replaced at every start
@@ -184,7 +181,7 @@ $fn$ LANGUAGE sql IMMUTABLE;
 /// Applies every migration newer than the database, each in its own transaction (on
 /// PostgreSQL in its dialect, see `dialect.rs`).
 pub(crate) fn run(conn: &mut Conn) -> Result<()> {
-    let newest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    let newest = newest();
     let too_new = |current: i64| {
         Error::Database(format!(
             "database schema version {current} is newer than this build supports ({newest}); \

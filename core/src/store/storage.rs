@@ -163,6 +163,8 @@ pub(super) fn upgrade_search_format(writer: &mut Conn) -> Result<()> {
         return Ok(());
     }
     let (mut pages, mut indexed) = (0usize, 0usize);
+    // Read at the first page only: nothing changes definitions while the stores open.
+    let mut schema = None;
     loop {
         let tx = writer.immediate_transaction()?;
         let (format, entity, after): (i64, Option<String>, Option<i64>) = tx.query_row(
@@ -174,8 +176,10 @@ pub(super) fn upgrade_search_format(writer: &mut Conn) -> Result<()> {
             tx.commit()?;
             break;
         }
-        let schema = registry::load(&tx)?;
-        let mut types: Vec<&Entity> = schema.entities().iter().collect();
+        if schema.is_none() {
+            schema = Some(registry::load(&tx)?);
+        }
+        let mut types: Vec<&Entity> = schema.iter().flat_map(|s| s.entities()).collect();
         types.sort_by(|a, b| a.name.cmp(&b.name));
         // The type in progress; or, if it is gone, the next by name.
         let at = match &entity {
