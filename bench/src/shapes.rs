@@ -22,7 +22,7 @@ const SORTS: &[&str] = &[
 ];
 
 /// The filters: none, few-valued equalities, an equality with a range on another field, a
-/// range alone, a person's records.
+/// range alone, a person's records, full-text searches.
 const FILTERS: &[(&str, &[(&str, &str)])] = &[
     ("no filter", &[]),
     ("status", &[("status", "lead")]),
@@ -46,6 +46,17 @@ const FILTERS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("owner + status", &[("owner", "7"), ("status", "customer")]),
+    // Full-text: a word in one name in twelve, two that are never in one name, a CJK phrase
+    // in three names in four.
+    ("q=Trading", &[("q", "Trading")]),
+    (
+        "q=Trading Foods (never together)",
+        &[("q", "Trading Foods")],
+    ),
+    (
+        "q=有限公司 + status",
+        &[("q", "有限公司"), ("status", "lead")],
+    ),
 ];
 
 /// Runs the matrix over the `size` customers seeded.

@@ -3,9 +3,11 @@
 //! on PostgreSQL pairs of adjacent characters are indexed too), and the search across every
 //! entity type the caller may read.
 
+use crate::db::OptionalExtension;
 use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::schema::Entity;
+use crate::store::text_match::WALK;
 use crate::store::Store;
 use crate::value::Value;
 use crate::{Access, Result};
@@ -293,6 +295,18 @@ impl Store {
                 .iter()
                 .map(|f| format!(", r.{}", ddl::column(&f.def.name)))
                 .collect();
+            let fts = ddl::fts_table(&e.name);
+            // What the search selects, without its order (`newest_first` orders it twice).
+            let matching = format!(
+                "SELECT r.id, {title_col}{text_cols} FROM {fts} JOIN {t} r ON r.id = {fts}.rowid
+                 WHERE {fts} MATCH ? {scope}",
+                t = ddl::table(&e.name),
+                scope = if scope.is_empty() {
+                    String::new()
+                } else {
+                    format!("AND {scope}")
+                }
+            );
             let sql = if seen_only {
                 format!(
                     "SELECT r.id, {title_col}{text_cols} FROM {t} r WHERE {scope}
@@ -300,17 +314,7 @@ impl Store {
                     t = ddl::table(&e.name),
                 )
             } else {
-                format!(
-                    "SELECT r.id, {title_col}{text_cols} FROM {fts} JOIN {t} r ON r.id = {fts}.rowid
-                     WHERE {fts} MATCH ? {scope} ORDER BY {fts}.rowid DESC LIMIT {limit}",
-                    fts = ddl::fts_table(&e.name),
-                    t = ddl::table(&e.name),
-                    scope = if scope.is_empty() {
-                        String::new()
-                    } else {
-                        format!("AND {scope}")
-                    }
-                )
+                format!("{matching} ORDER BY {fts}.rowid DESC LIMIT {limit}")
             };
             let mut params = if seen_only {
                 Vec::new()
@@ -319,22 +323,29 @@ impl Store {
             };
             params.extend(scope_params);
             let found = self.read(|c| {
-                let mut stmt = c.prepare_cached(&sql)?;
-                let rows = stmt
-                    .query_map(crate::db::params_from_iter(params), |r| {
-                        let text = match title {
-                            Some(f) => sql::from_sql(&f.def, r.get_ref(1)?).to_text(),
-                            None => String::new(),
-                        };
-                        let mut values = Vec::with_capacity(texts.len());
-                        for (i, f) in texts.iter().enumerate() {
-                            let v = sql::from_sql(&f.def, r.get_ref(i + 2)?).to_text();
-                            values.push((f.def.name.clone(), v));
-                        }
-                        Ok((r.get::<_, i64>(0)?, text, values))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
+                let hit = |r: &crate::db::Row<'_>| {
+                    let text = match title {
+                        Some(f) => sql::from_sql(&f.def, r.get_ref(1)?).to_text(),
+                        None => String::new(),
+                    };
+                    let mut values = Vec::with_capacity(texts.len());
+                    for (i, f) in texts.iter().enumerate() {
+                        let v = sql::from_sql(&f.def, r.get_ref(i + 2)?).to_text();
+                        values.push((f.def.name.clone(), v));
+                    }
+                    Ok((r.get::<_, i64>(0)?, text, values))
+                };
+                let run = |sql: &str, params: Vec<Sql>| -> Result<Vec<_>> {
+                    let mut stmt = c.prepare_cached(sql)?;
+                    let rows = stmt
+                        .query_map(crate::db::params_from_iter(params), hit)?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(rows)
+                };
+                if seen_only || !c.is_postgres() {
+                    return run(&sql, params);
+                }
+                newest_first(c, &fts, &matching, params, limit, run)
             })?;
             let title_field = title.map(|f| f.def.name.as_str());
             hits.extend(found.into_iter().map(|(id, title, values)| {
@@ -354,6 +365,55 @@ impl Store {
         hits.truncate(limit);
         Ok(hits)
     }
+}
+
+/// A search of one type on PostgreSQL, in two tries: its newest `WALK` entries, then, if
+/// they hold fewer than `limit` hits, the matches among the older ones, sorted. PostgreSQL
+/// estimates several words' matches as if the words were independent: for common words that
+/// never occur together it would walk every entry, newest first, looking for hits that are not
+/// there (310 ms at a million). `matching` is the search without its order (`… WHERE fts MATCH
+/// ? {scope}`), `run` runs a statement.
+fn newest_first<T>(
+    c: &crate::db::Conn,
+    fts: &str,
+    matching: &str,
+    params: Vec<Sql>,
+    limit: usize,
+    run: impl Fn(&str, Vec<Sql>) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let floor: Option<i64> = c
+        .prepare_cached(&format!(
+            "SELECT rowid FROM {fts} ORDER BY rowid DESC LIMIT 1 OFFSET {}",
+            WALK - 1
+        ))?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    let Some(floor) = floor else {
+        // Fewer entries than a walk: the one query walks them all.
+        return run(
+            &format!("{matching} ORDER BY {fts}.rowid DESC LIMIT {limit}"),
+            params,
+        );
+    };
+    let mut newest_params = params.clone();
+    newest_params.push(Sql::Integer(floor));
+    let mut hits = run(
+        &format!("{matching} AND {fts}.rowid >= ? ORDER BY {fts}.rowid DESC LIMIT {limit}"),
+        newest_params,
+    )?;
+    if hits.len() >= limit {
+        return Ok(hits);
+    }
+    let mut older_params = params;
+    older_params.push(Sql::Integer(floor));
+    hits.extend(run(
+        &format!(
+            "{matching} AND {fts}.rowid < ? ORDER BY ({fts}.rowid + 0) DESC LIMIT {}",
+            limit - hits.len()
+        ),
+        older_params,
+    )?);
+    Ok(hits)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::records::{entity_for, entity_seen, from_row, select_list};
 use super::scope::scope_condition;
+use super::text_match;
 use super::Store;
 use crate::db::sql::like_pattern;
 use crate::db::Value as Sql;
@@ -258,10 +259,7 @@ pub(super) fn conditions(
                 }
             }
             Some(m) => {
-                conds.push(format!(
-                    "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
-                    fts = ddl::fts_table(entity)
-                ));
+                conds.push(super::text_match::condition(entity));
                 params.push(Sql::Text(m));
             }
             None => {
@@ -336,23 +334,44 @@ impl Store {
         };
         let query = query.as_ref();
         let (e, perm) = entity_seen(self, access, entity)?;
-        let Some((conds, params)) = conditions(access, &e, &perm, entity, query, &[])? else {
+        let Some((mut conds, mut params)) = conditions(access, &e, &perm, entity, query, &[])?
+        else {
             return Ok((0, false));
         };
-        let where_ = if conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conds.join(" AND "))
+        let cap = cap.max(0);
+        let table = ddl::table(entity);
+        let count = |sql: &str, params: Vec<Sql>| -> Result<i64> {
+            self.read(|c| {
+                Ok(c.prepare_cached(sql)?
+                    .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
+            })
         };
+        // On PostgreSQL a full-text search is counted in two tries (see `text_match.rs`):
+        // more than `cap` among the first records, or all of them counted from the matches.
+        if self.is_postgres() {
+            if let Some(text) = text_match::take(entity, &mut conds, &mut params) {
+                let mut walk_params = params.clone();
+                walk_params.push(text.clone());
+                let n = count(
+                    &text_match::counted(entity, &table, &where_clause(&conds), cap + 1),
+                    walk_params,
+                )?;
+                if n > cap {
+                    return Ok((cap, true));
+                }
+                conds.push(text_match::condition(entity));
+                params.push(text);
+                let sql = format!("SELECT COUNT(*) FROM {table} {}", where_clause(&conds));
+                let n = count(&sql, params)?;
+                return Ok((n.min(cap), n > cap));
+            }
+        }
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {} {where_} LIMIT {}) AS counted",
-            ddl::table(entity),
-            cap.max(0) + 1
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {table} {} LIMIT {}) AS counted",
+            where_clause(&conds),
+            cap + 1
         );
-        let n: i64 = self.read(|c| {
-            Ok(c.prepare_cached(&sql)?
-                .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
-        })?;
+        let n = count(&sql, params)?;
         Ok((n.min(cap), n > cap))
     }
 
@@ -395,6 +414,12 @@ impl Store {
                 items: vec![],
                 next_cursor: None,
             });
+        };
+        // On PostgreSQL a full-text search is run in two tries (see `text_match.rs`).
+        let text = if self.is_postgres() {
+            text_match::take(entity, &mut conds, &mut params)
+        } else {
+            None
         };
         if sort_def.kind.info().multi {
             return Err(Error::bad_param("sort", Reason::NotSortable));
@@ -444,49 +469,104 @@ impl Store {
                 }
             }
         }
-        let where_ = if conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conds.join(" AND "))
-        };
         let order = if sort.field == "id" {
             format!("id {dir}")
         } else {
             format!("{col} {dir}, id {dir}")
         };
-        let sql = format!(
-            "SELECT {}, {col} FROM {} {where_} ORDER BY {order} LIMIT {}",
-            select_list(&e),
-            ddl::table(entity),
-            query.limit + 1
+        let table = ddl::table(entity);
+        let select = select_list(&e);
+        let limit = query.limit + 1;
+        let read_page = |sql: &str, params: Vec<Sql>| {
+            self.read(|c| page_of(c, &e, sql, params, query.limit, &sort_param))
+        };
+        let Some(text) = text else {
+            let sql = format!(
+                "SELECT {select}, {col} FROM {table} {} ORDER BY {order} LIMIT {limit}",
+                where_clause(&conds)
+            );
+            return read_page(&sql, params);
+        };
+        // The first try: the first records in the list's order that match.
+        let walk = format!(
+            "SELECT {select}, {col} AS qg_key FROM {table} {} ORDER BY {order}",
+            where_clause(&conds)
         );
-        let sort_index = 7 + e.fields.len();
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(crate::db::params_from_iter(params))?;
-            let mut items = Vec::new();
-            let mut last_key = None;
-            while let Some(row) = rows.next()? {
-                if items.len() == query.limit {
-                    let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
-                    return Ok(Page {
-                        next_cursor: Some(encode_cursor(&Cursor {
-                            s: sort_param.clone(),
-                            v: sql::sql_to_json(&v),
-                            i,
-                        })),
-                        items,
-                    });
-                }
-                let rec = from_row(&e, &row)?;
-                let key: Sql = row.get(sort_index)?;
-                last_key = Some((key, rec.id));
-                items.push(rec);
-            }
-            Ok(Page {
-                items,
-                next_cursor: None,
-            })
-        })
+        let key_order = if sort.field == "id" {
+            format!("id {dir}")
+        } else {
+            format!("qg_key {dir}, id {dir}")
+        };
+        let mut walk_params = params.clone();
+        walk_params.push(text.clone());
+        let page = read_page(
+            &text_match::walked(entity, &walk, &key_order, limit),
+            walk_params,
+        )?;
+        if page.next_cursor.is_some() {
+            return Ok(page);
+        }
+        // Too few there: every match, sorted.
+        conds.push(text_match::condition(entity));
+        params.push(text);
+        let unindexed = if sort.field == "id" {
+            format!("(id + 0) {dir}")
+        } else {
+            format!(
+                "{} {dir}, (id + 0) {dir}",
+                text_match::unindexed(&col, sort_def.kind.info().column)
+            )
+        };
+        let sql = format!(
+            "SELECT {select}, {col} FROM {table} {} ORDER BY {unindexed} LIMIT {limit}",
+            where_clause(&conds)
+        );
+        read_page(&sql, params)
     }
+}
+
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// A page read from rows selected with [`select_list`] and the sort's column last, one more
+/// than `limit` asked for (its presence gives the page a cursor).
+fn page_of(
+    c: &crate::db::Conn,
+    e: &Entity,
+    sql: &str,
+    params: Vec<Sql>,
+    limit: usize,
+    sort_param: &str,
+) -> Result<Page> {
+    let sort_index = 7 + e.fields.len();
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(crate::db::params_from_iter(params))?;
+    let mut items = Vec::new();
+    let mut last_key = None;
+    while let Some(row) = rows.next()? {
+        if items.len() == limit {
+            let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
+            return Ok(Page {
+                next_cursor: Some(encode_cursor(&Cursor {
+                    s: sort_param.to_string(),
+                    v: sql::sql_to_json(&v),
+                    i,
+                })),
+                items,
+            });
+        }
+        let rec = from_row(e, &row)?;
+        let key: Sql = row.get(sort_index)?;
+        last_key = Some((key, rec.id));
+        items.push(rec);
+    }
+    Ok(Page {
+        items,
+        next_cursor: None,
+    })
 }

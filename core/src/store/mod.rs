@@ -37,6 +37,7 @@ mod sequences;
 mod storage;
 #[cfg(test)]
 pub(crate) mod tests;
+pub(crate) mod text_match;
 mod workflows;
 pub use activities::{TimelineItem, TimelinePage};
 pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
