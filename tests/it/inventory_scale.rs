@@ -219,6 +219,16 @@ fn one_revaluation_line_per_day_names_its_movements_and_corrections_read_back() 
         asked(&admin, &ids, Some("2026-11-30")),
         (json!("20"), json!("236.54"))
     );
+    // The levels the receipt changed were kept as its call ended, with the ledger line they
+    // account for: the last one, a revaluation.
+    let through = s.query_integer(if s.on_postgres() {
+        "SELECT CAST(convert_from(value, 'UTF8') AS BIGINT) FROM plugin_kv
+         WHERE plugin = 'inventory' AND key = 'levels:through'"
+    } else {
+        "SELECT CAST(CAST(value AS TEXT) AS INTEGER) FROM plugin_kv
+         WHERE plugin = 'inventory' AND key = 'levels:through'"
+    });
+    assert_eq!(through, s.query_integer("SELECT MAX(id) FROM r_stock_move"));
     let revals = revaluations(&admin);
     assert_eq!(revals.len(), 4, "{revals:?}");
     assert_eq!(

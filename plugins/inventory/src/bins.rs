@@ -50,12 +50,21 @@ fn key(product: i64) -> String {
 /// This holds while every `stock_move` this plugin creates is followed at once by `add`
 /// (`ledger::post`, `revalue`), with no `get` between, and no caller carries on after an
 /// error from `post` (the call then rolls back whole).
+///
+/// The levels `add` changes are written at the end of the call ([`flush`]), each product's
+/// once, then `levels:through`: a receipt of 200 lines of 50 products writes 51 keys, not 400.
+/// Until then the stored levels are behind the ledger, and the stored `levels:through` says
+/// so, so anyone else reading them in the meantime (another plugin's question, in this
+/// transaction) sums the ledger instead. A call that ends without `flush` leaves them behind
+/// the ledger: they are summed, then dropped and kept again, by the next posting.
 #[derive(Default)]
 struct Known {
     /// The kept levels account for every ledger line, the last one being this.
     through: Option<i64>,
     /// Each product's kept levels as last read or written (`None`: none kept).
     levels: BTreeMap<i64, Option<BTreeMap<String, Bin>>>,
+    /// The products whose levels changed since the last `flush`.
+    changed: std::collections::BTreeSet<i64>,
 }
 
 thread_local! {
@@ -229,31 +238,74 @@ pub fn add(
         None => from_ledger(product, warehouse)?,
     };
     all.insert(w, entry);
-    let v: serde_json::Map<String, Value> = all
-        .into_iter()
+    let stored = stored_form(&all);
+    let deferred = known(|k| {
+        k.levels.insert(product, Some(parse_levels(&stored)));
+        k.changed.insert(product);
+        k.through = Some(line);
+    });
+    if deferred.is_some() {
+        return Ok(());
+    }
+    keep(product, &stored)?;
+    host::kv_set(THROUGH, line.to_string().as_bytes())
+}
+
+/// A product's levels as stored: `warehouse` → [quantity, value, latest].
+fn stored_form(levels: &BTreeMap<String, Bin>) -> Value {
+    let v: serde_json::Map<String, Value> = levels
+        .iter()
         .map(|(w, b)| {
             let row = json!([
                 b.balance.quantity.normalize().to_string(),
                 b.balance.value.to_string(),
                 b.latest
             ]);
-            (w, row)
+            (w.clone(), row)
         })
         .collect();
+    Value::Object(v)
+}
+
+/// Stores a product's levels; `false` when the key-value quota has no room for them (then
+/// none are kept for it, and its level is summed from the ledger when needed).
+fn keep(product: i64, stored: &Value) -> Result<bool> {
     let key = key(product);
-    let text = Value::Object(v.clone()).to_string();
-    let kept = match host::kv_set(&key, text.as_bytes()) {
-        Ok(()) => Some(parse_levels(&Value::Object(v))),
+    match host::kv_set(&key, stored.to_string().as_bytes()) {
+        Ok(()) => Ok(true),
         Err(_) => {
-            // No room (the plugin's quota): this product's level is summed when needed.
             host::kv_delete(&key)?;
-            None
+            Ok(false)
         }
+    }
+}
+
+/// Writes the levels this call changed, then the line they account for (see [`Known`]).
+/// Called at the end of every call that may post.
+pub fn flush() -> Result<()> {
+    let Some((changed, through)) = known(|k| (std::mem::take(&mut k.changed), k.through)) else {
+        return Ok(());
     };
-    known(|k| k.levels.insert(product, kept.clone()));
-    host::kv_set(THROUGH, line.to_string().as_bytes())?;
-    known(|k| k.through = Some(line));
-    Ok(())
+    if changed.is_empty() {
+        return Ok(());
+    }
+    for product in changed {
+        let levels = known(|k| k.levels.get(&product).cloned().flatten()).flatten();
+        let kept = match levels {
+            Some(levels) => keep(product, &stored_form(&levels))?,
+            None => {
+                host::kv_delete(&key(product))?;
+                false
+            }
+        };
+        if !kept {
+            known(|k| k.levels.insert(product, None));
+        }
+    }
+    match through {
+        Some(line) => host::kv_set(THROUGH, line.to_string().as_bytes()),
+        None => Ok(()),
+    }
 }
 
 /// Drops every kept level (they are summed again from the ledger when next needed).

@@ -138,6 +138,7 @@ impl Plugin for Inventory {
 
     fn action(name: &str, entity: &str, id: i64, input: Value) -> Result<Value> {
         let out = action(name, entity, id, input)?;
+        bins::flush()?;
         alerts::settle()?;
         feed::flush()?;
         Ok(out)
@@ -145,6 +146,7 @@ impl Plugin for Inventory {
 
     fn http(req: Request) -> Result<Response> {
         let out = http(req)?;
+        bins::flush()?;
         if out.status < 400 {
             alerts::settle()?;
             feed::flush()?;
