@@ -100,6 +100,22 @@ pub fn shapes(store: &Store, size: usize, report: &mut Report) -> anyhow::Result
         if row_worst.0 > worst.0 {
             worst = (row_worst.0, format!("{label}, sort {}", row_worst.1));
         }
+        // The list's total ("10,000+"), which the list UI counts beside every page.
+        if filter.iter().any(|(k, _)| *k == "q") {
+            let q = ListQuery::from_pairs(filter.iter().copied())?;
+            let ms = median_ms(5, |_| {
+                store.count_up_to(&system, "customer", &q, 10_000)?;
+                Ok(())
+            })?;
+            report.add(
+                "shapes",
+                &format!("{label}: count up to 10,000 @ {size}"),
+                ms,
+                "ms",
+                Some(("read by id", pk)),
+                "what the list UI counts beside the page",
+            );
+        }
     }
     report.add(
         "shapes",

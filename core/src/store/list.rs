@@ -346,25 +346,34 @@ impl Store {
                     .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
             })
         };
-        // On PostgreSQL a full-text search is counted in two tries (see `text_match.rs`):
-        // more than `cap` among the first records, or all of them counted from the matches.
+        // On PostgreSQL a full-text search is counted in two tries (see `text_match.rs`): the
+        // first records say how common the matches are, and so which count to run.
+        let mut capped = true;
         if self.is_postgres() {
             if let Some(text) = text_match::take(entity, &mut conds, &mut params) {
-                let mut walk_params = params.clone();
-                walk_params.push(text.clone());
-                let n = count(
-                    &text_match::counted(entity, &table, &where_clause(&conds), cap + 1),
-                    walk_params,
-                )?;
-                if n > cap {
-                    return Ok((cap, true));
+                let mut sample_params = params.clone();
+                sample_params.push(text.clone());
+                let sample = text_match::sampled(entity, &table, &where_clause(&conds));
+                let (walked, matched): (i64, i64) = self.read(|c| {
+                    Ok(c.prepare_cached(&sample)?
+                        .query_row(crate::db::params_from_iter(sample_params), |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?)
+                })?;
+                if walked < text_match::WALK as i64 || matched > cap {
+                    // Every record walked, or more than enough matched among them.
+                    return Ok((matched.min(cap), matched > cap));
                 }
+                capped = text_match::dense(walked, matched);
                 conds.push(text_match::condition(entity));
                 params.push(text);
-                let sql = format!("SELECT COUNT(*) FROM {table} {}", where_clause(&conds));
-                let n = count(&sql, params)?;
-                return Ok((n.min(cap), n > cap));
             }
+        }
+        if !capped {
+            // Sparse matches: all counted from the full-text index.
+            let sql = format!("SELECT COUNT(*) FROM {table} {}", where_clause(&conds));
+            let n = count(&sql, params)?;
+            return Ok((n.min(cap), n > cap));
         }
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {table} {} LIMIT {}) AS counted",

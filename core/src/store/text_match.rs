@@ -50,15 +50,23 @@ pub(super) fn walked(entity: &str, inner: &str, order: &str, limit: usize) -> St
     )
 }
 
-/// The first try at counting up to `enough`: how many of the first `2 × enough` records
-/// match, up to `enough` (`conds`: the `WHERE` clause without the full-text condition).
-pub(super) fn counted(entity: &str, table: &str, conds: &str, enough: i64) -> String {
-    let walk = (enough.saturating_mul(2)).max(WALK as i64);
+/// The first try at a capped count: how many records pass `conds` (the `WHERE` clause
+/// without the full-text condition) up to [`WALK`], and how many of those match. When fewer
+/// than [`WALK`] pass, that is the count; otherwise it says how common the matches are.
+pub(super) fn sampled(entity: &str, table: &str, conds: &str) -> String {
     format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT id FROM {table} {conds} LIMIT {walk}) AS walked
-         WHERE {cond} LIMIT {enough}) AS counted",
+        "WITH walked AS MATERIALIZED (SELECT id FROM {table} {conds} LIMIT {WALK})
+         SELECT (SELECT COUNT(*) FROM walked), (SELECT COUNT(*) FROM walked WHERE {cond})",
         cond = condition(entity),
     )
+}
+
+/// Whether matches are common enough (one record in ten or more among those walked) for a
+/// count capped at `cap` to walk the records until it has `cap + 1` — about `10 × cap` records
+/// at most. Rarer ones are counted, all of them, from the full-text index: at a million
+/// records, under 100,000 either way.
+pub(super) fn dense(walked: i64, matched: i64) -> bool {
+    matched.saturating_mul(10) >= walked
 }
 
 /// A sort key no index gives (its value unchanged; `stored`: how the column is stored): an
@@ -168,6 +176,14 @@ mod tests {
         assert_eq!(count("zeta", 1), (1, true));
         assert_eq!(count("zeta", 2), (2, false));
         assert_eq!(count("alpha beta", 100), (0, false));
+        // Fewer records pass the filters than a walk: counted there.
+        let first_three =
+            ListQuery::from_pairs([("q", "zeta"), ("id[lte]", &made[2].0.to_string())]).unwrap();
+        assert_eq!(
+            s.count_up_to(&admin, "customer", &first_three, 100)
+                .unwrap(),
+            (2, false)
+        );
         // The global search: newest first, the old rare ones found past the newest entries.
         let found = |q: &str, limit| -> Vec<i64> {
             s.search(&admin, q, limit)

@@ -51,8 +51,9 @@ fn key(product: i64) -> String {
 /// (`ledger::post`, `revalue`), with no `get` between, and no caller carries on after an
 /// error from `post` (the call then rolls back whole).
 ///
-/// The levels `add` changes are written at the end of the call ([`flush`]), each product's
-/// once, then `levels:through`: a receipt of 200 lines of 50 products writes 51 keys, not 400.
+/// The levels `add` changes are written at the end of the call ([`flush`]): `levels:through`,
+/// then each changed product's levels once — a receipt of 200 lines of 50 products writes 51
+/// keys, not 400.
 /// Until then the stored levels are behind the ledger, and the stored `levels:through` says
 /// so, so anyone else reading them in the meantime (another plugin's question, in this
 /// transaction) sums the ledger instead. A call that ends without `flush` leaves them behind
@@ -280,13 +281,18 @@ fn keep(product: i64, stored: &Value) -> Result<bool> {
     }
 }
 
-/// Writes the levels this call changed, then the line they account for (see [`Known`]).
-/// Called at the end of every call that may post.
+/// Writes the line the kept levels account for, then the levels this call changed (see
+/// [`Known`]; one transaction: the order matters only for the quota). Called at the end of
+/// every call that may post. With no room for the line, no level is written: the stored ones
+/// stay behind the ledger, which the next posting sees and mends.
 pub fn flush() -> Result<()> {
     let Some((changed, through)) = known(|k| (std::mem::take(&mut k.changed), k.through)) else {
         return Ok(());
     };
-    if changed.is_empty() {
+    let Some(line) = through.filter(|_| !changed.is_empty()) else {
+        return Ok(());
+    };
+    if host::kv_set(THROUGH, line.to_string().as_bytes()).is_err() {
         return Ok(());
     }
     for product in changed {
@@ -302,10 +308,7 @@ pub fn flush() -> Result<()> {
             known(|k| k.levels.insert(product, None));
         }
     }
-    match through {
-        Some(line) => host::kv_set(THROUGH, line.to_string().as_bytes()),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Drops every kept level (they are summed again from the ledger when next needed).
