@@ -62,9 +62,11 @@ pub(super) fn sampled(entity: &str, table: &str, conds: &str) -> String {
 }
 
 /// Whether matches are common enough (one record in ten or more among those walked) for a
-/// count capped at `cap` to walk the records until it has `cap + 1` — about `10 × cap` records
-/// at most. Rarer ones are counted, all of them, from the full-text index: at a million
-/// records, under 100,000 either way.
+/// count capped at `cap` to walk the records until it has `cap + 1`: about `10 × cap` records
+/// if the sample is like the rest. Rarer ones are counted, all of them, from the full-text
+/// index: at a million records and the lists' cap of 10,000, under 100,000 either way. (With
+/// a cap under 500 a sample of 5,000 holding more than the cap has answered already, and one
+/// holding fewer is never dense: such counts are always made from the index.)
 pub(super) fn dense(walked: i64, matched: i64) -> bool {
     matched.saturating_mul(10) >= walked
 }
