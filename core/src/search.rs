@@ -3,7 +3,6 @@
 //! on PostgreSQL pairs of adjacent characters are indexed too), and the search across every
 //! entity type the caller may read.
 
-use crate::db::OptionalExtension;
 use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::schema::Entity;
@@ -345,7 +344,7 @@ impl Store {
                 if seen_only || !c.is_postgres() {
                     return run(&sql, params);
                 }
-                newest_first(c, &fts, &matching, params, limit, run)
+                newest_first(&fts, &matching, params, limit, run)
             })?;
             let title_field = title.map(|f| f.def.name.as_str());
             hits.extend(found.into_iter().map(|(id, title, values)| {
@@ -374,44 +373,31 @@ impl Store {
 /// there (310 ms at a million). `matching` is the search without its order (`… WHERE fts MATCH
 /// ? {scope}`), `run` runs a statement.
 fn newest_first<T>(
-    c: &crate::db::Conn,
     fts: &str,
     matching: &str,
     params: Vec<Sql>,
     limit: usize,
     run: impl Fn(&str, Vec<Sql>) -> Result<Vec<T>>,
 ) -> Result<Vec<T>> {
-    let floor: Option<i64> = c
-        .prepare_cached(&format!(
-            "SELECT rowid FROM {fts} ORDER BY rowid DESC LIMIT 1 OFFSET {}",
-            WALK - 1
-        ))?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    let Some(floor) = floor else {
-        // Fewer entries than a walk: the one query walks them all.
-        return run(
-            &format!("{matching} ORDER BY {fts}.rowid DESC LIMIT {limit}"),
-            params,
-        );
-    };
-    let mut newest_params = params.clone();
-    newest_params.push(Sql::Integer(floor));
+    // Where the newest entries begin, read within each try (0: fewer entries than a walk,
+    // all of them in the first).
+    let floor = format!(
+        "COALESCE((SELECT rowid FROM {fts} ORDER BY rowid DESC LIMIT 1 OFFSET {}), 0)",
+        WALK - 1
+    );
     let mut hits = run(
-        &format!("{matching} AND {fts}.rowid >= ? ORDER BY {fts}.rowid DESC LIMIT {limit}"),
-        newest_params,
+        &format!("{matching} AND {fts}.rowid >= {floor} ORDER BY {fts}.rowid DESC LIMIT {limit}"),
+        params.clone(),
     )?;
     if hits.len() >= limit {
         return Ok(hits);
     }
-    let mut older_params = params;
-    older_params.push(Sql::Integer(floor));
     hits.extend(run(
         &format!(
-            "{matching} AND {fts}.rowid < ? ORDER BY ({fts}.rowid + 0) DESC LIMIT {}",
+            "{matching} AND {fts}.rowid < {floor} ORDER BY ({fts}.rowid + 0) DESC LIMIT {}",
             limit - hits.len()
         ),
-        older_params,
+        params,
     )?);
     Ok(hits)
 }
