@@ -3,6 +3,7 @@
 use super::{EntityDef, FieldDef, Label, Layout, Locale, Origin, Section};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A field as it is in effect: its definition plus where it came from and how it is shown.
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +93,21 @@ pub(crate) struct FieldRow {
     pub default: Option<serde_json::Value>,
 }
 
+/// One entity type of a schema kept in memory, without a copy of it: dereferences to the
+/// [`Entity`].
+#[derive(Debug, Clone)]
+pub struct SharedEntity {
+    schema: Arc<Schema>,
+    at: usize,
+}
+
+impl std::ops::Deref for SharedEntity {
+    type Target = Entity;
+    fn deref(&self) -> &Entity {
+        &self.schema.entities[self.at]
+    }
+}
+
 /// Every entity type in effect, in menu order.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
@@ -103,6 +119,15 @@ impl Schema {
     /// An entity type by name (retired ones included).
     pub fn entity(&self, name: &str) -> Option<&Entity> {
         self.index.get(name).map(|&i| &self.entities[i])
+    }
+
+    /// An entity type by name, holding on to the schema instead of copying the type (a read
+    /// looks its type up on every request).
+    pub fn shared_entity(self: &Arc<Self>, name: &str) -> Option<SharedEntity> {
+        self.index.get(name).map(|&at| SharedEntity {
+            schema: self.clone(),
+            at,
+        })
     }
 
     /// All entity types, retired ones included.

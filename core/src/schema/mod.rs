@@ -10,7 +10,7 @@ mod validate;
 mod view;
 
 pub use builtin::{builtin_entities, EXCHANGE_RATE};
-pub use effective::{Entity, Field, Schema};
+pub use effective::{Entity, Field, Schema, SharedEntity};
 pub use expression::Expression;
 pub use field_type::{Column, FieldType, FieldTypeInfo, Input};
 pub use number_format::NumberFormat;

@@ -13,7 +13,7 @@ use super::scope::in_scope;
 use super::Store;
 use crate::access::EntityPermission;
 use crate::db::{Conn, OptionalExtension};
-use crate::schema::{Entity, FieldType};
+use crate::schema::{FieldType, SharedEntity};
 use crate::value::Value;
 use crate::{db, Access, Error, Reason, Result};
 use serde::Serialize;
@@ -207,7 +207,11 @@ impl Store {
 
     /// The type, if the caller may attach files to its records: update on it, not retired,
     /// not users.
-    fn attachable(&self, access: &Access, entity: &str) -> Result<(Entity, EntityPermission)> {
+    fn attachable(
+        &self,
+        access: &Access,
+        entity: &str,
+    ) -> Result<(SharedEntity, EntityPermission)> {
         if entity == "user" {
             return Err(Error::Forbidden("files are not attached to users".into()));
         }

@@ -13,9 +13,10 @@ use crate::db::Value as Sql;
 use crate::db::{self, ddl, sql};
 use crate::hooks::{WriteEvent, WriteOp};
 use crate::record::Record;
-use crate::schema::{Entity, Schema};
+use crate::schema::{Schema, SharedEntity};
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -37,23 +38,23 @@ pub(super) fn entity_seen(
     store: &Store,
     access: &Access,
     name: &str,
-) -> Result<(Entity, EntityPermission)> {
+) -> Result<(SharedEntity, EntityPermission)> {
     entity_for(&store.schema_for(access), access, name, "read", |p| p.read)
 }
 
 /// Looks up an entity type the caller may use for `what`.
 pub(super) fn entity_for(
-    schema: &Schema,
+    schema: &Arc<Schema>,
     access: &Access,
     name: &str,
     what: &str,
     check: fn(&EntityPermission) -> bool,
-) -> Result<(Entity, EntityPermission)> {
+) -> Result<(SharedEntity, EntityPermission)> {
     let e = schema
-        .entity(name)
+        .shared_entity(name)
         .ok_or_else(|| Error::NotFound(format!("no entity type '{name}'")))?;
     let perm = access.require(name, what, check)?;
-    Ok((e.clone(), perm))
+    Ok((e, perm))
 }
 
 /// A write's parsed input, refused with `refused` (the writer's field rules) added to what
