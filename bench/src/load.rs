@@ -168,7 +168,15 @@ pub async fn http(
         .await?;
     let bare_list = bare_axum(page).await;
     tokio::task::block_in_place(|| {
-        crate::wrk::http(&server.url, &bare, &bare_list, token, dur, report)
+        crate::wrk::http(
+            &server.url,
+            &bare,
+            &bare_list,
+            token,
+            &server.store,
+            dur,
+            report,
+        )
     })?;
     if server.store.is_postgres() {
         // Their baselines are raw rusqlite on the install's file.

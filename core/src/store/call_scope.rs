@@ -4,13 +4,11 @@
 //! the writes of hooks they ran and of plugins it asked. Scopes opened inside one that already
 //! writes are savepoints: a failing nested call undoes only its own part.
 
+use super::group_commit::{Ending, Group, WriterGuard, JOINED};
 use super::Store;
-use crate::db::Conn;
 use crate::{Error, Result};
-use parking_lot::{ArcReentrantMutexGuard, RawMutex, RawThreadId};
 use std::cell::RefCell;
-
-type WriterGuard = ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>;
+use std::sync::Arc;
 
 /// One open scope on this thread.
 struct Frame {
@@ -19,6 +17,12 @@ struct Frame {
     /// Set on the outermost frame once the transaction has begun: the writer, held until the
     /// frame ends.
     owner: Option<WriterGuard>,
+    /// Set on the outermost frame when its transaction was left open by another call (group
+    /// commit): the group it joined.
+    group: Option<Arc<Group>>,
+    /// The scope commits on its own, never in a group (bulk work: imports, job steps), so that
+    /// no short call waits for it.
+    alone: bool,
     /// Set on an inner frame once the transaction has begun: its savepoint.
     savepoint: Option<String>,
     /// What to do once this frame's writes are committed for good (passed to the enclosing
@@ -57,6 +61,17 @@ impl Store {
     /// Opens a call scope on this thread: writes made on this thread until it is finished
     /// commit or roll back together.
     pub fn begin_call(&self) -> Result<CallScope<'_>> {
+        self.open_call(false)
+    }
+
+    /// [`Store::begin_call`] for bulk work (a chunk of an import, a job's step): its
+    /// transaction is never shared with other calls (group commit), so that a short write
+    /// never waits for a long one to commit.
+    pub fn begin_bulk_call(&self) -> Result<CallScope<'_>> {
+        self.open_call(true)
+    }
+
+    fn open_call(&self, alone: bool) -> Result<CallScope<'_>> {
         let savepoint = if self.in_batch_here() {
             let name = format!("qg_call_{}", FRAMES.with(|f| f.borrow().len()));
             self.writer
@@ -72,6 +87,8 @@ impl Store {
             f.push(Frame {
                 store: self.key(),
                 owner: None,
+                group: None,
+                alone,
                 savepoint,
                 on_commit: Vec::new(),
             });
@@ -158,9 +175,37 @@ impl Store {
         if !pending {
             return Ok(());
         }
-        let guard = self.writer.lock_arc();
-        self.revive_writer(&guard)?;
-        guard.borrow().execute_batch("BEGIN IMMEDIATE")?;
+        let guard = self.writer_for_call();
+        let alone = FRAMES.with(|f| {
+            f.borrow()
+                .iter()
+                .find(|fr| fr.store == key)
+                .is_some_and(|fr| fr.alone)
+        });
+        let mut joined = if alone {
+            self.commit_open_group(&guard.borrow());
+            None
+        } else {
+            self.take_open_group()
+        };
+        if let Some(group) = joined.take_if(|_| guard.borrow().is_autocommit()) {
+            // The transaction left open has ended (the database rolled it back): its group
+            // failed, and this call begins its own.
+            group.settle(Err("the transaction was rolled back by the database".into()));
+        }
+        if let Some(group) = &joined {
+            // Another call's transaction, left open for this one: this call's part is a
+            // savepoint of it.
+            let conn = guard.borrow();
+            if let Err(e) = conn.execute_batch(&format!("SAVEPOINT {JOINED}")) {
+                let _ = conn.execute_batch("ROLLBACK");
+                group.settle(Err(e.to_string()));
+                return Err(e.into());
+            }
+        } else {
+            self.revive_writer(&guard)?;
+            guard.borrow().execute_batch("BEGIN IMMEDIATE")?;
+        }
         self.set_batch(true);
         FRAMES.with(|f| -> Result<()> {
             let mut frames = f.borrow_mut();
@@ -170,7 +215,10 @@ impl Store {
                     continue;
                 }
                 match guard.take() {
-                    Some(g) => fr.owner = Some(g),
+                    Some(g) => {
+                        fr.owner = Some(g);
+                        fr.group = joined.take();
+                    }
                     None => {
                         let name = format!("qg_call_{i}");
                         self.writer
@@ -243,25 +291,24 @@ impl CallScope<'_> {
             conn.execute_batch(&sql).map_err(Error::from)
         } else if let Some(guard) = frame.owner {
             store.set_batch(false);
-            let end = if commit {
-                guard.borrow().execute_batch("COMMIT")
+            let ending = if commit {
+                Ending::Commit
             } else {
-                guard.borrow().execute_batch("ROLLBACK")
+                Ending::RollBack
             };
-            if end.is_err() {
-                let _ = guard.borrow().execute_batch("ROLLBACK");
-            }
-            store.settings_after_transaction();
-            drop(guard);
+            // Taken while the writer is held: once it is let go of, the flag is the next
+            // call's.
             let refreshed = store.take_cache_refresh();
+            let may_pass = !refreshed && !store.settings_changed_here();
+            let end = store.end_call(guard, frame.group, ending, may_pass);
             if (!commit || end.is_err()) && refreshed {
                 // Schema and role changes refresh the caches as they are made (reading their
-                // own uncommitted state); undone, the caches must be read again.
+                // own uncommitted state); undone, the caches must be read again (from what is
+                // committed: outside the transaction, nothing notes a refresh).
                 store.refresh_schema()?;
                 store.read(|c| store.reload_roles(c))?;
-                store.take_cache_refresh();
             }
-            end.map_err(Error::from)
+            end
         } else {
             // The transaction never began in this scope: nothing to end.
             Ok(())

@@ -18,6 +18,7 @@ mod duplicates;
 pub(crate) mod exchange_rates;
 mod field_rules;
 mod formulas;
+mod group_commit;
 mod history;
 pub mod hosts;
 mod input;
@@ -181,6 +182,8 @@ pub struct Store {
     clock: hosts::SharedClock,
     /// The generation of each topic of `changes` as last picked up (`changes.rs`).
     changes_seen: Mutex<changes::Seen>,
+    /// Calls' transactions left open for the next call, committed together (`group_commit.rs`).
+    group: group_commit::GroupCommit,
 }
 
 impl std::fmt::Debug for Store {
@@ -239,6 +242,7 @@ impl Store {
             host: std::sync::OnceLock::new(),
             clock: hosts::SharedClock::default(),
             changes_seen: Mutex::new(Default::default()),
+            group: Default::default(),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.write(changes::install_triggers)?;
@@ -390,6 +394,7 @@ impl Store {
         self.join_call_scope()?;
         let guard = self.writer.lock();
         if !self.in_batch_here() {
+            self.commit_open_group(&guard.borrow());
             self.revive_writer(&guard)?;
         }
         let mut conn = guard.borrow_mut();
@@ -435,6 +440,7 @@ impl Store {
             scope.finish(out.is_ok())?;
             return out;
         }
+        self.commit_open_group(&guard.borrow());
         self.revive_writer(&guard)?;
         guard
             .borrow()
@@ -461,10 +467,14 @@ impl Store {
             Ok(_) => guard.borrow().execute_batch("COMMIT"),
             Err(_) => guard.borrow().execute_batch("ROLLBACK"),
         };
+        if end.is_err() {
+            // Before the writer is let go of: once free, the open transaction may be another
+            // call's (group commit).
+            let _ = guard.borrow().execute_batch("ROLLBACK");
+        }
         self.settings_after_transaction();
         drop(guard);
         if let Err(e) = end {
-            let _ = self.writer.lock().borrow().execute_batch("ROLLBACK");
             let _ = self.refresh_schema();
             return Err(Error::from(e).into());
         }
@@ -472,52 +482,6 @@ impl Store {
         self.read(|c| self.reload_roles(c))?;
         self.take_cache_refresh();
         out
-    }
-
-    /// Forgets the settings kept in memory (time zone, company currency, default language):
-    /// they are read again when next asked, and a read begun before is not kept. Inside a
-    /// transaction (a setting changed), this thread's reads skip them until it ends.
-    pub(crate) fn forget_settings(&self) {
-        if self.in_batch_here() {
-            *self
-                .settings_changed_by
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current().id());
-        }
-        self.settings_cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .forget();
-    }
-
-    /// At the end of this thread's transaction, while it still holds the writer: if it
-    /// changed a setting, the settings are forgotten (others may have kept the value before
-    /// the change meanwhile), and its reads use them again.
-    pub(crate) fn settings_after_transaction(&self) {
-        let mut by = self
-            .settings_changed_by
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if *by == Some(std::thread::current().id()) {
-            *by = None;
-            drop(by);
-            self.settings_cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .forget();
-        }
-    }
-
-    /// The settings kept in memory hold what this thread would read: outside a transaction,
-    /// or inside one that has changed no setting (the writer is held, so no one else changes
-    /// them meanwhile).
-    pub(crate) fn settings_cacheable(&self) -> bool {
-        !self.in_batch_here()
-            || *self
-                .settings_changed_by
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                != Some(std::thread::current().id())
     }
 
     /// Notes that the schema or role caches were read inside an open transaction, so that a

@@ -180,8 +180,12 @@ impl LoadedPlugin {
         let state = store.data_mut();
         let events = std::mem::take(&mut state.events);
         let last_output = self.log_output(&state.output.text(), user);
+        let denied = state.limiter.denied;
         let commits =
             matches!(&out, Ok(Ok(r)) if r.commits() && r.output_size() <= limits.output_bytes);
+        // The instance is let go of before the commit, which may wait for other calls' writes
+        // (group commit): a waiting call holds no instance another call could need.
+        drop(store);
         if commits && !events.is_empty() {
             // Delivered once these writes are committed for good (after the outermost call
             // on this thread commits; never if it rolls back), as the emitting call's user.
@@ -209,12 +213,11 @@ impl LoadedPlugin {
                         resource(user),
                     ));
                 }
-                drop(store);
                 Ok(r)
             }
             Ok(Err(e)) => Err(CallError::Plugin(e)),
             Err(e) => {
-                let (reason, blame) = if state.limiter.denied {
+                let (reason, blame) = if denied {
                     let r = format!(
                         "exceeded its memory limit of {} MiB",
                         limits.memory_bytes / (1024 * 1024)
