@@ -188,9 +188,12 @@ impl Store {
         } else {
             self.take_open_group()
         };
-        if let Some(group) = joined.take_if(|_| guard.borrow().is_autocommit()) {
-            // The transaction left open has ended (the database rolled it back): its group
-            // failed, and this call begins its own.
+        if let Some(group) = joined.take_if(|_| {
+            let conn = guard.borrow();
+            conn.is_autocommit() || conn.is_broken()
+        }) {
+            // The transaction left open has ended (the database rolled it back, or the
+            // connection was lost): its group failed, and this call begins its own.
             group.settle(Err("the transaction was rolled back by the database".into()));
         }
         if let Some(group) = &joined {
@@ -299,7 +302,7 @@ impl CallScope<'_> {
             // Taken while the writer is held: once it is let go of, the flag is the next
             // call's.
             let refreshed = store.take_cache_refresh();
-            let may_pass = !refreshed && !store.settings_changed_here();
+            let may_pass = !refreshed && !store.settings_changed_here() && !frame.alone;
             let end = store.end_call(guard, frame.group, ending, may_pass);
             if (!commit || end.is_err()) && refreshed {
                 // Schema and role changes refresh the caches as they are made (reading their

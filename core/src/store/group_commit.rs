@@ -178,7 +178,9 @@ impl Store {
         // call's part stays in a transaction other calls share, so that the failure is this
         // call's alone.
         let mut own_failure = None;
-        let shared = joined.is_some() || self.group.waiting.load(SeqCst) > 0;
+        // Read once: a call that comes to wait after the check is not passed to.
+        let others_wait = self.group.waiting.load(SeqCst) > 0;
+        let shared = joined.is_some() || others_wait;
         if ending == Ending::Commit && shared && self.is_postgres() {
             if let Err(e) = conn.execute_batch("SELECT 1") {
                 own_failure = Some(Error::from(e));
@@ -208,7 +210,7 @@ impl Store {
         let pass = ending == Ending::Commit
             && may_pass
             && !self.group.alone.load(SeqCst)
-            && self.group.waiting.load(SeqCst) > 0
+            && others_wait
             && earlier + 1 < MOST_CALLS
             && group.since.get().is_none_or(|t| t.elapsed() < MOST_WAIT);
         if pass {
@@ -452,5 +454,31 @@ mod tests {
         // beginning its own: two commits of one call each.
         assert_eq!((after.0 - before.0, after.1 - before.1), (2, 2));
         assert_eq!(value(&s, "bulk").unwrap(), b"2");
+
+        // Nor does a bulk call leave its own transaction open for a call that waits.
+        let bulk = s.begin_bulk_call().unwrap();
+        s.kv_set("p", "bulk again", b"3", Q).unwrap();
+        let short = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let scope = s.begin_call().unwrap();
+                s.kv_set("p", "short", b"4", Q).unwrap();
+                scope.finish(true)
+            })
+        };
+        until_waiting(&s, 1);
+        let before = s.commit_groups();
+        bulk.finish(true).unwrap();
+        let committed_alone = s.commit_groups();
+        assert_eq!(
+            (committed_alone.0 - before.0, committed_alone.1 - before.1),
+            (1, 1)
+        );
+        assert_eq!(
+            value(&s, "bulk again").unwrap(),
+            b"3",
+            "committed on return"
+        );
+        short.join().unwrap().unwrap();
     }
 }

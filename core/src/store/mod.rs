@@ -473,6 +473,8 @@ impl Store {
             let _ = guard.borrow().execute_batch("ROLLBACK");
         }
         self.settings_after_transaction();
+        // Taken while the writer is held: once it is let go of, the flag is the next call's.
+        self.take_cache_refresh();
         drop(guard);
         if let Err(e) = end {
             let _ = self.refresh_schema();
@@ -480,7 +482,6 @@ impl Store {
         }
         self.refresh_schema()?;
         self.read(|c| self.reload_roles(c))?;
-        self.take_cache_refresh();
         out
     }
 
