@@ -184,7 +184,7 @@ impl Store {
         // that undo (or since) — either way, undone.
         let again = from == ImportStatus::UndoStopped;
         for chunk in records.chunks(500) {
-            let scope = self.begin_bulk_call()?;
+            let scope = self.begin_call_alone()?;
             for (record_id, u) in chunk {
                 let outcome = if u.inserted {
                     self.delete(access, &entity, *record_id, u.version)

@@ -20,8 +20,8 @@ struct Frame {
     /// Set on the outermost frame when its transaction was left open by another call (group
     /// commit): the group it joined.
     group: Option<Arc<Group>>,
-    /// The scope commits on its own, never in a group (bulk work: imports, job steps), so that
-    /// no short call waits for it.
+    /// The scope commits on its own, never in a group (bulk work, plugin calls), so that no
+    /// short call waits for it.
     alone: bool,
     /// Set on an inner frame once the transaction has begun: its savepoint.
     savepoint: Option<String>,
@@ -64,10 +64,11 @@ impl Store {
         self.open_call(false)
     }
 
-    /// [`Store::begin_call`] for bulk work (a chunk of an import, a job's step): its
-    /// transaction is never shared with other calls (group commit), so that a short write
-    /// never waits for a long one to commit.
-    pub fn begin_bulk_call(&self) -> Result<CallScope<'_>> {
+    /// [`Store::begin_call`] for a call that may run long — a chunk of an import, a job's step,
+    /// a plugin's call (its length is the plugin's, up to its time limit): as the outermost
+    /// scope its transaction is never shared with other calls (group commit), so that no short
+    /// write's acknowledgement waits for it.
+    pub fn begin_call_alone(&self) -> Result<CallScope<'_>> {
         self.open_call(true)
     }
 

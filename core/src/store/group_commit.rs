@@ -132,13 +132,16 @@ impl Store {
         if let Some(group) = self.take_open_group() {
             let end = commit(conn);
             if end.is_ok() {
-                self.group.commits.fetch_add(1, SeqCst);
-                self.group
-                    .calls
-                    .fetch_add(group.waiting.load(SeqCst) as u64, SeqCst);
+                self.counted(group.waiting.load(SeqCst));
             }
             group.settle(end.map_err(|e| e.to_string()));
         }
+    }
+
+    /// Counts a commit holding `calls` calls' writes.
+    fn counted(&self, calls: usize) {
+        self.group.commits.fetch_add(1, SeqCst);
+        self.group.calls.fetch_add(calls as u64, SeqCst);
     }
 
     /// Ends the transaction of a call scope's outermost frame, whose writer `guard` it lets
@@ -194,13 +197,14 @@ impl Store {
             })
         });
         let earlier = joined.as_ref().map_or(0, |g| g.waiting.load(SeqCst));
-        let group: Arc<Group> = joined.unwrap_or_default();
         if conn.is_autocommit() || matches!(own, Some(Err(_))) {
             // The database ended the transaction itself (an I/O error, a full disk), or this
             // call's part could not be told apart: nothing of the group is kept.
             let _ = conn.execute_batch("ROLLBACK");
             let why = "the transaction was rolled back by the database; the write is lost";
-            group.settle(Err(why.into()));
+            if let Some(group) = &joined {
+                group.settle(Err(why.into()));
+            }
             return After::Ended(Err(Error::Database(why.into())));
         }
         if ending == Ending::RollBack && earlier == 0 {
@@ -212,8 +216,13 @@ impl Store {
             && !self.group.alone.load(SeqCst)
             && others_wait
             && earlier + 1 < MOST_CALLS
-            && group.since.get().is_none_or(|t| t.elapsed() < MOST_WAIT);
+            && joined
+                .as_ref()
+                .and_then(|g| g.since.get())
+                .is_none_or(|t| t.elapsed() < MOST_WAIT);
         if pass {
+            // A group is made only when a call first passes its transaction on.
+            let group = joined.unwrap_or_default();
             group.since.get_or_init(Instant::now);
             group.waiting.fetch_add(1, SeqCst);
             *self.group.open.lock().unwrap_or_else(|e| e.into_inner()) = Some(group.clone());
@@ -221,11 +230,11 @@ impl Store {
         }
         let end = commit(conn);
         if end.is_ok() {
-            let held = earlier as u64 + u64::from(ending == Ending::Commit);
-            self.group.commits.fetch_add(1, SeqCst);
-            self.group.calls.fetch_add(held, SeqCst);
+            self.counted(earlier + usize::from(ending == Ending::Commit));
         }
-        group.settle(end.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        if let Some(group) = &joined {
+            group.settle(end.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        }
         After::Ended(match ending {
             Ending::Commit => end,
             // This call's part was undone whatever became of the others'.
@@ -256,7 +265,7 @@ mod tests {
     use super::SeqCst;
     use crate::plugins::KvQuota;
     use crate::store::tests::store;
-    use crate::Store;
+    use crate::{CallScope, Store};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -281,6 +290,31 @@ mod tests {
         s.kv_get("p", key).unwrap()
     }
 
+    /// A call on another thread (a bulk one with `alone`) that writes `key` and then ends as
+    /// `end` says; started while this thread holds the writer, it comes to wait for it.
+    fn call_on_another_thread(
+        s: &Arc<Store>,
+        key: &'static str,
+        alone: bool,
+        end: impl FnOnce(CallScope<'_>) -> crate::Result<()> + Send + 'static,
+    ) -> std::thread::JoinHandle<crate::Result<()>> {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            let scope = if alone {
+                s.begin_call_alone()
+            } else {
+                s.begin_call()
+            }
+            .unwrap();
+            s.kv_set("p", key, b"2", Q).unwrap();
+            end(scope)
+        })
+    }
+
+    fn commit_in_order(scope: CallScope<'_>) -> crate::Result<()> {
+        scope.finish(true)
+    }
+
     #[test]
     fn a_call_ending_while_another_waits_shares_that_calls_commit() {
         let (_place, s) = store();
@@ -298,14 +332,7 @@ mod tests {
 
         let first = s.begin_call().unwrap();
         s.kv_set("p", "first", b"1", Q).unwrap();
-        let second = {
-            let s = s.clone();
-            std::thread::spawn(move || {
-                let scope = s.begin_call().unwrap();
-                s.kv_set("p", "second", b"2", Q).unwrap();
-                scope.finish(true)
-            })
-        };
+        let second = call_on_another_thread(&s, "second", false, commit_in_order);
         until_waiting(&s, 1);
         let before = s.commit_groups();
         // The second call waits for the writer: the first leaves the transaction to it and
@@ -344,22 +371,17 @@ mod tests {
                     first
                 })
             };
-            let second = {
-                let s = s.clone();
-                let (wrote, seen) = (wrote.0, seen.1);
-                std::thread::spawn(move || {
-                    let scope = s.begin_call().unwrap();
-                    s.kv_set("p", "second", b"2", Q).unwrap();
-                    wrote.send(()).unwrap();
-                    seen.recv().unwrap();
-                    if dies {
-                        drop(scope); // as a panic would
-                        Ok(())
-                    } else {
-                        scope.finish(false)
-                    }
-                })
-            };
+            let (wrote, seen) = (wrote.0, seen.1);
+            let second = call_on_another_thread(&s, "second", false, move |scope| {
+                wrote.send(()).unwrap();
+                seen.recv().unwrap();
+                if dies {
+                    drop(scope); // as a panic would
+                    Ok(())
+                } else {
+                    scope.finish(false)
+                }
+            });
             until_waiting(&s, 1);
             first.finish(true).unwrap();
             second.join().unwrap().unwrap();
@@ -397,14 +419,7 @@ mod tests {
         // A call ends while a caller seems to wait (it never comes): its transaction stays
         // open and it waits for the commit.
         s.group.waiting.fetch_add(1, SeqCst);
-        let first = {
-            let s = s.clone();
-            std::thread::spawn(move || {
-                let scope = s.begin_call().unwrap();
-                s.kv_set("p", "first", b"1", Q).unwrap();
-                scope.finish(true)
-            })
-        };
+        let first = call_on_another_thread(&s, "first", false, commit_in_order);
         let start = Instant::now();
         while s
             .group
@@ -427,45 +442,31 @@ mod tests {
             s.kv_set("p", "plain", b"2", Q).unwrap();
         }
         first.join().unwrap().unwrap();
-        assert_eq!(value(&s, "first").unwrap(), b"1");
+        assert_eq!(value(&s, "first").unwrap(), b"2");
         assert_eq!(value(&s, "plain").unwrap(), b"2");
     }
 
     #[test]
-    fn a_bulk_call_never_joins_a_group() {
+    fn a_call_alone_never_joins_a_group() {
         let (_place, s) = store();
         let s = Arc::new(s);
         let first = s.begin_call().unwrap();
         s.kv_set("p", "first", b"1", Q).unwrap();
-        let bulk = {
-            let s = s.clone();
-            std::thread::spawn(move || {
-                let scope = s.begin_bulk_call().unwrap();
-                s.kv_set("p", "bulk", b"2", Q).unwrap();
-                scope.finish(true)
-            })
-        };
+        let bulk = call_on_another_thread(&s, "bulk", true, commit_in_order);
         until_waiting(&s, 1);
         let before = s.commit_groups();
         first.finish(true).unwrap();
         bulk.join().unwrap().unwrap();
         let after = s.commit_groups();
-        // The first call left its transaction open for the bulk call, which committed it before
+        // The first call left its transaction open for the call alone, which committed it before
         // beginning its own: two commits of one call each.
         assert_eq!((after.0 - before.0, after.1 - before.1), (2, 2));
         assert_eq!(value(&s, "bulk").unwrap(), b"2");
 
-        // Nor does a bulk call leave its own transaction open for a call that waits.
-        let bulk = s.begin_bulk_call().unwrap();
+        // Nor does a call alone leave its own transaction open for a call that waits.
+        let bulk = s.begin_call_alone().unwrap();
         s.kv_set("p", "bulk again", b"3", Q).unwrap();
-        let short = {
-            let s = s.clone();
-            std::thread::spawn(move || {
-                let scope = s.begin_call().unwrap();
-                s.kv_set("p", "short", b"4", Q).unwrap();
-                scope.finish(true)
-            })
-        };
+        let short = call_on_another_thread(&s, "short", false, commit_in_order);
         until_waiting(&s, 1);
         let before = s.commit_groups();
         bulk.finish(true).unwrap();

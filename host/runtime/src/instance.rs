@@ -168,7 +168,7 @@ impl LoadedPlugin {
                 return Err(self.fault(services, format!("could not start: {e:#}"), Blame::Plugin))
             }
         };
-        let scope = match services.store().begin_call() {
+        let scope = match services.store().begin_call_alone() {
             Ok(s) => s,
             Err(e) => {
                 return Err(CallError::Plugin(PluginFailure::Failed(format!(
@@ -183,8 +183,8 @@ impl LoadedPlugin {
         let denied = state.limiter.denied;
         let commits =
             matches!(&out, Ok(Ok(r)) if r.commits() && r.output_size() <= limits.output_bytes);
-        // The instance is let go of before the commit, which may wait for other calls' writes
-        // (group commit): a waiting call holds no instance another call could need.
+        // The instance is let go of before the commit, which does not need it: its pool slot
+        // is free again as soon as the call's own work is done.
         drop(store);
         if commits && !events.is_empty() {
             // Delivered once these writes are committed for good (after the outermost call

@@ -163,7 +163,7 @@ impl ActiveSet {
         let store = self.store();
         let mut waits = CAPACITY_RETRIES.iter();
         loop {
-            let scope = store.begin_bulk_call().map_err(store_failure)?;
+            let scope = store.begin_call_alone().map_err(store_failure)?;
             let cursor = run.cursor.clone();
             let step = self
                 .call(p, CallCtx::system(), |i, s| {

@@ -177,7 +177,7 @@ impl<'a> Pass<'a> {
         // is recorded in each chunk's transaction, so it counts exactly the committed rows).
         let skip = self.counts.rows_done.min(sheet.rows.len());
         for chunk in sheet.rows[skip..].chunks(CHUNK_ROWS) {
-            let scope = self.store.begin_bulk_call()?;
+            let scope = self.store.begin_call_alone()?;
             let mut refused = Vec::new();
             for row in chunk {
                 self.counts.rows_done += 1;
