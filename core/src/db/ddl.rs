@@ -22,7 +22,7 @@ pub(crate) fn fts_table(entity: &str) -> String {
 }
 
 /// The name of an index on an entity type's table: `{kind}_{entity}:{column}:…`, quoted.
-fn index_name(kind: &str, entity: &str, columns: &[&str]) -> String {
+pub(super) fn index_name(kind: &str, entity: &str, columns: &[&str]) -> String {
     format!("\"{kind}_{entity}:{}\"", columns.join(":"))
 }
 
@@ -78,7 +78,6 @@ pub(crate) const SYSTEM_INDEXED: [&str; 3] = ["owner", "created_at", "updated_at
 /// Creates the record table, its system indexes and its full-text table if missing.
 pub(crate) fn ensure_table(conn: &Conn, entity: &str) -> Result<()> {
     let t = table(entity);
-    let ix = |c: &str| index_name("ix", entity, &[c]);
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {t} (
             id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -90,17 +89,13 @@ pub(crate) fn ensure_table(conn: &Conn, entity: &str) -> Result<()> {
             updated_at  TEXT NOT NULL
         );"
     ))?;
-    for c in SYSTEM_INDEXED {
-        conn.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {t} ({c});",
-            ix(c)
-        ))?;
-    }
+    // Its indexes, the system columns' with the fields', come from `keep_field_indexes` once
+    // its fields are declared.
     ensure_fts(conn, entity)
 }
 
 /// The names of the indexes on a table.
-fn index_names(conn: &Conn, table: &str) -> Result<Vec<String>> {
+pub(super) fn index_names(conn: &Conn, table: &str) -> Result<Vec<String>> {
     let sql = if conn.is_postgres() {
         "SELECT indexname FROM pg_indexes WHERE tablename = ?1 AND schemaname = current_schema()"
     } else {
@@ -132,7 +127,7 @@ pub(crate) fn columns(conn: &Conn, entity: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Adds the column for a field if missing, and its index or unique index; whether the column
+/// Adds the column for a field if missing, and its unique index; whether the column
 /// is new (what existing records should hold in it is the store's business).
 pub(crate) fn ensure_column(conn: &Conn, entity: &str, def: &FieldDef) -> Result<bool> {
     let t = table(entity);
@@ -144,7 +139,6 @@ pub(crate) fn ensure_column(conn: &Conn, entity: &str, def: &FieldDef) -> Result
             sql_type(def.kind)
         ))?;
     }
-    let ix = index_name("ix", entity, &[&def.name]);
     let ux = index_name("ux", entity, &[&def.name]);
     if def.is_unique() {
         conn.execute_batch(&format!(
@@ -163,11 +157,7 @@ pub(crate) fn ensure_column(conn: &Conn, entity: &str, def: &FieldDef) -> Result
     } else {
         conn.execute_batch(&format!("DROP INDEX IF EXISTS {ux}"))?;
     }
-    if def.is_indexed() && !def.is_unique() {
-        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {ix} ON {t} ({c})"))?;
-    } else {
-        conn.execute_batch(&format!("DROP INDEX IF EXISTS {ix}"))?;
-    }
+    // Its plain index, if it has one, comes from `keep_field_indexes`.
     Ok(added)
 }
 

@@ -4,6 +4,7 @@
 
 mod conn;
 pub(crate) mod ddl;
+pub(crate) mod field_indexes;
 mod dialect;
 mod error;
 pub(crate) mod migrations;

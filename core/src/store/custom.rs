@@ -84,6 +84,7 @@ impl Store {
                 (entity, &def.name, to_json(def), pos),
             )?;
             ddl::ensure_column(tx, entity, def)?;
+            super::registry::keep_field_indexes(tx, entity)?;
             // Records made before the field get their numbers, in the order they were made…
             if def.numbered() {
                 super::sequences::number_existing(tx, entity, def)?;

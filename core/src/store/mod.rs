@@ -220,6 +220,7 @@ impl Store {
         }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
+        registry::keep_every_field_index(&tx)?;
         tx.commit()?;
         storage::upgrade_search_format(&mut writer)?;
         let store = Store {

@@ -164,4 +164,107 @@ mod tests {
             .collect();
         assert_eq!(names, ["c800", "c400", "c1600", "c1200", "c0"]);
     }
+
+    /// The columns of the index whose name starts with `prefix` (SQLite).
+    fn index_columns(s: &crate::Store, prefix: &str) -> Option<Vec<String>> {
+        s.read(|c| {
+            let names: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE ?1")?
+                .query_map([format!("{prefix}%")], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let Some(name) = names.first() else {
+                return Ok(None);
+            };
+            let columns = c
+                .prepare(&format!("PRAGMA index_info(\"{name}\")"))?
+                .query_map([], |r| r.get::<_, String>(2))?
+                .collect::<Result<_, _>>()?;
+            Ok(Some(columns))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_count_of_two_filters_reads_one_index_and_an_old_install_gets_such_indexes_at_open() {
+        let (_dir, s) = store();
+        if s.is_postgres() {
+            return; // the plans and the index lists read here are SQLite's
+        }
+        let system = Access::system();
+        // Each index carries, after its key and the id, the owner and the type's first four
+        // indexed few-valued fields (kind, status, industry, source).
+        assert_eq!(
+            index_columns(&s, "ix_customer:status:+").unwrap(),
+            ["c_status", "id", "owner", "c_kind", "c_industry", "c_source"]
+        );
+        assert_eq!(
+            index_columns(&s, "ix_customer:name:+").unwrap(),
+            ["c_name", "id", "owner", "c_kind", "c_status", "c_industry", "c_source"]
+        );
+        let plan = |sql: &str| -> String {
+            s.read(|c| {
+                let rows: Vec<String> = c
+                    .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+                    .query_map([], |r| r.get(3))?
+                    .collect::<Result<_, _>>()?;
+                Ok(rows.join("; "))
+            })
+            .unwrap()
+        };
+        let count = "SELECT COUNT(*) FROM r_customer
+                     WHERE c_status = 'customer' AND c_industry = 'retail' AND owner = 7";
+        assert!(plan(count).contains("COVERING INDEX"), "{}", plan(count));
+        // A list walking its sort's index tests the filters there: the same rows either way.
+        for i in 0..60 {
+            let industry = ["retail", "food", "other"][i % 3];
+            s.create(
+                &system,
+                "customer",
+                json!({"name": format!("c{i:02}"), "status": "customer", "industry": industry})
+                    .as_object()
+                    .unwrap(),
+            )
+            .unwrap();
+        }
+        let q = ListQuery::from_pairs([("industry", "food"), ("sort", "-name"), ("limit", "5")])
+            .unwrap();
+        let names: Vec<String> = s
+            .list(&system, "customer", &q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|r| r.get("name").to_text())
+            .collect();
+        assert_eq!(names, ["c58", "c55", "c52", "c49", "c46"]);
+        assert_eq!(s.count(&system, "customer", &q).unwrap(), 20);
+        // An install whose indexes hold only their key gets the wide ones at its next open.
+        let path = s.path().to_path_buf();
+        s.write(|tx| {
+            let wide: Vec<String> = tx
+                .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'ix_customer:%'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for name in wide {
+                tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+            }
+            tx.execute_batch(
+                "CREATE INDEX \"ix_customer:status\" ON r_customer (c_status);
+                 CREATE INDEX \"ix_customer:owner\" ON r_customer (owner);",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        drop(s);
+        let s = crate::Store::open(crate::StoreOptions::new(&path)).unwrap();
+        assert_eq!(
+            index_columns(&s, "ix_customer:status").unwrap(),
+            ["c_status", "id", "owner", "c_kind", "c_industry", "c_source"]
+        );
+        assert_eq!(
+            index_columns(&s, "ix_customer:owner").unwrap(),
+            ["owner", "id", "c_kind", "c_status", "c_industry", "c_source"]
+        );
+        assert!(index_columns(&s, "ix_customer:created_at:+").is_some());
+        assert_eq!(s.count(&system, "customer", &q).unwrap(), 20);
+    }
 }

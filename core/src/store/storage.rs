@@ -139,6 +139,7 @@ pub(super) fn upgrade_storage_names(conn: &Conn) -> Result<()> {
         for ix in &indexes {
             ddl::ensure_composite_index(conn, &e.name, ix)?;
         }
+        registry::keep_field_indexes(conn, &e.name)?;
         rebuild_search(conn, e)?;
     }
     tracing::info!(
