@@ -1,12 +1,13 @@
 //! The plain indexes of a record table: one for each system column a list may walk and each
 //! indexed field, holding after its key the record id and the table's *filter columns* — the
-//! owner and up to four indexed few-valued fields (single selects and booleans). A list that
-//! walks one of them in its sort's order tests those filters, and a rep's scope, from the index
-//! and looks up only the rows that pass; a count of such filters reads an index alone.
+//! owner and up to four indexed few-valued fields (the types that say they are few-valued:
+//! single selects and booleans). A list that walks one of them in its sort's order tests those
+//! filters, and a rep's scope, from the index and looks up only the rows that pass; a count of
+//! such filters reads an index alone.
 
 use super::ddl::{column, index_name, index_names, table, SYSTEM_INDEXED};
 use crate::db::Conn;
-use crate::schema::{FieldDef, FieldType};
+use crate::schema::FieldDef;
 use crate::Result;
 
 /// How many few-valued fields an index carries at most (each makes every index wider).
@@ -18,11 +19,7 @@ const LONGEST_NAME: usize = 63;
 pub(crate) fn filter_columns(fields: &[FieldDef]) -> Vec<String> {
     let few_valued = fields
         .iter()
-        .filter(|f| {
-            matches!(f.kind, FieldType::Select | FieldType::Boolean)
-                && f.is_indexed()
-                && !f.is_unique()
-        })
+        .filter(|f| f.kind.info().few_valued && f.is_indexed() && !f.is_unique())
         .take(MOST_FILTER_FIELDS)
         .map(|f| column(&f.name));
     std::iter::once("owner".to_string())
@@ -46,25 +43,20 @@ fn wanted(entity: &str, fields: &[FieldDef]) -> Vec<(String, Vec<String>)> {
             .filter(|c| **c != key_column)
             .cloned()
             .collect();
-        let name = name(entity, &key, &carried);
         let mut columns = vec![key_column, "id".to_string()];
         columns.extend(carried);
-        (name, columns)
+        (name(entity, &key, &columns), columns)
     })
     .collect()
 }
 
-/// An index's name: `ix_{entity}:{key}`, then `:+` and a digest of the columns it carries (so a
-/// change of filter columns is a change of name); one too long for PostgreSQL keeps its first
-/// characters and a digest of the whole.
-fn name(entity: &str, key: &str, carried: &[String]) -> String {
+/// An index's name: `ix_{entity}:{key}`, then `:+` and a digest of all its columns (so a change
+/// of them is a change of name, and no index made before they were carried keeps its place);
+/// one too long for PostgreSQL keeps its first characters and a digest of the whole.
+fn name(entity: &str, key: &str, columns: &[String]) -> String {
     let plain = index_name("ix", entity, &[key]);
     let plain = plain.trim_matches('"');
-    let full = if carried.is_empty() {
-        plain.to_string()
-    } else {
-        format!("{plain}:+{:08x}", digest(&carried.join(",")) as u32)
-    };
+    let full = format!("{plain}:+{:08x}", digest(&columns.join(",")) as u32);
     if full.len() <= LONGEST_NAME {
         return full;
     }
@@ -80,33 +72,38 @@ fn digest(text: &str) -> u64 {
 }
 
 /// Makes a record table's plain indexes what its fields (every one stored, retired ones too:
-/// they keep their values and may come back) ask for: drops the ones no longer wanted, or
-/// wanted with other columns, and makes the missing ones. Nothing is done when they are
-/// already right, which is every call but the first after a change.
-pub(crate) fn keep_field_indexes(conn: &Conn, entity: &str, fields: &[FieldDef]) -> Result<()> {
+/// they keep their values and may come back) ask for: makes the missing ones, then drops the
+/// ones no longer wanted or wanted with other columns (in that order, so that lists keep an
+/// index to walk while the new ones are built). Nothing is done when they are already right,
+/// which is every call but the first after a change. Whether anything changed.
+pub(crate) fn keep_field_indexes(conn: &Conn, entity: &str, fields: &[FieldDef]) -> Result<bool> {
     let t = table(entity);
     let wanted = wanted(entity, fields);
     let prefix = format!("ix_{entity}:");
     let existing = index_names(conn, &t)?;
-    for name in &existing {
-        if name.starts_with(&prefix) && !wanted.iter().any(|(w, _)| w == name) {
-            conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
-        }
-    }
+    let mut changed = false;
     for (name, columns) in &wanted {
         if !existing.contains(name) {
             conn.execute_batch(&format!(
                 "CREATE INDEX IF NOT EXISTS \"{name}\" ON {t} ({})",
                 columns.join(", ")
             ))?;
+            changed = true;
         }
     }
-    Ok(())
+    for name in &existing {
+        if name.starts_with(&prefix) && !wanted.iter().any(|(w, _)| w == name) {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS \"{name}\""))?;
+            changed = true;
+        }
+    }
+    Ok(changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::FieldType;
 
     fn field(name: &str, kind: FieldType, indexed: Option<bool>) -> FieldDef {
         let mut f = FieldDef::new(name, kind, name, name);
@@ -144,10 +141,7 @@ mod tests {
             columns("status").unwrap(),
             "c_status,id,owner,c_vip,c_a,c_b"
         );
-        assert_eq!(
-            columns("owner").unwrap(),
-            "owner,id,c_status,c_vip,c_a,c_b"
-        );
+        assert_eq!(columns("owner").unwrap(), "owner,id,c_status,c_vip,c_a,c_b");
         assert_eq!(
             columns("created_at").unwrap(),
             "created_at,id,owner,c_status,c_vip,c_a,c_b"
@@ -163,6 +157,9 @@ mod tests {
         let entity = "e".repeat(40);
         let one = name(&entity, &"f".repeat(40), &["owner".into()]);
         let two = name(&entity, &format!("{}g", "f".repeat(39)), &["owner".into()]);
+        // Nothing carried is still a name of its own, never the single-column index's.
+        assert!(name("contact", "owner", &["owner".into(), "id".into()])
+            .starts_with("ix_contact:owner:+"));
         assert!(one.len() <= LONGEST_NAME && two.len() <= LONGEST_NAME);
         assert_ne!(one, two);
         assert!(one.starts_with(&format!("ix_{entity}:")));

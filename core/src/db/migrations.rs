@@ -73,6 +73,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0026_search_rebuild_progress.sql"),
     ),
     (27, include_str!("../../migrations/0027_kv_key_bytes.sql")),
+    (28, include_str!("../../migrations/0028_filter_columns.sql")),
 ];
 
 /// The newest schema version this build knows.

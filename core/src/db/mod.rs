@@ -4,9 +4,9 @@
 
 mod conn;
 pub(crate) mod ddl;
-pub(crate) mod field_indexes;
 mod dialect;
 mod error;
+pub(crate) mod field_indexes;
 pub(crate) mod migrations;
 mod numeric;
 mod pg_value;

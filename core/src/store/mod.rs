@@ -220,8 +220,8 @@ impl Store {
         }
         let tx = writer.immediate_transaction()?;
         storage::upgrade_storage_names(&tx)?;
-        registry::keep_every_field_index(&tx)?;
         tx.commit()?;
+        registry::keep_every_field_index(&mut writer)?;
         storage::upgrade_search_format(&mut writer)?;
         let store = Store {
             options,
@@ -256,7 +256,8 @@ impl Store {
     /// Refreshes the query planner's statistics where they are stale (`PRAGMA optimize` with
     /// an analysis limit): without them SQLite guesses that an equality filter on a select
     /// field is selective and sorts its matches, where walking the sort index is far cheaper.
-    /// Cheap when nothing changed; run at start-up and periodically.
+    /// Then renews the reader connections, which would plan with the statistics they loaded
+    /// when they opened. Cheap when nothing changed; run at start-up and periodically.
     pub fn optimize(&self) -> Result<()> {
         if self.is_postgres() {
             return Ok(()); // PostgreSQL's autovacuum keeps its statistics
@@ -264,7 +265,10 @@ impl Store {
         self.write(|c| {
             c.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
             Ok(())
-        })
+        })?;
+        // Readers see new statistics only in connections opened after them.
+        self.readers.renew();
+        Ok(())
     }
 
     /// The database file (empty on PostgreSQL).

@@ -3,7 +3,8 @@
 //! rather than opening another past it. A read made inside another read on the same thread
 //! (which holds its connection) opens one past the cap instead of waiting for itself. A
 //! connection is leased: it goes back when the lease ends, however the read ends (a panic
-//! included), so the count of open connections never leaks.
+//! included), so the count of open connections never leaks. Renewing the pool (after the
+//! planner's statistics were refreshed) closes the connections opened before.
 
 use crate::db::Conn;
 use crate::Result;
@@ -21,9 +22,12 @@ thread_local! {
 
 #[derive(Default)]
 struct Pool {
-    idle: Vec<Conn>,
+    /// Idle connections and the generation each was opened in.
+    idle: Vec<(u64, Conn)>,
     /// Connections open, idle or leased.
     open: usize,
+    /// Bumped by [`Readers::renew`]: a connection of an older one is closed when it is back.
+    generation: u64,
 }
 
 /// Reader connections.
@@ -37,6 +41,8 @@ pub(super) struct Readers {
 pub(super) struct Lease<'r> {
     readers: &'r Readers,
     conn: Option<Conn>,
+    /// The pool's generation when the connection was opened.
+    generation: u64,
     max_idle: usize,
     /// Closed when given back rather than kept idle.
     discard: bool,
@@ -62,8 +68,11 @@ impl Drop for Lease<'_> {
     fn drop(&mut self) {
         HELD.with(|h| h.set(h.get().saturating_sub(1)));
         let mut pool = self.readers.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.generation == pool.generation;
         match self.conn.take() {
-            Some(conn) if !self.discard && pool.idle.len() < self.max_idle => pool.idle.push(conn),
+            Some(conn) if current && !self.discard && pool.idle.len() < self.max_idle => {
+                pool.idle.push((self.generation, conn))
+            }
             _ => pool.open = pool.open.saturating_sub(1),
         }
         drop(pool);
@@ -83,15 +92,16 @@ impl Readers {
     ) -> Result<Lease<'_>> {
         let nested = HELD.with(Cell::get) > 0;
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = loop {
-            if let Some(conn) = pool.idle.pop() {
-                break conn;
+        let (generation, conn) = loop {
+            if let Some(idle) = pool.idle.pop() {
+                break idle;
             }
             if pool.open < cap || nested {
                 pool.open += 1;
+                let generation = pool.generation;
                 drop(pool);
                 match connect() {
-                    Ok(conn) => break conn,
+                    Ok(conn) => break (generation, conn),
                     Err(e) => {
                         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
                         pool.open = pool.open.saturating_sub(1);
@@ -107,9 +117,25 @@ impl Readers {
         Ok(Lease {
             readers: self,
             conn: Some(conn),
+            generation,
             max_idle,
             discard: false,
         })
+    }
+
+    /// Closes every idle connection, and each leased one when it comes back: the next reads
+    /// open new ones. SQLite reads the planner's statistics when a connection loads the schema,
+    /// and keeps each cached statement's plan, so connections opened before the statistics
+    /// were refreshed would go on planning for the table as it was (a count planned at 10,000
+    /// rows walking a million).
+    pub(super) fn renew(&self) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.generation += 1;
+        let closed = std::mem::take(&mut pool.idle);
+        pool.open = pool.open.saturating_sub(closed.len());
+        drop(pool);
+        drop(closed);
+        self.returned.notify_all();
     }
 }
 
@@ -189,5 +215,38 @@ mod tests {
         HELD.with(|h| assert_eq!(h.get(), 0));
         // The cap of one is free again: this does not wait.
         drop(readers.take(1, 0, conn).unwrap());
+    }
+
+    #[test]
+    fn renewing_closes_the_idle_connections_and_each_leased_one_when_it_is_back() {
+        let readers = Readers::default();
+        let marked = |lease: &Lease| {
+            lease
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_temp_master WHERE name = 'marker'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .unwrap()
+                == 1
+        };
+        // Two connections, each marked with a table of its own (temporary tables belong to
+        // their connection); one goes back idle, the other stays leased.
+        let idle = readers.take(4, 4, conn).unwrap();
+        let leased = readers.take(4, 4, conn).unwrap();
+        for lease in [&idle, &leased] {
+            lease.execute_batch("CREATE TEMP TABLE marker (x)").unwrap();
+        }
+        drop(idle);
+        assert_eq!(open(&readers), 2);
+        readers.renew();
+        assert_eq!(open(&readers), 1, "the idle one is closed");
+        assert!(marked(&leased), "the leased one reads on");
+        drop(leased);
+        assert_eq!(open(&readers), 0, "closed when back, not kept idle");
+        let fresh = readers.take(4, 4, conn).unwrap();
+        assert!(!marked(&fresh), "a new connection");
+        drop(fresh);
+        assert_eq!(open(&readers), 1, "one of the new generation is kept idle");
     }
 }

@@ -305,12 +305,13 @@ pub(super) fn upsert_entity(conn: &Conn, origin: &Origin, def: &EntityDef) -> Re
             )?;
         }
     }
-    keep_field_indexes(conn, &def.name)
+    keep_field_indexes(conn, &def.name)?;
+    Ok(())
 }
 
 /// Makes an entity type's plain indexes (`db/field_indexes.rs`) what its stored fields ask for,
 /// retired ones included (they keep their values and may come back).
-pub(super) fn keep_field_indexes(conn: &Conn, entity: &str) -> Result<()> {
+pub(super) fn keep_field_indexes(conn: &Conn, entity: &str) -> Result<bool> {
     let defs = conn
         .prepare_cached("SELECT def FROM schema_fields WHERE entity = ?1 ORDER BY position, name")?
         .query_map([entity], |r| r.get::<_, String>(0))?
@@ -322,15 +323,22 @@ pub(super) fn keep_field_indexes(conn: &Conn, entity: &str) -> Result<()> {
     crate::db::field_indexes::keep_field_indexes(conn, entity, &fields)
 }
 
-/// Keeps the plain indexes of every entity type's table (at open: an install made before
-/// indexes carried filter columns gets them here, once).
-pub(super) fn keep_every_field_index(conn: &Conn) -> Result<()> {
-    let entities = conn
+/// Keeps the plain indexes of every entity type's table, each type in a transaction of its own
+/// (at open: an install made before indexes carried filter columns gets them here, once).
+pub(super) fn keep_every_field_index(writer: &mut Conn) -> Result<()> {
+    let entities = writer
         .prepare("SELECT name FROM schema_entities ORDER BY name")?
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     for entity in &entities {
-        keep_field_indexes(conn, entity)?;
+        let started = std::time::Instant::now();
+        let tx = writer.immediate_transaction()?;
+        let changed = keep_field_indexes(&tx, entity)?;
+        tx.commit()?;
+        if changed {
+            tracing::info!(entity = %entity, took = ?started.elapsed(),
+                "made the type's indexes carry its filter columns");
+        }
     }
     Ok(())
 }

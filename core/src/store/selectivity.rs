@@ -155,14 +155,20 @@ mod tests {
         assert_eq!(off(&rep, &[("status", "customer")]), vec![false]);
         // And the list is the same either way.
         let q = ListQuery::from_pairs([("status", "inactive"), ("sort", "-name")]).unwrap();
-        let names: Vec<String> = s
-            .list(&system, "customer", &q)
+        assert_eq!(
+            listed_names(&s, &system, &q),
+            ["c800", "c400", "c1600", "c1200", "c0"]
+        );
+    }
+
+    /// The names of the customers a list query returns.
+    fn listed_names(s: &crate::Store, access: &Access, q: &ListQuery) -> Vec<String> {
+        s.list(access, "customer", q)
             .unwrap()
             .items
             .iter()
             .map(|r| r.get("name").to_text())
-            .collect();
-        assert_eq!(names, ["c800", "c400", "c1600", "c1200", "c0"]);
+            .collect()
     }
 
     /// The columns of the index whose name starts with `prefix` (SQLite).
@@ -195,11 +201,26 @@ mod tests {
         // indexed few-valued fields (kind, status, industry, source).
         assert_eq!(
             index_columns(&s, "ix_customer:status:+").unwrap(),
-            ["c_status", "id", "owner", "c_kind", "c_industry", "c_source"]
+            [
+                "c_status",
+                "id",
+                "owner",
+                "c_kind",
+                "c_industry",
+                "c_source"
+            ]
         );
         assert_eq!(
             index_columns(&s, "ix_customer:name:+").unwrap(),
-            ["c_name", "id", "owner", "c_kind", "c_status", "c_industry", "c_source"]
+            [
+                "c_name",
+                "id",
+                "owner",
+                "c_kind",
+                "c_status",
+                "c_industry",
+                "c_source"
+            ]
         );
         let plan = |sql: &str| -> String {
             s.read(|c| {
@@ -228,14 +249,10 @@ mod tests {
         }
         let q = ListQuery::from_pairs([("industry", "food"), ("sort", "-name"), ("limit", "5")])
             .unwrap();
-        let names: Vec<String> = s
-            .list(&system, "customer", &q)
-            .unwrap()
-            .items
-            .iter()
-            .map(|r| r.get("name").to_text())
-            .collect();
-        assert_eq!(names, ["c58", "c55", "c52", "c49", "c46"]);
+        assert_eq!(
+            listed_names(&s, &system, &q),
+            ["c58", "c55", "c52", "c49", "c46"]
+        );
         assert_eq!(s.count(&system, "customer", &q).unwrap(), 20);
         // An install whose indexes hold only their key gets the wide ones at its next open.
         let path = s.path().to_path_buf();
@@ -256,15 +273,64 @@ mod tests {
         .unwrap();
         drop(s);
         let s = crate::Store::open(crate::StoreOptions::new(&path)).unwrap();
+        let old: i64 = s
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM sqlite_master
+                     WHERE name IN ('ix_customer:status', 'ix_customer:owner')",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(old, 0, "the single-column indexes are gone");
         assert_eq!(
-            index_columns(&s, "ix_customer:status").unwrap(),
-            ["c_status", "id", "owner", "c_kind", "c_industry", "c_source"]
+            index_columns(&s, "ix_customer:status:+").unwrap(),
+            [
+                "c_status",
+                "id",
+                "owner",
+                "c_kind",
+                "c_industry",
+                "c_source"
+            ]
         );
         assert_eq!(
-            index_columns(&s, "ix_customer:owner").unwrap(),
-            ["owner", "id", "c_kind", "c_status", "c_industry", "c_source"]
+            index_columns(&s, "ix_customer:owner:+").unwrap(),
+            [
+                "owner",
+                "id",
+                "c_kind",
+                "c_status",
+                "c_industry",
+                "c_source"
+            ]
         );
         assert!(index_columns(&s, "ix_customer:created_at:+").is_some());
         assert_eq!(s.count(&system, "customer", &q).unwrap(), 20);
+    }
+
+    #[test]
+    fn after_the_statistics_are_refreshed_reads_use_connections_that_loaded_them() {
+        let (_dir, s) = store();
+        if s.is_postgres() {
+            return; // PostgreSQL plans with its statistics as they are
+        }
+        // A temporary table belongs to the connection that made it.
+        s.read(|c| Ok(c.execute_batch("CREATE TEMP TABLE marker (x)")?))
+            .unwrap();
+        let marked = || -> i64 {
+            s.read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM sqlite_temp_master WHERE name = 'marker'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
+        };
+        assert_eq!(marked(), 1, "the idle reader is used again");
+        s.optimize().unwrap();
+        assert_eq!(marked(), 0, "a reader opened after the statistics");
     }
 }

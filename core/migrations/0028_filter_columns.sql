@@ -1,0 +1,4 @@
+-- Record tables' plain indexes carry filter columns from this version on. The store makes them
+-- at open (`db/field_indexes.rs`): they depend on each entity type's fields, which SQL here
+-- does not know. The version itself is the point: a host of an older build, which would make
+-- its single-column indexes back, stops serving a database that has this one.
