@@ -123,10 +123,17 @@ fn main() -> anyhow::Result<()> {
             break;
         }
         let t = Instant::now();
-        data::seed(&server, seeded, size)?;
+        // In steps of 100,000, each followed by what the server's hourly maintenance does:
+        // refresh the planner's statistics. Without them, a table grown from empty to a
+        // million in one go makes SQLite's full-text merges slower at every write.
+        let mut at = seeded;
+        while at < size {
+            let next = (at + 100_000).min(size);
+            data::seed(&server, at, next)?;
+            server.store.optimize()?;
+            at = next;
+        }
         eprintln!("seeded {size} customers in {:.1?}", t.elapsed());
-        // What the server's hourly maintenance does: refresh the planner's statistics.
-        server.store.optimize()?;
         seeded = size;
         if matches!(args.what, What::Shapes) {
             shapes::shapes(&server.store, size, &mut report)?;
