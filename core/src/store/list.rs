@@ -346,28 +346,40 @@ impl Store {
                     .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
             })
         };
-        // On PostgreSQL a full-text search is counted in two tries (see `text_match.rs`): the
-        // first records say how common the matches are, and so which count to run.
+        // A full-text search is counted in two tries (see `text_match.rs`): the first records
+        // say how common the matches are, and so which count to run.
         let mut capped = true;
-        if self.is_postgres() {
-            if let Some(text) = text_match::take(entity, &mut conds, &mut params) {
+        if let Some(text) = text_match::take(entity, &mut conds, &mut params) {
+            let sqlite = !self.is_postgres();
+            let sample = |walk: usize| -> Result<(i64, i64)> {
                 let mut sample_params = params.clone();
                 sample_params.push(text.clone());
-                let sample = text_match::sampled(entity, &table, &where_clause(&conds));
-                let (walked, matched): (i64, i64) = self.read(|c| {
-                    Ok(c.prepare_cached(&sample)?
+                let sql = text_match::sampled(entity, &table, &where_clause(&conds), walk, sqlite);
+                self.read(|c| {
+                    Ok(c.prepare_cached(&sql)?
                         .query_row(crate::db::params_from_iter(sample_params), |r| {
                             Ok((r.get(0)?, r.get(1)?))
                         })?)
-                })?;
-                if walked < text_match::WALK as i64 || matched > cap {
-                    // Every record walked, or more than enough matched among them.
+                })
+            };
+            let (walked, matched) = sample(text_match::WALK)?;
+            if walked < text_match::WALK as i64 || matched > cap {
+                // Every record walked, or more than enough matched among them.
+                return Ok((matched.min(cap), matched > cap));
+            }
+            // SQLite reads every match to count them: when they are dense, a longer walk
+            // that holds more than the cap is cheaper.
+            if let Some(walk) = text_match::resample(walked, matched, cap).filter(|_| sqlite) {
+                let (walked, matched) = sample(walk)?;
+                if walked < walk as i64 || matched > cap {
                     return Ok((matched.min(cap), matched > cap));
                 }
-                capped = text_match::dense(walked, matched);
-                conds.push(text_match::condition(entity));
-                params.push(text);
             }
+            // SQLite's capped count reads the matches first and stops at the cap: never
+            // slower than counting every one of them.
+            capped = sqlite || text_match::dense(walked, matched);
+            conds.push(text_match::condition(entity));
+            params.push(text);
         }
         if !capped {
             // Sparse matches: all counted from the full-text index.
@@ -409,8 +421,9 @@ impl Store {
         let sorted_by_index = sort.field != "id"
             && (ddl::SYSTEM_INDEXED.contains(&sort.field.as_str())
                 || e.field(&sort.field).is_some_and(|f| f.def.is_indexed()))
-            && query.q.is_none();
-        // Filters matching many rows are kept off their indexes, so SQLite walks the sort's.
+            && (query.q.is_none() || !self.is_postgres());
+        // Filters matching many rows are kept off their indexes, so SQLite walks the sort's
+        // (a full-text search's first try walks it too).
         let off_index = if sorted_by_index {
             self.unselective_filters(access, &e, &perm, entity, query, &sort.field)?
         } else {
@@ -424,12 +437,8 @@ impl Store {
                 next_cursor: None,
             });
         };
-        // On PostgreSQL a full-text search is run in two tries (see `text_match.rs`).
-        let text = if self.is_postgres() {
-            text_match::take(entity, &mut conds, &mut params)
-        } else {
-            None
-        };
+        // A full-text search is run in two tries (see `text_match.rs`).
+        let text = text_match::take(entity, &mut conds, &mut params);
         if sort_def.kind.info().multi {
             return Err(Error::bad_param("sort", Reason::NotSortable));
         }
@@ -509,7 +518,7 @@ impl Store {
         let mut walk_params = params.clone();
         walk_params.push(text.clone());
         let page = read_page(
-            &text_match::walked(entity, &walk, &key_order, limit),
+            &text_match::walked(entity, &walk, &key_order, limit, !self.is_postgres()),
             walk_params,
         )?;
         if page.next_cursor.is_some() {
