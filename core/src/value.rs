@@ -45,7 +45,8 @@ impl serde::Serialize for Value {
             Value::Integer(i) | Value::Ref(i) => s.serialize_i64(*i),
             Value::Decimal(d) => s.collect_str(d),
             Value::Bool(b) => s.serialize_bool(*b),
-            Value::Date(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            // `NaiveDate`'s own form is `%Y-%m-%d`, written without parsing a format.
+            Value::Date(d) => s.collect_str(d),
             Value::DateTime(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             Value::Multi(v) => v.serialize(s),
         }
@@ -66,7 +67,7 @@ impl Value {
             Value::Integer(i) | Value::Ref(i) => Json::from(*i),
             Value::Decimal(d) => Json::String(d.to_string()),
             Value::Bool(b) => Json::Bool(*b),
-            Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+            Value::Date(d) => Json::String(d.to_string()),
             Value::DateTime(t) => Json::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             Value::Multi(v) => Json::Array(v.iter().cloned().map(Json::String).collect()),
         }
@@ -406,6 +407,28 @@ mod tests {
 
     fn f(kind: FieldType) -> FieldDef {
         FieldDef::new("f", kind, "F", "F").options(&[("a", "A", "甲"), ("b", "B", "乙")])
+    }
+
+    /// Dates and times keep the stored and API forms they had when a format string wrote
+    /// them, years past 9999 included.
+    #[test]
+    fn dates_and_times_are_written_as_before() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        for (y, m, d) in [(2026, 1, 5), (5, 12, 31), (10_000, 2, 29)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let old = date.format("%Y-%m-%d").to_string();
+            assert_eq!(Value::Date(date).to_json(), json!(old));
+            assert_eq!(serde_json::to_value(Value::Date(date)).unwrap(), json!(old));
+        }
+        let t = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap()
+            + chrono::Duration::milliseconds(42);
+        assert_eq!(
+            crate::db::time_text(t),
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        );
+        assert_eq!(crate::db::time_text(t), "2026-12-03T07:05:09.042Z");
+        let whole = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap();
+        assert_eq!(crate::db::time_text(whole), "2026-12-03T07:05:09.000Z");
     }
 
     #[test]

@@ -156,9 +156,10 @@ pub(crate) fn now_text() -> String {
     time_text(chrono::Utc::now())
 }
 
-/// A UTC instant in the stored format.
+/// A UTC instant in the stored format (`%Y-%m-%dT%H:%M:%S%.3fZ`, written without parsing a
+/// format).
 pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// `chrono`'s duration of a std one (saturating), for instants in the stored format.

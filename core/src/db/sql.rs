@@ -13,7 +13,7 @@ pub(crate) fn to_sql(def: &FieldDef, v: &Value) -> Sql {
         Value::Integer(i) | Value::Ref(i) => Sql::Integer(*i),
         Value::Decimal(d) => Sql::Integer(decimal_to_scaled(d, def.effective_scale())),
         Value::Bool(b) => Sql::Integer(i64::from(*b)),
-        Value::Date(d) => Sql::Text(d.format("%Y-%m-%d").to_string()),
+        Value::Date(d) => Sql::Text(d.to_string()),
         Value::DateTime(t) => Sql::Text(super::time_text(*t)),
         Value::Multi(v) => Sql::Text(serde_json::to_string(v).unwrap_or_default()),
     }
