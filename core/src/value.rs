@@ -409,28 +409,6 @@ mod tests {
         FieldDef::new("f", kind, "F", "F").options(&[("a", "A", "甲"), ("b", "B", "乙")])
     }
 
-    /// Dates and times keep the stored and API forms they had when a format string wrote
-    /// them, years past 9999 included.
-    #[test]
-    fn dates_and_times_are_written_as_before() {
-        use chrono::{NaiveDate, TimeZone, Utc};
-        for (y, m, d) in [(2026, 1, 5), (5, 12, 31), (10_000, 2, 29)] {
-            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            let old = date.format("%Y-%m-%d").to_string();
-            assert_eq!(Value::Date(date).to_json(), json!(old));
-            assert_eq!(serde_json::to_value(Value::Date(date)).unwrap(), json!(old));
-        }
-        let t = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap()
-            + chrono::Duration::milliseconds(42);
-        assert_eq!(
-            crate::db::time_text(t),
-            t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-        );
-        assert_eq!(crate::db::time_text(t), "2026-12-03T07:05:09.042Z");
-        let whole = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap();
-        assert_eq!(crate::db::time_text(whole), "2026-12-03T07:05:09.000Z");
-    }
-
     #[test]
     fn strict_json_types() {
         assert_eq!(

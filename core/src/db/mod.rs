@@ -265,3 +265,31 @@ pub(crate) fn prepare_files(path: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Dates and times keep the stored and API forms they had when a format string wrote
+    /// them, years past 9999 included.
+    #[test]
+    fn dates_and_times_are_written_as_before() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        for (y, m, d) in [(2026, 1, 5), (5, 12, 31), (10_000, 2, 29)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let old = date.format("%Y-%m-%d").to_string();
+            assert_eq!(crate::Value::Date(date).to_json(), serde_json::json!(old));
+            assert_eq!(
+                serde_json::to_value(crate::Value::Date(date)).unwrap(),
+                serde_json::json!(old)
+            );
+        }
+        let t = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap()
+            + chrono::Duration::milliseconds(42);
+        assert_eq!(
+            super::time_text(t),
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        );
+        assert_eq!(super::time_text(t), "2026-12-03T07:05:09.042Z");
+        let whole = Utc.with_ymd_and_hms(2026, 12, 3, 7, 5, 9).unwrap();
+        assert_eq!(super::time_text(whole), "2026-12-03T07:05:09.000Z");
+    }
+}

@@ -114,6 +114,17 @@ mod tests {
     use crate::{Access, ListQuery};
     use serde_json::json;
 
+    /// The columns of the customers' status index: its key and the id, then the owner and the
+    /// type's first four indexed few-valued fields.
+    const STATUS_INDEX: [&str; 6] = [
+        "c_status",
+        "id",
+        "owner",
+        "c_kind",
+        "c_industry",
+        "c_source",
+    ];
+
     #[test]
     fn a_filter_matching_many_rows_walks_the_sort_index_and_a_rare_one_its_own() {
         let (_dir, s) = store();
@@ -201,14 +212,7 @@ mod tests {
         // indexed few-valued fields (kind, status, industry, source).
         assert_eq!(
             index_columns(&s, "ix_customer:status:+").unwrap(),
-            [
-                "c_status",
-                "id",
-                "owner",
-                "c_kind",
-                "c_industry",
-                "c_source"
-            ]
+            STATUS_INDEX
         );
         assert_eq!(
             index_columns(&s, "ix_customer:name:+").unwrap(),
@@ -286,14 +290,7 @@ mod tests {
         assert_eq!(old, 0, "the single-column indexes are gone");
         assert_eq!(
             index_columns(&s, "ix_customer:status:+").unwrap(),
-            [
-                "c_status",
-                "id",
-                "owner",
-                "c_kind",
-                "c_industry",
-                "c_source"
-            ]
+            STATUS_INDEX
         );
         assert_eq!(
             index_columns(&s, "ix_customer:owner:+").unwrap(),
