@@ -506,21 +506,25 @@ impl Store {
             return read_page(&sql, params);
         };
         // The first try: the first records in the list's order that match.
-        let walk = format!(
-            "SELECT {select}, {col} AS qg_key FROM {table} {} ORDER BY {order}",
-            where_clause(&conds)
-        );
-        let key_order = if sort.field == "id" {
-            format!("id {dir}")
-        } else {
-            format!("qg_key {dir}, id {dir}")
+        let where_ = where_clause(&conds);
+        let walk = text_match::Walk {
+            select: &select,
+            table: &table,
+            where_: &where_,
+            order: &order,
+            col: &col,
         };
         let mut walk_params = params.clone();
         walk_params.push(text.clone());
-        let page = read_page(
-            &text_match::walked(entity, &walk, &key_order, limit, !self.is_postgres()),
-            walk_params,
-        )?;
+        let sql = text_match::walked(
+            entity,
+            &walk,
+            sort.field == "id",
+            dir,
+            limit,
+            !self.is_postgres(),
+        );
+        let page = read_page(&sql, walk_params)?;
         if page.next_cursor.is_some() {
             return Ok(page);
         }

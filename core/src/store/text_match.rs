@@ -57,20 +57,60 @@ fn within_walked(entity: &str) -> String {
     )
 }
 
-/// The first try: the list's first [`WALK`] records in its order (`inner`: their select list
-/// with the sort's column last as `qg_key`, conditions and order), then those that match, in
-/// the same order. `order` names the sort's column `qg_key`.
-pub(super) fn walked(entity: &str, inner: &str, order: &str, limit: usize, sqlite: bool) -> String {
+/// What a list's first try walks: its select list, table, `WHERE` clause (without the
+/// full-text condition) and order, and its sort's column.
+pub(super) struct Walk<'a> {
+    pub select: &'a str,
+    pub table: &'a str,
+    pub where_: &'a str,
+    pub order: &'a str,
+    pub col: &'a str,
+}
+
+/// The first try: the list's first [`WALK`] records in its order, then those that match, in
+/// the same order (`by_id`: the list is sorted by id alone; `dir`: `ASC` or `DESC`). The
+/// rows hold the select list and the sort's column last. On SQLite only ids and keys are
+/// walked (the sort's index holds both) and the page's records are read by id.
+pub(super) fn walked(
+    entity: &str,
+    walk: &Walk,
+    by_id: bool,
+    dir: &str,
+    limit: usize,
+    sqlite: bool,
+) -> String {
+    let Walk {
+        select,
+        table,
+        where_,
+        order,
+        col,
+    } = walk;
+    let key_order = |id: &str| {
+        if by_id {
+            format!("{id} {dir}")
+        } else {
+            format!("qg_key {dir}, {id} {dir}")
+        }
+    };
     if sqlite {
         return format!(
-            "WITH walked AS MATERIALIZED ({inner} LIMIT {WALK}) \
-             SELECT * FROM walked WHERE {cond} ORDER BY {order} LIMIT {limit}",
+            "WITH walked AS MATERIALIZED \
+             (SELECT id, {col} AS qg_key FROM {table} {where_} ORDER BY {order} LIMIT {WALK}), \
+             page AS MATERIALIZED (SELECT id AS qg_id, qg_key FROM walked WHERE {cond} \
+             ORDER BY {walked_order} LIMIT {limit}) \
+             SELECT {select}, qg_key FROM page JOIN {table} ON {table}.id = page.qg_id \
+             ORDER BY {page_order}",
             cond = within_walked(entity),
+            walked_order = key_order("id"),
+            page_order = key_order("qg_id"),
         );
     }
     format!(
-        "SELECT * FROM ({inner} LIMIT {WALK}) AS walked WHERE {cond} ORDER BY {order} LIMIT {limit}",
+        "SELECT * FROM (SELECT {select}, {col} AS qg_key FROM {table} {where_} ORDER BY {order} \
+         LIMIT {WALK}) AS walked WHERE {cond} ORDER BY {key_order} LIMIT {limit}",
         cond = condition(entity),
+        key_order = key_order("id"),
     )
 }
 
