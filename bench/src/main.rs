@@ -126,14 +126,36 @@ fn main() -> anyhow::Result<()> {
         // In steps of 100,000, each followed by what the server's hourly maintenance does:
         // refresh the planner's statistics. Without them, a table grown from empty to a
         // million in one go makes SQLite's full-text merges slower at every write.
+        // Each step's rate: how creates slow as the table grows.
         let mut at = seeded;
+        let mut rates = Vec::new();
         while at < size {
             let next = (at + 100_000).min(size);
+            let step = Instant::now();
             data::seed(&server, at, next)?;
+            let rate = (next - at) as f64 / step.elapsed().as_secs_f64();
+            eprintln!("seeded {at}..{next}: {rate:.0} creates/s");
+            rates.push((next, rate));
             server.store.optimize()?;
             at = next;
         }
         eprintln!("seeded {size} customers in {:.1?}", t.elapsed());
+        if let (Some(&(first_at, first)), Some(&(last_at, last))) = (rates.first(), rates.last()) {
+            if rates.len() > 1 {
+                let curve: Vec<String> = rates
+                    .iter()
+                    .map(|(n, r)| format!("{}k {r:.0}", n / 1000))
+                    .collect();
+                report.add(
+                    "seed",
+                    &format!("creates through the store, one writer, the step ending at {last_at}"),
+                    last,
+                    "creates/s",
+                    Some((&format!("the step ending at {first_at}"), first)),
+                    &format!("each step of 100,000: {}", curve.join(" · ")),
+                );
+            }
+        }
         seeded = size;
         if matches!(args.what, What::Shapes) {
             shapes::shapes(&server.store, size, &mut report)?;
