@@ -447,13 +447,14 @@ impl Store {
         let sort_param = sort.as_param();
         // Rows without a value come last in a descending sort, so the next page's keyset
         // condition names them too — unless none can be in the list (a system time, or a filter
-        // on the sort's field, which no empty value passes): an `OR … IS NULL` beside a range
-        // on the same field would turn SQLite from walking the index to sorting every match.
+        // on the sort's field that no empty value passes: any but `null` and `ne`, which keeps
+        // them): an `OR … IS NULL` beside a range on the same field would turn SQLite from
+        // walking the index to sorting every match.
         let no_nulls = matches!(sort.field.as_str(), "created_at" | "updated_at")
             || query
                 .filters
                 .iter()
-                .any(|f| f.field == sort.field && f.op != Op::Null);
+                .any(|f| f.field == sort.field && !matches!(f.op, Op::Null | Op::Ne));
         if let Some(c) = &query.cursor {
             let cur = decode_cursor(c, &sort_param)?;
             let v = sql::json_to_sql(&cur.v)
