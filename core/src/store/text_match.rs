@@ -30,8 +30,13 @@ pub(crate) const WALK: usize = if cfg!(test) { 4 } else { 5_000 };
 /// The condition a full-text search adds to a list query (its one parameter: the FTS5
 /// expression).
 pub(super) fn condition(entity: &str) -> String {
+    matching(entity, "")
+}
+
+/// `id IN` the matches of the full-text table, narrowed by `more` (a condition on `rowid`).
+fn matching(entity: &str, more: &str) -> String {
     format!(
-        "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
+        "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?{more})",
         fts = ddl::fts_table(entity)
     )
 }
@@ -50,10 +55,9 @@ pub(super) fn take(entity: &str, conds: &mut Vec<String>, params: &mut Vec<Sql>)
 /// parameter: the FTS5 expression): only the matches between the smallest and largest id
 /// walked are read.
 fn within_walked(entity: &str) -> String {
-    format!(
-        "id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ? \
-         AND rowid >= (SELECT MIN(id) FROM walked) AND rowid <= (SELECT MAX(id) FROM walked))",
-        fts = ddl::fts_table(entity)
+    matching(
+        entity,
+        " AND rowid >= (SELECT MIN(id) FROM walked) AND rowid <= (SELECT MAX(id) FROM walked)",
     )
 }
 
@@ -146,7 +150,8 @@ pub(super) fn resample(walked: i64, matched: i64, cap: i64) -> Option<usize> {
 /// Whether matches are common enough (one record in ten or more among those walked) for a
 /// count capped at `cap` to walk the records until it has `cap + 1`: about `10 × cap` records
 /// if the sample is like the rest. Rarer ones are counted, all of them, from the full-text
-/// index: at a million records and the lists' cap of 10,000, under 100,000 either way. (With
+/// index: at a million records and the lists' cap of 10,000, under 100,000 either way (on
+/// PostgreSQL; SQLite's capped count reads the matches first anyway). (With
 /// a cap under 500 a sample of 5,000 holding more than the cap has answered already, and one
 /// holding fewer is never dense: such counts are always made from the index.)
 pub(super) fn dense(walked: i64, matched: i64) -> bool {
@@ -154,8 +159,8 @@ pub(super) fn dense(walked: i64, matched: i64) -> bool {
 }
 
 /// A sort key no index gives (its value unchanged; `stored`: how the column is stored): an
-/// order by it makes PostgreSQL read every record that passes the conditions, by whichever
-/// index narrows them most, and sort those.
+/// order by it makes the database read every record that passes the conditions, by whichever
+/// index (or the full-text table) narrows them most, and sort those.
 pub(super) fn unindexed(column: &str, stored: Column) -> String {
     if stored == Column::Text {
         format!("({column} || '')")
@@ -175,6 +180,21 @@ mod tests {
         s.create(who, "customer", fields.as_object().unwrap())
             .unwrap()
             .id
+    }
+
+    /// A second sample is taken only when it should pass the cap within four walks' length,
+    /// with a quarter to spare; never for no matches.
+    #[test]
+    fn a_second_sample_is_taken_only_for_dense_matches() {
+        use super::{resample, WALK};
+        let walk = WALK as i64;
+        assert_eq!(resample(walk, 0, 10), None);
+        // Half of the walk matched, cap 3 in unit tests' walk of 4: (3 + 1) × 2, and a quarter.
+        assert_eq!(resample(walk, walk / 2, walk - 1), Some(10));
+        // One in four: 4 × (cap + 1) = 16 for a cap of 3, 20 with the quarter: too long.
+        assert_eq!(resample(walk, 1, walk - 1), None);
+        assert_eq!(resample(walk, walk, walk - 1), Some(5));
+        assert_eq!(resample(walk, 1, i64::MAX), None);
     }
 
     /// Every page of a search list, `per` at a time, as (id, name).
@@ -265,6 +285,17 @@ mod tests {
         assert_eq!(count("zeta", 1), (1, true));
         assert_eq!(count("zeta", 2), (2, false));
         assert_eq!(count("alpha beta", 100), (0, false));
+        // A rep counts only their own, whichever sample answers.
+        let amy_alphas = expected("alpha", Some(&amy), "id").len() as i64;
+        assert!(amy_alphas > 2, "{amy_alphas}");
+        for cap in [1, 2, amy_alphas - 1, amy_alphas, 100] {
+            let query = ListQuery::from_pairs([("q", "alpha")]).unwrap();
+            assert_eq!(
+                s.count_up_to(&amy, "customer", &query, cap).unwrap(),
+                (cap.min(amy_alphas), cap < amy_alphas),
+                "cap {cap}"
+            );
+        }
         // Fewer records pass the filters than a walk: counted there.
         let first_three =
             ListQuery::from_pairs([("q", "zeta"), ("id[lte]", &made[2].0.to_string())]).unwrap();
