@@ -33,6 +33,7 @@ pub mod search;
 pub mod settings;
 pub mod store;
 pub use store::{changes, hosts};
+mod time_text;
 pub mod users;
 pub mod value;
 pub mod webhooks;
@@ -48,7 +49,9 @@ pub use plugin_jobs::JobRun;
 pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use reason::{render_fields, Reason};
-pub use record::{ApiRecord, HistoryEntry, Record};
+pub use record::{
+    ApiRecord, FieldValues, HistoryEntry, OrderedPage, OrderedRecord, Record, RecordOf,
+};
 pub use saved_views::SavedView;
 pub use schema::{
     Column, Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, FieldTypeInfo, Input, Label,

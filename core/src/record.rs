@@ -1,14 +1,15 @@
 //! Records of any entity type, and the history of their changes.
 
-use crate::schema::Entity;
+use crate::schema::{Entity, SharedEntity};
 use crate::value::Value;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
-/// One record: the system columns every record has, plus its field values.
+/// One record: the system columns every record has, plus its field values — by field name in a
+/// [`Record`], in its type's field order in an [`OrderedRecord`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub struct RecordOf<V> {
     /// The entity type.
     pub entity: String,
     /// Id, unique within the entity type and never reused.
@@ -25,8 +26,90 @@ pub struct Record {
     pub updated_by: Option<i64>,
     /// When it was changed last.
     pub updated_at: DateTime<Utc>,
-    /// Field values by field name (every field of the entity, nulls included).
-    pub values: BTreeMap<String, Value>,
+    /// Field values.
+    pub values: V,
+}
+
+/// A record with its field values by field name (every field of the entity, nulls included).
+pub type Record = RecordOf<BTreeMap<String, Value>>;
+
+/// A record as read for writing straight out: its values in the field order of the entity
+/// type it was read with, no map built. Only an [`OrderedPage`] holds them, beside that type.
+pub type OrderedRecord = RecordOf<Vec<Value>>;
+
+/// Field values a record holds, looked up by a field's position in its type and its name.
+pub trait FieldValues {
+    /// The value of the field at position `at` of the type, named `name` (`Null` if absent).
+    fn value_of(&self, at: usize, name: &str) -> &Value;
+}
+
+impl FieldValues for BTreeMap<String, Value> {
+    fn value_of(&self, _: usize, name: &str) -> &Value {
+        self.get(name).unwrap_or(&Value::Null)
+    }
+}
+
+impl FieldValues for Vec<Value> {
+    fn value_of(&self, at: usize, _: &str) -> &Value {
+        self.get(at).unwrap_or(&Value::Null)
+    }
+}
+
+impl OrderedRecord {
+    /// The record with its values by field name; `entity` is the type it was read with.
+    pub(crate) fn keyed(self, entity: &Entity) -> Record {
+        let values = entity
+            .fields
+            .iter()
+            .map(|f| f.def.name.clone())
+            .zip(self.values)
+            .collect();
+        RecordOf {
+            entity: self.entity,
+            id: self.id,
+            version: self.version,
+            owner: self.owner,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_by: self.updated_by,
+            updated_at: self.updated_at,
+            values,
+        }
+    }
+}
+
+/// One page of a list read in field order, beside the entity type (as the caller sees it) its
+/// records were read with.
+#[derive(Debug, Clone)]
+pub struct OrderedPage {
+    /// The type the records' values follow.
+    pub entity: SharedEntity,
+    /// The records, in the list's order.
+    pub items: Vec<OrderedRecord>,
+    /// Pass as `cursor` to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl OrderedPage {
+    /// The page's records as the API shows them ([`Record::as_api`]'s form).
+    pub fn api_items(&self) -> Vec<ApiRecord<'_, Vec<Value>>> {
+        self.items
+            .iter()
+            .map(|record| ApiRecord {
+                record,
+                entity: &self.entity,
+            })
+            .collect()
+    }
+
+    /// The page with each record's values by field name.
+    pub fn keyed(self) -> crate::Page {
+        let entity = self.entity;
+        crate::Page {
+            items: self.items.into_iter().map(|r| r.keyed(&entity)).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
 }
 
 impl Record {
@@ -53,7 +136,7 @@ impl Record {
 
     /// The record as the API shows it ([`Record::to_json`]'s keys and values, in its order),
     /// serialized directly instead of through a JSON tree.
-    pub fn as_api<'a>(&'a self, entity: &'a Entity) -> ApiRecord<'a> {
+    pub fn as_api<'a>(&'a self, entity: &'a Entity) -> ApiRecord<'a, BTreeMap<String, Value>> {
         ApiRecord {
             record: self,
             entity,
@@ -81,13 +164,13 @@ impl Record {
 
 /// A record in the API's JSON form, serialized without building a JSON tree
 /// ([`Record::as_api`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ApiRecord<'a> {
-    record: &'a Record,
+#[derive(Debug)]
+pub struct ApiRecord<'a, V> {
+    record: &'a RecordOf<V>,
     entity: &'a Entity,
 }
 
-impl serde::Serialize for ApiRecord<'_> {
+impl<V: FieldValues> serde::Serialize for ApiRecord<'_, V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let r = self.record;
@@ -99,8 +182,8 @@ impl serde::Serialize for ApiRecord<'_> {
         m.serialize_entry("created_at", &Millis(r.created_at))?;
         m.serialize_entry("updated_by", &r.updated_by)?;
         m.serialize_entry("updated_at", &Millis(r.updated_at))?;
-        for f in &self.entity.fields {
-            m.serialize_entry(&f.def.name, r.get(&f.def.name))?;
+        for (at, f) in self.entity.fields.iter().enumerate() {
+            m.serialize_entry(&f.def.name, r.values.value_of(at, &f.def.name))?;
         }
         m.end()
     }
@@ -111,7 +194,7 @@ struct Millis(DateTime<Utc>);
 
 impl serde::Serialize for Millis {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        crate::time_text::serialize_instant(self.0, true, s)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Typed field values and their conversion from JSON and from query strings.
 
 use crate::schema::{FieldDef, FieldType};
+use crate::time_text;
 use crate::Reason;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -45,9 +46,8 @@ impl serde::Serialize for Value {
             Value::Integer(i) | Value::Ref(i) => s.serialize_i64(*i),
             Value::Decimal(d) => s.collect_str(d),
             Value::Bool(b) => s.serialize_bool(*b),
-            // `NaiveDate`'s own form is `%Y-%m-%d`, written without parsing a format.
-            Value::Date(d) => s.collect_str(d),
-            Value::DateTime(t) => s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            Value::Date(d) => time_text::serialize_date(*d, s),
+            Value::DateTime(t) => time_text::serialize_instant(*t, false, s),
             Value::Multi(v) => v.serialize(s),
         }
     }

@@ -159,7 +159,7 @@ pub(crate) fn now_text() -> String {
 /// A UTC instant in the stored format (`%Y-%m-%dT%H:%M:%S%.3fZ`, written without parsing a
 /// format).
 pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    crate::time_text::instant_text(t, true)
 }
 
 /// `chrono`'s duration of a std one (saturating), for instants in the stored format.
@@ -169,9 +169,7 @@ pub(crate) fn span(d: std::time::Duration) -> chrono::Duration {
 
 /// Parses the stored time format.
 pub(crate) fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_default()
+    crate::time_text::parse_instant(s).unwrap_or_default()
 }
 
 /// Backs up the database behind `conn` to a new file, online and consistent. The file is

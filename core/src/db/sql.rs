@@ -3,7 +3,6 @@
 use super::{Value as Sql, ValueRef};
 use crate::schema::{FieldDef, FieldType};
 use crate::value::{decimal_to_scaled, scaled_to_decimal, Value};
-use chrono::NaiveDate;
 
 /// The SQLite value stored for a field value.
 pub(crate) fn to_sql(def: &FieldDef, v: &Value) -> Sql {
@@ -33,7 +32,7 @@ pub(crate) fn from_sql(def: &FieldDef, v: ValueRef<'_>) -> Value {
         (FieldType::Reference | FieldType::User, ValueRef::Integer(i)) => Value::Ref(i),
         (FieldType::Date, ValueRef::Text(t)) => std::str::from_utf8(t)
             .ok()
-            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .and_then(crate::time_text::parse_date)
             .map(Value::Date)
             .unwrap_or(Value::Null),
         (FieldType::Datetime, ValueRef::Text(t)) => std::str::from_utf8(t)
@@ -43,7 +42,10 @@ pub(crate) fn from_sql(def: &FieldDef, v: ValueRef<'_>) -> Value {
         (FieldType::MultiSelect, ValueRef::Text(t)) => serde_json::from_slice(t)
             .map(Value::Multi)
             .unwrap_or(Value::Null),
-        (_, ValueRef::Text(t)) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        (_, ValueRef::Text(t)) => Value::Text(match std::str::from_utf8(t) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(t).into_owned(),
+        }),
         (_, ValueRef::Integer(i)) => Value::Integer(i),
         (_, ValueRef::Real(r)) => Value::Text(r.to_string()),
         (_, ValueRef::Blob(_)) => Value::Null,

@@ -247,4 +247,66 @@ mod tests {
             "120.50"
         );
     }
+
+    /// A page written straight out (values in the field order of the type as the reader sees
+    /// it) is the page of records by name: a field hidden before others shifts none of them.
+    #[test]
+    fn a_page_in_field_order_is_the_page_by_name() {
+        let (_dir, s) = crate::store::tests::store();
+        let sys = Access::system();
+        for (name, kind) in [
+            ("secret", FieldType::Text),
+            ("signed_on", FieldType::Date),
+            ("met_at", FieldType::Datetime),
+            ("revenue", FieldType::Decimal),
+        ] {
+            s.add_field(&sys, "customer", &FieldDef::new(name, kind, name, name))
+                .unwrap();
+        }
+        let mut sales = (*s.role("sales").unwrap()).clone();
+        sales.fields.insert(
+            "customer".into(),
+            [("secret".to_string(), FieldRule::Hidden)].into(),
+        );
+        s.put_role(&sys, &sales).unwrap();
+        let amy = crate::store::tests::user(&s, "amy", "sales", "east");
+        for i in 0..3 {
+            let input = json!({"name": format!("客户 \"{i}\""), "kind": "company", "status": "lead",
+                "signed_on": format!("2026-0{}-2{i}", i + 1),
+                "met_at": "2026-12-03T07:05:09Z", "revenue": format!("{i}.50")});
+            let c = s
+                .create(&amy, "customer", input.as_object().unwrap())
+                .unwrap();
+            let secret = json!({"secret": "not for amy"});
+            s.update(&sys, "customer", c.id, 1, secret.as_object().unwrap())
+                .unwrap();
+        }
+        let query = crate::ListQuery {
+            limit: 2,
+            sort: crate::SortKey {
+                field: "id".into(),
+                descending: false,
+            },
+            ..crate::ListQuery::default()
+        };
+        let ordered = s.list_ordered(&amy, "customer", &query).unwrap();
+        let written = serde_json::to_value(ordered.api_items()).unwrap();
+        let seen = s.schema_for(&amy);
+        let entity = seen.entity("customer").unwrap();
+        let by_name = s.list(&amy, "customer", &query).unwrap();
+        let tree: Vec<_> = by_name.items.iter().map(|r| r.to_json(entity)).collect();
+        assert_eq!(written, json!(tree));
+        assert_eq!(ordered.next_cursor, by_name.next_cursor);
+        assert!(ordered.next_cursor.is_some());
+        let first = &written[0];
+        assert!(first.get("secret").is_none(), "{first}");
+        let whole = s.list_ordered(&sys, "customer", &query).unwrap();
+        let whole = serde_json::to_value(whole.api_items()).unwrap();
+        assert_eq!(whole[0]["secret"], json!("not for amy"));
+        assert_eq!(whole[0]["signed_on"], first["signed_on"]);
+        assert_eq!(first["signed_on"], json!("2026-01-20"));
+        assert_eq!(first["met_at"], json!("2026-12-03T07:05:09Z"));
+        assert_eq!(first["revenue"], json!("0.50"));
+        assert_eq!(first["name"], json!("客户 \"0\""));
+    }
 }

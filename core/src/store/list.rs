@@ -1,6 +1,6 @@
 //! Running list queries: typed filters, scope, full-text, sort and keyset pagination.
 
-use super::records::{entity_for, entity_seen, from_row, select_list};
+use super::records::{entity_for, entity_seen, ordered_from_row, select_list};
 use super::scope::scope_condition;
 use super::text_match;
 use super::Store;
@@ -8,7 +8,8 @@ use crate::db::sql::like_pattern;
 use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
-use crate::schema::{Entity, FieldDef, FieldType};
+use crate::record::OrderedPage;
+use crate::schema::{Entity, FieldDef, FieldType, SharedEntity};
 use crate::search::match_expression;
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
@@ -307,12 +308,11 @@ impl Store {
         let Some((conds, params)) = conditions(access, &e, &perm, entity, query, &[])? else {
             return Ok(0);
         };
-        let where_ = if conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conds.join(" AND "))
-        };
-        let sql = format!("SELECT COUNT(*) FROM {} {where_}", ddl::table(entity));
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} {}",
+            ddl::table(entity),
+            where_clause(&conds)
+        );
         self.read(|c| {
             Ok(c.prepare_cached(&sql)?
                 .query_row(crate::db::params_from_iter(params), |r| r.get(0))?)
@@ -398,16 +398,27 @@ impl Store {
 
     /// Lists records of an entity type the caller may read, within scope.
     pub fn list(&self, access: &Access, entity: &str, query: &ListQuery) -> Result<Page> {
+        Ok(self.list_ordered(access, entity, query)?.keyed())
+    }
+
+    /// [`Store::list`] with each record's values in the field order of the type as the caller
+    /// sees it (the page holds that type): a page written straight out builds no maps.
+    pub fn list_ordered(
+        &self,
+        access: &Access,
+        entity: &str,
+        query: &ListQuery,
+    ) -> Result<OrderedPage> {
+        let (e, perm) = entity_seen(self, access, entity)?;
+        let empty = || OrderedPage {
+            entity: e.clone(),
+            items: vec![],
+            next_cursor: None,
+        };
         let Some(query) = self.resolve_waiting(access, entity, query)? else {
-            // Still refused when the type is not the caller's to read.
-            entity_for(&self.schema(), access, entity, "read", |p| p.read)?;
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+            return Ok(empty());
         };
         let query = query.as_ref();
-        let (e, perm) = entity_seen(self, access, entity)?;
         let sort = &query.sort;
         let sort_def = column_def(&e, &sort.field).ok_or_else(|| {
             Error::bad_param(
@@ -432,10 +443,7 @@ impl Store {
         let Some((mut conds, mut params)) =
             conditions(access, &e, &perm, entity, query, &off_index)?
         else {
-            return Ok(Page {
-                items: vec![],
-                next_cursor: None,
-            });
+            return Ok(empty());
         };
         // A full-text search is run in two tries (see `text_match.rs`).
         let text = text_match::take(entity, &mut conds, &mut params);
@@ -560,36 +568,32 @@ fn where_clause(conds: &[String]) -> String {
 /// than `limit` asked for (its presence gives the page a cursor).
 fn page_of(
     c: &crate::db::Conn,
-    e: &Entity,
+    e: &SharedEntity,
     sql: &str,
     params: Vec<Sql>,
     limit: usize,
     sort_param: &str,
-) -> Result<Page> {
+) -> Result<OrderedPage> {
     let sort_index = 7 + e.fields.len();
     let mut stmt = c.prepare_cached(sql)?;
     let mut rows = stmt.query(crate::db::params_from_iter(params))?;
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(limit.min(64));
     let mut last_key = None;
+    let mut next_cursor = None;
     while let Some(row) = rows.next()? {
         if items.len() == limit {
             let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
-            return Ok(Page {
-                next_cursor: Some(encode_cursor(&Cursor {
-                    s: sort_param.to_string(),
-                    v: sql::sql_to_json(&v),
-                    i,
-                })),
-                items,
-            });
+            next_cursor = Some(cursor_after(sort_param, sql::sql_to_json(&v), i));
+            break;
         }
-        let rec = from_row(e, &row)?;
+        let rec = ordered_from_row(e, &row)?;
         let key: Sql = row.get(sort_index)?;
         last_key = Some((key, rec.id));
         items.push(rec);
     }
-    Ok(Page {
+    Ok(OrderedPage {
+        entity: e.clone(),
         items,
-        next_cursor: None,
+        next_cursor,
     })
 }

@@ -29,7 +29,7 @@ pub(crate) struct Imported {
 }
 
 use super::rows::write_search;
-pub(super) use super::rows::{from_row, load, select_list, write_history};
+pub(super) use super::rows::{from_row, load, ordered_from_row, select_list, write_history};
 
 /// Looks up an entity type the caller may read, as they see it (fields their role hides left
 /// out: they are neither selected, filtered, sorted nor summed) — one copy of the role's

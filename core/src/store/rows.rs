@@ -2,12 +2,13 @@
 //! and what accompanies every write of it — its history row and its full-text entry.
 
 use crate::db::{self, ddl, sql};
-use crate::db::{Conn, OptionalExtension, Row};
-use crate::record::Record;
+use crate::db::{Conn, OptionalExtension, Row, ValueRef};
+use crate::record::{OrderedRecord, Record, RecordOf};
 use crate::schema::Entity;
 use crate::search::index_text;
 use crate::value::Value;
 use crate::Result;
+use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -27,24 +28,36 @@ pub(super) fn select_list(e: &Entity) -> String {
 
 /// Builds a record from a row selected with [`select_list`].
 pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult<Record> {
-    let mut values = BTreeMap::new();
+    Ok(ordered_from_row(e, row)?.keyed(e))
+}
+
+/// Builds a record with its values in `e`'s field order from a row selected with
+/// [`select_list`] (no map built: a list page written straight out).
+pub(super) fn ordered_from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult<OrderedRecord> {
+    let mut values = Vec::with_capacity(e.fields.len());
     for (i, f) in e.fields.iter().enumerate() {
-        values.insert(
-            f.def.name.clone(),
-            sql::from_sql(&f.def, row.get_ref(7 + i)?),
-        );
+        values.push(sql::from_sql(&f.def, row.get_ref(7 + i)?));
     }
-    Ok(Record {
+    Ok(RecordOf {
         entity: e.name.clone(),
         id: row.get(0)?,
         version: row.get(1)?,
         owner: row.get(2)?,
         created_by: row.get(3)?,
-        created_at: db::parse_time(&row.get::<_, String>(4)?),
+        created_at: time_at(row, 4)?,
         updated_by: row.get(5)?,
-        updated_at: db::parse_time(&row.get::<_, String>(6)?),
+        updated_at: time_at(row, 6)?,
         values,
     })
+}
+
+/// A stored time (RFC 3339 text) read in place, without copying the text out first.
+fn time_at(row: &Row<'_>, column: usize) -> crate::db::DbResult<DateTime<Utc>> {
+    match row.get_ref(column)? {
+        ValueRef::Text(t) => Ok(db::parse_time(std::str::from_utf8(t).unwrap_or_default())),
+        // Anything else is refused as a time column holding the wrong kind.
+        _ => row.get::<_, String>(column).map(|s| db::parse_time(&s)),
+    }
 }
 
 /// Loads a record without any permission check.

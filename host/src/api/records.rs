@@ -100,15 +100,10 @@ pub async fn list(
     let (count, rest) = take_count(raw.as_deref())?;
     let query = parse_list_query(Some(&rest))?;
     let store = state.store();
-    let page = store.list(&caller.access, &entity, &query)?;
-    let schema = store.schema_for(&caller.access);
-    let e = schema
-        .entity(&entity)
-        .ok_or_else(|| ApiError::not_found(format!("no entity type '{entity}'")))?;
-    // Each record is written straight into the response (no JSON tree in between).
-    let items: Vec<ApiRecord> = page.items.iter().map(|r| r.as_api(e)).collect();
+    let page = store.list_ordered(&caller.access, &entity, &query)?;
+    // Each record is written straight into the response (no map, no JSON tree in between).
     let mut body = ListBody {
-        items,
+        items: page.api_items(),
         next_cursor: page.next_cursor.as_deref(),
         total: None,
         total_capped: None,
@@ -137,7 +132,7 @@ pub async fn list(
 /// A list page as the API writes it.
 #[derive(serde::Serialize)]
 struct ListBody<'a> {
-    items: Vec<ApiRecord<'a>>,
+    items: Vec<ApiRecord<'a, Vec<qingguan_core::value::Value>>>,
     next_cursor: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<i64>,
