@@ -58,6 +58,7 @@ impl FieldValues for Vec<Value> {
 impl OrderedRecord {
     /// The record with its values by field name; `entity` is the type it was read with.
     pub(crate) fn keyed(self, entity: &Entity) -> Record {
+        debug_assert_eq!(self.values.len(), entity.fields.len());
         let values = entity
             .fields
             .iter()
@@ -82,12 +83,12 @@ impl OrderedRecord {
 /// records were read with.
 #[derive(Debug, Clone)]
 pub struct OrderedPage {
-    /// The type the records' values follow.
-    pub entity: SharedEntity,
+    /// The type the records' values follow (only the store pairs them).
+    pub(crate) entity: SharedEntity,
     /// The records, in the list's order.
-    pub items: Vec<OrderedRecord>,
+    pub(crate) items: Vec<OrderedRecord>,
     /// Pass as `cursor` to get the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 impl OrderedPage {
@@ -95,11 +96,29 @@ impl OrderedPage {
     pub fn api_items(&self) -> Vec<ApiRecord<'_, Vec<Value>>> {
         self.items
             .iter()
-            .map(|record| ApiRecord {
-                record,
-                entity: &self.entity,
+            .map(|record| {
+                debug_assert_eq!(record.values.len(), self.entity.fields.len());
+                ApiRecord {
+                    record,
+                    entity: &self.entity,
+                }
             })
             .collect()
+    }
+
+    /// The cursor of the next page; `None` on the last page.
+    pub fn next_cursor(&self) -> Option<&str> {
+        self.next_cursor.as_deref()
+    }
+
+    /// How many records the page holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the page holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// The page with each record's values by field name.

@@ -294,10 +294,16 @@ mod tests {
         let seen = s.schema_for(&amy);
         let entity = seen.entity("customer").unwrap();
         let by_name = s.list(&amy, "customer", &query).unwrap();
-        let tree: Vec<_> = by_name.items.iter().map(|r| r.to_json(entity)).collect();
+        assert_eq!(ordered.next_cursor(), by_name.next_cursor.as_deref());
+        assert!(ordered.next_cursor().is_some());
+        // Each record as read alone, by name, and its JSON tree.
+        let tree: Vec<_> = by_name
+            .items
+            .iter()
+            .map(|r| s.get(&amy, "customer", r.id).unwrap().to_json(entity))
+            .collect();
+        assert_eq!(tree.len(), 2);
         assert_eq!(written, json!(tree));
-        assert_eq!(ordered.next_cursor, by_name.next_cursor);
-        assert!(ordered.next_cursor.is_some());
         let first = &written[0];
         assert!(first.get("secret").is_none(), "{first}");
         let whole = s.list_ordered(&sys, "customer", &query).unwrap();

@@ -53,11 +53,13 @@ pub(super) fn ordered_from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult
 
 /// A stored time (RFC 3339 text) read in place, without copying the text out first.
 fn time_at(row: &Row<'_>, column: usize) -> crate::db::DbResult<DateTime<Utc>> {
-    match row.get_ref(column)? {
-        ValueRef::Text(t) => Ok(db::parse_time(std::str::from_utf8(t).unwrap_or_default())),
-        // Anything else is refused as a time column holding the wrong kind.
-        _ => row.get::<_, String>(column).map(|s| db::parse_time(&s)),
+    if let ValueRef::Text(t) = row.get_ref(column)? {
+        if let Ok(text) = std::str::from_utf8(t) {
+            return Ok(db::parse_time(text));
+        }
     }
+    // Anything else is refused as a time column holding what no time is.
+    row.get::<_, String>(column).map(|s| db::parse_time(&s))
 }
 
 /// Loads a record without any permission check.

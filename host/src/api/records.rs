@@ -104,7 +104,7 @@ pub async fn list(
     // Each record is written straight into the response (no map, no JSON tree in between).
     let mut body = ListBody {
         items: page.api_items(),
-        next_cursor: page.next_cursor.as_deref(),
+        next_cursor: page.next_cursor(),
         total: None,
         total_capped: None,
     };
