@@ -49,9 +49,7 @@ pub use plugin_jobs::JobRun;
 pub use plugins::{KvQuota, PluginRow, PluginVersionRow};
 pub use query::{Filter, ListQuery, Op, Page, SortKey};
 pub use reason::{render_fields, Reason};
-pub use record::{
-    ApiRecord, FieldValues, HistoryEntry, OrderedPage, OrderedRecord, Record, RecordOf,
-};
+pub use record::{ApiRecord, HistoryEntry, OrderedPage, Record};
 pub use saved_views::SavedView;
 pub use schema::{
     Column, Entity, EntityDef, Field, FieldDef, FieldPatch, FieldType, FieldTypeInfo, Input, Label,

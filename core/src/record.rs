@@ -2,7 +2,7 @@
 
 use crate::schema::{Entity, SharedEntity};
 use crate::value::Value;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -111,16 +111,6 @@ impl OrderedPage {
         self.next_cursor.as_deref()
     }
 
-    /// How many records the page holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the page holds no record.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// The page with each record's values by field name.
     pub fn keyed(self) -> crate::Page {
         let entity = self.entity;
@@ -222,7 +212,7 @@ fn opt(v: Option<i64>) -> Json {
 }
 
 pub(crate) fn time(t: DateTime<Utc>) -> Json {
-    Json::String(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    Json::String(crate::time_text::instant_text(t, true))
 }
 
 /// One change in a record's history.

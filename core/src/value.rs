@@ -3,7 +3,7 @@
 use crate::schema::{FieldDef, FieldType};
 use crate::time_text;
 use crate::Reason;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 use std::str::FromStr;
@@ -67,8 +67,8 @@ impl Value {
             Value::Integer(i) | Value::Ref(i) => Json::from(*i),
             Value::Decimal(d) => Json::String(d.to_string()),
             Value::Bool(b) => Json::Bool(*b),
-            Value::Date(d) => Json::String(d.to_string()),
-            Value::DateTime(t) => Json::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            Value::Date(d) => Json::String(time_text::date_text(*d)),
+            Value::DateTime(t) => Json::String(time_text::instant_text(*t, false)),
             Value::Multi(v) => Json::Array(v.iter().cloned().map(Json::String).collect()),
         }
     }

@@ -130,6 +130,9 @@ fn a_hidden_field_is_nowhere_a_rep_looks_and_a_read_only_one_holds() {
     let item = &listed.body["items"][0];
     assert_eq!(item["id"], id);
     assert!(item.get("phone").is_none() && item.get("credit_limit").is_none());
+    // The list writes each field's value under its own name, hidden fields skipped: the
+    // same record, field for field, as read alone.
+    assert_eq!(item, &got.body);
     let schema = amy.get("/api/v1/entities/customer");
     let fields: Vec<&Value> = schema.body["fields"].as_array().unwrap().iter().collect();
     assert!(!fields

@@ -28,16 +28,36 @@ pub(super) fn select_list(e: &Entity) -> String {
 
 /// Builds a record from a row selected with [`select_list`].
 pub(super) fn from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult<Record> {
-    Ok(ordered_from_row(e, row)?.keyed(e))
+    record_of(e, row, |name, v| (name.to_string(), v))
 }
 
 /// Builds a record with its values in `e`'s field order from a row selected with
 /// [`select_list`] (no map built: a list page written straight out).
 pub(super) fn ordered_from_row(e: &Entity, row: &Row<'_>) -> crate::db::DbResult<OrderedRecord> {
-    let mut values = Vec::with_capacity(e.fields.len());
-    for (i, f) in e.fields.iter().enumerate() {
-        values.push(sql::from_sql(&f.def, row.get_ref(7 + i)?));
-    }
+    record_of(e, row, |_, v| v)
+}
+
+/// A record of a row selected with [`select_list`], its values collected from what `value`
+/// makes of each field's name and value.
+fn record_of<V, T>(
+    e: &Entity,
+    row: &Row<'_>,
+    value: impl Fn(&str, Value) -> T,
+) -> crate::db::DbResult<RecordOf<V>>
+where
+    V: FromIterator<T>,
+{
+    let values = e
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            Ok(value(
+                &f.def.name,
+                sql::from_sql(&f.def, row.get_ref(7 + i)?),
+            ))
+        })
+        .collect::<crate::db::DbResult<V>>()?;
     Ok(RecordOf {
         entity: e.name.clone(),
         id: row.get(0)?,
@@ -124,4 +144,42 @@ pub(super) fn write_search(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::ddl;
+    use crate::Access;
+    use serde_json::json;
+
+    /// A stored time that is not text a time can be read from (only tampering makes one) fails
+    /// the read of its record, rather than reading as 1970; other records read on.
+    #[test]
+    fn a_stored_time_that_is_not_utf8_fails_its_read() {
+        let (_dir, s) = crate::store::tests::store();
+        if s.is_postgres() {
+            return; // PostgreSQL's text columns refuse such bytes when written
+        }
+        let sys = Access::system();
+        let input = json!({"name": "c", "kind": "company", "status": "lead"});
+        let made: Vec<i64> = (0..2)
+            .map(|_| {
+                s.create(&sys, "customer", input.as_object().unwrap())
+                    .unwrap()
+                    .id
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET updated_at = CAST(X'FF20' AS TEXT) WHERE id = ?1",
+            ddl::table("customer")
+        );
+        s.write(|c| {
+            c.execute(&sql, [made[0]])?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(s.get(&sys, "customer", made[0]).is_err());
+        let other = s.get(&sys, "customer", made[1]).unwrap();
+        assert!(other.updated_at.timestamp() > 0);
+    }
 }
