@@ -258,7 +258,7 @@ impl Store {
                 .checked_sub(1)
                 .and_then(|i| activities.get(i))
             {
-                Some(last) => Some(super::list::cursor_after(
+                Some(last) => Some(super::keyset::cursor_after(
                     ACTIVITY_ORDER,
                     serde_json::Value::String(crate::db::time_text(last.created_at)),
                     last.id,

@@ -1,7 +1,9 @@
 //! Running list queries: typed filters, scope, full-text, sort and keyset pagination.
 
-use super::records::{entity_for, entity_seen, ordered_from_row, select_list};
+use super::keyset;
+use super::records::{entity_for, entity_seen, select_list};
 use super::scope::scope_condition;
+use super::stretch::{self, where_clause};
 use super::text_match;
 use super::Store;
 use crate::db::sql::like_pattern;
@@ -9,11 +11,10 @@ use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
 use crate::record::OrderedPage;
-use crate::schema::{Entity, FieldDef, FieldType, SharedEntity};
+use crate::schema::{Entity, FieldDef, FieldType};
 use crate::search::match_expression;
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
-use base64::Engine;
 
 /// Most values an `in` filter may list.
 const MAX_IN_VALUES: usize = 1000;
@@ -62,40 +63,6 @@ fn typed(def: &FieldDef, raw: &str, param: &str) -> Result<Sql> {
         return Err(Error::bad_param(param, Reason::FilterNeedsValue));
     }
     Ok(sql::to_sql(def, &v))
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Cursor {
-    s: String,
-    v: serde_json::Value,
-    i: i64,
-}
-
-fn encode_cursor(c: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(c).unwrap_or_default())
-}
-
-/// A list cursor that goes on after the record `id` whose sort column holds `value` (as
-/// stored), for a list sorted by `sort`: where a page would end had it ended there.
-pub(super) fn cursor_after(sort: &str, value: serde_json::Value, id: i64) -> String {
-    encode_cursor(&Cursor {
-        s: sort.to_string(),
-        v: value,
-        i: id,
-    })
-}
-
-fn decode_cursor(s: &str, sort: &str) -> Result<Cursor> {
-    let bad = || Error::bad_param("cursor", Reason::BadCursor);
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if c.s != sort {
-        return Err(Error::bad_param("cursor", Reason::CursorSortMismatch));
-    }
-    Ok(c)
 }
 
 /// Refuses more filters, or more filter values, than one statement can hold.
@@ -453,49 +420,29 @@ impl Store {
         let col = ddl::column(&sort.field);
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let sort_param = sort.as_param();
-        // Rows without a value come last in a descending sort, so the next page's keyset
-        // condition names them too — unless none can be in the list (a system time, or a filter
-        // on the sort's field that no empty value passes: any but `null` and `ne`, which keeps
-        // them): an `OR … IS NULL` beside a range on the same field would turn SQLite from
-        // walking the index to sorting every match.
+        // Rows without a value come last in a descending sort, so a page after a cursor reads
+        // them as a stretch of their own when its values run out — unless none can be in the
+        // list (a system time, or a filter on the sort's field that no empty value passes: any
+        // but `null` and `ne`, which keeps them), which saves the last page a statement.
         let no_nulls = matches!(sort.field.as_str(), "created_at" | "updated_at")
             || query
                 .filters
                 .iter()
                 .any(|f| f.field == sort.field && !matches!(f.op, Op::Null | Op::Ne));
-        if let Some(c) = &query.cursor {
-            let cur = decode_cursor(c, &sort_param)?;
-            let v = sql::json_to_sql(&cur.v)
-                .filter(|v| fits_column(&e, &sort.field, v))
-                .ok_or_else(|| Error::bad_param("cursor", Reason::CursorDamaged))?;
-            if sort.field == "id" {
-                conds.push(format!("id {} ?", if sort.descending { "<" } else { ">" }));
-                params.push(Sql::Integer(cur.i));
-            } else {
-                match (sort.descending, v) {
-                    (false, Sql::Null) => {
-                        conds.push(format!("(({col} IS NULL AND id > ?) OR {col} IS NOT NULL)"));
-                        params.push(Sql::Integer(cur.i));
-                    }
-                    (false, v) => {
-                        conds.push(format!("({col}, id) > (?, ?)"));
-                        params.extend([v, Sql::Integer(cur.i)]);
-                    }
-                    (true, Sql::Null) => {
-                        conds.push(format!("({col} IS NULL AND id < ?)"));
-                        params.push(Sql::Integer(cur.i));
-                    }
-                    (true, v) if no_nulls => {
-                        conds.push(format!("({col}, id) < (?, ?)"));
-                        params.extend([v, Sql::Integer(cur.i)]);
-                    }
-                    (true, v) => {
-                        conds.push(format!("(({col}, id) < (?, ?) OR {col} IS NULL)"));
-                        params.extend([v, Sql::Integer(cur.i)]);
-                    }
-                }
+        // What comes after the cursor, as stretches read in turn (see `keyset.rs`).
+        let stretches = match &query.cursor {
+            None => vec![None],
+            Some(c) => {
+                let cur = keyset::decode_cursor(c, &sort_param)?;
+                let v = sql::json_to_sql(&cur.v)
+                    .filter(|v| fits_column(&e, &sort.field, v))
+                    .ok_or_else(|| Error::bad_param("cursor", Reason::CursorDamaged))?;
+                keyset::after(&col, sort.descending, no_nulls, v, cur.i)
+                    .into_iter()
+                    .map(Some)
+                    .collect()
             }
-        }
+        };
         let order = if sort.field == "id" {
             format!("id {dir}")
         } else {
@@ -503,97 +450,43 @@ impl Store {
         };
         let table = ddl::table(entity);
         let select = select_list(&e);
-        let limit = query.limit + 1;
-        let read_page = |sql: &str, params: Vec<Sql>| {
-            self.read(|c| page_of(c, &e, sql, params, query.limit, &sort_param))
-        };
-        let Some(text) = text else {
-            let sql = format!(
-                "SELECT {select}, {col} FROM {table} {} ORDER BY {order} LIMIT {limit}",
-                where_clause(&conds)
-            );
-            return read_page(&sql, params);
-        };
-        // The first try: the first records in the list's order that match.
-        let where_ = where_clause(&conds);
-        let walk = text_match::Walk {
+        let list = stretch::Sorted {
+            entity,
+            e: &e,
             select: &select,
             table: &table,
-            where_: &where_,
-            order: &order,
             col: &col,
-        };
-        let mut walk_params = params.clone();
-        walk_params.push(text.clone());
-        let sql = text_match::walked(
-            entity,
-            &walk,
-            sort.field == "id",
+            stored: sort_def.kind.info().column,
             dir,
-            limit,
-            !self.is_postgres(),
-        );
-        let page = read_page(&sql, walk_params)?;
-        if page.next_cursor.is_some() {
-            return Ok(page);
-        }
-        // Too few there: every match, sorted.
-        conds.push(text_match::condition(entity));
-        params.push(text);
-        let unindexed = if sort.field == "id" {
-            format!("(id + 0) {dir}")
-        } else {
-            format!(
-                "{} {dir}, (id + 0) {dir}",
-                text_match::unindexed(&col, sort_def.kind.info().column)
-            )
+            order: &order,
         };
-        let sql = format!(
-            "SELECT {select}, {col} FROM {table} {} ORDER BY {unindexed} LIMIT {limit}",
-            where_clause(&conds)
-        );
-        read_page(&sql, params)
-    }
-}
-
-fn where_clause(conds: &[String]) -> String {
-    if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    }
-}
-
-/// A page read from rows selected with [`select_list`] and the sort's column last, one more
-/// than `limit` asked for (its presence gives the page a cursor).
-fn page_of(
-    c: &crate::db::Conn,
-    e: &SharedEntity,
-    sql: &str,
-    params: Vec<Sql>,
-    limit: usize,
-    sort_param: &str,
-) -> Result<OrderedPage> {
-    let sort_index = 7 + e.fields.len();
-    let mut stmt = c.prepare_cached(sql)?;
-    let mut rows = stmt.query(crate::db::params_from_iter(params))?;
-    let mut items = Vec::with_capacity(limit.min(64));
-    let mut last_key = None;
-    let mut next_cursor = None;
-    while let Some(row) = rows.next()? {
-        if items.len() == limit {
-            let (v, i) = last_key.take().unwrap_or((Sql::Null, 0));
-            next_cursor = Some(cursor_after(sort_param, sql::sql_to_json(&v), i));
-            break;
+        let cursor_after =
+            |(v, i): (Sql, i64)| keyset::cursor_after(&sort_param, sql::sql_to_json(&v), i);
+        let mut items = Vec::with_capacity(query.limit.min(64));
+        let mut last: Option<(Sql, i64)> = None;
+        for stretch in &stretches {
+            let (mut conds, mut params) = (conds.clone(), params.clone());
+            if let Some((cond, values)) = stretch {
+                conds.push(cond.clone());
+                params.extend(values.iter().cloned());
+            }
+            // A page filled by an earlier stretch asks this one only whether it holds more.
+            let want = query.limit - items.len();
+            let read = self.read_stretch(&list, conds, params, text.clone(), want)?;
+            items.extend(read.items);
+            last = read.last.or(last);
+            if read.more {
+                return Ok(OrderedPage {
+                    entity: e.clone(),
+                    items,
+                    next_cursor: last.map(cursor_after),
+                });
+            }
         }
-        let rec = ordered_from_row(e, &row)?;
-        let key: Sql = row.get(sort_index)?;
-        last_key = Some((key, rec.id));
-        items.push(rec);
+        Ok(OrderedPage {
+            entity: e.clone(),
+            items,
+            next_cursor: None,
+        })
     }
-    Ok(OrderedPage {
-        entity: e.clone(),
-        items,
-        next_cursor,
-    })
 }

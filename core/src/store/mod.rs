@@ -24,6 +24,7 @@ pub mod hosts;
 mod input;
 mod integrity;
 mod kept_settings;
+mod keyset;
 mod list;
 mod merge;
 mod outbox;
@@ -36,6 +37,7 @@ mod scope;
 mod selectivity;
 mod sequences;
 mod storage;
+mod stretch;
 #[cfg(test)]
 pub(crate) mod tests;
 pub(crate) mod text_match;

@@ -461,40 +461,64 @@ fn keyset_pages_cover_everything_once() {
         s.create(&admin, "customer", &obj(v)).unwrap();
     }
     // Sorts alone (all 23), then a `ne` filter on the sort's field, which keeps the five
-    // without an address (they come last in a descending list): 23 less the 7 on street 1.
+    // without an address (they come last in a descending list): 23 less the 7 on street 1;
+    // then a full-text search (every name holds `n`). Pages of every size from 1 to 6, so that
+    // a page ends at each place around the empty addresses (which are read as a stretch of
+    // their own, after a cursor), must give the list read as one page, in its order.
     let sorts = ["name", "-name", "address", "-address", "id", "-updated_at"];
-    let cases = sorts.iter().map(|s| (*s, None, 23)).chain([
-        ("-address", Some("street 1"), 16),
-        ("address", Some("street 1"), 16),
+    let cases = sorts.iter().map(|s| (*s, None, None, 23)).chain([
+        ("-address", Some("street 1"), None, 16),
+        ("address", Some("street 1"), None, 16),
+        ("-address", None, Some("n"), 23),
+        ("address", None, Some("n"), 23),
     ]);
-    for (sort, not, expected) in cases {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
+    for (sort, not, q, expected) in cases {
+        let query = |limit: usize, cursor: Option<&String>| {
             let mut pairs = vec![
                 ("sort".to_string(), sort.to_string()),
-                ("limit".into(), "4".into()),
+                ("limit".into(), limit.to_string()),
             ];
             if let Some(v) = not {
                 pairs.push(("address[ne]".into(), v.to_string()));
             }
-            if let Some(c) = &cursor {
+            if let Some(q) = q {
+                pairs.push(("q".into(), q.to_string()));
+            }
+            if let Some(c) = cursor {
                 pairs.push(("cursor".into(), c.clone()));
             }
-            let page = s
-                .list(&admin, "customer", &ListQuery::from_pairs(pairs).unwrap())
-                .unwrap();
-            seen.extend(page.items.iter().map(|r| r.id));
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
+            ListQuery::from_pairs(pairs).unwrap()
+        };
+        let whole: Vec<i64> = s
+            .list(&admin, "customer", &query(100, None))
+            .unwrap()
+            .items
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(whole.len(), expected, "sort {sort}, not {not:?}, q {q:?}");
+        for per in 1..=6 {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = s
+                    .list(&admin, "customer", &query(per, cursor.as_ref()))
+                    .unwrap();
+                assert!(page.items.len() <= per);
+                seen.extend(page.items.iter().map(|r| r.id));
+                match page.next_cursor {
+                    Some(c) => {
+                        assert_eq!(page.items.len(), per, "a page with more after it is full");
+                        cursor = Some(c)
+                    }
+                    None => break,
+                }
             }
+            assert_eq!(
+                seen, whole,
+                "sort {sort}, not {not:?}, q {q:?}, {per} a page"
+            );
         }
-        let mut sorted = seen.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), expected, "sort {sort}, not {not:?}: {seen:?}");
-        assert_eq!(seen.len(), expected, "sort {sort}, not {not:?}");
     }
     let bad_param = |q: ListQuery| match s.list(&admin, "customer", &q) {
         Err(Error::BadRequest { fields, .. }) => fields,
