@@ -104,10 +104,16 @@ fn main() -> anyhow::Result<()> {
         vec![10_000, 100_000]
     };
 
-    // The matrix over a database a shapes run left (`QG_BENCH_SHAPES_DB`: its file), as it is:
-    // growing a million customers through the store takes the better part of an hour.
+    // The matrix over a database a shapes run left (`QG_BENCH_SHAPES_DB`: its file, or the
+    // URL of a PostgreSQL database kept with `QG_KEEP_DATABASE`), as it is: growing a million
+    // customers through the store takes the better part of an hour.
     if let (What::Shapes, Ok(path)) = (&args.what, std::env::var("QG_BENCH_SHAPES_DB")) {
-        let store = qingguan_core::Store::open(qingguan_core::StoreOptions::new(path))?;
+        let mut options = qingguan_core::StoreOptions::new(&path);
+        if path.starts_with("postgres://") {
+            options.path = std::env::temp_dir();
+            options.postgres = Some(path);
+        }
+        let store = qingguan_core::Store::open(options)?;
         store.optimize()?;
         let size = store.count(&Access::system(), "customer", &ListQuery::default())? as usize;
         shapes::shapes(&store, size, &mut report)?;

@@ -59,6 +59,18 @@ const FILTERS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// Pages deep in a list: after the first record that a filter on the sort's field gives (a
+/// cursor holds the sort, not the filters, so it goes on in the unfiltered list sorted the same
+/// way), nine records in ten or more from the top. A descending sort on a field that may be
+/// empty goes on in two stretches (the values below the cursor's, then the empty ones); the
+/// ascending one is there to compare.
+const DEEP: &[(&str, (&str, &str))] = &[
+    ("-name", ("name[lt]", "C")),
+    ("-signed_on", ("signed_on[lt]", "2021-06-01")),
+    ("-revenue", ("revenue[lt]", "20000")),
+    ("revenue", ("revenue[gt]", "180000")),
+];
+
 /// Runs the matrix over the `size` customers seeded.
 pub fn shapes(store: &Store, size: usize, report: &mut Report) -> anyhow::Result<()> {
     let system = Access::system();
@@ -117,6 +129,35 @@ pub fn shapes(store: &Store, size: usize, report: &mut Report) -> anyhow::Result
             );
         }
     }
+    let mut cells = Vec::new();
+    for (sort, filter) in DEEP {
+        let mut q = ListQuery::from_pairs([*filter, ("sort", sort), ("limit", "1")])?;
+        q.cursor = store.list(&system, "customer", &q)?.next_cursor;
+        anyhow::ensure!(q.cursor.is_some(), "no record deep in {sort}");
+        q.filters.clear();
+        q.limit = 50;
+        let ms = median_ms(5, |_| {
+            let page = store.list(&system, "customer", &q)?;
+            anyhow::ensure!(page.items.len() == 50, "a deep page of {sort} is full");
+            Ok(())
+        })?;
+        cells.push(format!("{sort} {ms:.1}"));
+        report.add(
+            "shapes",
+            &format!("a page deep in the list, sort {sort} @ {size}"),
+            ms,
+            "ms/page",
+            Some(("read by id", pk)),
+            &format!("after the first record of {}={}", filter.0, filter.1),
+        );
+        if ms > worst.0 {
+            worst = (ms, format!("a page deep in the list, sort {sort}"));
+        }
+    }
+    eprintln!(
+        "shapes   a page deep in the list @ {size}: {}",
+        cells.join(" · ")
+    );
     report.add(
         "shapes",
         &format!("slowest shape of all: {} @ {size}", worst.1),

@@ -110,7 +110,13 @@ impl PgDatabase {
 }
 
 impl Drop for PgDatabase {
+    /// Drops the database, unless `QG_KEEP_DATABASE` is set (a benchmark's million rows kept
+    /// to be read again: its URL is printed).
     fn drop(&mut self) {
+        if std::env::var_os("QG_KEEP_DATABASE").is_some() {
+            eprintln!("kept the database: {}", self.name);
+            return;
+        }
         if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
             let _ = admin.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
