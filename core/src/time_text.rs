@@ -1,8 +1,8 @@
 //! The fixed-width text forms of dates (`2026-12-03`) and instants (`2026-12-03T07:05:09Z`,
 //! `…09.042Z`) that the store keeps and the API writes, read and written by hand for years
 //! 0–9999: a list page reads and writes several per record, and chrono's general parser and
-//! formatter were about 5% of a page's time (`perf`, session 22). Anything else is left to chrono, so the results
-//! are chrono's (a test holds them to it).
+//! formatter were about 5% of a page's time (`perf`, session 22). Anything else is left to
+//! chrono, so the results are chrono's (a test holds them to it).
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, SecondsFormat, Timelike, Utc};
 
@@ -221,8 +221,7 @@ mod tests {
             instant_text(far_t, true),
             far_t.to_rfc3339_opts(SecondsFormat::Millis, true)
         );
-        let leap = Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap()
-            + chrono::Duration::nanoseconds(0);
+        let leap = Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap();
         let leap = leap.with_nanosecond(1_500_000_000).unwrap();
         assert!(write_instant(leap, true).is_none());
         assert_eq!(

@@ -111,7 +111,7 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     /// Drops the database, unless `QG_KEEP_DATABASE` is set (a benchmark's million rows kept
-    /// to be read again: its URL is printed).
+    /// to be read again: its name is printed, not its URL, which holds the password).
     fn drop(&mut self) {
         if std::env::var_os("QG_KEEP_DATABASE").is_some() {
             eprintln!("kept the database: {}", self.name);

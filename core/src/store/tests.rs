@@ -447,6 +447,52 @@ fn layout_and_custom_entities() {
     );
 }
 
+/// A rep paging a descending list past its last address into the empty ones sees only their
+/// own records, in order: the scope holds in each stretch read after a cursor.
+#[test]
+fn a_reps_pages_past_the_empty_keys_hold_only_their_records() {
+    let (_d, s) = store();
+    let amy = user(&s, "amy", "sales", "east");
+    let bob = user(&s, "bob", "sales", "east");
+    let mut amys = Vec::new();
+    for i in 0..12 {
+        let who = if i % 2 == 0 { &amy } else { &bob };
+        let mut v = json!({"name": format!("c{i}"), "kind": "company", "status": "lead"});
+        if i % 3 != 0 {
+            v["address"] = json!(format!("street {i:02}"));
+        }
+        let id = s.create(who, "customer", &obj(v)).unwrap().id;
+        if i % 2 == 0 {
+            amys.push((i % 3 != 0, format!("street {i:02}"), id));
+        }
+    }
+    // Amy's six: addresses going down, then the empty ones by id going down.
+    amys.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<i64> = amys.iter().map(|(_, _, id)| *id).collect();
+    for per in 1..=4 {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut pairs = vec![
+                ("sort".to_string(), "-address".to_string()),
+                ("limit".into(), per.to_string()),
+            ];
+            if let Some(c) = &cursor {
+                pairs.push(("cursor".into(), c.clone()));
+            }
+            let page = s
+                .list(&amy, "customer", &ListQuery::from_pairs(pairs).unwrap())
+                .unwrap();
+            seen.extend(page.items.iter().map(|r| r.id));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{per} a page");
+    }
+}
+
 #[test]
 fn keyset_pages_cover_everything_once() {
     let (_d, s) = store();
