@@ -18,7 +18,7 @@ pub const USER_PASSWORD: &str = "user-password";
 pub struct TestServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// The data directory (deleted on drop).
+    /// The data directory (deleted on drop, unless `QG_KEEP_DATABASE` is set).
     pub dir: tempfile::TempDir,
     /// The store behind the server, for arranging data directly.
     pub store: Arc<Store>,
@@ -143,7 +143,12 @@ impl TestServer {
     }
 
     fn start_inner(config: Config, with_admin: bool) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let mut dir = tempfile::tempdir().expect("temp dir");
+        if std::env::var_os("QG_KEEP_DATABASE").is_some() {
+            // Kept, as a PostgreSQL database is (see `PgDatabase`'s drop).
+            dir.disable_cleanup(true);
+            eprintln!("kept the data directory: {}", dir.path().display());
+        }
         let pg = std::env::var("QG_TEST_POSTGRES")
             .ok()
             .map(|server| PgDatabase::create(&server));
