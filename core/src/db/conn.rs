@@ -25,6 +25,9 @@ impl<T> OptionalExtension<T> for DbResult<T> {
 /// One open database connection.
 pub(crate) struct Conn {
     backend: Backend,
+    /// Full-text entries may wait to be written before the transaction commits
+    /// (`search_waiting.rs`).
+    search_waiting: std::cell::Cell<bool>,
 }
 
 enum Backend {
@@ -42,12 +45,14 @@ impl Conn {
     pub(super) fn sqlite(sqlite: rusqlite::Connection) -> Conn {
         Conn {
             backend: Backend::Sqlite(sqlite),
+            search_waiting: Default::default(),
         }
     }
 
     pub(super) fn postgres(pg: PgConn) -> Conn {
         Conn {
             backend: Backend::Postgres(pg),
+            search_waiting: Default::default(),
         }
     }
 
@@ -142,6 +147,20 @@ impl Conn {
         }
     }
 
+    /// Whether full-text entries may wait (`search_waiting.rs`): set when one is queued,
+    /// cleared by a commit that wrote them.
+    pub(super) fn search_may_wait(&self) -> &std::cell::Cell<bool> {
+        &self.search_waiting
+    }
+
+    /// Commits the open transaction, writing the full-text entries that wait for it first. If
+    /// those fail, nothing is committed and the transaction is still open (the caller rolls
+    /// back).
+    pub(crate) fn commit(&self) -> DbResult<()> {
+        super::search_waiting::write_waiting(self, true)?;
+        self.execute_batch("COMMIT")
+    }
+
     /// Begins a transaction that takes the write lock at its first write.
     pub(crate) fn transaction(&mut self) -> DbResult<Tx<'_>> {
         self.execute_batch("BEGIN")?;
@@ -171,8 +190,11 @@ pub(crate) struct Tx<'c> {
 impl Tx<'_> {
     /// Commits the transaction.
     pub(crate) fn commit(mut self) -> DbResult<()> {
-        self.open = false;
-        self.conn.execute_batch("COMMIT")
+        // Left open if the waiting full-text entries or the commit fail: dropped, it rolls back.
+        super::search_waiting::write_waiting(self.conn, true)?;
+        let end = self.conn.execute_batch("COMMIT");
+        self.open = end.is_err();
+        end
     }
 }
 

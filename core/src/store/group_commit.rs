@@ -251,9 +251,10 @@ enum After {
     Wait(Arc<Group>),
 }
 
-/// Commits the open transaction; rolls back if the commit fails.
+/// Commits the open transaction (its waiting full-text entries first); rolls back if the
+/// commit fails.
 fn commit(conn: &Conn) -> Result<()> {
-    let end = conn.execute_batch("COMMIT").map_err(Error::from);
+    let end = conn.commit().map_err(Error::from);
     if end.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }

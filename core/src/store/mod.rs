@@ -214,6 +214,7 @@ impl Store {
             false => db::claim_to_migrate(&writer)?.ok_or_else(another_host)?,
         };
         db::migrations::run(&mut writer)?;
+        db::search_waiting::prepare(&writer)?;
         if let Some(claim) = claim {
             db::serve_beside_others(&writer, claim)?;
         }
@@ -374,6 +375,8 @@ impl Store {
         if self.in_batch_here() {
             let guard = self.writer.lock();
             let conn = guard.borrow();
+            // The transaction's new records are found by a search in it.
+            db::search_waiting::write_waiting(&conn, false)?;
             return f(&conn);
         }
         if self.superseded() {
@@ -471,7 +474,7 @@ impl Store {
         unwind.1 = false;
         self.set_batch(false);
         let end = match &out {
-            Ok(_) => guard.borrow().execute_batch("COMMIT"),
+            Ok(_) => guard.borrow().commit(),
             Err(_) => guard.borrow().execute_batch("ROLLBACK"),
         };
         if end.is_err() {

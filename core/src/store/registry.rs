@@ -430,6 +430,7 @@ impl Store {
         }
         self.write(|tx| {
             for name in &owned {
+                crate::db::search_waiting::forget_type(tx, name)?;
                 tx.execute_batch(&format!(
                     "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
                     ddl::table(name),

@@ -1,7 +1,7 @@
 //! A record's row: the columns every SELECT lists, building a record from its row, loading one,
 //! and what accompanies every write of it — its history row and its full-text entry.
 
-use crate::db::{self, ddl, sql};
+use crate::db::{self, ddl, search_waiting, sql};
 use crate::db::{Conn, OptionalExtension, Row, ValueRef};
 use crate::record::{OrderedRecord, Record, RecordOf};
 use crate::schema::Entity;
@@ -132,13 +132,22 @@ pub(super) fn write_search(
         return Ok(());
     }
     let fts = ddl::fts_table(&e.name);
+    // On SQLite a new record's entry waits for the commit, with the transaction's others
+    // (`db/search_waiting.rs`); a changed or deleted one is written now, its waiting entry
+    // (made earlier in this transaction) dropped.
+    let waits = !conn.is_postgres() && !conn.is_autocommit();
     if !fresh {
+        if waits {
+            search_waiting::forget(conn, &e.name, id)?;
+        }
         conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
             .execute([id])?;
     }
     if let Some(values) = values {
         let body = index_text(e, values, conn.is_postgres());
-        if !body.is_empty() {
+        if !body.is_empty() && fresh && waits {
+            search_waiting::queue(conn, &e.name, id, &body)?;
+        } else if !body.is_empty() {
             conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
                 .execute((id, body))?;
         }

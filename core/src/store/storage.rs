@@ -33,6 +33,8 @@ pub(super) fn rebuild_search(conn: &Conn, e: &Entity) -> Result<usize> {
 
 /// Makes an entity type's full-text table afresh, empty.
 fn empty_search(conn: &Conn, e: &Entity) -> Result<()> {
+    // Entries waiting for the commit are of records the rebuild reads anyway.
+    crate::db::search_waiting::forget_type(conn, &e.name)?;
     let fts = ddl::fts_table(&e.name);
     conn.execute_batch(&format!("DROP TABLE IF EXISTS {fts}"))?;
     ddl::ensure_fts(conn, &e.name)

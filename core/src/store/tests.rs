@@ -996,7 +996,7 @@ fn hits(s: &Store, access: &Access, q: &str) -> Vec<(String, String)> {
     v
 }
 
-fn titled(name: &str) -> EntityDef {
+pub(crate) fn titled(name: &str) -> EntityDef {
     EntityDef {
         name: name.into(),
         label: Label::new(name, name),
