@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod appraisal;
 mod data;
 mod finance;
+mod grow;
 mod hosts;
 mod import;
 mod inventory;
@@ -78,6 +79,9 @@ enum What {
     Shapes,
     /// Two hosts on one PostgreSQL database against one (`QG_TEST_POSTGRES`).
     Hosts,
+    /// Customers created through the API with wrk until `QG_BENCH_GROW` (default 600,000),
+    /// each window's rate; then #20's list shapes over HTTP at that size.
+    Grow,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -96,6 +100,8 @@ fn main() -> anyhow::Result<()> {
     let token = admin.token.clone().context("admin token")?;
     let sizes: Vec<usize> = if matches!(args.what, What::Shapes) {
         vec![env_size("QG_BENCH_SHAPES", 1_000_000)]
+    } else if matches!(args.what, What::Grow) {
+        vec![] // grown through the API instead
     } else if matches!(args.what, What::Http | What::Hosts) {
         vec![10_000] // the HTTP rows are measured at the first size only
     } else if args.full {
@@ -122,6 +128,9 @@ fn main() -> anyhow::Result<()> {
     }
     let mut seeded = 0;
     data::prepare(&server)?;
+    if matches!(args.what, What::Grow) {
+        grow::grow(&server, &token, &mut report)?;
+    }
     for (i, &size) in sizes.iter().enumerate() {
         if matches!(args.what, What::Timeline) {
             // Its own record, on an install without the seeded customers.

@@ -25,9 +25,8 @@ impl<T> OptionalExtension<T> for DbResult<T> {
 /// One open database connection.
 pub(crate) struct Conn {
     backend: Backend,
-    /// Full-text entries may wait to be written before the transaction commits
-    /// (`search_waiting.rs`).
-    search_waiting: std::cell::Cell<bool>,
+    /// Where the open transaction's new full-text entries went (`search_waiting.rs`).
+    search_waiting: std::cell::Cell<super::search_waiting::Pending>,
 }
 
 enum Backend {
@@ -147,9 +146,9 @@ impl Conn {
         }
     }
 
-    /// Whether full-text entries may wait (`search_waiting.rs`): set when one is queued,
-    /// cleared by a commit that wrote them.
-    pub(super) fn search_may_wait(&self) -> &std::cell::Cell<bool> {
+    /// Where the open transaction's new full-text entries went (`search_waiting.rs`): reset
+    /// by a commit.
+    pub(super) fn search_pending(&self) -> &std::cell::Cell<super::search_waiting::Pending> {
         &self.search_waiting
     }
 

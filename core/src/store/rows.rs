@@ -132,7 +132,7 @@ pub(super) fn write_search(
         return Ok(());
     }
     let fts = ddl::fts_table(&e.name);
-    // On SQLite a new record's entry waits for the commit, with the transaction's others
+    // On SQLite a transaction's new records' entries after its first wait for the commit
     // (`db/search_waiting.rs`); a changed or deleted one is written now, its waiting entry
     // (made earlier in this transaction) dropped.
     let waits = !conn.is_postgres() && !conn.is_autocommit();
@@ -146,7 +146,7 @@ pub(super) fn write_search(
     if let Some(values) = values {
         let body = index_text(e, values, conn.is_postgres());
         if !body.is_empty() && fresh && waits {
-            search_waiting::queue(conn, &e.name, id, &body)?;
+            search_waiting::write_new(conn, &e.name, id, &body)?;
         } else if !body.is_empty() {
             conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
                 .execute((id, body))?;
