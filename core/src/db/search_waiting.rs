@@ -27,6 +27,10 @@ pub(crate) fn prepare(conn: &Conn) -> DbResult<()> {
     )
 }
 
+/// The most entries that wait at once: a transaction that creates more (a plugin's long call)
+/// writes them into the index as it goes, so the waiting table stays small in memory.
+const MOST_WAITING: u32 = if cfg!(test) { 3 } else { 5_000 };
+
 /// Where the open transaction's new full-text entries went.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Pending {
@@ -34,6 +38,8 @@ pub(crate) struct Pending {
     written: bool,
     /// Some were queued (and, after a savepoint rolled back, may still wait).
     queued: bool,
+    /// Queued since the waiting entries were last written.
+    waiting: u32,
 }
 
 /// Writes the full-text entry of a record created in the open transaction: the transaction's
@@ -42,11 +48,16 @@ pub(crate) struct Pending {
 pub(crate) fn write_new(conn: &Conn, entity: &str, id: i64, body: &str) -> DbResult<()> {
     let mut pending = conn.search_pending().get();
     if pending.written {
+        if pending.waiting >= MOST_WAITING {
+            write_waiting(conn, false)?;
+            pending.waiting = 0;
+        }
         conn.prepare_cached(
             "INSERT INTO search_waiting (entity, record, body) VALUES (?1, ?2, ?3)",
         )?
         .execute((entity, id, body))?;
         pending.queued = true;
+        pending.waiting += 1;
     } else {
         conn.prepare_cached(&format!(
             "INSERT INTO {} (rowid, body) VALUES (?1, ?2)",
@@ -231,5 +242,22 @@ mod tests {
         s.purge_origin(&plugin).unwrap();
         let kept = create(&s, "After the purge");
         assert_eq!(found(&s, "purge"), vec![kept]);
+    }
+
+    #[test]
+    fn a_transaction_that_creates_many_records_writes_its_entries_as_it_goes() {
+        let (_place, s) = store();
+        for commit in [true, false] {
+            let scope = s.begin_call().unwrap();
+            let made: Vec<i64> = (0..9)
+                .map(|i| create(&s, &format!("Batchco{commit} {i}")))
+                .collect();
+            // Never more than three wait (the limit in tests), whatever the call made.
+            assert!(waiting(&s) <= 3, "{}", waiting(&s));
+            scope.finish(commit).unwrap();
+            let expected = if commit { made } else { Vec::new() };
+            assert_eq!(found(&s, &format!("Batchco{commit}")), expected);
+            assert_eq!(waiting(&s), 0);
+        }
     }
 }
