@@ -54,14 +54,14 @@ impl Rng {
     }
 }
 
-const CITIES: &[&str] = &[
+pub(crate) const CITIES: &[&str] = &[
     "杭州", "上海", "苏州", "宁波", "南京", "深圳", "广州", "成都", "武汉", "青岛",
 ];
-const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "恒信", "华达", "宏远", "鑫源", "瑞丰", "天成", "金桥", "博创", "嘉禾", "永泰",
 ];
-const TRADES: &[&str] = &["科技", "贸易", "机械", "食品", "建材", "服饰"];
-const LATIN: &[&str] = &[
+pub(crate) const TRADES: &[&str] = &["科技", "贸易", "机械", "食品", "建材", "服饰"];
+pub(crate) const LATIN: &[&str] = &[
     "Northwind",
     "Bluehill",
     "Evergreen",

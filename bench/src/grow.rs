@@ -11,21 +11,27 @@ use qingguan_tests::TestServer;
 use std::time::Duration;
 
 /// wrk's script: a POST of one customer per request, its name, status, industry, date, amount
-/// and owner drawn at random (Chinese and Latin names, as `data::seed` makes them).
-const SCRIPT: &str = r#"
+/// and owner drawn at random, from the words `data::seed` makes names of.
+fn script_text() -> String {
+    let lua_list = |words: &[&str]| {
+        let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+        format!("{{{}}}", quoted.join(", "))
+    };
+    format!(
+        r#"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-local cities = {"杭州", "上海", "苏州", "宁波", "南京", "深圳", "广州", "成都", "武汉", "青岛"}
-local words = {"恒信", "华达", "宏远", "鑫源", "瑞丰", "天成", "金桥", "博创", "嘉禾", "永泰"}
-local trades = {"科技", "贸易", "机械", "食品", "建材", "服饰"}
-local latin = {"Northwind", "Bluehill", "Evergreen", "Summit", "Harbor", "Pioneer", "Redwood"}
-local latin_trades = {"Trading", "Foods", "Systems"}
-local statuses = {"lead", "customer", "customer", "inactive"}
-local industries = {"retail", "technology", "manufacturing", "food", "services", "wholesale"}
+local cities = {cities}
+local words = {words}
+local trades = {trades}
+local latin = {latin}
+local latin_trades = {{"Trading", "Foods", "Systems"}}
+local statuses = {{"lead", "customer", "customer", "inactive"}}
+local industries = {{"retail", "technology", "manufacturing", "food", "services", "wholesale"}}
 local n = 0
 init = function(args)
   -- Each wrk thread has its own Lua state: seed each apart.
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+  math.randomseed(os.time() + tonumber(tostring({{}}):match("0x(%x+)"), 16) % 100000)
 end
 request = function()
   n = n + 1
@@ -37,13 +43,19 @@ request = function()
       .. trades[math.random(#trades)] .. "有限公司" .. n
   end
   local body = string.format(
-    '{"name":"%s","kind":"company","status":"%s","industry":"%s","signed_on":"%04d-%02d-%02d","revenue":"%d.%02d","owner":%d}',
+    '{{"name":"%s","kind":"company","status":"%s","industry":"%s","signed_on":"%04d-%02d-%02d","revenue":"%d.%02d","owner":%d}}',
     name, statuses[math.random(#statuses)], industries[math.random(#industries)],
     2020 + math.random(5), math.random(12), math.random(28),
     math.random(200000) - 1, math.random(100) - 1, 1 + math.random(20))
   return wrk.format(nil, nil, nil, body)
 end
-"#;
+"#,
+        cities = lua_list(crate::data::CITIES),
+        words = lua_list(crate::data::WORDS),
+        trades = lua_list(crate::data::TRADES),
+        latin = lua_list(crate::data::LATIN),
+    )
+}
 
 /// The list shapes of #20 (its five, and the bench's list page), as `(name, path)`.
 const SHAPES: &[(&str, &str)] = &[
@@ -79,7 +91,7 @@ pub fn grow(server: &TestServer, token: &str, report: &mut Report) -> anyhow::Re
     let target = crate::env_size("QG_BENCH_GROW", 600_000) as i64;
     let window = Duration::from_secs(crate::env_size("QG_BENCH_GROW_WINDOW", 15) as u64);
     let script = std::env::temp_dir().join(format!("qg-wrk-grow-{}.lua", std::process::id()));
-    std::fs::write(&script, SCRIPT)?;
+    std::fs::write(&script, script_text())?;
     let url = format!("{}/api/v1/records/customer", server.url);
     let count = || {
         server
@@ -166,4 +178,20 @@ fn shapes(server: &TestServer, token: &str) -> anyhow::Result<Vec<(&'static str,
             Ok((name, ms))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_script_lists_the_generators_words_as_lua_strings() {
+        let text = super::script_text();
+        assert!(
+            text.contains("local cities = {\"杭州\", \"上海\","),
+            "{text}"
+        );
+        assert!(text.contains("\"Smith & Sons\""));
+        // Lua's table braces are single in the script, not format!'s doubled ones.
+        assert!(text.contains("local latin_trades = {\"Trading\", \"Foods\", \"Systems\"}"));
+        assert!(!text.contains("{{"));
+    }
 }

@@ -42,32 +42,26 @@ pub(crate) struct Pending {
     waiting: u32,
 }
 
-/// Writes the full-text entry of a record created in the open transaction: the transaction's
-/// first straight into the index (a write alone gains nothing from waiting: its entry is one
-/// segment either way), the later ones queued for the commit.
-pub(crate) fn write_new(conn: &Conn, entity: &str, id: i64, body: &str) -> DbResult<()> {
+/// Queues the full-text entry of a record created in the open transaction, unless it is the
+/// transaction's first: `false`, and the caller writes that one straight into the index (a write
+/// alone gains nothing from waiting: its entry is one segment either way).
+pub(crate) fn wait(conn: &Conn, entity: &str, id: i64, body: &str) -> DbResult<bool> {
     let mut pending = conn.search_pending().get();
-    if pending.written {
-        if pending.waiting >= MOST_WAITING {
-            write_waiting(conn, false)?;
-            pending.waiting = 0;
-        }
-        conn.prepare_cached(
-            "INSERT INTO search_waiting (entity, record, body) VALUES (?1, ?2, ?3)",
-        )?
-        .execute((entity, id, body))?;
-        pending.queued = true;
-        pending.waiting += 1;
-    } else {
-        conn.prepare_cached(&format!(
-            "INSERT INTO {} (rowid, body) VALUES (?1, ?2)",
-            ddl::fts_table(entity)
-        ))?
-        .execute((id, body))?;
+    if !pending.written {
         pending.written = true;
+        conn.search_pending().set(pending);
+        return Ok(false);
     }
+    if pending.waiting >= MOST_WAITING {
+        write_waiting(conn, false)?;
+        pending.waiting = 0;
+    }
+    conn.prepare_cached("INSERT INTO search_waiting (entity, record, body) VALUES (?1, ?2, ?3)")?
+        .execute((entity, id, body))?;
+    pending.queued = true;
+    pending.waiting += 1;
     conn.search_pending().set(pending);
-    Ok(())
+    Ok(true)
 }
 
 fn may_wait(conn: &Conn) -> bool {

@@ -145,9 +145,9 @@ pub(super) fn write_search(
     }
     if let Some(values) = values {
         let body = index_text(e, values, conn.is_postgres());
-        if !body.is_empty() && fresh && waits {
-            search_waiting::write_new(conn, &e.name, id, &body)?;
-        } else if !body.is_empty() {
+        let waited =
+            !body.is_empty() && fresh && waits && search_waiting::wait(conn, &e.name, id, &body)?;
+        if !body.is_empty() && !waited {
             conn.prepare_cached(&format!("INSERT INTO {fts} (rowid, body) VALUES (?1, ?2)"))?
                 .execute((id, body))?;
         }
