@@ -60,8 +60,8 @@ pub use settings::parse_utc_offset;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
 pub use store::{
     copy_to_postgres, restore_install, Approval, AttachmentInfo, CallScope, CopyReport, Decision,
-    Delegation, InstallFile, MergeOutcome, MergeRequest, OpenTransition, RecordWorkflow, Store,
-    StoreOptions, TransitionOutcome,
+    Delegation, InstallFile, MergeOutcome, MergeRequest, OpenTransition, RecordJson,
+    RecordWorkflow, Store, StoreOptions, TransitionOutcome,
 };
 pub use users::{NewUser, Session, UserInfo};
 pub use value::Value;

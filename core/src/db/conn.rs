@@ -55,6 +55,15 @@ impl Conn {
         }
     }
 
+    /// The SQLite database file as SQLite named it when it opened it (its full path, symbolic
+    /// links followed); `None` on PostgreSQL or for a database in memory.
+    pub(crate) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &self.backend {
+            Backend::Sqlite(c) => c.path().filter(|p| !p.is_empty()).map(Into::into),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     /// The connection is to PostgreSQL (where the few statements SQLite alone knows differ).
     pub(crate) fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))

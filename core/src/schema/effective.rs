@@ -101,6 +101,19 @@ pub struct SharedEntity {
     at: usize,
 }
 
+impl SharedEntity {
+    /// Which snapshot of the schema it is of, and where in it: equal for the same type seen
+    /// the same way while the snapshot lives.
+    pub(crate) fn identity(&self) -> (usize, usize) {
+        (Arc::as_ptr(&self.schema) as usize, self.at)
+    }
+
+    /// The same type of the same snapshot.
+    pub(crate) fn same_as(&self, other: &SharedEntity) -> bool {
+        Arc::ptr_eq(&self.schema, &other.schema) && self.at == other.at
+    }
+}
+
 impl std::ops::Deref for SharedEntity {
     type Target = Entity;
     fn deref(&self) -> &Entity {

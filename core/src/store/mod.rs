@@ -23,6 +23,7 @@ mod history;
 pub mod hosts;
 mod input;
 mod integrity;
+mod kept_records;
 mod kept_settings;
 mod keyset;
 mod list;
@@ -30,6 +31,7 @@ mod merge;
 mod outbox;
 mod overlay;
 mod readers;
+mod record_reads;
 mod records;
 mod registry;
 mod rows;
@@ -51,6 +53,7 @@ pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, Transiti
 
 pub(crate) use field_rules::{hides_any, seen_text_condition};
 pub(crate) use kept_settings::KeptSettings;
+pub use record_reads::RecordJson;
 pub(crate) use records::Imported;
 pub(crate) use scope::scope_condition as scope_sql;
 
@@ -186,6 +189,8 @@ pub struct Store {
     changes_seen: Mutex<changes::Seen>,
     /// Calls' transactions left open for the next call, committed together (`group_commit.rs`).
     group: group_commit::GroupCommit,
+    /// Records read lately, given out again while the database is unchanged (SQLite).
+    kept: kept_records::KeptRecords,
 }
 
 impl std::fmt::Debug for Store {
@@ -226,6 +231,8 @@ impl Store {
         tx.commit()?;
         registry::keep_every_field_index(&mut writer)?;
         storage::upgrade_search_format(&mut writer)?;
+        // The writer has committed by now (migrations, storage names): the WAL index is there.
+        let kept = kept_records::KeptRecords::new(&writer);
         let store = Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),
@@ -247,6 +254,7 @@ impl Store {
             clock: hosts::SharedClock::default(),
             changes_seen: Mutex::new(Default::default()),
             group: Default::default(),
+            kept,
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.write(changes::install_triggers)?;
@@ -272,6 +280,12 @@ impl Store {
         // Readers see new statistics only in connections opened after them.
         self.readers.renew();
         Ok(())
+    }
+
+    /// Keeps records read lately for the next read of each while the database is unchanged
+    /// (the default), or not: every read then reads the database (for measuring either way).
+    pub fn set_keep_records(&self, on: bool) {
+        self.kept.set_on(on);
     }
 
     /// The database file (empty on PostgreSQL).

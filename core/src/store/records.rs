@@ -73,27 +73,6 @@ fn with_refused<T>(parsed: Result<T>, refused: crate::FieldErrors) -> Result<T> 
 }
 
 impl Store {
-    /// Reads one record. Outside the caller's scope it does not exist (`NotFound`); fields
-    /// the caller's role hides are left out.
-    pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
-        let (e, perm) = entity_seen(self, access, entity)?;
-        self.read(|c| {
-            let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
-            r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
-        })
-    }
-
-    /// Reads one record in the caller's scope with every field, for the store's own
-    /// decisions (a workflow's conditions) that must not depend on what the caller sees.
-    pub(crate) fn get_whole(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
-        let schema = self.schema();
-        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
-        self.read(|c| {
-            let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
-            r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
-        })
-    }
-
     /// Creates a record from API input (field → JSON value, plus optional `owner`).
     pub fn create(
         &self,

@@ -35,6 +35,18 @@ pub(super) fn scoped(access: &Access, perm: &EntityPermission) -> bool {
     access.user_id.is_some() && perm.scope != Scope::All
 }
 
+/// Whether a loaded record is within the caller's scope, where that needs no query (every
+/// record, or their own); `None` where it does (their team's).
+pub(super) fn in_scope_known(access: &Access, perm: &EntityPermission, r: &Record) -> Option<bool> {
+    if !scoped(access, perm) {
+        return Some(true);
+    }
+    match (perm.scope, &access.team) {
+        (Scope::Team, Some(_)) => None,
+        _ => Some(r.owner.is_some() && r.owner == access.user_id),
+    }
+}
+
 /// Whether a loaded record is within the caller's scope.
 pub(super) fn in_scope(
     conn: &Conn,

@@ -1,0 +1,97 @@
+//! Reading one record as its caller sees it: from the database, or kept from a read before
+//! while the database is unchanged (`kept_records.rs`).
+
+use super::kept_records::{self, KeptRecord};
+use super::records::{entity_for, entity_seen, load};
+use super::scope::{in_scope, in_scope_known};
+use super::Store;
+use crate::record::Record;
+use crate::schema::SharedEntity;
+use crate::{Access, Error, Result};
+use std::sync::Arc;
+
+/// A record as the API writes it (`Record::as_api`), with its version (the `ETag`).
+#[derive(Debug, Clone)]
+pub struct RecordJson {
+    /// The record's version.
+    pub version: i64,
+    /// Its JSON.
+    pub json: bytes::Bytes,
+}
+
+/// A record looked up: kept (read lately, or now and kept) or read without keeping it.
+enum Looked {
+    Kept(Arc<KeptRecord>),
+    Read(Record, SharedEntity),
+}
+
+impl Store {
+    /// Reads one record. Outside the caller's scope it does not exist (`NotFound`); fields
+    /// the caller's role hides are left out.
+    pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
+        Ok(match self.look_up(access, entity, id)? {
+            Looked::Kept(kept) => kept.record.clone(),
+            Looked::Read(r, _) => r,
+        })
+    }
+
+    /// Reads one record as the API writes it, with its version; as [`Store::get`].
+    pub fn get_json(&self, access: &Access, entity: &str, id: i64) -> Result<RecordJson> {
+        Ok(match self.look_up(access, entity, id)? {
+            Looked::Kept(kept) => RecordJson {
+                version: kept.record.version,
+                json: kept.json(),
+            },
+            Looked::Read(r, e) => RecordJson {
+                version: r.version,
+                json: kept_records::render(&r, &e),
+            },
+        })
+    }
+
+    /// One record in the caller's scope, as they see it. A record read lately is given out
+    /// again while the database is unchanged, without a read transaction (`kept_records.rs`);
+    /// never inside a transaction, whose reads see its own writes.
+    fn look_up(&self, access: &Access, entity: &str, id: i64) -> Result<Looked> {
+        let (e, perm) = entity_seen(self, access, entity)?;
+        let not_found = || Error::NotFound(format!("no {entity} with id {id}"));
+        let state = match self.in_batch_here() {
+            true => None,
+            false => self.kept.state(),
+        };
+        if let Some(state) = &state {
+            if let Some(kept) = self.kept.get(&e, id, state) {
+                if let Some(seen) = in_scope_known(access, &perm, &kept.record) {
+                    return if seen {
+                        Ok(Looked::Kept(kept))
+                    } else {
+                        Err(not_found())
+                    };
+                }
+            }
+        }
+        self.read(|c| {
+            let Some(r) = load(c, &e, id)? else {
+                return Err(not_found());
+            };
+            if !in_scope(c, access, &perm, &r).unwrap_or(false) {
+                return Err(not_found());
+            }
+            Ok(match state {
+                Some(state) => Looked::Kept(self.kept.keep(&e, state, r)),
+                None => Looked::Read(r, e.clone()),
+            })
+        })
+    }
+
+    /// Reads one record in the caller's scope with every field, for the store's own
+    /// decisions (a workflow's conditions) that must not depend on what the caller sees.
+    pub(crate) fn get_whole(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
+        let schema = self.schema();
+        let (e, perm) = entity_for(&schema, access, entity, "read", |p| p.read)?;
+        self.read(|c| {
+            let r = load(c, &e, id)?.filter(|r| in_scope(c, access, &perm, r).unwrap_or(false));
+            r.ok_or_else(|| Error::NotFound(format!("no {entity} with id {id}")))
+        })
+    }
+}
