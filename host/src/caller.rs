@@ -3,10 +3,16 @@
 
 use qingguan_core::{Access, Locale, UserInfo};
 use qingguan_runtime::CallCtx;
+use std::sync::Arc;
 
-/// A signed-in user of one request.
+/// A signed-in user of one request: shared, not copied, by everything that handles the
+/// request (a clone is a reference count).
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub struct Caller(Arc<CallerInfo>);
+
+/// What a [`Caller`] holds.
+#[derive(Debug, Clone)]
+pub struct CallerInfo {
     /// What the caller may do.
     pub access: Access,
     /// Who the caller is.
@@ -19,7 +25,27 @@ pub struct Caller {
     pub token_scopes: Option<Vec<String>>,
 }
 
+impl From<CallerInfo> for Caller {
+    fn from(info: CallerInfo) -> Self {
+        Caller(Arc::new(info))
+    }
+}
+
 impl Caller {
+    /// The caller's own copy to change (copied if shared).
+    pub fn make_mut(&mut self) -> &mut CallerInfo {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = CallerInfo;
+    fn deref(&self) -> &CallerInfo {
+        &self.0
+    }
+}
+
+impl CallerInfo {
     /// The caller's language: their choice, else their role's default.
     pub fn locale(&self) -> Locale {
         self.user.locale.unwrap_or(self.access.locale)

@@ -208,13 +208,13 @@ impl AppState {
             cache.generation
         };
         let (access, user, csrf) = self.store().session(token)?;
-        let caller = Caller {
+        let caller = Caller::from(crate::caller::CallerInfo {
             access,
             user,
             csrf,
             token: token.to_string(),
             token_scopes: None,
-        };
+        });
         let mut cache = self.sessions();
         // Sessions were forgotten while this one was looked up: what was read may predate
         // the change (a deactivation, say), so it is not kept.
@@ -244,14 +244,14 @@ impl AppState {
             cache.generation
         };
         let (access, user, scopes) = self.store().token_access(token)?;
-        let caller = Caller {
+        let caller = Caller::from(crate::caller::CallerInfo {
             access,
             user,
             // No session, no forms: nothing a CSRF token would guard.
             csrf: String::new(),
             token: token.to_string(),
             token_scopes: Some(scopes),
-        };
+        });
         let mut cache = self.sessions();
         if cache.generation == generation {
             cache

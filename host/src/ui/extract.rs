@@ -99,7 +99,7 @@ impl FromRequestParts<AppState> for UiCaller {
                         .get(axum::http::header::ACCEPT_LANGUAGE)
                         .and_then(|v| v.to_str().ok());
                     if let Some(l) = crate::ui::i18n::browser_language(header) {
-                        c.access.locale = l;
+                        c.make_mut().access.locale = l;
                     }
                 }
                 crate::error::set_request_locale(c.locale());

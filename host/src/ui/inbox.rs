@@ -292,13 +292,13 @@ fn mail_pending(state: &AppState, hold: std::time::Duration) {
         let Ok((access, user)) = state.store().access_for(u.user_id) else {
             continue;
         };
-        let reader = Caller {
+        let reader = Caller::from(crate::caller::CallerInfo {
             access,
             user,
             csrf: String::new(),
             token: String::new(),
             token_scopes: None,
-        };
+        });
         let text = notification_text(state, &reader, &u.notification);
         let locale = locale_of(&reader);
         let subject = format!("[{}] {text}", t(locale, "app"));
