@@ -61,15 +61,6 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
     .into_response()
 }
 
-/// Answers each request in English until the caller is known (the caller extractors then set
-/// the caller's language), so that field reasons in error bodies read in the user's language.
-async fn in_english_until_known(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    crate::error::with_locale(qingguan_core::Locale::En, next.run(req)).await
-}
-
 /// Builds the application: `/api/v1` (JSON API and OpenAPI document), with request ids,
 /// request spans, a body size limit and panic containment.
 pub fn app(state: AppState) -> Router {
@@ -82,7 +73,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api_router)
         .merge(crate::ui::router())
         .fallback(|| async { ApiError::not_found("no such page") })
-        .layer(axum::middleware::from_fn(in_english_until_known))
+        .layer(crate::error::InEnglishUntilKnown)
         .layer(DefaultBodyLimit::max(state.config().body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

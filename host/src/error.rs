@@ -146,9 +146,39 @@ tokio::task_local! {
     static LOCALE: std::cell::Cell<Locale>;
 }
 
-/// Runs `f` (a request) with `locale` as its language until the caller is known.
-pub async fn with_locale<F: std::future::Future>(locale: Locale, f: F) -> F::Output {
-    LOCALE.scope(std::cell::Cell::new(locale), f).await
+/// Answers each request in English until the caller is known (the caller extractors then set
+/// the caller's language), so that field reasons in error bodies read in the user's language.
+/// A layer of its own rather than `axum::middleware::from_fn`, which boxes every request's
+/// future and clones the services behind it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InEnglishUntilKnown;
+
+impl<S> tower::Layer<S> for InEnglishUntilKnown {
+    type Service = InEnglishUntilKnownService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        InEnglishUntilKnownService(inner)
+    }
+}
+
+/// The service of [`InEnglishUntilKnown`].
+#[derive(Debug, Clone)]
+pub struct InEnglishUntilKnownService<S>(S);
+
+impl<S: tower::Service<R>, R> tower::Service<R> for InEnglishUntilKnownService<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tokio::task::futures::TaskLocalFuture<std::cell::Cell<Locale>, S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        LOCALE.scope(std::cell::Cell::new(Locale::En), self.0.call(request))
+    }
 }
 
 /// Sets the language of the current request (once the caller is known).
