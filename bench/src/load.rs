@@ -153,15 +153,13 @@ pub async fn http(
         .await?;
     let bare_list = bare_axum(page).await;
     tokio::task::block_in_place(|| {
-        crate::wrk::http(
-            &server.url,
-            &bare,
-            &bare_list,
+        let served = crate::wrk::Served {
+            base: &server.url,
             token,
-            &server.store,
-            dur,
-            report,
-        )
+            store: &server.store,
+            records: size,
+        };
+        crate::wrk::http(&served, &bare, &bare_list, dur, report)
     })?;
     for conc in [1usize, 16, 64] {
         let (url, tok) = (server.url.clone(), token.to_string());

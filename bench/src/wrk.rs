@@ -1,6 +1,7 @@
 //! HTTP load from `wrk` (Debian's package), a separate process that costs far less CPU than
 //! the in-process client, so the ratios to the bare axum handler are the server's own: one
-//! record read, and a filtered list page of 50, at 16 and 64 connections. Skipped, saying so,
+//! record read (the first again and again, one at random, the first with nothing kept), and a
+//! filtered list page of 50, at 16 and 64 connections. Skipped, saying so,
 //! when `wrk` is not installed.
 
 use crate::report::Report;
@@ -82,17 +83,31 @@ pub(crate) fn wrk(
     parse(&text).ok_or_else(|| anyhow::anyhow!("wrk printed no result: {text}"))
 }
 
+/// The server the wrk rows load: its address, a user's token, its store, and how many
+/// customers it was seeded with.
+#[derive(Clone, Copy)]
+pub(crate) struct Served<'a> {
+    pub(crate) base: &'a str,
+    pub(crate) token: &'a str,
+    pub(crate) store: &'a qingguan_core::Store,
+    pub(crate) records: usize,
+}
+
 /// The wrk rows of the HTTP group: each page next to a bare axum handler serving that page's
 /// own bytes (`bare_record`, `bare_list` serve `/record`), and creates.
 pub(crate) fn http(
-    base: &str,
+    served: &Served<'_>,
     bare_record: &str,
     bare_list: &str,
-    token: &str,
-    store: &qingguan_core::Store,
     dur: Duration,
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    let Served {
+        base,
+        token,
+        store,
+        records,
+    } = *served;
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!(
             "wrk not found: the wrk rows of the http group are skipped (apt-get install wrk)"
@@ -133,6 +148,40 @@ pub(crate) fn http(
             );
         }
     }
+    // The same read, of one of the seeded customers at random rather than always the first
+    // (more records than are kept: some reads find theirs kept, others read the database);
+    // and of the first with nothing kept (every read reads the database, as on PostgreSQL or
+    // after any commit).
+    let random = random_read_script(records)?;
+    let read_one = format!("{base}/api/v1/records/customer/1");
+    for conns in [16usize, 64] {
+        let baseline = wrk(&format!("{bare_record}/record"), None, None, conns, dur)?;
+        let r = wrk(&read_one, Some(token), Some(&random), conns, dur)?;
+        store.set_keep_records(false);
+        let cold = wrk(&read_one, Some(token), None, conns, dur);
+        store.set_keep_records(true);
+        let cold = cold?;
+        for (what, r) in [
+            (format!("read one of {records} records at random"), r),
+            ("read one record, nothing kept".to_string(), cold),
+        ] {
+            report.add(
+                "http-wrk",
+                &format!(
+                    "{what}, {conns} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors)",
+                    r.p50_ms, r.p99_ms, r.errors
+                ),
+                r.per_sec,
+                "req/s",
+                Some(("bare axum, the same bytes, same wrk", baseline.per_sec)),
+                &format!(
+                    "wrk -t2, a separate process; baseline p99 {:.2} ms; goal ≥ 0.5 of bare axum",
+                    baseline.p99_ms
+                ),
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&random);
     // Creates: a POST of one customer per request (wrk's script sets method, body, type),
     // each next to the same load with every create committing alone (group commit off).
     let script = create_script()?;
@@ -171,6 +220,18 @@ pub(crate) fn create_script() -> anyhow::Result<std::path::PathBuf> {
     std::fs::write(
         &script,
         "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '{\"name\": \"Load\", \"kind\": \"company\", \"status\": \"lead\", \"revenue\": \"10.00\"}'\n",
+    )?;
+    Ok(script)
+}
+
+/// wrk's script for reads of customers 1 to `records` at random. The caller removes the file.
+fn random_read_script(records: usize) -> anyhow::Result<std::path::PathBuf> {
+    let script = std::env::temp_dir().join(format!("qg-wrk-read-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "request = function()\n  return wrk.format(nil, \"/api/v1/records/customer/\" .. math.random(1, {records}))\nend\n"
+        ),
     )?;
     Ok(script)
 }
