@@ -20,7 +20,7 @@ use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The first part of the WAL index header (the file format's `WalIndexHdr`: change counter,
 /// last frame, page count, salts and checksums); SQLite writes it twice, one copy after the
@@ -107,6 +107,9 @@ pub(super) struct KeptRecords {
     /// The WAL index, opened read-only; `None` on PostgreSQL or where it can't be used.
     shm: Option<Arc<File>>,
     kept: quick_cache::sync::Cache<Key, Arc<KeptRecord>, BySize>,
+    /// The state the last record was kept in: one kept in another lets every record kept
+    /// before go (none of them can be given out again, and each holds its schema snapshot).
+    last_kept: Mutex<Option<State>>,
     on: AtomicBool,
 }
 
@@ -115,7 +118,7 @@ impl KeptRecords {
     /// SQLite uses for it: the one named after the file SQLite opened, and only once a commit
     /// of `writer` has been seen to change it there. On PostgreSQL, or where the index can't
     /// be found or isn't seen to change, nothing is kept.
-    pub(super) fn new(writer: &Conn) -> Self {
+    pub(super) fn new(writer: &mut Conn) -> Self {
         let shm = writer
             .sqlite_file()
             .and_then(|database| {
@@ -127,6 +130,7 @@ impl KeptRecords {
         KeptRecords {
             shm,
             kept: quick_cache::sync::Cache::with_weighter(USUAL_COUNT, KEPT_BYTES, BySize),
+            last_kept: Mutex::new(None),
             on: AtomicBool::new(true),
         }
     }
@@ -174,6 +178,13 @@ impl KeptRecords {
         state: State,
         record: Record,
     ) -> Arc<KeptRecord> {
+        {
+            let mut last = self.last_kept.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|last| last != state) {
+                self.kept.clear();
+            }
+            *last = Some(state);
+        }
         let (schema, at) = view.identity();
         let bytes = size_of(&record);
         let kept = Arc::new(KeptRecord {
@@ -194,13 +205,17 @@ impl KeptRecords {
 /// file (not one left beside another name of the database, nor an index SQLite keeps in its
 /// own memory instead). The commit rewrites the schema version as it is, which changes
 /// nothing but the database's state.
-fn follows_commits(writer: &Conn, shm: &File) -> bool {
+fn follows_commits(writer: &mut Conn, shm: &File) -> bool {
     let Some(before) = read_state(shm) else {
         return false;
     };
-    let committed = writer
-        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .and_then(|version| writer.execute_batch(&format!("PRAGMA user_version = {version}")));
+    // Read and written back in one transaction that holds the write lock throughout: another
+    // process's migration can't commit in between and be undone by the write.
+    let committed = writer.immediate_transaction().and_then(|tx| {
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+        tx.commit()
+    });
     committed.is_ok() && read_state(shm).is_some_and(|after| after != before)
 }
 
@@ -307,10 +322,10 @@ mod tests {
     fn a_real_wal_index_changes_with_every_commit_of_any_connection() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let a = crate::db::open(&path, 1000).unwrap();
+        let mut a = crate::db::open(&path, 1000).unwrap();
         a.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
             .unwrap();
-        let kept = KeptRecords::new(&a);
+        let kept = KeptRecords::new(&mut a);
         let before = kept.state().expect("a WAL index after a commit");
         assert_eq!(kept.state(), Some(before), "nothing changed");
         // A reader changes nothing.
@@ -348,8 +363,8 @@ mod tests {
         let link = dir.path().join("link.db");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         stale_index(&dir.path().join("link.db-shm"));
-        let by_link = crate::db::open(&link, 1000).unwrap();
-        let kept = KeptRecords::new(&by_link);
+        let mut by_link = crate::db::open(&link, 1000).unwrap();
+        let kept = KeptRecords::new(&mut by_link);
         let before = kept.state().expect("the index beside the real file");
         by_link.execute("INSERT INTO t VALUES (1)", []).unwrap();
         let after = kept.state().unwrap();
@@ -369,12 +384,12 @@ mod tests {
         // Opened alone, SQLite keeps its WAL index in its own memory: a file left beside the
         // database by an earlier run is no one's.
         let uri = format!("file:{}?vfs=unix-excl", path.display());
-        let alone = crate::db::open(Path::new(&uri), 1000).unwrap();
+        let mut alone = crate::db::open(Path::new(&uri), 1000).unwrap();
         alone
             .execute_batch("PRAGMA locking_mode = EXCLUSIVE; INSERT INTO t VALUES (1);")
             .unwrap();
         stale_index(&dir.path().join("t.db-shm"));
-        let kept = KeptRecords::new(&alone);
+        let kept = KeptRecords::new(&mut alone);
         assert!(kept.state().is_none(), "nothing is given out");
     }
 
@@ -382,10 +397,10 @@ mod tests {
     fn an_index_opened_by_two_stores_is_opened_once_and_never_closed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let a = crate::db::open(&path, 1000).unwrap();
+        let mut a = crate::db::open(&path, 1000).unwrap();
         a.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
-        let b = crate::db::open(&path, 1000).unwrap();
-        let (first, second) = (KeptRecords::new(&a), KeptRecords::new(&b));
+        let mut b = crate::db::open(&path, 1000).unwrap();
+        let (first, second) = (KeptRecords::new(&mut a), KeptRecords::new(&mut b));
         let shm = first.shm.clone().unwrap();
         assert!(Arc::ptr_eq(&shm, second.shm.as_ref().unwrap()));
         drop((first, second));
@@ -436,5 +451,10 @@ mod tests {
         later[8] ^= 1;
         assert!(kept.get(&view, id, &later).is_none());
         assert!(kept.get(&view, id, &state).is_none(), "let go");
+        // A record kept in a new state lets every one kept before go.
+        assert!(kept.kept.len() > 1);
+        kept.keep(&view, later, created.clone());
+        assert_eq!(kept.kept.len(), 1);
+        assert!(kept.get(&view, created.id, &later).is_some());
     }
 }

@@ -232,7 +232,7 @@ impl Store {
         registry::keep_every_field_index(&mut writer)?;
         storage::upgrade_search_format(&mut writer)?;
         // The writer has committed by now (migrations, storage names): the WAL index is there.
-        let kept = kept_records::KeptRecords::new(&writer);
+        let kept = kept_records::KeptRecords::new(&mut writer);
         let store = Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),

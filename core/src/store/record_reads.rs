@@ -71,6 +71,9 @@ impl Store {
             }
         }
         self.read(|c| {
+            // A read in a transaction left open would see an older snapshot than the state
+            // says: kept only when the read is a statement of its own.
+            let state = state.filter(|_| c.is_autocommit());
             let Some(r) = load(c, &e, id)? else {
                 return Err(not_found());
             };
