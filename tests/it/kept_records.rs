@@ -67,6 +67,7 @@ fn what_one_caller_read_is_not_given_to_another() {
     let (amy, amy_id) = s.user("amy", "sales", "east");
     let (bob, bob_id) = s.user("bob", "sales", "east");
     let (wes, _) = s.user("wes", "manager", "west");
+    let (mia, _) = s.user("mia", "manager", "east");
     let r = set_rules(&admin, "sales", json!({"customer": {"phone": "hidden"}}));
     assert_eq!(r.status, 200, "{}", r.text);
     let mut body = customer("Amy's Own Ltd");
@@ -90,6 +91,9 @@ fn what_one_caller_read_is_not_given_to_another() {
             "not_found",
             "another team's"
         );
+        let teams = mia.get(&path);
+        assert_eq!(teams.status, 200, "her team's: {}", teams.text);
+        assert_eq!(teams.body["phone"], "+86 139 0000 1111", "{}", teams.text);
     }
 
     // Given to Bob: Amy no longer sees it, Bob does, at once.

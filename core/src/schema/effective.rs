@@ -107,11 +107,6 @@ impl SharedEntity {
     pub(crate) fn identity(&self) -> (usize, usize) {
         (Arc::as_ptr(&self.schema) as usize, self.at)
     }
-
-    /// The same type of the same snapshot.
-    pub(crate) fn same_as(&self, other: &SharedEntity) -> bool {
-        Arc::ptr_eq(&self.schema, &other.schema) && self.at == other.at
-    }
 }
 
 impl std::ops::Deref for SharedEntity {

@@ -162,8 +162,10 @@ impl KeptRecords {
     ) -> Option<Arc<KeptRecord>> {
         let (schema, at) = view.identity();
         let key = (schema, at, id);
+        // The key names the view: the entry holds its snapshot, whose address is so never
+        // another's while the entry lives.
         let kept = self.kept.get(&key)?;
-        if kept.state == *state && kept.view.same_as(view) {
+        if kept.state == *state {
             return Some(kept);
         }
         self.kept.remove_if(&key, |k| k.state != *state);

@@ -59,16 +59,16 @@ impl Store {
             true => None,
             false => self.kept.state(),
         };
-        if let Some(state) = &state {
-            if let Some(kept) = self.kept.get(&e, id, state) {
-                if let Some(seen) = in_scope_known(access, &perm, &kept.record) {
-                    return if seen {
-                        Ok(Looked::Kept(kept))
-                    } else {
-                        Err(not_found())
-                    };
-                }
-            }
+        if let Some(kept) = state.and_then(|state| self.kept.get(&e, id, &state)) {
+            let seen = match in_scope_known(access, &perm, &kept.record) {
+                Some(seen) => seen,
+                None => self.read(|c| in_scope(c, access, &perm, &kept.record))?,
+            };
+            return if seen {
+                Ok(Looked::Kept(kept))
+            } else {
+                Err(not_found())
+            };
         }
         self.read(|c| {
             // A read in a transaction left open would see an older snapshot than the state

@@ -35,29 +35,32 @@ pub(super) fn scoped(access: &Access, perm: &EntityPermission) -> bool {
     access.user_id.is_some() && perm.scope != Scope::All
 }
 
-/// Whether a loaded record is within the caller's scope, where that needs no query (every
-/// record, or their own); `None` where it does (their team's).
+/// Whether a loaded record is within the caller's scope, where the record alone tells (every
+/// record, or their own); `None` where it doesn't (another's, under their team's scope: the
+/// owner's team is in the database).
 pub(super) fn in_scope_known(access: &Access, perm: &EntityPermission, r: &Record) -> Option<bool> {
     if !scoped(access, perm) {
         return Some(true);
     }
+    let own = r.owner.is_some() && r.owner == access.user_id;
     match (perm.scope, &access.team) {
-        (Scope::Team, Some(_)) => None,
-        _ => Some(r.owner.is_some() && r.owner == access.user_id),
+        (Scope::Team, Some(_)) if !own => None,
+        _ => Some(own),
     }
 }
 
-/// Whether a loaded record is within the caller's scope.
+/// Whether a record, as just loaded on `conn`, is within the caller's scope: asked of the
+/// database only where the record alone doesn't tell.
 pub(super) fn in_scope(
     conn: &Conn,
     access: &Access,
     perm: &EntityPermission,
     r: &Record,
 ) -> Result<bool> {
-    let (cond, mut params) = scope_condition(access, perm, "");
-    if cond.is_empty() {
-        return Ok(true);
+    if let Some(known) = in_scope_known(access, perm, r) {
+        return Ok(known);
     }
+    let (cond, mut params) = scope_condition(access, perm, "");
     params.push(Sql::Integer(r.id));
     let sql = format!(
         "SELECT 1 FROM {} WHERE {cond} AND id = ?",

@@ -14,10 +14,6 @@ use serde_json::{json, Map, Value};
 /// The entity type of users: writes to it change who may do what.
 const USER: &str = "user";
 
-fn etag(r: &Record) -> HeaderValue {
-    version_tag(r.version)
-}
-
 /// A version as the `ETag` header writes it.
 fn version_tag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\""))
@@ -31,7 +27,7 @@ fn record_response(state: &AppState, access: &Access, status: StatusCode, r: &Re
         return (status, Json(Value::Null)).into_response();
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, etag(r));
+    headers.insert(header::ETAG, version_tag(r.version));
     if status == StatusCode::CREATED {
         if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{}/{}", r.entity, r.id)) {
             headers.insert(header::LOCATION, loc);
