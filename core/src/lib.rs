@@ -60,7 +60,7 @@ pub use settings::parse_utc_offset;
 pub use store::aggregate::{AggregateQuery, AggregateRow, Metric};
 pub use store::{
     copy_to_postgres, restore_install, Approval, AttachmentInfo, CallScope, CopyReport, Decision,
-    Delegation, InstallFile, MergeOutcome, MergeRequest, OpenTransition, RecordJson,
+    Delegation, InstallFile, MergeOutcome, MergeRequest, OpenTransition, PageJson, RecordJson,
     RecordWorkflow, Store, StoreOptions, TransitionOutcome,
 };
 pub use users::{NewUser, Session, UserInfo};

@@ -37,6 +37,7 @@ mod inventory;
 mod inventory_scale;
 mod invitations;
 mod kanban_board;
+mod kept_pages;
 mod kept_records;
 mod layers;
 mod merge;

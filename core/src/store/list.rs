@@ -11,7 +11,7 @@ use crate::db::Value as Sql;
 use crate::db::{ddl, sql};
 use crate::query::{ListQuery, Op, Page, MAX_FILTERS, MAX_FILTER_VALUES};
 use crate::record::OrderedPage;
-use crate::schema::{Entity, FieldDef, FieldType};
+use crate::schema::{Column, Entity, FieldDef, FieldType, SharedEntity};
 use crate::search::match_expression;
 use crate::value::Value;
 use crate::{Access, Error, Reason, Result};
@@ -376,14 +376,21 @@ impl Store {
         entity: &str,
         query: &ListQuery,
     ) -> Result<OrderedPage> {
+        let plan = self.list_plan(access, entity, query)?;
+        Ok(self.read_plan(&plan)?.0)
+    }
+
+    /// The statements that read a list page: the type as the caller sees it, and what each
+    /// statement selects with (nothing when no record can match).
+    pub(super) fn list_plan(
+        &self,
+        access: &Access,
+        entity: &str,
+        query: &ListQuery,
+    ) -> Result<ListPlan> {
         let (e, perm) = entity_seen(self, access, entity)?;
-        let empty = || OrderedPage {
-            entity: e.clone(),
-            items: vec![],
-            next_cursor: None,
-        };
         let Some(query) = self.resolve_waiting(access, entity, query)? else {
-            return Ok(empty());
+            return Ok(ListPlan::empty(e));
         };
         let query = query.as_ref();
         let sort = &query.sort;
@@ -410,7 +417,7 @@ impl Store {
         let Some((mut conds, mut params)) =
             conditions(access, &e, &perm, entity, query, &off_index)?
         else {
-            return Ok(empty());
+            return Ok(ListPlan::empty(e));
         };
         // A full-text search is run in two tries (see `text_match.rs`).
         let text = text_match::take(entity, &mut conds, &mut params);
@@ -448,45 +455,119 @@ impl Store {
         } else {
             format!("{col} {dir}, id {dir}")
         };
-        let table = ddl::table(entity);
-        let select = select_list(&e);
+        Ok(ListPlan {
+            select: select_list(&e),
+            e,
+            read: Some(Statements {
+                entity: entity.to_string(),
+                table: ddl::table(entity),
+                col,
+                stored: sort_def.kind.info().column,
+                dir,
+                order,
+                conds,
+                params,
+                text,
+                stretches,
+                sort_param,
+                limit: query.limit,
+            }),
+        })
+    }
+
+    /// The page `plan` reads, and whether each of its statements was one of its own (see
+    /// [`stretch::Read`]).
+    pub(super) fn read_plan(&self, plan: &ListPlan) -> Result<(OrderedPage, bool)> {
+        let e = &plan.e;
+        let page = |items, next_cursor| OrderedPage {
+            entity: e.clone(),
+            items,
+            next_cursor,
+        };
+        let Some(s) = &plan.read else {
+            return Ok((page(vec![], None), true));
+        };
         let list = stretch::Sorted {
-            entity,
-            e: &e,
-            select: &select,
-            table: &table,
-            col: &col,
-            stored: sort_def.kind.info().column,
-            dir,
-            order: &order,
+            entity: &s.entity,
+            e,
+            select: &plan.select,
+            table: &s.table,
+            col: &s.col,
+            stored: s.stored,
+            dir: s.dir,
+            order: &s.order,
         };
         let cursor_after =
-            |(v, i): (Sql, i64)| keyset::cursor_after(&sort_param, sql::sql_to_json(&v), i);
-        let mut items = Vec::with_capacity(query.limit.min(64));
+            |(v, i): (Sql, i64)| keyset::cursor_after(&s.sort_param, sql::sql_to_json(&v), i);
+        let mut items = Vec::with_capacity(s.limit.min(64));
         let mut last: Option<(Sql, i64)> = None;
-        for stretch in &stretches {
-            let (mut conds, mut params) = (conds.clone(), params.clone());
+        let mut own_statements = true;
+        for stretch in &s.stretches {
+            let (mut conds, mut params) = (s.conds.clone(), s.params.clone());
             if let Some((cond, values)) = stretch {
                 conds.push(cond.clone());
                 params.extend(values.iter().cloned());
             }
             // A page filled by an earlier stretch asks this one only whether it holds more.
-            let want = query.limit - items.len();
-            let read = self.read_stretch(&list, conds, params, text.clone(), want)?;
+            let want = s.limit - items.len();
+            let read = self.read_stretch(&list, conds, params, s.text.clone(), want)?;
             items.extend(read.items);
             last = read.last.or(last);
+            own_statements &= read.own_statements;
             if read.more {
-                return Ok(OrderedPage {
-                    entity: e.clone(),
-                    items,
-                    next_cursor: last.map(cursor_after),
-                });
+                return Ok((page(items, last.map(cursor_after)), own_statements));
             }
         }
-        Ok(OrderedPage {
-            entity: e.clone(),
-            items,
-            next_cursor: None,
-        })
+        Ok((page(items, None), own_statements))
+    }
+}
+
+/// A list page's statements, and the type as the caller sees it that their rows are read
+/// with (see [`Store::list_plan`]).
+pub(super) struct ListPlan {
+    pub e: SharedEntity,
+    select: String,
+    /// `None`: no record can match (a search of nothing, no record waiting).
+    read: Option<Statements>,
+}
+
+/// What a list page's statements are made of.
+#[derive(Debug)]
+struct Statements {
+    entity: String,
+    table: String,
+    /// The sort's column, how it is stored, its direction, and the `ORDER BY` clause.
+    col: String,
+    stored: Column,
+    dir: &'static str,
+    order: String,
+    /// The conditions every stretch shares, and their parameters.
+    conds: Vec<String>,
+    params: Vec<Sql>,
+    /// A full-text search's match expression.
+    text: Option<Sql>,
+    /// What comes after the cursor, read in turn (`keyset.rs`).
+    stretches: Vec<Option<keyset::Stretch>>,
+    /// The sort as the next page's cursor names it.
+    sort_param: String,
+    limit: usize,
+}
+
+impl ListPlan {
+    fn empty(e: SharedEntity) -> Self {
+        ListPlan {
+            e,
+            select: String::new(),
+            read: None,
+        }
+    }
+
+    /// What the page read depends on besides the database and the type it is read with:
+    /// every statement's text and parameters, and the page's size.
+    pub(super) fn statements_key(&self) -> String {
+        match &self.read {
+            None => String::new(),
+            Some(s) => format!("{s:?}"),
+        }
     }
 }

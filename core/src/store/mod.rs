@@ -23,6 +23,7 @@ mod history;
 pub mod hosts;
 mod input;
 mod integrity;
+mod kept_pages;
 mod kept_records;
 mod kept_settings;
 mod keyset;
@@ -52,6 +53,7 @@ pub use merge::{MergeOutcome, MergeRequest};
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use field_rules::{hides_any, seen_text_condition};
+pub use kept_pages::PageJson;
 pub(crate) use kept_settings::KeptSettings;
 pub use record_reads::RecordJson;
 pub(crate) use records::Imported;
@@ -191,6 +193,8 @@ pub struct Store {
     group: group_commit::GroupCommit,
     /// Records read lately, given out again while the database is unchanged (SQLite).
     kept: kept_records::KeptRecords,
+    /// List pages read lately, as the API writes them, given out again likewise (SQLite).
+    pages: kept_pages::KeptPages,
 }
 
 impl std::fmt::Debug for Store {
@@ -255,6 +259,7 @@ impl Store {
             changes_seen: Mutex::new(Default::default()),
             group: Default::default(),
             kept,
+            pages: Default::default(),
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.write(changes::install_triggers)?;
@@ -282,10 +287,14 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps records read lately for the next read of each while the database is unchanged
-    /// (the default), or not: every read then reads the database (for measuring either way).
+    /// Keeps records and list pages read lately for the next read of each while the database
+    /// is unchanged (the default), or not: every read then reads the database (for measuring
+    /// either way).
     pub fn set_keep_records(&self, on: bool) {
         self.kept.set_on(on);
+        if !on {
+            self.pages.clear();
+        }
     }
 
     /// The database file (empty on PostgreSQL).

@@ -25,12 +25,14 @@ pub(super) struct Sorted<'a> {
     pub order: &'a str,
 }
 
-/// What a stretch gave: its first records, the sort key and id of the last of them, and
-/// whether it holds more.
+/// What a stretch gave: its first records, the sort key and id of the last of them, whether
+/// it holds more, and whether each statement was one of its own (no transaction left open
+/// around it, whose snapshot may be older than the database's state).
 pub(super) struct Read {
     pub items: Vec<OrderedRecord>,
     pub last: Option<(Sql, i64)>,
     pub more: bool,
+    pub own_statements: bool,
 }
 
 impl Store {
@@ -55,7 +57,15 @@ impl Store {
             order,
         } = *list;
         let limit = want + 1;
-        let read = |sql: &str, params: Vec<Sql>| self.read(|c| rows_of(c, e, sql, params, want));
+        let read = |sql: &str, params: Vec<Sql>| {
+            self.read(|c| {
+                let read = rows_of(c, e, sql, params, want)?;
+                Ok(Read {
+                    own_statements: read.own_statements && c.is_autocommit(),
+                    ..read
+                })
+            })
+        };
         let Some(text) = text else {
             let sql = format!(
                 "SELECT {select}, {col} FROM {table} {} ORDER BY {order} LIMIT {limit}",
@@ -79,6 +89,7 @@ impl Store {
         if first.more {
             return Ok(first);
         }
+        let own_first = first.own_statements;
         // Too few there: every match, sorted.
         conds.push(text_match::condition(entity));
         params.push(text);
@@ -94,7 +105,11 @@ impl Store {
             "SELECT {select}, {col} FROM {table} {} ORDER BY {unindexed} LIMIT {limit}",
             where_clause(&conds)
         );
-        read(&sql, params)
+        let second = read(&sql, params)?;
+        Ok(Read {
+            own_statements: own_first && second.own_statements,
+            ..second
+        })
     }
 }
 
@@ -127,6 +142,7 @@ fn rows_of(
                 items,
                 last,
                 more: true,
+                own_statements: true,
             });
         }
         let rec = ordered_from_row(e, &row)?;
@@ -138,5 +154,6 @@ fn rows_of(
         items,
         last,
         more: false,
+        own_statements: true,
     })
 }

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qingguan_core::{Access, ApiRecord, ListQuery, Record};
+use qingguan_core::{Access, ListQuery, Record};
 use serde_json::{json, Map, Value};
 
 /// The entity type of users: writes to it change who may do what.
@@ -101,14 +101,8 @@ pub async fn list(
     let (count, rest) = take_count(raw.as_deref())?;
     let query = parse_list_query(Some(&rest))?;
     let store = state.store();
-    let page = store.list_ordered(&caller.access, &entity, &query)?;
-    // Each record is written straight into the response (no map, no JSON tree in between).
-    let mut body = ListBody {
-        items: page.api_items(),
-        next_cursor: page.next_cursor(),
-        total: None,
-        total_capped: None,
-    };
+    let page = store.list_json(&caller.access, &entity, &query)?;
+    let mut total = None;
     // A count may read the whole table: off the async workers.
     let counting = (caller.access.clone(), entity.clone(), query.clone());
     match count {
@@ -117,28 +111,42 @@ pub async fn list(
             let n = state
                 .blocking(move |s| s.count(&counting.0, &counting.1, &counting.2))
                 .await?;
-            body.total = Some(n);
+            total = Some((n, None));
         }
         Count::Capped => {
             let (n, more) = state
                 .blocking(move |s| s.count_up_to(&counting.0, &counting.1, &counting.2, COUNT_CAP))
                 .await?;
-            body.total = Some(n);
-            body.total_capped = Some(more);
+            total = Some((n, Some(more)));
         }
     }
-    Ok(Json(body).into_response())
+    Ok(list_body(&page, total))
 }
 
-/// A list page as the API writes it.
-#[derive(serde::Serialize)]
-struct ListBody<'a> {
-    items: Vec<ApiRecord<'a, Vec<qingguan_core::value::Value>>>,
-    next_cursor: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total_capped: Option<bool>,
+/// A list page as the API writes it: `items` (the records as the store rendered them),
+/// `next_cursor`, and `total` (and `total_capped`) when counted.
+fn list_body(page: &qingguan_core::PageJson, total: Option<(i64, Option<bool>)>) -> Response {
+    let mut out = Vec::with_capacity(page.items.len() + 96);
+    out.extend_from_slice(b"{\"items\":");
+    out.extend_from_slice(&page.items);
+    out.extend_from_slice(b",\"next_cursor\":");
+    // A string or null: writing either to a Vec can't fail.
+    let _ = serde_json::to_writer(&mut out, &page.next_cursor);
+    if let Some((n, capped)) = total {
+        out.extend_from_slice(format!(",\"total\":{n}").as_bytes());
+        if let Some(capped) = capped {
+            out.extend_from_slice(format!(",\"total_capped\":{capped}").as_bytes());
+        }
+    }
+    out.push(b'}');
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        out,
+    )
+        .into_response()
 }
 
 /// Create a record. Body: field → value (and optionally `owner`).
