@@ -1,8 +1,8 @@
 //! HTTP load from `wrk` (Debian's package), a separate process that costs far less CPU than
 //! the in-process client, so the ratios to the bare axum handler are the server's own: one
 //! record read (the first again and again, one at random, the first with nothing kept), and a
-//! filtered list page of 50, at 16 and 64 connections. Skipped, saying so,
-//! when `wrk` is not installed.
+//! filtered list page of 50 (kept, and with nothing kept), at 16 and 64 connections. Skipped,
+//! saying so, when `wrk` is not installed.
 
 use crate::report::Report;
 use std::process::Command;
@@ -132,6 +132,7 @@ pub(crate) fn http(
         );
         return Ok(());
     }
+    let list_page = format!("{base}/api/v1/records/customer?{LIST_QUERY}");
     let pages = [
         (
             "read one record",
@@ -141,7 +142,7 @@ pub(crate) fn http(
         ),
         (
             "filtered list page of 50 (status, industry, -signed_on)",
-            format!("{base}/api/v1/records/customer?{LIST_QUERY}"),
+            list_page.clone(),
             bare_list,
             0.25,
         ),
@@ -172,6 +173,13 @@ pub(crate) fn http(
         ] {
             beside_bare(report, &what, conns, &r, &baseline, 0.5);
         }
+        // The list page with nothing kept: every page read and written out again.
+        let baseline = wrk(&format!("{bare_list}/record"), None, None, conns, dur)?;
+        store.set_keep_records(false);
+        let cold = wrk(&list_page, Some(token), None, conns, dur);
+        store.set_keep_records(true);
+        let what = "filtered list page of 50 (status, industry, -signed_on), nothing kept";
+        beside_bare(report, what, conns, &cold?, &baseline, 0.25);
     }
     let _ = std::fs::remove_file(&random);
     // Creates: a POST of one customer per request (wrk's script sets method, body, type),
