@@ -11,13 +11,12 @@
 //! statement that reads it — the caller's scope and the filters, sort, cursor and size are in
 //! those — so two callers share a page only where the same statements read it.
 
-use super::kept_records::State;
+use super::kept_by_state::{KeptByState, State, Stated};
 use super::Store;
 use crate::query::ListQuery;
 use crate::schema::SharedEntity;
 use crate::{Access, Result};
 use bytes::Bytes;
-use std::sync::{Arc, Mutex};
 
 /// The memory kept pages may take, about.
 const KEPT_BYTES: u64 = 32 << 20;
@@ -50,71 +49,33 @@ struct KeptPage {
     bytes: u64,
 }
 
-/// Weighs kept pages by the memory they take.
-#[derive(Debug, Clone, Copy)]
-struct BySize;
-
-impl quick_cache::Weighter<Key, Arc<KeptPage>> for BySize {
-    fn weight(&self, _: &Key, kept: &Arc<KeptPage>) -> u64 {
-        kept.bytes
+impl Stated for KeptPage {
+    fn state(&self) -> &State {
+        &self.state
+    }
+    fn bytes(&self) -> u64 {
+        self.bytes
     }
 }
 
 /// The pages kept.
-pub(super) struct KeptPages {
-    kept: quick_cache::sync::Cache<Key, Arc<KeptPage>, BySize>,
-    /// The state the last page was kept in: one kept in another lets every page kept before
-    /// go (none of them can be given out again).
-    last_kept: Mutex<Option<State>>,
-}
+pub(super) struct KeptPages(KeptByState<Key, KeptPage>);
 
 impl Default for KeptPages {
     fn default() -> Self {
-        KeptPages {
-            kept: quick_cache::sync::Cache::with_weighter(USUAL_COUNT, KEPT_BYTES, BySize),
-            last_kept: Mutex::new(None),
-        }
+        KeptPages(KeptByState::new(USUAL_COUNT, KEPT_BYTES, LARGEST_KEPT))
     }
 }
 
 impl KeptPages {
-    fn get(&self, key: &Key, state: &State) -> Option<PageJson> {
-        let kept = self.kept.get(key)?;
-        if kept.state == *state {
-            return Some(kept.page.clone());
-        }
-        self.kept.remove_if(key, |k| k.state != *state);
-        None
-    }
-
-    fn keep(&self, key: Key, view: SharedEntity, state: State, page: PageJson) {
-        {
-            let mut last = self.last_kept.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|last| last != state) {
-                self.kept.clear();
-            }
-            *last = Some(state);
-        }
-        let bytes = (page.items.len() + key.2.len() + 256) as u64;
-        if bytes <= LARGEST_KEPT {
-            let kept = KeptPage {
-                _view: view,
-                state,
-                page,
-                bytes,
-            };
-            self.kept.insert(key, Arc::new(kept));
-        }
-    }
-
     /// Lets every kept page go (keeping turned off).
     pub(super) fn clear(&self) {
-        self.kept.clear();
+        self.0.clear();
     }
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.kept.len()
+        self.0.len()
     }
 }
 
@@ -129,8 +90,8 @@ impl Store {
         let plan = self.list_plan(access, entity, query)?;
         let (schema, at) = plan.e.identity();
         let key = (schema, at, plan.statements_key());
-        if let Some(page) = state.and_then(|state| self.pages.get(&key, &state)) {
-            return Ok(page);
+        if let Some(kept) = state.and_then(|state| self.pages.0.get(&key, &state)) {
+            return Ok(kept.page.clone());
         }
         let (page, own_statements) = self.read_plan(&plan)?;
         // Serializing records writes only strings and numbers: it can't fail.
@@ -141,7 +102,13 @@ impl Store {
             next_cursor: page.next_cursor,
         };
         if let Some(state) = state.filter(|_| own_statements) {
-            self.pages.keep(key, plan.e.clone(), state, json.clone());
+            let kept = KeptPage {
+                _view: plan.e.clone(),
+                state,
+                bytes: (json.items.len() + key.2.len() + 256) as u64,
+                page: json.clone(),
+            };
+            self.pages.0.keep(key, kept);
         }
         Ok(json)
     }
@@ -236,7 +203,8 @@ mod tests {
         s.set_keep_records(true);
     }
 
-    /// A page read inside a transaction sees its writes, and is not kept.
+    /// A page read inside a transaction sees its writes, and is not kept: a transaction
+    /// rolled back leaves the state as it was, and its page is never given out after it.
     #[test]
     fn a_page_read_in_a_transaction_is_its_own() {
         let (_dir, s) = store();
@@ -246,6 +214,18 @@ mod tests {
         let sys = Access::system();
         let query = ListQuery::from_pairs([("sort", "name")]).unwrap();
         assert!(names(&s.list_json(&sys, "customer", &query).unwrap()).is_empty());
+        let undone = s.transaction::<(), crate::Error>(|| {
+            let input = json!({"name": "undone", "kind": "company"});
+            s.create(&sys, "customer", input.as_object().unwrap())?;
+            let inside = s.list_json(&sys, "customer", &query)?;
+            assert_eq!(names(&inside), ["undone"]);
+            Err(crate::Error::NotFound("rolled back".into()))
+        });
+        assert!(undone.is_err());
+        assert!(
+            names(&s.list_json(&sys, "customer", &query).unwrap()).is_empty(),
+            "the rolled-back page is not given out"
+        );
         let seen: super::PageJson = s
             .transaction::<_, crate::Error>(|| {
                 let input = json!({"name": "inside", "kind": "company"});

@@ -12,6 +12,7 @@
 //! the one SQLite named after the file it opened, and only once a commit is seen to change it.
 //! PostgreSQL's hosts share no such header, so there nothing is kept at all.
 
+use super::kept_by_state::{KeptByState, State, Stated, HEADER};
 use crate::db::Conn;
 use crate::record::Record;
 use crate::schema::{Entity, SharedEntity};
@@ -20,18 +21,10 @@ use bytes::Bytes;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// The first part of the WAL index header (the file format's `WalIndexHdr`: change counter,
-/// last frame, page count, salts and checksums); SQLite writes it twice, one copy after the
-/// other, and a reader that finds the copies equal has read it whole.
-const HEADER: usize = 48;
+use std::sync::{Arc, OnceLock};
 
 /// Where the header says it has been initialised (`isInit`).
 const IS_INIT: usize = 12;
-
-/// The database's state, as the WAL index header tells it.
-pub(super) type State = [u8; HEADER];
 
 /// The memory records kept may take, about (each record and its JSON counted).
 const KEPT_BYTES: u64 = 64 << 20;
@@ -92,13 +85,12 @@ fn size_of(record: &Record) -> u64 {
     2 * (values + 256) as u64
 }
 
-/// Weighs kept records by the memory they take.
-#[derive(Debug, Clone, Copy)]
-struct BySize;
-
-impl quick_cache::Weighter<Key, Arc<KeptRecord>> for BySize {
-    fn weight(&self, _: &Key, kept: &Arc<KeptRecord>) -> u64 {
-        kept.bytes
+impl Stated for KeptRecord {
+    fn state(&self) -> &State {
+        &self.state
+    }
+    fn bytes(&self) -> u64 {
+        self.bytes
     }
 }
 
@@ -106,10 +98,7 @@ impl quick_cache::Weighter<Key, Arc<KeptRecord>> for BySize {
 pub(super) struct KeptRecords {
     /// The WAL index, opened read-only; `None` on PostgreSQL or where it can't be used.
     shm: Option<Arc<File>>,
-    kept: quick_cache::sync::Cache<Key, Arc<KeptRecord>, BySize>,
-    /// The state the last record was kept in: one kept in another lets every record kept
-    /// before go (none of them can be given out again, and each holds its schema snapshot).
-    last_kept: Mutex<Option<State>>,
+    kept: KeptByState<Key, KeptRecord>,
     on: AtomicBool,
 }
 
@@ -129,8 +118,7 @@ impl KeptRecords {
             .filter(|shm| follows_commits(writer, shm));
         KeptRecords {
             shm,
-            kept: quick_cache::sync::Cache::with_weighter(USUAL_COUNT, KEPT_BYTES, BySize),
-            last_kept: Mutex::new(None),
+            kept: KeptByState::new(USUAL_COUNT, KEPT_BYTES, LARGEST_KEPT),
             on: AtomicBool::new(true),
         }
     }
@@ -164,12 +152,7 @@ impl KeptRecords {
         let key = (schema, at, id);
         // The key names the view: the entry holds its snapshot, whose address is so never
         // another's while the entry lives.
-        let kept = self.kept.get(&key)?;
-        if kept.state == *state {
-            return Some(kept);
-        }
-        self.kept.remove_if(&key, |k| k.state != *state);
-        None
+        self.kept.get(&key, state)
     }
 
     /// Keeps `record` of `view`, read in a transaction begun after `state` was read (unless
@@ -180,26 +163,16 @@ impl KeptRecords {
         state: State,
         record: Record,
     ) -> Arc<KeptRecord> {
-        {
-            let mut last = self.last_kept.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|last| last != state) {
-                self.kept.clear();
-            }
-            *last = Some(state);
-        }
         let (schema, at) = view.identity();
-        let bytes = size_of(&record);
-        let kept = Arc::new(KeptRecord {
+        let key = (schema, at, record.id);
+        let kept = KeptRecord {
             view: view.clone(),
             state,
+            bytes: size_of(&record),
             record,
             json: OnceLock::new(),
-            bytes,
-        });
-        if bytes <= LARGEST_KEPT {
-            self.kept.insert((schema, at, kept.record.id), kept.clone());
-        }
-        kept
+        };
+        self.kept.keep(key, kept)
     }
 }
 

@@ -380,8 +380,8 @@ impl Store {
         Ok(self.read_plan(&plan)?.0)
     }
 
-    /// The statements that read a list page: the type as the caller sees it, and what each
-    /// statement selects with (nothing when no record can match).
+    /// The statements that read a list page, and the type as the caller sees it (no statement
+    /// when no record can match).
     pub(super) fn list_plan(
         &self,
         access: &Access,
@@ -456,7 +456,6 @@ impl Store {
             format!("{col} {dir}, id {dir}")
         };
         Ok(ListPlan {
-            select: select_list(&e),
             e,
             read: Some(Statements {
                 entity: entity.to_string(),
@@ -487,10 +486,11 @@ impl Store {
         let Some(s) = &plan.read else {
             return Ok((page(vec![], None), true));
         };
+        let select = select_list(e);
         let list = stretch::Sorted {
             entity: &s.entity,
             e,
-            select: &plan.select,
+            select: &select,
             table: &s.table,
             col: &s.col,
             stored: s.stored,
@@ -526,7 +526,6 @@ impl Store {
 /// with (see [`Store::list_plan`]).
 pub(super) struct ListPlan {
     pub e: SharedEntity,
-    select: String,
     /// `None`: no record can match (a search of nothing, no record waiting).
     read: Option<Statements>,
 }
@@ -555,11 +554,7 @@ struct Statements {
 
 impl ListPlan {
     fn empty(e: SharedEntity) -> Self {
-        ListPlan {
-            e,
-            select: String::new(),
-            read: None,
-        }
+        ListPlan { e, read: None }
     }
 
     /// What the page read depends on besides the database and the type it is read with:

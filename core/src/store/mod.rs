@@ -23,6 +23,7 @@ mod history;
 pub mod hosts;
 mod input;
 mod integrity;
+mod kept_by_state;
 mod kept_pages;
 mod kept_records;
 mod kept_settings;
