@@ -45,11 +45,11 @@ pub mod text;
 
 pub use error::{Error, Result};
 pub use http::{Request, Response};
-pub use record::{decimal_of, Fields, Record};
+pub use record::{Fields, Record, decimal_of};
 pub use rust_decimal;
 pub use rust_decimal::Decimal;
 pub use serde_json;
-pub use serde_json::{json, Map, Value};
+pub use serde_json::{Map, Value, json};
 
 /// The version of the contract this SDK builds plugins against.
 pub const SDK_VERSION: &str = "1.3.0";
@@ -513,7 +513,7 @@ macro_rules! export_plugin {
     $crate::__private::export!(__QingguanExport with_types_in $crate::bindings);
         };
         #[cfg(target_arch = "wasm32")]
-        #[link_section = "qingguan-manifest"]
+        #[unsafe(link_section = "qingguan-manifest")]
         #[used]
         static __QINGGUAN_MANIFEST: [u8; include_bytes!(concat!(
             env!("CARGO_MANIFEST_DIR"),

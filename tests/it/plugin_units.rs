@@ -1,5 +1,5 @@
-//! The first-party plugins' own unit tests (leave days on the work calendar, appraisal
-//! scoring, …), which live in the plugins' workspace and would otherwise never run with
+//! The guest SDK's and the first-party plugins' own unit tests (leave days on the work
+//! calendar, appraisal scoring, …), which live in the plugins' workspace and would otherwise never run with
 //! `cargo test --workspace`: built for this machine and run here.
 
 use std::path::Path;
@@ -34,4 +34,16 @@ fn first_party_plugins_pass_their_unit_tests() {
         .filter_map(|l| l.split(' ').next()?.parse::<usize>().ok())
         .sum();
     assert!(passed >= 8, "the plugins' unit tests ran: {text}");
+    // The SDK's own unit tests and the pure arithmetic of the plugins (dates, appraisal
+    // scoring, growth points) are among them.
+    for name in [
+        "score::tests::rules",
+        "date::tests::round_trips",
+        "tests::growth_points",
+    ] {
+        assert!(
+            text.contains(&format!("{name} ... ok")),
+            "{name} did not run:\n{text}"
+        );
+    }
 }

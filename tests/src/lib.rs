@@ -170,6 +170,7 @@ impl TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let s2 = store.clone();
         let data_dir = dir.path().to_path_buf();
+        share_compile_cache(&data_dir);
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -458,6 +459,21 @@ impl UiSession {
 
 /// Serves `store` with plugins under `dir` on a runtime of its own, once ready: its URL, the
 /// sender that stops it, and the runtime.
+/// Points a test install's compile cache (`plugins/cache`) at one folder that every test
+/// server of the run shares, so Cranelift compiles each component once per run rather than
+/// once per test. It is wasmtime's own cache, keyed by the component's bytes, the engine's
+/// settings and wasmtime's version, so a server never loads code compiled for another setup.
+fn share_compile_cache(data_dir: &std::path::Path) {
+    let link = data_dir.join("plugins").join("cache");
+    if link.symlink_metadata().is_ok() {
+        return;
+    }
+    let shared = std::path::Path::new(env!("QINGGUAN_TEST_PLUGINS")).join("../../compile-cache");
+    std::fs::create_dir_all(&shared).expect("shared compile cache");
+    std::fs::create_dir_all(data_dir.join("plugins")).expect("plugins folder");
+    std::os::unix::fs::symlink(&shared, &link).expect("link the shared compile cache");
+}
+
 fn serve_in_process(
     store: Arc<Store>,
     dir: &std::path::Path,
@@ -467,6 +483,7 @@ fn serve_in_process(
     tokio::runtime::Runtime,
 ) {
     let dir = dir.to_path_buf();
+    share_compile_cache(&dir);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (addr, stop) = rt.block_on(async move {
         let server = Server::bind(
