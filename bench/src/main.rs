@@ -91,7 +91,7 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let server = TestServer::start_with(Config {
+    let server = TestServer::start_with_own_compile_cache(Config {
         session_cache_ttl: Duration::from_secs(3600),
         ..Config::default()
     });

@@ -134,15 +134,21 @@ impl TestServer {
 
     /// Starts a server with a custom configuration.
     pub fn start_with(config: Config) -> TestServer {
-        Self::start_inner(config, true)
+        Self::start_inner(config, true, true)
+    }
+
+    /// As [`TestServer::start_with`], with a compile cache of its own rather than the one every
+    /// test server shares: for measuring compiles with a cold and a warm cache (the bench).
+    pub fn start_with_own_compile_cache(config: Config) -> TestServer {
+        Self::start_inner(config, true, false)
     }
 
     /// Starts a server over an install without any user (as a fresh `qingguan serve`).
     pub fn start_empty() -> TestServer {
-        Self::start_inner(Config::default(), false)
+        Self::start_inner(Config::default(), false, true)
     }
 
-    fn start_inner(config: Config, with_admin: bool) -> TestServer {
+    fn start_inner(config: Config, with_admin: bool, shared_compile_cache: bool) -> TestServer {
         let mut dir = tempfile::tempdir().expect("temp dir");
         if std::env::var_os("QG_KEEP_DATABASE").is_some() {
             // Kept, as a PostgreSQL database is (see `PgDatabase`'s drop).
@@ -170,7 +176,9 @@ impl TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let s2 = store.clone();
         let data_dir = dir.path().to_path_buf();
-        share_compile_cache(&data_dir);
+        if shared_compile_cache {
+            share_compile_cache(&data_dir);
+        }
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
