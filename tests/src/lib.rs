@@ -465,8 +465,6 @@ impl UiSession {
     }
 }
 
-/// Serves `store` with plugins under `dir` on a runtime of its own, once ready: its URL, the
-/// sender that stops it, and the runtime.
 /// Points a test install's compile cache (`plugins/cache`) at one folder that every test
 /// server of the run shares, so Cranelift compiles each component once per run rather than
 /// once per test. It is wasmtime's own cache, keyed by the component's bytes, the engine's
@@ -482,6 +480,8 @@ fn share_compile_cache(data_dir: &std::path::Path) {
     std::os::unix::fs::symlink(&shared, &link).expect("link the shared compile cache");
 }
 
+/// Serves `store` with plugins under `dir` on a runtime of its own, once ready: its URL, the
+/// sender that stops it, and the runtime.
 fn serve_in_process(
     store: Arc<Store>,
     dir: &std::path::Path,
