@@ -1,6 +1,6 @@
 //! The guest SDK's and the first-party plugins' own unit tests (leave days on the work
-//! calendar, appraisal scoring, …), which live in the plugins' workspace and would otherwise never run with
-//! `cargo test --workspace`: built for this machine and run here.
+//! calendar, appraisal scoring, …), which live in the plugins' workspace and would otherwise
+//! never run with `cargo test --workspace`: built for this machine and run here.
 
 use std::path::Path;
 use std::process::Command;
