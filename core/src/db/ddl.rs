@@ -91,7 +91,30 @@ pub(crate) fn ensure_table(conn: &Conn, entity: &str) -> Result<()> {
     ))?;
     // Its indexes, the system columns' with the fields', come from `keep_field_indexes` once
     // its fields are declared.
+    super::record_writes::ensure(conn, entity, &t)?;
     ensure_fts(conn, entity)
+}
+
+/// Makes the write tokens and their triggers (`record_writes.rs`) of every type whose table
+/// there is, at start-up: a database made before there were tokens gets them, and a type's table
+/// made again by hand gets its triggers back.
+pub(crate) fn ensure_tables_watched(conn: &Conn) -> Result<()> {
+    if conn.is_postgres() {
+        return Ok(());
+    }
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM schema_entities")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<crate::db::DbResult<_>>()?;
+    let mut exists =
+        conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?;
+    for name in names {
+        let t = table(&name);
+        if exists.exists([&t])? {
+            super::record_writes::ensure(conn, &name, &t)?;
+        }
+    }
+    Ok(())
 }
 
 /// The names of the indexes on a table.

@@ -1,9 +1,16 @@
-//! What records and list pages are kept in: entries each holding the state of the database
-//! they were read in (the WAL index header, `kept_records.rs`), given out only while asked for
-//! in that same state, weighed by the memory they take. An entry found in another state is let
-//! go; one kept in a new state lets every entry kept before go (none of them can be given out
-//! again, and each may hold a schema snapshot).
+//! What records and list pages are kept in, and when one kept is still what the database holds.
+//! Each entry is stamped with the state of the database it was read in (the WAL index header,
+//! `kept_records.rs`) and the write tokens of the types it read (`db/record_writes.rs`), read
+//! before its first statement. It is given out at once while the header reads the same; after
+//! a commit, only if none of its types was written since (one small read instead of the
+//! entry's), and it is then stamped with the new state. Entries are let go as newer ones need
+//! the room, and all at once when the schema changes (each holds a snapshot of the schema its
+//! type is part of).
 
+use super::Store;
+use crate::db::record_writes::{self, Written};
+use crate::schema::Schema;
+use crate::Result;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
@@ -15,10 +22,17 @@ pub(super) const HEADER: usize = 48;
 /// The database's state, as the WAL index header tells it (read in `kept_records.rs`).
 pub(super) type State = [u8; HEADER];
 
-/// An entry of a [`KeptByState`]: the state it was read in and the memory it takes, about
-/// (fixed when kept: the cache's weight may not change).
-pub(super) trait Stated {
-    fn state(&self) -> &State;
+/// When an entry was read: the database's state, and the write tokens of the types it read
+/// (`None`: it read more than records, or they could not be told; then it is its state's alone).
+#[derive(Debug, Clone)]
+pub(super) struct Stamp {
+    pub state: State,
+    pub written: Option<Written>,
+}
+
+/// An entry of a [`KeptByState`]: the memory it takes, about (fixed when kept: the cache's
+/// weight may not change).
+pub(super) trait Weighed {
     fn bytes(&self) -> u64;
 }
 
@@ -26,49 +40,45 @@ pub(super) trait Stated {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct BySize;
 
-impl<K, V: Stated> quick_cache::Weighter<K, Arc<V>> for BySize {
+impl<K, V: Weighed> quick_cache::Weighter<K, Arc<V>> for BySize {
     fn weight(&self, _: &K, kept: &Arc<V>) -> u64 {
         kept.bytes()
     }
 }
 
-/// Entries kept by key, each with its state.
+/// Entries kept by key.
 pub(super) struct KeptByState<K, V> {
     kept: quick_cache::sync::Cache<K, Arc<V>, BySize>,
-    /// The state the last entry was kept in.
-    last_kept: Mutex<Option<State>>,
+    /// The schema the last entry was kept under.
+    schema: Mutex<Option<Arc<Schema>>>,
     /// An entry larger than this is not kept.
     largest: u64,
 }
 
-impl<K: Eq + Hash + Clone, V: Stated> KeptByState<K, V> {
+impl<K: Eq + Hash + Clone, V: Weighed> KeptByState<K, V> {
     /// About `usual` entries, at most about `bytes` of them, none larger than `largest`.
     pub(super) fn new(usual: usize, bytes: u64, largest: u64) -> Self {
         KeptByState {
             kept: quick_cache::sync::Cache::with_weighter(usual, bytes, BySize),
-            last_kept: Mutex::new(None),
+            schema: Mutex::new(None),
             largest,
         }
     }
 
-    /// The entry under `key`, if kept in `state`; one kept in another is let go.
-    pub(super) fn get(&self, key: &K, state: &State) -> Option<Arc<V>> {
-        let kept = self.kept.get(key)?;
-        if kept.state() == state {
-            return Some(kept);
-        }
-        self.kept.remove_if(key, |k| k.state() != state);
-        None
+    /// The entry under `key`, whatever it was stamped with.
+    pub(super) fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.kept.get(key)
     }
 
-    /// Keeps `value` under `key` (unless it is too large to be worth it), and gives it back.
-    pub(super) fn keep(&self, key: K, value: V) -> Arc<V> {
+    /// Keeps `value` under `key` (unless it is too large to be worth it), having let every
+    /// entry go if `schema` is not the one they were kept under, and gives it back.
+    pub(super) fn keep(&self, key: K, value: V, schema: Arc<Schema>) -> Arc<V> {
         {
-            let mut last = self.last_kept.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|last| last != *value.state()) {
+            let mut last = self.schema.lock().unwrap_or_else(|e| e.into_inner());
+            if !last.as_ref().is_some_and(|last| Arc::ptr_eq(last, &schema)) {
                 self.kept.clear();
+                *last = Some(schema);
             }
-            *last = Some(*value.state());
         }
         let kept = Arc::new(value);
         if kept.bytes() <= self.largest {
@@ -90,5 +100,26 @@ impl<K: Eq + Hash + Clone, V: Stated> KeptByState<K, V> {
     #[cfg(test)]
     pub(super) fn weight(&self) -> u64 {
         self.kept.weight()
+    }
+}
+
+impl Store {
+    /// Whether an entry stamped `kept` is what the database holds in `state`: it was read in
+    /// it, or none of `types` — the types whose records it read — was written since. `state`
+    /// was read before the tokens are: they were the same when it was the state.
+    pub(super) fn still_holds(&self, kept: &Stamp, state: &State, types: &[&str]) -> Result<bool> {
+        if kept.state == *state {
+            return Ok(true);
+        }
+        let Some(written) = &kept.written else {
+            return Ok(false);
+        };
+        Ok(self.records_written(types)?.as_ref() == Some(written))
+    }
+
+    /// What the records of `types` were written in now (`None` if that can't be told).
+    pub(super) fn records_written(&self, types: &[&str]) -> Result<Option<Written>> {
+        let watched = &self.kept.watched;
+        self.read(|c| Ok(record_writes::now(c, types, watched).filter(|_| c.is_autocommit())))
     }
 }

@@ -11,11 +11,15 @@
 //! index, a copy torn by a commit under way), nothing is given out or kept. The index read is
 //! the one SQLite named after the file it opened, and only once a commit is seen to change it.
 //! PostgreSQL's hosts share no such header, so there nothing is kept at all.
+//!
+//! After a commit, a record is given out again if no record of its type was written since
+//! (its type's write token, `db/record_writes.rs`, read before the record was: see
+//! `kept_by_state.rs`), and stamped with the new state.
 
-use super::kept_by_state::{KeptByState, State, Stated, HEADER};
-use crate::db::Conn;
+use super::kept_by_state::{KeptByState, Stamp, State, Weighed, HEADER};
+use crate::db::{record_writes, Conn};
 use crate::record::Record;
-use crate::schema::{Entity, SharedEntity};
+use crate::schema::{Entity, Schema, SharedEntity};
 use crate::value::Value;
 use bytes::Bytes;
 use std::fs::File;
@@ -38,13 +42,13 @@ const LARGEST_KEPT: u64 = 256 << 10;
 /// A kept record's place: its type as its reader sees it (schema snapshot, place) and its id.
 type Key = (usize, usize, i64);
 
-/// A record kept: the type as its reader saw it, the state of the database it was read in,
-/// and its API JSON once rendered.
+/// A record kept: the type as its reader saw it, when it was read, and its API JSON once
+/// rendered.
 #[derive(Debug)]
 pub(super) struct KeptRecord {
     view: SharedEntity,
-    state: State,
-    pub(super) record: Record,
+    pub(super) stamp: Stamp,
+    pub(super) record: Arc<Record>,
     json: OnceLock<Bytes>,
     /// The memory it takes, about, its JSON included: fixed when kept (the cache's weight
     /// may not change).
@@ -85,10 +89,7 @@ fn size_of(record: &Record) -> u64 {
     2 * (values + 256) as u64
 }
 
-impl Stated for KeptRecord {
-    fn state(&self) -> &State {
-        &self.state
-    }
+impl Weighed for KeptRecord {
     fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -100,6 +101,8 @@ pub(super) struct KeptRecords {
     shm: Option<Arc<File>>,
     kept: KeptByState<Key, KeptRecord>,
     on: AtomicBool,
+    /// The types seen to have their write tokens' triggers (for records and pages alike).
+    pub(super) watched: record_writes::Watched,
 }
 
 impl KeptRecords {
@@ -120,6 +123,7 @@ impl KeptRecords {
             shm,
             kept: KeptByState::new(USUAL_COUNT, KEPT_BYTES, LARGEST_KEPT),
             on: AtomicBool::new(true),
+            watched: Default::default(),
         }
     }
 
@@ -140,39 +144,50 @@ impl KeptRecords {
         read_state(self.shm.as_ref()?)
     }
 
-    /// The record `id` of `view`, if one was kept in `state`. One kept in another state is
-    /// let go (it holds its schema snapshot too).
-    pub(super) fn get(
-        &self,
-        view: &SharedEntity,
-        id: i64,
-        state: &State,
-    ) -> Option<Arc<KeptRecord>> {
+    /// The record `id` of `view`, if one was kept, whatever its stamp.
+    pub(super) fn get(&self, view: &SharedEntity, id: i64) -> Option<Arc<KeptRecord>> {
         let (schema, at) = view.identity();
-        let key = (schema, at, id);
         // The key names the view: the entry holds its snapshot, whose address is so never
         // another's while the entry lives.
-        self.kept.get(&key, state)
+        self.kept.get(&(schema, at, id))
     }
 
-    /// Keeps `record` of `view`, read in a transaction begun after `state` was read (unless
-    /// it is too large to be worth it).
+    /// Keeps `record` of `view`, read in a transaction begun after `stamp` was read (unless it
+    /// is too large to be worth it); `schema` is the schema now.
     pub(super) fn keep(
         &self,
         view: &SharedEntity,
-        state: State,
+        stamp: Stamp,
         record: Record,
+        schema: Arc<Schema>,
     ) -> Arc<KeptRecord> {
-        let (schema, at) = view.identity();
-        let key = (schema, at, record.id);
+        let (at_schema, at) = view.identity();
+        let key = (at_schema, at, record.id);
         let kept = KeptRecord {
             view: view.clone(),
-            state,
+            stamp,
             bytes: size_of(&record),
-            record,
+            record: Arc::new(record),
             json: OnceLock::new(),
         };
-        self.kept.keep(key, kept)
+        self.kept.keep(key, kept, schema)
+    }
+
+    /// Keeps `kept` again, stamped with `state` (found to hold in it).
+    pub(super) fn keep_again(&self, kept: &KeptRecord, state: State, schema: Arc<Schema>) {
+        let (at_schema, at) = kept.view.identity();
+        let again = KeptRecord {
+            view: kept.view.clone(),
+            stamp: Stamp {
+                state,
+                written: kept.stamp.written.clone(),
+            },
+            record: kept.record.clone(),
+            json: kept.json.clone(),
+            bytes: kept.bytes,
+        };
+        self.kept
+            .keep((at_schema, at, kept.record.id), again, schema);
     }
 }
 
@@ -385,6 +400,86 @@ mod tests {
         assert!(read_state(&shm).is_some());
     }
 
+    /// A record kept outlives commits that write no record of its type, whoever commits; a
+    /// write to any record of its type, from any connection, has it read again.
+    #[test]
+    fn a_record_outlives_commits_that_write_none_of_its_type() {
+        let (place, store) = crate::store::tests::store();
+        if store.is_postgres() {
+            return; // nothing is kept there
+        }
+        let sys = crate::Access::system();
+        let make = |name: &str| {
+            let input = serde_json::json!({"name": name, "kind": "company"});
+            store
+                .create(&sys, "customer", input.as_object().unwrap())
+                .unwrap()
+                .id
+        };
+        let (id, other) = (make("Acme"), make("Other"));
+        let read = || store.get_json(&sys, "customer", id).unwrap();
+        let same =
+            |a: &crate::RecordJson, b: &crate::RecordJson| a.json.as_ptr() == b.json.as_ptr();
+        let first = read();
+        assert!(same(&read(), &first));
+        // A contact: another type.
+        let contact = serde_json::json!({"name": "Lin", "customer": id});
+        store
+            .create(&sys, "contact", contact.as_object().unwrap())
+            .unwrap();
+        assert!(
+            same(&read(), &first),
+            "kept across a commit of another type"
+        );
+        let outside = rusqlite::Connection::open(place.path().join("q.db")).unwrap();
+        outside
+            .execute("UPDATE r_contact SET c_title = 'CEO'", [])
+            .unwrap();
+        assert!(same(&read(), &first), "and of another connection");
+        // Another customer, from that connection: read again, the same record.
+        let rename = "UPDATE r_customer SET c_name = ?1 WHERE id = ?2";
+        outside.execute(rename, ("Other Ltd", other)).unwrap();
+        let again = read();
+        assert!(!same(&again, &first), "read again");
+        assert_eq!(again.json, first.json);
+        // The record itself.
+        outside.execute(rename, ("Acme Ltd", id)).unwrap();
+        let name = || {
+            store
+                .get(&sys, "customer", id)
+                .unwrap()
+                .get("name")
+                .to_text()
+        };
+        assert_eq!(name(), "Acme Ltd");
+        // A trigger dropped by hand: the type's writes can't be told any more, so what is kept
+        // of it is its state's alone.
+        outside
+            .execute_batch("DROP TRIGGER qg_written_customer_update")
+            .unwrap();
+        assert_eq!(name(), "Acme Ltd");
+        outside.execute(rename, ("Acme Co", id)).unwrap();
+        assert_eq!(name(), "Acme Co");
+        // Made again at the next start: kept across commits again.
+        drop(store);
+        let store = crate::Store::open(place.options()).unwrap();
+        let read = || store.get_json(&sys, "customer", id).unwrap();
+        let first = read();
+        outside
+            .execute("UPDATE r_contact SET c_title = 'CFO'", [])
+            .unwrap();
+        assert!(same(&read(), &first));
+        outside.execute(rename, ("Acme Inc", id)).unwrap();
+        assert_eq!(
+            store
+                .get(&sys, "customer", id)
+                .unwrap()
+                .get("name")
+                .to_text(),
+            "Acme Inc"
+        );
+    }
+
     #[test]
     fn what_is_kept_is_bounded_by_the_memory_it_takes() {
         let (_place, store) = crate::store::tests::store();
@@ -396,8 +491,13 @@ mod tests {
         let created = store
             .create(&system, "customer", input.as_object().unwrap())
             .unwrap();
-        let view = store.schema().shared_entity("customer").unwrap();
+        let schema = store.schema();
+        let view = schema.shared_entity("customer").unwrap();
         let state = store.kept.state().unwrap();
+        let stamp = || super::Stamp {
+            state,
+            written: None,
+        };
         let kept = &store.kept;
         // Too large to keep: read each time.
         let mut large = created.clone();
@@ -405,31 +505,25 @@ mod tests {
         large
             .values
             .insert("notes".into(), Value::Text("华".repeat(100_000)));
-        kept.keep(&view, state, large);
-        assert!(kept.get(&view, 1_000_000, &state).is_none());
+        kept.keep(&view, stamp(), large, schema.clone());
+        assert!(kept.get(&view, 1_000_000).is_none());
         // Many kept: no more than the budget.
         let notes = Value::Text("x".repeat(95_000));
         for id in 1..=400 {
             let mut record = created.clone();
             record.id = id;
             record.values.insert("notes".into(), notes.clone());
-            kept.keep(&view, state, record);
+            kept.keep(&view, stamp(), record, schema.clone());
         }
         let (count, bytes) = (kept.kept.len(), kept.kept.weight());
         assert!(bytes <= KEPT_BYTES, "{bytes} kept");
         assert!((100..400).contains(&count), "{count} kept");
-        // One kept in another state is let go when asked for.
-        let id = (1..=400)
-            .find(|&id| kept.get(&view, id, &state).is_some())
-            .unwrap();
-        let mut later = state;
-        later[8] ^= 1;
-        assert!(kept.get(&view, id, &later).is_none());
-        assert!(kept.get(&view, id, &state).is_none(), "let go");
-        // A record kept in a new state lets every one kept before go.
-        assert!(kept.kept.len() > 1);
-        kept.keep(&view, later, created.clone());
+        // A record kept under another schema lets every one kept before go (each holds the
+        // snapshot its type is part of).
+        let other = std::sync::Arc::new((*schema).clone());
+        let view = other.shared_entity("customer").unwrap();
+        kept.keep(&view, stamp(), created.clone(), other.clone());
         assert_eq!(kept.kept.len(), 1);
-        assert!(kept.get(&view, created.id, &later).is_some());
+        assert!(kept.get(&view, created.id).is_some());
     }
 }

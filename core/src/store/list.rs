@@ -389,6 +389,8 @@ impl Store {
         query: &ListQuery,
     ) -> Result<ListPlan> {
         let (e, perm) = entity_seen(self, access, entity)?;
+        // Which records wait for the caller is in another table: such a page is its state's.
+        let waiting = query.waiting_for_me;
         let Some(query) = self.resolve_waiting(access, entity, query)? else {
             return Ok(ListPlan::empty(e));
         };
@@ -457,6 +459,7 @@ impl Store {
         };
         Ok(ListPlan {
             e,
+            types_read: types_read(entity, &conds).filter(|_| !waiting && query.q.is_none()),
             read: Some(Statements {
                 entity: entity.to_string(),
                 table: ddl::table(entity),
@@ -526,6 +529,8 @@ impl Store {
 /// with (see [`Store::list_plan`]).
 pub(super) struct ListPlan {
     pub e: SharedEntity,
+    /// The types whose records its statements read, if nothing else ([`types_read`]).
+    pub types_read: Option<Vec<String>>,
     /// `None`: no record can match (a search of nothing, no record waiting).
     read: Option<Statements>,
 }
@@ -554,7 +559,11 @@ struct Statements {
 
 impl ListPlan {
     fn empty(e: SharedEntity) -> Self {
-        ListPlan { e, read: None }
+        ListPlan {
+            e,
+            types_read: None,
+            read: None,
+        }
     }
 
     /// What the page read depends on besides the database and the type it is read with:
@@ -565,4 +574,23 @@ impl ListPlan {
             Some(s) => format!("{s:?}"),
         }
     }
+}
+
+/// The types whose records a list page's statements read with `conds` — its own, and the
+/// users' where the caller's team decides the scope — or `None` where a condition reads
+/// anything else (a table no type's token speaks for). A search's match is not among `conds`:
+/// its full-text table is written apart from the records (a rebuild), so the caller leaves such
+/// pages out.
+fn types_read(entity: &str, conds: &[String]) -> Option<Vec<String>> {
+    let mut types = vec![entity.to_string()];
+    for cond in conds.iter().filter(|c| c.contains("SELECT")) {
+        if cond.contains("FROM r_user WHERE c_team") {
+            if !types.iter().any(|t| t == "user") {
+                types.push("user".to_string());
+            }
+        } else if !cond.contains("FROM json_each(") {
+            return None;
+        }
+    }
+    Some(types)
 }

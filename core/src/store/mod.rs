@@ -264,6 +264,7 @@ impl Store {
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.write(changes::install_triggers)?;
+        store.write(db::ddl::ensure_tables_watched)?;
         store.seed_roles()?;
         store.load_workflows()?;
         store.load_webhooks()?;

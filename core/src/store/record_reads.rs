@@ -1,10 +1,12 @@
 //! Reading one record as its caller sees it: from the database, or kept from a read before
-//! while the database is unchanged (`kept_records.rs`).
+//! while no record of its type has been written since (`kept_records.rs`).
 
+use super::kept_by_state::{Stamp, State};
 use super::kept_records::{self, KeptRecord};
 use super::records::{entity_for, entity_seen, load};
 use super::scope::{in_scope, in_scope_known};
 use super::Store;
+use crate::db::record_writes;
 use crate::record::Record;
 use crate::schema::SharedEntity;
 use crate::{Access, Error, Result};
@@ -30,7 +32,7 @@ impl Store {
     /// the caller's role hides are left out.
     pub fn get(&self, access: &Access, entity: &str, id: i64) -> Result<Record> {
         Ok(match self.look_up(access, entity, id)? {
-            Looked::Kept(kept) => kept.record.clone(),
+            Looked::Kept(kept) => Record::clone(&kept.record),
             Looked::Read(r, _) => r,
         })
     }
@@ -50,8 +52,8 @@ impl Store {
     }
 
     /// One record in the caller's scope, as they see it. A record read lately is given out
-    /// again while the database is unchanged, without a read transaction (`kept_records.rs`);
-    /// never inside a transaction, whose reads see its own writes.
+    /// again while no record of its type has been written since, without reading it
+    /// (`kept_records.rs`); never inside a transaction, whose reads see its own writes.
     fn look_up(&self, access: &Access, entity: &str, id: i64) -> Result<Looked> {
         let (e, perm) = entity_seen(self, access, entity)?;
         let not_found = || Error::NotFound(format!("no {entity} with id {id}"));
@@ -59,7 +61,8 @@ impl Store {
             true => None,
             false => self.kept.state(),
         };
-        if let Some(kept) = state.and_then(|state| self.kept.get(&e, id, &state)) {
+        if let Some(kept) = state.and_then(|state| self.kept_record(&e, id, state).transpose()) {
+            let kept = kept?;
             let seen = match in_scope_known(access, &perm, &kept.record) {
                 Some(seen) => seen,
                 None => self.read(|c| in_scope(c, access, &perm, &kept.record))?,
@@ -74,6 +77,9 @@ impl Store {
             // A read in a transaction left open would see an older snapshot than the state
             // says: kept only when the read is a statement of its own.
             let state = state.filter(|_| c.is_autocommit());
+            // Read before the record: a write in between makes the record newer than its
+            // stamp, never older.
+            let written = state.and_then(|_| record_writes::now(c, &[entity], &self.kept.watched));
             let Some(r) = load(c, &e, id)? else {
                 return Err(not_found());
             };
@@ -81,10 +87,33 @@ impl Store {
                 return Err(not_found());
             }
             Ok(match state {
-                Some(state) => Looked::Kept(self.kept.keep(&e, state, r)),
+                Some(state) => {
+                    let stamp = Stamp { state, written };
+                    Looked::Kept(self.kept.keep(&e, stamp, r, self.schema()))
+                }
                 None => Looked::Read(r, e.clone()),
             })
         })
+    }
+
+    /// The record `id` of `view` kept, if it is the record in `state` (see
+    /// [`Store::still_holds`]); one kept in an earlier state is stamped with this one.
+    fn kept_record(
+        &self,
+        view: &SharedEntity,
+        id: i64,
+        state: State,
+    ) -> Result<Option<Arc<KeptRecord>>> {
+        let Some(kept) = self.kept.get(view, id) else {
+            return Ok(None);
+        };
+        if !self.still_holds(&kept.stamp, &state, &[view.name.as_str()])? {
+            return Ok(None);
+        }
+        if kept.stamp.state != state {
+            self.kept.keep_again(&kept, state, self.schema());
+        }
+        Ok(Some(kept))
     }
 
     /// Reads one record in the caller's scope with every field, for the store's own
