@@ -92,6 +92,28 @@ mod bytes_like {
     pub type Body = axum::body::Bytes;
 }
 
+/// With `QG_BENCH_HOLD=<seconds>`, the seeded server (and the bare handlers) serve that long
+/// before the wrk rows, for a profiler or a load of one's own; `QG_BENCH_KEEP=0` turns off
+/// what the store keeps while it holds (every request reads the database).
+async fn hold_for_profiling(server: &TestServer, token: &str, bare: &str, bare_list: &str) {
+    let Some(secs) = std::env::var("QG_BENCH_HOLD")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let keep = std::env::var("QG_BENCH_KEEP").map_or(true, |v| v != "0");
+    server.store.set_keep_records(keep);
+    eprintln!(
+        "holding {secs} s (keeping: {keep}): server {} token {token} pid {}; bare record {bare}/record, bare list page {bare_list}/record; list query {}",
+        server.url,
+        std::process::id(),
+        crate::wrk::LIST_QUERY
+    );
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    server.store.set_keep_records(true);
+}
+
 /// HTTP read and create at 1, 16 and 64 connections, against the bare-axum baseline.
 pub async fn http(
     server: &TestServer,
@@ -152,6 +174,7 @@ pub async fn http(
         .bytes()
         .await?;
     let bare_list = bare_axum(page).await;
+    hold_for_profiling(server, token, &bare, &bare_list).await;
     tokio::task::block_in_place(|| {
         let served = crate::wrk::Served {
             base: &server.url,

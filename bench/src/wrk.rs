@@ -1,8 +1,8 @@
 //! HTTP load from `wrk` (Debian's package), a separate process that costs far less CPU than
 //! the in-process client, so the ratios to the bare axum handler are the server's own: one
-//! record read (the first again and again, one at random, the first with nothing kept), and a
-//! filtered list page of 50 (kept, and with nothing kept), at 16 and 64 connections. Skipped,
-//! saying so, when `wrk` is not installed.
+//! record read (the first again and again, one at random, the first with nothing kept) and a
+//! filtered list page of 50 (kept, and with nothing kept), at 16 and 64 connections; both while
+//! records are written beside them; creates. Skipped, saying so, when `wrk` is not installed.
 
 use crate::report::Report;
 use std::process::Command;
@@ -182,6 +182,18 @@ pub(crate) fn http(
         beside_bare(report, what, conns, &cold?, &baseline, 0.25);
     }
     let _ = std::fs::remove_file(&random);
+    let beside = [
+        (
+            "filtered list page of 50",
+            list_page.as_str(),
+            bare_list,
+            0.25,
+        ),
+        ("read one record", read_one.as_str(), bare_record, 0.5),
+    ];
+    for (what, url, bare, goal) in beside {
+        beside_writes(served, what, url, bare, goal, dur, report)?;
+    }
     // Creates: a POST of one customer per request (wrk's script sets method, body, type),
     // each next to the same load with every create committing alone (group commit off).
     let script = create_script()?;
@@ -210,7 +222,107 @@ pub(crate) fn http(
             ),
         );
     }
+    creates_without_write_tokens(served, &url, &script, dur, report)?;
     let _ = std::fs::remove_file(&script);
+    Ok(())
+}
+
+/// What the triggers that renew the customers' write token (`record_writes`) cost creates:
+/// the 16-connection create load with them dropped — straight on the database file, as the
+/// bench's raw baselines are — next to the same load with them, then made again as they were.
+fn creates_without_write_tokens(
+    served: &Served<'_>,
+    url: &str,
+    script: &std::path::Path,
+    dur: Duration,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let path = served.store.path();
+    if path.as_os_str().is_empty() {
+        return Ok(()); // PostgreSQL has no such triggers
+    }
+    let raw = rusqlite::Connection::open(path)?;
+    let triggers: Vec<(String, String)> = raw
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'qg_written\\_customer\\_%' ESCAPE '\\'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let with = wrk(url, Some(served.token), Some(script), 16, dur)?;
+    for (name, _) in &triggers {
+        raw.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+    }
+    let without = wrk(url, Some(served.token), Some(script), 16, dur);
+    for (_, sql) in &triggers {
+        raw.execute_batch(sql)?;
+    }
+    let without = without?;
+    report.add(
+        "http-wrk",
+        &format!(
+            "create one record with history and search, 16 conn, with the {} write-token triggers (p99 {:.2} ms)",
+            triggers.len(),
+            with.p99_ms
+        ),
+        with.per_sec,
+        "req/s",
+        Some(("the same creates, the triggers dropped", without.per_sec)),
+        &format!("wrk -t2 with a POST script; baseline p99 {:.2} ms", without.p99_ms),
+    );
+    Ok(())
+}
+
+/// A page (kept) at 16 connections while records are written beside it, 200 a second through
+/// the store: of another type — contacts: after each commit the page is given out again once
+/// its type's write token says no customer was written — and of its own — customers the page
+/// does not show: each commit makes the page read again.
+fn beside_writes(
+    served: &Served<'_>,
+    page: &str,
+    url: &str,
+    bare: &str,
+    goal: f64,
+    dur: Duration,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    let baseline = wrk(&format!("{bare}/record"), None, None, 16, dur)?;
+    let writes = [
+        (
+            "contacts, another type",
+            "contact",
+            serde_json::json!({"name": "Beside", "customer": 1}),
+        ),
+        (
+            "customers the page does not show",
+            "customer",
+            serde_json::json!({"name": "Beside", "kind": "company", "status": "customer"}),
+        ),
+    ];
+    for (what, entity, body) in writes {
+        let (stop, written) = (AtomicBool::new(false), AtomicU64::new(0));
+        let started = std::time::Instant::now();
+        let r = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let system = qingguan_core::Access::system();
+                let input = body.as_object().expect("an object");
+                let mut next = std::time::Instant::now();
+                while !stop.load(Relaxed) {
+                    if served.store.create(&system, entity, input).is_ok() {
+                        written.fetch_add(1, Relaxed);
+                    }
+                    next += Duration::from_millis(5);
+                    if let Some(wait) = next.checked_duration_since(std::time::Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+            });
+            let r = wrk(url, Some(served.token), None, 16, dur);
+            stop.store(true, Relaxed);
+            r
+        })?;
+        let rate = written.load(Relaxed) as f64 / started.elapsed().as_secs_f64();
+        let what = format!("{page} beside {rate:.0} writes/s of {what}");
+        beside_bare(report, &what, 16, &r, &baseline, goal);
+    }
     Ok(())
 }
 
