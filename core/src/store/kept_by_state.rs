@@ -30,6 +30,16 @@ pub(super) struct Stamp {
     pub written: Option<Written>,
 }
 
+impl Stamp {
+    /// The same stamp in `state`, which it was found to hold in.
+    pub(super) fn in_state(&self, state: State) -> Stamp {
+        Stamp {
+            state,
+            written: self.written.clone(),
+        }
+    }
+}
+
 /// An entry of a [`KeptByState`]: the memory it takes, about (fixed when kept: the cache's
 /// weight may not change).
 pub(super) trait Weighed {

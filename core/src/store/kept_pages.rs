@@ -131,20 +131,15 @@ impl Store {
         let Some(kept) = self.pages.0.get(key) else {
             return Ok(None);
         };
+        // A page whose statements read more than records was stamped with no tokens.
         let types = borrowed(plan.types_read.as_deref().unwrap_or_default());
-        if plan.types_read.is_none() && kept.stamp.state != *state {
-            return Ok(None);
-        }
         if !self.still_holds(&kept.stamp, state, &types)? {
             return Ok(None);
         }
         if kept.stamp.state != *state {
             let again = KeptPage {
                 view: kept.view.clone(),
-                stamp: Stamp {
-                    state: *state,
-                    written: kept.stamp.written.clone(),
-                },
+                stamp: kept.stamp.in_state(*state),
                 page: kept.page.clone(),
                 bytes: kept.bytes,
             };

@@ -178,10 +178,7 @@ impl KeptRecords {
         let (at_schema, at) = kept.view.identity();
         let again = KeptRecord {
             view: kept.view.clone(),
-            stamp: Stamp {
-                state,
-                written: kept.stamp.written.clone(),
-            },
+            stamp: kept.stamp.in_state(state),
             record: kept.record.clone(),
             json: kept.json.clone(),
             bytes: kept.bytes,

@@ -2,7 +2,7 @@
 
 use super::keyset;
 use super::records::{entity_for, entity_seen, select_list};
-use super::scope::scope_condition;
+use super::scope::{reads_users, scope_condition};
 use super::stretch::{self, where_clause};
 use super::text_match;
 use super::Store;
@@ -389,7 +389,7 @@ impl Store {
         query: &ListQuery,
     ) -> Result<ListPlan> {
         let (e, perm) = entity_seen(self, access, entity)?;
-        // Which records wait for the caller is in another table: such a page is its state's.
+        // Which records wait for the caller is in another table (its page is its state's).
         let waiting = query.waiting_for_me;
         let Some(query) = self.resolve_waiting(access, entity, query)? else {
             return Ok(ListPlan::empty(e));
@@ -459,7 +459,8 @@ impl Store {
         };
         Ok(ListPlan {
             e,
-            types_read: types_read(entity, &conds).filter(|_| !waiting && query.q.is_none()),
+            types_read: types_read(entity, &conds, access, &perm)
+                .filter(|_| !waiting && query.q.is_none()),
             read: Some(Statements {
                 entity: entity.to_string(),
                 table: ddl::table(entity),
@@ -577,20 +578,23 @@ impl ListPlan {
 }
 
 /// The types whose records a list page's statements read with `conds` — its own, and the
-/// users' where the caller's team decides the scope — or `None` where a condition reads
-/// anything else (a table no type's token speaks for). A search's match is not among `conds`:
-/// its full-text table is written apart from the records (a rebuild), so the caller leaves such
-/// pages out.
-fn types_read(entity: &str, conds: &[String]) -> Option<Vec<String>> {
+/// users' where the caller's team decides the scope — or `None` where a condition other than
+/// the scope reads another table (no type's token speaks for it). A search's match is not among
+/// `conds`: the caller leaves such pages out (its full-text table is written apart).
+fn types_read(
+    entity: &str,
+    conds: &[String],
+    access: &Access,
+    perm: &crate::access::EntityPermission,
+) -> Option<Vec<String>> {
+    let (scope, _) = scope_condition(access, perm, "");
+    let own_row = |c: &str| c == scope || !c.contains("SELECT") || c.contains("FROM json_each(");
+    if !conds.iter().all(|c| own_row(c)) {
+        return None;
+    }
     let mut types = vec![entity.to_string()];
-    for cond in conds.iter().filter(|c| c.contains("SELECT")) {
-        if cond.contains("FROM r_user WHERE c_team") {
-            if !types.iter().any(|t| t == "user") {
-                types.push("user".to_string());
-            }
-        } else if !cond.contains("FROM json_each(") {
-            return None;
-        }
+    if reads_users(access, perm) && entity != "user" {
+        types.push("user".to_string());
     }
     Some(types)
 }

@@ -35,6 +35,12 @@ pub(super) fn scoped(access: &Access, perm: &EntityPermission) -> bool {
     access.user_id.is_some() && perm.scope != Scope::All
 }
 
+/// Whether the caller's scope condition reads the users (their team's members): a list read
+/// with it depends on the users' records too.
+pub(super) fn reads_users(access: &Access, perm: &EntityPermission) -> bool {
+    scoped(access, perm) && perm.scope == Scope::Team && access.team.is_some()
+}
+
 /// Whether a loaded record is within the caller's scope, where the record alone tells (every
 /// record, or their own); `None` where it doesn't (another's, under their team's scope: the
 /// owner's team is in the database).
