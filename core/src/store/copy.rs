@@ -29,13 +29,13 @@ fn quoted(name: &str) -> String {
 
 /// The source's tables to copy, with the statement that made each: not SQLite's own, not the
 /// full-text tables nor their shadow tables (the index is rebuilt from the records), not the
-/// tokens of record writes (`db/record_writes.rs`: SQLite's alone); a table
+/// tokens and log of record writes (`db/record_writes.rs`: SQLite's alone); a table
 /// after every table it refers to, so that its references find their rows.
 fn source_tables(src: &Conn) -> Result<Vec<(String, String)>> {
     let all: Vec<(String, String)> = src
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL
-             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name != 'record_writes'
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN ('record_writes', 'record_changes')
              ORDER BY name",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -3,12 +3,13 @@
 //! `kept_records.rs`) and the write tokens of the types it read (`db/record_writes.rs`), read
 //! before its first statement. It is given out at once while the header reads the same; after
 //! a commit, only if none of its types was written since (one small read instead of the
-//! entry's), and it is then stamped with the new state. Entries are let go as newer ones need
+//! entry's), or only records of its own type that it neither read nor would read now (the
+//! writes logged, checked in one statement), and it is then stamped anew. Entries are let go as newer ones need
 //! the room, and all at once when the schema changes (each holds a snapshot of the schema its
 //! type is part of).
 
 use super::Store;
-use crate::db::record_writes::{self, Written};
+use crate::db::record_writes::{self, RowsRead, Written};
 use crate::schema::Schema;
 use crate::Result;
 use std::hash::Hash;
@@ -28,16 +29,6 @@ pub(super) type State = [u8; HEADER];
 pub(super) struct Stamp {
     pub state: State,
     pub written: Option<Written>,
-}
-
-impl Stamp {
-    /// The same stamp in `state`, which it was found to hold in.
-    pub(super) fn in_state(&self, state: State) -> Stamp {
-        Stamp {
-            state,
-            written: self.written.clone(),
-        }
-    }
 }
 
 /// An entry of a [`KeptByState`]: the memory it takes, about (fixed when kept: the cache's
@@ -113,18 +104,47 @@ impl<K: Eq + Hash + Clone, V: Weighed> KeptByState<K, V> {
     }
 }
 
+/// Whether an entry is still what the database holds ([`Store::still_holds`]).
+pub(super) enum Holds {
+    /// It was read in the state asked of.
+    InItsState,
+    /// It holds, stamped anew.
+    Again(Stamp),
+    /// It is to be read again.
+    No,
+}
+
 impl Store {
     /// Whether an entry stamped `kept` is what the database holds in `state`: it was read in
-    /// it, or none of `types` — the types whose records it read — was written since. `state`
-    /// was read before the tokens are: they were the same when it was the state.
-    pub(super) fn still_holds(&self, kept: &Stamp, state: &State, types: &[&str]) -> Result<bool> {
+    /// it, or none of `types` — the types whose records it read, its own first — was written
+    /// since, or only records of its own that it neither read nor would read now (`rows`;
+    /// `None`: what it read of its own type can't be told apart, any write of it counts).
+    /// `state` was read before the writes are: what they tell held when it was the state.
+    pub(super) fn still_holds(
+        &self,
+        kept: &Stamp,
+        state: &State,
+        types: &[&str],
+        rows: Option<&RowsRead<'_>>,
+    ) -> Result<Holds> {
         if kept.state == *state {
-            return Ok(true);
+            return Ok(Holds::InItsState);
         }
         let Some(written) = &kept.written else {
-            return Ok(false);
+            return Ok(Holds::No);
         };
-        Ok(self.records_written(types)?.as_ref() == Some(written))
+        let watched = &self.kept.watched;
+        let again = self.read(|c| {
+            let again = record_writes::holds_since(c, types, watched, written, rows);
+            Ok(again.filter(|_| c.is_autocommit()))
+        })?;
+        Ok(match again {
+            Some(written) => Holds::Again(Stamp {
+                state: *state,
+                written: Some(written),
+            }),
+            None => Holds::No,
+        })
     }
 
     /// What the records of `types` were written in now (`None` if that can't be told).

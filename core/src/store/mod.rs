@@ -29,6 +29,7 @@ mod kept_records;
 mod kept_settings;
 mod keyset;
 mod list;
+mod list_plan;
 mod merge;
 mod outbox;
 mod overlay;

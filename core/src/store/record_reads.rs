@@ -1,7 +1,7 @@
 //! Reading one record as its caller sees it: from the database, or kept from a read before
 //! while no record of its type has been written since (`kept_records.rs`).
 
-use super::kept_by_state::{Stamp, State};
+use super::kept_by_state::{Holds, Stamp, State};
 use super::kept_records::{self, KeptRecord};
 use super::records::{entity_for, entity_seen, load};
 use super::scope::{in_scope, in_scope_known};
@@ -97,7 +97,8 @@ impl Store {
     }
 
     /// The record `id` of `view` kept, if it is the record in `state` (see
-    /// [`Store::still_holds`]); one kept in an earlier state is stamped with this one.
+    /// [`Store::still_holds`]: no record of its type written since); one kept in an earlier
+    /// state is stamped anew.
     fn kept_record(
         &self,
         view: &SharedEntity,
@@ -107,11 +108,12 @@ impl Store {
         let Some(kept) = self.kept.get(view, id) else {
             return Ok(None);
         };
-        if !self.still_holds(&kept.stamp, &state, &[view.name.as_str()])? {
-            return Ok(None);
-        }
-        if kept.stamp.state != state {
-            self.kept.keep_again(&kept, state, self.schema());
+        // Only the type's token is asked: telling the record apart from the others written
+        // costs a statement, as much as reading the record again (docs/benchmarks.md).
+        match self.still_holds(&kept.stamp, &state, &[view.name.as_str()], None)? {
+            Holds::InItsState => {}
+            Holds::Again(stamp) => self.kept.keep_again(&kept, stamp, self.schema()),
+            Holds::No => return Ok(None),
         }
         Ok(Some(kept))
     }

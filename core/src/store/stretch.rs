@@ -25,13 +25,13 @@ pub(super) struct Sorted<'a> {
     pub order: &'a str,
 }
 
-/// What a stretch gave: its first records, the sort key and id of the last of them, whether
-/// it holds more, and whether each statement was one of its own (no transaction left open
-/// around it, whose snapshot may be older than the database's state).
+/// What a stretch gave: its first records, the sort key and id of the last of them, the id of
+/// the record after them if it holds more, and whether each statement was one of its own (no
+/// transaction left open around it, whose snapshot may be older than the database's state).
 pub(super) struct Read {
     pub items: Vec<OrderedRecord>,
     pub last: Option<(Sql, i64)>,
-    pub more: bool,
+    pub more: Option<i64>,
     pub own_statements: bool,
 }
 
@@ -86,7 +86,7 @@ impl Store {
         walk_params.push(text.clone());
         let sql = text_match::walked(entity, &walk, col == "id", dir, limit, !self.is_postgres());
         let first = read(&sql, walk_params)?;
-        if first.more {
+        if first.more.is_some() {
             return Ok(first);
         }
         let own_first = first.own_statements;
@@ -141,7 +141,7 @@ fn rows_of(
             return Ok(Read {
                 items,
                 last,
-                more: true,
+                more: Some(row.get(0)?),
                 own_statements: true,
             });
         }
@@ -153,7 +153,7 @@ fn rows_of(
     Ok(Read {
         items,
         last,
-        more: false,
+        more: None,
         own_statements: true,
     })
 }
