@@ -181,19 +181,29 @@ pub(crate) fn http(
         let what = "filtered list page of 50 (status, industry, -signed_on), nothing kept";
         beside_bare(report, what, conns, &cold?, &baseline, 0.25);
     }
-    let _ = std::fs::remove_file(&random);
+    let at_random = format!("read one of {records} records at random");
     let beside = [
         (
             "filtered list page of 50",
             list_page.as_str(),
+            None,
             bare_list,
             0.25,
         ),
-        ("read one record", read_one.as_str(), bare_record, 0.5),
+        ("read one record", read_one.as_str(), None, bare_record, 0.5),
+        (
+            at_random.as_str(),
+            read_one.as_str(),
+            Some(random.as_path()),
+            bare_record,
+            0.5,
+        ),
     ];
-    for (what, url, bare, goal) in beside {
-        beside_writes(served, what, url, bare, goal, dur, report)?;
+    for (what, url, script, bare, goal) in beside {
+        let load = Load { url, script };
+        beside_writes(served, what, &load, bare, goal, dur, report)?;
     }
+    let _ = std::fs::remove_file(&random);
     // Creates: a POST of one customer per request (wrk's script sets method, body, type),
     // each next to the same load with every create committing alone (group commit off).
     let script = create_script()?;
@@ -227,7 +237,8 @@ pub(crate) fn http(
     Ok(())
 }
 
-/// What the triggers that renew the customers' write token (`record_writes`) cost creates:
+/// What the triggers that renew the customers' write token and log their writes
+/// (`record_writes`) cost creates:
 /// the 16-connection create load with them dropped — straight on the database file, as the
 /// bench's raw baselines are — next to the same load with them, then made again as they were.
 fn creates_without_write_tokens(
@@ -243,7 +254,7 @@ fn creates_without_write_tokens(
     }
     let raw = rusqlite::Connection::open(path)?;
     let triggers: Vec<(String, String)> = raw
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'qg_written\\_customer\\_%' ESCAPE '\\'")?
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'qg_writes\\_customer\\_%' ESCAPE '\\'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let with = wrk(url, Some(served.token), Some(script), 16, dur)?;
@@ -272,12 +283,19 @@ fn creates_without_write_tokens(
 
 /// A page (kept) at 16 connections while records are written beside it, 200 a second through
 /// the store: of another type — contacts: after each commit the page is given out again once
-/// its type's write token says no customer was written — and of its own — customers the page
-/// does not show: each commit makes the page read again.
+/// its type's write token says no customer was written —, of its own that the page does not
+/// show — given out again once the writes logged are seen to name no record it read or would
+/// read — and of its own, each first on the page: each commit makes the page read again.
+/// What wrk asks for: a URL, or what a script makes of it.
+struct Load<'a> {
+    url: &'a str,
+    script: Option<&'a std::path::Path>,
+}
+
 fn beside_writes(
     served: &Served<'_>,
     page: &str,
-    url: &str,
+    load: &Load<'_>,
     bare: &str,
     goal: f64,
     dur: Duration,
@@ -295,6 +313,12 @@ fn beside_writes(
             "customers the page does not show",
             "customer",
             serde_json::json!({"name": "Beside", "kind": "company", "status": "customer"}),
+        ),
+        (
+            "customers first on the page (every write changes it)",
+            "customer",
+            serde_json::json!({"name": "Beside", "kind": "company", "status": "lead",
+                               "industry": "retail", "signed_on": "2099-01-01"}),
         ),
     ];
     for (what, entity, body) in writes {
@@ -315,7 +339,7 @@ fn beside_writes(
                     }
                 }
             });
-            let r = wrk(url, Some(served.token), None, 16, dur);
+            let r = wrk(load.url, Some(served.token), load.script, 16, dur);
             stop.store(true, Relaxed);
             r
         })?;
