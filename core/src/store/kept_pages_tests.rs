@@ -355,7 +355,7 @@ fn a_team_scoped_list_of_users_is_read_again_after_any_write_of_a_user() {
     let sys = Access::system();
     let mut role = (*s.roles().into_iter().find(|r| r.name == "manager").unwrap()).clone();
     role.name = "lead".into();
-    let team_scope = role.permissions["*"].clone();
+    let team_scope = role.permissions["*"];
     assert_eq!(team_scope.scope, crate::access::Scope::Team);
     role.permissions.insert("user".into(), team_scope);
     s.put_role(&sys, &role).unwrap();
