@@ -173,6 +173,34 @@ pub(crate) fn now(conn: &Conn, entities: &[&str], watched: &Watched) -> Option<W
     })
 }
 
+/// The columns that tell what `entity` was written in, to be read in the same statement as a
+/// row of its (one snapshot): its name is the statement's parameter `?{param}`. Read them with
+/// [`written_with`].
+pub(crate) fn written_columns(param: usize) -> String {
+    format!(
+        "(SELECT schema_version FROM pragma_schema_version),
+         (SELECT token FROM {TABLE} WHERE entity = ?{param}){LAST_CHANGE}"
+    )
+}
+
+/// What `entity` was written in, from [`written_columns`] at column `first` of `row`; as
+/// [`now`], `None` where that can't be told.
+pub(crate) fn written_with(
+    conn: &Conn,
+    row: &super::Row<'_>,
+    first: usize,
+    entity: &str,
+    watched: &Watched,
+) -> DbResult<Option<Written>> {
+    let Some(written) = written_from(row, first, 1)? else {
+        return Ok(None);
+    };
+    if watched.all_seen(written.schema_version, &[entity]) {
+        return Ok(Some(written));
+    }
+    Ok(watch(conn, &[entity], written.schema_version, watched)?.then_some(written))
+}
+
 /// Whether every one of `entities` has its three triggers at `schema_version` (remembered in
 /// `watched` when so).
 fn watch(conn: &Conn, entities: &[&str], schema_version: i64, watched: &Watched) -> DbResult<bool> {
@@ -213,12 +241,17 @@ const LAST_CHANGE: &str = ", (SELECT max(seq) FROM record_changes),
 /// What the row's first columns tell: the schema version, `types` tokens, the newest write
 /// logged ([`LAST_CHANGE`]); `None` if a type has no token.
 fn written_at(row: &super::Row<'_>, types: usize) -> DbResult<Option<Written>> {
-    let schema_version: i64 = row.get(0)?;
-    let tokens = (1..=types)
+    written_from(row, 0, types)
+}
+
+/// [`written_at`] from the row's column `first` on.
+fn written_from(row: &super::Row<'_>, first: usize, types: usize) -> DbResult<Option<Written>> {
+    let schema_version: i64 = row.get(first)?;
+    let tokens = (first + 1..=first + types)
         .map(|at| row.get::<_, Option<i64>>(at))
         .collect::<DbResult<Option<Vec<i64>>>>()?;
-    let seq: Option<i64> = row.get(types + 1)?;
-    let mark: Option<i64> = row.get(types + 2)?;
+    let seq: Option<i64> = row.get(first + types + 1)?;
+    let mark: Option<i64> = row.get(first + types + 2)?;
     Ok(tokens.map(|tokens| Written {
         schema_version,
         tokens,

@@ -3,12 +3,13 @@
 
 use super::kept_by_state::{Holds, Stamp, State};
 use super::kept_records::{self, KeptRecord};
-use super::records::{entity_for, entity_seen, load};
+use super::records::{entity_for, entity_seen, from_row, load, select_list};
 use super::scope::{in_scope, in_scope_known};
 use super::Store;
-use crate::db::record_writes;
+use crate::db::record_writes::{self, Written};
+use crate::db::{ddl, Conn, OptionalExtension};
 use crate::record::Record;
-use crate::schema::SharedEntity;
+use crate::schema::{Entity, SharedEntity};
 use crate::{Access, Error, Result};
 use std::sync::Arc;
 
@@ -77,10 +78,11 @@ impl Store {
             // A read in a transaction left open would see an older snapshot than the state
             // says: kept only when the read is a statement of its own.
             let state = state.filter(|_| c.is_autocommit());
-            // Read before the record: a write in between makes the record newer than its
-            // stamp, never older.
-            let written = state.and_then(|_| record_writes::now(c, &[entity], &self.kept.watched));
-            let Some(r) = load(c, &e, id)? else {
+            let loaded = match state {
+                Some(_) => self.load_stamped(c, &e, id)?,
+                None => load(c, &e, id)?.map(|r| (r, None)),
+            };
+            let Some((r, written)) = loaded else {
                 return Err(not_found());
             };
             if !in_scope(c, access, &perm, &r).unwrap_or(false) {
@@ -116,6 +118,39 @@ impl Store {
             Holds::No => return Ok(None),
         }
         Ok(Some(kept))
+    }
+
+    /// Loads a record with what its type was written in, read in the same statement (one
+    /// snapshot, one read where the record and the tokens took two); where the tokens can't
+    /// be read (their table gone), the record alone, kept in its state only.
+    fn load_stamped(
+        &self,
+        c: &Conn,
+        e: &Entity,
+        id: i64,
+    ) -> Result<Option<(Record, Option<Written>)>> {
+        let columns = 7 + e.fields.len();
+        let sql = format!(
+            "SELECT {}, {} FROM {} WHERE id = ?1",
+            select_list(e),
+            record_writes::written_columns(2),
+            ddl::table(&e.name)
+        );
+        let watched = &self.kept.watched;
+        let read = c.prepare_cached(&sql).and_then(|mut stmt| {
+            stmt.query_row((id, e.name.as_str()), |row| {
+                let written = record_writes::written_with(c, row, columns, &e.name, watched)?;
+                Ok((from_row(e, row)?, written))
+            })
+            .optional()
+        });
+        match read {
+            Ok(loaded) => Ok(loaded),
+            Err(error) => {
+                tracing::debug!(%error, "the write tokens could not be read with the record");
+                Ok(load(c, e, id)?.map(|r| (r, None)))
+            }
+        }
     }
 
     /// Reads one record in the caller's scope with every field, for the store's own
