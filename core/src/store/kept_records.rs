@@ -489,6 +489,40 @@ mod tests {
         );
     }
 
+    /// With the tokens' table gone (dropped by hand), a record is still read — its token
+    /// can't be read with it — and what is kept of it is its state's alone.
+    #[test]
+    fn a_record_is_read_when_its_token_cannot_be() {
+        let (place, store) = crate::store::tests::store();
+        if store.is_postgres() {
+            return; // nothing is kept there
+        }
+        let sys = crate::Access::system();
+        let input = serde_json::json!({"name": "Acme", "kind": "company"});
+        let id = store
+            .create(&sys, "customer", input.as_object().unwrap())
+            .unwrap()
+            .id;
+        let outside = rusqlite::Connection::open(place.path().join("q.db")).unwrap();
+        outside
+            .execute_batch("DROP TABLE record_writes; CREATE TABLE scratch (x);")
+            .unwrap();
+        let read = || store.get_json(&sys, "customer", id).unwrap();
+        let first = read();
+        assert!(String::from_utf8_lossy(&first.json).contains("\"Acme\""));
+        assert_eq!(
+            read().json.as_ptr(),
+            first.json.as_ptr(),
+            "kept in its state"
+        );
+        outside
+            .execute_batch("INSERT INTO scratch VALUES (1);")
+            .unwrap();
+        let again = read();
+        assert_ne!(again.json.as_ptr(), first.json.as_ptr(), "read again");
+        assert_eq!(again.json, first.json);
+    }
+
     #[test]
     fn what_is_kept_is_bounded_by_the_memory_it_takes() {
         let (_place, store) = crate::store::tests::store();
