@@ -127,6 +127,9 @@ pub(crate) struct RowsRead<'a> {
     /// in some order that pass them), and their parameters.
     pub conds: &'a [String],
     pub params: &'a [Sql],
+    /// Conditions (with their parameters) a record passes when it comes after the last the
+    /// entry read in that order: then it can't change what was read.
+    pub after: Vec<(String, Vec<Sql>)>,
 }
 
 /// The types seen to have every trigger that renews their token, at one schema version (which
@@ -335,6 +338,14 @@ fn written_apart(
     for cond in rows.conds {
         touched.push_str(&format!(" AND ({cond})"));
     }
+    if !rows.after.is_empty() {
+        let after: Vec<String> = rows
+            .after
+            .iter()
+            .map(|(c, _)| format!("({c}) IS TRUE"))
+            .collect();
+        touched.push_str(&format!(" AND NOT ({})", after.join(" OR ")));
+    }
     touched.push_str(")))");
     when_written(&touched, "0", &mut sql, &mut params);
     params.extend([
@@ -344,6 +355,11 @@ fn written_apart(
         Sql::Text(rows.ids.to_string()),
     ]);
     params.extend(rows.params.iter().cloned());
+    params.extend(
+        rows.after
+            .iter()
+            .flat_map(|(_, values)| values.iter().cloned()),
+    );
     // Whether every record it read is still there (a `REPLACE` deletes what it replaces
     // without a trigger: only the insert is logged).
     when_written(

@@ -21,6 +21,7 @@
 use super::kept_by_state::{Holds, KeptByState, Stamp, State, Weighed};
 use super::list_plan::ListPlan;
 use super::Store;
+use crate::db::Value as Sql;
 use crate::query::ListQuery;
 use crate::schema::SharedEntity;
 use crate::{Access, Result};
@@ -57,6 +58,8 @@ struct KeptPage {
     stamp: Stamp,
     ids: Arc<str>,
     count: usize,
+    /// The sort key and id of the record after the page, when there is one.
+    probe: Option<(Sql, i64)>,
     page: PageJson,
     bytes: u64,
 }
@@ -126,6 +129,7 @@ impl Store {
                 bytes: (json.items.len() + key.2.len() + ids.len() + 256) as u64,
                 ids: ids.into(),
                 count: read.ids.len(),
+                probe: read.probe,
                 page: json.clone(),
             };
             self.pages.0.keep(key, kept, self.schema());
@@ -142,7 +146,7 @@ impl Store {
         };
         // A page whose statements read more than records was stamped with no tokens.
         let types = borrowed(plan.types_read.as_deref().unwrap_or_default());
-        let rows = plan.rows_read(&kept.ids, kept.count);
+        let rows = plan.rows_read(&kept.ids, kept.count, kept.probe.as_ref());
         match self.still_holds(&kept.stamp, state, &types, rows.as_ref())? {
             Holds::InItsState => {}
             Holds::Again(stamp) => {
@@ -151,6 +155,7 @@ impl Store {
                     stamp,
                     ids: kept.ids.clone(),
                     count: kept.count,
+                    probe: kept.probe.clone(),
                     page: kept.page.clone(),
                     bytes: kept.bytes,
                 };

@@ -18,12 +18,14 @@ use crate::schema::{Column, SharedEntity};
 use crate::{Access, Error, Reason, Result};
 
 /// A page as its statements read it: the page, whether each statement was one of its own (see
-/// [`stretch::Read`]), and the ids of the records they read (those after the last included:
-/// their presence said there were more), without repeats.
+/// [`stretch::Read`]), the ids of the records they read (the one after the last included
+/// among them: its presence said there were more), without repeats, and that one's sort key
+/// and id.
 pub(super) struct PlanRead {
     pub page: OrderedPage,
     pub own_statements: bool,
     pub ids: Vec<i64>,
+    pub probe: Option<(Sql, i64)>,
 }
 
 impl Store {
@@ -129,7 +131,7 @@ impl Store {
     /// The page `plan` reads, as its statements read it.
     pub(super) fn read_plan(&self, plan: &ListPlan) -> Result<PlanRead> {
         let e = &plan.e;
-        let read = |items, next_cursor, own_statements, mut ids: Vec<i64>| {
+        let read = |items, next_cursor, own_statements, mut ids: Vec<i64>, probe| {
             ids.sort_unstable();
             ids.dedup();
             PlanRead {
@@ -140,10 +142,11 @@ impl Store {
                 },
                 own_statements,
                 ids,
+                probe,
             }
         };
         let Some(s) = &plan.read else {
-            return Ok(read(vec![], None, true, vec![]));
+            return Ok(read(vec![], None, true, vec![], None));
         };
         let select = select_list(e);
         let list = stretch::Sorted {
@@ -173,14 +176,14 @@ impl Store {
             items.extend(stretch_read.items);
             last = stretch_read.last.or(last);
             own_statements &= stretch_read.own_statements;
-            if let Some(more) = stretch_read.more {
-                let ids = items.iter().map(|r| r.id).chain([more]).collect();
+            if let Some(probe) = stretch_read.more {
+                let ids = items.iter().map(|r| r.id).chain([probe.1]).collect();
                 let next = last.map(cursor_after);
-                return Ok(read(items, next, own_statements, ids));
+                return Ok(read(items, next, own_statements, ids, Some(probe)));
             }
         }
         let ids = items.iter().map(|r| r.id).collect();
-        Ok(read(items, None, own_statements, ids))
+        Ok(read(items, None, own_statements, ids, None))
     }
 }
 
@@ -231,18 +234,30 @@ impl ListPlan {
     }
 
     /// What the page's statements read of its own type, for telling whether writes of it left
-    /// the page as it is: the records read (`ids`, a JSON array of `count`), and the conditions
-    /// a record passes to be read by them — those every stretch shares, so any record a
-    /// stretch would read passes them. `None` where a record's place is not its own to decide
-    /// (see `by_row`).
-    pub(super) fn rows_read<'a>(&'a self, ids: &'a str, count: usize) -> Option<RowsRead<'a>> {
+    /// the page as it is: the records read (`ids`, a JSON array of `count`), the conditions a
+    /// record passes to be read by them — those every stretch shares, so any record a stretch
+    /// would read passes them — and, where they read one more than the page (`probe`, its sort
+    /// key and id), what a record passes when it sorts after that one: the statements never
+    /// reach it. `None` where a record's place is not its own to decide (see `by_row`).
+    pub(super) fn rows_read<'a>(
+        &'a self,
+        ids: &'a str,
+        count: usize,
+        probe: Option<&(Sql, i64)>,
+    ) -> Option<RowsRead<'a>> {
         let s = self.read.as_ref().filter(|_| self.by_row)?;
+        // An empty key is never told to come after (`no_nulls`): its record counts as one
+        // that may come before.
+        let after = probe.map_or_else(Vec::new, |(key, id)| {
+            keyset::after(&s.col, s.dir == "DESC", true, key.clone(), *id)
+        });
         Some(RowsRead {
             table: &s.table,
             ids,
             count,
             conds: &s.conds,
             params: &s.params,
+            after,
         })
     }
 

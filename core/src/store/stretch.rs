@@ -25,13 +25,13 @@ pub(super) struct Sorted<'a> {
     pub order: &'a str,
 }
 
-/// What a stretch gave: its first records, the sort key and id of the last of them, the id of
+/// What a stretch gave: its first records, the sort key and id of the last of them, those of
 /// the record after them if it holds more, and whether each statement was one of its own (no
 /// transaction left open around it, whose snapshot may be older than the database's state).
 pub(super) struct Read {
     pub items: Vec<OrderedRecord>,
     pub last: Option<(Sql, i64)>,
-    pub more: Option<i64>,
+    pub more: Option<(Sql, i64)>,
     pub own_statements: bool,
 }
 
@@ -141,7 +141,7 @@ fn rows_of(
             return Ok(Read {
                 items,
                 last,
-                more: Some(row.get(0)?),
+                more: Some((row.get(sort_index)?, row.get(0)?)),
                 own_statements: true,
             });
         }
