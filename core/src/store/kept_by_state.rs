@@ -153,3 +153,58 @@ impl Store {
         self.read(|c| Ok(record_writes::now(c, types, watched).filter(|_| c.is_autocommit())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A database of a build before writes were logged (`db/record_writes.rs`) has its types' former triggers (the
+    /// token alone) replaced at the next start by the ones that log; a write is then logged.
+    #[test]
+    fn the_former_triggers_are_replaced_at_start() {
+        let (place, store) = crate::store::tests::store();
+        if store.is_postgres() {
+            return; // no triggers there
+        }
+        drop(store);
+        let raw = rusqlite::Connection::open(place.path().join("q.db")).unwrap();
+        let triggers = |like: &str| -> Vec<String> {
+            let sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?1
+                       ORDER BY name";
+            let mut stmt = raw.prepare(sql).unwrap();
+            let names = stmt.query_map([like], |r| r.get(0)).unwrap();
+            names.map(Result::unwrap).collect()
+        };
+        let former = "qg_written_customer_%";
+        raw.execute_batch(
+            "DROP TRIGGER qg_writes_customer_insert;
+             CREATE TRIGGER qg_written_customer_insert AFTER INSERT ON r_customer
+             BEGIN UPDATE record_writes SET token = random() WHERE entity = 'customer'; END;",
+        )
+        .unwrap();
+        assert_eq!(triggers(former), ["qg_written_customer_insert"]);
+        let store = crate::Store::open(place.options()).unwrap();
+        assert!(triggers(former).is_empty());
+        assert_eq!(
+            triggers("qg_writes_customer_%"),
+            [
+                "qg_writes_customer_delete",
+                "qg_writes_customer_insert",
+                "qg_writes_customer_update"
+            ]
+        );
+        let input = serde_json::json!({"name": "Acme", "kind": "company"});
+        let sys = crate::Access::system();
+        let id = store
+            .create(&sys, "customer", input.as_object().unwrap())
+            .unwrap()
+            .id;
+        let logged: i64 = raw
+            .query_row(
+                "SELECT record_id FROM record_changes WHERE entity = 'customer'
+                 ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(logged, id);
+    }
+}
