@@ -164,26 +164,46 @@ impl Watched {
 /// be told of its writes), or the tokens can't be read (the table gone). What is kept is then
 /// its state's alone, and reads go on.
 pub(crate) fn now(conn: &Conn, entities: &[&str], watched: &Watched) -> Option<Written> {
-    let read = read(conn, entities).and_then(|written| match written {
-        Some(w) if !watched.all_seen(w.schema_version, entities) => {
-            Ok(watch(conn, entities, w.schema_version, watched)?.then_some(w))
-        }
-        other => Ok(other),
-    });
+    let read = read(conn, entities).and_then(|w| watched_only(conn, w, entities, watched));
     read.unwrap_or_else(|error| {
         tracing::debug!(%error, "the write tokens could not be read");
         None
     })
 }
 
+/// `written`, where every one of `entities` is seen to have its triggers at its schema version.
+fn watched_only(
+    conn: &Conn,
+    written: Option<Written>,
+    entities: &[&str],
+    watched: &Watched,
+) -> DbResult<Option<Written>> {
+    match written {
+        Some(w) if !watched.all_seen(w.schema_version, entities) => {
+            Ok(watch(conn, entities, w.schema_version, watched)?.then_some(w))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The columns that tell what the types named by `placeholders` (one each, in order) were
+/// written in: the schema version, each type's token, the newest write logged.
+fn columns<'a>(placeholders: impl IntoIterator<Item = &'a str>) -> String {
+    let mut sql = "(SELECT schema_version FROM pragma_schema_version)".to_string();
+    for placeholder in placeholders {
+        sql.push_str(&format!(
+            ", (SELECT token FROM {TABLE} WHERE entity = {placeholder})"
+        ));
+    }
+    sql.push_str(LAST_CHANGE);
+    sql
+}
+
 /// The columns that tell what `entity` was written in, to be read in the same statement as a
 /// row of its (one snapshot): its name is the statement's parameter `?{param}`. Read them with
 /// [`written_with`].
 pub(crate) fn written_columns(param: usize) -> String {
-    format!(
-        "(SELECT schema_version FROM pragma_schema_version),
-         (SELECT token FROM {TABLE} WHERE entity = ?{param}){LAST_CHANGE}"
-    )
+    columns([format!("?{param}").as_str()])
 }
 
 /// What `entity` was written in, from [`written_columns`] at column `first` of `row`; as
@@ -195,13 +215,8 @@ pub(crate) fn written_with(
     entity: &str,
     watched: &Watched,
 ) -> DbResult<Option<Written>> {
-    let Some(written) = written_from(row, first, 1)? else {
-        return Ok(None);
-    };
-    if watched.all_seen(written.schema_version, &[entity]) {
-        return Ok(Some(written));
-    }
-    Ok(watch(conn, &[entity], written.schema_version, watched)?.then_some(written))
+    let written = written_from(row, first, 1)?;
+    watched_only(conn, written, &[entity], watched)
 }
 
 /// Whether every one of `entities` has its three triggers at `schema_version` (remembered in
@@ -226,11 +241,7 @@ fn watch(conn: &Conn, entities: &[&str], schema_version: i64, watched: &Watched)
 }
 
 fn read(conn: &Conn, entities: &[&str]) -> DbResult<Option<Written>> {
-    let mut sql = "SELECT (SELECT schema_version FROM pragma_schema_version)".to_string();
-    for _ in entities {
-        sql.push_str(&format!(", (SELECT token FROM {TABLE} WHERE entity = ?)"));
-    }
-    sql.push_str(LAST_CHANGE);
+    let sql = format!("SELECT {}", columns(entities.iter().map(|_| "?")));
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_row(super::params_from_iter(entities.iter().copied()), |row| {
         written_at(row, entities.len())
@@ -300,13 +311,8 @@ fn written_apart(
     let table = rows.table;
     let own = Sql::Text(entities[0].to_string());
     let span_end = seq.saturating_add(SPAN);
-    let mut params: Vec<Sql> = Vec::new();
-    let mut sql = "SELECT (SELECT schema_version FROM pragma_schema_version)".to_string();
-    for entity in entities {
-        sql.push_str(&format!(", (SELECT token FROM {TABLE} WHERE entity = ?)"));
-        params.push(Sql::Text(entity.to_string()));
-    }
-    sql.push_str(LAST_CHANGE);
+    let mut params: Vec<Sql> = entities.iter().map(|e| Sql::Text(e.to_string())).collect();
+    let mut sql = format!("SELECT {}", columns(entities.iter().map(|_| "?")));
     // What follows is asked only where the type's own token moved.
     let when_written = |then: &str, otherwise: &str, sql: &mut String, params: &mut Vec<Sql>| {
         sql.push_str(&format!(

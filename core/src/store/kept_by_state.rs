@@ -120,12 +120,13 @@ impl Store {
     /// since, or only records of its own that it neither read nor would read now (`rows`;
     /// `None`: what it read of its own type can't be told apart, any write of it counts).
     /// `state` was read before the writes are: what they tell held when it was the state.
-    pub(super) fn still_holds(
+    /// `read` says `types` and `rows`, asked only after a commit (not while the entry is in
+    /// its state: the way of every request between two commits).
+    pub(super) fn still_holds<'a>(
         &self,
         kept: &Stamp,
         state: &State,
-        types: &[&str],
-        rows: Option<&RowsRead<'_>>,
+        read: impl FnOnce() -> (Vec<&'a str>, Option<RowsRead<'a>>),
     ) -> Result<Holds> {
         if kept.state == *state {
             return Ok(Holds::InItsState);
@@ -133,9 +134,10 @@ impl Store {
         let Some(written) = &kept.written else {
             return Ok(Holds::No);
         };
+        let (types, rows) = read();
         let watched = &self.kept.watched;
         let again = self.read(|c| {
-            let again = record_writes::holds_since(c, types, watched, written, rows);
+            let again = record_writes::holds_since(c, &types, watched, written, rows.as_ref());
             Ok(again.filter(|_| c.is_autocommit()))
         })?;
         Ok(match again {

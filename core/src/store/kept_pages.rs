@@ -145,9 +145,14 @@ impl Store {
             return Ok(None);
         };
         // A page whose statements read more than records was stamped with no tokens.
-        let types = borrowed(plan.types_read.as_deref().unwrap_or_default());
-        let rows = plan.rows_read(&kept.ids, kept.count, kept.probe.as_ref());
-        match self.still_holds(&kept.stamp, state, &types, rows.as_ref())? {
+        let read = || {
+            let types = borrowed(plan.types_read.as_deref().unwrap_or_default());
+            (
+                types,
+                plan.rows_read(&kept.ids, kept.count, kept.probe.as_ref()),
+            )
+        };
+        match self.still_holds(&kept.stamp, state, read)? {
             Holds::InItsState => {}
             Holds::Again(stamp) => {
                 let again = KeptPage {

@@ -112,7 +112,7 @@ impl Store {
         };
         // Only the type's token is asked: telling the record apart from the others written
         // costs a statement, as much as reading the record again (docs/benchmarks.md).
-        match self.still_holds(&kept.stamp, &state, &[view.name.as_str()], None)? {
+        match self.still_holds(&kept.stamp, &state, || (vec![view.name.as_str()], None))? {
             Holds::InItsState => {}
             Holds::Again(stamp) => self.kept.keep_again(&kept, stamp, self.schema()),
             Holds::No => return Ok(None),
