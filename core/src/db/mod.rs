@@ -11,6 +11,7 @@ pub(crate) mod migrations;
 mod numeric;
 mod pg_value;
 mod postgres;
+pub(crate) mod recent_writes;
 pub(crate) mod record_writes;
 pub(crate) mod search_waiting;
 pub(crate) mod sql;

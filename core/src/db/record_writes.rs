@@ -16,14 +16,14 @@
 //! SQLite only: nothing is kept in memory on PostgreSQL.
 
 use super::{Conn, DbResult, Value as Sql};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// The table of tokens, one row per entity type.
-const TABLE: &str = "record_writes";
+pub(super) const TABLE: &str = "record_writes";
 
 /// The log of writes, a row per record written: its type, its id and a random mark.
-const CHANGES: &str = "record_changes";
+pub(super) const CHANGES: &str = "record_changes";
 
 /// How many of the newest writes the log keeps at least.
 const KEPT_CHANGES: i64 = 4_096;
@@ -31,8 +31,9 @@ const KEPT_CHANGES: i64 = 4_096;
 /// The log lets its oldest go once every this many writes, this many at a time.
 const LET_GO_EVERY: i64 = 256;
 
-/// The most writes an entry is checked against: one stamped before more writes than this is
-/// read again (checking would cost more than reading).
+/// The most writes an entry is checked against in SQL: one stamped before more writes than
+/// this is read again (checking would cost more than reading). The copy of the log held in
+/// memory (`recent_writes.rs`) holds twice as many, checked without a statement.
 pub(crate) const SPAN: i64 = 256;
 
 /// The writes that renew a token, a trigger each.
@@ -108,9 +109,9 @@ pub(crate) fn ensure(conn: &Conn, entity: &str, table: &str) -> DbResult<()> {
 /// and the newest write logged (its place and mark; `None`: none logged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Written {
-    schema_version: i64,
-    tokens: Vec<i64>,
-    last: Option<(i64, i64)>,
+    pub(super) schema_version: i64,
+    pub(super) tokens: Vec<i64>,
+    pub(super) last: Option<(i64, i64)>,
 }
 
 /// What a list page read of its own type's records — the first of the types it was stamped
@@ -134,27 +135,40 @@ pub(crate) struct RowsRead<'a> {
 
 /// The types seen to have every trigger that renews their token, at one schema version (which
 /// moves whenever a trigger or table is made or dropped): asked of the schema once per version.
+/// Beside each, whether its table has a unique index (other than its ids'): an `INSERT OR
+/// REPLACE` that conflicts on one deletes the record it replaces without a trigger, so the log
+/// names the record written and not the one gone.
 #[derive(Debug, Default)]
-pub(crate) struct Watched(Mutex<Option<(i64, HashSet<String>)>>);
+pub(crate) struct Watched(Mutex<Option<(i64, HashMap<String, bool>)>>);
 
 impl Watched {
-    fn all_seen(&self, schema_version: i64, entities: &[&str]) -> bool {
+    pub(crate) fn all_seen(&self, schema_version: i64, entities: &[&str]) -> bool {
         let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         seen.as_ref().is_some_and(|(version, types)| {
-            *version == schema_version && entities.iter().all(|e| types.contains(*e))
+            *version == schema_version && entities.iter().all(|e| types.contains_key(*e))
         })
     }
 
-    fn saw(&self, schema_version: i64, entities: &[&str]) {
+    /// Whether every record of `entity` deleted is logged at `schema_version`: its table has
+    /// no unique index a replacing insert could delete another record by. `false` where
+    /// not known (the type not seen at that version).
+    pub(crate) fn deletes_logged(&self, schema_version: i64, entity: &str) -> bool {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        seen.as_ref().is_some_and(|(version, types)| {
+            *version == schema_version && types.get(entity) == Some(&false)
+        })
+    }
+
+    fn saw(&self, schema_version: i64, entity: &str, unique_indexes: bool) {
         let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if seen
             .as_ref()
             .is_none_or(|(version, _)| *version != schema_version)
         {
-            *seen = Some((schema_version, HashSet::new()));
+            *seen = Some((schema_version, HashMap::new()));
         }
         if let Some((_, types)) = seen.as_mut() {
-            types.extend(entities.iter().map(|e| e.to_string()));
+            types.insert(entity.to_string(), unique_indexes);
         }
     }
 }
@@ -224,19 +238,22 @@ pub(crate) fn written_with(
 fn watch(conn: &Conn, entities: &[&str], schema_version: i64, watched: &Watched) -> DbResult<bool> {
     for entity in entities {
         let names: Vec<String> = OPS.iter().map(|op| trigger_name(entity, op)).collect();
-        let (version, present): (i64, i64) = conn.query_row(
+        let (version, present, unique): (i64, i64, i64) = conn.query_row(
             "SELECT (SELECT schema_version FROM pragma_schema_version),
                     (SELECT COUNT(*) FROM sqlite_master
                      WHERE type = 'trigger' AND name IN (?1, ?2, ?3)
-                       AND sql LIKE '%INSERT INTO record_changes%')",
+                       AND sql LIKE '%INSERT INTO record_changes%'),
+                    (SELECT COUNT(*) FROM pragma_index_list(
+                        (SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name = ?1))
+                     WHERE \"unique\" AND origin <> 'pk')",
             (&names[0], &names[1], &names[2]),
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         if version != schema_version || present != OPS.len() as i64 {
             return Ok(false);
         }
+        watched.saw(schema_version, entity, unique > 0);
     }
-    watched.saw(schema_version, entities);
     Ok(true)
 }
 

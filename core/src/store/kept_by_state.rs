@@ -2,13 +2,18 @@
 //! Each entry is stamped with the state of the database it was read in (the WAL index header,
 //! `kept_records.rs`) and the write tokens of the types it read (`db/record_writes.rs`), read
 //! before its first statement. It is given out at once while the header reads the same; after
-//! a commit, only if none of its types was written since (one small read instead of the
-//! entry's), or only records of its own type that it neither read nor would read now (the
-//! writes logged, checked in one statement), and it is then stamped anew. Entries are let go as newer ones need
-//! the room, and all at once when the schema changes (each holds a snapshot of the schema its
-//! type is part of).
+//! a commit, only if none of its types was written since, or only records of its own type
+//! that it neither read nor would read now, and it is then stamped anew. The writes since are
+//! looked for first in a copy of the log read once per commit and shared by every entry
+//! (`db/recent_writes.rs`: no statement of the entry's own); what it can't tell — a page
+//! beside writes of its own type, whose conditions the records written must be tested
+//! against, stamped before the oldest write the copy holds — is asked of the database (one
+//! small read instead of the entry's). Entries are
+//! let go as newer ones need the room, and all at once when the schema changes (each holds a
+//! snapshot of the schema its type is part of).
 
 use super::Store;
+use crate::db::recent_writes::{Seen, Since};
 use crate::db::record_writes::{self, RowsRead, Written};
 use crate::schema::Schema;
 use crate::Result;
@@ -117,15 +122,18 @@ pub(super) enum Holds {
 impl Store {
     /// Whether an entry stamped `kept` is what the database holds in `state`: it was read in
     /// it, or none of `types` — the types whose records it read, its own first — was written
-    /// since, or only records of its own that it neither read nor would read now (`rows`;
-    /// `None`: what it read of its own type can't be told apart, any write of it counts).
-    /// `state` was read before the writes are: what they tell held when it was the state.
-    /// `read` says `types` and `rows`, asked only after a commit (not while the entry is in
-    /// its state: the way of every request between two commits).
+    /// since, or only records of its own that it neither read nor would read now (`record`:
+    /// the one record it is; `rows`: what a page read; neither: what it read of its own type
+    /// can't be told apart, any write of it counts). `state` was read before the writes are:
+    /// what they tell held when it was the state. `read` says `types` and `rows`, asked only
+    /// after a commit (not while the entry is in its state: the way of every request between
+    /// two commits). The writes are first looked for in the copy of the log read once per
+    /// commit ([`Store::writes_seen`]); only what it can't tell costs a statement.
     pub(super) fn still_holds<'a>(
         &self,
         kept: &Stamp,
         state: &State,
+        record: Option<i64>,
         read: impl FnOnce() -> (Vec<&'a str>, Option<RowsRead<'a>>),
     ) -> Result<Holds> {
         if kept.state == *state {
@@ -135,24 +143,87 @@ impl Store {
             return Ok(Holds::No);
         };
         let (types, rows) = read();
-        let watched = &self.kept.watched;
-        let again = self.read(|c| {
-            let again = record_writes::holds_since(c, &types, watched, written, rows.as_ref());
-            Ok(again.filter(|_| c.is_autocommit()))
-        })?;
-        Ok(match again {
-            Some(written) => Holds::Again(Stamp {
+        let again = |written| {
+            Holds::Again(Stamp {
                 state: *state,
                 written: Some(written),
-            }),
-            None => Holds::No,
-        })
+            })
+        };
+        if let Some(seen) = self.writes_seen(state)? {
+            let watched = &self.kept.watched;
+            match seen.since(written, &types, record) {
+                Since::Unwritten(now) => return Ok(again(now)),
+                // Told apart only where no record of its type is deleted unlogged.
+                Since::OthersOfItsOwn(now) if record.is_some() => {
+                    let apart = watched.deletes_logged(seen.schema_version(), types[0]);
+                    return Ok(if apart { again(now) } else { Holds::No });
+                }
+                Since::Written => return Ok(Holds::No),
+                // What can't be told apart is told by the tokens, which the copy holds.
+                Since::Unknown if rows.is_none() => {
+                    let now = seen.same_tokens(written, &types);
+                    return Ok(now.map_or(Holds::No, again));
+                }
+                Since::OthersOfItsOwn(_) | Since::Unknown => {}
+            }
+        }
+        let watched = &self.kept.watched;
+        let now = self.read(|c| {
+            let now = record_writes::holds_since(c, &types, watched, written, rows.as_ref());
+            Ok(now.filter(|_| c.is_autocommit()))
+        })?;
+        Ok(now.map_or(Holds::No, again))
     }
 
-    /// What the records of `types` were written in now (`None` if that can't be told).
-    pub(super) fn records_written(&self, types: &[&str]) -> Result<Option<Written>> {
+    /// What the records of `types` were written in now (`None` if that can't be told): as the
+    /// copy of the log read in `state` saw it, if there is one, else read.
+    pub(super) fn records_written(&self, types: &[&str], state: &State) -> Result<Option<Written>> {
         let watched = &self.kept.watched;
+        let seen = {
+            let recent = self.kept.recent.lock().unwrap_or_else(|e| e.into_inner());
+            recent
+                .as_ref()
+                .filter(|(label, _)| label == state)
+                .map(|(_, seen)| seen.clone())
+        };
+        if let Some(seen) = seen.filter(|s| watched.all_seen(s.schema_version(), types)) {
+            return Ok(seen.now(types));
+        }
         self.read(|c| Ok(record_writes::now(c, types, watched).filter(|_| c.is_autocommit())))
+    }
+
+    /// The newest writes logged as read in `state` or later: the copy read last if it was
+    /// read in `state` or in the state now, else read now (one statement, for every entry
+    /// asked for in a new state). `None` where the log can't be read. Held under a lock while
+    /// read: the other requests that would each have read it wait for it instead.
+    fn writes_seen(&self, state: &State) -> Result<Option<Arc<Seen>>> {
+        let mut recent = self.kept.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((label, seen)) = recent.as_ref() {
+            if label == state {
+                return Ok(Some(seen.clone()));
+            }
+        }
+        // Read before the log: what it tells held when this was the state.
+        let Some(now) = self.kept.state() else {
+            return Ok(None);
+        };
+        // The copy was read in the state now, so after `state` (asked for by a request that
+        // read it before another's read the copy): as good as one read now.
+        if let Some((label, seen)) = recent.as_ref() {
+            if *label == now {
+                return Ok(Some(seen.clone()));
+            }
+        }
+        let before = recent.as_ref().map(|(_, seen)| seen.clone());
+        let seen = self.read(|c| {
+            let seen = Seen::read(c, before.as_deref()).map_err(|error| {
+                tracing::debug!(%error, "the writes logged could not be read");
+            });
+            Ok(seen.ok().filter(|_| c.is_autocommit()))
+        })?;
+        let seen = seen.map(Arc::new);
+        *recent = seen.clone().map(|seen| (now, seen));
+        Ok(seen)
     }
 }
 

@@ -6,11 +6,13 @@
 //! was one of its own; nothing is kept inside a transaction, on PostgreSQL, or while keeping is
 //! off. A page is given out at once while the header reads the same. After a commit — of any
 //! connection, of any process — a page is given out again only if none of the types whose
-//! records its statements read was written since (the tokens of `db/record_writes.rs`, read
-//! with the page before its statements, and again then: one small read instead of the page's),
-//! or only records of its own type that are neither among those its statements read (the ids
-//! kept with it) nor pass the conditions they share now (the writes logged, checked in one
-//! statement), and it is kept again, stamped anew. A page whose statements read anything else — which
+//! records its statements read was written since (the tokens and the log of
+//! `db/record_writes.rs`, taken before the page's statements — from the copy of the log
+//! `db/recent_writes.rs` holds when it was read in the same state, else read — and looked for
+//! again then in that copy, with no statement), or only records of its own type that are
+//! neither among those its statements read (the ids kept with it) nor pass the conditions they
+//! share now (the writes logged, checked in one statement), and it is kept again, stamped
+//! anew. A page whose statements read anything else — which
 //! records wait for the caller, a search's full-text table — is given out only in its state.
 //!
 //! A page is kept under the type as its reader sees it and the text and parameters of every
@@ -110,7 +112,7 @@ impl Store {
         // Read after the state and before the page's first statement: a write between the two
         // reads makes the page newer than what it is kept with, never older.
         let written = match (&state, &plan.types_read) {
-            (Some(_), Some(types)) => self.records_written(&borrowed(types))?,
+            (Some(state), Some(types)) => self.records_written(&borrowed(types), state)?,
             _ => None,
         };
         let read = self.read_plan(&plan)?;
@@ -152,7 +154,7 @@ impl Store {
                 plan.rows_read(&kept.ids, kept.count, kept.probe.as_ref()),
             )
         };
-        match self.still_holds(&kept.stamp, state, read)? {
+        match self.still_holds(&kept.stamp, state, None, read)? {
             Holds::InItsState => {}
             Holds::Again(stamp) => {
                 let again = KeptPage {

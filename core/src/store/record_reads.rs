@@ -1,5 +1,5 @@
 //! Reading one record as its caller sees it: from the database, or kept from a read before
-//! while no record of its type has been written since (`kept_records.rs`).
+//! while it has not been written since (`kept_records.rs`).
 
 use super::kept_by_state::{Holds, Stamp, State};
 use super::kept_records::{self, KeptRecord};
@@ -53,7 +53,7 @@ impl Store {
     }
 
     /// One record in the caller's scope, as they see it. A record read lately is given out
-    /// again while no record of its type has been written since, without reading it
+    /// again while it has not been written since, without reading it
     /// (`kept_records.rs`); never inside a transaction, whose reads see its own writes.
     fn look_up(&self, access: &Access, entity: &str, id: i64) -> Result<Looked> {
         let (e, perm) = entity_seen(self, access, entity)?;
@@ -99,8 +99,8 @@ impl Store {
     }
 
     /// The record `id` of `view` kept, if it is the record in `state` (see
-    /// [`Store::still_holds`]: no record of its type written since); one kept in an earlier
-    /// state is stamped anew.
+    /// [`Store::still_holds`]: it was not written since); one kept in an earlier state is
+    /// stamped anew.
     fn kept_record(
         &self,
         view: &SharedEntity,
@@ -110,9 +110,8 @@ impl Store {
         let Some(kept) = self.kept.get(view, id) else {
             return Ok(None);
         };
-        // Only the type's token is asked: telling the record apart from the others written
-        // costs a statement, as much as reading the record again (docs/benchmarks.md).
-        match self.still_holds(&kept.stamp, &state, || (vec![view.name.as_str()], None))? {
+        let types = || (vec![view.name.as_str()], None);
+        match self.still_holds(&kept.stamp, &state, Some(id), types)? {
             Holds::InItsState => {}
             Holds::Again(stamp) => self.kept.keep_again(&kept, stamp, self.schema()),
             Holds::No => return Ok(None),
