@@ -128,22 +128,26 @@ fn an_index_opened_by_two_stores_is_opened_once_and_never_closed() {
     assert!(read_state(&shm).is_some());
 }
 
+/// A customer named `name`, made by the system; its id.
+fn customer(store: &crate::Store, name: &str) -> i64 {
+    let input = serde_json::json!({"name": name, "kind": "company"});
+    let sys = crate::Access::system();
+    store
+        .create(&sys, "customer", input.as_object().unwrap())
+        .unwrap()
+        .id
+}
+
 /// A record kept outlives commits that don't write it, whoever commits; a write to it,
 /// from any connection, has it read again.
 #[test]
-fn a_record_outlives_commits_that_write_none_of_its_type() {
+fn a_record_outlives_commits_that_do_not_write_it() {
     let (place, store) = crate::store::tests::store();
     if store.is_postgres() {
         return; // nothing is kept there
     }
     let sys = crate::Access::system();
-    let make = |name: &str| {
-        let input = serde_json::json!({"name": name, "kind": "company"});
-        store
-            .create(&sys, "customer", input.as_object().unwrap())
-            .unwrap()
-            .id
-    };
+    let make = |name: &str| customer(&store, name);
     let (id, other) = (make("Acme"), make("Other"));
     let read = || store.get_json(&sys, "customer", id).unwrap();
     let same = |a: &crate::RecordJson, b: &crate::RecordJson| a.json.as_ptr() == b.json.as_ptr();
@@ -371,13 +375,7 @@ fn a_record_is_read_again_when_the_log_is_another_history() {
         return; // nothing is kept there
     }
     let sys = crate::Access::system();
-    let make = |name: &str| {
-        let input = serde_json::json!({"name": name, "kind": "company"});
-        store
-            .create(&sys, "customer", input.as_object().unwrap())
-            .unwrap()
-            .id
-    };
+    let make = |name: &str| customer(&store, name);
     let (id, other) = (make("Acme"), make("Other"));
     let read = || store.get_json(&sys, "customer", id).unwrap();
     let first = read();
