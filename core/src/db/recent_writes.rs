@@ -133,9 +133,7 @@ impl Seen {
     /// What `entities` were written in as this copy saw them, if the tokens are those of
     /// `kept` (an entry's stamp under the same schema): none of them was written since.
     pub(crate) fn same_tokens(&self, kept: &Written, entities: &[&str]) -> Option<Written> {
-        let now = self.now(entities)?;
-        let same = now.schema_version == kept.schema_version && now.tokens == kept.tokens;
-        same.then_some(now)
+        self.now(entities).filter(|now| now.same_tokens(kept))
     }
 
     /// What `entities` were written in as this copy saw them (`None`: a type with no token).

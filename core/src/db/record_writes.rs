@@ -114,6 +114,14 @@ pub(crate) struct Written {
     pub(super) last: Option<(i64, i64)>,
 }
 
+impl Written {
+    /// Whether it tells the same as `kept`: the same schema version and tokens, so no record
+    /// of its types was written between the two (whatever the log's newest write).
+    pub(crate) fn same_tokens(&self, kept: &Written) -> bool {
+        self.schema_version == kept.schema_version && self.tokens == kept.tokens
+    }
+}
+
 /// What a list page read of its own type's records — the first of the types it was stamped
 /// with — for telling whether writes of that type since left it as it is.
 #[derive(Debug)]
@@ -304,9 +312,7 @@ pub(crate) fn holds_since(
     rows: Option<&RowsRead<'_>>,
 ) -> Option<Written> {
     let (Some(rows), Some(last)) = (rows, kept.last) else {
-        let now = now(conn, entities, watched)?;
-        let same = now.schema_version == kept.schema_version && now.tokens == kept.tokens;
-        return same.then_some(now);
+        return now(conn, entities, watched).filter(|now| now.same_tokens(kept));
     };
     let checked = written_apart(conn, entities, kept, last, rows);
     checked.unwrap_or_else(|error| {

@@ -8,9 +8,8 @@
 //! (`db/recent_writes.rs`: no statement of the entry's own); what it can't tell — a page
 //! beside writes of its own type, whose conditions the records written must be tested
 //! against, stamped before the oldest write the copy holds — is asked of the database (one
-//! small read instead of the entry's). Entries are
-//! let go as newer ones need the room, and all at once when the schema changes (each holds a
-//! snapshot of the schema its type is part of).
+//! small read instead of the entry's). Entries are let go as newer ones need the room, and all
+//! at once when the schema changes (each holds a snapshot of the schema its type is part of).
 
 use super::Store;
 use crate::db::recent_writes::{Seen, Since};
@@ -179,13 +178,10 @@ impl Store {
     /// copy of the log read in `state` saw it, if there is one, else read.
     pub(super) fn records_written(&self, types: &[&str], state: &State) -> Result<Option<Written>> {
         let watched = &self.kept.watched;
-        let seen = {
-            let recent = self.kept.recent.lock().unwrap_or_else(|e| e.into_inner());
-            recent
-                .as_ref()
-                .filter(|(label, _)| label == state)
-                .map(|(_, seen)| seen.clone())
-        };
+        let seen = read_in(
+            &self.kept.recent.lock().unwrap_or_else(|e| e.into_inner()),
+            state,
+        );
         if let Some(seen) = seen.filter(|s| watched.all_seen(s.schema_version(), types)) {
             return Ok(seen.now(types));
         }
@@ -198,10 +194,8 @@ impl Store {
     /// read: the other requests that would each have read it wait for it instead.
     fn writes_seen(&self, state: &State) -> Result<Option<Arc<Seen>>> {
         let mut recent = self.kept.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((label, seen)) = recent.as_ref() {
-            if label == state {
-                return Ok(Some(seen.clone()));
-            }
+        if let Some(seen) = read_in(&recent, state) {
+            return Ok(Some(seen));
         }
         // Read before the log: what it tells held when this was the state.
         let Some(now) = self.kept.state() else {
@@ -209,10 +203,8 @@ impl Store {
         };
         // The copy was read in the state now, so after `state` (asked for by a request that
         // read it before another's read the copy): as good as one read now.
-        if let Some((label, seen)) = recent.as_ref() {
-            if *label == now {
-                return Ok(Some(seen.clone()));
-            }
+        if let Some(seen) = read_in(&recent, &now) {
+            return Ok(Some(seen));
         }
         let before = recent.as_ref().map(|(_, seen)| seen.clone());
         let seen = self.read(|c| {
@@ -225,6 +217,12 @@ impl Store {
         *recent = seen.clone().map(|seen| (now, seen));
         Ok(seen)
     }
+}
+
+/// The copy of the log held, if it was read in `state`.
+fn read_in(recent: &Option<(State, Arc<Seen>)>, state: &State) -> Option<Arc<Seen>> {
+    let (label, seen) = recent.as_ref()?;
+    (label == state).then(|| seen.clone())
 }
 
 #[cfg(test)]

@@ -529,6 +529,15 @@ fn a_page_stamped_from_the_copy_of_the_log_is_read_again_after_a_write_of_it() {
     // The record asked for in the new state reads the copy; the page is then read fresh in
     // that state and stamped from it.
     record();
+    let copy_read_in = || {
+        let recent = s.kept.recent.lock().unwrap();
+        recent.as_ref().map(|(label, _)| *label)
+    };
+    assert_eq!(
+        copy_read_in(),
+        s.kept.state(),
+        "the copy read in this state"
+    );
     let query = ListQuery::from_pairs([("status", "lead"), ("sort", "name")]).unwrap();
     let page = s.list_json(&sys, "customer", &query).unwrap();
     assert_eq!(names(&page), ["a1", "a2"]);
