@@ -138,17 +138,26 @@ fn customer(store: &crate::Store, name: &str) -> i64 {
         .id
 }
 
+/// A store on SQLite (nothing is kept on PostgreSQL: `None`) with two customers, Acme and
+/// Other; their ids.
+fn two_customers() -> Option<(crate::store::tests::Place, crate::Store, i64, i64)> {
+    let (place, store) = crate::store::tests::store();
+    if store.is_postgres() {
+        return None;
+    }
+    let (id, other) = (customer(&store, "Acme"), customer(&store, "Other"));
+    Some((place, store, id, other))
+}
+
 /// A record kept outlives commits that don't write it, whoever commits; a write to it,
 /// from any connection, has it read again.
 #[test]
 fn a_record_outlives_commits_that_do_not_write_it() {
-    let (place, store) = crate::store::tests::store();
-    if store.is_postgres() {
-        return; // nothing is kept there
-    }
+    let Some((place, store, id, other)) = two_customers() else {
+        return; // nothing is kept on PostgreSQL
+    };
     let sys = crate::Access::system();
     let make = |name: &str| customer(&store, name);
-    let (id, other) = (make("Acme"), make("Other"));
     let read = || store.get_json(&sys, "customer", id).unwrap();
     let same = |a: &crate::RecordJson, b: &crate::RecordJson| a.json.as_ptr() == b.json.as_ptr();
     let first = read();
@@ -370,13 +379,10 @@ fn what_is_kept_is_bounded_by_the_memory_it_takes() {
 /// it.
 #[test]
 fn a_record_is_read_again_when_the_log_is_another_history() {
-    let (place, store) = crate::store::tests::store();
-    if store.is_postgres() {
-        return; // nothing is kept there
-    }
+    let Some((place, store, id, other)) = two_customers() else {
+        return; // nothing is kept on PostgreSQL
+    };
     let sys = crate::Access::system();
-    let make = |name: &str| customer(&store, name);
-    let (id, other) = (make("Acme"), make("Other"));
     let read = || store.get_json(&sys, "customer", id).unwrap();
     let first = read();
     let outside = rusqlite::Connection::open(place.path().join("q.db")).unwrap();
