@@ -202,12 +202,22 @@ fn a_python_plugin_builds_installs_and_serves() {
     let (py, _) = tools();
     let dir = tempfile::tempdir().unwrap();
     let component = dir.path().join("visits.wasm");
+    // Built from a copy: componentize-py writes `__pycache__` beside the app, and a file
+    // written under `plugins/` makes the build scripts that watch it (the host's, the tests')
+    // run again, so the next `cargo test` rebuilt both crates.
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::copy(
+        root().join("plugins/examples/python-visits/app.py"),
+        app.join("app.py"),
+    )
+    .unwrap();
     run(
         Command::new(&py)
             .arg("-d")
             .arg(root().join("plugin-sdk/wit/v1.2.0"))
             .args(["-w", "plugin", "componentize", "-p"])
-            .arg(root().join("plugins/examples/python-visits"))
+            .arg(&app)
             .args(["app", "-o"])
             .arg(&component),
         "componentize-py",
