@@ -155,6 +155,36 @@ impl Conn {
         }
     }
 
+    /// Has each commit (SQLite's) report the write-ahead log's size in pages to `report`,
+    /// which answers whether this connection is to checkpoint the log then (passively; its
+    /// failure is ignored, as SQLite's own automatic checkpoint's is: the commit has happened).
+    /// Replaces SQLite's automatic checkpoints on this connection. Nothing on PostgreSQL.
+    pub(super) fn on_commit_log(&mut self, report: impl Fn(i32) -> bool + Send + 'static) {
+        if let Backend::Sqlite(c) = &mut self.backend {
+            let hooked = c.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+                if report(pages) {
+                    let _ = wal.checkpoint();
+                }
+                Ok(())
+            }));
+            if let Err(e) = hooked {
+                tracing::warn!(error = %e, "the log's size is not reported: SQLite checkpoints");
+            }
+        }
+    }
+
+    /// Copies what it can of SQLite's write-ahead log into the database file, waiting for no
+    /// one (a passive checkpoint); returns the log's frames, and how many of them the database
+    /// file now holds. Nothing on PostgreSQL.
+    pub(super) fn checkpoint_passive(&self) -> DbResult<(i32, i32)> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                Ok(c.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE)?)
+            }
+            Backend::Postgres(_) => Ok((0, 0)),
+        }
+    }
+
     /// Where the open transaction's new full-text entries went (`search_waiting.rs`): reset
     /// by a commit.
     pub(super) fn search_pending(&self) -> &std::cell::Cell<super::search_waiting::Pending> {

@@ -24,6 +24,15 @@ pub(crate) enum DbError {
 }
 
 impl DbError {
+    /// SQLite was busy: another connection held what the statement needed.
+    pub(crate) fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+        )
+    }
+
     /// A constraint (unique, foreign key, check) refused the write.
     pub(crate) fn is_constraint_violation(&self) -> bool {
         match self {

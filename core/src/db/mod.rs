@@ -2,6 +2,7 @@
 //! migrations, table DDL and value mapping. Nothing here is public outside the crate;
 //! rusqlite types stop at this module's edge.
 
+pub(crate) mod checkpoints;
 mod conn;
 pub(crate) mod ddl;
 mod dialect;

@@ -31,6 +31,7 @@ mod keyset;
 mod list;
 mod list_plan;
 mod merge;
+mod options;
 mod outbox;
 mod overlay;
 mod readers;
@@ -52,6 +53,7 @@ pub use attachments::{clean_name, sniff, AttachmentInfo, MAX_ATTACHMENTS, MAX_AT
 pub use delegations::Delegation;
 pub use duplicates::{comparable_name, LikelyDuplicate};
 pub use merge::{MergeOutcome, MergeRequest};
+pub use options::StoreOptions;
 pub use workflows::{Approval, Decision, OpenTransition, RecordWorkflow, TransitionOutcome};
 
 pub(crate) use field_rules::{hides_any, seen_text_condition};
@@ -70,7 +72,7 @@ use crate::{Error, Result};
 use parking_lot::ReentrantMutex;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::ThreadId;
 
@@ -90,72 +92,6 @@ fn another_host() -> Error {
          this version (hosts of one version serve a database together)"
             .to_string(),
     )
-}
-
-/// How to open a store.
-#[derive(Clone)]
-pub struct StoreOptions {
-    /// The database file (created if missing). Its directory is the install's data
-    /// directory: on Unix the store keeps it private (0700) and the database files 0600.
-    /// With `postgres` set, no file is made there.
-    pub path: PathBuf,
-    /// Reader connections kept open for reuse.
-    pub max_idle_readers: usize,
-    /// A PostgreSQL database to use instead of the file
-    /// (`postgres://user:password@host:port/database`).
-    pub postgres: Option<String>,
-    /// Serve the database (PostgreSQL: beside other hosts of the same version; a host that
-    /// would migrate the schema under hosts of an older version is refused before it migrates
-    /// a thing, and an older host is refused beside newer ones).
-    pub serve: bool,
-}
-
-impl std::fmt::Debug for StoreOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The PostgreSQL URL may carry a password: never shown.
-        f.debug_struct("StoreOptions")
-            .field("path", &self.path)
-            .field("max_idle_readers", &self.max_idle_readers)
-            .field("postgres", &self.postgres.as_ref().map(|_| "…"))
-            .field("serve", &self.serve)
-            .finish()
-    }
-}
-
-impl StoreOptions {
-    /// Defaults for a database file.
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        StoreOptions {
-            path: path.into(),
-            max_idle_readers: 8,
-            postgres: None,
-            serve: false,
-        }
-    }
-
-    /// The same, opened by the server that will serve the database.
-    pub fn to_serve(self) -> Self {
-        StoreOptions {
-            serve: true,
-            ..self
-        }
-    }
-
-    /// A PostgreSQL database at `url`.
-    pub fn postgres(url: impl Into<String>) -> Self {
-        StoreOptions {
-            postgres: Some(url.into()),
-            ..StoreOptions::new(PathBuf::new())
-        }
-    }
-
-    /// Opens one connection to the database.
-    fn connect(&self, cache_kib: i64) -> Result<db::Conn> {
-        match &self.postgres {
-            Some(url) => db::open_postgres(url),
-            None => db::open(&self.path, cache_kib),
-        }
-    }
 }
 
 /// The record store. Cheap to share behind an `Arc`; every method is thread-safe.
@@ -197,6 +133,8 @@ pub struct Store {
     kept: kept_records::KeptRecords,
     /// List pages read lately, as the API writes them, given out again likewise (SQLite).
     pages: kept_pages::KeptPages,
+    /// The thread that checkpoints the write-ahead log outside the writer's commits (SQLite).
+    checkpoints: Option<db::checkpoints::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -239,6 +177,13 @@ impl Store {
         storage::upgrade_search_format(&mut writer)?;
         // The writer has committed by now (migrations, storage names): the WAL index is there.
         let kept = kept_records::KeptRecords::new(&mut writer);
+        let checkpoints = match options.postgres {
+            None => Some(db::checkpoints::Checkpointer::start(
+                &options.path,
+                &mut writer,
+            )),
+            Some(_) => None,
+        };
         let store = Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),
@@ -262,6 +207,7 @@ impl Store {
             group: Default::default(),
             kept,
             pages: Default::default(),
+            checkpoints,
         };
         store.apply_base(&Origin::Core, &builtin_entities())?;
         store.write(changes::install_triggers)?;
@@ -298,6 +244,21 @@ impl Store {
         if !on {
             self.pages.clear();
         }
+    }
+
+    /// Checkpoints of the write-ahead log run on a thread of their own (the default), or
+    /// inside the writer's commits as by SQLite's default (for measuring). Nothing on
+    /// PostgreSQL.
+    pub fn set_checkpoints_aside(&self, on: bool) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.set_aside(on);
+        }
+    }
+
+    /// Checkpoints the thread of [`Store::set_checkpoints_aside`] has run since the store
+    /// opened.
+    pub fn checkpoints_aside(&self) -> u64 {
+        self.checkpoints.as_ref().map_or(0, |c| c.done())
     }
 
     /// The database file (empty on PostgreSQL).
