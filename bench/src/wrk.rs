@@ -213,9 +213,43 @@ pub(crate) fn http(
         let alone = wrk(&url, Some(token), Some(&script), conns, dur);
         store.set_group_commit(true);
         let alone = alone?;
+        // The same load with the log checkpointed inside the writer's commits, as by SQLite's
+        // default (`db/checkpoints.rs`), just before and just after it (the table grows).
+        let inside = |store: &qingguan_core::Store| {
+            store.set_checkpoints_aside(false);
+            let inside = wrk(&url, Some(token), Some(&script), conns, dur);
+            store.set_checkpoints_aside(true);
+            inside
+        };
+        let inside_before = inside(store)?;
         let (commits, calls) = store.commit_groups();
+        let aside_before = store.checkpoints_aside();
         let r = wrk(&url, Some(token), Some(&script), conns, dur)?;
         let (commits_after, calls_after) = store.commit_groups();
+        let aside = store.checkpoints_aside() - aside_before;
+        let inside_after = inside(store)?;
+        let inside = Run {
+            per_sec: (inside_before.per_sec + inside_after.per_sec) / 2.0,
+            p99_ms: inside_before.p99_ms.max(inside_after.p99_ms),
+            ..inside_after
+        };
+        report.add(
+            "http-wrk",
+            &format!(
+                "create one record, {conns} conn, the log checkpointed aside ({aside} checkpoints; p99 {:.2} ms)",
+                r.p99_ms
+            ),
+            r.per_sec,
+            "req/s",
+            Some((
+                "checkpointed inside the writer's commits, same wrk, before and after",
+                inside.per_sec,
+            )),
+            &format!(
+                "wrk -t2 with a POST script; baseline {:.0} then {:.0} req/s, p99 up to {:.2} ms",
+                inside_before.per_sec, inside_after.per_sec, inside.p99_ms
+            ),
+        );
         let per_commit = (calls_after - calls) as f64 / (commits_after - commits).max(1) as f64;
         report.add(
             "http-wrk",
