@@ -215,19 +215,19 @@ pub(crate) fn http(
         let alone = alone?;
         // The same load with the log checkpointed inside the writer's commits, as by SQLite's
         // default (`db/checkpoints.rs`), just before and just after it (the table grows).
-        let inside = |store: &qingguan_core::Store| {
+        let checkpointed_inside = |store: &qingguan_core::Store| {
             store.set_checkpoints_aside(false);
-            let inside = wrk(&url, Some(token), Some(&script), conns, dur);
+            let run = wrk(&url, Some(token), Some(&script), conns, dur);
             store.set_checkpoints_aside(true);
-            inside
+            run
         };
-        let inside_before = inside(store)?;
+        let inside_before = checkpointed_inside(store)?;
         let (commits, calls) = store.commit_groups();
         let aside_before = store.checkpoints_aside();
         let r = wrk(&url, Some(token), Some(&script), conns, dur)?;
         let (commits_after, calls_after) = store.commit_groups();
         let aside = store.checkpoints_aside() - aside_before;
-        let inside_after = inside(store)?;
+        let inside_after = checkpointed_inside(store)?;
         let inside = Run {
             per_sec: (inside_before.per_sec + inside_after.per_sec) / 2.0,
             p99_ms: inside_before.p99_ms.max(inside_after.p99_ms),

@@ -207,11 +207,12 @@ fn a_python_plugin_builds_installs_and_serves() {
     // run again, so the next `cargo test` rebuilt both crates.
     let app = dir.path().join("app");
     std::fs::create_dir(&app).unwrap();
-    std::fs::copy(
-        root().join("plugins/examples/python-visits/app.py"),
-        app.join("app.py"),
-    )
-    .unwrap();
+    for file in std::fs::read_dir(root().join("plugins/examples/python-visits")).unwrap() {
+        let file = file.unwrap();
+        if file.file_type().unwrap().is_file() {
+            std::fs::copy(file.path(), app.join(file.file_name())).unwrap();
+        }
+    }
     run(
         Command::new(&py)
             .arg("-d")

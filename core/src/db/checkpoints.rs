@@ -52,13 +52,13 @@ impl Shared {
     /// What a commit that left the log `pages` frames long does: asks the thread, or not;
     /// answers whether the commit is to checkpoint itself.
     fn after_commit(&self, pages: i32) -> bool {
-        if !self.aside.load(Relaxed) {
-            return pages >= ASK_FROM;
-        }
         if pages < self.log.swap(pages, Relaxed) {
             // The log started over: what was counted in the one before counts no more.
             self.asked_at.store(0, Relaxed);
             self.copied.store(0, Relaxed);
+        }
+        if !self.aside.load(Relaxed) {
+            return pages >= ASK_FROM;
         }
         if pages >= ITSELF_FROM {
             return true; // not the thread's: two checkpoints at once, one would fail busy
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn the_log_starts_over_past_ten_thousand_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let (_path, writer, checkpoints) = opened(&dir);
+        let (path, writer, checkpoints) = opened(&dir);
         let mut longest = 0;
         for _ in 0..11 {
             write_pages(&writer, 1000);
@@ -295,5 +295,13 @@ mod tests {
             checkpoints.log() < ASK_FROM
         });
         assert!(started_over, "the log has {} frames", checkpoints.log());
+        // The log's file stays at the size it grew to, which is bounded: ITSELF_FROM frames and
+        // the commits that passed it (4 KiB pages, 24 bytes of frame header each, 32 of file
+        // header) — about 40 MB.
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let wal_bytes = std::fs::metadata(&wal).unwrap().len();
+        let bound = (ITSELF_FROM as u64 + 2_000) * (4096 + 24) + 32;
+        assert!(wal_bytes <= bound, "{wal_bytes} bytes > {bound}");
     }
 }

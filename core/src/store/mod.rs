@@ -177,13 +177,10 @@ impl Store {
         storage::upgrade_search_format(&mut writer)?;
         // The writer has committed by now (migrations, storage names): the WAL index is there.
         let kept = kept_records::KeptRecords::new(&mut writer);
-        let checkpoints = match options.postgres {
-            None => Some(db::checkpoints::Checkpointer::start(
-                &options.path,
-                &mut writer,
-            )),
-            Some(_) => None,
-        };
+        let checkpoints = options
+            .postgres
+            .is_none()
+            .then(|| db::checkpoints::Checkpointer::start(&options.path, &mut writer));
         let store = Store {
             options,
             writer: Arc::new(ReentrantMutex::new(RefCell::new(writer))),
