@@ -24,6 +24,17 @@ use std::sync::Arc;
 /// `cargo test` that runs it.
 pub fn build_plugin(crate_dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
     let dir = crate_dir.as_ref();
+    build_plugin_in(dir, dir.join("target").join("wasm"))
+}
+
+/// [`build_plugin`] into the cargo target directory `target_dir`: one that other plugins
+/// were built in reuses the dependencies they share (not one the calling `cargo` holds).
+pub fn build_plugin_in(
+    crate_dir: impl AsRef<Path>,
+    target_dir: impl AsRef<Path>,
+) -> anyhow::Result<PathBuf> {
+    let dir = crate_dir.as_ref();
+    let target_dir = target_dir.as_ref();
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).context("read Cargo.toml")?;
     let table: toml::Table = toml::from_str(&manifest).context("parse Cargo.toml")?;
     let name = table
@@ -32,7 +43,6 @@ pub fn build_plugin(crate_dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
         .and_then(|n| n.as_str())
         .ok_or_else(|| anyhow!("Cargo.toml has no package name"))?
         .replace('-', "_");
-    let target_dir = dir.join("target").join("wasm");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(dir)
@@ -44,7 +54,7 @@ pub fn build_plugin(crate_dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
             "--lib",
             "--target-dir",
         ])
-        .arg(&target_dir);
+        .arg(target_dir);
     qingguan_build_support::without_outer_cargo_env(&mut cmd);
     let status = cmd.status().context("run cargo")?;
     if !status.success() {
