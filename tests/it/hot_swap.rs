@@ -246,10 +246,11 @@ fn dropping_files_into_the_plugins_folder() {
     assert_eq!(install(&admin, "qg-test-good", true).status, 201);
     let folder = s.dir.path().join("plugins");
     let bytes = std::fs::read(plugin_wasm("qg-test-good-v2")).unwrap();
-    // Copy slowly, in two halves: the half-written file must not be loaded.
+    // Copy slowly, in two halves: the half-written file must not be loaded. (The folder's
+    // watcher waits for a file unchanged for 300 ms; the pause leaves a slow machine 250 ms.)
     let target = folder.join("good-1.1.0.wasm");
     std::fs::write(&target, &bytes[..bytes.len() / 2]).unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(50));
     std::fs::write(&target, &bytes).unwrap();
     let started = Instant::now();
     while version(&admin) != "1.1.0" {

@@ -449,7 +449,7 @@ bad,Bad,nosuchrole,,,\n";
         202
     );
     let mut done = json!(null);
-    for _ in 0..200 {
+    for _ in 0..2000 {
         done = admin.get(&format!("/api/v1/imports/{id}")).body;
         if done["status"] == "done" {
             break;

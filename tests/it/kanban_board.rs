@@ -128,11 +128,17 @@ fn a_swipe_on_a_card_scrolls_the_board_and_a_long_press_drags_it() {
         std::thread::sleep(std::time::Duration::from_millis(16));
     }
     touch(&tab, T::TouchEnd, at.x - 240.0, at.y);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let scrolled_by = || {
+        js("document.querySelector('.kanban').scrollLeft")
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let t = std::time::Instant::now();
+    while scrolled_by() <= 50.0 && t.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     shot(&tab, "kanban-phone-swipe");
-    let scrolled = js("document.querySelector('.kanban').scrollLeft")
-        .as_f64()
-        .unwrap_or(0.0);
+    let scrolled = scrolled_by();
     assert!(scrolled > 50.0, "the board scrolled: {scrolled}");
     assert_eq!(
         js("document.documentElement.scrollWidth <= window.innerWidth + 1"),
@@ -154,7 +160,15 @@ fn a_swipe_on_a_card_scrolls_the_board_and_a_long_press_drags_it() {
         .get_midpoint()
         .unwrap();
     touch(&tab, T::TouchStart, at.x, at.y);
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Held until the page lifts the card (after 450 ms; later on a busy machine).
+    let t = std::time::Instant::now();
+    while js("document.querySelector('.card-item.lifted') !== null") != json!(true) {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "a long press lifts the card"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     for i in 1..=10 {
         let f = f64::from(i) / 10.0;
         touch(

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 fn server() -> TestServer {
     let mut config = Config::default();
-    config.plugin_limits.call_timeout = Duration::from_millis(300);
+    // Short, so that the hostile loop is stopped soon; long enough that a good call (a few ms,
+    // with nested calls and hooks) is never stopped on a slow machine busy with other tests.
+    config.plugin_limits.call_timeout = Duration::from_secs(1);
     config.plugin_limits.memory_bytes = 32 * 1024 * 1024;
     config.plugin_limits.output_bytes = 1024 * 1024;
     TestServer::start_with(config)

@@ -173,7 +173,7 @@ fn a_job_runs_in_resumable_steps_with_its_progress_visible() {
     assert_eq!(run.status, 202, "{}", run.text);
     assert_eq!(run.body["state"], "running");
     let mut finished = Value::Null;
-    for _ in 0..200 {
+    for _ in 0..2000 {
         let list = admin.get("/api/v1/plugins/tx/jobs");
         if list.body[0]["state"] == "finished" {
             finished = list.body[0].clone();
@@ -276,7 +276,7 @@ fn an_interrupted_job_continues_from_its_cursor_after_a_restart() {
     let restarted = s.restarted();
     let admin = restarted.client_as(&admin);
     let mut run = Value::Null;
-    for _ in 0..200 {
+    for _ in 0..2000 {
         let list = admin.get("/api/v1/plugins/tx/jobs");
         if list.body[0]["state"] == "finished" {
             run = list.body[0].clone();
@@ -343,7 +343,7 @@ fn the_plugins_page_shows_job_progress_and_runs_a_job() {
     let ran = ui.post("/admin/plugins/tx/jobs/walk", "zh-CN", &[]);
     assert_eq!(ran.status, 200, "{}", ran.text);
     let mut text = String::new();
-    for _ in 0..200 {
+    for _ in 0..2000 {
         text = ui.get("/admin/plugins", "zh-CN").text;
         if text.contains("已完成") {
             break;
