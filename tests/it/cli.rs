@@ -558,9 +558,11 @@ fn plugin_new_scaffolds_a_crate_that_builds_and_installs() {
         crate_dir.join("Cargo.lock"),
     )
     .unwrap();
-    let wasm =
-        qingguan_runtime::testing::build_plugin_in(&crate_dir, repo_root().join("target/plugins"))
-            .expect("scaffold builds to wasm32-wasip2");
+    let wasm = qingguan_runtime::testing::build_plugin_in(
+        &crate_dir,
+        qingguan_tests::plugins_target_dir(),
+    )
+    .expect("scaffold builds to wasm32-wasip2");
 
     let no = bin()
         .args([

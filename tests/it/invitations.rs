@@ -449,13 +449,10 @@ bad,Bad,nosuchrole,,,\n";
         202
     );
     let mut done = json!(null);
-    for _ in 0..2000 {
+    qingguan_tests::until("the import is done", || {
         done = admin.get(&format!("/api/v1/imports/{id}")).body;
-        if done["status"] == "done" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        done["status"] == "done"
+    });
     assert_eq!(
         (done["inserted"].as_i64(), done["failed"].as_i64()),
         (Some(2), Some(1)),

@@ -128,18 +128,12 @@ fn a_swipe_on_a_card_scrolls_the_board_and_a_long_press_drags_it() {
         std::thread::sleep(std::time::Duration::from_millis(16));
     }
     touch(&tab, T::TouchEnd, at.x - 240.0, at.y);
-    let scrolled_by = || {
+    qingguan_tests::until("the board scrolls by more than 50 px", || {
         js("document.querySelector('.kanban').scrollLeft")
             .as_f64()
-            .unwrap_or(0.0)
-    };
-    let t = std::time::Instant::now();
-    while scrolled_by() <= 50.0 && t.elapsed() < std::time::Duration::from_secs(5) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+            .is_some_and(|x| x > 50.0)
+    });
     shot(&tab, "kanban-phone-swipe");
-    let scrolled = scrolled_by();
-    assert!(scrolled > 50.0, "the board scrolled: {scrolled}");
     assert_eq!(
         js("document.documentElement.scrollWidth <= window.innerWidth + 1"),
         json!(true),
@@ -161,14 +155,9 @@ fn a_swipe_on_a_card_scrolls_the_board_and_a_long_press_drags_it() {
         .unwrap();
     touch(&tab, T::TouchStart, at.x, at.y);
     // Held until the page lifts the card (after 450 ms; later on a busy machine).
-    let t = std::time::Instant::now();
-    while js("document.querySelector('.card-item.lifted') !== null") != json!(true) {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(10),
-            "a long press lifts the card"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    qingguan_tests::until("a long press lifts the card", || {
+        js("document.querySelector('.card-item.lifted') !== null") == json!(true)
+    });
     for i in 1..=10 {
         let f = f64::from(i) / 10.0;
         touch(

@@ -236,20 +236,20 @@ fn a_python_plugin_builds_installs_and_serves() {
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(r.body["status"], "installing", "{}", r.text);
     assert_eq!(r.body["last_attempt"]["in_progress"], true);
-    let mut status = String::new();
     // Compiling a Python component (18 MB) takes tens of seconds on a loaded machine, and
     // minutes on a slow one beside other tests: waited for up to ten.
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(600) {
-        let p = admin.get("/api/v1/plugins/py_visits");
-        status = p.body["status"].as_str().unwrap_or_default().to_string();
-        if status == "active" {
-            break;
-        }
-        assert_eq!(status, "installing", "{}", p.text);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    assert_eq!(status, "active");
+    qingguan_tests::until_within(
+        "the Python plugin is active",
+        std::time::Duration::from_secs(600),
+        || {
+            let p = admin.get("/api/v1/plugins/py_visits");
+            let status = p.body["status"].as_str().unwrap_or_default();
+            if status != "active" {
+                assert_eq!(status, "installing", "{}", p.text);
+            }
+            status == "active"
+        },
+    );
     exercise(
         &s,
         &admin,

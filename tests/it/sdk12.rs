@@ -173,14 +173,10 @@ fn a_job_runs_in_resumable_steps_with_its_progress_visible() {
     assert_eq!(run.status, 202, "{}", run.text);
     assert_eq!(run.body["state"], "running");
     let mut finished = Value::Null;
-    for _ in 0..2000 {
-        let list = admin.get("/api/v1/plugins/tx/jobs");
-        if list.body[0]["state"] == "finished" {
-            finished = list.body[0].clone();
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
+    qingguan_tests::until("the run finishes", || {
+        finished = admin.get("/api/v1/plugins/tx/jobs").body[0].clone();
+        finished["state"] == "finished"
+    });
     assert_eq!(finished["job"], "walk", "the job finished");
     assert_eq!(finished["steps"], 3, "two customers a step: {finished}");
     assert_eq!(finished["done"], 5);
@@ -276,14 +272,10 @@ fn an_interrupted_job_continues_from_its_cursor_after_a_restart() {
     let restarted = s.restarted();
     let admin = restarted.client_as(&admin);
     let mut run = Value::Null;
-    for _ in 0..2000 {
-        let list = admin.get("/api/v1/plugins/tx/jobs");
-        if list.body[0]["state"] == "finished" {
-            run = list.body[0].clone();
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
+    qingguan_tests::until("the run finishes", || {
+        run = admin.get("/api/v1/plugins/tx/jobs").body[0].clone();
+        run["state"] == "finished"
+    });
     assert_eq!(
         run["steps"], 3,
         "one step before the restart, two after: {run}"
@@ -343,14 +335,10 @@ fn the_plugins_page_shows_job_progress_and_runs_a_job() {
     let ran = ui.post("/admin/plugins/tx/jobs/walk", "zh-CN", &[]);
     assert_eq!(ran.status, 200, "{}", ran.text);
     let mut text = String::new();
-    for _ in 0..2000 {
+    qingguan_tests::until("the page shows the run finished", || {
         text = ui.get("/admin/plugins", "zh-CN").text;
-        if text.contains("已完成") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    assert!(text.contains("已完成"), "finished");
+        text.contains("已完成")
+    });
     assert!(text.contains("已处理 3，共 2 步"), "units and steps");
     let unknown = ui.post("/admin/plugins/tx/jobs/nope", "zh-CN", &[]);
     assert!(

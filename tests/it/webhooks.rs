@@ -5,7 +5,7 @@
 
 use hmac::{Hmac, Mac};
 use qingguan::Config;
-use qingguan_tests::{customer, TestServer};
+use qingguan_tests::{customer, until, TestServer};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::io::{BufRead, BufReader, Write};
@@ -78,14 +78,6 @@ fn receive(listener: TcpListener, status: u16, got: Arc<Mutex<Vec<Received>>>) {
             );
         }
     });
-}
-
-fn until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn quick() -> Config {

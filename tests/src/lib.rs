@@ -8,6 +8,9 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+mod waiting;
+pub use waiting::{until, until_within};
+
 /// Password of the admin every test server starts with.
 pub const ADMIN_PASSWORD: &str = "admin-password";
 /// Password of users made with [`TestServer::user`].
@@ -474,7 +477,7 @@ fn share_compile_cache(data_dir: &std::path::Path) {
     if link.symlink_metadata().is_ok() {
         return;
     }
-    let shared = std::path::Path::new(env!("QINGGUAN_TEST_PLUGINS")).join("../../compile-cache");
+    let shared = plugins_target_dir().join("compile-cache");
     std::fs::create_dir_all(&shared).expect("shared compile cache");
     std::fs::create_dir_all(data_dir.join("plugins")).expect("plugins folder");
     std::os::unix::fs::symlink(&shared, &link).expect("link the shared compile cache");
@@ -754,6 +757,11 @@ pub fn each_write_saw_one_version(
 /// A minimal valid customer.
 pub fn customer(name: &str) -> Value {
     serde_json::json!({"name": name, "kind": "company", "status": "lead"})
+}
+
+/// The cargo target directory the plugins in `plugins/` were built in (`target/plugins`).
+pub fn plugins_target_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("QINGGUAN_TEST_PLUGINS")).join("../..")
 }
 
 /// The path of a plugin component built from `plugins/` (crate name with `_`).
