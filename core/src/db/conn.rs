@@ -82,6 +82,19 @@ impl Conn {
         }
     }
 
+    /// Runs one statement without parameters that a write runs every time (`BEGIN IMMEDIATE`,
+    /// `COMMIT`, a savepoint and its release): on SQLite its prepared form is kept in the
+    /// connection's cache rather than parsed again on each call.
+    pub(crate) fn execute_kept(&self, sql: &str) -> DbResult<()> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                c.prepare_cached(sql)?.execute([])?;
+                Ok(())
+            }
+            Backend::Postgres(c) => c.batch(sql),
+        }
+    }
+
     /// Runs statements as they are written, in the database's own dialect.
     pub(crate) fn execute_batch_native(&self, sql: &str) -> DbResult<()> {
         match &self.backend {
@@ -196,7 +209,7 @@ impl Conn {
     /// back).
     pub(crate) fn commit(&self) -> DbResult<()> {
         super::search_waiting::write_waiting(self, true)?;
-        self.execute_batch("COMMIT")
+        self.execute_kept("COMMIT")
     }
 
     /// Begins a transaction that takes the write lock at its first write.
@@ -210,7 +223,7 @@ impl Conn {
 
     /// Begins a transaction holding the write lock from the start.
     pub(crate) fn immediate_transaction(&mut self) -> DbResult<Tx<'_>> {
-        self.execute_batch("BEGIN IMMEDIATE")?;
+        self.execute_kept("BEGIN IMMEDIATE")?;
         Ok(Tx {
             conn: self,
             open: true,
@@ -230,7 +243,7 @@ impl Tx<'_> {
     pub(crate) fn commit(mut self) -> DbResult<()> {
         // Left open if the waiting full-text entries or the commit fail: dropped, it rolls back.
         super::search_waiting::write_waiting(self.conn, true)?;
-        let end = self.conn.execute_batch("COMMIT");
+        let end = self.conn.execute_kept("COMMIT");
         self.open = end.is_err();
         end
     }

@@ -78,7 +78,7 @@ impl Store {
             self.writer
                 .lock()
                 .borrow()
-                .execute_batch(&format!("SAVEPOINT {name}"))?;
+                .execute_kept(&format!("SAVEPOINT {name}"))?;
             Some(name)
         } else {
             None
@@ -201,14 +201,14 @@ impl Store {
             // Another call's transaction, left open for this one: this call's part is a
             // savepoint of it.
             let conn = guard.borrow();
-            if let Err(e) = conn.execute_batch(&format!("SAVEPOINT {JOINED}")) {
+            if let Err(e) = conn.execute_kept(&format!("SAVEPOINT {JOINED}")) {
                 let _ = conn.execute_batch("ROLLBACK");
                 group.settle(Err(e.to_string()));
                 return Err(e.into());
             }
         } else {
             self.revive_writer(&guard)?;
-            guard.borrow().execute_batch("BEGIN IMMEDIATE")?;
+            guard.borrow().execute_kept("BEGIN IMMEDIATE")?;
         }
         self.set_batch(true);
         FRAMES.with(|f| -> Result<()> {
@@ -228,7 +228,7 @@ impl Store {
                         self.writer
                             .lock()
                             .borrow()
-                            .execute_batch(&format!("SAVEPOINT {name}"))?;
+                            .execute_kept(&format!("SAVEPOINT {name}"))?;
                         fr.savepoint = Some(name);
                     }
                 }
@@ -287,12 +287,12 @@ impl CallScope<'_> {
         let ended = if let Some(name) = frame.savepoint {
             let writer = store.writer.lock();
             let conn = writer.borrow();
-            let sql = if commit {
-                format!("RELEASE {name}")
+            let ended = if commit {
+                conn.execute_kept(&format!("RELEASE {name}"))
             } else {
-                format!("ROLLBACK TO {name}; RELEASE {name}")
+                conn.execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"))
             };
-            conn.execute_batch(&sql).map_err(Error::from)
+            ended.map_err(Error::from)
         } else if let Some(guard) = frame.owner {
             store.set_batch(false);
             let ending = if commit {

@@ -190,11 +190,11 @@ impl Store {
                 ending = Ending::RollBack;
             }
         }
-        let own = joined.as_ref().map(|_| {
-            conn.execute_batch(&match ending {
-                Ending::Commit => format!("RELEASE {JOINED}"),
-                Ending::RollBack => format!("ROLLBACK TO {JOINED}; RELEASE {JOINED}"),
-            })
+        let own = joined.as_ref().map(|_| match ending {
+            Ending::Commit => conn.execute_kept(&format!("RELEASE {JOINED}")),
+            Ending::RollBack => {
+                conn.execute_batch(&format!("ROLLBACK TO {JOINED}; RELEASE {JOINED}"))
+            }
         });
         let earlier = joined.as_ref().map_or(0, |g| g.waiting.load(SeqCst));
         if conn.is_autocommit() || matches!(own, Some(Err(_))) {

@@ -400,10 +400,10 @@ impl Store {
                     "the transaction was rolled back by the database; the call fails".into(),
                 ));
             }
-            conn.execute_batch("SAVEPOINT qg_write")?;
+            conn.execute_kept("SAVEPOINT qg_write")?;
             return match f(&conn) {
                 Ok(v) => {
-                    conn.execute_batch("RELEASE qg_write")?;
+                    conn.execute_kept("RELEASE qg_write")?;
                     Ok(v)
                 }
                 Err(e) => {

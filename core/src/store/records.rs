@@ -224,14 +224,24 @@ impl Store {
                     }
                 }
                 let marks = vec!["?"; cols.len()].join(", ");
+                // SQLite gives the new id without `RETURNING` (which collects its rows in a
+                // table of their own first); PostgreSQL would take a round trip more.
+                let postgres = tx.is_postgres();
                 let sql = format!(
-                    "INSERT INTO {} ({}) VALUES ({marks}) RETURNING id",
+                    "INSERT INTO {} ({}) VALUES ({marks}){}",
                     ddl::table(entity),
-                    cols.join(", ")
+                    cols.join(", "),
+                    if postgres { " RETURNING id" } else { "" }
                 );
-                let id: i64 = tx
-                    .prepare_cached(&sql)?
-                    .query_row(crate::db::params_from_iter(params), |r| r.get(0))?;
+                let mut insert = tx.prepare_cached(&sql)?;
+                let params = crate::db::params_from_iter(params);
+                let id: i64 = if postgres {
+                    insert.query_row(params, |r| r.get(0))?
+                } else {
+                    insert.execute(params)?;
+                    tx.last_insert_rowid()
+                };
+                drop(insert);
                 let mut changes: BTreeMap<String, [Json; 2]> = values
                     .iter()
                     .filter(|(_, v)| !v.is_null())
