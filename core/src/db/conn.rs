@@ -242,8 +242,7 @@ impl Tx<'_> {
     /// Commits the transaction.
     pub(crate) fn commit(mut self) -> DbResult<()> {
         // Left open if the waiting full-text entries or the commit fail: dropped, it rolls back.
-        super::search_waiting::write_waiting(self.conn, true)?;
-        let end = self.conn.execute_kept("COMMIT");
+        let end = self.conn.commit();
         self.open = end.is_err();
         end
     }

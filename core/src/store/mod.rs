@@ -438,7 +438,7 @@ impl Store {
         self.revive_writer(&guard)?;
         guard
             .borrow()
-            .execute_batch("BEGIN IMMEDIATE")
+            .execute_kept("BEGIN IMMEDIATE")
             .map_err(Error::from)?;
         self.set_batch(true);
         // A panic inside `f` must not leave the thread marked as in a batch with the

@@ -233,15 +233,16 @@ impl Store {
                     cols.join(", "),
                     if postgres { " RETURNING id" } else { "" }
                 );
-                let mut insert = tx.prepare_cached(&sql)?;
-                let params = crate::db::params_from_iter(params);
-                let id: i64 = if postgres {
-                    insert.query_row(params, |r| r.get(0))?
-                } else {
-                    insert.execute(params)?;
-                    tx.last_insert_rowid()
+                let id: i64 = {
+                    let mut insert = tx.prepare_cached(&sql)?;
+                    let params = crate::db::params_from_iter(params);
+                    if postgres {
+                        insert.query_row(params, |r| r.get(0))?
+                    } else {
+                        insert.execute(params)?;
+                        tx.last_insert_rowid()
+                    }
                 };
-                drop(insert);
                 let mut changes: BTreeMap<String, [Json; 2]> = values
                     .iter()
                     .filter(|(_, v)| !v.is_null())
