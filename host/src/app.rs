@@ -8,6 +8,7 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::any::Any;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -40,7 +41,9 @@ impl SequentialIds {
 impl MakeRequestId for SequentialIds {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        axum::http::HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+        // The id's text becomes the header's bytes as it is, not copied again.
+        let id = axum::body::Bytes::from(format!("{}-{n}", self.prefix));
+        axum::http::HeaderValue::from_maybe_shared(id)
             .ok()
             .map(RequestId::new)
     }
@@ -63,19 +66,28 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Builds the application: `/api/v1` (JSON API and OpenAPI document), with request ids,
 /// request spans, a body size limit and panic containment.
+///
+/// The layers wrap the routed application once, outside it, rather than each route
+/// (`Router::layer` boxes every layer around every route, so each request would clone and
+/// drop a boxed service per layer); they still see every request, the fallback's too.
 pub fn app(state: AppState) -> Router {
     let (api_router, doc) = api::router();
     state.set_openapi(api::openapi::with_common_responses(
         serde_json::to_value(doc).unwrap_or_default(),
     ));
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let body_limit = state.config().body_limit;
+    let routed = Router::new()
         .nest("/api/v1", api_router)
         .merge(crate::ui::router())
         .fallback(|| async { ApiError::not_found("no such page") })
-        .layer(crate::error::InEnglishUntilKnown)
-        .layer(DefaultBodyLimit::max(state.config().body_limit))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state);
+    let layered = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            request_id.clone(),
+            SequentialIds::new(),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -88,7 +100,9 @@ pub fn app(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, SequentialIds::new()))
-        .with_state(state)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(crate::error::InEnglishUntilKnown)
+        .service(routed);
+    Router::new().fallback_service(layered)
 }

@@ -146,6 +146,14 @@ fn every_response_carries_a_distinct_request_id() {
         .header("x-request-id")
         .expect("id on errors too");
     assert_ne!(a, b);
+    // Outside the API too: a page of the UI, and a path nothing serves.
+    let page = admin.get("/login");
+    assert_eq!(page.status, 200, "{}", page.text);
+    let c = page.header("x-request-id").expect("id on the UI's pages");
+    let none = admin.get("/no-such-page");
+    assert_eq!(none.status, 404, "{}", none.text);
+    let d = none.header("x-request-id").expect("id on the fallback");
+    assert!(a != c && c != d && a != d, "{a} {b} {c} {d}");
     let sent = admin.send(reqwest::Method::GET, "/api/v1/records/customer", |r| {
         r.header("x-request-id", "trace-7")
     });
