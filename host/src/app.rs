@@ -70,6 +70,9 @@ fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
 /// The layers wrap the routed application once, outside it, rather than each route
 /// (`Router::layer` boxes every layer around every route, so each request would clone and
 /// drop a boxed service per layer); they still see every request, the fallback's too.
+/// The returned `Router` has no routes of its own: a route added to it, or merged into it,
+/// would go around the layers (request ids, body limit, panic containment), so routes belong
+/// in the routed application built here.
 pub fn app(state: AppState) -> Router {
     let (api_router, doc) = api::router();
     state.set_openapi(api::openapi::with_common_responses(
