@@ -81,7 +81,8 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.config().body_limit;
     let routed = Router::new()
-        .nest("/api/v1", api_router)
+        .merge(api_router)
+        .nest(api::PREFIX, Router::new().fallback(api::not_found))
         .merge(crate::ui::router())
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state);

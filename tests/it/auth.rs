@@ -22,6 +22,17 @@ fn health_and_openapi_need_no_login() {
         assert!(doc.body["paths"][path].is_object(), "openapi lacks {path}");
     }
     assert!(doc.body["paths"]["/records/{entity}/{id}"]["patch"].is_object());
+    // Paths are relative to the document's one server, the API's prefix.
+    assert_eq!(doc.body["servers"][0]["url"], "/api/v1");
+    let paths = doc.body["paths"].as_object().expect("paths");
+    assert!(paths.len() > 50, "{}", paths.len());
+    assert!(
+        paths
+            .keys()
+            .all(|p| p.starts_with('/') && !p.starts_with("/api/")),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
     let cust = &doc.body["components"]["schemas"]["record.customer"];
     assert_eq!(
         cust["properties"]["status"]["enum"],

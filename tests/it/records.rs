@@ -153,7 +153,10 @@ fn every_response_carries_a_distinct_request_id() {
     let none = admin.get("/no-such-page");
     assert_eq!(none.status, 404, "{}", none.text);
     let d = none.header("x-request-id").expect("id on the fallback");
-    assert!(a != c && c != d && a != d, "{a} {b} {c} {d}");
+    let ids = [&a, &b, &c, &d];
+    for (i, x) in ids.iter().enumerate() {
+        assert!(ids[i + 1..].iter().all(|y| y != x), "{ids:?}");
+    }
     let sent = admin.send(reqwest::Method::GET, "/api/v1/records/customer", |r| {
         r.header("x-request-id", "trace-7")
     });
@@ -162,6 +165,45 @@ fn every_response_carries_a_distinct_request_id() {
         Some("trace-7"),
         "a caller's id is kept"
     );
+}
+
+/// The API's routes answer at their whole paths; a path under `/api/v1` that none serves gets
+/// the API's JSON 404, whatever its depth or method, and one outside the API the application's.
+#[test]
+fn paths_under_the_api_that_nothing_serves_get_the_apis_not_found() {
+    let s = qingguan_tests::TestServer::start();
+    let admin = s.admin();
+    let made = admin.create("customer", json!({"name": "Routed"}));
+    let path = format!("/api/v1/records/customer/{}", made["id"]);
+    assert_eq!(admin.get(&path).body["name"], "Routed");
+    for nothing in [
+        "/api/v1",
+        "/api/v1/nope",
+        "/api/v1/records/customer/1/no/such/thing",
+        "/api/v1/openapi.json/x",
+    ] {
+        let r = admin.get(nothing);
+        assert_eq!(r.error_code(404), "not_found", "{nothing}");
+        assert_eq!(
+            r.body["error"]["message"], "no such API endpoint",
+            "{nothing}"
+        );
+    }
+    let r = admin.send(reqwest::Method::DELETE, "/api/v1/nope", |r| r);
+    assert_eq!(r.error_code(404), "not_found");
+    assert_eq!(r.body["error"]["message"], "no such API endpoint");
+    // A route that does not take the method says which it takes.
+    let r = admin.send(reqwest::Method::PUT, "/api/v1/records/customer", |r| r);
+    assert_eq!(r.status, 405, "{}", r.text);
+    let allowed = r.header("allow").expect("Allow");
+    assert!(
+        allowed.contains("GET") && allowed.contains("POST"),
+        "{allowed}"
+    );
+    // Outside the API: the application's own 404, not the API's.
+    let r = admin.get("/apix/v1/nope");
+    assert_eq!(r.error_code(404), "not_found");
+    assert_eq!(r.body["error"]["message"], "no such page");
 }
 
 /// A customer made with only a name — by a rep through the API, or by an integration — is a

@@ -177,7 +177,7 @@ impl FromRequestParts<AppState> for Caller {
 /// clears the inbox, and runs plugin code — routes, queries, actions, jobs, which may act
 /// beyond records the token reaches — only with the `plugins` scope.
 fn token_refusal(method: &Method, path: &str, scopes: &[String]) -> Option<&'static str> {
-    let p = path.strip_prefix("/api/v1").unwrap_or(path);
+    let p = path.strip_prefix(super::PREFIX).unwrap_or(path);
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     let segments: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {

@@ -23,7 +23,7 @@ pub fn base() -> OpenApi {
                 ))
                 .build(),
         )
-        .servers(Some(vec![ServerBuilder::new().url("/api/v1").build()]))
+        .servers(Some(vec![ServerBuilder::new().url(super::PREFIX).build()]))
         .components(Some(
             ComponentsBuilder::new()
                 .security_scheme(
