@@ -242,8 +242,9 @@ fn a_file_field_is_uploaded_from_the_records_page_in_either_language() {
     assert_eq!(up.status, 200, "{}", up.text);
     let att = record(&admin, id)["licence"].as_i64().expect("filled");
     assert!(
-        up.text
-            .contains(&format!("attachments&#x2f;{att}\">营业执照.pdf</a>")),
+        up.text.contains(&format!(
+            "&#x2f;api&#x2f;v1&#x2f;attachments&#x2f;{att}\">营业执照.pdf</a>"
+        )),
         "{}",
         up.text
     );

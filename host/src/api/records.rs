@@ -29,7 +29,9 @@ fn record_response(state: &AppState, access: &Access, status: StatusCode, r: &Re
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, version_tag(r.version));
     if status == StatusCode::CREATED {
-        if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{}/{}", r.entity, r.id)) {
+        if let Ok(loc) =
+            HeaderValue::from_str(&format!("{}/records/{}/{}", super::PREFIX, r.entity, r.id))
+        {
             headers.insert(header::LOCATION, loc);
         }
     }

@@ -160,7 +160,7 @@ fn detail_page_at(
                     let href = match (f.def.reference_target(), v) {
                         (Some(t), Value::Ref(rid)) => Some(format!("/e/{t}/{rid}")),
                         (None, Value::Text(u)) if f.def.kind == FieldType::Url => Some(u.clone()),
-                        (None, Value::Integer(a)) if f.def.kind == FieldType::File => Some(format!("/api/v1/attachments/{a}")),
+                        (None, Value::Integer(a)) if f.def.kind == FieldType::File => Some(format!("{}/attachments/{a}", crate::api::PREFIX)),
                         _ => None,
                     };
                     // A file field takes its file here: uploaded, it is the record's and the field's.
