@@ -164,7 +164,15 @@ impl Store {
         drop(conn);
         drop(guard);
         match after {
-            After::Ended(end) => end,
+            After::Ended(end, tell) => {
+                // Told only now that the writer is free: woken while this call held it, the
+                // group's calls would take the CPU from it (a dozen threads at once, each
+                // ahead of it), and the next writer would wait for them.
+                if let Some((group, outcome)) = tell {
+                    group.settle(outcome);
+                }
+                end
+            }
             After::Wait(group) => group.wait(),
         }
     }
@@ -202,14 +210,14 @@ impl Store {
             // call's part could not be told apart: nothing of the group is kept.
             let _ = conn.execute_batch("ROLLBACK");
             let why = "the transaction was rolled back by the database; the write is lost";
-            if let Some(group) = &joined {
-                group.settle(Err(why.into()));
-            }
-            return After::Ended(Err(Error::Database(why.into())));
+            return After::Ended(
+                Err(Error::Database(why.into())),
+                joined.map(|group| (group, Err(why.into()))),
+            );
         }
         if ending == Ending::RollBack && earlier == 0 {
             let end = conn.execute_batch("ROLLBACK").map_err(Error::from);
-            return After::Ended(own_failure.map_or(end, Err));
+            return After::Ended(own_failure.map_or(end, Err), None);
         }
         let pass = ending == Ending::Commit
             && may_pass
@@ -232,21 +240,28 @@ impl Store {
         if end.is_ok() {
             self.counted(earlier + usize::from(ending == Ending::Commit));
         }
-        if let Some(group) = &joined {
-            group.settle(end.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-        }
-        After::Ended(match ending {
+        let tell = joined.map(|group| {
+            let outcome = end.as_ref().map(|_| ()).map_err(|e| e.to_string());
+            (group, outcome)
+        });
+        let own = match ending {
             Ending::Commit => end,
             // This call's part was undone whatever became of the others'.
             Ending::RollBack => own_failure.map_or(Ok(()), Err),
-        })
+        };
+        After::Ended(own, tell)
     }
 }
 
 /// What is left to do once a call has ended its part of a transaction.
 enum After {
-    /// The transaction ended (committed or rolled back) with this outcome for the call.
-    Ended(Result<()>),
+    /// The transaction ended (committed or rolled back) with this outcome for the call; and
+    /// the group whose calls wait for that end, with what to tell them once the writer is let
+    /// go of.
+    Ended(
+        Result<()>,
+        Option<(Arc<Group>, std::result::Result<(), String>)>,
+    ),
     /// The transaction was left open for the next call: wait for the group's commit.
     Wait(Arc<Group>),
 }
@@ -317,6 +332,42 @@ mod tests {
     }
 
     #[test]
+    fn every_call_of_a_group_wakes_with_its_outcome_whenever_it_came_to_wait() {
+        for end in [Ok(()), Err("disk full".to_string())] {
+            let group = Arc::new(super::Group::default());
+            let (came, arrived) = std::sync::mpsc::channel();
+            let sleepers: Vec<_> = (0..12)
+                .map(|_| {
+                    let (group, came) = (group.clone(), came.clone());
+                    std::thread::spawn(move || {
+                        came.send(()).unwrap();
+                        group.wait()
+                    })
+                })
+                .collect();
+            for _ in 0..12 {
+                arrived.recv().unwrap();
+            }
+            // Most are asleep by now; a late one may not be: either way it sees the end.
+            std::thread::sleep(Duration::from_millis(20));
+            group.settle(end.clone());
+            for sleeper in sleepers {
+                let got = sleeper.join().unwrap().map_err(|e| e.to_string());
+                assert_eq!(got.is_ok(), end.is_ok(), "{got:?}");
+                if let Err(why) = got {
+                    assert!(why.contains("disk full"), "{why}");
+                }
+            }
+            let after = group.wait().map_err(|e| e.to_string());
+            assert_eq!(
+                after.is_ok(),
+                end.is_ok(),
+                "a call waiting after the end returns at once"
+            );
+        }
+    }
+
+    #[test]
     fn a_call_ending_while_another_waits_shares_that_calls_commit() {
         let (_place, s) = store();
         let s = Arc::new(s);
@@ -339,6 +390,11 @@ mod tests {
         // The second call waits for the writer: the first leaves the transaction to it and
         // returns once the second has committed both.
         first.finish(true).unwrap();
+        // Woken only once the second call had let go of the writer: it is free now.
+        assert!(
+            s.writer.try_lock().is_some(),
+            "woken while the writer was still held"
+        );
         assert_eq!(value(&s, "first").unwrap(), b"1");
         assert_eq!(
             value(&s, "second").unwrap(),
