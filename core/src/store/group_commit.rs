@@ -168,9 +168,7 @@ impl Store {
                 // Told only now that the writer is free: woken while this call held it, the
                 // group's calls would take the CPU from it (a dozen threads at once, each
                 // ahead of it), and the next writer would wait for them.
-                if let Some((group, outcome)) = tell {
-                    group.settle(outcome);
-                }
+                drop(tell);
                 end
             }
             After::Wait(group) => group.wait(),
@@ -212,12 +210,12 @@ impl Store {
             let why = "the transaction was rolled back by the database; the write is lost";
             return After::Ended(
                 Err(Error::Database(why.into())),
-                joined.map(|group| (group, Err(why.into()))),
+                Tell(joined.map(|group| (group, Err(why.into())))),
             );
         }
         if ending == Ending::RollBack && earlier == 0 {
             let end = conn.execute_batch("ROLLBACK").map_err(Error::from);
-            return After::Ended(own_failure.map_or(end, Err), None);
+            return After::Ended(own_failure.map_or(end, Err), Tell(None));
         }
         let pass = ending == Ending::Commit
             && may_pass
@@ -240,10 +238,10 @@ impl Store {
         if end.is_ok() {
             self.counted(earlier + usize::from(ending == Ending::Commit));
         }
-        let tell = joined.map(|group| {
+        let tell = Tell(joined.map(|group| {
             let outcome = end.as_ref().map(|_| ()).map_err(|e| e.to_string());
             (group, outcome)
-        });
+        }));
         let own = match ending {
             Ending::Commit => end,
             // This call's part was undone whatever became of the others'.
@@ -258,12 +256,22 @@ enum After {
     /// The transaction ended (committed or rolled back) with this outcome for the call; and
     /// the group whose calls wait for that end, with what to tell them once the writer is let
     /// go of.
-    Ended(
-        Result<()>,
-        Option<(Arc<Group>, std::result::Result<(), String>)>,
-    ),
+    Ended(Result<()>, Tell),
     /// The transaction was left open for the next call: wait for the group's commit.
     Wait(Arc<Group>),
+}
+
+/// A group's calls, to be told how their transaction ended when this is dropped: after the
+/// writer is let go of, or — should the call unwind before that — as it unwinds, so that no
+/// call of the group waits for ever.
+struct Tell(Option<(Arc<Group>, std::result::Result<(), String>)>);
+
+impl Drop for Tell {
+    fn drop(&mut self) {
+        if let Some((group, outcome)) = self.0.take() {
+            group.settle(outcome);
+        }
+    }
 }
 
 /// Commits the open transaction (its waiting full-text entries first); rolls back if the
@@ -365,6 +373,25 @@ mod tests {
                 "a call waiting after the end returns at once"
             );
         }
+    }
+
+    #[test]
+    fn a_group_is_told_when_its_teller_is_dropped_even_in_a_panic() {
+        let group = Arc::new(super::Group::default());
+        let sleeper = {
+            let group = group.clone();
+            std::thread::spawn(move || group.wait())
+        };
+        let tell = super::Tell(Some((group, Err("unwound".into()))));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _tell = tell;
+            panic!("between the writer's release and the telling");
+        }));
+        assert!(unwound.is_err());
+        let got = sleeper.join().unwrap().map_err(|e| e.to_string());
+        assert!(got.is_err_and(|e| e.contains("unwound")));
+        // Dropped with no group, it tells no one.
+        drop(super::Tell(None));
     }
 
     #[test]
