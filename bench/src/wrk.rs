@@ -6,7 +6,7 @@
 
 use crate::report::Report;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What one `wrk` run measured.
 pub(crate) struct Run {
@@ -224,7 +224,9 @@ pub(crate) fn http(
         let inside_before = checkpointed_inside(store)?;
         let (commits, calls) = store.commit_groups();
         let aside_before = store.checkpoints_aside();
+        let (held, started) = (store.writer_held(), Instant::now());
         let r = wrk(&url, Some(token), Some(&script), conns, dur)?;
+        let (held, took) = (store.writer_held() - held, started.elapsed());
         let (commits_after, calls_after) = store.commit_groups();
         let aside = store.checkpoints_aside() - aside_before;
         let inside_after = checkpointed_inside(store)?;
@@ -251,10 +253,14 @@ pub(crate) fn http(
             ),
         );
         let per_commit = (calls_after - calls) as f64 / (commits_after - commits).max(1) as f64;
+        // How busy the one writer was: the share of the load's time a call held it, and how
+        // long each create held it (from taking it to letting it go).
+        let held_share = 100.0 * held.as_secs_f64() / took.as_secs_f64();
+        let held_each = held.as_secs_f64() * 1e6 / (calls_after - calls).max(1) as f64;
         report.add(
             "http-wrk",
             &format!(
-                "create one record with history and search, {conns} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors; {per_commit:.1} creates a commit)",
+                "create one record with history and search, {conns} conn (p50 {:.2} ms, p99 {:.2} ms, {} errors; {per_commit:.1} creates a commit; the writer held {held_share:.0}% of the time, {held_each:.0} µs a create)",
                 r.p50_ms, r.p99_ms, r.errors
             ),
             r.per_sec,

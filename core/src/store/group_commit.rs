@@ -15,8 +15,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The writer connection, held.
-pub(super) type WriterGuard = ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>;
+/// The writer connection, held by a call scope, and since when.
+pub(super) struct WriterGuard {
+    conn: ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>,
+    since: Instant,
+}
+
+impl WriterGuard {
+    fn new(conn: ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>) -> WriterGuard {
+        WriterGuard {
+            conn,
+            since: Instant::now(),
+        }
+    }
+}
+
+impl std::ops::Deref for WriterGuard {
+    type Target = RefCell<Conn>;
+    fn deref(&self) -> &RefCell<Conn> {
+        &self.conn
+    }
+}
 
 /// The most calls one commit holds: the first call of a group waits for every later one.
 const MOST_CALLS: usize = 32;
@@ -69,6 +88,9 @@ pub(crate) struct GroupCommit {
     /// Transactions committed, and calls whose writes they held (for measuring).
     commits: AtomicU64,
     calls: AtomicU64,
+    /// Nanoseconds call scopes held the writer, from taking it to letting it go (for
+    /// measuring).
+    held_nanos: AtomicU64,
     /// Every call commits alone (for measuring against).
     alone: AtomicBool,
 }
@@ -93,6 +115,14 @@ impl Store {
         )
     }
 
+    /// How long call scopes have held the writer in all since the store opened, each from
+    /// taking it to letting it go (writes outside call scopes are not counted): beside
+    /// [`Store::commit_groups`], how much of the time the one writer was busy, and how long
+    /// each call kept the others waiting.
+    pub fn writer_held(&self) -> Duration {
+        Duration::from_nanos(self.group.held_nanos.load(SeqCst))
+    }
+
     /// Turns group commit off (`false`: every call commits alone, as a baseline to measure
     /// against) or back on.
     pub fn set_group_commit(&self, on: bool) {
@@ -105,7 +135,7 @@ impl Store {
     /// calls spinning for one connection spent a tenth of the machine yielding to each other.
     pub(super) fn writer_for_call(&self) -> WriterGuard {
         if let Some(guard) = self.writer.try_lock_arc() {
-            return guard;
+            return WriterGuard::new(guard);
         }
         self.group.waiting.fetch_add(1, SeqCst);
         let guard = {
@@ -113,7 +143,7 @@ impl Store {
             self.writer.lock_arc()
         };
         self.group.waiting.fetch_sub(1, SeqCst);
-        guard
+        WriterGuard::new(guard)
     }
 
     /// The group whose transaction is open on the writer for this call to join (the writer
@@ -162,7 +192,10 @@ impl Store {
             self.settings_after_transaction();
         }
         drop(conn);
+        let since = guard.since;
         drop(guard);
+        let held = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.group.held_nanos.fetch_add(held, SeqCst);
         match after {
             After::Ended(end, tell) => {
                 // Told only now that the writer is free: woken while this call held it, the
@@ -390,6 +423,34 @@ mod tests {
         assert!(unwound.is_err());
         let got = sleeper.join().unwrap().map_err(|e| e.to_string());
         assert!(got.is_err_and(|e| e.contains("unwound")));
+    }
+
+    #[test]
+    fn the_writer_is_counted_as_held_from_a_calls_first_write_to_its_end() {
+        let (_place, s) = store();
+        let before = s.writer_held();
+        let reads_only = s.begin_call().unwrap();
+        value(&s, "k");
+        reads_only.finish(true).unwrap();
+        assert_eq!(
+            s.writer_held(),
+            before,
+            "a call that only reads holds nothing"
+        );
+
+        let call = s.begin_call().unwrap();
+        // Before its first write the call holds nothing: this wait is not counted.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(s.writer_held(), before, "counted before the call ended");
+        s.kv_set("p", "k", b"1", Q).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        call.finish(true).unwrap();
+        let held = s.writer_held() - before;
+        assert!(held >= Duration::from_millis(20), "held {held:?}");
+        assert!(
+            held < Duration::from_millis(300),
+            "the wait before the first write was counted: {held:?}"
+        );
     }
 
     #[test]
