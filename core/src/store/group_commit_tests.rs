@@ -121,9 +121,9 @@ fn the_writer_is_counted_as_held_from_a_calls_first_write_to_its_end() {
     );
 
     let call = s.begin_call().unwrap();
-    // Before its first write the call holds nothing: this wait is not counted.
+    // Before its first write the call holds nothing: this wait is not counted (the bound
+    // below fails if it is).
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(s.writer_held(), before, "counted before the first write");
     let writing = Instant::now();
     s.kv_set("p", "k", b"1", Q).unwrap();
     std::thread::sleep(Duration::from_millis(20));
