@@ -15,17 +15,63 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The writer connection, held by a call scope, and since when.
+/// The writer connection, held by a call scope, and since when; and the call's turn in the
+/// line, if it waited in it (given back after the writer: fields drop in this order).
 pub(super) struct WriterGuard {
     conn: ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>,
     since: Instant,
+    _turn: Option<Turn>,
 }
 
 impl WriterGuard {
-    fn new(conn: ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>) -> WriterGuard {
+    fn new(
+        conn: ArcReentrantMutexGuard<RawMutex, RawThreadId, RefCell<Conn>>,
+        turn: Option<Turn>,
+    ) -> WriterGuard {
         WriterGuard {
             conn,
             since: Instant::now(),
+            _turn: turn,
+        }
+    }
+}
+
+/// The line of calls waiting for the writer. The call whose turn it is waits for the writer
+/// itself and keeps its turn until it lets the writer go; the others sleep until then. A
+/// hand-over normally wakes one thread, once the writer is free (a call arriving just then
+/// may take the writer or the turn first; the woken one sleeps again).
+#[derive(Debug, Default)]
+pub(crate) struct Line {
+    /// Whether a call has its turn, and how many calls sleep waiting for theirs.
+    state: Mutex<(bool, usize)>,
+    free: Condvar,
+}
+
+impl Line {
+    /// Waits for this call's turn.
+    fn take(self: &Arc<Line>) -> Turn {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.0 {
+            state.1 += 1;
+            state = self.free.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.1 -= 1;
+        }
+        state.0 = true;
+        Turn(self.clone())
+    }
+}
+
+/// A call's turn in the line, given back (waking the next call) when dropped.
+pub(super) struct Turn(Arc<Line>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 = false;
+        let sleeping = state.1 > 0;
+        drop(state);
+        if sleeping {
+            self.0.free.notify_one();
         }
     }
 }
@@ -82,7 +128,7 @@ pub(crate) struct GroupCommit {
     /// Calls waiting for the writer to begin their transaction (`join_call_scope`).
     waiting: AtomicUsize,
     /// The line of calls waiting for the writer (`writer_for_call`).
-    line: Mutex<()>,
+    line: Arc<Line>,
     /// The transaction left open for the next call, with its group.
     open: Mutex<Option<Arc<Group>>>,
     /// Transactions committed, and calls whose writes they held (for measuring).
@@ -131,19 +177,20 @@ impl Store {
 
     /// Takes the writer to begin a call's transaction. While others hold it, this call counts
     /// as waiting (a call ending meanwhile leaves its transaction open for it) and waits in
-    /// line: one waiting call at a time spins for the writer, the others sleep — sixteen
-    /// calls spinning for one connection spent a tenth of the machine yielding to each other.
+    /// line: one waiting call at a time waits for the writer itself, the others sleep —
+    /// sixteen calls spinning for one connection spent a tenth of the machine yielding to each
+    /// other. The call keeps its turn while it holds the writer, so the next in line is woken
+    /// once, when the writer is free, not twice (once as this call takes it, to spin and sleep
+    /// again on the writer, and once as it lets it go).
     pub(super) fn writer_for_call(&self) -> WriterGuard {
         if let Some(guard) = self.writer.try_lock_arc() {
-            return WriterGuard::new(guard);
+            return WriterGuard::new(guard, None);
         }
         self.group.waiting.fetch_add(1, SeqCst);
-        let guard = {
-            let _turn = self.group.line.lock().unwrap_or_else(|e| e.into_inner());
-            self.writer.lock_arc()
-        };
+        let turn = self.group.line.take();
+        let guard = self.writer.lock_arc();
         self.group.waiting.fetch_sub(1, SeqCst);
-        WriterGuard::new(guard)
+        WriterGuard::new(guard, Some(turn))
     }
 
     /// The group whose transaction is open on the writer for this call to join (the writer

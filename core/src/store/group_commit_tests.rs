@@ -309,3 +309,73 @@ fn a_call_alone_never_joins_a_group() {
     );
     short.join().unwrap().unwrap();
 }
+
+/// The line's state: whether a call has its turn, and how many sleep waiting for theirs.
+fn line(s: &Store) -> (bool, usize) {
+    *s.group.line.state.lock().unwrap()
+}
+
+/// Waits until the line is in `state`.
+fn until_line(s: &Store, state: (bool, usize)) {
+    let start = Instant::now();
+    while line(s) != state {
+        assert!(start.elapsed() < Duration::from_secs(20), "{:?}", line(s));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A call on another thread that writes `key` and holds its part open: the first receiver
+/// hears once it has written (it holds the writer), the sender ends it.
+type HeldCall = (
+    std::thread::JoinHandle<crate::Result<()>>,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+);
+
+fn call_held_open(s: &Arc<Store>, key: &'static str) -> HeldCall {
+    let (wrote, has_written) = std::sync::mpsc::channel();
+    let (end, may_end) = std::sync::mpsc::channel::<()>();
+    let call = call_on_another_thread(s, key, false, move |scope| {
+        wrote.send(()).unwrap();
+        may_end.recv().unwrap();
+        scope.finish(true)
+    });
+    (call, has_written, end)
+}
+
+#[test]
+fn the_call_first_in_line_keeps_its_turn_while_it_holds_the_writer() {
+    let (_place, s) = store();
+    let s = Arc::new(s);
+    let (first, first_wrote, end_first) = call_held_open(&s, "first");
+    first_wrote.recv().unwrap();
+    let (second, second_wrote, end_second) = call_held_open(&s, "second");
+    until_waiting(&s, 1);
+    until_line(&s, (true, 0));
+    let third = call_on_another_thread(&s, "third", false, commit_in_order);
+    until_waiting(&s, 2);
+    until_line(&s, (true, 1));
+    // The first call leaves its transaction to the second, which takes the writer.
+    end_first.send(()).unwrap();
+    second_wrote.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(
+        line(&s),
+        (true, 1),
+        "the third call sleeps in line while the second holds the writer"
+    );
+    assert_eq!(s.group.waiting.load(SeqCst), 1);
+    let before = s.commit_groups();
+    end_second.send(()).unwrap();
+    for call in [first, second, third] {
+        call.join().unwrap().unwrap();
+    }
+    for key in ["first", "second", "third"] {
+        assert_eq!(value(&s, key).unwrap(), b"2", "{key}");
+    }
+    // The second call held the group open past its 20 ms, so it committed the first two;
+    // the third then committed alone.
+    let after = s.commit_groups();
+    assert_eq!((after.0 - before.0, after.1 - before.1), (2, 3));
+    assert_eq!(line(&s), (false, 0), "the turn was given back");
+}
