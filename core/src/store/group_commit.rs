@@ -36,6 +36,13 @@ impl WriterGuard {
     }
 }
 
+impl std::ops::Deref for WriterGuard {
+    type Target = RefCell<Conn>;
+    fn deref(&self) -> &RefCell<Conn> {
+        &self.conn
+    }
+}
+
 /// The line of calls waiting for the writer. The call whose turn it is waits for the writer
 /// itself and keeps its turn until it lets the writer go; the others sleep until then. A
 /// hand-over normally wakes one thread, once the writer is free (a call arriving just then
@@ -73,13 +80,6 @@ impl Drop for Turn {
         if sleeping {
             self.0.free.notify_one();
         }
-    }
-}
-
-impl std::ops::Deref for WriterGuard {
-    type Target = RefCell<Conn>;
-    fn deref(&self) -> &RefCell<Conn> {
-        &self.conn
     }
 }
 

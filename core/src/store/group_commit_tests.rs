@@ -13,16 +13,18 @@ const Q: KvQuota = KvQuota {
     bytes: 10_000,
 };
 
-/// Waits until `n` calls wait for the writer.
-fn until_waiting(s: &Store, n: usize) {
+/// Waits until `done` holds; fails with `what` after 20 s.
+fn until(what: &str, done: impl Fn() -> bool) {
     let start = Instant::now();
-    while s.group.waiting.load(SeqCst) != n {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no call came to wait"
-        );
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(20), "{what}");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Waits until `n` calls wait for the writer.
+fn until_waiting(s: &Store, n: usize) {
+    until("no call came to wait", || s.group.waiting.load(SeqCst) == n);
 }
 
 fn value(s: &Store, key: &str) -> Option<Vec<u8>> {
@@ -247,17 +249,13 @@ fn left_open_then(in_transaction: bool) {
     // open and it waits for the commit.
     s.group.waiting.fetch_add(1, SeqCst);
     let first = call_on_another_thread(&s, "first", false, commit_in_order);
-    let start = Instant::now();
-    while s
-        .group
-        .open
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .is_none()
-    {
-        assert!(start.elapsed() < Duration::from_secs(20), "never left open");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    until("never left open", || {
+        s.group
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    });
     s.group.waiting.fetch_sub(1, SeqCst);
     assert_eq!(value(&s, "first"), None, "not committed yet");
     assert!(!first.is_finished(), "the call waits for its commit");
@@ -317,11 +315,9 @@ fn line(s: &Store) -> (bool, usize) {
 
 /// Waits until the line is in `state`.
 fn until_line(s: &Store, state: (bool, usize)) {
-    let start = Instant::now();
-    while line(s) != state {
-        assert!(start.elapsed() < Duration::from_secs(20), "{:?}", line(s));
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    until(&format!("the line never came to {state:?}"), || {
+        line(s) == state
+    });
 }
 
 /// A call on another thread that writes `key` and holds its part open: the first receiver
@@ -355,10 +351,12 @@ fn the_call_first_in_line_keeps_its_turn_while_it_holds_the_writer() {
     let third = call_on_another_thread(&s, "third", false, commit_in_order);
     until_waiting(&s, 2);
     until_line(&s, (true, 1));
-    // The first call leaves its transaction to the second, which takes the writer.
+    // The first call leaves its transaction to the second, which takes the writer; the
+    // second holds it past the group's time for taking more calls, so that it commits the
+    // first two and the third commits alone.
     end_first.send(()).unwrap();
     second_wrote.recv().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(super::MOST_WAIT + Duration::from_millis(30));
     assert_eq!(
         line(&s),
         (true, 1),
@@ -373,8 +371,6 @@ fn the_call_first_in_line_keeps_its_turn_while_it_holds_the_writer() {
     for key in ["first", "second", "third"] {
         assert_eq!(value(&s, key).unwrap(), b"2", "{key}");
     }
-    // The second call held the group open past its 20 ms, so it committed the first two;
-    // the third then committed alone.
     let after = s.commit_groups();
     assert_eq!((after.0 - before.0, after.1 - before.1), (2, 3));
     assert_eq!(line(&s), (false, 0), "the turn was given back");
